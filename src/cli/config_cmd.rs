@@ -1,0 +1,69 @@
+//! `hailer config check`: parse and validate, print the effective config with secrets redacted.
+
+use clap::Subcommand;
+
+use super::{Cli, exit, resolve_data_dir};
+use crate::config::Config;
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the config and print the effective values (secrets redacted)
+    Check {
+        /// Print as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+impl ConfigCommand {
+    pub fn execute(&self, cli: &Cli) -> u8 {
+        let ConfigCommand::Check { json } = self;
+        let loaded = match Config::load(cli.config.as_deref()) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("hailer: {e}");
+                return exit::CONFIG;
+            }
+        };
+        let source = loaded
+            .path
+            .as_ref()
+            .map_or("(built-in defaults: no config.toml found)".to_string(), |p| {
+                p.display().to_string()
+            });
+        let data_dir = resolve_data_dir(cli.data_dir.as_deref(), &loaded.config);
+        let secrets = loaded.config.secret_status();
+        if *json {
+            let mut value = serde_json::to_value(&loaded.config).unwrap_or_default();
+            redact_json(&mut value);
+            let out = serde_json::json!({
+                "file": source,
+                "data_dir": data_dir,
+                "config": value,
+                "secrets": secrets.iter().map(|(k, v)| serde_json::json!({"name": k, "state": v})).collect::<Vec<_>>(),
+            });
+            println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        } else {
+            println!("# config: {source}");
+            println!("# data dir: {}", data_dir.display());
+            for (name, state) in &secrets {
+                println!("# {name}: {state}");
+            }
+            print!("{}", loaded.config.redacted_toml());
+            eprintln!("config OK");
+        }
+        exit::OK
+    }
+}
+
+fn redact_json(v: &mut serde_json::Value) {
+    if let Some(mailboxes) = v.get_mut("mailboxes").and_then(|m| m.as_object_mut()) {
+        for mb in mailboxes.values_mut() {
+            if let Some(cmd) = mb.get_mut("password_cmd")
+                && !cmd.is_null()
+            {
+                *cmd = serde_json::Value::String("<redacted>".into());
+            }
+        }
+    }
+}

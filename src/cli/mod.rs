@@ -1,0 +1,108 @@
+//! Headless subcommands. Each one is a struct with `execute`, printing a human summary on
+//! stdout (or JSON with `--json`) and returning an exit code that means something.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, LoadedConfig};
+
+pub mod config_cmd;
+pub mod export;
+pub mod import;
+
+/// Exit codes, documented in README.md.
+pub mod exit {
+    pub const OK: u8 = 0;
+    /// Something failed while running (database, network, writing a file).
+    pub const FAILURE: u8 = 1;
+    /// Bad command line (clap uses 2 as well).
+    pub const USAGE: u8 = 2;
+    /// The configuration file is missing, unreadable or invalid.
+    pub const CONFIG: u8 = 3;
+    /// An input file cannot be used (unreadable, not a spreadsheet, no header).
+    pub const INPUT: u8 = 4;
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hailer",
+    version,
+    about = "Run a B2B cold-email campaign from your terminal, on your own mailboxes.",
+    long_about = "Run a B2B cold-email campaign from your terminal, on your own mailboxes.\n\n\
+                  Without a subcommand, hailer opens the terminal UI."
+)]
+pub struct Cli {
+    /// Directory for the database and logs [default: ./data, or [storage] data_dir]
+    #[arg(long, global = true, env = "HAILER_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Configuration file [default: ./config.toml when present, else built-in defaults]
+    #[arg(long, global = true, env = "HAILER_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the terminal UI (the default)
+    Tui,
+    /// Import prospects or messages from CSV, TSV, XLSX, XLS or ODS
+    Import(import::ImportCommand),
+    /// Export prospects or messages as CSV or XLSX
+    Export(export::ExportCommand),
+    /// Inspect the configuration
+    #[command(subcommand)]
+    Config(config_cmd::ConfigCommand),
+}
+
+/// What every command gets: the loaded config and the data directory it resolves to.
+pub struct Context {
+    pub config: LoadedConfig,
+    pub data_dir: PathBuf,
+}
+
+impl Context {
+    pub fn load(cli: &Cli) -> Result<Context, crate::config::ConfigError> {
+        let config = Config::load(cli.config.as_deref())?;
+        let data_dir = resolve_data_dir(cli.data_dir.as_deref(), &config.config);
+        Ok(Context { config, data_dir })
+    }
+
+    pub fn open_store(&self) -> anyhow::Result<crate::store::Store> {
+        Ok(crate::store::Store::open_in(&self.data_dir)?)
+    }
+}
+
+/// `--data-dir` wins, then `[storage] data_dir`, then `./data`.
+pub fn resolve_data_dir(flag: Option<&Path>, config: &Config) -> PathBuf {
+    flag.map(Path::to_path_buf)
+        .or_else(|| config.storage.data_dir.clone())
+        .unwrap_or_else(|| PathBuf::from("data"))
+}
+
+/// Parse, load the config, run. Config errors are reported before any terminal setup.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Config(cmd)) = &cli.command {
+        return ExitCode::from(cmd.execute(&cli));
+    }
+    let ctx = match Context::load(&cli) {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            eprintln!("hailer: {e}");
+            return ExitCode::from(exit::CONFIG);
+        }
+    };
+    let _log_guard = crate::logging::init(&ctx.data_dir);
+    let code = match cli.command {
+        None | Some(Command::Tui) => crate::tui::run(ctx),
+        Some(Command::Import(cmd)) => cmd.execute(&ctx),
+        Some(Command::Export(cmd)) => cmd.execute(&ctx),
+        Some(Command::Config(_)) => unreachable!("handled above"),
+    };
+    ExitCode::from(code)
+}

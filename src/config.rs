@@ -1,0 +1,603 @@
+//! `config.toml`: every section and key hailer reads, their defaults, and validation.
+//!
+//! Parsing is strict: unknown keys and wrong types are errors that name the key and the line,
+//! because a typo in `daily_cap` must never silently fall back to "no cap". Secrets never live
+//! in the file: mailboxes name an environment variable or a command that prints the password.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub mod window;
+
+pub use window::SendingWindow;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// toml's message already carries "line N, column M" and the offending key.
+    #[error("invalid config file {path}:\n{message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid config file {path}: {}", problems.join("; "))]
+    Invalid {
+        path: PathBuf,
+        problems: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub storage: StorageConfig,
+    pub tls: TlsConfig,
+    pub dns: DnsConfig,
+    pub search: SearchConfig,
+    pub verify: VerifyConfig,
+    pub sending: SendingConfig,
+    pub mailboxes: BTreeMap<String, MailboxConfig>,
+    pub tracking: TrackingConfig,
+    pub api: ApiConfig,
+    pub notify: NotifyConfig,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// Overrides the default of `--data-dir` (an explicit flag still wins).
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// Extra CA (PEM) trusted for SMTP, IMAP and HTTPS, on top of the public roots.
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DnsConfig {
+    /// `host:port` or `host` (port 53). Empty: the system resolver.
+    pub nameservers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SearchConfig {
+    /// Search results page; `{query}` is replaced by the percent-encoded query.
+    pub url: String,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        Self {
+            url: "https://html.duckduckgo.com/html/?q={query}".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct VerifyConfig {
+    pub port: u16,
+    pub helo_name: String,
+    pub from: String,
+    /// Seconds between two SMTP sessions to the same MX host; 0 turns the limit off.
+    pub rate_limit: f64,
+    pub concurrency: u32,
+    /// Special-use TLD labels accepted as real (e.g. `["test"]` for the rig and the samples).
+    pub allow_special_use: Vec<String>,
+}
+
+impl Default for VerifyConfig {
+    fn default() -> Self {
+        Self {
+            port: 25,
+            helo_name: "localhost".into(),
+            from: String::new(),
+            rate_limit: 2.0,
+            concurrency: 8,
+            allow_special_use: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SendingConfig {
+    /// Only rows approved one by one (or in bulk) in review are sent.
+    pub require_approval: bool,
+    /// Send multipart/alternative with an HTML part rendered from Markdown.
+    pub html: bool,
+    /// When set, messages are written there as .eml files instead of being sent.
+    pub dry_run_dir: Option<PathBuf>,
+}
+
+impl Default for SendingConfig {
+    fn default() -> Self {
+        Self {
+            require_approval: true,
+            html: false,
+            dry_run_dir: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Security {
+    /// Plain connection upgraded with STARTTLS (required, never optional).
+    Starttls,
+    /// Implicit TLS from the first byte.
+    Tls,
+    /// No TLS at all: only for loopback test servers.
+    Plain,
+}
+
+impl fmt::Display for Security {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Security::Starttls => "starttls",
+            Security::Tls => "tls",
+            Security::Plain => "plain",
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MailboxConfig {
+    pub from: String,
+    #[serde(default)]
+    pub reply_to: Option<String>,
+    pub smtp_host: String,
+    #[serde(default)]
+    pub smtp_port: Option<u16>,
+    #[serde(default = "default_security")]
+    pub smtp_security: Security,
+    #[serde(default)]
+    pub smtp_username: Option<String>,
+    #[serde(default)]
+    pub imap_host: Option<String>,
+    #[serde(default)]
+    pub imap_port: Option<u16>,
+    #[serde(default = "default_imap_security")]
+    pub imap_security: Security,
+    #[serde(default)]
+    pub imap_username: Option<String>,
+    #[serde(default = "default_sent_folder")]
+    pub sent_folder: String,
+    #[serde(default)]
+    pub password_env: Option<String>,
+    #[serde(default)]
+    pub password_cmd: Option<String>,
+    #[serde(default = "default_daily_cap")]
+    pub daily_cap: u32,
+    #[serde(default)]
+    pub warmup_start: Option<u32>,
+    #[serde(default)]
+    pub warmup_step: Option<u32>,
+    /// A TOML date (`2026-11-23`) or the same as a string.
+    #[serde(default, deserialize_with = "toml_date")]
+    pub warmup_from: Option<chrono::NaiveDate>,
+    #[serde(default)]
+    pub window: Option<String>,
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    /// Seconds, the random pause between two messages of this mailbox is drawn in `[delay_min, delay_max]`.
+    #[serde(default = "default_delay_min")]
+    pub delay_min: u64,
+    #[serde(default = "default_delay_max")]
+    pub delay_max: u64,
+    #[serde(default)]
+    pub dkim_selector: Option<String>,
+    #[serde(default)]
+    pub dkim_key_file: Option<PathBuf>,
+}
+
+fn toml_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<chrono::NaiveDate>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum DateIn {
+        Toml(toml::value::Datetime),
+        Text(String),
+    }
+    let text = match DateIn::deserialize(d)? {
+        DateIn::Toml(dt) => match (dt.date, dt.time) {
+            (Some(date), None) => date.to_string(),
+            _ => return Err(serde::de::Error::custom("expected a date such as 2026-11-23")),
+        },
+        DateIn::Text(s) => s,
+    };
+    chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| serde::de::Error::custom(format!("{text:?} is not a date such as 2026-11-23")))
+}
+
+fn default_security() -> Security {
+    Security::Starttls
+}
+fn default_imap_security() -> Security {
+    Security::Tls
+}
+fn default_sent_folder() -> String {
+    "Sent".into()
+}
+fn default_daily_cap() -> u32 {
+    50
+}
+fn default_timezone() -> String {
+    "UTC".into()
+}
+fn default_delay_min() -> u64 {
+    60
+}
+fn default_delay_max() -> u64 {
+    180
+}
+
+impl MailboxConfig {
+    pub fn smtp_port(&self) -> u16 {
+        self.smtp_port.unwrap_or(match self.smtp_security {
+            Security::Tls => 465,
+            Security::Starttls => 587,
+            Security::Plain => 25,
+        })
+    }
+
+    pub fn imap_port(&self) -> u16 {
+        self.imap_port.unwrap_or(match self.imap_security {
+            Security::Tls => 993,
+            _ => 143,
+        })
+    }
+
+    /// The password, from the environment variable or the command's first output line.
+    /// Errors never include the password itself.
+    pub fn password(&self) -> Result<String, String> {
+        if let Some(var) = &self.password_env {
+            return std::env::var(var)
+                .map_err(|_| format!("environment variable {var} (password_env) is not set"));
+        }
+        if let Some(cmd) = &self.password_cmd {
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(cmd)
+                .stdin(std::process::Stdio::null())
+                .output()
+                .map_err(|e| format!("cannot run password_cmd: {e}"))?;
+            if !out.status.success() {
+                return Err(format!("password_cmd exited with {}", out.status));
+            }
+            let text = String::from_utf8_lossy(&out.stdout);
+            return Ok(text.lines().next().unwrap_or("").to_string());
+        }
+        Err("no password_env or password_cmd set".into())
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrackingConfig {
+    /// Public base URL of `hailer serve` (https, or http for local use). Unset: no tracking.
+    pub base_url: Option<String>,
+    /// Environment variable holding the HMAC key that signs tracking tokens.
+    pub secret_env: Option<String>,
+    pub clicks: bool,
+    pub serve_in_tui: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    /// Environment variable holding the REST API bearer token. Unset: the API is off.
+    pub token_env: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifyConfig {
+    pub telegram: Option<TelegramConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramConfig {
+    pub bot_token_env: String,
+    pub chat_id: String,
+    #[serde(default = "default_telegram_url")]
+    pub api_url: String,
+}
+
+fn default_telegram_url() -> String {
+    "https://api.telegram.org".into()
+}
+
+/// A loaded configuration and where it came from (`None`: built-in defaults).
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    pub config: Config,
+    pub path: Option<PathBuf>,
+}
+
+impl Config {
+    /// Parse and validate TOML text; `path` is only used in messages.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        let problems = config.problems();
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                problems,
+            })
+        }
+    }
+
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml(&text, path)
+    }
+
+    /// `--config FILE` when given; else `./config.toml` when present; else the defaults.
+    pub fn load(explicit: Option<&Path>) -> Result<LoadedConfig, ConfigError> {
+        if let Some(path) = explicit {
+            return Ok(LoadedConfig {
+                config: Self::from_file(path)?,
+                path: Some(path.to_path_buf()),
+            });
+        }
+        let default = PathBuf::from("config.toml");
+        if default.exists() {
+            return Ok(LoadedConfig {
+                config: Self::from_file(&default)?,
+                path: Some(default),
+            });
+        }
+        Ok(LoadedConfig {
+            config: Config::default(),
+            path: None,
+        })
+    }
+
+    /// Checks serde cannot express: value ranges, exclusive keys, formats.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if !self.search.url.contains("{query}") {
+            problems.push("[search] url must contain {query}".into());
+        }
+        if !(self.verify.rate_limit >= 0.0 && self.verify.rate_limit.is_finite()) {
+            problems.push("[verify] rate_limit must be a number of seconds >= 0".into());
+        }
+        if self.verify.concurrency == 0 {
+            problems.push("[verify] concurrency must be at least 1".into());
+        }
+        for label in &self.verify.allow_special_use {
+            if label.is_empty() || label.contains('.') {
+                problems.push(format!(
+                    "[verify] allow_special_use: {label:?} must be a bare TLD label such as \"test\""
+                ));
+            }
+        }
+        for ns in &self.dns.nameservers {
+            if parse_nameserver(ns).is_none() {
+                problems.push(format!(
+                    "[dns] nameservers: {ns:?} is not an IP address with an optional :port"
+                ));
+            }
+        }
+        for (name, mb) in &self.mailboxes {
+            let at = format!("[mailboxes.{name}]");
+            match (&mb.password_env, &mb.password_cmd) {
+                (Some(_), Some(_)) => problems.push(format!(
+                    "{at} set password_env or password_cmd, not both"
+                )),
+                (None, None) => problems.push(format!(
+                    "{at} needs password_env or password_cmd (passwords never go in the file)"
+                )),
+                _ => {}
+            }
+            if !mb.from.contains('@') {
+                problems.push(format!("{at} from = {:?} has no address", mb.from));
+            }
+            if mb.smtp_host.trim().is_empty() {
+                problems.push(format!("{at} smtp_host is empty"));
+            }
+            if mb.delay_min > mb.delay_max {
+                problems.push(format!(
+                    "{at} delay_min ({}) is greater than delay_max ({})",
+                    mb.delay_min, mb.delay_max
+                ));
+            }
+            if let Some(w) = &mb.window
+                && let Err(e) = SendingWindow::parse(w)
+            {
+                problems.push(format!("{at} window: {e}"));
+            }
+            if mb.warmup_start.is_some() != mb.warmup_step.is_some() {
+                problems.push(format!(
+                    "{at} warmup_start and warmup_step go together (set both or neither)"
+                ));
+            }
+        }
+        if let Some(url) = &self.tracking.base_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            problems.push(format!(
+                "[tracking] base_url {url:?} must start with https:// (or http:// for local use)"
+            ));
+        }
+        problems
+    }
+
+    /// The effective config as TOML with every secret-bearing value redacted.
+    /// Passwords are never in the file; a password command may embed one, so it is hidden.
+    pub fn redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        for mb in shown.mailboxes.values_mut() {
+            if mb.password_cmd.is_some() {
+                mb.password_cmd = Some("<redacted>".into());
+            }
+        }
+        toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+    }
+
+    /// Human-readable state of each secret source: set or not, never the value.
+    pub fn secret_status(&self) -> Vec<(String, String)> {
+        let env_state = |var: &str| {
+            if std::env::var_os(var).is_some() {
+                format!("${var} is set")
+            } else {
+                format!("${var} is NOT set")
+            }
+        };
+        let mut out = Vec::new();
+        for (name, mb) in &self.mailboxes {
+            let state = match (&mb.password_env, &mb.password_cmd) {
+                (Some(var), _) => env_state(var),
+                (None, Some(_)) => "from password_cmd".into(),
+                _ => "missing".into(),
+            };
+            out.push((format!("mailboxes.{name} password"), state));
+        }
+        if let Some(var) = &self.tracking.secret_env {
+            out.push(("tracking secret".into(), env_state(var)));
+        }
+        if let Some(var) = &self.api.token_env {
+            out.push(("api token".into(), env_state(var)));
+        }
+        if let Some(tg) = &self.notify.telegram {
+            out.push(("telegram bot token".into(), env_state(&tg.bot_token_env)));
+        }
+        out
+    }
+}
+
+/// `"127.0.0.1:5353"`, `"::1"`, `"[::1]:53"` or `"10.0.0.1"` (port 53).
+pub fn parse_nameserver(s: &str) -> Option<std::net::SocketAddr> {
+    if let Ok(addr) = s.parse::<std::net::SocketAddr>() {
+        return Some(addr);
+    }
+    s.parse::<std::net::IpAddr>()
+        .ok()
+        .map(|ip| std::net::SocketAddr::new(ip, 53))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::from_toml(text, Path::new("test.toml"))
+    }
+
+    #[test]
+    fn empty_file_gives_safe_defaults() {
+        let c = parse("").unwrap();
+        assert!(c.sending.require_approval);
+        assert!(!c.sending.html);
+        assert_eq!(c.verify.port, 25);
+        assert_eq!(c.verify.rate_limit, 2.0);
+        assert!(c.search.url.contains("{query}"));
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_its_line() {
+        let err = parse("[verify]\nport = 2526\n\n[sending]\nrequire_aproval = false\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("require_aproval"), "{err}");
+        assert!(err.contains("line 5"), "{err}");
+        assert!(err.contains("test.toml"), "{err}");
+    }
+
+    #[test]
+    fn unknown_section_is_rejected() {
+        let err = parse("[sendng]\nhtml = true\n").unwrap_err().to_string();
+        assert!(err.contains("sendng") && err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_is_named_with_its_line() {
+        let err = parse("[verify]\nport = \"twenty-five\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("port"), "{err}");
+    }
+
+    #[test]
+    fn mailbox_needs_exactly_one_password_source() {
+        let base = "[mailboxes.a]\nfrom = \"A <a@sender.test>\"\nsmtp_host = \"127.0.0.1\"\n";
+        let none = parse(base).unwrap_err().to_string();
+        assert!(none.contains("password_env or password_cmd"), "{none}");
+        let both = parse(&format!("{base}password_env = \"X\"\npassword_cmd = \"true\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(both.contains("not both"), "{both}");
+        let one = parse(&format!("{base}password_env = \"X\"\n")).unwrap();
+        assert_eq!(one.mailboxes["a"].smtp_port(), 587);
+        assert_eq!(one.mailboxes["a"].daily_cap, 50);
+    }
+
+    #[test]
+    fn bad_window_and_nameserver_are_reported() {
+        let text = "[dns]\nnameservers = [\"not-an-ip\"]\n[mailboxes.a]\nfrom = \"a@sender.test\"\nsmtp_host = \"h\"\npassword_env = \"X\"\nwindow = \"Mon-Fri 9-18\"\n";
+        let err = parse(text).unwrap_err().to_string();
+        assert!(err.contains("not-an-ip"), "{err}");
+        assert!(err.contains("window"), "{err}");
+    }
+
+    #[test]
+    fn password_cmd_is_redacted() {
+        let c = parse("[mailboxes.a]\nfrom = \"a@sender.test\"\nsmtp_host = \"h\"\npassword_cmd = \"echo hunter2\"\n")
+            .unwrap();
+        let shown = c.redacted_toml();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("<redacted>"));
+    }
+
+    #[test]
+    fn example_config_is_valid_and_documents_every_section() {
+        let text = include_str!("../config.toml.example");
+        let c = Config::from_toml(text, Path::new("config.toml.example")).unwrap();
+        assert!(!c.mailboxes.is_empty());
+        for section in [
+            "[storage]",
+            "[tls]",
+            "[dns]",
+            "[search]",
+            "[verify]",
+            "[sending]",
+            "[mailboxes.",
+            "[tracking]",
+            "[api]",
+            "[notify.telegram]",
+        ] {
+            assert!(text.contains(section), "missing {section}");
+        }
+    }
+
+    #[test]
+    fn nameserver_forms() {
+        assert_eq!(
+            parse_nameserver("127.0.0.1:5353").unwrap().to_string(),
+            "127.0.0.1:5353"
+        );
+        assert_eq!(parse_nameserver("::1").unwrap().port(), 53);
+        assert!(parse_nameserver("dns.example").is_none());
+    }
+}

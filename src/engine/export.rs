@@ -1,0 +1,256 @@
+//! Export stored tables to CSV or XLSX.
+//!
+//! CSV cells that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) get a
+//! leading `'`, the OWASP advice against CSV injection. XLSX cells are written as typed string
+//! cells, which spreadsheets never evaluate, and get the same prefix so both exports agree.
+//! Files are written to a temporary name and renamed, so a failed export leaves no half file.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::store::{Store, StoreError, messages, prospects};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportTable {
+    Prospects,
+    Messages,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Csv,
+    Xlsx,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("cannot write {path}: {cause}")]
+    Write { path: PathBuf, cause: String },
+    #[error("XLSX cannot go to standard output; give --output FILE.xlsx")]
+    XlsxToStdout,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportSummary {
+    pub table: ExportTable,
+    pub format: ExportFormat,
+    pub output: String,
+    pub rows: u64,
+}
+
+impl std::fmt::Display for ExportSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} rows exported to {}", self.rows, self.output)
+    }
+}
+
+/// Prefix a cell that would start a formula.
+pub fn neutralize(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+/// A table as a header and rows of text, built from the store.
+struct Grid {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+fn extras_in_order(extras: &[String]) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for e in extras {
+        if let Ok(serde_json::Value::Object(map)) = serde_json::from_str(e) {
+            for k in map.keys() {
+                if !keys.contains(k) {
+                    keys.push(k.clone());
+                }
+            }
+        }
+    }
+    keys
+}
+
+fn extra_values(extra: &str, keys: &[String]) -> Vec<String> {
+    let map = match serde_json::from_str::<serde_json::Value>(extra) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    keys.iter()
+        .map(|k| {
+            map.get(k)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
+}
+
+fn grid(store: &Store, table: ExportTable) -> Result<Grid, StoreError> {
+    match table {
+        ExportTable::Prospects => {
+            let all = prospects::list(store.conn())?;
+            let extra_keys =
+                extras_in_order(&all.iter().map(|p| p.extra.clone()).collect::<Vec<_>>());
+            let mut header: Vec<String> = [
+                "firstname",
+                "lastname",
+                "company",
+                "title",
+                "email",
+                "domain",
+                "company_key",
+            ]
+            .map(String::from)
+            .to_vec();
+            header.extend(extra_keys.iter().cloned());
+            let rows = all
+                .into_iter()
+                .map(|p| {
+                    let mut r = vec![
+                        p.firstname,
+                        p.lastname,
+                        p.company,
+                        p.title.unwrap_or_default(),
+                        p.email.unwrap_or_default(),
+                        p.domain.unwrap_or_default(),
+                        p.company_key,
+                    ];
+                    r.extend(extra_values(&p.extra, &extra_keys));
+                    r
+                })
+                .collect();
+            Ok(Grid { header, rows })
+        }
+        ExportTable::Messages => {
+            let all = messages::list(store.conn())?;
+            let extra_keys =
+                extras_in_order(&all.iter().map(|m| m.extra.clone()).collect::<Vec<_>>());
+            let mut header: Vec<String> = ["company", "subject", "body", "company_key"]
+                .map(String::from)
+                .to_vec();
+            header.extend(extra_keys.iter().cloned());
+            let rows = all
+                .into_iter()
+                .map(|m| {
+                    let mut r = vec![m.company, m.subject, m.body, m.company_key];
+                    r.extend(extra_values(&m.extra, &extra_keys));
+                    r
+                })
+                .collect();
+            Ok(Grid { header, rows })
+        }
+    }
+}
+
+/// Export `table` to `output` (`-` is standard output, CSV only).
+pub fn run(
+    store: &Store,
+    table: ExportTable,
+    format: ExportFormat,
+    output: &Path,
+) -> Result<ExportSummary, ExportError> {
+    let to_stdout = output.as_os_str() == "-";
+    if to_stdout && format == ExportFormat::Xlsx {
+        return Err(ExportError::XlsxToStdout);
+    }
+    let grid = grid(store, table)?;
+    let write_err = |cause: String| ExportError::Write {
+        path: output.to_path_buf(),
+        cause,
+    };
+    if to_stdout {
+        let stdout = std::io::stdout();
+        write_csv(&grid, stdout.lock()).map_err(write_err)?;
+    } else {
+        let tmp = temp_sibling(output);
+        let result = match format {
+            ExportFormat::Csv => std::fs::File::create(&tmp)
+                .map_err(|e| e.to_string())
+                .and_then(|f| write_csv(&grid, std::io::BufWriter::new(f))),
+            ExportFormat::Xlsx => write_xlsx(&grid, table, &tmp),
+        };
+        if let Err(cause) = result.and_then(|_| std::fs::rename(&tmp, output).map_err(|e| e.to_string())) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(write_err(cause));
+        }
+    }
+    Ok(ExportSummary {
+        table,
+        format,
+        output: if to_stdout {
+            "standard output".into()
+        } else {
+            output.display().to_string()
+        },
+        rows: grid.rows.len() as u64,
+    })
+}
+
+fn temp_sibling(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "export".into());
+    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+fn write_csv(grid: &Grid, out: impl Write) -> Result<(), String> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(&grid.header).map_err(|e| e.to_string())?;
+    for row in &grid.rows {
+        w.write_record(row.iter().map(|c| neutralize(c).into_owned()))
+            .map_err(|e| e.to_string())?;
+    }
+    w.flush().map_err(|e| e.to_string())
+}
+
+fn write_xlsx(grid: &Grid, table: ExportTable, path: &Path) -> Result<(), String> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    let name = match table {
+        ExportTable::Prospects => "Prospects",
+        ExportTable::Messages => "Messages",
+    };
+    sheet.set_name(name).map_err(|e| e.to_string())?;
+    let bold = Format::new().set_bold();
+    for (c, h) in grid.header.iter().enumerate() {
+        sheet
+            .write_string_with_format(0, c as u16, h, &bold)
+            .map_err(|e| e.to_string())?;
+    }
+    for (r, row) in grid.rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            if !cell.is_empty() {
+                sheet
+                    .write_string((r + 1) as u32, c as u16, neutralize(cell).as_ref())
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    sheet.set_freeze_panes(1, 0).map_err(|e| e.to_string())?;
+    book.save(path).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_starts_are_neutralized() {
+        for bad in ["=1+1", "+33 6", "-2", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(neutralize(bad).starts_with('\''), "{bad:?}");
+        }
+        for good in ["Acme", "jane@acme.test", "1+1", ""] {
+            assert_eq!(neutralize(good), good);
+        }
+    }
+}

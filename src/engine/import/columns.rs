@@ -1,0 +1,358 @@
+//! Which column holds which field: header synonyms (English and French), header-row search,
+//! and `--map field=Header` overrides.
+
+use std::fmt;
+
+use super::normalize::header_key;
+use super::source::SourceRow;
+
+/// How many rows are searched for the header (titles and notes often sit above it).
+pub const HEADER_SEARCH_ROWS: usize = 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Field {
+    Firstname,
+    Lastname,
+    Company,
+    Email,
+    Title,
+    Domain,
+    Subject,
+    Body,
+}
+
+impl Field {
+    pub const ALL: [Field; 8] = [
+        Field::Firstname,
+        Field::Lastname,
+        Field::Company,
+        Field::Email,
+        Field::Title,
+        Field::Domain,
+        Field::Subject,
+        Field::Body,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Firstname => "firstname",
+            Field::Lastname => "lastname",
+            Field::Company => "company",
+            Field::Email => "email",
+            Field::Title => "title",
+            Field::Domain => "domain",
+            Field::Subject => "subject",
+            Field::Body => "body",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Field> {
+        let key = header_key(name);
+        Field::ALL.into_iter().find(|f| f.name() == key)
+    }
+
+    /// Header spellings, compared after `header_key` folding (case, accents, spaces,
+    /// punctuation removed), so "Prénom", "PRENOM" and "pré-nom" all match "prenom".
+    pub fn synonyms(self) -> &'static [&'static str] {
+        match self {
+            Field::Firstname => &[
+                "firstname",
+                "first",
+                "givenname",
+                "forename",
+                "prenom",
+                "prenoms",
+            ],
+            Field::Lastname => &[
+                "lastname",
+                "last",
+                "surname",
+                "familyname",
+                "nomdefamille",
+                "nomdenaissance",
+                "nom",
+            ],
+            Field::Company => &[
+                "company",
+                "companyname",
+                "organisation",
+                "organization",
+                "organisationname",
+                "organizationname",
+                "account",
+                "accountname",
+                "employer",
+                "societe",
+                "entreprise",
+                "raisonsociale",
+                "nomdelentreprise",
+                "nomentreprise",
+                "nomdelasociete",
+                "nomsociete",
+            ],
+            Field::Email => &[
+                "email",
+                "emailaddress",
+                "mail",
+                "courriel",
+                "adresseemail",
+                "adressemail",
+                "adressedemessagerie",
+            ],
+            Field::Title => &[
+                "title",
+                "jobtitle",
+                "position",
+                "role",
+                "fonction",
+                "poste",
+                "intitule",
+                "intituledeposte",
+            ],
+            Field::Domain => &[
+                "domain",
+                "domainname",
+                "domaine",
+                "website",
+                "web",
+                "site",
+                "siteweb",
+                "siteinternet",
+                "url",
+                "companywebsite",
+                "companydomain",
+            ],
+            Field::Subject => &["subject", "subjectline", "objet", "sujet", "titre"],
+            Field::Body => &[
+                "body",
+                "bodytext",
+                "message",
+                "text",
+                "content",
+                "corps",
+                "contenu",
+                "texte",
+                "corpsdumessage",
+            ],
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `--map field=Header`, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnOverride {
+    pub field: Field,
+    pub header: String,
+}
+
+impl std::str::FromStr for ColumnOverride {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (field, header) = s
+            .split_once('=')
+            .ok_or_else(|| format!("{s:?} is not field=Header"))?;
+        let field = Field::parse(field).ok_or_else(|| {
+            let names: Vec<_> = Field::ALL.iter().map(|f| f.name()).collect();
+            format!("unknown field {field:?} (fields: {})", names.join(", "))
+        })?;
+        if header.trim().is_empty() {
+            return Err(format!("{s:?}: the header is empty"));
+        }
+        Ok(ColumnOverride {
+            field,
+            header: header.trim().to_string(),
+        })
+    }
+}
+
+/// The header row found and what each column means.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnMap {
+    /// Index into the sheet's rows of the header row.
+    pub header_index: usize,
+    pub header_row_number: i64,
+    /// Column index per field.
+    pub fields: Vec<(Field, usize)>,
+    /// Columns with no field: (index, header as written), kept as extra data.
+    pub extra: Vec<(usize, String)>,
+}
+
+impl ColumnMap {
+    pub fn column(&self, field: Field) -> Option<usize> {
+        self.fields.iter().find(|(f, _)| *f == field).map(|(_, c)| *c)
+    }
+}
+
+/// Map one candidate header row. `None` if a required field has no column.
+pub fn map_header(
+    cells: &[String],
+    required: &[Field],
+    optional: &[Field],
+    overrides: &[ColumnOverride],
+) -> Option<Vec<(Field, usize)>> {
+    let keys: Vec<String> = cells.iter().map(|c| header_key(c)).collect();
+    let mut taken = vec![false; cells.len()];
+    let mut fields = Vec::new();
+    // Explicit mappings first, so they can claim a column a synonym would also match.
+    for o in overrides {
+        let wanted = header_key(&o.header);
+        let col = keys.iter().position(|k| *k == wanted)?;
+        taken[col] = true;
+        fields.push((o.field, col));
+    }
+    for &field in required.iter().chain(optional) {
+        if fields.iter().any(|(f, _)| *f == field) {
+            continue;
+        }
+        // Earlier synonyms are stronger: "nom" is a last name unless "nom de famille" exists.
+        let col = field.synonyms().iter().find_map(|syn| {
+            keys.iter()
+                .enumerate()
+                .position(|(i, k)| !taken[i] && k == syn)
+        });
+        if let Some(col) = col {
+            taken[col] = true;
+            fields.push((field, col));
+        }
+    }
+    required
+        .iter()
+        .all(|r| fields.iter().any(|(f, _)| f == r))
+        .then_some(fields)
+}
+
+/// Search the first rows for a header that maps every required field.
+pub fn find_header(
+    rows: &[SourceRow],
+    required: &[Field],
+    optional: &[Field],
+    overrides: &[ColumnOverride],
+) -> Option<ColumnMap> {
+    for (index, row) in rows.iter().take(HEADER_SEARCH_ROWS).enumerate() {
+        if let Some(fields) = map_header(&row.cells, required, optional, overrides) {
+            let extra = row
+                .cells
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !fields.iter().any(|(_, c)| c == i))
+                .map(|(i, h)| {
+                    let name = if h.is_empty() {
+                        format!("column {}", i + 1)
+                    } else {
+                        h.clone()
+                    };
+                    (i, name)
+                })
+                .collect();
+            return Some(ColumnMap {
+                header_index: index,
+                header_row_number: row.number,
+                fields,
+                extra,
+            });
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PROSPECT: [Field; 3] = [Field::Firstname, Field::Lastname, Field::Company];
+    const OPTIONAL: [Field; 3] = [Field::Email, Field::Title, Field::Domain];
+
+    fn row(n: i64, cells: &[&str]) -> SourceRow {
+        SourceRow {
+            number: n,
+            cells: cells.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn french_headers_map() {
+        let cells: Vec<String> = ["Prénom", "Nom", "Société", "Fonction", "Site web", "Ville"]
+            .map(String::from)
+            .to_vec();
+        let f = map_header(&cells, &PROSPECT, &OPTIONAL, &[]).unwrap();
+        assert!(f.contains(&(Field::Firstname, 0)));
+        assert!(f.contains(&(Field::Lastname, 1)));
+        assert!(f.contains(&(Field::Company, 2)));
+        assert!(f.contains(&(Field::Title, 3)));
+        assert!(f.contains(&(Field::Domain, 4)));
+    }
+
+    #[test]
+    fn english_variants_map() {
+        for headers in [
+            ["First Name", "Last Name", "Company Name"],
+            ["first_name", "SURNAME", "Organization"],
+            ["Given name", "Family name", "Employer"],
+        ] {
+            let cells: Vec<String> = headers.map(String::from).to_vec();
+            assert!(
+                map_header(&cells, &PROSPECT, &OPTIONAL, &[]).is_some(),
+                "{headers:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn nom_de_famille_wins_over_nom_when_both_exist() {
+        let cells: Vec<String> = ["Prénom", "Nom de famille", "Entreprise", "Nom"]
+            .map(String::from)
+            .to_vec();
+        let f = map_header(&cells, &PROSPECT, &[], &[]).unwrap();
+        assert!(f.contains(&(Field::Lastname, 1)), "{f:?}");
+    }
+
+    #[test]
+    fn header_found_below_a_title() {
+        let rows = vec![
+            row(1, &["Prospects — export", "", ""]),
+            row(2, &["", "", ""]),
+            row(3, &["Prénom", "Nom", "Raison sociale", "Notes"]),
+            row(4, &["Ana", "Lopez", "Acme", "x"]),
+        ];
+        let m = find_header(&rows, &PROSPECT, &OPTIONAL, &[]).unwrap();
+        assert_eq!((m.header_index, m.header_row_number), (2, 3));
+        assert_eq!(m.extra, vec![(3, "Notes".to_string())]);
+    }
+
+    #[test]
+    fn header_beyond_the_search_window_is_not_found() {
+        let mut rows: Vec<SourceRow> = (1..=20).map(|n| row(n, &["x"])).collect();
+        rows.push(row(21, &["firstname", "lastname", "company"]));
+        assert!(find_header(&rows, &PROSPECT, &[], &[]).is_none());
+    }
+
+    #[test]
+    fn overrides_claim_their_column() {
+        let cells: Vec<String> = ["Who", "Family", "Org"].map(String::from).to_vec();
+        let overrides: Vec<ColumnOverride> = ["firstname=Who", "lastname=family", "company=ORG"]
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
+        let f = map_header(&cells, &PROSPECT, &[], &overrides).unwrap();
+        assert_eq!(f.len(), 3);
+        assert!("nope=X".parse::<ColumnOverride>().unwrap_err().contains("unknown field"));
+        assert!("firstname".parse::<ColumnOverride>().is_err());
+    }
+
+    #[test]
+    fn message_headers_map() {
+        let cells: Vec<String> = ["Société", "Objet", "Corps"].map(String::from).to_vec();
+        let req = [Field::Company, Field::Subject, Field::Body];
+        assert!(map_header(&cells, &req, &[], &[]).is_some());
+        let cells: Vec<String> = ["company", "subject", "body_text"].map(String::from).to_vec();
+        assert!(map_header(&cells, &req, &[], &[]).is_some());
+    }
+}

@@ -1,0 +1,500 @@
+//! Import prospects and messages from CSV, TSV, XLSX, XLS or ODS into the store.
+//!
+//! The whole file is read and validated before anything is written, then every row goes in
+//! through one transaction: a file that cannot be read, or an import cancelled halfway, leaves
+//! the database exactly as it was. Bad rows are skipped with their row number and a reason;
+//! good rows are imported.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::store::{self, Store, StoreError, companies, messages, prospects};
+
+pub mod columns;
+pub mod normalize;
+pub mod source;
+
+pub use columns::{ColumnOverride, Field};
+
+use columns::{ColumnMap, find_header};
+use normalize::{company_key, normalize_domain, normalize_email, person_key};
+use source::{Format, SourceRow};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportKind {
+    Prospects,
+    Messages,
+}
+
+impl ImportKind {
+    pub fn required(self) -> &'static [Field] {
+        match self {
+            ImportKind::Prospects => &[Field::Firstname, Field::Lastname, Field::Company],
+            ImportKind::Messages => &[Field::Company, Field::Subject, Field::Body],
+        }
+    }
+
+    pub fn optional(self) -> &'static [Field] {
+        match self {
+            ImportKind::Prospects => &[Field::Email, Field::Title, Field::Domain],
+            ImportKind::Messages => &[],
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ImportKind::Prospects => "prospects",
+            ImportKind::Messages => "messages",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ImportRequest {
+    pub kind: ImportKind,
+    pub file: PathBuf,
+    pub sheet: Option<String>,
+    pub overrides: Vec<ColumnOverride>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{file}: cannot read: {source}")]
+    Read {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{file}: {cause}")]
+    Unreadable { file: PathBuf, cause: String },
+    #[error("{file}: sheet {sheet:?} not found (sheets: {available})")]
+    NoSuchSheet {
+        file: PathBuf,
+        sheet: String,
+        available: String,
+    },
+    #[error("{file}: no header row in the first {} rows of {where_}: need columns {needed}{hint}", columns::HEADER_SEARCH_ROWS)]
+    NoHeader {
+        file: PathBuf,
+        where_: String,
+        needed: String,
+        hint: String,
+    },
+    #[error("{file}: {source}")]
+    Store { file: PathBuf, source: StoreError },
+    #[error("{file}: import cancelled; nothing was written")]
+    Cancelled { file: PathBuf },
+}
+
+impl ImportError {
+    fn store(file: &Path) -> impl FnOnce(StoreError) -> ImportError + '_ {
+        move |source| ImportError::Store {
+            file: file.to_path_buf(),
+            source,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowReject {
+    pub row: i64,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportSummary {
+    pub kind: ImportKind,
+    pub file: PathBuf,
+    pub format: String,
+    pub sheet: String,
+    pub header_row: i64,
+    /// field -> header as written in the file.
+    pub columns: BTreeMap<String, String>,
+    pub imported: u64,
+    pub duplicates: u64,
+    /// Messages only: an existing company's message replaced by the newer text.
+    pub replaced: u64,
+    pub rejected: u64,
+    /// The first rejects (at most `MAX_REJECTS_KEPT`), in file order.
+    pub rejects: Vec<RowReject>,
+}
+
+/// Enough reasons to fix a file, bounded so a 1M-row file of garbage stays small in memory.
+pub const MAX_REJECTS_KEPT: usize = 1000;
+
+impl std::fmt::Display for ImportSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} {} imported, {} duplicates skipped",
+            self.file.display(),
+            self.imported,
+            self.kind.name(),
+            self.duplicates
+        )?;
+        if self.kind == ImportKind::Messages {
+            write!(f, ", {} replaced", self.replaced)?;
+        }
+        writeln!(
+            f,
+            ", {} rejected ({}, sheet {:?}, header on row {})",
+            self.rejected, self.format, self.sheet, self.header_row
+        )?;
+        for r in self.rejects.iter().take(10) {
+            writeln!(f, "  row {}: {}", r.row, r.reason)?;
+        }
+        if self.rejected > 10 {
+            writeln!(f, "  … and {} more rejected rows", self.rejected - 10)?;
+        }
+        Ok(())
+    }
+}
+
+/// Progress of an import: rows handled so far out of the rows in the sheet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportProgress {
+    pub done: u64,
+    pub total: u64,
+}
+
+/// Read, validate and store one file. `progress` is called now and then; returning `false`
+/// cancels the import, which then writes nothing.
+pub fn run(
+    store: &mut Store,
+    req: &ImportRequest,
+    progress: &mut dyn FnMut(ImportProgress) -> bool,
+) -> Result<ImportSummary, ImportError> {
+    let file = req.file.as_path();
+    let bytes = std::fs::read(file).map_err(|source| ImportError::Read {
+        file: file.to_path_buf(),
+        source,
+    })?;
+    let opened = source::open(file, bytes).map_err(|cause| ImportError::Unreadable {
+        file: file.to_path_buf(),
+        cause,
+    })?;
+    let format = opened.format.clone();
+    let mut src = opened.source;
+    let (sheet, rows, map) = choose_sheet(&mut src, req, &format)?;
+
+    let header_row = map.header_row_number;
+    let columns = map
+        .fields
+        .iter()
+        .map(|(f, c)| {
+            let header = rows[map.header_index]
+                .cells
+                .get(*c)
+                .cloned()
+                .unwrap_or_default();
+            (f.name().to_string(), header)
+        })
+        .collect();
+    let mut summary = ImportSummary {
+        kind: req.kind,
+        file: file.to_path_buf(),
+        format: format.to_string(),
+        sheet,
+        header_row,
+        columns,
+        imported: 0,
+        duplicates: 0,
+        replaced: 0,
+        rejected: 0,
+        rejects: Vec::new(),
+    };
+    let data = &rows[map.header_index + 1..];
+    let total = data.len() as u64;
+    if !progress(ImportProgress { done: 0, total }) {
+        return Err(ImportError::Cancelled {
+            file: file.to_path_buf(),
+        });
+    }
+
+    let now = store::now_ts();
+    let tx = store.write_tx().map_err(ImportError::store(file))?;
+    tx.execute(
+        "INSERT INTO imports (kind, file, sheet, imported, duplicates, rejected, created_at)
+         VALUES (?1, ?2, ?3, 0, 0, 0, ?4)",
+        rusqlite::params![
+            req.kind.name(),
+            file.display().to_string(),
+            summary.sheet,
+            now
+        ],
+    )
+    .map_err(|e| ImportError::store(file)(e.into()))?;
+    let import_id = tx.last_insert_rowid();
+
+    // Company keys repeat a lot (many people per company): compute each once.
+    let mut keys: HashMap<String, String> = HashMap::new();
+    // Messages: first row per company key in this file, to refuse a conflicting second one.
+    let mut message_rows: HashMap<String, (i64, String, String)> = HashMap::new();
+
+    for (i, row) in data.iter().enumerate() {
+        if i % 1024 == 0
+            && i > 0
+            && !progress(ImportProgress {
+                done: i as u64,
+                total,
+            })
+        {
+            // Dropping the transaction rolls every row back.
+            return Err(ImportError::Cancelled {
+                file: file.to_path_buf(),
+            });
+        }
+        if row.cells.iter().all(String::is_empty) {
+            continue;
+        }
+        let outcome = match req.kind {
+            ImportKind::Prospects => {
+                prospect_row(row, &map, &mut keys).and_then(|p| {
+                    companies::upsert(&tx, &p.company_key, &p.company, p.domain.as_deref(), now)
+                        .and_then(|_| prospects::insert(&tx, &p, import_id, now))
+                        .map(|new| if new { Outcome::New } else { Outcome::Duplicate })
+                        .map_err(RowError::Store)
+                })
+            }
+            ImportKind::Messages => message_row(row, &map, &mut keys).and_then(|m| {
+                if let Some((first, subject, body)) = message_rows.get(&m.company_key) {
+                    return if *subject == m.subject && *body == m.body {
+                        Ok(Outcome::Duplicate)
+                    } else {
+                        Err(RowError::Reject(format!(
+                            "company {:?} already has a different message on row {first} of this file",
+                            m.company
+                        )))
+                    };
+                }
+                message_rows.insert(
+                    m.company_key.clone(),
+                    (m.source_row, m.subject.clone(), m.body.clone()),
+                );
+                companies::upsert(&tx, &m.company_key, &m.company, None, now)
+                    .and_then(|_| messages::upsert(&tx, &m, import_id, now))
+                    .map(|stored| match stored {
+                        messages::Stored::New => Outcome::New,
+                        messages::Stored::Duplicate => Outcome::Duplicate,
+                        messages::Stored::Replaced => Outcome::Replaced,
+                    })
+                    .map_err(RowError::Store)
+            }),
+        };
+        match outcome {
+            Ok(Outcome::New) => summary.imported += 1,
+            Ok(Outcome::Duplicate) => summary.duplicates += 1,
+            Ok(Outcome::Replaced) => summary.replaced += 1,
+            Err(RowError::Reject(reason)) => {
+                summary.rejected += 1;
+                if summary.rejects.len() < MAX_REJECTS_KEPT {
+                    summary.rejects.push(RowReject {
+                        row: row.number,
+                        reason,
+                    });
+                }
+            }
+            Err(RowError::Store(e)) => return Err(ImportError::store(file)(e)),
+        }
+    }
+    tx.execute(
+        "UPDATE imports SET imported = ?2, duplicates = ?3, rejected = ?4, replaced = ?5 WHERE id = ?1",
+        rusqlite::params![
+            import_id,
+            summary.imported as i64,
+            summary.duplicates as i64,
+            summary.rejected as i64,
+            summary.replaced as i64
+        ],
+    )
+    .map_err(|e| ImportError::store(file)(e.into()))?;
+    tx.commit()
+        .map_err(|e| ImportError::store(file)(e.into()))?;
+    progress(ImportProgress { done: total, total });
+    Ok(summary)
+}
+
+enum Outcome {
+    New,
+    Duplicate,
+    Replaced,
+}
+
+enum RowError {
+    Reject(String),
+    Store(StoreError),
+}
+
+/// `--sheet` names the sheet; otherwise the first sheet whose header maps the required fields.
+fn choose_sheet(
+    src: &mut source::Source,
+    req: &ImportRequest,
+    format: &Format,
+) -> Result<(String, Vec<SourceRow>, ColumnMap), ImportError> {
+    let file = req.file.as_path();
+    let names = src.sheet_names();
+    let candidates: Vec<String> = match &req.sheet {
+        Some(wanted) => {
+            let found = names
+                .iter()
+                .find(|n| *n == wanted)
+                .or_else(|| names.iter().find(|n| n.eq_ignore_ascii_case(wanted)));
+            match found {
+                Some(n) => vec![n.clone()],
+                None => {
+                    return Err(ImportError::NoSuchSheet {
+                        file: file.to_path_buf(),
+                        sheet: wanted.clone(),
+                        available: names.join(", "),
+                    });
+                }
+            }
+        }
+        None => names.clone(),
+    };
+    let required = req.kind.required();
+    let mut first_rows_seen: Vec<String> = Vec::new();
+    for name in &candidates {
+        let rows = src.load(name).map_err(|cause| ImportError::Unreadable {
+            file: file.to_path_buf(),
+            cause,
+        })?;
+        if let Some(map) = find_header(&rows, required, req.kind.optional(), &req.overrides) {
+            return Ok((name.clone(), rows, map));
+        }
+        if let Some(first) = rows.iter().find(|r| r.cells.iter().any(|c| !c.is_empty())) {
+            let shown: Vec<&str> = first
+                .cells
+                .iter()
+                .filter(|c| !c.is_empty())
+                .take(8)
+                .map(String::as_str)
+                .collect();
+            first_rows_seen.push(format!("{name}: {}", shown.join(" | ")));
+        }
+    }
+    let where_ = match (format, &req.sheet) {
+        (Format::Csv { .. }, _) => "the file".to_string(),
+        (_, Some(s)) => format!("sheet {s:?}"),
+        _ => format!("any sheet ({})", names.join(", ")),
+    };
+    let mut needed: Vec<String> = required.iter().map(|f| f.name().to_string()).collect();
+    for o in &req.overrides {
+        needed.push(format!("{}={:?}", o.field, o.header));
+    }
+    let hint = if first_rows_seen.is_empty() {
+        " (the file has no data)".to_string()
+    } else {
+        format!(
+            "; first non-empty row: {} (use --map field=Header)",
+            first_rows_seen.join("; ")
+        )
+    };
+    Err(ImportError::NoHeader {
+        file: file.to_path_buf(),
+        where_,
+        needed: needed.join(", "),
+        hint,
+    })
+}
+
+fn cell<'a>(row: &'a SourceRow, map: &ColumnMap, field: Field) -> &'a str {
+    map.column(field)
+        .and_then(|c| row.cells.get(c))
+        .map_or("", String::as_str)
+}
+
+fn missing(row: &SourceRow, map: &ColumnMap, fields: &[Field]) -> Result<(), RowError> {
+    let absent: Vec<&str> = fields
+        .iter()
+        .filter(|f| cell(row, map, **f).is_empty())
+        .map(|f| f.name())
+        .collect();
+    if absent.is_empty() {
+        Ok(())
+    } else {
+        Err(RowError::Reject(format!("missing {}", absent.join(", "))))
+    }
+}
+
+fn extra_json(row: &SourceRow, map: &ColumnMap) -> String {
+    let mut extra = serde_json::Map::new();
+    for (col, header) in &map.extra {
+        if let Some(value) = row.cells.get(*col).filter(|v| !v.is_empty()) {
+            extra.insert(header.clone(), serde_json::Value::String(value.clone()));
+        }
+    }
+    serde_json::Value::Object(extra).to_string()
+}
+
+fn key_for(keys: &mut HashMap<String, String>, company: &str) -> Result<String, RowError> {
+    let key = keys
+        .entry(company.to_string())
+        .or_insert_with(|| company_key(company))
+        .clone();
+    if key.is_empty() {
+        return Err(RowError::Reject(format!(
+            "company {company:?} has no letters or digits"
+        )));
+    }
+    Ok(key)
+}
+
+fn prospect_row(
+    row: &SourceRow,
+    map: &ColumnMap,
+    keys: &mut HashMap<String, String>,
+) -> Result<prospects::NewProspect, RowError> {
+    missing(row, map, ImportKind::Prospects.required())?;
+    let firstname = cell(row, map, Field::Firstname);
+    let lastname = cell(row, map, Field::Lastname);
+    let company = cell(row, map, Field::Company);
+    let email = match cell(row, map, Field::Email) {
+        "" => None,
+        raw => Some(
+            normalize_email(raw)
+                .ok_or_else(|| RowError::Reject(format!("invalid email {raw:?}")))?,
+        ),
+    };
+    let domain = match cell(row, map, Field::Domain) {
+        "" => None,
+        raw => Some(
+            normalize_domain(raw)
+                .ok_or_else(|| RowError::Reject(format!("invalid domain or website {raw:?}")))?,
+        ),
+    };
+    let title = Some(cell(row, map, Field::Title))
+        .filter(|t| !t.is_empty())
+        .map(str::to_string);
+    Ok(prospects::NewProspect {
+        firstname: firstname.to_string(),
+        lastname: lastname.to_string(),
+        company: company.to_string(),
+        company_key: key_for(keys, company)?,
+        person_key: person_key(firstname, lastname),
+        email,
+        title,
+        domain,
+        extra: extra_json(row, map),
+        source_row: row.number,
+    })
+}
+
+fn message_row(
+    row: &SourceRow,
+    map: &ColumnMap,
+    keys: &mut HashMap<String, String>,
+) -> Result<messages::NewMessage, RowError> {
+    missing(row, map, ImportKind::Messages.required())?;
+    let company = cell(row, map, Field::Company);
+    Ok(messages::NewMessage {
+        company: company.to_string(),
+        company_key: key_for(keys, company)?,
+        subject: cell(row, map, Field::Subject).to_string(),
+        body: cell(row, map, Field::Body).replace("\r\n", "\n"),
+        extra: extra_json(row, map),
+        source_row: row.number,
+    })
+}

@@ -1,0 +1,239 @@
+//! Cell cleaning and the keys that group rows: company key, person key, domain.
+//!
+//! The company key is how a prospect finds its message and its domain, so "ACME S.A.",
+//! "Acme SA" and "acme" must agree. The rules, in order:
+//! 1. NFKD-decompose, drop combining marks (accents), lowercase;
+//! 2. delete `.` `'` `’` (so "S.A." is "sa" and "L'Étoile" is "letoile");
+//! 3. every other non-alphanumeric character separates words;
+//! 4. drop legal-form words (SA, SAS, SARL, GmbH, Inc, Ltd, LLC, SE, Group, …) unless
+//!    nothing else would remain;
+//! 5. join the remaining words with one space.
+//!
+//! `benches/python_import.py` implements the same rules for the comparison benchmark.
+
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+
+/// Legal forms and group words removed from company keys (already folded to lowercase ASCII).
+pub const LEGAL_FORMS: &[&str] = &[
+    "sa",
+    "sas",
+    "sasu",
+    "sarl",
+    "eurl",
+    "sci",
+    "snc",
+    "scop",
+    "selarl",
+    "gmbh",
+    "ag",
+    "kg",
+    "ug",
+    "ohg",
+    "inc",
+    "incorporated",
+    "ltd",
+    "limited",
+    "llc",
+    "llp",
+    "plc",
+    "corp",
+    "corporation",
+    "co",
+    "cie",
+    "se",
+    "group",
+    "groupe",
+    "holding",
+    "bv",
+    "nv",
+    "spa",
+    "srl",
+    "sl",
+    "ab",
+    "oy",
+    "as",
+    "pty",
+];
+
+/// Trim and NFC-normalise a cell. Most cells are already NFC, so the quick check avoids
+/// allocating a second string for them.
+pub fn clean_cell(raw: &str) -> String {
+    let trimmed = raw.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    match is_nfc_quick(trimmed.chars()) {
+        IsNormalized::Yes => trimmed.to_string(),
+        _ => trimmed.nfc().collect(),
+    }
+}
+
+/// Lowercase ASCII-ish words with accents removed: the common base of every key.
+fn fold_words(text: &str, deleted: &[char]) -> Vec<String> {
+    let mut folded = String::with_capacity(text.len());
+    for c in text.nfkd() {
+        if is_combining_mark(c) || deleted.contains(&c) {
+            continue;
+        }
+        for lower in c.to_lowercase() {
+            folded.push(if lower.is_alphanumeric() { lower } else { ' ' });
+        }
+    }
+    folded.split_whitespace().map(str::to_string).collect()
+}
+
+pub fn company_key(name: &str) -> String {
+    let words = fold_words(name, &['.', '\'', '’']);
+    let kept: Vec<&str> = words
+        .iter()
+        .map(String::as_str)
+        .filter(|w| !LEGAL_FORMS.contains(w))
+        .collect();
+    if kept.is_empty() {
+        words.join(" ")
+    } else {
+        kept.join(" ")
+    }
+}
+
+/// Key for "the same person": first and last name folded, so "Jean-Pierre" and
+/// "jean pierre" match, but "Jean" and "Jeanne" do not.
+pub fn person_key(firstname: &str, lastname: &str) -> String {
+    format!(
+        "{}|{}",
+        fold_words(firstname, &['\'', '’', '.']).join(" "),
+        fold_words(lastname, &['\'', '’', '.']).join(" ")
+    )
+}
+
+/// Header cell → comparable form: accents and case folded, spaces, punctuation removed.
+pub fn header_key(header: &str) -> String {
+    fold_words(header, &[]).concat()
+}
+
+/// `https://www.Acme.test/contact` → `acme.test`. `None` when it cannot be a host name.
+pub fn normalize_domain(raw: &str) -> Option<String> {
+    let mut s = raw.trim().to_lowercase();
+    if let Some(pos) = s.find("://") {
+        s = s[pos + 3..].to_string();
+    }
+    if let Some(at) = s.rfind('@') {
+        s = s[at + 1..].to_string();
+    }
+    let host_end = s.find(['/', '?', '#']).unwrap_or(s.len());
+    s.truncate(host_end);
+    if let Some(colon) = s.find(':') {
+        s.truncate(colon);
+    }
+    let s = s.trim_end_matches('.');
+    let s = s.strip_prefix("www.").unwrap_or(s);
+    let valid_label = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+    };
+    let labels: Vec<&str> = s.split('.').collect();
+    if labels.len() < 2 || s.len() > 253 || !labels.iter().all(|l| valid_label(l)) {
+        return None;
+    }
+    Some(s.to_string())
+}
+
+/// A light shape check at import time; the verify engine does the real syntax policy.
+pub fn normalize_email(raw: &str) -> Option<String> {
+    let s = raw.trim().trim_start_matches("mailto:");
+    let (local, domain) = s.rsplit_once('@')?;
+    if local.is_empty() || local.contains(char::is_whitespace) || local.contains('@') {
+        return None;
+    }
+    let domain = normalize_domain(domain)?;
+    if domain.contains('/') {
+        return None;
+    }
+    Some(format!("{local}@{domain}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn company_keys_of_real_looking_names() {
+        let table = [
+            ("Acme SA", "acme"),
+            ("ACME S.A.", "acme"),
+            ("acme", "acme"),
+            ("  Acme   S.A.S. ", "acme"),
+            ("Groupe Lumière SAS", "lumiere"),
+            ("Smith & Sons Ltd", "smith sons"),
+            ("Smith & Sons Limited", "smith sons"),
+            ("Nordlicht GmbH", "nordlicht"),
+            ("Blue Harbor Inc.", "blue harbor"),
+            ("Blue Harbor, Inc", "blue harbor"),
+            ("Société Générale des Tests S.A.", "societe generale des tests"),
+            ("L'Étoile du Nord SARL", "letoile du nord"),
+            ("Boulangerie Dupont EURL", "boulangerie dupont"),
+            ("Müller & Söhne AG", "muller sohne"),
+            ("Datacorp LLC", "datacorp"),
+            ("Vert-Pré Holding SE", "vert pre"),
+            ("Cie des Eaux Claires", "des eaux claires"),
+            ("Group SA", "group sa"),
+            ("3M Test Industries PLC", "3m test industries"),
+        ];
+        for (name, key) in table {
+            assert_eq!(company_key(name), key, "company_key({name:?})");
+        }
+    }
+
+    #[test]
+    fn person_keys_fold_accents_and_hyphens() {
+        assert_eq!(person_key("Jean-Pierre", "Lefèvre"), "jean pierre|lefevre");
+        assert_eq!(
+            person_key("jean pierre", "LEFEVRE"),
+            person_key("Jean-Pierre", "Lefèvre")
+        );
+        assert_ne!(person_key("Jean", "Martin"), person_key("Jeanne", "Martin"));
+        assert_eq!(person_key("Seán", "O'Brien"), "sean|obrien");
+    }
+
+    #[test]
+    fn cells_are_trimmed_and_nfc() {
+        // "é" written as e + combining acute becomes the single code point.
+        assert_eq!(clean_cell("  Ele\u{301}onore \t"), "El\u{e9}onore");
+        assert_eq!(clean_cell("\u{feff}Prénom"), "Prénom");
+        assert_eq!(clean_cell("e\u{301}"), "\u{e9}");
+    }
+
+    #[test]
+    fn header_keys() {
+        assert_eq!(header_key("Prénom"), "prenom");
+        assert_eq!(header_key("First Name"), "firstname");
+        assert_eq!(header_key("first_name"), "firstname");
+        assert_eq!(header_key(" Nom de famille "), "nomdefamille");
+        assert_eq!(header_key("E-mail"), "email");
+    }
+
+    #[test]
+    fn domains() {
+        assert_eq!(
+            normalize_domain("https://www.Acme.test/contact?x=1").as_deref(),
+            Some("acme.test")
+        );
+        assert_eq!(normalize_domain("acme.test.").as_deref(), Some("acme.test"));
+        assert_eq!(normalize_domain("acme.test:8080").as_deref(), Some("acme.test"));
+        assert_eq!(normalize_domain("not a domain"), None);
+        assert_eq!(normalize_domain("localhost"), None);
+        assert_eq!(normalize_domain("-bad.test"), None);
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(
+            normalize_email("Jane.Doe@ACME.test").as_deref(),
+            Some("Jane.Doe@acme.test")
+        );
+        assert_eq!(normalize_email("no-at-sign"), None);
+        assert_eq!(normalize_email("a b@acme.test"), None);
+        assert_eq!(normalize_email("x@nodot"), None);
+    }
+}

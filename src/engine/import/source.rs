@@ -1,0 +1,398 @@
+//! Reading an input file into rows of cleaned text cells, whatever its format.
+//!
+//! The format is detected from the content, never from the extension: ZIP magic means XLSX or
+//! ODS (the ODS `mimetype` entry tells them apart), the OLE2 magic means XLS, anything else must
+//! be text: CSV/TSV in UTF-8 (BOM or not), UTF-16 with a BOM, or Windows-1252.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use calamine::{Data, Ods, Reader, Sheets, Xls, Xlsx};
+
+use super::normalize::clean_cell;
+
+/// One row as read, with its 1-based row (spreadsheet) or line (CSV) number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceRow {
+    pub number: i64,
+    pub cells: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Format {
+    Csv {
+        delimiter: u8,
+        encoding: &'static str,
+    },
+    Xlsx,
+    Xls,
+    Ods,
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Format::Csv {
+                delimiter,
+                encoding,
+            } => {
+                let d = match delimiter {
+                    b'\t' => "tab".to_string(),
+                    other => format!("'{}'", *other as char),
+                };
+                write!(f, "CSV ({encoding}, delimiter {d})")
+            }
+            Format::Xlsx => f.write_str("XLSX"),
+            Format::Xls => f.write_str("XLS"),
+            Format::Ods => f.write_str("ODS"),
+        }
+    }
+}
+
+/// An opened file: a CSV is one sheet named after the file.
+pub enum Source {
+    Csv { name: String, rows: Vec<SourceRow> },
+    Book(Sheets<Cursor<Vec<u8>>>),
+}
+
+pub struct Opened {
+    pub format: Format,
+    pub source: Source,
+}
+
+const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+const OLE_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+const ODS_MIME: &[u8] = b"application/vnd.oasis.opendocument.spreadsheet";
+
+/// Open `path`; the error string is the cause, the caller adds the file name.
+pub fn open(path: &Path, bytes: Vec<u8>) -> Result<Opened, String> {
+    if bytes.is_empty() {
+        return Err("the file is empty".into());
+    }
+    if bytes.starts_with(ZIP_MAGIC) {
+        let is_ods = bytes
+            .get(..200)
+            .is_some_and(|head| head.windows(ODS_MIME.len()).any(|w| w == ODS_MIME));
+        let cursor = Cursor::new(bytes);
+        return if is_ods {
+            let book = Ods::new(cursor).map_err(|e| format!("not a readable ODS file: {e}"))?;
+            Ok(Opened {
+                format: Format::Ods,
+                source: Source::Book(Sheets::Ods(book)),
+            })
+        } else {
+            let book = Xlsx::new(cursor)
+                .map_err(|e| format!("not a readable XLSX file (truncated or damaged?): {e}"))?;
+            Ok(Opened {
+                format: Format::Xlsx,
+                source: Source::Book(Sheets::Xlsx(book)),
+            })
+        };
+    }
+    if bytes.starts_with(OLE_MAGIC) {
+        let book = Xls::new(Cursor::new(bytes))
+            .map_err(|e| format!("not a readable XLS file (truncated or damaged?): {e}"))?;
+        return Ok(Opened {
+            format: Format::Xls,
+            source: Source::Book(Sheets::Xls(book)),
+        });
+    }
+    let (text, encoding) = decode_text(&bytes)?;
+    let delimiter = sniff_delimiter(&text);
+    let rows = parse_csv(&text, delimiter)?;
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "csv".into());
+    Ok(Opened {
+        format: Format::Csv {
+            delimiter,
+            encoding,
+        },
+        source: Source::Csv { name, rows },
+    })
+}
+
+impl Source {
+    pub fn sheet_names(&self) -> Vec<String> {
+        match self {
+            Source::Csv { name, .. } => vec![name.clone()],
+            Source::Book(book) => book.sheet_names(),
+        }
+    }
+
+    /// The rows of one sheet, cleaned (trimmed, NFC), with their original row numbers.
+    pub fn load(&mut self, sheet: &str) -> Result<Vec<SourceRow>, String> {
+        match self {
+            Source::Csv { rows, .. } => Ok(std::mem::take(rows)),
+            Source::Book(book) => {
+                let range = book
+                    .worksheet_range(sheet)
+                    .map_err(|e| format!("cannot read sheet {sheet:?}: {e}"))?;
+                let first_row = range.start().map_or(0, |(r, _)| r as i64);
+                Ok(range
+                    .rows()
+                    .enumerate()
+                    .map(|(i, cells)| SourceRow {
+                        number: first_row + i as i64 + 1,
+                        cells: cells.iter().map(cell_text).collect(),
+                    })
+                    .collect())
+            }
+        }
+    }
+}
+
+/// A spreadsheet cell as the text a person sees: integers without `.0`, dates in ISO form.
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty | Data::Error(_) => String::new(),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => clean_cell(s),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) => float_text(*f),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(dt) => match dt.as_datetime() {
+            Some(t) if t.time() == chrono::NaiveTime::MIN => t.format("%Y-%m-%d").to_string(),
+            Some(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+            None => float_text(dt.as_f64()),
+        },
+    }
+}
+
+fn float_text(f: f64) -> String {
+    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
+    }
+}
+
+/// Text encodings are detected, not assumed: BOMs first, then "is it valid UTF-8",
+/// else Windows-1252 (which decodes any byte sequence; the usual Excel "CSV" on Windows).
+fn decode_text(bytes: &[u8]) -> Result<(String, &'static str), String> {
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        return String::from_utf8(rest.to_vec())
+            .map(|s| (s, "UTF-8 with BOM"))
+            .map_err(|e| format!("invalid UTF-8 after a UTF-8 BOM at byte {}", e.utf8_error().valid_up_to() + 3));
+    }
+    for (bom, enc, name) in [
+        (&b"\xFF\xFE"[..], encoding_rs::UTF_16LE, "UTF-16LE"),
+        (&b"\xFE\xFF"[..], encoding_rs::UTF_16BE, "UTF-16BE"),
+    ] {
+        if bytes.starts_with(bom) {
+            let (text, _, had_errors) = enc.decode(bytes);
+            if had_errors {
+                return Err(format!("invalid {name} text"));
+            }
+            return Ok((text.into_owned(), name));
+        }
+    }
+    // Binary files (images, archives, executables) hold NUL bytes; text never does.
+    if bytes.iter().take(64 * 1024).any(|&b| b == 0) {
+        return Err("not a CSV or spreadsheet file (binary content)".into());
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok((s.to_string(), "UTF-8")),
+        Err(_) => {
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+            Ok((text.into_owned(), "Windows-1252"))
+        }
+    }
+}
+
+const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
+
+/// Pick the delimiter whose count per record is the most consistent (then the largest),
+/// over the first records, counting only outside quotes.
+pub fn sniff_delimiter(text: &str) -> u8 {
+    let sample_end = text
+        .char_indices()
+        .nth(64 * 1024)
+        .map_or(text.len(), |(i, _)| i);
+    let sample = &text[..sample_end];
+    let mut best = (0usize, 0usize, b',');
+    for &d in &DELIMITERS {
+        let mut counts: Vec<usize> = Vec::new();
+        let (mut in_quotes, mut count, mut blank) = (false, 0usize, true);
+        for c in sample.chars() {
+            match c {
+                '"' => {
+                    in_quotes = !in_quotes;
+                    blank = false
+                }
+                '\n' if !in_quotes => {
+                    if !blank {
+                        counts.push(count);
+                    }
+                    count = 0;
+                    blank = true;
+                    if counts.len() >= 50 {
+                        break;
+                    }
+                }
+                c if c as u32 == d as u32 && !in_quotes => {
+                    count += 1;
+                    blank = false
+                }
+                c if !c.is_whitespace() => blank = false,
+                _ => {}
+            }
+        }
+        if !blank && counts.len() < 50 {
+            counts.push(count);
+        }
+        // Most frequent non-zero count and how many records have it.
+        let mut freq: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+        for &c in counts.iter().filter(|&&c| c > 0) {
+            *freq.entry(c).or_default() += 1;
+        }
+        if let Some((&mode, &n)) = freq.iter().max_by_key(|(c, n)| (**n, **c)) {
+            if (n, mode) > (best.0, best.1) {
+                best = (n, mode, d);
+            }
+        }
+    }
+    best.2
+}
+
+/// Find a quoted field that never closes: the usual sign of a truncated file.
+fn unterminated_quote_line(text: &str, delimiter: u8) -> Option<usize> {
+    let d = delimiter as char;
+    let (mut line, mut open_line) = (1usize, 0usize);
+    let (mut in_quotes, mut field_start) = (false, true);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_quotes {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                }
+                '"' => in_quotes = false,
+                '\n' => line += 1,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' if field_start => {
+                in_quotes = true;
+                open_line = line;
+                field_start = false;
+            }
+            '\n' => {
+                line += 1;
+                field_start = true;
+            }
+            c if c == d => field_start = true,
+            '\r' => {}
+            _ => field_start = false,
+        }
+    }
+    in_quotes.then_some(open_line)
+}
+
+fn parse_csv(text: &str, delimiter: u8) -> Result<Vec<SourceRow>, String> {
+    if let Some(line) = unterminated_quote_line(text, delimiter) {
+        return Err(format!(
+            "a quoted field opened on line {line} is never closed (is the file truncated?)"
+        ));
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => rows.push(SourceRow {
+                number: record.position().map_or(0, |p| record_line(text, p)),
+                cells: record.iter().map(clean_cell).collect(),
+            }),
+            Err(e) => return Err(format!("CSV error: {e}")),
+        }
+    }
+    Ok(rows)
+}
+
+/// The csv crate reports a record at the end of the previous one, before any blank lines it
+/// skipped; count those line breaks so row numbers match what an editor shows.
+fn record_line(text: &str, pos: &csv::Position) -> i64 {
+    let start = (pos.byte() as usize).min(text.len());
+    let skipped_breaks = text.as_bytes()[start..]
+        .iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .filter(|&&b| b == b'\n')
+        .count();
+    (pos.line() as usize + skipped_breaks) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_each_delimiter() {
+        for d in DELIMITERS {
+            let ds = (d as char).to_string();
+            let text = ["a", "b", "c"].join(&ds)
+                + "\n"
+                + &["1", "\"x, y; z | w\"", "3"].join(&ds)
+                + "\n"
+                + &["4", "5", "6"].join(&ds)
+                + "\n";
+            assert_eq!(sniff_delimiter(&text), d, "delimiter {:?}", d as char);
+        }
+    }
+
+    #[test]
+    fn sniff_ignores_a_title_line() {
+        let text = "Prospects, sample\n\nPrénom;Nom;Société\nA;B;C\nD;E;F\n";
+        assert_eq!(sniff_delimiter(text), b';');
+    }
+
+    #[test]
+    fn windows_1252_is_detected() {
+        let bytes = b"pr\xe9nom;nom\nH\xe9l\xe8ne;Martin\n".to_vec();
+        let (text, enc) = decode_text(&bytes).unwrap();
+        assert_eq!(enc, "Windows-1252");
+        assert!(text.starts_with("prénom"));
+        assert!(text.contains("Hélène"));
+    }
+
+    #[test]
+    fn bom_is_stripped() {
+        let (text, enc) = decode_text(b"\xEF\xBB\xBFfirstname\n").unwrap();
+        assert_eq!((text.as_str(), enc), ("firstname\n", "UTF-8 with BOM"));
+    }
+
+    #[test]
+    fn binary_is_refused() {
+        assert!(decode_text(b"\x89PNG\r\n\x1a\n\0\0\0").unwrap_err().contains("binary"));
+    }
+
+    #[test]
+    fn unterminated_quote_is_found() {
+        assert_eq!(unterminated_quote_line("a,b\n1,\"ok\"\n2,\"cut", b','), Some(3));
+        assert_eq!(unterminated_quote_line("a,\"multi\nline\"\n", b','), None);
+        assert_eq!(unterminated_quote_line("a,b\"c\n", b','), None);
+    }
+
+    #[test]
+    fn csv_row_numbers_are_line_numbers() {
+        let rows = parse_csv("h1,h2\n\"multi\nline\",x\nlast,y\n", b',').unwrap();
+        assert_eq!(rows.iter().map(|r| r.number).collect::<Vec<_>>(), [1, 2, 4]);
+        assert_eq!(rows[1].cells[0], "multi\nline");
+        let rows = parse_csv("title\n\n\r\nh1,h2\na,b\n\nc,d\n", b',').unwrap();
+        assert_eq!(rows.iter().map(|r| r.number).collect::<Vec<_>>(), [1, 4, 5, 7]);
+    }
+
+    #[test]
+    fn floats_read_as_text() {
+        assert_eq!(float_text(42.0), "42");
+        assert_eq!(float_text(0.5), "0.5");
+        assert_eq!(float_text(1e20), "100000000000000000000");
+    }
+}

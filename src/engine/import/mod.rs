@@ -110,6 +110,9 @@ pub struct ImportSummary {
     pub format: String,
     pub sheet: String,
     pub header_row: i64,
+    /// "line" for CSV (numbers are text-editor lines; quoted fields may span several),
+    /// "row" for spreadsheets.
+    pub row_unit: &'static str,
     /// field -> header as written in the file.
     pub columns: BTreeMap<String, String>,
     pub imported: u64,
@@ -139,11 +142,11 @@ impl std::fmt::Display for ImportSummary {
         }
         writeln!(
             f,
-            ", {} rejected ({}, sheet {:?}, header on row {})",
-            self.rejected, self.format, self.sheet, self.header_row
+            ", {} rejected ({}, sheet {:?}, header on {} {})",
+            self.rejected, self.format, self.sheet, self.row_unit, self.header_row
         )?;
         for r in self.rejects.iter().take(10) {
-            writeln!(f, "  row {}: {}", r.row, r.reason)?;
+            writeln!(f, "  {} {}: {}", self.row_unit, r.row, r.reason)?;
         }
         if self.rejected > 10 {
             writeln!(f, "  … and {} more rejected rows", self.rejected - 10)?;
@@ -198,6 +201,11 @@ pub fn run(
         format: format.to_string(),
         sheet,
         header_row,
+        row_unit: if matches!(format, Format::Csv { .. }) {
+            "line"
+        } else {
+            "row"
+        },
         columns,
         imported: 0,
         duplicates: 0,
@@ -264,8 +272,8 @@ pub fn run(
                         Ok(Outcome::Duplicate)
                     } else {
                         Err(RowError::Reject(format!(
-                            "company {:?} already has a different message on row {first} of this file",
-                            m.company
+                            "company {:?} already has a different message on {} {first} of this file",
+                            m.company, summary.row_unit
                         )))
                     };
                 }

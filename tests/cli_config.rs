@@ -1,0 +1,107 @@
+//! `hailer config check` and config errors as the user sees them.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn hailer(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::cargo_bin("hailer").unwrap();
+    cmd.current_dir(dir)
+        .env_remove("HAILER_CONFIG")
+        .env_remove("HAILER_DATA_DIR");
+    cmd
+}
+
+#[test]
+fn unknown_key_is_named_with_line_and_exit_code_3() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[verify]\nport = 2526\n\n[sending]\nhtml = true\ndaily_kap = 3\n",
+    )
+    .unwrap();
+    hailer(dir.path())
+        .args(["config", "check"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("config.toml"))
+        .stderr(predicate::str::contains("line 6"))
+        .stderr(predicate::str::contains("daily_kap"));
+    // Every command refuses to run on a bad config, before touching anything.
+    hailer(dir.path())
+        .args(["import", "prospects", "nothing.csv"])
+        .assert()
+        .code(3);
+    assert!(!dir.path().join("data").exists());
+}
+
+#[test]
+fn wrong_type_is_named_with_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, "[sending]\nrequire_approval = \"yes\"\n").unwrap();
+    hailer(dir.path())
+        .arg("--config")
+        .arg(&cfg)
+        .args(["config", "check"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("line 2"))
+        .stderr(predicate::str::contains("require_approval"));
+}
+
+#[test]
+fn check_prints_effective_config_with_secrets_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        "[storage]\ndata_dir = \"elsewhere\"\n[mailboxes.main]\nfrom = \"A <a@sender.test>\"\nsmtp_host = \"127.0.0.1\"\npassword_cmd = \"echo s3cr3t-pa55\"\n",
+    )
+    .unwrap();
+    let out = hailer(dir.path())
+        .arg("--config")
+        .arg(&cfg)
+        .args(["config", "check"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("s3cr3t"), "{text}");
+    assert!(text.contains("# data dir: elsewhere"), "{text}");
+    assert!(text.contains("require_approval = true"), "{text}");
+    assert!(text.contains("[mailboxes.main]"), "{text}");
+    let json = hailer(dir.path())
+        .arg("--config")
+        .arg(&cfg)
+        .args(["--data-dir", "flagdir", "config", "check", "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["data_dir"], "flagdir");
+    assert_eq!(v["config"]["mailboxes"]["main"]["password_cmd"], "<redacted>");
+}
+
+#[test]
+fn example_config_checks_clean() {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml.example");
+    let dir = tempfile::tempdir().unwrap();
+    hailer(dir.path())
+        .arg("--config")
+        .arg(example)
+        .args(["config", "check"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn help_lists_subcommands() {
+    let dir = tempfile::tempdir().unwrap();
+    hailer(dir.path())
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("import"))
+        .stdout(predicate::str::contains("export"))
+        .stdout(predicate::str::contains("config"))
+        .stdout(predicate::str::contains("tui"));
+}

@@ -1,0 +1,368 @@
+//! The import and export commands, run as a user would: the real binary on real files,
+//! against a real SQLite database in a temporary directory.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use hailer::store::{Store, messages, prospects};
+use predicates::prelude::*;
+use tempfile::TempDir;
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+}
+
+struct Env {
+    dir: TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+    fn hailer(&self) -> Command {
+        let mut cmd = Command::cargo_bin("hailer").unwrap();
+        cmd.current_dir(self.dir.path())
+            .env_remove("HAILER_CONFIG")
+            .env_remove("HAILER_DATA_DIR")
+            .arg("--data-dir")
+            .arg(self.data_dir());
+        cmd
+    }
+    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+    fn import(&self, kind: &str, file: &Path) -> assert_cmd::assert::Assert {
+        self.hailer().arg("import").arg(kind).arg(file).assert()
+    }
+    fn prospects(&self) -> Vec<prospects::ProspectRow> {
+        let store = Store::open_in(&self.data_dir()).unwrap();
+        prospects::list(store.conn()).unwrap()
+    }
+    fn names(&self) -> Vec<String> {
+        self.prospects()
+            .into_iter()
+            .map(|p| format!("{} {} @ {}", p.firstname, p.lastname, p.company_key))
+            .collect()
+    }
+}
+
+const EXPECTED_SHEET_ROWS: [&str; 3] = [
+    "Élodie Durand @ acme",
+    "Jean-Pierre de la Fontaine @ boulangerie dupont",
+    "Zoë Müller @ nordlicht",
+];
+
+#[test]
+fn every_spreadsheet_format_imports_the_same_rows() {
+    for ext in ["xlsx", "xls", "ods"] {
+        let env = Env::new();
+        env.import("prospects", &data(&format!("prospects.{ext}")))
+            .success()
+            .stdout(predicate::str::contains("3 prospects imported, 1 duplicates skipped"))
+            .stdout(predicate::str::contains("1 rejected"))
+            .stdout(predicate::str::contains("sheet \"Contacts\", header on row 3"))
+            .stdout(predicate::str::contains("row 8: missing lastname"));
+        assert_eq!(env.names(), EXPECTED_SHEET_ROWS, "{ext}");
+        let elodie = &env.prospects()[0];
+        assert_eq!(elodie.title.as_deref(), Some("Directrice achats"));
+        // Numbers come in as text without ".0"; dates as ISO dates; original headers kept.
+        let extra: serde_json::Value = serde_json::from_str(&elodie.extra).unwrap();
+        assert_eq!(extra["Téléphone"], "612345678", "{ext}");
+        assert_eq!(extra["Rencontré le"], "2026-10-03", "{ext}");
+    }
+}
+
+#[test]
+fn sheet_option_picks_another_sheet_and_names_missing_ones() {
+    let env = Env::new();
+    env.hailer()
+        .args(["import", "prospects"])
+        .arg(data("prospects.xlsx"))
+        .args(["--sheet", "Archive"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2 prospects imported"));
+    assert_eq!(env.names(), ["Old Contact @ blue harbor", "Older Contact @ blue harbor"]);
+    env.hailer()
+        .args(["import", "prospects"])
+        .arg(data("prospects.xlsx"))
+        .args(["--sheet", "Nope"])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("sheet \"Nope\" not found"))
+        .stderr(predicate::str::contains("Notes, Contacts, Archive"));
+}
+
+#[test]
+fn csv_with_each_delimiter_and_encoding() {
+    for (delim, name) in [(",", "comma"), (";", "semicolon"), ("\t", "tab"), ("|", "pipe")] {
+        let text = [
+            "firstname,lastname,company,email".replace(',', delim),
+            "Hélène,Lefèvre,Société Générale des Tests S.A.,helene@sgt.test".replace(',', delim),
+            // A quoted field holding every candidate delimiter.
+            "\"Ana, María; x|y\",Núñez,Blue Harbor Inc.,".replace(',', delim).replacen(
+                &format!("\"Ana{delim} María; x|y\""),
+                "\"Ana, María; x|y\"",
+                1,
+            ),
+        ]
+        .join("\r\n");
+        for (enc, bytes) in [
+            ("utf8", text.as_bytes().to_vec()),
+            ("bom", [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat()),
+            ("cp1252", encoding_rs::WINDOWS_1252.encode(&text).0.into_owned()),
+        ] {
+            let env = Env::new();
+            let file = env.write(&format!("{name}-{enc}.csv"), &bytes);
+            env.import("prospects", &file).success().stdout(predicate::str::contains(
+                "2 prospects imported, 0 duplicates skipped, 0 rejected",
+            ));
+            let rows = env.prospects();
+            assert_eq!(rows[0].firstname, "Hélène", "{name} {enc}");
+            assert_eq!(rows[0].company_key, "societe generale des tests");
+            assert_eq!(rows[0].email.as_deref(), Some("helene@sgt.test"));
+            assert_eq!(rows[1].firstname, "Ana, María; x|y", "{name} {enc}");
+        }
+    }
+}
+
+#[test]
+fn windows_1252_french_headers_with_title_and_blank_rows() {
+    let text = "Export du 01/11/2026;;\n\nPrénom;Nom de famille;Raison sociale;Fonction;Site web\n\
+                François;Le Goff;Groupe Lumière SAS;Gérant;https://www.lumiere.test/\n\n\
+                Zoé;d'Arcy;L'Étoile du Nord SARL;;etoile-du-nord.test\n";
+    let env = Env::new();
+    let file = env.write("fr.csv", &encoding_rs::WINDOWS_1252.encode(text).0);
+    env.import("prospects", &file)
+        .success()
+        .stdout(predicate::str::contains("Windows-1252"))
+        .stdout(predicate::str::contains("header on line 3"))
+        .stdout(predicate::str::contains("2 prospects imported"));
+    let rows = env.prospects();
+    assert_eq!(rows[0].lastname, "Le Goff");
+    assert_eq!(rows[0].domain.as_deref(), Some("lumiere.test"));
+    assert_eq!(rows[1].company_key, "letoile du nord");
+    let store = Store::open_in(&env.data_dir()).unwrap();
+    let company = hailer::store::companies::get(store.conn(), "lumiere").unwrap().unwrap();
+    assert_eq!(company.domain.as_deref(), Some("lumiere.test"));
+    assert_eq!(company.domain_source.as_deref(), Some("import"));
+}
+
+#[test]
+fn bad_rows_are_rejected_with_reasons_and_good_rows_kept() {
+    let env = Env::new();
+    let file = env.write(
+        "p.csv",
+        b"firstname,lastname,company,email,website\n\
+          Jane,Doe,Acme SA,jane.doe@acme.test,acme.test\n\
+          ,Smith,Acme SA,,\n\
+          John,,,,\n\
+          Bob,Stone,Acme SA,not-an-email,\n\
+          Eve,Adams,Acme SA,,not a domain\n\
+          Max,Payne,!!!,,\n\
+          jane,DOE,ACME S.A.,,\n\
+          Jane,Doe,Acme,,\n",
+    );
+    env.import("prospects", &file)
+        .success()
+        .stdout(predicate::str::contains("1 prospects imported, 2 duplicates skipped, 5 rejected"))
+        .stdout(predicate::str::contains("line 3: missing firstname"))
+        .stdout(predicate::str::contains("line 4: missing lastname, company"))
+        .stdout(predicate::str::contains("line 5: invalid email \"not-an-email\""))
+        .stdout(predicate::str::contains("line 6: invalid domain or website \"not a domain\""))
+        .stdout(predicate::str::contains("line 7: company \"!!!\" has no letters or digits"));
+    // Importing the same file again: all duplicates, nothing new.
+    env.import("prospects", &file)
+        .success()
+        .stdout(predicate::str::contains("0 prospects imported, 3 duplicates skipped"));
+    assert_eq!(env.prospects().len(), 1);
+}
+
+#[test]
+fn json_summary_is_machine_readable() {
+    let env = Env::new();
+    let file = env.write("p.csv", b"first name;last name;company\nA;B;C\n;B;C\n");
+    let out = env
+        .hailer()
+        .args(["import", "prospects", "--json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["imported"], 1);
+    assert_eq!(v["rejected"], 1);
+    assert_eq!(v["rejects"][0]["row"], 3);
+    assert_eq!(v["columns"]["firstname"], "first name");
+}
+
+#[test]
+fn map_option_maps_unknown_headers() {
+    let env = Env::new();
+    let file = env.write("p.csv", b"Who,Family,Org\nAna,Lopez,Acme SA\n");
+    env.import("prospects", &file)
+        .code(4)
+        .stderr(predicate::str::contains("no header row"))
+        .stderr(predicate::str::contains("firstname, lastname, company"))
+        .stderr(predicate::str::contains("Who | Family | Org"));
+    env.hailer()
+        .args(["import", "prospects"])
+        .arg(&file)
+        .args(["--map", "firstname=Who", "--map", "lastname=family", "--map", "company=ORG"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1 prospects imported"));
+    env.hailer()
+        .args(["import", "prospects"])
+        .arg(&file)
+        .args(["--map", "nickname=Who"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown field"));
+}
+
+/// A file that cannot be read changes nothing: the database is byte-for-byte the same rows.
+#[test]
+fn unreadable_files_fail_and_write_nothing() {
+    let env = Env::new();
+    env.import("prospects", &data("prospects.xlsx")).success();
+    let before = env.names();
+
+    let xlsx = std::fs::read(data("prospects.xlsx")).unwrap();
+    let truncated = env.write("truncated.xlsx", &xlsx[..xlsx.len() / 2]);
+    env.import("prospects", &truncated)
+        .code(4)
+        .stderr(predicate::str::contains("truncated.xlsx"))
+        .stderr(predicate::str::contains("XLSX"));
+
+    let png = env.write("photo.csv", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01");
+    env.import("prospects", &png)
+        .code(4)
+        .stderr(predicate::str::contains("photo.csv"))
+        .stderr(predicate::str::contains("not a CSV or spreadsheet"));
+
+    let cut_csv = env.write(
+        "cut.csv",
+        b"firstname,lastname,company,notes\nNew,Person,Acme SA,\"a note that was cut",
+    );
+    env.import("prospects", &cut_csv)
+        .code(4)
+        .stderr(predicate::str::contains("cut.csv"))
+        .stderr(predicate::str::contains("line 2 is never closed"));
+
+    let empty = env.write("empty.csv", b"");
+    env.import("prospects", &empty)
+        .code(4)
+        .stderr(predicate::str::contains("empty"));
+
+    let no_header = env.write("noheader.csv", b"a,b,c\nNew,Person,Acme\n");
+    env.import("prospects", &no_header).code(4);
+
+    env.import("prospects", &env.dir.path().join("missing.csv"))
+        .code(4)
+        .stderr(predicate::str::contains("missing.csv"));
+
+    assert_eq!(env.names(), before);
+    let store = Store::open_in(&env.data_dir()).unwrap();
+    let imports: i64 = store
+        .conn()
+        .query_row("SELECT COUNT(*) FROM imports", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(imports, 1, "failed imports leave no trace in the import log");
+}
+
+#[test]
+fn messages_import_multiline_bodies_duplicates_and_replacement() {
+    let env = Env::new();
+    let file = env.write(
+        "m.csv",
+        "Société;Objet;Corps\n\
+         Acme SA;Bonjour {prenom};\"Bonjour {prenom},\r\n\r\nNous aidons {societe}.\"\n\
+         ACME S.A.;Bonjour {prenom};\"Bonjour {prenom},\r\n\r\nNous aidons {societe}.\"\n\
+         acme;Autre objet;Autre corps\n\
+         Nordlicht GmbH;;Body without subject\n\
+         Blue Harbor Inc.;Hello {firstname|there};Hi!\n"
+            .as_bytes(),
+    );
+    env.import("messages", &file)
+        .success()
+        .stdout(predicate::str::contains("2 messages imported, 1 duplicates skipped, 0 replaced, 2 rejected"))
+        .stdout(predicate::str::contains("line 8: company \"acme\" already has a different message on line 2"))
+        .stdout(predicate::str::contains("line 9: missing subject"));
+    let store = Store::open_in(&env.data_dir()).unwrap();
+    let all = messages::list(store.conn()).unwrap();
+    assert_eq!(all[0].body, "Bonjour {prenom},\n\nNous aidons {societe}.");
+    drop(store);
+    // A later file with new text for the same company replaces the message.
+    let newer = env.write("m2.csv", b"company,subject,body\nAcme,New subject,New body\n");
+    env.import("messages", &newer)
+        .success()
+        .stdout(predicate::str::contains("0 messages imported, 0 duplicates skipped, 1 replaced"));
+    let store = Store::open_in(&env.data_dir()).unwrap();
+    let acme = messages::list(store.conn()).unwrap().into_iter().find(|m| m.company_key == "acme").unwrap();
+    assert_eq!(acme.subject, "New subject");
+}
+
+#[test]
+fn export_csv_neutralizes_formulas_and_starts_with_the_contract_columns() {
+    let env = Env::new();
+    let file = env.write(
+        "p.csv",
+        b"firstname,lastname,company,notes\n=HYPERLINK(\"http://evil.test\"),Doe,Acme SA,+33 6 12\n@SUM,-Minus,Acme SA,safe\n",
+    );
+    env.import("prospects", &file).success();
+    let out = env
+        .hailer()
+        .args(["export", "prospects", "--format", "csv", "--output", "-"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with("firstname,lastname,company,"));
+    assert!(text.contains("\"'=HYPERLINK(\"\"http://evil.test\"\")\""), "{text}");
+    assert!(text.contains("'@SUM,'-Minus"), "{text}");
+    assert!(text.contains("'+33 6 12"), "{text}");
+    assert!(!text.contains(",=") && !text.contains(",+") && !text.contains(",@"), "{text}");
+}
+
+#[test]
+fn export_xlsx_round_trips_through_import() {
+    let env = Env::new();
+    env.import("prospects", &data("prospects.ods")).success();
+    let xlsx = env.dir.path().join("out.xlsx");
+    env.hailer()
+        .args(["export", "prospects", "--format", "xlsx", "--output"])
+        .arg(&xlsx)
+        .assert()
+        .success();
+    let copy = Env::new();
+    copy.import("prospects", &xlsx)
+        .success()
+        .stdout(predicate::str::contains("3 prospects imported"));
+    assert_eq!(copy.names(), EXPECTED_SHEET_ROWS);
+    env.hailer()
+        .args(["export", "messages", "--format", "xlsx", "--output", "-"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("standard output"));
+}
+
+#[test]
+fn export_messages_csv_has_contract_columns() {
+    let env = Env::new();
+    let file = env.write("m.csv", b"company,subject,body\nAcme SA,Hi,Hello\n");
+    env.import("messages", &file).success();
+    let out = env.hailer().args(["export", "messages"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("company,subject,body"), "{text}");
+    assert!(text.contains("Acme SA,Hi,Hello"));
+}

@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Regenerate the spreadsheet fixtures in tests/data/ (XLSX, XLS, ODS with the same content).
+
+Run: python3 -m venv /tmp/venv-fx && /tmp/venv-fx/bin/pip install openpyxl xlwt odfpy
+     /tmp/venv-fx/bin/python tests/data/make_fixtures.py
+
+Every workbook has three sheets:
+  Notes     free text, no header (must be skipped when choosing a sheet)
+  Contacts  a title row, a blank row, then French headers and 5 data rows:
+            one duplicate, one row missing a last name, a number cell (phone) and a date cell
+  Archive   English headers, 2 rows (only read with --sheet Archive)
+"""
+import datetime
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+NOTES = [["Export CRM — ne pas modifier"], ["Généré le 2026-11-01"]]
+CONTACTS = [
+    ["Prospects salon 2026", None, None, None, None, None],
+    [None, None, None, None, None, None],
+    ["Prénom", "Nom", "Entreprise", "Poste", "Téléphone", "Rencontré le"],
+    ["Élodie", "Durand", "Acme SA", "Directrice achats", 612345678, datetime.date(2026, 10, 3)],
+    ["Jean-Pierre", "de la Fontaine", "Boulangerie Dupont SARL", "Gérant", 698765432.0, datetime.date(2026, 10, 4)],
+    ["Zoë", "Müller", "Nordlicht GmbH", "CTO", None, None],
+    ["Élodie", "Durand", "ACME S.A.", "Directrice achats", None, None],
+    ["Marc", None, "Acme SA", "Stagiaire", None, None],
+]
+ARCHIVE = [
+    ["First Name", "Last Name", "Company"],
+    ["Old", "Contact", "Blue Harbor Inc."],
+    ["Older", "Contact", "Blue Harbor Inc."],
+]
+SHEETS = [("Notes", NOTES), ("Contacts", CONTACTS), ("Archive", ARCHIVE)]
+
+
+def xlsx(path):
+    import openpyxl
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in SHEETS:
+        ws = wb.create_sheet(name)
+        for r in rows:
+            ws.append(r)
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, datetime.date):
+                    c.number_format = "yyyy-mm-dd"
+    wb.save(path)
+
+
+def xls(path):
+    import xlwt
+    wb = xlwt.Workbook(encoding="utf-8")
+    date_style = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    for name, rows in SHEETS:
+        ws = wb.add_sheet(name)
+        for i, r in enumerate(rows):
+            for j, v in enumerate(r):
+                if v is None:
+                    continue
+                if isinstance(v, datetime.date):
+                    ws.write(i, j, v, date_style)
+                else:
+                    ws.write(i, j, v)
+    wb.save(path)
+
+
+def ods(path):
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableRow, TableCell
+    from odf.text import P
+    doc = OpenDocumentSpreadsheet()
+    for name, rows in SHEETS:
+        t = Table(name=name)
+        for r in rows:
+            tr = TableRow()
+            for v in r:
+                if v is None:
+                    tc = TableCell()
+                elif isinstance(v, (int, float)):
+                    tc = TableCell(valuetype="float", value=v)
+                    tc.addElement(P(text=str(v)))
+                elif isinstance(v, datetime.date):
+                    tc = TableCell(valuetype="date", datevalue=v.isoformat())
+                    tc.addElement(P(text=v.isoformat()))
+                else:
+                    tc = TableCell(valuetype="string")
+                    tc.addElement(P(text=v))
+                tr.addElement(tc)
+            t.addElement(tr)
+        doc.spreadsheet.addElement(t)
+    doc.save(path)
+
+
+if __name__ == "__main__":
+    xlsx(os.path.join(HERE, "prospects.xlsx"))
+    xls(os.path.join(HERE, "prospects.xls"))
+    ods(os.path.join(HERE, "prospects.ods"))
+    print("wrote prospects.xlsx, prospects.xls, prospects.ods")

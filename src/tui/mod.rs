@@ -1,8 +1,244 @@
-//! The terminal UI.
+//! The terminal UI: terminal setup and restore, and the one `select!` loop that feeds keys,
+//! job messages, loaded data and ticks to the App, runs the effects it asks for, and draws
+//! when something changed.
 
-use crate::cli::Context;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
-pub fn run(_ctx: Context) -> u8 {
-    eprintln!("hailer: the terminal UI is not built yet; see `hailer --help`");
-    crate::cli::exit::USAGE
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures::StreamExt;
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use tokio_util::sync::CancellationToken;
+
+pub mod app;
+pub mod data;
+pub mod keymap;
+pub mod table;
+pub mod ui;
+
+use app::{App, Effect, Pane, Settings};
+use table::TableRow;
+
+use crate::cli::{Context, exit};
+use crate::config::{Config, LoadedConfig};
+use crate::engine::import::{self, ImportRequest};
+use crate::engine::jobs::{JobKind, Level, Supervisor};
+use crate::store::Store;
+
+/// At most ~60 frames a second, and only when something changed (cheap over SSH).
+const FRAME: Duration = Duration::from_millis(16);
+
+pub fn run(ctx: Context) -> u8 {
+    // Everything that can fail plainly fails before raw mode, with a normal error message.
+    if let Err(e) = Store::open_in(&ctx.data_dir) {
+        eprintln!("hailer: {e}");
+        return exit::FAILURE;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("hailer: cannot start the async runtime: {e}");
+            return exit::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run_async(ctx));
+    // ratatui::init's panic hook restores on panic; restore here on every other path.
+    ratatui::restore();
+    match result {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("hailer: {e:#}");
+            exit::FAILURE
+        }
+    }
+}
+
+enum Loaded {
+    Rows(Pane, Vec<TableRow>),
+    Error(String),
+}
+
+fn spawn_load(pane: Pane, data_dir: PathBuf, tx: UnboundedSender<Loaded>) {
+    tokio::task::spawn_blocking(move || {
+        let result = match pane {
+            Pane::Prospects => data::load_prospects(&data_dir),
+            Pane::Messages => data::load_messages(&data_dir),
+        };
+        let _ = tx.send(match result {
+            Ok(rows) => Loaded::Rows(pane, rows),
+            Err(e) => Loaded::Error(format!("cannot load {pane:?}: {e}")),
+        });
+    });
+}
+
+fn color_wanted() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
+    let settings = Settings::from_config(&ctx.config, &ctx.data_dir);
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let mut app = App::new(settings, cwd, color_wanted());
+    let root = CancellationToken::new();
+    let (mut supervisor, mut job_rx) = Supervisor::new(root.clone());
+    let (load_tx, mut load_rx) = unbounded_channel::<Loaded>();
+    spawn_load(Pane::Prospects, ctx.data_dir.clone(), load_tx.clone());
+    spawn_load(Pane::Messages, ctx.data_dir.clone(), load_tx.clone());
+
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut sigquit = signal(SignalKind::quit())?;
+
+    let mut terminal = ratatui::init();
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(app::TICK);
+    let mut last_draw = Instant::now() - FRAME;
+    tracing::info!(data_dir = %ctx.data_dir.display(), "tui started");
+
+    loop {
+        if app.dirty {
+            let wait = FRAME.saturating_sub(last_draw.elapsed());
+            if wait.is_zero() {
+                terminal.draw(|f| ui::render(f, &mut app))?;
+                app.dirty = false;
+                last_draw = Instant::now();
+            }
+        }
+        tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(key))) if key.kind == KeyEventKind::Press => app.on_key(key),
+                Some(Ok(Event::Resize(_, _))) => app.dirty = true,
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e.into()),
+                None => break,
+            },
+            Some(msg) = job_rx.recv() => {
+                app.on_job(msg);
+                while let Ok(m) = job_rx.try_recv() {
+                    app.on_job(m);
+                }
+            }
+            Some(loaded) = load_rx.recv() => match loaded {
+                Loaded::Rows(pane, rows) => app.on_loaded(pane, rows),
+                Loaded::Error(e) => app.toast(e, true),
+            },
+            _ = tick.tick() => app.on_tick(),
+            // Wake up to draw a frame that pacing held back.
+            _ = tokio::time::sleep(FRAME), if app.dirty => {}
+            _ = sigterm.recv() => break,
+            _ = sighup.recv() => break,
+            _ = sigquit.recv() => break,
+        }
+        for effect in app.take_effects() {
+            match effect {
+                Effect::Import { kind, path } => {
+                    let data_dir = ctx.data_dir.clone();
+                    let title = format!("import {} {}", kind.name(), path.display());
+                    supervisor.spawn_blocking(JobKind::Import, title, false, move |rep| {
+                        import_job(&data_dir, kind, path, rep)
+                    });
+                }
+                Effect::Load(pane) => spawn_load(pane, ctx.data_dir.clone(), load_tx.clone()),
+                Effect::Cancel(id) => {
+                    supervisor.cancel(id);
+                }
+                Effect::TogglePause(id) => {
+                    supervisor.toggle_pause(id);
+                }
+                Effect::EditConfig => {
+                    // The event stream must stop reading stdin while the editor owns it.
+                    drop(events);
+                    ratatui::restore();
+                    let outcome = edit_config(&ctx.config);
+                    terminal = ratatui::init();
+                    terminal.clear()?;
+                    events = EventStream::new();
+                    match outcome {
+                        Ok(loaded) => {
+                            app.settings = Settings::from_config(&loaded, &ctx.data_dir);
+                            ctx.config = loaded;
+                            app.toast("configuration reloaded", false);
+                        }
+                        Err(errors) => {
+                            app.settings.errors = errors;
+                            app.toast("config.toml has errors: previous configuration kept", true);
+                        }
+                    }
+                    app.dirty = true;
+                }
+            }
+        }
+        if app.quit {
+            break;
+        }
+    }
+    tracing::info!("tui stopping");
+    supervisor.shutdown(Duration::from_secs(3)).await;
+    Ok(())
+}
+
+fn import_job(
+    data_dir: &std::path::Path,
+    kind: import::ImportKind,
+    file: PathBuf,
+    rep: &crate::engine::jobs::Reporter,
+) -> Result<String, String> {
+    let mut store = Store::open_in(data_dir).map_err(|e| e.to_string())?;
+    let req = ImportRequest {
+        kind,
+        file,
+        sheet: None,
+        overrides: Vec::new(),
+    };
+    let summary = import::run(&mut store, &req, &mut |p| {
+        rep.progress(p.done, Some(p.total), "rows");
+        !rep.is_cancelled()
+    })
+    .map_err(|e| e.to_string())?;
+    for line in summary.to_string().lines().skip(1) {
+        rep.log(Level::Warn, line.trim().to_string());
+    }
+    tracing::info!(file = %summary.file.display(), imported = summary.imported, "tui import finished");
+    Ok(format!(
+        "{} imported, {} duplicates, {} rejected",
+        summary.imported, summary.duplicates, summary.rejected
+    ))
+}
+
+/// Run `$EDITOR` on the config file (creating it from the example when there is none), then
+/// parse it again. On errors the caller keeps the previous configuration.
+fn edit_config(current: &LoadedConfig) -> Result<LoadedConfig, Vec<String>> {
+    let path = current
+        .path
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("config.toml"));
+    if !path.exists() {
+        std::fs::write(&path, include_str!("../../config.toml.example"))
+            .map_err(|e| vec![format!("cannot create {}: {e}", path.display())])?;
+    }
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".into());
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(&path)
+        .status()
+        .map_err(|e| vec![format!("cannot run {editor}: {e}")])?;
+    if !status.success() {
+        return Err(vec![format!("{editor} exited with {status}")]);
+    }
+    match Config::from_file(&path) {
+        Ok(config) => Ok(LoadedConfig {
+            config,
+            path: Some(path),
+        }),
+        Err(e) => Err(e.to_string().lines().map(str::to_string).collect()),
+    }
 }

@@ -52,7 +52,7 @@ impl std::fmt::Display for Format {
 /// An opened file: a CSV is one sheet named after the file.
 pub enum Source {
     Csv { name: String, rows: Vec<SourceRow> },
-    Book(Sheets<Cursor<Vec<u8>>>),
+    Book(Box<Sheets<Cursor<Vec<u8>>>>),
 }
 
 pub struct Opened {
@@ -78,14 +78,14 @@ pub fn open(path: &Path, bytes: Vec<u8>) -> Result<Opened, String> {
             let book = Ods::new(cursor).map_err(|e| format!("not a readable ODS file: {e}"))?;
             Ok(Opened {
                 format: Format::Ods,
-                source: Source::Book(Sheets::Ods(book)),
+                source: Source::Book(Box::new(Sheets::Ods(book))),
             })
         } else {
             let book = Xlsx::new(cursor)
                 .map_err(|e| format!("not a readable XLSX file (truncated or damaged?): {e}"))?;
             Ok(Opened {
                 format: Format::Xlsx,
-                source: Source::Book(Sheets::Xlsx(book)),
+                source: Source::Book(Box::new(Sheets::Xlsx(book))),
             })
         };
     }
@@ -94,7 +94,7 @@ pub fn open(path: &Path, bytes: Vec<u8>) -> Result<Opened, String> {
             .map_err(|e| format!("not a readable XLS file (truncated or damaged?): {e}"))?;
         return Ok(Opened {
             format: Format::Xls,
-            source: Source::Book(Sheets::Xls(book)),
+            source: Source::Book(Box::new(Sheets::Xls(book))),
         });
     }
     let (text, encoding) = decode_text(&bytes)?;
@@ -173,7 +173,12 @@ fn decode_text(bytes: &[u8]) -> Result<(String, &'static str), String> {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         return String::from_utf8(rest.to_vec())
             .map(|s| (s, "UTF-8 with BOM"))
-            .map_err(|e| format!("invalid UTF-8 after a UTF-8 BOM at byte {}", e.utf8_error().valid_up_to() + 3));
+            .map_err(|e| {
+                format!(
+                    "invalid UTF-8 after a UTF-8 BOM at byte {}",
+                    e.utf8_error().valid_up_to() + 3
+                )
+            });
     }
     for (bom, enc, name) in [
         (&b"\xFF\xFE"[..], encoding_rs::UTF_16LE, "UTF-16LE"),
@@ -246,10 +251,10 @@ pub fn sniff_delimiter(text: &str) -> u8 {
         for &c in counts.iter().filter(|&&c| c > 0) {
             *freq.entry(c).or_default() += 1;
         }
-        if let Some((&mode, &n)) = freq.iter().max_by_key(|(c, n)| (**n, **c)) {
-            if (n, mode) > (best.0, best.1) {
-                best = (n, mode, d);
-            }
+        if let Some((&mode, &n)) = freq.iter().max_by_key(|(c, n)| (**n, **c))
+            && (n, mode) > (best.0, best.1)
+        {
+            best = (n, mode, d);
         }
     }
     best.2
@@ -370,12 +375,19 @@ mod tests {
 
     #[test]
     fn binary_is_refused() {
-        assert!(decode_text(b"\x89PNG\r\n\x1a\n\0\0\0").unwrap_err().contains("binary"));
+        assert!(
+            decode_text(b"\x89PNG\r\n\x1a\n\0\0\0")
+                .unwrap_err()
+                .contains("binary")
+        );
     }
 
     #[test]
     fn unterminated_quote_is_found() {
-        assert_eq!(unterminated_quote_line("a,b\n1,\"ok\"\n2,\"cut", b','), Some(3));
+        assert_eq!(
+            unterminated_quote_line("a,b\n1,\"ok\"\n2,\"cut", b','),
+            Some(3)
+        );
         assert_eq!(unterminated_quote_line("a,\"multi\nline\"\n", b','), None);
         assert_eq!(unterminated_quote_line("a,b\"c\n", b','), None);
     }
@@ -386,7 +398,10 @@ mod tests {
         assert_eq!(rows.iter().map(|r| r.number).collect::<Vec<_>>(), [1, 2, 4]);
         assert_eq!(rows[1].cells[0], "multi\nline");
         let rows = parse_csv("title\n\n\r\nh1,h2\na,b\n\nc,d\n", b',').unwrap();
-        assert_eq!(rows.iter().map(|r| r.number).collect::<Vec<_>>(), [1, 4, 5, 7]);
+        assert_eq!(
+            rows.iter().map(|r| r.number).collect::<Vec<_>>(),
+            [1, 4, 5, 7]
+        );
     }
 
     #[test]

@@ -1,0 +1,336 @@
+//! Background jobs: each runs off the UI thread and reports over one channel.
+//!
+//! A job is a blocking closure (rusqlite and the sync IMAP client are blocking) run on tokio's
+//! blocking pool. It gets a `Reporter` to send progress and log lines, to check cancellation
+//! between items, and to wait while paused. The supervisor turns a panic inside a job into a
+//! failed job instead of a dead UI.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio_util::sync::CancellationToken;
+
+pub type JobId = u64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    Import,
+    Find,
+    Verify,
+    Send,
+    Watch,
+}
+
+impl JobKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            JobKind::Import => "import",
+            JobKind::Find => "find",
+            JobKind::Verify => "verify",
+            JobKind::Send => "send",
+            JobKind::Watch => "watch",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobMsg {
+    Started {
+        id: JobId,
+        kind: JobKind,
+        title: String,
+        pausable: bool,
+    },
+    Progress {
+        id: JobId,
+        done: u64,
+        total: Option<u64>,
+        note: String,
+    },
+    Paused {
+        id: JobId,
+        paused: bool,
+    },
+    Log {
+        id: JobId,
+        level: Level,
+        text: String,
+    },
+    /// `Ok(summary)`, or `Err(reason)`; `cancelled` when it stopped because it was asked to.
+    Finished {
+        id: JobId,
+        outcome: Result<String, String>,
+        cancelled: bool,
+    },
+}
+
+/// The job's side of the channel.
+#[derive(Clone)]
+pub struct Reporter {
+    id: JobId,
+    tx: UnboundedSender<JobMsg>,
+    cancel: CancellationToken,
+    paused: Arc<AtomicBool>,
+    last_progress: Arc<std::sync::Mutex<Option<Instant>>>,
+}
+
+/// Progress is rate-limited here so a tight loop cannot flood the UI.
+const PROGRESS_EVERY: Duration = Duration::from_millis(50);
+
+impl Reporter {
+    pub fn id(&self) -> JobId {
+        self.id
+    }
+
+    pub fn progress(&self, done: u64, total: Option<u64>, note: impl Into<String>) {
+        let finished = total.is_some_and(|t| done >= t);
+        if let Ok(mut last) = self.last_progress.lock() {
+            if !finished && last.is_some_and(|t| t.elapsed() < PROGRESS_EVERY) {
+                return;
+            }
+            *last = Some(Instant::now());
+        }
+        let _ = self.tx.send(JobMsg::Progress {
+            id: self.id,
+            done,
+            total,
+            note: note.into(),
+        });
+    }
+
+    pub fn log(&self, level: Level, text: impl Into<String>) {
+        let _ = self.tx.send(JobMsg::Log {
+            id: self.id,
+            level,
+            text: text.into(),
+        });
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+
+    pub fn token(&self) -> &CancellationToken {
+        &self.cancel
+    }
+
+    /// Block (in a blocking job) while paused; returns `false` if cancelled meanwhile.
+    pub fn wait_while_paused(&self) -> bool {
+        while self.paused.load(Ordering::Relaxed) {
+            if self.cancel.is_cancelled() {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        !self.cancel.is_cancelled()
+    }
+}
+
+struct JobHandle {
+    cancel: CancellationToken,
+    paused: Arc<AtomicBool>,
+    pausable: bool,
+}
+
+/// Starts jobs, keeps their cancel and pause switches, and waits for them at shutdown.
+pub struct Supervisor {
+    next_id: JobId,
+    tx: UnboundedSender<JobMsg>,
+    root: CancellationToken,
+    jobs: HashMap<JobId, JobHandle>,
+    tracker: tokio_util::task::TaskTracker,
+}
+
+impl Supervisor {
+    pub fn new(root: CancellationToken) -> (Supervisor, UnboundedReceiver<JobMsg>) {
+        let (tx, rx) = unbounded_channel();
+        (
+            Supervisor {
+                next_id: 1,
+                tx,
+                root,
+                jobs: HashMap::new(),
+                tracker: tokio_util::task::TaskTracker::new(),
+            },
+            rx,
+        )
+    }
+
+    /// Run `work` on the blocking pool. Must be called inside a tokio runtime.
+    pub fn spawn_blocking<F>(
+        &mut self,
+        kind: JobKind,
+        title: impl Into<String>,
+        pausable: bool,
+        work: F,
+    ) -> JobId
+    where
+        F: FnOnce(&Reporter) -> Result<String, String> + Send + 'static,
+    {
+        let id = self.next_id;
+        self.next_id += 1;
+        let cancel = self.root.child_token();
+        let paused = Arc::new(AtomicBool::new(false));
+        let reporter = Reporter {
+            id,
+            tx: self.tx.clone(),
+            cancel: cancel.clone(),
+            paused: paused.clone(),
+            last_progress: Arc::new(std::sync::Mutex::new(None)),
+        };
+        let _ = self.tx.send(JobMsg::Started {
+            id,
+            kind,
+            title: title.into(),
+            pausable,
+        });
+        self.jobs.insert(
+            id,
+            JobHandle {
+                cancel: cancel.clone(),
+                paused,
+                pausable,
+            },
+        );
+        let tx = self.tx.clone();
+        self.tracker.spawn(async move {
+            let handle = tokio::task::spawn_blocking(move || work(&reporter));
+            let outcome = match handle.await {
+                Ok(result) => result,
+                Err(e) if e.is_panic() => Err(format!("the {} job crashed: {e}", kind.name())),
+                Err(e) => Err(e.to_string()),
+            };
+            let cancelled = cancel.is_cancelled();
+            let _ = tx.send(JobMsg::Finished {
+                id,
+                outcome,
+                cancelled,
+            });
+        });
+        id
+    }
+
+    pub fn cancel(&mut self, id: JobId) -> bool {
+        match self.jobs.get(&id) {
+            Some(h) => {
+                h.cancel.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Toggle pause; `None` when the job cannot pause.
+    pub fn toggle_pause(&mut self, id: JobId) -> Option<bool> {
+        let h = self.jobs.get(&id).filter(|h| h.pausable)?;
+        let now = !h.paused.load(Ordering::Relaxed);
+        h.paused.store(now, Ordering::Relaxed);
+        let _ = self.tx.send(JobMsg::Paused { id, paused: now });
+        Some(now)
+    }
+
+    pub fn forget(&mut self, id: JobId) {
+        self.jobs.remove(&id);
+    }
+
+    /// Cancel everything and wait up to `grace` for jobs to stop.
+    pub async fn shutdown(&mut self, grace: Duration) {
+        self.root.cancel();
+        self.tracker.close();
+        let _ = tokio::time::timeout(grace, self.tracker.wait()).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn collect_until_finished(rx: &mut UnboundedReceiver<JobMsg>) -> Vec<JobMsg> {
+        let mut out = Vec::new();
+        while let Some(m) = rx.recv().await {
+            let done = matches!(m, JobMsg::Finished { .. });
+            out.push(m);
+            if done {
+                break;
+            }
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn job_reports_start_progress_and_result() {
+        let (mut sup, mut rx) = Supervisor::new(CancellationToken::new());
+        let id = sup.spawn_blocking(JobKind::Import, "t", false, |r| {
+            r.progress(5, Some(5), "all");
+            r.log(Level::Info, "hello");
+            Ok("done".into())
+        });
+        let msgs = collect_until_finished(&mut rx).await;
+        assert!(matches!(&msgs[0], JobMsg::Started { id: i, .. } if *i == id));
+        assert!(
+            msgs.iter()
+                .any(|m| matches!(m, JobMsg::Progress { done: 5, .. }))
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| matches!(m, JobMsg::Log { text, .. } if text == "hello"))
+        );
+        assert_eq!(
+            msgs.last().unwrap(),
+            &JobMsg::Finished {
+                id,
+                outcome: Ok("done".into()),
+                cancelled: false
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn cancel_is_seen_by_the_job() {
+        let (mut sup, mut rx) = Supervisor::new(CancellationToken::new());
+        let id = sup.spawn_blocking(JobKind::Verify, "t", true, |r| {
+            while !r.is_cancelled() {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err("stopped".into())
+        });
+        assert_eq!(sup.toggle_pause(id), Some(true));
+        assert!(sup.cancel(id));
+        let msgs = collect_until_finished(&mut rx).await;
+        assert!(
+            msgs.iter()
+                .any(|m| matches!(m, JobMsg::Paused { paused: true, .. }))
+        );
+        assert!(matches!(
+            msgs.last().unwrap(),
+            JobMsg::Finished {
+                cancelled: true,
+                ..
+            }
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_fails_instead_of_killing_the_app() {
+        let (mut sup, mut rx) = Supervisor::new(CancellationToken::new());
+        sup.spawn_blocking(JobKind::Find, "t", false, |_| panic!("boom"));
+        let msgs = collect_until_finished(&mut rx).await;
+        match msgs.last().unwrap() {
+            JobMsg::Finished {
+                outcome: Err(e), ..
+            } => assert!(e.contains("crashed"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(sup.toggle_pause(1), None, "not pausable");
+    }
+}

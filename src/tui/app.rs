@@ -1,0 +1,977 @@
+//! App state and its pure update functions: keys and job messages in, state changes and
+//! effects (things for the event loop to run) out. No IO here, so it is tested without a
+//! terminal.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::keymap::{Action, Keymap};
+use super::table::{TableRow, TableView};
+use crate::config::LoadedConfig;
+use crate::engine::import::ImportKind;
+use crate::engine::jobs::{JobId, JobKind, JobMsg, Level};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tab {
+    Prospects,
+    Suggestions,
+    Outbox,
+    Bounces,
+    Activity,
+    Settings,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 6] = [
+        Tab::Prospects,
+        Tab::Suggestions,
+        Tab::Outbox,
+        Tab::Bounces,
+        Tab::Activity,
+        Tab::Settings,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Prospects => "Prospects",
+            Tab::Suggestions => "Suggestions",
+            Tab::Outbox => "Outbox",
+            Tab::Bounces => "Bounces",
+            Tab::Activity => "Activity",
+            Tab::Settings => "Settings",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+
+    pub fn has_table(self) -> bool {
+        matches!(
+            self,
+            Tab::Prospects | Tab::Suggestions | Tab::Outbox | Tab::Bounces
+        )
+    }
+}
+
+/// Which data table a load fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Prospects,
+    Messages,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskState {
+    Running,
+    Paused,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+impl TaskState {
+    pub fn label(self) -> &'static str {
+        match self {
+            TaskState::Running => "running",
+            TaskState::Paused => "paused",
+            TaskState::Done => "done",
+            TaskState::Failed => "failed",
+            TaskState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn is_active(self) -> bool {
+        matches!(self, TaskState::Running | TaskState::Paused)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskView {
+    pub id: JobId,
+    pub kind: JobKind,
+    pub title: String,
+    pub state: TaskState,
+    pub pausable: bool,
+    pub done: u64,
+    pub total: Option<u64>,
+    pub note: String,
+    /// Time spent running (paused time excluded), advanced by ticks.
+    pub elapsed: Duration,
+    pub summary: Option<String>,
+}
+
+impl TaskView {
+    pub fn ratio(&self) -> f64 {
+        match self.total {
+            Some(t) if t > 0 => (self.done as f64 / t as f64).clamp(0.0, 1.0),
+            _ if self.state == TaskState::Done => 1.0,
+            _ => 0.0,
+        }
+    }
+
+    /// Items per second over the running time.
+    pub fn rate(&self) -> Option<f64> {
+        let secs = self.elapsed.as_secs_f64();
+        (secs >= 0.5 && self.done > 0).then(|| self.done as f64 / secs)
+    }
+
+    pub fn eta(&self) -> Option<Duration> {
+        let (rate, total) = (self.rate()?, self.total?);
+        (self.state.is_active() && rate > 0.0)
+            .then(|| Duration::from_secs_f64(total.saturating_sub(self.done) as f64 / rate))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogLine {
+    pub task: Option<JobId>,
+    pub level: Level,
+    pub text: String,
+}
+
+/// Log lines kept for the Activity tab; the file log keeps everything.
+pub const LOG_CAPACITY: usize = 2000;
+
+#[derive(Debug, Default)]
+pub struct Activity {
+    pub tasks: Vec<TaskView>,
+    pub selected: usize,
+    pub log: VecDeque<LogLine>,
+    /// Lines scrolled back from the end (0 = follow the end).
+    pub log_back: usize,
+}
+
+impl Activity {
+    pub fn push_log(&mut self, line: LogLine) {
+        if self.log.len() == LOG_CAPACITY {
+            self.log.pop_front();
+        }
+        self.log.push_back(line);
+    }
+
+    pub fn running(&self) -> impl Iterator<Item = &TaskView> {
+        self.tasks.iter().filter(|t| t.state.is_active())
+    }
+
+    pub fn selected_task(&self) -> Option<&TaskView> {
+        self.tasks.get(self.selected)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Settings {
+    pub path: Option<PathBuf>,
+    pub lines: Vec<String>,
+    pub errors: Vec<String>,
+    pub scroll: usize,
+}
+
+impl Settings {
+    pub fn from_config(loaded: &LoadedConfig, data_dir: &Path) -> Settings {
+        let mut lines = vec![
+            format!(
+                "config file: {}",
+                loaded.path.as_ref().map_or(
+                    "(none: built-in defaults; `e` creates config.toml)".into(),
+                    |p| p.display().to_string()
+                )
+            ),
+            format!("data dir:    {}", data_dir.display()),
+        ];
+        for (name, state) in loaded.config.secret_status() {
+            lines.push(format!("{name}: {state}"));
+        }
+        lines.push(String::new());
+        lines.extend(loaded.config.redacted_toml().lines().map(str::to_string));
+        Settings {
+            path: loaded.path.clone(),
+            lines,
+            errors: Vec::new(),
+            scroll: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prompt {
+    pub kind: ImportKind,
+    pub input: String,
+    /// Completions offered by the last Tab.
+    pub candidates: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    Normal,
+    /// Typing a filter: every key re-filters; Enter keeps it, Esc clears it.
+    Filter,
+    Prompt(Prompt),
+    Help {
+        scroll: usize,
+    },
+    Detail {
+        scroll: usize,
+    },
+    ConfirmQuit,
+}
+
+/// Work for the event loop.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Import { kind: ImportKind, path: PathBuf },
+    Load(Pane),
+    Cancel(JobId),
+    TogglePause(JobId),
+    EditConfig,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Toast {
+    pub text: String,
+    pub error: bool,
+    /// Ticks left before it disappears.
+    pub ttl: u32,
+}
+
+pub struct App {
+    pub tab: Tab,
+    pub prospects: TableView,
+    pub messages: TableView,
+    pub show_messages: bool,
+    pub suggestions: TableView,
+    pub outbox: TableView,
+    pub bounces: TableView,
+    pub activity: Activity,
+    pub settings: Settings,
+    pub mode: Mode,
+    pub keymap: Keymap,
+    pub toast: Option<Toast>,
+    pub quit: bool,
+    pub dirty: bool,
+    /// Rows in the table viewport, set by the last render (for paging).
+    pub page_height: usize,
+    /// Directory the import prompt completes relative paths in.
+    pub cwd: PathBuf,
+    pub color: bool,
+    effects: Vec<Effect>,
+}
+
+pub const TICK: Duration = Duration::from_millis(250);
+
+impl App {
+    pub fn new(settings: Settings, cwd: PathBuf, color: bool) -> App {
+        App {
+            tab: Tab::Prospects,
+            prospects: TableView::new(
+                vec!["First name", "Last name", "Company", "Email", "Domain", "Title"],
+                vec![14, 16, 22, 26, 16, 16],
+                "No prospects yet: press i to import a CSV/XLSX/ODS file (or run `hailer import prospects FILE`).",
+            ),
+            messages: TableView::new(
+                vec!["Company", "Subject", "Body"],
+                vec![25, 30, 45],
+                "No messages yet: press i to import a file with company, subject and body columns.",
+            ),
+            show_messages: false,
+            suggestions: TableView::new(
+                vec!["Prospect", "Company", "Suggested email", "Confidence", "Evidence"],
+                vec![18, 18, 26, 10, 28],
+                "No suggestions yet: they appear here once `hailer find` has run over your prospects.",
+            ),
+            outbox: TableView::new(
+                vec!["Status", "To", "Company", "Subject", "Mailbox"],
+                vec![10, 26, 18, 30, 16],
+                "The outbox is empty: it is built from prospects with an address and a message for their company.",
+            ),
+            bounces: TableView::new(
+                vec!["Date", "Recipient", "Status", "Reason", "Hard"],
+                vec![16, 30, 10, 30, 8],
+                "No bounces: they appear here when the IMAP watcher finds delivery reports.",
+            ),
+            activity: Activity::default(),
+            settings,
+            mode: Mode::Normal,
+            keymap: Keymap::new(),
+            toast: None,
+            quit: false,
+            dirty: true,
+            page_height: 20,
+            cwd,
+            color,
+            effects: Vec::new(),
+        }
+        .mark_static_tables_loaded()
+    }
+
+    /// Tables whose data source arrives with later features start out loaded (and empty),
+    /// so they show their hint rather than "loading…".
+    fn mark_static_tables_loaded(mut self) -> App {
+        for t in [&mut self.suggestions, &mut self.outbox, &mut self.bounces] {
+            t.loaded = true;
+        }
+        self
+    }
+
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    pub fn toast(&mut self, text: impl Into<String>, error: bool) {
+        self.toast = Some(Toast {
+            text: text.into(),
+            error,
+            ttl: if error { 32 } else { 16 },
+        });
+    }
+
+    /// The data table of the current tab.
+    pub fn table_mut(&mut self) -> Option<&mut TableView> {
+        match self.tab {
+            Tab::Prospects if self.show_messages => Some(&mut self.messages),
+            Tab::Prospects => Some(&mut self.prospects),
+            Tab::Suggestions => Some(&mut self.suggestions),
+            Tab::Outbox => Some(&mut self.outbox),
+            Tab::Bounces => Some(&mut self.bounces),
+            Tab::Activity | Tab::Settings => None,
+        }
+    }
+
+    pub fn table(&self) -> Option<&TableView> {
+        match self.tab {
+            Tab::Prospects if self.show_messages => Some(&self.messages),
+            Tab::Prospects => Some(&self.prospects),
+            Tab::Suggestions => Some(&self.suggestions),
+            Tab::Outbox => Some(&self.outbox),
+            Tab::Bounces => Some(&self.bounces),
+            Tab::Activity | Tab::Settings => None,
+        }
+    }
+
+    pub fn on_loaded(&mut self, pane: Pane, rows: Vec<TableRow>) {
+        match pane {
+            Pane::Prospects => self.prospects.set_rows(rows),
+            Pane::Messages => self.messages.set_rows(rows),
+        }
+        self.dirty = true;
+    }
+
+    pub fn on_tick(&mut self) {
+        for t in &mut self.activity.tasks {
+            if t.state == TaskState::Running {
+                t.elapsed += TICK;
+                self.dirty = true;
+            }
+        }
+        if let Some(toast) = &mut self.toast {
+            toast.ttl = toast.ttl.saturating_sub(1);
+            if toast.ttl == 0 {
+                self.toast = None;
+            }
+            self.dirty = true;
+        }
+    }
+
+    pub fn on_job(&mut self, msg: JobMsg) {
+        self.dirty = true;
+        match msg {
+            JobMsg::Started {
+                id,
+                kind,
+                title,
+                pausable,
+            } => {
+                self.activity.push_log(LogLine {
+                    task: Some(id),
+                    level: Level::Info,
+                    text: format!("started: {title}"),
+                });
+                self.activity.tasks.push(TaskView {
+                    id,
+                    kind,
+                    title,
+                    state: TaskState::Running,
+                    pausable,
+                    done: 0,
+                    total: None,
+                    note: String::new(),
+                    elapsed: Duration::ZERO,
+                    summary: None,
+                });
+            }
+            JobMsg::Progress {
+                id,
+                done,
+                total,
+                note,
+            } => {
+                if let Some(t) = self.task_mut(id) {
+                    t.done = done;
+                    t.total = total;
+                    t.note = note;
+                }
+            }
+            JobMsg::Paused { id, paused } => {
+                if let Some(t) = self.task_mut(id)
+                    && t.state.is_active()
+                {
+                    t.state = if paused {
+                        TaskState::Paused
+                    } else {
+                        TaskState::Running
+                    };
+                }
+            }
+            JobMsg::Log { id, level, text } => self.activity.push_log(LogLine {
+                task: Some(id),
+                level,
+                text,
+            }),
+            JobMsg::Finished {
+                id,
+                outcome,
+                cancelled,
+            } => {
+                let (state, text, error) = match (&outcome, cancelled) {
+                    (_, true) => (TaskState::Cancelled, "cancelled".to_string(), false),
+                    (Ok(s), false) => (TaskState::Done, s.clone(), false),
+                    (Err(e), false) => (TaskState::Failed, e.clone(), true),
+                };
+                let kind = self.task_mut(id).map(|t| {
+                    t.state = state;
+                    t.summary = Some(text.clone());
+                    if state == TaskState::Done && t.total.is_some() {
+                        t.done = t.total.unwrap_or(t.done);
+                    }
+                    (t.kind, t.title.clone())
+                });
+                self.activity.push_log(LogLine {
+                    task: Some(id),
+                    level: if error { Level::Error } else { Level::Info },
+                    text: format!("{}: {text}", state.label()),
+                });
+                if let Some((kind, title)) = kind {
+                    self.toast(format!("{title}: {} — {text}", state.label()), error);
+                    if kind == JobKind::Import && state == TaskState::Done {
+                        self.effects.push(Effect::Load(Pane::Prospects));
+                        self.effects.push(Effect::Load(Pane::Messages));
+                    }
+                }
+            }
+        }
+    }
+
+    fn task_mut(&mut self, id: JobId) -> Option<&mut TaskView> {
+        self.activity.tasks.iter_mut().find(|t| t.id == id)
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent) {
+        self.dirty = true;
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            self.quit = true;
+            return;
+        }
+        match self.mode.clone() {
+            Mode::Normal => {
+                if let Some(action) = self.keymap.on_key(&key, self.tab) {
+                    self.apply(action);
+                }
+            }
+            Mode::Filter => self.on_filter_key(key),
+            Mode::Prompt(prompt) => self.on_prompt_key(key, prompt),
+            Mode::Help { scroll } | Mode::Detail { scroll } => {
+                let is_help = matches!(self.mode, Mode::Help { .. });
+                let scroll = match key.code {
+                    KeyCode::Char('j') | KeyCode::Down => scroll + 1,
+                    KeyCode::Char('k') | KeyCode::Up => scroll.saturating_sub(1),
+                    KeyCode::PageDown => scroll + 10,
+                    KeyCode::PageUp => scroll.saturating_sub(10),
+                    _ => {
+                        self.mode = Mode::Normal;
+                        return;
+                    }
+                };
+                self.mode = if is_help {
+                    Mode::Help { scroll }
+                } else {
+                    Mode::Detail { scroll }
+                };
+            }
+            Mode::ConfirmQuit => match key.code {
+                KeyCode::Char('y' | 'Y' | 'q') => self.quit = true,
+                _ => {
+                    self.mode = Mode::Normal;
+                    self.toast("quit cancelled", false);
+                }
+            },
+        }
+    }
+
+    fn on_filter_key(&mut self, key: KeyEvent) {
+        let Some(table) = self.table_mut() else {
+            self.mode = Mode::Normal;
+            return;
+        };
+        let mut filter = table.filter.clone();
+        match key.code {
+            KeyCode::Esc => {
+                table.set_filter("");
+                self.mode = Mode::Normal;
+                return;
+            }
+            KeyCode::Enter => {
+                self.mode = Mode::Normal;
+                return;
+            }
+            KeyCode::Backspace => {
+                filter.pop();
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => filter.push(c),
+            _ => return,
+        }
+        table.set_filter(&filter);
+    }
+
+    fn on_prompt_key(&mut self, key: KeyEvent, mut prompt: Prompt) {
+        match key.code {
+            KeyCode::Esc => {
+                self.mode = Mode::Normal;
+                return;
+            }
+            KeyCode::Enter => {
+                let path = expand_path(&prompt.input, &self.cwd);
+                self.mode = Mode::Normal;
+                if prompt.input.trim().is_empty() {
+                    return;
+                }
+                self.effects.push(Effect::Import {
+                    kind: prompt.kind,
+                    path,
+                });
+                return;
+            }
+            KeyCode::Tab => {
+                let (completed, candidates) = complete_path(&prompt.input, &self.cwd);
+                prompt.input = completed;
+                prompt.candidates = candidates;
+            }
+            KeyCode::Backspace => {
+                prompt.input.pop();
+                prompt.candidates.clear();
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                prompt.input.push(c);
+                prompt.candidates.clear();
+            }
+            _ => {}
+        }
+        self.mode = Mode::Prompt(prompt);
+    }
+
+    pub fn apply(&mut self, action: Action) {
+        let page = self.page_height.max(1) as isize;
+        match action {
+            Action::Quit => {
+                if self.activity.running().next().is_some() {
+                    self.mode = Mode::ConfirmQuit;
+                } else {
+                    self.quit = true;
+                }
+            }
+            Action::ForceQuit => self.quit = true,
+            Action::NextTab => self.tab = Tab::ALL[(self.tab.index() + 1) % Tab::ALL.len()],
+            Action::PrevTab => {
+                self.tab = Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]
+            }
+            Action::GoTab(i) => self.tab = Tab::ALL[i.min(Tab::ALL.len() - 1)],
+            Action::Help => self.mode = Mode::Help { scroll: 0 },
+            Action::Back => {
+                if let Some(t) = self.table_mut() {
+                    t.set_filter("");
+                }
+            }
+            Action::Down | Action::Up | Action::PageDown | Action::PageUp => {
+                let delta = match action {
+                    Action::Down => 1,
+                    Action::Up => -1,
+                    Action::PageDown => page,
+                    _ => -page,
+                };
+                match self.tab {
+                    Tab::Activity => self.activity_move(action, delta),
+                    Tab::Settings => {
+                        self.settings.scroll =
+                            (self.settings.scroll as isize + delta).max(0) as usize
+                    }
+                    _ => {
+                        if let Some(t) = self.table_mut() {
+                            t.move_by(delta);
+                        }
+                    }
+                }
+            }
+            Action::HalfDown | Action::HalfUp => {
+                let delta = if action == Action::HalfDown {
+                    page / 2
+                } else {
+                    -page / 2
+                };
+                if let Some(t) = self.table_mut() {
+                    t.move_by(delta.signum() * delta.abs().max(1));
+                }
+            }
+            Action::Top => {
+                if let Some(t) = self.table_mut() {
+                    t.top();
+                }
+            }
+            Action::Bottom => match self.tab {
+                Tab::Activity => self.activity.log_back = 0,
+                _ => {
+                    if let Some(t) = self.table_mut() {
+                        t.bottom();
+                    }
+                }
+            },
+            Action::Mark => {
+                if let Some(t) = self.table_mut() {
+                    t.toggle_mark();
+                    t.move_by(1);
+                }
+            }
+            Action::MarkAll => {
+                if let Some(t) = self.table_mut() {
+                    t.mark_all_filtered();
+                }
+            }
+            Action::CycleSort => {
+                if let Some(t) = self.table_mut() {
+                    t.cycle_sort();
+                }
+            }
+            Action::ReverseSort => {
+                if let Some(t) = self.table_mut() {
+                    t.reverse_sort();
+                }
+            }
+            Action::Filter => {
+                if self.table().is_some() {
+                    self.mode = Mode::Filter;
+                }
+            }
+            Action::Detail => {
+                if self.table().and_then(|t| t.selected_row()).is_some() {
+                    self.mode = Mode::Detail { scroll: 0 };
+                }
+            }
+            Action::CancelTask => match self.activity.selected_task() {
+                Some(t) if t.state.is_active() => self.effects.push(Effect::Cancel(t.id)),
+                Some(_) => self.toast("that task is not running", false),
+                None => {}
+            },
+            Action::PauseTask => match self.activity.selected_task() {
+                Some(t) if t.state.is_active() && t.pausable => {
+                    self.effects.push(Effect::TogglePause(t.id))
+                }
+                Some(t) if t.state.is_active() => {
+                    self.toast(format!("a {} task cannot pause", t.kind.name()), false)
+                }
+                _ => {}
+            },
+            Action::Import => {
+                let kind = if self.show_messages {
+                    ImportKind::Messages
+                } else {
+                    ImportKind::Prospects
+                };
+                self.mode = Mode::Prompt(Prompt {
+                    kind,
+                    input: String::new(),
+                    candidates: Vec::new(),
+                });
+            }
+            Action::ToggleMessages => self.show_messages = !self.show_messages,
+            Action::EditConfig => self.effects.push(Effect::EditConfig),
+            Action::Reload => {
+                self.effects.push(Effect::Load(Pane::Prospects));
+                self.effects.push(Effect::Load(Pane::Messages));
+            }
+        }
+    }
+
+    fn activity_move(&mut self, action: Action, delta: isize) {
+        match action {
+            Action::Down | Action::Up => {
+                let last = self.activity.tasks.len().saturating_sub(1) as isize;
+                self.activity.selected =
+                    (self.activity.selected as isize + delta).clamp(0, last.max(0)) as usize;
+            }
+            _ => {
+                // PageUp scrolls back (delta < 0), PageDown towards the end.
+                let back = self.activity.log_back as isize - delta;
+                self.activity.log_back = back.clamp(0, self.activity.log.len() as isize) as usize;
+            }
+        }
+    }
+}
+
+/// `~/x` and relative paths against `cwd`.
+pub fn expand_path(input: &str, cwd: &Path) -> PathBuf {
+    let input = input.trim();
+    if let Some(rest) = input.strip_prefix("~/")
+        && let Some(home) = std::env::var_os("HOME")
+    {
+        return PathBuf::from(home).join(rest);
+    }
+    let p = PathBuf::from(input);
+    if p.is_absolute() { p } else { cwd.join(p) }
+}
+
+/// Complete the last path component: a unique match is completed (directories get a `/`),
+/// several matches complete to their common prefix and are returned as candidates.
+pub fn complete_path(input: &str, cwd: &Path) -> (String, Vec<String>) {
+    let (dir_part, prefix) = match input.rfind('/') {
+        Some(i) => (&input[..=i], &input[i + 1..]),
+        None => ("", input),
+    };
+    let dir = if dir_part.is_empty() {
+        cwd.to_path_buf()
+    } else {
+        expand_path(dir_part, cwd)
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return (input.to_string(), Vec::new());
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !name.starts_with(prefix) || (name.starts_with('.') && !prefix.starts_with('.')) {
+                return None;
+            }
+            let is_dir = e.file_type().map(|t| t.is_dir()).unwrap_or(false);
+            Some(if is_dir { format!("{name}/") } else { name })
+        })
+        .collect();
+    names.sort();
+    match names.len() {
+        0 => (input.to_string(), Vec::new()),
+        1 => (format!("{dir_part}{}", names[0]), Vec::new()),
+        _ => {
+            let mut common = names[0].clone();
+            for n in &names[1..] {
+                let len = common
+                    .chars()
+                    .zip(n.chars())
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                common = common.chars().take(len).collect();
+            }
+            (format!("{dir_part}{common}"), names)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app() -> App {
+        App::new(Settings::default(), PathBuf::from("/"), false)
+    }
+
+    fn press(app: &mut App, code: KeyCode) {
+        app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+    }
+
+    fn rows(n: i64) -> Vec<TableRow> {
+        (1..=n)
+            .map(|i| {
+                TableRow::new(
+                    i,
+                    vec![
+                        format!("First{i}"),
+                        format!("Last{i}"),
+                        "Acme".into(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                    ],
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tabs_switch_by_number_and_tab_keys() {
+        let mut a = app();
+        press(&mut a, KeyCode::Char('4'));
+        assert_eq!(a.tab, Tab::Bounces);
+        press(&mut a, KeyCode::Tab);
+        assert_eq!(a.tab, Tab::Activity);
+        press(&mut a, KeyCode::Tab);
+        press(&mut a, KeyCode::Tab);
+        assert_eq!(a.tab, Tab::Prospects);
+        a.on_key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT));
+        assert_eq!(a.tab, Tab::Settings);
+    }
+
+    #[test]
+    fn filter_mode_types_into_the_filter_and_esc_clears() {
+        let mut a = app();
+        a.on_loaded(Pane::Prospects, rows(30));
+        press(&mut a, KeyCode::Char('/'));
+        assert_eq!(a.mode, Mode::Filter);
+        for c in "first2".chars() {
+            press(&mut a, KeyCode::Char(c));
+        }
+        // q is typed, not quit, while the filter has focus.
+        assert!(!a.quit);
+        assert_eq!(a.prospects.view.len(), 11); // First2, First20..29
+        press(&mut a, KeyCode::Enter);
+        assert_eq!(a.mode, Mode::Normal);
+        assert_eq!(a.prospects.filter, "first2");
+        press(&mut a, KeyCode::Esc);
+        assert_eq!(a.prospects.filter, "");
+        assert_eq!(a.prospects.view.len(), 30);
+    }
+
+    #[test]
+    fn paging_and_marking() {
+        let mut a = app();
+        a.page_height = 10;
+        a.on_loaded(Pane::Prospects, rows(100));
+        press(&mut a, KeyCode::PageDown);
+        assert_eq!(a.prospects.selected, 10);
+        a.on_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+        assert_eq!(a.prospects.selected, 5);
+        press(&mut a, KeyCode::Char(' '));
+        assert!(a.prospects.marked.contains(&6));
+        assert_eq!(a.prospects.selected, 6, "space marks and moves on");
+        press(&mut a, KeyCode::Char('G'));
+        assert_eq!(a.prospects.selected, 99);
+        press(&mut a, KeyCode::Char('v'));
+        assert_eq!(a.prospects.marked.len(), 100);
+    }
+
+    #[test]
+    fn quit_asks_while_a_task_runs() {
+        let mut a = app();
+        a.on_job(JobMsg::Started {
+            id: 1,
+            kind: JobKind::Import,
+            title: "import x".into(),
+            pausable: false,
+        });
+        press(&mut a, KeyCode::Char('q'));
+        assert_eq!(a.mode, Mode::ConfirmQuit);
+        assert!(!a.quit);
+        press(&mut a, KeyCode::Char('n'));
+        assert_eq!(a.mode, Mode::Normal);
+        press(&mut a, KeyCode::Char('q'));
+        press(&mut a, KeyCode::Char('y'));
+        assert!(a.quit);
+    }
+
+    #[test]
+    fn ctrl_c_quits_from_any_mode() {
+        let mut a = app();
+        press(&mut a, KeyCode::Char('?'));
+        a.on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+        assert!(a.quit);
+    }
+
+    #[test]
+    fn task_lifecycle_updates_activity_and_reloads_after_import() {
+        let mut a = app();
+        a.on_job(JobMsg::Started {
+            id: 7,
+            kind: JobKind::Import,
+            title: "import p.csv".into(),
+            pausable: false,
+        });
+        a.on_job(JobMsg::Progress {
+            id: 7,
+            done: 50,
+            total: Some(200),
+            note: String::new(),
+        });
+        for _ in 0..8 {
+            a.on_tick();
+        }
+        let t = &a.activity.tasks[0];
+        assert_eq!(t.ratio(), 0.25);
+        assert_eq!(t.rate(), Some(25.0));
+        assert_eq!(t.eta(), Some(Duration::from_secs(6)));
+        a.on_job(JobMsg::Finished {
+            id: 7,
+            outcome: Ok("200 imported".into()),
+            cancelled: false,
+        });
+        assert_eq!(a.activity.tasks[0].state, TaskState::Done);
+        assert_eq!(
+            a.take_effects(),
+            vec![Effect::Load(Pane::Prospects), Effect::Load(Pane::Messages)]
+        );
+        assert!(a.toast.as_ref().unwrap().text.contains("200 imported"));
+    }
+
+    #[test]
+    fn cancel_and_pause_keys_on_activity() {
+        let mut a = app();
+        a.on_job(JobMsg::Started {
+            id: 3,
+            kind: JobKind::Verify,
+            title: "verify".into(),
+            pausable: true,
+        });
+        press(&mut a, KeyCode::Char('5'));
+        press(&mut a, KeyCode::Char('p'));
+        press(&mut a, KeyCode::Char('x'));
+        assert_eq!(
+            a.take_effects(),
+            vec![Effect::TogglePause(3), Effect::Cancel(3)]
+        );
+    }
+
+    #[test]
+    fn import_prompt_with_tab_completion() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("prospects.csv"), "x").unwrap();
+        std::fs::write(dir.path().join("prospects.xlsx"), "x").unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let mut a = App::new(Settings::default(), dir.path().to_path_buf(), false);
+        press(&mut a, KeyCode::Char('i'));
+        press(&mut a, KeyCode::Char('p'));
+        press(&mut a, KeyCode::Tab);
+        match &a.mode {
+            Mode::Prompt(p) => {
+                assert_eq!(p.input, "prospects.");
+                assert_eq!(p.candidates, ["prospects.csv", "prospects.xlsx"]);
+            }
+            m => panic!("{m:?}"),
+        }
+        press(&mut a, KeyCode::Char('c'));
+        press(&mut a, KeyCode::Tab);
+        press(&mut a, KeyCode::Enter);
+        assert_eq!(
+            a.take_effects(),
+            vec![Effect::Import {
+                kind: ImportKind::Prospects,
+                path: dir.path().join("prospects.csv")
+            }]
+        );
+        assert_eq!(complete_path("s", dir.path()).0, "sub/");
+    }
+
+    #[test]
+    fn messages_view_imports_messages() {
+        let mut a = app();
+        press(&mut a, KeyCode::Char('m'));
+        press(&mut a, KeyCode::Char('i'));
+        assert!(matches!(&a.mode, Mode::Prompt(p) if p.kind == ImportKind::Messages));
+    }
+}

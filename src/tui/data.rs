@@ -1,0 +1,39 @@
+//! Loading table rows from the store (run on the blocking pool, never on the UI thread).
+
+use std::path::Path;
+
+use super::table::TableRow;
+use crate::store::{Store, StoreError};
+
+pub fn load_prospects(data_dir: &Path) -> Result<Vec<TableRow>, StoreError> {
+    let store = Store::open_in(data_dir)?;
+    let mut stmt = store.conn().prepare(
+        "SELECT p.id, p.firstname, p.lastname, p.company, COALESCE(p.email, ''),
+                COALESCE(p.domain, c.domain, ''), COALESCE(p.title, ''), p.extra
+         FROM prospects p LEFT JOIN companies c ON c.key = p.company_key
+         ORDER BY p.id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        let cells = (1..=6)
+            .map(|i| r.get::<_, String>(i))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let extra: String = r.get(7)?;
+        Ok(TableRow::new(r.get(0)?, cells).with_extra(&extra))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn load_messages(data_dir: &Path) -> Result<Vec<TableRow>, StoreError> {
+    let store = Store::open_in(data_dir)?;
+    let mut stmt = store
+        .conn()
+        .prepare("SELECT id, company, subject, body, extra FROM messages ORDER BY id")?;
+    let rows = stmt.query_map([], |r| {
+        let cells = (1..=3)
+            .map(|i| r.get::<_, String>(i))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let extra: String = r.get(4)?;
+        Ok(TableRow::new(r.get(0)?, cells).with_extra(&extra))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -1,0 +1,367 @@
+//! A table that stays fast at 100k rows: rows are kept once with their cells pre-formatted and
+//! pre-folded; `view` holds the filtered and sorted row indices; only the visible window is
+//! ever turned into widgets. Selection is kept by row id, so it survives reloads and re-sorts.
+
+use std::collections::HashSet;
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+/// Lowercase with accents removed: what filtering and sorting compare.
+pub fn fold(text: &str) -> String {
+    text.nfkd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableRow {
+    pub id: i64,
+    pub cells: Vec<String>,
+    /// Folded copy of every cell, for filter and sort.
+    pub folded: Vec<String>,
+    /// Extra fields shown only in the detail view (JSON object), kept raw until needed.
+    pub extra: Option<Box<str>>,
+}
+
+impl TableRow {
+    pub fn new(id: i64, cells: Vec<String>) -> TableRow {
+        let folded = cells.iter().map(|c| fold(c)).collect();
+        TableRow {
+            id,
+            cells,
+            folded,
+            extra: None,
+        }
+    }
+
+    pub fn with_extra(mut self, extra: &str) -> TableRow {
+        if extra != "{}" && !extra.is_empty() {
+            self.extra = Some(extra.into());
+        }
+        self
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TableView {
+    pub columns: Vec<&'static str>,
+    /// Relative column widths (percent-like weights).
+    pub widths: Vec<u16>,
+    pub rows: Vec<TableRow>,
+    pub view: Vec<u32>,
+    /// Index into `view`.
+    pub selected: usize,
+    /// First visible index into `view`; adjusted at render time.
+    pub offset: usize,
+    pub sort: Option<(usize, bool)>,
+    pub filter: String,
+    pub marked: HashSet<i64>,
+    /// Shown when the table has no rows at all.
+    pub empty_hint: &'static str,
+    /// `false` until the first load, so "loading…" is shown instead of the hint.
+    pub loaded: bool,
+}
+
+impl TableView {
+    pub fn new(columns: Vec<&'static str>, widths: Vec<u16>, empty_hint: &'static str) -> Self {
+        TableView {
+            columns,
+            widths,
+            rows: Vec::new(),
+            view: Vec::new(),
+            selected: 0,
+            offset: 0,
+            sort: None,
+            filter: String::new(),
+            marked: HashSet::new(),
+            empty_hint,
+            loaded: false,
+        }
+    }
+
+    pub fn selected_row(&self) -> Option<&TableRow> {
+        self.view
+            .get(self.selected)
+            .map(|&i| &self.rows[i as usize])
+    }
+
+    /// Replace the rows, keeping the selection on the same id when it still exists and
+    /// dropping marks of rows that are gone.
+    pub fn set_rows(&mut self, rows: Vec<TableRow>) {
+        let keep = self.selected_row().map(|r| r.id);
+        self.rows = rows;
+        self.loaded = true;
+        let ids: HashSet<i64> = self.rows.iter().map(|r| r.id).collect();
+        self.marked.retain(|id| ids.contains(id));
+        self.apply(keep);
+    }
+
+    /// Recompute `view` from filter and sort, then put the selection back on `keep`.
+    fn apply(&mut self, keep: Option<i64>) {
+        let needle = fold(&self.filter);
+        self.view = self
+            .rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| needle.is_empty() || r.folded.iter().any(|c| c.contains(&needle)))
+            .map(|(i, _)| i as u32)
+            .collect();
+        if let Some((col, asc)) = self.sort {
+            let rows = &self.rows;
+            self.view.sort_by(|&a, &b| {
+                let (ra, rb) = (&rows[a as usize], &rows[b as usize]);
+                let ord = ra.folded[col].cmp(&rb.folded[col]).then(ra.id.cmp(&rb.id));
+                if asc { ord } else { ord.reverse() }
+            });
+        }
+        self.selected = keep
+            .and_then(|id| {
+                self.view
+                    .iter()
+                    .position(|&i| self.rows[i as usize].id == id)
+            })
+            .unwrap_or(0)
+            .min(self.view.len().saturating_sub(1));
+    }
+
+    pub fn set_filter(&mut self, filter: &str) {
+        if self.filter != filter {
+            let keep = self.selected_row().map(|r| r.id);
+            self.filter = filter.to_string();
+            self.apply(keep);
+        }
+    }
+
+    /// `o`: next sort column (unsorted → column 0 → … → last → unsorted).
+    pub fn cycle_sort(&mut self) {
+        let keep = self.selected_row().map(|r| r.id);
+        self.sort = match self.sort {
+            None => Some((0, true)),
+            Some((c, asc)) if c + 1 < self.columns.len() => Some((c + 1, asc)),
+            Some(_) => None,
+        };
+        self.apply(keep);
+    }
+
+    /// `O`: reverse the order (sorting by the first column if unsorted).
+    pub fn reverse_sort(&mut self) {
+        let keep = self.selected_row().map(|r| r.id);
+        self.sort = Some(match self.sort {
+            None => (0, false),
+            Some((c, asc)) => (c, !asc),
+        });
+        self.apply(keep);
+    }
+
+    pub fn move_by(&mut self, delta: isize) {
+        if self.view.is_empty() {
+            return;
+        }
+        let last = self.view.len() - 1;
+        self.selected = (self.selected as isize + delta).clamp(0, last as isize) as usize;
+    }
+
+    pub fn top(&mut self) {
+        self.selected = 0;
+    }
+
+    pub fn bottom(&mut self) {
+        self.selected = self.view.len().saturating_sub(1);
+    }
+
+    pub fn toggle_mark(&mut self) {
+        if let Some(id) = self.selected_row().map(|r| r.id)
+            && !self.marked.remove(&id)
+        {
+            self.marked.insert(id);
+        }
+    }
+
+    /// `v`: mark every filtered row, or unmark them all when they already are.
+    pub fn mark_all_filtered(&mut self) {
+        let ids: Vec<i64> = self
+            .view
+            .iter()
+            .map(|&i| self.rows[i as usize].id)
+            .collect();
+        if ids.iter().all(|id| self.marked.contains(id)) {
+            for id in ids {
+                self.marked.remove(&id);
+            }
+        } else {
+            self.marked.extend(ids);
+        }
+    }
+
+    /// Keep `selected` visible in a window of `height` rows; returns the visible index range.
+    pub fn window(&mut self, height: usize) -> std::ops::Range<usize> {
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if height > 0 && self.selected >= self.offset + height {
+            self.offset = self.selected + 1 - height;
+        }
+        if self.offset + height > self.view.len() {
+            self.offset = self.view.len().saturating_sub(height);
+        }
+        self.offset..(self.offset + height).min(self.view.len())
+    }
+
+    /// "row i of n" plus filter and sort, for the info line.
+    pub fn position_text(&self) -> String {
+        let mut s = if self.view.is_empty() {
+            format!("row 0 of 0 ({} total)", self.rows.len())
+        } else {
+            format!("row {} of {}", self.selected + 1, self.view.len())
+        };
+        if !self.filter.is_empty() {
+            s.push_str(&format!(
+                " · filter \"{}\" ({} total)",
+                self.filter,
+                self.rows.len()
+            ));
+        }
+        if let Some((c, asc)) = self.sort {
+            s.push_str(&format!(
+                " · sort {} {}",
+                self.columns[c],
+                if asc { "↑" } else { "↓" }
+            ));
+        }
+        if !self.marked.is_empty() {
+            s.push_str(&format!(" · {} marked", self.marked.len()));
+        }
+        s
+    }
+
+    /// The selected record as (field, value) pairs, extra fields included.
+    pub fn detail(&self) -> Vec<(String, String)> {
+        let Some(row) = self.selected_row() else {
+            return Vec::new();
+        };
+        let mut out: Vec<(String, String)> = self
+            .columns
+            .iter()
+            .zip(&row.cells)
+            .map(|(c, v)| (c.to_string(), v.clone()))
+            .collect();
+        if let Some(extra) = &row.extra
+            && let Ok(serde_json::Value::Object(map)) = serde_json::from_str(extra)
+        {
+            for (k, v) in map {
+                let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                out.push((k, v));
+            }
+        }
+        out.push(("id".into(), row.id.to_string()));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> TableView {
+        let mut t = TableView::new(vec!["name", "company"], vec![50, 50], "empty");
+        t.set_rows(vec![
+            TableRow::new(1, vec!["Élodie".into(), "Acme".into()]),
+            TableRow::new(2, vec!["bob".into(), "Zeta".into()]),
+            TableRow::new(3, vec!["Anaïs".into(), "acme".into()]),
+            TableRow::new(4, vec!["Eloise".into(), "Beta".into()]),
+        ]);
+        t
+    }
+
+    fn ids(t: &TableView) -> Vec<i64> {
+        t.view.iter().map(|&i| t.rows[i as usize].id).collect()
+    }
+
+    #[test]
+    fn filter_is_case_and_accent_insensitive() {
+        let mut t = table();
+        t.set_filter("ELO");
+        assert_eq!(ids(&t), [1, 4]);
+        t.set_filter("anais");
+        assert_eq!(ids(&t), [3]);
+        t.set_filter("");
+        assert_eq!(ids(&t).len(), 4);
+    }
+
+    #[test]
+    fn sort_cycles_and_reverses() {
+        let mut t = table();
+        t.cycle_sort();
+        assert_eq!(t.sort, Some((0, true)));
+        assert_eq!(ids(&t), [3, 2, 1, 4]); // anais, bob, elodie, eloise
+        t.reverse_sort();
+        assert_eq!(ids(&t), [4, 1, 2, 3]);
+        t.cycle_sort();
+        assert_eq!(t.sort, Some((1, false)));
+        t.cycle_sort();
+        assert_eq!(t.sort, None);
+        assert_eq!(ids(&t), [1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn selection_follows_the_row_across_sort_filter_and_reload() {
+        let mut t = table();
+        t.move_by(1); // bob
+        t.cycle_sort();
+        assert_eq!(t.selected_row().unwrap().id, 2);
+        t.set_filter("o"); // élodie, bob, eloise
+        assert_eq!(t.selected_row().unwrap().id, 2);
+        let mut rows = t.rows.clone();
+        rows.push(TableRow::new(5, vec!["Aaron".into(), "Co".into()]));
+        t.set_rows(rows);
+        assert_eq!(t.selected_row().unwrap().id, 2);
+        // The selected row disappears: selection stays in range.
+        t.set_rows(vec![TableRow::new(9, vec!["x".into(), "y".into()])]);
+        assert_eq!(t.selected, 0);
+        t.set_filter("nothing matches");
+        assert!(t.selected_row().is_none());
+        t.move_by(3);
+        assert_eq!(t.selected, 0);
+    }
+
+    #[test]
+    fn moves_are_clamped_and_window_follows() {
+        let mut t = table();
+        t.move_by(-5);
+        assert_eq!(t.selected, 0);
+        t.bottom();
+        assert_eq!(t.selected, 3);
+        assert_eq!(t.window(2), 2..4);
+        t.top();
+        assert_eq!(t.window(2), 0..2);
+        t.move_by(100);
+        assert_eq!(t.selected, 3);
+    }
+
+    #[test]
+    fn marks_single_and_all_filtered() {
+        let mut t = table();
+        t.toggle_mark();
+        assert!(t.marked.contains(&1));
+        t.toggle_mark();
+        assert!(t.marked.is_empty());
+        t.set_filter("acme");
+        t.mark_all_filtered();
+        assert_eq!(t.marked, HashSet::from([1, 3]));
+        t.mark_all_filtered();
+        assert!(t.marked.is_empty());
+        assert!(t.position_text().contains("filter \"acme\""));
+    }
+
+    #[test]
+    fn detail_includes_extra_fields() {
+        let mut t = TableView::new(vec!["name"], vec![100], "");
+        t.set_rows(vec![
+            TableRow::new(7, vec!["A".into()]).with_extra(r#"{"City":"Lyon"}"#),
+        ]);
+        let d = t.detail();
+        assert!(d.contains(&("City".to_string(), "Lyon".to_string())));
+        assert!(d.contains(&("id".to_string(), "7".to_string())));
+    }
+}

@@ -1,0 +1,183 @@
+//! Snapshot tests of every tab at 80×24 and 160×48 with the sample data, rendered to
+//! ratatui's TestBackend. Accept changes with `INSTA_UPDATE=always cargo test` and review
+//! the .snap diff before committing.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use hailer::config::{Config, LoadedConfig};
+use hailer::engine::import::{self, ImportKind, ImportRequest};
+use hailer::engine::jobs::{JobKind, JobMsg, Level};
+use hailer::store::Store;
+use hailer::tui::app::{App, Pane, Settings, Tab};
+use hailer::tui::{data, ui};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn assets(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets")
+        .join(name)
+}
+
+fn sample_app() -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_in(dir.path()).unwrap();
+    for (kind, file) in [
+        (ImportKind::Prospects, "prospects.csv"),
+        (ImportKind::Messages, "messages.csv"),
+    ] {
+        let req = ImportRequest {
+            kind,
+            file: assets(file),
+            sheet: None,
+            overrides: vec![],
+        };
+        import::run(&mut store, &req, &mut |_| true).unwrap();
+    }
+    let loaded = LoadedConfig {
+        config: Config::default(),
+        path: Some(PathBuf::from("config.toml")),
+    };
+    let mut app = App::new(
+        Settings::from_config(&loaded, Path::new("data")),
+        PathBuf::from("/"),
+        false,
+    );
+    app.on_loaded(Pane::Prospects, data::load_prospects(dir.path()).unwrap());
+    app.on_loaded(Pane::Messages, data::load_messages(dir.path()).unwrap());
+    // A finished import and a running verification, with fixed numbers.
+    app.on_job(JobMsg::Started {
+        id: 1,
+        kind: JobKind::Import,
+        title: "import prospects assets/prospects.csv".into(),
+        pausable: false,
+    });
+    app.on_job(JobMsg::Progress {
+        id: 1,
+        done: 261,
+        total: Some(261),
+        note: "rows".into(),
+    });
+    app.on_job(JobMsg::Log {
+        id: 1,
+        level: Level::Warn,
+        text: "line 106: missing lastname".into(),
+    });
+    app.on_job(JobMsg::Finished {
+        id: 1,
+        outcome: Ok("257 imported, 2 duplicates, 2 rejected".into()),
+        cancelled: false,
+    });
+    app.on_job(JobMsg::Started {
+        id: 2,
+        kind: JobKind::Verify,
+        title: "verify 1200 addresses".into(),
+        pausable: true,
+    });
+    app.on_job(JobMsg::Progress {
+        id: 2,
+        done: 300,
+        total: Some(1200),
+        note: "acme.test".into(),
+    });
+    app.activity.tasks[1].elapsed = Duration::from_secs(60);
+    app.take_effects();
+    app.toast = None;
+    app
+}
+
+fn render(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| ui::render(f, app)).unwrap();
+    terminal
+}
+
+#[test]
+fn every_tab_at_both_sizes() {
+    for (w, h) in [(80u16, 24u16), (160, 48)] {
+        for tab in Tab::ALL {
+            let mut app = sample_app();
+            app.tab = tab;
+            let terminal = render(&mut app, w, h);
+            insta::assert_snapshot!(
+                format!("{}_{w}x{h}", tab.title().to_lowercase()),
+                terminal.backend()
+            );
+        }
+    }
+}
+
+#[test]
+fn messages_view_filter_help_and_detail() {
+    let mut app = sample_app();
+    app.show_messages = true;
+    insta::assert_snapshot!("messages_80x24", render(&mut app, 80, 24).backend());
+
+    let mut app = sample_app();
+    app.prospects.set_filter("elodie");
+    app.prospects.cycle_sort();
+    insta::assert_snapshot!(
+        "prospects_filtered_80x24",
+        render(&mut app, 80, 24).backend()
+    );
+
+    let mut app = sample_app();
+    app.apply(hailer::tui::keymap::Action::Help);
+    insta::assert_snapshot!("help_prospects_80x24", render(&mut app, 80, 24).backend());
+
+    let mut app = sample_app();
+    app.apply(hailer::tui::keymap::Action::Detail);
+    insta::assert_snapshot!("detail_80x24", render(&mut app, 80, 24).backend());
+}
+
+#[test]
+fn selected_row_is_highlighted_and_only_visible_rows_are_drawn() {
+    let mut app = sample_app();
+    app.prospects.move_by(3);
+    let terminal = render(&mut app, 80, 24);
+    let buf = terminal.backend().buffer();
+    // Row 0 tabs, 1 border, 2 header, 3.. rows: the 4th data row is on line 6.
+    assert!(
+        buf[(5, 6)]
+            .modifier
+            .contains(ratatui::style::Modifier::REVERSED)
+    );
+    assert!(
+        !buf[(5, 5)]
+            .modifier
+            .contains(ratatui::style::Modifier::REVERSED)
+    );
+    assert_eq!(app.page_height, 24 - 3 - 3);
+    // Jumping to the end scrolls the window: the last row is drawn, the first is not.
+    app.prospects.bottom();
+    let terminal = render(&mut app, 80, 24);
+    let text = format!("{}", terminal.backend());
+    assert!(text.contains(&format!(
+        "row {} of {}",
+        app.prospects.rows.len(),
+        app.prospects.rows.len()
+    )));
+    let first = &app.prospects.rows[0].cells[1];
+    assert!(
+        !text.contains(first.as_str())
+            || app
+                .prospects
+                .rows
+                .iter()
+                .filter(|r| &r.cells[1] == first)
+                .count()
+                > 1
+    );
+}
+
+#[test]
+fn empty_tables_show_how_to_fill_them() {
+    let mut app = App::new(Settings::default(), PathBuf::from("/"), false);
+    app.on_loaded(Pane::Prospects, vec![]);
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(text.contains("press i to import"), "{text}");
+    app.tab = Tab::Outbox;
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(text.contains("The outbox is empty"), "{text}");
+}

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use crate::config::{Config, LoadedConfig};
 
 pub mod config_cmd;
+pub mod demo;
 pub mod export;
 pub mod import;
 
@@ -50,6 +51,8 @@ pub struct Cli {
 pub enum Command {
     /// Open the terminal UI (the default)
     Tui,
+    /// Import the sample data from assets/ and open the terminal UI
+    Demo(demo::DemoCommand),
     /// Import prospects or messages from CSV, TSV, XLSX, XLS or ODS
     Import(import::ImportCommand),
     /// Export prospects or messages as CSV or XLSX
@@ -102,6 +105,7 @@ pub fn main() -> ExitCode {
         None | Some(Command::Tui) => crate::tui::run(ctx),
         Some(Command::Import(cmd)) => cmd.execute(&ctx),
         Some(Command::Export(cmd)) => cmd.execute(&ctx),
+        Some(Command::Demo(cmd)) => cmd.execute(ctx),
         Some(Command::Config(_)) => unreachable!("handled above"),
     };
     ExitCode::from(code)

@@ -343,13 +343,21 @@ impl Keymap {
         complete
     }
 
-    /// Bindings that apply on `tab`, in table order, for the help overlay.
+    /// Bindings that apply on `tab` for the help overlay: the tab's own keys first (the ones
+    /// a person is looking for), then table keys, then global ones.
     pub fn help(&self, tab: Tab) -> Vec<&Binding> {
-        self.entries
+        let rank = |scope: &Scope| match scope {
+            Scope::Tab(_) => 0,
+            Scope::Tables => 1,
+            Scope::Global => 2,
+        };
+        let mut out: Vec<&(Scope, Vec<Key>, Binding)> = self
+            .entries
             .iter()
             .filter(|(scope, _, _)| Self::applies(*scope, tab))
-            .map(|(_, _, b)| b)
-            .collect()
+            .collect();
+        out.sort_by_key(|(scope, _, _)| rank(scope));
+        out.into_iter().map(|(_, _, b)| b).collect()
     }
 }
 

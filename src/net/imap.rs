@@ -1,0 +1,205 @@
+//! IMAP sessions over implicit TLS, STARTTLS, or plain TCP (loopback tests only), with the
+//! public web PKI roots plus `[tls] ca_file`.
+//!
+//! The `imap` crate is synchronous: callers run it on a blocking thread.
+
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls_connector::RustlsConnector;
+use rustls_connector::rustls::{ClientConfig, RootCertStore};
+
+use super::tls::{TlsError, load_ca_file};
+use crate::config::{MailboxConfig, Security};
+
+pub type Session = imap::Session<imap::Connection>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImapError {
+    #[error("{0}")]
+    Tls(#[from] TlsError),
+    #[error("cannot connect to {host}:{port}: {cause}")]
+    Connect {
+        host: String,
+        port: u16,
+        cause: String,
+    },
+    #[error("TLS handshake with {host}:{port} failed: {cause}")]
+    Handshake {
+        host: String,
+        port: u16,
+        cause: String,
+    },
+    #[error("IMAP login as {user} on {host}:{port} refused: {cause}")]
+    Login {
+        user: String,
+        host: String,
+        port: u16,
+        cause: String,
+    },
+    #[error("IMAP error with {host}:{port}: {cause}")]
+    Protocol {
+        host: String,
+        port: u16,
+        cause: String,
+    },
+    #[error("mailbox has no IMAP settings: {0}")]
+    NotConfigured(String),
+}
+
+/// Where and how to log in. The password is kept out of `Debug`.
+#[derive(Clone)]
+pub struct ImapEndpoint {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub ca_file: Option<PathBuf>,
+    pub username: String,
+    pub password: String,
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for ImapEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImapEndpoint")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ImapEndpoint {
+    /// The IMAP side of a configured mailbox (password from its env var or command).
+    pub fn for_mailbox(
+        name: &str,
+        mb: &MailboxConfig,
+        ca_file: Option<PathBuf>,
+    ) -> Result<Self, ImapError> {
+        let host = mb
+            .imap_host
+            .clone()
+            .ok_or_else(|| ImapError::NotConfigured(format!("{name}: imap_host is not set")))?;
+        let password = mb
+            .password()
+            .map_err(|e| ImapError::NotConfigured(format!("{name}: {e}")))?;
+        Ok(ImapEndpoint {
+            host,
+            port: mb.imap_port(),
+            security: mb.imap_security,
+            ca_file,
+            username: mb
+                .imap_username
+                .clone()
+                .or_else(|| mb.smtp_username.clone())
+                .unwrap_or_default(),
+            password,
+            timeout: Duration::from_secs(30),
+        })
+    }
+}
+
+fn tls_connector(ca_file: Option<&std::path::Path>) -> Result<RustlsConnector, TlsError> {
+    let mut roots = RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = ca_file {
+        for cert in load_ca_file(path)? {
+            // A malformed extra root is skipped rather than failing the whole store.
+            let _ = roots.add(cert);
+        }
+    }
+    let config = ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config).into())
+}
+
+/// The plaintext part of STARTTLS (RFC 3501 §6.2.1), done by hand because the `imap` crate
+/// only offers it with its own certificate settings. The server says nothing after the
+/// tagged OK until the handshake, so nothing read here belongs to the TLS stream.
+fn starttls(mut tcp: TcpStream) -> Result<TcpStream, String> {
+    use std::io::{BufRead, BufReader, Write};
+    let mut reader = BufReader::new(tcp.try_clone().map_err(|e| e.to_string())?);
+    let mut line = String::new();
+    reader.read_line(&mut line).map_err(|e| e.to_string())?;
+    if !line.starts_with("* OK") {
+        return Err(format!("unexpected greeting: {}", line.trim_end()));
+    }
+    tcp.write_all(b"h0 STARTTLS\r\n")
+        .map_err(|e| e.to_string())?;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
+            return Err("connection closed during STARTTLS".into());
+        }
+        if let Some(rest) = line.strip_prefix("h0 ") {
+            return if rest.starts_with("OK") {
+                Ok(tcp)
+            } else {
+                Err(format!("STARTTLS refused: {}", rest.trim_end()))
+            };
+        }
+    }
+}
+
+/// Connect and log in.
+pub fn login(ep: &ImapEndpoint) -> Result<Session, ImapError> {
+    let (host, port) = (ep.host.clone(), ep.port);
+    let protocol = |e: imap::Error| ImapError::Protocol {
+        host: host.clone(),
+        port,
+        cause: e.to_string(),
+    };
+    let tcp = TcpStream::connect((ep.host.as_str(), ep.port)).map_err(|e| ImapError::Connect {
+        host: host.clone(),
+        port,
+        cause: e.to_string(),
+    })?;
+    let _ = tcp.set_read_timeout(Some(ep.timeout));
+    let _ = tcp.set_write_timeout(Some(ep.timeout));
+    let handshake = |tcp: TcpStream| -> Result<imap::Connection, ImapError> {
+        let connector = tls_connector(ep.ca_file.as_deref())?;
+        let tls = connector
+            .connect(&ep.host, tcp)
+            .map_err(|e| ImapError::Handshake {
+                host: host.clone(),
+                port,
+                cause: e.to_string(),
+            })?;
+        Ok(Box::new(tls))
+    };
+    let client = match ep.security {
+        Security::Tls => {
+            let mut c = imap::Client::new(handshake(tcp)?);
+            c.read_greeting().map_err(protocol)?;
+            c
+        }
+        Security::Starttls => {
+            let tcp = starttls(tcp).map_err(|cause| ImapError::Protocol {
+                host: host.clone(),
+                port,
+                cause,
+            })?;
+            let mut c = imap::Client::new(handshake(tcp)?);
+            // After STARTTLS the server sends no second greeting.
+            c.greeting_read = true;
+            c
+        }
+        Security::Plain => {
+            let mut c = imap::Client::new(Box::new(tcp) as imap::Connection);
+            c.read_greeting().map_err(protocol)?;
+            c
+        }
+    };
+    client
+        .login(&ep.username, &ep.password)
+        .map_err(|(e, _)| ImapError::Login {
+            user: ep.username.clone(),
+            host: host.clone(),
+            port,
+            cause: e.to_string(),
+        })
+}

@@ -1,0 +1,4 @@
+//! Connections shared by the engines: TLS trust (`[tls] ca_file`) and IMAP sessions.
+
+pub mod imap;
+pub mod tls;

@@ -239,8 +239,10 @@ pub fn run(
     .map_err(|e| ImportError::store(file)(e.into()))?;
     let import_id = tx.last_insert_rowid();
 
-    // Company keys repeat a lot (many people per company): compute each once.
+    // Company keys repeat a lot (many people per company): compute each once, and write each
+    // company row once per import.
     let mut keys: HashMap<String, String> = HashMap::new();
+    let mut companies_done: std::collections::HashSet<String> = std::collections::HashSet::new();
     // Messages: first row per company key in this file, to refuse a conflicting second one.
     let mut message_rows: HashMap<String, (i64, String, String)> = HashMap::new();
 
@@ -263,7 +265,13 @@ pub fn run(
         let outcome = match req.kind {
             ImportKind::Prospects => {
                 prospect_row(row, &map, &mut keys).and_then(|p| {
-                    companies::upsert(&tx, &p.company_key, &p.company, p.domain.as_deref(), now)
+                    // A row with a domain always goes through: the import's domain is recorded.
+                    let company = if p.domain.is_some() || companies_done.insert(p.company_key.clone()) {
+                        companies::upsert(&tx, &p.company_key, &p.company, p.domain.as_deref(), now)
+                    } else {
+                        Ok(())
+                    };
+                    company
                         .and_then(|_| prospects::insert(&tx, &p, import_id, now))
                         .map(|new| if new { Outcome::New } else { Outcome::Duplicate })
                         .map_err(RowError::Store)

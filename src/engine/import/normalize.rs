@@ -68,6 +68,25 @@ pub fn clean_cell(raw: &str) -> String {
 
 /// Lowercase ASCII-ish words with accents removed: the common base of every key.
 fn fold_words(text: &str, deleted: &[char]) -> Vec<String> {
+    if text.is_ascii() {
+        // Fast path for the common case: no decomposition or Unicode case rules needed.
+        let mut words = Vec::new();
+        let mut word = String::new();
+        for c in text.chars() {
+            if deleted.contains(&c) {
+                continue;
+            }
+            if c.is_ascii_alphanumeric() {
+                word.push(c.to_ascii_lowercase());
+            } else if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+        }
+        if !word.is_empty() {
+            words.push(word);
+        }
+        return words;
+    }
     let mut folded = String::with_capacity(text.len());
     for c in text.nfkd() {
         if is_combining_mark(c) || deleted.contains(&c) {

@@ -18,6 +18,9 @@ pub struct ExportCommand {
     /// Output file; `-` is standard output (CSV only)
     #[arg(long, short, default_value = "-")]
     pub output: PathBuf,
+    /// Outbox only: rows with this status
+    #[arg(long, value_enum)]
+    pub status: Option<crate::store::outbox::Status>,
 }
 
 impl ExportCommand {
@@ -29,7 +32,11 @@ impl ExportCommand {
                 return exit::FAILURE;
             }
         };
-        match export::run(&store, self.table, self.format, &self.output) {
+        if self.status.is_some() && self.table != ExportTable::Outbox {
+            eprintln!("hailer: --status applies to the outbox export only");
+            return exit::USAGE;
+        }
+        match export::run(&store, self.table, self.format, &self.output, self.status) {
             Ok(summary) => {
                 eprintln!("{summary}");
                 exit::OK

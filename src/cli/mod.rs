@@ -12,6 +12,8 @@ pub mod config_cmd;
 pub mod demo;
 pub mod export;
 pub mod import;
+pub mod outbox;
+pub mod suppress;
 
 /// Exit codes, documented in README.md.
 pub mod exit {
@@ -57,6 +59,12 @@ pub enum Command {
     Import(import::ImportCommand),
     /// Export prospects or messages as CSV or XLSX
     Export(export::ExportCommand),
+    /// Build and review the outbox
+    #[command(subcommand)]
+    Outbox(outbox::OutboxCommand),
+    /// Manage the suppression list (addresses and @domains never mailed)
+    #[command(subcommand)]
+    Suppress(suppress::SuppressCommand),
     /// Inspect the configuration
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
@@ -106,6 +114,8 @@ pub fn main() -> ExitCode {
         Some(Command::Import(cmd)) => cmd.execute(&ctx),
         Some(Command::Export(cmd)) => cmd.execute(&ctx),
         Some(Command::Demo(cmd)) => cmd.execute(ctx),
+        Some(Command::Outbox(cmd)) => cmd.execute(&ctx),
+        Some(Command::Suppress(cmd)) => cmd.execute(&ctx),
         Some(Command::Config(_)) => unreachable!("handled above"),
     };
     ExitCode::from(code)

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::store::outbox::{self, Status};
 use crate::store::{Store, StoreError, messages, prospects};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -17,6 +18,7 @@ use crate::store::{Store, StoreError, messages, prospects};
 pub enum ExportTable {
     Prospects,
     Messages,
+    Outbox,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -93,8 +95,53 @@ fn extra_values(extra: &str, keys: &[String]) -> Vec<String> {
         .collect()
 }
 
-fn grid(store: &Store, table: ExportTable) -> Result<Grid, StoreError> {
+fn grid(store: &Store, table: ExportTable, status: Option<Status>) -> Result<Grid, StoreError> {
     match table {
+        ExportTable::Outbox => {
+            let header = [
+                "firstname",
+                "lastname",
+                "company",
+                "email",
+                "status",
+                "reason",
+                "approved",
+                "subject",
+                "body",
+                "mailbox",
+                "message_id",
+                "sent_at",
+                "smtp_reply",
+                "id",
+            ]
+            .map(String::from)
+            .to_vec();
+            let rows = outbox::list(store.conn(), status)?
+                .into_iter()
+                .map(|o| {
+                    vec![
+                        o.firstname,
+                        o.lastname,
+                        o.company,
+                        o.email.unwrap_or_default(),
+                        o.status.to_string(),
+                        o.reason.unwrap_or_default(),
+                        o.approved.to_string(),
+                        o.subject,
+                        o.body,
+                        o.mailbox.unwrap_or_default(),
+                        o.header_message_id.unwrap_or_default(),
+                        o.sent_at
+                            .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+                            .map(|d| d.to_rfc3339())
+                            .unwrap_or_default(),
+                        o.smtp_reply.unwrap_or_default(),
+                        o.id.to_string(),
+                    ]
+                })
+                .collect();
+            Ok(Grid { header, rows })
+        }
         ExportTable::Prospects => {
             let all = prospects::list(store.conn())?;
             let extra_keys =
@@ -156,12 +203,13 @@ pub fn run(
     table: ExportTable,
     format: ExportFormat,
     output: &Path,
+    status: Option<Status>,
 ) -> Result<ExportSummary, ExportError> {
     let to_stdout = output.as_os_str() == "-";
     if to_stdout && format == ExportFormat::Xlsx {
         return Err(ExportError::XlsxToStdout);
     }
-    let grid = grid(store, table)?;
+    let grid = grid(store, table, status)?;
     let write_err = |cause: String| ExportError::Write {
         path: output.to_path_buf(),
         cause,
@@ -221,6 +269,7 @@ fn write_xlsx(grid: &Grid, table: ExportTable, path: &Path) -> Result<(), String
     let name = match table {
         ExportTable::Prospects => "Prospects",
         ExportTable::Messages => "Messages",
+        ExportTable::Outbox => "Outbox",
     };
     sheet.set_name(name).map_err(|e| e.to_string())?;
     let bold = Format::new().set_bold();

@@ -11,8 +11,10 @@ use rusqlite::Connection;
 
 pub mod companies;
 pub mod messages;
+pub mod outbox;
 pub mod prospects;
 pub mod schema;
+pub mod suppressions;
 
 pub use companies::Company;
 pub use messages::MessageRow;

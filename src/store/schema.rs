@@ -59,6 +59,42 @@ pub const MIGRATIONS: &[&str] = &[
         created_at  INTEGER NOT NULL,
         updated_at  INTEGER NOT NULL
     );",
+    // 2: the outbox (one row per prospect), the suppression list, per-mailbox daily counters.
+    "CREATE TABLE outbox (
+        id           INTEGER PRIMARY KEY,
+        prospect_id  INTEGER NOT NULL UNIQUE REFERENCES prospects(id) ON DELETE CASCADE,
+        message_id   INTEGER REFERENCES messages(id) ON DELETE SET NULL,
+        email        TEXT,                   -- lowercase-domain address, NULL when none
+        company_key  TEXT NOT NULL,
+        subject      TEXT NOT NULL DEFAULT '',
+        body         TEXT NOT NULL DEFAULT '', -- rendered Markdown/plain text
+        status       TEXT NOT NULL,          -- READY ERROR SKIPPED SENDING SENT RETRY UNCERTAIN
+        reason       TEXT,                   -- why ERROR / RETRY / UNCERTAIN
+        approved     INTEGER NOT NULL DEFAULT 0,
+        edited       INTEGER NOT NULL DEFAULT 0, -- subject/body edited by hand: rebuilds keep them
+        mailbox      TEXT,
+        header_message_id TEXT UNIQUE,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER,
+        smtp_reply   TEXT,
+        sent_at      INTEGER,
+        created_at   INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL
+    );
+    CREATE INDEX outbox_status ON outbox(status);
+    CREATE INDEX outbox_email ON outbox(email);
+    CREATE TABLE suppressions (
+        entry      TEXT PRIMARY KEY,         -- lowercase address, or @domain for a whole domain
+        cause      TEXT NOT NULL,            -- manual bounced unsubscribed complained replied
+        note       TEXT,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE mailbox_days (
+        mailbox TEXT NOT NULL,
+        day     TEXT NOT NULL,               -- YYYY-MM-DD in the mailbox's time zone
+        sent    INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (mailbox, day)
+    );",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {

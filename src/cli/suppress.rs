@@ -1,0 +1,119 @@
+//! `hailer suppress add|remove|list [ADDRESS|@DOMAIN …]`: the never-mail list.
+
+use clap::Subcommand;
+
+use super::{Context, exit};
+use crate::store::{self, suppressions};
+
+#[derive(Debug, Subcommand)]
+pub enum SuppressCommand {
+    /// Add addresses or whole domains (@domain)
+    Add {
+        #[arg(required = true)]
+        entries: Vec<String>,
+        /// Why (kept with each entry)
+        #[arg(long, default_value = "manual")]
+        cause: String,
+        /// A note kept with each entry
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Remove entries
+    Remove {
+        #[arg(required = true)]
+        entries: Vec<String>,
+    },
+    /// List every entry as CSV (entry,cause,note,created_at)
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+impl SuppressCommand {
+    pub fn execute(self, ctx: &Context) -> u8 {
+        let store = match ctx.open_store() {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("hailer: {e:#}");
+                return exit::FAILURE;
+            }
+        };
+        let conn = store.conn();
+        match self {
+            SuppressCommand::Add {
+                entries,
+                cause,
+                note,
+            } => {
+                let mut parsed = Vec::new();
+                for raw in &entries {
+                    match suppressions::normalize_entry(raw) {
+                        Some(e) => parsed.push(e),
+                        None => {
+                            eprintln!("hailer: {raw:?} is neither an address nor @domain");
+                            return exit::USAGE;
+                        }
+                    }
+                }
+                let now = store::now_ts();
+                for e in parsed {
+                    match suppressions::add(conn, &e, &cause, note.as_deref(), now) {
+                        Ok(true) => println!("added {e}"),
+                        Ok(false) => println!("already suppressed {e}"),
+                        Err(err) => {
+                            eprintln!("hailer: {err}");
+                            return exit::FAILURE;
+                        }
+                    }
+                }
+                exit::OK
+            }
+            SuppressCommand::Remove { entries } => {
+                let mut missing = false;
+                for raw in &entries {
+                    let e =
+                        suppressions::normalize_entry(raw).unwrap_or_else(|| raw.to_lowercase());
+                    match suppressions::remove(conn, &e) {
+                        Ok(true) => println!("removed {e}"),
+                        Ok(false) => {
+                            eprintln!("not on the list: {e}");
+                            missing = true;
+                        }
+                        Err(err) => {
+                            eprintln!("hailer: {err}");
+                            return exit::FAILURE;
+                        }
+                    }
+                }
+                if missing { exit::INPUT } else { exit::OK }
+            }
+            SuppressCommand::List { json } => match suppressions::list(conn) {
+                Ok(list) if json => {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&list).unwrap_or_default()
+                    );
+                    exit::OK
+                }
+                Ok(list) => {
+                    let mut w = csv::Writer::from_writer(std::io::stdout());
+                    let _ = w.write_record(["entry", "cause", "note", "created_at"]);
+                    for s in list {
+                        let date = chrono::DateTime::from_timestamp(s.created_at, 0)
+                            .map(|d| d.to_rfc3339())
+                            .unwrap_or_default();
+                        let _ =
+                            w.write_record([s.entry, s.cause, s.note.unwrap_or_default(), date]);
+                    }
+                    let _ = w.flush();
+                    exit::OK
+                }
+                Err(e) => {
+                    eprintln!("hailer: {e}");
+                    exit::FAILURE
+                }
+            },
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! `hailer outbox build`: one row per prospect, READY or ERROR with the reason.
+//!
+//! Checks, in order: an address; a message for the company key; address syntax; suppression
+//! (the address or its domain); a duplicate address (the first prospect keeps it; rows already
+//! sent count too); every placeholder resolved. Rows that are SENDING, SENT, RETRY or
+//! UNCERTAIN are never touched. Rows edited by hand keep their text; rows skipped by hand stay
+//! skipped; an approval survives a rebuild only when the row's address and text did not change.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use super::template::{Vars, render};
+use crate::engine::import::normalize::normalize_email;
+use crate::store::outbox::{Built, Status, upsert_built};
+use crate::store::{self, Store, StoreError, suppressions};
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BuildSummary {
+    pub ready: u64,
+    pub error: u64,
+    pub skipped: u64,
+    /// Rows left alone because they were sent or are being sent.
+    pub locked: u64,
+    /// ERROR reasons by kind (the text before the first colon), with counts.
+    pub reasons: BTreeMap<String, u64>,
+}
+
+impl std::fmt::Display for BuildSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "outbox: {} READY, {} ERROR, {} SKIPPED, {} sent or in flight (untouched)",
+            self.ready, self.error, self.skipped, self.locked
+        )?;
+        for (reason, n) in &self.reasons {
+            writeln!(f, "  {n:>6}  {reason}")?;
+        }
+        Ok(())
+    }
+}
+
+struct Prospect {
+    id: i64,
+    firstname: String,
+    lastname: String,
+    company: String,
+    company_key: String,
+    email: Option<String>,
+    title: Option<String>,
+    domain: Option<String>,
+    extra: String,
+}
+
+struct Message {
+    id: i64,
+    subject: String,
+    body: String,
+    extra: String,
+}
+
+struct Existing {
+    status: Status,
+    approved: bool,
+    edited: bool,
+    email: Option<String>,
+    subject: String,
+    body: String,
+}
+
+pub fn build(store: &mut Store) -> Result<BuildSummary, StoreError> {
+    let conn = store.conn();
+    let prospects: Vec<Prospect> = {
+        let mut stmt = conn.prepare(
+            "SELECT p.id, p.firstname, p.lastname, p.company, p.company_key, p.email, p.title,
+                    COALESCE(p.domain, c.domain), p.extra
+             FROM prospects p LEFT JOIN companies c ON c.key = p.company_key ORDER BY p.id",
+        )?;
+        stmt.query_map([], |r| {
+            Ok(Prospect {
+                id: r.get(0)?,
+                firstname: r.get(1)?,
+                lastname: r.get(2)?,
+                company: r.get(3)?,
+                company_key: r.get(4)?,
+                email: r.get(5)?,
+                title: r.get(6)?,
+                domain: r.get(7)?,
+                extra: r.get(8)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?
+    };
+    let messages: HashMap<String, Message> = {
+        let mut stmt =
+            conn.prepare("SELECT company_key, id, subject, body, extra FROM messages")?;
+        stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                Message {
+                    id: r.get(1)?,
+                    subject: r.get(2)?,
+                    body: r.get(3)?,
+                    extra: r.get(4)?,
+                },
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?
+    };
+    let existing: HashMap<i64, Existing> = {
+        let mut stmt = conn.prepare(
+            "SELECT prospect_id, status, approved, edited, email, subject, body FROM outbox",
+        )?;
+        stmt.query_map([], |r| {
+            let status: String = r.get(1)?;
+            Ok((
+                r.get::<_, i64>(0)?,
+                Existing {
+                    status: Status::parse(&status).unwrap_or(Status::Error),
+                    approved: r.get(2)?,
+                    edited: r.get(3)?,
+                    email: r.get(4)?,
+                    subject: r.get(5)?,
+                    body: r.get(6)?,
+                },
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?
+    };
+
+    let mut summary = BuildSummary::default();
+    // address (lowercase) -> prospect id that owns it. Rows already handed to a server own
+    // their address first, so a rebuild can never produce a second message to it.
+    let mut owners: HashMap<String, i64> = HashMap::new();
+    for p in &prospects {
+        if let Some(e) = existing.get(&p.id)
+            && e.status.is_locked()
+            && let Some(addr) = &e.email
+        {
+            owners.insert(addr.to_lowercase(), p.id);
+        }
+    }
+
+    let mut decided: Vec<Built> = Vec::with_capacity(prospects.len());
+    for p in &prospects {
+        let old = existing.get(&p.id);
+        if old.is_some_and(|e| e.status.is_locked()) {
+            summary.locked += 1;
+            continue;
+        }
+        let message = messages.get(&p.company_key);
+        let email = p.email.as_deref().and_then(normalize_email);
+        let mut built = Built {
+            prospect_id: p.id,
+            message_id: message.map(|m| m.id),
+            email: email.clone(),
+            company_key: p.company_key.clone(),
+            subject: String::new(),
+            body: String::new(),
+            status: Status::Ready,
+            reason: None,
+            approved: false,
+        };
+        let reason = decide(
+            store.conn(),
+            p,
+            message,
+            email.as_deref(),
+            old,
+            &mut owners,
+            &mut built,
+        )?;
+        if let Some(reason) = reason {
+            built.status = Status::Error;
+            built.reason = Some(reason);
+        } else if old.is_some_and(|e| e.status == Status::Skipped) {
+            built.status = Status::Skipped;
+        } else if let Some(e) = old {
+            built.approved = e.approved
+                && e.status == Status::Ready
+                && e.email == built.email
+                && e.subject == built.subject
+                && e.body == built.body;
+        }
+        match built.status {
+            Status::Ready => summary.ready += 1,
+            Status::Skipped => summary.skipped += 1,
+            _ => {
+                summary.error += 1;
+                let kind = built
+                    .reason
+                    .as_deref()
+                    .unwrap_or("")
+                    .split(':')
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                *summary.reasons.entry(kind).or_default() += 1;
+            }
+        }
+        decided.push(built);
+    }
+
+    let now = store::now_ts();
+    let tx = store.write_tx()?;
+    for b in &decided {
+        upsert_built(&tx, b, now)?;
+    }
+    tx.commit()?;
+    Ok(summary)
+}
+
+/// The reason this prospect cannot be sent, or `None` (then `built` holds the rendered text).
+fn decide(
+    conn: &rusqlite::Connection,
+    p: &Prospect,
+    message: Option<&Message>,
+    email: Option<&str>,
+    old: Option<&Existing>,
+    owners: &mut HashMap<String, i64>,
+    built: &mut Built,
+) -> Result<Option<String>, StoreError> {
+    let Some(raw) = p.email.as_deref() else {
+        return Ok(Some(
+            "no address: no imported email or accepted suggestion".into(),
+        ));
+    };
+    let Some(message) = message else {
+        return Ok(Some(format!(
+            "no message: nothing imported for company {:?} (key {:?})",
+            p.company, p.company_key
+        )));
+    };
+    let Some(email) = email else {
+        return Ok(Some(format!("invalid syntax: {raw:?}")));
+    };
+    if let Some(s) = suppressions::blocking(conn, email)? {
+        return Ok(Some(format!("suppressed: {} ({})", s.entry, s.cause)));
+    }
+    let key = email.to_lowercase();
+    match owners.get(&key) {
+        Some(&owner) if owner != p.id => {
+            return Ok(Some(format!(
+                "duplicate address: {email} already goes to prospect #{owner}"
+            )));
+        }
+        _ => {
+            owners.insert(key, p.id);
+        }
+    }
+    if let Some(e) = old.filter(|e| e.edited) {
+        built.subject = e.subject.clone();
+        built.body = e.body.clone();
+        return Ok(None);
+    }
+    let mut vars = Vars::new();
+    vars.set_extra_json(&message.extra);
+    vars.set_extra_json(&p.extra);
+    vars.set("firstname", &p.firstname);
+    vars.set("lastname", &p.lastname);
+    vars.set("company", &p.company);
+    vars.set("email", email);
+    vars.set("title", p.title.as_deref().unwrap_or(""));
+    vars.set("domain", p.domain.as_deref().unwrap_or(""));
+    let subject = render(&message.subject, &vars);
+    let body = render(&message.body, &vars);
+    let mut problems: Vec<String> = Vec::new();
+    for (part, result) in [("subject", &subject), ("body", &body)] {
+        if let Err(errors) = result {
+            for e in errors {
+                problems.push(format!("{e} in {part}"));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        // Keep the raw templates so the user sees what to fix.
+        built.subject = message.subject.clone();
+        built.body = message.body.clone();
+        return Ok(Some(format!(
+            "unresolved placeholder: {}",
+            problems.join("; ")
+        )));
+    }
+    built.subject = subject.unwrap_or_default();
+    built.body = body.unwrap_or_default();
+    Ok(None)
+}

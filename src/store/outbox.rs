@@ -1,0 +1,225 @@
+//! `outbox`: one row per prospect, from READY/ERROR through SENDING to SENT. The status
+//! column is the crash-safety record: SENDING is committed before the SMTP transaction starts.
+
+use rusqlite::{Connection, Transaction, params};
+
+use super::Result;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "UPPERCASE")]
+#[value(rename_all = "UPPERCASE")]
+pub enum Status {
+    Ready,
+    Error,
+    Skipped,
+    Sending,
+    Sent,
+    Retry,
+    Uncertain,
+}
+
+impl Status {
+    pub const ALL: [Status; 7] = [
+        Status::Ready,
+        Status::Error,
+        Status::Skipped,
+        Status::Sending,
+        Status::Sent,
+        Status::Retry,
+        Status::Uncertain,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ready => "READY",
+            Status::Error => "ERROR",
+            Status::Skipped => "SKIPPED",
+            Status::Sending => "SENDING",
+            Status::Sent => "SENT",
+            Status::Retry => "RETRY",
+            Status::Uncertain => "UNCERTAIN",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL
+            .into_iter()
+            .find(|st| st.as_str().eq_ignore_ascii_case(s))
+    }
+
+    /// Rows a rebuild must never touch: handed to a server, or possibly.
+    pub fn is_locked(self) -> bool {
+        matches!(
+            self,
+            Status::Sending | Status::Sent | Status::Retry | Status::Uncertain
+        )
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub prospect_id: i64,
+    pub firstname: String,
+    pub lastname: String,
+    pub company: String,
+    pub company_key: String,
+    pub email: Option<String>,
+    pub subject: String,
+    pub body: String,
+    pub status: Status,
+    pub reason: Option<String>,
+    pub approved: bool,
+    pub edited: bool,
+    pub mailbox: Option<String>,
+    pub header_message_id: Option<String>,
+    pub attempts: i64,
+    pub smtp_reply: Option<String>,
+    pub sent_at: Option<i64>,
+}
+
+const SELECT: &str =
+    "SELECT o.id, o.prospect_id, p.firstname, p.lastname, p.company, o.company_key,
+        o.email, o.subject, o.body, o.status, o.reason, o.approved, o.edited, o.mailbox,
+        o.header_message_id, o.attempts, o.smtp_reply, o.sent_at
+     FROM outbox o JOIN prospects p ON p.id = o.prospect_id";
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
+    let status: String = r.get(9)?;
+    Ok(OutboxRow {
+        id: r.get(0)?,
+        prospect_id: r.get(1)?,
+        firstname: r.get(2)?,
+        lastname: r.get(3)?,
+        company: r.get(4)?,
+        company_key: r.get(5)?,
+        email: r.get(6)?,
+        subject: r.get(7)?,
+        body: r.get(8)?,
+        status: Status::parse(&status).unwrap_or(Status::Error),
+        reason: r.get(10)?,
+        approved: r.get(11)?,
+        edited: r.get(12)?,
+        mailbox: r.get(13)?,
+        header_message_id: r.get(14)?,
+        attempts: r.get(15)?,
+        smtp_reply: r.get(16)?,
+        sent_at: r.get(17)?,
+    })
+}
+
+pub fn list(conn: &Connection, status: Option<Status>) -> Result<Vec<OutboxRow>> {
+    let (sql, filter) = match status {
+        Some(s) => (
+            format!("{SELECT} WHERE o.status = ?1 ORDER BY o.id"),
+            Some(s.as_str()),
+        ),
+        None => (format!("{SELECT} WHERE ?1 IS NULL ORDER BY o.id"), None),
+    };
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([filter], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Option<OutboxRow>> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .query_row(&format!("{SELECT} WHERE o.id = ?1"), [id], from_row)
+        .optional()?)
+}
+
+/// What a build decided for one prospect.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Built {
+    pub prospect_id: i64,
+    pub message_id: Option<i64>,
+    pub email: Option<String>,
+    pub company_key: String,
+    pub subject: String,
+    pub body: String,
+    pub status: Status,
+    pub reason: Option<String>,
+    pub approved: bool,
+}
+
+pub fn upsert_built(tx: &Transaction<'_>, b: &Built, now: i64) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO outbox (prospect_id, message_id, email, company_key, subject, body, status,
+                             reason, approved, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
+         ON CONFLICT(prospect_id) DO UPDATE SET
+             message_id = excluded.message_id, email = excluded.email,
+             company_key = excluded.company_key, subject = excluded.subject, body = excluded.body,
+             status = excluded.status, reason = excluded.reason, approved = excluded.approved,
+             updated_at = excluded.updated_at
+         WHERE outbox.status NOT IN ('SENDING', 'SENT', 'RETRY', 'UNCERTAIN')",
+    )?
+    .execute(params![
+        b.prospect_id,
+        b.message_id,
+        b.email,
+        b.company_key,
+        b.subject,
+        b.body,
+        b.status.as_str(),
+        b.reason,
+        b.approved,
+        now
+    ])?;
+    Ok(())
+}
+
+/// Approve or unapprove READY rows; returns how many changed.
+pub fn set_approved(conn: &Connection, ids: &[i64], approved: bool, now: i64) -> Result<usize> {
+    let mut n = 0;
+    let mut stmt = conn.prepare_cached(
+        "UPDATE outbox SET approved = ?2, updated_at = ?3 WHERE id = ?1 AND status = 'READY' AND approved != ?2",
+    )?;
+    for id in ids {
+        n += stmt.execute(params![id, approved, now])?;
+    }
+    Ok(n)
+}
+
+/// Skip (or un-skip back to READY) rows that are not locked.
+pub fn set_skipped(conn: &Connection, ids: &[i64], skipped: bool, now: i64) -> Result<usize> {
+    let mut n = 0;
+    let sql = if skipped {
+        "UPDATE outbox SET status = 'SKIPPED', approved = 0, updated_at = ?2 WHERE id = ?1 AND status IN ('READY', 'ERROR')"
+    } else {
+        "UPDATE outbox SET status = 'READY', updated_at = ?2 WHERE id = ?1 AND status = 'SKIPPED' AND email IS NOT NULL AND reason IS NULL"
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    for id in ids {
+        n += stmt.execute(params![id, now])?;
+    }
+    Ok(n)
+}
+
+/// Replace subject and body by hand; the row keeps them across rebuilds and needs a new approval.
+pub fn edit(conn: &Connection, id: i64, subject: &str, body: &str, now: i64) -> Result<bool> {
+    Ok(conn.execute(
+        "UPDATE outbox SET subject = ?2, body = ?3, edited = 1, approved = 0, updated_at = ?4
+         WHERE id = ?1 AND status IN ('READY', 'ERROR', 'SKIPPED')",
+        params![id, subject, body, now],
+    )? == 1)
+}
+
+pub fn counts(conn: &Connection) -> Result<Vec<(Status, i64)>> {
+    let mut stmt = conn.prepare("SELECT status, COUNT(*) FROM outbox GROUP BY status")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (s, n) = row?;
+        if let Some(s) = Status::parse(&s) {
+            out.push((s, n));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,120 @@
+//! The suppression list: addresses (and whole `@domain`s) hailer never mails, with the cause
+//! and date of each entry. Bounces, unsubscribes and complaints add to it; so can the user.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::Result;
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Suppression {
+    pub entry: String,
+    pub cause: String,
+    pub note: Option<String>,
+    pub created_at: i64,
+}
+
+/// `Jane@Acme.test` → `jane@acme.test`; `@Acme.test` or `acme.test`-less forms stay domains.
+pub fn normalize_entry(raw: &str) -> Option<String> {
+    let s = raw.trim().to_lowercase();
+    if let Some(domain) = s.strip_prefix('@') {
+        return (domain.contains('.') && !domain.contains('@')).then(|| format!("@{domain}"));
+    }
+    let (local, domain) = s.rsplit_once('@')?;
+    (!local.is_empty() && domain.contains('.')).then_some(s)
+}
+
+/// Add or refresh an entry; returns `false` when it was already there (cause kept).
+pub fn add(
+    conn: &Connection,
+    entry: &str,
+    cause: &str,
+    note: Option<&str>,
+    now: i64,
+) -> Result<bool> {
+    let n = conn.execute(
+        "INSERT INTO suppressions (entry, cause, note, created_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(entry) DO NOTHING",
+        params![entry, cause, note, now],
+    )?;
+    Ok(n == 1)
+}
+
+pub fn remove(conn: &Connection, entry: &str) -> Result<bool> {
+    Ok(conn.execute("DELETE FROM suppressions WHERE entry = ?1", [entry])? == 1)
+}
+
+pub fn list(conn: &Connection) -> Result<Vec<Suppression>> {
+    let mut stmt =
+        conn.prepare("SELECT entry, cause, note, created_at FROM suppressions ORDER BY entry")?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Suppression {
+            entry: r.get(0)?,
+            cause: r.get(1)?,
+            note: r.get(2)?,
+            created_at: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The entry that blocks `address` (the address itself, or its domain), if any.
+pub fn blocking(conn: &Connection, address: &str) -> Result<Option<Suppression>> {
+    let address = address.to_lowercase();
+    let domain = address
+        .rsplit_once('@')
+        .map(|(_, d)| format!("@{d}"))
+        .unwrap_or_default();
+    Ok(conn
+        .query_row(
+            "SELECT entry, cause, note, created_at FROM suppressions WHERE entry IN (?1, ?2)
+             ORDER BY length(entry) DESC LIMIT 1",
+            params![address, domain],
+            |r| {
+                Ok(Suppression {
+                    entry: r.get(0)?,
+                    cause: r.get(1)?,
+                    note: r.get(2)?,
+                    created_at: r.get(3)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_normalize() {
+        assert_eq!(
+            normalize_entry(" Jane@Acme.TEST ").as_deref(),
+            Some("jane@acme.test")
+        );
+        assert_eq!(normalize_entry("@Acme.test").as_deref(), Some("@acme.test"));
+        assert_eq!(normalize_entry("acme"), None);
+        assert_eq!(normalize_entry("@nodot"), None);
+    }
+
+    #[test]
+    fn address_and_domain_entries_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open_in(dir.path()).unwrap();
+        let c = store.conn();
+        assert!(add(c, "jane@acme.test", "manual", None, 1).unwrap());
+        assert!(!add(c, "jane@acme.test", "bounced", None, 2).unwrap());
+        assert!(add(c, "@blocked.test", "manual", Some("competitor"), 3).unwrap());
+        assert_eq!(
+            blocking(c, "JANE@acme.test").unwrap().unwrap().cause,
+            "manual"
+        );
+        assert_eq!(
+            blocking(c, "x@blocked.test").unwrap().unwrap().entry,
+            "@blocked.test"
+        );
+        assert!(blocking(c, "john@acme.test").unwrap().is_none());
+        assert!(remove(c, "jane@acme.test").unwrap());
+        assert!(blocking(c, "jane@acme.test").unwrap().is_none());
+        assert_eq!(list(c).unwrap().len(), 1);
+    }
+}

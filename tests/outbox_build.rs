@@ -1,0 +1,167 @@
+//! Outbox build rules on a real database: READY or ERROR with the reason, suppression,
+//! duplicates, placeholders, and rebuilds that never touch sent rows.
+
+use std::path::Path;
+
+use hailer::engine::import::{self, ImportKind, ImportRequest};
+use hailer::engine::outbox::build::build;
+use hailer::store::outbox::{self, Status};
+use hailer::store::{Store, suppressions};
+
+fn store_with(dir: &Path, prospects: &str, messages: &str) -> Store {
+    let mut store = Store::open_in(&dir.join("data")).unwrap();
+    for (kind, name, text) in [
+        (ImportKind::Prospects, "p.csv", prospects),
+        (ImportKind::Messages, "m.csv", messages),
+    ] {
+        let file = dir.join(name);
+        std::fs::write(&file, text).unwrap();
+        let req = ImportRequest {
+            kind,
+            file,
+            sheet: None,
+            overrides: vec![],
+        };
+        import::run(&mut store, &req, &mut |_| true).unwrap();
+    }
+    store
+}
+
+fn by_name(store: &Store) -> std::collections::HashMap<String, outbox::OutboxRow> {
+    outbox::list(store.conn(), None)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.firstname.clone(), r))
+        .collect()
+}
+
+const PROSPECTS: &str = "firstname,lastname,company,email,city\n\
+    Jane,Doe,Acme SA,jane.doe@acme.test,Lyon\n\
+    John,Smith,ACME S.A.,,\n\
+    Bob,Stone,Acme SA,JANE.DOE@acme.test,\n\
+    Eve,Adams,Blocked Ltd,eve@blocked.test,\n\
+    Max,Payne,Nomsg Inc,max@nomsg.test,\n\
+    Zoé,Martin,Holes SARL,zoe@holes.test,\n";
+const MESSAGES: &str = "company,subject,body\n\
+    Acme,Hello {firstname},\"Hi {prenom} from {city|somewhere}, **{company}**\"\n\
+    Blocked,Hi,Body\n\
+    Holes,Hi {firstname},Your {city} and {unknown_col}\n";
+
+#[test]
+fn build_decides_ready_or_error_with_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with(dir.path(), PROSPECTS, MESSAGES);
+    suppressions::add(store.conn(), "@blocked.test", "manual", None, 0).unwrap();
+    let summary = build(&mut store).unwrap();
+    assert_eq!((summary.ready, summary.error), (1, 5), "{summary}");
+    let rows = by_name(&store);
+    let jane = &rows["Jane"];
+    assert_eq!(jane.status, Status::Ready);
+    assert_eq!(jane.subject, "Hello Jane");
+    assert_eq!(jane.body, "Hi Jane from Lyon, **Acme SA**");
+    let reason = |n: &str| rows[n].reason.clone().unwrap_or_default();
+    assert!(
+        reason("John").starts_with("no address"),
+        "{}",
+        reason("John")
+    );
+    assert!(
+        reason("Bob").starts_with("duplicate address"),
+        "{}",
+        reason("Bob")
+    );
+    assert!(
+        reason("Eve").contains("suppressed: @blocked.test (manual)"),
+        "{}",
+        reason("Eve")
+    );
+    assert!(reason("Max").starts_with("no message"), "{}", reason("Max"));
+    let holes = reason("Zoé");
+    assert!(
+        holes.contains("{city}") && holes.contains("{unknown_col}"),
+        "{holes}"
+    );
+    assert!(
+        !rows
+            .values()
+            .any(|r| r.status == Status::Ready && r.subject.contains('{'))
+    );
+}
+
+#[test]
+fn rebuild_keeps_sent_rows_approvals_edits_and_skips() {
+    let dir = tempfile::tempdir().unwrap();
+    let two = "firstname,lastname,company,email\nJane,Doe,Acme,jane@acme.test\nAnn,Lee,Acme,ann@acme.test\nTom,Hill,Acme,tom@acme.test\n";
+    let mut store = store_with(
+        dir.path(),
+        two,
+        "company,subject,body\nAcme,Hi {firstname},Body\n",
+    );
+    build(&mut store).unwrap();
+    let rows = by_name(&store);
+    let (jane, ann, tom) = (rows["Jane"].id, rows["Ann"].id, rows["Tom"].id);
+    outbox::set_approved(store.conn(), &[jane, ann], true, 1).unwrap();
+    outbox::set_skipped(store.conn(), &[tom], true, 1).unwrap();
+    // Jane was sent; her row must survive anything, even a suppression of her address.
+    store
+        .conn()
+        .execute(
+            "UPDATE outbox SET status = 'SENT', smtp_reply = '250 ok' WHERE id = ?1",
+            [jane],
+        )
+        .unwrap();
+    suppressions::add(store.conn(), "jane@acme.test", "manual", None, 2).unwrap();
+    outbox::edit(store.conn(), ann, "Edited {x}", "Edited body", 3).unwrap();
+    let summary = build(&mut store).unwrap();
+    assert_eq!(summary.locked, 1);
+    let rows = by_name(&store);
+    assert_eq!(rows["Jane"].status, Status::Sent);
+    assert_eq!(rows["Jane"].smtp_reply.as_deref(), Some("250 ok"));
+    assert_eq!(
+        rows["Ann"].subject, "Edited {x}",
+        "hand edits survive rebuilds"
+    );
+    assert!(!rows["Ann"].approved, "an edit needs a new approval");
+    assert_eq!(rows["Tom"].status, Status::Skipped);
+    // Unchanged READY rows keep their approval across a rebuild.
+    outbox::set_skipped(store.conn(), &[tom], false, 4).unwrap();
+    outbox::set_approved(store.conn(), &[tom], true, 4).unwrap();
+    build(&mut store).unwrap();
+    assert!(by_name(&store)["Tom"].approved);
+}
+
+#[test]
+fn a_sent_address_is_never_given_to_a_second_prospect() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "firstname,lastname,company,email\nJane,Doe,Acme,jane@acme.test\n";
+    let mut store = store_with(dir.path(), text, "company,subject,body\nAcme,Hi,Body\n");
+    build(&mut store).unwrap();
+    store
+        .conn()
+        .execute("UPDATE outbox SET status = 'SENT'", [])
+        .unwrap();
+    // A second prospect with the same address arrives later (another company spelling).
+    let more = dir.path().join("more.csv");
+    std::fs::write(
+        &more,
+        "firstname,lastname,company,email\nJ.,Doe,Acme Group,Jane@acme.test\n",
+    )
+    .unwrap();
+    let req = ImportRequest {
+        kind: ImportKind::Prospects,
+        file: more,
+        sheet: None,
+        overrides: vec![],
+    };
+    import::run(&mut store, &req, &mut |_| true).unwrap();
+    build(&mut store).unwrap();
+    let rows = by_name(&store);
+    assert_eq!(rows["J."].status, Status::Error);
+    assert!(
+        rows["J."]
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("duplicate address")
+    );
+}

@@ -46,6 +46,8 @@ fn sample_app() -> App {
     );
     app.on_loaded(Pane::Prospects, data::load_prospects(dir.path()).unwrap());
     app.on_loaded(Pane::Messages, data::load_messages(dir.path()).unwrap());
+    hailer::engine::outbox::build::build(&mut store).unwrap();
+    app.on_loaded(Pane::Outbox, data::load_outbox(dir.path()).unwrap());
     // A finished import and a running verification, with fixed numbers.
     app.on_job(JobMsg::Started {
         id: 1,
@@ -178,6 +180,7 @@ fn empty_tables_show_how_to_fill_them() {
     let text = format!("{}", render(&mut app, 80, 24).backend());
     assert!(text.contains("press i to import"), "{text}");
     app.tab = Tab::Outbox;
+    app.on_loaded(Pane::Outbox, vec![]);
     let text = format!("{}", render(&mut app, 80, 24).backend());
     assert!(text.contains("The outbox is empty"), "{text}");
 }

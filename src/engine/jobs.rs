@@ -22,6 +22,7 @@ pub enum JobKind {
     Verify,
     Send,
     Watch,
+    Outbox,
 }
 
 impl JobKind {
@@ -32,6 +33,7 @@ impl JobKind {
             JobKind::Verify => "verify",
             JobKind::Send => "send",
             JobKind::Watch => "watch",
+            JobKind::Outbox => "outbox",
         }
     }
 }

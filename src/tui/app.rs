@@ -62,7 +62,13 @@ impl Tab {
 pub enum Pane {
     Prospects,
     Messages,
+    Outbox,
 }
+
+/// Outbox table columns (the status filter and actions read them by index).
+pub const OUTBOX_STATUS: usize = 0;
+pub const OUTBOX_APPROVED: usize = 1;
+pub const OUTBOX_EMAIL: usize = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskState {
@@ -216,6 +222,12 @@ pub enum Mode {
     Detail {
         scroll: usize,
     },
+    /// A text popup (the Outbox preview).
+    Text {
+        title: String,
+        text: String,
+        scroll: usize,
+    },
     ConfirmQuit,
 }
 
@@ -227,6 +239,12 @@ pub enum Effect {
     Cancel(JobId),
     TogglePause(JobId),
     EditConfig,
+    BuildOutbox,
+    Approve { ids: Vec<i64>, approve: bool },
+    Skip { ids: Vec<i64>, skip: bool },
+    Suppress { email: String },
+    EditRow(i64),
+    Preview(i64),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -283,9 +301,9 @@ impl App {
                 "No suggestions yet: they appear here once `hailer find` has run over your prospects.",
             ),
             outbox: TableView::new(
-                vec!["Status", "To", "Company", "Subject", "Mailbox"],
-                vec![10, 26, 18, 30, 16],
-                "The outbox is empty: it is built from prospects with an address and a message for their company.",
+                vec!["Status", "OK", "Email", "Company", "Subject", "Reason / reply"],
+                vec![9, 3, 24, 16, 24, 24],
+                "The outbox is empty: press b to build it from prospects with an address and a message for their company.",
             ),
             bounces: TableView::new(
                 vec!["Date", "Recipient", "Status", "Reason", "Hard"],
@@ -310,7 +328,7 @@ impl App {
     /// Tables whose data source arrives with later features start out loaded (and empty),
     /// so they show their hint rather than "loading…".
     fn mark_static_tables_loaded(mut self) -> App {
-        for t in [&mut self.suggestions, &mut self.outbox, &mut self.bounces] {
+        for t in [&mut self.suggestions, &mut self.bounces] {
             t.loaded = true;
         }
         self
@@ -355,6 +373,7 @@ impl App {
         match pane {
             Pane::Prospects => self.prospects.set_rows(rows),
             Pane::Messages => self.messages.set_rows(rows),
+            Pane::Outbox => self.outbox.set_rows(rows),
         }
         self.dirty = true;
     }
@@ -459,6 +478,9 @@ impl App {
                         self.effects.push(Effect::Load(Pane::Prospects));
                         self.effects.push(Effect::Load(Pane::Messages));
                     }
+                    if kind == JobKind::Outbox {
+                        self.effects.push(Effect::Load(Pane::Outbox));
+                    }
                 }
             }
         }
@@ -482,6 +504,27 @@ impl App {
             }
             Mode::Filter => self.on_filter_key(key),
             Mode::Prompt(prompt) => self.on_prompt_key(key, prompt),
+            Mode::Text {
+                title,
+                text,
+                scroll,
+            } => {
+                let scroll = match key.code {
+                    KeyCode::Char('j') | KeyCode::Down => scroll + 1,
+                    KeyCode::Char('k') | KeyCode::Up => scroll.saturating_sub(1),
+                    KeyCode::PageDown => scroll + 10,
+                    KeyCode::PageUp => scroll.saturating_sub(10),
+                    _ => {
+                        self.mode = Mode::Normal;
+                        return;
+                    }
+                };
+                self.mode = Mode::Text {
+                    title,
+                    text,
+                    scroll,
+                };
+            }
             Mode::Help { scroll } | Mode::Detail { scroll } => {
                 let is_help = matches!(self.mode, Mode::Help { .. });
                 let scroll = match key.code {
@@ -662,6 +705,11 @@ impl App {
                     self.mode = Mode::Filter;
                 }
             }
+            Action::Detail if self.tab == Tab::Outbox => {
+                if let Some(row) = self.outbox.selected_row() {
+                    self.effects.push(Effect::Preview(row.id));
+                }
+            }
             Action::Detail => {
                 if self.table().and_then(|t| t.selected_row()).is_some() {
                     self.mode = Mode::Detail { scroll: 0 };
@@ -698,8 +746,83 @@ impl App {
             Action::Reload => {
                 self.effects.push(Effect::Load(Pane::Prospects));
                 self.effects.push(Effect::Load(Pane::Messages));
+                self.effects.push(Effect::Load(Pane::Outbox));
+            }
+            Action::BuildOutbox => self.effects.push(Effect::BuildOutbox),
+            Action::Approve => {
+                let ids = self.outbox.targets();
+                let all_approved = ids
+                    .iter()
+                    .all(|id| self.outbox_cell(*id, OUTBOX_APPROVED) == "✓");
+                if !ids.is_empty() {
+                    self.effects.push(Effect::Approve {
+                        ids,
+                        approve: !all_approved,
+                    });
+                }
+            }
+            Action::Skip => {
+                let ids = self.outbox.targets();
+                let all_skipped = ids
+                    .iter()
+                    .all(|id| self.outbox_cell(*id, OUTBOX_STATUS) == "SKIPPED");
+                if !ids.is_empty() {
+                    self.effects.push(Effect::Skip {
+                        ids,
+                        skip: !all_skipped,
+                    });
+                }
+            }
+            Action::Suppress => {
+                if let Some(email) = self
+                    .outbox
+                    .selected_row()
+                    .map(|r| r.cells[OUTBOX_EMAIL].clone())
+                    .filter(|e| !e.is_empty())
+                {
+                    self.effects.push(Effect::Suppress { email });
+                } else {
+                    self.toast("this row has no address", false);
+                }
+            }
+            Action::EditRow => {
+                if let Some(row) = self.outbox.selected_row() {
+                    self.effects.push(Effect::EditRow(row.id));
+                }
+            }
+            Action::CycleStatus => {
+                use crate::store::outbox::Status;
+                let next = match &self.outbox.column_filter {
+                    None => Some(Status::ALL[0]),
+                    Some((_, current)) => Status::ALL
+                        .iter()
+                        .position(|s| s.as_str() == current)
+                        .and_then(|i| Status::ALL.get(i + 1))
+                        .copied(),
+                };
+                self.outbox
+                    .set_column_filter(next.map(|s| (OUTBOX_STATUS, s.as_str().to_string())));
             }
         }
+    }
+
+    fn outbox_cell(&self, id: i64, col: usize) -> &str {
+        self.outbox
+            .rows
+            .iter()
+            .find(|r| r.id == id)
+            .and_then(|r| r.cells.get(col))
+            .map_or("", String::as_str)
+    }
+
+    /// Show a text popup (used for the outbox preview).
+    pub fn show_text(&mut self, title: impl Into<String>, text: impl Into<String>) {
+        self.mode = Mode::Text {
+            title: title.into(),
+            text: text.into(),
+            scroll: 0,
+        };
+        self.dirty = true;
     }
 
     fn activity_move(&mut self, action: Action, delta: isize) {
@@ -965,6 +1088,75 @@ mod tests {
             }]
         );
         assert_eq!(complete_path("s", dir.path()).0, "sub/");
+    }
+
+    #[test]
+    fn outbox_keys_act_on_marked_rows_or_the_selected_one() {
+        let mut a = app();
+        let row = |id: i64, status: &str, ok: &str| {
+            TableRow::new(
+                id,
+                vec![
+                    status.into(),
+                    ok.into(),
+                    format!("p{id}@acme.test"),
+                    "Acme".into(),
+                    "Hi".into(),
+                    String::new(),
+                ],
+            )
+        };
+        a.on_loaded(
+            Pane::Outbox,
+            vec![
+                row(1, "READY", ""),
+                row(2, "READY", "✓"),
+                row(3, "ERROR", ""),
+            ],
+        );
+        press(&mut a, KeyCode::Char('3'));
+        press(&mut a, KeyCode::Char('a'));
+        assert_eq!(
+            a.take_effects(),
+            vec![Effect::Approve {
+                ids: vec![1],
+                approve: true
+            }]
+        );
+        press(&mut a, KeyCode::Char('j'));
+        press(&mut a, KeyCode::Char('a'));
+        assert_eq!(
+            a.take_effects(),
+            vec![Effect::Approve {
+                ids: vec![2],
+                approve: false
+            }]
+        );
+        press(&mut a, KeyCode::Char('v'));
+        press(&mut a, KeyCode::Char('s'));
+        assert_eq!(
+            a.take_effects(),
+            vec![Effect::Skip {
+                ids: vec![1, 2, 3],
+                skip: true
+            }]
+        );
+        a.on_key(KeyEvent::new(KeyCode::Char('D'), KeyModifiers::SHIFT));
+        assert_eq!(
+            a.take_effects(),
+            vec![Effect::Suppress {
+                email: "p2@acme.test".into()
+            }]
+        );
+        press(&mut a, KeyCode::Enter);
+        assert_eq!(a.take_effects(), vec![Effect::Preview(2)]);
+        press(&mut a, KeyCode::Char('t'));
+        assert_eq!(a.outbox.view.len(), 2, "READY only");
+        press(&mut a, KeyCode::Char('t'));
+        assert_eq!(a.outbox.view.len(), 1, "ERROR only");
+        assert!(a.outbox.position_text().contains("Status = ERROR"));
+        press(&mut a, KeyCode::Char('b'));
+        assert_eq!(a.take_effects(), vec![Effect::BuildOutbox]);
     }
 
     #[test]

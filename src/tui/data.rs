@@ -37,3 +37,40 @@ pub fn load_messages(data_dir: &Path) -> Result<Vec<TableRow>, StoreError> {
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+pub fn load_outbox(data_dir: &Path) -> Result<Vec<TableRow>, StoreError> {
+    let store = Store::open_in(data_dir)?;
+    let rows = crate::store::outbox::list(store.conn(), None)?;
+    Ok(rows
+        .into_iter()
+        .map(|o| {
+            let note = o
+                .reason
+                .clone()
+                .or_else(|| o.smtp_reply.clone())
+                .unwrap_or_default();
+            let extra = serde_json::json!({
+                "Name": format!("{} {}", o.firstname, o.lastname),
+                "Mailbox": o.mailbox.clone().unwrap_or_default(),
+                "Message-ID": o.header_message_id.clone().unwrap_or_default(),
+                "Attempts": o.attempts.to_string(),
+            });
+            TableRow::new(
+                o.id,
+                vec![
+                    o.status.to_string(),
+                    if o.approved {
+                        "✓".into()
+                    } else {
+                        String::new()
+                    },
+                    o.email.unwrap_or_default(),
+                    o.company,
+                    o.subject,
+                    note,
+                ],
+            )
+            .with_extra(&extra.to_string())
+        })
+        .collect())
+}

@@ -34,6 +34,12 @@ pub enum Action {
     ToggleMessages,
     EditConfig,
     Reload,
+    BuildOutbox,
+    Approve,
+    Skip,
+    Suppress,
+    EditRow,
+    CycleStatus,
 }
 
 /// Where a binding applies.
@@ -92,6 +98,48 @@ const BINDINGS: &[(Scope, &str, Action, &str)] = &[
     (Scope::Tables, "PageUp", Action::PageUp, "page up"),
     (Scope::Tables, "C-d", Action::HalfDown, "half a page down"),
     (Scope::Tables, "C-u", Action::HalfUp, "half a page up"),
+    (
+        Scope::Tab(Tab::Outbox),
+        "b",
+        Action::BuildOutbox,
+        "build or rebuild the outbox (sent rows untouched)",
+    ),
+    (
+        Scope::Tab(Tab::Outbox),
+        "Enter",
+        Action::Detail,
+        "preview the message exactly as it will be sent",
+    ),
+    (
+        Scope::Tab(Tab::Outbox),
+        "a",
+        Action::Approve,
+        "approve / unapprove the marked rows (or this row)",
+    ),
+    (
+        Scope::Tab(Tab::Outbox),
+        "s",
+        Action::Skip,
+        "skip / unskip the marked rows (or this row)",
+    ),
+    (
+        Scope::Tab(Tab::Outbox),
+        "e",
+        Action::EditRow,
+        "edit this row's subject and body in $EDITOR",
+    ),
+    (
+        Scope::Tab(Tab::Outbox),
+        "D",
+        Action::Suppress,
+        "suppress this row's address (never mailed)",
+    ),
+    (
+        Scope::Tab(Tab::Outbox),
+        "t",
+        Action::CycleStatus,
+        "filter by status: all, READY, ERROR, …",
+    ),
     (Scope::Tables, "g", Action::Top, "first row"),
     (Scope::Tables, "g g", Action::Top, "first row"),
     (Scope::Tables, "Home", Action::Top, "first row"),

@@ -60,6 +60,8 @@ pub fn run(ctx: Context) -> u8 {
 enum Loaded {
     Rows(Pane, Vec<TableRow>),
     Error(String),
+    Toast(String),
+    Text(String, String),
 }
 
 fn spawn_load(pane: Pane, data_dir: PathBuf, tx: UnboundedSender<Loaded>) {
@@ -67,6 +69,7 @@ fn spawn_load(pane: Pane, data_dir: PathBuf, tx: UnboundedSender<Loaded>) {
         let result = match pane {
             Pane::Prospects => data::load_prospects(&data_dir),
             Pane::Messages => data::load_messages(&data_dir),
+            Pane::Outbox => data::load_outbox(&data_dir),
         };
         let _ = tx.send(match result {
             Ok(rows) => Loaded::Rows(pane, rows),
@@ -88,6 +91,7 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
     let (load_tx, mut load_rx) = unbounded_channel::<Loaded>();
     spawn_load(Pane::Prospects, ctx.data_dir.clone(), load_tx.clone());
     spawn_load(Pane::Messages, ctx.data_dir.clone(), load_tx.clone());
+    spawn_load(Pane::Outbox, ctx.data_dir.clone(), load_tx.clone());
 
     use tokio::signal::unix::{SignalKind, signal};
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -126,6 +130,8 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
             Some(loaded) = load_rx.recv() => match loaded {
                 Loaded::Rows(pane, rows) => app.on_loaded(pane, rows),
                 Loaded::Error(e) => app.toast(e, true),
+                Loaded::Toast(t) => app.toast(t, false),
+                Loaded::Text(title, text) => app.show_text(title, text),
             },
             _ = tick.tick() => app.on_tick(),
             // Wake up to draw a frame that pacing held back.
@@ -144,6 +150,66 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
                     });
                 }
                 Effect::Load(pane) => spawn_load(pane, ctx.data_dir.clone(), load_tx.clone()),
+                Effect::BuildOutbox => {
+                    let data_dir = ctx.data_dir.clone();
+                    supervisor.spawn_blocking(JobKind::Outbox, "build outbox", false, move |rep| {
+                        let mut store = Store::open_in(&data_dir).map_err(|e| e.to_string())?;
+                        let summary = crate::engine::outbox::build::build(&mut store)
+                            .map_err(|e| e.to_string())?;
+                        for line in summary.to_string().lines().skip(1) {
+                            rep.log(Level::Info, line.trim().to_string());
+                        }
+                        Ok(format!(
+                            "{} READY, {} ERROR, {} SKIPPED, {} sent/in flight",
+                            summary.ready, summary.error, summary.skipped, summary.locked
+                        ))
+                    });
+                }
+                Effect::Approve { .. } | Effect::Skip { .. } | Effect::Suppress { .. } => {
+                    spawn_outbox_write(effect, ctx.data_dir.clone(), load_tx.clone());
+                }
+                Effect::Preview(id) => {
+                    let (data_dir, config, tx) = (
+                        ctx.data_dir.clone(),
+                        ctx.config.config.clone(),
+                        load_tx.clone(),
+                    );
+                    tokio::task::spawn_blocking(move || {
+                        let msg = match Store::open_in(&data_dir)
+                            .and_then(|s| crate::store::outbox::get(s.conn(), id))
+                        {
+                            Ok(Some(row)) => {
+                                let mut text = format!(
+                                    "[{}{}] {}\n\n",
+                                    row.status,
+                                    if row.approved { ", approved" } else { "" },
+                                    row.reason.as_deref().unwrap_or("")
+                                );
+                                text.push_str(&crate::engine::outbox::compose::preview(
+                                    &row, &config,
+                                ));
+                                Loaded::Text(format!("Preview of row {id}"), text)
+                            }
+                            Ok(None) => Loaded::Error(format!("row {id} is gone")),
+                            Err(e) => Loaded::Error(e.to_string()),
+                        };
+                        let _ = tx.send(msg);
+                    });
+                }
+                Effect::EditRow(id) => {
+                    drop(events);
+                    ratatui::restore();
+                    let outcome = edit_outbox_row(&ctx.data_dir, id);
+                    terminal = ratatui::init();
+                    terminal.clear()?;
+                    events = EventStream::new();
+                    match outcome {
+                        Ok(msg) => app.toast(msg, false),
+                        Err(e) => app.toast(e, true),
+                    }
+                    spawn_load(Pane::Outbox, ctx.data_dir.clone(), load_tx.clone());
+                    app.dirty = true;
+                }
                 Effect::Cancel(id) => {
                     supervisor.cancel(id);
                 }
@@ -180,6 +246,102 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
     tracing::info!("tui stopping");
     supervisor.shutdown(Duration::from_secs(3)).await;
     Ok(())
+}
+
+/// Approve, skip or suppress in the store, then reload the outbox table.
+fn spawn_outbox_write(effect: Effect, data_dir: PathBuf, tx: UnboundedSender<Loaded>) {
+    tokio::task::spawn_blocking(move || {
+        use crate::store::{self, outbox, suppressions};
+        let now = store::now_ts();
+        let result = Store::open_in(&data_dir)
+            .map_err(|e| e.to_string())
+            .and_then(|mut s| {
+                let text = match effect {
+                    Effect::Approve { ids, approve } => {
+                        outbox::set_approved(s.conn(), &ids, approve, now).map(|n| {
+                            format!(
+                                "{n} rows {}",
+                                if approve { "approved" } else { "unapproved" }
+                            )
+                        })
+                    }
+                    Effect::Skip { ids, skip } => outbox::set_skipped(s.conn(), &ids, skip, now)
+                        .map(|n| {
+                            format!(
+                                "{n} rows {}",
+                                if skip { "skipped" } else { "back to READY" }
+                            )
+                        }),
+                    Effect::Suppress { email } => {
+                        let entry = suppressions::normalize_entry(&email).unwrap_or(email);
+                        suppressions::add(
+                            s.conn(),
+                            &entry,
+                            "manual",
+                            Some("from the Outbox tab"),
+                            now,
+                        )
+                        .and_then(|_| crate::engine::outbox::build::build(&mut s).map(|_| ()))
+                        .map(|_| format!("{entry} suppressed; outbox rebuilt"))
+                    }
+                    _ => return Ok(String::new()),
+                };
+                text.map_err(|e| e.to_string())
+            });
+        let _ = tx.send(match result {
+            Ok(t) => Loaded::Toast(t),
+            Err(e) => Loaded::Error(e),
+        });
+        let _ = tx.send(match data::load_outbox(&data_dir) {
+            Ok(rows) => Loaded::Rows(Pane::Outbox, rows),
+            Err(e) => Loaded::Error(e.to_string()),
+        });
+    });
+}
+
+/// `$EDITOR` on one outbox row: a `Subject:` line, a blank line, then the body.
+fn edit_outbox_row(data_dir: &std::path::Path, id: i64) -> Result<String, String> {
+    use crate::store::{self, outbox};
+    let store = Store::open_in(data_dir).map_err(|e| e.to_string())?;
+    let row = outbox::get(store.conn(), id)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("row {id} is gone"))?;
+    if row.status.is_locked() {
+        return Err(format!(
+            "row {id} is {} and can no longer be edited",
+            row.status
+        ));
+    }
+    let path = std::env::temp_dir().join(format!("hailer-row-{id}-{}.txt", std::process::id()));
+    std::fs::write(&path, format!("Subject: {}\n\n{}", row.subject, row.body))
+        .map_err(|e| e.to_string())?;
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".into());
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(&path)
+        .status()
+        .map_err(|e| format!("cannot run {editor}: {e}"));
+    let text = std::fs::read_to_string(&path).map_err(|e| e.to_string());
+    let _ = std::fs::remove_file(&path);
+    if !status?.success() {
+        return Err(format!("{editor} failed; row {id} unchanged"));
+    }
+    let text = text?;
+    let (first, body) = text.split_once('\n').unwrap_or((text.as_str(), ""));
+    let subject = first
+        .strip_prefix("Subject:")
+        .ok_or("the first line must stay \"Subject: …\"; row unchanged")?
+        .trim();
+    let body = body.strip_prefix('\n').unwrap_or(body).trim_end();
+    if subject == row.subject && body == row.body.trim_end() {
+        return Ok(format!("row {id} unchanged"));
+    }
+    outbox::edit(store.conn(), id, subject, body, store::now_ts()).map_err(|e| e.to_string())?;
+    Ok(format!("row {id} edited; it needs approval again"))
 }
 
 fn import_job(

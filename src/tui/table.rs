@@ -57,6 +57,8 @@ pub struct TableView {
     pub offset: usize,
     pub sort: Option<(usize, bool)>,
     pub filter: String,
+    /// Exact match on one column (e.g. the Outbox status), applied before the text filter.
+    pub column_filter: Option<(usize, String)>,
     pub marked: HashSet<i64>,
     /// Shown when the table has no rows at all.
     pub empty_hint: &'static str,
@@ -75,6 +77,7 @@ impl TableView {
             offset: 0,
             sort: None,
             filter: String::new(),
+            column_filter: None,
             marked: HashSet::new(),
             empty_hint,
             loaded: false,
@@ -105,6 +108,10 @@ impl TableView {
             .rows
             .iter()
             .enumerate()
+            .filter(|(_, r)| match &self.column_filter {
+                Some((col, value)) => r.cells.get(*col) == Some(value),
+                None => true,
+            })
             .filter(|(_, r)| needle.is_empty() || r.folded.iter().any(|c| c.contains(&needle)))
             .map(|(i, _)| i as u32)
             .collect();
@@ -131,6 +138,23 @@ impl TableView {
             let keep = self.selected_row().map(|r| r.id);
             self.filter = filter.to_string();
             self.apply(keep);
+        }
+    }
+
+    pub fn set_column_filter(&mut self, filter: Option<(usize, String)>) {
+        let keep = self.selected_row().map(|r| r.id);
+        self.column_filter = filter;
+        self.apply(keep);
+    }
+
+    /// Marked rows, or the selected row when none is marked: what bulk actions apply to.
+    pub fn targets(&self) -> Vec<i64> {
+        if self.marked.is_empty() {
+            self.selected_row().map(|r| vec![r.id]).unwrap_or_default()
+        } else {
+            let mut ids: Vec<i64> = self.marked.iter().copied().collect();
+            ids.sort_unstable();
+            ids
         }
     }
 
@@ -215,6 +239,9 @@ impl TableView {
         } else {
             format!("row {} of {}", self.selected + 1, self.view.len())
         };
+        if let Some((col, value)) = &self.column_filter {
+            s.push_str(&format!(" · {} = {value}", self.columns[*col]));
+        }
         if !self.filter.is_empty() {
             s.push_str(&format!(
                 " · filter \"{}\" ({} total)",

@@ -110,6 +110,26 @@ pub fn render(f: &mut Frame, app: &mut App) {
     match &app.mode {
         Mode::Help { scroll } => render_help(f, app, *scroll, &theme),
         Mode::Detail { scroll } => render_detail(f, app, *scroll, &theme),
+        Mode::Text {
+            title,
+            text,
+            scroll,
+        } => {
+            let area = popup(f.area(), 100, f.area().height.saturating_sub(2));
+            f.render_widget(Clear, area);
+            let lines: Vec<Line> = text.lines().map(|l| Line::raw(sanitize(l))).collect();
+            let scroll = (*scroll).min(lines.len().saturating_sub(1)) as u16;
+            f.render_widget(
+                Paragraph::new(lines)
+                    .scroll((scroll, 0))
+                    .wrap(Wrap { trim: false })
+                    .block(
+                        Block::bordered()
+                            .title(format!(" {} · Esc closes · j/k scroll ", sanitize(title))),
+                    ),
+                area,
+            );
+        }
         Mode::Prompt(p) => {
             let area = popup(f.area(), 70, 6);
             f.render_widget(Clear, area);
@@ -261,7 +281,9 @@ fn render_info(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             ),
         ]),
         (_, Some(t)) => {
-            let hint = if app.tab == Tab::Prospects {
+            let hint = if app.tab == Tab::Outbox {
+                "  b build · a approve · s skip · t status · Enter preview"
+            } else if app.tab == Tab::Prospects {
                 if app.show_messages {
                     "  m prospects · i import"
                 } else {

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod export;
 pub mod import;
 pub mod outbox;
+pub mod serve;
 pub mod suppress;
 
 /// Exit codes, documented in README.md.
@@ -65,6 +66,8 @@ pub enum Command {
     /// Manage the suppression list (addresses and @domains never mailed)
     #[command(subcommand)]
     Suppress(suppress::SuppressCommand),
+    /// Run the tracking server: open pixel, click redirects, one-click unsubscribe, REST API
+    Serve(serve::ServeCommand),
     /// Inspect the configuration
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
@@ -116,6 +119,7 @@ pub fn main() -> ExitCode {
         Some(Command::Demo(cmd)) => cmd.execute(ctx),
         Some(Command::Outbox(cmd)) => cmd.execute(&ctx),
         Some(Command::Suppress(cmd)) => cmd.execute(&ctx),
+        Some(Command::Serve(cmd)) => cmd.execute(&ctx),
         Some(Command::Config(_)) => unreachable!("handled above"),
     };
     ExitCode::from(code)

@@ -95,6 +95,17 @@ pub const MIGRATIONS: &[&str] = &[
         sent    INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (mailbox, day)
     );",
+    // 3: tracking events (opens, clicks, unsubscribes), recorded by `hailer serve`.
+    "CREATE TABLE tracking_events (
+        id         INTEGER PRIMARY KEY,
+        outbox_id  INTEGER NOT NULL,
+        kind       TEXT NOT NULL,            -- OPEN CLICK UNSUBSCRIBE
+        url        TEXT,
+        user_agent TEXT,
+        machine    INTEGER NOT NULL DEFAULT 0, -- image proxy, prefetcher or scanner
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX tracking_events_outbox ON tracking_events(outbox_id, kind);",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {

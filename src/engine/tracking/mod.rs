@@ -1,0 +1,4 @@
+//! `hailer serve`: the open pixel, click redirects, one-click unsubscribe and the REST API.
+
+pub mod server;
+pub mod token;

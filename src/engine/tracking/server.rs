@@ -1,0 +1,414 @@
+//! The tracking HTTP server (axum). Event writes are batched by one writer thread that owns
+//! its SQLite connection, so the pixel answers without waiting on the disk; the batch is
+//! flushed at least every 100 ms and on shutdown, so a clean stop loses nothing.
+//! Unsubscribes are written synchronously: the suppression holds before the answer.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::token::{Signer, TokenKind};
+use crate::store::{self, Store, suppressions};
+
+/// A transparent 1×1 GIF.
+pub const PIXEL: &[u8] = &[
+    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
+];
+
+/// User agents of image proxies, prefetchers and security scanners: their opens are
+/// recorded but flagged, so open rates can be shown with and without them.
+const MACHINE_AGENTS: &[&str] = &[
+    "googleimageproxy",
+    "ggpht.com",
+    "yahoomailproxy",
+    "barracuda",
+    "mimecast",
+    "proofpoint",
+    "messagelabs",
+    "symantec",
+    "trendmicro",
+    "python-requests",
+    "go-http-client",
+    "curl/",
+    "wget/",
+    "bot",
+    "spider",
+    "crawler",
+    "preview",
+];
+
+/// Apple Mail Privacy Protection fetches through Apple's proxies with a bare "Mozilla/5.0".
+pub fn is_machine(user_agent: Option<&str>) -> bool {
+    match user_agent.map(str::trim) {
+        None | Some("") | Some("Mozilla/5.0") => true,
+        Some(ua) => {
+            let ua = ua.to_ascii_lowercase();
+            MACHINE_AGENTS.iter().any(|m| ua.contains(m))
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub outbox_id: i64,
+    pub kind: &'static str,
+    pub url: Option<String>,
+    pub user_agent: Option<String>,
+    pub machine: bool,
+    pub at: i64,
+}
+
+#[derive(Clone)]
+struct AppState {
+    signer: Signer,
+    events: mpsc::Sender<NewEvent>,
+    data_dir: PathBuf,
+    api_token: Option<Arc<str>>,
+}
+
+pub struct ServeConfig {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub secret: Vec<u8>,
+    pub api_token: Option<String>,
+}
+
+/// Bind, serve until `stop` is cancelled, then flush pending events. Returns the bound address
+/// through `bound` as soon as it listens (tests bind port 0).
+pub async fn serve(
+    cfg: ServeConfig,
+    stop: CancellationToken,
+    bound: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
+) -> anyhow::Result<()> {
+    // Fail before listening if the database cannot be opened.
+    drop(Store::open_in(&cfg.data_dir)?);
+    let (tx, rx) = mpsc::channel::<NewEvent>(65_536);
+    let writer_dir = cfg.data_dir.clone();
+    let writer = std::thread::spawn(move || write_events(&writer_dir, rx));
+    let state = AppState {
+        signer: Signer::new(&cfg.secret),
+        events: tx,
+        data_dir: cfg.data_dir,
+        api_token: cfg.api_token.map(Arc::from),
+    };
+    let app = router(state);
+    let listener = tokio::net::TcpListener::bind(cfg.listen).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "tracking server listening");
+    if let Some(b) = bound {
+        let _ = b.send(addr);
+    }
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { stop.cancelled().await })
+        .await?;
+    // The router (and its senders) is gone: the writer drains what is left and stops.
+    tokio::task::spawn_blocking(move || writer.join())
+        .await?
+        .map_err(|_| anyhow::anyhow!("event writer panicked"))??;
+    Ok(())
+}
+
+fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/o/{file}", get(open))
+        .route("/c/{token}", get(click))
+        .route("/u/{token}", get(unsubscribe_page).post(unsubscribe))
+        .route("/api/health", get(health))
+        .route("/api/stats", get(stats))
+        .with_state(state)
+}
+
+fn write_events(
+    data_dir: &std::path::Path,
+    mut rx: mpsc::Receiver<NewEvent>,
+) -> anyhow::Result<()> {
+    let mut store = Store::open_in(data_dir)?;
+    let mut batch: Vec<NewEvent> = Vec::with_capacity(1024);
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        let deadline = std::time::Instant::now() + Duration::from_millis(100);
+        while batch.len() < 4096 && std::time::Instant::now() < deadline {
+            match rx.try_recv() {
+                Ok(e) => batch.push(e),
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    std::thread::sleep(Duration::from_millis(2))
+                }
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
+            }
+        }
+        let tx = store.write_tx()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO tracking_events (outbox_id, kind, url, user_agent, machine, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for e in batch.drain(..) {
+                stmt.execute(rusqlite::params![
+                    e.outbox_id,
+                    e.kind,
+                    e.url,
+                    e.user_agent,
+                    e.machine,
+                    e.at
+                ])?;
+            }
+        }
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn user_agent(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(300).collect())
+}
+
+async fn record(
+    state: &AppState,
+    outbox_id: i64,
+    kind: &'static str,
+    url: Option<String>,
+    headers: &HeaderMap,
+) {
+    let ua = user_agent(headers);
+    let event = NewEvent {
+        outbox_id,
+        kind,
+        url,
+        machine: is_machine(ua.as_deref()),
+        user_agent: ua,
+        at: store::now_ts(),
+    };
+    if state.events.send(event).await.is_err() {
+        tracing::error!("event writer stopped; event lost");
+    }
+}
+
+async fn open(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let token = file.strip_suffix(".gif").unwrap_or(&file);
+    match state.signer.verify(token) {
+        Some(c) if c.kind == TokenKind::Open => {
+            record(&state, c.outbox_id, "OPEN", None, &headers).await;
+            (
+                [
+                    (header::CONTENT_TYPE, HeaderValue::from_static("image/gif")),
+                    (
+                        header::CACHE_CONTROL,
+                        HeaderValue::from_static("no-store, no-cache, must-revalidate, max-age=0"),
+                    ),
+                    (header::PRAGMA, HeaderValue::from_static("no-cache")),
+                    (header::EXPIRES, HeaderValue::from_static("0")),
+                ],
+                PIXEL,
+            )
+                .into_response()
+        }
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn click(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match state.signer.verify(&token) {
+        Some(c) if c.kind == TokenKind::Click => {
+            let url = c.url.unwrap_or_default();
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return StatusCode::NOT_FOUND.into_response();
+            }
+            record(&state, c.outbox_id, "CLICK", Some(url.clone()), &headers).await;
+            // 302 as the issue and mail clients expect; the target is the signed URL only.
+            match HeaderValue::from_str(&url) {
+                Ok(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
+                Err(_) => StatusCode::NOT_FOUND.into_response(),
+            }
+        }
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    match state.signer.verify(&token) {
+        Some(c) if c.kind == TokenKind::Unsubscribe => Html(format!(
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>Unsubscribe</title></head>\
+             <body><p>Stop receiving these emails?</p>\
+             <form method=\"post\" action=\"/u/{token}\">\
+             <input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">\
+             <button type=\"submit\">Unsubscribe</button></form></body></html>"
+        ))
+        .into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// RFC 8058 one-click (and the page's button): suppress the row's address now; idempotent.
+async fn unsubscribe(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(c) = state
+        .signer
+        .verify(&token)
+        .filter(|c| c.kind == TokenKind::Unsubscribe)
+    else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let data_dir = state.data_dir.clone();
+    let id = c.outbox_id;
+    let result = tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {
+        let store = Store::open_in(&data_dir)?;
+        let email: Option<String> = store
+            .conn()
+            .query_row("SELECT email FROM outbox WHERE id = ?1", [id], |r| r.get(0))
+            .ok()
+            .flatten();
+        let Some(email) = email else { return Ok(false) };
+        suppressions::add(
+            store.conn(),
+            &email.to_lowercase(),
+            "unsubscribed",
+            Some(&format!("one-click, outbox row {id}")),
+            store::now_ts(),
+        )?;
+        Ok(true)
+    })
+    .await;
+    match result {
+        Ok(Ok(true)) => {
+            record(&state, id, "UNSUBSCRIBE", None, &headers).await;
+            Html("<!doctype html><html><body><p>You are unsubscribed. You will not receive further emails.</p></body></html>").into_response()
+        }
+        Ok(Ok(false)) => StatusCode::NOT_FOUND.into_response(),
+        _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// `Ok` or the status to answer: 404 when the API is off, 401 for a wrong or missing token.
+fn authorized(state: &AppState, headers: &HeaderMap) -> Result<(), StatusCode> {
+    let Some(expected) = &state.api_token else {
+        return Err(StatusCode::NOT_FOUND);
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    // Compare in constant time so the token cannot be guessed byte by byte.
+    let (a, b) = (given.as_bytes(), expected.as_bytes());
+    let same = a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
+    if same {
+        Ok(())
+    } else {
+        Err(StatusCode::UNAUTHORIZED)
+    }
+}
+
+fn deny(status: StatusCode) -> Response {
+    if status == StatusCode::UNAUTHORIZED {
+        (status, [(header::WWW_AUTHENTICATE, "Bearer")]).into_response()
+    } else {
+        status.into_response()
+    }
+}
+
+async fn health(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(status) = authorized(&state, &headers) {
+        return deny(status);
+    }
+    let data_dir = state.data_dir.clone();
+    let db_ok = tokio::task::spawn_blocking(move || {
+        Store::open_in(&data_dir)
+            .and_then(|s| Ok(s.conn().query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
+            .is_ok()
+    })
+    .await
+    .unwrap_or(false);
+    axum::Json(serde_json::json!({
+        "status": if db_ok { "ok" } else { "degraded" },
+        "version": env!("CARGO_PKG_VERSION"),
+        "database": db_ok,
+    }))
+    .into_response()
+}
+
+async fn stats(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(status) = authorized(&state, &headers) {
+        return deny(status);
+    }
+    let data_dir = state.data_dir.clone();
+    let result = tokio::task::spawn_blocking(move || -> anyhow::Result<serde_json::Value> {
+        let store = Store::open_in(&data_dir)?;
+        let c = store.conn();
+        let mut by_status = serde_json::Map::new();
+        for (s, n) in crate::store::outbox::counts(c)? {
+            by_status.insert(s.as_str().to_string(), n.into());
+        }
+        let count = |sql: &str| -> anyhow::Result<i64> { Ok(c.query_row(sql, [], |r| r.get(0))?) };
+        let mut per_mailbox = serde_json::Map::new();
+        let mut stmt = c.prepare("SELECT mailbox, COUNT(*) FROM outbox WHERE status = 'SENT' AND mailbox IS NOT NULL GROUP BY mailbox")?;
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+            let (m, n) = row?;
+            per_mailbox.insert(m, serde_json::json!({ "sent": n }));
+        }
+        Ok(serde_json::json!({
+            "outbox": by_status,
+            "opens": {
+                "rows": count("SELECT COUNT(DISTINCT outbox_id) FROM tracking_events WHERE kind = 'OPEN'")?,
+                "rows_human": count("SELECT COUNT(DISTINCT outbox_id) FROM tracking_events WHERE kind = 'OPEN' AND machine = 0")?,
+                "events": count("SELECT COUNT(*) FROM tracking_events WHERE kind = 'OPEN'")?,
+            },
+            "clicks": count("SELECT COUNT(DISTINCT outbox_id) FROM tracking_events WHERE kind = 'CLICK'")?,
+            "unsubscribes": count("SELECT COUNT(*) FROM suppressions WHERE cause = 'unsubscribed'")?,
+            "mailboxes": per_mailbox,
+        }))
+    })
+    .await;
+    match result {
+        Ok(Ok(v)) => axum::Json(v).into_response(),
+        _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn machine_agents_are_flagged() {
+        assert!(is_machine(None));
+        assert!(is_machine(Some("Mozilla/5.0")));
+        assert!(is_machine(Some(
+            "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)"
+        )));
+        assert!(is_machine(Some("python-requests/2.31")));
+        assert!(!is_machine(Some(
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)"
+        )));
+    }
+
+    #[test]
+    fn pixel_is_a_gif() {
+        assert!(PIXEL.starts_with(b"GIF89a"));
+        assert_eq!(PIXEL.len(), 43);
+    }
+}

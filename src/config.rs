@@ -201,7 +201,9 @@ pub struct MailboxConfig {
     pub dkim_key_file: Option<PathBuf>,
 }
 
-fn toml_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<chrono::NaiveDate>, D::Error> {
+fn toml_date<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<chrono::NaiveDate>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum DateIn {
@@ -211,7 +213,11 @@ fn toml_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<chrono::Na
     let text = match DateIn::deserialize(d)? {
         DateIn::Toml(dt) => match (dt.date, dt.time) {
             (Some(date), None) => date.to_string(),
-            _ => return Err(serde::de::Error::custom("expected a date such as 2026-11-23")),
+            _ => {
+                return Err(serde::de::Error::custom(
+                    "expected a date such as 2026-11-23",
+                ));
+            }
         },
         DateIn::Text(s) => s,
     };
@@ -402,9 +408,9 @@ impl Config {
         for (name, mb) in &self.mailboxes {
             let at = format!("[mailboxes.{name}]");
             match (&mb.password_env, &mb.password_cmd) {
-                (Some(_), Some(_)) => problems.push(format!(
-                    "{at} set password_env or password_cmd, not both"
-                )),
+                (Some(_), Some(_)) => {
+                    problems.push(format!("{at} set password_env or password_cmd, not both"))
+                }
                 (None, None) => problems.push(format!(
                     "{at} needs password_env or password_cmd (passwords never go in the file)"
                 )),
@@ -544,9 +550,11 @@ mod tests {
         let base = "[mailboxes.a]\nfrom = \"A <a@sender.test>\"\nsmtp_host = \"127.0.0.1\"\n";
         let none = parse(base).unwrap_err().to_string();
         assert!(none.contains("password_env or password_cmd"), "{none}");
-        let both = parse(&format!("{base}password_env = \"X\"\npassword_cmd = \"true\"\n"))
-            .unwrap_err()
-            .to_string();
+        let both = parse(&format!(
+            "{base}password_env = \"X\"\npassword_cmd = \"true\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
         assert!(both.contains("not both"), "{both}");
         let one = parse(&format!("{base}password_env = \"X\"\n")).unwrap();
         assert_eq!(one.mailboxes["a"].smtp_port(), 587);

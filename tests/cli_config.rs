@@ -78,7 +78,10 @@ fn check_prints_effective_config_with_secrets_redacted() {
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(v["data_dir"], "flagdir");
-    assert_eq!(v["config"]["mailboxes"]["main"]["password_cmd"], "<redacted>");
+    assert_eq!(
+        v["config"]["mailboxes"]["main"]["password_cmd"],
+        "<redacted>"
+    );
 }
 
 #[test]

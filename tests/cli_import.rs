@@ -9,7 +9,9 @@ use predicates::prelude::*;
 use tempfile::TempDir;
 
 fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 struct Env {
@@ -66,9 +68,13 @@ fn every_spreadsheet_format_imports_the_same_rows() {
         let env = Env::new();
         env.import("prospects", &data(&format!("prospects.{ext}")))
             .success()
-            .stdout(predicate::str::contains("3 prospects imported, 1 duplicates skipped"))
+            .stdout(predicate::str::contains(
+                "3 prospects imported, 1 duplicates skipped",
+            ))
             .stdout(predicate::str::contains("1 rejected"))
-            .stdout(predicate::str::contains("sheet \"Contacts\", header on row 3"))
+            .stdout(predicate::str::contains(
+                "sheet \"Contacts\", header on row 3",
+            ))
             .stdout(predicate::str::contains("row 8: missing lastname"));
         assert_eq!(env.names(), EXPECTED_SHEET_ROWS, "{ext}");
         let elodie = &env.prospects()[0];
@@ -90,7 +96,10 @@ fn sheet_option_picks_another_sheet_and_names_missing_ones() {
         .assert()
         .success()
         .stdout(predicate::str::contains("2 prospects imported"));
-    assert_eq!(env.names(), ["Old Contact @ blue harbor", "Older Contact @ blue harbor"]);
+    assert_eq!(
+        env.names(),
+        ["Old Contact @ blue harbor", "Older Contact @ blue harbor"]
+    );
     env.hailer()
         .args(["import", "prospects"])
         .arg(data("prospects.xlsx"))
@@ -103,28 +112,43 @@ fn sheet_option_picks_another_sheet_and_names_missing_ones() {
 
 #[test]
 fn csv_with_each_delimiter_and_encoding() {
-    for (delim, name) in [(",", "comma"), (";", "semicolon"), ("\t", "tab"), ("|", "pipe")] {
+    for (delim, name) in [
+        (",", "comma"),
+        (";", "semicolon"),
+        ("\t", "tab"),
+        ("|", "pipe"),
+    ] {
         let text = [
             "firstname,lastname,company,email".replace(',', delim),
             "Hélène,Lefèvre,Société Générale des Tests S.A.,helene@sgt.test".replace(',', delim),
             // A quoted field holding every candidate delimiter.
-            "\"Ana, María; x|y\",Núñez,Blue Harbor Inc.,".replace(',', delim).replacen(
-                &format!("\"Ana{delim} María; x|y\""),
-                "\"Ana, María; x|y\"",
-                1,
-            ),
+            "\"Ana, María; x|y\",Núñez,Blue Harbor Inc.,"
+                .replace(',', delim)
+                .replacen(
+                    &format!("\"Ana{delim} María; x|y\""),
+                    "\"Ana, María; x|y\"",
+                    1,
+                ),
         ]
         .join("\r\n");
         for (enc, bytes) in [
             ("utf8", text.as_bytes().to_vec()),
-            ("bom", [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat()),
-            ("cp1252", encoding_rs::WINDOWS_1252.encode(&text).0.into_owned()),
+            (
+                "bom",
+                [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
+            ),
+            (
+                "cp1252",
+                encoding_rs::WINDOWS_1252.encode(&text).0.into_owned(),
+            ),
         ] {
             let env = Env::new();
             let file = env.write(&format!("{name}-{enc}.csv"), &bytes);
-            env.import("prospects", &file).success().stdout(predicate::str::contains(
-                "2 prospects imported, 0 duplicates skipped, 0 rejected",
-            ));
+            env.import("prospects", &file)
+                .success()
+                .stdout(predicate::str::contains(
+                    "2 prospects imported, 0 duplicates skipped, 0 rejected",
+                ));
             let rows = env.prospects();
             assert_eq!(rows[0].firstname, "Hélène", "{name} {enc}");
             assert_eq!(rows[0].company_key, "societe generale des tests");
@@ -151,7 +175,9 @@ fn windows_1252_french_headers_with_title_and_blank_rows() {
     assert_eq!(rows[0].domain.as_deref(), Some("lumiere.test"));
     assert_eq!(rows[1].company_key, "letoile du nord");
     let store = Store::open_in(&env.data_dir()).unwrap();
-    let company = hailer::store::companies::get(store.conn(), "lumiere").unwrap().unwrap();
+    let company = hailer::store::companies::get(store.conn(), "lumiere")
+        .unwrap()
+        .unwrap();
     assert_eq!(company.domain.as_deref(), Some("lumiere.test"));
     assert_eq!(company.domain_source.as_deref(), Some("import"));
 }
@@ -173,16 +199,28 @@ fn bad_rows_are_rejected_with_reasons_and_good_rows_kept() {
     );
     env.import("prospects", &file)
         .success()
-        .stdout(predicate::str::contains("1 prospects imported, 2 duplicates skipped, 5 rejected"))
+        .stdout(predicate::str::contains(
+            "1 prospects imported, 2 duplicates skipped, 5 rejected",
+        ))
         .stdout(predicate::str::contains("line 3: missing firstname"))
-        .stdout(predicate::str::contains("line 4: missing lastname, company"))
-        .stdout(predicate::str::contains("line 5: invalid email \"not-an-email\""))
-        .stdout(predicate::str::contains("line 6: invalid domain or website \"not a domain\""))
-        .stdout(predicate::str::contains("line 7: company \"!!!\" has no letters or digits"));
+        .stdout(predicate::str::contains(
+            "line 4: missing lastname, company",
+        ))
+        .stdout(predicate::str::contains(
+            "line 5: invalid email \"not-an-email\"",
+        ))
+        .stdout(predicate::str::contains(
+            "line 6: invalid domain or website \"not a domain\"",
+        ))
+        .stdout(predicate::str::contains(
+            "line 7: company \"!!!\" has no letters or digits",
+        ));
     // Importing the same file again: all duplicates, nothing new.
     env.import("prospects", &file)
         .success()
-        .stdout(predicate::str::contains("0 prospects imported, 3 duplicates skipped"));
+        .stdout(predicate::str::contains(
+            "0 prospects imported, 3 duplicates skipped",
+        ));
     assert_eq!(env.prospects().len(), 1);
 }
 
@@ -216,7 +254,14 @@ fn map_option_maps_unknown_headers() {
     env.hailer()
         .args(["import", "prospects"])
         .arg(&file)
-        .args(["--map", "firstname=Who", "--map", "lastname=family", "--map", "company=ORG"])
+        .args([
+            "--map",
+            "firstname=Who",
+            "--map",
+            "lastname=family",
+            "--map",
+            "company=ORG",
+        ])
         .assert()
         .success()
         .stdout(predicate::str::contains("1 prospects imported"));
@@ -276,7 +321,10 @@ fn unreadable_files_fail_and_write_nothing() {
         .conn()
         .query_row("SELECT COUNT(*) FROM imports", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(imports, 1, "failed imports leave no trace in the import log");
+    assert_eq!(
+        imports, 1,
+        "failed imports leave no trace in the import log"
+    );
 }
 
 #[test]
@@ -294,20 +342,33 @@ fn messages_import_multiline_bodies_duplicates_and_replacement() {
     );
     env.import("messages", &file)
         .success()
-        .stdout(predicate::str::contains("2 messages imported, 1 duplicates skipped, 0 replaced, 2 rejected"))
-        .stdout(predicate::str::contains("line 8: company \"acme\" already has a different message on line 2"))
+        .stdout(predicate::str::contains(
+            "2 messages imported, 1 duplicates skipped, 0 replaced, 2 rejected",
+        ))
+        .stdout(predicate::str::contains(
+            "line 8: company \"acme\" already has a different message on line 2",
+        ))
         .stdout(predicate::str::contains("line 9: missing subject"));
     let store = Store::open_in(&env.data_dir()).unwrap();
     let all = messages::list(store.conn()).unwrap();
     assert_eq!(all[0].body, "Bonjour {prenom},\n\nNous aidons {societe}.");
     drop(store);
     // A later file with new text for the same company replaces the message.
-    let newer = env.write("m2.csv", b"company,subject,body\nAcme,New subject,New body\n");
+    let newer = env.write(
+        "m2.csv",
+        b"company,subject,body\nAcme,New subject,New body\n",
+    );
     env.import("messages", &newer)
         .success()
-        .stdout(predicate::str::contains("0 messages imported, 0 duplicates skipped, 1 replaced"));
+        .stdout(predicate::str::contains(
+            "0 messages imported, 0 duplicates skipped, 1 replaced",
+        ));
     let store = Store::open_in(&env.data_dir()).unwrap();
-    let acme = messages::list(store.conn()).unwrap().into_iter().find(|m| m.company_key == "acme").unwrap();
+    let acme = messages::list(store.conn())
+        .unwrap()
+        .into_iter()
+        .find(|m| m.company_key == "acme")
+        .unwrap();
     assert_eq!(acme.subject, "New subject");
 }
 
@@ -327,11 +388,22 @@ fn export_csv_neutralizes_formulas_and_starts_with_the_contract_columns() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let mut lines = text.lines();
-    assert!(lines.next().unwrap().starts_with("firstname,lastname,company,"));
-    assert!(text.contains("\"'=HYPERLINK(\"\"http://evil.test\"\")\""), "{text}");
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("firstname,lastname,company,")
+    );
+    assert!(
+        text.contains("\"'=HYPERLINK(\"\"http://evil.test\"\")\""),
+        "{text}"
+    );
     assert!(text.contains("'@SUM,'-Minus"), "{text}");
     assert!(text.contains("'+33 6 12"), "{text}");
-    assert!(!text.contains(",=") && !text.contains(",+") && !text.contains(",@"), "{text}");
+    assert!(
+        !text.contains(",=") && !text.contains(",+") && !text.contains(",@"),
+        "{text}"
+    );
 }
 
 #[test]

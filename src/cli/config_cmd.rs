@@ -25,12 +25,10 @@ impl ConfigCommand {
                 return exit::CONFIG;
             }
         };
-        let source = loaded
-            .path
-            .as_ref()
-            .map_or("(built-in defaults: no config.toml found)".to_string(), |p| {
-                p.display().to_string()
-            });
+        let source = loaded.path.as_ref().map_or(
+            "(built-in defaults: no config.toml found)".to_string(),
+            |p| p.display().to_string(),
+        );
         let data_dir = resolve_data_dir(cli.data_dir.as_deref(), &loaded.config);
         let secrets = loaded.config.secret_status();
         if *json {

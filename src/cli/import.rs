@@ -62,7 +62,10 @@ impl ImportCommand {
                     "import finished"
                 );
                 if self.json {
-                    println!("{}", serde_json::to_string_pretty(&summary).unwrap_or_default());
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&summary).unwrap_or_default()
+                    );
                 } else {
                     print!("{summary}");
                 }

@@ -95,8 +95,20 @@ mod tests {
 
     #[test]
     fn errors_say_what_is_wrong() {
-        assert!(SendingWindow::parse("Mon-Fri 9-18").unwrap_err().contains("HH:MM"));
-        assert!(SendingWindow::parse("Moon 09:00-10:00").unwrap_err().contains("day"));
-        assert!(SendingWindow::parse("Mon 18:00-09:00").unwrap_err().contains("end after"));
+        assert!(
+            SendingWindow::parse("Mon-Fri 9-18")
+                .unwrap_err()
+                .contains("HH:MM")
+        );
+        assert!(
+            SendingWindow::parse("Moon 09:00-10:00")
+                .unwrap_err()
+                .contains("day")
+        );
+        assert!(
+            SendingWindow::parse("Mon 18:00-09:00")
+                .unwrap_err()
+                .contains("end after")
+        );
     }
 }

@@ -177,7 +177,9 @@ pub fn run(
                 .and_then(|f| write_csv(&grid, std::io::BufWriter::new(f))),
             ExportFormat::Xlsx => write_xlsx(&grid, table, &tmp),
         };
-        if let Err(cause) = result.and_then(|_| std::fs::rename(&tmp, output).map_err(|e| e.to_string())) {
+        if let Err(cause) =
+            result.and_then(|_| std::fs::rename(&tmp, output).map_err(|e| e.to_string()))
+        {
             let _ = std::fs::remove_file(&tmp);
             return Err(write_err(cause));
         }

@@ -32,7 +32,9 @@ pub enum StoreError {
         path: PathBuf,
         source: rusqlite::Error,
     },
-    #[error("database {path} was written by a newer hailer (schema version {found}, this build knows {known})")]
+    #[error(
+        "database {path} was written by a newer hailer (schema version {found}, this build knows {known})"
+    )]
     TooNew {
         path: PathBuf,
         found: i64,

@@ -187,7 +187,10 @@ pub struct ColumnMap {
 
 impl ColumnMap {
     pub fn column(&self, field: Field) -> Option<usize> {
-        self.fields.iter().find(|(f, _)| *f == field).map(|(_, c)| *c)
+        self.fields
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, c)| *c)
     }
 }
 
@@ -343,7 +346,12 @@ mod tests {
             .collect();
         let f = map_header(&cells, &PROSPECT, &[], &overrides).unwrap();
         assert_eq!(f.len(), 3);
-        assert!("nope=X".parse::<ColumnOverride>().unwrap_err().contains("unknown field"));
+        assert!(
+            "nope=X"
+                .parse::<ColumnOverride>()
+                .unwrap_err()
+                .contains("unknown field")
+        );
         assert!("firstname".parse::<ColumnOverride>().is_err());
     }
 
@@ -352,7 +360,9 @@ mod tests {
         let cells: Vec<String> = ["Société", "Objet", "Corps"].map(String::from).to_vec();
         let req = [Field::Company, Field::Subject, Field::Body];
         assert!(map_header(&cells, &req, &[], &[]).is_some());
-        let cells: Vec<String> = ["company", "subject", "body_text"].map(String::from).to_vec();
+        let cells: Vec<String> = ["company", "subject", "body_text"]
+            .map(String::from)
+            .to_vec();
         assert!(map_header(&cells, &req, &[], &[]).is_some());
     }
 }

@@ -75,7 +75,10 @@ pub enum ImportError {
         sheet: String,
         available: String,
     },
-    #[error("{file}: no header row in the first {} rows of {where_}: need columns {needed}{hint}", columns::HEADER_SEARCH_ROWS)]
+    #[error(
+        "{file}: no header row in the first {} rows of {where_}: need columns {needed}{hint}",
+        columns::HEADER_SEARCH_ROWS
+    )]
     NoHeader {
         file: PathBuf,
         where_: String,

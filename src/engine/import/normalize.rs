@@ -170,7 +170,10 @@ mod tests {
             ("Nordlicht GmbH", "nordlicht"),
             ("Blue Harbor Inc.", "blue harbor"),
             ("Blue Harbor, Inc", "blue harbor"),
-            ("Société Générale des Tests S.A.", "societe generale des tests"),
+            (
+                "Société Générale des Tests S.A.",
+                "societe generale des tests",
+            ),
             ("L'Étoile du Nord SARL", "letoile du nord"),
             ("Boulangerie Dupont EURL", "boulangerie dupont"),
             ("Müller & Söhne AG", "muller sohne"),
@@ -220,7 +223,10 @@ mod tests {
             Some("acme.test")
         );
         assert_eq!(normalize_domain("acme.test.").as_deref(), Some("acme.test"));
-        assert_eq!(normalize_domain("acme.test:8080").as_deref(), Some("acme.test"));
+        assert_eq!(
+            normalize_domain("acme.test:8080").as_deref(),
+            Some("acme.test")
+        );
         assert_eq!(normalize_domain("not a domain"), None);
         assert_eq!(normalize_domain("localhost"), None);
         assert_eq!(normalize_domain("-bad.test"), None);

@@ -173,7 +173,12 @@ fn decode_text(bytes: &[u8]) -> Result<(String, &'static str), String> {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         return String::from_utf8(rest.to_vec())
             .map(|s| (s, "UTF-8 with BOM"))
-            .map_err(|e| format!("invalid UTF-8 after a UTF-8 BOM at byte {}", e.utf8_error().valid_up_to() + 3));
+            .map_err(|e| {
+                format!(
+                    "invalid UTF-8 after a UTF-8 BOM at byte {}",
+                    e.utf8_error().valid_up_to() + 3
+                )
+            });
     }
     for (bom, enc, name) in [
         (&b"\xFF\xFE"[..], encoding_rs::UTF_16LE, "UTF-16LE"),
@@ -370,12 +375,19 @@ mod tests {
 
     #[test]
     fn binary_is_refused() {
-        assert!(decode_text(b"\x89PNG\r\n\x1a\n\0\0\0").unwrap_err().contains("binary"));
+        assert!(
+            decode_text(b"\x89PNG\r\n\x1a\n\0\0\0")
+                .unwrap_err()
+                .contains("binary")
+        );
     }
 
     #[test]
     fn unterminated_quote_is_found() {
-        assert_eq!(unterminated_quote_line("a,b\n1,\"ok\"\n2,\"cut", b','), Some(3));
+        assert_eq!(
+            unterminated_quote_line("a,b\n1,\"ok\"\n2,\"cut", b','),
+            Some(3)
+        );
         assert_eq!(unterminated_quote_line("a,\"multi\nline\"\n", b','), None);
         assert_eq!(unterminated_quote_line("a,b\"c\n", b','), None);
     }
@@ -386,7 +398,10 @@ mod tests {
         assert_eq!(rows.iter().map(|r| r.number).collect::<Vec<_>>(), [1, 2, 4]);
         assert_eq!(rows[1].cells[0], "multi\nline");
         let rows = parse_csv("title\n\n\r\nh1,h2\na,b\n\nc,d\n", b',').unwrap();
-        assert_eq!(rows.iter().map(|r| r.number).collect::<Vec<_>>(), [1, 4, 5, 7]);
+        assert_eq!(
+            rows.iter().map(|r| r.number).collect::<Vec<_>>(),
+            [1, 4, 5, 7]
+        );
     }
 
     #[test]

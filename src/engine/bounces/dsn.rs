@@ -110,7 +110,8 @@ pub fn parse(text: &str) -> DsnReport {
                     "final-recipient" => c.final_recipient.is_some(),
                     "original-recipient" => {
                         c.original_recipient.is_some()
-                            || c.final_recipient.is_some() && c.action.is_some()
+                            || c.final_recipient.is_some()
+                                && (c.status.is_some() || !c.diagnostic.is_empty())
                     }
                     _ => c.actual_recipient.is_some(),
                 };

@@ -155,7 +155,7 @@ fn senders(flat: &Flat) -> Vec<String> {
             out.extend(codes::find_addresses(v));
         }
     }
-    for h in ["to", "from", "return-path", "delivered-to", "x-original-to"] {
+    for h in ["from"] {
         for v in flat.headers_named(h) {
             out.extend(codes::find_addresses(v));
         }
@@ -246,8 +246,10 @@ fn finish(
     } else {
         diag.clone()
     };
+    let pre = super::text_rules::preset(&diag, &d.context, flat);
+    let command = pre.command.or(command);
     let facts = Facts {
-        preset: super::text_rules::preset(&diag, &d.context, flat),
+        preset: pre.reason,
         status: status.as_deref(),
         reply,
         command,
@@ -293,7 +295,89 @@ fn finish(
     }
 }
 
+/// Amazon SES notifications delivered by e-mail (SNS): a JSON document in the body.
+fn ses_json(flat: &Flat) -> Option<Vec<Draft>> {
+    if !flat.notice.contains("\"notificationType\"") {
+        return None;
+    }
+    let start = flat.notice.find('{')?;
+    let end = flat.notice.rfind('}')?;
+    if end <= start {
+        return None;
+    }
+    let raw = &flat.notice[start..=end];
+    let v: serde_json::Value = serde_json::from_str(raw)
+        .or_else(|_| serde_json::from_str(&raw.replace(['\n', '\r'], "")))
+        .ok()?;
+    let v = if v.get("Message").and_then(|m| m.as_str()).is_some() {
+        serde_json::from_str(v["Message"].as_str().unwrap_or("")).ok()?
+    } else {
+        v
+    };
+    if v.get("notificationType").and_then(|t| t.as_str()) != Some("Bounce") {
+        return Some(Vec::new());
+    }
+    let bounce = v.get("bounce")?;
+    let transient = bounce.get("bounceType").and_then(|t| t.as_str()) == Some("Transient");
+    let mut out = Vec::new();
+    for r in bounce
+        .get("bouncedRecipients")
+        .and_then(|r| r.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let Some(addr) = r
+            .get("emailAddress")
+            .and_then(|a| a.as_str())
+            .and_then(clean_address)
+        else {
+            continue;
+        };
+        let status = r
+            .get("status")
+            .and_then(|s| s.as_str())
+            .filter(|s| codes::is_status(s))
+            .map(str::to_string);
+        let diag = r
+            .get("diagnosticCode")
+            .and_then(|s| s.as_str())
+            .unwrap_or("");
+        let (dtype, dtext) = match diag.split_once(';') {
+            Some((t, rest)) if t.len() < 12 => (t.trim().to_string(), rest.trim().to_string()),
+            _ => (String::new(), diag.to_string()),
+        };
+        out.push(Draft {
+            recipient: addr,
+            original: None,
+            action: if transient && status.as_deref().is_none_or(|s| s.starts_with('4')) {
+                Action::Delayed
+            } else {
+                Action::Failed
+            },
+            status_field: status,
+            diagnostic_type: dtype,
+            diagnostic: dtext,
+            context: String::new(),
+            remote_mta: bounce
+                .get("remoteMtaIp")
+                .and_then(|s| s.as_str())
+                .map(str::to_string),
+        });
+    }
+    Some(out)
+}
+
 fn bounce_records(flat: &Flat) -> (Vec<BounceRecord>, usize) {
+    if let Some(drafts) = ses_json(flat) {
+        let id = flat.original_header("message-id").and_then(msgid);
+        return (
+            drafts
+                .into_iter()
+                .map(|d| finish(d, flat, "", &id))
+                .collect(),
+            0,
+        );
+    }
     let exclude = senders(flat);
     let original_id = flat.original_header("message-id").and_then(msgid);
     let mut dsn_texts: Vec<&str> = flat.dsn.iter().map(String::as_str).collect();
@@ -325,7 +409,15 @@ fn bounce_records(flat: &Flat) -> (Vec<BounceRecord>, usize) {
     } else {
         flat.notice.as_str()
     };
-    let scan = text::scan(notice_for_scan, &exclude);
+    let mut scan = text::scan(notice_for_scan, &exclude);
+    if scan.hits.is_empty() {
+        // The sender may have written to itself: only the bounce's own From is not a recipient.
+        let own: Vec<String> = flat
+            .header("from")
+            .map(codes::find_addresses)
+            .unwrap_or_default();
+        scan = text::scan(notice_for_scan, &own);
+    }
     let reporting = report.reporting_mta.clone().unwrap_or_default();
     let delayed_notice = {
         let s = lower(flat.header("subject"));

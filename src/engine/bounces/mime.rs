@@ -206,7 +206,18 @@ fn walk(part: &ParsedMail, w: &mut Walk, depth: u32) {
             push_text(&mut w.html, &t);
         }
         m if m.starts_with("text/") || m.is_empty() || m.starts_with("multipart/") => {
-            let t = body_text(part);
+            let t = if m.starts_with("multipart/") {
+                // A multipart whose boundary never appears: its body is plain text.
+                let raw = part.raw_bytes;
+                let start = raw
+                    .windows(2)
+                    .position(|w| w == b"\n\n")
+                    .map(|p| p + 2)
+                    .unwrap_or(raw.len());
+                lossy(&raw[start..])
+            } else {
+                body_text(part)
+            };
             let attachment = part.get_content_disposition().disposition
                 == mailparse::DispositionType::Attachment;
             if !w.notice.trim().is_empty()

@@ -143,3 +143,40 @@ pub fn normalize_address(addr: &str) -> String {
         .unwrap_or_else(|| addr.trim().to_string())
         .to_ascii_lowercase()
 }
+
+/// A human-readable account of how a message was read (headers, notice, delivery-status
+/// fields, returned headers, result), for debugging parser misses.
+pub fn explain(bytes: &[u8]) -> String {
+    let flat = mime::flatten(bytes);
+    let parsed = kind::classify(&flat);
+    let mut out = String::new();
+    out.push_str(&format!(
+        "mimetype: {} report-type: {}\n",
+        flat.mimetype, flat.report_type
+    ));
+    out.push_str(&format!(
+        "subject: {:?}\nfrom: {:?}\n",
+        flat.header("subject"),
+        flat.header("from")
+    ));
+    out.push_str(&format!(
+        "--- notice ({} bytes)\n{}\n",
+        flat.notice.len(),
+        flat.notice.chars().take(3000).collect::<String>()
+    ));
+    for (i, d) in flat.dsn.iter().enumerate() {
+        out.push_str(&format!("--- dsn[{i}]\n{d}\n"));
+    }
+    out.push_str(&format!(
+        "--- original headers: {:?}\n",
+        flat.original_headers
+            .iter()
+            .filter(|(k, _)| matches!(k.as_str(), "from" | "to" | "message-id"))
+            .collect::<Vec<_>>()
+    ));
+    out.push_str(&format!("--- result: {:?}\n", parsed.kind));
+    for r in &parsed.records {
+        out.push_str(&format!("{r:#?}\n"));
+    }
+    out
+}

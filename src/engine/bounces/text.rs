@@ -46,6 +46,24 @@ const LABELS: &[&str] = &[
     "empfänger:",
 ];
 
+/// Sentences that name the failed recipient in the middle of a line.
+const INTRODUCERS: &[&str] = &[
+    "error delivering your mail to ",
+    "error delivering your message to ",
+    "could not be delivered to ",
+    "couldn't be delivered to ",
+    "could not deliver the message to ",
+    "was not delivered to ",
+    "unable to deliver message to ",
+    "unable to deliver your message to ",
+    "failed to deliver to ",
+    "delivery to the following recipient failed",
+    "your message to ",
+    "delivery failed for ",
+    "delivery has failed to these recipients or groups:",
+    "mail to the following recipients could not be delivered",
+];
+
 /// Lines that name the sender, not a recipient.
 const SENDER_CONTEXT: &[&str] = &[
     "sent by",
@@ -58,11 +76,38 @@ const SENDER_CONTEXT: &[&str] = &[
 
 /// Split a line into (address, rest) when the line starts with a recipient address.
 fn recipient_line(line: &str) -> Option<(String, String)> {
-    let mut t = line.trim();
+    let t = line.trim();
     if t.is_empty() || !t.contains('@') {
         return None;
     }
     let lower = t.to_ascii_lowercase();
+    for intro in INTRODUCERS {
+        if let Some(p) = lower.find(intro) {
+            let after = &t[p + intro.len()..];
+            let after_l = after.trim_start();
+            if after_l.starts_with('<')
+                || after_l
+                    .split_whitespace()
+                    .next()
+                    .is_some_and(|w| w.contains('@'))
+            {
+                let rest_of = recipient_line_plain(after_l);
+                if rest_of.is_some() {
+                    return rest_of;
+                }
+            }
+        }
+    }
+    recipient_line_plain_labels(t, &lower)
+}
+
+fn recipient_line_plain(t: &str) -> Option<(String, String)> {
+    let lower = t.to_ascii_lowercase();
+    recipient_line_plain_labels(t, &lower)
+}
+
+fn recipient_line_plain_labels(line: &str, lower: &str) -> Option<(String, String)> {
+    let mut t = line;
     for l in LABELS {
         if lower.starts_with(l) {
             t = t[l.len()..].trim_start();

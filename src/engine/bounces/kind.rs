@@ -92,7 +92,6 @@ const BOUNCE_SUBJECTS: &[&str] = &[
     "there was an error sending your mail",
     "mail could not be delivered",
     "error sending message",
-    "notice",
     "loop alert",
     "warning: message",
     "message delivery",
@@ -103,6 +102,7 @@ const BOUNCE_SUBJECTS: &[&str] = &[
 const DAEMONS: &[&str] = &[
     "mailer-daemon",
     "postmaster",
+    "post_master",
     "mail-daemon",
     "maildaemon",
     "mailerdaemon",
@@ -136,20 +136,20 @@ fn looks_like_bounce(flat: &Flat) -> bool {
     if BOUNCE_SUBJECTS.iter().any(|s| subject.contains(s)) && !subject.starts_with("re:") {
         return true;
     }
-    let rp = lower(flat.header("return-path"));
-    if rp.trim() == "<>"
-        && flat
-            .header("auto-submitted")
-            .is_some_and(|v| v.to_ascii_lowercase().contains("auto-replied"))
-    {
-        return true;
-    }
     false
 }
 
 /// Addresses that are not failed recipients: the sender of the original, the bounce's own parties.
 fn senders(flat: &Flat) -> Vec<String> {
     let mut out = Vec::new();
+    for h in ["message-id", "references", "in-reply-to"] {
+        for v in flat.headers_named(h) {
+            out.extend(codes::find_addresses(v));
+        }
+        if let Some(v) = flat.original_header(h) {
+            out.extend(codes::find_addresses(v));
+        }
+    }
     for h in ["from", "return-path", "sender", "reply-to"] {
         if let Some(v) = flat.original_header(h) {
             out.extend(codes::find_addresses(v));
@@ -368,6 +368,10 @@ fn ses_json(flat: &Flat) -> Option<Vec<Draft>> {
 }
 
 fn bounce_records(flat: &Flat) -> (Vec<BounceRecord>, usize) {
+    bounce_records_at(flat, 0)
+}
+
+fn bounce_records_at(flat: &Flat, depth: u8) -> (Vec<BounceRecord>, usize) {
     if let Some(drafts) = ses_json(flat) {
         let id = flat.original_header("message-id").and_then(msgid);
         return (
@@ -527,17 +531,46 @@ fn bounce_records(flat: &Flat) -> (Vec<BounceRecord>, usize) {
             .collect();
         let mut hits = scan.hits.clone();
         if !x_failed.is_empty() {
-            let listed: Vec<_> = hits
+            // The header names the failed recipients; the text only explains.
+            let whole = sweep(&format!(
+                "{} {}",
+                scan.intro,
+                scan.hits
+                    .iter()
+                    .map(|h| h.diagnostic.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ));
+            hits = x_failed
                 .iter()
-                .filter(|h| {
-                    x_failed
+                .map(|x| {
+                    scan.hits
                         .iter()
-                        .any(|x| x.eq_ignore_ascii_case(&h.recipient))
+                        .find(|h| h.recipient.eq_ignore_ascii_case(x))
+                        .cloned()
+                        .unwrap_or_else(|| text::TextHit {
+                            recipient: x.clone(),
+                            alias: None,
+                            diagnostic: whole.clone(),
+                        })
                 })
-                .cloned()
                 .collect();
-            if !listed.is_empty() {
-                hits = listed;
+        }
+        if hits.is_empty()
+            && depth == 0
+            && (flat
+                .original
+                .to_ascii_lowercase()
+                .contains("\nfinal-recipient:")
+                || flat
+                    .original_header("content-type")
+                    .is_some_and(|c| c.to_ascii_lowercase().contains("multipart/report")))
+        {
+            // The real bounce came back inside the returned message (a bounce of a bounce).
+            let inner = super::mime::flatten(flat.original.as_bytes());
+            let (records, delivered) = bounce_records_at(&inner, depth + 1);
+            if !records.is_empty() {
+                return (records, delivered);
             }
         }
         let n = hits.len();

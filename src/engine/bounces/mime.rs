@@ -318,6 +318,23 @@ fn find_original_in_text(text: &str) -> Option<(usize, usize)> {
         if fenced && !transcript && DELIMITERS.iter().any(|d| lower.contains(d)) {
             return Some((pos, pos + line.len()));
         }
+        let introduces = !fenced
+            && t.len() < 90
+            && (t.ends_with(':') || t.ends_with('.'))
+            && [
+                "original mail",
+                "original message",
+                "copy of the message",
+                "message header follows",
+                "message headers follow",
+            ]
+            .iter()
+            .any(|d| lower.contains(d))
+            && !lower.contains("was received")
+            && !lower.contains("could not");
+        if introduces {
+            return Some((pos, pos + line.len()));
+        }
         if !fenced
             && (lower == "original message headers:"
                 || lower == "original message follows."
@@ -345,7 +362,25 @@ fn find_original_in_text(text: &str) -> Option<(usize, usize)> {
 
 /// Flatten one message. Never fails: unparseable input becomes plain text.
 pub fn flatten(bytes: &[u8]) -> Flat {
-    let data = to_lf(bytes);
+    let mut data = to_lf(bytes);
+    // An mbox "From " separator line before the headers.
+    if data.starts_with(b"From ") {
+        let eol = data
+            .iter()
+            .position(|&b| b == b'\n')
+            .map(|p| p + 1)
+            .unwrap_or(data.len());
+        if !data[..eol].contains(&b':')
+            || data[..eol].windows(2).any(|w| w == b"  ")
+            || eol < data.len()
+                && data[eol..]
+                    .iter()
+                    .take_while(|&&b| b != b'\n')
+                    .any(|&b| b == b':')
+        {
+            data.drain(..eol);
+        }
+    }
     let mut flat = Flat::default();
     let mut w = Walk::default();
     match mailparse::parse_mail(&data) {

@@ -32,7 +32,6 @@ const LABELS: &[&str] = &[
     "recipients:",
     "rcpt to:",
     "rcpt:",
-    "to:",
     "address:",
     "e-mail address:",
     "email address:",
@@ -51,6 +50,9 @@ const INTRODUCERS: &[&str] = &[
     "error delivering your mail to ",
     "error delivering your message to ",
     "could not be delivered to ",
+    "could not be delivered to: ",
+    "undeliverable to ",
+    "duplicated message-id in ",
     "couldn't be delivered to ",
     "could not deliver the message to ",
     "was not delivered to ",
@@ -98,7 +100,39 @@ fn recipient_line(line: &str) -> Option<(String, String)> {
             }
         }
     }
-    recipient_line_plain_labels(t, &lower)
+    // Sendmail v5: "554 <kijitora@example.org>... Remote protocol error"
+    let b = t.as_bytes();
+    if b.len() > 6
+        && b[..3].iter().all(u8::is_ascii_digit)
+        && b[3] == b' '
+        && b[4] == b'<'
+        && t.contains(">...")
+    {
+        return recipient_line_plain(&t[4..]);
+    }
+    if let Some(hit) = recipient_line_plain_labels(t, &lower) {
+        return Some(hit);
+    }
+    // "Invalid final delivery userid: kijitora@example.jp": a short label, then only the address.
+    if let Some((label, value)) = t.split_once(": ")
+        && label.len() < 60
+        && !label.contains('@')
+        && !value.trim().contains(' ')
+        && value.contains('@')
+    {
+        let l = label.to_ascii_lowercase();
+        if !SENDER_CONTEXT
+            .iter()
+            .any(|s| l.ends_with(s.trim_end_matches(':')))
+            && !matches!(
+                l.trim(),
+                "to" | "cc" | "bcc" | "subject" | "date" | "sent" | "message-id" | "from"
+            )
+        {
+            return clean_address(value.trim()).map(|a| (a, label.trim().to_string()));
+        }
+    }
+    None
 }
 
 fn recipient_line_plain(t: &str) -> Option<(String, String)> {
@@ -141,6 +175,14 @@ fn recipient_line_plain_labels(line: &str, lower: &str) -> Option<(String, Strin
     if !token.contains('@') {
         return None;
     }
+    // "kijitora@example.com <neko@example.net>: ..." names the bracketed address.
+    let (token, rest) = match rest.trim_start().strip_prefix('<') {
+        Some(r) if r.contains('>') && r[..r.find('>').unwrap_or(0)].contains('@') => {
+            let end = r.find('>').unwrap_or(0);
+            (&r[..end], &r[end + 1..])
+        }
+        _ => (token, rest),
+    };
     let addr = clean_address(token)?;
     let rest = rest.trim_start_matches(['>', ':', '.', ',', ';']).trim();
     Some((addr, rest.to_string()))
@@ -175,10 +217,11 @@ fn accept(line: &str, rest: &str, prev: &str) -> bool {
     if SENDER_CONTEXT.iter().any(|s| lower.starts_with(s)) {
         return false;
     }
-    if lower.starts_with("to:") || lower.starts_with("cc:") {
-        // A summary of the original's headers ("To: a@b") names the recipient only when alone.
-        return rest.is_empty();
+    if lower.starts_with("to:") || lower.starts_with("cc:") || lower.starts_with("bcc:") {
+        // A summary of the original's headers ("To: a@b") does not name the failed recipient.
+        return false;
     }
+    let _ = rest;
     true
 }
 

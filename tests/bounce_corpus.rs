@@ -257,11 +257,13 @@ fn dev_corpus_meets_the_accuracy_thresholds() {
 
 fn crlf(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 20);
+    let mut prev = 0u8;
     for &b in bytes {
-        if b == b'\n' {
+        if b == b'\n' && prev != b'\r' {
             out.push(b'\r');
         }
         out.push(b);
+        prev = b;
     }
     out
 }

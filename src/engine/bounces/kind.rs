@@ -216,9 +216,9 @@ fn finish(
     reporting_mta: &str,
     original_id: &Option<String>,
 ) -> BounceRecord {
-    let diag = sweep(&d.diagnostic);
+    let mut diag = sweep(&d.diagnostic);
     let in_text = find_status(&diag, None);
-    let reply0 = find_reply(&diag, d.status_field.as_deref().or(in_text.as_deref()));
+    let reply0 = find_reply(&diag, in_text.as_deref()).or_else(|| find_reply(&diag, None));
     let mut status = match (&d.status_field, &in_text) {
         (Some(f), Some(t)) => Some(prefer(f, t, reply0)),
         (Some(f), None) => Some(f.clone()),
@@ -238,7 +238,21 @@ fn finish(
     {
         reply = None;
     }
-    let command = find_command(&diag).or_else(|| find_command(&d.context));
+    // Multi-line replies ("550-5.2.1 The user ... 550-5.2.1 prevents ...") read as one sentence.
+    if let (Some(r), Some(s)) = (reply, status.as_deref())
+        && diag.contains(&format!("{r}-"))
+    {
+        let mut t = diag.clone();
+        for sep in ["-", " "] {
+            t = t.replace(&format!("{r}{sep}{s}"), "");
+            t = t.replace(&format!("{r}{sep}"), "");
+        }
+        diag = sweep(&format!("{r} {s} {t}"));
+    }
+    let mut command = find_command(&diag).or_else(|| find_command(&d.context));
+    if command.is_none() && diag.contains("refused to talk to me") {
+        command = Some("HELO");
+    }
     let remote = d.remote_mta.clone().or_else(|| remote_host_in(&diag));
     let local = reporting_mta.to_string();
     let full_text = if diag.is_empty() {

@@ -108,6 +108,16 @@ fn provider(f: &Facts) -> Option<Provider> {
             }
         }
     }
+    // A provider's host named in the error text ("[XXX.prod.outlook.com ...]").
+    let d = f.diagnostic.to_ascii_lowercase();
+    for (p, pats) in HOSTS {
+        if pats
+            .iter()
+            .any(|pat| pat.starts_with('.') && pat.len() > 10 && d.contains(pat))
+        {
+            return Some(*p);
+        }
+    }
     None
 }
 
@@ -1120,6 +1130,7 @@ fn docomo(f: &Facts, d: &str) -> Option<Reason> {
     match f.status {
         Some("5.1.1") => return Some(UserUnknown),
         Some("5.2.0") => return Some(Filtered),
+        Some("5.0.0") if f.command == Some("DATA") => return Some(Rejected),
         _ => {}
     }
     if let Some(r) = words(

@@ -54,6 +54,20 @@ pub fn preset(diag: &str, context: &str, flat: &Flat) -> Preset {
     let mut p = Preset::default();
     let subject = first(flat.header("subject"));
 
+    // Google Groups: the group does not exist or does not take posts from the sender.
+    if flat.header("x-google-smtp-source").is_some()
+        && flat.header("x-failed-recipients").is_some()
+        && flat.notice.contains("Google Groups")
+    {
+        let n = flat
+            .notice
+            .matches("\n *")
+            .count()
+            .max(flat.notice.matches("\n*").count());
+        p.reason = Some(if n == 4 { Rejected } else { OnHold });
+        return p;
+    }
+
     if is_gmail(flat) {
         // "(state N)" is Gmail's SMTP session state at the failure.
         let all = format!("{context} {diag}");
@@ -208,20 +222,6 @@ pub fn preset(diag: &str, context: &str, flat: &Flat) -> Preset {
         return p;
     }
 
-    // Google Groups: the group does not exist or does not take posts from the sender.
-    if flat.header("x-google-smtp-source").is_some()
-        && flat.header("x-failed-recipients").is_some()
-        && flat.notice.contains("Google Groups")
-    {
-        let n = flat
-            .notice
-            .matches("\n *")
-            .count()
-            .max(flat.notice.matches("\n*").count());
-        p.reason = Some(if n == 4 { Rejected } else { OnHold });
-        return p;
-    }
-
     // DragonFly Mail Agent.
     if flat.notice.contains("This is the DragonFly Mail Agent")
         || flat
@@ -305,7 +305,18 @@ pub fn preset(diag: &str, context: &str, flat: &Flat) -> Preset {
         }
     }
 
-    // Lotus Notes / Domino.
+    // Lotus Notes / Domino, IMail.
+    if contains_any(
+        diag,
+        &[
+            "not listed in public Name & Address Book",
+            "not listed in Domino Directory",
+            "Invalid final delivery userid",
+        ],
+    ) {
+        p.reason = Some(UserUnknown);
+        return p;
+    }
     if contains_any(
         diag,
         &[

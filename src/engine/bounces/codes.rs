@@ -312,7 +312,10 @@ pub fn find_command(text: &str) -> Option<&'static str> {
                 Some((_, n)) if n == *name => {}
                 _ => {
                     // Keep the command that appears in a "reply to"/"after" phrase if any.
-                    let ctx_start = at.saturating_sub(24);
+                    let mut ctx_start = at.saturating_sub(24);
+                    while !up.is_char_boundary(ctx_start) {
+                        ctx_start += 1;
+                    }
                     let ctx = &up[ctx_start..at];
                     let weight = if ctx.contains("REPLY TO")
                         || ctx.contains("AFTER")

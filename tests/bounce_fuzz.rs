@@ -14,7 +14,11 @@ fn corpus() -> &'static Vec<Vec<u8>> {
         let mut out = Vec::new();
         for dir in ["tests/data/bounces/dev", "tests/data/rig-dsn"] {
             let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
-            let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "eml")).collect();
+            let mut files: Vec<_> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+                .collect();
             files.sort();
             for f in files {
                 out.push(std::fs::read(f).unwrap());
@@ -25,7 +29,10 @@ fn corpus() -> &'static Vec<Vec<u8>> {
 }
 
 fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 #[derive(Debug, Clone)]
@@ -61,10 +68,22 @@ fn apply(mut bytes: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
             }
             Edit::Truncate(at) => bytes.truncate(at % n),
             Edit::Crlf => {
-                bytes = bytes.iter().flat_map(|&b| if b == b'\n' { vec![b'\r', b'\n'] } else { vec![b] }).collect();
+                bytes = bytes
+                    .iter()
+                    .flat_map(|&b| {
+                        if b == b'\n' {
+                            vec![b'\r', b'\n']
+                        } else {
+                            vec![b]
+                        }
+                    })
+                    .collect();
             }
             Edit::Cr => {
-                bytes = bytes.iter().map(|&b| if b == b'\n' { b'\r' } else { b }).collect();
+                bytes = bytes
+                    .iter()
+                    .map(|&b| if b == b'\n' { b'\r' } else { b })
+                    .collect();
             }
         }
     }
@@ -103,8 +122,10 @@ const TOKENS: &[&str] = &[
 fn edit() -> impl Strategy<Value = Edit> {
     prop_oneof![
         (any::<usize>(), 1u8..=255).prop_map(|(a, b)| Edit::Flip(a, b)),
-        (any::<usize>(), prop::collection::vec(any::<u8>(), 1..16)).prop_map(|(a, v)| Edit::Insert(a, v)),
-        (any::<usize>(), prop::sample::select(TOKENS)).prop_map(|(a, t)| Edit::Insert(a, t.as_bytes().to_vec())),
+        (any::<usize>(), prop::collection::vec(any::<u8>(), 1..16))
+            .prop_map(|(a, v)| Edit::Insert(a, v)),
+        (any::<usize>(), prop::sample::select(TOKENS))
+            .prop_map(|(a, t)| Edit::Insert(a, t.as_bytes().to_vec())),
         (any::<usize>(), 1usize..200).prop_map(|(a, l)| Edit::Delete(a, l)),
         any::<usize>().prop_map(Edit::Truncate),
         Just(Edit::Crlf),

@@ -30,6 +30,7 @@ mod text;
 mod text_rules;
 
 pub use kind::Kind;
+
 pub use reason::Reason;
 
 /// What a DSN says happened to one recipient.

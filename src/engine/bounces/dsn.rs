@@ -184,11 +184,13 @@ pub fn parse(text: &str) -> DsnReport {
 
 /// Does free text carry delivery-status fields (a DSN pasted into a text part)?
 pub fn has_fields(text: &str) -> bool {
+    fn starts(l: &str, p: &str) -> bool {
+        l.len() >= p.len() && l.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+    }
     text.lines().any(|l| {
-        let l = l.trim_start().to_ascii_lowercase();
-        l.starts_with("final-recipient:")
-            || (l.starts_with("original-recipient:")
-                && text.to_ascii_lowercase().contains("\naction:"))
+        let l = l.trim_start();
+        starts(l, "final-recipient:")
+            || (starts(l, "original-recipient:") && text.lines().any(|a| starts(a, "action:")))
     })
 }
 

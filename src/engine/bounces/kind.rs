@@ -731,6 +731,9 @@ fn is_autoreply(flat: &Flat) -> bool {
 
 fn feedback(flat: &Flat) -> Option<Feedback> {
     let text = flat.feedback.as_deref().or_else(|| {
+        if !flat.notice.contains("eedback-") && !flat.notice.contains("EEDBACK-") {
+            return None;
+        }
         let l = flat.notice.to_ascii_lowercase();
         (l.contains("feedback-type:") && (l.contains("user-agent:") || l.contains("version:")))
             .then_some(flat.notice.as_str())

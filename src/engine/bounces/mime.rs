@@ -304,6 +304,13 @@ fn find_original_in_text(text: &str) -> Option<(usize, usize)> {
     let mut pos = 0;
     for line in text.split_inclusive('\n') {
         let t = line.trim();
+        let quick_fence = t.starts_with(['-', '=', '*', '_', '[', '#']);
+        let could_introduce =
+            t.len() < 90 && (t.ends_with(':') || t.ends_with('.') || t.starts_with(['B', 'b']));
+        if !quick_fence && !could_introduce {
+            pos += line.len();
+            continue;
+        }
         let lower = t.to_ascii_lowercase();
         let fenced = t.starts_with("--")
             || t.starts_with("==")

@@ -1059,48 +1059,114 @@ fn any_aligned(hay: &str, sets: &[&[&str]]) -> bool {
     sets.iter().any(|p| aligned(hay, p))
 }
 
-/// Does the (lower-cased) text use the wording of `reason`?
-pub fn worded(reason: Reason, d: &str) -> bool {
+/// Index of a reason in a wording bit mask; `REJECTED_NOT_BIT` marks the "not rejected" phrases.
+fn bit(r: Reason) -> u64 {
+    1u64 << (Reason::ALL.iter().position(|x| *x == r).unwrap_or(63) as u64)
+}
+const REJECTED_NOT_BIT: u64 = 1 << 62;
+
+fn phrase_table() -> Vec<(&'static str, u64)> {
+    use Reason::*;
+    let lists: &[(u64, &[&'static str])] = &[
+        (bit(UserUnknown), USER),
+        (bit(MailboxFull), FULL),
+        (bit(Filtered), FILTERED),
+        (REJECTED_NOT_BIT, REJECTED_NOT),
+        (bit(Rejected), REJECTED),
+        (bit(Blocked), BLOCKED),
+        (bit(Expired), EXPIRED),
+        (bit(HostUnknown), HOSTUNKNOWN),
+        (bit(Suspend), SUSPEND),
+        (bit(AuthFailure), AUTHFAILURE),
+        (bit(BadReputation), BADREPUTATION),
+        (bit(ContentError), CONTENTERROR),
+        (bit(ExceedLimit), EXCEEDLIMIT),
+        (bit(MesgTooBig), MESGTOOBIG),
+        (bit(FailedStartTls), FAILEDSTARTTLS),
+        (bit(HasMoved), HASMOVED),
+        (bit(MailerError), MAILERERROR),
+        (bit(NetworkError), NETWORKERROR),
+        (bit(NoRelaying), NORELAYING),
+        (bit(NotAccept), NOTACCEPT),
+        (bit(NotCompliantRfc), NOTCOMPLIANTRFC),
+        (bit(PolicyViolation), POLICYVIOLATION),
+        (bit(RequirePtr), REQUIREPTR),
+        (bit(SecurityError), SECURITYERROR),
+        (bit(SpamDetected), SPAMDETECTED),
+        (bit(Speeding), SPEEDING),
+        (bit(SystemError), SYSTEMERROR),
+        (bit(SystemFull), SYSTEMFULL),
+        (bit(TooManyConn), TOOMANYCONN),
+        (bit(VirusDetected), VIRUSDETECTED),
+    ];
+    let mut out: Vec<(&'static str, u64)> = Vec::new();
+    for (b, words) in lists {
+        for w in *words {
+            match out.iter_mut().find(|(p, _)| p == w) {
+                Some(e) => e.1 |= b,
+                None => out.push((w, *b)),
+            }
+        }
+    }
+    out
+}
+
+struct Phrases {
+    ac: aho_corasick::AhoCorasick,
+    bits: Vec<u64>,
+}
+
+fn phrases() -> &'static Phrases {
+    static P: std::sync::OnceLock<Phrases> = std::sync::OnceLock::new();
+    P.get_or_init(|| {
+        let table = phrase_table();
+        let ac = aho_corasick::AhoCorasick::new(table.iter().map(|(p, _)| *p))
+            .expect("static phrase list");
+        Phrases {
+            ac,
+            bits: table.iter().map(|(_, b)| *b).collect(),
+        }
+    })
+}
+
+/// Which reasons' wording the (lower-cased) text uses, as a bit mask (one pass over the text).
+pub fn wording(d: &str) -> u64 {
     if d.is_empty() {
-        return false;
+        return 0;
     }
     use Reason::*;
-    match reason {
-        UserUnknown => contains_any(d, USER) || any_aligned(d, USER_ALIGNED),
-        MailboxFull => contains_any(d, FULL) || any_aligned(d, FULL_ALIGNED),
-        Filtered => contains_any(d, FILTERED),
-        Rejected => !contains_any(d, REJECTED_NOT) && contains_any(d, REJECTED),
-        Blocked => contains_any(d, BLOCKED) || any_aligned(d, BLOCKED_ALIGNED),
-        Expired => contains_any(d, EXPIRED) || any_aligned(d, EXPIRED_ALIGNED),
-        HostUnknown => contains_any(d, HOSTUNKNOWN) || any_aligned(d, HOSTUNKNOWN_ALIGNED),
-        Suspend => contains_any(d, SUSPEND),
-        AuthFailure => contains_any(d, AUTHFAILURE) || any_aligned(d, AUTHFAILURE_ALIGNED),
-        BadReputation => contains_any(d, BADREPUTATION),
-        ContentError => contains_any(d, CONTENTERROR),
-        ExceedLimit => contains_any(d, EXCEEDLIMIT),
-        MesgTooBig => contains_any(d, MESGTOOBIG),
-        FailedStartTls => contains_any(d, FAILEDSTARTTLS),
-        HasMoved => contains_any(d, HASMOVED),
-        MailerError => contains_any(d, MAILERERROR),
-        NetworkError => contains_any(d, NETWORKERROR),
-        NoRelaying => contains_any(d, NORELAYING),
-        NotAccept => contains_any(d, NOTACCEPT),
-        NotCompliantRfc => {
-            contains_any(d, NOTCOMPLIANTRFC) || any_aligned(d, NOTCOMPLIANTRFC_ALIGNED)
-        }
-        PolicyViolation => {
-            contains_any(d, POLICYVIOLATION) || any_aligned(d, POLICYVIOLATION_ALIGNED)
-        }
-        RequirePtr => contains_any(d, REQUIREPTR) || any_aligned(d, REQUIREPTR_ALIGNED),
-        SecurityError => contains_any(d, SECURITYERROR) || any_aligned(d, SECURITYERROR_ALIGNED),
-        SpamDetected => contains_any(d, SPAMDETECTED) || any_aligned(d, SPAMDETECTED_ALIGNED),
-        Speeding => contains_any(d, SPEEDING),
-        SystemError => contains_any(d, SYSTEMERROR) || any_aligned(d, SYSTEMERROR_ALIGNED),
-        SystemFull => contains_any(d, SYSTEMFULL),
-        TooManyConn => contains_any(d, TOOMANYCONN),
-        VirusDetected => contains_any(d, VIRUSDETECTED),
-        SyntaxError | Suppressed | OnHold | Undefined => false,
+    let p = phrases();
+    let mut mask = 0u64;
+    for m in p.ac.find_overlapping_iter(d) {
+        mask |= p.bits[m.pattern().as_usize()];
     }
+    let aligned_sets: &[(Reason, &[&[&str]])] = &[
+        (UserUnknown, USER_ALIGNED),
+        (MailboxFull, FULL_ALIGNED),
+        (Blocked, BLOCKED_ALIGNED),
+        (Expired, EXPIRED_ALIGNED),
+        (HostUnknown, HOSTUNKNOWN_ALIGNED),
+        (AuthFailure, AUTHFAILURE_ALIGNED),
+        (NotCompliantRfc, NOTCOMPLIANTRFC_ALIGNED),
+        (PolicyViolation, POLICYVIOLATION_ALIGNED),
+        (RequirePtr, REQUIREPTR_ALIGNED),
+        (SecurityError, SECURITYERROR_ALIGNED),
+        (SpamDetected, SPAMDETECTED_ALIGNED),
+        (SystemError, SYSTEMERROR_ALIGNED),
+    ];
+    for (r, sets) in aligned_sets {
+        if mask & bit(*r) == 0 && any_aligned(d, sets) {
+            mask |= bit(*r);
+        }
+    }
+    if mask & REJECTED_NOT_BIT != 0 {
+        mask &= !bit(Rejected);
+    }
+    mask
+}
+
+fn has(mask: u64, r: Reason) -> bool {
+    mask & bit(r) != 0
 }
 
 /// Is the (lower-cased) text an out-of-office notice?
@@ -1134,13 +1200,13 @@ fn except_data(cmd: Option<&str>) -> bool {
 }
 
 /// Status-led probes, in Sisimai's order.
-fn probe(r: Reason, f: &Facts, d: &str, sn: Option<Reason>) -> bool {
+fn probe(r: Reason, f: &Facts, w: u64, sn: Option<Reason>) -> bool {
     use Reason::*;
     if f.preset == Some(r) {
         return true;
     }
     match r {
-        MailboxFull => sn == Some(MailboxFull) || worded(MailboxFull, d),
+        MailboxFull => sn == Some(MailboxFull) || has(w, MailboxFull),
         MesgTooBig => {
             if sn == Some(MesgTooBig) {
                 return true;
@@ -1148,31 +1214,31 @@ fn probe(r: Reason, f: &Facts, d: &str, sn: Option<Reason>) -> bool {
             if sn == Some(ExceedLimit) || f.status == Some("5.2.3") {
                 return false;
             }
-            worded(MesgTooBig, d)
+            has(w, MesgTooBig)
         }
-        ExceedLimit => sn == Some(ExceedLimit) || worded(ExceedLimit, d),
-        Suspend => f.reply == Some(525) || worded(Suspend, d),
-        HasMoved => worded(HasMoved, d),
+        ExceedLimit => sn == Some(ExceedLimit) || has(w, ExceedLimit),
+        Suspend => f.reply == Some(525) || has(w, Suspend),
+        HasMoved => has(w, HasMoved),
         NoRelaying => {
             if matches!(f.command, Some("CONN" | "EHLO" | "HELO")) {
                 return false;
             }
-            worded(NoRelaying, d)
+            has(w, NoRelaying)
         }
-        AuthFailure => sn == Some(AuthFailure) || worded(AuthFailure, d),
+        AuthFailure => sn == Some(AuthFailure) || has(w, AuthFailure),
         UserUnknown => {
             if sn == Some(Suspend) {
                 return false;
             }
             if sn == Some(UserUnknown) {
-                !(worded(NoRelaying, d)
-                    || worded(Blocked, d)
-                    || worded(MailboxFull, d)
-                    || worded(HasMoved, d)
-                    || worded(Rejected, d)
-                    || worded(NotAccept, d))
+                !(has(w, NoRelaying)
+                    || has(w, Blocked)
+                    || has(w, MailboxFull)
+                    || has(w, HasMoved)
+                    || has(w, Rejected)
+                    || has(w, NotAccept))
             } else {
-                f.command == Some("RCPT") && worded(UserUnknown, d)
+                f.command == Some("RCPT") && has(w, UserUnknown)
             }
         }
         Filtered => {
@@ -1180,44 +1246,44 @@ fn probe(r: Reason, f: &Facts, d: &str, sn: Option<Reason>) -> bool {
                 return false;
             }
             if sn == Some(Filtered) {
-                worded(UserUnknown, d) || worded(Filtered, d)
+                has(w, UserUnknown) || has(w, Filtered)
             } else {
                 if except_data(f.command) {
                     return false;
                 }
-                worded(Filtered, d) || worded(UserUnknown, d)
+                has(w, Filtered) || has(w, UserUnknown)
             }
         }
-        RequirePtr => sn == Some(RequirePtr) || worded(RequirePtr, d),
-        NotCompliantRfc => worded(NotCompliantRfc, d),
-        BadReputation => worded(BadReputation, d),
+        RequirePtr => sn == Some(RequirePtr) || has(w, RequirePtr),
+        NotCompliantRfc => has(w, NotCompliantRfc),
+        BadReputation => has(w, BadReputation),
         ContentError => {
-            if probe(SpamDetected, f, d, sn) {
+            if probe(SpamDetected, f, w, sn) {
                 return false;
             }
-            sn == Some(ContentError) || worded(ContentError, d)
+            sn == Some(ContentError) || has(w, ContentError)
         }
         Rejected => {
             if sn == Some(Rejected) {
                 return true;
             }
             if f.command == Some("MAIL") {
-                worded(Rejected, d)
+                has(w, Rejected)
             } else if f.command == Some("DATA") && sn != Some(UserUnknown) {
-                worded(Rejected, d)
+                has(w, Rejected)
             } else if sn.is_none_or(|s| !s.explicit())
                 || matches!(sn, Some(SecurityError | SystemError))
             {
-                worded(Rejected, d)
+                has(w, Rejected)
             } else {
                 false
             }
         }
         HostUnknown => {
             if sn == Some(HostUnknown) {
-                !worded(NetworkError, d)
+                !has(w, NetworkError)
             } else {
-                worded(HostUnknown, d)
+                has(w, HostUnknown)
             }
         }
         SpamDetected => {
@@ -1230,11 +1296,11 @@ fn probe(r: Reason, f: &Facts, d: &str, sn: Option<Reason>) -> bool {
             if except_data(f.command) {
                 return false;
             }
-            worded(SpamDetected, d)
+            has(w, SpamDetected)
         }
-        Speeding => worded(Speeding, d),
-        TooManyConn => sn == Some(TooManyConn) || worded(TooManyConn, d),
-        Blocked => sn == Some(Blocked) || worded(Blocked, d),
+        Speeding => has(w, Speeding),
+        TooManyConn => sn == Some(TooManyConn) || has(w, TooManyConn),
+        Blocked => sn == Some(Blocked) || has(w, Blocked),
         _ => false,
     }
 }
@@ -1304,10 +1370,11 @@ pub fn decide(f: &Facts) -> Reason {
         return r;
     }
     let sn = f.status.and_then(status_name);
+    let w = wording(&d);
 
     if is_smtp(f.diagnostic_type) {
         for &r in PROBE_ORDER {
-            if probe(r, f, &d, sn) {
+            if probe(r, f, w, sn) {
                 return r;
             }
         }
@@ -1318,7 +1385,7 @@ pub fn decide(f: &Facts) -> Reason {
     {
         return p;
     }
-    if let Some(r) = by_wording(f, &d, sn) {
+    if let Some(r) = by_wording(f, w, sn) {
         return r;
     }
     if f.delayed {
@@ -1331,13 +1398,13 @@ pub fn decide(f: &Facts) -> Reason {
     }
 }
 
-fn by_wording(f: &Facts, d: &str, sn: Option<Reason>) -> Option<Reason> {
+fn by_wording(f: &Facts, w: u64, sn: Option<Reason>) -> Option<Reason> {
     let retry = sn.is_none_or(|s| s.retried());
     if !(retry || !is_smtp(f.diagnostic_type)) {
         return sn;
     }
     for &r in WORDING_ORDER {
-        if worded(r, d) {
+        if has(w, r) {
             return Some(r);
         }
     }

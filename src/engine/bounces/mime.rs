@@ -50,6 +50,9 @@ impl Flat {
 
 /// CRLF and lone CR to LF.
 fn to_lf(bytes: &[u8]) -> Vec<u8> {
+    if memchr::memchr(b'\r', bytes).is_none() {
+        return bytes.to_vec();
+    }
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {

@@ -83,20 +83,20 @@ fn recipient_line(line: &str) -> Option<(String, String)> {
         return None;
     }
     let lower = t.to_ascii_lowercase();
-    for intro in INTRODUCERS {
-        if let Some(p) = lower.find(intro) {
-            let after = &t[p + intro.len()..];
-            let after_l = after.trim_start();
-            if after_l.starts_with('<')
-                || after_l
-                    .split_whitespace()
-                    .next()
-                    .is_some_and(|w| w.contains('@'))
-            {
-                let rest_of = recipient_line_plain(after_l);
-                if rest_of.is_some() {
-                    return rest_of;
-                }
+    static AC: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    let ac = AC.get_or_init(|| aho_corasick::AhoCorasick::new(INTRODUCERS).expect("static list"));
+    for m in ac.find_iter(&lower) {
+        let after = &t[m.end()..];
+        let after_l = after.trim_start();
+        if after_l.starts_with('<')
+            || after_l
+                .split_whitespace()
+                .next()
+                .is_some_and(|w| w.contains('@'))
+        {
+            let rest_of = recipient_line_plain(after_l);
+            if rest_of.is_some() {
+                return rest_of;
             }
         }
     }

@@ -97,10 +97,8 @@ pub fn parse(text: &str) -> DsnReport {
             continue;
         };
         match k.as_str() {
-            "reporting-mta" => {
-                if report.reporting_mta.is_none() {
-                    report.reporting_mta = Some(strip_type(&v).1);
-                }
+            "reporting-mta" if report.reporting_mta.is_none() => {
+                report.reporting_mta = Some(strip_type(&v).1);
             }
             "final-recipient" | "original-recipient" | "x-actual-recipient" => {
                 let (_, addr) = strip_type(&v);

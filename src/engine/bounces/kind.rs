@@ -501,14 +501,14 @@ fn bounce_records_at(flat: &Flat, depth: u8) -> (Vec<BounceRecord>, usize) {
                     || c == '('
                     || c == ')'
             });
-        if let Some(h) = hit {
-            if weak {
-                diagnostic = h.diagnostic.clone();
-            } else if h.diagnostic.len() > diagnostic.len()
-                && h.diagnostic.contains(diagnostic.trim())
-            {
-                diagnostic = h.diagnostic.clone();
-            }
+        // The notice's text for this recipient replaces a missing diagnostic, or one it repeats
+        // with more detail.
+        if let Some(h) = hit
+            && (weak
+                || (h.diagnostic.len() > diagnostic.len()
+                    && h.diagnostic.contains(diagnostic.trim())))
+        {
+            diagnostic = h.diagnostic.clone();
         }
         if !r.status_comment.is_empty() && diagnostic.trim().is_empty() {
             diagnostic = r.status_comment.clone();
@@ -587,7 +587,6 @@ fn bounce_records_at(flat: &Flat, depth: u8) -> (Vec<BounceRecord>, usize) {
                 return (records, delivered);
             }
         }
-        let n = hits.len();
         for h in hits {
             drafts.push(Draft {
                 recipient: h.recipient.clone(),
@@ -600,11 +599,7 @@ fn bounce_records_at(flat: &Flat, depth: u8) -> (Vec<BounceRecord>, usize) {
                 status_field: None,
                 diagnostic_type: String::new(),
                 diagnostic: h.diagnostic.clone(),
-                context: if n == 1 {
-                    scan.intro.clone()
-                } else {
-                    scan.intro.clone()
-                },
+                context: scan.intro.clone(),
                 remote_mta: None,
             });
         }

@@ -1267,17 +1267,13 @@ fn probe(r: Reason, f: &Facts, w: u64, sn: Option<Reason>) -> bool {
             if sn == Some(Rejected) {
                 return true;
             }
-            if f.command == Some("MAIL") {
-                has(w, Rejected)
-            } else if f.command == Some("DATA") && sn != Some(UserUnknown) {
-                has(w, Rejected)
-            } else if sn.is_none_or(|s| !s.explicit())
-                || matches!(sn, Some(SecurityError | SystemError))
-            {
-                has(w, Rejected)
-            } else {
-                false
-            }
+            // The wording counts after MAIL, after DATA (unless the code says the user is
+            // unknown), or when the status code decides nothing.
+            let applies = f.command == Some("MAIL")
+                || (f.command == Some("DATA") && sn != Some(UserUnknown))
+                || sn.is_none_or(|s| !s.explicit())
+                || matches!(sn, Some(SecurityError | SystemError));
+            applies && has(w, Rejected)
         }
         HostUnknown => {
             if sn == Some(HostUnknown) {
@@ -1400,7 +1396,7 @@ pub fn decide(f: &Facts) -> Reason {
 
 fn by_wording(f: &Facts, w: u64, sn: Option<Reason>) -> Option<Reason> {
     let retry = sn.is_none_or(|s| s.retried());
-    if !(retry || !is_smtp(f.diagnostic_type)) {
+    if !retry && is_smtp(f.diagnostic_type) {
         return sn;
     }
     for &r in WORDING_ORDER {

@@ -282,12 +282,14 @@ pub fn scan(notice: &str, exclude: &[String]) -> TextScan {
             ));
         } else if let Some((hit, buf)) = current.as_mut() {
             let t = line.trim();
-            if t.starts_with('(') && hit.alias.is_none() && buf.is_empty() {
-                if let Some(a) = alias_of(t) {
-                    hit.alias = Some(a);
-                    prev_nonempty = line;
-                    continue;
-                }
+            if t.starts_with('(')
+                && hit.alias.is_none()
+                && buf.is_empty()
+                && let Some(a) = alias_of(t)
+            {
+                hit.alias = Some(a);
+                prev_nonempty = line;
+                continue;
             }
             if !t.is_empty() {
                 buf.push(t.to_string());

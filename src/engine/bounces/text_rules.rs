@@ -35,6 +35,37 @@ fn is_qmail(flat: &Flat) -> bool {
         )
 }
 
+fn is_exim(flat: &Flat) -> bool {
+    let mut score = 0;
+    if first(flat.header("from")).contains("Mail Delivery System") {
+        score += 1;
+    }
+    let subject = first(flat.header("subject"));
+    if contains_any(
+        &subject,
+        &[
+            "Delivery Status Notification",
+            "Mail delivery failed",
+            "Mail failure",
+            "Message frozen",
+            "Warning: message ",
+            "error(s) in forwarding or filtering",
+        ],
+    ) {
+        score += 1;
+    }
+    // Exim's Message-ID: <E1P1YNN-0003AD-Ga@example.org>
+    let id = first(flat.header("message-id"));
+    if id.find('<') == Some(0) && id.find('-') == Some(8) && id.find('@') == Some(18) {
+        score += 1;
+    }
+    let mxlogic = flat.header("x-mx-bounce").is_some()
+        || flat.header("x-mxl-hash").is_some()
+        || flat.header("x-mxl-notehash").is_some()
+        || id.contains("<mxl~");
+    (score >= 2 || mxlogic) && !flat.notice.contains("DragonFly Mail Agent")
+}
+
 fn is_gmail(flat: &Flat) -> bool {
     first(flat.header("from"))
         .to_ascii_lowercase()
@@ -218,6 +249,85 @@ pub fn preset(diag: &str, context: &str, flat: &Flat) -> Preset {
                 p.reason = Some(Expired);
                 return p;
             }
+        }
+        return p;
+    }
+
+    // Exim.
+    if is_exim(flat) {
+        let cmd = if contains_any(diag, &["SMTP error from remote ", "LMTP error after "]) {
+            super::codes::find_command(diag)
+        } else {
+            None
+        };
+        match cmd {
+            Some("EHLO" | "HELO") => {
+                p.command = cmd;
+                p.reason = Some(Blocked);
+                return p;
+            }
+            Some("MAIL") => {
+                p.command = cmd;
+                p.reason = Some(OnHold);
+                return p;
+            }
+            _ => {}
+        }
+        const EXIM: &[(Reason, &[&str])] = &[
+            (UserUnknown, &["user not found"]),
+            (
+                HostUnknown,
+                &[
+                    "all host address lookups failed permanently",
+                    "all relevant MX records point to non-existent hosts",
+                    "Unrouteable address",
+                ],
+            ),
+            (MailboxFull, &["mailbox is full", "error: quota exceed"]),
+            (
+                NotAccept,
+                &[
+                    "an MX or SRV record indicated no SMTP service",
+                    "no host found for existing SMTP connection",
+                ],
+            ),
+            (
+                SyntaxError,
+                &[
+                    "angle-brackets nested too deep",
+                    "expected word or \"<\"",
+                    "domain missing in source-routed address",
+                    "malformed address:",
+                ],
+            ),
+            (
+                SystemError,
+                &[
+                    "delivery to file forbidden",
+                    "delivery to pipe forbidden",
+                    "local delivery failed",
+                    "LMTP error after ",
+                ],
+            ),
+            (ContentError, &["Too many \"Received\" headers"]),
+        ];
+        if let Some((r, _)) = EXIM.iter().find(|(_, ws)| contains_any(diag, ws)) {
+            p.reason = Some(*r);
+        } else if contains_any(
+            diag,
+            &[
+                "retry timeout exceeded",
+                "No action is required on your part",
+                "retry time not reached for any host after a long failure period",
+                "all hosts have been failing for a long time and were last tried",
+                "Delay reason: ",
+                "has been frozen",
+                "was frozen on arrival by ",
+            ],
+        ) {
+            p.reason = Some(Expired);
+        } else if diag.contains("pipe to |") {
+            p.reason = Some(MailerError);
         }
         return p;
     }

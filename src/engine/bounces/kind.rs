@@ -506,7 +506,8 @@ fn bounce_records_at(flat: &Flat, depth: u8) -> (Vec<BounceRecord>, usize) {
         if let Some(h) = hit
             && (weak
                 || (h.diagnostic.len() > diagnostic.len()
-                    && h.diagnostic.contains(diagnostic.trim())))
+                    && h.diagnostic.contains(diagnostic.trim())
+                    && !h.diagnostic.contains("Transcript of session")))
         {
             diagnostic = h.diagnostic.clone();
         }

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{Config, LoadedConfig};
 
+pub mod bounces;
 pub mod config_cmd;
 pub mod demo;
 pub mod export;
@@ -71,6 +72,9 @@ pub enum Command {
     /// Inspect the configuration
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
+    /// Read bounces, auto-replies and complaints
+    #[command(subcommand)]
+    Bounces(bounces::BouncesCommand),
 }
 
 /// What every command gets: the loaded config and the data directory it resolves to.
@@ -104,6 +108,11 @@ pub fn main() -> ExitCode {
     if let Some(Command::Config(cmd)) = &cli.command {
         return ExitCode::from(cmd.execute(&cli));
     }
+    let cli = match cli.command {
+        // Parsing files needs neither the config nor the data directory.
+        Some(Command::Bounces(cmd)) => return ExitCode::from(cmd.execute()),
+        _ => cli,
+    };
     let ctx = match Context::load(&cli) {
         Ok(ctx) => ctx,
         Err(e) => {
@@ -120,7 +129,7 @@ pub fn main() -> ExitCode {
         Some(Command::Outbox(cmd)) => cmd.execute(&ctx),
         Some(Command::Suppress(cmd)) => cmd.execute(&ctx),
         Some(Command::Serve(cmd)) => cmd.execute(&ctx),
-        Some(Command::Config(_)) => unreachable!("handled above"),
+        Some(Command::Config(_)) | Some(Command::Bounces(_)) => unreachable!("handled above"),
     };
     ExitCode::from(code)
 }

@@ -1,0 +1,809 @@
+//! What a message is (bounce, auto-reply, complaint, reply, other), and the bounce records.
+
+use super::codes::{
+    self, clean_address, find_command, find_reply, find_status, first_address, prefer, sweep,
+};
+use super::mime::Flat;
+use super::reason::{self, Facts, Reason};
+use super::{Action, BounceRecord, Feedback, ParsedMessage, dsn, text};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A delivery failure or delay report.
+    Bounce,
+    /// An automatic reply (out of office, vacation, ticket acknowledgement).
+    AutoReply,
+    /// An ARF complaint (feedback loop report).
+    Feedback,
+    /// A person's reply (it refers to earlier messages).
+    Reply,
+    /// Anything else, including success DSNs.
+    Other,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Bounce => "bounce",
+            Kind::AutoReply => "autoreply",
+            Kind::Feedback => "feedback",
+            Kind::Reply => "reply",
+            Kind::Other => "other",
+        }
+    }
+}
+
+fn msgid(v: &str) -> Option<String> {
+    let v = v.trim();
+    let inner = match (v.find('<'), v.find('>')) {
+        (Some(a), Some(b)) if a < b => &v[a + 1..b],
+        _ => v,
+    };
+    let inner = inner.trim();
+    (!inner.is_empty() && !inner.contains(char::is_whitespace)).then(|| inner.to_string())
+}
+
+fn msgids(v: &str) -> Vec<String> {
+    v.split('<')
+        .filter_map(|p| p.split_once('>').map(|(id, _)| id.trim().to_string()))
+        .filter(|id| !id.is_empty())
+        .collect()
+}
+
+fn lower(s: Option<&str>) -> String {
+    s.unwrap_or("").to_ascii_lowercase()
+}
+
+/// Subject words of delivery failure notices.
+const BOUNCE_SUBJECTS: &[&str] = &[
+    "undeliver",
+    "undelivered",
+    "delivery status notification",
+    "delivery failure",
+    "delivery failed",
+    "failure notice",
+    "failure delivery",
+    "failed delivery",
+    "returned mail",
+    "returned to sender",
+    "mail delivery",
+    "delivery notification",
+    "delivery problem",
+    "could not be delivered",
+    "not delivered",
+    "nondeliverable",
+    "non-deliverable",
+    "non remis",
+    "non recapitabile",
+    "unzustellbar",
+    "no se puede entregar",
+    "warning: could not send",
+    "message delayed",
+    "delivery delayed",
+    "delayed mail",
+    "mail system error",
+    "mail failure",
+    "message frozen",
+    "postmaster notify",
+    "delivery report",
+    "returned message",
+    "message not delivered",
+    "delivery has failed",
+    "there was an error sending your mail",
+    "mail could not be delivered",
+    "error sending message",
+    "loop alert",
+    "warning: message",
+    "message delivery",
+    "mail delivery system",
+];
+
+/// Local parts of bounce senders.
+const DAEMONS: &[&str] = &[
+    "mailer-daemon",
+    "postmaster",
+    "post_master",
+    "mail-daemon",
+    "maildaemon",
+    "mailerdaemon",
+    "mdaemon",
+    "bounce",
+    "bounces",
+    "mail.daemon",
+    "double-bounce",
+    "nobody",
+    "noreply-dmarc",
+];
+
+fn looks_like_bounce(flat: &Flat) -> bool {
+    if flat.report_type == "delivery-status" || !flat.dsn.is_empty() {
+        return true;
+    }
+    if flat.header("x-failed-recipients").is_some() {
+        return true;
+    }
+    let from = lower(flat.header("from"));
+    let from_addr = first_address(&from).unwrap_or_default();
+    let local = from_addr.split('@').next().unwrap_or("");
+    if DAEMONS.iter().any(|d| {
+        local == *d || local.starts_with("mailer-daemon") || local.starts_with("postmaster")
+    }) || from.contains("mailer-daemon")
+        || from.contains("mail delivery")
+    {
+        return true;
+    }
+    let subject = lower(flat.header("subject"));
+    if BOUNCE_SUBJECTS.iter().any(|s| subject.contains(s)) && !subject.starts_with("re:") {
+        return true;
+    }
+    false
+}
+
+/// Addresses that are not failed recipients: the sender of the original, the bounce's own parties.
+fn senders(flat: &Flat) -> Vec<String> {
+    let mut out = Vec::new();
+    for h in ["message-id", "references", "in-reply-to"] {
+        for v in flat.headers_named(h) {
+            out.extend(codes::find_addresses(v));
+        }
+        if let Some(v) = flat.original_header(h) {
+            out.extend(codes::find_addresses(v));
+        }
+    }
+    for h in ["from", "return-path", "sender", "reply-to"] {
+        if let Some(v) = flat.original_header(h) {
+            out.extend(codes::find_addresses(v));
+        }
+    }
+    for h in ["from"] {
+        for v in flat.headers_named(h) {
+            out.extend(codes::find_addresses(v));
+        }
+    }
+    out
+}
+
+fn domain_of(addr: &str) -> &str {
+    addr.rsplit_once('@').map(|x| x.1).unwrap_or("")
+}
+
+/// "host mx.example.jp[192.0.2.1] said:" / "host mx.example.jp [192.0.2.1]:" / "while talking to mx.:"
+fn remote_host_in(diag: &str) -> Option<String> {
+    let lower = diag.to_ascii_lowercase();
+    for key in [
+        "host ",
+        "while talking to ",
+        "remote host ",
+        "server ",
+        "connected to ",
+        "connect to ",
+    ] {
+        let mut from = 0;
+        while let Some(p) = lower[from..].find(key) {
+            let at = from + p + key.len();
+            from = at;
+            let word: String = diag[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
+                .collect();
+            let word = word.trim_end_matches('.');
+            if word.contains('.')
+                && word.chars().any(|c| c.is_ascii_alphabetic())
+                && !word.contains('@')
+                && word.len() > 3
+            {
+                return Some(word.to_ascii_lowercase());
+            }
+        }
+    }
+    None
+}
+
+struct Draft {
+    recipient: String,
+    original: Option<String>,
+    action: Action,
+    status_field: Option<String>,
+    diagnostic_type: String,
+    diagnostic: String,
+    context: String,
+    remote_mta: Option<String>,
+}
+
+fn finish(
+    d: Draft,
+    flat: &Flat,
+    reporting_mta: &str,
+    original_id: &Option<String>,
+) -> BounceRecord {
+    let mut diag = sweep(&d.diagnostic);
+    let in_text = find_status(&diag, None);
+    let reply0 = find_reply(&diag, in_text.as_deref()).or_else(|| find_reply(&diag, None));
+    let mut status = match (&d.status_field, &in_text) {
+        (Some(f), Some(t)) => Some(prefer(f, t, reply0)),
+        (Some(f), None) => Some(f.clone()),
+        (None, Some(t)) => Some(t.clone()),
+        (None, None) => find_status(&d.context, None),
+    };
+    if status.as_deref().is_some_and(|s| !codes::is_status(s)) {
+        status = None;
+    }
+    let mut reply = find_reply(&diag, status.as_deref());
+    if reply.is_none() && status.is_none() {
+        reply = find_reply(&d.context, None);
+    }
+    // A reply code of another class than the status is not this failure's.
+    if let (Some(r), Some(s)) = (reply, status.as_deref())
+        && (b'0' + (r / 100) as u8) != s.as_bytes()[0]
+    {
+        reply = None;
+    }
+    // Multi-line replies ("550-5.2.1 The user ... 550-5.2.1 prevents ...") read as one sentence.
+    if let (Some(r), Some(s)) = (reply, status.as_deref())
+        && diag.contains(&format!("{r}-"))
+    {
+        let mut t = diag.clone();
+        for sep in ["-", " "] {
+            t = t.replace(&format!("{r}{sep}{s}"), "");
+            t = t.replace(&format!("{r}{sep}"), "");
+        }
+        diag = sweep(&format!("{r} {s} {t}"));
+    }
+    let mut command = find_command(&diag).or_else(|| find_command(&d.context));
+    if command.is_none() && diag.contains("refused to talk to me") {
+        command = Some("HELO");
+    }
+    let remote = d.remote_mta.clone().or_else(|| remote_host_in(&diag));
+    let local = reporting_mta.to_string();
+    let full_text = if diag.is_empty() {
+        d.context.clone()
+    } else {
+        diag.clone()
+    };
+    let pre = super::text_rules::preset(&diag, &d.context, flat);
+    let command = pre.command.or(command);
+    let facts = Facts {
+        preset: pre.reason,
+        status: status.as_deref(),
+        reply,
+        command,
+        diagnostic: &full_text,
+        diagnostic_type: &d.diagnostic_type,
+        delayed: d.action == Action::Delayed,
+        domain: domain_of(&d.recipient),
+        remote_host: remote.as_deref().unwrap_or(""),
+        local_host: &local,
+    };
+    let mut r = reason::decide(&facts);
+    if !matches!(r, Reason::OnHold | Reason::Undefined) || d.context.is_empty() || diag.is_empty() {
+        // decided
+    } else {
+        // The recipient's own lines said nothing telling: look at the whole notice.
+        let ctx = format!("{} {}", diag, d.context);
+        let facts2 = Facts {
+            diagnostic: &ctx,
+            ..facts.clone()
+        };
+        let r2 = reason::decide(&facts2);
+        if r2.explicit() {
+            r = r2;
+        }
+    }
+    let hard = reason::is_hard(r, status.as_deref(), reply, &diag);
+    BounceRecord {
+        recipient: d.recipient,
+        original_recipient: d.original,
+        action: d.action,
+        status,
+        reply_code: reply,
+        command,
+        diagnostic: if diag.is_empty() {
+            sweep(&d.context).chars().take(1000).collect()
+        } else {
+            diag
+        },
+        remote_mta: remote,
+        original_message_id: original_id.clone(),
+        reason: r,
+        hard,
+    }
+}
+
+/// Amazon SES notifications delivered by e-mail (SNS): a JSON document in the body.
+fn ses_json(flat: &Flat) -> Option<Vec<Draft>> {
+    if !flat.notice.contains("\"notificationType\"") {
+        return None;
+    }
+    let start = flat.notice.find('{')?;
+    let end = flat.notice.rfind('}')?;
+    if end <= start {
+        return None;
+    }
+    let raw = &flat.notice[start..=end];
+    let v: serde_json::Value = serde_json::from_str(raw)
+        .or_else(|_| serde_json::from_str(&raw.replace(['\n', '\r'], "")))
+        .ok()?;
+    let v = if v.get("Message").and_then(|m| m.as_str()).is_some() {
+        serde_json::from_str(v["Message"].as_str().unwrap_or("")).ok()?
+    } else {
+        v
+    };
+    if v.get("notificationType").and_then(|t| t.as_str()) != Some("Bounce") {
+        return Some(Vec::new());
+    }
+    let bounce = v.get("bounce")?;
+    let transient = bounce.get("bounceType").and_then(|t| t.as_str()) == Some("Transient");
+    let mut out = Vec::new();
+    for r in bounce
+        .get("bouncedRecipients")
+        .and_then(|r| r.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let Some(addr) = r
+            .get("emailAddress")
+            .and_then(|a| a.as_str())
+            .and_then(clean_address)
+        else {
+            continue;
+        };
+        let status = r
+            .get("status")
+            .and_then(|s| s.as_str())
+            .filter(|s| codes::is_status(s))
+            .map(str::to_string);
+        let diag = r
+            .get("diagnosticCode")
+            .and_then(|s| s.as_str())
+            .unwrap_or("");
+        let (dtype, dtext) = match diag.split_once(';') {
+            Some((t, rest)) if t.len() < 12 => (t.trim().to_string(), rest.trim().to_string()),
+            _ => (String::new(), diag.to_string()),
+        };
+        out.push(Draft {
+            recipient: addr,
+            original: None,
+            action: if transient && status.as_deref().is_none_or(|s| s.starts_with('4')) {
+                Action::Delayed
+            } else {
+                Action::Failed
+            },
+            status_field: status,
+            diagnostic_type: dtype,
+            diagnostic: dtext,
+            context: String::new(),
+            remote_mta: bounce
+                .get("remoteMtaIp")
+                .and_then(|s| s.as_str())
+                .map(str::to_string),
+        });
+    }
+    Some(out)
+}
+
+fn bounce_records(flat: &Flat) -> (Vec<BounceRecord>, usize) {
+    bounce_records_at(flat, 0)
+}
+
+fn bounce_records_at(flat: &Flat, depth: u8) -> (Vec<BounceRecord>, usize) {
+    if let Some(drafts) = ses_json(flat) {
+        let id = flat.original_header("message-id").and_then(msgid);
+        return (
+            drafts
+                .into_iter()
+                .map(|d| finish(d, flat, "", &id))
+                .collect(),
+            0,
+        );
+    }
+    let exclude = senders(flat);
+    let original_id = flat.original_header("message-id").and_then(msgid);
+    let mut dsn_texts: Vec<&str> = flat.dsn.iter().map(String::as_str).collect();
+    if dsn_texts.is_empty() && dsn::has_fields(&flat.notice) {
+        dsn_texts.push(&flat.notice);
+    }
+    let mut report = dsn::DsnReport::default();
+    for t in &dsn_texts {
+        let r = dsn::parse(t);
+        if report.reporting_mta.is_none() {
+            report.reporting_mta = r.reporting_mta;
+        }
+        report.recipients.extend(r.recipients);
+    }
+    let notice_for_scan = if flat.dsn.is_empty() && !dsn_texts.is_empty() {
+        // The notice carries the fields itself: read the text before them only.
+        let lower = flat.notice.to_ascii_lowercase();
+        let cut = [
+            "\nreporting-mta:",
+            "\nfinal-recipient:",
+            "\noriginal-recipient:",
+            "\narrival-date:",
+        ]
+        .iter()
+        .filter_map(|k| lower.find(k))
+        .min()
+        .unwrap_or(flat.notice.len());
+        &flat.notice[..cut]
+    } else {
+        flat.notice.as_str()
+    };
+    let mut scan = text::scan(notice_for_scan, &exclude);
+    if scan.hits.is_empty() {
+        // The sender may have written to itself: only the bounce's own From is not a recipient.
+        let own: Vec<String> = flat
+            .header("from")
+            .map(codes::find_addresses)
+            .unwrap_or_default();
+        scan = text::scan(notice_for_scan, &own);
+    }
+    let reporting = report.reporting_mta.clone().unwrap_or_default();
+    let delayed_notice = {
+        let s = lower(flat.header("subject"));
+        let i = scan.intro.to_ascii_lowercase();
+        s.contains("delay")
+            || s.contains("warning")
+            || i.contains("has been delayed")
+            || i.contains("this is a warning")
+            || i.contains("will be retried")
+            || i.contains("still trying")
+            || i.contains("not yet been delivered")
+    };
+    let mut drafts: Vec<Draft> = Vec::new();
+    let mut delivered = 0usize;
+    let single = report.recipients.len() == 1;
+    for r in &report.recipients {
+        let Some(recipient) = r
+            .final_recipient
+            .clone()
+            .or_else(|| r.original_recipient.clone())
+            .or_else(|| r.actual_recipient.clone())
+        else {
+            continue;
+        };
+        let action = match r.action {
+            Some(a) => a,
+            None => match r.status.as_deref().and_then(|s| s.bytes().next()) {
+                Some(b'2') => Action::Delivered,
+                _ => Action::Failed,
+            },
+        };
+        if matches!(
+            action,
+            Action::Delivered | Action::Relayed | Action::Expanded
+        ) || r.status.as_deref().is_some_and(|s| s.starts_with("2."))
+        {
+            delivered += 1;
+            continue;
+        }
+        let hit = scan.hits.iter().find(|h| {
+            h.recipient.eq_ignore_ascii_case(&recipient)
+                || h.alias
+                    .as_deref()
+                    .is_some_and(|a| a.eq_ignore_ascii_case(&recipient))
+                || r.original_recipient
+                    .as_deref()
+                    .is_some_and(|o| h.recipient.eq_ignore_ascii_case(o))
+        });
+        let hit = hit.or_else(|| {
+            if single && scan.hits.len() == 1 {
+                scan.hits.first()
+            } else {
+                None
+            }
+        });
+        let mut diagnostic = r.diagnostic.clone();
+        let weak = diagnostic.trim().is_empty()
+            || diagnostic.chars().all(|c| {
+                c.is_ascii_digit()
+                    || c.is_whitespace()
+                    || c == '.'
+                    || c == '#'
+                    || c == '('
+                    || c == ')'
+            });
+        // The notice's text for this recipient replaces a missing diagnostic, or one it repeats
+        // with more detail.
+        if let Some(h) = hit
+            && (weak
+                || (h.diagnostic.len() > diagnostic.len()
+                    && h.diagnostic.contains(diagnostic.trim())
+                    && !h.diagnostic.contains("Transcript of session")))
+        {
+            diagnostic = h.diagnostic.clone();
+        }
+        if !r.status_comment.is_empty() && diagnostic.trim().is_empty() {
+            diagnostic = r.status_comment.clone();
+        }
+        let original = r
+            .original_recipient
+            .clone()
+            .filter(|o| !o.eq_ignore_ascii_case(&recipient))
+            .or_else(|| {
+                r.actual_recipient
+                    .clone()
+                    .filter(|o| !o.eq_ignore_ascii_case(&recipient))
+            });
+        let context = if single || report.recipients.len() == 1 {
+            scan.intro.clone()
+        } else {
+            String::new()
+        };
+        drafts.push(Draft {
+            recipient,
+            original,
+            action,
+            status_field: r.status.clone(),
+            diagnostic_type: r.diagnostic_type.clone(),
+            diagnostic,
+            context,
+            remote_mta: r.remote_mta.clone(),
+        });
+    }
+    if report.recipients.is_empty() && looks_like_bounce(flat) {
+        let x_failed: Vec<String> = flat
+            .headers_named("x-failed-recipients")
+            .flat_map(codes::find_addresses)
+            .collect();
+        let mut hits = scan.hits.clone();
+        if !x_failed.is_empty() {
+            // The header names the failed recipients; the text only explains.
+            let whole = sweep(&format!(
+                "{} {}",
+                scan.intro,
+                scan.hits
+                    .iter()
+                    .map(|h| h.diagnostic.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ));
+            hits = x_failed
+                .iter()
+                .map(|x| {
+                    scan.hits
+                        .iter()
+                        .find(|h| h.recipient.eq_ignore_ascii_case(x))
+                        .cloned()
+                        .unwrap_or_else(|| text::TextHit {
+                            recipient: x.clone(),
+                            alias: None,
+                            diagnostic: whole.clone(),
+                        })
+                })
+                .collect();
+        }
+        if hits.is_empty()
+            && depth == 0
+            && (flat
+                .original
+                .to_ascii_lowercase()
+                .contains("\nfinal-recipient:")
+                || flat
+                    .original_header("content-type")
+                    .is_some_and(|c| c.to_ascii_lowercase().contains("multipart/report")))
+        {
+            // The real bounce came back inside the returned message (a bounce of a bounce).
+            let inner = super::mime::flatten(flat.original.as_bytes());
+            let (records, delivered) = bounce_records_at(&inner, depth + 1);
+            if !records.is_empty() {
+                return (records, delivered);
+            }
+        }
+        for h in hits {
+            drafts.push(Draft {
+                recipient: h.recipient.clone(),
+                original: h.alias.clone(),
+                action: if delayed_notice {
+                    Action::Delayed
+                } else {
+                    Action::Failed
+                },
+                status_field: None,
+                diagnostic_type: String::new(),
+                diagnostic: h.diagnostic.clone(),
+                context: scan.intro.clone(),
+                remote_mta: None,
+            });
+        }
+        if drafts.is_empty() {
+            // No recipient line: the failed address may only be in X-Failed-Recipients or in the
+            // returned message's To.
+            let fallback = x_failed
+                .into_iter()
+                .next()
+                .or_else(|| flat.original_header("to").and_then(first_address));
+            if let Some(rcpt) = fallback
+                && !scan.intro.is_empty()
+            {
+                drafts.push(Draft {
+                    recipient: rcpt,
+                    original: None,
+                    action: if delayed_notice {
+                        Action::Delayed
+                    } else {
+                        Action::Failed
+                    },
+                    status_field: None,
+                    diagnostic_type: String::new(),
+                    diagnostic: scan.intro.clone(),
+                    context: String::new(),
+                    remote_mta: None,
+                });
+            }
+        }
+    }
+    let records = drafts
+        .into_iter()
+        .map(|d| finish(d, flat, &reporting, &original_id))
+        .collect();
+    (records, delivered)
+}
+
+const OOO_SUBJECTS: &[&str] = &[
+    "out of office",
+    "out of the office",
+    "automatic reply",
+    "auto reply",
+    "autoreply",
+    "auto-reply",
+    "auto:",
+    "autosvar",
+    "abwesenheit",
+    "automatische antwort",
+    "réponse automatique",
+    "reponse automatique",
+    "absence",
+    "respuesta automática",
+    "respuesta automatica",
+    "fuera de la oficina",
+    "vacation",
+    "away until",
+    "away from",
+    "on leave",
+    "congés",
+];
+
+const OOO_BODY: &[&str] = &[
+    "out of the office",
+    "out of office",
+    "i am away",
+    "i'm away",
+    "i am currently away",
+    "i am on vacation",
+    "i'm on vacation",
+    "on annual leave",
+    "limited access to email",
+    "will respond to you upon my return",
+    "will reply when i return",
+    "je suis absent",
+    "je suis actuellement absent",
+    "en congés",
+    "ich bin abwesend",
+    "ich bin bis",
+    "nicht im büro",
+    "außer haus",
+    "estoy fuera de la oficina",
+    "estoy de vacaciones",
+    "fuera de la oficina",
+    "this is an automatic reply",
+    "this is an automated reply",
+    "this is an auto-reply",
+    "automatically generated response",
+];
+
+fn is_autoreply(flat: &Flat) -> bool {
+    let auto = lower(flat.header("auto-submitted"));
+    if auto.starts_with("auto-replied") || auto.starts_with("auto-notified") {
+        return true;
+    }
+    if flat.header("x-autoreply").is_some()
+        || flat.header("x-autorespond").is_some()
+        || flat.header("x-autoresponder").is_some()
+        || flat
+            .header("x-auto-response-suppress")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("all"))
+            && lower(flat.header("subject")).starts_with("automatic reply")
+    {
+        return true;
+    }
+    let prec = lower(flat.header("precedence"));
+    if prec.contains("auto_reply") || prec.contains("auto-reply") {
+        return true;
+    }
+    let subject = lower(flat.header("subject"));
+    let body = flat.notice.to_ascii_lowercase();
+    if OOO_SUBJECTS.iter().any(|s| subject.contains(s)) && !subject.starts_with("re:") {
+        return true;
+    }
+    if (prec.contains("bulk") || prec.contains("junk"))
+        && (OOO_BODY.iter().any(|s| body.contains(s)) || reason::is_vacation_text(&body))
+    {
+        return true;
+    }
+    // The body of a short message says so.
+    body.len() < 4000
+        && (reason::is_vacation_text(&body) || OOO_BODY.iter().any(|s| body.contains(s)))
+        && flat.header("in-reply-to").is_none()
+}
+
+fn feedback(flat: &Flat) -> Option<Feedback> {
+    let text = flat.feedback.as_deref().or_else(|| {
+        if !flat.notice.contains("eedback-") && !flat.notice.contains("EEDBACK-") {
+            return None;
+        }
+        let l = flat.notice.to_ascii_lowercase();
+        (l.contains("feedback-type:") && (l.contains("user-agent:") || l.contains("version:")))
+            .then_some(flat.notice.as_str())
+    });
+    if text.is_none() && flat.report_type != "feedback-report" {
+        return None;
+    }
+    let mut fb = Feedback::default();
+    if let Some(t) = text {
+        for line in t.lines() {
+            let Some((k, v)) = line.split_once(':') else {
+                continue;
+            };
+            match k.trim().to_ascii_lowercase().as_str() {
+                "feedback-type" => fb.feedback_type = v.trim().to_ascii_lowercase(),
+                "original-rcpt-to" | "removal-recipient" => fb.recipients.extend(clean_address(v)),
+                _ => {}
+            }
+        }
+    }
+    if fb.recipients.is_empty()
+        && let Some(to) = flat.original_header("to")
+    {
+        fb.recipients.extend(codes::find_addresses(to));
+    }
+    fb.original_message_id = flat.original_header("message-id").and_then(msgid);
+    Some(fb)
+}
+
+/// Decide the kind of a flattened message and build the result.
+pub fn classify(flat: &Flat) -> ParsedMessage {
+    let from = flat.header("from").and_then(first_address);
+    let mut references: Vec<String> = Vec::new();
+    for h in ["in-reply-to", "references"] {
+        for v in flat.headers_named(h) {
+            for id in msgids(v) {
+                if !references.contains(&id) {
+                    references.push(id);
+                }
+            }
+        }
+    }
+    let mut out = ParsedMessage {
+        kind: Kind::Other,
+        records: Vec::new(),
+        feedback: None,
+        from,
+        subject: flat.header("subject").unwrap_or("").to_string(),
+        message_id: flat.header("message-id").and_then(msgid),
+        references,
+        original_message_id: flat.original_header("message-id").and_then(msgid),
+    };
+    if let Some(fb) = feedback(flat) {
+        out.kind = Kind::Feedback;
+        out.feedback = Some(fb);
+        return out;
+    }
+    let (records, _delivered) = bounce_records(flat);
+    if !records.is_empty() {
+        out.kind = Kind::Bounce;
+        out.records = records;
+        return out;
+    }
+    if !flat.dsn.is_empty() || flat.report_type == "delivery-status" {
+        // A DSN that reports only successful deliveries.
+        out.kind = Kind::Other;
+        return out;
+    }
+    if is_autoreply(flat) {
+        out.kind = Kind::AutoReply;
+        return out;
+    }
+    if !out.references.is_empty() || out.subject.to_ascii_lowercase().starts_with("re:") {
+        out.kind = Kind::Reply;
+    }
+    out
+}

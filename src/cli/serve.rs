@@ -13,6 +13,9 @@ pub struct ServeCommand {
     /// Address to listen on
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Print the pixel path (/o/TOKEN.gif) for an outbox row and exit (benchmarks, debugging)
+    #[arg(long, value_name = "OUTBOX_ID", hide = true)]
+    pub print_open_token: Option<i64>,
 }
 
 impl ServeCommand {
@@ -35,6 +38,16 @@ impl ServeCommand {
                 return exit::CONFIG;
             }
         };
+        if let Some(id) = self.print_open_token {
+            use crate::engine::tracking::token::{Claims, Signer, TokenKind};
+            let token = Signer::new(secret.as_bytes()).issue(&Claims {
+                kind: TokenKind::Open,
+                outbox_id: id,
+                url: None,
+            });
+            println!("/o/{token}.gif");
+            return exit::OK;
+        }
         let api_token = match cfg.api.token_env.as_deref() {
             None => None,
             Some(var) => match std::env::var(var) {

@@ -11,6 +11,7 @@ use crate::config::{Config, LoadedConfig};
 pub mod config_cmd;
 pub mod export;
 pub mod import;
+pub mod verify;
 
 /// Exit codes, documented in README.md.
 pub mod exit {
@@ -54,6 +55,8 @@ pub enum Command {
     Import(import::ImportCommand),
     /// Export prospects or messages as CSV or XLSX
     Export(export::ExportCommand),
+    /// Verify addresses: syntax, DNS, SMTP RCPT probe (the database's, or --input FILE|-)
+    Verify(verify::VerifyCommand),
     /// Inspect the configuration
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
@@ -102,6 +105,7 @@ pub fn main() -> ExitCode {
         None | Some(Command::Tui) => crate::tui::run(ctx),
         Some(Command::Import(cmd)) => cmd.execute(&ctx),
         Some(Command::Export(cmd)) => cmd.execute(&ctx),
+        Some(Command::Verify(cmd)) => cmd.execute(&ctx),
         Some(Command::Config(_)) => unreachable!("handled above"),
     };
     ExitCode::from(code)

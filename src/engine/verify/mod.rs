@@ -25,7 +25,9 @@ use crate::config::Config;
 pub mod cache;
 pub mod classify;
 pub mod dns;
+pub mod input;
 pub mod probe;
+pub mod results;
 pub mod smtp;
 pub mod syntax;
 pub mod throttle;
@@ -174,6 +176,9 @@ pub struct VerifyOptions {
     pub starttls: bool,
     /// Addresses in flight at once (results still come out in input order).
     pub window: usize,
+    /// Also store INVALID_SYNTAX verdicts in the cache (the database mode does, so the tables
+    /// show them; a streamed file of garbage does not fill the database).
+    pub store_invalid: bool,
 }
 
 impl Default for VerifyOptions {
@@ -210,12 +215,13 @@ impl VerifyOptions {
             catch_all_ttl: Duration::from_secs(6 * 3600),
             starttls: true,
             window: 256,
+            store_invalid: false,
         }
     }
 }
 
 /// Where verdicts are kept between runs (the `verifications` table): looked up before a
-/// probe, written after. Implemented over the store by `results::DbResults`.
+/// probe, written after. Implemented by [`results::DbResults`].
 pub trait ResultCache: Send + Sync {
     /// The stored verdict for `email`, if any (the caller checks its age and status).
     fn lookup<'a>(&'a self, email: &'a str) -> BoxFuture<'a, Option<Verdict>>;
@@ -340,7 +346,15 @@ impl Verifier {
         }
         let addr = match syntax::check(&item.email, &self.opts.allow_special_use) {
             Ok(a) => a,
-            Err(e) => return Some((Verdict::new(Status::InvalidSyntax, e.to_string()), false)),
+            Err(e) => {
+                let verdict = Verdict::new(Status::InvalidSyntax, e.to_string());
+                if self.opts.store_invalid
+                    && let Some(cache) = &self.cache
+                {
+                    cache.record(&item.email, &verdict);
+                }
+                return Some((verdict, false));
+            }
         };
         if let Some(cache) = &self.cache
             && !self.opts.cache_ttl.is_zero()

@@ -316,6 +316,8 @@ pub struct Verifier {
     pub(crate) dns: Dns,
     pub(crate) throttle: Throttle,
     pub(crate) mx_cache: TtlCache<String, Result<MxAnswer, DnsError>>,
+    /// Addresses of MX hosts (`None`: the name does not exist).
+    pub(crate) host_cache: TtlCache<String, Result<Option<Vec<std::net::IpAddr>>, DnsError>>,
     pub(crate) catch_all: TtlCache<String, bool>,
     pub(crate) cache: Option<Arc<dyn ResultCache>>,
     pub(crate) cancel: CancellationToken,
@@ -331,6 +333,7 @@ impl Verifier {
             dns: Dns::new(&opts.dns)?,
             throttle: Throttle::new(opts.rate_limit, opts.per_host, opts.concurrency),
             mx_cache: TtlCache::new(10_000),
+            host_cache: TtlCache::new(10_000),
             catch_all: TtlCache::new(10_000),
             opts,
             cache,

@@ -13,8 +13,8 @@ use super::{Status, Verdict, Verifier, classify};
 const MAX_HOSTS: usize = 5;
 const MAX_ADDRS_PER_HOST: usize = 2;
 
-/// How long a domain's DNS answer is reused.
-pub(crate) fn mx_ttl(answer: &Result<MxAnswer, DnsError>) -> Duration {
+/// How long a domain's DNS answer (or a host's addresses) is reused.
+pub(crate) fn dns_ttl<T>(answer: &Result<T, DnsError>) -> Duration {
     match answer {
         Ok(_) => Duration::from_secs(300),
         // Long enough that a dead resolver fails a batch fast, short enough to recover.
@@ -26,7 +26,7 @@ pub(crate) fn mx_ttl(answer: &Result<MxAnswer, DnsError>) -> Duration {
 pub(crate) async fn probe(v: &Verifier, addr: &Address) -> Option<Verdict> {
     let answer = v
         .mx_cache
-        .get_or_compute(&addr.domain, mx_ttl, || v.dns.mx(&addr.domain))
+        .get_or_compute(&addr.domain, dns_ttl, || v.dns.mx(&addr.domain))
         .await;
     let hosts = match answer {
         Err(e) => return Some(Verdict::new(Status::Temporary, e.to_string())),
@@ -55,7 +55,11 @@ pub(crate) async fn probe(v: &Verifier, addr: &Address) -> Option<Verdict> {
     };
     let mut failures: Vec<Failure> = Vec::new();
     for host in hosts.iter().take(MAX_HOSTS) {
-        let ips = match v.dns.addresses(&host.name).await {
+        let ips = v
+            .host_cache
+            .get_or_compute(&host.name, dns_ttl, || v.dns.addresses(&host.name))
+            .await;
+        let ips = match ips {
             Err(e) => {
                 failures.push(Failure::new(host, None, Why::Dns(e)));
                 continue;

@@ -476,3 +476,74 @@ pub async fn run(
         seconds: started.elapsed().as_secs_f64(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The TUI runs verification as a background task: `run` must be spawnable, report
+    /// through a `Send` reporter and finish when its input ends.
+    #[tokio::test]
+    async fn run_works_as_a_spawned_background_task() {
+        let (tx, rx) = mpsc::channel(4);
+        let (events, mut seen) = mpsc::unbounded_channel();
+        let input = VerifyIn {
+            items: rx,
+            options: VerifyOptions::default(),
+            cache: None,
+        };
+        let job = tokio::spawn(run(
+            input,
+            move |ev| {
+                if let VerifyEvent::Result(out) = ev {
+                    let _ = events.send(out);
+                }
+            },
+            CancellationToken::new(),
+        ));
+        tx.send(InputItem::new("not an address")).await.unwrap();
+        tx.send(InputItem {
+            email: "\u{fffd}@x".into(),
+            problem: Some("not valid UTF-8".into()),
+        })
+        .await
+        .unwrap();
+        drop(tx);
+        let summary = job.await.unwrap().unwrap();
+        assert_eq!(summary.total, 2);
+        assert!(!summary.cancelled);
+        let first = seen.recv().await.unwrap();
+        assert_eq!(
+            (first.index, first.verdict.status),
+            (0, Status::InvalidSyntax)
+        );
+        let second = seen.recv().await.unwrap();
+        assert_eq!(second.verdict.detail, "not valid UTF-8");
+    }
+
+    #[test]
+    fn status_names_round_trip_and_sending_rules() {
+        for s in Status::ALL {
+            assert_eq!(Status::parse(s.as_str()), Some(s));
+            assert_eq!(
+                serde_json::to_value(s).unwrap(),
+                serde_json::Value::String(s.as_str().into())
+            );
+        }
+        let blocked: Vec<_> = Status::ALL
+            .into_iter()
+            .filter(|s| s.blocks_sending())
+            .collect();
+        assert_eq!(
+            blocked,
+            [
+                Status::MailboxNotFound,
+                Status::Disabled,
+                Status::InvalidSyntax,
+                Status::NoMx
+            ]
+        );
+        let risky: Vec<_> = Status::ALL.into_iter().filter(|s| s.is_risky()).collect();
+        assert_eq!(risky, [Status::CatchAll, Status::Unknown]);
+    }
+}

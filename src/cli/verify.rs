@@ -65,6 +65,9 @@ pub struct VerifyCommand {
     /// Reuse a stored definitive verdict younger than this many days; 0 verifies again [default: 7]
     #[arg(long, value_name = "DAYS")]
     pub max_age: Option<f64>,
+    /// Never try STARTTLS (diagnostics, and like-for-like benchmarks with tools that do not)
+    #[arg(long)]
+    pub no_starttls: bool,
     /// Do not open the database at all (no cached verdicts, nothing stored); --input only
     #[arg(long, requires = "input")]
     pub no_store: bool,
@@ -137,6 +140,7 @@ impl VerifyCommand {
             o.cache_ttl = Duration::from_secs_f64(days * 86_400.0);
         }
         o.store_invalid = !streaming;
+        o.starttls = !self.no_starttls;
         Ok(o)
     }
 

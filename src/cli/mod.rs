@@ -16,6 +16,7 @@ pub mod import;
 pub mod outbox;
 pub mod serve;
 pub mod suppress;
+pub mod verify;
 
 /// Exit codes, documented in README.md.
 pub mod exit {
@@ -69,6 +70,8 @@ pub enum Command {
     Suppress(suppress::SuppressCommand),
     /// Run the tracking server: open pixel, click redirects, one-click unsubscribe, REST API
     Serve(serve::ServeCommand),
+    /// Verify addresses: syntax, DNS, SMTP RCPT probe (the database's, or --input FILE|-)
+    Verify(verify::VerifyCommand),
     /// Inspect the configuration
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
@@ -130,6 +133,7 @@ pub fn main() -> ExitCode {
         Some(Command::Suppress(cmd)) => cmd.execute(&ctx),
         Some(Command::Serve(cmd)) => cmd.execute(&ctx),
         Some(Command::Config(_)) | Some(Command::Bounces(_)) => unreachable!("handled above"),
+        Some(Command::Verify(cmd)) => cmd.execute(&ctx),
     };
     ExitCode::from(code)
 }

@@ -7,3 +7,4 @@ pub mod import;
 pub mod jobs;
 pub mod outbox;
 pub mod tracking;
+pub mod verify;

@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod prospects;
 pub mod schema;
 pub mod suppressions;
+pub mod verifications;
 
 pub use companies::Company;
 pub use messages::MessageRow;

@@ -106,6 +106,17 @@ pub const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL
     );
     CREATE INDEX tracking_events_outbox ON tracking_events(outbox_id, kind);",
+    // 4: the latest verification verdict per address (engine::verify), also its cache.
+    "CREATE TABLE verifications (
+        email       TEXT PRIMARY KEY,          -- the address as verified (prospects.email, ...)
+        status      TEXT NOT NULL,             -- VALID CATCH_ALL MAILBOX_NOT_FOUND ... UNKNOWN
+        mx          TEXT,                      -- MX host whose answer decided, or the last tried
+        code        INTEGER,                   -- SMTP reply code
+        enhanced    TEXT,                      -- enhanced status code, e.g. 5.1.1
+        detail      TEXT NOT NULL DEFAULT '',  -- reply text or the reason
+        checked_at  INTEGER NOT NULL
+    );
+    CREATE INDEX verifications_status ON verifications(status);",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {

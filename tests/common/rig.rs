@@ -1,6 +1,7 @@
 //! The mail rig (scripts/mailrig) as tests see it: `HAILER_RIG` names its directory, whose
 //! `rig.env` holds ports, users, password and CA. Without a rig, tests that need one fail
 //! when `CI` is set (CI must never skip them) and are skipped with a notice otherwise.
+#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -89,11 +90,35 @@ impl Rig {
         self.dir.join("config.toml")
     }
 
+    pub fn mx_port(&self) -> u16 {
+        self.port("RIG_MX_PORT")
+    }
+
+    /// `DIR/config.toml` (or `RIG_CONFIG`), a hailer config pointing at the rig.
+    pub fn config(&self) -> PathBuf {
+        self.vars
+            .get("RIG_CONFIG")
+            .map_or_else(|| self.config_file(), PathBuf::from)
+    }
+
+    /// A server log of the rig, e.g. `postfix-mx.log`.
+    pub fn log(&self, name: &str) -> PathBuf {
+        self.vars
+            .get("RIG_LOG_DIR")
+            .map_or_else(|| self.dir.join("log"), PathBuf::from)
+            .join(name)
+    }
+
     pub fn dns(&self) -> std::net::SocketAddr {
         format!("{}:{}", self.host(), self.port("RIG_DNS_PORT"))
             .parse()
             .expect("rig DNS address")
     }
+}
+
+/// The running rig or `None` (same as `Rig::get`).
+pub fn rig() -> Option<Rig> {
+    Rig::get()
 }
 
 /// `KEY='value'` / `KEY="value"` / `KEY=value` lines; comments and blanks ignored.

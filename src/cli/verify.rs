@@ -1,0 +1,389 @@
+//! `hailer verify [--input FILE|- --output FILE|-] [--retries N] [--json] …`
+//!
+//! Without `--input`: verify the distinct addresses of the database (prospects) and store the
+//! verdicts in `verifications`. With `--input`: stream addresses from a file or standard input
+//! to a CSV of results (`email,status,mx,code,enhanced,detail`, in input order, flushed per
+//! row) in constant memory. Both reuse verdicts stored less than `--max-age` days ago.
+//! Exit 0 when the input was read to the end, whatever the verdicts.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use serde::Serialize;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::{Context, exit};
+use crate::engine::verify::results::DbResults;
+use crate::engine::verify::{
+    self, InputItem, ResultCache, VerifyEvent, VerifyIn, VerifyOptions, VerifyOut, VerifySummary,
+};
+use crate::store::{self, verifications};
+
+/// The header of every result file.
+pub const HEADER: [&str; 6] = ["email", "status", "mx", "code", "enhanced", "detail"];
+
+#[derive(Debug, Args)]
+pub struct VerifyCommand {
+    /// Addresses to verify, one per line or a CSV with an `email` column; `-` for standard
+    /// input. Without it, the database's prospect addresses are verified and stored
+    #[arg(long, value_name = "FILE|-")]
+    pub input: Option<String>,
+    /// Results as CSV (email,status,mx,code,enhanced,detail); `-` for standard output
+    /// [default with --input: -]
+    #[arg(long, value_name = "FILE|-")]
+    pub output: Option<String>,
+    /// Retries of TEMPORARY results (greylisting, 4xx) after a growing pause
+    /// [default: 0 with --input, 2 otherwise]
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+    /// First pause before a retry, doubled each time [default: 60]
+    #[arg(long, value_name = "SECONDS")]
+    pub retry_delay: Option<f64>,
+    /// Minimum seconds between two sessions to one MX host; 0 turns it off [default: [verify] rate_limit]
+    #[arg(long, value_name = "SECONDS")]
+    pub rate_limit: Option<f64>,
+    /// SMTP sessions at once over all hosts [default: [verify] concurrency]
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<u32>,
+    /// SMTP sessions at once to one MX host
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub per_host: u32,
+    /// Seconds to wait for each SMTP reply [default: 12]
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+    /// Seconds to wait for a TCP connection [default: 8]
+    #[arg(long, value_name = "SECONDS")]
+    pub connect_timeout: Option<f64>,
+    /// Seconds to wait for each DNS query attempt [default: 3]
+    #[arg(long, value_name = "SECONDS")]
+    pub dns_timeout: Option<f64>,
+    /// Reuse a stored definitive verdict younger than this many days; 0 verifies again [default: 7]
+    #[arg(long, value_name = "DAYS")]
+    pub max_age: Option<f64>,
+    /// Never try STARTTLS (diagnostics, and like-for-like benchmarks with tools that do not)
+    #[arg(long)]
+    pub no_starttls: bool,
+    /// Do not open the database at all (no cached verdicts, nothing stored); --input only
+    #[arg(long, requires = "input")]
+    pub no_store: bool,
+    /// Print the summary as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    #[serde(flatten)]
+    summary: VerifySummary,
+    input: String,
+    output: Option<String>,
+    stored: u64,
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.summary)?;
+        if let Some(out) = &self.output {
+            writeln!(f, "results written to {out}")?;
+        }
+        Ok(())
+    }
+}
+
+fn seconds(flag: &str, value: Option<f64>) -> Result<Option<Duration>, String> {
+    match value {
+        None => Ok(None),
+        Some(v) if v.is_finite() && v >= 0.0 => Ok(Some(Duration::from_secs_f64(v))),
+        Some(v) => Err(format!("--{flag} {v}: expected a number of seconds >= 0")),
+    }
+}
+
+impl VerifyCommand {
+    fn options(&self, ctx: &Context) -> Result<VerifyOptions, String> {
+        let mut o = VerifyOptions::from_config(&ctx.config.config);
+        let streaming = self.input.is_some();
+        o.retries = self.retries.unwrap_or(if streaming { 0 } else { 2 });
+        if let Some(d) = seconds("retry-delay", self.retry_delay)? {
+            o.retry_delay = d;
+        }
+        if let Some(d) = seconds("rate-limit", self.rate_limit)? {
+            o.rate_limit = d;
+        }
+        if let Some(n) = self.concurrency {
+            if n == 0 {
+                return Err("--concurrency must be at least 1".into());
+            }
+            o.concurrency = n as usize;
+        }
+        if self.per_host == 0 {
+            return Err("--per-host must be at least 1".into());
+        }
+        o.per_host = self.per_host as usize;
+        if let Some(d) = seconds("timeout", self.timeout)? {
+            o.command_timeout = d.max(Duration::from_millis(100));
+        }
+        if let Some(d) = seconds("connect-timeout", self.connect_timeout)? {
+            o.connect_timeout = d.max(Duration::from_millis(100));
+        }
+        if let Some(d) = seconds("dns-timeout", self.dns_timeout)? {
+            o.dns.timeout = d.max(Duration::from_millis(100));
+        }
+        if let Some(days) = self.max_age {
+            if !(days.is_finite() && days >= 0.0) {
+                return Err(format!("--max-age {days}: expected a number of days >= 0"));
+            }
+            o.cache_ttl = Duration::from_secs_f64(days * 86_400.0);
+        }
+        o.store_invalid = !streaming;
+        o.starttls = !self.no_starttls;
+        Ok(o)
+    }
+
+    pub fn execute(self, ctx: &Context) -> u8 {
+        let options = match self.options(ctx) {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("hailer: {e}");
+                return exit::USAGE;
+            }
+        };
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                eprintln!("hailer: cannot start the async runtime: {e}");
+                return exit::FAILURE;
+            }
+        };
+        runtime.block_on(self.run(ctx, options))
+    }
+
+    async fn run(self, ctx: &Context, options: VerifyOptions) -> u8 {
+        // The input first: a missing file is the user's error, reported before anything else.
+        let reader: Option<Box<dyn BufRead + Send>> = match self.input.as_deref() {
+            None => None,
+            Some("-") => Some(Box::new(BufReader::with_capacity(64 * 1024, io::stdin()))),
+            Some(path) => match File::open(path) {
+                Ok(f) => Some(Box::new(BufReader::with_capacity(64 * 1024, f))),
+                Err(e) => {
+                    eprintln!("hailer: cannot read {path}: {e}");
+                    return exit::INPUT;
+                }
+            },
+        };
+        let output_name = self
+            .output
+            .clone()
+            .or_else(|| self.input.as_ref().map(|_| "-".to_string()));
+        let mut output = match output_name.as_deref() {
+            None => None,
+            Some(name) => match ResultWriter::create(name) {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    eprintln!("hailer: cannot write {name}: {e}");
+                    return exit::FAILURE;
+                }
+            },
+        };
+        let db_path = ctx.data_dir.join(store::DB_FILE);
+        let results = if self.no_store {
+            None
+        } else {
+            if let Err(e) = std::fs::create_dir_all(&ctx.data_dir) {
+                eprintln!("hailer: cannot create {}: {e}", ctx.data_dir.display());
+                return exit::FAILURE;
+            }
+            match DbResults::open(&db_path) {
+                Ok(db) => Some(Arc::new(db)),
+                Err(e) => {
+                    eprintln!("hailer: {e}");
+                    return exit::FAILURE;
+                }
+            }
+        };
+
+        let (tx, rx) = mpsc::channel::<InputItem>(1024);
+        let input_name = self.input.clone().unwrap_or_else(|| "database".into());
+        let total = match &reader {
+            Some(_) => None,
+            None => store::Store::open(&db_path)
+                .and_then(|s| verifications::count_candidates(s.conn()))
+                .ok(),
+        };
+        let feeder = match reader {
+            Some(reader) => std::thread::spawn(move || {
+                verify::input::read_into(reader, &tx).map_err(|e| e.to_string())
+            }),
+            None => {
+                let path = db_path.clone();
+                std::thread::spawn(move || -> Result<u64, String> {
+                    let store = store::Store::open(&path).map_err(|e| e.to_string())?;
+                    let mut n = 0u64;
+                    verifications::for_each_candidate(store.conn(), |email| {
+                        n += 1;
+                        tx.blocking_send(InputItem::new(email)).is_ok()
+                    })
+                    .map_err(|e| e.to_string())?;
+                    Ok(n)
+                })
+            }
+        };
+
+        let cancel = CancellationToken::new();
+        let on_signal = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                on_signal.cancel();
+            }
+        });
+
+        let input = VerifyIn {
+            items: rx,
+            options,
+            cache: results.clone().map(|r| r as Arc<dyn ResultCache>),
+        };
+        let interactive = io::stderr().is_terminal();
+        let mut last_shown = Instant::now();
+        let mut write_error: Option<String> = None;
+        let stop = cancel.clone();
+        let summary = verify::run(
+            input,
+            |event| match event {
+                VerifyEvent::Result(out) => {
+                    if let Some(w) = output.as_mut()
+                        && write_error.is_none()
+                        && let Err(e) = w.write(&out)
+                    {
+                        write_error = Some(e.to_string());
+                        stop.cancel();
+                    }
+                }
+                VerifyEvent::Progress(p) => {
+                    if interactive && last_shown.elapsed() > Duration::from_millis(200) {
+                        let of = total.map(|t| format!("/{t}")).unwrap_or_default();
+                        eprint!("\rverifying… {}{of} addresses", p.done);
+                        last_shown = Instant::now();
+                    }
+                }
+            },
+            cancel.clone(),
+        )
+        .await;
+        if interactive {
+            eprint!("\r\x1b[K");
+        }
+        let stored = results.as_ref().map(|r| r.close());
+        let summary = match summary {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("hailer: {e}");
+                return exit::FAILURE;
+            }
+        };
+        // After a complete run the feeder has finished (it closed the channel). After an
+        // interruption it may be blocked reading a terminal: leave it to the process exit.
+        let fed = if summary.cancelled {
+            Ok(summary.total)
+        } else {
+            feeder
+                .join()
+                .unwrap_or_else(|_| Err("input reader panicked".into()))
+        };
+        if let Some(e) = write_error {
+            eprintln!(
+                "hailer: cannot write results to {}: {e}",
+                output_name.as_deref().unwrap_or("-")
+            );
+            return exit::FAILURE;
+        }
+        let stored = match stored {
+            Some(Err(e)) => {
+                eprintln!("hailer: storing results: {e}");
+                return exit::FAILURE;
+            }
+            Some(Ok(n)) => n,
+            None => 0,
+        };
+        tracing::info!(
+            input = %input_name,
+            total = summary.total,
+            cached = summary.cached,
+            cancelled = summary.cancelled,
+            "verify finished"
+        );
+        let cancelled = summary.cancelled;
+        let report = Report {
+            summary,
+            input: input_name,
+            output: output_name.filter(|o| o != "-"),
+            stored,
+        };
+        // With the results on standard output, the summary goes to standard error.
+        let text = if self.json {
+            serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
+        } else {
+            report.to_string()
+        };
+        if self
+            .output
+            .as_deref()
+            .unwrap_or(if self.input.is_some() { "-" } else { "" })
+            == "-"
+        {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
+        if let Err(e) = fed {
+            eprintln!("hailer: reading {}: {e}", report.input);
+            return exit::INPUT;
+        }
+        if cancelled {
+            eprintln!("hailer: interrupted before the end of the input");
+            return exit::FAILURE;
+        }
+        exit::OK
+    }
+}
+
+/// CSV rows of results, flushed one by one so the output can be consumed while it runs.
+struct ResultWriter {
+    csv: csv::Writer<Box<dyn Write + Send>>,
+}
+
+impl ResultWriter {
+    fn create(name: &str) -> io::Result<ResultWriter> {
+        let sink: Box<dyn Write + Send> = if name == "-" {
+            Box::new(io::stdout())
+        } else {
+            Box::new(File::create(PathBuf::from(name))?)
+        };
+        let mut csv = csv::WriterBuilder::new()
+            .buffer_capacity(8 * 1024)
+            .from_writer(sink);
+        csv.write_record(HEADER)?;
+        csv.flush()?;
+        Ok(ResultWriter { csv })
+    }
+
+    fn write(&mut self, out: &VerifyOut) -> io::Result<()> {
+        let v = &out.verdict;
+        let code = v.code.map(|c| c.to_string()).unwrap_or_default();
+        self.csv.write_record([
+            out.email.as_str(),
+            v.status.as_str(),
+            v.mx.as_deref().unwrap_or(""),
+            code.as_str(),
+            v.enhanced.as_deref().unwrap_or(""),
+            v.detail.as_str(),
+        ])?;
+        self.csv.flush()
+    }
+}

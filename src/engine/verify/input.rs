@@ -1,0 +1,372 @@
+//! Reading addresses to verify from a file or standard input, in constant memory.
+//!
+//! Framing: when the first line is a CSV header with an `email` column (any of `,` `;` tab `|`
+//! as delimiter, case-insensitive, a UTF-8 BOM ignored), the input is CSV and each record gives
+//! the value of that column. Otherwise each line is one address taken as it is: no trimming
+//! and no CSV unquoting; only the line end (`\n` or `\r\n`) is removed. Every line or record
+//! gives exactly one item, so the output has one row per input row:
+//! - a line that is not UTF-8 gives an item with a problem (the result is INVALID_SYNTAX);
+//! - a line or record longer than [`MAX_RECORD`] bytes is cut off (the rest is skipped, never
+//!   held in memory) and gives an item with a problem;
+//! - an empty line gives an empty address (INVALID_SYNTAX); blank lines in CSV are skipped,
+//!   as CSV readers do.
+
+use std::io::{self, BufRead};
+
+use tokio::sync::mpsc;
+
+use super::InputItem;
+
+/// Longest line or CSV record kept; the rest is skipped.
+pub const MAX_RECORD: usize = 64 * 1024;
+/// How much of an unusable line is echoed back in the `email` column.
+const ECHO: usize = 200;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    Lines,
+    Csv { delimiter: u8, column: usize },
+}
+
+/// Read every item of `reader` into `tx` (blocking: run it on its own thread). Returns the
+/// number of items sent, or stops early without error when the receiver is gone.
+pub fn read_into(mut reader: impl BufRead, tx: &mpsc::Sender<InputItem>) -> io::Result<u64> {
+    let mut sent = 0u64;
+    let mut send = |item: InputItem| -> bool {
+        sent += 1;
+        tx.blocking_send(item).is_ok()
+    };
+    let mut first = Vec::new();
+    let Some(truncated) = read_line(&mut reader, &mut first, MAX_RECORD)? else {
+        return Ok(0);
+    };
+    if first.starts_with(b"\xEF\xBB\xBF") {
+        first.drain(..3);
+    }
+    let framing = if truncated {
+        Framing::Lines
+    } else {
+        detect(&first)
+    };
+    match framing {
+        Framing::Lines => {
+            if !send(line_item(&first, truncated)) {
+                return Ok(sent);
+            }
+            let mut line = Vec::new();
+            while let Some(truncated) = read_line(&mut reader, &mut line, MAX_RECORD)? {
+                if !send(line_item(&line, truncated)) {
+                    break;
+                }
+            }
+        }
+        Framing::Csv { delimiter, column } => {
+            let mut record = CsvRecord::default();
+            while read_record(&mut reader, delimiter, &mut record)? {
+                if record.is_blank() {
+                    continue;
+                }
+                if !send(record.item(column)) {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(sent)
+}
+
+/// CSV when the first line is a header naming an `email` column.
+pub fn detect(first: &[u8]) -> Framing {
+    for delimiter in [b',', b';', b'\t', b'|'] {
+        let mut record = CsvRecord::default();
+        let mut cursor = io::Cursor::new(first);
+        if read_record(&mut cursor, delimiter, &mut record).unwrap_or(false) && !record.truncated {
+            let column = record.fields.iter().position(|f| {
+                std::str::from_utf8(f).is_ok_and(|s| s.trim().eq_ignore_ascii_case("email"))
+            });
+            if let Some(column) = column {
+                return Framing::Csv { delimiter, column };
+            }
+        }
+    }
+    Framing::Lines
+}
+
+fn line_item(line: &[u8], truncated: bool) -> InputItem {
+    let mut line = line;
+    if line.last() == Some(&b'\r') {
+        line = &line[..line.len() - 1];
+    }
+    if truncated {
+        return InputItem {
+            email: echo(line),
+            problem: Some(format!("line longer than {MAX_RECORD} bytes")),
+        };
+    }
+    match std::str::from_utf8(line) {
+        Ok(s) => InputItem::new(s),
+        Err(_) => InputItem {
+            email: echo(line),
+            problem: Some("not valid UTF-8".into()),
+        },
+    }
+}
+
+/// The start of an unusable value, lossily decoded, for the `email` column.
+fn echo(bytes: &[u8]) -> String {
+    let head = &bytes[..bytes.len().min(ECHO)];
+    let mut s = String::from_utf8_lossy(head).into_owned();
+    if bytes.len() > ECHO {
+        s.push('…');
+    }
+    s
+}
+
+/// Read one line into `buf` (without `\n`), keeping at most `max` bytes and skipping the rest.
+/// `None` at end of input; `Some(true)` when the line was cut.
+fn read_line(reader: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> io::Result<Option<bool>> {
+    buf.clear();
+    let mut truncated = false;
+    let mut any = false;
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            return Ok(any.then_some(truncated));
+        }
+        any = true;
+        let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (i, true),
+            None => (chunk.len(), false),
+        };
+        let room = max.saturating_sub(buf.len());
+        if take > room {
+            truncated = true;
+        }
+        buf.extend_from_slice(&chunk[..take.min(room)]);
+        reader.consume(if done { take + 1 } else { take });
+        if done {
+            return Ok(Some(truncated));
+        }
+    }
+}
+
+#[derive(Default)]
+struct CsvRecord {
+    fields: Vec<Vec<u8>>,
+    size: usize,
+    truncated: bool,
+    /// A quote opened and never closed before the end of input.
+    unterminated: bool,
+}
+
+impl CsvRecord {
+    fn is_blank(&self) -> bool {
+        !self.truncated && self.fields.len() <= 1 && self.fields.iter().all(|f| f.is_empty())
+    }
+
+    fn item(&self, column: usize) -> InputItem {
+        let value = self.fields.get(column).map(Vec::as_slice).unwrap_or(b"");
+        let problem = if self.truncated {
+            Some(format!("record longer than {MAX_RECORD} bytes"))
+        } else if self.unterminated {
+            Some("unterminated quoted field".into())
+        } else if column >= self.fields.len() {
+            Some(format!("record has no field {}", column + 1))
+        } else {
+            None
+        };
+        match (problem, std::str::from_utf8(value)) {
+            (None, Ok(s)) => InputItem::new(s),
+            (None, Err(_)) => InputItem {
+                email: echo(value),
+                problem: Some("not valid UTF-8".into()),
+            },
+            (Some(p), _) => InputItem {
+                email: echo(value),
+                problem: Some(p),
+            },
+        }
+    }
+}
+
+/// Read one RFC 4180 record (quotes, doubled quotes, delimiters and line breaks inside quotes;
+/// `\r\n` or `\n` ends a record). Keeps at most [`MAX_RECORD`] bytes. `false` at end of input.
+fn read_record(reader: &mut impl BufRead, delim: u8, rec: &mut CsvRecord) -> io::Result<bool> {
+    rec.fields.clear();
+    rec.fields.push(Vec::new());
+    rec.size = 0;
+    rec.truncated = false;
+    rec.unterminated = false;
+    #[derive(PartialEq)]
+    enum St {
+        Start,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let mut st = St::Start;
+    let mut any = false;
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            rec.unterminated = st == St::Quoted;
+            trim_cr(rec);
+            return Ok(any);
+        }
+        any = true;
+        let mut used = 0;
+        let mut ended = false;
+        for &b in chunk {
+            used += 1;
+            match (&st, b) {
+                (St::Quoted, b'"') => st = St::QuoteInQuoted,
+                (St::Quoted, _) => push(rec, b),
+                (St::QuoteInQuoted, b'"') => {
+                    push(rec, b'"');
+                    st = St::Quoted;
+                }
+                (_, b'\n') => {
+                    ended = true;
+                    break;
+                }
+                (_, d) if d == delim => {
+                    // A delimiter costs a byte too, so a record of only delimiters stays bounded.
+                    if rec.size >= MAX_RECORD {
+                        rec.truncated = true;
+                    } else {
+                        rec.size += 1;
+                        rec.fields.push(Vec::new());
+                    }
+                    st = St::Start;
+                }
+                (St::Start, b'"') => st = St::Quoted,
+                (_, _) => {
+                    push(rec, b);
+                    st = St::Unquoted;
+                }
+            }
+        }
+        reader.consume(used);
+        if ended {
+            trim_cr(rec);
+            return Ok(true);
+        }
+    }
+}
+
+fn push(rec: &mut CsvRecord, b: u8) {
+    if rec.size >= MAX_RECORD {
+        rec.truncated = true;
+        return;
+    }
+    rec.size += 1;
+    if let Some(f) = rec.fields.last_mut() {
+        f.push(b);
+    }
+}
+
+/// The `\r` of a `\r\n` record end lands at the end of the last field.
+fn trim_cr(rec: &mut CsvRecord) {
+    if let Some(f) = rec.fields.last_mut()
+        && f.last() == Some(&b'\r')
+    {
+        f.pop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(input: &[u8]) -> Vec<InputItem> {
+        let (tx, mut rx) = mpsc::channel(1 << 16);
+        let n = read_into(io::Cursor::new(input.to_vec()), &tx).unwrap();
+        drop(tx);
+        let mut out = Vec::new();
+        while let Ok(item) = rx.try_recv() {
+            out.push(item);
+        }
+        assert_eq!(n as usize, out.len());
+        out
+    }
+
+    fn emails(items: &[InputItem]) -> Vec<&str> {
+        items.iter().map(|i| i.email.as_str()).collect()
+    }
+
+    #[test]
+    fn lines_are_taken_as_they_are() {
+        let items = read(b"a@x.com\r\n \"b\"@x.com,1\n\nc@x.com");
+        assert_eq!(emails(&items), ["a@x.com", " \"b\"@x.com,1", "", "c@x.com"]);
+        assert!(items.iter().all(|i| i.problem.is_none()));
+    }
+
+    #[test]
+    fn a_csv_header_with_an_email_column_switches_to_csv() {
+        let items = read(
+            "\u{feff}Name;E-mail;EMAIL\r\n\"Doe; Jane\";x;jane@acme.test\r\n\r\nJo;y;\"jo\"\"x\"\"@acme.test\"\n"
+                .as_bytes(),
+        );
+        assert_eq!(emails(&items), ["jane@acme.test", "jo\"x\"@acme.test"]);
+        let items = read(b"email\njane@acme.test\n");
+        assert_eq!(emails(&items), ["jane@acme.test"]);
+        let items = read(b"id,email\n1,\"multi\nline@acme.test\"\n2\n");
+        assert_eq!(emails(&items), ["multi\nline@acme.test", ""]);
+        assert_eq!(items[1].problem.as_deref(), Some("record has no field 2"));
+    }
+
+    #[test]
+    fn a_first_line_without_an_email_header_is_an_address() {
+        assert_eq!(detect(b"jane@acme.test"), Framing::Lines);
+        assert_eq!(detect(b"name,mail"), Framing::Lines);
+        assert_eq!(
+            detect(b"name\temail"),
+            Framing::Csv {
+                delimiter: b'\t',
+                column: 1
+            }
+        );
+    }
+
+    #[test]
+    fn non_utf8_and_overlong_lines_are_items_with_problems() {
+        let mut input = b"ok@acme.test\n\xff\xfebad@acme.test\n".to_vec();
+        input.extend(std::iter::repeat_n(b'a', MAX_RECORD * 3));
+        input.extend(b"@acme.test\nlast@acme.test\n");
+        let items = read(&input);
+        assert_eq!(items.len(), 4);
+        assert_eq!(items[1].problem.as_deref(), Some("not valid UTF-8"));
+        assert!(items[1].email.contains("bad@acme.test"));
+        assert!(items[2].problem.as_deref().unwrap().contains("longer than"));
+        assert!(items[2].email.chars().count() <= ECHO + 1);
+        assert_eq!(items[3].email, "last@acme.test");
+    }
+
+    #[test]
+    fn overlong_csv_records_are_skipped_to_their_end() {
+        let mut input = b"email,note\n".to_vec();
+        input.extend(b"big@acme.test,\"");
+        input.extend(std::iter::repeat_n(b'z', MAX_RECORD * 2));
+        input.extend(b"\"\nnext@acme.test,ok\n");
+        let items = read(&input);
+        assert_eq!(items.len(), 2);
+        assert!(items[0].problem.as_deref().unwrap().contains("longer than"));
+        assert_eq!(items[0].email, "big@acme.test");
+        assert_eq!(items[1].email, "next@acme.test");
+        assert!(items[1].problem.is_none());
+    }
+
+    #[test]
+    fn empty_input_has_no_items() {
+        assert!(read(b"").is_empty());
+        assert_eq!(read(b"\n").len(), 1);
+    }
+}

@@ -1,0 +1,160 @@
+//! `verifications`: the latest verification verdict per address, also the cache that lets a
+//! run skip addresses checked recently.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::Result;
+
+/// One stored verdict. `status` is one of `engine::verify::Status`'s names (`VALID`, …).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct VerificationRow {
+    pub email: String,
+    pub status: String,
+    pub mx: Option<String>,
+    pub code: Option<i64>,
+    pub enhanced: Option<String>,
+    pub detail: String,
+    pub checked_at: i64,
+}
+
+/// The addresses `hailer verify` checks when given no input: every distinct, non-blank
+/// prospect address, as stored (so `verifications.email` joins `prospects.email`), in the
+/// order they were first imported. Suggested addresses (a later feature) join as another
+/// arm of the inner query (`UNION ALL SELECT email, … FROM suggestions`).
+pub const CANDIDATES_SQL: &str = "
+    SELECT email FROM (
+        SELECT email, min(id) AS first_seen FROM prospects
+        WHERE email IS NOT NULL AND trim(email) <> ''
+        GROUP BY email
+    )
+    ORDER BY first_seen";
+
+pub fn get(conn: &Connection, email: &str) -> Result<Option<VerificationRow>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT email, status, mx, code, enhanced, detail, checked_at
+             FROM verifications WHERE email = ?1",
+        )?
+        .query_row([email], from_row)
+        .optional()?)
+}
+
+/// Insert or replace the verdict for `row.email`.
+pub fn upsert(conn: &Connection, row: &VerificationRow) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO verifications (email, status, mx, code, enhanced, detail, checked_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(email) DO UPDATE SET
+            status = excluded.status, mx = excluded.mx, code = excluded.code,
+            enhanced = excluded.enhanced, detail = excluded.detail,
+            checked_at = excluded.checked_at",
+    )?
+    .execute(params![
+        row.email,
+        row.status,
+        row.mx,
+        row.code,
+        row.enhanced,
+        row.detail,
+        row.checked_at
+    ])?;
+    Ok(())
+}
+
+/// Visit each candidate address (see [`CANDIDATES_SQL`]) without loading them all; the visitor
+/// returns `false` to stop.
+pub fn for_each_candidate(conn: &Connection, mut visit: impl FnMut(String) -> bool) -> Result<()> {
+    let mut stmt = conn.prepare(CANDIDATES_SQL)?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        if !visit(r.get(0)?) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+pub fn count_candidates(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row(
+        &format!("SELECT COUNT(*) FROM ({CANDIDATES_SQL})"),
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+pub fn list(conn: &Connection) -> Result<Vec<VerificationRow>> {
+    let mut stmt = conn.prepare(
+        "SELECT email, status, mx, code, enhanced, detail, checked_at
+         FROM verifications ORDER BY email",
+    )?;
+    let rows = stmt.query_map([], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VerificationRow> {
+    Ok(VerificationRow {
+        email: r.get(0)?,
+        status: r.get(1)?,
+        mx: r.get(2)?,
+        code: r.get(3)?,
+        enhanced: r.get(4)?,
+        detail: r.get(5)?,
+        checked_at: r.get(6)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn row(email: &str, status: &str, at: i64) -> VerificationRow {
+        VerificationRow {
+            email: email.into(),
+            status: status.into(),
+            mx: Some("mx.acme.test".into()),
+            code: Some(250),
+            enhanced: Some("2.1.5".into()),
+            detail: "Ok".into(),
+            checked_at: at,
+        }
+    }
+
+    #[test]
+    fn upsert_replaces_the_previous_verdict() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).unwrap();
+        let conn = store.conn();
+        assert_eq!(get(conn, "jane@acme.test").unwrap(), None);
+        upsert(conn, &row("jane@acme.test", "TEMPORARY", 1)).unwrap();
+        upsert(conn, &row("jane@acme.test", "VALID", 2)).unwrap();
+        let got = get(conn, "jane@acme.test").unwrap().unwrap();
+        assert_eq!((got.status.as_str(), got.checked_at), ("VALID", 2));
+        assert_eq!(list(conn).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn candidates_are_distinct_non_empty_prospect_addresses_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).unwrap();
+        let conn = store.conn();
+        conn.execute_batch(
+            "INSERT INTO companies (key, name, updated_at) VALUES ('acme', 'Acme', 0);
+             INSERT INTO prospects (firstname, lastname, company, company_key, person_key, email, created_at) VALUES
+               ('B', 'B', 'Acme', 'acme', 'b|b', 'b@acme.test', 0),
+               ('A', 'A', 'Acme', 'acme', 'a|a', 'a@acme.test', 0),
+               ('C', 'C', 'Acme', 'acme', 'c|c', 'b@acme.test', 0),
+               ('D', 'D', 'Acme', 'acme', 'd|d', NULL, 0),
+               ('E', 'E', 'Acme', 'acme', 'e|e', '  ', 0);",
+        )
+        .unwrap();
+        let mut seen = Vec::new();
+        for_each_candidate(conn, |e| {
+            seen.push(e);
+            true
+        })
+        .unwrap();
+        assert_eq!(seen, ["b@acme.test", "a@acme.test"]);
+        assert_eq!(count_candidates(conn).unwrap(), 2);
+    }
+}

@@ -1,0 +1,398 @@
+//! `hailer verify` as a user runs it: the real binary, a real database in a temporary
+//! directory. Streaming tests use scripted DNS and SMTP servers on loopback (no rig needed);
+//! the database mode runs against the mail rig when `HAILER_RIG` is set.
+
+#[path = "common/fake_dns.rs"]
+mod fake_dns;
+#[path = "common/fake_smtp.rs"]
+mod fake_smtp;
+#[path = "common/rig.rs"]
+mod rig;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::{Command as StdCommand, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use fake_dns::Answer;
+use fake_smtp::{FakeSmtp, reply, standard};
+use hailer::store::{Store, verifications};
+use hickory_resolver::proto::rr::RecordType;
+use tempfile::TempDir;
+
+const HEADER: &str = "email,status,mx,code,enhanced,detail";
+
+/// Scripted servers for the streaming tests: `acme.test` (jane exists, others 550 5.1.1),
+/// any other name NXDOMAIN. They live as long as the runtime.
+struct Servers {
+    _rt: tokio::runtime::Runtime,
+    dns: SocketAddr,
+    smtp: FakeSmtp,
+}
+
+fn servers() -> Servers {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (dns, smtp) = rt.block_on(async {
+        let dns = fake_dns::serve(vec![
+            (
+                "acme.test",
+                RecordType::MX,
+                Answer::Mx(vec![(10, "mx.acme.test")]),
+            ),
+            (
+                "mx.acme.test",
+                RecordType::A,
+                Answer::A(Ipv4Addr::LOCALHOST),
+            ),
+        ])
+        .await;
+        let smtp = fake_smtp::start(
+            "127.0.0.1",
+            Arc::new(|_, cmd: Option<&str>| match cmd {
+                None => reply("220 mx.acme.test ESMTP"),
+                Some(c) if c.starts_with("RCPT TO:<jane@") => reply("250 2.1.5 Ok"),
+                Some(c) if c.starts_with("RCPT") => reply("550 5.1.1 User unknown"),
+                Some(c) => standard(c),
+            }),
+        )
+        .await;
+        (dns, smtp)
+    });
+    Servers { _rt: rt, dns, smtp }
+}
+
+struct Env {
+    dir: TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.path("data")
+    }
+
+    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    /// A config pointing at the scripted servers.
+    fn config(&self, s: &Servers) -> PathBuf {
+        self.write(
+            "config.toml",
+            format!(
+                "[dns]\nnameservers = [\"{}\"]\n\n[verify]\nport = {}\nhelo_name = \"probe.sender.test\"\n\
+                 from = \"probe@sender.test\"\nrate_limit = 0.0\nallow_special_use = [\"test\"]\n",
+                s.dns,
+                s.smtp.addr.port()
+            )
+            .as_bytes(),
+        )
+    }
+
+    fn hailer(&self, config: &Path) -> Command {
+        let mut cmd = Command::cargo_bin("hailer").unwrap();
+        cmd.current_dir(self.dir.path())
+            .env_remove("HAILER_CONFIG")
+            .env_remove("HAILER_DATA_DIR")
+            .arg("--config")
+            .arg(config)
+            .arg("--data-dir")
+            .arg(self.data_dir());
+        cmd
+    }
+}
+
+fn rows(csv_text: &str) -> Vec<Vec<String>> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(csv_text.as_bytes());
+    rdr.records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn streaming_lines_gives_one_row_per_line_in_order_with_the_exact_header() {
+    let s = servers();
+    let env = Env::new();
+    let config = env.config(&s);
+    let mut input = b"jane@acme.test\nnobody@acme.test\n\ngarbage line\n".to_vec();
+    input.extend(b"\xff\xfe@acme.test\n");
+    input.extend("x".repeat(10_000).as_bytes());
+    input.extend(b"@acme.test\n\"quoted\"@acme.test\r\nsomeone@nosuch.test\n");
+    let file = env.write("in.txt", &input);
+    let out = env
+        .hailer(&config)
+        .args(["verify", "--input"])
+        .arg(&file)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.starts_with(&format!("{HEADER}\n")), "{stdout}");
+    let r = rows(&stdout);
+    let got: Vec<(&str, &str)> = r[1..]
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str()))
+        .collect();
+    let long = format!("{}@acme.test", "x".repeat(10_000));
+    assert_eq!(
+        got,
+        [
+            ("jane@acme.test", "VALID"),
+            ("nobody@acme.test", "MAILBOX_NOT_FOUND"),
+            ("", "INVALID_SYNTAX"),
+            ("garbage line", "INVALID_SYNTAX"),
+            ("\u{fffd}\u{fffd}@acme.test", "INVALID_SYNTAX"),
+            (long.as_str(), "INVALID_SYNTAX"),
+            ("\"quoted\"@acme.test", "INVALID_SYNTAX"),
+            ("someone@nosuch.test", "NO_MX"),
+        ]
+    );
+    assert_eq!(
+        r[2],
+        [
+            "nobody@acme.test",
+            "MAILBOX_NOT_FOUND",
+            "mx.acme.test",
+            "550",
+            "5.1.1",
+            "User unknown"
+        ]
+    );
+    assert_eq!(r[5][5], "not valid UTF-8");
+    // The summary goes to stderr when the results take stdout.
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("8 addresses verified"), "{stderr}");
+}
+
+#[test]
+fn csv_input_with_an_email_column_and_output_to_a_file() {
+    let s = servers();
+    let env = Env::new();
+    let config = env.config(&s);
+    let file = env.write(
+        "in.csv",
+        b"Name,Email,Note\n\"Doe, Jane\",jane@acme.test,\"multi\nline\"\nNo Body,nobody@acme.test,\n",
+    );
+    let out_file = env.path("out.csv");
+    env.hailer(&config)
+        .args(["verify", "--json", "--input"])
+        .arg(&file)
+        .arg("--output")
+        .arg(&out_file)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("\"total\": 2"));
+    let text = std::fs::read_to_string(&out_file).unwrap();
+    let r = rows(&text);
+    assert_eq!(r[0].join(","), HEADER);
+    assert_eq!(
+        (r[1][0].as_str(), r[1][1].as_str()),
+        ("jane@acme.test", "VALID")
+    );
+    assert_eq!(
+        (r[2][0].as_str(), r[2][1].as_str()),
+        ("nobody@acme.test", "MAILBOX_NOT_FOUND")
+    );
+}
+
+#[test]
+fn stdin_results_can_be_read_while_the_input_is_still_open() {
+    let s = servers();
+    let env = Env::new();
+    let config = env.config(&s);
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("hailer"))
+        .current_dir(env.dir.path())
+        .env_remove("HAILER_CONFIG")
+        .arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(env.data_dir())
+        .args(["verify", "--input", "-", "--no-store"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line.trim_end(), HEADER);
+    // One address in, one row out, with stdin still open.
+    stdin.write_all(b"jane@acme.test\n").unwrap();
+    stdin.flush().unwrap();
+    let started = Instant::now();
+    line.clear();
+    stdout.read_line(&mut line).unwrap();
+    assert!(line.starts_with("jane@acme.test,VALID,"), "{line}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    stdin.write_all(b"nope\n").unwrap();
+    drop(stdin);
+    line.clear();
+    stdout.read_line(&mut line).unwrap();
+    assert!(line.starts_with("nope,INVALID_SYNTAX,"), "{line}");
+    assert!(child.wait().unwrap().success());
+    // --no-store: no database was created.
+    assert!(!env.data_dir().join("hailer.db").exists());
+}
+
+#[test]
+fn results_are_stored_and_reused_from_the_cache() {
+    let s = servers();
+    let env = Env::new();
+    let config = env.config(&s);
+    let file = env.write("in.txt", b"jane@acme.test\nnobody@acme.test\nbad\n");
+    env.hailer(&config)
+        .args(["verify", "--input"])
+        .arg(&file)
+        .assert()
+        .success();
+    let store = Store::open_in(&env.data_dir()).unwrap();
+    let stored = verifications::list(store.conn()).unwrap();
+    let got: Vec<(&str, &str)> = stored
+        .iter()
+        .map(|r| (r.email.as_str(), r.status.as_str()))
+        .collect();
+    // Streamed INVALID_SYNTAX lines are not stored.
+    assert_eq!(
+        got,
+        [
+            ("jane@acme.test", "VALID"),
+            ("nobody@acme.test", "MAILBOX_NOT_FOUND")
+        ]
+    );
+    let sessions = s.smtp.conns().len();
+    let out = env
+        .hailer(&config)
+        .args(["verify", "--json", "--input"])
+        .arg(&file)
+        .args(["--output", "out.csv"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(json["cached"], 2, "{json}");
+    assert_eq!(
+        s.smtp.conns().len(),
+        sessions,
+        "the cache must avoid new sessions"
+    );
+    // --max-age 0 verifies again.
+    env.hailer(&config)
+        .args(["verify", "--max-age", "0", "--output", "out.csv", "--input"])
+        .arg(&file)
+        .assert()
+        .success();
+    assert_eq!(s.smtp.conns().len(), sessions + 2);
+}
+
+#[test]
+fn an_unreadable_input_is_exit_4_and_bad_flags_exit_2() {
+    let s = servers();
+    let env = Env::new();
+    let config = env.config(&s);
+    env.hailer(&config)
+        .args(["verify", "--input", "missing.txt"])
+        .assert()
+        .code(4)
+        .stderr(predicates::str::contains("missing.txt"));
+    env.hailer(&config)
+        .args(["verify", "--input", "-", "--concurrency", "0"])
+        .assert()
+        .code(2);
+    env.hailer(&config)
+        .args(["verify", "--no-store"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn database_mode_against_the_rig_stores_every_prospect_verdict() {
+    let Some(rig) = rig::rig() else { return };
+    let env = Env::new();
+    let config = rig.config();
+    let prospects = env.write(
+        "prospects.csv",
+        "firstname,lastname,company,email\n\
+         Jane,Doe,Acme,jane.doe@acme.test\n\
+         No,Body,Acme,nobody@acme.test\n\
+         Any,One,Catchall,anyone@catchall.test\n\
+         Null,Mx,Nullmx,someone@nullmx.test\n\
+         Grey,List,Greylist,someone@greylist.test\n\
+         Bad,Address,Acme,jane..doe@acme.test\n\
+         No,Email,Acme,\n"
+            .as_bytes(),
+    );
+    env.hailer(&config)
+        .args(["import", "prospects"])
+        .arg(&prospects)
+        .assert()
+        .success();
+    let out = env
+        .hailer(&config)
+        .args(["verify", "--json", "--retries", "0"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(json["total"], 6, "{json}");
+    let store = Store::open_in(&env.data_dir()).unwrap();
+    let mut got: Vec<(String, String)> = verifications::list(store.conn())
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.email, r.status))
+        .collect();
+    got.sort();
+    let want = [
+        ("anyone@catchall.test", "CATCH_ALL"),
+        ("jane.doe@acme.test", "VALID"),
+        ("nobody@acme.test", "MAILBOX_NOT_FOUND"),
+        ("jane..doe@acme.test", "INVALID_SYNTAX"),
+        ("someone@greylist.test", "TEMPORARY"),
+        ("someone@nullmx.test", "NO_MX"),
+    ];
+    let mut want: Vec<(String, String)> = want
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    want.sort();
+    assert_eq!(got, want);
+    // A second run reuses the four probed definitive verdicts, probes the TEMPORARY one again
+    // (syntax is checked anew, it costs nothing).
+    let out = env
+        .hailer(&config)
+        .args(["verify", "--json", "--retries", "0"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(json["cached"], 4, "{json}");
+    assert_eq!(json["by_status"]["TEMPORARY"], 1, "{json}");
+}

@@ -41,8 +41,16 @@ fn servers() -> Servers {
         .unwrap();
     let (dns, smtp) = rt.block_on(async {
         let dns = fake_dns::serve(vec![
-            ("acme.test", RecordType::MX, Answer::Mx(vec![(10, "mx.acme.test")])),
-            ("mx.acme.test", RecordType::A, Answer::A(Ipv4Addr::LOCALHOST)),
+            (
+                "acme.test",
+                RecordType::MX,
+                Answer::Mx(vec![(10, "mx.acme.test")]),
+            ),
+            (
+                "mx.acme.test",
+                RecordType::A,
+                Answer::A(Ipv4Addr::LOCALHOST),
+            ),
         ])
         .await;
         let smtp = fake_smtp::start(
@@ -142,7 +150,10 @@ fn streaming_lines_gives_one_row_per_line_in_order_with_the_exact_header() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.starts_with(&format!("{HEADER}\n")), "{stdout}");
     let r = rows(&stdout);
-    let got: Vec<(&str, &str)> = r[1..].iter().map(|r| (r[0].as_str(), r[1].as_str())).collect();
+    let got: Vec<(&str, &str)> = r[1..]
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str()))
+        .collect();
     let long = format!("{}@acme.test", "x".repeat(10_000));
     assert_eq!(
         got,
@@ -157,7 +168,17 @@ fn streaming_lines_gives_one_row_per_line_in_order_with_the_exact_header() {
             ("someone@nosuch.test", "NO_MX"),
         ]
     );
-    assert_eq!(r[2], ["nobody@acme.test", "MAILBOX_NOT_FOUND", "mx.acme.test", "550", "5.1.1", "User unknown"]);
+    assert_eq!(
+        r[2],
+        [
+            "nobody@acme.test",
+            "MAILBOX_NOT_FOUND",
+            "mx.acme.test",
+            "550",
+            "5.1.1",
+            "User unknown"
+        ]
+    );
     assert_eq!(r[5][5], "not valid UTF-8");
     // The summary goes to stderr when the results take stdout.
     let stderr = String::from_utf8(out.stderr).unwrap();
@@ -185,8 +206,14 @@ fn csv_input_with_an_email_column_and_output_to_a_file() {
     let text = std::fs::read_to_string(&out_file).unwrap();
     let r = rows(&text);
     assert_eq!(r[0].join(","), HEADER);
-    assert_eq!((r[1][0].as_str(), r[1][1].as_str()), ("jane@acme.test", "VALID"));
-    assert_eq!((r[2][0].as_str(), r[2][1].as_str()), ("nobody@acme.test", "MAILBOX_NOT_FOUND"));
+    assert_eq!(
+        (r[1][0].as_str(), r[1][1].as_str()),
+        ("jane@acme.test", "VALID")
+    );
+    assert_eq!(
+        (r[2][0].as_str(), r[2][1].as_str()),
+        ("nobody@acme.test", "MAILBOX_NOT_FOUND")
+    );
 }
 
 #[test]
@@ -243,9 +270,18 @@ fn results_are_stored_and_reused_from_the_cache() {
         .success();
     let store = Store::open_in(&env.data_dir()).unwrap();
     let stored = verifications::list(store.conn()).unwrap();
-    let got: Vec<(&str, &str)> = stored.iter().map(|r| (r.email.as_str(), r.status.as_str())).collect();
+    let got: Vec<(&str, &str)> = stored
+        .iter()
+        .map(|r| (r.email.as_str(), r.status.as_str()))
+        .collect();
     // Streamed INVALID_SYNTAX lines are not stored.
-    assert_eq!(got, [("jane@acme.test", "VALID"), ("nobody@acme.test", "MAILBOX_NOT_FOUND")]);
+    assert_eq!(
+        got,
+        [
+            ("jane@acme.test", "VALID"),
+            ("nobody@acme.test", "MAILBOX_NOT_FOUND")
+        ]
+    );
     let sessions = s.smtp.conns().len();
     let out = env
         .hailer(&config)
@@ -259,7 +295,11 @@ fn results_are_stored_and_reused_from_the_cache() {
         .clone();
     let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(json["cached"], 2, "{json}");
-    assert_eq!(s.smtp.conns().len(), sessions, "the cache must avoid new sessions");
+    assert_eq!(
+        s.smtp.conns().len(),
+        sessions,
+        "the cache must avoid new sessions"
+    );
     // --max-age 0 verifies again.
     env.hailer(&config)
         .args(["verify", "--max-age", "0", "--output", "out.csv", "--input"])
@@ -336,7 +376,10 @@ fn database_mode_against_the_rig_stores_every_prospect_verdict() {
         ("someone@greylist.test", "TEMPORARY"),
         ("someone@nullmx.test", "NO_MX"),
     ];
-    let mut want: Vec<(String, String)> = want.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    let mut want: Vec<(String, String)> = want
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
     want.sort();
     assert_eq!(got, want);
     // A second run reuses the four probed definitive verdicts, probes the TEMPORARY one again

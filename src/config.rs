@@ -117,6 +117,10 @@ pub struct SendingConfig {
     pub html: bool,
     /// When set, messages are written there as .eml files instead of being sent.
     pub dry_run_dir: Option<PathBuf>,
+    /// Attempts (4xx or connection lost) before a row becomes ERROR.
+    pub max_attempts: u32,
+    /// Seconds before the first retry; each further retry waits twice as long.
+    pub retry_base: u64,
 }
 
 impl Default for SendingConfig {
@@ -125,6 +129,8 @@ impl Default for SendingConfig {
             require_approval: true,
             html: false,
             dry_run_dir: None,
+            max_attempts: 5,
+            retry_base: 300,
         }
     }
 }
@@ -432,6 +438,9 @@ impl Config {
                 && let Err(e) = SendingWindow::parse(w)
             {
                 problems.push(format!("{at} window: {e}"));
+            }
+            if let Err(e) = crate::engine::send::throttle::parse_tz(&mb.timezone) {
+                problems.push(format!("{at} {e}"));
             }
             if mb.warmup_start.is_some() != mb.warmup_step.is_some() {
                 problems.push(format!(

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod export;
 pub mod import;
 pub mod outbox;
+pub mod send;
 pub mod suppress;
 
 /// Exit codes, documented in README.md.
@@ -62,6 +63,11 @@ pub enum Command {
     /// Build and review the outbox
     #[command(subcommand)]
     Outbox(outbox::OutboxCommand),
+    /// Send approved messages through the configured mailboxes
+    Send(send::SendCommand),
+    /// Check mailbox connections (SMTP login, IMAP login, Sent folder)
+    #[command(subcommand)]
+    Mailbox(send::MailboxCommand),
     /// Manage the suppression list (addresses and @domains never mailed)
     #[command(subcommand)]
     Suppress(suppress::SuppressCommand),
@@ -116,6 +122,8 @@ pub fn main() -> ExitCode {
         Some(Command::Demo(cmd)) => cmd.execute(ctx),
         Some(Command::Outbox(cmd)) => cmd.execute(&ctx),
         Some(Command::Suppress(cmd)) => cmd.execute(&ctx),
+        Some(Command::Send(cmd)) => cmd.execute(&ctx),
+        Some(Command::Mailbox(cmd)) => cmd.execute(&ctx),
         Some(Command::Config(_)) => unreachable!("handled above"),
     };
     ExitCode::from(code)

@@ -5,3 +5,4 @@ pub mod export;
 pub mod import;
 pub mod jobs;
 pub mod outbox;
+pub mod send;

@@ -236,13 +236,16 @@ fn per_recipient(msgs: &[Vec<u8>]) -> HashMap<String, usize> {
     out
 }
 
-const MARKDOWN: &str = "Bonjour **{prenom}**,\n\nVoir [notre site](https://hailer.test/).\n\n- un\n- deux";
+const MARKDOWN: &str =
+    "Bonjour **{prenom}**,\n\nVoir [notre site](https://hailer.test/).\n\n- un\n- deux";
 
 #[test]
 fn fifty_messages_two_mailboxes_caps_20_and_10_deliver_exactly_30() {
     let Some(rig) = Rig::get() else { return };
     let tag = unique("t");
-    let emails: Vec<String> = (0..50).map(|i| format!("{tag}-{i}@catchall.test")).collect();
+    let emails: Vec<String> = (0..50)
+        .map(|i| format!("{tag}-{i}@catchall.test"))
+        .collect();
     let c = Campaign::new("caps", &emails, MARKDOWN);
     let cfg = c.write_config(&rig_config(
         &rig,
@@ -288,7 +291,9 @@ fn fifty_messages_two_mailboxes_caps_20_and_10_deliver_exactly_30() {
         .collect();
     for raw in &delivered {
         let mid = header(raw, "Message-ID").expect("Message-ID");
-        let row = rows.get(&mid).unwrap_or_else(|| panic!("{mid} matches a row"));
+        let row = rows
+            .get(&mid)
+            .unwrap_or_else(|| panic!("{mid} matches a row"));
         assert!(
             mid.starts_with(&format!("<{}.", row.id)) && mid.ends_with("@sender.test>"),
             "{mid}"
@@ -316,7 +321,9 @@ fn fifty_messages_two_mailboxes_caps_20_and_10_deliver_exactly_30() {
         .collect();
     assert_eq!(parts[0].0, "text/plain");
     assert!(
-        parts[0].1.contains("Voir notre site (https://hailer.test/)"),
+        parts[0]
+            .1
+            .contains("Voir notre site (https://hailer.test/)"),
         "{}",
         parts[0].1
     );
@@ -337,12 +344,17 @@ fn fifty_messages_two_mailboxes_caps_20_and_10_deliver_exactly_30() {
 fn sigkill_mid_run_then_restart_has_no_duplicate_and_no_lost_status() {
     let Some(rig) = Rig::get() else { return };
     let tag = unique("k");
-    let emails: Vec<String> = (0..24).map(|i| format!("{tag}-{i}@catchall.test")).collect();
+    let emails: Vec<String> = (0..24)
+        .map(|i| format!("{tag}-{i}@catchall.test"))
+        .collect();
     let c = Campaign::new("kill", &emails, "Hello {firstname}");
     let slow = c.write_config(&rig_config(
         &rig,
         "require_approval = false",
-        &[("sender", "delay_min = 0\ndelay_max = 1"), ("claire", "delay_min = 0\ndelay_max = 1")],
+        &[
+            ("sender", "delay_min = 0\ndelay_max = 1"),
+            ("claire", "delay_min = 0\ndelay_max = 1"),
+        ],
     ));
     let mut child = c.hailer(&slow).arg("send").spawn().unwrap();
     let start = Instant::now();
@@ -353,7 +365,10 @@ fn sigkill_mid_run_then_restart_has_no_duplicate_and_no_lost_status() {
     child.wait().unwrap();
     let before: HashMap<i64, Status> = c.rows().iter().map(|r| (r.id, r.status)).collect();
     let sent_before = before.values().filter(|s| **s == Status::Sent).count();
-    assert!((4..24).contains(&sent_before), "killed mid-run: {sent_before} sent");
+    assert!(
+        (4..24).contains(&sent_before),
+        "killed mid-run: {sent_before} sent"
+    );
 
     let fast = c.write_config(&rig_config(&rig, "require_approval = false", &[]));
     let (code, out, err) = c.send(&fast, &[]);
@@ -378,7 +393,12 @@ fn sigkill_mid_run_then_restart_has_no_duplicate_and_no_lost_status() {
     }
     for r in after.iter().filter(|r| r.status == Status::Sent) {
         let email = r.email.clone().unwrap().to_lowercase();
-        assert_eq!(counts.get(&email), Some(&1), "SENT row {} delivered once", r.id);
+        assert_eq!(
+            counts.get(&email),
+            Some(&1),
+            "SENT row {} delivered once",
+            r.id
+        );
     }
     // Everything that went out is accounted for in the counters.
     let sent_total = after.iter().filter(|r| r.status != Status::Ready).count() as i64;
@@ -401,10 +421,21 @@ fn wrong_password_fails_that_mailbox_and_the_other_goes_on() {
     assert!(out.contains("6 SENT"), "{out}");
     assert!(out.contains("mailbox sender: 0 this run"), "{out}");
     assert!(out.contains("FAILED") && out.contains("login"), "{out}");
-    assert!(err.contains("mailbox sender") && err.contains("535"), "{err}");
+    assert!(
+        err.contains("mailbox sender") && err.contains("535"),
+        "{err}"
+    );
     assert!(!err.contains("not-the-password") && !out.contains("not-the-password"));
-    assert!(c.rows().iter().all(|r| r.mailbox.as_deref() == Some("claire")));
-    assert_eq!(c.day_counter("sender"), 0, "a refused login uses no capacity");
+    assert!(
+        c.rows()
+            .iter()
+            .all(|r| r.mailbox.as_deref() == Some("claire"))
+    );
+    assert_eq!(
+        c.day_counter("sender"),
+        0,
+        "a refused login uses no capacity"
+    );
     assert_eq!(
         wait_tagged(&rig, "catchall@catchall.test", "INBOX", &c.tag, 6).len(),
         6
@@ -592,7 +623,14 @@ fn four_xx_is_retried_five_xx_is_error_and_refused_rows_never_reach_the_server()
     let c = Campaign::new("fake", &emails, "Hello {firstname}");
     let store = c.store();
     // Suppressed after the build: caught by the check right before sending.
-    suppressions::add(store.conn(), "later-suppressed@x.test", "unsubscribed", None, 0).unwrap();
+    suppressions::add(
+        store.conn(),
+        "later-suppressed@x.test",
+        "unsubscribed",
+        None,
+        0,
+    )
+    .unwrap();
     // A row edited by hand with a placeholder left in it.
     let ok2 = c
         .rows()
@@ -619,10 +657,16 @@ fn four_xx_is_retried_five_xx_is_error_and_refused_rows_never_reach_the_server()
         "retried within the run: {out}"
     );
     assert_eq!(rows["temp@x.test"].attempts, 2);
-    assert!(started.elapsed() >= Duration::from_secs(1), "backoff waited");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "backoff waited"
+    );
     assert_eq!(st("perm@x.test"), Status::Error);
     let perm = rows["perm@x.test"].reason.clone().unwrap();
-    assert!(perm.contains("550") && perm.contains("no such user here"), "{perm}");
+    assert!(
+        perm.contains("550") && perm.contains("no such user here"),
+        "{perm}"
+    );
     assert_eq!(st("data5@x.test"), Status::Error);
     assert!(
         rows["data5@x.test"]
@@ -653,10 +697,16 @@ fn four_xx_is_retried_five_xx_is_error_and_refused_rows_never_reach_the_server()
 
     let sc = script.lock().unwrap();
     for never in ["later-suppressed@x.test", "ok2@x.test"] {
-        assert!(!sc.rcpts.iter().any(|r| r == never), "{never} reached the server");
+        assert!(
+            !sc.rcpts.iter().any(|r| r == never),
+            "{never} reached the server"
+        );
     }
     assert_eq!(
-        sc.rcpts.iter().filter(|r| r.eq_ignore_ascii_case("dup@x.test")).count(),
+        sc.rcpts
+            .iter()
+            .filter(|r| r.eq_ignore_ascii_case("dup@x.test"))
+            .count(),
         1,
         "duplicate address sent once"
     );
@@ -665,7 +715,11 @@ fn four_xx_is_retried_five_xx_is_error_and_refused_rows_never_reach_the_server()
         sc.accepted.iter().filter(|r| *r == "temp@x.test").count(),
         1
     );
-    assert_eq!(c.day_counter("fake"), 3, "refusals give their capacity back");
+    assert_eq!(
+        c.day_counter("fake"),
+        3,
+        "refusals give their capacity back"
+    );
 }
 
 #[test]
@@ -673,12 +727,18 @@ fn four_xx_until_max_attempts_becomes_error() {
     let (port, _script) = fake_smtp();
     let c = Campaign::new("fake2", &["temp-a@x.test".to_string()], "Hi");
     // retry_base 1 s, max_attempts 1: the first 450 is final.
-    let cfg = c.write_config(&fake_config(port, "").replace("max_attempts = 3", "max_attempts = 1"));
+    let cfg =
+        c.write_config(&fake_config(port, "").replace("max_attempts = 3", "max_attempts = 1"));
     let (code, out, _) = c.send(&cfg, &[]);
     assert_eq!(code, 0);
     let row = &c.rows()[0];
     assert_eq!(row.status, Status::Error, "{out}");
-    assert!(row.reason.as_deref().unwrap().contains("gave up after 1 attempts"));
+    assert!(
+        row.reason
+            .as_deref()
+            .unwrap()
+            .contains("gave up after 1 attempts")
+    );
     assert!(row.reason.as_deref().unwrap().contains("greylisted"));
 }
 
@@ -699,7 +759,11 @@ fn dry_run_writes_eml_files_and_sends_nothing() {
     files.sort();
     assert_eq!(files.len(), 2);
     let raw = std::fs::read(&files[0]).unwrap();
-    assert!(header(&raw, "Message-ID").unwrap().ends_with("@sender.test>"));
+    assert!(
+        header(&raw, "Message-ID")
+            .unwrap()
+            .ends_with("@sender.test>")
+    );
     assert!(script.lock().unwrap().rcpts.is_empty(), "nothing sent");
     assert_eq!(c.count(Status::Ready), 3, "no row changed");
     assert_eq!(c.day_counter("fake"), 0);
@@ -708,7 +772,11 @@ fn dry_run_writes_eml_files_and_sends_nothing() {
 #[test]
 fn rows_left_sending_become_uncertain_and_are_never_resent() {
     let (port, script) = fake_smtp();
-    let c = Campaign::new("unc", &["u1@x.test".to_string(), "u2@x.test".to_string()], "Hi");
+    let c = Campaign::new(
+        "unc",
+        &["u1@x.test".to_string(), "u2@x.test".to_string()],
+        "Hi",
+    );
     let store = c.store();
     let id = c.rows()[0].id;
     store
@@ -729,4 +797,59 @@ fn rows_left_sending_become_uncertain_and_are_never_resent() {
     let (_, out, _) = c.send(&cfg, &[]);
     assert!(out.contains("0 SENT"), "{out}");
     assert_eq!(script.lock().unwrap().rcpts, vec!["u2@x.test".to_string()]);
+}
+
+#[test]
+fn uncertain_rows_are_resolved_from_the_sent_folder() {
+    let Some(rig) = Rig::get() else { return };
+    let tag = unique("u");
+    let emails: Vec<String> = (0..2).map(|i| format!("{tag}-{i}@catchall.test")).collect();
+    let c = Campaign::new("resolve", &emails, "Hi {firstname}");
+    let cfg = c.write_config(&rig_config(
+        &rig,
+        "require_approval = false",
+        &[("claire", "daily_cap = 0")],
+    ));
+    let (code, out, err) = c.send(&cfg, &["--limit", "1"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let sent = c
+        .rows()
+        .into_iter()
+        .find(|r| r.status == Status::Sent)
+        .unwrap();
+    assert_eq!(sent.mailbox.as_deref(), Some("sender"));
+    wait_tagged(&rig, "sender@sender.test", "Sent", &c.tag, 1);
+    let other = c.rows().into_iter().find(|r| r.id != sent.id).unwrap();
+    // As if the process died twice: once after its copy reached the Sent folder, once
+    // after the message was handed over but before any copy was made.
+    let store = c.store();
+    store
+        .conn()
+        .execute(
+            "UPDATE outbox SET status = 'SENDING' WHERE id = ?1",
+            [sent.id],
+        )
+        .unwrap();
+    store
+        .conn()
+        .execute(
+            "UPDATE outbox SET status = 'SENDING', mailbox = 'sender', header_message_id = ?2 WHERE id = ?1",
+            rusqlite::params![other.id, format!("{}.feedc0de@sender.test", other.id)],
+        )
+        .unwrap();
+    drop(store);
+    let (code, out, err) = c.send(&cfg, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("2 rows interrupted"), "{out}");
+    assert!(out.contains("1 found in Sent folders"), "{out}");
+    let rows: HashMap<i64, outbox::OutboxRow> =
+        c.rows().into_iter().map(|r| (r.id, r)).collect();
+    assert_eq!(rows[&sent.id].status, Status::Sent);
+    assert!(rows[&sent.id].smtp_reply.as_deref().unwrap().contains("Sent folder"));
+    assert_eq!(rows[&other.id].status, Status::Uncertain, "never resent");
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        fetch_tagged(&rig, "catchall@catchall.test", "INBOX", &c.tag).len(),
+        1
+    );
 }

@@ -19,8 +19,11 @@ pub fn mark_interrupted_uncertain(conn: &Connection, now: i64) -> Result<usize> 
     )?)
 }
 
+/// An UNCERTAIN row: id, mailbox, Message-ID (without angle brackets).
+pub type UncertainRow = (i64, Option<String>, Option<String>);
+
 /// UNCERTAIN rows with what is needed to look for them in a Sent folder.
-pub fn uncertain(conn: &Connection) -> Result<Vec<(i64, Option<String>, Option<String>)>> {
+pub fn uncertain(conn: &Connection) -> Result<Vec<UncertainRow>> {
     let mut stmt = conn.prepare(
         "SELECT id, mailbox, header_message_id FROM outbox WHERE status = 'UNCERTAIN' ORDER BY id",
     )?;

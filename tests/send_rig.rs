@@ -766,6 +766,12 @@ fn dry_run_writes_eml_files_and_sends_nothing() {
     );
     assert!(script.lock().unwrap().rcpts.is_empty(), "nothing sent");
     assert_eq!(c.count(Status::Ready), 3, "no row changed");
+    // What the TUI's confirmation shows.
+    let config = hailer::config::Config::from_file(&cfg).unwrap();
+    let plan = hailer::engine::send::plan(&config, &c.data(), None).unwrap();
+    assert_eq!(plan.eligible, 3);
+    assert_eq!(plan.remaining_today, 50);
+    assert_eq!(plan.mailboxes[0].name, "fake");
     assert_eq!(c.day_counter("fake"), 0);
 }
 
@@ -842,10 +848,15 @@ fn uncertain_rows_are_resolved_from_the_sent_folder() {
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("2 rows interrupted"), "{out}");
     assert!(out.contains("1 found in Sent folders"), "{out}");
-    let rows: HashMap<i64, outbox::OutboxRow> =
-        c.rows().into_iter().map(|r| (r.id, r)).collect();
+    let rows: HashMap<i64, outbox::OutboxRow> = c.rows().into_iter().map(|r| (r.id, r)).collect();
     assert_eq!(rows[&sent.id].status, Status::Sent);
-    assert!(rows[&sent.id].smtp_reply.as_deref().unwrap().contains("Sent folder"));
+    assert!(
+        rows[&sent.id]
+            .smtp_reply
+            .as_deref()
+            .unwrap()
+            .contains("Sent folder")
+    );
     assert_eq!(rows[&other.id].status, Status::Uncertain, "never resent");
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(

@@ -58,6 +58,8 @@ pub struct MailboxOut {
     pub sent_today: u32,
     pub cap_today: u32,
     pub error: Option<String>,
+    /// When the sending window is closed now: when it opens next.
+    pub window_opens: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -372,9 +374,28 @@ async fn run_async(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendEr
             out.stopped = "cancelled".into();
             break;
         }
-        if !wait_paused(reporter).await {
-            out.stopped = "cancelled".into();
-            break;
+        if reporter.is_paused() {
+            // Record what is in flight before waiting, so a pause never leaves rows SENDING.
+            while let Some(res) = inflight.join_next().await {
+                if let Ok(d) = res {
+                    done += 1;
+                    settle(
+                        d,
+                        &mut store,
+                        &mut lanes,
+                        &mut out,
+                        &mut copies,
+                        reporter,
+                        max_attempts,
+                        retry_base,
+                    )?;
+                }
+            }
+            reporter.progress(done, Some(total), "paused");
+            if !wait_paused(reporter).await {
+                out.stopped = "cancelled".into();
+                break;
+            }
         }
         if lanes.iter().all(|l| !l.usable()) {
             break;
@@ -622,6 +643,50 @@ async fn run_async(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendEr
     Ok(out)
 }
 
+/// What a run would do now, for the TUI's confirmation: how many rows, through which
+/// mailboxes, with how much capacity left today. Runs no password command, opens no connection.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SendPlan {
+    pub eligible: u64,
+    pub remaining_today: u64,
+    pub mailboxes: Vec<MailboxOut>,
+}
+
+pub fn plan(
+    config: &Config,
+    data_dir: &std::path::Path,
+    mailbox: Option<&str>,
+) -> Result<SendPlan, SendError> {
+    let input = SendIn {
+        config: config.clone(),
+        data_dir: data_dir.to_path_buf(),
+        dry_run: true,
+        limit: None,
+        mailbox: mailbox.map(str::to_string),
+    };
+    let lanes = build_lanes(&input)?;
+    let store = Store::open_in(data_dir)?;
+    let mut p = SendPlan {
+        eligible: sending::eligible_ids(
+            store.conn(),
+            config.sending.require_approval,
+            store::now_ts(),
+        )?
+        .len() as u64,
+        ..SendPlan::default()
+    };
+    let mut out = SendOut::default();
+    finish_mailboxes(&store, &lanes, &mut out)?;
+    p.mailboxes = out.mailboxes;
+    p.remaining_today = p
+        .mailboxes
+        .iter()
+        .filter(|m| m.error.is_none())
+        .map(|m| m.cap_today.saturating_sub(m.sent_today) as u64)
+        .sum();
+    Ok(p)
+}
+
 fn finish_mailboxes(store: &Store, lanes: &[Lane], out: &mut SendOut) -> Result<(), StoreError> {
     out.mailboxes = lanes
         .iter()
@@ -630,12 +695,23 @@ fn finish_mailboxes(store: &Store, lanes: &[Lane], out: &mut SendOut) -> Result<
                 Some(_) => capacity(store, l).map(|(_, c, s)| (c, s))?,
                 None => (0, 0),
             };
+            let now = Utc::now();
+            let window_opens = l
+                .throttle
+                .as_ref()
+                .filter(|t| !t.window_open(now))
+                .and_then(|t| t.next_open(now))
+                .map(|at| {
+                    at.with_timezone(&l.throttle.as_ref().expect("some").tz)
+                        .to_rfc3339()
+                });
             Ok(MailboxOut {
                 name: l.name.clone(),
                 sent_this_run: l.sent_this_run,
                 sent_today: sent,
                 cap_today: cap,
                 error: l.failed.clone(),
+                window_opens,
             })
         })
         .collect::<Result<_, StoreError>>()?;

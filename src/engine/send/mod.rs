@@ -190,7 +190,10 @@ pub fn leftover_placeholder(text: &str) -> Option<String> {
 
 /// Blocking entry point for the CLI and the TUI's job runner: its own small runtime.
 pub fn run(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendError> {
-    let rt = tokio::runtime::Builder::new_current_thread()
+    // Two workers: SMTP sessions keep talking while the scheduler thread writes to SQLite and
+    // renders the next message (on one thread, that work stalled every session in turn).
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| SendError::Io(e.to_string()))?;

@@ -18,7 +18,7 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{
     AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
 };
-use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::extension::{Extension, MailBodyParameter, MailParameter};
 use lettre::transport::smtp::response::Response;
@@ -161,10 +161,24 @@ impl AsyncTokioStream for TlsTcp {
     }
 }
 
+type Reply = Result<Result<Response, lettre::transport::smtp::Error>, tokio::time::error::Elapsed>;
+
+/// Whether the server answered (positively or not), as opposed to a timeout or a broken
+/// connection.
+fn is_reply(r: &Reply) -> bool {
+    match r {
+        Ok(Ok(_)) => true,
+        Ok(Err(e)) => e.is_permanent() || e.is_transient(),
+        Err(_) => false,
+    }
+}
+
 /// A logged-in SMTP session, reused for every message of one mailbox.
 pub struct SmtpSession {
     conn: AsyncSmtpConnection,
     timeout: Duration,
+    /// The server advertised PIPELINING (RFC 2920): MAIL, RCPT and DATA go in one write.
+    pipelining: bool,
 }
 
 fn connect_error(ep: &SmtpEndpoint, what: &str, e: impl std::fmt::Display) -> SmtpError {
@@ -216,6 +230,15 @@ impl SmtpSession {
                 .map_err(|_| connect_error(ep, "STARTTLS", "timed out"))?
                 .map_err(|e| connect_error(ep, "STARTTLS", e))?;
         }
+        // lettre keeps only the EHLO keywords it knows, and PIPELINING is not one of them: ask
+        // again (on the encrypted channel, before AUTH) and read the raw reply.
+        let pipelining = match tokio::time::timeout(t, conn.command(Ehlo::new(hello.clone()))).await
+        {
+            Ok(Ok(resp)) => resp
+                .message()
+                .any(|l| l.trim().eq_ignore_ascii_case("PIPELINING")),
+            _ => return Err(connect_error(ep, "EHLO", "no reply")),
+        };
         if !ep.username.is_empty() {
             let creds = Credentials::new(ep.username.clone(), ep.password.clone());
             let auth =
@@ -236,6 +259,7 @@ impl SmtpSession {
         Ok(SmtpSession {
             conn,
             timeout: ep.timeout,
+            pipelining,
         })
     }
 
@@ -269,11 +293,38 @@ impl SmtpSession {
             ("RCPT TO", Rcpt::new(to.clone(), vec![]).to_string()),
             ("DATA", Data.to_string()),
         ];
-        for (what, cmd) in steps {
-            let reply = tokio::time::timeout(self.timeout, self.conn.command(cmd)).await;
-            if let Err(e) = self.check(what, reply, false) {
-                self.conn.abort().await;
-                return Err(e);
+        if self.pipelining {
+            // One write for the three commands, then their three replies in order. Every
+            // reply is read before judging, so a refused RCPT is reported as such (the DATA
+            // that follows it is refused too, with "no valid recipients").
+            let batch: String = steps.iter().map(|(_, c)| c.as_str()).collect();
+            let mut replies = Vec::with_capacity(3);
+            let first = tokio::time::timeout(self.timeout, self.conn.command(batch)).await;
+            let lost = !is_reply(&first);
+            replies.push(first);
+            if !lost {
+                for _ in 1..3 {
+                    let r = tokio::time::timeout(self.timeout, self.conn.read_response()).await;
+                    let lost = !is_reply(&r);
+                    replies.push(r);
+                    if lost {
+                        break;
+                    }
+                }
+            }
+            for ((what, _), reply) in steps.iter().zip(replies) {
+                if let Err(e) = self.check(what, reply, false) {
+                    self.conn.abort().await;
+                    return Err(e);
+                }
+            }
+        } else {
+            for (what, cmd) in steps {
+                let reply = tokio::time::timeout(self.timeout, self.conn.command(cmd)).await;
+                if let Err(e) = self.check(what, reply, false) {
+                    self.conn.abort().await;
+                    return Err(e);
+                }
             }
         }
         let reply = tokio::time::timeout(self.timeout, self.conn.message(raw)).await;

@@ -579,6 +579,17 @@ mod tests {
     }
 
     #[test]
+    fn unknown_timezone_is_reported() {
+        let base =
+            "[mailboxes.a]\nfrom = \"a@sender.test\"\nsmtp_host = \"h\"\npassword_env = \"X\"\n";
+        let err = parse(&format!("{base}timezone = \"Europe/Pariss\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Europe/Pariss"), "{err}");
+        assert!(parse(&format!("{base}timezone = \"America/New_York\"\n")).is_ok());
+    }
+
+    #[test]
     fn password_cmd_is_redacted() {
         let c = parse("[mailboxes.a]\nfrom = \"a@sender.test\"\nsmtp_host = \"h\"\npassword_cmd = \"echo hunter2\"\n")
             .unwrap();

@@ -882,3 +882,55 @@ fn uncertain_rows_are_resolved_from_the_sent_folder() {
         1
     );
 }
+
+#[test]
+fn dkim_signature_is_added_when_configured() {
+    let Some(rig) = Rig::get() else { return };
+    let tag = unique("s");
+    let c = Campaign::new(
+        "dkim",
+        &[format!("{tag}-0@catchall.test")],
+        "Signed {firstname}",
+    );
+    let cfg = c.write_config(&rig_config(
+        &rig,
+        "require_approval = false",
+        &[(
+            "sender",
+            &format!(
+                "dkim_selector = \"{}\"\ndkim_key_file = \"{}\"",
+                rig.var("RIG_DKIM_SELECTOR"),
+                rig.var("RIG_DKIM_KEY_FILE")
+            ),
+        )],
+    ));
+    let (code, out, err) = c.send(&cfg, &["--mailbox", "sender"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let got = wait_tagged(&rig, "catchall@catchall.test", "INBOX", &c.tag, 1);
+    assert_eq!(got.len(), 1);
+    let sig = header(&got[0], "DKIM-Signature").expect("DKIM-Signature header");
+    assert!(sig.contains("d=sender.test"), "{sig}");
+    assert!(
+        sig.contains(&format!("s={}", rig.var("RIG_DKIM_SELECTOR"))),
+        "{sig}"
+    );
+    assert!(sig.contains("a=rsa-sha256"), "{sig}");
+}
+
+#[test]
+fn a_bad_dkim_key_fails_the_mailbox_not_the_row() {
+    let (port, script) = fake_smtp(true);
+    let c = Campaign::new("badkey", &["k1@x.test".to_string()], "Hi");
+    let cfg = c.write_config(&fake_config(
+        port,
+        "dkim_selector = \"s1\"\ndkim_key_file = \"/nonexistent/dkim.key\"\n",
+    ));
+    let (code, out, err) = c.send(&cfg, &[]);
+    assert_ne!(code, 0, "{out}\n{err}");
+    assert!(
+        err.contains("no usable mailbox") && err.contains("DKIM key"),
+        "{err}"
+    );
+    assert_eq!(c.count(Status::Ready), 1, "the row is untouched");
+    assert!(script.lock().unwrap().rcpts.is_empty());
+}

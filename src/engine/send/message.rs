@@ -17,6 +17,7 @@ use crate::store::outbox::OutboxRow;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MessageError {
+    // From, ReplyTo and Dkim are the mailbox's problems; To, NoAddress and Build the row's.
     #[error("mailbox from = {0:?} is not a valid address")]
     From(String),
     #[error("reply_to = {0:?} is not a valid address")]
@@ -140,6 +141,16 @@ pub fn build(
     })
 }
 
+impl MessageError {
+    /// A problem with the mailbox's settings: no message from it can be built.
+    pub fn is_mailbox_problem(&self) -> bool {
+        matches!(
+            self,
+            MessageError::From(_) | MessageError::ReplyTo(_) | MessageError::Dkim { .. }
+        )
+    }
+}
+
 fn dkim_config(
     selector: &str,
     domain: &str,
@@ -150,12 +161,23 @@ fn dkim_config(
         cause,
     };
     let pem = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-    let algorithm = if pem.contains("BEGIN RSA PRIVATE KEY") || pem.len() > 400 {
-        DkimSigningAlgorithm::Rsa
+    let key = if pem.contains("BEGIN RSA PRIVATE KEY") {
+        DkimSigningKey::new(&pem, DkimSigningAlgorithm::Rsa)
+    } else if pem.contains("BEGIN PRIVATE KEY") {
+        // PKCS#8, as `openssl genpkey` writes it; lettre reads RSA keys as PKCS#1 only.
+        use rsa::pkcs1::EncodeRsaPrivateKey;
+        use rsa::pkcs8::DecodePrivateKey;
+        let rsa = rsa::RsaPrivateKey::from_pkcs8_pem(&pem)
+            .map_err(|e| err(format!("not an RSA PKCS#8 key: {e}")))?;
+        let pkcs1 = rsa
+            .to_pkcs1_pem(rsa::pkcs1::LineEnding::LF)
+            .map_err(|e| err(e.to_string()))?;
+        DkimSigningKey::new(&pkcs1, DkimSigningAlgorithm::Rsa)
     } else {
-        DkimSigningAlgorithm::Ed25519
-    };
-    let key = DkimSigningKey::new(&pem, algorithm).map_err(|e| err(e.to_string()))?;
+        // A bare base64 Ed25519 seed, as lettre expects it.
+        DkimSigningKey::new(pem.trim(), DkimSigningAlgorithm::Ed25519)
+    }
+    .map_err(|e| err(e.to_string()))?;
     Ok(DkimConfig::default_config(
         selector.to_string(),
         domain.to_string(),

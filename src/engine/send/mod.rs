@@ -470,6 +470,14 @@ async fn run_async(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendEr
                     SystemTime::now(),
                 ) {
                     Ok(b) => b,
+                    Err(e) if e.is_mailbox_problem() => {
+                        // The row is fine; this mailbox cannot build anything.
+                        queue.push_front(id);
+                        let why = e.to_string();
+                        reporter.log(Level::Error, format!("mailbox {}: {why}", lane.name));
+                        lane.failed = Some(why);
+                        continue;
+                    }
                     Err(e) => {
                         let reason = format!("cannot build the message: {e}");
                         sending::refuse(store.conn(), id, &reason, store::now_ts())?;

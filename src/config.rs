@@ -117,6 +117,10 @@ pub struct SendingConfig {
     pub html: bool,
     /// When set, messages are written there as .eml files instead of being sent.
     pub dry_run_dir: Option<PathBuf>,
+    /// Attempts (4xx or connection lost) before a row becomes ERROR.
+    pub max_attempts: u32,
+    /// Seconds before the first retry; each further retry waits twice as long.
+    pub retry_base: u64,
 }
 
 impl Default for SendingConfig {
@@ -125,6 +129,8 @@ impl Default for SendingConfig {
             require_approval: true,
             html: false,
             dry_run_dir: None,
+            max_attempts: 5,
+            retry_base: 300,
         }
     }
 }
@@ -433,6 +439,9 @@ impl Config {
             {
                 problems.push(format!("{at} window: {e}"));
             }
+            if let Err(e) = crate::engine::send::throttle::parse_tz(&mb.timezone) {
+                problems.push(format!("{at} {e}"));
+            }
             if mb.warmup_start.is_some() != mb.warmup_step.is_some() {
                 problems.push(format!(
                     "{at} warmup_start and warmup_step go together (set both or neither)"
@@ -567,6 +576,17 @@ mod tests {
         let err = parse(text).unwrap_err().to_string();
         assert!(err.contains("not-an-ip"), "{err}");
         assert!(err.contains("window"), "{err}");
+    }
+
+    #[test]
+    fn unknown_timezone_is_reported() {
+        let base =
+            "[mailboxes.a]\nfrom = \"a@sender.test\"\nsmtp_host = \"h\"\npassword_env = \"X\"\n";
+        let err = parse(&format!("{base}timezone = \"Europe/Pariss\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Europe/Pariss"), "{err}");
+        assert!(parse(&format!("{base}timezone = \"America/New_York\"\n")).is_ok());
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod export;
 pub mod import;
 pub mod outbox;
+pub mod send;
 pub mod serve;
 pub mod suppress;
 pub mod verify;
@@ -65,6 +66,11 @@ pub enum Command {
     /// Build and review the outbox
     #[command(subcommand)]
     Outbox(outbox::OutboxCommand),
+    /// Send approved messages through the configured mailboxes
+    Send(send::SendCommand),
+    /// Check mailbox connections (SMTP login, IMAP login, Sent folder)
+    #[command(subcommand)]
+    Mailbox(send::MailboxCommand),
     /// Manage the suppression list (addresses and @domains never mailed)
     #[command(subcommand)]
     Suppress(suppress::SuppressCommand),
@@ -134,6 +140,8 @@ pub fn main() -> ExitCode {
         Some(Command::Serve(cmd)) => cmd.execute(&ctx),
         Some(Command::Config(_)) | Some(Command::Bounces(_)) => unreachable!("handled above"),
         Some(Command::Verify(cmd)) => cmd.execute(&ctx),
+        Some(Command::Send(cmd)) => cmd.execute(&ctx),
+        Some(Command::Mailbox(cmd)) => cmd.execute(&ctx),
     };
     ExitCode::from(code)
 }

@@ -126,6 +126,10 @@ impl Reporter {
         &self.cancel
     }
 
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::Relaxed)
+    }
+
     /// Block (in a blocking job) while paused; returns `false` if cancelled meanwhile.
     pub fn wait_while_paused(&self) -> bool {
         while self.paused.load(Ordering::Relaxed) {

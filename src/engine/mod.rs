@@ -6,5 +6,6 @@ pub mod export;
 pub mod import;
 pub mod jobs;
 pub mod outbox;
+pub mod send;
 pub mod tracking;
 pub mod verify;

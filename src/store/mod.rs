@@ -14,6 +14,7 @@ pub mod messages;
 pub mod outbox;
 pub mod prospects;
 pub mod schema;
+pub mod sending;
 pub mod suppressions;
 pub mod verifications;
 

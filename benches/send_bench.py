@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Sending benchmark against the mail rig (driven by benches/send_bench.sh).
+
+Same Postfix, same 2 kB message, delays off, in one run:
+  MX port (no AUTH, plain):      smtp-source 1 and 4 sessions (-d: connections reused),
+                                 Python smtplib one connection per message,
+                                 hailer one mailbox and four mailboxes;
+  submission (STARTTLS + AUTH):  Python smtplib one connection, and one per message,
+                                 hailer one mailbox and four mailboxes.
+Prints a table and the targets: hailer >= 80% of smtp-source at the same concurrency on the
+MX port, and >= 1.5x the Python one-connection figure through submission.
+"""
+
+import json
+import os
+import shlex
+import smtplib
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+RIG = os.environ["HAILER_RIG"]
+HAILER = os.environ["HAILER_BIN"]
+N = int(os.environ.get("BENCH_MESSAGES", "400"))
+
+
+def rig_env():
+    out = {}
+    with open(os.path.join(RIG, "rig.env")) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#") or "=" not in line:
+                continue
+            k, v = line.split("=", 1)
+            out[k] = shlex.split(v)[0] if v else ""
+    return out
+
+
+E = rig_env()
+HOST = E.get("RIG_HOST", "127.0.0.1")
+MX = int(E["RIG_MX_PORT"])
+SUBMIT = int(E["RIG_SUBMIT_PORT"])
+PASSWORD = E["RIG_PASSWORD"]
+CA = E["RIG_CA_FILE"]
+BODY = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 40)[:2000]
+
+
+def message(i, tag):
+    return (
+        f"From: Bench <sender@sender.test>\r\nTo: b{i}@catchall.test\r\n"
+        f"Subject: {tag} {i}\r\nMessage-ID: <{tag}.{i}@sender.test>\r\n\r\n{BODY}\r\n"
+    )
+
+
+def smtp_source(sessions):
+    t = time.perf_counter()
+    subprocess.run(
+        ["smtp-source", "-c", "-d", "-l", "2000", "-m", str(N), "-s", str(sessions),
+         "-f", "sender@sender.test", "-t", "bench-source@catchall.test", f"{HOST}:{MX}"],
+        check=True, stdout=subprocess.DEVNULL,
+    )
+    return N / (time.perf_counter() - t)
+
+
+def python_mx_per_message():
+    t = time.perf_counter()
+    for i in range(N):
+        with smtplib.SMTP(HOST, MX) as s:
+            s.sendmail("sender@sender.test", [f"b{i}@catchall.test"], message(i, "pymx"))
+    return N / (time.perf_counter() - t)
+
+
+def python_submission(per_message):
+    ctx = ssl.create_default_context(cafile=CA)
+    t = time.perf_counter()
+
+    def connect():
+        s = smtplib.SMTP(HOST, SUBMIT)
+        s.starttls(context=ctx)
+        s.login("sender@sender.test", PASSWORD)
+        return s
+
+    s = None if per_message else connect()
+    for i in range(N):
+        if per_message:
+            s = connect()
+        s.sendmail("sender@sender.test", [f"b{i}@catchall.test"], message(i, "pysub"))
+        if per_message:
+            s.quit()
+    if not per_message:
+        s.quit()
+    return N / (time.perf_counter() - t)
+
+
+def hailer(mailboxes, port, submission):
+    """A fresh data dir with N approved rows; time `hailer send` (start to exit)."""
+    with tempfile.TemporaryDirectory() as d:
+        with open(f"{d}/p.csv", "w") as f:
+            f.write("firstname,lastname,company,email\n")
+            for i in range(N):
+                f.write(f"P{i},Bench,Acme SA,hb{i}@catchall.test\n")
+        with open(f"{d}/m.csv", "w") as f:
+            f.write(f'company,subject,body\nAcme SA,hailer bench {{firstname}},"{BODY}"\n')
+        cfg = f"[tls]\nca_file = \"{CA}\"\n[sending]\nrequire_approval = false\n"
+        for m in range(mailboxes):
+            cfg += (
+                f"[mailboxes.m{m}]\nfrom = \"Bench <sender@sender.test>\"\n"
+                f"smtp_host = \"{HOST}\"\nsmtp_port = {port}\n"
+                f"smtp_security = \"{'starttls' if submission else 'plain'}\"\n"
+                f"smtp_username = \"{'sender@sender.test' if submission else ''}\"\n"
+                f"password_cmd = \"cat {RIG}/password\"\n"
+                "daily_cap = 1000000\ndelay_min = 0\ndelay_max = 0\n"
+            )
+        with open(f"{d}/c.toml", "w") as f:
+            f.write(cfg)
+        base = [HAILER, "--config", f"{d}/c.toml", "--data-dir", f"{d}/data"]
+        q = {"stdout": subprocess.DEVNULL, "check": True}
+        subprocess.run(base + ["import", "prospects", f"{d}/p.csv"], **q)
+        subprocess.run(base + ["import", "messages", f"{d}/m.csv"], **q)
+        subprocess.run(base + ["outbox", "build"], **q)
+        t = time.perf_counter()
+        out = subprocess.run(base + ["send"], capture_output=True, text=True, check=True)
+        rate = N / (time.perf_counter() - t)
+        if f"{N} SENT" not in out.stdout:
+            sys.exit(f"hailer did not send {N}:\n{out.stdout}\n{out.stderr}")
+        return rate
+
+
+def main():
+    rows = []
+    r = {}
+    r["source1"] = smtp_source(1)
+    r["source4"] = smtp_source(4)
+    r["py_mx"] = python_mx_per_message()
+    r["hailer_mx1"] = hailer(1, MX, False)
+    r["hailer_mx4"] = hailer(4, MX, False)
+    r["py_sub_conn"] = python_submission(False)
+    r["py_sub_permsg"] = python_submission(True)
+    r["hailer_sub1"] = hailer(1, SUBMIT, True)
+    r["hailer_sub4"] = hailer(4, SUBMIT, True)
+    rows = [
+        ("MX, 1 session", "smtp-source -d", r["source1"]),
+        ("MX, 4 sessions", "smtp-source -d -s 4", r["source4"]),
+        ("MX, 1 conn/message", "python smtplib", r["py_mx"]),
+        ("MX, 1 mailbox", "hailer", r["hailer_mx1"]),
+        ("MX, 4 mailboxes", "hailer", r["hailer_mx4"]),
+        ("submission TLS+AUTH, 1 conn", "python smtplib", r["py_sub_conn"]),
+        ("submission TLS+AUTH, conn/message", "python smtplib", r["py_sub_permsg"]),
+        ("submission TLS+AUTH, 1 mailbox", "hailer", r["hailer_sub1"]),
+        ("submission TLS+AUTH, 4 mailboxes", "hailer", r["hailer_sub4"]),
+    ]
+    print(f"{N} messages of ~2 kB each, delays off\n")
+    print(f"{'path':38} {'tool':22} {'msg/s':>8}")
+    for path, tool, rate in rows:
+        print(f"{path:38} {tool:22} {rate:8.1f}")
+    print()
+    checks = [
+        ("hailer MX 1 mailbox >= 80% of smtp-source 1 session",
+         r["hailer_mx1"] >= 0.8 * r["source1"], r["hailer_mx1"] / r["source1"]),
+        ("hailer MX 4 mailboxes >= 80% of smtp-source 4 sessions",
+         r["hailer_mx4"] >= 0.8 * r["source4"], r["hailer_mx4"] / r["source4"]),
+        ("hailer submission >= 1.5x Python one connection",
+         r["hailer_sub1"] >= 1.5 * r["py_sub_conn"], r["hailer_sub1"] / r["py_sub_conn"]),
+    ]
+    for name, ok, ratio in checks:
+        print(f"{'MET ' if ok else 'MISS'} {name} (ratio {ratio:.2f})")
+    os.makedirs("target/bench-results", exist_ok=True)
+    with open(f"target/bench-results/send-{int(time.time())}.json", "w") as f:
+        json.dump({"messages": N, "rates": r}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,272 @@
+//! `hailer send [--dry-run] [--limit N] [--mailbox NAME]` and `hailer mailbox test [NAME]`.
+//!
+//! `send` runs the same engine job as the TUI's `S`; only the reporter differs: a progress bar
+//! and log lines on stderr (when stderr is a terminal), the summary on stdout. Exit 0 when the
+//! run went through the outbox (rows ending in ERROR are normal outcomes, listed in the
+//! summary); non-zero only when it could not run.
+
+use std::io::{IsTerminal, Write};
+use std::sync::{Arc, Mutex};
+
+use clap::{Args, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use super::{Context, exit};
+use crate::engine::jobs::{JobKind, JobMsg, Level, Supervisor};
+use crate::engine::send::sent_copy::SentFolder;
+use crate::engine::send::transport::{SmtpEndpoint, SmtpSession};
+use crate::engine::send::{self, SendError, SendIn, SendOut};
+use crate::net::imap::ImapEndpoint;
+
+#[derive(Debug, Args)]
+pub struct SendCommand {
+    /// Render and check every message, write each as an .eml file, send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Send at most N messages in this run
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+    /// Send only through this mailbox
+    #[arg(long, value_name = "NAME")]
+    pub mailbox: Option<String>,
+    /// Print the summary as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn bar(done: u64, total: Option<u64>) -> String {
+    match total {
+        Some(t) if t > 0 => {
+            let width = 24;
+            let filled = ((done.min(t) * width) / t) as usize;
+            format!(
+                "[{}{}] {done}/{t}",
+                "#".repeat(filled),
+                ".".repeat(width as usize - filled)
+            )
+        }
+        _ => format!("{done}"),
+    }
+}
+
+impl SendCommand {
+    pub fn execute(self, ctx: &Context) -> u8 {
+        let input = SendIn {
+            config: ctx.config.config.clone(),
+            data_dir: ctx.data_dir.clone(),
+            dry_run: self.dry_run,
+            limit: self.limit,
+            mailbox: self.mailbox.clone(),
+        };
+        let rt = match tokio::runtime::Runtime::new() {
+            Ok(rt) => rt,
+            Err(e) => {
+                eprintln!("hailer: {e}");
+                return exit::FAILURE;
+            }
+        };
+        let tty = std::io::stderr().is_terminal();
+        let slot: Arc<Mutex<Option<Result<SendOut, SendError>>>> = Arc::new(Mutex::new(None));
+        let job_slot = slot.clone();
+        rt.block_on(async move {
+            let root = CancellationToken::new();
+            let on_signal = root.clone();
+            tokio::spawn(async move {
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                        .ok();
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+                }
+                eprintln!("\nhailer: stopping after the messages in flight…");
+                on_signal.cancel();
+            });
+            let (mut sup, mut rx) = Supervisor::new(root);
+            sup.spawn_blocking(JobKind::Send, "send", true, move |r| {
+                let res = send::run(input, r);
+                let outcome = match &res {
+                    Ok(out) => Ok(out.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                if let Ok(mut s) = job_slot.lock() {
+                    *s = Some(res);
+                }
+                outcome
+            });
+            let mut shown = false;
+            while let Some(msg) = rx.recv().await {
+                match msg {
+                    JobMsg::Progress {
+                        done, total, note, ..
+                    } if tty => {
+                        eprint!("\r\x1b[2K{} {note}", bar(done, total));
+                        let _ = std::io::stderr().flush();
+                        shown = true;
+                    }
+                    JobMsg::Log { level, text, .. } => {
+                        if shown {
+                            eprint!("\r\x1b[2K");
+                        }
+                        let tag = match level {
+                            Level::Info => "",
+                            Level::Warn => "warning: ",
+                            Level::Error => "error: ",
+                        };
+                        eprintln!("hailer: {tag}{text}");
+                    }
+                    JobMsg::Finished { .. } => break,
+                    _ => {}
+                }
+            }
+            if shown {
+                eprintln!();
+            }
+            sup.shutdown(std::time::Duration::from_secs(1)).await;
+        });
+        let result = slot.lock().ok().and_then(|mut s| s.take());
+        match result {
+            Some(Ok(out)) => {
+                if self.json {
+                    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+                } else {
+                    print!("{out}");
+                }
+                exit::OK
+            }
+            Some(Err(e)) => {
+                eprintln!("hailer: {e}");
+                match e {
+                    SendError::UnknownMailbox(_) => exit::USAGE,
+                    SendError::NoMailbox => exit::CONFIG,
+                    _ => exit::FAILURE,
+                }
+            }
+            None => {
+                eprintln!("hailer: the send job stopped without a result");
+                exit::FAILURE
+            }
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailboxCommand {
+    /// Check each mailbox: SMTP login, IMAP login, Sent folder exists
+    Test {
+        /// Only this mailbox
+        name: Option<String>,
+    },
+}
+
+/// One mailbox's connection test, as the Settings tab shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MailboxCheck {
+    pub name: String,
+    pub smtp: Result<String, String>,
+    pub imap: Option<Result<String, String>>,
+}
+
+impl MailboxCheck {
+    pub fn ok(&self) -> bool {
+        self.smtp.is_ok() && self.imap.as_ref().is_none_or(|r| r.is_ok())
+    }
+}
+
+impl std::fmt::Display for MailboxCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let show = |r: &Result<String, String>| match r {
+            Ok(t) => format!("ok ({t})"),
+            Err(e) => format!("FAILED: {e}"),
+        };
+        writeln!(f, "{}:", self.name)?;
+        writeln!(f, "  smtp  {}", show(&self.smtp))?;
+        match &self.imap {
+            Some(r) => writeln!(f, "  imap  {}", show(r)),
+            None => writeln!(
+                f,
+                "  imap  not configured (no Sent copies, no UNCERTAIN resolution)"
+            ),
+        }
+    }
+}
+
+/// SMTP login, then IMAP login and the Sent folder, for one mailbox.
+pub async fn check_mailbox(
+    name: &str,
+    mb: &crate::config::MailboxConfig,
+    ca: Option<std::path::PathBuf>,
+) -> MailboxCheck {
+    let smtp = match SmtpEndpoint::for_mailbox(mb, ca.clone()) {
+        Err(e) => Err(format!("password: {e}")),
+        Ok(ep) => match SmtpSession::connect(&ep).await {
+            Ok(s) => {
+                s.quit().await;
+                Ok(format!(
+                    "{}:{} {}, logged in as {}",
+                    ep.host, ep.port, ep.security, ep.username
+                ))
+            }
+            Err(e) => Err(e.to_string()),
+        },
+    };
+    let imap = if mb.imap_host.is_some() {
+        let ep = ImapEndpoint::for_mailbox(name, mb, ca);
+        let folder = mb.sent_folder.clone();
+        Some(
+            tokio::task::spawn_blocking(move || {
+                let ep = ep.map_err(|e| e.to_string())?;
+                let where_ = format!("{}:{} {}", ep.host, ep.port, ep.security);
+                let mut f = SentFolder::new(ep, folder.clone());
+                let n = f.check().map_err(|e| e.to_string())?;
+                f.logout();
+                Ok(format!(
+                    "{where_}, Sent folder {folder:?} holds {n} messages"
+                ))
+            })
+            .await
+            .unwrap_or_else(|e| Err(e.to_string())),
+        )
+    } else {
+        None
+    };
+    MailboxCheck {
+        name: name.to_string(),
+        smtp,
+        imap,
+    }
+}
+
+impl MailboxCommand {
+    pub fn execute(self, ctx: &Context) -> u8 {
+        let MailboxCommand::Test { name } = self;
+        let config = &ctx.config.config;
+        if config.mailboxes.is_empty() {
+            eprintln!("hailer: no mailbox is configured");
+            return exit::CONFIG;
+        }
+        if let Some(n) = &name
+            && !config.mailboxes.contains_key(n)
+        {
+            eprintln!("hailer: no mailbox named {n:?} in the config");
+            return exit::USAGE;
+        }
+        let rt = match tokio::runtime::Runtime::new() {
+            Ok(rt) => rt,
+            Err(e) => {
+                eprintln!("hailer: {e}");
+                return exit::FAILURE;
+            }
+        };
+        let mut all_ok = true;
+        for (n, mb) in &config.mailboxes {
+            if name.as_ref().is_some_and(|only| only != n) {
+                continue;
+            }
+            let check = rt.block_on(check_mailbox(n, mb, config.tls.ca_file.clone()));
+            all_ok &= check.ok();
+            print!("{check}");
+        }
+        if all_ok { exit::OK } else { exit::FAILURE }
+    }
+}

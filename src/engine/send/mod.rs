@@ -1,0 +1,1124 @@
+//! The sender: approved READY rows (and due RETRY rows) go out through the configured
+//! mailboxes, within each mailbox's cap, warm-up, window and delays, one pooled SMTP session
+//! per mailbox.
+//!
+//! Crash safety, row by row:
+//! 1. checks right before sending: an address, not suppressed (the list may have grown since
+//!    the build), no other row to the same address handed to a server, no `{placeholder}` left;
+//! 2. READY/RETRY → SENDING, with the mailbox's daily counter bumped, COMMITTED before the SMTP
+//!    transaction starts;
+//! 3. then SENT (with the server's reply) | ERROR (5xx, with the server's text) | RETRY (4xx, or
+//!    the connection lost before the end of DATA; exponential backoff, `max_attempts`) |
+//!    UNCERTAIN (the connection lost after the message was handed over: never resent).
+//!
+//! At start-up, rows still SENDING (the process died mid-transaction) become UNCERTAIN, and
+//! each is resolved to SENT when its Message-ID is found in the mailbox's Sent folder. A lock
+//! file in the data directory keeps two senders (CLI and TUI) from running at once.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use chrono::Utc;
+use serde::Serialize;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::config::{Config, MailboxConfig};
+use crate::engine::jobs::{Level, Reporter};
+use crate::net::imap::ImapEndpoint;
+use crate::store::outbox::{OutboxRow, Status};
+use crate::store::{self, Store, StoreError, sending, suppressions};
+
+pub mod message;
+pub mod sent_copy;
+pub mod throttle;
+pub mod transport;
+
+use sent_copy::SentFolder;
+use throttle::Throttle;
+use transport::{SmtpEndpoint, SmtpError, SmtpSession};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct SendIn {
+    pub config: Config,
+    pub data_dir: PathBuf,
+    pub dry_run: bool,
+    pub limit: Option<u64>,
+    /// Only this mailbox.
+    pub mailbox: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MailboxOut {
+    pub name: String,
+    pub sent_this_run: u64,
+    pub sent_today: u32,
+    pub cap_today: u32,
+    pub error: Option<String>,
+    /// When the sending window is closed now: when it opens next.
+    pub window_opens: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RowOutcome {
+    pub id: i64,
+    pub email: String,
+    pub status: Status,
+    pub text: String,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SendOut {
+    pub dry_run: bool,
+    pub sent: u64,
+    pub error: u64,
+    pub retry: u64,
+    pub uncertain: u64,
+    /// Refused by the checks right before sending (suppressed, duplicate, placeholder).
+    pub refused: u64,
+    /// Rows found SENDING at start-up (now UNCERTAIN).
+    pub interrupted: u64,
+    /// UNCERTAIN rows found in a Sent folder (now SENT).
+    pub resolved: u64,
+    pub written: u64,
+    pub dry_run_dir: Option<PathBuf>,
+    pub mailboxes: Vec<MailboxOut>,
+    /// Rows that did not end SENT, with why.
+    pub problems: Vec<RowOutcome>,
+    pub stopped: String,
+}
+
+impl std::fmt::Display for SendOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.dry_run {
+            writeln!(
+                f,
+                "dry run: {} messages written to {} (nothing sent)",
+                self.written,
+                self.dry_run_dir
+                    .as_deref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            )?;
+        } else {
+            writeln!(
+                f,
+                "send: {} SENT, {} ERROR, {} RETRY, {} UNCERTAIN, {} refused before sending",
+                self.sent, self.error, self.retry, self.uncertain, self.refused
+            )?;
+        }
+        if self.interrupted > 0 || self.resolved > 0 {
+            writeln!(
+                f,
+                "  {} rows interrupted by an earlier crash became UNCERTAIN; {} found in Sent folders (now SENT)",
+                self.interrupted, self.resolved
+            )?;
+        }
+        for m in &self.mailboxes {
+            write!(
+                f,
+                "  mailbox {}: {} this run, {}/{} today",
+                m.name, m.sent_this_run, m.sent_today, m.cap_today
+            )?;
+            match &m.error {
+                Some(e) => writeln!(f, " — FAILED: {e}")?,
+                None => writeln!(f)?,
+            }
+        }
+        for p in &self.problems {
+            writeln!(f, "  #{} {} {}: {}", p.id, p.email, p.status, p.text)?;
+        }
+        if !self.stopped.is_empty() {
+            writeln!(f, "  {}", self.stopped)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("no mailbox is configured: add a [mailboxes.NAME] section to the config")]
+    NoMailbox,
+    #[error("no mailbox named {0:?} in the config")]
+    UnknownMailbox(String),
+    #[error("no usable mailbox: {}", .0.join("; "))]
+    NoUsableMailbox(Vec<String>),
+    #[error("another hailer send is running on {0} (lock held)")]
+    AlreadyRunning(PathBuf),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Io(String),
+}
+
+/// How long a run waits for a retry that falls due, or a window that opens, before it stops
+/// and leaves the rest for the next run.
+const WAIT_AT_MOST: Duration = Duration::from_secs(120);
+
+/// Retry backoff: `retry_base × 2^(attempts-1)` seconds.
+pub fn backoff(base_secs: u64, attempts: i64) -> u64 {
+    let exp = (attempts.max(1) - 1).min(16) as u32;
+    base_secs.saturating_mul(1u64 << exp)
+}
+
+/// `{name}`-like text left in a subject or body (edited rows are not re-rendered).
+pub fn leftover_placeholder(text: &str) -> Option<String> {
+    let mut rest = text;
+    while let Some(start) = rest.find('{') {
+        let tail = &rest[start + 1..];
+        if let Some(end) = tail.find('}') {
+            let inner = &tail[..end];
+            if !inner.is_empty()
+                && inner.len() <= 60
+                && !inner.contains(['{', '\n'])
+                && inner
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_alphabetic() || c == '_')
+            {
+                return Some(format!("{{{inner}}}"));
+            }
+        }
+        rest = tail;
+    }
+    None
+}
+
+/// Blocking entry point for the CLI and the TUI's job runner: its own small runtime.
+pub fn run(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendError> {
+    // Two workers: SMTP sessions keep talking while the scheduler thread writes to SQLite and
+    // renders the next message (on one thread, that work stalled every session in turn).
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| SendError::Io(e.to_string()))?;
+    rt.block_on(run_async(input, reporter))
+}
+
+struct Lane {
+    name: String,
+    cfg: MailboxConfig,
+    throttle: Option<Throttle>,
+    smtp: Option<SmtpEndpoint>,
+    sent_folder: Option<Arc<Mutex<SentFolder>>>,
+    session: Option<SmtpSession>,
+    busy: bool,
+    next_at: Instant,
+    failed: Option<String>,
+    sent_this_run: u64,
+}
+
+impl Lane {
+    fn usable(&self) -> bool {
+        self.failed.is_none()
+    }
+}
+
+/// Today's key, cap and count for a lane.
+fn capacity(store: &Store, lane: &Lane) -> Result<(String, u32, u32), StoreError> {
+    let t = lane
+        .throttle
+        .as_ref()
+        .expect("usable lanes have a throttle");
+    let day = t.day(Utc::now());
+    let first = sending::first_day(store.conn(), &lane.name)?.and_then(|d| d.parse().ok());
+    let cap = t.cap_on(day, first);
+    let key = day.to_string();
+    let sent = sending::sent_on(store.conn(), &lane.name, &key)?;
+    Ok((key, cap, sent))
+}
+
+fn lock_file(data_dir: &std::path::Path) -> Result<std::fs::File, SendError> {
+    std::fs::create_dir_all(data_dir).map_err(|e| SendError::Io(e.to_string()))?;
+    let path = data_dir.join("send.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| SendError::Io(format!("{}: {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(SendError::AlreadyRunning(path)),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(SendError::Io(format!("{}: {e}", path.display())))
+        }
+    }
+}
+
+fn build_lanes(input: &SendIn) -> Result<Vec<Lane>, SendError> {
+    let config = &input.config;
+    if config.mailboxes.is_empty() {
+        return Err(SendError::NoMailbox);
+    }
+    if let Some(only) = &input.mailbox
+        && !config.mailboxes.contains_key(only)
+    {
+        return Err(SendError::UnknownMailbox(only.clone()));
+    }
+    let ca = config.tls.ca_file.clone();
+    let mut lanes = Vec::new();
+    for (name, mb) in &config.mailboxes {
+        if input.mailbox.as_ref().is_some_and(|only| only != name) {
+            continue;
+        }
+        let mut failed = None;
+        let throttle = Throttle::from_config(mb).map_err(|e| failed = Some(e)).ok();
+        let smtp = if input.dry_run {
+            None
+        } else {
+            SmtpEndpoint::for_mailbox(mb, ca.clone())
+                .map_err(|e| failed = Some(format!("password: {e}")))
+                .ok()
+        };
+        let sent_folder = if input.dry_run || mb.imap_host.is_none() {
+            None
+        } else {
+            ImapEndpoint::for_mailbox(name, mb, ca.clone())
+                .ok()
+                .map(|ep| Arc::new(Mutex::new(SentFolder::new(ep, mb.sent_folder.clone()))))
+        };
+        lanes.push(Lane {
+            name: name.clone(),
+            cfg: mb.clone(),
+            throttle,
+            smtp,
+            sent_folder,
+            session: None,
+            busy: false,
+            next_at: Instant::now(),
+            failed,
+            sent_this_run: 0,
+        });
+    }
+    Ok(lanes)
+}
+
+/// The send-time checks; `Err(reason)` refuses the row.
+fn check_row(store: &Store, row: &OutboxRow) -> Result<Result<String, String>, StoreError> {
+    let Some(email) = row.email.clone() else {
+        return Ok(Err("no address".into()));
+    };
+    if let Some(s) = suppressions::blocking(store.conn(), &email)? {
+        return Ok(Err(format!("suppressed: {} ({})", s.entry, s.cause)));
+    }
+    if let Some(other) = sending::already_sent_to(store.conn(), row.id, &email)? {
+        return Ok(Err(format!(
+            "duplicate address: {email} already went out with row #{other}"
+        )));
+    }
+    for (part, text) in [("subject", &row.subject), ("body", &row.body)] {
+        if let Some(p) = leftover_placeholder(text) {
+            return Ok(Err(format!("unresolved placeholder: {p} in {part}")));
+        }
+    }
+    Ok(Ok(email))
+}
+
+async fn run_async(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendError> {
+    let _lock = lock_file(&input.data_dir)?;
+    let mut store = Store::open_in(&input.data_dir)?;
+    let mut lanes = build_lanes(&input)?;
+    let mut out = SendOut {
+        dry_run: input.dry_run,
+        ..SendOut::default()
+    };
+    for lane in lanes.iter().filter(|l| !l.usable()) {
+        reporter.log(
+            Level::Error,
+            format!(
+                "mailbox {}: {}",
+                lane.name,
+                lane.failed.as_deref().unwrap_or("")
+            ),
+        );
+    }
+    if input.dry_run {
+        dry_run(&input, &store, &lanes, &mut out, reporter)?;
+        finish_mailboxes(&store, &lanes, &mut out)?;
+        return Ok(out);
+    }
+
+    out.interrupted = sending::mark_interrupted_uncertain(store.conn(), store::now_ts())? as u64;
+    if out.interrupted > 0 {
+        reporter.log(
+            Level::Warn,
+            format!(
+                "{} rows were SENDING when an earlier run stopped: now UNCERTAIN (never resent automatically)",
+                out.interrupted
+            ),
+        );
+    }
+    resolve_uncertain(&store, &lanes, &mut out, reporter).await?;
+
+    let now_ts = store::now_ts();
+    let require_approval = input.config.sending.require_approval;
+    let mut queue: VecDeque<i64> =
+        sending::eligible_ids(store.conn(), require_approval, now_ts)?.into();
+    let total = match input.limit {
+        Some(l) => (queue.len() as u64).min(l),
+        None => queue.len() as u64,
+    };
+    let mut handed: u64 = 0; // rows claimed this run (the --limit counts these)
+    let mut done: u64 = 0;
+    let mut inflight: JoinSet<Done> = JoinSet::new();
+    let mut copies: JoinSet<()> = JoinSet::new();
+    let token = reporter.token().clone();
+    let max_attempts = input.config.sending.max_attempts.max(1) as i64;
+    let retry_base = input.config.sending.retry_base;
+
+    loop {
+        if token.is_cancelled() {
+            out.stopped = "cancelled".into();
+            break;
+        }
+        if reporter.is_paused() {
+            // Record what is in flight before waiting, so a pause never leaves rows SENDING.
+            while let Some(res) = inflight.join_next().await {
+                if let Ok(d) = res {
+                    done += 1;
+                    settle(
+                        d,
+                        &mut store,
+                        &mut lanes,
+                        &mut out,
+                        &mut copies,
+                        reporter,
+                        max_attempts,
+                        retry_base,
+                    )?;
+                }
+            }
+            reporter.progress(done, Some(total), "paused");
+            if !wait_paused(reporter).await {
+                out.stopped = "cancelled".into();
+                break;
+            }
+        }
+        if lanes.iter().all(|l| !l.usable()) {
+            break;
+        }
+        let limit_reached = input.limit.is_some_and(|l| handed >= l);
+        // Lanes that can take a message right now, with their remaining capacity.
+        let mut ready: Vec<(usize, u32)> = Vec::new();
+        let mut capped = 0usize;
+        let mut closed_until: Option<chrono::DateTime<Utc>> = None;
+        let mut delayed_until: Option<Instant> = None;
+        for (i, lane) in lanes.iter().enumerate() {
+            if !lane.usable() || lane.busy {
+                continue;
+            }
+            let (_, cap, sent) = capacity(&store, lane)?;
+            if sent >= cap {
+                capped += 1;
+                continue;
+            }
+            let t = lane.throttle.as_ref().expect("usable");
+            if !t.window_open(Utc::now()) {
+                if let Some(at) = t.next_open(Utc::now()) {
+                    closed_until = Some(closed_until.map_or(at, |c| c.min(at)));
+                }
+                continue;
+            }
+            if lane.next_at > Instant::now() {
+                delayed_until = Some(delayed_until.map_or(lane.next_at, |d| d.min(lane.next_at)));
+                continue;
+            }
+            ready.push((i, cap - sent));
+        }
+
+        if !ready.is_empty() && !limit_reached {
+            if queue.is_empty() {
+                queue =
+                    sending::eligible_ids(store.conn(), require_approval, store::now_ts())?.into();
+            }
+            if let Some(id) = queue.pop_front() {
+                let Some(row) = sending::get(store.conn(), id)? else {
+                    continue;
+                };
+                if !matches!(row.status, Status::Ready | Status::Retry) {
+                    continue;
+                }
+                let email = match check_row(&store, &row)? {
+                    Ok(e) => e,
+                    Err(reason) => {
+                        sending::refuse(store.conn(), id, &reason, store::now_ts())?;
+                        reporter.log(Level::Warn, format!("#{id}: not sent: {reason}"));
+                        out.refused += 1;
+                        out.problems.push(RowOutcome {
+                            id,
+                            email: row.email.clone().unwrap_or_default(),
+                            status: Status::Error,
+                            text: reason,
+                        });
+                        continue;
+                    }
+                };
+                let i = throttle::pick_weighted(&ready, fastrand::u64(..)).unwrap_or(ready[0].0);
+                let lane = &mut lanes[i];
+                let message_id = message::new_message_id(id, &lane.cfg);
+                let built = match message::build(
+                    &row,
+                    &lane.cfg,
+                    &input.config,
+                    &message_id,
+                    SystemTime::now(),
+                ) {
+                    Ok(b) => b,
+                    Err(e) if e.is_mailbox_problem() => {
+                        // The row is fine; this mailbox cannot build anything.
+                        queue.push_front(id);
+                        let why = e.to_string();
+                        reporter.log(Level::Error, format!("mailbox {}: {why}", lane.name));
+                        lane.failed = Some(why);
+                        continue;
+                    }
+                    Err(e) => {
+                        let reason = format!("cannot build the message: {e}");
+                        sending::refuse(store.conn(), id, &reason, store::now_ts())?;
+                        out.refused += 1;
+                        out.problems.push(RowOutcome {
+                            id,
+                            email,
+                            status: Status::Error,
+                            text: reason,
+                        });
+                        continue;
+                    }
+                };
+                let (day, _, _) = capacity(&store, lane)?;
+                let Some(prev) = sending::claim(
+                    store.conn_mut(),
+                    id,
+                    &lane.name,
+                    &message_id,
+                    &day,
+                    store::now_ts(),
+                )?
+                else {
+                    continue;
+                };
+                handed += 1;
+                lane.busy = true;
+                let raw = built.formatted();
+                let session = lane.session.take();
+                let ep = lane.smtp.clone().expect("usable lanes have SMTP settings");
+                let job = Job {
+                    lane: i,
+                    id,
+                    email,
+                    prev,
+                    day,
+                    attempts: row.attempts + 1,
+                    raw,
+                    from: built.from,
+                    to: built.to,
+                };
+                inflight.spawn(deliver(job, ep, session));
+                continue;
+            }
+        }
+
+        // Nothing to start now: wait for a send to finish, a delay to pass, or stop.
+        if inflight.is_empty() {
+            if limit_reached {
+                out.stopped = format!("stopped at --limit {}", input.limit.unwrap_or(0));
+                break;
+            }
+            let queue_empty = queue.is_empty()
+                && sending::eligible_ids(store.conn(), require_approval, store::now_ts())?
+                    .is_empty();
+            if !ready.is_empty() && queue_empty {
+                // Every sendable row is done; wait for a retry that falls due soon.
+                match sending::next_retry_at(store.conn())? {
+                    Some(at) if at - store::now_ts() <= WAIT_AT_MOST.as_secs() as i64 => {
+                        let secs = (at - store::now_ts()).max(0) as u64;
+                        reporter.progress(done, Some(total), format!("next retry in {secs} s"));
+                        if !sleep_or_cancel(
+                            &token,
+                            Duration::from_secs(secs) + Duration::from_millis(200),
+                        )
+                        .await
+                        {
+                            out.stopped = "cancelled".into();
+                            break;
+                        }
+                        continue;
+                    }
+                    Some(_) => {
+                        out.stopped = "outbox done; some rows wait for a later retry".into();
+                        break;
+                    }
+                    None => {
+                        out.stopped = "outbox done".into();
+                        break;
+                    }
+                }
+            }
+            if let Some(at) = delayed_until {
+                let note = format!(
+                    "next send in {:.0} s",
+                    at.saturating_duration_since(Instant::now()).as_secs_f64()
+                );
+                reporter.progress(done, Some(total), note);
+                if !sleep_until_or_cancel(&token, at).await {
+                    out.stopped = "cancelled".into();
+                    break;
+                }
+                continue;
+            }
+            if let Some(at) = closed_until {
+                let wait = (at - Utc::now()).to_std().unwrap_or_default();
+                if wait <= WAIT_AT_MOST {
+                    if !sleep_or_cancel(&token, wait + Duration::from_millis(200)).await {
+                        out.stopped = "cancelled".into();
+                        break;
+                    }
+                    continue;
+                }
+                out.stopped = format!("sending window closed; next opening {at}");
+                break;
+            }
+            if capped > 0 {
+                out.stopped = "daily caps reached: the rest waits for tomorrow".into();
+                break;
+            }
+            out.stopped = "outbox done".into();
+            break;
+        }
+        let wake = delayed_until.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+        tokio::select! {
+            Some(res) = inflight.join_next() => {
+                let done_job = match res {
+                    Ok(d) => d,
+                    Err(e) => return Err(SendError::Io(format!("send task failed: {e}"))),
+                };
+                done += 1;
+                settle(done_job, &mut store, &mut lanes, &mut out, &mut copies, reporter, max_attempts, retry_base)?;
+                let notes: Vec<String> = lanes
+                    .iter()
+                    .filter(|l| l.usable())
+                    .map(|l| {
+                        let (_, cap, sent) = capacity(&store, l).unwrap_or_default();
+                        format!("{} {sent}/{cap}", l.name)
+                    })
+                    .collect();
+                reporter.progress(done, Some(total), format!("{} sent · {}", out.sent, notes.join(", ")));
+            }
+            _ = tokio::time::sleep_until(wake) => {}
+            _ = token.cancelled() => {}
+        }
+    }
+
+    // Let messages already handed to a server finish and record their outcome.
+    while let Some(res) = inflight.join_next().await {
+        if let Ok(d) = res {
+            settle(
+                d,
+                &mut store,
+                &mut lanes,
+                &mut out,
+                &mut copies,
+                reporter,
+                max_attempts,
+                retry_base,
+            )?;
+        }
+    }
+    while copies.join_next().await.is_some() {}
+    for lane in &mut lanes {
+        if let Some(s) = lane.session.take() {
+            s.quit().await;
+        }
+        if let Some(folder) = lane.sent_folder.take()
+            && let Ok(m) = Arc::try_unwrap(folder)
+            && let Ok(f) = m.into_inner()
+        {
+            let _ = tokio::task::spawn_blocking(move || f.logout()).await;
+        }
+    }
+    finish_mailboxes(&store, &lanes, &mut out)?;
+    if out.sent == 0 && lanes.iter().all(|l| !l.usable()) {
+        return Err(SendError::NoUsableMailbox(
+            lanes
+                .iter()
+                .map(|l| format!("{}: {}", l.name, l.failed.as_deref().unwrap_or("")))
+                .collect(),
+        ));
+    }
+    Ok(out)
+}
+
+/// What a run would do now, for the TUI's confirmation: how many rows, through which
+/// mailboxes, with how much capacity left today. Runs no password command, opens no connection.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SendPlan {
+    pub eligible: u64,
+    pub remaining_today: u64,
+    pub mailboxes: Vec<MailboxOut>,
+}
+
+pub fn plan(
+    config: &Config,
+    data_dir: &std::path::Path,
+    mailbox: Option<&str>,
+) -> Result<SendPlan, SendError> {
+    let input = SendIn {
+        config: config.clone(),
+        data_dir: data_dir.to_path_buf(),
+        dry_run: true,
+        limit: None,
+        mailbox: mailbox.map(str::to_string),
+    };
+    let lanes = build_lanes(&input)?;
+    let store = Store::open_in(data_dir)?;
+    let mut p = SendPlan {
+        eligible: sending::eligible_ids(
+            store.conn(),
+            config.sending.require_approval,
+            store::now_ts(),
+        )?
+        .len() as u64,
+        ..SendPlan::default()
+    };
+    let mut out = SendOut::default();
+    finish_mailboxes(&store, &lanes, &mut out)?;
+    p.mailboxes = out.mailboxes;
+    p.remaining_today = p
+        .mailboxes
+        .iter()
+        .filter(|m| m.error.is_none())
+        .map(|m| m.cap_today.saturating_sub(m.sent_today) as u64)
+        .sum();
+    Ok(p)
+}
+
+fn finish_mailboxes(store: &Store, lanes: &[Lane], out: &mut SendOut) -> Result<(), StoreError> {
+    out.mailboxes = lanes
+        .iter()
+        .map(|l| {
+            let (cap, sent) = match &l.throttle {
+                Some(_) => capacity(store, l).map(|(_, c, s)| (c, s))?,
+                None => (0, 0),
+            };
+            let now = Utc::now();
+            let window_opens = l
+                .throttle
+                .as_ref()
+                .filter(|t| !t.window_open(now))
+                .and_then(|t| t.next_open(now))
+                .map(|at| {
+                    at.with_timezone(&l.throttle.as_ref().expect("some").tz)
+                        .to_rfc3339()
+                });
+            Ok(MailboxOut {
+                name: l.name.clone(),
+                sent_this_run: l.sent_this_run,
+                sent_today: sent,
+                cap_today: cap,
+                error: l.failed.clone(),
+                window_opens,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(())
+}
+
+async fn wait_paused(reporter: &Reporter) -> bool {
+    let r = reporter.clone();
+    tokio::task::spawn_blocking(move || r.wait_while_paused())
+        .await
+        .unwrap_or(false)
+}
+
+async fn sleep_or_cancel(token: &tokio_util::sync::CancellationToken, d: Duration) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => true,
+        _ = token.cancelled() => false,
+    }
+}
+
+async fn sleep_until_or_cancel(token: &tokio_util::sync::CancellationToken, at: Instant) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep_until(at) => true,
+        _ = token.cancelled() => false,
+    }
+}
+
+struct Job {
+    lane: usize,
+    id: i64,
+    email: String,
+    prev: Status,
+    day: String,
+    attempts: i64,
+    raw: Vec<u8>,
+    from: lettre::Address,
+    to: lettre::Address,
+}
+
+struct Done {
+    job: Job,
+    result: Result<String, SmtpError>,
+    session: Option<SmtpSession>,
+}
+
+/// One message over the lane's session (opened when missing). A kept session that the server
+/// closed meanwhile fails before DATA; that is retried once on a fresh connection.
+async fn deliver(job: Job, ep: SmtpEndpoint, session: Option<SmtpSession>) -> Done {
+    let reused = session.is_some();
+    let mut session = match session.filter(SmtpSession::is_usable) {
+        Some(s) => s,
+        None => match SmtpSession::connect(&ep).await {
+            Ok(s) => s,
+            Err(e) => {
+                return Done {
+                    job,
+                    result: Err(e),
+                    session: None,
+                };
+            }
+        },
+    };
+    let mut result = session.send(&job.from, &job.to, &job.raw).await;
+    if reused
+        && matches!(
+            result,
+            Err(SmtpError::Lost {
+                after_data: false,
+                ..
+            })
+        )
+    {
+        match SmtpSession::connect(&ep).await {
+            Ok(s) => {
+                session = s;
+                result = session.send(&job.from, &job.to, &job.raw).await;
+            }
+            Err(e) => {
+                // Nothing was transmitted on either connection.
+                return Done {
+                    job,
+                    result: Err(e),
+                    session: None,
+                };
+            }
+        }
+    }
+    let keep = result.is_ok() && session.is_usable();
+    Done {
+        job,
+        result,
+        session: keep.then_some(session),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn settle(
+    d: Done,
+    store: &mut Store,
+    lanes: &mut [Lane],
+    out: &mut SendOut,
+    copies: &mut JoinSet<()>,
+    reporter: &Reporter,
+    max_attempts: i64,
+    retry_base: u64,
+) -> Result<(), StoreError> {
+    let Done {
+        job,
+        result,
+        session,
+    } = d;
+    let now = store::now_ts();
+    let lane = &mut lanes[job.lane];
+    lane.busy = false;
+    lane.session = session;
+    let problem = |status: Status, text: String, out: &mut SendOut| {
+        out.problems.push(RowOutcome {
+            id: job.id,
+            email: job.email.clone(),
+            status,
+            text,
+        });
+    };
+    match result {
+        Ok(reply) => {
+            sending::mark_sent(store.conn(), job.id, &reply, now)?;
+            out.sent += 1;
+            lane.sent_this_run += 1;
+            if let Some(t) = &lane.throttle {
+                lane.next_at = Instant::now() + t.delay();
+            }
+            if let Some(folder) = lane.sent_folder.clone() {
+                let raw = job.raw;
+                let r = reporter.clone();
+                let (name, id) = (lane.name.clone(), job.id);
+                copies.spawn_blocking(move || {
+                    let result = folder.lock().map(|mut f| f.append(&raw));
+                    if let Ok(Err(e)) = result {
+                        r.log(
+                            Level::Warn,
+                            format!("#{id}: sent, but no copy in {name}'s Sent folder: {e}"),
+                        );
+                    }
+                });
+            }
+        }
+        Err(SmtpError::Connect { text, auth }) => {
+            sending::unclaim(
+                store.conn_mut(),
+                job.id,
+                job.prev,
+                &lane.name,
+                &job.day,
+                now,
+            )?;
+            let why = if auth {
+                format!("{text} (check the password in password_env/password_cmd)")
+            } else {
+                text
+            };
+            reporter.log(Level::Error, format!("mailbox {}: {why}", lane.name));
+            lane.failed = Some(why);
+        }
+        Err(SmtpError::Permanent { text }) => {
+            sending::mark_error(
+                store.conn(),
+                job.id,
+                &text,
+                Some((&lane.name, &job.day)),
+                now,
+            )?;
+            reporter.log(
+                Level::Warn,
+                format!("#{} {}: ERROR: {text}", job.id, job.email),
+            );
+            out.error += 1;
+            problem(Status::Error, text, out);
+        }
+        Err(SmtpError::Transient { text })
+        | Err(SmtpError::Lost {
+            text,
+            after_data: false,
+        }) => {
+            if job.attempts >= max_attempts {
+                let text = format!("gave up after {} attempts: {text}", job.attempts);
+                sending::mark_error(
+                    store.conn(),
+                    job.id,
+                    &text,
+                    Some((&lane.name, &job.day)),
+                    now,
+                )?;
+                out.error += 1;
+                problem(Status::Error, text, out);
+            } else {
+                let next = now + backoff(retry_base, job.attempts) as i64;
+                sending::mark_retry(
+                    store.conn(),
+                    job.id,
+                    &text,
+                    next,
+                    (&lane.name, &job.day),
+                    now,
+                )?;
+                reporter.log(
+                    Level::Warn,
+                    format!(
+                        "#{} {}: RETRY (attempt {}): {text}",
+                        job.id, job.email, job.attempts
+                    ),
+                );
+                out.retry += 1;
+                problem(Status::Retry, text, out);
+            }
+        }
+        Err(SmtpError::Lost {
+            text,
+            after_data: true,
+        }) => {
+            let text = format!("connection lost after the message was handed over: {text}");
+            sending::mark_uncertain(store.conn(), job.id, &text, now)?;
+            reporter.log(
+                Level::Warn,
+                format!("#{} {}: UNCERTAIN: {text}", job.id, job.email),
+            );
+            out.uncertain += 1;
+            problem(Status::Uncertain, text, out);
+        }
+    }
+    Ok(())
+}
+
+/// Look for each UNCERTAIN row's Message-ID in its mailbox's Sent folder.
+async fn resolve_uncertain(
+    store: &Store,
+    lanes: &[Lane],
+    out: &mut SendOut,
+    reporter: &Reporter,
+) -> Result<(), StoreError> {
+    let rows = sending::uncertain(store.conn())?;
+    for lane in lanes.iter().filter(|l| l.usable()) {
+        let Some(folder) = lane.sent_folder.clone() else {
+            continue;
+        };
+        let mine: Vec<(i64, String)> = rows
+            .iter()
+            .filter(|(_, mb, _)| mb.as_deref() == Some(lane.name.as_str()))
+            .filter_map(|(id, _, mid)| mid.clone().map(|m| (*id, m)))
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let found = tokio::task::spawn_blocking(move || {
+            let mut f = folder.lock().expect("sent folder lock");
+            let mut found = Vec::new();
+            for (id, mid) in mine {
+                match f.contains(&mid) {
+                    Ok(true) => found.push(Ok(id)),
+                    Ok(false) => {}
+                    Err(e) => {
+                        found.push(Err(e.to_string()));
+                        break;
+                    }
+                }
+            }
+            found
+        })
+        .await
+        .unwrap_or_default();
+        for f in found {
+            match f {
+                Ok(id) => {
+                    sending::resolve_sent(
+                        store.conn(),
+                        id,
+                        &format!(
+                            "found in {}'s Sent folder after an interrupted run",
+                            lane.name
+                        ),
+                        store::now_ts(),
+                    )?;
+                    out.resolved += 1;
+                }
+                Err(e) => reporter.log(
+                    Level::Warn,
+                    format!("mailbox {}: cannot search the Sent folder: {e}", lane.name),
+                ),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Render every row the run would send and write it as an .eml file; nothing is sent and no
+/// row or counter changes.
+fn dry_run(
+    input: &SendIn,
+    store: &Store,
+    lanes: &[Lane],
+    out: &mut SendOut,
+    reporter: &Reporter,
+) -> Result<(), SendError> {
+    let dir = input
+        .config
+        .sending
+        .dry_run_dir
+        .clone()
+        .unwrap_or_else(|| input.data_dir.join("dry-run"));
+    std::fs::create_dir_all(&dir).map_err(|e| SendError::Io(format!("{}: {e}", dir.display())))?;
+    out.dry_run_dir = Some(dir.clone());
+    let usable: Vec<&Lane> = lanes.iter().filter(|l| l.usable()).collect();
+    if usable.is_empty() {
+        return Err(SendError::NoUsableMailbox(
+            lanes
+                .iter()
+                .map(|l| format!("{}: {}", l.name, l.failed.as_deref().unwrap_or("")))
+                .collect(),
+        ));
+    }
+    let ids = sending::eligible_ids(
+        store.conn(),
+        input.config.sending.require_approval,
+        store::now_ts(),
+    )?;
+    let total = input
+        .limit
+        .map_or(ids.len() as u64, |l| l.min(ids.len() as u64));
+    for (n, id) in ids.into_iter().take(total as usize).enumerate() {
+        if reporter.is_cancelled() {
+            out.stopped = "cancelled".into();
+            break;
+        }
+        let Some(row) = sending::get(store.conn(), id)? else {
+            continue;
+        };
+        if let Err(reason) = check_row(store, &row)? {
+            out.refused += 1;
+            out.problems.push(RowOutcome {
+                id,
+                email: row.email.clone().unwrap_or_default(),
+                status: Status::Error,
+                text: format!("would not be sent: {reason}"),
+            });
+            continue;
+        }
+        let lane = usable[n % usable.len()];
+        let mid = message::new_message_id(id, &lane.cfg);
+        match message::build(&row, &lane.cfg, &input.config, &mid, SystemTime::now()) {
+            Ok(m) => {
+                let path = dir.join(format!("{id:06}.eml"));
+                std::fs::write(&path, m.formatted())
+                    .map_err(|e| SendError::Io(format!("{}: {e}", path.display())))?;
+                out.written += 1;
+            }
+            Err(e) => {
+                out.refused += 1;
+                out.problems.push(RowOutcome {
+                    id,
+                    email: row.email.clone().unwrap_or_default(),
+                    status: Status::Error,
+                    text: format!("would not be sent: {e}"),
+                });
+            }
+        }
+        reporter.progress(
+            n as u64 + 1,
+            Some(total),
+            format!("{} written", out.written),
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles() {
+        assert_eq!(backoff(300, 1), 300);
+        assert_eq!(backoff(300, 2), 600);
+        assert_eq!(backoff(300, 4), 2400);
+        assert_eq!(backoff(1, 0), 1);
+    }
+
+    #[test]
+    fn leftover_placeholders_are_found() {
+        assert_eq!(
+            leftover_placeholder("Hi {firstname}!").as_deref(),
+            Some("{firstname}")
+        );
+        assert_eq!(
+            leftover_placeholder("a {prenom|there} b").as_deref(),
+            Some("{prenom|there}")
+        );
+        assert_eq!(leftover_placeholder("no braces"), None);
+        assert_eq!(leftover_placeholder("json { } and {1}"), None);
+    }
+}

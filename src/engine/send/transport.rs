@@ -1,0 +1,375 @@
+//! One SMTP connection per mailbox, opened by us and reused across messages.
+//!
+//! lettre 0.11.23 never sets TCP_NODELAY and writes the DATA terminator in a write of its own,
+//! so with Nagle on every message waits ~40 ms for the server's delayed ACK (fixed upstream in
+//! lettre PR #1159, after 0.11.23). We open the TCP stream ourselves with TCP_NODELAY and hand
+//! it to `AsyncSmtpConnection::connect_with_transport`; STARTTLS upgrades that same stream, and
+//! implicit TLS wraps it with tokio-rustls before the greeting. The connection stays open between
+//! messages (our pool of one per mailbox); a broken one is dropped and reopened on the next send.
+
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use lettre::Address;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{
+    AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
+};
+use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::extension::{Extension, MailBodyParameter, MailParameter};
+use lettre::transport::smtp::response::Response;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::rustls;
+
+use crate::config::{MailboxConfig, Security};
+use crate::net::tls::load_ca_file;
+
+/// Where and how to submit. The password is kept out of `Debug`.
+#[derive(Clone)]
+pub struct SmtpEndpoint {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub ca_file: Option<PathBuf>,
+    pub username: String,
+    pub password: String,
+    pub helo: String,
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for SmtpEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpEndpoint")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SmtpEndpoint {
+    pub fn for_mailbox(
+        mb: &MailboxConfig,
+        ca_file: Option<PathBuf>,
+    ) -> Result<SmtpEndpoint, String> {
+        let password = mb.password()?;
+        let address = super::message::address_of(&mb.from).unwrap_or_default();
+        let helo = address
+            .rsplit_once('@')
+            .map(|(_, d)| d.to_string())
+            .unwrap_or_else(|| "localhost".into());
+        Ok(SmtpEndpoint {
+            host: mb.smtp_host.clone(),
+            port: mb.smtp_port(),
+            security: mb.smtp_security,
+            ca_file,
+            username: mb.smtp_username.clone().unwrap_or(address),
+            password,
+            helo,
+            timeout: Duration::from_secs(60),
+        })
+    }
+}
+
+/// How one SMTP exchange failed, sorted the way the outbox needs it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SmtpError {
+    /// Cannot reach the server, TLS failed, or login refused: nothing about the message was
+    /// transmitted. `auth` marks a refused login (wrong password), fatal for the mailbox.
+    #[error("{text}")]
+    Connect { text: String, auth: bool },
+    /// 4xx reply: try again later.
+    #[error("{text}")]
+    Transient { text: String },
+    /// 5xx reply: the server refused this message.
+    #[error("{text}")]
+    Permanent { text: String },
+    /// The connection broke (or timed out) during the transaction: the server may or may
+    /// not have the message.
+    #[error("{text}")]
+    Lost { text: String, after_data: bool },
+}
+
+/// TLS settings shared by STARTTLS and implicit TLS: the public roots plus `[tls] ca_file`.
+fn rustls_config(ca_file: Option<&std::path::Path>) -> Result<Arc<rustls::ClientConfig>, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = ca_file {
+        for cert in load_ca_file(path).map_err(|e| e.to_string())? {
+            let _ = roots.add(cert);
+        }
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+fn lettre_tls(ep: &SmtpEndpoint) -> Result<TlsParameters, String> {
+    let mut b = TlsParameters::builder(ep.host.clone());
+    if let Some(path) = &ep.ca_file {
+        for cert in load_ca_file(path).map_err(|e| e.to_string())? {
+            let c = Certificate::from_der(cert.as_ref().to_vec()).map_err(|e| e.to_string())?;
+            b = b.add_root_certificate(c);
+        }
+    }
+    b.build_rustls().map_err(|e| format!("TLS settings: {e}"))
+}
+
+/// Implicit-TLS stream handed to lettre as an already-open transport.
+#[derive(Debug)]
+struct TlsTcp(tokio_rustls::client::TlsStream<TcpStream>);
+
+impl AsyncRead for TlsTcp {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for TlsTcp {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
+
+impl AsyncTokioStream for TlsTcp {
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.0.get_ref().0.peer_addr()
+    }
+}
+
+type Reply = Result<Result<Response, lettre::transport::smtp::Error>, tokio::time::error::Elapsed>;
+
+/// Whether the server answered (positively or not), as opposed to a timeout or a broken
+/// connection.
+fn is_reply(r: &Reply) -> bool {
+    match r {
+        Ok(Ok(_)) => true,
+        Ok(Err(e)) => e.is_permanent() || e.is_transient(),
+        Err(_) => false,
+    }
+}
+
+/// A logged-in SMTP session, reused for every message of one mailbox.
+pub struct SmtpSession {
+    conn: AsyncSmtpConnection,
+    timeout: Duration,
+    /// The server advertised PIPELINING (RFC 2920): MAIL, RCPT and DATA go in one write.
+    pipelining: bool,
+}
+
+fn connect_error(ep: &SmtpEndpoint, what: &str, e: impl std::fmt::Display) -> SmtpError {
+    SmtpError::Connect {
+        text: format!("SMTP {}:{} {what}: {e}", ep.host, ep.port),
+        auth: false,
+    }
+}
+
+impl SmtpSession {
+    /// Connect (TCP_NODELAY), greet, TLS as configured, and log in.
+    pub async fn connect(ep: &SmtpEndpoint) -> Result<SmtpSession, SmtpError> {
+        let t = ep.timeout;
+        let tcp = tokio::time::timeout(t, TcpStream::connect((ep.host.as_str(), ep.port)))
+            .await
+            .map_err(|_| connect_error(ep, "connect", "timed out"))?
+            .map_err(|e| connect_error(ep, "connect", e))?;
+        tcp.set_nodelay(true)
+            .map_err(|e| connect_error(ep, "TCP_NODELAY", e))?;
+        let hello = ClientId::Domain(ep.helo.clone());
+        let stream: Box<dyn AsyncTokioStream> = match ep.security {
+            Security::Tls => {
+                let config = rustls_config(ep.ca_file.as_deref())
+                    .map_err(|e| connect_error(ep, "TLS", e))?;
+                let name = rustls::pki_types::ServerName::try_from(ep.host.clone())
+                    .map_err(|e| connect_error(ep, "TLS server name", e))?;
+                let tls = tokio::time::timeout(
+                    t,
+                    tokio_rustls::TlsConnector::from(config).connect(name, tcp),
+                )
+                .await
+                .map_err(|_| connect_error(ep, "TLS handshake", "timed out"))?
+                .map_err(|e| connect_error(ep, "TLS handshake", e))?;
+                Box::new(TlsTcp(tls))
+            }
+            _ => Box::new(tcp),
+        };
+        let mut conn = tokio::time::timeout(
+            t,
+            AsyncSmtpConnection::connect_with_transport(stream, &hello),
+        )
+        .await
+        .map_err(|_| connect_error(ep, "greeting", "timed out"))?
+        .map_err(|e| connect_error(ep, "greeting", e))?;
+        if ep.security == Security::Starttls {
+            let params = lettre_tls(ep).map_err(|e| connect_error(ep, "TLS", e))?;
+            tokio::time::timeout(t, conn.starttls(params, &hello))
+                .await
+                .map_err(|_| connect_error(ep, "STARTTLS", "timed out"))?
+                .map_err(|e| connect_error(ep, "STARTTLS", e))?;
+        }
+        // lettre keeps only the EHLO keywords it knows, and PIPELINING is not one of them: ask
+        // again (on the encrypted channel, before AUTH) and read the raw reply.
+        let pipelining = match tokio::time::timeout(t, conn.command(Ehlo::new(hello.clone()))).await
+        {
+            Ok(Ok(resp)) => resp
+                .message()
+                .any(|l| l.trim().eq_ignore_ascii_case("PIPELINING")),
+            _ => return Err(connect_error(ep, "EHLO", "no reply")),
+        };
+        if !ep.username.is_empty() {
+            let creds = Credentials::new(ep.username.clone(), ep.password.clone());
+            let auth =
+                tokio::time::timeout(t, conn.auth(&[Mechanism::Plain, Mechanism::Login], &creds))
+                    .await
+                    .map_err(|_| connect_error(ep, "AUTH", "timed out"))?;
+            if let Err(e) = auth {
+                // The reply text never contains the password; lettre's error holds the reply.
+                return Err(SmtpError::Connect {
+                    text: format!(
+                        "SMTP login as {} on {}:{} refused: {e}",
+                        ep.username, ep.host, ep.port
+                    ),
+                    auth: e.is_permanent() || e.is_transient(),
+                });
+            }
+        }
+        Ok(SmtpSession {
+            conn,
+            timeout: ep.timeout,
+            pipelining,
+        })
+    }
+
+    pub fn is_usable(&self) -> bool {
+        !self.conn.has_broken()
+    }
+
+    /// One transaction: MAIL, RCPT, DATA, then the message. `Ok` carries the server's final
+    /// reply. Any failure leaves the session unusable (lettre sends QUIT on a refused command
+    /// path of ours too), so the caller drops it and reconnects for the next message.
+    pub async fn send(
+        &mut self,
+        from: &Address,
+        to: &Address,
+        raw: &[u8],
+    ) -> Result<String, SmtpError> {
+        let mut params = Vec::new();
+        if !raw.is_ascii()
+            && self
+                .conn
+                .server_info()
+                .supports_feature(Extension::EightBitMime)
+        {
+            params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+        }
+        let steps = [
+            (
+                "MAIL FROM",
+                Mail::new(Some(from.clone()), params).to_string(),
+            ),
+            ("RCPT TO", Rcpt::new(to.clone(), vec![]).to_string()),
+            ("DATA", Data.to_string()),
+        ];
+        if self.pipelining {
+            // One write for the three commands, then their three replies in order. Every
+            // reply is read before judging, so a refused RCPT is reported as such (the DATA
+            // that follows it is refused too, with "no valid recipients").
+            let batch: String = steps.iter().map(|(_, c)| c.as_str()).collect();
+            let mut replies = Vec::with_capacity(3);
+            let first = tokio::time::timeout(self.timeout, self.conn.command(batch)).await;
+            let lost = !is_reply(&first);
+            replies.push(first);
+            if !lost {
+                for _ in 1..3 {
+                    let r = tokio::time::timeout(self.timeout, self.conn.read_response()).await;
+                    let lost = !is_reply(&r);
+                    replies.push(r);
+                    if lost {
+                        break;
+                    }
+                }
+            }
+            for ((what, _), reply) in steps.iter().zip(replies) {
+                if let Err(e) = self.check(what, reply, false) {
+                    self.conn.abort().await;
+                    return Err(e);
+                }
+            }
+        } else {
+            for (what, cmd) in steps {
+                let reply = tokio::time::timeout(self.timeout, self.conn.command(cmd)).await;
+                if let Err(e) = self.check(what, reply, false) {
+                    self.conn.abort().await;
+                    return Err(e);
+                }
+            }
+        }
+        let reply = tokio::time::timeout(self.timeout, self.conn.message(raw)).await;
+        match self.check("end of DATA", reply, true) {
+            Ok(resp) => Ok(format!(
+                "{} {}",
+                resp.code(),
+                resp.message().collect::<Vec<_>>().join(" ")
+            )),
+            Err(e) => {
+                self.conn.abort().await;
+                Err(e)
+            }
+        }
+    }
+
+    fn check(
+        &self,
+        what: &str,
+        reply: Result<
+            Result<Response, lettre::transport::smtp::Error>,
+            tokio::time::error::Elapsed,
+        >,
+        after_data: bool,
+    ) -> Result<Response, SmtpError> {
+        match reply {
+            Err(_) => Err(SmtpError::Lost {
+                text: format!("no reply to {what} within {} s", self.timeout.as_secs()),
+                after_data,
+            }),
+            Ok(Ok(resp)) => Ok(resp),
+            Ok(Err(e)) => {
+                let text = format!("{what}: {e}");
+                if e.is_permanent() {
+                    Err(SmtpError::Permanent { text })
+                } else if e.is_transient() {
+                    Err(SmtpError::Transient { text })
+                } else {
+                    Err(SmtpError::Lost { text, after_data })
+                }
+            }
+        }
+    }
+
+    pub async fn quit(mut self) {
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.conn.quit()).await;
+    }
+}

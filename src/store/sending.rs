@@ -1,0 +1,235 @@
+//! The sender's writes: claiming a row (SENDING, committed before the SMTP transaction, with
+//! the mailbox's daily counter bumped in the same transaction), the outcome of each attempt,
+//! and start-up recovery of rows left SENDING by a crash.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::Result;
+use super::outbox::{OutboxRow, Status};
+
+/// Rows found SENDING at start-up: the process died during their SMTP transaction, so the
+/// server may or may not have them. They become UNCERTAIN and are never resent automatically.
+pub fn mark_interrupted_uncertain(conn: &Connection, now: i64) -> Result<usize> {
+    Ok(conn.execute(
+        "UPDATE outbox SET status = 'UNCERTAIN',
+             reason = 'interrupted during the SMTP transaction: may have been delivered',
+             updated_at = ?1
+         WHERE status = 'SENDING'",
+        [now],
+    )?)
+}
+
+/// An UNCERTAIN row: id, mailbox, Message-ID (without angle brackets).
+pub type UncertainRow = (i64, Option<String>, Option<String>);
+
+/// UNCERTAIN rows with what is needed to look for them in a Sent folder.
+pub fn uncertain(conn: &Connection) -> Result<Vec<UncertainRow>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, mailbox, header_message_id FROM outbox WHERE status = 'UNCERTAIN' ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Ids of the rows a run may send now, in order: READY (approved unless approval is off) and
+/// RETRY rows whose next attempt is due.
+pub fn eligible_ids(conn: &Connection, require_approval: bool, now: i64) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare(
+        "SELECT id FROM outbox
+         WHERE (status = 'READY' AND (approved = 1 OR ?1 = 0) AND email IS NOT NULL)
+            OR (status = 'RETRY' AND COALESCE(next_attempt_at, 0) <= ?2)
+         ORDER BY id",
+    )?;
+    let rows = stmt.query_map(params![require_approval, now], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The earliest future retry time, if any RETRY row waits.
+pub fn next_retry_at(conn: &Connection) -> Result<Option<i64>> {
+    Ok(conn.query_row(
+        "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'RETRY'",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// Another row to the same address that a server has or may have: the last guard against a
+/// duplicate (the build checks this too).
+pub fn already_sent_to(conn: &Connection, id: i64, email: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .query_row(
+            "SELECT id FROM outbox WHERE lower(email) = lower(?2) AND id != ?1
+               AND status IN ('SENDING', 'SENT', 'UNCERTAIN', 'RETRY') LIMIT 1",
+            params![id, email],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// READY/RETRY → SENDING with the mailbox and Message-ID, and the mailbox's counter for `day`
+/// bumped, in one IMMEDIATE transaction. Returns the row's previous status, or `None` when it
+/// is no longer sendable (another process took it).
+pub fn claim(
+    conn: &mut Connection,
+    id: i64,
+    mailbox: &str,
+    message_id: &str,
+    day: &str,
+    now: i64,
+) -> Result<Option<Status>> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let prev: Option<String> = tx
+        .query_row(
+            "SELECT status FROM outbox WHERE id = ?1 AND status IN ('READY', 'RETRY')",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(prev) = prev.and_then(|s| Status::parse(&s)) else {
+        return Ok(None);
+    };
+    tx.execute(
+        "UPDATE outbox SET status = 'SENDING', mailbox = ?2, header_message_id = ?3,
+             attempts = attempts + 1, reason = NULL, updated_at = ?4
+         WHERE id = ?1",
+        params![id, mailbox, message_id, now],
+    )?;
+    tx.execute(
+        "INSERT INTO mailbox_days (mailbox, day, sent) VALUES (?1, ?2, 1)
+         ON CONFLICT(mailbox, day) DO UPDATE SET sent = sent + 1",
+        params![mailbox, day],
+    )?;
+    tx.commit()?;
+    Ok(Some(prev))
+}
+
+/// Nothing left for the server (connection or login failed before MAIL FROM): the row goes
+/// back to its previous status and the counter is given back.
+pub fn unclaim(
+    conn: &mut Connection,
+    id: i64,
+    prev: Status,
+    mailbox: &str,
+    day: &str,
+    now: i64,
+) -> Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute(
+        "UPDATE outbox SET status = ?2, attempts = MAX(attempts - 1, 0), mailbox = NULL,
+             updated_at = ?3
+         WHERE id = ?1 AND status = 'SENDING'",
+        params![id, prev.as_str(), now],
+    )?;
+    give_back(&tx, mailbox, day)?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn give_back(conn: &Connection, mailbox: &str, day: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE mailbox_days SET sent = MAX(sent - 1, 0) WHERE mailbox = ?1 AND day = ?2",
+        params![mailbox, day],
+    )?;
+    Ok(())
+}
+
+pub fn mark_sent(conn: &Connection, id: i64, reply: &str, now: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE outbox SET status = 'SENT', smtp_reply = ?2, reason = NULL, sent_at = ?3,
+             next_attempt_at = NULL, updated_at = ?3
+         WHERE id = ?1",
+        params![id, reply, now],
+    )?;
+    Ok(())
+}
+
+/// A definite refusal (5xx, or 4xx after the last attempt): ERROR with the server's text, and
+/// the message does not count against the cap.
+pub fn mark_error(
+    conn: &Connection,
+    id: i64,
+    text: &str,
+    mailbox: Option<(&str, &str)>,
+    now: i64,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE outbox SET status = 'ERROR', reason = ?2, smtp_reply = ?2,
+             next_attempt_at = NULL, updated_at = ?3
+         WHERE id = ?1",
+        params![id, text, now],
+    )?;
+    if let Some((mb, day)) = mailbox {
+        give_back(conn, mb, day)?;
+    }
+    Ok(())
+}
+
+pub fn mark_retry(
+    conn: &Connection,
+    id: i64,
+    text: &str,
+    next_at: i64,
+    mailbox: (&str, &str),
+    now: i64,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE outbox SET status = 'RETRY', reason = ?2, smtp_reply = ?2,
+             next_attempt_at = ?3, updated_at = ?4
+         WHERE id = ?1",
+        params![id, text, next_at, now],
+    )?;
+    give_back(conn, mailbox.0, mailbox.1)
+}
+
+pub fn mark_uncertain(conn: &Connection, id: i64, text: &str, now: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE outbox SET status = 'UNCERTAIN', reason = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, text, now],
+    )?;
+    Ok(())
+}
+
+/// An UNCERTAIN row whose copy was found in the Sent folder.
+pub fn resolve_sent(conn: &Connection, id: i64, note: &str, now: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE outbox SET status = 'SENT', reason = NULL, smtp_reply = ?2,
+             sent_at = COALESCE(sent_at, ?3), updated_at = ?3
+         WHERE id = ?1 AND status = 'UNCERTAIN'",
+        params![id, note, now],
+    )?;
+    Ok(())
+}
+
+/// A row the send-time checks refused (suppressed since the build, duplicate, no address).
+pub fn refuse(conn: &Connection, id: i64, reason: &str, now: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE outbox SET status = 'ERROR', reason = ?2, approved = 0, updated_at = ?3
+         WHERE id = ?1 AND status IN ('READY', 'RETRY')",
+        params![id, reason, now],
+    )?;
+    Ok(())
+}
+
+pub fn sent_on(conn: &Connection, mailbox: &str, day: &str) -> Result<u32> {
+    Ok(conn
+        .query_row(
+            "SELECT sent FROM mailbox_days WHERE mailbox = ?1 AND day = ?2",
+            params![mailbox, day],
+            |r| r.get::<_, i64>(0),
+        )
+        .optional()?
+        .unwrap_or(0)
+        .max(0) as u32)
+}
+
+pub fn first_day(conn: &Connection, mailbox: &str) -> Result<Option<String>> {
+    Ok(conn.query_row(
+        "SELECT MIN(day) FROM mailbox_days WHERE mailbox = ?1 AND sent > 0",
+        [mailbox],
+        |r| r.get(0),
+    )?)
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Option<OutboxRow>> {
+    super::outbox::get(conn, id)
+}

@@ -1,0 +1,936 @@
+//! The sender against the mail rig (real Postfix submission, real Dovecot) and, for the replies
+//! a real server won't give on demand (a synchronous 4xx/5xx at submission), a small scripted
+//! SMTP server started on 127.0.0.1:0 by the test itself.
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::rig::Rig;
+use hailer::config::Security;
+use hailer::engine::import::{self, ImportKind, ImportRequest};
+use hailer::engine::outbox::build::build;
+use hailer::net::imap::{ImapEndpoint, Session, login};
+use hailer::store::outbox::{self, Status};
+use hailer::store::{Store, suppressions};
+
+fn unique(tag: &str) -> String {
+    format!(
+        "{tag}{}x{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+            % 100_000_000
+    )
+}
+
+/// A data directory with prospects and one message imported and the outbox built.
+struct Campaign {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    tag: String,
+}
+
+impl Campaign {
+    /// `emails[i]` goes to prospect i (firstname `P{i}`); subjects carry the tag.
+    fn new(tag: &str, emails: &[String], body: &str) -> Campaign {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let tag = unique(tag);
+        let mut prospects = String::from("firstname,lastname,company,email\n");
+        for (i, e) in emails.iter().enumerate() {
+            prospects.push_str(&format!("P{i},Test,Acme SA,{e}\n"));
+        }
+        let messages = format!(
+            "company,subject,body\nAcme SA,{tag} hello {{firstname}},\"{}\"\n",
+            body.replace('"', "\"\"")
+        );
+        let mut store = Store::open_in(&root.join("data")).unwrap();
+        for (kind, name, text) in [
+            (ImportKind::Prospects, "p.csv", prospects),
+            (ImportKind::Messages, "m.csv", messages),
+        ] {
+            let file = root.join(name);
+            std::fs::write(&file, text).unwrap();
+            let req = ImportRequest {
+                kind,
+                file,
+                sheet: None,
+                overrides: vec![],
+            };
+            import::run(&mut store, &req, &mut |_| true).unwrap();
+        }
+        build(&mut store).unwrap();
+        Campaign {
+            _dir: dir,
+            root,
+            tag,
+        }
+    }
+
+    fn data(&self) -> PathBuf {
+        self.root.join("data")
+    }
+
+    fn store(&self) -> Store {
+        Store::open_in(&self.data()).unwrap()
+    }
+
+    fn write_config(&self, text: &str) -> PathBuf {
+        let path = self.root.join("config.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn hailer(&self, config: &Path) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hailer"));
+        cmd.arg("--config")
+            .arg(config)
+            .arg("--data-dir")
+            .arg(self.data())
+            .current_dir(&self.root);
+        cmd
+    }
+
+    fn send(&self, config: &Path, args: &[&str]) -> (i32, String, String) {
+        let out = self.hailer(config).arg("send").args(args).output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn rows(&self) -> Vec<outbox::OutboxRow> {
+        outbox::list(self.store().conn(), None).unwrap()
+    }
+
+    fn count(&self, status: Status) -> usize {
+        self.rows().iter().filter(|r| r.status == status).count()
+    }
+
+    fn day_counter(&self, mailbox: &str) -> i64 {
+        self.store()
+            .conn()
+            .query_row(
+                "SELECT COALESCE(SUM(sent), 0) FROM mailbox_days WHERE mailbox = ?1",
+                [mailbox],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+}
+
+/// The rig's config.toml with per-mailbox overrides appended to each mailbox table.
+fn rig_config(rig: &Rig, sending: &str, per_mailbox: &[(&str, &str)]) -> String {
+    let base = std::fs::read_to_string(rig.config_file()).unwrap();
+    let mut out = String::new();
+    let mut current: Option<String> = None;
+    let flush = |out: &mut String, current: &Option<String>| {
+        if let Some(name) = current
+            && let Some((_, extra)) = per_mailbox.iter().find(|(n, _)| n == name)
+        {
+            out.push_str(extra);
+            out.push('\n');
+        }
+    };
+    for line in base.lines() {
+        if line.starts_with('[') {
+            flush(&mut out, &current);
+            current = line
+                .strip_prefix("[mailboxes.")
+                .and_then(|r| r.strip_suffix(']'))
+                .map(str::to_string);
+        }
+        // Keys we override are dropped from the base.
+        let key = line.split('=').next().unwrap_or("").trim();
+        let overridden = current.as_ref().is_some_and(|name| {
+            per_mailbox
+                .iter()
+                .any(|(n, extra)| n == name && extra.contains(&format!("{key} =")))
+        }) || (line.starts_with("require_approval") || line.starts_with("html ="));
+        if !key.is_empty() && overridden && !line.starts_with('[') {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+        if line.trim() == "[sending]" {
+            out.push_str(sending);
+            out.push('\n');
+        }
+    }
+    flush(&mut out, &current);
+    out
+}
+
+fn imap(rig: &Rig, user: &str) -> Session {
+    login(&ImapEndpoint {
+        host: rig.host().to_string(),
+        port: rig.port("RIG_IMAPS_PORT"),
+        security: Security::Tls,
+        ca_file: Some(rig.ca_file()),
+        username: user.to_string(),
+        password: rig.password().to_string(),
+        timeout: Duration::from_secs(10),
+    })
+    .unwrap_or_else(|e| panic!("IMAP login {user}: {e}"))
+}
+
+/// Raw messages in `folder` whose subject contains `tag`.
+fn fetch_tagged(rig: &Rig, user: &str, folder: &str, tag: &str) -> Vec<Vec<u8>> {
+    let mut s = imap(rig, user);
+    s.select(folder).unwrap();
+    let uids = s.uid_search(format!("SUBJECT \"{tag}\"")).unwrap();
+    if uids.is_empty() {
+        return vec![];
+    }
+    let set: Vec<String> = uids.iter().map(u32::to_string).collect();
+    let fetched = s.uid_fetch(set.join(","), "BODY.PEEK[]").unwrap();
+    let out = fetched
+        .iter()
+        .filter_map(|f| f.body().map(<[u8]>::to_vec))
+        .collect();
+    let _ = s.logout();
+    out
+}
+
+/// Poll until `want` tagged messages are in the folder (then a short grace for extras).
+fn wait_tagged(rig: &Rig, user: &str, folder: &str, tag: &str, want: usize) -> Vec<Vec<u8>> {
+    let start = Instant::now();
+    loop {
+        let got = fetch_tagged(rig, user, folder, tag);
+        if got.len() >= want || start.elapsed() > Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_secs(1));
+            return fetch_tagged(rig, user, folder, tag);
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+fn header(raw: &[u8], name: &str) -> Option<String> {
+    use mailparse::MailHeaderMap;
+    mailparse::parse_mail(raw)
+        .ok()?
+        .headers
+        .get_first_value(name)
+}
+
+/// Recipient address (To) of each delivered message → count.
+fn per_recipient(msgs: &[Vec<u8>]) -> HashMap<String, usize> {
+    let mut out = HashMap::new();
+    for m in msgs {
+        let to = header(m, "To").unwrap_or_default();
+        let addr = to
+            .rsplit_once('<')
+            .map(|(_, a)| a.trim_end_matches('>').to_string())
+            .unwrap_or(to);
+        *out.entry(addr.to_lowercase()).or_insert(0) += 1;
+    }
+    out
+}
+
+const MARKDOWN: &str =
+    "Bonjour **{prenom}**,\n\nVoir [notre site](https://hailer.test/).\n\n- un\n- deux";
+
+#[test]
+fn fifty_messages_two_mailboxes_caps_20_and_10_deliver_exactly_30() {
+    let Some(rig) = Rig::get() else { return };
+    let tag = unique("t");
+    let emails: Vec<String> = (0..50)
+        .map(|i| format!("{tag}-{i}@catchall.test"))
+        .collect();
+    let c = Campaign::new("caps", &emails, MARKDOWN);
+    let cfg = c.write_config(&rig_config(
+        &rig,
+        "require_approval = false\nhtml = true",
+        &[
+            ("sender", "daily_cap = 20\ntimezone = \"Europe/Paris\""),
+            ("claire", "daily_cap = 10"),
+        ],
+    ));
+    let (code, out, err) = c.send(&cfg, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("30 SENT"), "{out}");
+    assert!(out.contains("daily caps reached"), "{out}");
+    assert_eq!(c.count(Status::Sent), 30);
+    assert_eq!(c.count(Status::Ready), 20);
+    assert_eq!(c.day_counter("sender"), 20);
+    assert_eq!(c.day_counter("claire"), 10);
+    let by_mailbox = |m: &str| {
+        c.rows()
+            .iter()
+            .filter(|r| r.status == Status::Sent && r.mailbox.as_deref() == Some(m))
+            .count()
+    };
+    assert_eq!((by_mailbox("sender"), by_mailbox("claire")), (20, 10));
+
+    // A second run the same day sends nothing more: the counters are in the database.
+    let (code, out, _) = c.send(&cfg, &[]);
+    assert_eq!(code, 0);
+    assert!(out.contains("0 SENT"), "{out}");
+
+    let delivered = wait_tagged(&rig, "catchall@catchall.test", "INBOX", &c.tag, 30);
+    assert_eq!(delivered.len(), 30, "exactly 30 delivered");
+    assert!(per_recipient(&delivered).values().all(|&n| n == 1));
+    let sent_sender = wait_tagged(&rig, "sender@sender.test", "Sent", &c.tag, 20);
+    let sent_claire = wait_tagged(&rig, "claire@sender.test", "Sent", &c.tag, 10);
+    assert_eq!((sent_sender.len(), sent_claire.len()), (20, 10));
+
+    // Headers and both parts, on a delivered message matched to its row.
+    let rows: HashMap<String, outbox::OutboxRow> = c
+        .rows()
+        .into_iter()
+        .filter_map(|r| r.header_message_id.clone().map(|m| (format!("<{m}>"), r)))
+        .collect();
+    for raw in &delivered {
+        let mid = header(raw, "Message-ID").expect("Message-ID");
+        let row = rows
+            .get(&mid)
+            .unwrap_or_else(|| panic!("{mid} matches a row"));
+        assert!(
+            mid.starts_with(&format!("<{}.", row.id)) && mid.ends_with("@sender.test>"),
+            "{mid}"
+        );
+        assert!(header(raw, "Date").is_some());
+        let from = header(raw, "From").unwrap();
+        assert!(
+            from.contains("Sam Sender") || from.contains("Claire Martin"),
+            "{from}"
+        );
+        let unsub = header(raw, "List-Unsubscribe").unwrap();
+        assert!(unsub.starts_with("<mailto:") && unsub.contains("unsubscribe"));
+        assert_eq!(
+            header(raw, "List-Unsubscribe-Post").as_deref(),
+            Some("List-Unsubscribe=One-Click")
+        );
+        assert!(row.smtp_reply.as_deref().unwrap_or("").starts_with("250"));
+    }
+    let parsed = mailparse::parse_mail(&delivered[0]).unwrap();
+    assert_eq!(parsed.ctype.mimetype, "multipart/alternative");
+    let parts: Vec<(String, String)> = parsed
+        .subparts
+        .iter()
+        .map(|p| (p.ctype.mimetype.clone(), p.get_body().unwrap()))
+        .collect();
+    assert_eq!(parts[0].0, "text/plain");
+    assert!(
+        parts[0]
+            .1
+            .contains("Voir notre site (https://hailer.test/)"),
+        "{}",
+        parts[0].1
+    );
+    assert!(!parts[0].1.contains("**"), "{}", parts[0].1);
+    assert_eq!(parts[1].0, "text/html");
+    assert!(parts[1].1.contains("<strong>P"), "{}", parts[1].1);
+    assert!(parts[1].1.contains("<li>un</li>"), "{}", parts[1].1);
+    // The Sent copy is the same message, marked \Seen.
+    let mut s = imap(&rig, "sender@sender.test");
+    s.select("Sent").unwrap();
+    let unseen = s
+        .uid_search(format!("UNSEEN SUBJECT \"{}\"", c.tag))
+        .unwrap();
+    assert!(unseen.is_empty(), "Sent copies are \\Seen");
+}
+
+#[test]
+fn sigkill_mid_run_then_restart_has_no_duplicate_and_no_lost_status() {
+    let Some(rig) = Rig::get() else { return };
+    let tag = unique("k");
+    let emails: Vec<String> = (0..24)
+        .map(|i| format!("{tag}-{i}@catchall.test"))
+        .collect();
+    let c = Campaign::new("kill", &emails, "Hello {firstname}");
+    let slow = c.write_config(&rig_config(
+        &rig,
+        "require_approval = false",
+        &[
+            ("sender", "delay_min = 0\ndelay_max = 1"),
+            ("claire", "delay_min = 0\ndelay_max = 1"),
+        ],
+    ));
+    let mut child = c.hailer(&slow).arg("send").spawn().unwrap();
+    let start = Instant::now();
+    while c.count(Status::Sent) < 4 && start.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let before: HashMap<i64, Status> = c.rows().iter().map(|r| (r.id, r.status)).collect();
+    let sent_before = before.values().filter(|s| **s == Status::Sent).count();
+    assert!(
+        (4..24).contains(&sent_before),
+        "killed mid-run: {sent_before} sent"
+    );
+
+    let fast = c.write_config(&rig_config(&rig, "require_approval = false", &[]));
+    let (code, out, err) = c.send(&fast, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let after = c.rows();
+    for r in &after {
+        assert!(
+            matches!(r.status, Status::Sent | Status::Uncertain),
+            "row {} is {} after the restart: {:?}",
+            r.id,
+            r.status,
+            r.reason
+        );
+        if before[&r.id] == Status::Sent {
+            assert_eq!(r.status, Status::Sent, "a SENT row stays SENT");
+        }
+    }
+    let delivered = wait_tagged(&rig, "catchall@catchall.test", "INBOX", &c.tag, 24);
+    let counts = per_recipient(&delivered);
+    for (addr, n) in &counts {
+        assert_eq!(*n, 1, "{addr} received {n} copies");
+    }
+    for r in after.iter().filter(|r| r.status == Status::Sent) {
+        let email = r.email.clone().unwrap().to_lowercase();
+        assert_eq!(
+            counts.get(&email),
+            Some(&1),
+            "SENT row {} delivered once",
+            r.id
+        );
+    }
+    // Everything that went out is accounted for in the counters.
+    let sent_total = after.iter().filter(|r| r.status != Status::Ready).count() as i64;
+    assert!(c.day_counter("sender") + c.day_counter("claire") >= sent_total);
+}
+
+#[test]
+fn wrong_password_fails_that_mailbox_and_the_other_goes_on() {
+    let Some(rig) = Rig::get() else { return };
+    let tag = unique("w");
+    let emails: Vec<String> = (0..6).map(|i| format!("{tag}-{i}@catchall.test")).collect();
+    let c = Campaign::new("pw", &emails, "Hello {firstname}");
+    let cfg = c.write_config(&rig_config(
+        &rig,
+        "require_approval = false",
+        &[("sender", "password_cmd = \"echo not-the-password\"")],
+    ));
+    let (code, out, err) = c.send(&cfg, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("6 SENT"), "{out}");
+    assert!(out.contains("mailbox sender: 0 this run"), "{out}");
+    assert!(out.contains("FAILED") && out.contains("login"), "{out}");
+    assert!(
+        err.contains("mailbox sender") && err.contains("535"),
+        "{err}"
+    );
+    assert!(!err.contains("not-the-password") && !out.contains("not-the-password"));
+    assert!(
+        c.rows()
+            .iter()
+            .all(|r| r.mailbox.as_deref() == Some("claire"))
+    );
+    assert_eq!(
+        c.day_counter("sender"),
+        0,
+        "a refused login uses no capacity"
+    );
+    assert_eq!(
+        wait_tagged(&rig, "catchall@catchall.test", "INBOX", &c.tag, 6).len(),
+        6
+    );
+
+    // Only the bad mailbox: the run cannot go anywhere, so it fails.
+    let c2 = Campaign::new("pw2", &[format!("{tag}-x@catchall.test")], "Hi");
+    let cfg2 = c2.write_config(&rig_config(
+        &rig,
+        "require_approval = false",
+        &[("sender", "password_cmd = \"echo not-the-password\"")],
+    ));
+    let (code, _, err) = c2.send(&cfg2, &["--mailbox", "sender"]);
+    assert_ne!(code, 0, "{err}");
+    assert!(err.contains("no usable mailbox"), "{err}");
+    assert_eq!(c2.count(Status::Ready), 1, "row untouched");
+}
+
+#[test]
+fn mailbox_test_checks_smtp_imap_and_sent_folder() {
+    let Some(rig) = Rig::get() else { return };
+    let c = Campaign::new("mt", &["mt@catchall.test".to_string()], "x");
+    let cfg = c.write_config(&rig_config(
+        &rig,
+        "",
+        &[("claire", "password_cmd = \"echo wrong\"")],
+    ));
+    let out = c.hailer(&cfg).args(["mailbox", "test"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("sender:\n  smtp  ok"), "{text}");
+    assert!(text.contains("Sent folder \"Sent\""), "{text}");
+    assert!(text.contains("claire:\n  smtp  FAILED"), "{text}");
+    let out = c
+        .hailer(&cfg)
+        .args(["mailbox", "test", "sender"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
+
+// ---- scripted SMTP server: synchronous 4xx and 5xx at submission ----
+
+#[derive(Default)]
+struct Script {
+    /// RCPT TO seen, in order.
+    rcpts: Vec<String>,
+    /// Messages accepted (end of DATA answered 250), by recipient.
+    accepted: Vec<String>,
+    /// How many times each recipient got a temporary failure so far.
+    temp_fails: HashMap<String, u32>,
+}
+
+/// Plain SMTP with AUTH PLAIN (user/pw). Recipients starting `temp` get 450 on their first
+/// RCPT, `perm` get 550 with a text, `data5` get 554 after DATA; others are accepted.
+/// `pipelining`: advertise PIPELINING (RFC 2920), so both client paths get exercised.
+fn fake_smtp(pipelining: bool) -> (u16, Arc<Mutex<Script>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let script = Arc::new(Mutex::new(Script::default()));
+    let s = script.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let s = s.clone();
+            std::thread::spawn(move || serve(conn, s, pipelining));
+        }
+    });
+    (port, script)
+}
+
+fn serve(conn: TcpStream, script: Arc<Mutex<Script>>, pipelining: bool) {
+    let mut w = conn.try_clone().unwrap();
+    let mut r = BufReader::new(conn);
+    let mut say = |t: &str| {
+        let _ = w.write_all(format!("{t}\r\n").as_bytes());
+    };
+    say("220 fake.test ESMTP");
+    let mut rcpt = String::new();
+    let mut rcpt_ok = false;
+    let mut authed = false;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if r.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let cmd = line.trim_end().to_string();
+        let upper = cmd.to_ascii_uppercase();
+        if upper.starts_with("EHLO") {
+            say("250-fake.test");
+            say("250-AUTH PLAIN");
+            if pipelining {
+                say("250-PIPELINING");
+            }
+            say("250 8BITMIME");
+        } else if upper.starts_with("AUTH PLAIN") {
+            use std::str;
+            let arg = cmd.split_whitespace().nth(2).unwrap_or("");
+            // "\0user\0pw" base64 = AHVzZXIAcHc=
+            if arg == "AHVzZXIAcHc=" {
+                authed = true;
+                say("235 2.7.0 ok");
+            } else {
+                let _ = str::from_utf8(b"");
+                say("535 5.7.8 authentication failed");
+            }
+        } else if upper.starts_with("MAIL FROM") {
+            if authed {
+                say("250 ok")
+            } else {
+                say("530 auth first")
+            }
+        } else if upper.starts_with("RCPT TO") {
+            rcpt_ok = false;
+            rcpt = cmd
+                .split_once('<')
+                .map(|(_, a)| a.trim_end_matches('>').to_string())
+                .unwrap_or_default();
+            let mut sc = script.lock().unwrap();
+            sc.rcpts.push(rcpt.clone());
+            if rcpt.starts_with("temp") {
+                let n = sc.temp_fails.entry(rcpt.clone()).or_insert(0);
+                if *n == 0 {
+                    *n += 1;
+                    drop(sc);
+                    say("450 4.2.0 greylisted, try again later");
+                    continue;
+                }
+            }
+            drop(sc);
+            if rcpt.starts_with("perm") {
+                say("550 5.1.1 <perm> mailbox unavailable: no such user here");
+            } else {
+                rcpt_ok = true;
+                say("250 ok");
+            }
+        } else if upper == "DATA" {
+            if !rcpt_ok {
+                say("554 5.5.1 no valid recipients");
+                continue;
+            }
+            say("354 go ahead");
+            let mut body = String::new();
+            loop {
+                line.clear();
+                if r.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                if line == ".\r\n" {
+                    break;
+                }
+                body.push_str(&line);
+            }
+            if rcpt.starts_with("data5") {
+                say("554 5.7.1 message content rejected: looks like spam");
+            } else {
+                script.lock().unwrap().accepted.push(rcpt.clone());
+                say("250 2.0.0 queued as FAKE1");
+            }
+        } else if upper == "RSET" || upper == "NOOP" {
+            say("250 ok");
+        } else if upper == "QUIT" {
+            say("221 bye");
+            return;
+        } else {
+            say("502 unknown");
+        }
+    }
+}
+
+fn fake_config(port: u16, extra: &str) -> String {
+    format!(
+        "[sending]\nrequire_approval = false\nretry_base = 1\nmax_attempts = 3\n\n\
+         [mailboxes.fake]\nfrom = \"Fay Fake <fay@sender.test>\"\nsmtp_host = \"127.0.0.1\"\n\
+         smtp_port = {port}\nsmtp_security = \"plain\"\nsmtp_username = \"user\"\n\
+         password_cmd = \"echo pw\"\ndelay_min = 0\ndelay_max = 0\n{extra}"
+    )
+}
+
+#[test]
+fn four_xx_is_retried_five_xx_is_error_and_refused_rows_never_reach_the_server() {
+    retry_error_and_refusals(true);
+}
+
+#[test]
+fn the_same_without_pipelining() {
+    retry_error_and_refusals(false);
+}
+
+fn retry_error_and_refusals(pipelining: bool) {
+    let (port, script) = fake_smtp(pipelining);
+    let emails: Vec<String> = [
+        "ok1@x.test",
+        "temp@x.test",
+        "perm@x.test",
+        "data5@x.test",
+        "later-suppressed@x.test",
+        "dup@x.test",
+        "DUP@x.test",
+        "ok2@x.test",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let c = Campaign::new("fake", &emails, "Hello {firstname}");
+    let store = c.store();
+    // Suppressed after the build: caught by the check right before sending.
+    suppressions::add(
+        store.conn(),
+        "later-suppressed@x.test",
+        "unsubscribed",
+        None,
+        0,
+    )
+    .unwrap();
+    // A row edited by hand with a placeholder left in it.
+    let ok2 = c
+        .rows()
+        .into_iter()
+        .find(|r| r.email.as_deref() == Some("ok2@x.test"))
+        .unwrap();
+    assert!(outbox::edit(store.conn(), ok2.id, "Hi {firstname}", "Body", 0).unwrap());
+    drop(store);
+    let cfg = c.write_config(&fake_config(port, ""));
+
+    let started = Instant::now();
+    let (code, out, err) = c.send(&cfg, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let rows: HashMap<String, outbox::OutboxRow> = c
+        .rows()
+        .into_iter()
+        .map(|r| (r.email.clone().unwrap_or_default(), r))
+        .collect();
+    let st = |e: &str| rows[e].status;
+    assert_eq!(st("ok1@x.test"), Status::Sent);
+    assert_eq!(
+        st("temp@x.test"),
+        Status::Sent,
+        "retried within the run: {out}"
+    );
+    assert_eq!(rows["temp@x.test"].attempts, 2);
+    // retry_base = 1 s (timestamps have whole-second resolution, so the wait is 0–2 s).
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(st("perm@x.test"), Status::Error);
+    let perm = rows["perm@x.test"].reason.clone().unwrap();
+    assert!(
+        perm.contains("550") && perm.contains("no such user here"),
+        "{perm}"
+    );
+    assert_eq!(st("data5@x.test"), Status::Error);
+    assert!(
+        rows["data5@x.test"]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("looks like spam")
+    );
+    assert_eq!(st("later-suppressed@x.test"), Status::Error);
+    assert!(
+        rows["later-suppressed@x.test"]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("suppressed")
+    );
+    assert_eq!(st("ok2@x.test"), Status::Error);
+    assert!(
+        rows["ok2@x.test"]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("{firstname}")
+    );
+    let dup = rows.get("dup@x.test").unwrap();
+    assert_eq!(dup.status, Status::Sent);
+    assert!(out.contains("perm@x.test ERROR"), "{out}");
+
+    let sc = script.lock().unwrap();
+    for never in ["later-suppressed@x.test", "ok2@x.test"] {
+        assert!(
+            !sc.rcpts.iter().any(|r| r == never),
+            "{never} reached the server"
+        );
+    }
+    assert_eq!(
+        sc.rcpts
+            .iter()
+            .filter(|r| r.eq_ignore_ascii_case("dup@x.test"))
+            .count(),
+        1,
+        "duplicate address sent once"
+    );
+    assert_eq!(sc.rcpts.iter().filter(|r| *r == "temp@x.test").count(), 2);
+    assert_eq!(
+        sc.accepted.iter().filter(|r| *r == "temp@x.test").count(),
+        1
+    );
+    assert_eq!(
+        c.day_counter("fake"),
+        3,
+        "refusals give their capacity back"
+    );
+}
+
+#[test]
+fn four_xx_until_max_attempts_becomes_error() {
+    let (port, _script) = fake_smtp(false);
+    let c = Campaign::new("fake2", &["temp-a@x.test".to_string()], "Hi");
+    // retry_base 1 s, max_attempts 1: the first 450 is final.
+    let cfg =
+        c.write_config(&fake_config(port, "").replace("max_attempts = 3", "max_attempts = 1"));
+    let (code, out, _) = c.send(&cfg, &[]);
+    assert_eq!(code, 0);
+    let row = &c.rows()[0];
+    assert_eq!(row.status, Status::Error, "{out}");
+    assert!(
+        row.reason
+            .as_deref()
+            .unwrap()
+            .contains("gave up after 1 attempts")
+    );
+    assert!(row.reason.as_deref().unwrap().contains("greylisted"));
+}
+
+#[test]
+fn dry_run_writes_eml_files_and_sends_nothing() {
+    let (port, script) = fake_smtp(false);
+    let emails: Vec<String> = (0..3).map(|i| format!("d{i}@x.test")).collect();
+    let c = Campaign::new("dry", &emails, MARKDOWN);
+    let cfg = c.write_config(&fake_config(port, ""));
+    let (code, out, err) = c.send(&cfg, &["--dry-run", "--limit", "2"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("2 messages written"), "{out}");
+    let dir = c.data().join("dry-run");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2);
+    let raw = std::fs::read(&files[0]).unwrap();
+    assert!(
+        header(&raw, "Message-ID")
+            .unwrap()
+            .ends_with("@sender.test>")
+    );
+    assert!(script.lock().unwrap().rcpts.is_empty(), "nothing sent");
+    assert_eq!(c.count(Status::Ready), 3, "no row changed");
+    // What the TUI's confirmation shows.
+    let config = hailer::config::Config::from_file(&cfg).unwrap();
+    let plan = hailer::engine::send::plan(&config, &c.data(), None).unwrap();
+    assert_eq!(plan.eligible, 3);
+    assert_eq!(plan.remaining_today, 50);
+    assert_eq!(plan.mailboxes[0].name, "fake");
+    assert_eq!(c.day_counter("fake"), 0);
+}
+
+#[test]
+fn rows_left_sending_become_uncertain_and_are_never_resent() {
+    let (port, script) = fake_smtp(false);
+    let c = Campaign::new(
+        "unc",
+        &["u1@x.test".to_string(), "u2@x.test".to_string()],
+        "Hi",
+    );
+    let store = c.store();
+    let id = c.rows()[0].id;
+    store
+        .conn()
+        .execute(
+            "UPDATE outbox SET status = 'SENDING', mailbox = 'fake', header_message_id = 'x@y' WHERE id = ?1",
+            [id],
+        )
+        .unwrap();
+    drop(store);
+    let cfg = c.write_config(&fake_config(port, ""));
+    let (code, out, _) = c.send(&cfg, &[]);
+    assert_eq!(code, 0);
+    assert!(out.contains("became UNCERTAIN"), "{out}");
+    let rows = c.rows();
+    assert_eq!(rows[0].status, Status::Uncertain);
+    assert_eq!(rows[1].status, Status::Sent);
+    let (_, out, _) = c.send(&cfg, &[]);
+    assert!(out.contains("0 SENT"), "{out}");
+    assert_eq!(script.lock().unwrap().rcpts, vec!["u2@x.test".to_string()]);
+}
+
+#[test]
+fn uncertain_rows_are_resolved_from_the_sent_folder() {
+    let Some(rig) = Rig::get() else { return };
+    let tag = unique("u");
+    let emails: Vec<String> = (0..2).map(|i| format!("{tag}-{i}@catchall.test")).collect();
+    let c = Campaign::new("resolve", &emails, "Hi {firstname}");
+    let cfg = c.write_config(&rig_config(
+        &rig,
+        "require_approval = false",
+        &[("claire", "daily_cap = 0")],
+    ));
+    let (code, out, err) = c.send(&cfg, &["--limit", "1"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let sent = c
+        .rows()
+        .into_iter()
+        .find(|r| r.status == Status::Sent)
+        .unwrap();
+    assert_eq!(sent.mailbox.as_deref(), Some("sender"));
+    wait_tagged(&rig, "sender@sender.test", "Sent", &c.tag, 1);
+    let other = c.rows().into_iter().find(|r| r.id != sent.id).unwrap();
+    // As if the process died twice: once after its copy reached the Sent folder, once
+    // after the message was handed over but before any copy was made.
+    let store = c.store();
+    store
+        .conn()
+        .execute(
+            "UPDATE outbox SET status = 'SENDING' WHERE id = ?1",
+            [sent.id],
+        )
+        .unwrap();
+    store
+        .conn()
+        .execute(
+            "UPDATE outbox SET status = 'SENDING', mailbox = 'sender', header_message_id = ?2 WHERE id = ?1",
+            rusqlite::params![other.id, format!("{}.feedc0de@sender.test", other.id)],
+        )
+        .unwrap();
+    drop(store);
+    let (code, out, err) = c.send(&cfg, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("2 rows interrupted"), "{out}");
+    assert!(out.contains("1 found in Sent folders"), "{out}");
+    let rows: HashMap<i64, outbox::OutboxRow> = c.rows().into_iter().map(|r| (r.id, r)).collect();
+    assert_eq!(rows[&sent.id].status, Status::Sent);
+    assert!(
+        rows[&sent.id]
+            .smtp_reply
+            .as_deref()
+            .unwrap()
+            .contains("Sent folder")
+    );
+    assert_eq!(rows[&other.id].status, Status::Uncertain, "never resent");
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        fetch_tagged(&rig, "catchall@catchall.test", "INBOX", &c.tag).len(),
+        1
+    );
+}
+
+#[test]
+fn dkim_signature_is_added_when_configured() {
+    let Some(rig) = Rig::get() else { return };
+    let tag = unique("s");
+    let c = Campaign::new(
+        "dkim",
+        &[format!("{tag}-0@catchall.test")],
+        "Signed {firstname}",
+    );
+    let cfg = c.write_config(&rig_config(
+        &rig,
+        "require_approval = false",
+        &[(
+            "sender",
+            &format!(
+                "dkim_selector = \"{}\"\ndkim_key_file = \"{}\"",
+                rig.var("RIG_DKIM_SELECTOR"),
+                rig.var("RIG_DKIM_KEY_FILE")
+            ),
+        )],
+    ));
+    let (code, out, err) = c.send(&cfg, &["--mailbox", "sender"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let got = wait_tagged(&rig, "catchall@catchall.test", "INBOX", &c.tag, 1);
+    assert_eq!(got.len(), 1);
+    let sig = header(&got[0], "DKIM-Signature").expect("DKIM-Signature header");
+    assert!(sig.contains("d=sender.test"), "{sig}");
+    assert!(
+        sig.contains(&format!("s={}", rig.var("RIG_DKIM_SELECTOR"))),
+        "{sig}"
+    );
+    assert!(sig.contains("a=rsa-sha256"), "{sig}");
+}
+
+#[test]
+fn a_bad_dkim_key_fails_the_mailbox_not_the_row() {
+    let (port, script) = fake_smtp(true);
+    let c = Campaign::new("badkey", &["k1@x.test".to_string()], "Hi");
+    let cfg = c.write_config(&fake_config(
+        port,
+        "dkim_selector = \"s1\"\ndkim_key_file = \"/nonexistent/dkim.key\"\n",
+    ));
+    let (code, out, err) = c.send(&cfg, &[]);
+    assert_ne!(code, 0, "{out}\n{err}");
+    assert!(
+        err.contains("no usable mailbox") && err.contains("DKIM key"),
+        "{err}"
+    );
+    assert_eq!(c.count(Status::Ready), 1, "the row is untouched");
+    assert!(script.lock().unwrap().rcpts.is_empty());
+}

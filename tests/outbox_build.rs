@@ -165,3 +165,43 @@ fn a_sent_address_is_never_given_to_a_second_prospect() {
             .starts_with("duplicate address")
     );
 }
+
+#[test]
+fn verification_verdicts_block_or_flag_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let people = "firstname,lastname,company,email\nAna,A,Acme,ana@acme.test\nBen,B,Acme,ben@acme.test\nCid,C,Acme,cid@acme.test\n";
+    let mut store = store_with(dir.path(), people, "company,subject,body\nAcme,Hi,Body\n");
+    for (email, status) in [
+        ("ana@acme.test", "MAILBOX_NOT_FOUND"),
+        ("ben@acme.test", "CATCH_ALL"),
+        ("cid@acme.test", "VALID"),
+    ] {
+        store
+            .conn()
+            .execute(
+                "INSERT INTO verifications (email, status, detail, checked_at) VALUES (?1, ?2, 'rig', 0)",
+                [email, status],
+            )
+            .unwrap();
+    }
+    build(&mut store).unwrap();
+    let rows = by_name(&store);
+    assert_eq!(rows["Ana"].status, Status::Error);
+    assert!(
+        rows["Ana"]
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("blocked by verification: MAILBOX_NOT_FOUND")
+    );
+    assert_eq!(rows["Ben"].status, Status::Ready);
+    assert!(
+        rows["Ben"]
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("risky: CATCH_ALL")
+    );
+    assert_eq!(rows["Cid"].status, Status::Ready);
+    assert_eq!(rows["Cid"].reason, None);
+}

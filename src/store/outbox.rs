@@ -193,7 +193,7 @@ pub fn set_skipped(conn: &Connection, ids: &[i64], skipped: bool, now: i64) -> R
     let sql = if skipped {
         "UPDATE outbox SET status = 'SKIPPED', approved = 0, updated_at = ?2 WHERE id = ?1 AND status IN ('READY', 'ERROR')"
     } else {
-        "UPDATE outbox SET status = 'READY', updated_at = ?2 WHERE id = ?1 AND status = 'SKIPPED' AND email IS NOT NULL AND reason IS NULL"
+        "UPDATE outbox SET status = 'READY', updated_at = ?2 WHERE id = ?1 AND status = 'SKIPPED' AND email IS NOT NULL AND (reason IS NULL OR reason LIKE 'risky:%')"
     };
     let mut stmt = conn.prepare_cached(sql)?;
     for id in ids {

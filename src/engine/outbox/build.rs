@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::template::{Vars, render};
 use crate::engine::import::normalize::normalize_email;
 use crate::store::outbox::{Built, Status, upsert_built};
-use crate::store::{self, Store, StoreError, suppressions};
+use crate::store::{self, Store, StoreError, suppressions, verifications};
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct BuildSummary {
@@ -237,6 +237,33 @@ fn decide(
     if let Some(s) = suppressions::blocking(conn, email)? {
         return Ok(Some(format!("suppressed: {} ({})", s.entry, s.cause)));
     }
+    // A verdict that the mailbox cannot receive blocks the row; catch-all and unknown
+    // verdicts are sendable but flagged, so review can decide.
+    let verdict = match verifications::get(conn, raw)? {
+        Some(v) => Some(v),
+        None => verifications::get(conn, email)?,
+    };
+    let mut risky = None;
+    if let Some(v) = verdict {
+        match v.status.as_str() {
+            "MAILBOX_NOT_FOUND" | "NO_MX" | "INVALID_SYNTAX" | "DISABLED" => {
+                return Ok(Some(format!(
+                    "blocked by verification: {} ({})",
+                    v.status,
+                    v.detail.chars().take(120).collect::<String>()
+                )));
+            }
+            "CATCH_ALL" | "UNKNOWN" => {
+                risky = Some(format!(
+                    "risky: {} ({})",
+                    v.status,
+                    v.detail.chars().take(80).collect::<String>()
+                ))
+            }
+            _ => {}
+        }
+    }
+    built.reason = risky;
     let key = email.to_lowercase();
     match owners.get(&key) {
         Some(&owner) if owner != p.id => {

@@ -2,5 +2,6 @@
 //! Nothing here knows about a terminal; the CLI and the TUI both call these functions.
 
 pub mod export;
+pub mod find;
 pub mod import;
 pub mod jobs;

@@ -11,6 +11,8 @@ use crate::config::{Config, LoadedConfig};
 pub mod config_cmd;
 pub mod demo;
 pub mod export;
+pub mod find;
+pub mod guess;
 pub mod import;
 
 /// Exit codes, documented in README.md.
@@ -57,6 +59,10 @@ pub enum Command {
     Import(import::ImportCommand),
     /// Export prospects or messages as CSV or XLSX
     Export(export::ExportCommand),
+    /// Find company domains, published addresses and address patterns; suggest an address per prospect
+    Find(find::FindCommand),
+    /// Suggest an address for one person (no database, no network)
+    Guess(guess::GuessCommand),
     /// Inspect the configuration
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
@@ -93,6 +99,12 @@ pub fn main() -> ExitCode {
     if let Some(Command::Config(cmd)) = &cli.command {
         return ExitCode::from(cmd.execute(&cli));
     }
+    if let Some(Command::Guess(_)) = &cli.command {
+        let Some(Command::Guess(cmd)) = cli.command else {
+            unreachable!()
+        };
+        return ExitCode::from(cmd.execute());
+    }
     let ctx = match Context::load(&cli) {
         Ok(ctx) => ctx,
         Err(e) => {
@@ -106,6 +118,8 @@ pub fn main() -> ExitCode {
         Some(Command::Import(cmd)) => cmd.execute(&ctx),
         Some(Command::Export(cmd)) => cmd.execute(&ctx),
         Some(Command::Demo(cmd)) => cmd.execute(ctx),
+        Some(Command::Find(cmd)) => cmd.execute(&ctx),
+        Some(Command::Guess(_)) => unreachable!("handled above"),
         Some(Command::Config(_)) => unreachable!("handled above"),
     };
     ExitCode::from(code)

@@ -35,12 +35,10 @@ pub fn deobfuscate(text: &str) -> String {
     static AT: OnceLock<Regex> = OnceLock::new();
     static DOT: OnceLock<Regex> = OnceLock::new();
     static WORDS: OnceLock<Regex> = OnceLock::new();
-    let at = AT.get_or_init(|| {
-        Regex::new(r"(?i)\s*[\[\(\{<]\s*(?:at|arobase|@)\s*[\]\)\}>]\s*").unwrap()
-    });
-    let dot = DOT.get_or_init(|| {
-        Regex::new(r"(?i)\s*[\[\(\{<]\s*(?:dot|point|\.)\s*[\]\)\}>]\s*").unwrap()
-    });
+    let at = AT
+        .get_or_init(|| Regex::new(r"(?i)\s*[\[\(\{<]\s*(?:at|arobase|@)\s*[\]\)\}>]\s*").unwrap());
+    let dot = DOT
+        .get_or_init(|| Regex::new(r"(?i)\s*[\[\(\{<]\s*(?:dot|point|\.)\s*[\]\)\}>]\s*").unwrap());
     // Bare words only in an address-shaped run: "jean at acme dot fr".
     let words = WORDS.get_or_init(|| {
         Regex::new(r"(?i)\b([a-z0-9][a-z0-9._-]*)\s+(?:at|arobase)\s+([a-z0-9-]+(?:\s+(?:dot|point)\s+[a-z0-9-]+)+)\b")
@@ -174,7 +172,10 @@ mod tests {
     use super::*;
 
     fn emails(html: &str) -> Vec<(String, &'static str)> {
-        extract(html).into_iter().map(|f| (f.email, f.how)).collect()
+        extract(html)
+            .into_iter()
+            .map(|f| (f.email, f.how))
+            .collect()
     }
 
     #[test]
@@ -199,7 +200,11 @@ mod tests {
             ("<p>p.durand [arobase] acme [.] fr</p>", "p.durand@acme.fr"),
         ] {
             let got = emails(html);
-            assert_eq!(got.first().map(|g| g.0.as_str()), Some(want), "{html}: {got:?}");
+            assert_eq!(
+                got.first().map(|g| g.0.as_str()),
+                Some(want),
+                "{html}: {got:?}"
+            );
         }
         assert!(emails("<p>We meet at noon at the office</p>").is_empty());
     }
@@ -216,7 +221,10 @@ mod tests {
             r#"<a href="/cdn-cgi/l/email-protection" class="__cf_email__" data-cfemail="{hex}">[email&#160;protected]</a>
                <a href="/cdn-cgi/l/email-protection#{hex}">mail</a>"#
         );
-        assert_eq!(emails(&html), vec![("jdupont@acme.fr".into(), "cloudflare")]);
+        assert_eq!(
+            emails(&html),
+            vec![("jdupont@acme.fr".into(), "cloudflare")]
+        );
         assert!(cloudflare_decode("zz").is_none());
     }
 

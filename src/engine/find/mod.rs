@@ -6,3 +6,4 @@ pub mod extract;
 pub mod names;
 pub mod pattern;
 pub mod search;
+pub mod site;

@@ -13,6 +13,7 @@ pub mod companies;
 pub mod messages;
 pub mod prospects;
 pub mod schema;
+pub mod suggestions;
 
 pub use companies::Company;
 pub use messages::MessageRow;

@@ -57,7 +57,7 @@ pub enum Command {
     Demo(demo::DemoCommand),
     /// Import prospects or messages from CSV, TSV, XLSX, XLS or ODS
     Import(import::ImportCommand),
-    /// Export prospects or messages as CSV or XLSX
+    /// Export prospects, messages or suggestions as CSV or XLSX
     Export(export::ExportCommand),
     /// Find company domains, published addresses and address patterns; suggest an address per prospect
     Find(find::FindCommand),

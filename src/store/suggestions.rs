@@ -81,6 +81,32 @@ pub fn set_status(
     Ok(n == 1)
 }
 
+/// Swap the address with the first alternative (the old address goes last), `c` in the TUI.
+pub fn next_alternative(conn: &Connection, prospect_id: i64, now: i64) -> Result<bool> {
+    let row: Option<(Option<String>, String)> = conn
+        .query_row(
+            "SELECT email, alternatives FROM suggestions WHERE prospect_id = ?1",
+            [prospect_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((Some(email), alts)) = row else {
+        return Ok(false);
+    };
+    let mut alts: Vec<String> = serde_json::from_str(&alts).unwrap_or_default();
+    if alts.is_empty() {
+        return Ok(false);
+    }
+    let next = alts.remove(0);
+    alts.push(email);
+    conn.execute(
+        "UPDATE suggestions SET email = ?2, alternatives = ?3, status = 'edited', updated_at = ?4
+         WHERE prospect_id = ?1",
+        params![prospect_id, next, json(&alts), now],
+    )?;
+    Ok(true)
+}
+
 /// Every prospect with its suggestion (or none yet), in prospect order.
 pub fn list(conn: &Connection) -> Result<Vec<SuggestionRow>> {
     let mut stmt = conn.prepare(

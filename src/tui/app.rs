@@ -62,6 +62,15 @@ impl Tab {
 pub enum Pane {
     Prospects,
     Messages,
+    Suggestions,
+}
+
+/// A change the user makes to one suggestion.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SuggestionOp {
+    Accept,
+    NextAlternative,
+    Set(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,17 +225,34 @@ pub enum Mode {
     Detail {
         scroll: usize,
     },
+    /// Typing an address for one suggestion (Suggestions tab, `e`).
+    EditEmail {
+        prospect_id: i64,
+        input: String,
+    },
     ConfirmQuit,
 }
 
 /// Work for the event loop.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    Import { kind: ImportKind, path: PathBuf },
+    Import {
+        kind: ImportKind,
+        path: PathBuf,
+    },
     Load(Pane),
     Cancel(JobId),
     TogglePause(JobId),
     EditConfig,
+    /// Run the find engine as a background task (one company, or all).
+    Find {
+        company: Option<String>,
+        refresh: bool,
+    },
+    Suggestion {
+        prospect_id: i64,
+        op: SuggestionOp,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -278,9 +304,9 @@ impl App {
             ),
             show_messages: false,
             suggestions: TableView::new(
-                vec!["Prospect", "Company", "Suggested email", "Confidence", "Evidence"],
-                vec![18, 18, 26, 10, 28],
-                "No suggestions yet: they appear here once `hailer find` has run over your prospects.",
+                vec!["Name", "Company", "Domain", "Suggested", "Confidence", "Pattern", "Status"],
+                vec![18, 16, 16, 26, 14, 10, 10],
+                "No suggestions yet: press f to find emails (or run `hailer find`).",
             ),
             outbox: TableView::new(
                 vec!["Status", "To", "Company", "Subject", "Mailbox"],
@@ -310,7 +336,7 @@ impl App {
     /// Tables whose data source arrives with later features start out loaded (and empty),
     /// so they show their hint rather than "loading…".
     fn mark_static_tables_loaded(mut self) -> App {
-        for t in [&mut self.suggestions, &mut self.outbox, &mut self.bounces] {
+        for t in [&mut self.outbox, &mut self.bounces] {
             t.loaded = true;
         }
         self
@@ -355,6 +381,7 @@ impl App {
         match pane {
             Pane::Prospects => self.prospects.set_rows(rows),
             Pane::Messages => self.messages.set_rows(rows),
+            Pane::Suggestions => self.suggestions.set_rows(rows),
         }
         self.dirty = true;
     }
@@ -459,6 +486,11 @@ impl App {
                         self.effects.push(Effect::Load(Pane::Prospects));
                         self.effects.push(Effect::Load(Pane::Messages));
                     }
+                    if kind == JobKind::Find {
+                        // Cancelled runs keep what they finished: show it too.
+                        self.effects.push(Effect::Load(Pane::Suggestions));
+                        self.effects.push(Effect::Load(Pane::Prospects));
+                    }
                 }
             }
         }
@@ -482,6 +514,33 @@ impl App {
             }
             Mode::Filter => self.on_filter_key(key),
             Mode::Prompt(prompt) => self.on_prompt_key(key, prompt),
+            Mode::EditEmail {
+                prospect_id,
+                mut input,
+            } => match key.code {
+                KeyCode::Esc => self.mode = Mode::Normal,
+                KeyCode::Enter => {
+                    self.mode = Mode::Normal;
+                    let input = input.trim().to_string();
+                    if crate::engine::import::normalize::normalize_email(&input).is_some() {
+                        self.effects.push(Effect::Suggestion {
+                            prospect_id,
+                            op: SuggestionOp::Set(input),
+                        });
+                    } else {
+                        self.toast(format!("{input:?} is not an email address"), true);
+                    }
+                }
+                KeyCode::Backspace => {
+                    input.pop();
+                    self.mode = Mode::EditEmail { prospect_id, input };
+                }
+                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    input.push(c);
+                    self.mode = Mode::EditEmail { prospect_id, input };
+                }
+                _ => {}
+            },
             Mode::Help { scroll } | Mode::Detail { scroll } => {
                 let is_help = matches!(self.mode, Mode::Help { .. });
                 let scroll = match key.code {
@@ -698,7 +757,59 @@ impl App {
             Action::Reload => {
                 self.effects.push(Effect::Load(Pane::Prospects));
                 self.effects.push(Effect::Load(Pane::Messages));
+                self.effects.push(Effect::Load(Pane::Suggestions));
             }
+            Action::RunFind => {
+                if self.activity.running().any(|t| t.kind == JobKind::Find) {
+                    self.toast("find is already running (see Activity)", false);
+                } else {
+                    self.effects.push(Effect::Find {
+                        company: None,
+                        refresh: false,
+                    });
+                }
+            }
+            Action::Accept
+            | Action::NextAlternative
+            | Action::EditAddress
+            | Action::RerunCompany => self.on_suggestion_action(action),
+        }
+    }
+
+    fn on_suggestion_action(&mut self, action: Action) {
+        let Some(row) = self.suggestions.selected_row() else {
+            return;
+        };
+        let prospect_id = row.id;
+        let company_key = row.extra.as_deref().and_then(|e| {
+            serde_json::from_str::<serde_json::Value>(e)
+                .ok()?
+                .get("company key")?
+                .as_str()
+                .map(str::to_string)
+        });
+        let suggested = row.cells.get(3).cloned().unwrap_or_default();
+        match action {
+            Action::Accept if suggested.is_empty() => self.toast("no address to accept", false),
+            Action::Accept => self.effects.push(Effect::Suggestion {
+                prospect_id,
+                op: SuggestionOp::Accept,
+            }),
+            Action::NextAlternative => self.effects.push(Effect::Suggestion {
+                prospect_id,
+                op: SuggestionOp::NextAlternative,
+            }),
+            Action::EditAddress => {
+                self.mode = Mode::EditEmail {
+                    prospect_id,
+                    input: suggested,
+                }
+            }
+            Action::RerunCompany => self.effects.push(Effect::Find {
+                company: company_key,
+                refresh: true,
+            }),
+            _ => {}
         }
     }
 
@@ -973,5 +1084,105 @@ mod tests {
         press(&mut a, KeyCode::Char('m'));
         press(&mut a, KeyCode::Char('i'));
         assert!(matches!(&a.mode, Mode::Prompt(p) if p.kind == ImportKind::Messages));
+    }
+
+    #[test]
+    fn suggestions_keys_produce_effects() {
+        let mut a = app();
+        press(&mut a, KeyCode::Char('2'));
+        assert_eq!(a.tab, Tab::Suggestions);
+        let row = TableRow::new(
+            7,
+            vec![
+                "Jean Dupont".into(),
+                "Acme".into(),
+                "acme.test".into(),
+                "jean.dupont@acme.test".into(),
+                " 80 ████·".into(),
+                "first.last".into(),
+                "suggested".into(),
+            ],
+        )
+        .with_extra(r#"{"company key":"acme","evidence 01":"x"}"#);
+        a.on_loaded(Pane::Suggestions, vec![row]);
+        press(&mut a, KeyCode::Char('a'));
+        press(&mut a, KeyCode::Char('c'));
+        press(&mut a, KeyCode::Char('r'));
+        press(&mut a, KeyCode::Char('f'));
+        assert_eq!(
+            a.take_effects(),
+            vec![
+                Effect::Suggestion {
+                    prospect_id: 7,
+                    op: SuggestionOp::Accept
+                },
+                Effect::Suggestion {
+                    prospect_id: 7,
+                    op: SuggestionOp::NextAlternative
+                },
+                Effect::Find {
+                    company: Some("acme".into()),
+                    refresh: true
+                },
+                Effect::Find {
+                    company: None,
+                    refresh: false
+                },
+            ]
+        );
+        press(&mut a, KeyCode::Char('e'));
+        assert!(
+            matches!(&a.mode, Mode::EditEmail { prospect_id: 7, input } if input == "jean.dupont@acme.test")
+        );
+        for _ in 0.."jean.dupont@acme.test".len() {
+            press(&mut a, KeyCode::Backspace);
+        }
+        for c in "jd@acme.test".chars() {
+            press(&mut a, KeyCode::Char(c));
+        }
+        press(&mut a, KeyCode::Enter);
+        assert_eq!(
+            a.take_effects(),
+            vec![Effect::Suggestion {
+                prospect_id: 7,
+                op: SuggestionOp::Set("jd@acme.test".into())
+            }]
+        );
+        press(&mut a, KeyCode::Char('e'));
+        press(&mut a, KeyCode::Char(' '));
+        press(&mut a, KeyCode::Char('x'));
+        press(&mut a, KeyCode::Enter);
+        assert!(a.take_effects().is_empty(), "an invalid address is refused");
+        press(&mut a, KeyCode::Enter);
+        assert!(matches!(a.mode, Mode::Detail { .. }));
+        let detail = a.suggestions.detail();
+        assert!(detail.iter().any(|(k, v)| k == "evidence 01" && v == "x"));
+    }
+
+    #[test]
+    fn find_on_prospects_and_reload_after_find() {
+        let mut a = app();
+        press(&mut a, KeyCode::Char('f'));
+        assert_eq!(
+            a.take_effects(),
+            vec![Effect::Find {
+                company: None,
+                refresh: false
+            }]
+        );
+        a.on_job(JobMsg::Started {
+            id: 1,
+            kind: JobKind::Find,
+            title: "find emails".into(),
+            pausable: false,
+        });
+        press(&mut a, KeyCode::Char('f'));
+        assert!(a.take_effects().is_empty(), "one find at a time");
+        a.on_job(JobMsg::Finished {
+            id: 1,
+            outcome: Ok("done".into()),
+            cancelled: false,
+        });
+        assert!(a.take_effects().contains(&Effect::Load(Pane::Suggestions)));
     }
 }

@@ -34,6 +34,11 @@ pub enum Action {
     ToggleMessages,
     EditConfig,
     Reload,
+    Accept,
+    NextAlternative,
+    EditAddress,
+    RerunCompany,
+    RunFind,
 }
 
 /// Where a binding applies.
@@ -144,6 +149,42 @@ const BINDINGS: &[(Scope, &str, Action, &str)] = &[
         "i",
         Action::Import,
         "import a file (prospects or messages view)",
+    ),
+    (
+        Scope::Tab(Tab::Prospects),
+        "f",
+        Action::RunFind,
+        "find emails for every company (background task)",
+    ),
+    (
+        Scope::Tab(Tab::Suggestions),
+        "f",
+        Action::RunFind,
+        "find emails for every company (background task)",
+    ),
+    (
+        Scope::Tab(Tab::Suggestions),
+        "a",
+        Action::Accept,
+        "accept the suggested address",
+    ),
+    (
+        Scope::Tab(Tab::Suggestions),
+        "c",
+        Action::NextAlternative,
+        "use the next alternative address",
+    ),
+    (
+        Scope::Tab(Tab::Suggestions),
+        "e",
+        Action::EditAddress,
+        "edit the address by hand",
+    ),
+    (
+        Scope::Tab(Tab::Suggestions),
+        "r",
+        Action::RerunCompany,
+        "re-run find for this row's company, ignoring caches",
     ),
     (
         Scope::Tab(Tab::Prospects),

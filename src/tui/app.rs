@@ -269,6 +269,9 @@ pub struct App {
     pub messages: TableView,
     pub show_messages: bool,
     pub suggestions: TableView,
+    /// Every suggestion row, before the minimum-confidence filter (`+`).
+    pub suggestion_rows: Vec<TableRow>,
+    pub min_confidence: i64,
     pub outbox: TableView,
     pub bounces: TableView,
     pub activity: Activity,
@@ -303,6 +306,8 @@ impl App {
                 "No messages yet: press i to import a file with company, subject and body columns.",
             ),
             show_messages: false,
+            suggestion_rows: Vec::new(),
+            min_confidence: 0,
             suggestions: TableView::new(
                 vec!["Name", "Company", "Domain", "Suggested", "Confidence", "Pattern", "Status"],
                 vec![18, 16, 16, 26, 14, 10, 10],
@@ -381,7 +386,10 @@ impl App {
         match pane {
             Pane::Prospects => self.prospects.set_rows(rows),
             Pane::Messages => self.messages.set_rows(rows),
-            Pane::Suggestions => self.suggestions.set_rows(rows),
+            Pane::Suggestions => {
+                self.suggestion_rows = rows;
+                self.apply_confidence_filter();
+            }
         }
         self.dirty = true;
     }
@@ -769,11 +777,47 @@ impl App {
                     });
                 }
             }
+            Action::ConfidenceFilter => {
+                self.min_confidence = match self.min_confidence {
+                    0 => 40,
+                    40 => 70,
+                    70 => 90,
+                    _ => 0,
+                };
+                self.apply_confidence_filter();
+                let n = self.suggestions.rows.len();
+                self.toast(
+                    if self.min_confidence == 0 {
+                        format!("all suggestions ({n})")
+                    } else {
+                        format!("confidence ≥ {}: {n} rows", self.min_confidence)
+                    },
+                    false,
+                );
+            }
             Action::Accept
             | Action::NextAlternative
             | Action::EditAddress
             | Action::RerunCompany => self.on_suggestion_action(action),
         }
+    }
+
+    fn apply_confidence_filter(&mut self) {
+        let min = self.min_confidence;
+        let rows = self
+            .suggestion_rows
+            .iter()
+            .filter(|r| {
+                min == 0
+                    || r.cells
+                        .get(4)
+                        .and_then(|c| c.split_whitespace().next())
+                        .and_then(|n| n.parse::<i64>().ok())
+                        .is_some_and(|c| c >= min)
+            })
+            .cloned()
+            .collect();
+        self.suggestions.set_rows(rows);
     }
 
     fn on_suggestion_action(&mut self, action: Action) {
@@ -1155,6 +1199,17 @@ mod tests {
         assert!(a.take_effects().is_empty(), "an invalid address is refused");
         press(&mut a, KeyCode::Enter);
         assert!(matches!(a.mode, Mode::Detail { .. }));
+        press(&mut a, KeyCode::Esc);
+        press(&mut a, KeyCode::Char('+'));
+        assert_eq!(a.min_confidence, 40);
+        assert_eq!(a.suggestions.rows.len(), 1);
+        press(&mut a, KeyCode::Char('+'));
+        press(&mut a, KeyCode::Char('+'));
+        assert_eq!(a.min_confidence, 90);
+        assert_eq!(a.suggestions.rows.len(), 0, "80 < 90");
+        press(&mut a, KeyCode::Char('+'));
+        assert_eq!(a.suggestions.rows.len(), 1);
+        press(&mut a, KeyCode::Enter);
         let detail = a.suggestions.detail();
         assert!(detail.iter().any(|(k, v)| k == "evidence 01" && v == "x"));
     }

@@ -39,6 +39,7 @@ pub enum Action {
     EditAddress,
     RerunCompany,
     RunFind,
+    ConfidenceFilter,
 }
 
 /// Where a binding applies.
@@ -179,6 +180,12 @@ const BINDINGS: &[(Scope, &str, Action, &str)] = &[
         "e",
         Action::EditAddress,
         "edit the address by hand",
+    ),
+    (
+        Scope::Tab(Tab::Suggestions),
+        "+",
+        Action::ConfidenceFilter,
+        "minimum confidence: all, 40, 70, 90 (cycles)",
     ),
     (
         Scope::Tab(Tab::Suggestions),

@@ -72,12 +72,75 @@ pub struct DnsConfig {
 pub struct SearchConfig {
     /// Search results page; `{query}` is replaced by the percent-encoded query.
     pub url: String,
+    /// Directory and social sites never taken as a company's domain (registrable domains).
+    pub skip_domains: Vec<String>,
+    /// TLDs tried when guessing a domain from the company name.
+    pub tlds: Vec<String>,
+    /// Pages fetched per company site besides the home page.
+    pub max_pages: u32,
+    /// Bytes read per page; the rest is ignored.
+    pub max_page_bytes: u64,
+    /// Milliseconds between two requests to the same host.
+    pub host_delay_ms: u64,
+    /// Seconds before a request (connect + body) gives up.
+    pub timeout_secs: u64,
+    /// Days a cached domain, page or pattern stays fresh.
+    pub cache_days: u32,
 }
 
 impl Default for SearchConfig {
     fn default() -> Self {
         Self {
             url: "https://html.duckduckgo.com/html/?q={query}".into(),
+            skip_domains: [
+                "linkedin.com",
+                "facebook.com",
+                "twitter.com",
+                "x.com",
+                "instagram.com",
+                "youtube.com",
+                "wikipedia.org",
+                "wikidata.org",
+                "societe.com",
+                "pagesjaunes.fr",
+                "kompass.com",
+                "bloomberg.com",
+                "verif.com",
+                "infogreffe.fr",
+                "pappers.fr",
+                "manageo.fr",
+                "annuaire-entreprises.data.gouv.fr",
+                "crunchbase.com",
+                "glassdoor.com",
+                "glassdoor.fr",
+                "indeed.com",
+                "indeed.fr",
+                "welcometothejungle.com",
+                "yelp.com",
+                "tripadvisor.com",
+                "tripadvisor.fr",
+                "google.com",
+                "apple.com",
+                "amazon.com",
+                "zoominfo.com",
+                "dnb.com",
+                "northdata.com",
+                "northdata.de",
+                "companieshouse.gov.uk",
+                "opencorporates.com",
+                "europages.fr",
+                "europages.com",
+            ]
+            .map(String::from)
+            .to_vec(),
+            tlds: ["com", "fr", "de", "eu", "io", "co.uk", "net"]
+                .map(String::from)
+                .to_vec(),
+            max_pages: 6,
+            max_page_bytes: 1_000_000,
+            host_delay_ms: 500,
+            timeout_secs: 10,
+            cache_days: 30,
         }
     }
 }
@@ -390,6 +453,9 @@ impl Config {
         let mut problems = Vec::new();
         if !self.search.url.contains("{query}") {
             problems.push("[search] url must contain {query}".into());
+        }
+        if self.search.timeout_secs == 0 || self.search.max_page_bytes == 0 {
+            problems.push("[search] timeout_secs and max_page_bytes must be at least 1".into());
         }
         if !(self.verify.rate_limit >= 0.0 && self.verify.rate_limit.is_finite()) {
             problems.push("[verify] rate_limit must be a number of seconds >= 0".into());

@@ -35,6 +35,39 @@ fn sample_app() -> App {
         };
         import::run(&mut store, &req, &mut |_| true).unwrap();
     }
+    // Suggestions for the first prospects, as `hailer find` stores them (made offline).
+    for (i, p) in hailer::store::prospects::list(store.conn())
+        .unwrap()
+        .into_iter()
+        .take(5)
+        .enumerate()
+    {
+        let known: Vec<String> = if i % 2 == 0 {
+            vec![]
+        } else {
+            vec!["mcurie@sample.test".into()]
+        };
+        let s =
+            hailer::engine::find::pattern::guess(&p.firstname, &p.lastname, "sample.test", &known)
+                .unwrap();
+        let status = if i == 4 { "accepted" } else { "suggested" };
+        hailer::store::suggestions::upsert(
+            store.conn(),
+            &hailer::store::suggestions::NewSuggestion {
+                prospect_id: p.id,
+                email: Some(&s.email),
+                alternatives: &s.alternatives,
+                pattern: Some(&s.pattern),
+                confidence: s.confidence,
+                evidence: &s.evidence,
+                status,
+                reason: None,
+            },
+            true,
+            0,
+        )
+        .unwrap();
+    }
     let loaded = LoadedConfig {
         config: Config::default(),
         path: Some(PathBuf::from("config.toml")),
@@ -48,6 +81,10 @@ fn sample_app() -> App {
     app.on_loaded(Pane::Messages, data::load_messages(dir.path()).unwrap());
     hailer::engine::outbox::build::build(&mut store).unwrap();
     app.on_loaded(Pane::Outbox, data::load_outbox(dir.path()).unwrap());
+    app.on_loaded(
+        Pane::Suggestions,
+        data::load_suggestions(dir.path()).unwrap(),
+    );
     // A finished import and a running verification, with fixed numbers.
     app.on_job(JobMsg::Started {
         id: 1,
@@ -183,4 +220,8 @@ fn empty_tables_show_how_to_fill_them() {
     app.on_loaded(Pane::Outbox, vec![]);
     let text = format!("{}", render(&mut app, 80, 24).backend());
     assert!(text.contains("The outbox is empty"), "{text}");
+    app.on_loaded(Pane::Suggestions, vec![]);
+    app.tab = Tab::Suggestions;
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(text.contains("press f to find emails"), "{text}");
 }

@@ -1,4 +1,4 @@
-//! `hailer export prospects|messages --format csv|xlsx --output PATH`
+//! `hailer export prospects|messages|suggestions --format csv|xlsx --output PATH`
 
 use std::path::PathBuf;
 

@@ -12,6 +12,8 @@ pub mod bounces;
 pub mod config_cmd;
 pub mod demo;
 pub mod export;
+pub mod find;
+pub mod guess;
 pub mod import;
 pub mod outbox;
 pub mod send;
@@ -61,7 +63,7 @@ pub enum Command {
     Demo(demo::DemoCommand),
     /// Import prospects or messages from CSV, TSV, XLSX, XLS or ODS
     Import(import::ImportCommand),
-    /// Export prospects or messages as CSV or XLSX
+    /// Export prospects, messages or suggestions as CSV or XLSX
     Export(export::ExportCommand),
     /// Build and review the outbox
     #[command(subcommand)]
@@ -78,6 +80,10 @@ pub enum Command {
     Serve(serve::ServeCommand),
     /// Verify addresses: syntax, DNS, SMTP RCPT probe (the database's, or --input FILE|-)
     Verify(verify::VerifyCommand),
+    /// Find company domains, published addresses and address patterns; suggest an address per prospect
+    Find(find::FindCommand),
+    /// Suggest an address for one person (no database, no network)
+    Guess(guess::GuessCommand),
     /// Inspect the configuration
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
@@ -120,6 +126,8 @@ pub fn main() -> ExitCode {
     let cli = match cli.command {
         // Parsing files needs neither the config nor the data directory.
         Some(Command::Bounces(cmd)) => return ExitCode::from(cmd.execute()),
+        // Guessing one address needs no database and no network.
+        Some(Command::Guess(cmd)) => return ExitCode::from(cmd.execute()),
         _ => cli,
     };
     let ctx = match Context::load(&cli) {
@@ -138,10 +146,13 @@ pub fn main() -> ExitCode {
         Some(Command::Outbox(cmd)) => cmd.execute(&ctx),
         Some(Command::Suppress(cmd)) => cmd.execute(&ctx),
         Some(Command::Serve(cmd)) => cmd.execute(&ctx),
-        Some(Command::Config(_)) | Some(Command::Bounces(_)) => unreachable!("handled above"),
+        Some(Command::Config(_)) | Some(Command::Bounces(_)) | Some(Command::Guess(_)) => {
+            unreachable!("handled above")
+        }
         Some(Command::Verify(cmd)) => cmd.execute(&ctx),
         Some(Command::Send(cmd)) => cmd.execute(&ctx),
         Some(Command::Mailbox(cmd)) => cmd.execute(&ctx),
+        Some(Command::Find(cmd)) => cmd.execute(&ctx),
     };
     ExitCode::from(code)
 }

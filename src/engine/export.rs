@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::store::outbox::{self, Status};
-use crate::store::{Store, StoreError, messages, prospects};
+use crate::store::{Store, StoreError, messages, prospects, suggestions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -19,6 +19,7 @@ pub enum ExportTable {
     Prospects,
     Messages,
     Outbox,
+    Suggestions,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -194,6 +195,42 @@ fn grid(store: &Store, table: ExportTable, status: Option<Status>) -> Result<Gri
                 .collect();
             Ok(Grid { header, rows })
         }
+        ExportTable::Suggestions => {
+            let header = [
+                "firstname",
+                "lastname",
+                "company",
+                "domain",
+                "suggested",
+                "alternatives",
+                "pattern",
+                "confidence",
+                "status",
+                "reason",
+                "evidence",
+            ]
+            .map(String::from)
+            .to_vec();
+            let rows = suggestions::list(store.conn())?
+                .into_iter()
+                .map(|s| {
+                    vec![
+                        s.firstname,
+                        s.lastname,
+                        s.company,
+                        s.domain.unwrap_or_default(),
+                        s.email.unwrap_or_default(),
+                        s.alternatives.join(" "),
+                        s.pattern.unwrap_or_default(),
+                        s.confidence.to_string(),
+                        s.status,
+                        s.reason.unwrap_or_default(),
+                        s.evidence.join("\n"),
+                    ]
+                })
+                .collect();
+            Ok(Grid { header, rows })
+        }
     }
 }
 
@@ -270,6 +307,7 @@ fn write_xlsx(grid: &Grid, table: ExportTable, path: &Path) -> Result<(), String
         ExportTable::Prospects => "Prospects",
         ExportTable::Messages => "Messages",
         ExportTable::Outbox => "Outbox",
+        ExportTable::Suggestions => "Suggestions",
     };
     sheet.set_name(name).map_err(|e| e.to_string())?;
     let bold = Format::new().set_bold();

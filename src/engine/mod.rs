@@ -3,6 +3,7 @@
 
 pub mod bounces;
 pub mod export;
+pub mod find;
 pub mod import;
 pub mod jobs;
 pub mod outbox;

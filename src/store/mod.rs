@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod prospects;
 pub mod schema;
 pub mod sending;
+pub mod suggestions;
 pub mod suppressions;
 pub mod verifications;
 

@@ -117,6 +117,39 @@ pub const MIGRATIONS: &[&str] = &[
         checked_at  INTEGER NOT NULL
     );
     CREATE INDEX verifications_status ON verifications(status);",
+    // 5: find emails: one suggestion per prospect, and caches with their own timestamps.
+    "CREATE TABLE suggestions (
+        prospect_id  INTEGER PRIMARY KEY REFERENCES prospects(id) ON DELETE CASCADE,
+        email        TEXT,                     -- suggested address (NULL when none could be made)
+        alternatives TEXT NOT NULL DEFAULT '[]', -- JSON array of up to 3 addresses
+        pattern      TEXT,                     -- first.last, flast, ... (pattern::Pattern::name)
+        confidence   INTEGER NOT NULL DEFAULT 0, -- 0..100
+        evidence     TEXT NOT NULL DEFAULT '[]', -- JSON array of human-readable lines
+        status       TEXT NOT NULL,            -- suggested | accepted | edited | no-domain | no-mail | failed
+        reason       TEXT,                     -- why there is no (good) suggestion
+        updated_at   INTEGER NOT NULL
+    );
+    CREATE TABLE find_domains (
+        company_key  TEXT PRIMARY KEY,
+        domain       TEXT,                     -- NULL: none found
+        source       TEXT,                     -- import | search | guess | manual
+        note         TEXT NOT NULL,
+        mail_dns     TEXT NOT NULL,            -- what DNS said (MX hosts, null MX, ...)
+        accepts_mail INTEGER NOT NULL,
+        checked_at   INTEGER NOT NULL
+    );
+    CREATE TABLE find_sites (
+        domain      TEXT PRIMARY KEY,
+        report      TEXT NOT NULL,             -- JSON site::SiteReport: pages and addresses seen
+        fetched_at  INTEGER NOT NULL
+    );
+    CREATE TABLE find_patterns (
+        domain      TEXT PRIMARY KEY,
+        pattern     TEXT NOT NULL,
+        confidence  INTEGER NOT NULL,
+        evidence    TEXT NOT NULL,             -- JSON array
+        updated_at  INTEGER NOT NULL
+    );",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {

@@ -63,6 +63,15 @@ pub enum Pane {
     Prospects,
     Messages,
     Outbox,
+    Suggestions,
+}
+
+/// A change the user makes to one suggestion.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SuggestionOp {
+    Accept,
+    NextAlternative,
+    Set(String),
 }
 
 /// Outbox table columns (the status filter and actions read them by index).
@@ -228,23 +237,48 @@ pub enum Mode {
         text: String,
         scroll: usize,
     },
+    /// Typing an address for one suggestion (Suggestions tab, `e`).
+    EditEmail {
+        prospect_id: i64,
+        input: String,
+    },
     ConfirmQuit,
 }
 
 /// Work for the event loop.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    Import { kind: ImportKind, path: PathBuf },
+    Import {
+        kind: ImportKind,
+        path: PathBuf,
+    },
     Load(Pane),
     Cancel(JobId),
     TogglePause(JobId),
     EditConfig,
     BuildOutbox,
-    Approve { ids: Vec<i64>, approve: bool },
-    Skip { ids: Vec<i64>, skip: bool },
-    Suppress { email: String },
+    Approve {
+        ids: Vec<i64>,
+        approve: bool,
+    },
+    Skip {
+        ids: Vec<i64>,
+        skip: bool,
+    },
+    Suppress {
+        email: String,
+    },
     EditRow(i64),
     Preview(i64),
+    /// Run the find engine as a background task (one company, or all).
+    Find {
+        company: Option<String>,
+        refresh: bool,
+    },
+    Suggestion {
+        prospect_id: i64,
+        op: SuggestionOp,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -261,6 +295,9 @@ pub struct App {
     pub messages: TableView,
     pub show_messages: bool,
     pub suggestions: TableView,
+    /// Every suggestion row, before the minimum-confidence filter (`+`).
+    pub suggestion_rows: Vec<TableRow>,
+    pub min_confidence: i64,
     pub outbox: TableView,
     pub bounces: TableView,
     pub activity: Activity,
@@ -295,10 +332,12 @@ impl App {
                 "No messages yet: press i to import a file with company, subject and body columns.",
             ),
             show_messages: false,
+            suggestion_rows: Vec::new(),
+            min_confidence: 0,
             suggestions: TableView::new(
-                vec!["Prospect", "Company", "Suggested email", "Confidence", "Evidence"],
-                vec![18, 18, 26, 10, 28],
-                "No suggestions yet: they appear here once `hailer find` has run over your prospects.",
+                vec!["Name", "Company", "Domain", "Suggested", "Confidence", "Pattern", "Status"],
+                vec![18, 16, 16, 26, 14, 10, 10],
+                "No suggestions yet: press f to find emails (or run `hailer find`).",
             ),
             outbox: TableView::new(
                 vec!["Status", "OK", "Email", "Company", "Subject", "Reason / reply"],
@@ -328,9 +367,7 @@ impl App {
     /// Tables whose data source arrives with later features start out loaded (and empty),
     /// so they show their hint rather than "loading…".
     fn mark_static_tables_loaded(mut self) -> App {
-        for t in [&mut self.suggestions, &mut self.bounces] {
-            t.loaded = true;
-        }
+        self.bounces.loaded = true;
         self
     }
 
@@ -374,6 +411,10 @@ impl App {
             Pane::Prospects => self.prospects.set_rows(rows),
             Pane::Messages => self.messages.set_rows(rows),
             Pane::Outbox => self.outbox.set_rows(rows),
+            Pane::Suggestions => {
+                self.suggestion_rows = rows;
+                self.apply_confidence_filter();
+            }
         }
         self.dirty = true;
     }
@@ -481,6 +522,11 @@ impl App {
                     if kind == JobKind::Outbox {
                         self.effects.push(Effect::Load(Pane::Outbox));
                     }
+                    if kind == JobKind::Find {
+                        // Cancelled runs keep what they finished: show it too.
+                        self.effects.push(Effect::Load(Pane::Suggestions));
+                        self.effects.push(Effect::Load(Pane::Prospects));
+                    }
                 }
             }
         }
@@ -525,6 +571,33 @@ impl App {
                     scroll,
                 };
             }
+            Mode::EditEmail {
+                prospect_id,
+                mut input,
+            } => match key.code {
+                KeyCode::Esc => self.mode = Mode::Normal,
+                KeyCode::Enter => {
+                    self.mode = Mode::Normal;
+                    let input = input.trim().to_string();
+                    if crate::engine::import::normalize::normalize_email(&input).is_some() {
+                        self.effects.push(Effect::Suggestion {
+                            prospect_id,
+                            op: SuggestionOp::Set(input),
+                        });
+                    } else {
+                        self.toast(format!("{input:?} is not an email address"), true);
+                    }
+                }
+                KeyCode::Backspace => {
+                    input.pop();
+                    self.mode = Mode::EditEmail { prospect_id, input };
+                }
+                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    input.push(c);
+                    self.mode = Mode::EditEmail { prospect_id, input };
+                }
+                _ => {}
+            },
             Mode::Help { scroll } | Mode::Detail { scroll } => {
                 let is_help = matches!(self.mode, Mode::Help { .. });
                 let scroll = match key.code {
@@ -746,6 +819,7 @@ impl App {
             Action::Reload => {
                 self.effects.push(Effect::Load(Pane::Prospects));
                 self.effects.push(Effect::Load(Pane::Messages));
+                self.effects.push(Effect::Load(Pane::Suggestions));
                 self.effects.push(Effect::Load(Pane::Outbox));
             }
             Action::BuildOutbox => self.effects.push(Effect::BuildOutbox),
@@ -803,6 +877,93 @@ impl App {
                 self.outbox
                     .set_column_filter(next.map(|s| (OUTBOX_STATUS, s.as_str().to_string())));
             }
+            Action::RunFind => {
+                if self.activity.running().any(|t| t.kind == JobKind::Find) {
+                    self.toast("find is already running (see Activity)", false);
+                } else {
+                    self.effects.push(Effect::Find {
+                        company: None,
+                        refresh: false,
+                    });
+                }
+            }
+            Action::ConfidenceFilter => {
+                self.min_confidence = match self.min_confidence {
+                    0 => 40,
+                    40 => 70,
+                    70 => 90,
+                    _ => 0,
+                };
+                self.apply_confidence_filter();
+                let n = self.suggestions.rows.len();
+                self.toast(
+                    if self.min_confidence == 0 {
+                        format!("all suggestions ({n})")
+                    } else {
+                        format!("confidence ≥ {}: {n} rows", self.min_confidence)
+                    },
+                    false,
+                );
+            }
+            Action::Accept
+            | Action::NextAlternative
+            | Action::EditAddress
+            | Action::RerunCompany => self.on_suggestion_action(action),
+        }
+    }
+
+    fn apply_confidence_filter(&mut self) {
+        let min = self.min_confidence;
+        let rows = self
+            .suggestion_rows
+            .iter()
+            .filter(|r| {
+                min == 0
+                    || r.cells
+                        .get(4)
+                        .and_then(|c| c.split_whitespace().next())
+                        .and_then(|n| n.parse::<i64>().ok())
+                        .is_some_and(|c| c >= min)
+            })
+            .cloned()
+            .collect();
+        self.suggestions.set_rows(rows);
+    }
+
+    fn on_suggestion_action(&mut self, action: Action) {
+        let Some(row) = self.suggestions.selected_row() else {
+            return;
+        };
+        let prospect_id = row.id;
+        let company_key = row.extra.as_deref().and_then(|e| {
+            serde_json::from_str::<serde_json::Value>(e)
+                .ok()?
+                .get("company key")?
+                .as_str()
+                .map(str::to_string)
+        });
+        let suggested = row.cells.get(3).cloned().unwrap_or_default();
+        match action {
+            Action::Accept if suggested.is_empty() => self.toast("no address to accept", false),
+            Action::Accept => self.effects.push(Effect::Suggestion {
+                prospect_id,
+                op: SuggestionOp::Accept,
+            }),
+            Action::NextAlternative => self.effects.push(Effect::Suggestion {
+                prospect_id,
+                op: SuggestionOp::NextAlternative,
+            }),
+            Action::EditAddress => {
+                self.mode = Mode::EditEmail {
+                    prospect_id,
+                    input: suggested,
+                }
+            }
+            Action::RerunCompany => self.effects.push(Effect::Find {
+                company: company_key,
+                refresh: true,
+            }),
+            _ => {}
         }
     }
 
@@ -1165,5 +1326,116 @@ mod tests {
         press(&mut a, KeyCode::Char('m'));
         press(&mut a, KeyCode::Char('i'));
         assert!(matches!(&a.mode, Mode::Prompt(p) if p.kind == ImportKind::Messages));
+    }
+
+    #[test]
+    fn suggestions_keys_produce_effects() {
+        let mut a = app();
+        press(&mut a, KeyCode::Char('2'));
+        assert_eq!(a.tab, Tab::Suggestions);
+        let row = TableRow::new(
+            7,
+            vec![
+                "Jean Dupont".into(),
+                "Acme".into(),
+                "acme.test".into(),
+                "jean.dupont@acme.test".into(),
+                " 80 ████·".into(),
+                "first.last".into(),
+                "suggested".into(),
+            ],
+        )
+        .with_extra(r#"{"company key":"acme","evidence 01":"x"}"#);
+        a.on_loaded(Pane::Suggestions, vec![row]);
+        press(&mut a, KeyCode::Char('a'));
+        press(&mut a, KeyCode::Char('c'));
+        press(&mut a, KeyCode::Char('r'));
+        press(&mut a, KeyCode::Char('f'));
+        assert_eq!(
+            a.take_effects(),
+            vec![
+                Effect::Suggestion {
+                    prospect_id: 7,
+                    op: SuggestionOp::Accept
+                },
+                Effect::Suggestion {
+                    prospect_id: 7,
+                    op: SuggestionOp::NextAlternative
+                },
+                Effect::Find {
+                    company: Some("acme".into()),
+                    refresh: true
+                },
+                Effect::Find {
+                    company: None,
+                    refresh: false
+                },
+            ]
+        );
+        press(&mut a, KeyCode::Char('e'));
+        assert!(
+            matches!(&a.mode, Mode::EditEmail { prospect_id: 7, input } if input == "jean.dupont@acme.test")
+        );
+        for _ in 0.."jean.dupont@acme.test".len() {
+            press(&mut a, KeyCode::Backspace);
+        }
+        for c in "jd@acme.test".chars() {
+            press(&mut a, KeyCode::Char(c));
+        }
+        press(&mut a, KeyCode::Enter);
+        assert_eq!(
+            a.take_effects(),
+            vec![Effect::Suggestion {
+                prospect_id: 7,
+                op: SuggestionOp::Set("jd@acme.test".into())
+            }]
+        );
+        press(&mut a, KeyCode::Char('e'));
+        press(&mut a, KeyCode::Char(' '));
+        press(&mut a, KeyCode::Char('x'));
+        press(&mut a, KeyCode::Enter);
+        assert!(a.take_effects().is_empty(), "an invalid address is refused");
+        press(&mut a, KeyCode::Enter);
+        assert!(matches!(a.mode, Mode::Detail { .. }));
+        press(&mut a, KeyCode::Esc);
+        press(&mut a, KeyCode::Char('+'));
+        assert_eq!(a.min_confidence, 40);
+        assert_eq!(a.suggestions.rows.len(), 1);
+        press(&mut a, KeyCode::Char('+'));
+        press(&mut a, KeyCode::Char('+'));
+        assert_eq!(a.min_confidence, 90);
+        assert_eq!(a.suggestions.rows.len(), 0, "80 < 90");
+        press(&mut a, KeyCode::Char('+'));
+        assert_eq!(a.suggestions.rows.len(), 1);
+        press(&mut a, KeyCode::Enter);
+        let detail = a.suggestions.detail();
+        assert!(detail.iter().any(|(k, v)| k == "evidence 01" && v == "x"));
+    }
+
+    #[test]
+    fn find_on_prospects_and_reload_after_find() {
+        let mut a = app();
+        press(&mut a, KeyCode::Char('f'));
+        assert_eq!(
+            a.take_effects(),
+            vec![Effect::Find {
+                company: None,
+                refresh: false
+            }]
+        );
+        a.on_job(JobMsg::Started {
+            id: 1,
+            kind: JobKind::Find,
+            title: "find emails".into(),
+            pausable: false,
+        });
+        press(&mut a, KeyCode::Char('f'));
+        assert!(a.take_effects().is_empty(), "one find at a time");
+        a.on_job(JobMsg::Finished {
+            id: 1,
+            outcome: Ok("done".into()),
+            cancelled: false,
+        });
+        assert!(a.take_effects().contains(&Effect::Load(Pane::Suggestions)));
     }
 }

@@ -74,3 +74,50 @@ pub fn load_outbox(data_dir: &Path) -> Result<Vec<TableRow>, StoreError> {
         })
         .collect())
 }
+
+/// Suggestions tab: one row per prospect (id = prospect id); evidence, alternatives and the
+/// reason go to the detail view (Enter).
+pub fn load_suggestions(data_dir: &Path) -> Result<Vec<TableRow>, StoreError> {
+    let store = Store::open_in(data_dir)?;
+    let rows = crate::store::suggestions::list(store.conn())?;
+    Ok(rows
+        .into_iter()
+        .map(|s| {
+            let filled = (s.confidence.clamp(0, 100) as usize).div_ceil(20);
+            let bar = if s.email.is_some() {
+                format!(
+                    "{:>3} {}{}",
+                    s.confidence,
+                    "█".repeat(filled),
+                    "·".repeat(5 - filled)
+                )
+            } else {
+                String::new()
+            };
+            let mut extra = serde_json::Map::new();
+            extra.insert("company key".into(), s.company_key.clone().into());
+            if !s.alternatives.is_empty() {
+                extra.insert("alternatives".into(), s.alternatives.join(", ").into());
+            }
+            if let Some(r) = &s.reason {
+                extra.insert("reason".into(), r.clone().into());
+            }
+            for (i, e) in s.evidence.iter().enumerate() {
+                extra.insert(format!("evidence {:02}", i + 1), e.clone().into());
+            }
+            TableRow::new(
+                s.prospect_id,
+                vec![
+                    format!("{} {}", s.firstname, s.lastname),
+                    s.company,
+                    s.domain.unwrap_or_default(),
+                    s.email.unwrap_or_default(),
+                    bar,
+                    s.pattern.unwrap_or_default(),
+                    s.status,
+                ],
+            )
+            .with_extra(&serde_json::Value::Object(extra).to_string())
+        })
+        .collect())
+}

@@ -40,6 +40,12 @@ pub enum Action {
     Suppress,
     EditRow,
     CycleStatus,
+    Accept,
+    NextAlternative,
+    EditAddress,
+    RerunCompany,
+    RunFind,
+    ConfidenceFilter,
 }
 
 /// Where a binding applies.
@@ -192,6 +198,48 @@ const BINDINGS: &[(Scope, &str, Action, &str)] = &[
         "i",
         Action::Import,
         "import a file (prospects or messages view)",
+    ),
+    (
+        Scope::Tab(Tab::Prospects),
+        "f",
+        Action::RunFind,
+        "find emails for every company (background task)",
+    ),
+    (
+        Scope::Tab(Tab::Suggestions),
+        "f",
+        Action::RunFind,
+        "find emails for every company (background task)",
+    ),
+    (
+        Scope::Tab(Tab::Suggestions),
+        "a",
+        Action::Accept,
+        "accept the suggested address",
+    ),
+    (
+        Scope::Tab(Tab::Suggestions),
+        "c",
+        Action::NextAlternative,
+        "use the next alternative address",
+    ),
+    (
+        Scope::Tab(Tab::Suggestions),
+        "e",
+        Action::EditAddress,
+        "edit the address by hand",
+    ),
+    (
+        Scope::Tab(Tab::Suggestions),
+        "+",
+        Action::ConfidenceFilter,
+        "minimum confidence: all, 40, 70, 90 (cycles)",
+    ),
+    (
+        Scope::Tab(Tab::Suggestions),
+        "r",
+        Action::RerunCompany,
+        "re-run find for this row's company, ignoring caches",
     ),
     (
         Scope::Tab(Tab::Prospects),

@@ -70,6 +70,7 @@ fn spawn_load(pane: Pane, data_dir: PathBuf, tx: UnboundedSender<Loaded>) {
             Pane::Prospects => data::load_prospects(&data_dir),
             Pane::Messages => data::load_messages(&data_dir),
             Pane::Outbox => data::load_outbox(&data_dir),
+            Pane::Suggestions => data::load_suggestions(&data_dir),
         };
         let _ = tx.send(match result {
             Ok(rows) => Loaded::Rows(pane, rows),
@@ -92,6 +93,7 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
     spawn_load(Pane::Prospects, ctx.data_dir.clone(), load_tx.clone());
     spawn_load(Pane::Messages, ctx.data_dir.clone(), load_tx.clone());
     spawn_load(Pane::Outbox, ctx.data_dir.clone(), load_tx.clone());
+    spawn_load(Pane::Suggestions, ctx.data_dir.clone(), load_tx.clone());
 
     use tokio::signal::unix::{SignalKind, signal};
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -209,6 +211,33 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
                     }
                     spawn_load(Pane::Outbox, ctx.data_dir.clone(), load_tx.clone());
                     app.dirty = true;
+                }
+                Effect::Find { company, refresh } => {
+                    let data_dir = ctx.data_dir.clone();
+                    let title = match &company {
+                        Some(k) => format!("find emails: {k}"),
+                        None => "find emails".to_string(),
+                    };
+                    match crate::engine::find::FindSettings::from_config(&ctx.config.config) {
+                        Ok(settings) => {
+                            supervisor.spawn_blocking(JobKind::Find, title, false, move |rep| {
+                                find_job(&data_dir, company, refresh, settings, rep)
+                            });
+                        }
+                        Err(e) => app.toast(format!("find: {e}"), true),
+                    }
+                }
+                Effect::Suggestion { prospect_id, op } => {
+                    let data_dir = ctx.data_dir.clone();
+                    let tx = load_tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let outcome = suggestion_op(&data_dir, prospect_id, op)
+                            .and_then(|_| data::load_suggestions(&data_dir));
+                        let _ = tx.send(match outcome {
+                            Ok(rows) => Loaded::Rows(Pane::Suggestions, rows),
+                            Err(e) => Loaded::Error(format!("suggestion: {e}")),
+                        });
+                    });
                 }
                 Effect::Cancel(id) => {
                     supervisor.cancel(id);
@@ -342,6 +371,60 @@ fn edit_outbox_row(data_dir: &std::path::Path, id: i64) -> Result<String, String
     }
     outbox::edit(store.conn(), id, subject, body, store::now_ts()).map_err(|e| e.to_string())?;
     Ok(format!("row {id} edited; it needs approval again"))
+}
+
+/// The find engine on a blocking thread with its own small runtime; the Reporter's token
+/// cancels it, progress goes to the Activity tab.
+fn find_job(
+    data_dir: &std::path::Path,
+    company: Option<String>,
+    refresh: bool,
+    settings: crate::engine::find::FindSettings,
+    rep: &crate::engine::jobs::Reporter,
+) -> Result<String, String> {
+    let store = Store::open_in(data_dir).map_err(|e| e.to_string())?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let input = crate::engine::find::FindIn {
+        company,
+        concurrency: 8,
+        refresh,
+    };
+    let token = rep.token().clone();
+    let out = rt
+        .block_on(crate::engine::find::run(
+            store.conn(),
+            &input,
+            settings,
+            &token,
+            |done, total, name| rep.progress(done, Some(total), name),
+        ))
+        .map_err(|e| e.to_string())?;
+    Ok(out.to_string())
+}
+
+fn suggestion_op(
+    data_dir: &std::path::Path,
+    prospect_id: i64,
+    op: app::SuggestionOp,
+) -> Result<(), crate::store::StoreError> {
+    use crate::store::suggestions;
+    let store = Store::open_in(data_dir)?;
+    let now = crate::store::now_ts();
+    match op {
+        app::SuggestionOp::Accept => {
+            suggestions::set_status(store.conn(), prospect_id, None, "accepted", now)?;
+        }
+        app::SuggestionOp::NextAlternative => {
+            suggestions::next_alternative(store.conn(), prospect_id, now)?;
+        }
+        app::SuggestionOp::Set(email) => {
+            suggestions::set_status(store.conn(), prospect_id, Some(&email), "edited", now)?;
+        }
+    }
+    Ok(())
 }
 
 fn import_job(

@@ -155,6 +155,21 @@ pub fn render(f: &mut Frame, app: &mut App) {
                 area,
             );
         }
+        Mode::EditEmail { input, .. } => {
+            let area = popup(f.area(), 60, 4);
+            f.render_widget(Clear, area);
+            let lines = vec![
+                Line::from(vec![
+                    Span::raw("address: "),
+                    Span::styled(format!("{}▏", sanitize(input)), theme.accent()),
+                ]),
+                Line::styled("Enter saves · Esc cancels", theme.dim()),
+            ];
+            f.render_widget(
+                Paragraph::new(lines).block(Block::bordered().title(" Edit address ")),
+                area,
+            );
+        }
         Mode::ConfirmQuit => {
             let area = popup(f.area(), 50, 5);
             f.render_widget(Clear, area);

@@ -1,0 +1,118 @@
+//! `hailer find [--company KEY] [--concurrency N] [--refresh]`: find domains, published
+//! addresses and patterns, and store a suggestion per prospect. Progress on stderr when it is
+//! a terminal; the summary on stdout (`--json` for JSON). Ctrl-C stops cleanly, keeping what
+//! is done.
+
+use std::io::{IsTerminal, Write};
+
+use clap::Args;
+use tokio_util::sync::CancellationToken;
+
+use super::{Context, exit};
+use crate::engine::find::{self, FindIn, FindSettings};
+
+#[derive(Debug, Args)]
+pub struct FindCommand {
+    /// Only this company (its key, e.g. "acme")
+    #[arg(long)]
+    pub company: Option<String>,
+    /// Companies worked on at once
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub concurrency: u32,
+    /// Ignore cached domains, pages and patterns, and replace accepted or edited suggestions
+    #[arg(long)]
+    pub refresh: bool,
+    /// Print the summary as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl FindCommand {
+    pub fn execute(self, ctx: &Context) -> u8 {
+        let settings = match FindSettings::from_config(&ctx.config.config) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("hailer: {e}");
+                return exit::CONFIG;
+            }
+        };
+        let store = match ctx.open_store() {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("hailer: {e:#}");
+                return exit::FAILURE;
+            }
+        };
+        let rt = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                eprintln!("hailer: {e}");
+                return exit::FAILURE;
+            }
+        };
+        let input = FindIn {
+            company: self.company,
+            concurrency: self.concurrency as usize,
+            refresh: self.refresh,
+        };
+        let token = CancellationToken::new();
+        let tty = std::io::stderr().is_terminal();
+        let result = rt.block_on(async {
+            let t = token.clone();
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    t.cancel();
+                }
+            });
+            find::run(
+                store.conn(),
+                &input,
+                settings,
+                &token,
+                |done, total, name| {
+                    if tty {
+                        let width = 30usize;
+                        let filled = (done as usize * width)
+                            .checked_div(total as usize)
+                            .unwrap_or(0);
+                        eprint!(
+                            "\r[{}{}] {done}/{total} {:<40.40}",
+                            "#".repeat(filled),
+                            " ".repeat(width - filled),
+                            name
+                        );
+                        let _ = std::io::stderr().flush();
+                    }
+                },
+            )
+            .await
+        });
+        if tty {
+            eprintln!();
+        }
+        match result {
+            Ok(out) => {
+                if self.json {
+                    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+                } else {
+                    println!("{out}");
+                }
+                if out.cancelled {
+                    exit::FAILURE
+                } else {
+                    exit::OK
+                }
+            }
+            Err(e) => {
+                eprintln!("hailer: {e}");
+                match e {
+                    find::FindError::NoCompany(_) => exit::USAGE,
+                    _ => exit::FAILURE,
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! `hailer guess --first Jean --last Dupont --domain acme.test [--known a,b] [--format json]`:
+//! the pattern engine alone, with no database and no network.
+
+use clap::{Args, ValueEnum};
+
+use super::exit;
+use crate::engine::find::pattern;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GuessFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct GuessCommand {
+    /// First name (accents, hyphens and compound names are fine)
+    #[arg(long)]
+    pub first: String,
+    /// Last name (particles and apostrophes are fine)
+    #[arg(long)]
+    pub last: String,
+    /// The company's domain
+    #[arg(long)]
+    pub domain: String,
+    /// Addresses known at the domain, comma-separated (evidence for the pattern)
+    #[arg(long, value_delimiter = ',')]
+    pub known: Vec<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: GuessFormat,
+}
+
+impl GuessCommand {
+    pub fn execute(self) -> u8 {
+        if crate::engine::import::normalize::normalize_domain(&self.domain).is_none() {
+            eprintln!("hailer: --domain {:?} is not a domain name", self.domain);
+            return exit::USAGE;
+        }
+        let Some(s) = pattern::guess(&self.first, &self.last, &self.domain, &self.known) else {
+            eprintln!("hailer: --first and --last must contain letters");
+            return exit::USAGE;
+        };
+        match self.format {
+            GuessFormat::Json => match serde_json::to_string_pretty(&s) {
+                Ok(j) => println!("{j}"),
+                Err(e) => {
+                    eprintln!("hailer: {e}");
+                    return exit::FAILURE;
+                }
+            },
+            GuessFormat::Text => {
+                println!("{}  ({}, confidence {})", s.email, s.pattern, s.confidence);
+                for a in &s.alternatives {
+                    println!("  or {a}");
+                }
+                for e in &s.evidence {
+                    println!("  - {e}");
+                }
+            }
+        }
+        exit::OK
+    }
+}

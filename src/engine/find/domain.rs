@@ -1,0 +1,251 @@
+//! Domains: registrable domain (public-suffix aware), guesses from the company name, and the
+//! DNS check every candidate goes through (MX, else A; a null MX means no mail).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use hickory_resolver::Resolver;
+use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+
+use super::names;
+use crate::engine::import::normalize::LEGAL_FORMS;
+
+/// `www.shop.acme.co.uk` → `acme.co.uk`. Unknown TLDs (`.test`) count as one-label suffixes.
+pub fn registrable(host: &str) -> Option<String> {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    psl::domain_str(&host).map(str::to_string)
+}
+
+/// The label(s) before the public suffix: `acme-industries.co.uk` → `acme-industries`.
+fn stem(domain: &str) -> String {
+    let suffix = psl::suffix_str(domain).unwrap_or_default();
+    domain
+        .strip_suffix(suffix)
+        .unwrap_or(domain)
+        .trim_end_matches('.')
+        .to_string()
+}
+
+/// Company-name words without legal forms: "ACME Industries S.A." → ["acme", "industries"].
+fn company_words(name: &str) -> Vec<String> {
+    let words: Vec<String> = names::fold(&name.replace('.', ""))
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    let kept: Vec<String> = words
+        .iter()
+        .filter(|w| !LEGAL_FORMS.contains(&w.as_str()))
+        .cloned()
+        .collect();
+    if kept.is_empty() { words } else { kept }
+}
+
+/// Slug variants: joined, hyphenated, acronym, first word.
+pub fn slugs(name: &str) -> Vec<String> {
+    let words = company_words(name);
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |s: String| {
+        if s.len() >= 2 && !out.contains(&s) {
+            out.push(s);
+        }
+    };
+    push(words.concat());
+    push(words.join("-"));
+    if words.len() >= 2 {
+        push(words.iter().filter_map(|w| w.chars().next()).collect());
+        if words[0].len() >= 4 {
+            push(words[0].clone());
+        }
+    }
+    out
+}
+
+/// Guessed domains: slugs × TLDs, in that order.
+pub fn guesses(name: &str, tlds: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in slugs(name) {
+        for t in tlds {
+            out.push(format!("{s}.{}", t.trim_start_matches('.')));
+        }
+    }
+    out
+}
+
+/// How much a domain looks like the company's (0..1): its stem against the name's slugs.
+pub fn name_similarity(company: &str, domain: &str) -> f64 {
+    let stem = stem(domain).replace(['-', '.'], "");
+    if stem.is_empty() {
+        return 0.0;
+    }
+    let words = company_words(company);
+    let joined = words.concat();
+    if joined.is_empty() {
+        return 0.0;
+    }
+    if stem == joined {
+        return 1.0;
+    }
+    let acronym: String = words.iter().filter_map(|w| w.chars().next()).collect();
+    if words.len() >= 2 && stem == acronym {
+        return 0.8;
+    }
+    if stem.contains(&joined) || joined.contains(&stem) && stem.len() >= 3 {
+        let (a, b) = (stem.len().min(joined.len()), stem.len().max(joined.len()));
+        return 0.6 + 0.3 * a as f64 / b as f64;
+    }
+    if words[0].len() >= 3 && stem.starts_with(&words[0]) {
+        return 0.6;
+    }
+    // Bigram overlap (Dice) for near misses.
+    let bigrams = |s: &str| -> Vec<(char, char)> {
+        let c: Vec<char> = s.chars().collect();
+        c.windows(2).map(|w| (w[0], w[1])).collect()
+    };
+    let (x, y) = (bigrams(&stem), bigrams(&joined));
+    if x.is_empty() || y.is_empty() {
+        return 0.0;
+    }
+    let common = x.iter().filter(|b| y.contains(b)).count();
+    0.9 * 2.0 * common as f64 / (x.len() + y.len()) as f64
+}
+
+/// What DNS says about a candidate domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailDns {
+    /// MX hosts, by preference.
+    Mx(Vec<String>),
+    /// No MX but an address record: mail goes to the A host (RFC 5321 §5.1).
+    AOnly,
+    /// RFC 7505 null MX: the domain accepts no mail.
+    NullMx,
+    /// NXDOMAIN or no records at all.
+    Missing,
+    /// SERVFAIL, timeout, refused: unknown, try again later.
+    Failed(String),
+}
+
+impl MailDns {
+    pub fn accepts_mail(&self) -> bool {
+        matches!(self, MailDns::Mx(_) | MailDns::AOnly)
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            MailDns::Mx(h) => format!("MX {}", h.join(", ")),
+            MailDns::AOnly => "no MX, A record (mail to the host)".into(),
+            MailDns::NullMx => "null MX (RFC 7505): accepts no mail".into(),
+            MailDns::Missing => "does not resolve".into(),
+            MailDns::Failed(e) => format!("DNS failed: {e}"),
+        }
+    }
+}
+
+pub type DnsResolver = Resolver<TokioRuntimeProvider>;
+
+/// A resolver on the configured nameservers (`IP:port`), or the system's.
+pub fn resolver(nameservers: &[SocketAddr], timeout: Duration) -> Result<DnsResolver, String> {
+    let mut opts = ResolverOpts::default();
+    opts.timeout = timeout;
+    opts.attempts = 1;
+    let builder = if nameservers.is_empty() {
+        Resolver::builder_tokio().map_err(|e| e.to_string())?
+    } else {
+        let servers = nameservers
+            .iter()
+            .map(|ns| {
+                let mut c = NameServerConfig::udp_and_tcp(ns.ip());
+                for conn in &mut c.connections {
+                    conn.port = ns.port();
+                }
+                c
+            })
+            .collect();
+        Resolver::builder_with_config(
+            ResolverConfig::from_parts(None, vec![], servers),
+            TokioRuntimeProvider::default(),
+        )
+    };
+    builder
+        .with_options(opts)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+fn is_not_found(e: &hickory_resolver::net::NetError) -> bool {
+    e.is_no_records_found() || e.is_nx_domain()
+}
+
+/// MX, else A/AAAA.
+pub async fn check(resolver: &DnsResolver, domain: &str) -> MailDns {
+    let fqdn = format!("{}.", domain.trim_end_matches('.'));
+    match resolver.mx_lookup(fqdn.as_str()).await {
+        Ok(mx) => {
+            let mut hosts: Vec<(u16, String)> = mx
+                .answers()
+                .iter()
+                .filter_map(|r| match &r.data {
+                    hickory_resolver::proto::rr::RData::MX(m) => {
+                        Some((m.preference, m.exchange.to_string()))
+                    }
+                    _ => None,
+                })
+                .collect();
+            hosts.sort();
+            if hosts.len() == 1 && (hosts[0].1 == "." || hosts[0].1.is_empty()) {
+                return MailDns::NullMx;
+            }
+            if !hosts.is_empty() {
+                return MailDns::Mx(
+                    hosts
+                        .into_iter()
+                        .map(|(_, h)| h.trim_end_matches('.').to_string())
+                        .collect(),
+                );
+            }
+        }
+        Err(e) if is_not_found(&e) => {}
+        Err(e) => return MailDns::Failed(e.to_string()),
+    }
+    match resolver.lookup_ip(fqdn.as_str()).await {
+        Ok(ips) if ips.iter().next().is_some() => MailDns::AOnly,
+        Ok(_) => MailDns::Missing,
+        Err(e) if is_not_found(&e) => MailDns::Missing,
+        Err(e) => MailDns::Failed(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registrable_domains() {
+        assert_eq!(registrable("www.acme.co.uk").unwrap(), "acme.co.uk");
+        assert_eq!(registrable("shop.acme.fr.").unwrap(), "acme.fr");
+        assert_eq!(registrable("www.acme.test").unwrap(), "acme.test");
+        assert_eq!(registrable("fr.linkedin.com").unwrap(), "linkedin.com");
+    }
+
+    #[test]
+    fn slug_variants_and_guesses() {
+        assert_eq!(
+            slugs("ACME Industries S.A."),
+            vec!["acmeindustries", "acme-industries", "ai", "acme"]
+        );
+        assert_eq!(slugs("L'Étoile SARL"), vec!["letoile"]);
+        let g = guesses("Acme", &["com".into(), "co.uk".into()]);
+        assert_eq!(g, vec!["acme.com", "acme.co.uk"]);
+    }
+
+    #[test]
+    fn similarity() {
+        assert_eq!(
+            name_similarity("Acme Industries SA", "acme-industries.co.uk"),
+            1.0
+        );
+        assert!(name_similarity("Acme Industries", "ai.fr") >= 0.8);
+        assert!(name_similarity("Acme", "acmegroup.com") > 0.6);
+        assert!(name_similarity("Acme", "unrelated.fr") < 0.5);
+    }
+}

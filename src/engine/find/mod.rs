@@ -1,0 +1,598 @@
+//! Find emails: the company's domain, the addresses its site publishes, and the address
+//! pattern inferred from them, with a confidence and the evidence behind it.
+//!
+//! `run` works company by company, `concurrency` at a time. Network work happens in async
+//! tasks that never touch the database; the caller's task reads the caches first and writes
+//! results as each company finishes, so a cancelled run keeps everything done so far.
+
+pub mod domain;
+pub mod extract;
+pub mod names;
+pub mod pattern;
+pub mod search;
+pub mod site;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures::StreamExt;
+use rusqlite::Connection;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::store::{self, StoreError, suggestions as db};
+use domain::{DnsResolver, MailDns};
+use pattern::{KnownPerson, Name, Seen};
+use site::{Http, HttpOptions, SiteReport};
+
+#[derive(Debug, thiserror::Error)]
+pub enum FindError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("no company with key {0:?}")]
+    NoCompany(String),
+    #[error("cannot set up the network clients: {0}")]
+    Setup(String),
+}
+
+/// What to do.
+#[derive(Debug, Clone)]
+pub struct FindIn {
+    pub company: Option<String>,
+    pub concurrency: usize,
+    pub refresh: bool,
+}
+
+/// How to do it (from `[search]`, `[dns]` and `[tls]`).
+#[derive(Debug, Clone)]
+pub struct FindSettings {
+    pub search_url: String,
+    pub skip_domains: Vec<String>,
+    pub tlds: Vec<String>,
+    pub max_pages: usize,
+    pub cache_ttl: Duration,
+    pub nameservers: Vec<SocketAddr>,
+    pub dns_timeout: Duration,
+    pub http: HttpOptions,
+}
+
+impl FindSettings {
+    pub fn from_config(c: &Config) -> Result<FindSettings, String> {
+        let mut http = HttpOptions {
+            timeout: Duration::from_secs(c.search.timeout_secs),
+            max_bytes: c.search.max_page_bytes,
+            host_delay: Duration::from_millis(c.search.host_delay_ms),
+            ..HttpOptions::default()
+        };
+        if let Some(ca) = &c.tls.ca_file {
+            http.extra_ca = crate::net::tls::load_ca_file(ca)
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|d| d.to_vec())
+                .collect();
+        }
+        Ok(FindSettings {
+            search_url: c.search.url.clone(),
+            skip_domains: c.search.skip_domains.clone(),
+            tlds: c.search.tlds.clone(),
+            max_pages: c.search.max_pages as usize,
+            cache_ttl: Duration::from_secs(u64::from(c.search.cache_days) * 86_400),
+            nameservers: c
+                .dns
+                .nameservers
+                .iter()
+                .filter_map(|n| crate::config::parse_nameserver(n))
+                .collect(),
+            dns_timeout: Duration::from_secs(c.search.timeout_secs.min(5)),
+            http,
+        })
+    }
+}
+
+/// What was done.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FindOut {
+    pub companies: u64,
+    pub domains_found: u64,
+    /// Companies whose pattern rests on at least one published personal address.
+    pub patterns_found: u64,
+    pub suggestions: u64,
+    pub no_domain: u64,
+    pub no_mail: u64,
+    pub from_cache: u64,
+    pub search_blocked: bool,
+    pub cancelled: bool,
+}
+
+impl std::fmt::Display for FindOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} companies: {} domains found, {} patterns from published addresses, {} suggestions; {} without a domain, {} without mail; {} from cache{}{}",
+            self.companies,
+            self.domains_found,
+            self.patterns_found,
+            self.suggestions,
+            self.no_domain,
+            self.no_mail,
+            self.from_cache,
+            if self.search_blocked {
+                "; web search was blocked, guesses used"
+            } else {
+                ""
+            },
+            if self.cancelled { "; cancelled" } else { "" }
+        )
+    }
+}
+
+struct Person {
+    id: i64,
+    first: String,
+    last: String,
+}
+
+struct Work {
+    key: String,
+    name: String,
+    /// Domain the user gave (import or manual), with its source.
+    given: Option<(String, String)>,
+    cached: Option<db::CachedDomain>,
+}
+
+struct Done {
+    key: String,
+    domain: db::CachedDomain,
+    /// DNS answered for sure (a transient failure is not cached).
+    cacheable: bool,
+    site: Option<SiteReport>,
+    site_is_new: bool,
+}
+
+/// Shared by the company tasks.
+struct Ctx {
+    http: Http,
+    dns: DnsResolver,
+    settings: FindSettings,
+    sites: HashMap<String, SiteReport>,
+    search_blocked: AtomicBool,
+    blocked_note: std::sync::Mutex<Option<String>>,
+    searches: AtomicU64,
+}
+
+/// Run the find engine. `progress(done, total, note)` is called after each company.
+pub async fn run(
+    conn: &Connection,
+    input: &FindIn,
+    settings: FindSettings,
+    token: &CancellationToken,
+    mut progress: impl FnMut(u64, u64, &str),
+) -> Result<FindOut, FindError> {
+    let now = store::now_ts();
+    let fresh_after = if input.refresh {
+        i64::MAX
+    } else {
+        now - settings.cache_ttl.as_secs() as i64
+    };
+    let mut companies = store::companies::list(conn)?;
+    if let Some(k) = &input.company {
+        companies.retain(|c| c.key == *k);
+        if companies.is_empty() {
+            return Err(FindError::NoCompany(k.clone()));
+        }
+    }
+    let mut people: HashMap<String, Vec<Person>> = HashMap::new();
+    let mut prospect_domains: HashMap<String, String> = HashMap::new();
+    for p in store::prospects::list(conn)? {
+        if let Some(d) = &p.domain {
+            prospect_domains
+                .entry(p.company_key.clone())
+                .or_insert(d.clone());
+        }
+        people
+            .entry(p.company_key.clone())
+            .or_default()
+            .push(Person {
+                id: p.id,
+                first: p.firstname,
+                last: p.lastname,
+            });
+    }
+    let mut work = Vec::new();
+    let mut sites = HashMap::new();
+    for c in &companies {
+        let given = match (&c.domain, c.domain_source.as_deref()) {
+            (Some(d), Some(src @ ("import" | "manual"))) => Some((d.clone(), src.to_string())),
+            _ => prospect_domains
+                .get(&c.key)
+                .map(|d| (d.clone(), "import".to_string())),
+        };
+        let cached = db::cached_domain(conn, &c.key, fresh_after)?.filter(|cd| {
+            given
+                .as_ref()
+                .is_none_or(|(g, _)| cd.domain.as_deref() == Some(g))
+        });
+        let domain = cached
+            .as_ref()
+            .and_then(|cd| cd.domain.clone())
+            .or_else(|| given.as_ref().map(|g| g.0.clone()));
+        if let Some(d) = domain
+            && let Some(json) = db::cached_site(conn, &d, fresh_after)?
+            && let Ok(r) = serde_json::from_str::<SiteReport>(&json)
+        {
+            sites.insert(d, r);
+        }
+        work.push(Work {
+            key: c.key.clone(),
+            name: c.name.clone(),
+            given,
+            cached,
+        });
+    }
+    let http = Http::new(settings.http.clone()).map_err(FindError::Setup)?;
+    let dns =
+        domain::resolver(&settings.nameservers, settings.dns_timeout).map_err(FindError::Setup)?;
+    let ctx = Arc::new(Ctx {
+        http,
+        dns,
+        settings,
+        sites,
+        search_blocked: AtomicBool::new(false),
+        blocked_note: std::sync::Mutex::new(None),
+        searches: AtomicU64::new(0),
+    });
+    let total = work.len() as u64;
+    let mut out = FindOut {
+        companies: total,
+        ..FindOut::default()
+    };
+    let names: HashMap<String, String> = work
+        .iter()
+        .map(|w| (w.key.clone(), w.name.clone()))
+        .collect();
+    let mut stream = futures::stream::iter(work.into_iter().map(|w| {
+        let ctx = ctx.clone();
+        let token = token.clone();
+        async move { company(&ctx, w, &token).await }
+    }))
+    .buffer_unordered(input.concurrency.max(1));
+    let mut done_count = 0u64;
+    loop {
+        let next = tokio::select! {
+            n = stream.next() => n,
+            _ = token.cancelled() => None,
+        };
+        let Some(d) = next else { break };
+        done_count += 1;
+        let cancelled_here = token.is_cancelled();
+        let pp = people.get(&d.key).map(Vec::as_slice).unwrap_or_default();
+        save(conn, &d, pp, cancelled_here, input.refresh, &mut out)?;
+        let name = names.get(&d.key).cloned().unwrap_or_default();
+        progress(done_count, total, &name);
+    }
+    out.cancelled = token.is_cancelled();
+    out.search_blocked = ctx.search_blocked.load(Ordering::Relaxed);
+    Ok(out)
+}
+
+/// Write one company's results: caches, the company's domain, a suggestion per prospect.
+fn save(
+    conn: &Connection,
+    d: &Done,
+    people: &[Person],
+    cancelled: bool,
+    force: bool,
+    out: &mut FindOut,
+) -> Result<(), FindError> {
+    let now = store::now_ts();
+    if d.cacheable && !cancelled {
+        db::put_domain(conn, &d.key, &d.domain, now)?;
+    }
+    if d.site_is_new
+        && !cancelled
+        && let (Some(dom), Some(site)) = (&d.domain.domain, &d.site)
+        && site.error.as_deref() != Some("cancelled")
+    {
+        db::put_site(
+            conn,
+            dom,
+            &serde_json::to_string(site).unwrap_or_default(),
+            now,
+        )?;
+    }
+    if !d.site_is_new && d.site.is_some() {
+        out.from_cache += 1;
+    }
+    let Some(dom) = &d.domain.domain else {
+        out.no_domain += 1;
+        for p in people {
+            let ev = vec![d.domain.note.clone()];
+            db::upsert(
+                conn,
+                &db::NewSuggestion {
+                    prospect_id: p.id,
+                    email: None,
+                    alternatives: &[],
+                    pattern: None,
+                    confidence: 0,
+                    evidence: &ev,
+                    status: "no-domain",
+                    reason: Some(&d.domain.note),
+                },
+                force,
+                now,
+            )?;
+        }
+        return Ok(());
+    };
+    out.domains_found += 1;
+    let mut head = vec![format!(
+        "domain {dom} ({}): {}; DNS: {}",
+        d.domain.source.as_deref().unwrap_or("?"),
+        d.domain.note,
+        d.domain.mail_dns
+    )];
+    if !d.domain.accepts_mail {
+        out.no_mail += 1;
+        let reason = format!("{dom}: {}", d.domain.mail_dns);
+        for p in people {
+            db::upsert(
+                conn,
+                &db::NewSuggestion {
+                    prospect_id: p.id,
+                    email: None,
+                    alternatives: &[],
+                    pattern: None,
+                    confidence: 0,
+                    evidence: &head,
+                    status: "no-mail",
+                    reason: Some(&reason),
+                },
+                force,
+                now,
+            )?;
+        }
+        return Ok(());
+    }
+    let mut seen = Vec::new();
+    let mut reason = None;
+    if let Some(site) = &d.site {
+        for p in &site.pages {
+            head.push(match &p.error {
+                Some(e) => format!("page {}: {e}", p.url),
+                None if p.found.is_empty() => format!("page {}: no address", p.url),
+                None => format!(
+                    "page {}: {}{}",
+                    p.url,
+                    p.found.join(", "),
+                    if p.truncated {
+                        " (page cut at the byte limit)"
+                    } else {
+                        ""
+                    }
+                ),
+            });
+        }
+        if let Some(e) = &site.error {
+            reason = Some(e.clone());
+        }
+        for (email, how, page) in &site.addresses {
+            seen.push(Seen {
+                email: email.clone(),
+                source: format!("{how} on {page}"),
+            });
+        }
+    }
+    let known: Vec<KnownPerson> = people
+        .iter()
+        .filter_map(|p| Name::new(&p.first, &p.last))
+        .map(|name| KnownPerson { name })
+        .collect();
+    let inf = pattern::infer(&seen, &known);
+    if inf.votes > 0.0 {
+        out.patterns_found += 1;
+    }
+    db::put_pattern(
+        conn,
+        dom,
+        inf.pattern.name(),
+        inf.confidence,
+        &inf.evidence,
+        now,
+    )?;
+    for p in people {
+        let Some(name) = Name::new(&p.first, &p.last) else {
+            db::upsert(
+                conn,
+                &db::NewSuggestion {
+                    prospect_id: p.id,
+                    email: None,
+                    alternatives: &[],
+                    pattern: None,
+                    confidence: 0,
+                    evidence: &head,
+                    status: "failed",
+                    reason: Some("the name has no letters"),
+                },
+                force,
+                now,
+            )?;
+            continue;
+        };
+        let s = pattern::suggest(&name, dom, &inf, &seen);
+        let mut evidence = head.clone();
+        evidence.extend(s.evidence.iter().cloned());
+        db::upsert(
+            conn,
+            &db::NewSuggestion {
+                prospect_id: p.id,
+                email: Some(&s.email),
+                alternatives: &s.alternatives,
+                pattern: Some(&s.pattern),
+                confidence: s.confidence,
+                evidence: &evidence,
+                status: "suggested",
+                reason: reason.as_deref(),
+            },
+            force,
+            now,
+        )?;
+        out.suggestions += 1;
+    }
+    Ok(())
+}
+
+/// Network work for one company: domain (given, cached, searched or guessed), then its site.
+async fn company(ctx: &Ctx, w: Work, token: &CancellationToken) -> Done {
+    let (domain, cacheable) = match w.cached {
+        Some(c) => (c, false),
+        None => find_domain(ctx, &w, token).await,
+    };
+    let (site, site_is_new) = match &domain.domain {
+        Some(d) if domain.accepts_mail => match ctx.sites.get(d) {
+            Some(s) => (Some(s.clone()), false),
+            None if token.is_cancelled() => (None, false),
+            None => (
+                Some(site::crawl(&ctx.http, d, ctx.settings.max_pages, token).await),
+                true,
+            ),
+        },
+        _ => (None, false),
+    };
+    Done {
+        key: w.key,
+        domain,
+        cacheable,
+        site,
+        site_is_new,
+    }
+}
+
+async fn dns_check(ctx: &Ctx, domain: &str, token: &CancellationToken) -> MailDns {
+    tokio::select! {
+        r = domain::check(&ctx.dns, domain) => r,
+        _ = token.cancelled() => MailDns::Failed("cancelled".into()),
+    }
+}
+
+async fn find_domain(ctx: &Ctx, w: &Work, token: &CancellationToken) -> (db::CachedDomain, bool) {
+    let found = |domain: &str, source: &str, note: String, dns: &MailDns| db::CachedDomain {
+        domain: Some(domain.to_string()),
+        source: Some(source.to_string()),
+        note,
+        mail_dns: dns.describe(),
+        accepts_mail: dns.accepts_mail(),
+    };
+    if let Some((d, src)) = &w.given {
+        let dns = dns_check(ctx, d, token).await;
+        let transient = matches!(dns, MailDns::Failed(_));
+        return (
+            found(d, src, "given in the imported file".into(), &dns),
+            !transient,
+        );
+    }
+    let mut notes: Vec<String> = Vec::new();
+    let mut transient = false;
+    // 1. Web search, unless it was blocked earlier in this run (back off).
+    if ctx.search_blocked.load(Ordering::Relaxed) {
+        let why = ctx.blocked_note.lock().map(|n| n.clone()).ok().flatten();
+        notes.push(format!(
+            "web search skipped: blocked earlier in this run ({})",
+            why.unwrap_or_default()
+        ));
+    } else {
+        match web_search(ctx, &w.name, token).await {
+            Ok(cands) if cands.is_empty() => notes.push("web search: no matching result".into()),
+            Ok(cands) => {
+                for c in cands.iter().take(3) {
+                    let dns = dns_check(ctx, &c.domain, token).await;
+                    match dns {
+                        MailDns::Mx(_) | MailDns::AOnly | MailDns::NullMx => {
+                            let note = format!(
+                                "web search result #{} (name match {:.0}%)",
+                                c.rank,
+                                c.score.clamp(0.0, 1.0) * 100.0
+                            );
+                            return (found(&c.domain, "search", note, &dns), true);
+                        }
+                        MailDns::Failed(_) => transient = true,
+                        MailDns::Missing => {}
+                    }
+                    notes.push(format!("search result {}: {}", c.domain, dns.describe()));
+                }
+            }
+            Err(e) => {
+                notes.push(format!("{e}; falling back to guesses"));
+                ctx.search_blocked.store(true, Ordering::Relaxed);
+                if let Ok(mut n) = ctx.blocked_note.lock() {
+                    *n = Some(e);
+                }
+            }
+        }
+    }
+    // 2. Guesses from the name.
+    for g in domain::guesses(&w.name, &ctx.settings.tlds) {
+        if token.is_cancelled() {
+            break;
+        }
+        let dns = dns_check(ctx, &g, token).await;
+        match dns {
+            MailDns::Mx(_) | MailDns::AOnly | MailDns::NullMx => {
+                notes.push(format!("guessed from the company name: {g}"));
+                return (found(&g, "guess", notes.join("; "), &dns), !transient);
+            }
+            MailDns::Failed(e) => {
+                transient = true;
+                notes.push(format!("{g}: DNS failed: {e}"));
+            }
+            MailDns::Missing => {}
+        }
+    }
+    notes.push("no guessed domain resolves".into());
+    (
+        db::CachedDomain {
+            domain: None,
+            source: None,
+            note: notes.join("; "),
+            mail_dns: "-".into(),
+            accepts_mail: false,
+        },
+        !transient && !token.is_cancelled(),
+    )
+}
+
+/// Search the web for the company; `Err` when the engine blocked us or failed.
+async fn web_search(
+    ctx: &Ctx,
+    name: &str,
+    token: &CancellationToken,
+) -> Result<Vec<search::Scored>, String> {
+    let q: String =
+        percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let url = ctx.settings.search_url.replace("{query}", &q);
+    let url = reqwest::Url::parse(&url).map_err(|e| format!("search url: {e}"))?;
+    ctx.searches.fetch_add(1, Ordering::Relaxed);
+    let r = tokio::select! {
+        r = ctx.http.get(&url) => r,
+        _ = token.cancelled() => return Err("cancelled".into()),
+    };
+    let page = match r {
+        Ok(f) if matches!(f.status, 202 | 403 | 429) => {
+            return Err(format!("web search blocked (HTTP {})", f.status));
+        }
+        Ok(f) if f.status >= 400 => return Err(format!("web search failed (HTTP {})", f.status)),
+        Ok(f) => f,
+        Err(e) => return Err(format!("web search failed ({e})")),
+    };
+    match search::parse(&page.body) {
+        search::Page::Results(hits) => {
+            Ok(search::candidates(&hits, name, &ctx.settings.skip_domains))
+        }
+        search::Page::NoResults => Ok(Vec::new()),
+        search::Page::Blocked(why) => Err(format!("web search blocked ({why})")),
+    }
+}

@@ -1,0 +1,674 @@
+//! Address patterns: the catalogue, rendering a name through a pattern, reading a pattern out
+//! of a published address, and inferring a company's pattern with a confidence.
+//!
+//! Confidence is the posterior probability of the winning pattern under a Dirichlet prior:
+//! `P(p) = (k·prior(p) + votes(p)) / (k + Σ votes)`, with prior strength `k = PRIOR_STRENGTH`.
+//! Each personal address found at the company's domain votes for the patterns it can be read
+//! as (weights summing to 1; an address matched to a known person's name votes 1 for its exact
+//! pattern). With no evidence the suggestion is the prior's best guess, capped at 40.
+
+use serde::Serialize;
+
+use super::names::{self, PARTICLES};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Pattern {
+    FirstDotLast,
+    FirstLast,
+    FLast,
+    FDotLast,
+    First,
+    Last,
+    FirstUnderLast,
+    FirstDashLast,
+    LastDotFirst,
+    LastF,
+    FirstL,
+    FirstDotL,
+    LDotFirst,
+    LastFirst,
+}
+
+/// Published frequencies of corporate address formats. Source: Mailsfinder, "How to format an
+/// email address in 2026 (complete guide)", https://mailsfinder.com/blog/how-to-format-an-email-address
+/// (June 2026): about 60% of B2B companies use first.last; another 25% use first, flast or
+/// first.l; the remaining 15% custom or legacy formats. The 25% and 15% are split here in the
+/// order of that guide's list of the 12 most common patterns (our split, not theirs).
+pub const PRIOR: &[(Pattern, f64)] = &[
+    (Pattern::FirstDotLast, 0.60),
+    (Pattern::First, 0.10),
+    (Pattern::FLast, 0.10),
+    (Pattern::FirstDotL, 0.05),
+    (Pattern::FirstLast, 0.035),
+    (Pattern::FDotLast, 0.025),
+    (Pattern::FirstUnderLast, 0.015),
+    (Pattern::FirstDashLast, 0.015),
+    (Pattern::LastDotFirst, 0.015),
+    (Pattern::Last, 0.01),
+    (Pattern::LastF, 0.01),
+    (Pattern::FirstL, 0.01),
+    (Pattern::LDotFirst, 0.01),
+    (Pattern::LastFirst, 0.005),
+];
+
+/// How much the prior weighs against evidence, in addresses.
+pub const PRIOR_STRENGTH: f64 = 0.5;
+/// Never claim certainty for a pattern that no server confirmed.
+pub const MAX_CONFIDENCE: u8 = 97;
+/// No evidence: at most this.
+pub const MAX_PRIOR_CONFIDENCE: u8 = 40;
+
+/// Local parts that belong to a function, not a person.
+pub const ROLE_WORDS: &[&str] = &[
+    "contact",
+    "info",
+    "infos",
+    "information",
+    "hello",
+    "hi",
+    "bonjour",
+    "sales",
+    "vente",
+    "ventes",
+    "commercial",
+    "support",
+    "help",
+    "helpdesk",
+    "service",
+    "services",
+    "admin",
+    "administration",
+    "office",
+    "accueil",
+    "reception",
+    "rh",
+    "hr",
+    "jobs",
+    "job",
+    "career",
+    "careers",
+    "carrieres",
+    "recrutement",
+    "recruitment",
+    "recrutements",
+    "press",
+    "presse",
+    "media",
+    "marketing",
+    "communication",
+    "comm",
+    "billing",
+    "facturation",
+    "compta",
+    "comptabilite",
+    "accounting",
+    "finance",
+    "legal",
+    "juridique",
+    "privacy",
+    "dpo",
+    "rgpd",
+    "gdpr",
+    "abuse",
+    "postmaster",
+    "webmaster",
+    "hostmaster",
+    "noreply",
+    "no-reply",
+    "donotreply",
+    "newsletter",
+    "team",
+    "equipe",
+    "direction",
+    "secretariat",
+    "mail",
+    "email",
+    "enquiries",
+    "enquiry",
+    "inquiries",
+    "orders",
+    "commandes",
+    "shop",
+    "boutique",
+    "partners",
+    "partenaires",
+    "investors",
+    "ir",
+    "security",
+    "it",
+    "tech",
+    "dev",
+    "root",
+    "test",
+    "welcome",
+    "general",
+    "mailbox",
+    "customerservice",
+    "sav",
+    "devis",
+    "export",
+];
+
+impl Pattern {
+    pub const ALL: [Pattern; 14] = [
+        Pattern::FirstDotLast,
+        Pattern::FirstLast,
+        Pattern::FLast,
+        Pattern::FDotLast,
+        Pattern::First,
+        Pattern::Last,
+        Pattern::FirstUnderLast,
+        Pattern::FirstDashLast,
+        Pattern::LastDotFirst,
+        Pattern::LastF,
+        Pattern::FirstL,
+        Pattern::FirstDotL,
+        Pattern::LDotFirst,
+        Pattern::LastFirst,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Pattern::FirstDotLast => "first.last",
+            Pattern::FirstLast => "firstlast",
+            Pattern::FLast => "flast",
+            Pattern::FDotLast => "f.last",
+            Pattern::First => "first",
+            Pattern::Last => "last",
+            Pattern::FirstUnderLast => "first_last",
+            Pattern::FirstDashLast => "first-last",
+            Pattern::LastDotFirst => "last.first",
+            Pattern::LastF => "lastf",
+            Pattern::FirstL => "firstl",
+            Pattern::FirstDotL => "first.l",
+            Pattern::LDotFirst => "l.first",
+            Pattern::LastFirst => "lastfirst",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Pattern> {
+        Pattern::ALL.into_iter().find(|p| p.name() == s)
+    }
+
+    pub fn prior(self) -> f64 {
+        PRIOR
+            .iter()
+            .find(|(p, _)| *p == self)
+            .map_or(0.0, |(_, w)| *w)
+    }
+
+    /// Render a name. `first`/`last` are folded forms of one variant (see [`Name`]).
+    fn render_parts(self, first: &str, last: &str) -> Option<String> {
+        let f = first.chars().next()?;
+        let l = last.chars().next()?;
+        Some(match self {
+            Pattern::FirstDotLast => format!("{first}.{last}"),
+            Pattern::FirstLast => format!("{first}{last}"),
+            Pattern::FLast => format!("{f}{last}"),
+            Pattern::FDotLast => format!("{f}.{last}"),
+            Pattern::First => first.to_string(),
+            Pattern::Last => last.to_string(),
+            Pattern::FirstUnderLast => format!("{first}_{last}"),
+            Pattern::FirstDashLast => format!("{first}-{last}"),
+            Pattern::LastDotFirst => format!("{last}.{first}"),
+            Pattern::LastF => format!("{last}{f}"),
+            Pattern::FirstL => format!("{first}{l}"),
+            Pattern::FirstDotL => format!("{first}.{l}"),
+            Pattern::LDotFirst => format!("{l}.{first}"),
+            Pattern::LastFirst => format!("{last}{first}"),
+        })
+    }
+
+    /// Whether the pattern puts a separator between the name parts.
+    fn separated(self) -> bool {
+        matches!(
+            self,
+            Pattern::FirstDotLast
+                | Pattern::FDotLast
+                | Pattern::FirstUnderLast
+                | Pattern::FirstDashLast
+                | Pattern::LastDotFirst
+                | Pattern::FirstDotL
+                | Pattern::LDotFirst
+        )
+    }
+}
+
+/// A person's name, folded to ASCII, with the spellings companies use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Name {
+    /// First-name words: `Jean-Marc` → `["jean", "marc"]`.
+    pub first: Vec<String>,
+    /// Last-name words with particles: `de la Fontaine` → `["de", "la", "fontaine"]`.
+    pub last: Vec<String>,
+}
+
+impl Name {
+    pub fn new(first: &str, last: &str) -> Option<Name> {
+        let first = names::words(first);
+        let last = names::words(last);
+        if first.is_empty() || last.is_empty() {
+            return None;
+        }
+        Some(Name { first, last })
+    }
+
+    /// The first name as written in addresses: `jean-marc` in separated patterns,
+    /// `jeanmarc` in joined ones.
+    fn first_form(&self, separated: bool) -> String {
+        if separated {
+            self.first.join("-")
+        } else {
+            self.first.concat()
+        }
+    }
+
+    /// The last name with its particles glued: `delafontaine`, `ndiaye`, `legoff`.
+    fn last_form(&self) -> String {
+        self.last.concat()
+    }
+
+    /// The primary rendering of a pattern for this name.
+    pub fn render(&self, p: Pattern) -> String {
+        let first = self.first_form(p.separated());
+        p.render_parts(&first, &self.last_form())
+            .unwrap_or_default()
+    }
+
+    /// Every spelling of the name under a pattern (compound first names joined or hyphenated
+    /// or first word only; particles kept or dropped), to recognise a published address.
+    fn spellings(&self, p: Pattern) -> Vec<String> {
+        let mut firsts = vec![
+            self.first.join("-"),
+            self.first.concat(),
+            self.first[0].clone(),
+        ];
+        let mut lasts = vec![self.last.concat(), self.last.join("-")];
+        let no_particles: Vec<&String> = self
+            .last
+            .iter()
+            .skip_while(|w| PARTICLES.contains(&w.as_str()))
+            .collect();
+        if !no_particles.is_empty() && no_particles.len() < self.last.len() {
+            lasts.push(no_particles.iter().map(|s| s.as_str()).collect());
+        }
+        if self.last.len() > 1 {
+            lasts.push(self.last[self.last.len() - 1].clone());
+        }
+        firsts.dedup();
+        lasts.dedup();
+        let mut out = Vec::new();
+        for f in &firsts {
+            for l in &lasts {
+                if let Some(s) = p.render_parts(f, l)
+                    && !out.contains(&s)
+                {
+                    out.push(s);
+                }
+            }
+        }
+        out
+    }
+
+    /// The patterns under which this name gives `local`.
+    pub fn patterns_of(&self, local: &str) -> Vec<Pattern> {
+        Pattern::ALL
+            .into_iter()
+            .filter(|p| self.spellings(*p).iter().any(|s| s == local))
+            .collect()
+    }
+}
+
+/// `contact`, `info2`, `sales-fr`, `rh.paris`: a function, not a person.
+pub fn is_role(local: &str) -> bool {
+    let l = local.to_ascii_lowercase();
+    let stem: String = l.chars().filter(|c| !c.is_ascii_digit()).collect();
+    if ROLE_WORDS.contains(&stem.as_str()) {
+        return true;
+    }
+    stem.split(['.', '-', '_', '+'])
+        .filter(|w| !w.is_empty())
+        .any(|w| ROLE_WORDS.contains(&w))
+}
+
+/// Pairs of letters that start no ordinary word or name: `jd` in `jdupont` means an initial.
+fn is_onset(a: char, b: char) -> bool {
+    let vowel = |c: char| "aeiouy".contains(c);
+    if vowel(a) || vowel(b) {
+        return true;
+    }
+    const ONSETS: &[&str] = &[
+        "bl", "br", "ch", "cl", "cr", "dr", "fl", "fr", "gl", "gn", "gr", "kl", "kr", "ph", "pl",
+        "pr", "sc", "sh", "sk", "sl", "sm", "sn", "sp", "st", "sw", "th", "tr", "wh", "wr", "kh",
+        "zh", "ts", "sch", "dj", "vl", "ps", "pf", "sv", "tj",
+    ];
+    let s: String = [a, b].iter().collect();
+    ONSETS.contains(&s.as_str())
+}
+
+/// Pairs of letters that end no ordinary word or name: `tj` in `dupontj` means an initial.
+fn is_coda(a: char, b: char) -> bool {
+    let vowel = |c: char| "aeiouy".contains(c);
+    if vowel(a) || vowel(b) {
+        return true;
+    }
+    const CODAS: &[&str] = &[
+        "ch", "ck", "ct", "ff", "ft", "gh", "gs", "ld", "lf", "lk", "ll", "lm", "lp", "lt", "mb",
+        "mp", "mm", "nd", "ng", "nk", "nn", "ns", "nt", "nz", "ph", "pt", "rb", "rc", "rd", "rg",
+        "rk", "rl", "rm", "rn", "rp", "rs", "rt", "rz", "sh", "sk", "sp", "ss", "st", "th", "tt",
+        "tz", "ts", "ds", "ks", "ls", "ms", "ps", "ws", "wn", "ws", "xx", "zz", "lz", "dt", "cz",
+        "sz", "gg", "dd", "bb", "pp", "ll", "ns", "rh", "lh", "nh", "sch", "tch",
+    ];
+    let s: String = [a, b].iter().collect();
+    CODAS.contains(&s.as_str())
+}
+
+/// Read a local part without knowing its owner: the patterns it may follow, with weights
+/// summing to 1 (or an empty list when it does not look like a person's address).
+pub fn read_local(local: &str) -> Vec<(Pattern, f64)> {
+    let local = local.to_ascii_lowercase();
+    if local.is_empty()
+        || is_role(&local)
+        || local.chars().any(|c| c.is_ascii_digit())
+        || !local
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || ".-_".contains(c))
+    {
+        return Vec::new();
+    }
+    let given = names::is_given_name;
+    let split = ['.', '_', '-'].into_iter().find_map(|sep| {
+        let parts: Vec<&str> = local.split(sep).collect();
+        (parts.len() == 2 && parts.iter().all(|p| !p.is_empty())).then(|| (sep, parts[0], parts[1]))
+    });
+    let mut out: Vec<(Pattern, f64)> = Vec::new();
+    if let Some((sep, a, b)) = split {
+        // A compound first name keeps its hyphen inside a dotted address: jean-marc.dupont.
+        let a_given = a.split('-').all(given);
+        let b_given = b.split('-').all(given);
+        let (a1, b1) = (a.len() == 1, b.len() == 1);
+        match sep {
+            '.' => {
+                if a1 && b1 {
+                    return Vec::new();
+                } else if a1 {
+                    if b_given && !names::is_given_name(a) {
+                        out = vec![(Pattern::FDotLast, 0.6), (Pattern::LDotFirst, 0.4)];
+                    } else {
+                        out = vec![(Pattern::FDotLast, 1.0)];
+                    }
+                } else if b1 {
+                    out = vec![(Pattern::FirstDotL, 1.0)];
+                } else if a_given && !b_given {
+                    out = vec![(Pattern::FirstDotLast, 1.0)];
+                } else if b_given && !a_given {
+                    out = vec![(Pattern::LastDotFirst, 1.0)];
+                } else {
+                    // Both or neither are names (martin.thomas): let the prior decide.
+                    out = prior_split(&[Pattern::FirstDotLast, Pattern::LastDotFirst]);
+                }
+            }
+            '_' if !a1 && !b1 => out = vec![(Pattern::FirstUnderLast, 1.0)],
+            '-' if !a1 && !b1 => {
+                // jean-marc could be a compound first name alone.
+                if a_given && b_given {
+                    out = prior_split(&[Pattern::FirstDashLast, Pattern::First]);
+                } else {
+                    out = vec![(Pattern::FirstDashLast, 1.0)];
+                }
+            }
+            _ => return Vec::new(),
+        }
+        return out;
+    }
+    if local.contains(['.', '_', '-']) {
+        return Vec::new();
+    }
+    let chars: Vec<char> = local.chars().collect();
+    let n = chars.len();
+    if n < 2 {
+        return Vec::new();
+    }
+    if given(&local) {
+        // jade, alex: a first name alone (or, rarely, a surname that is also a first name).
+        return prior_split(&[Pattern::First, Pattern::Last]);
+    }
+    // The longest given-name prefix: mariecurie, jeand.
+    let prefix = (2..n).rev().find(|&i| given(&local[..i]));
+    if let Some(i) = prefix.filter(|&i| i >= 3) {
+        let rest = n - i;
+        if rest == 1 {
+            out.push((Pattern::FirstL, 1.0));
+        } else {
+            out.push((Pattern::FirstLast, 1.0));
+        }
+        return out;
+    }
+    // A given-name suffix: curiemarie, dupontj is not one.
+    if let Some(i) = (2..n - 2).find(|&i| given(&local[i..]) && n - i >= 3) {
+        let _ = i;
+        return vec![(Pattern::LastFirst, 1.0)];
+    }
+    let initial_first = !is_onset(chars[0], chars[1]);
+    let initial_last = !is_coda(chars[n - 2], chars[n - 1]);
+    match (initial_first, initial_last) {
+        (true, false) => vec![(Pattern::FLast, 1.0)],
+        (false, true) => vec![(Pattern::LastF, 1.0)],
+        (true, true) => prior_split(&[Pattern::FLast, Pattern::LastF]),
+        (false, false) => prior_split(&[Pattern::FLast, Pattern::LastF, Pattern::Last]),
+    }
+}
+
+/// Weights proportional to the prior among a few readings.
+fn prior_split(ps: &[Pattern]) -> Vec<(Pattern, f64)> {
+    let total: f64 = ps.iter().map(|p| p.prior()).sum();
+    ps.iter().map(|p| (*p, p.prior() / total)).collect()
+}
+
+/// One address found for the company, with where it was found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Seen {
+    pub email: String,
+    pub source: String,
+}
+
+/// A person whose name is known at the company (a prospect), to read exact patterns.
+#[derive(Debug, Clone)]
+pub struct KnownPerson {
+    pub name: Name,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Inference {
+    pub pattern: Pattern,
+    /// Posterior (0..1) for every pattern, best first.
+    pub ranking: Vec<(Pattern, f64)>,
+    pub confidence: u8,
+    /// Effective number of personal addresses that voted.
+    pub votes: f64,
+    pub evidence: Vec<String>,
+}
+
+/// Learn the company's pattern from the addresses found at its domain.
+pub fn infer(seen: &[Seen], people: &[KnownPerson]) -> Inference {
+    let mut votes: Vec<(Pattern, f64)> = Pattern::ALL.iter().map(|p| (*p, 0.0)).collect();
+    let mut evidence = Vec::new();
+    let mut roles = Vec::new();
+    let mut total = 0.0;
+    let mut done: Vec<String> = Vec::new();
+    for s in seen {
+        let email = s.email.to_ascii_lowercase();
+        if done.contains(&email) {
+            continue;
+        }
+        done.push(email.clone());
+        let Some((local, _)) = email.split_once('@') else {
+            continue;
+        };
+        if is_role(local) {
+            roles.push(email.clone());
+            continue;
+        }
+        // Exact reading from a known person's name first.
+        let exact = people.iter().find_map(|k| {
+            let ps = k.name.patterns_of(local);
+            (!ps.is_empty()).then_some((k, ps))
+        });
+        let reading: Vec<(Pattern, f64)> = match exact {
+            Some((k, ps)) => {
+                let w = 1.0 / ps.len() as f64;
+                evidence.push(format!(
+                    "{email} ({}) is {} {} as {}",
+                    s.source,
+                    k.name.first.join("-"),
+                    k.name.last.join(" "),
+                    ps.iter().map(|p| p.name()).collect::<Vec<_>>().join(" or ")
+                ));
+                ps.into_iter().map(|p| (p, w)).collect()
+            }
+            None => {
+                let r = read_local(local);
+                if r.is_empty() {
+                    evidence.push(format!("{email} ({}): not name-shaped, ignored", s.source));
+                } else {
+                    evidence.push(format!(
+                        "{email} ({}): reads as {}",
+                        s.source,
+                        r.iter()
+                            .map(|(p, w)| format!("{} {:.0}%", p.name(), w * 100.0))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+                r
+            }
+        };
+        for (p, w) in reading {
+            if let Some(v) = votes.iter_mut().find(|(q, _)| *q == p) {
+                v.1 += w;
+            }
+            total += w;
+        }
+    }
+    if !roles.is_empty() {
+        evidence.push(format!("role addresses ignored: {}", roles.join(", ")));
+    }
+    let mut ranking: Vec<(Pattern, f64)> = votes
+        .iter()
+        .map(|(p, v)| {
+            (
+                *p,
+                (PRIOR_STRENGTH * p.prior() + v) / (PRIOR_STRENGTH + total),
+            )
+        })
+        .collect();
+    ranking.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let (pattern, post) = ranking[0];
+    let confidence = if total == 0.0 {
+        evidence.push(format!(
+            "no personal address found: {} is the most common pattern ({:.0}% of companies, Mailsfinder 2026)",
+            pattern.name(),
+            pattern.prior() * 100.0
+        ));
+        ((post * 100.0).round() as u8).min(MAX_PRIOR_CONFIDENCE)
+    } else {
+        let tally: Vec<String> = votes
+            .iter()
+            .filter(|(_, v)| *v > 0.0)
+            .map(|(p, v)| format!("{} {v:.1}", p.name()))
+            .collect();
+        evidence.push(format!("pattern votes: {}", tally.join(", ")));
+        ((post * 100.0).round() as u8).min(MAX_CONFIDENCE)
+    };
+    Inference {
+        pattern,
+        ranking,
+        confidence,
+        votes: total,
+        evidence,
+    }
+}
+
+/// What hailer suggests for one person.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Suggestion {
+    pub email: String,
+    pub alternatives: Vec<String>,
+    pub pattern: String,
+    pub confidence: u8,
+    pub evidence: Vec<String>,
+}
+
+/// Suggest an address for `name` at `domain`, given the company's inferred pattern.
+/// An address published for this very person wins outright.
+pub fn suggest(name: &Name, domain: &str, inf: &Inference, seen: &[Seen]) -> Suggestion {
+    let domain = domain.to_ascii_lowercase();
+    for s in seen {
+        let email = s.email.to_ascii_lowercase();
+        if let Some((local, d)) = email.split_once('@')
+            && d == domain
+            && !is_role(local)
+        {
+            let ps = name.patterns_of(local);
+            // Only full-name spellings identify the person (not `first` or `last` alone).
+            if ps
+                .iter()
+                .any(|p| !matches!(p, Pattern::First | Pattern::Last))
+            {
+                let mut evidence = vec![format!("{email} is published on {}", s.source)];
+                evidence.extend(inf.evidence.iter().cloned());
+                let alternatives = inf
+                    .ranking
+                    .iter()
+                    .map(|(p, _)| format!("{}@{domain}", name.render(*p)))
+                    .filter(|e| *e != email)
+                    .take(3)
+                    .collect();
+                return Suggestion {
+                    email,
+                    alternatives,
+                    pattern: ps[0].name().to_string(),
+                    confidence: MAX_CONFIDENCE,
+                    evidence,
+                };
+            }
+        }
+    }
+    let mut addresses: Vec<String> = Vec::new();
+    for (p, _) in &inf.ranking {
+        let a = format!("{}@{domain}", name.render(*p));
+        if !addresses.contains(&a) {
+            addresses.push(a);
+        }
+        if addresses.len() == 4 {
+            break;
+        }
+    }
+    Suggestion {
+        email: addresses[0].clone(),
+        alternatives: addresses[1..].to_vec(),
+        pattern: inf.pattern.name().to_string(),
+        confidence: inf.confidence,
+        evidence: inf.evidence.clone(),
+    }
+}
+
+/// `hailer guess`: no database, no network.
+pub fn guess(first: &str, last: &str, domain: &str, known: &[String]) -> Option<Suggestion> {
+    let name = Name::new(first, last)?;
+    let domain = domain.trim().trim_start_matches('@').to_ascii_lowercase();
+    let seen: Vec<Seen> = known
+        .iter()
+        .map(|e| e.trim().to_ascii_lowercase())
+        .filter(|e| e.ends_with(&format!("@{domain}")))
+        .map(|email| Seen {
+            email,
+            source: "--known".into(),
+        })
+        .collect();
+    let inf = infer(&seen, &[]);
+    Some(suggest(&name, &domain, &inf, &seen))
+}
+
+#[cfg(test)]
+mod tests;

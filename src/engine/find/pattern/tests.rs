@@ -1,0 +1,436 @@
+//! The pattern-inference table: names with accents, hyphens, particles and apostrophes;
+//! single, agreeing and conflicting evidence; role addresses ignored.
+
+use super::*;
+
+fn best(local: &str) -> Option<Pattern> {
+    read_local(local)
+        .into_iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(p, _)| p)
+}
+
+/// (first, last, pattern, expected local part)
+const RENDER: &[(&str, &str, Pattern, &str)] = &[
+    ("Jean", "Dupont", Pattern::FirstDotLast, "jean.dupont"),
+    ("Jean", "Dupont", Pattern::FirstLast, "jeandupont"),
+    ("Jean", "Dupont", Pattern::FLast, "jdupont"),
+    ("Jean", "Dupont", Pattern::FDotLast, "j.dupont"),
+    ("Jean", "Dupont", Pattern::First, "jean"),
+    ("Jean", "Dupont", Pattern::Last, "dupont"),
+    ("Jean", "Dupont", Pattern::FirstUnderLast, "jean_dupont"),
+    ("Jean", "Dupont", Pattern::FirstDashLast, "jean-dupont"),
+    ("Jean", "Dupont", Pattern::LastDotFirst, "dupont.jean"),
+    ("Jean", "Dupont", Pattern::LastF, "dupontj"),
+    ("Jean", "Dupont", Pattern::FirstL, "jeand"),
+    ("Jean", "Dupont", Pattern::FirstDotL, "jean.d"),
+    ("Jean", "Dupont", Pattern::LDotFirst, "d.jean"),
+    ("Jean", "Dupont", Pattern::LastFirst, "dupontjean"),
+    ("Hélène", "Gaël", Pattern::FirstDotLast, "helene.gael"),
+    ("Éloïse", "Lefèvre", Pattern::FLast, "elefevre"),
+    ("François", "Çelik", Pattern::FirstDotLast, "francois.celik"),
+    (
+        "Jean-Marc",
+        "Dupont",
+        Pattern::FirstDotLast,
+        "jean-marc.dupont",
+    ),
+    ("Jean-Marc", "Dupont", Pattern::FirstLast, "jeanmarcdupont"),
+    ("Jean-Marc", "Dupont", Pattern::FLast, "jdupont"),
+    (
+        "Jean Marc",
+        "Dupont",
+        Pattern::FirstUnderLast,
+        "jean-marc_dupont",
+    ),
+    (
+        "Jean",
+        "de la Fontaine",
+        Pattern::FirstDotLast,
+        "jean.delafontaine",
+    ),
+    ("Jean", "de la Fontaine", Pattern::FLast, "jdelafontaine"),
+    ("Aïssa", "N'Diaye", Pattern::FirstDotLast, "aissa.ndiaye"),
+    ("Aïssa", "N’Diaye", Pattern::LastF, "ndiayea"),
+    ("Léa", "O'Brien", Pattern::FDotLast, "l.obrien"),
+    ("Søren", "Kierkegaard", Pattern::First, "soren"),
+    ("Zoë", "Le Goff", Pattern::FirstDotLast, "zoe.legoff"),
+    ("Björn", "Straße", Pattern::Last, "strasse"),
+    ("Marie-Ève", "Côté", Pattern::FirstDotL, "marie-eve.c"),
+];
+
+#[test]
+fn renders_every_pattern_and_name_shape() {
+    for (first, last, p, want) in RENDER {
+        let n = Name::new(first, last).unwrap();
+        assert_eq!(n.render(*p), *want, "{first} {last} as {}", p.name());
+    }
+}
+
+/// (local part, best reading without the owner's name)
+const READ: &[(&str, Option<Pattern>)] = &[
+    ("marie.curie", Some(Pattern::FirstDotLast)),
+    ("curie.marie", Some(Pattern::LastDotFirst)),
+    ("jean.dupont", Some(Pattern::FirstDotLast)),
+    ("dupont.jean", Some(Pattern::LastDotFirst)),
+    ("jdupont", Some(Pattern::FLast)),
+    ("dupontj", Some(Pattern::LastF)),
+    ("jdoe", Some(Pattern::FLast)),
+    ("mbernard", Some(Pattern::FLast)),
+    ("petitm", Some(Pattern::LastF)),
+    ("j.dupont", Some(Pattern::FDotLast)),
+    ("jean.d", Some(Pattern::FirstDotL)),
+    ("jean", Some(Pattern::First)),
+    ("jade", Some(Pattern::First)),
+    ("mariecurie", Some(Pattern::FirstLast)),
+    ("jeand", Some(Pattern::FirstL)),
+    ("jean_dupont", Some(Pattern::FirstUnderLast)),
+    ("jean-dupont", Some(Pattern::FirstDashLast)),
+    ("jean-marc.dupont", Some(Pattern::FirstDotLast)),
+    ("thibault.ndiaye", Some(Pattern::FirstDotLast)),
+    ("martin.thomas", Some(Pattern::FirstDotLast)),
+    ("contact", None),
+    ("info", None),
+    ("sales-fr", None),
+    ("rh.paris", None),
+    ("no-reply", None),
+    ("jean2", None),
+    ("j.d", None),
+    ("x", None),
+];
+
+#[test]
+fn reads_local_parts_without_owner_names() {
+    for (local, want) in READ {
+        assert_eq!(best(local), *want, "{local}: {:?}", read_local(local));
+    }
+}
+
+fn seen(emails: &[&str]) -> Vec<Seen> {
+    emails
+        .iter()
+        .map(|e| Seen {
+            email: e.to_string(),
+            source: "https://acme.test/contact".into(),
+        })
+        .collect()
+}
+
+struct Case {
+    first: &'static str,
+    last: &'static str,
+    known: &'static [&'static str],
+    email: &'static str,
+    pattern: &'static str,
+    conf: (u8, u8),
+}
+
+const GUESS: &[Case] = &[
+    // No evidence: the prior's best guess, never above 40.
+    Case {
+        first: "Jean",
+        last: "Dupont",
+        known: &[],
+        email: "jean.dupont@acme.test",
+        pattern: "first.last",
+        conf: (30, 40),
+    },
+    Case {
+        first: "Hélène",
+        last: "Lefèvre",
+        known: &[],
+        email: "helene.lefevre@acme.test",
+        pattern: "first.last",
+        conf: (30, 40),
+    },
+    Case {
+        first: "Jean",
+        last: "Dupont",
+        known: &["contact@acme.test", "info@acme.test"],
+        email: "jean.dupont@acme.test",
+        pattern: "first.last",
+        conf: (30, 40),
+    },
+    // One agreeing address.
+    Case {
+        first: "Jean",
+        last: "Dupont",
+        known: &["marie.curie@acme.test"],
+        email: "jean.dupont@acme.test",
+        pattern: "first.last",
+        conf: (80, 97),
+    },
+    Case {
+        first: "Jean",
+        last: "Dupont",
+        known: &["curie.marie@acme.test"],
+        email: "dupont.jean@acme.test",
+        pattern: "last.first",
+        conf: (55, 80),
+    },
+    Case {
+        first: "Jean",
+        last: "Dupont",
+        known: &["mcurie@acme.test"],
+        email: "jdupont@acme.test",
+        pattern: "flast",
+        conf: (55, 80),
+    },
+    Case {
+        first: "Jean",
+        last: "Leroy",
+        known: &["dupontm@acme.test"],
+        email: "leroyj@acme.test",
+        pattern: "lastf",
+        conf: (55, 80),
+    },
+    Case {
+        first: "Jean",
+        last: "Dupont",
+        known: &["marie@acme.test"],
+        email: "jean@acme.test",
+        pattern: "first",
+        conf: (50, 80),
+    },
+    Case {
+        first: "Jean",
+        last: "Dupont",
+        known: &["m.curie@acme.test"],
+        email: "j.dupont@acme.test",
+        pattern: "f.last",
+        conf: (55, 80),
+    },
+    Case {
+        first: "Jean",
+        last: "Dupont",
+        known: &["marie.c@acme.test"],
+        email: "jean.d@acme.test",
+        pattern: "first.l",
+        conf: (55, 80),
+    },
+    Case {
+        first: "Jean",
+        last: "Dupont",
+        known: &["marie_curie@acme.test"],
+        email: "jean_dupont@acme.test",
+        pattern: "first_last",
+        conf: (55, 80),
+    },
+    Case {
+        first: "Jean",
+        last: "Dupont",
+        known: &["mariecurie@acme.test"],
+        email: "jeandupont@acme.test",
+        pattern: "firstlast",
+        conf: (55, 80),
+    },
+    // Agreeing evidence raises confidence.
+    Case {
+        first: "Jean",
+        last: "Dupont",
+        known: &["mcurie@acme.test", "pmartin@acme.test", "lpetit@acme.test"],
+        email: "jdupont@acme.test",
+        pattern: "flast",
+        conf: (85, 97),
+    },
+    Case {
+        first: "Jean-Marc",
+        last: "Dupont",
+        known: &["marie.curie@acme.test", "paul.petit@acme.test"],
+        email: "jean-marc.dupont@acme.test",
+        pattern: "first.last",
+        conf: (90, 97),
+    },
+    Case {
+        first: "Jean",
+        last: "de la Fontaine",
+        known: &["marie.curie@acme.test", "paul.petit@acme.test"],
+        email: "jean.delafontaine@acme.test",
+        pattern: "first.last",
+        conf: (90, 97),
+    },
+    Case {
+        first: "Aïssa",
+        last: "N'Diaye",
+        known: &["mcurie@acme.test", "ppetit@acme.test"],
+        email: "andiaye@acme.test",
+        pattern: "flast",
+        conf: (75, 97),
+    },
+    Case {
+        first: "Zoë",
+        last: "Le Goff",
+        known: &["curie.marie@acme.test", "petit.paul@acme.test"],
+        email: "legoff.zoe@acme.test",
+        pattern: "last.first",
+        conf: (75, 97),
+    },
+    // Conflicting evidence: the majority wins at lower confidence.
+    Case {
+        first: "Jean",
+        last: "Dupont",
+        known: &[
+            "mcurie@acme.test",
+            "ppetit@acme.test",
+            "marie.curie@acme.test",
+        ],
+        email: "jdupont@acme.test",
+        pattern: "flast",
+        conf: (45, 75),
+    },
+    Case {
+        first: "Jean",
+        last: "Dupont",
+        known: &["mcurie@acme.test", "paul.petit@acme.test"],
+        email: "paul.petit@acme.test",
+        pattern: "first.last",
+        conf: (0, 0),
+    },
+    // Role addresses never vote.
+    Case {
+        first: "Jean",
+        last: "Dupont",
+        known: &["contact@acme.test", "sales@acme.test", "mcurie@acme.test"],
+        email: "jdupont@acme.test",
+        pattern: "flast",
+        conf: (55, 80),
+    },
+    // Addresses at another domain are not evidence.
+    Case {
+        first: "Jean",
+        last: "Dupont",
+        known: &["mcurie@other.test"],
+        email: "jean.dupont@acme.test",
+        pattern: "first.last",
+        conf: (30, 40),
+    },
+    // The person's own published address wins.
+    Case {
+        first: "Jean",
+        last: "Dupont",
+        known: &["jdupont@acme.test"],
+        email: "jdupont@acme.test",
+        pattern: "flast",
+        conf: (97, 97),
+    },
+];
+
+#[test]
+fn guesses_from_evidence() {
+    for c in GUESS {
+        let known: Vec<String> = c.known.iter().map(|s| s.to_string()).collect();
+        let s = guess(c.first, c.last, "acme.test", &known).unwrap();
+        if c.conf == (0, 0) {
+            // Tie-breaking case checked separately below.
+            continue;
+        }
+        assert_eq!(
+            s.email, c.email,
+            "{} {} {:?}: {s:#?}",
+            c.first, c.last, c.known
+        );
+        assert_eq!(s.pattern, c.pattern, "{} {} {:?}", c.first, c.last, c.known);
+        assert!(
+            (c.conf.0..=c.conf.1).contains(&s.confidence),
+            "{} {} {:?}: confidence {} not in {:?}",
+            c.first,
+            c.last,
+            c.known,
+            s.confidence,
+            c.conf
+        );
+        assert!(s.alternatives.len() <= 3);
+        assert!(!s.alternatives.contains(&s.email));
+        assert!(!s.evidence.is_empty());
+    }
+}
+
+#[test]
+fn one_against_one_lets_the_prior_decide() {
+    let known = vec!["mcurie@acme.test".into(), "paul.petit@acme.test".into()];
+    let s = guess("Jean", "Dupont", "acme.test", &known).unwrap();
+    assert_eq!(s.email, "jean.dupont@acme.test");
+    assert_eq!(s.alternatives[0], "jdupont@acme.test");
+    assert!(s.confidence < 60, "{}", s.confidence);
+}
+
+#[test]
+fn no_evidence_is_at_most_40_and_lists_alternatives() {
+    let s = guess("Jean", "Dupont", "acme.test", &[]).unwrap();
+    assert!(s.confidence <= MAX_PRIOR_CONFIDENCE);
+    assert_eq!(
+        s.alternatives,
+        vec!["jdupont@acme.test", "jean@acme.test", "jean.d@acme.test"]
+    );
+    assert!(s.evidence.iter().any(|e| e.contains("Mailsfinder")));
+}
+
+#[test]
+fn known_names_read_exact_patterns() {
+    let people = vec![
+        KnownPerson {
+            name: Name::new("Marie", "Curie").unwrap(),
+        },
+        KnownPerson {
+            name: Name::new("Jean-Marc", "de la Fontaine").unwrap(),
+        },
+    ];
+    // `curiem` alone could be anything; with the name it is lastf.
+    let inf = infer(&seen(&["curiem@acme.test"]), &people);
+    assert_eq!(inf.pattern, Pattern::LastF);
+    let inf = infer(&seen(&["jmfontaine@acme.test"]), &people);
+    assert_ne!(inf.pattern, Pattern::LastF);
+    let inf = infer(&seen(&["jean-marc.fontaine@acme.test"]), &people);
+    assert_eq!(inf.pattern, Pattern::FirstDotLast);
+    assert!(inf.evidence[0].contains("first.last"), "{:?}", inf.evidence);
+    let inf = infer(&seen(&["jfontaine@acme.test", "mcurie@acme.test"]), &people);
+    assert_eq!(inf.pattern, Pattern::FLast);
+    assert!(inf.confidence >= 80, "{}", inf.confidence);
+}
+
+#[test]
+fn duplicates_count_once_and_roles_are_listed() {
+    let inf = infer(
+        &seen(&["mcurie@acme.test", "MCurie@acme.test", "contact@acme.test"]),
+        &[],
+    );
+    assert!((inf.votes - 1.0).abs() < 1e-9);
+    assert!(
+        inf.evidence
+            .iter()
+            .any(|e| e.contains("role addresses ignored: contact@acme.test"))
+    );
+}
+
+#[test]
+fn role_detection() {
+    for r in [
+        "contact",
+        "info2",
+        "sales-fr",
+        "rh.paris",
+        "noreply",
+        "RH",
+        "support_it",
+    ] {
+        assert!(is_role(r), "{r}");
+    }
+    for p in ["jean.dupont", "jdupont", "marie"] {
+        assert!(!is_role(p), "{p}");
+    }
+}
+
+#[test]
+fn prior_sums_to_one_and_covers_the_catalogue() {
+    let total: f64 = PRIOR.iter().map(|(_, w)| w).sum();
+    assert!((total - 1.0).abs() < 1e-9, "{total}");
+    for p in Pattern::ALL {
+        assert!(p.prior() > 0.0, "{}", p.name());
+        assert_eq!(Pattern::from_name(p.name()), Some(p));
+    }
+}
+
+#[test]
+fn table_has_at_least_sixty_cases() {
+    assert!(RENDER.len() + READ.len() + GUESS.len() >= 60);
+}

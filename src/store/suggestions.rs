@@ -1,0 +1,250 @@
+//! `suggestions` (one per prospect) and the find engine's caches (`find_domains`,
+//! `find_sites`, `find_patterns`), each entry fresh for a TTL the caller gives.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::Result;
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SuggestionRow {
+    pub prospect_id: i64,
+    pub firstname: String,
+    pub lastname: String,
+    pub company: String,
+    pub company_key: String,
+    pub domain: Option<String>,
+    pub email: Option<String>,
+    pub alternatives: Vec<String>,
+    pub pattern: Option<String>,
+    pub confidence: i64,
+    pub evidence: Vec<String>,
+    pub status: String,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSuggestion<'a> {
+    pub prospect_id: i64,
+    pub email: Option<&'a str>,
+    pub alternatives: &'a [String],
+    pub pattern: Option<&'a str>,
+    pub confidence: u8,
+    pub evidence: &'a [String],
+    pub status: &'a str,
+    pub reason: Option<&'a str>,
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
+}
+
+/// Write a suggestion. A suggestion the user accepted or edited is kept unless `force`.
+pub fn upsert(conn: &Connection, s: &NewSuggestion<'_>, force: bool, now: i64) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO suggestions (prospect_id, email, alternatives, pattern, confidence, evidence,
+                                  status, reason, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT(prospect_id) DO UPDATE SET email = excluded.email,
+             alternatives = excluded.alternatives, pattern = excluded.pattern,
+             confidence = excluded.confidence, evidence = excluded.evidence,
+             status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at
+         WHERE ?10 OR suggestions.status NOT IN ('accepted', 'edited')",
+    )?
+    .execute(params![
+        s.prospect_id,
+        s.email,
+        json(&s.alternatives),
+        s.pattern,
+        s.confidence as i64,
+        json(&s.evidence),
+        s.status,
+        s.reason,
+        now,
+        force
+    ])?;
+    Ok(())
+}
+
+/// The user's decision on a row: `accepted` keeps the address, `edited` replaces it.
+pub fn set_status(
+    conn: &Connection,
+    prospect_id: i64,
+    email: Option<&str>,
+    status: &str,
+    now: i64,
+) -> Result<bool> {
+    let n = conn.execute(
+        "UPDATE suggestions SET email = COALESCE(?2, email), status = ?3, updated_at = ?4
+         WHERE prospect_id = ?1",
+        params![prospect_id, email, status, now],
+    )?;
+    Ok(n == 1)
+}
+
+/// Swap the address with the first alternative (the old address goes last), `c` in the TUI.
+pub fn next_alternative(conn: &Connection, prospect_id: i64, now: i64) -> Result<bool> {
+    let row: Option<(Option<String>, String)> = conn
+        .query_row(
+            "SELECT email, alternatives FROM suggestions WHERE prospect_id = ?1",
+            [prospect_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((Some(email), alts)) = row else {
+        return Ok(false);
+    };
+    let mut alts: Vec<String> = serde_json::from_str(&alts).unwrap_or_default();
+    if alts.is_empty() {
+        return Ok(false);
+    }
+    let next = alts.remove(0);
+    alts.push(email);
+    conn.execute(
+        "UPDATE suggestions SET email = ?2, alternatives = ?3, status = 'edited', updated_at = ?4
+         WHERE prospect_id = ?1",
+        params![prospect_id, next, json(&alts), now],
+    )?;
+    Ok(true)
+}
+
+/// Every prospect with its suggestion (or none yet), in prospect order.
+pub fn list(conn: &Connection) -> Result<Vec<SuggestionRow>> {
+    let mut stmt = conn.prepare(
+        "SELECT p.id, p.firstname, p.lastname, p.company, p.company_key,
+                COALESCE(c.domain, p.domain), s.email, s.alternatives, s.pattern,
+                s.confidence, s.evidence, s.status, s.reason
+         FROM prospects p
+         LEFT JOIN companies c ON c.key = p.company_key
+         LEFT JOIN suggestions s ON s.prospect_id = p.id
+         ORDER BY p.id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        let alts: Option<String> = r.get(7)?;
+        let ev: Option<String> = r.get(10)?;
+        Ok(SuggestionRow {
+            prospect_id: r.get(0)?,
+            firstname: r.get(1)?,
+            lastname: r.get(2)?,
+            company: r.get(3)?,
+            company_key: r.get(4)?,
+            domain: r.get(5)?,
+            email: r.get(6)?,
+            alternatives: alts
+                .and_then(|a| serde_json::from_str(&a).ok())
+                .unwrap_or_default(),
+            pattern: r.get(8)?,
+            confidence: r.get::<_, Option<i64>>(9)?.unwrap_or(0),
+            evidence: ev
+                .and_then(|a| serde_json::from_str(&a).ok())
+                .unwrap_or_default(),
+            status: r
+                .get::<_, Option<String>>(11)?
+                .unwrap_or_else(|| "pending".into()),
+            reason: r.get(12)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachedDomain {
+    pub domain: Option<String>,
+    pub source: Option<String>,
+    pub note: String,
+    pub mail_dns: String,
+    pub accepts_mail: bool,
+}
+
+pub fn cached_domain(
+    conn: &Connection,
+    key: &str,
+    fresh_after: i64,
+) -> Result<Option<CachedDomain>> {
+    Ok(conn
+        .query_row(
+            "SELECT domain, source, note, mail_dns, accepts_mail FROM find_domains
+             WHERE company_key = ?1 AND checked_at >= ?2",
+            params![key, fresh_after],
+            |r| {
+                Ok(CachedDomain {
+                    domain: r.get(0)?,
+                    source: r.get(1)?,
+                    note: r.get(2)?,
+                    mail_dns: r.get(3)?,
+                    accepts_mail: r.get(4)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Cache the domain result and record it on the company (unless the user gave one).
+pub fn put_domain(conn: &Connection, key: &str, d: &CachedDomain, now: i64) -> Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO find_domains (company_key, domain, source, note, mail_dns,
+                                              accepts_mail, checked_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            key,
+            d.domain,
+            d.source,
+            d.note,
+            d.mail_dns,
+            d.accepts_mail,
+            now
+        ],
+    )?;
+    if d.domain.is_some() {
+        conn.execute(
+            "UPDATE companies SET domain = ?2, domain_source = ?3, domain_note = ?4, updated_at = ?5
+             WHERE key = ?1 AND (domain IS NULL OR domain_source NOT IN ('import', 'manual'))",
+            params![key, d.domain, d.source, d.note, now],
+        )?;
+    }
+    Ok(())
+}
+
+pub fn cached_site(conn: &Connection, domain: &str, fresh_after: i64) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT report FROM find_sites WHERE domain = ?1 AND fetched_at >= ?2",
+            params![domain, fresh_after],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+pub fn put_site(conn: &Connection, domain: &str, report_json: &str, now: i64) -> Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO find_sites (domain, report, fetched_at) VALUES (?1, ?2, ?3)",
+        params![domain, report_json, now],
+    )?;
+    Ok(())
+}
+
+pub fn put_pattern(
+    conn: &Connection,
+    domain: &str,
+    pattern: &str,
+    confidence: u8,
+    evidence: &[String],
+    now: i64,
+) -> Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO find_patterns (domain, pattern, confidence, evidence, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![domain, pattern, confidence as i64, json(&evidence), now],
+    )?;
+    Ok(())
+}
+
+/// (pattern, confidence) cached for a domain.
+pub fn cached_pattern(conn: &Connection, domain: &str) -> Result<Option<(String, i64)>> {
+    Ok(conn
+        .query_row(
+            "SELECT pattern, confidence FROM find_patterns WHERE domain = ?1",
+            [domain],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}

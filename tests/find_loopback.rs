@@ -1,0 +1,491 @@
+//! The find engine against real local servers: an HTTP server started here on 127.0.0.1:0
+//! serves a search results page shaped like DuckDuckGo's HTML endpoint and the fixture
+//! company sites (obfuscations, Cloudflare encoding, robots.txt, redirects, a redirect loop,
+//! an oversized page, a Latin-1 page, a slow page, a server error); MX answers come from the
+//! mail rig's dnsmasq. Every host name resolves to 127.0.0.1: nothing leaves loopback.
+
+mod common;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::rig::Rig;
+use hailer::engine::find::site::HttpOptions;
+use hailer::engine::find::{self, FindIn, FindSettings};
+use hailer::engine::import::normalize::{company_key, person_key};
+use hailer::store::{self, Store, prospects::NewProspect, suggestions};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+fn cf(email: &str) -> String {
+    std::iter::once(0x5au8)
+        .chain(email.bytes().map(|b| b ^ 0x5a))
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn uddg(url: &str) -> String {
+    format!(
+        "//duckduckgo.com/l/?uddg={}&amp;rut=f00",
+        percent_encoding::utf8_percent_encode(url, percent_encoding::NON_ALPHANUMERIC)
+    )
+}
+
+fn result(href: &str, title: &str, ad: bool) -> String {
+    format!(
+        r#"<div class="result results_links results_links_deep {} ">
+  <div class="links_main links_deep result__body">
+    <h2 class="result__title"><a class="result__a" rel="nofollow" href="{href}">{title}</a></h2>
+    <a class="result__url" href="{href}">x</a>
+    <a class="result__snippet" href="{href}">snippet <b>{title}</b></a>
+  </div>
+</div>"#,
+        if ad { "result--ad" } else { "web-result" }
+    )
+}
+
+/// (status, extra headers, body) for a request.
+fn route(host: &str, path: &str) -> (u16, Vec<(&'static str, String)>, Vec<u8>) {
+    let html = |s: String| {
+        (
+            200,
+            vec![("Content-Type", "text/html; charset=utf-8".to_string())],
+            s.into_bytes(),
+        )
+    };
+    let host = host.split(':').next().unwrap_or_default();
+    match (host, path) {
+        ("127.0.0.1", p) if p.starts_with("/html/") => {
+            let q = p.split("q=").nth(1).unwrap_or_default();
+            if q.starts_with("Deadmx") {
+                return (403, vec![], b"<html>Forbidden</html>".to_vec());
+            }
+            if q.starts_with("Fallback") {
+                let body = [
+                    result("//duckduckgo.com/y.js?ad_domain=fallbackdeals.test", "Fallback deals", true),
+                    result(&uddg("https://fr.linkedin.com/company/fallback"), "Fallback | LinkedIn", false),
+                    result(&uddg("https://www.societe.com/societe/fallback-123.html"), "FALLBACK INDUSTRIES (societe.com)", false),
+                    result(&uddg("http://www.fallback.test/"), "Fallback <b>Industries</b>", false),
+                ]
+                .concat();
+                return html(format!(r#"<html><body><div id="links" class="results">{body}</div></body></html>"#));
+            }
+            html(r#"<html><body><div class="no-results">No results.</div></body></html>"#.into())
+        }
+        (_, "/robots.txt") if host.ends_with("acme.test") => (200, vec![], b"User-agent: *\nDisallow: /private\n".to_vec()),
+        (_, "/robots.txt") => (404, vec![], vec![]),
+        ("acme.test", "/") => html(r#"<html><body><h1>Acme</h1>
+            <a href="/produits">Produits</a> <a href="/contact">Contact</a> <a href="/equipe">Notre équipe</a>
+            <a href="/mentions-legales">Mentions légales</a> <a href="/private/team">Team (internal)</a>
+            <a href="https://www.linkedin.com/company/acme">About us on LinkedIn</a></body></html>"#.into()),
+        ("acme.test", "/contact") => html(r#"<html><body>
+            <a href="mailto:contact@acme.test">contact@acme.test</a>
+            <p>Ventes : <a href="mailto:sales%40acme.test?subject=Devis">écrire</a></p>
+            <p>Jane Doe: jane [dot] doe [at] acme [dot] test</p>
+            <p>John Smith : john&#46;smith&#64;acme&#46;test</p></body></html>"#.into()),
+        ("acme.test", "/equipe") => html(format!(r#"<html><body>
+            <p>Paul Martin <a href="/cdn-cgi/l/email-protection" class="__cf_email__" data-cfemail="{}">[email&#160;protected]</a></p>
+            <p>Léa Petit <a href="/cdn-cgi/l/email-protection#{}">écrire</a></p></body></html>"#, cf("paul.martin@acme.test"), cf("lea.petit@acme.test"))),
+        ("acme.test", "/mentions-legales") => html(r#"<html><head><script type="application/ld+json">
+            {"@context":"https://schema.org","@type":"Organization","name":"Acme","email":"dpo@acme.test"}</script></head>
+            <body><p>Directeur de la publication : marc.leroy(at)acme(dot)test</p><p>Hébergeur : someone@hosting.example</p></body></html>"#.into()),
+        ("acme.test", "/private/team") => html("<p>secret.person@acme.test</p>".into()),
+        ("catchall.test", "/") => (301, vec![("Location", "/fr/".into())], vec![]),
+        ("catchall.test", "/fr/") => {
+            let mut body = b"<html><head><title>Soci\xe9t\xe9 Catchall</title></head><body><p>\xc9crivez \xe0 H\xe9l\xe8ne G\xe9rard : helene.gerard@catchall.test</p>".to_vec();
+            body.extend_from_slice(b"<a href=\"/fr/qui-sommes-nous\">Qui sommes-nous ?</a></body></html>");
+            (200, vec![("Content-Type", "text/html; charset=ISO-8859-1".into())], body)
+        }
+        ("catchall.test", "/fr/qui-sommes-nous") => html("<p>Marc Leroy — marc.leroy@catchall.test</p>".into()),
+        ("greylist.test", "/") => {
+            let mut s = String::from(r#"<html><body><p>early.bird@greylist.test</p><a href="/contact">Contact</a><a href="/about">About</a>"#);
+            while s.len() < 3_000_000 {
+                s.push_str("<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit.</p>\n");
+            }
+            s.push_str("<p>late.comer@greylist.test</p></body></html>");
+            html(s)
+        }
+        ("greylist.test", "/contact") => (302, vec![("Location", "/contact-us".into())], vec![]),
+        ("greylist.test", "/contact-us") => (302, vec![("Location", "/contact".into())], vec![]),
+        ("nomx.test", _) => (500, vec![], b"<h1>Internal Server Error</h1>".to_vec()),
+        ("fallback.test" | "www.fallback.test", "/") => html(r#"<a href="/contact">Contact us</a>"#.into()),
+        ("fallback.test" | "www.fallback.test", "/contact") => html("<p>a.bernard@fallback.test, c.dubois@fallback.test, info@fallback.test</p>".into()),
+        ("deadmx.test", "/") => html("<p>Welcome. <a href='/contact'>Contact</a></p>".into()),
+        ("deadmx.test", "/contact") => html("<form>Use the form</form>".into()),
+        _ => (404, vec![], b"not found".to_vec()),
+    }
+}
+
+struct Server {
+    port: u16,
+    requests: Arc<AtomicUsize>,
+}
+
+async fn serve() -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let requests = Arc::new(AtomicUsize::new(0));
+    let count = requests.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let count = count.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match sock.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                count.fetch_add(1, Ordering::SeqCst);
+                let head = String::from_utf8_lossy(&buf).to_string();
+                let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let host = head
+                    .lines()
+                    .find_map(|l| {
+                        l.strip_prefix("host: ")
+                            .or_else(|| l.strip_prefix("Host: "))
+                    })
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string();
+                if path == "/about" {
+                    // A server that never answers.
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                    return;
+                }
+                let (status, headers, body) = route(&host, &path);
+                let mut resp = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+                    body.len()
+                );
+                for (k, v) in headers {
+                    resp.push_str(&format!("{k}: {v}\r\n"));
+                }
+                resp.push_str("\r\n");
+                let _ = sock.write_all(resp.as_bytes()).await;
+                let _ = sock.write_all(&body).await;
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    Server { port, requests }
+}
+
+fn settings(rig: &Rig, port: u16) -> FindSettings {
+    FindSettings {
+        search_url: format!("http://127.0.0.1:{port}/html/?q={{query}}"),
+        skip_domains: hailer::config::SearchConfig::default().skip_domains,
+        tlds: vec!["test".into()],
+        max_pages: 6,
+        cache_ttl: Duration::from_secs(3600),
+        nameservers: vec![rig.dns()],
+        dns_timeout: Duration::from_secs(2),
+        http: HttpOptions {
+            timeout: Duration::from_secs(1),
+            max_bytes: 200_000,
+            host_delay: Duration::from_millis(5),
+            scheme: "http".into(),
+            port: Some(port),
+            resolve_to: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+            ..HttpOptions::default()
+        },
+    }
+}
+
+fn seed(store: &mut Store, rows: &[(&str, &str, &str, Option<&str>)]) {
+    let now = store::now_ts();
+    let tx = store.write_tx().unwrap();
+    tx.execute(
+        "INSERT INTO imports (id, kind, file, imported, duplicates, rejected, created_at) VALUES (1, 'prospects', 't', 0, 0, 0, 0)",
+        [],
+    )
+    .unwrap();
+    for (i, (first, last, company, domain)) in rows.iter().enumerate() {
+        let key = company_key(company);
+        store::companies::upsert(&tx, &key, company, *domain, now).unwrap();
+        let p = NewProspect {
+            firstname: first.to_string(),
+            lastname: last.to_string(),
+            company: company.to_string(),
+            company_key: key,
+            person_key: person_key(first, last),
+            email: None,
+            title: None,
+            domain: domain.map(str::to_string),
+            extra: "{}".into(),
+            source_row: i as i64 + 2,
+        };
+        store::prospects::insert(&tx, &p, 1, now).unwrap();
+    }
+    tx.commit().unwrap();
+}
+
+fn row<'a>(rows: &'a [suggestions::SuggestionRow], first: &str) -> &'a suggestions::SuggestionRow {
+    rows.iter()
+        .find(|r| r.firstname == first)
+        .unwrap_or_else(|| panic!("no row for {first}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finds_domains_addresses_and_patterns_over_loopback() {
+    let Some(rig) = Rig::get() else { return };
+    let server = serve().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_in(dir.path()).unwrap();
+    seed(
+        &mut store,
+        &[
+            ("Jean", "Dupont", "Acme SA", Some("acme.test")),
+            ("Jane", "Doe", "Acme SA", Some("acme.test")),
+            ("Hélène", "Gérard", "Catchall SARL", Some("catchall.test")),
+            (
+                "Jean-Marc",
+                "de la Fontaine",
+                "Catchall SARL",
+                Some("catchall.test"),
+            ),
+            ("Paul", "Petit", "Greylist", Some("greylist.test")),
+            ("Aïssa", "N'Diaye", "Nomx", Some("nomx.test")),
+            ("Zoé", "Martin", "Nullmx", Some("nullmx.test")),
+            ("Luc", "Moreau", "Fallback Industries", None),
+            ("Anne", "Roux", "Deadmx", None),
+            ("Eve", "Blanc", "Zzq Nowhere", None),
+        ],
+    );
+    let token = CancellationToken::new();
+    let s = settings(&rig, server.port);
+
+    // The search finds Fallback's site past an ad, LinkedIn and societe.com.
+    let input = FindIn {
+        company: Some("fallback industries".into()),
+        concurrency: 4,
+        refresh: false,
+    };
+    let out = find::run(store.conn(), &input, s.clone(), &token, |_, _, _| {})
+        .await
+        .unwrap();
+    assert_eq!(out.domains_found, 1, "{out:?}");
+    let c = store::companies::get(store.conn(), "fallback industries")
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.domain.as_deref(), Some("fallback.test"));
+    assert_eq!(c.domain_source.as_deref(), Some("search"));
+
+    // Everything else, 4 at a time.
+    let input = FindIn {
+        company: None,
+        concurrency: 4,
+        refresh: false,
+    };
+    let mut ticks = 0;
+    let out = find::run(store.conn(), &input, s.clone(), &token, |_, _, _| {
+        ticks += 1
+    })
+    .await
+    .unwrap();
+    assert_eq!(ticks, 8);
+    assert_eq!(out.companies, 8);
+    assert!(out.search_blocked, "{out:?}");
+    let rows = suggestions::list(store.conn()).unwrap();
+
+    // acme.test: every obfuscation and encoding read, robots.txt honoured, roles apart.
+    let jane = row(&rows, "Jane");
+    assert_eq!(jane.email.as_deref(), Some("jane.doe@acme.test"));
+    assert_eq!(jane.confidence, 97);
+    let jean = row(&rows, "Jean");
+    assert_eq!(
+        jean.email.as_deref(),
+        Some("jean.dupont@acme.test"),
+        "{:#?}",
+        jean.evidence
+    );
+    assert_eq!(jean.pattern.as_deref(), Some("first.last"));
+    assert!(jean.confidence >= 90, "{}", jean.confidence);
+    let ev = jean.evidence.join("\n");
+    for needle in [
+        "jane.doe@acme.test (obfuscated",
+        "john.smith@acme.test (text",
+        "paul.martin@acme.test (cloudflare",
+        "lea.petit@acme.test (cloudflare",
+        "marc.leroy@acme.test (obfuscated",
+        "role addresses ignored: contact@acme.test, sales@acme.test, dpo@acme.test",
+    ] {
+        assert!(ev.contains(needle), "missing {needle:?} in\n{ev}");
+    }
+    assert!(
+        ev.contains("private/team: disallowed by robots.txt"),
+        "{ev}"
+    );
+    assert!(!ev.contains("secret.person"), "{ev}");
+    assert!(!ev.contains("someone@hosting.example"), "{ev}");
+    assert_eq!(jean.alternatives.len(), 3);
+
+    // catchall.test: redirect to /fr/, Latin-1 page, compound first name and particle.
+    let jm = row(&rows, "Jean-Marc");
+    assert_eq!(
+        jm.email.as_deref(),
+        Some("jean-marc.delafontaine@catchall.test"),
+        "{:#?}",
+        jm.evidence
+    );
+    let ev = jm.evidence.join("\n");
+    assert!(
+        ev.contains("http://catchall.test:") && ev.contains("/fr/: helene.gerard@catchall.test"),
+        "{ev}"
+    );
+    assert_eq!(
+        row(&rows, "Hélène").email.as_deref(),
+        Some("helene.gerard@catchall.test")
+    );
+
+    // greylist.test: oversized page cut, redirect loop and a silent server give reasons.
+    let paul = row(&rows, "Paul");
+    let ev = paul.evidence.join("\n");
+    assert!(
+        ev.contains("early.bird@greylist.test (page cut at the byte limit)"),
+        "{ev}"
+    );
+    assert!(!ev.contains("late.comer"), "{ev}");
+    assert!(ev.contains("/contact: redirect loop"), "{ev}");
+    assert!(ev.contains("/about: timed out"), "{ev}");
+    assert_eq!(paul.email.as_deref(), Some("paul.petit@greylist.test"));
+
+    // nomx.test: A record only, site answers 500: a prior guess with the reason on the row.
+    let aissa = row(&rows, "Aïssa");
+    assert_eq!(aissa.email.as_deref(), Some("aissa.ndiaye@nomx.test"));
+    assert!(aissa.confidence <= 40);
+    assert!(
+        aissa
+            .reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("HTTP 500"),
+        "{aissa:?}"
+    );
+
+    // nullmx.test: RFC 7505, no mail.
+    let zoe = row(&rows, "Zoé");
+    assert_eq!(zoe.status, "no-mail");
+    assert!(
+        zoe.reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("null MX"),
+        "{zoe:?}"
+    );
+    assert!(zoe.email.is_none());
+
+    // Fallback (from the cache): f.last learnt from its contact page.
+    let luc = row(&rows, "Luc");
+    assert_eq!(
+        luc.email.as_deref(),
+        Some("l.moreau@fallback.test"),
+        "{:#?}",
+        luc.evidence
+    );
+    assert_eq!(luc.pattern.as_deref(), Some("f.last"));
+
+    // Deadmx: search blocked (403), the guess deadmx.test resolves, no address: the prior.
+    let anne = row(&rows, "Anne");
+    assert_eq!(anne.email.as_deref(), Some("anne.roux@deadmx.test"));
+    assert!(anne.confidence <= 40);
+    let ev = anne.evidence.join("\n");
+    assert!(
+        ev.contains("web search blocked (HTTP 403)") || ev.contains("blocked earlier"),
+        "{ev}"
+    );
+    let c = store::companies::get(store.conn(), "deadmx")
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.domain_source.as_deref(), Some("guess"));
+
+    // Nowhere: no domain at all, said so.
+    let eve = row(&rows, "Eve");
+    assert_eq!(eve.status, "no-domain");
+    assert!(
+        eve.reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("no guessed domain resolves"),
+        "{eve:?}"
+    );
+
+    // A re-run with fresh caches does no HTTP request at all and gives the same rows.
+    let before = server.requests.load(Ordering::SeqCst);
+    let out2 = find::run(store.conn(), &input, s.clone(), &token, |_, _, _| {})
+        .await
+        .unwrap();
+    assert_eq!(server.requests.load(Ordering::SeqCst), before, "{out2:?}");
+    assert_eq!(suggestions::list(store.conn()).unwrap(), rows);
+
+    // An accepted suggestion survives a re-run; --refresh fetches again.
+    suggestions::set_status(store.conn(), jean.prospect_id, None, "accepted", 0).unwrap();
+    let refresh = FindIn {
+        company: Some("acme".into()),
+        concurrency: 2,
+        refresh: false,
+    };
+    find::run(store.conn(), &refresh, s.clone(), &token, |_, _, _| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        row(&suggestions::list(store.conn()).unwrap(), "Jean").status,
+        "accepted"
+    );
+    let refresh = FindIn {
+        refresh: true,
+        ..refresh
+    };
+    find::run(store.conn(), &refresh, s, &token, |_, _, _| {})
+        .await
+        .unwrap();
+    assert!(server.requests.load(Ordering::SeqCst) > before);
+    assert_eq!(
+        row(&suggestions::list(store.conn()).unwrap(), "Jean").status,
+        "suggested"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_stops_a_run_stuck_on_a_silent_server() {
+    let Some(rig) = Rig::get() else { return };
+    let server = serve().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_in(dir.path()).unwrap();
+    seed(
+        &mut store,
+        &[("Paul", "Petit", "Greylist", Some("greylist.test"))],
+    );
+    let mut s = settings(&rig, server.port);
+    s.http.timeout = Duration::from_secs(30);
+    let token = CancellationToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        t.cancel();
+    });
+    let started = Instant::now();
+    let input = FindIn {
+        company: None,
+        concurrency: 1,
+        refresh: false,
+    };
+    let out = find::run(store.conn(), &input, s, &token, |_, _, _| {})
+        .await
+        .unwrap();
+    assert!(out.cancelled);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let _: SocketAddr = rig.dns();
+}

@@ -44,6 +44,7 @@ fn rows() -> Vec<TableRow> {
                     format!("{l} {i}"),
                     company,
                     format!("{}.{}@company{}.test", f.to_lowercase(), i, i % 5000),
+                    if i % 3 == 0 { "VALID" } else { "CATCH_ALL" }.to_string(),
                     format!("company{}.test", i % 5000),
                     "Head of Sales".to_string(),
                 ],

@@ -205,3 +205,43 @@ fn verification_verdicts_block_or_flag_rows() {
     assert_eq!(rows["Cid"].status, Status::Ready);
     assert_eq!(rows["Cid"].reason, None);
 }
+
+#[test]
+fn an_accepted_suggestion_gives_the_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let people = "firstname,lastname,company\nAna,Lopez,Acme\nBen,Ruiz,Acme\n";
+    let mut store = store_with(
+        dir.path(),
+        people,
+        "company,subject,body\nAcme,Hi {firstname},Body\n",
+    );
+    let ids: Vec<i64> = store
+        .conn()
+        .prepare("SELECT id FROM prospects ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for (id, status) in [(ids[0], "accepted"), (ids[1], "suggested")] {
+        store
+            .conn()
+            .execute(
+                "INSERT INTO suggestions (prospect_id, email, status, updated_at) VALUES (?1, ?2, ?3, 0)",
+                rusqlite::params![id, format!("p{id}@acme.test"), status],
+            )
+            .unwrap();
+    }
+    build(&mut store).unwrap();
+    let rows = by_name(&store);
+    assert_eq!(rows["Ana"].status, Status::Ready);
+    assert_eq!(
+        rows["Ana"].email.as_deref(),
+        Some(format!("p{}@acme.test", ids[0]).as_str())
+    );
+    assert_eq!(
+        rows["Ben"].status,
+        Status::Error,
+        "a suggestion not yet accepted is not used"
+    );
+}

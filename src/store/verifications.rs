@@ -23,8 +23,13 @@ pub struct VerificationRow {
 /// arm of the inner query (`UNION ALL SELECT email, … FROM suggestions`).
 pub const CANDIDATES_SQL: &str = "
     SELECT email FROM (
-        SELECT email, min(id) AS first_seen FROM prospects
-        WHERE email IS NOT NULL AND trim(email) <> ''
+        SELECT email, min(first_seen) AS first_seen FROM (
+            SELECT email, id AS first_seen FROM prospects
+            WHERE email IS NOT NULL AND trim(email) <> ''
+            UNION ALL
+            SELECT email, prospect_id AS first_seen FROM suggestions
+            WHERE email IS NOT NULL AND trim(email) <> ''
+        )
         GROUP BY email
     )
     ORDER BY first_seen";

@@ -257,6 +257,8 @@ pub enum Effect {
     TogglePause(JobId),
     EditConfig,
     BuildOutbox,
+    /// Verify the database's addresses as a background task.
+    Verify,
     Approve {
         ids: Vec<i64>,
         approve: bool,
@@ -322,8 +324,8 @@ impl App {
         App {
             tab: Tab::Prospects,
             prospects: TableView::new(
-                vec!["First name", "Last name", "Company", "Email", "Domain", "Title"],
-                vec![14, 16, 22, 26, 16, 16],
+                vec!["First name", "Last name", "Company", "Email", "Verified", "Domain", "Title"],
+                vec![12, 14, 20, 24, 12, 14, 14],
                 "No prospects yet: press i to import a CSV/XLSX/ODS file (or run `hailer import prospects FILE`).",
             ),
             messages: TableView::new(
@@ -518,6 +520,10 @@ impl App {
                     if kind == JobKind::Import && state == TaskState::Done {
                         self.effects.push(Effect::Load(Pane::Prospects));
                         self.effects.push(Effect::Load(Pane::Messages));
+                    }
+                    if kind == JobKind::Verify {
+                        self.effects.push(Effect::Load(Pane::Prospects));
+                        self.effects.push(Effect::Load(Pane::Suggestions));
                     }
                     if kind == JobKind::Outbox {
                         self.effects.push(Effect::Load(Pane::Outbox));
@@ -823,6 +829,13 @@ impl App {
                 self.effects.push(Effect::Load(Pane::Outbox));
             }
             Action::BuildOutbox => self.effects.push(Effect::BuildOutbox),
+            Action::Verify => {
+                if self.activity.running().any(|t| t.kind == JobKind::Verify) {
+                    self.toast("a verification is already running (see Activity)", false);
+                } else {
+                    self.effects.push(Effect::Verify);
+                }
+            }
             Action::Approve => {
                 let ids = self.outbox.targets();
                 let all_approved = ids
@@ -1318,6 +1331,16 @@ mod tests {
         assert!(a.outbox.position_text().contains("Status = ERROR"));
         press(&mut a, KeyCode::Char('b'));
         assert_eq!(a.take_effects(), vec![Effect::BuildOutbox]);
+        a.on_key(KeyEvent::new(KeyCode::Char('V'), KeyModifiers::SHIFT));
+        assert_eq!(a.take_effects(), vec![Effect::Verify]);
+        a.on_job(JobMsg::Started {
+            id: 9,
+            kind: JobKind::Verify,
+            title: "verify".into(),
+            pausable: false,
+        });
+        a.on_key(KeyEvent::new(KeyCode::Char('V'), KeyModifiers::SHIFT));
+        assert!(a.take_effects().is_empty(), "one verification at a time");
     }
 
     #[test]

@@ -9,15 +9,17 @@ pub fn load_prospects(data_dir: &Path) -> Result<Vec<TableRow>, StoreError> {
     let store = Store::open_in(data_dir)?;
     let mut stmt = store.conn().prepare(
         "SELECT p.id, p.firstname, p.lastname, p.company, COALESCE(p.email, ''),
-                COALESCE(p.domain, c.domain, ''), COALESCE(p.title, ''), p.extra
+                COALESCE(v.status, ''), COALESCE(p.domain, c.domain, ''), COALESCE(p.title, ''),
+                p.extra
          FROM prospects p LEFT JOIN companies c ON c.key = p.company_key
+         LEFT JOIN verifications v ON v.email = p.email
          ORDER BY p.id",
     )?;
     let rows = stmt.query_map([], |r| {
-        let cells = (1..=6)
+        let cells = (1..=7)
             .map(|i| r.get::<_, String>(i))
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        let extra: String = r.get(7)?;
+        let extra: String = r.get(8)?;
         Ok(TableRow::new(r.get(0)?, cells).with_extra(&extra))
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

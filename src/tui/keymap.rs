@@ -45,6 +45,7 @@ pub enum Action {
     EditAddress,
     RerunCompany,
     RunFind,
+    Verify,
     ConfidenceFilter,
 }
 
@@ -145,6 +146,24 @@ const BINDINGS: &[(Scope, &str, Action, &str)] = &[
         "t",
         Action::CycleStatus,
         "filter by status: all, READY, ERROR, …",
+    ),
+    (
+        Scope::Tab(Tab::Prospects),
+        "V",
+        Action::Verify,
+        "verify the addresses (syntax, MX, SMTP probe) as a task",
+    ),
+    (
+        Scope::Tab(Tab::Suggestions),
+        "V",
+        Action::Verify,
+        "verify the addresses (syntax, MX, SMTP probe) as a task",
+    ),
+    (
+        Scope::Tab(Tab::Outbox),
+        "V",
+        Action::Verify,
+        "verify the addresses, then rebuild (b) to apply verdicts",
     ),
     (Scope::Tables, "g", Action::Top, "first row"),
     (Scope::Tables, "g g", Action::Top, "first row"),

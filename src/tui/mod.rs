@@ -167,6 +167,16 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
                         ))
                     });
                 }
+                Effect::Verify => {
+                    let data_dir = ctx.data_dir.clone();
+                    let config = ctx.config.config.clone();
+                    supervisor.spawn_blocking(
+                        JobKind::Verify,
+                        "verify addresses",
+                        false,
+                        move |rep| verify_job(&data_dir, &config, rep),
+                    );
+                }
                 Effect::Approve { .. } | Effect::Skip { .. } | Effect::Suppress { .. } => {
                     spawn_outbox_write(effect, ctx.data_dir.clone(), load_tx.clone());
                 }
@@ -425,6 +435,66 @@ fn suggestion_op(
         }
     }
     Ok(())
+}
+
+/// `hailer verify` in database mode, on its own small runtime; verdicts go to the
+/// `verifications` table (which the Prospects tab and the outbox build read).
+fn verify_job(
+    data_dir: &std::path::Path,
+    config: &Config,
+    rep: &crate::engine::jobs::Reporter,
+) -> Result<String, String> {
+    use crate::engine::verify::results::DbResults;
+    use crate::engine::verify::{
+        self, InputItem, ResultCache, VerifyEvent, VerifyIn, VerifyOptions,
+    };
+    use crate::store::verifications;
+    let db_path = data_dir.join(crate::store::DB_FILE);
+    let results = std::sync::Arc::new(DbResults::open(&db_path).map_err(|e| e.to_string())?);
+    let total = Store::open(&db_path)
+        .and_then(|s| verifications::count_candidates(s.conn()))
+        .map_err(|e| e.to_string())? as u64;
+    let (tx, rx) = tokio::sync::mpsc::channel::<InputItem>(1024);
+    let feeder = std::thread::spawn(move || -> Result<(), String> {
+        let store = Store::open(&db_path).map_err(|e| e.to_string())?;
+        verifications::for_each_candidate(store.conn(), |email| {
+            tx.blocking_send(InputItem::new(email)).is_ok()
+        })
+        .map_err(|e| e.to_string())
+    });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let input = VerifyIn {
+        items: rx,
+        options: VerifyOptions::from_config(config),
+        cache: Some(results.clone() as std::sync::Arc<dyn ResultCache>),
+    };
+    let token = rep.token().clone();
+    let summary = rt
+        .block_on(verify::run(
+            input,
+            |event| {
+                if let VerifyEvent::Progress(p) = event {
+                    rep.progress(p.done, Some(total), format!("{} from cache", p.cached));
+                }
+            },
+            token,
+        ))
+        .map_err(|e| e.to_string());
+    let _ = feeder.join();
+    results.close().map_err(|e| e.to_string())?;
+    let summary = summary?;
+    for (status, n) in &summary.by_status {
+        rep.log(Level::Info, format!("{n:>6}  {status:?}"));
+    }
+    Ok(summary
+        .to_string()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string())
 }
 
 fn import_job(

@@ -1,5 +1,6 @@
 //! `hailer outbox build`: one row per prospect, READY or ERROR with the reason.
 //!
+//! The address is the prospect's accepted (or hand-edited) suggestion, else the imported one.
 //! Checks, in order: an address; a message for the company key; address syntax; suppression
 //! (the address or its domain); a duplicate address (the first prospect keeps it; rows already
 //! sent count too); every placeholder resolved. Rows that are SENDING, SENT, RETRY or
@@ -72,7 +73,11 @@ pub fn build(store: &mut Store) -> Result<BuildSummary, StoreError> {
     let conn = store.conn();
     let prospects: Vec<Prospect> = {
         let mut stmt = conn.prepare(
-            "SELECT p.id, p.firstname, p.lastname, p.company, p.company_key, p.email, p.title,
+            "SELECT p.id, p.firstname, p.lastname, p.company, p.company_key,
+                    COALESCE((SELECT s.email FROM suggestions s WHERE s.prospect_id = p.id
+                              AND s.status IN ('accepted', 'edited') AND s.email IS NOT NULL),
+                             p.email),
+                    p.title,
                     COALESCE(p.domain, c.domain), p.extra
              FROM prospects p LEFT JOIN companies c ON c.key = p.company_key ORDER BY p.id",
         )?;

@@ -561,21 +561,11 @@ impl App {
                 text,
                 scroll,
             } => {
-                let scroll = match key.code {
-                    KeyCode::Char('j') | KeyCode::Down => scroll + 1,
-                    KeyCode::Char('k') | KeyCode::Up => scroll.saturating_sub(1),
-                    KeyCode::PageDown => scroll + 10,
-                    KeyCode::PageUp => scroll.saturating_sub(10),
-                    _ => {
-                        self.mode = Mode::Normal;
-                        return;
-                    }
-                };
-                self.mode = Mode::Text {
+                self.mode = popup_scroll(key, scroll).map_or(Mode::Normal, |scroll| Mode::Text {
                     title,
                     text,
                     scroll,
-                };
+                });
             }
             Mode::EditEmail {
                 prospect_id,
@@ -604,23 +594,13 @@ impl App {
                 }
                 _ => {}
             },
-            Mode::Help { scroll } | Mode::Detail { scroll } => {
-                let is_help = matches!(self.mode, Mode::Help { .. });
-                let scroll = match key.code {
-                    KeyCode::Char('j') | KeyCode::Down => scroll + 1,
-                    KeyCode::Char('k') | KeyCode::Up => scroll.saturating_sub(1),
-                    KeyCode::PageDown => scroll + 10,
-                    KeyCode::PageUp => scroll.saturating_sub(10),
-                    _ => {
-                        self.mode = Mode::Normal;
-                        return;
-                    }
-                };
-                self.mode = if is_help {
-                    Mode::Help { scroll }
-                } else {
-                    Mode::Detail { scroll }
-                };
+            Mode::Help { scroll } => {
+                self.mode =
+                    popup_scroll(key, scroll).map_or(Mode::Normal, |scroll| Mode::Help { scroll });
+            }
+            Mode::Detail { scroll } => {
+                self.mode = popup_scroll(key, scroll)
+                    .map_or(Mode::Normal, |scroll| Mode::Detail { scroll });
             }
             Mode::ConfirmQuit => match key.code {
                 KeyCode::Char('y' | 'Y' | 'q') => self.quit = true,
@@ -1012,6 +992,18 @@ impl App {
                 self.activity.log_back = back.clamp(0, self.activity.log.len() as isize) as usize;
             }
         }
+    }
+}
+
+/// Keys inside a scrolling popup (help, record, preview): the new scroll offset, or `None`
+/// when the key closes the popup.
+fn popup_scroll(key: KeyEvent, scroll: usize) -> Option<usize> {
+    match key.code {
+        KeyCode::Char('j') | KeyCode::Down => Some(scroll + 1),
+        KeyCode::Char('k') | KeyCode::Up => Some(scroll.saturating_sub(1)),
+        KeyCode::PageDown => Some(scroll + 10),
+        KeyCode::PageUp => Some(scroll.saturating_sub(10)),
+        _ => None,
     }
 }
 

@@ -338,6 +338,26 @@ fn spawn_outbox_write(effect: Effect, data_dir: PathBuf, tx: UnboundedSender<Loa
     });
 }
 
+/// Run `$VISUAL`, else `$EDITOR`, else `vi` on `path` (through `sh`, so an editor with
+/// arguments such as "code -w" works); the terminal must already be restored.
+fn run_editor(path: &std::path::Path) -> Result<(), String> {
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".into());
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(path)
+        .status()
+        .map_err(|e| format!("cannot run {editor}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{editor} exited with {status}"))
+    }
+}
+
 /// `$EDITOR` on one outbox row: a `Subject:` line, a blank line, then the body.
 fn edit_outbox_row(data_dir: &std::path::Path, id: i64) -> Result<String, String> {
     use crate::store::{self, outbox};
@@ -354,21 +374,10 @@ fn edit_outbox_row(data_dir: &std::path::Path, id: i64) -> Result<String, String
     let path = std::env::temp_dir().join(format!("hailer-row-{id}-{}.txt", std::process::id()));
     std::fs::write(&path, format!("Subject: {}\n\n{}", row.subject, row.body))
         .map_err(|e| e.to_string())?;
-    let editor = std::env::var("VISUAL")
-        .or_else(|_| std::env::var("EDITOR"))
-        .unwrap_or_else(|_| "vi".into());
-    let status = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("{editor} \"$1\""))
-        .arg("sh")
-        .arg(&path)
-        .status()
-        .map_err(|e| format!("cannot run {editor}: {e}"));
+    let edited = run_editor(&path);
     let text = std::fs::read_to_string(&path).map_err(|e| e.to_string());
     let _ = std::fs::remove_file(&path);
-    if !status?.success() {
-        return Err(format!("{editor} failed; row {id} unchanged"));
-    }
+    edited.map_err(|e| format!("{e}; row {id} unchanged"))?;
     let text = text?;
     let (first, body) = text.split_once('\n').unwrap_or((text.as_str(), ""));
     let subject = first
@@ -536,19 +545,7 @@ fn edit_config(current: &LoadedConfig) -> Result<LoadedConfig, Vec<String>> {
         std::fs::write(&path, include_str!("../../config.toml.example"))
             .map_err(|e| vec![format!("cannot create {}: {e}", path.display())])?;
     }
-    let editor = std::env::var("VISUAL")
-        .or_else(|_| std::env::var("EDITOR"))
-        .unwrap_or_else(|_| "vi".into());
-    let status = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("{editor} \"$1\""))
-        .arg("sh")
-        .arg(&path)
-        .status()
-        .map_err(|e| vec![format!("cannot run {editor}: {e}")])?;
-    if !status.success() {
-        return Err(vec![format!("{editor} exited with {status}")]);
-    }
+    run_editor(&path).map_err(|e| vec![e])?;
     match Config::from_file(&path) {
         Ok(config) => Ok(LoadedConfig {
             config,

@@ -239,3 +239,50 @@ async fn rig_server_sees_starttls_and_quit_and_never_data() {
         "our RCPT is not in the log:\n{tail}"
     );
 }
+
+/// The database mode (`ordered = false`): a greylisted address sleeping before its retry
+/// must not hold back the results behind it, and the progress says it is waiting.
+#[tokio::test]
+async fn rig_unordered_run_reports_past_an_address_waiting_for_its_retry() {
+    let Some(rig) = rig::rig() else { return };
+    let mut opts = rig_options(&rig);
+    opts.ordered = false;
+    opts.retries = 1;
+    opts.retry_delay = Duration::from_secs(3);
+    let (tx, rx) = mpsc::channel(8);
+    for e in ["x@greylist.test", "jane.doe@acme.test", "nobody@acme.test"] {
+        tx.send(InputItem::new(e)).await.unwrap();
+    }
+    drop(tx);
+    let mut order = Vec::new();
+    let mut waiting_seen = Vec::new();
+    let input = VerifyIn {
+        items: rx,
+        options: opts,
+        cache: None,
+    };
+    let summary = run(
+        input,
+        |ev| match ev {
+            VerifyEvent::Result(r) => order.push((r.email, r.verdict.status)),
+            VerifyEvent::Progress(p) => waiting_seen.push((p.done, p.waiting)),
+        },
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(summary.total, 3);
+    assert_eq!(
+        order.last().unwrap(),
+        &("x@greylist.test".to_string(), Status::Temporary),
+        "{order:?}"
+    );
+    // Both acme.test verdicts came out while the greylisted address was still waiting.
+    assert!(
+        waiting_seen
+            .iter()
+            .any(|&(done, waiting)| done == 2 && waiting == 1),
+        "{waiting_seen:?}"
+    );
+    assert_eq!(waiting_seen.last().unwrap(), &(3, 0));
+}

@@ -140,6 +140,8 @@ impl VerifyCommand {
             o.cache_ttl = Duration::from_secs_f64(days * 86_400.0);
         }
         o.store_invalid = !streaming;
+        // The database has no order to keep; the streamed CSV does.
+        o.ordered = streaming;
         o.starttls = !self.no_starttls;
         Ok(o)
     }
@@ -268,7 +270,10 @@ impl VerifyCommand {
                 VerifyEvent::Progress(p) => {
                     if interactive && last_shown.elapsed() > Duration::from_millis(200) {
                         let of = total.map(|t| format!("/{t}")).unwrap_or_default();
-                        eprint!("\rverifying… {}{of} addresses", p.done);
+                        eprint!("\r\x1b[Kverifying… {}{of} addresses", p.done);
+                        if p.waiting > 0 {
+                            eprint!(", {} waiting to retry (greylisting or 4xx)", p.waiting);
+                        }
                         last_shown = Instant::now();
                     }
                 }

@@ -475,9 +475,16 @@ fn verify_job(
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
+    let options = VerifyOptions {
+        // Rows go to the database: no order to keep, so a greylisted address waiting for
+        // its retry does not hold back the others.
+        ordered: false,
+        store_invalid: true,
+        ..VerifyOptions::from_config(config)
+    };
     let input = VerifyIn {
         items: rx,
-        options: VerifyOptions::from_config(config),
+        options,
         cache: Some(results.clone() as std::sync::Arc<dyn ResultCache>),
     };
     let token = rep.token().clone();
@@ -486,7 +493,11 @@ fn verify_job(
             input,
             |event| {
                 if let VerifyEvent::Progress(p) = event {
-                    rep.progress(p.done, Some(total), format!("{} from cache", p.cached));
+                    let mut note = format!("{} from cache", p.cached);
+                    if p.waiting > 0 {
+                        note += &format!(", {} waiting to retry (greylisting or 4xx)", p.waiting);
+                    }
+                    rep.progress(p.done, Some(total), note);
                 }
             },
             token,

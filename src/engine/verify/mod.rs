@@ -179,6 +179,10 @@ pub struct VerifyOptions {
     /// Also store INVALID_SYNTAX verdicts in the cache (the database mode does, so the tables
     /// show them; a streamed file of garbage does not fill the database).
     pub store_invalid: bool,
+    /// Report results in input order (the streamed CSV needs it). The database mode does not:
+    /// there, an address waiting minutes for a greylisting retry must not hold back the
+    /// results behind it.
+    pub ordered: bool,
 }
 
 impl Default for VerifyOptions {
@@ -216,6 +220,7 @@ impl VerifyOptions {
             starttls: true,
             window: 256,
             store_invalid: false,
+            ordered: true,
         }
     }
 }
@@ -254,7 +259,8 @@ pub struct VerifyIn {
     pub cache: Option<Arc<dyn ResultCache>>,
 }
 
-/// One result, in input order (`index` counts from 0).
+/// One result. `index` counts results from 0: the input position when the run is `ordered`,
+/// else the order of completion.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VerifyOut {
     pub index: u64,
@@ -269,6 +275,8 @@ pub struct VerifyOut {
 pub struct VerifyProg {
     pub done: u64,
     pub cached: u64,
+    /// Addresses that got a TEMPORARY answer and are waiting for their retry.
+    pub waiting: u64,
     pub by_status: BTreeMap<Status, u64>,
 }
 
@@ -321,6 +329,8 @@ pub struct Verifier {
     pub(crate) catch_all: TtlCache<String, bool>,
     pub(crate) cache: Option<Arc<dyn ResultCache>>,
     pub(crate) cancel: CancellationToken,
+    /// Addresses sleeping before a retry, for the progress line.
+    waiting: std::sync::atomic::AtomicU64,
 }
 
 impl Verifier {
@@ -338,7 +348,13 @@ impl Verifier {
             opts,
             cache,
             cancel,
+            waiting: Default::default(),
         })
+    }
+
+    /// How many addresses are waiting for a retry right now.
+    pub fn waiting(&self) -> u64 {
+        self.waiting.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Verify one input item: syntax, then the cache, then DNS and SMTP with retries of
@@ -384,9 +400,15 @@ impl Verifier {
                 .min(Duration::from_secs(3600));
             attempt += 1;
             tracing::debug!(email = %item.email, ?pause, "TEMPORARY; retrying");
-            tokio::select! {
-                _ = tokio::time::sleep(pause) => {}
-                _ = self.cancel.cancelled() => return None,
+            use std::sync::atomic::Ordering::Relaxed;
+            self.waiting.fetch_add(1, Relaxed);
+            let cancelled = tokio::select! {
+                _ = tokio::time::sleep(pause) => false,
+                _ = self.cancel.cancelled() => true,
+            };
+            self.waiting.fetch_sub(1, Relaxed);
+            if cancelled {
+                return None;
             }
         };
         if let Some(cache) = &self.cache {
@@ -414,37 +436,52 @@ pub async fn run(
     let items = futures::stream::unfold(input.items, |mut rx| async {
         rx.recv().await.map(|item| (item, rx))
     });
-    let results = items
-        .map(|item| {
-            let v = verifier.clone();
-            tokio::spawn(async move {
-                use futures::FutureExt;
-                // A panic in one verification must not end the run: it becomes that row's result.
-                let verdict = std::panic::AssertUnwindSafe(v.verify(&item))
-                    .catch_unwind()
-                    .await
-                    .unwrap_or_else(|panic| {
-                        let what = panic
-                            .downcast_ref::<&str>()
-                            .map(|s| s.to_string())
-                            .or_else(|| panic.downcast_ref::<String>().cloned())
-                            .unwrap_or_default();
-                        tracing::error!(email = %item.email, "verification panicked: {what}");
-                        let detail = format!("internal error: {what}");
-                        Some((Verdict::new(Status::Unknown, detail), false))
-                    });
-                (item, verdict)
-            })
+    let ordered = verifier.opts.ordered;
+    let spawned = items.map(|item| {
+        let v = verifier.clone();
+        tokio::spawn(async move {
+            use futures::FutureExt;
+            // A panic in one verification must not end the run: it becomes that row's result.
+            let verdict = std::panic::AssertUnwindSafe(v.verify(&item))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|panic| {
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    tracing::error!(email = %item.email, "verification panicked: {what}");
+                    let detail = format!("internal error: {what}");
+                    Some((Verdict::new(Status::Unknown, detail), false))
+                });
+            (item, verdict)
         })
-        .buffered(window);
-    futures::pin_mut!(results);
+    });
+    let mut results: futures::stream::BoxStream<'_, _> = if ordered {
+        spawned.buffered(window).boxed()
+    } else {
+        spawned.buffer_unordered(window).boxed()
+    };
     let mut prog = VerifyProg::default();
     let mut cancelled = false;
+    // While every address left is sleeping before a retry no result arrives for minutes:
+    // the tick keeps the progress (and its waiting count) current meanwhile.
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let next = tokio::select! {
             biased;
             _ = cancel.cancelled() => { cancelled = true; break; }
             next = results.next() => next,
+            _ = tick.tick() => {
+                let waiting = verifier.waiting();
+                if waiting != prog.waiting {
+                    prog.waiting = waiting;
+                    report(VerifyEvent::Progress(prog.clone()));
+                }
+                continue;
+            }
         };
         let Some(joined) = next else { break };
         let (item, verdict) = match joined {
@@ -465,8 +502,10 @@ pub async fn run(
             cached,
         }));
         prog.done += 1;
+        prog.waiting = verifier.waiting();
         report(VerifyEvent::Progress(prog.clone()));
     }
+    drop(results);
     verifier.cancel.cancel();
     Ok(VerifySummary {
         total: prog.done,

@@ -35,6 +35,7 @@ fn cancelling_midway_writes_nothing() {
     assert!(calls >= 3, "progress was reported while rows were written");
     assert_eq!(prospects::count(store.conn()).unwrap(), 0);
     assert_eq!(hailer::store::companies::count(store.conn()).unwrap(), 0);
+    assert!(foreign_keys_on(&store), "back on after a cancelled import");
 
     // The same import, not cancelled, stores everything and reports the end.
     let mut last = None;
@@ -47,4 +48,25 @@ fn cancelling_midway_writes_nothing() {
     assert_eq!(last.unwrap().done, 5000);
     assert_eq!(prospects::count(store.conn()).unwrap(), 5000);
     assert_eq!(hailer::store::companies::count(store.conn()).unwrap(), 97);
+    assert!(foreign_keys_on(&store), "back on after an import");
+    // Every prospect's company exists: the importer keeps the reference it does not check.
+    let orphans: i64 = store
+        .conn()
+        .query_row(
+            "SELECT COUNT(*) FROM prospects p LEFT JOIN companies c ON c.key = p.company_key
+             WHERE c.key IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(orphans, 0);
+}
+
+/// The importer turns foreign-key checks off for its bulk insert only.
+fn foreign_keys_on(store: &Store) -> bool {
+    store
+        .conn()
+        .query_row("PRAGMA foreign_keys", [], |r| r.get::<_, i64>(0))
+        .unwrap()
+        == 1
 }

@@ -33,16 +33,31 @@ pub struct ProspectRow {
     pub extra: String,
 }
 
-/// Insert one prospect; `false` when the same person at the same company is already stored.
-pub fn insert(tx: &Transaction<'_>, p: &NewProspect, import_id: i64, now: i64) -> Result<bool> {
-    let changed = tx
-        .prepare_cached(
+/// Inserts the prospects of one import through one prepared statement.
+pub struct Inserter<'t> {
+    stmt: rusqlite::Statement<'t>,
+    import_id: i64,
+    now: i64,
+}
+
+impl<'t> Inserter<'t> {
+    pub fn new(tx: &'t Transaction<'_>, import_id: i64, now: i64) -> Result<Inserter<'t>> {
+        let stmt = tx.prepare(
             "INSERT INTO prospects (firstname, lastname, company, company_key, person_key, email,
                                     title, domain, extra, import_id, source_row, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
              ON CONFLICT(person_key, company_key) DO NOTHING",
-        )?
-        .execute(params![
+        )?;
+        Ok(Inserter {
+            stmt,
+            import_id,
+            now,
+        })
+    }
+
+    /// Insert one prospect; `false` when the same person at the same company is already stored.
+    pub fn insert(&mut self, p: &NewProspect) -> Result<bool> {
+        let changed = self.stmt.execute(params![
             p.firstname,
             p.lastname,
             p.company,
@@ -52,11 +67,18 @@ pub fn insert(tx: &Transaction<'_>, p: &NewProspect, import_id: i64, now: i64) -
             p.title,
             p.domain,
             p.extra,
-            import_id,
+            self.import_id,
             p.source_row,
-            now
+            self.now
         ])?;
-    Ok(changed == 1)
+        Ok(changed == 1)
+    }
+}
+
+/// Insert one prospect (tests and one-off writes; imports use an [`Inserter`]); `false` when
+/// the same person at the same company is already stored.
+pub fn insert(tx: &Transaction<'_>, p: &NewProspect, import_id: i64, now: i64) -> Result<bool> {
+    Inserter::new(tx, import_id, now)?.insert(p)
 }
 
 pub fn count(conn: &Connection) -> Result<i64> {

@@ -150,6 +150,9 @@ pub const MIGRATIONS: &[&str] = &[
         evidence    TEXT NOT NULL,             -- JSON array
         updated_at  INTEGER NOT NULL
     );",
+    // 6: no query looks prospects up by company key alone (they are read in id order and
+    // joined to companies by the companies' key), and every import paid for this index.
+    "DROP INDEX IF EXISTS prospects_company;",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {

@@ -5,6 +5,8 @@
 //! mail rig's dnsmasq. Every host name resolves to 127.0.0.1: nothing leaves loopback.
 
 mod common;
+#[path = "common/fake_dns.rs"]
+mod fake_dns;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -181,12 +183,20 @@ async fn serve() -> Server {
 
 fn settings(rig: &Rig, port: u16) -> FindSettings {
     FindSettings {
+        nameservers: vec![rig.dns()],
+        ..settings_with_dns(port)
+    }
+}
+
+/// Settings for the fixture server on `port`; the caller sets the nameservers.
+fn settings_with_dns(port: u16) -> FindSettings {
+    FindSettings {
         search_url: format!("http://127.0.0.1:{port}/html/?q={{query}}"),
         skip_domains: hailer::config::SearchConfig::default().skip_domains,
         tlds: vec!["test".into()],
         max_pages: 6,
         cache_ttl: Duration::from_secs(3600),
-        nameservers: vec![rig.dns()],
+        nameservers: vec![],
         dns_timeout: Duration::from_secs(2),
         http: HttpOptions {
             timeout: Duration::from_secs(1),
@@ -488,4 +498,80 @@ async fn cancelling_stops_a_run_stuck_on_a_silent_server() {
         started.elapsed()
     );
     let _: SocketAddr = rig.dns();
+}
+
+/// DNS that fails (SERVFAIL) or never answers, for an imported domain and for a company whose
+/// domain must be guessed: each row gets a reason naming the failure, the run ends, and
+/// nothing transient is cached (a re-run asks DNS again). Runs without the rig: the
+/// scripted responder answers everything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dns_servfail_and_timeouts_give_a_reason_on_the_row() {
+    use fake_dns::Answer;
+    use hickory_resolver::proto::op::ResponseCode;
+    use hickory_resolver::proto::rr::RecordType;
+    let servfail = || Answer::Code(ResponseCode::ServFail);
+    let dns = fake_dns::serve(vec![
+        ("servfail.test", RecordType::MX, servfail()),
+        ("servfail.test", RecordType::A, servfail()),
+        ("servfail.test", RecordType::AAAA, servfail()),
+        ("silent.test", RecordType::MX, Answer::Silence),
+        ("silent.test", RecordType::A, Answer::Silence),
+        ("silent.test", RecordType::AAAA, Answer::Silence),
+        ("quux.test", RecordType::MX, servfail()),
+        ("quux.test", RecordType::A, servfail()),
+        ("quux.test", RecordType::AAAA, servfail()),
+    ])
+    .await;
+    let server = serve().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_in(dir.path()).unwrap();
+    seed(
+        &mut store,
+        &[
+            ("Anna", "Alpha", "Servfail Corp", Some("servfail.test")),
+            ("Bruno", "Beta", "Silent Corp", Some("silent.test")),
+            // No domain given: the search page has no result for it, and the guess
+            // quux.test gets SERVFAIL.
+            ("Chloé", "Gamma", "Quux", None),
+        ],
+    );
+    let mut s = FindSettings {
+        nameservers: vec![dns],
+        dns_timeout: Duration::from_millis(300),
+        ..settings_with_dns(server.port)
+    };
+    s.tlds = vec!["test".into()];
+    let input = FindIn {
+        company: None,
+        concurrency: 4,
+        refresh: false,
+    };
+    let token = CancellationToken::new();
+    let out = find::run(store.conn(), &input, s.clone(), &token, |_, _, _| {})
+        .await
+        .unwrap();
+    assert!(!out.cancelled);
+    let rows = suggestions::list(store.conn()).unwrap();
+    let text =
+        |r: &suggestions::SuggestionRow| format!("{:?} {}", r.reason, r.evidence.join(" | "));
+    for (first, expected) in [
+        ("Anna", "SERVFAIL"),
+        ("Bruno", "timed out"),
+        ("Chloé", "SERVFAIL"),
+    ] {
+        let r = row(&rows, first);
+        assert_eq!(r.email, None, "{first}: {r:?}");
+        let said = text(r);
+        assert!(said.contains("DNS failed"), "{first}: {said}");
+        assert!(
+            said.to_lowercase().contains(&expected.to_lowercase()),
+            "{first}: expected {expected:?} in {said}"
+        );
+    }
+    // A transient failure is not cached: the next run asks DNS again.
+    let cached: i64 = store
+        .conn()
+        .query_row("SELECT COUNT(*) FROM find_domains", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(cached, 0);
 }

@@ -205,13 +205,13 @@ pub async fn check(resolver: &DnsResolver, domain: &str) -> MailDns {
             }
         }
         Err(e) if is_not_found(&e) => {}
-        Err(e) => return MailDns::Failed(e.to_string()),
+        Err(e) => return MailDns::Failed(crate::engine::verify::dns::failure_text(&e)),
     }
     match resolver.lookup_ip(fqdn.as_str()).await {
         Ok(ips) if ips.iter().next().is_some() => MailDns::AOnly,
         Ok(_) => MailDns::Missing,
         Err(e) if is_not_found(&e) => MailDns::Missing,
-        Err(e) => MailDns::Failed(e.to_string()),
+        Err(e) => MailDns::Failed(crate::engine::verify::dns::failure_text(&e)),
     }
 }
 

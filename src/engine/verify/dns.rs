@@ -240,6 +240,19 @@ fn classify(query: &str, e: &NetError) -> Lookup {
     }
 }
 
+/// A failed lookup in a few words without the query name (`server failure (SERVFAIL)`,
+/// `timed out`, …), for callers that say which name themselves (the find engine's notes).
+pub fn failure_text(e: &NetError) -> String {
+    match classify("", e) {
+        Lookup::Failed(DnsError::ServFail { .. }) => "server failure (SERVFAIL)".into(),
+        Lookup::Failed(DnsError::Timeout { .. }) => "timed out".into(),
+        Lookup::Failed(DnsError::Other { reason, .. }) => reason,
+        Lookup::Failed(DnsError::Setup(reason)) => reason,
+        Lookup::NxDomain => "no such domain (NXDOMAIN)".into(),
+        Lookup::NoData => "no records".into(),
+    }
+}
+
 fn fqdn(name: &str) -> String {
     if name.ends_with('.') {
         name.to_string()

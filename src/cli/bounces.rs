@@ -14,14 +14,8 @@ use crate::engine::bounces::{self, Kind, ParsedMessage};
 pub enum BouncesCommand {
     /// Parse bounce messages and print CSV: file,recipient,status,reply_code,reason,hard
     Parse(ParseCommand),
-}
-
-impl BouncesCommand {
-    pub fn execute(self) -> u8 {
-        match self {
-            BouncesCommand::Parse(cmd) => cmd.execute(),
-        }
-    }
+    /// Read the watched IMAP folders of every mailbox once: bounces, replies, complaints
+    Sync(super::inbox::SyncCommand),
 }
 
 #[derive(Debug, Args)]

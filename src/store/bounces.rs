@@ -182,9 +182,8 @@ pub fn rate_per_mailbox(conn: &Connection) -> Result<Vec<MailboxRate>> {
     })?;
     // COUNT(*) above counts joined rows (several bounces per message); recount sends.
     let mut out: Vec<MailboxRate> = rows.collect::<rusqlite::Result<_>>()?;
-    let mut sent = conn.prepare_cached(
-        "SELECT COUNT(*) FROM outbox WHERE mailbox = ?1 AND sent_at IS NOT NULL",
-    )?;
+    let mut sent = conn
+        .prepare_cached("SELECT COUNT(*) FROM outbox WHERE mailbox = ?1 AND sent_at IS NOT NULL")?;
     for r in &mut out {
         r.sent = sent.query_row([&r.mailbox], |row| row.get(0))?;
     }

@@ -71,7 +71,9 @@ pub fn seen_uid(
 /// True when a message with this key (Message-ID) was already handled anywhere.
 pub fn seen_key(conn: &Connection, key: &str) -> Result<bool> {
     Ok(conn
-        .prepare_cached("SELECT 1 FROM inbox_messages WHERE message_key = ?1 AND kind != 'duplicate' LIMIT 1")?
+        .prepare_cached(
+            "SELECT 1 FROM inbox_messages WHERE message_key = ?1 AND kind != 'duplicate' LIMIT 1",
+        )?
         .query_row([key], |_| Ok(()))
         .optional()?
         .is_some())

@@ -123,10 +123,7 @@ impl SyncSummary {
     }
 
     pub fn kind(&self, kind: &str) -> u32 {
-        self.folders
-            .iter()
-            .filter_map(|f| f.kinds.get(kind))
-            .sum()
+        self.folders.iter().filter_map(|f| f.kinds.get(kind)).sum()
     }
 
     /// One line for humans.
@@ -182,7 +179,11 @@ pub fn sync_target(
 
 /// Read every watched folder of every mailbox once. A mailbox that fails is reported in
 /// `errors` and the others go on.
-pub fn sync_once(config: &Config, db: &Path, obs: &dyn Observer) -> Result<SyncSummary, InboxError> {
+pub fn sync_once(
+    config: &Config,
+    db: &Path,
+    obs: &dyn Observer,
+) -> Result<SyncSummary, InboxError> {
     let mut store = Store::open(db)?;
     let (targets, mut errors) = targets(config);
     let mut summary = SyncSummary::default();

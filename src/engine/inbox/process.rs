@@ -277,7 +277,13 @@ pub fn handle(
                 if r.hard {
                     let address = row.email.clone().unwrap_or_else(|| r.recipient.clone());
                     let note = format!("{} {}", r.reason.as_str(), code).trim().to_string();
-                    if suppressions::add(conn, &address.to_lowercase(), "bounced", Some(&note), now)? {
+                    if suppressions::add(
+                        conn,
+                        &address.to_lowercase(),
+                        "bounced",
+                        Some(&note),
+                        now,
+                    )? {
                         fx.suppressed += 1;
                     }
                 }

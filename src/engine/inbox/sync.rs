@@ -157,9 +157,7 @@ pub fn sync_folder(
                 .collect();
             bodies.sort_by_key(|(u, _)| *u);
             for (uid, body) in bodies {
-                if uid <= last_uid
-                    || inbox::seen_uid(&tx, mailbox, folder, uidvalidity, uid)?
-                {
+                if uid <= last_uid || inbox::seen_uid(&tx, mailbox, folder, uidvalidity, uid)? {
                     continue;
                 }
                 let at = Location {

@@ -64,7 +64,11 @@ fn watch_target(
             Err(e) => {
                 obs.log(
                     Level::Warn,
-                    &format!("{}: {e}; reconnecting in {}s", target.mailbox, backoff.as_secs()),
+                    &format!(
+                        "{}: {e}; reconnecting in {}s",
+                        target.mailbox,
+                        backoff.as_secs()
+                    ),
                 );
                 on_pass(&SyncSummary {
                     folders: vec![],

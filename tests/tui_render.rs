@@ -270,7 +270,17 @@ fn bounce_app() -> App {
          VALUES (1, 'sender', 'INBOX', 1, 1, 'mid:x', 'bounce', 0)",
     )
     .unwrap();
-    let rows: [(&str, &str, Option<&str>, Option<u16>, &str, bool, &str); 7] = [
+    // recipient, action, status, reply code, reason, hard, kind
+    type Sample<'a> = (
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+        Option<u16>,
+        &'a str,
+        bool,
+        &'a str,
+    );
+    let rows: [Sample; 7] = [
         (
             "nobody@acme.test",
             "failed",

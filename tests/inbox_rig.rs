@@ -599,3 +599,76 @@ fn unsafe_kill(pid: u32) {
         .unwrap();
     assert!(status.success());
 }
+
+/// An ARF (RFC 5965) report from a mailbox provider's feedback loop about one of our messages.
+fn complaint(row: &OutboxRow, tag: &str) -> Vec<u8> {
+    let mid = row.header_message_id.as_deref().unwrap();
+    let email = row.email.as_deref().unwrap();
+    crlf(&format!(
+        "From: fbl@isp.test\nTo: sender@sender.test\nSubject: FW: {subject}\n\
+         Date: Sun, 22 Nov 2026 11:00:00 +0000\nMessage-ID: <arf.{tag}@isp.test>\n\
+         MIME-Version: 1.0\n\
+         Content-Type: multipart/report; report-type=feedback-report; boundary=\"b1\"\n\n\
+         --b1\nContent-Type: text/plain\n\nThis is an email abuse report.\n\n\
+         --b1\nContent-Type: message/feedback-report\n\n\
+         Feedback-Type: abuse\nUser-Agent: isp-fbl/1.0\nVersion: 1\n\
+         Original-Mail-From: <sender@sender.test>\nOriginal-Rcpt-To: <{email}>\n\
+         Arrival-Date: Sun, 22 Nov 2026 10:00:00 +0000\n\n\
+         --b1\nContent-Type: message/rfc822\n\n\
+         From: Sam Sender <sender@sender.test>\nTo: {email}\nSubject: {subject}\n\
+         Message-ID: <{mid}>\n\nBonjour\n\n--b1--\n",
+        subject = row.subject
+    ))
+}
+
+#[test]
+fn a_complaint_suppresses_the_address_and_is_stored_as_a_complaint() {
+    let Some(rig) = Rig::get() else { return };
+    let tag = unique("arf");
+    let folder = format!("t-{tag}");
+    let emails: Vec<String> = (0..2).map(|i| format!("{tag}-{i}@catchall.test")).collect();
+    let c = Campaign::new(
+        &rig,
+        "arf",
+        &emails,
+        &format!("watch_folders = [\"{folder}\"]"),
+        "",
+    );
+    let rows = c.send_all();
+    let mut s = imap(&rig);
+    s.create(&folder).unwrap();
+    append(&mut s, &folder, &[complaint(&rows[0], &tag)]);
+    let summary = c.sync();
+    assert_eq!(summary["folders"][0]["kinds"]["feedback"], 1, "{summary}");
+    let store = c.store();
+    let e0 = rows[0].email.as_deref().unwrap();
+    let sup = suppressions::blocking(store.conn(), e0).unwrap().unwrap();
+    assert_eq!(sup.cause, "complained");
+    let all = bounces::list(store.conn(), &bounces::Filter::default()).unwrap();
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(
+        (
+            all[0].kind.as_str(),
+            all[0].recipient.as_str(),
+            all[0].reason.as_str()
+        ),
+        ("complaint", e0, "abuse")
+    );
+    assert_eq!(all[0].outbox_id, Some(rows[0].id));
+    assert!(
+        all[0].raw.contains("Feedback-Type: abuse"),
+        "{}",
+        all[0].raw
+    );
+    // A complaint is not a bounce: the hard-bounce count the auto-pause reads stays at zero.
+    assert_eq!(
+        bounces::hard_bounces_in_last_sends(store.conn(), "sender", 10).unwrap(),
+        (2, 0)
+    );
+    assert!(
+        suppressions::blocking(store.conn(), rows[1].email.as_deref().unwrap())
+            .unwrap()
+            .is_none()
+    );
+    let _ = s.delete(&folder);
+}

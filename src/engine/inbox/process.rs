@@ -93,16 +93,26 @@ fn by_message_id(conn: &Connection, mid: &str) -> store::Result<Option<SentRow>>
         .optional()?)
 }
 
-/// The latest row sent to `address`, from `mailbox` first.
+/// The latest row sent to `address`, from `mailbox` first. The exact address uses the index;
+/// only when it finds nothing is the whole outbox compared without case.
 fn by_recipient(conn: &Connection, address: &str, mailbox: &str) -> store::Result<Option<SentRow>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT id, email, status FROM outbox
-             WHERE email = ?1 COLLATE NOCASE AND sent_at IS NOT NULL
-             ORDER BY (mailbox = ?2) DESC, sent_at DESC LIMIT 1",
-        )?
-        .query_row(params![address, mailbox], sent_row)
-        .optional()?)
+    for sql in [
+        "SELECT id, email, status FROM outbox
+         WHERE email = ?1 AND sent_at IS NOT NULL
+         ORDER BY (mailbox = ?2) DESC, sent_at DESC LIMIT 1",
+        "SELECT id, email, status FROM outbox
+         WHERE email = ?1 COLLATE NOCASE AND sent_at IS NOT NULL
+         ORDER BY (mailbox = ?2) DESC, sent_at DESC LIMIT 1",
+    ] {
+        let row = conn
+            .prepare_cached(sql)?
+            .query_row(params![address, mailbox], sent_row)
+            .optional()?;
+        if row.is_some() {
+            return Ok(row);
+        }
+    }
+    Ok(None)
 }
 
 fn by_references(conn: &Connection, refs: &[String]) -> store::Result<Option<SentRow>> {

@@ -182,6 +182,8 @@ pub fn sync_folder(
             inbox::set_folder_state(&tx, mailbox, folder, state(last_uid), now)?;
             tx.commit().map_err(store::StoreError::from)?;
         }
+        // Moves come after the commit: a crash in between leaves those messages where they
+        // are (already read, so never handled twice), never moved without their effects.
         for (dest, items) in to_move {
             match move_uids(session, caps, &dest, &items, &mut folders_made) {
                 Ok(()) => {

@@ -93,7 +93,7 @@ fn session_loop(
     poll: Duration,
 ) -> Result<(), InboxError> {
     let mut store = Store::open(db)?;
-    let mut session = imap::login(&target.endpoint)?;
+    let (mut session, socket) = imap::login_with_socket(&target.endpoint)?;
     let caps = sync::capabilities(&mut session)
         .map_err(|e| InboxError::imap(&target.mailbox, "CAPABILITY", e))?;
     let use_idle = config.inbox.idle && caps.idle && target.folders.len() == 1;
@@ -137,8 +137,10 @@ fn session_loop(
                     .idle()
                     .timeout(IDLE_SLICE.min(poll))
                     .keepalive(false)
-                    .wait_while(::imap::extensions::idle::stop_on_any)
-                    .map_err(|e| InboxError::imap(&target.mailbox, "IDLE", e))?;
+                    .wait_while(::imap::extensions::idle::stop_on_any);
+                // IDLE leaves the socket without a read timeout: put it back.
+                let _ = socket.set_read_timeout(Some(target.endpoint.timeout));
+                let outcome = outcome.map_err(|e| InboxError::imap(&target.mailbox, "IDLE", e))?;
                 if outcome == ::imap::extensions::idle::WaitOutcome::MailboxChanged {
                     break;
                 }

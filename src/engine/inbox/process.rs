@@ -418,3 +418,126 @@ pub fn handle(
 fn bounces_insert(conn: &Connection, b: &NewBounce<'_>, now: i64) -> store::Result<()> {
     store::bounces::insert(conn, b, now).map(|_| ())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    const DELAYED: &[u8] = include_bytes!("../../../tests/data/rig-dsn/dsn-delayed-warning.eml");
+    const SOFT: &[u8] = include_bytes!("../../../tests/data/rig-dsn/dsn-greylisted-expired.eml");
+    const HARD: &[u8] = include_bytes!("../../../tests/data/rig-dsn/dsn-unknown-user.eml");
+
+    /// One SENT row per (id, email, Message-ID).
+    fn store(rows: &[(i64, &str, &str)]) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).unwrap();
+        let c = store.conn();
+        c.execute(
+            "INSERT INTO companies VALUES ('k', 'K', NULL, NULL, NULL, 0)",
+            [],
+        )
+        .unwrap();
+        for (id, email, mid) in rows {
+            c.execute(
+                "INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
+                 VALUES (?1, 'f', 'l', 'K', 'k', ?1, 0)",
+                [id],
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO outbox (id, prospect_id, email, company_key, status, mailbox,
+                     header_message_id, sent_at, created_at, updated_at)
+                 VALUES (?1, ?1, ?2, 'k', 'SENT', 'sender', ?3, 1, 0, 0)",
+                params![id, email, mid],
+            )
+            .unwrap();
+        }
+        (dir, store)
+    }
+
+    fn at(uid: u32) -> Location<'static> {
+        Location {
+            mailbox: "sender",
+            folder: "INBOX",
+            uidvalidity: 7,
+            uid,
+        }
+    }
+
+    fn status(store: &Store, id: i64) -> String {
+        store
+            .conn()
+            .query_row("SELECT status FROM outbox WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn a_delay_is_stored_but_changes_nothing() {
+        let (_d, store) = store(&[(
+            1,
+            "someone@deadmx.test",
+            "20261122015232.768C399A480@mail.sender.test",
+        )]);
+        let out = handle(store.conn(), at(1), DELAYED, 100).unwrap();
+        assert_eq!(out.kind, "bounce");
+        assert_eq!(out.effects.bounces, 1);
+        assert_eq!(out.effects.suppressed, 0);
+        assert_eq!(status(&store, 1), "SENT");
+    }
+
+    #[test]
+    fn soft_then_hard_upgrades_and_hard_is_never_downgraded() {
+        // Both DSNs matched by recipient (their returned Message-IDs are not ours).
+        let (_d, store) = store(&[
+            (1, "someone@greylist.test", "1.a@sender.test"),
+            (2, "nobody@acme.test", "2.b@sender.test"),
+        ]);
+        let c = store.conn();
+        let soft = handle(c, at(1), SOFT, 100).unwrap();
+        assert_eq!((soft.effects.bounced, soft.effects.suppressed), (1, 0));
+        assert_eq!(status(&store, 1), "BOUNCED");
+        let reason: String = c
+            .query_row("SELECT reason FROM outbox WHERE id = 1", [], |r| r.get(0))
+            .unwrap();
+        assert!(reason.starts_with("soft: "), "{reason}");
+        assert!(
+            suppressions::blocking(c, "someone@greylist.test")
+                .unwrap()
+                .is_none()
+        );
+
+        let hard = handle(c, at(2), HARD, 100).unwrap();
+        assert_eq!((hard.effects.invalid, hard.effects.suppressed), (1, 1));
+        assert_eq!(status(&store, 2), "INVALID");
+        // The same DSN again (another UID): a duplicate, no effect.
+        let again = handle(c, at(3), HARD, 100).unwrap();
+        assert_eq!(again.kind, "duplicate");
+        assert_eq!(again.effects, Effects::default());
+        // A soft bounce for the INVALID row does not bring it back to BOUNCED.
+        let soft_for_2 = String::from_utf8_lossy(SOFT)
+            .replace("someone@greylist.test", "nobody@acme.test")
+            .replace("20261122015955.DAECB99C199", "other");
+        handle(c, at(4), soft_for_2.as_bytes(), 100).unwrap();
+        assert_eq!(status(&store, 2), "INVALID");
+    }
+
+    #[test]
+    fn an_unmatched_bounce_is_a_problem_and_suppresses_nothing() {
+        let (_d, store) = store(&[(1, "jane@acme.test", "1.a@sender.test")]);
+        let out = handle(store.conn(), at(1), HARD, 100).unwrap();
+        assert_eq!(out.disposition, Disposition::Problem);
+        assert_eq!(out.effects.suppressed, 0);
+        let n: i64 = store
+            .conn()
+            .query_row(
+                "SELECT COUNT(*) FROM bounces WHERE outbox_id IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+}

@@ -551,15 +551,29 @@ fn folder_moves_with_copy_store_uid_expunge() {
 
 #[test]
 fn watch_sees_a_new_reply_through_idle_and_stops_on_sigint() {
+    watch_case(true);
+}
+
+#[test]
+fn watch_polls_when_idle_is_off() {
+    watch_case(false);
+}
+
+fn watch_case(idle: bool) {
     let Some(rig) = Rig::get() else { return };
-    let tag = unique("idle");
+    let tag = unique(if idle { "idle" } else { "poll" });
     let folder = format!("t-{tag}");
     let c = Campaign::new(
         &rig,
         "idle",
         &[format!("{tag}@catchall.test")],
         &format!("watch_folders = [\"{folder}\"]"),
-        "poll_secs = 300",
+        // With IDLE, only IDLE can notice within the test's 30 s; without, a 1 s poll does.
+        if idle {
+            "poll_secs = 300"
+        } else {
+            "idle = false\npoll_secs = 1"
+        },
     );
     let rows = c.send_all();
     let mut s = imap(&rig);
@@ -587,7 +601,10 @@ fn watch_sees_a_new_reply_through_idle_and_stops_on_sigint() {
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(replied, Status::Replied, "{stderr}");
-    assert!(stderr.contains("IDLE"), "{stderr}");
+    assert!(
+        stderr.contains(if idle { "(IDLE)" } else { "(polling)" }),
+        "{stderr}"
+    );
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let _ = s.delete(&folder);
 }
@@ -671,4 +688,36 @@ fn a_complaint_suppresses_the_address_and_is_stored_as_a_complaint() {
             .is_none()
     );
     let _ = s.delete(&folder);
+}
+
+#[test]
+fn watch_retries_a_refused_login_with_backoff_until_stopped() {
+    let Some(rig) = Rig::get() else { return };
+    let c = Campaign::new(&rig, "bad", &["x@catchall.test".into()], "", "");
+    let text = std::fs::read_to_string(&c.config).unwrap().replace(
+        "password_cmd = \"cat ",
+        "password_cmd = \"echo wrong; true ",
+    );
+    std::fs::write(&c.config, text).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hailer"))
+        .arg("--config")
+        .arg(&c.config)
+        .arg("--data-dir")
+        .arg(c.data())
+        .arg("watch")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // First attempt, 2 s pause, second attempt, 4 s pause: after ~4 s both retries are logged.
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(child.try_wait().unwrap().is_none(), "watch keeps going");
+    unsafe_kill(child.id());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("refused"), "{stderr}");
+    assert!(stderr.contains("reconnecting in 2s"), "{stderr}");
+    assert!(stderr.contains("reconnecting in 4s"), "{stderr}");
+    assert!(!stderr.contains("wrong"), "no secret in the log: {stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
 }

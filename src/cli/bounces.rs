@@ -1,5 +1,6 @@
 //! `hailer bounces parse PATH…`: read bounce messages from files (or the `*.eml` files of
 //! directories) and print one CSV line per failed recipient. Touches no database.
+//! (`hailer bounces sync`, which reads the mailboxes over IMAP, lives in `cli::inbox`.)
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -699,6 +699,23 @@ mod tests {
     }
 
     #[test]
+    fn inbox_defaults_and_bad_move_folders() {
+        let c = parse("").unwrap();
+        assert_eq!(c.inbox.folders, vec!["INBOX".to_string()]);
+        assert_eq!(c.inbox.processed_folder, None);
+        let err = parse("[inbox]\nfolders = [\"INBOX\"]\nprocessed_folder = \"INBOX\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("processed_folder"), "{err}");
+        let err = parse("[inbox]\nbatch = 0\n").unwrap_err().to_string();
+        assert!(err.contains("batch"), "{err}");
+        let err = parse("[inbox]\nfolder = [\"INBOX\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("folder"), "unknown key named: {err}");
+    }
+
+    #[test]
     fn unknown_timezone_is_reported() {
         let base =
             "[mailboxes.a]\nfrom = \"a@sender.test\"\nsmtp_host = \"h\"\npassword_env = \"X\"\n";

@@ -733,3 +733,27 @@ fn watch_retries_a_refused_login_with_backoff_until_stopped() {
     assert!(!stderr.contains("wrong"), "no secret in the log: {stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+#[test]
+fn a_missing_folder_fails_the_run_but_the_other_folders_are_read() {
+    let Some(rig) = Rig::get() else { return };
+    let tag = unique("miss");
+    let folder = format!("t-{tag}");
+    let c = Campaign::new(
+        &rig,
+        "miss",
+        &[format!("{tag}@catchall.test")],
+        &format!("watch_folders = [\"no-such-{tag}\", \"{folder}\"]"),
+        "",
+    );
+    let rows = c.send_all();
+    let mut s = imap(&rig);
+    s.create(&folder).unwrap();
+    append(&mut s, &folder, &[reply(&rows[0], 0)]);
+    let (code, out, err) = c.hailer(&["bounces", "sync"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(err.contains(&format!("no-such-{tag}")), "{err}");
+    assert!(out.contains(&format!("sender/{folder}: 1 read")), "{out}");
+    assert_eq!(c.row(rows[0].id).status, Status::Replied);
+    let _ = s.delete(&folder);
+}

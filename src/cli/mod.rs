@@ -64,7 +64,7 @@ pub enum Command {
     Demo(demo::DemoCommand),
     /// Import prospects or messages from CSV, TSV, XLSX, XLS or ODS
     Import(import::ImportCommand),
-    /// Export prospects, messages or suggestions as CSV or XLSX
+    /// Export prospects, messages, the outbox, suggestions or bounces as CSV or XLSX
     Export(export::ExportCommand),
     /// Build and review the outbox
     #[command(subcommand)]

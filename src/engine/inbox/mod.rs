@@ -148,12 +148,14 @@ impl SyncSummary {
     }
 }
 
-/// Read every watched folder of one mailbox once, on a fresh session.
+/// Read every watched folder of one mailbox once, on a fresh session. A folder that cannot
+/// be opened (a typo in the config) is reported in `errors` and the next folder is read.
 pub fn sync_target(
     target: &Target,
     store: &mut Store,
     config: &Config,
     obs: &dyn Observer,
+    errors: &mut Vec<String>,
 ) -> Result<Vec<FolderSummary>, InboxError> {
     let mut session = imap::login(&target.endpoint)?;
     let caps = sync::capabilities(&mut session)
@@ -163,7 +165,7 @@ pub fn sync_target(
         if obs.cancelled() {
             break;
         }
-        out.push(sync::sync_folder(
+        match sync::sync_folder(
             &mut session,
             caps,
             store,
@@ -171,7 +173,15 @@ pub fn sync_target(
             folder,
             &config.inbox,
             obs,
-        )?);
+        ) {
+            Ok(s) => out.push(s),
+            Err(InboxError::Imap { what, cause, .. }) if what.starts_with("open folder") => {
+                let line = format!("{}: cannot {what}: {cause}", target.mailbox);
+                obs.log(Level::Error, &line);
+                errors.push(line);
+            }
+            Err(e) => return Err(e),
+        }
     }
     let _ = session.logout();
     Ok(out)
@@ -188,7 +198,7 @@ pub fn sync_once(
     let (targets, mut errors) = targets(config);
     let mut summary = SyncSummary::default();
     for t in &targets {
-        match sync_target(t, &mut store, config, obs) {
+        match sync_target(t, &mut store, config, obs, &mut errors) {
             Ok(f) => summary.folders.extend(f),
             Err(e @ InboxError::Store(_)) => return Err(e),
             Err(e) => {

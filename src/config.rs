@@ -42,6 +42,7 @@ pub struct Config {
     pub sending: SendingConfig,
     pub mailboxes: BTreeMap<String, MailboxConfig>,
     pub tracking: TrackingConfig,
+    pub inbox: InboxConfig,
     pub api: ApiConfig,
     pub notify: NotifyConfig,
 }
@@ -268,6 +269,9 @@ pub struct MailboxConfig {
     pub dkim_selector: Option<String>,
     #[serde(default)]
     pub dkim_key_file: Option<PathBuf>,
+    /// Folders the IMAP watcher reads in this mailbox; unset: `[inbox] folders`.
+    #[serde(default)]
+    pub watch_folders: Option<Vec<String>>,
 }
 
 fn toml_date<'de, D: serde::Deserializer<'de>>(
@@ -366,6 +370,40 @@ pub struct TrackingConfig {
     pub secret_env: Option<String>,
     pub clicks: bool,
     pub serve_in_tui: bool,
+}
+
+/// The IMAP watcher (engine::inbox): which folders it reads and where it files what it read.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct InboxConfig {
+    /// Folders read in every mailbox that has `imap_host` (a mailbox's `watch_folders` wins).
+    pub folders: Vec<String>,
+    /// Where handled bounces, complaints and auto-replies are moved; unset: left in place.
+    pub processed_folder: Option<String>,
+    /// Where mail hailer has nothing to do with is moved; unset: left in place.
+    pub skipped_folder: Option<String>,
+    /// Where bounces and complaints that match no sent message are moved; unset: left in place.
+    pub problem_folder: Option<String>,
+    /// Use IMAP IDLE when the server offers it (`hailer watch`); otherwise poll.
+    pub idle: bool,
+    /// Seconds between two polls without IDLE (and the longest IDLE wait).
+    pub poll_secs: u64,
+    /// Messages fetched per UID FETCH.
+    pub batch: u32,
+}
+
+impl Default for InboxConfig {
+    fn default() -> Self {
+        Self {
+            folders: vec!["INBOX".into()],
+            processed_folder: None,
+            skipped_folder: None,
+            problem_folder: None,
+            idle: true,
+            poll_secs: 60,
+            batch: 200,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -514,6 +552,22 @@ impl Config {
                 ));
             }
         }
+        if self.inbox.poll_secs == 0 || self.inbox.batch == 0 {
+            problems.push("[inbox] poll_secs and batch must be at least 1".into());
+        }
+        for (key, f) in [
+            ("processed_folder", &self.inbox.processed_folder),
+            ("skipped_folder", &self.inbox.skipped_folder),
+            ("problem_folder", &self.inbox.problem_folder),
+        ] {
+            if let Some(f) = f
+                && (f.trim().is_empty() || self.inbox.folders.contains(f))
+            {
+                problems.push(format!(
+                    "[inbox] {key} {f:?} must be a folder name other than the watched folders"
+                ));
+            }
+        }
         if let Some(url) = &self.tracking.base_url
             && !(url.starts_with("https://") || url.starts_with("http://"))
         {
@@ -645,6 +699,23 @@ mod tests {
     }
 
     #[test]
+    fn inbox_defaults_and_bad_move_folders() {
+        let c = parse("").unwrap();
+        assert_eq!(c.inbox.folders, vec!["INBOX".to_string()]);
+        assert_eq!(c.inbox.processed_folder, None);
+        let err = parse("[inbox]\nfolders = [\"INBOX\"]\nprocessed_folder = \"INBOX\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("processed_folder"), "{err}");
+        let err = parse("[inbox]\nbatch = 0\n").unwrap_err().to_string();
+        assert!(err.contains("batch"), "{err}");
+        let err = parse("[inbox]\nfolder = [\"INBOX\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("folder"), "unknown key named: {err}");
+    }
+
+    #[test]
     fn unknown_timezone_is_reported() {
         let base =
             "[mailboxes.a]\nfrom = \"a@sender.test\"\nsmtp_host = \"h\"\npassword_env = \"X\"\n";
@@ -678,6 +749,7 @@ mod tests {
             "[sending]",
             "[mailboxes.",
             "[tracking]",
+            "[inbox]",
             "[api]",
             "[notify.telegram]",
         ] {

@@ -109,3 +109,142 @@ fn unreadable_paths_are_reported_with_exit_code_4() {
         ))
         .stderr(predicate::str::contains("missing.eml"));
 }
+
+/// A data directory whose `bounces` table holds three rows, one with a diagnostic that a
+/// spreadsheet would run as a formula.
+fn bounce_db(dir: &Path) -> PathBuf {
+    use hailer::store::bounces::{NewBounce, insert};
+    let data = dir.join("data");
+    let store = hailer::store::Store::open_in(&data).unwrap();
+    let c = store.conn();
+    c.execute_batch(
+        "INSERT INTO inbox_messages (id, mailbox, folder, uidvalidity, uid, message_key, kind, processed_at)
+         VALUES (1, 'sender', 'INBOX', 1, 1, 'mid:x', 'bounce', 0)",
+    )
+    .unwrap();
+    for (rcpt, reason, date, diag) in [
+        (
+            "a@acme.test",
+            "userunknown",
+            1_795_000_000,
+            "=HYPERLINK(\"http://x.test\")",
+        ),
+        (
+            "b@acme.test",
+            "mailboxfull",
+            1_795_300_000,
+            "552 5.2.2 full",
+        ),
+        (
+            "c@other.test",
+            "userunknown",
+            1_795_300_000,
+            "550 5.1.1 unknown",
+        ),
+    ] {
+        insert(
+            c,
+            &NewBounce {
+                kind: "bounce",
+                date,
+                mailbox: "sender",
+                outbox_id: None,
+                recipient: rcpt,
+                action: Some("failed"),
+                status_code: Some("5.1.1"),
+                reply_code: Some(550),
+                reason,
+                hard: reason == "userunknown",
+                diagnostic: diag,
+                remote_mta: None,
+                raw: "Status: 5.1.1",
+                inbox_message_id: 1,
+            },
+            0,
+        )
+        .unwrap();
+    }
+    data
+}
+
+#[test]
+fn export_bounces_filters_by_date_domain_and_reason_and_neutralises_formulas() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = bounce_db(dir.path());
+    let run = |args: &[&str]| {
+        let out = hailer(dir.path())
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["export", "bounces", "--format", "csv"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let all = run(&[]);
+    assert!(
+        all.starts_with(
+            "date,kind,mailbox,recipient,domain,action,status,reply_code,reason,hard,diagnostic"
+        ),
+        "{all}"
+    );
+    assert_eq!(all.lines().count(), 4, "{all}");
+    assert!(all.contains("\"'=HYPERLINK("), "formula neutralised: {all}");
+    let acme = run(&["--domain", "acme.test"]);
+    assert_eq!(acme.lines().count(), 3, "{acme}");
+    let unknown = run(&["--domain", "acme.test", "--reason", "userunknown"]);
+    assert_eq!(unknown.lines().count(), 2, "{unknown}");
+    assert!(unknown.contains("a@acme.test"), "{unknown}");
+    // 1_795_300_000 is 2026-11-21 22:26 UTC; 1_795_000_000 is 2026-11-18.
+    let recent = run(&["--since", "2026-11-21"]);
+    assert_eq!(recent.lines().count(), 3, "{recent}");
+    assert!(!recent.contains("a@acme.test"), "{recent}");
+
+    // XLSX to a file, read back.
+    let xlsx = dir.path().join("b.xlsx");
+    hailer(dir.path())
+        .arg("--data-dir")
+        .arg(&data)
+        .args([
+            "export",
+            "bounces",
+            "--format",
+            "xlsx",
+            "--reason",
+            "userunknown",
+            "-o",
+        ])
+        .arg(&xlsx)
+        .assert()
+        .success();
+    use calamine::{Reader, Xlsx, open_workbook};
+    let mut book: Xlsx<_> = open_workbook(&xlsx).unwrap();
+    let range = book.worksheet_range("Bounces").unwrap();
+    assert_eq!(range.height(), 3);
+
+    // Bounce filters on another table, and a bad date, are usage errors.
+    hailer(dir.path())
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["export", "outbox", "--domain", "acme.test"])
+        .assert()
+        .code(2);
+    hailer(dir.path())
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["export", "bounces", "--since", "yesterday"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a date"));
+}
+
+#[test]
+fn bounces_sync_without_imap_mailboxes_is_a_config_error() {
+    let dir = tempfile::tempdir().unwrap();
+    hailer(dir.path())
+        .args(["--data-dir", "data", "bounces", "sync"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("no mailbox has imap_host"));
+}

@@ -85,6 +85,7 @@ fn sample_app() -> App {
         Pane::Suggestions,
         data::load_suggestions(dir.path()).unwrap(),
     );
+    app.on_bounces_loaded(hailer::tui::bounces::load(dir.path()).unwrap());
     // A finished import and a running verification, with fixed numbers.
     app.on_job(JobMsg::Started {
         id: 1,
@@ -224,4 +225,223 @@ fn empty_tables_show_how_to_fill_them() {
     app.tab = Tab::Suggestions;
     let text = format!("{}", render(&mut app, 80, 24).backend());
     assert!(text.contains("press f to find emails"), "{text}");
+}
+
+/// An app whose Bounces tab shows rows from a database: 12 sent messages over two mailboxes,
+/// bounces at four domains (hard and soft), a delay and a complaint, at fixed dates.
+fn bounce_app() -> App {
+    use hailer::store::bounces::{self, NewBounce};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_in(dir.path()).unwrap();
+    for (kind, file) in [
+        (ImportKind::Prospects, "prospects.csv"),
+        (ImportKind::Messages, "messages.csv"),
+    ] {
+        let req = ImportRequest {
+            kind,
+            file: assets(file),
+            sheet: None,
+            overrides: vec![],
+        };
+        import::run(&mut store, &req, &mut |_| true).unwrap();
+    }
+    hailer::engine::outbox::build::build(&mut store).unwrap();
+    let c = store.conn();
+    let ids: Vec<i64> = hailer::store::outbox::list(c, None)
+        .unwrap()
+        .iter()
+        .filter(|r| r.email.is_some())
+        .take(12)
+        .map(|r| r.id)
+        .collect();
+    for (i, id) in ids.iter().enumerate() {
+        c.execute(
+            "UPDATE outbox SET status = 'SENT', mailbox = ?2, sent_at = ?3 WHERE id = ?1",
+            rusqlite::params![
+                id,
+                if i % 3 == 0 { "claire" } else { "sender" },
+                1_795_000_000 + i as i64
+            ],
+        )
+        .unwrap();
+    }
+    c.execute_batch(
+        "INSERT INTO inbox_messages (id, mailbox, folder, uidvalidity, uid, message_key, kind, processed_at)
+         VALUES (1, 'sender', 'INBOX', 1, 1, 'mid:x', 'bounce', 0)",
+    )
+    .unwrap();
+    // recipient, action, status, reply code, reason, hard, kind
+    type Sample<'a> = (
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+        Option<u16>,
+        &'a str,
+        bool,
+        &'a str,
+    );
+    let rows: [Sample; 7] = [
+        (
+            "nobody@acme.test",
+            "failed",
+            Some("5.1.1"),
+            Some(550),
+            "userunknown",
+            true,
+            "bounce",
+        ),
+        (
+            "jdoe@acme.test",
+            "failed",
+            Some("5.1.1"),
+            Some(550),
+            "userunknown",
+            true,
+            "bounce",
+        ),
+        (
+            "ceo@acme.test",
+            "failed",
+            Some("5.2.2"),
+            Some(552),
+            "mailboxfull",
+            false,
+            "bounce",
+        ),
+        (
+            "a.b@example-industries.test",
+            "failed",
+            Some("5.7.1"),
+            Some(554),
+            "blocked",
+            false,
+            "bounce",
+        ),
+        (
+            "x@nullmx.test",
+            "failed",
+            Some("5.1.10"),
+            None,
+            "hostunknown",
+            true,
+            "bounce",
+        ),
+        (
+            "slow@greylist.test",
+            "delayed",
+            Some("4.7.1"),
+            Some(450),
+            "blocked",
+            false,
+            "bounce",
+        ),
+        (
+            "angry@acme.test",
+            "",
+            None,
+            None,
+            "abuse",
+            false,
+            "complaint",
+        ),
+    ];
+    for (i, (rcpt, action, status, reply, reason, hard, kind)) in rows.into_iter().enumerate() {
+        bounces::insert(
+            c,
+            &NewBounce {
+                kind,
+                date: 1_795_100_000 + i as i64 * 3600,
+                mailbox: if i % 3 == 0 { "claire" } else { "sender" },
+                outbox_id: ids.get(i).copied(),
+                recipient: rcpt,
+                action: (!action.is_empty()).then_some(action),
+                status_code: status,
+                reply_code: reply,
+                reason,
+                hard,
+                diagnostic: "smtp; 550 5.1.1 <nobody@acme.test>: Recipient address rejected: User unknown in virtual mailbox table",
+                remote_mta: Some("mx.acme.test"),
+                raw: "Reporting-MTA: dns; mail.sender.test\nArrival-Date: Sun, 22 Nov 2026 01:59:55 +0000\n\nFinal-Recipient: rfc822; nobody@acme.test\nAction: failed\nStatus: 5.1.1",
+                inbox_message_id: 1,
+            },
+            0,
+        )
+        .unwrap();
+    }
+    let mut app = App::new(Settings::default(), PathBuf::from("/"), false);
+    let mut data = hailer::tui::bounces::load(dir.path()).unwrap();
+    data.now = 1_795_200_000;
+    app.on_bounces_loaded(data);
+    app.tab = Tab::Bounces;
+    app
+}
+
+#[test]
+fn bounces_tab_chart_rates_filters_and_dsn() {
+    use hailer::tui::keymap::Action;
+    let mut app = bounce_app();
+    assert_eq!(app.bounces.rows.len(), 7);
+    insta::assert_snapshot!("bounces_data_80x24", render(&mut app, 80, 24).backend());
+    insta::assert_snapshot!("bounces_data_160x48", render(&mut app, 160, 48).backend());
+    // The chart: acme.test leads with 3 bounces (the complaint is not counted).
+    assert_eq!(app.bounce_pane.top[0], ("acme.test".to_string(), 3));
+
+    // Domain filter from the selected row (the newest: the complaint at acme.test).
+    app.apply(Action::BounceDomain);
+    assert_eq!(app.bounces.rows.len(), 4);
+    assert!(app.bounces.rows.iter().all(|r| r.cells[2] == "acme.test"));
+    // Then the reason of the row below (userunknown is 2 of those).
+    app.apply(Action::Down);
+    app.apply(Action::Down);
+    app.apply(Action::BounceReason);
+    insta::assert_snapshot!("bounces_filtered_80x24", render(&mut app, 80, 24).backend());
+    assert_eq!(app.bounces.rows.len(), 2, "{:?}", app.bounces.rows);
+    app.apply(Action::BounceDomain);
+    app.apply(Action::BounceReason);
+    assert_eq!(app.bounces.rows.len(), 7);
+
+    // Date ranges count back from the load time: the rows are 21.8 to 27.8 hours old, one an
+    // hour, so the last 24 h hold the 3 newest; 7 days hold them all.
+    app.apply(Action::BounceDates);
+    assert_eq!(app.bounce_pane.days(), 1);
+    assert_eq!(app.bounces.rows.len(), 3);
+    app.apply(Action::BounceDates);
+    assert_eq!(app.bounces.rows.len(), 7);
+    for _ in 0..3 {
+        app.apply(Action::BounceDates);
+    }
+    assert_eq!(app.bounce_pane.days(), 0);
+
+    // Enter: the record with the diagnostic and the raw DSN part, scrollable.
+    app.apply(Action::Top);
+    app.apply(Action::Down);
+    app.apply(Action::Detail);
+    insta::assert_snapshot!("bounces_detail_80x24", render(&mut app, 80, 24).backend());
+}
+
+#[test]
+fn bounces_sync_key_starts_a_task_once() {
+    use hailer::tui::app::Effect;
+    use hailer::tui::keymap::Action;
+    let mut app = bounce_app();
+    app.apply(Action::SyncInbox);
+    assert_eq!(app.take_effects(), vec![Effect::SyncInbox]);
+    app.on_job(JobMsg::Started {
+        id: 9,
+        kind: JobKind::Watch,
+        title: "sync mailboxes".into(),
+        pausable: false,
+    });
+    app.apply(Action::SyncInbox);
+    assert!(app.take_effects().is_empty(), "one sync at a time");
+    app.on_job(JobMsg::Finished {
+        id: 9,
+        outcome: Ok("3 read".into()),
+        cancelled: false,
+    });
+    let effects = app.take_effects();
+    assert!(
+        effects.contains(&Effect::Load(Pane::Bounces)),
+        "{effects:?}"
+    );
 }

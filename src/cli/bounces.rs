@@ -1,5 +1,6 @@
 //! `hailer bounces parse PATH…`: read bounce messages from files (or the `*.eml` files of
 //! directories) and print one CSV line per failed recipient. Touches no database.
+//! (`hailer bounces sync`, which reads the mailboxes over IMAP, lives in `cli::inbox`.)
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,14 +15,8 @@ use crate::engine::bounces::{self, Kind, ParsedMessage};
 pub enum BouncesCommand {
     /// Parse bounce messages and print CSV: file,recipient,status,reply_code,reason,hard
     Parse(ParseCommand),
-}
-
-impl BouncesCommand {
-    pub fn execute(self) -> u8 {
-        match self {
-            BouncesCommand::Parse(cmd) => cmd.execute(),
-        }
-    }
+    /// Read the watched IMAP folders of every mailbox once: bounces, replies, complaints
+    Sync(super::inbox::SyncCommand),
 }
 
 #[derive(Debug, Args)]

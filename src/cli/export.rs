@@ -1,4 +1,4 @@
-//! `hailer export prospects|messages|suggestions --format csv|xlsx --output PATH`
+//! `hailer export prospects|messages|outbox|suggestions|bounces --format csv|xlsx --output PATH`
 
 use std::path::PathBuf;
 
@@ -21,6 +21,20 @@ pub struct ExportCommand {
     /// Outbox only: rows with this status
     #[arg(long, value_enum)]
     pub status: Option<crate::store::outbox::Status>,
+    /// Bounces only: reports dated on or after this day (YYYY-MM-DD, UTC)
+    #[arg(long, value_name = "DATE", value_parser = parse_day)]
+    pub since: Option<chrono::NaiveDate>,
+    /// Bounces only: recipients at this domain
+    #[arg(long, value_name = "D")]
+    pub domain: Option<String>,
+    /// Bounces only: this reason (userunknown, mailboxfull, ..., or a complaint's feedback type)
+    #[arg(long, value_name = "R")]
+    pub reason: Option<String>,
+}
+
+fn parse_day(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("{s:?} is not a date such as 2026-11-23"))
 }
 
 impl ExportCommand {
@@ -36,7 +50,28 @@ impl ExportCommand {
             eprintln!("hailer: --status applies to the outbox export only");
             return exit::USAGE;
         }
-        match export::run(&store, self.table, self.format, &self.output, self.status) {
+        let bounce_only = self.since.is_some() || self.domain.is_some() || self.reason.is_some();
+        if bounce_only && self.table != ExportTable::Bounces {
+            eprintln!("hailer: --since, --domain and --reason apply to the bounces export only");
+            return exit::USAGE;
+        }
+        let filter = crate::store::bounces::Filter {
+            since: self
+                .since
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|d| d.and_utc().timestamp()),
+            domain: self.domain.clone(),
+            reason: self.reason.clone(),
+            ..Default::default()
+        };
+        match export::run_filtered(
+            &store,
+            self.table,
+            self.format,
+            &self.output,
+            self.status,
+            &filter,
+        ) {
             Ok(summary) => {
                 eprintln!("{summary}");
                 exit::OK

@@ -15,6 +15,7 @@ pub mod export;
 pub mod find;
 pub mod guess;
 pub mod import;
+pub mod inbox;
 pub mod outbox;
 pub mod send;
 pub mod serve;
@@ -63,7 +64,7 @@ pub enum Command {
     Demo(demo::DemoCommand),
     /// Import prospects or messages from CSV, TSV, XLSX, XLS or ODS
     Import(import::ImportCommand),
-    /// Export prospects, messages or suggestions as CSV or XLSX
+    /// Export prospects, messages, the outbox, suggestions or bounces as CSV or XLSX
     Export(export::ExportCommand),
     /// Build and review the outbox
     #[command(subcommand)]
@@ -90,6 +91,8 @@ pub enum Command {
     /// Read bounces, auto-replies and complaints
     #[command(subcommand)]
     Bounces(bounces::BouncesCommand),
+    /// Keep reading the mailboxes' IMAP folders (IDLE or polling) until Ctrl-C
+    Watch(inbox::WatchCommand),
 }
 
 /// What every command gets: the loaded config and the data directory it resolves to.
@@ -125,7 +128,9 @@ pub fn main() -> ExitCode {
     }
     let cli = match cli.command {
         // Parsing files needs neither the config nor the data directory.
-        Some(Command::Bounces(cmd)) => return ExitCode::from(cmd.execute()),
+        Some(Command::Bounces(bounces::BouncesCommand::Parse(cmd))) => {
+            return ExitCode::from(cmd.execute());
+        }
         // Guessing one address needs no database and no network.
         Some(Command::Guess(cmd)) => return ExitCode::from(cmd.execute()),
         _ => cli,
@@ -146,7 +151,11 @@ pub fn main() -> ExitCode {
         Some(Command::Outbox(cmd)) => cmd.execute(&ctx),
         Some(Command::Suppress(cmd)) => cmd.execute(&ctx),
         Some(Command::Serve(cmd)) => cmd.execute(&ctx),
-        Some(Command::Config(_)) | Some(Command::Bounces(_)) | Some(Command::Guess(_)) => {
+        Some(Command::Bounces(bounces::BouncesCommand::Sync(cmd))) => cmd.execute(&ctx),
+        Some(Command::Watch(cmd)) => cmd.execute(&ctx),
+        Some(Command::Config(_))
+        | Some(Command::Bounces(bounces::BouncesCommand::Parse(_)))
+        | Some(Command::Guess(_)) => {
             unreachable!("handled above")
         }
         Some(Command::Verify(cmd)) => cmd.execute(&ctx),

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::store::outbox::{self, Status};
-use crate::store::{Store, StoreError, messages, prospects, suggestions};
+use crate::store::{Store, StoreError, bounces, messages, prospects, suggestions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -20,6 +20,7 @@ pub enum ExportTable {
     Messages,
     Outbox,
     Suggestions,
+    Bounces,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -96,8 +97,57 @@ fn extra_values(extra: &str, keys: &[String]) -> Vec<String> {
         .collect()
 }
 
-fn grid(store: &Store, table: ExportTable, status: Option<Status>) -> Result<Grid, StoreError> {
+fn grid(
+    store: &Store,
+    table: ExportTable,
+    status: Option<Status>,
+    bounce_filter: &bounces::Filter,
+) -> Result<Grid, StoreError> {
     match table {
+        ExportTable::Bounces => {
+            let header = [
+                "date",
+                "kind",
+                "mailbox",
+                "recipient",
+                "domain",
+                "action",
+                "status",
+                "reply_code",
+                "reason",
+                "hard",
+                "diagnostic",
+                "remote_mta",
+                "subject",
+                "outbox_id",
+            ]
+            .map(String::from)
+            .to_vec();
+            let rows = bounces::list(store.conn(), bounce_filter)?
+                .into_iter()
+                .map(|b| {
+                    vec![
+                        chrono::DateTime::from_timestamp(b.date, 0)
+                            .map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())
+                            .unwrap_or_default(),
+                        b.kind,
+                        b.mailbox,
+                        b.recipient,
+                        b.domain,
+                        b.action.unwrap_or_default(),
+                        b.status_code.unwrap_or_default(),
+                        b.reply_code.map(|c| c.to_string()).unwrap_or_default(),
+                        b.reason,
+                        b.hard.to_string(),
+                        b.diagnostic,
+                        b.remote_mta.unwrap_or_default(),
+                        b.subject.unwrap_or_default(),
+                        b.outbox_id.map(|c| c.to_string()).unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            Ok(Grid { header, rows })
+        }
         ExportTable::Outbox => {
             let header = [
                 "firstname",
@@ -242,11 +292,30 @@ pub fn run(
     output: &Path,
     status: Option<Status>,
 ) -> Result<ExportSummary, ExportError> {
+    run_filtered(
+        store,
+        table,
+        format,
+        output,
+        status,
+        &bounces::Filter::default(),
+    )
+}
+
+/// [`run`], with the date/domain/reason filter the bounces export takes.
+pub fn run_filtered(
+    store: &Store,
+    table: ExportTable,
+    format: ExportFormat,
+    output: &Path,
+    status: Option<Status>,
+    bounce_filter: &bounces::Filter,
+) -> Result<ExportSummary, ExportError> {
     let to_stdout = output.as_os_str() == "-";
     if to_stdout && format == ExportFormat::Xlsx {
         return Err(ExportError::XlsxToStdout);
     }
-    let grid = grid(store, table, status)?;
+    let grid = grid(store, table, status, bounce_filter)?;
     let write_err = |cause: String| ExportError::Write {
         path: output.to_path_buf(),
         cause,
@@ -308,6 +377,7 @@ fn write_xlsx(grid: &Grid, table: ExportTable, path: &Path) -> Result<(), String
         ExportTable::Messages => "Messages",
         ExportTable::Outbox => "Outbox",
         ExportTable::Suggestions => "Suggestions",
+        ExportTable::Bounces => "Bounces",
     };
     sheet.set_name(name).map_err(|e| e.to_string())?;
     let bold = Format::new().set_bold();

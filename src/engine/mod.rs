@@ -5,6 +5,7 @@ pub mod bounces;
 pub mod export;
 pub mod find;
 pub mod import;
+pub mod inbox;
 pub mod jobs;
 pub mod outbox;
 pub mod send;

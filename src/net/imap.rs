@@ -147,6 +147,13 @@ fn starttls(mut tcp: TcpStream) -> Result<TcpStream, String> {
 
 /// Connect and log in.
 pub fn login(ep: &ImapEndpoint) -> Result<Session, ImapError> {
+    login_with_socket(ep).map(|(session, _)| session)
+}
+
+/// [`login`], also returning a handle on the session's TCP socket. The `imap` crate's IDLE
+/// clears the socket's read timeout when it returns; a long-lived watcher puts it back
+/// through this handle so a silent server cannot block it forever.
+pub fn login_with_socket(ep: &ImapEndpoint) -> Result<(Session, TcpStream), ImapError> {
     let (host, port) = (ep.host.clone(), ep.port);
     let protocol = |e: imap::Error| ImapError::Protocol {
         host: host.clone(),
@@ -160,6 +167,11 @@ pub fn login(ep: &ImapEndpoint) -> Result<Session, ImapError> {
     })?;
     let _ = tcp.set_read_timeout(Some(ep.timeout));
     let _ = tcp.set_write_timeout(Some(ep.timeout));
+    let socket = tcp.try_clone().map_err(|e| ImapError::Connect {
+        host: host.clone(),
+        port,
+        cause: e.to_string(),
+    })?;
     let handshake = |tcp: TcpStream| -> Result<imap::Connection, ImapError> {
         let connector = tls_connector(ep.ca_file.as_deref())?;
         let tls = connector
@@ -194,12 +206,13 @@ pub fn login(ep: &ImapEndpoint) -> Result<Session, ImapError> {
             c
         }
     };
-    client
+    let session = client
         .login(&ep.username, &ep.password)
         .map_err(|(e, _)| ImapError::Login {
             user: ep.username.clone(),
             host: host.clone(),
             port,
             cause: e.to_string(),
-        })
+        })?;
+    Ok((session, socket))
 }

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+pub mod bounces;
 pub mod companies;
+pub mod inbox;
 pub mod messages;
 pub mod outbox;
 pub mod prospects;

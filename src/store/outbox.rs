@@ -16,10 +16,16 @@ pub enum Status {
     Sent,
     Retry,
     Uncertain,
+    /// A bounce came back (hard or soft, the reason says which).
+    Bounced,
+    /// A hard bounce with a 5.1.x status: the address does not exist.
+    Invalid,
+    /// The prospect answered: nothing more is sent to them.
+    Replied,
 }
 
 impl Status {
-    pub const ALL: [Status; 7] = [
+    pub const ALL: [Status; 10] = [
         Status::Ready,
         Status::Error,
         Status::Skipped,
@@ -27,6 +33,9 @@ impl Status {
         Status::Sent,
         Status::Retry,
         Status::Uncertain,
+        Status::Bounced,
+        Status::Invalid,
+        Status::Replied,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +47,9 @@ impl Status {
             Status::Sent => "SENT",
             Status::Retry => "RETRY",
             Status::Uncertain => "UNCERTAIN",
+            Status::Bounced => "BOUNCED",
+            Status::Invalid => "INVALID",
+            Status::Replied => "REPLIED",
         }
     }
 
@@ -51,7 +63,13 @@ impl Status {
     pub fn is_locked(self) -> bool {
         matches!(
             self,
-            Status::Sending | Status::Sent | Status::Retry | Status::Uncertain
+            Status::Sending
+                | Status::Sent
+                | Status::Retry
+                | Status::Uncertain
+                | Status::Bounced
+                | Status::Invalid
+                | Status::Replied
         )
     }
 }
@@ -158,7 +176,7 @@ pub fn upsert_built(tx: &Transaction<'_>, b: &Built, now: i64) -> Result<()> {
              company_key = excluded.company_key, subject = excluded.subject, body = excluded.body,
              status = excluded.status, reason = excluded.reason, approved = excluded.approved,
              updated_at = excluded.updated_at
-         WHERE outbox.status NOT IN ('SENDING', 'SENT', 'RETRY', 'UNCERTAIN')",
+         WHERE outbox.status NOT IN ('SENDING', 'SENT', 'RETRY', 'UNCERTAIN', 'BOUNCED', 'INVALID', 'REPLIED')",
     )?
     .execute(params![
         b.prospect_id,

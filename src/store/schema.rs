@@ -153,6 +153,55 @@ pub const MIGRATIONS: &[&str] = &[
     // 6: no query looks prospects up by company key alone (they are read in id order and
     // joined to companies by the companies' key), and every import paid for this index.
     "DROP INDEX IF EXISTS prospects_company;",
+    // 7: the IMAP watcher (engine::inbox): where each folder was read up to, every message read
+    // (once, whatever the restarts), and the bounces and complaints found.
+    "CREATE TABLE inbox_folders (
+        mailbox      TEXT NOT NULL,            -- [mailboxes.NAME]
+        folder       TEXT NOT NULL,
+        uidvalidity  INTEGER NOT NULL,
+        last_uid     INTEGER NOT NULL DEFAULT 0, -- every UID up to this one was read
+        synced_at    INTEGER NOT NULL,
+        PRIMARY KEY (mailbox, folder)
+    );
+    CREATE TABLE inbox_messages (
+        id           INTEGER PRIMARY KEY,
+        mailbox      TEXT NOT NULL,
+        folder       TEXT NOT NULL,
+        uidvalidity  INTEGER NOT NULL,
+        uid          INTEGER NOT NULL,
+        message_key  TEXT NOT NULL,            -- Message-ID, else 'sha256:' of the bytes
+        kind         TEXT NOT NULL,            -- bounce autoreply feedback reply other duplicate
+        outbox_id    INTEGER,                  -- the sent row it is about, when matched
+        from_addr    TEXT,
+        subject      TEXT NOT NULL DEFAULT '',
+        moved_to     TEXT,                     -- folder hailer moved it to
+        processed_at INTEGER NOT NULL,
+        UNIQUE (mailbox, folder, uidvalidity, uid)
+    );
+    CREATE INDEX inbox_messages_key ON inbox_messages(message_key);
+    CREATE TABLE bounces (
+        id           INTEGER PRIMARY KEY,
+        kind         TEXT NOT NULL,            -- bounce | complaint
+        date         INTEGER NOT NULL,         -- the report's Date (else when it was read)
+        mailbox      TEXT NOT NULL,            -- mailbox whose folder held the report
+        outbox_id    INTEGER,                  -- the sent row, when matched
+        recipient    TEXT NOT NULL,
+        domain       TEXT NOT NULL,
+        action       TEXT,                     -- failed delayed ... (DSN Action)
+        status_code  TEXT,                     -- RFC 3463, e.g. 5.1.1
+        reply_code   INTEGER,                  -- SMTP, e.g. 550
+        reason       TEXT NOT NULL,            -- Sisimai reason; feedback type for complaints
+        hard         INTEGER NOT NULL,
+        diagnostic   TEXT NOT NULL DEFAULT '',
+        remote_mta   TEXT,
+        raw          TEXT NOT NULL DEFAULT '', -- the delivery-status (or feedback-report) part
+        inbox_message_id INTEGER NOT NULL REFERENCES inbox_messages(id),
+        created_at   INTEGER NOT NULL
+    );
+    CREATE INDEX bounces_mailbox_date ON bounces(mailbox, date);
+    CREATE INDEX bounces_date ON bounces(date);
+    CREATE INDEX bounces_outbox ON bounces(outbox_id);
+    CREATE INDEX outbox_mailbox_sent ON outbox(mailbox, sent_at);",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {

@@ -64,6 +64,8 @@ pub enum Pane {
     Messages,
     Outbox,
     Suggestions,
+    /// The Bounces tab (loaded with its chart and rates: `tui::bounces::load`).
+    Bounces,
 }
 
 /// A change the user makes to one suggestion.
@@ -281,6 +283,8 @@ pub enum Effect {
         prospect_id: i64,
         op: SuggestionOp,
     },
+    /// Read the mailboxes' watched folders once (bounces, replies) as a background task.
+    SyncInbox,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -302,6 +306,8 @@ pub struct App {
     pub min_confidence: i64,
     pub outbox: TableView,
     pub bounces: TableView,
+    /// The Bounces tab's rows, filters, chart and rates.
+    pub bounce_pane: super::bounces::BouncesPane,
     pub activity: Activity,
     pub settings: Settings,
     pub mode: Mode,
@@ -324,7 +330,15 @@ impl App {
         App {
             tab: Tab::Prospects,
             prospects: TableView::new(
-                vec!["First name", "Last name", "Company", "Email", "Verified", "Domain", "Title"],
+                vec![
+                    "First name",
+                    "Last name",
+                    "Company",
+                    "Email",
+                    "Verified",
+                    "Domain",
+                    "Title",
+                ],
                 vec![12, 14, 20, 24, 12, 14, 14],
                 "No prospects yet: press i to import a CSV/XLSX/ODS file (or run `hailer import prospects FILE`).",
             ),
@@ -337,20 +351,36 @@ impl App {
             suggestion_rows: Vec::new(),
             min_confidence: 0,
             suggestions: TableView::new(
-                vec!["Name", "Company", "Domain", "Suggested", "Confidence", "Pattern", "Status"],
+                vec![
+                    "Name",
+                    "Company",
+                    "Domain",
+                    "Suggested",
+                    "Confidence",
+                    "Pattern",
+                    "Status",
+                ],
                 vec![18, 16, 16, 26, 14, 10, 10],
                 "No suggestions yet: press f to find emails (or run `hailer find`).",
             ),
             outbox: TableView::new(
-                vec!["Status", "OK", "Email", "Company", "Subject", "Reason / reply"],
+                vec![
+                    "Status",
+                    "OK",
+                    "Email",
+                    "Company",
+                    "Subject",
+                    "Reason / reply",
+                ],
                 vec![9, 3, 24, 16, 24, 24],
                 "The outbox is empty: press b to build it from prospects with an address and a message for their company.",
             ),
             bounces: TableView::new(
-                vec!["Date", "Recipient", "Status", "Reason", "Hard"],
-                vec![16, 30, 10, 30, 8],
-                "No bounces: they appear here when the IMAP watcher finds delivery reports.",
+                super::bounces::COLUMNS.to_vec(),
+                super::bounces::WIDTHS.to_vec(),
+                "No bounces: press s to read the mailboxes' IMAP folders (or run `hailer bounces sync`).",
             ),
+            bounce_pane: Default::default(),
             activity: Activity::default(),
             settings,
             mode: Mode::Normal,
@@ -363,14 +393,13 @@ impl App {
             color,
             effects: Vec::new(),
         }
-        .mark_static_tables_loaded()
     }
 
-    /// Tables whose data source arrives with later features start out loaded (and empty),
-    /// so they show their hint rather than "loading…".
-    fn mark_static_tables_loaded(mut self) -> App {
-        self.bounces.loaded = true;
-        self
+    /// Bounces arrive with their chart and rates; filters are kept across reloads.
+    pub fn on_bounces_loaded(&mut self, data: super::bounces::BouncesData) {
+        self.bounce_pane.data = data;
+        self.bounce_pane.apply(&mut self.bounces);
+        self.dirty = true;
     }
 
     pub fn take_effects(&mut self) -> Vec<Effect> {
@@ -413,6 +442,7 @@ impl App {
             Pane::Prospects => self.prospects.set_rows(rows),
             Pane::Messages => self.messages.set_rows(rows),
             Pane::Outbox => self.outbox.set_rows(rows),
+            Pane::Bounces => self.bounces.set_rows(rows),
             Pane::Suggestions => {
                 self.suggestion_rows = rows;
                 self.apply_confidence_filter();
@@ -526,6 +556,10 @@ impl App {
                         self.effects.push(Effect::Load(Pane::Suggestions));
                     }
                     if kind == JobKind::Outbox {
+                        self.effects.push(Effect::Load(Pane::Outbox));
+                    }
+                    if kind == JobKind::Watch {
+                        self.effects.push(Effect::Load(Pane::Bounces));
                         self.effects.push(Effect::Load(Pane::Outbox));
                     }
                     if kind == JobKind::Find {
@@ -807,7 +841,18 @@ impl App {
                 self.effects.push(Effect::Load(Pane::Messages));
                 self.effects.push(Effect::Load(Pane::Suggestions));
                 self.effects.push(Effect::Load(Pane::Outbox));
+                self.effects.push(Effect::Load(Pane::Bounces));
             }
+            Action::SyncInbox => {
+                if self.activity.running().any(|t| t.kind == JobKind::Watch) {
+                    self.toast("a mailbox sync is already running (see Activity)", false);
+                } else {
+                    self.effects.push(Effect::SyncInbox);
+                }
+            }
+            Action::BounceDates => self.bounce_pane.cycle_range(&mut self.bounces),
+            Action::BounceDomain => self.bounce_pane.toggle_domain(&mut self.bounces),
+            Action::BounceReason => self.bounce_pane.toggle_reason(&mut self.bounces),
             Action::BuildOutbox => self.effects.push(Effect::BuildOutbox),
             Action::Verify => {
                 if self.activity.running().any(|t| t.kind == JobKind::Verify) {

@@ -47,6 +47,10 @@ pub enum Action {
     RunFind,
     Verify,
     ConfidenceFilter,
+    SyncInbox,
+    BounceDates,
+    BounceDomain,
+    BounceReason,
 }
 
 /// Where a binding applies.
@@ -146,6 +150,36 @@ const BINDINGS: &[(Scope, &str, Action, &str)] = &[
         "t",
         Action::CycleStatus,
         "filter by status: all, READY, ERROR, …",
+    ),
+    (
+        Scope::Tab(Tab::Bounces),
+        "s",
+        Action::SyncInbox,
+        "read the mailboxes' IMAP folders now (background task)",
+    ),
+    (
+        Scope::Tab(Tab::Bounces),
+        "t",
+        Action::BounceDates,
+        "date range: all, 24 h, 7, 30, 90 days (cycles)",
+    ),
+    (
+        Scope::Tab(Tab::Bounces),
+        "d",
+        Action::BounceDomain,
+        "only this row's domain (again: all domains)",
+    ),
+    (
+        Scope::Tab(Tab::Bounces),
+        "r",
+        Action::BounceReason,
+        "only this row's reason (again: all reasons)",
+    ),
+    (
+        Scope::Tab(Tab::Bounces),
+        "Enter",
+        Action::Detail,
+        "show the diagnostic and the raw DSN part",
     ),
     (
         Scope::Tab(Tab::Prospects),

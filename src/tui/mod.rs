@@ -11,6 +11,7 @@ use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio_util::sync::CancellationToken;
 
 pub mod app;
+pub mod bounces;
 pub mod data;
 pub mod keymap;
 pub mod table;
@@ -59,6 +60,7 @@ pub fn run(ctx: Context) -> u8 {
 
 enum Loaded {
     Rows(Pane, Vec<TableRow>),
+    Bounces(bounces::BouncesData),
     Error(String),
     Toast(String),
     Text(String, String),
@@ -66,7 +68,15 @@ enum Loaded {
 
 fn spawn_load(pane: Pane, data_dir: PathBuf, tx: UnboundedSender<Loaded>) {
     tokio::task::spawn_blocking(move || {
+        if pane == Pane::Bounces {
+            let _ = tx.send(match bounces::load(&data_dir) {
+                Ok(data) => Loaded::Bounces(data),
+                Err(e) => Loaded::Error(format!("cannot load bounces: {e}")),
+            });
+            return;
+        }
         let result = match pane {
+            Pane::Bounces => unreachable!("loaded above"),
             Pane::Prospects => data::load_prospects(&data_dir),
             Pane::Messages => data::load_messages(&data_dir),
             Pane::Outbox => data::load_outbox(&data_dir),
@@ -94,6 +104,7 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
     spawn_load(Pane::Messages, ctx.data_dir.clone(), load_tx.clone());
     spawn_load(Pane::Outbox, ctx.data_dir.clone(), load_tx.clone());
     spawn_load(Pane::Suggestions, ctx.data_dir.clone(), load_tx.clone());
+    spawn_load(Pane::Bounces, ctx.data_dir.clone(), load_tx.clone());
 
     use tokio::signal::unix::{SignalKind, signal};
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -131,6 +142,7 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
             }
             Some(loaded) = load_rx.recv() => match loaded {
                 Loaded::Rows(pane, rows) => app.on_loaded(pane, rows),
+                Loaded::Bounces(data) => app.on_bounces_loaded(data),
                 Loaded::Error(e) => app.toast(e, true),
                 Loaded::Toast(t) => app.toast(t, false),
                 Loaded::Text(title, text) => app.show_text(title, text),
@@ -248,6 +260,26 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
                             Err(e) => Loaded::Error(format!("suggestion: {e}")),
                         });
                     });
+                }
+                Effect::SyncInbox => {
+                    let db = crate::engine::inbox::db_path(&ctx.data_dir);
+                    let config = ctx.config.config.clone();
+                    supervisor.spawn_blocking(
+                        JobKind::Watch,
+                        "sync mailboxes",
+                        false,
+                        move |rep| {
+                            let summary = crate::engine::inbox::sync_once(&config, &db, rep)
+                                .map_err(|e| e.to_string())?;
+                            if summary.folders.is_empty() && summary.errors.is_empty() {
+                                return Err("no mailbox has imap_host: nothing to read".into());
+                            }
+                            for e in &summary.errors {
+                                rep.log(Level::Error, e.clone());
+                            }
+                            Ok(summary.line())
+                        },
+                    );
                 }
                 Effect::Cancel(id) => {
                     supervisor.cancel(id);

@@ -91,6 +91,15 @@ pub fn render(f: &mut Frame, app: &mut App) {
         Tab::Settings => render_settings(f, app, main, &theme),
         _ => {
             let title = table_title(app);
+            // Bounces: the chart and the rates above the table, when there is room for both.
+            let main = if app.tab == Tab::Bounces && main.height >= 14 {
+                let [panel, rest] =
+                    Layout::vertical([Constraint::Length(7), Constraint::Min(5)]).areas(main);
+                render_bounce_panel(f, app, panel, &theme);
+                rest
+            } else {
+                main
+            };
             let (color, page) = (app.color, &mut app.page_height);
             if let Some(table) = match app.tab {
                 Tab::Prospects if app.show_messages => Some(&mut app.messages),
@@ -192,6 +201,14 @@ fn table_title(app: &App) -> String {
     match app.tab {
         Tab::Prospects if app.show_messages => format!(" Messages ({}) ", app.messages.rows.len()),
         Tab::Prospects => format!(" Prospects ({}) ", app.prospects.rows.len()),
+        Tab::Bounces => {
+            let filters = app.bounce_pane.describe();
+            if filters.is_empty() {
+                format!(" Bounces ({}) ", app.bounces.rows.len())
+            } else {
+                format!(" Bounces ({}) · {} ", app.bounces.rows.len(), filters)
+            }
+        }
         t => format!(" {} ", t.title()),
     }
 }
@@ -208,6 +225,76 @@ fn render_tabs(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         .divider("│")
         .padding("", "");
     f.render_widget(tabs, area);
+}
+
+/// Bounces tab, above the table: the top 5 bouncing domains as bars (of the filtered rows),
+/// and each mailbox's bounce rate (bounced / sent, hard in brackets).
+fn render_bounce_panel(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
+    let pane = &app.bounce_pane;
+    let inner = left.width.saturating_sub(2) as usize;
+    let max = pane.top.iter().map(|(_, n)| *n).max().unwrap_or(0);
+    let name_w = pane
+        .top
+        .iter()
+        .map(|(d, _)| unicode_width::UnicodeWidthStr::width(d.as_str()))
+        .max()
+        .unwrap_or(0)
+        .min(inner / 2);
+    let count_w = max.to_string().len();
+    let bar_w = inner.saturating_sub(name_w + count_w + 2);
+    let mut lines: Vec<Line> = Vec::new();
+    for (domain, n) in &pane.top {
+        let filled = if max == 0 {
+            0
+        } else {
+            ((*n as usize * bar_w).div_ceil(max as usize)).max(1)
+        };
+        let name: String = sanitize(domain).chars().take(name_w).collect();
+        lines.push(Line::from(vec![
+            Span::raw(format!("{name:<name_w$} ")),
+            Span::styled("█".repeat(filled), theme.gauge()),
+            Span::raw(format!("{}{n:>count_w$}", " ".repeat(bar_w - filled + 1))),
+        ]));
+    }
+    if lines.is_empty() {
+        lines.push(Line::styled("no bounces", theme.dim()));
+    }
+    f.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" Top bouncing domains ")),
+        left,
+    );
+    let mut lines: Vec<Line> = pane
+        .data
+        .rates
+        .iter()
+        .map(|r| {
+            let pct = format!("{:.1}%", r.percent());
+            let style = if r.percent() >= 5.0 {
+                theme.error()
+            } else if r.percent() >= 2.0 {
+                theme.warn()
+            } else {
+                Style::new()
+            };
+            Line::from(vec![
+                Span::raw(format!("{:<10} ", sanitize(&r.mailbox))),
+                Span::styled(format!("{pct:>6}"), style),
+                Span::styled(
+                    format!("  {}/{} ({} hard)", r.bounced, r.sent, r.hard),
+                    theme.dim(),
+                ),
+            ])
+        })
+        .collect();
+    if lines.is_empty() {
+        lines.push(Line::styled("nothing sent yet", theme.dim()));
+    }
+    f.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" Bounce rate per mailbox ")),
+        right,
+    );
 }
 
 /// Draw only the visible window of the table; returns the number of visible rows.
@@ -298,6 +385,8 @@ fn render_info(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         (_, Some(t)) => {
             let hint = if app.tab == Tab::Outbox {
                 "  b build · a approve · s skip · t status · Enter preview"
+            } else if app.tab == Tab::Bounces {
+                "  s sync · t dates · d domain · r reason · Enter DSN"
             } else if app.tab == Tab::Prospects {
                 if app.show_messages {
                     "  m prospects · i import"

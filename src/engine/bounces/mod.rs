@@ -138,6 +138,27 @@ pub fn parse(bytes: &[u8]) -> ParsedMessage {
     kind::classify(&flat)
 }
 
+/// [`parse`], plus the machine-readable report part as text: the `message/delivery-status`
+/// fields of a DSN or the `message/feedback-report` of a complaint; for a notice without one,
+/// the start of its human-readable text. Stored with each bounce for display.
+pub fn parse_with_report(bytes: &[u8]) -> (ParsedMessage, String) {
+    const MAX: usize = 8000;
+    let flat = mime::flatten(bytes);
+    let parsed = kind::classify(&flat);
+    let report = if !flat.dsn.is_empty() {
+        flat.dsn.join("\n")
+    } else if let Some(f) = &flat.feedback {
+        f.clone()
+    } else {
+        flat.notice.clone()
+    };
+    let report = match report.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}\n[…]", &report[..cut]),
+        None => report,
+    };
+    (parsed, report)
+}
+
 /// Normalise an address for comparison: trimmed, without angle brackets, lower-cased.
 pub fn normalize_address(addr: &str) -> String {
     codes::clean_address(addr)

@@ -1,0 +1,174 @@
+//! `hailer bounces sync` (read every watched folder once, headless) and `hailer watch` (keep
+//! reading until Ctrl-C). Both go through engine::inbox.
+//!
+//! Exit codes: 0 every mailbox was read; 1 a mailbox (or the database) failed; 3 no mailbox
+//! has `imap_host` (nothing to read).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use clap::Args;
+
+use super::{Context, exit};
+use crate::engine::inbox::{self, Level, Observer, SyncSummary};
+
+/// Warnings and errors on stderr; Ctrl-C (when armed) stops the run.
+struct Stderr {
+    stop: Arc<AtomicBool>,
+    verbose: bool,
+}
+
+impl Observer for Stderr {
+    fn log(&self, level: Level, text: &str) {
+        if level >= Level::Warn || self.verbose {
+            eprintln!("hailer: {text}");
+        }
+    }
+    fn cancelled(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+}
+
+/// Set `stop` on Ctrl-C (SIGINT) or SIGTERM, from a small runtime thread.
+fn arm_ctrl_c(stop: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async {
+            use tokio::signal::unix::{SignalKind, signal};
+            let Ok(mut term) = signal(SignalKind::terminate()) else {
+                return;
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            stop.store(true, Ordering::Relaxed);
+        });
+    });
+}
+
+fn no_targets(ctx: &Context) -> bool {
+    !ctx.config
+        .config
+        .mailboxes
+        .values()
+        .any(|m| m.imap_host.is_some())
+}
+
+#[derive(Debug, Args)]
+pub struct SyncCommand {
+    /// Print the summary as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl SyncCommand {
+    pub fn execute(self, ctx: &Context) -> u8 {
+        if no_targets(ctx) {
+            eprintln!("hailer: no mailbox has imap_host: nothing to read");
+            return exit::CONFIG;
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        arm_ctrl_c(stop.clone());
+        let obs = Stderr {
+            stop,
+            verbose: false,
+        };
+        let summary =
+            match inbox::sync_once(&ctx.config.config, &inbox::db_path(&ctx.data_dir), &obs) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("hailer: {e}");
+                    return exit::FAILURE;
+                }
+            };
+        if self.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&summary).unwrap_or_default()
+            );
+        } else {
+            print_summary(&summary);
+        }
+        if summary.errors.is_empty() {
+            exit::OK
+        } else {
+            exit::FAILURE
+        }
+    }
+}
+
+fn print_summary(s: &SyncSummary) {
+    for f in &s.folders {
+        println!(
+            "{}/{}: {} read{}",
+            f.mailbox,
+            f.folder,
+            f.read,
+            if f.resynced {
+                " (UIDVALIDITY changed: read again from the start)"
+            } else {
+                ""
+            }
+        );
+    }
+    for e in &s.errors {
+        println!("error: {e}");
+    }
+    println!("{}", s.line());
+}
+
+#[derive(Debug, Args)]
+pub struct WatchCommand {
+    /// Also print a line for passes that read nothing
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+impl WatchCommand {
+    pub fn execute(self, ctx: &Context) -> u8 {
+        if no_targets(ctx) {
+            eprintln!("hailer: no mailbox has imap_host: nothing to watch");
+            return exit::CONFIG;
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        arm_ctrl_c(stop.clone());
+        let obs = Stderr {
+            stop,
+            verbose: true,
+        };
+        let verbose = self.verbose;
+        let on_pass = move |s: &SyncSummary| {
+            if s.read() > 0 || verbose {
+                for f in s.folders.iter().filter(|f| f.read > 0 || verbose) {
+                    println!(
+                        "{} {}/{}: {} read",
+                        chrono::Utc::now().format("%Y-%m-%d %H:%M:%S"),
+                        f.mailbox,
+                        f.folder,
+                        f.read
+                    );
+                }
+                println!("{}", s.line());
+            }
+        };
+        eprintln!("hailer: watching; Ctrl-C stops");
+        match inbox::watch::watch(
+            &ctx.config.config,
+            &inbox::db_path(&ctx.data_dir),
+            &obs,
+            &on_pass,
+        ) {
+            Ok(()) => exit::OK,
+            Err(e) => {
+                eprintln!("hailer: {e}");
+                exit::FAILURE
+            }
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! The IMAP watcher: reads the watched folders of every mailbox that has `imap_host`, and turns
+//! what comes back into effects (issue #8).
+//!
+//! - `sync`: one folder, incrementally (UIDVALIDITY + last UID kept in `inbox_folders`), batched
+//!   `UID FETCH BODY.PEEK[]`, optional moves (MOVE, else COPY + \Deleted + UID EXPUNGE of those
+//!   UIDs only).
+//! - `process`: one message: bounce, auto-reply, complaint, reply or other (the parser in
+//!   `engine::bounces` does the reading), matched to the sent row by Message-ID (then by
+//!   recipient), and its effects: BOUNCED / INVALID / REPLIED, suppression entries, `bounces` rows.
+//! - `watch`: keeps going (IDLE when offered, else polling), reconnecting with backoff.
+//!
+//! [`sync_once`] is `hailer bounces sync` and the TUI's sync task; [`watch::watch`] is `hailer watch`.
+
+pub mod process;
+pub mod sync;
+pub mod watch;
+
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+pub use crate::engine::jobs::Level;
+use crate::net::imap::{self, ImapEndpoint};
+use crate::store::{self, Store};
+pub use process::Effects;
+pub use sync::FolderSummary;
+
+#[derive(Debug, thiserror::Error)]
+pub enum InboxError {
+    #[error("{0}")]
+    Connect(#[from] imap::ImapError),
+    #[error("{mailbox}: IMAP {what} failed: {cause}")]
+    Imap {
+        mailbox: String,
+        what: String,
+        cause: String,
+    },
+    #[error("{0}")]
+    Store(#[from] store::StoreError),
+}
+
+impl InboxError {
+    fn imap(mailbox: &str, what: &str, e: ::imap::Error) -> InboxError {
+        InboxError::Imap {
+            mailbox: mailbox.into(),
+            what: what.into(),
+            cause: e.to_string(),
+        }
+    }
+}
+
+/// Where progress and warnings go (a TUI job's Reporter, or stderr), and how a run is stopped.
+pub trait Observer: Sync {
+    fn log(&self, level: Level, text: &str);
+    fn progress(&self, _done: u64, _total: Option<u64>, _note: &str) {}
+    fn cancelled(&self) -> bool {
+        false
+    }
+}
+
+impl Observer for crate::engine::jobs::Reporter {
+    fn log(&self, level: Level, text: &str) {
+        crate::engine::jobs::Reporter::log(self, level, text.to_string());
+    }
+    fn progress(&self, done: u64, total: Option<u64>, note: &str) {
+        crate::engine::jobs::Reporter::progress(self, done, total, note.to_string());
+    }
+    fn cancelled(&self) -> bool {
+        self.is_cancelled()
+    }
+}
+
+/// One mailbox to read: its name, how to log in, its folders.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub mailbox: String,
+    pub endpoint: ImapEndpoint,
+    pub folders: Vec<String>,
+}
+
+/// The mailboxes with `imap_host`, each with its folders; a mailbox whose password cannot be
+/// read is returned as an error line instead.
+pub fn targets(config: &Config) -> (Vec<Target>, Vec<String>) {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for (name, mb) in &config.mailboxes {
+        if mb.imap_host.is_none() {
+            continue;
+        }
+        match ImapEndpoint::for_mailbox(name, mb, config.tls.ca_file.clone()) {
+            Ok(endpoint) => out.push(Target {
+                mailbox: name.clone(),
+                endpoint,
+                folders: mb
+                    .watch_folders
+                    .clone()
+                    .unwrap_or_else(|| config.inbox.folders.clone()),
+            }),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    (out, errors)
+}
+
+/// The result of one pass over every target.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct SyncSummary {
+    pub folders: Vec<FolderSummary>,
+    /// Mailboxes (or folders) that could not be read, one line each.
+    pub errors: Vec<String>,
+}
+
+impl SyncSummary {
+    pub fn read(&self) -> u32 {
+        self.folders.iter().map(|f| f.read).sum()
+    }
+
+    pub fn effects(&self) -> Effects {
+        let mut e = Effects::default();
+        for f in &self.folders {
+            e.add(&f.effects);
+        }
+        e
+    }
+
+    pub fn kind(&self, kind: &str) -> u32 {
+        self.folders.iter().filter_map(|f| f.kinds.get(kind)).sum()
+    }
+
+    /// One line for humans.
+    pub fn line(&self) -> String {
+        let e = self.effects();
+        format!(
+            "{} read ({} bounce, {} auto-reply, {} complaint, {} reply, {} other, {} already seen); \
+             {} BOUNCED, {} INVALID, {} REPLIED, {} suppressed, {} moved",
+            self.read(),
+            self.kind("bounce"),
+            self.kind("autoreply"),
+            self.kind("feedback"),
+            self.kind("reply"),
+            self.kind("other"),
+            self.kind("duplicate"),
+            e.bounced,
+            e.invalid,
+            e.replied,
+            e.suppressed,
+            self.folders.iter().map(|f| f.moved).sum::<u32>(),
+        )
+    }
+}
+
+/// Read every watched folder of one mailbox once, on a fresh session. A folder that cannot
+/// be opened (a typo in the config) is reported in `errors` and the next folder is read.
+pub fn sync_target(
+    target: &Target,
+    store: &mut Store,
+    config: &Config,
+    obs: &dyn Observer,
+    errors: &mut Vec<String>,
+) -> Result<Vec<FolderSummary>, InboxError> {
+    let mut session = imap::login(&target.endpoint)?;
+    let caps = sync::capabilities(&mut session)
+        .map_err(|e| InboxError::imap(&target.mailbox, "CAPABILITY", e))?;
+    let mut out = Vec::new();
+    for folder in &target.folders {
+        if obs.cancelled() {
+            break;
+        }
+        match sync::sync_folder(
+            &mut session,
+            caps,
+            store,
+            &target.mailbox,
+            folder,
+            &config.inbox,
+            obs,
+        ) {
+            Ok(s) => out.push(s),
+            Err(InboxError::Imap { what, cause, .. }) if what.starts_with("open folder") => {
+                let line = format!("{}: cannot {what}: {cause}", target.mailbox);
+                obs.log(Level::Error, &line);
+                errors.push(line);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let _ = session.logout();
+    Ok(out)
+}
+
+/// Read every watched folder of every mailbox once. A mailbox that fails is reported in
+/// `errors` and the others go on.
+pub fn sync_once(
+    config: &Config,
+    db: &Path,
+    obs: &dyn Observer,
+) -> Result<SyncSummary, InboxError> {
+    let mut store = Store::open(db)?;
+    let (targets, mut errors) = targets(config);
+    let mut summary = SyncSummary::default();
+    for t in &targets {
+        match sync_target(t, &mut store, config, obs, &mut errors) {
+            Ok(f) => summary.folders.extend(f),
+            Err(e @ InboxError::Store(_)) => return Err(e),
+            Err(e) => {
+                obs.log(Level::Error, &e.to_string());
+                errors.push(e.to_string());
+            }
+        }
+    }
+    summary.errors = errors;
+    Ok(summary)
+}
+
+/// The database file under a data directory.
+pub fn db_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(store::DB_FILE)
+}

@@ -1,0 +1,543 @@
+//! One message read from a watched folder: what it is, which sent row it is about, and what that
+//! changes (outbox status, suppression list, `bounces` rows). Runs inside the caller's
+//! transaction, so a message's effects and its "read" mark commit together.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+use crate::engine::bounces::{self, Action, Kind, ParsedMessage};
+use crate::store::bounces::{KIND_BOUNCE, KIND_COMPLAINT, NewBounce};
+use crate::store::inbox::{self, NewMessage};
+use crate::store::outbox::Status;
+use crate::store::{self, suppressions};
+
+/// Where a message goes once read, when `[inbox]` names folders for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Disposition {
+    /// A bounce, complaint or auto-reply hailer handled.
+    Processed,
+    /// Mail that is none of hailer's business.
+    Skipped,
+    /// A bounce or complaint that matches nothing hailer sent.
+    Problem,
+    /// Left where it is (replies, for a person to read, and messages already handled).
+    Keep,
+}
+
+/// What handling one message did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Effects {
+    pub bounces: u32,
+    pub complaints: u32,
+    pub bounced: u32,
+    pub invalid: u32,
+    pub replied: u32,
+    pub suppressed: u32,
+}
+
+impl Effects {
+    pub fn add(&mut self, o: &Effects) {
+        self.bounces += o.bounces;
+        self.complaints += o.complaints;
+        self.bounced += o.bounced;
+        self.invalid += o.invalid;
+        self.replied += o.replied;
+        self.suppressed += o.suppressed;
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// `bounce autoreply feedback reply other duplicate`.
+    pub kind: &'static str,
+    pub inbox_message_id: i64,
+    pub disposition: Disposition,
+    pub effects: Effects,
+}
+
+/// Where a message was found.
+#[derive(Debug, Clone, Copy)]
+pub struct Location<'a> {
+    pub mailbox: &'a str,
+    pub folder: &'a str,
+    pub uidvalidity: u32,
+    pub uid: u32,
+}
+
+/// The sent row a message is about.
+#[derive(Debug, Clone)]
+struct SentRow {
+    id: i64,
+    email: Option<String>,
+    status: Status,
+}
+
+fn sent_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SentRow> {
+    let status: String = r.get(2)?;
+    Ok(SentRow {
+        id: r.get(0)?,
+        email: r.get(1)?,
+        status: Status::parse(&status).unwrap_or(Status::Error),
+    })
+}
+
+fn by_message_id(conn: &Connection, mid: &str) -> store::Result<Option<SentRow>> {
+    let mid = mid.trim().trim_start_matches('<').trim_end_matches('>');
+    if mid.is_empty() {
+        return Ok(None);
+    }
+    Ok(conn
+        .prepare_cached("SELECT id, email, status FROM outbox WHERE header_message_id = ?1")?
+        .query_row([mid], sent_row)
+        .optional()?)
+}
+
+/// The latest row sent to `address`, from `mailbox` first. The exact address uses the index;
+/// only when it finds nothing is the whole outbox compared without case.
+fn by_recipient(conn: &Connection, address: &str, mailbox: &str) -> store::Result<Option<SentRow>> {
+    for sql in [
+        "SELECT id, email, status FROM outbox
+         WHERE email = ?1 AND sent_at IS NOT NULL
+         ORDER BY (mailbox = ?2) DESC, sent_at DESC LIMIT 1",
+        "SELECT id, email, status FROM outbox
+         WHERE email = ?1 COLLATE NOCASE AND sent_at IS NOT NULL
+         ORDER BY (mailbox = ?2) DESC, sent_at DESC LIMIT 1",
+    ] {
+        let row = conn
+            .prepare_cached(sql)?
+            .query_row(params![address, mailbox], sent_row)
+            .optional()?;
+        if row.is_some() {
+            return Ok(row);
+        }
+    }
+    Ok(None)
+}
+
+fn by_references(conn: &Connection, refs: &[String]) -> store::Result<Option<SentRow>> {
+    for r in refs {
+        if let Some(row) = by_message_id(conn, r)? {
+            return Ok(Some(row));
+        }
+    }
+    Ok(None)
+}
+
+/// `Message-ID`, else a digest of the bytes: the same message read twice has the same key.
+pub fn message_key(parsed: &ParsedMessage, bytes: &[u8]) -> String {
+    match parsed.message_id.as_deref().map(str::trim) {
+        Some(mid) if !mid.is_empty() => format!("mid:{mid}"),
+        _ => {
+            let digest = Sha256::digest(bytes);
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            format!("sha256:{hex}")
+        }
+    }
+}
+
+/// The message's `Date`, in Unix seconds.
+fn message_date(bytes: &[u8]) -> Option<i64> {
+    use mailparse::MailHeaderMap;
+    let (headers, _) = mailparse::parse_headers(bytes).ok()?;
+    let date = headers.get_first_value("Date")?;
+    mailparse::dateparse(&date).ok()
+}
+
+fn set_status(
+    conn: &Connection,
+    row: &SentRow,
+    status: Status,
+    reason: &str,
+    now: i64,
+) -> store::Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE outbox SET status = ?2, reason = ?3, updated_at = ?4 WHERE id = ?1 AND status = ?5",
+        )?
+        .execute(params![
+            row.id,
+            status.as_str(),
+            reason,
+            now,
+            row.status.as_str()
+        ])?
+        == 1)
+}
+
+/// Read one message: classify it, match it, apply its effects, record it as read.
+pub fn handle(
+    conn: &Connection,
+    at: Location<'_>,
+    bytes: &[u8],
+    now: i64,
+) -> store::Result<Outcome> {
+    let (parsed, report) = bounces::parse_with_report(bytes);
+    let key = message_key(&parsed, bytes);
+    let date = message_date(bytes).unwrap_or(now);
+    let from = parsed.from.clone();
+    let record = |kind: &str, outbox_id: Option<i64>| -> store::Result<i64> {
+        inbox::insert_message(
+            conn,
+            &NewMessage {
+                mailbox: at.mailbox,
+                folder: at.folder,
+                uidvalidity: at.uidvalidity,
+                uid: at.uid,
+                message_key: &key,
+                kind,
+                outbox_id,
+                from_addr: from.as_deref(),
+                subject: &parsed.subject,
+            },
+            now,
+        )
+    };
+    // Handled before (another folder, another UIDVALIDITY, another mailbox): read, no effects.
+    if inbox::seen_key(conn, &key)? {
+        let id = record("duplicate", None)?;
+        return Ok(Outcome {
+            kind: "duplicate",
+            inbox_message_id: id,
+            disposition: Disposition::Keep,
+            effects: Effects::default(),
+        });
+    }
+    let mut fx = Effects::default();
+    let (kind, disposition, id) = match parsed.kind {
+        Kind::Bounce => {
+            let mut matched = Vec::new();
+            for r in &parsed.records {
+                let mid = r
+                    .original_message_id
+                    .as_deref()
+                    .or(parsed.original_message_id.as_deref());
+                let mut row = match mid {
+                    Some(m) => by_message_id(conn, m)?,
+                    None => None,
+                };
+                if row.is_none() {
+                    row = by_recipient(conn, &r.recipient, at.mailbox)?;
+                }
+                if row.is_none()
+                    && let Some(orig) = &r.original_recipient
+                {
+                    row = by_recipient(conn, orig, at.mailbox)?;
+                }
+                matched.push(row);
+            }
+            let first = matched.iter().flatten().next().map(|r| r.id);
+            let id = record("bounce", first)?;
+            for (r, row) in parsed.records.iter().zip(&matched) {
+                bounces_insert(
+                    conn,
+                    &NewBounce {
+                        kind: KIND_BOUNCE,
+                        date,
+                        mailbox: at.mailbox,
+                        outbox_id: row.as_ref().map(|r| r.id),
+                        recipient: &r.recipient,
+                        action: Some(r.action.as_str()),
+                        status_code: r.status.as_deref(),
+                        reply_code: r.reply_code,
+                        reason: r.reason.as_str(),
+                        hard: r.hard,
+                        diagnostic: &r.diagnostic,
+                        remote_mta: r.remote_mta.as_deref(),
+                        raw: &report,
+                        inbox_message_id: id,
+                    },
+                    now,
+                )?;
+                fx.bounces += 1;
+                let Some(row) = row else { continue };
+                if r.action != Action::Failed {
+                    continue; // a delay report: the server is still trying
+                }
+                let code = r.status.as_deref().unwrap_or("");
+                let invalid = r.hard && code.starts_with("5.1.");
+                let reason = format!(
+                    "{}: {}{}",
+                    if r.hard { "hard" } else { "soft" },
+                    r.reason.as_str(),
+                    if code.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" {code}")
+                    }
+                );
+                // Never downgrade: a soft bounce does not overwrite a hard one or a reply.
+                let target = if invalid {
+                    Status::Invalid
+                } else {
+                    Status::Bounced
+                };
+                let allowed = match row.status {
+                    Status::Sent | Status::Uncertain => true,
+                    Status::Bounced => r.hard,
+                    _ => false,
+                };
+                if allowed && set_status(conn, row, target, &reason, now)? {
+                    if invalid {
+                        fx.invalid += 1;
+                    } else {
+                        fx.bounced += 1;
+                    }
+                }
+                if r.hard {
+                    let address = row.email.clone().unwrap_or_else(|| r.recipient.clone());
+                    let note = format!("{} {}", r.reason.as_str(), code).trim().to_string();
+                    if suppressions::add(
+                        conn,
+                        &address.to_lowercase(),
+                        "bounced",
+                        Some(&note),
+                        now,
+                    )? {
+                        fx.suppressed += 1;
+                    }
+                }
+            }
+            let disposition = if first.is_some() {
+                Disposition::Processed
+            } else {
+                Disposition::Problem
+            };
+            ("bounce", disposition, id)
+        }
+        Kind::Feedback => {
+            let fb = parsed.feedback.clone().unwrap_or_default();
+            let mut row = match parsed.original_message_id.as_deref() {
+                Some(m) => by_message_id(conn, m)?,
+                None => None,
+            };
+            if row.is_none() {
+                for r in &fb.recipients {
+                    row = by_recipient(conn, r, at.mailbox)?;
+                    if row.is_some() {
+                        break;
+                    }
+                }
+            }
+            let id = record("feedback", row.as_ref().map(|r| r.id))?;
+            let mut recipients = fb.recipients.clone();
+            if let Some(e) = row.as_ref().and_then(|r| r.email.clone())
+                && !recipients.iter().any(|r| r.eq_ignore_ascii_case(&e))
+            {
+                recipients.push(e);
+            }
+            let feedback_type = if fb.feedback_type.is_empty() {
+                "abuse".to_string()
+            } else {
+                fb.feedback_type.to_ascii_lowercase()
+            };
+            for r in &recipients {
+                bounces_insert(
+                    conn,
+                    &NewBounce {
+                        kind: KIND_COMPLAINT,
+                        date,
+                        mailbox: at.mailbox,
+                        outbox_id: row.as_ref().map(|r| r.id),
+                        recipient: r,
+                        action: None,
+                        status_code: None,
+                        reply_code: None,
+                        reason: &feedback_type,
+                        hard: false,
+                        diagnostic: &parsed.subject,
+                        remote_mta: None,
+                        raw: &report,
+                        inbox_message_id: id,
+                    },
+                    now,
+                )?;
+                fx.complaints += 1;
+                let note = format!("feedback-type {feedback_type}");
+                if suppressions::add(conn, &r.to_lowercase(), "complained", Some(&note), now)? {
+                    fx.suppressed += 1;
+                }
+            }
+            let disposition = if row.is_some() {
+                Disposition::Processed
+            } else {
+                Disposition::Problem
+            };
+            ("feedback", disposition, id)
+        }
+        Kind::AutoReply => {
+            let mut row = by_references(conn, &parsed.references)?;
+            if row.is_none()
+                && let Some(f) = &from
+            {
+                row = by_recipient(conn, f, at.mailbox)?;
+            }
+            let id = record("autoreply", row.as_ref().map(|r| r.id))?;
+            let disposition = if row.is_some() {
+                Disposition::Processed
+            } else {
+                Disposition::Skipped
+            };
+            ("autoreply", disposition, id)
+        }
+        Kind::Reply | Kind::Other => match by_references(conn, &parsed.references)? {
+            // A person answered one of our messages: it is theirs to read, so it stays put.
+            Some(row) => {
+                let id = record("reply", Some(row.id))?;
+                if matches!(
+                    row.status,
+                    Status::Sent | Status::Uncertain | Status::Bounced
+                ) && set_status(conn, &row, Status::Replied, "replied", now)?
+                {
+                    fx.replied += 1;
+                }
+                // The suppression list is what the outbox build and the sender check, so the
+                // prospect gets nothing more from any campaign.
+                if let Some(e) = &row.email {
+                    let note = parsed.subject.chars().take(120).collect::<String>();
+                    if suppressions::add(conn, &e.to_lowercase(), "replied", Some(&note), now)? {
+                        fx.suppressed += 1;
+                    }
+                }
+                ("reply", Disposition::Keep, id)
+            }
+            None => {
+                let id = record("other", None)?;
+                ("other", Disposition::Skipped, id)
+            }
+        },
+    };
+    Ok(Outcome {
+        kind,
+        inbox_message_id: id,
+        disposition,
+        effects: fx,
+    })
+}
+
+fn bounces_insert(conn: &Connection, b: &NewBounce<'_>, now: i64) -> store::Result<()> {
+    store::bounces::insert(conn, b, now).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    const DELAYED: &[u8] = include_bytes!("../../../tests/data/rig-dsn/dsn-delayed-warning.eml");
+    const SOFT: &[u8] = include_bytes!("../../../tests/data/rig-dsn/dsn-greylisted-expired.eml");
+    const HARD: &[u8] = include_bytes!("../../../tests/data/rig-dsn/dsn-unknown-user.eml");
+
+    /// One SENT row per (id, email, Message-ID).
+    fn store(rows: &[(i64, &str, &str)]) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).unwrap();
+        let c = store.conn();
+        c.execute(
+            "INSERT INTO companies VALUES ('k', 'K', NULL, NULL, NULL, 0)",
+            [],
+        )
+        .unwrap();
+        for (id, email, mid) in rows {
+            c.execute(
+                "INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
+                 VALUES (?1, 'f', 'l', 'K', 'k', ?1, 0)",
+                [id],
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO outbox (id, prospect_id, email, company_key, status, mailbox,
+                     header_message_id, sent_at, created_at, updated_at)
+                 VALUES (?1, ?1, ?2, 'k', 'SENT', 'sender', ?3, 1, 0, 0)",
+                params![id, email, mid],
+            )
+            .unwrap();
+        }
+        (dir, store)
+    }
+
+    fn at(uid: u32) -> Location<'static> {
+        Location {
+            mailbox: "sender",
+            folder: "INBOX",
+            uidvalidity: 7,
+            uid,
+        }
+    }
+
+    fn status(store: &Store, id: i64) -> String {
+        store
+            .conn()
+            .query_row("SELECT status FROM outbox WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn a_delay_is_stored_but_changes_nothing() {
+        let (_d, store) = store(&[(
+            1,
+            "someone@deadmx.test",
+            "20261122015232.768C399A480@mail.sender.test",
+        )]);
+        let out = handle(store.conn(), at(1), DELAYED, 100).unwrap();
+        assert_eq!(out.kind, "bounce");
+        assert_eq!(out.effects.bounces, 1);
+        assert_eq!(out.effects.suppressed, 0);
+        assert_eq!(status(&store, 1), "SENT");
+    }
+
+    #[test]
+    fn soft_then_hard_upgrades_and_hard_is_never_downgraded() {
+        // Both DSNs matched by recipient (their returned Message-IDs are not ours).
+        let (_d, store) = store(&[
+            (1, "someone@greylist.test", "1.a@sender.test"),
+            (2, "nobody@acme.test", "2.b@sender.test"),
+        ]);
+        let c = store.conn();
+        let soft = handle(c, at(1), SOFT, 100).unwrap();
+        assert_eq!((soft.effects.bounced, soft.effects.suppressed), (1, 0));
+        assert_eq!(status(&store, 1), "BOUNCED");
+        let reason: String = c
+            .query_row("SELECT reason FROM outbox WHERE id = 1", [], |r| r.get(0))
+            .unwrap();
+        assert!(reason.starts_with("soft: "), "{reason}");
+        assert!(
+            suppressions::blocking(c, "someone@greylist.test")
+                .unwrap()
+                .is_none()
+        );
+
+        let hard = handle(c, at(2), HARD, 100).unwrap();
+        assert_eq!((hard.effects.invalid, hard.effects.suppressed), (1, 1));
+        assert_eq!(status(&store, 2), "INVALID");
+        // The same DSN again (another UID): a duplicate, no effect.
+        let again = handle(c, at(3), HARD, 100).unwrap();
+        assert_eq!(again.kind, "duplicate");
+        assert_eq!(again.effects, Effects::default());
+        // A soft bounce for the INVALID row does not bring it back to BOUNCED.
+        let soft_for_2 = String::from_utf8_lossy(SOFT)
+            .replace("someone@greylist.test", "nobody@acme.test")
+            .replace("20261122015955.DAECB99C199", "other");
+        handle(c, at(4), soft_for_2.as_bytes(), 100).unwrap();
+        assert_eq!(status(&store, 2), "INVALID");
+    }
+
+    #[test]
+    fn an_unmatched_bounce_is_a_problem_and_suppresses_nothing() {
+        let (_d, store) = store(&[(1, "jane@acme.test", "1.a@sender.test")]);
+        let out = handle(store.conn(), at(1), HARD, 100).unwrap();
+        assert_eq!(out.disposition, Disposition::Problem);
+        assert_eq!(out.effects.suppressed, 0);
+        let n: i64 = store
+            .conn()
+            .query_row(
+                "SELECT COUNT(*) FROM bounces WHERE outbox_id IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+}

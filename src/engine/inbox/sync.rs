@@ -1,0 +1,255 @@
+//! Reading one folder over an open IMAP session: only the UIDs above the last one read (the
+//! cost follows the number of new messages), fetched in batches with `BODY.PEEK[]` (nothing is
+//! marked \Seen), each batch committed with its new high-water mark, then the optional moves.
+
+use std::collections::BTreeMap;
+
+use super::process::{self, Disposition, Effects, Location};
+use super::{InboxError, Observer};
+use crate::config::InboxConfig;
+use crate::net::imap::Session;
+use crate::store::inbox::{self, FolderState};
+use crate::store::{self, Store};
+
+/// What reading one folder did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FolderSummary {
+    pub mailbox: String,
+    pub folder: String,
+    /// UIDVALIDITY changed since the last read: the folder was read again from the start.
+    pub resynced: bool,
+    /// Messages fetched and handled this time.
+    pub read: u32,
+    /// By kind: bounce autoreply feedback reply other duplicate.
+    pub kinds: BTreeMap<String, u32>,
+    pub effects: Effects,
+    pub moved: u32,
+}
+
+/// What the server offers that changes how we work.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Caps {
+    pub idle: bool,
+    pub mv: bool,
+    pub uidplus: bool,
+}
+
+pub fn capabilities(session: &mut Session) -> Result<Caps, imap::Error> {
+    let caps = session.capabilities()?;
+    Ok(Caps {
+        idle: caps.has_str("IDLE"),
+        mv: caps.has_str("MOVE"),
+        uidplus: caps.has_str("UIDPLUS"),
+    })
+}
+
+/// `1,2,3,7,8` → `1:3,7:8`: short UID sets for FETCH and MOVE.
+pub fn uid_set(uids: &[u32]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < uids.len() {
+        let start = uids[i];
+        let mut end = start;
+        while i + 1 < uids.len() && uids[i + 1] == end + 1 {
+            i += 1;
+            end = uids[i];
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if start == end {
+            out.push_str(&start.to_string());
+        } else {
+            out.push_str(&format!("{start}:{end}"));
+        }
+        i += 1;
+    }
+    out
+}
+
+fn target(cfg: &InboxConfig, d: Disposition) -> Option<&str> {
+    match d {
+        Disposition::Processed => cfg.processed_folder.as_deref(),
+        Disposition::Skipped => cfg.skipped_folder.as_deref(),
+        Disposition::Problem => cfg.problem_folder.as_deref(),
+        Disposition::Keep => None,
+    }
+}
+
+/// Read `folder` of `mailbox` up to its newest message.
+pub fn sync_folder(
+    session: &mut Session,
+    caps: Caps,
+    store: &mut Store,
+    mailbox: &str,
+    folder: &str,
+    cfg: &InboxConfig,
+    obs: &dyn Observer,
+) -> Result<FolderSummary, InboxError> {
+    let moves = cfg.processed_folder.is_some()
+        || cfg.skipped_folder.is_some()
+        || cfg.problem_folder.is_some();
+    // EXAMINE when nothing is moved: the folder is opened read-only, so nothing can change in it.
+    let info = if moves {
+        session.select(folder)
+    } else {
+        session.examine(folder)
+    }
+    .map_err(|e| InboxError::imap(mailbox, &format!("open folder {folder}"), e))?;
+    let uidvalidity = info.uid_validity.unwrap_or(0);
+    let mut summary = FolderSummary {
+        mailbox: mailbox.into(),
+        folder: folder.into(),
+        ..Default::default()
+    };
+    let now = store::now_ts();
+    let previous = inbox::folder_state(store.conn(), mailbox, folder)?;
+    let mut last_uid = match previous {
+        Some(s) if s.uidvalidity == uidvalidity => s.last_uid,
+        Some(s) => {
+            // The UIDs we kept mean nothing now. Read everything again; Message-IDs keep the
+            // effects from happening twice.
+            obs.log(
+                super::Level::Warn,
+                &format!(
+                    "{mailbox}/{folder}: UIDVALIDITY changed ({} → {uidvalidity}), reading the folder again",
+                    s.uidvalidity
+                ),
+            );
+            summary.resynced = true;
+            0
+        }
+        None => 0,
+    };
+    let state = |last_uid| FolderState {
+        uidvalidity,
+        last_uid,
+    };
+    // Nothing new: UIDNEXT says so without a SEARCH.
+    if info.exists == 0 || info.uid_next.is_some_and(|n| n <= last_uid + 1) {
+        inbox::set_folder_state(store.conn(), mailbox, folder, state(last_uid), now)?;
+        return Ok(summary);
+    }
+    let mut uids: Vec<u32> = session
+        .uid_search(format!("UID {}:*", last_uid + 1))
+        .map_err(|e| InboxError::imap(mailbox, &format!("search {folder}"), e))?
+        .into_iter()
+        // `n:*` always includes the last message, even when its UID is below n.
+        .filter(|&u| u > last_uid)
+        .collect();
+    uids.sort_unstable();
+    let total = uids.len() as u64;
+    let mut done = 0u64;
+    let mut folders_made: Vec<String> = Vec::new();
+    for chunk in uids.chunks(cfg.batch.max(1) as usize) {
+        if obs.cancelled() {
+            break;
+        }
+        let fetched = session
+            .uid_fetch(uid_set(chunk), "(UID BODY.PEEK[])")
+            .map_err(|e| InboxError::imap(mailbox, &format!("fetch from {folder}"), e))?;
+        let mut to_move: BTreeMap<String, Vec<(u32, i64)>> = BTreeMap::new();
+        {
+            let tx = store.write_tx()?;
+            let mut bodies: Vec<(u32, &[u8])> = fetched
+                .iter()
+                .filter_map(|f| Some((f.uid?, f.body()?)))
+                .collect();
+            bodies.sort_by_key(|(u, _)| *u);
+            for (uid, body) in bodies {
+                if uid <= last_uid || inbox::seen_uid(&tx, mailbox, folder, uidvalidity, uid)? {
+                    continue;
+                }
+                let at = Location {
+                    mailbox,
+                    folder,
+                    uidvalidity,
+                    uid,
+                };
+                let out = process::handle(&tx, at, body, now)?;
+                *summary.kinds.entry(out.kind.to_string()).or_default() += 1;
+                summary.effects.add(&out.effects);
+                summary.read += 1;
+                if let Some(t) = target(cfg, out.disposition) {
+                    to_move
+                        .entry(t.to_string())
+                        .or_default()
+                        .push((uid, out.inbox_message_id));
+                }
+            }
+            // UIDs of the chunk that vanished meanwhile (expunged) are passed over too.
+            last_uid = last_uid.max(*chunk.last().unwrap_or(&last_uid));
+            inbox::set_folder_state(&tx, mailbox, folder, state(last_uid), now)?;
+            tx.commit().map_err(store::StoreError::from)?;
+        }
+        // Moves come after the commit: a crash in between leaves those messages where they
+        // are (already read, so never handled twice), never moved without their effects.
+        for (dest, items) in to_move {
+            match move_uids(session, caps, &dest, &items, &mut folders_made) {
+                Ok(()) => {
+                    for (_, id) in &items {
+                        inbox::set_moved(store.conn(), *id, &dest)?;
+                    }
+                    summary.moved += items.len() as u32;
+                }
+                Err(e) => obs.log(
+                    super::Level::Warn,
+                    &format!("{mailbox}/{folder}: cannot move to {dest}: {e}"),
+                ),
+            }
+        }
+        done += chunk.len() as u64;
+        obs.progress(done, Some(total), &format!("{mailbox}/{folder}"));
+    }
+    Ok(summary)
+}
+
+/// Move messages hailer read (and only those) to `dest`, creating it when missing.
+fn move_uids(
+    session: &mut Session,
+    caps: Caps,
+    dest: &str,
+    items: &[(u32, i64)],
+    made: &mut Vec<String>,
+) -> Result<(), String> {
+    if !made.iter().any(|m| m == dest) {
+        let exists = session
+            .list(None, Some(dest))
+            .map_err(|e| e.to_string())?
+            .iter()
+            .any(|n| n.name() == dest);
+        if !exists {
+            session.create(dest).map_err(|e| e.to_string())?;
+        }
+        made.push(dest.to_string());
+    }
+    let mut uids: Vec<u32> = items.iter().map(|(u, _)| *u).collect();
+    uids.sort_unstable();
+    let set = uid_set(&uids);
+    if caps.mv {
+        return session.uid_mv(&set, dest).map_err(|e| e.to_string());
+    }
+    // Without MOVE: COPY, flag \Deleted, and UID EXPUNGE of exactly these UIDs. Plain EXPUNGE
+    // would also remove messages someone else flagged, so without UIDPLUS nothing is moved.
+    if !caps.uidplus {
+        return Err("the server has neither MOVE nor UIDPLUS; messages left in place".into());
+    }
+    session.uid_copy(&set, dest).map_err(|e| e.to_string())?;
+    session
+        .uid_store(&set, "+FLAGS.SILENT (\\Deleted)")
+        .map_err(|e| e.to_string())?;
+    session.uid_expunge(&set).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uid_set;
+
+    #[test]
+    fn uid_sets_are_compressed() {
+        assert_eq!(uid_set(&[1, 2, 3, 7, 9, 10]), "1:3,7,9:10");
+        assert_eq!(uid_set(&[5]), "5");
+        assert_eq!(uid_set(&[]), "");
+    }
+}

@@ -1,0 +1,159 @@
+//! `hailer watch`: one thread per mailbox that reads its folders, then waits for news (IMAP
+//! IDLE on the folder when the server offers it and the mailbox watches one folder; otherwise
+//! a poll every `[inbox] poll_secs`), until the observer says stop. A lost connection or a
+//! failed login is retried with exponential backoff (2 s doubling up to 5 minutes).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use super::{InboxError, Level, Observer, SyncSummary, Target, sync};
+use crate::config::Config;
+use crate::net::imap;
+use crate::store::Store;
+
+const BACKOFF_START: Duration = Duration::from_secs(2);
+const BACKOFF_MAX: Duration = Duration::from_secs(300);
+/// IDLE is re-issued this often so a stop request is noticed.
+const IDLE_SLICE: Duration = Duration::from_secs(5);
+
+/// Sleep up to `d`, waking early when cancelled; returns false when cancelled.
+fn nap(d: Duration, obs: &dyn Observer) -> bool {
+    let end = Instant::now() + d;
+    while Instant::now() < end {
+        if obs.cancelled() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(200).min(end - Instant::now()));
+    }
+    !obs.cancelled()
+}
+
+/// Watch every target until cancelled; `on_pass` gets each pass's result (from any thread).
+pub fn watch(
+    config: &Config,
+    db: &Path,
+    obs: &dyn Observer,
+    on_pass: &(dyn Fn(&SyncSummary) + Sync),
+) -> Result<(), InboxError> {
+    let (targets, errors) = super::targets(config);
+    for e in &errors {
+        obs.log(Level::Error, e);
+    }
+    // Fail early on a database that cannot be opened, before any thread starts.
+    drop(Store::open(db)?);
+    std::thread::scope(|s| {
+        for t in &targets {
+            s.spawn(move || watch_target(t, config, db, obs, on_pass));
+        }
+    });
+    Ok(())
+}
+
+fn watch_target(
+    target: &Target,
+    config: &Config,
+    db: &Path,
+    obs: &dyn Observer,
+    on_pass: &(dyn Fn(&SyncSummary) + Sync),
+) {
+    let mut backoff = BACKOFF_START;
+    let poll = Duration::from_secs(config.inbox.poll_secs.max(1));
+    while !obs.cancelled() {
+        match session_loop(target, config, db, obs, on_pass, poll) {
+            Ok(()) => return,
+            Err(e) => {
+                obs.log(
+                    Level::Warn,
+                    &format!(
+                        "{}: {e}; reconnecting in {}s",
+                        target.mailbox,
+                        backoff.as_secs()
+                    ),
+                );
+                on_pass(&SyncSummary {
+                    folders: vec![],
+                    errors: vec![e.to_string()],
+                });
+                if !nap(backoff, obs) {
+                    return;
+                }
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+            }
+        }
+    }
+}
+
+/// One connection's life: read, wait, read again. Returns Ok only when cancelled.
+fn session_loop(
+    target: &Target,
+    config: &Config,
+    db: &Path,
+    obs: &dyn Observer,
+    on_pass: &(dyn Fn(&SyncSummary) + Sync),
+    poll: Duration,
+) -> Result<(), InboxError> {
+    let mut store = Store::open(db)?;
+    let (mut session, socket) = imap::login_with_socket(&target.endpoint)?;
+    let caps = sync::capabilities(&mut session)
+        .map_err(|e| InboxError::imap(&target.mailbox, "CAPABILITY", e))?;
+    let use_idle = config.inbox.idle && caps.idle && target.folders.len() == 1;
+    obs.log(
+        Level::Info,
+        &format!(
+            "{}: watching {} ({})",
+            target.mailbox,
+            target.folders.join(", "),
+            if use_idle { "IDLE" } else { "polling" }
+        ),
+    );
+    loop {
+        let mut pass = SyncSummary::default();
+        for folder in &target.folders {
+            pass.folders.push(sync::sync_folder(
+                &mut session,
+                caps,
+                &mut store,
+                &target.mailbox,
+                folder,
+                &config.inbox,
+                obs,
+            )?);
+        }
+        on_pass(&pass);
+        if obs.cancelled() {
+            let _ = session.logout();
+            return Ok(());
+        }
+        if use_idle {
+            // The folder is still selected after the read above. Wait for any untagged
+            // response (EXISTS, EXPUNGE, ...), up to `poll`, in slices so a stop is seen.
+            let start = Instant::now();
+            while start.elapsed() < poll {
+                if obs.cancelled() {
+                    let _ = session.logout();
+                    return Ok(());
+                }
+                let outcome = session
+                    .idle()
+                    .timeout(IDLE_SLICE.min(poll))
+                    .keepalive(false)
+                    .wait_while(::imap::extensions::idle::stop_on_any);
+                // IDLE leaves the socket without a read timeout: put it back.
+                let _ = socket.set_read_timeout(Some(target.endpoint.timeout));
+                let outcome = outcome.map_err(|e| InboxError::imap(&target.mailbox, "IDLE", e))?;
+                if outcome == ::imap::extensions::idle::WaitOutcome::MailboxChanged {
+                    break;
+                }
+            }
+        } else {
+            if !nap(poll, obs) {
+                let _ = session.logout();
+                return Ok(());
+            }
+            // Keeps the connection alive and surfaces a dead one before the next read.
+            session
+                .noop()
+                .map_err(|e| InboxError::imap(&target.mailbox, "NOOP", e))?;
+        }
+    }
+}

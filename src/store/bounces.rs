@@ -1,0 +1,294 @@
+//! `bounces`: one row per failed (or delayed) recipient of a delivery report, and one per
+//! complaint (`kind = 'complaint'`), as the IMAP watcher found them. Indexed by (mailbox, date)
+//! so per-mailbox rates over a period or over the last N sends stay cheap.
+
+use rusqlite::{Connection, params};
+
+use super::Result;
+
+pub const KIND_BOUNCE: &str = "bounce";
+pub const KIND_COMPLAINT: &str = "complaint";
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BounceRow {
+    pub id: i64,
+    pub kind: String,
+    pub date: i64,
+    pub mailbox: String,
+    pub outbox_id: Option<i64>,
+    pub recipient: String,
+    pub domain: String,
+    pub action: Option<String>,
+    pub status_code: Option<String>,
+    pub reply_code: Option<i64>,
+    pub reason: String,
+    pub hard: bool,
+    pub diagnostic: String,
+    pub remote_mta: Option<String>,
+    pub raw: String,
+    /// Subject of the campaign message that bounced (from the outbox), when matched.
+    pub subject: Option<String>,
+}
+
+/// A row to insert (no id, no subject).
+#[derive(Debug, Clone)]
+pub struct NewBounce<'a> {
+    pub kind: &'a str,
+    pub date: i64,
+    pub mailbox: &'a str,
+    pub outbox_id: Option<i64>,
+    pub recipient: &'a str,
+    pub action: Option<&'a str>,
+    pub status_code: Option<&'a str>,
+    pub reply_code: Option<u16>,
+    pub reason: &'a str,
+    pub hard: bool,
+    pub diagnostic: &'a str,
+    pub remote_mta: Option<&'a str>,
+    pub raw: &'a str,
+    pub inbox_message_id: i64,
+}
+
+pub fn insert(conn: &Connection, b: &NewBounce<'_>, now: i64) -> Result<i64> {
+    let domain = b
+        .recipient
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_ascii_lowercase())
+        .unwrap_or_default();
+    conn.prepare_cached(
+        "INSERT INTO bounces (kind, date, mailbox, outbox_id, recipient, domain, action,
+             status_code, reply_code, reason, hard, diagnostic, remote_mta, raw, inbox_message_id,
+             created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    )?
+    .execute(params![
+        b.kind,
+        b.date,
+        b.mailbox,
+        b.outbox_id,
+        b.recipient,
+        domain,
+        b.action,
+        b.status_code,
+        b.reply_code,
+        b.reason,
+        b.hard,
+        b.diagnostic,
+        b.remote_mta,
+        b.raw,
+        b.inbox_message_id,
+        now
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// What to list; every field narrows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Unix seconds, inclusive.
+    pub since: Option<i64>,
+    /// Unix seconds, exclusive.
+    pub until: Option<i64>,
+    /// Recipient domain, exact (lower-case).
+    pub domain: Option<String>,
+    /// Reason, exact (`userunknown`, or a feedback type for complaints).
+    pub reason: Option<String>,
+    /// `bounce` or `complaint`.
+    pub kind: Option<String>,
+}
+
+/// Rows matching `filter`, newest first.
+pub fn list(conn: &Connection, filter: &Filter) -> Result<Vec<BounceRow>> {
+    let mut stmt = conn.prepare(
+        "SELECT b.id, b.kind, b.date, b.mailbox, b.outbox_id, b.recipient, b.domain, b.action,
+                b.status_code, b.reply_code, b.reason, b.hard, b.diagnostic, b.remote_mta, b.raw,
+                o.subject
+         FROM bounces b LEFT JOIN outbox o ON o.id = b.outbox_id
+         WHERE (?1 IS NULL OR b.date >= ?1) AND (?2 IS NULL OR b.date < ?2)
+           AND (?3 IS NULL OR b.domain = ?3) AND (?4 IS NULL OR b.reason = ?4)
+           AND (?5 IS NULL OR b.kind = ?5)
+         ORDER BY b.date DESC, b.id DESC",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            filter.since,
+            filter.until,
+            filter.domain.as_deref().map(str::to_ascii_lowercase),
+            filter.reason,
+            filter.kind
+        ],
+        |r| {
+            Ok(BounceRow {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                date: r.get(2)?,
+                mailbox: r.get(3)?,
+                outbox_id: r.get(4)?,
+                recipient: r.get(5)?,
+                domain: r.get(6)?,
+                action: r.get(7)?,
+                status_code: r.get(8)?,
+                reply_code: r.get(9)?,
+                reason: r.get(10)?,
+                hard: r.get(11)?,
+                diagnostic: r.get(12)?,
+                remote_mta: r.get(13)?,
+                raw: r.get(14)?,
+                subject: r.get(15)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Per mailbox: messages sent, distinct sent messages that bounced, of which hard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxRate {
+    pub mailbox: String,
+    pub sent: i64,
+    pub bounced: i64,
+    pub hard: i64,
+}
+
+impl MailboxRate {
+    /// Bounced share of sent messages, in percent.
+    pub fn percent(&self) -> f64 {
+        if self.sent == 0 {
+            0.0
+        } else {
+            self.bounced as f64 * 100.0 / self.sent as f64
+        }
+    }
+}
+
+/// Bounce rate of every mailbox that sent something (failed reports only, not delays).
+pub fn rate_per_mailbox(conn: &Connection) -> Result<Vec<MailboxRate>> {
+    let mut stmt = conn.prepare(
+        "SELECT o.mailbox, COUNT(*),
+                COUNT(DISTINCT CASE WHEN b.id IS NOT NULL THEN o.id END),
+                COUNT(DISTINCT CASE WHEN b.hard = 1 THEN o.id END)
+         FROM outbox o
+         LEFT JOIN bounces b ON b.outbox_id = o.id AND b.kind = 'bounce' AND b.action = 'failed'
+         WHERE o.sent_at IS NOT NULL AND o.mailbox IS NOT NULL
+         GROUP BY o.mailbox ORDER BY o.mailbox",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(MailboxRate {
+            mailbox: r.get(0)?,
+            sent: r.get(1)?,
+            bounced: r.get(2)?,
+            hard: r.get(3)?,
+        })
+    })?;
+    // COUNT(*) above counts joined rows (several bounces per message); recount sends.
+    let mut out: Vec<MailboxRate> = rows.collect::<rusqlite::Result<_>>()?;
+    let mut sent = conn
+        .prepare_cached("SELECT COUNT(*) FROM outbox WHERE mailbox = ?1 AND sent_at IS NOT NULL")?;
+    for r in &mut out {
+        r.sent = sent.query_row([&r.mailbox], |row| row.get(0))?;
+    }
+    Ok(out)
+}
+
+/// Hard bounces among the last `n` messages `mailbox` sent: (sent considered, hard-bounced).
+/// The auto-pause rule reads this.
+pub fn hard_bounces_in_last_sends(conn: &Connection, mailbox: &str, n: i64) -> Result<(i64, i64)> {
+    Ok(conn.query_row(
+        "WITH recent AS (SELECT id FROM outbox WHERE mailbox = ?1 AND sent_at IS NOT NULL
+                         ORDER BY sent_at DESC LIMIT ?2)
+         SELECT (SELECT COUNT(*) FROM recent),
+                (SELECT COUNT(DISTINCT b.outbox_id) FROM bounces b JOIN recent r ON r.id = b.outbox_id
+                 WHERE b.kind = 'bounce' AND b.hard = 1)",
+        params![mailbox, n],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}
+
+/// The `limit` domains with the most bounce rows matching `filter` (complaints excluded).
+pub fn top_domains(conn: &Connection, filter: &Filter, limit: usize) -> Result<Vec<(String, i64)>> {
+    let mut counts: std::collections::HashMap<String, i64> = Default::default();
+    let mut f = filter.clone();
+    f.kind = Some(KIND_BOUNCE.into());
+    for r in list(conn, &f)? {
+        *counts.entry(r.domain).or_default() += 1;
+    }
+    let mut v: Vec<(String, i64)> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v.truncate(limit);
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bounce<'a>(recipient: &'a str, mailbox: &'a str, outbox: i64, hard: bool) -> NewBounce<'a> {
+        NewBounce {
+            kind: KIND_BOUNCE,
+            date: 100,
+            mailbox,
+            outbox_id: Some(outbox),
+            recipient,
+            action: Some("failed"),
+            status_code: Some(if hard { "5.1.1" } else { "4.2.2" }),
+            reply_code: Some(550),
+            reason: if hard { "userunknown" } else { "mailboxfull" },
+            hard,
+            diagnostic: "x",
+            remote_mta: None,
+            raw: "",
+            inbox_message_id: 1,
+        }
+    }
+
+    #[test]
+    fn rates_and_filters() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open_in(dir.path()).unwrap();
+        let c = store.conn();
+        c.execute_batch(
+            "INSERT INTO companies VALUES ('k', 'K', NULL, NULL, NULL, 0);
+             INSERT INTO inbox_messages (id, mailbox, folder, uidvalidity, uid, message_key, kind, processed_at)
+                 VALUES (1, 'a', 'INBOX', 1, 1, 'm', 'bounce', 0);",
+        )
+        .unwrap();
+        for i in 1..=4 {
+            c.execute(
+                "INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
+                 VALUES (?1, 'f', 'l', 'K', 'k', ?1, 0)",
+                [i],
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO outbox (id, prospect_id, company_key, status, mailbox, sent_at, created_at, updated_at)
+                 VALUES (?1, ?1, 'k', 'SENT', 'a', ?1, 0, 0)",
+                [i],
+            )
+            .unwrap();
+        }
+        insert(c, &bounce("x@one.test", "a", 1, true), 0).unwrap();
+        insert(c, &bounce("x@one.test", "a", 1, true), 0).unwrap();
+        insert(c, &bounce("y@two.test", "a", 4, false), 0).unwrap();
+        let rates = rate_per_mailbox(c).unwrap();
+        assert_eq!(
+            rates,
+            vec![MailboxRate {
+                mailbox: "a".into(),
+                sent: 4,
+                bounced: 2,
+                hard: 1
+            }]
+        );
+        assert_eq!(hard_bounces_in_last_sends(c, "a", 2).unwrap(), (2, 0));
+        assert_eq!(hard_bounces_in_last_sends(c, "a", 10).unwrap(), (4, 1));
+        let f = Filter {
+            domain: Some("ONE.test".into()),
+            ..Default::default()
+        };
+        assert_eq!(list(c, &f).unwrap().len(), 2);
+        assert_eq!(
+            top_domains(c, &Filter::default(), 5).unwrap(),
+            vec![("one.test".into(), 2), ("two.test".into(), 1)]
+        );
+    }
+}

@@ -1,0 +1,130 @@
+//! `inbox_folders` and `inbox_messages`: how far the IMAP watcher read each folder, and every
+//! message it read. A message is handled once: by (mailbox, folder, UIDVALIDITY, UID), and by its
+//! Message-ID across folders, mailboxes and UIDVALIDITY changes.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::Result;
+
+/// Where a folder was read up to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FolderState {
+    pub uidvalidity: u32,
+    pub last_uid: u32,
+}
+
+pub fn folder_state(conn: &Connection, mailbox: &str, folder: &str) -> Result<Option<FolderState>> {
+    Ok(conn
+        .query_row(
+            "SELECT uidvalidity, last_uid FROM inbox_folders WHERE mailbox = ?1 AND folder = ?2",
+            params![mailbox, folder],
+            |r| {
+                Ok(FolderState {
+                    uidvalidity: r.get(0)?,
+                    last_uid: r.get(1)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+pub fn set_folder_state(
+    conn: &Connection,
+    mailbox: &str,
+    folder: &str,
+    state: FolderState,
+    now: i64,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO inbox_folders (mailbox, folder, uidvalidity, last_uid, synced_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(mailbox, folder) DO UPDATE SET uidvalidity = excluded.uidvalidity,
+             last_uid = excluded.last_uid, synced_at = excluded.synced_at",
+    )?
+    .execute(params![
+        mailbox,
+        folder,
+        state.uidvalidity,
+        state.last_uid,
+        now
+    ])?;
+    Ok(())
+}
+
+/// True when this exact message (folder, UIDVALIDITY, UID) was already read.
+pub fn seen_uid(
+    conn: &Connection,
+    mailbox: &str,
+    folder: &str,
+    uidvalidity: u32,
+    uid: u32,
+) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM inbox_messages WHERE mailbox = ?1 AND folder = ?2 AND uidvalidity = ?3 AND uid = ?4",
+        )?
+        .query_row(params![mailbox, folder, uidvalidity, uid], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// True when a message with this key (Message-ID) was already handled anywhere.
+pub fn seen_key(conn: &Connection, key: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM inbox_messages WHERE message_key = ?1 AND kind != 'duplicate' LIMIT 1",
+        )?
+        .query_row([key], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// One message read.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    pub mailbox: &'a str,
+    pub folder: &'a str,
+    pub uidvalidity: u32,
+    pub uid: u32,
+    pub message_key: &'a str,
+    pub kind: &'a str,
+    pub outbox_id: Option<i64>,
+    pub from_addr: Option<&'a str>,
+    pub subject: &'a str,
+}
+
+/// Record a message; returns its row id.
+pub fn insert_message(conn: &Connection, m: &NewMessage<'_>, now: i64) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO inbox_messages (mailbox, folder, uidvalidity, uid, message_key, kind,
+             outbox_id, from_addr, subject, processed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        m.mailbox,
+        m.folder,
+        m.uidvalidity,
+        m.uid,
+        m.message_key,
+        m.kind,
+        m.outbox_id,
+        m.from_addr,
+        m.subject,
+        now
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn set_moved(conn: &Connection, id: i64, folder: &str) -> Result<()> {
+    conn.prepare_cached("UPDATE inbox_messages SET moved_to = ?2 WHERE id = ?1")?
+        .execute(params![id, folder])?;
+    Ok(())
+}
+
+/// How many messages of each kind were read (all mailboxes).
+pub fn kind_counts(conn: &Connection) -> Result<Vec<(String, i64)>> {
+    let mut stmt =
+        conn.prepare("SELECT kind, COUNT(*) FROM inbox_messages GROUP BY kind ORDER BY kind")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

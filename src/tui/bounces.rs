@@ -1,0 +1,191 @@
+//! The Bounces tab's state: every bounce and complaint loaded once, the date/domain/reason
+//! filters applied in memory, the top bouncing domains and the per-mailbox rates the panel
+//! above the table shows. Loading runs on the blocking pool ([`load`]); the rest is pure.
+
+use std::path::Path;
+
+use super::table::{TableRow, TableView};
+use crate::store::bounces::{self, MailboxRate};
+use crate::store::{Store, StoreError};
+
+pub const COLUMNS: [&str; 8] = [
+    "Date",
+    "Recipient",
+    "Domain",
+    "Status",
+    "Reason",
+    "H/S",
+    "Mailbox",
+    "Message",
+];
+pub const WIDTHS: [u16; 8] = [11, 16, 10, 6, 11, 4, 6, 5];
+pub const DOMAIN: usize = 2;
+pub const REASON: usize = 4;
+
+/// Date ranges `t` cycles through, in days (0: all).
+pub const RANGES: [u32; 5] = [0, 1, 7, 30, 90];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BounceItem {
+    pub row: TableRow,
+    pub date: i64,
+}
+
+/// What [`load`] reads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BouncesData {
+    pub items: Vec<BounceItem>,
+    pub rates: Vec<MailboxRate>,
+    /// When it was read: date ranges count back from here.
+    pub now: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BouncesPane {
+    pub data: BouncesData,
+    /// Index into [`RANGES`].
+    pub range: usize,
+    pub domain: Option<String>,
+    pub reason: Option<String>,
+    /// Top 5 domains among the filtered bounces (complaints excluded).
+    pub top: Vec<(String, u64)>,
+}
+
+impl BouncesPane {
+    pub fn days(&self) -> u32 {
+        RANGES[self.range % RANGES.len()]
+    }
+
+    /// The filters in words, for the table title ("" when none).
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        match self.days() {
+            0 => {}
+            1 => parts.push("last 24 h".to_string()),
+            d => parts.push(format!("last {d} days")),
+        }
+        if let Some(d) = &self.domain {
+            parts.push(format!("domain {d}"));
+        }
+        if let Some(r) = &self.reason {
+            parts.push(format!("reason {r}"));
+        }
+        parts.join(" · ")
+    }
+
+    /// Put the filtered rows in `table` and recompute the chart.
+    pub fn apply(&mut self, table: &mut TableView) {
+        let days = self.days() as i64;
+        let since = (days > 0).then(|| self.data.now - days * 86_400);
+        let rows: Vec<TableRow> = self
+            .data
+            .items
+            .iter()
+            .filter(|i| since.is_none_or(|s| i.date >= s))
+            .filter(|i| {
+                self.domain
+                    .as_ref()
+                    .is_none_or(|d| i.row.cells[DOMAIN] == *d)
+            })
+            .filter(|i| {
+                self.reason
+                    .as_ref()
+                    .is_none_or(|r| i.row.cells[REASON] == *r)
+            })
+            .map(|i| i.row.clone())
+            .collect();
+        let mut counts: std::collections::BTreeMap<&str, u64> = Default::default();
+        for r in &rows {
+            if r.cells[5] != "cmpl" {
+                *counts.entry(r.cells[DOMAIN].as_str()).or_default() += 1;
+            }
+        }
+        let mut top: Vec<(String, u64)> = counts
+            .into_iter()
+            .map(|(d, n)| (d.to_string(), n))
+            .collect();
+        top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        top.truncate(5);
+        self.top = top;
+        table.set_rows(rows);
+    }
+
+    pub fn cycle_range(&mut self, table: &mut TableView) {
+        self.range = (self.range + 1) % RANGES.len();
+        self.apply(table);
+    }
+
+    /// Filter on the selected row's domain; again (or on an empty table): clear.
+    pub fn toggle_domain(&mut self, table: &mut TableView) {
+        self.domain = match (&self.domain, table.selected_row()) {
+            (None, Some(r)) => Some(r.cells[DOMAIN].clone()),
+            _ => None,
+        };
+        self.apply(table);
+    }
+
+    pub fn toggle_reason(&mut self, table: &mut TableView) {
+        self.reason = match (&self.reason, table.selected_row()) {
+            (None, Some(r)) => Some(r.cells[REASON].clone()),
+            _ => None,
+        };
+        self.apply(table);
+    }
+}
+
+fn day_time(ts: i64) -> String {
+    chrono::DateTime::from_timestamp(ts, 0)
+        .map(|d| d.format("%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// Every bounce and complaint, newest first, and the per-mailbox rates.
+pub fn load(data_dir: &Path) -> Result<BouncesData, StoreError> {
+    let store = Store::open_in(data_dir)?;
+    let rows = bounces::list(store.conn(), &bounces::Filter::default())?;
+    let items = rows
+        .into_iter()
+        .map(|b| {
+            let hs = if b.kind == bounces::KIND_COMPLAINT {
+                "cmpl"
+            } else if b.action.as_deref() == Some("delayed") {
+                "dly"
+            } else if b.hard {
+                "hard"
+            } else {
+                "soft"
+            };
+            let extra = serde_json::json!({
+                "Kind": b.kind,
+                "Action": b.action.clone().unwrap_or_default(),
+                "Reply code": b.reply_code.map(|c| c.to_string()).unwrap_or_default(),
+                "Remote MTA": b.remote_mta.clone().unwrap_or_default(),
+                "Outbox row": b.outbox_id.map(|c| c.to_string()).unwrap_or_default(),
+                "Diagnostic": b.diagnostic,
+                "DSN part": b.raw.trim_end(),
+            });
+            BounceItem {
+                date: b.date,
+                row: TableRow::new(
+                    b.id,
+                    vec![
+                        day_time(b.date),
+                        b.recipient,
+                        b.domain,
+                        b.status_code.unwrap_or_default(),
+                        b.reason,
+                        hs.to_string(),
+                        b.mailbox,
+                        b.subject.unwrap_or_default(),
+                    ],
+                )
+                .with_extra(&extra.to_string()),
+            }
+        })
+        .collect();
+    Ok(BouncesData {
+        items,
+        rates: bounces::rate_per_mailbox(store.conn())?,
+        now: crate::store::now_ts(),
+    })
+}

@@ -1,0 +1,759 @@
+//! The IMAP watcher against the mail rig: real sends through Postfix, Postfix's own DSN for an
+//! unknown user, and messages planted with IMAP APPEND (replies, out-of-office answers,
+//! complaints) in per-test folders of sender@sender.test.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::rig::Rig;
+use hailer::config::{Config, Security};
+use hailer::engine::import::{self, ImportKind, ImportRequest};
+use hailer::engine::inbox::{self, Level, Observer, sync};
+use hailer::engine::outbox::build::build;
+use hailer::net::imap::{ImapEndpoint, Session, login};
+use hailer::store::outbox::{self, OutboxRow, Status};
+use hailer::store::{Store, bounces, suppressions};
+
+fn unique(tag: &str) -> String {
+    format!(
+        "{tag}{}x{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+            % 10_000_000_000
+    )
+}
+
+/// A data directory with prospects, one message and a built outbox, and a config for the rig
+/// with only the `sender` mailbox (so every DSN comes back to sender@sender.test).
+struct Campaign {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    config: PathBuf,
+}
+
+impl Campaign {
+    fn new(rig: &Rig, tag: &str, emails: &[String], sender_extra: &str, inbox: &str) -> Campaign {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let tag = unique(tag);
+        let mut prospects = String::from("firstname,lastname,company,email\n");
+        for (i, e) in emails.iter().enumerate() {
+            prospects.push_str(&format!("P{i},Test,Acme SA,{e}\n"));
+        }
+        let messages = format!("company,subject,body\nAcme SA,{tag} hello {{firstname}},Bonjour\n");
+        let mut store = Store::open_in(&root.join("data")).unwrap();
+        for (kind, name, text) in [
+            (ImportKind::Prospects, "p.csv", prospects),
+            (ImportKind::Messages, "m.csv", messages),
+        ] {
+            let file = root.join(name);
+            std::fs::write(&file, text).unwrap();
+            let req = ImportRequest {
+                kind,
+                file,
+                sheet: None,
+                overrides: vec![],
+            };
+            import::run(&mut store, &req, &mut |_| true).unwrap();
+        }
+        build(&mut store).unwrap();
+        let base = std::fs::read_to_string(rig.config_file()).unwrap();
+        let base = base
+            .split("[mailboxes.claire]")
+            .next()
+            .unwrap()
+            .replace("require_approval = true", "require_approval = false");
+        assert!(base.trim_end().ends_with("delay_max = 0"), "{base}");
+        let text = format!("{base}{sender_extra}\n\n[inbox]\n{inbox}\n");
+        let config = root.join("config.toml");
+        std::fs::write(&config, text).unwrap();
+        Campaign {
+            _dir: dir,
+            root,
+            config,
+        }
+    }
+
+    fn data(&self) -> PathBuf {
+        self.root.join("data")
+    }
+
+    fn store(&self) -> Store {
+        Store::open_in(&self.data()).unwrap()
+    }
+
+    fn hailer(&self, args: &[&str]) -> (i32, String, String) {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_hailer"))
+            .arg("--config")
+            .arg(&self.config)
+            .arg("--data-dir")
+            .arg(self.data())
+            .current_dir(&self.root)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// `hailer bounces sync --json`, which must succeed.
+    fn sync(&self) -> serde_json::Value {
+        let (code, out, err) = self.hailer(&["bounces", "sync", "--json"]);
+        assert_eq!(code, 0, "{out}\n{err}");
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+    }
+
+    fn send_all(&self) -> Vec<OutboxRow> {
+        let (code, out, err) = self.hailer(&["send"]);
+        assert_eq!(code, 0, "{out}\n{err}");
+        let rows = self.rows();
+        assert!(
+            rows.iter().all(|r| r.status == Status::Sent),
+            "{out}\n{err}\n{rows:?}"
+        );
+        rows
+    }
+
+    fn rows(&self) -> Vec<OutboxRow> {
+        outbox::list(self.store().conn(), None).unwrap()
+    }
+
+    fn row(&self, id: i64) -> OutboxRow {
+        outbox::get(self.store().conn(), id).unwrap().unwrap()
+    }
+
+    fn config(&self) -> Config {
+        Config::from_file(&self.config).unwrap()
+    }
+
+    fn inbox_kinds(&self) -> Vec<(String, i64)> {
+        hailer::store::inbox::kind_counts(self.store().conn()).unwrap()
+    }
+}
+
+fn read_total(summary: &serde_json::Value) -> u64 {
+    summary["folders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["read"].as_u64().unwrap())
+        .sum()
+}
+
+fn imap(rig: &Rig) -> Session {
+    login(&ImapEndpoint {
+        host: rig.host().to_string(),
+        port: rig.port("RIG_IMAPS_PORT"),
+        security: Security::Tls,
+        ca_file: Some(rig.ca_file()),
+        username: "sender@sender.test".into(),
+        password: rig.password().to_string(),
+        timeout: Duration::from_secs(10),
+    })
+    .unwrap_or_else(|e| panic!("IMAP login: {e}"))
+}
+
+fn crlf(text: &str) -> Vec<u8> {
+    text.replace("\r\n", "\n")
+        .replace('\n', "\r\n")
+        .into_bytes()
+}
+
+fn append(s: &mut Session, folder: &str, msgs: &[Vec<u8>]) {
+    for m in msgs {
+        s.append(folder, m).finish().unwrap();
+    }
+}
+
+fn count(s: &mut Session, folder: &str) -> u32 {
+    s.examine(folder).unwrap().exists
+}
+
+/// A person's answer to a row we sent.
+fn reply(row: &OutboxRow, n: u32) -> Vec<u8> {
+    let mid = row.header_message_id.as_deref().unwrap();
+    crlf(&format!(
+        "From: {email}\nTo: sender@sender.test\nSubject: Re: {subject}\n\
+         Date: Sun, 22 Nov 2026 10:00:00 +0000\nMessage-ID: <reply{n}.{mid}>\n\
+         In-Reply-To: <{mid}>\nReferences: <{mid}>\n\n\
+         Thanks, let's talk next week.\n\n> Bonjour\n",
+        email = row.email.as_deref().unwrap(),
+        subject = row.subject,
+    ))
+}
+
+/// RFC 3834 headers, and a French out-of-office without them (its text says it).
+fn out_of_office(row: &OutboxRow, tag: &str) -> Vec<Vec<u8>> {
+    let mid = row.header_message_id.as_deref().unwrap();
+    let email = row.email.as_deref().unwrap();
+    vec![
+        crlf(&format!(
+            "From: {email}\nTo: sender@sender.test\nSubject: Automatic reply: {subject}\n\
+             Date: Sun, 22 Nov 2026 10:00:00 +0000\nMessage-ID: <ooo1.{tag}@acme.test>\n\
+             In-Reply-To: <{mid}>\nAuto-Submitted: auto-replied\nX-Autoreply: yes\n\n\
+             I am out of the office until Monday with limited access to email.\n",
+            subject = row.subject
+        )),
+        crlf(&format!(
+            "From: {email}\nTo: sender@sender.test\nSubject: Absence du bureau\n\
+             Date: Sun, 22 Nov 2026 10:00:00 +0000\nMessage-ID: <ooo2.{tag}@acme.test>\n\
+             In-Reply-To: <{mid}>\n\n\
+             Bonjour,\n\nJe suis absent du bureau jusqu'au 30 novembre. Pour toute urgence, \
+             contactez mon collègue.\n",
+        )),
+    ]
+}
+
+/// The rig's recorded Postfix DSN, re-addressed to one of our rows.
+fn planted_dsn(row: &OutboxRow, tag: &str) -> Vec<u8> {
+    let raw = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rig-dsn/dsn-unknown-user.eml"),
+    )
+    .unwrap();
+    crlf(
+        &raw.replace(
+            "a49e2c80-2444-4fa5-bcd1-5a9381d67cc1@sender.test",
+            row.header_message_id.as_deref().unwrap(),
+        )
+        .replace("nobody@acme.test", row.email.as_deref().unwrap())
+        .replace("20261122015955.86C8E99C194", &format!("dsn.{tag}")),
+    )
+}
+
+fn newsletter(tag: &str) -> Vec<u8> {
+    crlf(&format!(
+        "From: news@shop.test\nTo: sender@sender.test\nSubject: Our November deals\n\
+         Date: Sun, 22 Nov 2026 09:00:00 +0000\nMessage-ID: <news.{tag}@shop.test>\n\n\
+         Big savings this week.\n"
+    ))
+}
+
+#[test]
+fn postfix_dsn_for_an_unknown_user_marks_the_row_and_suppresses_the_address() {
+    let Some(rig) = Rig::get() else { return };
+    let tag = unique("dsn");
+    let bad = format!("nobody-{tag}@acme.test");
+    let c = Campaign::new(
+        &rig,
+        "dsn",
+        &[bad.clone(), "jane.doe@acme.test".into()],
+        "",
+        "",
+    );
+    // Everything already in the INBOX (other runs' mail) is read first, so what follows is ours.
+    c.sync();
+    let rows = c.send_all();
+    let bad_row = rows
+        .iter()
+        .find(|r| r.email.as_deref() == Some(&bad))
+        .unwrap();
+    let good_row = rows
+        .iter()
+        .find(|r| r.email.as_deref() != Some(&bad))
+        .unwrap();
+
+    // Postfix relays to the rig's MX, which refuses the user at RCPT; the DSN comes back.
+    let start = Instant::now();
+    while c.row(bad_row.id).status == Status::Sent && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(500));
+        c.sync();
+    }
+    let row = c.row(bad_row.id);
+    assert_eq!(row.status, Status::Invalid, "{row:?}");
+    let reason = row.reason.unwrap_or_default();
+    assert!(reason.contains("hard: userunknown 5.1.1"), "{reason}");
+    assert_eq!(c.row(good_row.id).status, Status::Sent);
+
+    let store = c.store();
+    let s = suppressions::blocking(store.conn(), &bad).unwrap().unwrap();
+    assert_eq!(
+        (s.entry.as_str(), s.cause.as_str()),
+        (bad.as_str(), "bounced")
+    );
+    let b = bounces::list(
+        store.conn(),
+        &bounces::Filter {
+            domain: Some("acme.test".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let b: Vec<_> = b.into_iter().filter(|b| b.recipient == bad).collect();
+    assert_eq!(b.len(), 1, "{b:?}");
+    let b = &b[0];
+    assert_eq!(b.outbox_id, Some(bad_row.id));
+    assert_eq!(b.mailbox, "sender");
+    assert_eq!(b.kind, "bounce");
+    assert_eq!(b.status_code.as_deref(), Some("5.1.1"));
+    assert_eq!(b.reply_code, Some(550));
+    assert_eq!(b.reason, "userunknown");
+    assert!(b.hard);
+    assert!(b.diagnostic.contains("User unknown"), "{}", b.diagnostic);
+    assert!(b.raw.contains("Final-Recipient"), "{}", b.raw);
+    assert_eq!(b.subject.as_deref(), Some(row.subject.as_str()));
+
+    // A second sync reads nothing again: the last UID is in the database. (Only mail that
+    // arrived in between, from other tests sharing the rig, may be read: UIDs above the mark.)
+    let seen = |conn: &rusqlite::Connection, max: i64| -> (i64, i64) {
+        conn.query_row(
+            "SELECT COUNT(*), COALESCE(MAX(uid), 0) FROM inbox_messages WHERE uid <= ?1",
+            [max],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+    };
+    let before = seen(store.conn(), i64::MAX);
+    let again = c.sync();
+    assert_eq!(seen(store.conn(), before.1), before, "{again}");
+    let new_rows = seen(store.conn(), i64::MAX).0 - before.0;
+    assert_eq!(read_total(&again) as i64, new_rows, "{again}");
+    assert_eq!(
+        bounces::list(store.conn(), &bounces::Filter::default())
+            .unwrap()
+            .iter()
+            .filter(|b| b.recipient == bad)
+            .count(),
+        1
+    );
+    // The outbox build keeps the INVALID row; a send run skips it.
+    let mut store = c.store();
+    build(&mut store).unwrap();
+    assert_eq!(c.row(bad_row.id).status, Status::Invalid);
+}
+
+#[test]
+fn reply_marks_replied_out_of_office_is_not_a_bounce_and_nothing_is_read_twice() {
+    let Some(rig) = Rig::get() else { return };
+    let tag = unique("rep");
+    let folder = format!("t-{tag}");
+    let emails: Vec<String> = (0..2).map(|i| format!("{tag}-{i}@catchall.test")).collect();
+    let c = Campaign::new(
+        &rig,
+        "rep",
+        &emails,
+        &format!("watch_folders = [\"{folder}\"]"),
+        "",
+    );
+    let rows = c.send_all();
+    let mut s = imap(&rig);
+    s.create(&folder).unwrap();
+    let mut planted = vec![reply(&rows[0], 0)];
+    planted.extend(out_of_office(&rows[1], &tag));
+    append(&mut s, &folder, &planted);
+
+    let first = c.sync();
+    assert_eq!(read_total(&first), 3, "{first}");
+    let r0 = c.row(rows[0].id);
+    assert_eq!(r0.status, Status::Replied);
+    assert_eq!(
+        c.row(rows[1].id).status,
+        Status::Sent,
+        "out-of-office is no bounce"
+    );
+    let store = c.store();
+    assert_eq!(
+        suppressions::blocking(store.conn(), rows[0].email.as_deref().unwrap())
+            .unwrap()
+            .unwrap()
+            .cause,
+        "replied"
+    );
+    assert!(
+        suppressions::blocking(store.conn(), rows[1].email.as_deref().unwrap())
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        bounces::list(store.conn(), &bounces::Filter::default())
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        c.inbox_kinds(),
+        vec![("autoreply".into(), 2), ("reply".into(), 1)]
+    );
+    // Nothing was moved or deleted (no move folders configured): all three are still there.
+    assert_eq!(count(&mut s, &folder), 3);
+
+    // Second sync: nothing read; a rebuild keeps REPLIED; a send run sends nothing.
+    assert_eq!(read_total(&c.sync()), 0);
+    let mut store = c.store();
+    build(&mut store).unwrap();
+    assert_eq!(c.row(rows[0].id).status, Status::Replied);
+    let (code, out, err) = c.hailer(&["send"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("0 SENT"), "{out}");
+    let _ = s.delete(&folder);
+}
+
+#[test]
+fn uidvalidity_change_reads_again_without_duplicate_effects() {
+    let Some(rig) = Rig::get() else { return };
+    let tag = unique("uv");
+    let folder = format!("t-{tag}");
+    let emails: Vec<String> = (0..3).map(|i| format!("{tag}-{i}@catchall.test")).collect();
+    let c = Campaign::new(
+        &rig,
+        "uv",
+        &emails,
+        &format!("watch_folders = [\"{folder}\"]"),
+        "",
+    );
+    let rows = c.send_all();
+    let planted = vec![
+        planted_dsn(&rows[0], &tag),
+        reply(&rows[1], 1),
+        newsletter(&tag),
+    ];
+    let mut s = imap(&rig);
+    s.create(&folder).unwrap();
+    append(&mut s, &folder, &planted);
+    let first = c.sync();
+    assert_eq!(read_total(&first), 3, "{first}");
+    assert_eq!(c.row(rows[0].id).status, Status::Invalid);
+    assert_eq!(c.row(rows[1].id).status, Status::Replied);
+
+    // Delete and recreate the folder: a new UIDVALIDITY, the same messages (and one more).
+    s.delete(&folder).unwrap();
+    s.create(&folder).unwrap();
+    let mut again = planted.clone();
+    again.push(reply(&rows[2], 2));
+    append(&mut s, &folder, &again);
+    let second = c.sync();
+    let f = &second["folders"][0];
+    assert_eq!(f["resynced"], true, "{second}");
+    assert_eq!(f["read"], 4, "{second}");
+    assert_eq!(f["kinds"]["duplicate"], 3, "{second}");
+    assert_eq!(f["kinds"]["reply"], 1, "{second}");
+    assert_eq!(f["effects"]["bounces"], 0, "{second}");
+    assert_eq!(c.row(rows[2].id).status, Status::Replied);
+    let store = c.store();
+    assert_eq!(
+        bounces::list(store.conn(), &bounces::Filter::default())
+            .unwrap()
+            .len(),
+        1,
+        "the bounce is stored once"
+    );
+    assert_eq!(read_total(&c.sync()), 0);
+    let _ = s.delete(&folder);
+}
+
+struct Quiet;
+impl Observer for Quiet {
+    fn log(&self, level: Level, text: &str) {
+        if level >= Level::Warn {
+            eprintln!("{text}");
+        }
+    }
+}
+
+/// Plant one message of each disposition plus one the user had flagged \Deleted, sync with
+/// the move folders set, and check where everything went.
+fn moves(use_move: bool) {
+    let Some(rig) = Rig::get() else { return };
+    let tag = unique(if use_move { "mv" } else { "cp" });
+    let folder = format!("t-{tag}");
+    let done = format!("{folder}-done");
+    let skip = format!("{folder}-skip");
+    let problem = format!("{folder}-problem");
+    let emails: Vec<String> = (0..3).map(|i| format!("{tag}-{i}@catchall.test")).collect();
+    let c = Campaign::new(
+        &rig,
+        &tag,
+        &emails,
+        &format!("watch_folders = [\"{folder}\"]"),
+        &format!(
+            "processed_folder = \"{done}\"\nskipped_folder = \"{skip}\"\nproblem_folder = \"{problem}\""
+        ),
+    );
+    let rows = c.send_all();
+    let mut stranger = rows[2].clone();
+    stranger.email = Some(format!("someone-{tag}@elsewhere.test"));
+    stranger.header_message_id = Some(format!("not-ours.{tag}@elsewhere.test"));
+    let mut s = imap(&rig);
+    s.create(&folder).unwrap();
+    append(
+        &mut s,
+        &folder,
+        &[
+            planted_dsn(&rows[0], &tag),                 // processed
+            reply(&rows[1], 1),                          // stays
+            newsletter(&tag),                            // skipped
+            planted_dsn(&stranger, &format!("{tag}.x")), // problem
+        ],
+    );
+    // A reply the user flagged \Deleted but did not expunge: hailer leaves replies in place and
+    // must not expunge it when it expunges what it moved.
+    s.append(&folder, &reply(&rows[2], 2))
+        .flag(imap::types::Flag::Deleted)
+        .finish()
+        .unwrap();
+
+    let config = c.config();
+    let target = &inbox::targets(&config).0[0];
+    let mut store = c.store();
+    let mut session = login(&target.endpoint).unwrap();
+    let mut caps = sync::capabilities(&mut session).unwrap();
+    assert!(
+        caps.mv && caps.uidplus,
+        "the rig's Dovecot has MOVE and UIDPLUS"
+    );
+    // Without MOVE the watcher copies, flags and expunges those UIDs only.
+    caps.mv = use_move;
+    let summary = sync::sync_folder(
+        &mut session,
+        caps,
+        &mut store,
+        "sender",
+        &folder,
+        &config.inbox,
+        &Quiet,
+    )
+    .unwrap();
+    assert_eq!(summary.read, 5, "{summary:?}");
+    assert_eq!(summary.moved, 3, "{summary:?}");
+    let _ = session.logout();
+
+    assert_eq!(count(&mut s, &done), 1);
+    assert_eq!(count(&mut s, &skip), 1);
+    assert_eq!(count(&mut s, &problem), 1);
+    // Left: both replies (for a person to read), the \Deleted one included.
+    assert_eq!(count(&mut s, &folder), 2);
+    s.examine(&folder).unwrap();
+    let left = s.uid_fetch("1:*", "BODY.PEEK[]").unwrap();
+    for f in left.iter() {
+        let body = String::from_utf8_lossy(f.body().unwrap()).into_owned();
+        assert!(body.contains("In-Reply-To"), "{body}");
+    }
+    let moved: i64 = c
+        .store()
+        .conn()
+        .query_row(
+            "SELECT COUNT(*) FROM inbox_messages WHERE moved_to IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(moved, 3);
+    // A second sync reads nothing: moved messages are gone from the folder, the rest are known.
+    assert_eq!(read_total(&c.sync()), 0);
+    for f in [&folder, &done, &skip, &problem] {
+        let _ = s.delete(f);
+    }
+}
+
+#[test]
+fn folder_moves_with_move() {
+    moves(true);
+}
+
+#[test]
+fn folder_moves_with_copy_store_uid_expunge() {
+    moves(false);
+}
+
+#[test]
+fn watch_sees_a_new_reply_through_idle_and_stops_on_sigint() {
+    watch_case(true);
+}
+
+#[test]
+fn watch_polls_when_idle_is_off() {
+    watch_case(false);
+}
+
+fn watch_case(idle: bool) {
+    let Some(rig) = Rig::get() else { return };
+    let tag = unique(if idle { "idle" } else { "poll" });
+    let folder = format!("t-{tag}");
+    let c = Campaign::new(
+        &rig,
+        "idle",
+        &[format!("{tag}@catchall.test")],
+        &format!("watch_folders = [\"{folder}\"]"),
+        // With IDLE, only IDLE can notice within the test's 30 s; without, a 1 s poll does.
+        if idle {
+            "poll_secs = 300"
+        } else {
+            "idle = false\npoll_secs = 1"
+        },
+    );
+    let rows = c.send_all();
+    let mut s = imap(&rig);
+    s.create(&folder).unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_hailer"))
+        .arg("--config")
+        .arg(&c.config)
+        .arg("--data-dir")
+        .arg(c.data())
+        .arg("watch")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Let it log in and start IDLE (poll_secs is 300, so only IDLE can notice in time).
+    std::thread::sleep(Duration::from_secs(2));
+    append(&mut s, &folder, &[reply(&rows[0], 0)]);
+    let start = Instant::now();
+    while c.row(rows[0].id).status != Status::Replied && start.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let replied = c.row(rows[0].id).status;
+    // SIGINT, as Ctrl-C would.
+    unsafe_kill(child.id());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(replied, Status::Replied, "{stderr}");
+    assert!(
+        stderr.contains(if idle { "(IDLE)" } else { "(polling)" }),
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let _ = s.delete(&folder);
+}
+
+fn unsafe_kill(pid: u32) {
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// An ARF (RFC 5965) report from a mailbox provider's feedback loop about one of our messages.
+fn complaint(row: &OutboxRow, tag: &str) -> Vec<u8> {
+    let mid = row.header_message_id.as_deref().unwrap();
+    let email = row.email.as_deref().unwrap();
+    crlf(&format!(
+        "From: fbl@isp.test\nTo: sender@sender.test\nSubject: FW: {subject}\n\
+         Date: Sun, 22 Nov 2026 11:00:00 +0000\nMessage-ID: <arf.{tag}@isp.test>\n\
+         MIME-Version: 1.0\n\
+         Content-Type: multipart/report; report-type=feedback-report; boundary=\"b1\"\n\n\
+         --b1\nContent-Type: text/plain\n\nThis is an email abuse report.\n\n\
+         --b1\nContent-Type: message/feedback-report\n\n\
+         Feedback-Type: abuse\nUser-Agent: isp-fbl/1.0\nVersion: 1\n\
+         Original-Mail-From: <sender@sender.test>\nOriginal-Rcpt-To: <{email}>\n\
+         Arrival-Date: Sun, 22 Nov 2026 10:00:00 +0000\n\n\
+         --b1\nContent-Type: message/rfc822\n\n\
+         From: Sam Sender <sender@sender.test>\nTo: {email}\nSubject: {subject}\n\
+         Message-ID: <{mid}>\n\nBonjour\n\n--b1--\n",
+        subject = row.subject
+    ))
+}
+
+#[test]
+fn a_complaint_suppresses_the_address_and_is_stored_as_a_complaint() {
+    let Some(rig) = Rig::get() else { return };
+    let tag = unique("arf");
+    let folder = format!("t-{tag}");
+    let emails: Vec<String> = (0..2).map(|i| format!("{tag}-{i}@catchall.test")).collect();
+    let c = Campaign::new(
+        &rig,
+        "arf",
+        &emails,
+        &format!("watch_folders = [\"{folder}\"]"),
+        "",
+    );
+    let rows = c.send_all();
+    let mut s = imap(&rig);
+    s.create(&folder).unwrap();
+    append(&mut s, &folder, &[complaint(&rows[0], &tag)]);
+    let summary = c.sync();
+    assert_eq!(summary["folders"][0]["kinds"]["feedback"], 1, "{summary}");
+    let store = c.store();
+    let e0 = rows[0].email.as_deref().unwrap();
+    let sup = suppressions::blocking(store.conn(), e0).unwrap().unwrap();
+    assert_eq!(sup.cause, "complained");
+    let all = bounces::list(store.conn(), &bounces::Filter::default()).unwrap();
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(
+        (
+            all[0].kind.as_str(),
+            all[0].recipient.as_str(),
+            all[0].reason.as_str()
+        ),
+        ("complaint", e0, "abuse")
+    );
+    assert_eq!(all[0].outbox_id, Some(rows[0].id));
+    assert!(
+        all[0].raw.contains("Feedback-Type: abuse"),
+        "{}",
+        all[0].raw
+    );
+    // A complaint is not a bounce: the hard-bounce count the auto-pause reads stays at zero.
+    assert_eq!(
+        bounces::hard_bounces_in_last_sends(store.conn(), "sender", 10).unwrap(),
+        (2, 0)
+    );
+    assert!(
+        suppressions::blocking(store.conn(), rows[1].email.as_deref().unwrap())
+            .unwrap()
+            .is_none()
+    );
+    let _ = s.delete(&folder);
+}
+
+#[test]
+fn watch_retries_a_refused_login_with_backoff_until_stopped() {
+    let Some(rig) = Rig::get() else { return };
+    let c = Campaign::new(&rig, "bad", &["x@catchall.test".into()], "", "");
+    let text = std::fs::read_to_string(&c.config).unwrap().replace(
+        "password_cmd = \"cat ",
+        "password_cmd = \"echo wrong; true ",
+    );
+    std::fs::write(&c.config, text).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hailer"))
+        .arg("--config")
+        .arg(&c.config)
+        .arg("--data-dir")
+        .arg(c.data())
+        .arg("watch")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // First attempt, 2 s pause, second attempt, 4 s pause: after ~4 s both retries are logged.
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(child.try_wait().unwrap().is_none(), "watch keeps going");
+    unsafe_kill(child.id());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("refused"), "{stderr}");
+    assert!(stderr.contains("reconnecting in 2s"), "{stderr}");
+    assert!(stderr.contains("reconnecting in 4s"), "{stderr}");
+    assert!(!stderr.contains("wrong"), "no secret in the log: {stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
+
+#[test]
+fn a_missing_folder_fails_the_run_but_the_other_folders_are_read() {
+    let Some(rig) = Rig::get() else { return };
+    let tag = unique("miss");
+    let folder = format!("t-{tag}");
+    let c = Campaign::new(
+        &rig,
+        "miss",
+        &[format!("{tag}@catchall.test")],
+        &format!("watch_folders = [\"no-such-{tag}\", \"{folder}\"]"),
+        "",
+    );
+    let rows = c.send_all();
+    let mut s = imap(&rig);
+    s.create(&folder).unwrap();
+    append(&mut s, &folder, &[reply(&rows[0], 0)]);
+    let (code, out, err) = c.hailer(&["bounces", "sync"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(err.contains(&format!("no-such-{tag}")), "{err}");
+    assert!(out.contains(&format!("sender/{folder}: 1 read")), "{out}");
+    assert_eq!(c.row(rows[0].id).status, Status::Replied);
+    let _ = s.delete(&folder);
+}

@@ -521,6 +521,12 @@ impl Config {
                 "[tracking] base_url {url:?} must start with https:// (or http:// for local use)"
             ));
         }
+        if self.tracking.base_url.is_some() && self.tracking.secret_env.is_none() {
+            problems.push(
+                "[tracking] base_url needs secret_env (the variable holding the key that signs tracking links)"
+                    .into(),
+            );
+        }
         problems
     }
 

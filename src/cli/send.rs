@@ -51,6 +51,11 @@ fn bar(done: u64, total: Option<u64>) -> String {
 
 impl SendCommand {
     pub fn execute(self, ctx: &Context) -> u8 {
+        // Tracking links need their signing key; say so before anything is claimed.
+        if let Err(e) = crate::engine::tracking::links::Tracker::from_config(&ctx.config.config) {
+            eprintln!("hailer: {e}");
+            return exit::CONFIG;
+        }
         let input = SendIn {
             config: ctx.config.config.clone(),
             data_dir: ctx.data_dir.clone(),

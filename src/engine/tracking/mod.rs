@@ -1,4 +1,5 @@
 //! `hailer serve`: the open pixel, click redirects, one-click unsubscribe and the REST API.
 
+pub mod links;
 pub mod server;
 pub mod token;

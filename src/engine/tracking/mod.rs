@@ -3,3 +3,4 @@
 pub mod links;
 pub mod server;
 pub mod token;
+pub mod validate;

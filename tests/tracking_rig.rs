@@ -78,10 +78,7 @@ fn http(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> Reply 
 fn dechunk(body: &[u8]) -> String {
     let mut out = Vec::new();
     let mut rest = body;
-    loop {
-        let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") else {
-            break;
-        };
+    while let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") {
         let size = usize::from_str_radix(std::str::from_utf8(&rest[..eol]).unwrap().trim(), 16)
             .expect("chunk size");
         if size == 0 {
@@ -91,6 +88,50 @@ fn dechunk(body: &[u8]) -> String {
         rest = &rest[eol + 2 + size + 2..];
     }
     String::from_utf8(out).unwrap()
+}
+
+/// A one-shot stand-in for the Telegram Bot API: answers the first request 200 and hands
+/// back the request's text (start line, headers and JSON body).
+fn fake_telegram() -> (String, std::sync::mpsc::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let Ok((mut s, _)) = listener.accept() else {
+            return;
+        };
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = s.read(&mut buf).unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            raw.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&raw).into_owned();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let len: usize = text
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap_or(0))
+                    })
+                    .unwrap_or(0);
+                if raw.len() >= end + 4 + len {
+                    break;
+                }
+            }
+        }
+        let body = "{\"ok\":true,\"result\":{}}";
+        let _ = write!(
+            s,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = tx.send(String::from_utf8_lossy(&raw).into_owned());
+    });
+    (url, rx)
 }
 
 /// The rig's config with sending, tracking and API settings for these tests.
@@ -245,7 +286,12 @@ fn delivered_message_links_work_against_hailer_serve() {
     }
     let port = free_port();
     let config = root.join("config.toml");
-    std::fs::write(&config, rig_config(&rig, port)).unwrap();
+    let (telegram_url, telegram) = fake_telegram();
+    let text = rig_config(&rig, port)
+        + &format!(
+            "\n[notify.telegram]\nbot_token_env = \"HAILER_TRACK_RIG_TG\"\nchat_id = \"77\"\napi_url = \"{telegram_url}\"\n"
+        );
+    std::fs::write(&config, text).unwrap();
 
     let out = Command::new(env!("CARGO_BIN_EXE_hailer"))
         .arg("--config")
@@ -254,6 +300,7 @@ fn delivered_message_links_work_against_hailer_serve() {
         .arg(&data)
         .arg("send")
         .env(SECRET_VAR, SECRET)
+        .env("HAILER_TRACK_RIG_TG", "999:tg-token")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -266,6 +313,19 @@ fn delivered_message_links_work_against_hailer_serve() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].status, Status::Sent);
     let row_id = rows[0].id;
+    // The end of the run went to Telegram (the CLI waits for it before exiting).
+    let alert = telegram
+        .recv_timeout(Duration::from_secs(10))
+        .expect("a Telegram request for the finished run");
+    assert!(
+        alert.starts_with("POST /bot999:tg-token/sendMessage "),
+        "{alert}"
+    );
+    assert!(
+        alert.contains("send run finished") && alert.contains("1 SENT"),
+        "{alert}"
+    );
+    assert!(alert.contains("\"chat_id\":\"77\""), "{alert}");
 
     // The message as the recipient got it.
     let delivered = wait_tagged(&rig, "catchall@catchall.test", &tag);

@@ -15,6 +15,7 @@ pub mod export;
 pub mod find;
 pub mod guess;
 pub mod import;
+pub mod notify;
 pub mod outbox;
 pub mod send;
 pub mod serve;
@@ -90,6 +91,9 @@ pub enum Command {
     /// Read bounces, auto-replies and complaints
     #[command(subcommand)]
     Bounces(bounces::BouncesCommand),
+    /// Telegram alerts: the daily summary
+    #[command(subcommand)]
+    Notify(notify::NotifyCommand),
 }
 
 /// What every command gets: the loaded config and the data directory it resolves to.
@@ -153,6 +157,7 @@ pub fn main() -> ExitCode {
         Some(Command::Send(cmd)) => cmd.execute(&ctx),
         Some(Command::Mailbox(cmd)) => cmd.execute(&ctx),
         Some(Command::Find(cmd)) => cmd.execute(&ctx),
+        Some(Command::Notify(cmd)) => cmd.execute(&ctx),
     };
     ExitCode::from(code)
 }

@@ -6,6 +6,7 @@ pub mod export;
 pub mod find;
 pub mod import;
 pub mod jobs;
+pub mod notify;
 pub mod outbox;
 pub mod send;
 pub mod tracking;

@@ -10,9 +10,9 @@ use crate::engine::tracking::server::{ServeConfig, serve};
 
 #[derive(Debug, Args)]
 pub struct ServeCommand {
-    /// Address to listen on
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
+    /// Address to listen on [default: [tracking] listen, else 127.0.0.1:8080]
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
     /// Print the pixel path (/o/TOKEN.gif) for an outbox row and exit (benchmarks, debugging)
     #[arg(long, value_name = "OUTBOX_ID", hide = true)]
     pub print_open_token: Option<i64>,
@@ -20,14 +20,18 @@ pub struct ServeCommand {
 
 impl ServeCommand {
     pub fn execute(self, ctx: &Context) -> u8 {
-        let (serve_cfg, warning) =
-            match ServeConfig::from_config(&ctx.config.config, ctx.data_dir.clone(), self.listen) {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("hailer: {e}");
-                    return exit::CONFIG;
-                }
-            };
+        let (serve_cfg, warning) = match ServeConfig::from_config(
+            &ctx.config.config,
+            ctx.data_dir.clone(),
+            self.listen
+                .unwrap_or_else(|| ctx.config.config.tracking.listen_addr()),
+        ) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("hailer: {e}");
+                return exit::CONFIG;
+            }
+        };
         if let Some(id) = self.print_open_token {
             use crate::engine::tracking::token::{Claims, Signer, TokenKind};
             let token = Signer::new(&serve_cfg.secret).issue(&Claims {

@@ -93,14 +93,30 @@ pub fn campaign(conn: &Connection) -> Result<Campaign, StoreError> {
 }
 
 impl Campaign {
-    /// One line that fits 80 columns for realistic figures.
-    pub fn line(&self) -> String {
-        format!(
-            "sent {} · deliv {} · open {}/{} · click {} · reply {} · bounce {}h/{}s · unsub {}",
+    /// One line for the Outbox tab, in `width` columns: labelled when it fits, else compact
+    /// (S sent, D delivered, O opened (h: by people), C clicked, R replied, B bounced, U unsub).
+    pub fn line(&self, width: usize) -> String {
+        let long = format!(
+            "sent {} · dlv {} · open {} ({} human) · click {} · reply {} · bounce {}h/{}s · unsub {}",
             self.sent,
             self.delivered,
-            self.opened_human,
             self.opened,
+            self.opened_human,
+            self.clicked,
+            self.replied,
+            self.bounced_hard,
+            self.bounced_soft,
+            self.unsubscribed
+        );
+        if long.chars().count() <= width {
+            return long;
+        }
+        format!(
+            "S{} D{} O{}({}h) C{} R{} B{}h/{}s U{}",
+            self.sent,
+            self.delivered,
+            self.opened,
+            self.opened_human,
             self.clicked,
             self.replied,
             self.bounced_hard,
@@ -220,7 +236,26 @@ mod tests {
                 unsubscribed: 1,
             }
         );
-        assert!(c.line().chars().count() <= 80, "{}", c.line());
+        assert!(
+            c.line(80).starts_with("sent 2 · dlv 2 · open 2 (1 human)"),
+            "{}",
+            c.line(80)
+        );
+        let big = Campaign {
+            sent: 100_000,
+            delivered: 99_000,
+            opened: 52_000,
+            opened_human: 45_000,
+            clicked: 3_000,
+            replied: 900,
+            bounced_hard: 1_000,
+            bounced_soft: 200,
+            unsubscribed: 300,
+        };
+        assert_eq!(
+            big.line(78),
+            "S100000 D99000 O52000(45000h) C3000 R900 B1000h/200s U300"
+        );
         assert_eq!(
             top_bouncing_domains(store.conn(), 5).unwrap(),
             [("bad.test".to_string(), 2)]

@@ -38,6 +38,21 @@ requests=$(echo "$out" | awk '/requests in/ {print $1}')
 stored=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"select count(*) from tracking_events where kind='OPEN'\").fetchone()[0])" "$data/hailer.db")
 echo
 echo "requests completed by wrk: $requests (+1 warm-up); OPEN events stored: $stored"
+# wrk counts only responses it read before its deadline; requests in flight at that moment
+# (at most one per connection) were served and stored too. Fewer stored than counted is a loss.
+expected=$((requests + 1))
+if [ "$stored" -lt "$expected" ]; then
+    echo "LOST EVENTS: $((expected - stored)) fewer stored than requests completed" >&2
+    status=1
+elif [ "$stored" -gt $((expected + CONNECTIONS)) ]; then
+    echo "UNEXPECTED: $((stored - expected)) more events than requests (more than $CONNECTIONS in flight)" >&2
+    status=1
+else
+    echo "nothing lost: $((stored - expected)) extra events = requests in flight when wrk stopped (<= $CONNECTIONS)"
+    status=0
+fi
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
 p99=$(echo "$out" | awk '$1=="99%" {print $2}')
 echo "requests/s: $rps   p99 latency: $p99   target >= 20000 requests/s"
+exit "$status"

@@ -370,6 +370,20 @@ pub struct TrackingConfig {
     pub secret_env: Option<String>,
     pub clicks: bool,
     pub serve_in_tui: bool,
+    /// Where `hailer serve` (without --listen) and the TUI's server listen.
+    pub listen: Option<String>,
+}
+
+impl TrackingConfig {
+    pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+    /// `listen`, or the default; `problems()` has already rejected a malformed value.
+    pub fn listen_addr(&self) -> std::net::SocketAddr {
+        self.listen
+            .as_deref()
+            .and_then(|l| l.parse().ok())
+            .unwrap_or_else(|| Self::DEFAULT_LISTEN.parse().expect("valid default"))
+    }
 }
 
 /// The IMAP watcher (engine::inbox): which folders it reads and where it files what it read.
@@ -574,6 +588,19 @@ impl Config {
             problems.push(format!(
                 "[tracking] base_url {url:?} must start with https:// (or http:// for local use)"
             ));
+        }
+        if let Some(l) = &self.tracking.listen
+            && l.parse::<std::net::SocketAddr>().is_err()
+        {
+            problems.push(format!(
+                "[tracking] listen {l:?} must be an address with a port, such as \"127.0.0.1:8080\""
+            ));
+        }
+        if self.tracking.base_url.is_some() && self.tracking.secret_env.is_none() {
+            problems.push(
+                "[tracking] base_url needs secret_env (the variable holding the key that signs tracking links)"
+                    .into(),
+            );
         }
         problems
     }

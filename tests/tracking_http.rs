@@ -67,6 +67,7 @@ async fn start(api_token: Option<&str>) -> Server {
         data_dir: data,
         secret: SECRET.to_vec(),
         api_token: api_token.map(str::to_string),
+        verify: hailer::engine::verify::VerifyOptions::default(),
     };
     let task = tokio::spawn(serve(cfg, stop.clone(), Some(tx)));
     let addr = rx.await.unwrap();

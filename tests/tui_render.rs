@@ -80,7 +80,9 @@ fn sample_app() -> App {
     app.on_loaded(Pane::Prospects, data::load_prospects(dir.path()).unwrap());
     app.on_loaded(Pane::Messages, data::load_messages(dir.path()).unwrap());
     hailer::engine::outbox::build::build(&mut store).unwrap();
+    track_first_ready_row(&store);
     app.on_loaded(Pane::Outbox, data::load_outbox(dir.path()).unwrap());
+    app.on_outbox_stats(&data::load_outbox_stats(dir.path()).unwrap());
     app.on_loaded(
         Pane::Suggestions,
         data::load_suggestions(dir.path()).unwrap(),
@@ -125,6 +127,29 @@ fn sample_app() -> App {
     app.take_effects();
     app.toast = None;
     app
+}
+
+/// The first READY row becomes SENT with two opens (one by an image proxy) and a click, as
+/// `hailer serve` records them. Returns its id.
+fn track_first_ready_row(store: &Store) -> i64 {
+    let id: i64 = store
+        .conn()
+        .query_row(
+            "SELECT MIN(id) FROM outbox WHERE status = 'READY'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    store
+        .conn()
+        .execute_batch(&format!(
+            "UPDATE outbox SET status = 'SENT', sent_at = 1 WHERE id = {id};
+             INSERT INTO tracking_events (outbox_id, kind, url, machine, created_at) VALUES
+               ({id}, 'OPEN', NULL, 1, 1), ({id}, 'OPEN', NULL, 0, 2),
+               ({id}, 'CLICK', 'https://sample.test/', 0, 3);"
+        ))
+        .unwrap();
+    id
 }
 
 fn render(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
@@ -443,5 +468,62 @@ fn bounces_sync_key_starts_a_task_once() {
     assert!(
         effects.contains(&Effect::Load(Pane::Bounces)),
         "{effects:?}"
+    );
+}
+
+#[test]
+fn outbox_counts_and_summary_follow_new_events_without_a_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_in(dir.path()).unwrap();
+    for (kind, file) in [
+        (ImportKind::Prospects, "prospects.csv"),
+        (ImportKind::Messages, "messages.csv"),
+    ] {
+        let req = ImportRequest {
+            kind,
+            file: assets(file),
+            sheet: None,
+            overrides: vec![],
+        };
+        import::run(&mut store, &req, &mut |_| true).unwrap();
+    }
+    hailer::engine::outbox::build::build(&mut store).unwrap();
+    let id = track_first_ready_row(&store);
+    let mut app = App::new(Settings::default(), PathBuf::from("/"), false);
+    app.tab = Tab::Outbox;
+    app.on_loaded(Pane::Outbox, data::load_outbox(dir.path()).unwrap());
+    app.on_outbox_stats(&data::load_outbox_stats(dir.path()).unwrap());
+    let cell = |app: &App| {
+        app.outbox.rows.iter().find(|r| r.id == id).unwrap().cells[hailer::tui::app::OUTBOX_COUNTS]
+            .clone()
+    };
+    assert_eq!(cell(&app), "2/1/0");
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(
+        text.contains("sent 1 · dlv 1 · open 1 (1 human) · click 1 · reply 0 · bounce 0h/0s"),
+        "{text}"
+    );
+
+    // A third open and an unsubscribe arrive: only the figures are reloaded.
+    store
+        .conn()
+        .execute_batch(&format!(
+            "INSERT INTO tracking_events (outbox_id, kind, machine, created_at) VALUES
+               ({id}, 'OPEN', 0, 4), ({id}, 'UNSUBSCRIBE', 0, 5);"
+        ))
+        .unwrap();
+    let rows_before = app.outbox.rows.len();
+    app.on_outbox_stats(&data::load_outbox_stats(dir.path()).unwrap());
+    assert_eq!(app.outbox.rows.len(), rows_before);
+    assert_eq!(cell(&app), "3/1/0");
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(text.contains("unsub 1"), "{text}");
+    // Rows never sent show nothing in the column.
+    assert!(
+        app.outbox
+            .rows
+            .iter()
+            .filter(|r| r.id != id)
+            .all(|r| r.cells[hailer::tui::app::OUTBOX_COUNTS].is_empty())
     );
 }

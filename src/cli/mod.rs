@@ -16,6 +16,7 @@ pub mod find;
 pub mod guess;
 pub mod import;
 pub mod inbox;
+pub mod notify;
 pub mod outbox;
 pub mod send;
 pub mod serve;
@@ -93,6 +94,9 @@ pub enum Command {
     Bounces(bounces::BouncesCommand),
     /// Keep reading the mailboxes' IMAP folders (IDLE or polling) until Ctrl-C
     Watch(inbox::WatchCommand),
+    /// Telegram alerts: the daily summary
+    #[command(subcommand)]
+    Notify(notify::NotifyCommand),
 }
 
 /// What every command gets: the loaded config and the data directory it resolves to.
@@ -162,6 +166,7 @@ pub fn main() -> ExitCode {
         Some(Command::Send(cmd)) => cmd.execute(&ctx),
         Some(Command::Mailbox(cmd)) => cmd.execute(&ctx),
         Some(Command::Find(cmd)) => cmd.execute(&ctx),
+        Some(Command::Notify(cmd)) => cmd.execute(&ctx),
     };
     ExitCode::from(code)
 }

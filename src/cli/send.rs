@@ -51,6 +51,11 @@ fn bar(done: u64, total: Option<u64>) -> String {
 
 impl SendCommand {
     pub fn execute(self, ctx: &Context) -> u8 {
+        // Tracking links need their signing key; say so before anything is claimed.
+        if let Err(e) = crate::engine::tracking::links::Tracker::from_config(&ctx.config.config) {
+            eprintln!("hailer: {e}");
+            return exit::CONFIG;
+        }
         let input = SendIn {
             config: ctx.config.config.clone(),
             data_dir: ctx.data_dir.clone(),
@@ -125,6 +130,18 @@ impl SendCommand {
             sup.shutdown(std::time::Duration::from_secs(1)).await;
         });
         let result = slot.lock().ok().and_then(|mut s| s.take());
+        // The alert is queued now; the process waits a bounded time for it before exiting.
+        let alert = result
+            .as_ref()
+            .and_then(|r| crate::engine::notify::send_run_ended(&ctx.config.config, r));
+        let code = self.report(result);
+        if let Some(d) = alert.and_then(|a| a.wait(std::time::Duration::from_secs(30))) {
+            tracing::info!("send alert: {}", crate::engine::notify::describe(&d));
+        }
+        code
+    }
+
+    fn report(&self, result: Option<Result<SendOut, SendError>>) -> u8 {
         match result {
             Some(Ok(out)) => {
                 if self.json {

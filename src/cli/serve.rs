@@ -10,9 +10,9 @@ use crate::engine::tracking::server::{ServeConfig, serve};
 
 #[derive(Debug, Args)]
 pub struct ServeCommand {
-    /// Address to listen on
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
+    /// Address to listen on [default: [tracking] listen, else 127.0.0.1:8080]
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
     /// Print the pixel path (/o/TOKEN.gif) for an outbox row and exit (benchmarks, debugging)
     #[arg(long, value_name = "OUTBOX_ID", hide = true)]
     pub print_open_token: Option<i64>,
@@ -20,27 +20,21 @@ pub struct ServeCommand {
 
 impl ServeCommand {
     pub fn execute(self, ctx: &Context) -> u8 {
-        let cfg = &ctx.config.config;
-        let Some(var) = cfg.tracking.secret_env.as_deref() else {
-            eprintln!(
-                "hailer: [tracking] secret_env is not set: tracking tokens need a signing key"
-            );
-            return exit::CONFIG;
-        };
-        let secret = match std::env::var(var) {
-            Ok(s) if s.len() >= 16 => s,
-            Ok(_) => {
-                eprintln!("hailer: ${var} (tracking secret) must be at least 16 characters");
-                return exit::CONFIG;
-            }
-            Err(_) => {
-                eprintln!("hailer: ${var} (tracking secret) is not set");
+        let (serve_cfg, warning) = match ServeConfig::from_config(
+            &ctx.config.config,
+            ctx.data_dir.clone(),
+            self.listen
+                .unwrap_or_else(|| ctx.config.config.tracking.listen_addr()),
+        ) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("hailer: {e}");
                 return exit::CONFIG;
             }
         };
         if let Some(id) = self.print_open_token {
             use crate::engine::tracking::token::{Claims, Signer, TokenKind};
-            let token = Signer::new(secret.as_bytes()).issue(&Claims {
+            let token = Signer::new(&serve_cfg.secret).issue(&Claims {
                 kind: TokenKind::Open,
                 outbox_id: id,
                 url: None,
@@ -48,16 +42,9 @@ impl ServeCommand {
             println!("/o/{token}.gif");
             return exit::OK;
         }
-        let api_token = match cfg.api.token_env.as_deref() {
-            None => None,
-            Some(var) => match std::env::var(var) {
-                Ok(t) if !t.is_empty() => Some(t),
-                _ => {
-                    eprintln!("hailer: ${var} (API token) is not set; the API stays off");
-                    None
-                }
-            },
-        };
+        if let Some(w) = warning {
+            eprintln!("hailer: {w}");
+        }
         let runtime = match tokio::runtime::Runtime::new() {
             Ok(r) => r,
             Err(e) => {
@@ -85,17 +72,7 @@ impl ServeCommand {
                     eprintln!("hailer: tracking server on http://{addr}");
                 }
             });
-            serve(
-                ServeConfig {
-                    listen: self.listen,
-                    data_dir: ctx.data_dir.clone(),
-                    secret: secret.into_bytes(),
-                    api_token,
-                },
-                stop,
-                Some(tx),
-            )
-            .await
+            serve(serve_cfg, stop, Some(tx)).await
         });
         match result {
             Ok(()) => exit::OK,

@@ -23,6 +23,7 @@ pub enum JobKind {
     Send,
     Watch,
     Outbox,
+    Serve,
 }
 
 impl JobKind {
@@ -34,6 +35,7 @@ impl JobKind {
             JobKind::Send => "send",
             JobKind::Watch => "watch",
             JobKind::Outbox => "outbox",
+            JobKind::Serve => "serve",
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod find;
 pub mod import;
 pub mod inbox;
 pub mod jobs;
+pub mod notify;
 pub mod outbox;
 pub mod send;
 pub mod tracking;

@@ -80,6 +80,8 @@ pub enum SuggestionOp {
 pub const OUTBOX_STATUS: usize = 0;
 pub const OUTBOX_APPROVED: usize = 1;
 pub const OUTBOX_EMAIL: usize = 2;
+/// Opens/clicks/replies, refreshed from tracking events without reloading the rows.
+pub const OUTBOX_COUNTS: usize = 5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskState {
@@ -305,6 +307,8 @@ pub struct App {
     pub suggestion_rows: Vec<TableRow>,
     pub min_confidence: i64,
     pub outbox: TableView,
+    /// The campaign summary line above the Outbox table (None until loaded).
+    pub outbox_summary: Option<crate::engine::notify::summary::Campaign>,
     pub bounces: TableView,
     /// The Bounces tab's rows, filters, chart and rates.
     pub bounce_pane: super::bounces::BouncesPane,
@@ -364,17 +368,11 @@ impl App {
                 "No suggestions yet: press f to find emails (or run `hailer find`).",
             ),
             outbox: TableView::new(
-                vec![
-                    "Status",
-                    "OK",
-                    "Email",
-                    "Company",
-                    "Subject",
-                    "Reason / reply",
-                ],
-                vec![9, 3, 24, 16, 24, 24],
+                vec!["Status", "OK", "Email", "Company", "Subject", "O/C/R", "Reason / reply"],
+                vec![9, 3, 24, 15, 21, 7, 21],
                 "The outbox is empty: press b to build it from prospects with an address and a message for their company.",
             ),
+            outbox_summary: None,
             bounces: TableView::new(
                 super::bounces::COLUMNS.to_vec(),
                 super::bounces::WIDTHS.to_vec(),
@@ -434,6 +432,29 @@ impl App {
             Tab::Outbox => Some(&self.outbox),
             Tab::Bounces => Some(&self.bounces),
             Tab::Activity | Tab::Settings => None,
+        }
+    }
+
+    /// New tracking figures: the summary line, and each row's O/C/R cell patched in place.
+    pub fn on_outbox_stats(&mut self, stats: &super::data::OutboxStats) {
+        if self.outbox_summary.as_ref() != Some(&stats.campaign) {
+            self.outbox_summary = Some(stats.campaign.clone());
+            self.dirty = true;
+        }
+        let mut changed = false;
+        for row in &mut self.outbox.rows {
+            let status = row.cells.get(OUTBOX_STATUS).cloned().unwrap_or_default();
+            let cell = super::data::counts_cell(&status, stats.per_row.get(&row.id));
+            if row.cells.get(OUTBOX_COUNTS) != Some(&cell) && row.cells.len() > OUTBOX_COUNTS {
+                row.folded[OUTBOX_COUNTS] = super::table::fold(&cell);
+                row.cells[OUTBOX_COUNTS] = cell;
+                changed = true;
+            }
+        }
+        if changed {
+            // Re-apply filter and sort (they may read the column); the selection is kept.
+            self.outbox.refresh();
+            self.dirty = true;
         }
     }
 

@@ -64,6 +64,9 @@ enum Loaded {
     Error(String),
     Toast(String),
     Text(String, String),
+    OutboxStats(data::OutboxStats),
+    /// `None`: the check failed (a busy database); the next tick tries again.
+    Stamp(Option<(i64, (i64, i64, i64))>),
 }
 
 fn spawn_load(pane: Pane, data_dir: PathBuf, tx: UnboundedSender<Loaded>) {
@@ -86,7 +89,55 @@ fn spawn_load(pane: Pane, data_dir: PathBuf, tx: UnboundedSender<Loaded>) {
             Ok(rows) => Loaded::Rows(pane, rows),
             Err(e) => Loaded::Error(format!("cannot load {pane:?}: {e}")),
         });
+        if pane == Pane::Outbox {
+            spawn_outbox_stats(data_dir, tx);
+        }
     });
+}
+
+/// Tracking figures only (summary line and O/C/R cells), without reloading the rows.
+fn spawn_outbox_stats(data_dir: PathBuf, tx: UnboundedSender<Loaded>) {
+    tokio::task::spawn_blocking(move || {
+        let _ = tx.send(match data::load_outbox_stats(&data_dir) {
+            Ok(stats) => Loaded::OutboxStats(stats),
+            Err(e) => Loaded::Error(format!("cannot load tracking figures: {e}")),
+        });
+    });
+}
+
+/// How often the Outbox checks for new tracking events and row changes (from this TUI's
+/// server, a `hailer serve` elsewhere, or another process).
+const OUTBOX_POLL: Duration = Duration::from_secs(2);
+
+/// `[tracking] serve_in_tui = true`: the tracking server as a background job on Activity.
+fn start_tracking_server(ctx: &Context, supervisor: &mut Supervisor, app: &mut App) {
+    let config = &ctx.config.config;
+    if !config.tracking.serve_in_tui {
+        return;
+    }
+    let listen = config.tracking.listen_addr();
+    match crate::engine::tracking::server::ServeConfig::from_config(
+        config,
+        ctx.data_dir.clone(),
+        listen,
+    ) {
+        Ok((cfg, warning)) => {
+            let id = supervisor.spawn_blocking(
+                JobKind::Serve,
+                format!("tracking server {listen}"),
+                false,
+                move |rep| crate::engine::tracking::job::run(cfg, rep),
+            );
+            if let Some(w) = warning {
+                app.on_job(crate::engine::jobs::JobMsg::Log {
+                    id,
+                    level: Level::Warn,
+                    text: w,
+                });
+            }
+        }
+        Err(e) => app.toast(format!("tracking server not started: {e}"), true),
+    }
 }
 
 fn color_wanted() -> bool {
@@ -115,6 +166,10 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(app::TICK);
     let mut last_draw = Instant::now() - FRAME;
+    start_tracking_server(&ctx, &mut supervisor, &mut app);
+    let mut outbox_poll = tokio::time::interval(OUTBOX_POLL);
+    let mut last_stamp: Option<(i64, (i64, i64, i64))> = None;
+    let mut stamp_pending = false;
     tracing::info!(data_dir = %ctx.data_dir.display(), "tui started");
 
     loop {
@@ -146,7 +201,29 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
                 Loaded::Error(e) => app.toast(e, true),
                 Loaded::Toast(t) => app.toast(t, false),
                 Loaded::Text(title, text) => app.show_text(title, text),
+                Loaded::OutboxStats(stats) => app.on_outbox_stats(&stats),
+                Loaded::Stamp(None) => stamp_pending = false,
+                Loaded::Stamp(Some(stamp)) => {
+                    stamp_pending = false;
+                    match last_stamp {
+                        Some((_, rows)) if rows != stamp.1 => {
+                            spawn_load(Pane::Outbox, ctx.data_dir.clone(), load_tx.clone())
+                        }
+                        Some((events, _)) if events != stamp.0 => {
+                            spawn_outbox_stats(ctx.data_dir.clone(), load_tx.clone())
+                        }
+                        _ => {}
+                    }
+                    last_stamp = Some(stamp);
+                }
             },
+            _ = outbox_poll.tick(), if !stamp_pending => {
+                stamp_pending = true;
+                let (data_dir, tx) = (ctx.data_dir.clone(), load_tx.clone());
+                tokio::task::spawn_blocking(move || {
+                    let _ = tx.send(Loaded::Stamp(data::outbox_stamp(&data_dir).ok()));
+                });
+            }
             _ = tick.tick() => app.on_tick(),
             // Wake up to draw a frame that pacing held back.
             _ = tokio::time::sleep(FRAME), if app.dirty => {}

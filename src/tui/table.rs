@@ -90,6 +90,12 @@ impl TableView {
             .map(|&i| &self.rows[i as usize])
     }
 
+    /// Re-apply filter and sort after cells changed in place, keeping the selection.
+    pub fn refresh(&mut self) {
+        let keep = self.selected_row().map(|r| r.id);
+        self.apply(keep);
+    }
+
     /// Replace the rows, keeping the selection on the same id when it still exists and
     /// dropping marks of rows that are gone.
     pub fn set_rows(&mut self, rows: Vec<TableRow>) {

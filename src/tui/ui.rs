@@ -100,6 +100,17 @@ pub fn render(f: &mut Frame, app: &mut App) {
             } else {
                 main
             };
+            // The Outbox gets its campaign summary line above the table.
+            let main = match (&app.outbox_summary, app.tab) {
+                (Some(c), Tab::Outbox) if main.height > 4 => {
+                    let line = c.line(main.width as usize);
+                    let [top, rest] =
+                        Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(main);
+                    f.render_widget(Paragraph::new(Line::styled(line, theme.dim())), top);
+                    rest
+                }
+                _ => main,
+            };
             let (color, page) = (app.color, &mut app.page_height);
             if let Some(table) = match app.tab {
                 Tab::Prospects if app.show_messages => Some(&mut app.messages),

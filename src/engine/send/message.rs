@@ -1,6 +1,7 @@
 //! From an outbox row and a mailbox to the exact bytes that go out: headers (Message-ID that
 //! bounces and replies are matched on later, Date, From with display name, Reply-To,
-//! List-Unsubscribe + One-Click), the text part, the HTML part when `[sending] html = true`,
+//! List-Unsubscribe + One-Click), the text part, the HTML part when `[sending] html = true`
+//! (with tracking on: unsubscribe footer in both parts, pixel and click links in HTML only),
 //! and a DKIM signature when the mailbox has `dkim_selector` and `dkim_key_file`.
 
 use std::time::SystemTime;
@@ -13,6 +14,7 @@ use lettre::message::{Mailbox, MultiPart, SinglePart};
 
 use crate::config::{Config, MailboxConfig};
 use crate::engine::outbox::compose::{markdown_to_html, markdown_to_text};
+use crate::engine::tracking::links::Tracker;
 use crate::store::outbox::OutboxRow;
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +32,9 @@ pub enum MessageError {
     Build(String),
     #[error("DKIM key {path}: {cause}")]
     Dkim { path: String, cause: String },
+    /// `[tracking] base_url` is set but its signing key is not usable.
+    #[error("tracking: {0}")]
+    Tracking(String),
 }
 
 /// The bare address in `"Name <a@b>"` or `"a@b"`.
@@ -49,16 +54,6 @@ pub fn new_message_id(row_id: i64, mb: &MailboxConfig) -> String {
     format!("{row_id}.{:016x}@{}", fastrand::u64(..), sender_domain(mb))
 }
 
-/// The https one-click unsubscribe URL when `[tracking] base_url` is set.
-///
-/// Hook for the tracking issue: it replaces this token (today the Message-ID's random part,
-/// which is unguessable and stored on the row) with its signed token.
-pub fn https_unsubscribe(config: &Config, message_id: &str) -> Option<String> {
-    let base = config.tracking.base_url.as_deref()?.trim_end_matches('/');
-    let token = message_id.split('@').next().unwrap_or(message_id);
-    Some(format!("{base}/u/{token}"))
-}
-
 /// The message, with its envelope sender and recipient.
 pub struct Outgoing {
     pub message: Message,
@@ -76,6 +71,20 @@ pub fn build(
     row: &OutboxRow,
     mb: &MailboxConfig,
     config: &Config,
+    message_id: &str,
+    date: SystemTime,
+) -> Result<Outgoing, MessageError> {
+    // Tracking on: signed pixel, click and unsubscribe URLs (engine::tracking::links).
+    let tracker = Tracker::from_config(config).map_err(MessageError::Tracking)?;
+    build_with(row, mb, config, tracker.as_ref(), message_id, date)
+}
+
+/// [`build`] with the tracker given (`None`: no tracking), for callers that hold one.
+pub fn build_with(
+    row: &OutboxRow,
+    mb: &MailboxConfig,
+    config: &Config,
+    tracker: Option<&Tracker>,
     message_id: &str,
     date: SystemTime,
 ) -> Result<Outgoing, MessageError> {
@@ -103,8 +112,9 @@ pub fn build(
         let rt: Mailbox = rt.parse().map_err(|_| MessageError::ReplyTo(rt.clone()))?;
         b = b.reply_to(rt);
     }
+    let unsub_url = tracker.map(|t| t.unsubscribe_url(row.id));
     let mut unsub = format!("<mailto:{}?subject=unsubscribe>", from.email);
-    if let Some(url) = https_unsubscribe(config, message_id) {
+    if let Some(url) = &unsub_url {
         unsub.push_str(&format!(", <{url}>"));
     }
     b = b
@@ -116,12 +126,18 @@ pub fn build(
             HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
             "List-Unsubscribe=One-Click".into(),
         ));
-    let text = markdown_to_text(&row.body);
+    let mut text = markdown_to_text(&row.body);
+    if let (Some(t), Some(url)) = (tracker, &unsub_url) {
+        text = t.text_part(&text, url);
+    }
     let mut message = if config.sending.html {
-        let html = format!(
+        let mut html = format!(
             "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>\n{}</body></html>\n",
             markdown_to_html(&row.body)
         );
+        if let (Some(t), Some(url)) = (tracker, &unsub_url) {
+            html = t.html_part(&html, row.id, url);
+        }
         b.multipart(MultiPart::alternative_plain_html(text, html))
     } else {
         b.singlepart(
@@ -146,7 +162,10 @@ impl MessageError {
     pub fn is_mailbox_problem(&self) -> bool {
         matches!(
             self,
-            MessageError::From(_) | MessageError::ReplyTo(_) | MessageError::Dkim { .. }
+            MessageError::From(_)
+                | MessageError::ReplyTo(_)
+                | MessageError::Dkim { .. }
+                | MessageError::Tracking(_)
         )
     }
 }
@@ -216,7 +235,7 @@ mod tests {
     fn config(html: bool, base: Option<&str>) -> (Config, MailboxConfig) {
         let text = format!(
             "[sending]\nhtml = {html}\n{}[mailboxes.a]\nfrom = \"Sam Sender <sam@sender.test>\"\nreply_to = \"replies@sender.test\"\nsmtp_host = \"h\"\npassword_env = \"X\"\n",
-            base.map(|b| format!("[tracking]\nbase_url = \"{b}\"\n"))
+            base.map(|b| format!("[tracking]\nbase_url = \"{b}\"\nsecret_env = \"X\"\n"))
                 .unwrap_or_default()
         );
         let c = Config::from_toml(&text, std::path::Path::new("t.toml")).unwrap();
@@ -259,17 +278,71 @@ mod tests {
         );
     }
 
+    const SECRET: &[u8] = b"0123456789abcdef-secret";
+
+    fn tracked_config(html: bool, clicks: bool) -> (Config, MailboxConfig, Tracker) {
+        let text = format!(
+            "[sending]\nhtml = {html}\n[tracking]\nbase_url = \"https://t.example/\"\nsecret_env = \"UNUSED_IN_TEST\"\nclicks = {clicks}\n[mailboxes.a]\nfrom = \"Sam Sender <sam@sender.test>\"\nsmtp_host = \"h\"\npassword_env = \"X\"\n"
+        );
+        let c = Config::from_toml(&text, std::path::Path::new("t.toml")).unwrap();
+        let mb = c.mailboxes["a"].clone();
+        let t = Tracker::new("https://t.example/", SECRET, clicks);
+        (c, mb, t)
+    }
+
+    fn verify(url: &str, prefix: &str) -> crate::engine::tracking::token::Claims {
+        let token = url
+            .strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("{url} starts with {prefix}"));
+        let token = token.strip_suffix(".gif").unwrap_or(token);
+        crate::engine::tracking::token::Signer::new(SECRET)
+            .verify(token)
+            .unwrap_or_else(|| panic!("{url} carries a genuine token"))
+    }
+
+    /// Every `attr="…"` value in `html` that starts with `prefix`.
+    fn attrs(html: &str, attr: &str, prefix: &str) -> Vec<String> {
+        html.split(&format!("{attr}=\""))
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .filter(|v| v.starts_with(prefix))
+            .map(|v| v.replace("&amp;", "&"))
+            .collect()
+    }
+
     #[test]
-    fn html_gives_two_parts_and_https_unsubscribe() {
-        let (c, mb) = config(true, Some("https://t.example/"));
-        let out = build(&row(), &mb, &c, "42.ab@sender.test", SystemTime::now()).unwrap();
-        let raw = String::from_utf8(out.formatted()).unwrap();
-        assert!(raw.contains("multipart/alternative"), "{raw}");
-        let parsed = mailparse::parse_mail(raw.as_bytes()).unwrap();
+    fn html_tracked_message_has_pixel_clicks_footer_and_one_click_header() {
+        use crate::engine::tracking::token::TokenKind;
         use mailparse::MailHeaderMap;
+        let (c, mb, t) = tracked_config(true, true);
+        let mut r = row();
+        r.body = "Hi, see [site](https://a.test/p?x=1&y=2) and [mail](mailto:m@a.test)".into();
+        let out = build_with(
+            &r,
+            &mb,
+            &c,
+            Some(&t),
+            "42.ab@sender.test",
+            SystemTime::now(),
+        )
+        .unwrap();
+        let raw = out.formatted();
+        let parsed = mailparse::parse_mail(&raw).unwrap();
+        let header = parsed.headers.get_first_value("List-Unsubscribe").unwrap();
+        let (mailto, https) = header.split_once(", ").unwrap();
+        assert_eq!(mailto, "<mailto:sam@sender.test?subject=unsubscribe>");
+        let https = https.trim_start_matches('<').trim_end_matches('>');
+        let claims = verify(https, "https://t.example/u/");
         assert_eq!(
-            parsed.headers.get_first_value("List-Unsubscribe").unwrap(),
-            "<mailto:sam@sender.test?subject=unsubscribe>, <https://t.example/u/42.ab>"
+            (claims.kind, claims.outbox_id),
+            (TokenKind::Unsubscribe, 42)
+        );
+        assert_eq!(
+            parsed
+                .headers
+                .get_first_value("List-Unsubscribe-Post")
+                .as_deref(),
+            Some("List-Unsubscribe=One-Click")
         );
         let types: Vec<String> = parsed
             .subparts
@@ -277,6 +350,102 @@ mod tests {
             .map(|p| p.ctype.mimetype.clone())
             .collect();
         assert_eq!(types, ["text/plain", "text/html"]);
+
+        let text = parsed.subparts[0].get_body().unwrap();
+        assert!(text.contains(&format!("Unsubscribe: {https}")), "{text}");
+        assert!(!text.contains("/o/"), "no pixel in text: {text}");
+        // The text part keeps the original link (only HTML links are rewritten).
+        assert!(text.contains("(https://a.test/p?x=1&y=2)"), "{text}");
+
+        let html = parsed.subparts[1].get_body().unwrap();
+        let pixels = attrs(&html, "src", "https://t.example/o/");
+        assert_eq!(pixels.len(), 1, "{html}");
+        let claims = verify(&pixels[0], "https://t.example/o/");
+        assert_eq!((claims.kind, claims.outbox_id), (TokenKind::Open, 42));
+        let clicks = attrs(&html, "href", "https://t.example/c/");
+        assert_eq!(clicks.len(), 1, "{html}");
+        let claims = verify(&clicks[0], "https://t.example/c/");
+        assert_eq!(claims.kind, TokenKind::Click);
+        assert_eq!(claims.outbox_id, 42);
+        assert_eq!(claims.url.as_deref(), Some("https://a.test/p?x=1&y=2"));
+        // No untracked http link is left, except the footer's unsubscribe link.
+        assert!(!html.contains("href=\"https://a.test"), "{html}");
+        assert!(html.contains("href=\"mailto:m@a.test\""), "{html}");
+        let footer = attrs(&html, "href", "https://t.example/u/");
+        assert_eq!(footer.len(), 1, "{html}");
+        assert_eq!(
+            verify(&footer[0], "https://t.example/u/").kind,
+            TokenKind::Unsubscribe
+        );
+    }
+
+    #[test]
+    fn clicks_off_keeps_links_and_text_only_has_no_pixel() {
+        let (c, mb, t) = tracked_config(true, false);
+        let out = build_with(
+            &row(),
+            &mb,
+            &c,
+            Some(&t),
+            "42.ab@sender.test",
+            SystemTime::now(),
+        )
+        .unwrap();
+        let raw = out.formatted();
+        let parsed = mailparse::parse_mail(&raw).unwrap();
+        let html = parsed.subparts[1].get_body().unwrap();
+        assert!(html.contains("href=\"https://a.test/\""), "{html}");
+        assert!(attrs(&html, "href", "https://t.example/c/").is_empty());
+        assert_eq!(attrs(&html, "src", "https://t.example/o/").len(), 1);
+
+        let (c, mb, t) = tracked_config(false, true);
+        let out = build_with(
+            &row(),
+            &mb,
+            &c,
+            Some(&t),
+            "42.ab@sender.test",
+            SystemTime::now(),
+        )
+        .unwrap();
+        let raw = String::from_utf8(out.formatted()).unwrap();
+        let parsed = mailparse::parse_mail(raw.as_bytes()).unwrap();
+        assert_eq!(parsed.ctype.mimetype, "text/plain");
+        let body = parsed.get_body().unwrap();
+        assert!(body.contains("Unsubscribe: https://t.example/u/"), "{body}");
+        assert!(!raw.contains("/o/") && !raw.contains("<img"), "{raw}");
+    }
+
+    #[test]
+    fn tracking_without_its_key_is_a_mailbox_wide_error() {
+        let text = "[tracking]\nbase_url = \"https://t.example\"\nsecret_env = \"HAILER_TEST_SURELY_UNSET_VAR\"\n[mailboxes.a]\nfrom = \"a@sender.test\"\nsmtp_host = \"h\"\npassword_env = \"X\"\n";
+        let c = Config::from_toml(text, std::path::Path::new("t.toml")).unwrap();
+        let err = build(
+            &row(),
+            &c.mailboxes["a"],
+            &c,
+            "42.ab@sender.test",
+            SystemTime::now(),
+        )
+        .err()
+        .unwrap();
+        assert!(err.is_mailbox_problem());
+        assert!(
+            err.to_string().contains("HAILER_TEST_SURELY_UNSET_VAR"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn html_without_tracking_has_two_plain_parts() {
+        let (c, mb) = config(true, None);
+        let out = build(&row(), &mb, &c, "42.ab@sender.test", SystemTime::now()).unwrap();
+        let raw = String::from_utf8(out.formatted()).unwrap();
+        assert!(raw.contains("multipart/alternative"), "{raw}");
+        let parsed = mailparse::parse_mail(raw.as_bytes()).unwrap();
+        let text = parsed.subparts[0].get_body().unwrap();
+        assert!(!text.contains("Unsubscribe:"), "{text}");
+        assert!(!parsed.subparts[1].get_body().unwrap().contains("<img"));
         assert!(
             parsed.subparts[1]
                 .get_body()

@@ -9,14 +9,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::token::{Signer, TokenKind};
+use crate::engine::verify::VerifyOptions;
 use crate::store::{self, Store, suppressions};
 
 /// A transparent 1×1 GIF.
@@ -75,6 +78,7 @@ struct AppState {
     events: mpsc::Sender<NewEvent>,
     data_dir: PathBuf,
     api_token: Option<Arc<str>>,
+    verify: Arc<VerifyOptions>,
 }
 
 pub struct ServeConfig {
@@ -82,6 +86,45 @@ pub struct ServeConfig {
     pub data_dir: PathBuf,
     pub secret: Vec<u8>,
     pub api_token: Option<String>,
+    /// How `POST /api/validate` verifies (from `[verify]` and `[dns]`).
+    pub verify: VerifyOptions,
+}
+
+impl ServeConfig {
+    /// From `[tracking]` (the signing key), `[api]` (the bearer token; unset or empty: API off)
+    /// and `[verify]`/`[dns]`. Errors name the missing setting or variable, never a value.
+    /// The second item is a warning to show (API token variable named but not set).
+    pub fn from_config(
+        config: &crate::config::Config,
+        data_dir: PathBuf,
+        listen: SocketAddr,
+    ) -> Result<(ServeConfig, Option<String>), String> {
+        let secret = super::links::secret_from_env(config)?;
+        let mut warning = None;
+        let api_token = match config.api.token_env.as_deref() {
+            None => None,
+            Some(var) => match std::env::var(var) {
+                Ok(t) if !t.is_empty() => Some(t),
+                _ => {
+                    warning = Some(format!("${var} (API token) is not set; the API stays off"));
+                    None
+                }
+            },
+        };
+        let mut verify = VerifyOptions::from_config(config);
+        // An API caller waits on the answer: no 60 s pauses for greylisted addresses.
+        verify.retries = 0;
+        Ok((
+            ServeConfig {
+                listen,
+                data_dir,
+                secret,
+                api_token,
+                verify,
+            },
+            warning,
+        ))
+    }
 }
 
 /// Bind, serve until `stop` is cancelled, then flush pending events. Returns the bound address
@@ -101,6 +144,7 @@ pub async fn serve(
         events: tx,
         data_dir: cfg.data_dir,
         api_token: cfg.api_token.map(Arc::from),
+        verify: Arc::new(cfg.verify),
     };
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(cfg.listen).await?;
@@ -126,6 +170,10 @@ fn router(state: AppState) -> Router {
         .route("/u/{token}", get(unsubscribe_page).post(unsubscribe))
         .route("/api/health", get(health))
         .route("/api/stats", get(stats))
+        .route(
+            "/api/validate",
+            post(validate).layer(DefaultBodyLimit::max(32 * 1024 * 1024)),
+        )
         .with_state(state)
 }
 
@@ -349,6 +397,14 @@ async fn health(State(state): State<AppState>, headers: HeaderMap) -> Response {
         "database": db_ok,
     }))
     .into_response()
+}
+
+/// `POST /api/validate`: the token is checked before the body is even parsed.
+async fn validate(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(status) = authorized(&state, &headers) {
+        return deny(status);
+    }
+    super::validate::respond(&body, &state.verify, &state.data_dir.join(store::DB_FILE))
 }
 
 async fn stats(State(state): State<AppState>, headers: HeaderMap) -> Response {

@@ -1,0 +1,65 @@
+//! `hailer notify summary [--print]`: the daily summary (counts by status, opens, clicks,
+//! bounces, top bouncing domains), sent to Telegram; run it from cron once a day.
+
+use std::time::Duration;
+
+use clap::Subcommand;
+
+use super::{Context, exit};
+use crate::engine::notify::{self, summary, telegram::Outcome};
+
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// Send the daily summary to Telegram ([notify.telegram]); --print shows it instead
+    Summary {
+        /// Print the summary on stdout and send nothing
+        #[arg(long)]
+        print: bool,
+    },
+}
+
+impl NotifyCommand {
+    pub fn execute(self, ctx: &Context) -> u8 {
+        let NotifyCommand::Summary { print } = self;
+        let text = match ctx
+            .open_store()
+            .and_then(|s| Ok(summary::daily_text(s.conn())?))
+        {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("hailer: {e:#}");
+                return exit::FAILURE;
+            }
+        };
+        if print {
+            print!("{text}");
+            return exit::OK;
+        }
+        let client = match notify::telegram(&ctx.config.config) {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                eprintln!("hailer: no [notify.telegram] section in the config");
+                return exit::CONFIG;
+            }
+            Err(e) => {
+                eprintln!("hailer: {e}");
+                return exit::CONFIG;
+            }
+        };
+        // Retries take at most 2 + 4 + 8 s plus a capped retry_after and request timeouts.
+        match notify::enqueue_with(client, text).and_then(|p| p.wait(Duration::from_secs(420))) {
+            Some(d) if d.outcome == Outcome::Sent => {
+                println!("daily summary {}", notify::describe(&d));
+                exit::OK
+            }
+            Some(d) => {
+                eprintln!("hailer: daily summary {}", notify::describe(&d));
+                exit::FAILURE
+            }
+            None => {
+                eprintln!("hailer: the daily summary could not be queued or timed out");
+                exit::FAILURE
+            }
+        }
+    }
+}

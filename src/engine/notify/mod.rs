@@ -1,0 +1,147 @@
+//! Alerts to the user's phone (`[notify.telegram]`): a send run finished or failed, a mailbox
+//! was auto-paused, the daily summary.
+//!
+//! Alerts never hold up sending: [`enqueue`] puts the message on a bounded queue served by one
+//! background thread (its own small runtime, so it works from the CLI, the TUI and engine
+//! threads alike) and returns at once; a full queue drops the alert with a warning. The caller
+//! may keep the returned [`Pending`] to wait for the outcome (the CLI does before exiting).
+
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::engine::send::{SendError, SendOut};
+
+pub mod summary;
+pub mod telegram;
+
+use telegram::{Delivery, Outcome, Telegram};
+
+/// Alerts waiting to go out at most; more are dropped (with a warning), never waited for.
+const QUEUE: usize = 64;
+
+struct Job {
+    client: Telegram,
+    text: String,
+    done: SyncSender<Delivery>,
+}
+
+fn queue() -> Option<SyncSender<Job>> {
+    static TX: OnceLock<Mutex<Option<SyncSender<Job>>>> = OnceLock::new();
+    let slot = TX.get_or_init(|| {
+        let (tx, rx) = mpsc::sync_channel::<Job>(QUEUE);
+        let started = std::thread::Builder::new()
+            .name("notify".into())
+            .spawn(move || worker(rx));
+        Mutex::new(started.ok().map(|_| tx))
+    });
+    slot.lock().ok()?.clone()
+}
+
+fn worker(rx: Receiver<Job>) {
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        tracing::error!("notify: cannot start a runtime; alerts are off");
+        return;
+    };
+    while let Ok(job) = rx.recv() {
+        let delivery = rt.block_on(job.client.send(&job.text));
+        let _ = job.done.send(delivery);
+    }
+}
+
+/// An alert on its way; dropping it does not cancel it.
+pub struct Pending(Receiver<Delivery>);
+
+impl Pending {
+    /// The outcome, or `None` when it takes longer than `timeout` (or the alert was dropped).
+    pub fn wait(self, timeout: Duration) -> Option<Delivery> {
+        self.0.recv_timeout(timeout).ok()
+    }
+}
+
+/// The client for `[notify.telegram]`, or why there is none (`Ok(None)`: alerts are off).
+pub fn telegram(config: &Config) -> Result<Option<Telegram>, String> {
+    let Some(tg) = &config.notify.telegram else {
+        return Ok(None);
+    };
+    match std::env::var(&tg.bot_token_env) {
+        Ok(t) if !t.trim().is_empty() => {
+            Ok(Some(Telegram::new(&tg.api_url, t.trim(), &tg.chat_id)))
+        }
+        _ => Err(format!(
+            "${} (telegram bot token) is not set",
+            tg.bot_token_env
+        )),
+    }
+}
+
+/// Queue `text` for Telegram. `None` when alerts are off, misconfigured or the queue is full
+/// (each logged); never blocks.
+pub fn enqueue_with(client: Telegram, text: String) -> Option<Pending> {
+    let q = queue()?;
+    let (done, rx) = mpsc::sync_channel(1);
+    match q.try_send(Job { client, text, done }) {
+        Ok(()) => Some(Pending(rx)),
+        Err(TrySendError::Full(_)) => {
+            tracing::warn!("notify: {QUEUE} alerts already waiting; this one is dropped");
+            None
+        }
+        Err(TrySendError::Disconnected(_)) => {
+            tracing::warn!("notify: the alert thread stopped; alert dropped");
+            None
+        }
+    }
+}
+
+/// Queue `text` with the configured client (see [`enqueue_with`]).
+pub fn enqueue(config: &Config, text: String) -> Option<Pending> {
+    match telegram(config) {
+        Ok(Some(client)) => enqueue_with(client, text),
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!("notify: {e}; alert not sent");
+            None
+        }
+    }
+}
+
+/// The alert text for the end of a send run (dry runs have none).
+pub fn send_run_text(result: &Result<SendOut, SendError>) -> Option<String> {
+    match result {
+        Ok(out) if out.dry_run => None,
+        Ok(out) => Some(format!(
+            "hailer: send run finished\n{}",
+            out.to_string().trim_end()
+        )),
+        Err(e) => Some(format!("hailer: send run FAILED: {e}")),
+    }
+}
+
+/// Call once when a send run ends (CLI and TUI): queues the alert and returns at once.
+pub fn send_run_ended(config: &Config, result: &Result<SendOut, SendError>) -> Option<Pending> {
+    enqueue(config, send_run_text(result)?)
+}
+
+/// For the auto-pause work: a mailbox was paused, and why.
+pub fn mailbox_paused(config: &Config, mailbox: &str, reason: &str) -> Option<Pending> {
+    enqueue(
+        config,
+        format!("hailer: mailbox {mailbox} was auto-paused: {reason}"),
+    )
+}
+
+/// How a delivery reads in a CLI message.
+pub fn describe(d: &Delivery) -> String {
+    match &d.outcome {
+        Outcome::Sent => format!("sent ({} attempt(s))", d.attempts),
+        Outcome::Rejected {
+            status,
+            description,
+        } => format!("rejected by the Telegram API ({status}): {description}"),
+        Outcome::GaveUp(p) => format!("not sent after {} attempts: {p}", d.attempts),
+    }
+}

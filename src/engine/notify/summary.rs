@@ -1,0 +1,320 @@
+//! Campaign figures: the Outbox tab's summary line and the daily Telegram summary.
+//!
+//! Outbox statuses are read as text and sorted into buckets by [`buckets`]; hard and soft
+//! bounces are counted from the `bounces` table the IMAP watcher fills (a row's BOUNCED status
+//! alone does not say which), plus rows the provider refused with a 5xx at submission.
+
+use rusqlite::Connection;
+
+use crate::store::StoreError;
+
+/// What an outbox status counts towards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    /// Handed to the provider (every later outcome implies it).
+    Sent,
+    /// Not bounced (so far).
+    Delivered,
+    Replied,
+}
+
+/// The buckets an outbox status belongs to. Extend here when statuses are added.
+pub fn buckets(status: &str) -> &'static [Bucket] {
+    use Bucket::*;
+    match status {
+        "SENT" => &[Sent, Delivered],
+        "REPLIED" => &[Sent, Delivered, Replied],
+        // Sent, then a bounce came back (INVALID: a hard 5.1.x, the address does not exist).
+        "BOUNCED" | "INVALID" => &[Sent],
+        _ => &[],
+    }
+}
+
+/// The campaign summary (distinct outbox rows for opens and clicks).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Campaign {
+    pub sent: i64,
+    pub delivered: i64,
+    /// Rows with an open, proxies and scanners included.
+    pub opened: i64,
+    /// Rows with an open by a person (machine opens left out).
+    pub opened_human: i64,
+    pub clicked: i64,
+    pub replied: i64,
+    pub bounced_hard: i64,
+    pub bounced_soft: i64,
+    pub unsubscribed: i64,
+}
+
+/// Outbox rows by status, as stored (statuses this build does not know included).
+pub fn counts_by_status(conn: &Connection) -> Result<Vec<(String, i64)>, StoreError> {
+    let mut stmt =
+        conn.prepare("SELECT status, COUNT(*) FROM outbox GROUP BY status ORDER BY status")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Two aggregate queries (outbox by status, one pass over tracking_events) and a count of
+/// unsubscribes: cheap on 100k rows, so the TUI can run it on every refresh.
+pub fn campaign(conn: &Connection) -> Result<Campaign, StoreError> {
+    let mut c = Campaign::default();
+    for (status, n) in counts_by_status(conn)? {
+        for b in buckets(&status) {
+            match b {
+                Bucket::Sent => c.sent += n,
+                Bucket::Delivered => c.delivered += n,
+                Bucket::Replied => c.replied += n,
+            }
+        }
+    }
+    let (opened, opened_human, clicked, unsub_events): (i64, i64, i64, i64) = conn.query_row(
+        "SELECT COUNT(DISTINCT CASE WHEN kind = 'OPEN' THEN outbox_id END),
+                COUNT(DISTINCT CASE WHEN kind = 'OPEN' AND machine = 0 THEN outbox_id END),
+                COUNT(DISTINCT CASE WHEN kind = 'CLICK' THEN outbox_id END),
+                COUNT(DISTINCT CASE WHEN kind = 'UNSUBSCRIBE' THEN outbox_id END)
+         FROM tracking_events",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
+    // Per sent row, its worst bounce: hard when any report for it was hard. Delay notices
+    // (Action: delayed) are warnings, not bounces.
+    let (hard, soft): (i64, i64) = conn.query_row(
+        "SELECT COALESCE(SUM(h), 0), COALESCE(SUM(1 - h), 0) FROM (
+            SELECT MAX(hard) AS h FROM bounces
+            WHERE kind = 'bounce' AND outbox_id IS NOT NULL AND COALESCE(action, '') <> 'delayed'
+            GROUP BY outbox_id)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    c.bounced_hard = hard;
+    c.bounced_soft = soft;
+    c.opened = opened;
+    c.opened_human = opened_human;
+    c.clicked = clicked;
+    // One-click unsubscribes and any other (mailto, manual "unsubscribed" entries).
+    let suppressed: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM suppressions WHERE cause = 'unsubscribed'",
+        [],
+        |r| r.get(0),
+    )?;
+    c.unsubscribed = suppressed.max(unsub_events);
+    Ok(c)
+}
+
+impl Campaign {
+    /// One line for the Outbox tab, in `width` columns: labelled when it fits, else compact
+    /// (S sent, D delivered, O opened (h: by people), C clicked, R replied, B bounced, U unsub).
+    pub fn line(&self, width: usize) -> String {
+        let long = format!(
+            "sent {} · dlv {} · open {} ({} human) · click {} · reply {} · bounce {}h/{}s · unsub {}",
+            self.sent,
+            self.delivered,
+            self.opened,
+            self.opened_human,
+            self.clicked,
+            self.replied,
+            self.bounced_hard,
+            self.bounced_soft,
+            self.unsubscribed
+        );
+        if long.chars().count() <= width {
+            return long;
+        }
+        format!(
+            "S{} D{} O{}({}h) C{} R{} B{}h/{}s U{}",
+            self.sent,
+            self.delivered,
+            self.opened,
+            self.opened_human,
+            self.clicked,
+            self.replied,
+            self.bounced_hard,
+            self.bounced_soft,
+            self.unsubscribed
+        )
+    }
+}
+
+/// Domains with the most bounced addresses: bounce reports read by the IMAP watcher (delay
+/// notices left out), and rows refused with a 5xx at submission (a synchronous bounce).
+pub fn top_bouncing_domains(
+    conn: &Connection,
+    limit: usize,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT lower(substr(addr, instr(addr, '@') + 1)) AS domain, COUNT(DISTINCT addr) AS n
+         FROM (
+            SELECT lower(recipient) AS addr FROM bounces
+            WHERE kind = 'bounce' AND COALESCE(action, '') <> 'delayed'
+            UNION
+            SELECT lower(email) FROM outbox
+            WHERE status = 'ERROR' AND email IS NOT NULL AND smtp_reply LIKE '5%')
+         WHERE instr(addr, '@') > 0
+         GROUP BY domain ORDER BY n DESC, domain LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The daily summary's text.
+pub fn daily_text(conn: &Connection) -> Result<String, StoreError> {
+    let mut out = String::from("hailer daily summary\n");
+    let by_status = counts_by_status(conn)?;
+    if by_status.is_empty() {
+        out.push_str("outbox: empty\n");
+    } else {
+        let parts: Vec<String> = by_status.iter().map(|(s, n)| format!("{s} {n}")).collect();
+        out.push_str(&format!("outbox: {}\n", parts.join(", ")));
+    }
+    let c = campaign(conn)?;
+    out.push_str(&format!(
+        "opened {} ({} without machine opens), clicked {}, replied {}, bounced {} hard / {} soft, unsubscribed {}\n",
+        c.opened, c.opened_human, c.clicked, c.replied, c.bounced_hard, c.bounced_soft, c.unsubscribed
+    ));
+    let top = top_bouncing_domains(conn, 5)?;
+    if top.is_empty() {
+        out.push_str("no bouncing domains\n");
+    } else {
+        let parts: Vec<String> = top.iter().map(|(d, n)| format!("{d} {n}")).collect();
+        out.push_str(&format!("top bouncing domains: {}\n", parts.join(", ")));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    #[test]
+    fn figures_from_statuses_and_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).unwrap();
+        let mut sql = String::from(
+            "INSERT INTO companies (key, name, updated_at) VALUES ('acme', 'Acme', 0);
+",
+        );
+        let rows = [
+            (1, "SENT", "a@one.test", None),
+            (2, "SENT", "b@one.test", None),
+            (3, "ERROR", "c@bad.test", Some("550 5.1.1 unknown")),
+            (4, "ERROR", "d@bad.test", Some("550 5.1.1 unknown")),
+            (5, "ERROR", "e@two.test", Some("suppressed")),
+            (6, "READY", "f@one.test", None),
+        ];
+        for (id, status, email, reply) in rows {
+            sql.push_str(&format!(
+                "INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
+                 VALUES ({id}, 'J', 'D', 'Acme', 'acme', 'j|d{id}', 0);
+                 INSERT INTO outbox (id, prospect_id, email, company_key, status, smtp_reply, created_at, updated_at)
+                 VALUES ({id}, {id}, '{email}', 'acme', '{status}', {}, 0, 0);",
+                reply.map_or("NULL".to_string(), |r| format!("'{r}'"))
+            ));
+        }
+        sql.push_str(
+            "INSERT INTO tracking_events (outbox_id, kind, machine, created_at) VALUES
+               (1, 'OPEN', 1, 0), (1, 'OPEN', 0, 0), (2, 'OPEN', 1, 0), (2, 'OPEN', 1, 0),
+               (1, 'CLICK', 0, 0), (1, 'CLICK', 0, 0), (2, 'UNSUBSCRIBE', 0, 0);",
+        );
+        store.conn().execute_batch(&sql).unwrap();
+        let c = campaign(store.conn()).unwrap();
+        assert_eq!(
+            c,
+            Campaign {
+                sent: 2,
+                delivered: 2,
+                opened: 2,
+                opened_human: 1,
+                clicked: 1,
+                replied: 0,
+                bounced_hard: 0,
+                bounced_soft: 0,
+                unsubscribed: 1,
+            }
+        );
+        assert!(
+            c.line(80).starts_with("sent 2 · dlv 2 · open 2 (1 human)"),
+            "{}",
+            c.line(80)
+        );
+        let big = Campaign {
+            sent: 100_000,
+            delivered: 99_000,
+            opened: 52_000,
+            opened_human: 45_000,
+            clicked: 3_000,
+            replied: 900,
+            bounced_hard: 1_000,
+            bounced_soft: 200,
+            unsubscribed: 300,
+        };
+        assert_eq!(
+            big.line(78),
+            "S100000 D99000 O52000(45000h) C3000 R900 B1000h/200s U300"
+        );
+        assert_eq!(
+            top_bouncing_domains(store.conn(), 5).unwrap(),
+            [("bad.test".to_string(), 2)]
+        );
+        let text = daily_text(store.conn()).unwrap();
+        assert!(text.contains("ERROR 3, READY 1, SENT 2"), "{text}");
+        assert!(text.contains("top bouncing domains: bad.test 2"), "{text}");
+    }
+
+    #[test]
+    fn bounces_are_counted_from_the_reports_per_sent_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).unwrap();
+        let mut sql = String::from(
+            "INSERT INTO companies (key, name, updated_at) VALUES ('acme', 'Acme', 0);
+             INSERT INTO inbox_messages (id, mailbox, folder, uidvalidity, uid, message_key, kind, processed_at)
+             VALUES (1, 'm', 'INBOX', 1, 1, 'k', 'bounce', 0);",
+        );
+        let rows = [
+            (1, "INVALID", "a@gone.test"),
+            (2, "BOUNCED", "b@full.test"),
+            (3, "BOUNCED", "c@gone.test"),
+            (4, "SENT", "d@slow.test"),
+            (5, "REPLIED", "e@ok.test"),
+        ];
+        for (id, status, email) in rows {
+            sql.push_str(&format!(
+                "INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
+                 VALUES ({id}, 'J', 'D', 'Acme', 'acme', 'j|d{id}', 0);
+                 INSERT INTO outbox (id, prospect_id, email, company_key, status, created_at, updated_at)
+                 VALUES ({id}, {id}, '{email}', 'acme', '{status}', 0, 0);"
+            ));
+        }
+        // Row 3 had a soft bounce first, then a hard one: it counts once, as hard. Row 4 only
+        // got a delay notice: not a bounce.
+        for (outbox_id, rcpt, action, hard) in [
+            (1, "a@gone.test", "failed", 1),
+            (2, "b@full.test", "failed", 0),
+            (3, "c@gone.test", "failed", 0),
+            (3, "c@gone.test", "failed", 1),
+            (4, "d@slow.test", "delayed", 0),
+        ] {
+            let domain = rcpt.split('@').nth(1).unwrap();
+            sql.push_str(&format!(
+                "INSERT INTO bounces (kind, date, mailbox, outbox_id, recipient, domain, action, reason, hard, inbox_message_id, created_at)
+                 VALUES ('bounce', 0, 'm', {outbox_id}, '{rcpt}', '{domain}', '{action}', 'x', {hard}, 1, 0);"
+            ));
+        }
+        store.conn().execute_batch(&sql).unwrap();
+        let c = campaign(store.conn()).unwrap();
+        assert_eq!((c.sent, c.delivered, c.replied), (5, 2, 1));
+        assert_eq!((c.bounced_hard, c.bounced_soft), (2, 1));
+        assert_eq!(
+            top_bouncing_domains(store.conn(), 5).unwrap(),
+            [("gone.test".to_string(), 2), ("full.test".to_string(), 1)]
+        );
+    }
+
+    #[test]
+    fn later_statuses_have_buckets() {
+        assert_eq!(buckets("BOUNCED"), [Bucket::Sent]);
+        assert_eq!(buckets("INVALID"), [Bucket::Sent]);
+        assert!(buckets("REPLIED").contains(&Bucket::Replied));
+        assert!(buckets("READY").is_empty());
+    }
+}

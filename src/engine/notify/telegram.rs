@@ -1,0 +1,235 @@
+//! The Telegram Bot API client: `POST {api_url}/bot{token}/sendMessage`, with retries.
+//!
+//! Retry rules: at most [`MAX_RETRIES`] retries after the first attempt; a 429 waits the
+//! `parameters.retry_after` the API asks for; a 5xx or a network error waits the backoff
+//! (2 s, 4 s, 8 s by default); any other 4xx gives up at once, logging the API's description.
+//!
+//! The bot token is part of the URL path, so it must never reach a log or an error: reqwest's
+//! errors drop their URL here, and every text that leaves this module goes through [`redact`].
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Retries after the first attempt.
+pub const MAX_RETRIES: u32 = 3;
+/// The default first backoff; it doubles on each retry.
+pub const DEFAULT_BASE_DELAY: Duration = Duration::from_secs(2);
+/// The longest `retry_after` honoured (a larger one is capped, not ignored).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+
+/// The pause before retry number `retry` (1-based) after a 5xx or network error:
+/// `base × 2^(retry-1)`, i.e. 2 s, 4 s, 8 s with the default base.
+pub fn backoff(base: Duration, retry: u32) -> Duration {
+    base.saturating_mul(1 << retry.saturating_sub(1).min(16))
+}
+
+/// The whole default schedule, for documentation and tests.
+pub fn default_schedule() -> Vec<Duration> {
+    (1..=MAX_RETRIES)
+        .map(|r| backoff(DEFAULT_BASE_DELAY, r))
+        .collect()
+}
+
+/// Replace every occurrence of the bot token in `text`.
+pub fn redact(text: &str, token: &str) -> String {
+    if token.is_empty() {
+        text.to_string()
+    } else {
+        text.replace(token, "<redacted>")
+    }
+}
+
+#[derive(Clone)]
+pub struct Telegram {
+    api_url: String,
+    token: String,
+    chat_id: String,
+    base_delay: Duration,
+    http: reqwest::Client,
+}
+
+impl std::fmt::Debug for Telegram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Telegram")
+            .field("api_url", &self.api_url)
+            .field("token", &"<redacted>")
+            .field("chat_id", &self.chat_id)
+            .finish()
+    }
+}
+
+/// How one message ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Sent,
+    /// A 4xx other than 429: the API's description (the request itself is wrong).
+    Rejected {
+        status: u16,
+        description: String,
+    },
+    /// Retries exhausted on 429/5xx/network errors: the last problem.
+    GaveUp(String),
+}
+
+/// What happened, attempt by attempt: the outcome and the pause taken before each retry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub outcome: Outcome,
+    pub attempts: u32,
+    pub waits: Vec<Duration>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct ApiReply {
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    parameters: Option<ApiParameters>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct ApiParameters {
+    #[serde(default)]
+    retry_after: Option<u64>,
+}
+
+/// What to do after one attempt.
+enum Next {
+    Done(Outcome),
+    Retry {
+        problem: String,
+        wait: Option<Duration>,
+    },
+}
+
+impl Telegram {
+    pub fn new(api_url: &str, token: &str, chat_id: &str) -> Telegram {
+        Telegram {
+            api_url: api_url.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+            chat_id: chat_id.to_string(),
+            base_delay: DEFAULT_BASE_DELAY,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(20))
+                .build()
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Tests shorten the backoff; the schedule's shape stays the same.
+    pub fn with_base_delay(mut self, base: Duration) -> Telegram {
+        self.base_delay = base;
+        self
+    }
+
+    async fn attempt(&self, text: &str) -> Next {
+        let url = format!("{}/bot{}/sendMessage", self.api_url, self.token);
+        let body = serde_json::json!({
+            "chat_id": self.chat_id,
+            "text": text,
+            "disable_web_page_preview": true,
+        });
+        let resp = match self.http.post(&url).json(&body).send().await {
+            Ok(r) => r,
+            Err(e) => {
+                return Next::Retry {
+                    problem: redact(&e.without_url().to_string(), &self.token),
+                    wait: None,
+                };
+            }
+        };
+        let status = resp.status().as_u16();
+        let reply: ApiReply = resp.json().await.unwrap_or_default();
+        let description = redact(
+            reply.description.as_deref().unwrap_or("(no description)"),
+            &self.token,
+        );
+        match status {
+            200..=299 => Next::Done(Outcome::Sent),
+            429 => Next::Retry {
+                problem: format!("429 Too Many Requests: {description}"),
+                wait: reply
+                    .parameters
+                    .and_then(|p| p.retry_after)
+                    .map(|s| Duration::from_secs(s).min(MAX_RETRY_AFTER)),
+            },
+            500..=599 => Next::Retry {
+                problem: format!("{status}: {description}"),
+                wait: None,
+            },
+            _ => Next::Done(Outcome::Rejected {
+                status,
+                description,
+            }),
+        }
+    }
+
+    /// Send `text`, retrying as the module doc says. Logs the final problem (never the token).
+    pub async fn send(&self, text: &str) -> Delivery {
+        let mut waits = Vec::new();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self.attempt(text).await {
+                Next::Done(outcome) => {
+                    if let Outcome::Rejected {
+                        status,
+                        description,
+                    } = &outcome
+                    {
+                        tracing::warn!(status, %description, "telegram: message rejected; not retried");
+                    }
+                    return Delivery {
+                        outcome,
+                        attempts,
+                        waits,
+                    };
+                }
+                Next::Retry { problem, wait } => {
+                    let retry = attempts; // the retry this pause leads to, 1-based
+                    if retry > MAX_RETRIES {
+                        tracing::warn!(%problem, attempts, "telegram: giving up");
+                        return Delivery {
+                            outcome: Outcome::GaveUp(problem),
+                            attempts,
+                            waits,
+                        };
+                    }
+                    let pause = wait.unwrap_or_else(|| backoff(self.base_delay, retry));
+                    tracing::info!(%problem, ?pause, retry, "telegram: retrying");
+                    waits.push(pause);
+                    tokio::time::sleep(pause).await;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_schedule_is_2_4_8_seconds() {
+        assert_eq!(
+            default_schedule(),
+            [2, 4, 8].map(Duration::from_secs).to_vec()
+        );
+        assert_eq!(
+            backoff(Duration::from_millis(10), 3),
+            Duration::from_millis(40)
+        );
+    }
+
+    #[test]
+    fn redaction_hides_every_occurrence() {
+        let t = "123456:ABC-secret";
+        let text = format!("error sending request for url (https://api/bot{t}/sendMessage) {t}");
+        let r = redact(&text, t);
+        assert!(!r.contains("ABC-secret"), "{r}");
+        assert_eq!(r.matches("<redacted>").count(), 2);
+        let dbg = format!("{:?}", Telegram::new("https://api", t, "1"));
+        assert!(!dbg.contains("ABC-secret"), "{dbg}");
+    }
+}

@@ -1,0 +1,223 @@
+//! What the sender puts in a message when tracking is on: the pixel, the one-click
+//! unsubscribe URL (header and footer) and, with `[tracking] clicks = true`, every HTML link
+//! rewritten to `/c/{token}`. Each URL carries a signed token (see [`super::token`]); the click
+//! token binds the row and the original URL, so `/c/` can only redirect where the message linked.
+
+use super::token::{Claims, Signer, TokenKind};
+use crate::config::Config;
+
+/// Tracking URLs for messages, from `[tracking] base_url` and the key in `secret_env`.
+#[derive(Debug, Clone)]
+pub struct Tracker {
+    base: String,
+    signer: Signer,
+    clicks: bool,
+}
+
+/// The shortest signing key accepted (`hailer serve` applies the same rule).
+pub const MIN_SECRET_LEN: usize = 16;
+
+/// The tracking secret from the environment variable named by `[tracking] secret_env`.
+/// The error names the variable, never the value.
+pub fn secret_from_env(config: &Config) -> Result<Vec<u8>, String> {
+    let var = config.tracking.secret_env.as_deref().ok_or_else(|| {
+        "[tracking] secret_env is not set: tracking tokens need a signing key".to_string()
+    })?;
+    match std::env::var(var) {
+        Ok(s) if s.len() >= MIN_SECRET_LEN => Ok(s.into_bytes()),
+        Ok(_) => Err(format!(
+            "${var} (tracking secret) must be at least {MIN_SECRET_LEN} characters"
+        )),
+        Err(_) => Err(format!("${var} (tracking secret) is not set")),
+    }
+}
+
+impl Tracker {
+    pub fn new(base_url: &str, secret: &[u8], clicks: bool) -> Tracker {
+        Tracker {
+            base: base_url.trim_end_matches('/').to_string(),
+            signer: Signer::new(secret),
+            clicks,
+        }
+    }
+
+    /// `None` when `[tracking] base_url` is unset (tracking off); an error when it is set
+    /// but the signing key is missing or too short.
+    pub fn from_config(config: &Config) -> Result<Option<Tracker>, String> {
+        let Some(base) = config.tracking.base_url.as_deref() else {
+            return Ok(None);
+        };
+        let secret = secret_from_env(config)?;
+        Ok(Some(Tracker::new(base, &secret, config.tracking.clicks)))
+    }
+
+    fn token(&self, kind: TokenKind, outbox_id: i64, url: Option<&str>) -> String {
+        self.signer.issue(&Claims {
+            kind,
+            outbox_id,
+            url: url.map(str::to_string),
+        })
+    }
+
+    pub fn open_url(&self, outbox_id: i64) -> String {
+        format!(
+            "{}/o/{}.gif",
+            self.base,
+            self.token(TokenKind::Open, outbox_id, None)
+        )
+    }
+
+    pub fn unsubscribe_url(&self, outbox_id: i64) -> String {
+        format!(
+            "{}/u/{}",
+            self.base,
+            self.token(TokenKind::Unsubscribe, outbox_id, None)
+        )
+    }
+
+    pub fn click_url(&self, outbox_id: i64, url: &str) -> String {
+        format!(
+            "{}/c/{}",
+            self.base,
+            self.token(TokenKind::Click, outbox_id, Some(url))
+        )
+    }
+
+    /// The plain-text part with its unsubscribe footer (never a pixel: text has none).
+    pub fn text_part(&self, text: &str, unsubscribe: &str) -> String {
+        let mut out = text.trim_end().to_string();
+        out.push_str(&format!("\n\n--\nUnsubscribe: {unsubscribe}\n"));
+        out
+    }
+
+    /// The HTML body: links rewritten when clicks are tracked, then the unsubscribe footer
+    /// (never rewritten) and the pixel, just before `</body>` (or at the end).
+    pub fn html_part(&self, html: &str, outbox_id: i64, unsubscribe: &str) -> String {
+        let mut out = if self.clicks {
+            rewrite_links(html, |url| self.click_url(outbox_id, url))
+        } else {
+            html.to_string()
+        };
+        let tail = format!(
+            "<p style=\"font-size:12px;color:#777777\"><a href=\"{}\">Unsubscribe</a></p>\n\
+             <img src=\"{}\" width=\"1\" height=\"1\" alt=\"\" style=\"display:block;border:0\">\n",
+            escape_attr(unsubscribe),
+            escape_attr(&self.open_url(outbox_id))
+        );
+        match out.rfind("</body>") {
+            Some(at) => out.insert_str(at, &tail),
+            None => out.push_str(&tail),
+        }
+        out
+    }
+}
+
+/// Rewrite the target of every `href="http(s)://…"` (double or single quoted) with `f`, which
+/// gets the unescaped URL. Other links (mailto:, anchors) are left alone.
+pub fn rewrite_links(html: &str, f: impl Fn(&str) -> String) -> String {
+    let mut out = String::with_capacity(html.len() + 64);
+    let mut rest = html;
+    while let Some(at) = find_href(rest) {
+        let (before, after) = rest.split_at(at);
+        out.push_str(before);
+        // `after` starts with `href=` and a quote.
+        let quote = after.as_bytes()[5] as char;
+        let value_start = 6;
+        let Some(len) = after[value_start..].find(quote) else {
+            out.push_str(after);
+            return out;
+        };
+        let raw = &after[value_start..value_start + len];
+        let url = unescape_attr(raw);
+        let lower = url.to_ascii_lowercase();
+        out.push_str(&after[..value_start]);
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            out.push_str(&escape_attr(&f(&url)));
+        } else {
+            out.push_str(raw);
+        }
+        out.push(quote);
+        rest = &after[value_start + len + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Byte offset of the next `href="` or `href='` (ASCII case-insensitive).
+fn find_href(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    (0..b.len().saturating_sub(5))
+        .find(|&i| b[i..i + 5].eq_ignore_ascii_case(b"href=") && matches!(b[i + 5], b'"' | b'\''))
+}
+
+fn escape_attr(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn unescape_attr(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_are_rewritten_and_unescaped_before_signing() {
+        let html = "<p><a href=\"https://a.test/x?a=1&amp;b=2\">A</a> \
+                    <a HREF='http://b.test/'>B</a> <a href=\"mailto:x@y.test\">m</a> \
+                    <a href=\"#top\">t</a></p>";
+        let out = rewrite_links(html, |u| format!("https://t.test/c/[{u}]"));
+        assert!(
+            out.contains("href=\"https://t.test/c/[https://a.test/x?a=1&amp;b=2]\""),
+            "{out}"
+        );
+        assert!(
+            out.contains("HREF='https://t.test/c/[http://b.test/]'"),
+            "{out}"
+        );
+        assert!(out.contains("href=\"mailto:x@y.test\""), "{out}");
+        assert!(out.contains("href=\"#top\""), "{out}");
+        assert!(out.ends_with("</p>"));
+    }
+
+    #[test]
+    fn unterminated_attribute_is_left_as_is() {
+        let html = "<a href=\"https://a.test/";
+        assert_eq!(rewrite_links(html, |_| "X".into()), html);
+    }
+
+    #[test]
+    fn click_tokens_bind_row_and_url() {
+        let t = Tracker::new("https://t.test/", b"0123456789abcdef", true);
+        let url = t.click_url(9, "https://a.test/p?q=1&r=2");
+        let token = url.strip_prefix("https://t.test/c/").unwrap();
+        let claims = Signer::new(b"0123456789abcdef").verify(token).unwrap();
+        assert_eq!(claims.kind, TokenKind::Click);
+        assert_eq!(claims.outbox_id, 9);
+        assert_eq!(claims.url.as_deref(), Some("https://a.test/p?q=1&r=2"));
+    }
+
+    #[test]
+    fn html_gets_footer_and_pixel_before_body_end() {
+        let t = Tracker::new("https://t.test", b"0123456789abcdef", false);
+        let html = t.html_part(
+            "<html><body><a href=\"https://a.test/\">a</a></body></html>",
+            3,
+            "https://t.test/u/TOKEN",
+        );
+        // clicks = false: the original link stays.
+        assert!(html.contains("href=\"https://a.test/\""), "{html}");
+        let pixel = html.find("<img src=\"https://t.test/o/").unwrap();
+        let footer = html.find("href=\"https://t.test/u/TOKEN\"").unwrap();
+        assert!(footer < pixel && pixel < html.find("</body>").unwrap());
+    }
+}

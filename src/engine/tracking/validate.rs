@@ -1,0 +1,127 @@
+//! `POST /api/validate`: `{"emails": [...]}` → one JSON object per line (NDJSON), each written
+//! as soon as its verification is done (in input order), so a large list streams instead of
+//! waiting for the last address. The same engine as `hailer verify`, with its results stored
+//! in the `verifications` table (and reused from it while fresh).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::verify::results::DbResults;
+use crate::engine::verify::{
+    self, InputItem, ResultCache, VerifyEvent, VerifyIn, VerifyOptions, VerifyOut,
+};
+
+/// The most addresses one request may carry.
+pub const MAX_EMAILS: usize = 100_000;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Request {
+    emails: Vec<String>,
+}
+
+fn bad_request(msg: String) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        axum::Json(serde_json::json!({ "error": msg })),
+    )
+        .into_response()
+}
+
+/// One result line: the address, the verdict's fields, and whether it came from the cache.
+pub fn line(out: &VerifyOut) -> String {
+    let v = &out.verdict;
+    let mut s = serde_json::json!({
+        "index": out.index,
+        "email": out.email,
+        "status": v.status.as_str(),
+        "mx": v.mx,
+        "code": v.code,
+        "enhanced": v.enhanced,
+        "detail": v.detail,
+        "checked_at": v.checked_at,
+        "cached": out.cached,
+    })
+    .to_string();
+    s.push('\n');
+    s
+}
+
+/// Parse the body and start streaming results; the caller has checked the bearer token.
+pub fn respond(body: &Bytes, options: &VerifyOptions, db_path: &Path) -> Response {
+    let req: Request = match serde_json::from_slice(body) {
+        Ok(r) => r,
+        Err(e) => return bad_request(format!("expected {{\"emails\": [\"…\"]}}: {e}")),
+    };
+    if req.emails.len() > MAX_EMAILS {
+        return bad_request(format!(
+            "{} addresses: at most {MAX_EMAILS} per request",
+            req.emails.len()
+        ));
+    }
+    let cache = match DbResults::open(db_path) {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            tracing::error!("api validate: {e}");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let (items_tx, items_rx) = mpsc::channel::<InputItem>(1024);
+    // Unbounded because the engine's reporter cannot wait; lines are small and a client that
+    // goes away cancels the run (the send fails), so the backlog stays bounded by the list.
+    let (lines_tx, lines_rx) = mpsc::unbounded_channel::<String>();
+    let cancel = CancellationToken::new();
+    tokio::spawn(async move {
+        for e in req.emails {
+            if items_tx.send(InputItem::new(e)).await.is_err() {
+                break;
+            }
+        }
+    });
+    let input = VerifyIn {
+        items: items_rx,
+        options: options.clone(),
+        cache: Some(cache.clone() as Arc<dyn ResultCache>),
+    };
+    let stop = cancel.clone();
+    tokio::spawn(async move {
+        let summary = verify::run(
+            input,
+            |event| {
+                if let VerifyEvent::Result(out) = event
+                    && lines_tx.send(line(&out)).is_err()
+                {
+                    // The client went away: stop probing for it.
+                    stop.cancel();
+                }
+            },
+            cancel,
+        )
+        .await;
+        if let Err(e) = summary {
+            tracing::error!("api validate: {e}");
+            let _ = lines_tx.send(format!(
+                "{}\n",
+                serde_json::json!({ "error": e.to_string() })
+            ));
+        }
+        let _ = tokio::task::spawn_blocking(move || cache.close()).await;
+    });
+    let stream = futures::stream::unfold(lines_rx, |mut rx| async {
+        rx.recv()
+            .await
+            .map(|l| (Ok::<_, std::convert::Infallible>(Bytes::from(l)), rx))
+    });
+    (
+        [(header::CONTENT_TYPE, "application/x-ndjson")],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}

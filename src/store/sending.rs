@@ -57,12 +57,11 @@ pub fn next_retry_at(conn: &Connection) -> Result<Option<i64>> {
 /// duplicate (the build checks this too).
 pub fn already_sent_to(conn: &Connection, id: i64, email: &str) -> Result<Option<i64>> {
     Ok(conn
-        .query_row(
+        .prepare_cached(
             "SELECT id FROM outbox WHERE lower(email) = lower(?2) AND id != ?1
                AND status IN ('SENDING', 'SENT', 'UNCERTAIN', 'RETRY') LIMIT 1",
-            params![id, email],
-            |r| r.get(0),
-        )
+        )?
+        .query_row(params![id, email], |r| r.get(0))
         .optional()?)
 }
 
@@ -78,27 +77,25 @@ pub fn claim(
     now: i64,
 ) -> Result<Option<Status>> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    // Cached statements: the sender runs these once per message.
     let prev: Option<String> = tx
-        .query_row(
-            "SELECT status FROM outbox WHERE id = ?1 AND status IN ('READY', 'RETRY')",
-            [id],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT status FROM outbox WHERE id = ?1 AND status IN ('READY', 'RETRY')")?
+        .query_row([id], |r| r.get(0))
         .optional()?;
     let Some(prev) = prev.and_then(|s| Status::parse(&s)) else {
         return Ok(None);
     };
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE outbox SET status = 'SENDING', mailbox = ?2, header_message_id = ?3,
              attempts = attempts + 1, reason = NULL, updated_at = ?4
          WHERE id = ?1",
-        params![id, mailbox, message_id, now],
-    )?;
-    tx.execute(
+    )?
+    .execute(params![id, mailbox, message_id, now])?;
+    tx.prepare_cached(
         "INSERT INTO mailbox_days (mailbox, day, sent) VALUES (?1, ?2, 1)
          ON CONFLICT(mailbox, day) DO UPDATE SET sent = sent + 1",
-        params![mailbox, day],
-    )?;
+    )?
+    .execute(params![mailbox, day])?;
     tx.commit()?;
     Ok(Some(prev))
 }
@@ -134,12 +131,12 @@ fn give_back(conn: &Connection, mailbox: &str, day: &str) -> Result<()> {
 }
 
 pub fn mark_sent(conn: &Connection, id: i64, reply: &str, now: i64) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE outbox SET status = 'SENT', smtp_reply = ?2, reason = NULL, sent_at = ?3,
              next_attempt_at = NULL, updated_at = ?3
          WHERE id = ?1",
-        params![id, reply, now],
-    )?;
+    )?
+    .execute(params![id, reply, now])?;
     Ok(())
 }
 

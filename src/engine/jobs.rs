@@ -23,6 +23,8 @@ pub enum JobKind {
     Send,
     Watch,
     Outbox,
+    /// The Settings tab's mailbox connection test.
+    MailboxTest,
 }
 
 impl JobKind {
@@ -34,6 +36,7 @@ impl JobKind {
             JobKind::Send => "send",
             JobKind::Watch => "watch",
             JobKind::Outbox => "outbox",
+            JobKind::MailboxTest => "mailbox test",
         }
     }
 }
@@ -68,6 +71,11 @@ pub enum JobMsg {
         level: Level,
         text: String,
     },
+    /// A send run's live figures (per-mailbox counters, next send time) for the Activity tab.
+    SendStatus {
+        id: JobId,
+        status: Box<crate::engine::send::LiveStatus>,
+    },
     /// `Ok(summary)`, or `Err(reason)`; `cancelled` when it stopped because it was asked to.
     Finished {
         id: JobId,
@@ -84,6 +92,7 @@ pub struct Reporter {
     cancel: CancellationToken,
     paused: Arc<AtomicBool>,
     last_progress: Arc<std::sync::Mutex<Option<Instant>>>,
+    last_status: Arc<std::sync::Mutex<Option<Instant>>>,
 }
 
 /// Progress is rate-limited here so a tight loop cannot flood the UI.
@@ -107,6 +116,21 @@ impl Reporter {
             done,
             total,
             note: note.into(),
+        });
+    }
+
+    /// A send run's live figures; rate-limited like progress unless `force` (a state change
+    /// such as a wait starting, which must not be dropped).
+    pub fn send_status(&self, status: crate::engine::send::LiveStatus, force: bool) {
+        if let Ok(mut last) = self.last_status.lock() {
+            if !force && last.is_some_and(|t| t.elapsed() < PROGRESS_EVERY) {
+                return;
+            }
+            *last = Some(Instant::now());
+        }
+        let _ = self.tx.send(JobMsg::SendStatus {
+            id: self.id,
+            status: Box::new(status),
         });
     }
 
@@ -193,6 +217,7 @@ impl Supervisor {
             cancel: cancel.clone(),
             paused: paused.clone(),
             last_progress: Arc::new(std::sync::Mutex::new(None)),
+            last_status: Arc::new(std::sync::Mutex::new(None)),
         };
         let _ = self.tx.send(JobMsg::Started {
             id,

@@ -197,6 +197,18 @@ pub fn resolve_sent(conn: &Connection, id: i64, note: &str, now: i64) -> Result<
     Ok(())
 }
 
+/// An UNCERTAIN row the user decided did not go out: READY again, unapproved, so it is sent
+/// only after a new approval. The day counter keeps its claim (counting high never exceeds
+/// a cap).
+pub fn requeue_uncertain(conn: &Connection, id: i64, now: i64) -> Result<bool> {
+    Ok(conn.execute(
+        "UPDATE outbox SET status = 'READY', approved = 0,
+             reason = 'requeued by hand after UNCERTAIN', next_attempt_at = NULL, updated_at = ?2
+         WHERE id = ?1 AND status = 'UNCERTAIN'",
+        params![id, now],
+    )? == 1)
+}
+
 /// A row the send-time checks refused (suppressed since the build, duplicate, no address).
 pub fn refuse(conn: &Connection, id: i64, reason: &str, now: i64) -> Result<()> {
     conn.execute(

@@ -13,8 +13,11 @@ use tokio_util::sync::CancellationToken;
 pub mod app;
 pub mod data;
 pub mod keymap;
+pub mod sending;
 pub mod table;
 pub mod ui;
+
+mod sending_jobs;
 
 use app::{App, Effect, Pane, Settings};
 use table::TableRow;
@@ -62,6 +65,8 @@ enum Loaded {
     Error(String),
     Toast(String),
     Text(String, String),
+    SendPlan(crate::engine::send::SendPlan),
+    MailboxCheck(crate::engine::send::MailboxCheck),
 }
 
 fn spawn_load(pane: Pane, data_dir: PathBuf, tx: UnboundedSender<Loaded>) {
@@ -134,6 +139,8 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
                 Loaded::Error(e) => app.toast(e, true),
                 Loaded::Toast(t) => app.toast(t, false),
                 Loaded::Text(title, text) => app.show_text(title, text),
+                Loaded::SendPlan(plan) => app.on_send_plan(plan),
+                Loaded::MailboxCheck(check) => app.on_mailbox_check(check),
             },
             _ = tick.tick() => app.on_tick(),
             // Wake up to draw a frame that pacing held back.
@@ -248,6 +255,29 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
                             Err(e) => Loaded::Error(format!("suggestion: {e}")),
                         });
                     });
+                }
+                Effect::PlanSend | Effect::ResolveUncertain { .. } => {
+                    sending_jobs::spawn_quick(
+                        effect,
+                        ctx.data_dir.clone(),
+                        ctx.config.config.clone(),
+                        load_tx.clone(),
+                    );
+                }
+                Effect::Send => {
+                    let (data_dir, config) = (ctx.data_dir.clone(), ctx.config.config.clone());
+                    supervisor.spawn_blocking(JobKind::Send, "send", true, move |rep| {
+                        sending_jobs::send_job(data_dir, config, rep)
+                    });
+                }
+                Effect::TestMailboxes => {
+                    let (config, tx) = (ctx.config.config.clone(), load_tx.clone());
+                    supervisor.spawn_blocking(
+                        JobKind::MailboxTest,
+                        "test mailboxes",
+                        false,
+                        move |rep| sending_jobs::test_mailboxes(config, tx, rep),
+                    );
                 }
                 Effect::Cancel(id) => {
                     supervisor.cancel(id);

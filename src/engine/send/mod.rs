@@ -29,8 +29,11 @@ use crate::net::imap::ImapEndpoint;
 use crate::store::outbox::{OutboxRow, Status};
 use crate::store::{self, Store, StoreError, sending, suppressions};
 
+mod check;
 pub mod message;
 mod run;
+
+pub use check::{MailboxCheck, check_mailbox};
 pub mod sent_copy;
 pub mod throttle;
 pub mod transport;
@@ -50,7 +53,7 @@ pub struct SendIn {
     pub mailbox: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct MailboxOut {
     pub name: String,
     pub sent_this_run: u64,
@@ -59,6 +62,33 @@ pub struct MailboxOut {
     pub error: Option<String>,
     /// When the sending window is closed now: when it opens next.
     pub window_opens: Option<String>,
+}
+
+/// A send run as the Activity tab shows it live.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LiveStatus {
+    /// Rows handled this run (any outcome) out of the rows it set out to handle.
+    pub done: u64,
+    pub total: u64,
+    pub sent: u64,
+    /// ERROR, RETRY, UNCERTAIN and refused rows this run.
+    pub not_sent: u64,
+    pub mailboxes: Vec<LiveMailbox>,
+    /// When the next message is due to start, counted from this status (delays, a closed
+    /// window, a retry); `None` while messages go out back to back.
+    pub next_send_in: Option<Duration>,
+    /// What the run waits for, when it waits.
+    pub waiting: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LiveMailbox {
+    pub name: String,
+    pub sent_today: u32,
+    pub cap_today: u32,
+    pub sent_this_run: u64,
+    /// "sending", "next in 12 s", "window closed", "cap reached", "failed: …".
+    pub state: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -387,8 +417,10 @@ async fn run_async(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendEr
 
 /// What a run would do now, for the TUI's confirmation: how many rows, through which
 /// mailboxes, with how much capacity left today. Runs no password command, opens no connection.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SendPlan {
+    /// Only approved READY rows count (`[sending] require_approval`), plus due RETRY rows.
+    pub require_approval: bool,
     pub eligible: u64,
     pub remaining_today: u64,
     pub mailboxes: Vec<MailboxOut>,
@@ -409,6 +441,7 @@ pub fn plan(
     let lanes = build_lanes(&input)?;
     let store = Store::open_in(data_dir)?;
     let mut p = SendPlan {
+        require_approval: config.sending.require_approval,
         eligible: sending::eligible_ids(
             store.conn(),
             config.sending.require_approval,

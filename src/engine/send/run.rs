@@ -22,7 +22,8 @@ use tokio::time::Instant;
 use super::message::{self, Outgoing};
 use super::transport::{SmtpEndpoint, SmtpError, SmtpSession};
 use super::{
-    Lane, RowOutcome, SendError, SendIn, SendOut, WAIT_AT_MOST, backoff, check_row, throttle,
+    Lane, LiveMailbox, LiveStatus, RowOutcome, SendError, SendIn, SendOut, WAIT_AT_MOST, backoff,
+    check_row, throttle,
 };
 use crate::engine::jobs::{Level, Reporter};
 use crate::store::outbox::Status;
@@ -141,16 +142,64 @@ pub(super) async fn execute(
         max_attempts: input.config.sending.max_attempts.max(1) as i64,
         retry_base: input.config.sending.retry_base,
     };
+    r.status(None, None, true);
     let result = r.run().await;
     // Whatever stopped the loop, messages already handed to a server finish and their
     // outcome is recorded: no row is left SENDING by a cancel or an error.
     r.drain().await?;
+    let stopped = (!r.out.stopped.is_empty()).then(|| r.out.stopped.clone());
+    r.status(None, stopped, true);
     result?;
     while r.copies.join_next().await.is_some() {}
     Ok((r.store, r.lanes, r.out))
 }
 
 impl Runner<'_> {
+    /// The live figures for the TUI's Activity tab.
+    fn status(&self, next_send_in: Option<Duration>, waiting: Option<String>, force: bool) {
+        let now = Instant::now();
+        let utc = Utc::now();
+        let mailboxes = self
+            .lanes
+            .iter()
+            .map(|l| {
+                let state = if let Some(f) = &l.failed {
+                    format!("failed: {f}")
+                } else if l.busy {
+                    "sending".to_string()
+                } else if l.counter.cap > 0 && l.counter.sent >= l.counter.cap {
+                    "cap reached".to_string()
+                } else if l.throttle.as_ref().is_some_and(|t| !t.window_open(utc)) {
+                    "window closed".to_string()
+                } else if l.next_at > now {
+                    format!("next in {:.0} s", (l.next_at - now).as_secs_f64().ceil())
+                } else {
+                    "ready".to_string()
+                };
+                LiveMailbox {
+                    name: l.name.clone(),
+                    sent_today: l.counter.sent,
+                    cap_today: l.counter.cap,
+                    sent_this_run: l.sent_this_run,
+                    state,
+                }
+            })
+            .collect();
+        let o = &self.out;
+        self.reporter.send_status(
+            LiveStatus {
+                done: self.done,
+                total: self.total,
+                sent: o.sent,
+                not_sent: o.error + o.retry + o.uncertain + o.refused,
+                mailboxes,
+                next_send_in,
+                waiting,
+            },
+            force,
+        );
+    }
+
     fn require_approval(&self) -> bool {
         self.input.config.sending.require_approval
     }
@@ -362,6 +411,7 @@ impl Runner<'_> {
                 self.unprepare();
                 self.reporter
                     .progress(self.done, Some(self.total), "paused");
+                self.status(None, Some("paused".into()), true);
                 if !super::wait_paused(self.reporter).await {
                     self.out.stopped = "cancelled".into();
                     return Ok(());
@@ -440,6 +490,7 @@ impl Runner<'_> {
                         Some(self.total),
                         format!("{} sent · {}", self.out.sent, notes.join(", ")),
                     );
+                    self.status(None, None, false);
                 }
                 _ = tokio::time::sleep_until(wake) => {}
                 _ = token.cancelled() => {}
@@ -479,6 +530,11 @@ impl Runner<'_> {
                         Some(self.total),
                         format!("next retry in {secs} s"),
                     );
+                    self.status(
+                        Some(Duration::from_secs(secs)),
+                        Some("a retry falls due".into()),
+                        true,
+                    );
                     let d = Duration::from_secs(secs) + Duration::from_millis(200);
                     if !super::sleep_or_cancel(&token, d).await {
                         self.out.stopped = "cancelled".into();
@@ -510,6 +566,11 @@ impl Runner<'_> {
                 Some(self.total),
                 format!("next send in {secs:.0} s"),
             );
+            self.status(
+                Some(at.saturating_duration_since(Instant::now())),
+                Some("delay between two sends".into()),
+                true,
+            );
             if !super::sleep_until_or_cancel(&token, at).await {
                 self.out.stopped = "cancelled".into();
                 return Ok(Idle::Stop);
@@ -531,6 +592,7 @@ impl Runner<'_> {
                     Some(self.total),
                     format!("window opens in {} s", wait.as_secs()),
                 );
+                self.status(Some(wait), Some("sending window closed".into()), true);
                 if !super::sleep_or_cancel(&token, wait + Duration::from_millis(200)).await {
                     self.out.stopped = "cancelled".into();
                     return Ok(Idle::Stop);

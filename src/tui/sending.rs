@@ -143,3 +143,176 @@ impl App {
         self.dirty = true;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use crossterm::event::KeyModifiers;
+
+    use super::*;
+    use crate::engine::jobs::JobMsg;
+    use crate::engine::send::{LiveMailbox, MailboxOut};
+    use crate::tui::app::{Pane, Settings, Tab};
+    use crate::tui::table::TableRow;
+
+    fn press(app: &mut App, code: KeyCode) {
+        app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+    }
+
+    fn plan(eligible: u64) -> SendPlan {
+        SendPlan {
+            require_approval: true,
+            eligible,
+            remaining_today: 20,
+            mailboxes: vec![MailboxOut {
+                name: "sender".into(),
+                sent_today: 0,
+                cap_today: 20,
+                ..MailboxOut::default()
+            }],
+        }
+    }
+
+    #[test]
+    fn s_asks_for_a_plan_and_only_y_or_enter_starts_the_send() {
+        let mut a = App::new(Settings::default(), PathBuf::from("/"), false);
+        a.tab = Tab::Outbox;
+        a.on_key(KeyEvent::new(KeyCode::Char('S'), KeyModifiers::SHIFT));
+        assert_eq!(a.take_effects(), vec![Effect::PlanSend]);
+        a.on_send_plan(plan(5));
+        assert!(matches!(a.mode, Mode::ConfirmSend(_)));
+        press(&mut a, KeyCode::Char('n'));
+        assert_eq!(a.mode, Mode::Normal);
+        assert!(a.take_effects().is_empty(), "n cancels");
+        a.on_send_plan(plan(5));
+        press(&mut a, KeyCode::Char('x'));
+        assert!(a.take_effects().is_empty(), "any other key cancels");
+        a.on_send_plan(plan(5));
+        press(&mut a, KeyCode::Enter);
+        assert_eq!(a.take_effects(), vec![Effect::Send]);
+        a.on_send_plan(plan(0));
+        press(&mut a, KeyCode::Char('y'));
+        assert!(a.take_effects().is_empty(), "nothing to send");
+        // One send at a time.
+        a.on_job(JobMsg::Started {
+            id: 4,
+            kind: JobKind::Send,
+            title: "send".into(),
+            pausable: true,
+        });
+        a.on_key(KeyEvent::new(KeyCode::Char('S'), KeyModifiers::SHIFT));
+        assert!(a.take_effects().is_empty());
+        assert!(a.keymap.help(Tab::Outbox).iter().any(|b| b.keys == "S"));
+    }
+
+    #[test]
+    fn u_decides_an_uncertain_row_only() {
+        let mut a = App::new(Settings::default(), PathBuf::from("/"), false);
+        a.tab = Tab::Outbox;
+        let row = |id: i64, status: &str| {
+            TableRow::new(
+                id,
+                vec![
+                    status.into(),
+                    String::new(),
+                    format!("p{id}@acme.test"),
+                    "Acme".into(),
+                    "Hi".into(),
+                    String::new(),
+                ],
+            )
+        };
+        a.on_loaded(Pane::Outbox, vec![row(1, "READY"), row(2, "UNCERTAIN")]);
+        press(&mut a, KeyCode::Char('u'));
+        assert_eq!(a.mode, Mode::Normal, "READY rows are not UNCERTAIN");
+        press(&mut a, KeyCode::Char('j'));
+        press(&mut a, KeyCode::Char('u'));
+        assert_eq!(
+            a.mode,
+            Mode::ResolveUncertain {
+                id: 2,
+                email: "p2@acme.test".into()
+            }
+        );
+        press(&mut a, KeyCode::Esc);
+        assert!(a.take_effects().is_empty());
+        press(&mut a, KeyCode::Char('u'));
+        press(&mut a, KeyCode::Char('r'));
+        press(&mut a, KeyCode::Char('u'));
+        press(&mut a, KeyCode::Char('s'));
+        assert_eq!(
+            a.take_effects(),
+            vec![
+                Effect::ResolveUncertain { id: 2, sent: false },
+                Effect::ResolveUncertain { id: 2, sent: true }
+            ]
+        );
+    }
+
+    #[test]
+    fn t_tests_the_mailboxes_once_at_a_time() {
+        let mut a = App::new(Settings::default(), PathBuf::from("/"), false);
+        a.tab = Tab::Settings;
+        press(&mut a, KeyCode::Char('t'));
+        assert!(a.take_effects().is_empty(), "no mailbox configured");
+        a.settings.mailboxes = vec!["sender".into()];
+        press(&mut a, KeyCode::Char('t'));
+        press(&mut a, KeyCode::Char('t'));
+        assert_eq!(a.take_effects(), vec![Effect::TestMailboxes]);
+        a.on_job(JobMsg::Started {
+            id: 1,
+            kind: JobKind::MailboxTest,
+            title: "test mailboxes".into(),
+            pausable: false,
+        });
+        a.on_mailbox_check(MailboxCheck {
+            name: "sender".into(),
+            smtp: Ok("ok".into()),
+            imap: None,
+        });
+        a.on_job(JobMsg::Finished {
+            id: 1,
+            outcome: Ok("1 mailboxes OK, 0 failed".into()),
+            cancelled: false,
+        });
+        assert!(!a.settings.checking);
+        assert_eq!(a.settings.checks.len(), 1);
+    }
+
+    #[test]
+    fn live_status_counts_down_and_gives_rate_and_eta() {
+        let mut a = App::new(Settings::default(), PathBuf::from("/"), false);
+        a.on_job(JobMsg::Started {
+            id: 2,
+            kind: JobKind::Send,
+            title: "send".into(),
+            pausable: true,
+        });
+        a.on_job(JobMsg::SendStatus {
+            id: 2,
+            status: Box::new(LiveStatus {
+                done: 10,
+                total: 40,
+                sent: 10,
+                mailboxes: vec![LiveMailbox::default()],
+                next_send_in: Some(Duration::from_secs(5)),
+                ..LiveStatus::default()
+            }),
+        });
+        for _ in 0..4 {
+            a.on_tick();
+        }
+        let live = a.send_live.clone().unwrap();
+        assert_eq!(live.status.next_send_in, Some(Duration::from_secs(4)));
+        let elapsed = Duration::from_secs(60);
+        assert_eq!(live.per_minute(elapsed), Some(10.0));
+        assert_eq!(live.eta(elapsed), Some(Duration::from_secs(180)));
+        a.on_job(JobMsg::Finished {
+            id: 2,
+            outcome: Ok("done".into()),
+            cancelled: false,
+        });
+        assert!(a.take_effects().contains(&Effect::Load(Pane::Outbox)));
+    }
+}

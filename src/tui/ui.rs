@@ -240,7 +240,7 @@ fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, them
         Line::raw(""),
         Line::styled(
             format!(
-                "{:<16} {:>11} {:>6}  {}",
+                "{:<12} {:>11} {:>6}  {}",
                 "mailbox", "sent today", "left", "note"
             ),
             theme.dim(),
@@ -250,7 +250,11 @@ fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, them
         let left = m.cap_today.saturating_sub(m.sent_today);
         let note = match (&m.error, &m.window_opens) {
             (Some(e), _) => format!("unusable: {e}"),
-            (None, Some(at)) => format!("window closed, opens {at}"),
+            (None, Some(at)) => {
+                let at = chrono::DateTime::parse_from_rfc3339(at)
+                    .map_or(at.clone(), |t| t.format("%a %H:%M").to_string());
+                format!("window closed, opens {at}")
+            }
             _ if left == 0 => "cap reached today".to_string(),
             _ => String::new(),
         };
@@ -261,8 +265,8 @@ fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, them
         };
         lines.push(Line::styled(
             format!(
-                "{:<16} {:>11} {:>6}  {}",
-                cut(&sanitize(&m.name), 16),
+                "{:<12} {:>11} {:>6}  {}",
+                cut(&sanitize(&m.name), 12),
                 format!("{}/{}", m.sent_today, m.cap_today),
                 left,
                 sanitize(&note)
@@ -602,7 +606,14 @@ fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
                     Some(total) => format!("{}/{}", t.done, total),
                     None => t.done.to_string(),
                 };
-                let rate = t.rate().map_or("—".into(), |r| format!("{r:.0}/s"));
+                // Sends with delays run at a few a minute: show those per minute.
+                let rate = t.rate().map_or("—".into(), |r| {
+                    if r < 1.0 {
+                        format!("{:.0}/min", r * 60.0)
+                    } else {
+                        format!("{r:.0}/s")
+                    }
+                });
                 let eta = t.eta().map_or("—".into(), fmt_duration);
                 let state_style = match t.state {
                     TaskState::Failed => theme.error(),

@@ -65,6 +65,16 @@ pub fn already_sent_to(conn: &Connection, id: i64, email: &str) -> Result<Option
         .optional()?)
 }
 
+/// Lowercased addresses of the rows `already_sent_to` looks for (any id).
+pub fn taken_addresses(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT DISTINCT lower(email) FROM outbox WHERE email IS NOT NULL
+           AND status IN ('SENDING', 'SENT', 'UNCERTAIN', 'RETRY')",
+    )?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// READY/RETRY → SENDING with the mailbox and Message-ID, and the mailbox's counter for `day`
 /// bumped, in one IMMEDIATE transaction. Returns the row's previous status, or `None` when it
 /// is no longer sendable (another process took it).

@@ -335,14 +335,22 @@ fn build_lanes(input: &SendIn) -> Result<Vec<Lane>, SendError> {
 }
 
 /// The send-time checks; `Err(reason)` refuses the row.
-fn check_row(store: &Store, row: &OutboxRow) -> Result<Result<String, String>, StoreError> {
+///
+/// `taken`, when given, holds (lowercased) every address that may already have gone out: the
+/// exact duplicate query (a scan of the outbox) runs only for addresses found in it.
+fn check_row(
+    store: &Store,
+    row: &OutboxRow,
+    taken: Option<&std::collections::HashSet<String>>,
+) -> Result<Result<String, String>, StoreError> {
     let Some(email) = row.email.clone() else {
         return Ok(Err("no address".into()));
     };
     if let Some(s) = suppressions::blocking(store.conn(), &email)? {
         return Ok(Err(format!("suppressed: {} ({})", s.entry, s.cause)));
     }
-    if let Some(other) = sending::already_sent_to(store.conn(), row.id, &email)? {
+    let maybe_taken = taken.is_none_or(|t| t.contains(&email.to_lowercase()));
+    if maybe_taken && let Some(other) = sending::already_sent_to(store.conn(), row.id, &email)? {
         return Ok(Err(format!(
             "duplicate address: {email} already went out with row #{other}"
         )));
@@ -617,7 +625,7 @@ fn dry_run(
         let Some(row) = sending::get(store.conn(), id)? else {
             continue;
         };
-        if let Err(reason) = check_row(store, &row)? {
+        if let Err(reason) = check_row(store, &row, None)? {
             out.refused += 1;
             out.problems.push(RowOutcome {
                 id,

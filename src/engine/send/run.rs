@@ -105,6 +105,10 @@ struct Runner<'a> {
     queue: VecDeque<i64>,
     inflight: JoinSet<Done>,
     copies: JoinSet<()>,
+    /// Every address that may have gone out (lowercased): loaded once, grown with each claim.
+    /// A superset of what the duplicate query finds, since only this process claims rows
+    /// (the lock file), so a miss here skips that query and a hit runs it.
+    taken: std::collections::HashSet<String>,
     /// Rows claimed this run (`--limit` counts these).
     handed: u64,
     done: u64,
@@ -127,6 +131,9 @@ pub(super) async fn execute(
         Some(l) => (queue.len() as u64).min(l),
         None => queue.len() as u64,
     };
+    let taken = sending::taken_addresses(store.conn())?
+        .into_iter()
+        .collect();
     let mut r = Runner {
         input,
         reporter,
@@ -136,6 +143,7 @@ pub(super) async fn execute(
         queue,
         inflight: JoinSet::new(),
         copies: JoinSet::new(),
+        taken,
         handed: 0,
         done: 0,
         total,
@@ -270,7 +278,7 @@ impl Runner<'_> {
             if row.status == Status::Ready && self.require_approval() && !row.approved {
                 continue;
             }
-            let email = match check_row(&self.store, &row)? {
+            let email = match check_row(&self.store, &row, Some(&self.taken))? {
                 Ok(e) => e,
                 Err(reason) => {
                     self.refuse(id, row.email.clone().unwrap_or_default(), reason)?;
@@ -351,6 +359,7 @@ impl Runner<'_> {
             return Ok(());
         };
         lane.counter.sent += 1;
+        self.taken.insert(p.email.to_lowercase());
         self.handed += 1;
         lane.busy = true;
         let session = lane.session.take();

@@ -119,6 +119,17 @@ impl Reporter {
         });
     }
 
+    /// Whether a progress or status message sent now would get through the rate limit: lets a
+    /// hot loop skip building one.
+    pub fn due(&self) -> bool {
+        let recent = |m: &std::sync::Mutex<Option<Instant>>| {
+            m.lock()
+                .map(|l| l.is_some_and(|t| t.elapsed() < PROGRESS_EVERY))
+                .unwrap_or(false)
+        };
+        !(recent(&self.last_progress) && recent(&self.last_status))
+    }
+
     /// A send run's live figures; rate-limited like progress unless `force` (a state change
     /// such as a wait starting, which must not be dropped).
     pub fn send_status(&self, status: crate::engine::send::LiveStatus, force: bool) {

@@ -150,6 +150,11 @@ pub(super) async fn execute(
         max_attempts: input.config.sending.max_attempts.max(1) as i64,
         retry_base: input.config.sending.retry_base,
     };
+    for i in 0..r.lanes.len() {
+        if r.lanes[i].usable() {
+            counter(&r.store, &mut r.lanes[i])?;
+        }
+    }
     r.status(None, None, true);
     let result = r.run().await;
     // Whatever stopped the loop, messages already handed to a server finish and their
@@ -488,6 +493,9 @@ impl Runner<'_> {
                     let d = res.map_err(|e| SendError::Io(format!("send task failed: {e}")))?;
                     self.done += 1;
                     self.settle(d)?;
+                    if !self.reporter.due() && self.done < self.total {
+                        continue;
+                    }
                     let notes: Vec<String> = self
                         .lanes
                         .iter()

@@ -228,7 +228,15 @@ pub fn run(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendError> {
         .enable_all()
         .build()
         .map_err(|e| SendError::Io(e.to_string()))?;
-    rt.block_on(run_async(input, reporter))
+    // The scheduler runs as a task on the runtime rather than on this thread: the sessions it
+    // spawns then usually start on the same worker, and their completions wake it without a
+    // cross-thread wake-up.
+    let reporter = reporter.clone();
+    rt.block_on(async move {
+        tokio::spawn(async move { run_async(input, &reporter).await })
+            .await
+            .map_err(|e| SendError::Io(format!("send task failed: {e}")))?
+    })
 }
 
 struct Lane {
@@ -367,7 +375,7 @@ fn check_row(
 
 async fn run_async(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendError> {
     let _lock = lock_file(&input.data_dir)?;
-    let store = Store::open_in(&input.data_dir)?;
+    let mut store = Store::open_in(&input.data_dir)?;
     let lanes = build_lanes(&input)?;
     let mut out = SendOut {
         dry_run: input.dry_run,
@@ -399,7 +407,7 @@ async fn run_async(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendEr
             ),
         );
     }
-    resolve_uncertain(&store, &lanes, &mut out, reporter).await?;
+    resolve_uncertain(&mut store, &lanes, &mut out, reporter).await?;
 
     let (store, mut lanes, mut out) = run::execute(&input, store, lanes, out, reporter).await?;
     for lane in &mut lanes {
@@ -526,7 +534,7 @@ async fn sleep_until_or_cancel(token: &tokio_util::sync::CancellationToken, at: 
 
 /// Look for each UNCERTAIN row's Message-ID in its mailbox's Sent folder.
 async fn resolve_uncertain(
-    store: &Store,
+    store: &mut Store,
     lanes: &[Lane],
     out: &mut SendOut,
     reporter: &Reporter,

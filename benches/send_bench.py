@@ -26,6 +26,7 @@ RIG = os.environ["HAILER_RIG"]
 HAILER = os.environ["HAILER_BIN"]
 N = int(os.environ.get("BENCH_MESSAGES", "400"))
 RUNS = int(os.environ.get("BENCH_RUNS", "1"))
+SETTLE = float(os.environ.get("BENCH_SETTLE", "90"))
 
 
 def rig_env():
@@ -54,6 +55,28 @@ def message(i, tag):
         f"From: Bench <sender@sender.test>\r\nTo: b{i}@catchall.test\r\n"
         f"Subject: {tag} {i}\r\nMessage-ID: <{tag}.{i}@sender.test>\r\n\r\n{BODY}\r\n"
     )
+
+
+def queues_empty():
+    """Whether both rig Postfix instances have delivered everything they accepted."""
+    for inst in ("postfix-mx", "postfix-out"):
+        out = subprocess.run(["postqueue", "-c", os.path.join(RIG, inst, "etc"), "-p"],
+                             capture_output=True, text=True)
+        if out.returncode != 0 or "Mail queue is empty" not in out.stdout:
+            return False
+    return True
+
+
+def settle():
+    """Wait (up to SETTLE seconds) for the rig to deliver the previous measurement's mail:
+    otherwise each tool runs while Postfix still delivers the one before it, and whatever
+    runs later in a round is measured on a busier machine."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < SETTLE:
+        if queues_empty():
+            return
+        time.sleep(0.5)
+    print(f"note: rig queues not empty after {SETTLE} s; measuring anyway", file=sys.stderr)
 
 
 def smtp_source(sessions):
@@ -131,16 +154,21 @@ def hailer(mailboxes, port, submission):
 
 
 def one_round():
+    steps = [
+        ("source1", lambda: smtp_source(1)),
+        ("source4", lambda: smtp_source(4)),
+        ("py_mx", python_mx_per_message),
+        ("hailer_mx1", lambda: hailer(1, MX, False)),
+        ("hailer_mx4", lambda: hailer(4, MX, False)),
+        ("py_sub_conn", lambda: python_submission(False)),
+        ("py_sub_permsg", lambda: python_submission(True)),
+        ("hailer_sub1", lambda: hailer(1, SUBMIT, True)),
+        ("hailer_sub4", lambda: hailer(4, SUBMIT, True)),
+    ]
     r = {}
-    r["source1"] = smtp_source(1)
-    r["source4"] = smtp_source(4)
-    r["py_mx"] = python_mx_per_message()
-    r["hailer_mx1"] = hailer(1, MX, False)
-    r["hailer_mx4"] = hailer(4, MX, False)
-    r["py_sub_conn"] = python_submission(False)
-    r["py_sub_permsg"] = python_submission(True)
-    r["hailer_sub1"] = hailer(1, SUBMIT, True)
-    r["hailer_sub4"] = hailer(4, SUBMIT, True)
+    for name, measure in steps:
+        settle()
+        r[name] = measure()
     return r
 
 

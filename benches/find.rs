@@ -293,7 +293,9 @@ fn main() {
             )
             .unwrap();
         let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+            })
             .unwrap();
         for row in rows {
             let (company, reason) = row.unwrap();

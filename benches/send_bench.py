@@ -16,6 +16,7 @@ import os
 import shlex
 import smtplib
 import ssl
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,8 @@ import time
 RIG = os.environ["HAILER_RIG"]
 HAILER = os.environ["HAILER_BIN"]
 N = int(os.environ.get("BENCH_MESSAGES", "400"))
+RUNS = int(os.environ.get("BENCH_RUNS", "1"))
+SETTLE = float(os.environ.get("BENCH_SETTLE", "90"))
 
 
 def rig_env():
@@ -52,6 +55,28 @@ def message(i, tag):
         f"From: Bench <sender@sender.test>\r\nTo: b{i}@catchall.test\r\n"
         f"Subject: {tag} {i}\r\nMessage-ID: <{tag}.{i}@sender.test>\r\n\r\n{BODY}\r\n"
     )
+
+
+def queues_empty():
+    """Whether both rig Postfix instances have delivered everything they accepted."""
+    for inst in ("postfix-mx", "postfix-out"):
+        out = subprocess.run(["postqueue", "-c", os.path.join(RIG, inst, "etc"), "-p"],
+                             capture_output=True, text=True)
+        if out.returncode != 0 or "Mail queue is empty" not in out.stdout:
+            return False
+    return True
+
+
+def settle():
+    """Wait (up to SETTLE seconds) for the rig to deliver the previous measurement's mail:
+    otherwise each tool runs while Postfix still delivers the one before it, and whatever
+    runs later in a round is measured on a busier machine."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < SETTLE:
+        if queues_empty():
+            return
+        time.sleep(0.5)
+    print(f"note: rig queues not empty after {SETTLE} s; measuring anyway", file=sys.stderr)
 
 
 def smtp_source(sessions):
@@ -128,18 +153,37 @@ def hailer(mailboxes, port, submission):
         return rate
 
 
-def main():
-    rows = []
+def one_round():
+    steps = [
+        ("source1", lambda: smtp_source(1)),
+        ("source4", lambda: smtp_source(4)),
+        ("py_mx", python_mx_per_message),
+        ("hailer_mx1", lambda: hailer(1, MX, False)),
+        ("hailer_mx4", lambda: hailer(4, MX, False)),
+        ("py_sub_conn", lambda: python_submission(False)),
+        ("py_sub_permsg", lambda: python_submission(True)),
+        ("hailer_sub1", lambda: hailer(1, SUBMIT, True)),
+        ("hailer_sub4", lambda: hailer(4, SUBMIT, True)),
+    ]
     r = {}
-    r["source1"] = smtp_source(1)
-    r["source4"] = smtp_source(4)
-    r["py_mx"] = python_mx_per_message()
-    r["hailer_mx1"] = hailer(1, MX, False)
-    r["hailer_mx4"] = hailer(4, MX, False)
-    r["py_sub_conn"] = python_submission(False)
-    r["py_sub_permsg"] = python_submission(True)
-    r["hailer_sub1"] = hailer(1, SUBMIT, True)
-    r["hailer_sub4"] = hailer(4, SUBMIT, True)
+    for name, measure in steps:
+        settle()
+        r[name] = measure()
+    return r
+
+
+def main():
+    # BENCH_RUNS rounds, each measuring everything back to back (the references share the
+    # machine's load of the moment with hailer); the table shows each figure's median.
+    runs = [one_round() for _ in range(RUNS)]
+    r = {k: statistics.median(run[k] for run in runs) for k in runs[0]}
+    if RUNS > 1:
+        for i, run in enumerate(runs, 1):
+            print(f"round {i}: " + ", ".join(f"{k} {v:.0f}" for k, v in run.items()))
+            print(f"  ratios: mx1 {run['hailer_mx1'] / run['source1']:.2f}, "
+                  f"mx4 {run['hailer_mx4'] / run['source4']:.2f}, "
+                  f"sub {run['hailer_sub1'] / run['py_sub_conn']:.2f}")
+        print()
     rows = [
         ("MX, 1 session", "smtp-source -d", r["source1"]),
         ("MX, 4 sessions", "smtp-source -d -s 4", r["source4"]),
@@ -151,7 +195,7 @@ def main():
         ("submission TLS+AUTH, 1 mailbox", "hailer", r["hailer_sub1"]),
         ("submission TLS+AUTH, 4 mailboxes", "hailer", r["hailer_sub4"]),
     ]
-    print(f"{N} messages of ~2 kB each, delays off\n")
+    print(f"{N} messages of ~2 kB each, delays off, median of {RUNS} round(s)\n")
     print(f"{'path':38} {'tool':22} {'msg/s':>8}")
     for path, tool, rate in rows:
         print(f"{path:38} {tool:22} {rate:8.1f}")
@@ -168,7 +212,7 @@ def main():
         print(f"{'MET ' if ok else 'MISS'} {name} (ratio {ratio:.2f})")
     os.makedirs("target/bench-results", exist_ok=True)
     with open(f"target/bench-results/send-{int(time.time())}.json", "w") as f:
-        json.dump({"messages": N, "rates": r}, f, indent=1)
+        json.dump({"messages": N, "rates": r, "rounds": runs}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -934,3 +934,138 @@ fn a_bad_dkim_key_fails_the_mailbox_not_the_row() {
     assert_eq!(c.count(Status::Ready), 1, "the row is untouched");
     assert!(script.lock().unwrap().rcpts.is_empty());
 }
+
+/// The TUI's `u` on an UNCERTAIN row: "it went out" marks it SENT and nothing is sent;
+/// "requeue" puts it back to READY unapproved, so it goes out only after a new approval.
+#[test]
+fn uncertain_rows_decided_by_the_user_are_marked_sent_or_requeued_for_approval() {
+    use hailer::store::sending;
+    let (port, script) = fake_smtp(true);
+    let emails: Vec<String> = ["q1@x.test", "q2@x.test", "q3@x.test"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let c = Campaign::new("decide", &emails, "Hi");
+    let ids: Vec<i64> = c.rows().iter().map(|r| r.id).collect();
+    let store = c.store();
+    outbox::set_approved(store.conn(), &ids, true, 0).unwrap();
+    // q1 and q2 were in their SMTP transaction when an earlier run died.
+    for id in &ids[..2] {
+        store
+            .conn()
+            .execute(
+                "UPDATE outbox SET status = 'SENDING', mailbox = 'fake',
+                     header_message_id = ?1 || '.x@y' WHERE id = ?1",
+                [id],
+            )
+            .unwrap();
+    }
+    drop(store);
+    let cfg = c.write_config(
+        &fake_config(port, "").replace("require_approval = false", "require_approval = true"),
+    );
+    let (code, out, err) = c.send(&cfg, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let st = |i: usize| c.rows()[i].status;
+    assert_eq!(
+        (st(0), st(1), st(2)),
+        (Status::Uncertain, Status::Uncertain, Status::Sent)
+    );
+
+    let store = c.store();
+    // q1: the user says it went out. q2: the user requeues it.
+    sending::resolve_sent(store.conn(), ids[0], "marked as sent by hand (TUI)", 1).unwrap();
+    assert!(sending::requeue_uncertain(store.conn(), ids[1], 1).unwrap());
+    assert!(
+        !sending::requeue_uncertain(store.conn(), ids[2], 1).unwrap(),
+        "a SENT row is never requeued"
+    );
+    let q2 = outbox::get(store.conn(), ids[1]).unwrap().unwrap();
+    assert_eq!((q2.status, q2.approved), (Status::Ready, false));
+    drop(store);
+    assert_eq!(st(0), Status::Sent);
+
+    let (_, out, _) = c.send(&cfg, &[]);
+    assert!(out.contains("0 SENT"), "not approved yet: {out}");
+    outbox::set_approved(c.store().conn(), &ids[1..2], true, 2).unwrap();
+    let (_, out, _) = c.send(&cfg, &[]);
+    assert!(out.contains("1 SENT"), "{out}");
+    assert_eq!(st(1), Status::Sent);
+    let rcpts = script.lock().unwrap().rcpts.clone();
+    assert_eq!(
+        rcpts,
+        vec!["q3@x.test".to_string(), "q2@x.test".to_string()]
+    );
+}
+
+/// The send task as the TUI runs it: pause takes effect between messages (what was in
+/// flight is recorded, nothing is SENDING while paused and nothing more goes out), resume
+/// goes on, cancel stops without leaving a row SENDING.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_task_pauses_between_messages_resumes_and_cancels_cleanly() {
+    use hailer::engine::jobs::{JobKind, JobMsg, Supervisor};
+    use hailer::engine::send::{self, SendIn};
+    let (port, script) = fake_smtp(true);
+    let emails: Vec<String> = (0..30).map(|i| format!("pz{i}@x.test")).collect();
+    let c = Campaign::new("pause", &emails, "Hi");
+    let cfg_path = c.write_config(&fake_config(port, "").replace("delay_max = 0", "delay_max = 1"));
+    let config = hailer::config::Config::from_file(&cfg_path).unwrap();
+    let input = SendIn {
+        config,
+        data_dir: c.data(),
+        dry_run: false,
+        limit: None,
+        mailbox: None,
+    };
+    let (mut sup, mut rx) = Supervisor::new(tokio_util::sync::CancellationToken::new());
+    let id = sup.spawn_blocking(JobKind::Send, "send", true, move |r| {
+        send::run(input, r)
+            .map(|o| o.to_string())
+            .map_err(|e| e.to_string())
+    });
+    let count = |s: Status| c.count(s);
+    let mut phase = 0;
+    let mut sent_when_paused = 0;
+    let mut saw_paused = false;
+    while let Some(msg) = rx.recv().await {
+        match msg {
+            JobMsg::SendStatus { status, .. } => {
+                if phase == 0 && status.sent >= 2 {
+                    assert_eq!(sup.toggle_pause(id), Some(true));
+                    phase = 1;
+                } else if phase == 1 && status.waiting.as_deref() == Some("paused") {
+                    saw_paused = true;
+                    assert_eq!(count(Status::Sending), 0, "nothing SENDING while paused");
+                    sent_when_paused = count(Status::Sent);
+                    assert_eq!(sent_when_paused as u64, status.sent);
+                    tokio::time::sleep(Duration::from_millis(1500)).await;
+                    assert_eq!(
+                        count(Status::Sent),
+                        sent_when_paused,
+                        "nothing sent while paused"
+                    );
+                    assert_eq!(script.lock().unwrap().accepted.len(), sent_when_paused);
+                    assert_eq!(sup.toggle_pause(id), Some(false));
+                    phase = 2;
+                } else if phase == 2 && status.sent > sent_when_paused as u64 {
+                    assert!(sup.cancel(id));
+                    phase = 3;
+                }
+            }
+            JobMsg::Finished {
+                outcome, cancelled, ..
+            } => {
+                assert!(cancelled, "{outcome:?}");
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert!(saw_paused && phase == 3);
+    assert_eq!(count(Status::Sending), 0, "cancel leaves no row SENDING");
+    let sent = count(Status::Sent);
+    assert!(sent > sent_when_paused && sent < 30, "{sent}");
+    assert_eq!(count(Status::Ready), 30 - sent);
+    assert_eq!(script.lock().unwrap().accepted.len(), sent);
+    assert_eq!(c.day_counter("fake"), sent as i64);
+}

@@ -527,3 +527,152 @@ fn outbox_counts_and_summary_follow_new_events_without_a_reload() {
             .all(|r| r.cells[hailer::tui::app::OUTBOX_COUNTS].is_empty())
     );
 }
+
+fn send_plan() -> hailer::engine::send::SendPlan {
+    use hailer::engine::send::{MailboxOut, SendPlan};
+    SendPlan {
+        require_approval: true,
+        eligible: 42,
+        remaining_today: 27,
+        mailboxes: vec![
+            MailboxOut {
+                name: "sender".into(),
+                sent_today: 3,
+                cap_today: 20,
+                ..MailboxOut::default()
+            },
+            MailboxOut {
+                name: "claire".into(),
+                sent_today: 0,
+                cap_today: 10,
+                window_opens: Some("2026-11-23T09:00:00+01:00".into()),
+                ..MailboxOut::default()
+            },
+            MailboxOut {
+                name: "old".into(),
+                error: Some("password: environment variable OLD_PW is not set".into()),
+                ..MailboxOut::default()
+            },
+        ],
+    }
+}
+
+#[test]
+fn send_confirmation_popup() {
+    let mut app = sample_app();
+    app.tab = Tab::Outbox;
+    app.on_send_plan(send_plan());
+    let terminal = render(&mut app, 80, 24);
+    let text = format!("{}", terminal.backend());
+    assert!(
+        text.contains("42 messages") && text.contains("27"),
+        "{text}"
+    );
+    insta::assert_snapshot!("send_confirm_80x24", terminal.backend());
+}
+
+/// A send task with live figures: two mailboxes, one waiting for its delay, one capped.
+fn sending_app() -> App {
+    use hailer::engine::send::{LiveMailbox, LiveStatus};
+    let mut app = sample_app();
+    app.on_job(JobMsg::Started {
+        id: 3,
+        kind: JobKind::Send,
+        title: "send".into(),
+        pausable: true,
+    });
+    app.on_job(JobMsg::Progress {
+        id: 3,
+        done: 12,
+        total: Some(42),
+        note: "11 sent".into(),
+    });
+    app.on_job(JobMsg::SendStatus {
+        id: 3,
+        status: Box::new(LiveStatus {
+            done: 12,
+            total: 42,
+            sent: 11,
+            not_sent: 1,
+            mailboxes: vec![
+                LiveMailbox {
+                    name: "sender".into(),
+                    sent_today: 14,
+                    cap_today: 20,
+                    sent_this_run: 11,
+                    state: "next in 23 s".into(),
+                },
+                LiveMailbox {
+                    name: "claire".into(),
+                    sent_today: 10,
+                    cap_today: 10,
+                    sent_this_run: 0,
+                    state: "cap reached".into(),
+                },
+            ],
+            next_send_in: Some(Duration::from_secs(23)),
+            waiting: Some("delay between two sends".into()),
+        }),
+    });
+    app.activity.tasks[2].elapsed = Duration::from_secs(120);
+    app.activity.selected = 2;
+    app.tab = Tab::Activity;
+    app.take_effects();
+    app
+}
+
+#[test]
+fn activity_send_gauges() {
+    let mut app = sending_app();
+    let terminal = render(&mut app, 80, 24);
+    let text = format!("{}", terminal.backend());
+    for want in [
+        "6.0 msg/min",
+        "next send in 0m23s",
+        "14/20",
+        "10/10",
+        "cap reached",
+    ] {
+        assert!(text.contains(want), "{want} missing:\n{text}");
+    }
+    insta::assert_snapshot!("activity_send_80x24", terminal.backend());
+    let mut app = sending_app();
+    insta::assert_snapshot!("activity_send_160x48", render(&mut app, 160, 48).backend());
+}
+
+#[test]
+fn settings_mailbox_test_results_never_show_a_password() {
+    use hailer::engine::send::MailboxCheck;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let text = "[mailboxes.sender]\nfrom = \"Sam <sam@sender.test>\"\nsmtp_host = \"127.0.0.1\"\n\
+                password_env = \"HAILER_TEST_PW\"\nimap_host = \"127.0.0.1\"\n\
+                [mailboxes.claire]\nfrom = \"claire@sender.test\"\nsmtp_host = \"127.0.0.1\"\n\
+                password_cmd = \"echo hunter2\"\n";
+    std::fs::write(&path, text).unwrap();
+    let loaded = LoadedConfig {
+        config: Config::from_file(&path).unwrap(),
+        path: Some(PathBuf::from("config.toml")),
+    };
+    let mut app = App::new(
+        Settings::from_config(&loaded, Path::new("data")),
+        PathBuf::from("/"),
+        false,
+    );
+    app.tab = Tab::Settings;
+    app.on_mailbox_check(MailboxCheck {
+        name: "sender".into(),
+        smtp: Ok("127.0.0.1:587 starttls, logged in as sam@sender.test".into()),
+        imap: Some(Err(
+            "IMAP 127.0.0.1:993: Sent folder \"Sent\": Mailbox doesn't exist".into(),
+        )),
+    });
+    let terminal = render(&mut app, 80, 24);
+    let text = format!("{}", terminal.backend());
+    assert!(
+        text.contains("sender: FAILED") && text.contains("claire: not tested"),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"), "{text}");
+    insta::assert_snapshot!("settings_mailbox_test_80x24", terminal.backend());
+}

@@ -1,6 +1,8 @@
 //! End to end: the real binary in a real terminal (tmux), driven by keys, read back with
 //! `tmux capture-pane`. Imports the sample data through the TUI's own prompt.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -25,7 +27,10 @@ impl Tmux {
     }
 
     fn start(cwd: &Path, cmd: &str) -> Tmux {
-        let socket = format!("hailer-e2e-{}", std::process::id());
+        // One tmux server per test: the tests of this file run in parallel.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let socket = format!("hailer-e2e-{}-{n}", std::process::id());
         let status = Command::new("tmux")
             .args([
                 "-L",
@@ -186,4 +191,78 @@ fn import_switch_tabs_filter_help_and_quit() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(!t.alive(), "q quits when no task runs");
+}
+
+/// `S` on Outbox against the mail rig: the confirmation shows the count and the mailboxes,
+/// `y` runs the send as a task whose live panel appears on Activity, and the rows end SENT;
+/// `t` on Settings tests both rig mailboxes.
+#[test]
+fn send_from_the_outbox_and_test_mailboxes_on_settings() {
+    let Some(rig) = common::rig::Rig::get() else {
+        return;
+    };
+    if !Tmux::available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let tag = format!("tuisend{}", std::process::id());
+    let mut prospects = String::from("firstname,lastname,company,email\n");
+    for i in 0..6 {
+        prospects.push_str(&format!("P{i},Test,Acme SA,{tag}-{i}@catchall.test\n"));
+    }
+    std::fs::write(dir.path().join("p.csv"), prospects).unwrap();
+    std::fs::write(
+        dir.path().join("m.csv"),
+        format!("company,subject,body\nAcme SA,{tag} hi {{firstname}},Hello\n"),
+    )
+    .unwrap();
+    let hailer = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_hailer"))
+            .arg("--config")
+            .arg(rig.config_file())
+            .arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+    };
+    hailer(&["import", "prospects", "p.csv"]);
+    hailer(&["import", "messages", "m.csv"]);
+    hailer(&["outbox", "build"]);
+    hailer(&["outbox", "approve", "--all"]);
+
+    let cmd = format!(
+        "{} --config {} --data-dir {}",
+        env!("CARGO_BIN_EXE_hailer"),
+        rig.config_file().display(),
+        data.display()
+    );
+    let t = Tmux::start(dir.path(), &cmd);
+    t.keys(&["3"]);
+    t.wait_for("row 1 of 6");
+    t.keys(&["S"]);
+    let screen = t.wait_for("6 messages");
+    assert!(
+        screen.contains("sender") && screen.contains("claire"),
+        "{screen}"
+    );
+    t.keys(&["y"]);
+    t.keys(&["5"]);
+    let screen = t.wait_for("6 SENT, 0 ERROR");
+    assert!(screen.contains("Send #"), "live panel:\n{screen}");
+    let store = hailer::store::Store::open_in(&data).unwrap();
+    let rows = hailer::store::outbox::list(store.conn(), None).unwrap();
+    assert!(
+        rows.iter()
+            .all(|r| r.status == hailer::store::outbox::Status::Sent),
+        "{rows:?}"
+    );
+
+    t.keys(&["6", "t"]);
+    let screen = t.wait_for("sender: OK");
+    assert!(screen.contains("claire: OK"), "{screen}");
+    t.keys(&["q"]);
 }

@@ -24,6 +24,8 @@ pub enum JobKind {
     Watch,
     Outbox,
     Serve,
+    /// The Settings tab's mailbox connection test.
+    MailboxTest,
 }
 
 impl JobKind {
@@ -36,6 +38,7 @@ impl JobKind {
             JobKind::Watch => "watch",
             JobKind::Outbox => "outbox",
             JobKind::Serve => "serve",
+            JobKind::MailboxTest => "mailbox test",
         }
     }
 }
@@ -70,6 +73,11 @@ pub enum JobMsg {
         level: Level,
         text: String,
     },
+    /// A send run's live figures (per-mailbox counters, next send time) for the Activity tab.
+    SendStatus {
+        id: JobId,
+        status: Box<crate::engine::send::LiveStatus>,
+    },
     /// `Ok(summary)`, or `Err(reason)`; `cancelled` when it stopped because it was asked to.
     Finished {
         id: JobId,
@@ -86,6 +94,7 @@ pub struct Reporter {
     cancel: CancellationToken,
     paused: Arc<AtomicBool>,
     last_progress: Arc<std::sync::Mutex<Option<Instant>>>,
+    last_status: Arc<std::sync::Mutex<Option<Instant>>>,
 }
 
 /// Progress is rate-limited here so a tight loop cannot flood the UI.
@@ -109,6 +118,32 @@ impl Reporter {
             done,
             total,
             note: note.into(),
+        });
+    }
+
+    /// Whether a progress or status message sent now would get through the rate limit: lets a
+    /// hot loop skip building one.
+    pub fn due(&self) -> bool {
+        let recent = |m: &std::sync::Mutex<Option<Instant>>| {
+            m.lock()
+                .map(|l| l.is_some_and(|t| t.elapsed() < PROGRESS_EVERY))
+                .unwrap_or(false)
+        };
+        !(recent(&self.last_progress) && recent(&self.last_status))
+    }
+
+    /// A send run's live figures; rate-limited like progress unless `force` (a state change
+    /// such as a wait starting, which must not be dropped).
+    pub fn send_status(&self, status: crate::engine::send::LiveStatus, force: bool) {
+        if let Ok(mut last) = self.last_status.lock() {
+            if !force && last.is_some_and(|t| t.elapsed() < PROGRESS_EVERY) {
+                return;
+            }
+            *last = Some(Instant::now());
+        }
+        let _ = self.tx.send(JobMsg::SendStatus {
+            id: self.id,
+            status: Box::new(status),
         });
     }
 
@@ -195,6 +230,7 @@ impl Supervisor {
             cancel: cancel.clone(),
             paused: paused.clone(),
             last_progress: Arc::new(std::sync::Mutex::new(None)),
+            last_status: Arc::new(std::sync::Mutex::new(None)),
         };
         let _ = self.tx.send(JobMsg::Started {
             id,

@@ -147,8 +147,10 @@ pub fn list(conn: &Connection, status: Option<Status>) -> Result<Vec<OutboxRow>>
 
 pub fn get(conn: &Connection, id: i64) -> Result<Option<OutboxRow>> {
     use rusqlite::OptionalExtension;
+    // Cached: the sender reads one row per message.
     Ok(conn
-        .query_row(&format!("{SELECT} WHERE o.id = ?1"), [id], from_row)
+        .prepare_cached(&format!("{SELECT} WHERE o.id = ?1"))?
+        .query_row([id], from_row)
         .optional()?)
 }
 

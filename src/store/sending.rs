@@ -57,13 +57,22 @@ pub fn next_retry_at(conn: &Connection) -> Result<Option<i64>> {
 /// duplicate (the build checks this too).
 pub fn already_sent_to(conn: &Connection, id: i64, email: &str) -> Result<Option<i64>> {
     Ok(conn
-        .query_row(
+        .prepare_cached(
             "SELECT id FROM outbox WHERE lower(email) = lower(?2) AND id != ?1
                AND status IN ('SENDING', 'SENT', 'UNCERTAIN', 'RETRY') LIMIT 1",
-            params![id, email],
-            |r| r.get(0),
-        )
+        )?
+        .query_row(params![id, email], |r| r.get(0))
         .optional()?)
+}
+
+/// Lowercased addresses of the rows `already_sent_to` looks for (any id).
+pub fn taken_addresses(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT DISTINCT lower(email) FROM outbox WHERE email IS NOT NULL
+           AND status IN ('SENDING', 'SENT', 'UNCERTAIN', 'RETRY')",
+    )?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// READY/RETRY → SENDING with the mailbox and Message-ID, and the mailbox's counter for `day`
@@ -78,27 +87,25 @@ pub fn claim(
     now: i64,
 ) -> Result<Option<Status>> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    // Cached statements: the sender runs these once per message.
     let prev: Option<String> = tx
-        .query_row(
-            "SELECT status FROM outbox WHERE id = ?1 AND status IN ('READY', 'RETRY')",
-            [id],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT status FROM outbox WHERE id = ?1 AND status IN ('READY', 'RETRY')")?
+        .query_row([id], |r| r.get(0))
         .optional()?;
     let Some(prev) = prev.and_then(|s| Status::parse(&s)) else {
         return Ok(None);
     };
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE outbox SET status = 'SENDING', mailbox = ?2, header_message_id = ?3,
              attempts = attempts + 1, reason = NULL, updated_at = ?4
          WHERE id = ?1",
-        params![id, mailbox, message_id, now],
-    )?;
-    tx.execute(
+    )?
+    .execute(params![id, mailbox, message_id, now])?;
+    tx.prepare_cached(
         "INSERT INTO mailbox_days (mailbox, day, sent) VALUES (?1, ?2, 1)
          ON CONFLICT(mailbox, day) DO UPDATE SET sent = sent + 1",
-        params![mailbox, day],
-    )?;
+    )?
+    .execute(params![mailbox, day])?;
     tx.commit()?;
     Ok(Some(prev))
 }
@@ -134,12 +141,12 @@ fn give_back(conn: &Connection, mailbox: &str, day: &str) -> Result<()> {
 }
 
 pub fn mark_sent(conn: &Connection, id: i64, reply: &str, now: i64) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE outbox SET status = 'SENT', smtp_reply = ?2, reason = NULL, sent_at = ?3,
              next_attempt_at = NULL, updated_at = ?3
          WHERE id = ?1",
-        params![id, reply, now],
-    )?;
+    )?
+    .execute(params![id, reply, now])?;
     Ok(())
 }
 
@@ -198,6 +205,18 @@ pub fn resolve_sent(conn: &Connection, id: i64, note: &str, now: i64) -> Result<
         params![id, note, now],
     )?;
     Ok(())
+}
+
+/// An UNCERTAIN row the user decided did not go out: READY again, unapproved, so it is sent
+/// only after a new approval. The day counter keeps its claim (counting high never exceeds
+/// a cap).
+pub fn requeue_uncertain(conn: &Connection, id: i64, now: i64) -> Result<bool> {
+    Ok(conn.execute(
+        "UPDATE outbox SET status = 'READY', approved = 0,
+             reason = 'requeued by hand after UNCERTAIN', next_attempt_at = NULL, updated_at = ?2
+         WHERE id = ?1 AND status = 'UNCERTAIN'",
+        params![id, now],
+    )? == 1)
 }
 
 /// A row the send-time checks refused (suppressed since the build, duplicate, no address).

@@ -65,19 +65,18 @@ pub fn blocking(conn: &Connection, address: &str) -> Result<Option<Suppression>>
         .map(|(_, d)| format!("@{d}"))
         .unwrap_or_default();
     Ok(conn
-        .query_row(
+        .prepare_cached(
             "SELECT entry, cause, note, created_at FROM suppressions WHERE entry IN (?1, ?2)
              ORDER BY length(entry) DESC LIMIT 1",
-            params![address, domain],
-            |r| {
-                Ok(Suppression {
-                    entry: r.get(0)?,
-                    cause: r.get(1)?,
-                    note: r.get(2)?,
-                    created_at: r.get(3)?,
-                })
-            },
-        )
+        )?
+        .query_row(params![address, domain], |r| {
+            Ok(Suppression {
+                entry: r.get(0)?,
+                cause: r.get(1)?,
+                note: r.get(2)?,
+                created_at: r.get(3)?,
+            })
+        })
         .optional()?)
 }
 

@@ -187,6 +187,10 @@ pub struct Settings {
     pub lines: Vec<String>,
     pub errors: Vec<String>,
     pub scroll: usize,
+    /// Configured mailboxes, in config order, with their last connection test.
+    pub mailboxes: Vec<String>,
+    pub checks: Vec<crate::engine::send::MailboxCheck>,
+    pub checking: bool,
 }
 
 impl Settings {
@@ -211,6 +215,9 @@ impl Settings {
             lines,
             errors: Vec::new(),
             scroll: 0,
+            mailboxes: loaded.config.mailboxes.keys().cloned().collect(),
+            checks: Vec::new(),
+            checking: false,
         }
     }
 }
@@ -247,6 +254,13 @@ pub enum Mode {
         input: String,
     },
     ConfirmQuit,
+    /// `S` on Outbox: what a send would do now; y/Enter starts it.
+    ConfirmSend(Box<crate::engine::send::SendPlan>),
+    /// `u` on an UNCERTAIN Outbox row: the user decides whether it went out.
+    ResolveUncertain {
+        id: i64,
+        email: String,
+    },
 }
 
 /// Work for the event loop.
@@ -287,6 +301,17 @@ pub enum Effect {
     },
     /// Read the mailboxes' watched folders once (bounces, replies) as a background task.
     SyncInbox,
+    /// Ask the engine what a send would do now (for the confirmation popup).
+    PlanSend,
+    /// Run the send as a background task (after the confirmation).
+    Send,
+    /// UNCERTAIN row: `sent` marks it SENT, else it goes back to READY (unapproved).
+    ResolveUncertain {
+        id: i64,
+        sent: bool,
+    },
+    /// Settings tab: SMTP login, IMAP login and Sent folder of every mailbox, as a task.
+    TestMailboxes,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -324,6 +349,8 @@ pub struct App {
     /// Directory the import prompt completes relative paths in.
     pub cwd: PathBuf,
     pub color: bool,
+    /// The live figures of the last send run (Activity tab).
+    pub send_live: Option<super::sending::SendLive>,
     effects: Vec<Effect>,
 }
 
@@ -368,7 +395,15 @@ impl App {
                 "No suggestions yet: press f to find emails (or run `hailer find`).",
             ),
             outbox: TableView::new(
-                vec!["Status", "OK", "Email", "Company", "Subject", "O/C/R", "Reason / reply"],
+                vec![
+                    "Status",
+                    "OK",
+                    "Email",
+                    "Company",
+                    "Subject",
+                    "O/C/R",
+                    "Reason / reply",
+                ],
                 vec![9, 3, 24, 15, 21, 7, 21],
                 "The outbox is empty: press b to build it from prospects with an address and a message for their company.",
             ),
@@ -389,6 +424,7 @@ impl App {
             page_height: 20,
             cwd,
             color,
+            send_live: None,
             effects: Vec::new(),
         }
     }
@@ -398,6 +434,10 @@ impl App {
         self.bounce_pane.data = data;
         self.bounce_pane.apply(&mut self.bounces);
         self.dirty = true;
+    }
+
+    pub fn push_effect(&mut self, effect: Effect) {
+        self.effects.push(effect);
     }
 
     pub fn take_effects(&mut self) -> Vec<Effect> {
@@ -473,6 +513,7 @@ impl App {
     }
 
     pub fn on_tick(&mut self) {
+        self.send_tick();
         for t in &mut self.activity.tasks {
             if t.state == TaskState::Running {
                 t.elapsed += TICK;
@@ -538,6 +579,7 @@ impl App {
                     };
                 }
             }
+            JobMsg::SendStatus { id, status } => self.on_send_status(id, *status),
             JobMsg::Log { id, level, text } => self.activity.push_log(LogLine {
                 task: Some(id),
                 level,
@@ -576,12 +618,15 @@ impl App {
                         self.effects.push(Effect::Load(Pane::Prospects));
                         self.effects.push(Effect::Load(Pane::Suggestions));
                     }
-                    if kind == JobKind::Outbox {
+                    if kind == JobKind::Outbox || kind == JobKind::Send {
                         self.effects.push(Effect::Load(Pane::Outbox));
                     }
                     if kind == JobKind::Watch {
                         self.effects.push(Effect::Load(Pane::Bounces));
                         self.effects.push(Effect::Load(Pane::Outbox));
+                    }
+                    if kind == JobKind::MailboxTest {
+                        self.settings.checking = false;
                     }
                     if kind == JobKind::Find {
                         // Cancelled runs keep what they finished: show it too.
@@ -657,6 +702,8 @@ impl App {
                 self.mode = popup_scroll(key, scroll)
                     .map_or(Mode::Normal, |scroll| Mode::Detail { scroll });
             }
+            Mode::ConfirmSend(plan) => self.on_confirm_send_key(key, &plan),
+            Mode::ResolveUncertain { id, .. } => self.on_uncertain_key(key, id),
             Mode::ConfirmQuit => match key.code {
                 KeyCode::Char('y' | 'Y' | 'q') => self.quit = true,
                 _ => {
@@ -963,6 +1010,9 @@ impl App {
                     },
                     false,
                 );
+            }
+            Action::Send | Action::ResolveUncertain | Action::TestMailboxes => {
+                self.on_send_action(action)
             }
             Action::Accept
             | Action::NextAlternative

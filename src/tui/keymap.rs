@@ -51,6 +51,9 @@ pub enum Action {
     BounceDates,
     BounceDomain,
     BounceReason,
+    Send,
+    ResolveUncertain,
+    TestMailboxes,
 }
 
 /// Where a binding applies.
@@ -180,6 +183,18 @@ const BINDINGS: &[(Scope, &str, Action, &str)] = &[
         "Enter",
         Action::Detail,
         "show the diagnostic and the raw DSN part",
+    ),
+    (
+        Scope::Tab(Tab::Outbox),
+        "S",
+        Action::Send,
+        "send: shows how many, from which mailboxes, today's capacity; y starts",
+    ),
+    (
+        Scope::Tab(Tab::Outbox),
+        "u",
+        Action::ResolveUncertain,
+        "UNCERTAIN row: mark it SENT, or requeue it (READY, to approve again)",
     ),
     (
         Scope::Tab(Tab::Prospects),
@@ -359,6 +374,12 @@ const BINDINGS: &[(Scope, &str, Action, &str)] = &[
         "e",
         Action::EditConfig,
         "edit config.toml in $EDITOR, then reload",
+    ),
+    (
+        Scope::Tab(Tab::Settings),
+        "t",
+        Action::TestMailboxes,
+        "test every mailbox: SMTP login, IMAP login, Sent folder",
     ),
     (Scope::Tab(Tab::Settings), "j", Action::Down, "scroll down"),
     (Scope::Tab(Tab::Settings), "k", Action::Up, "scroll up"),

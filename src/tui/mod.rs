@@ -14,8 +14,11 @@ pub mod app;
 pub mod bounces;
 pub mod data;
 pub mod keymap;
+pub mod sending;
 pub mod table;
 pub mod ui;
+
+mod sending_jobs;
 
 use app::{App, Effect, Pane, Settings};
 use table::TableRow;
@@ -67,6 +70,8 @@ enum Loaded {
     OutboxStats(data::OutboxStats),
     /// `None`: the check failed (a busy database); the next tick tries again.
     Stamp(Option<(i64, (i64, i64, i64))>),
+    SendPlan(crate::engine::send::SendPlan),
+    MailboxCheck(crate::engine::send::MailboxCheck),
 }
 
 fn spawn_load(pane: Pane, data_dir: PathBuf, tx: UnboundedSender<Loaded>) {
@@ -216,6 +221,8 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
                     }
                     last_stamp = Some(stamp);
                 }
+                Loaded::SendPlan(plan) => app.on_send_plan(plan),
+                Loaded::MailboxCheck(check) => app.on_mailbox_check(check),
             },
             _ = outbox_poll.tick(), if !stamp_pending => {
                 stamp_pending = true;
@@ -356,6 +363,29 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
                             }
                             Ok(summary.line())
                         },
+                    );
+                }
+                Effect::PlanSend | Effect::ResolveUncertain { .. } => {
+                    sending_jobs::spawn_quick(
+                        effect,
+                        ctx.data_dir.clone(),
+                        ctx.config.config.clone(),
+                        load_tx.clone(),
+                    );
+                }
+                Effect::Send => {
+                    let (data_dir, config) = (ctx.data_dir.clone(), ctx.config.config.clone());
+                    supervisor.spawn_blocking(JobKind::Send, "send", true, move |rep| {
+                        sending_jobs::send_job(data_dir, config, rep)
+                    });
+                }
+                Effect::TestMailboxes => {
+                    let (config, tx) = (ctx.config.config.clone(), load_tx.clone());
+                    supervisor.spawn_blocking(
+                        JobKind::MailboxTest,
+                        "test mailboxes",
+                        false,
+                        move |rep| sending_jobs::test_mailboxes(config, tx, rep),
                     );
                 }
                 Effect::Cancel(id) => {

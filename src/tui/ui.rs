@@ -204,8 +204,211 @@ pub fn render(f: &mut Frame, app: &mut App) {
                 area,
             );
         }
+        Mode::ConfirmSend(plan) => render_send_confirm(f, plan, &theme),
+        Mode::ResolveUncertain { id, email } => {
+            let area = popup(f.area(), 66, 8);
+            f.render_widget(Clear, area);
+            f.render_widget(
+                Paragraph::new(vec![
+                    Line::from(format!("Row {id} to {} is UNCERTAIN:", sanitize(email))),
+                    Line::from("the connection broke after the message was handed over,"),
+                    Line::from("so the server may or may not have it. hailer never resends it."),
+                    Line::styled(
+                        "s: it went out (SENT) · r: requeue (READY, approve again) · Esc",
+                        theme.accent(),
+                    ),
+                ])
+                .wrap(Wrap { trim: false })
+                .block(Block::bordered().title(" UNCERTAIN row ")),
+                area,
+            );
+        }
         Mode::Normal | Mode::Filter => {}
     }
+}
+
+/// A text bar `width` cells wide (fast, and readable under NO_COLOR).
+fn bar(ratio: f64, width: usize) -> String {
+    let filled = ((ratio.clamp(0.0, 1.0) * width as f64).round() as usize).min(width);
+    format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
+}
+
+fn cut(text: &str, width: usize) -> String {
+    let mut out: String = text.chars().take(width).collect();
+    if text.chars().count() > width && width > 0 {
+        out.pop();
+        out.push('…');
+    }
+    out
+}
+
+/// `S` on Outbox: what the send would do, for a y/n.
+fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, theme: &Theme) {
+    let height = (plan.mailboxes.len() as u16).min(8) + 9;
+    let area = popup(f.area(), 72, height);
+    f.render_widget(Clear, area);
+    let what = if plan.require_approval {
+        "approved READY rows and due retries"
+    } else {
+        "READY rows (approval not required) and due retries"
+    };
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!("{} messages", plan.eligible), theme.accent()),
+            Span::raw(format!(" to send: {what}")),
+        ]),
+        Line::raw(""),
+        Line::styled(
+            format!(
+                "{:<12} {:>11} {:>6}  {}",
+                "mailbox", "sent today", "left", "note"
+            ),
+            theme.dim(),
+        ),
+    ];
+    for m in plan.mailboxes.iter().take(8) {
+        let left = m.cap_today.saturating_sub(m.sent_today);
+        let note = match (&m.error, &m.window_opens) {
+            (Some(e), _) => format!("unusable: {e}"),
+            (None, Some(at)) => {
+                let at = chrono::DateTime::parse_from_rfc3339(at)
+                    .map_or(at.clone(), |t| t.format("%a %H:%M").to_string());
+                format!("window closed, opens {at}")
+            }
+            _ if left == 0 => "cap reached today".to_string(),
+            _ => String::new(),
+        };
+        let style = if m.error.is_some() {
+            theme.error()
+        } else {
+            Style::new()
+        };
+        lines.push(Line::styled(
+            format!(
+                "{:<12} {:>11} {:>6}  {}",
+                cut(&sanitize(&m.name), 12),
+                format!("{}/{}", m.sent_today, m.cap_today),
+                left,
+                sanitize(&note)
+            ),
+            style,
+        ));
+    }
+    let now = plan.eligible.min(plan.remaining_today);
+    lines.push(Line::raw(""));
+    lines.push(Line::from(if plan.eligible > now {
+        format!(
+            "Capacity left today: {}. {now} go out now; {} wait for tomorrow.",
+            plan.remaining_today,
+            plan.eligible - now
+        )
+    } else {
+        format!(
+            "Capacity left today: {}. All of them fit.",
+            plan.remaining_today
+        )
+    }));
+    lines.push(Line::styled(
+        if plan.eligible == 0 {
+            "Nothing to send (approve rows with a) · any key closes"
+        } else {
+            "y/Enter: send (pause, resume, cancel on Activity) · n/Esc: cancel"
+        },
+        theme.accent(),
+    ));
+    f.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" Send ")),
+        area,
+    );
+}
+
+/// Rows the send panel needs on the Activity tab (0 when there is no send to show).
+fn send_panel_height(app: &App) -> u16 {
+    match &app.send_live {
+        Some(live) if show_send_panel(app, live.task) => {
+            4 + (live.status.mailboxes.len() as u16).min(6)
+        }
+        _ => 0,
+    }
+}
+
+/// The send panel replaces the selected-task gauge while the send task runs or is selected.
+fn show_send_panel(app: &App, task: crate::engine::jobs::JobId) -> bool {
+    app.activity.selected_task().is_some_and(|t| t.id == task)
+        || app.activity.running().any(|t| t.id == task)
+}
+
+/// Per-mailbox "sent today / cap" gauges, overall progress, rate, next send, ETA.
+fn render_send_panel(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
+    let Some(live) = &app.send_live else { return };
+    let st = &live.status;
+    let task = app.activity.tasks.iter().find(|t| t.id == live.task);
+    let (state, elapsed) = task.map_or(("", std::time::Duration::ZERO), |t| {
+        (t.state.label(), t.elapsed)
+    });
+    let width = area.width.saturating_sub(2) as usize;
+    let ratio = if st.total > 0 {
+        st.done as f64 / st.total as f64
+    } else {
+        1.0
+    };
+    let head = format!("{}/{} {:>3.0}% ", st.done, st.total, ratio * 100.0);
+    let tail = format!(" {} sent · {} not sent", st.sent, st.not_sent);
+    let bar_w = width
+        .saturating_sub(head.chars().count() + tail.chars().count())
+        .min(40);
+    let mut lines = vec![Line::from(vec![
+        Span::raw(head),
+        Span::styled(bar(ratio, bar_w), theme.gauge()),
+        Span::raw(tail),
+    ])];
+    let rate = live
+        .per_minute(elapsed)
+        .map_or("— msg/min".to_string(), |r| format!("{r:.1} msg/min"));
+    let next = match (st.next_send_in, &st.waiting) {
+        (Some(d), Some(why)) => format!("next send in {} ({why})", fmt_duration(d)),
+        (Some(d), None) => format!("next send in {}", fmt_duration(d)),
+        (None, Some(why)) => why.clone(),
+        (None, None) if task.is_some_and(|t| t.state.is_active()) => "sending now".into(),
+        (None, None) => "stopped".into(),
+    };
+    let eta = if task.is_some_and(|t| t.state.is_active()) {
+        live.eta(elapsed).map_or("ETA —".to_string(), |d| {
+            format!("ETA {}", fmt_duration(d))
+        })
+    } else {
+        String::new()
+    };
+    lines.push(Line::raw(cut(
+        &sanitize(&format!("{rate} · {next} · {eta}")),
+        width,
+    )));
+    for m in st.mailboxes.iter().take(6) {
+        let ratio = if m.cap_today > 0 {
+            m.sent_today as f64 / m.cap_today as f64
+        } else {
+            0.0
+        };
+        let count = format!("{}/{}", m.sent_today, m.cap_today);
+        let style = if m.state.starts_with("failed") {
+            theme.error()
+        } else if m.state == "cap reached" || m.state == "window closed" {
+            theme.warn()
+        } else {
+            Style::new()
+        };
+        lines.push(Line::from(vec![
+            Span::raw(format!("{:<12} ", cut(&sanitize(&m.name), 12))),
+            Span::styled(bar(ratio, 16), theme.gauge()),
+            Span::raw(format!(" {count:>9} today  ")),
+            Span::styled(cut(&sanitize(&m.state), width.saturating_sub(42)), style),
+        ]));
+    }
+    let title = format!(" Send #{} {state} ", live.task);
+    f.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(title)),
+        area,
+    );
 }
 
 fn table_title(app: &App) -> String {
@@ -395,7 +598,7 @@ fn render_info(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         ]),
         (_, Some(t)) => {
             let hint = if app.tab == Tab::Outbox {
-                "  b build · a approve · s skip · t status · Enter preview"
+                "  b build · a approve · S send · t status · Enter preview"
             } else if app.tab == Tab::Bounces {
                 "  s sync · t dates · d domain · r reason · Enter DSN"
             } else if app.tab == Tab::Prospects {
@@ -416,7 +619,10 @@ fn render_info(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             "j/k select task · x cancel · p pause/resume · PgUp/PgDn scroll log",
             theme.dim(),
         ),
-        (_, None) => Line::styled("e edit config.toml · j/k scroll", theme.dim()),
+        (_, None) => Line::styled(
+            "e edit config.toml · t test mailboxes · j/k scroll",
+            theme.dim(),
+        ),
     };
     f.render_widget(Paragraph::new(line), area);
 }
@@ -475,9 +681,10 @@ fn fmt_duration(d: std::time::Duration) -> String {
 fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
     let act = &app.activity;
     let task_rows = (act.tasks.len() as u16 + 3).clamp(4, area.height / 2);
+    let send_rows = send_panel_height(app);
     let [tasks_area, gauge_area, log_area] = Layout::vertical([
         Constraint::Length(task_rows),
-        Constraint::Length(3),
+        Constraint::Length(if send_rows > 0 { send_rows } else { 3 }),
         Constraint::Min(3),
     ])
     .areas(area);
@@ -499,7 +706,14 @@ fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
                     Some(total) => format!("{}/{}", t.done, total),
                     None => t.done.to_string(),
                 };
-                let rate = t.rate().map_or("—".into(), |r| format!("{r:.0}/s"));
+                // Sends with delays run at a few a minute: show those per minute.
+                let rate = t.rate().map_or("—".into(), |r| {
+                    if r < 1.0 {
+                        format!("{:.0}/min", r * 60.0)
+                    } else {
+                        format!("{r:.0}/s")
+                    }
+                });
                 let eta = t.eta().map_or("—".into(), fmt_duration);
                 let state_style = match t.state {
                     TaskState::Failed => theme.error(),
@@ -539,6 +753,7 @@ fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
 
     let gauge_block = Block::bordered().title(" Selected task ");
     match act.selected_task() {
+        _ if send_rows > 0 => render_send_panel(f, app, gauge_area, theme),
         Some(t) => {
             let label = format!(
                 "{} {:.0}% · {}",
@@ -601,6 +816,7 @@ fn render_settings(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         ));
         lines.push(Line::raw(""));
     }
+    lines.extend(mailbox_check_lines(s, theme));
     lines.extend(s.lines.iter().map(|l| {
         if l.starts_with('[') {
             Line::styled(l.clone(), theme.accent())
@@ -615,6 +831,56 @@ fn render_settings(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             .block(Block::bordered().title(" Settings (secrets redacted) ")),
         area,
     );
+}
+
+/// The Settings tab's connection test results, one block per configured mailbox. The texts
+/// come from the engine's check, which never includes a password.
+fn mailbox_check_lines<'a>(s: &super::app::Settings, theme: &Theme) -> Vec<Line<'a>> {
+    if s.mailboxes.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec![Line::styled(
+        if s.checking {
+            "Mailbox connection test (running…)"
+        } else {
+            "Mailbox connection test (t runs it)"
+        },
+        theme.accent(),
+    )];
+    for name in &s.mailboxes {
+        let Some(c) = s.checks.iter().find(|c| &c.name == name) else {
+            let what = if s.checking {
+                "testing…"
+            } else {
+                "not tested"
+            };
+            lines.push(Line::styled(
+                format!("  {}: {what}", sanitize(name)),
+                theme.dim(),
+            ));
+            continue;
+        };
+        let verdict = if c.ok() { "OK" } else { "FAILED" };
+        lines.push(Line::styled(
+            format!("  {}: {verdict}", sanitize(name)),
+            if c.ok() { Style::new() } else { theme.error() },
+        ));
+        let mut part = |what: &str, r: Option<&Result<String, String>>| {
+            let (text, style) = match r {
+                Some(Ok(t)) => (format!("ok · {t}"), Style::new()),
+                Some(Err(e)) => (format!("FAILED · {e}"), theme.error()),
+                None => ("not configured (no Sent copies)".to_string(), theme.dim()),
+            };
+            lines.push(Line::styled(
+                format!("    {what:<5} {}", sanitize(&text)),
+                style,
+            ));
+        };
+        part("smtp", Some(&c.smtp));
+        part("imap", c.imap.as_ref());
+    }
+    lines.push(Line::raw(""));
+    lines
 }
 
 fn render_help(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) {

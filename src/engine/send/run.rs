@@ -1,0 +1,816 @@
+//! The sending loop. Per message the crash-safety steps are those described in the module
+//! above; what this file adds is the order of work, chosen for throughput:
+//!
+//! - the next message of a lane is fetched, checked and rendered (Markdown, MIME, DKIM) while
+//!   the lane's current message is still in its SMTP transaction, without claiming it; the
+//!   claim (READY → SENDING, counter bumped, committed) happens right before it is handed to
+//!   the session, so a crash never leaves a row SENDING that was not being transmitted;
+//! - a prepared message that waited (pause, window, a lane that failed) is checked again
+//!   before its claim: the address may have been suppressed or the row unapproved meanwhile;
+//! - each lane's day counter is read from SQLite once (and again when its day changes), then
+//!   kept in memory alongside every claim and give-back; the lock file guarantees no other
+//!   sender moves it meanwhile, and the stored counter is the one that survives a restart;
+//! - hot statements are prepared once per connection (`prepare_cached` in store::sending).
+
+use std::collections::VecDeque;
+use std::time::{Duration, SystemTime};
+
+use chrono::Utc;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use super::message::{self, Outgoing};
+use super::transport::{SmtpEndpoint, SmtpError, SmtpSession};
+use super::{
+    Lane, LiveMailbox, LiveStatus, RowOutcome, SendError, SendIn, SendOut, WAIT_AT_MOST, backoff,
+    check_row, throttle,
+};
+use crate::engine::jobs::{Level, Reporter};
+use crate::engine::tracking::links::Tracker;
+use crate::store::outbox::Status;
+use crate::store::{self, Store, StoreError, sending};
+
+/// A row checked and rendered for one lane, not yet claimed.
+pub(super) struct Prepared {
+    id: i64,
+    email: String,
+    attempts: i64,
+    message_id: String,
+    raw: Vec<u8>,
+    from: lettre::Address,
+    to: lettre::Address,
+    at: Instant,
+}
+
+/// A prepared message older than this is checked again before its claim.
+const STALE: Duration = Duration::from_secs(1);
+
+pub(super) struct Job {
+    lane: usize,
+    id: i64,
+    email: String,
+    prev: Status,
+    day: String,
+    attempts: i64,
+    raw: Vec<u8>,
+    from: lettre::Address,
+    to: lettre::Address,
+}
+
+pub(super) struct Done {
+    job: Job,
+    result: Result<String, SmtpError>,
+    session: Option<SmtpSession>,
+}
+
+/// Today's counter of one lane, cached (see the module comment).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Counter {
+    pub day: String,
+    pub cap: u32,
+    pub sent: u32,
+}
+
+/// Today's key, cap and count for a lane, from the cache unless the lane's day changed.
+pub(super) fn counter(store: &Store, lane: &mut Lane) -> Result<(String, u32, u32), StoreError> {
+    let t = lane
+        .throttle
+        .as_ref()
+        .expect("usable lanes have a throttle");
+    let day = t.day(Utc::now()).to_string();
+    if lane.counter.day != day {
+        let (key, cap, sent) = super::capacity(store, lane)?;
+        lane.counter = Counter {
+            day: key,
+            cap,
+            sent,
+        };
+    }
+    let c = &lane.counter;
+    Ok((c.day.clone(), c.cap, c.sent))
+}
+
+/// The counter given back in the database for `day`: mirror it in the cache.
+fn give_back(lane: &mut Lane, day: &str) {
+    if lane.counter.day == day {
+        lane.counter.sent = lane.counter.sent.saturating_sub(1);
+    }
+}
+
+struct Runner<'a> {
+    input: &'a SendIn,
+    reporter: &'a Reporter,
+    store: Store,
+    lanes: Vec<Lane>,
+    out: SendOut,
+    queue: VecDeque<i64>,
+    inflight: JoinSet<Done>,
+    copies: JoinSet<()>,
+    /// Every address that may have gone out (lowercased): loaded once, grown with each claim.
+    /// A superset of what the duplicate query finds, since only this process claims rows
+    /// (the lock file), so a miss here skips that query and a hit runs it.
+    taken: std::collections::HashSet<String>,
+    /// Rows claimed this run (`--limit` counts these).
+    handed: u64,
+    done: u64,
+    total: u64,
+    max_attempts: i64,
+    retry_base: u64,
+    /// Signs pixel, click and unsubscribe URLs; built once per run (it reads the secret).
+    tracker: Option<Tracker>,
+}
+
+pub(super) async fn execute(
+    input: &SendIn,
+    store: Store,
+    lanes: Vec<Lane>,
+    out: SendOut,
+    reporter: &Reporter,
+) -> Result<(Store, Vec<Lane>, SendOut), SendError> {
+    let require_approval = input.config.sending.require_approval;
+    let queue: VecDeque<i64> =
+        sending::eligible_ids(store.conn(), require_approval, store::now_ts())?.into();
+    let total = match input.limit {
+        Some(l) => (queue.len() as u64).min(l),
+        None => queue.len() as u64,
+    };
+    let taken = sending::taken_addresses(store.conn())?
+        .into_iter()
+        .collect();
+    let tracker = Tracker::from_config(&input.config).map_err(SendError::Tracking)?;
+    let mut r = Runner {
+        tracker,
+        input,
+        reporter,
+        store,
+        lanes,
+        out,
+        queue,
+        inflight: JoinSet::new(),
+        copies: JoinSet::new(),
+        taken,
+        handed: 0,
+        done: 0,
+        total,
+        max_attempts: input.config.sending.max_attempts.max(1) as i64,
+        retry_base: input.config.sending.retry_base,
+    };
+    for i in 0..r.lanes.len() {
+        if r.lanes[i].usable() {
+            counter(&r.store, &mut r.lanes[i])?;
+        }
+    }
+    r.status(None, None, true);
+    let result = r.run().await;
+    // Whatever stopped the loop, messages already handed to a server finish and their
+    // outcome is recorded: no row is left SENDING by a cancel or an error.
+    r.drain().await?;
+    let stopped = (!r.out.stopped.is_empty()).then(|| r.out.stopped.clone());
+    r.status(None, stopped, true);
+    result?;
+    while r.copies.join_next().await.is_some() {}
+    Ok((r.store, r.lanes, r.out))
+}
+
+impl Runner<'_> {
+    /// The live figures for the TUI's Activity tab.
+    fn status(&self, next_send_in: Option<Duration>, waiting: Option<String>, force: bool) {
+        let now = Instant::now();
+        let utc = Utc::now();
+        let mailboxes = self
+            .lanes
+            .iter()
+            .map(|l| {
+                let state = if let Some(f) = &l.failed {
+                    format!("failed: {f}")
+                } else if l.busy {
+                    "sending".to_string()
+                } else if l.counter.cap > 0 && l.counter.sent >= l.counter.cap {
+                    "cap reached".to_string()
+                } else if l.throttle.as_ref().is_some_and(|t| !t.window_open(utc)) {
+                    "window closed".to_string()
+                } else if l.next_at > now {
+                    format!("next in {:.0} s", (l.next_at - now).as_secs_f64().ceil())
+                } else {
+                    "ready".to_string()
+                };
+                LiveMailbox {
+                    name: l.name.clone(),
+                    sent_today: l.counter.sent,
+                    cap_today: l.counter.cap,
+                    sent_this_run: l.sent_this_run,
+                    state,
+                }
+            })
+            .collect();
+        let o = &self.out;
+        self.reporter.send_status(
+            LiveStatus {
+                done: self.done,
+                total: self.total,
+                sent: o.sent,
+                not_sent: o.error + o.retry + o.uncertain + o.refused,
+                mailboxes,
+                next_send_in,
+                waiting,
+            },
+            force,
+        );
+    }
+
+    fn require_approval(&self) -> bool {
+        self.input.config.sending.require_approval
+    }
+
+    fn limit_reached(&self) -> bool {
+        let prepared = self.lanes.iter().filter(|l| l.prepared.is_some()).count() as u64;
+        self.input
+            .limit
+            .is_some_and(|l| self.handed + prepared >= l)
+    }
+
+    /// Give every prepared (unclaimed) message back to the front of the queue.
+    fn unprepare(&mut self) {
+        for lane in &mut self.lanes {
+            if let Some(p) = lane.prepared.take() {
+                self.queue.push_front(p.id);
+            }
+        }
+    }
+
+    async fn drain(&mut self) -> Result<(), SendError> {
+        while let Some(res) = self.inflight.join_next().await {
+            if let Ok(d) = res {
+                self.done += 1;
+                self.settle(d)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn refuse(&mut self, id: i64, email: String, reason: String) -> Result<(), StoreError> {
+        sending::refuse(self.store.conn(), id, &reason, store::now_ts())?;
+        self.reporter
+            .log(Level::Warn, format!("#{id}: not sent: {reason}"));
+        self.out.refused += 1;
+        self.out.problems.push(RowOutcome {
+            id,
+            email,
+            status: Status::Error,
+            text: reason,
+        });
+        Ok(())
+    }
+
+    /// Fetch, check and render the next sendable row for lane `i`; `false` when the queue
+    /// has nothing left for now.
+    fn prepare(&mut self, i: usize) -> Result<bool, SendError> {
+        if self.queue.is_empty() {
+            self.queue =
+                sending::eligible_ids(self.store.conn(), self.require_approval(), store::now_ts())?
+                    .into();
+            // Rows prepared for other lanes are not eligible twice.
+            let taken: Vec<i64> = self
+                .lanes
+                .iter()
+                .filter_map(|l| l.prepared.as_ref().map(|p| p.id))
+                .collect();
+            self.queue.retain(|id| !taken.contains(id));
+        }
+        while let Some(id) = self.queue.pop_front() {
+            let Some(row) = sending::get(self.store.conn(), id)? else {
+                continue;
+            };
+            if !matches!(row.status, Status::Ready | Status::Retry) {
+                continue;
+            }
+            // Unapproved since the run started (the TUI can change it meanwhile).
+            if row.status == Status::Ready && self.require_approval() && !row.approved {
+                continue;
+            }
+            let email = match check_row(&self.store, &row, Some(&self.taken))? {
+                Ok(e) => e,
+                Err(reason) => {
+                    self.refuse(id, row.email.clone().unwrap_or_default(), reason)?;
+                    continue;
+                }
+            };
+            let lane = &mut self.lanes[i];
+            let message_id = message::new_message_id(id, &lane.cfg);
+            let built: Outgoing = match message::build_with(
+                &row,
+                &lane.cfg,
+                &self.input.config,
+                self.tracker.as_ref(),
+                &message_id,
+                SystemTime::now(),
+            ) {
+                Ok(b) => b,
+                Err(e) if e.is_mailbox_problem() => {
+                    // The row is fine; this mailbox cannot build anything.
+                    self.queue.push_front(id);
+                    let why = e.to_string();
+                    self.reporter
+                        .log(Level::Error, format!("mailbox {}: {why}", lane.name));
+                    lane.failed = Some(why);
+                    return Ok(true);
+                }
+                Err(e) => {
+                    self.refuse(id, email, format!("cannot build the message: {e}"))?;
+                    continue;
+                }
+            };
+            lane.prepared = Some(Prepared {
+                id,
+                email,
+                attempts: row.attempts + 1,
+                message_id,
+                raw: built.formatted(),
+                from: built.from,
+                to: built.to,
+                at: Instant::now(),
+            });
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Claim lane `i`'s prepared message and hand it to the lane's session.
+    fn start(&mut self, i: usize) -> Result<(), SendError> {
+        let Some(p) = self.lanes[i].prepared.take() else {
+            return Ok(());
+        };
+        if p.at.elapsed() > STALE {
+            // It waited: the row may have changed. Prepare it again from the database.
+            self.queue.push_front(p.id);
+            if !self.prepare(i)? {
+                return Ok(());
+            }
+            return self.start_fresh(i);
+        }
+        self.lanes[i].prepared = Some(p);
+        self.start_fresh(i)
+    }
+
+    fn start_fresh(&mut self, i: usize) -> Result<(), SendError> {
+        let Some(p) = self.lanes[i].prepared.take() else {
+            return Ok(());
+        };
+        let (day, _, _) = counter(&self.store, &mut self.lanes[i])?;
+        let lane = &mut self.lanes[i];
+        let Some(prev) = sending::claim(
+            self.store.conn_mut(),
+            p.id,
+            &lane.name,
+            &p.message_id,
+            &day,
+            store::now_ts(),
+        )?
+        else {
+            return Ok(());
+        };
+        lane.counter.sent += 1;
+        self.taken.insert(p.email.to_lowercase());
+        self.handed += 1;
+        lane.busy = true;
+        let session = lane.session.take();
+        let ep = lane.smtp.clone().expect("usable lanes have SMTP settings");
+        let job = Job {
+            lane: i,
+            id: p.id,
+            email: p.email,
+            prev,
+            day,
+            attempts: p.attempts,
+            raw: p.raw,
+            from: p.from,
+            to: p.to,
+        };
+        self.inflight.spawn(deliver(job, ep, session));
+        Ok(())
+    }
+
+    /// Can lane `i` take a message now? `Err(Some(at))`: not before `at` (delay);
+    /// `Err(None)`: not today or not now (cap, window, failed).
+    fn lane_state(&mut self, i: usize) -> Result<LaneState, StoreError> {
+        let lane = &self.lanes[i];
+        if !lane.usable() {
+            return Ok(LaneState::Off);
+        }
+        let (_, cap, sent) = counter(&self.store, &mut self.lanes[i])?;
+        let lane = &self.lanes[i];
+        // The in-flight message is already counted in `sent`.
+        if sent >= cap {
+            return Ok(LaneState::Capped);
+        }
+        let t = lane.throttle.as_ref().expect("usable");
+        let now = Utc::now();
+        if !t.window_open(now) {
+            return Ok(LaneState::Closed(t.next_open(now)));
+        }
+        if lane.busy {
+            return Ok(LaneState::Busy);
+        }
+        if lane.next_at > Instant::now() {
+            return Ok(LaneState::Delayed(lane.next_at));
+        }
+        Ok(LaneState::Ready)
+    }
+
+    async fn run(&mut self) -> Result<(), SendError> {
+        let token = self.reporter.token().clone();
+        loop {
+            if token.is_cancelled() {
+                self.out.stopped = "cancelled".into();
+                return Ok(());
+            }
+            if self.reporter.is_paused() {
+                // Record what is in flight before waiting, so a pause never leaves rows
+                // SENDING; prepared messages go back to the queue unclaimed.
+                self.drain().await?;
+                self.unprepare();
+                self.reporter
+                    .progress(self.done, Some(self.total), "paused");
+                self.status(None, Some("paused".into()), true);
+                if !super::wait_paused(self.reporter).await {
+                    self.out.stopped = "cancelled".into();
+                    return Ok(());
+                }
+            }
+            if self.lanes.iter().all(|l| !l.usable()) {
+                return Ok(());
+            }
+
+            let mut states = Vec::with_capacity(self.lanes.len());
+            for i in 0..self.lanes.len() {
+                states.push(self.lane_state(i)?);
+            }
+            // Start the lanes that are free and already hold a prepared message.
+            for (i, s) in states.iter_mut().enumerate() {
+                if *s == LaneState::Ready && self.lanes[i].prepared.is_some() {
+                    self.start(i)?;
+                    if self.lanes[i].busy {
+                        *s = LaneState::Busy;
+                    }
+                }
+            }
+            // Prepare for the lanes that will need a message next: free ones now, busy ones
+            // while their transaction runs. Which lane gets the next row is drawn weighted
+            // by remaining capacity.
+            let mut wanting: Vec<(usize, u32)> = states
+                .iter()
+                .enumerate()
+                .filter(|(i, s)| {
+                    matches!(s, LaneState::Ready | LaneState::Busy)
+                        && self.lanes[*i].prepared.is_none()
+                        && self.lanes[*i].usable()
+                })
+                .map(|(i, _)| (i, self.lanes[i].counter.cap - self.lanes[i].counter.sent))
+                .collect();
+            while !wanting.is_empty() && !self.limit_reached() {
+                let i =
+                    throttle::pick_weighted(&wanting, fastrand::u64(..)).unwrap_or(wanting[0].0);
+                wanting.retain(|(j, _)| *j != i);
+                if !self.prepare(i)? {
+                    break;
+                }
+                if states[i] == LaneState::Ready && self.lanes[i].usable() {
+                    self.start(i)?;
+                }
+            }
+
+            if self.inflight.is_empty() {
+                // Nothing in flight and nothing could start: wait for something, or stop.
+                match self.idle(&states).await? {
+                    Idle::Again => continue,
+                    Idle::Stop => return Ok(()),
+                }
+            }
+            let wake = states
+                .iter()
+                .filter_map(|s| match s {
+                    LaneState::Delayed(at) => Some(*at),
+                    _ => None,
+                })
+                .min()
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+            tokio::select! {
+                Some(res) = self.inflight.join_next() => {
+                    let d = res.map_err(|e| SendError::Io(format!("send task failed: {e}")))?;
+                    self.done += 1;
+                    self.settle(d)?;
+                    if !self.reporter.due() && self.done < self.total {
+                        continue;
+                    }
+                    let notes: Vec<String> = self
+                        .lanes
+                        .iter()
+                        .filter(|l| l.usable())
+                        .map(|l| format!("{} {}/{}", l.name, l.counter.sent, l.counter.cap))
+                        .collect();
+                    self.reporter.progress(
+                        self.done,
+                        Some(self.total),
+                        format!("{} sent · {}", self.out.sent, notes.join(", ")),
+                    );
+                    self.status(None, None, false);
+                }
+                _ = tokio::time::sleep_until(wake) => {}
+                _ = token.cancelled() => {}
+            }
+        }
+    }
+
+    /// No message in flight and none could start now.
+    async fn idle(&mut self, states: &[LaneState]) -> Result<Idle, SendError> {
+        let token = self.reporter.token().clone();
+        if self.input.limit.is_some_and(|l| self.handed >= l) {
+            self.unprepare();
+            self.out.stopped = format!("stopped at --limit {}", self.input.limit.unwrap_or(0));
+            return Ok(Idle::Stop);
+        }
+        if states.contains(&LaneState::Ready) {
+            // A lane is free: anything prepared elsewhere, or due now (a retry that fell due
+            // since the queue was filled), goes to it on the next turn.
+            self.unprepare();
+            if self.queue.is_empty() {
+                self.queue = sending::eligible_ids(
+                    self.store.conn(),
+                    self.require_approval(),
+                    store::now_ts(),
+                )?
+                .into();
+            }
+            if !self.queue.is_empty() {
+                return Ok(Idle::Again);
+            }
+            // Every sendable row is done; wait for a retry that falls due soon.
+            return match sending::next_retry_at(self.store.conn())? {
+                Some(at) if at - store::now_ts() <= WAIT_AT_MOST.as_secs() as i64 => {
+                    let secs = (at - store::now_ts()).max(0) as u64;
+                    self.reporter.progress(
+                        self.done,
+                        Some(self.total),
+                        format!("next retry in {secs} s"),
+                    );
+                    self.status(
+                        Some(Duration::from_secs(secs)),
+                        Some("a retry falls due".into()),
+                        true,
+                    );
+                    let d = Duration::from_secs(secs) + Duration::from_millis(200);
+                    if !super::sleep_or_cancel(&token, d).await {
+                        self.out.stopped = "cancelled".into();
+                        return Ok(Idle::Stop);
+                    }
+                    Ok(Idle::Again)
+                }
+                Some(_) => {
+                    self.out.stopped = "outbox done; some rows wait for a later retry".into();
+                    Ok(Idle::Stop)
+                }
+                None => {
+                    self.out.stopped = "outbox done".into();
+                    Ok(Idle::Stop)
+                }
+            };
+        }
+        let delayed = states
+            .iter()
+            .filter_map(|s| match s {
+                LaneState::Delayed(at) => Some(*at),
+                _ => None,
+            })
+            .min();
+        if let Some(at) = delayed {
+            let secs = at.saturating_duration_since(Instant::now()).as_secs_f64();
+            self.reporter.progress(
+                self.done,
+                Some(self.total),
+                format!("next send in {secs:.0} s"),
+            );
+            self.status(
+                Some(at.saturating_duration_since(Instant::now())),
+                Some("delay between two sends".into()),
+                true,
+            );
+            if !super::sleep_until_or_cancel(&token, at).await {
+                self.out.stopped = "cancelled".into();
+                return Ok(Idle::Stop);
+            }
+            return Ok(Idle::Again);
+        }
+        let closed = states
+            .iter()
+            .filter_map(|s| match s {
+                LaneState::Closed(at) => *at,
+                _ => None,
+            })
+            .min();
+        if let Some(at) = closed {
+            let wait = (at - Utc::now()).to_std().unwrap_or_default();
+            if wait <= WAIT_AT_MOST {
+                self.reporter.progress(
+                    self.done,
+                    Some(self.total),
+                    format!("window opens in {} s", wait.as_secs()),
+                );
+                self.status(Some(wait), Some("sending window closed".into()), true);
+                if !super::sleep_or_cancel(&token, wait + Duration::from_millis(200)).await {
+                    self.out.stopped = "cancelled".into();
+                    return Ok(Idle::Stop);
+                }
+                return Ok(Idle::Again);
+            }
+            self.unprepare();
+            self.out.stopped = format!("sending window closed; next opening {at}");
+            return Ok(Idle::Stop);
+        }
+        self.unprepare();
+        if states.contains(&LaneState::Capped) {
+            self.out.stopped = "daily caps reached: the rest waits for tomorrow".into();
+            return Ok(Idle::Stop);
+        }
+        self.out.stopped = "outbox done".into();
+        Ok(Idle::Stop)
+    }
+
+    fn settle(&mut self, d: Done) -> Result<(), StoreError> {
+        let Done {
+            job,
+            result,
+            session,
+        } = d;
+        let now = store::now_ts();
+        let conn = self.store.conn_mut();
+        let lane = &mut self.lanes[job.lane];
+        lane.busy = false;
+        lane.session = session;
+        let out = &mut self.out;
+        let problem = |status: Status, text: String, out: &mut SendOut| {
+            out.problems.push(RowOutcome {
+                id: job.id,
+                email: job.email.clone(),
+                status,
+                text,
+            });
+        };
+        match result {
+            Ok(reply) => {
+                sending::mark_sent(conn, job.id, &reply, now)?;
+                out.sent += 1;
+                lane.sent_this_run += 1;
+                if let Some(t) = &lane.throttle {
+                    lane.next_at = Instant::now() + t.delay();
+                }
+                if let Some(folder) = lane.sent_folder.clone() {
+                    // The copy goes on its own blocking thread; the next message does not
+                    // wait for it.
+                    let raw = job.raw;
+                    let r = self.reporter.clone();
+                    let (name, id) = (lane.name.clone(), job.id);
+                    self.copies.spawn_blocking(move || {
+                        let result = folder.lock().map(|mut f| f.append(&raw));
+                        if let Ok(Err(e)) = result {
+                            r.log(
+                                Level::Warn,
+                                format!("#{id}: sent, but no copy in {name}'s Sent folder: {e}"),
+                            );
+                        }
+                    });
+                }
+            }
+            Err(SmtpError::Connect { text, auth }) => {
+                sending::unclaim(conn, job.id, job.prev, &lane.name, &job.day, now)?;
+                give_back(lane, &job.day);
+                let why = if auth {
+                    format!("{text} (check the password in password_env/password_cmd)")
+                } else {
+                    text
+                };
+                self.reporter
+                    .log(Level::Error, format!("mailbox {}: {why}", lane.name));
+                lane.failed = Some(why);
+                // Its prepared message goes back for the other lanes.
+                if let Some(p) = lane.prepared.take() {
+                    self.queue.push_front(p.id);
+                }
+            }
+            Err(SmtpError::Permanent { text }) => {
+                sending::mark_error(conn, job.id, &text, Some((&lane.name, &job.day)), now)?;
+                give_back(lane, &job.day);
+                self.reporter.log(
+                    Level::Warn,
+                    format!("#{} {}: ERROR: {text}", job.id, job.email),
+                );
+                out.error += 1;
+                problem(Status::Error, text, out);
+            }
+            Err(SmtpError::Transient { text })
+            | Err(SmtpError::Lost {
+                text,
+                after_data: false,
+            }) => {
+                if job.attempts >= self.max_attempts {
+                    let text = format!("gave up after {} attempts: {text}", job.attempts);
+                    sending::mark_error(conn, job.id, &text, Some((&lane.name, &job.day)), now)?;
+                    give_back(lane, &job.day);
+                    out.error += 1;
+                    problem(Status::Error, text, out);
+                } else {
+                    let next = now + backoff(self.retry_base, job.attempts) as i64;
+                    sending::mark_retry(conn, job.id, &text, next, (&lane.name, &job.day), now)?;
+                    give_back(lane, &job.day);
+                    self.reporter.log(
+                        Level::Warn,
+                        format!(
+                            "#{} {}: RETRY (attempt {}): {text}",
+                            job.id, job.email, job.attempts
+                        ),
+                    );
+                    out.retry += 1;
+                    problem(Status::Retry, text, out);
+                }
+            }
+            Err(SmtpError::Lost {
+                text,
+                after_data: true,
+            }) => {
+                let text = format!("connection lost after the message was handed over: {text}");
+                sending::mark_uncertain(conn, job.id, &text, now)?;
+                self.reporter.log(
+                    Level::Warn,
+                    format!("#{} {}: UNCERTAIN: {text}", job.id, job.email),
+                );
+                out.uncertain += 1;
+                problem(Status::Uncertain, text, out);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LaneState {
+    Off,
+    Capped,
+    Closed(Option<chrono::DateTime<Utc>>),
+    Busy,
+    Delayed(Instant),
+    Ready,
+}
+
+enum Idle {
+    Again,
+    Stop,
+}
+
+/// One message over the lane's session (opened when missing). A kept session that the server
+/// closed meanwhile fails before DATA; that is retried once on a fresh connection.
+async fn deliver(job: Job, ep: SmtpEndpoint, session: Option<SmtpSession>) -> Done {
+    let reused = session.is_some();
+    let mut session = match session.filter(SmtpSession::is_usable) {
+        Some(s) => s,
+        None => match SmtpSession::connect(&ep).await {
+            Ok(s) => s,
+            Err(e) => {
+                return Done {
+                    job,
+                    result: Err(e),
+                    session: None,
+                };
+            }
+        },
+    };
+    let mut result = session.send(&job.from, &job.to, &job.raw).await;
+    if reused
+        && matches!(
+            result,
+            Err(SmtpError::Lost {
+                after_data: false,
+                ..
+            })
+        )
+    {
+        match SmtpSession::connect(&ep).await {
+            Ok(s) => {
+                session = s;
+                result = session.send(&job.from, &job.to, &job.raw).await;
+            }
+            Err(e) => {
+                // Nothing was transmitted on either connection.
+                return Done {
+                    job,
+                    result: Err(e),
+                    session: None,
+                };
+            }
+        }
+    }
+    let keep = result.is_ok() && session.is_usable();
+    Done {
+        job,
+        result,
+        session: keep.then_some(session),
+    }
+}

@@ -1,0 +1,318 @@
+//! Sending from the TUI, as pure state updates: `S` on Outbox asks for a plan and shows it
+//! for confirmation, y/Enter starts the send task; the task's live figures feed the Activity
+//! tab; `u` resolves an UNCERTAIN row; `t` on Settings tests the mailboxes.
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::app::{App, Effect, Mode, OUTBOX_EMAIL, OUTBOX_STATUS, TICK};
+use super::keymap::Action;
+use crate::engine::jobs::{JobId, JobKind};
+use crate::engine::send::{LiveStatus, MailboxCheck, SendPlan};
+
+/// The live figures of one send task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SendLive {
+    pub task: JobId,
+    pub status: LiveStatus,
+}
+
+impl SendLive {
+    /// Messages handled per minute over the task's running time (pauses excluded).
+    pub fn per_minute(&self, elapsed: Duration) -> Option<f64> {
+        let secs = elapsed.as_secs_f64();
+        (secs >= 1.0 && self.status.done > 0).then(|| self.status.done as f64 * 60.0 / secs)
+    }
+
+    /// Time left at the rate so far; at least the wait before the next send.
+    pub fn eta(&self, elapsed: Duration) -> Option<Duration> {
+        let left = self.status.total.saturating_sub(self.status.done);
+        if left == 0 {
+            return Some(Duration::ZERO);
+        }
+        let rate = self.per_minute(elapsed)? / 60.0;
+        let eta = Duration::from_secs_f64(left as f64 / rate);
+        Some(eta.max(self.status.next_send_in.unwrap_or_default()))
+    }
+}
+
+impl App {
+    pub(super) fn on_send_action(&mut self, action: Action) {
+        match action {
+            Action::Send => {
+                if self.activity.running().any(|t| t.kind == JobKind::Send) {
+                    self.toast("a send is already running (see Activity)", false);
+                } else {
+                    self.push_effect(Effect::PlanSend);
+                }
+            }
+            Action::ResolveUncertain => {
+                let Some(row) = self.outbox.selected_row() else {
+                    return;
+                };
+                if row.cells.get(OUTBOX_STATUS).map(String::as_str) != Some("UNCERTAIN") {
+                    self.toast(
+                        "u resolves UNCERTAIN rows only (t filters by status)",
+                        false,
+                    );
+                    return;
+                }
+                self.mode = Mode::ResolveUncertain {
+                    id: row.id,
+                    email: row.cells.get(OUTBOX_EMAIL).cloned().unwrap_or_default(),
+                };
+            }
+            Action::TestMailboxes => {
+                if self.settings.mailboxes.is_empty() {
+                    self.toast("no mailbox configured: e edits config.toml", true);
+                } else if self.settings.checking {
+                    self.toast("the mailbox test is already running", false);
+                } else {
+                    self.settings.checking = true;
+                    self.settings.checks.clear();
+                    self.push_effect(Effect::TestMailboxes);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The plan for `S` arrived: show it for confirmation.
+    pub fn on_send_plan(&mut self, plan: SendPlan) {
+        self.mode = Mode::ConfirmSend(Box::new(plan));
+        self.dirty = true;
+    }
+
+    pub(super) fn on_confirm_send_key(&mut self, key: KeyEvent, plan: &SendPlan) {
+        self.mode = Mode::Normal;
+        match key.code {
+            KeyCode::Char('y' | 'Y') | KeyCode::Enter if plan.eligible > 0 => {
+                self.push_effect(Effect::Send);
+                self.toast("sending: follow it on the Activity tab (5)", false);
+            }
+            KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
+                self.toast("nothing to send", false);
+            }
+            _ => self.toast("send cancelled", false),
+        }
+    }
+
+    pub(super) fn on_uncertain_key(&mut self, key: KeyEvent, id: i64) {
+        match key.code {
+            KeyCode::Char('s' | 'S') => {
+                self.mode = Mode::Normal;
+                self.push_effect(Effect::ResolveUncertain { id, sent: true });
+            }
+            KeyCode::Char('r' | 'R') => {
+                self.mode = Mode::Normal;
+                self.push_effect(Effect::ResolveUncertain { id, sent: false });
+            }
+            KeyCode::Esc | KeyCode::Char('q' | 'n') => self.mode = Mode::Normal,
+            _ => {}
+        }
+    }
+
+    pub(super) fn on_send_status(&mut self, id: JobId, status: LiveStatus) {
+        self.send_live = Some(SendLive { task: id, status });
+    }
+
+    /// The wait before the next send counts down between two status messages.
+    pub(super) fn send_tick(&mut self) {
+        let running = |id| {
+            self.activity
+                .tasks
+                .iter()
+                .any(|t| t.id == id && t.state == super::app::TaskState::Running)
+        };
+        if let Some(live) = &self.send_live
+            && running(live.task)
+            && live.status.next_send_in.is_some()
+            && let Some(live) = &mut self.send_live
+            && let Some(d) = &mut live.status.next_send_in
+        {
+            *d = d.saturating_sub(TICK);
+            self.dirty = true;
+        }
+    }
+
+    /// One mailbox's connection test finished (Settings tab).
+    pub fn on_mailbox_check(&mut self, check: MailboxCheck) {
+        self.settings.checks.retain(|c| c.name != check.name);
+        self.settings.checks.push(check);
+        self.dirty = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use crossterm::event::KeyModifiers;
+
+    use super::*;
+    use crate::engine::jobs::JobMsg;
+    use crate::engine::send::{LiveMailbox, MailboxOut};
+    use crate::tui::app::{Pane, Settings, Tab};
+    use crate::tui::table::TableRow;
+
+    fn press(app: &mut App, code: KeyCode) {
+        app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+    }
+
+    fn plan(eligible: u64) -> SendPlan {
+        SendPlan {
+            require_approval: true,
+            eligible,
+            remaining_today: 20,
+            mailboxes: vec![MailboxOut {
+                name: "sender".into(),
+                sent_today: 0,
+                cap_today: 20,
+                ..MailboxOut::default()
+            }],
+        }
+    }
+
+    #[test]
+    fn s_asks_for_a_plan_and_only_y_or_enter_starts_the_send() {
+        let mut a = App::new(Settings::default(), PathBuf::from("/"), false);
+        a.tab = Tab::Outbox;
+        a.on_key(KeyEvent::new(KeyCode::Char('S'), KeyModifiers::SHIFT));
+        assert_eq!(a.take_effects(), vec![Effect::PlanSend]);
+        a.on_send_plan(plan(5));
+        assert!(matches!(a.mode, Mode::ConfirmSend(_)));
+        press(&mut a, KeyCode::Char('n'));
+        assert_eq!(a.mode, Mode::Normal);
+        assert!(a.take_effects().is_empty(), "n cancels");
+        a.on_send_plan(plan(5));
+        press(&mut a, KeyCode::Char('x'));
+        assert!(a.take_effects().is_empty(), "any other key cancels");
+        a.on_send_plan(plan(5));
+        press(&mut a, KeyCode::Enter);
+        assert_eq!(a.take_effects(), vec![Effect::Send]);
+        a.on_send_plan(plan(0));
+        press(&mut a, KeyCode::Char('y'));
+        assert!(a.take_effects().is_empty(), "nothing to send");
+        // One send at a time.
+        a.on_job(JobMsg::Started {
+            id: 4,
+            kind: JobKind::Send,
+            title: "send".into(),
+            pausable: true,
+        });
+        a.on_key(KeyEvent::new(KeyCode::Char('S'), KeyModifiers::SHIFT));
+        assert!(a.take_effects().is_empty());
+        assert!(a.keymap.help(Tab::Outbox).iter().any(|b| b.keys == "S"));
+    }
+
+    #[test]
+    fn u_decides_an_uncertain_row_only() {
+        let mut a = App::new(Settings::default(), PathBuf::from("/"), false);
+        a.tab = Tab::Outbox;
+        let row = |id: i64, status: &str| {
+            TableRow::new(
+                id,
+                vec![
+                    status.into(),
+                    String::new(),
+                    format!("p{id}@acme.test"),
+                    "Acme".into(),
+                    "Hi".into(),
+                    String::new(),
+                ],
+            )
+        };
+        a.on_loaded(Pane::Outbox, vec![row(1, "READY"), row(2, "UNCERTAIN")]);
+        press(&mut a, KeyCode::Char('u'));
+        assert_eq!(a.mode, Mode::Normal, "READY rows are not UNCERTAIN");
+        press(&mut a, KeyCode::Char('j'));
+        press(&mut a, KeyCode::Char('u'));
+        assert_eq!(
+            a.mode,
+            Mode::ResolveUncertain {
+                id: 2,
+                email: "p2@acme.test".into()
+            }
+        );
+        press(&mut a, KeyCode::Esc);
+        assert!(a.take_effects().is_empty());
+        press(&mut a, KeyCode::Char('u'));
+        press(&mut a, KeyCode::Char('r'));
+        press(&mut a, KeyCode::Char('u'));
+        press(&mut a, KeyCode::Char('s'));
+        assert_eq!(
+            a.take_effects(),
+            vec![
+                Effect::ResolveUncertain { id: 2, sent: false },
+                Effect::ResolveUncertain { id: 2, sent: true }
+            ]
+        );
+    }
+
+    #[test]
+    fn t_tests_the_mailboxes_once_at_a_time() {
+        let mut a = App::new(Settings::default(), PathBuf::from("/"), false);
+        a.tab = Tab::Settings;
+        press(&mut a, KeyCode::Char('t'));
+        assert!(a.take_effects().is_empty(), "no mailbox configured");
+        a.settings.mailboxes = vec!["sender".into()];
+        press(&mut a, KeyCode::Char('t'));
+        press(&mut a, KeyCode::Char('t'));
+        assert_eq!(a.take_effects(), vec![Effect::TestMailboxes]);
+        a.on_job(JobMsg::Started {
+            id: 1,
+            kind: JobKind::MailboxTest,
+            title: "test mailboxes".into(),
+            pausable: false,
+        });
+        a.on_mailbox_check(MailboxCheck {
+            name: "sender".into(),
+            smtp: Ok("ok".into()),
+            imap: None,
+        });
+        a.on_job(JobMsg::Finished {
+            id: 1,
+            outcome: Ok("1 mailboxes OK, 0 failed".into()),
+            cancelled: false,
+        });
+        assert!(!a.settings.checking);
+        assert_eq!(a.settings.checks.len(), 1);
+    }
+
+    #[test]
+    fn live_status_counts_down_and_gives_rate_and_eta() {
+        let mut a = App::new(Settings::default(), PathBuf::from("/"), false);
+        a.on_job(JobMsg::Started {
+            id: 2,
+            kind: JobKind::Send,
+            title: "send".into(),
+            pausable: true,
+        });
+        a.on_job(JobMsg::SendStatus {
+            id: 2,
+            status: Box::new(LiveStatus {
+                done: 10,
+                total: 40,
+                sent: 10,
+                mailboxes: vec![LiveMailbox::default()],
+                next_send_in: Some(Duration::from_secs(5)),
+                ..LiveStatus::default()
+            }),
+        });
+        for _ in 0..4 {
+            a.on_tick();
+        }
+        let live = a.send_live.clone().unwrap();
+        assert_eq!(live.status.next_send_in, Some(Duration::from_secs(4)));
+        let elapsed = Duration::from_secs(60);
+        assert_eq!(live.per_minute(elapsed), Some(10.0));
+        assert_eq!(live.eta(elapsed), Some(Duration::from_secs(180)));
+        a.on_job(JobMsg::Finished {
+            id: 2,
+            outcome: Ok("done".into()),
+            cancelled: false,
+        });
+        assert!(a.take_effects().contains(&Effect::Load(Pane::Outbox)));
+    }
+}

@@ -185,6 +185,13 @@ pub struct SendingConfig {
     pub max_attempts: u32,
     /// Seconds before the first retry; each further retry waits twice as long.
     pub retry_base: u64,
+    /// Pause a mailbox whose hard bounces or complaints say its reputation is at risk.
+    pub auto_pause: bool,
+    /// The mailbox's last N sends the hard-bounce rate is taken over.
+    pub auto_pause_window: u32,
+    /// Pause when hard bounces among the last `auto_pause_window` sends exceed this share of
+    /// the window, in percent.
+    pub auto_pause_hard_bounce_percent: f64,
 }
 
 impl Default for SendingConfig {
@@ -195,6 +202,9 @@ impl Default for SendingConfig {
             dry_run_dir: None,
             max_attempts: 5,
             retry_base: 300,
+            auto_pause: true,
+            auto_pause_window: 50,
+            auto_pause_hard_bounce_percent: 5.0,
         }
     }
 }
@@ -511,6 +521,14 @@ impl Config {
         }
         if !(self.verify.rate_limit >= 0.0 && self.verify.rate_limit.is_finite()) {
             problems.push("[verify] rate_limit must be a number of seconds >= 0".into());
+        }
+        if self.sending.auto_pause_window == 0 {
+            problems.push("[sending] auto_pause_window must be at least 1".into());
+        }
+        let pct = self.sending.auto_pause_hard_bounce_percent;
+        if !(pct.is_finite() && (0.0..=100.0).contains(&pct)) {
+            problems
+                .push("[sending] auto_pause_hard_bounce_percent must be between 0 and 100".into());
         }
         if self.verify.concurrency == 0 {
             problems.push("[verify] concurrency must be at least 1".into());

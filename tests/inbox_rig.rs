@@ -757,3 +757,69 @@ fn a_missing_folder_fails_the_run_but_the_other_folders_are_read() {
     assert_eq!(c.row(rows[0].id).status, Status::Replied);
     let _ = s.delete(&folder);
 }
+
+#[test]
+fn three_postfix_dsns_auto_pause_the_mailbox_until_it_is_resumed() {
+    let Some(rig) = Rig::get() else { return };
+    let tag = unique("pause");
+    let mut emails: Vec<String> = (0..3)
+        .map(|i| format!("nobody{i}-{tag}@acme.test"))
+        .collect();
+    emails.push("jane.doe@acme.test".into());
+    let c = Campaign::new(&rig, "pause", &emails, "", "");
+    c.sync();
+    c.send_all();
+
+    // The rig's MX refuses the three users; Postfix's DSNs come back to the INBOX. The default
+    // rule (5% of a 50-send window) pauses the mailbox at the third hard bounce.
+    let start = Instant::now();
+    let paused = loop {
+        let s = c.sync();
+        if s["paused"].as_array().is_some_and(|a| !a.is_empty()) {
+            break s["paused"].clone();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "no pause: {:?}",
+            c.rows()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert_eq!(paused[0]["mailbox"], "sender", "{paused}");
+    let reason = paused[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("3 hard bounces in its last 4 sends"),
+        "{reason}"
+    );
+
+    // A new prospect: the send refuses to use the paused mailbox and the row waits, READY.
+    let file = c.root.join("more.csv");
+    std::fs::write(
+        &file,
+        "firstname,lastname,company,email\nJohn,Smith,Acme SA,john.smith@acme.test\n",
+    )
+    .unwrap();
+    let (code, out, err) = c.hailer(&["import", "prospects", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, err) = c.hailer(&["outbox", "build"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let new_row = c
+        .rows()
+        .into_iter()
+        .find(|r| r.email.as_deref() == Some("john.smith@acme.test"))
+        .unwrap();
+    assert_eq!(new_row.status, Status::Ready);
+    let (code, out, err) = c.hailer(&["send"]);
+    assert_ne!(code, 0, "{out}\n{err}");
+    assert!(err.contains("sender: paused: 3 hard bounces"), "{err}");
+    assert_eq!(c.row(new_row.id).status, Status::Ready);
+
+    // Resumed: the window starts afresh, so the old bounces do not pause it again.
+    let (code, out, err) = c.hailer(&["mailbox", "resume", "sender"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, err) = c.hailer(&["send"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(c.row(new_row.id).status, Status::Sent);
+    let (_, out, _) = c.hailer(&["mailbox", "status"]);
+    assert!(out.contains("sending"), "{out}");
+}

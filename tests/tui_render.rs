@@ -676,3 +676,53 @@ fn settings_mailbox_test_results_never_show_a_password() {
     assert!(!text.contains("hunter2"), "{text}");
     insta::assert_snapshot!("settings_mailbox_test_80x24", terminal.backend());
 }
+
+#[test]
+fn a_paused_mailbox_shows_why_on_settings_and_bounces_and_r_resumes() {
+    use hailer::tui::app::Effect;
+    use hailer::tui::keymap::Action;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).unwrap();
+    hailer::store::pauses::pause(
+        store.conn(),
+        "claire",
+        "3 hard bounces in its last 10 sends: over 5% of a 50-send window (6.0%)",
+        true,
+        1_795_000_000,
+    )
+    .unwrap();
+    store
+        .conn()
+        .execute_batch(
+            "INSERT INTO companies (key, name, updated_at) VALUES ('acme', 'Acme', 0);
+             INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
+             VALUES (1, 'J', 'D', 'Acme', 'acme', 'j|d', 0);
+             INSERT INTO outbox (id, prospect_id, email, company_key, status, mailbox, sent_at, created_at, updated_at)
+             VALUES (1, 1, 'j@acme.test', 'acme', 'SENT', 'claire', 1, 0, 0);",
+        )
+        .unwrap();
+    let mut app = App::new(Settings::default(), PathBuf::from("/"), false);
+    app.settings.mailboxes = vec!["claire".into()];
+    let data = hailer::tui::bounces::load(dir.path()).unwrap();
+    app.on_bounces_loaded(data);
+
+    app.tab = Tab::Settings;
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(text.contains("Paused mailboxes"), "{text}");
+    assert!(
+        text.contains("claire: 3 hard bounces in its last 10 sends"),
+        "{text}"
+    );
+    app.tab = Tab::Bounces;
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(text.contains("PAUSED"), "{text}");
+
+    app.tab = Tab::Settings;
+    app.take_effects();
+    app.apply(Action::ResumeMailboxes);
+    assert_eq!(app.take_effects(), vec![Effect::ResumeMailboxes]);
+    // Nothing paused: R says so and starts nothing.
+    app.on_bounces_loaded(hailer::tui::bounces::BouncesData::default());
+    app.apply(Action::ResumeMailboxes);
+    assert!(app.take_effects().is_empty());
+}

@@ -95,6 +95,8 @@ impl SyncCommand {
         } else {
             print_summary(&summary);
         }
+        // An auto-pause alert was queued: give it a bounded time to go out with the process.
+        crate::engine::notify::drain(std::time::Duration::from_secs(30));
         if summary.errors.is_empty() {
             exit::OK
         } else {
@@ -119,6 +121,9 @@ fn print_summary(s: &SyncSummary) {
     }
     for e in &s.errors {
         println!("error: {e}");
+    }
+    for p in &s.paused {
+        println!("PAUSED mailbox {}: {}", p.mailbox, p.reason);
     }
     println!("{}", s.line());
 }
@@ -158,12 +163,15 @@ impl WatchCommand {
             }
         };
         eprintln!("hailer: watching; Ctrl-C stops");
-        match inbox::watch::watch(
+        let result = inbox::watch::watch(
             &ctx.config.config,
             &inbox::db_path(&ctx.data_dir),
             &obs,
             &on_pass,
-        ) {
+        );
+        // Alerts queued just before Ctrl-C (an auto-pause) still go out.
+        crate::engine::notify::drain(std::time::Duration::from_secs(10));
+        match result {
             Ok(()) => exit::OK,
             Err(e) => {
                 eprintln!("hailer: {e}");

@@ -16,6 +16,7 @@ pub mod find;
 pub mod guess;
 pub mod import;
 pub mod inbox;
+pub mod mailbox;
 pub mod notify;
 pub mod outbox;
 pub mod send;
@@ -72,9 +73,9 @@ pub enum Command {
     Outbox(outbox::OutboxCommand),
     /// Send approved messages through the configured mailboxes
     Send(send::SendCommand),
-    /// Check mailbox connections (SMTP login, IMAP login, Sent folder)
+    /// Mailboxes: connection test, sending or paused, pause and resume
     #[command(subcommand)]
-    Mailbox(send::MailboxCommand),
+    Mailbox(mailbox::MailboxCommand),
     /// Manage the suppression list (addresses and @domains never mailed)
     #[command(subcommand)]
     Suppress(suppress::SuppressCommand),

@@ -1,4 +1,4 @@
-//! `hailer send [--dry-run] [--limit N] [--mailbox NAME]` and `hailer mailbox test [NAME]`.
+//! `hailer send [--dry-run] [--limit N] [--mailbox NAME]`.
 //!
 //! `send` runs the same engine job as the TUI's `S`; only the reporter differs: a progress bar
 //! and log lines on stderr (when stderr is a terminal), the summary on stdout. Exit 0 when the
@@ -8,13 +8,12 @@
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 
-use clap::{Args, Subcommand};
+use clap::Args;
 use tokio_util::sync::CancellationToken;
 
 use super::{Context, exit};
 use crate::engine::jobs::{JobKind, JobMsg, Level, Supervisor};
 use crate::engine::send::{self, SendError, SendIn, SendOut};
-pub use crate::engine::send::{MailboxCheck, check_mailbox};
 
 #[derive(Debug, Args)]
 pub struct SendCommand {
@@ -162,48 +161,5 @@ impl SendCommand {
                 exit::FAILURE
             }
         }
-    }
-}
-
-#[derive(Debug, Subcommand)]
-pub enum MailboxCommand {
-    /// Check each mailbox: SMTP login, IMAP login, Sent folder exists
-    Test {
-        /// Only this mailbox
-        name: Option<String>,
-    },
-}
-
-impl MailboxCommand {
-    pub fn execute(self, ctx: &Context) -> u8 {
-        let MailboxCommand::Test { name } = self;
-        let config = &ctx.config.config;
-        if config.mailboxes.is_empty() {
-            eprintln!("hailer: no mailbox is configured");
-            return exit::CONFIG;
-        }
-        if let Some(n) = &name
-            && !config.mailboxes.contains_key(n)
-        {
-            eprintln!("hailer: no mailbox named {n:?} in the config");
-            return exit::USAGE;
-        }
-        let rt = match tokio::runtime::Runtime::new() {
-            Ok(rt) => rt,
-            Err(e) => {
-                eprintln!("hailer: {e}");
-                return exit::FAILURE;
-            }
-        };
-        let mut all_ok = true;
-        for (n, mb) in &config.mailboxes {
-            if name.as_ref().is_some_and(|only| only != n) {
-                continue;
-            }
-            let check = rt.block_on(check_mailbox(n, mb, config.tls.ca_file.clone()));
-            all_ok &= check.ok();
-            print!("{check}");
-        }
-        if all_ok { exit::OK } else { exit::FAILURE }
     }
 }

@@ -1,6 +1,7 @@
 //! Engines: the work itself (import, export, and later find, verify, send, bounces).
 //! Nothing here knows about a terminal; the CLI and the TUI both call these functions.
 
+pub mod autopause;
 pub mod bounces;
 pub mod export;
 pub mod find;

@@ -191,15 +191,25 @@ pub fn rate_per_mailbox(conn: &Connection) -> Result<Vec<MailboxRate>> {
 }
 
 /// Hard bounces among the last `n` messages `mailbox` sent: (sent considered, hard-bounced).
-/// The auto-pause rule reads this.
 pub fn hard_bounces_in_last_sends(conn: &Connection, mailbox: &str, n: i64) -> Result<(i64, i64)> {
+    hard_bounces_in_last_sends_since(conn, mailbox, n, 0)
+}
+
+/// [`hard_bounces_in_last_sends`] over messages sent after `since` (the auto-pause rule
+/// starts a fresh window when a mailbox is resumed).
+pub fn hard_bounces_in_last_sends_since(
+    conn: &Connection,
+    mailbox: &str,
+    n: i64,
+    since: i64,
+) -> Result<(i64, i64)> {
     Ok(conn.query_row(
         "WITH recent AS (SELECT id FROM outbox WHERE mailbox = ?1 AND sent_at IS NOT NULL
-                         ORDER BY sent_at DESC LIMIT ?2)
+                         AND sent_at > ?3 ORDER BY sent_at DESC LIMIT ?2)
          SELECT (SELECT COUNT(*) FROM recent),
                 (SELECT COUNT(DISTINCT b.outbox_id) FROM bounces b JOIN recent r ON r.id = b.outbox_id
                  WHERE b.kind = 'bounce' AND b.hard = 1)",
-        params![mailbox, n],
+        params![mailbox, n, since],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?)
 }

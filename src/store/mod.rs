@@ -14,6 +14,7 @@ pub mod companies;
 pub mod inbox;
 pub mod messages;
 pub mod outbox;
+pub mod pauses;
 pub mod prospects;
 pub mod schema;
 pub mod sending;

@@ -202,6 +202,15 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX bounces_date ON bounces(date);
     CREATE INDEX bounces_outbox ON bounces(outbox_id);
     CREATE INDEX outbox_mailbox_sent ON outbox(mailbox, sent_at);",
+    // 8: paused mailboxes (auto-pause on hard bounces or a complaint, or by hand). A row stays
+    // after a resume: resumed_at starts a fresh window for the rule.
+    "CREATE TABLE mailbox_pauses (
+        mailbox     TEXT PRIMARY KEY,          -- [mailboxes.NAME]
+        paused_at   INTEGER,                   -- NULL: sending
+        reason      TEXT NOT NULL DEFAULT '',
+        auto        INTEGER NOT NULL DEFAULT 1, -- 0: paused by hand
+        resumed_at  INTEGER                    -- sends and complaints before it no longer count
+    );",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {

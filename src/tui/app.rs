@@ -191,6 +191,8 @@ pub struct Settings {
     pub mailboxes: Vec<String>,
     pub checks: Vec<crate::engine::send::MailboxCheck>,
     pub checking: bool,
+    /// Paused mailboxes and why (read with the Bounces tab's data).
+    pub paused: Vec<crate::store::pauses::Pause>,
 }
 
 impl Settings {
@@ -218,6 +220,7 @@ impl Settings {
             mailboxes: loaded.config.mailboxes.keys().cloned().collect(),
             checks: Vec::new(),
             checking: false,
+            paused: Vec::new(),
         }
     }
 }
@@ -312,6 +315,8 @@ pub enum Effect {
     },
     /// Settings tab: SMTP login, IMAP login and Sent folder of every mailbox, as a task.
     TestMailboxes,
+    /// Settings tab: resume every paused mailbox.
+    ResumeMailboxes,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -431,6 +436,7 @@ impl App {
 
     /// Bounces arrive with their chart and rates; filters are kept across reloads.
     pub fn on_bounces_loaded(&mut self, data: super::bounces::BouncesData) {
+        self.settings.paused = data.paused.clone();
         self.bounce_pane.data = data;
         self.bounce_pane.apply(&mut self.bounces);
         self.dirty = true;
@@ -620,6 +626,10 @@ impl App {
                     }
                     if kind == JobKind::Outbox || kind == JobKind::Send {
                         self.effects.push(Effect::Load(Pane::Outbox));
+                    }
+                    if kind == JobKind::Send {
+                        // A run may have paused a mailbox: Settings and Bounces show it.
+                        self.effects.push(Effect::Load(Pane::Bounces));
                     }
                     if kind == JobKind::Watch {
                         self.effects.push(Effect::Load(Pane::Bounces));
@@ -1011,9 +1021,10 @@ impl App {
                     false,
                 );
             }
-            Action::Send | Action::ResolveUncertain | Action::TestMailboxes => {
-                self.on_send_action(action)
-            }
+            Action::Send
+            | Action::ResolveUncertain
+            | Action::TestMailboxes
+            | Action::ResumeMailboxes => self.on_send_action(action),
             Action::Accept
             | Action::NextAlternative
             | Action::EditAddress

@@ -36,6 +36,8 @@ pub struct BounceItem {
 pub struct BouncesData {
     pub items: Vec<BounceItem>,
     pub rates: Vec<MailboxRate>,
+    /// Paused mailboxes (auto-pause or by hand), with why.
+    pub paused: Vec<crate::store::pauses::Pause>,
     /// When it was read: date ranges count back from here.
     pub now: i64,
 }
@@ -133,7 +135,7 @@ impl BouncesPane {
     }
 }
 
-fn day_time(ts: i64) -> String {
+pub(super) fn day_time(ts: i64) -> String {
     chrono::DateTime::from_timestamp(ts, 0)
         .map(|d| d.format("%m-%d %H:%M").to_string())
         .unwrap_or_default()
@@ -186,6 +188,7 @@ pub fn load(data_dir: &Path) -> Result<BouncesData, StoreError> {
     Ok(BouncesData {
         items,
         rates: bounces::rate_per_mailbox(store.conn())?,
+        paused: crate::store::pauses::list(store.conn())?,
         now: crate::store::now_ts(),
     })
 }

@@ -54,6 +54,7 @@ pub enum Action {
     Send,
     ResolveUncertain,
     TestMailboxes,
+    ResumeMailboxes,
 }
 
 /// Where a binding applies.
@@ -380,6 +381,12 @@ const BINDINGS: &[(Scope, &str, Action, &str)] = &[
         "t",
         Action::TestMailboxes,
         "test every mailbox: SMTP login, IMAP login, Sent folder",
+    ),
+    (
+        Scope::Tab(Tab::Settings),
+        "R",
+        Action::ResumeMailboxes,
+        "resume the paused mailboxes (auto-paused on bounces or a complaint)",
     ),
     (Scope::Tab(Tab::Settings), "j", Action::Down, "scroll down"),
     (Scope::Tab(Tab::Settings), "k", Action::Up, "scroll up"),

@@ -365,7 +365,7 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
                         },
                     );
                 }
-                Effect::PlanSend | Effect::ResolveUncertain { .. } => {
+                Effect::PlanSend | Effect::ResolveUncertain { .. } | Effect::ResumeMailboxes => {
                     sending_jobs::spawn_quick(
                         effect,
                         ctx.data_dir.clone(),
@@ -404,7 +404,9 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
                     events = EventStream::new();
                     match outcome {
                         Ok(loaded) => {
+                            let paused = std::mem::take(&mut app.settings.paused);
                             app.settings = Settings::from_config(&loaded, &ctx.data_dir);
+                            app.settings.paused = paused;
                             ctx.config = loaded;
                             app.toast("configuration reloaded", false);
                         }

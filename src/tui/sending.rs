@@ -63,6 +63,13 @@ impl App {
                     email: row.cells.get(OUTBOX_EMAIL).cloned().unwrap_or_default(),
                 };
             }
+            Action::ResumeMailboxes => {
+                if self.settings.paused.is_empty() {
+                    self.toast("no mailbox is paused", false);
+                } else {
+                    self.push_effect(Effect::ResumeMailboxes);
+                }
+            }
             Action::TestMailboxes => {
                 if self.settings.mailboxes.is_empty() {
                     self.toast("no mailbox configured: e edits config.toml", true);

@@ -50,6 +50,29 @@ pub(super) fn spawn_quick(
                 Err(e) => Loaded::Error(e.to_string()),
             });
         }
+        Effect::ResumeMailboxes => {
+            let result = Store::open_in(&data_dir).and_then(|s| {
+                let now = store::now_ts();
+                let mut resumed = Vec::new();
+                for p in crate::store::pauses::list(s.conn())? {
+                    if crate::store::pauses::resume(s.conn(), &p.mailbox, now)? {
+                        resumed.push(p.mailbox);
+                    }
+                }
+                Ok(resumed)
+            });
+            let _ = tx.send(match result {
+                Ok(names) => Loaded::Toast(format!(
+                    "resumed {}: their auto-pause windows start now",
+                    names.join(", ")
+                )),
+                Err(e) => Loaded::Error(e.to_string()),
+            });
+            let _ = tx.send(match super::bounces::load(&data_dir) {
+                Ok(data) => Loaded::Bounces(data),
+                Err(e) => Loaded::Error(e.to_string()),
+            });
+        }
         _ => {}
     });
 }

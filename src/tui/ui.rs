@@ -492,9 +492,11 @@ fn render_bounce_panel(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             } else {
                 Style::new()
             };
+            let paused = pane.data.paused.iter().any(|p| p.mailbox == r.mailbox);
             Line::from(vec![
                 Span::raw(format!("{:<10} ", sanitize(&r.mailbox))),
                 Span::styled(format!("{pct:>6}"), style),
+                Span::styled(if paused { " PAUSED" } else { "" }, theme.error()),
                 Span::styled(
                     format!("  {}/{} ({} hard)", r.bounced, r.sent, r.hard),
                     theme.dim(),
@@ -814,6 +816,29 @@ fn render_settings(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             "The previous configuration is still in use.",
             theme.warn(),
         ));
+        lines.push(Line::raw(""));
+    }
+    if !s.paused.is_empty() {
+        lines.push(Line::styled(
+            "Paused mailboxes (nothing goes out through them; R resumes)",
+            theme.error(),
+        ));
+        for p in &s.paused {
+            lines.push(Line::styled(
+                format!(
+                    "  {}: {} ({}, {})",
+                    sanitize(&p.mailbox),
+                    sanitize(&p.reason),
+                    if p.auto {
+                        "auto-paused"
+                    } else {
+                        "paused by hand"
+                    },
+                    super::bounces::day_time(p.paused_at)
+                ),
+                theme.error(),
+            ));
+        }
         lines.push(Line::raw(""));
     }
     lines.extend(mailbox_check_lines(s, theme));

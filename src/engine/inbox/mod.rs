@@ -107,6 +107,8 @@ pub struct SyncSummary {
     pub folders: Vec<FolderSummary>,
     /// Mailboxes (or folders) that could not be read, one line each.
     pub errors: Vec<String>,
+    /// Mailboxes the auto-pause rule paused after what this pass read.
+    pub paused: Vec<crate::engine::autopause::NewPause>,
 }
 
 impl SyncSummary {
@@ -199,7 +201,10 @@ pub fn sync_once(
     let mut summary = SyncSummary::default();
     for t in &targets {
         match sync_target(t, &mut store, config, obs, &mut errors) {
-            Ok(f) => summary.folders.extend(f),
+            Ok(f) => {
+                summary.folders.extend(f);
+                summary.paused.extend(check_pauses(&store, config, obs)?);
+            }
             Err(e @ InboxError::Store(_)) => return Err(e),
             Err(e) => {
                 obs.log(Level::Error, &e.to_string());
@@ -209,6 +214,20 @@ pub fn sync_once(
     }
     summary.errors = errors;
     Ok(summary)
+}
+
+/// The auto-pause rule over what was just read; each new pause is logged and alerted.
+pub(crate) fn check_pauses(
+    store: &Store,
+    config: &Config,
+    obs: &dyn Observer,
+) -> Result<Vec<crate::engine::autopause::NewPause>, InboxError> {
+    Ok(crate::engine::autopause::apply_and_alert(
+        store.conn(),
+        config,
+        store::now_ts(),
+        &mut |line| obs.log(Level::Warn, &line),
+    )?)
 }
 
 /// The database file under a data directory.

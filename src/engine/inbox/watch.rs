@@ -71,8 +71,8 @@ fn watch_target(
                     ),
                 );
                 on_pass(&SyncSummary {
-                    folders: vec![],
                     errors: vec![e.to_string()],
+                    ..SyncSummary::default()
                 });
                 if !nap(backoff, obs) {
                     return;
@@ -118,6 +118,10 @@ fn session_loop(
                 &config.inbox,
                 obs,
             )?);
+        }
+        let fx = pass.effects();
+        if fx.bounces + fx.complaints > 0 {
+            pass.paused = super::check_pauses(&store, config, obs)?;
         }
         on_pass(&pass);
         if obs.cancelled() {

@@ -6,9 +6,10 @@
 //! threads alike) and returns at once; a full queue drops the alert with a warning. The caller
 //! may keep the returned [`Pending`] to wait for the outcome (the CLI does before exiting).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::config::Config;
 use crate::engine::send::{SendError, SendOut};
@@ -20,6 +21,9 @@ use telegram::{Delivery, Outcome, Telegram};
 
 /// Alerts waiting to go out at most; more are dropped (with a warning), never waited for.
 const QUEUE: usize = 64;
+
+/// Alerts queued and not yet delivered (or given up), for [`drain`].
+static OUTSTANDING: AtomicUsize = AtomicUsize::new(0);
 
 struct Job {
     client: Telegram,
@@ -50,7 +54,22 @@ fn worker(rx: Receiver<Job>) {
     while let Ok(job) = rx.recv() {
         let delivery = rt.block_on(job.client.send(&job.text));
         let _ = job.done.send(delivery);
+        OUTSTANDING.fetch_sub(1, Ordering::SeqCst);
     }
+}
+
+/// Wait, at most `timeout`, until every queued alert went out or was given up; `false` when
+/// some are still on their way. A process about to exit calls it so its alerts are not lost
+/// with it (alerts queued by engine code the caller holds no [`Pending`] for).
+pub fn drain(timeout: Duration) -> bool {
+    let start = Instant::now();
+    while OUTSTANDING.load(Ordering::SeqCst) > 0 {
+        if start.elapsed() >= timeout {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
 }
 
 /// An alert on its way; dropping it does not cancel it.
@@ -84,7 +103,12 @@ pub fn telegram(config: &Config) -> Result<Option<Telegram>, String> {
 pub fn enqueue_with(client: Telegram, text: String) -> Option<Pending> {
     let q = queue()?;
     let (done, rx) = mpsc::sync_channel(1);
-    match q.try_send(Job { client, text, done }) {
+    OUTSTANDING.fetch_add(1, Ordering::SeqCst);
+    let sent = q.try_send(Job { client, text, done });
+    if sent.is_err() {
+        OUTSTANDING.fetch_sub(1, Ordering::SeqCst);
+    }
+    match sent {
         Ok(()) => Some(Pending(rx)),
         Err(TrySendError::Full(_)) => {
             tracing::warn!("notify: {QUEUE} alerts already waiting; this one is dropped");

@@ -27,7 +27,7 @@ use crate::config::{Config, MailboxConfig};
 use crate::engine::jobs::{Level, Reporter};
 use crate::net::imap::ImapEndpoint;
 use crate::store::outbox::{OutboxRow, Status};
-use crate::store::{self, Store, StoreError, sending, suppressions};
+use crate::store::{self, Store, StoreError, pauses, sending, suppressions};
 
 mod check;
 pub mod message;
@@ -375,10 +375,38 @@ fn check_row(
     Ok(Ok(email))
 }
 
+/// What a paused mailbox's lane says (the send plan, the live status, the run's log).
+pub(super) fn paused_text(p: &pauses::Pause) -> String {
+    format!(
+        "paused: {} (resume: hailer mailbox resume {})",
+        p.reason, p.mailbox
+    )
+}
+
+/// Paused mailboxes take no message.
+fn mark_paused(store: &Store, lanes: &mut [Lane]) -> Result<(), StoreError> {
+    for lane in lanes.iter_mut() {
+        if let Some(p) = pauses::get(store.conn(), &lane.name)? {
+            lane.failed = Some(paused_text(&p));
+        }
+    }
+    Ok(())
+}
+
 async fn run_async(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendError> {
     let _lock = lock_file(&input.data_dir)?;
     let mut store = Store::open_in(&input.data_dir)?;
-    let lanes = build_lanes(&input)?;
+    let mut lanes = build_lanes(&input)?;
+    if !input.dry_run {
+        // Bounces read since the last run may already call for a pause.
+        crate::engine::autopause::apply_and_alert(
+            store.conn(),
+            &input.config,
+            store::now_ts(),
+            &mut |line| reporter.log(Level::Warn, line),
+        )?;
+    }
+    mark_paused(&store, &mut lanes)?;
     let mut out = SendOut {
         dry_run: input.dry_run,
         ..SendOut::default()
@@ -458,8 +486,9 @@ pub fn plan(
         limit: None,
         mailbox: mailbox.map(str::to_string),
     };
-    let lanes = build_lanes(&input)?;
+    let mut lanes = build_lanes(&input)?;
     let store = Store::open_in(data_dir)?;
+    mark_paused(&store, &mut lanes)?;
     let mut p = SendPlan {
         require_approval: config.sending.require_approval,
         eligible: sending::eligible_ids(

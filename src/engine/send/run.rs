@@ -28,7 +28,7 @@ use super::{
 use crate::engine::jobs::{Level, Reporter};
 use crate::engine::tracking::links::Tracker;
 use crate::store::outbox::Status;
-use crate::store::{self, Store, StoreError, sending};
+use crate::store::{self, Store, StoreError, pauses, sending};
 
 /// A row checked and rendered for one lane, not yet claimed.
 pub(super) struct Prepared {
@@ -395,6 +395,19 @@ impl Runner<'_> {
     fn lane_state(&mut self, i: usize) -> Result<LaneState, StoreError> {
         let lane = &self.lanes[i];
         if !lane.usable() {
+            return Ok(LaneState::Off);
+        }
+        // Paused meanwhile (the watcher's auto-pause, or by hand): its prepared message, not
+        // yet claimed, goes back for the other lanes.
+        if let Some(p) = pauses::get(self.store.conn(), &lane.name)? {
+            let why = super::paused_text(&p);
+            self.reporter
+                .log(Level::Warn, format!("mailbox {}: {why}", lane.name));
+            let lane = &mut self.lanes[i];
+            lane.failed = Some(why);
+            if let Some(p) = lane.prepared.take() {
+                self.queue.push_front(p.id);
+            }
             return Ok(LaneState::Off);
         }
         let (_, cap, sent) = counter(&self.store, &mut self.lanes[i])?;

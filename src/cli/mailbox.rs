@@ -1,0 +1,158 @@
+//! `hailer mailbox test|status|pause|resume`: check a mailbox's connections, and see or change
+//! whether it may send (the auto-pause rule pauses a mailbox on hard bounces or a complaint).
+
+use clap::Subcommand;
+
+use super::{Context, exit};
+use crate::engine::send::check_mailbox;
+use crate::store::{self, Store, bounces, pauses};
+
+#[derive(Debug, Subcommand)]
+pub enum MailboxCommand {
+    /// Check each mailbox: SMTP login, IMAP login, Sent folder exists
+    Test {
+        /// Only this mailbox
+        name: Option<String>,
+    },
+    /// Each mailbox: sending or paused (and why), hard bounces in its auto-pause window
+    Status {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop sending through a mailbox until it is resumed
+    Pause {
+        name: String,
+        /// Why (shown in the TUI and by `status`)
+        #[arg(long, default_value = "paused by hand")]
+        reason: String,
+    },
+    /// Send through a paused mailbox again; its auto-pause window starts afresh
+    Resume { name: String },
+}
+
+#[derive(Debug, serde::Serialize)]
+struct StatusRow {
+    mailbox: String,
+    paused: bool,
+    reason: String,
+    paused_at: Option<i64>,
+    /// Sends in the auto-pause window (since the last resume) and hard bounces among them.
+    window_sends: i64,
+    window_hard_bounces: i64,
+}
+
+impl MailboxCommand {
+    pub fn execute(self, ctx: &Context) -> u8 {
+        let config = &ctx.config.config;
+        if config.mailboxes.is_empty() {
+            eprintln!("hailer: no mailbox is configured");
+            return exit::CONFIG;
+        }
+        let named = match &self {
+            MailboxCommand::Test { name } => name.as_deref(),
+            MailboxCommand::Pause { name, .. } | MailboxCommand::Resume { name } => Some(&**name),
+            MailboxCommand::Status { .. } => None,
+        };
+        if let Some(n) = named
+            && !config.mailboxes.contains_key(n)
+        {
+            eprintln!("hailer: no mailbox named {n:?} in the config");
+            return exit::USAGE;
+        }
+        if let MailboxCommand::Test { name } = &self {
+            return test(ctx, name.as_deref());
+        }
+        match self.change_or_show(ctx) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("hailer: {e}");
+                exit::FAILURE
+            }
+        }
+    }
+
+    fn change_or_show(self, ctx: &Context) -> store::Result<u8> {
+        let store = Store::open_in(&ctx.data_dir)?;
+        let conn = store.conn();
+        let now = store::now_ts();
+        match self {
+            MailboxCommand::Pause { name, reason } => {
+                if pauses::pause(conn, &name, &reason, false, now)? {
+                    println!("{name}: paused ({reason})");
+                } else {
+                    let p = pauses::get(conn, &name)?.expect("paused");
+                    println!("{name}: already paused ({})", p.reason);
+                }
+            }
+            MailboxCommand::Resume { name } => {
+                if pauses::resume(conn, &name, now)? {
+                    println!("{name}: resumed; its auto-pause window starts now");
+                } else {
+                    println!("{name}: was not paused");
+                }
+            }
+            MailboxCommand::Status { json } => {
+                let window = i64::from(ctx.config.config.sending.auto_pause_window.max(1));
+                let mut rows = Vec::new();
+                for name in ctx.config.config.mailboxes.keys() {
+                    let since = pauses::resumed_at(conn, name)?;
+                    let (sends, hard) =
+                        bounces::hard_bounces_in_last_sends_since(conn, name, window, since)?;
+                    let p = pauses::get(conn, name)?;
+                    rows.push(StatusRow {
+                        mailbox: name.clone(),
+                        paused: p.is_some(),
+                        reason: p.as_ref().map(|p| p.reason.clone()).unwrap_or_default(),
+                        paused_at: p.map(|p| p.paused_at),
+                        window_sends: sends,
+                        window_hard_bounces: hard,
+                    });
+                }
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&rows).unwrap_or_default()
+                    );
+                } else {
+                    println!(
+                        "{:<16} {:<8} {:>14}  reason",
+                        "mailbox", "state", "hard/sends"
+                    );
+                    for r in &rows {
+                        println!(
+                            "{:<16} {:<8} {:>14}  {}",
+                            r.mailbox,
+                            if r.paused { "PAUSED" } else { "sending" },
+                            format!("{}/{}", r.window_hard_bounces, r.window_sends),
+                            r.reason
+                        );
+                    }
+                }
+            }
+            MailboxCommand::Test { name } => return Ok(test(ctx, name.as_deref())),
+        }
+        Ok(exit::OK)
+    }
+}
+
+fn test(ctx: &Context, name: Option<&str>) -> u8 {
+    let config = &ctx.config.config;
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("hailer: {e}");
+            return exit::FAILURE;
+        }
+    };
+    let mut all_ok = true;
+    for (n, mb) in &config.mailboxes {
+        if name.is_some_and(|only| only != n) {
+            continue;
+        }
+        let check = rt.block_on(check_mailbox(n, mb, config.tls.ca_file.clone()));
+        all_ok &= check.ok();
+        print!("{check}");
+    }
+    if all_ok { exit::OK } else { exit::FAILURE }
+}

@@ -823,3 +823,66 @@ fn three_postfix_dsns_auto_pause_the_mailbox_until_it_is_resumed() {
     let (_, out, _) = c.hailer(&["mailbox", "status"]);
     assert!(out.contains("sending"), "{out}");
 }
+
+#[test]
+fn watch_reads_a_non_ascii_folder_moves_into_one_and_goes_on_past_a_missing_folder() {
+    use hailer::net::mutf7;
+    let Some(rig) = Rig::get() else { return };
+    let tag = unique("utf7");
+    let folder = format!("Réponses {tag}");
+    let missing = format!("Absent-{tag}");
+    let done = format!("Traités-{tag}");
+    let c = Campaign::new(
+        &rig,
+        "utf7",
+        &[format!("{tag}@catchall.test")],
+        &format!("watch_folders = [\"{folder}\", \"{missing}\"]"),
+        &format!("idle = false\npoll_secs = 1\nprocessed_folder = \"{done}\""),
+    );
+    let rows = c.send_all();
+    let mut s = imap(&rig);
+    // On the wire the names are modified UTF-7; the config holds them as written.
+    s.create(mutf7::encode(&folder)).unwrap();
+    assert!(mutf7::encode(&folder).starts_with("R&AOk-ponses "));
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_hailer"))
+        .arg("--config")
+        .arg(&c.config)
+        .arg("--data-dir")
+        .arg(c.data())
+        .arg("watch")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    append(
+        &mut s,
+        &mutf7::encode(&folder),
+        &[planted_dsn(&rows[0], &tag)],
+    );
+    let start = Instant::now();
+    while c.row(rows[0].id).status == Status::Sent && start.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let status = c.row(rows[0].id).status;
+    // Several polls went by with the missing folder: it is reported once per connection.
+    std::thread::sleep(Duration::from_secs(2));
+    unsafe_kill(child.id());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(status, Status::Sent, "{stderr}");
+    assert_eq!(
+        stderr
+            .matches(&format!("cannot open folder {missing}"))
+            .count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // The bounce was moved into the non-ASCII processed folder hailer created.
+    assert_eq!(count(&mut s, &mutf7::encode(&done)), 1);
+    assert_eq!(count(&mut s, &mutf7::encode(&folder)), 0);
+    for f in [&folder, &done] {
+        let _ = s.delete(mutf7::encode(f));
+    }
+}

@@ -8,6 +8,7 @@ use super::process::{self, Disposition, Effects, Location};
 use super::{InboxError, Observer};
 use crate::config::InboxConfig;
 use crate::net::imap::Session;
+use crate::net::mutf7;
 use crate::store::inbox::{self, FolderState};
 use crate::store::{self, Store};
 
@@ -90,10 +91,11 @@ pub fn sync_folder(
         || cfg.skipped_folder.is_some()
         || cfg.problem_folder.is_some();
     // EXAMINE when nothing is moved: the folder is opened read-only, so nothing can change in it.
+    let wire = mutf7::encode(folder);
     let info = if moves {
-        session.select(folder)
+        session.select(&wire)
     } else {
-        session.examine(folder)
+        session.examine(&wire)
     }
     .map_err(|e| InboxError::imap(mailbox, &format!("open folder {folder}"), e))?;
     let uidvalidity = info.uid_validity.unwrap_or(0);
@@ -212,14 +214,15 @@ fn move_uids(
     items: &[(u32, i64)],
     made: &mut Vec<String>,
 ) -> Result<(), String> {
+    let wire = mutf7::encode(dest);
     if !made.iter().any(|m| m == dest) {
         let exists = session
-            .list(None, Some(dest))
+            .list(None, Some(&wire))
             .map_err(|e| e.to_string())?
             .iter()
-            .any(|n| n.name() == dest);
+            .any(|n| n.name() == wire);
         if !exists {
-            session.create(dest).map_err(|e| e.to_string())?;
+            session.create(&wire).map_err(|e| e.to_string())?;
         }
         made.push(dest.to_string());
     }
@@ -227,14 +230,14 @@ fn move_uids(
     uids.sort_unstable();
     let set = uid_set(&uids);
     if caps.mv {
-        return session.uid_mv(&set, dest).map_err(|e| e.to_string());
+        return session.uid_mv(&set, &wire).map_err(|e| e.to_string());
     }
     // Without MOVE: COPY, flag \Deleted, and UID EXPUNGE of exactly these UIDs. Plain EXPUNGE
     // would also remove messages someone else flagged, so without UIDPLUS nothing is moved.
     if !caps.uidplus {
         return Err("the server has neither MOVE nor UIDPLUS; messages left in place".into());
     }
-    session.uid_copy(&set, dest).map_err(|e| e.to_string())?;
+    session.uid_copy(&set, &wire).map_err(|e| e.to_string())?;
     session
         .uid_store(&set, "+FLAGS.SILENT (\\Deleted)")
         .map_err(|e| e.to_string())?;

@@ -106,10 +106,14 @@ fn session_loop(
             if use_idle { "IDLE" } else { "polling" }
         ),
     );
+    // Folders that could not be opened (a typo, a folder deleted meanwhile): reported once per
+    // connection, tried again on every pass, and the mailbox's other folders are still read.
+    let mut missing: Vec<String> = Vec::new();
     loop {
         let mut pass = SyncSummary::default();
+        let mut opened = 0;
         for folder in &target.folders {
-            pass.folders.push(sync::sync_folder(
+            match sync::sync_folder(
                 &mut session,
                 caps,
                 &mut store,
@@ -117,7 +121,32 @@ fn session_loop(
                 folder,
                 &config.inbox,
                 obs,
-            )?);
+            ) {
+                Ok(summary) => {
+                    opened += 1;
+                    missing.retain(|m| m != folder);
+                    pass.folders.push(summary);
+                }
+                Err(InboxError::Imap { what, cause, .. })
+                    if what.starts_with("open folder") && target.folders.len() > 1 =>
+                {
+                    let line = format!("{}: cannot {what}: {cause}", target.mailbox);
+                    if !missing.contains(folder) {
+                        obs.log(Level::Error, &line);
+                        missing.push(folder.clone());
+                    }
+                    pass.errors.push(line);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if opened == 0 {
+            // Nothing readable on this connection: the outer loop reconnects with backoff.
+            return Err(InboxError::Imap {
+                mailbox: target.mailbox.clone(),
+                what: "open any watched folder".into(),
+                cause: pass.errors.join("; "),
+            });
         }
         let fx = pass.effects();
         if fx.bounces + fx.complaints > 0 {

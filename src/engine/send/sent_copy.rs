@@ -38,7 +38,7 @@ impl SentFolder {
     /// APPEND with \Seen; one reconnect when the kept session went stale.
     pub fn append(&mut self, raw: &[u8]) -> Result<(), ImapError> {
         for attempt in 0..2 {
-            let folder = self.folder.clone();
+            let folder = crate::net::mutf7::encode(&self.folder);
             let result = self.session().and_then(|s| {
                 s.append(&folder, raw)
                     .flag(imap::types::Flag::Seen)
@@ -70,7 +70,7 @@ impl SentFolder {
 
     /// Whether the folder holds a message with this Message-ID (without angle brackets).
     pub fn contains(&mut self, message_id: &str) -> Result<bool, ImapError> {
-        let folder = self.folder.clone();
+        let folder = crate::net::mutf7::encode(&self.folder);
         let ep = self.ep.clone();
         let s = self.session()?;
         s.examine(&folder).map_err(|e| protocol(&ep, e))?;
@@ -85,11 +85,13 @@ impl SentFolder {
         let folder = self.folder.clone();
         let ep = self.ep.clone();
         let s = self.session()?;
-        let mb = s.examine(&folder).map_err(|e| ImapError::Protocol {
-            host: ep.host.clone(),
-            port: ep.port,
-            cause: format!("Sent folder {folder:?}: {e}"),
-        })?;
+        let mb =
+            s.examine(crate::net::mutf7::encode(&folder))
+                .map_err(|e| ImapError::Protocol {
+                    host: ep.host.clone(),
+                    port: ep.port,
+                    cause: format!("Sent folder {folder:?}: {e}"),
+                })?;
         Ok(mb.exists)
     }
 

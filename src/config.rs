@@ -414,6 +414,9 @@ pub struct InboxConfig {
     pub poll_secs: u64,
     /// Messages fetched per UID FETCH.
     pub batch: u32,
+    /// The TUI starts the watcher as a background task when it opens (`w` on Bounces
+    /// starts and stops it by hand).
+    pub watch_in_tui: bool,
 }
 
 impl Default for InboxConfig {
@@ -426,6 +429,7 @@ impl Default for InboxConfig {
             idle: true,
             poll_secs: 60,
             batch: 200,
+            watch_in_tui: false,
         }
     }
 }

@@ -726,3 +726,44 @@ fn a_paused_mailbox_shows_why_on_settings_and_bounces_and_r_resumes() {
     app.apply(Action::ResumeMailboxes);
     assert!(app.take_effects().is_empty());
 }
+
+#[test]
+fn w_starts_the_mailbox_watcher_and_w_again_stops_it() {
+    use hailer::tui::app::{Effect, WATCH_TITLE};
+    use hailer::tui::keymap::Action;
+    let mut app = App::new(Settings::default(), PathBuf::from("/"), false);
+    app.tab = Tab::Bounces;
+    app.take_effects();
+    app.apply(Action::WatchInbox);
+    assert_eq!(app.take_effects(), vec![Effect::WatchInbox]);
+    app.on_job(JobMsg::Started {
+        id: 4,
+        kind: JobKind::Watch,
+        title: WATCH_TITLE.into(),
+        pausable: false,
+    });
+    // `s` does not start a second reader meanwhile.
+    app.apply(Action::SyncInbox);
+    assert!(app.take_effects().is_empty());
+    app.apply(Action::WatchInbox);
+    assert_eq!(app.take_effects(), vec![Effect::Cancel(4)]);
+    app.on_job(JobMsg::Finished {
+        id: 4,
+        outcome: Ok("stopped after 3 passes".into()),
+        cancelled: true,
+    });
+    let effects = app.take_effects();
+    assert!(
+        effects.contains(&Effect::Load(Pane::Bounces)),
+        "{effects:?}"
+    );
+    // A one-shot sync running: w waits for it rather than stopping it.
+    app.on_job(JobMsg::Started {
+        id: 5,
+        kind: JobKind::Watch,
+        title: "sync mailboxes".into(),
+        pausable: false,
+    });
+    app.apply(Action::WatchInbox);
+    assert!(app.take_effects().is_empty());
+}

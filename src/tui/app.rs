@@ -14,6 +14,9 @@ use crate::config::LoadedConfig;
 use crate::engine::import::ImportKind;
 use crate::engine::jobs::{JobId, JobKind, JobMsg, Level};
 
+/// The title of the TUI's continuous IMAP watcher task (`w` on Bounces) on Activity.
+pub const WATCH_TITLE: &str = "watch mailboxes";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tab {
     Prospects,
@@ -304,6 +307,8 @@ pub enum Effect {
     },
     /// Read the mailboxes' watched folders once (bounces, replies) as a background task.
     SyncInbox,
+    /// Keep watching them (IDLE or polling) until the task is cancelled.
+    WatchInbox,
     /// Ask the engine what a send would do now (for the confirmation popup).
     PlanSend,
     /// Run the send as a background task (after the confirmation).
@@ -923,9 +928,24 @@ impl App {
             }
             Action::SyncInbox => {
                 if self.activity.running().any(|t| t.kind == JobKind::Watch) {
-                    self.toast("a mailbox sync is already running (see Activity)", false);
+                    self.toast("the mailboxes are already being read (see Activity)", false);
                 } else {
                     self.effects.push(Effect::SyncInbox);
+                }
+            }
+            Action::WatchInbox => {
+                let watcher = self
+                    .activity
+                    .running()
+                    .find(|t| t.kind == JobKind::Watch && t.title == WATCH_TITLE)
+                    .map(|t| t.id);
+                if let Some(id) = watcher {
+                    self.effects.push(Effect::Cancel(id));
+                    self.toast("stopping the mailbox watcher", false);
+                } else if self.activity.running().any(|t| t.kind == JobKind::Watch) {
+                    self.toast("a mailbox sync is running: w again when it ends", false);
+                } else {
+                    self.effects.push(Effect::WatchInbox);
                 }
             }
             Action::BounceDates => self.bounce_pane.cycle_range(&mut self.bounces),

@@ -48,6 +48,7 @@ pub enum Action {
     Verify,
     ConfidenceFilter,
     SyncInbox,
+    WatchInbox,
     BounceDates,
     BounceDomain,
     BounceReason,
@@ -160,6 +161,12 @@ const BINDINGS: &[(Scope, &str, Action, &str)] = &[
         "s",
         Action::SyncInbox,
         "read the mailboxes' IMAP folders now (background task)",
+    ),
+    (
+        Scope::Tab(Tab::Bounces),
+        "w",
+        Action::WatchInbox,
+        "keep watching the mailboxes (IDLE or polling) as a task; again: stop",
     ),
     (
         Scope::Tab(Tab::Bounces),

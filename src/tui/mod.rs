@@ -114,6 +114,41 @@ fn spawn_outbox_stats(data_dir: PathBuf, tx: UnboundedSender<Loaded>) {
 /// server, a `hailer serve` elsewhere, or another process).
 const OUTBOX_POLL: Duration = Duration::from_secs(2);
 
+/// The IMAP watcher as a background task (`w` on Bounces, `[inbox] watch_in_tui`): after each
+/// pass that read something, the Bounces and Outbox tabs are reloaded from this thread.
+fn start_watcher(ctx: &Context, supervisor: &mut Supervisor, tx: UnboundedSender<Loaded>) {
+    let db = crate::engine::inbox::db_path(&ctx.data_dir);
+    let data_dir = ctx.data_dir.clone();
+    let config = ctx.config.config.clone();
+    supervisor.spawn_blocking(JobKind::Watch, app::WATCH_TITLE, false, move |rep| {
+        if crate::engine::inbox::targets(&config).0.is_empty() {
+            return Err("no mailbox has imap_host: nothing to watch".into());
+        }
+        let passes = std::sync::atomic::AtomicU64::new(0);
+        let on_pass = |s: &crate::engine::inbox::SyncSummary| {
+            let n = passes.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            rep.progress(n, None, format!("pass {n}: {} read", s.read()));
+            if s.read() == 0 && s.paused.is_empty() {
+                return;
+            }
+            rep.log(Level::Info, s.line());
+            let _ = tx.send(match bounces::load(&data_dir) {
+                Ok(data) => Loaded::Bounces(data),
+                Err(e) => Loaded::Error(format!("cannot load bounces: {e}")),
+            });
+            if let Ok(rows) = data::load_outbox(&data_dir) {
+                let _ = tx.send(Loaded::Rows(Pane::Outbox, rows));
+            }
+        };
+        crate::engine::inbox::watch::watch(&config, &db, rep, &on_pass)
+            .map_err(|e| e.to_string())?;
+        Ok(format!(
+            "stopped after {} passes",
+            passes.load(std::sync::atomic::Ordering::Relaxed)
+        ))
+    });
+}
+
 /// `[tracking] serve_in_tui = true`: the tracking server as a background job on Activity.
 fn start_tracking_server(ctx: &Context, supervisor: &mut Supervisor, app: &mut App) {
     let config = &ctx.config.config;
@@ -172,6 +207,9 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
     let mut tick = tokio::time::interval(app::TICK);
     let mut last_draw = Instant::now() - FRAME;
     start_tracking_server(&ctx, &mut supervisor, &mut app);
+    if ctx.config.config.inbox.watch_in_tui {
+        start_watcher(&ctx, &mut supervisor, load_tx.clone());
+    }
     let mut outbox_poll = tokio::time::interval(OUTBOX_POLL);
     let mut last_stamp: Option<(i64, (i64, i64, i64))> = None;
     let mut stamp_pending = false;
@@ -364,6 +402,9 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
                             Ok(summary.line())
                         },
                     );
+                }
+                Effect::WatchInbox => {
+                    start_watcher(&ctx, &mut supervisor, load_tx.clone());
                 }
                 Effect::PlanSend | Effect::ResolveUncertain { .. } | Effect::ResumeMailboxes => {
                     sending_jobs::spawn_quick(

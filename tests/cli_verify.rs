@@ -58,6 +58,9 @@ fn servers() -> Servers {
             Arc::new(|_, cmd: Option<&str>| match cmd {
                 None => reply("220 mx.acme.test ESMTP"),
                 Some(c) if c.starts_with("RCPT TO:<jane@") => reply("250 2.1.5 Ok"),
+                Some(c) if c.starts_with("RCPT TO:<grey@") => {
+                    reply("450 4.7.1 Greylisted, please try again later")
+                }
                 Some(c) if c.starts_with("RCPT") => reply("550 5.1.1 User unknown"),
                 Some(c) => standard(c),
             }),
@@ -183,6 +186,40 @@ fn streaming_lines_gives_one_row_per_line_in_order_with_the_exact_header() {
     // The summary goes to stderr when the results take stdout.
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("8 addresses verified"), "{stderr}");
+}
+
+/// Streaming mode reports a greylisted address as TEMPORARY at once: no retry by default
+/// (`--retries 0`), so one RCPT for it, and a stream never waits minutes on a backoff.
+#[test]
+fn streaming_reports_temporary_at_once_without_retrying() {
+    let s = servers();
+    let env = Env::new();
+    let config = env.config(&s);
+    let file = env.write("in.txt", b"grey@acme.test\njane@acme.test\n");
+    let out = env
+        .hailer(&config)
+        .args(["verify", "--input"])
+        .arg(&file)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let r = rows(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(r[1][..2], ["grey@acme.test", "TEMPORARY"]);
+    assert_eq!(r[1][3..5], ["450", "4.7.1"]);
+    assert_eq!(r[2][..2], ["jane@acme.test", "VALID"]);
+    let grey_rcpts: usize = s
+        .smtp
+        .conns()
+        .iter()
+        .map(|c| {
+            c.commands
+                .iter()
+                .filter(|l| l.starts_with("RCPT TO:<grey@"))
+                .count()
+        })
+        .sum();
+    assert_eq!(grey_rcpts, 1, "{:#?}", s.smtp.conns());
 }
 
 #[test]

@@ -9,8 +9,8 @@ mod common;
 mod fake_dns;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::rig::Rig;
@@ -65,6 +65,12 @@ fn route(host: &str, path: &str) -> (u16, Vec<(&'static str, String)>, Vec<u8>) 
             if q.starts_with("Deadmx") {
                 return (403, vec![], b"<html>Forbidden</html>".to_vec());
             }
+            if q.contains("Ratelimit") {
+                return (429, vec![("Retry-After", "60".into())], b"<html>Too Many Requests</html>".to_vec());
+            }
+            if q.contains("Captcha") {
+                return html(r#"<html><body><form id="challenge-form" action="//duckduckgo.com/anomaly.js?sv=html"></form></body></html>"#.into());
+            }
             if q.starts_with("Fallback") {
                 let body = [
                     result("//duckduckgo.com/y.js?ad_domain=fallbackdeals.test", "Fallback deals", true),
@@ -87,7 +93,8 @@ fn route(host: &str, path: &str) -> (u16, Vec<(&'static str, String)>, Vec<u8>) 
             <a href="mailto:contact@acme.test">contact@acme.test</a>
             <p>Ventes : <a href="mailto:sales%40acme.test?subject=Devis">écrire</a></p>
             <p>Jane Doe: jane [dot] doe [at] acme [dot] test</p>
-            <p>John Smith : john&#46;smith&#64;acme&#46;test</p></body></html>"#.into()),
+            <p>John Smith : john&#46;smith&#64;acme&#46;test</p>
+            <p>Sophie Garnier : sophie.garnier at acme.test</p></body></html>"#.into()),
         ("acme.test", "/equipe") => html(format!(r#"<html><body>
             <p>Paul Martin <a href="/cdn-cgi/l/email-protection" class="__cf_email__" data-cfemail="{}">[email&#160;protected]</a></p>
             <p>Léa Petit <a href="/cdn-cgi/l/email-protection#{}">écrire</a></p></body></html>"#, cf("paul.martin@acme.test"), cf("lea.petit@acme.test"))),
@@ -124,6 +131,8 @@ fn route(host: &str, path: &str) -> (u16, Vec<(&'static str, String)>, Vec<u8>) 
 struct Server {
     port: u16,
     requests: Arc<AtomicUsize>,
+    /// The Host of every request, in arrival order.
+    hosts: Arc<Mutex<Vec<String>>>,
 }
 
 async fn serve() -> Server {
@@ -131,12 +140,15 @@ async fn serve() -> Server {
     let port = listener.local_addr().unwrap().port();
     let requests = Arc::new(AtomicUsize::new(0));
     let count = requests.clone();
+    let hosts = Arc::new(Mutex::new(Vec::new()));
+    let host_log = hosts.clone();
     tokio::spawn(async move {
         loop {
             let Ok((mut sock, _)) = listener.accept().await else {
                 return;
             };
             let count = count.clone();
+            let host_log = host_log.clone();
             tokio::spawn(async move {
                 let mut buf = Vec::new();
                 let mut chunk = [0u8; 4096];
@@ -158,7 +170,9 @@ async fn serve() -> Server {
                     .unwrap_or_default()
                     .trim()
                     .to_string();
-                if path == "/about" {
+                let bare = host.split(':').next().unwrap_or_default().to_string();
+                host_log.lock().unwrap().push(bare);
+                if path == "/about" || path.contains("Slowsearch") {
                     // A server that never answers.
                     tokio::time::sleep(Duration::from_secs(30)).await;
                     return;
@@ -178,7 +192,11 @@ async fn serve() -> Server {
             });
         }
     });
-    Server { port, requests }
+    Server {
+        port,
+        requests,
+        hosts,
+    }
 }
 
 fn settings(rig: &Rig, port: u16) -> FindSettings {
@@ -236,6 +254,20 @@ fn seed(store: &mut Store, rows: &[(&str, &str, &str, Option<&str>)]) {
         store::prospects::insert(&tx, &p, 1, now).unwrap();
     }
     tx.commit().unwrap();
+}
+
+/// (domain, updated_at) of every cached pattern.
+fn pattern_rows(store: &Store) -> Vec<(String, i64)> {
+    let mut stmt = store
+        .conn()
+        .prepare(
+            "SELECT domain, updated_at FROM find_patterns WHERE inference != '' ORDER BY domain",
+        )
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
 }
 
 fn row<'a>(rows: &'a [suggestions::SuggestionRow], first: &str) -> &'a suggestions::SuggestionRow {
@@ -326,6 +358,7 @@ async fn finds_domains_addresses_and_patterns_over_loopback() {
         "paul.martin@acme.test (cloudflare",
         "lea.petit@acme.test (cloudflare",
         "marc.leroy@acme.test (obfuscated",
+        "sophie.garnier@acme.test (obfuscated",
         "role addresses ignored: contact@acme.test, sales@acme.test, dpo@acme.test",
     ] {
         assert!(ev.contains(needle), "missing {needle:?} in\n{ev}");
@@ -428,13 +461,26 @@ async fn finds_domains_addresses_and_patterns_over_loopback() {
         "{eve:?}"
     );
 
-    // A re-run with fresh caches does no HTTP request at all and gives the same rows.
-    let before = server.requests.load(Ordering::SeqCst);
+    // A re-run with fresh caches gives the same rows and asks the network again only for the
+    // sites whose failure may pass (a timed-out page on greylist.test, HTTP 500 on nomx.test):
+    // those were not cached. The learned patterns come from the cache too.
+    let learned: Vec<(String, i64)> = pattern_rows(&store);
+    assert!(learned.iter().any(|(d, _)| d == "acme.test"), "{learned:?}");
+    let seen_before = server.hosts.lock().unwrap().len();
     let out2 = find::run(store.conn(), &input, s.clone(), &token, |_, _, _| {})
         .await
         .unwrap();
-    assert_eq!(server.requests.load(Ordering::SeqCst), before, "{out2:?}");
+    let again: Vec<String> = server.hosts.lock().unwrap()[seen_before..].to_vec();
+    assert!(!again.is_empty(), "{out2:?}");
+    for host in &again {
+        assert!(
+            host.ends_with("greylist.test") || host.ends_with("nomx.test"),
+            "a cached site was fetched again: {again:?}"
+        );
+    }
     assert_eq!(suggestions::list(store.conn()).unwrap(), rows);
+    assert_eq!(pattern_rows(&store), learned, "patterns were relearned");
+    let before = server.requests.load(Ordering::SeqCst);
 
     // An accepted suggestion survives a re-run; --refresh fetches again.
     suggestions::set_status(store.conn(), jean.prospect_id, None, "accepted", 0).unwrap();
@@ -574,4 +620,46 @@ async fn dns_servfail_and_timeouts_give_a_reason_on_the_row() {
         .query_row("SELECT COUNT(*) FROM find_domains", [], |r| r.get(0))
         .unwrap();
     assert_eq!(cached, 0);
+}
+
+/// A search engine that rate-limits (429), shows a captcha page or never answers: each run
+/// falls back to the name guesses and says why on the row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_captcha_or_silent_search_falls_back_to_guesses() {
+    let Some(rig) = Rig::get() else { return };
+    let server = serve().await;
+    let s = settings(&rig, server.port);
+    let token = CancellationToken::new();
+    for (company, why) in [
+        ("Acme Ratelimit", "web search blocked (HTTP 429)"),
+        (
+            "Acme Captcha",
+            "web search blocked (the search engine answered with a challenge page",
+        ),
+        ("Acme Slowsearch", "web search failed (timed out)"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_in(dir.path()).unwrap();
+        seed(&mut store, &[("Jean", "Dupont", company, None)]);
+        let input = FindIn {
+            company: None,
+            concurrency: 1,
+            refresh: false,
+        };
+        let out = find::run(store.conn(), &input, s.clone(), &token, |_, _, _| {})
+            .await
+            .unwrap();
+        assert!(
+            out.search_blocked || out.domains_found == 1,
+            "{company}: {out:?}"
+        );
+        let c = store::companies::get(store.conn(), &company_key(company))
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.domain.as_deref(), Some("acme.test"), "{company}");
+        assert_eq!(c.domain_source.as_deref(), Some("guess"), "{company}");
+        let rows = suggestions::list(store.conn()).unwrap();
+        let ev = row(&rows, "Jean").evidence.join("\n");
+        assert!(ev.contains(why), "{company}: missing {why:?} in\n{ev}");
+    }
 }

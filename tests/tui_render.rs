@@ -67,6 +67,22 @@ fn sample_app() -> App {
             0,
         )
         .unwrap();
+        // The first two were verified: the Verified column shows the verdicts.
+        let verdict = match i {
+            0 => Some(("VALID", 250, "2.1.5", "Ok")),
+            1 => Some(("MAILBOX_NOT_FOUND", 550, "5.1.1", "User unknown")),
+            _ => None,
+        };
+        if let Some((status, code, enhanced, detail)) = verdict {
+            store
+                .conn()
+                .execute(
+                    "INSERT INTO verifications (email, status, mx, code, enhanced, detail, checked_at)
+                     VALUES (?1, ?2, 'mx.sample.test', ?3, ?4, ?5, 0)",
+                    rusqlite::params![s.email, status, code, enhanced, detail],
+                )
+                .unwrap();
+        }
     }
     let loaded = LoadedConfig {
         config: Config::default(),
@@ -686,7 +702,7 @@ fn a_paused_mailbox_shows_why_on_settings_and_bounces_and_r_resumes() {
     hailer::store::pauses::pause(
         store.conn(),
         "claire",
-        "3 hard bounces in its last 10 sends: over 5% of a 50-send window (6.0%)",
+        "3 hard bounces or refusals in its last 10 sends: over 5% of a 50-send window (6.0%)",
         true,
         1_795_000_000,
     )
@@ -710,7 +726,7 @@ fn a_paused_mailbox_shows_why_on_settings_and_bounces_and_r_resumes() {
     let text = format!("{}", render(&mut app, 80, 24).backend());
     assert!(text.contains("Paused mailboxes"), "{text}");
     assert!(
-        text.contains("claire: 3 hard bounces in its last 10 sends"),
+        text.contains("claire: 3 hard bounces or refusals in its last 10 sends"),
         "{text}"
     );
     app.tab = Tab::Bounces;

@@ -20,6 +20,10 @@ pub struct SuggestionRow {
     pub evidence: Vec<String>,
     pub status: String,
     pub reason: Option<String>,
+    /// The verification class of the suggested address (VALID, CATCH_ALL, ...), once verified.
+    pub verified: Option<String>,
+    /// What decided that verdict: MX host, reply code, enhanced code and text.
+    pub verified_detail: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -112,10 +116,14 @@ pub fn list(conn: &Connection) -> Result<Vec<SuggestionRow>> {
     let mut stmt = conn.prepare(
         "SELECT p.id, p.firstname, p.lastname, p.company, p.company_key,
                 COALESCE(c.domain, p.domain), s.email, s.alternatives, s.pattern,
-                s.confidence, s.evidence, s.status, s.reason
+                s.confidence, s.evidence, s.status, s.reason, v.status,
+                CASE WHEN v.status IS NULL THEN NULL ELSE
+                  TRIM(COALESCE('MX ' || v.mx || ' ', '') || COALESCE(v.code || ' ', '')
+                       || COALESCE(v.enhanced || ' ', '') || v.detail) END
          FROM prospects p
          LEFT JOIN companies c ON c.key = p.company_key
          LEFT JOIN suggestions s ON s.prospect_id = p.id
+         LEFT JOIN verifications v ON v.email = s.email
          ORDER BY p.id",
     )?;
     let rows = stmt.query_map([], |r| {
@@ -141,6 +149,8 @@ pub fn list(conn: &Connection) -> Result<Vec<SuggestionRow>> {
                 .get::<_, Option<String>>(11)?
                 .unwrap_or_else(|| "pending".into()),
             reason: r.get(12)?,
+            verified: r.get(13)?,
+            verified_detail: r.get(14)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -222,29 +232,48 @@ pub fn put_site(conn: &Connection, domain: &str, report_json: &str, now: i64) ->
     Ok(())
 }
 
-pub fn put_pattern(
-    conn: &Connection,
-    domain: &str,
-    pattern: &str,
-    confidence: u8,
-    evidence: &[String],
-    now: i64,
-) -> Result<()> {
+/// A learned pattern for `domain`: the summary columns for people and the full inference
+/// (JSON) for reuse, keyed by a fingerprint of what it was learned from.
+pub struct PatternRow<'a> {
+    pub domain: &'a str,
+    pub pattern: &'a str,
+    pub confidence: u8,
+    pub evidence: &'a [String],
+    pub inputs: &'a str,
+    pub inference_json: &'a str,
+}
+
+pub fn put_pattern(conn: &Connection, row: &PatternRow, now: i64) -> Result<()> {
     conn.execute(
-        "INSERT OR REPLACE INTO find_patterns (domain, pattern, confidence, evidence, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![domain, pattern, confidence as i64, json(&evidence), now],
+        "INSERT OR REPLACE INTO find_patterns
+           (domain, pattern, confidence, evidence, updated_at, inputs, inference)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            row.domain,
+            row.pattern,
+            row.confidence as i64,
+            json(&row.evidence),
+            now,
+            row.inputs,
+            row.inference_json
+        ],
     )?;
     Ok(())
 }
 
-/// (pattern, confidence) cached for a domain.
-pub fn cached_pattern(conn: &Connection, domain: &str) -> Result<Option<(String, i64)>> {
+/// The inference (JSON) cached for `domain`, when it is fresh and was learned from `inputs`.
+pub fn cached_pattern(
+    conn: &Connection,
+    domain: &str,
+    inputs: &str,
+    fresh_after: i64,
+) -> Result<Option<String>> {
     Ok(conn
         .query_row(
-            "SELECT pattern, confidence FROM find_patterns WHERE domain = ?1",
-            [domain],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            "SELECT inference FROM find_patterns
+             WHERE domain = ?1 AND inputs = ?2 AND updated_at >= ?3 AND inference != ''",
+            params![domain, inputs, fresh_after],
+            |r| r.get(0),
         )
         .optional()?)
 }

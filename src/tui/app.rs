@@ -400,8 +400,9 @@ impl App {
                     "Confidence",
                     "Pattern",
                     "Status",
+                    "Verified",
                 ],
-                vec![18, 16, 16, 26, 14, 10, 10],
+                vec![16, 14, 14, 24, 12, 10, 9, 11],
                 "No suggestions yet: press f to find emails (or run `hailer find`).",
             ),
             outbox: TableView::new(
@@ -626,8 +627,11 @@ impl App {
                         self.effects.push(Effect::Load(Pane::Messages));
                     }
                     if kind == JobKind::Verify {
+                        // Verdicts show on Prospects and Suggestions; the Outbox shows them
+                        // once rebuilt (b), which the toast reminds of.
                         self.effects.push(Effect::Load(Pane::Prospects));
                         self.effects.push(Effect::Load(Pane::Suggestions));
+                        self.effects.push(Effect::Load(Pane::Outbox));
                     }
                     if kind == JobKind::Outbox || kind == JobKind::Send {
                         self.effects.push(Effect::Load(Pane::Outbox));

@@ -109,6 +109,9 @@ pub fn load_suggestions(data_dir: &Path) -> Result<Vec<TableRow>, StoreError> {
             if let Some(r) = &s.reason {
                 extra.insert("reason".into(), r.clone().into());
             }
+            if let (Some(v), Some(d)) = (&s.verified, &s.verified_detail) {
+                extra.insert("verified".into(), format!("{v}: {d}").into());
+            }
             for (i, e) in s.evidence.iter().enumerate() {
                 extra.insert(format!("evidence {:02}", i + 1), e.clone().into());
             }
@@ -122,6 +125,7 @@ pub fn load_suggestions(data_dir: &Path) -> Result<Vec<TableRow>, StoreError> {
                     bar,
                     s.pattern.unwrap_or_default(),
                     s.status,
+                    s.verified.unwrap_or_default(),
                 ],
             )
             .with_extra(&serde_json::Value::Object(extra).to_string())
@@ -153,7 +157,7 @@ pub fn load_outbox_stats(data_dir: &Path) -> Result<OutboxStats, StoreError> {
 pub fn outbox_stats(conn: &rusqlite::Connection) -> Result<OutboxStats, StoreError> {
     let mut per_row = HashMap::new();
     let mut stmt = conn.prepare(
-        "SELECT outbox_id, SUM(kind = 'OPEN'), SUM(kind = 'CLICK'), SUM(kind = 'REPLY')
+        "SELECT outbox_id, SUM(kind = 'OPEN'), SUM(kind = 'CLICK')
          FROM tracking_events GROUP BY outbox_id",
     )?;
     let rows = stmt.query_map([], |r| {
@@ -162,13 +166,24 @@ pub fn outbox_stats(conn: &rusqlite::Connection) -> Result<OutboxStats, StoreErr
             RowCounts {
                 opens: r.get(1)?,
                 clicks: r.get(2)?,
-                replies: r.get(3)?,
+                replies: 0,
             },
         ))
     })?;
     for row in rows {
         let (id, c) = row?;
         per_row.insert(id, c);
+    }
+    // Replies are the messages the watcher read and matched to a row (every one, also after
+    // the row's status moved on).
+    let mut stmt = conn.prepare(
+        "SELECT outbox_id, COUNT(*) FROM inbox_messages
+         WHERE kind = 'reply' AND outbox_id IS NOT NULL GROUP BY outbox_id",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
+    for row in rows {
+        let (id, n) = row?;
+        per_row.entry(id).or_default().replies = n;
     }
     Ok(OutboxStats {
         per_row,
@@ -177,7 +192,7 @@ pub fn outbox_stats(conn: &rusqlite::Connection) -> Result<OutboxStats, StoreErr
 }
 
 /// The Outbox's "O/C/R" cell: empty for rows never sent; a status in the Replied bucket
-/// counts as one reply when no reply event was recorded.
+/// counts as one reply when no reply message was recorded (replies marked by hand).
 pub fn counts_cell(status: &str, c: Option<&RowCounts>) -> String {
     let c = c.copied().unwrap_or_default();
     let replied = summary::buckets(status).contains(&Bucket::Replied);

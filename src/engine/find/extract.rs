@@ -30,29 +30,60 @@ fn email_re() -> &'static Regex {
     })
 }
 
-/// `jean [at] acme [dot] fr`, `jean(at)acme(point)fr`, `jean at acme dot fr` → `jean@acme.fr`.
+/// `jean [at] acme [dot] fr`, `jean(at)acme(point)fr`, `jean at acme dot fr`,
+/// `jean at acme.fr` → `jean@acme.fr`.
 pub fn deobfuscate(text: &str) -> String {
     static AT: OnceLock<Regex> = OnceLock::new();
     static DOT: OnceLock<Regex> = OnceLock::new();
     static WORDS: OnceLock<Regex> = OnceLock::new();
+    static DOT_WORD: OnceLock<Regex> = OnceLock::new();
     let at = AT
         .get_or_init(|| Regex::new(r"(?i)\s*[\[\(\{<]\s*(?:at|arobase|@)\s*[\]\)\}>]\s*").unwrap());
     let dot = DOT
         .get_or_init(|| Regex::new(r"(?i)\s*[\[\(\{<]\s*(?:dot|point|\.)\s*[\]\)\}>]\s*").unwrap());
-    // Bare words only in an address-shaped run: "jean at acme dot fr".
+    // Bare words only in an address-shaped run: "jean at acme dot fr", "jean at acme.fr".
     let words = WORDS.get_or_init(|| {
-        Regex::new(r"(?i)\b([a-z0-9][a-z0-9._-]*)\s+(?:at|arobase)\s+([a-z0-9-]+(?:\s+(?:dot|point)\s+[a-z0-9-]+)+)\b")
+        Regex::new(r"(?i)\b([a-z0-9][a-z0-9._-]*)\s+(?:at|arobase)\s+([a-z0-9-]+(?:(?:\s+(?:dot|point)\s+|\.)[a-z0-9-]+)+)\b")
             .unwrap()
     });
+    let dot_word = DOT_WORD.get_or_init(|| Regex::new(r"(?i)\s+(?:dot|point)\s+").unwrap());
     let s = at.replace_all(text, "@");
     let s = dot.replace_all(&s, ".");
-    let dotw = Regex::new(r"(?i)\s+(?:dot|point)\s+").unwrap();
     words
         .replace_all(&s, |c: &regex::Captures<'_>| {
-            format!("{}@{}", &c[1], dotw.replace_all(&c[2], "."))
+            // "Find us at acme.fr" is a sentence, not an address.
+            if NOT_LOCAL_PARTS.contains(&c[1].to_ascii_lowercase().as_str()) {
+                return c[0].to_string();
+            }
+            format!("{}@{}", &c[1], dot_word.replace_all(&c[2], "."))
         })
         .into_owned()
 }
+
+/// Words that precede " at example.com" in prose and are never the obfuscated local part.
+const NOT_LOCAL_PARTS: &[&str] = &[
+    "us",
+    "me",
+    "you",
+    "him",
+    "her",
+    "them",
+    "we",
+    "it",
+    "online",
+    "here",
+    "there",
+    "home",
+    "office",
+    "work",
+    "visit",
+    "apply",
+    "now",
+    "today",
+    "available",
+    "nous",
+    "moi",
+];
 
 /// Cloudflare's encoding: hex pairs, the first one the XOR key for the rest.
 pub fn cloudflare_decode(hex: &str) -> Option<String> {
@@ -198,6 +229,10 @@ mod tests {
             ("<p>jean {at} acme {point} fr</p>", "jean@acme.fr"),
             ("<p>Write to jean at acme dot fr today</p>", "jean@acme.fr"),
             ("<p>p.durand [arobase] acme [.] fr</p>", "p.durand@acme.fr"),
+            (
+                "<p>Sophie : sophie.garnier at acme.fr</p>",
+                "sophie.garnier@acme.fr",
+            ),
         ] {
             let got = emails(html);
             assert_eq!(
@@ -207,6 +242,7 @@ mod tests {
             );
         }
         assert!(emails("<p>We meet at noon at the office</p>").is_empty());
+        assert!(emails("<p>Find us at acme.fr or visit us online</p>").is_empty());
     }
 
     #[test]

@@ -270,7 +270,15 @@ pub async fn run(
         done_count += 1;
         let cancelled_here = token.is_cancelled();
         let pp = people.get(&d.key).map(Vec::as_slice).unwrap_or_default();
-        save(conn, &d, pp, cancelled_here, input.refresh, &mut out)?;
+        save(
+            conn,
+            &d,
+            pp,
+            cancelled_here,
+            input.refresh,
+            fresh_after,
+            &mut out,
+        )?;
         let name = names.get(&d.key).cloned().unwrap_or_default();
         progress(done_count, total, &name);
     }
@@ -286,6 +294,7 @@ fn save(
     people: &[Person],
     cancelled: bool,
     force: bool,
+    fresh_after: i64,
     out: &mut FindOut,
 ) -> Result<(), FindError> {
     let now = store::now_ts();
@@ -296,6 +305,7 @@ fn save(
         && !cancelled
         && let (Some(dom), Some(site)) = (&d.domain.domain, &d.site)
         && site.error.as_deref() != Some("cancelled")
+        && !site.transient
     {
         db::put_site(
             conn,
@@ -392,18 +402,31 @@ fn save(
         .filter_map(|p| Name::new(&p.first, &p.last))
         .map(|name| KnownPerson { name })
         .collect();
-    let inf = pattern::infer(&seen, &known);
+    let inputs = pattern_inputs(&seen, people);
+    let cached = db::cached_pattern(conn, dom, &inputs, fresh_after)?
+        .and_then(|j| serde_json::from_str::<pattern::Inference>(&j).ok());
+    let inf = match cached {
+        Some(inf) => inf,
+        None => {
+            let inf = pattern::infer(&seen, &known);
+            db::put_pattern(
+                conn,
+                &db::PatternRow {
+                    domain: dom,
+                    pattern: inf.pattern.name(),
+                    confidence: inf.confidence,
+                    evidence: &inf.evidence,
+                    inputs: &inputs,
+                    inference_json: &serde_json::to_string(&inf).unwrap_or_default(),
+                },
+                now,
+            )?;
+            inf
+        }
+    };
     if inf.votes > 0.0 {
         out.patterns_found += 1;
     }
-    db::put_pattern(
-        conn,
-        dom,
-        inf.pattern.name(),
-        inf.confidence,
-        &inf.evidence,
-        now,
-    )?;
     for p in people {
         let Some(name) = Name::new(&p.first, &p.last) else {
             db::upsert(
@@ -444,6 +467,27 @@ fn save(
         out.suggestions += 1;
     }
     Ok(())
+}
+
+/// Fingerprint of what a pattern is learned from: the addresses seen (in order, with where)
+/// and the company's prospects' names. Another prospect or another address relearns it.
+fn pattern_inputs(seen: &[Seen], people: &[Person]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for s in seen {
+        h.update(s.email.as_bytes());
+        h.update([0]);
+        h.update(s.source.as_bytes());
+        h.update([1]);
+    }
+    h.update([2]);
+    for p in people {
+        h.update(p.first.as_bytes());
+        h.update([0]);
+        h.update(p.last.as_bytes());
+        h.update([1]);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Network work for one company: domain (given, cached, searched or guessed), then its site.

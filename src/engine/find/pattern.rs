@@ -7,11 +7,11 @@
 //! as (weights summing to 1; an address matched to a known person's name votes 1 for its exact
 //! pattern). With no evidence the suggestion is the prior's best guess, capped at 40.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::names::{self, PARTICLES};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Pattern {
     FirstDotLast,
     FirstLast,
@@ -478,7 +478,7 @@ pub struct KnownPerson {
     pub name: Name,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Inference {
     pub pattern: Pattern,
     /// Posterior (0..1) for every pattern, best first.

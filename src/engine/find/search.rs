@@ -83,6 +83,15 @@ pub struct Scored {
     pub rank: usize,
 }
 
+/// `host` is `site` or one of its subdomains: `x.com` skips `mobile.x.com`, not `fedex.com`.
+fn is_under(host: &str, site: &str) -> bool {
+    let site = site.trim_start_matches('.');
+    host.eq_ignore_ascii_case(site)
+        || (host.len() > site.len()
+            && host.as_bytes()[host.len() - site.len() - 1] == b'.'
+            && host[host.len() - site.len()..].eq_ignore_ascii_case(site))
+}
+
 /// Results whose registrable domain resembles the company name, best first, directories dropped.
 pub fn candidates(hits: &[Hit], company: &str, skip: &[String]) -> Vec<Scored> {
     let mut out: Vec<Scored> = Vec::new();
@@ -93,9 +102,10 @@ pub fn candidates(hits: &[Hit], company: &str, skip: &[String]) -> Vec<Scored> {
         let Some(domain) = registrable(&host) else {
             continue;
         };
-        if skip.iter().any(|s| {
-            domain == *s || domain.ends_with(&format!(".{s}")) || host.ends_with(s.as_str())
-        }) {
+        if skip
+            .iter()
+            .any(|s| is_under(&host, s) || is_under(&domain, s))
+        {
             continue;
         }
         if out.iter().any(|o| o.domain == domain) {
@@ -173,6 +183,29 @@ mod tests {
         assert_eq!(c.len(), 1, "{c:?}");
         assert_eq!(c[0].domain, "acme-industries.co.uk");
         assert_eq!(c[0].rank, 3);
+    }
+
+    #[test]
+    fn skip_list_matches_whole_labels_only() {
+        let skip = crate::config::SearchConfig::default().skip_domains;
+        let hits: Vec<Hit> = [
+            "https://www.fedex.com/",
+            "https://x.com/fedex",
+            "https://mobile.x.com/fedex",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, u)| Hit {
+            url: u.to_string(),
+            title: "FedEx".into(),
+            rank: i + 1,
+        })
+        .collect();
+        let c = candidates(&hits, "FedEx", &skip);
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!(c[0].domain, "fedex.com");
+        assert!(is_under("fr.linkedin.com", "linkedin.com"));
+        assert!(!is_under("xlinkedin.com", "linkedin.com"));
     }
 
     #[test]

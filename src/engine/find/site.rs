@@ -65,6 +65,17 @@ pub enum FetchError {
     Other(String),
 }
 
+impl FetchError {
+    /// Worth trying again on a later run.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            FetchError::Timeout | FetchError::Connect(_) => true,
+            FetchError::Status(code) => *code == 429 || *code >= 500,
+            _ => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Fetched {
     pub url: Url,
@@ -403,6 +414,10 @@ pub struct SiteReport {
     pub addresses: Vec<(String, String, String)>,
     /// Why nothing could be read, when the home page failed.
     pub error: Option<String>,
+    /// A page failed in a way that may pass (timeout, refused connection, HTTP 429 or 5xx):
+    /// such a report is used for this run but not cached, so the next run tries again.
+    #[serde(default)]
+    pub transient: bool,
 }
 
 /// Fetch the home page and up to `max_pages` likely pages; keep addresses at `domain`.
@@ -429,6 +444,7 @@ pub async fn crawl(
                 break;
             }
             Err(e) => {
+                report.transient |= e.is_transient();
                 report.pages.push(PageReport {
                     url: url.to_string(),
                     found: vec![],
@@ -486,12 +502,15 @@ pub async fn crawl(
                     truncated: f.truncated,
                 });
             }
-            Err(e) => report.pages.push(PageReport {
-                url: url.to_string(),
-                found: vec![],
-                error: Some(e.to_string()),
-                truncated: false,
-            }),
+            Err(e) => {
+                report.transient |= e.is_transient();
+                report.pages.push(PageReport {
+                    url: url.to_string(),
+                    found: vec![],
+                    error: Some(e.to_string()),
+                    truncated: false,
+                })
+            }
         }
     }
     report

@@ -454,6 +454,12 @@ pub struct TelegramConfig {
     pub chat_id: String,
     #[serde(default = "default_telegram_url")]
     pub api_url: String,
+    /// "HH:MM": `hailer serve` sends the daily summary then. Unset: only `hailer notify summary`.
+    #[serde(default)]
+    pub daily_summary_at: Option<String>,
+    /// IANA time zone of `daily_summary_at`.
+    #[serde(default = "default_timezone")]
+    pub summary_timezone: String,
 }
 
 fn default_telegram_url() -> String {
@@ -525,6 +531,9 @@ impl Config {
         }
         if !(self.verify.rate_limit >= 0.0 && self.verify.rate_limit.is_finite()) {
             problems.push("[verify] rate_limit must be a number of seconds >= 0".into());
+        }
+        if let Err(e) = crate::engine::notify::daily::Schedule::from_config(self) {
+            problems.push(format!("[notify.telegram] {e}"));
         }
         if self.sending.auto_pause_window == 0 {
             problems.push("[sending] auto_pause_window must be at least 1".into());

@@ -788,7 +788,7 @@ fn three_postfix_dsns_auto_pause_the_mailbox_until_it_is_resumed() {
     assert_eq!(paused[0]["mailbox"], "sender", "{paused}");
     let reason = paused[0]["reason"].as_str().unwrap();
     assert!(
-        reason.starts_with("3 hard bounces in its last 4 sends"),
+        reason.starts_with("3 hard bounces or refusals in its last 4 sends"),
         "{reason}"
     );
 

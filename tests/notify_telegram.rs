@@ -168,3 +168,102 @@ async fn background_queue_delivers_without_blocking_the_caller() {
     assert_eq!(d.outcome, Outcome::Sent);
     assert_eq!(seen.requests.lock().unwrap()[0].2["text"], "queued");
 }
+
+/// The daily summary on a clock (`daily_summary_at` in its time zone), as `hailer serve`
+/// runs it: nothing before the hour, once after it, never twice the same day.
+#[tokio::test]
+async fn the_daily_summary_goes_out_once_when_its_hour_has_come() {
+    use chrono::{DateTime, Utc};
+    use hailer::engine::notify::daily::{Schedule, send_if_due};
+    let (url, seen) = server(vec![ok(), ok()]).await;
+    // A variable no other test reads.
+    unsafe { std::env::set_var("HAILER_TEST_DAILY_TG_TOKEN", TOKEN) };
+    let config = hailer::config::Config::from_toml(
+        &format!(
+            "[notify.telegram]\nbot_token_env = \"HAILER_TEST_DAILY_TG_TOKEN\"\nchat_id = \"42\"\n\
+             api_url = \"{url}\"\ndaily_summary_at = \"18:00\"\nsummary_timezone = \"Europe/Paris\"\n"
+        ),
+        std::path::Path::new("config.toml"),
+    )
+    .unwrap();
+    let schedule = Schedule::from_config(&config).unwrap().expect("scheduled");
+    let dir = tempfile::tempdir().unwrap();
+    drop(hailer::store::Store::open_in(dir.path()).unwrap());
+    let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+    let data = dir.path().to_path_buf();
+    let (before, first, again, next_day) = tokio::task::spawn_blocking(move || {
+        let before = send_if_due(&config, &data, &schedule, at("2026-12-04T16:59:00Z")).unwrap();
+        let first = send_if_due(&config, &data, &schedule, at("2026-12-04T17:00:30Z"))
+            .unwrap()
+            .map(|p| p.wait(Duration::from_secs(30)));
+        let again = send_if_due(&config, &data, &schedule, at("2026-12-04T21:00:00Z")).unwrap();
+        let next_day = send_if_due(&config, &data, &schedule, at("2026-12-05T17:01:00Z"))
+            .unwrap()
+            .map(|p| p.wait(Duration::from_secs(30)));
+        (before.is_some(), first, again.is_some(), next_day)
+    })
+    .await
+    .unwrap();
+    assert!(!before, "sent before 18:00 Paris time");
+    assert_eq!(first.flatten().expect("delivered").outcome, Outcome::Sent);
+    assert!(!again, "sent twice the same day");
+    assert_eq!(
+        next_day.flatten().expect("delivered").outcome,
+        Outcome::Sent
+    );
+    let requests = seen.requests.lock().unwrap();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].2["chat_id"], "42");
+    assert!(
+        requests[0].2["text"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("hailer daily summary\noutbox: empty"),
+        "{}",
+        requests[0].2
+    );
+}
+
+/// A send run that fails (its only mailbox has no password) sends the "FAILED" alert, and the
+/// CLI waits for it before exiting.
+#[tokio::test]
+async fn a_failed_send_run_sends_its_alert() {
+    let (url, seen) = server(vec![ok()]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[mailboxes.claire]\nfrom = \"Claire <claire@sender.test>\"\nsmtp_host = \"127.0.0.1\"\n\
+             smtp_port = 1\npassword_env = \"HAILER_TEST_UNSET_PASSWORD\"\n\n\
+             [notify.telegram]\nbot_token_env = \"HAILER_TEST_FAIL_TG_TOKEN\"\nchat_id = \"42\"\napi_url = \"{url}\"\n"
+        ),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let out = tokio::task::spawn_blocking(move || {
+        assert_cmd::Command::cargo_bin("hailer")
+            .unwrap()
+            .env("HAILER_TEST_FAIL_TG_TOKEN", TOKEN)
+            .env_remove("HAILER_TEST_UNSET_PASSWORD")
+            .arg("--config")
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("send")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(!out.status.success(), "{out:?}");
+    let requests = seen.requests.lock().unwrap();
+    assert_eq!(requests.len(), 1, "{out:?}");
+    let text = requests[0].2["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(text.starts_with("hailer: send run FAILED: "), "{text}");
+    assert!(text.contains("HAILER_TEST_UNSET_PASSWORD"), "{text}");
+    assert!(!text.contains(TOKEN));
+}

@@ -55,8 +55,8 @@ async fn start(api_token: Option<&str>) -> Server {
                 "INSERT INTO companies (key, name, updated_at) VALUES ('acme', 'Acme', 0);
                  INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
                  VALUES (1, 'Jane', 'Doe', 'Acme', 'acme', 'jane|doe', 0);
-                 INSERT INTO outbox (id, prospect_id, email, company_key, status, mailbox, created_at, updated_at)
-                 VALUES (5, 1, 'jane.doe@acme.test', 'acme', 'SENT', 'claire', 0, 0);",
+                 INSERT INTO outbox (id, prospect_id, email, company_key, status, mailbox, sent_at, created_at, updated_at)
+                 VALUES (5, 1, 'jane.doe@acme.test', 'acme', 'SENT', 'claire', 1, 0, 0);",
             )
             .unwrap();
     }
@@ -204,6 +204,27 @@ async fn one_click_unsubscribe_suppresses_at_once_and_twice_is_fine() {
     let addr = srv.addr;
     let t = token(TokenKind::Unsubscribe, 5, None);
     let data = srv.dir.path().join("data");
+    // Forged, altered, or an open token used as an unsubscribe: 404 and nothing suppressed.
+    let altered = format!("{}x", &t[..t.len() - 1]);
+    let open_token = token(TokenKind::Open, 5, None);
+    let forged_data = data.clone();
+    blocking(move || {
+        let form = [("Content-Type", "application/x-www-form-urlencoded")];
+        for bad in ["forged-token", altered.as_str(), open_token.as_str()] {
+            let get = http(addr, "GET", &format!("/u/{bad}"), &[], "");
+            let post = http(
+                addr,
+                "POST",
+                &format!("/u/{bad}"),
+                &form,
+                "List-Unsubscribe=One-Click",
+            );
+            assert_eq!((get.status, post.status), (404, 404), "{bad}");
+        }
+        let store = Store::open_in(&forged_data).unwrap();
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM suppressions"), 0);
+    })
+    .await;
     let (page, first, second) = blocking(move || {
         let form = [("Content-Type", "application/x-www-form-urlencoded")];
         let page = http(addr, "GET", &format!("/u/{t}"), &[], "");
@@ -246,6 +267,30 @@ async fn one_click_unsubscribe_suppresses_at_once_and_twice_is_fine() {
 async fn api_needs_the_bearer_token_and_leaks_nothing() {
     let srv = start(Some("api-token-123")).await;
     let addr = srv.addr;
+    // Besides the SENT row: a reply and an open on claire's, a hard bounce on ines's, and a
+    // row never sent.
+    Store::open_in(&srv.dir.path().join("data"))
+        .unwrap()
+        .conn()
+        .execute_batch(
+            "INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
+             VALUES (2, 'John', 'Smith', 'Acme', 'acme', 'john|smith', 0),
+                    (3, 'Ann', 'Lee', 'Acme', 'acme', 'ann|lee', 0),
+                    (4, 'Bo', 'Ng', 'Acme', 'acme', 'bo|ng', 0);
+             INSERT INTO outbox (id, prospect_id, email, company_key, status, mailbox, sent_at, created_at, updated_at)
+             VALUES (6, 2, 'john.smith@acme.test', 'acme', 'REPLIED', 'claire', 2, 0, 0),
+                    (7, 3, 'ann.lee@acme.test', 'acme', 'INVALID', 'ines', 3, 0, 0),
+                    (8, 4, 'bo.ng@acme.test', 'acme', 'READY', NULL, NULL, 0, 0);
+             INSERT INTO tracking_events (outbox_id, kind, machine, created_at)
+             VALUES (6, 'OPEN', 0, 5), (6, 'OPEN', 1, 6);
+             INSERT INTO inbox_messages (id, mailbox, folder, uidvalidity, uid, message_key, kind, processed_at)
+             VALUES (1, 'ines', 'INBOX', 1, 1, '<b1@x>', 'bounce', 9);
+             INSERT INTO bounces (kind, date, mailbox, outbox_id, recipient, domain, action, status_code,
+                                  reply_code, reason, hard, inbox_message_id, created_at)
+             VALUES ('bounce', 9, 'ines', 7, 'ann.lee@acme.test', 'acme.test', 'failed', '5.1.1', 550,
+                     'userunknown', 1, 1, 9);",
+        )
+        .unwrap();
     let (none, wrong, health, stats) = blocking(move || {
         (
             http(addr, "GET", "/api/stats", &[], ""),
@@ -281,7 +326,24 @@ async fn api_needs_the_bearer_token_and_leaks_nothing() {
     assert_eq!(h["database"], true);
     let s: serde_json::Value = serde_json::from_slice(&stats.body).unwrap();
     assert_eq!(s["outbox"]["SENT"], 1);
-    assert_eq!(s["mailboxes"]["claire"]["sent"], 1);
+    assert_eq!(s["outbox"]["READY"], 1);
+    assert_eq!(
+        (s["sent"].as_i64(), s["replies"].as_i64()),
+        (Some(3), Some(1)),
+        "{s}"
+    );
+    assert_eq!(s["bounces"], serde_json::json!({ "hard": 1, "soft": 0 }));
+    assert_eq!(
+        (s["opens"]["rows"].as_i64(), s["opens"]["events"].as_i64()),
+        (Some(1), Some(2))
+    );
+    assert_eq!(
+        s["mailboxes"]["claire"],
+        serde_json::json!({ "sent": 2, "opened": 1, "opened_human": 1, "clicked": 0,
+                            "replied": 1, "bounces": { "hard": 0, "soft": 0 } })
+    );
+    assert_eq!(s["mailboxes"]["ines"]["sent"], 1);
+    assert_eq!(s["mailboxes"]["ines"]["bounces"]["hard"], 1);
     srv.stop().await;
 
     let off = start(None).await;

@@ -1,4 +1,5 @@
-//! `hailer serve [--listen ADDR]`: the tracking server (pixel, clicks, unsubscribe, REST API).
+//! `hailer serve [--listen ADDR]`: the tracking server (pixel, clicks, unsubscribe, REST API),
+//! and the daily Telegram summary when `[notify.telegram] daily_summary_at` is set.
 
 use std::net::SocketAddr;
 
@@ -66,6 +67,24 @@ impl ServeCommand {
                 tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
                 signal_stop.cancel();
             });
+            // The daily summary rides along when [notify.telegram] daily_summary_at is set.
+            match crate::engine::notify::daily::Schedule::from_config(&ctx.config.config) {
+                Ok(Some(schedule)) => {
+                    eprintln!(
+                        "hailer: daily summary at {} ({})",
+                        schedule.at.format("%H:%M"),
+                        schedule.tz
+                    );
+                    tokio::spawn(crate::engine::notify::daily::run(
+                        ctx.config.config.clone(),
+                        ctx.data_dir.clone(),
+                        schedule,
+                        stop.clone(),
+                    ));
+                }
+                Ok(None) => {}
+                Err(e) => eprintln!("hailer: {e}"),
+            }
             let (tx, rx) = tokio::sync::oneshot::channel();
             tokio::spawn(async move {
                 if let Ok(addr) = rx.await {

@@ -1,7 +1,8 @@
 //! Auto-pause: a mailbox whose recent hard bounces, or a complaint, put its sending
 //! reputation at risk stops sending until the user resumes it.
 //!
-//! The rule (`[sending] auto_pause*`): hard bounces among the mailbox's last
+//! The rule (`[sending] auto_pause*`): hard bounces (and 5xx refusals during the SMTP
+//! transaction, which the sender also checks the rule after) among the mailbox's last
 //! `auto_pause_window` sends exceed `auto_pause_hard_bounce_percent` of the window, or a
 //! complaint came back about a message it sent (or into its folders). The window is a fixed
 //! count, so a young mailbox is judged as if its unsent slots were delivered: one early bounce
@@ -49,7 +50,7 @@ pub fn verdict(
     let limit = rule.auto_pause_hard_bounce_percent;
     if hard as f64 * 100.0 > limit * window as f64 {
         return Ok(Some(format!(
-            "{hard} hard bounces in its last {sent} sends: over {limit}% of a {window}-send window ({:.1}%)",
+            "{hard} hard bounces or refusals in its last {sent} sends: over {limit}% of a {window}-send window ({:.1}%)",
             hard as f64 * 100.0 / window as f64
         )));
     }

@@ -190,7 +190,8 @@ pub fn rate_per_mailbox(conn: &Connection) -> Result<Vec<MailboxRate>> {
     Ok(out)
 }
 
-/// Hard bounces among the last `n` messages `mailbox` sent: (sent considered, hard-bounced).
+/// Hard bounces among the last `n` messages `mailbox` sent or had refused with a 5xx during
+/// the transaction (a refusal counts as a hard bounce): (messages considered, hard).
 pub fn hard_bounces_in_last_sends(conn: &Connection, mailbox: &str, n: i64) -> Result<(i64, i64)> {
     hard_bounces_in_last_sends_since(conn, mailbox, n, 0)
 }
@@ -204,11 +205,14 @@ pub fn hard_bounces_in_last_sends_since(
     since: i64,
 ) -> Result<(i64, i64)> {
     Ok(conn.query_row(
-        "WITH recent AS (SELECT id FROM outbox WHERE mailbox = ?1 AND sent_at IS NOT NULL
-                         AND sent_at > ?3 ORDER BY sent_at DESC LIMIT ?2)
+        "WITH recent AS (
+             SELECT id, refused_at FROM outbox
+             WHERE mailbox = ?1 AND (sent_at > ?3 OR refused_at > ?3)
+             ORDER BY COALESCE(sent_at, refused_at) DESC, id DESC LIMIT ?2)
          SELECT (SELECT COUNT(*) FROM recent),
-                (SELECT COUNT(DISTINCT b.outbox_id) FROM bounces b JOIN recent r ON r.id = b.outbox_id
-                 WHERE b.kind = 'bounce' AND b.hard = 1)",
+                (SELECT COUNT(*) FROM recent r WHERE r.refused_at IS NOT NULL
+                   OR EXISTS (SELECT 1 FROM bounces b WHERE b.outbox_id = r.id
+                              AND b.kind = 'bounce' AND b.hard = 1))",
         params![mailbox, n, since],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?)
@@ -291,6 +295,28 @@ mod tests {
         );
         assert_eq!(hard_bounces_in_last_sends(c, "a", 2).unwrap(), (2, 0));
         assert_eq!(hard_bounces_in_last_sends(c, "a", 10).unwrap(), (4, 1));
+        // Two messages refused with a 5xx at send time, the latest activity: each counts as
+        // a hard bounce within the window.
+        for i in 5..=6 {
+            c.execute(
+                "INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
+                 VALUES (?1, 'f', 'l', 'K', 'k', ?1, 0)",
+                [i],
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO outbox (id, prospect_id, company_key, status, mailbox, refused_at, created_at, updated_at)
+                 VALUES (?1, ?1, 'k', 'ERROR', 'a', ?1, 0, 0)",
+                [i],
+            )
+            .unwrap();
+        }
+        assert_eq!(hard_bounces_in_last_sends(c, "a", 3).unwrap(), (3, 2));
+        assert_eq!(hard_bounces_in_last_sends(c, "a", 10).unwrap(), (6, 3));
+        assert_eq!(
+            hard_bounces_in_last_sends_since(c, "a", 10, 5).unwrap(),
+            (1, 1)
+        );
         let f = Filter {
             domain: Some("ONE.test".into()),
             ..Default::default()

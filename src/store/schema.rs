@@ -211,6 +211,22 @@ pub const MIGRATIONS: &[&str] = &[
         auto        INTEGER NOT NULL DEFAULT 1, -- 0: paused by hand
         resumed_at  INTEGER                    -- sends and complaints before it no longer count
     );",
+    // 9: a learned pattern is reused while fresh and while its inputs (the addresses seen on
+    // the site, the names of the company's prospects) are the same ones it was learned from.
+    "ALTER TABLE find_patterns ADD COLUMN inputs TEXT NOT NULL DEFAULT '';
+     ALTER TABLE find_patterns ADD COLUMN inference TEXT NOT NULL DEFAULT '';",
+    // 10: the daily summary's days, claimed before sending so it goes out once per day
+    // whichever process (or restart) gets there first.
+    "CREATE TABLE notify_days (
+        kind    TEXT NOT NULL,
+        day     TEXT NOT NULL,               -- YYYY-MM-DD in the summary's time zone
+        sent_at INTEGER NOT NULL,
+        PRIMARY KEY (kind, day)
+    );",
+    // 11: when the receiving server refused a message outright (5xx during the SMTP
+    // transaction): auto-pause counts such refusals with the hard bounces that come back later.
+    "ALTER TABLE outbox ADD COLUMN refused_at INTEGER;
+     CREATE INDEX outbox_mailbox_refused ON outbox(mailbox, refused_at);",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {

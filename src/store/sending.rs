@@ -171,6 +171,23 @@ pub fn mark_error(
     Ok(())
 }
 
+/// The server refused the message with a 5xx during the transaction: ERROR as
+/// [`mark_error`], and the refusal counts like a hard bounce for auto-pause.
+pub fn mark_refused(
+    conn: &Connection,
+    id: i64,
+    text: &str,
+    mailbox: (&str, &str),
+    now: i64,
+) -> Result<()> {
+    mark_error(conn, id, text, Some(mailbox), now)?;
+    conn.execute(
+        "UPDATE outbox SET refused_at = ?2 WHERE id = ?1",
+        params![id, now],
+    )?;
+    Ok(())
+}
+
 pub fn mark_retry(
     conn: &Connection,
     id: i64,

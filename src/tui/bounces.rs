@@ -98,7 +98,8 @@ impl BouncesPane {
             .collect();
         let mut counts: std::collections::BTreeMap<&str, u64> = Default::default();
         for r in &rows {
-            if r.cells[5] != "cmpl" {
+            // Failures only: complaints and delay warnings are not bounces.
+            if r.cells[5] == "hard" || r.cells[5] == "soft" {
                 *counts.entry(r.cells[DOMAIN].as_str()).or_default() += 1;
             }
         }

@@ -691,8 +691,11 @@ const OOO_BODY: &[&str] = &[
 ];
 
 fn is_autoreply(flat: &Flat) -> bool {
+    // RFC 3834: any value but "no" (auto-replied, auto-generated, auto-notified, ...) marks
+    // a message no person wrote.
     let auto = lower(flat.header("auto-submitted"));
-    if auto.starts_with("auto-replied") || auto.starts_with("auto-notified") {
+    let auto = auto.split(';').next().unwrap_or_default().trim();
+    if !auto.is_empty() && auto != "no" {
         return true;
     }
     if flat.header("x-autoreply").is_some()
@@ -806,4 +809,60 @@ pub fn classify(flat: &Flat) -> ParsedMessage {
         out.kind = Kind::Reply;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::bounces::{Kind, parse};
+
+    fn mail(headers: &str, body: &str) -> Vec<u8> {
+        format!(
+            "From: Someone <someone@acme.test>\r\nTo: claire@sender.test\r\n{headers}\
+             Message-ID: <x1@acme.test>\r\n\r\n{body}\r\n"
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn auto_submitted_other_than_no_is_automatic() {
+        for value in [
+            "auto-replied",
+            "auto-generated",
+            "auto-notified",
+            "auto-generated; x=1",
+        ] {
+            let m = mail(
+                &format!(
+                    "Subject: Re: your message\r\nAuto-Submitted: {value}\r\n\
+                     In-Reply-To: <1.abc@sender.test>\r\n"
+                ),
+                "Your request has been received (ticket #42).",
+            );
+            assert_eq!(parse(&m).kind, Kind::AutoReply, "{value}");
+        }
+        let m = mail(
+            "Subject: Re: your message\r\nAuto-Submitted: no\r\nIn-Reply-To: <1.abc@sender.test>\r\n",
+            "Thanks, let's talk on Monday.",
+        );
+        assert_eq!(parse(&m).kind, Kind::Reply);
+    }
+
+    #[test]
+    fn out_of_office_in_four_languages() {
+        for body in [
+            "I am out of the office until Monday with limited access to email.",
+            "Je suis absent du bureau jusqu'au 12 mai.",
+            "Ich bin bis zum 12. Mai nicht im Büro.",
+            "Estoy fuera de la oficina hasta el lunes.",
+        ] {
+            let m = mail("Subject: Your message\r\n", body);
+            assert_eq!(parse(&m).kind, Kind::AutoReply, "{body}");
+        }
+        // A person answering in the same words is still a reply when they quote our thread.
+        let m = mail(
+            "Subject: Re: your offer\r\nIn-Reply-To: <1.abc@sender.test>\r\n",
+            "Interesting, can we meet next week?",
+        );
+        assert_eq!(parse(&m).kind, Kind::Reply);
+    }
 }

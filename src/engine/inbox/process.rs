@@ -380,6 +380,33 @@ pub fn handle(
             };
             ("autoreply", disposition, id)
         }
+        // The List-Unsubscribe mailto (subject "unsubscribe") or a person writing "remove me":
+        // the sender is suppressed at once, matched to a sent row or not.
+        Kind::Reply | Kind::Other if asks_to_unsubscribe(&parsed.subject) => {
+            let mut row = by_references(conn, &parsed.references)?;
+            if row.is_none()
+                && let Some(f) = &from
+            {
+                row = by_recipient(conn, f, at.mailbox)?;
+            }
+            let id = record("unsubscribe", row.as_ref().map(|r| r.id))?;
+            let mut addresses: Vec<String> = from.iter().map(|f| f.to_lowercase()).collect();
+            if let Some(e) = row.as_ref().and_then(|r| r.email.as_ref())
+                && !addresses.contains(&e.to_lowercase())
+            {
+                addresses.push(e.to_lowercase());
+            }
+            let note = format!(
+                "email: {}",
+                parsed.subject.chars().take(100).collect::<String>()
+            );
+            for a in &addresses {
+                if suppressions::add(conn, a, "unsubscribed", Some(&note), now)? {
+                    fx.suppressed += 1;
+                }
+            }
+            ("unsubscribe", Disposition::Processed, id)
+        }
         Kind::Reply | Kind::Other => match by_references(conn, &parsed.references)? {
             // A person answered one of our messages: it is theirs to read, so it stays put.
             Some(row) => {
@@ -412,6 +439,41 @@ pub fn handle(
         inbox_message_id: id,
         disposition,
         effects: fx,
+    })
+}
+
+/// The subject asks to be taken off the list, in the words people and mail clients use
+/// (the List-Unsubscribe mailto puts "unsubscribe"), after any Re:/TR:/Fwd: prefixes.
+pub fn asks_to_unsubscribe(subject: &str) -> bool {
+    let mut s = subject.trim().to_lowercase();
+    while let Some((head, rest)) = s.split_once(':') {
+        if !["re", "tr", "fw", "fwd", "aw", "wg", "rv", "réf"].contains(&head.trim()) {
+            break;
+        }
+        s = rest.trim().to_string();
+    }
+    const ASKS: &[&str] = &[
+        "unsubscribe",
+        "désinscription",
+        "desinscription",
+        "désabonnement",
+        "desabonnement",
+        "se désinscrire",
+        "se desinscrire",
+        "se désabonner",
+        "se desabonner",
+        "remove me",
+        "opt out",
+        "opt-out",
+        "abmelden",
+        "darse de baja",
+        "baja",
+        "stop",
+    ];
+    ASKS.iter().any(|a| {
+        s == *a
+            || s.strip_prefix(a)
+                .is_some_and(|rest| rest.starts_with([' ', ':', '-', '!', '.', '(']))
     })
 }
 
@@ -472,6 +534,61 @@ mod tests {
                 r.get(0)
             })
             .unwrap()
+    }
+
+    #[test]
+    fn unsubscribe_subjects() {
+        for yes in [
+            "unsubscribe",
+            "Unsubscribe",
+            "RE: unsubscribe",
+            "Re: TR: Désinscription",
+            "STOP",
+            "remove me from your list",
+            "Opt-out please",
+            "Abmelden",
+        ] {
+            assert!(asks_to_unsubscribe(yes), "{yes}");
+        }
+        for no in [
+            "Re: your offer",
+            "stopping by next week",
+            "Unsubscribed users report",
+            "Re: quick question",
+            "",
+        ] {
+            assert!(!asks_to_unsubscribe(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn an_unsubscribe_email_suppresses_its_sender_and_the_sent_address() {
+        let (_d, store) = store(&[(1, "jdupont@acme.test", "1.abc@sender.test")]);
+        let conn = store.conn();
+        // Answered from a personal address, In-Reply-To names our message.
+        let msg = b"From: Jean Dupont <Jean@Perso.test>\r\nTo: claire@sender.test\r\n\
+Subject: Re: unsubscribe\r\nIn-Reply-To: <1.abc@sender.test>\r\n\
+Message-ID: <u1@perso.test>\r\n\r\nPlease remove me.\r\n";
+        let out = handle(conn, at(7), msg, 100).unwrap();
+        assert_eq!(out.kind, "unsubscribe");
+        assert_eq!(out.disposition, Disposition::Processed);
+        assert_eq!(out.effects.suppressed, 2);
+        let causes: Vec<(String, String)> = conn
+            .prepare("SELECT entry, cause FROM suppressions ORDER BY entry")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            causes,
+            [
+                ("jdupont@acme.test".to_string(), "unsubscribed".to_string()),
+                ("jean@perso.test".to_string(), "unsubscribed".to_string())
+            ]
+        );
+        // It is not a reply: the row keeps its status.
+        assert_eq!(status(&store, 1), "SENT");
     }
 
     #[test]

@@ -13,6 +13,8 @@ use crate::store::Store;
 
 const BACKOFF_START: Duration = Duration::from_secs(2);
 const BACKOFF_MAX: Duration = Duration::from_secs(300);
+/// A session that stayed up this long resets the reconnect backoff.
+const HEALTHY_SESSION: Duration = Duration::from_secs(60);
 /// IDLE is re-issued this often so a stop request is noticed.
 const IDLE_SLICE: Duration = Duration::from_secs(5);
 
@@ -59,9 +61,15 @@ fn watch_target(
     let mut backoff = BACKOFF_START;
     let poll = Duration::from_secs(config.inbox.poll_secs.max(1));
     while !obs.cancelled() {
+        let started = Instant::now();
         match session_loop(target, config, db, obs, on_pass, poll) {
             Ok(()) => return,
             Err(e) => {
+                // A connection that lived a while was healthy: its drop starts a new series
+                // of retries rather than continuing an old one at its longest wait.
+                if started.elapsed() >= HEALTHY_SESSION {
+                    backoff = BACKOFF_START;
+                }
                 obs.log(
                     Level::Warn,
                     &format!(

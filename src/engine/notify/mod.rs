@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use crate::config::Config;
 use crate::engine::send::{SendError, SendOut};
 
+pub mod daily;
 pub mod summary;
 pub mod telegram;
 

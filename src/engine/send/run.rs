@@ -710,8 +710,19 @@ impl Runner<'_> {
                 }
             }
             Err(SmtpError::Permanent { text }) => {
-                sending::mark_error(conn, job.id, &text, Some((&lane.name, &job.day)), now)?;
+                sending::mark_refused(conn, job.id, &text, (&lane.name, &job.day), now)?;
                 give_back(lane, &job.day);
+                // Refusals count like hard bounces: enough of them pause the mailbox now, and
+                // lane_state stops it before its next message.
+                if !self.input.dry_run {
+                    let reporter = self.reporter.clone();
+                    crate::engine::autopause::apply_and_alert(
+                        conn,
+                        &self.input.config,
+                        now,
+                        &mut |line| reporter.log(Level::Warn, line),
+                    )?;
+                }
                 self.reporter.log(
                     Level::Warn,
                     format!("#{} {}: ERROR: {text}", job.id, job.email),

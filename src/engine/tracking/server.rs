@@ -138,7 +138,7 @@ pub async fn serve(
     drop(Store::open_in(&cfg.data_dir)?);
     let (tx, rx) = mpsc::channel::<NewEvent>(65_536);
     let writer_dir = cfg.data_dir.clone();
-    let writer = std::thread::spawn(move || write_events(&writer_dir, rx));
+    let writer = std::thread::spawn(move || write_events(&writer_dir, rx, Duration::from_secs(10)));
     let state = AppState {
         signer: Signer::new(&cfg.secret),
         events: tx,
@@ -177,14 +177,27 @@ fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The event writer: batches of up to 4096 events (or 100 ms) per transaction. A batch that
+/// cannot be stored (the database locked past its busy timeout by a long write elsewhere, a
+/// full disk) is kept and retried with a growing pause, never dropped; requests keep queueing
+/// meanwhile (the channel, then back-pressure). Once the server stops, a batch that still
+/// fails after `GIVE_UP_AFTER_STOP` attempts is reported as an error with its size.
 fn write_events(
     data_dir: &std::path::Path,
     mut rx: mpsc::Receiver<NewEvent>,
+    busy_timeout: Duration,
 ) -> anyhow::Result<()> {
+    const GIVE_UP_AFTER_STOP: u32 = 10;
     let mut store = Store::open_in(data_dir)?;
+    store.conn().busy_timeout(busy_timeout)?;
     let mut batch: Vec<NewEvent> = Vec::with_capacity(1024);
-    while let Some(first) = rx.blocking_recv() {
-        batch.push(first);
+    loop {
+        if batch.is_empty() {
+            match rx.blocking_recv() {
+                Some(first) => batch.push(first),
+                None => return Ok(()),
+            }
+        }
         let deadline = std::time::Instant::now() + Duration::from_millis(100);
         while batch.len() < 4096 && std::time::Instant::now() < deadline {
             match rx.try_recv() {
@@ -195,25 +208,48 @@ fn write_events(
                 Err(mpsc::error::TryRecvError::Disconnected) => break,
             }
         }
-        let tx = store.write_tx()?;
-        {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO tracking_events (outbox_id, kind, url, user_agent, machine, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for e in batch.drain(..) {
-                stmt.execute(rusqlite::params![
-                    e.outbox_id,
-                    e.kind,
-                    e.url,
-                    e.user_agent,
-                    e.machine,
-                    e.at
-                ])?;
+        let mut pause = Duration::from_millis(100);
+        let mut failures = 0u32;
+        while let Err(e) = insert_events(&mut store, &batch) {
+            failures += 1;
+            tracing::warn!(
+                events = batch.len(),
+                attempt = failures,
+                "storing events failed, retrying: {e}"
+            );
+            if rx.is_closed() && failures >= GIVE_UP_AFTER_STOP {
+                return Err(anyhow::anyhow!(
+                    "{} tracking events not stored: {e}",
+                    batch.len()
+                ));
             }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_secs(5));
         }
-        tx.commit()?;
+        batch.clear();
     }
+}
+
+/// One batch in one transaction: all stored, or none (so a retry never duplicates).
+fn insert_events(store: &mut Store, batch: &[NewEvent]) -> Result<(), store::StoreError> {
+    let tx = store.write_tx()?;
+    {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO tracking_events (outbox_id, kind, url, user_agent, machine, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for e in batch {
+            stmt.execute(rusqlite::params![
+                e.outbox_id,
+                e.kind,
+                e.url,
+                e.user_agent,
+                e.machine,
+                e.at
+            ])?;
+        }
+    }
+    tx.commit()?;
     Ok(())
 }
 
@@ -420,21 +456,72 @@ async fn stats(State(state): State<AppState>, headers: HeaderMap) -> Response {
             by_status.insert(s.as_str().to_string(), n.into());
         }
         let count = |sql: &str| -> anyhow::Result<i64> { Ok(c.query_row(sql, [], |r| r.get(0))?) };
+        let campaign = crate::engine::notify::summary::campaign(c)?;
+        // Per mailbox, every row it sent (sent_at set), whatever its status became since.
         let mut per_mailbox = serde_json::Map::new();
-        let mut stmt = c.prepare("SELECT mailbox, COUNT(*) FROM outbox WHERE status = 'SENT' AND mailbox IS NOT NULL GROUP BY mailbox")?;
-        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-            let (m, n) = row?;
-            per_mailbox.insert(m, serde_json::json!({ "sent": n }));
+        let mut stmt = c.prepare(
+            "SELECT o.mailbox, COUNT(*),
+                    SUM(o.status = 'REPLIED'),
+                    SUM(EXISTS(SELECT 1 FROM tracking_events t
+                               WHERE t.outbox_id = o.id AND t.kind = 'OPEN')),
+                    SUM(EXISTS(SELECT 1 FROM tracking_events t
+                               WHERE t.outbox_id = o.id AND t.kind = 'OPEN' AND t.machine = 0)),
+                    SUM(EXISTS(SELECT 1 FROM tracking_events t
+                               WHERE t.outbox_id = o.id AND t.kind = 'CLICK')),
+                    SUM(EXISTS(SELECT 1 FROM bounces b WHERE b.outbox_id = o.id
+                               AND b.kind = 'bounce' AND b.hard = 1
+                               AND COALESCE(b.action, '') <> 'delayed')),
+                    SUM(EXISTS(SELECT 1 FROM bounces b WHERE b.outbox_id = o.id
+                               AND b.kind = 'bounce' AND b.hard = 0
+                               AND COALESCE(b.action, '') <> 'delayed')
+                        AND NOT EXISTS(SELECT 1 FROM bounces b WHERE b.outbox_id = o.id
+                               AND b.kind = 'bounce' AND b.hard = 1
+                               AND COALESCE(b.action, '') <> 'delayed'))
+             FROM outbox o
+             WHERE o.sent_at IS NOT NULL AND o.mailbox IS NOT NULL
+             GROUP BY o.mailbox ORDER BY o.mailbox",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                [
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, i64>(6)?,
+                    r.get::<_, i64>(7)?,
+                ],
+            ))
+        })?;
+        for row in rows {
+            let (m, [sent, replied, opened, opened_human, clicked, hard, soft]) = row?;
+            per_mailbox.insert(
+                m,
+                serde_json::json!({
+                    "sent": sent,
+                    "opened": opened,
+                    "opened_human": opened_human,
+                    "clicked": clicked,
+                    "replied": replied,
+                    "bounces": { "hard": hard, "soft": soft },
+                }),
+            );
         }
         Ok(serde_json::json!({
             "outbox": by_status,
+            "sent": campaign.sent,
+            "delivered": campaign.delivered,
             "opens": {
-                "rows": count("SELECT COUNT(DISTINCT outbox_id) FROM tracking_events WHERE kind = 'OPEN'")?,
-                "rows_human": count("SELECT COUNT(DISTINCT outbox_id) FROM tracking_events WHERE kind = 'OPEN' AND machine = 0")?,
+                "rows": campaign.opened,
+                "rows_human": campaign.opened_human,
                 "events": count("SELECT COUNT(*) FROM tracking_events WHERE kind = 'OPEN'")?,
             },
-            "clicks": count("SELECT COUNT(DISTINCT outbox_id) FROM tracking_events WHERE kind = 'CLICK'")?,
-            "unsubscribes": count("SELECT COUNT(*) FROM suppressions WHERE cause = 'unsubscribed'")?,
+            "clicks": campaign.clicked,
+            "replies": campaign.replied,
+            "bounces": { "hard": campaign.bounced_hard, "soft": campaign.bounced_soft },
+            "unsubscribes": campaign.unsubscribed,
             "mailboxes": per_mailbox,
         }))
     })
@@ -448,6 +535,48 @@ async fn stats(State(state): State<AppState>, headers: HeaderMap) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn event(i: i64) -> NewEvent {
+        NewEvent {
+            outbox_id: i,
+            kind: "OPEN",
+            url: None,
+            user_agent: None,
+            machine: false,
+            at: i,
+        }
+    }
+
+    /// The database is locked well past the writer's busy timeout: the events wait and are
+    /// all stored once the lock goes, none lost and none twice.
+    #[test]
+    fn events_survive_a_database_locked_past_the_busy_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open_in(dir.path()).unwrap());
+        let locker = rusqlite::Connection::open(dir.path().join(store::DB_FILE)).unwrap();
+        locker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        let (tx, rx) = mpsc::channel(64);
+        let path = dir.path().to_path_buf();
+        let writer = std::thread::spawn(move || write_events(&path, rx, Duration::from_millis(50)));
+        for i in 0..40 {
+            tx.blocking_send(event(i)).unwrap();
+        }
+        // Several busy timeouts go by (the writer retries), then the lock is released.
+        std::thread::sleep(Duration::from_millis(600));
+        locker.execute_batch("COMMIT").unwrap();
+        drop(tx);
+        writer.join().unwrap().unwrap();
+        let store = Store::open_in(dir.path()).unwrap();
+        let (n, distinct): (i64, i64) = store
+            .conn()
+            .query_row(
+                "SELECT COUNT(*), COUNT(DISTINCT outbox_id) FROM tracking_events",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((n, distinct), (40, 40));
+    }
 
     #[test]
     fn machine_agents_are_flagged() {

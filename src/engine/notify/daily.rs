@@ -1,0 +1,185 @@
+//! The daily summary on a clock: `[notify.telegram] daily_summary_at = "HH:MM"` in
+//! `summary_timezone`, sent by the long-running `hailer serve`. A day is claimed in SQLite
+//! (`notify_days`) before its summary is queued, so two processes or a restart never send the
+//! same day twice, and a server started after the hour sends that day's summary at once.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use rusqlite::{Connection, params};
+use tokio_util::sync::CancellationToken;
+
+use super::Pending;
+use crate::config::Config;
+use crate::store::{self, Store, StoreError};
+
+/// When the summary goes out, parsed from the config.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Schedule {
+    pub at: NaiveTime,
+    pub tz: Tz,
+}
+
+impl Schedule {
+    /// `None` when no `daily_summary_at` is set (or no `[notify.telegram]`).
+    pub fn from_config(config: &Config) -> Result<Option<Schedule>, String> {
+        let Some(tg) = &config.notify.telegram else {
+            return Ok(None);
+        };
+        let Some(at) = &tg.daily_summary_at else {
+            return Ok(None);
+        };
+        Ok(Some(Schedule {
+            at: parse_time(at)?,
+            tz: crate::engine::send::throttle::parse_tz(&tg.summary_timezone)?,
+        }))
+    }
+
+    /// The day (local date, YYYY-MM-DD) whose summary is due at `now`, if its hour has come.
+    pub fn due_day(&self, now: DateTime<Utc>) -> Option<String> {
+        let local = now.with_timezone(&self.tz);
+        (local.time() >= self.at).then(|| local.date_naive().format("%Y-%m-%d").to_string())
+    }
+
+    /// The next instant the summary is due strictly after `now` (a day whose hour does not
+    /// exist, in a DST gap, uses the first valid minute after it).
+    pub fn next_after(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let mut date = now.with_timezone(&self.tz).date_naive();
+        loop {
+            let mut t = date.and_time(self.at);
+            let at = loop {
+                match self.tz.from_local_datetime(&t).earliest() {
+                    Some(x) => break x,
+                    None => t += chrono::Duration::minutes(1),
+                }
+            };
+            let at = at.with_timezone(&Utc);
+            if at > now {
+                return at;
+            }
+            date = date.succ_opt().unwrap_or(date);
+        }
+    }
+}
+
+/// "HH:MM" (24 h).
+pub fn parse_time(s: &str) -> Result<NaiveTime, String> {
+    NaiveTime::parse_from_str(s.trim(), "%H:%M")
+        .map_err(|_| format!("daily_summary_at {s:?} is not a time such as \"18:00\""))
+}
+
+/// Take `day` for the summary; `false` when it was already taken (sent or being sent).
+pub fn claim_day(conn: &Connection, day: &str, now: i64) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "INSERT OR IGNORE INTO notify_days (kind, day, sent_at) VALUES ('daily_summary', ?1, ?2)",
+        params![day, now],
+    )? == 1)
+}
+
+/// If the summary for the day of `now` is due and not taken yet: claim it and queue it.
+pub fn send_if_due(
+    config: &Config,
+    data_dir: &std::path::Path,
+    schedule: &Schedule,
+    now: DateTime<Utc>,
+) -> Result<Option<Pending>, String> {
+    let Some(day) = schedule.due_day(now) else {
+        return Ok(None);
+    };
+    let client = match super::telegram(config)? {
+        Some(c) => c,
+        None => return Ok(None),
+    };
+    let store = Store::open_in(data_dir).map_err(|e| e.to_string())?;
+    if !claim_day(store.conn(), &day, store::now_ts()).map_err(|e| e.to_string())? {
+        return Ok(None);
+    }
+    let text = super::summary::daily_text(store.conn()).map_err(|e| e.to_string())?;
+    Ok(super::enqueue_with(client, text))
+}
+
+/// Run until `stop`: send each day's summary when its hour comes. Errors are logged and the
+/// next day tried; nothing here can stop the server it runs beside.
+pub async fn run(config: Config, data_dir: PathBuf, schedule: Schedule, stop: CancellationToken) {
+    loop {
+        let cfg = config.clone();
+        let dir = data_dir.clone();
+        let sent =
+            tokio::task::spawn_blocking(move || send_if_due(&cfg, &dir, &schedule, Utc::now()))
+                .await;
+        match sent {
+            Ok(Ok(Some(_))) => tracing::info!("daily summary queued"),
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => tracing::warn!("daily summary: {e}"),
+            Err(e) => tracing::warn!("daily summary: {e}"),
+        }
+        let next = schedule.next_after(Utc::now());
+        let wait = (next - Utc::now())
+            .to_std()
+            .unwrap_or(Duration::from_secs(1));
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.cancelled() => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn paris_at(h: &str) -> Schedule {
+        Schedule {
+            at: parse_time(h).unwrap(),
+            tz: "Europe/Paris".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn due_and_next_in_the_schedules_time_zone() {
+        let s = paris_at("18:00");
+        // 16:30 UTC is 17:30 in Paris in winter: not yet; due at 17:00 UTC.
+        assert_eq!(s.due_day(utc("2026-12-04T16:30:00Z")), None);
+        assert_eq!(
+            s.next_after(utc("2026-12-04T16:30:00Z")),
+            utc("2026-12-04T17:00:00Z")
+        );
+        // After the hour: today is due, the next one is tomorrow.
+        assert_eq!(
+            s.due_day(utc("2026-12-04T17:00:00Z")).as_deref(),
+            Some("2026-12-04")
+        );
+        assert_eq!(
+            s.next_after(utc("2026-12-04T17:00:00Z")),
+            utc("2026-12-05T17:00:00Z")
+        );
+        // Summer time: 18:00 in Paris is 16:00 UTC.
+        assert_eq!(
+            s.next_after(utc("2026-07-01T12:00:00Z")),
+            utc("2026-07-01T16:00:00Z")
+        );
+        // 02:30 does not exist on the spring-forward night: the first valid minute after it.
+        let gap = paris_at("02:30");
+        assert_eq!(
+            gap.next_after(utc("2026-03-28T12:00:00Z")),
+            utc("2026-03-29T01:00:00Z")
+        );
+        assert!(parse_time("25:00").is_err());
+        assert!(parse_time("six").is_err());
+    }
+
+    #[test]
+    fn a_day_is_claimed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).unwrap();
+        assert!(claim_day(store.conn(), "2026-12-04", 1).unwrap());
+        assert!(!claim_day(store.conn(), "2026-12-04", 2).unwrap());
+        assert!(claim_day(store.conn(), "2026-12-05", 3).unwrap());
+    }
+}

@@ -122,9 +122,7 @@ fn score(parse: impl Fn(&[u8]) -> ParsedMessage) -> Score {
                     .iter()
                     .any(|a| !a.is_empty() && (**a == rc || **a == oc))
             };
-            let idx = (0..parsed.records.len())
-                .find(|&i| !used[i] && matches(i))
-                .or_else(|| (0..parsed.records.len()).find(|&i| matches(i)));
+            let idx = (0..parsed.records.len()).find(|&i| !used[i] && matches(i));
             let Some(i) = idx else {
                 s.misses.push(format!(
                     "{file}: recipient not found {} (kind {:?}, got {:?})",

@@ -482,7 +482,7 @@ async fn finds_domains_addresses_and_patterns_over_loopback() {
     assert_eq!(pattern_rows(&store), learned, "patterns were relearned");
     let before = server.requests.load(Ordering::SeqCst);
 
-    // An accepted suggestion survives a re-run; --refresh fetches again.
+    // An accepted suggestion survives a re-run, also --refresh, which fetches again.
     suggestions::set_status(store.conn(), jean.prospect_id, None, "accepted", 0).unwrap();
     let refresh = FindIn {
         company: Some("acme".into()),
@@ -504,9 +504,10 @@ async fn finds_domains_addresses_and_patterns_over_loopback() {
         .await
         .unwrap();
     assert!(server.requests.load(Ordering::SeqCst) > before);
+    // The network was asked again, and the user's decision still stands.
     assert_eq!(
         row(&suggestions::list(store.conn()).unwrap(), "Jean").status,
-        "suggested"
+        "accepted"
     );
 }
 
@@ -607,6 +608,13 @@ async fn dns_servfail_and_timeouts_give_a_reason_on_the_row() {
     ] {
         let r = row(&rows, first);
         assert_eq!(r.email, None, "{first}: {r:?}");
+        // Not "no-mail": a failed lookup says nothing about the domain's mail.
+        let status = if first == "Chloé" {
+            "no-domain"
+        } else {
+            "failed"
+        };
+        assert_eq!(r.status, status, "{first}: {r:?}");
         let said = text(r);
         assert!(said.contains("DNS failed"), "{first}: {said}");
         assert!(

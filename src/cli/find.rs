@@ -19,7 +19,7 @@ pub struct FindCommand {
     /// Companies worked on at once
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub concurrency: u32,
-    /// Ignore cached domains, pages and patterns, and replace accepted or edited suggestions
+    /// Ignore cached domains, pages and patterns (accepted or edited suggestions are kept)
     #[arg(long)]
     pub refresh: bool,
     /// Print the summary as JSON

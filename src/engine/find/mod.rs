@@ -270,15 +270,7 @@ pub async fn run(
         done_count += 1;
         let cancelled_here = token.is_cancelled();
         let pp = people.get(&d.key).map(Vec::as_slice).unwrap_or_default();
-        save(
-            conn,
-            &d,
-            pp,
-            cancelled_here,
-            input.refresh,
-            fresh_after,
-            &mut out,
-        )?;
+        save(conn, &d, pp, cancelled_here, fresh_after, &mut out)?;
         let name = names.get(&d.key).cloned().unwrap_or_default();
         progress(done_count, total, &name);
     }
@@ -287,13 +279,16 @@ pub async fn run(
     Ok(out)
 }
 
+/// A suggestion the user accepted or edited is theirs: no run, not even `--refresh` (which
+/// only bypasses the caches), replaces it.
+const OVERWRITE_DECISIONS: bool = false;
+
 /// Write one company's results: caches, the company's domain, a suggestion per prospect.
 fn save(
     conn: &Connection,
     d: &Done,
     people: &[Person],
     cancelled: bool,
-    force: bool,
     fresh_after: i64,
     out: &mut FindOut,
 ) -> Result<(), FindError> {
@@ -333,7 +328,7 @@ fn save(
                     status: "no-domain",
                     reason: Some(&d.domain.note),
                 },
-                force,
+                OVERWRITE_DECISIONS,
                 now,
             )?;
         }
@@ -347,7 +342,13 @@ fn save(
         d.domain.mail_dns
     )];
     if !d.domain.accepts_mail {
-        out.no_mail += 1;
+        // A DNS failure says nothing about the domain's mail: "failed" (try again), not
+        // "no-mail" (null MX, does not resolve).
+        let dns_failed = d.domain.mail_dns.starts_with("DNS failed");
+        let status = if dns_failed { "failed" } else { "no-mail" };
+        if !dns_failed {
+            out.no_mail += 1;
+        }
         let reason = format!("{dom}: {}", d.domain.mail_dns);
         for p in people {
             db::upsert(
@@ -359,10 +360,10 @@ fn save(
                     pattern: None,
                     confidence: 0,
                     evidence: &head,
-                    status: "no-mail",
+                    status,
                     reason: Some(&reason),
                 },
-                force,
+                OVERWRITE_DECISIONS,
                 now,
             )?;
         }
@@ -441,7 +442,7 @@ fn save(
                     status: "failed",
                     reason: Some("the name has no letters"),
                 },
-                force,
+                OVERWRITE_DECISIONS,
                 now,
             )?;
             continue;
@@ -461,7 +462,7 @@ fn save(
                 status: "suggested",
                 reason: reason.as_deref(),
             },
-            force,
+            OVERWRITE_DECISIONS,
             now,
         )?;
         out.suggestions += 1;

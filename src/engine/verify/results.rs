@@ -32,6 +32,9 @@ impl DbResults {
     /// Open (and migrate) the database at `path` and start the writer thread.
     pub fn open(path: &Path) -> Result<DbResults, StoreError> {
         let store = Store::open(path)?;
+        // Point lookups and upserts only: a small page cache keeps a million-line stream
+        // within its memory budget (the store's default is sized for imports and the TUI).
+        store.conn().execute_batch("PRAGMA cache_size = -4000")?;
         let (tx, rx) = mpsc::sync_channel::<Cmd>(4096);
         let worker = std::thread::Builder::new()
             .name("verify-db".into())

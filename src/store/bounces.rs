@@ -266,7 +266,8 @@ mod tests {
                  VALUES (1, 'a', 'INBOX', 1, 1, 'm', 'bounce', 0);",
         )
         .unwrap();
-        for i in 1..=4 {
+        // Row `i` of mailbox a: SENT at time i, or refused (5xx during the transaction) at i.
+        let add_row = |i: i64, refused: bool| {
             c.execute(
                 "INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
                  VALUES (?1, 'f', 'l', 'K', 'k', ?1, 0)",
@@ -274,11 +275,16 @@ mod tests {
             )
             .unwrap();
             c.execute(
-                "INSERT INTO outbox (id, prospect_id, company_key, status, mailbox, sent_at, created_at, updated_at)
-                 VALUES (?1, ?1, 'k', 'SENT', 'a', ?1, 0, 0)",
-                [i],
+                "INSERT INTO outbox (id, prospect_id, company_key, status, mailbox, sent_at, refused_at,
+                                     created_at, updated_at)
+                 VALUES (?1, ?1, 'k', CASE WHEN ?2 THEN 'ERROR' ELSE 'SENT' END, 'a',
+                         CASE WHEN ?2 THEN NULL ELSE ?1 END, CASE WHEN ?2 THEN ?1 END, 0, 0)",
+                rusqlite::params![i, refused],
             )
             .unwrap();
+        };
+        for i in 1..=4 {
+            add_row(i, false);
         }
         insert(c, &bounce("x@one.test", "a", 1, true), 0).unwrap();
         insert(c, &bounce("x@one.test", "a", 1, true), 0).unwrap();
@@ -298,18 +304,7 @@ mod tests {
         // Two messages refused with a 5xx at send time, the latest activity: each counts as
         // a hard bounce within the window.
         for i in 5..=6 {
-            c.execute(
-                "INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
-                 VALUES (?1, 'f', 'l', 'K', 'k', ?1, 0)",
-                [i],
-            )
-            .unwrap();
-            c.execute(
-                "INSERT INTO outbox (id, prospect_id, company_key, status, mailbox, refused_at, created_at, updated_at)
-                 VALUES (?1, ?1, 'k', 'ERROR', 'a', ?1, 0, 0)",
-                [i],
-            )
-            .unwrap();
+            add_row(i, true);
         }
         assert_eq!(hard_bounces_in_last_sends(c, "a", 3).unwrap(), (3, 2));
         assert_eq!(hard_bounces_in_last_sends(c, "a", 10).unwrap(), (6, 3));

@@ -420,6 +420,19 @@ pub struct SiteReport {
     pub transient: bool,
 }
 
+impl SiteReport {
+    /// A page that could not be read: listed with why, and whether a later run may do better.
+    fn page_failed(&mut self, url: &str, e: &FetchError) {
+        self.transient |= e.is_transient();
+        self.pages.push(PageReport {
+            url: url.to_string(),
+            found: vec![],
+            error: Some(e.to_string()),
+            truncated: false,
+        });
+    }
+}
+
 /// Fetch the home page and up to `max_pages` likely pages; keep addresses at `domain`.
 pub async fn crawl(
     http: &Http,
@@ -444,13 +457,7 @@ pub async fn crawl(
                 break;
             }
             Err(e) => {
-                report.transient |= e.is_transient();
-                report.pages.push(PageReport {
-                    url: url.to_string(),
-                    found: vec![],
-                    error: Some(e.to_string()),
-                    truncated: false,
-                });
+                report.page_failed(url.as_str(), &e);
                 first_err.get_or_insert(e.to_string());
             }
         }
@@ -502,15 +509,7 @@ pub async fn crawl(
                     truncated: f.truncated,
                 });
             }
-            Err(e) => {
-                report.transient |= e.is_transient();
-                report.pages.push(PageReport {
-                    url: url.to_string(),
-                    found: vec![],
-                    error: Some(e.to_string()),
-                    truncated: false,
-                })
-            }
+            Err(e) => report.page_failed(url.as_str(), &e),
         }
     }
     report

@@ -155,6 +155,8 @@ pub struct VerifyConfig {
     /// Seconds between two SMTP sessions to the same MX host; 0 turns the limit off.
     pub rate_limit: f64,
     pub concurrency: u32,
+    /// SMTP sessions at once to one MX host.
+    pub per_host: u32,
     /// Special-use TLD labels accepted as real (e.g. `["test"]` for the rig and the samples).
     pub allow_special_use: Vec<String>,
 }
@@ -167,6 +169,7 @@ impl Default for VerifyConfig {
             from: String::new(),
             rate_limit: 2.0,
             concurrency: 8,
+            per_host: 1,
             allow_special_use: Vec::new(),
         }
     }
@@ -543,6 +546,9 @@ impl Config {
             problems
                 .push("[sending] auto_pause_hard_bounce_percent must be between 0 and 100".into());
         }
+        if self.verify.per_host == 0 {
+            problems.push("[verify] per_host must be at least 1".into());
+        }
         if self.verify.concurrency == 0 {
             problems.push("[verify] concurrency must be at least 1".into());
         }
@@ -813,6 +819,28 @@ mod tests {
         ] {
             assert!(text.contains(section), "missing {section}");
         }
+        // Every key the defaults carry (and every key of the example's mailbox) is written
+        // out, set or commented, in the example.
+        let mut tables = vec![toml::Value::try_from(Config::default()).unwrap()];
+        tables.push(toml::Value::try_from(c.mailboxes.values().next().unwrap()).unwrap());
+        let mut missing = Vec::new();
+        while let Some(v) = tables.pop() {
+            let Some(t) = v.as_table() else { continue };
+            for (k, v) in t {
+                if v.is_table() {
+                    tables.push(v.clone());
+                } else if !text.lines().any(|l| {
+                    let l = l.trim_start_matches(['#', ' ']);
+                    l.starts_with(&format!("{k} =")) || l.starts_with(&format!("{k}="))
+                }) {
+                    missing.push(k.clone());
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "keys not documented in config.toml.example: {missing:?}"
+        );
     }
 
     #[test]

@@ -50,9 +50,9 @@ pub struct VerifyCommand {
     /// SMTP sessions at once over all hosts [default: [verify] concurrency]
     #[arg(long, value_name = "N")]
     pub concurrency: Option<u32>,
-    /// SMTP sessions at once to one MX host
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub per_host: u32,
+    /// SMTP sessions at once to one MX host [default: [verify] per_host]
+    #[arg(long, value_name = "N")]
+    pub per_host: Option<u32>,
     /// Seconds to wait for each SMTP reply [default: 12]
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<f64>,
@@ -120,10 +120,12 @@ impl VerifyCommand {
             }
             o.concurrency = n as usize;
         }
-        if self.per_host == 0 {
-            return Err("--per-host must be at least 1".into());
+        if let Some(n) = self.per_host {
+            if n == 0 {
+                return Err("--per-host must be at least 1".into());
+            }
+            o.per_host = n as usize;
         }
-        o.per_host = self.per_host as usize;
         if let Some(d) = seconds("timeout", self.timeout)? {
             o.command_timeout = d.max(Duration::from_millis(100));
         }

@@ -200,7 +200,7 @@ impl VerifyOptions {
             from: v.from.clone(),
             allow_special_use: v.allow_special_use.clone(),
             rate_limit: Duration::from_secs_f64(v.rate_limit.max(0.0)),
-            per_host: 1,
+            per_host: v.per_host.max(1) as usize,
             concurrency: v.concurrency.max(1) as usize,
             connect_timeout: Duration::from_secs(8),
             command_timeout: Duration::from_secs(12),

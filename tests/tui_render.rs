@@ -453,6 +453,54 @@ fn bounces_tab_chart_rates_filters_and_dsn() {
     }
     assert_eq!(app.bounce_pane.days(), 0);
 
+    // T: a typed range. One day (UTC, as the table shows dates) keeps exactly the rows of that
+    // day; an open range from the next day keeps the rest; a bad date says so and keeps the
+    // input; an empty one clears.
+    let day_of = |ts: i64| {
+        chrono::DateTime::from_timestamp(ts, 0)
+            .unwrap()
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let dates: Vec<i64> = app.bounce_pane.data.items.iter().map(|i| i.date).collect();
+    let newest_day = day_of(*dates.iter().max().unwrap());
+    let on_newest_day = dates.iter().filter(|d| day_of(**d) == newest_day).count();
+    use crossterm::event::{KeyCode, KeyEvent};
+    let type_range = |app: &mut hailer::tui::app::App, text: &str| {
+        app.apply(Action::BounceDateRange);
+        // The prompt opens with the current range: clear it first.
+        for _ in 0..30 {
+            app.on_key(KeyEvent::from(KeyCode::Backspace));
+        }
+        for c in text.chars() {
+            app.on_key(KeyEvent::from(KeyCode::Char(c)));
+        }
+        app.on_key(KeyEvent::from(KeyCode::Enter));
+    };
+    type_range(&mut app, &newest_day);
+    assert_eq!(app.bounces.rows.len(), on_newest_day, "{newest_day}");
+    assert!(app.bounce_pane.describe().contains(&newest_day));
+    type_range(&mut app, &format!("..{newest_day}"));
+    assert_eq!(app.bounces.rows.len(), 7);
+    app.apply(Action::BounceDateRange);
+    for _ in 0..20 {
+        app.on_key(KeyEvent::from(KeyCode::Backspace));
+    }
+    for c in "2026-13-45".chars() {
+        app.on_key(KeyEvent::from(KeyCode::Char(c)));
+    }
+    app.on_key(KeyEvent::from(KeyCode::Enter));
+    assert!(
+        matches!(&app.mode, hailer::tui::app::Mode::BounceDates { input } if input == "2026-13-45"),
+        "a bad date keeps the prompt open"
+    );
+    let said = app.toast.take().map(|t| t.text).unwrap_or_default();
+    assert!(said.contains("is not a date"), "{said}");
+    app.on_key(KeyEvent::from(KeyCode::Esc));
+    type_range(&mut app, "");
+    assert_eq!(app.bounce_pane.custom, None);
+    assert_eq!(app.bounces.rows.len(), 7);
+
     // Enter: the record with the diagnostic and the raw DSN part, scrollable.
     app.apply(Action::Top);
     app.apply(Action::Down);

@@ -676,3 +676,37 @@ async fn cancelling_stops_a_stuck_run_promptly() {
         started.elapsed()
     );
 }
+
+/// No MX and no A record, only AAAA (RFC 5321 5.1 implicit MX over IPv6): the probe goes to
+/// the domain's IPv6 address, here a server on ::1.
+#[tokio::test]
+async fn an_aaaa_only_domain_is_probed_over_ipv6() {
+    let smtp = fake_smtp::start(
+        "::1",
+        Arc::new(|_, cmd: Option<&str>| {
+            banner_then(cmd, |c| {
+                if c.starts_with("RCPT TO:<jane@") {
+                    reply("250 2.1.5 Ok")
+                } else if c.starts_with("RCPT") {
+                    reply("550 5.1.1 User unknown")
+                } else {
+                    standard(c)
+                }
+            })
+        }),
+    )
+    .await;
+    let dns = fake_dns::serve(vec![(
+        "v6only.test",
+        RecordType::AAAA,
+        Answer::Aaaa(std::net::Ipv6Addr::LOCALHOST),
+    )])
+    .await;
+    let (out, _) = verify(options(dns, smtp.addr.port()), &["jane@v6only.test"]).await;
+    assert_eq!(out[0].verdict.status, Status::Valid, "{:?}", out[0].verdict);
+    assert_eq!(out[0].verdict.mx.as_deref(), Some("v6only.test"));
+    assert!(
+        smtp.conns().iter().any(|c| c.saw("RCPT")),
+        "the IPv6 server was probed"
+    );
+}

@@ -259,6 +259,10 @@ pub enum Mode {
         prospect_id: i64,
         input: String,
     },
+    /// Typing a date range for the Bounces tab (`T`).
+    BounceDates {
+        input: String,
+    },
     ConfirmQuit,
     /// `S` on Outbox: what a send would do now; y/Enter starts it.
     ConfirmSend(Box<crate::engine::send::SendPlan>),
@@ -713,6 +717,25 @@ impl App {
                 }
                 _ => {}
             },
+            Mode::BounceDates { mut input } => match key.code {
+                KeyCode::Esc => self.mode = Mode::Normal,
+                KeyCode::Enter => match self.bounce_pane.set_custom(&input, &mut self.bounces) {
+                    Ok(()) => self.mode = Mode::Normal,
+                    Err(e) => {
+                        self.toast(e, true);
+                        self.mode = Mode::BounceDates { input };
+                    }
+                },
+                KeyCode::Backspace => {
+                    input.pop();
+                    self.mode = Mode::BounceDates { input };
+                }
+                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    input.push(c);
+                    self.mode = Mode::BounceDates { input };
+                }
+                _ => self.mode = Mode::BounceDates { input },
+            },
             Mode::Help { scroll } => {
                 self.mode =
                     popup_scroll(key, scroll).map_or(Mode::Normal, |scroll| Mode::Help { scroll });
@@ -953,6 +976,13 @@ impl App {
                 }
             }
             Action::BounceDates => self.bounce_pane.cycle_range(&mut self.bounces),
+            Action::BounceDateRange => {
+                self.mode = Mode::BounceDates {
+                    input: self.bounce_pane.custom.map_or(String::new(), |_| {
+                        self.bounce_pane.custom_text.replace(" to ", "..")
+                    }),
+                }
+            }
             Action::BounceDomain => self.bounce_pane.toggle_domain(&mut self.bounces),
             Action::BounceReason => self.bounce_pane.toggle_reason(&mut self.bounces),
             Action::BuildOutbox => self.effects.push(Effect::BuildOutbox),

@@ -47,6 +47,11 @@ pub struct BouncesPane {
     pub data: BouncesData,
     /// Index into [`RANGES`].
     pub range: usize,
+    /// A typed range (`T`): from (inclusive) and to (exclusive), Unix seconds, either open.
+    /// Takes precedence over `range` while set.
+    pub custom: Option<(Option<i64>, Option<i64>)>,
+    /// How `custom` was typed, for the title.
+    pub custom_text: String,
     pub domain: Option<String>,
     pub reason: Option<String>,
     /// Top 5 domains among the filtered bounces (complaints excluded).
@@ -61,10 +66,11 @@ impl BouncesPane {
     /// The filters in words, for the table title ("" when none).
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
-        match self.days() {
-            0 => {}
-            1 => parts.push("last 24 h".to_string()),
-            d => parts.push(format!("last {d} days")),
+        match (self.custom.is_some(), self.days()) {
+            (true, _) => parts.push(self.custom_text.clone()),
+            (false, 0) => {}
+            (false, 1) => parts.push("last 24 h".to_string()),
+            (false, d) => parts.push(format!("last {d} days")),
         }
         if let Some(d) = &self.domain {
             parts.push(format!("domain {d}"));
@@ -78,12 +84,15 @@ impl BouncesPane {
     /// Put the filtered rows in `table` and recompute the chart.
     pub fn apply(&mut self, table: &mut TableView) {
         let days = self.days() as i64;
-        let since = (days > 0).then(|| self.data.now - days * 86_400);
+        let (since, until) = match self.custom {
+            Some(range) => range,
+            None => ((days > 0).then(|| self.data.now - days * 86_400), None),
+        };
         let rows: Vec<TableRow> = self
             .data
             .items
             .iter()
-            .filter(|i| since.is_none_or(|s| i.date >= s))
+            .filter(|i| since.is_none_or(|s| i.date >= s) && until.is_none_or(|u| i.date < u))
             .filter(|i| {
                 self.domain
                     .as_ref()
@@ -114,8 +123,23 @@ impl BouncesPane {
     }
 
     pub fn cycle_range(&mut self, table: &mut TableView) {
-        self.range = (self.range + 1) % RANGES.len();
+        if self.custom.take().is_none() {
+            self.range = (self.range + 1) % RANGES.len();
+        }
         self.apply(table);
+    }
+
+    /// Filter on a typed range (see [`parse_range`]); an empty text clears it.
+    pub fn set_custom(&mut self, text: &str, table: &mut TableView) -> Result<(), String> {
+        let text = text.trim();
+        if text.is_empty() {
+            self.custom = None;
+        } else {
+            self.custom = Some(parse_range(text)?);
+            self.custom_text = text.replace("..", " to ");
+        }
+        self.apply(table);
+        Ok(())
     }
 
     /// Filter on the selected row's domain; again (or on an empty table): clear.
@@ -134,6 +158,43 @@ impl BouncesPane {
         };
         self.apply(table);
     }
+}
+
+/// `FROM..TO`, `FROM..`, `..TO` or one `DAY` (dates YYYY-MM-DD, UTC as the table shows them):
+/// from the start of FROM to the end of TO, as (from inclusive, to exclusive).
+pub fn parse_range(text: &str) -> Result<(Option<i64>, Option<i64>), String> {
+    let day = |s: &str| -> Result<Option<i64>, String> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Ok(None);
+        }
+        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(|d| {
+                Some(
+                    d.and_hms_opt(0, 0, 0)
+                        .unwrap_or_default()
+                        .and_utc()
+                        .timestamp(),
+                )
+            })
+            .map_err(|_| format!("{s:?} is not a date such as 2026-11-30"))
+    };
+    let (from, to) = match text.split_once("..") {
+        Some((a, b)) => (day(a)?, day(b)?.map(|t| t + 86_400)),
+        None => {
+            let d = day(text)?;
+            (d, d.map(|t| t + 86_400))
+        }
+    };
+    if from.is_none() && to.is_none() {
+        return Err("give a date on at least one side of ..".into());
+    }
+    if let (Some(f), Some(t)) = (from, to)
+        && f >= t
+    {
+        return Err(format!("{text}: the range ends before it starts"));
+    }
+    Ok((from, to))
 }
 
 pub(super) fn day_time(ts: i64) -> String {
@@ -192,4 +253,27 @@ pub fn load(data_dir: &Path) -> Result<BouncesData, StoreError> {
         paused: crate::store::pauses::list(store.conn())?,
         now: crate::store::now_ts(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_range;
+
+    #[test]
+    fn typed_date_ranges() {
+        let nov1 = 1_793_491_200; // 2026-11-01T00:00:00Z
+        assert_eq!(
+            parse_range("2026-11-01..2026-11-30"),
+            Ok((Some(nov1), Some(nov1 + 30 * 86_400)))
+        );
+        assert_eq!(parse_range("2026-11-01.."), Ok((Some(nov1), None)));
+        assert_eq!(parse_range("..2026-11-01"), Ok((None, Some(nov1 + 86_400))));
+        assert_eq!(
+            parse_range(" 2026-11-01 "),
+            Ok((Some(nov1), Some(nov1 + 86_400)))
+        );
+        assert!(parse_range("..").is_err());
+        assert!(parse_range("2026-11-30..2026-11-01").is_err());
+        assert!(parse_range("last week").unwrap_err().contains("not a date"));
+    }
 }

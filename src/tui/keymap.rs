@@ -50,6 +50,7 @@ pub enum Action {
     SyncInbox,
     WatchInbox,
     BounceDates,
+    BounceDateRange,
     BounceDomain,
     BounceReason,
     Send,
@@ -173,6 +174,12 @@ const BINDINGS: &[(Scope, &str, Action, &str)] = &[
         "t",
         Action::BounceDates,
         "date range: all, 24 h, 7, 30, 90 days (cycles)",
+    ),
+    (
+        Scope::Tab(Tab::Bounces),
+        "T",
+        Action::BounceDateRange,
+        "type a date range: 2026-11-01..2026-11-30, 2026-11-01.., ..2026-11-30 or one day",
     ),
     (
         Scope::Tab(Tab::Bounces),

@@ -190,6 +190,25 @@ pub fn render(f: &mut Frame, app: &mut App) {
                 area,
             );
         }
+        Mode::BounceDates { input } => {
+            let area = popup(f.area(), 70, 5);
+            f.render_widget(Clear, area);
+            let lines = vec![
+                Line::from(vec![
+                    Span::raw("dates: "),
+                    Span::styled(format!("{}▏", sanitize(input)), theme.accent()),
+                ]),
+                Line::styled(
+                    "2026-11-01..2026-11-30 · 2026-11-01.. · ..2026-11-30 · 2026-11-05 (UTC)",
+                    theme.dim(),
+                ),
+                Line::styled("Enter filters · empty clears · Esc cancels", theme.dim()),
+            ];
+            f.render_widget(
+                Paragraph::new(lines).block(Block::bordered().title(" Bounces date range ")),
+                area,
+            );
+        }
         Mode::ConfirmQuit => {
             let area = popup(f.area(), 50, 5);
             f.render_widget(Clear, area);

@@ -4,11 +4,11 @@
 
 #![allow(dead_code)]
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
 use hickory_resolver::proto::op::{Message, ResponseCode};
-use hickory_resolver::proto::rr::rdata::{A, MX};
+use hickory_resolver::proto::rr::rdata::{A, AAAA, MX};
 use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
 use tokio::net::UdpSocket;
 
@@ -16,6 +16,7 @@ use tokio::net::UdpSocket;
 pub enum Answer {
     Mx(Vec<(u16, &'static str)>),
     A(Ipv4Addr),
+    Aaaa(Ipv6Addr),
     Code(ResponseCode),
     Silence,
 }
@@ -63,6 +64,13 @@ pub async fn serve(zone: Vec<(&'static str, RecordType, Answer)>) -> SocketAddr 
                 }
                 Some(Answer::A(ip)) => {
                     resp.add_answer(Record::from_rdata(q.name.clone(), 0, RData::A(A(*ip))));
+                }
+                Some(Answer::Aaaa(ip)) => {
+                    resp.add_answer(Record::from_rdata(
+                        q.name.clone(),
+                        0,
+                        RData::AAAA(AAAA(*ip)),
+                    ));
                 }
                 None if known => {}
                 None => resp.metadata.response_code = ResponseCode::NXDomain,

@@ -327,6 +327,37 @@ fn unreadable_files_fail_and_write_nothing() {
     );
 }
 
+/// Truncated XLS and ODS files fail with the file named, like XLSX and CSV above.
+#[test]
+fn truncated_xls_and_ods_fail_and_write_nothing() {
+    let env = Env::new();
+    env.import("prospects", &data("prospects.xlsx")).success();
+    let before = env.names();
+    for (name, fixture) in [("cut.xls", "prospects.xls"), ("cut.ods", "prospects.ods")] {
+        let bytes = std::fs::read(data(fixture)).unwrap();
+        let cut = env.write(name, &bytes[..bytes.len() / 3]);
+        env.import("prospects", &cut)
+            .code(4)
+            .stderr(predicate::str::contains(name));
+    }
+    assert_eq!(env.names(), before);
+}
+
+/// A failed import into a data directory without a database leaves no database behind.
+#[test]
+fn a_failed_first_import_creates_no_database() {
+    let env = Env::new();
+    let cut = env.write("cut.csv", b"firstname,lastname,company\nA,B,\"never closed");
+    env.import("prospects", &cut).code(4);
+    env.import("prospects", &env.dir.path().join("missing.csv"))
+        .code(4);
+    let db = env.data_dir().join("hailer.db");
+    assert!(!db.exists(), "{} was left behind", db.display());
+    // The next good import works as on a fresh machine.
+    env.import("prospects", &data("prospects.xlsx")).success();
+    assert!(!env.names().is_empty());
+}
+
 #[test]
 fn messages_import_multiline_bodies_duplicates_and_replacement() {
     let env = Env::new();
@@ -404,6 +435,70 @@ fn export_csv_neutralizes_formulas_and_starts_with_the_contract_columns() {
         !text.contains(",=") && !text.contains(",+") && !text.contains(",@"),
         "{text}"
     );
+}
+
+/// The XLSX export neutralises formula-looking cells too (read back with calamine).
+#[test]
+fn export_xlsx_neutralizes_formulas() {
+    use calamine::{Reader, Xlsx, open_workbook};
+    let env = Env::new();
+    let file = env.write("p.csv", b"firstname,lastname,company\n=CMD(),+Plus,@Acme\n");
+    env.import("prospects", &file).success();
+    let xlsx = env.dir.path().join("out.xlsx");
+    env.hailer()
+        .args(["export", "prospects", "--format", "xlsx", "--output"])
+        .arg(&xlsx)
+        .assert()
+        .success();
+    let mut book: Xlsx<_> = open_workbook(&xlsx).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    let row: Vec<String> = sheet.rows().nth(1).unwrap()[..3]
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(row, ["'=CMD()", "'+Plus", "'@Acme"]);
+}
+
+/// French and English header synonyms for messages and prospects, alone or mixed.
+#[test]
+fn header_synonyms_map_in_both_languages() {
+    let env = Env::new();
+    for (name, text) in [
+        (
+            "m1.csv",
+            "Entreprise;Sujet;Contenu\nAcme SA;Bonjour;Texte\n",
+        ),
+        (
+            "m2.csv",
+            "Organisation,Objet,Message\nBeta SARL,Hello,Body\n",
+        ),
+        (
+            "m3.csv",
+            "company\tsubject\tbody_text\nGamma GmbH\tHi\tText\n",
+        ),
+    ] {
+        let f = env.write(name, text.as_bytes());
+        env.import("messages", &f)
+            .success()
+            .stdout(predicate::str::contains("1 messages imported"));
+    }
+    for (name, text) in [
+        ("p1.csv", "Prénom;Nom;Entreprise\nÉlodie;Marchand;Acme SA\n"),
+        (
+            "p2.csv",
+            "Given Name,Family Name,Organization\nJane,Doe,Beta SARL\n",
+        ),
+        (
+            "p3.csv",
+            "first name|surname|raison sociale\nJohn|Smith|Gamma GmbH\n",
+        ),
+    ] {
+        let f = env.write(name, text.as_bytes());
+        env.import("prospects", &f)
+            .success()
+            .stdout(predicate::str::contains("1 prospects imported"));
+    }
+    assert_eq!(env.prospects().len(), 3);
 }
 
 #[test]

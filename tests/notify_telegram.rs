@@ -195,11 +195,11 @@ async fn the_daily_summary_goes_out_once_when_its_hour_has_come() {
         let before = send_if_due(&config, &data, &schedule, at("2026-12-04T16:59:00Z")).unwrap();
         let first = send_if_due(&config, &data, &schedule, at("2026-12-04T17:00:30Z"))
             .unwrap()
-            .map(|p| p.wait(Duration::from_secs(30)));
+            .map(|(_, p)| p.wait(Duration::from_secs(30)));
         let again = send_if_due(&config, &data, &schedule, at("2026-12-04T21:00:00Z")).unwrap();
         let next_day = send_if_due(&config, &data, &schedule, at("2026-12-05T17:01:00Z"))
             .unwrap()
-            .map(|p| p.wait(Duration::from_secs(30)));
+            .map(|(_, p)| p.wait(Duration::from_secs(30)));
         (before.is_some(), first, again.is_some(), next_day)
     })
     .await

@@ -27,6 +27,10 @@ pub struct ImportCommand {
 
 impl ImportCommand {
     pub fn execute(self, ctx: &Context) -> u8 {
+        // A failed import into a data directory that had no database leaves none behind:
+        // the database this command created is removed again (the log keeps the failure).
+        let db_file = ctx.data_dir.join(crate::store::DB_FILE);
+        let db_was_there = db_file.exists();
         let mut store = match ctx.open_store() {
             Ok(s) => s,
             Err(e) => {
@@ -74,6 +78,14 @@ impl ImportCommand {
             Err(e) => {
                 tracing::warn!("import failed: {e}");
                 eprintln!("hailer: {e}");
+                if !db_was_there {
+                    drop(store);
+                    for suffix in ["", "-wal", "-shm"] {
+                        let mut name = db_file.clone().into_os_string();
+                        name.push(suffix);
+                        let _ = std::fs::remove_file(name);
+                    }
+                }
                 match e {
                     ImportError::Store { .. } => exit::FAILURE,
                     _ => exit::INPUT,

@@ -206,11 +206,12 @@ pub fn hard_bounces_in_last_sends_since(
 ) -> Result<(i64, i64)> {
     Ok(conn.query_row(
         "WITH recent AS (
-             SELECT id, refused_at FROM outbox
+             SELECT id, sent_at, refused_at FROM outbox
              WHERE mailbox = ?1 AND (sent_at > ?3 OR refused_at > ?3)
-             ORDER BY COALESCE(sent_at, refused_at) DESC, id DESC LIMIT ?2)
+             ORDER BY MAX(COALESCE(sent_at, 0), COALESCE(refused_at, 0)) DESC, id DESC LIMIT ?2)
          SELECT (SELECT COUNT(*) FROM recent),
-                (SELECT COUNT(*) FROM recent r WHERE r.refused_at IS NOT NULL
+                (SELECT COUNT(*) FROM recent r
+                 WHERE (r.refused_at > ?3 AND (r.sent_at IS NULL OR r.refused_at > r.sent_at))
                    OR EXISTS (SELECT 1 FROM bounces b WHERE b.outbox_id = r.id
                               AND b.kind = 'bounce' AND b.hard = 1))",
         params![mailbox, n, since],

@@ -180,12 +180,13 @@ pub fn mark_refused(
     mailbox: (&str, &str),
     now: i64,
 ) -> Result<()> {
-    mark_error(conn, id, text, Some(mailbox), now)?;
     conn.execute(
-        "UPDATE outbox SET refused_at = ?2 WHERE id = ?1",
-        params![id, now],
+        "UPDATE outbox SET status = 'ERROR', reason = ?2, smtp_reply = ?2,
+             next_attempt_at = NULL, refused_at = ?3, updated_at = ?3
+         WHERE id = ?1",
+        params![id, text, now],
     )?;
-    Ok(())
+    give_back(conn, mailbox.0, mailbox.1)
 }
 
 pub fn mark_retry(

@@ -69,6 +69,18 @@ pub fn upsert(conn: &Connection, s: &NewSuggestion<'_>, force: bool, now: i64) -
     Ok(())
 }
 
+/// The prospect already has a suggested (or accepted, or edited) address.
+pub fn has_address(conn: &Connection, prospect_id: i64) -> Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM suggestions WHERE prospect_id = ?1 AND email IS NOT NULL",
+            [prospect_id],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
 /// The user's decision on a row: `accepted` keeps the address, `edited` replaces it.
 pub fn set_status(
     conn: &Connection,

@@ -30,8 +30,8 @@ fn email_re() -> &'static Regex {
     })
 }
 
-/// `jean [at] acme [dot] fr`, `jean(at)acme(point)fr`, `jean at acme dot fr`,
-/// `jean at acme.fr` → `jean@acme.fr`.
+/// `jean [at] acme [dot] fr`, `jean(at)acme(point)fr`, `jean at acme dot fr` → `jean@acme.fr`;
+/// `jean.dupont at acme.fr` → `jean.dupont@acme.fr`.
 pub fn deobfuscate(text: &str) -> String {
     static AT: OnceLock<Regex> = OnceLock::new();
     static DOT: OnceLock<Regex> = OnceLock::new();
@@ -51,8 +51,13 @@ pub fn deobfuscate(text: &str) -> String {
     let s = dot.replace_all(&s, ".");
     words
         .replace_all(&s, |c: &regex::Captures<'_>| {
-            // "Find us at acme.fr" is a sentence, not an address.
-            if NOT_LOCAL_PARTS.contains(&c[1].to_ascii_lowercase().as_str()) {
+            // "Find us at acme.fr" or "Jean Dupont at acme.fr" is a sentence, not an address:
+            // with a real dot in the domain, only a local part with a separator
+            // (jean.dupont at acme.fr) is read as one.
+            let real_dots = c[2].contains('.');
+            if NOT_LOCAL_PARTS.contains(&c[1].to_ascii_lowercase().as_str())
+                || (real_dots && !c[1].contains(['.', '_', '-']))
+            {
                 return c[0].to_string();
             }
             format!("{}@{}", &c[1], dot_word.replace_all(&c[2], "."))
@@ -243,6 +248,7 @@ mod tests {
         }
         assert!(emails("<p>We meet at noon at the office</p>").is_empty());
         assert!(emails("<p>Find us at acme.fr or visit us online</p>").is_empty());
+        assert!(emails("<p>Jean Dupont at acme.fr since 2019</p>").is_empty());
     }
 
     #[test]

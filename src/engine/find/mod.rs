@@ -351,6 +351,10 @@ fn save(
         }
         let reason = format!("{dom}: {}", d.domain.mail_dns);
         for p in people {
+            // A passing DNS failure does not erase an address an earlier run found.
+            if dns_failed && db::has_address(conn, p.id)? {
+                continue;
+            }
             db::upsert(
                 conn,
                 &db::NewSuggestion {
@@ -475,6 +479,8 @@ fn save(
 fn pattern_inputs(seen: &[Seen], people: &[Person]) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
+    // Bumped when `pattern::infer` changes what it concludes, so cached patterns are relearned.
+    h.update(b"infer-v1\0");
     for s in seen {
         h.update(s.email.as_bytes());
         h.update([0]);

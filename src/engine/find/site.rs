@@ -453,6 +453,9 @@ pub async fn crawl(
         };
         match r {
             Ok(f) => {
+                // The bare domain failing while www answers is how the site is, not a
+                // passing failure: the report may be cached.
+                report.transient = false;
                 home = Some(f);
                 break;
             }

@@ -442,8 +442,10 @@ pub fn handle(
     })
 }
 
-/// The subject asks to be taken off the list, in the words people and mail clients use
-/// (the List-Unsubscribe mailto puts "unsubscribe"), after any Re:/TR:/Fwd: prefixes.
+/// The subject is a request to be taken off the list and nothing else, in the words people
+/// and mail clients use (the List-Unsubscribe mailto puts "unsubscribe"), after any
+/// Re:/TR:/Fwd: prefixes: "unsubscribe", "STOP!", "Remove me from your list", "Désinscription
+/// svp". A subject that merely starts with such a word ("Re: Stop losing leads") is a reply.
 pub fn asks_to_unsubscribe(subject: &str) -> bool {
     let mut s = subject.trim().to_lowercase();
     while let Some((head, rest)) = s.split_once(':') {
@@ -452,29 +454,42 @@ pub fn asks_to_unsubscribe(subject: &str) -> bool {
         }
         s = rest.trim().to_string();
     }
-    const ASKS: &[&str] = &[
-        "unsubscribe",
-        "désinscription",
-        "desinscription",
-        "désabonnement",
-        "desabonnement",
-        "se désinscrire",
-        "se desinscrire",
-        "se désabonner",
-        "se desabonner",
-        "remove me",
-        "opt out",
-        "opt-out",
-        "abmelden",
-        "darse de baja",
-        "baja",
-        "stop",
+    let words: Vec<&str> = s
+        .split(|c: char| c.is_whitespace() || ".,;!?()[]\"'".contains(c))
+        .filter(|w| !w.is_empty())
+        .collect();
+    // Politeness and "me/us/from your list" around the request do not change it.
+    const FILLER: &[&str] = &[
+        "please", "pls", "plz", "me", "us", "from", "your", "the", "this", "list", "mailing",
+        "emails", "svp", "merci", "thanks", "thank", "you", "bitte", "por", "favor", "moi",
     ];
-    ASKS.iter().any(|a| {
-        s == *a
-            || s.strip_prefix(a)
-                .is_some_and(|rest| rest.starts_with([' ', ':', '-', '!', '.', '(']))
-    })
+    const ASKS: &[&[&str]] = &[
+        &["unsubscribe"],
+        &["désinscription"],
+        &["desinscription"],
+        &["désabonnement"],
+        &["desabonnement"],
+        &["désinscrire"],
+        &["desinscrire"],
+        &["se", "désinscrire"],
+        &["se", "desinscrire"],
+        &["se", "désabonner"],
+        &["se", "desabonner"],
+        &["remove"],
+        &["opt", "out"],
+        &["opt-out"],
+        &["optout"],
+        &["abmelden"],
+        &["darse", "de", "baja"],
+        &["baja"],
+        &["stop"],
+    ];
+    let rest: Vec<&str> = words
+        .iter()
+        .copied()
+        .filter(|w| !FILLER.contains(w))
+        .collect();
+    !rest.is_empty() && ASKS.iter().any(|a| rest == *a)
 }
 
 fn bounces_insert(conn: &Connection, b: &NewBounce<'_>, now: i64) -> store::Result<()> {
@@ -544,9 +559,13 @@ mod tests {
             "RE: unsubscribe",
             "Re: TR: Désinscription",
             "STOP",
+            "STOP!",
             "remove me from your list",
+            "Please remove me",
             "Opt-out please",
+            "Opt out",
             "Abmelden",
+            "Désinscription svp",
         ] {
             assert!(asks_to_unsubscribe(yes), "{yes}");
         }
@@ -555,6 +574,11 @@ mod tests {
             "stopping by next week",
             "Unsubscribed users report",
             "Re: quick question",
+            "Re: Stop losing leads",
+            "Stop by our booth",
+            "Baja California offsite",
+            "Re: remove the old contact",
+            "please",
             "",
         ] {
             assert!(!asks_to_unsubscribe(no), "{no}");

@@ -3,7 +3,7 @@
 //! (`notify_days`) before its summary is queued, so two processes or a restart never send the
 //! same day twice, and a server started after the hour sends that day's summary at once.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
@@ -78,13 +78,23 @@ pub fn claim_day(conn: &Connection, day: &str, now: i64) -> Result<bool, StoreEr
     )? == 1)
 }
 
-/// If the summary for the day of `now` is due and not taken yet: claim it and queue it.
+/// Give `day` back (its summary could not be delivered), so it is tried again.
+pub fn unclaim_day(conn: &Connection, day: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "DELETE FROM notify_days WHERE kind = 'daily_summary' AND day = ?1",
+        params![day],
+    )?;
+    Ok(())
+}
+
+/// If the summary for the day of `now` is due and not taken yet: write it, claim the day and
+/// queue it. Returns the day with the pending delivery.
 pub fn send_if_due(
     config: &Config,
     data_dir: &std::path::Path,
     schedule: &Schedule,
     now: DateTime<Utc>,
-) -> Result<Option<Pending>, String> {
+) -> Result<Option<(String, Pending)>, String> {
     let Some(day) = schedule.due_day(now) else {
         return Ok(None);
     };
@@ -93,32 +103,67 @@ pub fn send_if_due(
         None => return Ok(None),
     };
     let store = Store::open_in(data_dir).map_err(|e| e.to_string())?;
+    // The text first: a day is claimed only once there is something to send.
+    let text = super::summary::daily_text(store.conn()).map_err(|e| e.to_string())?;
     if !claim_day(store.conn(), &day, store::now_ts()).map_err(|e| e.to_string())? {
         return Ok(None);
     }
-    let text = super::summary::daily_text(store.conn()).map_err(|e| e.to_string())?;
-    Ok(super::enqueue_with(client, text))
+    match super::enqueue_with(client, text) {
+        Some(p) => Ok(Some((day, p))),
+        None => {
+            unclaim_day(store.conn(), &day).map_err(|e| e.to_string())?;
+            Err("the alert queue is full; the summary will be tried again".into())
+        }
+    }
 }
 
-/// Run until `stop`: send each day's summary when its hour comes. Errors are logged and the
-/// next day tried; nothing here can stop the server it runs beside.
+/// How long a summary that could not be delivered waits before it is tried again.
+const RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
+
+/// Send the summary if it is due and wait for the delivery: `Ok` when nothing was due or it
+/// went out; `Err` when it did not (its day is given back).
+fn deliver_if_due(config: &Config, data_dir: &Path, schedule: &Schedule) -> Result<(), String> {
+    let Some((day, pending)) = send_if_due(config, data_dir, schedule, Utc::now())? else {
+        return Ok(());
+    };
+    let outcome = pending.wait(Duration::from_secs(420));
+    if outcome
+        .as_ref()
+        .is_some_and(|d| d.outcome == super::telegram::Outcome::Sent)
+    {
+        tracing::info!("daily summary for {day} sent");
+        return Ok(());
+    }
+    let store = Store::open_in(data_dir).map_err(|e| e.to_string())?;
+    unclaim_day(store.conn(), &day).map_err(|e| e.to_string())?;
+    Err(format!(
+        "the summary for {day} was not delivered ({}); trying again later",
+        outcome.map_or("no answer".to_string(), |d| super::describe(&d))
+    ))
+}
+
+/// Run until `stop`: send each day's summary when its hour comes. A summary that is not
+/// delivered (after the client's own retries) gives its day back and is tried again in 15
+/// minutes; nothing here can stop the server it runs beside.
 pub async fn run(config: Config, data_dir: PathBuf, schedule: Schedule, stop: CancellationToken) {
     loop {
         let cfg = config.clone();
         let dir = data_dir.clone();
-        let sent =
-            tokio::task::spawn_blocking(move || send_if_due(&cfg, &dir, &schedule, Utc::now()))
-                .await;
-        match sent {
-            Ok(Ok(Some(_))) => tracing::info!("daily summary queued"),
-            Ok(Ok(None)) => {}
-            Ok(Err(e)) => tracing::warn!("daily summary: {e}"),
-            Err(e) => tracing::warn!("daily summary: {e}"),
-        }
-        let next = schedule.next_after(Utc::now());
-        let wait = (next - Utc::now())
-            .to_std()
-            .unwrap_or(Duration::from_secs(1));
+        let delivered = tokio::task::spawn_blocking(move || deliver_if_due(&cfg, &dir, &schedule))
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()));
+        let wait = match delivered {
+            Ok(()) => {
+                let next = schedule.next_after(Utc::now());
+                (next - Utc::now())
+                    .to_std()
+                    .unwrap_or(Duration::from_secs(1))
+            }
+            Err(e) => {
+                tracing::warn!("daily summary: {e}");
+                RETRY_AFTER
+            }
+        };
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = stop.cancelled() => return,
@@ -181,5 +226,7 @@ mod tests {
         assert!(claim_day(store.conn(), "2026-12-04", 1).unwrap());
         assert!(!claim_day(store.conn(), "2026-12-04", 2).unwrap());
         assert!(claim_day(store.conn(), "2026-12-05", 3).unwrap());
+        unclaim_day(store.conn(), "2026-12-04").unwrap();
+        assert!(claim_day(store.conn(), "2026-12-04", 4).unwrap());
     }
 }

@@ -433,3 +433,52 @@ fn database_mode_against_the_rig_stores_every_prospect_verdict() {
     assert_eq!(json["cached"], 4, "{json}");
     assert_eq!(json["by_status"]["TEMPORARY"], 1, "{json}");
 }
+
+/// Database mode retries a greylisted address after its pause, and without a terminal it says
+/// on stderr why the run waits, so a pause does not look like a hang.
+#[test]
+fn database_mode_retries_temporary_and_says_it_is_waiting() {
+    let s = servers();
+    let env = Env::new();
+    let config = env.config(&s);
+    let prospects = env.write(
+        "prospects.csv",
+        b"firstname,lastname,company,email\nJane,Doe,Acme,jane@acme.test\nGrey,List,Acme,grey@acme.test\n",
+    );
+    env.hailer(&config)
+        .args(["import", "prospects"])
+        .arg(&prospects)
+        .assert()
+        .success();
+    let out = env
+        .hailer(&config)
+        .args(["verify", "--retries", "1", "--retry-delay", "2"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr
+            .contains("1 address(es) waiting to retry (greylisting or 4xx; first retry after 2 s"),
+        "{stderr}"
+    );
+    let store = Store::open_in(&env.data_dir()).unwrap();
+    let grey = verifications::get(store.conn(), "grey@acme.test")
+        .unwrap()
+        .unwrap();
+    assert_eq!(grey.status, "TEMPORARY");
+    assert!(grey.detail.contains("after 1 retries"), "{}", grey.detail);
+    let rcpts: usize = s
+        .smtp
+        .conns()
+        .iter()
+        .map(|c| {
+            c.commands
+                .iter()
+                .filter(|l| l.starts_with("RCPT TO:<grey@"))
+                .count()
+        })
+        .sum();
+    assert_eq!(rcpts, 2, "one try and one retry");
+}

@@ -248,6 +248,7 @@ impl VerifyCommand {
             }
         });
 
+        let retry_delay = options.retry_delay;
         let input = VerifyIn {
             items: rx,
             options,
@@ -255,6 +256,7 @@ impl VerifyCommand {
         };
         let interactive = io::stderr().is_terminal();
         let mut last_shown = Instant::now();
+        let mut last_waiting = 0;
         let mut write_error: Option<String> = None;
         let stop = cancel.clone();
         let summary = verify::run(
@@ -270,6 +272,16 @@ impl VerifyCommand {
                     }
                 }
                 VerifyEvent::Progress(p) => {
+                    // Without a terminal there is no progress line: say once per change why
+                    // the run is waiting, so a greylisted address does not look like a hang.
+                    if !interactive && p.waiting > 0 && p.waiting != last_waiting {
+                        eprintln!(
+                            "hailer: {} address(es) waiting to retry (greylisting or 4xx; first retry after {} s, doubling; --retries 0 reports them at once)",
+                            p.waiting,
+                            retry_delay.as_secs()
+                        );
+                    }
+                    last_waiting = p.waiting;
                     if interactive && last_shown.elapsed() > Duration::from_millis(200) {
                         let of = total.map(|t| format!("/{t}")).unwrap_or_default();
                         eprint!("\r\x1b[Kverifying… {}{of} addresses", p.done);

@@ -463,40 +463,42 @@ fn export_xlsx_neutralizes_formulas() {
 #[test]
 fn header_synonyms_map_in_both_languages() {
     let env = Env::new();
-    for (name, text) in [
+    for (kind, name, text) in [
         (
+            "messages",
             "m1.csv",
             "Entreprise;Sujet;Contenu\nAcme SA;Bonjour;Texte\n",
         ),
         (
+            "messages",
             "m2.csv",
             "Organisation,Objet,Message\nBeta SARL,Hello,Body\n",
         ),
         (
+            "messages",
             "m3.csv",
             "company\tsubject\tbody_text\nGamma GmbH\tHi\tText\n",
         ),
-    ] {
-        let f = env.write(name, text.as_bytes());
-        env.import("messages", &f)
-            .success()
-            .stdout(predicate::str::contains("1 messages imported"));
-    }
-    for (name, text) in [
-        ("p1.csv", "Prénom;Nom;Entreprise\nÉlodie;Marchand;Acme SA\n"),
         (
+            "prospects",
+            "p1.csv",
+            "Prénom;Nom;Entreprise\nÉlodie;Marchand;Acme SA\n",
+        ),
+        (
+            "prospects",
             "p2.csv",
             "Given Name,Family Name,Organization\nJane,Doe,Beta SARL\n",
         ),
         (
+            "prospects",
             "p3.csv",
             "first name|surname|raison sociale\nJohn|Smith|Gamma GmbH\n",
         ),
     ] {
         let f = env.write(name, text.as_bytes());
-        env.import("prospects", &f)
+        env.import(kind, &f)
             .success()
-            .stdout(predicate::str::contains("1 prospects imported"));
+            .stdout(predicate::str::contains(format!("1 {kind} imported")));
     }
     assert_eq!(env.prospects().len(), 3);
 }

@@ -123,6 +123,15 @@ impl Env {
     }
 }
 
+/// RCPT commands the scripted server saw for addresses starting with `local_at`.
+fn rcpts_to(smtp: &FakeSmtp, local_at: &str) -> usize {
+    let prefix = format!("RCPT TO:<{local_at}");
+    smtp.conns()
+        .iter()
+        .map(|c| c.commands.iter().filter(|l| l.starts_with(&prefix)).count())
+        .sum()
+}
+
 fn rows(csv_text: &str) -> Vec<Vec<String>> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -208,17 +217,7 @@ fn streaming_reports_temporary_at_once_without_retrying() {
     assert_eq!(r[1][..2], ["grey@acme.test", "TEMPORARY"]);
     assert_eq!(r[1][3..5], ["450", "4.7.1"]);
     assert_eq!(r[2][..2], ["jane@acme.test", "VALID"]);
-    let grey_rcpts: usize = s
-        .smtp
-        .conns()
-        .iter()
-        .map(|c| {
-            c.commands
-                .iter()
-                .filter(|l| l.starts_with("RCPT TO:<grey@"))
-                .count()
-        })
-        .sum();
+    let grey_rcpts = rcpts_to(&s.smtp, "grey@");
     assert_eq!(grey_rcpts, 1, "{:#?}", s.smtp.conns());
 }
 
@@ -469,16 +468,6 @@ fn database_mode_retries_temporary_and_says_it_is_waiting() {
         .unwrap();
     assert_eq!(grey.status, "TEMPORARY");
     assert!(grey.detail.contains("after 1 retries"), "{}", grey.detail);
-    let rcpts: usize = s
-        .smtp
-        .conns()
-        .iter()
-        .map(|c| {
-            c.commands
-                .iter()
-                .filter(|l| l.starts_with("RCPT TO:<grey@"))
-                .count()
-        })
-        .sum();
+    let rcpts = rcpts_to(&s.smtp, "grey@");
     assert_eq!(rcpts, 2, "one try and one retry");
 }

@@ -100,6 +100,19 @@ async fn start(handler: impl Fn(usize, Option<&str>) -> Act + Send + Sync + 'sta
     fake_smtp::start("127.0.0.1", Arc::new(handler)).await
 }
 
+/// A server where jane@ exists and every other recipient is unknown.
+fn jane_exists(_conn: usize, cmd: Option<&str>) -> Act {
+    banner_then(cmd, |c| {
+        if c.starts_with("RCPT TO:<jane@") {
+            reply("250 2.1.5 Ok")
+        } else if c.starts_with("RCPT") {
+            reply("550 5.1.1 <x>: Recipient address rejected: User unknown")
+        } else {
+            standard(c)
+        }
+    })
+}
+
 fn banner_then(cmd: Option<&str>, f: impl Fn(&str) -> Act) -> Act {
     match cmd {
         None => reply("220 fake.test ESMTP"),
@@ -288,18 +301,7 @@ async fn a_reply_trickling_in_beyond_the_timeout_is_a_timeout() {
 
 #[tokio::test]
 async fn the_server_sees_ehlo_mail_rcpt_rset_quit_and_never_data() {
-    let srv = start(|_, cmd| {
-        banner_then(cmd, |c| {
-            if c.starts_with("RCPT TO:<jane@") {
-                reply("250 2.1.5 Ok")
-            } else if c.starts_with("RCPT") {
-                reply("550 5.1.1 <x>: Recipient address rejected: User unknown")
-            } else {
-                standard(c)
-            }
-        })
-    })
-    .await;
+    let srv = start(jane_exists).await;
     let dns = zone(&["acme"]).await;
     let (out, _) = verify(options(dns, srv.addr.port()), &["jane@acme.test"]).await;
     assert_eq!(out[0].verdict.status, Status::Valid, "{:?}", out[0].verdict);
@@ -681,21 +683,7 @@ async fn cancelling_stops_a_stuck_run_promptly() {
 /// the domain's IPv6 address, here a server on ::1.
 #[tokio::test]
 async fn an_aaaa_only_domain_is_probed_over_ipv6() {
-    let smtp = fake_smtp::start(
-        "::1",
-        Arc::new(|_, cmd: Option<&str>| {
-            banner_then(cmd, |c| {
-                if c.starts_with("RCPT TO:<jane@") {
-                    reply("250 2.1.5 Ok")
-                } else if c.starts_with("RCPT") {
-                    reply("550 5.1.1 User unknown")
-                } else {
-                    standard(c)
-                }
-            })
-        }),
-    )
-    .await;
+    let smtp = fake_smtp::start("::1", Arc::new(jane_exists)).await;
     let dns = fake_dns::serve(vec![(
         "v6only.test",
         RecordType::AAAA,

@@ -707,15 +707,11 @@ impl App {
                         self.toast(format!("{input:?} is not an email address"), true);
                     }
                 }
-                KeyCode::Backspace => {
-                    input.pop();
-                    self.mode = Mode::EditEmail { prospect_id, input };
+                _ => {
+                    if edit_line(&mut input, &key) {
+                        self.mode = Mode::EditEmail { prospect_id, input };
+                    }
                 }
-                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                    input.push(c);
-                    self.mode = Mode::EditEmail { prospect_id, input };
-                }
-                _ => {}
             },
             Mode::BounceDates { mut input } => match key.code {
                 KeyCode::Esc => self.mode = Mode::Normal,
@@ -726,15 +722,10 @@ impl App {
                         self.mode = Mode::BounceDates { input };
                     }
                 },
-                KeyCode::Backspace => {
-                    input.pop();
+                _ => {
+                    edit_line(&mut input, &key);
                     self.mode = Mode::BounceDates { input };
                 }
-                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                    input.push(c);
-                    self.mode = Mode::BounceDates { input };
-                }
-                _ => self.mode = Mode::BounceDates { input },
             },
             Mode::Help { scroll } => {
                 self.mode =
@@ -772,11 +763,11 @@ impl App {
                 self.mode = Mode::Normal;
                 return;
             }
-            KeyCode::Backspace => {
-                filter.pop();
+            _ => {
+                if !edit_line(&mut filter, &key) {
+                    return;
+                }
             }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => filter.push(c),
-            _ => return,
         }
         table.set_filter(&filter);
     }
@@ -804,15 +795,11 @@ impl App {
                 prompt.input = completed;
                 prompt.candidates = candidates;
             }
-            KeyCode::Backspace => {
-                prompt.input.pop();
-                prompt.candidates.clear();
+            _ => {
+                if edit_line(&mut prompt.input, &key) {
+                    prompt.candidates.clear();
+                }
             }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                prompt.input.push(c);
-                prompt.candidates.clear();
-            }
-            _ => {}
         }
         self.mode = Mode::Prompt(prompt);
     }
@@ -978,9 +965,10 @@ impl App {
             Action::BounceDates => self.bounce_pane.cycle_range(&mut self.bounces),
             Action::BounceDateRange => {
                 self.mode = Mode::BounceDates {
-                    input: self.bounce_pane.custom.map_or(String::new(), |_| {
-                        self.bounce_pane.custom_text.replace(" to ", "..")
-                    }),
+                    input: self
+                        .bounce_pane
+                        .custom
+                        .map_or(String::new(), |_| self.bounce_pane.custom_text.clone()),
                 }
             }
             Action::BounceDomain => self.bounce_pane.toggle_domain(&mut self.bounces),
@@ -1185,6 +1173,22 @@ fn popup_scroll(key: KeyEvent, scroll: usize) -> Option<usize> {
         KeyCode::PageDown => Some(scroll + 10),
         KeyCode::PageUp => Some(scroll.saturating_sub(10)),
         _ => None,
+    }
+}
+
+/// Backspace and typed characters edit a one-line input (filter, path, address, dates);
+/// `true` when the key did.
+fn edit_line(input: &mut String, key: &KeyEvent) -> bool {
+    match key.code {
+        KeyCode::Backspace => {
+            input.pop();
+            true
+        }
+        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+            input.push(c);
+            true
+        }
+        _ => false,
     }
 }
 

@@ -50,7 +50,7 @@ pub struct BouncesPane {
     /// A typed range (`T`): from (inclusive) and to (exclusive), Unix seconds, either open.
     /// Takes precedence over `range` while set.
     pub custom: Option<(Option<i64>, Option<i64>)>,
-    /// How `custom` was typed, for the title.
+    /// How `custom` was typed (the title shows it, `T` offers it again).
     pub custom_text: String,
     pub domain: Option<String>,
     pub reason: Option<String>,
@@ -67,7 +67,7 @@ impl BouncesPane {
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
         match (self.custom.is_some(), self.days()) {
-            (true, _) => parts.push(self.custom_text.clone()),
+            (true, _) => parts.push(self.custom_text.replace("..", " to ")),
             (false, 0) => {}
             (false, 1) => parts.push("last 24 h".to_string()),
             (false, d) => parts.push(format!("last {d} days")),
@@ -136,7 +136,7 @@ impl BouncesPane {
             self.custom = None;
         } else {
             self.custom = Some(parse_range(text)?);
-            self.custom_text = text.replace("..", " to ");
+            self.custom_text = text.to_string();
         }
         self.apply(table);
         Ok(())

@@ -175,40 +175,27 @@ pub fn render(f: &mut Frame, app: &mut App) {
                 area,
             );
         }
-        Mode::EditEmail { input, .. } => {
-            let area = popup(f.area(), 60, 4);
-            f.render_widget(Clear, area);
-            let lines = vec![
-                Line::from(vec![
-                    Span::raw("address: "),
-                    Span::styled(format!("{}▏", sanitize(input)), theme.accent()),
-                ]),
-                Line::styled("Enter saves · Esc cancels", theme.dim()),
-            ];
-            f.render_widget(
-                Paragraph::new(lines).block(Block::bordered().title(" Edit address ")),
-                area,
-            );
-        }
-        Mode::BounceDates { input } => {
-            let area = popup(f.area(), 70, 5);
-            f.render_widget(Clear, area);
-            let lines = vec![
-                Line::from(vec![
-                    Span::raw("dates: "),
-                    Span::styled(format!("{}▏", sanitize(input)), theme.accent()),
-                ]),
-                Line::styled(
-                    "2026-11-01..2026-11-30 · 2026-11-01.. · ..2026-11-30 · 2026-11-05 (UTC)",
-                    theme.dim(),
-                ),
-                Line::styled("Enter filters · empty clears · Esc cancels", theme.dim()),
-            ];
-            f.render_widget(
-                Paragraph::new(lines).block(Block::bordered().title(" Bounces date range ")),
-                area,
-            );
-        }
+        Mode::EditEmail { input, .. } => render_line_input(
+            f,
+            &theme,
+            60,
+            " Edit address ",
+            "address: ",
+            input,
+            &["Enter saves · Esc cancels"],
+        ),
+        Mode::BounceDates { input } => render_line_input(
+            f,
+            &theme,
+            70,
+            " Bounces date range ",
+            "dates: ",
+            input,
+            &[
+                "2026-11-01..2026-11-30 · 2026-11-01.. · ..2026-11-30 · 2026-11-05 (UTC)",
+                "Enter filters · empty clears · Esc cancels",
+            ],
+        ),
         Mode::ConfirmQuit => {
             let area = popup(f.area(), 50, 5);
             f.render_widget(Clear, area);
@@ -262,6 +249,33 @@ fn cut(text: &str, width: usize) -> String {
 }
 
 /// `S` on Outbox: what the send would do, for a y/n.
+/// A popup of `width` with one input line (`label`, the text, a cursor) and hint lines.
+fn render_line_input(
+    f: &mut Frame,
+    theme: &Theme,
+    width: u16,
+    title: &str,
+    label: &str,
+    input: &str,
+    hints: &[&str],
+) {
+    let area = popup(f.area(), width, 3 + hints.len() as u16);
+    f.render_widget(Clear, area);
+    let mut lines = vec![Line::from(vec![
+        Span::raw(label.to_string()),
+        Span::styled(format!("{}▏", sanitize(input)), theme.accent()),
+    ])];
+    lines.extend(
+        hints
+            .iter()
+            .map(|h| Line::styled(h.to_string(), theme.dim())),
+    );
+    f.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(title.to_string())),
+        area,
+    );
+}
+
 fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, theme: &Theme) {
     let height = (plan.mailboxes.len() as u16).min(8) + 9;
     let area = popup(f.area(), 72, height);

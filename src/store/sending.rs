@@ -159,16 +159,7 @@ pub fn mark_error(
     mailbox: Option<(&str, &str)>,
     now: i64,
 ) -> Result<()> {
-    conn.execute(
-        "UPDATE outbox SET status = 'ERROR', reason = ?2, smtp_reply = ?2,
-             next_attempt_at = NULL, updated_at = ?3
-         WHERE id = ?1",
-        params![id, text, now],
-    )?;
-    if let Some((mb, day)) = mailbox {
-        give_back(conn, mb, day)?;
-    }
-    Ok(())
+    set_error(conn, id, text, mailbox, None, now)
 }
 
 /// The server refused the message with a 5xx during the transaction: ERROR as
@@ -180,13 +171,29 @@ pub fn mark_refused(
     mailbox: (&str, &str),
     now: i64,
 ) -> Result<()> {
+    set_error(conn, id, text, Some(mailbox), Some(now), now)
+}
+
+/// ERROR with the server's text (and, for a refusal, when it happened, in the same
+/// statement); the claimed slot goes back to the mailbox's day.
+fn set_error(
+    conn: &Connection,
+    id: i64,
+    text: &str,
+    mailbox: Option<(&str, &str)>,
+    refused_at: Option<i64>,
+    now: i64,
+) -> Result<()> {
     conn.execute(
         "UPDATE outbox SET status = 'ERROR', reason = ?2, smtp_reply = ?2,
-             next_attempt_at = NULL, refused_at = ?3, updated_at = ?3
+             next_attempt_at = NULL, refused_at = COALESCE(?4, refused_at), updated_at = ?3
          WHERE id = ?1",
-        params![id, text, now],
+        params![id, text, now, refused_at],
     )?;
-    give_back(conn, mailbox.0, mailbox.1)
+    if let Some((mb, day)) = mailbox {
+        give_back(conn, mb, day)?;
+    }
+    Ok(())
 }
 
 pub fn mark_retry(

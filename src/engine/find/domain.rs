@@ -136,9 +136,17 @@ impl MailDns {
             MailDns::AOnly => "no MX, A record (mail to the host)".into(),
             MailDns::NullMx => "null MX (RFC 7505): accepts no mail".into(),
             MailDns::Missing => "does not resolve".into(),
-            MailDns::Failed(e) => format!("DNS failed: {e}"),
+            MailDns::Failed(e) => format!("{DNS_FAILED}: {e}"),
         }
     }
+}
+
+const DNS_FAILED: &str = "DNS failed";
+
+/// A [`MailDns::describe`] text (as stored with a domain) that says the lookup failed, which
+/// says nothing about the domain's mail.
+pub fn describes_dns_failure(text: &str) -> bool {
+    text.starts_with(DNS_FAILED)
 }
 
 pub type DnsResolver = Resolver<TokioRuntimeProvider>;

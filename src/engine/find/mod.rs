@@ -344,7 +344,7 @@ fn save(
     if !d.domain.accepts_mail {
         // A DNS failure says nothing about the domain's mail: "failed" (try again), not
         // "no-mail" (null MX, does not resolve).
-        let dns_failed = d.domain.mail_dns.starts_with("DNS failed");
+        let dns_failed = domain::describes_dns_failure(&d.domain.mail_dns);
         let status = if dns_failed { "failed" } else { "no-mail" };
         if !dns_failed {
             out.no_mail += 1;
@@ -402,17 +402,17 @@ fn save(
             });
         }
     }
-    let known: Vec<KnownPerson> = people
-        .iter()
-        .filter_map(|p| Name::new(&p.first, &p.last))
-        .map(|name| KnownPerson { name })
-        .collect();
     let inputs = pattern_inputs(&seen, people);
     let cached = db::cached_pattern(conn, dom, &inputs, fresh_after)?
         .and_then(|j| serde_json::from_str::<pattern::Inference>(&j).ok());
     let inf = match cached {
         Some(inf) => inf,
         None => {
+            let known: Vec<KnownPerson> = people
+                .iter()
+                .filter_map(|p| Name::new(&p.first, &p.last))
+                .map(|name| KnownPerson { name })
+                .collect();
             let inf = pattern::infer(&seen, &known);
             db::put_pattern(
                 conn,

@@ -124,6 +124,22 @@ fn by_references(conn: &Connection, refs: &[String]) -> store::Result<Option<Sen
     Ok(None)
 }
 
+/// The sent row a message answers: by its In-Reply-To/References, else by its sender
+/// being the address we wrote to from `mailbox`.
+fn answered_row(
+    conn: &Connection,
+    parsed: &ParsedMessage,
+    mailbox: &str,
+) -> store::Result<Option<SentRow>> {
+    if let Some(row) = by_references(conn, &parsed.references)? {
+        return Ok(Some(row));
+    }
+    match &parsed.from {
+        Some(f) => by_recipient(conn, f, mailbox),
+        None => Ok(None),
+    }
+}
+
 /// `Message-ID`, else a digest of the bytes: the same message read twice has the same key.
 pub fn message_key(parsed: &ParsedMessage, bytes: &[u8]) -> String {
     match parsed.message_id.as_deref().map(str::trim) {
@@ -366,12 +382,7 @@ pub fn handle(
             ("feedback", disposition, id)
         }
         Kind::AutoReply => {
-            let mut row = by_references(conn, &parsed.references)?;
-            if row.is_none()
-                && let Some(f) = &from
-            {
-                row = by_recipient(conn, f, at.mailbox)?;
-            }
+            let row = answered_row(conn, &parsed, at.mailbox)?;
             let id = record("autoreply", row.as_ref().map(|r| r.id))?;
             let disposition = if row.is_some() {
                 Disposition::Processed
@@ -383,12 +394,7 @@ pub fn handle(
         // The List-Unsubscribe mailto (subject "unsubscribe") or a person writing "remove me":
         // the sender is suppressed at once, matched to a sent row or not.
         Kind::Reply | Kind::Other if asks_to_unsubscribe(&parsed.subject) => {
-            let mut row = by_references(conn, &parsed.references)?;
-            if row.is_none()
-                && let Some(f) = &from
-            {
-                row = by_recipient(conn, f, at.mailbox)?;
-            }
+            let row = answered_row(conn, &parsed, at.mailbox)?;
             let id = record("unsubscribe", row.as_ref().map(|r| r.id))?;
             let mut addresses: Vec<String> = from.iter().map(|f| f.to_lowercase()).collect();
             if let Some(e) = row.as_ref().and_then(|r| r.email.as_ref())

@@ -54,6 +54,12 @@ pub fn counts_by_status(conn: &Connection) -> Result<Vec<(String, i64)>, StoreEr
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Per sent row, its worst bounce (`outbox_id`, `hard` 0/1): hard when any report for it was
+/// hard. Delay notices (Action: delayed) are warnings, not bounces.
+pub const WORST_BOUNCE_PER_ROW: &str = "SELECT outbox_id, MAX(hard) AS hard FROM bounces
+     WHERE kind = 'bounce' AND outbox_id IS NOT NULL AND COALESCE(action, '') <> 'delayed'
+     GROUP BY outbox_id";
+
 /// Two aggregate queries (outbox by status, one pass over tracking_events) and a count of
 /// unsubscribes: cheap on 100k rows, so the TUI can run it on every refresh.
 pub fn campaign(conn: &Connection) -> Result<Campaign, StoreError> {
@@ -76,13 +82,10 @@ pub fn campaign(conn: &Connection) -> Result<Campaign, StoreError> {
         [],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?;
-    // Per sent row, its worst bounce: hard when any report for it was hard. Delay notices
-    // (Action: delayed) are warnings, not bounces.
     let (hard, soft): (i64, i64) = conn.query_row(
-        "SELECT COALESCE(SUM(h), 0), COALESCE(SUM(1 - h), 0) FROM (
-            SELECT MAX(hard) AS h FROM bounces
-            WHERE kind = 'bounce' AND outbox_id IS NOT NULL AND COALESCE(action, '') <> 'delayed'
-            GROUP BY outbox_id)",
+        &format!(
+            "SELECT COALESCE(SUM(hard), 0), COALESCE(SUM(1 - hard), 0) FROM ({WORST_BOUNCE_PER_ROW})"
+        ),
         [],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;

@@ -459,28 +459,23 @@ async fn stats(State(state): State<AppState>, headers: HeaderMap) -> Response {
         let campaign = crate::engine::notify::summary::campaign(c)?;
         // Per mailbox, every row it sent (sent_at set), whatever its status became since.
         let mut per_mailbox = serde_json::Map::new();
-        let mut stmt = c.prepare(
-            "SELECT o.mailbox, COUNT(*),
-                    SUM(o.status = 'REPLIED'),
-                    SUM(EXISTS(SELECT 1 FROM tracking_events t
-                               WHERE t.outbox_id = o.id AND t.kind = 'OPEN')),
-                    SUM(EXISTS(SELECT 1 FROM tracking_events t
-                               WHERE t.outbox_id = o.id AND t.kind = 'OPEN' AND t.machine = 0)),
-                    SUM(EXISTS(SELECT 1 FROM tracking_events t
-                               WHERE t.outbox_id = o.id AND t.kind = 'CLICK')),
-                    SUM(EXISTS(SELECT 1 FROM bounces b WHERE b.outbox_id = o.id
-                               AND b.kind = 'bounce' AND b.hard = 1
-                               AND COALESCE(b.action, '') <> 'delayed')),
-                    SUM(EXISTS(SELECT 1 FROM bounces b WHERE b.outbox_id = o.id
-                               AND b.kind = 'bounce' AND b.hard = 0
-                               AND COALESCE(b.action, '') <> 'delayed')
-                        AND NOT EXISTS(SELECT 1 FROM bounces b WHERE b.outbox_id = o.id
-                               AND b.kind = 'bounce' AND b.hard = 1
-                               AND COALESCE(b.action, '') <> 'delayed'))
+        let mut stmt = c.prepare(&format!(
+            "WITH worst AS ({}),
+                  seen AS (SELECT outbox_id, MAX(kind = 'OPEN') AS opened,
+                                  MAX(kind = 'OPEN' AND machine = 0) AS human,
+                                  MAX(kind = 'CLICK') AS clicked
+                           FROM tracking_events GROUP BY outbox_id)
+             SELECT o.mailbox, COUNT(*), SUM(o.status = 'REPLIED'),
+                    COALESCE(SUM(s.opened), 0), COALESCE(SUM(s.human), 0),
+                    COALESCE(SUM(s.clicked), 0),
+                    COALESCE(SUM(w.hard = 1), 0), COALESCE(SUM(w.hard = 0), 0)
              FROM outbox o
+             LEFT JOIN worst w ON w.outbox_id = o.id
+             LEFT JOIN seen s ON s.outbox_id = o.id
              WHERE o.sent_at IS NOT NULL AND o.mailbox IS NOT NULL
              GROUP BY o.mailbox ORDER BY o.mailbox",
-        )?;
+            crate::engine::notify::summary::WORST_BOUNCE_PER_ROW
+        ))?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,

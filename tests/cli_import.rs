@@ -41,6 +41,16 @@ impl Env {
         std::fs::write(&p, bytes).unwrap();
         p
     }
+    /// `hailer export prospects --format xlsx` into the test directory; the file's path.
+    fn export_prospects_xlsx(&self) -> PathBuf {
+        let xlsx = self.dir.path().join("out.xlsx");
+        self.hailer()
+            .args(["export", "prospects", "--format", "xlsx", "--output"])
+            .arg(&xlsx)
+            .assert()
+            .success();
+        xlsx
+    }
     fn import(&self, kind: &str, file: &Path) -> assert_cmd::assert::Assert {
         self.hailer().arg("import").arg(kind).arg(file).assert()
     }
@@ -444,12 +454,7 @@ fn export_xlsx_neutralizes_formulas() {
     let env = Env::new();
     let file = env.write("p.csv", b"firstname,lastname,company\n=CMD(),+Plus,@Acme\n");
     env.import("prospects", &file).success();
-    let xlsx = env.dir.path().join("out.xlsx");
-    env.hailer()
-        .args(["export", "prospects", "--format", "xlsx", "--output"])
-        .arg(&xlsx)
-        .assert()
-        .success();
+    let xlsx = env.export_prospects_xlsx();
     let mut book: Xlsx<_> = open_workbook(&xlsx).unwrap();
     let sheet = book.worksheet_range_at(0).unwrap().unwrap();
     let row: Vec<String> = sheet.rows().nth(1).unwrap()[..3]
@@ -507,12 +512,7 @@ fn header_synonyms_map_in_both_languages() {
 fn export_xlsx_round_trips_through_import() {
     let env = Env::new();
     env.import("prospects", &data("prospects.ods")).success();
-    let xlsx = env.dir.path().join("out.xlsx");
-    env.hailer()
-        .args(["export", "prospects", "--format", "xlsx", "--output"])
-        .arg(&xlsx)
-        .assert()
-        .success();
+    let xlsx = env.export_prospects_xlsx();
     let copy = Env::new();
     copy.import("prospects", &xlsx)
         .success()

@@ -110,6 +110,17 @@ impl Env {
         )
     }
 
+    /// `hailer verify --input FILE`, which must succeed; its output.
+    fn verify_stream(&self, config: &Path, file: &Path) -> std::process::Output {
+        self.hailer(config)
+            .args(["verify", "--input"])
+            .arg(file)
+            .assert()
+            .success()
+            .get_output()
+            .clone()
+    }
+
     fn hailer(&self, config: &Path) -> Command {
         let mut cmd = Command::cargo_bin("hailer").unwrap();
         cmd.current_dir(self.dir.path())
@@ -151,14 +162,7 @@ fn streaming_lines_gives_one_row_per_line_in_order_with_the_exact_header() {
     input.extend("x".repeat(10_000).as_bytes());
     input.extend(b"@acme.test\n\"quoted\"@acme.test\r\nsomeone@nosuch.test\n");
     let file = env.write("in.txt", &input);
-    let out = env
-        .hailer(&config)
-        .args(["verify", "--input"])
-        .arg(&file)
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+    let out = env.verify_stream(&config, &file);
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.starts_with(&format!("{HEADER}\n")), "{stdout}");
     let r = rows(&stdout);
@@ -205,14 +209,7 @@ fn streaming_reports_temporary_at_once_without_retrying() {
     let env = Env::new();
     let config = env.config(&s);
     let file = env.write("in.txt", b"grey@acme.test\njane@acme.test\n");
-    let out = env
-        .hailer(&config)
-        .args(["verify", "--input"])
-        .arg(&file)
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+    let out = env.verify_stream(&config, &file);
     let r = rows(&String::from_utf8(out.stdout).unwrap());
     assert_eq!(r[1][..2], ["grey@acme.test", "TEMPORARY"]);
     assert_eq!(r[1][3..5], ["450", "4.7.1"]);

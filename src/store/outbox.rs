@@ -147,9 +147,12 @@ pub fn list(conn: &Connection, status: Option<Status>) -> Result<Vec<OutboxRow>>
 
 pub fn get(conn: &Connection, id: i64) -> Result<Option<OutboxRow>> {
     use rusqlite::OptionalExtension;
-    // Cached: the sender reads one row per message.
+    // Cached: the sender reads one row per message. `+?1`, not `?1`: with a bare parameter
+    // in this join, SQLite (built with STAT4) marks the plan as depending on the bound value
+    // and prepares the statement again on every run; the unary plus keeps the same plan
+    // (rowid lookups on both tables) without that.
     Ok(conn
-        .prepare_cached(&format!("{SELECT} WHERE o.id = ?1"))?
+        .prepare_cached(&format!("{SELECT} WHERE o.id = +?1"))?
         .query_row([id], from_row)
         .optional()?)
 }

@@ -459,11 +459,13 @@ impl Runner<'_> {
                 states.push(self.lane_state(i)?);
             }
             // Start the lanes that are free and already hold a prepared message.
+            let mut started = false;
             for (i, s) in states.iter_mut().enumerate() {
                 if *s == LaneState::Ready && self.lanes[i].prepared.is_some() {
                     self.start(i)?;
                     if self.lanes[i].busy {
                         *s = LaneState::Busy;
+                        started = true;
                     }
                 }
             }
@@ -481,6 +483,12 @@ impl Runner<'_> {
                 .map(|(i, _)| (i, self.lanes[i].counter.cap - self.lanes[i].counter.sent))
                 .collect();
             while !wanting.is_empty() && !self.limit_reached() {
+                if std::mem::take(&mut started) {
+                    // A session task was just spawned, most likely onto this worker: let it
+                    // write its commands before rendering the next message here, or the
+                    // rendering would delay the transaction it is meant to overlap.
+                    tokio::task::yield_now().await;
+                }
                 let i =
                     throttle::pick_weighted(&wanting, fastrand::u64(..)).unwrap_or(wanting[0].0);
                 wanting.retain(|(j, _)| *j != i);
@@ -489,6 +497,17 @@ impl Runner<'_> {
                 }
                 if states[i] == LaneState::Ready && self.lanes[i].usable() {
                     self.start(i)?;
+                    let lane = &self.lanes[i];
+                    if lane.busy {
+                        // Started: its next message is prepared while this one is in its
+                        // transaction, not after it (that would put rendering between two
+                        // messages of the lane).
+                        states[i] = LaneState::Busy;
+                        started = true;
+                        if lane.prepared.is_none() && lane.usable() {
+                            wanting.push((i, lane.counter.cap.saturating_sub(lane.counter.sent)));
+                        }
+                    }
                 }
             }
 

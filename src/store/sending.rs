@@ -75,9 +75,32 @@ pub fn taken_addresses(conn: &Connection) -> Result<Vec<String>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// A message the server accepted (its final 250), to be marked SENT.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub id: i64,
+    pub reply: String,
+    pub at: i64,
+}
+
+/// Mark accepted messages SENT, in one transaction.
+pub fn record_accepted(conn: &mut Connection, accepted: &[Accepted]) -> Result<()> {
+    if accepted.is_empty() {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    for a in accepted {
+        mark_sent(&tx, a.id, &a.reply, a.at)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 /// READY/RETRY → SENDING with the mailbox and Message-ID, and the mailbox's counter for `day`
-/// bumped, in one IMMEDIATE transaction. Returns the row's previous status, or `None` when it
-/// is no longer sendable (another process took it).
+/// bumped, in one IMMEDIATE transaction, which also marks `accepted` SENT (the sender writes
+/// the previous message's outcome with the next claim: one commit per message, not two).
+/// Returns the row's previous status, or `None` when it is no longer sendable (another
+/// process took it); `accepted` is written either way.
 pub fn claim(
     conn: &mut Connection,
     id: i64,
@@ -85,14 +108,19 @@ pub fn claim(
     message_id: &str,
     day: &str,
     now: i64,
+    accepted: &[Accepted],
 ) -> Result<Option<Status>> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    for a in accepted {
+        mark_sent(&tx, a.id, &a.reply, a.at)?;
+    }
     // Cached statements: the sender runs these once per message.
     let prev: Option<String> = tx
         .prepare_cached("SELECT status FROM outbox WHERE id = ?1 AND status IN ('READY', 'RETRY')")?
         .query_row([id], |r| r.get(0))
         .optional()?;
     let Some(prev) = prev.and_then(|s| Status::parse(&s)) else {
+        tx.commit()?;
         return Ok(None);
     };
     tx.prepare_cached(
@@ -276,4 +304,136 @@ pub fn first_day(conn: &Connection, mailbox: &str) -> Result<Option<String>> {
 
 pub fn get(conn: &Connection, id: i64) -> Result<Option<OutboxRow>> {
     super::outbox::get(conn, id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store with READY rows 1..=n (one prospect each).
+    fn store_with_ready(n: i64) -> (tempfile::TempDir, crate::store::Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open_in(dir.path()).unwrap();
+        let c = store.conn();
+        c.execute(
+            "INSERT INTO companies VALUES ('k', 'K', NULL, NULL, NULL, 0)",
+            [],
+        )
+        .unwrap();
+        for id in 1..=n {
+            c.execute(
+                "INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
+                 VALUES (?1, 'f', 'l', 'K', 'k', ?1, 0)",
+                [id],
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO outbox (id, prospect_id, email, company_key, status, created_at, updated_at)
+                 VALUES (?1, ?1, 'p' || ?1 || '@acme.test', 'k', 'READY', 0, 0)",
+                [id],
+            )
+            .unwrap();
+        }
+        (dir, store)
+    }
+
+    fn status(store: &crate::store::Store, id: i64) -> (String, Option<String>) {
+        store
+            .conn()
+            .query_row(
+                "SELECT status, smtp_reply FROM outbox WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn a_claim_writes_the_previous_acceptance_in_its_transaction() {
+        let (_dir, mut store) = store_with_ready(3);
+        let c = store.conn_mut();
+        assert_eq!(
+            claim(c, 1, "m", "<1.a@x.test>", "2026-12-04", 5, &[]).unwrap(),
+            Some(Status::Ready)
+        );
+        let accepted = [Accepted {
+            id: 1,
+            reply: "250 2.0.0 Ok: queued as A".into(),
+            at: 6,
+        }];
+        assert_eq!(
+            claim(c, 2, "m", "<2.b@x.test>", "2026-12-04", 6, &accepted).unwrap(),
+            Some(Status::Ready)
+        );
+        assert_eq!(
+            status(&store, 1),
+            ("SENT".into(), Some("250 2.0.0 Ok: queued as A".into()))
+        );
+        assert_eq!(status(&store, 2).0, "SENDING");
+        let sent: i64 = store
+            .conn()
+            .query_row(
+                "SELECT sent FROM mailbox_days WHERE mailbox = 'm'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(sent, 2);
+    }
+
+    #[test]
+    fn acceptances_are_written_even_when_the_claim_finds_the_row_taken() {
+        let (_dir, mut store) = store_with_ready(2);
+        let c = store.conn_mut();
+        claim(c, 1, "m", "<1.a@x.test>", "2026-12-04", 5, &[]).unwrap();
+        c.execute("UPDATE outbox SET status = 'SKIPPED' WHERE id = 2", [])
+            .unwrap();
+        let accepted = [Accepted {
+            id: 1,
+            reply: "250 ok".into(),
+            at: 6,
+        }];
+        assert_eq!(
+            claim(c, 2, "m", "<2.b@x.test>", "2026-12-04", 6, &accepted).unwrap(),
+            None
+        );
+        assert_eq!(status(&store, 1).0, "SENT");
+        assert_eq!(status(&store, 2).0, "SKIPPED");
+    }
+
+    #[test]
+    fn recorded_acceptances_become_sent_together() {
+        let (_dir, mut store) = store_with_ready(3);
+        let c = store.conn_mut();
+        for id in 1..=3 {
+            claim(
+                c,
+                id,
+                "m",
+                &format!("<{id}.a@x.test>"),
+                "2026-12-04",
+                5,
+                &[],
+            )
+            .unwrap();
+        }
+        let accepted: Vec<Accepted> = (1..=2)
+            .map(|id| Accepted {
+                id,
+                reply: format!("250 queued {id}"),
+                at: 7,
+            })
+            .collect();
+        record_accepted(c, &accepted).unwrap();
+        record_accepted(c, &[]).unwrap();
+        assert_eq!(
+            status(&store, 1),
+            ("SENT".into(), Some("250 queued 1".into()))
+        );
+        assert_eq!(
+            status(&store, 2),
+            ("SENT".into(), Some("250 queued 2".into()))
+        );
+        assert_eq!(status(&store, 3).0, "SENDING");
+    }
 }

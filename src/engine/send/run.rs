@@ -106,6 +106,9 @@ struct Runner<'a> {
     queue: VecDeque<i64>,
     inflight: JoinSet<Done>,
     copies: JoinSet<()>,
+    /// Messages the server accepted whose SENT is not written yet: it goes into the next
+    /// claim's transaction, or is written on its own before the loop waits for anything.
+    accepted: Vec<sending::Accepted>,
     /// Every address that may have gone out (lowercased): loaded once, grown with each claim.
     /// A superset of what the duplicate query finds, since only this process claims rows
     /// (the lock file), so a miss here skips that query and a hit runs it.
@@ -148,6 +151,7 @@ pub(super) async fn execute(
         queue,
         inflight: JoinSet::new(),
         copies: JoinSet::new(),
+        accepted: Vec::new(),
         taken,
         handed: 0,
         done: 0,
@@ -161,10 +165,13 @@ pub(super) async fn execute(
         }
     }
     r.status(None, None, true);
+    let checkpoint = r.store.checkpoint_in_background()?;
     let result = r.run().await;
     // Whatever stopped the loop, messages already handed to a server finish and their
     // outcome is recorded: no row is left SENDING by a cancel or an error.
-    r.drain().await?;
+    let drained = r.drain().await;
+    r.store.checkpoint_in_foreground(checkpoint)?;
+    drained?;
     let stopped = (!r.out.stopped.is_empty()).then(|| r.out.stopped.clone());
     r.status(None, stopped, true);
     result?;
@@ -245,6 +252,14 @@ impl Runner<'_> {
                 self.settle(d)?;
             }
         }
+        self.record_accepted()?;
+        Ok(())
+    }
+
+    /// Write the accepted messages not yet marked SENT (see `settle`).
+    fn record_accepted(&mut self) -> Result<(), StoreError> {
+        sending::record_accepted(self.store.conn_mut(), &self.accepted)?;
+        self.accepted.clear();
         Ok(())
     }
 
@@ -358,15 +373,17 @@ impl Runner<'_> {
         };
         let (day, _, _) = counter(&self.store, &mut self.lanes[i])?;
         let lane = &mut self.lanes[i];
-        let Some(prev) = sending::claim(
+        let claimed = sending::claim(
             self.store.conn_mut(),
             p.id,
             &lane.name,
             &p.message_id,
             &day,
             store::now_ts(),
-        )?
-        else {
+            &self.accepted,
+        )?;
+        self.accepted.clear();
+        let Some(prev) = claimed else {
             return Ok(());
         };
         lane.counter.sent += 1;
@@ -484,6 +501,7 @@ impl Runner<'_> {
                 .collect();
             while !wanting.is_empty() && !self.limit_reached() {
                 if std::mem::take(&mut started) {
+                    self.record_accepted()?;
                     // A session task was just spawned, most likely onto this worker: let it
                     // write its commands before rendering the next message here, or the
                     // rendering would delay the transaction it is meant to overlap.
@@ -511,6 +529,8 @@ impl Runner<'_> {
                 }
             }
 
+            // Nothing accepted stays unwritten while the loop waits.
+            self.record_accepted()?;
             if self.inflight.is_empty() {
                 // Nothing in flight and nothing could start: wait for something, or stop.
                 match self.idle(&states).await? {
@@ -687,9 +707,22 @@ impl Runner<'_> {
                 text,
             });
         };
+        if result.is_err() {
+            // Outcomes are written in the order they came: an accepted message before a
+            // refusal (auto-pause counts refusals since the last send).
+            sending::record_accepted(conn, &self.accepted)?;
+            self.accepted.clear();
+        }
         match result {
             Ok(reply) => {
-                sending::mark_sent(conn, job.id, &reply, now)?;
+                // Written with the next claim, or before the loop waits (record_accepted):
+                // one commit per message. Nothing awaits in between, so a crash here is a
+                // crash during the transaction: the row stays SENDING, UNCERTAIN on restart.
+                self.accepted.push(sending::Accepted {
+                    id: job.id,
+                    reply,
+                    at: now,
+                });
                 out.sent += 1;
                 lane.sent_this_run += 1;
                 if let Some(t) = &lane.throttle {

@@ -6,7 +6,7 @@
 #
 #   HAILER_RIG=/tmp/rig benches/send_bench.sh
 #
-# Needs a running rig (scripts/mailrig up DIR). Environment: BENCH_MESSAGES (default 400), BENCH_RUNS
+# Needs a running rig (scripts/mailrig up DIR). Environment: BENCH_MESSAGES (default 1000), BENCH_RUNS
 # (default 1; more rounds print each round and report medians), BENCH_SETTLE (default 90: seconds
 # to wait before each measurement for the rig to deliver the previous one's mail),
 # HAILER_BIN (default: target/release/hailer, built unless BENCH_NO_BUILD=1).

@@ -337,6 +337,14 @@ mod tests {
         (dir, store)
     }
 
+    fn accepted(id: i64, reply: &str, at: i64) -> Accepted {
+        Accepted {
+            id,
+            reply: reply.into(),
+            at,
+        }
+    }
+
     fn status(store: &crate::store::Store, id: i64) -> (String, Option<String>) {
         store
             .conn()
@@ -356,11 +364,7 @@ mod tests {
             claim(c, 1, "m", "<1.a@x.test>", "2026-12-04", 5, &[]).unwrap(),
             Some(Status::Ready)
         );
-        let accepted = [Accepted {
-            id: 1,
-            reply: "250 2.0.0 Ok: queued as A".into(),
-            at: 6,
-        }];
+        let accepted = [accepted(1, "250 2.0.0 Ok: queued as A", 6)];
         assert_eq!(
             claim(c, 2, "m", "<2.b@x.test>", "2026-12-04", 6, &accepted).unwrap(),
             Some(Status::Ready)
@@ -388,11 +392,7 @@ mod tests {
         claim(c, 1, "m", "<1.a@x.test>", "2026-12-04", 5, &[]).unwrap();
         c.execute("UPDATE outbox SET status = 'SKIPPED' WHERE id = 2", [])
             .unwrap();
-        let accepted = [Accepted {
-            id: 1,
-            reply: "250 ok".into(),
-            at: 6,
-        }];
+        let accepted = [accepted(1, "250 ok", 6)];
         assert_eq!(
             claim(c, 2, "m", "<2.b@x.test>", "2026-12-04", 6, &accepted).unwrap(),
             None
@@ -417,14 +417,11 @@ mod tests {
             )
             .unwrap();
         }
-        let accepted: Vec<Accepted> = (1..=2)
-            .map(|id| Accepted {
-                id,
-                reply: format!("250 queued {id}"),
-                at: 7,
-            })
-            .collect();
-        record_accepted(c, &accepted).unwrap();
+        let both = [
+            accepted(1, "250 queued 1", 7),
+            accepted(2, "250 queued 2", 7),
+        ];
+        record_accepted(c, &both).unwrap();
         record_accepted(c, &[]).unwrap();
         assert_eq!(
             status(&store, 1),

@@ -43,17 +43,23 @@ pub fn remove(conn: &Connection, entry: &str) -> Result<bool> {
     Ok(conn.execute("DELETE FROM suppressions WHERE entry = ?1", [entry])? == 1)
 }
 
+/// The columns every query here selects, in this order.
+const COLUMNS: &str = "entry, cause, note, created_at";
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Suppression> {
+    Ok(Suppression {
+        entry: r.get(0)?,
+        cause: r.get(1)?,
+        note: r.get(2)?,
+        created_at: r.get(3)?,
+    })
+}
+
 pub fn list(conn: &Connection) -> Result<Vec<Suppression>> {
-    let mut stmt =
-        conn.prepare("SELECT entry, cause, note, created_at FROM suppressions ORDER BY entry")?;
-    let rows = stmt.query_map([], |r| {
-        Ok(Suppression {
-            entry: r.get(0)?,
-            cause: r.get(1)?,
-            note: r.get(2)?,
-            created_at: r.get(3)?,
-        })
-    })?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM suppressions ORDER BY entry"
+    ))?;
+    let rows = stmt.query_map([], from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -68,17 +74,10 @@ pub fn blocking(conn: &Connection, address: &str) -> Result<Option<Suppression>>
     // ORDER BY, which SQLite runs through a temporary b-tree with a page cache of its own,
     // set up and freed on every call: most of the cost of this check, which the sender runs
     // once per message.
-    let mut stmt = conn.prepare_cached(
-        "SELECT entry, cause, note, created_at FROM suppressions WHERE entry IN (?1, ?2)",
-    )?;
-    let rows = stmt.query_map(params![address, domain], |r| {
-        Ok(Suppression {
-            entry: r.get(0)?,
-            cause: r.get(1)?,
-            note: r.get(2)?,
-            created_at: r.get(3)?,
-        })
-    })?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM suppressions WHERE entry IN (?1, ?2)"
+    ))?;
+    let rows = stmt.query_map(params![address, domain], from_row)?;
     let mut found: Option<Suppression> = None;
     for row in rows {
         let row = row?;

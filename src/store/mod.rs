@@ -119,6 +119,8 @@ impl Store {
 /// message. While this lives, the job's connection leaves checkpoints to this thread, which
 /// runs a passive one (it never blocks a writer) every quarter of a second.
 pub struct BackgroundCheckpoint {
+    /// The connection's own threshold before, restored by `checkpoint_in_foreground`.
+    autocheckpoint: i64,
     stop: Option<std::sync::mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -132,6 +134,9 @@ impl Store {
             source,
         })?;
         conn.busy_timeout(Duration::from_secs(10))?;
+        let autocheckpoint: i64 = self
+            .conn
+            .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))?;
         self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -147,15 +152,18 @@ impl Store {
             checkpoint();
         });
         Ok(BackgroundCheckpoint {
+            autocheckpoint,
             stop: Some(stop),
             thread: Some(thread),
         })
     }
 
-    /// Back to SQLite's automatic checkpoint (its default threshold of 1,000 pages).
+    /// Back to the connection's automatic checkpoint, at the threshold it had before.
     pub fn checkpoint_in_foreground(&self, background: BackgroundCheckpoint) -> Result<()> {
+        let autocheckpoint = background.autocheckpoint;
         drop(background);
-        self.conn.pragma_update(None, "wal_autocheckpoint", 1000)?;
+        self.conn
+            .pragma_update(None, "wal_autocheckpoint", autocheckpoint)?;
         Ok(())
     }
 }

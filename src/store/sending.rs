@@ -89,10 +89,15 @@ pub fn record_accepted(conn: &mut Connection, accepted: &[Accepted]) -> Result<(
         return Ok(());
     }
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    for a in accepted {
-        mark_sent(&tx, a.id, &a.reply, a.at)?;
-    }
+    mark_accepted(&tx, accepted)?;
     tx.commit()?;
+    Ok(())
+}
+
+fn mark_accepted(conn: &Connection, accepted: &[Accepted]) -> Result<()> {
+    for a in accepted {
+        mark_sent(conn, a.id, &a.reply, a.at)?;
+    }
     Ok(())
 }
 
@@ -111,9 +116,7 @@ pub fn claim(
     accepted: &[Accepted],
 ) -> Result<Option<Status>> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    for a in accepted {
-        mark_sent(&tx, a.id, &a.reply, a.at)?;
-    }
+    mark_accepted(&tx, accepted)?;
     // Cached statements: the sender runs these once per message.
     let prev: Option<String> = tx
         .prepare_cached("SELECT status FROM outbox WHERE id = ?1 AND status IN ('READY', 'RETRY')")?

@@ -501,7 +501,9 @@ impl Runner<'_> {
                 .collect();
             while !wanting.is_empty() && !self.limit_reached() {
                 if std::mem::take(&mut started) {
-                    self.record_accepted()?;
+                    // The claim that started it also wrote every accepted message, so nothing
+                    // is left unwritten across this await.
+                    debug_assert!(self.accepted.is_empty());
                     // A session task was just spawned, most likely onto this worker: let it
                     // write its commands before rendering the next message here, or the
                     // rendering would delay the transaction it is meant to overlap.
@@ -693,6 +695,11 @@ impl Runner<'_> {
             result,
             session,
         } = d;
+        if result.is_err() {
+            // Outcomes are written in the order they came: an accepted message before a
+            // refusal (auto-pause counts refusals since the last send).
+            self.record_accepted()?;
+        }
         let now = store::now_ts();
         let conn = self.store.conn_mut();
         let lane = &mut self.lanes[job.lane];
@@ -707,12 +714,6 @@ impl Runner<'_> {
                 text,
             });
         };
-        if result.is_err() {
-            // Outcomes are written in the order they came: an accepted message before a
-            // refusal (auto-pause counts refusals since the last send).
-            sending::record_accepted(conn, &self.accepted)?;
-            self.accepted.clear();
-        }
         match result {
             Ok(reply) => {
                 // Written with the next claim, or before the loop waits (record_accepted):

@@ -535,3 +535,33 @@ fn export_messages_csv_has_contract_columns() {
     assert!(text.starts_with("company,subject,body"), "{text}");
     assert!(text.contains("Acme SA,Hi,Hello"));
 }
+
+/// A summary printed to a pipe whose reader has already gone (`hailer import … | head -0`) is
+/// dropped: the import is committed and the command exits 0, where `println!` would panic.
+#[test]
+fn a_closed_stdout_pipe_neither_crashes_nor_loses_the_import() {
+    let env = Env::new();
+    let file = env.write(
+        "p.csv",
+        b"firstname,lastname,company\nAda,Martin,Acme SA\nBen,Roy,Initech\n",
+    );
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("hailer"))
+        .current_dir(env.dir.path())
+        .env_remove("HAILER_CONFIG")
+        .env_remove("HAILER_DATA_DIR")
+        .arg("--data-dir")
+        .arg(env.data_dir())
+        .args(["import", "prospects"])
+        .arg(&file)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the read end before the command writes anything: its writes fail with EPIPE.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(env.prospects().len(), 2);
+}

@@ -40,14 +40,14 @@ impl ConfigCommand {
                 "config": value,
                 "secrets": secrets.iter().map(|(k, v)| serde_json::json!({"name": k, "state": v})).collect::<Vec<_>>(),
             });
-            println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
         } else {
-            println!("# config: {source}");
-            println!("# data dir: {}", data_dir.display());
+            outln!("# config: {source}");
+            outln!("# data dir: {}", data_dir.display());
             for (name, state) in &secrets {
-                println!("# {name}: {state}");
+                outln!("# {name}: {state}");
             }
-            print!("{}", loaded.config.redacted_toml());
+            out!("{}", loaded.config.redacted_toml());
             eprintln!("config OK");
         }
         exit::OK

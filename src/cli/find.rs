@@ -96,9 +96,9 @@ impl FindCommand {
         match result {
             Ok(out) => {
                 if self.json {
-                    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+                    outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
                 } else {
-                    println!("{out}");
+                    outln!("{out}");
                 }
                 if out.cancelled {
                     exit::FAILURE

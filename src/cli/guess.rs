@@ -42,19 +42,19 @@ impl GuessCommand {
         };
         match self.format {
             GuessFormat::Json => match serde_json::to_string_pretty(&s) {
-                Ok(j) => println!("{j}"),
+                Ok(j) => outln!("{j}"),
                 Err(e) => {
                     eprintln!("hailer: {e}");
                     return exit::FAILURE;
                 }
             },
             GuessFormat::Text => {
-                println!("{}  ({}, confidence {})", s.email, s.pattern, s.confidence);
+                outln!("{}  ({}, confidence {})", s.email, s.pattern, s.confidence);
                 for a in &s.alternatives {
-                    println!("  or {a}");
+                    outln!("  or {a}");
                 }
                 for e in &s.evidence {
-                    println!("  - {e}");
+                    outln!("  - {e}");
                 }
             }
         }

@@ -66,12 +66,12 @@ impl ImportCommand {
                     "import finished"
                 );
                 if self.json {
-                    println!(
+                    outln!(
                         "{}",
                         serde_json::to_string_pretty(&summary).unwrap_or_default()
                     );
                 } else {
-                    print!("{summary}");
+                    out!("{summary}");
                 }
                 exit::OK
             }

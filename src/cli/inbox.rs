@@ -88,7 +88,7 @@ impl SyncCommand {
                 }
             };
         if self.json {
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&summary).unwrap_or_default()
             );
@@ -107,7 +107,7 @@ impl SyncCommand {
 
 fn print_summary(s: &SyncSummary) {
     for f in &s.folders {
-        println!(
+        outln!(
             "{}/{}: {} read{}",
             f.mailbox,
             f.folder,
@@ -120,12 +120,12 @@ fn print_summary(s: &SyncSummary) {
         );
     }
     for e in &s.errors {
-        println!("error: {e}");
+        outln!("error: {e}");
     }
     for p in &s.paused {
-        println!("PAUSED mailbox {}: {}", p.mailbox, p.reason);
+        outln!("PAUSED mailbox {}: {}", p.mailbox, p.reason);
     }
-    println!("{}", s.line());
+    outln!("{}", s.line());
 }
 
 #[derive(Debug, Args)]
@@ -151,7 +151,7 @@ impl WatchCommand {
         let on_pass = move |s: &SyncSummary| {
             if s.read() > 0 || verbose {
                 for f in s.folders.iter().filter(|f| f.read > 0 || verbose) {
-                    println!(
+                    outln!(
                         "{} {}/{}: {} read",
                         chrono::Utc::now().format("%Y-%m-%d %H:%M:%S"),
                         f.mailbox,
@@ -159,7 +159,7 @@ impl WatchCommand {
                         f.read
                     );
                 }
-                println!("{}", s.line());
+                outln!("{}", s.line());
             }
         };
         eprintln!("hailer: watching; Ctrl-C stops");

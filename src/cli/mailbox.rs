@@ -79,17 +79,17 @@ impl MailboxCommand {
         match self {
             MailboxCommand::Pause { name, reason } => {
                 if pauses::pause(conn, &name, &reason, false, now)? {
-                    println!("{name}: paused ({reason})");
+                    outln!("{name}: paused ({reason})");
                 } else {
                     let p = pauses::get(conn, &name)?.expect("paused");
-                    println!("{name}: already paused ({})", p.reason);
+                    outln!("{name}: already paused ({})", p.reason);
                 }
             }
             MailboxCommand::Resume { name } => {
                 if pauses::resume(conn, &name, now)? {
-                    println!("{name}: resumed; its auto-pause window starts now");
+                    outln!("{name}: resumed; its auto-pause window starts now");
                 } else {
-                    println!("{name}: was not paused");
+                    outln!("{name}: was not paused");
                 }
             }
             MailboxCommand::Status { json } => {
@@ -110,17 +110,19 @@ impl MailboxCommand {
                     });
                 }
                 if json {
-                    println!(
+                    outln!(
                         "{}",
                         serde_json::to_string_pretty(&rows).unwrap_or_default()
                     );
                 } else {
-                    println!(
+                    outln!(
                         "{:<16} {:<8} {:>14}  reason",
-                        "mailbox", "state", "hard/sends"
+                        "mailbox",
+                        "state",
+                        "hard/sends"
                     );
                     for r in &rows {
-                        println!(
+                        outln!(
                             "{:<16} {:<8} {:>14}  {}",
                             r.mailbox,
                             if r.paused { "PAUSED" } else { "sending" },
@@ -152,7 +154,7 @@ fn test(ctx: &Context, name: Option<&str>) -> u8 {
         }
         let check = rt.block_on(check_mailbox(n, mb, config.tls.ca_file.clone()));
         all_ok &= check.ok();
-        print!("{check}");
+        out!("{check}");
     }
     if all_ok { exit::OK } else { exit::FAILURE }
 }

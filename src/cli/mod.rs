@@ -8,6 +8,26 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{Config, LoadedConfig};
 
+/// `println!` for command output. `println!` panics when stdout is a pipe whose reader has gone
+/// (`hailer send | head -1`), and by then the work is done: the line nobody reads is dropped, and
+/// the exit code still says how the command went. Other write errors (a full disk behind `>`)
+/// are reported once on stderr.
+macro_rules! outln {
+    () => {
+        $crate::cli::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` for command output; see `outln!`.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!($($arg)*))
+    };
+}
+
 pub mod bounces;
 pub mod config_cmd;
 pub mod demo;
@@ -98,6 +118,19 @@ pub enum Command {
     /// Telegram alerts: the daily summary
     #[command(subcommand)]
     Notify(notify::NotifyCommand),
+}
+
+/// Writes command output to stdout for `outln!` and `out!`.
+pub(crate) fn write_stdout(args: std::fmt::Arguments) {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static REPORTED: AtomicBool = AtomicBool::new(false);
+    if let Err(e) = std::io::stdout().lock().write_fmt(args)
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+        && !REPORTED.swap(true, Ordering::Relaxed)
+    {
+        eprintln!("hailer: cannot write to standard output: {e}");
+    }
 }
 
 /// What every command gets: the loaded config and the data directory it resolves to.

@@ -32,7 +32,7 @@ impl NotifyCommand {
             }
         };
         if print {
-            print!("{text}");
+            out!("{text}");
             return exit::OK;
         }
         let client = match notify::telegram(&ctx.config.config) {
@@ -49,7 +49,7 @@ impl NotifyCommand {
         // Retries take at most 2 + 4 + 8 s plus a capped retry_after and request timeouts.
         match notify::enqueue_with(client, text).and_then(|p| p.wait(Duration::from_secs(420))) {
             Some(d) if d.outcome == Outcome::Sent => {
-                println!("daily summary {}", notify::describe(&d));
+                outln!("daily summary {}", notify::describe(&d));
                 exit::OK
             }
             Some(d) => {

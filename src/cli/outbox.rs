@@ -112,7 +112,7 @@ impl OutboxCommand {
         };
         match result {
             Ok(text) => {
-                print!("{text}");
+                out!("{text}");
                 exit::OK
             }
             Err(e) => {

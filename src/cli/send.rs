@@ -142,9 +142,9 @@ impl SendCommand {
         match result {
             Some(Ok(out)) => {
                 if self.json {
-                    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+                    outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
                 } else {
-                    print!("{out}");
+                    out!("{out}");
                 }
                 exit::OK
             }

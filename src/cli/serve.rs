@@ -40,7 +40,7 @@ impl ServeCommand {
                 outbox_id: id,
                 url: None,
             });
-            println!("/o/{token}.gif");
+            outln!("/o/{token}.gif");
             return exit::OK;
         }
         if let Some(w) = warning {

@@ -59,8 +59,8 @@ impl SuppressCommand {
                 let now = store::now_ts();
                 for e in parsed {
                     match suppressions::add(conn, &e, &cause, note.as_deref(), now) {
-                        Ok(true) => println!("added {e}"),
-                        Ok(false) => println!("already suppressed {e}"),
+                        Ok(true) => outln!("added {e}"),
+                        Ok(false) => outln!("already suppressed {e}"),
                         Err(err) => {
                             eprintln!("hailer: {err}");
                             return exit::FAILURE;
@@ -75,7 +75,7 @@ impl SuppressCommand {
                     let e =
                         suppressions::normalize_entry(raw).unwrap_or_else(|| raw.to_lowercase());
                     match suppressions::remove(conn, &e) {
-                        Ok(true) => println!("removed {e}"),
+                        Ok(true) => outln!("removed {e}"),
                         Ok(false) => {
                             eprintln!("not on the list: {e}");
                             missing = true;
@@ -90,7 +90,7 @@ impl SuppressCommand {
             }
             SuppressCommand::List { json } => match suppressions::list(conn) {
                 Ok(list) if json => {
-                    println!(
+                    outln!(
                         "{}",
                         serde_json::to_string_pretty(&list).unwrap_or_default()
                     );

@@ -358,7 +358,7 @@ impl VerifyCommand {
         {
             eprint!("{text}");
         } else {
-            print!("{text}");
+            out!("{text}");
         }
         if let Err(e) = fed {
             eprintln!("hailer: reading {}: {e}", report.input);

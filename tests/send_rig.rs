@@ -487,6 +487,10 @@ struct Script {
     accepted: Vec<String>,
     /// How many times each recipient got a temporary failure so far.
     temp_fails: HashMap<String, u32>,
+    /// Successful logins: one per session the client opened.
+    logins: u32,
+    /// RSET commands received.
+    resets: u32,
 }
 
 /// Plain SMTP with AUTH PLAIN (user/pw). Recipients starting `temp` get 450 on their first
@@ -537,6 +541,7 @@ fn serve(conn: TcpStream, script: Arc<Mutex<Script>>, pipelining: bool) {
             // "\0user\0pw" base64 = AHVzZXIAcHc=
             if arg == "AHVzZXIAcHc=" {
                 authed = true;
+                script.lock().unwrap().logins += 1;
                 say("235 2.7.0 ok");
             } else {
                 let _ = str::from_utf8(b"");
@@ -596,6 +601,10 @@ fn serve(conn: TcpStream, script: Arc<Mutex<Script>>, pipelining: bool) {
                 say("250 2.0.0 queued as FAKE1");
             }
         } else if upper == "RSET" || upper == "NOOP" {
+            if upper == "RSET" {
+                rcpt_ok = false;
+                script.lock().unwrap().resets += 1;
+            }
             say("250 ok");
         } else if upper == "QUIT" {
             say("221 bye");
@@ -738,6 +747,10 @@ fn retry_error_and_refusals(pipelining: bool) {
         3,
         "refusals give their capacity back"
     );
+    // The 450, the 550 and the 554 after DATA each ended with RSET on the same session: one
+    // login for the whole run, not one more per refused message.
+    assert_eq!(sc.resets, 3, "{out}");
+    assert_eq!(sc.logins, 1, "{out}");
 }
 
 #[test]

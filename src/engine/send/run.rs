@@ -884,7 +884,8 @@ async fn deliver(job: Job, ep: SmtpEndpoint, session: Option<SmtpSession>) -> Do
             }
         }
     }
-    let keep = result.is_ok() && session.is_usable();
+    // A refused message leaves the session usable (RSET); a lost one does not.
+    let keep = session.is_usable();
     Done {
         job,
         result,

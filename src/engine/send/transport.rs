@@ -18,7 +18,7 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{
     AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
 };
-use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt};
+use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::extension::{Extension, MailBodyParameter, MailParameter};
 use lettre::transport::smtp::response::Response;
@@ -268,8 +268,8 @@ impl SmtpSession {
     }
 
     /// One transaction: MAIL, RCPT, DATA, then the message. `Ok` carries the server's final
-    /// reply. Any failure leaves the session unusable (lettre sends QUIT on a refused command
-    /// path of ours too), so the caller drops it and reconnects for the next message.
+    /// reply. After a refusal (4xx/5xx) the session stays open for the next message (see
+    /// `end_refused`); after a lost connection or a timeout it is closed and `is_usable` says so.
     pub async fn send(
         &mut self,
         from: &Address,
@@ -312,9 +312,18 @@ impl SmtpSession {
                     }
                 }
             }
+            // RSET needs every reply read, and no 354: a server that accepts the DATA behind
+            // a refused command waits for a message body. Otherwise the session is closed.
+            let can_reset = replies.len() == 3
+                && replies.iter().all(is_reply)
+                && !matches!(replies[2], Ok(Ok(_)));
             for ((what, _), reply) in steps.iter().zip(replies) {
                 if let Err(e) = self.check(what, reply, false) {
-                    self.conn.abort().await;
+                    if !can_reset {
+                        self.conn.abort().await;
+                    } else {
+                        self.end_refused(&e).await;
+                    }
                     return Err(e);
                 }
             }
@@ -322,7 +331,7 @@ impl SmtpSession {
             for (what, cmd) in steps {
                 let reply = tokio::time::timeout(self.timeout, self.conn.command(cmd)).await;
                 if let Err(e) = self.check(what, reply, false) {
-                    self.conn.abort().await;
+                    self.end_refused(&e).await;
                     return Err(e);
                 }
             }
@@ -335,9 +344,23 @@ impl SmtpSession {
                 resp.message().collect::<Vec<_>>().join(" ")
             )),
             Err(e) => {
-                self.conn.abort().await;
+                self.end_refused(&e).await;
                 Err(e)
             }
+        }
+    }
+
+    /// After the server refused a step, RSET ends the transaction and the session serves the
+    /// next message: reconnecting would cost a TLS handshake and a login per refused recipient,
+    /// and providers count logins. A lost connection, or an RSET that is not accepted, closes it.
+    async fn end_refused(&mut self, e: &SmtpError) {
+        if matches!(e, SmtpError::Lost { .. }) {
+            self.conn.abort().await;
+            return;
+        }
+        match tokio::time::timeout(self.timeout, self.conn.command(Rset)).await {
+            Ok(Ok(_)) => {}
+            _ => self.conn.abort().await,
         }
     }
 

@@ -28,7 +28,11 @@ impl Env {
         self.dir.path().join("data")
     }
     fn hailer(&self) -> Command {
-        let mut cmd = Command::cargo_bin("hailer").unwrap();
+        Command::from_std(self.hailer_std())
+    }
+    /// The same command as a `std::process::Command`, for tests that spawn it themselves.
+    fn hailer_std(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("hailer"));
         cmd.current_dir(self.dir.path())
             .env_remove("HAILER_CONFIG")
             .env_remove("HAILER_DATA_DIR")
@@ -545,12 +549,8 @@ fn a_closed_stdout_pipe_neither_crashes_nor_loses_the_import() {
         "p.csv",
         b"firstname,lastname,company\nAda,Martin,Acme SA\nBen,Roy,Initech\n",
     );
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("hailer"))
-        .current_dir(env.dir.path())
-        .env_remove("HAILER_CONFIG")
-        .env_remove("HAILER_DATA_DIR")
-        .arg("--data-dir")
-        .arg(env.data_dir())
+    let mut child = env
+        .hailer_std()
         .args(["import", "prospects"])
         .arg(&file)
         .stdout(std::process::Stdio::piped())

@@ -245,3 +245,172 @@ fn an_accepted_suggestion_gives_the_address() {
         "a suggestion not yet accepted is not used"
     );
 }
+
+#[test]
+fn edited_rows_and_mustache_templates_never_keep_a_literal_placeholder() {
+    let dir = tempfile::tempdir().unwrap();
+    let people = "firstname,lastname,company,email\nJane,Doe,Acme,jane@acme.test\nAnn,Lee,Acme,ann@acme.test\n";
+    let mut store = store_with(
+        dir.path(),
+        people,
+        "company,subject,body\nAcme,Hi {{firstName}},\"Dear {{ prenom }}, {{title|friend}}\"\n",
+    );
+    build(&mut store).unwrap();
+    let rows = by_name(&store);
+    assert_eq!(rows["Jane"].status, Status::Ready);
+    assert_eq!(rows["Jane"].subject, "Hi Jane");
+    assert_eq!(rows["Jane"].body, "Dear Jane, friend");
+    // A hand edit that leaves placeholder-like text is an ERROR at the next build, with the
+    // edited text kept for the next edit.
+    let ann = rows["Ann"].id;
+    outbox::edit(store.conn(), ann, "Hello", "Bonjour { prenom }", 1).unwrap();
+    build(&mut store).unwrap();
+    let ann_row = &by_name(&store)["Ann"];
+    assert_eq!(ann_row.status, Status::Error);
+    let reason = ann_row.reason.clone().unwrap();
+    assert!(
+        reason.contains("{ prenom }") && reason.contains("edited by hand"),
+        "{reason}"
+    );
+    assert_eq!(ann_row.body, "Bonjour { prenom }");
+    // Fixed by hand: READY again, still the edited text.
+    outbox::edit(store.conn(), ann, "Hello", "Bonjour Ann", 2).unwrap();
+    build(&mut store).unwrap();
+    let ann_row = &by_name(&store)["Ann"];
+    assert_eq!(ann_row.status, Status::Ready);
+    assert_eq!(ann_row.body, "Bonjour Ann");
+}
+
+#[test]
+fn a_typo_with_a_default_is_an_error_and_an_empty_column_is_empty_not_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let people = "firstname,lastname,company,email,city\nJane,Doe,Acme,jane@acme.test,Lyon\nAnn,Lee,Acme,ann@acme.test,\n";
+    let mut store = store_with(
+        dir.path(),
+        people,
+        "company,subject,body\nAcme,Hi {frstname|there},From {city}\n",
+    );
+    build(&mut store).unwrap();
+    let rows = by_name(&store);
+    let jane = rows["Jane"].reason.clone().unwrap();
+    assert!(
+        jane.starts_with("unresolved placeholder")
+            && jane.contains("unknown placeholder {frstname}"),
+        "{jane}"
+    );
+    let ann = rows["Ann"].reason.clone().unwrap();
+    assert!(ann.contains("empty placeholder {city}"), "{ann}");
+}
+
+#[test]
+fn a_server_refusal_survives_rebuilds_until_the_address_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "firstname,lastname,company,email\nJane,Doe,Acme,jane@acme.test\n";
+    let mut store = store_with(dir.path(), text, "company,subject,body\nAcme,Hi,Body\n");
+    build(&mut store).unwrap();
+    let jane = by_name(&store)["Jane"].id;
+    // What the sender writes after a 550 to RCPT TO.
+    let refusal = "RCPT TO: permanent error (550): 5.1.1 no such user";
+    store
+        .conn()
+        .execute(
+            "UPDATE outbox SET status = 'ERROR', reason = ?2, smtp_reply = ?2, attempts = 1,
+                 mailbox = 'm', refused_at = 5 WHERE id = ?1",
+            rusqlite::params![jane, refusal],
+        )
+        .unwrap();
+    let summary = build(&mut store).unwrap();
+    assert_eq!(summary.locked, 1, "{summary}");
+    let row = &by_name(&store)["Jane"];
+    assert_eq!(row.status, Status::Error);
+    assert_eq!(row.reason.as_deref(), Some(refusal));
+    // A new address (a corrected import) is a new attempt.
+    store
+        .conn()
+        .execute(
+            "UPDATE prospects SET email = 'j.doe@acme.test' WHERE firstname = 'Jane'",
+            [],
+        )
+        .unwrap();
+    build(&mut store).unwrap();
+    let row = &by_name(&store)["Jane"];
+    assert_eq!(row.status, Status::Ready);
+    assert_eq!(row.email.as_deref(), Some("j.doe@acme.test"));
+    assert_eq!((row.attempts, row.smtp_reply.as_deref()), (0, None));
+}
+
+#[test]
+fn a_skipped_row_stays_skipped_whatever_its_reason_and_unskips_to_where_it_belongs() {
+    let dir = tempfile::tempdir().unwrap();
+    let people = "firstname,lastname,company,email\nJane,Doe,Acme,jane@acme.test\nMax,Payne,Nomsg,max@nomsg.test\n";
+    let mut store = store_with(dir.path(), people, "company,subject,body\nAcme,Hi,Body\n");
+    build(&mut store).unwrap();
+    let rows = by_name(&store);
+    let (jane, max) = (rows["Jane"].id, rows["Max"].id);
+    assert_eq!(rows["Max"].status, Status::Error);
+    outbox::set_skipped(store.conn(), &[jane, max], true, 1).unwrap();
+    // A suppression (what `D` does before its rebuild) gives Jane an error reason too.
+    suppressions::add(store.conn(), "jane@acme.test", "manual", None, 2).unwrap();
+    build(&mut store).unwrap();
+    let rows = by_name(&store);
+    assert_eq!(rows["Jane"].status, Status::Skipped);
+    assert_eq!(rows["Max"].status, Status::Skipped);
+    outbox::set_skipped(store.conn(), &[jane, max], false, 3).unwrap();
+    let rows = by_name(&store);
+    assert_eq!(rows["Jane"].status, Status::Error, "suppressed: not READY");
+    assert_eq!(rows["Max"].status, Status::Error, "no message: not READY");
+    suppressions::remove(store.conn(), "jane@acme.test").unwrap();
+    build(&mut store).unwrap();
+    assert_eq!(by_name(&store)["Jane"].status, Status::Ready);
+}
+
+#[test]
+fn an_address_belongs_to_the_first_prospect_that_can_be_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let people = "firstname,lastname,company,email,city\nJane,Doe,Acme,info@acme.test,\nAnn,Lee,Acme,INFO@acme.test,Lyon\n";
+    let mut store = store_with(
+        dir.path(),
+        people,
+        "company,subject,body\nAcme,Hi,From {city}\n",
+    );
+    build(&mut store).unwrap();
+    let rows = by_name(&store);
+    assert_eq!(rows["Jane"].status, Status::Error, "empty {{city}}");
+    assert_eq!(
+        rows["Ann"].status,
+        Status::Ready,
+        "{:?}",
+        rows["Ann"].reason
+    );
+}
+
+#[test]
+fn addresses_are_checked_strictly_and_never_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let people = "firstname,lastname,company,email\nJane,Doe,Acme,jane..doe@acme.test\nAnn,Lee,Acme,ann@www.acme.test\n";
+    let mut store = store_with(dir.path(), people, "company,subject,body\nAcme,Hi,Body\n");
+    build(&mut store).unwrap();
+    let rows = by_name(&store);
+    let jane = rows["Jane"].reason.clone().unwrap_or_default();
+    assert!(jane.starts_with("invalid syntax"), "{jane}");
+    assert_eq!(rows["Ann"].status, Status::Ready);
+    assert_eq!(rows["Ann"].email.as_deref(), Some("ann@www.acme.test"));
+}
+
+#[test]
+fn values_are_escaped_in_markdown_bodies_but_not_in_subjects() {
+    let dir = tempfile::tempdir().unwrap();
+    let people = "firstname,lastname,company,email\nJane,Doe_Smith <CEO>,Acme,jane@acme.test\n";
+    let mut store = store_with(
+        dir.path(),
+        people,
+        "company,subject,body\nAcme,For {nom},Dear {nom}\n",
+    );
+    build(&mut store).unwrap();
+    let row = &by_name(&store)["Jane"];
+    assert_eq!(row.subject, "For Doe_Smith <CEO>");
+    assert_eq!(
+        hailer::engine::outbox::compose::markdown_to_text(&row.body),
+        "Dear Doe_Smith <CEO>\n"
+    );
+}

@@ -180,8 +180,11 @@ pub fn upsert_built(tx: &Transaction<'_>, b: &Built, now: i64) -> Result<()> {
              message_id = excluded.message_id, email = excluded.email,
              company_key = excluded.company_key, subject = excluded.subject, body = excluded.body,
              status = excluded.status, reason = excluded.reason, approved = excluded.approved,
-             updated_at = excluded.updated_at
-         WHERE outbox.status NOT IN ('SENDING', 'SENT', 'RETRY', 'UNCERTAIN', 'BOUNCED', 'INVALID', 'REPLIED')",
+             attempts = 0, smtp_reply = NULL, updated_at = excluded.updated_at
+         WHERE outbox.status NOT IN ('SENDING', 'SENT', 'RETRY', 'UNCERTAIN', 'BOUNCED', 'INVALID', 'REPLIED')
+           AND NOT (outbox.status = 'ERROR' AND outbox.smtp_reply IS NOT NULL
+                    AND outbox.reason IS outbox.smtp_reply
+                    AND lower(outbox.email) IS lower(excluded.email))",
     )?
     .execute(params![
         b.prospect_id,
@@ -210,13 +213,18 @@ pub fn set_approved(conn: &Connection, ids: &[i64], approved: bool, now: i64) ->
     Ok(n)
 }
 
-/// Skip (or un-skip back to READY) rows that are not locked.
+/// Skip (or un-skip) rows that are not locked.
 pub fn set_skipped(conn: &Connection, ids: &[i64], skipped: bool, now: i64) -> Result<usize> {
     let mut n = 0;
     let sql = if skipped {
         "UPDATE outbox SET status = 'SKIPPED', approved = 0, updated_at = ?2 WHERE id = ?1 AND status IN ('READY', 'ERROR')"
     } else {
-        "UPDATE outbox SET status = 'READY', updated_at = ?2 WHERE id = ?1 AND status = 'SKIPPED' AND email IS NOT NULL AND (reason IS NULL OR reason LIKE 'risky:%')"
+        // Back to READY, or to ERROR when the row was skipped with (or has since got) a reason
+        // that blocks it.
+        "UPDATE outbox SET status = CASE WHEN email IS NOT NULL AND (reason IS NULL OR reason LIKE 'risky:%')
+                                    THEN 'READY' ELSE 'ERROR' END,
+             updated_at = ?2
+         WHERE id = ?1 AND status = 'SKIPPED'"
     };
     let mut stmt = conn.prepare_cached(sql)?;
     for id in ids {

@@ -983,8 +983,11 @@ impl App {
             }
             Action::Approve => {
                 let ids = self.outbox.targets();
+                // Only READY rows can be approved: other rows marked alongside them must not
+                // turn `a` into "approve" forever.
                 let all_approved = ids
                     .iter()
+                    .filter(|id| self.outbox_cell(**id, OUTBOX_STATUS) == "READY")
                     .all(|id| self.outbox_cell(*id, OUTBOX_APPROVED) == "✓");
                 if !ids.is_empty() {
                     self.effects.push(Effect::Approve {

@@ -144,6 +144,11 @@ pub fn normalize_domain(raw: &str) -> Option<String> {
     }
     let s = s.trim_end_matches('.');
     let s = s.strip_prefix("www.").unwrap_or(s);
+    is_host_name(s).then(|| s.to_string())
+}
+
+/// At least two labels of letters, digits and inner hyphens.
+fn is_host_name(s: &str) -> bool {
     let valid_label = |l: &str| {
         !l.is_empty()
             && l.len() <= 63
@@ -152,10 +157,7 @@ pub fn normalize_domain(raw: &str) -> Option<String> {
             && l.chars().all(|c| c.is_alphanumeric() || c == '-')
     };
     let labels: Vec<&str> = s.split('.').collect();
-    if labels.len() < 2 || s.len() > 253 || !labels.iter().all(|l| valid_label(l)) {
-        return None;
-    }
-    Some(s.to_string())
+    labels.len() >= 2 && s.len() <= 253 && labels.iter().all(|l| valid_label(l))
 }
 
 /// A light shape check at import time; the verify engine does the real syntax policy.
@@ -165,8 +167,11 @@ pub fn normalize_email(raw: &str) -> Option<String> {
     if local.is_empty() || local.contains(char::is_whitespace) || local.contains('@') {
         return None;
     }
-    let domain = normalize_domain(domain)?;
-    if domain.contains('/') {
+    // The domain as written, lower-cased: unlike a web address, `www.` here is part of the
+    // mail domain (jane@www.acme.test is not jane@acme.test).
+    let domain = domain.to_lowercase();
+    let domain = domain.strip_suffix('.').unwrap_or(&domain);
+    if !is_host_name(domain) {
         return None;
     }
     Some(format!("{local}@{domain}"))
@@ -260,5 +265,10 @@ mod tests {
         assert_eq!(normalize_email("no-at-sign"), None);
         assert_eq!(normalize_email("a b@acme.test"), None);
         assert_eq!(normalize_email("x@nodot"), None);
+        assert_eq!(
+            normalize_email("jane@WWW.acme.test.").as_deref(),
+            Some("jane@www.acme.test")
+        );
+        assert_eq!(normalize_email("jane@acme.test/x"), None);
     }
 }

@@ -3,16 +3,23 @@
 //! The address is the prospect's accepted (or hand-edited) suggestion, else the imported one.
 //! Checks, in order: an address; a message for the company key; address syntax; suppression
 //! (the address or its domain); a duplicate address (the first prospect keeps it; rows already
-//! sent count too); every placeholder resolved. Rows that are SENDING, SENT, RETRY or
-//! UNCERTAIN are never touched. Rows edited by hand keep their text; rows skipped by hand stay
-//! skipped; an approval survives a rebuild only when the row's address and text did not change.
+//! sent count too; only a row that will be READY takes an address); every placeholder resolved,
+//! and no placeholder-like `{…}` left in the text. Rows that are SENDING, SENT, RETRY or
+//! UNCERTAIN are never touched, nor is a row a server refused while its address is the same
+//! (a rebuild must not make a 550 sendable again). Rows edited by hand keep their text (and
+//! are checked like the others); rows skipped by hand stay skipped, with the reason they would
+//! have; an approval survives a rebuild only when the row's address, text and reason did not
+//! change.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use super::template::{Vars, render};
+use std::collections::HashSet;
+
+use super::template::{Escape, Vars, extra_columns, literal_placeholder, render};
 use crate::engine::import::normalize::normalize_email;
+use crate::engine::verify::syntax;
 use crate::store::outbox::{Built, Status, upsert_built};
 use crate::store::{self, Store, StoreError, suppressions, verifications};
 
@@ -67,6 +74,18 @@ struct Existing {
     email: Option<String>,
     subject: String,
     body: String,
+    reason: Option<String>,
+    /// ERROR because the server refused it (5xx, or 4xx until the last attempt).
+    server_refused: bool,
+}
+
+impl Existing {
+    /// Left alone by this build: sent or in flight, or refused by a server at this address.
+    fn keeps(&self, email: Option<&str>) -> bool {
+        self.status.is_locked()
+            || (self.server_refused
+                && self.email.as_deref().map(str::to_lowercase) == email.map(str::to_lowercase))
+    }
 }
 
 pub fn build(store: &mut Store) -> Result<BuildSummary, StoreError> {
@@ -113,9 +132,10 @@ pub fn build(store: &mut Store) -> Result<BuildSummary, StoreError> {
         .collect::<rusqlite::Result<_>>()?
     };
     let existing: HashMap<i64, Existing> = {
-        let mut stmt = conn.prepare(
-            "SELECT prospect_id, status, approved, edited, email, subject, body FROM outbox",
-        )?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT prospect_id, status, approved, edited, email, subject, body, reason,
+                        {SERVER_REFUSED} FROM outbox"
+        ))?;
         stmt.query_map([], |r| {
             let status: String = r.get(1)?;
             Ok((
@@ -127,10 +147,31 @@ pub fn build(store: &mut Store) -> Result<BuildSummary, StoreError> {
                     email: r.get(4)?,
                     subject: r.get(5)?,
                     body: r.get(6)?,
+                    reason: r.get(7)?,
+                    server_refused: r.get(8)?,
                 },
             ))
         })?
         .collect::<rusqlite::Result<_>>()?
+    };
+
+    // Every imported column, so a cell left empty on one row is an empty placeholder there
+    // (use a default), not an unknown one.
+    let mut columns: HashSet<String> = HashSet::new();
+    for extra in prospects
+        .iter()
+        .map(|p| &p.extra)
+        .chain(messages.values().map(|m| &m.extra))
+    {
+        columns.extend(extra_columns(extra).into_iter().map(|(k, _)| k));
+    }
+    let allow_any_tld: Vec<String> = syntax::SPECIAL_USE_TLDS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let ctx = Context {
+        columns: &columns,
+        allow_any_tld: &allow_any_tld,
     };
 
     let mut summary = BuildSummary::default();
@@ -138,8 +179,9 @@ pub fn build(store: &mut Store) -> Result<BuildSummary, StoreError> {
     // their address first, so a rebuild can never produce a second message to it.
     let mut owners: HashMap<String, i64> = HashMap::new();
     for p in &prospects {
+        let email = p.email.as_deref().and_then(normalize_email);
         if let Some(e) = existing.get(&p.id)
-            && e.status.is_locked()
+            && e.keeps(email.as_deref())
             && let Some(addr) = &e.email
         {
             owners.insert(addr.to_lowercase(), p.id);
@@ -149,12 +191,12 @@ pub fn build(store: &mut Store) -> Result<BuildSummary, StoreError> {
     let mut decided: Vec<Built> = Vec::with_capacity(prospects.len());
     for p in &prospects {
         let old = existing.get(&p.id);
-        if old.is_some_and(|e| e.status.is_locked()) {
+        let message = messages.get(&p.company_key);
+        let email = p.email.as_deref().and_then(normalize_email);
+        if old.is_some_and(|e| e.keeps(email.as_deref())) {
             summary.locked += 1;
             continue;
         }
-        let message = messages.get(&p.company_key);
-        let email = p.email.as_deref().and_then(normalize_email);
         let mut built = Built {
             prospect_id: p.id,
             message_id: message.map(|m| m.id),
@@ -168,24 +210,38 @@ pub fn build(store: &mut Store) -> Result<BuildSummary, StoreError> {
         };
         let reason = decide(
             store.conn(),
+            &ctx,
             p,
             message,
             email.as_deref(),
             old,
-            &mut owners,
+            &owners,
             &mut built,
         )?;
         if let Some(reason) = reason {
             built.status = Status::Error;
             built.reason = Some(reason);
-        } else if old.is_some_and(|e| e.status == Status::Skipped) {
+        }
+        if old.is_some_and(|e| e.status == Status::Skipped) {
+            // Skipped by hand stays skipped, whatever the checks say now (the reason is kept
+            // so un-skipping knows where the row goes back to).
             built.status = Status::Skipped;
-        } else if let Some(e) = old {
+        } else if let Some(e) = old
+            && built.status == Status::Ready
+        {
             built.approved = e.approved
                 && e.status == Status::Ready
                 && e.email == built.email
                 && e.subject == built.subject
-                && e.body == built.body;
+                && e.body == built.body
+                && e.reason == built.reason;
+        }
+        // Only a row that will go out owns its address: a prospect whose row has an error or
+        // was skipped does not block another prospect at the same address.
+        if built.status == Status::Ready
+            && let Some(e) = &built.email
+        {
+            owners.insert(e.to_lowercase(), p.id);
         }
         match built.status {
             Status::Ready => summary.ready += 1,
@@ -215,14 +271,29 @@ pub fn build(store: &mut Store) -> Result<BuildSummary, StoreError> {
     Ok(summary)
 }
 
+/// `status = 'ERROR'` because a server refused the row: the sender's `set_error` writes the
+/// server's text to both `reason` and `smtp_reply`; the send-time checks write `reason` only.
+pub const SERVER_REFUSED: &str =
+    "(status = 'ERROR' AND smtp_reply IS NOT NULL AND reason IS smtp_reply)";
+
+/// What every row's decision shares.
+struct Context<'a> {
+    columns: &'a HashSet<String>,
+    /// Special-use TLDs are a verification policy (`[verify] allow_special_use`); the build
+    /// checks the address's shape only.
+    allow_any_tld: &'a [String],
+}
+
 /// The reason this prospect cannot be sent, or `None` (then `built` holds the rendered text).
+#[allow(clippy::too_many_arguments)]
 fn decide(
     conn: &rusqlite::Connection,
+    ctx: &Context<'_>,
     p: &Prospect,
     message: Option<&Message>,
     email: Option<&str>,
     old: Option<&Existing>,
-    owners: &mut HashMap<String, i64>,
+    owners: &HashMap<String, i64>,
     built: &mut Built,
 ) -> Result<Option<String>, StoreError> {
     let Some(raw) = p.email.as_deref() else {
@@ -239,6 +310,9 @@ fn decide(
     let Some(email) = email else {
         return Ok(Some(format!("invalid syntax: {raw:?}")));
     };
+    if let Err(e) = syntax::check(email, ctx.allow_any_tld) {
+        return Ok(Some(format!("invalid syntax: {email:?}: {e}")));
+    }
     if let Some(s) = suppressions::blocking(conn, email)? {
         return Ok(Some(format!("suppressed: {} ({})", s.entry, s.cause)));
     }
@@ -270,22 +344,29 @@ fn decide(
     }
     built.reason = risky;
     let key = email.to_lowercase();
-    match owners.get(&key) {
-        Some(&owner) if owner != p.id => {
-            return Ok(Some(format!(
-                "duplicate address: {email} already goes to prospect #{owner}"
-            )));
-        }
-        _ => {
-            owners.insert(key, p.id);
-        }
+    if let Some(&owner) = owners.get(&key)
+        && owner != p.id
+    {
+        return Ok(Some(format!(
+            "duplicate address: {email} already goes to prospect #{owner}"
+        )));
     }
     if let Some(e) = old.filter(|e| e.edited) {
         built.subject = e.subject.clone();
         built.body = e.body.clone();
+        for (part, text) in [("subject", &e.subject), ("body", &e.body)] {
+            if let Some(p) = literal_placeholder(text) {
+                return Ok(Some(format!(
+                    "unresolved placeholder: {p} in {part} (edited by hand: edit it again)"
+                )));
+            }
+        }
         return Ok(None);
     }
     let mut vars = Vars::new();
+    for c in ctx.columns {
+        vars.declare(c);
+    }
     vars.set_extra_json(&message.extra);
     vars.set_extra_json(&p.extra);
     vars.set("firstname", &p.firstname);
@@ -294,8 +375,9 @@ fn decide(
     vars.set("email", email);
     vars.set("title", p.title.as_deref().unwrap_or(""));
     vars.set("domain", p.domain.as_deref().unwrap_or(""));
-    let subject = render(&message.subject, &vars);
-    let body = render(&message.body, &vars);
+    let subject = render(&message.subject, &vars, Escape::None);
+    // The body is Markdown: values are escaped so they show as typed.
+    let body = render(&message.body, &vars, Escape::Markdown);
     let mut problems: Vec<String> = Vec::new();
     for (part, result) in [("subject", &subject), ("body", &body)] {
         if let Err(errors) = result {

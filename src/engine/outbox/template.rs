@@ -1,19 +1,24 @@
 //! Placeholders in subjects and bodies: `{firstname}`, `{company}`, French aliases
 //! (`{prenom}`, `{nom}`, `{societe}`), any imported column by its header (`{city}`,
-//! `{Site web}`), and a default after a bar (`{firstname|there}`). `{{` and `}}` write
-//! literal braces.
+//! `{Site web}`), and a default after a bar (`{firstname|there}`). `{{firstname}}`, as
+//! Mustache-style tools write it, is the same placeholder.
 //!
-//! Rendering never lets a `{…}` through: an unknown name, or an empty value without a
-//! default, is an error that names the placeholder, and the row is not sendable.
+//! Rendering never lets a `{…}` through: an unknown name (with or without a default), an empty
+//! value without a default, or a value that itself holds `{…}` is an error that names it, and
+//! the row is not sendable. There is no escape for a literal `{word}`: a cold email has no use
+//! for one, and [`literal_placeholder`] refuses it at send time anyway.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::engine::import::normalize::header_key;
 
-/// Values by folded name (`header_key`), so `{Prénom}`, `{prenom}` and `{PRENOM}` agree.
+/// Values by folded name (`header_key`), so `{Prénom}`, `{prenom}` and `{PRENOM}` agree, and
+/// the names a template may use: the fields, and every imported column, also where this row's
+/// cell is empty (then the placeholder is empty, not unknown).
 #[derive(Debug, Clone, Default)]
 pub struct Vars {
     values: HashMap<String, String>,
+    known: HashSet<String>,
 }
 
 /// French and English names for the same field.
@@ -43,66 +48,105 @@ impl Vars {
 
     /// Set a value; later sets win, so set imported extras first and fields last.
     pub fn set(&mut self, name: &str, value: &str) {
-        self.values.insert(header_key(name), value.to_string());
+        let key = header_key(name);
+        self.known.insert(key.clone());
+        self.values.insert(key, value.to_string());
+    }
+
+    /// A column that exists in the import though this row has no value in it.
+    pub fn declare(&mut self, name: &str) {
+        self.known.insert(header_key(name));
     }
 
     /// Every column of an imported row's `extra` JSON object.
     pub fn set_extra_json(&mut self, extra: &str) {
-        if let Ok(serde_json::Value::Object(map)) = serde_json::from_str(extra) {
-            for (k, v) in map {
-                if let Some(s) = v.as_str() {
-                    self.set(&k, s);
-                }
-            }
+        for (k, v) in extra_columns(extra) {
+            self.set(&k, &v);
         }
     }
 
-    fn get(&self, name: &str) -> Option<&str> {
+    fn canonical(name: &str) -> String {
         let key = header_key(name);
-        let key = ALIASES
+        ALIASES
             .iter()
             .find(|(alias, _)| *alias == key)
-            .map_or(key.as_str(), |(_, canonical)| canonical);
-        self.values.get(key).map(String::as_str)
+            .map_or(key, |(_, canonical)| canonical.to_string())
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(&Self::canonical(name)).map(String::as_str)
+    }
+
+    fn knows(&self, name: &str) -> bool {
+        self.known.contains(&Self::canonical(name))
+    }
+}
+
+/// The (column, text) pairs of an imported row's `extra` JSON object.
+pub fn extra_columns(extra: &str) -> Vec<(String, String)> {
+    match serde_json::from_str(extra) {
+        Ok(serde_json::Value::Object(map)) => map
+            .into_iter()
+            .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_string())))
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TemplateError {
-    #[error("unknown placeholder {{{0}}}")]
+    #[error("unknown placeholder {{{0}}} (no field or imported column has that name)")]
     Unknown(String),
     #[error("empty placeholder {{{0}}} (add a default: {{{0}|…}})")]
     Empty(String),
     #[error("unclosed placeholder starting {0:?}")]
     Unclosed(String),
+    #[error("{{{0}}} is in the value of {{{1}}}")]
+    InValue(String, String),
+}
+
+/// How a value is written into the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Escape {
+    /// As is (subjects: plain text).
+    None,
+    /// Backslash before ASCII punctuation, so a body, which is Markdown, shows the value as
+    /// typed: `Dupont <CEO>` or `a_b_c` stay text instead of becoming a tag or emphasis.
+    Markdown,
+}
+
+fn escape_markdown(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 8);
+    for c in value.chars() {
+        if c.is_ascii_punctuation() {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Render `template`; every problem is reported, not just the first.
-pub fn render(template: &str, vars: &Vars) -> Result<String, Vec<TemplateError>> {
+pub fn render(template: &str, vars: &Vars, escape: Escape) -> Result<String, Vec<TemplateError>> {
     let mut out = String::with_capacity(template.len() + 32);
     let mut errors = Vec::new();
     let mut rest = template;
-    while let Some(pos) = rest.find(['{', '}']) {
+    while let Some(pos) = rest.find('{') {
         out.push_str(&rest[..pos]);
         let tail = &rest[pos..];
-        if tail.starts_with("{{") || tail.starts_with("}}") {
-            out.push(tail.as_bytes()[0] as char);
-            rest = &tail[2..];
-            continue;
-        }
-        if let Some(after) = tail.strip_prefix('}') {
-            // A lone closing brace is plain text.
-            out.push('}');
-            rest = after;
-            continue;
-        }
-        let Some(end) = tail.find('}') else {
+        // `{{name}}` is `{name}`.
+        let (open, close) = if tail.starts_with("{{") {
+            ("{{", "}}")
+        } else {
+            ("{", "}")
+        };
+        let Some(end) = tail[open.len()..].find(close).map(|e| e + open.len()) else {
             errors.push(TemplateError::Unclosed(tail.chars().take(20).collect()));
             rest = "";
             break;
         };
-        let inner = &tail[1..end];
-        if inner.contains('{') || inner.contains('\n') {
+        let inner = &tail[open.len()..end];
+        if inner.contains(['{', '}', '\n']) {
             errors.push(TemplateError::Unclosed(tail.chars().take(20).collect()));
             out.push('{');
             rest = &tail[1..];
@@ -112,13 +156,24 @@ pub fn render(template: &str, vars: &Vars) -> Result<String, Vec<TemplateError>>
             Some((n, d)) => (n.trim(), Some(d)),
             None => (inner.trim(), None),
         };
-        match (vars.get(name), default) {
-            (Some(v), _) if !v.trim().is_empty() => out.push_str(v),
-            (_, Some(d)) => out.push_str(d),
-            (Some(_), None) => errors.push(TemplateError::Empty(name.to_string())),
-            (None, None) => errors.push(TemplateError::Unknown(name.to_string())),
+        if !vars.knows(name) {
+            errors.push(TemplateError::Unknown(name.to_string()));
+        } else {
+            match (vars.get(name), default) {
+                (Some(v), _) if !v.trim().is_empty() => {
+                    if let Some(p) = literal_placeholder(v) {
+                        errors.push(TemplateError::InValue(p, name.to_string()));
+                    }
+                    match escape {
+                        Escape::None => out.push_str(v),
+                        Escape::Markdown => out.push_str(&escape_markdown(v)),
+                    }
+                }
+                (_, Some(d)) => out.push_str(d),
+                (_, None) => errors.push(TemplateError::Empty(name.to_string())),
+            }
         }
-        rest = &tail[end + 1..];
+        rest = &tail[end + close.len()..];
     }
     out.push_str(rest);
     if errors.is_empty() {
@@ -128,13 +183,33 @@ pub fn render(template: &str, vars: &Vars) -> Result<String, Vec<TemplateError>>
     }
 }
 
+/// Placeholder-like text (`{word}`, `{ prenom }`, `{1}`: braces on one line around something
+/// other than blanks) in `text`, which must never reach a recipient. The build runs it on
+/// every row it makes READY, edited rows included, and the sender again before each message.
+pub fn literal_placeholder(text: &str) -> Option<String> {
+    let mut rest = text;
+    while let Some(start) = rest.find('{') {
+        let tail = &rest[start + 1..];
+        if let Some(end) = tail.find('}') {
+            let inner = &tail[..end];
+            if !inner.trim().is_empty() && inner.len() <= 60 && !inner.contains(['{', '\n']) {
+                return Some(format!("{{{inner}}}"));
+            }
+        }
+        rest = tail;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn vars() -> Vars {
         let mut v = Vars::new();
-        v.set_extra_json(r#"{"City":"Lyon","Site web":"acme.test","Notes":""}"#);
+        v.set_extra_json(r#"{"City":"Lyon","Site web":"acme.test"}"#);
+        // A column of the import that is empty on this row (import drops empty cells).
+        v.declare("Notes");
         v.set("firstname", "Élodie");
         v.set("lastname", "Durand");
         v.set("company", "Acme SA");
@@ -142,49 +217,107 @@ mod tests {
         v
     }
 
+    fn plain(t: &str, v: &Vars) -> Result<String, Vec<TemplateError>> {
+        render(t, v, Escape::None)
+    }
+
     #[test]
     fn fields_aliases_extras_and_defaults() {
         let v = vars();
         assert_eq!(
-            render("Bonjour {prenom} {NOM} ({societe}), {firstname}", &v).unwrap(),
+            plain("Bonjour {prenom} {NOM} ({societe}), {firstname}", &v).unwrap(),
             "Bonjour Élodie Durand (Acme SA), Élodie"
         );
         assert_eq!(
-            render("{city} / {Site web}", &v).unwrap(),
+            plain("{city} / {Site web}", &v).unwrap(),
             "Lyon / acme.test"
         );
-        assert_eq!(render("Hi {title|there}!", &v).unwrap(), "Hi there!");
-        assert_eq!(render("Hi {firstname|there}!", &v).unwrap(), "Hi Élodie!");
-        assert_eq!(render("{{literal}} and }", &v).unwrap(), "{literal} and }");
+        assert_eq!(plain("Hi {title|there}!", &v).unwrap(), "Hi there!");
+        assert_eq!(plain("Hi {notes|there}!", &v).unwrap(), "Hi there!");
+        assert_eq!(plain("Hi {firstname|there}!", &v).unwrap(), "Hi Élodie!");
+        assert_eq!(plain("Hi { prenom }, }", &v).unwrap(), "Hi Élodie, }");
+        // Mustache-style double braces are the same placeholder.
+        assert_eq!(plain("Hi {{firstName}}!", &v).unwrap(), "Hi Élodie!");
+        assert_eq!(plain("Hi {{title|there}}!", &v).unwrap(), "Hi there!");
     }
 
     #[test]
     fn unknown_and_empty_placeholders_are_named() {
         let v = vars();
-        let errs = render("Hi {frstname}, {title}, {notes} {x", &v).unwrap_err();
+        let errs = plain("Hi {frstname}, {title}, {notes}, {typo|there} {x", &v).unwrap_err();
         assert_eq!(
             errs,
             vec![
                 TemplateError::Unknown("frstname".into()),
                 TemplateError::Empty("title".into()),
                 TemplateError::Empty("notes".into()),
+                TemplateError::Unknown("typo".into()),
                 TemplateError::Unclosed("{x".into()),
             ]
         );
         assert!(errs[0].to_string().contains("{frstname}"));
+        assert_eq!(
+            plain("{{frstname}}", &v).unwrap_err(),
+            vec![TemplateError::Unknown("frstname".into())]
+        );
+    }
+
+    #[test]
+    fn a_value_holding_a_placeholder_is_an_error() {
+        let mut v = vars();
+        v.set("company", "Acme {beta}");
+        assert_eq!(
+            plain("Chez {company}", &v).unwrap_err(),
+            vec![TemplateError::InValue("{beta}".into(), "company".into())]
+        );
+    }
+
+    #[test]
+    fn markdown_bodies_get_values_escaped() {
+        let mut v = vars();
+        v.set("lastname", "Dupont <CEO> *x*");
+        assert_eq!(
+            render("**{nom}**", &v, Escape::Markdown).unwrap(),
+            "**Dupont \\<CEO\\> \\*x\\***"
+        );
+        let text = super::super::compose::markdown_to_text(
+            &render("{nom}", &v, Escape::Markdown).unwrap(),
+        );
+        assert_eq!(text, "Dupont <CEO> *x*\n");
     }
 
     #[test]
     fn output_never_contains_a_placeholder() {
         let v = vars();
-        for t in ["{a}{b}", "{", "{firstname", "x {prenom|} y", "{{}}"] {
-            if let Ok(s) = render(t, &v) {
-                assert!(
-                    !s.contains("{a}") && !s.contains("{firstname"),
-                    "{t:?} -> {s:?}"
-                );
+        for t in [
+            "{a}{b}",
+            "{",
+            "{firstname",
+            "x {prenom|} y",
+            "{{}}",
+            "{{a}",
+            "{{firstname}",
+        ] {
+            if let Ok(s) = plain(t, &v) {
+                assert_eq!(literal_placeholder(&s), None, "{t:?} -> {s:?}");
             }
         }
-        assert_eq!(render("x {prenom|} y", &Vars::new()).unwrap(), "x  y");
+        assert_eq!(plain("x {title|} y", &v).unwrap(), "x  y");
+    }
+
+    #[test]
+    fn literal_placeholders_are_found() {
+        for (text, found) in [
+            ("Hi {firstname}!", Some("{firstname}")),
+            ("a {prenom|there} b", Some("{prenom|there}")),
+            ("Bonjour { prenom }", Some("{ prenom }")),
+            ("Hi {{firstName}}", Some("{firstName}")),
+            ("{1}", Some("{1}")),
+            ("no braces", None),
+            ("json { } and {}", None),
+            ("{\nacross lines}", None),
+        ] {
+            assert_eq!(literal_placeholder(text).as_deref(), found, "{text:?}");
+        }
     }
 }

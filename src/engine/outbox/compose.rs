@@ -1,9 +1,12 @@
 //! From an outbox row to the message that goes out: headers, the plain-text part, and the
 //! HTML part when `[sending] html = true`. The preview in review shows exactly this.
 
+use std::time::SystemTime;
+
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 use crate::config::Config;
+use crate::engine::send::message::{build, new_message_id, sender_domain};
 use crate::store::outbox::OutboxRow;
 
 /// Markdown → HTML (the HTML part).
@@ -17,16 +20,29 @@ pub fn markdown_to_html(md: &str) -> String {
 }
 
 /// Markdown → readable plain text: emphasis markers dropped, links as "text (url)", list
-/// items with "- ", paragraphs separated by blank lines.
+/// items with "- " (or their number), nested lists indented, paragraphs separated by blank
+/// lines, HTML tags left out (their text kept).
 pub fn markdown_to_text(md: &str) -> String {
     let mut out = String::new();
     let mut link: Vec<String> = Vec::new();
-    let mut list_depth = 0usize;
+    // One entry per open list: the next item's number, or None for a bullet list.
+    let mut lists: Vec<Option<u64>> = Vec::new();
+    // Text that follows a paragraph break inside a list item is indented under the item.
+    let mut indent_next = false;
+    let indent = |out: &mut String, depth: usize| out.push_str(&"   ".repeat(depth));
     for event in Parser::new_ext(md, Options::ENABLE_STRIKETHROUGH) {
         match event {
-            Event::Text(t) | Event::Code(t) => out.push_str(&t),
-            Event::SoftBreak => out.push('\n'),
-            Event::HardBreak => out.push('\n'),
+            Event::Text(t) | Event::Code(t) => {
+                if indent_next {
+                    indent(&mut out, lists.len());
+                    indent_next = false;
+                }
+                out.push_str(&t);
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                out.push('\n');
+                indent_next = !lists.is_empty();
+            }
             Event::Start(Tag::Link { dest_url, .. }) => link.push(dest_url.to_string()),
             Event::End(TagEnd::Link) => {
                 if let Some(url) = link.pop()
@@ -35,20 +51,59 @@ pub fn markdown_to_text(md: &str) -> String {
                     out.push_str(&format!(" ({url})"));
                 }
             }
-            Event::Start(Tag::List(_)) => list_depth += 1,
+            Event::Start(Tag::List(first)) => {
+                // A list inside an item starts on its own line.
+                if !lists.is_empty() && !out.ends_with('\n') {
+                    out.push('\n');
+                }
+                indent_next = false;
+                lists.push(first);
+            }
             Event::End(TagEnd::List(_)) => {
-                list_depth = list_depth.saturating_sub(1);
-                if list_depth == 0 {
+                lists.pop();
+                if lists.is_empty() {
                     out.push('\n');
                 }
             }
             Event::Start(Tag::Item) => {
-                out.push_str(&"  ".repeat(list_depth.saturating_sub(1)));
-                out.push_str("- ");
+                indent(&mut out, lists.len().saturating_sub(1));
+                indent_next = false;
+                match lists.last_mut() {
+                    Some(Some(n)) => {
+                        out.push_str(&format!("{n}. "));
+                        *n += 1;
+                    }
+                    _ => out.push_str("- "),
+                }
             }
-            Event::End(TagEnd::Item) => out.push('\n'),
-            Event::End(TagEnd::Paragraph) if list_depth == 0 => out.push_str("\n\n"),
+            Event::End(TagEnd::Item) => {
+                if !out.ends_with('\n') {
+                    out.push('\n');
+                }
+                indent_next = false;
+            }
+            Event::End(TagEnd::Paragraph) => {
+                if lists.is_empty() {
+                    out.push_str("\n\n");
+                } else {
+                    // A second paragraph of the same item goes on its own line, indented.
+                    out.push('\n');
+                    indent_next = true;
+                }
+            }
             Event::End(TagEnd::Heading(_)) => out.push_str("\n\n"),
+            Event::End(TagEnd::CodeBlock) => {
+                if !out.ends_with('\n') {
+                    out.push('\n');
+                }
+                out.push('\n');
+            }
+            Event::Html(html) => {
+                out.push_str(&strip_tags(&html));
+            }
+            Event::InlineHtml(tag) if tag.to_ascii_lowercase().starts_with("<br") => {
+                out.push('\n');
+            }
             Event::Rule => out.push_str("----\n\n"),
             _ => {}
         }
@@ -57,42 +112,96 @@ pub fn markdown_to_text(md: &str) -> String {
     format!("{trimmed}\n")
 }
 
-/// The header block and parts of a row, as review shows them before anything is sent.
-/// Message-ID's random part and the mailbox are only fixed at send time.
+/// HTML block → its text: tags removed, lines that held only tags dropped.
+fn strip_tags(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let mut out = String::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The row exactly as it will be sent: the message built by the sender (from the row's
+/// mailbox, or the first configured one), its headers decoded for reading, and its text part.
+/// The Message-ID's random part and the Date are fixed again at send time; the DKIM signature
+/// is added then.
 pub fn preview(row: &OutboxRow, config: &Config) -> String {
-    let mailboxes: Vec<&str> = config.mailboxes.values().map(|m| m.from.as_str()).collect();
-    let from = match mailboxes.as_slice() {
-        [] => "(no mailbox configured)".to_string(),
-        [one] => one.to_string(),
-        many => format!("{} (rotated among {} mailboxes)", many[0], many.len()),
+    let chosen = row
+        .mailbox
+        .as_ref()
+        .and_then(|n| config.mailboxes.get_key_value(n))
+        .or_else(|| config.mailboxes.iter().next());
+    let Some((name, mb)) = chosen else {
+        return format!(
+            "(no mailbox configured: add a [mailboxes.NAME] section to see the headers)\n\n\
+             Subject: {}\n\n{}",
+            row.subject,
+            markdown_to_text(&row.body)
+        );
     };
-    let domain = mailboxes
-        .first()
-        .and_then(|f| f.rsplit_once('@'))
-        .map(|(_, d)| d.trim_end_matches('>').to_string())
-        .unwrap_or_else(|| "sender.invalid".into());
-    let to = match &row.email {
-        Some(e) => format!("{} {} <{e}>", row.firstname, row.lastname),
-        None => "(no address)".into(),
+    if row.email.is_none() {
+        return format!(
+            "To: (no address)\nSubject: {}\n\n{}",
+            row.subject,
+            markdown_to_text(&row.body)
+        );
+    }
+    let mut unsigned = mb.clone();
+    unsigned.dkim_selector = None;
+    unsigned.dkim_key_file = None;
+    let message_id = row
+        .header_message_id
+        .clone()
+        .unwrap_or_else(|| new_message_id(row.id, mb));
+    let built = match build(row, &unsigned, config, &message_id, SystemTime::now()) {
+        Ok(b) => b.formatted(),
+        Err(e) => return format!("cannot build this message: {e}\n"),
     };
     let mut out = String::new();
-    out.push_str(&format!("From: {from}\n"));
-    out.push_str(&format!("To: {to}\n"));
-    out.push_str(&format!("Subject: {}\n", row.subject));
-    out.push_str(&format!("Message-ID: <{}.…@{domain}>\n", row.id));
-    out.push_str("List-Unsubscribe: <mailto:…?subject=unsubscribe>");
-    if config.tracking.base_url.is_some() {
-        out.push_str(", <https://…/u/…>");
+    if row.mailbox.is_none() && config.mailboxes.len() > 1 {
+        let names: Vec<&str> = config.mailboxes.keys().map(String::as_str).collect();
+        out.push_str(&format!(
+            "(as mailbox {name}; the run rotates among {})\n",
+            names.join(", ")
+        ));
+    }
+    let Ok(parsed) = mailparse::parse_mail(&built) else {
+        return String::from_utf8_lossy(&built).into_owned();
+    };
+    for h in parsed.get_headers() {
+        out.push_str(&format!("{}: {}\n", h.get_key(), h.get_value()));
+    }
+    if let (Some(selector), Some(_)) = (&mb.dkim_selector, &mb.dkim_key_file) {
+        out.push_str(&format!(
+            "DKIM-Signature: (added at send time: d={}, s={selector})\n",
+            sender_domain(mb)
+        ));
     }
     out.push('\n');
-    out.push_str("List-Unsubscribe-Post: List-Unsubscribe=One-Click\n");
-    if config.sending.html {
-        out.push_str("Content-Type: multipart/alternative (text/plain + text/html)\n");
-    } else {
-        out.push_str("Content-Type: text/plain; charset=utf-8\n");
+    let text = std::iter::once(&parsed)
+        .chain(parsed.subparts.iter())
+        .find(|p| p.ctype.mimetype == "text/plain")
+        .and_then(|p| p.get_body().ok())
+        .unwrap_or_default();
+    out.push_str(&text.replace("\r\n", "\n"));
+    if parsed
+        .subparts
+        .iter()
+        .any(|p| p.ctype.mimetype == "text/html")
+    {
+        out.push_str("\n(and a text/html part with the same content)\n");
     }
-    out.push('\n');
-    out.push_str(&markdown_to_text(&row.body));
     out
 }
 
@@ -115,6 +224,24 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("<li>un</li>"), "{html}");
+    }
+
+    #[test]
+    fn lists_keep_numbers_nesting_and_paragraphs() {
+        let md = "1. un\n2. deux\n   - a\n   - b\n3. trois\n\n   suite\n\nFin";
+        assert_eq!(
+            markdown_to_text(md),
+            "1. un\n2. deux\n   - a\n   - b\n3. trois\n   suite\n\nFin\n"
+        );
+        assert_eq!(markdown_to_text("5. cinq\n6. six"), "5. cinq\n6. six\n");
+    }
+
+    #[test]
+    fn html_keeps_its_text() {
+        assert_eq!(
+            markdown_to_text("<div>\n<p>Bonjour</p>\n</div>\n\nligne<br>suite"),
+            "Bonjour\nligne\nsuite\n"
+        );
     }
 
     #[test]

@@ -8,7 +8,10 @@ use std::time::SystemTime;
 
 use lettre::Address;
 use lettre::Message;
-use lettre::message::dkim::{DkimConfig, DkimSigningAlgorithm, DkimSigningKey};
+use lettre::message::dkim::{
+    DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm,
+    DkimSigningKey,
+};
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 
@@ -197,10 +200,35 @@ fn dkim_config(
         DkimSigningKey::new(pem.trim(), DkimSigningAlgorithm::Ed25519)
     }
     .map_err(|e| err(e.to_string()))?;
-    Ok(DkimConfig::default_config(
+    // lettre's default covers From, Subject, To and Date only. RFC 8058 needs both
+    // List-Unsubscribe headers signed for mailbox providers to offer one-click unsubscribe, and
+    // a signed Message-ID and Reply-To cannot be swapped in transit. A header the message does
+    // not have is left out of h=.
+    let headers = [
+        "From",
+        "Reply-To",
+        "To",
+        "Subject",
+        "Date",
+        "Message-ID",
+        "List-Unsubscribe",
+        "List-Unsubscribe-Post",
+        "MIME-Version",
+        "Content-Type",
+        "Content-Transfer-Encoding",
+    ]
+    .into_iter()
+    .map(HeaderName::new_from_ascii_str)
+    .collect();
+    Ok(DkimConfig::new(
         selector.to_string(),
         domain.to_string(),
         key,
+        headers,
+        DkimCanonicalization {
+            header: DkimCanonicalizationType::Relaxed,
+            body: DkimCanonicalizationType::Relaxed,
+        },
     ))
 }
 
@@ -276,6 +304,43 @@ mod tests {
             parsed.get_body().unwrap().trim_end(),
             "Hi there, see site (https://a.test/)"
         );
+    }
+
+    #[test]
+    fn the_preview_is_the_built_message_decoded() {
+        use crate::engine::outbox::compose::preview;
+        let (c, mb) = config(false, None);
+        let mut r = row();
+        r.firstname = "  ".into();
+        r.lastname = "Durand".into();
+        let shown = preview(&r, &c);
+        let built = build(&r, &mb, &c, "42.x@sender.test", SystemTime::now())
+            .unwrap()
+            .formatted();
+        let parsed = mailparse::parse_mail(&built).unwrap();
+        // Every header the sender writes is in the preview, decoded (Date and the Message-ID's
+        // random part aside).
+        for h in parsed.get_headers() {
+            let key = h.get_key();
+            if key == "Date" || key == "Message-ID" {
+                assert!(shown.contains(&format!("{key}: ")), "{key} in {shown}");
+                continue;
+            }
+            let line = format!("{key}: {}", h.get_value());
+            assert!(shown.contains(&line), "{line:?} in {shown}");
+        }
+        assert!(shown.contains("Subject: Bonjour Élodie\n"), "{shown}");
+        assert!(shown.contains("To: Durand <elodie@acme.test>\n"), "{shown}");
+        assert!(shown.contains("Reply-To: replies@sender.test\n"), "{shown}");
+        assert!(
+            shown.ends_with(&format!(
+                "\n\n{}",
+                parsed.get_body().unwrap().replace("\r\n", "\n")
+            )),
+            "{shown}"
+        );
+        let (c, _) = config(true, None);
+        assert!(preview(&r, &c).contains("(and a text/html part"));
     }
 
     const SECRET: &[u8] = b"0123456789abcdef-secret";

@@ -491,10 +491,15 @@ struct Script {
     logins: u32,
     /// RSET commands received.
     resets: u32,
+    /// MAIL FROM commands received.
+    mails: u32,
+    /// When each RCPT TO arrived, in order.
+    rcpt_times: Vec<std::time::Instant>,
 }
 
 /// Plain SMTP with AUTH PLAIN (user/pw). Recipients starting `temp` get 450 on their first
-/// RCPT, `perm` get 550 with a text, `data5` get 554 after DATA; others are accepted.
+/// RCPT, `perm` get 550 with a text, `data5` get 554 after DATA; others are accepted. A
+/// sender `blocked@…` gets 553 to MAIL FROM.
 /// `pipelining`: advertise PIPELINING (RFC 2920), so both client paths get exercised.
 fn fake_smtp(pipelining: bool) -> (u16, Arc<Mutex<Script>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -548,10 +553,14 @@ fn serve(conn: TcpStream, script: Arc<Mutex<Script>>, pipelining: bool) {
                 say("535 5.7.8 authentication failed");
             }
         } else if upper.starts_with("MAIL FROM") {
-            if authed {
-                say("250 ok")
-            } else {
+            script.lock().unwrap().mails += 1;
+            rcpt_ok = false;
+            if !authed {
                 say("530 auth first")
+            } else if upper.contains("BLOCKED@") {
+                say("553 5.7.1 sender address rejected: not owned by user")
+            } else {
+                say("250 ok")
             }
         } else if upper.starts_with("RCPT TO") {
             rcpt_ok = false;
@@ -561,6 +570,7 @@ fn serve(conn: TcpStream, script: Arc<Mutex<Script>>, pipelining: bool) {
                 .unwrap_or_default();
             let mut sc = script.lock().unwrap();
             sc.rcpts.push(rcpt.clone());
+            sc.rcpt_times.push(std::time::Instant::now());
             if rcpt.starts_with("temp") {
                 let n = sc.temp_fails.entry(rcpt.clone()).or_insert(0);
                 if *n == 0 {
@@ -751,6 +761,60 @@ fn retry_error_and_refusals(pipelining: bool) {
     // login for the whole run, not one more per refused message.
     assert_eq!(sc.resets, 3, "{out}");
     assert_eq!(sc.logins, 1, "{out}");
+}
+
+#[test]
+fn a_refused_sender_stops_its_mailbox_and_leaves_the_rows_ready() {
+    for pipelining in [true, false] {
+        let (port, script) = fake_smtp(pipelining);
+        let emails: Vec<String> = (0..4).map(|i| format!("r{i}@x.test")).collect();
+        let c = Campaign::new("sender5", &emails, "Hi");
+        let cfg = c
+            .write_config(&fake_config(port, "").replace("fay@sender.test", "blocked@sender.test"));
+        let (_code, out, err) = c.send(&cfg, &[]);
+        let all = format!("{out}\n{err}");
+        assert!(
+            all.contains("refuses this sender") && all.contains("not owned by user"),
+            "{all}"
+        );
+        // The 553 is about the mailbox, not the recipient: no row is ERROR, none counted.
+        for row in c.rows() {
+            assert_eq!(row.status, Status::Ready, "{:?} {all}", row.reason);
+            assert_eq!(row.attempts, 0);
+        }
+        assert_eq!(c.day_counter("fake"), 0);
+        assert_eq!(
+            script.lock().unwrap().mails,
+            1,
+            "the mailbox stopped at its first refusal"
+        );
+    }
+}
+
+#[test]
+fn the_delay_between_sends_follows_refusals_too() {
+    let (port, script) = fake_smtp(true);
+    let emails = ["perm-a@x.test", "temp-b@x.test", "ok-c@x.test"].map(String::from);
+    let c = Campaign::new("delay1", &emails, "Hi");
+    let cfg = c.write_config(
+        &fake_config(port, "")
+            .replace("delay_min = 0", "delay_min = 1")
+            .replace("delay_max = 0", "delay_max = 1")
+            .replace("max_attempts = 3", "max_attempts = 1"),
+    );
+    let (code, out, err) = c.send(&cfg, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let sc = script.lock().unwrap();
+    assert_eq!(sc.rcpts, emails, "{out}");
+    // A 550 and a 450 are transactions the server saw: each is followed by the same pause
+    // as a delivered message (delay_min = delay_max = 1 s).
+    for pair in sc.rcpt_times.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap >= std::time::Duration::from_millis(950),
+            "only {gap:?} between two RCPTs: {out}"
+        );
+    }
 }
 
 #[test]

@@ -40,8 +40,12 @@ pub(super) fn spawn_quick(
             });
             let _ = tx.send(match result {
                 Ok(()) if sent => Loaded::Toast(format!("row {id} marked SENT")),
-                Ok(()) => Loaded::Toast(format!(
+                Ok(()) if config.sending.require_approval => Loaded::Toast(format!(
                     "row {id} back to READY, unapproved: approve it (a) to send it again"
+                )),
+                // Approval is off: READY alone is sendable.
+                Ok(()) => Loaded::Toast(format!(
+                    "row {id} back to READY: the next run sends it (require_approval is off)"
                 )),
                 Err(e) => Loaded::Error(e.to_string()),
             });

@@ -371,6 +371,18 @@ impl Runner<'_> {
         let Some(p) = self.lanes[i].prepared.take() else {
             return Ok(());
         };
+        // Another lane may have claimed a row to the same address since this one was checked
+        // (two rows to one address only come from hand edits, but then both must not go).
+        if self.taken.contains(&p.email.to_lowercase())
+            && let Some(other) = sending::already_sent_to(self.store.conn(), p.id, &p.email)?
+        {
+            let reason = format!(
+                "duplicate address: {} already went out with row #{other}",
+                p.email
+            );
+            self.refuse(p.id, p.email, reason)?;
+            return Ok(());
+        }
         let (day, _, _) = counter(&self.store, &mut self.lanes[i])?;
         let lane = &mut self.lanes[i];
         let claimed = sending::claim(
@@ -705,6 +717,15 @@ impl Runner<'_> {
         let lane = &mut self.lanes[job.lane];
         lane.busy = false;
         lane.session = session;
+        // The pause follows every transaction the server saw, refused ones too: a burst of
+        // refusals must not turn into a burst of sends.
+        let reached_server = !matches!(
+            result,
+            Err(SmtpError::Connect { .. } | SmtpError::SenderRefused { .. })
+        );
+        if reached_server && let Some(t) = &lane.throttle {
+            lane.next_at = Instant::now() + t.delay();
+        }
         let out = &mut self.out;
         let problem = |status: Status, text: String, out: &mut SendOut| {
             out.problems.push(RowOutcome {
@@ -726,9 +747,6 @@ impl Runner<'_> {
                 });
                 out.sent += 1;
                 lane.sent_this_run += 1;
-                if let Some(t) = &lane.throttle {
-                    lane.next_at = Instant::now() + t.delay();
-                }
                 if let Some(folder) = lane.sent_folder.clone() {
                     // The copy goes on its own blocking thread; the next message does not
                     // wait for it.
@@ -746,13 +764,20 @@ impl Runner<'_> {
                     });
                 }
             }
-            Err(SmtpError::Connect { text, auth }) => {
+            Err(e @ (SmtpError::Connect { .. } | SmtpError::SenderRefused { .. })) => {
+                // Nothing about this recipient reached the server: the row goes back, and the
+                // mailbox stops (a refused sender would be refused for every row).
                 sending::unclaim(conn, job.id, job.prev, &lane.name, &job.day, now)?;
                 give_back(lane, &job.day);
-                let why = if auth {
-                    format!("{text} (check the password in password_env/password_cmd)")
-                } else {
-                    text
+                self.handed = self.handed.saturating_sub(1);
+                let why = match e {
+                    SmtpError::Connect { text, auth: true } => {
+                        format!("{text} (check the password in password_env/password_cmd)")
+                    }
+                    SmtpError::SenderRefused { text } => {
+                        format!("the server refuses this sender: {text}")
+                    }
+                    other => other.to_string(),
                 };
                 self.reporter
                     .log(Level::Error, format!("mailbox {}: {why}", lane.name));

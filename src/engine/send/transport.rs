@@ -90,6 +90,11 @@ pub enum SmtpError {
     /// 5xx reply: the server refused this message.
     #[error("{text}")]
     Permanent { text: String },
+    /// 5xx reply to MAIL FROM: the server refuses the sender (not allowed to send as this
+    /// address, quota, policy), so it would refuse every message: a mailbox problem, not the
+    /// recipient's.
+    #[error("{text}")]
+    SenderRefused { text: String },
     /// The connection broke (or timed out) during the transaction: the server may or may
     /// not have the message.
     #[error("{text}")]
@@ -320,7 +325,7 @@ impl SmtpSession {
             for ((what, _), reply) in steps.iter().zip(replies) {
                 if let Err(e) = self.check(what, reply, false) {
                     if !can_reset {
-                        self.conn.abort().await;
+                        self.close_now().await;
                     } else {
                         self.end_refused(&e).await;
                     }
@@ -355,13 +360,21 @@ impl SmtpSession {
     /// and providers count logins. A lost connection, or an RSET that is not accepted, closes it.
     async fn end_refused(&mut self, e: &SmtpError) {
         if matches!(e, SmtpError::Lost { .. }) {
-            self.conn.abort().await;
+            self.close_now().await;
             return;
         }
         match tokio::time::timeout(self.timeout, self.conn.command(Rset)).await {
             Ok(Ok(_)) => {}
-            _ => self.conn.abort().await,
+            _ => self.close_now().await,
         }
+    }
+
+    /// Closes the session without waiting on the server. lettre's `abort` sends QUIT and awaits
+    /// its reply with no time limit; a server that took a DATA and now waits for a body never
+    /// answers it. The session is marked broken before QUIT goes out, so a cut-short abort
+    /// still leaves `is_usable` false, and dropping the session closes the socket.
+    async fn close_now(&mut self) {
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.conn.abort()).await;
     }
 
     fn check(
@@ -381,7 +394,9 @@ impl SmtpSession {
             Ok(Ok(resp)) => Ok(resp),
             Ok(Err(e)) => {
                 let text = format!("{what}: {e}");
-                if e.is_permanent() {
+                if e.is_permanent() && what == "MAIL FROM" {
+                    Err(SmtpError::SenderRefused { text })
+                } else if e.is_permanent() {
                     Err(SmtpError::Permanent { text })
                 } else if e.is_transient() {
                     Err(SmtpError::Transient { text })

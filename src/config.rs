@@ -182,7 +182,8 @@ pub struct SendingConfig {
     pub require_approval: bool,
     /// Send multipart/alternative with an HTML part rendered from Markdown.
     pub html: bool,
-    /// When set, messages are written there as .eml files instead of being sent.
+    /// Where `hailer send --dry-run` writes its .eml files (default `DATA_DIR/dry-run/`); a
+    /// real run ignores it.
     pub dry_run_dir: Option<PathBuf>,
     /// Attempts (4xx or connection lost) before a row becomes ERROR.
     pub max_attempts: u32,
@@ -600,6 +601,18 @@ impl Config {
             if mb.warmup_start.is_some() != mb.warmup_step.is_some() {
                 problems.push(format!(
                     "{at} warmup_start and warmup_step go together (set both or neither)"
+                ));
+            }
+            if mb.warmup_start == Some(0) {
+                // The ramp's first day would be 0, and with no warmup_from that first day is
+                // the first day anything was sent: it would never come.
+                problems.push(format!(
+                    "{at} warmup_start must be at least 1 (the first day's cap)"
+                ));
+            }
+            if mb.dkim_selector.is_some() != mb.dkim_key_file.is_some() {
+                problems.push(format!(
+                    "{at} dkim_selector and dkim_key_file go together (set both or neither)"
                 ));
             }
         }

@@ -1,4 +1,8 @@
 //! Sending windows such as `"Mon-Fri 09:00-18:00"` or `"Mon,Wed 08:30-12:00"`.
+//!
+//! A window whose end comes before its start runs past midnight: `"Mon-Fri 22:00-02:00"` opens
+//! on the listed days at 22:00 and closes at 02:00 the next morning (for a mailbox whose time
+//! zone is far from its prospects').
 
 use chrono::{NaiveTime, Weekday};
 
@@ -7,6 +11,7 @@ pub struct SendingWindow {
     /// Indexed by `Weekday::num_days_from_monday()`.
     pub days: [bool; 7],
     pub start: NaiveTime,
+    /// Before `start` when the window runs past midnight.
     pub end: NaiveTime,
 }
 
@@ -60,16 +65,22 @@ impl SendingWindow {
             .split_once('-')
             .ok_or_else(|| format!("{hours_part:?} is not like \"09:00-18:00\""))?;
         let (start, end) = (time(start)?, time(end)?);
-        if start >= end {
+        if start == end {
             return Err(format!(
-                "the window must end after it starts ({start} >= {end})"
+                "the window opens and closes at {start}: leave `window` unset to send at any time"
             ));
         }
         Ok(SendingWindow { days, start, end })
     }
 
     pub fn contains(&self, weekday: Weekday, at: NaiveTime) -> bool {
-        self.days[weekday.num_days_from_monday() as usize] && at >= self.start && at < self.end
+        let listed = |d: Weekday| self.days[d.num_days_from_monday() as usize];
+        if self.start < self.end {
+            listed(weekday) && at >= self.start && at < self.end
+        } else {
+            // Past midnight: the evening belongs to today, the small hours to yesterday.
+            (at >= self.start && listed(weekday)) || (at < self.end && listed(weekday.pred()))
+        }
     }
 }
 
@@ -106,9 +117,25 @@ mod tests {
                 .contains("day")
         );
         assert!(
-            SendingWindow::parse("Mon 18:00-09:00")
+            SendingWindow::parse("Mon 09:00-09:00")
                 .unwrap_err()
-                .contains("end after")
+                .contains("any time")
         );
+    }
+
+    #[test]
+    fn a_window_past_midnight_belongs_to_the_day_it_opens() {
+        let w = SendingWindow::parse("Fri 22:00-02:00").unwrap();
+        let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+        assert!(w.contains(Weekday::Fri, t(22, 0)));
+        assert!(w.contains(Weekday::Fri, t(23, 59)));
+        assert!(w.contains(Weekday::Sat, t(1, 59)));
+        assert!(!w.contains(Weekday::Sat, t(2, 0)));
+        assert!(
+            !w.contains(Weekday::Fri, t(1, 0)),
+            "Thursday night is not listed"
+        );
+        assert!(!w.contains(Weekday::Sat, t(22, 0)));
+        assert!(!w.contains(Weekday::Fri, t(21, 59)));
     }
 }

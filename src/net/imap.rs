@@ -95,6 +95,8 @@ impl ImapEndpoint {
                 .imap_username
                 .clone()
                 .or_else(|| mb.smtp_username.clone())
+                .filter(|u| !u.is_empty())
+                .or_else(|| crate::engine::send::message::address_of(&mb.from))
                 .unwrap_or_default(),
             password,
             timeout: Duration::from_secs(30),

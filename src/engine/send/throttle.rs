@@ -191,6 +191,27 @@ mod tests {
     }
 
     #[test]
+    fn a_window_past_midnight_stays_open_into_the_next_morning() {
+        // New York evening hours reach Paris prospects in their morning.
+        let t = throttle(Some("Mon-Thu 22:00-03:00"), "America/New_York", None);
+        // Monday 2026-11-23 22:30 in New York is 03:30 UTC on Tuesday.
+        assert!(t.window_open(utc("2026-11-24T03:30:00Z")));
+        // Tuesday 02:30 New York time is still Monday's window.
+        assert!(t.window_open(utc("2026-11-24T07:30:00Z")));
+        // Tuesday 03:00: closed until Tuesday 22:00.
+        assert_eq!(
+            t.next_open(utc("2026-11-24T08:00:00Z")),
+            Some(utc("2026-11-25T03:00:00Z"))
+        );
+        // Friday 01:00 belongs to Thursday's window; Friday evening is not listed.
+        assert!(t.window_open(utc("2026-11-27T06:00:00Z")));
+        assert_eq!(
+            t.next_open(utc("2026-11-27T09:00:00Z")),
+            Some(utc("2026-12-01T03:00:00Z"))
+        );
+    }
+
+    #[test]
     fn delay_stays_in_range() {
         let t = throttle(None, "UTC", None);
         for _ in 0..200 {

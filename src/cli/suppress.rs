@@ -7,7 +7,7 @@ use crate::store::{self, suppressions};
 
 #[derive(Debug, Subcommand)]
 pub enum SuppressCommand {
-    /// Add addresses or whole domains (@domain)
+    /// Add addresses or whole domains (@domain, which covers its subdomains too)
     Add {
         #[arg(required = true)]
         entries: Vec<String>,

@@ -63,21 +63,28 @@ pub fn list(conn: &Connection) -> Result<Vec<Suppression>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// The entry that blocks `address` (the address itself, or its domain), if any.
+/// The entry that blocks `address` (the address itself, its domain, or a parent domain: `@acme.test`
+/// covers `eu.acme.test` too, since a company that asked not to be mailed meant all of it), if any.
 pub fn blocking(conn: &Connection, address: &str) -> Result<Option<Suppression>> {
     let address = address.to_lowercase();
-    let domain = address
-        .rsplit_once('@')
-        .map(|(_, d)| format!("@{d}"))
-        .unwrap_or_default();
-    // At most two rows; the address's own entry (the longer one) wins here rather than with
-    // ORDER BY, which SQLite runs through a temporary b-tree with a page cache of its own,
+    let mut candidates = vec![address.clone()];
+    if let Some((_, domain)) = address.rsplit_once('@') {
+        // `eu.acme.test` → `@eu.acme.test`, `@acme.test`; never a bare TLD (entries need a dot).
+        let mut d = domain;
+        while d.contains('.') {
+            candidates.push(format!("@{d}"));
+            d = d.split_once('.').map_or("", |(_, rest)| rest);
+        }
+    }
+    // A handful of rows at most; the most specific entry (the longest) wins here rather than
+    // with ORDER BY, which SQLite runs through a temporary b-tree with a page cache of its own,
     // set up and freed on every call: most of the cost of this check, which the sender runs
     // once per message.
+    let marks = vec!["?"; candidates.len()].join(", ");
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM suppressions WHERE entry IN (?1, ?2)"
+        "SELECT {COLUMNS} FROM suppressions WHERE entry IN ({marks})"
     ))?;
-    let rows = stmt.query_map(params![address, domain], from_row)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(&candidates), from_row)?;
     let mut found: Option<Suppression> = None;
     for row in rows {
         let row = row?;
@@ -123,6 +130,22 @@ mod tests {
             "@blocked.test"
         );
         assert!(blocking(c, "john@acme.test").unwrap().is_none());
+        // A domain entry covers its subdomains, not a domain that merely ends the same way.
+        assert_eq!(
+            blocking(c, "x@eu.mail.blocked.test")
+                .unwrap()
+                .unwrap()
+                .entry,
+            "@blocked.test"
+        );
+        assert!(blocking(c, "x@notblocked.test").unwrap().is_none());
+        assert!(add(c, "@eu.blocked.test", "bounced", None, 3).unwrap());
+        assert_eq!(
+            blocking(c, "x@eu.blocked.test").unwrap().unwrap().cause,
+            "bounced",
+            "the most specific entry is the one reported"
+        );
+        assert!(remove(c, "@eu.blocked.test").unwrap());
         // Both the address and its domain: the address's own entry is the one reported,
         // whichever SQLite returns first.
         assert!(add(c, "ann@blocked.test", "unsubscribed", None, 4).unwrap());

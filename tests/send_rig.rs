@@ -818,6 +818,53 @@ fn the_delay_between_sends_follows_refusals_too() {
 }
 
 #[test]
+fn two_rows_to_one_address_send_once_across_two_mailboxes() {
+    let (port, script) = fake_smtp(true);
+    let emails: Vec<String> = (0..8).map(|i| format!("r{i}@x.test")).collect();
+    let c = Campaign::new("dup2", &emails, "Hi");
+    // The build refuses duplicates; rows edited afterwards can still end up sharing an
+    // address. Two of them, picked up by the two mailboxes at the same time.
+    c.store()
+        .conn()
+        .execute(
+            "UPDATE outbox SET email = 'r0@x.test' WHERE email = 'r1@x.test'",
+            [],
+        )
+        .unwrap();
+    let second = fake_config(port, "")
+        .split_once("[mailboxes.fake]")
+        .unwrap()
+        .1
+        .replace("fay@", "fay2@");
+    let cfg = c.write_config(&format!(
+        "{}\n[mailboxes.fake2]{second}",
+        fake_config(port, "")
+    ));
+    let (code, out, err) = c.send(&cfg, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let sc = script.lock().unwrap();
+    let to_r0 = sc.accepted.iter().filter(|a| *a == "r0@x.test").count();
+    assert_eq!(to_r0, 1, "{:?}\n{out}", sc.accepted);
+    assert_eq!(sc.accepted.len(), 7, "{out}");
+    let rows: Vec<_> = c
+        .rows()
+        .into_iter()
+        .filter(|r| r.email.as_deref() == Some("r0@x.test"))
+        .collect();
+    let statuses: Vec<Status> = rows.iter().map(|r| r.status).collect();
+    assert!(
+        statuses.contains(&Status::Sent) && statuses.contains(&Status::Error),
+        "{statuses:?}"
+    );
+    let refused = rows.iter().find(|r| r.status == Status::Error).unwrap();
+    assert!(
+        refused.reason.as_deref().unwrap().contains("duplicate address"),
+        "{:?}",
+        refused.reason
+    );
+}
+
+#[test]
 fn four_xx_until_max_attempts_becomes_error() {
     let (port, _script) = fake_smtp(false);
     let c = Campaign::new("fake2", &["temp-a@x.test".to_string()], "Hi");

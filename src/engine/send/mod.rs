@@ -375,8 +375,9 @@ async fn run_async(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendEr
     let mut store = Store::open_in(&input.data_dir)?;
     // The claim (SENDING) must reach the disk before the SMTP transaction starts: with the
     // store's default NORMAL, a power cut could roll it back to READY and the row would go
-    // out twice. FULL syncs the log at every commit; it costs about 0.25 ms per message here
-    // (one commit per message, see run.rs), measured in benches/send_bench.sh.
+    // out twice. FULL syncs the log at every commit (one per message, see run.rs): with delays
+    // off it costs 10-25% of the rig's throughput (benches/README.md); with real delays of a
+    // minute between sends it costs nothing that matters.
     store
         .conn()
         .pragma_update(None, "synchronous", "FULL")

@@ -858,7 +858,11 @@ fn two_rows_to_one_address_send_once_across_two_mailboxes() {
     );
     let refused = rows.iter().find(|r| r.status == Status::Error).unwrap();
     assert!(
-        refused.reason.as_deref().unwrap().contains("duplicate address"),
+        refused
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("duplicate address"),
         "{:?}",
         refused.reason
     );

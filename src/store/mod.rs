@@ -95,6 +95,18 @@ impl Store {
         &self.path
     }
 
+    /// The write-ahead log, opened for `sync_data`: with `synchronous = NORMAL` a commit is in
+    /// the log but not yet on the disk, and syncing this file makes it durable (the sender does
+    /// it on another thread while the SMTP commands travel; see engine::send::run).
+    pub fn wal_file(&self) -> Result<std::fs::File> {
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        std::fs::File::open(&wal).map_err(|source| StoreError::DataDir {
+            path: wal.into(),
+            source,
+        })
+    }
+
     pub fn conn(&self) -> &Connection {
         &self.conn
     }

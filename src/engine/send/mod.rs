@@ -373,15 +373,6 @@ fn mark_paused(store: &Store, lanes: &mut [Lane]) -> Result<(), StoreError> {
 async fn run_async(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendError> {
     let _lock = lock_file(&input.data_dir)?;
     let mut store = Store::open_in(&input.data_dir)?;
-    // The claim (SENDING) must reach the disk before the SMTP transaction starts: with the
-    // store's default NORMAL, a power cut could roll it back to READY and the row would go
-    // out twice. FULL syncs the log at every commit (one per message, see run.rs): with delays
-    // off it costs 10-25% of the rig's throughput (benches/README.md); with real delays of a
-    // minute between sends it costs nothing that matters.
-    store
-        .conn()
-        .pragma_update(None, "synchronous", "FULL")
-        .map_err(StoreError::from)?;
     let mut lanes = build_lanes(&input)?;
     if !input.dry_run {
         // Bounces read since the last run may already call for a pause.

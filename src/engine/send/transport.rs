@@ -99,7 +99,17 @@ pub enum SmtpError {
     /// not have the message.
     #[error("{text}")]
     Lost { text: String, after_data: bool },
+    /// The row's claim could not be made durable, so the body was never sent and the
+    /// transaction was dropped unfinished: the server discards it.
+    #[error("{text}")]
+    NotDurable { text: String },
 }
+
+/// The disk sync of a row's claim, running on a blocking thread. The message body waits for
+/// it: a transaction the server has not seen end delivers nothing, so only the end of DATA
+/// needs the claim on disk, and the sync overlaps the MAIL/RCPT/DATA round trip instead of
+/// adding to every message.
+pub type ClaimSync = Option<tokio::task::JoinHandle<std::io::Result<()>>>;
 
 /// TLS settings shared by STARTTLS and implicit TLS: the public roots plus `[tls] ca_file`.
 fn rustls_config(ca_file: Option<&std::path::Path>) -> Result<Arc<rustls::ClientConfig>, String> {
@@ -275,11 +285,15 @@ impl SmtpSession {
     /// One transaction: MAIL, RCPT, DATA, then the message. `Ok` carries the server's final
     /// reply. After a refusal (4xx/5xx) the session stays open for the next message (see
     /// `end_refused`); after a lost connection or a timeout it is closed and `is_usable` says so.
+    ///
+    /// `claim` is awaited (and emptied) before the body goes out; on failure the session is
+    /// closed without the end of DATA.
     pub async fn send(
         &mut self,
         from: &Address,
         to: &Address,
         raw: &[u8],
+        claim: &mut ClaimSync,
     ) -> Result<String, SmtpError> {
         let mut params = Vec::new();
         if !raw.is_ascii()
@@ -339,6 +353,19 @@ impl SmtpSession {
                     self.end_refused(&e).await;
                     return Err(e);
                 }
+            }
+        }
+        if let Some(sync) = claim.take() {
+            let failed = match sync.await {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(e.to_string()),
+                Err(e) => Some(e.to_string()),
+            };
+            if let Some(cause) = failed {
+                self.close_now().await;
+                return Err(SmtpError::NotDurable {
+                    text: format!("cannot write the claim to disk ({cause}), message not sent"),
+                });
             }
         }
         let reply = tokio::time::timeout(self.timeout, self.conn.message(raw)).await;
@@ -409,5 +436,147 @@ impl SmtpSession {
 
     pub async fn quit(mut self) {
         let _ = tokio::time::timeout(Duration::from_secs(5), self.conn.quit()).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::{Arc, Mutex};
+
+    /// A loopback SMTP server that accepts everything and logs each line it reads, the
+    /// message body included.
+    fn logging_server(pipelining: bool) -> (u16, Arc<Mutex<Vec<String>>>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let lines = log.clone();
+        std::thread::spawn(move || {
+            let (conn, _) = listener.accept().unwrap();
+            let mut w = conn.try_clone().unwrap();
+            let mut say = |t: &str| {
+                let _ = w.write_all(format!("{t}\r\n").as_bytes());
+            };
+            let mut r = BufReader::new(conn);
+            say("220 log.test ESMTP");
+            let mut in_body = false;
+            let mut line = String::new();
+            loop {
+                line.clear();
+                if r.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                let text = line.trim_end().to_string();
+                lines.lock().unwrap().push(text.clone());
+                if in_body {
+                    if text == "." {
+                        in_body = false;
+                        say("250 2.0.0 queued");
+                    }
+                    continue;
+                }
+                let upper = text.to_ascii_uppercase();
+                if upper.starts_with("EHLO") {
+                    say("250-log.test");
+                    if pipelining {
+                        say("250-PIPELINING");
+                    }
+                    say("250 8BITMIME");
+                } else if upper == "DATA" {
+                    in_body = true;
+                    say("354 go ahead");
+                } else if upper == "QUIT" {
+                    say("221 bye");
+                    return;
+                } else {
+                    say("250 ok");
+                }
+            }
+        });
+        (port, log)
+    }
+
+    fn endpoint(port: u16) -> SmtpEndpoint {
+        SmtpEndpoint {
+            host: "127.0.0.1".into(),
+            port,
+            security: Security::Plain,
+            ca_file: None,
+            username: String::new(),
+            password: String::new(),
+            helo: "sender.test".into(),
+            timeout: Duration::from_secs(10),
+        }
+    }
+
+    const RAW: &[u8] = b"Subject: hi\r\n\r\nthe body line\r\n";
+
+    fn addresses() -> (Address, Address) {
+        (
+            "me@sender.test".parse().unwrap(),
+            "you@acme.test".parse().unwrap(),
+        )
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_body_waits_for_the_claim_to_be_on_disk() {
+        for pipelining in [true, false] {
+            let (port, log) = logging_server(pipelining);
+            let mut session = SmtpSession::connect(&endpoint(port)).await.unwrap();
+            let (release, synced) = std::sync::mpsc::channel::<()>();
+            let mut claim: ClaimSync = Some(tokio::task::spawn_blocking(move || {
+                synced.recv().map_err(std::io::Error::other)
+            }));
+            let send = tokio::spawn(async move {
+                let (from, to) = addresses();
+                let result = session.send(&from, &to, RAW, &mut claim).await;
+                (result, claim.is_none())
+            });
+            let seen = |what: &str| log.lock().unwrap().iter().any(|l| l == what);
+            // The commands go out while the sync runs...
+            let mut waited = 0;
+            while !seen("DATA") && waited < 200 {
+                tokio::time::sleep(Duration::from_millis(25)).await;
+                waited += 1;
+            }
+            assert!(seen("DATA"), "{:?}", log.lock().unwrap());
+            // ...the body does not.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            assert!(!seen("the body line"), "{:?}", log.lock().unwrap());
+            release.send(()).unwrap();
+            let (result, taken) = send.await.unwrap();
+            assert!(result.unwrap().starts_with("250"));
+            assert!(taken, "the claim is consumed");
+            assert!(seen("the body line") && seen("."));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_sync_sends_no_body_and_no_end_of_data() {
+        let (port, log) = logging_server(true);
+        let mut session = SmtpSession::connect(&endpoint(port)).await.unwrap();
+        let mut claim: ClaimSync = Some(tokio::task::spawn_blocking(|| {
+            Err(std::io::Error::other("disk full"))
+        }));
+        let (from, to) = addresses();
+        let err = session.send(&from, &to, RAW, &mut claim).await.unwrap_err();
+        assert!(
+            matches!(&err, SmtpError::NotDurable { text } if text.contains("disk full")),
+            "{err:?}"
+        );
+        assert!(
+            !session.is_usable(),
+            "the unfinished transaction is dropped"
+        );
+        drop(session);
+        // The server saw the transaction start and never end.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let lines = log.lock().unwrap().clone();
+        assert!(lines.iter().any(|l| l == "DATA"), "{lines:?}");
+        assert!(
+            !lines.iter().any(|l| l == "the body line" || l == "."),
+            "{lines:?}"
+        );
     }
 }

@@ -324,6 +324,14 @@ fn a_server_refusal_survives_rebuilds_until_the_address_changes() {
     let row = &by_name(&store)["Jane"];
     assert_eq!(row.status, Status::Error);
     assert_eq!(row.reason.as_deref(), Some(refusal));
+    // Skipped, rebuilt, un-skipped: still the server's refusal, never READY again.
+    outbox::set_skipped(store.conn(), &[jane], true, 6).unwrap();
+    assert_eq!(build(&mut store).unwrap().locked, 1);
+    outbox::set_skipped(store.conn(), &[jane], false, 7).unwrap();
+    let row = &by_name(&store)["Jane"];
+    assert_eq!(row.status, Status::Error);
+    assert_eq!(row.reason.as_deref(), Some(refusal));
+    assert_eq!(row.smtp_reply.as_deref(), Some(refusal));
     // A new address (a corrected import) is a new attempt.
     store
         .conn()
@@ -412,5 +420,24 @@ fn values_are_escaped_in_markdown_bodies_but_not_in_subjects() {
     assert_eq!(
         hailer::engine::outbox::compose::markdown_to_text(&row.body),
         "Dear Doe_Smith <CEO>\n"
+    );
+}
+
+#[test]
+fn values_that_together_look_like_a_placeholder_make_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let people = "firstname,lastname,company,email,city\nJane,Doe,Acme {,jane@acme.test,Lyon}\n";
+    let mut store = store_with(
+        dir.path(),
+        people,
+        "company,subject,body\n\"Acme {\",Hi {company}{city},Body\n",
+    );
+    build(&mut store).unwrap();
+    let row = &by_name(&store)["Jane"];
+    assert_eq!(row.status, Status::Error);
+    let reason = row.reason.clone().unwrap();
+    assert!(
+        reason.contains("unresolved placeholder: {Lyon}") && reason.contains("subject"),
+        "{reason}"
     );
 }

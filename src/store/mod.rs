@@ -48,6 +48,11 @@ pub enum StoreError {
         found: i64,
         known: i64,
     },
+    #[error("cannot open the database's write-ahead log {path}: {source}")]
+    WalFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
 }
@@ -99,9 +104,11 @@ impl Store {
     /// the log but not yet on the disk, and syncing this file makes it durable (the sender does
     /// it on another thread while the SMTP commands travel; see engine::send::run).
     pub fn wal_file(&self) -> Result<std::fs::File> {
-        let mut wal = self.path.clone().into_os_string();
+        // SQLite puts the log beside the database file a symlink points to.
+        let db = std::fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone());
+        let mut wal = db.into_os_string();
         wal.push("-wal");
-        std::fs::File::open(&wal).map_err(|source| StoreError::DataDir {
+        std::fs::File::open(&wal).map_err(|source| StoreError::WalFile {
             path: wal.into(),
             source,
         })

@@ -182,7 +182,7 @@ pub fn upsert_built(tx: &Transaction<'_>, b: &Built, now: i64) -> Result<()> {
              status = excluded.status, reason = excluded.reason, approved = excluded.approved,
              attempts = 0, smtp_reply = NULL, updated_at = excluded.updated_at
          WHERE outbox.status NOT IN ('SENDING', 'SENT', 'RETRY', 'UNCERTAIN', 'BOUNCED', 'INVALID', 'REPLIED')
-           AND NOT (outbox.status = 'ERROR' AND outbox.smtp_reply IS NOT NULL
+           AND NOT (outbox.status IN ('ERROR', 'SKIPPED') AND outbox.smtp_reply IS NOT NULL
                     AND outbox.reason IS outbox.smtp_reply
                     AND lower(outbox.email) IS lower(excluded.email))",
     )?

@@ -271,10 +271,11 @@ pub fn build(store: &mut Store) -> Result<BuildSummary, StoreError> {
     Ok(summary)
 }
 
-/// `status = 'ERROR'` because a server refused the row: the sender's `set_error` writes the
-/// server's text to both `reason` and `smtp_reply`; the send-time checks write `reason` only.
+/// A row a server refused: the sender's `set_error` writes the server's text to both `reason`
+/// and `smtp_reply`; the send-time checks write `reason` only. Still so once skipped: skipping
+/// keeps both, and un-skipping such a row gives ERROR again.
 pub const SERVER_REFUSED: &str =
-    "(status = 'ERROR' AND smtp_reply IS NOT NULL AND reason IS smtp_reply)";
+    "(status IN ('ERROR', 'SKIPPED') AND smtp_reply IS NOT NULL AND reason IS smtp_reply)";
 
 /// What every row's decision shares.
 struct Context<'a> {
@@ -397,5 +398,14 @@ fn decide(
     }
     built.subject = subject.unwrap_or_default();
     built.body = body.unwrap_or_default();
+    // Values that only together look like a placeholder (`Acme {` then `Lyon}`): the send-time
+    // check would refuse the row, so the review shows it as ERROR now.
+    for (part, text) in [("subject", &built.subject), ("body", &built.body)] {
+        if let Some(p) = literal_placeholder(text) {
+            return Ok(Some(format!(
+                "unresolved placeholder: {p} in the rendered {part} (from the values)"
+            )));
+        }
+    }
     Ok(None)
 }

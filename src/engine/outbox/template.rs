@@ -112,7 +112,66 @@ pub enum Escape {
     None,
     /// Backslash before ASCII punctuation, so a body, which is Markdown, shows the value as
     /// typed: `Dupont <CEO>` or `a_b_c` stay text instead of becoming a tag or emphasis.
+    /// Not where Markdown keeps backslashes (see `literal_context`): there the value goes in
+    /// as is, so `<https://{domain}/>` or `` `{email}` `` keep working.
     Markdown,
+}
+
+/// Is the end of `before` (a Markdown body rendered so far) a place where Markdown does not
+/// remove backslash escapes: a fenced code block, a code span, an autolink or HTML tag
+/// (`<…`), or a link destination (`](…`)? Backslashes escaped by earlier values are skipped.
+fn literal_context(before: &str) -> bool {
+    let mut fenced = false;
+    for line in before.lines() {
+        let t = line.trim_start();
+        if t.starts_with("```") || t.starts_with("~~~") {
+            fenced = !fenced;
+        }
+    }
+    if fenced {
+        return true;
+    }
+    // Code spans run across the lines of a paragraph; the rest stays on the line.
+    let paragraph = before.rsplit("\n\n").next().unwrap_or(before);
+    let line = paragraph.rsplit('\n').next().unwrap_or(paragraph);
+    let mut ticks = 0;
+    let mut chars = paragraph.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '`' => ticks += 1,
+            _ => {}
+        }
+    }
+    if ticks % 2 == 1 {
+        return true;
+    }
+    let (mut angle, mut dest) = (false, false);
+    let mut prev = ' ';
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+                prev = '\\';
+                continue;
+            }
+            '<' if chars
+                .peek()
+                .is_some_and(|n| n.is_ascii_alphabetic() || *n == '/') =>
+            {
+                angle = true
+            }
+            '>' => angle = false,
+            '(' if prev == ']' => dest = true,
+            ')' => dest = false,
+            _ => {}
+        }
+        prev = c;
+    }
+    angle || dest
 }
 
 fn escape_markdown(value: &str) -> String {
@@ -146,6 +205,12 @@ pub fn render(template: &str, vars: &Vars, escape: Escape) -> Result<String, Vec
             break;
         };
         let inner = &tail[open.len()..end];
+        if inner.trim().is_empty() {
+            // `{}` or `{ }` is text, as literal_placeholder sees it.
+            out.push_str(&tail[..end + close.len()]);
+            rest = &tail[end + close.len()..];
+            continue;
+        }
         if inner.contains(['{', '}', '\n']) {
             errors.push(TemplateError::Unclosed(tail.chars().take(20).collect()));
             out.push('{');
@@ -165,8 +230,10 @@ pub fn render(template: &str, vars: &Vars, escape: Escape) -> Result<String, Vec
                         errors.push(TemplateError::InValue(p, name.to_string()));
                     }
                     match escape {
-                        Escape::None => out.push_str(v),
-                        Escape::Markdown => out.push_str(&escape_markdown(v)),
+                        Escape::Markdown if !literal_context(&out) => {
+                            out.push_str(&escape_markdown(v))
+                        }
+                        _ => out.push_str(v),
                     }
                 }
                 (_, Some(d)) => out.push_str(d),
@@ -284,6 +351,56 @@ mod tests {
             &render("{nom}", &v, Escape::Markdown).unwrap(),
         );
         assert_eq!(text, "Dupont <CEO> *x*\n");
+    }
+
+    #[test]
+    fn values_go_in_as_is_where_markdown_keeps_backslashes() {
+        let mut v = vars();
+        v.set("company", "my-co_x.test");
+        fn md_with(t: &str, v: &Vars) -> String {
+            render(t, v, Escape::Markdown).unwrap()
+        }
+        let md = |t: &str| md_with(t, &v);
+        assert_eq!(
+            md("<https://{company}/offre>"),
+            "<https://my-co_x.test/offre>"
+        );
+        assert_eq!(
+            md("[site](https://{company}) and {company}"),
+            "[site](https://my-co_x.test) and my\\-co\\_x\\.test"
+        );
+        assert_eq!(
+            md("`{company}` {company}"),
+            "`my-co_x.test` my\\-co\\_x\\.test"
+        );
+        assert_eq!(
+            md("<a href=\"https://{company}/\">{company}</a>"),
+            "<a href=\"https://my-co_x.test/\">my\\-co\\_x\\.test</a>"
+        );
+        assert_eq!(
+            md("```\n{company}\n```\n{company}"),
+            "```\nmy-co_x.test\n```\nmy\\-co\\_x\\.test"
+        );
+        // An earlier value's escaped `<` or backtick opens nothing.
+        let mut v = v.clone();
+        v.set("lastname", "Dupont <CEO `x");
+        let md = |t: &str| md_with(t, &v);
+        assert_eq!(
+            md("{nom} {company}"),
+            "Dupont \\<CEO \\`x my\\-co\\_x\\.test"
+        );
+        // `a < b` is not a tag.
+        assert_eq!(md("1 < 2 {company}"), "1 < 2 my\\-co\\_x\\.test");
+        // What the reader sees: the link works and the text shows the value as typed.
+        let html = super::super::compose::markdown_to_html(&md("<https://{company}/> {company}"));
+        assert!(html.contains("href=\"https://my-co_x.test/\""), "{html}");
+        assert!(html.contains("</a> my-co_x.test"), "{html}");
+    }
+
+    #[test]
+    fn empty_braces_are_text() {
+        let v = vars();
+        assert_eq!(plain("json {} and { }", &v).unwrap(), "json {} and { }");
     }
 
     #[test]

@@ -129,7 +129,36 @@ struct Runner<'a> {
     /// Signs pixel, click and unsubscribe URLs; built once per run (it reads the secret).
     tracker: Option<Tracker>,
     /// The store's write-ahead log, synced after each claim (see the module comment).
-    wal: std::sync::Arc<std::fs::File>,
+    wal: std::sync::Arc<WalSync>,
+}
+
+/// Syncs of the write-ahead log. The first failure is final: Linux reports a lost write once
+/// per open file, so a later sync could succeed over a hole in the log, and recovery after a
+/// power cut stops at the first missing frame, taking every later claim with it.
+pub(super) struct WalSync {
+    file: std::fs::File,
+    broken: std::sync::atomic::AtomicBool,
+}
+
+impl WalSync {
+    fn new(file: std::fs::File) -> WalSync {
+        WalSync {
+            file,
+            broken: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    fn sync(&self) -> std::io::Result<()> {
+        use std::sync::atomic::Ordering;
+        if self.broken.load(Ordering::SeqCst) {
+            return Err(std::io::Error::other(
+                "an earlier sync of the database failed",
+            ));
+        }
+        self.file.sync_data().inspect_err(|_| {
+            self.broken.store(true, Ordering::SeqCst);
+        })
+    }
 }
 
 pub(super) async fn execute(
@@ -150,7 +179,7 @@ pub(super) async fn execute(
         .into_iter()
         .collect();
     let tracker = Tracker::from_config(&input.config).map_err(SendError::Tracking)?;
-    let wal = std::sync::Arc::new(store.wal_file()?);
+    let wal = std::sync::Arc::new(WalSync::new(store.wal_file()?));
     let mut r = Runner {
         tracker,
         wal,
@@ -426,7 +455,7 @@ impl Runner<'_> {
             raw: p.raw,
             from: p.from,
             to: p.to,
-            claim: Some(tokio::task::spawn_blocking(move || wal.sync_data())),
+            claim: Some(tokio::task::spawn_blocking(move || wal.sync())),
         };
         self.inflight.spawn(deliver(job, ep, session));
         Ok(())
@@ -789,6 +818,7 @@ impl Runner<'_> {
                 sending::unclaim(conn, job.id, job.prev, &lane.name, &job.day, now)?;
                 give_back(lane, &job.day);
                 self.handed = self.handed.saturating_sub(1);
+                let disk = matches!(e, SmtpError::NotDurable { .. });
                 let why = match e {
                     SmtpError::Connect { text, auth: true } => {
                         format!("{text} (check the password in password_env/password_cmd)")
@@ -800,10 +830,19 @@ impl Runner<'_> {
                 };
                 self.reporter
                     .log(Level::Error, format!("mailbox {}: {why}", lane.name));
-                lane.failed = Some(why);
+                lane.failed = Some(why.clone());
                 // Its prepared message goes back for the other lanes.
                 if let Some(p) = lane.prepared.take() {
                     self.queue.push_front(p.id);
+                }
+                // The disk is every lane's: none may claim another row.
+                if disk {
+                    for other in self.lanes.iter_mut().filter(|l| l.failed.is_none()) {
+                        other.failed = Some(why.clone());
+                        if let Some(p) = other.prepared.take() {
+                            self.queue.push_front(p.id);
+                        }
+                    }
                 }
             }
             Err(SmtpError::Permanent { text }) => {

@@ -42,9 +42,18 @@ impl Throttle {
         })
     }
 
-    /// The mailbox's calendar day at `now` (the key of its daily counter).
+    /// The mailbox's calendar day at `now` (the key of its daily counter); in the small hours of
+    /// a window past midnight, the day the window opened.
     pub fn day(&self, now: DateTime<Utc>) -> NaiveDate {
-        now.with_timezone(&self.tz).date_naive()
+        let local = now.with_timezone(&self.tz);
+        match &self.window {
+            // The small hours of a window past midnight count for the day it opened: one cap
+            // per window, not one before midnight and another after.
+            Some(w) if w.start > w.end && local.time() < w.end => {
+                local.date_naive().pred_opt().unwrap_or(local.date_naive())
+            }
+            _ => local.date_naive(),
+        }
     }
 
     /// Today's cap: the warm-up ramp (`start + step × days since from`) up to `daily_cap`.
@@ -85,11 +94,13 @@ impl Throttle {
             if !w.days[date.weekday().num_days_from_monday() as usize] {
                 continue;
             }
-            let Some(start) = self
-                .tz
-                .from_local_datetime(&date.and_time(w.start))
-                .earliest()
-            else {
+            // A start inside a spring-forward gap opens when the clocks do.
+            let local = date.and_time(w.start);
+            let Some(start) = self.tz.from_local_datetime(&local).earliest().or_else(|| {
+                self.tz
+                    .from_local_datetime(&(local + chrono::Duration::hours(1)))
+                    .earliest()
+            }) else {
                 continue;
             };
             let start = start.with_timezone(&Utc);
@@ -203,11 +214,29 @@ mod tests {
             t.next_open(utc("2026-11-24T08:00:00Z")),
             Some(utc("2026-11-25T03:00:00Z"))
         );
+        // One day key per window: Monday 23:00 and Tuesday 02:00 share Monday's cap.
+        let monday: NaiveDate = "2026-11-23".parse().unwrap();
+        assert_eq!(t.day(utc("2026-11-24T04:00:00Z")), monday);
+        assert_eq!(t.day(utc("2026-11-24T07:30:00Z")), monday);
+        assert_eq!(
+            t.day(utc("2026-11-24T08:00:00Z")),
+            monday.succ_opt().unwrap()
+        );
         // Friday 01:00 belongs to Thursday's window; Friday evening is not listed.
         assert!(t.window_open(utc("2026-11-27T06:00:00Z")));
         assert_eq!(
             t.next_open(utc("2026-11-27T09:00:00Z")),
             Some(utc("2026-12-01T03:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn a_window_opening_in_the_spring_forward_gap_opens_when_the_clocks_do() {
+        // Paris, Sunday 2027-03-28: 02:00 local does not exist (02:00 → 03:00, UTC+2).
+        let t = throttle(Some("Sun 02:30-05:00"), "Europe/Paris", None);
+        assert_eq!(
+            t.next_open(utc("2027-03-27T12:00:00Z")),
+            Some(utc("2027-03-28T01:30:00Z"))
         );
     }
 

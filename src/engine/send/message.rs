@@ -1,8 +1,8 @@
 //! From an outbox row and a mailbox to the exact bytes that go out: headers (Message-ID that
 //! bounces and replies are matched on later, Date, From with display name, Reply-To,
-//! List-Unsubscribe + One-Click), the text part, the HTML part when `[sending] html = true`
-//! (with tracking on: unsubscribe footer in both parts, pixel and click links in HTML only),
-//! and a DKIM signature when the mailbox has `dkim_selector` and `dkim_key_file`.
+//! List-Unsubscribe, with List-Unsubscribe-Post when tracking gives it a URL), the text part,
+//! the HTML part when `[sending] html = true` (with tracking on: unsubscribe footer in both
+//! parts, pixel and click links in HTML only), and a DKIM signature when the mailbox has `dkim_selector` and `dkim_key_file`.
 
 use std::time::SystemTime;
 
@@ -120,15 +120,18 @@ pub fn build_with(
     if let Some(url) = &unsub_url {
         unsub.push_str(&format!(", <{url}>"));
     }
-    b = b
-        .raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str("List-Unsubscribe"),
-            unsub,
-        ))
-        .raw_header(HeaderValue::new(
+    b = b.raw_header(HeaderValue::new(
+        HeaderName::new_from_ascii_str("List-Unsubscribe"),
+        unsub,
+    ));
+    // RFC 8058: the one-click header only beside a URL to POST to. With a mailto alone it
+    // would promise receivers (Gmail, Yahoo) a one-click unsubscribe that does not exist.
+    if unsub_url.is_some() {
+        b = b.raw_header(HeaderValue::new(
             HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
             "List-Unsubscribe=One-Click".into(),
         ));
+    }
     let mut text = markdown_to_text(&row.body);
     if let (Some(t), Some(url)) = (tracker, &unsub_url) {
         text = t.text_part(&text, url);
@@ -293,8 +296,8 @@ mod tests {
             "{raw}"
         );
         assert!(
-            raw.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
-            "{raw}"
+            !raw.contains("List-Unsubscribe-Post"),
+            "no one-click promise without a URL to POST to: {raw}"
         );
         assert!(raw.contains("Content-Type: text/plain"), "{raw}");
         assert!(!raw.contains("text/html"), "{raw}");

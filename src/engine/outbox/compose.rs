@@ -9,13 +9,14 @@ use crate::config::Config;
 use crate::engine::send::message::{build, new_message_id, sender_domain};
 use crate::store::outbox::OutboxRow;
 
+/// The Markdown dialect of bodies: CommonMark with ~~strikethrough~~. Templates parse bodies
+/// with it too, to know where each value lands.
+pub const MARKDOWN_OPTIONS: Options = Options::ENABLE_STRIKETHROUGH;
+
 /// Markdown → HTML (the HTML part).
 pub fn markdown_to_html(md: &str) -> String {
     let mut html = String::new();
-    pulldown_cmark::html::push_html(
-        &mut html,
-        Parser::new_ext(md, Options::ENABLE_STRIKETHROUGH),
-    );
+    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(md, MARKDOWN_OPTIONS));
     html
 }
 
@@ -30,7 +31,7 @@ pub fn markdown_to_text(md: &str) -> String {
     // Text that follows a paragraph break inside a list item is indented under the item.
     let mut indent_next = false;
     let indent = |out: &mut String, depth: usize| out.push_str(&"   ".repeat(depth));
-    for event in Parser::new_ext(md, Options::ENABLE_STRIKETHROUGH) {
+    for event in Parser::new_ext(md, MARKDOWN_OPTIONS) {
         match event {
             Event::Text(t) | Event::Code(t) => {
                 if indent_next {

@@ -103,6 +103,8 @@ pub enum TemplateError {
     Unclosed(String),
     #[error("{{{0}}} is in the value of {{{1}}}")]
     InValue(String, String),
+    #[error("the value of {{{0}}} cannot go inside {1}: it contains {2:?}")]
+    Breaks(String, &'static str, char),
 }
 
 /// How a value is written into the text.
@@ -112,66 +114,77 @@ pub enum Escape {
     None,
     /// Backslash before ASCII punctuation, so a body, which is Markdown, shows the value as
     /// typed: `Dupont <CEO>` or `a_b_c` stay text instead of becoming a tag or emphasis.
-    /// Not where Markdown keeps backslashes (see `literal_context`): there the value goes in
-    /// as is, so `<https://{domain}/>` or `` `{email}` `` keep working.
+    /// Not where Markdown keeps backslashes (code, autolinks, HTML; see `spots`): there the
+    /// value goes in as is, so `<https://{domain}/>` or `` `{email}` `` keep working, and a
+    /// value holding what would end that context is an error.
     Markdown,
+    /// Backslash before ASCII punctuation wherever the value lands.
+    MarkdownEverywhere,
 }
 
-/// Is the end of `before` (a Markdown body rendered so far) a place where Markdown does not
-/// remove backslash escapes: a fenced code block, a code span, an autolink or HTML tag
-/// (`<…`), or a link destination (`](…`)? Backslashes escaped by earlier values are skipped.
-fn literal_context(before: &str) -> bool {
-    let mut fenced = false;
-    for line in before.lines() {
-        let t = line.trim_start();
-        if t.starts_with("```") || t.starts_with("~~~") {
-            fenced = !fenced;
-        }
-    }
-    if fenced {
-        return true;
-    }
-    // Code spans run across the lines of a paragraph; the rest stays on the line.
-    let paragraph = before.rsplit("\n\n").next().unwrap_or(before);
-    let line = paragraph.rsplit('\n').next().unwrap_or(paragraph);
-    let mut ticks = 0;
-    let mut chars = paragraph.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                chars.next();
+/// Where a value lands in a Markdown body, found by parsing the body with a marker in place
+/// of each value (the same parser and options as the message's parts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Spot {
+    /// Text, link text, link destination: Markdown removes backslash escapes there.
+    Text,
+    /// Code span, code block, autolink, HTML: backslashes stay, so the value goes in as is,
+    /// and must not hold what would end that context.
+    Literal(&'static str, &'static [char]),
+}
+
+/// First private-use code point: markers are `MARK + index`.
+const MARK: u32 = 0xE000;
+const MARKS: std::ops::Range<u32> = 0xE000..0xF900;
+
+fn mark(i: usize) -> Option<char> {
+    char::from_u32(MARK + i as u32).filter(|c| MARKS.contains(&(*c as u32)))
+}
+
+fn marks_in(text: &str) -> impl Iterator<Item = usize> + '_ {
+    text.chars()
+        .map(|c| c as u32)
+        .filter(|c| MARKS.contains(c))
+        .map(|c| (c - MARK) as usize)
+}
+
+/// The spot of each of `n` markers in `skeleton`; a marker no event shows is Text.
+fn spots(skeleton: &str, n: usize) -> Vec<Spot> {
+    use pulldown_cmark::{Event, LinkType, Parser, Tag, TagEnd};
+    const CODE: Spot = Spot::Literal("code", &['`', '\n']);
+    const BLOCK: Spot = Spot::Literal("a code block", &['\n']);
+    const AUTOLINK: Spot = Spot::Literal("an autolink", &[' ', '\t', '\n', '<', '>']);
+    const HTML: Spot = Spot::Literal("HTML", &['<', '>', '"']);
+    let mut out = vec![Spot::Text; n];
+    let mut set = |text: &str, spot: Spot| {
+        for i in marks_in(text) {
+            if let Some(s) = out.get_mut(i) {
+                *s = spot;
             }
-            '`' => ticks += 1,
+        }
+    };
+    let (mut block, mut autolink) = (false, false);
+    for event in Parser::new_ext(skeleton, super::compose::MARKDOWN_OPTIONS) {
+        match event {
+            Event::Start(Tag::CodeBlock(_)) => block = true,
+            Event::End(TagEnd::CodeBlock) => block = false,
+            Event::Start(Tag::Link {
+                link_type: LinkType::Autolink | LinkType::Email,
+                dest_url,
+                ..
+            }) => {
+                autolink = true;
+                set(&dest_url, AUTOLINK);
+            }
+            Event::End(TagEnd::Link) => autolink = false,
+            Event::Text(t) if block => set(&t, BLOCK),
+            Event::Text(t) if autolink => set(&t, AUTOLINK),
+            Event::Code(t) => set(&t, CODE),
+            Event::Html(t) | Event::InlineHtml(t) => set(&t, HTML),
             _ => {}
         }
     }
-    if ticks % 2 == 1 {
-        return true;
-    }
-    let (mut angle, mut dest) = (false, false);
-    let mut prev = ' ';
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                chars.next();
-                prev = '\\';
-                continue;
-            }
-            '<' if chars
-                .peek()
-                .is_some_and(|n| n.is_ascii_alphabetic() || *n == '/') =>
-            {
-                angle = true
-            }
-            '>' => angle = false,
-            '(' if prev == ']' => dest = true,
-            ')' => dest = false,
-            _ => {}
-        }
-        prev = c;
-    }
-    angle || dest
+    out
 }
 
 fn escape_markdown(value: &str) -> String {
@@ -187,8 +200,15 @@ fn escape_markdown(value: &str) -> String {
 
 /// Render `template`; every problem is reported, not just the first.
 pub fn render(template: &str, vars: &Vars, escape: Escape) -> Result<String, Vec<TemplateError>> {
+    // A template that holds private-use characters itself cannot be parsed with markers.
+    let escape = match escape {
+        Escape::Markdown if marks_in(template).next().is_some() => Escape::MarkdownEverywhere,
+        e => e,
+    };
     let mut out = String::with_capacity(template.len() + 32);
     let mut errors = Vec::new();
+    // (name, value) of each marker in `out`, in order.
+    let mut values: Vec<(String, String)> = Vec::new();
     let mut rest = template;
     while let Some(pos) = rest.find('{') {
         out.push_str(&rest[..pos]);
@@ -229,11 +249,14 @@ pub fn render(template: &str, vars: &Vars, escape: Escape) -> Result<String, Vec
                     if let Some(p) = literal_placeholder(v) {
                         errors.push(TemplateError::InValue(p, name.to_string()));
                     }
-                    match escape {
-                        Escape::Markdown if !literal_context(&out) => {
-                            out.push_str(&escape_markdown(v))
+                    match mark(values.len()).filter(|_| escape == Escape::Markdown) {
+                        Some(m) => {
+                            out.push(m);
+                            values.push((name.to_string(), v.to_string()));
                         }
-                        _ => out.push_str(v),
+                        // Subjects, or more values than markers: as is / escaped everywhere.
+                        None if escape != Escape::None => out.push_str(&escape_markdown(v)),
+                        None => out.push_str(v),
                     }
                 }
                 (_, Some(d)) => out.push_str(d),
@@ -243,11 +266,36 @@ pub fn render(template: &str, vars: &Vars, escape: Escape) -> Result<String, Vec
         rest = &tail[end + close.len()..];
     }
     out.push_str(rest);
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
+    if values.is_empty() {
+        return if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(errors)
+        };
     }
+    let spots = spots(&out, values.len());
+    for ((name, value), spot) in values.iter().zip(&spots) {
+        if let Spot::Literal(what, enders) = spot
+            && let Some(c) = value.chars().find(|c| enders.contains(c))
+        {
+            errors.push(TemplateError::Breaks(name.clone(), what, c));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut text = String::with_capacity(out.len() + 64);
+    for c in out.chars() {
+        let i = (c as u32).wrapping_sub(MARK) as usize;
+        match (values.get(i), spots.get(i)) {
+            (Some((_, v)), Some(Spot::Text)) if MARKS.contains(&(c as u32)) => {
+                text.push_str(&escape_markdown(v))
+            }
+            (Some((_, v)), Some(_)) if MARKS.contains(&(c as u32)) => text.push_str(v),
+            _ => text.push(c),
+        }
+    }
+    Ok(text)
 }
 
 /// Placeholder-like text (`{word}`, `{ prenom }`, `{1}`: braces on one line around something
@@ -361,40 +409,67 @@ mod tests {
             render(t, v, Escape::Markdown).unwrap()
         }
         let md = |t: &str| md_with(t, &v);
+        const E: &str = "my\\-co\\_x\\.test";
         assert_eq!(
             md("<https://{company}/offre>"),
             "<https://my-co_x.test/offre>"
         );
-        assert_eq!(
-            md("[site](https://{company}) and {company}"),
-            "[site](https://my-co_x.test) and my\\-co\\_x\\.test"
-        );
-        assert_eq!(
-            md("`{company}` {company}"),
-            "`my-co_x.test` my\\-co\\_x\\.test"
-        );
+        assert_eq!(md("`{company}` {company}"), format!("`my-co_x.test` {E}"));
         assert_eq!(
             md("<a href=\"https://{company}/\">{company}</a>"),
-            "<a href=\"https://my-co_x.test/\">my\\-co\\_x\\.test</a>"
+            format!("<a href=\"https://my-co_x.test/\">{E}</a>"),
+            "inside a tag as is, between inline tags it is text"
         );
         assert_eq!(
             md("```\n{company}\n```\n{company}"),
-            "```\nmy-co_x.test\n```\nmy\\-co\\_x\\.test"
+            format!("```\nmy-co_x.test\n```\n{E}")
         );
-        // An earlier value's escaped `<` or backtick opens nothing.
-        let mut v = v.clone();
-        v.set("lastname", "Dupont <CEO `x");
-        let md = |t: &str| md_with(t, &v);
+        assert_eq!(md("    {company}"), "    my-co_x.test", "indented code");
         assert_eq!(
-            md("{nom} {company}"),
-            "Dupont \\<CEO \\`x my\\-co\\_x\\.test"
+            md("<div>\nBonjour {company}\n</div>"),
+            "<div>\nBonjour my-co_x.test\n</div>",
+            "an HTML block"
         );
-        // `a < b` is not a tag.
-        assert_eq!(md("1 < 2 {company}"), "1 < 2 my\\-co\\_x\\.test");
-        // What the reader sees: the link works and the text shows the value as typed.
-        let html = super::super::compose::markdown_to_html(&md("<https://{company}/> {company}"));
+        // Link destinations and unclosed marks are text: Markdown removes the backslashes.
+        assert_eq!(
+            md("[site](https://{company})"),
+            format!("[site](https://{E})")
+        );
+        assert_eq!(md("a ` alone and {company}"), format!("a ` alone and {E}"));
+        assert_eq!(md("a <b and {company}"), format!("a <b and {E}"));
+        assert_eq!(md("``{company}``"), "``my-co_x.test``");
+        // What the reader sees: the links work and the text shows the value as typed.
+        let html = super::super::compose::markdown_to_html(&md(
+            "<https://{company}/> [site](https://{company}/p) {company}",
+        ));
         assert!(html.contains("href=\"https://my-co_x.test/\""), "{html}");
+        assert!(html.contains("href=\"https://my-co_x.test/p\""), "{html}");
         assert!(html.contains("</a> my-co_x.test"), "{html}");
+    }
+
+    #[test]
+    fn a_value_that_would_end_its_literal_context_is_an_error() {
+        let mut v = vars();
+        v.set("lastname", "O`Neil <CEO>");
+        let err = |t: &str| render(t, &v, Escape::Markdown).unwrap_err();
+        assert_eq!(
+            err("`{nom}`"),
+            vec![TemplateError::Breaks("nom".into(), "code", '`')]
+        );
+        assert_eq!(
+            err("<div>{nom}</div>"),
+            vec![TemplateError::Breaks("nom".into(), "HTML", '<')]
+        );
+        assert_eq!(
+            err("<https://x.test/{nom}>"),
+            vec![TemplateError::Breaks("nom".into(), "an autolink", ' ')]
+        );
+        // As text it is escaped and shows as typed.
+        let body = render("Dear {nom}, `code` here", &v, Escape::Markdown).unwrap();
+        assert_eq!(
+            super::super::compose::markdown_to_text(&body),
+            "Dear O`Neil <CEO>, code here\n"
+        );
     }
 
     #[test]

@@ -184,6 +184,8 @@ pub enum SendError {
     Io(String),
     #[error("tracking: {0}")]
     Tracking(String),
+    #[error("sending stopped after {sent} sent: {why}")]
+    NotDurable { why: String, sent: u64 },
 }
 
 /// How long a run waits for a retry that falls due, or a window that opens, before it stops

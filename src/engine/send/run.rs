@@ -130,34 +130,36 @@ struct Runner<'a> {
     tracker: Option<Tracker>,
     /// The store's write-ahead log, synced after each claim (see the module comment).
     wal: std::sync::Arc<WalSync>,
+    /// Set when a claim could not be synced: every lane stops and the run fails.
+    disk_failure: Option<String>,
 }
 
 /// Syncs of the write-ahead log. The first failure is final: Linux reports a lost write once
 /// per open file, so a later sync could succeed over a hole in the log, and recovery after a
 /// power cut stops at the first missing frame, taking every later claim with it.
+/// Syncs run one at a time under the lock, so two overlapping syncs cannot split one error
+/// between them (one failing, the other succeeding before the flag is set).
 pub(super) struct WalSync {
     file: std::fs::File,
-    broken: std::sync::atomic::AtomicBool,
+    broken: std::sync::Mutex<bool>,
 }
 
 impl WalSync {
     fn new(file: std::fs::File) -> WalSync {
         WalSync {
             file,
-            broken: std::sync::atomic::AtomicBool::new(false),
+            broken: std::sync::Mutex::new(false),
         }
     }
 
     fn sync(&self) -> std::io::Result<()> {
-        use std::sync::atomic::Ordering;
-        if self.broken.load(Ordering::SeqCst) {
+        let mut broken = self.broken.lock().unwrap_or_else(|e| e.into_inner());
+        if *broken {
             return Err(std::io::Error::other(
                 "an earlier sync of the database failed",
             ));
         }
-        self.file.sync_data().inspect_err(|_| {
-            self.broken.store(true, Ordering::SeqCst);
-        })
+        self.file.sync_data().inspect_err(|_| *broken = true)
     }
 }
 
@@ -183,6 +185,7 @@ pub(super) async fn execute(
     let mut r = Runner {
         tracker,
         wal,
+        disk_failure: None,
         input,
         reporter,
         store,
@@ -216,6 +219,14 @@ pub(super) async fn execute(
     r.status(None, stopped, true);
     result?;
     while r.copies.join_next().await.is_some() {}
+    // Rows are safe (unclaimed, or SENT/ERROR as the server said), but the run could not
+    // go on: a scripted caller must see a failure, not a short run.
+    if let Some(why) = r.disk_failure.take() {
+        return Err(SendError::NotDurable {
+            why,
+            sent: r.out.sent,
+        });
+    }
     Ok((r.store, r.lanes, r.out))
 }
 
@@ -837,6 +848,8 @@ impl Runner<'_> {
                 }
                 // The disk is every lane's: none may claim another row.
                 if disk {
+                    self.out.stopped = format!("stopped: {why}");
+                    self.disk_failure.get_or_insert_with(|| why.clone());
                     for other in self.lanes.iter_mut().filter(|l| l.failed.is_none()) {
                         other.failed = Some(why.clone());
                         if let Some(p) = other.prepared.take() {

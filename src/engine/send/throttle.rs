@@ -94,7 +94,8 @@ impl Throttle {
             if !w.days[date.weekday().num_days_from_monday() as usize] {
                 continue;
             }
-            // A start inside a spring-forward gap opens when the clocks do.
+            // A start inside a spring-forward gap (02:30 on the night 02:00 becomes 03:00) is
+            // read an hour later, as the clocks jump, rather than skipping the day.
             let local = date.and_time(w.start);
             let Some(start) = self.tz.from_local_datetime(&local).earliest().or_else(|| {
                 self.tz
@@ -231,7 +232,7 @@ mod tests {
     }
 
     #[test]
-    fn a_window_opening_in_the_spring_forward_gap_opens_when_the_clocks_do() {
+    fn a_window_opening_in_the_spring_forward_gap_opens_an_hour_later() {
         // Paris, Sunday 2027-03-28: 02:00 local does not exist (02:00 → 03:00, UTC+2).
         let t = throttle(Some("Sun 02:30-05:00"), "Europe/Paris", None);
         assert_eq!(

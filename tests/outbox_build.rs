@@ -441,3 +441,55 @@ fn values_that_together_look_like_a_placeholder_make_an_error() {
         "{reason}"
     );
 }
+
+#[test]
+fn the_store_itself_never_rebuilds_over_a_server_refusal_at_the_same_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "firstname,lastname,company,email\nJane,Doe,Acme,jane@acme.test\n";
+    let mut store = store_with(dir.path(), text, "company,subject,body\nAcme,Hi,Body\n");
+    build(&mut store).unwrap();
+    let row = by_name(&store)["Jane"].clone();
+    let refusal = "RCPT TO: permanent error (550): 5.1.1 no such user";
+    for status in ["ERROR", "SKIPPED"] {
+        store
+            .conn()
+            .execute(
+                "UPDATE outbox SET status = ?2, reason = ?3, smtp_reply = ?3 WHERE id = ?1",
+                rusqlite::params![row.id, status, refusal],
+            )
+            .unwrap();
+        // What a build would write for it: READY at the same address (in another case).
+        let upsert = |store: &mut Store, email: &str| {
+            let tx = store.conn_mut().transaction().unwrap();
+            let built = outbox::Built {
+                prospect_id: row.prospect_id,
+                message_id: None,
+                email: Some(email.to_string()),
+                company_key: "acme".into(),
+                subject: "Hi".into(),
+                body: "Body".into(),
+                status: Status::Ready,
+                reason: None,
+                approved: true,
+            };
+            outbox::upsert_built(&tx, &built, 9).unwrap();
+            tx.commit().unwrap();
+        };
+        upsert(&mut store, "Jane@ACME.test");
+        let kept = &by_name(&store)["Jane"];
+        assert_eq!(kept.status.as_str(), status);
+        assert_eq!(kept.reason.as_deref(), Some(refusal));
+        // A new address is a new attempt.
+        upsert(&mut store, "j.doe@acme.test");
+        let rebuilt = &by_name(&store)["Jane"];
+        assert_eq!(rebuilt.status, Status::Ready);
+        assert_eq!(rebuilt.smtp_reply, None);
+        store
+            .conn()
+            .execute(
+                "UPDATE outbox SET email = 'jane@acme.test' WHERE id = ?1",
+                [row.id],
+            )
+            .unwrap();
+    }
+}

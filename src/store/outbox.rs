@@ -171,8 +171,16 @@ pub struct Built {
     pub approved: bool,
 }
 
-pub fn upsert_built(tx: &Transaction<'_>, b: &Built, now: i64) -> Result<()> {
-    tx.prepare_cached(
+/// A row a server refused: the sender's `set_error` writes the server's text to both `reason`
+/// and `smtp_reply`; the send-time checks write `reason` only. Still so once skipped: skipping
+/// keeps both, and un-skipping such a row gives ERROR again. A rebuild leaves such a row alone
+/// while its address is the same (a 550 must not become sendable again).
+pub const SERVER_REFUSED: &str =
+    "(status IN ('ERROR', 'SKIPPED') AND smtp_reply IS NOT NULL AND reason IS smtp_reply)";
+
+/// In DO UPDATE's WHERE, bare column names are the stored row's, `excluded.` the new one's.
+static UPSERT_BUILT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
         "INSERT INTO outbox (prospect_id, message_id, email, company_key, subject, body, status,
                              reason, approved, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
@@ -181,12 +189,13 @@ pub fn upsert_built(tx: &Transaction<'_>, b: &Built, now: i64) -> Result<()> {
              company_key = excluded.company_key, subject = excluded.subject, body = excluded.body,
              status = excluded.status, reason = excluded.reason, approved = excluded.approved,
              attempts = 0, smtp_reply = NULL, updated_at = excluded.updated_at
-         WHERE outbox.status NOT IN ('SENDING', 'SENT', 'RETRY', 'UNCERTAIN', 'BOUNCED', 'INVALID', 'REPLIED')
-           AND NOT (outbox.status IN ('ERROR', 'SKIPPED') AND outbox.smtp_reply IS NOT NULL
-                    AND outbox.reason IS outbox.smtp_reply
-                    AND lower(outbox.email) IS lower(excluded.email))",
-    )?
-    .execute(params![
+         WHERE status NOT IN ('SENDING', 'SENT', 'RETRY', 'UNCERTAIN', 'BOUNCED', 'INVALID', 'REPLIED')
+           AND NOT ({SERVER_REFUSED} AND lower(email) IS lower(excluded.email))"
+    )
+});
+
+pub fn upsert_built(tx: &Transaction<'_>, b: &Built, now: i64) -> Result<()> {
+    tx.prepare_cached(&UPSERT_BUILT)?.execute(params![
         b.prospect_id,
         b.message_id,
         b.email,

@@ -11,16 +11,14 @@
 //! have; an approval survives a rebuild only when the row's address, text and reason did not
 //! change.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
-
-use std::collections::HashSet;
 
 use super::template::{Escape, Vars, extra_columns, literal_placeholder, render};
 use crate::engine::import::normalize::normalize_email;
 use crate::engine::verify::syntax;
-use crate::store::outbox::{Built, Status, upsert_built};
+use crate::store::outbox::{Built, SERVER_REFUSED, Status, upsert_built};
 use crate::store::{self, Store, StoreError, suppressions, verifications};
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -178,8 +176,11 @@ pub fn build(store: &mut Store) -> Result<BuildSummary, StoreError> {
     // address (lowercase) -> prospect id that owns it. Rows already handed to a server own
     // their address first, so a rebuild can never produce a second message to it.
     let mut owners: HashMap<String, i64> = HashMap::new();
-    for p in &prospects {
-        let email = p.email.as_deref().and_then(normalize_email);
+    let emails: Vec<Option<String>> = prospects
+        .iter()
+        .map(|p| p.email.as_deref().and_then(normalize_email))
+        .collect();
+    for (p, email) in prospects.iter().zip(&emails) {
         if let Some(e) = existing.get(&p.id)
             && e.keeps(email.as_deref())
             && let Some(addr) = &e.email
@@ -189,10 +190,9 @@ pub fn build(store: &mut Store) -> Result<BuildSummary, StoreError> {
     }
 
     let mut decided: Vec<Built> = Vec::with_capacity(prospects.len());
-    for p in &prospects {
+    for (p, email) in prospects.iter().zip(&emails) {
         let old = existing.get(&p.id);
         let message = messages.get(&p.company_key);
-        let email = p.email.as_deref().and_then(normalize_email);
         if old.is_some_and(|e| e.keeps(email.as_deref())) {
             summary.locked += 1;
             continue;
@@ -270,12 +270,6 @@ pub fn build(store: &mut Store) -> Result<BuildSummary, StoreError> {
     tx.commit()?;
     Ok(summary)
 }
-
-/// A row a server refused: the sender's `set_error` writes the server's text to both `reason`
-/// and `smtp_reply`; the send-time checks write `reason` only. Still so once skipped: skipping
-/// keeps both, and un-skipping such a row gives ERROR again.
-pub const SERVER_REFUSED: &str =
-    "(status IN ('ERROR', 'SKIPPED') AND smtp_reply IS NOT NULL AND reason IS smtp_reply)";
 
 /// What every row's decision shares.
 struct Context<'a> {

@@ -118,8 +118,6 @@ pub enum Escape {
     /// value goes in as is, so `<https://{domain}/>` or `` `{email}` `` keep working, and a
     /// value holding what would end that context is an error.
     Markdown,
-    /// Backslash before ASCII punctuation wherever the value lands.
-    MarkdownEverywhere,
 }
 
 /// Where a value lands in a Markdown body, found by parsing the body with a marker in place
@@ -200,11 +198,9 @@ fn escape_markdown(value: &str) -> String {
 
 /// Render `template`; every problem is reported, not just the first.
 pub fn render(template: &str, vars: &Vars, escape: Escape) -> Result<String, Vec<TemplateError>> {
-    // A template that holds private-use characters itself cannot be parsed with markers.
-    let escape = match escape {
-        Escape::Markdown if marks_in(template).next().is_some() => Escape::MarkdownEverywhere,
-        e => e,
-    };
+    // Markdown values go in as markers, placed by `spots` once the text is whole; a template
+    // holding private-use characters itself cannot be, and gets every value escaped.
+    let markers = escape == Escape::Markdown && marks_in(template).next().is_none();
     let mut out = String::with_capacity(template.len() + 32);
     let mut errors = Vec::new();
     // (name, value) of each marker in `out`, in order.
@@ -249,13 +245,13 @@ pub fn render(template: &str, vars: &Vars, escape: Escape) -> Result<String, Vec
                     if let Some(p) = literal_placeholder(v) {
                         errors.push(TemplateError::InValue(p, name.to_string()));
                     }
-                    match mark(values.len()).filter(|_| escape == Escape::Markdown) {
+                    match mark(values.len()).filter(|_| markers) {
                         Some(m) => {
                             out.push(m);
                             values.push((name.to_string(), v.to_string()));
                         }
-                        // Subjects, or more values than markers: as is / escaped everywhere.
-                        None if escape != Escape::None => out.push_str(&escape_markdown(v)),
+                        // No marker (see above, or more values than markers): escaped anywhere.
+                        None if escape == Escape::Markdown => out.push_str(&escape_markdown(v)),
                         None => out.push_str(v),
                     }
                 }
@@ -286,13 +282,13 @@ pub fn render(template: &str, vars: &Vars, escape: Escape) -> Result<String, Vec
     }
     let mut text = String::with_capacity(out.len() + 64);
     for c in out.chars() {
-        let i = (c as u32).wrapping_sub(MARK) as usize;
-        match (values.get(i), spots.get(i)) {
-            (Some((_, v)), Some(Spot::Text)) if MARKS.contains(&(c as u32)) => {
-                text.push_str(&escape_markdown(v))
-            }
-            (Some((_, v)), Some(_)) if MARKS.contains(&(c as u32)) => text.push_str(v),
-            _ => text.push(c),
+        let marker = MARKS
+            .contains(&(c as u32))
+            .then(|| (c as u32 - MARK) as usize);
+        match marker.and_then(|i| Some((&values.get(i)?.1, spots[i]))) {
+            Some((v, Spot::Text)) => text.push_str(&escape_markdown(v)),
+            Some((v, Spot::Literal(..))) => text.push_str(v),
+            None => text.push(c),
         }
     }
     Ok(text)

@@ -2,7 +2,8 @@
 //! bounces and replies are matched on later, Date, From with display name, Reply-To,
 //! List-Unsubscribe, with List-Unsubscribe-Post when tracking gives it a URL), the text part,
 //! the HTML part when `[sending] html = true` (with tracking on: unsubscribe footer in both
-//! parts, pixel and click links in HTML only), and a DKIM signature when the mailbox has `dkim_selector` and `dkim_key_file`.
+//! parts, pixel and click links in HTML only), and a DKIM signature when the mailbox has
+//! `dkim_selector` and `dkim_key_file`.
 
 use std::time::SystemTime;
 

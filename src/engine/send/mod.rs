@@ -340,11 +340,8 @@ fn check_row(
     if let Some(s) = suppressions::blocking(store.conn(), &email)? {
         return Ok(Err(format!("suppressed: {} ({})", s.entry, s.cause)));
     }
-    let maybe_taken = taken.is_none_or(|t| t.contains(&email.to_lowercase()));
-    if maybe_taken && let Some(other) = sending::already_sent_to(store.conn(), row.id, &email)? {
-        return Ok(Err(format!(
-            "duplicate address: {email} already went out with row #{other}"
-        )));
+    if let Some(reason) = duplicate(store, row.id, &email, taken)? {
+        return Ok(Err(reason));
     }
     for (part, text) in [("subject", &row.subject), ("body", &row.body)] {
         if let Some(p) = crate::engine::outbox::template::literal_placeholder(text) {
@@ -352,6 +349,22 @@ fn check_row(
         }
     }
     Ok(Ok(email))
+}
+
+/// Why row `id` must not go to `email`: another row to that address may have gone out.
+/// `taken` as in `check_row`; the sender asks again right before its claim, since another
+/// lane may have claimed such a row after this one was checked.
+pub(super) fn duplicate(
+    store: &Store,
+    id: i64,
+    email: &str,
+    taken: Option<&std::collections::HashSet<String>>,
+) -> Result<Option<String>, StoreError> {
+    if !taken.is_none_or(|t| t.contains(&email.to_lowercase())) {
+        return Ok(None);
+    }
+    Ok(sending::already_sent_to(store.conn(), id, email)?
+        .map(|other| format!("duplicate address: {email} already went out with row #{other}")))
 }
 
 /// What a paused mailbox's lane says (the send plan, the live status, the run's log).

@@ -424,13 +424,7 @@ impl Runner<'_> {
         };
         // Another lane may have claimed a row to the same address since this one was checked
         // (two rows to one address only come from hand edits, but then both must not go).
-        if self.taken.contains(&p.email.to_lowercase())
-            && let Some(other) = sending::already_sent_to(self.store.conn(), p.id, &p.email)?
-        {
-            let reason = format!(
-                "duplicate address: {} already went out with row #{other}",
-                p.email
-            );
+        if let Some(reason) = super::duplicate(&self.store, p.id, &p.email, Some(&self.taken))? {
             self.refuse(p.id, p.email, reason)?;
             return Ok(());
         }

@@ -189,6 +189,27 @@ fn every_tab_at_both_sizes() {
     }
 }
 
+/// At 80 columns every help line is whole: long descriptions wrap instead of being cut.
+#[test]
+fn help_wraps_long_descriptions_at_80_columns() {
+    let mut app = sample_app();
+    app.tab = Tab::Outbox;
+    app.apply(hailer::tui::keymap::Action::Help);
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    let words: Vec<&str> = text
+        .lines()
+        .flat_map(|l| l.split(['│', '║', '█', '▲', '▼', '"', ' ']))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let joined = words.join(" ");
+    for want in [
+        "send: shows how many, from which mailboxes, today's capacity; y starts",
+        "UNCERTAIN row: mark it SENT, or requeue it (READY, to approve again)",
+    ] {
+        assert!(joined.contains(want), "{want:?} not whole in:\n{text}");
+    }
+}
+
 #[test]
 fn messages_view_filter_help_and_detail() {
     let mut app = sample_app();
@@ -702,6 +723,30 @@ fn activity_send_gauges() {
     insta::assert_snapshot!("activity_send_80x24", terminal.backend());
     let mut app = sending_app();
     insta::assert_snapshot!("activity_send_160x48", render(&mut app, 160, 48).backend());
+}
+
+/// Once the run is over, the panel keeps the figures but not the live states: no "next in",
+/// no "sending now", no dangling separator; a capped mailbox still says so.
+#[test]
+fn a_finished_send_shows_what_each_mailbox_sent_not_stale_states() {
+    let mut app = sending_app();
+    app.on_job(JobMsg::Finished {
+        id: 3,
+        outcome: Ok("11 SENT, 1 ERROR".into()),
+        cancelled: false,
+    });
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(text.contains("11 sent this run"), "{text}");
+    assert!(text.contains("cap reached"), "{text}");
+    assert!(!text.contains("next in 23 s"), "{text}");
+    let summary = text
+        .lines()
+        .find(|l| l.contains("msg/min"))
+        .expect("rate line");
+    assert!(
+        !summary.trim_end_matches(['│', ' ']).ends_with('·'),
+        "{summary}"
+    );
 }
 
 #[test]

@@ -548,7 +548,18 @@ impl Keymap {
             .filter(|(scope, _, _)| Self::applies(*scope, tab))
             .collect();
         out.sort_by_key(|(scope, _, _)| rank(scope));
-        out.into_iter().map(|(_, _, b)| b).collect()
+        // A key the tab binds itself wins over the shared one (on Outbox, Enter previews):
+        // help lists only what the key does here.
+        let shadowed = |i: usize, keys: &Vec<Key>, scope: &Scope| {
+            out[..i]
+                .iter()
+                .any(|(s, k, _)| rank(s) < rank(scope) && k == keys)
+        };
+        out.iter()
+            .enumerate()
+            .filter(|(i, (scope, keys, _))| !shadowed(*i, keys, scope))
+            .map(|(_, (_, _, b))| b)
+            .collect()
     }
 }
 
@@ -558,6 +569,30 @@ mod tests {
 
     fn key(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn help_lists_a_key_once_with_what_it_does_on_that_tab() {
+        let k = Keymap::new();
+        let enter: Vec<&str> = k
+            .help(Tab::Outbox)
+            .iter()
+            .filter(|b| b.keys == "Enter")
+            .map(|b| b.desc)
+            .collect();
+        assert_eq!(enter.len(), 1, "{enter:?}");
+        assert!(enter[0].contains("preview"), "{enter:?}");
+        let mut k = Keymap::new();
+        assert_eq!(
+            k.on_key(&key(KeyCode::Enter), Tab::Outbox),
+            Some(
+                k.help(Tab::Outbox)
+                    .iter()
+                    .find(|b| b.keys == "Enter")
+                    .unwrap()
+                    .action
+            )
+        );
     }
 
     #[test]

@@ -412,10 +412,13 @@ fn render_send_panel(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
     } else {
         String::new()
     };
-    lines.push(Line::raw(cut(
-        &sanitize(&format!("{rate} · {next} · {eta}")),
-        width,
-    )));
+    let summary = [rate, next, eta]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" · ");
+    lines.push(Line::raw(cut(&sanitize(&summary), width)));
+    let active = task.is_some_and(|t| t.state.is_active());
     for m in st.mailboxes.iter().take(6) {
         let ratio = if m.cap_today > 0 {
             m.sent_today as f64 / m.cap_today as f64
@@ -434,7 +437,13 @@ fn render_send_panel(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             Span::raw(format!("{:<12} ", cut(&sanitize(&m.name), 12))),
             Span::styled(bar(ratio, 16), theme.gauge()),
             Span::raw(format!(" {count:>9} today  ")),
-            Span::styled(cut(&sanitize(&m.state), width.saturating_sub(42)), style),
+            Span::styled(
+                cut(
+                    &sanitize(&mailbox_note(m, active)),
+                    width.saturating_sub(42),
+                ),
+                style,
+            ),
         ]));
     }
     let title = format!(" Send #{} {state} ", live.task);
@@ -442,6 +451,18 @@ fn render_send_panel(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         Paragraph::new(lines).block(Block::bordered().title(title)),
         area,
     );
+}
+
+/// A mailbox's note on the send panel. Once the run is over, its last live state ("next in
+/// 2 s", "sending") would be stale: what this run sent is shown instead, unless the mailbox
+/// stopped for a reason worth keeping on screen (failed, cap reached, window closed).
+fn mailbox_note(m: &crate::engine::send::LiveMailbox, active: bool) -> String {
+    let transient = m.state == "sending" || m.state == "ready" || m.state.starts_with("next in");
+    if active || !transient {
+        m.state.clone()
+    } else {
+        format!("{} sent this run", m.sent_this_run)
+    }
 }
 
 fn table_title(app: &App) -> String {
@@ -942,8 +963,10 @@ fn mailbox_check_lines<'a>(s: &super::app::Settings, theme: &Theme) -> Vec<Line<
 }
 
 fn render_help(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) {
-    let area = popup(f.area(), 72, f.area().height.saturating_sub(2));
+    let area = popup(f.area(), 78, f.area().height.saturating_sub(2));
     f.render_widget(Clear, area);
+    // Keys column (16) + gap (2); a long description wraps under itself, not under the keys.
+    let desc_width = (area.width.saturating_sub(2 + 18) as usize).max(20);
     let mut lines = vec![Line::styled(
         format!("Keys on the {} tab", app.tab.title()),
         theme.accent(),
@@ -966,10 +989,13 @@ fn render_help(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) {
         }
     }
     for (keys, desc) in merged {
-        lines.push(Line::from(vec![
-            Span::styled(format!("{keys:>16}  "), theme.accent()),
-            Span::raw(desc),
-        ]));
+        for (i, part) in wrap_words(desc, desc_width).into_iter().enumerate() {
+            let keys = if i == 0 { keys.as_str() } else { "" };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{keys:>16}  "), theme.accent()),
+                Span::raw(part),
+            ]));
+        }
     }
     let scroll = scroll.min(lines.len().saturating_sub(1)) as u16;
     f.render_widget(
@@ -978,6 +1004,24 @@ fn render_help(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) {
             .block(Block::bordered().title(" Help · Esc closes · j/k scroll ")),
         area,
     );
+}
+
+/// Splits `text` into lines of at most `width` characters at spaces; a word longer than the
+/// width gets a line of its own (the frame cuts it).
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
 }
 
 fn render_detail(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) {

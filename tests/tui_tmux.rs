@@ -266,3 +266,84 @@ fn send_from_the_outbox_and_test_mailboxes_on_settings() {
     assert!(screen.contains("claire: OK"), "{screen}");
     t.keys(&["q"]);
 }
+
+/// `e` hands the terminal to `$EDITOR` and takes it back: after editing an outbox row and
+/// then the config, the TUI is still running, shows the edit, and answers keys. (It used to
+/// die on the way back, asking the terminal for a cursor position it could no longer read.)
+#[test]
+fn editing_a_row_and_the_config_in_editor_gives_the_terminal_back() {
+    if !Tmux::available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::write(
+        dir.path().join("p.csv"),
+        "firstname,lastname,company,email\nAda,Test,Acme SA,ada@acme.test\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("m.csv"),
+        "company,subject,body\nAcme SA,Hello {firstname},Hi\n",
+    )
+    .unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[sending]\nhtml = false\n").unwrap();
+    // The "editor": rewrites a row's subject, or appends a comment to the config.
+    let editor = dir.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nif head -n1 \"$1\" | grep -q '^Subject:'; then\n\
+         sed -i 's/^Subject: .*/Subject: Edited by hand/' \"$1\"\n\
+         else echo '# edited' >> \"$1\"; fi\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_hailer"))
+            .arg("--config")
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+    };
+    run(&["import", "prospects", "p.csv"]);
+    run(&["import", "messages", "m.csv"]);
+    run(&["outbox", "build"]);
+
+    let cmd = format!(
+        "EDITOR={} VISUAL= {} --config {} --data-dir {}; sleep 30",
+        editor.display(),
+        env!("CARGO_BIN_EXE_hailer"),
+        config.display(),
+        data.display()
+    );
+    let t = Tmux::start(dir.path(), &cmd);
+    t.keys(&["3"]);
+    t.wait_for("Hello Ada");
+    t.keys(&["e"]);
+    t.wait_for("Edited by hand");
+    // Keys still reach the TUI: the preview opens on the edited message.
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("Preview of row");
+    assert!(screen.contains("Subject: Edited by hand"), "{screen}");
+    t.keys(&["Escape", "6", "e"]);
+    t.wait_for("configuration reloaded");
+    assert!(
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .contains("# edited")
+    );
+    t.keys(&["3"]);
+    let screen = t.wait_for("row 1 of 1");
+    assert!(
+        !screen.contains("cursor position"),
+        "the TUI died:\n{screen}"
+    );
+    t.keys(&["q"]);
+}

@@ -343,12 +343,10 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
                     });
                 }
                 Effect::EditRow(id) => {
-                    drop(events);
-                    ratatui::restore();
-                    let outcome = edit_outbox_row(&ctx.data_dir, id);
-                    terminal = ratatui::init();
-                    terminal.clear()?;
-                    events = EventStream::new();
+                    let outcome;
+                    (outcome, events) = with_terminal_released(&mut terminal, events, || {
+                        edit_outbox_row(&ctx.data_dir, id)
+                    })?;
                     match outcome {
                         Ok(msg) => app.toast(msg, false),
                         Err(e) => app.toast(e, true),
@@ -436,13 +434,9 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
                     supervisor.toggle_pause(id);
                 }
                 Effect::EditConfig => {
-                    // The event stream must stop reading stdin while the editor owns it.
-                    drop(events);
-                    ratatui::restore();
-                    let outcome = edit_config(&ctx.config);
-                    terminal = ratatui::init();
-                    terminal.clear()?;
-                    events = EventStream::new();
+                    let outcome;
+                    (outcome, events) =
+                        with_terminal_released(&mut terminal, events, || edit_config(&ctx.config))?;
                     match outcome {
                         Ok(loaded) => {
                             let paused = std::mem::take(&mut app.settings.paused);
@@ -520,12 +514,41 @@ fn spawn_outbox_write(effect: Effect, data_dir: PathBuf, tx: UnboundedSender<Loa
     });
 }
 
-/// Run `$VISUAL`, else `$EDITOR`, else `vi` on `path` (through `sh`, so an editor with
+/// Hand the terminal to `job` (an editor): the event stream stops reading stdin and the
+/// screen is restored first; afterwards the TUI takes the terminal back on a cleared screen.
+///
+/// The screen is cleared with a plain escape sequence, not `Terminal::clear`: ratatui's clear
+/// asks the terminal for its cursor position, and that reply never reaches crossterm's reader
+/// once an event stream has been dropped, so the TUI died with "The cursor position could not
+/// be read" after every edit.
+///
+/// The old stream is dropped before anything else: its reader thread then lets go of
+/// crossterm's input lock, which a new stream needs.
+fn with_terminal_released<T>(
+    terminal: &mut ratatui::DefaultTerminal,
+    events: EventStream,
+    job: impl FnOnce() -> T,
+) -> std::io::Result<(T, EventStream)> {
+    drop(events);
+    ratatui::restore();
+    let out = job();
+    *terminal = ratatui::init();
+    crossterm::execute!(
+        terminal.backend_mut(),
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+    )?;
+    // A fresh Terminal starts from an empty back buffer: the next draw paints every cell.
+    Ok((out, EventStream::new()))
+}
+
+/// Run `$VISUAL`, else `$EDITOR`, else `vi` (empty ones skipped) on `path` (through `sh`, so an editor with
 /// arguments such as "code -w" works); the terminal must already be restored.
 fn run_editor(path: &std::path::Path) -> Result<(), String> {
-    let editor = std::env::var("VISUAL")
-        .or_else(|_| std::env::var("EDITOR"))
-        .unwrap_or_else(|_| "vi".into());
+    // An empty variable counts as unset (`VISUAL= hailer`), as in git and most shells' tools.
+    let set = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let editor = set("VISUAL")
+        .or_else(|| set("EDITOR"))
+        .unwrap_or_else(|| "vi".into());
     let status = std::process::Command::new("sh")
         .arg("-c")
         .arg(format!("{editor} \"$1\""))

@@ -867,6 +867,56 @@ fn two_rows_to_one_address_send_once_across_two_mailboxes() {
     );
 }
 
+/// The other order: the first row to an address is already prepared (checked, rendered) as
+/// its lane's next message when another lane claims the second row to that address. The
+/// check made at claim time refuses the prepared one.
+///
+/// Forcing that order: lane "fake" has a huge cap and "fake2" a cap of 1, so the weighted
+/// pick gives "fake" the look-ahead slot (the row after its first) with odds of a million to
+/// one, and "fake2" then takes the row after that.
+#[test]
+fn a_prepared_row_is_refused_when_another_lane_claims_its_address_first() {
+    let (port, script) = fake_smtp(true);
+    let emails: Vec<String> = (0..6).map(|i| format!("c{i}@x.test")).collect();
+    let c = Campaign::new("dupclaim", &emails, "Hi");
+    c.store()
+        .conn()
+        .execute(
+            "UPDATE outbox SET email = 'c1@x.test' WHERE email = 'c2@x.test'",
+            [],
+        )
+        .unwrap();
+    let ids: Vec<i64> = c.rows().iter().map(|r| r.id).collect();
+    let second = fake_config(port, "daily_cap = 1\n")
+        .split_once("[mailboxes.fake]")
+        .unwrap()
+        .1
+        .replace("fay@", "fay2@");
+    let cfg = c.write_config(&format!(
+        "{}\n[mailboxes.fake2]{second}",
+        fake_config(port, "daily_cap = 1000000\n")
+    ));
+    let (code, out, err) = c.send(&cfg, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let sc = script.lock().unwrap();
+    let to_c1 = sc.accepted.iter().filter(|a| *a == "c1@x.test").count();
+    assert_eq!(to_c1, 1, "{:?}\n{out}", sc.accepted);
+    assert_eq!(sc.accepted.len(), 5, "{out}");
+    let rows = c.rows();
+    let by_id = |id: i64| rows.iter().find(|r| r.id == id).unwrap();
+    // Row 2 (fake2's only message) went out; row 1, prepared earlier by "fake", was refused
+    // at its claim, naming the row that took the address.
+    assert_eq!(by_id(ids[2]).status, Status::Sent, "{out}");
+    assert_eq!(by_id(ids[2]).mailbox.as_deref(), Some("fake2"), "{out}");
+    let refused = by_id(ids[1]);
+    assert_eq!(refused.status, Status::Error, "{out}");
+    let reason = refused.reason.as_deref().unwrap();
+    assert!(
+        reason.contains("duplicate address") && reason.contains(&format!("row #{}", ids[2])),
+        "{reason}"
+    );
+}
+
 #[test]
 fn four_xx_until_max_attempts_becomes_error() {
     let (port, _script) = fake_smtp(false);

@@ -115,6 +115,20 @@ impl Drop for Tmux {
     }
 }
 
+/// The binary outside tmux (setup steps), which must succeed.
+fn run_ok(config: &Path, data: &Path, cwd: &Path, args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_hailer"))
+        .arg("--config")
+        .arg(config)
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {out:?}");
+}
+
 #[test]
 fn import_switch_tabs_filter_help_and_quit() {
     if !Tmux::available() {
@@ -217,18 +231,7 @@ fn send_from_the_outbox_and_test_mailboxes_on_settings() {
         format!("company,subject,body\nAcme SA,{tag} hi {{firstname}},Hello\n"),
     )
     .unwrap();
-    let hailer = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_hailer"))
-            .arg("--config")
-            .arg(rig.config_file())
-            .arg("--data-dir")
-            .arg(&data)
-            .args(args)
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{args:?}: {out:?}");
-    };
+    let hailer = |args: &[&str]| run_ok(&rig.config_file(), &data, dir.path(), args);
     hailer(&["import", "prospects", "p.csv"]);
     hailer(&["import", "messages", "m.csv"]);
     hailer(&["outbox", "build"]);
@@ -300,18 +303,7 @@ fn editing_a_row_and_the_config_in_editor_gives_the_terminal_back() {
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_hailer"))
-            .arg("--config")
-            .arg(&config)
-            .arg("--data-dir")
-            .arg(&data)
-            .args(args)
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{args:?}: {out:?}");
-    };
+    let run = |args: &[&str]| run_ok(&config, &data, dir.path(), args);
     run(&["import", "prospects", "p.csv"]);
     run(&["import", "messages", "m.csv"]);
     run(&["outbox", "build"]);

@@ -603,6 +603,12 @@ impl Config {
                     "{at} warmup_start and warmup_step go together (set both or neither)"
                 ));
             }
+            if mb.warmup_from.is_some() && mb.warmup_start.is_none() {
+                // Alone it would mean no ramp at all: the user asked for a warm-up.
+                problems.push(format!(
+                    "{at} warmup_from needs warmup_start and warmup_step (the ramp it starts)"
+                ));
+            }
             if mb.warmup_start == Some(0) {
                 // The ramp's first day would be 0, and with no warmup_from that first day is
                 // the first day anything was sent: it would never come.
@@ -765,6 +771,20 @@ mod tests {
         let one = parse(&format!("{base}password_env = \"X\"\n")).unwrap();
         assert_eq!(one.mailboxes["a"].smtp_port(), 587);
         assert_eq!(one.mailboxes["a"].daily_cap, 50);
+    }
+
+    #[test]
+    fn a_warm_up_date_without_its_ramp_is_refused() {
+        let base =
+            "[mailboxes.a]\nfrom = \"a@sender.test\"\nsmtp_host = \"h\"\npassword_env = \"X\"\n";
+        let err = parse(&format!("{base}warmup_from = 2026-12-01\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("warmup_from needs warmup_start"), "{err}");
+        parse(&format!(
+            "{base}warmup_from = 2026-12-01\nwarmup_start = 5\nwarmup_step = 5\n"
+        ))
+        .unwrap();
     }
 
     #[test]

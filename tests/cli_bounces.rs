@@ -98,16 +98,19 @@ fn a_reply_is_told_apart() {
 }
 
 #[test]
-fn unreadable_paths_are_reported_with_exit_code_4() {
+fn a_missing_path_fails_with_exit_code_4_before_any_output() {
     let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("reply.eml"),
+        "From: a@acme.test\r\n\r\nhi\r\n",
+    )
+    .unwrap();
     hailer(dir.path())
-        .args(["bounces", "parse", "missing.eml"])
+        .args(["bounces", "parse", "reply.eml", "missing.eml"])
         .assert()
         .code(4)
-        .stdout(predicate::str::starts_with(
-            "file,recipient,status,reply_code,reason,hard",
-        ))
-        .stderr(predicate::str::contains("missing.eml"));
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("missing.eml: no such file"));
 }
 
 /// A data directory whose `bounces` table holds three rows, one with a diagnostic that a

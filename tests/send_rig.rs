@@ -917,6 +917,50 @@ fn a_prepared_row_is_refused_when_another_lane_claims_its_address_first() {
     );
 }
 
+/// Ctrl-C (SIGINT) stops a run after the message in flight; the summary says what went out
+/// and the exit code (130) tells a script the outbox was not gone through.
+#[test]
+fn a_send_stopped_by_ctrl_c_exits_130_with_its_summary() {
+    let (port, script) = fake_smtp(true);
+    let emails: Vec<String> = (0..3).map(|i| format!("int{i}@x.test")).collect();
+    let c = Campaign::new("interrupt", &emails, "Hi");
+    let cfg = c.write_config(
+        &fake_config(port, "")
+            .replace("delay_min = 0", "delay_min = 30")
+            .replace("delay_max = 0", "delay_max = 30"),
+    );
+    let child = c
+        .hailer(&cfg)
+        .arg("send")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while script.lock().unwrap().accepted.is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(20), "nothing sent");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{stdout}");
+    assert!(
+        stdout.contains("1 SENT") && stdout.contains("cancelled"),
+        "{stdout}"
+    );
+    assert_eq!(c.count(Status::Sent), 1);
+    assert_eq!(
+        c.count(Status::Ready),
+        2,
+        "the rest stays READY for the next run"
+    );
+}
+
 #[test]
 fn four_xx_until_max_attempts_becomes_error() {
     let (port, _script) = fake_smtp(false);

@@ -51,8 +51,10 @@ pub fn expand_paths(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<String>) {
                 }
                 Err(e) => errors.push(format!("{}: {e}", p.display())),
             }
-        } else {
+        } else if p.exists() {
             files.push(p.clone());
+        } else {
+            errors.push(format!("{}: no such file or directory", p.display()));
         }
     }
     (files, errors)
@@ -99,6 +101,14 @@ impl ParseCommand {
         let (files, mut errors) = expand_paths(&self.paths);
         if self.bench {
             return bench(&files);
+        }
+        // A path that does not exist is a typo: fail before any output, so `> out.csv` is
+        // not left holding a header and nothing else.
+        if !errors.is_empty() {
+            for e in &errors {
+                eprintln!("hailer: {e}");
+            }
+            return exit::INPUT;
         }
         let stdout = std::io::stdout();
         let mut w = csv::Writer::from_writer(stdout.lock());

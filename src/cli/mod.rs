@@ -55,6 +55,8 @@ pub mod exit {
     pub const CONFIG: u8 = 3;
     /// An input file cannot be used (unreadable, not a spreadsheet, no header).
     pub const INPUT: u8 = 4;
+    /// Stopped by Ctrl-C or SIGTERM before the end (128 + SIGINT, as shells report it).
+    pub const INTERRUPTED: u8 = 130;
 }
 
 #[derive(Debug, Parser)]

@@ -19,9 +19,10 @@ pub enum OutboxCommand {
     Approve(Ids),
     /// Withdraw approval
     Unapprove(Ids),
-    /// Skip rows (they are not sent, and rebuilds keep them skipped)
+    /// Skip READY or ERROR rows (they are not sent, rebuilds keep them skipped, and their
+    /// approval is withdrawn)
     Skip(Ids),
-    /// Put skipped rows back to READY
+    /// Put skipped rows back: READY, or ERROR when a reason still blocks them
     Unskip(Ids),
 }
 
@@ -55,6 +56,24 @@ impl OutboxCommand {
                 Ok(ids.ids.clone())
             }
         };
+        // Ids given by hand must all exist and be in a status the command applies to; if one
+        // is not, each is named and nothing changes (a script learns it from the exit code).
+        if let Some((ids, allowed)) = self.explicit_ids() {
+            match unusable_ids(&store, ids, allowed) {
+                Ok(problems) if problems.is_empty() => {}
+                Ok(problems) => {
+                    for p in problems {
+                        eprintln!("hailer: {p}");
+                    }
+                    eprintln!("hailer: nothing changed");
+                    return exit::INPUT;
+                }
+                Err(e) => {
+                    eprintln!("hailer: {e}");
+                    return exit::FAILURE;
+                }
+            }
+        }
         let result: Result<String, String> = match &self {
             OutboxCommand::Build { json } => build::build(&mut store)
                 .map(|s| {
@@ -106,7 +125,7 @@ impl OutboxCommand {
             }),
             OutboxCommand::Unskip(ids) => ids_for(ids, outbox::Status::Skipped).and_then(|ids| {
                 outbox::set_skipped(store.conn(), &ids, false, now)
-                    .map(|n| format!("{n} rows back to READY\n"))
+                    .and_then(|_| unskipped_summary(&store, &ids))
                     .map_err(|e| e.to_string())
             }),
         };
@@ -121,4 +140,63 @@ impl OutboxCommand {
             }
         }
     }
+}
+
+impl OutboxCommand {
+    /// The ids typed on the command line, with the statuses the command acts on.
+    fn explicit_ids(&self) -> Option<(&[i64], &'static [outbox::Status])> {
+        use outbox::Status::{Error, Ready, Skipped};
+        let (ids, allowed): (&Ids, &'static [outbox::Status]) = match self {
+            OutboxCommand::Approve(ids) | OutboxCommand::Unapprove(ids) => (ids, &[Ready]),
+            OutboxCommand::Skip(ids) => (ids, &[Ready, Error]),
+            OutboxCommand::Unskip(ids) => (ids, &[Skipped]),
+            OutboxCommand::Build { .. } | OutboxCommand::Show { .. } => return None,
+        };
+        (!ids.all && !ids.ids.is_empty()).then_some((ids.ids.as_slice(), allowed))
+    }
+}
+
+/// "no outbox row 999", "row 5 is ERROR (suppressed: …); this applies to READY rows".
+fn unusable_ids(
+    store: &store::Store,
+    ids: &[i64],
+    allowed: &[outbox::Status],
+) -> Result<Vec<String>, store::StoreError> {
+    let mut problems = Vec::new();
+    for &id in ids {
+        match outbox::get(store.conn(), id)? {
+            None => problems.push(format!("no outbox row {id}")),
+            Some(row) if !allowed.contains(&row.status) => {
+                let wanted: Vec<String> = allowed.iter().map(|s| s.to_string()).collect();
+                problems.push(format!(
+                    "row {id} is {}{}; this applies to {} rows",
+                    row.status,
+                    row.reason
+                        .as_deref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default(),
+                    wanted.join(" or ")
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(problems)
+}
+
+/// Where un-skipped rows went: READY, or ERROR when their reason still blocks them.
+fn unskipped_summary(store: &store::Store, ids: &[i64]) -> Result<String, store::StoreError> {
+    let (mut ready, mut error) = (0, 0);
+    for &id in ids {
+        match outbox::get(store.conn(), id)?.map(|r| r.status) {
+            Some(outbox::Status::Ready) => ready += 1,
+            Some(outbox::Status::Error) => error += 1,
+            _ => {}
+        }
+    }
+    Ok(if error == 0 {
+        format!("{ready} rows back to READY\n")
+    } else {
+        format!("{ready} rows back to READY, {error} back to ERROR (a reason still blocks them)\n")
+    })
 }

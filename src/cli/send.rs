@@ -3,7 +3,8 @@
 //! `send` runs the same engine job as the TUI's `S`; only the reporter differs: a progress bar
 //! and log lines on stderr (when stderr is a terminal), the summary on stdout. Exit 0 when the
 //! run went through the outbox (rows ending in ERROR are normal outcomes, listed in the
-//! summary); non-zero only when it could not run.
+//! summary); non-zero when it could not run, and 130 when Ctrl-C or SIGTERM stopped it
+//! before the end (the summary still says what was sent).
 
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
@@ -70,6 +71,9 @@ impl SendCommand {
         let tty = std::io::stderr().is_terminal();
         let slot: Arc<Mutex<Option<Result<SendOut, SendError>>>> = Arc::new(Mutex::new(None));
         let job_slot = slot.clone();
+        // Set by the signal handler only: the supervisor cancels its token on every shutdown.
+        let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let signalled = interrupted.clone();
         rt.block_on(async move {
             let root = CancellationToken::new();
             let on_signal = root.clone();
@@ -82,6 +86,7 @@ impl SendCommand {
                     _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
                 }
                 eprintln!("\nhailer: stopping after the messages in flight…");
+                signalled.store(true, std::sync::atomic::Ordering::SeqCst);
                 on_signal.cancel();
             });
             let (mut sup, mut rx) = Supervisor::new(root);
@@ -131,7 +136,11 @@ impl SendCommand {
         let alert = result
             .as_ref()
             .and_then(|r| crate::engine::notify::send_run_ended(&ctx.config.config, r));
-        let code = self.report(result);
+        let mut code = self.report(result);
+        // A script must not take a run stopped halfway for a finished one.
+        if code == exit::OK && interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+            code = exit::INTERRUPTED;
+        }
         if let Some(d) = alert.and_then(|a| a.wait(std::time::Duration::from_secs(30))) {
             tracing::info!("send alert: {}", crate::engine::notify::describe(&d));
         }

@@ -3,6 +3,7 @@
 use clap::Subcommand;
 
 use super::{Context, exit};
+use crate::engine::import::normalize::suppression_entry;
 use crate::store::{self, suppressions};
 
 #[derive(Debug, Subcommand)]
@@ -48,10 +49,10 @@ impl SuppressCommand {
             } => {
                 let mut parsed = Vec::new();
                 for raw in &entries {
-                    match suppressions::normalize_entry(raw) {
-                        Some(e) => parsed.push(e),
-                        None => {
-                            eprintln!("hailer: {raw:?} is neither an address nor @domain");
+                    match suppression_entry(raw) {
+                        Ok(e) => parsed.push(e),
+                        Err(why) => {
+                            eprintln!("hailer: {raw:?}: {why}; nothing added");
                             return exit::USAGE;
                         }
                     }
@@ -72,8 +73,7 @@ impl SuppressCommand {
             SuppressCommand::Remove { entries } => {
                 let mut missing = false;
                 for raw in &entries {
-                    let e =
-                        suppressions::normalize_entry(raw).unwrap_or_else(|| raw.to_lowercase());
+                    let e = suppression_entry(raw).unwrap_or_else(|_| raw.to_lowercase());
                     match suppressions::remove(conn, &e) {
                         Ok(true) => outln!("removed {e}"),
                         Ok(false) => {

@@ -186,6 +186,16 @@ impl VerifyCommand {
             .output
             .clone()
             .or_else(|| self.input.as_ref().map(|_| "-".to_string()));
+        // Creating the output truncates it: with the input's own path that wipes the list
+        // before a line is read.
+        if let (Some(input), Some(output)) = (self.input.as_deref(), output_name.as_deref())
+            && input != "-"
+            && output != "-"
+            && same_file(input, output)
+        {
+            eprintln!("hailer: --output {output} is the input file; write the results elsewhere");
+            return exit::USAGE;
+        }
         let mut output = match output_name.as_deref() {
             None => None,
             Some(name) => match ResultWriter::create(name) {
@@ -404,5 +414,15 @@ impl ResultWriter {
             v.detail.as_str(),
         ])?;
         self.csv.flush()
+    }
+}
+
+/// Whether two paths name one file (hard links and symlinks included); `false` when either
+/// does not exist.
+fn same_file(a: &str, b: &str) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
     }
 }

@@ -13,16 +13,6 @@ pub struct Suppression {
     pub created_at: i64,
 }
 
-/// `Jane@Acme.test` → `jane@acme.test`; `@Acme.test` or `acme.test`-less forms stay domains.
-pub fn normalize_entry(raw: &str) -> Option<String> {
-    let s = raw.trim().to_lowercase();
-    if let Some(domain) = s.strip_prefix('@') {
-        return (domain.contains('.') && !domain.contains('@')).then(|| format!("@{domain}"));
-    }
-    let (local, domain) = s.rsplit_once('@')?;
-    (!local.is_empty() && domain.contains('.')).then_some(s)
-}
-
 /// Add or refresh an entry; returns `false` when it was already there (cause kept).
 pub fn add(
     conn: &Connection,
@@ -101,17 +91,6 @@ pub fn blocking(conn: &Connection, address: &str) -> Result<Option<Suppression>>
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn entries_normalize() {
-        assert_eq!(
-            normalize_entry(" Jane@Acme.TEST ").as_deref(),
-            Some("jane@acme.test")
-        );
-        assert_eq!(normalize_entry("@Acme.test").as_deref(), Some("@acme.test"));
-        assert_eq!(normalize_entry("acme"), None);
-        assert_eq!(normalize_entry("@nodot"), None);
-    }
 
     #[test]
     fn address_and_domain_entries_block() {

@@ -488,7 +488,8 @@ fn spawn_outbox_write(effect: Effect, data_dir: PathBuf, tx: UnboundedSender<Loa
                             )
                         }),
                     Effect::Suppress { email } => {
-                        let entry = suppressions::normalize_entry(&email).unwrap_or(email);
+                        let entry = crate::engine::import::normalize::suppression_entry(&email)
+                            .unwrap_or(email);
                         suppressions::add(
                             s.conn(),
                             &entry,

@@ -177,9 +177,76 @@ pub fn normalize_email(raw: &str) -> Option<String> {
     Some(format!("{local}@{domain}"))
 }
 
+/// A suppression entry as typed or pasted: an address, also as `Name <addr>` or
+/// `mailto:addr`, or a whole domain as `@domain`. Lower-cased, with a trailing dot dropped,
+/// in the form the suppression check compares (`jane@acme.test`, `@acme.test`). `Err` says
+/// why the entry could never match anything, so it is refused instead of stored uselessly.
+pub fn suppression_entry(raw: &str) -> Result<String, String> {
+    let mut s = raw.trim();
+    // "Jane Doe <jane@acme.test>": the address between the brackets.
+    if s.ends_with('>')
+        && let Some(open) = s.rfind('<')
+    {
+        s = s[open + 1..s.len() - 1].trim();
+    }
+    if s.get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case("mailto:"))
+    {
+        // A mailto link may carry "?subject=…" after the address.
+        s = s[7..].split('?').next().unwrap_or_default();
+    }
+    let s = s.to_lowercase();
+    if let Some(domain) = s.strip_prefix('@') {
+        let domain = domain.strip_suffix('.').unwrap_or(domain);
+        return if is_host_name(domain) {
+            Ok(format!("@{domain}"))
+        } else {
+            Err(format!("{domain:?} is not a domain name"))
+        };
+    }
+    if s.starts_with('*') {
+        return Err("no wildcards: @domain suppresses a whole domain".into());
+    }
+    if !s.contains('@') {
+        return Err("neither an address nor @domain".into());
+    }
+    normalize_email(&s).ok_or_else(|| "not a valid address".to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suppression_entries_as_pasted() {
+        for (raw, want) in [
+            (" Jane@Acme.TEST ", "jane@acme.test"),
+            ("A One <a@Catchall.test>", "a@catchall.test"),
+            ("\"Doe, Jane\" <jane@acme.test>", "jane@acme.test"),
+            ("mailto:b@catchall.test", "b@catchall.test"),
+            (
+                "MAILTO:b@catchall.test?subject=unsubscribe",
+                "b@catchall.test",
+            ),
+            ("x@sub.example.test.", "x@sub.example.test"),
+            ("@Acme.test", "@acme.test"),
+            ("@acme.test.", "@acme.test"),
+        ] {
+            assert_eq!(suppression_entry(raw).as_deref(), Ok(want), "{raw:?}");
+        }
+        for raw in [
+            "acme",
+            "@nodot",
+            "@.test",
+            "x@.test",
+            "*@wild.test",
+            "",
+            "a b@x.test",
+            "<>",
+        ] {
+            assert!(suppression_entry(raw).is_err(), "{raw:?}");
+        }
+    }
 
     #[test]
     fn company_keys_of_real_looking_names() {

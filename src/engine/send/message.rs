@@ -83,6 +83,18 @@ pub fn build(
     build_with(row, mb, config, tracker.as_ref(), message_id, date)
 }
 
+/// A header value on one line: a line break, tab or other control character (a name
+/// imported from a quoted CSV cell may hold "Ann\nMarie") becomes one space, and the ends
+/// are trimmed; other spacing is the user's. lettre refuses to write a display name with a
+/// line break (it panicked the run), and a subject is one line.
+pub(crate) fn one_line(text: &str) -> String {
+    text.split(|c: char| c.is_control() || c == '\u{2028}' || c == '\u{2029}')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// [`build`] with the tracker given (`None`: no tracking), for callers that hold one.
 pub fn build_with(
     row: &OutboxRow,
@@ -100,18 +112,14 @@ pub fn build_with(
     let to_addr: Address = email
         .parse()
         .map_err(|_| MessageError::To(email.to_string()))?;
-    let name = format!("{} {}", row.firstname.trim(), row.lastname.trim());
-    let name = name.trim();
-    let to = Mailbox::new(
-        (!name.is_empty()).then(|| name.to_string()),
-        to_addr.clone(),
-    );
+    let name = one_line(&format!("{} {}", row.firstname, row.lastname));
+    let to = Mailbox::new((!name.is_empty()).then_some(name), to_addr.clone());
     let mut b = Message::builder()
         .message_id(Some(format!("<{message_id}>")))
         .date(date)
         .from(from.clone())
         .to(to)
-        .subject(row.subject.clone());
+        .subject(one_line(&row.subject));
     if let Some(rt) = &mb.reply_to {
         let rt: Mailbox = rt.parse().map_err(|_| MessageError::ReplyTo(rt.clone()))?;
         b = b.reply_to(rt);
@@ -308,6 +316,35 @@ mod tests {
             parsed.get_body().unwrap().trim_end(),
             "Hi there, see site (https://a.test/)"
         );
+    }
+
+    /// A name with a line break (a quoted CSV cell) made lettre's header writer panic and
+    /// took the whole run down; it is one line now, in To and in the subject.
+    #[test]
+    fn line_breaks_in_names_and_subject_become_spaces() {
+        let (c, mb) = config(false, None);
+        let mut r = row();
+        r.firstname = "Ann\nMarie".into();
+        r.lastname = "Du\r\nrand\t".into();
+        r.subject = "QA Ann\nMarie\u{2028}end".into();
+        let out = build(&r, &mb, &c, "42.x@sender.test", SystemTime::now()).unwrap();
+        let raw = String::from_utf8(out.formatted()).unwrap();
+        let parsed = mailparse::parse_mail(raw.as_bytes()).unwrap();
+        let header = |name: &str| {
+            parsed
+                .headers
+                .iter()
+                .find(|h| h.get_key_ref().eq_ignore_ascii_case(name))
+                .map(|h| h.get_value())
+                .unwrap()
+        };
+        assert_eq!(
+            header("To"),
+            "\"Ann Marie Du rand\" <elodie@acme.test>",
+            "{raw}"
+        );
+        assert_eq!(header("Subject"), "QA Ann Marie end", "{raw}");
+        assert_eq!(one_line("  Hello  there "), "Hello  there");
     }
 
     #[test]

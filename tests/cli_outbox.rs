@@ -1,0 +1,178 @@
+//! The outbox review and suppression list from the shell: what a script sees (output, exit
+//! codes) and what the database holds afterwards. No mail server needed.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use hailer::store::{Store, outbox, suppressions};
+use predicates::prelude::*;
+
+fn hailer(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("hailer").unwrap();
+    cmd.current_dir(dir)
+        .env_remove("HAILER_CONFIG")
+        .env_remove("HAILER_DATA_DIR")
+        .args(["--config", "config.toml", "--data-dir", "data"]);
+    cmd
+}
+
+/// A data dir with an outbox built from `prospects` (CSV text) and one message for Acme SA.
+fn campaign(prospects: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("p.csv"), prospects).unwrap();
+    std::fs::write(
+        d.join("m.csv"),
+        "company,subject,body\nAcme SA,Hello {firstname},Hi {firstname}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("config.toml"),
+        "[mailboxes.m]\nfrom = \"Sam <sam@sender.test>\"\nsmtp_host = \"127.0.0.1\"\n\
+         password_env = \"HAILER_TEST_UNUSED\"\n",
+    )
+    .unwrap();
+    hailer(d)
+        .args(["import", "prospects", "p.csv"])
+        .assert()
+        .success();
+    hailer(d)
+        .args(["import", "messages", "m.csv"])
+        .assert()
+        .success();
+    hailer(d).args(["outbox", "build"]).assert().success();
+    dir
+}
+
+fn rows(dir: &Path) -> Vec<outbox::OutboxRow> {
+    let store = Store::open_in(&dir.join("data")).unwrap();
+    outbox::list(store.conn(), None).unwrap()
+}
+
+/// A quoted CSV cell can hold a line break; the header writer used to panic on it and take
+/// the whole run down. The name goes out on one line.
+#[test]
+fn a_line_break_in_a_name_is_sent_on_one_line() {
+    let dir = campaign(
+        "firstname,lastname,company,email\n\"Ann\nMarie\",Doe,Acme SA,ann@acme.test\n\
+         Bob,Roe,Acme SA,bob@acme.test\n",
+    );
+    let d = dir.path();
+    hailer(d)
+        .args(["outbox", "approve", "--all"])
+        .assert()
+        .success();
+    hailer(d).args(["outbox", "show", "1"]).assert().success();
+    hailer(d)
+        .env("HAILER_TEST_UNUSED", "x")
+        .args(["send", "--dry-run"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2 messages written"));
+    let eml = std::fs::read_dir(d.join("data/dry-run"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .find(|t| t.contains("ann@acme.test"))
+        .unwrap();
+    assert!(
+        eml.contains("To: \"Ann Marie Doe\" <ann@acme.test>"),
+        "{eml}"
+    );
+}
+
+#[test]
+fn suppress_add_takes_pasted_forms_and_refuses_entries_that_match_nothing() {
+    let dir = campaign("firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n");
+    let d = dir.path();
+    hailer(d)
+        .args([
+            "suppress",
+            "add",
+            "Ann Doe <Ann@Acme.test>",
+            "mailto:bob@acme.test?subject=unsubscribe",
+            "@Other.test.",
+        ])
+        .assert()
+        .success()
+        .stdout("added ann@acme.test\nadded bob@acme.test\nadded @other.test\n");
+    for bad in ["*@wild.test", "x@.test", "@.test", "nobody"] {
+        hailer(d)
+            .args(["suppress", "add", "keep@acme.test", bad])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!("{bad:?}")));
+    }
+    let store = Store::open_in(&d.join("data")).unwrap();
+    let entries: Vec<String> = suppressions::list(store.conn())
+        .unwrap()
+        .into_iter()
+        .map(|s| s.entry)
+        .collect();
+    assert_eq!(
+        entries.len(),
+        3,
+        "a refused command adds nothing: {entries:?}"
+    );
+    hailer(d).args(["outbox", "build"]).assert().success();
+    assert_eq!(rows(d)[0].status, outbox::Status::Error);
+}
+
+/// Ids typed by hand: an unknown or ineligible one is named, the exit code says so, and
+/// nothing changes, not even for the good ids beside it.
+#[test]
+fn approve_and_skip_name_bad_ids_and_change_nothing() {
+    let dir = campaign(
+        "firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n\
+         Bob,Roe,Nowhere Ltd,bob@acme.test\n",
+    );
+    let d = dir.path();
+    let by_name = |name: &str| rows(d).into_iter().find(|r| r.firstname == name).unwrap();
+    let (ann, bob) = (by_name("Ann"), by_name("Bob"));
+    assert_eq!(
+        bob.status,
+        outbox::Status::Error,
+        "no message for Nowhere Ltd"
+    );
+    let ids = [ann.id.to_string(), bob.id.to_string(), "999".to_string()];
+    hailer(d)
+        .args(["outbox", "approve"])
+        .args(&ids)
+        .assert()
+        .code(4)
+        .stderr(
+            predicate::str::contains("no outbox row 999")
+                .and(predicate::str::contains(format!("row {} is ERROR", bob.id)))
+                .and(predicate::str::contains("nothing changed")),
+        );
+    assert!(!by_name("Ann").approved);
+
+    hailer(d)
+        .args(["outbox", "skip", &ann.id.to_string(), &bob.id.to_string()])
+        .assert()
+        .success();
+    hailer(d)
+        .args(["outbox", "unskip", "--all"])
+        .assert()
+        .success()
+        .stdout("1 rows back to READY, 1 back to ERROR (a reason still blocks them)\n");
+    assert_eq!(by_name("Ann").status, outbox::Status::Ready);
+    assert_eq!(by_name("Bob").status, outbox::Status::Error);
+}
+
+#[test]
+fn verify_refuses_to_write_its_results_over_its_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = "email\njane@acme.test\n";
+    std::fs::write(dir.path().join("list.csv"), list).unwrap();
+    std::fs::write(dir.path().join("config.toml"), "").unwrap();
+    hailer(dir.path())
+        .args(["verify", "--no-store", "--input", "list.csv", "--output"])
+        .arg(dir.path().join("list.csv"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is the input file"));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("list.csv")).unwrap(),
+        list
+    );
+}

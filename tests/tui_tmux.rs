@@ -292,13 +292,23 @@ fn editing_a_row_and_the_config_in_editor_gives_the_terminal_back() {
     .unwrap();
     let config = dir.path().join("config.toml");
     std::fs::write(&config, "[sending]\nhtml = false\n").unwrap();
-    // The "editor": rewrites a row's subject, or appends a comment to the config.
+    // The "editor": on a row, first records how the row looks to the CLI meanwhile, then
+    // rewrites its subject once a `change` file exists; on the config, appends a comment.
     let editor = dir.path().join("editor.sh");
+    let during = dir.path().join("during.txt");
     std::fs::write(
         &editor,
-        "#!/bin/sh\nif head -n1 \"$1\" | grep -q '^Subject:'; then\n\
-         sed -i 's/^Subject: .*/Subject: Edited by hand/' \"$1\"\n\
-         else echo '# edited' >> \"$1\"; fi\n",
+        format!(
+            "#!/bin/sh\nif head -n1 \"$1\" | grep -q '^Subject:'; then\n\
+             {} --config {} --data-dir {} outbox show 1 | head -n1 >> {}\n\
+             if [ -e {}/change ]; then sed -i 's/^Subject: .*/Subject: Edited by hand/' \"$1\"; fi\n\
+             else echo '# edited' >> \"$1\"; fi\n",
+            env!("CARGO_BIN_EXE_hailer"),
+            config.display(),
+            data.display(),
+            during.display(),
+            dir.path().display()
+        ),
     )
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
@@ -307,6 +317,14 @@ fn editing_a_row_and_the_config_in_editor_gives_the_terminal_back() {
     run(&["import", "prospects", "p.csv"]);
     run(&["import", "messages", "m.csv"]);
     run(&["outbox", "build"]);
+    run(&["outbox", "approve", "1"]);
+    let approved = || {
+        let store = hailer::store::Store::open_in(&data).unwrap();
+        hailer::store::outbox::get(store.conn(), 1)
+            .unwrap()
+            .unwrap()
+            .approved
+    };
 
     let cmd = format!(
         "EDITOR={} VISUAL= {} --config {} --data-dir {}; sleep 30",
@@ -318,8 +336,22 @@ fn editing_a_row_and_the_config_in_editor_gives_the_terminal_back() {
     let t = Tmux::start(dir.path(), &cmd);
     t.keys(&["3"]);
     t.wait_for("Hello Ada");
+    // An edit that changes nothing: the approval is held while the editor runs (a send
+    // running meanwhile cannot take the row), then given back.
+    t.keys(&["e"]);
+    t.wait_for("row 1 unchanged");
+    assert!(approved(), "approval given back");
+    std::fs::write(dir.path().join("change"), "").unwrap();
     t.keys(&["e"]);
     t.wait_for("Edited by hand");
+    assert!(!approved(), "an edited row needs approval again");
+    let seen = std::fs::read_to_string(&during).unwrap();
+    assert_eq!(seen.lines().count(), 2, "{seen}");
+    assert!(
+        seen.lines()
+            .all(|l| l.contains("READY") && !l.contains("approved")),
+        "approved while in the editor: {seen}"
+    );
     // Keys still reach the TUI: the preview opens on the edited message.
     t.keys(&["Enter"]);
     let screen = t.wait_for("Preview of row");

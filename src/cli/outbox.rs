@@ -124,8 +124,8 @@ impl OutboxCommand {
                     .map_err(|e| e.to_string())
             }),
             OutboxCommand::Unskip(ids) => ids_for(ids, outbox::Status::Skipped).and_then(|ids| {
-                outbox::set_skipped(store.conn(), &ids, false, now)
-                    .and_then(|_| unskipped_summary(&store, &ids))
+                outbox::unskip(store.conn(), &ids, now)
+                    .map(|moved| outbox::unskip_summary(moved) + "\n")
                     .map_err(|e| e.to_string())
             }),
         };
@@ -182,21 +182,4 @@ fn unusable_ids(
         }
     }
     Ok(problems)
-}
-
-/// Where un-skipped rows went: READY, or ERROR when their reason still blocks them.
-fn unskipped_summary(store: &store::Store, ids: &[i64]) -> Result<String, store::StoreError> {
-    let (mut ready, mut error) = (0, 0);
-    for &id in ids {
-        match outbox::get(store.conn(), id)?.map(|r| r.status) {
-            Some(outbox::Status::Ready) => ready += 1,
-            Some(outbox::Status::Error) => error += 1,
-            _ => {}
-        }
-    }
-    Ok(if error == 0 {
-        format!("{ready} rows back to READY\n")
-    } else {
-        format!("{ready} rows back to READY, {error} back to ERROR (a reason still blocks them)\n")
-    })
 }

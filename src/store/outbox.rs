@@ -242,6 +242,36 @@ pub fn set_skipped(conn: &Connection, ids: &[i64], skipped: bool, now: i64) -> R
     Ok(n)
 }
 
+/// Un-skip rows (see [`set_skipped`]) and say where they went: `(to READY, to ERROR)`.
+pub fn unskip(conn: &Connection, ids: &[i64], now: i64) -> Result<(usize, usize)> {
+    // The statuses of the rows this call moves, read before: SKIPPED ones only.
+    let mut skipped = Vec::new();
+    for &id in ids {
+        if get(conn, id)?.is_some_and(|r| r.status == Status::Skipped) {
+            skipped.push(id);
+        }
+    }
+    set_skipped(conn, &skipped, false, now)?;
+    let (mut ready, mut error) = (0, 0);
+    for id in skipped {
+        match get(conn, id)?.map(|r| r.status) {
+            Some(Status::Ready) => ready += 1,
+            Some(Status::Error) => error += 1,
+            _ => {}
+        }
+    }
+    Ok((ready, error))
+}
+
+/// "2 rows back to READY", "1 rows back to READY, 1 back to ERROR (…)".
+pub fn unskip_summary((ready, error): (usize, usize)) -> String {
+    if error == 0 {
+        format!("{ready} rows back to READY")
+    } else {
+        format!("{ready} rows back to READY, {error} back to ERROR (a reason still blocks them)")
+    }
+}
+
 /// Replace subject and body by hand; the row keeps them across rebuilds and needs a new approval.
 pub fn edit(conn: &Connection, id: i64, subject: &str, body: &str, now: i64) -> Result<bool> {
     Ok(conn.execute(

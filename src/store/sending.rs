@@ -101,26 +101,39 @@ fn mark_accepted(conn: &Connection, accepted: &[Accepted]) -> Result<()> {
     Ok(())
 }
 
+/// One row about to be claimed by a mailbox.
+pub struct Claim<'a> {
+    pub id: i64,
+    pub mailbox: &'a str,
+    pub message_id: &'a str,
+    /// The mailbox's day (in its time zone) whose counter the message counts against.
+    pub day: &'a str,
+    pub now: i64,
+    /// `[sending] require_approval`: a row unapproved since it was picked is not taken.
+    pub require_approval: bool,
+}
+
 /// READY/RETRY → SENDING with the mailbox and Message-ID, and the mailbox's counter for `day`
 /// bumped, in one IMMEDIATE transaction, which also marks `accepted` SENT (the sender writes
 /// the previous message's outcome with the next claim: one commit per message, not two).
 /// Returns the row's previous status, or `None` when it is no longer sendable (another
-/// process took it); `accepted` is written either way.
+/// process took it, or it was unapproved, skipped or edited meanwhile); `accepted` is
+/// written either way.
 pub fn claim(
     conn: &mut Connection,
-    id: i64,
-    mailbox: &str,
-    message_id: &str,
-    day: &str,
-    now: i64,
+    c: &Claim<'_>,
     accepted: &[Accepted],
 ) -> Result<Option<Status>> {
+    let (id, mailbox, message_id, day, now) = (c.id, c.mailbox, c.message_id, c.day, c.now);
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     mark_accepted(&tx, accepted)?;
     // Cached statements: the sender runs these once per message.
     let prev: Option<String> = tx
-        .prepare_cached("SELECT status FROM outbox WHERE id = ?1 AND status IN ('READY', 'RETRY')")?
-        .query_row([id], |r| r.get(0))
+        .prepare_cached(
+            "SELECT status FROM outbox WHERE id = ?1 AND status IN ('READY', 'RETRY')
+                 AND (approved OR NOT ?2)",
+        )?
+        .query_row(params![id, c.require_approval], |r| r.get(0))
         .optional()?;
     let Some(prev) = prev.and_then(|s| Status::parse(&s)) else {
         tx.commit()?;
@@ -364,12 +377,36 @@ mod tests {
         let (_dir, mut store) = store_with_ready(3);
         let c = store.conn_mut();
         assert_eq!(
-            claim(c, 1, "m", "<1.a@x.test>", "2026-12-04", 5, &[]).unwrap(),
+            claim(
+                c,
+                &Claim {
+                    id: 1,
+                    mailbox: "m",
+                    message_id: "<1.a@x.test>",
+                    day: "2026-12-04",
+                    now: 5,
+                    require_approval: false
+                },
+                &[]
+            )
+            .unwrap(),
             Some(Status::Ready)
         );
         let accepted = [accepted(1, "250 2.0.0 Ok: queued as A", 6)];
         assert_eq!(
-            claim(c, 2, "m", "<2.b@x.test>", "2026-12-04", 6, &accepted).unwrap(),
+            claim(
+                c,
+                &Claim {
+                    id: 2,
+                    mailbox: "m",
+                    message_id: "<2.b@x.test>",
+                    day: "2026-12-04",
+                    now: 6,
+                    require_approval: false
+                },
+                &accepted
+            )
+            .unwrap(),
             Some(Status::Ready)
         );
         assert_eq!(
@@ -388,16 +425,63 @@ mod tests {
         assert_eq!(sent, 2);
     }
 
+    /// A row unapproved after the sender picked it (it was about to be edited, say) is not
+    /// taken when approval is required; without that rule READY is enough.
+    #[test]
+    fn an_unapproved_row_is_not_claimed_when_approval_is_required() {
+        let (_dir, mut store) = store_with_ready(1);
+        let c = store.conn_mut();
+        c.execute("UPDATE outbox SET approved = 0 WHERE id = 1", [])
+            .unwrap();
+        let mut claim_1 = Claim {
+            id: 1,
+            mailbox: "m",
+            message_id: "<1.a@x.test>",
+            day: "2026-12-04",
+            now: 5,
+            require_approval: true,
+        };
+        assert_eq!(claim(c, &claim_1, &[]).unwrap(), None);
+        assert_eq!(status(&store, 1).0, "READY");
+        claim_1.require_approval = false;
+        let c = store.conn_mut();
+        assert_eq!(claim(c, &claim_1, &[]).unwrap(), Some(Status::Ready));
+    }
+
     #[test]
     fn acceptances_are_written_even_when_the_claim_finds_the_row_taken() {
         let (_dir, mut store) = store_with_ready(2);
         let c = store.conn_mut();
-        claim(c, 1, "m", "<1.a@x.test>", "2026-12-04", 5, &[]).unwrap();
+        claim(
+            c,
+            &Claim {
+                id: 1,
+                mailbox: "m",
+                message_id: "<1.a@x.test>",
+                day: "2026-12-04",
+                now: 5,
+                require_approval: false,
+            },
+            &[],
+        )
+        .unwrap();
         c.execute("UPDATE outbox SET status = 'SKIPPED' WHERE id = 2", [])
             .unwrap();
         let accepted = [accepted(1, "250 ok", 6)];
         assert_eq!(
-            claim(c, 2, "m", "<2.b@x.test>", "2026-12-04", 6, &accepted).unwrap(),
+            claim(
+                c,
+                &Claim {
+                    id: 2,
+                    mailbox: "m",
+                    message_id: "<2.b@x.test>",
+                    day: "2026-12-04",
+                    now: 6,
+                    require_approval: false
+                },
+                &accepted
+            )
+            .unwrap(),
             None
         );
         assert_eq!(status(&store, 1).0, "SENT");
@@ -409,13 +493,17 @@ mod tests {
         let (_dir, mut store) = store_with_ready(3);
         let c = store.conn_mut();
         for id in 1..=3 {
+            let message_id = format!("<{id}.a@x.test>");
             claim(
                 c,
-                id,
-                "m",
-                &format!("<{id}.a@x.test>"),
-                "2026-12-04",
-                5,
+                &Claim {
+                    id,
+                    mailbox: "m",
+                    message_id: &message_id,
+                    day: "2026-12-04",
+                    now: 5,
+                    require_approval: false,
+                },
                 &[],
             )
             .unwrap();

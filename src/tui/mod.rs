@@ -474,19 +474,25 @@ fn spawn_outbox_write(effect: Effect, data_dir: PathBuf, tx: UnboundedSender<Loa
                 let text = match effect {
                     Effect::Approve { ids, approve } => {
                         outbox::set_approved(s.conn(), &ids, approve, now).map(|n| {
-                            format!(
-                                "{n} rows {}",
-                                if approve { "approved" } else { "unapproved" }
-                            )
+                            match (n, approve) {
+                                (0, true) => {
+                                    "nothing to approve: only READY rows not yet approved".into()
+                                }
+                                (0, false) => "nothing to unapprove: no approved READY row".into(),
+                                (n, true) => format!("{n} rows approved"),
+                                (n, false) => format!("{n} rows unapproved"),
+                            }
                         })
                     }
-                    Effect::Skip { ids, skip } => outbox::set_skipped(s.conn(), &ids, skip, now)
-                        .map(|n| {
-                            format!(
-                                "{n} rows {}",
-                                if skip { "skipped" } else { "back to READY" }
-                            )
-                        }),
+                    Effect::Skip { ids, skip: true } => {
+                        outbox::set_skipped(s.conn(), &ids, true, now).map(|n| match n {
+                            0 => "nothing skipped: only READY and ERROR rows can be".into(),
+                            n => format!("{n} rows skipped"),
+                        })
+                    }
+                    Effect::Skip { ids, skip: false } => {
+                        outbox::unskip(s.conn(), &ids, now).map(outbox::unskip_summary)
+                    }
                     Effect::Suppress { email } => {
                         let entry = crate::engine::import::normalize::suppression_entry(&email)
                             .unwrap_or(email);
@@ -577,6 +583,36 @@ fn edit_outbox_row(data_dir: &std::path::Path, id: i64) -> Result<String, String
             row.status
         ));
     }
+    // A send running meanwhile must not take the row while its text is being changed: the
+    // approval is held for the time of the edit (given back when nothing changed).
+    let held = row.approved
+        && outbox::set_approved(store.conn(), &[id], false, store::now_ts())
+            .map_err(|e| e.to_string())?
+            == 1;
+    let result = edit_in_editor(&store, &row);
+    if held && matches!(result, Ok(Edit::Unchanged) | Err(_)) {
+        outbox::set_approved(store.conn(), &[id], true, store::now_ts())
+            .map_err(|e| e.to_string())?;
+    }
+    match result? {
+        Edit::Unchanged => Ok(format!("row {id} unchanged")),
+        Edit::Saved => Ok(format!("row {id} edited; it needs approval again")),
+        Edit::Locked(status) => Err(format!(
+            "row {id} became {status} while it was being edited; the edit was not applied"
+        )),
+    }
+}
+
+enum Edit {
+    Unchanged,
+    Saved,
+    /// The row went out (or started to) before the edit could be stored.
+    Locked(crate::store::outbox::Status),
+}
+
+fn edit_in_editor(store: &Store, row: &crate::store::outbox::OutboxRow) -> Result<Edit, String> {
+    use crate::store::{self, outbox};
+    let id = row.id;
     let path = std::env::temp_dir().join(format!("hailer-row-{id}-{}.txt", std::process::id()));
     std::fs::write(&path, format!("Subject: {}\n\n{}", row.subject, row.body))
         .map_err(|e| e.to_string())?;
@@ -592,10 +628,15 @@ fn edit_outbox_row(data_dir: &std::path::Path, id: i64) -> Result<String, String
         .trim();
     let body = body.strip_prefix('\n').unwrap_or(body).trim_end();
     if subject == row.subject && body == row.body.trim_end() {
-        return Ok(format!("row {id} unchanged"));
+        return Ok(Edit::Unchanged);
     }
-    outbox::edit(store.conn(), id, subject, body, store::now_ts()).map_err(|e| e.to_string())?;
-    Ok(format!("row {id} edited; it needs approval again"))
+    if outbox::edit(store.conn(), id, subject, body, store::now_ts()).map_err(|e| e.to_string())? {
+        return Ok(Edit::Saved);
+    }
+    let now = outbox::get(store.conn(), id)
+        .map_err(|e| e.to_string())?
+        .map_or(outbox::Status::Sent, |r| r.status);
+    Ok(Edit::Locked(now))
 }
 
 /// The find engine on a blocking thread with its own small runtime; the Reporter's token

@@ -432,11 +432,14 @@ impl Runner<'_> {
         let lane = &mut self.lanes[i];
         let claimed = sending::claim(
             self.store.conn_mut(),
-            p.id,
-            &lane.name,
-            &p.message_id,
-            &day,
-            store::now_ts(),
+            &sending::Claim {
+                id: p.id,
+                mailbox: &lane.name,
+                message_id: &p.message_id,
+                day: &day,
+                now: store::now_ts(),
+                require_approval: self.input.config.sending.require_approval,
+            },
             &self.accepted,
         )?;
         self.accepted.clear();

@@ -93,20 +93,34 @@ fn by_message_id(conn: &Connection, mid: &str) -> store::Result<Option<SentRow>>
         .optional()?)
 }
 
-/// The latest row sent to `address`, from `mailbox` first. The exact address uses the index;
-/// only when it finds nothing is the whole outbox compared without case.
-fn by_recipient(conn: &Connection, address: &str, mailbox: &str) -> store::Result<Option<SentRow>> {
+/// How much earlier than our send a bounce or reply may be dated and still be about it: the
+/// clocks of the remote server and of this machine may disagree by a few minutes.
+const CLOCK_SKEW_SECS: i64 = 600;
+
+/// The latest row sent to `address` before the message dated `date` (a bounce or a reply
+/// cannot come before the send; an older one is about some other message), from `mailbox`
+/// first. The exact address uses the index; only when it finds nothing is the whole outbox
+/// compared without case.
+fn by_recipient(
+    conn: &Connection,
+    address: &str,
+    mailbox: &str,
+    date: i64,
+) -> store::Result<Option<SentRow>> {
     for sql in [
         "SELECT id, email, status FROM outbox
-         WHERE email = ?1 AND sent_at IS NOT NULL
+         WHERE email = ?1 AND sent_at IS NOT NULL AND sent_at <= ?3
          ORDER BY (mailbox = ?2) DESC, sent_at DESC LIMIT 1",
         "SELECT id, email, status FROM outbox
-         WHERE email = ?1 COLLATE NOCASE AND sent_at IS NOT NULL
+         WHERE email = ?1 COLLATE NOCASE AND sent_at IS NOT NULL AND sent_at <= ?3
          ORDER BY (mailbox = ?2) DESC, sent_at DESC LIMIT 1",
     ] {
         let row = conn
             .prepare_cached(sql)?
-            .query_row(params![address, mailbox], sent_row)
+            .query_row(
+                params![address, mailbox, date.saturating_add(CLOCK_SKEW_SECS)],
+                sent_row,
+            )
             .optional()?;
         if row.is_some() {
             return Ok(row);
@@ -130,12 +144,13 @@ fn answered_row(
     conn: &Connection,
     parsed: &ParsedMessage,
     mailbox: &str,
+    date: i64,
 ) -> store::Result<Option<SentRow>> {
     if let Some(row) = by_references(conn, &parsed.references)? {
         return Ok(Some(row));
     }
     match &parsed.from {
-        Some(f) => by_recipient(conn, f, mailbox),
+        Some(f) => by_recipient(conn, f, mailbox, date),
         None => Ok(None),
     }
 }
@@ -233,12 +248,12 @@ pub fn handle(
                     None => None,
                 };
                 if row.is_none() {
-                    row = by_recipient(conn, &r.recipient, at.mailbox)?;
+                    row = by_recipient(conn, &r.recipient, at.mailbox, date)?;
                 }
                 if row.is_none()
                     && let Some(orig) = &r.original_recipient
                 {
-                    row = by_recipient(conn, orig, at.mailbox)?;
+                    row = by_recipient(conn, orig, at.mailbox, date)?;
                 }
                 matched.push(row);
             }
@@ -329,7 +344,7 @@ pub fn handle(
             };
             if row.is_none() {
                 for r in &fb.recipients {
-                    row = by_recipient(conn, r, at.mailbox)?;
+                    row = by_recipient(conn, r, at.mailbox, date)?;
                     if row.is_some() {
                         break;
                     }
@@ -382,7 +397,7 @@ pub fn handle(
             ("feedback", disposition, id)
         }
         Kind::AutoReply => {
-            let row = answered_row(conn, &parsed, at.mailbox)?;
+            let row = answered_row(conn, &parsed, at.mailbox, date)?;
             let id = record("autoreply", row.as_ref().map(|r| r.id))?;
             let disposition = if row.is_some() {
                 Disposition::Processed
@@ -394,7 +409,7 @@ pub fn handle(
         // The List-Unsubscribe mailto (subject "unsubscribe") or a person writing "remove me":
         // the sender is suppressed at once, matched to a sent row or not.
         Kind::Reply | Kind::Other if asks_to_unsubscribe(&parsed.subject) => {
-            let row = answered_row(conn, &parsed, at.mailbox)?;
+            let row = answered_row(conn, &parsed, at.mailbox, date)?;
             let id = record("unsubscribe", row.as_ref().map(|r| r.id))?;
             let mut addresses: Vec<String> = from.iter().map(|f| f.to_lowercase()).collect();
             if let Some(e) = row.as_ref().and_then(|r| r.email.as_ref())
@@ -633,6 +648,36 @@ Message-ID: <u1@perso.test>\r\n\r\nPlease remove me.\r\n";
         assert_eq!(out.effects.bounces, 1);
         assert_eq!(out.effects.suppressed, 0);
         assert_eq!(status(&store, 1), "SENT");
+    }
+
+    /// A bounce dated before the row was sent is about some earlier message to that address
+    /// (another run, the user's own mail): matched by recipient, it must not touch the row.
+    #[test]
+    fn a_bounce_older_than_the_send_is_not_matched_by_recipient() {
+        let (_d, store) = store(&[(1, "someone@greylist.test", "1.a@sender.test")]);
+        let c = store.conn();
+        let dsn_date = message_date(SOFT).unwrap();
+        c.execute(
+            "UPDATE outbox SET sent_at = ?1 WHERE id = 1",
+            [dsn_date + 3600],
+        )
+        .unwrap();
+        let out = handle(c, at(1), SOFT, dsn_date + 7200).unwrap();
+        assert_eq!(out.kind, "bounce");
+        assert_eq!(out.effects.bounced, 0);
+        assert_eq!(status(&store, 1), "SENT");
+        // Within the clock skew allowed, it still matches (a fresh store: the same message
+        // read twice is a duplicate).
+        let (_d2, fresh) = self::store(&[(1, "someone@greylist.test", "1.a@sender.test")]);
+        let c = fresh.conn();
+        c.execute(
+            "UPDATE outbox SET sent_at = ?1 WHERE id = 1",
+            [dsn_date + CLOCK_SKEW_SECS - 1],
+        )
+        .unwrap();
+        let out = handle(c, at(1), SOFT, dsn_date + 7200).unwrap();
+        assert_eq!(out.effects.bounced, 1);
+        assert_eq!(status(&fresh, 1), "BOUNCED");
     }
 
     #[test]

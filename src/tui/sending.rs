@@ -94,6 +94,12 @@ impl App {
     pub(super) fn on_confirm_send_key(&mut self, key: KeyEvent, plan: &SendPlan) {
         self.mode = Mode::Normal;
         match key.code {
+            KeyCode::Char('y' | 'Y') | KeyCode::Enter if !plan.has_usable_mailbox() => {
+                self.toast(
+                    "no mailbox can send: see the notes (R on Settings resumes a paused one)",
+                    true,
+                );
+            }
             KeyCode::Char('y' | 'Y') | KeyCode::Enter if plan.eligible > 0 => {
                 self.push_effect(Effect::Send);
                 self.toast("sending: follow it on the Activity tab (5)", false);
@@ -201,6 +207,11 @@ mod tests {
         a.on_send_plan(plan(0));
         press(&mut a, KeyCode::Char('y'));
         assert!(a.take_effects().is_empty(), "nothing to send");
+        let mut paused = plan(5);
+        paused.mailboxes[0].error = Some("paused: 3 hard bounces".into());
+        a.on_send_plan(paused);
+        press(&mut a, KeyCode::Char('y'));
+        assert!(a.take_effects().is_empty(), "every mailbox is paused");
         // One send at a time.
         a.on_job(JobMsg::Started {
             id: 4,

@@ -328,8 +328,11 @@ fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, them
         ));
     }
     let now = plan.eligible.min(plan.remaining_today);
+    let usable = plan.has_usable_mailbox();
     lines.push(Line::raw(""));
-    lines.push(Line::from(if plan.eligible > now {
+    lines.push(Line::from(if !usable {
+        "No mailbox can send now: see the notes above.".to_string()
+    } else if plan.eligible > now {
         format!(
             "Capacity left today: {}. {now} go out now; {} wait for tomorrow.",
             plan.remaining_today,
@@ -344,6 +347,8 @@ fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, them
     lines.push(Line::styled(
         if plan.eligible == 0 {
             "Nothing to send (approve rows with a) · any key closes"
+        } else if !usable {
+            "R on Settings resumes a paused mailbox · any key closes"
         } else {
             "y/Enter: send (pause, resume, cancel on Activity) · n/Esc: cancel"
         },

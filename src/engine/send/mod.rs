@@ -466,6 +466,13 @@ pub struct SendPlan {
     pub mailboxes: Vec<MailboxOut>,
 }
 
+impl SendPlan {
+    /// Whether any mailbox could take a message: one not paused, failed or misconfigured.
+    pub fn has_usable_mailbox(&self) -> bool {
+        self.mailboxes.iter().any(|m| m.error.is_none())
+    }
+}
+
 pub fn plan(
     config: &Config,
     data_dir: &std::path::Path,

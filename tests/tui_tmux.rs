@@ -371,3 +371,55 @@ fn editing_a_row_and_the_config_in_editor_gives_the_terminal_back() {
     );
     t.keys(&["q"]);
 }
+
+/// A row a dead run left SENDING is UNCERTAIN as soon as the TUI opens, ready for `u`,
+/// instead of staying SENDING until the next send.
+#[test]
+fn rows_left_sending_by_a_dead_run_are_uncertain_when_the_tui_opens() {
+    if !Tmux::available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::write(
+        dir.path().join("p.csv"),
+        "firstname,lastname,company,email\nAda,Test,Acme SA,ada@acme.test\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("m.csv"),
+        "company,subject,body\nAcme SA,Hello {firstname},Hi\n",
+    )
+    .unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").unwrap();
+    let run = |args: &[&str]| run_ok(&config, &data, dir.path(), args);
+    run(&["import", "prospects", "p.csv"]);
+    run(&["import", "messages", "m.csv"]);
+    run(&["outbox", "build"]);
+    let store = hailer::store::Store::open_in(&data).unwrap();
+    store
+        .conn()
+        .execute(
+            "UPDATE outbox SET status = 'SENDING', mailbox = 'sender' WHERE id = 1",
+            [],
+        )
+        .unwrap();
+    let cmd = format!(
+        "{} --config {} --data-dir {}; sleep 30",
+        env!("CARGO_BIN_EXE_hailer"),
+        config.display(),
+        data.display()
+    );
+    let t = Tmux::start(dir.path(), &cmd);
+    t.wait_for("now UNCERTAIN");
+    t.keys(&["3"]);
+    t.wait_for("UNCERTAIN");
+    let row = hailer::store::outbox::get(store.conn(), 1)
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.status, hailer::store::outbox::Status::Uncertain);
+    t.keys(&["u"]);
+    t.wait_for("s: it went out (SENT)");
+    t.keys(&["Escape", "q"]);
+}

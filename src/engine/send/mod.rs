@@ -257,6 +257,19 @@ fn capacity(store: &Store, lane: &Lane) -> Result<(String, u32, u32), StoreError
     Ok((key, cap, sent))
 }
 
+/// Rows left SENDING by a run that died become UNCERTAIN now, when no run holds the send
+/// lock (a live run's SENDING rows are its own). The TUI calls this at start-up so such rows
+/// show up for `u` at once instead of at the next send. Returns how many rows changed.
+pub fn recover_interrupted(data_dir: &std::path::Path) -> Result<u64, SendError> {
+    let _lock = match lock_file(data_dir) {
+        Ok(lock) => lock,
+        Err(SendError::AlreadyRunning(_)) => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let store = Store::open_in(data_dir)?;
+    Ok(sending::mark_interrupted_uncertain(store.conn(), store::now_ts())? as u64)
+}
+
 fn lock_file(data_dir: &std::path::Path) -> Result<std::fs::File, SendError> {
     std::fs::create_dir_all(data_dir).map_err(|e| SendError::Io(e.to_string()))?;
     let path = data_dir.join("send.lock");

@@ -176,3 +176,24 @@ fn verify_refuses_to_write_its_results_over_its_input() {
         list
     );
 }
+
+/// An accented domain is fine (it goes out in IDNA form); an accented local part needs
+/// SMTPUTF8, which hailer does not send: the row is an ERROR that says so, not a refusal
+/// from the server that counts toward auto-pause.
+#[test]
+fn non_ascii_local_parts_are_refused_at_build() {
+    let dir = campaign(
+        "firstname,lastname,company,email\nJean,Doe,Acme SA,jean@café.test\n\
+         Jöe,Roe,Acme SA,jöe@acme.test\n",
+    );
+    let rows = rows(dir.path());
+    let by_name = |n: &str| rows.iter().find(|r| r.firstname == n).unwrap();
+    assert_eq!(by_name("Jean").status, outbox::Status::Ready);
+    let joe = by_name("Jöe");
+    assert_eq!(joe.status, outbox::Status::Error);
+    assert!(
+        joe.reason.as_deref().unwrap().contains("non-ASCII local part"),
+        "{:?}",
+        joe.reason
+    );
+}

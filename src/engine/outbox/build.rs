@@ -305,8 +305,16 @@ fn decide(
     let Some(email) = email else {
         return Ok(Some(format!("invalid syntax: {raw:?}")));
     };
-    if let Err(e) = syntax::check(email, ctx.allow_any_tld) {
-        return Ok(Some(format!("invalid syntax: {email:?}: {e}")));
+    match syntax::check(email, ctx.allow_any_tld) {
+        Err(e) => return Ok(Some(format!("invalid syntax: {email:?}: {e}"))),
+        // An accented domain goes out in its ASCII (IDNA) form; an accented local part would
+        // need SMTPUTF8, and a server without it refuses the RCPT as bad syntax.
+        Ok(a) if a.smtputf8 => {
+            return Ok(Some(format!(
+                "non-ASCII local part: {email:?} needs SMTPUTF8, which hailer does not send"
+            )));
+        }
+        Ok(_) => {}
     }
     if let Some(s) = suppressions::blocking(conn, email)? {
         return Ok(Some(format!("suppressed: {} ({})", s.entry, s.cause)));

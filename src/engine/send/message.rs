@@ -83,6 +83,18 @@ pub fn build(
     build_with(row, mb, config, tracker.as_ref(), message_id, date)
 }
 
+/// `jean@café.test` → `jean@xn--caf-dma.test`: the domain in its ASCII (IDNA) form, which
+/// every server accepts in RCPT TO and in headers. The local part is kept (the outbox build
+/// refuses a non-ASCII one).
+fn ascii_domain(email: &str) -> Option<String> {
+    let (local, domain) = email.rsplit_once('@')?;
+    if domain.is_ascii() {
+        return Some(email.to_string());
+    }
+    let domain = idna::domain_to_ascii(domain).ok()?;
+    Some(format!("{local}@{domain}"))
+}
+
 /// A header value on one line: a line break, tab or other control character (a name
 /// imported from a quoted CSV cell may hold "Ann\nMarie") becomes one space, and the ends
 /// are trimmed; other spacing is the user's. lettre refuses to write a display name with a
@@ -109,9 +121,9 @@ pub fn build_with(
         .parse()
         .map_err(|_| MessageError::From(mb.from.clone()))?;
     let email = row.email.as_deref().ok_or(MessageError::NoAddress)?;
-    let to_addr: Address = email
-        .parse()
-        .map_err(|_| MessageError::To(email.to_string()))?;
+    let to_addr: Address = ascii_domain(email)
+        .and_then(|a| a.parse().ok())
+        .ok_or_else(|| MessageError::To(email.to_string()))?;
     let name = one_line(&format!("{} {}", row.firstname, row.lastname));
     let to = Mailbox::new((!name.is_empty()).then_some(name), to_addr.clone());
     let mut b = Message::builder()
@@ -316,6 +328,18 @@ mod tests {
             parsed.get_body().unwrap().trim_end(),
             "Hi there, see site (https://a.test/)"
         );
+    }
+
+    #[test]
+    fn an_accented_domain_goes_out_in_its_ascii_form() {
+        let (c, mb) = config(false, None);
+        let mut r = row();
+        r.email = Some("jean@café.test".into());
+        let out = build(&r, &mb, &c, "42.x@sender.test", SystemTime::now()).unwrap();
+        assert_eq!(out.to.to_string(), "jean@xn--caf-dma.test");
+        let raw = String::from_utf8(out.formatted()).unwrap();
+        assert!(raw.contains("<jean@xn--caf-dma.test>"), "{raw}");
+        assert!(raw.is_ascii(), "{raw}");
     }
 
     /// A name with a line break (a quoted CSV cell) made lettre's header writer panic and

@@ -192,7 +192,10 @@ fn non_ascii_local_parts_are_refused_at_build() {
     let joe = by_name("Jöe");
     assert_eq!(joe.status, outbox::Status::Error);
     assert!(
-        joe.reason.as_deref().unwrap().contains("non-ASCII local part"),
+        joe.reason
+            .as_deref()
+            .unwrap()
+            .contains("non-ASCII local part"),
         "{:?}",
         joe.reason
     );

@@ -987,16 +987,30 @@ fn dry_run_writes_eml_files_and_sends_nothing() {
     let emails: Vec<String> = (0..3).map(|i| format!("d{i}@x.test")).collect();
     let c = Campaign::new("dry", &emails, MARKDOWN);
     let cfg = c.write_config(&fake_config(port, ""));
+    // A file an earlier dry run wrote goes; anything else in the folder stays.
+    let dir = c.data().join("dry-run");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("000999.eml"), "old").unwrap();
+    std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+    // The first row is refused: as in a real run, --limit counts messages that would go.
+    hailer::store::suppressions::add(c.store().conn(), "d0@x.test", "manual", None, 1).unwrap();
     let (code, out, err) = c.send(&cfg, &["--dry-run", "--limit", "2"]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("2 messages written"), "{out}");
-    let dir = c.data().join("dry-run");
+    assert!(out.contains("not applied"), "{out}");
+    assert!(dir.join("notes.txt").exists());
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
         .collect();
     files.sort();
-    assert_eq!(files.len(), 2);
+    assert_eq!(files.len(), 2, "{files:?}");
+    let written: Vec<String> = files
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    assert!(written[0].contains("d1@x.test") && written[1].contains("d2@x.test"));
     let raw = std::fs::read(&files[0]).unwrap();
     assert!(
         header(&raw, "Message-ID")

@@ -126,7 +126,7 @@ impl std::fmt::Display for SendOut {
         if self.dry_run {
             writeln!(
                 f,
-                "dry run: {} messages written to {} (nothing sent)",
+                "dry run: {} messages written to {} (nothing sent; caps, windows and delays are not applied)",
                 self.written,
                 self.dry_run_dir
                     .as_deref()
@@ -662,15 +662,19 @@ fn dry_run(
                 .collect(),
         ));
     }
+    remove_old_dry_run_files(&dir)?;
     let ids = sending::eligible_ids(
         store.conn(),
         input.config.sending.require_approval,
         store::now_ts(),
     )?;
-    let total = input
-        .limit
-        .map_or(ids.len() as u64, |l| l.min(ids.len() as u64));
-    for (n, id) in ids.into_iter().take(total as usize).enumerate() {
+    let total = ids.len() as u64;
+    for (n, id) in ids.into_iter().enumerate() {
+        // As in a real run, --limit counts messages that would go out, not refused rows.
+        if input.limit.is_some_and(|l| out.written >= l) {
+            out.stopped = format!("stopped at --limit {}", input.limit.unwrap_or(0));
+            break;
+        }
         if reporter.is_cancelled() {
             out.stopped = "cancelled".into();
             break;
@@ -712,6 +716,24 @@ fn dry_run(
             Some(total),
             format!("{} written", out.written),
         );
+    }
+    Ok(())
+}
+
+/// The `.eml` files an earlier dry run wrote (`000042.eml`): the folder then holds exactly
+/// this run's messages. Nothing else in the folder is touched.
+fn remove_old_dry_run_files(dir: &std::path::Path) -> Result<(), SendError> {
+    let io = |e: std::io::Error| SendError::Io(format!("{}: {e}", dir.display()));
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        let ours = path.extension().is_some_and(|e| e == "eml")
+            && path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .is_some_and(|s| s.len() >= 6 && s.bytes().all(|b| b.is_ascii_digit()));
+        if ours {
+            std::fs::remove_file(&path).map_err(io)?;
+        }
     }
     Ok(())
 }

@@ -571,6 +571,9 @@ impl App {
                     elapsed: Duration::ZERO,
                     summary: None,
                 });
+                // The new task is the one to watch; selecting it also scrolls the task list
+                // to it when the list is longer than its box.
+                self.activity.selected = self.activity.tasks.len() - 1;
             }
             JobMsg::Progress {
                 id,
@@ -1332,6 +1335,22 @@ mod tests {
         assert_eq!(a.prospects.selected, 99);
         press(&mut a, KeyCode::Char('v'));
         assert_eq!(a.prospects.marked.len(), 100);
+    }
+
+    /// With more tasks than the list shows, a task just started is selected (and so scrolled
+    /// into view) instead of running off-screen behind the old selection.
+    #[test]
+    fn a_started_task_is_selected() {
+        let mut a = app();
+        for id in 1..=8 {
+            a.on_job(JobMsg::Started {
+                id,
+                kind: JobKind::Import,
+                title: format!("import {id}"),
+                pausable: false,
+            });
+        }
+        assert_eq!(a.activity.selected_task().unwrap().id, 8);
     }
 
     #[test]

@@ -93,22 +93,26 @@ impl TableView {
     /// Re-apply filter and sort after cells changed in place, keeping the selection.
     pub fn refresh(&mut self) {
         let keep = self.selected_row().map(|r| r.id);
-        self.apply(keep);
+        self.apply(keep, 0);
     }
 
     /// Replace the rows, keeping the selection on the same id when it still exists and
-    /// dropping marks of rows that are gone.
+    /// dropping marks of rows that are gone. When the selected row left the view (skipped or
+    /// suppressed under a READY filter), the selection stays at the same place, on the row
+    /// that took its position: reviewing a long list goes on from there, not from the top.
     pub fn set_rows(&mut self, rows: Vec<TableRow>) {
         let keep = self.selected_row().map(|r| r.id);
+        let at = self.selected;
         self.rows = rows;
         self.loaded = true;
         let ids: HashSet<i64> = self.rows.iter().map(|r| r.id).collect();
         self.marked.retain(|id| ids.contains(id));
-        self.apply(keep);
+        self.apply(keep, at);
     }
 
-    /// Recompute `view` from filter and sort, then put the selection back on `keep`.
-    fn apply(&mut self, keep: Option<i64>) {
+    /// Recompute `view` from filter and sort, then put the selection back on `keep`, else on
+    /// position `fallback`.
+    fn apply(&mut self, keep: Option<i64>, fallback: usize) {
         let needle = fold(&self.filter);
         self.view = self
             .rows
@@ -135,7 +139,7 @@ impl TableView {
                     .iter()
                     .position(|&i| self.rows[i as usize].id == id)
             })
-            .unwrap_or(0)
+            .unwrap_or(fallback)
             .min(self.view.len().saturating_sub(1));
     }
 
@@ -143,14 +147,14 @@ impl TableView {
         if self.filter != filter {
             let keep = self.selected_row().map(|r| r.id);
             self.filter = filter.to_string();
-            self.apply(keep);
+            self.apply(keep, 0);
         }
     }
 
     pub fn set_column_filter(&mut self, filter: Option<(usize, String)>) {
         let keep = self.selected_row().map(|r| r.id);
         self.column_filter = filter;
-        self.apply(keep);
+        self.apply(keep, 0);
     }
 
     /// Marked rows, or the selected row when none is marked: what bulk actions apply to.
@@ -172,7 +176,7 @@ impl TableView {
             Some((c, asc)) if c + 1 < self.columns.len() => Some((c + 1, asc)),
             Some(_) => None,
         };
-        self.apply(keep);
+        self.apply(keep, 0);
     }
 
     /// `O`: reverse the order (sorting by the first column if unsorted).
@@ -182,7 +186,7 @@ impl TableView {
             None => (0, false),
             Some((c, asc)) => (c, !asc),
         });
-        self.apply(keep);
+        self.apply(keep, 0);
     }
 
     pub fn move_by(&mut self, delta: isize) {
@@ -356,6 +360,25 @@ mod tests {
         assert!(t.selected_row().is_none());
         t.move_by(3);
         assert_eq!(t.selected, 0);
+    }
+
+    /// Skipping the selected row under a status filter reloads the table without it: the
+    /// selection stays at that place, on the next row, instead of going back to the top.
+    #[test]
+    fn a_reload_without_the_selected_row_keeps_the_place() {
+        let mut t = table();
+        t.move_by(2); // Anaïs, third
+        let rows: Vec<TableRow> = t.rows.iter().filter(|r| r.id != 3).cloned().collect();
+        t.set_rows(rows);
+        assert_eq!(
+            t.selected_row().unwrap().id,
+            4,
+            "the row that took its place"
+        );
+        t.bottom();
+        let rows: Vec<TableRow> = t.rows.iter().filter(|r| r.id != 4).cloned().collect();
+        t.set_rows(rows);
+        assert_eq!(t.selected_row().unwrap().id, 2, "the last row left");
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! Reading addresses to verify from a file or standard input, in constant memory.
 //!
-//! Framing: when the first line is a CSV header with an `email` column (any of `,` `;` tab `|`
-//! as delimiter, case-insensitive, a UTF-8 BOM ignored), the input is CSV and each record gives
-//! the value of that column. Otherwise each line is one address taken as it is: no trimming
-//! and no CSV unquoting; only the line end (`\n` or `\r\n`) is removed. Every line or record
-//! gives exactly one item, so the output has one row per input row:
+//! Framing: when the first line is a CSV header with an email column (named as the import
+//! accepts it: `email`, `E-mail`, `Courriel`, …; any of `,` `;` tab `|` as delimiter, a UTF-8
+//! BOM ignored), the input is CSV and each record gives the value of that column. Otherwise
+//! each line is one address, with no CSV unquoting. Spaces and tabs around an address are
+//! dropped (as import does with cells); only the line end (`\n` or `\r\n`) is removed
+//! otherwise. Every line or record gives exactly one item, so the output has one row per input
+//! row:
 //! - a line that is not UTF-8 gives an item with a problem (the result is INVALID_SYNTAX);
 //! - a line or record longer than [`MAX_RECORD`] bytes is cut off (the rest is skipped, never
 //!   held in memory) and gives an item with a problem;
@@ -81,8 +83,11 @@ pub fn detect(first: &[u8]) -> Framing {
         let mut record = CsvRecord::default();
         let mut cursor = io::Cursor::new(first);
         if read_record(&mut cursor, delimiter, &mut record).unwrap_or(false) && !record.truncated {
+            let email_names = crate::engine::import::columns::Field::Email.synonyms();
             let column = record.fields.iter().position(|f| {
-                std::str::from_utf8(f).is_ok_and(|s| s.trim().eq_ignore_ascii_case("email"))
+                std::str::from_utf8(f).is_ok_and(|s| {
+                    email_names.contains(&crate::engine::import::normalize::header_key(s).as_str())
+                })
             });
             if let Some(column) = column {
                 return Framing::Csv { delimiter, column };
@@ -104,7 +109,7 @@ fn line_item(line: &[u8], truncated: bool) -> InputItem {
         };
     }
     match std::str::from_utf8(line) {
-        Ok(s) => InputItem::new(s),
+        Ok(s) => InputItem::new(s.trim_matches([' ', '\t'])),
         Err(_) => InputItem {
             email: echo(line),
             problem: Some("not valid UTF-8".into()),
@@ -180,7 +185,7 @@ impl CsvRecord {
             None
         };
         match (problem, std::str::from_utf8(value)) {
-            (None, Ok(s)) => InputItem::new(s),
+            (None, Ok(s)) => InputItem::new(s.trim_matches([' ', '\t'])),
             (None, Err(_)) => InputItem {
                 email: echo(value),
                 problem: Some("not valid UTF-8".into()),
@@ -303,19 +308,22 @@ mod tests {
     }
 
     #[test]
-    fn lines_are_taken_as_they_are() {
-        let items = read(b"a@x.com\r\n \"b\"@x.com,1\n\nc@x.com");
-        assert_eq!(emails(&items), ["a@x.com", " \"b\"@x.com,1", "", "c@x.com"]);
+    fn lines_are_taken_as_they_are_but_for_surrounding_spaces() {
+        let items = read(b"a@x.com\r\n \"b\"@x.com,1\n\n\tc@x.com  ");
+        assert_eq!(emails(&items), ["a@x.com", "\"b\"@x.com,1", "", "c@x.com"]);
         assert!(items.iter().all(|i| i.problem.is_none()));
     }
 
     #[test]
     fn a_csv_header_with_an_email_column_switches_to_csv() {
+        // Header names as import knows them ("E-mail", "Courriel", …).
         let items = read(
-            "\u{feff}Name;E-mail;EMAIL\r\n\"Doe; Jane\";x;jane@acme.test\r\n\r\nJo;y;\"jo\"\"x\"\"@acme.test\"\n"
+            "\u{feff}Name;Notes;E-mail\r\n\"Doe; Jane\";x;jane@acme.test\r\n\r\nJo;y;\" jo\"\"x\"\"@acme.test\"\n"
                 .as_bytes(),
         );
         assert_eq!(emails(&items), ["jane@acme.test", "jo\"x\"@acme.test"]);
+        let items = read("Nom,Courriel\nDoe,jane@acme.test\n".as_bytes());
+        assert_eq!(emails(&items), ["jane@acme.test"]);
         let items = read(b"email\njane@acme.test\n");
         assert_eq!(emails(&items), ["jane@acme.test"]);
         let items = read(b"id,email\n1,\"multi\nline@acme.test\"\n2\n");
@@ -326,7 +334,14 @@ mod tests {
     #[test]
     fn a_first_line_without_an_email_header_is_an_address() {
         assert_eq!(detect(b"jane@acme.test"), Framing::Lines);
-        assert_eq!(detect(b"name,mail"), Framing::Lines);
+        assert_eq!(detect(b"name,company"), Framing::Lines);
+        assert_eq!(
+            detect(b"name,mail"),
+            Framing::Csv {
+                delimiter: b',',
+                column: 1
+            }
+        );
         assert_eq!(
             detect(b"name\temail"),
             Framing::Csv {

@@ -725,6 +725,27 @@ fn activity_send_gauges() {
     insta::assert_snapshot!("activity_send_160x48", render(&mut app, 160, 48).backend());
 }
 
+/// A long log entry (an import error names the file first) wraps at 80 columns, so its end,
+/// the reason, is on screen; a path longer than the line is cut into pieces, not lost.
+#[test]
+fn long_log_entries_wrap_on_activity() {
+    let mut app = sample_app();
+    app.on_job(JobMsg::Log {
+        id: 1,
+        level: Level::Error,
+        text: "failed: /tmp/qa/assets/a-rather-long-folder-name/another-level/prospects.csv: \
+               no header row in the first 20 rows: need columns company, subject, body"
+            .into(),
+    });
+    app.tab = Tab::Activity;
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(
+        text.contains("need columns company, subject, body"),
+        "{text}"
+    );
+    assert!(text.contains("prospects.csv:"), "{text}");
+}
+
 /// Once the run is over, the panel keeps the figures but not the live states: no "next in",
 /// no "sending now", no dangling separator; a capped mailbox still says so.
 #[test]

@@ -835,24 +835,40 @@ fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
     }
 
     let inner_height = log_area.height.saturating_sub(2) as usize;
+    let inner_width = log_area.width.saturating_sub(2) as usize;
     let end = act.log.len().saturating_sub(act.log_back);
-    let start = end.saturating_sub(inner_height);
-    let lines: Vec<Line> = act
-        .log
-        .range(start..end)
-        .map(|l| {
-            let style = match l.level {
-                Level::Error => theme.error(),
-                Level::Warn => theme.warn(),
-                Level::Info => Style::new(),
+    // Long entries wrap (an import error names the file, then the reason), so the newest
+    // entries are laid out from the end until the box is full.
+    let mut lines: Vec<Line> = Vec::new();
+    for l in act.log.range(..end).rev() {
+        if lines.len() >= inner_height {
+            break;
+        }
+        let style = match l.level {
+            Level::Error => theme.error(),
+            Level::Warn => theme.warn(),
+            Level::Info => Style::new(),
+        };
+        let who = l.task.map_or(String::new(), |id| format!("#{id} "));
+        let indent = who.chars().count();
+        let parts = wrap_words(
+            &sanitize(&l.text),
+            inner_width.saturating_sub(indent).max(10),
+        );
+        for (i, part) in parts.into_iter().enumerate().rev() {
+            let lead = if i == 0 {
+                who.clone()
+            } else {
+                " ".repeat(indent)
             };
-            let who = l.task.map_or(String::new(), |id| format!("#{id} "));
-            Line::from(vec![
-                Span::styled(who, theme.dim()),
-                Span::styled(sanitize(&l.text), style),
-            ])
-        })
-        .collect();
+            lines.push(Line::from(vec![
+                Span::styled(lead, theme.dim()),
+                Span::styled(part, style),
+            ]));
+        }
+    }
+    lines.reverse();
+    let lines: Vec<Line> = lines.split_off(lines.len().saturating_sub(inner_height));
     let title = if act.log_back > 0 {
         format!(" Log (scrolled back {} lines; G follows) ", act.log_back)
     } else {
@@ -1012,13 +1028,27 @@ fn render_help(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) {
 }
 
 /// Splits `text` into lines of at most `width` characters at spaces; a word longer than the
-/// width gets a line of its own (the frame cuts it).
+/// width (a path, a URL) is cut into pieces of the width.
 fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in text.split(' ') {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+        let len = word.chars().count();
+        if !line.is_empty() && line.chars().count() + 1 + len > width {
             lines.push(std::mem::take(&mut line));
+        }
+        if len > width {
+            let chars: Vec<char> = word.chars().collect();
+            let mut chunks = chars.chunks(width).peekable();
+            while let Some(chunk) = chunks.next() {
+                if chunks.peek().is_some() {
+                    lines.push(chunk.iter().collect());
+                } else {
+                    line = chunk.iter().collect();
+                }
+            }
+            continue;
         }
         if !line.is_empty() {
             line.push(' ');

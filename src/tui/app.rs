@@ -264,6 +264,10 @@ pub enum Mode {
         input: String,
     },
     ConfirmQuit,
+    /// `D` on Outbox: suppressing an address is permanent from the TUI, so it asks first.
+    ConfirmSuppress {
+        email: String,
+    },
     /// `S` on Outbox: what a send would do now; y/Enter starts it.
     ConfirmSend(Box<crate::engine::send::SendPlan>),
     /// `u` on an UNCERTAIN Outbox row: the user decides whether it went out.
@@ -740,6 +744,14 @@ impl App {
             }
             Mode::ConfirmSend(plan) => self.on_confirm_send_key(key, &plan),
             Mode::ResolveUncertain { id, .. } => self.on_uncertain_key(key, id),
+            Mode::ConfirmSuppress { email } => {
+                self.mode = Mode::Normal;
+                if matches!(key.code, KeyCode::Char('y' | 'Y')) {
+                    self.effects.push(Effect::Suppress { email });
+                } else {
+                    self.toast("not suppressed", false);
+                }
+            }
             Mode::ConfirmQuit => match key.code {
                 KeyCode::Char('y' | 'Y' | 'q') => self.quit = true,
                 _ => {
@@ -1018,7 +1030,7 @@ impl App {
                     .map(|r| r.cells[OUTBOX_EMAIL].clone())
                     .filter(|e| !e.is_empty())
                 {
-                    self.effects.push(Effect::Suppress { email });
+                    self.mode = Mode::ConfirmSuppress { email };
                 } else {
                     self.toast("this row has no address", false);
                 }
@@ -1515,6 +1527,11 @@ mod tests {
             }]
         );
         a.on_key(KeyEvent::new(KeyCode::Char('D'), KeyModifiers::SHIFT));
+        assert!(a.take_effects().is_empty(), "D asks first");
+        press(&mut a, KeyCode::Char('n'));
+        assert!(a.take_effects().is_empty(), "n keeps the address");
+        a.on_key(KeyEvent::new(KeyCode::Char('D'), KeyModifiers::SHIFT));
+        press(&mut a, KeyCode::Char('y'));
         assert_eq!(
             a.take_effects(),
             vec![Effect::Suppress {

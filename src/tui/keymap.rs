@@ -149,7 +149,7 @@ const BINDINGS: &[(Scope, &str, Action, &str)] = &[
         Scope::Tab(Tab::Outbox),
         "D",
         Action::Suppress,
-        "suppress this row's address (never mailed)",
+        "suppress this row's address (never mailed; asks first)",
     ),
     (
         Scope::Tab(Tab::Outbox),

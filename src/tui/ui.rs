@@ -210,6 +210,24 @@ pub fn render(f: &mut Frame, app: &mut App) {
                 area,
             );
         }
+        Mode::ConfirmSuppress { email } => {
+            let area = popup(f.area(), 70, 7);
+            f.render_widget(Clear, area);
+            f.render_widget(
+                Paragraph::new(vec![
+                    Line::from(format!("Suppress {}?", sanitize(email))),
+                    Line::from("It will never be mailed; rows to it become ERROR."),
+                    Line::styled(
+                        "(undo from a shell: hailer suppress remove ADDRESS)",
+                        theme.dim(),
+                    ),
+                    Line::styled("y: suppress · any other key: keep", theme.accent()),
+                ])
+                .alignment(Alignment::Center)
+                .block(Block::bordered().title(" Suppress ")),
+                area,
+            );
+        }
         Mode::ConfirmSend(plan) => render_send_confirm(f, plan, &theme),
         Mode::ResolveUncertain { id, email } => {
             let area = popup(f.area(), 66, 8);

@@ -115,6 +115,33 @@ impl Drop for Tmux {
     }
 }
 
+/// A temp dir with an empty config and an outbox of one READY row (Ada, "Hello Ada"):
+/// `(dir, config file, data dir)`.
+fn one_row_campaign() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::write(
+        dir.path().join("p.csv"),
+        "firstname,lastname,company,email\nAda,Test,Acme SA,ada@acme.test\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("m.csv"),
+        "company,subject,body\nAcme SA,Hello {firstname},Hi\n",
+    )
+    .unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").unwrap();
+    for args in [
+        &["import", "prospects", "p.csv"][..],
+        &["import", "messages", "m.csv"],
+        &["outbox", "build"],
+    ] {
+        run_ok(&config, &data, dir.path(), args);
+    }
+    (dir, config, data)
+}
+
 /// The binary outside tmux (setup steps), which must succeed.
 fn run_ok(config: &Path, data: &Path, cwd: &Path, args: &[&str]) {
     let out = Command::new(env!("CARGO_BIN_EXE_hailer"))
@@ -278,20 +305,7 @@ fn editing_a_row_and_the_config_in_editor_gives_the_terminal_back() {
     if !Tmux::available() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::write(
-        dir.path().join("p.csv"),
-        "firstname,lastname,company,email\nAda,Test,Acme SA,ada@acme.test\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("m.csv"),
-        "company,subject,body\nAcme SA,Hello {firstname},Hi\n",
-    )
-    .unwrap();
-    let config = dir.path().join("config.toml");
-    std::fs::write(&config, "[sending]\nhtml = false\n").unwrap();
+    let (dir, config, data) = one_row_campaign();
     // The "editor": on a row, first records how the row looks to the CLI meanwhile, then
     // rewrites its subject once a `change` file exists; on the config, appends a comment.
     let editor = dir.path().join("editor.sh");
@@ -314,9 +328,6 @@ fn editing_a_row_and_the_config_in_editor_gives_the_terminal_back() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
     let run = |args: &[&str]| run_ok(&config, &data, dir.path(), args);
-    run(&["import", "prospects", "p.csv"]);
-    run(&["import", "messages", "m.csv"]);
-    run(&["outbox", "build"]);
     run(&["outbox", "approve", "1"]);
     let approved = || {
         let store = hailer::store::Store::open_in(&data).unwrap();
@@ -379,24 +390,7 @@ fn rows_left_sending_by_a_dead_run_are_uncertain_when_the_tui_opens() {
     if !Tmux::available() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::write(
-        dir.path().join("p.csv"),
-        "firstname,lastname,company,email\nAda,Test,Acme SA,ada@acme.test\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("m.csv"),
-        "company,subject,body\nAcme SA,Hello {firstname},Hi\n",
-    )
-    .unwrap();
-    let config = dir.path().join("config.toml");
-    std::fs::write(&config, "").unwrap();
-    let run = |args: &[&str]| run_ok(&config, &data, dir.path(), args);
-    run(&["import", "prospects", "p.csv"]);
-    run(&["import", "messages", "m.csv"]);
-    run(&["outbox", "build"]);
+    let (dir, config, data) = one_row_campaign();
     let store = hailer::store::Store::open_in(&data).unwrap();
     store
         .conn()

@@ -372,41 +372,29 @@ mod tests {
             .unwrap()
     }
 
+    /// A claim by mailbox "m" on 2026-12-04, approval not required.
+    fn of(id: i64, message_id: &str, now: i64) -> Claim<'_> {
+        Claim {
+            id,
+            mailbox: "m",
+            message_id,
+            day: "2026-12-04",
+            now,
+            require_approval: false,
+        }
+    }
+
     #[test]
     fn a_claim_writes_the_previous_acceptance_in_its_transaction() {
         let (_dir, mut store) = store_with_ready(3);
         let c = store.conn_mut();
         assert_eq!(
-            claim(
-                c,
-                &Claim {
-                    id: 1,
-                    mailbox: "m",
-                    message_id: "<1.a@x.test>",
-                    day: "2026-12-04",
-                    now: 5,
-                    require_approval: false
-                },
-                &[]
-            )
-            .unwrap(),
+            claim(c, &of(1, "<1.a@x.test>", 5), &[]).unwrap(),
             Some(Status::Ready)
         );
         let accepted = [accepted(1, "250 2.0.0 Ok: queued as A", 6)];
         assert_eq!(
-            claim(
-                c,
-                &Claim {
-                    id: 2,
-                    mailbox: "m",
-                    message_id: "<2.b@x.test>",
-                    day: "2026-12-04",
-                    now: 6,
-                    require_approval: false
-                },
-                &accepted
-            )
-            .unwrap(),
+            claim(c, &of(2, "<2.b@x.test>", 6), &accepted).unwrap(),
             Some(Status::Ready)
         );
         assert_eq!(
@@ -452,36 +440,12 @@ mod tests {
     fn acceptances_are_written_even_when_the_claim_finds_the_row_taken() {
         let (_dir, mut store) = store_with_ready(2);
         let c = store.conn_mut();
-        claim(
-            c,
-            &Claim {
-                id: 1,
-                mailbox: "m",
-                message_id: "<1.a@x.test>",
-                day: "2026-12-04",
-                now: 5,
-                require_approval: false,
-            },
-            &[],
-        )
-        .unwrap();
+        claim(c, &of(1, "<1.a@x.test>", 5), &[]).unwrap();
         c.execute("UPDATE outbox SET status = 'SKIPPED' WHERE id = 2", [])
             .unwrap();
         let accepted = [accepted(1, "250 ok", 6)];
         assert_eq!(
-            claim(
-                c,
-                &Claim {
-                    id: 2,
-                    mailbox: "m",
-                    message_id: "<2.b@x.test>",
-                    day: "2026-12-04",
-                    now: 6,
-                    require_approval: false
-                },
-                &accepted
-            )
-            .unwrap(),
+            claim(c, &of(2, "<2.b@x.test>", 6), &accepted).unwrap(),
             None
         );
         assert_eq!(status(&store, 1).0, "SENT");

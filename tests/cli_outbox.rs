@@ -154,7 +154,7 @@ fn approve_and_skip_name_bad_ids_and_change_nothing() {
         .args(["outbox", "unskip", "--all"])
         .assert()
         .success()
-        .stdout("1 rows back to READY, 1 back to ERROR (a reason still blocks them)\n");
+        .stdout("1 row back to READY, 1 back to ERROR (a reason still blocks them)\n");
     assert_eq!(by_name("Ann").status, outbox::Status::Ready);
     assert_eq!(by_name("Bob").status, outbox::Status::Error);
 }

@@ -111,7 +111,8 @@ impl OutboxCommand {
                     outbox::set_approved(store.conn(), &ids, approve, now)
                         .map(|n| {
                             format!(
-                                "{n} rows {}\n",
+                                "{} {}\n",
+                                outbox::rows(n),
                                 if approve { "approved" } else { "unapproved" }
                             )
                         })
@@ -120,7 +121,7 @@ impl OutboxCommand {
             }
             OutboxCommand::Skip(ids) => ids_for(ids, outbox::Status::Ready).and_then(|ids| {
                 outbox::set_skipped(store.conn(), &ids, true, now)
-                    .map(|n| format!("{n} rows skipped\n"))
+                    .map(|n| format!("{} skipped\n", outbox::rows(n)))
                     .map_err(|e| e.to_string())
             }),
             OutboxCommand::Unskip(ids) => ids_for(ids, outbox::Status::Skipped).and_then(|ids| {

@@ -263,12 +263,24 @@ pub fn unskip(conn: &Connection, ids: &[i64], now: i64) -> Result<(usize, usize)
     Ok((ready, error))
 }
 
-/// "2 rows back to READY", "1 rows back to READY, 1 back to ERROR (…)".
+/// "1 row", "2 rows": for the messages that count outbox rows.
+pub fn rows(n: usize) -> String {
+    if n == 1 {
+        "1 row".into()
+    } else {
+        format!("{n} rows")
+    }
+}
+
+/// "2 rows back to READY", "1 row back to READY, 1 back to ERROR (…)".
 pub fn unskip_summary((ready, error): (usize, usize)) -> String {
     if error == 0 {
-        format!("{ready} rows back to READY")
+        format!("{} back to READY", rows(ready))
     } else {
-        format!("{ready} rows back to READY, {error} back to ERROR (a reason still blocks them)")
+        format!(
+            "{} back to READY, {error} back to ERROR (a reason still blocks them)",
+            rows(ready)
+        )
     }
 }
 

@@ -614,6 +614,10 @@ impl App {
                 cancelled,
             } => {
                 let (state, text, error) = match (&outcome, cancelled) {
+                    // What a cancelled job did before it stopped (a send's counts) is kept.
+                    (Ok(s), true) if !s.trim().is_empty() => {
+                        (TaskState::Cancelled, s.trim_end().to_string(), false)
+                    }
                     (_, true) => (TaskState::Cancelled, "cancelled".to_string(), false),
                     (Ok(s), false) => (TaskState::Done, s.clone(), false),
                     (Err(e), false) => (TaskState::Failed, e.clone(), true),
@@ -1347,6 +1351,26 @@ mod tests {
         assert_eq!(a.prospects.selected, 99);
         press(&mut a, KeyCode::Char('v'));
         assert_eq!(a.prospects.marked.len(), 100);
+    }
+
+    /// A cancelled send still says what went out before it stopped.
+    #[test]
+    fn a_cancelled_task_keeps_its_summary() {
+        let mut a = app();
+        a.on_job(JobMsg::Started {
+            id: 1,
+            kind: JobKind::Send,
+            title: "send".into(),
+            pausable: true,
+        });
+        a.on_job(JobMsg::Finished {
+            id: 1,
+            outcome: Ok("3 SENT, 0 ERROR · cancelled".into()),
+            cancelled: true,
+        });
+        let t = a.activity.selected_task().unwrap();
+        assert_eq!(t.state, TaskState::Cancelled);
+        assert!(a.activity.log.back().unwrap().text.contains("3 SENT"));
     }
 
     /// With more tasks than the list shows, a task just started is selected (and so scrolled

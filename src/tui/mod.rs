@@ -491,15 +491,15 @@ fn spawn_outbox_write(effect: Effect, data_dir: PathBuf, tx: UnboundedSender<Loa
                                     "nothing to approve: only READY rows not yet approved".into()
                                 }
                                 (0, false) => "nothing to unapprove: no approved READY row".into(),
-                                (n, true) => format!("{n} rows approved"),
-                                (n, false) => format!("{n} rows unapproved"),
+                                (n, true) => format!("{} approved", outbox::rows(n)),
+                                (n, false) => format!("{} unapproved", outbox::rows(n)),
                             }
                         })
                     }
                     Effect::Skip { ids, skip: true } => {
                         outbox::set_skipped(s.conn(), &ids, true, now).map(|n| match n {
                             0 => "nothing skipped: only READY and ERROR rows can be".into(),
-                            n => format!("{n} rows skipped"),
+                            n => format!("{} skipped", outbox::rows(n)),
                         })
                     }
                     Effect::Skip { ids, skip: false } => {
@@ -766,7 +766,7 @@ fn verify_job(
     results.close().map_err(|e| e.to_string())?;
     let summary = summary?;
     for (status, n) in &summary.by_status {
-        rep.log(Level::Info, format!("{n:>6}  {status:?}"));
+        rep.log(Level::Info, format!("{n:>6}  {}", status.as_str()));
     }
     Ok(summary
         .to_string()

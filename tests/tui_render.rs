@@ -725,6 +725,27 @@ fn activity_send_gauges() {
     insta::assert_snapshot!("activity_send_160x48", render(&mut app, 160, 48).backend());
 }
 
+/// A filter applied at load (Suggestions' minimum confidence) that hides every row says so,
+/// instead of "no suggestions yet: press f".
+#[test]
+fn a_filter_that_hides_every_row_says_so() {
+    let mut app = sample_app();
+    app.tab = Tab::Suggestions;
+    for _ in 0..3 {
+        app.apply(hailer::tui::keymap::Action::ConfidenceFilter);
+    }
+    assert_eq!(app.min_confidence, 90);
+    assert!(
+        app.suggestions.rows.is_empty(),
+        "the sample has no 90+ guess"
+    );
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(
+        text.contains("No row matches the filter: confidence ≥ 90"),
+        "{text}"
+    );
+}
+
 /// A long log entry (an import error names the file first) wraps at 80 columns, so its end,
 /// the reason, is on screen; a path longer than the line is cut into pieces, not lost.
 #[test]

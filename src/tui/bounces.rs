@@ -67,7 +67,16 @@ impl BouncesPane {
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
         match (self.custom.is_some(), self.days()) {
-            (true, _) => parts.push(self.custom_text.replace("..", " to ")),
+            (true, _) => {
+                // "2026-11-01..2026-11-30", "2026-11-01..", "..2026-11-30".
+                let text = self.custom_text.trim();
+                parts.push(match text.split_once("..") {
+                    Some(("", to)) => format!("until {}", to.trim()),
+                    Some((from, "")) => format!("since {}", from.trim()),
+                    Some((from, to)) => format!("{} to {}", from.trim(), to.trim()),
+                    None => text.to_string(),
+                });
+            }
             (false, 0) => {}
             (false, 1) => parts.push("last 24 h".to_string()),
             (false, d) => parts.push(format!("last {d} days")),

@@ -111,6 +111,16 @@ pub fn render(f: &mut Frame, app: &mut App) {
                 }
                 _ => main,
             };
+            // A filter applied when the rows are loaded (not the table's own `/` filter).
+            let load_filter = match app.tab {
+                Tab::Suggestions if app.min_confidence > 0 => {
+                    Some(format!("confidence ≥ {} (+ cycles)", app.min_confidence))
+                }
+                Tab::Bounces if !app.bounce_pane.describe().is_empty() => {
+                    Some(app.bounce_pane.describe())
+                }
+                _ => None,
+            };
             let (color, page) = (app.color, &mut app.page_height);
             if let Some(table) = match app.tab {
                 Tab::Prospects if app.show_messages => Some(&mut app.messages),
@@ -120,7 +130,14 @@ pub fn render(f: &mut Frame, app: &mut App) {
                 Tab::Bounces => Some(&mut app.bounces),
                 _ => None,
             } {
-                *page = render_table(f, table, main, &title, &Theme { color });
+                *page = render_table(
+                    f,
+                    table,
+                    main,
+                    &title,
+                    load_filter.as_deref(),
+                    &Theme { color },
+                );
             }
         }
     }
@@ -596,14 +613,19 @@ fn render_table(
     table: &mut TableView,
     area: Rect,
     title: &str,
+    load_filter: Option<&str>,
     theme: &Theme,
 ) -> usize {
     let block = Block::new().borders(Borders::ALL).title(title.to_string());
     if table.rows.is_empty() {
-        let text = if table.loaded {
-            table.empty_hint
-        } else {
-            "loading…"
+        let filtered;
+        let text = match load_filter {
+            _ if !table.loaded => "loading…",
+            Some(what) => {
+                filtered = format!("No row matches the filter: {what}");
+                filtered.as_str()
+            }
+            None => table.empty_hint,
         };
         f.render_widget(
             Paragraph::new(text)

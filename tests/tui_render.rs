@@ -725,6 +725,24 @@ fn activity_send_gauges() {
     insta::assert_snapshot!("activity_send_160x48", render(&mut app, 160, 48).backend());
 }
 
+/// Scrolling the help far past its end leaves the last key on the bottom line, and one k
+/// moves back up at once.
+#[test]
+fn help_stops_scrolling_at_its_last_line() {
+    use hailer::tui::app::Mode;
+    let mut app = sample_app();
+    app.tab = Tab::Outbox;
+    app.apply(hailer::tui::keymap::Action::Help);
+    app.mode = Mode::Help { scroll: 500 };
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    let inside: Vec<&str> = text.lines().skip(2).take(20).collect();
+    assert!(inside.last().unwrap().contains("close a popup"), "{text}");
+    let Mode::Help { scroll } = app.mode else {
+        panic!("help closed")
+    };
+    assert!(scroll < 500 && scroll > 0, "{scroll}");
+}
+
 /// A filter applied at load (Suggestions' minimum confidence) that hides every row says so,
 /// instead of "no suggestions yet: press f".
 #[test]

@@ -144,8 +144,15 @@ pub fn render(f: &mut Frame, app: &mut App) {
     render_info(f, app, info, &theme);
     render_status(f, app, status, &theme);
 
+    if let Mode::Help { scroll } = app.mode {
+        let max = render_help(f, app, scroll, &theme);
+        // Keep the state in range too, so k moves up at once after scrolling past the end.
+        if let Mode::Help { scroll } = &mut app.mode {
+            *scroll = (*scroll).min(max);
+        }
+    }
     match &app.mode {
-        Mode::Help { scroll } => render_help(f, app, *scroll, &theme),
+        Mode::Help { .. } => {}
         Mode::Detail { scroll } => render_detail(f, app, *scroll, &theme),
         Mode::Text {
             title,
@@ -1023,7 +1030,8 @@ fn mailbox_check_lines<'a>(s: &super::app::Settings, theme: &Theme) -> Vec<Line<
     lines
 }
 
-fn render_help(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) {
+/// Returns the largest useful scroll offset.
+fn render_help(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) -> usize {
     let area = popup(f.area(), 78, f.area().height.saturating_sub(2));
     f.render_widget(Clear, area);
     // Keys column (16) + gap (2); a long description wraps under itself, not under the keys.
@@ -1058,13 +1066,18 @@ fn render_help(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) {
             ]));
         }
     }
-    let scroll = scroll.min(lines.len().saturating_sub(1)) as u16;
+    // The last line stops at the bottom of the box: no scrolling on into blank space.
+    let max_scroll = lines
+        .len()
+        .saturating_sub(area.height.saturating_sub(2) as usize);
+    let scroll = scroll.min(max_scroll) as u16;
     f.render_widget(
         Paragraph::new(lines)
             .scroll((scroll, 0))
             .block(Block::bordered().title(" Help · Esc closes · j/k scroll ")),
         area,
     );
+    max_scroll
 }
 
 /// Splits `text` into lines of at most `width` characters at spaces; a word longer than the

@@ -130,8 +130,10 @@ pub fn claim(
     // Cached statements: the sender runs these once per message.
     let prev: Option<String> = tx
         .prepare_cached(
-            "SELECT status FROM outbox WHERE id = ?1 AND status IN ('READY', 'RETRY')
-                 AND (approved OR NOT ?2)",
+            // The same rule as `eligible_ids`: approval is asked of READY rows; a due RETRY
+            // row was already sent once and is taken as it is.
+            "SELECT status FROM outbox WHERE id = ?1
+                 AND ((status = 'READY' AND (approved OR NOT ?2)) OR status = 'RETRY')",
         )?
         .query_row(params![id, c.require_approval], |r| r.get(0))
         .optional()?;
@@ -434,6 +436,21 @@ mod tests {
         claim_1.require_approval = false;
         let c = store.conn_mut();
         assert_eq!(claim(c, &claim_1, &[]).unwrap(), Some(Status::Ready));
+        // A RETRY row is eligible whatever its approval (it went out once): a claim that
+        // refused it would leave the sender picking it again and again.
+        c.execute(
+            "UPDATE outbox SET status = 'RETRY', approved = 0 WHERE id = 1",
+            [],
+        )
+        .unwrap();
+        claim_1.require_approval = true;
+        assert_eq!(
+            eligible_ids(store.conn(), true, 10).unwrap(),
+            vec![1],
+            "eligible"
+        );
+        let c = store.conn_mut();
+        assert_eq!(claim(c, &claim_1, &[]).unwrap(), Some(Status::Retry));
     }
 
     #[test]

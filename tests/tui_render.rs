@@ -785,6 +785,22 @@ fn long_log_entries_wrap_on_activity() {
     assert!(text.contains("prospects.csv:"), "{text}");
 }
 
+/// Paused, the send panel does not show a countdown or an ETA that stand still.
+#[test]
+fn a_paused_send_shows_no_frozen_countdown() {
+    let mut app = sending_app();
+    app.on_job(JobMsg::Paused {
+        id: 3,
+        paused: true,
+    });
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(!text.contains("next in 23 s"), "{text}");
+    assert!(!text.contains("0m23s"), "{text}");
+    assert!(!text.contains("5m00s"), "no ETA in the task row: {text}");
+    assert!(text.contains("paused (p resumes)"), "{text}");
+    assert!(text.contains("cap reached"), "{text}");
+}
+
 /// Once the run is over, the panel keeps the figures but not the live states: no "next in",
 /// no "sending now", no dangling separator; a capped mailbox still says so.
 #[test]

@@ -143,7 +143,8 @@ impl TaskView {
 
     pub fn eta(&self) -> Option<Duration> {
         let (rate, total) = (self.rate()?, self.total?);
-        (self.state.is_active() && rate > 0.0)
+        // Not while paused: the estimate would stand still.
+        (self.state == TaskState::Running && rate > 0.0)
             .then(|| Duration::from_secs_f64(total.saturating_sub(self.done) as f64 / rate))
     }
 }

@@ -445,14 +445,17 @@ fn render_send_panel(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
     let rate = live
         .per_minute(elapsed)
         .map_or("— msg/min".to_string(), |r| format!("{r:.1} msg/min"));
+    let paused = task.is_some_and(|t| t.state == TaskState::Paused);
     let next = match (st.next_send_in, &st.waiting) {
+        _ if paused => "paused (p resumes)".into(),
         (Some(d), Some(why)) => format!("next send in {} ({why})", fmt_duration(d)),
         (Some(d), None) => format!("next send in {}", fmt_duration(d)),
         (None, Some(why)) => why.clone(),
         (None, None) if task.is_some_and(|t| t.state.is_active()) => "sending now".into(),
         (None, None) => "stopped".into(),
     };
-    let eta = if task.is_some_and(|t| t.state.is_active()) {
+    // Paused, the ETA would stand still: it is shown only while the run goes on.
+    let eta = if task.is_some_and(|t| t.state == TaskState::Running) {
         live.eta(elapsed).map_or("ETA —".to_string(), |d| {
             format!("ETA {}", fmt_duration(d))
         })
@@ -465,7 +468,7 @@ fn render_send_panel(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         .collect::<Vec<_>>()
         .join(" · ");
     lines.push(Line::raw(cut(&sanitize(&summary), width)));
-    let active = task.is_some_and(|t| t.state.is_active());
+    let state_now = task.map(|t| t.state);
     for m in st.mailboxes.iter().take(6) {
         let ratio = if m.cap_today > 0 {
             m.sent_today as f64 / m.cap_today as f64
@@ -486,7 +489,7 @@ fn render_send_panel(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             Span::raw(format!(" {count:>9} today  ")),
             Span::styled(
                 cut(
-                    &sanitize(&mailbox_note(m, active)),
+                    &sanitize(&mailbox_note(m, state_now)),
                     width.saturating_sub(42),
                 ),
                 style,
@@ -500,15 +503,17 @@ fn render_send_panel(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
     );
 }
 
-/// A mailbox's note on the send panel. Once the run is over, its last live state ("next in
-/// 2 s", "sending") would be stale: what this run sent is shown instead, unless the mailbox
-/// stopped for a reason worth keeping on screen (failed, cap reached, window closed).
-fn mailbox_note(m: &crate::engine::send::LiveMailbox, active: bool) -> String {
+/// A mailbox's note on the send panel. Unless the run is going on, its last live state
+/// ("next in 2 s", "sending") would be stale: a paused run says paused, a finished one what
+/// this run sent, unless the mailbox stopped for a reason worth keeping on screen (failed,
+/// cap reached, window closed).
+fn mailbox_note(m: &crate::engine::send::LiveMailbox, state: Option<TaskState>) -> String {
     let transient = m.state == "sending" || m.state == "ready" || m.state.starts_with("next in");
-    if active || !transient {
-        m.state.clone()
-    } else {
-        format!("{} sent this run", m.sent_this_run)
+    match state {
+        _ if !transient => m.state.clone(),
+        Some(TaskState::Running) => m.state.clone(),
+        Some(TaskState::Paused) => "paused".into(),
+        _ => format!("{} sent this run", m.sent_this_run),
     }
 }
 

@@ -84,14 +84,14 @@ pub fn build(
 }
 
 /// `jean@café.test` → `jean@xn--caf-dma.test`: the domain in its ASCII (IDNA) form, which
-/// every server accepts in RCPT TO and in headers. The local part is kept (the outbox build
-/// refuses a non-ASCII one).
-fn ascii_domain(email: &str) -> Option<String> {
+/// every server accepts in RCPT TO and in headers, converted as the syntax check converts it.
+/// The local part is kept (the outbox build refuses a non-ASCII one).
+fn ascii_address(email: &str) -> Option<String> {
     let (local, domain) = email.rsplit_once('@')?;
     if domain.is_ascii() {
         return Some(email.to_string());
     }
-    let domain = idna::domain_to_ascii(domain).ok()?;
+    let domain = crate::engine::verify::syntax::ascii_domain(domain)?;
     Some(format!("{local}@{domain}"))
 }
 
@@ -121,7 +121,7 @@ pub fn build_with(
         .parse()
         .map_err(|_| MessageError::From(mb.from.clone()))?;
     let email = row.email.as_deref().ok_or(MessageError::NoAddress)?;
-    let to_addr: Address = ascii_domain(email)
+    let to_addr: Address = ascii_address(email)
         .and_then(|a| a.parse().ok())
         .ok_or_else(|| MessageError::To(email.to_string()))?;
     let name = one_line(&format!("{} {}", row.firstname, row.lastname));

@@ -155,6 +155,21 @@ fn check_local(local: &str) -> Result<(), SyntaxError> {
     Ok(())
 }
 
+/// The lower-case A-label (ASCII) form of `domain` under the UTS-46 rules this check uses;
+/// `None` when it has none. The sender writes an accented domain this way, so it mails the
+/// very domain that was checked.
+pub fn ascii_domain(domain: &str) -> Option<String> {
+    Uts46::new()
+        .to_ascii(
+            domain.to_lowercase().as_bytes(),
+            AsciiDenyList::STD3,
+            Hyphens::Check,
+            DnsLength::Verify,
+        )
+        .ok()
+        .map(|a| a.into_owned())
+}
+
 /// The lower-case A-label form of `domain`, or why it is refused.
 fn check_domain(domain: &str, allow_special_use: &[String]) -> Result<String, SyntaxError> {
     if domain.is_empty() {
@@ -163,15 +178,8 @@ fn check_domain(domain: &str, allow_special_use: &[String]) -> Result<String, Sy
     let lower = domain.to_lowercase();
     let bad = |why: &str| SyntaxError::Domain(why.to_string());
     let uts46 = Uts46::new();
-    let ascii = uts46
-        .to_ascii(
-            lower.as_bytes(),
-            AsciiDenyList::STD3,
-            Hyphens::Check,
-            DnsLength::Verify,
-        )
-        .map_err(|_| bad("not IDNA2008-valid, or a label is empty or longer than 63 octets"))?
-        .into_owned();
+    let ascii = ascii_domain(&lower)
+        .ok_or_else(|| bad("not IDNA2008-valid, or a label is empty or longer than 63 octets"))?;
     // UTS-46 maps more than case (full-width dots and letters, compatibility forms, NFC):
     // the policy allows lower-casing only, so each label as given must be either its A-label
     // or its U-label, unchanged.

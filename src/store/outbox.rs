@@ -222,42 +222,43 @@ pub fn set_approved(conn: &Connection, ids: &[i64], approved: bool, now: i64) ->
     Ok(n)
 }
 
-/// Skip (or un-skip) rows that are not locked.
+/// Skip (or un-skip, see [`unskip`]) rows that are not locked.
 pub fn set_skipped(conn: &Connection, ids: &[i64], skipped: bool, now: i64) -> Result<usize> {
+    if !skipped {
+        return unskip(conn, ids, now).map(|(ready, error)| ready + error);
+    }
+    let mut stmt = conn.prepare_cached(
+        "UPDATE outbox SET status = 'SKIPPED', approved = 0, updated_at = ?2
+         WHERE id = ?1 AND status IN ('READY', 'ERROR')",
+    )?;
     let mut n = 0;
-    let sql = if skipped {
-        "UPDATE outbox SET status = 'SKIPPED', approved = 0, updated_at = ?2 WHERE id = ?1 AND status IN ('READY', 'ERROR')"
-    } else {
-        // Back to READY, or to ERROR when the row was skipped with (or has since got) a reason
-        // that blocks it.
-        "UPDATE outbox SET status = CASE WHEN email IS NOT NULL AND (reason IS NULL OR reason LIKE 'risky:%')
-                                    THEN 'READY' ELSE 'ERROR' END,
-             updated_at = ?2
-         WHERE id = ?1 AND status = 'SKIPPED'"
-    };
-    let mut stmt = conn.prepare_cached(sql)?;
     for id in ids {
         n += stmt.execute(params![id, now])?;
     }
     Ok(n)
 }
 
-/// Un-skip rows (see [`set_skipped`]) and say where they went: `(to READY, to ERROR)`.
+/// Un-skip rows and say where they went: `(to READY, to ERROR)`. Back to READY, or to ERROR
+/// when the row was skipped with (or has since got) a reason that blocks it.
 pub fn unskip(conn: &Connection, ids: &[i64], now: i64) -> Result<(usize, usize)> {
-    // The statuses of the rows this call moves, read before: SKIPPED ones only.
-    let mut skipped = Vec::new();
-    for &id in ids {
-        if get(conn, id)?.is_some_and(|r| r.status == Status::Skipped) {
-            skipped.push(id);
-        }
-    }
-    set_skipped(conn, &skipped, false, now)?;
+    use rusqlite::OptionalExtension;
+    let mut stmt = conn.prepare_cached(
+        "UPDATE outbox SET status = CASE WHEN email IS NOT NULL AND (reason IS NULL OR reason LIKE 'risky:%')
+                                    THEN 'READY' ELSE 'ERROR' END,
+             updated_at = ?2
+         WHERE id = ?1 AND status = 'SKIPPED'
+         RETURNING status",
+    )?;
     let (mut ready, mut error) = (0, 0);
-    for id in skipped {
-        match get(conn, id)?.map(|r| r.status) {
-            Some(Status::Ready) => ready += 1,
-            Some(Status::Error) => error += 1,
-            _ => {}
+    for id in ids {
+        match stmt
+            .query_row(params![id, now], |r| r.get::<_, String>(0))
+            .optional()?
+            .as_deref()
+        {
+            Some("READY") => ready += 1,
+            Some(_) => error += 1,
+            None => {}
         }
     }
     Ok((ready, error))

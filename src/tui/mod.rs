@@ -193,19 +193,22 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
     let (load_tx, mut load_rx) = unbounded_channel::<Loaded>();
     spawn_load(Pane::Prospects, ctx.data_dir.clone(), load_tx.clone());
     spawn_load(Pane::Messages, ctx.data_dir.clone(), load_tx.clone());
-    // Before the outbox is read: rows a dead run left SENDING are UNCERTAIN from now on, for
-    // `u` to decide (a send running elsewhere keeps its own).
-    match crate::engine::send::recover_interrupted(&ctx.data_dir) {
-        Ok(0) => {}
-        Ok(n) => app.toast(
-            format!(
+    // Before the outbox is first read, off the UI thread: rows a dead run left SENDING are
+    // UNCERTAIN from now on, for `u` to decide (a send running elsewhere keeps its own).
+    let (data_dir, tx) = (ctx.data_dir.clone(), load_tx.clone());
+    tokio::task::spawn_blocking(move || {
+        let note = match crate::engine::send::recover_interrupted(&data_dir) {
+            Ok(0) => None,
+            Ok(n) => Some(format!(
                 "{n} rows were SENDING when a run stopped: now UNCERTAIN (u on Outbox decides)"
-            ),
-            true,
-        ),
-        Err(e) => app.toast(format!("cannot check for interrupted sends: {e}"), true),
-    }
-    spawn_load(Pane::Outbox, ctx.data_dir.clone(), load_tx.clone());
+            )),
+            Err(e) => Some(format!("cannot check for interrupted sends: {e}")),
+        };
+        if let Some(note) = note {
+            let _ = tx.send(Loaded::Error(note));
+        }
+        spawn_load(Pane::Outbox, data_dir, tx);
+    });
     spawn_load(Pane::Suggestions, ctx.data_dir.clone(), load_tx.clone());
     spawn_load(Pane::Bounces, ctx.data_dir.clone(), load_tx.clone());
 

@@ -141,9 +141,7 @@ impl OutboxCommand {
             }
         }
     }
-}
 
-impl OutboxCommand {
     /// The ids typed on the command line, with the statuses the command acts on.
     fn explicit_ids(&self) -> Option<(&[i64], &'static [outbox::Status])> {
         use outbox::Status::{Error, Ready, Skipped};

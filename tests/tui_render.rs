@@ -743,6 +743,43 @@ fn help_stops_scrolling_at_its_last_line() {
     assert!(scroll < 500 && scroll > 0, "{scroll}");
 }
 
+/// A text popup (the message preview) whose lines wrap stops scrolling when its last
+/// wrapped line reaches the bottom, keeps indentation, and one k moves back up at once.
+#[test]
+fn text_popup_wraps_keeps_indentation_and_stops_at_its_end() {
+    use hailer::tui::app::Mode;
+    let mut app = sample_app();
+    let long = "word ".repeat(60);
+    let mut text = String::from("    indented line\n");
+    for i in 0..12 {
+        text.push_str(&format!("para {i} {long}\n"));
+    }
+    text.push_str("THE LAST LINE");
+    app.show_text("Preview", text);
+    app.mode = match app.mode {
+        Mode::Text { title, text, .. } => Mode::Text {
+            title,
+            text,
+            scroll: 0,
+        },
+        m => m,
+    };
+    let top = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(top.contains("│    indented line"), "{top}");
+    if let Mode::Text { scroll, .. } = &mut app.mode {
+        *scroll = 500;
+    }
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    // The popup's inner area is rows 2..22 (24 rows, 2 of margin, 2 of border).
+    let inside: Vec<&str> = text.lines().skip(2).take(20).collect();
+    assert!(inside.last().unwrap().contains("THE LAST LINE"), "{text}");
+    let Mode::Text { scroll, .. } = app.mode else {
+        panic!("popup closed")
+    };
+    // 13 lines of 300 characters wrap to 5 rows each at 76 columns: far more than 20 rows.
+    assert!(scroll > 20 && scroll < 500, "{scroll}");
+}
+
 /// A filter applied at load (Suggestions' minimum confidence) that hides every row says so,
 /// instead of "no suggestions yet: press f".
 #[test]

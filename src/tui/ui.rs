@@ -144,36 +144,27 @@ pub fn render(f: &mut Frame, app: &mut App) {
     render_info(f, app, info, &theme);
     render_status(f, app, status, &theme);
 
-    if let Mode::Help { scroll } = app.mode {
-        let max = render_help(f, app, scroll, &theme);
-        // Keep the state in range too, so k moves up at once after scrolling past the end.
-        if let Mode::Help { scroll } = &mut app.mode {
-            *scroll = (*scroll).min(max);
-        }
-    }
-    match &app.mode {
-        Mode::Help { .. } => {}
-        Mode::Detail { scroll } => render_detail(f, app, *scroll, &theme),
+    // Each scrolling popup returns its largest useful offset; the state is clamped to it so
+    // k moves up at once after j was pressed past the end.
+    let max_scroll = match &app.mode {
+        Mode::Help { scroll } => Some(render_help(f, app, *scroll, &theme)),
+        Mode::Detail { scroll } => Some(render_detail(f, app, *scroll, &theme)),
         Mode::Text {
             title,
             text,
             scroll,
-        } => {
-            let area = popup(f.area(), 100, f.area().height.saturating_sub(2));
-            f.render_widget(Clear, area);
-            let lines: Vec<Line> = text.lines().map(|l| Line::raw(sanitize(l))).collect();
-            let scroll = (*scroll).min(lines.len().saturating_sub(1)) as u16;
-            f.render_widget(
-                Paragraph::new(lines)
-                    .scroll((scroll, 0))
-                    .wrap(Wrap { trim: false })
-                    .block(
-                        Block::bordered()
-                            .title(format!(" {} · Esc closes · j/k scroll ", sanitize(title))),
-                    ),
-                area,
-            );
-        }
+        } => Some(render_text(f, title, text, *scroll)),
+        _ => None,
+    };
+    if let (
+        Some(max),
+        Mode::Help { scroll } | Mode::Detail { scroll } | Mode::Text { scroll, .. },
+    ) = (max_scroll, &mut app.mode)
+    {
+        *scroll = (*scroll).min(max);
+    }
+    match &app.mode {
+        Mode::Help { .. } | Mode::Detail { .. } | Mode::Text { .. } => {}
         Mode::Prompt(p) => {
             let area = popup(f.area(), 70, 6);
             f.render_widget(Clear, area);
@@ -1071,18 +1062,7 @@ fn render_help(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) -> usize 
             ]));
         }
     }
-    // The last line stops at the bottom of the box: no scrolling on into blank space.
-    let max_scroll = lines
-        .len()
-        .saturating_sub(area.height.saturating_sub(2) as usize);
-    let scroll = scroll.min(max_scroll) as u16;
-    f.render_widget(
-        Paragraph::new(lines)
-            .scroll((scroll, 0))
-            .block(Block::bordered().title(" Help · Esc closes · j/k scroll ")),
-        area,
-    );
-    max_scroll
+    scrolled_popup(f, area, lines, scroll, " Help · Esc closes · j/k scroll ")
 }
 
 /// Splits `text` into lines of at most `width` characters at spaces; a word longer than the
@@ -1117,14 +1097,20 @@ fn wrap_words(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-fn render_detail(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) {
-    let Some(table) = app.table() else { return };
+/// The selected record, one field per line; a long value wraps under itself. Returns the
+/// largest useful scroll offset.
+fn render_detail(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) -> usize {
+    let Some(table) = app.table() else { return 0 };
     let area = popup(f.area(), 76, f.area().height.saturating_sub(2));
     f.render_widget(Clear, area);
+    let value_width = (area.width.saturating_sub(2 + 16) as usize).max(10);
     let mut lines = Vec::new();
     for (k, v) in table.detail() {
         let mut first = true;
-        for part in v.split('\n') {
+        for part in v
+            .split('\n')
+            .flat_map(|l| wrap_line(&sanitize(l), value_width))
+        {
             let label = if first {
                 format!("{k:>14}: ")
             } else {
@@ -1133,18 +1119,74 @@ fn render_detail(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) {
             first = false;
             lines.push(Line::from(vec![
                 Span::styled(label, theme.accent()),
-                Span::raw(sanitize(part)),
+                Span::raw(part),
             ]));
         }
     }
-    let scroll = scroll.min(lines.len().saturating_sub(1)) as u16;
+    scrolled_popup(f, area, lines, scroll, " Record · Esc closes · j/k scroll ")
+}
+
+/// A text popup (message preview, a report): lines wrap at the box's width, keeping their
+/// indentation. Returns the largest useful scroll offset.
+fn render_text(f: &mut Frame, title: &str, text: &str, scroll: usize) -> usize {
+    let area = popup(f.area(), 100, f.area().height.saturating_sub(2));
+    f.render_widget(Clear, area);
+    let width = (area.width.saturating_sub(2) as usize).max(10);
+    let lines: Vec<Line> = text
+        .lines()
+        .flat_map(|l| wrap_line(&sanitize(l), width))
+        .map(Line::raw)
+        .collect();
+    let title = format!(" {} · Esc closes · j/k scroll ", sanitize(title));
+    scrolled_popup(f, area, lines, scroll, &title)
+}
+
+/// Draws already wrapped `lines` in a bordered box scrolled by `scroll`, stopping when the
+/// last line reaches the bottom. Returns the largest useful offset.
+fn scrolled_popup(
+    f: &mut Frame,
+    area: Rect,
+    lines: Vec<Line>,
+    scroll: usize,
+    title: &str,
+) -> usize {
+    let max_scroll = lines
+        .len()
+        .saturating_sub(area.height.saturating_sub(2) as usize);
+    let scroll = scroll.min(max_scroll) as u16;
     f.render_widget(
         Paragraph::new(lines)
             .scroll((scroll, 0))
-            .wrap(Wrap { trim: false })
-            .block(Block::bordered().title(" Record · Esc closes ")),
+            .block(Block::bordered().title(title.to_string())),
         area,
     );
+    max_scroll
+}
+
+/// Cuts one line into pieces of at most `width` characters, at the last space that fits when
+/// there is one; unlike `wrap_words`, spaces inside the line (indentation) are kept.
+fn wrap_line(line: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut rest: Vec<char> = line.chars().collect();
+    let mut out = Vec::new();
+    while rest.len() > width {
+        let cut = rest[1..=width]
+            .iter()
+            .rposition(|&c| c == ' ')
+            .map(|i| i + 1);
+        match cut {
+            Some(at) => {
+                out.push(rest[..at].iter().collect());
+                rest.drain(..=at);
+            }
+            None => {
+                out.push(rest[..width].iter().collect());
+                rest.drain(..width);
+            }
+        }
+    }
+    out.push(rest.into_iter().collect());
+    out
 }
 
 /// A centred rectangle of at most `width` × `height` cells.

@@ -725,6 +725,20 @@ fn activity_send_gauges() {
     insta::assert_snapshot!("activity_send_160x48", render(&mut app, 160, 48).backend());
 }
 
+/// Under 67 columns the tab bar keeps the current tab's name and shows the others by their
+/// number key, instead of cutting the last names off.
+#[test]
+fn a_narrow_tab_bar_keeps_the_current_tab_name() {
+    let mut app = sample_app();
+    app.tab = Tab::Settings;
+    let text = format!("{}", render(&mut app, 60, 20).backend());
+    let bar = text.lines().next().unwrap();
+    assert!(bar.starts_with("\"1│2│3│4│5│6 Settings "), "{bar}");
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    let bar = text.lines().next().unwrap();
+    assert!(bar.contains("1 Prospects│2 Suggestions"), "{bar}");
+}
+
 /// Scrolling the help far past its end leaves the last key on the bottom line, and one k
 /// moves back up at once.
 #[test]

@@ -524,12 +524,31 @@ fn table_title(app: &App) -> String {
     }
 }
 
+/// The tab bar. When the names do not all fit (under 67 columns), the other tabs show only
+/// their number key, and the current one keeps its name.
 fn render_tabs(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
-    let titles: Vec<Line> = Tab::ALL
+    let full: Vec<String> = Tab::ALL
         .iter()
         .enumerate()
-        .map(|(i, t)| Line::from(format!("{} {}", i + 1, t.title())))
+        .map(|(i, t)| format!("{} {}", i + 1, t.title()))
         .collect();
+    let width: usize = full.iter().map(|t| t.chars().count() + 1).sum::<usize>() - 1;
+    let titles: Vec<Line> = if width <= area.width as usize {
+        full.into_iter().map(Line::from).collect()
+    } else {
+        Tab::ALL
+            .iter()
+            .zip(full)
+            .enumerate()
+            .map(|(i, (t, name))| {
+                Line::from(if *t == app.tab {
+                    name
+                } else {
+                    (i + 1).to_string()
+                })
+            })
+            .collect()
+    };
     let tabs = Tabs::new(titles)
         .select(app.tab.index())
         .highlight_style(theme.selected())

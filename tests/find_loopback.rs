@@ -483,7 +483,7 @@ async fn finds_domains_addresses_and_patterns_over_loopback() {
     let before = server.requests.load(Ordering::SeqCst);
 
     // An accepted suggestion survives a re-run, also --refresh, which fetches again.
-    suggestions::set_status(store.conn(), jean.prospect_id, None, "accepted", 0).unwrap();
+    suggestions::accept(store.conn(), jean.prospect_id, 0).unwrap();
     let refresh = FindIn {
         company: Some("acme".into()),
         concurrency: 2,

@@ -81,46 +81,85 @@ pub fn has_address(conn: &Connection, prospect_id: i64) -> Result<bool> {
         .is_some())
 }
 
-/// The user's decision on a row: `accepted` keeps the address, `edited` replaces it.
-pub fn set_status(
-    conn: &Connection,
-    prospect_id: i64,
-    email: Option<&str>,
-    status: &str,
-    now: i64,
-) -> Result<bool> {
+/// The user keeps the suggested address (`a` on Suggestions).
+pub fn accept(conn: &Connection, prospect_id: i64, now: i64) -> Result<bool> {
     let n = conn.execute(
-        "UPDATE suggestions SET email = COALESCE(?2, email), status = ?3, updated_at = ?4
-         WHERE prospect_id = ?1",
-        params![prospect_id, email, status, now],
+        "UPDATE suggestions SET status = 'accepted', updated_at = ?2 WHERE prospect_id = ?1",
+        params![prospect_id, now],
     )?;
     Ok(n == 1)
 }
 
-/// Swap the address with the first alternative (the old address goes last), `c` in the TUI.
-pub fn next_alternative(conn: &Connection, prospect_id: i64, now: i64) -> Result<bool> {
-    let row: Option<(Option<String>, String)> = conn
+/// One prospect's suggestion as a hand choice starts from: the names, the company's domain
+/// and what is stored now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Current {
+    pub firstname: String,
+    pub lastname: String,
+    pub domain: Option<String>,
+    pub email: Option<String>,
+    pub alternatives: Vec<String>,
+    pub pattern: Option<String>,
+    pub confidence: u8,
+    pub evidence: Vec<String>,
+}
+
+pub fn current(conn: &Connection, prospect_id: i64) -> Result<Option<Current>> {
+    Ok(conn
         .query_row(
-            "SELECT email, alternatives FROM suggestions WHERE prospect_id = ?1",
+            "SELECT p.firstname, p.lastname, COALESCE(c.domain, p.domain), s.email,
+                    s.alternatives, s.pattern, s.confidence, s.evidence
+             FROM suggestions s JOIN prospects p ON p.id = s.prospect_id
+             LEFT JOIN companies c ON c.key = p.company_key
+             WHERE s.prospect_id = ?1",
             [prospect_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| {
+                let alts: String = r.get(4)?;
+                let ev: String = r.get(7)?;
+                Ok(Current {
+                    firstname: r.get(0)?,
+                    lastname: r.get(1)?,
+                    domain: r.get(2)?,
+                    email: r.get(3)?,
+                    alternatives: serde_json::from_str(&alts).unwrap_or_default(),
+                    pattern: r.get(5)?,
+                    confidence: r.get::<_, i64>(6)?.clamp(0, 100) as u8,
+                    evidence: serde_json::from_str(&ev).unwrap_or_default(),
+                })
+            },
         )
-        .optional()?;
-    let Some((Some(email), alts)) = row else {
-        return Ok(false);
-    };
-    let mut alts: Vec<String> = serde_json::from_str(&alts).unwrap_or_default();
-    if alts.is_empty() {
-        return Ok(false);
-    }
-    let next = alts.remove(0);
-    alts.push(email);
-    conn.execute(
-        "UPDATE suggestions SET email = ?2, alternatives = ?3, status = 'edited', updated_at = ?4
+        .optional()?)
+}
+
+/// The user's choice of address (status `edited`) with the pattern, confidence and evidence
+/// that go with it.
+pub fn set_choice(conn: &Connection, prospect_id: i64, choice: &Current, now: i64) -> Result<bool> {
+    let n = conn.execute(
+        "UPDATE suggestions SET email = ?2, alternatives = ?3, pattern = ?4, confidence = ?5,
+                evidence = ?6, status = 'edited', updated_at = ?7
          WHERE prospect_id = ?1",
-        params![prospect_id, next, json(&alts), now],
+        params![
+            prospect_id,
+            choice.email,
+            json(&choice.alternatives),
+            choice.pattern,
+            choice.confidence as i64,
+            json(&choice.evidence),
+            now
+        ],
     )?;
-    Ok(true)
+    Ok(n == 1)
+}
+
+/// The last inference (JSON) learned for `domain`, whatever its age and inputs.
+pub fn last_inference(conn: &Connection, domain: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT inference FROM find_patterns WHERE domain = ?1 AND inference != ''",
+            [domain],
+            |r| r.get(0),
+        )
+        .optional()?)
 }
 
 /// Every prospect with its suggestion (or none yet), in prospect order.

@@ -691,18 +691,19 @@ fn suggestion_op(
     prospect_id: i64,
     op: app::SuggestionOp,
 ) -> Result<(), crate::store::StoreError> {
+    use crate::engine::find::choice;
     use crate::store::suggestions;
     let store = Store::open_in(data_dir)?;
     let now = crate::store::now_ts();
     match op {
         app::SuggestionOp::Accept => {
-            suggestions::set_status(store.conn(), prospect_id, None, "accepted", now)?;
+            suggestions::accept(store.conn(), prospect_id, now)?;
         }
         app::SuggestionOp::NextAlternative => {
-            suggestions::next_alternative(store.conn(), prospect_id, now)?;
+            choice::next_alternative(store.conn(), prospect_id, now)?;
         }
         app::SuggestionOp::Set(email) => {
-            suggestions::set_status(store.conn(), prospect_id, Some(&email), "edited", now)?;
+            choice::set_address(store.conn(), prospect_id, &email, now)?;
         }
     }
     Ok(())

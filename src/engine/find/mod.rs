@@ -5,6 +5,7 @@
 //! tasks that never touch the database; the caller's task reads the caches first and writes
 //! results as each company finishes, so a cancelled run keeps everything done so far.
 
+pub mod choice;
 pub mod domain;
 pub mod extract;
 pub mod names;

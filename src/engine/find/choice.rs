@@ -1,0 +1,331 @@
+//! The user's own choice of address on a suggestion: `c` in the TUI takes the next
+//! alternative, `e` types one in. The pattern, confidence and evidence shown must then be
+//! those of the address chosen, not of hailer's first guess, which stays in the evidence so
+//! the choice can be compared with it (and restored when cycling comes back to it).
+
+use rusqlite::Connection;
+
+use super::pattern::{Inference, MAX_CONFIDENCE, MAX_PRIOR_CONFIDENCE, Name, Pattern};
+use crate::store::{Result, suggestions as db};
+
+/// Evidence lines this module writes start with one of these; a new choice replaces them.
+const CHOSEN: &str = "chosen by hand: ";
+const GUESS: &str = "hailer's guess was ";
+
+/// Swap the address with the first alternative (the old address goes last). Returns false
+/// when the prospect has no address or no alternative.
+pub fn next_alternative(conn: &Connection, prospect_id: i64, now: i64) -> Result<bool> {
+    let Some(mut cur) = db::current(conn, prospect_id)? else {
+        return Ok(false);
+    };
+    let Some(email) = cur.email.take() else {
+        return Ok(false);
+    };
+    if cur.alternatives.is_empty() {
+        cur.email = Some(email);
+        return Ok(false);
+    }
+    let next = cur.alternatives.remove(0);
+    cur.alternatives.push(email.clone());
+    choose(
+        conn,
+        prospect_id,
+        cur,
+        &email,
+        next,
+        "next alternative (c)",
+        now,
+    )
+}
+
+/// The address the user typed for this prospect.
+pub fn set_address(conn: &Connection, prospect_id: i64, email: &str, now: i64) -> Result<bool> {
+    let Some(mut cur) = db::current(conn, prospect_id)? else {
+        return Ok(false);
+    };
+    let old = cur.email.take().unwrap_or_default();
+    let email = email.trim().to_ascii_lowercase();
+    choose(conn, prospect_id, cur, &old, email, "typed in (e)", now)
+}
+
+fn choose(
+    conn: &Connection,
+    prospect_id: i64,
+    mut cur: db::Current,
+    old: &str,
+    email: String,
+    how: &str,
+    now: i64,
+) -> Result<bool> {
+    // hailer's own guess: recorded by an earlier choice, or the address being replaced.
+    let kept: Vec<String> = cur
+        .evidence
+        .iter()
+        .filter(|l| !l.starts_with(CHOSEN) && !l.starts_with(GUESS))
+        .cloned()
+        .collect();
+    let guess = cur
+        .evidence
+        .iter()
+        .find_map(|l| Guess::parse(l))
+        .unwrap_or_else(|| Guess {
+            email: old.to_string(),
+            pattern: cur.pattern.clone(),
+            confidence: cur.confidence,
+        });
+    cur.evidence = kept;
+    if email == guess.email {
+        // Back to hailer's guess: its own reading holds again.
+        cur.pattern = guess.pattern;
+        cur.confidence = guess.confidence;
+    } else {
+        let (pattern, confidence, why) = reading(conn, &cur, &email)?;
+        cur.pattern = pattern.map(|p| p.name().to_string());
+        cur.confidence = confidence;
+        cur.evidence.insert(0, guess.line());
+        cur.evidence
+            .insert(0, format!("{CHOSEN}{email}, {how}: {why}"));
+    }
+    cur.email = Some(email);
+    db::set_choice(conn, prospect_id, &cur, now)
+}
+
+/// The pattern `email` follows for this person, and the confidence the company's pattern
+/// votes give that pattern (as for hailer's own guess).
+fn reading(
+    conn: &Connection,
+    cur: &db::Current,
+    email: &str,
+) -> Result<(Option<Pattern>, u8, String)> {
+    let (local, domain) = email.rsplit_once('@').unwrap_or((email, ""));
+    let name = Name::new(&cur.firstname, &cur.lastname);
+    let Some(pattern) = name.and_then(|n| n.patterns_of(local).into_iter().next()) else {
+        return Ok((None, 0, format!("{local} is not a spelling of the name")));
+    };
+    if cur.domain.as_deref() != Some(domain) {
+        return Ok((
+            Some(pattern),
+            0,
+            format!(
+                "{} at {domain}, not the company's domain {}",
+                pattern.name(),
+                cur.domain.as_deref().unwrap_or("(none found)")
+            ),
+        ));
+    }
+    let inference =
+        db::last_inference(conn, domain)?.and_then(|j| serde_json::from_str::<Inference>(&j).ok());
+    let Some(inf) = inference else {
+        return Ok((
+            Some(pattern),
+            0,
+            format!("{}; no pattern votes known for {domain}", pattern.name()),
+        ));
+    };
+    let share = inf
+        .ranking
+        .iter()
+        .find(|(p, _)| *p == pattern)
+        .map_or(0.0, |(_, s)| *s);
+    let cap = if inf.votes == 0.0 {
+        MAX_PRIOR_CONFIDENCE
+    } else {
+        MAX_CONFIDENCE
+    };
+    let confidence = ((share * 100.0).round() as u8).min(cap);
+    Ok((
+        Some(pattern),
+        confidence,
+        format!(
+            "{} has {confidence}% of {domain}'s pattern votes",
+            pattern.name()
+        ),
+    ))
+}
+
+/// hailer's guess as one evidence line, which `parse` reads back.
+#[derive(Debug, Clone, PartialEq)]
+struct Guess {
+    email: String,
+    pattern: Option<String>,
+    confidence: u8,
+}
+
+impl Guess {
+    fn line(&self) -> String {
+        format!(
+            "{GUESS}{} ({}, {}%)",
+            self.email,
+            self.pattern.as_deref().unwrap_or("no pattern"),
+            self.confidence
+        )
+    }
+
+    fn parse(line: &str) -> Option<Guess> {
+        let rest = line.strip_prefix(GUESS)?;
+        let (email, rest) = rest.split_once(" (")?;
+        let (pattern, rest) = rest.rsplit_once(", ")?;
+        let confidence = rest.strip_suffix("%)")?.parse().ok()?;
+        Some(Guess {
+            email: email.to_string(),
+            pattern: (pattern != "no pattern").then(|| pattern.to_string()),
+            confidence,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::find::pattern::{Seen, infer, suggest};
+    use crate::store::Store;
+
+    /// A store with Jean Dupont at Acme (acme.test), whose site published two first.last
+    /// addresses, and hailer's suggestion for him as `hailer find` writes it.
+    fn store_with_suggestion() -> (tempfile::TempDir, Store, db::Current) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).unwrap();
+        store
+            .conn()
+            .execute_batch(
+                "INSERT INTO companies (key, name, domain, updated_at) VALUES ('acme', 'Acme', 'acme.test', 0);
+                 INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
+                   VALUES (1, 'Jean', 'Dupont', 'Acme', 'acme', 'jean|dupont', 0);",
+            )
+            .unwrap();
+        let seen: Vec<Seen> = ["marie.curie@acme.test", "paul.martin@acme.test"]
+            .iter()
+            .map(|e| Seen {
+                email: e.to_string(),
+                source: "https://acme.test/team".into(),
+            })
+            .collect();
+        let inf = infer(&seen, &[]);
+        let s = suggest(
+            &Name::new("Jean", "Dupont").unwrap(),
+            "acme.test",
+            &inf,
+            &seen,
+        );
+        db::put_pattern(
+            store.conn(),
+            &db::PatternRow {
+                domain: "acme.test",
+                pattern: inf.pattern.name(),
+                confidence: inf.confidence,
+                evidence: &inf.evidence,
+                inputs: "",
+                inference_json: &serde_json::to_string(&inf).unwrap(),
+            },
+            0,
+        )
+        .unwrap();
+        db::upsert(
+            store.conn(),
+            &db::NewSuggestion {
+                prospect_id: 1,
+                email: Some(&s.email),
+                alternatives: &s.alternatives,
+                pattern: Some(&s.pattern),
+                confidence: s.confidence,
+                evidence: &s.evidence,
+                status: "suggested",
+                reason: None,
+            },
+            false,
+            0,
+        )
+        .unwrap();
+        let cur = db::current(store.conn(), 1).unwrap().unwrap();
+        (dir, store, cur)
+    }
+
+    /// `c` shows the chosen alternative's own pattern and confidence, says what hailer had
+    /// guessed, and coming back round to the guess restores its reading.
+    #[test]
+    fn cycling_alternatives_describes_the_address_chosen() {
+        let (_dir, store, guess) = store_with_suggestion();
+        assert_eq!(guess.email.as_deref(), Some("jean.dupont@acme.test"));
+        assert_eq!(guess.pattern.as_deref(), Some("first.last"));
+        let n = guess.alternatives.len();
+        assert!(n >= 2, "{:?}", guess.alternatives);
+
+        assert!(next_alternative(store.conn(), 1, 1).unwrap());
+        let now = db::current(store.conn(), 1).unwrap().unwrap();
+        let email = now.email.clone().unwrap();
+        assert_eq!(email, guess.alternatives[0]);
+        assert_ne!(now.pattern, guess.pattern);
+        let local = email.split('@').next().unwrap();
+        let read = Name::new("Jean", "Dupont").unwrap().patterns_of(local);
+        assert_eq!(now.pattern.as_deref(), Some(read[0].name()));
+        assert!(now.confidence < guess.confidence, "{now:?}");
+        assert!(now.evidence[0].starts_with(&format!("{CHOSEN}{email}")));
+        assert_eq!(
+            Guess::parse(&now.evidence[1]),
+            Some(Guess {
+                email: "jean.dupont@acme.test".into(),
+                pattern: Some("first.last".into()),
+                confidence: guess.confidence,
+            })
+        );
+        // The site's evidence is still there, once.
+        assert_eq!(&now.evidence[2..], &guess.evidence[..]);
+
+        // Round the ring: back to the guess, its reading and evidence as they were.
+        for _ in 0..n {
+            assert!(next_alternative(store.conn(), 1, 2).unwrap());
+        }
+        let back = db::current(store.conn(), 1).unwrap().unwrap();
+        assert_eq!(back.email, guess.email);
+        assert_eq!(back.pattern, guess.pattern);
+        assert_eq!(back.confidence, guess.confidence);
+        assert_eq!(back.evidence, guess.evidence);
+    }
+
+    /// An address typed in that is no spelling of the name, or at another domain, gets no
+    /// confidence, and the evidence says why.
+    #[test]
+    fn a_typed_address_is_read_against_the_name_and_domain() {
+        let (_dir, store, guess) = store_with_suggestion();
+        assert!(set_address(store.conn(), 1, "Sales@acme.test", 1).unwrap());
+        let now = db::current(store.conn(), 1).unwrap().unwrap();
+        assert_eq!(now.email.as_deref(), Some("sales@acme.test"));
+        assert_eq!((now.pattern.as_deref(), now.confidence), (None, 0));
+        assert!(
+            now.evidence[0].contains("not a spelling of the name"),
+            "{now:?}"
+        );
+
+        assert!(set_address(store.conn(), 1, "jdupont@other.test", 2).unwrap());
+        let now = db::current(store.conn(), 1).unwrap().unwrap();
+        assert_eq!((now.pattern.as_deref(), now.confidence), (Some("flast"), 0));
+        assert!(now.evidence[0].contains("not the company's domain acme.test"));
+        // Still one record of hailer's guess, the first one.
+        let guesses: Vec<_> = now
+            .evidence
+            .iter()
+            .filter_map(|l| Guess::parse(l))
+            .collect();
+        assert_eq!(guesses.len(), 1);
+        assert_eq!(Some(guesses[0].email.clone()), guess.email);
+    }
+
+    #[test]
+    fn a_guess_line_reads_back() {
+        for g in [
+            Guess {
+                email: "jean.dupont@acme.test".into(),
+                pattern: Some("first.last".into()),
+                confidence: 84,
+            },
+            Guess {
+                email: "x@acme.test".into(),
+                pattern: None,
+                confidence: 0,
+            },
+        ] {
+            assert_eq!(Guess::parse(&g.line()), Some(g));
+        }
+        assert_eq!(Guess::parse("pattern votes: first.last 2.0"), None);
+    }
+}

@@ -651,6 +651,7 @@ fn retry_error_and_refusals(pipelining: bool) {
         "perm@x.test",
         "data5@x.test",
         "later-suppressed@x.test",
+        "later-not-found@x.test",
         "dup@x.test",
         "DUP@x.test",
         "ok2@x.test",
@@ -667,6 +668,20 @@ fn retry_error_and_refusals(pipelining: bool) {
         "unsubscribed",
         None,
         0,
+    )
+    .unwrap();
+    // Verified after the build: the mailbox does not exist.
+    hailer::store::verifications::upsert(
+        store.conn(),
+        &hailer::store::verifications::VerificationRow {
+            email: "later-not-found@x.test".into(),
+            status: "MAILBOX_NOT_FOUND".into(),
+            mx: Some("mx.x.test".into()),
+            code: Some(550),
+            enhanced: Some("5.1.1".into()),
+            detail: "User unknown".into(),
+            checked_at: 0,
+        },
     )
     .unwrap();
     // A row edited by hand with a placeholder left in it.
@@ -719,6 +734,12 @@ fn retry_error_and_refusals(pipelining: bool) {
             .unwrap()
             .contains("suppressed")
     );
+    assert_eq!(st("later-not-found@x.test"), Status::Error);
+    let reason = rows["later-not-found@x.test"].reason.clone().unwrap();
+    assert!(
+        reason.contains("blocked by verification: MAILBOX_NOT_FOUND"),
+        "{reason}"
+    );
     assert_eq!(st("ok2@x.test"), Status::Error);
     assert!(
         rows["ok2@x.test"]
@@ -732,7 +753,11 @@ fn retry_error_and_refusals(pipelining: bool) {
     assert!(out.contains("perm@x.test ERROR"), "{out}");
 
     let sc = script.lock().unwrap();
-    for never in ["later-suppressed@x.test", "ok2@x.test"] {
+    for never in [
+        "later-suppressed@x.test",
+        "later-not-found@x.test",
+        "ok2@x.test",
+    ] {
         assert!(
             !sc.rcpts.iter().any(|r| r == never),
             "{never} reached the server"

@@ -279,6 +279,52 @@ struct Context<'a> {
     allow_any_tld: &'a [String],
 }
 
+/// What the last verification of an address says for sending it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Verification {
+    /// The mailbox cannot receive (not found, no MX, bad syntax, disabled): never sent.
+    Blocks(String),
+    /// Catch-all or unknown: sendable, flagged so review can decide.
+    Risky(String),
+    /// Deliverable, or never verified.
+    Fine,
+}
+
+/// The verdict stored for the first of `spellings` (as imported, then normalised) that has
+/// one. The outbox build and the sender's last check before each message both ask, so a
+/// verification run after the build still keeps its bad addresses out.
+pub(crate) fn verification(
+    conn: &rusqlite::Connection,
+    spellings: &[&str],
+) -> Result<Verification, StoreError> {
+    let mut verdict = None;
+    for s in spellings {
+        verdict = verifications::get(conn, s)?;
+        if verdict.is_some() {
+            break;
+        }
+    }
+    let Some(v) = verdict else {
+        return Ok(Verification::Fine);
+    };
+    let status = crate::engine::verify::Status::parse(&v.status);
+    Ok(if status.is_some_and(|s| s.blocks_sending()) {
+        Verification::Blocks(format!(
+            "blocked by verification: {} ({})",
+            v.status,
+            v.detail.chars().take(120).collect::<String>()
+        ))
+    } else if status.is_some_and(|s| s.is_risky()) {
+        Verification::Risky(format!(
+            "risky: {} ({})",
+            v.status,
+            v.detail.chars().take(80).collect::<String>()
+        ))
+    } else {
+        Verification::Fine
+    })
+}
+
 /// The reason this prospect cannot be sent, or `None` (then `built` holds the rendered text).
 #[allow(clippy::too_many_arguments)]
 fn decide(
@@ -319,32 +365,11 @@ fn decide(
     if let Some(s) = suppressions::blocking(conn, email)? {
         return Ok(Some(format!("suppressed: {} ({})", s.entry, s.cause)));
     }
-    // A verdict that the mailbox cannot receive blocks the row; catch-all and unknown
-    // verdicts are sendable but flagged, so review can decide.
-    let verdict = match verifications::get(conn, raw)? {
-        Some(v) => Some(v),
-        None => verifications::get(conn, email)?,
+    let risky = match verification(conn, &[raw, email])? {
+        Verification::Blocks(reason) => return Ok(Some(reason)),
+        Verification::Risky(note) => Some(note),
+        Verification::Fine => None,
     };
-    let mut risky = None;
-    if let Some(v) = verdict {
-        match v.status.as_str() {
-            "MAILBOX_NOT_FOUND" | "NO_MX" | "INVALID_SYNTAX" | "DISABLED" => {
-                return Ok(Some(format!(
-                    "blocked by verification: {} ({})",
-                    v.status,
-                    v.detail.chars().take(120).collect::<String>()
-                )));
-            }
-            "CATCH_ALL" | "UNKNOWN" => {
-                risky = Some(format!(
-                    "risky: {} ({})",
-                    v.status,
-                    v.detail.chars().take(80).collect::<String>()
-                ))
-            }
-            _ => {}
-        }
-    }
     built.reason = risky;
     let key = email.to_lowercase();
     if let Some(&owner) = owners.get(&key)

@@ -25,6 +25,7 @@ use tokio::time::Instant;
 
 use crate::config::{Config, MailboxConfig};
 use crate::engine::jobs::{Level, Reporter};
+use crate::engine::outbox::build::{Verification, verification};
 use crate::net::imap::ImapEndpoint;
 use crate::store::outbox::{OutboxRow, Status};
 use crate::store::{self, Store, StoreError, pauses, sending, suppressions};
@@ -352,6 +353,11 @@ fn check_row(
     };
     if let Some(s) = suppressions::blocking(store.conn(), &email)? {
         return Ok(Err(format!("suppressed: {} ({})", s.entry, s.cause)));
+    }
+    // Verified after the build (or un-skipped since): a known-bad address is never mailed.
+    let lower = email.to_lowercase();
+    if let Verification::Blocks(reason) = verification(store.conn(), &[&email, &lower])? {
+        return Ok(Err(reason));
     }
     if let Some(reason) = duplicate(store, row.id, &email, taken)? {
         return Ok(Err(reason));

@@ -494,6 +494,10 @@ struct Script {
     mails: u32,
     /// When each RCPT TO arrived, in order.
     rcpt_times: Vec<std::time::Instant>,
+    /// After each delivered message the session "times out": the next command gets
+    /// `421 4.4.2 … timeout exceeded` and the connection closes, as Postfix does when a kept
+    /// connection stays idle past its smtpd_timeout.
+    idle_timeout_after_message: bool,
 }
 
 /// Plain SMTP with AUTH PLAIN (user/pw). Recipients starting `temp` get 450 on their first
@@ -524,6 +528,7 @@ fn serve(conn: TcpStream, script: Arc<Mutex<Script>>, pipelining: bool) {
     let mut rcpt = String::new();
     let mut rcpt_ok = false;
     let mut authed = false;
+    let mut timed_out = false;
     let mut line = String::new();
     loop {
         line.clear();
@@ -532,6 +537,10 @@ fn serve(conn: TcpStream, script: Arc<Mutex<Script>>, pipelining: bool) {
         }
         let cmd = line.trim_end().to_string();
         let upper = cmd.to_ascii_uppercase();
+        if timed_out {
+            say("421 4.4.2 fake.test Error: timeout exceeded");
+            return;
+        }
         if upper.starts_with("EHLO") {
             say("250-fake.test");
             say("250-AUTH PLAIN");
@@ -606,7 +615,10 @@ fn serve(conn: TcpStream, script: Arc<Mutex<Script>>, pipelining: bool) {
             if rcpt.starts_with("data5") {
                 say("554 5.7.1 message content rejected: looks like spam");
             } else {
-                script.lock().unwrap().accepted.push(rcpt.clone());
+                let mut sc = script.lock().unwrap();
+                sc.accepted.push(rcpt.clone());
+                timed_out = sc.idle_timeout_after_message;
+                drop(sc);
                 say("250 2.0.0 queued as FAKE1");
             }
         } else if upper == "RSET" || upper == "NOOP" {
@@ -785,6 +797,29 @@ fn retry_error_and_refusals(pipelining: bool) {
     // login for the whole run, not one more per refused message.
     assert_eq!(sc.resets, 3, "{out}");
     assert_eq!(sc.logins, 1, "{out}");
+}
+
+/// A kept connection the server closed with 421 (its idle timeout, shorter than the delay
+/// between two sends) is a lost connection, not a refusal of the message: hailer reconnects
+/// and sends at once, and no row spends an attempt or waits as RETRY.
+#[test]
+fn a_421_on_a_kept_connection_reconnects_instead_of_retrying() {
+    for pipelining in [true, false] {
+        let (port, script) = fake_smtp(pipelining);
+        script.lock().unwrap().idle_timeout_after_message = true;
+        let emails: Vec<String> = (0..3).map(|i| format!("idle{i}@x.test")).collect();
+        let c = Campaign::new("idle421", &emails, "Hi");
+        let cfg = c.write_config(&fake_config(port, ""));
+        let (code, out, err) = c.send(&cfg, &[]);
+        assert_eq!(code, 0, "{out}\n{err}");
+        for row in c.rows() {
+            assert_eq!(row.status, Status::Sent, "{:?} {out}", row.reason);
+            assert_eq!(row.attempts, 1, "{:?}: {out}", row.email);
+        }
+        let sc = script.lock().unwrap();
+        assert_eq!(sc.accepted, emails, "{out}");
+        assert_eq!(sc.logins, 3, "one fresh session per message: {out}");
+    }
 }
 
 #[test]

@@ -421,7 +421,14 @@ impl SmtpSession {
             Ok(Ok(resp)) => Ok(resp),
             Ok(Err(e)) => {
                 let text = format!("{what}: {e}");
-                if e.is_permanent() && what == "MAIL FROM" {
+                // 421: the server is closing the channel (an idle timeout on a kept
+                // connection, a shutdown). Before the end of DATA nothing was accepted or
+                // refused: the connection is lost, and a reused one is replaced at once.
+                // After it, the message was refused (transient) and the session is gone.
+                let closing = e.status().is_some_and(|c| c.to_string() == "421");
+                if closing && !after_data {
+                    Err(SmtpError::Lost { text, after_data })
+                } else if e.is_permanent() && what == "MAIL FROM" {
                     Err(SmtpError::SenderRefused { text })
                 } else if e.is_permanent() {
                     Err(SmtpError::Permanent { text })

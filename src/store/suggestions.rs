@@ -91,7 +91,7 @@ pub fn accept(conn: &Connection, prospect_id: i64, now: i64) -> Result<bool> {
 }
 
 /// One prospect's suggestion as a hand choice starts from: the names, the company's domain
-/// and what is stored now.
+/// and what is stored now (all empty when find has made no suggestion yet).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Current {
     pub firstname: String,
@@ -109,22 +109,27 @@ pub fn current(conn: &Connection, prospect_id: i64) -> Result<Option<Current>> {
         .query_row(
             "SELECT p.firstname, p.lastname, COALESCE(c.domain, p.domain), s.email,
                     s.alternatives, s.pattern, s.confidence, s.evidence
-             FROM suggestions s JOIN prospects p ON p.id = s.prospect_id
+             FROM prospects p
+             LEFT JOIN suggestions s ON s.prospect_id = p.id
              LEFT JOIN companies c ON c.key = p.company_key
-             WHERE s.prospect_id = ?1",
+             WHERE p.id = ?1",
             [prospect_id],
             |r| {
-                let alts: String = r.get(4)?;
-                let ev: String = r.get(7)?;
+                let alts: Option<String> = r.get(4)?;
+                let ev: Option<String> = r.get(7)?;
+                let list = |j: Option<String>| {
+                    j.and_then(|j| serde_json::from_str(&j).ok())
+                        .unwrap_or_default()
+                };
                 Ok(Current {
                     firstname: r.get(0)?,
                     lastname: r.get(1)?,
                     domain: r.get(2)?,
                     email: r.get(3)?,
-                    alternatives: serde_json::from_str(&alts).unwrap_or_default(),
+                    alternatives: list(alts),
                     pattern: r.get(5)?,
-                    confidence: r.get::<_, i64>(6)?.clamp(0, 100) as u8,
-                    evidence: serde_json::from_str(&ev).unwrap_or_default(),
+                    confidence: r.get::<_, Option<i64>>(6)?.unwrap_or(0).clamp(0, 100) as u8,
+                    evidence: list(ev),
                 })
             },
         )
@@ -132,12 +137,16 @@ pub fn current(conn: &Connection, prospect_id: i64) -> Result<Option<Current>> {
 }
 
 /// The user's choice of address (status `edited`) with the pattern, confidence and evidence
-/// that go with it.
+/// that go with it; the suggestion is created when find has not made one yet.
 pub fn set_choice(conn: &Connection, prospect_id: i64, choice: &Current, now: i64) -> Result<bool> {
     let n = conn.execute(
-        "UPDATE suggestions SET email = ?2, alternatives = ?3, pattern = ?4, confidence = ?5,
-                evidence = ?6, status = 'edited', updated_at = ?7
-         WHERE prospect_id = ?1",
+        "INSERT INTO suggestions (prospect_id, email, alternatives, pattern, confidence,
+                                  evidence, status, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'edited', ?7)
+         ON CONFLICT(prospect_id) DO UPDATE SET email = excluded.email,
+             alternatives = excluded.alternatives, pattern = excluded.pattern,
+             confidence = excluded.confidence, evidence = excluded.evidence,
+             status = 'edited', reason = NULL, updated_at = excluded.updated_at",
         params![
             prospect_id,
             choice.email,

@@ -389,11 +389,16 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
                     let tx = load_tx.clone();
                     tokio::task::spawn_blocking(move || {
                         let outcome = suggestion_op(&data_dir, prospect_id, op)
-                            .and_then(|_| data::load_suggestions(&data_dir));
-                        let _ = tx.send(match outcome {
-                            Ok(rows) => Loaded::Rows(Pane::Suggestions, rows),
-                            Err(e) => Loaded::Error(format!("suggestion: {e}")),
-                        });
+                            .and_then(|done| Ok((done, data::load_suggestions(&data_dir)?)));
+                        match outcome {
+                            Ok((done, rows)) => {
+                                let _ = tx.send(Loaded::Rows(Pane::Suggestions, rows));
+                                let _ = tx.send(Loaded::Toast(done));
+                            }
+                            Err(e) => {
+                                let _ = tx.send(Loaded::Error(format!("suggestion: {e}")));
+                            }
+                        }
                     });
                 }
                 Effect::SyncInbox => {
@@ -686,27 +691,43 @@ fn find_job(
     Ok(out.to_string())
 }
 
+/// Applies `a`, `c` or `e` on Suggestions; returns what happened, for the status line.
 fn suggestion_op(
     data_dir: &std::path::Path,
     prospect_id: i64,
     op: app::SuggestionOp,
-) -> Result<(), crate::store::StoreError> {
+) -> Result<String, crate::store::StoreError> {
     use crate::engine::find::choice;
     use crate::store::suggestions;
     let store = Store::open_in(data_dir)?;
     let now = crate::store::now_ts();
-    match op {
-        app::SuggestionOp::Accept => {
-            suggestions::accept(store.conn(), prospect_id, now)?;
-        }
+    let done = match op {
+        app::SuggestionOp::Accept => suggestions::accept(store.conn(), prospect_id, now)?,
         app::SuggestionOp::NextAlternative => {
-            choice::next_alternative(store.conn(), prospect_id, now)?;
+            choice::next_alternative(store.conn(), prospect_id, now)?
         }
-        app::SuggestionOp::Set(email) => {
-            choice::set_address(store.conn(), prospect_id, &email, now)?;
+        app::SuggestionOp::Set(ref email) => {
+            choice::set_address(store.conn(), prospect_id, email, now)?
         }
-    }
-    Ok(())
+    };
+    let now = suggestions::current(store.conn(), prospect_id)?;
+    let email = now
+        .as_ref()
+        .and_then(|c| c.email.clone())
+        .unwrap_or_default();
+    Ok(match (op, done) {
+        (app::SuggestionOp::Accept, true) => format!("accepted {email}"),
+        (app::SuggestionOp::Accept, false) => "nothing to accept on this row".into(),
+        (app::SuggestionOp::NextAlternative, false) => "no other address to try on this row".into(),
+        (_, false) => "that prospect is gone (reload with R)".into(),
+        (_, true) => format!(
+            "now {email}: {}, {}% (details on Enter)",
+            now.as_ref()
+                .and_then(|c| c.pattern.as_deref())
+                .unwrap_or("no known pattern"),
+            now.as_ref().map_or(0, |c| c.confidence)
+        ),
+    })
 }
 
 /// `hailer verify` in database mode, on its own small runtime; verdicts go to the

@@ -82,7 +82,10 @@ fn choose(
         let (pattern, confidence, why) = reading(conn, &cur, &email)?;
         cur.pattern = pattern.map(|p| p.name().to_string());
         cur.confidence = confidence;
-        cur.evidence.insert(0, guess.line());
+        // With no address before (find made none yet), there is no guess to remember.
+        if !guess.email.is_empty() {
+            cur.evidence.insert(0, guess.line());
+        }
         cur.evidence
             .insert(0, format!("{CHOSEN}{email}, {how}: {why}"));
     }
@@ -280,6 +283,29 @@ mod tests {
         assert_eq!(back.pattern, guess.pattern);
         assert_eq!(back.confidence, guess.confidence);
         assert_eq!(back.evidence, guess.evidence);
+    }
+
+    /// `e` before find made any suggestion for the prospect stores the address (it was
+    /// dropped without a word), read against the name and the company's cached votes.
+    #[test]
+    fn a_typed_address_is_kept_when_find_made_no_suggestion() {
+        let (_dir, store, _) = store_with_suggestion();
+        store
+            .conn()
+            .execute(
+                "INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
+                 VALUES (2, 'Anne', 'Martin', 'Acme', 'acme', 'anne|martin', 0)",
+                [],
+            )
+            .unwrap();
+        assert_eq!(db::current(store.conn(), 2).unwrap().unwrap().email, None);
+        assert!(set_address(store.conn(), 2, "anne.martin@acme.test", 1).unwrap());
+        let now = db::current(store.conn(), 2).unwrap().unwrap();
+        assert_eq!(now.email.as_deref(), Some("anne.martin@acme.test"));
+        assert_eq!(now.pattern.as_deref(), Some("first.last"));
+        assert!(now.confidence > 50, "{now:?}");
+        assert_eq!(now.evidence.len(), 1, "no guess to recall: {now:?}");
+        assert!(!set_address(store.conn(), 99, "x@acme.test", 1).unwrap());
     }
 
     /// An address typed in that is no spelling of the name, or at another domain, gets no

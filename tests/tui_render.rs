@@ -836,6 +836,52 @@ fn long_log_entries_wrap_on_activity() {
     assert!(text.contains("prospects.csv:"), "{text}");
 }
 
+/// Scrolling the log far back stops with the oldest entry on the top line of a full box
+/// (it used to scroll into an empty box), and Enter shows the selected task in full with
+/// only its own log lines.
+#[test]
+fn activity_log_scroll_stops_at_the_oldest_entry_and_enter_shows_the_task() {
+    use hailer::tui::keymap::Action;
+    let mut app = sample_app();
+    for i in 0..40 {
+        app.on_job(JobMsg::Log {
+            id: 1 + i % 2,
+            level: Level::Info,
+            text: format!("entry {i:02}"),
+        });
+    }
+    app.tab = Tab::Activity;
+    for _ in 0..10 {
+        app.apply(Action::PageUp);
+    }
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    let first_entry = text.lines().position(|l| l.contains("entry ")).unwrap();
+    assert!(
+        text.lines().nth(first_entry).unwrap().contains("entry 00"),
+        "{text}"
+    );
+    assert!(text.contains("scrolled back"), "{text}");
+    // The box is full: the last row inside the border holds an entry, not blank space.
+    let log_bottom = text.lines().rev().nth(3).unwrap();
+    assert!(log_bottom.contains("entry "), "{text}");
+    // One page forward moves at once.
+    let back = app.activity.log_back;
+    app.apply(Action::PageDown);
+    assert!(app.activity.log_back < back);
+
+    let task = app.activity.selected_task().unwrap().id;
+    app.apply(Action::Detail);
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(text.contains(&format!("Task #{task}")), "{text}");
+    let own = if task == 1 { "entry 38" } else { "entry 39" };
+    let other = if task == 1 { "entry 39" } else { "entry 38" };
+    if let hailer::tui::app::Mode::Text { scroll, .. } = &mut app.mode {
+        *scroll = 100;
+    }
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(text.contains(own) && !text.contains(other), "{text}");
+}
+
 /// Paused, the send panel does not show a countdown or an ETA that stand still.
 #[test]
 fn a_paused_send_shows_no_frozen_countdown() {

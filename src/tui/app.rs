@@ -183,6 +183,40 @@ impl Activity {
     pub fn selected_task(&self) -> Option<&TaskView> {
         self.tasks.get(self.selected)
     }
+
+    /// The selected task in full, for Enter: its columns are cut at 80 columns, and its
+    /// log lines are mixed with every other task's.
+    pub fn task_report(&self) -> Option<(String, String)> {
+        let t = self.selected_task()?;
+        let mut text = format!(
+            "{}\nstate: {}, {:.0}%{}\ntime: {} s running\n",
+            t.title,
+            t.state.label(),
+            t.ratio() * 100.0,
+            match t.total {
+                Some(total) => format!(" ({} of {total})", t.done),
+                None if t.done > 0 => format!(" ({} done)", t.done),
+                None => String::new(),
+            },
+            t.elapsed.as_secs()
+        );
+        if let Some(summary) = &t.summary {
+            text.push_str(&format!("result: {summary}\n"));
+        } else if !t.note.is_empty() {
+            text.push_str(&format!("now: {}\n", t.note));
+        }
+        let own: Vec<&LogLine> = self.log.iter().filter(|l| l.task == Some(t.id)).collect();
+        text.push_str(&format!("\nlog ({} lines):\n", own.len()));
+        for l in own {
+            let level = match l.level {
+                Level::Error => "error: ",
+                Level::Warn => "warning: ",
+                Level::Info => "",
+            };
+            text.push_str(&format!("{level}{}\n", l.text));
+        }
+        Some((format!("Task #{}", t.id), text))
+    }
 }
 
 #[derive(Debug, Default)]
@@ -918,6 +952,11 @@ impl App {
             Action::Detail if self.tab == Tab::Outbox => {
                 if let Some(row) = self.outbox.selected_row() {
                     self.effects.push(Effect::Preview(row.id));
+                }
+            }
+            Action::Detail if self.tab == Tab::Activity => {
+                if let Some(text) = self.activity.task_report() {
+                    self.show_text(text.0, text.1);
                 }
             }
             Action::Detail => {

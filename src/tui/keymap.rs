@@ -362,6 +362,12 @@ const BINDINGS: &[(Scope, &str, Action, &str)] = &[
     ),
     (
         Scope::Tab(Tab::Activity),
+        "Enter",
+        Action::Detail,
+        "the selected task in full: state, summary and its own log lines",
+    ),
+    (
+        Scope::Tab(Tab::Activity),
         "PageDown",
         Action::PageDown,
         "scroll the log forward",

@@ -87,8 +87,16 @@ pub fn render(f: &mut Frame, app: &mut App) {
 
     render_tabs(f, app, tabs_area, &theme);
     match app.tab {
-        Tab::Activity => render_activity(f, app, main, &theme),
-        Tab::Settings => render_settings(f, app, main, &theme),
+        // Both clamp their scroll state to what they can show, so the way back is one key
+        // press after scrolling past the end.
+        Tab::Activity => {
+            let max = render_activity(f, app, main, &theme);
+            app.activity.log_back = app.activity.log_back.min(max);
+        }
+        Tab::Settings => {
+            let max = render_settings(f, app, main, &theme);
+            app.settings.scroll = app.settings.scroll.min(max);
+        }
         _ => {
             let title = table_title(app);
             // Bounces: the chart and the rates above the table, when there is room for both.
@@ -801,7 +809,8 @@ fn fmt_duration(d: std::time::Duration) -> String {
     }
 }
 
-fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
+/// Returns the largest useful log scroll-back, in entries.
+fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize {
     let act = &app.activity;
     let task_rows = (act.tasks.len() as u16 + 3).clamp(4, area.height / 2);
     let send_rows = send_panel_height(app);
@@ -878,15 +887,19 @@ fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
     match act.selected_task() {
         _ if send_rows > 0 => render_send_panel(f, app, gauge_area, theme),
         Some(t) => {
-            let label = format!(
+            let mut label = format!(
                 "{} {:.0}% · {}",
                 t.state.label(),
                 t.ratio() * 100.0,
                 fmt_duration(t.elapsed)
             );
+            if let Some(summary) = &t.summary {
+                label.push_str(&format!(" · {}", sanitize(summary)));
+            }
+            let title = format!(" #{} {} · Enter: details ", t.id, sanitize(&t.title));
             f.render_widget(
                 Gauge::default()
-                    .block(gauge_block)
+                    .block(Block::bordered().title(title))
                     .gauge_style(theme.gauge())
                     .ratio(t.ratio())
                     .label(label),
@@ -898,7 +911,20 @@ fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
 
     let inner_height = log_area.height.saturating_sub(2) as usize;
     let inner_width = log_area.width.saturating_sub(2) as usize;
-    let end = act.log.len().saturating_sub(act.log_back);
+    // Scrolling back stops when the oldest entry reaches the top of a full box.
+    let mut filled = 0;
+    let fit_from_start = act
+        .log
+        .iter()
+        .take_while(|l| {
+            let fits = filled < inner_height;
+            filled += log_entry_lines(l, inner_width, theme).len();
+            fits
+        })
+        .count();
+    let max_back = act.log.len().saturating_sub(fit_from_start.max(1));
+    let back = act.log_back.min(max_back);
+    let end = act.log.len() - back;
     // Long entries wrap (an import error names the file, then the reason), so the newest
     // entries are laid out from the end until the box is full.
     let mut lines: Vec<Line> = Vec::new();
@@ -906,33 +932,12 @@ fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         if lines.len() >= inner_height {
             break;
         }
-        let style = match l.level {
-            Level::Error => theme.error(),
-            Level::Warn => theme.warn(),
-            Level::Info => Style::new(),
-        };
-        let who = l.task.map_or(String::new(), |id| format!("#{id} "));
-        let indent = who.chars().count();
-        let parts = wrap_words(
-            &sanitize(&l.text),
-            inner_width.saturating_sub(indent).max(10),
-        );
-        for (i, part) in parts.into_iter().enumerate().rev() {
-            let lead = if i == 0 {
-                who.clone()
-            } else {
-                " ".repeat(indent)
-            };
-            lines.push(Line::from(vec![
-                Span::styled(lead, theme.dim()),
-                Span::styled(part, style),
-            ]));
-        }
+        lines.extend(log_entry_lines(l, inner_width, theme).into_iter().rev());
     }
     lines.reverse();
     let lines: Vec<Line> = lines.split_off(lines.len().saturating_sub(inner_height));
-    let title = if act.log_back > 0 {
-        format!(" Log (scrolled back {} lines; G follows) ", act.log_back)
+    let title = if back > 0 {
+        format!(" Log (scrolled back {back} entries; G follows) ")
     } else {
         " Log ".to_string()
     };
@@ -940,9 +945,38 @@ fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         Paragraph::new(lines).block(Block::bordered().title(title)),
         log_area,
     );
+    max_back
 }
 
-fn render_settings(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
+/// One Activity log entry, wrapped at `width` under its text (the task number stays alone
+/// in the left margin).
+fn log_entry_lines<'a>(l: &super::app::LogLine, width: usize, theme: &Theme) -> Vec<Line<'a>> {
+    let style = match l.level {
+        Level::Error => theme.error(),
+        Level::Warn => theme.warn(),
+        Level::Info => Style::new(),
+    };
+    let who = l.task.map_or(String::new(), |id| format!("#{id} "));
+    let indent = who.chars().count();
+    wrap_words(&sanitize(&l.text), width.saturating_sub(indent).max(10))
+        .into_iter()
+        .enumerate()
+        .map(|(i, part)| {
+            let lead = if i == 0 {
+                who.clone()
+            } else {
+                " ".repeat(indent)
+            };
+            Line::from(vec![
+                Span::styled(lead, theme.dim()),
+                Span::styled(part, style),
+            ])
+        })
+        .collect()
+}
+
+/// Returns the largest useful scroll offset.
+fn render_settings(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize {
     let s = &app.settings;
     let mut lines: Vec<Line> = Vec::new();
     for e in &s.errors {
@@ -986,13 +1020,17 @@ fn render_settings(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             Line::raw(l.clone())
         }
     }));
-    let scroll = s.scroll.min(lines.len().saturating_sub(1)) as u16;
+    let max_scroll = lines
+        .len()
+        .saturating_sub(area.height.saturating_sub(2) as usize);
+    let scroll = s.scroll.min(max_scroll) as u16;
     f.render_widget(
         Paragraph::new(lines)
             .scroll((scroll, 0))
             .block(Block::bordered().title(" Settings (secrets redacted) ")),
         area,
     );
+    max_scroll
 }
 
 /// The Settings tab's connection test results, one block per configured mailbox. The texts

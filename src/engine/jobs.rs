@@ -95,6 +95,8 @@ pub struct Reporter {
     paused: Arc<AtomicBool>,
     last_progress: Arc<std::sync::Mutex<Option<Instant>>>,
     last_status: Arc<std::sync::Mutex<Option<Instant>>>,
+    /// Set by `ran_to_completion`: a cancel that arrived after the work's last check.
+    completed: Arc<AtomicBool>,
 }
 
 /// Progress is rate-limited here so a tight loop cannot flood the UI.
@@ -163,6 +165,13 @@ impl Reporter {
         &self.cancel
     }
 
+    /// The work did everything it was asked (an import committed all its rows): a cancel
+    /// that arrived after its last check came too late, and the task is reported done, not
+    /// cancelled, since its result stands.
+    pub fn ran_to_completion(&self) {
+        self.completed.store(true, Ordering::Relaxed);
+    }
+
     pub fn is_paused(&self) -> bool {
         self.paused.load(Ordering::Relaxed)
     }
@@ -224,7 +233,9 @@ impl Supervisor {
         self.next_id += 1;
         let cancel = self.root.child_token();
         let paused = Arc::new(AtomicBool::new(false));
+        let completed = Arc::new(AtomicBool::new(false));
         let reporter = Reporter {
+            completed: completed.clone(),
             id,
             tx: self.tx.clone(),
             cancel: cancel.clone(),
@@ -254,7 +265,7 @@ impl Supervisor {
                 Err(e) if e.is_panic() => Err(format!("the {} job crashed: {e}", kind.name())),
                 Err(e) => Err(e.to_string()),
             };
-            let cancelled = cancel.is_cancelled();
+            let cancelled = cancel.is_cancelled() && !completed.load(Ordering::Relaxed);
             let _ = tx.send(JobMsg::Finished {
                 id,
                 outcome,
@@ -359,6 +370,30 @@ mod tests {
             msgs.last().unwrap(),
             JobMsg::Finished {
                 cancelled: true,
+                ..
+            }
+        ));
+    }
+
+    /// A cancel that arrives after the work committed everything (the last second of an
+    /// import) does not report the task cancelled: its result stands.
+    #[tokio::test]
+    async fn a_cancel_after_the_work_completed_reports_done() {
+        let (mut sup, mut rx) = Supervisor::new(CancellationToken::new());
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+        let id = sup.spawn_blocking(JobKind::Import, "t", false, move |r| {
+            r.ran_to_completion();
+            let _ = go_rx.recv();
+            Ok("200 imported".into())
+        });
+        assert!(sup.cancel(id));
+        go_tx.send(()).unwrap();
+        let msgs = collect_until_finished(&mut rx).await;
+        assert!(matches!(
+            msgs.last().unwrap(),
+            JobMsg::Finished {
+                cancelled: false,
+                outcome: Ok(_),
                 ..
             }
         ));

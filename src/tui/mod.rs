@@ -819,6 +819,8 @@ fn import_job(
         !rep.is_cancelled()
     })
     .map_err(|e| e.to_string())?;
+    // Committed: an x pressed after the last progress check cannot undo it.
+    rep.ran_to_completion();
     for line in summary.to_string().lines().skip(1) {
         rep.log(Level::Warn, line.trim().to_string());
     }

@@ -157,15 +157,31 @@ impl TableView {
         self.apply(keep, 0);
     }
 
-    /// Marked rows, or the selected row when none is marked: what bulk actions apply to.
+    /// What bulk actions apply to: the marked rows the view shows, or the selected row when
+    /// none is. A row marked and then hidden by a filter is never changed unseen; its mark
+    /// stays for when the filter is lifted.
     pub fn targets(&self) -> Vec<i64> {
-        if self.marked.is_empty() {
-            self.selected_row().map(|r| vec![r.id]).unwrap_or_default()
-        } else {
-            let mut ids: Vec<i64> = self.marked.iter().copied().collect();
-            ids.sort_unstable();
-            ids
+        let mut ids: Vec<i64> = self
+            .view
+            .iter()
+            .map(|&i| self.rows[i as usize].id)
+            .filter(|id| self.marked.contains(id))
+            .collect();
+        if ids.is_empty() {
+            return self.selected_row().map(|r| vec![r.id]).unwrap_or_default();
         }
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Marked rows the current filter hides.
+    pub fn hidden_marks(&self) -> usize {
+        let shown = self
+            .view
+            .iter()
+            .filter(|&&i| self.marked.contains(&self.rows[i as usize].id))
+            .count();
+        self.marked.len() - shown
     }
 
     /// `o`: next sort column (unsorted → column 0 → … → last → unsorted).
@@ -268,6 +284,11 @@ impl TableView {
         }
         if !self.marked.is_empty() {
             s.push_str(&format!(" · {} marked", self.marked.len()));
+            match self.hidden_marks() {
+                0 => {}
+                n if n == self.marked.len() => s.push_str(" (all hidden by the filter)"),
+                n => s.push_str(&format!(" ({n} hidden by the filter)")),
+            }
         }
         s
     }
@@ -408,6 +429,27 @@ mod tests {
         t.mark_all_filtered();
         assert!(t.marked.is_empty());
         assert!(t.position_text().contains("filter \"acme\""));
+    }
+
+    /// A bulk action never reaches a marked row the filter hides: with marks only out of
+    /// view it applies to the selected row, and the footer says the marks are hidden.
+    #[test]
+    fn targets_are_the_visible_marked_rows() {
+        let mut t = table();
+        t.set_filter("acme");
+        t.mark_all_filtered();
+        assert_eq!(t.targets(), [1, 3]);
+        t.set_filter("anais");
+        assert_eq!(t.targets(), [3]);
+        assert!(
+            t.position_text()
+                .contains("2 marked (1 hidden by the filter)")
+        );
+        t.set_filter("bob");
+        assert_eq!(t.targets(), [2], "the selected row, not the hidden marks");
+        assert!(t.position_text().contains("(all hidden by the filter)"));
+        t.set_filter("");
+        assert_eq!(t.targets(), [1, 3]);
     }
 
     #[test]

@@ -145,6 +145,14 @@ fn approve_and_skip_name_bad_ids_and_change_nothing() {
                 .and(predicate::str::contains("nothing changed")),
         );
     assert!(!by_name("Ann").approved);
+    // Neither ids nor --all is a command-line mistake (2), with the usage.
+    for cmd in ["approve", "unapprove", "skip", "unskip"] {
+        hailer(d)
+            .args(["outbox", cmd])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--all").and(predicate::str::contains("Usage")));
+    }
 
     hailer(d)
         .args(["outbox", "skip", &ann.id.to_string(), &bob.id.to_string()])

@@ -27,11 +27,12 @@ pub enum OutboxCommand {
 }
 
 #[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
 pub struct Ids {
     /// Outbox row ids
     pub ids: Vec<i64>,
     /// Every READY row (approve/unapprove) or every row of the command's source status
-    #[arg(long, conflicts_with = "ids")]
+    #[arg(long)]
     pub all: bool,
 }
 

@@ -725,6 +725,42 @@ fn activity_send_gauges() {
     insta::assert_snapshot!("activity_send_160x48", render(&mut app, 160, 48).backend());
 }
 
+/// A long message takes up to three status lines at 80 columns instead of being cut after
+/// the file name, and an error stays readable in the Activity log after it left.
+#[test]
+fn a_long_status_message_wraps_and_an_error_is_kept_in_the_log() {
+    let mut app = sample_app();
+    let msg = "import prospects /tmp/qa/assets/a-rather-long-folder/prospects.csv: failed — \
+               no header row in the first 20 rows: need columns firstname, lastname, company";
+    app.toast(msg, true);
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    let joined: String = text
+        .lines()
+        .rev()
+        .take(3)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .map(|l| l.trim_matches('"').trim_end())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        joined.contains("need columns firstname, lastname, company"),
+        "{text}"
+    );
+    // A short message keeps one line and the help hint.
+    app.toast("accepted ann@acme.test", false);
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    let last = text.lines().last().unwrap();
+    assert!(
+        last.contains("accepted ann@acme.test") && last.contains("? help"),
+        "{text}"
+    );
+    app.tab = Tab::Activity;
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(text.contains("need columns firstname"), "{text}");
+}
+
 /// Under 67 columns the tab bar keeps the current tab's name and shows the others by their
 /// number key, instead of cutting the last names off.
 #[test]

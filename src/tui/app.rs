@@ -499,9 +499,19 @@ impl App {
         std::mem::take(&mut self.effects)
     }
 
+    /// A message on the status line for a few seconds; an error also goes to the Activity
+    /// log, where it can still be read after it left the status line.
     pub fn toast(&mut self, text: impl Into<String>, error: bool) {
+        let text = text.into();
+        if error {
+            self.activity.push_log(LogLine {
+                task: None,
+                level: Level::Error,
+                text: text.clone(),
+            });
+        }
         self.toast = Some(Toast {
-            text: text.into(),
+            text,
             error,
             ttl: if error { 32 } else { 16 },
         });

@@ -81,7 +81,7 @@ pub fn render(f: &mut Frame, app: &mut App) {
         Constraint::Length(1),
         Constraint::Min(3),
         Constraint::Length(1),
-        Constraint::Length(1),
+        Constraint::Length(status_height(app, f.area().width)),
     ])
     .areas(f.area());
 
@@ -758,7 +758,43 @@ fn render_info(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
     f.render_widget(Paragraph::new(line), area);
 }
 
+/// The running tasks, then the last message. One line, or up to three when the message
+/// needs them (an error names a file, then the reason, and a cut reason is useless).
 fn render_status(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
+    let mut spans = status_tasks(app, theme);
+    if let Some(toast) = &app.toast {
+        spans.push(Span::raw(" │ "));
+        let style = if toast.error {
+            theme.error()
+        } else {
+            Style::new()
+        };
+        spans.push(Span::styled(sanitize(&toast.text), style));
+    }
+    if area.height > 1 {
+        f.render_widget(
+            Paragraph::new(Line::from(spans)).wrap(Wrap { trim: false }),
+            area,
+        );
+        return;
+    }
+    let [left, right] = Layout::horizontal([
+        Constraint::Min(10),
+        Constraint::Length(HELP_HINT.len() as u16),
+    ])
+    .areas(area);
+    f.render_widget(Paragraph::new(Line::from(spans)), left);
+    f.render_widget(
+        Paragraph::new(HELP_HINT)
+            .alignment(Alignment::Right)
+            .style(theme.dim()),
+        right,
+    );
+}
+
+const HELP_HINT: &str = " ? help · q quit";
+
+fn status_tasks<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
     let mut spans: Vec<Span> = Vec::new();
     let running: Vec<_> = app.activity.running().collect();
     if running.is_empty() {
@@ -780,24 +816,23 @@ fn render_status(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             spans.push(Span::raw(format!("+{} ", running.len() - 3)));
         }
     }
-    if let Some(toast) = &app.toast {
-        spans.push(Span::raw(" │ "));
-        let style = if toast.error {
-            theme.error()
-        } else {
-            Style::new()
-        };
-        spans.push(Span::styled(sanitize(&toast.text), style));
+    spans
+}
+
+/// Rows the status line needs at `width` columns: 1, or up to 3 for a long message.
+fn status_height(app: &App, width: u16) -> u16 {
+    let Some(toast) = &app.toast else { return 1 };
+    let tasks: usize = status_tasks(app, &Theme { color: false })
+        .iter()
+        .map(|s| s.content.chars().count())
+        .sum();
+    let needed = tasks + 3 + toast.text.chars().count();
+    let width = (width as usize).max(1);
+    if needed + HELP_HINT.len() <= width {
+        1
+    } else {
+        needed.div_ceil(width).clamp(1, 3) as u16
     }
-    let [left, right] =
-        Layout::horizontal([Constraint::Min(10), Constraint::Length(16)]).areas(area);
-    f.render_widget(Paragraph::new(Line::from(spans)), left);
-    f.render_widget(
-        Paragraph::new("? help · q quit")
-            .alignment(Alignment::Right)
-            .style(theme.dim()),
-        right,
-    );
 }
 
 fn fmt_duration(d: std::time::Duration) -> String {

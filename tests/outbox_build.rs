@@ -111,7 +111,7 @@ fn rebuild_keeps_sent_rows_approvals_edits_and_skips() {
         )
         .unwrap();
     suppressions::add(store.conn(), "jane@acme.test", "manual", None, 2).unwrap();
-    outbox::edit(store.conn(), ann, "Edited {x}", "Edited body", 3).unwrap();
+    outbox::edit(store.conn(), ann, "Edited {x}", "Edited body", None, 3).unwrap();
     let summary = build(&mut store).unwrap();
     assert_eq!(summary.locked, 1);
     let rows = by_name(&store);
@@ -263,7 +263,7 @@ fn edited_rows_and_mustache_templates_never_keep_a_literal_placeholder() {
     // A hand edit that leaves placeholder-like text is an ERROR at the next build, with the
     // edited text kept for the next edit.
     let ann = rows["Ann"].id;
-    outbox::edit(store.conn(), ann, "Hello", "Bonjour { prenom }", 1).unwrap();
+    outbox::edit(store.conn(), ann, "Hello", "Bonjour { prenom }", None, 1).unwrap();
     build(&mut store).unwrap();
     let ann_row = &by_name(&store)["Ann"];
     assert_eq!(ann_row.status, Status::Error);
@@ -274,11 +274,47 @@ fn edited_rows_and_mustache_templates_never_keep_a_literal_placeholder() {
     );
     assert_eq!(ann_row.body, "Bonjour { prenom }");
     // Fixed by hand: READY again, still the edited text.
-    outbox::edit(store.conn(), ann, "Hello", "Bonjour Ann", 2).unwrap();
+    outbox::edit(store.conn(), ann, "Hello", "Bonjour Ann", None, 2).unwrap();
     build(&mut store).unwrap();
     let ann_row = &by_name(&store)["Ann"];
     assert_eq!(ann_row.status, Status::Ready);
     assert_eq!(ann_row.body, "Bonjour Ann");
+
+    // The edit itself (TUI e) says so at once, without waiting for a rebuild: a placeholder
+    // left in makes the READY row ERROR (it cannot be approved), fixing it makes it READY.
+    let edit = |subject: &str, body: &str| {
+        let problem = hailer::engine::outbox::template::edited_text_problem(subject, body);
+        assert!(outbox::edit(store.conn(), ann, subject, body, problem.as_deref(), 3).unwrap());
+        by_name(&store)["Ann"].clone()
+    };
+    let row = edit("Hi {unknownplaceholder}", "Bonjour Ann");
+    assert_eq!(row.status, Status::Error);
+    assert!(
+        row.reason
+            .as_deref()
+            .unwrap()
+            .contains("{unknownplaceholder} in subject"),
+        "{row:?}"
+    );
+    assert_eq!(
+        outbox::set_approved(store.conn(), &[ann], true, 4).unwrap(),
+        0
+    );
+    let row = edit("Hi Ann", "Bonjour Ann");
+    assert_eq!((row.status, row.reason), (Status::Ready, None));
+    // An ERROR with another cause keeps it whatever the edit.
+    let jane = by_name(&store)["Jane"].id;
+    store
+        .conn()
+        .execute(
+            "UPDATE outbox SET status = 'ERROR', reason = 'suppressed: jane@acme.test (manual)' WHERE id = ?1",
+            [jane],
+        )
+        .unwrap();
+    assert!(outbox::edit(store.conn(), jane, "Hi", "Body", None, 5).unwrap());
+    let row = &by_name(&store)["Jane"];
+    assert_eq!(row.status, Status::Error);
+    assert!(row.reason.as_deref().unwrap().starts_with("suppressed"));
 }
 
 #[test]

@@ -286,11 +286,30 @@ pub fn unskip_summary((ready, error): (usize, usize)) -> String {
 }
 
 /// Replace subject and body by hand; the row keeps them across rebuilds and needs a new approval.
-pub fn edit(conn: &Connection, id: i64, subject: &str, body: &str, now: i64) -> Result<bool> {
+/// Store a hand edit (approval withdrawn). `problem` is what still keeps the edited text
+/// from going out (`template::edited_text_problem`): a READY row becomes ERROR with it, and
+/// a row that was ERROR only for such a problem is READY again once the edit has none.
+pub fn edit(
+    conn: &Connection,
+    id: i64,
+    subject: &str,
+    body: &str,
+    problem: Option<&str>,
+    now: i64,
+) -> Result<bool> {
     Ok(conn.execute(
-        "UPDATE outbox SET subject = ?2, body = ?3, edited = 1, approved = 0, updated_at = ?4
+        "UPDATE outbox SET subject = ?2, body = ?3, edited = 1, approved = 0, updated_at = ?4,
+             status = CASE
+                 WHEN status = 'READY' AND ?5 IS NOT NULL THEN 'ERROR'
+                 WHEN status = 'ERROR' AND ?5 IS NULL AND reason LIKE 'unresolved placeholder:%'
+                     THEN 'READY'
+                 ELSE status END,
+             reason = CASE
+                 WHEN status = 'READY' AND ?5 IS NOT NULL THEN ?5
+                 WHEN status = 'ERROR' AND reason LIKE 'unresolved placeholder:%' THEN ?5
+                 ELSE reason END
          WHERE id = ?1 AND status IN ('READY', 'ERROR', 'SKIPPED')",
-        params![id, subject, body, now],
+        params![id, subject, body, now, problem],
     )? == 1)
 }
 

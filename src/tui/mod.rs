@@ -616,7 +616,8 @@ fn edit_outbox_row(data_dir: &std::path::Path, id: i64) -> Result<String, String
     }
     match result? {
         Edit::Unchanged => Ok(format!("row {id} unchanged")),
-        Edit::Saved => Ok(format!("row {id} edited; it needs approval again")),
+        Edit::Saved(None) => Ok(format!("row {id} edited; it needs approval again")),
+        Edit::Saved(Some(problem)) => Err(format!("row {id} edited, but it is ERROR: {problem}")),
         Edit::Locked(status) => Err(format!(
             "row {id} became {status} while it was being edited; the edit was not applied"
         )),
@@ -625,7 +626,8 @@ fn edit_outbox_row(data_dir: &std::path::Path, id: i64) -> Result<String, String
 
 enum Edit {
     Unchanged,
-    Saved,
+    /// Stored; with what still keeps it from going out (a placeholder left in).
+    Saved(Option<String>),
     /// The row went out (or started to) before the edit could be stored.
     Locked(crate::store::outbox::Status),
 }
@@ -650,8 +652,18 @@ fn edit_in_editor(store: &Store, row: &crate::store::outbox::OutboxRow) -> Resul
     if subject == row.subject && body == row.body.trim_end() {
         return Ok(Edit::Unchanged);
     }
-    if outbox::edit(store.conn(), id, subject, body, store::now_ts()).map_err(|e| e.to_string())? {
-        return Ok(Edit::Saved);
+    let problem = crate::engine::outbox::template::edited_text_problem(subject, body);
+    if outbox::edit(
+        store.conn(),
+        id,
+        subject,
+        body,
+        problem.as_deref(),
+        store::now_ts(),
+    )
+    .map_err(|e| e.to_string())?
+    {
+        return Ok(Edit::Saved(problem));
     }
     let now = outbox::get(store.conn(), id)
         .map_err(|e| e.to_string())?

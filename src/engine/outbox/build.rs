@@ -15,7 +15,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::template::{Escape, Vars, extra_columns, literal_placeholder, render};
+use super::template::{
+    Escape, Vars, edited_text_problem, extra_columns, literal_placeholder, render,
+};
 use crate::engine::import::normalize::normalize_email;
 use crate::engine::verify::syntax;
 use crate::store::outbox::{Built, SERVER_REFUSED, Status, upsert_built};
@@ -382,14 +384,7 @@ fn decide(
     if let Some(e) = old.filter(|e| e.edited) {
         built.subject = e.subject.clone();
         built.body = e.body.clone();
-        for (part, text) in [("subject", &e.subject), ("body", &e.body)] {
-            if let Some(p) = literal_placeholder(text) {
-                return Ok(Some(format!(
-                    "unresolved placeholder: {p} in {part} (edited by hand: edit it again)"
-                )));
-            }
-        }
-        return Ok(None);
+        return Ok(edited_text_problem(&e.subject, &e.body));
     }
     let mut vars = Vars::new();
     for c in ctx.columns {

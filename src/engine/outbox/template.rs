@@ -294,6 +294,18 @@ pub fn render(template: &str, vars: &Vars, escape: Escape) -> Result<String, Vec
     Ok(text)
 }
 
+/// Why a row edited by hand cannot go out: placeholder-like text left in its subject or
+/// body. The build and the edit itself (TUI `e`) give the same reason.
+pub fn edited_text_problem(subject: &str, body: &str) -> Option<String> {
+    [("subject", subject), ("body", body)]
+        .into_iter()
+        .find_map(|(part, text)| {
+            literal_placeholder(text).map(|p| {
+                format!("unresolved placeholder: {p} in {part} (edited by hand: edit it again)")
+            })
+        })
+}
+
 /// Placeholder-like text (`{word}`, `{ prenom }`, `{1}`: braces on one line around something
 /// other than blanks) in `text`, which must never reach a recipient. The build runs it on
 /// every row it makes READY, edited rows included, and the sender again before each message.

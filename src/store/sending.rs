@@ -53,24 +53,42 @@ pub fn next_retry_at(conn: &Connection) -> Result<Option<i64>> {
     )?)
 }
 
+/// `IN (…)` list of the statuses whose address a server has or may have: every locked
+/// status (`Status::is_locked`), bounced and replied rows included.
+fn locked_statuses() -> String {
+    Status::ALL
+        .into_iter()
+        .filter(|s| s.is_locked())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+static ALREADY_SENT_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT id FROM outbox WHERE lower(email) = lower(?2) AND id != ?1
+           AND status IN ({}) LIMIT 1",
+        locked_statuses()
+    )
+});
+
 /// Another row to the same address that a server has or may have: the last guard against a
-/// duplicate (the build checks this too).
+/// duplicate (the build checks this too). A soft-bounced row counts: its recipient may well
+/// have had the message.
 pub fn already_sent_to(conn: &Connection, id: i64, email: &str) -> Result<Option<i64>> {
     Ok(conn
-        .prepare_cached(
-            "SELECT id FROM outbox WHERE lower(email) = lower(?2) AND id != ?1
-               AND status IN ('SENDING', 'SENT', 'UNCERTAIN', 'RETRY') LIMIT 1",
-        )?
+        .prepare_cached(&ALREADY_SENT_SQL)?
         .query_row(params![id, email], |r| r.get(0))
         .optional()?)
 }
 
 /// Lowercased addresses of the rows `already_sent_to` looks for (any id).
 pub fn taken_addresses(conn: &Connection) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare(&format!(
         "SELECT DISTINCT lower(email) FROM outbox WHERE email IS NOT NULL
-           AND status IN ('SENDING', 'SENT', 'UNCERTAIN', 'RETRY')",
-    )?;
+           AND status IN ({})",
+        locked_statuses()
+    ))?;
     let rows = stmt.query_map([], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -353,6 +371,40 @@ mod tests {
             .unwrap();
         }
         (dir, store)
+    }
+
+    /// A row to an address that went out and then bounced (soft), or was answered, still
+    /// blocks a second message to it: only never-sent statuses leave the address free.
+    #[test]
+    fn an_address_that_bounced_or_replied_is_still_taken() {
+        let (_dir, store) = store_with_ready(3);
+        let c = store.conn();
+        c.execute_batch("UPDATE outbox SET email = 'same@acme.test'")
+            .unwrap();
+        assert_eq!(already_sent_to(c, 1, "same@acme.test").unwrap(), None);
+        for (status, taken) in [
+            ("ERROR", false),
+            ("SKIPPED", false),
+            ("BOUNCED", true),
+            ("REPLIED", true),
+            ("INVALID", true),
+            ("SENT", true),
+        ] {
+            c.execute("UPDATE outbox SET status = ?1 WHERE id = 2", [status])
+                .unwrap();
+            assert_eq!(
+                already_sent_to(c, 1, "SAME@acme.test").unwrap().is_some(),
+                taken,
+                "{status}"
+            );
+            assert_eq!(
+                taken_addresses(c)
+                    .unwrap()
+                    .contains(&"same@acme.test".to_string()),
+                taken,
+                "{status}"
+            );
+        }
     }
 
     fn accepted(id: i64, reply: &str, at: i64) -> Accepted {

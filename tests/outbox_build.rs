@@ -529,3 +529,25 @@ fn the_store_itself_never_rebuilds_over_a_server_refusal_at_the_same_address() {
             .unwrap();
     }
 }
+
+/// A CRM's leftover merge field in a name reaches the recipient in the To header even when
+/// the template never uses the name: the row is an ERROR that names it.
+#[test]
+fn a_placeholder_left_in_a_name_is_an_error_even_unused_by_the_template() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with(
+        dir.path(),
+        "firstname,lastname,company,email\n{FirstName},Doe,Acme,jd@acme.test\nAnn,Lee,Acme,ann@acme.test\n",
+        "company,subject,body\nAcme,Hello,A message that uses no name\n",
+    );
+    build(&mut store).unwrap();
+    let rows = by_name(&store);
+    assert_eq!(rows["Ann"].status, Status::Ready);
+    let row = &rows["{FirstName}"];
+    assert_eq!(row.status, Status::Error);
+    let reason = row.reason.clone().unwrap();
+    assert!(
+        reason.contains("{FirstName}") && reason.contains("recipient's name"),
+        "{reason}"
+    );
+}

@@ -381,6 +381,12 @@ fn decide(
             "duplicate address: {email} already goes to prospect #{owner}"
         )));
     }
+    // The name goes out in the To header, used by the template or not.
+    if let Some(p) = literal_placeholder(&format!("{} {}", p.firstname, p.lastname)) {
+        return Ok(Some(format!(
+            "unresolved placeholder: {p} in the recipient's name (fix the prospect, then rebuild)"
+        )));
+    }
     if let Some(e) = old.filter(|e| e.edited) {
         built.subject = e.subject.clone();
         built.body = e.body.clone();

@@ -362,7 +362,14 @@ fn check_row(
     if let Some(reason) = duplicate(store, row.id, &email, taken)? {
         return Ok(Err(reason));
     }
-    for (part, text) in [("subject", &row.subject), ("body", &row.body)] {
+    // The name goes into the To header: a CRM's leftover merge field ("{FirstName}") would
+    // reach the recipient there even when the template never uses it.
+    let name = format!("{} {}", row.firstname, row.lastname);
+    for (part, text) in [
+        ("subject", &row.subject),
+        ("body", &row.body),
+        ("the recipient's name", &name),
+    ] {
         if let Some(p) = crate::engine::outbox::template::literal_placeholder(text) {
             return Ok(Err(format!("unresolved placeholder: {p} in {part}")));
         }

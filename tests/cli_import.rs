@@ -196,6 +196,59 @@ fn windows_1252_french_headers_with_title_and_blank_rows() {
     assert_eq!(company.domain_source.as_deref(), Some("import"));
 }
 
+/// A UTF-8 file with one row holding a stray Windows-1252 byte is still read as UTF-8: the other
+/// rows keep their accents and company keys, and that one row is rejected with the byte named.
+#[test]
+fn a_stray_windows_1252_byte_rejects_its_row_not_the_whole_files_encoding() {
+    let env = Env::new();
+    let mut bytes = b"firstname,lastname,company\n".to_vec();
+    for i in 0..40 {
+        if i == 20 {
+            // Line 22: a right single quote typed on Windows, in an otherwise UTF-8 row.
+            bytes.extend_from_slice(b"Anne,L\x92H\xc3\xb4te,Stray Co\n");
+        }
+        bytes.extend_from_slice(format!("Hélène{i},Lefèvre,Société {i} SA\n").as_bytes());
+    }
+    let file = env.write("mixed.csv", &bytes);
+    env.import("prospects", &file)
+        .success()
+        .stdout(predicate::str::contains(
+            "40 prospects imported, 0 duplicates skipped, 1 rejected (CSV (UTF-8,",
+        ))
+        .stdout(predicate::str::contains("line 22: ").and(predicate::str::contains("0x92")));
+    let rows = env.prospects();
+    assert_eq!(rows.len(), 40);
+    assert_eq!(rows[0].firstname, "Hélène0");
+    assert_eq!(rows[0].lastname, "Lefèvre");
+    assert_eq!(rows[0].company_key, "societe 0");
+    assert_eq!(rows[39].company, "Société 39 SA");
+    assert!(rows.iter().all(|p| p.company != "Stray Co"));
+
+    // The same for messages: a body must not go out as "VoilÃ ".
+    let messages = [
+        "company,subject,body",
+        "Société 1 SA,Bonjour,Voilà ce que nous faisons.",
+        "Société 2 SA,Réunion,\"Voilà, à bientôt.\r\nHélène\"",
+        "Café Crème SARL,Été,Déjà vu ? Voilà.",
+    ]
+    .join("\n");
+    let mut bytes = messages.into_bytes();
+    bytes.extend_from_slice(b"\nStray Co,Offre,Caf\xe9 offert\n");
+    let file = env.write("mixed-messages.csv", &bytes);
+    env.import("messages", &file)
+        .success()
+        .stdout(predicate::str::contains(
+            "3 messages imported, 0 duplicates skipped, 0 replaced, 1 rejected (CSV (UTF-8,",
+        ))
+        .stdout(predicate::str::contains("line 6: ").and(predicate::str::contains("0xE9")));
+    let store = Store::open_in(&env.data_dir()).unwrap();
+    let all = messages::list(store.conn()).unwrap();
+    assert_eq!(all.len(), 3);
+    assert!(all.iter().any(|m| m.body == "Voilà ce que nous faisons."));
+    assert!(all.iter().any(|m| m.body == "Voilà, à bientôt.\nHélène"));
+    assert!(all.iter().all(|m| !m.body.contains('Ã')), "{all:?}");
+}
+
 #[test]
 fn bad_rows_are_rejected_with_reasons_and_good_rows_kept() {
     let env = Env::new();

@@ -277,6 +277,7 @@ mod tests {
         SourceRow {
             number: n,
             cells: cells.iter().map(|s| s.to_string()).collect(),
+            bad_encoding: None,
         }
     }
 

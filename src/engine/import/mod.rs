@@ -556,6 +556,15 @@ fn choose_sheet(
     })
 }
 
+/// A row with bytes its file's encoding cannot read is rejected whole: any of its cells
+/// may be wrong.
+fn decoded(row: &SourceRow) -> Result<(), RowError> {
+    match &row.bad_encoding {
+        Some(reason) => Err(RowError::Reject(reason.clone())),
+        None => Ok(()),
+    }
+}
+
 fn cell<'a>(row: &'a SourceRow, map: &ColumnMap, field: Field) -> &'a str {
     map.column(field)
         .and_then(|c| row.cells.get(c))
@@ -603,6 +612,7 @@ fn prospect_row(
     map: &ColumnMap,
     keys: &mut HashMap<String, String>,
 ) -> Result<prospects::NewProspect, RowError> {
+    decoded(row)?;
     missing(row, map, ImportKind::Prospects.required())?;
     let firstname = cell(row, map, Field::Firstname);
     let lastname = cell(row, map, Field::Lastname);
@@ -643,6 +653,7 @@ fn message_row(
     map: &ColumnMap,
     keys: &mut HashMap<String, String>,
 ) -> Result<messages::NewMessage, RowError> {
+    decoded(row)?;
     missing(row, map, ImportKind::Messages.required())?;
     let company = cell(row, map, Field::Company);
     Ok(messages::NewMessage {

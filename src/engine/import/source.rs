@@ -4,6 +4,7 @@
 //! ODS (the ODS `mimetype` entry tells them apart), the OLE2 magic means XLS, anything else must
 //! be text: CSV/TSV in UTF-8 (BOM or not), UTF-16 with a BOM, or Windows-1252.
 
+use std::borrow::Cow;
 use std::io::Cursor;
 use std::path::Path;
 
@@ -16,6 +17,10 @@ use super::normalize::clean_cell;
 pub struct SourceRow {
     pub number: i64,
     pub cells: Vec<String>,
+    /// Set when the row holds bytes that are not valid in the file's encoding (a stray
+    /// Windows-1252 byte in a UTF-8 file): why the import rejects it. Its cells are then
+    /// decoded lossily, so a header row can still be recognised.
+    pub bad_encoding: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +103,7 @@ pub fn open(path: &Path, bytes: Vec<u8>) -> Result<Opened, String> {
         });
     }
     let (text, encoding) = decode_text(&bytes)?;
-    let delimiter = sniff_delimiter(&text);
+    let delimiter = sniff_delimiter(&String::from_utf8_lossy(&text));
     let rows = parse_csv(&text, delimiter)?;
     let name = path
         .file_stem()
@@ -136,6 +141,7 @@ impl Source {
                     .map(|(i, cells)| SourceRow {
                         number: first_row + i as i64 + 1,
                         cells: cells.iter().map(cell_text).collect(),
+                        bad_encoding: None,
                     })
                     .collect())
             }
@@ -167,18 +173,17 @@ fn float_text(f: f64) -> String {
     }
 }
 
-/// Text encodings are detected, not assumed: BOMs first, then "is it valid UTF-8",
-/// else Windows-1252 (which decodes any byte sequence; the usual Excel "CSV" on Windows).
-fn decode_text(bytes: &[u8]) -> Result<(String, &'static str), String> {
+/// Text encodings are detected, not assumed: BOMs first, then UTF-8, else Windows-1252 (which
+/// decodes any byte sequence; the usual Excel "CSV" on Windows).
+///
+/// Returns the text as UTF-8 bytes and the encoding's name. The bytes are valid UTF-8 except
+/// in a UTF-8 file holding a few invalid bytes (see [`mostly_utf8`]): they are kept as read,
+/// and the rows that hold them are marked by [`parse_csv`] so the import rejects them.
+fn decode_text(bytes: &[u8]) -> Result<(Cow<'_, [u8]>, &'static str), String> {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return String::from_utf8(rest.to_vec())
-            .map(|s| (s, "UTF-8 with BOM"))
-            .map_err(|e| {
-                format!(
-                    "invalid UTF-8 after a UTF-8 BOM at byte {}",
-                    e.utf8_error().valid_up_to() + 3
-                )
-            });
+        // The BOM declares UTF-8: invalid bytes are errors in their rows, never a reason to
+        // read the file in another encoding.
+        return Ok((Cow::Borrowed(rest), "UTF-8 with BOM"));
     }
     for (bom, enc, name) in [
         (&b"\xFF\xFE"[..], encoding_rs::UTF_16LE, "UTF-16LE"),
@@ -189,20 +194,51 @@ fn decode_text(bytes: &[u8]) -> Result<(String, &'static str), String> {
             if had_errors {
                 return Err(format!("invalid {name} text"));
             }
-            return Ok((text.into_owned(), name));
+            return Ok((Cow::Owned(text.into_owned().into_bytes()), name));
         }
     }
     // Binary files (images, archives, executables) hold NUL bytes; text never does.
     if bytes.iter().take(64 * 1024).any(|&b| b == 0) {
         return Err("not a CSV or spreadsheet file (binary content)".into());
     }
-    match std::str::from_utf8(bytes) {
-        Ok(s) => Ok((s.to_string(), "UTF-8")),
-        Err(_) => {
-            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
-            Ok((text.into_owned(), "Windows-1252"))
-        }
+    if std::str::from_utf8(bytes).is_ok() || mostly_utf8(bytes) {
+        return Ok((Cow::Borrowed(bytes), "UTF-8"));
     }
+    let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+    Ok((Cow::Owned(text.into_owned().into_bytes()), "Windows-1252"))
+}
+
+/// Valid multi-byte UTF-8 sequences needed per invalid one for a file to be read as UTF-8.
+const UTF8_MAJORITY: usize = 4;
+
+/// Whether a file that is not valid UTF-8 is still a UTF-8 file with a few stray bytes (a row
+/// pasted from a Windows-1252 file, say) rather than Windows-1252 throughout: its valid
+/// multi-byte sequences outnumber its invalid ones [`UTF8_MAJORITY`] to one. Windows-1252 text
+/// almost never forms a valid sequence (that takes a capital among Â-ß followed by a symbol
+/// among €-¿), so a genuine Windows-1252 file has none or next to none. Reading a mostly
+/// UTF-8 file as Windows-1252 would silently garble every accent in it ("Hélène" becomes
+/// "HÃ©lÃ¨ne", and company keys with it); reading it as UTF-8 costs only the rows with the
+/// stray bytes, and those are rejected with a reason.
+fn mostly_utf8(bytes: &[u8]) -> bool {
+    let (mut valid, mut invalid) = (0usize, 0usize);
+    for chunk in bytes.utf8_chunks() {
+        valid += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        invalid += usize::from(!chunk.invalid().is_empty());
+    }
+    valid > 0 && valid >= UTF8_MAJORITY * invalid
+}
+
+/// Why a field is not UTF-8, for the reject: the first bad byte, with what it is in
+/// Windows-1252 (where it most likely comes from) and where it is.
+fn invalid_utf8_reason(column: usize, field: &[u8], error: std::str::Utf8Error) -> String {
+    let byte = field[error.valid_up_to()];
+    let (as_1252, _, _) = encoding_rs::WINDOWS_1252.decode(&field[error.valid_up_to()..][..1]);
+    format!(
+        "not UTF-8 like the rest of the file: byte 0x{byte:02X} (Windows-1252 {as_1252:?}) in \
+         column {}, {:?}",
+        column + 1,
+        String::from_utf8_lossy(field).trim()
+    )
 }
 
 const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
@@ -296,8 +332,10 @@ fn unterminated_quote_line(text: &str, delimiter: u8) -> Option<usize> {
     in_quotes.then_some(open_line)
 }
 
-fn parse_csv(text: &str, delimiter: u8) -> Result<Vec<SourceRow>, String> {
-    if let Some(line) = unterminated_quote_line(text, delimiter) {
+/// Split UTF-8 text into rows. A field that is not valid UTF-8 is decoded lossily and marks its
+/// row (see [`SourceRow::bad_encoding`]).
+fn parse_csv(bytes: &[u8], delimiter: u8) -> Result<Vec<SourceRow>, String> {
+    if let Some(line) = unterminated_quote_line(&String::from_utf8_lossy(bytes), delimiter) {
         return Err(format!(
             "a quoted field opened on line {line} is never closed (is the file truncated?)"
         ));
@@ -306,16 +344,32 @@ fn parse_csv(text: &str, delimiter: u8) -> Result<Vec<SourceRow>, String> {
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
-        .from_reader(text.as_bytes());
+        .from_reader(bytes);
     let mut rows = Vec::new();
-    let mut record = csv::StringRecord::new();
+    let mut record = csv::ByteRecord::new();
     loop {
-        match reader.read_record(&mut record) {
+        match reader.read_byte_record(&mut record) {
             Ok(false) => break,
-            Ok(true) => rows.push(SourceRow {
-                number: record.position().map_or(0, |p| record_line(text, p)),
-                cells: record.iter().map(clean_cell).collect(),
-            }),
+            Ok(true) => {
+                let mut bad_encoding = None;
+                let cells = record
+                    .iter()
+                    .enumerate()
+                    .map(|(column, field)| match std::str::from_utf8(field) {
+                        Ok(text) => clean_cell(text),
+                        Err(e) => {
+                            bad_encoding
+                                .get_or_insert_with(|| invalid_utf8_reason(column, field, e));
+                            clean_cell(&String::from_utf8_lossy(field))
+                        }
+                    })
+                    .collect();
+                rows.push(SourceRow {
+                    number: record.position().map_or(0, |p| record_line(bytes, p)),
+                    cells,
+                    bad_encoding,
+                });
+            }
             Err(e) => return Err(format!("CSV error: {e}")),
         }
     }
@@ -324,9 +378,9 @@ fn parse_csv(text: &str, delimiter: u8) -> Result<Vec<SourceRow>, String> {
 
 /// The csv crate reports a record at the end of the previous one, before any blank lines it
 /// skipped; count those line breaks so row numbers match what an editor shows.
-fn record_line(text: &str, pos: &csv::Position) -> i64 {
-    let start = (pos.byte() as usize).min(text.len());
-    let skipped_breaks = text.as_bytes()[start..]
+fn record_line(bytes: &[u8], pos: &csv::Position) -> i64 {
+    let start = (pos.byte() as usize).min(bytes.len());
+    let skipped_breaks = bytes[start..]
         .iter()
         .take_while(|b| matches!(b, b'\r' | b'\n'))
         .filter(|&&b| b == b'\n')
@@ -363,14 +417,58 @@ mod tests {
         let bytes = b"pr\xe9nom;nom\nH\xe9l\xe8ne;Martin\n".to_vec();
         let (text, enc) = decode_text(&bytes).unwrap();
         assert_eq!(enc, "Windows-1252");
+        let text = std::str::from_utf8(&text).unwrap();
         assert!(text.starts_with("prénom"));
         assert!(text.contains("Hélène"));
     }
 
     #[test]
+    fn windows_1252_with_a_chance_utf8_sequence_stays_windows_1252() {
+        // "Ç»" is C7 BB: also the valid UTF-8 for "ǻ". One such pair among the file's
+        // Windows-1252 accents does not make it UTF-8.
+        let bytes = b"pr\xe9nom;nom\nH\xe9l\xe8ne;\xc7\xbb\nZo\xe9;L\xe9a\n".to_vec();
+        let (text, enc) = decode_text(&bytes).unwrap();
+        assert_eq!(enc, "Windows-1252");
+        assert!(std::str::from_utf8(&text).unwrap().contains("Hélène;Ç»"));
+    }
+
+    #[test]
+    fn a_stray_byte_in_utf8_marks_its_row_only() {
+        let mut bytes = "prénom;nom;société\nHélène;Lefèvre;Société Générale\n"
+            .as_bytes()
+            .to_vec();
+        bytes.extend_from_slice(
+            b"Anne;L\x92H\xc3\xb4te;Stray\n\"Zo\xc3\xa9\nMarie\";Lef\xc3\xa8vre;x\n",
+        );
+        let (text, enc) = decode_text(&bytes).unwrap();
+        assert_eq!(enc, "UTF-8");
+        let rows = parse_csv(&text, b';').unwrap();
+        assert_eq!(rows.len(), 4);
+        assert_eq!(rows[1].cells[0], "Hélène");
+        assert_eq!(rows[1].bad_encoding, None);
+        assert_eq!(rows[2].number, 3);
+        assert_eq!(rows[2].cells[1], "L\u{fffd}Hôte");
+        let reason = rows[2].bad_encoding.as_deref().unwrap();
+        assert!(reason.contains("byte 0x92"), "{reason}");
+        assert!(reason.contains("column 2"), "{reason}");
+        assert!(reason.contains("\"’\""), "{reason}");
+        assert_eq!((rows[3].number, rows[3].bad_encoding.as_ref()), (4, None));
+        assert_eq!(rows[3].cells[0], "Zoé\nMarie");
+    }
+
+    #[test]
+    fn invalid_utf8_after_a_bom_marks_rows_too() {
+        let (text, enc) = decode_text(b"\xEF\xBB\xBFa,b\nx,\xe9\n").unwrap();
+        assert_eq!(enc, "UTF-8 with BOM");
+        let rows = parse_csv(&text, b',').unwrap();
+        assert_eq!(rows[0].bad_encoding, None);
+        assert!(rows[1].bad_encoding.as_deref().unwrap().contains("0xE9"));
+    }
+
+    #[test]
     fn bom_is_stripped() {
         let (text, enc) = decode_text(b"\xEF\xBB\xBFfirstname\n").unwrap();
-        assert_eq!((text.as_str(), enc), ("firstname\n", "UTF-8 with BOM"));
+        assert_eq!((&text[..], enc), (&b"firstname\n"[..], "UTF-8 with BOM"));
     }
 
     #[test]
@@ -394,10 +492,10 @@ mod tests {
 
     #[test]
     fn csv_row_numbers_are_line_numbers() {
-        let rows = parse_csv("h1,h2\n\"multi\nline\",x\nlast,y\n", b',').unwrap();
+        let rows = parse_csv(b"h1,h2\n\"multi\nline\",x\nlast,y\n", b',').unwrap();
         assert_eq!(rows.iter().map(|r| r.number).collect::<Vec<_>>(), [1, 2, 4]);
         assert_eq!(rows[1].cells[0], "multi\nline");
-        let rows = parse_csv("title\n\n\r\nh1,h2\na,b\n\nc,d\n", b',').unwrap();
+        let rows = parse_csv(b"title\n\n\r\nh1,h2\na,b\n\nc,d\n", b',').unwrap();
         assert_eq!(
             rows.iter().map(|r| r.number).collect::<Vec<_>>(),
             [1, 4, 5, 7]

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::engine::import::columns::COMPANY_KEY_COLUMN;
 use crate::store::outbox::{self, Status};
 use crate::store::{Store, StoreError, bounces, messages, prospects, suggestions};
 
@@ -204,7 +205,7 @@ fn grid(
                 "title",
                 "email",
                 "domain",
-                "company_key",
+                COMPANY_KEY_COLUMN,
             ]
             .map(String::from)
             .to_vec();
@@ -231,7 +232,7 @@ fn grid(
             let all = messages::list(store.conn())?;
             let extra_keys =
                 extras_in_order(&all.iter().map(|m| m.extra.clone()).collect::<Vec<_>>());
-            let mut header: Vec<String> = ["company", "subject", "body", "company_key"]
+            let mut header: Vec<String> = ["company", "subject", "body", COMPANY_KEY_COLUMN]
                 .map(String::from)
                 .to_vec();
             header.extend(extra_keys.iter().cloned());

@@ -9,6 +9,16 @@ use super::source::SourceRow;
 /// How many rows are searched for the header (titles and notes often sit above it).
 pub const HEADER_SEARCH_ROWS: usize = 20;
 
+/// The column hailer's export adds with each row's company key. The import computes the key
+/// again from the company, so this column is neither a field nor an extra column: kept, it
+/// came back from an export → import → export round trip as a second `company_key`.
+pub const COMPANY_KEY_COLUMN: &str = "company_key";
+
+/// Whether a header names a column hailer derives itself (see [`COMPANY_KEY_COLUMN`]).
+fn is_derived(header: &str) -> bool {
+    header.eq_ignore_ascii_case(COMPANY_KEY_COLUMN)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Field {
@@ -245,7 +255,7 @@ pub fn find_header(
                 .cells
                 .iter()
                 .enumerate()
-                .filter(|(i, _)| !fields.iter().any(|(_, c)| c == i))
+                .filter(|(i, h)| !fields.iter().any(|(_, c)| c == i) && !is_derived(h))
                 .map(|(i, h)| {
                     let name = if h.is_empty() {
                         format!("column {}", i + 1)
@@ -329,6 +339,16 @@ mod tests {
         let m = find_header(&rows, &PROSPECT, &OPTIONAL, &[]).unwrap();
         assert_eq!((m.header_index, m.header_row_number), (2, 3));
         assert_eq!(m.extra, vec![(3, "Notes".to_string())]);
+    }
+
+    #[test]
+    fn exported_company_key_is_not_an_extra_column() {
+        let rows = vec![row(
+            1,
+            &["firstname", "lastname", "company", "company_key", "Notes"],
+        )];
+        let m = find_header(&rows, &PROSPECT, &OPTIONAL, &[]).unwrap();
+        assert_eq!(m.extra, vec![(4, "Notes".to_string())]);
     }
 
     #[test]

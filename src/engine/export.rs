@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::engine::import::columns::COMPANY_KEY_COLUMN;
+use crate::engine::import::normalize::strip_formula_guard;
 use crate::store::outbox::{self, Status};
 use crate::store::{Store, StoreError, bounces, messages, prospects, suggestions};
 
@@ -55,11 +56,15 @@ impl std::fmt::Display for ExportSummary {
     }
 }
 
-/// Prefix a cell that would start a formula.
+/// Prefix a cell that would start a formula. The import takes one `'` off a cell that is
+/// `'`s then a formula sign (`strip_formula_guard`), so such a value gets one more here and
+/// comes back whole.
 pub fn neutralize(cell: &str) -> std::borrow::Cow<'_, str> {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
-        _ => cell.into(),
+    let formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if formula || strip_formula_guard(cell) != cell {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
     }
 }
 
@@ -409,8 +414,19 @@ mod tests {
         for bad in ["=1+1", "+33 6", "-2", "@SUM(A1)", "\tx", "\rx"] {
             assert!(neutralize(bad).starts_with('\''), "{bad:?}");
         }
-        for good in ["Acme", "jane@acme.test", "1+1", ""] {
+        for good in ["Acme", "jane@acme.test", "1+1", "", "it's", "'til"] {
             assert_eq!(neutralize(good), good);
+        }
+        assert_eq!(neutralize("'=x"), "''=x");
+    }
+
+    #[test]
+    fn import_reads_back_what_export_wrote() {
+        use crate::engine::import::normalize::clean_cell;
+        for value in [
+            "=1+1", "+33 6", "-2", "@x", "'=x", "''+x", "'til", "plain", "'",
+        ] {
+            assert_eq!(clean_cell(&neutralize(value)), value, "{value:?}");
         }
     }
 }

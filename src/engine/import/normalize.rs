@@ -56,13 +56,30 @@ pub const LEGAL_FORMS: &[&str] = &[
     "pty",
 ];
 
-/// Trim and NFC-normalise a cell. Most cells are already NFC, so the quick check avoids
+/// Trim and NFC-normalise a cell, and take off the `'` hailer's export puts before a formula
+/// sign (see [`strip_formula_guard`]). Most cells are already NFC, so the quick check avoids
 /// allocating a second string for them.
 pub fn clean_cell(raw: &str) -> String {
     let trimmed = raw.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    let trimmed = strip_formula_guard(trimmed);
     match is_nfc_quick(trimmed.chars()) {
         IsNormalized::Yes => trimmed.to_string(),
         _ => trimmed.nfc().collect(),
+    }
+}
+
+/// Signs that make a spreadsheet read a cell as a formula. The export puts a `'` before a cell
+/// that starts with one (`engine::export::neutralize`), and the import takes it off again.
+pub const FORMULA_SIGNS: [char; 4] = ['=', '+', '-', '@'];
+
+/// Undo the export's guard against formula injection: `'=SUM(A1)` is `=SUM(A1)` again and
+/// `'+33 6` is `+33 6`, so an exported file imports back with the values it was made from.
+/// One `'` comes off a run of them before a formula sign (the export adds one to a value that
+/// already starts that way); a `'` before anything else is data (`'til`, `'s-Hertogenbosch`).
+pub fn strip_formula_guard(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.trim_start_matches('\'').starts_with(FORMULA_SIGNS) => rest,
+        _ => cell,
     }
 }
 
@@ -296,6 +313,26 @@ mod tests {
         assert_eq!(clean_cell("  Ele\u{301}onore \t"), "El\u{e9}onore");
         assert_eq!(clean_cell("\u{feff}Prénom"), "Prénom");
         assert_eq!(clean_cell("e\u{301}"), "\u{e9}");
+        assert_eq!(clean_cell(" '=SUM(A1) "), "=SUM(A1)");
+    }
+
+    #[test]
+    fn formula_guard_comes_off() {
+        for (cell, value) in [
+            ("'=1+1", "=1+1"),
+            ("'+33 6", "+33 6"),
+            ("'-2", "-2"),
+            ("'@Acme", "@Acme"),
+            ("''=x", "'=x"),
+            ("'''-x", "''-x"),
+            ("'til", "'til"),
+            ("'s-Hertogenbosch", "'s-Hertogenbosch"),
+            ("'", "'"),
+            ("it's", "it's"),
+            ("=x", "=x"),
+        ] {
+            assert_eq!(strip_formula_guard(cell), value, "{cell:?}");
+        }
     }
 
     #[test]

@@ -664,6 +664,29 @@ fn formula_guard_is_undone_on_import() {
     assert_eq!(rows(&from_xlsx), stored);
 }
 
+/// Two columns with the same name: the second is kept under a numbered name, so neither its
+/// data nor the export's header suffers (a second `company` used to come out as a second
+/// `company` column, and a second `Notes` overwrote the first).
+#[test]
+fn repeated_headers_get_numbered_names() {
+    let env = Env::new();
+    let file = env.write(
+        "p.csv",
+        b"firstname,lastname,company,company,Notes,Notes\nAna,Lopez,Acme SA,Acme Holding,first,second\n",
+    );
+    env.import("prospects", &file).success();
+    let exported = env.export_csv("prospects");
+    assert_eq!(
+        exported,
+        "firstname,lastname,company,title,email,domain,company_key,company (2),Notes,Notes (2)\n\
+         Ana,Lopez,Acme SA,,,,acme,Acme Holding,first,second\n"
+    );
+    let copy = Env::new();
+    let file = copy.write("exported.csv", exported.as_bytes());
+    copy.import("prospects", &file).success();
+    assert_eq!(copy.export_csv("prospects"), exported);
+}
+
 #[test]
 fn export_messages_csv_has_contract_columns() {
     let env = Env::new();

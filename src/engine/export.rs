@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::engine::import::columns::COMPANY_KEY_COLUMN;
+use crate::engine::import::columns::{COMPANY_KEY_COLUMN, unique_name};
 use crate::engine::import::normalize::strip_formula_guard;
 use crate::store::outbox::{self, Status};
 use crate::store::{Store, StoreError, bounces, messages, prospects, suggestions};
@@ -101,6 +101,15 @@ fn extra_values(extra: &str, keys: &[String]) -> Vec<String> {
                 .to_string()
         })
         .collect()
+}
+
+/// Add the extra columns' names to a header, numbered where one repeats a name already in it
+/// (data imported before the import numbered them, e.g. a second `company`).
+fn extend_header(header: &mut Vec<String>, extra_keys: &[String]) {
+    let mut taken: Vec<String> = header.iter().map(|h| h.to_lowercase()).collect();
+    for key in extra_keys {
+        header.push(unique_name(key, &mut taken));
+    }
 }
 
 fn grid(
@@ -214,7 +223,7 @@ fn grid(
             ]
             .map(String::from)
             .to_vec();
-            header.extend(extra_keys.iter().cloned());
+            extend_header(&mut header, &extra_keys);
             let rows = all
                 .into_iter()
                 .map(|p| {
@@ -240,7 +249,7 @@ fn grid(
             let mut header: Vec<String> = ["company", "subject", "body", COMPANY_KEY_COLUMN]
                 .map(String::from)
                 .to_vec();
-            header.extend(extra_keys.iter().cloned());
+            extend_header(&mut header, &extra_keys);
             let rows = all
                 .into_iter()
                 .map(|m| {
@@ -418,6 +427,23 @@ mod tests {
             assert_eq!(neutralize(good), good);
         }
         assert_eq!(neutralize("'=x"), "''=x");
+    }
+
+    #[test]
+    fn extra_columns_never_repeat_a_header_name() {
+        let mut header = vec!["company".to_string(), "company_key".to_string()];
+        let extras = ["Company", "Notes", "company_key"].map(String::from);
+        extend_header(&mut header, &extras);
+        assert_eq!(
+            header,
+            [
+                "company",
+                "company_key",
+                "Company (2)",
+                "Notes",
+                "company_key (2)"
+            ]
+        );
     }
 
     #[test]

@@ -242,7 +242,25 @@ pub fn map_header(
         .then_some(fields)
 }
 
+/// `name`, else `name (2)`, `name (3)`, …: the first not in `taken` (compared ignoring case),
+/// which is then added to it. Extra columns are stored and exported by name, so two with the
+/// same name would lose one's values and give an export a header with a repeated name.
+pub fn unique_name(name: &str, taken: &mut Vec<String>) -> String {
+    let mut candidate = name.to_string();
+    let mut n = 2;
+    while taken.contains(&candidate.to_lowercase()) {
+        candidate = format!("{name} ({n})");
+        n += 1;
+    }
+    taken.push(candidate.to_lowercase());
+    candidate
+}
+
 /// Search the first rows for a header that maps every required field.
+///
+/// Extra columns are named after their header, made unique against each other and against
+/// the columns the export writes first (the fields and `company_key`): a second `company`
+/// column is kept as `company (2)`.
 pub fn find_header(
     rows: &[SourceRow],
     required: &[Field],
@@ -251,6 +269,12 @@ pub fn find_header(
 ) -> Option<ColumnMap> {
     for (index, row) in rows.iter().take(HEADER_SEARCH_ROWS).enumerate() {
         if let Some(fields) = map_header(&row.cells, required, optional, overrides) {
+            let mut taken: Vec<String> = required
+                .iter()
+                .chain(optional)
+                .map(|f| f.name().to_string())
+                .chain([COMPANY_KEY_COLUMN.to_string()])
+                .collect();
             let extra = row
                 .cells
                 .iter()
@@ -262,7 +286,7 @@ pub fn find_header(
                     } else {
                         h.clone()
                     };
-                    (i, name)
+                    (i, unique_name(&name, &mut taken))
                 })
                 .collect();
             return Some(ColumnMap {
@@ -349,6 +373,37 @@ mod tests {
         )];
         let m = find_header(&rows, &PROSPECT, &OPTIONAL, &[]).unwrap();
         assert_eq!(m.extra, vec![(4, "Notes".to_string())]);
+    }
+
+    #[test]
+    fn repeated_extra_names_are_numbered() {
+        let rows = vec![row(
+            1,
+            &[
+                "firstname",
+                "lastname",
+                "company",
+                "Company",
+                "Notes",
+                "notes",
+                "Notes (2)",
+                "",
+                "column 8",
+            ],
+        )];
+        let m = find_header(&rows, &PROSPECT, &OPTIONAL, &[]).unwrap();
+        let names: Vec<&str> = m.extra.iter().map(|(_, n)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Company (2)",
+                "Notes",
+                "notes (2)",
+                "Notes (2) (2)",
+                "column 8",
+                "column 8 (2)"
+            ]
+        );
     }
 
     #[test]

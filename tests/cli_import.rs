@@ -351,6 +351,71 @@ fn map_option_maps_unknown_headers() {
         .stderr(predicate::str::contains("unknown field"));
 }
 
+/// A `--map` whose header is not in the file is named, alone, with the file's headers; a
+/// mapping that takes the column another field needs says which and what to do.
+#[test]
+fn map_errors_name_the_mapping_at_fault() {
+    let env = Env::new();
+    let file = env.write(
+        "map.csv",
+        b"Prospects to call\nWho,Family,Org,company\nAna,Lopez,Acme SA,x\n",
+    );
+    let map = |args: &[&str]| {
+        let mut cmd = env.hailer();
+        cmd.args(["import", "prospects"]).arg(&file);
+        for a in args {
+            cmd.args(["--map", a]);
+        }
+        cmd.assert()
+    };
+    let out = map(&["firstname=Nope", "lastname=Family", "company=Org"]).code(4);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "hailer: {}: --map firstname=\"Nope\": no column \"Nope\" \
+             (header on line 2: Who | Family | Org | company)",
+            file.display()
+        )
+    );
+
+    let file2 = env.write(
+        "map2.csv",
+        b"Who,Surname,company,Org\nAna,Lopez,Acme SA,Acme\n",
+    );
+    env.hailer()
+        .args(["import", "prospects"])
+        .arg(&file2)
+        .args(["--map", "firstname=company"])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains(
+            "no column left for company: --map firstname=\"company\" takes column \"company\"",
+        ))
+        .stderr(predicate::str::contains(
+            "so map company to another column with --map company=HEADER (header on line 1: \
+             Who | Surname | company | Org)",
+        ))
+        .stderr(predicate::str::contains("no header row").not());
+    // Mapping both is fine: a column may be mapped explicitly.
+    env.hailer()
+        .args(["import", "prospects"])
+        .arg(&file2)
+        .args(["--map", "firstname=company", "--map", "company=Org"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1 prospects imported"));
+    assert_eq!(env.names(), ["Acme SA Lopez @ acme"]);
+
+    // The QA case: both problems of the row at once.
+    map(&["firstname=company"])
+        .code(4)
+        .stderr(predicate::str::contains(
+            "no column for lastname: map one with --map lastname=HEADER",
+        ))
+        .stderr(predicate::str::contains("no column left for company"));
+}
+
 /// A file that cannot be read changes nothing: the database is byte-for-byte the same rows.
 #[test]
 fn unreadable_files_fail_and_write_nothing() {

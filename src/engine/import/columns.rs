@@ -204,22 +204,35 @@ impl ColumnMap {
     }
 }
 
-/// Map one candidate header row. `None` if a required field has no column.
-pub fn map_header(
-    cells: &[String],
+/// Which column each field takes in one candidate header row.
+struct Assignment<'o> {
+    fields: Vec<(Field, usize)>,
+    /// The overrides that found their header, with its column.
+    claimed: Vec<(&'o ColumnOverride, usize)>,
+    /// The overrides whose header is not in the row.
+    unmatched: Vec<&'o ColumnOverride>,
+}
+
+fn assign<'o>(
+    keys: &[String],
     required: &[Field],
     optional: &[Field],
-    overrides: &[ColumnOverride],
-) -> Option<Vec<(Field, usize)>> {
-    let keys: Vec<String> = cells.iter().map(|c| header_key(c)).collect();
-    let mut taken = vec![false; cells.len()];
+    overrides: &'o [ColumnOverride],
+) -> Assignment<'o> {
+    let mut taken = vec![false; keys.len()];
     let mut fields = Vec::new();
+    let (mut claimed, mut unmatched) = (Vec::new(), Vec::new());
     // Explicit mappings first, so they can claim a column a synonym would also match.
     for o in overrides {
         let wanted = header_key(&o.header);
-        let col = keys.iter().position(|k| *k == wanted)?;
-        taken[col] = true;
-        fields.push((o.field, col));
+        match keys.iter().position(|k| *k == wanted) {
+            Some(col) => {
+                taken[col] = true;
+                fields.push((o.field, col));
+                claimed.push((o, col));
+            }
+            None => unmatched.push(o),
+        }
     }
     for &field in required.iter().chain(optional) {
         if fields.iter().any(|(f, _)| *f == field) {
@@ -236,10 +249,141 @@ pub fn map_header(
             fields.push((field, col));
         }
     }
-    required
-        .iter()
-        .all(|r| fields.iter().any(|(f, _)| f == r))
-        .then_some(fields)
+    Assignment {
+        fields,
+        claimed,
+        unmatched,
+    }
+}
+
+fn header_keys(cells: &[String]) -> Vec<String> {
+    cells.iter().map(|c| header_key(c)).collect()
+}
+
+/// Map one candidate header row. `None` if an override's header is not in it or a required
+/// field has no column.
+pub fn map_header(
+    cells: &[String],
+    required: &[Field],
+    optional: &[Field],
+    overrides: &[ColumnOverride],
+) -> Option<Vec<(Field, usize)>> {
+    let a = assign(&header_keys(cells), required, optional, overrides);
+    (a.unmatched.is_empty()
+        && required
+            .iter()
+            .all(|r| a.fields.iter().any(|(f, _)| f == r)))
+    .then_some(a.fields)
+}
+
+/// One reason a row with `--map` overrides is not a usable header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MapProblem {
+    /// The override's header is not in the row.
+    NoSuchColumn(ColumnOverride),
+    /// The only column for a required field is the one an override gave another field.
+    Taken {
+        field: Field,
+        column: String,
+        by: ColumnOverride,
+    },
+    /// A required field has no column.
+    NoColumn(Field),
+}
+
+impl fmt::Display for MapProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MapProblem::NoSuchColumn(o) => {
+                write!(
+                    f,
+                    "--map {}={:?}: no column {:?}",
+                    o.field, o.header, o.header
+                )
+            }
+            MapProblem::Taken { field, column, by } => write!(
+                f,
+                "no column left for {field}: --map {}={:?} takes column {column:?}, \
+                 so map {field} to another column with --map {field}=HEADER",
+                by.field, by.header
+            ),
+            MapProblem::NoColumn(field) => {
+                write!(
+                    f,
+                    "no column for {field}: map one with --map {field}=HEADER"
+                )
+            }
+        }
+    }
+}
+
+/// Why no row mapped, told for the row that came closest (the most overrides and required
+/// fields found; the first such row), so a bad `--map` is named instead of every column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderMismatch {
+    /// Overrides plus required fields the row has: how close it came.
+    pub score: usize,
+    pub row_number: i64,
+    /// The row's non-empty cells.
+    pub headers: Vec<String>,
+    pub problems: Vec<MapProblem>,
+}
+
+/// When `--map` overrides were given and no row maps, the row that came closest and what
+/// stops it. `None` without overrides, or when no row has any of the columns asked for.
+pub fn closest_header(
+    rows: &[SourceRow],
+    required: &[Field],
+    optional: &[Field],
+    overrides: &[ColumnOverride],
+) -> Option<HeaderMismatch> {
+    if overrides.is_empty() {
+        return None;
+    }
+    let mut best: Option<HeaderMismatch> = None;
+    for row in rows.iter().take(HEADER_SEARCH_ROWS) {
+        let keys = header_keys(&row.cells);
+        let a = assign(&keys, required, optional, overrides);
+        let has = |field: Field| a.fields.iter().any(|(f, _)| *f == field);
+        let score = a.claimed.len() + required.iter().filter(|f| has(**f)).count();
+        if score == 0 || best.as_ref().is_some_and(|b| b.score >= score) {
+            continue;
+        }
+        let mut problems: Vec<MapProblem> = a
+            .unmatched
+            .iter()
+            .map(|o| MapProblem::NoSuchColumn((*o).clone()))
+            .collect();
+        // A field whose own override found no column is told above already.
+        for &field in required {
+            if has(field) || overrides.iter().any(|o| o.field == field) {
+                continue;
+            }
+            let taken = a.claimed.iter().find(|(o, col)| {
+                o.field != field && field.synonyms().contains(&keys[*col].as_str())
+            });
+            problems.push(match taken {
+                Some((o, col)) => MapProblem::Taken {
+                    field,
+                    column: row.cells[*col].clone(),
+                    by: (*o).clone(),
+                },
+                None => MapProblem::NoColumn(field),
+            });
+        }
+        best = Some(HeaderMismatch {
+            score,
+            row_number: row.number,
+            headers: row
+                .cells
+                .iter()
+                .filter(|c| !c.is_empty())
+                .cloned()
+                .collect(),
+            problems,
+        });
+    }
+    best
 }
 
 /// `name`, else `name (2)`, `name (3)`, …: the first not in `taken` (compared ignoring case),
@@ -429,6 +573,45 @@ mod tests {
                 .contains("unknown field")
         );
         assert!("firstname".parse::<ColumnOverride>().is_err());
+    }
+
+    #[test]
+    fn closest_header_names_the_mapping_at_fault() {
+        let rows = vec![
+            row(1, &["Prospects"]),
+            row(2, &["Who", "Family", "Org", "company"]),
+            row(3, &["Ana", "Lopez", "Acme", "x"]),
+        ];
+        let overrides = |maps: &[&str]| -> Vec<ColumnOverride> {
+            maps.iter().map(|s| s.parse().unwrap()).collect()
+        };
+        let o = overrides(&["firstname=Nope", "lastname=Family", "company=Org"]);
+        assert!(find_header(&rows, &PROSPECT, &OPTIONAL, &o).is_none());
+        let m = closest_header(&rows, &PROSPECT, &OPTIONAL, &o).unwrap();
+        assert_eq!(m.row_number, 2);
+        assert_eq!(m.headers, ["Who", "Family", "Org", "company"]);
+        assert_eq!(m.problems, [MapProblem::NoSuchColumn(o[0].clone())]);
+        assert_eq!(
+            m.problems[0].to_string(),
+            "--map firstname=\"Nope\": no column \"Nope\""
+        );
+
+        let o = overrides(&["firstname=company"]);
+        let m = closest_header(&rows, &PROSPECT, &OPTIONAL, &o).unwrap();
+        assert_eq!(
+            m.problems,
+            [
+                MapProblem::NoColumn(Field::Lastname),
+                MapProblem::Taken {
+                    field: Field::Company,
+                    column: "company".into(),
+                    by: o[0].clone()
+                }
+            ]
+        );
+        assert!(closest_header(&rows, &PROSPECT, &OPTIONAL, &[]).is_none());
+        let o = overrides(&["firstname=Nope"]);
+        assert!(closest_header(&rows[..1], &PROSPECT, &OPTIONAL, &o).is_none());
     }
 
     #[test]

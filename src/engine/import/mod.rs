@@ -18,7 +18,7 @@ pub mod source;
 
 pub use columns::{ColumnOverride, Field};
 
-use columns::{ColumnMap, find_header};
+use columns::{ColumnMap, closest_header, find_header};
 use normalize::{company_key, normalize_domain, normalize_email, person_key};
 use source::{Format, SourceRow};
 
@@ -84,6 +84,14 @@ pub enum ImportError {
         where_: String,
         needed: String,
         hint: String,
+    },
+    /// `--map` overrides that do not fit the row closest to a header.
+    #[error("{file}: {problems} (header on {where_}: {headers})")]
+    BadMapping {
+        file: PathBuf,
+        problems: String,
+        where_: String,
+        headers: String,
     },
     #[error("{file}: {source}")]
     Store { file: PathBuf, source: StoreError },
@@ -512,6 +520,8 @@ fn choose_sheet(
     };
     let required = req.kind.required();
     let mut first_rows_seen: Vec<String> = Vec::new();
+    // With --map, the sheet and row closest to a header, to say which mapping does not fit.
+    let mut closest: Option<(String, columns::HeaderMismatch)> = None;
     for name in &candidates {
         let rows = src.load(name).map_err(|cause| ImportError::Unreadable {
             file: file.to_path_buf(),
@@ -519,6 +529,11 @@ fn choose_sheet(
         })?;
         if let Some(map) = find_header(&rows, required, req.kind.optional(), &req.overrides) {
             return Ok((name.clone(), rows, map));
+        }
+        if let Some(m) = closest_header(&rows, required, req.kind.optional(), &req.overrides)
+            && closest.as_ref().is_none_or(|(_, c)| c.score < m.score)
+        {
+            closest = Some((name.clone(), m));
         }
         if let Some(first) = rows.iter().find(|r| r.cells.iter().any(|c| !c.is_empty())) {
             let shown: Vec<&str> = first
@@ -530,6 +545,18 @@ fn choose_sheet(
                 .collect();
             first_rows_seen.push(format!("{name}: {}", shown.join(" | ")));
         }
+    }
+    if let Some((sheet, m)) = closest {
+        let problems: Vec<String> = m.problems.iter().map(ToString::to_string).collect();
+        return Err(ImportError::BadMapping {
+            file: file.to_path_buf(),
+            problems: problems.join("; "),
+            where_: match format {
+                Format::Csv { .. } => format!("line {}", m.row_number),
+                _ => format!("row {} of sheet {sheet:?}", m.row_number),
+            },
+            headers: m.headers.join(" | "),
+        });
     }
     let where_ = match (format, &req.sheet) {
         (Format::Csv { .. }, _) => "the file".to_string(),

@@ -830,6 +830,32 @@ fn a_421_on_a_kept_connection_reconnects_instead_of_retrying() {
     }
 }
 
+/// IMAP that cannot be set up (its password command fails the second time it runs) does not
+/// stop the mailbox, but the run says there will be no Sent copies.
+#[test]
+fn an_imap_set_up_failure_is_said_and_sending_goes_on() {
+    let (port, _script) = fake_smtp(true);
+    let emails = ["imapless@x.test".to_string()];
+    let c = Campaign::new("imapfail", &emails, "Hi");
+    let once = c.data().join("password-once");
+    std::fs::write(&once, "").unwrap();
+    let cfg = c.write_config(
+        &fake_config(port, "imap_host = \"127.0.0.1\"\nimap_port = 1\n").replace(
+            "password_cmd = \"echo pw\"",
+            &format!("password_cmd = \"rm {} && echo pw\"", once.display()),
+        ),
+    );
+    let (code, out, err) = c.send(&cfg, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let all = format!("{out}\n{err}");
+    assert!(
+        all.contains("mailbox fake: IMAP not usable")
+            && all.contains("no copies in the Sent folder"),
+        "{all}"
+    );
+    assert_eq!(c.rows()[0].status, Status::Sent, "{all}");
+}
+
 #[test]
 fn a_refused_sender_stops_its_mailbox_and_leaves_the_rows_ready() {
     for pipelining in [true, false] {

@@ -147,6 +147,22 @@ fn starttls(mut tcp: TcpStream) -> Result<TcpStream, String> {
     }
 }
 
+/// A TCP connection within `timeout` for each address the host resolves to: a host that
+/// drops packets must not hold a send run (or its cancel) for the system's two minutes.
+fn connect_tcp(host: &str, port: u16, timeout: Duration) -> std::io::Result<TcpStream> {
+    use std::net::ToSocketAddrs;
+    let mut last = None;
+    for addr in (host, port).to_socket_addrs()? {
+        match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(tcp) => return Ok(tcp),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::NotFound, "the host has no address")
+    }))
+}
+
 /// Connect and log in.
 pub fn login(ep: &ImapEndpoint) -> Result<Session, ImapError> {
     login_with_socket(ep).map(|(session, _)| session)
@@ -162,7 +178,7 @@ pub fn login_with_socket(ep: &ImapEndpoint) -> Result<(Session, TcpStream), Imap
         port,
         cause: e.to_string(),
     };
-    let tcp = TcpStream::connect((ep.host.as_str(), ep.port)).map_err(|e| ImapError::Connect {
+    let tcp = connect_tcp(&ep.host, ep.port, ep.timeout).map_err(|e| ImapError::Connect {
         host: host.clone(),
         port,
         cause: e.to_string(),

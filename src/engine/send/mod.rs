@@ -235,6 +235,9 @@ struct Lane {
     /// Today's counter, cached during a run.
     counter: run::Counter,
     failed: Option<String>,
+    /// Set up went wrong in a way that does not stop the mailbox (no IMAP for Sent copies):
+    /// said once at the start of the run.
+    warning: Option<String>,
     sent_this_run: u64,
 }
 
@@ -314,10 +317,17 @@ fn build_lanes(input: &SendIn) -> Result<Vec<Lane>, SendError> {
                 .map_err(|e| failed = Some(format!("password: {e}")))
                 .ok()
         };
+        let mut warning = None;
         let sent_folder = if input.dry_run || mb.imap_host.is_none() {
             None
         } else {
             ImapEndpoint::for_mailbox(name, mb, ca.clone())
+                .map_err(|e| {
+                    warning = Some(format!(
+                        "IMAP not usable ({e}): no copies in the Sent folder this run, and \
+                         UNCERTAIN rows are left for you to decide"
+                    ))
+                })
                 .ok()
                 .map(|ep| Arc::new(Mutex::new(SentFolder::new(ep, mb.sent_folder.clone()))))
         };
@@ -333,6 +343,7 @@ fn build_lanes(input: &SendIn) -> Result<Vec<Lane>, SendError> {
             prepared: None,
             counter: run::Counter::default(),
             failed,
+            warning,
             sent_this_run: 0,
         });
     }
@@ -429,6 +440,11 @@ async fn run_async(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendEr
         dry_run: input.dry_run,
         ..SendOut::default()
     };
+    for lane in lanes.iter().filter(|l| l.usable()) {
+        if let Some(w) = &lane.warning {
+            reporter.log(Level::Warn, format!("mailbox {}: {w}", lane.name));
+        }
+    }
     for lane in lanes.iter().filter(|l| !l.usable()) {
         reporter.log(
             Level::Error,

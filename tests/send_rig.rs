@@ -910,6 +910,32 @@ fn the_delay_between_sends_follows_refusals_too() {
     }
 }
 
+/// The delay between two sends holds across runs: a second run started right after the
+/// first (cron, S pressed again) waits for the rest of it before its first message.
+#[test]
+fn the_delay_between_sends_holds_across_runs() {
+    let (port, script) = fake_smtp(true);
+    let emails = ["run-a@x.test", "run-b@x.test"].map(String::from);
+    let c = Campaign::new("delay2", &emails, "Hi");
+    let cfg = c.write_config(
+        &fake_config(port, "")
+            .replace("delay_min = 0", "delay_min = 3")
+            .replace("delay_max = 0", "delay_max = 3"),
+    );
+    for _ in 0..2 {
+        let (code, out, err) = c.send(&cfg, &["--limit", "1"]);
+        assert_eq!(code, 0, "{out}\n{err}");
+    }
+    let sc = script.lock().unwrap();
+    assert_eq!(sc.rcpts, emails);
+    // Sent times are whole seconds: the second run waits at least 3 - 1 s.
+    let gap = sc.rcpt_times[1] - sc.rcpt_times[0];
+    assert!(
+        gap >= std::time::Duration::from_millis(1950),
+        "only {gap:?} between the two runs' messages"
+    );
+}
+
 #[test]
 fn two_rows_to_one_address_send_once_across_two_mailboxes() {
     let (port, script) = fake_smtp(true);

@@ -93,6 +93,17 @@ pub fn taken_addresses(conn: &Connection) -> Result<Vec<String>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// When `mailbox` last had a transaction a server saw (a message accepted or refused), unix
+/// seconds: a new run waits out the delay from there, not from its own start.
+pub fn last_transaction_at(conn: &Connection, mailbox: &str) -> Result<Option<i64>> {
+    Ok(conn.query_row(
+        "SELECT MAX(COALESCE((SELECT MAX(sent_at) FROM outbox WHERE mailbox = ?1), 0),
+                    COALESCE((SELECT MAX(refused_at) FROM outbox WHERE mailbox = ?1), 0))",
+        [mailbox],
+        |r| r.get::<_, i64>(0).map(|t| (t > 0).then_some(t)),
+    )?)
+}
+
 /// A message the server accepted (its final 250), to be marked SENT.
 #[derive(Debug, Clone)]
 pub struct Accepted {

@@ -422,6 +422,25 @@ fn mark_paused(store: &Store, lanes: &mut [Lane]) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The delay between two sends holds across runs: a run started right after another (a
+/// cron job, S pressed again after a cancel) waits for what is left of it.
+fn delay_from_last_run(store: &Store, lanes: &mut [Lane]) -> Result<(), StoreError> {
+    let now = store::now_ts();
+    for lane in lanes.iter_mut() {
+        let Some(throttle) = &lane.throttle else {
+            continue;
+        };
+        let Some(last) = sending::last_transaction_at(store.conn(), &lane.name)? else {
+            continue;
+        };
+        let since = Duration::from_secs(now.saturating_sub(last).max(0) as u64);
+        if let Some(left) = throttle.delay().checked_sub(since) {
+            lane.next_at = Instant::now() + left;
+        }
+    }
+    Ok(())
+}
+
 async fn run_async(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendError> {
     let _lock = lock_file(&input.data_dir)?;
     let mut store = Store::open_in(&input.data_dir)?;
@@ -436,6 +455,9 @@ async fn run_async(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendEr
         )?;
     }
     mark_paused(&store, &mut lanes)?;
+    if !input.dry_run {
+        delay_from_last_run(&store, &mut lanes)?;
+    }
     let mut out = SendOut {
         dry_run: input.dry_run,
         ..SendOut::default()

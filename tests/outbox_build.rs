@@ -551,3 +551,36 @@ fn a_placeholder_left_in_a_name_is_an_error_even_unused_by_the_template() {
         "{reason}"
     );
 }
+
+/// An accented domain and its ASCII form are one address: the second prospect is a
+/// duplicate, and a suppression written in either form blocks both.
+#[test]
+fn an_international_domain_in_either_spelling_is_one_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with(
+        dir.path(),
+        "firstname,lastname,company,email\nJean,Roux,Café,jean@café.test\n\
+         Jeannot,Roux,Café,jean@xn--caf-dma.test\nLéa,Roux,Café,lea@café.test\n",
+        "company,subject,body\nCafé,Hello,Bonjour {firstname}\n",
+    );
+    suppressions::add(
+        store.conn(),
+        "lea@xn--caf-dma.test",
+        "unsubscribed",
+        None,
+        0,
+    )
+    .unwrap();
+    build(&mut store).unwrap();
+    let rows = by_name(&store);
+    assert_eq!(
+        rows["Jean"].status,
+        Status::Ready,
+        "{:?}",
+        rows["Jean"].reason
+    );
+    let dup = rows["Jeannot"].reason.clone().unwrap_or_default();
+    assert!(dup.starts_with("duplicate address"), "{dup}");
+    let lea = rows["Léa"].reason.clone().unwrap_or_default();
+    assert!(lea.contains("suppressed"), "{lea}");
+}

@@ -55,17 +55,26 @@ pub fn list(conn: &Connection) -> Result<Vec<Suppression>> {
 
 /// The entry that blocks `address` (the address itself, its domain, or a parent domain: `@acme.test`
 /// covers `eu.acme.test` too, since a company that asked not to be mailed meant all of it), if any.
+///
+/// An international domain matches in either spelling: `café.test` is mailed as
+/// `xn--caf-dma.test`, and an unsubscribe or a bounce may give either form.
 pub fn blocking(conn: &Connection, address: &str) -> Result<Option<Suppression>> {
     let address = address.to_lowercase();
     let mut candidates = vec![address.clone()];
-    if let Some((_, domain)) = address.rsplit_once('@') {
-        // `eu.acme.test` → `@eu.acme.test`, `@acme.test`; never a bare TLD (entries need a dot).
-        let mut d = domain;
-        while d.contains('.') {
-            candidates.push(format!("@{d}"));
-            d = d.split_once('.').map_or("", |(_, rest)| rest);
+    if let Some((local, domain)) = address.rsplit_once('@') {
+        for domain in domain_spellings(domain) {
+            candidates.push(format!("{local}@{domain}"));
+            // `eu.acme.test` → `@eu.acme.test`, `@acme.test`; never a bare TLD (entries need
+            // a dot).
+            let mut d = domain.as_str();
+            while d.contains('.') {
+                candidates.push(format!("@{d}"));
+                d = d.split_once('.').map_or("", |(_, rest)| rest);
+            }
         }
     }
+    candidates.sort();
+    candidates.dedup();
     // A handful of rows at most; the most specific entry (the longest) wins here rather than
     // with ORDER BY, which SQLite runs through a temporary b-tree with a page cache of its own,
     // set up and freed on every call: most of the cost of this check, which the sender runs
@@ -88,9 +97,48 @@ pub fn blocking(conn: &Connection, address: &str) -> Result<Option<Suppression>>
     Ok(found)
 }
 
+/// `domain` as written, in its ASCII (A-label) form and in its Unicode form, without
+/// repeats; a form that cannot be made is left out.
+fn domain_spellings(domain: &str) -> Vec<String> {
+    let mut forms = vec![domain.to_string()];
+    if let Ok(ascii) = idna::domain_to_ascii(domain) {
+        forms.push(ascii);
+    }
+    let (unicode, errors) = idna::domain_to_unicode(domain);
+    if errors.is_ok() {
+        forms.push(unicode);
+    }
+    forms.dedup();
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An accented domain is mailed in its ASCII form: an entry in either spelling blocks
+    /// an address in the other.
+    #[test]
+    fn an_international_domain_matches_in_both_spellings() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open_in(dir.path()).unwrap();
+        let c = store.conn();
+        assert!(add(c, "@xn--caf-dma.test", "manual", None, 1).unwrap());
+        assert!(add(c, "léa@société.test", "unsubscribed", None, 1).unwrap());
+        assert_eq!(
+            blocking(c, "jean@café.test").unwrap().unwrap().entry,
+            "@xn--caf-dma.test"
+        );
+        assert_eq!(
+            blocking(c, "jean@eu.CAFÉ.test").unwrap().unwrap().entry,
+            "@xn--caf-dma.test"
+        );
+        let ascii = format!("léa@{}", idna::domain_to_ascii("société.test").unwrap());
+        assert_eq!(blocking(c, &ascii).unwrap().unwrap().cause, "unsubscribed");
+        assert!(blocking(c, "other@société.test").unwrap().is_none());
+    }
 
     #[test]
     fn address_and_domain_entries_block() {

@@ -187,7 +187,7 @@ pub fn build(store: &mut Store) -> Result<BuildSummary, StoreError> {
             && e.keeps(email.as_deref())
             && let Some(addr) = &e.email
         {
-            owners.insert(addr.to_lowercase(), p.id);
+            owners.insert(address_key(addr), p.id);
         }
     }
 
@@ -243,7 +243,7 @@ pub fn build(store: &mut Store) -> Result<BuildSummary, StoreError> {
         if built.status == Status::Ready
             && let Some(e) = &built.email
         {
-            owners.insert(e.to_lowercase(), p.id);
+            owners.insert(address_key(e), p.id);
         }
         match built.status {
             Status::Ready => summary.ready += 1,
@@ -279,6 +279,21 @@ struct Context<'a> {
     /// Special-use TLDs are a verification policy (`[verify] allow_special_use`); the build
     /// checks the address's shape only.
     allow_any_tld: &'a [String],
+}
+
+/// The address as duplicates are compared: lower-case, the domain in its ASCII form (as it
+/// is mailed), so `jean@café.test` and `jean@xn--caf-dma.test` are one person.
+fn address_key(email: &str) -> String {
+    let email = email.to_lowercase();
+    match email.rsplit_once('@') {
+        // Already its ASCII form (nearly every address): no IDNA pass.
+        Some((_, domain)) if domain.is_ascii() => email,
+        Some((local, domain)) => match crate::engine::verify::syntax::ascii_domain(domain) {
+            Some(ascii) => format!("{local}@{ascii}"),
+            None => email,
+        },
+        None => email,
+    }
 }
 
 /// What the last verification of an address says for sending it.
@@ -373,7 +388,7 @@ fn decide(
         Verification::Fine => None,
     };
     built.reason = risky;
-    let key = email.to_lowercase();
+    let key = address_key(email);
     if let Some(&owner) = owners.get(&key)
         && owner != p.id
     {

@@ -108,3 +108,39 @@ fn help_lists_subcommands() {
         .stdout(predicate::str::contains("config"))
         .stdout(predicate::str::contains("tui"));
 }
+
+/// A data directory that cannot be made, or a config file that cannot be read, is said once
+/// with its cause, not "File exists (os error 17): File exists (os error 17)".
+#[test]
+fn a_file_in_place_of_the_data_dir_is_named_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notadir"), "").unwrap();
+    std::fs::write(
+        dir.path().join("p.csv"),
+        "firstname,lastname,company\nAnn,Lee,Acme\n",
+    )
+    .unwrap();
+    let out = hailer(dir.path())
+        .args(["--data-dir", "notadir", "import", "prospects", "p.csv"])
+        .assert()
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(out).unwrap();
+    assert!(
+        err.contains("cannot create data directory notadir"),
+        "{err}"
+    );
+    assert_eq!(err.matches("os error").count(), 1, "{err}");
+
+    let out = hailer(dir.path())
+        .args(["--config", "notadir/c.toml", "config", "check"])
+        .assert()
+        .code(3)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(out).unwrap();
+    assert_eq!(err.matches("os error").count(), 1, "{err}");
+}

@@ -30,15 +30,17 @@ pub const DB_FILE: &str = "hailer.db";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot create data directory {path}: {source}")]
+    // The cause is in the message and not a `source`: a CLI error printed with its chain
+    // ({:#}) would say it twice.
+    #[error("cannot create data directory {path}: {cause}")]
     DataDir {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("database {path}: {source}")]
+    #[error("database {path}: {cause}")]
     Open {
         path: PathBuf,
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
     },
     #[error(
         "database {path} was written by a newer hailer (schema version {found}, this build knows {known})"
@@ -48,10 +50,10 @@ pub enum StoreError {
         found: i64,
         known: i64,
     },
-    #[error("cannot open the database's write-ahead log {path}: {source}")]
+    #[error("cannot open the database's write-ahead log {path}: {cause}")]
     WalFile {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
@@ -67,17 +69,17 @@ pub struct Store {
 impl Store {
     /// Open (creating the directory and the file when missing) and migrate `DATA_DIR/hailer.db`.
     pub fn open_in(data_dir: &Path) -> Result<Store> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+        std::fs::create_dir_all(data_dir).map_err(|cause| StoreError::DataDir {
             path: data_dir.to_path_buf(),
-            source,
+            cause,
         })?;
         Self::open(&data_dir.join(DB_FILE))
     }
 
     pub fn open(path: &Path) -> Result<Store> {
-        let wrap = |source| StoreError::Open {
+        let wrap = |cause| StoreError::Open {
             path: path.to_path_buf(),
-            source,
+            cause,
         };
         let conn = Connection::open(path).map_err(wrap)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(wrap)?;
@@ -108,9 +110,9 @@ impl Store {
         let db = std::fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone());
         let mut wal = db.into_os_string();
         wal.push("-wal");
-        std::fs::File::open(&wal).map_err(|source| StoreError::WalFile {
+        std::fs::File::open(&wal).map_err(|cause| StoreError::WalFile {
             path: wal.into(),
-            source,
+            cause,
         })
     }
 
@@ -148,9 +150,9 @@ impl Store {
     /// Start checkpointing in the background; this connection's automatic checkpoint is
     /// off until [`Store::checkpoint_in_foreground`].
     pub fn checkpoint_in_background(&self) -> Result<BackgroundCheckpoint> {
-        let conn = Connection::open(&self.path).map_err(|source| StoreError::Open {
+        let conn = Connection::open(&self.path).map_err(|cause| StoreError::Open {
             path: self.path.clone(),
-            source,
+            cause,
         })?;
         conn.busy_timeout(Duration::from_secs(10))?;
         let autocheckpoint: i64 = self

@@ -62,10 +62,12 @@ pub struct ImportRequest {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("{file}: cannot read: {source}")]
+    // Causes are in the messages, not `source`s: printed with its chain ({:#}) an error
+    // would say them twice.
+    #[error("{file}: cannot read: {cause}")]
     Read {
         file: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("{file}: {cause}")]
     Unreadable { file: PathBuf, cause: String },
@@ -93,17 +95,17 @@ pub enum ImportError {
         where_: String,
         headers: String,
     },
-    #[error("{file}: {source}")]
-    Store { file: PathBuf, source: StoreError },
+    #[error("{file}: {cause}")]
+    Store { file: PathBuf, cause: StoreError },
     #[error("{file}: import cancelled; nothing was written")]
     Cancelled { file: PathBuf },
 }
 
 impl ImportError {
     fn store(file: &Path) -> impl FnOnce(StoreError) -> ImportError + '_ {
-        move |source| ImportError::Store {
+        move |cause| ImportError::Store {
             file: file.to_path_buf(),
-            source,
+            cause,
         }
     }
 }
@@ -182,9 +184,9 @@ pub fn run(
 ) -> Result<ImportSummary, ImportError> {
     let file = req.file.as_path();
     let started = std::time::Instant::now();
-    let bytes = std::fs::read(file).map_err(|source| ImportError::Read {
+    let bytes = std::fs::read(file).map_err(|cause| ImportError::Read {
         file: file.to_path_buf(),
-        source,
+        cause,
     })?;
     let opened = source::open(file, bytes).map_err(|cause| ImportError::Unreadable {
         file: file.to_path_buf(),

@@ -41,7 +41,7 @@ impl DbResults {
             .spawn(move || serve(store, rx))
             .map_err(|e| StoreError::DataDir {
                 path: path.to_path_buf(),
-                source: e,
+                cause: e,
             })?;
         Ok(DbResults {
             tx: Mutex::new(Some(tx)),

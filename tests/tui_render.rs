@@ -761,6 +761,20 @@ fn a_long_status_message_wraps_and_an_error_is_kept_in_the_log() {
     assert!(text.contains("need columns firstname"), "{text}");
 }
 
+/// A search that matches nothing says so and names it, instead of an empty table.
+#[test]
+fn a_search_without_matches_says_what_was_searched() {
+    let mut app = sample_app();
+    app.prospects.set_filter("zzzz");
+    let n = app.prospects.rows.len();
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(
+        text.contains(&format!("No row matches \"zzzz\" ({n} rows in all)")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("Prospects (0 of {n})")), "{text}");
+}
+
 /// Under 67 columns the tab bar keeps the current tab's name and shows the others by their
 /// number key, instead of cutting the last names off.
 #[test]

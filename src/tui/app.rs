@@ -156,6 +156,9 @@ pub struct LogLine {
     pub text: String,
 }
 
+/// A task's note from x until it stops.
+const CANCELLING: &str = "cancelling…";
+
 /// Log lines kept for the Activity tab; the file log keeps everything.
 pub const LOG_CAPACITY: usize = 2000;
 
@@ -633,7 +636,9 @@ impl App {
                 if let Some(t) = self.task_mut(id) {
                     t.done = done;
                     t.total = total;
-                    t.note = note;
+                    if t.note != CANCELLING {
+                        t.note = note;
+                    }
                 }
             }
             JobMsg::Paused { id, paused } => {
@@ -974,8 +979,13 @@ impl App {
                     self.mode = Mode::Detail { scroll: 0 };
                 }
             }
-            Action::CancelTask => match self.activity.selected_task() {
-                Some(t) if t.state.is_active() => self.effects.push(Effect::Cancel(t.id)),
+            Action::CancelTask => match self.activity.tasks.get_mut(self.activity.selected) {
+                Some(t) if t.state.is_active() => {
+                    // A task stops at its next check (an import at its next batch): say so
+                    // until it does.
+                    t.note = CANCELLING.into();
+                    self.effects.push(Effect::Cancel(t.id));
+                }
                 Some(_) => self.toast("that task is not running", false),
                 None => {}
             },
@@ -1250,10 +1260,26 @@ fn popup_scroll(key: KeyEvent, scroll: usize) -> Option<usize> {
 
 /// Backspace and typed characters edit a one-line input (filter, path, address, dates);
 /// `true` when the key did.
+/// One key in a one-line input (filter, path, address), with the shell's line keys:
+/// Ctrl-U clears the line, Ctrl-W deletes the last word. Returns whether the text changed.
 fn edit_line(input: &mut String, key: &KeyEvent) -> bool {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     match key.code {
         KeyCode::Backspace => {
             input.pop();
+            true
+        }
+        KeyCode::Char('u') if ctrl => {
+            input.clear();
+            true
+        }
+        KeyCode::Char('w') if ctrl => {
+            let kept = input.trim_end().len();
+            input.truncate(kept);
+            let cut = input
+                .rfind(|c: char| c.is_whitespace() || c == '/')
+                .map_or(0, |i| i + 1);
+            input.truncate(cut);
             true
         }
         KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
@@ -1547,6 +1573,55 @@ mod tests {
             }]
         );
         assert_eq!(complete_path("s", dir.path()).0, "sub/");
+    }
+
+    /// x on a running task says "cancelling…" until it stops; its progress does not
+    /// overwrite that.
+    #[test]
+    fn a_cancelled_task_says_cancelling_until_it_stops() {
+        let mut a = app();
+        a.on_job(JobMsg::Started {
+            id: 3,
+            kind: JobKind::Import,
+            title: "import".into(),
+            pausable: false,
+        });
+        a.tab = Tab::Activity;
+        press(&mut a, KeyCode::Char('x'));
+        assert_eq!(a.take_effects(), vec![Effect::Cancel(3)]);
+        a.on_job(JobMsg::Progress {
+            id: 3,
+            done: 10,
+            total: Some(100),
+            note: "rows".into(),
+        });
+        let t = a.activity.selected_task().unwrap();
+        assert_eq!((t.note.as_str(), t.done), (CANCELLING, 10));
+    }
+
+    /// The shell's line keys in the one-line inputs: Ctrl-W drops the last path part or
+    /// word, Ctrl-U the whole line.
+    #[test]
+    fn ctrl_w_and_ctrl_u_edit_the_input_line() {
+        let mut a = app();
+        press(&mut a, KeyCode::Char('i'));
+        for c in "/tmp/qa/old name.csv".chars() {
+            press(&mut a, KeyCode::Char(c));
+        }
+        let ctrl =
+            |a: &mut App, c: char| a.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+        let input = |a: &App| match &a.mode {
+            Mode::Prompt(p) => p.input.clone(),
+            m => panic!("{m:?}"),
+        };
+        ctrl(&mut a, 'w');
+        assert_eq!(input(&a), "/tmp/qa/old ");
+        ctrl(&mut a, 'w');
+        assert_eq!(input(&a), "/tmp/qa/");
+        ctrl(&mut a, 'u');
+        assert_eq!(input(&a), "");
+        press(&mut a, KeyCode::Char('x'));
+        assert_eq!(input(&a), "x");
     }
 
     #[test]

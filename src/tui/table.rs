@@ -259,6 +259,18 @@ impl TableView {
     }
 
     /// "row i of n" plus filter and sort, for the info line.
+    /// The view's own filters in words (`status = READY, "acme"`), or `None` without any.
+    pub fn filter_text(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some((col, value)) = &self.column_filter {
+            parts.push(format!("{} = {value}", self.columns[*col]));
+        }
+        if !self.filter.is_empty() {
+            parts.push(format!("\"{}\"", self.filter));
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+
     pub fn position_text(&self) -> String {
         let mut s = if self.view.is_empty() {
             format!("row 0 of 0 ({} total)", self.rows.len())

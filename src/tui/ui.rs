@@ -517,15 +517,23 @@ fn mailbox_note(m: &crate::engine::send::LiveMailbox, state: Option<TaskState>) 
 }
 
 fn table_title(app: &App) -> String {
+    // "6 of 258" while a filter hides rows, so the count never reads as the view's size.
+    let count = |t: &super::table::TableView| {
+        if t.view.len() == t.rows.len() {
+            t.rows.len().to_string()
+        } else {
+            format!("{} of {}", t.view.len(), t.rows.len())
+        }
+    };
     match app.tab {
-        Tab::Prospects if app.show_messages => format!(" Messages ({}) ", app.messages.rows.len()),
-        Tab::Prospects => format!(" Prospects ({}) ", app.prospects.rows.len()),
+        Tab::Prospects if app.show_messages => format!(" Messages ({}) ", count(&app.messages)),
+        Tab::Prospects => format!(" Prospects ({}) ", count(&app.prospects)),
         Tab::Bounces => {
             let filters = app.bounce_pane.describe();
             if filters.is_empty() {
-                format!(" Bounces ({}) ", app.bounces.rows.len())
+                format!(" Bounces ({}) ", count(&app.bounces))
             } else {
-                format!(" Bounces ({}) · {} ", app.bounces.rows.len(), filters)
+                format!(" Bounces ({}) · {} ", count(&app.bounces), filters)
             }
         }
         t => format!(" {} ", t.title()),
@@ -657,6 +665,21 @@ fn render_table(
             }
             None => table.empty_hint,
         };
+        f.render_widget(
+            Paragraph::new(text)
+                .wrap(Wrap { trim: true })
+                .style(theme.dim())
+                .block(block),
+            area,
+        );
+        return area.height.saturating_sub(3) as usize;
+    }
+    if table.view.is_empty() {
+        let text = format!(
+            "No row matches {} ({} rows in all).",
+            table.filter_text().unwrap_or_default(),
+            table.rows.len()
+        );
         f.render_widget(
             Paragraph::new(text)
                 .wrap(Wrap { trim: true })

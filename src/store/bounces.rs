@@ -213,7 +213,8 @@ pub fn hard_bounces_in_last_sends_since(
                 (SELECT COUNT(*) FROM recent r
                  WHERE (r.refused_at > ?3 AND (r.sent_at IS NULL OR r.refused_at > r.sent_at))
                    OR EXISTS (SELECT 1 FROM bounces b WHERE b.outbox_id = r.id
-                              AND b.kind = 'bounce' AND b.hard = 1))",
+                              AND b.kind = 'bounce' AND b.hard = 1
+                              AND b.action = 'failed'))",
         params![mailbox, n, since],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?)
@@ -322,5 +323,11 @@ mod tests {
             top_domains(c, &Filter::default(), 5).unwrap(),
             vec![("one.test".into(), 2), ("two.test".into(), 1)]
         );
+        // A delay report is not a failure, however it is classed: it never counts.
+        add_row(7, false);
+        let mut delayed = bounce("z@three.test", "a", 7, true);
+        delayed.action = Some("delayed");
+        insert(c, &delayed, 0).unwrap();
+        assert_eq!(hard_bounces_in_last_sends(c, "a", 1).unwrap(), (1, 0));
     }
 }

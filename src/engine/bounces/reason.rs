@@ -183,22 +183,26 @@ impl Reason {
 }
 
 /// Hard bounce per Sisimai: the address (or domain) is gone; `notaccept` only when permanent.
+/// A 4.x.x status (or 4xx reply) is temporary by definition, whatever the wording: Postfix
+/// answers "450 4.1.1 User unknown in relay recipient table" while its lookup table is
+/// unavailable, and suppressing the address or pausing the mailbox for it would be wrong.
 pub fn is_hard(reason: Reason, status: Option<&str>, reply: Option<u16>, diagnostic: &str) -> bool {
+    let class = status
+        .and_then(|s| s.bytes().next())
+        .or_else(|| reply.map(|r| b'0' + (r / 100) as u8));
+    if class == Some(b'4') {
+        return false;
+    }
     match reason {
         Reason::UserUnknown | Reason::HostUnknown | Reason::HasMoved => true,
-        Reason::NotAccept => {
-            let class = status
-                .and_then(|s| s.bytes().next())
-                .or_else(|| reply.map(|r| b'0' + (r / 100) as u8));
-            match class {
-                Some(b'5') => true,
-                Some(b'4') => false,
-                _ => {
-                    let d = diagnostic.to_ascii_lowercase();
-                    !(d.contains(" temporar") || d.contains(" persistent"))
-                }
+        Reason::NotAccept => match class {
+            Some(b'5') => true,
+            Some(b'4') => false,
+            _ => {
+                let d = diagnostic.to_ascii_lowercase();
+                !(d.contains(" temporar") || d.contains(" persistent"))
             }
-        }
+        },
         _ => false,
     }
 }
@@ -1500,6 +1504,10 @@ mod tests {
         assert!(is_hard(Reason::NotAccept, Some("5.1.10"), None, ""));
         assert!(!is_hard(Reason::NotAccept, Some("4.3.2"), None, ""));
         assert!(!is_hard(Reason::Blocked, Some("5.7.1"), None, ""));
+        // Temporary by its class, whatever the wording: "450 4.1.1 User unknown in relay
+        // recipient table" while Postfix's lookup table is down.
+        assert!(!is_hard(Reason::UserUnknown, Some("4.1.1"), Some(450), ""));
+        assert!(!is_hard(Reason::HostUnknown, None, Some(451), ""));
     }
 
     #[test]

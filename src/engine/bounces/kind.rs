@@ -132,8 +132,8 @@ fn looks_like_bounce(flat: &Flat) -> bool {
     {
         return true;
     }
-    let subject = lower(flat.header("subject"));
-    if BOUNCE_SUBJECTS.iter().any(|s| subject.contains(s)) && !subject.starts_with("re:") {
+    let (subject, replied) = strip_reply_prefixes(flat.header("subject").unwrap_or(""));
+    if BOUNCE_SUBJECTS.iter().any(|s| subject.contains(s)) && !replied {
         return true;
     }
     false
@@ -638,6 +638,29 @@ fn bounce_records_at(flat: &Flat, depth: u8) -> (Vec<BounceRecord>, usize) {
     (records, delivered)
 }
 
+/// A subject without its reply and forward prefixes (`Re:`, `AW:`, `SV:`, `TR:`, `RV:`, …, as
+/// mail clients write them in several languages, also `Re[2]:`), and whether it had any: a
+/// person answering our subject is not an automatic message, whatever words the subject has.
+pub fn strip_reply_prefixes(subject: &str) -> (String, bool) {
+    const PREFIXES: &[&str] = &[
+        "re", "aw", "sv", "vs", "tr", "rv", "fw", "fwd", "wg", "antw", "odp", "ynt", "réf", "ref",
+        "r",
+    ];
+    let mut s = subject.trim().to_lowercase();
+    let mut replied = false;
+    while let Some((head, rest)) = s.split_once(':') {
+        let head = head.trim();
+        // "Re[2]" and "Re(3)" number the round of replies.
+        let word = head.split(['[', '(']).next().unwrap_or(head).trim();
+        if !PREFIXES.contains(&word) {
+            break;
+        }
+        replied = true;
+        s = rest.trim().to_string();
+    }
+    (s, replied)
+}
+
 const OOO_SUBJECTS: &[&str] = &[
     "out of office",
     "out of the office",
@@ -712,9 +735,9 @@ fn is_autoreply(flat: &Flat) -> bool {
     if prec.contains("auto_reply") || prec.contains("auto-reply") {
         return true;
     }
-    let subject = lower(flat.header("subject"));
+    let (subject, replied) = strip_reply_prefixes(flat.header("subject").unwrap_or(""));
     let body = flat.notice.to_ascii_lowercase();
-    if OOO_SUBJECTS.iter().any(|s| subject.contains(s)) && !subject.starts_with("re:") {
+    if OOO_SUBJECTS.iter().any(|s| subject.contains(s)) && !replied {
         return true;
     }
     if (prec.contains("bulk") || prec.contains("junk"))

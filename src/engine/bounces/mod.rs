@@ -23,6 +23,7 @@
 mod codes;
 mod dsn;
 mod kind;
+pub use kind::strip_reply_prefixes;
 mod mime;
 mod reason;
 mod rhost;

@@ -428,7 +428,9 @@ pub fn handle(
             }
             ("unsubscribe", Disposition::Processed, id)
         }
-        Kind::Reply | Kind::Other => match by_references(conn, &parsed.references)? {
+        // By its threading headers, else by its sender being someone we wrote to before it
+        // was sent: some clients answer without In-Reply-To or References.
+        Kind::Reply | Kind::Other => match answered_row(conn, &parsed, at.mailbox, date)? {
             // A person answered one of our messages: it is theirs to read, so it stays put.
             Some(row) => {
                 let id = record("reply", Some(row.id))?;
@@ -468,13 +470,7 @@ pub fn handle(
 /// Re:/TR:/Fwd: prefixes: "unsubscribe", "STOP!", "Remove me from your list", "Désinscription
 /// svp". A subject that merely starts with such a word ("Re: Stop losing leads") is a reply.
 pub fn asks_to_unsubscribe(subject: &str) -> bool {
-    let mut s = subject.trim().to_lowercase();
-    while let Some((head, rest)) = s.split_once(':') {
-        if !["re", "tr", "fw", "fwd", "aw", "wg", "rv", "réf"].contains(&head.trim()) {
-            break;
-        }
-        s = rest.trim().to_string();
-    }
+    let (s, _) = crate::engine::bounces::strip_reply_prefixes(subject);
     let words: Vec<&str> = s
         .split(|c: char| c.is_whitespace() || ".,;!?()[]\"'".contains(c))
         .filter(|w| !w.is_empty())
@@ -634,6 +630,42 @@ Message-ID: <u1@perso.test>\r\n\r\nPlease remove me.\r\n";
         );
         // It is not a reply: the row keeps its status.
         assert_eq!(status(&store, 1), "SENT");
+    }
+
+    /// A person answering in German ("AW:") a subject that happens to hold an out-of-office
+    /// word is a reply, not an auto-reply; the real auto-reply to it is still one.
+    #[test]
+    fn a_reply_with_a_foreign_prefix_is_not_an_auto_reply() {
+        let (_d, store) = store(&[(1, "jdupont@acme.test", "1.abc@sender.test")]);
+        let conn = store.conn();
+        let msg = b"From: Jean Dupont <jdupont@acme.test>\r\nTo: claire@sender.test\r\n\
+Subject: AW: Cutting employee absence costs\r\nIn-Reply-To: <1.abc@sender.test>\r\n\
+Message-ID: <r1@acme.test>\r\n\r\nHallo, gerne, rufen Sie mich an.\r\n";
+        let out = handle(conn, at(8), msg, 100).unwrap();
+        assert_eq!(out.kind, "reply");
+        assert_eq!(status(&store, 1), "REPLIED");
+
+        let (_d, store) = self::store(&[(1, "jdupont@acme.test", "1.abc@sender.test")]);
+        let msg = b"From: Jean Dupont <jdupont@acme.test>\r\nTo: claire@sender.test\r\n\
+Subject: Abwesenheitsnotiz: Cutting employee absence costs\r\n\
+In-Reply-To: <1.abc@sender.test>\r\nMessage-ID: <r2@acme.test>\r\n\r\n\
+Ich bin bis Montag nicht im Buero.\r\n";
+        let out = handle(store.conn(), at(9), msg, 100).unwrap();
+        assert_eq!(out.kind, "autoreply");
+        assert_eq!(status(&store, 1), "SENT");
+    }
+
+    /// A reply without In-Reply-To or References is matched by its sender, as long as we
+    /// wrote to that address before it was sent.
+    #[test]
+    fn a_reply_without_threading_headers_is_matched_by_its_sender() {
+        let (_d, store) = store(&[(1, "jdupont@acme.test", "1.abc@sender.test")]);
+        let msg = b"From: Jean Dupont <JDupont@acme.test>\r\nTo: claire@sender.test\r\n\
+Subject: Re: our offer\r\nDate: Sun, 22 Nov 2026 10:00:00 +0000\r\n\
+Message-ID: <r3@acme.test>\r\n\r\nInteresting, call me.\r\n";
+        let out = handle(store.conn(), at(10), msg, 100).unwrap();
+        assert_eq!(out.kind, "reply");
+        assert_eq!(status(&store, 1), "REPLIED");
     }
 
     #[test]

@@ -166,15 +166,19 @@ async fn click_redirects_only_to_the_signed_url() {
     let srv = start(None).await;
     let addr = srv.addr;
     let good = token(TokenKind::Click, 5, Some("https://hailer.test/offer?x=1"));
+    // Written `HREF="HTTPS://…"` in a message: the rewriter signs it as written.
+    let upper = token(TokenKind::Click, 5, Some("HTTPS://hailer.test/upper"));
     let open_as_click = token(TokenKind::Open, 5, None);
-    let (ok, forged, wrong_kind) = blocking(move || {
+    let (ok, forged, wrong_kind, upper) = blocking(move || {
         (
             http(addr, "GET", &format!("/c/{good}"), &[], ""),
             http(addr, "GET", &format!("/c/{}", altered(&good)), &[], ""),
             http(addr, "GET", &format!("/c/{open_as_click}"), &[], ""),
+            http(addr, "GET", &format!("/c/{upper}"), &[], ""),
         )
     })
     .await;
+    assert_eq!(upper.status, 302, "{}", upper.headers);
     assert_eq!(ok.status, 302, "{}", ok.headers);
     assert!(
         ok.headers
@@ -190,11 +194,11 @@ async fn click_redirects_only_to_the_signed_url() {
             &store,
             "SELECT COUNT(*) FROM tracking_events WHERE kind = 'CLICK'"
         ),
-        1
+        2
     );
     assert_eq!(
         count(&store, "SELECT COUNT(*) FROM tracking_events"),
-        1,
+        2,
         "forged requests record nothing"
     );
 }
@@ -254,7 +258,12 @@ async fn one_click_unsubscribe_suppresses_at_once_and_twice_is_fine() {
     })
     .await;
     assert_eq!(page.status, 200);
-    assert!(String::from_utf8_lossy(&page.body).contains("method=\"post\""));
+    let html = String::from_utf8_lossy(&page.body).to_string();
+    // The form posts back to its own URL, whatever path a proxy puts hailer under.
+    assert!(
+        html.contains("<form method=\"post\">") && !html.contains("action="),
+        "{html}"
+    );
     assert_eq!((first.status, second.status), (200, 200));
     let store = srv.stop().await;
     let s = hailer::store::suppressions::blocking(store.conn(), "jane.doe@acme.test")
@@ -321,6 +330,27 @@ async fn api_needs_the_bearer_token_and_leaks_nothing() {
     .await;
     assert_eq!((none.status, wrong.status), (401, 401));
     assert!(none.body.is_empty() && wrong.body.is_empty());
+    // A caller without the token is answered before any body is read: a POST announcing
+    // 30 MB that never sends it gets its 401 at once.
+    let early = blocking(move || {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        s.write_all(
+            b"POST /api/validate HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n\
+              Content-Length: 30000000\r\n\r\n",
+        )
+        .unwrap();
+        let mut head = [0u8; 12];
+        s.read_exact(&mut head).map(|_| head.to_vec())
+    })
+    .await;
+    assert_eq!(
+        early.as_deref().ok(),
+        Some(&b"HTTP/1.1 401"[..]),
+        "{early:?}"
+    );
     assert_eq!(health.status, 200);
     let h: serde_json::Value = serde_json::from_slice(&health.body).unwrap();
     assert_eq!(h["status"], "ok");

@@ -164,17 +164,36 @@ pub async fn serve(
 }
 
 fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/o/{file}", get(open))
-        .route("/c/{token}", get(click))
-        .route("/u/{token}", get(unsubscribe_page).post(unsubscribe))
+    // The API's token is checked before any handler runs, so no body (validate takes up to
+    // 32 MiB) is read for a caller without it.
+    let api = Router::new()
         .route("/api/health", get(health))
         .route("/api/stats", get(stats))
         .route(
             "/api/validate",
             post(validate).layer(DefaultBodyLimit::max(32 * 1024 * 1024)),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            require_token,
+        ));
+    Router::new()
+        .route("/o/{file}", get(open))
+        .route("/c/{token}", get(click))
+        .route("/u/{token}", get(unsubscribe_page).post(unsubscribe))
+        .merge(api)
         .with_state(state)
+}
+
+async fn require_token(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match authorized(&state, request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(status) => deny(status),
+    }
 }
 
 /// The event writer: batches of up to 4096 events (or 100 ms) per transaction. A batch that
@@ -316,7 +335,9 @@ async fn click(
     match state.signer.verify(&token) {
         Some(c) if c.kind == TokenKind::Click => {
             let url = c.url.unwrap_or_default();
-            if !(url.starts_with("https://") || url.starts_with("http://")) {
+            // The link rewriter takes `HTTPS://…` as written: the scheme compares without case.
+            let scheme = url.get(..8).unwrap_or(&url).to_ascii_lowercase();
+            if !(scheme.starts_with("https://") || scheme.starts_with("http://")) {
                 return StatusCode::NOT_FOUND.into_response();
             }
             record(&state, c.outbox_id, "CLICK", Some(url.clone()), &headers).await;
@@ -330,15 +351,18 @@ async fn click(
     }
 }
 
+/// The page a person reaches from the https link. Its form posts back to the page's own URL
+/// (no `action`): behind a proxy under a path (`base_url = https://x.test/hailer`) an absolute
+/// `/u/…` would post outside hailer.
 async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     match state.signer.verify(&token) {
-        Some(c) if c.kind == TokenKind::Unsubscribe => Html(format!(
+        Some(c) if c.kind == TokenKind::Unsubscribe => Html(
             "<!doctype html><html><head><meta charset=\"utf-8\"><title>Unsubscribe</title></head>\
              <body><p>Stop receiving these emails?</p>\
-             <form method=\"post\" action=\"/u/{token}\">\
+             <form method=\"post\">\
              <input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">\
-             <button type=\"submit\">Unsubscribe</button></form></body></html>"
-        ))
+             <button type=\"submit\">Unsubscribe</button></form></body></html>",
+        )
         .into_response(),
         _ => StatusCode::NOT_FOUND.into_response(),
     }
@@ -415,10 +439,7 @@ fn deny(status: StatusCode) -> Response {
     }
 }
 
-async fn health(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(status) = authorized(&state, &headers) {
-        return deny(status);
-    }
+async fn health(State(state): State<AppState>) -> Response {
     let data_dir = state.data_dir.clone();
     let db_ok = tokio::task::spawn_blocking(move || {
         Store::open_in(&data_dir)
@@ -436,17 +457,11 @@ async fn health(State(state): State<AppState>, headers: HeaderMap) -> Response {
 }
 
 /// `POST /api/validate`: the token is checked before the body is even parsed.
-async fn validate(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(status) = authorized(&state, &headers) {
-        return deny(status);
-    }
+async fn validate(State(state): State<AppState>, body: Bytes) -> Response {
     super::validate::respond(&body, &state.verify, &state.data_dir.join(store::DB_FILE))
 }
 
-async fn stats(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(status) = authorized(&state, &headers) {
-        return deny(status);
-    }
+async fn stats(State(state): State<AppState>) -> Response {
     let data_dir = state.data_dir.clone();
     let result = tokio::task::spawn_blocking(move || -> anyhow::Result<serde_json::Value> {
         let store = Store::open_in(&data_dir)?;

@@ -15,6 +15,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use rusqlite::OptionalExtension;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -385,10 +386,12 @@ async fn unsubscribe(
     let id = c.outbox_id;
     let result = tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {
         let store = Store::open_in(&data_dir)?;
+        // A database error (busy past its timeout) must not read as "no such row": the
+        // request fails with 500 and is logged, and the mail client may try again.
         let email: Option<String> = store
             .conn()
             .query_row("SELECT email FROM outbox WHERE id = ?1", [id], |r| r.get(0))
-            .ok()
+            .optional()?
             .flatten();
         let Some(email) = email else { return Ok(false) };
         suppressions::add(
@@ -407,7 +410,14 @@ async fn unsubscribe(
             Html("<!doctype html><html><body><p>You are unsubscribed. You will not receive further emails.</p></body></html>").into_response()
         }
         Ok(Ok(false)) => StatusCode::NOT_FOUND.into_response(),
-        _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        Ok(Err(e)) => {
+            tracing::error!(outbox_id = id, error = %e, "one-click unsubscribe not stored");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+        Err(e) => {
+            tracing::error!(outbox_id = id, error = %e, "one-click unsubscribe task failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
     }
 }
 

@@ -185,11 +185,17 @@ pub fn has_fields(text: &str) -> bool {
     fn starts(l: &str, p: &str) -> bool {
         l.len() >= p.len() && l.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
     }
-    text.lines().any(|l| {
-        let l = l.trim_start();
-        starts(l, "final-recipient:")
-            || (starts(l, "original-recipient:") && text.lines().any(|a| starts(a, "action:")))
-    })
+    // One pass: looking for "action:" again at each Original-Recipient line was quadratic,
+    // and a message of such lines stalled the watcher inside its write transaction.
+    let (mut original, mut action) = (false, false);
+    for l in text.lines() {
+        if starts(l.trim_start(), "final-recipient:") {
+            return true;
+        }
+        original |= starts(l.trim_start(), "original-recipient:");
+        action |= starts(l, "action:");
+    }
+    original && action
 }
 
 #[cfg(test)]

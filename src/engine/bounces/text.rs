@@ -306,12 +306,13 @@ pub fn scan(notice: &str, exclude: &[String]) -> TextScan {
         scan.hits.push(hit);
     }
     // One address listed twice (summary then details): merge.
+    // Indexed by lower-cased address: a scan over `merged` per hit was quadratic in the
+    // number of addresses, which a crafted message can make large.
     let mut merged: Vec<TextHit> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for h in scan.hits {
-        if let Some(m) = merged
-            .iter_mut()
-            .find(|m| m.recipient.eq_ignore_ascii_case(&h.recipient))
-        {
+        let key = h.recipient.to_ascii_lowercase();
+        if let Some(m) = index.get(&key).map(|&i| &mut merged[i]) {
             if !h.diagnostic.is_empty() {
                 if !m.diagnostic.is_empty() {
                     m.diagnostic.push(' ');
@@ -322,6 +323,7 @@ pub fn scan(notice: &str, exclude: &[String]) -> TextScan {
                 m.alias = h.alias;
             }
         } else {
+            index.insert(key, merged.len());
             merged.push(h);
         }
     }

@@ -396,19 +396,11 @@ pub fn handle(
             };
             ("feedback", disposition, id)
         }
-        Kind::AutoReply => {
-            let row = answered_row(conn, &parsed, at.mailbox, date)?;
-            let id = record("autoreply", row.as_ref().map(|r| r.id))?;
-            let disposition = if row.is_some() {
-                Disposition::Processed
-            } else {
-                Disposition::Skipped
-            };
-            ("autoreply", disposition, id)
-        }
         // The List-Unsubscribe mailto (subject "unsubscribe") or a person writing "remove me":
         // the sender is suppressed at once, matched to a sent row or not.
-        Kind::Reply | Kind::Other if asks_to_unsubscribe(&parsed.subject) => {
+        // A client that sends the mailto on the user's click may mark it Auto-Submitted: it
+        // is still the person's request.
+        Kind::AutoReply | Kind::Reply | Kind::Other if asks_to_unsubscribe(&parsed.subject) => {
             let row = answered_row(conn, &parsed, at.mailbox, date)?;
             let id = record("unsubscribe", row.as_ref().map(|r| r.id))?;
             let mut addresses: Vec<String> = from.iter().map(|f| f.to_lowercase()).collect();
@@ -430,6 +422,16 @@ pub fn handle(
         }
         // By its threading headers, else by its sender being someone we wrote to before it
         // was sent: some clients answer without In-Reply-To or References.
+        Kind::AutoReply => {
+            let row = answered_row(conn, &parsed, at.mailbox, date)?;
+            let id = record("autoreply", row.as_ref().map(|r| r.id))?;
+            let disposition = if row.is_some() {
+                Disposition::Processed
+            } else {
+                Disposition::Skipped
+            };
+            ("autoreply", disposition, id)
+        }
         Kind::Reply | Kind::Other => match answered_row(conn, &parsed, at.mailbox, date)? {
             // A person answered one of our messages: it is theirs to read, so it stays put.
             Some(row) => {
@@ -653,6 +655,22 @@ Ich bin bis Montag nicht im Buero.\r\n";
         let out = handle(store.conn(), at(9), msg, 100).unwrap();
         assert_eq!(out.kind, "autoreply");
         assert_eq!(status(&store, 1), "SENT");
+    }
+
+    /// The List-Unsubscribe mailto sent by a client that marks it Auto-Submitted is still an
+    /// unsubscribe, not an auto-reply to ignore.
+    #[test]
+    fn an_auto_submitted_unsubscribe_still_suppresses() {
+        let (_d, store) = store(&[(1, "jdupont@acme.test", "1.abc@sender.test")]);
+        let msg = b"From: jdupont@acme.test\r\nTo: claire@sender.test\r\nSubject: unsubscribe\r\n\
+Auto-Submitted: auto-generated\r\nMessage-ID: <u9@acme.test>\r\n\r\nunsubscribe\r\n";
+        let out = handle(store.conn(), at(11), msg, 100).unwrap();
+        assert_eq!(out.kind, "unsubscribe");
+        assert!(
+            suppressions::blocking(store.conn(), "jdupont@acme.test")
+                .unwrap()
+                .is_some()
+        );
     }
 
     /// A reply without In-Reply-To or References is matched by its sender, as long as we

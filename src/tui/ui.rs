@@ -655,31 +655,24 @@ fn render_table(
     theme: &Theme,
 ) -> usize {
     let block = Block::new().borders(Borders::ALL).title(title.to_string());
-    if table.rows.is_empty() {
-        let filtered;
-        let text = match load_filter {
-            _ if !table.loaded => "loading…",
-            Some(what) => {
-                filtered = format!("No row matches the filter: {what}");
-                filtered.as_str()
-            }
-            None => table.empty_hint,
-        };
-        f.render_widget(
-            Paragraph::new(text)
-                .wrap(Wrap { trim: true })
-                .style(theme.dim())
-                .block(block),
-            area,
-        );
-        return area.height.saturating_sub(3) as usize;
-    }
-    if table.view.is_empty() {
-        let text = format!(
+    // An empty table says why: still loading, a filter applied at load, nothing yet (how to
+    // fill it), or the view's own search and status filter.
+    let empty = if table.rows.is_empty() {
+        Some(match load_filter {
+            _ if !table.loaded => "loading…".to_string(),
+            Some(what) => format!("No row matches the filter: {what}"),
+            None => table.empty_hint.to_string(),
+        })
+    } else if table.view.is_empty() {
+        Some(format!(
             "No row matches {} ({} rows in all).",
             table.filter_text().unwrap_or_default(),
             table.rows.len()
-        );
+        ))
+    } else {
+        None
+    };
+    if let Some(text) = empty {
         f.render_widget(
             Paragraph::new(text)
                 .wrap(Wrap { trim: true })

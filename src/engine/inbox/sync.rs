@@ -150,14 +150,52 @@ pub fn sync_folder(
         let fetched = session
             .uid_fetch(uid_set(chunk), "(UID BODY.PEEK[])")
             .map_err(|e| InboxError::imap(mailbox, &format!("fetch from {folder}"), e))?;
+        // A UID the server answered without a body is asked for once more before it is
+        // passed over (expunged meanwhile, most likely), and that is said: last_uid moves
+        // past it for good.
+        let answered: Vec<u32> = fetched
+            .iter()
+            .filter(|f| f.body().is_some())
+            .filter_map(|f| f.uid)
+            .collect();
+        let missing: Vec<u32> = chunk
+            .iter()
+            .copied()
+            .filter(|u| !answered.contains(u))
+            .collect();
+        let refetched = if missing.is_empty() {
+            None
+        } else {
+            Some(
+                session
+                    .uid_fetch(uid_set(&missing), "(UID BODY.PEEK[])")
+                    .map_err(|e| InboxError::imap(mailbox, &format!("fetch from {folder}"), e))?,
+            )
+        };
         let mut to_move: BTreeMap<String, Vec<(u32, i64)>> = BTreeMap::new();
         {
             let tx = store.write_tx()?;
             let mut bodies: Vec<(u32, &[u8])> = fetched
                 .iter()
+                .chain(refetched.iter().flat_map(|r| r.iter()))
                 .filter_map(|f| Some((f.uid?, f.body()?)))
                 .collect();
             bodies.sort_by_key(|(u, _)| *u);
+            bodies.dedup_by_key(|(u, _)| *u);
+            let lost: Vec<u32> = missing
+                .iter()
+                .copied()
+                .filter(|u| bodies.binary_search_by_key(u, |(b, _)| *b).is_err())
+                .collect();
+            if !lost.is_empty() {
+                obs.log(
+                    super::Level::Warn,
+                    &format!(
+                        "{mailbox}/{folder}: the server gave no message for UID {} (expunged?); passed over",
+                        lost.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+                    ),
+                );
+            }
             for (uid, body) in bodies {
                 if uid <= last_uid || inbox::seen_uid(&tx, mailbox, folder, uidvalidity, uid)? {
                     continue;

@@ -101,6 +101,11 @@ pub fn blocking(conn: &Connection, address: &str) -> Result<Option<Suppression>>
 /// repeats; a form that cannot be made is left out.
 fn domain_spellings(domain: &str) -> Vec<String> {
     let mut forms = vec![domain.to_string()];
+    // Nearly every domain is plain ASCII with no A-label: it is its only spelling, and the
+    // sender asks this once per message, so no IDNA pass.
+    if domain.is_ascii() && !domain.contains("xn--") {
+        return forms;
+    }
     if let Ok(ascii) = idna::domain_to_ascii(domain) {
         forms.push(ascii);
     }
@@ -108,7 +113,6 @@ fn domain_spellings(domain: &str) -> Vec<String> {
     if errors.is_ok() {
         forms.push(unicode);
     }
-    forms.dedup();
     forms.sort();
     forms.dedup();
     forms

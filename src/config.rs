@@ -419,6 +419,10 @@ pub struct InboxConfig {
     pub poll_secs: u64,
     /// Messages fetched per UID FETCH.
     pub batch: u32,
+    /// The most of one message read, in kB: a larger one (a reply with attachments, a bounce
+    /// returning one) is read up to this size, which holds its headers, its text and a
+    /// report's status part. A FETCH also stops at 16 such messages' worth of bytes.
+    pub max_message_kb: u32,
     /// The TUI starts the watcher as a background task when it opens (`w` on Bounces
     /// starts and stops it by hand).
     pub watch_in_tui: bool,
@@ -434,6 +438,7 @@ impl Default for InboxConfig {
             idle: true,
             poll_secs: 60,
             batch: 200,
+            max_message_kb: 1024,
             watch_in_tui: false,
         }
     }
@@ -623,8 +628,8 @@ impl Config {
                 ));
             }
         }
-        if self.inbox.poll_secs == 0 || self.inbox.batch == 0 {
-            problems.push("[inbox] poll_secs and batch must be at least 1".into());
+        if self.inbox.poll_secs == 0 || self.inbox.batch == 0 || self.inbox.max_message_kb == 0 {
+            problems.push("[inbox] poll_secs, batch and max_message_kb must be at least 1".into());
         }
         for (key, f) in [
             ("processed_folder", &self.inbox.processed_folder),

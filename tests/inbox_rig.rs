@@ -394,6 +394,72 @@ fn reply_marks_replied_out_of_office_is_not_a_bounce_and_nothing_is_read_twice()
     let _ = s.delete(&folder);
 }
 
+/// A reply with a long body and a bounce that returns a large message are read only up to
+/// `[inbox] max_message_kb`, and still do their work (a reply's headers and a bounce's status
+/// part come first); mail that adds up to more than one FETCH's byte budget is all read.
+#[test]
+fn large_messages_are_read_up_to_the_cap_and_still_handled() {
+    let Some(rig) = Rig::get() else { return };
+    let tag = unique("big");
+    let folder = format!("t-{tag}");
+    let emails: Vec<String> = (0..2).map(|i| format!("{tag}-{i}@catchall.test")).collect();
+    let c = Campaign::new(
+        &rig,
+        "big",
+        &emails,
+        &format!("watch_folders = [\"{folder}\"]"),
+        "max_message_kb = 64",
+    );
+    let rows = c.send_all();
+    // About 600 kB of text: far above the 64 kB cap.
+    let filler = crlf(&(0..8000).map(|i| format!("{i:076}\n")).collect::<String>());
+    let mut long_reply = reply(&rows[0], 0);
+    long_reply.extend_from_slice(&filler);
+    let dsn = planted_dsn(&rows[1], &tag);
+    let end = b"--7269699C185.1795312795/mail.sender.test--";
+    let at = dsn
+        .windows(end.len())
+        .rposition(|w| w == end)
+        .expect("the fixture's closing boundary");
+    let mut long_dsn = dsn[..at].to_vec();
+    long_dsn.extend_from_slice(&filler);
+    long_dsn.extend_from_slice(&dsn[at..]);
+    // 20 newsletters of about 60 kB each: 1.2 MB, more than the 1 MB one FETCH may hold here.
+    let mut planted = vec![long_reply, long_dsn];
+    for i in 0..20 {
+        let mut m = newsletter(&format!("{tag}.{i}"));
+        m.extend_from_slice(&filler[..60_000]);
+        planted.push(m);
+    }
+    let mut s = imap(&rig);
+    s.create(&folder).unwrap();
+    append(&mut s, &folder, &planted);
+
+    let summary = c.sync();
+    assert_eq!(read_total(&summary), 22, "{summary}");
+    let ours = summary["folders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["folder"] == folder.as_str())
+        .unwrap();
+    assert_eq!(ours["truncated"], 2, "{summary}");
+    assert_eq!(c.row(rows[0].id).status, Status::Replied);
+    let bounced = c.row(rows[1].id);
+    assert_eq!(bounced.status, Status::Invalid, "{bounced:?}");
+    assert_eq!(
+        c.inbox_kinds(),
+        vec![
+            ("bounce".into(), 1),
+            ("other".into(), 20),
+            ("reply".into(), 1)
+        ]
+    );
+    let (code, out, err) = c.hailer(&["bounces", "sync"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let _ = s.delete(&folder);
+}
+
 #[test]
 fn uidvalidity_change_reads_again_without_duplicate_effects() {
     let Some(rig) = Rig::get() else { return };

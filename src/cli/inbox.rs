@@ -107,17 +107,22 @@ impl SyncCommand {
 
 fn print_summary(s: &SyncSummary) {
     for f in &s.folders {
-        outln!(
-            "{}/{}: {} read{}",
-            f.mailbox,
-            f.folder,
-            f.read,
-            if f.resynced {
-                " (UIDVALIDITY changed: read again from the start)"
-            } else {
-                ""
-            }
-        );
+        let mut notes = Vec::new();
+        if f.resynced {
+            notes.push("UIDVALIDITY changed: read again from the start".to_string());
+        }
+        if f.truncated > 0 {
+            notes.push(format!(
+                "{} larger than [inbox] max_message_kb, read in part",
+                f.truncated
+            ));
+        }
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", notes.join("; "))
+        };
+        outln!("{}/{}: {} read{notes}", f.mailbox, f.folder, f.read);
     }
     for e in &s.errors {
         outln!("error: {e}");

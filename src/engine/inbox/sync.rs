@@ -1,6 +1,7 @@
 //! Reading one folder over an open IMAP session: only the UIDs above the last one read (the
-//! cost follows the number of new messages), fetched in batches with `BODY.PEEK[]` (nothing is
-//! marked \Seen), each batch committed with its new high-water mark, then the optional moves.
+//! cost follows the number of new messages), fetched in batches with `BODY.PEEK[]<0.cap>` (nothing
+//! is marked \Seen; a message is read up to `[inbox] max_message_kb`, a batch up to 16 times
+//! that), each batch committed with its new high-water mark, then the optional moves.
 
 use std::collections::BTreeMap;
 
@@ -25,6 +26,8 @@ pub struct FolderSummary {
     pub kinds: BTreeMap<String, u32>,
     pub effects: Effects,
     pub moved: u32,
+    /// Messages larger than `[inbox] max_message_kb`, read only up to it.
+    pub truncated: u32,
 }
 
 /// What the server offers that changes how we work.
@@ -66,6 +69,33 @@ pub fn uid_set(uids: &[u32]) -> String {
         i += 1;
     }
     out
+}
+
+/// How many messages at the size cap one FETCH may hold.
+const FETCH_BUDGET: u32 = 16;
+
+/// `chunk` cut, in order, into runs whose bytes to read (each message's size, at most `cap`;
+/// `cap` when the size is unknown) add up to at most `budget`; a run holds at least one UID.
+fn byte_bounded<'a>(
+    chunk: &'a [u32],
+    sizes: &BTreeMap<u32, u32>,
+    cap: u32,
+    budget: u32,
+) -> Vec<&'a [u32]> {
+    let mut runs = Vec::new();
+    let (mut start, mut bytes) = (0usize, 0u64);
+    for (i, uid) in chunk.iter().enumerate() {
+        let size = u64::from(sizes.get(uid).copied().unwrap_or(cap).min(cap));
+        if i > start && bytes + size > u64::from(budget) {
+            runs.push(&chunk[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += size;
+    }
+    if start < chunk.len() {
+        runs.push(&chunk[start..]);
+    }
+    runs
 }
 
 fn target(cfg: &InboxConfig, d: Disposition) -> Option<&str> {
@@ -143,103 +173,131 @@ pub fn sync_folder(
     let total = uids.len() as u64;
     let mut done = 0u64;
     let mut folders_made: Vec<String> = Vec::new();
-    for chunk in uids.chunks(cfg.batch.max(1) as usize) {
+    let cap = cfg.max_message_kb.max(1).saturating_mul(1024);
+    let fetch_body = format!("(UID BODY.PEEK[]<0.{cap}>)");
+    'chunks: for chunk in uids.chunks(cfg.batch.max(1) as usize) {
         if obs.cancelled() {
             break;
         }
-        let fetched = session
-            .uid_fetch(uid_set(chunk), "(UID BODY.PEEK[])")
-            .map_err(|e| InboxError::imap(mailbox, &format!("fetch from {folder}"), e))?;
-        // A UID the server answered without a body is asked for once more before it is
-        // passed over (expunged meanwhile, most likely), and that is said: last_uid moves
-        // past it for good.
-        let answered: Vec<u32> = fetched
+        // Sizes first (a cheap round trip), so that one FETCH never holds more than
+        // FETCH_BUDGET messages' worth of bytes, and a message above the cap is read in part.
+        let sizes: BTreeMap<u32, u32> = session
+            .uid_fetch(uid_set(chunk), "(UID RFC822.SIZE)")
+            .map_err(|e| InboxError::imap(mailbox, &format!("fetch sizes from {folder}"), e))?
             .iter()
-            .filter(|f| f.body().is_some())
-            .filter_map(|f| f.uid)
+            .filter_map(|f| Some((f.uid?, f.size?)))
             .collect();
-        let missing: Vec<u32> = chunk
-            .iter()
-            .copied()
-            .filter(|u| !answered.contains(u))
-            .collect();
-        let refetched = if missing.is_empty() {
-            None
-        } else {
-            Some(
-                session
-                    .uid_fetch(uid_set(&missing), "(UID BODY.PEEK[])")
-                    .map_err(|e| InboxError::imap(mailbox, &format!("fetch from {folder}"), e))?,
-            )
-        };
-        let mut to_move: BTreeMap<String, Vec<(u32, i64)>> = BTreeMap::new();
-        {
-            let tx = store.write_tx()?;
-            let mut bodies: Vec<(u32, &[u8])> = fetched
+        for chunk in byte_bounded(chunk, &sizes, cap, cap.saturating_mul(FETCH_BUDGET)) {
+            if obs.cancelled() {
+                break 'chunks;
+            }
+            let fetched = session
+                .uid_fetch(uid_set(chunk), &fetch_body)
+                .map_err(|e| InboxError::imap(mailbox, &format!("fetch from {folder}"), e))?;
+            // A UID the server answered without a body is asked for once more before it is
+            // passed over (expunged meanwhile, most likely), and that is said: last_uid moves
+            // past it for good.
+            let answered: Vec<u32> = fetched
                 .iter()
-                .chain(refetched.iter().flat_map(|r| r.iter()))
-                .filter_map(|f| Some((f.uid?, f.body()?)))
+                .filter(|f| f.body().is_some())
+                .filter_map(|f| f.uid)
                 .collect();
-            bodies.sort_by_key(|(u, _)| *u);
-            bodies.dedup_by_key(|(u, _)| *u);
-            let lost: Vec<u32> = missing
+            let missing: Vec<u32> = chunk
                 .iter()
                 .copied()
-                .filter(|u| bodies.binary_search_by_key(u, |(b, _)| *b).is_err())
+                .filter(|u| !answered.contains(u))
                 .collect();
-            if !lost.is_empty() {
-                obs.log(
+            let refetched = if missing.is_empty() {
+                None
+            } else {
+                Some(
+                    session
+                        .uid_fetch(uid_set(&missing), &fetch_body)
+                        .map_err(|e| {
+                            InboxError::imap(mailbox, &format!("fetch from {folder}"), e)
+                        })?,
+                )
+            };
+            let mut to_move: BTreeMap<String, Vec<(u32, i64)>> = BTreeMap::new();
+            {
+                let tx = store.write_tx()?;
+                let mut bodies: Vec<(u32, &[u8])> = fetched
+                    .iter()
+                    .chain(refetched.iter().flat_map(|r| r.iter()))
+                    .filter_map(|f| Some((f.uid?, f.body()?)))
+                    .collect();
+                bodies.sort_by_key(|(u, _)| *u);
+                bodies.dedup_by_key(|(u, _)| *u);
+                let lost: Vec<u32> = missing
+                    .iter()
+                    .copied()
+                    .filter(|u| bodies.binary_search_by_key(u, |(b, _)| *b).is_err())
+                    .collect();
+                if !lost.is_empty() {
+                    obs.log(
                     super::Level::Warn,
                     &format!(
                         "{mailbox}/{folder}: the server gave no message for UID {} (expunged?); passed over",
                         lost.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
                     ),
                 );
-            }
-            for (uid, body) in bodies {
-                if uid <= last_uid || inbox::seen_uid(&tx, mailbox, folder, uidvalidity, uid)? {
-                    continue;
                 }
-                let at = Location {
-                    mailbox,
-                    folder,
-                    uidvalidity,
-                    uid,
-                };
-                let out = process::handle(&tx, at, body, now)?;
-                *summary.kinds.entry(out.kind.to_string()).or_default() += 1;
-                summary.effects.add(&out.effects);
-                summary.read += 1;
-                if let Some(t) = target(cfg, out.disposition) {
-                    to_move
-                        .entry(t.to_string())
-                        .or_default()
-                        .push((uid, out.inbox_message_id));
-                }
-            }
-            // UIDs of the chunk that vanished meanwhile (expunged) are passed over too.
-            last_uid = last_uid.max(*chunk.last().unwrap_or(&last_uid));
-            inbox::set_folder_state(&tx, mailbox, folder, state(last_uid), now)?;
-            tx.commit().map_err(store::StoreError::from)?;
-        }
-        // Moves come after the commit: a crash in between leaves those messages where they
-        // are (already read, so never handled twice), never moved without their effects.
-        for (dest, items) in to_move {
-            match move_uids(session, caps, &dest, &items, &mut folders_made) {
-                Ok(()) => {
-                    for (_, id) in &items {
-                        inbox::set_moved(store.conn(), *id, &dest)?;
+                for (uid, body) in bodies {
+                    if uid <= last_uid || inbox::seen_uid(&tx, mailbox, folder, uidvalidity, uid)? {
+                        continue;
                     }
-                    summary.moved += items.len() as u32;
+                    if let Some(size) = sizes.get(&uid).filter(|s| **s as usize > body.len()) {
+                        summary.truncated += 1;
+                        obs.log(
+                            super::Level::Info,
+                            &format!(
+                                "{mailbox}/{folder}: UID {uid} is {} kB; read its first {} kB ([inbox] max_message_kb)",
+                                size / 1024,
+                                body.len() / 1024
+                            ),
+                        );
+                    }
+                    let at = Location {
+                        mailbox,
+                        folder,
+                        uidvalidity,
+                        uid,
+                    };
+                    let out = process::handle(&tx, at, body, now)?;
+                    *summary.kinds.entry(out.kind.to_string()).or_default() += 1;
+                    summary.effects.add(&out.effects);
+                    summary.read += 1;
+                    if let Some(t) = target(cfg, out.disposition) {
+                        to_move
+                            .entry(t.to_string())
+                            .or_default()
+                            .push((uid, out.inbox_message_id));
+                    }
                 }
-                Err(e) => obs.log(
-                    super::Level::Warn,
-                    &format!("{mailbox}/{folder}: cannot move to {dest}: {e}"),
-                ),
+                // UIDs of the chunk that vanished meanwhile (expunged) are passed over too.
+                last_uid = last_uid.max(*chunk.last().unwrap_or(&last_uid));
+                inbox::set_folder_state(&tx, mailbox, folder, state(last_uid), now)?;
+                tx.commit().map_err(store::StoreError::from)?;
             }
+            // Moves come after the commit: a crash in between leaves those messages where they
+            // are (already read, so never handled twice), never moved without their effects.
+            for (dest, items) in to_move {
+                match move_uids(session, caps, &dest, &items, &mut folders_made) {
+                    Ok(()) => {
+                        for (_, id) in &items {
+                            inbox::set_moved(store.conn(), *id, &dest)?;
+                        }
+                        summary.moved += items.len() as u32;
+                    }
+                    Err(e) => obs.log(
+                        super::Level::Warn,
+                        &format!("{mailbox}/{folder}: cannot move to {dest}: {e}"),
+                    ),
+                }
+            }
+            done += chunk.len() as u64;
+            obs.progress(done, Some(total), &format!("{mailbox}/{folder}"));
         }
-        done += chunk.len() as u64;
-        obs.progress(done, Some(total), &format!("{mailbox}/{folder}"));
     }
     Ok(summary)
 }
@@ -285,7 +343,21 @@ fn move_uids(
 
 #[cfg(test)]
 mod tests {
-    use super::uid_set;
+    use super::{byte_bounded, uid_set};
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn batches_are_cut_by_bytes_and_large_messages_count_at_the_cap() {
+        let uids = [1, 2, 3, 4, 5, 6];
+        // 100 is the cap, 250 the budget; 4 has no known size (counts as the cap).
+        let sizes = BTreeMap::from([(1, 50), (2, 120), (3, 90), (5, 10), (6, 300)]);
+        let runs = byte_bounded(&uids, &sizes, 100, 250);
+        // 50+100+90 = 240; then 100+10 = 110, +100 (6, at the cap) = 210.
+        assert_eq!(runs, vec![&[1, 2, 3][..], &[4, 5, 6][..]]);
+        // A budget below one message still moves forward one UID at a time.
+        assert_eq!(byte_bounded(&[7, 8], &BTreeMap::new(), 100, 10).len(), 2);
+        assert!(byte_bounded(&[], &sizes, 100, 250).is_empty());
+    }
 
     #[test]
     fn uid_sets_are_compressed() {

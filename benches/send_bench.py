@@ -11,10 +11,14 @@ Same Postfix, same 2 kB message, delays off, in one run:
                                  hailer one mailbox and four mailboxes.
 Prints a table and the targets: hailer >= 80% of smtp-source at the same concurrency on the
 MX port, and >= 1.5x a Python loop through submission (each hailer figure against each loop).
+Each row also shows how busy the machine's CPUs were while it was measured (from /proc/stat)
+and the client's own CPU time per message: when the CPUs are saturated, the rig (Postfix,
+TLS, Dovecot), not the client, sets the rate.
 """
 
 import json
 import os
+import resource
 import shlex
 import smtplib
 import ssl
@@ -30,6 +34,39 @@ HAILER = os.environ["HAILER_BIN"]
 N = int(os.environ.get("BENCH_MESSAGES", "1000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "1"))
 SETTLE = float(os.environ.get("BENCH_SETTLE", "90"))
+
+
+def cpu_times():
+    """(total, idle + iowait) jiffies of all CPUs, from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return sum(v), v[3] + v[4]
+
+
+def client_cpu():
+    """CPU seconds used by this process and its waited-for children (smtp-source, hailer)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+# What the last timed window saw: the machine's busy share and the client's CPU seconds.
+LAST = {}
+
+
+class Timed:
+    """The timed part of one measurement: wall time, CPU busy share, client CPU."""
+
+    def __enter__(self):
+        self.cpu0, self.own0, self.t0 = cpu_times(), client_cpu(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.t0
+        total, idle = (a - b for a, b in zip(cpu_times(), self.cpu0))
+        LAST["busy"] = 1 - idle / total if total else 0.0
+        LAST["client_ms"] = (client_cpu() - self.own0) * 1000 / N
+        return False
 
 
 def rig_env():
@@ -116,30 +153,29 @@ def empty_catchall():
 
 
 def smtp_source(sessions, distinct=True):
-    t = time.perf_counter()
     # -N numbers each recipient (1bench-source@..., 2bench-source@...): every message has its
     # own recipient, like a campaign and like hailer's run. Without it all N messages go to
     # one address, which Postfix handles with less work per message.
-    subprocess.run(
-        ["smtp-source", "-c", "-d"] + (["-N"] if distinct else []) +
-        ["-l", "2000", "-m", str(N), "-s", str(sessions),
-         "-f", "sender@sender.test", "-t", "bench-source@catchall.test", f"{HOST}:{MX}"],
-        check=True, stdout=subprocess.DEVNULL,
-    )
-    return N / (time.perf_counter() - t)
+    with Timed() as clock:
+        subprocess.run(
+            ["smtp-source", "-c", "-d"] + (["-N"] if distinct else []) +
+            ["-l", "2000", "-m", str(N), "-s", str(sessions),
+             "-f", "sender@sender.test", "-t", "bench-source@catchall.test", f"{HOST}:{MX}"],
+            check=True, stdout=subprocess.DEVNULL,
+        )
+    return N / clock.seconds
 
 
 def python_mx_per_message():
-    t = time.perf_counter()
-    for i in range(N):
-        with smtplib.SMTP(HOST, MX) as s:
-            s.sendmail("sender@sender.test", [f"b{i}@catchall.test"], message(i, "pymx"))
-    return N / (time.perf_counter() - t)
+    with Timed() as clock:
+        for i in range(N):
+            with smtplib.SMTP(HOST, MX) as s:
+                s.sendmail("sender@sender.test", [f"b{i}@catchall.test"], message(i, "pymx"))
+    return N / clock.seconds
 
 
 def python_submission(per_message):
     ctx = ssl.create_default_context(cafile=CA)
-    t = time.perf_counter()
 
     def connect():
         s = smtplib.SMTP(HOST, SUBMIT)
@@ -147,16 +183,17 @@ def python_submission(per_message):
         s.login("sender@sender.test", PASSWORD)
         return s
 
-    s = None if per_message else connect()
-    for i in range(N):
-        if per_message:
-            s = connect()
-        s.sendmail("sender@sender.test", [f"b{i}@catchall.test"], message(i, "pysub"))
-        if per_message:
+    with Timed() as clock:
+        s = None if per_message else connect()
+        for i in range(N):
+            if per_message:
+                s = connect()
+            s.sendmail("sender@sender.test", [f"b{i}@catchall.test"], message(i, "pysub"))
+            if per_message:
+                s.quit()
+        if not per_message:
             s.quit()
-    if not per_message:
-        s.quit()
-    return N / (time.perf_counter() - t)
+    return N / clock.seconds
 
 
 def hailer(mailboxes, port, submission):
@@ -189,9 +226,9 @@ def hailer(mailboxes, port, submission):
         # the timed run is not slowed by their writeback (the references have no setup).
         os.sync()
         time.sleep(2)
-        t = time.perf_counter()
-        out = subprocess.run(base + ["send"], capture_output=True, text=True, check=True)
-        rate = N / (time.perf_counter() - t)
+        with Timed() as clock:
+            out = subprocess.run(base + ["send"], capture_output=True, text=True, check=True)
+        rate = N / clock.seconds
         if f"{N} SENT" not in out.stdout:
             sys.exit(f"hailer did not send {N}:\n{out.stdout}\n{out.stderr}")
         return rate
@@ -215,6 +252,8 @@ def one_round():
     for name, measure in steps:
         settle()
         r[name] = measure()
+        r[name + ":busy"] = LAST["busy"]
+        r[name + ":client_ms"] = LAST["client_ms"]
     return r
 
 
@@ -225,29 +264,32 @@ def main():
     r = {k: statistics.median(run[k] for run in runs) for k in runs[0]}
     if RUNS > 1:
         for i, run in enumerate(runs, 1):
-            print(f"round {i}: " + ", ".join(f"{k} {v:.0f}" for k, v in run.items()))
+            print(f"round {i}: " + ", ".join(
+                f"{k} {v:.0f}" for k, v in run.items() if ":" not in k))
             print(f"  ratios: mx1 {run['hailer_mx1'] / run['source1']:.2f}, "
                   f"mx4 {run['hailer_mx4'] / run['source4']:.2f}, "
                   f"sub1 {run['hailer_sub1'] / run['py_sub_conn']:.2f}, "
                   f"sub4 {run['hailer_sub4'] / run['py_sub_conn']:.2f}")
         print()
     rows = [
-        ("MX, 1 session", "smtp-source -d -N", r["source1"]),
-        ("MX, 4 sessions", "smtp-source -d -N -s 4", r["source4"]),
-        ("MX, 1 session, one recipient", "smtp-source -d", r["source1_one_rcpt"]),
-        ("MX, 4 sessions, one recipient", "smtp-source -d -s 4", r["source4_one_rcpt"]),
-        ("MX, 1 conn/message", "python smtplib", r["py_mx"]),
-        ("MX, 1 mailbox", "hailer", r["hailer_mx1"]),
-        ("MX, 4 mailboxes", "hailer", r["hailer_mx4"]),
-        ("submission TLS+AUTH, 1 conn", "python smtplib", r["py_sub_conn"]),
-        ("submission TLS+AUTH, conn/message", "python smtplib", r["py_sub_permsg"]),
-        ("submission TLS+AUTH, 1 mailbox", "hailer", r["hailer_sub1"]),
-        ("submission TLS+AUTH, 4 mailboxes", "hailer", r["hailer_sub4"]),
+        ("MX, 1 session", "smtp-source -d -N", "source1"),
+        ("MX, 4 sessions", "smtp-source -d -N -s 4", "source4"),
+        ("MX, 1 session, one recipient", "smtp-source -d", "source1_one_rcpt"),
+        ("MX, 4 sessions, one recipient", "smtp-source -d -s 4", "source4_one_rcpt"),
+        ("MX, 1 conn/message", "python smtplib", "py_mx"),
+        ("MX, 1 mailbox", "hailer", "hailer_mx1"),
+        ("MX, 4 mailboxes", "hailer", "hailer_mx4"),
+        ("submission TLS+AUTH, 1 conn", "python smtplib", "py_sub_conn"),
+        ("submission TLS+AUTH, conn/message", "python smtplib", "py_sub_permsg"),
+        ("submission TLS+AUTH, 1 mailbox", "hailer", "hailer_sub1"),
+        ("submission TLS+AUTH, 4 mailboxes", "hailer", "hailer_sub4"),
     ]
-    print(f"{N} messages of ~2 kB each, delays off, median of {RUNS} round(s)\n")
-    print(f"{'path':38} {'tool':22} {'msg/s':>8}")
-    for path, tool, rate in rows:
-        print(f"{path:38} {tool:22} {rate:8.1f}")
+    print(f"{N} messages of ~2 kB each, delays off, median of {RUNS} round(s)")
+    print("cpu busy: both CPUs' busy share while measured; client ms: the client's CPU per message\n")
+    print(f"{'path':38} {'tool':22} {'msg/s':>8} {'cpu busy':>9} {'client ms':>10}")
+    for path, tool, key in rows:
+        print(f"{path:38} {tool:22} {r[key]:8.1f} {r[key + ':busy']:9.0%} "
+              f"{r[key + ':client_ms']:10.2f}")
     print()
     checks = [
         ("hailer MX 1 mailbox >= 80% of smtp-source 1 session",

@@ -54,6 +54,31 @@ fn lower(s: Option<&str>) -> String {
     s.unwrap_or("").to_ascii_lowercase()
 }
 
+/// Whether a text-only notice's subject says the message is delayed (still being retried)
+/// rather than refused. Many servers repeat the original subject in theirs ("Undeliverable:
+/// Reduce delays in your supply chain"): that part is the sender's words, so it is cut out
+/// first, and a subject that also says the message failed is a failure.
+fn subject_says_delay(subject: Option<&str>, original_subject: Option<&str>) -> bool {
+    let mut s = subject.unwrap_or("").to_lowercase();
+    if let Some(o) = original_subject.map(str::trim).filter(|o| !o.is_empty()) {
+        s = s.replace(&o.to_lowercase(), " ");
+    }
+    let failed = [
+        "undeliver",
+        "failure",
+        "failed",
+        "returned",
+        "rejected",
+        "not delivered",
+        "non remis",
+        "unzustellbar",
+    ];
+    if failed.iter().any(|f| s.contains(f)) {
+        return false;
+    }
+    s.contains("delay") || s.contains("warning") || s.contains("retard")
+}
+
 /// Subject words of delivery failure notices.
 const BOUNCE_SUBJECTS: &[&str] = &[
     "undeliver",
@@ -438,10 +463,8 @@ fn bounce_records_at(flat: &Flat, depth: u8) -> (Vec<BounceRecord>, usize) {
     }
     let reporting = report.reporting_mta.clone().unwrap_or_default();
     let delayed_notice = {
-        let s = lower(flat.header("subject"));
         let i = scan.intro.to_ascii_lowercase();
-        s.contains("delay")
-            || s.contains("warning")
+        subject_says_delay(flat.header("subject"), flat.original_header("subject"))
             || i.contains("has been delayed")
             || i.contains("this is a warning")
             || i.contains("will be retried")
@@ -836,7 +859,7 @@ pub fn classify(flat: &Flat) -> ParsedMessage {
 
 #[cfg(test)]
 mod tests {
-    use crate::engine::bounces::{Kind, parse};
+    use crate::engine::bounces::{Action, Kind, parse};
 
     fn mail(headers: &str, body: &str) -> Vec<u8> {
         format!(
@@ -844,6 +867,41 @@ mod tests {
              Message-ID: <x1@acme.test>\r\n\r\n{body}\r\n"
         )
         .into_bytes()
+    }
+
+    /// A text-only bounce whose subject repeats the original subject ("Reduce delays …") is
+    /// a failure, not a delay notice; a subject that says the message is delayed still is one.
+    #[test]
+    fn the_original_subject_does_not_make_a_bounce_a_delay() {
+        let qmail = String::from_utf8_lossy(include_bytes!(
+            "../../../tests/data/bounces/dev/lhost-qmail-15.eml"
+        ))
+        .replace(
+            "Subject: Nyaan?",
+            "Subject: Reduce delays in your supply chain",
+        );
+        let action = |subject: &str| {
+            let m = qmail.replace("Subject: failure notice", &format!("Subject: {subject}"));
+            let p = parse(m.as_bytes());
+            assert_eq!(p.kind, Kind::Bounce, "{subject}");
+            assert_eq!(p.records.len(), 1, "{subject}");
+            p.records[0].action
+        };
+        for failed in [
+            "failure notice",
+            "Undeliverable: Reduce delays in your supply chain",
+            "Mail delivery notice: Reduce delays in your supply chain",
+            "Returned mail: Warning signs",
+        ] {
+            assert_eq!(action(failed), Action::Failed, "{failed}");
+        }
+        for delayed in [
+            "Warning: could not send message for past 4 hours",
+            "Delivery delayed: Reduce delays in your supply chain",
+            "Delayed Mail (still being retried)",
+        ] {
+            assert_eq!(action(delayed), Action::Delayed, "{delayed}");
+        }
     }
 
     #[test]

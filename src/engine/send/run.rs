@@ -139,27 +139,59 @@ struct Runner<'a> {
 /// power cut stops at the first missing frame, taking every later claim with it.
 /// Syncs run one at a time under the lock, so two overlapping syncs cannot split one error
 /// between them (one failing, the other succeeding before the flag is set).
+///
+/// Group commit: claims are numbered once committed, and a sync covers every claim numbered
+/// before it started. A lane whose claim an earlier sync already covered skips its own: with
+/// several mailboxes, claims made while one sync runs share the next one.
 pub(super) struct WalSync {
     file: std::fs::File,
-    broken: std::sync::Mutex<bool>,
+    /// Claims committed so far.
+    committed: std::sync::atomic::AtomicU64,
+    state: std::sync::Mutex<SyncState>,
+}
+
+#[derive(Default)]
+struct SyncState {
+    broken: bool,
+    /// Every claim numbered up to this one is on disk.
+    synced: u64,
+    /// Syncs done (the disk's work).
+    syncs: u64,
 }
 
 impl WalSync {
     fn new(file: std::fs::File) -> WalSync {
         WalSync {
             file,
-            broken: std::sync::Mutex::new(false),
+            committed: std::sync::atomic::AtomicU64::new(0),
+            state: std::sync::Mutex::new(SyncState::default()),
         }
     }
 
-    fn sync(&self) -> std::io::Result<()> {
-        let mut broken = self.broken.lock().unwrap_or_else(|e| e.into_inner());
-        if *broken {
+    /// Number a claim whose commit has returned (its frames are written to the log).
+    fn committed(&self) -> u64 {
+        self.committed
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1
+    }
+
+    /// Make claim number `claim` durable.
+    fn sync(&self, claim: u64) -> std::io::Result<()> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.broken {
             return Err(std::io::Error::other(
                 "an earlier sync of the database failed",
             ));
         }
-        self.file.sync_data().inspect_err(|_| *broken = true)
+        if state.synced >= claim {
+            return Ok(());
+        }
+        // Read before the sync starts: every claim numbered so far was written before it.
+        let covers = self.committed.load(std::sync::atomic::Ordering::SeqCst);
+        self.file.sync_data().inspect_err(|_| state.broken = true)?;
+        state.synced = covers;
+        state.syncs += 1;
+        Ok(())
     }
 }
 
@@ -453,6 +485,7 @@ impl Runner<'_> {
         let session = lane.session.take();
         let ep = lane.smtp.clone().expect("usable lanes have SMTP settings");
         let wal = self.wal.clone();
+        let number = wal.committed();
         let job = Job {
             lane: i,
             id: p.id,
@@ -463,7 +496,7 @@ impl Runner<'_> {
             raw: p.raw,
             from: p.from,
             to: p.to,
-            claim: Some(tokio::task::spawn_blocking(move || wal.sync())),
+            claim: Some(tokio::task::spawn_blocking(move || wal.sync(number))),
         };
         self.inflight.spawn(deliver(job, ep, session));
         Ok(())
@@ -987,5 +1020,33 @@ async fn deliver(mut job: Job, ep: SmtpEndpoint, session: Option<SmtpSession>) -
         job,
         result,
         session: keep.then_some(session),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WalSync;
+
+    fn syncs(w: &WalSync) -> u64 {
+        w.state.lock().unwrap().syncs
+    }
+
+    /// Claims committed before a sync starts share it; a claim committed after it needs its
+    /// own.
+    #[test]
+    fn a_sync_covers_every_claim_committed_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = WalSync::new(std::fs::File::create(dir.path().join("wal")).unwrap());
+        let (a, b) = (w.committed(), w.committed());
+        w.sync(b).unwrap();
+        assert_eq!(syncs(&w), 1);
+        w.sync(a).unwrap();
+        assert_eq!(syncs(&w), 1, "a was committed before b's sync started");
+        let c = w.committed();
+        w.sync(c).unwrap();
+        assert_eq!(syncs(&w), 2);
+        // After a failure nothing is covered any more.
+        w.state.lock().unwrap().broken = true;
+        assert!(w.sync(c).is_err());
     }
 }

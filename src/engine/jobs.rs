@@ -108,7 +108,18 @@ impl Reporter {
     }
 
     pub fn progress(&self, done: u64, total: Option<u64>, note: impl Into<String>) {
-        let finished = total.is_some_and(|t| done >= t);
+        self.progress_if(false, done, total, note);
+    }
+
+    /// Progress that is not rate-limited: a state change (paused, waiting) that must not be
+    /// dropped, or a figure that goes out with a `send_status` carrying the same count, so
+    /// the task's row and the send panel never disagree.
+    pub fn progress_now(&self, done: u64, total: Option<u64>, note: impl Into<String>) {
+        self.progress_if(true, done, total, note);
+    }
+
+    fn progress_if(&self, force: bool, done: u64, total: Option<u64>, note: impl Into<String>) {
+        let finished = force || total.is_some_and(|t| done >= t);
         if let Ok(mut last) = self.last_progress.lock() {
             if !finished && last.is_some_and(|t| t.elapsed() < PROGRESS_EVERY) {
                 return;
@@ -348,6 +359,28 @@ mod tests {
                 cancelled: false
             }
         );
+    }
+
+    /// Progress is rate-limited, but a forced one (a pause, a wait, a figure sent with the
+    /// send panel's status) always goes out.
+    #[tokio::test]
+    async fn forced_progress_is_never_dropped() {
+        let (mut sup, mut rx) = Supervisor::new(CancellationToken::new());
+        sup.spawn_blocking(JobKind::Send, "t", true, |r| {
+            r.progress(1, Some(10), "one");
+            r.progress(2, Some(10), "dropped: too soon");
+            r.progress_now(3, Some(10), "paused");
+            Ok("done".into())
+        });
+        let notes: Vec<String> = collect_until_finished(&mut rx)
+            .await
+            .into_iter()
+            .filter_map(|m| match m {
+                JobMsg::Progress { note, .. } => Some(note),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(notes, ["one", "paused"]);
     }
 
     #[tokio::test]

@@ -106,14 +106,25 @@ pub(super) fn send_job(
             format!("#{} {} {}: {}", p.id, p.email, p.status, p.text),
         );
     }
+    Ok(send_summary(&out))
+}
+
+/// The task's closing line. A mailbox that failed (refused login, unreachable) is named in it:
+/// the run went on with the others, so the counts alone would hide that its share was not sent.
+fn send_summary(out: &send::SendOut) -> String {
     let mut summary = format!(
         "{} SENT, {} ERROR, {} RETRY, {} UNCERTAIN, {} refused",
         out.sent, out.error, out.retry, out.uncertain, out.refused
     );
+    for m in &out.mailboxes {
+        if let Some(e) = &m.error {
+            summary.push_str(&format!(" · mailbox {} failed: {e}", m.name));
+        }
+    }
     if !out.stopped.is_empty() {
         summary.push_str(&format!(" · {}", out.stopped));
     }
-    Ok(summary)
+    summary
 }
 
 /// Every configured mailbox in turn; each result goes to the Settings tab as it arrives.
@@ -151,4 +162,35 @@ pub(super) fn test_mailboxes(
         rep.progress(i as u64 + 1, Some(total), name.clone());
     }
     Ok(format!("{ok} mailboxes OK, {failed} failed"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::send_summary;
+    use crate::engine::send::{MailboxOut, SendOut};
+
+    #[test]
+    fn a_failed_mailbox_is_named_in_the_summary() {
+        let out = SendOut {
+            sent: 3,
+            mailboxes: vec![
+                MailboxOut {
+                    name: "main".into(),
+                    sent_this_run: 3,
+                    ..Default::default()
+                },
+                MailboxOut {
+                    name: "second".into(),
+                    error: Some("SMTP 127.0.0.1:2525 connect: Connection refused".into()),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        assert_eq!(
+            send_summary(&out),
+            "3 SENT, 0 ERROR, 0 RETRY, 0 UNCERTAIN, 0 refused · mailbox second failed: \
+             SMTP 127.0.0.1:2525 connect: Connection refused"
+        );
+    }
 }

@@ -555,7 +555,7 @@ impl Runner<'_> {
                 self.drain().await?;
                 self.unprepare();
                 self.reporter
-                    .progress(self.done, Some(self.total), "paused");
+                    .progress_now(self.done, Some(self.total), "paused");
                 self.status(None, Some("paused".into()), true);
                 if !super::wait_paused(self.reporter).await {
                     self.out.stopped = "cancelled".into();
@@ -657,12 +657,13 @@ impl Runner<'_> {
                         .filter(|l| l.usable())
                         .map(|l| format!("{} {}/{}", l.name, l.counter.sent, l.counter.cap))
                         .collect();
-                    self.reporter.progress(
+                    // Both or neither: the task's row and the send panel show the same count.
+                    self.reporter.progress_now(
                         self.done,
                         Some(self.total),
                         format!("{} sent · {}", self.out.sent, notes.join(", ")),
                     );
-                    self.status(None, None, false);
+                    self.status(None, None, true);
                 }
                 _ = tokio::time::sleep_until(wake) => {}
                 _ = token.cancelled() => {}
@@ -697,7 +698,7 @@ impl Runner<'_> {
             return match sending::next_retry_at(self.store.conn())? {
                 Some(at) if at - store::now_ts() <= WAIT_AT_MOST.as_secs() as i64 => {
                     let secs = (at - store::now_ts()).max(0) as u64;
-                    self.reporter.progress(
+                    self.reporter.progress_now(
                         self.done,
                         Some(self.total),
                         format!("next retry in {secs} s"),
@@ -733,7 +734,7 @@ impl Runner<'_> {
             .min();
         if let Some(at) = delayed {
             let secs = at.saturating_duration_since(Instant::now()).as_secs_f64();
-            self.reporter.progress(
+            self.reporter.progress_now(
                 self.done,
                 Some(self.total),
                 format!("next send in {secs:.0} s"),
@@ -759,7 +760,7 @@ impl Runner<'_> {
         if let Some(at) = closed {
             let wait = (at - Utc::now()).to_std().unwrap_or_default();
             if wait <= WAIT_AT_MOST {
-                self.reporter.progress(
+                self.reporter.progress_now(
                     self.done,
                     Some(self.total),
                     format!("window opens in {} s", wait.as_secs()),

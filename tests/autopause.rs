@@ -65,6 +65,7 @@ fn bounce(store: &Store, outbox_id: i64, kind: &str, hard: bool, now: i64) {
             remote_mta: None,
             raw: "",
             inbox_message_id: 1,
+            matched_by: "",
         },
         now,
     )

@@ -162,6 +162,7 @@ fn bounce_db(dir: &Path) -> PathBuf {
                 remote_mta: None,
                 raw: "Status: 5.1.1",
                 inbox_message_id: 1,
+                matched_by: "",
             },
             0,
         )

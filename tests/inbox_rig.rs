@@ -299,6 +299,14 @@ fn postfix_dsn_for_an_unknown_user_marks_the_row_and_suppresses_the_address() {
     assert!(b.diagnostic.contains("User unknown"), "{}", b.diagnostic);
     assert!(b.raw.contains("Final-Recipient"), "{}", b.raw);
     assert_eq!(b.subject.as_deref(), Some(row.subject.as_str()));
+    // Postfix returns the message's headers: matched by our own Message-ID, not by a guess.
+    assert_eq!(
+        b.matched_by,
+        format!(
+            "by Message-ID <{}>",
+            bad_row.header_message_id.as_deref().unwrap()
+        )
+    );
 
     // A second sync reads nothing again: the last UID is in the database. (Only mail that
     // arrived in between, from other tests sharing the rig, may be read: UIDs above the mark.)

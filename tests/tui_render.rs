@@ -425,6 +425,7 @@ fn bounce_app() -> App {
                 remote_mta: Some("mx.acme.test"),
                 raw: "Reporting-MTA: dns; mail.sender.test\nArrival-Date: Sun, 22 Nov 2026 01:59:55 +0000\n\nFinal-Recipient: rfc822; nobody@acme.test\nAction: failed\nStatus: 5.1.1",
                 inbox_message_id: 1,
+                matched_by: "by Message-ID <80.3f2a@sender.test>",
             },
             0,
         )

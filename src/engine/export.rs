@@ -135,6 +135,7 @@ fn grid(
                 "remote_mta",
                 "subject",
                 "outbox_id",
+                "matched_by",
             ]
             .map(String::from)
             .to_vec();
@@ -158,6 +159,7 @@ fn grid(
                         b.remote_mta.unwrap_or_default(),
                         b.subject.unwrap_or_default(),
                         b.outbox_id.map(|c| c.to_string()).unwrap_or_default(),
+                        b.matched_by,
                     ]
                 })
                 .collect();

@@ -28,6 +28,8 @@ pub struct BounceRow {
     pub raw: String,
     /// Subject of the campaign message that bounced (from the outbox), when matched.
     pub subject: Option<String>,
+    /// How the report was matched to the sent row, or why it matched none.
+    pub matched_by: String,
 }
 
 /// A row to insert (no id, no subject).
@@ -47,6 +49,8 @@ pub struct NewBounce<'a> {
     pub remote_mta: Option<&'a str>,
     pub raw: &'a str,
     pub inbox_message_id: i64,
+    /// How the report was matched to `outbox_id`, or why it matched none.
+    pub matched_by: &'a str,
 }
 
 pub fn insert(conn: &Connection, b: &NewBounce<'_>, now: i64) -> Result<i64> {
@@ -58,8 +62,8 @@ pub fn insert(conn: &Connection, b: &NewBounce<'_>, now: i64) -> Result<i64> {
     conn.prepare_cached(
         "INSERT INTO bounces (kind, date, mailbox, outbox_id, recipient, domain, action,
              status_code, reply_code, reason, hard, diagnostic, remote_mta, raw, inbox_message_id,
-             created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+             created_at, matched_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     )?
     .execute(params![
         b.kind,
@@ -77,7 +81,8 @@ pub fn insert(conn: &Connection, b: &NewBounce<'_>, now: i64) -> Result<i64> {
         b.remote_mta,
         b.raw,
         b.inbox_message_id,
-        now
+        now,
+        b.matched_by
     ])?;
     Ok(conn.last_insert_rowid())
 }
@@ -102,7 +107,7 @@ pub fn list(conn: &Connection, filter: &Filter) -> Result<Vec<BounceRow>> {
     let mut stmt = conn.prepare(
         "SELECT b.id, b.kind, b.date, b.mailbox, b.outbox_id, b.recipient, b.domain, b.action,
                 b.status_code, b.reply_code, b.reason, b.hard, b.diagnostic, b.remote_mta, b.raw,
-                o.subject
+                o.subject, b.matched_by
          FROM bounces b LEFT JOIN outbox o ON o.id = b.outbox_id
          WHERE (?1 IS NULL OR b.date >= ?1) AND (?2 IS NULL OR b.date < ?2)
            AND (?3 IS NULL OR b.domain = ?3) AND (?4 IS NULL OR b.reason = ?4)
@@ -135,6 +140,7 @@ pub fn list(conn: &Connection, filter: &Filter) -> Result<Vec<BounceRow>> {
                 remote_mta: r.get(13)?,
                 raw: r.get(14)?,
                 subject: r.get(15)?,
+                matched_by: r.get(16)?,
             })
         },
     )?;
@@ -254,6 +260,7 @@ mod tests {
             remote_mta: None,
             raw: "",
             inbox_message_id: 1,
+            matched_by: "",
         }
     }
 

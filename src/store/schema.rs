@@ -227,6 +227,9 @@ pub const MIGRATIONS: &[&str] = &[
     // transaction): auto-pause counts such refusals with the hard bounces that come back later.
     "ALTER TABLE outbox ADD COLUMN refused_at INTEGER;
      CREATE INDEX outbox_mailbox_refused ON outbox(mailbox, refused_at);",
+    // 12: how a report was matched to the sent row (by Message-ID, or by recipient: a guess
+    // the user should be able to see), or why it matched none.
+    "ALTER TABLE bounces ADD COLUMN matched_by TEXT NOT NULL DEFAULT '';",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {

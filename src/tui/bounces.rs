@@ -234,6 +234,7 @@ pub fn load(data_dir: &Path) -> Result<BouncesData, StoreError> {
                 "Reply code": b.reply_code.map(|c| c.to_string()).unwrap_or_default(),
                 "Remote MTA": b.remote_mta.clone().unwrap_or_default(),
                 "Outbox row": b.outbox_id.map(|c| c.to_string()).unwrap_or_default(),
+                "Matched": b.matched_by,
                 "Diagnostic": b.diagnostic,
                 "DSN part": b.raw.trim_end(),
             });

@@ -129,6 +129,53 @@ fn by_recipient(
     Ok(None)
 }
 
+/// The sent row a delivery report or complaint is about, and how it was found, as the bounce
+/// row shows it: by the Message-ID the report returns, else by recipient (the latest message
+/// sent to it before the report). The second is a guess: relays that rewrite Message-ID
+/// (some ESPs do) make it the only way, but it can also pick our row for a report about the
+/// user's own mail to that address, so the evidence says which it was.
+fn report_row(
+    conn: &Connection,
+    message_id: Option<&str>,
+    recipients: &[&str],
+    mailbox: &str,
+    date: i64,
+) -> store::Result<(Option<SentRow>, String)> {
+    let shown = message_id
+        .map(|m| m.trim().trim_start_matches('<').trim_end_matches('>'))
+        .filter(|m| !m.is_empty());
+    if let Some(m) = shown
+        && let Some(row) = by_message_id(conn, m)?
+    {
+        return Ok((Some(row), format!("by Message-ID <{m}>")));
+    }
+    let returned = match shown {
+        Some(m) => format!("the report returns Message-ID <{m}>, not one of ours"),
+        None => "the report returns no Message-ID".to_string(),
+    };
+    for r in recipients {
+        if let Some(row) = by_recipient(conn, r, mailbox, date)? {
+            return Ok((
+                Some(row),
+                format!(
+                    "by recipient {r}, the latest message sent to it before the report ({returned})"
+                ),
+            ));
+        }
+    }
+    Ok((
+        None,
+        format!(
+            "no match: nothing was sent to {} before the report ({returned})",
+            if recipients.is_empty() {
+                "its recipients".to_string()
+            } else {
+                recipients.join(", ")
+            }
+        ),
+    ))
+}
+
 fn by_references(conn: &Connection, refs: &[String]) -> store::Result<Option<SentRow>> {
     for r in refs {
         if let Some(row) = by_message_id(conn, r)? {
@@ -238,28 +285,21 @@ pub fn handle(
     let (kind, disposition, id) = match parsed.kind {
         Kind::Bounce => {
             let mut matched = Vec::new();
+            let mut how = Vec::new();
             for r in &parsed.records {
                 let mid = r
                     .original_message_id
                     .as_deref()
                     .or(parsed.original_message_id.as_deref());
-                let mut row = match mid {
-                    Some(m) => by_message_id(conn, m)?,
-                    None => None,
-                };
-                if row.is_none() {
-                    row = by_recipient(conn, &r.recipient, at.mailbox, date)?;
-                }
-                if row.is_none()
-                    && let Some(orig) = &r.original_recipient
-                {
-                    row = by_recipient(conn, orig, at.mailbox, date)?;
-                }
+                let mut recipients = vec![r.recipient.as_str()];
+                recipients.extend(r.original_recipient.as_deref());
+                let (row, why) = report_row(conn, mid, &recipients, at.mailbox, date)?;
                 matched.push(row);
+                how.push(why);
             }
             let first = matched.iter().flatten().next().map(|r| r.id);
             let id = record("bounce", first)?;
-            for (r, row) in parsed.records.iter().zip(&matched) {
+            for ((r, row), matched_by) in parsed.records.iter().zip(&matched).zip(&how) {
                 bounces_insert(
                     conn,
                     &NewBounce {
@@ -277,6 +317,7 @@ pub fn handle(
                         remote_mta: r.remote_mta.as_deref(),
                         raw: &report,
                         inbox_message_id: id,
+                        matched_by,
                     },
                     now,
                 )?;
@@ -338,18 +379,14 @@ pub fn handle(
         }
         Kind::Feedback => {
             let fb = parsed.feedback.clone().unwrap_or_default();
-            let mut row = match parsed.original_message_id.as_deref() {
-                Some(m) => by_message_id(conn, m)?,
-                None => None,
-            };
-            if row.is_none() {
-                for r in &fb.recipients {
-                    row = by_recipient(conn, r, at.mailbox, date)?;
-                    if row.is_some() {
-                        break;
-                    }
-                }
-            }
+            let listed: Vec<&str> = fb.recipients.iter().map(String::as_str).collect();
+            let (row, matched_by) = report_row(
+                conn,
+                parsed.original_message_id.as_deref(),
+                &listed,
+                at.mailbox,
+                date,
+            )?;
             let id = record("feedback", row.as_ref().map(|r| r.id))?;
             let mut recipients = fb.recipients.clone();
             if let Some(e) = row.as_ref().and_then(|r| r.email.clone())
@@ -380,6 +417,7 @@ pub fn handle(
                         remote_mta: None,
                         raw: &report,
                         inbox_message_id: id,
+                        matched_by: &matched_by,
                     },
                     now,
                 )?;
@@ -764,6 +802,54 @@ Message-ID: <r3@acme.test>\r\n\r\nInteresting, call me.\r\n";
             .replace("20261122015955.DAECB99C199", "other");
         handle(c, at(4), soft_for_2.as_bytes(), 100).unwrap();
         assert_eq!(status(&store, 2), "INVALID");
+    }
+
+    /// Every bounce row says how it was matched: by the returned Message-ID when it is ours,
+    /// by recipient (a guess, saying why) when it is not, or why nothing matched.
+    #[test]
+    fn a_bounce_says_how_it_was_matched() {
+        let ours = "7.f00d@sender.test";
+        let (_d, store) = store(&[(1, "nobody@acme.test", ours)]);
+        let c = store.conn();
+        let by_id = String::from_utf8_lossy(HARD)
+            .replace("a49e2c80-2444-4fa5-bcd1-5a9381d67cc1@sender.test", ours);
+        handle(c, at(1), by_id.as_bytes(), 100).unwrap();
+        let foreign = String::from_utf8_lossy(HARD).replace("20261122015955.86C8E99C194", "x2");
+        handle(c, at(2), foreign.as_bytes(), 100).unwrap();
+        let (_d2, empty) = self::store(&[]);
+        handle(empty.conn(), at(3), HARD, 100).unwrap();
+        let how = |s: &Store| -> Vec<(Option<i64>, String)> {
+            s.conn()
+                .prepare("SELECT outbox_id, matched_by FROM bounces ORDER BY id")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        assert_eq!(
+            how(&store),
+            [
+                (Some(1), format!("by Message-ID <{ours}>")),
+                (
+                    Some(1),
+                    "by recipient nobody@acme.test, the latest message sent to it before the \
+                     report (the report returns Message-ID \
+                     <a49e2c80-2444-4fa5-bcd1-5a9381d67cc1@sender.test>, not one of ours)"
+                        .to_string()
+                )
+            ]
+        );
+        assert_eq!(
+            how(&empty),
+            [(
+                None,
+                "no match: nothing was sent to nobody@acme.test before the report (the report \
+                 returns Message-ID <a49e2c80-2444-4fa5-bcd1-5a9381d67cc1@sender.test>, not one \
+                 of ours)"
+                    .to_string()
+            )]
+        );
     }
 
     #[test]

@@ -8,6 +8,8 @@ use regex::Regex;
 use scraper::{Html, Selector};
 use serde::Serialize;
 
+use unicode_normalization::char::is_combining_mark;
+
 use super::pattern::is_role;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -22,12 +24,33 @@ fn sel(s: &str) -> Selector {
     Selector::parse(s).expect("static selector")
 }
 
+/// A local part may hold any letter (`josé.dupont`): with ASCII letters only, the match
+/// could start in the middle of the local part and record `dupont@` for `josé.dupont@`.
 fn email_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"(?i)\b[a-z0-9][a-z0-9._%+-]{0,63}@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}\b")
+        Regex::new(r"(?i)[\p{L}\p{N}][\p{L}\p{N}\p{M}._%+-]{0,63}@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}\b")
             .unwrap()
     })
+}
+
+/// A character that can be part of a local part.
+fn is_local_char(c: char) -> bool {
+    c.is_alphanumeric() || is_combining_mark(c) || "._%+-".contains(c)
+}
+
+/// The addresses in `text`, each whole: a match that starts right after a local-part
+/// character (a local part longer than 64, or one starting with `.`) is dropped, not cut.
+fn addresses(text: &str) -> impl Iterator<Item = &str> {
+    email_re()
+        .find_iter(text)
+        .filter(|m| {
+            !text[..m.start()]
+                .chars()
+                .next_back()
+                .is_some_and(is_local_char)
+        })
+        .map(|m| m.as_str())
 }
 
 /// `jean [at] acme [dot] fr`, `jean(at)acme(point)fr`, `jean at acme dot fr` → `jean@acme.fr`;
@@ -43,7 +66,7 @@ pub fn deobfuscate(text: &str) -> String {
         .get_or_init(|| Regex::new(r"(?i)\s*[\[\(\{<]\s*(?:dot|point|\.)\s*[\]\)\}>]\s*").unwrap());
     // Bare words only in an address-shaped run: "jean at acme dot fr", "jean at acme.fr".
     let words = WORDS.get_or_init(|| {
-        Regex::new(r"(?i)\b([a-z0-9][a-z0-9._-]*)\s+(?:at|arobase)\s+([a-z0-9-]+(?:(?:\s+(?:dot|point)\s+|\.)[a-z0-9-]+)+)\b")
+        Regex::new(r"(?i)\b([\p{L}\p{N}][\p{L}\p{N}\p{M}._-]*)\s+(?:at|arobase)\s+([a-z0-9-]+(?:(?:\s+(?:dot|point)\s+|\.)[a-z0-9-]+)+)\b")
             .unwrap()
     });
     let dot_word = DOT_WORD.get_or_init(|| Regex::new(r"(?i)\s+(?:dot|point)\s+").unwrap());
@@ -111,8 +134,8 @@ fn clean(candidate: &str) -> Option<String> {
         .trim()
         .trim_start_matches("mailto:")
         .trim_matches(|c: char| c == '.' || c == ',' || c == ';' || c.is_whitespace());
-    let m = email_re().find(s)?;
-    Some(m.as_str().to_ascii_lowercase())
+    let m = addresses(s).next()?;
+    Some(m.to_lowercase())
 }
 
 fn json_emails(v: &serde_json::Value, out: &mut Vec<String>) {
@@ -179,13 +202,13 @@ pub fn extract(html: &str) -> Vec<Found> {
             text.push(' ');
         }
     }
-    for m in email_re().find_iter(&text) {
-        raw.push((m.as_str().to_string(), "text"));
+    for m in addresses(&text) {
+        raw.push((m.to_string(), "text"));
     }
     let plain = percent_decode(&text);
     let deob = deobfuscate(&plain);
-    for m in email_re().find_iter(&deob) {
-        raw.push((m.as_str().to_string(), "obfuscated"));
+    for m in addresses(&deob) {
+        raw.push((m.to_string(), "obfuscated"));
     }
     let mut out: Vec<Found> = Vec::new();
     for (cand, how) in raw {
@@ -278,6 +301,33 @@ mod tests {
         assert_eq!(got.len(), 2);
         assert!(got[0].role && got[0].email == "contact@acme.fr");
         assert!(!got[1].role && got[1].email == "lea.petit@acme.fr");
+    }
+
+    #[test]
+    fn a_non_ascii_local_part_is_kept_whole_never_cut() {
+        let got = emails(
+            r#"<a href="mailto:jos%C3%A9.dupont@acme.test">José</a><a href="mailto:josé.dupont@acme.test">x</a>
+               <p>Hélène : hélène.martin@acme.test ; Zoë: zoë@acme.test</p><p>andré.roux [at] acme [dot] test</p>"#,
+        );
+        let all: Vec<&str> = got.iter().map(|g| g.0.as_str()).collect();
+        for cut in ["dupont@acme.test", "martin@acme.test", "roux@acme.test"] {
+            assert!(
+                !all.contains(&cut),
+                "{cut} cut out of a longer address: {all:?}"
+            );
+        }
+        assert_eq!(
+            all,
+            vec![
+                "josé.dupont@acme.test",
+                "hélène.martin@acme.test",
+                "zoë@acme.test",
+                "andré.roux@acme.test"
+            ]
+        );
+        // A run too long to be a local part is dropped, not cut to its last 64 characters.
+        let long = format!("<p>{}@acme.test</p>", "a".repeat(80));
+        assert!(emails(&long).is_empty(), "{:?}", emails(&long));
     }
 
     #[test]

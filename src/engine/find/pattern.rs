@@ -381,44 +381,43 @@ pub fn read_local(local: &str) -> Vec<(Pattern, f64)> {
         let parts: Vec<&str> = local.split(sep).collect();
         (parts.len() == 2 && parts.iter().all(|p| !p.is_empty())).then(|| (sep, parts[0], parts[1]))
     });
-    let mut out: Vec<(Pattern, f64)> = Vec::new();
     if let Some((sep, a, b)) = split {
         // A compound first name keeps its hyphen inside a dotted address: jean-marc.dupont.
         let a_given = a.split('-').all(given);
         let b_given = b.split('-').all(given);
         let (a1, b1) = (a.len() == 1, b.len() == 1);
-        match sep {
+        let out = match sep {
             '.' => {
                 if a1 && b1 {
                     return Vec::new();
                 } else if a1 {
                     if b_given && !names::is_given_name(a) {
-                        out = vec![(Pattern::FDotLast, 0.6), (Pattern::LDotFirst, 0.4)];
+                        vec![(Pattern::FDotLast, 0.6), (Pattern::LDotFirst, 0.4)]
                     } else {
-                        out = vec![(Pattern::FDotLast, 1.0)];
+                        vec![(Pattern::FDotLast, 1.0)]
                     }
                 } else if b1 {
-                    out = vec![(Pattern::FirstDotL, 1.0)];
+                    vec![(Pattern::FirstDotL, 1.0)]
                 } else if a_given && !b_given {
-                    out = vec![(Pattern::FirstDotLast, 1.0)];
+                    vec![(Pattern::FirstDotLast, 1.0)]
                 } else if b_given && !a_given {
-                    out = vec![(Pattern::LastDotFirst, 1.0)];
+                    vec![(Pattern::LastDotFirst, 1.0)]
                 } else {
                     // Both or neither are names (martin.thomas): let the prior decide.
-                    out = prior_split(&[Pattern::FirstDotLast, Pattern::LastDotFirst]);
+                    prior_split(&[Pattern::FirstDotLast, Pattern::LastDotFirst])
                 }
             }
-            '_' if !a1 && !b1 => out = vec![(Pattern::FirstUnderLast, 1.0)],
+            '_' if !a1 && !b1 => vec![(Pattern::FirstUnderLast, 1.0)],
             '-' if !a1 && !b1 => {
                 // jean-marc could be a compound first name alone.
                 if a_given && b_given {
-                    out = prior_split(&[Pattern::FirstDashLast, Pattern::First]);
+                    prior_split(&[Pattern::FirstDashLast, Pattern::First])
                 } else {
-                    out = vec![(Pattern::FirstDashLast, 1.0)];
+                    vec![(Pattern::FirstDashLast, 1.0)]
                 }
             }
             _ => return Vec::new(),
-        }
+        };
         return out;
     }
     if local.contains(['.', '_', '-']) {
@@ -433,24 +432,35 @@ pub fn read_local(local: &str) -> Vec<(Pattern, f64)> {
         // jade, alex: a first name alone (or, rarely, a surname that is also a first name).
         return prior_split(&[Pattern::First, Pattern::Last]);
     }
-    // The longest given-name prefix: mariecurie, jeand.
-    let prefix = (2..n).rev().find(|&i| given(&local[..i]));
-    if let Some(i) = prefix.filter(|&i| i >= 3) {
-        let rest = n - i;
-        if rest == 1 {
-            out.push((Pattern::FirstL, 1.0));
-        } else {
-            out.push((Pattern::FirstLast, 1.0));
-        }
-        return out;
-    }
-    // A given-name suffix: curiemarie, dupontj is not one.
-    if let Some(i) = (2..n - 2).find(|&i| given(&local[i..]) && n - i >= 3) {
-        let _ = i;
-        return vec![(Pattern::LastFirst, 1.0)];
-    }
     let initial_first = !is_onset(chars[0], chars[1]);
     let initial_last = !is_coda(chars[n - 2], chars[n - 1]);
+    // After an initial, the rest is a whole given name (erichard, alambert): many surnames
+    // are (Richard, David, Lambert), so `f` + surname is as good a reading as a given name
+    // cut out of it (eric+hard, alam+bert); the prior weighs the two.
+    let initial_then_name = n >= 5 && given(&local[1..]);
+    // A local part starting with a pair no name starts with (jl, md) begins with an initial:
+    // a given name found further in (jlam+bert, mdu+rand) is a piece of the surname.
+    if !initial_first {
+        // The longest given-name prefix: mariecurie, jeand.
+        let prefix = (2..n).rev().find(|&i| given(&local[..i]));
+        if let Some(i) = prefix.filter(|&i| i >= 3) {
+            let rest = n - i;
+            if rest == 1 {
+                return vec![(Pattern::FirstL, 1.0)];
+            }
+            if initial_then_name {
+                return prior_split(&[Pattern::FirstLast, Pattern::FLast]);
+            }
+            return vec![(Pattern::FirstLast, 1.0)];
+        }
+        // A given-name suffix: curiemarie, dupontj is not one.
+        if (2..n - 2).any(|i| given(&local[i..]) && n - i >= 3) {
+            if initial_then_name {
+                return prior_split(&[Pattern::LastFirst, Pattern::FLast]);
+            }
+            return vec![(Pattern::LastFirst, 1.0)];
+        }
+    }
     match (initial_first, initial_last) {
         (true, false) => vec![(Pattern::FLast, 1.0)],
         (false, true) => vec![(Pattern::LastF, 1.0)],

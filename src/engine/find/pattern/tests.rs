@@ -549,3 +549,36 @@ fn table_has_at_least_sixty_cases() {
     let guesses = GUESS.iter().filter(|c| c.conf != (0, 0)).count();
     assert!(READ.len() + guesses >= 60, "{} + {guesses}", READ.len());
 }
+
+/// An initial glued to a surname that holds a given name (jlambert, mdurand: lam+bert,
+/// du+rand; erichard, adavid: eric+hard, ada+vid) is not read as a name with full weight.
+#[test]
+fn an_initial_reading_is_not_outvoted_by_a_truncated_given_name() {
+    for local in ["jlambert", "mdurand", "erichard", "adavid", "cpetit"] {
+        assert_eq!(
+            best(local),
+            Some(Pattern::FLast),
+            "{local}: {:?}",
+            read_local(local)
+        );
+    }
+    let known: Vec<String> = [
+        "jlambert@acme.test",
+        "mdurand@acme.test",
+        "erichard@acme.test",
+        "adavid@acme.test",
+        "cpetit@acme.test",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let s = guess("Paul", "Roux", "acme.test", &known).unwrap();
+    assert_eq!(
+        (s.email.as_str(), s.pattern.as_str()),
+        ("proux@acme.test", "flast"),
+        "{s:?}"
+    );
+    // A given name followed by a surname still reads as one.
+    assert_eq!(best("mariecurie"), Some(Pattern::FirstLast));
+    assert_eq!(best("curiemarie"), Some(Pattern::LastFirst));
+}

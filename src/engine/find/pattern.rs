@@ -609,39 +609,73 @@ pub struct Suggestion {
     pub evidence: Vec<String>,
 }
 
+/// Patterns that spell both the whole first name and the whole last name: an address read
+/// this way names one person. The others (initials, first or last alone) fit namesakes too.
+fn spells_full_name(p: Pattern) -> bool {
+    matches!(
+        p,
+        Pattern::FirstDotLast
+            | Pattern::FirstLast
+            | Pattern::FirstUnderLast
+            | Pattern::FirstDashLast
+            | Pattern::LastDotFirst
+            | Pattern::LastFirst
+    )
+}
+
 /// Suggest an address for `name` at `domain`, given the company's inferred pattern.
-/// An address published for this very person wins outright.
+/// An address published for this very person (spelling the full first and last name) wins
+/// outright; one spelled with initials is only evidence for the pattern.
 pub fn suggest(name: &Name, domain: &str, inf: &Inference, seen: &[Seen]) -> Suggestion {
     let domain = domain.to_ascii_lowercase();
+    let mut namesakes: Vec<String> = Vec::new();
     for s in seen {
         let email = s.email.to_ascii_lowercase();
         if let Some((local, d)) = email.split_once('@')
             && d == domain
             && !is_role(local)
         {
-            let ps = name.patterns_of(local);
-            // Only full-name spellings identify the person (not `first` or `last` alone).
-            if ps
+            let all = name.patterns_of(local);
+            // Only full-name spellings identify the person (not initials, `first` or `last`).
+            let ps: Vec<Pattern> = all
                 .iter()
-                .any(|p| !matches!(p, Pattern::First | Pattern::Last))
-            {
-                let mut evidence = vec![format!("{email} is published on {}", s.source)];
-                evidence.extend(inf.evidence.iter().cloned());
-                let alternatives = inf
-                    .ranking
+                .copied()
+                .filter(|p| spells_full_name(*p))
+                .collect();
+            if ps.is_empty() {
+                if let Some(p) = all
                     .iter()
-                    .map(|(p, _)| format!("{}@{domain}", name.render(*p)))
-                    .filter(|e| *e != email)
-                    .take(3)
-                    .collect();
-                return Suggestion {
-                    email,
-                    alternatives,
-                    pattern: ps[0].name().to_string(),
-                    confidence: MAX_CONFIDENCE,
-                    evidence,
-                };
+                    .find(|p| !matches!(p, Pattern::First | Pattern::Last))
+                    && !namesakes
+                        .iter()
+                        .any(|n| n.starts_with(&format!("{email} ")))
+                {
+                    namesakes.push(format!(
+                        "{email} (published on {}) fits {} {} as {}, but may belong to someone else with the same initials: evidence for the pattern, not this person's own address",
+                        s.source,
+                        name.first.join("-"),
+                        name.last.join(" "),
+                        p.name()
+                    ));
+                }
+                continue;
             }
+            let mut evidence = vec![format!("{email} is published on {}", s.source)];
+            evidence.extend(inf.evidence.iter().cloned());
+            let alternatives = inf
+                .ranking
+                .iter()
+                .map(|(p, _)| format!("{}@{domain}", name.render(*p)))
+                .filter(|e| *e != email)
+                .take(3)
+                .collect();
+            return Suggestion {
+                email,
+                alternatives,
+                pattern: ps[0].name().to_string(),
+                confidence: MAX_CONFIDENCE,
+                evidence,
+            };
         }
     }
     let mut addresses: Vec<String> = Vec::new();
@@ -654,12 +688,13 @@ pub fn suggest(name: &Name, domain: &str, inf: &Inference, seen: &[Seen]) -> Sug
             break;
         }
     }
+    namesakes.extend(inf.evidence.iter().cloned());
     Suggestion {
         email: addresses[0].clone(),
         alternatives: addresses[1..].to_vec(),
         pattern: inf.pattern.name().to_string(),
         confidence: inf.confidence,
-        evidence: inf.evidence.clone(),
+        evidence: namesakes,
     }
 }
 

@@ -416,14 +416,23 @@ const GUESS: &[Case] = &[
         pattern: "flast",
         conf: (60, 97),
     },
-    // The person's own published address wins.
+    // The person's own published address (full first and last name) wins.
+    Case {
+        first: "Jean",
+        last: "Dupont",
+        known: &["jean.dupont@acme.test"],
+        email: "jean.dupont@acme.test",
+        pattern: "first.last",
+        conf: (97, 97),
+    },
+    // An address spelled with initials may be a namesake's: evidence for the pattern only.
     Case {
         first: "Jean",
         last: "Dupont",
         known: &["jdupont@acme.test"],
         email: "jdupont@acme.test",
         pattern: "flast",
-        conf: (97, 97),
+        conf: (55, 80),
     },
 ];
 
@@ -581,4 +590,42 @@ fn an_initial_reading_is_not_outvoted_by_a_truncated_given_name() {
     // A given name followed by a surname still reads as one.
     assert_eq!(best("mariecurie"), Some(Pattern::FirstLast));
     assert_eq!(best("curiemarie"), Some(Pattern::LastFirst));
+}
+
+/// jdupont@ may be Jacques Dupont's: it is not called Julie Dupont's published address.
+#[test]
+fn an_initials_address_is_not_credited_to_a_namesake() {
+    let s = guess(
+        "Julie",
+        "Dupont",
+        "acme.test",
+        &["jdupont@acme.test".into()],
+    )
+    .unwrap();
+    assert_eq!(
+        (s.email.as_str(), s.pattern.as_str()),
+        ("jdupont@acme.test", "flast")
+    );
+    assert!(s.confidence < 97, "{s:#?}");
+    assert!(
+        !s.evidence.iter().any(|e| e.contains("is published")),
+        "{s:#?}"
+    );
+    assert!(
+        s.evidence.iter().any(|e| e.contains("jdupont@acme.test")
+            && e.contains("may belong to someone else with the same initials")),
+        "{s:#?}"
+    );
+    for own in ["julie.dupont", "dupontjulie", "julie_dupont"] {
+        let s = guess(
+            "Julie",
+            "Dupont",
+            "acme.test",
+            &[format!("{own}@acme.test")],
+        )
+        .unwrap();
+        assert_eq!(s.email, format!("{own}@acme.test"));
+        assert_eq!(s.confidence, MAX_CONFIDENCE, "{s:#?}");
+        assert!(s.evidence[0].contains("is published"), "{s:#?}");
+    }
 }

@@ -31,8 +31,10 @@ pub fn count() -> usize {
     set().len()
 }
 
-/// Transliterate to lowercase ASCII: accents dropped, `æ`→`ae`, `œ`→`oe`, `ß`→`ss`.
-/// Apostrophes vanish (`N'Diaye` → `ndiaye`); other non-alphanumerics become spaces.
+/// Transliterate to lowercase ASCII: accents dropped, `æ`→`ae`, `œ`→`oe`, `ß`→`ss`, `ı`→`i`,
+/// `ð`→`d`, `þ`→`th`, `ħ`→`h`, `ł`→`l`, `ø`→`o`…; any other letter with no Latin spelling is
+/// dropped (never a word break). Apostrophes vanish (`N'Diaye` → `ndiaye`); other
+/// non-alphanumerics become spaces.
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.nfkd() {
@@ -42,11 +44,21 @@ pub fn fold(text: &str) -> String {
         match c {
             'æ' | 'Æ' => out.push_str("ae"),
             'œ' | 'Œ' => out.push_str("oe"),
-            'ß' => out.push_str("ss"),
+            'ß' | 'ẞ' => out.push_str("ss"),
             'ø' | 'Ø' => out.push('o'),
-            'đ' | 'Đ' => out.push('d'),
-            'ł' | 'Ł' => out.push('l'),
+            'đ' | 'Đ' | 'ð' | 'Ð' => out.push('d'),
+            'ł' | 'Ł' | 'ƚ' => out.push('l'),
+            'ı' | 'ɨ' | 'Ɨ' => out.push('i'),
+            'þ' | 'Þ' => out.push_str("th"),
+            'ħ' | 'Ħ' => out.push('h'),
+            'ŧ' | 'Ŧ' => out.push('t'),
+            'ŋ' | 'Ŋ' => out.push_str("ng"),
+            'ĸ' => out.push('k'),
+            'ƒ' => out.push('f'),
+            'ʒ' | 'Ʒ' => out.push('z'),
             c if c.is_ascii_alphanumeric() => out.push(c.to_ascii_lowercase()),
+            // A letter with no Latin spelling left: dropped, so the word stays whole.
+            c if c.is_alphanumeric() => {}
             _ => out.push(' '),
         }
     }
@@ -86,5 +98,26 @@ mod tests {
         assert_eq!(fold("Jean-Marc"), "jean marc");
         assert_eq!(fold("Œuvray Straße"), "oeuvray strasse");
         assert_eq!(words("de la Fontaine"), vec!["de", "la", "fontaine"]);
+    }
+
+    #[test]
+    fn letters_without_a_decomposition_are_transliterated_not_split() {
+        for (name, want) in [
+            ("Yıldız", "yildiz"),
+            ("IŞIK", "isik"),
+            ("Guðrún", "gudrun"),
+            ("Þórður", "thordur"),
+            ("Ħaġar", "hagar"),
+            ("Łukasz Wałęsa", "lukasz walesa"),
+            ("Søren Ærø", "soren aero"),
+            ("Œdipe Groß", "oedipe gross"),
+            ("Đorđe", "dorde"),
+            ("Ŋoma Ngũgĩ", "ngoma ngugi"),
+        ] {
+            assert_eq!(fold(name), want, "{name}");
+        }
+        // A letter with no Latin spelling is dropped: the name stays one word.
+        assert_eq!(words("Jean Дupont"), vec!["jean", "upont"]);
+        assert_eq!(words("Mehmet Yıldız"), vec!["mehmet", "yildiz"]);
     }
 }

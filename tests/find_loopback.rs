@@ -58,6 +58,7 @@ fn route(host: &str, path: &str) -> (u16, Vec<(&'static str, String)>, Vec<u8>) 
             s.into_bytes(),
         )
     };
+    let port = host.split(':').nth(1).unwrap_or_default();
     let host = host.split(':').next().unwrap_or_default();
     match (host, path) {
         ("127.0.0.1", p) if p.starts_with("/html/") => {
@@ -101,6 +102,13 @@ fn route(host: &str, path: &str) -> (u16, Vec<(&'static str, String)>, Vec<u8>) 
         ("acme.test", "/mentions-legales") => html(r#"<html><head><script type="application/ld+json">
             {"@context":"https://schema.org","@type":"Organization","name":"Acme","email":"dpo@acme.test"}</script></head>
             <body><p>Directeur de la publication : marc.leroy(at)acme(dot)test</p><p>Hébergeur : someone@hosting.example</p></body></html>"#.into()),
+        // A company whose domain is given in Unicode (bücher.test) and one whose domain is a
+        // subdomain (fr.acme.test) of the registrable domain its people's addresses use.
+        ("xn--bcher-kva.test", "/") => html(r#"<p>anna.weber@xn--bcher-kva.test</p><a href="/impressum">Impressum</a>"#.into()),
+        ("xn--bcher-kva.test", "/impressum") => html(r#"<a href="mailto:max.mueller@xn--bcher-kva.test">Max</a>"#.into()),
+        ("fr.acme.test", "/") => html(format!(r#"<p>julie.dupont@acme.test, paul.roux@fr.acme.test, x.y@other.test</p>
+            <a href="http://www.acme.test:{port}/equipe-fr">Notre équipe</a><a href="http://other.test:{port}/contact">Contact</a>"#)),
+        ("www.acme.test", "/equipe-fr") => html("<p>marc.leroy@acme.test</p>".into()),
         ("acme.test", "/private/team") => html("<p>secret.person@acme.test</p>".into()),
         ("catchall.test", "/") => (301, vec![("Location", "/fr/".into())], vec![]),
         ("catchall.test", "/fr/") => {
@@ -670,4 +678,44 @@ async fn a_rate_limited_captcha_or_silent_search_falls_back_to_guesses() {
         let ev = row(&rows, "Jean").evidence.join("\n");
         assert!(ev.contains(why), "{company}: missing {why:?} in\n{ev}");
     }
+}
+
+/// The crawl keeps addresses and follows links at the company's domain however it is given:
+/// in Unicode (bücher.test, found as xn--bcher-kva.test), or as a subdomain (fr.acme.test,
+/// whose people write from acme.test and link to www.acme.test). Other domains stay out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawl_keeps_idn_and_subdomain_company_addresses() {
+    let server = serve().await;
+    let http = hailer::engine::find::site::Http::new(settings_with_dns(server.port).http).unwrap();
+    let token = CancellationToken::new();
+    let emails = |r: &hailer::engine::find::site::SiteReport| -> Vec<String> {
+        r.addresses.iter().map(|(e, _, _)| e.clone()).collect()
+    };
+    let idn = hailer::engine::find::site::crawl(&http, "bücher.test", 6, &token).await;
+    assert_eq!(
+        emails(&idn),
+        [
+            "anna.weber@xn--bcher-kva.test",
+            "max.mueller@xn--bcher-kva.test"
+        ],
+        "{idn:#?}"
+    );
+    let sub = hailer::engine::find::site::crawl(&http, "fr.acme.test", 6, &token).await;
+    assert_eq!(
+        emails(&sub),
+        [
+            "julie.dupont@acme.test",
+            "paul.roux@fr.acme.test",
+            "marc.leroy@acme.test"
+        ],
+        "{sub:#?}"
+    );
+    assert!(
+        !server
+            .hosts
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|h| h == "other.test")
+    );
 }

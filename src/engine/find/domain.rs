@@ -17,6 +17,27 @@ pub fn registrable(host: &str) -> Option<String> {
     psl::domain_str(&host).map(str::to_string)
 }
 
+/// A domain in its lower-case ASCII (A-label) form: `Bücher.test` → `xn--bcher-kva.test`.
+/// A name IDNA refuses is only lower-cased (it then matches nothing found on a page).
+pub fn ascii(domain: &str) -> String {
+    let d = domain.trim().trim_end_matches('.').to_lowercase();
+    crate::engine::verify::syntax::ascii_domain(&d).unwrap_or(d)
+}
+
+/// Whether a host or mail domain found on the company's site is the company's: the company
+/// domain itself, a subdomain of it, or one sharing its registrable domain (`acme.test` and
+/// `www.acme.test` for `fr.acme.test`). Both sides are compared in their A-label form.
+pub fn same_company(found: &str, company: &str) -> bool {
+    let (f, c) = (ascii(found), ascii(company));
+    if f.is_empty() || c.is_empty() {
+        return false;
+    }
+    if f == c || f.ends_with(&format!(".{c}")) {
+        return true;
+    }
+    matches!((registrable(&f), registrable(&c)), (Some(a), Some(b)) if a == b)
+}
+
 /// The label(s) before the public suffix: `acme-industries.co.uk` → `acme-industries`.
 fn stem(domain: &str) -> String {
     let suffix = psl::suffix_str(domain).unwrap_or_default();
@@ -226,6 +247,19 @@ pub async fn check(resolver: &DnsResolver, domain: &str) -> MailDns {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_company_domains() {
+        assert!(same_company("xn--bcher-kva.test", "Bücher.test"));
+        assert!(same_company("bücher.test", "xn--bcher-kva.test"));
+        assert!(same_company("acme.test", "fr.acme.test"));
+        assert!(same_company("www.acme.test", "fr.acme.test"));
+        assert!(same_company("mail.fr.acme.test", "fr.acme.test"));
+        assert!(same_company("www.acme.co.uk", "acme.co.uk"));
+        assert!(!same_company("other.test", "acme.test"));
+        assert!(!same_company("notacme.test", "acme.test"));
+        assert!(!same_company("other.co.uk", "acme.co.uk"));
+    }
 
     #[test]
     fn registrable_domains() {

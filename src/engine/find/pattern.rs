@@ -632,7 +632,7 @@ pub fn suggest(name: &Name, domain: &str, inf: &Inference, seen: &[Seen]) -> Sug
     for s in seen {
         let email = s.email.to_ascii_lowercase();
         if let Some((local, d)) = email.split_once('@')
-            && d == domain
+            && super::domain::same_company(d, &domain)
             && !is_role(local)
         {
             let all = name.patterns_of(local);

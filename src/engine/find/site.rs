@@ -12,7 +12,7 @@ use scraper::{Html, Selector};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
-use super::domain::registrable;
+use super::domain::same_company;
 use super::extract::{self, Found};
 
 #[derive(Debug, Clone)]
@@ -361,7 +361,8 @@ pub const LIKELY: &[&str] = &[
     "direction",
 ];
 
-/// Links of a page to likely pages on the same registrable domain, most likely first.
+/// Links of a page to likely pages at the company's domain (see [`same_company`]), most
+/// likely first.
 pub fn likely_links(html: &str, base: &Url, domain: &str) -> Vec<Url> {
     let doc = Html::parse_document(html);
     let sel = Selector::parse("a[href]").expect("static selector");
@@ -375,10 +376,7 @@ pub fn likely_links(html: &str, base: &Url, domain: &str) -> Vec<Url> {
         if !matches!(url.scheme(), "http" | "https") {
             continue;
         }
-        let same = url
-            .host_str()
-            .and_then(registrable)
-            .is_some_and(|d| d == domain);
+        let same = url.host_str().is_some_and(|h| same_company(h, domain));
         if !same || url.path() == base.path() {
             continue;
         }
@@ -433,7 +431,8 @@ impl SiteReport {
     }
 }
 
-/// Fetch the home page and up to `max_pages` likely pages; keep addresses at `domain`.
+/// Fetch the home page and up to `max_pages` likely pages; keep addresses at `domain`, in
+/// Unicode or A-label form, its subdomains and its registrable domain.
 pub async fn crawl(
     http: &Http,
     domain: &str,
@@ -494,8 +493,7 @@ pub async fn crawl(
                     let at_domain = x
                         .email
                         .rsplit_once('@')
-                        .and_then(|(_, d)| registrable(d))
-                        .is_some_and(|d| d == domain);
+                        .is_some_and(|(_, d)| same_company(d, domain));
                     if at_domain {
                         kept.push(x.email.clone());
                         if !report.addresses.iter().any(|(e, _, _)| *e == x.email) {

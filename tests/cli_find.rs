@@ -95,6 +95,35 @@ fn guess_prints_the_json_shape_and_touches_no_database() {
     );
 }
 
+/// --domain is used as normalised: a URL or a www. host gives addresses at the bare domain,
+/// and --known addresses there count.
+#[test]
+fn guess_uses_the_normalised_domain() {
+    let env = Env::new();
+    let out = env
+        .hailer()
+        .args(["guess", "--first", "Jean", "--last", "Dupont"])
+        .args(["--domain", "https://www.Acme.test/about"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("jean.dupont@acme.test  ("), "{text}");
+    assert!(!text.contains("https") && !text.contains("www."), "{text}");
+
+    let out = env
+        .hailer()
+        .args(["guess", "--first", "Jean", "--last", "Dupont"])
+        .args(["--domain", "www.acme.test", "--known", "mcurie@acme.test"])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["email"], "jdupont@acme.test", "{v:#}");
+    assert_eq!(v["pattern"], "flast", "{v:#}");
+}
+
 #[test]
 fn guess_rejects_a_bad_domain() {
     Env::new()

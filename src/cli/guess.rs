@@ -32,11 +32,13 @@ pub struct GuessCommand {
 
 impl GuessCommand {
     pub fn execute(self) -> u8 {
-        if crate::engine::import::normalize::normalize_domain(&self.domain).is_none() {
+        // The domain as normalised (`https://www.Acme.test/about` → `acme.test`) is the one
+        // the addresses are at and the --known addresses are compared with.
+        let Some(domain) = crate::engine::import::normalize::normalize_domain(&self.domain) else {
             eprintln!("hailer: --domain {:?} is not a domain name", self.domain);
             return exit::USAGE;
-        }
-        let Some(s) = pattern::guess(&self.first, &self.last, &self.domain, &self.known) else {
+        };
+        let Some(s) = pattern::guess(&self.first, &self.last, &domain, &self.known) else {
             eprintln!("hailer: --first and --last must contain letters");
             return exit::USAGE;
         };

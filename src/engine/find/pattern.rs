@@ -698,14 +698,21 @@ pub fn suggest(name: &Name, domain: &str, inf: &Inference, seen: &[Seen]) -> Sug
     }
 }
 
-/// `hailer guess`: no database, no network.
+/// `hailer guess`: no database, no network. `domain` is normalised (`www.`, a URL's scheme
+/// and path dropped); `known` addresses count when at the company's domain (see
+/// [`super::domain::same_company`]).
 pub fn guess(first: &str, last: &str, domain: &str, known: &[String]) -> Option<Suggestion> {
     let name = Name::new(first, last)?;
-    let domain = domain.trim().trim_start_matches('@').to_ascii_lowercase();
+    let raw = domain.trim().trim_start_matches('@');
+    let domain = crate::engine::import::normalize::normalize_domain(raw)
+        .unwrap_or_else(|| raw.to_lowercase());
     let seen: Vec<Seen> = known
         .iter()
-        .map(|e| e.trim().to_ascii_lowercase())
-        .filter(|e| e.ends_with(&format!("@{domain}")))
+        .map(|e| e.trim().to_lowercase())
+        .filter(|e| {
+            e.rsplit_once('@')
+                .is_some_and(|(_, d)| super::domain::same_company(d, &domain))
+        })
         .map(|email| Seen {
             email,
             source: "--known".into(),

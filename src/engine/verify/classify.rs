@@ -3,7 +3,8 @@
 //! The enhanced status code decides first (RFC 3463: 5.1.1 and 5.1.10 no such mailbox, 5.2.1
 //! disabled, 5.2.2 full), then the reply text for servers that send no useful enhanced code
 //! or a misleading one (major providers' wording, qmail, Exchange), then the reply class
-//! (4xx temporary). A permanent refusal that is about us rather than the mailbox (relay
+//! (4xx temporary; a 4xx is a full mailbox only with 4.2.2 or, without an enhanced code, a
+//! clear full-mailbox phrase). A permanent refusal that is about us rather than the mailbox (relay
 //! denied, blocklists, policy) is UNKNOWN: it says nothing about the address.
 
 use super::Status;
@@ -60,7 +61,7 @@ const DISABLED: &[&str] = &[
     "mailbox is frozen",
 ];
 
-/// Phrases that mean "the mailbox is full".
+/// Phrases that clearly mean "the mailbox is full".
 const FULL: &[&str] = &[
     "over quota",
     "quota exceeded",
@@ -70,8 +71,11 @@ const FULL: &[&str] = &[
     "mailbox is full",
     "insufficient storage",
     "out of storage",
-    "too many messages",
 ];
+
+/// Phrases that mean a full mailbox only in a permanent refusal: in a 4xx, "too many
+/// messages" is as often rate limiting ("451 Too many messages, slow down").
+const FULL_IF_PERMANENT: &[&str] = &["too many messages"];
 
 /// Phrases of a refusal aimed at the sender (blocklists, reputation, relaying, policy):
 /// checked before NOT_FOUND so "blocked ... user unknown"-style mixtures stay UNKNOWN.
@@ -111,7 +115,10 @@ pub fn rcpt(reply: &Reply) -> Status {
         _ => {}
     }
     if reply.is_transient() {
-        return if contains_any(&text, FULL) {
+        // Only a clear phrase without an enhanced code: any enhanced code other than 4.2.2
+        // (handled above) says what the deferral is about, e.g. 4.7.1 rate limiting. A full
+        // mailbox is final and never retried, so a mere deferral must not become one.
+        return if reply.enhanced.is_none() && contains_any(&text, FULL) {
             Status::MailboxFull
         } else {
             Status::Temporary
@@ -123,7 +130,7 @@ pub fn rcpt(reply: &Reply) -> Status {
     if contains_any(&text, ABOUT_US) {
         return Status::Unknown;
     }
-    if contains_any(&text, FULL) {
+    if contains_any(&text, FULL) || contains_any(&text, FULL_IF_PERMANENT) {
         Status::MailboxFull
     } else if contains_any(&text, DISABLED) {
         Status::Disabled
@@ -258,6 +265,29 @@ mod tests {
             Status::Unknown
         );
         assert_eq!(class("550 Administrative prohibition"), Status::Unknown);
+    }
+
+    #[test]
+    fn a_4xx_full_phrase_needs_x_2_2_or_no_enhanced_code() {
+        // Rate limiting, not a full mailbox: the enhanced code says policy (4.7.x).
+        assert_eq!(
+            class("451 4.7.1 Too many messages, slow down"),
+            Status::Temporary
+        );
+        assert_eq!(
+            class("452 4.3.1 Insufficient system storage"),
+            Status::Temporary
+        );
+        assert_eq!(class("451 Too many messages, slow down"), Status::Temporary);
+        assert_eq!(
+            class("452 4.2.2 Mailbox full, try later"),
+            Status::MailboxFull
+        );
+        assert_eq!(class("452 Mailbox full"), Status::MailboxFull);
+        assert_eq!(
+            class("452 User over quota, try again later"),
+            Status::MailboxFull
+        );
     }
 
     #[test]

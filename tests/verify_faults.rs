@@ -588,6 +588,65 @@ async fn temporary_results_are_retried_up_to_the_limit() {
     assert_eq!(srv.conns().len(), 1);
 }
 
+/// A catch-all server that greylists each recipient: the first RCPT of every address is
+/// deferred, later ones are accepted.
+async fn greylisting_catch_all() -> FakeSmtp {
+    let seen = Arc::new(std::sync::Mutex::new(
+        std::collections::HashSet::<String>::new(),
+    ));
+    start(move |_, cmd| {
+        banner_then(cmd, |c| {
+            if c.starts_with("RCPT") {
+                if seen.lock().unwrap().insert(c.to_ascii_lowercase()) {
+                    reply("450 4.7.1 Greylisted, please try again later")
+                } else {
+                    reply("250 2.1.5 Ok")
+                }
+            } else {
+                standard(c)
+            }
+        })
+    })
+    .await
+}
+
+#[tokio::test]
+async fn catch_all_behind_greylisting_is_caught_on_retry_and_never_plain_valid() {
+    let dns = zone(&["greyall"]).await;
+    // Session 1 defers jane; session 2 accepts jane and defers the random address; session 3
+    // asks for the same random address, which the greylist now lets through.
+    let srv = greylisting_catch_all().await;
+    let mut opts = options(dns, srv.addr.port());
+    opts.retries = 2;
+    let (out, _) = verify(opts.clone(), &["jane@greyall.test"]).await;
+    let v = &out[0].verdict;
+    assert_eq!(v.status, Status::CatchAll, "{v:?}");
+    let conns = srv.settle(3).await;
+    assert_eq!(conns.len(), 3, "{conns:?}");
+    let random: Vec<&String> = conns
+        .iter()
+        .flat_map(|c| c.commands.iter())
+        .filter(|c| c.starts_with("RCPT") && !c.contains("jane@"))
+        .collect();
+    assert_eq!(random.len(), 2, "{random:?}");
+    assert_eq!(random[0], random[1], "one random address per domain");
+    // Retries run out while the catch-all test is still deferred: not VALID, but UNKNOWN
+    // (risky in the outbox) with the reason.
+    let srv = greylisting_catch_all().await;
+    opts.port = srv.addr.port();
+    opts.retries = 1;
+    let (out, _) = verify(opts, &["jane@greyall.test"]).await;
+    let v = &out[0].verdict;
+    assert_eq!(v.status, Status::Unknown, "{v:?}");
+    assert!(v.status.is_risky());
+    assert!(
+        v.detail.contains("catch-all test inconclusive"),
+        "{}",
+        v.detail
+    );
+    assert!(v.detail.contains("450"), "{}", v.detail);
+}
+
 #[tokio::test]
 async fn garbage_from_the_server_is_unknown_not_a_crash() {
     let srv = start(|_, cmd| match cmd {

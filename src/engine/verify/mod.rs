@@ -327,6 +327,10 @@ pub struct Verifier {
     /// Addresses of MX hosts (`None`: the name does not exist).
     pub(crate) host_cache: TtlCache<String, Result<Option<Vec<std::net::IpAddr>>, DnsError>>,
     pub(crate) catch_all: TtlCache<String, bool>,
+    /// The random local part of each domain's catch-all test, kept across retries so a
+    /// greylisting server that deferred it lets it through on the retry, as it does the
+    /// address itself.
+    pub(crate) catch_all_local: TtlCache<String, String>,
     pub(crate) cache: Option<Arc<dyn ResultCache>>,
     pub(crate) cancel: CancellationToken,
     /// Addresses sleeping before a retry, for the progress line.
@@ -345,6 +349,7 @@ impl Verifier {
             mx_cache: TtlCache::new(10_000),
             host_cache: TtlCache::new(10_000),
             catch_all: TtlCache::new(10_000),
+            catch_all_local: TtlCache::new(10_000),
             opts,
             cache,
             cancel,
@@ -386,7 +391,8 @@ impl Verifier {
         }
         let mut attempt = 0;
         let verdict = loop {
-            let mut verdict = probe::probe(self, &addr).await?;
+            let last = attempt >= self.opts.retries;
+            let mut verdict = probe::probe(self, &addr, last).await?;
             if verdict.status != Status::Temporary || attempt >= self.opts.retries {
                 if attempt > 0 {
                     verdict.detail = format!("{} (after {attempt} retries)", verdict.detail);

@@ -22,8 +22,9 @@ pub(crate) fn dns_ttl<T>(answer: &Result<T, DnsError>) -> Duration {
     }
 }
 
-/// Verify a syntactically valid address. `None` when cancelled.
-pub(crate) async fn probe(v: &Verifier, addr: &Address) -> Option<Verdict> {
+/// Verify a syntactically valid address. `None` when cancelled. `last` says no retry follows:
+/// an inconclusive catch-all test is then UNKNOWN rather than TEMPORARY.
+pub(crate) async fn probe(v: &Verifier, addr: &Address, last: bool) -> Option<Verdict> {
     let answer = v
         .mx_cache
         .get_or_compute(&addr.domain, dns_ttl, || v.dns.mx(&addr.domain))
@@ -72,7 +73,7 @@ pub(crate) async fn probe(v: &Verifier, addr: &Address) -> Option<Verdict> {
         };
         for ip in ips.into_iter().take(MAX_ADDRS_PER_HOST) {
             let peer = SocketAddr::new(ip, v.opts.port);
-            match session(v, addr, host, peer).await {
+            match session(v, addr, host, peer, last).await {
                 Outcome::Done(verdict) => return Some(verdict),
                 Outcome::Cancelled => return None,
                 Outcome::Next(why) => failures.push(Failure::new(host, Some(peer), why)),
@@ -180,7 +181,13 @@ enum Outcome {
 
 /// One session with one MX address, under the host's throttle. A failed TLS handshake is
 /// retried once in plaintext, within the same permit.
-async fn session(v: &Verifier, addr: &Address, host: &MxHost, peer: SocketAddr) -> Outcome {
+async fn session(
+    v: &Verifier,
+    addr: &Address,
+    host: &MxHost,
+    peer: SocketAddr,
+    last: bool,
+) -> Outcome {
     let permit = tokio::select! {
         p = v.throttle.acquire(&host.name) => p,
         _ = v.cancel.cancelled() => return Outcome::Cancelled,
@@ -208,7 +215,7 @@ async fn session(v: &Verifier, addr: &Address, host: &MxHost, peer: SocketAddr) 
             Ok(_) => {}
         }
         let step = tokio::select! {
-            step = converse(v, addr, host, &mut s, try_tls) => step,
+            step = converse(v, addr, host, &mut s, try_tls, last) => step,
             _ = v.cancel.cancelled() => {
                 s.quit_now().await;
                 break Outcome::Cancelled;
@@ -276,8 +283,9 @@ async fn converse(
     host: &MxHost,
     s: &mut Session,
     try_tls: bool,
+    last: bool,
 ) -> Step {
-    match converse_inner(v, addr, host, s, try_tls).await {
+    match converse_inner(v, addr, host, s, try_tls, last).await {
         Ok(step) => step,
         Err(e) => Step::Failed(e),
     }
@@ -289,6 +297,7 @@ async fn converse_inner(
     host: &MxHost,
     s: &mut Session,
     try_tls: bool,
+    last: bool,
 ) -> Result<Step, SmtpError> {
     let finished = |verdict, rset| Ok(Step::Finished { verdict, rset });
     let helo = &v.opts.helo_name;
@@ -351,22 +360,34 @@ async fn converse_inner(
         return finished(from_reply(status, host, &rcpt, ""), true);
     }
     // Accepted: is any address accepted at this domain? Once per domain, then cached.
+    // `Err(why)`: the test gave no answer, and why.
     let catch_all = match v.catch_all.get(&addr.domain) {
-        Some(known) => Some(known),
+        Some(known) => Ok(known),
         None => {
-            let random = format!("{}@{}", random_local(), addr.domain);
+            // The same random address for every test of this domain (retries included): a
+            // greylisting server defers each new recipient once, so a fresh one each time
+            // would never get through.
+            let local = v
+                .catch_all_local
+                .get_or_compute(
+                    &addr.domain,
+                    |_| v.opts.catch_all_ttl,
+                    || async { random_local() },
+                )
+                .await;
+            let random = format!("{local}@{}", addr.domain);
             match s
                 .command(&format!("RCPT TO:<{random}>"), Stage::RcptTo)
                 .await
             {
-                Ok(r) if r.is_positive() => Some(true),
+                Ok(r) if r.is_positive() => Ok(true),
                 Ok(r) if classify::rcpt(&r) == Status::MailboxNotFound || r.is_permanent() => {
-                    Some(false)
+                    Ok(false)
                 }
-                Ok(_) => None,
+                Ok(r) => Err(format!("a random address got {r}")),
                 Err(e) => {
                     tracing::debug!(host = %host.name, "catch-all probe failed: {e}");
-                    None
+                    Err(e.to_string())
                 }
             }
             .inspect(|&known| {
@@ -376,14 +397,27 @@ async fn converse_inner(
         }
     };
     let verdict = match catch_all {
-        Some(true) => from_reply(
+        Ok(true) => from_reply(
             Status::CatchAll,
             host,
             &rcpt,
             "accepted, but the domain accepts any address: ",
         ),
-        Some(false) => from_reply(Status::Valid, host, &rcpt, ""),
-        None => from_reply(Status::Valid, host, &rcpt, "(catch-all test inconclusive) "),
+        Ok(false) => from_reply(Status::Valid, host, &rcpt, ""),
+        // Accepted, but whether any address would be is not known (greylisting defers the
+        // random address, a limit on recipients, a dropped session): never plain VALID.
+        // TEMPORARY while a retry follows (it asks for the same random address), then
+        // UNKNOWN, which the outbox flags as risky, like CATCH_ALL.
+        Err(why) => from_reply(
+            if last {
+                Status::Unknown
+            } else {
+                Status::Temporary
+            },
+            host,
+            &rcpt,
+            &format!("accepted (catch-all test inconclusive: {why}): "),
+        ),
     };
     finished(verdict, true)
 }

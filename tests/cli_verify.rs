@@ -363,6 +363,51 @@ fn an_unreadable_input_is_exit_4_and_bad_flags_exit_2() {
 }
 
 #[test]
+fn huge_numbers_are_usage_or_config_errors_not_panics() {
+    let s = servers();
+    let env = Env::new();
+    let config = env.config(&s);
+    let file = env.write("in.txt", b"jane@acme.test\n");
+    for (flag, value) in [
+        ("--timeout", "1e20"),
+        ("--connect-timeout", "1e20"),
+        ("--max-age", "1e300"),
+        ("--retry-delay", "1e20"),
+        ("--rate-limit", "1e20"),
+        ("--dns-timeout", "1e19"),
+    ] {
+        let out = env
+            .hailer(&config)
+            .args(["verify", "--output", "out.csv", flag, value, "--input"])
+            .arg(&file)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(flag))
+            .get_output()
+            .clone();
+        assert!(out.stdout.is_empty(), "{flag}: {out:?}");
+        assert!(!env.path("out.csv").exists(), "{flag}: output written");
+    }
+    let big = env.write(
+        "big.toml",
+        format!(
+            "{}\n",
+            std::fs::read_to_string(&config)
+                .unwrap()
+                .replace("rate_limit = 0.0", "rate_limit = 1e300")
+        )
+        .as_bytes(),
+    );
+    env.hailer(&big)
+        .args(["verify", "--output", "out.csv", "--input"])
+        .arg(&file)
+        .assert()
+        .code(3)
+        .stderr(predicates::str::contains("rate_limit"));
+    assert!(!env.path("out.csv").exists());
+}
+
+#[test]
 fn database_mode_against_the_rig_stores_every_prospect_verdict() {
     let Some(rig) = rig::rig() else { return };
     let env = Env::new();

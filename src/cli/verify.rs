@@ -95,11 +95,21 @@ impl std::fmt::Display for Report {
     }
 }
 
+/// The largest value of a flag in seconds (a day): beyond it a pause or a timeout means
+/// nothing, and the time arithmetic would overflow.
+const MAX_SECONDS: f64 = 86_400.0;
+/// The largest `--max-age`, in days (a century).
+const MAX_AGE_DAYS: f64 = 36_500.0;
+
 fn seconds(flag: &str, value: Option<f64>) -> Result<Option<Duration>, String> {
     match value {
         None => Ok(None),
-        Some(v) if v.is_finite() && v >= 0.0 => Ok(Some(Duration::from_secs_f64(v))),
-        Some(v) => Err(format!("--{flag} {v}: expected a number of seconds >= 0")),
+        Some(v) if v.is_finite() && (0.0..=MAX_SECONDS).contains(&v) => {
+            Ok(Some(Duration::from_secs_f64(v)))
+        }
+        Some(v) => Err(format!(
+            "--{flag} {v}: expected a number of seconds from 0 to {MAX_SECONDS}"
+        )),
     }
 }
 
@@ -136,8 +146,10 @@ impl VerifyCommand {
             o.dns.timeout = d.max(Duration::from_millis(100));
         }
         if let Some(days) = self.max_age {
-            if !(days.is_finite() && days >= 0.0) {
-                return Err(format!("--max-age {days}: expected a number of days >= 0"));
+            if !(days.is_finite() && (0.0..=MAX_AGE_DAYS).contains(&days)) {
+                return Err(format!(
+                    "--max-age {days}: expected a number of days from 0 to {MAX_AGE_DAYS}"
+                ));
             }
             o.cache_ttl = Duration::from_secs_f64(days * 86_400.0);
         }

@@ -107,12 +107,15 @@ impl Dns {
         let resolver = builder
             .build()
             .map_err(|e| DnsError::Setup(e.to_string()))?;
-        let per_server = settings.timeout * settings.attempts.max(1) as u32;
-        let servers = settings.nameservers.len().max(1) as u32;
-        Ok(Dns {
-            resolver,
-            cap: per_server * servers + Duration::from_millis(500),
-        })
+        // Saturating: a huge timeout is a long cap, not an overflow panic.
+        let attempts = u32::try_from(settings.attempts.max(1)).unwrap_or(u32::MAX);
+        let servers = u32::try_from(settings.nameservers.len().max(1)).unwrap_or(u32::MAX);
+        let cap = settings
+            .timeout
+            .saturating_mul(attempts)
+            .saturating_mul(servers)
+            .saturating_add(Duration::from_millis(500));
+        Ok(Dns { resolver, cap })
     }
 
     /// The mail exchangers of `domain` (A-label form).
@@ -287,6 +290,17 @@ mod tests {
             attempts: 1,
         })
         .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_huge_timeout_makes_a_long_cap_not_an_overflow() {
+        let settings = DnsSettings {
+            nameservers: vec!["127.0.0.1:53".parse().unwrap(); 3],
+            timeout: Duration::from_secs(10_000_000_000_000_000_000),
+            attempts: 4,
+        };
+        let d = Dns::new(&settings).unwrap();
+        assert_eq!(d.cap, Duration::MAX);
     }
 
     #[tokio::test]

@@ -199,7 +199,8 @@ impl VerifyOptions {
             helo_name: v.helo_name.clone(),
             from: v.from.clone(),
             allow_special_use: v.allow_special_use.clone(),
-            rate_limit: Duration::from_secs_f64(v.rate_limit.max(0.0)),
+            // The config check bounds it; an unchecked config must not panic either.
+            rate_limit: Duration::try_from_secs_f64(v.rate_limit.max(0.0)).unwrap_or(Duration::MAX),
             per_host: v.per_host.max(1) as usize,
             concurrency: v.concurrency.max(1) as usize,
             connect_timeout: Duration::from_secs(8),

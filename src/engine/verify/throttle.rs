@@ -77,8 +77,11 @@ impl Throttle {
             let wait = {
                 let mut last = state.last_start.lock().unwrap();
                 let now = Instant::now();
-                match *last {
-                    Some(t) if t + self.interval > now => t + self.interval - now,
+                // No next start that an Instant can hold: wait as long as a timer can.
+                let next = last.map(|t| t.checked_add(self.interval));
+                match next {
+                    Some(None) => Duration::MAX,
+                    Some(Some(next)) if next > now => next - now,
                     _ => {
                         if mark {
                             *last = Some(now);
@@ -102,7 +105,7 @@ impl Throttle {
                     .last_start
                     .lock()
                     .unwrap()
-                    .is_some_and(|t| t + interval > now);
+                    .is_some_and(|t| t.checked_add(interval).is_none_or(|next| next > now));
                 busy || recent
             });
         }
@@ -150,6 +153,19 @@ mod tests {
             assert!(pair[1] - pair[0] >= Duration::from_secs(2), "{starts:?}");
         }
         assert!(starts[3] < Duration::from_millis(6200), "{starts:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_interval_beyond_any_instant_waits_instead_of_panicking() {
+        let t = Arc::new(Throttle::new(Duration::MAX, 1, 8));
+        drop(t.acquire("mx.example.com").await);
+        let second = tokio::spawn({
+            let t = t.clone();
+            async move { drop(t.acquire("mx.example.com").await) }
+        });
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        assert!(!second.is_finished());
+        second.abort();
     }
 
     #[tokio::test(start_paused = true)]

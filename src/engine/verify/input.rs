@@ -10,8 +10,7 @@
 //! - a line that is not UTF-8 gives an item with a problem (the result is INVALID_SYNTAX);
 //! - a line or record longer than [`MAX_RECORD`] bytes is cut off (the rest is skipped, never
 //!   held in memory) and gives an item with a problem;
-//! - an empty line gives an empty address (INVALID_SYNTAX); blank lines in CSV are skipped,
-//!   as CSV readers do.
+//! - an empty line, or a blank CSV row, gives an empty address (INVALID_SYNTAX).
 
 use std::io::{self, BufRead};
 
@@ -65,10 +64,14 @@ pub fn read_into(mut reader: impl BufRead, tx: &mpsc::Sender<InputItem>) -> io::
         Framing::Csv { delimiter, column } => {
             let mut record = CsvRecord::default();
             while read_record(&mut reader, delimiter, &mut record)? {
-                if record.is_blank() {
-                    continue;
-                }
-                if !send(record.item(column)) {
+                // A blank row is an empty address (INVALID_SYNTAX), as a blank line is, so
+                // the output keeps one row per input row.
+                let item = if record.is_blank() {
+                    InputItem::new("")
+                } else {
+                    record.item(column)
+                };
+                if !send(item) {
                     break;
                 }
             }
@@ -321,7 +324,7 @@ mod tests {
             "\u{feff}Name;Notes;E-mail\r\n\"Doe; Jane\";x;jane@acme.test\r\n\r\nJo;y;\" jo\"\"x\"\"@acme.test\"\n"
                 .as_bytes(),
         );
-        assert_eq!(emails(&items), ["jane@acme.test", "jo\"x\"@acme.test"]);
+        assert_eq!(emails(&items), ["jane@acme.test", "", "jo\"x\"@acme.test"]);
         let items = read("Nom,Courriel\nDoe,jane@acme.test\n".as_bytes());
         assert_eq!(emails(&items), ["jane@acme.test"]);
         let items = read(b"email\njane@acme.test\n");
@@ -377,6 +380,15 @@ mod tests {
         assert_eq!(items[0].email, "big@acme.test");
         assert_eq!(items[1].email, "next@acme.test");
         assert!(items[1].problem.is_none());
+    }
+
+    #[test]
+    fn blank_csv_rows_give_an_empty_address_like_blank_lines() {
+        // One item per row, so the results line up with the input rows.
+        let items = read(b"name,email\nJane,jane@acme.test\n\n\r\nJo,jo@acme.test\n");
+        assert_eq!(emails(&items), ["jane@acme.test", "", "", "jo@acme.test"]);
+        assert!(items.iter().all(|i| i.problem.is_none()), "{items:?}");
+        assert_eq!(items[1], line_item(b"", false));
     }
 
     #[test]

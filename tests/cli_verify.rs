@@ -363,6 +363,53 @@ fn an_unreadable_input_is_exit_4_and_bad_flags_exit_2() {
 }
 
 #[test]
+fn a_failed_run_never_wipes_an_existing_results_file() {
+    let s = servers();
+    let env = Env::new();
+    let config = env.config(&s);
+    let out_file = env.write("out.csv", b"old results\n");
+    let files = |env: &Env| {
+        let mut names: Vec<String> = std::fs::read_dir(env.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    // A directory opens like a file but cannot be read.
+    let dir = env.path("data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let before = files(&env);
+    let out = env
+        .hailer(&config)
+        .args(["verify", "--output", "out.csv", "--input"])
+        .arg(&dir)
+        .assert()
+        .code(4)
+        .stderr(predicates::str::contains("cannot read"))
+        .get_output()
+        .clone();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("verified"), "success summary: {stdout}");
+    assert!(!stdout.contains("results written"), "{stdout}");
+    assert_eq!(std::fs::read_to_string(&out_file).unwrap(), "old results\n");
+    assert_eq!(files(&env), before, "no stray files");
+    // A run that succeeds replaces it, through a temporary file that does not stay behind.
+    let file = env.write("in.txt", b"jane@acme.test\n");
+    let before = files(&env);
+    env.hailer(&config)
+        .args(["verify", "--no-store", "--output", "out.csv", "--input"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("results written to out.csv"));
+    let r = rows(&std::fs::read_to_string(&out_file).unwrap());
+    assert_eq!(r[0].join(","), HEADER);
+    assert_eq!(r[1][..2], ["jane@acme.test", "VALID"]);
+    assert_eq!(files(&env), before, "no stray files");
+}
+
+#[test]
 fn huge_numbers_are_usage_or_config_errors_not_panics() {
     let s = servers();
     let env = Env::new();

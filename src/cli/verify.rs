@@ -4,11 +4,14 @@
 //! verdicts in `verifications`. With `--input`: stream addresses from a file or standard input
 //! to a CSV of results (`email,status,mx,code,enhanced,detail`, in input order, flushed per
 //! row) in constant memory. Both reuse verdicts stored less than `--max-age` days ago.
+//! An output file is written beside its target under a temporary name and renamed over it
+//! only when the run succeeds, so a failed run never wipes earlier results (rows it did write
+//! are kept as `FILE.partial`).
 //! Exit 0 when the input was read to the end, whatever the verdicts.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -186,8 +189,14 @@ impl VerifyCommand {
         let reader: Option<Box<dyn BufRead + Send>> = match self.input.as_deref() {
             None => None,
             Some("-") => Some(Box::new(BufReader::with_capacity(64 * 1024, io::stdin()))),
-            Some(path) => match File::open(path) {
-                Ok(f) => Some(Box::new(BufReader::with_capacity(64 * 1024, f))),
+            // Opening is not enough (a directory opens): the first bytes are read too,
+            // before any output is created.
+            Some(path) => match File::open(path).and_then(|f| {
+                let mut r = BufReader::with_capacity(64 * 1024, f);
+                r.fill_buf()?;
+                Ok(r)
+            }) {
+                Ok(r) => Some(Box::new(r)),
                 Err(e) => {
                     eprintln!("hailer: cannot read {path}: {e}");
                     return exit::INPUT;
@@ -344,6 +353,12 @@ impl VerifyCommand {
             );
             return exit::FAILURE;
         }
+        // A read error ends the input early: no summary that looks like success, and the
+        // results file is not replaced by a partial one.
+        if let Err(e) = &fed {
+            eprintln!("hailer: reading {input_name}: {e}");
+            return exit::INPUT;
+        }
         let stored = match stored {
             Some(Err(e)) => {
                 eprintln!("hailer: storing results: {e}");
@@ -360,10 +375,21 @@ impl VerifyCommand {
             "verify finished"
         );
         let cancelled = summary.cancelled;
+        if !cancelled
+            && let Some(w) = output.take()
+            && let Err(e) = w.finish()
+        {
+            eprintln!(
+                "hailer: cannot write results to {}: {e}",
+                output_name.as_deref().unwrap_or("-")
+            );
+            return exit::FAILURE;
+        }
         let report = Report {
             summary,
             input: input_name,
-            output: output_name.filter(|o| o != "-"),
+            // Interrupted, the results are not at that name (see ResultWriter's drop).
+            output: output_name.filter(|o| o != "-" && !cancelled),
             stored,
         };
         // With the results on standard output, the summary goes to standard error.
@@ -382,10 +408,6 @@ impl VerifyCommand {
         } else {
             out!("{text}");
         }
-        if let Err(e) = fed {
-            eprintln!("hailer: reading {}: {e}", report.input);
-            return exit::INPUT;
-        }
         if cancelled {
             eprintln!("hailer: interrupted before the end of the input");
             return exit::FAILURE;
@@ -395,29 +417,71 @@ impl VerifyCommand {
 }
 
 /// CSV rows of results, flushed one by one so the output can be consumed while it runs.
+/// A file is written under a temporary name beside it, and takes its name in
+/// [`ResultWriter::finish`]; dropped unfinished, the temporary file is removed, or kept as
+/// `FILE.partial` when it holds results.
 struct ResultWriter {
-    csv: csv::Writer<Box<dyn Write + Send>>,
+    csv: Option<csv::Writer<Box<dyn Write + Send>>>,
+    /// (temporary path, final path) for a file.
+    file: Option<(PathBuf, PathBuf)>,
+    rows: u64,
 }
 
 impl ResultWriter {
     fn create(name: &str) -> io::Result<ResultWriter> {
-        let sink: Box<dyn Write + Send> = if name == "-" {
-            Box::new(io::stdout())
+        let (sink, file): (Box<dyn Write + Send>, _) = if name == "-" {
+            (Box::new(io::stdout()), None)
         } else {
-            Box::new(File::create(PathBuf::from(name))?)
+            let target = PathBuf::from(name);
+            // Found now, not by the rename after the whole run.
+            if target.is_dir() {
+                return Err(io::Error::new(
+                    io::ErrorKind::IsADirectory,
+                    "is a directory",
+                ));
+            }
+            let (tmp, f) = create_temp_beside(&target)?;
+            (Box::new(f), Some((tmp, target)))
         };
-        let mut csv = csv::WriterBuilder::new()
-            .buffer_capacity(8 * 1024)
-            .from_writer(sink);
+        let mut w = ResultWriter {
+            csv: Some(
+                csv::WriterBuilder::new()
+                    .buffer_capacity(8 * 1024)
+                    .from_writer(sink),
+            ),
+            file,
+            rows: 0,
+        };
+        let csv = w.csv.as_mut().expect("just set");
         csv.write_record(HEADER)?;
         csv.flush()?;
-        Ok(ResultWriter { csv })
+        Ok(w)
+    }
+
+    /// The run succeeded: the results take the output's name (replacing an older file).
+    fn finish(mut self) -> io::Result<()> {
+        let Some(csv) = self.csv.take() else {
+            return Ok(());
+        };
+        let sink = csv.into_inner().map_err(|e| e.into_error())?;
+        drop(sink);
+        if let Some((tmp, target)) = self.file.take()
+            && let Err(e) = std::fs::rename(&tmp, &target)
+        {
+            // Dropped with the file still set: the results stay where they can be found.
+            self.file = Some((tmp, target));
+            return Err(e);
+        }
+        Ok(())
     }
 
     fn write(&mut self, out: &VerifyOut) -> io::Result<()> {
         let v = &out.verdict;
         let code = v.code.map(|c| c.to_string()).unwrap_or_default();
-        self.csv.write_record([
+        let Some(csv) = self.csv.as_mut() else {
+            return Ok(());
+        };
+        csv.write_record([
             out.email.as_str(),
             v.status.as_str(),
             v.mx.as_deref().unwrap_or(""),
@@ -425,8 +489,67 @@ impl ResultWriter {
             v.enhanced.as_deref().unwrap_or(""),
             v.detail.as_str(),
         ])?;
-        self.csv.flush()
+        self.rows += 1;
+        csv.flush()
     }
+}
+
+impl Drop for ResultWriter {
+    fn drop(&mut self) {
+        drop(self.csv.take());
+        let Some((tmp, target)) = self.file.take() else {
+            return;
+        };
+        if self.rows == 0 {
+            let _ = std::fs::remove_file(&tmp);
+            return;
+        }
+        let mut partial = target.into_os_string();
+        partial.push(".partial");
+        let partial = PathBuf::from(partial);
+        match std::fs::rename(&tmp, &partial) {
+            Ok(()) => eprintln!(
+                "hailer: the {} result(s) written so far are in {}",
+                self.rows,
+                partial.display()
+            ),
+            Err(_) => eprintln!(
+                "hailer: the {} result(s) written so far are in {}",
+                self.rows,
+                tmp.display()
+            ),
+        }
+    }
+}
+
+/// A new file in `target`'s directory, named after it and hidden, for writing before a rename.
+fn create_temp_beside(target: &Path) -> io::Result<(PathBuf, File)> {
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let base = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "results".into());
+    let mut last = None;
+    for _ in 0..16 {
+        let tmp = dir.join(format!(
+            ".{base}.{}.{:08x}.tmp",
+            std::process::id(),
+            fastrand::u32(..)
+        ));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::other("no temporary name")))
 }
 
 /// Whether two paths name one file (hard links and symlinks included); `false` when either

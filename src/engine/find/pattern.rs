@@ -278,11 +278,17 @@ impl Name {
     /// Every spelling of the name under a pattern (compound first names joined or hyphenated
     /// or first word only; particles kept or dropped), to recognise a published address.
     fn spellings(&self, p: Pattern) -> Vec<String> {
-        let mut firsts = vec![
-            self.first.join("-"),
-            self.first.concat(),
-            self.first[0].clone(),
-        ];
+        self.spellings_of(p, true)
+    }
+
+    /// `spellings`, with or without the partial forms: the first word of a compound given
+    /// name (`jean` for Jean-Marc) and the last word of a compound surname (`lopez` for
+    /// Garcia Lopez). Dropping the particles (`fontaine` for de La Fontaine) is not partial.
+    fn spellings_of(&self, p: Pattern, partial: bool) -> Vec<String> {
+        let mut firsts = vec![self.first.join("-"), self.first.concat()];
+        if partial {
+            firsts.push(self.first[0].clone());
+        }
         let mut lasts = vec![self.last.concat(), self.last.join("-")];
         let no_particles: Vec<&String> = self
             .last
@@ -292,7 +298,7 @@ impl Name {
         if !no_particles.is_empty() && no_particles.len() < self.last.len() {
             lasts.push(no_particles.iter().map(|s| s.as_str()).collect());
         }
-        if self.last.len() > 1 {
+        if partial && self.last.len() > 1 {
             lasts.push(self.last[self.last.len() - 1].clone());
         }
         firsts.dedup();
@@ -316,6 +322,12 @@ impl Name {
             .into_iter()
             .filter(|p| self.spellings(*p).iter().any(|s| s == local))
             .collect()
+    }
+
+    /// Whether `local` spells this whole name under `p`: the whole given name and the whole
+    /// surname (particles may be dropped), not one word of a compound.
+    fn spells_whole_name(&self, local: &str, p: Pattern) -> bool {
+        spells_full_name(p) && self.spellings_of(p, false).iter().any(|s| s == local)
     }
 }
 
@@ -636,11 +648,12 @@ pub fn suggest(name: &Name, domain: &str, inf: &Inference, seen: &[Seen]) -> Sug
             && !is_role(local)
         {
             let all = name.patterns_of(local);
-            // Only full-name spellings identify the person (not initials, `first` or `last`).
+            // Only full-name spellings identify the person (not initials, `first` or `last`,
+            // nor one word of a compound name: jean.dupont may be Jean, not Jean-Marc).
             let ps: Vec<Pattern> = all
                 .iter()
                 .copied()
-                .filter(|p| spells_full_name(*p))
+                .filter(|p| name.spells_whole_name(local, *p))
                 .collect();
             if ps.is_empty() {
                 if let Some(p) = all
@@ -651,11 +664,16 @@ pub fn suggest(name: &Name, domain: &str, inf: &Inference, seen: &[Seen]) -> Sug
                         .any(|n| n.starts_with(&format!("{email} ")))
                 {
                     namesakes.push(format!(
-                        "{email} (published on {}) fits {} {} as {}, but may belong to someone else with the same initials: evidence for the pattern, not this person's own address",
+                        "{email} (published on {}) fits {} {} as {}, but may belong to someone else {}: evidence for the pattern, not this person's own address",
                         s.source,
                         name.first.join("-"),
                         name.last.join(" "),
-                        p.name()
+                        p.name(),
+                        if spells_full_name(*p) {
+                            "(it spells only part of a compound name)"
+                        } else {
+                            "with the same initials"
+                        }
                     ));
                 }
                 continue;

@@ -629,3 +629,36 @@ fn an_initials_address_is_not_credited_to_a_namesake() {
         assert!(s.evidence[0].contains("is published"), "{s:#?}");
     }
 }
+
+/// One word of a compound name does not make an address this person's own: jean.dupont@ may
+/// be Jean Dupont's, not Jean-Marc Dupont's, and lopez@ is not all of Garcia Lopez. The whole
+/// compound, or the surname without its particles, does.
+#[test]
+fn part_of_a_compound_name_is_not_credited_as_the_persons_own() {
+    let partial = [
+        ("Jean-Marc", "Dupont", "jean.dupont"),
+        ("Ana", "Garcia Lopez", "ana.lopez"),
+    ];
+    for (first, last, local) in partial {
+        let s = guess(first, last, "acme.test", &[format!("{local}@acme.test")]).unwrap();
+        assert!(s.confidence < MAX_CONFIDENCE, "{s:#?}");
+        assert!(
+            s.evidence
+                .iter()
+                .any(|e| e.starts_with(&format!("{local}@"))
+                    && e.contains("spells only part of a compound name")),
+            "{s:#?}"
+        );
+    }
+    let whole = [
+        ("Jean-Marc", "Dupont", "jean-marc.dupont"),
+        ("Jean-Marc", "Dupont", "jeanmarc.dupont"),
+        ("Ana", "Garcia Lopez", "ana.garcialopez"),
+        ("Jean", "de La Fontaine", "jean.fontaine"),
+    ];
+    for (first, last, local) in whole {
+        let s = guess(first, last, "acme.test", &[format!("{local}@acme.test")]).unwrap();
+        assert_eq!(s.email, format!("{local}@acme.test"), "{s:#?}");
+        assert_eq!(s.confidence, MAX_CONFIDENCE, "{s:#?}");
+    }
+}

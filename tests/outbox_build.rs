@@ -169,12 +169,13 @@ fn a_sent_address_is_never_given_to_a_second_prospect() {
 #[test]
 fn verification_verdicts_block_or_flag_rows() {
     let dir = tempfile::tempdir().unwrap();
-    let people = "firstname,lastname,company,email\nAna,A,Acme,ana@acme.test\nBen,B,Acme,ben@acme.test\nCid,C,Acme,cid@acme.test\n";
+    let people = "firstname,lastname,company,email\nAna,A,Acme,ana@acme.test\nBen,B,Acme,ben@acme.test\nCid,C,Acme,cid@acme.test\nDan,D,Acme,dan@acme.test\n";
     let mut store = store_with(dir.path(), people, "company,subject,body\nAcme,Hi,Body\n");
     for (email, status) in [
         ("ana@acme.test", "MAILBOX_NOT_FOUND"),
         ("ben@acme.test", "CATCH_ALL"),
         ("cid@acme.test", "VALID"),
+        ("dan@acme.test", "TIMEOUT"),
     ] {
         store
             .conn()
@@ -204,6 +205,12 @@ fn verification_verdicts_block_or_flag_rows() {
     );
     assert_eq!(rows["Cid"].status, Status::Ready);
     assert_eq!(rows["Cid"].reason, None);
+    // A verification that could not conclude is no confirmation: sendable, but flagged.
+    assert_eq!(rows["Dan"].status, Status::Ready);
+    assert_eq!(
+        rows["Dan"].reason.as_deref(),
+        Some("risky: unconfirmed, the last verification gave TIMEOUT (rig)")
+    );
 }
 
 #[test]

@@ -301,7 +301,8 @@ fn address_key(email: &str) -> String {
 pub(crate) enum Verification {
     /// The mailbox cannot receive (not found, no MX, bad syntax, disabled): never sent.
     Blocks(String),
-    /// Catch-all or unknown: sendable, flagged so review can decide.
+    /// Catch-all or unknown, or a verification that could not conclude (timeout, refused
+    /// connection, temporary failure): sendable, flagged so review can decide.
     Risky(String),
     /// Deliverable, or never verified.
     Fine,
@@ -334,6 +335,14 @@ pub(crate) fn verification(
     } else if status.is_some_and(|s| s.is_risky()) {
         Verification::Risky(format!(
             "risky: {} ({})",
+            v.status,
+            v.detail.chars().take(80).collect::<String>()
+        ))
+    } else if status.is_some_and(|s| !s.is_definitive()) {
+        // The server could not be asked (timeout, refused connection, a 4xx): the address
+        // is no more confirmed than a never-verified one, but review should know it was tried.
+        Verification::Risky(format!(
+            "risky: unconfirmed, the last verification gave {} ({})",
             v.status,
             v.detail.chars().take(80).collect::<String>()
         ))

@@ -1,7 +1,8 @@
 //! Reading one folder over an open IMAP session: only the UIDs above the last one read (the
-//! cost follows the number of new messages), fetched in batches with `BODY.PEEK[]<0.cap>` (nothing
-//! is marked \Seen; a message is read up to `[inbox] max_message_kb`, a batch up to 16 times
-//! that), each batch committed with its new high-water mark, then the optional moves.
+//! cost follows the number of new messages), their sizes first, then fetched in batches with
+//! `BODY.PEEK[]<0.cap>` (nothing is marked \Seen; a message is read up to `[inbox]
+//! max_message_kb`, a batch up to 16 times that), each batch committed with its new high-water
+//! mark, then the optional moves.
 
 use std::collections::BTreeMap;
 
@@ -175,129 +176,133 @@ pub fn sync_folder(
     let mut folders_made: Vec<String> = Vec::new();
     let cap = cfg.max_message_kb.max(1).saturating_mul(1024);
     let fetch_body = format!("(UID BODY.PEEK[]<0.{cap}>)");
-    'chunks: for chunk in uids.chunks(cfg.batch.max(1) as usize) {
+    // Sizes first (one cheap FETCH per batch), so that one FETCH of bodies never holds more
+    // than FETCH_BUDGET capped messages' worth of bytes, and a message above the cap is read
+    // in part.
+    let batch = cfg.batch.max(1) as usize;
+    let mut sizes: BTreeMap<u32, u32> = BTreeMap::new();
+    for chunk in uids.chunks(batch) {
         if obs.cancelled() {
             break;
         }
-        // Sizes first (a cheap round trip), so that one FETCH never holds more than
-        // FETCH_BUDGET messages' worth of bytes, and a message above the cap is read in part.
-        let sizes: BTreeMap<u32, u32> = session
+        let fetched = session
             .uid_fetch(uid_set(chunk), "(UID RFC822.SIZE)")
-            .map_err(|e| InboxError::imap(mailbox, &format!("fetch sizes from {folder}"), e))?
+            .map_err(|e| InboxError::imap(mailbox, &format!("fetch sizes from {folder}"), e))?;
+        sizes.extend(fetched.iter().filter_map(|f| Some((f.uid?, f.size?))));
+    }
+    let budget = cap.saturating_mul(FETCH_BUDGET);
+    let runs: Vec<&[u32]> = uids
+        .chunks(batch)
+        .flat_map(|chunk| byte_bounded(chunk, &sizes, cap, budget))
+        .collect();
+    for chunk in runs {
+        if obs.cancelled() {
+            break;
+        }
+        let fetched = session
+            .uid_fetch(uid_set(chunk), &fetch_body)
+            .map_err(|e| InboxError::imap(mailbox, &format!("fetch from {folder}"), e))?;
+        // A UID the server answered without a body is asked for once more before it is
+        // passed over (expunged meanwhile, most likely), and that is said: last_uid moves
+        // past it for good.
+        let answered: Vec<u32> = fetched
             .iter()
-            .filter_map(|f| Some((f.uid?, f.size?)))
+            .filter(|f| f.body().is_some())
+            .filter_map(|f| f.uid)
             .collect();
-        for chunk in byte_bounded(chunk, &sizes, cap, cap.saturating_mul(FETCH_BUDGET)) {
-            if obs.cancelled() {
-                break 'chunks;
-            }
-            let fetched = session
-                .uid_fetch(uid_set(chunk), &fetch_body)
-                .map_err(|e| InboxError::imap(mailbox, &format!("fetch from {folder}"), e))?;
-            // A UID the server answered without a body is asked for once more before it is
-            // passed over (expunged meanwhile, most likely), and that is said: last_uid moves
-            // past it for good.
-            let answered: Vec<u32> = fetched
+        let missing: Vec<u32> = chunk
+            .iter()
+            .copied()
+            .filter(|u| !answered.contains(u))
+            .collect();
+        let refetched = if missing.is_empty() {
+            None
+        } else {
+            Some(
+                session
+                    .uid_fetch(uid_set(&missing), &fetch_body)
+                    .map_err(|e| InboxError::imap(mailbox, &format!("fetch from {folder}"), e))?,
+            )
+        };
+        let mut to_move: BTreeMap<String, Vec<(u32, i64)>> = BTreeMap::new();
+        {
+            let tx = store.write_tx()?;
+            let mut bodies: Vec<(u32, &[u8])> = fetched
                 .iter()
-                .filter(|f| f.body().is_some())
-                .filter_map(|f| f.uid)
+                .chain(refetched.iter().flat_map(|r| r.iter()))
+                .filter_map(|f| Some((f.uid?, f.body()?)))
                 .collect();
-            let missing: Vec<u32> = chunk
+            bodies.sort_by_key(|(u, _)| *u);
+            bodies.dedup_by_key(|(u, _)| *u);
+            let lost: Vec<u32> = missing
                 .iter()
                 .copied()
-                .filter(|u| !answered.contains(u))
+                .filter(|u| bodies.binary_search_by_key(u, |(b, _)| *b).is_err())
                 .collect();
-            let refetched = if missing.is_empty() {
-                None
-            } else {
-                Some(
-                    session
-                        .uid_fetch(uid_set(&missing), &fetch_body)
-                        .map_err(|e| {
-                            InboxError::imap(mailbox, &format!("fetch from {folder}"), e)
-                        })?,
-                )
-            };
-            let mut to_move: BTreeMap<String, Vec<(u32, i64)>> = BTreeMap::new();
-            {
-                let tx = store.write_tx()?;
-                let mut bodies: Vec<(u32, &[u8])> = fetched
-                    .iter()
-                    .chain(refetched.iter().flat_map(|r| r.iter()))
-                    .filter_map(|f| Some((f.uid?, f.body()?)))
-                    .collect();
-                bodies.sort_by_key(|(u, _)| *u);
-                bodies.dedup_by_key(|(u, _)| *u);
-                let lost: Vec<u32> = missing
-                    .iter()
-                    .copied()
-                    .filter(|u| bodies.binary_search_by_key(u, |(b, _)| *b).is_err())
-                    .collect();
-                if !lost.is_empty() {
-                    obs.log(
+            if !lost.is_empty() {
+                obs.log(
                     super::Level::Warn,
                     &format!(
                         "{mailbox}/{folder}: the server gave no message for UID {} (expunged?); passed over",
                         lost.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
                     ),
                 );
-                }
-                for (uid, body) in bodies {
-                    if uid <= last_uid || inbox::seen_uid(&tx, mailbox, folder, uidvalidity, uid)? {
-                        continue;
-                    }
-                    if let Some(size) = sizes.get(&uid).filter(|s| **s as usize > body.len()) {
-                        summary.truncated += 1;
-                        obs.log(
-                            super::Level::Info,
-                            &format!(
-                                "{mailbox}/{folder}: UID {uid} is {} kB; read its first {} kB ([inbox] max_message_kb)",
-                                size / 1024,
-                                body.len() / 1024
-                            ),
-                        );
-                    }
-                    let at = Location {
-                        mailbox,
-                        folder,
-                        uidvalidity,
-                        uid,
-                    };
-                    let out = process::handle(&tx, at, body, now)?;
-                    *summary.kinds.entry(out.kind.to_string()).or_default() += 1;
-                    summary.effects.add(&out.effects);
-                    summary.read += 1;
-                    if let Some(t) = target(cfg, out.disposition) {
-                        to_move
-                            .entry(t.to_string())
-                            .or_default()
-                            .push((uid, out.inbox_message_id));
-                    }
-                }
-                // UIDs of the chunk that vanished meanwhile (expunged) are passed over too.
-                last_uid = last_uid.max(*chunk.last().unwrap_or(&last_uid));
-                inbox::set_folder_state(&tx, mailbox, folder, state(last_uid), now)?;
-                tx.commit().map_err(store::StoreError::from)?;
             }
-            // Moves come after the commit: a crash in between leaves those messages where they
-            // are (already read, so never handled twice), never moved without their effects.
-            for (dest, items) in to_move {
-                match move_uids(session, caps, &dest, &items, &mut folders_made) {
-                    Ok(()) => {
-                        for (_, id) in &items {
-                            inbox::set_moved(store.conn(), *id, &dest)?;
-                        }
-                        summary.moved += items.len() as u32;
-                    }
-                    Err(e) => obs.log(
-                        super::Level::Warn,
-                        &format!("{mailbox}/{folder}: cannot move to {dest}: {e}"),
-                    ),
+            for (uid, body) in bodies {
+                if uid <= last_uid || inbox::seen_uid(&tx, mailbox, folder, uidvalidity, uid)? {
+                    continue;
+                }
+                if let Some(size) = sizes.get(&uid).filter(|s| **s as usize > body.len()) {
+                    summary.truncated += 1;
+                    obs.log(
+                        super::Level::Info,
+                        &format!(
+                            "{mailbox}/{folder}: UID {uid} is {} kB; read its first {} kB ([inbox] max_message_kb)",
+                            size / 1024,
+                            body.len() / 1024
+                        ),
+                    );
+                }
+                let at = Location {
+                    mailbox,
+                    folder,
+                    uidvalidity,
+                    uid,
+                };
+                let out = process::handle(&tx, at, body, now)?;
+                *summary.kinds.entry(out.kind.to_string()).or_default() += 1;
+                summary.effects.add(&out.effects);
+                summary.read += 1;
+                if let Some(t) = target(cfg, out.disposition) {
+                    to_move
+                        .entry(t.to_string())
+                        .or_default()
+                        .push((uid, out.inbox_message_id));
                 }
             }
-            done += chunk.len() as u64;
-            obs.progress(done, Some(total), &format!("{mailbox}/{folder}"));
+            // UIDs of the chunk that vanished meanwhile (expunged) are passed over too.
+            last_uid = last_uid.max(*chunk.last().unwrap_or(&last_uid));
+            inbox::set_folder_state(&tx, mailbox, folder, state(last_uid), now)?;
+            tx.commit().map_err(store::StoreError::from)?;
         }
+        // Moves come after the commit: a crash in between leaves those messages where they
+        // are (already read, so never handled twice), never moved without their effects.
+        for (dest, items) in to_move {
+            match move_uids(session, caps, &dest, &items, &mut folders_made) {
+                Ok(()) => {
+                    for (_, id) in &items {
+                        inbox::set_moved(store.conn(), *id, &dest)?;
+                    }
+                    summary.moved += items.len() as u32;
+                }
+                Err(e) => obs.log(
+                    super::Level::Warn,
+                    &format!("{mailbox}/{folder}: cannot move to {dest}: {e}"),
+                ),
+            }
+        }
+        done += chunk.len() as u64;
+        obs.progress(done, Some(total), &format!("{mailbox}/{folder}"));
     }
     Ok(summary)
 }

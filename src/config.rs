@@ -539,8 +539,11 @@ impl Config {
         if self.search.timeout_secs == 0 || self.search.max_page_bytes == 0 {
             problems.push("[search] timeout_secs and max_page_bytes must be at least 1".into());
         }
-        if !(0.0..=86_400.0).contains(&self.verify.rate_limit) {
-            problems.push("[verify] rate_limit must be a number of seconds from 0 to 86400".into());
+        let max_wait = crate::engine::verify::MAX_WAIT_SECS;
+        if !(0.0..=max_wait).contains(&self.verify.rate_limit) {
+            problems.push(format!(
+                "[verify] rate_limit must be a number of seconds from 0 to {max_wait}"
+            ));
         }
         if let Err(e) = crate::engine::notify::daily::Schedule::from_config(self) {
             problems.push(format!("[notify.telegram] {e}"));

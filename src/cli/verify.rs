@@ -23,7 +23,8 @@ use tokio_util::sync::CancellationToken;
 use super::{Context, exit};
 use crate::engine::verify::results::DbResults;
 use crate::engine::verify::{
-    self, InputItem, ResultCache, VerifyEvent, VerifyIn, VerifyOptions, VerifyOut, VerifySummary,
+    self, InputItem, MAX_WAIT_SECS, ResultCache, VerifyEvent, VerifyIn, VerifyOptions, VerifyOut,
+    VerifySummary,
 };
 use crate::store::{self, verifications};
 
@@ -98,20 +99,17 @@ impl std::fmt::Display for Report {
     }
 }
 
-/// The largest value of a flag in seconds (a day): beyond it a pause or a timeout means
-/// nothing, and the time arithmetic would overflow.
-const MAX_SECONDS: f64 = 86_400.0;
 /// The largest `--max-age`, in days (a century).
 const MAX_AGE_DAYS: f64 = 36_500.0;
 
 fn seconds(flag: &str, value: Option<f64>) -> Result<Option<Duration>, String> {
     match value {
         None => Ok(None),
-        Some(v) if v.is_finite() && (0.0..=MAX_SECONDS).contains(&v) => {
+        Some(v) if v.is_finite() && (0.0..=MAX_WAIT_SECS).contains(&v) => {
             Ok(Some(Duration::from_secs_f64(v)))
         }
         Some(v) => Err(format!(
-            "--{flag} {v}: expected a number of seconds from 0 to {MAX_SECONDS}"
+            "--{flag} {v}: expected a number of seconds from 0 to {MAX_WAIT_SECS}"
         )),
     }
 }
@@ -507,18 +505,17 @@ impl Drop for ResultWriter {
         let mut partial = target.into_os_string();
         partial.push(".partial");
         let partial = PathBuf::from(partial);
-        match std::fs::rename(&tmp, &partial) {
-            Ok(()) => eprintln!(
-                "hailer: the {} result(s) written so far are in {}",
-                self.rows,
-                partial.display()
-            ),
-            Err(_) => eprintln!(
-                "hailer: the {} result(s) written so far are in {}",
-                self.rows,
-                tmp.display()
-            ),
-        }
+        // Where the rows are: the .partial name, else the temporary file they were written to.
+        let kept = if std::fs::rename(&tmp, &partial).is_ok() {
+            partial
+        } else {
+            tmp
+        };
+        eprintln!(
+            "hailer: the {} result(s) written so far are in {}",
+            self.rows,
+            kept.display()
+        );
     }
 }
 

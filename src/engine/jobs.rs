@@ -119,9 +119,10 @@ impl Reporter {
     }
 
     fn progress_if(&self, force: bool, done: u64, total: Option<u64>, note: impl Into<String>) {
-        let finished = force || total.is_some_and(|t| done >= t);
+        // The last figure of a task always goes out, like a forced one.
+        let always = force || total.is_some_and(|t| done >= t);
         if let Ok(mut last) = self.last_progress.lock() {
-            if !finished && last.is_some_and(|t| t.elapsed() < PROGRESS_EVERY) {
+            if !always && last.is_some_and(|t| t.elapsed() < PROGRESS_EVERY) {
                 return;
             }
             *last = Some(Instant::now());

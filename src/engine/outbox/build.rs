@@ -332,18 +332,17 @@ pub(crate) fn verification(
             v.status,
             v.detail.chars().take(120).collect::<String>()
         ))
-    } else if status.is_some_and(|s| s.is_risky()) {
+    } else if let Some(s) = status.filter(|s| s.is_risky() || !s.is_definitive()) {
+        // Not definitive: the server could not be asked (timeout, refused connection, a 4xx).
+        // The address is no more confirmed than a never-verified one, but review should know
+        // it was tried.
+        let what = if s.is_risky() {
+            v.status.clone()
+        } else {
+            format!("unconfirmed, the last verification gave {}", v.status)
+        };
         Verification::Risky(format!(
-            "risky: {} ({})",
-            v.status,
-            v.detail.chars().take(80).collect::<String>()
-        ))
-    } else if status.is_some_and(|s| !s.is_definitive()) {
-        // The server could not be asked (timeout, refused connection, a 4xx): the address
-        // is no more confirmed than a never-verified one, but review should know it was tried.
-        Verification::Risky(format!(
-            "risky: unconfirmed, the last verification gave {} ({})",
-            v.status,
+            "risky: {what} ({})",
             v.detail.chars().take(80).collect::<String>()
         ))
     } else {

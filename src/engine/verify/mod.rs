@@ -148,6 +148,11 @@ impl Verdict {
     }
 }
 
+/// The longest wait in seconds a verification setting may ask for (a timeout, a delay between
+/// retries, `[verify] rate_limit`): a day. A larger figure is a typo, and it would overflow
+/// the time arithmetic.
+pub const MAX_WAIT_SECS: f64 = 86_400.0;
+
 /// Everything a run needs to know; [`VerifyOptions::from_config`] fills it from `[verify]`
 /// and `[dns]`, and the CLI overrides what its flags say.
 #[derive(Debug, Clone)]

@@ -397,16 +397,32 @@ fn a_failed_run_never_wipes_an_existing_results_file() {
     // A run that succeeds replaces it, through a temporary file that does not stay behind.
     let file = env.write("in.txt", b"jane@acme.test\n");
     let before = files(&env);
-    env.hailer(&config)
+    let out = env
+        .hailer(&config)
         .args(["verify", "--no-store", "--output", "out.csv", "--input"])
         .arg(&file)
         .assert()
         .success()
-        .stdout(predicates::str::contains("results written to out.csv"));
+        .stdout(predicates::str::contains("results written to out.csv"))
+        .get_output()
+        .clone();
     let r = rows(&std::fs::read_to_string(&out_file).unwrap());
     assert_eq!(r[0].join(","), HEADER);
     assert_eq!(r[1][..2], ["jane@acme.test", "VALID"]);
     assert_eq!(files(&env), before, "no stray files");
+    // The temporary file is named on stderr, so the results can be followed during a run.
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let named = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("hailer: results are written to "))
+        .and_then(|l| l.split(" during the run").next())
+        .unwrap_or_else(|| panic!("no temporary file named: {stderr}"));
+    let name = std::path::Path::new(named)
+        .file_name()
+        .unwrap()
+        .to_string_lossy();
+    assert!(name.starts_with(".out.csv."), "beside the output: {stderr}");
+    assert!(!env.path(named).exists(), "renamed at the end: {stderr}");
 }
 
 #[test]

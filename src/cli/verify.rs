@@ -218,7 +218,16 @@ impl VerifyCommand {
         let mut output = match output_name.as_deref() {
             None => None,
             Some(name) => match ResultWriter::create(name) {
-                Ok(w) => Some(w),
+                Ok(w) => {
+                    // The results only take their name at the end: say where to follow them.
+                    if let Some(tmp) = w.in_progress() {
+                        eprintln!(
+                            "hailer: results are written to {} during the run, renamed to {name} when it ends",
+                            tmp.display()
+                        );
+                    }
+                    Some(w)
+                }
                 Err(e) => {
                     eprintln!("hailer: cannot write {name}: {e}");
                     return exit::FAILURE;
@@ -454,6 +463,11 @@ impl ResultWriter {
         csv.write_record(HEADER)?;
         csv.flush()?;
         Ok(w)
+    }
+
+    /// The file rows go to until [`ResultWriter::finish`] (none for standard output).
+    fn in_progress(&self) -> Option<&Path> {
+        self.file.as_ref().map(|(tmp, _)| tmp.as_path())
     }
 
     /// The run succeeded: the results take the output's name (replacing an older file).

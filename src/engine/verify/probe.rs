@@ -360,7 +360,7 @@ async fn converse_inner(
         return finished(from_reply(status, host, &rcpt, ""), true);
     }
     // Accepted: is any address accepted at this domain? Once per domain, then cached.
-    // `Err(why)`: the test gave no answer, and why.
+    // `Err((why, reply))`: the test gave no answer, why, and the reply that said so if any.
     let catch_all = match v.catch_all.get(&addr.domain) {
         Some(known) => Ok(known),
         None => {
@@ -384,10 +384,10 @@ async fn converse_inner(
                 Ok(r) if classify::rcpt(&r) == Status::MailboxNotFound || r.is_permanent() => {
                     Ok(false)
                 }
-                Ok(r) => Err(format!("a random address got {r}")),
+                Ok(r) => Err((format!("a random address got {r}"), Some(r))),
                 Err(e) => {
                     tracing::debug!(host = %host.name, "catch-all probe failed: {e}");
-                    Err(e.to_string())
+                    Err((e.to_string(), None))
                 }
             }
             .inspect(|&known| {
@@ -407,17 +407,28 @@ async fn converse_inner(
         // Accepted, but whether any address would be is not known (greylisting defers the
         // random address, a limit on recipients, a dropped session): never plain VALID.
         // TEMPORARY while a retry follows (it asks for the same random address), then
-        // UNKNOWN, which the outbox flags as risky, like CATCH_ALL.
-        Err(why) => from_reply(
-            if last {
+        // UNKNOWN, which the outbox flags as risky, like CATCH_ALL. The code columns give
+        // the reply that left it open (the deferral), not the address's own 250, which the
+        // detail keeps.
+        Err((why, deferral)) => {
+            let status = if last {
                 Status::Unknown
             } else {
                 Status::Temporary
-            },
-            host,
-            &rcpt,
-            &format!("accepted (catch-all test inconclusive: {why}): "),
-        ),
+            };
+            let mut verdict = Verdict::new(
+                status,
+                format!(
+                    "accepted ({} {}), but the catch-all test was inconclusive: {why}",
+                    rcpt.code,
+                    rcpt.text()
+                ),
+            );
+            verdict.mx = Some(host.name.clone());
+            verdict.code = deferral.as_ref().map(|r| r.code);
+            verdict.enhanced = deferral.and_then(|r| r.enhanced);
+            verdict
+        }
     };
     finished(verdict, true)
 }

@@ -1100,3 +1100,45 @@ fn w_starts_the_mailbox_watcher_and_w_again_stops_it() {
     app.apply(Action::WatchInbox);
     assert!(app.take_effects().is_empty());
 }
+
+/// No tab, in any state the sample gives, panics on a terminal a few rows high (the Activity
+/// tab's task table once asked for more rows than half the screen could give).
+#[test]
+fn every_tab_renders_on_tiny_terminals() {
+    for tab in Tab::ALL {
+        let mut app = sample_app();
+        app.tab = tab;
+        app.toast(
+            "a message long enough to need three status lines ".repeat(4),
+            false,
+        );
+        for w in [1u16, 20, 80] {
+            for h in 1u16..=14 {
+                render(&mut app, w, h);
+            }
+        }
+    }
+}
+
+/// The preview wraps by display width: text in wide characters (CJK, emoji: two cells each)
+/// is shown whole, not clipped at the box's edge.
+#[test]
+fn the_preview_shows_wide_characters_whole() {
+    let mut app = sample_app();
+    app.show_text("Preview", format!("{}END", "あ".repeat(100)));
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert_eq!(text.matches('あ').count(), 100, "{text}");
+    assert!(text.contains("END"), "{text}");
+}
+
+/// A status message too long to share its line with the help hint gets a line of its own
+/// instead of being cut.
+#[test]
+fn a_status_message_is_never_cut_at_80_columns() {
+    let mut app = sample_app();
+    // With the sample's running task, this fits in 80 columns, but not beside the hint.
+    let message = format!("{} THE END", "x".repeat(50));
+    app.toast(message.clone(), false);
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(text.contains("THE END"), "{text}");
+}

@@ -8,6 +8,7 @@ use ratatui::widgets::{
     Block, Borders, Cell, Clear, Gauge, Paragraph, Row, Scrollbar, ScrollbarOrientation,
     ScrollbarState, Table, TableState, Tabs, Wrap,
 };
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::app::{App, Mode, Tab, TaskState};
 use super::table::TableView;
@@ -601,7 +602,10 @@ fn render_bounce_panel(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         lines.push(Line::from(vec![
             Span::raw(format!("{name:<name_w$} ")),
             Span::styled("█".repeat(filled), theme.gauge()),
-            Span::raw(format!("{}{n:>count_w$}", " ".repeat(bar_w - filled + 1))),
+            Span::raw(format!(
+                "{}{n:>count_w$}",
+                " ".repeat(bar_w.saturating_sub(filled) + 1)
+            )),
         ]));
     }
     if lines.is_empty() {
@@ -847,7 +851,8 @@ fn status_height(app: &App, width: u16) -> u16 {
     if needed + HELP_HINT.len() <= width {
         1
     } else {
-        needed.div_ceil(width).clamp(1, 3) as u16
+        // Too long to share the line with the help hint: the message gets lines of its own.
+        needed.div_ceil(width).clamp(2, 3) as u16
     }
 }
 
@@ -863,7 +868,9 @@ fn fmt_duration(d: std::time::Duration) -> String {
 /// Returns the largest useful log scroll-back, in entries.
 fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize {
     let act = &app.activity;
-    let task_rows = (act.tasks.len() as u16 + 3).clamp(4, area.height / 2);
+    // At least 4 rows, at most half the tab: on a very short terminal half wins (a clamp
+    // with min above max would panic).
+    let task_rows = (act.tasks.len() as u16 + 3).max(4).min(area.height / 2);
     let send_rows = send_panel_height(app);
     let [tasks_area, gauge_area, log_area] = Layout::vertical([
         Constraint::Length(task_rows),
@@ -1173,27 +1180,22 @@ fn render_help(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) -> usize 
     scrolled_popup(f, area, lines, scroll, " Help · Esc closes · j/k scroll ")
 }
 
-/// Splits `text` into lines of at most `width` characters at spaces; a word longer than the
-/// width (a path, a URL) is cut into pieces of the width.
+/// Splits `text` into lines of at most `width` cells at spaces; a word wider than that (a
+/// path, a URL) is cut into pieces. Widths are display cells: a CJK character or an emoji
+/// takes two, so counting characters would let such text run past the box, clipped unseen.
 fn wrap_words(text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in text.split(' ') {
-        let len = word.chars().count();
-        if !line.is_empty() && line.chars().count() + 1 + len > width {
+        let len = word.width();
+        if !line.is_empty() && line.width() + 1 + len > width {
             lines.push(std::mem::take(&mut line));
         }
         if len > width {
-            let chars: Vec<char> = word.chars().collect();
-            let mut chunks = chars.chunks(width).peekable();
-            while let Some(chunk) = chunks.next() {
-                if chunks.peek().is_some() {
-                    lines.push(chunk.iter().collect());
-                } else {
-                    line = chunk.iter().collect();
-                }
-            }
+            let mut pieces = wrap_line(word, width);
+            line = pieces.pop().unwrap_or_default();
+            lines.extend(pieces);
             continue;
         }
         if !line.is_empty() {
@@ -1271,30 +1273,45 @@ fn scrolled_popup(
     max_scroll
 }
 
-/// Cuts one line into pieces of at most `width` characters, at the last space that fits when
-/// there is one; unlike `wrap_words`, spaces inside the line (indentation) are kept.
+/// Cuts one line into pieces of at most `width` cells (display width, as in `wrap_words`),
+/// at the last space that fits when there is one; unlike `wrap_words`, spaces inside the line
+/// (indentation) are kept. A piece holds at least one character, however wide.
 fn wrap_line(line: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
-    let mut rest: Vec<char> = line.chars().collect();
+    let chars: Vec<char> = line.chars().collect();
     let mut out = Vec::new();
-    while rest.len() > width {
-        let cut = rest[1..=width]
+    let mut start = 0;
+    loop {
+        // The longest run from `start` that fits.
+        let (mut end, mut used) = (start, 0);
+        while end < chars.len() {
+            let w = chars[end].width().unwrap_or(0);
+            if used + w > width && end > start {
+                break;
+            }
+            used += w;
+            end += 1;
+        }
+        if end == chars.len() {
+            out.push(chars[start..].iter().collect());
+            return out;
+        }
+        // A space just past the run counts too: the break goes there and the space is dropped.
+        let cut = chars[start + 1..=end]
             .iter()
             .rposition(|&c| c == ' ')
-            .map(|i| i + 1);
+            .map(|i| start + 1 + i);
         match cut {
             Some(at) => {
-                out.push(rest[..at].iter().collect());
-                rest.drain(..=at);
+                out.push(chars[start..at].iter().collect());
+                start = at + 1;
             }
             None => {
-                out.push(rest[..width].iter().collect());
-                rest.drain(..width);
+                out.push(chars[start..end].iter().collect());
+                start = end;
             }
         }
     }
-    out.push(rest.into_iter().collect());
-    out
 }
 
 /// A centred rectangle of at most `width` × `height` cells.

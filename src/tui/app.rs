@@ -315,6 +315,17 @@ pub enum Mode {
     },
 }
 
+impl Mode {
+    /// The user is typing or answering a question: a result arriving late must not replace
+    /// this mode (a read-only popup may be replaced).
+    pub fn takes_input(&self) -> bool {
+        !matches!(
+            self,
+            Mode::Normal | Mode::Help { .. } | Mode::Detail { .. } | Mode::Text { .. }
+        )
+    }
+}
+
 /// Work for the event loop.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
@@ -1226,10 +1237,16 @@ impl App {
             .filter(move |r| wanted.contains(&r.id))
     }
 
-    /// Show a text popup (used for the outbox preview).
+    /// Show a text popup (used for the outbox preview), unless the user is typing or answering
+    /// something else by the time it arrives.
     pub fn show_text(&mut self, title: impl Into<String>, text: impl Into<String>) {
+        let title = title.into();
+        if self.mode.takes_input() {
+            self.toast(format!("{title} is ready: ask again to see it"), false);
+            return;
+        }
         self.mode = Mode::Text {
-            title: title.into(),
+            title,
             text: text.into(),
             scroll: 0,
         };

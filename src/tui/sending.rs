@@ -85,8 +85,13 @@ impl App {
         }
     }
 
-    /// The plan for `S` arrived: show it for confirmation.
+    /// The plan for `S` arrived: show it for confirmation, unless the user moved on to typing
+    /// or answering something else meanwhile: their next `y` or Enter must not start a send.
     pub fn on_send_plan(&mut self, plan: SendPlan) {
+        if self.mode.takes_input() {
+            self.toast("send not started: press S again to see the plan", false);
+            return;
+        }
         self.mode = Mode::ConfirmSend(Box::new(plan));
         self.dirty = true;
     }
@@ -222,6 +227,29 @@ mod tests {
         a.on_key(KeyEvent::new(KeyCode::Char('S'), KeyModifiers::SHIFT));
         assert!(a.take_effects().is_empty());
         assert!(a.keymap.help(Tab::Outbox).iter().any(|b| b.keys == "S"));
+    }
+
+    /// A plan arriving while the user types a filter is not shown: the `y` or Enter they type
+    /// next belongs to the filter, and must not start a send.
+    #[test]
+    fn a_late_plan_never_takes_over_what_the_user_is_typing() {
+        let mut a = App::new(Settings::default(), PathBuf::from("/"), false);
+        a.tab = Tab::Outbox;
+        a.on_key(KeyEvent::new(KeyCode::Char('S'), KeyModifiers::SHIFT));
+        a.take_effects();
+        press(&mut a, KeyCode::Char('/'));
+        assert_eq!(a.mode, Mode::Filter);
+        a.on_send_plan(plan(5));
+        a.show_text("Preview of row 1", "text");
+        assert_eq!(a.mode, Mode::Filter);
+        press(&mut a, KeyCode::Char('y'));
+        press(&mut a, KeyCode::Enter);
+        assert!(!a.take_effects().contains(&Effect::Send));
+        assert_eq!(a.mode, Mode::Normal, "Enter kept the filter");
+        // From a read-only popup, the plan is shown.
+        a.show_text("Preview of row 1", "text");
+        a.on_send_plan(plan(5));
+        assert!(matches!(a.mode, Mode::ConfirmSend(_)));
     }
 
     #[test]

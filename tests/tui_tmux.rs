@@ -383,6 +383,67 @@ fn editing_a_row_and_the_config_in_editor_gives_the_terminal_back() {
     t.keys(&["q"]);
 }
 
+/// Ctrl-C while the editor runs stops the editor only: the TUI outlives it (it may be
+/// running a send), gives the held approval back and removes the draft, which only its user
+/// could read.
+#[test]
+fn ctrl_c_in_the_editor_stops_the_editor_not_the_tui() {
+    if !Tmux::available() {
+        return;
+    }
+    let (dir, config, data) = one_row_campaign();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let editor = dir.path().join("editor.sh");
+    let (mode, started) = (dir.path().join("mode"), dir.path().join("started"));
+    std::fs::write(
+        &editor,
+        format!(
+            "#!/bin/sh\nstat -c %a \"$1\" > {}\ntouch {}\nsleep 20\n",
+            mode.display(),
+            started.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    run_ok(&config, &data, dir.path(), &["outbox", "approve", "1"]);
+    // The shell around hailer survives the Ctrl-C with a trap (an ignored SIGINT would be
+    // inherited by hailer and prove nothing).
+    let cmd = format!(
+        "trap true INT; TMPDIR={} EDITOR={} VISUAL= {} --config {} --data-dir {}; sleep 30",
+        tmp.display(),
+        editor.display(),
+        env!("CARGO_BIN_EXE_hailer"),
+        config.display(),
+        data.display()
+    );
+    let t = Tmux::start(dir.path(), &cmd);
+    t.keys(&["3"]);
+    t.wait_for("Hello Ada");
+    t.keys(&["e"]);
+    let start = Instant::now();
+    while !started.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the editor never ran"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    t.keys(&["C-c"]);
+    t.wait_for("row 1 unchanged");
+    assert_eq!(std::fs::read_to_string(&mode).unwrap().trim(), "600");
+    let store = hailer::store::Store::open_in(&data).unwrap();
+    let row = hailer::store::outbox::get(store.conn(), 1)
+        .unwrap()
+        .unwrap();
+    assert!(row.approved, "approval given back");
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0, "draft removed");
+    t.keys(&["j"]);
+    t.wait_for("row 1 of 1");
+    t.keys(&["q"]);
+}
+
 /// A row a dead run left SENDING is UNCERTAIN as soon as the TUI opens, ready for `u`,
 /// instead of staying SENDING until the next send.
 #[test]

@@ -216,6 +216,10 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigquit = signal(SignalKind::quit())?;
+    // In raw mode Ctrl-C is a key, not a signal; but while an editor has the terminal it is
+    // SIGINT to the whole foreground group, hailer included, which it must outlive (a send or
+    // an import may be running). A SIGINT from elsewhere quits like SIGTERM.
+    let mut sigint = signal(SignalKind::interrupt())?;
 
     let mut terminal = ratatui::init();
     let mut events = EventStream::new();
@@ -290,6 +294,7 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
             _ = sigterm.recv() => break,
             _ = sighup.recv() => break,
             _ = sigquit.recv() => break,
+            _ = sigint.recv() => break,
         }
         for effect in app.take_effects() {
             match effect {
@@ -359,9 +364,10 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
                 }
                 Effect::EditRow(id) => {
                     let outcome;
-                    (outcome, events) = with_terminal_released(&mut terminal, events, || {
-                        edit_outbox_row(&ctx.data_dir, id)
-                    })?;
+                    (outcome, events) =
+                        with_terminal_released(&mut terminal, events, &mut sigint, || {
+                            edit_outbox_row(&ctx.data_dir, id)
+                        })?;
                     match outcome {
                         Ok(msg) => app.toast(msg, false),
                         Err(e) => app.toast(e, true),
@@ -456,7 +462,9 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
                 Effect::EditConfig => {
                     let outcome;
                     (outcome, events) =
-                        with_terminal_released(&mut terminal, events, || edit_config(&ctx.config))?;
+                        with_terminal_released(&mut terminal, events, &mut sigint, || {
+                            edit_config(&ctx.config)
+                        })?;
                     match outcome {
                         Ok(loaded) => {
                             let paused = std::mem::take(&mut app.settings.paused);
@@ -551,14 +559,20 @@ fn spawn_outbox_write(effect: Effect, data_dir: PathBuf, tx: UnboundedSender<Loa
 ///
 /// The old stream is dropped before anything else: its reader thread then lets go of
 /// crossterm's input lock, which a new stream needs.
+///
+/// A Ctrl-C typed meanwhile reaches hailer as SIGINT too: it is dropped here, so that it
+/// stops only the editor.
 fn with_terminal_released<T>(
     terminal: &mut ratatui::DefaultTerminal,
     events: EventStream,
+    sigint: &mut tokio::signal::unix::Signal,
     job: impl FnOnce() -> T,
 ) -> std::io::Result<(T, EventStream)> {
+    use futures::FutureExt;
     drop(events);
     ratatui::restore();
     let out = job();
+    while let Some(Some(())) = sigint.recv().now_or_never() {}
     *terminal = ratatui::init();
     crossterm::execute!(
         terminal.backend_mut(),
@@ -624,6 +638,31 @@ fn edit_outbox_row(data_dir: &std::path::Path, id: i64) -> Result<String, String
     }
 }
 
+/// A new file in the temporary directory that only this user can read (the draft may be
+/// private), under a name no one can guess and create first (`create_new`).
+fn private_temp_file(prefix: &str) -> Result<(std::path::PathBuf, std::fs::File), String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut last = String::new();
+    for _ in 0..16 {
+        let path = std::env::temp_dir().join(format!(
+            "{prefix}-{}-{:016x}.txt",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+        {
+            Ok(file) => return Ok((path, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = e.to_string(),
+            Err(e) => return Err(format!("cannot create {}: {e}", path.display())),
+        }
+    }
+    Err(format!("cannot create a temporary file: {last}"))
+}
+
 enum Edit {
     Unchanged,
     /// Stored; with what still keeps it from going out (a placeholder left in).
@@ -635,9 +674,13 @@ enum Edit {
 fn edit_in_editor(store: &Store, row: &crate::store::outbox::OutboxRow) -> Result<Edit, String> {
     use crate::store::{self, outbox};
     let id = row.id;
-    let path = std::env::temp_dir().join(format!("hailer-row-{id}-{}.txt", std::process::id()));
-    std::fs::write(&path, format!("Subject: {}\n\n{}", row.subject, row.body))
-        .map_err(|e| e.to_string())?;
+    let (path, mut file) = private_temp_file(&format!("hailer-row-{id}"))?;
+    std::io::Write::write_all(
+        &mut file,
+        format!("Subject: {}\n\n{}", row.subject, row.body).as_bytes(),
+    )
+    .map_err(|e| e.to_string())?;
+    drop(file);
     let edited = run_editor(&path);
     let text = std::fs::read_to_string(&path).map_err(|e| e.to_string());
     let _ = std::fs::remove_file(&path);

@@ -902,8 +902,13 @@ impl App {
             Action::GoTab(i) => self.tab = Tab::ALL[i.min(Tab::ALL.len() - 1)],
             Action::Help => self.mode = Mode::Help { scroll: 0 },
             Action::Back => {
+                // Both filters: the search and the Outbox status (`t`), which otherwise took
+                // a full cycle of `t` to undo.
                 if let Some(t) = self.table_mut() {
                     t.set_filter("");
+                    if t.column_filter.is_some() {
+                        t.set_column_filter(None);
+                    }
                 }
             }
             Action::Down | Action::Up | Action::PageDown | Action::PageUp => {
@@ -1732,6 +1737,9 @@ mod tests {
         press(&mut a, KeyCode::Char('t'));
         assert_eq!(a.outbox.view.len(), 1, "ERROR only");
         assert!(a.outbox.position_text().contains("Status = ERROR"));
+        // Esc clears the status filter too, not only a search.
+        press(&mut a, KeyCode::Esc);
+        assert_eq!(a.outbox.view.len(), 3, "every status again");
         press(&mut a, KeyCode::Char('b'));
         assert_eq!(a.take_effects(), vec![Effect::BuildOutbox]);
         a.on_key(KeyEvent::new(KeyCode::Char('V'), KeyModifiers::SHIFT));

@@ -362,6 +362,8 @@ pub enum Effect {
         prospect_id: i64,
         op: SuggestionOp,
     },
+    /// `a` with rows marked on Suggestions: accept each one's suggested address.
+    AcceptSuggestions(Vec<i64>),
     /// Read the mailboxes' watched folders once (bounces, replies) as a background task.
     SyncInbox,
     /// Keep watching them (IDLE or polling) until the task is cancelled.
@@ -1196,6 +1198,13 @@ impl App {
     }
 
     fn on_suggestion_action(&mut self, action: Action) {
+        if action == Action::Accept && !self.suggestions.marked.is_empty() {
+            let ids = self.suggestions.targets();
+            if !ids.is_empty() {
+                self.effects.push(Effect::AcceptSuggestions(ids));
+                return;
+            }
+        }
         let Some(row) = self.suggestions.selected_row() else {
             return;
         };
@@ -1448,18 +1457,19 @@ mod tests {
     fn paging_and_marking() {
         let mut a = app();
         a.page_height = 10;
-        a.on_loaded(Pane::Prospects, rows(100));
+        a.on_loaded(Pane::Outbox, rows(100));
+        press(&mut a, KeyCode::Char('3'));
         press(&mut a, KeyCode::PageDown);
-        assert_eq!(a.prospects.selected, 10);
+        assert_eq!(a.outbox.selected, 10);
         a.on_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
-        assert_eq!(a.prospects.selected, 5);
+        assert_eq!(a.outbox.selected, 5);
         press(&mut a, KeyCode::Char(' '));
-        assert!(a.prospects.marked.contains(&6));
-        assert_eq!(a.prospects.selected, 6, "space marks and moves on");
+        assert!(a.outbox.marked.contains(&6));
+        assert_eq!(a.outbox.selected, 6, "space marks and moves on");
         press(&mut a, KeyCode::Char('G'));
-        assert_eq!(a.prospects.selected, 99);
+        assert_eq!(a.outbox.selected, 99);
         press(&mut a, KeyCode::Char('v'));
-        assert_eq!(a.prospects.marked.len(), 100);
+        assert_eq!(a.outbox.marked.len(), 100);
     }
 
     /// A cancelled send still says what went out before it stopped.
@@ -1760,6 +1770,49 @@ mod tests {
         press(&mut a, KeyCode::Char('m'));
         press(&mut a, KeyCode::Char('i'));
         assert!(matches!(&a.mode, Mode::Prompt(p) if p.kind == ImportKind::Messages));
+    }
+
+    #[test]
+    fn a_accepts_every_marked_suggestion_at_once() {
+        let mut a = app();
+        press(&mut a, KeyCode::Char('2'));
+        let row = |id: i64| {
+            TableRow::new(
+                id,
+                vec![
+                    format!("P{id}"),
+                    "Acme".into(),
+                    "acme.test".into(),
+                    format!("p{id}@acme.test"),
+                    " 80".into(),
+                    "first.last".into(),
+                    "suggested".into(),
+                ],
+            )
+        };
+        a.on_loaded(Pane::Suggestions, vec![row(1), row(2), row(3)]);
+        a.take_effects();
+        // Space marks and moves on.
+        press(&mut a, KeyCode::Char(' '));
+        press(&mut a, KeyCode::Char(' '));
+        press(&mut a, KeyCode::Char('a'));
+        let effects = a.take_effects();
+        let [Effect::AcceptSuggestions(ids)] = effects.as_slice() else {
+            panic!("{effects:?}")
+        };
+        let mut ids = ids.clone();
+        ids.sort();
+        assert_eq!(ids, [1, 2]);
+        // Marks are offered in help where a key uses them, and not on Prospects.
+        let keys = |tab| {
+            a.keymap
+                .help(tab)
+                .iter()
+                .map(|b| b.keys)
+                .collect::<Vec<_>>()
+        };
+        assert!(keys(Tab::Suggestions).contains(&"space"));
+        assert!(!keys(Tab::Prospects).contains(&"space"));
     }
 
     #[test]

@@ -234,14 +234,27 @@ const BINDINGS: &[(Scope, &str, Action, &str)] = &[
     (Scope::Tables, "Home", Action::Top, "first row"),
     (Scope::Tables, "G", Action::Bottom, "last row"),
     (Scope::Tables, "End", Action::Bottom, "last row"),
+    // Marks only where a key acts on the marked rows (Outbox: a, s; Suggestions: a).
     (
-        Scope::Tables,
+        Scope::Tab(Tab::Outbox),
         "space",
         Action::Mark,
         "mark or unmark the row",
     ),
     (
-        Scope::Tables,
+        Scope::Tab(Tab::Outbox),
+        "v",
+        Action::MarkAll,
+        "mark all filtered rows (again: unmark)",
+    ),
+    (
+        Scope::Tab(Tab::Suggestions),
+        "space",
+        Action::Mark,
+        "mark or unmark the row",
+    ),
+    (
+        Scope::Tab(Tab::Suggestions),
         "v",
         Action::MarkAll,
         "mark all filtered rows (again: unmark)",
@@ -298,7 +311,7 @@ const BINDINGS: &[(Scope, &str, Action, &str)] = &[
         Scope::Tab(Tab::Suggestions),
         "a",
         Action::Accept,
-        "accept the suggested address",
+        "accept the suggested address (marked rows, else this one)",
     ),
     (
         Scope::Tab(Tab::Suggestions),

@@ -407,6 +407,23 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
                         }
                     });
                 }
+                Effect::AcceptSuggestions(ids) => {
+                    let data_dir = ctx.data_dir.clone();
+                    let tx = load_tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let outcome = accept_suggestions(&data_dir, &ids)
+                            .and_then(|done| Ok((done, data::load_suggestions(&data_dir)?)));
+                        match outcome {
+                            Ok((done, rows)) => {
+                                let _ = tx.send(Loaded::Rows(Pane::Suggestions, rows));
+                                let _ = tx.send(Loaded::Toast(done));
+                            }
+                            Err(e) => {
+                                let _ = tx.send(Loaded::Error(format!("suggestions: {e}")));
+                            }
+                        }
+                    });
+                }
                 Effect::SyncInbox => {
                     let db = crate::engine::inbox::db_path(&ctx.data_dir);
                     let config = ctx.config.config.clone();
@@ -782,6 +799,30 @@ fn suggestion_op(
                 .unwrap_or("no known pattern"),
             now.as_ref().map_or(0, |c| c.confidence)
         ),
+    })
+}
+
+/// `a` on marked suggestions: every one accepted in one transaction (all or none).
+fn accept_suggestions(
+    data_dir: &std::path::Path,
+    ids: &[i64],
+) -> Result<String, crate::store::StoreError> {
+    use crate::store::suggestions;
+    let store = Store::open_in(data_dir)?;
+    let now = crate::store::now_ts();
+    let tx = store.conn().unchecked_transaction()?;
+    let mut accepted = 0;
+    for &id in ids {
+        if suggestions::accept(&tx, id, now)? {
+            accepted += 1;
+        }
+    }
+    tx.commit()?;
+    let skipped = ids.len() - accepted;
+    Ok(if skipped == 0 {
+        format!("accepted {accepted} suggestions")
+    } else {
+        format!("accepted {accepted} suggestions; {skipped} had none to accept")
     })
 }
 

@@ -485,6 +485,34 @@ fn truncated_xls_and_ods_fail_and_write_nothing() {
     assert_eq!(env.names(), before);
 }
 
+/// A damaged spreadsheet fails like any unreadable file, even where the reader library would
+/// panic on it (calamine slices XLS sectors with offsets read from the file): exit code 4, the
+/// file named, no panic message, and no database left behind by a first import.
+#[test]
+fn cut_spreadsheets_fail_cleanly_at_any_length() {
+    for fixture in ["prospects.xls", "prospects.xlsx", "prospects.ods"] {
+        let bytes = std::fs::read(data(fixture)).unwrap();
+        for k in 1..10 {
+            let env = Env::new();
+            let name = format!("cut{k}-{fixture}");
+            let cut = env.write(&name, &bytes[..bytes.len() * k / 10]);
+            let out = env
+                .hailer()
+                .arg("import")
+                .arg("prospects")
+                .arg(&cut)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(4), "{name}: {stderr}");
+            assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+            assert!(stderr.contains(&name), "{name}: {stderr}");
+            let db = env.data_dir().join("hailer.db");
+            assert!(!db.exists(), "{name}: {} was left behind", db.display());
+        }
+    }
+}
+
 /// A failed import into a data directory without a database leaves no database behind.
 #[test]
 fn a_failed_first_import_creates_no_database() {

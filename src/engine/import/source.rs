@@ -5,8 +5,11 @@
 //! be text: CSV/TSV in UTF-8 (BOM or not), UTF-16 with a BOM, or Windows-1252.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::io::Cursor;
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use calamine::{Data, Ods, Reader, Sheets, Xls, Xlsx};
 
@@ -80,14 +83,18 @@ pub fn open(path: &Path, bytes: Vec<u8>) -> Result<Opened, String> {
             .is_some_and(|head| head.windows(ODS_MIME.len()).any(|w| w == ODS_MIME));
         let cursor = Cursor::new(bytes);
         return if is_ods {
-            let book = Ods::new(cursor).map_err(|e| format!("not a readable ODS file: {e}"))?;
+            let book = catching_panics(|| Ods::new(cursor), "not a readable ODS file (damaged?)")?
+                .map_err(|e| format!("not a readable ODS file: {e}"))?;
             Ok(Opened {
                 format: Format::Ods,
                 source: Source::Book(Box::new(Sheets::Ods(book))),
             })
         } else {
-            let book = Xlsx::new(cursor)
-                .map_err(|e| format!("not a readable XLSX file (truncated or damaged?): {e}"))?;
+            let book =
+                catching_panics(|| Xlsx::new(cursor), "not a readable XLSX file (damaged?)")?
+                    .map_err(|e| {
+                        format!("not a readable XLSX file (truncated or damaged?): {e}")
+                    })?;
             Ok(Opened {
                 format: Format::Xlsx,
                 source: Source::Book(Box::new(Sheets::Xlsx(book))),
@@ -95,8 +102,11 @@ pub fn open(path: &Path, bytes: Vec<u8>) -> Result<Opened, String> {
         };
     }
     if bytes.starts_with(OLE_MAGIC) {
-        let book = Xls::new(Cursor::new(bytes))
-            .map_err(|e| format!("not a readable XLS file (truncated or damaged?): {e}"))?;
+        let book = catching_panics(
+            || Xls::new(Cursor::new(bytes)),
+            "not a readable XLS file (damaged?)",
+        )?
+        .map_err(|e| format!("not a readable XLS file (truncated or damaged?): {e}"))?;
         return Ok(Opened {
             format: Format::Xls,
             source: Source::Book(Box::new(Sheets::Xls(book))),
@@ -131,8 +141,8 @@ impl Source {
         match self {
             Source::Csv { rows, .. } => Ok(std::mem::take(rows)),
             Source::Book(book) => {
-                let range = book
-                    .worksheet_range(sheet)
+                let damaged = format!("cannot read sheet {sheet:?}: the file is damaged");
+                let range = catching_panics(|| book.worksheet_range(sheet), &damaged)?
                     .map_err(|e| format!("cannot read sheet {sheet:?}: {e}"))?;
                 let first_row = range.start().map_or(0, |(r, _)| r as i64);
                 Ok(range
@@ -147,6 +157,53 @@ impl Source {
             }
         }
     }
+}
+
+thread_local! {
+    /// Set while this thread runs [`catching_panics`]: its panics are expected and reported
+    /// as errors, so the panic hook stays quiet for them.
+    static EXPECTING_PANIC: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Serialises the hook swaps of [`catching_panics`] (two imports at once in the TUI).
+static HOOK_SWAP: Mutex<()> = Mutex::new(());
+
+type PanicHook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
+
+/// Run a calamine call that may panic on a damaged file (it slices buffers with offsets read
+/// from the file): a panic becomes `Err(cause)`, so the import fails with the file named
+/// instead of crashing the CLI or, in the TUI, firing the panic hook that restores the
+/// terminal while the app keeps running.
+///
+/// The panic hook is process-wide, so for the duration of `f` it is wrapped, not replaced:
+/// the wrapper stays silent for this thread only and passes other threads' panics to the
+/// hook it wraps; the same hook is put back afterwards. Swapping per call, rather than once,
+/// keeps this right after the TUI installs its hook again (it does after `$EDITOR`).
+fn catching_panics<T>(f: impl FnOnce() -> T, cause: &str) -> Result<T, String> {
+    let _swap = HOOK_SWAP.lock().unwrap_or_else(PoisonError::into_inner);
+    let previous: Arc<PanicHook> = Arc::new(std::panic::take_hook());
+    let wrapped = Arc::clone(&previous);
+    std::panic::set_hook(Box::new(move |info| {
+        if !EXPECTING_PANIC.try_with(Cell::get).unwrap_or(false) {
+            wrapped(info)
+        }
+    }));
+    EXPECTING_PANIC.with(|e| e.set(true));
+    let result = std::panic::catch_unwind(AssertUnwindSafe(f));
+    EXPECTING_PANIC.with(|e| e.set(false));
+    // Dropping the wrapper releases its handle on the previous hook.
+    drop(std::panic::take_hook());
+    let previous = Arc::try_unwrap(previous).unwrap_or_else(|shared| Box::new(move |i| shared(i)));
+    std::panic::set_hook(previous);
+    result.map_err(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::debug!("spreadsheet reader panicked: {what}");
+        cause.to_string()
+    })
 }
 
 /// A spreadsheet cell as the text a person sees: integers without `.0`, dates in ISO form.
@@ -500,6 +557,31 @@ mod tests {
             rows.iter().map(|r| r.number).collect::<Vec<_>>(),
             [1, 4, 5, 7]
         );
+    }
+
+    #[test]
+    fn a_reader_panic_is_an_error_and_the_hook_is_kept_for_other_panics() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static HOOK_CALLS: AtomicUsize = AtomicUsize::new(0);
+        let original = std::panic::take_hook();
+        // Counts only this test's panics: other tests may panic on other threads meanwhile.
+        std::panic::set_hook(Box::new(|info| {
+            let payload = info.payload().downcast_ref::<&str>();
+            if matches!(payload, Some(&"slice index" | &"elsewhere")) {
+                HOOK_CALLS.fetch_add(1, Ordering::SeqCst);
+            }
+        }));
+        let caught = catching_panics(|| -> u8 { panic!("slice index") }, "damaged");
+        let after_caught = HOOK_CALLS.load(Ordering::SeqCst);
+        assert_eq!(catching_panics(|| 7, "damaged"), Ok(7));
+        // Another thread's panic still reaches the installed hook.
+        let other = std::thread::spawn(|| panic!("elsewhere")).join();
+        let after_other = HOOK_CALLS.load(Ordering::SeqCst);
+        std::panic::set_hook(original);
+        assert_eq!(caught, Err("damaged".to_string()));
+        assert_eq!(after_caught, 0, "the expected panic fired the hook");
+        assert!(other.is_err());
+        assert_eq!(after_other, 1);
     }
 
     #[test]

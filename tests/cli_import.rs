@@ -513,6 +513,65 @@ fn cut_spreadsheets_fail_cleanly_at_any_length() {
     }
 }
 
+/// A stray value in the last cell of a sheet (XFD1048576) neither aborts the process on a
+/// 17-billion-cell allocation nor hides the data: the rows import, the stray one is rejected.
+#[test]
+fn a_value_in_the_last_cell_of_a_sheet_does_not_blow_up_the_import() {
+    let env = Env::new();
+    let out = env
+        .hailer()
+        .args(["import", "prospects", "--json"])
+        .arg(data("far_cell.xlsx"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["imported"], 1);
+    assert_eq!(summary["rejects"][0]["row"], 1_048_576);
+    assert_eq!(env.names(), ["Ana Silva @ far cell"]);
+}
+
+/// An XLS that claims a sheet larger than the format allows (a damaged DIMENSIONS record or
+/// cell position) is refused before the reader library sizes a block of billions of cells.
+#[test]
+fn an_xls_claiming_cells_beyond_the_format_is_refused_not_aborted() {
+    let xls = std::fs::read(data("prospects.xls")).unwrap();
+    // The first sheet's DIMENSIONS record (type 0x0200, 14 bytes) and its first cell record.
+    let dims = xls
+        .windows(4)
+        .position(|w| w == [0x00, 0x02, 0x0E, 0x00])
+        .unwrap();
+    let mut first_row_past_last = xls.clone();
+    first_row_past_last[dims + 5] = 9;
+    let mut cell_far_right = xls.clone();
+    let label = xls
+        .windows(2)
+        .enumerate()
+        .position(|(i, w)| i > dims && (w == [0xFD, 0x00] || w == [0x04, 0x02]))
+        .unwrap();
+    cell_far_right[label + 6..label + 8].copy_from_slice(&[0xFF, 0xFF]);
+    for (name, bytes) in [
+        ("dims.xls", first_row_past_last),
+        ("cell.xls", cell_far_right),
+    ] {
+        let env = Env::new();
+        let file = env.write(name, &bytes);
+        let out = env
+            .hailer()
+            .arg("import")
+            .arg("prospects")
+            .arg(&file)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{name}: {stderr}");
+        assert!(stderr.contains(name), "{stderr}");
+        assert!(stderr.contains("beyond IV65536"), "{stderr}");
+        assert!(!env.data_dir().join("hailer.db").exists());
+    }
+}
+
 /// A failed import into a data directory without a database leaves no database behind.
 #[test]
 fn a_failed_first_import_creates_no_database() {

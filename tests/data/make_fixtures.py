@@ -93,8 +93,21 @@ def ods(path):
     doc.save(path)
 
 
+def far_cell_xlsx(path):
+    """One data row, then a stray value in XFD1048576, the last cell a sheet can have."""
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Prospects"
+    ws.append(["firstname", "lastname", "company"])
+    ws.append(["Ana", "Silva", "Far Cell SA"])
+    ws["XFD1048576"] = "x"
+    wb.save(path)
+
+
 if __name__ == "__main__":
     xlsx(os.path.join(HERE, "prospects.xlsx"))
     xls(os.path.join(HERE, "prospects.xls"))
     ods(os.path.join(HERE, "prospects.ods"))
-    print("wrote prospects.xlsx, prospects.xls, prospects.ods")
+    far_cell_xlsx(os.path.join(HERE, "far_cell.xlsx"))
+    print("wrote prospects.xlsx, prospects.xls, prospects.ods, far_cell.xlsx")

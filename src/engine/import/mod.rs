@@ -15,6 +15,7 @@ use crate::store::{self, Store, StoreError, companies, messages, prospects};
 pub mod columns;
 pub mod normalize;
 pub mod source;
+mod xls_guard;
 
 pub use columns::{ColumnOverride, Field};
 

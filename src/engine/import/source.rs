@@ -102,6 +102,7 @@ pub fn open(path: &Path, bytes: Vec<u8>) -> Result<Opened, String> {
         };
     }
     if bytes.starts_with(OLE_MAGIC) {
+        super::xls_guard::check(&bytes)?;
         let book = catching_panics(
             || Xls::new(Cursor::new(bytes)),
             "not a readable XLS file (damaged?)",
@@ -137,26 +138,121 @@ impl Source {
     }
 
     /// The rows of one sheet, cleaned (trimmed, NFC), with their original row numbers.
+    ///
+    /// Only rows holding a value are returned, each as wide as its last value (a CSV reader
+    /// skips blank lines the same way). A sheet is never laid out as one dense block: a single
+    /// stray value in XFD1048576 would make that block 17 billion cells, an allocation that
+    /// aborts the process. XLSX cells are read one by one; XLS and ODS sheets come parsed by
+    /// the reader library, and are walked by their used cells.
     pub fn load(&mut self, sheet: &str) -> Result<Vec<SourceRow>, String> {
-        match self {
-            Source::Csv { rows, .. } => Ok(std::mem::take(rows)),
-            Source::Book(book) => {
-                let damaged = format!("cannot read sheet {sheet:?}: the file is damaged");
-                let range = catching_panics(|| book.worksheet_range(sheet), &damaged)?
-                    .map_err(|e| format!("cannot read sheet {sheet:?}: {e}"))?;
-                let first_row = range.start().map_or(0, |(r, _)| r as i64);
-                Ok(range
-                    .rows()
-                    .enumerate()
-                    .map(|(i, cells)| SourceRow {
-                        number: first_row + i as i64 + 1,
-                        cells: cells.iter().map(cell_text).collect(),
-                        bad_encoding: None,
-                    })
-                    .collect())
-            }
+        let damaged = format!("cannot read sheet {sheet:?}: the file is damaged");
+        let cells = match self {
+            Source::Csv { rows, .. } => return Ok(std::mem::take(rows)),
+            Source::Book(book) => match book.as_mut() {
+                Sheets::Xlsx(xlsx) => catching_panics(|| xlsx_cells(xlsx, sheet), &damaged)??,
+                other => {
+                    let range = catching_panics(|| other.worksheet_range(sheet), &damaged)?
+                        .map_err(|e| format!("cannot read sheet {sheet:?}: {e}"))?;
+                    let (top, left) = range.start().unwrap_or((0, 0));
+                    range
+                        .used_cells()
+                        .map(|(r, c, cell)| (top + r as u32, left + c as u32, cell_text(cell)))
+                        .filter(|(_, _, text)| !text.is_empty())
+                        .collect()
+                }
+            },
+        };
+        rows_from_cells(sheet, cells)
+    }
+}
+
+/// The non-empty cells of an XLSX sheet as (row, column, text), 0-based, in file order.
+fn xlsx_cells(
+    xlsx: &mut Xlsx<Cursor<Vec<u8>>>,
+    sheet: &str,
+) -> Result<Vec<(u32, u32, String)>, String> {
+    let cannot = |e: calamine::XlsxError| format!("cannot read sheet {sheet:?}: {e}");
+    let mut reader = xlsx.worksheet_cells_reader(sheet).map_err(cannot)?;
+    let mut cells = Vec::new();
+    while let Some(cell) = reader.next_cell().map_err(cannot)? {
+        let (row, column) = cell.get_position();
+        let text = cell_text(&Data::from(cell.get_value().clone()));
+        if !text.is_empty() {
+            cells.push((row, column, text));
         }
     }
+    Ok(cells)
+}
+
+/// Cells a sheet may spread over once laid out as rows (each row as wide as its last value):
+/// far more than any prospect list, and about 1.2 GB of empty cells at worst.
+pub const MAX_SHEET_CELLS: u64 = 50_000_000;
+
+/// Lay out non-empty cells as rows: only rows with a value, numbered as in the sheet, their
+/// columns counted from the sheet's leftmost value.
+fn rows_from_cells(
+    sheet: &str,
+    mut cells: Vec<(u32, u32, String)>,
+) -> Result<Vec<SourceRow>, String> {
+    let Some(left) = cells.iter().map(|c| c.1).min() else {
+        return Ok(Vec::new());
+    };
+    cells.sort_by_key(|c| (c.0, c.1));
+    // Row widths, to refuse before allocating a sheet laid out over too many cells.
+    let mut spread = 0u64;
+    let mut widest = (0u32, 0u32);
+    for (i, (row, column, _)) in cells.iter().enumerate() {
+        if cells.get(i + 1).is_none_or(|next| next.0 != *row) {
+            spread += u64::from(column - left) + 1;
+            widest = widest.max((*column, *row));
+        }
+    }
+    if spread > MAX_SHEET_CELLS {
+        let top = cells[0].0;
+        let bottom = cells[cells.len() - 1].0;
+        return Err(format!(
+            "sheet {sheet:?} is too large: its values span {}{}:{}{} ({} rows, up to column {}), \
+             more than {MAX_SHEET_CELLS} cells once laid out as rows; delete stray values far \
+             from the data (Ctrl+End in the spreadsheet shows the last one)",
+            column_name(left),
+            top + 1,
+            column_name(widest.0),
+            bottom + 1,
+            bottom - top + 1,
+            column_name(widest.0),
+        ));
+    }
+    let mut rows: Vec<SourceRow> = Vec::new();
+    for (row, column, text) in cells {
+        let number = i64::from(row) + 1;
+        if rows.last().is_none_or(|r| r.number != number) {
+            rows.push(SourceRow {
+                number,
+                cells: Vec::new(),
+                bad_encoding: None,
+            });
+        }
+        let last = rows.last_mut().expect("pushed above");
+        let index = (column - left) as usize;
+        if last.cells.len() <= index {
+            last.cells.resize(index + 1, String::new());
+        }
+        last.cells[index] = text;
+    }
+    Ok(rows)
+}
+
+/// A 0-based column index as spreadsheets name it: 0 is A, 26 is AA, 16383 is XFD.
+fn column_name(column: u32) -> String {
+    let mut n = column + 1;
+    let mut name = Vec::new();
+    while n > 0 {
+        let digit = (n - 1) % 26;
+        name.push(b'A' + digit as u8);
+        n = (n - 1) / 26;
+    }
+    name.reverse();
+    String::from_utf8(name).unwrap_or_default()
 }
 
 thread_local! {
@@ -582,6 +678,43 @@ mod tests {
         assert_eq!(after_caught, 0, "the expected panic fired the hook");
         assert!(other.is_err());
         assert_eq!(after_other, 1);
+    }
+
+    #[test]
+    fn sparse_cells_become_rows_without_the_gaps() {
+        let cells = vec![
+            (4, 2, "c".to_string()),
+            (1, 1, "a".to_string()),
+            (1_048_575, 16_383, "far".to_string()),
+            (4, 1, "b".to_string()),
+        ];
+        let rows = rows_from_cells("S", cells).unwrap();
+        assert_eq!(
+            rows.iter().map(|r| r.number).collect::<Vec<_>>(),
+            [2, 5, 1_048_576]
+        );
+        assert_eq!(rows[0].cells, ["a"]);
+        assert_eq!(rows[1].cells, ["b", "c"]);
+        assert_eq!(rows[2].cells.len(), 16_383);
+        assert_eq!(rows[2].cells[16_382], "far");
+    }
+
+    #[test]
+    fn a_sheet_spread_over_too_many_cells_is_refused_before_allocating() {
+        // 4,000 rows each with one value in column XFD: 65 million cells laid out as rows.
+        let cells = (0..4_000)
+            .map(|r| (r, 16_383, "x".to_string()))
+            .chain([(0, 0, "a".to_string())])
+            .collect();
+        let err = rows_from_cells("Data", cells).unwrap_err();
+        assert!(err.contains("sheet \"Data\" is too large"), "{err}");
+        assert!(err.contains("A1:XFD4000"), "{err}");
+    }
+
+    #[test]
+    fn column_names() {
+        let names: Vec<String> = [0, 25, 26, 255, 16_383].map(column_name).to_vec();
+        assert_eq!(names, ["A", "Z", "AA", "IV", "XFD"]);
     }
 
     #[test]

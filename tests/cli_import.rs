@@ -572,6 +572,60 @@ fn an_xls_claiming_cells_beyond_the_format_is_refused_not_aborted() {
     }
 }
 
+/// A LinkedIn Connections export: its `URL` column is each person's profile, never their
+/// company's domain, and a French `Site` column (a location) is no domain either.
+#[test]
+fn profile_urls_and_locations_are_not_company_domains() {
+    let env = Env::new();
+    let connections = env.write(
+        "Connections.csv",
+        b"First Name,Last Name,URL,Email Address,Company,Position,Connected On\n\
+          Jean,Dupont,https://www.linkedin.com/in/jdupont,,Acme SA,CEO,01 Jan 2025\n",
+    );
+    env.import("prospects", &connections).success();
+    let sites = env.write(
+        "sites.csv",
+        "Prénom;Nom;Société;Site;Site web\n\
+         Marie;Curie;Radium;Lyon;https://fr.linkedin.com/company/radium\n\
+         Paul;Durand;Foo;Siège;https://www.foo.test/contact\n"
+            .as_bytes(),
+    );
+    let out = env
+        .hailer()
+        .arg("import")
+        .arg("prospects")
+        .arg(&sites)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout.contains("1 rows imported with a note"), "{stdout}");
+    assert!(stdout.contains("line 2: website"), "{stdout}");
+    assert!(stdout.contains("linkedin.com"), "{stdout}");
+    assert!(stdout.contains("0 rejected"), "{stdout}");
+
+    let store = Store::open_in(&env.data_dir()).unwrap();
+    let domains: Vec<(String, Option<String>)> = hailer::store::companies::list(store.conn())
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.key, c.domain))
+        .collect();
+    assert_eq!(
+        domains,
+        [
+            ("acme".to_string(), None),
+            ("foo".to_string(), Some("foo.test".to_string())),
+            ("radium".to_string(), None),
+        ]
+    );
+    let curie = env
+        .prospects()
+        .into_iter()
+        .find(|p| p.lastname == "Curie")
+        .unwrap();
+    assert!(curie.extra.contains("Lyon"), "{}", curie.extra);
+}
+
 /// A failed import into a data directory without a database leaves no database behind.
 #[test]
 fn a_failed_first_import_creates_no_database() {

@@ -20,7 +20,7 @@ mod xls_guard;
 pub use columns::{ColumnOverride, Field};
 
 use columns::{ColumnMap, closest_header, find_header};
-use normalize::{company_key, normalize_domain, normalize_email, person_key};
+use normalize::{company_key, normalize_domain, normalize_email, person_key, platform_host};
 use source::{Format, SourceRow};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -136,6 +136,11 @@ pub struct ImportSummary {
     pub rejected: u64,
     /// The first rejects (at most `MAX_REJECTS_KEPT`), in file order.
     pub rejects: Vec<RowReject>,
+    /// Rows imported with part of them set aside, e.g. a LinkedIn profile given as the
+    /// company's website.
+    pub noted: u64,
+    /// The first such notes (at most `MAX_REJECTS_KEPT`), in file order.
+    pub notes: Vec<RowReject>,
 }
 
 /// Enough reasons to fix a file, bounded so a 1M-row file of garbage stays small in memory.
@@ -164,6 +169,15 @@ impl std::fmt::Display for ImportSummary {
         }
         if self.rejected > 10 {
             writeln!(f, "  … and {} more rejected rows", self.rejected - 10)?;
+        }
+        if self.noted > 0 {
+            writeln!(f, "{} rows imported with a note:", self.noted)?;
+            for n in self.notes.iter().take(10) {
+                writeln!(f, "  {} {}: {}", self.row_unit, n.row, n.reason)?;
+            }
+            if self.noted > 10 {
+                writeln!(f, "  … and {} more", self.noted - 10)?;
+            }
         }
         Ok(())
     }
@@ -227,6 +241,8 @@ pub fn run(
         replaced: 0,
         rejected: 0,
         rejects: Vec::new(),
+        noted: 0,
+        notes: Vec::new(),
     };
     let data = &rows[map.header_index + 1..];
     let total = data.len() as u64;
@@ -355,7 +371,10 @@ fn store_prospects(
 ) -> Result<(), ImportError> {
     let file = summary.file.clone();
     let total = data.len() as u64;
-    type Normalised = (i64, Result<prospects::NewProspect, String>);
+    type Normalised = (
+        i64,
+        Result<(prospects::NewProspect, Option<String>), String>,
+    );
     std::thread::scope(|scope| {
         let (batches, received) = std::sync::mpsc::sync_channel::<Vec<Normalised>>(4);
         scope.spawn(move || {
@@ -391,7 +410,18 @@ fn store_prospects(
         for batch in received {
             for (number, normalised) in batch {
                 let p = match normalised {
-                    Ok(p) => p,
+                    Ok((p, note)) => {
+                        if let Some(note) = note {
+                            summary.noted += 1;
+                            if summary.notes.len() < MAX_REJECTS_KEPT {
+                                summary.notes.push(RowReject {
+                                    row: number,
+                                    reason: note,
+                                });
+                            }
+                        }
+                        p
+                    }
                     Err(reason) => {
                         reject(summary, number, reason);
                         continue;
@@ -637,11 +667,13 @@ fn key_for(keys: &mut HashMap<String, String>, company: &str) -> Result<String, 
     Ok(key)
 }
 
+/// A prospect from one row, with a note when part of the row was set aside (see
+/// [`ImportSummary::notes`]).
 fn prospect_row(
     row: &SourceRow,
     map: &ColumnMap,
     keys: &mut HashMap<String, String>,
-) -> Result<prospects::NewProspect, RowError> {
+) -> Result<(prospects::NewProspect, Option<String>), RowError> {
     decoded(row)?;
     missing(row, map, ImportKind::Prospects.required())?;
     let firstname = cell(row, map, Field::Firstname);
@@ -654,17 +686,30 @@ fn prospect_row(
                 .ok_or_else(|| RowError::Reject(format!("invalid email {raw:?}")))?,
         ),
     };
+    let mut note = None;
     let domain = match cell(row, map, Field::Domain) {
         "" => None,
-        raw => Some(
-            normalize_domain(raw)
-                .ok_or_else(|| RowError::Reject(format!("invalid domain or website {raw:?}")))?,
-        ),
+        raw => {
+            let domain = normalize_domain(raw)
+                .ok_or_else(|| RowError::Reject(format!("invalid domain or website {raw:?}")))?;
+            // A profile or page address says nothing about the company's own domain; the
+            // rest of the row is still good.
+            match platform_host(&domain) {
+                Some(platform) => {
+                    note = Some(format!(
+                        "website {raw:?} is a page on {platform}, not the company's own site: \
+                         domain left unset"
+                    ));
+                    None
+                }
+                None => Some(domain),
+            }
+        }
     };
     let title = Some(cell(row, map, Field::Title))
         .filter(|t| !t.is_empty())
         .map(str::to_string);
-    Ok(prospects::NewProspect {
+    let prospect = prospects::NewProspect {
         firstname: firstname.to_string(),
         lastname: lastname.to_string(),
         company: company.to_string(),
@@ -675,7 +720,8 @@ fn prospect_row(
         domain,
         extra: extra_json(row, map),
         source_row: row.number,
-    })
+    };
+    Ok((prospect, note))
 }
 
 fn message_row(

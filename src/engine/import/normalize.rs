@@ -164,6 +164,52 @@ pub fn normalize_domain(raw: &str) -> Option<String> {
     is_host_name(s).then(|| s.to_string())
 }
 
+/// Sites that host pages about a company (profiles, posts, listings, short links) rather
+/// than being its own: a value on one of them is a page address, never the company's domain.
+const PLATFORM_HOSTS: &[&str] = &[
+    "linkedin.com",
+    "lnkd.in",
+    "facebook.com",
+    "fb.com",
+    "twitter.com",
+    "x.com",
+    "t.co",
+    "instagram.com",
+    "youtube.com",
+    "youtu.be",
+    "tiktok.com",
+    "pinterest.com",
+    "github.com",
+    "gitlab.com",
+    "google.com",
+    "goo.gl",
+    "bit.ly",
+    "linktr.ee",
+    "medium.com",
+    "wikipedia.org",
+    "crunchbase.com",
+    "wellfound.com",
+    "angel.co",
+    "glassdoor.com",
+    "indeed.com",
+    "welcometothejungle.com",
+    "societe.com",
+    "pappers.fr",
+    "pagesjaunes.fr",
+    "yelp.com",
+    "tripadvisor.com",
+    "calendly.com",
+];
+
+/// The platform a host belongs to, when it is one of [`PLATFORM_HOSTS`] or a subdomain of one
+/// (fr.linkedin.com, m.facebook.com).
+pub fn platform_host(host: &str) -> Option<&'static str> {
+    PLATFORM_HOSTS
+        .iter()
+        .copied()
+        .find(|p| host == *p || host.strip_suffix(p).is_some_and(|sub| sub.ends_with('.')))
+}
+
 /// At least two labels of letters, digits and inner hyphens.
 fn is_host_name(s: &str) -> bool {
     let valid_label = |l: &str| {
@@ -232,6 +278,16 @@ pub fn suppression_entry(raw: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn platform_hosts_and_their_subdomains() {
+        assert_eq!(platform_host("linkedin.com"), Some("linkedin.com"));
+        assert_eq!(platform_host("fr.linkedin.com"), Some("linkedin.com"));
+        assert_eq!(platform_host("x.com"), Some("x.com"));
+        assert_eq!(platform_host("box.com"), None);
+        assert_eq!(platform_host("notlinkedin.com"), None);
+        assert_eq!(platform_host("acme.test"), None);
+    }
+
     use super::*;
 
     #[test]

@@ -626,6 +626,40 @@ fn profile_urls_and_locations_are_not_company_domains() {
     assert!(curie.extra.contains("Lyon"), "{}", curie.extra);
 }
 
+/// Extra columns are named after the imported file's headers, so the export's header row is
+/// as untrusted as its cells: a header that starts a formula is neutralised too, and comes
+/// back as it was on a re-import.
+#[test]
+fn export_neutralizes_formulas_in_header_names() {
+    let env = Env::new();
+    let file = env.write(
+        "hdr.csv",
+        b"firstname,lastname,company,=1+1,@SUM(A1)\nAda,Lovelace,Engines,x,y\n",
+    );
+    env.import("prospects", &file).success();
+    let csv = env.export_csv("prospects");
+    let header = csv.lines().next().unwrap();
+    assert!(header.ends_with(",'=1+1,'@SUM(A1)"), "{header}");
+
+    let xlsx = env.export_prospects_xlsx();
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&xlsx).unwrap();
+    let range = calamine::Reader::worksheet_range(&mut book, "Prospects").unwrap();
+    let headers: Vec<String> = range
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert!(headers.contains(&"'=1+1".to_string()), "{headers:?}");
+
+    let again = Env::new();
+    let exported = again.write("exported.csv", csv.as_bytes());
+    again.import("prospects", &exported).success();
+    let extra = &again.prospects()[0].extra;
+    assert!(extra.contains("\"=1+1\":\"x\""), "{extra}");
+}
+
 /// A failed import into a data directory without a database leaves no database behind.
 #[test]
 fn a_failed_first_import_creates_no_database() {

@@ -377,7 +377,9 @@ fn temp_sibling(path: &Path) -> PathBuf {
 
 fn write_csv(grid: &Grid, out: impl Write) -> Result<(), String> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(&grid.header).map_err(|e| e.to_string())?;
+    // Extra columns are named after imported headers: as untrusted as any cell.
+    w.write_record(grid.header.iter().map(|h| neutralize(h).into_owned()))
+        .map_err(|e| e.to_string())?;
     for row in &grid.rows {
         w.write_record(row.iter().map(|c| neutralize(c).into_owned()))
             .map_err(|e| e.to_string())?;
@@ -400,7 +402,7 @@ fn write_xlsx(grid: &Grid, table: ExportTable, path: &Path) -> Result<(), String
     let bold = Format::new().set_bold();
     for (c, h) in grid.header.iter().enumerate() {
         sheet
-            .write_string_with_format(0, c as u16, h, &bold)
+            .write_string_with_format(0, c as u16, neutralize(h).as_ref(), &bold)
             .map_err(|e| e.to_string())?;
     }
     for (r, row) in grid.rows.iter().enumerate() {

@@ -660,6 +660,40 @@ fn export_neutralizes_formulas_in_header_names() {
     assert!(extra.contains("\"=1+1\":\"x\""), "{extra}");
 }
 
+/// A hidden sheet is never picked on its own (it holds old data or lookups), and when several
+/// visible sheets have a header that fits, the first is imported and the others are named as
+/// not imported.
+#[test]
+fn hidden_sheets_are_skipped_and_other_fitting_sheets_named() {
+    let env = Env::new();
+    let out = env
+        .hailer()
+        .arg("import")
+        .arg("prospects")
+        .arg(data("sheets.xlsx"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout.contains("sheet \"Paris\""), "{stdout}");
+    assert!(
+        stdout.contains("not imported, though their header fits too: Lyon"),
+        "{stdout}"
+    );
+    assert_eq!(env.names(), ["ParisA X @ paris"]);
+
+    let out = env
+        .hailer()
+        .args(["import", "prospects", "--json", "--sheet", "Old"])
+        .arg(data("sheets.xlsx"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["sheet"], "Old");
+    assert_eq!(summary["other_sheets"], serde_json::json!([]));
+}
+
 /// A failed import into a data directory without a database leaves no database behind.
 #[test]
 fn a_failed_first_import_creates_no_database() {

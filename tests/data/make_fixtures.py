@@ -105,9 +105,27 @@ def far_cell_xlsx(path):
     wb.save(path)
 
 
+def sheets_xlsx(path):
+    """A hidden sheet of old data first, then two visible sheets with the same header."""
+    import openpyxl
+    wb = openpyxl.Workbook()
+    old = wb.active
+    old.title = "Old"
+    old.append(["firstname", "lastname", "company"])
+    old.append(["Stale", "Person", "Old Co"])
+    old.sheet_state = "hidden"
+    for city in ["Paris", "Lyon"]:
+        ws = wb.create_sheet(city)
+        ws.append(["Prénom", "Nom", "Société"])
+        ws.append([city + "A", "X", "Co " + city])
+    wb.active = 1
+    wb.save(path)
+
+
 if __name__ == "__main__":
     xlsx(os.path.join(HERE, "prospects.xlsx"))
     xls(os.path.join(HERE, "prospects.xls"))
     ods(os.path.join(HERE, "prospects.ods"))
     far_cell_xlsx(os.path.join(HERE, "far_cell.xlsx"))
-    print("wrote prospects.xlsx, prospects.xls, prospects.ods, far_cell.xlsx")
+    sheets_xlsx(os.path.join(HERE, "sheets.xlsx"))
+    print("wrote prospects.xlsx, prospects.xls, prospects.ods, far_cell.xlsx, sheets.xlsx")

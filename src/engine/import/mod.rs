@@ -141,6 +141,8 @@ pub struct ImportSummary {
     pub noted: u64,
     /// The first such notes (at most `MAX_REJECTS_KEPT`), in file order.
     pub notes: Vec<RowReject>,
+    /// Other visible sheets whose header also fits, not imported (each needs `--sheet`).
+    pub other_sheets: Vec<String>,
 }
 
 /// Enough reasons to fix a file, bounded so a 1M-row file of garbage stays small in memory.
@@ -169,6 +171,13 @@ impl std::fmt::Display for ImportSummary {
         }
         if self.rejected > 10 {
             writeln!(f, "  … and {} more rejected rows", self.rejected - 10)?;
+        }
+        if !self.other_sheets.is_empty() {
+            writeln!(
+                f,
+                "  not imported, though their header fits too: {} (import each with --sheet NAME)",
+                self.other_sheets.join(", ")
+            )?;
         }
         if self.noted > 0 {
             writeln!(f, "{} rows imported with a note:", self.noted)?;
@@ -209,7 +218,7 @@ pub fn run(
     })?;
     let format = opened.format.clone();
     let mut src = opened.source;
-    let (sheet, rows, map) = choose_sheet(&mut src, req, &format)?;
+    let (sheet, rows, map, other_sheets) = choose_sheet(&mut src, req, &format)?;
 
     let header_row = map.header_row_number;
     let columns = map
@@ -243,6 +252,7 @@ pub fn run(
         rejects: Vec::new(),
         noted: 0,
         notes: Vec::new(),
+        other_sheets,
     };
     let data = &rows[map.header_index + 1..];
     let total = data.len() as u64;
@@ -524,14 +534,20 @@ fn store_messages(
     Ok(())
 }
 
-/// `--sheet` names the sheet; otherwise the first sheet whose header maps the required fields.
+/// `--sheet` names the sheet (hidden or not); otherwise the first visible sheet whose header
+/// maps the required fields. Hidden sheets (old data, lookups) are never picked on their own.
+/// The other visible sheets whose header also fits are returned so the summary can say they
+/// were not imported.
 fn choose_sheet(
     src: &mut source::Source,
     req: &ImportRequest,
     format: &Format,
-) -> Result<(String, Vec<SourceRow>, ColumnMap), ImportError> {
+) -> Result<(String, Vec<SourceRow>, ColumnMap, Vec<String>), ImportError> {
     let file = req.file.as_path();
-    let names = src.sheet_names();
+    let names = match &req.sheet {
+        Some(_) => src.sheet_names(),
+        None => src.visible_sheet_names(),
+    };
     let candidates: Vec<String> = match &req.sheet {
         Some(wanted) => {
             let found = names
@@ -561,7 +577,16 @@ fn choose_sheet(
             cause,
         })?;
         if let Some(map) = find_header(&rows, required, req.kind.optional(), &req.overrides) {
-            return Ok((name.clone(), rows, map));
+            let mut others = Vec::new();
+            for other in candidates.iter().skip_while(|n| *n != name).skip(1) {
+                let fits = src.load(other).is_ok_and(|rows| {
+                    find_header(&rows, required, req.kind.optional(), &req.overrides).is_some()
+                });
+                if fits {
+                    others.push(other.clone());
+                }
+            }
+            return Ok((name.clone(), rows, map, others));
         }
         if let Some(m) = closest_header(&rows, required, req.kind.optional(), &req.overrides)
             && closest.as_ref().is_none_or(|(_, c)| c.score < m.score)

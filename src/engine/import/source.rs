@@ -137,6 +137,19 @@ impl Source {
         }
     }
 
+    /// The sheets a person sees in the spreadsheet: hidden ones left out.
+    pub fn visible_sheet_names(&self) -> Vec<String> {
+        match self {
+            Source::Csv { name, .. } => vec![name.clone()],
+            Source::Book(book) => book
+                .sheets_metadata()
+                .iter()
+                .filter(|s| s.visible == calamine::SheetVisible::Visible)
+                .map(|s| s.name.clone())
+                .collect(),
+        }
+    }
+
     /// The rows of one sheet, cleaned (trimmed, NFC), with their original row numbers.
     ///
     /// Only rows holding a value are returned, each as wide as its last value (a CSV reader

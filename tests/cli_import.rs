@@ -694,6 +694,53 @@ fn hidden_sheets_are_skipped_and_other_fitting_sheets_named() {
     assert_eq!(summary["other_sheets"], serde_json::json!([]));
 }
 
+/// Importing the same person again with details the first file lacked fills them in: an
+/// email found since is stored, never one that overwrites a stored value.
+#[test]
+fn a_reimport_fills_empty_fields_without_overwriting() {
+    let env = Env::new();
+    let a = env.write(
+        "a.csv",
+        b"firstname,lastname,company,title,city\nJean,Dupont,Acme,,Lyon\n",
+    );
+    env.import("prospects", &a)
+        .success()
+        .stdout(predicate::str::contains("1 prospects imported"));
+    let b = env.write(
+        "b.csv",
+        b"firstname,lastname,company,email,title,city,phone\n\
+          Jean,Dupont,Acme,jean@acme.test,CEO,Paris,0102\n\
+          Jean,Dupont,Acme,jd@acme.test,CTO,Nice,0304\n",
+    );
+    let out = env
+        .hailer()
+        .args(["import", "prospects", "--json"])
+        .arg(&b)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (
+            &summary["imported"],
+            &summary["updated"],
+            &summary["duplicates"]
+        ),
+        (&0.into(), &1.into(), &1.into())
+    );
+    let p = &env.prospects()[0];
+    assert_eq!(p.email.as_deref(), Some("jean@acme.test"));
+    assert_eq!(p.title.as_deref(), Some("CEO"));
+    let extra: serde_json::Value = serde_json::from_str(&p.extra).unwrap();
+    assert_eq!(extra, serde_json::json!({"city": "Lyon", "phone": "0102"}));
+
+    env.import("prospects", &b)
+        .success()
+        .stdout(predicate::str::contains(
+            "0 prospects imported, 2 duplicates skipped, 0 rejected",
+        ));
+}
+
 /// A failed import into a data directory without a database leaves no database behind.
 #[test]
 fn a_failed_first_import_creates_no_database() {

@@ -33,31 +33,59 @@ pub struct ProspectRow {
     pub extra: String,
 }
 
-/// Inserts the prospects of one import through one prepared statement.
+/// What storing one prospect did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    New,
+    /// Already stored; the row filled fields the stored one had empty.
+    Updated,
+    /// Already stored, and the row added nothing.
+    Duplicate,
+}
+
+/// Inserts the prospects of one import through prepared statements.
 pub struct Inserter<'t> {
-    stmt: rusqlite::Statement<'t>,
+    insert: rusqlite::Statement<'t>,
+    fill: rusqlite::Statement<'t>,
     import_id: i64,
     now: i64,
 }
 
 impl<'t> Inserter<'t> {
     pub fn new(tx: &'t Transaction<'_>, import_id: i64, now: i64) -> Result<Inserter<'t>> {
-        let stmt = tx.prepare(
+        let insert = tx.prepare(
             "INSERT INTO prospects (firstname, lastname, company, company_key, person_key, email,
                                     title, domain, extra, import_id, source_row, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
              ON CONFLICT(person_key, company_key) DO NOTHING",
         )?;
+        // A person already stored gets what a later row knows and the stored one lacks (an
+        // email found since, a title); a value already stored is never overwritten. Extra
+        // columns are merged the same way: new names added, existing values kept.
+        let fill = tx.prepare(
+            "UPDATE prospects SET
+                 email = COALESCE(email, ?3),
+                 title = COALESCE(title, ?4),
+                 domain = COALESCE(domain, ?5),
+                 extra = json_patch(?6, extra)
+             WHERE person_key = ?1 AND company_key = ?2
+               AND ((email IS NULL AND ?3 IS NOT NULL)
+                    OR (title IS NULL AND ?4 IS NOT NULL)
+                    OR (domain IS NULL AND ?5 IS NOT NULL)
+                    OR EXISTS (SELECT 1 FROM json_each(?6) AS new
+                               WHERE new.key NOT IN (SELECT key FROM json_each(prospects.extra))))",
+        )?;
         Ok(Inserter {
-            stmt,
+            insert,
+            fill,
             import_id,
             now,
         })
     }
 
-    /// Insert one prospect; `false` when the same person at the same company is already stored.
-    pub fn insert(&mut self, p: &NewProspect) -> Result<bool> {
-        let changed = self.stmt.execute(params![
+    /// Insert one prospect, or fill the empty fields of the same person at the same company.
+    pub fn insert(&mut self, p: &NewProspect) -> Result<Stored> {
+        let inserted = self.insert.execute(params![
             p.firstname,
             p.lastname,
             p.company,
@@ -71,14 +99,29 @@ impl<'t> Inserter<'t> {
             p.source_row,
             self.now
         ])?;
-        Ok(changed == 1)
+        if inserted == 1 {
+            return Ok(Stored::New);
+        }
+        let filled = self.fill.execute(params![
+            p.person_key,
+            p.company_key,
+            p.email,
+            p.title,
+            p.domain,
+            p.extra
+        ])?;
+        Ok(if filled == 1 {
+            Stored::Updated
+        } else {
+            Stored::Duplicate
+        })
     }
 }
 
 /// Insert one prospect (tests and one-off writes; imports use an [`Inserter`]); `false` when
-/// the same person at the same company is already stored.
+/// the same person at the same company is already stored (its empty fields are filled).
 pub fn insert(tx: &Transaction<'_>, p: &NewProspect, import_id: i64, now: i64) -> Result<bool> {
-    Inserter::new(tx, import_id, now)?.insert(p)
+    Ok(Inserter::new(tx, import_id, now)?.insert(p)? == Stored::New)
 }
 
 pub fn count(conn: &Connection) -> Result<i64> {

@@ -130,6 +130,9 @@ pub struct ImportSummary {
     /// field -> header as written in the file.
     pub columns: BTreeMap<String, String>,
     pub imported: u64,
+    /// Prospects already stored whose empty fields (email, title, domain, extra columns)
+    /// the file filled; stored values are never overwritten.
+    pub updated: u64,
     pub duplicates: u64,
     /// Messages only: an existing company's message replaced by the newer text.
     pub replaced: u64,
@@ -158,6 +161,9 @@ impl std::fmt::Display for ImportSummary {
             self.kind.name(),
             self.duplicates
         )?;
+        if self.updated > 0 {
+            write!(f, ", {} updated with new details", self.updated)?;
+        }
         if self.kind == ImportKind::Messages {
             write!(f, ", {} replaced", self.replaced)?;
         }
@@ -246,6 +252,7 @@ pub fn run(
         },
         columns,
         imported: 0,
+        updated: 0,
         duplicates: 0,
         replaced: 0,
         rejected: 0,
@@ -336,6 +343,8 @@ fn write_rows(
 
 enum Outcome {
     New,
+    /// Prospects: already stored, empty fields filled from the row.
+    Updated,
     Duplicate,
     Replaced,
 }
@@ -349,6 +358,7 @@ impl Outcome {
     fn count(self, summary: &mut ImportSummary) {
         match self {
             Outcome::New => summary.imported += 1,
+            Outcome::Updated => summary.updated += 1,
             Outcome::Duplicate => summary.duplicates += 1,
             Outcome::Replaced => summary.replaced += 1,
         }
@@ -449,10 +459,10 @@ fn store_prospects(
                         domains_given.insert(p.company_key.clone());
                     }
                 }
-                let outcome = if insert.insert(&p).map_err(ImportError::store(&file))? {
-                    Outcome::New
-                } else {
-                    Outcome::Duplicate
+                let outcome = match insert.insert(&p).map_err(ImportError::store(&file))? {
+                    prospects::Stored::New => Outcome::New,
+                    prospects::Stored::Updated => Outcome::Updated,
+                    prospects::Stored::Duplicate => Outcome::Duplicate,
                 };
                 outcome.count(summary);
             }

@@ -114,6 +114,7 @@ pub fn open(path: &Path, bytes: Vec<u8>) -> Result<Opened, String> {
         });
     }
     let (text, encoding) = decode_text(&bytes)?;
+    let text = lone_cr_to_lf(text);
     let delimiter = sniff_delimiter(&String::from_utf8_lossy(&text));
     let rows = parse_csv(&text, delimiter)?;
     let name = path
@@ -372,6 +373,23 @@ fn decode_text(bytes: &[u8]) -> Result<(Cow<'_, [u8]>, &'static str), String> {
     }
     let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
     Ok((Cow::Owned(text.into_owned().into_bytes()), "Windows-1252"))
+}
+
+/// Old Mac files end lines with a lone CR: make each one LF, so that the sniffer, the
+/// truncation check and the row numbers all see the same lines as the CSV reader (which
+/// already splits on a lone CR). CRLF is left alone.
+fn lone_cr_to_lf(text: Cow<'_, [u8]>) -> Cow<'_, [u8]> {
+    let lone = |i: usize, t: &[u8]| t[i] == b'\r' && t.get(i + 1) != Some(&b'\n');
+    if !(0..text.len()).any(|i| lone(i, &text)) {
+        return text;
+    }
+    let mut out = text.into_owned();
+    for i in 0..out.len() {
+        if lone(i, &out) {
+            out[i] = b'\n';
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Valid multi-byte UTF-8 sequences needed per invalid one for a file to be read as UTF-8.
@@ -728,6 +746,24 @@ mod tests {
     fn column_names() {
         let names: Vec<String> = [0, 25, 26, 255, 16_383].map(column_name).to_vec();
         assert_eq!(names, ["A", "Z", "AA", "IV", "XFD"]);
+    }
+
+    #[test]
+    fn lone_cr_line_ends_are_lines() {
+        let text = lone_cr_to_lf(Cow::Borrowed(b"h1,h2\rA,B\rC,D\r"));
+        let rows = parse_csv(&text, b',').unwrap();
+        assert_eq!(rows.iter().map(|r| r.number).collect::<Vec<_>>(), [1, 2, 3]);
+        // CRLF stays as it is.
+        assert_eq!(
+            &lone_cr_to_lf(Cow::Borrowed(b"a\r\nb\r")).into_owned(),
+            b"a\r\nb\n"
+        );
+        // Semicolons, with commas inside a few cells: only line breaks make the sniff right.
+        let semi = lone_cr_to_lf(Cow::Borrowed(
+            b"Prenom;Nom;Societe;Notes\rJean;Dupont;Acme;a, b, c, d, e, f\r\
+              Marie;Curie;Radium;x, y, z, w, v, u\r",
+        ));
+        assert_eq!(sniff_delimiter(std::str::from_utf8(&semi).unwrap()), b';');
     }
 
     #[test]

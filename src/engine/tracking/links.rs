@@ -158,12 +158,67 @@ fn escape_attr(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// Decode the character references of an attribute value in one left-to-right pass (so
+/// `&amp;#39;` gives `&#39;`, not `'`): every numeric one (`&#39;`, `&#x27;`; as browsers do,
+/// the `;` may be missing) and the named ones a URL plausibly holds. Invalid code points and
+/// unknown names stay as written.
 fn unescape_attr(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        match decode_reference(rest) {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The character of the reference at the start of `s` (which starts with `&`) and its length.
+fn decode_reference(s: &str) -> Option<(char, usize)> {
+    const NAMED: &[(&str, char)] = &[
+        ("amp;", '&'),
+        ("AMP;", '&'),
+        ("lt;", '<'),
+        ("LT;", '<'),
+        ("gt;", '>'),
+        ("GT;", '>'),
+        ("quot;", '"'),
+        ("QUOT;", '"'),
+        ("apos;", '\''),
+        ("nbsp;", '\u{a0}'),
+    ];
+    let body = &s[1..];
+    let Some(num) = body.strip_prefix('#') else {
+        return NAMED
+            .iter()
+            .find(|(name, _)| body.starts_with(name))
+            .map(|&(name, c)| (c, 1 + name.len()));
+    };
+    let (digits, radix, prefix) = match num.strip_prefix(['x', 'X']) {
+        Some(hex) => (hex, 16, 3),
+        None => (num, 10, 2),
+    };
+    let n = digits
+        .bytes()
+        .take_while(|b| match radix {
+            16 => b.is_ascii_hexdigit(),
+            _ => b.is_ascii_digit(),
+        })
+        .count();
+    let code = u32::from_str_radix(digits.get(..n).filter(|d| !d.is_empty())?, radix).ok()?;
+    let c = char::from_u32(code).filter(|&c| c != '\0')?;
+    let semicolon = usize::from(digits[n..].starts_with(';'));
+    Some((c, prefix + n + semicolon))
 }
 
 #[cfg(test)]
@@ -187,6 +242,38 @@ mod tests {
         assert!(out.contains("href=\"mailto:x@y.test\""), "{out}");
         assert!(out.contains("href=\"#top\""), "{out}");
         assert!(out.ends_with("</p>"));
+    }
+
+    #[test]
+    fn character_references_in_hrefs_are_decoded_before_signing() {
+        use crate::engine::outbox::compose::markdown_to_html;
+        let seen = |html: &str| {
+            let urls = std::cell::RefCell::new(Vec::new());
+            rewrite_links(html, |u| {
+                urls.borrow_mut().push(u.to_string());
+                "X".into()
+            });
+            urls.into_inner()
+        };
+        // pulldown-cmark writes ' as &#x27; and & as &amp;.
+        let html = markdown_to_html("[a](https://a.test/it's?x=1&y=2)");
+        assert_eq!(seen(&html), ["https://a.test/it's?x=1&y=2"], "{html}");
+        // Raw HTML: decimal, hex, named, and an escaped ampersand decoded only once.
+        let raw = "<a href=\"https://a.test/p?x=1&#38;y=2&#x26;z=&apos;&nbsp;&QUOT;\">a</a>\
+                   <a href='https://a.test/?q=&amp;#39;&#X27;&#39'>b</a>";
+        assert_eq!(
+            seen(raw),
+            [
+                "https://a.test/p?x=1&y=2&z='\u{a0}\"",
+                "https://a.test/?q=&#39;''"
+            ]
+        );
+        // Invalid or unknown references stay as written.
+        let raw = "<a href=\"https://a.test/?a=&#0;&#x110000;&#xZ;&#;&bogus;&amp\">a</a>";
+        assert_eq!(
+            seen(raw),
+            ["https://a.test/?a=&#0;&#x110000;&#xZ;&#;&bogus;&amp"]
+        );
     }
 
     #[test]

@@ -119,6 +119,30 @@ async fn other_4xx_gives_up_at_once_with_the_api_description() {
     assert_eq!(seen.requests.lock().unwrap().len(), 1);
 }
 
+/// Telegram refuses a text over 4096 characters (400, never retried): the client cuts it, on a
+/// character boundary, so an over-long alert still arrives. Astral characters count twice.
+#[tokio::test]
+async fn an_over_long_text_is_cut_to_the_api_limit() {
+    let (url, seen) = server(vec![ok(), ok()]).await;
+    let client = Telegram::new(&url, TOKEN, "42").with_base_delay(Duration::from_millis(10));
+    let text = format!("start {}", "é".repeat(5000));
+    let d = client.send(&text).await;
+    assert_eq!(d.outcome, Outcome::Sent);
+    let sent = seen.requests.lock().unwrap()[0].2["text"].clone();
+    let sent = sent.as_str().unwrap();
+    assert_eq!(sent.chars().count(), 4096);
+    assert!(text.starts_with(sent.trim_end_matches('…')));
+    let text = "🙂".repeat(3000);
+    assert_eq!(client.send(&text).await.outcome, Outcome::Sent);
+    let requests = seen.requests.lock().unwrap();
+    let sent = requests[1].2["text"].as_str().unwrap();
+    assert_eq!(
+        sent.encode_utf16().count(),
+        4095,
+        "2047 emoji and the ellipsis"
+    );
+}
+
 #[tokio::test]
 async fn persistent_5xx_stops_after_three_retries_on_the_doubling_schedule() {
     let (url, seen) = server(vec![]).await; // every answer is 500

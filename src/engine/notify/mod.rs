@@ -134,13 +134,16 @@ pub fn enqueue(config: &Config, text: String) -> Option<Pending> {
     }
 }
 
+/// Problem rows listed in the send-run alert at most; the rest are counted.
+const ALERT_PROBLEMS: usize = 10;
+
 /// The alert text for the end of a send run (dry runs have none).
 pub fn send_run_text(result: &Result<SendOut, SendError>) -> Option<String> {
     match result {
         Ok(out) if out.dry_run => None,
         Ok(out) => Some(format!(
             "hailer: send run finished\n{}",
-            out.to_string().trim_end()
+            out.brief(ALERT_PROBLEMS).trim_end()
         )),
         Err(e) => Some(format!("hailer: send run FAILED: {e}")),
     }
@@ -168,5 +171,39 @@ pub fn describe(d: &Delivery) -> String {
             description,
         } => format!("rejected by the Telegram API ({status}): {description}"),
         Outcome::GaveUp(p) => format!("not sent after {} attempts: {p}", d.attempts),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::send::RowOutcome;
+    use crate::store::outbox::Status;
+
+    #[test]
+    fn a_run_with_many_problems_still_fits_one_telegram_message() {
+        let out = SendOut {
+            sent: 3,
+            error: 200,
+            problems: (0..200)
+                .map(|i| RowOutcome {
+                    id: i,
+                    email: format!("person{i}@example.test"),
+                    status: Status::Error,
+                    text: "550 5.1.1 mailbox unavailable: no such user here".into(),
+                })
+                .collect(),
+            ..SendOut::default()
+        };
+        let text = send_run_text(&Ok(out)).unwrap();
+        assert!(
+            text.chars().count() <= 4096,
+            "{} chars",
+            text.chars().count()
+        );
+        assert!(text.contains("send: 3 SENT, 200 ERROR"), "{text}");
+        assert!(text.contains("#9 person9@example.test"), "{text}");
+        assert!(!text.contains("#10 person10@example.test"), "{text}");
+        assert!(text.contains("…and 190 more"), "{text}");
     }
 }

@@ -1,5 +1,8 @@
 //! The Telegram Bot API client: `POST {api_url}/bot{token}/sendMessage`, with retries.
 //!
+//! A text longer than the API's limit is cut to it (see [`fit`]): an alert that arrives
+//! shortened beats one refused.
+//!
 //! Retry rules: at most [`MAX_RETRIES`] retries after the first attempt; a 429 waits the
 //! `parameters.retry_after` the API asks for; a 5xx or a network error waits the backoff
 //! (2 s, 4 s, 8 s by default); any other 4xx gives up at once, logging the API's description.
@@ -29,6 +32,26 @@ pub fn default_schedule() -> Vec<Duration> {
     (1..=MAX_RETRIES)
         .map(|r| backoff(DEFAULT_BASE_DELAY, r))
         .collect()
+}
+
+/// The longest message text the Bot API accepts; a longer one is refused (400). The API
+/// counts UTF-16 code units, which is never fewer than characters.
+pub const MAX_TEXT_LEN: usize = 4096;
+
+/// `text` cut on a character boundary to [`MAX_TEXT_LEN`], ending with "…" when cut.
+pub fn fit(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.encode_utf16().count() <= MAX_TEXT_LEN {
+        return text.into();
+    }
+    let mut units = 1; // the "…"
+    let end = text
+        .char_indices()
+        .find(|(_, c)| {
+            units += c.len_utf16();
+            units > MAX_TEXT_LEN
+        })
+        .map_or(text.len(), |(i, _)| i);
+    format!("{}…", &text[..end]).into()
 }
 
 /// Replace every occurrence of the bot token in `text`.
@@ -127,7 +150,7 @@ impl Telegram {
         let url = format!("{}/bot{}/sendMessage", self.api_url, self.token);
         let body = serde_json::json!({
             "chat_id": self.chat_id,
-            "text": text,
+            "text": fit(text),
             "disable_web_page_preview": true,
         });
         let resp = match self.http.post(&url).json(&body).send().await {

@@ -124,6 +124,24 @@ pub struct SendOut {
 
 impl std::fmt::Display for SendOut {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.report(f, usize::MAX)
+    }
+}
+
+impl SendOut {
+    /// The report with at most `max_problems` problem rows listed, then how many more (an
+    /// alert must stay short however many rows had problems).
+    pub fn brief(&self, max_problems: usize) -> String {
+        struct Brief<'a>(&'a SendOut, usize);
+        impl std::fmt::Display for Brief<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.report(f, self.1)
+            }
+        }
+        Brief(self, max_problems).to_string()
+    }
+
+    fn report(&self, f: &mut std::fmt::Formatter<'_>, max_problems: usize) -> std::fmt::Result {
         if self.dry_run {
             writeln!(
                 f,
@@ -159,8 +177,11 @@ impl std::fmt::Display for SendOut {
                 None => writeln!(f)?,
             }
         }
-        for p in &self.problems {
+        for p in self.problems.iter().take(max_problems) {
             writeln!(f, "  #{} {} {}: {}", p.id, p.email, p.status, p.text)?;
+        }
+        if self.problems.len() > max_problems {
+            writeln!(f, "  …and {} more", self.problems.len() - max_problems)?;
         }
         if !self.stopped.is_empty() {
             writeln!(f, "  {}", self.stopped)?;

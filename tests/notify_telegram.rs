@@ -291,3 +291,78 @@ async fn a_failed_send_run_sends_its_alert() {
     assert!(text.contains("HAILER_TEST_UNSET_PASSWORD"), "{text}");
     assert!(!text.contains(TOKEN));
 }
+
+/// `hailer serve` with a daily summary stuck in the client's retries (the API asks for 300 s
+/// pauses) still stops promptly on SIGTERM: the summary's wait is cancelled with the server.
+#[tokio::test]
+async fn serve_stops_promptly_while_the_daily_summary_is_retrying() {
+    let too_many = (
+        429,
+        serde_json::json!({"ok": false, "error_code": 429,
+            "description": "Too Many Requests: retry after 300",
+            "parameters": {"retry_after": 300}}),
+    );
+    let (url, seen) = server(vec![too_many; 8]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::write(
+        &config,
+        format!(
+            "[tracking]\nbase_url = \"http://127.0.0.1:{port}\"\nsecret_env = \"HAILER_TEST_SERVE_SECRET\"\n\n\
+             [notify.telegram]\nbot_token_env = \"HAILER_TEST_SERVE_TG_TOKEN\"\nchat_id = \"42\"\n\
+             api_url = \"{url}\"\ndaily_summary_at = \"00:00\"\nsummary_timezone = \"UTC\"\n"
+        ),
+    )
+    .unwrap();
+    // The database exists before the server and the summary open it at the same moment.
+    drop(hailer::store::Store::open_in(&dir.path().join("data")).unwrap());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hailer"))
+        .env(
+            "HAILER_TEST_SERVE_SECRET",
+            "0123456789abcdef0123456789abcdef",
+        )
+        .env("HAILER_TEST_SERVE_TG_TOKEN", TOKEN)
+        .arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The summary is due at once (00:00 has passed); wait for its first attempt.
+    let start = Instant::now();
+    while seen.requests.lock().unwrap().is_empty() {
+        if start.elapsed() > Duration::from_secs(30) || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
+            panic!("hailer serve never tried to send the daily summary");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pid = child.id().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    // A liveness bound, kept generous: before the fix it hung for about 7 minutes.
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("hailer serve still running 10 s after SIGTERM");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "hailer serve exited with {status}");
+}

@@ -2,12 +2,16 @@
 //! and the daily Telegram summary when `[notify.telegram] daily_summary_at` is set.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
 use super::{Context, exit};
 use crate::engine::tracking::server::{ServeConfig, serve};
+
+/// How long the daily summary, then the runtime, get to stop after the server did.
+const SHUTDOWN: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Args)]
 pub struct ServeCommand {
@@ -66,33 +70,49 @@ impl ServeCommand {
                 };
                 tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
                 signal_stop.cancel();
+                // A second signal while shutting down: leave at once.
+                tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
+                eprintln!("hailer: stopped by a second signal");
+                std::process::exit(exit::INTERRUPTED.into());
             });
             // The daily summary rides along when [notify.telegram] daily_summary_at is set.
-            match crate::engine::notify::daily::Schedule::from_config(&ctx.config.config) {
-                Ok(Some(schedule)) => {
-                    eprintln!(
-                        "hailer: daily summary at {} ({})",
-                        schedule.at.format("%H:%M"),
-                        schedule.tz
-                    );
-                    tokio::spawn(crate::engine::notify::daily::run(
-                        ctx.config.config.clone(),
-                        ctx.data_dir.clone(),
-                        schedule,
-                        stop.clone(),
-                    ));
-                }
-                Ok(None) => {}
-                Err(e) => eprintln!("hailer: {e}"),
-            }
+            let daily =
+                match crate::engine::notify::daily::Schedule::from_config(&ctx.config.config) {
+                    Ok(Some(schedule)) => {
+                        eprintln!(
+                            "hailer: daily summary at {} ({})",
+                            schedule.at.format("%H:%M"),
+                            schedule.tz
+                        );
+                        Some(tokio::spawn(crate::engine::notify::daily::run(
+                            ctx.config.config.clone(),
+                            ctx.data_dir.clone(),
+                            schedule,
+                            stop.clone(),
+                        )))
+                    }
+                    Ok(None) => None,
+                    Err(e) => {
+                        eprintln!("hailer: {e}");
+                        None
+                    }
+                };
             let (tx, rx) = tokio::sync::oneshot::channel();
             tokio::spawn(async move {
                 if let Ok(addr) = rx.await {
                     eprintln!("hailer: tracking server on http://{addr}");
                 }
             });
-            serve(serve_cfg, stop, Some(tx)).await
+            let served = serve(serve_cfg, stop.clone(), Some(tx)).await;
+            // Stop the summary too (an error ended the server) and let it give its day back.
+            stop.cancel();
+            if let Some(daily) = daily {
+                let _ = tokio::time::timeout(SHUTDOWN, daily).await;
+            }
+            served
         });
+        // Nothing left running may hold the exit up for long (a blocking task finishing).
+        runtime.shutdown_timeout(SHUTDOWN);
         match result {
             Ok(()) => exit::OK,
             Err(e) => {

@@ -121,12 +121,18 @@ pub fn send_if_due(
 const RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
 
 /// Send the summary if it is due and wait for the delivery: `Ok` when nothing was due or it
-/// went out; `Err` when it did not (its day is given back).
-fn deliver_if_due(config: &Config, data_dir: &Path, schedule: &Schedule) -> Result<(), String> {
+/// went out; `Err` when it did not (its day is given back). Returns soon after `stop` is
+/// cancelled: the queued summary dies with the process, so its day is given back too.
+fn deliver_if_due(
+    config: &Config,
+    data_dir: &Path,
+    schedule: &Schedule,
+    stop: &CancellationToken,
+) -> Result<(), String> {
     let Some((day, pending)) = send_if_due(config, data_dir, schedule, Utc::now())? else {
         return Ok(());
     };
-    let outcome = pending.wait(Duration::from_secs(420));
+    let outcome = pending.wait_or_stop(Duration::from_secs(420), stop);
     if outcome
         .as_ref()
         .is_some_and(|d| d.outcome == super::telegram::Outcome::Sent)
@@ -149,9 +155,14 @@ pub async fn run(config: Config, data_dir: PathBuf, schedule: Schedule, stop: Ca
     loop {
         let cfg = config.clone();
         let dir = data_dir.clone();
-        let delivered = tokio::task::spawn_blocking(move || deliver_if_due(&cfg, &dir, &schedule))
-            .await
-            .unwrap_or_else(|e| Err(e.to_string()));
+        let token = stop.clone();
+        let delivered =
+            tokio::task::spawn_blocking(move || deliver_if_due(&cfg, &dir, &schedule, &token))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()));
+        if stop.is_cancelled() {
+            return;
+        }
         let wait = match delivered {
             Ok(()) => {
                 let next = schedule.next_after(Utc::now());

@@ -11,6 +11,8 @@ use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use tokio_util::sync::CancellationToken;
+
 use crate::config::Config;
 use crate::engine::send::{SendError, SendOut};
 
@@ -80,6 +82,24 @@ impl Pending {
     /// The outcome, or `None` when it takes longer than `timeout` (or the alert was dropped).
     pub fn wait(self, timeout: Duration) -> Option<Delivery> {
         self.0.recv_timeout(timeout).ok()
+    }
+
+    /// Like [`Pending::wait`], but also `None` soon after `stop` is cancelled: the wait goes
+    /// in short slices, so a shutdown never waits out the client's retries.
+    pub fn wait_or_stop(&self, timeout: Duration, stop: &CancellationToken) -> Option<Delivery> {
+        const SLICE: Duration = Duration::from_millis(100);
+        let start = Instant::now();
+        loop {
+            let left = timeout.saturating_sub(start.elapsed());
+            if left.is_zero() || stop.is_cancelled() {
+                return None;
+            }
+            match self.0.recv_timeout(left.min(SLICE)) {
+                Ok(d) => return Some(d),
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+            }
+        }
     }
 }
 

@@ -366,3 +366,124 @@ async fn serve_stops_promptly_while_the_daily_summary_is_retrying() {
     };
     assert!(status.success(), "hailer serve exited with {status}");
 }
+
+/// A daily-summary config for the server at `url`, its token in `var`, and a data dir.
+fn daily_setup(
+    url: &str,
+    var: &str,
+) -> (
+    hailer::config::Config,
+    hailer::engine::notify::daily::Schedule,
+    tempfile::TempDir,
+) {
+    // Each test names its own variable; no other test reads it.
+    unsafe { std::env::set_var(var, TOKEN) };
+    let config = hailer::config::Config::from_toml(
+        &format!(
+            "[notify.telegram]\nbot_token_env = \"{var}\"\nchat_id = \"42\"\n\
+             api_url = \"{url}\"\ndaily_summary_at = \"18:00\"\nsummary_timezone = \"UTC\"\n"
+        ),
+        std::path::Path::new("config.toml"),
+    )
+    .unwrap();
+    let schedule = hailer::engine::notify::daily::Schedule::from_config(&config)
+        .unwrap()
+        .expect("scheduled");
+    let dir = tempfile::tempdir().unwrap();
+    drop(hailer::store::Store::open_in(dir.path()).unwrap());
+    (config, schedule, dir)
+}
+
+/// A summary still in the client's retries when the loop stops waiting keeps its day and is
+/// waited on again: it goes out once, never queued a second time.
+#[tokio::test]
+async fn a_slow_daily_summary_is_waited_for_not_sent_twice() {
+    use hailer::engine::notify::daily::{Daily, Next};
+    let (url, seen) = server(vec![
+        (
+            429,
+            serde_json::json!({"ok": false, "error_code": 429,
+                "description": "Too Many Requests: retry after 1",
+                "parameters": {"retry_after": 1}}),
+        ),
+        ok(),
+        ok(),
+        ok(),
+    ])
+    .await;
+    let (config, schedule, dir) = daily_setup(&url, "HAILER_TEST_SLOW_DAILY_TG_TOKEN");
+    let data = dir.path().to_path_buf();
+    let nexts = tokio::task::spawn_blocking(move || {
+        let stop = tokio_util::sync::CancellationToken::new();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-04T18:05:00Z")
+            .unwrap()
+            .to_utc();
+        let mut daily = Daily::default();
+        let mut round = |wait| {
+            daily
+                .round(&config, &data, &schedule, now, wait, &stop)
+                .unwrap()
+        };
+        // The first round gives up waiting during the 1 s retry_after; the second waits it out.
+        let first = round(Duration::from_millis(200));
+        let second = round(Duration::from_secs(20));
+        let third = round(Duration::from_secs(1));
+        (first, second, third)
+    })
+    .await
+    .unwrap();
+    assert_eq!(nexts.0, Next::StillWaiting);
+    assert_eq!(nexts.1, Next::Tomorrow);
+    assert_eq!(nexts.2, Next::Tomorrow);
+    // Let a second summary, if one was queued, reach the server.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        seen.requests.lock().unwrap().len(),
+        2,
+        "a 429, then one 200"
+    );
+}
+
+/// A summary the API refuses (400 here) keeps its day: the same request would be refused every
+/// time, so it is not retried every 15 minutes.
+#[tokio::test]
+async fn a_refused_daily_summary_is_not_retried() {
+    use hailer::engine::notify::daily::{Daily, Next};
+    let (url, seen) = server(vec![
+        (
+            400,
+            serde_json::json!({"ok": false, "error_code": 400,
+                "description": "Bad Request: chat not found"}),
+        ),
+        ok(),
+        ok(),
+    ])
+    .await;
+    let (config, schedule, dir) = daily_setup(&url, "HAILER_TEST_REFUSED_DAILY_TG_TOKEN");
+    let data = dir.path().to_path_buf();
+    let nexts = tokio::task::spawn_blocking(move || {
+        let stop = tokio_util::sync::CancellationToken::new();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-04T18:05:00Z")
+            .unwrap()
+            .to_utc();
+        let mut daily = Daily::default();
+        (0..3)
+            .map(|_| {
+                daily
+                    .round(
+                        &config,
+                        &data,
+                        &schedule,
+                        now,
+                        Duration::from_secs(20),
+                        &stop,
+                    )
+                    .unwrap()
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    assert_eq!(nexts, [Next::Tomorrow, Next::Tomorrow, Next::Tomorrow]);
+    assert_eq!(seen.requests.lock().unwrap().len(), 1);
+}

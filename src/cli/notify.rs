@@ -1,12 +1,11 @@
 //! `hailer notify summary [--print]`: the daily summary (counts by status, opens, clicks,
 //! bounces, top bouncing domains), sent to Telegram; run it from cron once a day.
 
-use std::time::Duration;
-
 use clap::Subcommand;
 
 use super::{Context, exit};
-use crate::engine::notify::{self, summary, telegram::Outcome};
+use crate::engine::notify::telegram::{self, Outcome};
+use crate::engine::notify::{self, summary};
 
 #[derive(Debug, Subcommand)]
 pub enum NotifyCommand {
@@ -46,8 +45,9 @@ impl NotifyCommand {
                 return exit::CONFIG;
             }
         };
-        // Retries take at most 2 + 4 + 8 s plus a capped retry_after and request timeouts.
-        match notify::enqueue_with(client, text).and_then(|p| p.wait(Duration::from_secs(420))) {
+        // Each of the 3 retries may wait a retry_after of up to 300 s (more than any backoff),
+        // and each of the 4 attempts may take the 20 s request timeout: wait that long.
+        match notify::enqueue_with(client, text).and_then(|p| p.wait(telegram::WORST_CASE)) {
             Some(d) if d.outcome == Outcome::Sent => {
                 outln!("daily summary {}", notify::describe(&d));
                 exit::OK

@@ -11,7 +11,8 @@ use chrono_tz::Tz;
 use rusqlite::{Connection, params};
 use tokio_util::sync::CancellationToken;
 
-use super::Pending;
+use super::telegram::{self, Outcome};
+use super::{Pending, Waited};
 use crate::config::Config;
 use crate::store::{self, Store, StoreError};
 
@@ -120,57 +121,137 @@ pub fn send_if_due(
 /// How long a summary that could not be delivered waits before it is tried again.
 const RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
 
-/// Send the summary if it is due and wait for the delivery: `Ok` when nothing was due or it
-/// went out; `Err` when it did not (its day is given back). Returns soon after `stop` is
-/// cancelled: the queued summary dies with the process, so its day is given back too.
-fn deliver_if_due(
-    config: &Config,
-    data_dir: &Path,
-    schedule: &Schedule,
-    stop: &CancellationToken,
-) -> Result<(), String> {
-    let Some((day, pending)) = send_if_due(config, data_dir, schedule, Utc::now())? else {
-        return Ok(());
-    };
-    let outcome = pending.wait_or_stop(Duration::from_secs(420), stop);
-    if outcome
-        .as_ref()
-        .is_some_and(|d| d.outcome == super::telegram::Outcome::Sent)
-    {
-        tracing::info!("daily summary for {day} sent");
-        return Ok(());
-    }
-    let store = Store::open_in(data_dir).map_err(|e| e.to_string())?;
-    unclaim_day(store.conn(), &day).map_err(|e| e.to_string())?;
-    Err(format!(
-        "the summary for {day} was not delivered ({}); trying again later",
-        outcome.map_or("no answer".to_string(), |d| super::describe(&d))
-    ))
+/// What the loop does after a [`Daily::round`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// Nothing to do until the next day's hour: nothing was due, the summary went out, or
+    /// the API refused it (a request it refuses once it refuses again).
+    Tomorrow,
+    /// The summary is still on its way (its day stays claimed): wait on it again.
+    StillWaiting,
+    /// It was not delivered (the client gave up) and its day was given back: try again
+    /// after [`RETRY_AFTER`].
+    Retry(String),
+    /// `stop` was cancelled: the queued summary dies with the process, its day was given back.
+    Stopped,
 }
 
-/// Run until `stop`: send each day's summary when its hour comes. A summary that is not
-/// delivered (after the client's own retries) gives its day back and is tried again in 15
-/// minutes; nothing here can stop the server it runs beside.
+/// The daily summary between rounds: the delivery still on its way, with its day. A day is
+/// claimed once and its summary queued once; only a delivery the client gave up on (429s,
+/// 5xx or network errors past its retries) gives the day back.
+#[derive(Default)]
+pub struct Daily {
+    in_flight: Option<(String, Pending)>,
+}
+
+impl Daily {
+    /// One round at `now`: queue the summary if it is due (and no earlier one is on its way),
+    /// then wait at most `wait` for the delivery, or until `stop`.
+    pub fn round(
+        &mut self,
+        config: &Config,
+        data_dir: &Path,
+        schedule: &Schedule,
+        now: DateTime<Utc>,
+        wait: Duration,
+        stop: &CancellationToken,
+    ) -> Result<Next, String> {
+        if self.in_flight.is_none() {
+            self.in_flight = send_if_due(config, data_dir, schedule, now)?;
+        }
+        let Some((day, pending)) = &self.in_flight else {
+            return Ok(Next::Tomorrow);
+        };
+        let waited = pending.wait_or_stop(wait, stop);
+        let day = day.clone();
+        let give_back = || -> Result<(), String> {
+            let store = Store::open_in(data_dir).map_err(|e| e.to_string())?;
+            unclaim_day(store.conn(), &day).map_err(|e| e.to_string())
+        };
+        let delivery = match waited {
+            Waited::TimedOut => {
+                tracing::warn!("daily summary for {day}: still on its way after {wait:?}");
+                return Ok(Next::StillWaiting);
+            }
+            Waited::Stopped => {
+                self.in_flight = None;
+                give_back()?;
+                return Ok(Next::Stopped);
+            }
+            Waited::Lost => {
+                self.in_flight = None;
+                give_back()?;
+                return Ok(Next::Retry(format!(
+                    "the summary for {day} was lost (the alert thread stopped); trying again later"
+                )));
+            }
+            Waited::Done(d) => d,
+        };
+        self.in_flight = None;
+        match &delivery.outcome {
+            Outcome::Sent => {
+                tracing::info!("daily summary for {day} sent");
+                Ok(Next::Tomorrow)
+            }
+            Outcome::Rejected { .. } => {
+                // The day stays claimed: the same request would be refused every time.
+                tracing::error!(
+                    "daily summary for {day} {}; not retried (check [notify.telegram])",
+                    super::describe(&delivery)
+                );
+                Ok(Next::Tomorrow)
+            }
+            Outcome::GaveUp(_) => {
+                give_back()?;
+                Ok(Next::Retry(format!(
+                    "the summary for {day} was {}; trying again later",
+                    super::describe(&delivery)
+                )))
+            }
+        }
+    }
+}
+
+/// Run until `stop`: send each day's summary when its hour comes, once. A summary the client
+/// gave up on gives its day back and is tried again in 15 minutes; one the API refused is
+/// logged and not retried; nothing here can stop the server it runs beside.
 pub async fn run(config: Config, data_dir: PathBuf, schedule: Schedule, stop: CancellationToken) {
+    let config = std::sync::Arc::new(config);
+    let mut daily = Daily::default();
     loop {
         let cfg = config.clone();
         let dir = data_dir.clone();
         let token = stop.clone();
-        let delivered =
-            tokio::task::spawn_blocking(move || deliver_if_due(&cfg, &dir, &schedule, &token))
-                .await
-                .unwrap_or_else(|e| Err(e.to_string()));
+        let round = tokio::task::spawn_blocking(move || {
+            let next = daily.round(
+                &cfg,
+                &dir,
+                &schedule,
+                Utc::now(),
+                telegram::WORST_CASE,
+                &token,
+            );
+            (daily, next)
+        })
+        .await;
+        let next;
+        (daily, next) = match round {
+            Ok(r) => r,
+            Err(e) => (Daily::default(), Err(e.to_string())),
+        };
         if stop.is_cancelled() {
             return;
         }
-        let wait = match delivered {
-            Ok(()) => {
+        let wait = match next {
+            Ok(Next::Tomorrow) => {
                 let next = schedule.next_after(Utc::now());
                 (next - Utc::now())
                     .to_std()
                     .unwrap_or(Duration::from_secs(1))
             }
-            Err(e) => {
+            Ok(Next::StillWaiting) => continue,
+            Ok(Next::Stopped) => return,
+            Ok(Next::Retry(e)) | Err(e) => {
                 tracing::warn!("daily summary: {e}");
                 RETRY_AFTER
             }

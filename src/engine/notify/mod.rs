@@ -84,23 +84,38 @@ impl Pending {
         self.0.recv_timeout(timeout).ok()
     }
 
-    /// Like [`Pending::wait`], but also `None` soon after `stop` is cancelled: the wait goes
+    /// Like [`Pending::wait`], but also returns soon after `stop` is cancelled: the wait goes
     /// in short slices, so a shutdown never waits out the client's retries.
-    pub fn wait_or_stop(&self, timeout: Duration, stop: &CancellationToken) -> Option<Delivery> {
+    pub fn wait_or_stop(&self, timeout: Duration, stop: &CancellationToken) -> Waited {
         const SLICE: Duration = Duration::from_millis(100);
         let start = Instant::now();
         loop {
+            if stop.is_cancelled() {
+                return Waited::Stopped;
+            }
             let left = timeout.saturating_sub(start.elapsed());
-            if left.is_zero() || stop.is_cancelled() {
-                return None;
+            if left.is_zero() {
+                return Waited::TimedOut;
             }
             match self.0.recv_timeout(left.min(SLICE)) {
-                Ok(d) => return Some(d),
+                Ok(d) => return Waited::Done(d),
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Waited::Lost,
             }
         }
     }
+}
+
+/// How [`Pending::wait_or_stop`] ended.
+#[derive(Debug)]
+pub enum Waited {
+    Done(Delivery),
+    /// Still on its way; the same [`Pending`] can be waited on again.
+    TimedOut,
+    /// `stop` was cancelled first.
+    Stopped,
+    /// The alert thread is gone; no outcome will come.
+    Lost,
 }
 
 /// The client for `[notify.telegram]`, or why there is none (`Ok(None)`: alerts are off).

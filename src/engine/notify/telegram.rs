@@ -20,6 +20,14 @@ pub const MAX_RETRIES: u32 = 3;
 pub const DEFAULT_BASE_DELAY: Duration = Duration::from_secs(2);
 /// The longest `retry_after` honoured (a larger one is capped, not ignored).
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+/// How long one request may take.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+/// The longest [`Telegram::send`] can take: every attempt timing out, every pause the longest
+/// `retry_after` (longer than any backoff). About 16 minutes.
+pub const WORST_CASE: Duration = Duration::from_secs(
+    (MAX_RETRIES as u64 + 1) * REQUEST_TIMEOUT.as_secs()
+        + MAX_RETRIES as u64 * MAX_RETRY_AFTER.as_secs(),
+);
 
 /// The pause before retry number `retry` (1-based) after a 5xx or network error:
 /// `base × 2^(retry-1)`, i.e. 2 s, 4 s, 8 s with the default base.
@@ -134,7 +142,7 @@ impl Telegram {
             chat_id: chat_id.to_string(),
             base_delay: DEFAULT_BASE_DELAY,
             http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(20))
+                .timeout(REQUEST_TIMEOUT)
                 .build()
                 .unwrap_or_default(),
         }

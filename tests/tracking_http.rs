@@ -392,3 +392,37 @@ async fn api_needs_the_bearer_token_and_leaks_nothing() {
     assert_eq!(r.status, 404, "no token configured: the API is off");
     off.stop().await;
 }
+
+/// HEAD (`curl -I`, link checkers, some scanners) answers like GET but records nothing.
+#[tokio::test]
+async fn head_requests_answer_like_get_but_record_nothing() {
+    let srv = start(None).await;
+    let addr = srv.addr;
+    let open = token(TokenKind::Open, 5, None);
+    let click = token(TokenKind::Click, 5, Some("https://a.test/p?x=1"));
+    let replies = blocking(move || {
+        let pixel = format!("/o/{open}.gif");
+        let link = format!("/c/{click}");
+        [
+            http(addr, "HEAD", &pixel, &[], ""),
+            http(addr, "HEAD", &link, &[], ""),
+            http(addr, "GET", &pixel, &[], ""),
+            http(addr, "GET", &link, &[], ""),
+        ]
+    })
+    .await;
+    let [head_pixel, head_link, get_pixel, get_link] = &replies;
+    assert_eq!((head_pixel.status, get_pixel.status), (200, 200));
+    assert!(head_pixel.headers.contains("content-type: image/gif"));
+    assert!(head_pixel.body.is_empty());
+    assert_eq!((head_link.status, get_link.status), (302, 302));
+    assert!(head_link.headers.contains("location: https://a.test/p?x=1"));
+    let store = srv.stop().await;
+    let events = |kind: &str| {
+        count(
+            &store,
+            &format!("SELECT COUNT(*) FROM tracking_events WHERE kind = '{kind}'"),
+        )
+    };
+    assert_eq!((events("OPEN"), events("CLICK")), (1, 1));
+}

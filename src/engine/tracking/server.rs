@@ -12,7 +12,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use rusqlite::OptionalExtension;
@@ -301,15 +301,20 @@ async fn record(
     }
 }
 
+/// `get` routes also answer HEAD (`curl -I`, link checkers): with the same status and
+/// headers, but it is nobody opening or clicking, so only a GET is recorded.
 async fn open(
     State(state): State<AppState>,
+    method: Method,
     Path(file): Path<String>,
     headers: HeaderMap,
 ) -> Response {
     let token = file.strip_suffix(".gif").unwrap_or(&file);
     match state.signer.verify(token) {
         Some(c) if c.kind == TokenKind::Open => {
-            record(&state, c.outbox_id, "OPEN", None, &headers).await;
+            if method == Method::GET {
+                record(&state, c.outbox_id, "OPEN", None, &headers).await;
+            }
             (
                 [
                     (header::CONTENT_TYPE, HeaderValue::from_static("image/gif")),
@@ -330,6 +335,7 @@ async fn open(
 
 async fn click(
     State(state): State<AppState>,
+    method: Method,
     Path(token): Path<String>,
     headers: HeaderMap,
 ) -> Response {
@@ -341,7 +347,9 @@ async fn click(
             if !(scheme.starts_with("https://") || scheme.starts_with("http://")) {
                 return StatusCode::NOT_FOUND.into_response();
             }
-            record(&state, c.outbox_id, "CLICK", Some(url.clone()), &headers).await;
+            if method == Method::GET {
+                record(&state, c.outbox_id, "CLICK", Some(url.clone()), &headers).await;
+            }
             // 302 as the issue and mail clients expect; the target is the signed URL only.
             match HeaderValue::from_str(&url) {
                 Ok(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),

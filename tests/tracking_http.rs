@@ -426,3 +426,23 @@ async fn head_requests_answer_like_get_but_record_nothing() {
     };
     assert_eq!((events("OPEN"), events("CLICK")), (1, 1));
 }
+
+/// The auth scheme is case-insensitive (RFC 7235 §2.1): `bearer` and `BEARER` work too.
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let srv = start(Some("api-token-123")).await;
+    let addr = srv.addr;
+    let statuses = blocking(move || {
+        [
+            "bearer api-token-123",
+            "BEARER api-token-123",
+            "Bearer  api-token-123",
+            "Basic api-token-123",
+            "bearer api-token-12",
+        ]
+        .map(|auth| http(addr, "GET", "/api/health", &[("Authorization", auth)], "").status)
+    })
+    .await;
+    assert_eq!(statuses, [200, 200, 200, 401, 401]);
+    srv.stop().await;
+}

@@ -437,7 +437,7 @@ fn authorized(state: &AppState, headers: &HeaderMap) -> Result<(), StatusCode> {
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(bearer_token)
         .unwrap_or("");
     // Compare in constant time so the token cannot be guessed byte by byte.
     let (a, b) = (given.as_bytes(), expected.as_bytes());
@@ -447,6 +447,15 @@ fn authorized(state: &AppState, headers: &HeaderMap) -> Result<(), StatusCode> {
     } else {
         Err(StatusCode::UNAUTHORIZED)
     }
+}
+
+/// The token of an `Authorization: Bearer TOKEN` value. The scheme is case-insensitive and
+/// may be followed by more than one space (RFC 7235 §2.1).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("Bearer")
+        .then(|| token.trim_start_matches(' '))
 }
 
 fn deny(status: StatusCode) -> Response {

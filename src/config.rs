@@ -670,6 +670,20 @@ impl Config {
         problems
     }
 
+    /// Settings that work but are likely not what the user wants; `config check` shows them.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if let Some(base) = &self.tracking.base_url
+            && !base.starts_with("https://")
+        {
+            warnings.push(format!(
+                "[tracking] base_url {base:?} is not https: messages get no one-click unsubscribe \
+                 (RFC 8058 needs an https URL; List-Unsubscribe is the mailto alone)"
+            ));
+        }
+        warnings
+    }
+
     /// The effective config as TOML with every secret-bearing value redacted.
     /// Passwords are never in the file; a password command may embed one, so it is hidden.
     pub fn redacted_toml(&self) -> String {

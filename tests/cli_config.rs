@@ -144,3 +144,35 @@ fn a_file_in_place_of_the_data_dir_is_named_once() {
     let err = String::from_utf8(out).unwrap();
     assert_eq!(err.matches("os error").count(), 1, "{err}");
 }
+
+/// An http base_url works (the footer link, local use), but RFC 8058 one-click needs https:
+/// config check says so, and still passes.
+#[test]
+fn check_warns_about_an_http_tracking_base_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    let write = |base: &str| {
+        std::fs::write(
+            &cfg,
+            format!("[tracking]\nbase_url = \"{base}\"\nsecret_env = \"HAILER_TEST_UNUSED\"\n"),
+        )
+        .unwrap()
+    };
+    write("http://t.sender.test");
+    hailer(dir.path())
+        .arg("--config")
+        .arg(&cfg)
+        .args(["config", "check"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("warning: [tracking] base_url"))
+        .stderr(predicate::str::contains("https"));
+    write("https://t.sender.test");
+    hailer(dir.path())
+        .arg("--config")
+        .arg(&cfg)
+        .args(["config", "check"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("warning").not());
+}

@@ -31,6 +31,10 @@ impl ConfigCommand {
         );
         let data_dir = resolve_data_dir(cli.data_dir.as_deref(), &loaded.config);
         let secrets = loaded.config.secret_status();
+        let warnings = loaded.config.warnings();
+        for w in &warnings {
+            eprintln!("hailer: warning: {w}");
+        }
         if *json {
             let mut value = serde_json::to_value(&loaded.config).unwrap_or_default();
             redact_json(&mut value);
@@ -38,6 +42,7 @@ impl ConfigCommand {
                 "file": source,
                 "data_dir": data_dir,
                 "config": value,
+                "warnings": warnings,
                 "secrets": secrets.iter().map(|(k, v)| serde_json::json!({"name": k, "state": v})).collect::<Vec<_>>(),
             });
             outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());

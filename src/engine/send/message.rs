@@ -1,6 +1,6 @@
 //! From an outbox row and a mailbox to the exact bytes that go out: headers (Message-ID that
 //! bounces and replies are matched on later, Date, From with display name, Reply-To,
-//! List-Unsubscribe, with List-Unsubscribe-Post when tracking gives it a URL), the text part,
+//! List-Unsubscribe, with List-Unsubscribe-Post when tracking gives it an https URL), the text part,
 //! the HTML part when `[sending] html = true` (with tracking on: unsubscribe footer in both
 //! parts, pixel and click links in HTML only), and a DKIM signature when the mailbox has
 //! `dkim_selector` and `dkim_key_file`.
@@ -137,17 +137,23 @@ pub fn build_with(
         b = b.reply_to(rt);
     }
     let unsub_url = tracker.map(|t| t.unsubscribe_url(row.id));
+    // RFC 8058 §3.1: the URI a one-click POST goes to must be https. An http base_url (local
+    // use) keeps the footer link, but the header is the mailto alone.
+    let one_click_url = unsub_url.as_ref().filter(|u| {
+        u.get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+    });
     let mut unsub = format!("<mailto:{}?subject=unsubscribe>", from.email);
-    if let Some(url) = &unsub_url {
+    if let Some(url) = one_click_url {
         unsub.push_str(&format!(", <{url}>"));
     }
     b = b.raw_header(HeaderValue::new(
         HeaderName::new_from_ascii_str("List-Unsubscribe"),
         unsub,
     ));
-    // RFC 8058: the one-click header only beside a URL to POST to. With a mailto alone it
-    // would promise receivers (Gmail, Yahoo) a one-click unsubscribe that does not exist.
-    if unsub_url.is_some() {
+    // RFC 8058: the one-click header only beside an https URL to POST to. With a mailto alone
+    // it would promise receivers (Gmail, Yahoo) a one-click unsubscribe that does not exist.
+    if one_click_url.is_some() {
         b = b.raw_header(HeaderValue::new(
             HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
             "List-Unsubscribe=One-Click".into(),
@@ -418,6 +424,30 @@ mod tests {
         let mb = c.mailboxes["a"].clone();
         let t = Tracker::new("https://t.example/", SECRET, clicks);
         (c, mb, t)
+    }
+
+    /// RFC 8058 §3.1: the one-click URI must be https. With an http base_url the header is
+    /// the mailto alone and there is no one-click promise; the footer keeps its link.
+    #[test]
+    fn an_http_base_url_gets_no_one_click_header() {
+        let (c, mb, _) = tracked_config(false, false);
+        let t = Tracker::new("http://t.example/", SECRET, false);
+        let out = build_with(
+            &row(),
+            &mb,
+            &c,
+            Some(&t),
+            "42.ab@sender.test",
+            SystemTime::now(),
+        )
+        .unwrap();
+        let raw = String::from_utf8(out.formatted()).unwrap();
+        assert!(
+            raw.contains("List-Unsubscribe: <mailto:sam@sender.test?subject=unsubscribe>\r\n"),
+            "{raw}"
+        );
+        assert!(!raw.contains("List-Unsubscribe-Post"), "{raw}");
+        assert!(raw.contains("Unsubscribe: http://t.example/u/"), "{raw}");
     }
 
     fn verify(url: &str, prefix: &str) -> crate::engine::tracking::token::Claims {

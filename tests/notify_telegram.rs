@@ -178,6 +178,11 @@ async fn network_errors_never_show_the_token() {
     };
     assert!(!problem.contains("SECRET"), "{problem}");
     assert!(!format!("{d:?}").contains("SECRET"));
+    // The cause, not only reqwest's "error sending request".
+    assert!(
+        problem.to_lowercase().contains("connection refused"),
+        "{problem}"
+    );
 }
 
 #[tokio::test]

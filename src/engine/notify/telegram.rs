@@ -8,7 +8,8 @@
 //! (2 s, 4 s, 8 s by default); any other 4xx gives up at once, logging the API's description.
 //!
 //! The bot token is part of the URL path, so it must never reach a log or an error: reqwest's
-//! errors drop their URL here, and every text that leaves this module goes through [`redact`].
+//! errors drop their URL here (their causes are kept), and every text that leaves this module
+//! goes through [`redact`].
 
 use std::time::Duration;
 
@@ -69,6 +70,22 @@ pub fn redact(text: &str, token: &str) -> String {
     } else {
         text.replace(token, "<redacted>")
     }
+}
+
+/// An error and its causes, "a: b: c" (reqwest's own text is only "error sending request").
+/// A cause may repeat the URL with the token in it: callers [`redact`] the result.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 #[derive(Clone)]
@@ -165,7 +182,7 @@ impl Telegram {
             Ok(r) => r,
             Err(e) => {
                 return Next::Retry {
-                    problem: redact(&e.without_url().to_string(), &self.token),
+                    problem: redact(&error_chain(&e.without_url()), &self.token),
                     wait: None,
                 };
             }

@@ -233,27 +233,64 @@ pub const MIGRATIONS: &[&str] = &[
 ];
 
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
-    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let known = MIGRATIONS.len() as i64;
+    let too_new = |found| StoreError::TooNew {
+        path: path.to_path_buf(),
+        found,
+        known,
+    };
+    // Up to date: no write lock taken.
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current > known {
-        return Err(StoreError::TooNew {
-            path: path.to_path_buf(),
-            found: current,
-            known,
-        });
+        return Err(too_new(current));
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+    if current == known {
+        return Ok(());
+    }
+    loop {
+        // The version is read again under the write lock: several connections opening a new
+        // database at once (the TUI's first loads, `serve` and its summary) all saw version 0,
+        // and each one after the first ran the same migration again ("table already exists").
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > known {
+            return Err(too_new(version));
+        }
+        let Some(sql) = MIGRATIONS.get(version as usize) else {
+            return Ok(());
+        };
         tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.pragma_update(None, "user_version", version + 1)?;
         tx.commit()?;
     }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Connections opening a new database at the same moment each migrate it exactly once
+    /// between them, and all succeed.
+    #[test]
+    fn connections_opening_a_new_database_at_once_all_succeed() {
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("t.db");
+            let start = std::sync::Arc::new(std::sync::Barrier::new(8));
+            let opens: Vec<_> = (0..8)
+                .map(|_| {
+                    let (path, start) = (path.clone(), start.clone());
+                    std::thread::spawn(move || {
+                        start.wait();
+                        crate::store::Store::open(&path).map(|_| ())
+                    })
+                })
+                .collect();
+            for open in opens {
+                open.join().unwrap().unwrap();
+            }
+        }
+    }
 
     #[test]
     fn migrations_run_once_and_are_recorded() {

@@ -1,6 +1,8 @@
 //! The Telegram client against a local HTTP server (axum on 127.0.0.1:0) that answers from a
 //! script: retry schedule, 429 retry_after, 5xx retries, 4xx give-up, token never in errors.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -491,4 +493,88 @@ async fn a_refused_daily_summary_is_not_retried() {
     .unwrap();
     assert_eq!(nexts, [Next::Tomorrow, Next::Tomorrow, Next::Tomorrow]);
     assert_eq!(seen.requests.lock().unwrap().len(), 1);
+}
+
+/// `[tls] ca_file` is trusted for the Bot API too: an HTTPS endpoint with a certificate from
+/// the rig's private CA is reached with the CA, and refused without it. The endpoint is a
+/// minimal HTTPS responder on 127.0.0.1 with the rig's server certificate.
+#[tokio::test]
+async fn the_configured_ca_is_trusted_for_an_https_bot_api() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    let Some(rig) = common::rig::Rig::get() else {
+        return;
+    };
+    let tls = rig.dir.join("tls");
+    let chain: Vec<CertificateDer> = CertificateDer::pem_file_iter(tls.join("server-chain.pem"))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(tls.join("server.key")).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let served = Arc::new(Mutex::new(0));
+    let count = served.clone();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let (acceptor, count) = (acceptor.clone(), count.clone());
+            tokio::spawn(async move {
+                // A failed handshake (the client without the CA) just ends this connection.
+                let Ok(mut s) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut buf = vec![0u8; 16 * 1024];
+                let mut got = Vec::new();
+                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => got.extend_from_slice(&buf[..n]),
+                    }
+                }
+                *count.lock().unwrap() += 1;
+                let body = r#"{"ok":true,"result":{"message_id":1}}"#;
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = s.write_all(reply.as_bytes()).await;
+                let _ = s.shutdown().await;
+            });
+        }
+    });
+    let url = format!("https://localhost:{port}");
+    let ca = hailer::net::tls::load_ca_file(&rig.ca_file()).unwrap();
+    let trusted = Telegram::new(&url, TOKEN, "42")
+        .with_base_delay(Duration::from_millis(10))
+        .with_extra_ca(&ca)
+        .unwrap();
+    assert_eq!(
+        trusted.send("hello").await.outcome,
+        Outcome::Sent,
+        "with the CA"
+    );
+    let plain = Telegram::new(&url, TOKEN, "42").with_base_delay(Duration::from_millis(10));
+    let outcome = plain.send("hello").await.outcome;
+    assert!(
+        matches!(&outcome, Outcome::GaveUp(p) if p.contains("certificate")),
+        "without the CA: {outcome:?}"
+    );
+    assert_eq!(
+        *served.lock().unwrap(),
+        1,
+        "only the client with the CA got through"
+    );
 }

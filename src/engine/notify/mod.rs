@@ -125,7 +125,14 @@ pub fn telegram(config: &Config) -> Result<Option<Telegram>, String> {
     };
     match std::env::var(&tg.bot_token_env) {
         Ok(t) if !t.trim().is_empty() => {
-            Ok(Some(Telegram::new(&tg.api_url, t.trim(), &tg.chat_id)))
+            let client = Telegram::new(&tg.api_url, t.trim(), &tg.chat_id);
+            match &config.tls.ca_file {
+                Some(path) => {
+                    let certs = crate::net::tls::load_ca_file(path).map_err(|e| e.to_string())?;
+                    client.with_extra_ca(&certs).map(Some)
+                }
+                None => Ok(Some(client)),
+            }
         }
         _ => Err(format!(
             "${} (telegram bot token) is not set",
@@ -214,6 +221,23 @@ mod tests {
     use super::*;
     use crate::engine::send::RowOutcome;
     use crate::store::outbox::Status;
+
+    /// The Telegram client is built with `[tls] ca_file`: a file that cannot be read is an
+    /// error naming it, not a client that silently ignores it.
+    #[test]
+    fn the_telegram_client_reads_the_configured_ca_file() {
+        let var = "HAILER_TEST_TELEGRAM_CA_TOKEN";
+        // SAFETY: a variable only this test reads.
+        unsafe { std::env::set_var(var, "1:token") };
+        let mut config: Config = toml::from_str(&format!(
+            "[notify.telegram]\nbot_token_env = \"{var}\"\nchat_id = \"1\"\n"
+        ))
+        .unwrap();
+        assert!(telegram(&config).unwrap().is_some());
+        config.tls.ca_file = Some("/nonexistent/ca.pem".into());
+        let e = telegram(&config).unwrap_err();
+        assert!(e.contains("/nonexistent/ca.pem"), "{e}");
+    }
 
     #[test]
     fn a_run_with_many_problems_still_fits_one_telegram_message() {

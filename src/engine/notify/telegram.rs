@@ -165,6 +165,25 @@ impl Telegram {
         }
     }
 
+    /// Also trust these certificates (`[tls] ca_file`), beside the public roots: a Bot API
+    /// behind a proxy or a private gateway.
+    pub fn with_extra_ca(
+        mut self,
+        certs: &[rustls_connector::rustls_pki_types::CertificateDer<'static>],
+    ) -> Result<Telegram, String> {
+        let certs = certs
+            .iter()
+            .map(|der| reqwest::Certificate::from_der(der))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("[tls] ca_file: {e}"))?;
+        self.http = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .tls_certs_merge(certs)
+            .build()
+            .map_err(|e| format!("telegram client: {e}"))?;
+        Ok(self)
+    }
+
     /// Tests shorten the backoff; the schedule's shape stays the same.
     pub fn with_base_delay(mut self, base: Duration) -> Telegram {
         self.base_delay = base;

@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod files;
 pub mod logging;
 pub mod net;
 pub mod store;

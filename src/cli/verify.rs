@@ -543,24 +543,11 @@ fn create_temp_beside(target: &Path) -> io::Result<(PathBuf, File)> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "results".into());
-    let mut last = None;
-    for _ in 0..16 {
-        let tmp = dir.join(format!(
-            ".{base}.{}.{:08x}.tmp",
-            std::process::id(),
-            fastrand::u32(..)
-        ));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-        {
-            Ok(f) => return Ok((tmp, f)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
-            Err(e) => return Err(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| io::Error::other("no temporary name")))
+    crate::files::create_unique(
+        &dir,
+        |n| format!(".{base}.{}.{:08x}.tmp", std::process::id(), n as u32),
+        0o666,
+    )
 }
 
 /// Whether two paths name one file (hard links and symlinks included); `false` when either

@@ -391,38 +391,14 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
                     }
                 }
                 Effect::Suggestion { prospect_id, op } => {
-                    let data_dir = ctx.data_dir.clone();
-                    let tx = load_tx.clone();
-                    tokio::task::spawn_blocking(move || {
-                        let outcome = suggestion_op(&data_dir, prospect_id, op)
-                            .and_then(|done| Ok((done, data::load_suggestions(&data_dir)?)));
-                        match outcome {
-                            Ok((done, rows)) => {
-                                let _ = tx.send(Loaded::Rows(Pane::Suggestions, rows));
-                                let _ = tx.send(Loaded::Toast(done));
-                            }
-                            Err(e) => {
-                                let _ = tx.send(Loaded::Error(format!("suggestion: {e}")));
-                            }
-                        }
-                    });
+                    change_suggestions(&ctx.data_dir, &load_tx, move |dir| {
+                        suggestion_op(dir, prospect_id, op)
+                    })
                 }
                 Effect::AcceptSuggestions(ids) => {
-                    let data_dir = ctx.data_dir.clone();
-                    let tx = load_tx.clone();
-                    tokio::task::spawn_blocking(move || {
-                        let outcome = accept_suggestions(&data_dir, &ids)
-                            .and_then(|done| Ok((done, data::load_suggestions(&data_dir)?)));
-                        match outcome {
-                            Ok((done, rows)) => {
-                                let _ = tx.send(Loaded::Rows(Pane::Suggestions, rows));
-                                let _ = tx.send(Loaded::Toast(done));
-                            }
-                            Err(e) => {
-                                let _ = tx.send(Loaded::Error(format!("suggestions: {e}")));
-                            }
-                        }
-                    });
+                    change_suggestions(&ctx.data_dir, &load_tx, move |dir| {
+                        accept_suggestions(dir, &ids)
+                    })
                 }
                 Effect::SyncInbox => {
                     let db = crate::engine::inbox::db_path(&ctx.data_dir);
@@ -658,26 +634,13 @@ fn edit_outbox_row(data_dir: &std::path::Path, id: i64) -> Result<String, String
 /// A new file in the temporary directory that only this user can read (the draft may be
 /// private), under a name no one can guess and create first (`create_new`).
 fn private_temp_file(prefix: &str) -> Result<(std::path::PathBuf, std::fs::File), String> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut last = String::new();
-    for _ in 0..16 {
-        let path = std::env::temp_dir().join(format!(
-            "{prefix}-{}-{:016x}.txt",
-            std::process::id(),
-            fastrand::u64(..)
-        ));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-        {
-            Ok(file) => return Ok((path, file)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = e.to_string(),
-            Err(e) => return Err(format!("cannot create {}: {e}", path.display())),
-        }
-    }
-    Err(format!("cannot create a temporary file: {last}"))
+    let dir = std::env::temp_dir();
+    crate::files::create_unique(
+        &dir,
+        |n| format!("{prefix}-{}-{n:016x}.txt", std::process::id()),
+        0o600,
+    )
+    .map_err(|e| format!("cannot create a file in {}: {e}", dir.display()))
 }
 
 enum Edit {
@@ -800,6 +763,27 @@ fn suggestion_op(
             now.as_ref().map_or(0, |c| c.confidence)
         ),
     })
+}
+
+/// A change to suggestions off the UI thread; then the tab reloads and the status line says
+/// what was done.
+fn change_suggestions(
+    data_dir: &std::path::Path,
+    tx: &UnboundedSender<Loaded>,
+    change: impl FnOnce(&std::path::Path) -> Result<String, crate::store::StoreError> + Send + 'static,
+) {
+    let (data_dir, tx) = (data_dir.to_path_buf(), tx.clone());
+    tokio::task::spawn_blocking(move || {
+        match change(&data_dir).and_then(|done| Ok((done, data::load_suggestions(&data_dir)?))) {
+            Ok((done, rows)) => {
+                let _ = tx.send(Loaded::Rows(Pane::Suggestions, rows));
+                let _ = tx.send(Loaded::Toast(done));
+            }
+            Err(e) => {
+                let _ = tx.send(Loaded::Error(format!("suggestion: {e}")));
+            }
+        }
+    });
 }
 
 /// `a` on marked suggestions: every one accepted in one transaction (all or none).

@@ -142,6 +142,22 @@ fn one_row_campaign() -> (tempfile::TempDir, std::path::PathBuf, std::path::Path
     (dir, config, data)
 }
 
+/// The TUI in tmux with `editor` as $EDITOR (after the shell words `prefix`), on the Outbox tab
+/// of `one_row_campaign`'s row.
+fn outbox_with_editor(cwd: &Path, prefix: &str, editor: &Path, config: &Path, data: &Path) -> Tmux {
+    let cmd = format!(
+        "{prefix} EDITOR={} VISUAL= {} --config {} --data-dir {}; sleep 30",
+        editor.display(),
+        env!("CARGO_BIN_EXE_hailer"),
+        config.display(),
+        data.display()
+    );
+    let t = Tmux::start(cwd, &cmd);
+    t.keys(&["3"]);
+    t.wait_for("Hello Ada");
+    t
+}
+
 /// The binary outside tmux (setup steps), which must succeed.
 fn run_ok(config: &Path, data: &Path, cwd: &Path, args: &[&str]) {
     let out = Command::new(env!("CARGO_BIN_EXE_hailer"))
@@ -337,16 +353,7 @@ fn editing_a_row_and_the_config_in_editor_gives_the_terminal_back() {
             .approved
     };
 
-    let cmd = format!(
-        "EDITOR={} VISUAL= {} --config {} --data-dir {}; sleep 30",
-        editor.display(),
-        env!("CARGO_BIN_EXE_hailer"),
-        config.display(),
-        data.display()
-    );
-    let t = Tmux::start(dir.path(), &cmd);
-    t.keys(&["3"]);
-    t.wait_for("Hello Ada");
+    let t = outbox_with_editor(dir.path(), "", &editor, &config, &data);
     // An edit that changes nothing: the approval is held while the editor runs (a send
     // running meanwhile cannot take the row), then given back.
     t.keys(&["e"]);
@@ -410,17 +417,8 @@ fn ctrl_c_in_the_editor_stops_the_editor_not_the_tui() {
     run_ok(&config, &data, dir.path(), &["outbox", "approve", "1"]);
     // The shell around hailer survives the Ctrl-C with a trap (an ignored SIGINT would be
     // inherited by hailer and prove nothing).
-    let cmd = format!(
-        "trap true INT; TMPDIR={} EDITOR={} VISUAL= {} --config {} --data-dir {}; sleep 30",
-        tmp.display(),
-        editor.display(),
-        env!("CARGO_BIN_EXE_hailer"),
-        config.display(),
-        data.display()
-    );
-    let t = Tmux::start(dir.path(), &cmd);
-    t.keys(&["3"]);
-    t.wait_for("Hello Ada");
+    let prefix = format!("trap true INT; TMPDIR={}", tmp.display());
+    let t = outbox_with_editor(dir.path(), &prefix, &editor, &config, &data);
     t.keys(&["e"]);
     let start = Instant::now();
     while !started.exists() {

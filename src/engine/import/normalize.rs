@@ -60,7 +60,16 @@ pub const LEGAL_FORMS: &[&str] = &[
 /// sign (see [`strip_formula_guard`]). Most cells are already NFC, so the quick check avoids
 /// allocating a second string for them.
 pub fn clean_cell(raw: &str) -> String {
-    let trimmed = raw.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    // Zero-width characters are not whitespace to Rust, but text pasted from web pages and
+    // CRMs brings them along at the ends of cells, where they are invisible in any viewer
+    // and would split a company key or spoil an address.
+    let trimmed = raw.trim_matches(|c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '\u{feff}' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}'
+            )
+    });
     let trimmed = strip_formula_guard(trimmed);
     match is_nfc_quick(trimmed.chars()) {
         IsNormalized::Yes => trimmed.to_string(),
@@ -368,6 +377,7 @@ mod tests {
         // "é" written as e + combining acute becomes the single code point.
         assert_eq!(clean_cell("  Ele\u{301}onore \t"), "El\u{e9}onore");
         assert_eq!(clean_cell("\u{feff}Prénom"), "Prénom");
+        assert_eq!(clean_cell("\u{200b}Acme SA\u{2060} \u{200d}"), "Acme SA");
         assert_eq!(clean_cell("e\u{301}"), "\u{e9}");
         assert_eq!(clean_cell(" '=SUM(A1) "), "=SUM(A1)");
     }

@@ -410,7 +410,11 @@ fn write_xlsx(grid: &Grid, table: ExportTable, path: &Path) -> Result<(), String
             if !cell.is_empty() {
                 sheet
                     .write_string((r + 1) as u32, c as u16, neutralize(cell).as_ref())
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| {
+                        // Which cell: a body over Excel's 32,767 characters is refused.
+                        let column = grid.header.get(c).map_or("?", String::as_str);
+                        format!("row {}, column {column}: {e} (CSV keeps it whole)", r + 2)
+                    })?;
             }
         }
     }
@@ -421,6 +425,21 @@ fn write_xlsx(grid: &Grid, table: ExportTable, path: &Path) -> Result<(), String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A cell over Excel's limit fails the XLSX export with the row and column named.
+    #[test]
+    fn an_over_long_cell_is_named_in_the_xlsx_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let grid = Grid {
+            header: vec!["company".into(), "body".into()],
+            rows: vec![
+                vec!["Acme".into(), "short".into()],
+                vec!["Acme".into(), "x".repeat(40_000)],
+            ],
+        };
+        let e = write_xlsx(&grid, ExportTable::Messages, &dir.path().join("m.xlsx")).unwrap_err();
+        assert!(e.starts_with("row 3, column body: "), "{e}");
+    }
 
     #[test]
     fn formula_starts_are_neutralized() {

@@ -66,6 +66,24 @@ pub struct Store {
     path: PathBuf,
 }
 
+/// `journal_mode = WAL`, tried again while another connection holds the lock: on a database
+/// being created by several connections at once, SQLite reports that change busy at once
+/// instead of calling the busy handler, so the busy timeout does not cover it.
+fn set_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(())) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
+}
+
 impl Store {
     /// Open (creating the directory and the file when missing) and migrate `DATA_DIR/hailer.db`.
     pub fn open_in(data_dir: &Path) -> Result<Store> {
@@ -83,9 +101,9 @@ impl Store {
         };
         let conn = Connection::open(path).map_err(wrap)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(wrap)?;
+        set_wal(&conn).map_err(wrap)?;
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = NORMAL;
+            "PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = ON;
              PRAGMA cache_size = -32000;",
         )

@@ -88,6 +88,18 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
+/// The HTTP client of [`Telegram`]: the request timeout, and `extra_ca` trusted beside the
+/// public roots.
+fn http_client(extra_ca: Vec<reqwest::Certificate>) -> reqwest::Result<reqwest::Client> {
+    let builder = reqwest::Client::builder().timeout(REQUEST_TIMEOUT);
+    if extra_ca.is_empty() {
+        builder
+    } else {
+        builder.tls_certs_merge(extra_ca)
+    }
+    .build()
+}
+
 #[derive(Clone)]
 pub struct Telegram {
     api_url: String,
@@ -158,10 +170,7 @@ impl Telegram {
             token: token.to_string(),
             chat_id: chat_id.to_string(),
             base_delay: DEFAULT_BASE_DELAY,
-            http: reqwest::Client::builder()
-                .timeout(REQUEST_TIMEOUT)
-                .build()
-                .unwrap_or_default(),
+            http: http_client(Vec::new()).unwrap_or_default(),
         }
     }
 
@@ -176,11 +185,7 @@ impl Telegram {
             .map(|der| reqwest::Certificate::from_der(der))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| format!("[tls] ca_file: {e}"))?;
-        self.http = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .tls_certs_merge(certs)
-            .build()
-            .map_err(|e| format!("telegram client: {e}"))?;
+        self.http = http_client(certs).map_err(|e| format!("telegram client: {e}"))?;
         Ok(self)
     }
 

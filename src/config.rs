@@ -674,7 +674,7 @@ impl Config {
     pub fn warnings(&self) -> Vec<String> {
         let mut warnings = Vec::new();
         if let Some(base) = &self.tracking.base_url
-            && !base.starts_with("https://")
+            && !crate::engine::tracking::links::is_https(base)
         {
             warnings.push(format!(
                 "[tracking] base_url {base:?} is not https: messages get no one-click unsubscribe \

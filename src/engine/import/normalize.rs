@@ -287,6 +287,8 @@ pub fn suppression_entry(raw: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn platform_hosts_and_their_subdomains() {
         assert_eq!(platform_host("linkedin.com"), Some("linkedin.com"));
@@ -296,8 +298,6 @@ mod tests {
         assert_eq!(platform_host("notlinkedin.com"), None);
         assert_eq!(platform_host("acme.test"), None);
     }
-
-    use super::*;
 
     #[test]
     fn suppression_entries_as_pasted() {

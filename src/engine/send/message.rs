@@ -139,10 +139,9 @@ pub fn build_with(
     let unsub_url = tracker.map(|t| t.unsubscribe_url(row.id));
     // RFC 8058 §3.1: the URI a one-click POST goes to must be https. An http base_url (local
     // use) keeps the footer link, but the header is the mailto alone.
-    let one_click_url = unsub_url.as_ref().filter(|u| {
-        u.get(..8)
-            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
-    });
+    let one_click_url = unsub_url
+        .as_ref()
+        .filter(|u| crate::engine::tracking::links::is_https(u));
     let mut unsub = format!("<mailto:{}?subject=unsubscribe>", from.email);
     if let Some(url) = one_click_url {
         unsub.push_str(&format!(", <{url}>"));

@@ -112,6 +112,13 @@ impl Tracker {
     }
 }
 
+/// Whether `url` is https (the scheme in any case): RFC 8058 §3.1 allows a one-click
+/// unsubscribe only to an https URI. The sender and `config check` both ask this.
+pub fn is_https(url: &str) -> bool {
+    url.get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+}
+
 /// Rewrite the target of every `href="http(s)://…"` (double or single quoted) with `f`, which
 /// gets the unescaped URL. Other links (mailto:, anchors) are left alone.
 pub fn rewrite_links(html: &str, f: impl Fn(&str) -> String) -> String {

@@ -1142,3 +1142,79 @@ fn a_status_message_is_never_cut_at_80_columns() {
     let text = format!("{}", render(&mut app, 80, 24).backend());
     assert!(text.contains("THE END"), "{text}");
 }
+
+/// The text of `width` cells from (`x`, `y`), a wide character once (its second cell holds
+/// nothing of its own).
+fn cells_text(terminal: &Terminal<TestBackend>, x: u16, y: u16, width: u16) -> String {
+    use unicode_width::UnicodeWidthStr;
+    let buf = terminal.backend().buffer();
+    let mut out = String::new();
+    let mut at = x;
+    while at < x + width {
+        let symbol = buf[(at, y)].symbol();
+        out.push_str(symbol);
+        at += symbol.width().max(1) as u16;
+    }
+    out
+}
+
+/// At 80×24 a value wider than its column is cut by display width and ends with `…`, so it
+/// does not read as a whole value; one that fits exactly is drawn whole. A wide character is
+/// never split and nothing runs into the next column.
+#[test]
+fn a_value_wider_than_its_column_ends_with_an_ellipsis() {
+    use hailer::tui::table::TableRow;
+    let company = |id: i64, company: &str| {
+        TableRow::new(
+            id,
+            ["Ann", "Doe", company, "", "", "", ""]
+                .iter()
+                .map(|c| c.to_string())
+                .collect(),
+        )
+    };
+    let mut app = App::new(Settings::default(), PathBuf::from("/"), false);
+    app.on_loaded(
+        Pane::Prospects,
+        vec![
+            company(1, "Abcdefghijklmnopqrstuvwxyz"),
+            company(2, "株式会社東京製作所"),
+            company(3, "Exactly 12 c"),
+            company(4, "東京製作所株"),
+            company(5, "A東京製作所株"),
+            company(6, "AB東京製作所株"),
+        ],
+    );
+    let terminal = render(&mut app, 80, 24);
+    // The Company column: from its header to the next one, less the space between columns.
+    let header = format!("{}", terminal.backend())
+        .lines()
+        .nth(2)
+        .unwrap()
+        .trim_matches('"')
+        .to_string();
+    // In cells: the border before it is one cell, three bytes.
+    let col = |name: &str| header[..header.find(name).unwrap()].chars().count() as u16;
+    let (x, width) = (col("Company"), col("Email") - col("Company") - 1);
+    assert_eq!(width, 12, "{header}");
+    let value = |y| cells_text(&terminal, x, y, width);
+    let gap = |y| cells_text(&terminal, x + width, y, 1);
+    // Rows start on line 3 (tabs, border, header).
+    assert_eq!(value(3), "Abcdefghijk…");
+    assert_eq!(
+        value(4),
+        "株式会社東… ",
+        "five wide characters, the ellipsis, a blank"
+    );
+    assert_eq!(value(5), "Exactly 12 c", "an exact fit is not cut");
+    assert_eq!(value(6), "東京製作所株", "six wide characters fit exactly");
+    assert_eq!(value(7), "A東京製作所…");
+    assert_eq!(
+        value(8),
+        "AB東京製作… ",
+        "所 would overlap the ellipsis: cut before it"
+    );
+    for y in 3..9 {
+        assert_eq!(gap(y), " ", "line {y} runs into the next column");
+    }
+}

@@ -1,13 +1,14 @@
 //! Rendering: pure functions of the App state into a frame. No IO, no locks.
 
 use ratatui::Frame;
-use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::layout::{Alignment, Constraint, Flex, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
     Block, Borders, Cell, Clear, Gauge, Paragraph, Row, Scrollbar, ScrollbarOrientation,
     ScrollbarState, Table, TableState, Tabs, Wrap,
 };
+use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::app::{App, Mode, Tab, TaskState};
@@ -281,13 +282,46 @@ fn bar(ratio: f64, width: usize) -> String {
     format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
 }
 
-fn cut(text: &str, width: usize) -> String {
-    let mut out: String = text.chars().take(width).collect();
-    if text.chars().count() > width && width > 0 {
-        out.pop();
-        out.push('…');
+/// `text` in at most `width` cells: a value that does not fit is cut and ends with `…`, so a
+/// cut value never reads as a whole one (`Enter` shows it whole). Widths are display cells,
+/// counted per grapheme as ratatui draws them (a CJK character or an emoji takes two); a wide
+/// character is never split, so a cut value may end one cell short. Stops reading at the
+/// first grapheme past the width: a long value costs no more than a short one.
+pub fn cut(text: &str, width: usize) -> String {
+    let mut used = 0;
+    // Where the value is cut when it does not fit: the end of the graphemes that leave a cell
+    // for the `…`.
+    let mut keep = 0;
+    for (at, g) in text.grapheme_indices(true) {
+        let w = g.width();
+        if used + w > width {
+            if width == 0 {
+                return String::new();
+            }
+            let mut out = String::with_capacity(keep + '…'.len_utf8());
+            out.push_str(&text[..keep]);
+            out.push('…');
+            return out;
+        }
+        used += w;
+        if used < width {
+            keep = at + g.len();
+        }
     }
-    out
+    text.to_string()
+}
+
+/// The width of each column of a `Table` with these constraints and `spacing` between the
+/// columns, drawn `width` cells wide without a highlight symbol: the same layout the table
+/// makes, so cells are cut to the width they get.
+fn column_widths(constraints: &[Constraint], width: u16, spacing: u16) -> Vec<usize> {
+    Layout::horizontal(constraints.iter().copied())
+        .flex(Flex::Start)
+        .spacing(spacing)
+        .split(Rect::new(0, 0, width, 1))
+        .iter()
+        .map(|r| r.width as usize)
+        .collect()
 }
 
 /// `S` on Outbox: what the send would do, for a y/n.
@@ -598,9 +632,10 @@ fn render_bounce_panel(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         } else {
             ((*n as usize * bar_w).div_ceil(max as usize)).max(1)
         };
-        let name: String = sanitize(domain).chars().take(name_w).collect();
+        let name = cut(&sanitize(domain), name_w);
+        let pad = " ".repeat(name_w.saturating_sub(name.width()));
         lines.push(Line::from(vec![
-            Span::raw(format!("{name:<name_w$} ")),
+            Span::raw(format!("{name}{pad} ")),
             Span::styled("█".repeat(filled), theme.gauge()),
             Span::raw(format!(
                 "{}{n:>count_w$}",
@@ -690,6 +725,10 @@ fn render_table(
     let height = area.height.saturating_sub(3) as usize;
     let range = table.window(height);
     let selected = table.selected;
+    let mut widths = vec![Constraint::Length(1)];
+    widths.extend(table.widths.iter().map(|w| Constraint::Fill(*w)));
+    // The mark column first, then one width per value column.
+    let cell_widths = column_widths(&widths, block.inner(area).width, 1);
     let rows: Vec<Row> = table.view[range.clone()]
         .iter()
         .map(|&i| {
@@ -700,7 +739,12 @@ fn render_table(
                 " "
             };
             let mut cells = vec![Cell::from(mark)];
-            cells.extend(r.cells.iter().map(|c| Cell::from(sanitize(c))));
+            cells.extend(
+                r.cells
+                    .iter()
+                    .zip(&cell_widths[1..])
+                    .map(|(c, &w)| Cell::from(cut(&sanitize(c), w))),
+            );
             Row::new(cells)
         })
         .collect();
@@ -713,8 +757,6 @@ fn render_table(
         };
         Cell::from(format!("{c}{arrow}"))
     }));
-    let mut widths = vec![Constraint::Length(1)];
-    widths.extend(table.widths.iter().map(|w| Constraint::Fill(*w)));
     let widget = Table::new(rows, widths)
         .header(Row::new(header).style(theme.accent()))
         .block(block)
@@ -888,6 +930,16 @@ fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize
             tasks_area,
         );
     } else {
+        let widths = [
+            Constraint::Length(4),
+            Constraint::Fill(3),
+            Constraint::Length(9),
+            Constraint::Length(18),
+            Constraint::Length(8),
+            Constraint::Length(7),
+            Constraint::Fill(3),
+        ];
+        let w = column_widths(&widths, block.inner(tasks_area).width, 1);
         let rows: Vec<Row> = act
             .tasks
             .iter()
@@ -911,25 +963,22 @@ fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize
                     _ => Style::new(),
                 };
                 Row::new(vec![
-                    Cell::from(format!("#{}", t.id)),
-                    Cell::from(sanitize(&t.title)),
-                    Cell::from(t.state.label()).style(state_style),
-                    Cell::from(format!("{:>3.0}% {progress}", t.ratio() * 100.0)),
-                    Cell::from(rate),
-                    Cell::from(eta),
-                    Cell::from(sanitize(t.summary.as_deref().unwrap_or(&t.note))),
+                    Cell::from(cut(&format!("#{}", t.id), w[0])),
+                    Cell::from(cut(&sanitize(&t.title), w[1])),
+                    Cell::from(cut(t.state.label(), w[2])).style(state_style),
+                    Cell::from(cut(
+                        &format!("{:>3.0}% {progress}", t.ratio() * 100.0),
+                        w[3],
+                    )),
+                    Cell::from(cut(&rate, w[4])),
+                    Cell::from(cut(&eta, w[5])),
+                    Cell::from(cut(
+                        &sanitize(t.summary.as_deref().unwrap_or(&t.note)),
+                        w[6],
+                    )),
                 ])
             })
             .collect();
-        let widths = [
-            Constraint::Length(4),
-            Constraint::Fill(3),
-            Constraint::Length(9),
-            Constraint::Length(18),
-            Constraint::Length(8),
-            Constraint::Length(7),
-            Constraint::Fill(3),
-        ];
         let table = Table::new(rows, widths)
             .header(
                 Row::new(["id", "task", "state", "progress", "rate", "ETA", "note"])
@@ -1323,5 +1372,64 @@ fn popup(area: Rect, width: u16, height: u16) -> Rect {
         y: area.y + (area.height.saturating_sub(h)) / 2,
         width: w,
         height: h.min(area.height),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cut_ends_a_value_that_does_not_fit_with_an_ellipsis() {
+        assert_eq!(cut("Abcdefgh", 8), "Abcdefgh", "an exact fit stays whole");
+        assert_eq!(cut("Abcdefghi", 8), "Abcdefg…");
+        assert_eq!(cut("", 3), "");
+        assert_eq!(cut("abc", 0), "");
+        assert_eq!(cut("abc", 1), "…");
+        // Two cells per CJK character: never split, so the cut may be a cell short.
+        assert_eq!(cut("東京製作所", 10), "東京製作所");
+        assert_eq!(cut("東京製作所", 9), "東京製作…");
+        assert_eq!(cut("東京製作所", 8), "東京製…");
+        assert_eq!(cut("東京", 1), "…");
+        // An emoji with its presentation selector is one 2-cell grapheme, kept whole.
+        assert_eq!(cut("❤\u{fe0f}❤\u{fe0f}❤\u{fe0f}", 4), "❤\u{fe0f}…");
+        // Accents as combining marks stay on their letter.
+        assert_eq!(cut("e\u{301}e\u{301}e\u{301}", 2), "e\u{301}…");
+        for text in ["Abcdefghi", "東京製作所", "aé東❤\u{fe0f}x"] {
+            for w in 0..12 {
+                assert!(cut(text, w).width() <= w, "{text:?} at {w}");
+            }
+        }
+    }
+
+    /// The widths cells are cut to are the ones the table gives its columns.
+    #[test]
+    fn column_widths_are_the_tables() {
+        use ratatui::backend::TestBackend;
+        let constraints = [
+            Constraint::Length(1),
+            Constraint::Fill(14),
+            Constraint::Fill(9),
+            Constraint::Fill(30),
+        ];
+        for width in [20u16, 37, 80, 161] {
+            let w = column_widths(&constraints, width, 1);
+            let mut terminal = ratatui::Terminal::new(TestBackend::new(width, 1)).unwrap();
+            terminal
+                .draw(|f| {
+                    let row = Row::new(w.iter().map(|&n| Cell::from("x".repeat(n))));
+                    f.render_widget(Table::new([row], constraints), f.area());
+                })
+                .unwrap();
+            let line: String = terminal
+                .backend()
+                .buffer()
+                .content()
+                .iter()
+                .map(|c| c.symbol())
+                .collect();
+            let drawn: Vec<usize> = line.split(' ').map(str::len).collect();
+            assert_eq!(drawn, w, "at {width}: {line:?}");
+        }
     }
 }

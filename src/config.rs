@@ -22,7 +22,7 @@ pub enum ConfigError {
         path: PathBuf,
         cause: std::io::Error,
     },
-    /// toml's message already carries "line N, column M" and the offending key.
+    /// "line N, column M", the key and toml's message; never the value (see `parse_message`).
     #[error("invalid config file {path}:\n{message}")]
     Parse { path: PathBuf, message: String },
     #[error("invalid config file {path}: {}", problems.join("; "))]
@@ -488,7 +488,7 @@ impl Config {
     pub fn from_toml(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
-            message: e.to_string().trim_end().to_string(),
+            message: parse_message(&e, text),
         })?;
         let problems = config.problems();
         if problems.is_empty() {
@@ -737,6 +737,34 @@ pub fn parse_nameserver(s: &str) -> Option<std::net::SocketAddr> {
         .map(|ip| std::net::SocketAddr::new(ip, 53))
 }
 
+/// Where the file is wrong and why, naming the key but not its value. toml's own message
+/// quotes the whole line: a password pasted into the file (`smtp_password = "…"`, refused as
+/// an unknown key) would be printed back on the terminal, in the TUI's Settings and the log.
+fn parse_message(e: &toml::de::Error, text: &str) -> String {
+    let message = e.message().trim_end();
+    let Some(at) = e.span().map(|s| s.start.min(text.len())) else {
+        return message.to_string();
+    };
+    let at = (0..=at)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[..at].matches('\n').count() + 1;
+    let column = text[line_start..at].chars().count() + 1;
+    let line_text = text[line_start..].lines().next().unwrap_or("");
+    let key = line_text
+        .split_once('=')
+        .map(|(k, _)| k.trim())
+        .filter(|k| !k.is_empty() && !k.starts_with('[') && !k.starts_with('#'));
+    match key {
+        Some(key) => {
+            format!("TOML parse error at line {line}, column {column} ({key} = …): {message}")
+        }
+        None => format!("TOML parse error at line {line}, column {column}: {message}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -763,6 +791,35 @@ mod tests {
         assert!(err.contains("require_aproval"), "{err}");
         assert!(err.contains("line 5"), "{err}");
         assert!(err.contains("test.toml"), "{err}");
+    }
+
+    /// Passwords never go in the file; one typed there anyway is refused without being
+    /// printed back, and so is one in a line the parser cannot read.
+    #[test]
+    fn a_parse_error_names_the_key_but_never_shows_the_value() {
+        let base = "[mailboxes.a]\nfrom = \"a@sender.test\"\nsmtp_host = \"h\"\n";
+        let err = parse(&format!("{base}smtp_password = \"hunter2-s3cret\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(err.contains("line 4, column 1"), "{err}");
+        assert!(err.contains("unknown field `smtp_password`"), "{err}");
+        let err = parse(&format!("{base}password_env = \"hunter2-s3cret\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(
+            err.contains("line 4") && err.contains("password_env"),
+            "{err}"
+        );
+        // A wrong type is still named with its key and line.
+        let err = parse("[sending]\n\nrequire_approval = \"yes\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 3") && err.contains("require_approval"),
+            "{err}"
+        );
     }
 
     #[test]

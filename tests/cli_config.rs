@@ -176,3 +176,25 @@ fn check_warns_about_an_http_tracking_base_url() {
         .success()
         .stderr(predicate::str::contains("warning").not());
 }
+
+/// A password typed into the file (where passwords never go) is refused without being
+/// printed back: the error names the line and key, not the value.
+#[test]
+fn a_password_in_the_file_is_refused_without_being_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[mailboxes.m]\nfrom = \"a@sender.test\"\nsmtp_host = \"h\"\nsmtp_password = \"hunter2-s3cret\"\n",
+    )
+    .unwrap();
+    for args in [&["config", "check"][..], &["suppress", "list"][..]] {
+        hailer(dir.path())
+            .args(args)
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains("line 4"))
+            .stderr(predicate::str::contains("smtp_password"))
+            .stderr(predicate::str::contains("hunter2").not())
+            .stdout(predicate::str::contains("hunter2").not());
+    }
+}

@@ -208,3 +208,46 @@ fn non_ascii_local_parts_are_refused_at_build() {
         joe.reason
     );
 }
+
+/// `suppress list` is data a script keeps (`> backup.csv`): like an export, a list that
+/// could not be written whole exits 1 and says so, in CSV and in JSON.
+#[test]
+fn suppress_list_to_a_full_disk_fails() {
+    let dir = campaign("firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n");
+    let d = dir.path();
+    hailer(d)
+        .args(["suppress", "add", "ann@acme.test", "@other.test"])
+        .assert()
+        .success();
+    hailer(d)
+        .args(["suppress", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("entry,cause,note,created_at\n"));
+    for json in [false, true] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("hailer"));
+        cmd.current_dir(d)
+            .env_remove("HAILER_CONFIG")
+            .env_remove("HAILER_DATA_DIR")
+            .args([
+                "--config",
+                "config.toml",
+                "--data-dir",
+                "data",
+                "suppress",
+                "list",
+            ])
+            .stdout(full);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "json {json}: {stderr}");
+        assert!(stderr.contains("cannot write"), "json {json}: {stderr}");
+    }
+}

@@ -89,26 +89,15 @@ impl SuppressCommand {
                 if missing { exit::INPUT } else { exit::OK }
             }
             SuppressCommand::List { json } => match suppressions::list(conn) {
-                Ok(list) if json => {
-                    outln!(
-                        "{}",
-                        serde_json::to_string_pretty(&list).unwrap_or_default()
-                    );
-                    exit::OK
-                }
-                Ok(list) => {
-                    let mut w = csv::Writer::from_writer(std::io::stdout());
-                    let _ = w.write_record(["entry", "cause", "note", "created_at"]);
-                    for s in list {
-                        let date = chrono::DateTime::from_timestamp(s.created_at, 0)
-                            .map(|d| d.to_rfc3339())
-                            .unwrap_or_default();
-                        let _ =
-                            w.write_record([s.entry, s.cause, s.note.unwrap_or_default(), date]);
+                // The list is data a script keeps (`> backup.csv`): like an export, a list
+                // that could not be written whole (a full disk, a closed pipe) exits 1.
+                Ok(list) => match write_list(&list, json) {
+                    Ok(()) => exit::OK,
+                    Err(e) => {
+                        eprintln!("hailer: cannot write the list to standard output: {e}");
+                        exit::FAILURE
                     }
-                    let _ = w.flush();
-                    exit::OK
-                }
+                },
                 Err(e) => {
                     eprintln!("hailer: {e}");
                     exit::FAILURE
@@ -116,4 +105,30 @@ impl SuppressCommand {
             },
         }
     }
+}
+
+/// The list on standard output: CSV (`entry,cause,note,created_at`, the date in RFC 3339) or
+/// a JSON array.
+fn write_list(list: &[suppressions::Suppression], json: bool) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, list)?;
+        writeln!(out)?;
+        return out.flush();
+    }
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(["entry", "cause", "note", "created_at"])?;
+    for s in list {
+        let date = chrono::DateTime::from_timestamp(s.created_at, 0)
+            .map(|d| d.to_rfc3339())
+            .unwrap_or_default();
+        w.write_record([
+            s.entry.as_str(),
+            s.cause.as_str(),
+            s.note.as_deref().unwrap_or_default(),
+            date.as_str(),
+        ])?;
+    }
+    w.flush()
 }

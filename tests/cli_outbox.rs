@@ -251,3 +251,68 @@ fn suppress_list_to_a_full_disk_fails() {
         assert!(stderr.contains("cannot write"), "json {json}: {stderr}");
     }
 }
+
+/// SIGTERM (`timeout`, a service manager) stops `verify --input` as Ctrl-C does: the rows
+/// written so far are kept as FILE.partial, not left in a hidden temporary file.
+#[test]
+fn verify_stopped_by_sigterm_keeps_its_rows_as_partial() {
+    use std::io::Write;
+    let dir = campaign("firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n");
+    let d = dir.path();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("hailer"))
+        .current_dir(d)
+        .env_remove("HAILER_CONFIG")
+        .env_remove("HAILER_DATA_DIR")
+        .args(["--config", "config.toml", "--data-dir", "data"])
+        .args([
+            "verify",
+            "--input",
+            "-",
+            "--output",
+            "res.csv",
+            "--no-store",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Checked offline (no DNS, no SMTP); stdin stays open, so the run goes on waiting.
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"not-an-address\n").unwrap();
+    stdin.flush().unwrap();
+    let written = || {
+        std::fs::read_dir(d).unwrap().any(|e| {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with(".res.csv.")
+                && std::fs::read_to_string(e.path()).is_ok_and(|t| t.lines().count() == 2)
+        })
+    };
+    let start = std::time::Instant::now();
+    while !written() {
+        assert!(start.elapsed().as_secs() < 20, "no result row written");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let partial = std::fs::read_to_string(d.join("res.csv.partial")).unwrap_or_default();
+    assert!(
+        partial.contains("not-an-address,INVALID_SYNTAX"),
+        "{partial:?} / {stderr}"
+    );
+    assert!(!d.join("res.csv").exists(), "{stderr}");
+    let left: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -278,12 +278,24 @@ impl VerifyCommand {
             }
         };
 
+        // SIGTERM (`timeout`, a service manager, `kill`) stops the run as Ctrl-C does, as it
+        // does `send`: its default action would end the process there and then, leaving the
+        // rows written so far in the hidden temporary file instead of FILE.partial.
         let cancel = CancellationToken::new();
         let on_signal = cancel.clone();
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                on_signal.cancel();
+            use tokio::signal::unix::{SignalKind, signal};
+            let mut term = signal(SignalKind::terminate()).ok();
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => if r.is_err() { return },
+                _ = async {
+                    match term.as_mut() {
+                        Some(t) => { t.recv().await; }
+                        None => std::future::pending().await,
+                    }
+                } => {}
             }
+            on_signal.cancel();
         });
 
         let retry_delay = options.retry_delay;

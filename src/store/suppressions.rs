@@ -29,8 +29,23 @@ pub fn add(
     Ok(n == 1)
 }
 
+/// Remove an entry; returns `false` when it was not there. An international domain is
+/// removed in both spellings, as [`blocking`] matches both: `@café.test` also removes an
+/// `@xn--caf-dma.test` entry that an unsubscribe or a bounce added, which would otherwise go
+/// on blocking the domain after "removed".
 pub fn remove(conn: &Connection, entry: &str) -> Result<bool> {
-    Ok(conn.execute("DELETE FROM suppressions WHERE entry = ?1", [entry])? == 1)
+    let forms: Vec<String> = match entry.rsplit_once('@') {
+        Some((local, domain)) => domain_spellings(domain)
+            .into_iter()
+            .map(|d| format!("{local}@{d}"))
+            .collect(),
+        None => vec![entry.to_string()],
+    };
+    let mut removed = 0;
+    for form in &forms {
+        removed += conn.execute("DELETE FROM suppressions WHERE entry = ?1", [form])?;
+    }
+    Ok(removed > 0)
 }
 
 /// The columns every query here selects, in this order.
@@ -142,6 +157,13 @@ mod tests {
         let ascii = format!("léa@{}", idna::domain_to_ascii("société.test").unwrap());
         assert_eq!(blocking(c, &ascii).unwrap().unwrap().cause, "unsubscribed");
         assert!(blocking(c, "other@société.test").unwrap().is_none());
+        // Removed in the other spelling, the entry no longer blocks.
+        assert!(remove(c, "@café.test").unwrap());
+        assert!(blocking(c, "jean@café.test").unwrap().is_none());
+        assert!(remove(c, &ascii).unwrap());
+        assert!(blocking(c, "léa@société.test").unwrap().is_none());
+        assert!(!remove(c, "@café.test").unwrap());
+        assert!(list(c).unwrap().is_empty());
     }
 
     #[test]

@@ -176,6 +176,35 @@ impl AsyncTokioStream for TlsTcp {
     }
 }
 
+/// A message as the DATA phase carries it: every line that starts with "." gets another
+/// (RFC 5321 4.5.2), then the terminator. Byte for byte what lettre's `message` writes, the
+/// same rule for where a line starts (after CRLF) and the same terminator.
+struct DataBlock<'a>(&'a str);
+
+impl std::fmt::Display for DataBlock<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut rest = self.0;
+        let mut line_start = true;
+        while !rest.is_empty() {
+            if line_start && rest.starts_with('.') {
+                f.write_str(".")?;
+            }
+            match rest.find("\r\n") {
+                Some(i) => {
+                    f.write_str(&rest[..i + 2])?;
+                    rest = &rest[i + 2..];
+                    line_start = true;
+                }
+                None => {
+                    f.write_str(rest)?;
+                    rest = "";
+                }
+            }
+        }
+        f.write_str("\r\n.\r\n")
+    }
+}
+
 type Reply = Result<Result<Response, lettre::transport::smtp::Error>, tokio::time::error::Elapsed>;
 
 /// Whether the server answered (positively or not), as opposed to a timeout or a broken
@@ -368,7 +397,16 @@ impl SmtpSession {
                 });
             }
         }
-        let reply = tokio::time::timeout(self.timeout, self.conn.message(raw)).await;
+        let reply = match std::str::from_utf8(raw) {
+            // The body and its terminator in one write: lettre writes the terminator in a
+            // write of its own, so the server's smtpd, having read the body, sleeps until
+            // a second segment wakes it, once per message (on a busy machine, CPU taken
+            // from delivery). `command` writes what it is given once, then reads the reply.
+            Ok(text) => {
+                tokio::time::timeout(self.timeout, self.conn.command(DataBlock(text))).await
+            }
+            Err(_) => tokio::time::timeout(self.timeout, self.conn.message(raw)).await,
+        };
         match self.check("end of DATA", reply, true) {
             Ok(resp) => Ok(format!(
                 "{} {}",
@@ -557,6 +595,42 @@ mod tests {
             assert!(taken, "the claim is consumed");
             assert!(seen("the body line") && seen("."));
         }
+    }
+
+    #[test]
+    fn the_data_block_doubles_leading_dots_and_ends_with_the_terminator() {
+        let block = |s: &str| DataBlock(s).to_string();
+        assert_eq!(block("a\r\nb\r\n"), "a\r\nb\r\n\r\n.\r\n");
+        // A dot at the start of the message and of every line, never inside one.
+        assert_eq!(
+            block(".x\r\n..y\r\nz.\r\n.\r\n"),
+            "..x\r\n...y\r\nz.\r\n..\r\n\r\n.\r\n"
+        );
+        // A line starts after CRLF only, as lettre's codec has it: not after a bare LF or CR.
+        assert_eq!(block("a\n.b\r.c\r\r\n.d"), "a\n.b\r.c\r\r\n..d\r\n.\r\n");
+        assert_eq!(block(""), "\r\n.\r\n");
+        assert_eq!(block("é\r\n.é"), "é\r\n..é\r\n.\r\n");
+    }
+
+    #[tokio::test]
+    async fn a_line_that_starts_with_a_dot_reaches_the_server_doubled() {
+        let (port, log) = logging_server(true);
+        let mut session = SmtpSession::connect(&endpoint(port)).await.unwrap();
+        let (from, to) = addresses();
+        let raw = b"Subject: hi\r\n\r\n.\r\n.signature\r\nend\r\n";
+        let reply = session.send(&from, &to, raw, &mut None).await.unwrap();
+        assert!(reply.starts_with("250"), "{reply}");
+        let lines = log.lock().unwrap().clone();
+        let body: Vec<&str> = lines
+            .iter()
+            .skip_while(|l| *l != "DATA")
+            .skip(1)
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            body,
+            ["Subject: hi", "", "..", "..signature", "end", "", "."]
+        );
     }
 
     #[tokio::test]

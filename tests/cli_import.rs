@@ -694,6 +694,52 @@ fn hidden_sheets_are_skipped_and_other_fitting_sheets_named() {
     assert_eq!(summary["other_sheets"], serde_json::json!([]));
 }
 
+/// The other sheets are only looked at for a header: an XLSX sheet is read no further than
+/// its first rows, so one whose later rows could not even be loaded (values spread over more
+/// cells than a sheet may take) is still named as fitting, and costs no full parse.
+#[test]
+fn other_fitting_sheets_are_judged_by_their_first_rows_only() {
+    let env = Env::new();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    for (name, first) in [("Paris", "Anne"), ("Lyon", "Luc")] {
+        let sheet = book.add_worksheet().set_name(name).unwrap();
+        for (c, h) in ["Prénom", "Nom", "Société"].iter().enumerate() {
+            sheet.write_string(0, c as u16, *h).unwrap();
+        }
+        for (c, v) in [first, "Martin", name].iter().enumerate() {
+            sheet.write_string(1, c as u16, *v).unwrap();
+        }
+        if name == "Lyon" {
+            // Far below the header: 4,000 rows with a value in column XFD, 65 million cells
+            // once laid out as rows.
+            for r in 30..4_030 {
+                sheet.write_string(r, 16_383, "x").unwrap();
+            }
+        }
+    }
+    let file = env.dir.path().join("two-sheets.xlsx");
+    book.save(&file).unwrap();
+
+    let out = env
+        .hailer()
+        .args(["import", "prospects", "--json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["sheet"], "Paris");
+    assert_eq!(summary["other_sheets"], serde_json::json!(["Lyon"]));
+    assert_eq!(env.names(), ["Anne Martin @ paris"]);
+    // Read whole, that sheet is refused: the look above stopped before its stray values.
+    env.hailer()
+        .args(["import", "prospects", "--sheet", "Lyon"])
+        .arg(&file)
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("sheet \"Lyon\" is too large"));
+}
+
 /// Importing the same person again with details the first file lacked fills them in: an
 /// email found since is stored, never one that overwrites a stored value.
 #[test]

@@ -589,9 +589,12 @@ fn choose_sheet(
         if let Some(map) = find_header(&rows, required, req.kind.optional(), &req.overrides) {
             let mut others = Vec::new();
             for other in candidates.iter().skip_while(|n| *n != name).skip(1) {
-                let fits = src.load(other).is_ok_and(|rows| {
-                    find_header(&rows, required, req.kind.optional(), &req.overrides).is_some()
-                });
+                // Only its header matters: an XLSX sheet is read no further.
+                let fits = src
+                    .head(other, columns::HEADER_SEARCH_ROWS)
+                    .is_ok_and(|rows| {
+                        find_header(&rows, required, req.kind.optional(), &req.overrides).is_some()
+                    });
                 if fits {
                     others.push(other.clone());
                 }

@@ -163,7 +163,7 @@ impl Source {
         let cells = match self {
             Source::Csv { rows, .. } => return Ok(std::mem::take(rows)),
             Source::Book(book) => match book.as_mut() {
-                Sheets::Xlsx(xlsx) => catching_panics(|| xlsx_cells(xlsx, sheet), &damaged)??,
+                Sheets::Xlsx(xlsx) => catching_panics(|| xlsx_cells(xlsx, sheet, None), &damaged)??,
                 other => {
                     let range = catching_panics(|| other.worksheet_range(sheet), &damaged)?
                         .map_err(|e| format!("cannot read sheet {sheet:?}: {e}"))?;
@@ -178,22 +178,53 @@ impl Source {
         };
         rows_from_cells(sheet, cells)
     }
+
+    /// The first `rows` rows of a sheet that hold a value, as [`Source::load`] gives them: enough
+    /// to look for its header. An XLSX sheet is read only that far, so a look at a large sheet
+    /// costs next to nothing; XLS and ODS sheets come parsed whole from the reader library
+    /// anyway, and are cut after loading. A CSV keeps its rows for a later `load`.
+    pub fn head(&mut self, sheet: &str, rows: usize) -> Result<Vec<SourceRow>, String> {
+        if let Source::Book(book) = self
+            && let Sheets::Xlsx(xlsx) = book.as_mut()
+        {
+            let damaged = format!("cannot read sheet {sheet:?}: the file is damaged");
+            let cells = catching_panics(|| xlsx_cells(xlsx, sheet, Some(rows)), &damaged)??;
+            return rows_from_cells(sheet, cells);
+        }
+        if let Source::Csv { rows: all, .. } = self {
+            return Ok(all.iter().take(rows).cloned().collect());
+        }
+        let mut all = self.load(sheet)?;
+        all.truncate(rows);
+        Ok(all)
+    }
 }
 
-/// The non-empty cells of an XLSX sheet as (row, column, text), 0-based, in file order.
+/// The non-empty cells of an XLSX sheet as (row, column, text), 0-based, in file order: all
+/// of them, or those of the first `max_rows` rows holding a value. A sheet's XML lists its rows
+/// in order, so reading stops at the first value of the row after those.
 fn xlsx_cells(
     xlsx: &mut Xlsx<Cursor<Vec<u8>>>,
     sheet: &str,
+    max_rows: Option<usize>,
 ) -> Result<Vec<(u32, u32, String)>, String> {
     let cannot = |e: calamine::XlsxError| format!("cannot read sheet {sheet:?}: {e}");
     let mut reader = xlsx.worksheet_cells_reader(sheet).map_err(cannot)?;
-    let mut cells = Vec::new();
+    let mut cells: Vec<(u32, u32, String)> = Vec::new();
+    let mut rows_seen = 0usize;
     while let Some(cell) = reader.next_cell().map_err(cannot)? {
         let (row, column) = cell.get_position();
         let text = cell_text(&Data::from(cell.get_value().clone()));
-        if !text.is_empty() {
-            cells.push((row, column, text));
+        if text.is_empty() {
+            continue;
         }
+        if cells.last().is_none_or(|last| last.0 != row) {
+            if max_rows.is_some_and(|max| rows_seen >= max) {
+                break;
+            }
+            rows_seen += 1;
+        }
+        cells.push((row, column, text));
     }
     Ok(cells)
 }
@@ -740,6 +771,38 @@ mod tests {
         let err = rows_from_cells("Data", cells).unwrap_err();
         assert!(err.contains("sheet \"Data\" is too large"), "{err}");
         assert!(err.contains("A1:XFD4000"), "{err}");
+    }
+
+    /// `head` gives the first rows holding a value, numbered as in the sheet, as `load` does;
+    /// a CSV's rows are still there for the `load` after it.
+    #[test]
+    fn head_gives_the_first_rows_with_values() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet().set_name("S").unwrap();
+        for (r, v) in [(0, "title"), (2, "h1"), (3, "a"), (4, "b"), (5, "c")] {
+            sheet.write_string(r, 1, v).unwrap();
+        }
+        sheet.write_string(3, 2, "a2").unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        let mut src = open(Path::new("s.xlsx"), bytes).unwrap().source;
+        let head = src.head("S", 3).unwrap();
+        assert_eq!(
+            head.iter()
+                .map(|r| (r.number, r.cells.clone()))
+                .collect::<Vec<_>>(),
+            [
+                (1, vec!["title".to_string()]),
+                (3, vec!["h1".to_string()]),
+                (4, vec!["a".to_string(), "a2".to_string()]),
+            ]
+        );
+        assert_eq!(src.load("S").unwrap()[..3], head[..]);
+
+        let mut csv = open(Path::new("p.csv"), b"a,b\n1,2\n3,4\n".to_vec())
+            .unwrap()
+            .source;
+        assert_eq!(csv.head("p", 1).unwrap().len(), 1);
+        assert_eq!(csv.load("p").unwrap().len(), 3);
     }
 
     #[test]

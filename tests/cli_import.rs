@@ -785,6 +785,19 @@ fn a_reimport_fills_empty_fields_without_overwriting() {
         .stdout(predicate::str::contains(
             "0 prospects imported, 2 duplicates skipped, 0 rejected",
         ));
+
+    // The imports log keeps each import's counts, the updated prospects too.
+    let store = Store::open_in(&env.data_dir()).unwrap();
+    let mut log = store
+        .conn()
+        .prepare("SELECT imported, updated, duplicates FROM imports ORDER BY id")
+        .unwrap();
+    let counts: Vec<(i64, i64, i64)> = log
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(counts, [(1, 0, 0), (0, 1, 1), (0, 0, 2)]);
 }
 
 /// A failed import into a data directory without a database leaves no database behind.

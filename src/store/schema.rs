@@ -230,6 +230,9 @@ pub const MIGRATIONS: &[&str] = &[
     // 12: how a report was matched to the sent row (by Message-ID, or by recipient: a guess
     // the user should be able to see), or why it matched none.
     "ALTER TABLE bounces ADD COLUMN matched_by TEXT NOT NULL DEFAULT '';",
+    // 13: prospects a re-import filled empty fields of (import::ImportSummary::updated); NULL
+    // for the imports logged before the count was kept.
+    "ALTER TABLE imports ADD COLUMN updated INTEGER;",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
@@ -303,6 +306,41 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, MIGRATIONS.len() as i64);
+    }
+
+    /// A database as a release that knew only the first `version` migrations left it.
+    fn database_at(version: usize) -> (tempfile::TempDir, std::path::PathBuf, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let conn = Connection::open(&path).unwrap();
+        for sql in &MIGRATIONS[..version] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", version as i64)
+            .unwrap();
+        (dir, path, conn)
+    }
+
+    /// The imports logged before migration 13 have no count of updated prospects: NULL, not a
+    /// made-up 0 (tests/cli_import.rs checks that new imports store theirs).
+    #[test]
+    fn imports_get_an_updated_count_unknown_for_old_ones() {
+        let (_dir, path, mut conn) = database_at(12);
+        conn.execute(
+            "INSERT INTO imports (kind, file, imported, duplicates, rejected, created_at)
+             VALUES ('prospects', 'old.csv', 3, 1, 0, 1)",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn, &path).unwrap();
+        let old: Option<i64> = conn
+            .query_row(
+                "SELECT updated FROM imports WHERE file = 'old.csv'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(old, None);
     }
 
     #[test]

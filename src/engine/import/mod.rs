@@ -307,8 +307,9 @@ fn write_rows(
     let file = req.file.as_path();
     let tx = store.write_tx().map_err(ImportError::store(file))?;
     tx.execute(
-        "INSERT INTO imports (kind, file, sheet, imported, duplicates, rejected, created_at)
-         VALUES (?1, ?2, ?3, 0, 0, 0, ?4)",
+        "INSERT INTO imports (kind, file, sheet, imported, updated, duplicates, rejected,
+                              created_at)
+         VALUES (?1, ?2, ?3, 0, 0, 0, 0, ?4)",
         rusqlite::params![
             req.kind.name(),
             file.display().to_string(),
@@ -326,13 +327,16 @@ fn write_rows(
         ImportKind::Messages => store_messages(&tx, data, map, import_id, now, summary, progress)?,
     }
     tx.execute(
-        "UPDATE imports SET imported = ?2, duplicates = ?3, rejected = ?4, replaced = ?5 WHERE id = ?1",
+        "UPDATE imports SET imported = ?2, duplicates = ?3, rejected = ?4, replaced = ?5,
+                            updated = ?6
+         WHERE id = ?1",
         rusqlite::params![
             import_id,
             summary.imported as i64,
             summary.duplicates as i64,
             summary.rejected as i64,
-            summary.replaced as i64
+            summary.replaced as i64,
+            summary.updated as i64
         ],
     )
     .map_err(|e| ImportError::store(file)(e.into()))?;

@@ -206,16 +206,17 @@ fn windows_1252_french_headers_with_title_and_blank_rows() {
     assert_eq!(company.domain_source.as_deref(), Some("import"));
 }
 
-/// A UTF-8 file with one row holding a stray Windows-1252 byte is still read as UTF-8: the other
-/// rows keep their accents and company keys, and that one row is rejected with the byte named.
+/// A CSV whose lines mix UTF-8 and Windows-1252 (a row saved or pasted from a Windows
+/// program) is read line by line, each in its own encoding: no accent is garbled, no row is
+/// lost, and the summary names the odd lines out.
 #[test]
-fn a_stray_windows_1252_byte_rejects_its_row_not_the_whole_files_encoding() {
+fn a_csv_mixing_utf8_and_windows_1252_reads_each_line_in_its_own() {
     let env = Env::new();
     let mut bytes = b"firstname,lastname,company\n".to_vec();
     for i in 0..40 {
         if i == 20 {
-            // Line 22: a right single quote typed on Windows, in an otherwise UTF-8 row.
-            bytes.extend_from_slice(b"Anne,L\x92H\xc3\xb4te,Stray Co\n");
+            // Line 22, from a Windows program: "Anaïs,L’Hôte,Café du Théâtre".
+            bytes.extend_from_slice(b"Ana\xefs,L\x92H\xf4te,Caf\xe9 du Th\xe9\xe2tre\n");
         }
         bytes.extend_from_slice(format!("Hélène{i},Lefèvre,Société {i} SA\n").as_bytes());
     }
@@ -223,40 +224,107 @@ fn a_stray_windows_1252_byte_rejects_its_row_not_the_whole_files_encoding() {
     env.import("prospects", &file)
         .success()
         .stdout(predicate::str::contains(
-            "40 prospects imported, 0 duplicates skipped, 1 rejected (CSV (UTF-8,",
+            "41 prospects imported, 0 duplicates skipped, 0 rejected \
+             (CSV (UTF-8 and Windows-1252, delimiter ','),",
         ))
-        .stdout(predicate::str::contains("line 22: ").and(predicate::str::contains("0x92")));
+        .stdout(predicate::str::contains(
+            "the file mixes encodings: line 22 is Windows-1252, the others UTF-8",
+        ));
     let rows = env.prospects();
-    assert_eq!(rows.len(), 40);
+    assert_eq!(rows.len(), 41);
     assert_eq!(rows[0].firstname, "Hélène0");
     assert_eq!(rows[0].lastname, "Lefèvre");
     assert_eq!(rows[0].company_key, "societe 0");
-    assert_eq!(rows[39].company, "Société 39 SA");
-    assert!(rows.iter().all(|p| p.company != "Stray Co"));
+    assert_eq!(
+        (
+            &*rows[20].firstname,
+            &*rows[20].lastname,
+            &*rows[20].company
+        ),
+        ("Anaïs", "L’Hôte", "Café du Théâtre")
+    );
+    assert_eq!(rows[20].company_key, "cafe du theatre");
+    assert_eq!(rows[40].company, "Société 39 SA");
 
-    // The same for messages: a body must not go out as "VoilÃ ".
-    let messages = [
+    // Mostly Windows-1252 by count of accents: the UTF-8 lines keep theirs all the same (a
+    // message body must not go out as "VoilÃ "). --json lists the warning.
+    let mut bytes = [
         "company,subject,body",
         "Société 1 SA,Bonjour,Voilà ce que nous faisons.",
-        "Société 2 SA,Réunion,\"Voilà, à bientôt.\r\nHélène\"",
-        "Café Crème SARL,Été,Déjà vu ? Voilà.",
+        "Café Crème SARL,Été,\"Déjà vu ? Voilà.\r\nHélène\"",
     ]
-    .join("\n");
-    let mut bytes = messages.into_bytes();
-    bytes.extend_from_slice(b"\nStray Co,Offre,Caf\xe9 offert\n");
+    .join("\n")
+    .into_bytes();
+    bytes.extend_from_slice(
+        b"\nTh\xe9\xe2tre d\x92\xc9t\xe9,Caf\xe9 offert,\"R\xe9serv\xe9 \xe0 nos \
+          fid\xe8les, d\xe9j\xe0 \xe9puis\xe9.\"\n",
+    );
     let file = env.write("mixed-messages.csv", &bytes);
-    env.import("messages", &file)
-        .success()
-        .stdout(predicate::str::contains(
-            "3 messages imported, 0 duplicates skipped, 0 replaced, 1 rejected (CSV (UTF-8,",
-        ))
-        .stdout(predicate::str::contains("line 6: ").and(predicate::str::contains("0xE9")));
+    let out = env
+        .hailer()
+        .args(["import", "messages", "--json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (&summary["imported"], &summary["rejected"]),
+        (&3.into(), &0.into())
+    );
+    assert_eq!(
+        summary["warnings"],
+        serde_json::json!([
+            "the file mixes encodings: line 5 is Windows-1252, the others UTF-8; \
+             each line was read in its own encoding"
+        ])
+    );
     let store = Store::open_in(&env.data_dir()).unwrap();
-    let all = messages::list(store.conn()).unwrap();
-    assert_eq!(all.len(), 3);
-    assert!(all.iter().any(|m| m.body == "Voilà ce que nous faisons."));
-    assert!(all.iter().any(|m| m.body == "Voilà, à bientôt.\nHélène"));
-    assert!(all.iter().all(|m| !m.body.contains('Ã')), "{all:?}");
+    let mut bodies: Vec<(String, String)> = messages::list(store.conn())
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.company, m.body))
+        .collect();
+    bodies.sort();
+    assert_eq!(
+        bodies,
+        [
+            ("Café Crème SARL", "Déjà vu ? Voilà.\nHélène"),
+            ("Société 1 SA", "Voilà ce que nous faisons."),
+            ("Théâtre d’Été", "Réservé à nos fidèles, déjà épuisé."),
+        ]
+        .map(|(c, b)| (c.to_string(), b.to_string()))
+    );
+}
+
+/// Files in one encoding read as before: no warning.
+#[test]
+fn a_csv_in_one_encoding_gets_no_encoding_warning() {
+    let text = "prénom;nom;société\nHélène;Lefèvre;Société Générale\nZoé;Müller;Café SA\n";
+    for (name, bytes) in [
+        ("utf8.csv", text.as_bytes().to_vec()),
+        (
+            "cp1252.csv",
+            encoding_rs::WINDOWS_1252.encode(text).0.into_owned(),
+        ),
+    ] {
+        let env = Env::new();
+        let file = env.write(name, &bytes);
+        let out = env
+            .hailer()
+            .args(["import", "prospects", "--json"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(summary["warnings"], serde_json::json!([]), "{name}");
+        assert_eq!(summary["imported"], 2, "{name}");
+        assert_eq!(
+            env.names(),
+            ["Hélène Lefèvre @ societe generale", "Zoé Müller @ cafe"],
+            "{name}"
+        );
+    }
 }
 
 #[test]

@@ -454,7 +454,6 @@ mod tests {
         SourceRow {
             number: n,
             cells: cells.iter().map(|s| s.to_string()).collect(),
-            bad_encoding: None,
         }
     }
 

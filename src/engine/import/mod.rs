@@ -146,6 +146,8 @@ pub struct ImportSummary {
     pub notes: Vec<RowReject>,
     /// Other visible sheets whose header also fits, not imported (each needs `--sheet`).
     pub other_sheets: Vec<String>,
+    /// About the file as a whole, e.g. a CSV whose lines mix UTF-8 and Windows-1252.
+    pub warnings: Vec<String>,
 }
 
 /// Enough reasons to fix a file, bounded so a 1M-row file of garbage stays small in memory.
@@ -172,6 +174,9 @@ impl std::fmt::Display for ImportSummary {
             ", {} rejected ({}, sheet {:?}, header on {} {})",
             self.rejected, self.format, self.sheet, self.row_unit, self.header_row
         )?;
+        for w in &self.warnings {
+            writeln!(f, "  {w}")?;
+        }
         for r in self.rejects.iter().take(10) {
             writeln!(f, "  {} {}: {}", self.row_unit, r.row, r.reason)?;
         }
@@ -223,6 +228,7 @@ pub fn run(
         cause,
     })?;
     let format = opened.format.clone();
+    let warnings = opened.warnings;
     let mut src = opened.source;
     let (sheet, rows, map, other_sheets) = choose_sheet(&mut src, req, &format)?;
 
@@ -260,6 +266,7 @@ pub fn run(
         noted: 0,
         notes: Vec::new(),
         other_sheets,
+        warnings,
     };
     let data = &rows[map.header_index + 1..];
     let total = data.len() as u64;
@@ -658,15 +665,6 @@ fn choose_sheet(
     })
 }
 
-/// A row with bytes its file's encoding cannot read is rejected whole: any of its cells
-/// may be wrong.
-fn decoded(row: &SourceRow) -> Result<(), RowError> {
-    match &row.bad_encoding {
-        Some(reason) => Err(RowError::Reject(reason.clone())),
-        None => Ok(()),
-    }
-}
-
 fn cell<'a>(row: &'a SourceRow, map: &ColumnMap, field: Field) -> &'a str {
     map.column(field)
         .and_then(|c| row.cells.get(c))
@@ -716,7 +714,6 @@ fn prospect_row(
     map: &ColumnMap,
     keys: &mut HashMap<String, String>,
 ) -> Result<(prospects::NewProspect, Option<String>), RowError> {
-    decoded(row)?;
     missing(row, map, ImportKind::Prospects.required())?;
     let firstname = cell(row, map, Field::Firstname);
     let lastname = cell(row, map, Field::Lastname);
@@ -771,7 +768,6 @@ fn message_row(
     map: &ColumnMap,
     keys: &mut HashMap<String, String>,
 ) -> Result<messages::NewMessage, RowError> {
-    decoded(row)?;
     missing(row, map, ImportKind::Messages.required())?;
     let company = cell(row, map, Field::Company);
     Ok(messages::NewMessage {

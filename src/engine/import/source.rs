@@ -2,7 +2,8 @@
 //!
 //! The format is detected from the content, never from the extension: ZIP magic means XLSX or
 //! ODS (the ODS `mimetype` entry tells them apart), the OLE2 magic means XLS, anything else must
-//! be text: CSV/TSV in UTF-8 (BOM or not), UTF-16 with a BOM, or Windows-1252.
+//! be text: CSV/TSV in UTF-8 (BOM or not), UTF-16 with a BOM, Windows-1252, or lines of both
+//! UTF-8 and Windows-1252.
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -20,10 +21,6 @@ use super::normalize::clean_cell;
 pub struct SourceRow {
     pub number: i64,
     pub cells: Vec<String>,
-    /// Set when the row holds bytes that are not valid in the file's encoding (a stray
-    /// Windows-1252 byte in a UTF-8 file): why the import rejects it. Its cells are then
-    /// decoded lossily, so a header row can still be recognised.
-    pub bad_encoding: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +63,8 @@ pub enum Source {
 pub struct Opened {
     pub format: Format,
     pub source: Source,
+    /// What the summary should tell about the file as a whole (a CSV mixing encodings).
+    pub warnings: Vec<String>,
 }
 
 const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
@@ -88,6 +87,7 @@ pub fn open(path: &Path, bytes: Vec<u8>) -> Result<Opened, String> {
             Ok(Opened {
                 format: Format::Ods,
                 source: Source::Book(Box::new(Sheets::Ods(book))),
+                warnings: Vec::new(),
             })
         } else {
             let book =
@@ -98,6 +98,7 @@ pub fn open(path: &Path, bytes: Vec<u8>) -> Result<Opened, String> {
             Ok(Opened {
                 format: Format::Xlsx,
                 source: Source::Book(Box::new(Sheets::Xlsx(book))),
+                warnings: Vec::new(),
             })
         };
     }
@@ -111,10 +112,11 @@ pub fn open(path: &Path, bytes: Vec<u8>) -> Result<Opened, String> {
         return Ok(Opened {
             format: Format::Xls,
             source: Source::Book(Box::new(Sheets::Xls(book))),
+            warnings: Vec::new(),
         });
     }
-    let (text, encoding) = decode_text(&bytes)?;
-    let text = lone_cr_to_lf(text);
+    let decoded = decode_text(&bytes)?;
+    let text = lone_cr_to_lf(decoded.text);
     let delimiter = sniff_delimiter(&String::from_utf8_lossy(&text));
     let rows = parse_csv(&text, delimiter)?;
     let name = path
@@ -124,9 +126,10 @@ pub fn open(path: &Path, bytes: Vec<u8>) -> Result<Opened, String> {
     Ok(Opened {
         format: Format::Csv {
             delimiter,
-            encoding,
+            encoding: decoded.encoding,
         },
         source: Source::Csv { name, rows },
+        warnings: decoded.mixed.into_iter().collect(),
     })
 }
 
@@ -274,7 +277,6 @@ fn rows_from_cells(
             rows.push(SourceRow {
                 number,
                 cells: Vec::new(),
-                bad_encoding: None,
             });
         }
         let last = rows.last_mut().expect("pushed above");
@@ -371,17 +373,40 @@ fn float_text(f: f64) -> String {
     }
 }
 
+/// A text file decoded to UTF-8.
+#[derive(Debug)]
+struct Decoded<'a> {
+    /// Valid UTF-8.
+    text: Cow<'a, [u8]>,
+    encoding: &'static str,
+    /// Set when the file mixes UTF-8 and Windows-1252 lines: which ones, for the summary.
+    mixed: Option<String>,
+}
+
 /// Text encodings are detected, not assumed: BOMs first, then UTF-8, else Windows-1252 (which
 /// decodes any byte sequence; the usual Excel "CSV" on Windows).
 ///
-/// Returns the text as UTF-8 bytes and the encoding's name. The bytes are valid UTF-8 except
-/// in a UTF-8 file holding a few invalid bytes (see [`mostly_utf8`]): they are kept as read,
-/// and the rows that hold them are marked by [`parse_csv`] so the import rejects them.
-fn decode_text(bytes: &[u8]) -> Result<(Cow<'_, [u8]>, &'static str), String> {
+/// A file (with a UTF-8 BOM or not) that is not valid UTF-8 as a whole is decoded line by line
+/// (see [`decode_lines`]): a UTF-8 file with a row saved or pasted from a Windows program
+/// keeps both its accents and that row's, where reading it all as Windows-1252 would garble
+/// every UTF-8 accent ("Hélène" as "HÃ©lÃ¨ne", and company keys with it).
+fn decode_text(bytes: &[u8]) -> Result<Decoded<'_>, String> {
+    let plain = |text, encoding| Decoded {
+        text,
+        encoding,
+        mixed: None,
+    };
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        // The BOM declares UTF-8: invalid bytes are errors in their rows, never a reason to
-        // read the file in another encoding.
-        return Ok((Cow::Borrowed(rest), "UTF-8 with BOM"));
+        if std::str::from_utf8(rest).is_ok() {
+            return Ok(plain(Cow::Borrowed(rest), "UTF-8 with BOM"));
+        }
+        // The BOM declares UTF-8: a line that is not is one pasted from elsewhere.
+        let (text, lines) = decode_lines(rest);
+        return Ok(Decoded {
+            text: Cow::Owned(text),
+            encoding: "UTF-8 with BOM and Windows-1252",
+            mixed: Some(lines.warning()),
+        });
     }
     for (bom, enc, name) in [
         (&b"\xFF\xFE"[..], encoding_rs::UTF_16LE, "UTF-16LE"),
@@ -392,18 +417,129 @@ fn decode_text(bytes: &[u8]) -> Result<(Cow<'_, [u8]>, &'static str), String> {
             if had_errors {
                 return Err(format!("invalid {name} text"));
             }
-            return Ok((Cow::Owned(text.into_owned().into_bytes()), name));
+            return Ok(plain(Cow::Owned(text.into_owned().into_bytes()), name));
         }
     }
     // Binary files (images, archives, executables) hold NUL bytes; text never does.
     if bytes.iter().take(64 * 1024).any(|&b| b == 0) {
         return Err("not a CSV or spreadsheet file (binary content)".into());
     }
-    if std::str::from_utf8(bytes).is_ok() || mostly_utf8(bytes) {
-        return Ok((Cow::Borrowed(bytes), "UTF-8"));
+    if std::str::from_utf8(bytes).is_ok() {
+        return Ok(plain(Cow::Borrowed(bytes), "UTF-8"));
     }
-    let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
-    Ok((Cow::Owned(text.into_owned().into_bytes()), "Windows-1252"))
+    let (text, lines) = decode_lines(bytes);
+    if lines.utf8.count == 0 {
+        // Decoded line by line or whole, Windows-1252 text comes out the same.
+        return Ok(plain(Cow::Owned(text), "Windows-1252"));
+    }
+    Ok(Decoded {
+        text: Cow::Owned(text),
+        encoding: "UTF-8 and Windows-1252",
+        mixed: Some(lines.warning()),
+    })
+}
+
+/// Line numbers named in the mixed-encoding warning.
+const LINES_NAMED: usize = 5;
+
+/// Lines of one encoding: how many, and the first few numbers.
+#[derive(Debug, Default)]
+struct LineSet {
+    count: u64,
+    first: Vec<i64>,
+}
+
+impl LineSet {
+    fn add(&mut self, number: i64) {
+        self.count += 1;
+        if self.first.len() < LINES_NAMED {
+            self.first.push(number);
+        }
+    }
+
+    /// "line 7", "lines 7, 12", "lines 3, 5, 7, 9, 11 and 4 more".
+    fn named(&self) -> String {
+        let numbers: Vec<String> = self.first.iter().map(ToString::to_string).collect();
+        let more = self.count - self.first.len() as u64;
+        format!(
+            "line{} {}{}",
+            if self.count == 1 { "" } else { "s" },
+            numbers.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        )
+    }
+}
+
+/// Which lines of a text decoded by [`decode_lines`] were read in which encoding. Lines of
+/// ASCII only read the same in both and are in neither.
+#[derive(Debug, Default)]
+struct LineEncodings {
+    utf8: LineSet,
+    windows_1252: LineSet,
+}
+
+impl LineEncodings {
+    /// Names the lines of the rarer encoding, the odd ones out (the Windows-1252 ones in a file
+    /// whose BOM says UTF-8 though no line needs it).
+    fn warning(&self) -> String {
+        let fewer_1252 = self.windows_1252.count <= self.utf8.count;
+        let (odd, odd_name, rest_name) = if fewer_1252 || self.utf8.count == 0 {
+            (&self.windows_1252, "Windows-1252", "UTF-8")
+        } else {
+            (&self.utf8, "UTF-8", "Windows-1252")
+        };
+        format!(
+            "the file mixes encodings: {} {} {odd_name}, the others {rest_name}; each line was \
+             read in its own encoding",
+            odd.named(),
+            if odd.count == 1 { "is" } else { "are" },
+        )
+    }
+}
+
+/// Decode text line by line: a line that is valid UTF-8 as UTF-8, any other as Windows-1252
+/// (which reads any byte). Windows-1252 text almost never forms valid UTF-8 (that takes a
+/// capital among Â-ß followed by a symbol among €-¿, and every accent of the line to be such a
+/// pair), so a line saved by a Windows program is read as one. A line ends at LF, CRLF or a
+/// lone CR, numbered as [`parse_csv`] numbers them once lone CRs are LFs.
+fn decode_lines(bytes: &[u8]) -> (Vec<u8>, LineEncodings) {
+    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 8);
+    let mut lines = LineEncodings::default();
+    let mut number = 1i64;
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let end = rest
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+            .unwrap_or(rest.len());
+        let (line, after) = rest.split_at(end);
+        match std::str::from_utf8(line) {
+            Ok(text) => {
+                out.extend_from_slice(line);
+                if !text.is_ascii() {
+                    lines.utf8.add(number);
+                }
+            }
+            Err(_) => {
+                let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(line);
+                out.extend_from_slice(text.as_bytes());
+                lines.windows_1252.add(number);
+            }
+        }
+        let line_break = if after.starts_with(b"\r\n") {
+            2
+        } else {
+            usize::from(!after.is_empty())
+        };
+        out.extend_from_slice(&after[..line_break]);
+        number += 1;
+        rest = &after[line_break..];
+    }
+    (out, lines)
 }
 
 /// Old Mac files end lines with a lone CR: make each one LF, so that the sniffer, the
@@ -421,39 +557,6 @@ fn lone_cr_to_lf(text: Cow<'_, [u8]>) -> Cow<'_, [u8]> {
         }
     }
     Cow::Owned(out)
-}
-
-/// Valid multi-byte UTF-8 sequences needed per invalid one for a file to be read as UTF-8.
-const UTF8_MAJORITY: usize = 4;
-
-/// Whether a file that is not valid UTF-8 is still a UTF-8 file with a few stray bytes (a row
-/// pasted from a Windows-1252 file, say) rather than Windows-1252 throughout: its valid
-/// multi-byte sequences outnumber its invalid ones [`UTF8_MAJORITY`] to one. Windows-1252 text
-/// almost never forms a valid sequence (that takes a capital among Â-ß followed by a symbol
-/// among €-¿), so a genuine Windows-1252 file has none or next to none. Reading a mostly
-/// UTF-8 file as Windows-1252 would silently garble every accent in it ("Hélène" becomes
-/// "HÃ©lÃ¨ne", and company keys with it); reading it as UTF-8 costs only the rows with the
-/// stray bytes, and those are rejected with a reason.
-fn mostly_utf8(bytes: &[u8]) -> bool {
-    let (mut valid, mut invalid) = (0usize, 0usize);
-    for chunk in bytes.utf8_chunks() {
-        valid += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
-        invalid += usize::from(!chunk.invalid().is_empty());
-    }
-    valid > 0 && valid >= UTF8_MAJORITY * invalid
-}
-
-/// Why a field is not UTF-8, for the reject: the first bad byte, with what it is in
-/// Windows-1252 (where it most likely comes from) and where it is.
-fn invalid_utf8_reason(column: usize, field: &[u8], error: std::str::Utf8Error) -> String {
-    let byte = field[error.valid_up_to()];
-    let (as_1252, _, _) = encoding_rs::WINDOWS_1252.decode(&field[error.valid_up_to()..][..1]);
-    format!(
-        "not UTF-8 like the rest of the file: byte 0x{byte:02X} (Windows-1252 {as_1252:?}) in \
-         column {}, {:?}",
-        column + 1,
-        String::from_utf8_lossy(field).trim()
-    )
 }
 
 const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
@@ -547,8 +650,7 @@ fn unterminated_quote_line(text: &str, delimiter: u8) -> Option<usize> {
     in_quotes.then_some(open_line)
 }
 
-/// Split UTF-8 text into rows. A field that is not valid UTF-8 is decoded lossily and marks its
-/// row (see [`SourceRow::bad_encoding`]).
+/// Split UTF-8 text (as [`decode_text`] gives it) into rows.
 fn parse_csv(bytes: &[u8], delimiter: u8) -> Result<Vec<SourceRow>, String> {
     if let Some(line) = unterminated_quote_line(&String::from_utf8_lossy(bytes), delimiter) {
         return Err(format!(
@@ -566,23 +668,15 @@ fn parse_csv(bytes: &[u8], delimiter: u8) -> Result<Vec<SourceRow>, String> {
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let mut bad_encoding = None;
+                // Split at ASCII delimiters, the fields of valid UTF-8 are valid UTF-8: the
+                // lossy decoding only borrows them.
                 let cells = record
                     .iter()
-                    .enumerate()
-                    .map(|(column, field)| match std::str::from_utf8(field) {
-                        Ok(text) => clean_cell(text),
-                        Err(e) => {
-                            bad_encoding
-                                .get_or_insert_with(|| invalid_utf8_reason(column, field, e));
-                            clean_cell(&String::from_utf8_lossy(field))
-                        }
-                    })
+                    .map(|field| clean_cell(&String::from_utf8_lossy(field)))
                     .collect();
                 rows.push(SourceRow {
                     number: record.position().map_or(0, |p| record_line(bytes, p)),
                     cells,
-                    bad_encoding,
                 });
             }
             Err(e) => return Err(format!("CSV error: {e}")),
@@ -630,60 +724,110 @@ mod tests {
     #[test]
     fn windows_1252_is_detected() {
         let bytes = b"pr\xe9nom;nom\nH\xe9l\xe8ne;Martin\n".to_vec();
-        let (text, enc) = decode_text(&bytes).unwrap();
-        assert_eq!(enc, "Windows-1252");
-        let text = std::str::from_utf8(&text).unwrap();
-        assert!(text.starts_with("prénom"));
-        assert!(text.contains("Hélène"));
+        let decoded = decode_text(&bytes).unwrap();
+        assert_eq!((decoded.encoding, decoded.mixed), ("Windows-1252", None));
+        let text = std::str::from_utf8(&decoded.text).unwrap();
+        assert_eq!(text, "prénom;nom\nHélène;Martin\n");
     }
 
     #[test]
     fn windows_1252_with_a_chance_utf8_sequence_stays_windows_1252() {
-        // "Ç»" is C7 BB: also the valid UTF-8 for "ǻ". One such pair among the file's
-        // Windows-1252 accents does not make it UTF-8.
+        // "Ç»" is C7 BB: also the valid UTF-8 for "ǻ". Its line holds other Windows-1252
+        // accents, so it is not UTF-8.
         let bytes = b"pr\xe9nom;nom\nH\xe9l\xe8ne;\xc7\xbb\nZo\xe9;L\xe9a\n".to_vec();
-        let (text, enc) = decode_text(&bytes).unwrap();
-        assert_eq!(enc, "Windows-1252");
-        assert!(std::str::from_utf8(&text).unwrap().contains("Hélène;Ç»"));
+        let decoded = decode_text(&bytes).unwrap();
+        assert_eq!((decoded.encoding, decoded.mixed), ("Windows-1252", None));
+        assert!(
+            std::str::from_utf8(&decoded.text)
+                .unwrap()
+                .contains("Hélène;Ç»")
+        );
     }
 
     #[test]
-    fn a_stray_byte_in_utf8_marks_its_row_only() {
+    fn a_windows_1252_line_in_a_utf8_file_is_read_as_windows_1252() {
         let mut bytes = "prénom;nom;société\nHélène;Lefèvre;Société Générale\n"
             .as_bytes()
             .to_vec();
+        // Line 3 saved by a Windows program; the quoted field after it spans lines 4 and 5.
         bytes.extend_from_slice(
-            b"Anne;L\x92H\xc3\xb4te;Stray\n\"Zo\xc3\xa9\nMarie\";Lef\xc3\xa8vre;x\n",
+            b"Ana\xefs;L\x92H\xf4te;Caf\xe9\n\"Zo\xc3\xa9\nMarie\";Lef\xc3\xa8vre;x\n",
         );
-        let (text, enc) = decode_text(&bytes).unwrap();
-        assert_eq!(enc, "UTF-8");
-        let rows = parse_csv(&text, b';').unwrap();
-        assert_eq!(rows.len(), 4);
-        assert_eq!(rows[1].cells[0], "Hélène");
-        assert_eq!(rows[1].bad_encoding, None);
-        assert_eq!(rows[2].number, 3);
-        assert_eq!(rows[2].cells[1], "L\u{fffd}Hôte");
-        let reason = rows[2].bad_encoding.as_deref().unwrap();
-        assert!(reason.contains("byte 0x92"), "{reason}");
-        assert!(reason.contains("column 2"), "{reason}");
-        assert!(reason.contains("\"’\""), "{reason}");
-        assert_eq!((rows[3].number, rows[3].bad_encoding.as_ref()), (4, None));
-        assert_eq!(rows[3].cells[0], "Zoé\nMarie");
+        let decoded = decode_text(&bytes).unwrap();
+        assert_eq!(decoded.encoding, "UTF-8 and Windows-1252");
+        assert_eq!(
+            decoded.mixed.as_deref(),
+            Some(
+                "the file mixes encodings: line 3 is Windows-1252, the others UTF-8; each line \
+                 was read in its own encoding"
+            )
+        );
+        let rows = parse_csv(&decoded.text, b';').unwrap();
+        let cells: Vec<(i64, Vec<&str>)> = rows
+            .iter()
+            .map(|r| (r.number, r.cells.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(
+            cells,
+            [
+                (1, vec!["prénom", "nom", "société"]),
+                (2, vec!["Hélène", "Lefèvre", "Société Générale"]),
+                (3, vec!["Anaïs", "L’Hôte", "Café"]),
+                (4, vec!["Zoé\nMarie", "Lefèvre", "x"]),
+            ]
+        );
     }
 
     #[test]
-    fn invalid_utf8_after_a_bom_marks_rows_too() {
-        let (text, enc) = decode_text(b"\xEF\xBB\xBFa,b\nx,\xe9\n").unwrap();
-        assert_eq!(enc, "UTF-8 with BOM");
-        let rows = parse_csv(&text, b',').unwrap();
-        assert_eq!(rows[0].bad_encoding, None);
-        assert!(rows[1].bad_encoding.as_deref().unwrap().contains("0xE9"));
+    fn a_windows_1252_line_after_a_utf8_bom_is_read_as_windows_1252() {
+        let decoded = decode_text(b"\xEF\xBB\xBFa,b\nx,\xe9\n").unwrap();
+        assert_eq!(decoded.encoding, "UTF-8 with BOM and Windows-1252");
+        assert_eq!(&decoded.text[..], "a,b\nx,é\n".as_bytes());
+        assert!(decoded.mixed.unwrap().contains("line 2 is Windows-1252"));
+    }
+
+    /// The warning names the lines of the rarer encoding, a few of them, in the line numbers
+    /// the rows get (a lone CR ends a line too).
+    #[test]
+    fn the_mixed_encoding_warning_names_the_odd_lines_out() {
+        let mut bytes = b"nom\r\n".to_vec();
+        for _ in 0..7 {
+            bytes.extend_from_slice(b"\xc9lise\r");
+        }
+        bytes.extend_from_slice("Chloé\nJosé\n".as_bytes());
+        let warning = decode_text(&bytes).unwrap().mixed.unwrap();
+        assert!(
+            warning.starts_with("the file mixes encodings: lines 9, 10 are UTF-8, the others "),
+            "{warning}"
+        );
+        let mut bytes = b"nom\n".to_vec();
+        for i in 0..8 {
+            bytes.extend_from_slice(if i % 2 == 0 {
+                "Zoé\n".as_bytes()
+            } else {
+                b"Zo\xe9\n"
+            });
+        }
+        bytes.extend_from_slice("Léa\n".as_bytes());
+        let warning = decode_text(&bytes).unwrap().mixed.unwrap();
+        assert!(
+            warning.starts_with("the file mixes encodings: lines 3, 5, 7, 9 are Windows-1252"),
+            "{warning}"
+        );
+        let lines = LineSet {
+            count: 9,
+            first: vec![3, 5, 7, 9, 11],
+        };
+        assert_eq!(lines.named(), "lines 3, 5, 7, 9, 11 and 4 more");
     }
 
     #[test]
     fn bom_is_stripped() {
-        let (text, enc) = decode_text(b"\xEF\xBB\xBFfirstname\n").unwrap();
-        assert_eq!((&text[..], enc), (&b"firstname\n"[..], "UTF-8 with BOM"));
+        let decoded = decode_text(b"\xEF\xBB\xBFfirstname\n").unwrap();
+        assert_eq!(
+            (&decoded.text[..], decoded.encoding),
+            (&b"firstname\n"[..], "UTF-8 with BOM")
+        );
     }
 
     #[test]

@@ -962,6 +962,89 @@ fn export_csv_neutralizes_formulas_and_starts_with_the_contract_columns() {
     );
 }
 
+/// `--delimiter ';' --bom`: the CSV Excel in a French locale opens in columns with its
+/// accents. Formulas are neutralised as in any export, cells holding the delimiter are quoted,
+/// and the import reads the file back as it was.
+#[test]
+fn export_csv_for_french_excel_with_semicolons_and_a_bom() {
+    let env = Env::new();
+    let file = env.write(
+        "p.csv",
+        "prénom,nom,société,notes\n\
+         Hélène,Lefèvre,Société Générale,=HYPERLINK(\"http://evil.test\")\n\
+         Zoé,d'Arcy,Café; Crème SARL,\"+33 6\tposte 2\"\n"
+            .as_bytes(),
+    );
+    env.import("prospects", &file).success();
+    let out = env.dir.path().join("fr.csv");
+    env.hailer()
+        .args([
+            "export",
+            "prospects",
+            "--format",
+            "csv",
+            "--delimiter",
+            ";",
+            "--bom",
+        ])
+        .arg("--output")
+        .arg(&out)
+        .assert()
+        .success();
+    let bytes = std::fs::read(&out).unwrap();
+    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").expect("a BOM")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "firstname;lastname;company;title;email;domain;company_key;notes",
+            "Hélène;Lefèvre;Société Générale;;;;societe generale;\
+             \"'=HYPERLINK(\"\"http://evil.test\"\")\"",
+            "Zoé;d'Arcy;\"Café; Crème SARL\";;;;cafe creme;'+33 6\tposte 2",
+        ]
+    );
+
+    let copy = Env::new();
+    copy.import("prospects", &out)
+        .success()
+        .stdout(predicate::str::contains(
+            "2 prospects imported, 0 duplicates skipped, 0 rejected (CSV (UTF-8 with BOM, \
+         delimiter ';')",
+        ));
+    assert_eq!(copy.prospects(), env.prospects());
+
+    // A tab to standard output; --bom and --delimiter are for CSV only.
+    let tsv = env
+        .hailer()
+        .args(["export", "prospects", "--delimiter", "tab", "--output", "-"])
+        .output()
+        .unwrap();
+    assert!(tsv.status.success(), "{tsv:?}");
+    assert!(
+        String::from_utf8(tsv.stdout)
+            .unwrap()
+            .starts_with("firstname\tlastname\tcompany\t")
+    );
+    env.hailer()
+        .args([
+            "export",
+            "prospects",
+            "--format",
+            "xlsx",
+            "--bom",
+            "--output",
+        ])
+        .arg(env.dir.path().join("p.xlsx"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("CSV format only"));
+    env.hailer()
+        .args(["export", "prospects", "--delimiter", ":"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a delimiter"));
+}
+
 /// The XLSX export neutralises formula-looking cells too (read back with calamine).
 #[test]
 fn export_xlsx_neutralizes_formulas() {

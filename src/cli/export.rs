@@ -1,11 +1,12 @@
-//! `hailer export prospects|messages|outbox|suggestions|bounces --format csv|xlsx --output PATH`
+//! `hailer export prospects|messages|outbox|suggestions|bounces --format csv|xlsx --output PATH
+//! [--delimiter D] [--bom]`
 
 use std::path::PathBuf;
 
 use clap::Args;
 
 use super::{Context, exit};
-use crate::engine::export::{self, ExportFormat, ExportTable};
+use crate::engine::export::{self, CsvOptions, ExportFormat, ExportTable};
 
 #[derive(Debug, Args)]
 pub struct ExportCommand {
@@ -30,6 +31,27 @@ pub struct ExportCommand {
     /// Bounces only: this reason (userunknown, mailboxfull, ..., or a complaint's feedback type)
     #[arg(long, value_name = "R")]
     pub reason: Option<String>,
+    /// CSV only: the field delimiter, `,` (default), `;`, `tab` or `|`. Excel in a French
+    /// locale wants `;` (with --bom)
+    #[arg(long, value_name = "D", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+    /// CSV only: start the file with a UTF-8 byte order mark, without which Excel garbles
+    /// accents
+    #[arg(long)]
+    pub bom: bool,
+}
+
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "," | "comma" => Ok(b','),
+        ";" | "semicolon" => Ok(b';'),
+        // A tab typed as such ($'\t') or as the two characters `\t`.
+        "tab" | "\t" | "\\t" => Ok(b'\t'),
+        "|" | "pipe" => Ok(b'|'),
+        _ => Err(format!(
+            "{s:?} is not a delimiter: use ',', ';', 'tab' or '|'"
+        )),
+    }
 }
 
 fn parse_day(s: &str) -> Result<chrono::NaiveDate, String> {
@@ -48,6 +70,10 @@ impl ExportCommand {
         };
         if self.status.is_some() && self.table != ExportTable::Outbox {
             eprintln!("hailer: --status applies to the outbox export only");
+            return exit::USAGE;
+        }
+        if (self.delimiter.is_some() || self.bom) && self.format != ExportFormat::Csv {
+            eprintln!("hailer: --delimiter and --bom apply to the CSV format only");
             return exit::USAGE;
         }
         let bounce_only = self.since.is_some() || self.domain.is_some() || self.reason.is_some();
@@ -71,6 +97,10 @@ impl ExportCommand {
             &self.output,
             self.status,
             &filter,
+            CsvOptions {
+                delimiter: self.delimiter.unwrap_or(b','),
+                bom: self.bom,
+            },
         ) {
             Ok(summary) => {
                 eprintln!("{summary}");

@@ -4,6 +4,8 @@
 //! leading `'`, the OWASP advice against CSV injection. XLSX cells are written as typed string
 //! cells, which spreadsheets never evaluate, and get the same prefix so both exports agree.
 //! Files are written to a temporary name and renamed, so a failed export leaves no half file.
+//! A CSV is comma-separated UTF-8 unless [`CsvOptions`] say otherwise: Excel in a French (or
+//! other European) locale splits a file on `;`, and reads it as UTF-8 only after a BOM.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -30,6 +32,24 @@ pub enum ExportTable {
 pub enum ExportFormat {
     Csv,
     Xlsx,
+}
+
+/// How a CSV export is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CsvOptions {
+    /// `,` by default; `;`, tab or `|` on request.
+    pub delimiter: u8,
+    /// Start with the UTF-8 byte order mark.
+    pub bom: bool,
+}
+
+impl Default for CsvOptions {
+    fn default() -> CsvOptions {
+        CsvOptions {
+            delimiter: b',',
+            bom: false,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -316,10 +336,12 @@ pub fn run(
         output,
         status,
         &bounces::Filter::default(),
+        CsvOptions::default(),
     )
 }
 
-/// [`run`], with the date/domain/reason filter the bounces export takes.
+/// [`run`], with the date/domain/reason filter the bounces export takes and the CSV's
+/// delimiter and BOM (ignored for XLSX).
 pub fn run_filtered(
     store: &Store,
     table: ExportTable,
@@ -327,6 +349,7 @@ pub fn run_filtered(
     output: &Path,
     status: Option<Status>,
     bounce_filter: &bounces::Filter,
+    csv: CsvOptions,
 ) -> Result<ExportSummary, ExportError> {
     let to_stdout = output.as_os_str() == "-";
     if to_stdout && format == ExportFormat::Xlsx {
@@ -339,13 +362,13 @@ pub fn run_filtered(
     };
     if to_stdout {
         let stdout = std::io::stdout();
-        write_csv(&grid, stdout.lock()).map_err(write_err)?;
+        write_csv(&grid, stdout.lock(), csv).map_err(write_err)?;
     } else {
         let tmp = temp_sibling(output);
         let result = match format {
             ExportFormat::Csv => std::fs::File::create(&tmp)
                 .map_err(|e| e.to_string())
-                .and_then(|f| write_csv(&grid, std::io::BufWriter::new(f))),
+                .and_then(|f| write_csv(&grid, std::io::BufWriter::new(f), csv)),
             ExportFormat::Xlsx => write_xlsx(&grid, table, &tmp),
         };
         if let Err(cause) =
@@ -375,8 +398,14 @@ fn temp_sibling(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
 
-fn write_csv(grid: &Grid, out: impl Write) -> Result<(), String> {
-    let mut w = csv::Writer::from_writer(out);
+fn write_csv(grid: &Grid, mut out: impl Write, options: CsvOptions) -> Result<(), String> {
+    if options.bom {
+        out.write_all(b"\xEF\xBB\xBF").map_err(|e| e.to_string())?;
+    }
+    // Cells holding the delimiter are quoted, whichever it is.
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(options.delimiter)
+        .from_writer(out);
     // Extra columns are named after imported headers: as untrusted as any cell.
     w.write_record(grid.header.iter().map(|h| neutralize(h).into_owned()))
         .map_err(|e| e.to_string())?;

@@ -233,6 +233,44 @@ pub const MIGRATIONS: &[&str] = &[
     // 13: prospects a re-import filled empty fields of (import::ImportSummary::updated); NULL
     // for the imports logged before the count was kept.
     "ALTER TABLE imports ADD COLUMN updated INTEGER;",
+    // 14: a website on a social or listing platform is a page, not the company's site: imports
+    // now leave such a domain unset (import::normalize::platform_host), but earlier ones stored
+    // it on the company (source 'import', which find trusts and later imports keep) and on the
+    // prospect (find's fallback). Clear those, saying why on the company; domains found by
+    // find or set by hand are left alone. The hosts are the importer's list as of this
+    // migration; a subdomain (fr.linkedin.com) counts as its platform.
+    "CREATE TEMP TABLE platform_hosts (host TEXT PRIMARY KEY);
+     INSERT INTO platform_hosts (host) VALUES
+        ('linkedin.com'), ('lnkd.in'), ('facebook.com'), ('fb.com'), ('twitter.com'),
+        ('x.com'), ('t.co'), ('instagram.com'), ('youtube.com'), ('youtu.be'), ('tiktok.com'),
+        ('pinterest.com'), ('github.com'), ('gitlab.com'), ('google.com'), ('goo.gl'),
+        ('bit.ly'), ('linktr.ee'), ('medium.com'), ('wikipedia.org'), ('crunchbase.com'),
+        ('wellfound.com'), ('angel.co'), ('glassdoor.com'), ('indeed.com'),
+        ('welcometothejungle.com'), ('societe.com'), ('pappers.fr'), ('pagesjaunes.fr'),
+        ('yelp.com'), ('tripadvisor.com'), ('calendly.com');
+     UPDATE companies SET
+         domain = NULL,
+         domain_source = NULL,
+         domain_note = 'imported website ' || domain || ' is a page on '
+             || (SELECT host FROM platform_hosts
+                 WHERE companies.domain = host
+                    OR substr(companies.domain, -length(host) - 1) = '.' || host)
+             || ', not the company''s own site: domain cleared',
+         updated_at = unixepoch()
+     WHERE domain_source = 'import'
+       AND EXISTS (SELECT 1 FROM platform_hosts
+                   WHERE companies.domain = host
+                      OR substr(companies.domain, -length(host) - 1) = '.' || host);
+     UPDATE prospects SET domain = NULL
+     WHERE EXISTS (SELECT 1 FROM platform_hosts
+                   WHERE prospects.domain = host
+                      OR substr(prospects.domain, -length(host) - 1) = '.' || host);
+     DELETE FROM find_domains
+     WHERE source = 'import'
+       AND EXISTS (SELECT 1 FROM platform_hosts
+                   WHERE find_domains.domain = host
+                      OR substr(find_domains.domain, -length(host) - 1) = '.' || host);
+     DROP TABLE temp.platform_hosts;",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
@@ -341,6 +379,120 @@ mod tests {
             )
             .unwrap();
         assert_eq!(old, None);
+    }
+
+    /// Migration 14: a platform host an import stored as a company's domain (or a subdomain of
+    /// one) is cleared, with the reason in its note, from the prospects and from find's domain
+    /// cache too; a domain found by find or set by hand, and every other domain, stays.
+    #[test]
+    fn platform_domains_from_imports_are_cleared() {
+        let (_dir, path, mut conn) = database_at(13);
+        for (key, domain, source) in [
+            ("acme", "linkedin.com", "import"),
+            ("beta", "fr.linkedin.com", "import"),
+            ("gamma", "linkedin.com", "manual"),
+            ("delta", "x.com", "search"),
+            ("epsilon", "notlinkedin.com", "import"),
+            ("zeta", "zeta.test", "import"),
+        ] {
+            conn.execute(
+                "INSERT INTO companies (key, name, domain, domain_source, domain_note, updated_at)
+                 VALUES (?1, ?1, ?2, ?3, 'given in the imported file', 1)",
+                [key, domain, source],
+            )
+            .unwrap();
+        }
+        for (n, (key, domain)) in [("acme", "linkedin.com"), ("zeta", "zeta.test")]
+            .iter()
+            .enumerate()
+        {
+            conn.execute(
+                "INSERT INTO prospects (firstname, lastname, company, company_key, person_key,
+                                        domain, created_at)
+                 VALUES ('Anne', 'Martin', ?1, ?1, ?2, ?3, 1)",
+                rusqlite::params![key, format!("anne|martin{n}"), domain],
+            )
+            .unwrap();
+        }
+        for (key, domain, source) in [
+            ("acme", "linkedin.com", "import"),
+            ("zeta", "zeta.test", "import"),
+        ] {
+            conn.execute(
+                "INSERT INTO find_domains (company_key, domain, source, note, mail_dns,
+                                           accepts_mail, checked_at)
+                 VALUES (?1, ?2, ?3, '', 'MX', 1, 1)",
+                [key, domain, source],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn, &path).unwrap();
+
+        // key, domain, domain_source, domain_note
+        type CompanyRow = (String, Option<String>, Option<String>, Option<String>);
+        let companies: Vec<CompanyRow> = conn
+            .prepare("SELECT key, domain, domain_source, domain_note FROM companies ORDER BY key")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let given = Some("given in the imported file".to_string());
+        let kept = |key: &str, domain: &str, source: &str| {
+            (
+                key.to_string(),
+                Some(domain.to_string()),
+                Some(source.to_string()),
+                given.clone(),
+            )
+        };
+        let cleared = |key: &str, note: &str| (key.to_string(), None, None, Some(note.to_string()));
+        assert_eq!(
+            companies,
+            [
+                cleared(
+                    "acme",
+                    "imported website linkedin.com is a page on linkedin.com, not the \
+                     company's own site: domain cleared"
+                ),
+                cleared(
+                    "beta",
+                    "imported website fr.linkedin.com is a page on linkedin.com, not the \
+                     company's own site: domain cleared"
+                ),
+                kept("delta", "x.com", "search"),
+                kept("epsilon", "notlinkedin.com", "import"),
+                kept("gamma", "linkedin.com", "manual"),
+                kept("zeta", "zeta.test", "import"),
+            ]
+        );
+        let prospects: Vec<(String, Option<String>)> = conn
+            .prepare("SELECT company_key, domain FROM prospects ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            prospects,
+            [
+                ("acme".to_string(), None),
+                ("zeta".to_string(), Some("zeta.test".to_string()))
+            ]
+        );
+        let cached: Vec<String> = conn
+            .prepare("SELECT company_key FROM find_domains ORDER BY company_key")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(cached, ["zeta"]);
+        // The helper table is gone with the migration.
+        let temp: i64 = conn
+            .query_row("SELECT COUNT(*) FROM temp.sqlite_master", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(temp, 0);
     }
 
     #[test]

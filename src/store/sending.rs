@@ -97,8 +97,11 @@ pub fn taken_addresses(conn: &Connection) -> Result<Vec<String>> {
 /// seconds: a new run waits out the delay from there, not from its own start.
 pub fn last_transaction_at(conn: &Connection, mailbox: &str) -> Result<Option<i64>> {
     Ok(conn.query_row(
-        "SELECT MAX(COALESCE((SELECT MAX(sent_at) FROM outbox WHERE mailbox = ?1), 0),
-                    COALESCE((SELECT MAX(refused_at) FROM outbox WHERE mailbox = ?1), 0))",
+        // The IS NOT NULL terms let SQLite use the partial indexes (schema 15).
+        "SELECT MAX(COALESCE((SELECT MAX(sent_at) FROM outbox
+                              WHERE mailbox = ?1 AND sent_at IS NOT NULL), 0),
+                    COALESCE((SELECT MAX(refused_at) FROM outbox
+                              WHERE mailbox = ?1 AND refused_at IS NOT NULL), 0))",
         [mailbox],
         |r| r.get::<_, i64>(0).map(|t| (t > 0).then_some(t)),
     )?)
@@ -382,6 +385,52 @@ mod tests {
             .unwrap();
         }
         (dir, store)
+    }
+
+    /// What a send run writes per message: the claim of one row and the SENT mark of the
+    /// one before it, one commit. Every page it changes is a 4 kB frame in the log, written,
+    /// synced and later copied into the database by the checkpoint, so the indexes a claim
+    /// touches are a cost per message (the sender's largest after the network).
+    #[test]
+    fn a_claim_and_the_previous_sent_mark_write_few_pages() {
+        let (dir, mut store) = store_with_ready(2000);
+        // Rows as the sender finds them: a rendered body of about 2 kB each.
+        store
+            .conn()
+            .execute_batch(
+                "UPDATE outbox SET body = printf('%.2000c', 'x'), approved = 1;
+                 PRAGMA wal_autocheckpoint = 0; PRAGMA wal_checkpoint(TRUNCATE);",
+            )
+            .unwrap();
+        let wal = dir.path().join(format!("{}-wal", crate::store::DB_FILE));
+        let frames = || std::fs::metadata(&wal).map_or(0, |m| m.len()) / (4096 + 24);
+        let mut accepted = Vec::new();
+        let mut claim_rows = |ids: std::ops::RangeInclusive<i64>, accepted: &mut Vec<Accepted>| {
+            for id in ids {
+                let message_id = format!("<{id}.r@sender.test>");
+                let row = Claim {
+                    id,
+                    mailbox: "m0",
+                    message_id: &message_id,
+                    day: "2026-12-06",
+                    now: 1_000 + id,
+                    require_approval: true,
+                };
+                assert!(claim(store.conn_mut(), &row, accepted).unwrap().is_some());
+                *accepted = vec![Accepted {
+                    id,
+                    reply: "250 2.0.0 Ok: queued".into(),
+                    at: 1_000 + id,
+                }];
+            }
+        };
+        // The first claims touch each index's pages for the first time; measure after. Before
+        // schema 15 this was 12.6 pages a claim, 8.8 after.
+        claim_rows(1..=100, &mut accepted);
+        let before = frames();
+        claim_rows(101..=600, &mut accepted);
+        let per_claim = (frames() - before) as f64 / 500.0;
+        assert!(per_claim <= 10.0, "{per_claim:.1} pages written per claim");
     }
 
     /// A row to an address that went out and then bounced (soft), or was answered, still

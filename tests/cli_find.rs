@@ -2,6 +2,8 @@
 //! end to end on loopback (the rig's DNS; a closed local port as the search engine).
 
 mod common;
+#[path = "common/fake_dns.rs"]
+mod fake_dns;
 
 use std::path::PathBuf;
 
@@ -221,4 +223,131 @@ fn find_then_export_suggestions() {
         .assert()
         .success();
     assert!(std::fs::metadata(&xlsx).unwrap().len() > 1000);
+}
+
+/// A search engine on loopback that answers its first query with no result and holds every
+/// later one open, never answering: a run with one company per search stops there. Returns
+/// the port and a receiver told when the held query arrives.
+fn search_answering_once() -> (u16, std::sync::mpsc::Receiver<()>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (held, on_held) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut searches = 0;
+        let mut open = Vec::new();
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let search = String::from_utf8_lossy(&request).starts_with("GET /html/");
+            if search && searches > 0 {
+                let _ = held.send(());
+                open.push(conn);
+                continue;
+            }
+            searches += usize::from(search);
+            let status = if search { "200 OK" } else { "404 Not Found" };
+            let _ = conn.write_all(
+                format!("HTTP/1.1 {status}\r\nContent-Type: text/html\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            );
+        }
+    });
+    (port, on_held)
+}
+
+/// Ctrl-C or SIGTERM stops `find` cleanly: the companies done are kept (their suggestions are
+/// stored), the summary says the run was cancelled, and the exit code is 130, as for `send`.
+#[test]
+fn find_stopped_by_a_signal_keeps_what_is_done_and_exits_130() {
+    for signal in ["INT", "TERM"] {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        // Every name is NXDOMAIN: a company whose search found nothing has no domain.
+        let dns = rt.block_on(fake_dns::serve(vec![]));
+        let (port, on_held) = search_answering_once();
+        let env = Env::new();
+        let csv = env.dir.path().join("p.csv");
+        std::fs::write(
+            &csv,
+            "first name,last name,company\nAnn,Alpha,Alpha Works\nBob,Beta,Beta Works\n",
+        )
+        .unwrap();
+        let config = env.dir.path().join("config.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[dns]\nnameservers = [\"{dns}\"]\n[search]\nurl = \"http://127.0.0.1:{port}/html/?q={{query}}\"\ntlds = [\"test\"]\ntimeout_secs = 60\nhost_delay_ms = 0\n"
+            ),
+        )
+        .unwrap();
+        env.hailer()
+            .arg("--config")
+            .arg(&config)
+            .args(["import", "prospects"])
+            .arg(&csv)
+            .assert()
+            .success();
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("hailer"))
+            .current_dir(env.dir.path())
+            .env_remove("HAILER_CONFIG")
+            .env_remove("HAILER_DATA_DIR")
+            .arg("--data-dir")
+            .arg(env.data_dir())
+            .arg("--config")
+            .arg(&config)
+            .args(["find", "--concurrency", "1", "--json"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // One company at a time: the second search starts once the first company is stored.
+        if on_held
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .is_err()
+        {
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "{signal}: no second search; {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "{signal}: {stderr}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{signal}: {e}: {stderr}"));
+        assert_eq!(v["cancelled"], true, "{signal}: {v:#}");
+        assert_eq!(v["no_domain"], 1, "{signal}: {v:#}");
+
+        let out = env
+            .hailer()
+            .arg("--config")
+            .arg(&config)
+            .args(["export", "suggestions", "--format", "csv"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(
+            text.lines().filter(|l| l.contains(",no-domain,")).count(),
+            1,
+            "{signal}: the first company's suggestion is kept, the second has none: {text}"
+        );
+    }
 }

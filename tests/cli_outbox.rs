@@ -253,9 +253,16 @@ fn suppress_list_to_a_full_disk_fails() {
 }
 
 /// SIGTERM (`timeout`, a service manager) stops `verify --input` as Ctrl-C does: the rows
-/// written so far are kept as FILE.partial, not left in a hidden temporary file.
+/// written so far are kept as FILE.partial, not left in a hidden temporary file, and the exit
+/// code is 130, as for an interrupted `send`.
 #[test]
-fn verify_stopped_by_sigterm_keeps_its_rows_as_partial() {
+fn verify_stopped_by_a_signal_keeps_its_rows_as_partial_and_exits_130() {
+    for signal in ["TERM", "INT"] {
+        verify_stopped_by(signal);
+    }
+}
+
+fn verify_stopped_by(signal: &str) {
     use std::io::Write;
     let dir = campaign("firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n");
     let d = dir.path();
@@ -295,14 +302,14 @@ fn verify_stopped_by_sigterm_keeps_its_rows_as_partial() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
     drop(stdin);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(out.status.code(), Some(130), "{signal}: {stderr}");
     let partial = std::fs::read_to_string(d.join("res.csv.partial")).unwrap_or_default();
     assert!(
         partial.contains("not-an-address,INVALID_SYNTAX"),

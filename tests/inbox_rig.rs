@@ -960,3 +960,57 @@ fn watch_reads_a_non_ascii_folder_moves_into_one_and_goes_on_past_a_missing_fold
         let _ = s.delete(mutf7::encode(f));
     }
 }
+
+/// Ctrl-C or SIGTERM stops `bounces sync` between folders with 130, as for an interrupted
+/// `send`, so a script does not take it for a full read; nothing unread is lost: the next run
+/// reads it.
+#[test]
+fn bounces_sync_stopped_by_a_signal_exits_130_and_the_next_run_reads_on() {
+    let Some(rig) = Rig::get() else { return };
+    let tag = unique("stop");
+    let folder = format!("t-{tag}");
+    let c = Campaign::new(
+        &rig,
+        "stop",
+        &[format!("{tag}@catchall.test")],
+        &format!("watch_folders = [\"{folder}\"]"),
+        "",
+    );
+    let rows = c.send_all();
+    let mut s = imap(&rig);
+    s.create(&folder).unwrap();
+    append(&mut s, &folder, &[reply(&rows[0], 0)]);
+    // Reading the password takes 3 s: the signal comes before any folder is read.
+    let config = std::fs::read_to_string(&c.config).unwrap();
+    let slow = config.replace("password_cmd = \"cat ", "password_cmd = \"sleep 3; cat ");
+    assert_ne!(slow, config);
+    std::fs::write(&c.config, slow).unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_hailer"))
+        .arg("--config")
+        .arg(&c.config)
+        .arg("--data-dir")
+        .arg(c.data())
+        .args(["bounces", "sync"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert_eq!(c.row(rows[0].id).status, Status::Sent, "{stderr}");
+
+    std::fs::write(&c.config, config).unwrap();
+    let (code, out, err) = c.hailer(&["bounces", "sync"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains(&format!("sender/{folder}: 1 read")), "{out}");
+    assert_eq!(c.row(rows[0].id).status, Status::Replied);
+    let _ = s.delete(&folder);
+}

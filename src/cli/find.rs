@@ -1,7 +1,7 @@
 //! `hailer find [--company KEY] [--concurrency N] [--refresh]`: find domains, published
 //! addresses and patterns, and store a suggestion per prospect. Progress on stderr when it is
-//! a terminal; the summary on stdout (`--json` for JSON). Ctrl-C stops cleanly, keeping what
-//! is done.
+//! a terminal; the summary on stdout (`--json` for JSON). Ctrl-C or SIGTERM stops cleanly,
+//! keeping the companies done, and exits 130.
 
 use std::io::{IsTerminal, Write};
 
@@ -61,11 +61,12 @@ impl FindCommand {
         let token = CancellationToken::new();
         let tty = std::io::stderr().is_terminal();
         let result = rt.block_on(async {
+            // Ctrl-C or SIGTERM: the companies done so far are kept, the run stops.
             let t = token.clone();
+            let stop = super::stop_signal();
             tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    t.cancel();
-                }
+                stop.await;
+                t.cancel();
             });
             find::run(
                 store.conn(),
@@ -100,8 +101,9 @@ impl FindCommand {
                 } else {
                     outln!("{out}");
                 }
+                // Only a signal cancels the run.
                 if out.cancelled {
-                    exit::FAILURE
+                    exit::INTERRUPTED
                 } else {
                     exit::OK
                 }

@@ -2,7 +2,9 @@
 //! reading until Ctrl-C). Both go through engine::inbox.
 //!
 //! Exit codes: 0 every mailbox was read; 1 a mailbox (or the database) failed; 3 no mailbox
-//! has `imap_host` (nothing to read).
+//! has `imap_host` (nothing to read); `bounces sync` 130 when Ctrl-C or SIGTERM stopped it
+//! (what it read is kept; the next run goes on from there). `watch` runs until stopped, so a
+//! signal is its normal end: 0.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,8 +31,10 @@ impl Observer for Stderr {
     }
 }
 
-/// Set `stop` on Ctrl-C (SIGINT) or SIGTERM, from a small runtime thread.
+/// Set `stop` on Ctrl-C (SIGINT) or SIGTERM, from a small runtime thread; returns once the
+/// handlers are installed, so no signal from then on ends the process before it stops cleanly.
 fn arm_ctrl_c(stop: Arc<AtomicBool>) {
+    let (armed, is_armed) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let Ok(rt) = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -38,18 +42,17 @@ fn arm_ctrl_c(stop: Arc<AtomicBool>) {
         else {
             return;
         };
+        let signalled = {
+            let _in_runtime = rt.enter();
+            super::stop_signal()
+        };
+        let _ = armed.send(());
         rt.block_on(async {
-            use tokio::signal::unix::{SignalKind, signal};
-            let Ok(mut term) = signal(SignalKind::terminate()) else {
-                return;
-            };
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
+            signalled.await;
             stop.store(true, Ordering::Relaxed);
         });
     });
+    let _ = is_armed.recv();
 }
 
 fn no_targets(ctx: &Context) -> bool {
@@ -76,7 +79,7 @@ impl SyncCommand {
         let stop = Arc::new(AtomicBool::new(false));
         arm_ctrl_c(stop.clone());
         let obs = Stderr {
-            stop,
+            stop: stop.clone(),
             verbose: false,
         };
         let summary =
@@ -97,10 +100,14 @@ impl SyncCommand {
         }
         // An auto-pause alert was queued: give it a bounded time to go out with the process.
         crate::engine::notify::drain(std::time::Duration::from_secs(30));
-        if summary.errors.is_empty() {
-            exit::OK
-        } else {
+        if !summary.errors.is_empty() {
             exit::FAILURE
+        } else if stop.load(Ordering::Relaxed) {
+            // Stopped between two batches or folders: a script must not take it for a full read.
+            eprintln!("hailer: interrupted before every folder was read");
+            exit::INTERRUPTED
+        } else {
+            exit::OK
         }
     }
 }

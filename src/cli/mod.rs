@@ -122,6 +122,24 @@ pub enum Command {
     Notify(notify::NotifyCommand),
 }
 
+/// A future that resolves at the first SIGINT (Ctrl-C) or SIGTERM, for the long-running
+/// commands (send, verify, find, bounces sync), which then stop cleanly, keep what is done and
+/// exit [`exit::INTERRUPTED`]. The handlers are installed when this is called (inside a tokio
+/// runtime), not when the future is first polled, so a signal from then on is never fatal.
+pub(crate) fn stop_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut int = signal(SignalKind::interrupt()).ok();
+    let mut term = signal(SignalKind::terminate()).ok();
+    async move {
+        tokio::select! {
+            Some(_) = async { int.as_mut()?.recv().await } => {}
+            Some(_) = async { term.as_mut()?.recv().await } => {}
+            // Neither could be installed: the signals keep their default action.
+            else => std::future::pending().await,
+        }
+    }
+}
+
 /// Writes command output to stdout for `outln!` and `out!`.
 pub(crate) fn write_stdout(args: std::fmt::Arguments) {
     use std::io::Write;

@@ -77,14 +77,9 @@ impl SendCommand {
         rt.block_on(async move {
             let root = CancellationToken::new();
             let on_signal = root.clone();
+            let stop = super::stop_signal();
             tokio::spawn(async move {
-                let mut term =
-                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                        .ok();
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
-                }
+                stop.await;
                 eprintln!("\nhailer: stopping after the messages in flight…");
                 signalled.store(true, std::sync::atomic::Ordering::SeqCst);
                 on_signal.cancel();

@@ -283,18 +283,9 @@ impl VerifyCommand {
         // rows written so far in the hidden temporary file instead of FILE.partial.
         let cancel = CancellationToken::new();
         let on_signal = cancel.clone();
+        let stop = super::stop_signal();
         tokio::spawn(async move {
-            use tokio::signal::unix::{SignalKind, signal};
-            let mut term = signal(SignalKind::terminate()).ok();
-            tokio::select! {
-                r = tokio::signal::ctrl_c() => if r.is_err() { return },
-                _ = async {
-                    match term.as_mut() {
-                        Some(t) => { t.recv().await; }
-                        None => std::future::pending().await,
-                    }
-                } => {}
-            }
+            stop.await;
             on_signal.cancel();
         });
 
@@ -429,7 +420,7 @@ impl VerifyCommand {
         }
         if cancelled {
             eprintln!("hailer: interrupted before the end of the input");
-            return exit::FAILURE;
+            return exit::INTERRUPTED;
         }
         exit::OK
     }

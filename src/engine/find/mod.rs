@@ -268,10 +268,15 @@ pub async fn run(
             _ = token.cancelled() => None,
         };
         let Some(d) = next else { break };
+        // A company that ends once the run is stopped may have been cut short by the stop (its
+        // search or DNS query answered "cancelled"): it is not stored, not even as "no
+        // domain", and the next run does it again.
+        if token.is_cancelled() {
+            break;
+        }
         done_count += 1;
-        let cancelled_here = token.is_cancelled();
         let pp = people.get(&d.key).map(Vec::as_slice).unwrap_or_default();
-        save(conn, &d, pp, cancelled_here, fresh_after, &mut out)?;
+        save(conn, &d, pp, fresh_after, &mut out)?;
         let name = names.get(&d.key).cloned().unwrap_or_default();
         progress(done_count, total, &name);
     }
@@ -289,16 +294,14 @@ fn save(
     conn: &Connection,
     d: &Done,
     people: &[Person],
-    cancelled: bool,
     fresh_after: i64,
     out: &mut FindOut,
 ) -> Result<(), FindError> {
     let now = store::now_ts();
-    if d.cacheable && !cancelled {
+    if d.cacheable {
         db::put_domain(conn, &d.key, &d.domain, now)?;
     }
     if d.site_is_new
-        && !cancelled
         && let (Some(dom), Some(site)) = (&d.domain.domain, &d.site)
         && site.error.as_deref() != Some("cancelled")
         && !site.transient

@@ -252,6 +252,46 @@ fn suppress_list_to_a_full_disk_fails() {
     }
 }
 
+/// A write that waited the whole busy timeout for another process's lock names the database
+/// file and says what to do, and exits 1 (a failure while running), with nothing written.
+#[test]
+fn a_database_locked_by_another_process_is_named_and_exits_1() {
+    let dir = campaign("firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n");
+    let d = dir.path();
+    let holder = Store::open_in(&d.join("data")).unwrap();
+    holder.conn().execute_batch("BEGIN IMMEDIATE").unwrap();
+    let start = std::time::Instant::now();
+    let out = hailer(d)
+        .args(["suppress", "add", "jane@acme.test"])
+        .output()
+        .unwrap();
+    let waited = start.elapsed();
+    holder.conn().execute_batch("ROLLBACK").unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(waited >= hailer::store::BUSY_TIMEOUT, "{waited:?}");
+    assert!(stderr.contains("database is locked"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "hailer: data/hailer.db stayed locked for {} s by another hailer process writing to it",
+            hailer::store::BUSY_TIMEOUT.as_secs()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("run this again when it is done"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("a send") && stderr.contains("the TUI"),
+        "{stderr}"
+    );
+    assert!(
+        suppressions::list(holder.conn()).unwrap().is_empty(),
+        "nothing added"
+    );
+}
+
 /// SIGTERM (`timeout`, a service manager) stops `verify --input` as Ctrl-C does: the rows
 /// written so far are kept as FILE.partial, not left in a hidden temporary file, and the exit
 /// code is 130, as for an interrupted `send`.

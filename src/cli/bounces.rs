@@ -106,7 +106,7 @@ impl ParseCommand {
         // not left holding a header and nothing else.
         if !errors.is_empty() {
             for e in &errors {
-                eprintln!("hailer: {e}");
+                errln!("{e}");
             }
             return exit::INPUT;
         }
@@ -142,7 +142,7 @@ impl ParseCommand {
             return exit::FAILURE;
         }
         for e in &errors {
-            eprintln!("hailer: {e}");
+            errln!("{e}");
         }
         if errors.is_empty() {
             exit::OK
@@ -158,7 +158,7 @@ fn bench(files: &[PathBuf]) -> u8 {
         .filter_map(|f| std::fs::read(Path::new(f)).ok())
         .collect();
     if data.is_empty() {
-        eprintln!("hailer: no messages to parse");
+        errln!("no messages to parse");
         return exit::INPUT;
     }
     let start = Instant::now();

@@ -21,7 +21,7 @@ impl ConfigCommand {
         let loaded = match Config::load(cli.config.as_deref()) {
             Ok(l) => l,
             Err(e) => {
-                eprintln!("hailer: {e}");
+                errln!("{e}");
                 return exit::CONFIG;
             }
         };
@@ -33,7 +33,7 @@ impl ConfigCommand {
         let secrets = loaded.config.secret_status();
         let warnings = loaded.config.warnings();
         for w in &warnings {
-            eprintln!("hailer: warning: {w}");
+            errln!("warning: {w}");
         }
         if *json {
             let mut value = serde_json::to_value(&loaded.config).unwrap_or_default();

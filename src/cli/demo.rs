@@ -23,7 +23,7 @@ impl DemoCommand {
         let mut store = match ctx.open_store() {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("hailer: {e:#}");
+                errln!("{e:#}");
                 return exit::FAILURE;
             }
         };

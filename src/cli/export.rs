@@ -64,12 +64,12 @@ impl ExportCommand {
         let store = match ctx.open_store() {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("hailer: {e:#}");
+                errln!("{e:#}");
                 return exit::FAILURE;
             }
         };
         if self.status.is_some() && self.table != ExportTable::Outbox {
-            eprintln!("hailer: --status applies to the outbox export only");
+            errln!("--status applies to the outbox export only");
             return exit::USAGE;
         }
         if (self.delimiter.is_some() || self.bom) && self.format != ExportFormat::Csv {
@@ -78,7 +78,7 @@ impl ExportCommand {
         }
         let bounce_only = self.since.is_some() || self.domain.is_some() || self.reason.is_some();
         if bounce_only && self.table != ExportTable::Bounces {
-            eprintln!("hailer: --since, --domain and --reason apply to the bounces export only");
+            errln!("--since, --domain and --reason apply to the bounces export only");
             return exit::USAGE;
         }
         let filter = crate::store::bounces::Filter {
@@ -107,7 +107,7 @@ impl ExportCommand {
                 exit::OK
             }
             Err(e) => {
-                eprintln!("hailer: {e}");
+                errln!("{e}");
                 match e {
                     export::ExportError::XlsxToStdout => exit::USAGE,
                     _ => exit::FAILURE,

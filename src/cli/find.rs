@@ -32,14 +32,14 @@ impl FindCommand {
         let settings = match FindSettings::from_config(&ctx.config.config) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("hailer: {e}");
+                errln!("{e}");
                 return exit::CONFIG;
             }
         };
         let store = match ctx.open_store() {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("hailer: {e:#}");
+                errln!("{e:#}");
                 return exit::FAILURE;
             }
         };
@@ -49,7 +49,7 @@ impl FindCommand {
         {
             Ok(rt) => rt,
             Err(e) => {
-                eprintln!("hailer: {e}");
+                errln!("{e}");
                 return exit::FAILURE;
             }
         };
@@ -109,7 +109,7 @@ impl FindCommand {
                 }
             }
             Err(e) => {
-                eprintln!("hailer: {e}");
+                errln!("{e}");
                 match e {
                     find::FindError::NoCompany(_) => exit::USAGE,
                     _ => exit::FAILURE,

@@ -35,18 +35,18 @@ impl GuessCommand {
         // The domain as normalised (`https://www.Acme.test/about` → `acme.test`) is the one
         // the addresses are at and the --known addresses are compared with.
         let Some(domain) = crate::engine::import::normalize::normalize_domain(&self.domain) else {
-            eprintln!("hailer: --domain {:?} is not a domain name", self.domain);
+            errln!("--domain {:?} is not a domain name", self.domain);
             return exit::USAGE;
         };
         let Some(s) = pattern::guess(&self.first, &self.last, &domain, &self.known) else {
-            eprintln!("hailer: --first and --last must contain letters");
+            errln!("--first and --last must contain letters");
             return exit::USAGE;
         };
         match self.format {
             GuessFormat::Json => match serde_json::to_string_pretty(&s) {
                 Ok(j) => outln!("{j}"),
                 Err(e) => {
-                    eprintln!("hailer: {e}");
+                    errln!("{e}");
                     return exit::FAILURE;
                 }
             },

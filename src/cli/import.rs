@@ -34,7 +34,7 @@ impl ImportCommand {
         let mut store = match ctx.open_store() {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("hailer: {e:#}");
+                errln!("{e:#}");
                 return exit::FAILURE;
             }
         };
@@ -77,7 +77,7 @@ impl ImportCommand {
             }
             Err(e) => {
                 tracing::warn!("import failed: {e}");
-                eprintln!("hailer: {e}");
+                errln!("{e}");
                 if !db_was_there {
                     drop(store);
                     for suffix in ["", "-wal", "-shm"] {

@@ -23,7 +23,7 @@ struct Stderr {
 impl Observer for Stderr {
     fn log(&self, level: Level, text: &str) {
         if level >= Level::Warn || self.verbose {
-            eprintln!("hailer: {text}");
+            errln!("{text}");
         }
     }
     fn cancelled(&self) -> bool {
@@ -73,7 +73,7 @@ pub struct SyncCommand {
 impl SyncCommand {
     pub fn execute(self, ctx: &Context) -> u8 {
         if no_targets(ctx) {
-            eprintln!("hailer: no mailbox has imap_host: nothing to read");
+            errln!("no mailbox has imap_host: nothing to read");
             return exit::CONFIG;
         }
         let stop = Arc::new(AtomicBool::new(false));
@@ -86,7 +86,7 @@ impl SyncCommand {
             match inbox::sync_once(&ctx.config.config, &inbox::db_path(&ctx.data_dir), &obs) {
                 Ok(s) => s,
                 Err(e) => {
-                    eprintln!("hailer: {e}");
+                    errln!("{e}");
                     return exit::FAILURE;
                 }
             };
@@ -104,7 +104,7 @@ impl SyncCommand {
             exit::FAILURE
         } else if stop.load(Ordering::Relaxed) {
             // Stopped between two batches or folders: a script must not take it for a full read.
-            eprintln!("hailer: interrupted before every folder was read");
+            errln!("interrupted before every folder was read");
             exit::INTERRUPTED
         } else {
             exit::OK
@@ -150,7 +150,7 @@ pub struct WatchCommand {
 impl WatchCommand {
     pub fn execute(self, ctx: &Context) -> u8 {
         if no_targets(ctx) {
-            eprintln!("hailer: no mailbox has imap_host: nothing to watch");
+            errln!("no mailbox has imap_host: nothing to watch");
             return exit::CONFIG;
         }
         let stop = Arc::new(AtomicBool::new(false));
@@ -174,7 +174,7 @@ impl WatchCommand {
                 outln!("{}", s.line());
             }
         };
-        eprintln!("hailer: watching; Ctrl-C stops");
+        errln!("watching; Ctrl-C stops");
         let result = inbox::watch::watch(
             &ctx.config.config,
             &inbox::db_path(&ctx.data_dir),
@@ -186,7 +186,7 @@ impl WatchCommand {
         match result {
             Ok(()) => exit::OK,
             Err(e) => {
-                eprintln!("hailer: {e}");
+                errln!("{e}");
                 exit::FAILURE
             }
         }

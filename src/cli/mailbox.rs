@@ -46,7 +46,7 @@ impl MailboxCommand {
     pub fn execute(self, ctx: &Context) -> u8 {
         let config = &ctx.config.config;
         if config.mailboxes.is_empty() {
-            eprintln!("hailer: no mailbox is configured");
+            errln!("no mailbox is configured");
             return exit::CONFIG;
         }
         let named = match &self {
@@ -57,7 +57,7 @@ impl MailboxCommand {
         if let Some(n) = named
             && !config.mailboxes.contains_key(n)
         {
-            eprintln!("hailer: no mailbox named {n:?} in the config");
+            errln!("no mailbox named {n:?} in the config");
             return exit::USAGE;
         }
         if let MailboxCommand::Test { name } = &self {
@@ -66,7 +66,7 @@ impl MailboxCommand {
         match self.change_or_show(ctx) {
             Ok(code) => code,
             Err(e) => {
-                eprintln!("hailer: {e}");
+                errln!("{e}");
                 exit::FAILURE
             }
         }
@@ -143,7 +143,7 @@ fn test(ctx: &Context, name: Option<&str>) -> u8 {
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("hailer: {e}");
+            errln!("{e}");
             return exit::FAILURE;
         }
     };

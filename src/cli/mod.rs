@@ -28,6 +28,13 @@ macro_rules! out {
     };
 }
 
+/// `eprintln!("hailer: …")`, for errors and notes on stderr; see [`write_error`].
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        $crate::cli::write_error(format_args!($($arg)*))
+    };
+}
+
 pub mod bounces;
 pub mod config_cmd;
 pub mod demo;
@@ -47,7 +54,8 @@ pub mod verify;
 /// Exit codes, documented in README.md.
 pub mod exit {
     pub const OK: u8 = 0;
-    /// Something failed while running (database, network, writing a file).
+    /// Something failed while running (database, network, writing a file), also the database
+    /// staying locked by another hailer process past the busy timeout.
     pub const FAILURE: u8 = 1;
     /// Bad command line (clap uses 2 as well).
     pub const USAGE: u8 = 2;
@@ -140,6 +148,43 @@ pub(crate) fn stop_signal() -> impl std::future::Future<Output = ()> + Send + 's
     }
 }
 
+/// The database of this run, for [`write_error`]; set once the data directory is known.
+static DATABASE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+/// Set when an error said the database stayed locked: the command then exits 1.
+static DATABASE_LOCKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// What SQLite says when the busy timeout ran out while another connection held the write
+/// lock (SQLITE_BUSY), whichever error wraps it.
+const SQLITE_BUSY: &str = "database is locked";
+
+/// The line that follows an error saying the database stayed locked: which file, why, and
+/// what to do.
+pub fn locked_hint(db: &Path) -> String {
+    format!(
+        "{} stayed locked for {} s by another hailer process writing to it (a send, an import, \
+         a find or verify run, the TUI, hailer serve…): run this again when it is done",
+        db.display(),
+        crate::store::BUSY_TIMEOUT.as_secs()
+    )
+}
+
+/// Writes `hailer: MESSAGE` on stderr for `errln!`. An error that says the database was
+/// locked ("database is locked", however it is wrapped) is followed, once, by a line naming the
+/// database file and saying what to do, and the command exits 1 (see [`main`]).
+pub(crate) fn write_error(args: std::fmt::Arguments) {
+    let text = args.to_string();
+    eprintln!("hailer: {text}");
+    if text.contains(SQLITE_BUSY)
+        && !DATABASE_LOCKED.swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        let db = DATABASE
+            .get()
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from(crate::store::DB_FILE));
+        eprintln!("hailer: {}", locked_hint(&db));
+    }
+}
+
 /// Writes command output to stdout for `outln!` and `out!`.
 pub(crate) fn write_stdout(args: std::fmt::Arguments) {
     use std::io::Write;
@@ -149,7 +194,7 @@ pub(crate) fn write_stdout(args: std::fmt::Arguments) {
         && e.kind() != std::io::ErrorKind::BrokenPipe
         && !REPORTED.swap(true, Ordering::Relaxed)
     {
-        eprintln!("hailer: cannot write to standard output: {e}");
+        errln!("cannot write to standard output: {e}");
     }
 }
 
@@ -196,10 +241,11 @@ pub fn main() -> ExitCode {
     let ctx = match Context::load(&cli) {
         Ok(ctx) => ctx,
         Err(e) => {
-            eprintln!("hailer: {e}");
+            errln!("{e}");
             return ExitCode::from(exit::CONFIG);
         }
     };
+    let _ = DATABASE.set(ctx.data_dir.join(crate::store::DB_FILE));
     let _log_guard = crate::logging::init(&ctx.data_dir);
     let code = match cli.command {
         None | Some(Command::Tui) => crate::tui::run(ctx),
@@ -221,6 +267,15 @@ pub fn main() -> ExitCode {
         Some(Command::Mailbox(cmd)) => cmd.execute(&ctx),
         Some(Command::Find(cmd)) => cmd.execute(&ctx),
         Some(Command::Notify(cmd)) => cmd.execute(&ctx),
+    };
+    // A database locked by another process is a failure while running, whatever the command
+    // made of the error (an interrupted run still says so).
+    let code = if DATABASE_LOCKED.load(std::sync::atomic::Ordering::Relaxed)
+        && code != exit::INTERRUPTED
+    {
+        exit::FAILURE
+    } else {
+        code
     };
     ExitCode::from(code)
 }

@@ -26,7 +26,7 @@ impl NotifyCommand {
         {
             Ok(t) => t,
             Err(e) => {
-                eprintln!("hailer: {e:#}");
+                errln!("{e:#}");
                 return exit::FAILURE;
             }
         };
@@ -37,11 +37,11 @@ impl NotifyCommand {
         let client = match notify::telegram(&ctx.config.config) {
             Ok(Some(c)) => c,
             Ok(None) => {
-                eprintln!("hailer: no [notify.telegram] section in the config");
+                errln!("no [notify.telegram] section in the config");
                 return exit::CONFIG;
             }
             Err(e) => {
-                eprintln!("hailer: {e}");
+                errln!("{e}");
                 return exit::CONFIG;
             }
         };
@@ -53,11 +53,11 @@ impl NotifyCommand {
                 exit::OK
             }
             Some(d) => {
-                eprintln!("hailer: daily summary {}", notify::describe(&d));
+                errln!("daily summary {}", notify::describe(&d));
                 exit::FAILURE
             }
             None => {
-                eprintln!("hailer: the daily summary could not be queued or timed out");
+                errln!("the daily summary could not be queued or timed out");
                 exit::FAILURE
             }
         }

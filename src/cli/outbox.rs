@@ -41,7 +41,7 @@ impl OutboxCommand {
         let mut store = match ctx.open_store() {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("hailer: {e:#}");
+                errln!("{e:#}");
                 return exit::FAILURE;
             }
         };
@@ -64,13 +64,13 @@ impl OutboxCommand {
                 Ok(problems) if problems.is_empty() => {}
                 Ok(problems) => {
                     for p in problems {
-                        eprintln!("hailer: {p}");
+                        errln!("{p}");
                     }
-                    eprintln!("hailer: nothing changed");
+                    errln!("nothing changed");
                     return exit::INPUT;
                 }
                 Err(e) => {
-                    eprintln!("hailer: {e}");
+                    errln!("{e}");
                     return exit::FAILURE;
                 }
             }
@@ -101,7 +101,7 @@ impl OutboxCommand {
                     Ok(text)
                 }
                 Ok(None) => {
-                    eprintln!("hailer: no outbox row {id}");
+                    errln!("no outbox row {id}");
                     return exit::INPUT;
                 }
                 Err(e) => Err(e.to_string()),
@@ -137,7 +137,7 @@ impl OutboxCommand {
                 exit::OK
             }
             Err(e) => {
-                eprintln!("hailer: {e}");
+                errln!("{e}");
                 exit::FAILURE
             }
         }

@@ -51,7 +51,7 @@ impl SendCommand {
     pub fn execute(self, ctx: &Context) -> u8 {
         // Tracking links need their signing key; say so before anything is claimed.
         if let Err(e) = crate::engine::tracking::links::Tracker::from_config(&ctx.config.config) {
-            eprintln!("hailer: {e}");
+            errln!("{e}");
             return exit::CONFIG;
         }
         let input = SendIn {
@@ -64,7 +64,7 @@ impl SendCommand {
         let rt = match tokio::runtime::Runtime::new() {
             Ok(rt) => rt,
             Err(e) => {
-                eprintln!("hailer: {e}");
+                errln!("{e}");
                 return exit::FAILURE;
             }
         };
@@ -115,7 +115,7 @@ impl SendCommand {
                             Level::Warn => "warning: ",
                             Level::Error => "error: ",
                         };
-                        eprintln!("hailer: {tag}{text}");
+                        errln!("{tag}{text}");
                     }
                     JobMsg::Finished { .. } => break,
                     _ => {}
@@ -153,7 +153,7 @@ impl SendCommand {
                 exit::OK
             }
             Some(Err(e)) => {
-                eprintln!("hailer: {e}");
+                errln!("{e}");
                 match e {
                     SendError::UnknownMailbox(_) => exit::USAGE,
                     SendError::NoMailbox => exit::CONFIG,
@@ -161,7 +161,7 @@ impl SendCommand {
                 }
             }
             None => {
-                eprintln!("hailer: the send job stopped without a result");
+                errln!("the send job stopped without a result");
                 exit::FAILURE
             }
         }

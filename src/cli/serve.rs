@@ -33,7 +33,7 @@ impl ServeCommand {
         ) {
             Ok(c) => c,
             Err(e) => {
-                eprintln!("hailer: {e}");
+                errln!("{e}");
                 return exit::CONFIG;
             }
         };
@@ -48,12 +48,12 @@ impl ServeCommand {
             return exit::OK;
         }
         if let Some(w) = warning {
-            eprintln!("hailer: {w}");
+            errln!("{w}");
         }
         let runtime = match tokio::runtime::Runtime::new() {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("hailer: {e}");
+                errln!("{e}");
                 return exit::FAILURE;
             }
         };
@@ -72,7 +72,7 @@ impl ServeCommand {
                 signal_stop.cancel();
                 // A second signal while shutting down: leave at once.
                 tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
-                eprintln!("hailer: stopped by a second signal");
+                errln!("stopped by a second signal");
                 std::process::exit(exit::INTERRUPTED.into());
             });
             // The daily summary rides along when [notify.telegram] daily_summary_at is set.
@@ -93,14 +93,14 @@ impl ServeCommand {
                     }
                     Ok(None) => None,
                     Err(e) => {
-                        eprintln!("hailer: {e}");
+                        errln!("{e}");
                         None
                     }
                 };
             let (tx, rx) = tokio::sync::oneshot::channel();
             tokio::spawn(async move {
                 if let Ok(addr) = rx.await {
-                    eprintln!("hailer: tracking server on http://{addr}");
+                    errln!("tracking server on http://{addr}");
                 }
             });
             let served = serve(serve_cfg, stop.clone(), Some(tx)).await;
@@ -116,7 +116,7 @@ impl ServeCommand {
         match result {
             Ok(()) => exit::OK,
             Err(e) => {
-                eprintln!("hailer: {e:#}");
+                errln!("{e:#}");
                 exit::FAILURE
             }
         }

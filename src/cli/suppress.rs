@@ -36,7 +36,7 @@ impl SuppressCommand {
         let store = match ctx.open_store() {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("hailer: {e:#}");
+                errln!("{e:#}");
                 return exit::FAILURE;
             }
         };
@@ -52,7 +52,7 @@ impl SuppressCommand {
                     match suppression_entry(raw) {
                         Ok(e) => parsed.push(e),
                         Err(why) => {
-                            eprintln!("hailer: {raw:?}: {why}; nothing added");
+                            errln!("{raw:?}: {why}; nothing added");
                             return exit::USAGE;
                         }
                     }
@@ -63,7 +63,7 @@ impl SuppressCommand {
                         Ok(true) => outln!("added {e}"),
                         Ok(false) => outln!("already suppressed {e}"),
                         Err(err) => {
-                            eprintln!("hailer: {err}");
+                            errln!("{err}");
                             return exit::FAILURE;
                         }
                     }
@@ -81,7 +81,7 @@ impl SuppressCommand {
                             missing = true;
                         }
                         Err(err) => {
-                            eprintln!("hailer: {err}");
+                            errln!("{err}");
                             return exit::FAILURE;
                         }
                     }
@@ -94,12 +94,12 @@ impl SuppressCommand {
                 Ok(list) => match write_list(&list, json) {
                     Ok(()) => exit::OK,
                     Err(e) => {
-                        eprintln!("hailer: cannot write the list to standard output: {e}");
+                        errln!("cannot write the list to standard output: {e}");
                         exit::FAILURE
                     }
                 },
                 Err(e) => {
-                    eprintln!("hailer: {e}");
+                    errln!("{e}");
                     exit::FAILURE
                 }
             },

@@ -165,7 +165,7 @@ impl VerifyCommand {
         let options = match self.options(ctx) {
             Ok(o) => o,
             Err(e) => {
-                eprintln!("hailer: {e}");
+                errln!("{e}");
                 return exit::USAGE;
             }
         };
@@ -175,7 +175,7 @@ impl VerifyCommand {
         {
             Ok(rt) => rt,
             Err(e) => {
-                eprintln!("hailer: cannot start the async runtime: {e}");
+                errln!("cannot start the async runtime: {e}");
                 return exit::FAILURE;
             }
         };
@@ -196,7 +196,7 @@ impl VerifyCommand {
             }) {
                 Ok(r) => Some(Box::new(r)),
                 Err(e) => {
-                    eprintln!("hailer: cannot read {path}: {e}");
+                    errln!("cannot read {path}: {e}");
                     return exit::INPUT;
                 }
             },
@@ -212,7 +212,7 @@ impl VerifyCommand {
             && output != "-"
             && same_file(input, output)
         {
-            eprintln!("hailer: --output {output} is the input file; write the results elsewhere");
+            errln!("--output {output} is the input file; write the results elsewhere");
             return exit::USAGE;
         }
         let mut output = match output_name.as_deref() {
@@ -229,7 +229,7 @@ impl VerifyCommand {
                     Some(w)
                 }
                 Err(e) => {
-                    eprintln!("hailer: cannot write {name}: {e}");
+                    errln!("cannot write {name}: {e}");
                     return exit::FAILURE;
                 }
             },
@@ -239,13 +239,13 @@ impl VerifyCommand {
             None
         } else {
             if let Err(e) = std::fs::create_dir_all(&ctx.data_dir) {
-                eprintln!("hailer: cannot create {}: {e}", ctx.data_dir.display());
+                errln!("cannot create {}: {e}", ctx.data_dir.display());
                 return exit::FAILURE;
             }
             match DbResults::open(&db_path) {
                 Ok(db) => Some(Arc::new(db)),
                 Err(e) => {
-                    eprintln!("hailer: {e}");
+                    errln!("{e}");
                     return exit::FAILURE;
                 }
             }
@@ -343,7 +343,7 @@ impl VerifyCommand {
         let summary = match summary {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("hailer: {e}");
+                errln!("{e}");
                 return exit::FAILURE;
             }
         };
@@ -366,12 +366,12 @@ impl VerifyCommand {
         // A read error ends the input early: no summary that looks like success, and the
         // results file is not replaced by a partial one.
         if let Err(e) = &fed {
-            eprintln!("hailer: reading {input_name}: {e}");
+            errln!("reading {input_name}: {e}");
             return exit::INPUT;
         }
         let stored = match stored {
             Some(Err(e)) => {
-                eprintln!("hailer: storing results: {e}");
+                errln!("storing results: {e}");
                 return exit::FAILURE;
             }
             Some(Ok(n)) => n,
@@ -419,7 +419,7 @@ impl VerifyCommand {
             out!("{text}");
         }
         if cancelled {
-            eprintln!("hailer: interrupted before the end of the input");
+            errln!("interrupted before the end of the input");
             return exit::INTERRUPTED;
         }
         exit::OK

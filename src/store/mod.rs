@@ -28,6 +28,10 @@ pub use prospects::ProspectRow;
 
 pub const DB_FILE: &str = "hailer.db";
 
+/// How long a connection waits for another one's write lock before failing with "database is
+/// locked".
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     // The cause is in the message and not a `source`: a CLI error printed with its chain
@@ -70,7 +74,7 @@ pub struct Store {
 /// being created by several connections at once, SQLite reports that change busy at once
 /// instead of calling the busy handler, so the busy timeout does not cover it.
 fn set_wal(conn: &Connection) -> rusqlite::Result<()> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
     loop {
         match conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(())) {
             Err(rusqlite::Error::SqliteFailure(e, _))
@@ -100,7 +104,7 @@ impl Store {
             cause,
         };
         let conn = Connection::open(path).map_err(wrap)?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(wrap)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(wrap)?;
         set_wal(&conn).map_err(wrap)?;
         conn.execute_batch(
             "PRAGMA synchronous = NORMAL;

@@ -117,6 +117,47 @@ fn suppress_add_takes_pasted_forms_and_refuses_entries_that_match_nothing() {
     assert_eq!(rows(d)[0].status, outbox::Status::Error);
 }
 
+/// An entry already on the list in the other spelling of its international domain is
+/// reported as already there, as the sender and `suppress remove` see them: one entry, the
+/// first, with its cause, note and date.
+#[test]
+fn suppress_add_in_the_other_spelling_of_a_domain_keeps_the_first_entry() {
+    let dir = campaign("firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n");
+    let d = dir.path();
+    hailer(d)
+        .args(["suppress", "add", "@café.test", "léa@xn--socit-esab.test"])
+        .args(["--note", "asked us to stop"])
+        .assert()
+        .success()
+        .stdout("added @café.test\nadded léa@xn--socit-esab.test\n");
+    hailer(d)
+        .args(["suppress", "add", "@xn--caf-dma.test", "léa@société.test"])
+        .args(["--cause", "bounced"])
+        .assert()
+        .success()
+        .stdout(
+            "already suppressed @xn--caf-dma.test (as @café.test)\n\
+             already suppressed léa@société.test (as léa@xn--socit-esab.test)\n",
+        );
+    let store = Store::open_in(&d.join("data")).unwrap();
+    let list = suppressions::list(store.conn()).unwrap();
+    let kept: Vec<(&str, &str, Option<&str>)> = list
+        .iter()
+        .map(|s| (s.entry.as_str(), s.cause.as_str(), s.note.as_deref()))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            ("@café.test", "manual", Some("asked us to stop")),
+            (
+                "léa@xn--socit-esab.test",
+                "manual",
+                Some("asked us to stop")
+            ),
+        ]
+    );
+}
+
 /// Ids typed by hand: an unknown or ineligible one is named, the exit code says so, and
 /// nothing changes, not even for the good ids beside it.
 #[test]

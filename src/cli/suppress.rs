@@ -61,7 +61,13 @@ impl SuppressCommand {
                 for e in parsed {
                     match suppressions::add(conn, &e, &cause, note.as_deref(), now) {
                         Ok(true) => outln!("added {e}"),
-                        Ok(false) => outln!("already suppressed {e}"),
+                        // Perhaps in the other spelling of its domain: name the entry kept.
+                        Ok(false) => match suppressions::existing(conn, &e) {
+                            Ok(Some(s)) if s.entry != e => {
+                                outln!("already suppressed {e} (as {})", s.entry)
+                            }
+                            _ => outln!("already suppressed {e}"),
+                        },
                         Err(err) => {
                             errln!("{err}");
                             return exit::FAILURE;

@@ -1,7 +1,7 @@
 //! The suppression list: addresses (and whole `@domain`s) hailer never mails, with the cause
 //! and date of each entry. Bounces, unsubscribes and complaints add to it; so can the user.
 
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 
 use super::Result;
 
@@ -13,7 +13,9 @@ pub struct Suppression {
     pub created_at: i64,
 }
 
-/// Add or refresh an entry; returns `false` when it was already there (cause kept).
+/// Add an entry; returns `false` when it was already there, also in the other spelling of an
+/// international domain (`@xn--caf-dma.test` for `@café.test`, which [`blocking`] and
+/// [`remove`] treat as one entry): the first entry's cause, note and date are kept.
 pub fn add(
     conn: &Connection,
     entry: &str,
@@ -21,12 +23,38 @@ pub fn add(
     note: Option<&str>,
     now: i64,
 ) -> Result<bool> {
+    let forms = spellings(entry);
+    // One statement: the check and the insert cannot be split by another writer.
+    let marks = (5..5 + forms.len())
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut values: Vec<&dyn rusqlite::ToSql> = vec![&entry, &cause, &note, &now];
+    values.extend(forms.iter().map(|f| f as &dyn rusqlite::ToSql));
     let n = conn.execute(
-        "INSERT INTO suppressions (entry, cause, note, created_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT(entry) DO NOTHING",
-        params![entry, cause, note, now],
+        &format!(
+            "INSERT INTO suppressions (entry, cause, note, created_at)
+             SELECT ?1, ?2, ?3, ?4
+             WHERE NOT EXISTS (SELECT 1 FROM suppressions WHERE entry IN ({marks}))
+             ON CONFLICT(entry) DO NOTHING"
+        ),
+        values.as_slice(),
     )?;
     Ok(n == 1)
+}
+
+/// The entry stored for `entry`, in whichever spelling of its domain it was added.
+pub fn existing(conn: &Connection, entry: &str) -> Result<Option<Suppression>> {
+    for form in spellings(entry) {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM suppressions WHERE entry = ?1"
+        ))?;
+        let mut rows = stmt.query_map([&form], from_row)?;
+        if let Some(row) = rows.next() {
+            return Ok(Some(row?));
+        }
+    }
+    Ok(None)
 }
 
 /// Remove an entry; returns `false` when it was not there. An international domain is
@@ -34,18 +62,25 @@ pub fn add(
 /// `@xn--caf-dma.test` entry that an unsubscribe or a bounce added, which would otherwise go
 /// on blocking the domain after "removed".
 pub fn remove(conn: &Connection, entry: &str) -> Result<bool> {
-    let forms: Vec<String> = match entry.rsplit_once('@') {
-        Some((local, domain)) => domain_spellings(domain)
-            .into_iter()
-            .map(|d| format!("{local}@{d}"))
-            .collect(),
-        None => vec![entry.to_string()],
-    };
     let mut removed = 0;
-    for form in &forms {
+    for form in &spellings(entry) {
         removed += conn.execute("DELETE FROM suppressions WHERE entry = ?1", [form])?;
     }
     Ok(removed > 0)
+}
+
+/// `entry` (an address or an `@domain`) in every spelling of its domain, as written first.
+fn spellings(entry: &str) -> Vec<String> {
+    let mut forms = vec![entry.to_string()];
+    if let Some((local, domain)) = entry.rsplit_once('@') {
+        forms.extend(
+            domain_spellings(domain)
+                .into_iter()
+                .map(|d| format!("{local}@{d}"))
+                .filter(|f| f != entry),
+        );
+    }
+    forms
 }
 
 /// The columns every query here selects, in this order.
@@ -164,6 +199,48 @@ mod tests {
         assert!(blocking(c, "léa@société.test").unwrap().is_none());
         assert!(!remove(c, "@café.test").unwrap());
         assert!(list(c).unwrap().is_empty());
+    }
+
+    /// An entry in the other spelling of an international domain is the same entry: adding it
+    /// again changes nothing, and the first one keeps its cause, note and date.
+    #[test]
+    fn adding_the_other_spelling_of_an_entry_keeps_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open_in(dir.path()).unwrap();
+        let c = store.conn();
+        assert!(add(c, "@café.test", "manual", Some("competitor"), 1).unwrap());
+        assert!(!add(c, "@xn--caf-dma.test", "bounced", None, 2).unwrap());
+        let ascii = format!("léa@{}", idna::domain_to_ascii("société.test").unwrap());
+        assert!(add(c, &ascii, "unsubscribed", None, 3).unwrap());
+        assert!(!add(c, "léa@société.test", "manual", Some("again"), 4).unwrap());
+        assert_eq!(
+            list(c).unwrap(),
+            [
+                Suppression {
+                    entry: "@café.test".into(),
+                    cause: "manual".into(),
+                    note: Some("competitor".into()),
+                    created_at: 1,
+                },
+                Suppression {
+                    entry: ascii.clone(),
+                    cause: "unsubscribed".into(),
+                    note: None,
+                    created_at: 3,
+                },
+            ]
+        );
+        assert_eq!(
+            existing(c, "@xn--caf-dma.test").unwrap().unwrap().entry,
+            "@café.test"
+        );
+        assert_eq!(
+            existing(c, "léa@société.test").unwrap().unwrap().entry,
+            ascii
+        );
+        assert!(existing(c, "@other.test").unwrap().is_none());
+        // Another address at the domain is its own entry.
+        assert!(add(c, "jean@xn--caf-dma.test", "manual", None, 5).unwrap());
     }
 
     #[test]

@@ -109,6 +109,75 @@ fn help_lists_subcommands() {
         .stdout(predicate::str::contains("tui"));
 }
 
+/// `hailer --help` (and `-h`) ends with the exit codes, from the table the code returns them
+/// by; README.md's table has the same rows, word for word.
+#[test]
+fn help_and_readme_list_the_exit_codes() {
+    use hailer::cli::exit;
+    let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let dir = tempfile::tempdir().unwrap();
+    for flag in ["--help", "-h"] {
+        let out = hailer(dir.path()).arg(flag).output().unwrap();
+        assert!(out.status.success());
+        let help = words(&String::from_utf8(out.stdout).unwrap());
+        let at = help.find("Exit codes:").expect("an exit code table");
+        for (code, meaning) in exit::TABLE {
+            assert!(
+                help[at..].contains(&words(&format!("{code} {meaning}"))),
+                "{flag}: {code} {meaning:?} in {help}"
+            );
+        }
+    }
+    assert_eq!(
+        exit::TABLE.map(|(code, _)| code),
+        [
+            exit::OK,
+            exit::FAILURE,
+            exit::USAGE,
+            exit::CONFIG,
+            exit::INPUT,
+            exit::INTERRUPTED
+        ]
+    );
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let rows: Vec<&str> = readme
+        .lines()
+        .skip_while(|l| *l != "| code | meaning |")
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    let expected: Vec<String> = exit::TABLE
+        .iter()
+        .map(|(code, meaning)| format!("| `{code}` | {meaning} |"))
+        .collect();
+    assert_eq!(rows, expected);
+}
+
+/// `--json` is described wherever a command takes it.
+#[test]
+fn json_flags_are_described() {
+    let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let dir = tempfile::tempdir().unwrap();
+    for (args, said) in [
+        (
+            &["outbox", "build", "--help"][..],
+            "--json Print the summary as JSON",
+        ),
+        (&["suppress", "list", "--help"], "--json Print a JSON array"),
+        (
+            &["suppress", "--help"],
+            "list List every entry as CSV (entry,cause,note,created_at), or JSON with --json",
+        ),
+    ] {
+        let out = hailer(dir.path()).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        let help = words(&String::from_utf8(out.stdout).unwrap());
+        assert!(help.contains(said), "{args:?}: {help}");
+    }
+}
+
 /// A data directory that cannot be made, or a config file that cannot be read, is said once
 /// with its cause, not "File exists (os error 17): File exists (os error 17)".
 #[test]

@@ -51,7 +51,7 @@ pub mod serve;
 pub mod suppress;
 pub mod verify;
 
-/// Exit codes, documented in README.md.
+/// Exit codes, documented in README.md and at the end of `hailer --help` (both from [`exit::TABLE`]).
 pub mod exit {
     pub const OK: u8 = 0;
     /// Something failed while running (database, network, writing a file), also the database
@@ -59,12 +59,46 @@ pub mod exit {
     pub const FAILURE: u8 = 1;
     /// Bad command line (clap uses 2 as well).
     pub const USAGE: u8 = 2;
-    /// The configuration file is missing, unreadable or invalid.
+    /// The configuration file is missing, unreadable or invalid, or has nothing the command
+    /// needs (no mailbox, no `imap_host`).
     pub const CONFIG: u8 = 3;
-    /// An input file cannot be used (unreadable, not a spreadsheet, no header).
+    /// An input file cannot be used (unreadable, not a spreadsheet, no header), or an outbox
+    /// row id does not exist or is in the wrong status.
     pub const INPUT: u8 = 4;
     /// Stopped by Ctrl-C or SIGTERM before the end (128 + SIGINT, as shells report it).
     pub const INTERRUPTED: u8 = 130;
+
+    /// Every code and what it means, as `hailer --help` lists them; README.md's table has
+    /// these rows word for word (a test checks both).
+    pub const TABLE: [(u8, &str); 6] = [
+        (OK, "success"),
+        (
+            FAILURE,
+            "a failure while running (database, network, a file), also a locked database",
+        ),
+        (USAGE, "bad command line"),
+        (
+            CONFIG,
+            "invalid configuration, or nothing configured to work with (no mailbox, no imap_host)",
+        ),
+        (
+            INPUT,
+            "an input file or outbox row id that cannot be used (nothing changes then)",
+        ),
+        (
+            INTERRUPTED,
+            "stopped by Ctrl-C or SIGTERM (send, verify, find, bounces sync); what was done is kept",
+        ),
+    ];
+
+    /// The exit-code table for the end of `hailer --help`.
+    pub fn help() -> String {
+        let mut text = String::from("Exit codes:\n");
+        for (code, meaning) in TABLE {
+            text.push_str(&format!("  {code:<4} {meaning}\n"));
+        }
+        text
+    }
 }
 
 #[derive(Debug, Parser)]
@@ -73,7 +107,8 @@ pub mod exit {
     version,
     about = "Run a B2B cold-email campaign from your terminal, on your own mailboxes.",
     long_about = "Run a B2B cold-email campaign from your terminal, on your own mailboxes.\n\n\
-                  Without a subcommand, hailer opens the terminal UI."
+                  Without a subcommand, hailer opens the terminal UI.",
+    after_help = exit::help()
 )]
 pub struct Cli {
     /// Directory for the database and logs [default: ./data, or [storage] data_dir]

@@ -10,6 +10,7 @@ use crate::store::{self, outbox};
 pub enum OutboxCommand {
     /// (Re)build the outbox: one READY or ERROR row per prospect; sent rows are never touched
     Build {
+        /// Print the summary as JSON (READY, ERROR, skipped and untouched rows; ERROR reasons)
         #[arg(long)]
         json: bool,
     },

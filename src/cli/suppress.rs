@@ -24,8 +24,9 @@ pub enum SuppressCommand {
         #[arg(required = true)]
         entries: Vec<String>,
     },
-    /// List every entry as CSV (entry,cause,note,created_at)
+    /// List every entry as CSV (entry,cause,note,created_at), or JSON with --json
     List {
+        /// Print a JSON array of {entry, cause, note, created_at} (a Unix time) instead of CSV
         #[arg(long)]
         json: bool,
     },

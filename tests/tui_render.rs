@@ -1218,3 +1218,91 @@ fn a_value_wider_than_its_column_ends_with_an_ellipsis() {
         assert_eq!(gap(y), " ", "line {y} runs into the next column");
     }
 }
+
+/// The x (in cells) where `needle` starts on line `y`, a wide character counting two.
+fn cell_of(terminal: &Terminal<TestBackend>, y: u16, needle: &str) -> Option<u16> {
+    let line = cells_text(terminal, 0, y, terminal.backend().buffer().area.width);
+    let at = line.find(needle)?;
+    Some(unicode_width::UnicodeWidthStr::width(&line[..at]) as u16)
+}
+
+/// CJK mailbox names take two cells a character: padded by display width, the columns after
+/// them stay in line with the other mailboxes' on the send confirmation and the send panel.
+#[test]
+fn cjk_mailbox_names_keep_the_columns_in_line() {
+    use hailer::engine::send::{LiveMailbox, LiveStatus};
+    let mut plan = send_plan();
+    plan.mailboxes[1].name = "営業部".into();
+    plan.mailboxes[2].name = "東京オフィス営業".into();
+    let mut app = sample_app();
+    app.tab = Tab::Outbox;
+    app.on_send_plan(plan);
+    let terminal = render(&mut app, 80, 24);
+    let text = format!("{}", terminal.backend());
+    let rows: Vec<u16> = (0..24)
+        .filter(|&y| {
+            let line = cells_text(&terminal, 0, y, 80);
+            ["sender ", "営業部 ", "東京オフィ… "]
+                .iter()
+                .any(|n| line.contains(n))
+        })
+        .collect();
+    assert_eq!(rows.len(), 3, "{text}");
+    let counts: Vec<Option<u16>> = rows
+        .iter()
+        .zip(["3/20", "0/10", "0/0"])
+        .map(|(&y, count)| cell_of(&terminal, y, count))
+        .collect();
+    // Right-aligned in one column: each count ends in the same cell.
+    let ends: Vec<Option<u16>> = counts
+        .iter()
+        .zip(["3/20", "0/10", "0/0"])
+        .map(|(x, count)| x.map(|x| x + count.len() as u16))
+        .collect();
+    assert!(
+        ends.iter().all(|e| e.is_some() && *e == ends[0]),
+        "{ends:?}\n{text}"
+    );
+    insta::assert_snapshot!("send_confirm_cjk_80x24", terminal.backend());
+
+    let mut app = sending_app();
+    app.on_job(JobMsg::SendStatus {
+        id: 3,
+        status: Box::new(LiveStatus {
+            done: 12,
+            total: 42,
+            sent: 11,
+            not_sent: 1,
+            mailboxes: vec![
+                LiveMailbox {
+                    name: "sender".into(),
+                    sent_today: 14,
+                    cap_today: 20,
+                    sent_this_run: 11,
+                    state: "next in 23 s".into(),
+                },
+                LiveMailbox {
+                    name: "営業部".into(),
+                    sent_today: 10,
+                    cap_today: 10,
+                    sent_this_run: 0,
+                    state: "cap reached".into(),
+                },
+            ],
+            next_send_in: Some(Duration::from_secs(23)),
+            waiting: Some("delay between two sends".into()),
+        }),
+    });
+    let terminal = render(&mut app, 80, 24);
+    let text = format!("{}", terminal.backend());
+    let bar_at = |name: &str| {
+        (0..24).find_map(|y| {
+            let line = cells_text(&terminal, 0, y, 80);
+            line.contains(name)
+                .then(|| cell_of(&terminal, y, "█").or(cell_of(&terminal, y, "░")))
+        })
+    };
+    let (ascii, cjk) = (bar_at("sender "), bar_at("営業部 "));
+    assert!(ascii.is_some() && ascii == cjk, "{ascii:?} {cjk:?}\n{text}");
+    insta::assert_snapshot!("activity_send_cjk_80x24", terminal.backend());
+}

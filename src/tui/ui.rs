@@ -311,6 +311,16 @@ pub fn cut(text: &str, width: usize) -> String {
     text.to_string()
 }
 
+/// `text` in exactly `width` cells: cut as [`cut`] does, then padded with spaces by display
+/// width (`{:<12}` counts characters, so a CJK name, two cells a character, would push the
+/// columns after it out of line).
+pub fn pad(text: &str, width: usize) -> String {
+    let mut out = cut(text, width);
+    let used: usize = out.graphemes(true).map(|g| g.width()).sum();
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
+    out
+}
+
 /// The width of each column of a `Table` with these constraints and `spacing` between the
 /// columns, drawn `width` cells wide without a highlight symbol: the same layout the table
 /// makes, so cells are cut to the width they get.
@@ -394,8 +404,8 @@ fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, them
         };
         lines.push(Line::styled(
             format!(
-                "{:<12} {:>11} {:>6}  {}",
-                cut(&sanitize(&m.name), 12),
+                "{} {:>11} {:>6}  {}",
+                pad(&sanitize(&m.name), 12),
                 format!("{}/{}", m.sent_today, m.cap_today),
                 left,
                 sanitize(&note)
@@ -518,7 +528,7 @@ fn render_send_panel(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             Style::new()
         };
         lines.push(Line::from(vec![
-            Span::raw(format!("{:<12} ", cut(&sanitize(&m.name), 12))),
+            Span::raw(format!("{} ", pad(&sanitize(&m.name), 12))),
             Span::styled(bar(ratio, 16), theme.gauge()),
             Span::raw(format!(" {count:>9} today  ")),
             Span::styled(
@@ -632,10 +642,8 @@ fn render_bounce_panel(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         } else {
             ((*n as usize * bar_w).div_ceil(max as usize)).max(1)
         };
-        let name = cut(&sanitize(domain), name_w);
-        let pad = " ".repeat(name_w.saturating_sub(name.width()));
         lines.push(Line::from(vec![
-            Span::raw(format!("{name}{pad} ")),
+            Span::raw(format!("{} ", pad(&sanitize(domain), name_w))),
             Span::styled("█".repeat(filled), theme.gauge()),
             Span::raw(format!(
                 "{}{n:>count_w$}",
@@ -1400,6 +1408,18 @@ mod tests {
                 assert!(cut(text, w).width() <= w, "{text:?} at {w}");
             }
         }
+    }
+
+    #[test]
+    fn pad_fills_display_cells() {
+        assert_eq!(pad("sender", 8), "sender  ");
+        assert_eq!(
+            pad("営業部", 8),
+            "営業部  ",
+            "three wide characters take six cells"
+        );
+        assert_eq!(pad("東京オフィス営業", 12), "東京オフィ… ");
+        assert_eq!(pad("", 3), "   ");
     }
 
     /// The widths cells are cut to are the ones the table gives its columns.

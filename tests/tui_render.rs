@@ -1306,3 +1306,20 @@ fn cjk_mailbox_names_keep_the_columns_in_line() {
     assert!(ascii.is_some() && ascii == cjk, "{ascii:?} {cjk:?}\n{text}");
     insta::assert_snapshot!("activity_send_cjk_80x24", terminal.backend());
 }
+
+/// A sorted column's header that does not fit keeps its arrow: the label is cut with "…", as
+/// a cell is, and " ↑" or " ↓" stays, so the table still says what it is sorted by.
+#[test]
+fn a_cut_header_keeps_its_sort_arrow() {
+    let mut app = sample_app();
+    app.prospects.cycle_sort();
+    let terminal = render(&mut app, 80, 24);
+    let header = cells_text(&terminal, 0, 2, 80);
+    // The column is 8 cells wide: "First name ↑" is 12.
+    assert!(header.starts_with("│  First… ↑ Last name "), "{header}");
+    app.prospects.reverse_sort();
+    let terminal = render(&mut app, 80, 24);
+    let header = cells_text(&terminal, 0, 2, 80);
+    assert!(header.starts_with("│  First… ↓ Last name "), "{header}");
+    insta::assert_snapshot!("prospects_sorted_80x24", terminal.backend());
+}

@@ -321,6 +321,22 @@ pub fn pad(text: &str, width: usize) -> String {
     out
 }
 
+/// A column header with its sort arrow (`" ↑"`, `" ↓"` or none) in `width` cells. When the two
+/// do not fit, the label is cut as a cell is (it ends with `…`) and the arrow kept: it is what
+/// says the table is sorted by that column. Headers without an arrow are left as they are.
+fn sorted_header(label: &str, arrow: &str, width: usize) -> String {
+    let full = format!("{label}{arrow}");
+    if arrow.is_empty() || full.width() <= width {
+        return full;
+    }
+    let arrow_w = arrow.width();
+    if width <= arrow_w {
+        // Room for the arrow alone.
+        return cut(arrow.trim_start(), width);
+    }
+    format!("{}{arrow}", cut(label, width - arrow_w))
+}
+
 /// The width of each column of a `Table` with these constraints and `spacing` between the
 /// columns, drawn `width` cells wide without a highlight symbol: the same layout the table
 /// makes, so cells are cut to the width they get.
@@ -763,7 +779,7 @@ fn render_table(
             Some((col, false)) if col == i => " ↓",
             _ => "",
         };
-        Cell::from(format!("{c}{arrow}"))
+        Cell::from(sorted_header(c, arrow, cell_widths[i + 1]))
     }));
     let widget = Table::new(rows, widths)
         .header(Row::new(header).style(theme.accent()))
@@ -1408,6 +1424,22 @@ mod tests {
                 assert!(cut(text, w).width() <= w, "{text:?} at {w}");
             }
         }
+    }
+
+    #[test]
+    fn a_cut_sorted_header_keeps_its_arrow() {
+        assert_eq!(sorted_header("First name", " ↑", 8), "First… ↑");
+        assert_eq!(sorted_header("First name", " ↓", 12), "First name ↓");
+        assert_eq!(sorted_header("First name", " ↓", 11), "First na… ↓");
+        assert_eq!(
+            sorted_header("First name", "", 8),
+            "First name",
+            "no arrow: as before"
+        );
+        assert_eq!(sorted_header("First name", " ↑", 3), "… ↑");
+        assert_eq!(sorted_header("First name", " ↑", 2), "↑");
+        assert_eq!(sorted_header("First name", " ↑", 0), "");
+        assert_eq!(sorted_header("東京製作所", " ↑", 7), "東京… ↑");
     }
 
     #[test]

@@ -322,11 +322,7 @@ fn find_stopped_by_a_signal_keeps_what_is_done_and_exits_130() {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-        let status = std::process::Command::new("kill")
-            .args([&format!("-{signal}"), &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        common::signal(child.id(), signal);
         let out = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(130), "{signal}: {stderr}");

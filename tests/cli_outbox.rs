@@ -1,6 +1,8 @@
 //! The outbox review and suppression list from the shell: what a script sees (output, exit
 //! codes) and what the database holds afterwards. No mail server needed.
 
+mod common;
+
 use std::path::Path;
 
 use assert_cmd::Command;
@@ -382,11 +384,7 @@ fn verify_stopped_by(signal: &str) {
         assert!(start.elapsed().as_secs() < 20, "no result row written");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let status = std::process::Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    common::signal(child.id(), signal);
     let out = child.wait_with_output().unwrap();
     drop(stdin);
     let stderr = String::from_utf8_lossy(&out.stderr);

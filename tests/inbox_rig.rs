@@ -683,7 +683,7 @@ fn watch_case(idle: bool) {
     }
     let replied = c.row(rows[0].id).status;
     // SIGINT, as Ctrl-C would.
-    unsafe_kill(child.id());
+    common::signal(child.id(), "INT");
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(replied, Status::Replied, "{stderr}");
@@ -693,14 +693,6 @@ fn watch_case(idle: bool) {
     );
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let _ = s.delete(&folder);
-}
-
-fn unsafe_kill(pid: u32) {
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
 }
 
 /// An ARF (RFC 5965) report from a mailbox provider's feedback loop about one of our messages.
@@ -798,7 +790,7 @@ fn watch_retries_a_refused_login_with_backoff_until_stopped() {
     // First attempt, 2 s pause, second attempt, 4 s pause: after ~4 s both retries are logged.
     std::thread::sleep(Duration::from_secs(4));
     assert!(child.try_wait().unwrap().is_none(), "watch keeps going");
-    unsafe_kill(child.id());
+    common::signal(child.id(), "INT");
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("refused"), "{stderr}");
@@ -941,7 +933,7 @@ fn watch_reads_a_non_ascii_folder_moves_into_one_and_goes_on_past_a_missing_fold
     let status = c.row(rows[0].id).status;
     // Several polls went by with the missing folder: it is reported once per connection.
     std::thread::sleep(Duration::from_secs(2));
-    unsafe_kill(child.id());
+    common::signal(child.id(), "INT");
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_ne!(status, Status::Sent, "{stderr}");
@@ -996,11 +988,7 @@ fn bounces_sync_stopped_by_a_signal_exits_130_and_the_next_run_reads_on() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_secs(1));
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    common::signal(child.id(), "TERM");
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");

@@ -352,12 +352,7 @@ async fn serve_stops_promptly_while_the_daily_summary_is_retrying() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let pid = child.id().to_string();
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    common::signal(child.id(), "TERM");
     // A liveness bound, kept generous: before the fix it hung for about 7 minutes.
     let start = Instant::now();
     let status = loop {

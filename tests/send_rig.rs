@@ -1061,11 +1061,7 @@ fn a_send_stopped_by_ctrl_c_exits_130_with_its_summary() {
         assert!(start.elapsed() < Duration::from_secs(20), "nothing sent");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    common::signal(child.id(), "INT");
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(130), "{stdout}");

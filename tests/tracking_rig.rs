@@ -226,13 +226,7 @@ impl Served {
     }
 
     fn stop(mut self) {
-        let pid = self.0.id().to_string();
-        let ok = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "kill -TERM {pid}");
+        common::signal(self.0.id(), "TERM");
         let status = self.0.wait().unwrap();
         assert!(status.success(), "hailer serve exited with {status}");
     }

@@ -182,6 +182,47 @@ fn csv_with_each_delimiter_and_encoding() {
     }
 }
 
+/// UTF-16 saved without a BOM ("Unicode text" from some tools) is read like UTF-16 with one;
+/// binary content with NUL bytes in the same places is still refused.
+#[test]
+fn utf16_without_a_bom_is_detected() {
+    let text = "prénom\tnom\tsociété\temail\r\n\
+                Hélène\tLefèvre\tSociété Générale\thelene@sgt.test\r\n\
+                Zoë\tMüller\tNordlicht GmbH\t\r\n";
+    let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    for (name, bytes) in [("le", le), ("be", be)] {
+        let env = Env::new();
+        let file = env.write(&format!("utf16{name}.txt"), &bytes);
+        env.import("prospects", &file)
+            .success()
+            .stdout(predicate::str::contains(
+                "2 prospects imported, 0 duplicates skipped, 0 rejected",
+            ))
+            .stdout(predicate::str::contains(format!(
+                "UTF-16{} without BOM, delimiter tab",
+                name.to_uppercase()
+            )));
+        let rows = env.prospects();
+        assert_eq!(rows[0].firstname, "Hélène", "{name}");
+        assert_eq!(rows[0].company_key, "societe generale");
+        assert_eq!(rows[0].email.as_deref(), Some("helene@sgt.test"));
+        assert_eq!(rows[1].lastname, "Müller", "{name}");
+    }
+
+    // NULs in every other byte, but control characters once decoded: binary, refused.
+    let env = Env::new();
+    let binary: Vec<u8> = (0..400u16)
+        .flat_map(|i| [if i % 3 == 0 { 0x01 } else { b'a' }, 0])
+        .collect();
+    let file = env.write("blob.csv", &binary);
+    env.import("prospects", &file)
+        .code(4)
+        .stderr(predicate::str::contains("blob.csv"))
+        .stderr(predicate::str::contains("not a CSV or spreadsheet file"));
+    assert!(!env.data_dir().join("hailer.db").exists());
+}
+
 #[test]
 fn windows_1252_french_headers_with_title_and_blank_rows() {
     let text = "Export du 01/11/2026;;\n\nPrénom;Nom de famille;Raison sociale;Fonction;Site web\n\

@@ -2,8 +2,8 @@
 //!
 //! The format is detected from the content, never from the extension: ZIP magic means XLSX or
 //! ODS (the ODS `mimetype` entry tells them apart), the OLE2 magic means XLS, anything else must
-//! be text: CSV/TSV in UTF-8 (BOM or not), UTF-16 with a BOM, Windows-1252, or lines of both
-//! UTF-8 and Windows-1252.
+//! be text: CSV/TSV in UTF-8 (BOM or not), UTF-16 (BOM or not), Windows-1252, or lines of
+//! both UTF-8 and Windows-1252.
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -383,8 +383,8 @@ struct Decoded<'a> {
     mixed: Option<String>,
 }
 
-/// Text encodings are detected, not assumed: BOMs first, then UTF-8, else Windows-1252 (which
-/// decodes any byte sequence; the usual Excel "CSV" on Windows).
+/// Text encodings are detected, not assumed: BOMs first, then UTF-16 by its NUL bytes, then
+/// UTF-8, else Windows-1252 (which decodes any byte sequence; the usual Excel "CSV" on Windows).
 ///
 /// A file (with a UTF-8 BOM or not) that is not valid UTF-8 as a whole is decoded line by line
 /// (see [`decode_lines`]): a UTF-8 file with a row saved or pasted from a Windows program
@@ -420,6 +420,14 @@ fn decode_text(bytes: &[u8]) -> Result<Decoded<'_>, String> {
             return Ok(plain(Cow::Owned(text.into_owned().into_bytes()), name));
         }
     }
+    // UTF-16 saved without a BOM: its NUL bytes fall in one column of every pair.
+    if let Some((enc, name)) = utf16_without_bom(bytes) {
+        let (text, had_errors) = enc.decode_without_bom_handling(bytes);
+        // A lone surrogate, an odd byte count or control characters: binary after all.
+        if !had_errors && is_plain_text(&text) {
+            return Ok(plain(Cow::Owned(text.into_owned().into_bytes()), name));
+        }
+    }
     // Binary files (images, archives, executables) hold NUL bytes; text never does.
     if bytes.iter().take(64 * 1024).any(|&b| b == 0) {
         return Err("not a CSV or spreadsheet file (binary content)".into());
@@ -437,6 +445,44 @@ fn decode_text(bytes: &[u8]) -> Result<Decoded<'_>, String> {
         encoding: "UTF-8 and Windows-1252",
         mixed: Some(lines.warning()),
     })
+}
+
+/// How far into a file [`utf16_without_bom`] looks.
+const UTF16_SAMPLE: usize = 4096;
+
+/// UTF-16 without a BOM (some exports, "Unicode text" from older tools): a table's text is
+/// mostly ASCII and Latin letters (delimiters, line breaks, digits, names), so in UTF-16LE the
+/// second byte of most pairs is NUL and the first almost never is (UTF-16BE the other way
+/// round). Judged on the first [`UTF16_SAMPLE`] bytes: at least half the pairs must have the
+/// NUL on the one side and at most one in twenty on the other (U+0100, U+2000… put theirs
+/// there). Binary data seldom has that shape, and the caller still refuses a decoded text
+/// with control characters in it.
+fn utf16_without_bom(bytes: &[u8]) -> Option<(&'static encoding_rs::Encoding, &'static str)> {
+    let sample = &bytes[..bytes.len().min(UTF16_SAMPLE)];
+    let pairs = sample.len() / 2;
+    if pairs < 2 {
+        return None;
+    }
+    let (mut nul_first, mut nul_second) = (0usize, 0usize);
+    for pair in sample.chunks_exact(2) {
+        nul_first += usize::from(pair[0] == 0);
+        nul_second += usize::from(pair[1] == 0);
+    }
+    let fits = |nul_high: usize, nul_low: usize| nul_high * 2 >= pairs && nul_low * 20 <= pairs;
+    if fits(nul_second, nul_first) {
+        Some((encoding_rs::UTF_16LE, "UTF-16LE without BOM"))
+    } else if fits(nul_first, nul_second) {
+        Some((encoding_rs::UTF_16BE, "UTF-16BE without BOM"))
+    } else {
+        None
+    }
+}
+
+/// Text a person could have typed in a table: no control character but tab and line breaks.
+fn is_plain_text(text: &str) -> bool {
+    !text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
 }
 
 /// Line numbers named in the mixed-encoding warning.
@@ -828,6 +874,27 @@ mod tests {
             (&decoded.text[..], decoded.encoding),
             (&b"firstname\n"[..], "UTF-8 with BOM")
         );
+    }
+
+    #[test]
+    fn utf16_without_bom_is_detected_by_its_nul_bytes() {
+        let text = "prénom;nom\nAnaïs;Lefèvre\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        for (bytes, name) in [(le, "UTF-16LE without BOM"), (be, "UTF-16BE without BOM")] {
+            let decoded = decode_text(&bytes).unwrap();
+            assert_eq!(
+                (&decoded.text[..], decoded.encoding),
+                (text.as_bytes(), name)
+            );
+        }
+        // An odd byte count is not UTF-16: refused as binary, not cut short.
+        let mut odd: Vec<u8> = "a;b\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        odd.push(b'x');
+        assert!(decode_text(&odd).unwrap_err().contains("binary"));
+        // Little-endian integers: NULs in both halves of the pairs.
+        let ints: Vec<u8> = (1..200u32).flat_map(u32::to_le_bytes).collect();
+        assert_eq!(utf16_without_bom(&ints), None);
     }
 
     #[test]

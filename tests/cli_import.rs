@@ -110,6 +110,105 @@ fn every_spreadsheet_format_imports_the_same_rows() {
     }
 }
 
+/// The sheet of tests/data/merged.xls (see make_fixtures.py) as XLSX: a title merged over
+/// A1:D2, the header on row 3, "Acme SA" merged over C4:C6, "Globex" over C8:C10 (row 9 blank).
+fn merged_xlsx(path: &Path) {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet().set_name("Prospects").unwrap();
+    let plain = Format::new();
+    sheet
+        .merge_range(0, 0, 1, 3, "Prospects salon 2026", &plain)
+        .unwrap();
+    sheet
+        .write_row(2, 0, ["Prénom", "Nom", "Société", "Poste"])
+        .unwrap();
+    let people = [
+        Some(("Jean", "Dupont", "CEO")),
+        Some(("Marie", "Curie", "CTO")),
+        Some(("Paul", "Martin", "")),
+        Some(("Zoë", "Müller", "")),
+        Some(("Ana", "Silva", "")),
+        None,
+        Some(("Léa", "Roux", "")),
+    ];
+    for (i, person) in people.iter().enumerate() {
+        if let Some((first, last, title)) = person {
+            let row = 3 + i as u32;
+            sheet.write(row, 0, *first).unwrap();
+            sheet.write(row, 1, *last).unwrap();
+            if !title.is_empty() {
+                sheet.write(row, 3, *title).unwrap();
+            }
+        }
+    }
+    sheet.merge_range(3, 2, 5, 2, "Acme SA", &plain).unwrap();
+    sheet.write(6, 2, "Nordlicht GmbH").unwrap();
+    sheet.merge_range(7, 2, 9, 2, "Globex", &plain).unwrap();
+    book.save(path).unwrap();
+}
+
+/// A company cell merged down over its contacts' rows gives every one of them the company;
+/// the summary says which merged cells were filled. A title merged over several rows and
+/// columns makes no row of its own, and a blank row under a merged cell stays blank.
+#[test]
+fn vertically_merged_cells_are_filled_down() {
+    let env = Env::new();
+    let xlsx = env.dir.path().join("merged.xlsx");
+    merged_xlsx(&xlsx);
+    for file in [xlsx, data("merged.xls")] {
+        let env = Env::new();
+        let out = env
+            .hailer()
+            .args(["import", "prospects", "--json"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let name = file.display();
+        assert_eq!(
+            (
+                &summary["imported"],
+                &summary["rejected"],
+                &summary["header_row"]
+            ),
+            (&6.into(), &0.into(), &3.into()),
+            "{name}: {summary:#}"
+        );
+        assert_eq!(
+            summary["warnings"],
+            serde_json::json!([
+                "merged cells filled down: C4:C6 \"Acme SA\", C8:C10 \"Globex\"; each row a \
+                 vertically merged cell covers was read with its value (3 cells filled)"
+            ]),
+            "{name}"
+        );
+        assert_eq!(
+            env.names(),
+            [
+                "Jean Dupont @ acme",
+                "Marie Curie @ acme",
+                "Paul Martin @ acme",
+                "Zoë Müller @ nordlicht",
+                "Ana Silva @ globex",
+                "Léa Roux @ globex",
+            ],
+            "{name}"
+        );
+        // Only the region's first column is filled: the titles stay where they were.
+        let titles: Vec<Option<String>> = env.prospects().into_iter().map(|p| p.title).collect();
+        assert_eq!(titles[..3], [Some("CEO".into()), Some("CTO".into()), None]);
+        // The people summary says it too.
+        env.hailer()
+            .args(["import", "prospects"])
+            .arg(&file)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("merged cells filled down: C4:C6"));
+    }
+}
+
 #[test]
 fn sheet_option_picks_another_sheet_and_names_missing_ones() {
     let env = Env::new();

@@ -122,10 +122,47 @@ def sheets_xlsx(path):
     wb.save(path)
 
 
+MERGED_PEOPLE = [
+    ("Jean", "Dupont", "CEO"),
+    ("Marie", "Curie", "CTO"),
+    ("Paul", "Martin", None),
+    ("Zoë", "Müller", None),
+    ("Ana", "Silva", None),
+    None,
+    ("Léa", "Roux", None),
+]
+
+
+def merged_xls(path):
+    """Merged cells (tests/cli_import.rs builds the same sheet as XLSX): a title merged over
+    A1:D2, the header on row 3, "Acme SA" merged over C4:C6, "Globex" over C8:C10 with row 9
+    blank."""
+    import xlwt
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("Prospects")
+    ws.write_merge(0, 1, 0, 3, "Prospects salon 2026")
+    for j, h in enumerate(["Prénom", "Nom", "Société", "Poste"]):
+        ws.write(2, j, h)
+    for i, person in enumerate(MERGED_PEOPLE):
+        if person is None:
+            continue
+        first, last, title = person
+        ws.write(3 + i, 0, first)
+        ws.write(3 + i, 1, last)
+        if title:
+            ws.write(3 + i, 3, title)
+    ws.write_merge(3, 5, 2, 2, "Acme SA")
+    ws.write(6, 2, "Nordlicht GmbH")
+    ws.write_merge(7, 9, 2, 2, "Globex")
+    wb.save(path)
+
+
 if __name__ == "__main__":
     xlsx(os.path.join(HERE, "prospects.xlsx"))
     xls(os.path.join(HERE, "prospects.xls"))
     ods(os.path.join(HERE, "prospects.ods"))
     far_cell_xlsx(os.path.join(HERE, "far_cell.xlsx"))
     sheets_xlsx(os.path.join(HERE, "sheets.xlsx"))
-    print("wrote prospects.xlsx, prospects.xls, prospects.ods, far_cell.xlsx, sheets.xlsx")
+    merged_xls(os.path.join(HERE, "merged.xls"))
+    print("wrote prospects.xlsx, prospects.xls, prospects.ods, far_cell.xlsx, sheets.xlsx, "
+          "merged.xls")

@@ -146,7 +146,8 @@ pub struct ImportSummary {
     pub notes: Vec<RowReject>,
     /// Other visible sheets whose header also fits, not imported (each needs `--sheet`).
     pub other_sheets: Vec<String>,
-    /// About the file as a whole, e.g. a CSV whose lines mix UTF-8 and Windows-1252.
+    /// About the file as a whole, e.g. a CSV whose lines mix UTF-8 and Windows-1252, or the
+    /// merged cells of a sheet filled down.
     pub warnings: Vec<String>,
 }
 
@@ -228,9 +229,11 @@ pub fn run(
         cause,
     })?;
     let format = opened.format.clone();
-    let warnings = opened.warnings;
+    let mut warnings = opened.warnings;
     let mut src = opened.source;
-    let (sheet, rows, map, other_sheets) = choose_sheet(&mut src, req, &format)?;
+    let (sheet, loaded, map, other_sheets) = choose_sheet(&mut src, req, &format)?;
+    let rows = loaded.rows;
+    warnings.extend(loaded.warnings);
 
     let header_row = map.header_row_number;
     let columns = map
@@ -563,7 +566,7 @@ fn choose_sheet(
     src: &mut source::Source,
     req: &ImportRequest,
     format: &Format,
-) -> Result<(String, Vec<SourceRow>, ColumnMap, Vec<String>), ImportError> {
+) -> Result<(String, source::SheetRows, ColumnMap, Vec<String>), ImportError> {
     let file = req.file.as_path();
     let names = match &req.sheet {
         Some(_) => src.sheet_names(),
@@ -593,11 +596,12 @@ fn choose_sheet(
     // With --map, the sheet and row closest to a header, to say which mapping does not fit.
     let mut closest: Option<(String, columns::HeaderMismatch)> = None;
     for name in &candidates {
-        let rows = src.load(name).map_err(|cause| ImportError::Unreadable {
+        let loaded = src.load(name).map_err(|cause| ImportError::Unreadable {
             file: file.to_path_buf(),
             cause,
         })?;
-        if let Some(map) = find_header(&rows, required, req.kind.optional(), &req.overrides) {
+        let rows = &loaded.rows;
+        if let Some(map) = find_header(rows, required, req.kind.optional(), &req.overrides) {
             let mut others = Vec::new();
             for other in candidates.iter().skip_while(|n| *n != name).skip(1) {
                 // Only its header matters: an XLSX sheet is read no further.
@@ -610,9 +614,9 @@ fn choose_sheet(
                     others.push(other.clone());
                 }
             }
-            return Ok((name.clone(), rows, map, others));
+            return Ok((name.clone(), loaded, map, others));
         }
-        if let Some(m) = closest_header(&rows, required, req.kind.optional(), &req.overrides)
+        if let Some(m) = closest_header(rows, required, req.kind.optional(), &req.overrides)
             && closest.as_ref().is_none_or(|(_, c)| c.score < m.score)
         {
             closest = Some((name.clone(), m));

@@ -161,31 +161,61 @@ impl Source {
     /// stray value in XFD1048576 would make that block 17 billion cells, an allocation that
     /// aborts the process. XLSX cells are read one by one; XLS and ODS sheets come parsed by
     /// the reader library, and are walked by their used cells.
-    pub fn load(&mut self, sheet: &str) -> Result<Vec<SourceRow>, String> {
+    ///
+    /// Vertically merged cells (XLSX and XLS; the reader library gives none for ODS) are filled
+    /// down: see [`fill_merged_down`]. The warnings say which were.
+    pub fn load(&mut self, sheet: &str) -> Result<SheetRows, String> {
         let damaged = format!("cannot read sheet {sheet:?}: the file is damaged");
-        let cells = match self {
-            Source::Csv { rows, .. } => return Ok(std::mem::take(rows)),
+        let (mut cells, merged) = match self {
+            Source::Csv { rows, .. } => {
+                return Ok(SheetRows {
+                    rows: std::mem::take(rows),
+                    warnings: Vec::new(),
+                });
+            }
             Source::Book(book) => match book.as_mut() {
-                Sheets::Xlsx(xlsx) => catching_panics(|| xlsx_cells(xlsx, sheet, None), &damaged)??,
+                Sheets::Xlsx(xlsx) => {
+                    let cells = catching_panics(|| xlsx_cells(xlsx, sheet, None), &damaged)??;
+                    let merged =
+                        catching_panics(|| xlsx.merge_cells_by_sheet_name(sheet), &damaged)?
+                            .map_err(|e| format!("cannot read sheet {sheet:?}: {e}"))?;
+                    (cells, merged)
+                }
                 other => {
                     let range = catching_panics(|| other.worksheet_range(sheet), &damaged)?
                         .map_err(|e| format!("cannot read sheet {sheet:?}: {e}"))?;
+                    let merged = match other {
+                        Sheets::Xls(xls) => {
+                            xls.merge_cells_by_sheet_name(sheet).unwrap_or_default()
+                        }
+                        _ => Vec::new(),
+                    };
                     let (top, left) = range.start().unwrap_or((0, 0));
-                    range
+                    let cells = range
                         .used_cells()
                         .map(|(r, c, cell)| (top + r as u32, left + c as u32, cell_text(cell)))
                         .filter(|(_, _, text)| !text.is_empty())
-                        .collect()
+                        .collect();
+                    (cells, merged)
                 }
             },
         };
-        rows_from_cells(sheet, cells)
+        let warnings = fill_merged_down(sheet, &mut cells, &merged)?
+            .into_iter()
+            .collect();
+        Ok(SheetRows {
+            rows: rows_from_cells(sheet, cells)?,
+            warnings,
+        })
     }
 
     /// The first `rows` rows of a sheet that hold a value, as [`Source::load`] gives them: enough
     /// to look for its header. An XLSX sheet is read only that far, so a look at a large sheet
     /// costs next to nothing; XLS and ODS sheets come parsed whole from the reader library
     /// anyway, and are cut after loading. A CSV keeps its rows for a later `load`.
+    ///
+    /// An XLSX sheet's merged cells are listed after its cells, so they are not looked at here:
+    /// these rows only tell whether a header fits, and `load` fills them.
     pub fn head(&mut self, sheet: &str, rows: usize) -> Result<Vec<SourceRow>, String> {
         if let Source::Book(book) = self
             && let Sheets::Xlsx(xlsx) = book.as_mut()
@@ -197,10 +227,124 @@ impl Source {
         if let Source::Csv { rows: all, .. } = self {
             return Ok(all.iter().take(rows).cloned().collect());
         }
-        let mut all = self.load(sheet)?;
+        let mut all = self.load(sheet)?.rows;
         all.truncate(rows);
         Ok(all)
     }
+}
+
+/// A sheet's rows as [`Source::load`] gives them, and what the summary should say about them
+/// (merged cells filled down).
+#[derive(Debug)]
+pub struct SheetRows {
+    pub rows: Vec<SourceRow>,
+    pub warnings: Vec<String>,
+}
+
+/// Merged regions named in the warning of [`fill_merged_down`].
+const MERGES_NAMED: usize = 3;
+
+/// Fill vertically merged cells down. People merge a company cell over the rows of its
+/// several contacts; the file keeps the value in the region's top cell only, so each row
+/// below it would lack its company. A region spanning several rows whose top-left cell holds
+/// a value gives that value to the region's first column in every row it covers that holds
+/// another value (a row with nothing else in it stays a blank row, not a row of a company
+/// alone). Values are never copied sideways: a region over several columns is a title or a
+/// group header (`Contact` over `Prénom` and `Nom`), and a copy would make headers up. A
+/// covered cell that still holds its own value keeps it.
+///
+/// Returns the warning that says which regions were filled, or nothing when none was. The
+/// cells added are counted first, so a file merging huge regions is refused like any sheet
+/// too large, before anything is allocated.
+fn fill_merged_down(
+    sheet: &str,
+    cells: &mut Vec<(u32, u32, String)>,
+    merged: &[calamine::Dimensions],
+) -> Result<Option<String>, String> {
+    let mut tall: Vec<&calamine::Dimensions> = merged
+        .iter()
+        .filter(|d| d.end.0 > d.start.0 && d.end.1 >= d.start.1)
+        .collect();
+    // In sheet order, for the warning (XLS lists them in no particular order).
+    tall.sort_by_key(|d| d.start);
+    if tall.is_empty() || cells.is_empty() {
+        return Ok(None);
+    }
+    cells.sort_by_key(|c| (c.0, c.1));
+    let mut rows: Vec<u32> = cells.iter().map(|c| c.0).collect();
+    rows.dedup();
+    let value_at = |cells: &[(u32, u32, String)], at: (u32, u32)| {
+        cells
+            .binary_search_by_key(&at, |c| (c.0, c.1))
+            .ok()
+            .map(|i| cells[i].2.clone())
+    };
+    // Per region with a value: its value and the rows below its top that hold a value.
+    let mut fills: Vec<(&calamine::Dimensions, String, &[u32])> = Vec::new();
+    let mut added = 0u64;
+    for d in tall {
+        let Some(value) = value_at(cells, d.start) else {
+            continue;
+        };
+        let from = rows.partition_point(|&r| r <= d.start.0);
+        let to = rows.partition_point(|&r| r <= d.end.0);
+        if from < to {
+            added += (to - from) as u64;
+            fills.push((d, value, &rows[from..to]));
+        }
+    }
+    if cells.len() as u64 + added > MAX_SHEET_CELLS {
+        return Err(format!(
+            "sheet {sheet:?} is too large: filling its merged cells down would make more than \
+             {MAX_SHEET_CELLS} cells"
+        ));
+    }
+    let mut filled_cells = 0u64;
+    let mut named: Vec<String> = Vec::new();
+    let mut regions = 0u64;
+    let mut new_cells: Vec<(u32, u32, String)> = Vec::new();
+    for (d, value, covered) in &fills {
+        let column = d.start.1;
+        let mut filled_here = false;
+        for &row in *covered {
+            if value_at(cells, (row, column)).is_none() {
+                new_cells.push((row, column, value.clone()));
+                filled_cells += 1;
+                filled_here = true;
+            }
+        }
+        if filled_here {
+            regions += 1;
+            if named.len() < MERGES_NAMED {
+                let shown: String = value.chars().take(40).collect();
+                named.push(format!(
+                    "{}{}:{}{} {shown:?}",
+                    column_name(column),
+                    d.start.0 + 1,
+                    column_name(column),
+                    d.end.0 + 1
+                ));
+            }
+        }
+    }
+    if regions == 0 {
+        return Ok(None);
+    }
+    cells.extend(new_cells);
+    let more = regions - named.len() as u64;
+    Ok(Some(format!(
+        "merged cells filled down: {}{}; each row a vertically merged cell covers was read \
+         with its value ({filled_cells} cells filled)",
+        named.join(", "),
+        if more > 0 {
+            format!(
+                " and {more} more region{}",
+                if more == 1 { "" } else { "s" }
+            )
+        } else {
+            String::new()
+        }
+    )))
 }
 
 /// The non-empty cells of an XLSX sheet as (row, column, text), 0-based, in file order: all
@@ -1007,13 +1151,65 @@ mod tests {
                 (4, vec!["a".to_string(), "a2".to_string()]),
             ]
         );
-        assert_eq!(src.load("S").unwrap()[..3], head[..]);
+        assert_eq!(src.load("S").unwrap().rows[..3], head[..]);
 
         let mut csv = open(Path::new("p.csv"), b"a,b\n1,2\n3,4\n".to_vec())
             .unwrap()
             .source;
         assert_eq!(csv.head("p", 1).unwrap().len(), 1);
-        assert_eq!(csv.load("p").unwrap().len(), 3);
+        assert_eq!(csv.load("p").unwrap().rows.len(), 3);
+    }
+
+    #[test]
+    fn merged_cells_fill_down_only_into_rows_with_values() {
+        let dims = |start, end| calamine::Dimensions { start, end };
+        let cell = |r: u32, c: u32, t: &str| (r, c, t.to_string());
+        let mut cells = vec![
+            cell(0, 0, "Title"),
+            cell(2, 0, "a"),
+            cell(2, 1, "Acme"),
+            cell(3, 0, "b"),
+            cell(4, 0, "c"),
+            cell(4, 1, "own value"),
+            cell(6, 0, "d"),
+        ];
+        let merged = [
+            // Title over A1:C2: row 2 holds nothing else, so nothing is filled.
+            dims((0, 0), (1, 2)),
+            // B3:C6 over rows 3–6: B4 gets "Acme", B5 keeps its own value, row 6 is blank; C
+            // is never filled.
+            dims((2, 1), (5, 2)),
+            // A one-row merge is not a vertical one.
+            dims((6, 0), (6, 3)),
+        ];
+        let warning = fill_merged_down("S", &mut cells, &merged).unwrap().unwrap();
+        assert!(
+            warning.starts_with("merged cells filled down: B3:B6 \"Acme\";"),
+            "{warning}"
+        );
+        assert!(warning.ends_with("(1 cells filled)"), "{warning}");
+        let rows = rows_from_cells("S", cells).unwrap();
+        let laid_out: Vec<(i64, Vec<&str>)> = rows
+            .iter()
+            .map(|r| (r.number, r.cells.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(
+            laid_out,
+            [
+                (1, vec!["Title"]),
+                (3, vec!["a", "Acme"]),
+                (4, vec!["b", "Acme"]),
+                (5, vec!["c", "own value"]),
+                (7, vec!["d"]),
+            ]
+        );
+        // No merged region, or one without a value: no warning.
+        let mut cells = vec![cell(0, 0, "a"), cell(1, 0, "b")];
+        assert_eq!(fill_merged_down("S", &mut cells, &[]), Ok(None));
+        assert_eq!(
+            fill_merged_down("S", &mut cells, &[dims((0, 1), (1, 1))]),
+            Ok(None)
+        );
     }
 
     #[test]

@@ -209,6 +209,61 @@ fn vertically_merged_cells_are_filled_down() {
     }
 }
 
+/// Numbers come in as the spreadsheet shows them: a postcode or phone number stored as a
+/// number in a zero-padding format keeps its leading zeros (and the format's separators);
+/// whole numbers never end in ".0" and long ones are never in scientific notation.
+#[test]
+fn xlsx_number_formats_keep_leading_zeros() {
+    use rust_xlsxwriter::{Format, Workbook};
+    let env = Env::new();
+    let file = env.dir.path().join("numbers.xlsx");
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    let headers = [
+        "Prénom",
+        "Nom",
+        "Société",
+        "Code postal",
+        "Téléphone",
+        "Mobile",
+        "Effectif",
+        "Grand",
+        "Prix",
+    ];
+    sheet.write_row(0, 0, headers).unwrap();
+    sheet.write_row(1, 0, ["Jean", "Dupont", "Acme"]).unwrap();
+    let postcode = Format::new().set_num_format("00000");
+    let phone = Format::new().set_num_format("00 00 00 00 00");
+    let price = Format::new().set_num_format("0.00");
+    sheet
+        .write_number_with_format(1, 3, 1234, &postcode)
+        .unwrap();
+    sheet
+        .write_number_with_format(1, 4, 612345678, &phone)
+        .unwrap();
+    sheet.write_number(1, 5, 33612345678.0).unwrap();
+    sheet.write_number(1, 6, 250.0).unwrap();
+    sheet.write_number(1, 7, 1e16).unwrap();
+    sheet.write_number_with_format(1, 8, 12.5, &price).unwrap();
+    book.save(&file).unwrap();
+
+    env.import("prospects", &file)
+        .success()
+        .stdout(predicate::str::contains("1 prospects imported"));
+    let extra: serde_json::Value = serde_json::from_str(&env.prospects()[0].extra).unwrap();
+    assert_eq!(
+        extra,
+        serde_json::json!({
+            "Code postal": "01234",
+            "Téléphone": "06 12 34 56 78",
+            "Mobile": "33612345678",
+            "Effectif": "250",
+            "Grand": "10000000000000000",
+            "Prix": "12.5",
+        })
+    );
+}
+
 #[test]
 fn sheet_option_picks_another_sheet_and_names_missing_ones() {
     let env = Env::new();

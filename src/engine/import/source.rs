@@ -357,11 +357,28 @@ fn xlsx_cells(
 ) -> Result<Vec<(u32, u32, String)>, String> {
     let cannot = |e: calamine::XlsxError| format!("cannot read sheet {sheet:?}: {e}");
     let mut reader = xlsx.worksheet_cells_reader(sheet).map_err(cannot)?;
+    // The digit layout of each style's number format, by style id (most have none).
+    let layouts: Vec<Option<DigitLayout>> = reader
+        .styles()
+        .iter()
+        .map(|style| {
+            style
+                .number_format
+                .as_ref()
+                .and_then(|f| DigitLayout::parse(&f.format_code))
+        })
+        .collect();
     let mut cells: Vec<(u32, u32, String)> = Vec::new();
     let mut rows_seen = 0usize;
-    while let Some(cell) = reader.next_cell().map_err(cannot)? {
+    while let Some((cell, style)) = reader.next_cell_with_style_id().map_err(cannot)? {
         let (row, column) = cell.get_position();
-        let text = cell_text(&Data::from(cell.get_value().clone()));
+        let value = Data::from(cell.get_value().clone());
+        let laid_out = match (&value, layouts.get(style)) {
+            (Data::Float(f), Some(Some(layout))) => layout.apply(*f),
+            (Data::Int(i), Some(Some(layout))) => layout.apply(*i as f64),
+            _ => None,
+        };
+        let text = laid_out.unwrap_or_else(|| cell_text(&value));
         if text.is_empty() {
             continue;
         }
@@ -374,6 +391,78 @@ fn xlsx_cells(
         cells.push((row, column, text));
     }
     Ok(cells)
+}
+
+/// A number format made of `0` digit placeholders and literal separators only: `00000` (a
+/// postcode), `0000000000` or `00 00 00 00 00` (a phone number). Excel shows a whole number in
+/// it padded with leading zeros, and with those separators; that text, not the bare number,
+/// is what the person typed and sees ("01234", not "1234"). Other formats (decimals, `#`,
+/// thousands separators, dates, currencies, text) are not laid out: their cells are read as
+/// plain numbers.
+#[derive(Debug, Clone, PartialEq)]
+struct DigitLayout {
+    parts: Vec<LayoutPart>,
+    digits: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum LayoutPart {
+    Digit,
+    Literal(char),
+}
+
+impl DigitLayout {
+    /// The layout of a format code's first section (the one for positive numbers), if it is
+    /// one of digits and separators: `0`, a space, `-`, `(`, `)`, `/`, `\c` or `"text"`.
+    fn parse(code: &str) -> Option<DigitLayout> {
+        let mut parts = Vec::new();
+        let mut chars = code.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '0' => parts.push(LayoutPart::Digit),
+                ' ' | '-' | '(' | ')' | '/' => parts.push(LayoutPart::Literal(c)),
+                '\\' => parts.push(LayoutPart::Literal(chars.next()?)),
+                '"' => loop {
+                    match chars.next()? {
+                        '"' => break,
+                        q => parts.push(LayoutPart::Literal(q)),
+                    }
+                },
+                ';' => break,
+                _ => return None,
+            }
+        }
+        let digits = parts.iter().filter(|p| **p == LayoutPart::Digit).count();
+        // A lone `0` (built-in format 1) shows what the plain number shows.
+        (digits > 1 || parts.len() > 1)
+            .then_some(DigitLayout { parts, digits })
+            .filter(|l| l.digits > 0)
+    }
+
+    /// `value` as the format shows it, for a whole number from 0 up to 10^15; `None` for
+    /// others (negative numbers have a section of their own, fractions need decimals).
+    fn apply(&self, value: f64) -> Option<String> {
+        if !(value.is_finite() && value.fract() == 0.0 && (0.0..1e15).contains(&value)) {
+            return None;
+        }
+        let number = format!("{:0>width$}", value as u64, width = self.digits);
+        // Digits beyond the placeholders go with the first one, as in Excel.
+        let extra = number.len() - self.digits;
+        let mut digits = number.chars();
+        let mut out = String::with_capacity(number.len() + self.parts.len());
+        let mut first = true;
+        for part in &self.parts {
+            match part {
+                LayoutPart::Digit => {
+                    let take = if first { extra + 1 } else { 1 };
+                    out.extend(digits.by_ref().take(take));
+                    first = false;
+                }
+                LayoutPart::Literal(c) => out.push(*c),
+            }
+        }
+        Some(out)
+    }
 }
 
 /// Cells a sheet may spread over once laid out as rows (each row as wide as its last value):
@@ -1234,6 +1323,44 @@ mod tests {
               Marie;Curie;Radium;x, y, z, w, v, u\r",
         ));
         assert_eq!(sniff_delimiter(std::str::from_utf8(&semi).unwrap()), b';');
+    }
+
+    #[test]
+    fn zero_padding_number_formats_lay_out_whole_numbers() {
+        let show = |code: &str, value: f64| DigitLayout::parse(code).and_then(|l| l.apply(value));
+        assert_eq!(show("00000", 1234.0).as_deref(), Some("01234"));
+        assert_eq!(show("00000", 123456.0).as_deref(), Some("123456"));
+        assert_eq!(
+            show("0000000000", 612345678.0).as_deref(),
+            Some("0612345678")
+        );
+        assert_eq!(
+            show("00 00 00 00 00", 612345678.0).as_deref(),
+            Some("06 12 34 56 78")
+        );
+        assert_eq!(
+            show("\\(000\\) 000-0000", 5551234567.0).as_deref(),
+            Some("(555) 123-4567")
+        );
+        assert_eq!(
+            show("\"FR\"00000;-00000", 75001.0).as_deref(),
+            Some("FR75001")
+        );
+        // Not whole, negative, or not a layout of digits: read as a plain number.
+        assert_eq!(show("00000", 12.5), None);
+        assert_eq!(show("00000", -12.0), None);
+        for code in [
+            "General",
+            "0",
+            "0.00",
+            "#,##0",
+            "000.0",
+            "@",
+            "yyyy-mm-dd",
+            "00%",
+        ] {
+            assert_eq!(DigitLayout::parse(code), None, "{code}");
+        }
     }
 
     #[test]

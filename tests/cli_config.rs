@@ -166,6 +166,12 @@ fn json_flags_are_described() {
             "--json Print the summary as JSON",
         ),
         (&["suppress", "list", "--help"], "--json Print a JSON array"),
+        (&["import", "log", "--help"], "--json Print a JSON array"),
+        (
+            &["import", "--help"],
+            "log List the imports done so far as CSV \
+             (id,created_at,kind,file,sheet,imported,updated,duplicates,replaced,rejected)",
+        ),
         (
             &["suppress", "--help"],
             "list List every entry as CSV (entry,cause,note,created_at), or JSON with --json",

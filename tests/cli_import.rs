@@ -1063,6 +1063,120 @@ fn a_reimport_fills_empty_fields_without_overwriting() {
     assert_eq!(counts, [(1, 0, 0), (0, 1, 1), (0, 0, 2)]);
 }
 
+/// `hailer import log` lists every import that went through, oldest first, as CSV or JSON,
+/// with each one's counts; an import that failed is not in it, and an import logged before
+/// the updated count was kept shows it unknown (empty, null).
+#[test]
+fn import_log_lists_the_imports_as_csv_or_json() {
+    let env = Env::new();
+    // Nothing imported yet: the header alone.
+    env.hailer()
+        .args(["import", "log"])
+        .assert()
+        .success()
+        .stdout("id,created_at,kind,file,sheet,imported,updated,duplicates,replaced,rejected\n");
+    let a = env.write(
+        "a.csv",
+        b"firstname,lastname,company\nJean,Dupont,Acme\nAnn,,Acme\n",
+    );
+    let b = env.write(
+        "b.csv",
+        b"firstname,lastname,company,email\nJean,Dupont,Acme,jean@acme.test\n",
+    );
+    let m = env.write("m.csv", b"company,subject,body\nAcme,Hello,Hi there\n");
+    env.import("prospects", &a).success();
+    env.import("prospects", &b).success();
+    env.import("messages", &m).success();
+    env.import("prospects", &env.write("bad.csv", b"x,y\n1,2\n"))
+        .code(4);
+    // An import logged by a version that did not count updates.
+    let store = Store::open_in(&env.data_dir()).unwrap();
+    store
+        .conn()
+        .execute(
+            "INSERT INTO imports (kind, file, sheet, imported, duplicates, rejected, created_at)
+             VALUES ('prospects', 'old, \"quoted\".csv', NULL, 5, 1, 0, 0)",
+            [],
+        )
+        .unwrap();
+    drop(store);
+
+    let out = env.hailer().args(["import", "log"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    let file = |p: &Path| p.display().to_string();
+    let without_dates: Vec<Vec<String>> =
+        rows.iter().map(|r| [&r[..1], &r[2..]].concat()).collect();
+    let row = |cells: &[&str]| cells.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        without_dates,
+        [
+            row(&["1", "prospects", &file(&a), "a", "1", "0", "0", "0", "1"]),
+            row(&["2", "prospects", &file(&b), "b", "0", "1", "0", "0", "0"]),
+            row(&["3", "messages", &file(&m), "m", "1", "0", "0", "0", "0"]),
+            row(&[
+                "4",
+                "prospects",
+                "old, \"quoted\".csv",
+                "",
+                "5",
+                "",
+                "1",
+                "0",
+                "0"
+            ]),
+        ]
+    );
+    // Dates in RFC 3339, as `suppress list` gives them.
+    for r in &rows {
+        chrono::DateTime::parse_from_rfc3339(&r[1]).unwrap();
+    }
+    assert_eq!(rows[3][1], "1970-01-01T00:00:00+00:00");
+
+    let out = env
+        .hailer()
+        .args(["import", "log", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let log: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(log.as_array().unwrap().len(), 4);
+    assert_eq!(log[1]["file"], file(&b).as_str());
+    assert_eq!(log[1]["updated"], 1);
+    assert!(log[1]["created_at"].as_i64().unwrap() > 0);
+    assert_eq!(log[3]["updated"], serde_json::Value::Null);
+    assert_eq!(log[3]["sheet"], serde_json::Value::Null);
+
+    // A log that cannot be written whole exits 1, like an export.
+    for json in [false, true] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let mut cmd = env.hailer_std();
+        cmd.args(["import", "log"]).stdout(full);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "json {json}: {out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("cannot write the imports log"),
+            "{out:?}"
+        );
+    }
+    // `log` takes no file: a usage error, not an import.
+    env.hailer()
+        .args(["import", "log", "a.csv"])
+        .assert()
+        .code(2);
+}
+
 /// A failed import into a data directory without a database leaves no database behind.
 #[test]
 fn a_failed_first_import_creates_no_database() {

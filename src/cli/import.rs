@@ -1,19 +1,30 @@
-//! `hailer import prospects|messages FILE [--sheet NAME] [--map field=Header …]`
+//! `hailer import prospects|messages FILE [--sheet NAME] [--map field=Header …]`, and
+//! `hailer import log [--json]`, the imports done so far.
 
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, Subcommand};
 
 use super::{Context, exit};
 use crate::engine::import::{self, ColumnOverride, ImportError, ImportKind, ImportRequest};
+use crate::store::imports;
 
 #[derive(Debug, Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true,
+    subcommand_negates_reqs = true,
+    override_usage = "hailer import [OPTIONS] <KIND> <FILE>\n       hailer import log [--json]"
+)]
 pub struct ImportCommand {
+    #[command(subcommand)]
+    pub log: Option<ImportLogCommand>,
     /// What the file holds
-    #[arg(value_enum)]
-    pub kind: ImportKind,
+    #[arg(value_enum, required = true)]
+    pub kind: Option<ImportKind>,
     /// CSV/TSV (any of , ; tab |), XLSX, XLS or ODS
-    pub file: PathBuf,
+    #[arg(required = true)]
+    pub file: Option<PathBuf>,
     /// Sheet to read (default: the first sheet whose header has the required columns)
     #[arg(long)]
     pub sheet: Option<String>,
@@ -25,8 +36,27 @@ pub struct ImportCommand {
     pub json: bool,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ImportLogCommand {
+    /// List the imports done so far as CSV
+    /// (id,created_at,kind,file,sheet,imported,updated,duplicates,replaced,rejected), oldest
+    /// first, or JSON with --json
+    Log {
+        /// Print a JSON array of the same fields (created_at a Unix time, updated null for
+        /// imports logged before it was counted) instead of CSV
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 impl ImportCommand {
     pub fn execute(self, ctx: &Context) -> u8 {
+        let (kind, file) = match (self.log, self.kind, self.file) {
+            (Some(ImportLogCommand::Log { json }), _, _) => return list_log(ctx, json),
+            (None, Some(kind), Some(file)) => (kind, file),
+            // clap requires both when there is no subcommand.
+            _ => return exit::USAGE,
+        };
         // A failed import into a data directory that had no database leaves none behind:
         // the database this command created is removed again (the log keeps the failure).
         let db_file = ctx.data_dir.join(crate::store::DB_FILE);
@@ -39,8 +69,8 @@ impl ImportCommand {
             }
         };
         let req = ImportRequest {
-            kind: self.kind,
-            file: self.file,
+            kind,
+            file,
             sheet: self.sheet,
             overrides: self.overrides,
         };
@@ -93,4 +123,72 @@ impl ImportCommand {
             }
         }
     }
+}
+
+/// `hailer import log`: like `suppress list`, data a script keeps, so a list that could not
+/// be written whole (a full disk, a closed pipe) exits 1.
+fn list_log(ctx: &Context, json: bool) -> u8 {
+    let store = match ctx.open_store() {
+        Ok(s) => s,
+        Err(e) => {
+            errln!("{e:#}");
+            return exit::FAILURE;
+        }
+    };
+    match imports::list(store.conn()) {
+        Ok(log) => match write_log(&log, json) {
+            Ok(()) => exit::OK,
+            Err(e) => {
+                errln!("cannot write the imports log to standard output: {e}");
+                exit::FAILURE
+            }
+        },
+        Err(e) => {
+            errln!("{e}");
+            exit::FAILURE
+        }
+    }
+}
+
+/// The log on standard output: CSV (dates in RFC 3339, an unknown count empty) or a JSON
+/// array.
+fn write_log(log: &[imports::ImportLogEntry], json: bool) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, log)?;
+        writeln!(out)?;
+        return out.flush();
+    }
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "id",
+        "created_at",
+        "kind",
+        "file",
+        "sheet",
+        "imported",
+        "updated",
+        "duplicates",
+        "replaced",
+        "rejected",
+    ])?;
+    for e in log {
+        let date = chrono::DateTime::from_timestamp(e.created_at, 0)
+            .map(|d| d.to_rfc3339())
+            .unwrap_or_default();
+        w.write_record([
+            e.id.to_string(),
+            date,
+            e.kind.clone(),
+            e.file.clone(),
+            e.sheet.clone().unwrap_or_default(),
+            e.imported.to_string(),
+            e.updated.map(|u| u.to_string()).unwrap_or_default(),
+            e.duplicates.to_string(),
+            e.replaced.to_string(),
+            e.rejected.to_string(),
+        ])?;
+    }
+    w.flush()
 }

@@ -129,7 +129,7 @@ pub enum Command {
     Tui,
     /// Import the sample data from assets/ and open the terminal UI
     Demo(demo::DemoCommand),
-    /// Import prospects or messages from CSV, TSV, XLSX, XLS or ODS
+    /// Import prospects or messages from CSV, TSV, XLSX, XLS or ODS; `import log` lists the imports
     Import(import::ImportCommand),
     /// Export prospects, messages, the outbox, suggestions or bounces as CSV or XLSX
     Export(export::ExportCommand),

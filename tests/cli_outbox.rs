@@ -160,6 +160,104 @@ fn suppress_add_in_the_other_spelling_of_a_domain_keeps_the_first_entry() {
     );
 }
 
+/// A data dir with a config and nothing else, for the suppression list alone.
+fn empty_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), "").unwrap();
+    dir
+}
+
+fn suppressed(dir: &Path) -> Vec<String> {
+    let store = Store::open_in(&dir.join("data")).unwrap();
+    suppressions::list(store.conn())
+        .unwrap()
+        .into_iter()
+        .map(|s| s.entry)
+        .collect()
+}
+
+/// `suppress remove` is all or nothing, like `outbox approve`: one entry not on the list, or
+/// one that names no address or domain, and every such entry is named, nothing is removed, and
+/// the exit code is 4. `--ignore-missing` removes those that are there and exits 0.
+#[test]
+fn suppress_remove_is_all_or_nothing_and_names_every_missing_entry() {
+    let dir = empty_dir();
+    let d = dir.path();
+    hailer(d)
+        .args([
+            "suppress",
+            "add",
+            "ann@acme.test",
+            "cy@acme.test",
+            "@café.test",
+        ])
+        .assert()
+        .success();
+    let out = hailer(d)
+        .args(["suppress", "remove", "ann@acme.test", "bob@acme.test"])
+        .args(["cy@acme.test", "dee@acme.test", "nobody"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "", "{stderr}");
+    for named in [
+        "hailer: not on the list: bob@acme.test\n",
+        "hailer: not on the list: dee@acme.test\n",
+        "hailer: \"nobody\": neither an address nor @domain, and not on the list\n",
+        "hailer: nothing removed\n",
+    ] {
+        assert!(stderr.contains(named), "{named:?} in {stderr}");
+    }
+    assert!(
+        !stderr.contains("ann@") && !stderr.contains("cy@"),
+        "{stderr}"
+    );
+    assert_eq!(
+        suppressed(d),
+        ["@café.test", "ann@acme.test", "cy@acme.test"],
+        "a refused remove removes nothing"
+    );
+    // The same entry twice, or in both spellings of its domain, is one entry on the list.
+    hailer(d)
+        .args(["suppress", "remove", "Ann@acme.test", "ann@acme.test"])
+        .args(["@café.test", "@xn--caf-dma.test"])
+        .assert()
+        .code(0)
+        .stdout("removed ann@acme.test\nremoved @café.test\n");
+    // For a script making sure addresses are not suppressed, whether or not they were.
+    hailer(d)
+        .args([
+            "suppress",
+            "remove",
+            "--ignore-missing",
+            "bob@acme.test",
+            "cy@acme.test",
+        ])
+        .assert()
+        .code(0)
+        .stdout("removed cy@acme.test\n")
+        .stderr(predicate::str::contains("not on the list: bob@acme.test"));
+    assert!(suppressed(d).is_empty());
+    // An entry that names nothing is a mistake even then.
+    hailer(d)
+        .args(["suppress", "add", "eve@acme.test"])
+        .assert()
+        .success();
+    hailer(d)
+        .args([
+            "suppress",
+            "remove",
+            "--ignore-missing",
+            "eve@acme.test",
+            "*@acme.test",
+        ])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("\"*@acme.test\": no wildcards"));
+    assert_eq!(suppressed(d), ["eve@acme.test"]);
+}
+
 /// Ids typed by hand: an unknown or ineligible one is named, the exit code says so, and
 /// nothing changes, not even for the good ids beside it.
 #[test]

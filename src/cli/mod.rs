@@ -62,8 +62,9 @@ pub mod exit {
     /// The configuration file is missing, unreadable or invalid, or has nothing the command
     /// needs (no mailbox, no `imap_host`).
     pub const CONFIG: u8 = 3;
-    /// An input file cannot be used (unreadable, not a spreadsheet, no header), or an outbox
-    /// row id does not exist or is in the wrong status.
+    /// An input file cannot be used (unreadable, not a spreadsheet, no header), an outbox
+    /// row id does not exist or is in the wrong status, or an entry to remove from the
+    /// suppression list is not on it.
     pub const INPUT: u8 = 4;
     /// Stopped by Ctrl-C or SIGTERM before the end (128 + SIGINT, as shells report it).
     pub const INTERRUPTED: u8 = 130;
@@ -83,7 +84,7 @@ pub mod exit {
         ),
         (
             INPUT,
-            "an input file or outbox row id that cannot be used (nothing changes then)",
+            "an input file, outbox row id or suppression entry that cannot be used (nothing changes then)",
         ),
         (
             INTERRUPTED,

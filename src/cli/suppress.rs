@@ -19,10 +19,15 @@ pub enum SuppressCommand {
         #[arg(long)]
         note: Option<String>,
     },
-    /// Remove entries
+    /// Remove entries: all of them, or none when one is not on the list (each such entry is
+    /// named, exit 4)
     Remove {
         #[arg(required = true)]
         entries: Vec<String>,
+        /// Remove the entries that are on the list and only note the others (exit 0): a script
+        /// that makes sure addresses are not suppressed, whether or not they were
+        #[arg(long)]
+        ignore_missing: bool,
     },
     /// List every entry as CSV (entry,cause,note,created_at), or JSON with --json
     List {
@@ -34,20 +39,20 @@ pub enum SuppressCommand {
 
 impl SuppressCommand {
     pub fn execute(self, ctx: &Context) -> u8 {
-        let store = match ctx.open_store() {
+        let mut store = match ctx.open_store() {
             Ok(s) => s,
             Err(e) => {
                 errln!("{e:#}");
                 return exit::FAILURE;
             }
         };
-        let conn = store.conn();
         match self {
             SuppressCommand::Add {
                 entries,
                 cause,
                 note,
             } => {
+                let conn = store.conn();
                 let mut parsed = Vec::new();
                 for raw in &entries {
                     match suppression_entry(raw) {
@@ -77,25 +82,11 @@ impl SuppressCommand {
                 }
                 exit::OK
             }
-            SuppressCommand::Remove { entries } => {
-                let mut missing = false;
-                for raw in &entries {
-                    let e = suppression_entry(raw).unwrap_or_else(|_| raw.to_lowercase());
-                    match suppressions::remove(conn, &e) {
-                        Ok(true) => outln!("removed {e}"),
-                        Ok(false) => {
-                            eprintln!("not on the list: {e}");
-                            missing = true;
-                        }
-                        Err(err) => {
-                            errln!("{err}");
-                            return exit::FAILURE;
-                        }
-                    }
-                }
-                if missing { exit::INPUT } else { exit::OK }
-            }
-            SuppressCommand::List { json } => match suppressions::list(conn) {
+            SuppressCommand::Remove {
+                entries,
+                ignore_missing,
+            } => remove(&mut store, &entries, ignore_missing),
+            SuppressCommand::List { json } => match suppressions::list(store.conn()) {
                 // The list is data a script keeps (`> backup.csv`): like an export, a list
                 // that could not be written whole (a full disk, a closed pipe) exits 1.
                 Ok(list) => match write_list(&list, json) {
@@ -112,6 +103,73 @@ impl SuppressCommand {
             },
         }
     }
+}
+
+/// `suppress remove`: every entry is looked up first, inside the one write transaction that
+/// then removes them, so the list changes whole or not at all. An entry not on the list (also
+/// one that names no address or domain, unless it is on the list as typed, from an older
+/// version) is named on stderr, and nothing is removed (exit 4); with `ignore_missing`, only
+/// an entry that names nothing stops the command, and the others are noted and passed over.
+fn remove(store: &mut store::Store, raw: &[String], ignore_missing: bool) -> u8 {
+    let tx = match store.write_tx() {
+        Ok(tx) => tx,
+        Err(e) => {
+            errln!("{e}");
+            return exit::FAILURE;
+        }
+    };
+    // (entry as given, entry as stored): one entry given twice, or in both spellings of its
+    // domain, is removed and reported once.
+    let mut found: Vec<(String, String)> = Vec::new();
+    let mut passed_over = Vec::new();
+    let mut problems = Vec::new();
+    for raw in raw {
+        let (entry, invalid) = match suppression_entry(raw) {
+            Ok(e) => (e, None),
+            Err(why) => (raw.trim().to_lowercase(), Some(why)),
+        };
+        match suppressions::existing(&tx, &entry) {
+            Ok(Some(stored)) => {
+                if !found.iter().any(|(_, s)| *s == stored.entry) {
+                    found.push((entry, stored.entry));
+                }
+            }
+            Ok(None) => match invalid {
+                Some(why) => problems.push(format!("{raw:?}: {why}, and not on the list")),
+                None if ignore_missing => passed_over.push(entry),
+                None => problems.push(format!("not on the list: {entry}")),
+            },
+            Err(e) => {
+                errln!("{e}");
+                return exit::FAILURE;
+            }
+        }
+    }
+    if !problems.is_empty() {
+        // Dropping the transaction rolls it back: nothing was deleted yet anyway.
+        for p in &problems {
+            errln!("{p}");
+        }
+        errln!("nothing removed");
+        return exit::INPUT;
+    }
+    for (entry, _) in &found {
+        if let Err(e) = suppressions::remove(&tx, entry) {
+            errln!("{e}; nothing removed");
+            return exit::FAILURE;
+        }
+    }
+    if let Err(e) = tx.commit() {
+        errln!("{e}; nothing removed");
+        return exit::FAILURE;
+    }
+    for (entry, _) in &found {
+        outln!("removed {entry}");
+    }
+    for entry in &passed_over {
+        errln!("not on the list: {entry} (passed over: --ignore-missing)");
+    }
+    exit::OK
 }
 
 /// The list on standard output: CSV (`entry,cause,note,created_at`, the date in RFC 3339) or

@@ -258,6 +258,104 @@ fn suppress_remove_is_all_or_nothing_and_names_every_missing_entry() {
     assert_eq!(suppressed(d), ["eve@acme.test"]);
 }
 
+/// `suppress list` CSV: (entry, note) of each row, as a CSV reader sees the cells.
+fn listed(dir: &Path) -> Vec<(String, String)> {
+    let out = hailer(dir).args(["suppress", "list"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    csv::Reader::from_reader(out.stdout.as_slice())
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].to_string(), r[2].to_string())
+        })
+        .collect()
+}
+
+/// The CSV of `suppress list` goes to spreadsheets, so, as in `hailer export`, no cell starts a
+/// formula: an entry like `=cmd@x.test` or any `@domain` gets a leading `'`. `add` and
+/// `remove` take it off again, so the listed entries go straight back to them; the JSON keeps
+/// the values as stored.
+#[test]
+fn suppress_list_csv_is_formula_guarded_and_round_trips_into_add_and_remove() {
+    let dir = empty_dir();
+    let d = dir.path();
+    hailer(d)
+        .args([
+            "suppress",
+            "add",
+            "--note",
+            "=HYPERLINK(\"http://evil.test\")",
+            "--",
+        ])
+        .args([
+            "=cmd@x.test",
+            "@domain.test",
+            "-dash@x.test",
+            "+plus@x.test",
+        ])
+        .arg("plain@x.test")
+        .assert()
+        .success();
+    // Stored by a bounce or an older version: a value that already starts with the guard.
+    {
+        let store = Store::open_in(&d.join("data")).unwrap();
+        assert!(suppressions::add(store.conn(), "'=quote@x.test", "bounced", None, 0).unwrap());
+    }
+    let stored = suppressed(d);
+    let list = listed(d);
+    assert_eq!(
+        list.iter().map(|(e, _)| e.as_str()).collect::<Vec<_>>(),
+        [
+            "''=quote@x.test",
+            "'+plus@x.test",
+            "'-dash@x.test",
+            "'=cmd@x.test",
+            "'@domain.test",
+            "plain@x.test",
+        ]
+    );
+    assert_eq!(list[1].1, "'=HYPERLINK(\"http://evil.test\")");
+    let text = hailer(d)
+        .args(["suppress", "list"])
+        .output()
+        .unwrap()
+        .stdout;
+    for record in csv::Reader::from_reader(text.as_slice()).records() {
+        let record = record.unwrap();
+        for cell in &record {
+            assert!(!cell.starts_with(['=', '+', '-', '@']), "{record:?}");
+        }
+    }
+    let json = hailer(d)
+        .args(["suppress", "list", "--json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let json_entries: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["entry"].as_str().unwrap())
+        .collect();
+    assert_eq!(json_entries, stored, "JSON is unguarded");
+
+    // Into another data dir: the same entries.
+    let other = empty_dir();
+    hailer(other.path())
+        .args(["suppress", "add"])
+        .args(list.iter().map(|(e, _)| e))
+        .assert()
+        .success();
+    assert_eq!(suppressed(other.path()), stored);
+    // And out of this one: every one is found and removed.
+    hailer(d)
+        .args(["suppress", "remove"])
+        .args(list.iter().map(|(e, _)| e))
+        .assert()
+        .code(0);
+    assert!(suppressed(d).is_empty());
+}
+
 /// Ids typed by hand: an unknown or ineligible one is named, the exit code says so, and
 /// nothing changes, not even for the good ids beside it.
 #[test]

@@ -3,13 +3,16 @@
 use clap::Subcommand;
 
 use super::{Context, exit};
-use crate::engine::import::normalize::suppression_entry;
+use crate::engine::export::neutralize;
+use crate::engine::import::normalize::{strip_formula_guard, suppression_entry};
 use crate::store::{self, suppressions};
 
 #[derive(Debug, Subcommand)]
 pub enum SuppressCommand {
     /// Add addresses or whole domains (@domain, which covers its subdomains too)
     Add {
+        /// Addresses (also `Name <addr>` or `mailto:addr`) or @domains; one ' before = + - @,
+        /// as `suppress list` writes them, is taken off
         #[arg(required = true)]
         entries: Vec<String>,
         /// Why (kept with each entry)
@@ -22,6 +25,7 @@ pub enum SuppressCommand {
     /// Remove entries: all of them, or none when one is not on the list (each such entry is
     /// named, exit 4)
     Remove {
+        /// Entries as `add` takes them, also as `suppress list` writes them ('@domain.test)
         #[arg(required = true)]
         entries: Vec<String>,
         /// Remove the entries that are on the list and only note the others (exit 0): a script
@@ -30,6 +34,11 @@ pub enum SuppressCommand {
         ignore_missing: bool,
     },
     /// List every entry as CSV (entry,cause,note,created_at), or JSON with --json
+    ///
+    /// The CSV is for people and spreadsheets: as in `hailer export`, a cell that starts with
+    /// = + - @ (every @domain entry), tab or CR gets a leading ' so no spreadsheet runs it as a
+    /// formula. `suppress add` and `suppress remove` take that ' off again, so the entry column
+    /// goes back to them as it is. The JSON is for programs: every value as stored, unguarded.
     List {
         /// Print a JSON array of {entry, cause, note, created_at} (a Unix time) instead of CSV
         #[arg(long)]
@@ -55,7 +64,7 @@ impl SuppressCommand {
                 let conn = store.conn();
                 let mut parsed = Vec::new();
                 for raw in &entries {
-                    match suppression_entry(raw) {
+                    match typed_entry(raw) {
                         Ok(e) => parsed.push(e),
                         Err(why) => {
                             errln!("{raw:?}: {why}; nothing added");
@@ -105,6 +114,14 @@ impl SuppressCommand {
     }
 }
 
+/// An entry as typed, pasted or taken from `suppress list`'s CSV, whose guard against formula
+/// injection (`'@acme.test`, `'=x@acme.test`) is taken off as the import does it: one `'`
+/// before `=` `+` `-` `@` (a stored entry that starts with `'` and one of those is listed with
+/// one more, so it comes back whole).
+fn typed_entry(raw: &str) -> Result<String, String> {
+    suppression_entry(strip_formula_guard(raw.trim()))
+}
+
 /// `suppress remove`: every entry is looked up first, inside the one write transaction that
 /// then removes them, so the list changes whole or not at all. An entry not on the list (also
 /// one that names no address or domain, unless it is on the list as typed, from an older
@@ -124,9 +141,9 @@ fn remove(store: &mut store::Store, raw: &[String], ignore_missing: bool) -> u8 
     let mut passed_over = Vec::new();
     let mut problems = Vec::new();
     for raw in raw {
-        let (entry, invalid) = match suppression_entry(raw) {
+        let (entry, invalid) = match typed_entry(raw) {
             Ok(e) => (e, None),
-            Err(why) => (raw.trim().to_lowercase(), Some(why)),
+            Err(why) => (strip_formula_guard(raw.trim()).to_lowercase(), Some(why)),
         };
         match suppressions::existing(&tx, &entry) {
             Ok(Some(stored)) => {
@@ -172,8 +189,9 @@ fn remove(store: &mut store::Store, raw: &[String], ignore_missing: bool) -> u8 
     exit::OK
 }
 
-/// The list on standard output: CSV (`entry,cause,note,created_at`, the date in RFC 3339) or
-/// a JSON array.
+/// The list on standard output: CSV (`entry,cause,note,created_at`, the date in RFC 3339,
+/// cells guarded against formula injection as [`neutralize`] does for exports) or a JSON array
+/// of the values as stored.
 fn write_list(list: &[suppressions::Suppression], json: bool) -> std::io::Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
@@ -188,12 +206,15 @@ fn write_list(list: &[suppressions::Suppression], json: bool) -> std::io::Result
         let date = chrono::DateTime::from_timestamp(s.created_at, 0)
             .map(|d| d.to_rfc3339())
             .unwrap_or_default();
-        w.write_record([
-            s.entry.as_str(),
-            s.cause.as_str(),
-            s.note.as_deref().unwrap_or_default(),
-            date.as_str(),
-        ])?;
+        w.write_record(
+            [
+                s.entry.as_str(),
+                s.cause.as_str(),
+                s.note.as_deref().unwrap_or_default(),
+                date.as_str(),
+            ]
+            .map(|c| neutralize(c).into_owned()),
+        )?;
     }
     w.flush()
 }

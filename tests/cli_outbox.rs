@@ -356,6 +356,50 @@ fn suppress_list_csv_is_formula_guarded_and_round_trips_into_add_and_remove() {
     assert!(suppressed(d).is_empty());
 }
 
+/// The `*_at` times in hailer's JSON are Unix seconds (`created_at` here, `paused_at` in
+/// `mailbox status --json`, `checked_at` from `/api/validate`); the CSV, for people, gives the
+/// same instant in RFC 3339, as `export outbox` gives `sent_at`.
+#[test]
+fn suppress_list_json_times_are_unix_seconds_like_the_other_json_outputs() {
+    let dir = campaign("firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n");
+    let d = dir.path();
+    let before = chrono::Utc::now().timestamp();
+    hailer(d)
+        .args(["suppress", "add", "ann@acme.test"])
+        .assert()
+        .success();
+    hailer(d).args(["mailbox", "pause", "m"]).assert().success();
+    let after = chrono::Utc::now().timestamp();
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = hailer(d).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let listed = json(&["suppress", "list", "--json"]);
+    let created = listed[0]["created_at"].as_i64().expect("an integer");
+    assert!((before..=after).contains(&created), "{listed}");
+    let status = json(&["mailbox", "status", "--json"]);
+    let paused = status[0]["paused_at"].as_i64().expect("an integer");
+    assert!((before..=after).contains(&paused), "{status}");
+    let out = hailer(d).args(["suppress", "list"]).output().unwrap();
+    let csv_date = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .rsplit(',')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(&csv_date)
+            .unwrap()
+            .timestamp(),
+        created,
+        "{csv_date}"
+    );
+}
+
 /// Ids typed by hand: an unknown or ineligible one is named, the exit code says so, and
 /// nothing changes, not even for the good ids beside it.
 #[test]

@@ -16,7 +16,7 @@ pub enum MailboxCommand {
     },
     /// Each mailbox: sending or paused (and why), hard bounces in its auto-pause window
     Status {
-        /// Print JSON instead of a table
+        /// Print JSON instead of a table (paused_at in Unix seconds)
         #[arg(long)]
         json: bool,
     },

@@ -40,7 +40,8 @@ pub enum SuppressCommand {
     /// formula. `suppress add` and `suppress remove` take that ' off again, so the entry column
     /// goes back to them as it is. The JSON is for programs: every value as stored, unguarded.
     List {
-        /// Print a JSON array of {entry, cause, note, created_at} (a Unix time) instead of CSV
+        /// Print a JSON array of {entry, cause, note, created_at} instead of CSV, created_at in
+        /// Unix seconds like the other *_at times in hailer's JSON (the CSV gives RFC 3339)
         #[arg(long)]
         json: bool,
     },
@@ -189,9 +190,10 @@ fn remove(store: &mut store::Store, raw: &[String], ignore_missing: bool) -> u8 
     exit::OK
 }
 
-/// The list on standard output: CSV (`entry,cause,note,created_at`, the date in RFC 3339,
-/// cells guarded against formula injection as [`neutralize`] does for exports) or a JSON array
-/// of the values as stored.
+/// The list on standard output: CSV (`entry,cause,note,created_at`, the date in RFC 3339 as
+/// in exports, cells guarded against formula injection as [`neutralize`] does for them) or a
+/// JSON array of the values as stored, `created_at` in Unix seconds like the other times in
+/// hailer's JSON (`mailbox status --json`'s `paused_at`, `/api/validate`'s `checked_at`).
 fn write_list(list: &[suppressions::Suppression], json: bool) -> std::io::Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();

@@ -591,6 +591,7 @@ fn moves(use_move: bool) {
         &folder,
         &config.inbox,
         &Quiet,
+        None,
     )
     .unwrap();
     assert_eq!(summary.read, 5, "{summary:?}");

@@ -3,7 +3,8 @@
 //!
 //! Exit codes: 0 every mailbox was read; 1 a mailbox (or the database) failed; 3 no mailbox
 //! has `imap_host` (nothing to read); `bounces sync` 130 when Ctrl-C or SIGTERM stopped it
-//! (what it read is kept; the next run goes on from there). `watch` runs until stopped, so a
+//! (after the message being handled, or at once during a fetch; what it read is kept, and
+//! the next run goes on from there). `watch` runs until stopped, so a
 //! signal is its normal end: 0.
 
 use std::sync::Arc;
@@ -103,7 +104,8 @@ impl SyncCommand {
         if !summary.errors.is_empty() {
             exit::FAILURE
         } else if stop.load(Ordering::Relaxed) {
-            // Stopped between two batches or folders: a script must not take it for a full read.
+            // Stopped between two messages or during a fetch: a script must not take it for a
+            // full read.
             errln!("interrupted before every folder was read");
             exit::INTERRUPTED
         } else {

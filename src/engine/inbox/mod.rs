@@ -152,6 +152,8 @@ impl SyncSummary {
 
 /// Read every watched folder of one mailbox once, on a fresh session. A folder that cannot
 /// be opened (a typo in the config) is reported in `errors` and the next folder is read.
+/// Once `obs` is cancelled, the run ends after the message being handled, or at once when a
+/// FETCH is in flight (it is cut short: see [`sync::FetchCut`]).
 pub fn sync_target(
     target: &Target,
     store: &mut Store,
@@ -159,33 +161,40 @@ pub fn sync_target(
     obs: &dyn Observer,
     errors: &mut Vec<String>,
 ) -> Result<Vec<FolderSummary>, InboxError> {
-    let mut session = imap::login(&target.endpoint)?;
+    let (mut session, socket) = imap::login_with_socket(&target.endpoint)?;
+    let cut = sync::FetchCut::new(socket);
     let caps = sync::capabilities(&mut session)
         .map_err(|e| InboxError::imap(&target.mailbox, "CAPABILITY", e))?;
     let mut out = Vec::new();
-    for folder in &target.folders {
-        if obs.cancelled() {
-            break;
-        }
-        match sync::sync_folder(
-            &mut session,
-            caps,
-            store,
-            &target.mailbox,
-            folder,
-            &config.inbox,
-            obs,
-        ) {
-            Ok(s) => out.push(s),
-            Err(InboxError::Imap { what, cause, .. }) if what.starts_with("open folder") => {
-                let line = format!("{}: cannot {what}: {cause}", target.mailbox);
-                obs.log(Level::Error, &line);
-                errors.push(line);
+    sync::with_fetch_cut(&cut, obs, || {
+        for folder in &target.folders {
+            if obs.cancelled() {
+                break;
             }
-            Err(e) => return Err(e),
+            match sync::sync_folder(
+                &mut session,
+                caps,
+                store,
+                &target.mailbox,
+                folder,
+                &config.inbox,
+                obs,
+                Some(&cut),
+            ) {
+                Ok(s) => out.push(s),
+                Err(InboxError::Imap { what, cause, .. }) if what.starts_with("open folder") => {
+                    let line = format!("{}: cannot {what}: {cause}", target.mailbox);
+                    obs.log(Level::Error, &line);
+                    errors.push(line);
+                }
+                Err(e) => return Err(e),
+            }
         }
+        Ok(())
+    })?;
+    if !cut.was_cut() {
+        let _ = session.logout();
     }
-    let _ = session.logout();
     Ok(out)
 }
 

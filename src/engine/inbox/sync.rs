@@ -3,8 +3,17 @@
 //! `BODY.PEEK[]<0.cap>` (nothing is marked \Seen; a message is read up to `[inbox]
 //! max_message_kb`, a batch up to 16 times that), each batch committed with its new high-water
 //! mark, then the optional moves.
+//!
+//! A stop (the observer's `cancelled`) is seen between two messages: the messages handled so
+//! far are committed whole with the high-water mark at the last of them, and the rest of the
+//! batch is left for the next run. A FETCH in flight is cut short through a [`FetchCut`]: none
+//! of its messages has been handled yet, so nothing of it is recorded.
 
 use std::collections::BTreeMap;
+use std::net::TcpStream;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use super::process::{self, Disposition, Effects, Location};
 use super::{InboxError, Observer};
@@ -99,6 +108,97 @@ fn byte_bounded<'a>(
     runs
 }
 
+/// Cuts a FETCH short when the run is stopped, by shutting down the session's socket (the
+/// `imap` crate blocks in a read until the whole answer is in, up to the read timeout). Only a
+/// FETCH is cut: a stop at any other moment waits for the step under way (a commit, a move),
+/// and the session is dead afterwards, which every caller handles by ending the run.
+pub struct FetchCut {
+    socket: TcpStream,
+    /// (a FETCH is in flight, the socket was shut down)
+    state: Mutex<(bool, bool)>,
+}
+
+impl FetchCut {
+    /// `socket` is the session's (see `net::imap::login_with_socket`).
+    pub fn new(socket: TcpStream) -> FetchCut {
+        FetchCut {
+            socket,
+            state: Mutex::new((false, false)),
+        }
+    }
+
+    /// Run `fetch` so that [`FetchCut::cut`] may interrupt it.
+    fn during<T>(&self, fetch: impl FnOnce() -> T) -> T {
+        self.lock().0 = true;
+        let out = fetch();
+        self.lock().0 = false;
+        out
+    }
+
+    /// Shut the socket down if a FETCH is in flight.
+    fn cut(&self) {
+        let mut state = self.lock();
+        if state.0 && !state.1 {
+            let _ = self.socket.shutdown(std::net::Shutdown::Both);
+            state.1 = true;
+        }
+    }
+
+    /// Whether a FETCH was cut short (the session is then unusable).
+    pub fn was_cut(&self) -> bool {
+        self.lock().1
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (bool, bool)> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Run `body` while a thread watches `obs` and, once it is cancelled, cuts any FETCH in flight
+/// (checked every 50 ms; the thread ends with `body`).
+pub fn with_fetch_cut<R>(cut: &FetchCut, obs: &dyn Observer, body: impl FnOnce() -> R) -> R {
+    /// Ends the watcher however `body` ends (a panic too, or the scope would wait forever).
+    struct Done<'a>(&'a AtomicBool, std::thread::Thread);
+    impl Drop for Done<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Release);
+            self.1.unpark();
+        }
+    }
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            while !done.load(Ordering::Acquire) {
+                // A stop stays set: a FETCH that starts after it was seen is cut too.
+                if obs.cancelled() {
+                    cut.cut();
+                }
+                std::thread::park_timeout(Duration::from_millis(50));
+            }
+        });
+        let _done = Done(&done, watcher.thread().clone());
+        body()
+    })
+}
+
+/// A FETCH, cut short by `cut` when the run is stopped: `Ok(None)` then.
+fn fetch(
+    session: &mut Session,
+    cut: Option<&FetchCut>,
+    set: &str,
+    query: &str,
+) -> Result<Option<imap::types::Fetches>, imap::Error> {
+    let result = match cut {
+        Some(c) => c.during(|| session.uid_fetch(set, query)),
+        None => session.uid_fetch(set, query),
+    };
+    match result {
+        Ok(f) => Ok(Some(f)),
+        Err(_) if cut.is_some_and(FetchCut::was_cut) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 fn target(cfg: &InboxConfig, d: Disposition) -> Option<&str> {
     match d {
         Disposition::Processed => cfg.processed_folder.as_deref(),
@@ -108,7 +208,10 @@ fn target(cfg: &InboxConfig, d: Disposition) -> Option<&str> {
     }
 }
 
-/// Read `folder` of `mailbox` up to its newest message.
+/// Read `folder` of `mailbox` up to its newest message, or until `obs` is cancelled (see the
+/// module's documentation; with `cut`, a FETCH in flight is cut short too, and the session is
+/// unusable when [`FetchCut::was_cut`]).
+#[allow(clippy::too_many_arguments)]
 pub fn sync_folder(
     session: &mut Session,
     caps: Caps,
@@ -117,6 +220,7 @@ pub fn sync_folder(
     folder: &str,
     cfg: &InboxConfig,
     obs: &dyn Observer,
+    cut: Option<&FetchCut>,
 ) -> Result<FolderSummary, InboxError> {
     let moves = cfg.processed_folder.is_some()
         || cfg.skipped_folder.is_some()
@@ -185,9 +289,11 @@ pub fn sync_folder(
         if obs.cancelled() {
             break;
         }
-        let fetched = session
-            .uid_fetch(uid_set(chunk), "(UID RFC822.SIZE)")
-            .map_err(|e| InboxError::imap(mailbox, &format!("fetch sizes from {folder}"), e))?;
+        let Some(fetched) = fetch(session, cut, &uid_set(chunk), "(UID RFC822.SIZE)")
+            .map_err(|e| InboxError::imap(mailbox, &format!("fetch sizes from {folder}"), e))?
+        else {
+            return Ok(summary);
+        };
         sizes.extend(fetched.iter().filter_map(|f| Some((f.uid?, f.size?))));
     }
     let budget = cap.saturating_mul(FETCH_BUDGET);
@@ -199,9 +305,12 @@ pub fn sync_folder(
         if obs.cancelled() {
             break;
         }
-        let fetched = session
-            .uid_fetch(uid_set(chunk), &fetch_body)
-            .map_err(|e| InboxError::imap(mailbox, &format!("fetch from {folder}"), e))?;
+        // Stopped during the FETCH: none of its messages was handled, the next run reads them.
+        let Some(fetched) = fetch(session, cut, &uid_set(chunk), &fetch_body)
+            .map_err(|e| InboxError::imap(mailbox, &format!("fetch from {folder}"), e))?
+        else {
+            break;
+        };
         // A UID the server answered without a body is asked for once more before it is
         // passed over (expunged meanwhile, most likely), and that is said: last_uid moves
         // past it for good.
@@ -218,12 +327,15 @@ pub fn sync_folder(
         let refetched = if missing.is_empty() {
             None
         } else {
-            Some(
-                session
-                    .uid_fetch(uid_set(&missing), &fetch_body)
-                    .map_err(|e| InboxError::imap(mailbox, &format!("fetch from {folder}"), e))?,
-            )
+            match fetch(session, cut, &uid_set(&missing), &fetch_body)
+                .map_err(|e| InboxError::imap(mailbox, &format!("fetch from {folder}"), e))?
+            {
+                Some(f) => Some(f),
+                None => break,
+            }
         };
+        // Set when a stop is seen between two messages: the batch ends there.
+        let mut stopped = false;
         let mut to_move: BTreeMap<String, Vec<(u32, i64)>> = BTreeMap::new();
         {
             let tx = store.write_tx()?;
@@ -248,7 +360,16 @@ pub fn sync_folder(
                     ),
                 );
             }
+            // The last UID of the batch handled (or passed over as read before).
+            let mut last_done = last_uid;
             for (uid, body) in bodies {
+                // Each message is handled whole inside the transaction, so a stop here leaves
+                // none half done.
+                if obs.cancelled() {
+                    stopped = true;
+                    break;
+                }
+                last_done = last_done.max(uid);
                 if uid <= last_uid || inbox::seen_uid(&tx, mailbox, folder, uidvalidity, uid)? {
                     continue;
                 }
@@ -280,8 +401,13 @@ pub fn sync_folder(
                         .push((uid, out.inbox_message_id));
                 }
             }
-            // UIDs of the chunk that vanished meanwhile (expunged) are passed over too.
-            last_uid = last_uid.max(*chunk.last().unwrap_or(&last_uid));
+            // UIDs of the chunk that vanished meanwhile (expunged) are passed over too; after a
+            // stop, only up to the last message handled.
+            last_uid = if stopped {
+                last_done
+            } else {
+                last_uid.max(*chunk.last().unwrap_or(&last_uid))
+            };
             inbox::set_folder_state(&tx, mailbox, folder, state(last_uid), now)?;
             tx.commit().map_err(store::StoreError::from)?;
         }
@@ -300,6 +426,9 @@ pub fn sync_folder(
                     &format!("{mailbox}/{folder}: cannot move to {dest}: {e}"),
                 ),
             }
+        }
+        if stopped {
+            break;
         }
         done += chunk.len() as u64;
         obs.progress(done, Some(total), &format!("{mailbox}/{folder}"));

@@ -129,6 +129,7 @@ fn session_loop(
                 folder,
                 &config.inbox,
                 obs,
+                None,
             ) {
                 Ok(summary) => {
                     opened += 1;

@@ -2,6 +2,7 @@
 //! job messages, loaded data and ticks to the App, runs the effects it asks for, and draws
 //! when something changed.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -29,13 +30,34 @@ use crate::engine::import::{self, ImportRequest};
 use crate::engine::jobs::{JobKind, Level, Supervisor};
 use crate::store::Store;
 
+/// The CLI's `errln!` (its macros are local to `cli`): `hailer: …` on stderr, followed by the
+/// database's name and what to do when the error says it stayed locked. Never while raw mode
+/// is on.
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        crate::cli::write_error(format_args!($($arg)*))
+    };
+}
+
 /// At most ~60 frames a second, and only when something changed (cheap over SSH).
 const FRAME: Duration = Duration::from_millis(16);
 
 pub fn run(ctx: Context) -> u8 {
-    // Everything that can fail plainly fails before raw mode, with a normal error message.
-    if let Err(e) = Store::open_in(&ctx.data_dir) {
-        eprintln!("hailer: {e}");
+    // Everything that can fail plainly fails before raw mode, through the same `errln!` as the
+    // headless commands: the same message and exit code for the same problem (a database
+    // locked by another process gets its hint and exits 1).
+    if let Err(e) = ctx.open_store() {
+        errln!("{e:#}");
+        return exit::FAILURE;
+    }
+    // Without a terminal there is nothing to draw on (and raw mode cannot be set up): say so
+    // instead of failing inside the terminal setup, or drawing into a file. (Keys come from
+    // /dev/tty when standard input is not one.)
+    if !std::io::stdout().is_terminal() {
+        errln!(
+            "the terminal UI needs a terminal, and standard output is not one; the headless \
+             subcommands work without (hailer --help)"
+        );
         return exit::FAILURE;
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -45,17 +67,21 @@ pub fn run(ctx: Context) -> u8 {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("hailer: cannot start the async runtime: {e}");
+            errln!("cannot start the async runtime: {e}");
             return exit::FAILURE;
         }
     };
     let result = runtime.block_on(run_async(ctx));
-    // ratatui::init's panic hook restores on panic; restore here on every other path.
-    ratatui::restore();
+    // ratatui's panic hook restores on panic; restore here on every other path where raw mode
+    // was entered (only then: leaving the alternate screen writes to standard output).
+    if crossterm::terminal::is_raw_mode_enabled().unwrap_or(false) {
+        ratatui::restore();
+    }
     match result {
+        // The error goes out once the terminal is back, never while raw mode is on.
         Ok(()) => exit::OK,
         Err(e) => {
-            eprintln!("hailer: {e:#}");
+            errln!("{e:#}");
             exit::FAILURE
         }
     }
@@ -221,7 +247,8 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
     // an import may be running). A SIGINT from elsewhere quits like SIGTERM.
     let mut sigint = signal(SignalKind::interrupt())?;
 
-    let mut terminal = ratatui::init();
+    let mut terminal =
+        ratatui::try_init().map_err(|e| anyhow::anyhow!("cannot set up the terminal: {e}"))?;
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(app::TICK);
     let mut last_draw = Instant::now() - FRAME;

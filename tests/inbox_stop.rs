@@ -83,7 +83,9 @@ fn bounces_sync_stopped_during_a_fetch_exits_130_at_once_and_keeps_the_batches_b
     let waited = stopped.elapsed();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
-    assert!(waited < Duration::from_secs(5), "{waited:?}: {stderr}");
+    // Well under the 30 s read timeout it used to wait for; loose, so a loaded CI machine
+    // cannot fail it (a bound, not a speed measurement).
+    assert!(waited < Duration::from_secs(20), "{waited:?}: {stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
     assert!(!stderr.contains("failed"), "{stderr}");
     assert_eq!(read_so_far(d), (vec![("other".into(), 2)], 2));

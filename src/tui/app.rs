@@ -91,6 +91,8 @@ pub enum TaskState {
     Running,
     Paused,
     Done,
+    /// Finished, but some of its targets failed (one mailbox of two could not be read).
+    DoneWithErrors,
     Failed,
     Cancelled,
 }
@@ -101,8 +103,17 @@ impl TaskState {
             TaskState::Running => "running",
             TaskState::Paused => "paused",
             TaskState::Done => "done",
+            TaskState::DoneWithErrors => "done with errors",
             TaskState::Failed => "failed",
             TaskState::Cancelled => "cancelled",
+        }
+    }
+
+    /// The label in the task list's 9-column state column.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            TaskState::DoneWithErrors => "w/ errors",
+            other => other.label(),
         }
     }
 
@@ -130,7 +141,7 @@ impl TaskView {
     pub fn ratio(&self) -> f64 {
         match self.total {
             Some(t) if t > 0 => (self.done as f64 / t as f64).clamp(0.0, 1.0),
-            _ if self.state == TaskState::Done => 1.0,
+            _ if matches!(self.state, TaskState::Done | TaskState::DoneWithErrors) => 1.0,
             _ => 0.0,
         }
     }
@@ -155,6 +166,11 @@ pub struct LogLine {
     pub level: Level,
     pub text: String,
 }
+
+/// A job's `Ok` summary starting with this finished with some of its targets failed (one
+/// mailbox of two): the task ends "done with errors", not "done". A job whose every target
+/// failed returns `Err` instead.
+pub const WITH_ERRORS: &str = "with errors: ";
 
 /// A task's note from x until it stops.
 const CANCELLING: &str = "cancelling…";
@@ -526,6 +542,11 @@ impl App {
                 text: text.clone(),
             });
         }
+        self.show_toast(text, error);
+    }
+
+    /// The status line only: for a message already in the Activity log (a task's outcome).
+    fn show_toast(&mut self, text: String, error: bool) {
         self.toast = Some(Toast {
             text,
             error,
@@ -682,7 +703,10 @@ impl App {
                         (TaskState::Cancelled, s.trim_end().to_string(), false)
                     }
                     (_, true) => (TaskState::Cancelled, "cancelled".to_string(), false),
-                    (Ok(s), false) => (TaskState::Done, s.clone(), false),
+                    (Ok(s), false) => match s.strip_prefix(WITH_ERRORS) {
+                        Some(rest) => (TaskState::DoneWithErrors, rest.to_string(), true),
+                        None => (TaskState::Done, s.clone(), false),
+                    },
                     (Err(e), false) => (TaskState::Failed, e.clone(), true),
                 };
                 let kind = self.task_mut(id).map(|t| {
@@ -693,13 +717,18 @@ impl App {
                     }
                     (t.kind, t.title.clone())
                 });
+                // The one log line for the outcome: the toast below is not logged again.
                 self.activity.push_log(LogLine {
                     task: Some(id),
-                    level: if error { Level::Error } else { Level::Info },
+                    level: match state {
+                        TaskState::Failed => Level::Error,
+                        TaskState::DoneWithErrors => Level::Warn,
+                        _ => Level::Info,
+                    },
                     text: format!("{}: {text}", state.label()),
                 });
                 if let Some((kind, title)) = kind {
-                    self.toast(format!("{title}: {} — {text}", state.label()), error);
+                    self.show_toast(format!("{title}: {} — {text}", state.label()), error);
                     if kind == JobKind::Import && state == TaskState::Done {
                         self.effects.push(Effect::Load(Pane::Prospects));
                         self.effects.push(Effect::Load(Pane::Messages));

@@ -19,6 +19,7 @@ pub mod sending;
 pub mod table;
 pub mod ui;
 
+mod inbox_jobs;
 mod sending_jobs;
 
 use app::{App, Effect, Pane, Settings};
@@ -434,17 +435,7 @@ async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
                         JobKind::Watch,
                         "sync mailboxes",
                         false,
-                        move |rep| {
-                            let summary = crate::engine::inbox::sync_once(&config, &db, rep)
-                                .map_err(|e| e.to_string())?;
-                            if summary.folders.is_empty() && summary.errors.is_empty() {
-                                return Err("no mailbox has imap_host: nothing to read".into());
-                            }
-                            for e in &summary.errors {
-                                rep.log(Level::Error, e.clone());
-                            }
-                            Ok(summary.line())
-                        },
+                        move |rep| inbox_jobs::sync_job(&config, &db, rep),
                     );
                 }
                 Effect::WatchInbox => {

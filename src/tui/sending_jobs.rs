@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::Loaded;
-use super::app::{Effect, Pane};
+use super::app::{Effect, Pane, WITH_ERRORS};
 use crate::config::Config;
 use crate::engine::jobs::{Level, Reporter};
 use crate::engine::send::{self, SendIn};
@@ -127,7 +127,8 @@ fn send_summary(out: &send::SendOut) -> String {
     summary
 }
 
-/// Every configured mailbox in turn; each result goes to the Settings tab as it arrives.
+/// Every configured mailbox in turn; each result goes to the Settings tab as it arrives, and
+/// to the log with the outcome: every mailbox failed ends the task failed.
 pub(super) fn test_mailboxes(
     config: Config,
     tx: UnboundedSender<Loaded>,
@@ -138,36 +139,147 @@ pub(super) fn test_mailboxes(
         .build()
         .map_err(|e| e.to_string())?;
     let total = config.mailboxes.len() as u64;
-    let (mut ok, mut failed) = (0, 0);
+    let mut checks = Vec::new();
     for (i, (name, mb)) in config.mailboxes.iter().enumerate() {
         if rep.is_cancelled() {
             break;
         }
         rep.progress(i as u64, Some(total), name.clone());
         let check = rt.block_on(send::check_mailbox(name, mb, config.tls.ca_file.clone()));
-        if check.ok() {
-            ok += 1;
-        } else {
-            failed += 1;
-        }
-        for line in check.to_string().lines() {
-            let level = if line.contains("FAILED") {
-                Level::Error
-            } else {
-                Level::Info
-            };
-            rep.log(level, line.trim().to_string());
-        }
-        let _ = tx.send(Loaded::MailboxCheck(check));
+        let _ = tx.send(Loaded::MailboxCheck(check.clone()));
+        checks.push(check);
         rep.progress(i as u64 + 1, Some(total), name.clone());
     }
-    Ok(format!("{ok} mailboxes OK, {failed} failed"))
+    let (lines, outcome) = mailbox_test_outcome(&checks);
+    for (level, line) in lines {
+        rep.log(level, line);
+    }
+    outcome
+}
+
+/// The log lines (one per mailbox and protocol) and the outcome of a connection test. When
+/// every mailbox failed, the first failure is the task's error and is not logged twice.
+fn mailbox_test_outcome(
+    checks: &[send::MailboxCheck],
+) -> (Vec<(Level, String)>, Result<String, String>) {
+    let mut lines = Vec::new();
+    for c in checks {
+        for (what, result) in [("smtp", Some(&c.smtp)), ("imap", c.imap.as_ref())] {
+            lines.push(match result {
+                Some(Ok(t)) => (Level::Info, format!("{}: {what} ok ({t})", c.name)),
+                Some(Err(e)) => (Level::Error, format!("{}: {what} FAILED: {e}", c.name)),
+                None => (
+                    Level::Info,
+                    format!(
+                        "{}: imap not configured (no Sent copies, no UNCERTAIN resolution)",
+                        c.name
+                    ),
+                ),
+            });
+        }
+    }
+    let total = checks.len();
+    let failed = checks.iter().filter(|c| !c.ok()).count();
+    if failed == 0 {
+        let s = if total == 1 { "" } else { "es" };
+        return (lines, Ok(format!("{total} mailbox{s} OK")));
+    }
+    if failed == total
+        && let Some(i) = lines.iter().position(|(level, _)| *level == Level::Error)
+    {
+        let (_, first) = lines.remove(i);
+        let text = if total == 1 {
+            first
+        } else {
+            format!("{failed} of {total} mailboxes failed: {first}")
+        };
+        return (lines, Err(text));
+    }
+    (
+        lines,
+        Ok(format!(
+            "{WITH_ERRORS}{failed} of {total} mailboxes failed (see Settings), {} OK",
+            total - failed
+        )),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::send_summary;
     use crate::engine::send::{MailboxOut, SendOut};
+
+    #[test]
+    fn a_mailbox_test_outcome_counts_the_failed_mailboxes() {
+        use crate::engine::send::MailboxCheck;
+        let ok = MailboxCheck {
+            name: "main".into(),
+            smtp: Ok("127.0.0.1:587 starttls, logged in as me@sender.test".into()),
+            imap: None,
+        };
+        let bad = MailboxCheck {
+            name: "second".into(),
+            smtp: Err("STARTTLS: internal client error: STARTTLS refused".into()),
+            imap: Some(Err("IMAP 127.0.0.1:993: connect: Connection refused".into())),
+        };
+        assert_eq!(
+            super::mailbox_test_outcome(std::slice::from_ref(&ok)).1,
+            Ok("1 mailbox OK".into())
+        );
+        let (lines, outcome) = super::mailbox_test_outcome(&[ok.clone(), bad.clone()]);
+        assert_eq!(
+            outcome,
+            Ok("with errors: 1 of 2 mailboxes failed (see Settings), 1 OK".into())
+        );
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        let (lines, outcome) = super::mailbox_test_outcome(&[bad.clone(), bad]);
+        assert_eq!(
+            outcome,
+            Err(
+                "2 of 2 mailboxes failed: second: smtp FAILED: STARTTLS: internal client error: \
+                 STARTTLS refused"
+                    .into()
+            )
+        );
+        assert_eq!(
+            lines.len(),
+            3,
+            "the first failure is the outcome, not a log line"
+        );
+    }
+
+    /// Every mailbox failed (here: no password): the test task failed, with the error in the
+    /// toast and once in the log.
+    #[tokio::test]
+    async fn a_mailbox_test_where_every_mailbox_failed_ends_failed() {
+        use crate::engine::jobs::JobKind;
+        use crate::tui::app::TaskState;
+        use crate::tui::inbox_jobs::tests::{logged, run_task};
+        let config = crate::config::Config::from_toml(
+            "[mailboxes.main]\nfrom = \"me@sender.test\"\nsmtp_host = \"127.0.0.1\"\n\
+             password_env = \"HAILER_TEST_UNSET_CHECK_PW\"\n",
+            std::path::Path::new("config.toml"),
+        )
+        .unwrap();
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let app = run_task(JobKind::MailboxTest, move |rep| {
+            super::test_mailboxes(config, tx, rep)
+        })
+        .await;
+        let task = &app.activity.tasks[0];
+        assert_eq!(task.state, TaskState::Failed, "{:?}", task.summary);
+        let toast = app.toast.as_ref().unwrap();
+        assert!(
+            toast.error && toast.text.contains("HAILER_TEST_UNSET_CHECK_PW"),
+            "{toast:?}"
+        );
+        assert_eq!(
+            logged(&app, "HAILER_TEST_UNSET_CHECK_PW"),
+            1,
+            "{:#?}",
+            app.activity.log
+        );
+    }
 
     #[test]
     fn a_failed_mailbox_is_named_in_the_summary() {

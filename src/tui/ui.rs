@@ -983,13 +983,15 @@ fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize
                 let eta = t.eta().map_or("—".into(), fmt_duration);
                 let state_style = match t.state {
                     TaskState::Failed => theme.error(),
-                    TaskState::Paused | TaskState::Cancelled => theme.warn(),
+                    TaskState::Paused | TaskState::Cancelled | TaskState::DoneWithErrors => {
+                        theme.warn()
+                    }
                     _ => Style::new(),
                 };
                 Row::new(vec![
                     Cell::from(cut(&format!("#{}", t.id), w[0])),
                     Cell::from(cut(&sanitize(&t.title), w[1])),
-                    Cell::from(cut(t.state.label(), w[2])).style(state_style),
+                    Cell::from(cut(t.state.short_label(), w[2])).style(state_style),
                     Cell::from(cut(
                         &format!("{:>3.0}% {progress}", t.ratio() * 100.0),
                         w[3],

@@ -37,6 +37,68 @@ impl SendLive {
     }
 }
 
+/// What a send started now would do, from its plan: the engine sends through the mailboxes
+/// whose window is open; with none open it waits for a window that opens within
+/// `WAIT_AT_MOST`, and otherwise stops at once, sending nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SendNow {
+    /// No row to send (no approved READY row, no retry due).
+    Nothing,
+    /// Every mailbox is paused, failed or misconfigured.
+    NoMailbox,
+    /// No usable mailbox's window is open. `opens`: the first opening as shown ("Mon
+    /// 09:00"); `waits`: soon enough that a run started now waits for it.
+    Closed { opens: String, waits: bool },
+    /// `now` messages fit in the open windows' `capacity`; `rest` are left for later, for
+    /// tomorrow unless a mailbox's window is `closed` now.
+    Open {
+        capacity: u64,
+        now: u64,
+        rest: u64,
+        closed: bool,
+    },
+}
+
+pub fn send_now(plan: &SendPlan, now: chrono::DateTime<chrono::Utc>) -> SendNow {
+    if !plan.has_usable_mailbox() {
+        return SendNow::NoMailbox;
+    }
+    if plan.eligible == 0 {
+        return SendNow::Nothing;
+    }
+    let usable = || plan.mailboxes.iter().filter(|m| m.error.is_none());
+    let capacity: u64 = usable()
+        .filter(|m| m.window_opens.is_none())
+        .map(|m| m.cap_today.saturating_sub(m.sent_today) as u64)
+        .sum();
+    let closed = usable().any(|m| m.window_opens.is_some());
+    if usable().all(|m| m.window_opens.is_some()) {
+        let first = usable()
+            .filter_map(|m| m.window_opens.as_deref())
+            .map(|at| (chrono::DateTime::parse_from_rfc3339(at).ok(), at))
+            .min_by_key(|(t, _)| *t);
+        let (opens, waits) = match first {
+            Some((Some(t), _)) => (
+                t.format("%a %H:%M").to_string(),
+                (t.with_timezone(&chrono::Utc) - now)
+                    .to_std()
+                    .is_ok_and(|d| d <= crate::engine::send::WAIT_AT_MOST)
+                    || t.with_timezone(&chrono::Utc) <= now,
+            ),
+            Some((None, at)) => (at.to_string(), false),
+            None => (String::new(), false),
+        };
+        return SendNow::Closed { opens, waits };
+    }
+    let sent_now = plan.eligible.min(capacity);
+    SendNow::Open {
+        capacity,
+        now: sent_now,
+        rest: plan.eligible - sent_now,
+        closed,
+    }
+}
+
 impl App {
     pub(super) fn on_send_action(&mut self, action: Action) {
         match action {
@@ -98,21 +160,28 @@ impl App {
 
     pub(super) fn on_confirm_send_key(&mut self, key: KeyEvent, plan: &SendPlan) {
         self.mode = Mode::Normal;
-        match key.code {
-            KeyCode::Char('y' | 'Y') | KeyCode::Enter if !plan.has_usable_mailbox() => {
-                self.toast(
-                    "no mailbox can send: see the notes (R on Settings resumes a paused one)",
-                    true,
-                );
-            }
-            KeyCode::Char('y' | 'Y') | KeyCode::Enter if plan.eligible > 0 => {
+        if !matches!(key.code, KeyCode::Char('y' | 'Y') | KeyCode::Enter) {
+            self.toast("send cancelled", false);
+            return;
+        }
+        match send_now(plan, chrono::Utc::now()) {
+            SendNow::NoMailbox => self.toast(
+                "no mailbox can send: see the notes (R on Settings resumes a paused one)",
+                true,
+            ),
+            SendNow::Nothing => self.toast("nothing to send", false),
+            // A run started now would stop at once: nothing is started.
+            SendNow::Closed {
+                opens,
+                waits: false,
+            } => self.toast(
+                format!("no sending window is open: nothing goes out before {opens}"),
+                false,
+            ),
+            SendNow::Closed { waits: true, .. } | SendNow::Open { .. } => {
                 self.push_effect(Effect::Send);
                 self.toast("sending: follow it on the Activity tab (5)", false);
             }
-            KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
-                self.toast("nothing to send", false);
-            }
-            _ => self.toast("send cancelled", false),
         }
     }
 
@@ -227,6 +296,98 @@ mod tests {
         a.on_key(KeyEvent::new(KeyCode::Char('S'), KeyModifiers::SHIFT));
         assert!(a.take_effects().is_empty());
         assert!(a.keymap.help(Tab::Outbox).iter().any(|b| b.keys == "S"));
+    }
+
+    fn mailbox(name: &str, window_opens: Option<&str>) -> MailboxOut {
+        MailboxOut {
+            name: name.into(),
+            cap_today: 50,
+            window_opens: window_opens.map(str::to_string),
+            ..MailboxOut::default()
+        }
+    }
+
+    fn render(a: &mut App) -> String {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+        t.draw(|f| crate::tui::ui::render(f, a)).unwrap();
+        format!("{}", t.backend())
+    }
+
+    /// Every window closed (a Sunday, "Mon-Fri 09:00-18:00"): the popup says nothing goes
+    /// out now and when the first window opens, and y starts nothing (the engine would stop
+    /// at once). No row to send: it says so and offers no send.
+    #[test]
+    fn the_send_popup_says_when_nothing_goes_out_now() {
+        let mut a = App::new(Settings::default(), PathBuf::from("/"), false);
+        a.tab = Tab::Outbox;
+        let closed = SendPlan {
+            require_approval: true,
+            eligible: 12,
+            remaining_today: 50,
+            mailboxes: vec![mailbox("sender", Some("2099-11-23T09:00:00+01:00"))],
+        };
+        a.on_send_plan(closed.clone());
+        let text = render(&mut a);
+        assert!(text.contains("nothing goes out now"), "{text}");
+        assert!(text.contains("Mon 09:00"), "{text}");
+        assert!(!text.contains("All of them fit"), "{text}");
+        assert!(!text.contains("y/Enter"), "{text}");
+        press(&mut a, KeyCode::Char('y'));
+        assert!(a.take_effects().is_empty(), "a run would stop at once");
+        assert!(a.toast.as_ref().unwrap().text.contains("Mon 09:00"));
+
+        let mut nothing = plan(0);
+        nothing.mailboxes.push(mailbox("other", None));
+        a.on_send_plan(nothing);
+        let text = render(&mut a);
+        assert!(text.contains("Nothing to send"), "{text}");
+        assert!(!text.contains("All of them fit"), "{text}");
+        assert!(!text.contains("y/Enter"), "{text}");
+    }
+
+    #[test]
+    fn send_now_counts_only_open_windows() {
+        let now = chrono::Utc::now();
+        let soon = (now + chrono::Duration::seconds(60)).to_rfc3339();
+        let plan = |mailboxes| SendPlan {
+            require_approval: true,
+            eligible: 80,
+            remaining_today: 100,
+            mailboxes,
+        };
+        assert_eq!(
+            send_now(
+                &plan(vec![
+                    mailbox("open", None),
+                    mailbox("shut", Some("2099-11-23T09:00:00+01:00"))
+                ]),
+                now
+            ),
+            SendNow::Open {
+                capacity: 50,
+                now: 50,
+                rest: 30,
+                closed: true
+            }
+        );
+        // A window opening within two minutes: the run waits for it.
+        assert!(matches!(
+            send_now(&plan(vec![mailbox("shut", Some(&soon))]), now),
+            SendNow::Closed { waits: true, .. }
+        ));
+        assert_eq!(
+            send_now(
+                &plan(vec![
+                    mailbox("a", Some("2099-11-24T08:00:00+01:00")),
+                    mailbox("b", Some("2099-11-23T09:00:00+01:00"))
+                ]),
+                now
+            ),
+            SendNow::Closed {
+                opens: "Mon 09:00".into(),
+                waits: false
+            }
+        );
     }
 
     /// A plan arriving while the user types a filter is not shown: the `y` or Enter they type

@@ -379,9 +379,6 @@ fn render_line_input(
 }
 
 fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, theme: &Theme) {
-    let height = (plan.mailboxes.len() as u16).min(8) + 9;
-    let area = popup(f.area(), 72, height);
-    f.render_widget(Clear, area);
     let what = if plan.require_approval {
         "approved READY rows and due retries"
     } else {
@@ -429,33 +426,70 @@ fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, them
             style,
         ));
     }
-    let now = plan.eligible.min(plan.remaining_today);
-    let usable = plan.has_usable_mailbox();
+    use super::sending::SendNow;
+    let (summary, hint) = match super::sending::send_now(plan, chrono::Utc::now()) {
+        SendNow::NoMailbox => (
+            "No mailbox can send now: see the notes above.".to_string(),
+            "R on Settings resumes a paused mailbox · any key closes",
+        ),
+        SendNow::Nothing => (
+            if plan.require_approval {
+                "Nothing to send: no approved READY row and no retry due."
+            } else {
+                "Nothing to send: no READY row and no retry due."
+            }
+            .to_string(),
+            "approve rows with a, then S again · any key closes",
+        ),
+        SendNow::Closed {
+            opens,
+            waits: false,
+        } => (
+            format!(
+                "No sending window is open: nothing goes out now. The first opens {opens}; \
+                 a send started before then would stop at once: press S again then."
+            ),
+            "any key closes",
+        ),
+        SendNow::Closed { opens, waits: true } => (
+            format!(
+                "No sending window is open yet: the first opens {opens}, and a send \
+                 started now waits for it."
+            ),
+            "y/Enter: send (pause, resume, cancel on Activity) · n/Esc: cancel",
+        ),
+        SendNow::Open {
+            capacity,
+            now,
+            rest,
+            closed,
+        } => {
+            let what = if closed {
+                "Capacity in open windows"
+            } else {
+                "Capacity left today"
+            };
+            let summary = if rest == 0 {
+                format!("{what}: {capacity}. All of them fit.")
+            } else if closed {
+                format!("{what}: {capacity}. {now} go out now; {rest} wait for a later run.")
+            } else {
+                format!("{what}: {capacity}. {now} go out now; {rest} wait for tomorrow.")
+            };
+            (
+                summary,
+                "y/Enter: send (pause, resume, cancel on Activity) · n/Esc: cancel",
+            )
+        }
+    };
+    // The popup grows with the summary, which wraps (a mailbox line is cut as before).
+    let area = popup(f.area(), 72, 0);
     lines.push(Line::raw(""));
-    lines.push(Line::from(if !usable {
-        "No mailbox can send now: see the notes above.".to_string()
-    } else if plan.eligible > now {
-        format!(
-            "Capacity left today: {}. {now} go out now; {} wait for tomorrow.",
-            plan.remaining_today,
-            plan.eligible - now
-        )
-    } else {
-        format!(
-            "Capacity left today: {}. All of them fit.",
-            plan.remaining_today
-        )
-    }));
-    lines.push(Line::styled(
-        if plan.eligible == 0 {
-            "Nothing to send (approve rows with a) · any key closes"
-        } else if !usable {
-            "R on Settings resumes a paused mailbox · any key closes"
-        } else {
-            "y/Enter: send (pause, resume, cancel on Activity) · n/Esc: cancel"
-        },
-        theme.accent(),
-    ));
+    let inner = area.width.saturating_sub(2) as usize;
+    lines.extend(wrap_words(&summary, inner).into_iter().map(Line::from));
+    lines.push(Line::styled(hint, theme.accent()));
+    let area = popup(f.area(), 72, lines.len() as u16 + 3);
+    f.render_widget(Clear, area);
     f.render_widget(
         Paragraph::new(lines).block(Block::bordered().title(" Send ")),
         area,

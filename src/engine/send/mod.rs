@@ -212,7 +212,7 @@ pub enum SendError {
 
 /// How long a run waits for a retry that falls due, or a window that opens, before it stops
 /// and leaves the rest for the next run.
-const WAIT_AT_MOST: Duration = Duration::from_secs(120);
+pub const WAIT_AT_MOST: Duration = Duration::from_secs(120);
 
 /// Retry backoff: `retry_base × 2^(attempts-1)` seconds.
 pub fn backoff(base_secs: u64, attempts: i64) -> u64 {

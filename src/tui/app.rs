@@ -709,12 +709,11 @@ impl App {
                     },
                     (Err(e), false) => (TaskState::Failed, e.clone(), true),
                 };
+                // The count stays what the job last reported: a send stopped by the daily
+                // caps is done at 9 of 26, not 100% (the last figure always gets through).
                 let kind = self.task_mut(id).map(|t| {
                     t.state = state;
                     t.summary = Some(text.clone());
-                    if state == TaskState::Done && t.total.is_some() {
-                        t.done = t.total.unwrap_or(t.done);
-                    }
                     (t.kind, t.title.clone())
                 });
                 // The one log line for the outcome: the toast below is not logged again.
@@ -1519,6 +1518,38 @@ mod tests {
         let t = a.activity.selected_task().unwrap();
         assert_eq!(t.state, TaskState::Cancelled);
         assert!(a.activity.log.back().unwrap().text.contains("3 SENT"));
+    }
+
+    /// A send that stopped at the daily caps is done, but sent 9 of 26: the task list shows
+    /// that count, as the send panel does, not 100% 26/26.
+    #[test]
+    fn a_task_done_short_of_its_total_keeps_its_true_count() {
+        let mut a = app();
+        a.on_job(JobMsg::Started {
+            id: 1,
+            kind: JobKind::Send,
+            title: "send".into(),
+            pausable: true,
+        });
+        a.on_job(JobMsg::Progress {
+            id: 1,
+            done: 9,
+            total: Some(26),
+            note: "daily caps reached".into(),
+        });
+        a.on_job(JobMsg::Finished {
+            id: 1,
+            outcome: Ok("9 SENT, 0 ERROR · daily caps reached: the rest waits for tomorrow".into()),
+            cancelled: false,
+        });
+        let t = a.activity.selected_task().unwrap();
+        assert_eq!((t.state, t.done, t.total), (TaskState::Done, 9, Some(26)));
+        a.tab = Tab::Activity;
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 24)).unwrap();
+        term.draw(|f| super::super::ui::render(f, &mut a)).unwrap();
+        let text = format!("{}", term.backend());
+        assert!(text.contains("35% 9/26"), "{text}");
+        assert!(!text.contains("100%"), "{text}");
     }
 
     /// With more tasks than the list shows, a task just started is selected (and so scrolled

@@ -951,8 +951,7 @@ impl App {
                 match self.tab {
                     Tab::Activity => self.activity_move(action, delta),
                     Tab::Settings => {
-                        self.settings.scroll =
-                            (self.settings.scroll as isize + delta).max(0) as usize
+                        self.settings.scroll = self.settings.scroll.saturating_add_signed(delta)
                     }
                     _ => {
                         if let Some(t) = self.table_mut() {
@@ -967,17 +966,24 @@ impl App {
                 } else {
                     -page / 2
                 };
-                if let Some(t) = self.table_mut() {
-                    t.move_by(delta.signum() * delta.abs().max(1));
+                let delta = delta.signum() * delta.abs().max(1);
+                if self.tab == Tab::Settings {
+                    self.settings.scroll = self.settings.scroll.saturating_add_signed(delta);
+                } else if let Some(t) = self.table_mut() {
+                    t.move_by(delta);
                 }
             }
             Action::Top => {
-                if let Some(t) = self.table_mut() {
+                if self.tab == Tab::Settings {
+                    self.settings.scroll = 0;
+                } else if let Some(t) = self.table_mut() {
                     t.top();
                 }
             }
             Action::Bottom => match self.tab {
                 Tab::Activity => self.activity.log_back = 0,
+                // The render clamps it to the last screenful.
+                Tab::Settings => self.settings.scroll = usize::MAX,
                 _ => {
                     if let Some(t) = self.table_mut() {
                         t.bottom();

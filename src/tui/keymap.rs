@@ -430,6 +430,35 @@ const BINDINGS: &[(Scope, &str, Action, &str)] = &[
         "scroll down",
     ),
     (Scope::Tab(Tab::Settings), "Up", Action::Up, "scroll up"),
+    (
+        Scope::Tab(Tab::Settings),
+        "PageDown",
+        Action::PageDown,
+        "page down",
+    ),
+    (
+        Scope::Tab(Tab::Settings),
+        "PageUp",
+        Action::PageUp,
+        "page up",
+    ),
+    (
+        Scope::Tab(Tab::Settings),
+        "C-d",
+        Action::HalfDown,
+        "half a page down",
+    ),
+    (
+        Scope::Tab(Tab::Settings),
+        "C-u",
+        Action::HalfUp,
+        "half a page up",
+    ),
+    (Scope::Tab(Tab::Settings), "g", Action::Top, "top"),
+    (Scope::Tab(Tab::Settings), "g g", Action::Top, "top"),
+    (Scope::Tab(Tab::Settings), "Home", Action::Top, "top"),
+    (Scope::Tab(Tab::Settings), "G", Action::Bottom, "end"),
+    (Scope::Tab(Tab::Settings), "End", Action::Bottom, "end"),
 ];
 
 fn parse_key(s: &str) -> Key {

@@ -98,6 +98,8 @@ pub fn render(f: &mut Frame, app: &mut App) {
         Tab::Settings => {
             let max = render_settings(f, app, main, &theme);
             app.settings.scroll = app.settings.scroll.min(max);
+            // PageDown and PageUp move by what the box shows.
+            app.page_height = main.height.saturating_sub(2).max(1) as usize;
         }
         _ => {
             let title = table_title(app);
@@ -871,7 +873,7 @@ fn render_info(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             theme.dim(),
         ),
         (_, None) => Line::styled(
-            "e edit config.toml · t test mailboxes · j/k scroll",
+            "e edit config · t test mailboxes · R resume paused · j/k PgUp/PgDn g/G scroll",
             theme.dim(),
         ),
     };
@@ -1187,6 +1189,32 @@ fn render_settings(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize
             Line::raw(l.clone())
         }
     }));
+    // Long lines wrap (a config error names the expected keys at its end, a test result
+    // its cause), keeping their indentation and style; the scroll counts wrapped lines.
+    let width = (area.width.saturating_sub(2) as usize).max(10);
+    let lines: Vec<Line> = lines
+        .into_iter()
+        .flat_map(|l| {
+            let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+            let style = l
+                .style
+                .patch(l.spans.first().map_or(Style::new(), |s| s.style));
+            // A continuation goes two columns right of the line's own indentation.
+            let indent = text.len() - text.trim_start_matches(' ').len() + 2;
+            let indent = if indent * 2 > width { 0 } else { indent };
+            let mut parts = wrap_line(&text, width).into_iter();
+            let mut out: Vec<String> = parts.next().into_iter().collect();
+            let rest = parts.collect::<Vec<_>>().join(" ");
+            if !rest.is_empty() {
+                out.extend(
+                    wrap_line(&rest, width - indent)
+                        .into_iter()
+                        .map(|p| format!("{}{p}", " ".repeat(indent))),
+                );
+            }
+            out.into_iter().map(move |part| Line::styled(part, style))
+        })
+        .collect();
     let max_scroll = lines
         .len()
         .saturating_sub(area.height.saturating_sub(2) as usize);
@@ -1488,6 +1516,47 @@ mod tests {
         );
         assert_eq!(pad("東京オフィス営業", 12), "東京オフィ… ");
         assert_eq!(pad("", 3), "   ");
+    }
+
+    fn draw(app: &mut App, w: u16, h: u16) -> String {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+        t.draw(|f| render(f, app)).unwrap();
+        format!("{}", t.backend())
+    }
+
+    /// An unknown-key error names the expected keys at its end, past 80 columns: the line
+    /// wraps. The tab pages like the others (PageDown, G, g) and the footer names R.
+    #[test]
+    fn settings_wrap_long_lines_and_page() {
+        use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+        let mut app = App::new(
+            super::super::app::Settings::default(),
+            std::path::PathBuf::from("/"),
+            false,
+        );
+        app.tab = Tab::Settings;
+        app.settings.errors = vec![
+            "config.toml: unknown field `bogus_key`, expected one of `storage`, `sending`, \
+             `mailboxes`, `inbox`, `tracking`, `notify`, `keys`"
+                .into(),
+        ];
+        app.settings.lines = (1..=200).map(|i| format!("line {i}")).collect();
+        let text = draw(&mut app, 80, 24);
+        assert!(text.contains("`tracking`, `notify`, `keys`"), "{text}");
+        assert!(text.contains("R resume"), "{text}");
+        let press = |app: &mut App, code| app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+        press(&mut app, KeyCode::PageDown);
+        draw(&mut app, 80, 24);
+        assert!(app.settings.scroll >= 15, "{}", app.settings.scroll);
+        press(&mut app, KeyCode::Char('G'));
+        let text = draw(&mut app, 80, 24);
+        assert!(text.contains("line 200"), "{text}");
+        press(&mut app, KeyCode::Char('g'));
+        let text = draw(&mut app, 80, 24);
+        assert!(text.contains("unknown field"), "{text}");
+        press(&mut app, KeyCode::End);
+        press(&mut app, KeyCode::Home);
+        assert_eq!(app.settings.scroll, 0);
     }
 
     /// The widths cells are cut to are the ones the table gives its columns.

@@ -1288,24 +1288,17 @@ fn render_help(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) -> usize 
         format!("Keys on the {} tab", app.tab.title()),
         theme.accent(),
     )];
-    let mut last_desc = "";
-    let mut keys_for_desc: Vec<String> = Vec::new();
-    let bindings = app.keymap.help(app.tab);
-    // Merge consecutive bindings with the same description: "j, Down  move down".
-    let mut merged: Vec<(String, &str)> = Vec::new();
-    for b in bindings {
-        if b.desc == last_desc {
-            keys_for_desc.push(b.keys.to_string());
-            if let Some(last) = merged.last_mut() {
-                last.0 = keys_for_desc.join(", ");
-            }
-        } else {
-            keys_for_desc = vec![b.keys.to_string()];
-            merged.push((b.keys.to_string(), b.desc));
-            last_desc = b.desc;
+    // One line per action: every key with the same description is grouped on the line of
+    // the first one, wherever the table lists it ("j, Down  scroll down").
+    let mut merged: Vec<(Vec<&str>, &str)> = Vec::new();
+    for b in app.keymap.help(app.tab) {
+        match merged.iter_mut().find(|(_, desc)| *desc == b.desc) {
+            Some((keys, _)) => keys.push(b.keys),
+            None => merged.push((vec![b.keys], b.desc)),
         }
     }
     for (keys, desc) in merged {
+        let keys = keys.join(", ");
         for (i, part) in wrap_words(desc, desc_width).into_iter().enumerate() {
             let keys = if i == 0 { keys.as_str() } else { "" };
             lines.push(Line::from(vec![
@@ -1400,11 +1393,30 @@ fn scrolled_popup(
     let max_scroll = lines
         .len()
         .saturating_sub(area.height.saturating_sub(2) as usize);
-    let scroll = scroll.min(max_scroll) as u16;
+    let scroll = scroll.min(max_scroll);
+    // The bottom border says which lines show and whether there is more either way.
+    let mut block = Block::bordered().title(title.to_string());
+    if max_scroll > 0 {
+        let shown = area.height.saturating_sub(2) as usize;
+        let more = match (scroll > 0, scroll < max_scroll) {
+            (true, true) => " · ↑↓ more",
+            (false, true) => " · more ↓",
+            _ => " · ↑ more",
+        };
+        block = block.title_bottom(
+            Line::from(format!(
+                " {}-{} of {}{more} ",
+                scroll + 1,
+                (scroll + shown).min(lines.len()),
+                lines.len()
+            ))
+            .right_aligned(),
+        );
+    }
     f.render_widget(
         Paragraph::new(lines)
-            .scroll((scroll, 0))
-            .block(Block::bordered().title(title.to_string())),
+            .scroll((scroll as u16, 0))
+            .block(block),
         area,
     );
     max_scroll
@@ -1557,6 +1569,40 @@ mod tests {
         press(&mut app, KeyCode::End);
         press(&mut app, KeyCode::Home);
         assert_eq!(app.settings.scroll, 0);
+    }
+
+    /// Help groups every key of an action on one line (Settings listed j, k, Down, Up as
+    /// four), and a popup longer than its box says there is more below, then above.
+    #[test]
+    fn help_groups_keys_and_popups_show_more() {
+        use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+        let mut app = App::new(
+            super::super::app::Settings::default(),
+            std::path::PathBuf::from("/"),
+            false,
+        );
+        app.tab = Tab::Settings;
+        app.on_key(KeyEvent::new(KeyCode::Char('?'), KeyModifiers::NONE));
+        let text = draw(&mut app, 80, 24);
+        assert_eq!(text.matches("scroll down").count(), 1, "{text}");
+        assert!(text.contains("j, Down  scroll down"), "{text}");
+        assert!(text.contains("more ↓"), "{text}");
+        for _ in 0..60 {
+            app.on_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
+            draw(&mut app, 80, 24);
+        }
+        let text = draw(&mut app, 80, 24);
+        assert!(
+            text.contains("↑ more") && !text.contains("more ↓"),
+            "{text}"
+        );
+        app.mode = Mode::Text {
+            title: "Preview of row 1".into(),
+            text: (1..=50).map(|i| format!("body line {i}\n")).collect(),
+            scroll: 0,
+        };
+        let text = draw(&mut app, 80, 24);
+        assert!(text.contains("1-20 of 50 · more ↓"), "{text}");
     }
 
     /// The widths cells are cut to are the ones the table gives its columns.

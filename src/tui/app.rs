@@ -932,13 +932,22 @@ impl App {
             Action::GoTab(i) => self.tab = Tab::ALL[i.min(Tab::ALL.len() - 1)],
             Action::Help => self.mode = Mode::Help { scroll: 0 },
             Action::Back => {
-                // Both filters: the search and the Outbox status (`t`), which otherwise took
-                // a full cycle of `t` to undo.
+                // Every filter: the search, the Outbox status (`t`), which otherwise took a
+                // full cycle of `t` to undo, and those applied at load (Suggestions `+`,
+                // Bounces dates, domain and reason).
                 if let Some(t) = self.table_mut() {
                     t.set_filter("");
                     if t.column_filter.is_some() {
                         t.set_column_filter(None);
                     }
+                }
+                match self.tab {
+                    Tab::Suggestions if self.min_confidence != 0 => {
+                        self.min_confidence = 0;
+                        self.apply_confidence_filter();
+                    }
+                    Tab::Bounces => self.bounce_pane.clear_filters(&mut self.bounces),
+                    _ => {}
                 }
             }
             Action::Down | Action::Up | Action::PageDown | Action::PageUp => {
@@ -1229,6 +1238,7 @@ impl App {
             .cloned()
             .collect();
         self.suggestions.set_rows(rows);
+        self.suggestions.all_rows = Some(self.suggestion_rows.len());
     }
 
     fn on_suggestion_action(&mut self, action: Action) {
@@ -1556,6 +1566,50 @@ mod tests {
         let text = format!("{}", term.backend());
         assert!(text.contains("35% 9/26"), "{text}");
         assert!(!text.contains("100%"), "{text}");
+    }
+
+    /// Esc clears the filters applied at load too (Suggestions `+`, Bounces domain and
+    /// reason); while `+` hides every row, counts still say how many rows exist.
+    #[test]
+    fn esc_clears_load_filters_and_counts_say_what_exists() {
+        let mut a = app();
+        press(&mut a, KeyCode::Char('2'));
+        let row = |id: i64, confidence: &str| {
+            TableRow::new(
+                id,
+                vec![
+                    format!("P{id}"),
+                    "Acme".into(),
+                    "acme.test".into(),
+                    format!("p{id}@acme.test"),
+                    confidence.into(),
+                    "first.last".into(),
+                    "suggested".into(),
+                ],
+            )
+        };
+        a.on_loaded(Pane::Suggestions, vec![row(1, " 30"), row(2, " 35")]);
+        press(&mut a, KeyCode::Char('+'));
+        assert_eq!(a.suggestions.view.len(), 0);
+        let pos = a.suggestions.position_text();
+        assert!(pos.contains("2 total"), "{pos}");
+        press(&mut a, KeyCode::Esc);
+        assert_eq!(a.min_confidence, 0);
+        assert_eq!(a.suggestions.view.len(), 2);
+
+        press(&mut a, KeyCode::Char('4'));
+        a.bounce_pane.domain = Some("acme.test".into());
+        a.bounce_pane.reason = Some("userunknown".into());
+        a.bounce_pane.range = 2;
+        press(&mut a, KeyCode::Esc);
+        assert_eq!(
+            (
+                &a.bounce_pane.domain,
+                &a.bounce_pane.reason,
+                a.bounce_pane.range
+            ),
+            (&None, &None, 0)
+        );
     }
 
     /// With more tasks than the list shows, a task just started is selected (and so scrolled

@@ -129,6 +129,19 @@ impl BouncesPane {
         top.truncate(5);
         self.top = top;
         table.set_rows(rows);
+        table.all_rows = Some(self.data.items.len());
+    }
+
+    /// Esc: every date, domain and reason again.
+    pub fn clear_filters(&mut self, table: &mut TableView) {
+        let any = self.custom.is_some()
+            || self.range != 0
+            || self.domain.is_some()
+            || self.reason.is_some();
+        if any {
+            (self.custom, self.range, self.domain, self.reason) = (None, 0, None, None);
+            self.apply(table);
+        }
     }
 
     pub fn cycle_range(&mut self, table: &mut TableView) {

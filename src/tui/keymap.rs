@@ -105,7 +105,7 @@ const BINDINGS: &[(Scope, &str, Action, &str)] = &[
         Scope::Global,
         "Esc",
         Action::Back,
-        "close a popup, clear the filters (search, status)",
+        "close a popup, clear every filter of the tab",
     ),
     (Scope::Tables, "j", Action::Down, "move down"),
     (Scope::Tables, "Down", Action::Down, "move down"),

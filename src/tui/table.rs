@@ -64,6 +64,9 @@ pub struct TableView {
     pub empty_hint: &'static str,
     /// `false` until the first load, so "loading…" is shown instead of the hint.
     pub loaded: bool,
+    /// Rows before a filter applied at load (Suggestions `+`, Bounces dates, domain,
+    /// reason), when there is one: counts then say how many exist.
+    pub all_rows: Option<usize>,
 }
 
 impl TableView {
@@ -81,7 +84,15 @@ impl TableView {
             marked: HashSet::new(),
             empty_hint,
             loaded: false,
+            all_rows: None,
         }
+    }
+
+    /// Every row the tab has, whatever the filters.
+    pub fn total(&self) -> usize {
+        self.all_rows
+            .unwrap_or(self.rows.len())
+            .max(self.rows.len())
     }
 
     pub fn selected_row(&self) -> Option<&TableRow> {
@@ -273,7 +284,7 @@ impl TableView {
 
     pub fn position_text(&self) -> String {
         let mut s = if self.view.is_empty() {
-            format!("row 0 of 0 ({} total)", self.rows.len())
+            format!("row 0 of 0 ({} total)", self.total())
         } else {
             format!("row {} of {}", self.selected + 1, self.view.len())
         };
@@ -284,7 +295,7 @@ impl TableView {
             s.push_str(&format!(
                 " · filter \"{}\" ({} total)",
                 self.filter,
-                self.rows.len()
+                self.total()
             ));
         }
         if let Some((c, asc)) = self.sort {

@@ -616,10 +616,10 @@ fn mailbox_note(m: &crate::engine::send::LiveMailbox, state: Option<TaskState>) 
 fn table_title(app: &App) -> String {
     // "6 of 258" while a filter hides rows, so the count never reads as the view's size.
     let count = |t: &super::table::TableView| {
-        if t.view.len() == t.rows.len() {
-            t.rows.len().to_string()
+        if t.view.len() == t.total() {
+            t.total().to_string()
         } else {
-            format!("{} of {}", t.view.len(), t.rows.len())
+            format!("{} of {}", t.view.len(), t.total())
         }
     };
     match app.tab {
@@ -633,6 +633,7 @@ fn table_title(app: &App) -> String {
                 format!(" Bounces ({}) · {} ", count(&app.bounces), filters)
             }
         }
+        Tab::Suggestions => format!(" Suggestions ({}) ", count(&app.suggestions)),
         t => format!(" {} ", t.title()),
     }
 }

@@ -1563,3 +1563,115 @@ fn a_closed_stdout_pipe_neither_crashes_nor_loses_the_import() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(env.prospects().len(), 2);
 }
+
+/// `hailer export prospects -o PATH` for an Env with the three sheet prospects imported.
+fn export_to(env: &Env, path: &Path) -> std::process::Output {
+    env.hailer()
+        .args(["export", "prospects", "-o"])
+        .arg(path)
+        .output()
+        .unwrap()
+}
+
+fn env_with_prospects() -> Env {
+    let env = Env::new();
+    env.import("prospects", &data("prospects.xlsx")).success();
+    env
+}
+
+/// A regular file is still replaced by a rename, and keeps its permissions; a symbolic link
+/// is followed: its target gets the rows, the link stays a link.
+#[test]
+fn export_keeps_the_replaced_files_mode_and_follows_a_symlink() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = env_with_prospects();
+    let real = env.write("real.csv", b"old\n");
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let link = env.dir.path().join("link.csv");
+    std::os::unix::fs::symlink("real.csv", &link).unwrap();
+    let out = export_to(&env, &link);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link was replaced"
+    );
+    let text = std::fs::read_to_string(&real).unwrap();
+    assert!(text.starts_with("firstname,lastname,company"), "{text}");
+    let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+    // Nothing left beside it.
+    let mut names: Vec<String> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["data", "link.csv", "real.csv"]);
+}
+
+/// A FIFO is written through, not replaced by a regular file.
+#[test]
+fn export_to_a_fifo_writes_through_it() {
+    use std::os::unix::fs::FileTypeExt;
+    let env = env_with_prospects();
+    let fifo = env.dir.path().join("pipe.csv");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    // Opened before the export: a reader that gets what the export writes.
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let out = export_to(&env, &fifo);
+    assert!(out.status.success(), "{out:?}");
+    // Checked before joining: had the FIFO been renamed over, the reader would wait forever.
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo(),
+        "the FIFO was replaced"
+    );
+    let text = reader.join().unwrap();
+    assert!(text.starts_with("firstname,lastname,company"), "{text}");
+    assert_eq!(text.lines().count(), 4, "{text}");
+}
+
+/// A full device (reached through a link in the test directory, so a regression could only
+/// replace the link, never /dev/full itself) is written in place: ENOSPC is a failure, exit 1.
+#[test]
+fn export_to_a_full_device_fails_with_exit_1() {
+    use std::os::unix::fs::FileTypeExt;
+    let full = Path::new("/dev/full");
+    if !std::fs::metadata(full).is_ok_and(|m| m.file_type().is_char_device()) {
+        eprintln!("no /dev/full here: skipped");
+        return;
+    }
+    let env = env_with_prospects();
+    let link = env.dir.path().join("full.csv");
+    std::os::unix::fs::symlink(full, &link).unwrap();
+    let out = export_to(&env, &link);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    assert!(!stderr.contains("rows exported"), "{stderr}");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        std::fs::metadata(full)
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+}

@@ -576,3 +576,34 @@ fn database_mode_retries_temporary_and_says_it_is_waiting() {
     let rcpts = rcpts_to(&s.smtp, "grey@");
     assert_eq!(rcpts, 2, "one try and one retry");
 }
+
+/// `--output` through a symbolic link replaces the link's target (the link stays) with the
+/// replaced file's permissions, and leaves no temporary file behind.
+#[test]
+fn output_through_a_symlink_keeps_the_link_and_the_files_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = servers();
+    let env = Env::new();
+    let config = env.config(&s);
+    let input = env.write("in.txt", b"jane@acme.test\n");
+    let real = env.write("real.csv", b"old results\n");
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+    std::os::unix::fs::symlink("real.csv", env.path("link.csv")).unwrap();
+    env.hailer(&config)
+        .args(["verify", "--no-store", "--output", "link.csv", "--input"])
+        .arg(&input)
+        .assert()
+        .success();
+    let link = std::fs::symlink_metadata(env.path("link.csv")).unwrap();
+    assert!(link.file_type().is_symlink(), "the link was replaced");
+    let r = rows(&std::fs::read_to_string(&real).unwrap());
+    assert_eq!(r[1][..2], ["jane@acme.test", "VALID"]);
+    let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+    let stray: Vec<String> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(stray.is_empty(), "{stray:?}");
+}

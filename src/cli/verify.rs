@@ -11,7 +11,7 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,6 +26,7 @@ use crate::engine::verify::{
     self, InputItem, MAX_WAIT_SECS, ResultCache, VerifyEvent, VerifyIn, VerifyOptions, VerifyOut,
     VerifySummary,
 };
+use crate::files::OutputFile;
 use crate::store::{self, verifications};
 
 /// The header of every result file.
@@ -427,13 +428,14 @@ impl VerifyCommand {
 }
 
 /// CSV rows of results, flushed one by one so the output can be consumed while it runs.
-/// A file is written under a temporary name beside it, and takes its name in
+/// A regular file is written under a temporary name beside it, and takes its name in
 /// [`ResultWriter::finish`]; dropped unfinished, the temporary file is removed, or kept as
-/// `FILE.partial` when it holds results.
+/// `FILE.partial` when it holds results. A device or FIFO is written in place
+/// ([`OutputFile`]).
 struct ResultWriter {
     csv: Option<csv::Writer<Box<dyn Write + Send>>>,
-    /// (temporary path, final path) for a file.
-    file: Option<(PathBuf, PathBuf)>,
+    /// The file, for a file (none for standard output).
+    file: Option<OutputFile>,
     rows: u64,
 }
 
@@ -442,16 +444,9 @@ impl ResultWriter {
         let (sink, file): (Box<dyn Write + Send>, _) = if name == "-" {
             (Box::new(io::stdout()), None)
         } else {
-            let target = PathBuf::from(name);
             // Found now, not by the rename after the whole run.
-            if target.is_dir() {
-                return Err(io::Error::new(
-                    io::ErrorKind::IsADirectory,
-                    "is a directory",
-                ));
-            }
-            let (tmp, f) = create_temp_beside(&target)?;
-            (Box::new(f), Some((tmp, target)))
+            let file = OutputFile::create(Path::new(name))?;
+            (Box::new(file.file().try_clone()?), Some(file))
         };
         let mut w = ResultWriter {
             csv: Some(
@@ -468,26 +463,23 @@ impl ResultWriter {
         Ok(w)
     }
 
-    /// The file rows go to until [`ResultWriter::finish`] (none for standard output).
+    /// The file rows go to until [`ResultWriter::finish`] (none for standard output, or a
+    /// device or FIFO written in place).
     fn in_progress(&self) -> Option<&Path> {
-        self.file.as_ref().map(|(tmp, _)| tmp.as_path())
+        self.file.as_ref().and_then(OutputFile::temp_path)
     }
 
     /// The run succeeded: the results take the output's name (replacing an older file).
     fn finish(mut self) -> io::Result<()> {
-        let Some(csv) = self.csv.take() else {
+        let Some(mut csv) = self.csv.take() else {
             return Ok(());
         };
-        let sink = csv.into_inner().map_err(|e| e.into_error())?;
-        drop(sink);
-        if let Some((tmp, target)) = self.file.take()
-            && let Err(e) = std::fs::rename(&tmp, &target)
-        {
-            // Dropped with the file still set: the results stay where they can be found.
-            self.file = Some((tmp, target));
-            return Err(e);
+        csv.flush()?;
+        drop(csv);
+        match self.file.take() {
+            Some(file) => file.commit(),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn write(&mut self, out: &VerifyOut) -> io::Result<()> {
@@ -512,45 +504,25 @@ impl ResultWriter {
 impl Drop for ResultWriter {
     fn drop(&mut self) {
         drop(self.csv.take());
-        let Some((tmp, target)) = self.file.take() else {
+        let Some(file) = self.file.take() else {
             return;
         };
         if self.rows == 0 {
-            let _ = std::fs::remove_file(&tmp);
+            // Removed with `file`.
             return;
         }
-        let mut partial = target.into_os_string();
+        let mut partial = file.target().as_os_str().to_owned();
         partial.push(".partial");
-        let partial = PathBuf::from(partial);
-        // Where the rows are: the .partial name, else the temporary file they were written to.
-        let kept = if std::fs::rename(&tmp, &partial).is_ok() {
-            partial
-        } else {
-            tmp
-        };
-        eprintln!(
-            "hailer: the {} result(s) written so far are in {}",
-            self.rows,
-            kept.display()
-        );
+        // Where the rows are: the .partial name, else the temporary file they were written
+        // to (nothing to say when they were written in place).
+        if let Some(kept) = file.keep_as(Path::new(&partial)) {
+            eprintln!(
+                "hailer: the {} result(s) written so far are in {}",
+                self.rows,
+                kept.display()
+            );
+        }
     }
-}
-
-/// A new file in `target`'s directory, named after it and hidden, for writing before a rename.
-fn create_temp_beside(target: &Path) -> io::Result<(PathBuf, File)> {
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let base = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "results".into());
-    crate::files::create_unique(
-        &dir,
-        |n| format!(".{base}.{}.{:08x}.tmp", std::process::id(), n as u32),
-        0o666,
-    )
 }
 
 /// Whether two paths name one file (hard links and symlinks included); `false` when either

@@ -3,7 +3,8 @@
 //! CSV cells that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) get a
 //! leading `'`, the OWASP advice against CSV injection. XLSX cells are written as typed string
 //! cells, which spreadsheets never evaluate, and get the same prefix so both exports agree.
-//! Files are written to a temporary name and renamed, so a failed export leaves no half file.
+//! A regular file is written to a temporary name and renamed, so a failed export leaves no half
+//! file; a device or FIFO is written in place (`crate::files::OutputFile`).
 //! A CSV is comma-separated UTF-8 unless [`CsvOptions`] say otherwise: Excel in a French (or
 //! other European) locale splits a file on `;`, and reads it as UTF-8 only after a BOM.
 
@@ -364,19 +365,23 @@ pub fn run_filtered(
         let stdout = std::io::stdout();
         write_csv(&grid, stdout.lock(), csv).map_err(write_err)?;
     } else {
-        let tmp = temp_sibling(output);
-        let result = match format {
-            ExportFormat::Csv => std::fs::File::create(&tmp)
-                .map_err(|e| e.to_string())
-                .and_then(|f| write_csv(&grid, std::io::BufWriter::new(f), csv)),
-            ExportFormat::Xlsx => write_xlsx(&grid, table, &tmp),
-        };
-        if let Err(cause) =
-            result.and_then(|_| std::fs::rename(&tmp, output).map_err(|e| e.to_string()))
-        {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(write_err(cause));
-        }
+        // A regular file is replaced through a temporary one; a device or FIFO is written in
+        // place (see `OutputFile`), so a write error there is the export's error.
+        let result = crate::files::OutputFile::create(output)
+            .map_err(|e| e.to_string())
+            .and_then(|mut file| {
+                match format {
+                    ExportFormat::Csv => {
+                        write_csv(&grid, std::io::BufWriter::new(&mut file), csv)?;
+                    }
+                    ExportFormat::Xlsx => {
+                        let bytes = xlsx_bytes(&grid, table)?;
+                        file.write_all(&bytes).map_err(|e| e.to_string())?;
+                    }
+                }
+                file.commit().map_err(|e| e.to_string())
+            });
+        result.map_err(write_err)?;
     }
     Ok(ExportSummary {
         table,
@@ -388,14 +393,6 @@ pub fn run_filtered(
         },
         rows: grid.rows.len() as u64,
     })
-}
-
-fn temp_sibling(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "export".into());
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
 
 fn write_csv(grid: &Grid, mut out: impl Write, options: CsvOptions) -> Result<(), String> {
@@ -416,7 +413,7 @@ fn write_csv(grid: &Grid, mut out: impl Write, options: CsvOptions) -> Result<()
     w.flush().map_err(|e| e.to_string())
 }
 
-fn write_xlsx(grid: &Grid, table: ExportTable, path: &Path) -> Result<(), String> {
+fn xlsx_bytes(grid: &Grid, table: ExportTable) -> Result<Vec<u8>, String> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
@@ -448,7 +445,7 @@ fn write_xlsx(grid: &Grid, table: ExportTable, path: &Path) -> Result<(), String
         }
     }
     sheet.set_freeze_panes(1, 0).map_err(|e| e.to_string())?;
-    book.save(path).map_err(|e| e.to_string())
+    book.save_to_buffer().map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -458,7 +455,6 @@ mod tests {
     /// A cell over Excel's limit fails the XLSX export with the row and column named.
     #[test]
     fn an_over_long_cell_is_named_in_the_xlsx_error() {
-        let dir = tempfile::tempdir().unwrap();
         let grid = Grid {
             header: vec!["company".into(), "body".into()],
             rows: vec![
@@ -466,7 +462,7 @@ mod tests {
                 vec!["Acme".into(), "x".repeat(40_000)],
             ],
         };
-        let e = write_xlsx(&grid, ExportTable::Messages, &dir.path().join("m.xlsx")).unwrap_err();
+        let e = xlsx_bytes(&grid, ExportTable::Messages).unwrap_err();
         assert!(e.starts_with("row 3, column body: "), "{e}");
     }
 

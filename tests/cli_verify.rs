@@ -607,3 +607,42 @@ fn output_through_a_symlink_keeps_the_link_and_the_files_mode() {
         .collect();
     assert!(stray.is_empty(), "{stray:?}");
 }
+
+/// A spreadsheet or a binary file is not read as lines of text (one INVALID_SYNTAX row per
+/// chunk of ZIP bytes): exit 4, the file and what it is named, no result rows, no output
+/// file; from standard input too.
+#[test]
+fn a_spreadsheet_or_binary_input_is_refused_with_exit_4() {
+    let s = servers();
+    let env = Env::new();
+    let config = env.config(&s);
+    let xlsx = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/prospects.xlsx");
+    let binary = env.write(
+        "list.bin",
+        b"\x7fELF\x02\x01\x01\x00\x00\x00jane@acme.test\n",
+    );
+    for (input, what) in [(xlsx.as_path(), "XLSX spreadsheet"), (&binary, "binary")] {
+        let out = env
+            .hailer(&config)
+            .args(["verify", "--no-store", "--output", "out.csv", "--input"])
+            .arg(input)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{stderr}");
+        assert!(stderr.contains(&*input.to_string_lossy()), "{stderr}");
+        assert!(stderr.contains(what), "{stderr}");
+        assert!(!env.path("out.csv").exists());
+    }
+    let out = env
+        .hailer(&config)
+        .args(["verify", "--no-store", "--input", "-"])
+        .write_stdin(std::fs::read(&xlsx).unwrap())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("XLSX spreadsheet"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("INVALID_SYNTAX"), "{stdout}");
+}

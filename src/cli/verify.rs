@@ -190,9 +190,12 @@ impl VerifyCommand {
             Some("-") => Some(Box::new(BufReader::with_capacity(64 * 1024, io::stdin()))),
             // Opening is not enough (a directory opens): the first bytes are read too,
             // before any output is created.
+            // A spreadsheet or a binary file is refused here too, before any output exists.
             Some(path) => match File::open(path).and_then(|f| {
                 let mut r = BufReader::with_capacity(64 * 1024, f);
-                r.fill_buf()?;
+                if let Some(why) = verify::input::unusable(r.fill_buf()?) {
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, why));
+                }
                 Ok(r)
             }) {
                 Ok(r) => Some(Box::new(r)),

@@ -71,6 +71,37 @@ const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 const OLE_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 const ODS_MIME: &[u8] = b"application/vnd.oasis.opendocument.spreadsheet";
 
+/// The cause given for a file that is neither text nor a spreadsheet.
+pub const BINARY: &str = "not a CSV or spreadsheet file (binary content)";
+
+/// Binary files (images, archives, executables) hold NUL bytes in their first 64 KiB; text
+/// without a UTF-16 BOM never does.
+pub fn is_binary(bytes: &[u8]) -> bool {
+    bytes.iter().take(64 * 1024).any(|&b| b == 0)
+}
+
+/// What a file starting with `head` is when it is not text: the spreadsheet its signature
+/// names (as [`open`] tells them apart), or binary content. `None` for text, UTF-16 included.
+pub fn non_text(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(ZIP_MAGIC) {
+        let is_ods = head
+            .get(..200)
+            .is_some_and(|h| h.windows(ODS_MIME.len()).any(|w| w == ODS_MIME));
+        return Some(if is_ods {
+            "an ODS spreadsheet"
+        } else {
+            "an XLSX spreadsheet (or another ZIP archive)"
+        });
+    }
+    if head.starts_with(OLE_MAGIC) {
+        return Some("an XLS spreadsheet (or another OLE document)");
+    }
+    if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
+        return None;
+    }
+    is_binary(head).then_some(BINARY)
+}
+
 /// Open `path`; the error string is the cause, the caller adds the file name.
 pub fn open(path: &Path, bytes: Vec<u8>) -> Result<Opened, String> {
     if bytes.is_empty() {
@@ -661,9 +692,8 @@ fn decode_text(bytes: &[u8]) -> Result<Decoded<'_>, String> {
             return Ok(plain(Cow::Owned(text.into_owned().into_bytes()), name));
         }
     }
-    // Binary files (images, archives, executables) hold NUL bytes; text never does.
-    if bytes.iter().take(64 * 1024).any(|&b| b == 0) {
-        return Err("not a CSV or spreadsheet file (binary content)".into());
+    if is_binary(bytes) {
+        return Err(BINARY.into());
     }
     if std::str::from_utf8(bytes).is_ok() {
         return Ok(plain(Cow::Borrowed(bytes), "UTF-8"));
@@ -1128,6 +1158,26 @@ mod tests {
         // Little-endian integers: NULs in both halves of the pairs.
         let ints: Vec<u8> = (1..200u32).flat_map(u32::to_le_bytes).collect();
         assert_eq!(utf16_without_bom(&ints), None);
+    }
+
+    #[test]
+    fn non_text_names_spreadsheets_and_binary_but_not_text() {
+        let xlsx =
+            std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/prospects.xlsx"))
+                .unwrap();
+        assert!(non_text(&xlsx).unwrap().starts_with("an XLSX"));
+        let ods =
+            std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/prospects.ods"))
+                .unwrap();
+        assert_eq!(non_text(&ods), Some("an ODS spreadsheet"));
+        let xls =
+            std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/prospects.xls"))
+                .unwrap();
+        assert!(non_text(&xls).unwrap().starts_with("an XLS "));
+        assert_eq!(non_text(b"\x7fELF\x02\x01\x00\x00"), Some(BINARY));
+        assert_eq!(non_text(b"email\njane@acme.test\n"), None);
+        assert_eq!(non_text("\u{feff}é;x\n".as_bytes()), None);
+        assert_eq!(non_text(b"\xFF\xFEe\x00m\x00"), None);
     }
 
     #[test]

@@ -29,9 +29,39 @@ pub enum Framing {
     Csv { delimiter: u8, column: usize },
 }
 
+/// Why input starting with `head` cannot be read as addresses: a spreadsheet or binary
+/// content (told apart as import does), or UTF-16 text; `None` when it is fine. Such input
+/// would otherwise give one INVALID_SYNTAX row per chunk of bytes.
+pub fn unusable(head: &[u8]) -> Option<String> {
+    if let Some(kind) = crate::engine::import::source::non_text(head) {
+        if kind == crate::engine::import::source::BINARY {
+            return Some(kind.into());
+        }
+        return Some(format!(
+            "{kind}, not text: verify reads one address per line or a CSV with an email \
+             column (save the sheet as CSV, or `hailer import` it and run `hailer verify`)"
+        ));
+    }
+    if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
+        return Some("UTF-16 text: verify reads UTF-8 (save the file as UTF-8)".into());
+    }
+    None
+}
+
 /// Read every item of `reader` into `tx` (blocking: run it on its own thread). Returns the
-/// number of items sent, or stops early without error when the receiver is gone.
+/// number of items sent, or stops early without error when the receiver is gone. Input that
+/// is [`unusable`] is an `InvalidData` error before any item.
 pub fn read_into(mut reader: impl BufRead, tx: &mpsc::Sender<InputItem>) -> io::Result<u64> {
+    let head = loop {
+        match reader.fill_buf() {
+            Ok(c) => break c,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    };
+    if let Some(why) = unusable(head) {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, why));
+    }
     let mut sent = 0u64;
     let mut send = |item: InputItem| -> bool {
         sent += 1;
@@ -308,6 +338,19 @@ mod tests {
 
     fn emails(items: &[InputItem]) -> Vec<&str> {
         items.iter().map(|i| i.email.as_str()).collect()
+    }
+
+    #[test]
+    fn binary_input_is_an_error_before_any_item() {
+        let (tx, mut rx) = mpsc::channel(16);
+        let e =
+            read_into(io::Cursor::new(b"PK\x03\x04\x14\x00\x06\x00".to_vec()), &tx).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        assert!(e.to_string().contains("XLSX"), "{e}");
+        let e = read_into(io::Cursor::new(b"a@x.test\n\x00\x01".to_vec()), &tx).unwrap_err();
+        assert!(e.to_string().contains("binary"), "{e}");
+        drop(tx);
+        assert!(rx.try_recv().is_err());
     }
 
     #[test]

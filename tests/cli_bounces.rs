@@ -252,3 +252,44 @@ fn bounces_sync_without_imap_mailboxes_is_a_config_error() {
         .code(3)
         .stderr(predicate::str::contains("no mailbox has imap_host"));
 }
+
+/// A failing `password_cmd` is reported as such by `bounces sync` and `mailbox test`, not as
+/// missing IMAP settings, and what the command printed is never shown.
+#[test]
+fn a_failing_password_cmd_is_named_as_a_password_error() {
+    let dir = tempfile::tempdir().unwrap();
+    // A loopback port nothing listens on: nothing is reached anyway, the password comes first.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!(
+            "[mailboxes.claire]\nfrom = \"claire@sender.test\"\nsmtp_host = \"127.0.0.1\"\n\
+             smtp_port = {port}\nimap_host = \"127.0.0.1\"\nimap_port = {port}\n\
+             password_cmd = \"echo hunter2-secret; exit 3\"\n"
+        ),
+    )
+    .unwrap();
+    for args in [&["bounces", "sync"][..], &["mailbox", "test"][..]] {
+        let out = hailer(dir.path())
+            .args(["--config", "config.toml", "--data-dir", "data"])
+            .args(args)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {text}");
+        assert!(
+            text.contains("cannot get the password of mailbox claire: password_cmd exited"),
+            "{args:?}: {text}"
+        );
+        assert!(!text.contains("no IMAP settings"), "{args:?}: {text}");
+        assert!(!text.contains("hunter2"), "{args:?}: {text}");
+    }
+}

@@ -47,6 +47,10 @@ pub enum ImapError {
     },
     #[error("mailbox has no IMAP settings: {0}")]
     NotConfigured(String),
+    /// `password_env` unset, `password_cmd` failing: the cause never holds the password nor
+    /// anything the command printed.
+    #[error("cannot get the password of mailbox {mailbox}: {cause}")]
+    Password { mailbox: String, cause: String },
 }
 
 /// Where and how to log in. The password is kept out of `Debug`.
@@ -83,9 +87,10 @@ impl ImapEndpoint {
             .imap_host
             .clone()
             .ok_or_else(|| ImapError::NotConfigured(format!("{name}: imap_host is not set")))?;
-        let password = mb
-            .password()
-            .map_err(|e| ImapError::NotConfigured(format!("{name}: {e}")))?;
+        let password = mb.password().map_err(|cause| ImapError::Password {
+            mailbox: name.to_string(),
+            cause,
+        })?;
         Ok(ImapEndpoint {
             host,
             port: mb.imap_port(),
@@ -233,4 +238,30 @@ pub fn login_with_socket(ep: &ImapEndpoint) -> Result<(Session, TcpStream), Imap
             cause: e.to_string(),
         })?;
     Ok((session, socket))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A failing `password_cmd` is a password error, not "no IMAP settings", and says
+    /// nothing the command printed.
+    #[test]
+    fn a_failing_password_cmd_is_a_password_error() {
+        let mb: MailboxConfig = toml::from_str(
+            "from = \"claire@sender.test\"\nsmtp_host = \"127.0.0.1\"\n\
+             imap_host = \"127.0.0.1\"\npassword_cmd = \"echo hunter2; exit 3\"\n",
+        )
+        .unwrap();
+        let e = ImapEndpoint::for_mailbox("claire", &mb, None).unwrap_err();
+        assert!(matches!(e, ImapError::Password { .. }), "{e:?}");
+        let text = e.to_string();
+        assert!(
+            text.starts_with("cannot get the password of mailbox claire: password_cmd"),
+            "{text}"
+        );
+        assert!(text.contains('3'), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(!text.contains("IMAP settings"), "{text}");
+    }
 }

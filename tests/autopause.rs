@@ -358,3 +358,48 @@ fn auto_pause_off_pauses_nothing_and_the_share_is_configurable() {
         "{text}"
     );
 }
+
+/// One definition of a hard bounce everywhere: a message refused with a 5xx at send time (no
+/// DSN ever comes back for it) counts in `mailbox status` (what auto-pause acts on), in the
+/// Bounces tab's per-mailbox rates and in the daily summary, as a failed hard DSN does.
+#[test]
+fn a_refusal_at_send_time_is_a_hard_bounce_on_every_screen() {
+    let (dir, store, _config) = setup("", None);
+    // Mailbox b: rows 11 and 12 sent, row 13 refused at RCPT (550 5.1.1) after them.
+    store
+        .conn()
+        .execute_batch(
+            "UPDATE outbox SET status = 'ERROR', mailbox = 'b', refused_at = 2000,
+                               reason = '550 5.1.1 User unknown' WHERE id = 13;",
+        )
+        .unwrap();
+    // Mailbox a: one hard DSN, one soft one.
+    bounce(&store, 1, "bounce", true, 1500);
+    bounce(&store, 2, "bounce", false, 1500);
+    let status = status_json(&dir.root);
+    let window = |name: &str| {
+        let row = status
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["mailbox"] == name)
+            .unwrap()
+            .clone();
+        (
+            row["window_hard_bounces"].as_i64().unwrap(),
+            row["window_sends"].as_i64().unwrap(),
+        )
+    };
+    assert_eq!(window("a"), (1, 10));
+    assert_eq!(window("b"), (1, 3));
+    let tab = hailer::tui::bounces::load(&dir.root.join("data")).unwrap();
+    let rate = |name: &str| {
+        let r = tab.rates.iter().find(|r| r.mailbox == name).unwrap();
+        (r.hard, r.bounced, r.sent)
+    };
+    assert_eq!(rate("a"), (1, 2, 10));
+    assert_eq!(rate("b"), (1, 1, 3));
+    let (code, out, err) = hailer(&dir.root, &["notify", "summary", "--print"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("bounced 2 hard / 1 soft"), "{out}");
+}

@@ -147,7 +147,23 @@ pub fn list(conn: &Connection, filter: &Filter) -> Result<Vec<BounceRow>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Per mailbox: messages sent, distinct sent messages that bounced, of which hard.
+/// The one definition of a bounced message, used by the auto-pause rule (and `mailbox
+/// status`), the Bounces tab's per-mailbox rates, the campaign summary and `/api/stats`: one
+/// row per outbox row that bounced (`outbox_id`, `hard` 1 or 0). Hard when the receiving
+/// server refused it with a 5xx during the SMTP transaction (after its last send: no report
+/// ever comes back for it) or a failed report for it is hard; soft when only failed soft
+/// reports came back. Delay notices and other report actions are not bounces. Cheap: it reads
+/// the bounces table and the refused rows (indexed), not the whole outbox.
+pub const BOUNCE_PER_ROW: &str = "SELECT outbox_id, MAX(hard) AS hard FROM (
+         SELECT outbox_id, hard FROM bounces
+         WHERE kind = 'bounce' AND action = 'failed' AND outbox_id IS NOT NULL
+         UNION ALL
+         SELECT id, 1 FROM outbox
+         WHERE refused_at IS NOT NULL AND (sent_at IS NULL OR refused_at > sent_at))
+     GROUP BY outbox_id";
+
+/// Per mailbox: messages sent or refused at send time, those that bounced, of which hard (as
+/// [`BOUNCE_PER_ROW`] says).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailboxRate {
     pub mailbox: String,
@@ -167,17 +183,15 @@ impl MailboxRate {
     }
 }
 
-/// Bounce rate of every mailbox that sent something (failed reports only, not delays).
+/// Bounce rate of every mailbox that sent something, over all its messages (the auto-pause
+/// rule judges the last ones the same way).
 pub fn rate_per_mailbox(conn: &Connection) -> Result<Vec<MailboxRate>> {
-    let mut stmt = conn.prepare(
-        "SELECT o.mailbox, COUNT(*),
-                COUNT(DISTINCT CASE WHEN b.id IS NOT NULL THEN o.id END),
-                COUNT(DISTINCT CASE WHEN b.hard = 1 THEN o.id END)
-         FROM outbox o
-         LEFT JOIN bounces b ON b.outbox_id = o.id AND b.kind = 'bounce' AND b.action = 'failed'
-         WHERE o.sent_at IS NOT NULL AND o.mailbox IS NOT NULL
-         GROUP BY o.mailbox ORDER BY o.mailbox",
-    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT o.mailbox, COUNT(*), COUNT(w.outbox_id), COALESCE(SUM(w.hard), 0)
+         FROM outbox o LEFT JOIN ({BOUNCE_PER_ROW}) w ON w.outbox_id = o.id
+         WHERE (o.sent_at IS NOT NULL OR o.refused_at IS NOT NULL) AND o.mailbox IS NOT NULL
+         GROUP BY o.mailbox ORDER BY o.mailbox"
+    ))?;
     let rows = stmt.query_map([], |r| {
         Ok(MailboxRate {
             mailbox: r.get(0)?,
@@ -186,14 +200,7 @@ pub fn rate_per_mailbox(conn: &Connection) -> Result<Vec<MailboxRate>> {
             hard: r.get(3)?,
         })
     })?;
-    // COUNT(*) above counts joined rows (several bounces per message); recount sends.
-    let mut out: Vec<MailboxRate> = rows.collect::<rusqlite::Result<_>>()?;
-    let mut sent = conn
-        .prepare_cached("SELECT COUNT(*) FROM outbox WHERE mailbox = ?1 AND sent_at IS NOT NULL")?;
-    for r in &mut out {
-        r.sent = sent.query_row([&r.mailbox], |row| row.get(0))?;
-    }
-    Ok(out)
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Hard bounces among the last `n` messages `mailbox` sent or had refused with a 5xx during
@@ -203,7 +210,8 @@ pub fn hard_bounces_in_last_sends(conn: &Connection, mailbox: &str, n: i64) -> R
 }
 
 /// [`hard_bounces_in_last_sends`] over messages sent after `since` (the auto-pause rule
-/// starts a fresh window when a mailbox is resumed).
+/// counts only what happened since the mailbox was last resumed). Hard as
+/// [`BOUNCE_PER_ROW`] says.
 pub fn hard_bounces_in_last_sends_since(
     conn: &Connection,
     mailbox: &str,
@@ -211,16 +219,14 @@ pub fn hard_bounces_in_last_sends_since(
     since: i64,
 ) -> Result<(i64, i64)> {
     Ok(conn.query_row(
-        "WITH recent AS (
-             SELECT id, sent_at, refused_at FROM outbox
-             WHERE mailbox = ?1 AND (sent_at > ?3 OR refused_at > ?3)
-             ORDER BY MAX(COALESCE(sent_at, 0), COALESCE(refused_at, 0)) DESC, id DESC LIMIT ?2)
-         SELECT (SELECT COUNT(*) FROM recent),
-                (SELECT COUNT(*) FROM recent r
-                 WHERE (r.refused_at > ?3 AND (r.sent_at IS NULL OR r.refused_at > r.sent_at))
-                   OR EXISTS (SELECT 1 FROM bounces b WHERE b.outbox_id = r.id
-                              AND b.kind = 'bounce' AND b.hard = 1
-                              AND b.action = 'failed'))",
+        &format!(
+            "WITH recent AS (
+                 SELECT id FROM outbox
+                 WHERE mailbox = ?1 AND (sent_at > ?3 OR refused_at > ?3)
+                 ORDER BY MAX(COALESCE(sent_at, 0), COALESCE(refused_at, 0)) DESC, id DESC LIMIT ?2)
+             SELECT COUNT(*), COALESCE(SUM(w.hard), 0)
+             FROM recent r LEFT JOIN ({BOUNCE_PER_ROW}) w ON w.outbox_id = r.id"
+        ),
         params![mailbox, n, since],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?)

@@ -225,7 +225,9 @@ pub(super) fn day_time(ts: i64) -> String {
         .unwrap_or_default()
 }
 
-/// Every bounce and complaint, newest first, and the per-mailbox rates.
+/// Every bounce and complaint, newest first, and the per-mailbox rates (counted as the
+/// auto-pause rule and `mailbox status` count them: a 5xx refusal at send time is a hard
+/// bounce; `store::bounces::BOUNCE_PER_ROW`).
 pub fn load(data_dir: &Path) -> Result<BouncesData, StoreError> {
     let store = Store::open_in(data_dir)?;
     let rows = bounces::list(store.conn(), &bounces::Filter::default())?;

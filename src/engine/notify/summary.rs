@@ -1,8 +1,9 @@
 //! Campaign figures: the Outbox tab's summary line and the daily Telegram summary.
 //!
 //! Outbox statuses are read as text and sorted into buckets by [`buckets`]; hard and soft
-//! bounces are counted from the `bounces` table the IMAP watcher fills (a row's BOUNCED status
-//! alone does not say which), plus rows the provider refused with a 5xx at submission.
+//! bounces are counted per row by `store::bounces::BOUNCE_PER_ROW`: the `bounces` table the
+//! IMAP watcher fills (a row's BOUNCED status alone does not say which), plus rows the
+//! receiving server refused with a 5xx during the SMTP transaction.
 
 use rusqlite::Connection;
 
@@ -54,12 +55,6 @@ pub fn counts_by_status(conn: &Connection) -> Result<Vec<(String, i64)>, StoreEr
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Per sent row, its worst bounce (`outbox_id`, `hard` 0/1): hard when any report for it was
-/// hard. Delay notices (Action: delayed) are warnings, not bounces.
-pub const WORST_BOUNCE_PER_ROW: &str = "SELECT outbox_id, MAX(hard) AS hard FROM bounces
-     WHERE kind = 'bounce' AND outbox_id IS NOT NULL AND COALESCE(action, '') <> 'delayed'
-     GROUP BY outbox_id";
-
 /// Two aggregate queries (outbox by status, one pass over tracking_events) and a count of
 /// unsubscribes: cheap on 100k rows, so the TUI can run it on every refresh.
 pub fn campaign(conn: &Connection) -> Result<Campaign, StoreError> {
@@ -82,9 +77,11 @@ pub fn campaign(conn: &Connection) -> Result<Campaign, StoreError> {
         [],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?;
+    // Per bounced row, hard or soft, as the auto-pause rule counts them.
     let (hard, soft): (i64, i64) = conn.query_row(
         &format!(
-            "SELECT COALESCE(SUM(hard), 0), COALESCE(SUM(1 - hard), 0) FROM ({WORST_BOUNCE_PER_ROW})"
+            "SELECT COALESCE(SUM(hard), 0), COALESCE(SUM(1 - hard), 0) FROM ({})",
+            crate::store::bounces::BOUNCE_PER_ROW
         ),
         [],
         |r| Ok((r.get(0)?, r.get(1)?)),

@@ -499,7 +499,8 @@ async fn stats(State(state): State<AppState>) -> Response {
         }
         let count = |sql: &str| -> anyhow::Result<i64> { Ok(c.query_row(sql, [], |r| r.get(0))?) };
         let campaign = crate::engine::notify::summary::campaign(c)?;
-        // Per mailbox, every row it sent (sent_at set), whatever its status became since.
+        // Per mailbox, every row it sent (sent_at set), whatever its status became since; its
+        // bounces as the campaign counts them, refusals at send time (never sent) included.
         let mut per_mailbox = serde_json::Map::new();
         let mut stmt = c.prepare(&format!(
             "WITH worst AS ({}),
@@ -507,16 +508,16 @@ async fn stats(State(state): State<AppState>) -> Response {
                                   MAX(kind = 'OPEN' AND machine = 0) AS human,
                                   MAX(kind = 'CLICK') AS clicked
                            FROM tracking_events GROUP BY outbox_id)
-             SELECT o.mailbox, COUNT(*), SUM(o.status = 'REPLIED'),
+             SELECT o.mailbox, COUNT(o.sent_at), COALESCE(SUM(o.status = 'REPLIED'), 0),
                     COALESCE(SUM(s.opened), 0), COALESCE(SUM(s.human), 0),
                     COALESCE(SUM(s.clicked), 0),
                     COALESCE(SUM(w.hard = 1), 0), COALESCE(SUM(w.hard = 0), 0)
              FROM outbox o
              LEFT JOIN worst w ON w.outbox_id = o.id
              LEFT JOIN seen s ON s.outbox_id = o.id
-             WHERE o.sent_at IS NOT NULL AND o.mailbox IS NOT NULL
+             WHERE (o.sent_at IS NOT NULL OR w.outbox_id IS NOT NULL) AND o.mailbox IS NOT NULL
              GROUP BY o.mailbox ORDER BY o.mailbox",
-            crate::engine::notify::summary::WORST_BOUNCE_PER_ROW
+            crate::store::bounces::BOUNCE_PER_ROW
         ))?;
         let rows = stmt.query_map([], |r| {
             Ok((

@@ -642,3 +642,38 @@ fn verify_stopped_by(signal: &str) {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// The dry-run summary says how many messages it rendered for each mailbox (it said
+/// "0 this run" for every one, the count of messages actually sent).
+#[test]
+fn the_dry_run_summary_counts_what_it_wrote_per_mailbox() {
+    let dir = campaign(
+        "firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n\
+         Bob,Roe,Acme SA,bob@acme.test\nCy,Poe,Acme SA,cy@acme.test\n",
+    );
+    let d = dir.path();
+    let mut config = std::fs::read_to_string(d.join("config.toml")).unwrap();
+    config.push_str(
+        "\n[mailboxes.n]\nfrom = \"Nat <nat@sender.test>\"\nsmtp_host = \"127.0.0.1\"\n\
+         password_env = \"HAILER_TEST_UNUSED\"\n",
+    );
+    std::fs::write(d.join("config.toml"), config).unwrap();
+    hailer(d)
+        .args(["outbox", "approve", "--all"])
+        .assert()
+        .success();
+    let out = hailer(d).args(["send", "--dry-run"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("3 messages written"), "{text}");
+    let written = |name: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("mailbox {name}: ")))
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("no line for {name}: {text}"))
+    };
+    assert_eq!(written("m") + written("n"), 3, "{text}");
+    assert!(written("m") >= 1 && written("n") >= 1, "{text}");
+    assert!(text.contains("written this run"), "{text}");
+}

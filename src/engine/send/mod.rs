@@ -58,6 +58,8 @@ pub struct SendIn {
 pub struct MailboxOut {
     pub name: String,
     pub sent_this_run: u64,
+    /// A dry run: the messages rendered to .eml files for this mailbox.
+    pub written_this_run: u64,
     pub sent_today: u32,
     pub cap_today: u32,
     pub error: Option<String>,
@@ -167,11 +169,19 @@ impl SendOut {
             )?;
         }
         for m in &self.mailboxes {
-            write!(
-                f,
-                "  mailbox {}: {} this run, {}/{} today",
-                m.name, m.sent_this_run, m.sent_today, m.cap_today
-            )?;
+            if self.dry_run {
+                write!(
+                    f,
+                    "  mailbox {}: {} written this run, {}/{} sent today",
+                    m.name, m.written_this_run, m.sent_today, m.cap_today
+                )?;
+            } else {
+                write!(
+                    f,
+                    "  mailbox {}: {} this run, {}/{} today",
+                    m.name, m.sent_this_run, m.sent_today, m.cap_today
+                )?;
+            }
             match &m.error {
                 Some(e) => writeln!(f, " — FAILED: {e}")?,
                 None => writeln!(f)?,
@@ -504,8 +514,11 @@ async fn run_async(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendEr
         );
     }
     if input.dry_run {
-        dry_run(&input, &store, &lanes, &mut out, reporter)?;
+        let written = dry_run(&input, &store, &lanes, &mut out, reporter)?;
         finish_mailboxes(&store, &lanes, &mut out)?;
+        for m in &mut out.mailboxes {
+            m.written_this_run = written.get(&m.name).copied().unwrap_or(0);
+        }
         return Ok(out);
     }
 
@@ -621,6 +634,7 @@ fn finish_mailboxes(store: &Store, lanes: &[Lane], out: &mut SendOut) -> Result<
             Ok(MailboxOut {
                 name: l.name.clone(),
                 sent_this_run: l.sent_this_run,
+                written_this_run: 0,
                 sent_today: sent,
                 cap_today: cap,
                 error: l.failed.clone(),
@@ -714,14 +728,15 @@ async fn resolve_uncertain(
 }
 
 /// Render every row the run would send and write it as an .eml file; nothing is sent and no
-/// row or counter changes.
+/// row or counter changes. Returns how many files each mailbox got.
 fn dry_run(
     input: &SendIn,
     store: &Store,
     lanes: &[Lane],
     out: &mut SendOut,
     reporter: &Reporter,
-) -> Result<(), SendError> {
+) -> Result<std::collections::HashMap<String, u64>, SendError> {
+    let mut per_mailbox = std::collections::HashMap::new();
     let dir = input
         .config
         .sending
@@ -777,6 +792,7 @@ fn dry_run(
                 std::fs::write(&path, m.formatted())
                     .map_err(|e| SendError::Io(format!("{}: {e}", path.display())))?;
                 out.written += 1;
+                *per_mailbox.entry(lane.name.clone()).or_insert(0) += 1;
             }
             Err(e) => {
                 out.refused += 1;
@@ -794,7 +810,7 @@ fn dry_run(
             format!("{} written", out.written),
         );
     }
-    Ok(())
+    Ok(per_mailbox)
 }
 
 /// The `.eml` files an earlier dry run wrote (`000042.eml`): the folder then holds exactly

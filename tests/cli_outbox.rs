@@ -677,3 +677,61 @@ fn the_dry_run_summary_counts_what_it_wrote_per_mailbox() {
     assert!(written("m") >= 1 && written("n") >= 1, "{text}");
     assert!(text.contains("written this run"), "{text}");
 }
+
+/// Stopped before any result row, `verify --output FILE` still keeps FILE.partial (the header
+/// alone), as README says for every interrupted run, and leaves no temporary file.
+#[test]
+fn verify_stopped_before_any_row_keeps_a_header_only_partial() {
+    let dir = campaign("firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n");
+    let d = dir.path();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("hailer"))
+        .current_dir(d)
+        .env_remove("HAILER_CONFIG")
+        .env_remove("HAILER_DATA_DIR")
+        .args(["--config", "config.toml", "--data-dir", "data"])
+        .args([
+            "verify",
+            "--input",
+            "-",
+            "--output",
+            "res.csv",
+            "--no-store",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Nothing on stdin: the run waits for its first address.
+    let stdin = child.stdin.take().unwrap();
+    let started = || {
+        std::fs::read_dir(d).unwrap().any(|e| {
+            let e = e.unwrap();
+            e.file_name().to_string_lossy().starts_with(".res.csv.")
+                && std::fs::read_to_string(e.path()).is_ok_and(|t| t.lines().count() == 1)
+        })
+    };
+    let start = std::time::Instant::now();
+    while !started() {
+        assert!(start.elapsed().as_secs() < 20, "no output file created");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    common::signal(child.id(), "TERM");
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    let partial = std::fs::read_to_string(d.join("res.csv.partial")).unwrap_or_default();
+    assert_eq!(
+        partial, "email,status,mx,code,enhanced,detail\n",
+        "{stderr}"
+    );
+    assert!(stderr.contains("res.csv.partial"), "{stderr}");
+    assert!(!d.join("res.csv").exists(), "{stderr}");
+    let left: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

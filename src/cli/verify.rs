@@ -389,6 +389,9 @@ impl VerifyCommand {
             "verify finished"
         );
         let cancelled = summary.cancelled;
+        if cancelled && let Some(w) = output.as_mut() {
+            w.interrupted = true;
+        }
         if !cancelled
             && let Some(w) = output.take()
             && let Err(e) = w.finish()
@@ -433,13 +436,16 @@ impl VerifyCommand {
 /// CSV rows of results, flushed one by one so the output can be consumed while it runs.
 /// A regular file is written under a temporary name beside it, and takes its name in
 /// [`ResultWriter::finish`]; dropped unfinished, the temporary file is removed, or kept as
-/// `FILE.partial` when it holds results. A device or FIFO is written in place
+/// `FILE.partial` when it holds results or the run was interrupted. A device or FIFO is written in place
 /// ([`OutputFile`]).
 struct ResultWriter {
     csv: Option<csv::Writer<Box<dyn Write + Send>>>,
     /// The file, for a file (none for standard output).
     file: Option<OutputFile>,
     rows: u64,
+    /// Stopped by Ctrl-C or SIGTERM: FILE.partial is kept even without a row, so an
+    /// interrupted run always leaves one.
+    interrupted: bool,
 }
 
 impl ResultWriter {
@@ -459,6 +465,7 @@ impl ResultWriter {
             ),
             file,
             rows: 0,
+            interrupted: false,
         };
         let csv = w.csv.as_mut().expect("just set");
         csv.write_record(HEADER)?;
@@ -510,8 +517,8 @@ impl Drop for ResultWriter {
         let Some(file) = self.file.take() else {
             return;
         };
-        if self.rows == 0 {
-            // Removed with `file`.
+        if self.rows == 0 && !self.interrupted {
+            // A run that failed before any row: nothing worth keeping; removed with `file`.
             return;
         }
         let mut partial = file.target().as_os_str().to_owned();

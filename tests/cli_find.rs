@@ -185,7 +185,9 @@ fn find_then_export_suggestions() {
     assert_eq!(v["companies"], 2);
     assert_eq!(v["no_mail"], 1);
     assert_eq!(v["no_domain"], 1);
-    assert_eq!(v["search_blocked"], true);
+    // A closed port is unreachable, not a search engine blocking us.
+    assert_eq!(v["search_blocked"], false);
+    assert_eq!(v["search_unreachable"], true);
 
     let out = env
         .hailer()
@@ -346,4 +348,71 @@ fn find_stopped_by_a_signal_keeps_what_is_done_and_exits_130() {
             "{signal}: the first company's suggestion is kept, the second has none: {text}"
         );
     }
+}
+
+/// With the search engine's port closed and every DNS lookup failing, `find` says the search
+/// was unreachable (not blocked), and an imported domain whose MX/A lookup failed is not
+/// counted as found.
+#[test]
+fn an_unreachable_search_and_failed_dns_are_not_reported_as_blocked_or_found() {
+    let env = Env::new();
+    let csv = env.dir.path().join("p.csv");
+    std::fs::write(
+        &csv,
+        "first name,last name,company,website\nAnn,Doe,Acme,acme.test\nBob,Roe,Zzq Nowhere,\n",
+    )
+    .unwrap();
+    // Loopback ports nothing listens on: the search connection and every DNS query fail.
+    let closed_tcp = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let closed_udp = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let config = env.dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[dns]\nnameservers = [\"{closed_udp}\"]\n[search]\n\
+             url = \"http://{closed_tcp}/html/?q={{query}}\"\ntlds = [\"test\"]\ntimeout_secs = 2\n"
+        ),
+    )
+    .unwrap();
+    env.hailer()
+        .arg("--config")
+        .arg(&config)
+        .args(["import", "prospects"])
+        .arg(&csv)
+        .assert()
+        .success();
+    let out = env
+        .hailer()
+        .arg("--config")
+        .arg(&config)
+        .args(["find", "--json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["search_blocked"], false, "{v}");
+    assert_eq!(v["search_unreachable"], true, "{v}");
+    assert_eq!(v["domains_found"], 0, "{v}");
+    assert_eq!(v["dns_failed"], 1, "{v}");
+    let text = env
+        .hailer()
+        .arg("--config")
+        .arg(&config)
+        .args(["find", "--refresh"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("web search was unreachable"), "{text}");
+    assert!(!text.contains("blocked"), "{text}");
+    assert!(
+        text.contains("0 domains found (1 more not checked: DNS failed)"),
+        "{text}"
+    );
 }

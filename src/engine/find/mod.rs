@@ -16,7 +16,7 @@ pub mod site;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -105,7 +105,13 @@ pub struct FindOut {
     pub no_domain: u64,
     pub no_mail: u64,
     pub from_cache: u64,
+    /// Companies with a domain (imported or found) whose MX/A lookup failed (timeout,
+    /// SERVFAIL, refused): not counted in `domains_found`, tried again by the next run.
+    pub dns_failed: u64,
+    /// The search engine refused to answer (captcha, HTTP 403/429/202).
     pub search_blocked: bool,
+    /// The search engine could not be reached or failed (connection refused, timeout, 5xx).
+    pub search_unreachable: bool,
     pub cancelled: bool,
 }
 
@@ -113,16 +119,26 @@ impl std::fmt::Display for FindOut {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} companies: {} domains found, {} patterns from published addresses, {} suggestions; {} without a domain, {} without mail; {} from cache{}{}",
+            "{} companies: {} domains found{}, {} patterns from published addresses, {} suggestions; {} without a domain, {} without mail; {} from cache{}{}{}",
             self.companies,
             self.domains_found,
+            if self.dns_failed > 0 {
+                format!(" ({} more not checked: DNS failed)", self.dns_failed)
+            } else {
+                String::new()
+            },
             self.patterns_found,
             self.suggestions,
             self.no_domain,
             self.no_mail,
             self.from_cache,
             if self.search_blocked {
-                "; web search was blocked, guesses used"
+                "; web search was blocked (captcha or rate limit), guesses used"
+            } else {
+                ""
+            },
+            if self.search_unreachable {
+                "; web search was unreachable, guesses used"
             } else {
                 ""
             },
@@ -160,8 +176,8 @@ struct Ctx {
     dns: DnsResolver,
     settings: FindSettings,
     sites: HashMap<String, SiteReport>,
-    search_blocked: AtomicBool,
-    blocked_note: std::sync::Mutex<Option<String>>,
+    /// Set once the search engine blocked or failed: the rest of the run backs off.
+    search_off: std::sync::Mutex<Option<SearchFailure>>,
     searches: AtomicU64,
 }
 
@@ -242,8 +258,7 @@ pub async fn run(
         dns,
         settings,
         sites,
-        search_blocked: AtomicBool::new(false),
-        blocked_note: std::sync::Mutex::new(None),
+        search_off: std::sync::Mutex::new(None),
         searches: AtomicU64::new(0),
     });
     let total = work.len() as u64;
@@ -281,7 +296,10 @@ pub async fn run(
         progress(done_count, total, &name);
     }
     out.cancelled = token.is_cancelled();
-    out.search_blocked = ctx.search_blocked.load(Ordering::Relaxed);
+    if let Ok(off) = ctx.search_off.lock() {
+        out.search_blocked = matches!(*off, Some(SearchFailure::Blocked(_)));
+        out.search_unreachable = matches!(*off, Some(SearchFailure::Unreachable(_)));
+    }
     Ok(out)
 }
 
@@ -338,7 +356,10 @@ fn save(
         }
         return Ok(());
     };
-    out.domains_found += 1;
+    // A domain whose MX/A lookup failed is not found yet: counted apart (`dns_failed`).
+    if !domain::describes_dns_failure(&d.domain.mail_dns) {
+        out.domains_found += 1;
+    }
     let mut head = vec![format!(
         "domain {dom} ({}): {}; DNS: {}",
         d.domain.source.as_deref().unwrap_or("?"),
@@ -350,7 +371,9 @@ fn save(
         // "no-mail" (null MX, does not resolve).
         let dns_failed = domain::describes_dns_failure(&d.domain.mail_dns);
         let status = if dns_failed { "failed" } else { "no-mail" };
-        if !dns_failed {
+        if dns_failed {
+            out.dns_failed += 1;
+        } else {
             out.no_mail += 1;
         }
         let reason = format!("{dom}: {}", d.domain.mail_dns);
@@ -552,12 +575,15 @@ async fn find_domain(ctx: &Ctx, w: &Work, token: &CancellationToken) -> (db::Cac
     }
     let mut notes: Vec<String> = Vec::new();
     let mut transient = false;
-    // 1. Web search, unless it was blocked earlier in this run (back off).
-    if ctx.search_blocked.load(Ordering::Relaxed) {
-        let why = ctx.blocked_note.lock().map(|n| n.clone()).ok().flatten();
+    // 1. Web search, unless it was blocked or unreachable earlier in this run (back off).
+    let off = ctx.search_off.lock().ok().and_then(|o| o.clone());
+    if let Some(off) = off {
+        let (what, why) = match &off {
+            SearchFailure::Blocked(w) => ("blocked", w),
+            SearchFailure::Unreachable(w) => ("unreachable", w),
+        };
         notes.push(format!(
-            "web search skipped: blocked earlier in this run ({})",
-            why.unwrap_or_default()
+            "web search skipped: {what} earlier in this run ({why})"
         ));
     } else {
         match web_search(ctx, &w.name, token).await {
@@ -581,10 +607,16 @@ async fn find_domain(ctx: &Ctx, w: &Work, token: &CancellationToken) -> (db::Cac
                 }
             }
             Err(e) => {
-                notes.push(format!("{e}; falling back to guesses"));
-                ctx.search_blocked.store(true, Ordering::Relaxed);
-                if let Ok(mut n) = ctx.blocked_note.lock() {
-                    *n = Some(e);
+                let text = match &e {
+                    SearchFailure::Blocked(w) | SearchFailure::Unreachable(w) => w.clone(),
+                };
+                notes.push(format!("{text}; falling back to guesses"));
+                // A search cut short by a stop says nothing about the engine.
+                if !token.is_cancelled()
+                    && let Ok(mut off) = ctx.search_off.lock()
+                    && off.is_none()
+                {
+                    *off = Some(e);
                 }
             }
         }
@@ -620,34 +652,49 @@ async fn find_domain(ctx: &Ctx, w: &Work, token: &CancellationToken) -> (db::Cac
     )
 }
 
+/// Why the web search gave nothing, with the text for the company's note.
+#[derive(Debug, Clone)]
+enum SearchFailure {
+    /// The engine refused to answer: a challenge page, HTTP 202/403/429.
+    Blocked(String),
+    /// It could not be reached or failed: connection refused, timeout, an HTTP error.
+    Unreachable(String),
+}
+
 /// Search the web for the company; `Err` when the engine blocked us or failed.
 async fn web_search(
     ctx: &Ctx,
     name: &str,
     token: &CancellationToken,
-) -> Result<Vec<search::Scored>, String> {
+) -> Result<Vec<search::Scored>, SearchFailure> {
+    use SearchFailure::{Blocked, Unreachable};
     let q: String =
         percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC).to_string();
     let url = ctx.settings.search_url.replace("{query}", &q);
-    let url = reqwest::Url::parse(&url).map_err(|e| format!("search url: {e}"))?;
+    let url = reqwest::Url::parse(&url).map_err(|e| Unreachable(format!("search url: {e}")))?;
     ctx.searches.fetch_add(1, Ordering::Relaxed);
     let r = tokio::select! {
         r = ctx.http.get(&url) => r,
-        _ = token.cancelled() => return Err("cancelled".into()),
+        _ = token.cancelled() => return Err(Unreachable("cancelled".into())),
     };
     let page = match r {
         Ok(f) if matches!(f.status, 202 | 403 | 429) => {
-            return Err(format!("web search blocked (HTTP {})", f.status));
+            return Err(Blocked(format!("web search blocked (HTTP {})", f.status)));
         }
-        Ok(f) if f.status >= 400 => return Err(format!("web search failed (HTTP {})", f.status)),
+        Ok(f) if f.status >= 400 => {
+            return Err(Unreachable(format!(
+                "web search failed (HTTP {})",
+                f.status
+            )));
+        }
         Ok(f) => f,
-        Err(e) => return Err(format!("web search failed ({e})")),
+        Err(e) => return Err(Unreachable(format!("web search unreachable ({e})"))),
     };
     match search::parse(&page.body) {
         search::Page::Results(hits) => {
             Ok(search::candidates(&hits, name, &ctx.settings.skip_domains))
         }
         search::Page::NoResults => Ok(Vec::new()),
-        search::Page::Blocked(why) => Err(format!("web search blocked ({why})")),
+        search::Page::Blocked(why) => Err(Blocked(format!("web search blocked ({why})"))),
     }
 }

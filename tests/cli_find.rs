@@ -214,7 +214,7 @@ fn find_then_export_suggestions() {
             .any(|l| l.starts_with("Eve,Blanc,Zzq Nowhere,,,,,0,no-domain,")),
         "{text}"
     );
-    assert!(text.contains("web search failed"), "{text}");
+    assert!(text.contains("web search unreachable"), "{text}");
 
     let xlsx = env.dir.path().join("s.xlsx");
     env.hailer()

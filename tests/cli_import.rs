@@ -1675,3 +1675,34 @@ fn export_to_a_full_device_fails_with_exit_1() {
             .is_char_device()
     );
 }
+
+/// File and sheet names in `import log`'s CSV are the user's text: a name a spreadsheet would
+/// run as a formula is guarded as exports guard cells; the JSON keeps it as stored.
+#[test]
+fn import_log_csv_guards_names_against_formulas() {
+    let env = Env::new();
+    env.hailer().args(["import", "log"]).assert().success();
+    let store = Store::open_in(&env.data_dir()).unwrap();
+    store
+        .conn()
+        .execute(
+            "INSERT INTO imports (kind, file, sheet, imported, duplicates, rejected, created_at)
+             VALUES ('prospects', '=HYPERLINK(\"x.test\").csv', '@sheet', 1, 0, 0, 0)",
+            [],
+        )
+        .unwrap();
+    drop(store);
+    let out = env.hailer().args(["import", "log"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let mut reader = csv::Reader::from_reader(&out.stdout[..]);
+    let row = reader.records().next().unwrap().unwrap();
+    assert_eq!(&row[3], "'=HYPERLINK(\"x.test\").csv");
+    assert_eq!(&row[4], "'@sheet");
+    let out = env
+        .hailer()
+        .args(["import", "log", "--json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json[0]["file"], "=HYPERLINK(\"x.test\").csv");
+}

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::{Context, exit};
+use crate::engine::export::neutralize;
 use crate::engine::import::{self, ColumnOverride, ImportError, ImportKind, ImportRequest};
 use crate::store::imports;
 
@@ -150,8 +151,8 @@ fn list_log(ctx: &Context, json: bool) -> u8 {
     }
 }
 
-/// The log on standard output: CSV (dates in RFC 3339, an unknown count empty) or a JSON
-/// array.
+/// The log on standard output: CSV (dates in RFC 3339, an unknown count empty, names guarded
+/// against formula injection) or a JSON array.
 fn write_log(log: &[imports::ImportLogEntry], json: bool) -> std::io::Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
@@ -181,8 +182,10 @@ fn write_log(log: &[imports::ImportLogEntry], json: bool) -> std::io::Result<()>
             e.id.to_string(),
             date,
             e.kind.clone(),
-            e.file.clone(),
-            e.sheet.clone().unwrap_or_default(),
+            // File and sheet names are the user's text: guarded as in exports, so a name
+            // that starts with = + - @ is never run as a formula by a spreadsheet.
+            neutralize(&e.file).into_owned(),
+            neutralize(e.sheet.as_deref().unwrap_or_default()).into_owned(),
             e.imported.to_string(),
             e.updated.map(|u| u.to_string()).unwrap_or_default(),
             e.duplicates.to_string(),

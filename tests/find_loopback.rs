@@ -652,7 +652,7 @@ async fn a_rate_limited_captcha_or_silent_search_falls_back_to_guesses() {
             "Acme Captcha",
             "web search blocked (the search engine answered with a challenge page",
         ),
-        ("Acme Slowsearch", "web search failed (timed out)"),
+        ("Acme Slowsearch", "web search unreachable (timed out)"),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open_in(dir.path()).unwrap();

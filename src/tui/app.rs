@@ -189,6 +189,14 @@ pub struct Activity {
 
 impl Activity {
     pub fn push_log(&mut self, line: LogLine) {
+        // What the pane shows also goes to DATA_DIR/logs/hailer.log (src/logging.rs), so a
+        // session's sends, refusals and failed imports outlive it, as the CLI's do.
+        let (task, text) = (line.task, line.text.as_str());
+        match line.level {
+            Level::Info => tracing::info!(target: "hailer::tui", ?task, "{text}"),
+            Level::Warn => tracing::warn!(target: "hailer::tui", ?task, "{text}"),
+            Level::Error => tracing::error!(target: "hailer::tui", ?task, "{text}"),
+        }
         if self.log.len() == LOG_CAPACITY {
             self.log.pop_front();
         }
@@ -1436,6 +1444,48 @@ fn cell(row: &TableRow, col: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every Activity line also reaches the log file's subscriber, at its level, once.
+    #[test]
+    fn activity_lines_go_to_the_log_file_too() {
+        #[derive(Clone, Default)]
+        struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Buffer {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let mut a = app();
+            a.toast("import p.csv failed: row 3: no company", true);
+            a.activity.push_log(LogLine {
+                task: Some(4),
+                level: Level::Warn,
+                text: "mailbox m: 421 try later".into(),
+            });
+        });
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(
+            lines[0].contains("ERROR") && lines[0].contains("row 3: no company"),
+            "{text}"
+        );
+        assert!(
+            lines[1].contains("WARN") && lines[1].contains("task=Some(4)"),
+            "{text}"
+        );
+    }
 
     fn app() -> App {
         App::new(Settings::default(), PathBuf::from("/"), false)

@@ -80,14 +80,18 @@ pub fn is_binary(bytes: &[u8]) -> bool {
     bytes.iter().take(64 * 1024).any(|&b| b == 0)
 }
 
+/// A ZIP file is an ODS document when its first entry, `mimetype`, stored uncompressed within
+/// the first 200 bytes, names the ODS type; any other ZIP is taken for XLSX.
+fn is_ods(zip: &[u8]) -> bool {
+    zip.get(..200)
+        .is_some_and(|head| head.windows(ODS_MIME.len()).any(|w| w == ODS_MIME))
+}
+
 /// What a file starting with `head` is when it is not text: the spreadsheet its signature
 /// names (as [`open`] tells them apart), or binary content. `None` for text, UTF-16 included.
 pub fn non_text(head: &[u8]) -> Option<&'static str> {
     if head.starts_with(ZIP_MAGIC) {
-        let is_ods = head
-            .get(..200)
-            .is_some_and(|h| h.windows(ODS_MIME.len()).any(|w| w == ODS_MIME));
-        return Some(if is_ods {
+        return Some(if is_ods(head) {
             "an ODS spreadsheet"
         } else {
             "an XLSX spreadsheet (or another ZIP archive)"
@@ -108,11 +112,9 @@ pub fn open(path: &Path, bytes: Vec<u8>) -> Result<Opened, String> {
         return Err("the file is empty".into());
     }
     if bytes.starts_with(ZIP_MAGIC) {
-        let is_ods = bytes
-            .get(..200)
-            .is_some_and(|head| head.windows(ODS_MIME.len()).any(|w| w == ODS_MIME));
+        let ods = is_ods(&bytes);
         let cursor = Cursor::new(bytes);
-        return if is_ods {
+        return if ods {
             let book = catching_panics(|| Ods::new(cursor), "not a readable ODS file (damaged?)")?
                 .map_err(|e| format!("not a readable ODS file: {e}"))?;
             Ok(Opened {

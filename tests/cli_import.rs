@@ -1706,3 +1706,17 @@ fn import_log_csv_guards_names_against_formulas() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json[0]["file"], "=HYPERLINK(\"x.test\").csv");
 }
+
+#[test]
+fn demo_from_the_wrong_directory_fails_before_creating_a_database() {
+    let env = Env::new();
+    env.hailer()
+        .args(["demo", "--no-tui", "--assets", "no-such-dir"])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("no-such-dir/prospects.xlsx"))
+        .stderr(predicate::str::contains("--assets DIR"));
+    // (The log file under DATA_DIR/logs is every command's; no database is.)
+    let db = env.data_dir().join("hailer.db");
+    assert!(!db.exists(), "the failed demo left {} behind", db.display());
+}

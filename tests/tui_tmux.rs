@@ -476,3 +476,27 @@ fn rows_left_sending_by_a_dead_run_are_uncertain_when_the_tui_opens() {
     t.wait_for("s: it went out (SENT)");
     t.keys(&["Escape", "q"]);
 }
+
+#[test]
+fn demo_shows_what_it_imported_and_rejected_on_activity() {
+    if !Tmux::available() {
+        return;
+    }
+    // The demo's import summary goes to stderr just before the TUI covers it: the same lines
+    // must open the Activity log, rejected rows included (the samples carry a few on purpose).
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").unwrap();
+    let cmd = format!(
+        "{} --config {} --data-dir {} demo --assets {}/assets; sleep 30",
+        env!("CARGO_BIN_EXE_hailer"),
+        config.display(),
+        dir.path().join("data").display(),
+        env!("CARGO_MANIFEST_DIR"),
+    );
+    let t = Tmux::start(dir.path(), &cmd);
+    t.wait_for("Prospects");
+    t.keys(&["5"]);
+    let screen = t.wait_for("missing lastname");
+    assert!(screen.contains("rejected"), "{screen}");
+}

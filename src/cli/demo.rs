@@ -7,6 +7,14 @@ use clap::Args;
 
 use super::{Context, exit};
 use crate::engine::import::{self, ImportKind, ImportRequest};
+use crate::engine::jobs::Level;
+use crate::tui::app::LogLine;
+
+/// The sample files, in the order they are imported.
+const SAMPLES: [(ImportKind, &str); 2] = [
+    (ImportKind::Prospects, "prospects.xlsx"),
+    (ImportKind::Messages, "messages.xlsx"),
+];
 
 #[derive(Debug, Args)]
 pub struct DemoCommand {
@@ -20,6 +28,20 @@ pub struct DemoCommand {
 
 impl DemoCommand {
     pub fn execute(self, ctx: Context) -> u8 {
+        // Checked before the store is opened: run from the wrong directory, the demo must not
+        // leave an empty database (and a logs/ directory) behind before failing.
+        if let Some(missing) = SAMPLES
+            .iter()
+            .map(|(_, file)| self.assets.join(file))
+            .find(|path| !path.is_file())
+        {
+            errln!(
+                "{}: no such sample file (run the demo from the repository root, or pass \
+                 --assets DIR)",
+                missing.display()
+            );
+            return exit::INPUT;
+        }
         let mut store = match ctx.open_store() {
             Ok(s) => s,
             Err(e) => {
@@ -27,10 +49,8 @@ impl DemoCommand {
                 return exit::FAILURE;
             }
         };
-        for (kind, file) in [
-            (ImportKind::Prospects, "prospects.xlsx"),
-            (ImportKind::Messages, "messages.xlsx"),
-        ] {
+        let mut log = Vec::new();
+        for (kind, file) in SAMPLES {
             let req = ImportRequest {
                 kind,
                 file: self.assets.join(file),
@@ -38,7 +58,20 @@ impl DemoCommand {
                 overrides: Vec::new(),
             };
             match import::run(&mut store, &req, &mut |_| true) {
-                Ok(summary) => eprint!("{summary}"),
+                Ok(summary) => {
+                    let text = summary.to_string();
+                    eprint!("{text}");
+                    // The TUI covers stderr at once: the same lines open its Activity log.
+                    log.extend(text.lines().map(|line| LogLine {
+                        task: None,
+                        level: if line.starts_with(' ') {
+                            Level::Warn
+                        } else {
+                            Level::Info
+                        },
+                        text: line.trim().to_string(),
+                    }));
+                }
                 Err(e) => {
                     eprintln!(
                         "hailer: {e} (run the demo from the repository root, or pass --assets DIR)"
@@ -51,6 +84,6 @@ impl DemoCommand {
         if self.no_tui {
             return exit::OK;
         }
-        crate::tui::run(ctx)
+        crate::tui::run_with_log(ctx, log)
     }
 }

@@ -22,7 +22,7 @@ pub mod ui;
 mod inbox_jobs;
 mod sending_jobs;
 
-use app::{App, Effect, Pane, Settings};
+use app::{App, Effect, LogLine, Pane, Settings};
 use table::TableRow;
 
 use crate::cli::{Context, exit};
@@ -44,6 +44,12 @@ macro_rules! errln {
 const FRAME: Duration = Duration::from_millis(16);
 
 pub fn run(ctx: Context) -> u8 {
+    run_with_log(ctx, Vec::new())
+}
+
+/// [`run`], with lines to show on the Activity log from the start (what `hailer demo`
+/// imported and rejected just before, which its stderr would otherwise lose under the TUI).
+pub fn run_with_log(ctx: Context, log: Vec<LogLine>) -> u8 {
     // Everything that can fail plainly fails before raw mode, through the same `errln!` as the
     // headless commands: the same message and exit code for the same problem (a database
     // locked by another process gets its hint and exits 1).
@@ -72,7 +78,7 @@ pub fn run(ctx: Context) -> u8 {
             return exit::FAILURE;
         }
     };
-    let result = runtime.block_on(run_async(ctx));
+    let result = runtime.block_on(run_async(ctx, log));
     // ratatui's panic hook restores on panic; restore here on every other path where raw mode
     // was entered (only then: leaving the alternate screen writes to standard output).
     if crossterm::terminal::is_raw_mode_enabled().unwrap_or(false) {
@@ -211,10 +217,13 @@ fn color_wanted() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-async fn run_async(mut ctx: Context) -> anyhow::Result<()> {
+async fn run_async(mut ctx: Context, log: Vec<LogLine>) -> anyhow::Result<()> {
     let settings = Settings::from_config(&ctx.config, &ctx.data_dir);
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let mut app = App::new(settings, cwd, color_wanted());
+    for line in log {
+        app.activity.push_log(line);
+    }
     let root = CancellationToken::new();
     let (mut supervisor, mut job_rx) = Supervisor::new(root.clone());
     let (load_tx, mut load_rx) = unbounded_channel::<Loaded>();

@@ -1,6 +1,7 @@
 //! Stopping `hailer bounces sync` (Ctrl-C, SIGTERM, a cancelled TUI task) in the middle of a
 //! batch, against a scripted IMAP server on loopback: a stop is seen between two messages or
-//! during a FETCH, never leaves a message half handled, and the next run reads on.
+//! during a command the server is slow to answer (LOGIN, SELECT, UID SEARCH, FETCH), never
+//! leaves a message half handled, and the next run reads on.
 
 mod common;
 #[path = "common/fake_imap.rs"]
@@ -10,7 +11,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use fake_imap::FakeImap;
+use fake_imap::{FakeImap, Stall};
 use hailer::config::Config;
 use hailer::engine::inbox::{self, Level, Observer};
 use hailer::store::Store;
@@ -101,6 +102,74 @@ fn bounces_sync_stopped_during_a_fetch_exits_130_at_once_and_keeps_the_batches_b
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("m/INBOX: 2 read"), "{stdout}");
     assert_eq!(read_so_far(d), (vec![("other".into(), 4)], 4));
+}
+
+/// SIGTERM while the server stalls at `stall`, before any message was read: the run ends at
+/// once with 130 and no error, nothing is stored (not even the folder's state), and the next
+/// run reads the folder whole.
+fn stopped_before_reading_exits_130_at_once_and_stores_nothing(stall: Stall) {
+    let messages = (1..=4).map(|i| newsletter(i, 100)).collect();
+    let server = FakeImap::stalling(messages, stall);
+    let dir = setup(&server, "batch = 2");
+    let d = dir.path();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_hailer"))
+        .current_dir(d)
+        .args(["--config", "config.toml", "--data-dir", "data"])
+        .args(["bounces", "sync"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(
+        server.wait_for("STALLED", Duration::from_secs(20)),
+        "{stall:?}: {:?}",
+        server.log.lock().unwrap()
+    );
+    let stopped = Instant::now();
+    common::signal(child.id(), "TERM");
+    let out = child.wait_with_output().unwrap();
+    let waited = stopped.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stall:?}: {stderr}");
+    // Well under the 30 s read timeout (a bound, not a speed measurement).
+    assert!(
+        waited < Duration::from_secs(20),
+        "{stall:?}: {waited:?}: {stderr}"
+    );
+    assert!(stderr.contains("interrupted"), "{stall:?}: {stderr}");
+    assert!(!stderr.contains("failed"), "{stall:?}: {stderr}");
+    assert!(!stderr.contains("cannot"), "{stall:?}: {stderr}");
+    let store = Store::open_in(&d.join("data")).unwrap();
+    let state = hailer::store::inbox::folder_state(store.conn(), "m", "INBOX").unwrap();
+    assert!(state.is_none(), "{stall:?}: {state:?}");
+    assert_eq!(read_so_far(d), (vec![], 0), "{stall:?}");
+
+    // The server stalls once: the next run reads everything.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hailer"))
+        .current_dir(d)
+        .args(["--config", "config.toml", "--data-dir", "data"])
+        .args(["bounces", "sync"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stall:?}: {stdout}");
+    assert!(stdout.contains("m/INBOX: 4 read"), "{stall:?}: {stdout}");
+    assert_eq!(read_so_far(d), (vec![("other".into(), 4)], 4), "{stall:?}");
+}
+
+#[test]
+fn bounces_sync_stopped_during_a_select_exits_130_at_once_and_stores_nothing() {
+    stopped_before_reading_exits_130_at_once_and_stores_nothing(Stall::Select);
+}
+
+#[test]
+fn bounces_sync_stopped_during_a_search_exits_130_at_once_and_stores_nothing() {
+    stopped_before_reading_exits_130_at_once_and_stores_nothing(Stall::Search);
+}
+
+#[test]
+fn bounces_sync_stopped_during_login_exits_130_at_once_and_stores_nothing() {
+    stopped_before_reading_exits_130_at_once_and_stores_nothing(Stall::Login);
 }
 
 /// Stops the run when a log line contains `at`.

@@ -3,9 +3,9 @@
 //!
 //! Exit codes: 0 every mailbox was read; 1 a mailbox (or the database) failed; 3 no mailbox
 //! has `imap_host` (nothing to read); `bounces sync` 130 when Ctrl-C or SIGTERM stopped it
-//! (after the message being handled, or at once during a fetch; what it read is kept, and
-//! the next run goes on from there). `watch` runs until stopped, so a
-//! signal is its normal end: 0.
+//! (after the message being handled, or at once while the server answers the login, a SELECT,
+//! a SEARCH or a fetch; what it read is kept, and the next run goes on from there). `watch`
+//! runs until stopped, so a signal is its normal end: 0.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -104,7 +104,7 @@ impl SyncCommand {
         if !summary.errors.is_empty() {
             exit::FAILURE
         } else if stop.load(Ordering::Relaxed) {
-            // Stopped between two messages or during a fetch: a script must not take it for a
+            // Stopped between two messages or during a command: a script must not take it for a
             // full read.
             errln!("interrupted before every folder was read");
             exit::INTERRUPTED

@@ -177,24 +177,36 @@ pub fn login(ep: &ImapEndpoint) -> Result<Session, ImapError> {
 /// clears the socket's read timeout when it returns; a long-lived watcher puts it back
 /// through this handle so a silent server cannot block it forever.
 pub fn login_with_socket(ep: &ImapEndpoint) -> Result<(Session, TcpStream), ImapError> {
+    let tcp = connect(ep)?;
+    let socket = tcp.try_clone().map_err(|e| ImapError::Connect {
+        host: ep.host.clone(),
+        port: ep.port,
+        cause: e.to_string(),
+    })?;
+    Ok((login_on(ep, tcp)?, socket))
+}
+
+/// The TCP connection of a session, with the endpoint's read and write timeouts; a clone of
+/// it lets the caller shut it down while [`login_on`] or a later command blocks on it.
+pub fn connect(ep: &ImapEndpoint) -> Result<TcpStream, ImapError> {
+    let tcp = connect_tcp(&ep.host, ep.port, ep.timeout).map_err(|e| ImapError::Connect {
+        host: ep.host.clone(),
+        port: ep.port,
+        cause: e.to_string(),
+    })?;
+    let _ = tcp.set_read_timeout(Some(ep.timeout));
+    let _ = tcp.set_write_timeout(Some(ep.timeout));
+    Ok(tcp)
+}
+
+/// Greeting, STARTTLS or TLS as configured, and LOGIN, over a connection from [`connect`].
+pub fn login_on(ep: &ImapEndpoint, tcp: TcpStream) -> Result<Session, ImapError> {
     let (host, port) = (ep.host.clone(), ep.port);
     let protocol = |e: imap::Error| ImapError::Protocol {
         host: host.clone(),
         port,
         cause: e.to_string(),
     };
-    let tcp = connect_tcp(&ep.host, ep.port, ep.timeout).map_err(|e| ImapError::Connect {
-        host: host.clone(),
-        port,
-        cause: e.to_string(),
-    })?;
-    let _ = tcp.set_read_timeout(Some(ep.timeout));
-    let _ = tcp.set_write_timeout(Some(ep.timeout));
-    let socket = tcp.try_clone().map_err(|e| ImapError::Connect {
-        host: host.clone(),
-        port,
-        cause: e.to_string(),
-    })?;
     let handshake = |tcp: TcpStream| -> Result<imap::Connection, ImapError> {
         let connector = tls_connector(ep.ca_file.as_deref())?;
         let tls = connector
@@ -237,7 +249,7 @@ pub fn login_with_socket(ep: &ImapEndpoint) -> Result<(Session, TcpStream), Imap
             port,
             cause: e.to_string(),
         })?;
-    Ok((session, socket))
+    Ok(session)
 }
 
 #[cfg(test)]

@@ -15,7 +15,8 @@ use crate::engine::jobs::{Level, Reporter};
 pub(super) fn sync_job(config: &Config, db: &Path, rep: &Reporter) -> Result<String, String> {
     let summary = crate::engine::inbox::sync_once(config, db, &WithoutErrors(rep))
         .map_err(|e| e.to_string())?;
-    if summary.folders.is_empty() && summary.errors.is_empty() {
+    // (Stopped before the first folder was opened, at the login say, is not "nothing to read".)
+    if summary.folders.is_empty() && summary.errors.is_empty() && !rep.is_cancelled() {
         return Err("no mailbox has imap_host: nothing to read".into());
     }
     let mailboxes: Vec<&str> = config

@@ -1,5 +1,6 @@
 //! A scripted IMAP server on a loopback port (no TLS: `imap_security = "plain"`), for what the
-//! rig's Dovecot will not do on demand: stall in the middle of a FETCH answer. One folder,
+//! rig's Dovecot will not do on demand: stall in the middle of an answer (to LOGIN, SELECT,
+//! UID SEARCH or a FETCH). One folder,
 //! INBOX, whose messages have UIDs 1, 2, … (and sequence numbers equal to them). It answers
 //! what `hailer bounces sync` sends (LOGIN, CAPABILITY, EXAMINE/SELECT, UID SEARCH, UID FETCH of
 //! sizes or of `BODY.PEEK[]<0.N>`, NOOP, LOGOUT) and records each command line.
@@ -8,9 +9,25 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// Where the server stops answering (then waits until the client goes away).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stall {
+    /// Never.
+    Never,
+    /// The body FETCH number n (counting from 0 over the server's life), after the start of
+    /// its first message.
+    Fetch(usize),
+    /// The first LOGIN, with no answer at all.
+    Login,
+    /// The first EXAMINE/SELECT, after its first untagged line.
+    Select,
+    /// The first UID SEARCH, after the start of its untagged line.
+    Search,
+}
 
 pub struct FakeImap {
     pub addr: SocketAddr,
@@ -23,19 +40,30 @@ impl FakeImap {
     /// server's life) gets the start of its first message and then nothing more: the server
     /// waits until the client goes away.
     pub fn start(messages: Vec<Vec<u8>>, stall_at: Option<usize>) -> FakeImap {
+        FakeImap::stalling(messages, stall_at.map_or(Stall::Never, Stall::Fetch))
+    }
+
+    /// Serve `messages` in INBOX, stalling once at `stall` ("STALLED" is logged then); the
+    /// connections after that one are answered in full.
+    pub fn stalling(messages: Vec<Vec<u8>>, stall: Stall) -> FakeImap {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
         let messages = Arc::new(messages);
         let body_fetches = Arc::new(AtomicUsize::new(0));
+        let stalled = Arc::new(AtomicBool::new(false));
         let server_log = log.clone();
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(conn) = conn else { return };
-                let (log, messages, body_fetches) =
-                    (server_log.clone(), messages.clone(), body_fetches.clone());
+                let (log, messages, body_fetches, stalled) = (
+                    server_log.clone(),
+                    messages.clone(),
+                    body_fetches.clone(),
+                    stalled.clone(),
+                );
                 std::thread::spawn(move || {
-                    let _ = serve(conn, &messages, &log, &body_fetches, stall_at);
+                    let _ = serve(conn, &messages, &log, &body_fetches, &stalled, stall);
                 });
             }
         });
@@ -80,11 +108,28 @@ fn serve(
     messages: &[Vec<u8>],
     log: &Mutex<Vec<String>>,
     body_fetches: &AtomicUsize,
-    stall_at: Option<usize>,
+    stalled: &AtomicBool,
+    stall: Stall,
 ) -> std::io::Result<()> {
     let n = messages.len() as u32;
     let mut out = conn.try_clone()?;
     let mut lines = BufReader::new(conn);
+    // Sends `partial`, then nothing more until the client goes away (or a minute, at most).
+    let stall_with = |out: &mut TcpStream,
+                      lines: &mut BufReader<TcpStream>,
+                      partial: &[u8]|
+     -> std::io::Result<()> {
+        out.write_all(partial)?;
+        out.flush()?;
+        log.lock().unwrap().push("STALLED".into());
+        lines
+            .get_ref()
+            .set_read_timeout(Some(Duration::from_secs(60)))?;
+        let _ = lines.read_line(&mut String::new());
+        Ok(())
+    };
+    // Whether this is the one command to stall at.
+    let stall_here = |at: Stall| stall == at && !stalled.swap(true, Ordering::SeqCst);
     out.write_all(b"* OK fake IMAP ready\r\n")?;
     let mut line = String::new();
     loop {
@@ -97,10 +142,16 @@ fn serve(
         let (tag, rest) = text.split_once(' ').unwrap_or((&text, ""));
         let upper = rest.to_ascii_uppercase();
         let mut reply: Vec<u8> = Vec::new();
-        if upper.starts_with("LOGIN") || upper.starts_with("NOOP") {
+        if upper.starts_with("LOGIN") && stall_here(Stall::Login) {
+            return stall_with(&mut out, &mut lines, b"");
+        } else if upper.starts_with("LOGIN") || upper.starts_with("NOOP") {
             reply.extend(format!("{tag} OK done\r\n").bytes());
         } else if upper.starts_with("CAPABILITY") {
             reply.extend(format!("* CAPABILITY IMAP4rev1\r\n{tag} OK done\r\n").bytes());
+        } else if (upper.starts_with("EXAMINE") || upper.starts_with("SELECT"))
+            && stall_here(Stall::Select)
+        {
+            return stall_with(&mut out, &mut lines, format!("* {n} EXISTS\r\n").as_bytes());
         } else if upper.starts_with("EXAMINE") || upper.starts_with("SELECT") {
             reply.extend(
                 format!(
@@ -110,6 +161,8 @@ fn serve(
                 )
                 .bytes(),
             );
+        } else if upper.starts_with("UID SEARCH") && stall_here(Stall::Search) {
+            return stall_with(&mut out, &mut lines, b"* SEARCH 1");
         } else if let Some(set) = upper.strip_prefix("UID SEARCH UID ") {
             let mut uids = uid_set(set.trim(), n);
             if uids.is_empty() && n > 0 {
@@ -138,17 +191,9 @@ fn serve(
                     reply.extend(
                         format!("* {u} FETCH (UID {u} BODY[]<0> {{{}}}\r\n", body.len()).bytes(),
                     );
-                    if stall_at == Some(nth) {
+                    if stall == Stall::Fetch(nth) {
                         reply.extend_from_slice(&body[..body.len() / 2]);
-                        out.write_all(&reply)?;
-                        out.flush()?;
-                        log.lock().unwrap().push("STALLED".into());
-                        // Nothing more until the client goes away (or a minute, at most).
-                        lines
-                            .get_ref()
-                            .set_read_timeout(Some(Duration::from_secs(60)))?;
-                        let _ = lines.read_line(&mut line);
-                        return Ok(());
+                        return stall_with(&mut out, &mut lines, &reply);
                     }
                     reply.extend_from_slice(body);
                     reply.extend_from_slice(b")\r\n");

@@ -152,8 +152,9 @@ impl SyncSummary {
 
 /// Read every watched folder of one mailbox once, on a fresh session. A folder that cannot
 /// be opened (a typo in the config) is reported in `errors` and the next folder is read.
-/// Once `obs` is cancelled, the run ends after the message being handled, or at once when a
-/// FETCH is in flight (it is cut short: see [`sync::FetchCut`]).
+/// Once `obs` is cancelled, the run ends after the message being handled, or at once when the
+/// server is answering a command that only reads (login, SELECT, SEARCH, FETCH: it is cut
+/// short, see [`sync::SessionCut`]).
 pub fn sync_target(
     target: &Target,
     store: &mut Store,
@@ -161,12 +162,24 @@ pub fn sync_target(
     obs: &dyn Observer,
     errors: &mut Vec<String>,
 ) -> Result<Vec<FolderSummary>, InboxError> {
-    let (mut session, socket) = imap::login_with_socket(&target.endpoint)?;
-    let cut = sync::FetchCut::new(socket);
-    let caps = sync::capabilities(&mut session)
-        .map_err(|e| InboxError::imap(&target.mailbox, "CAPABILITY", e))?;
+    let ep = &target.endpoint;
+    let tcp = imap::connect(ep)?;
+    let socket = tcp.try_clone().map_err(|e| imap::ImapError::Connect {
+        host: ep.host.clone(),
+        port: ep.port,
+        cause: e.to_string(),
+    })?;
+    let cut = sync::SessionCut::new(socket);
     let mut out = Vec::new();
-    sync::with_fetch_cut(&cut, obs, || {
+    sync::with_cut(&cut, obs, || {
+        let Some(mut session) = sync::cuttable(Some(&cut), || imap::login_on(ep, tcp))? else {
+            return Ok(());
+        };
+        let Some(caps) = sync::cuttable(Some(&cut), || sync::capabilities(&mut session))
+            .map_err(|e| InboxError::imap(&target.mailbox, "CAPABILITY", e))?
+        else {
+            return Ok(());
+        };
         for folder in &target.folders {
             if obs.cancelled() {
                 break;
@@ -190,11 +203,12 @@ pub fn sync_target(
                 Err(e) => return Err(e),
             }
         }
+        if !cut.was_cut() {
+            // A server slow to say goodbye is cut short too once the run is stopped.
+            let _ = sync::cuttable(Some(&cut), || session.logout());
+        }
         Ok(())
     })?;
-    if !cut.was_cut() {
-        let _ = session.logout();
-    }
     Ok(out)
 }
 
@@ -209,6 +223,10 @@ pub fn sync_once(
     let (targets, mut errors) = targets(config);
     let mut summary = SyncSummary::default();
     for t in &targets {
+        // Stopped: the mailboxes left are not even logged in to.
+        if obs.cancelled() {
+            break;
+        }
         match sync_target(t, &mut store, config, obs, &mut errors) {
             Ok(f) => {
                 summary.folders.extend(f);

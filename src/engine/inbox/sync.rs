@@ -6,8 +6,10 @@
 //!
 //! A stop (the observer's `cancelled`) is seen between two messages: the messages handled so
 //! far are committed whole with the high-water mark at the last of them, and the rest of the
-//! batch is left for the next run. A FETCH in flight is cut short through a [`FetchCut`]: none
-//! of its messages has been handled yet, so nothing of it is recorded.
+//! batch is left for the next run. A command that only reads (the greeting, LOGIN, CAPABILITY,
+//! SELECT/EXAMINE, UID SEARCH, FETCH) is cut short through a [`SessionCut`] when a stop comes
+//! while the server is answering it: nothing has been recorded of what it was asked for, so
+//! nothing of it is lost.
 
 use std::collections::BTreeMap;
 use std::net::TcpStream;
@@ -108,34 +110,36 @@ fn byte_bounded<'a>(
     runs
 }
 
-/// Cuts a FETCH short when the run is stopped, by shutting down the session's socket (the
-/// `imap` crate blocks in a read until the whole answer is in, up to the read timeout). Only a
-/// FETCH is cut: a stop at any other moment waits for the step under way (a commit, a move),
-/// and the session is dead afterwards, which every caller handles by ending the run.
-pub struct FetchCut {
+/// Cuts the command in flight short when the run is stopped, by shutting down the session's
+/// socket (the `imap` crate blocks in a read until the whole answer is in, up to the read
+/// timeout). Only commands run through [`cuttable`] are cut: those that change nothing on the
+/// server nor in the store (greeting and LOGIN, CAPABILITY, SELECT/EXAMINE, UID SEARCH,
+/// FETCH). A stop at any other moment waits for the step under way (a commit, a move), and
+/// the session is dead after a cut, which every caller handles by ending the run.
+pub struct SessionCut {
     socket: TcpStream,
-    /// (a FETCH is in flight, the socket was shut down)
+    /// (a command is in flight, the socket was shut down)
     state: Mutex<(bool, bool)>,
 }
 
-impl FetchCut {
-    /// `socket` is the session's (see `net::imap::login_with_socket`).
-    pub fn new(socket: TcpStream) -> FetchCut {
-        FetchCut {
+impl SessionCut {
+    /// `socket` is the session's (see `net::imap::connect`).
+    pub fn new(socket: TcpStream) -> SessionCut {
+        SessionCut {
             socket,
             state: Mutex::new((false, false)),
         }
     }
 
-    /// Run `fetch` so that [`FetchCut::cut`] may interrupt it.
-    fn during<T>(&self, fetch: impl FnOnce() -> T) -> T {
+    /// Run `command` so that [`SessionCut::cut`] may interrupt it.
+    fn during<T>(&self, command: impl FnOnce() -> T) -> T {
         self.lock().0 = true;
-        let out = fetch();
+        let out = command();
         self.lock().0 = false;
         out
     }
 
-    /// Shut the socket down if a FETCH is in flight.
+    /// Shut the socket down if a command is in flight.
     fn cut(&self) {
         let mut state = self.lock();
         if state.0 && !state.1 {
@@ -144,7 +148,7 @@ impl FetchCut {
         }
     }
 
-    /// Whether a FETCH was cut short (the session is then unusable).
+    /// Whether a command was cut short (the session is then unusable).
     pub fn was_cut(&self) -> bool {
         self.lock().1
     }
@@ -154,9 +158,26 @@ impl FetchCut {
     }
 }
 
-/// Run `body` while a thread watches `obs` and, once it is cancelled, cuts any FETCH in flight
-/// (checked every 50 ms; the thread ends with `body`).
-pub fn with_fetch_cut<R>(cut: &FetchCut, obs: &dyn Observer, body: impl FnOnce() -> R) -> R {
+/// Run `command` (one that only reads: see [`SessionCut`]), cut short by `cut` when the run is
+/// stopped: `Ok(None)` then, whatever error the shut socket gave.
+pub fn cuttable<T, E>(
+    cut: Option<&SessionCut>,
+    command: impl FnOnce() -> Result<T, E>,
+) -> Result<Option<T>, E> {
+    let result = match cut {
+        Some(c) => c.during(command),
+        None => command(),
+    };
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(_) if cut.is_some_and(SessionCut::was_cut) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Run `body` while a thread watches `obs` and, once it is cancelled, cuts any command in
+/// flight (checked every 50 ms; the thread ends with `body`).
+pub fn with_cut<R>(cut: &SessionCut, obs: &dyn Observer, body: impl FnOnce() -> R) -> R {
     /// Ends the watcher however `body` ends (a panic too, or the scope would wait forever).
     struct Done<'a>(&'a AtomicBool, std::thread::Thread);
     impl Drop for Done<'_> {
@@ -169,7 +190,7 @@ pub fn with_fetch_cut<R>(cut: &FetchCut, obs: &dyn Observer, body: impl FnOnce()
     std::thread::scope(|scope| {
         let watcher = scope.spawn(|| {
             while !done.load(Ordering::Acquire) {
-                // A stop stays set: a FETCH that starts after it was seen is cut too.
+                // A stop stays set: a command that starts after it was seen is cut too.
                 if obs.cancelled() {
                     cut.cut();
                 }
@@ -184,19 +205,11 @@ pub fn with_fetch_cut<R>(cut: &FetchCut, obs: &dyn Observer, body: impl FnOnce()
 /// A FETCH, cut short by `cut` when the run is stopped: `Ok(None)` then.
 fn fetch(
     session: &mut Session,
-    cut: Option<&FetchCut>,
+    cut: Option<&SessionCut>,
     set: &str,
     query: &str,
 ) -> Result<Option<imap::types::Fetches>, imap::Error> {
-    let result = match cut {
-        Some(c) => c.during(|| session.uid_fetch(set, query)),
-        None => session.uid_fetch(set, query),
-    };
-    match result {
-        Ok(f) => Ok(Some(f)),
-        Err(_) if cut.is_some_and(FetchCut::was_cut) => Ok(None),
-        Err(e) => Err(e),
-    }
+    cuttable(cut, || session.uid_fetch(set, query))
 }
 
 fn target(cfg: &InboxConfig, d: Disposition) -> Option<&str> {
@@ -209,8 +222,9 @@ fn target(cfg: &InboxConfig, d: Disposition) -> Option<&str> {
 }
 
 /// Read `folder` of `mailbox` up to its newest message, or until `obs` is cancelled (see the
-/// module's documentation; with `cut`, a FETCH in flight is cut short too, and the session is
-/// unusable when [`FetchCut::was_cut`]).
+/// module's documentation; with `cut`, a command in flight is cut short too, and the session
+/// is unusable when [`SessionCut::was_cut`]). Cut short before its first FETCH, it returns
+/// the folder's summary with nothing read and nothing stored.
 #[allow(clippy::too_many_arguments)]
 pub fn sync_folder(
     session: &mut Session,
@@ -220,25 +234,30 @@ pub fn sync_folder(
     folder: &str,
     cfg: &InboxConfig,
     obs: &dyn Observer,
-    cut: Option<&FetchCut>,
+    cut: Option<&SessionCut>,
 ) -> Result<FolderSummary, InboxError> {
     let moves = cfg.processed_folder.is_some()
         || cfg.skipped_folder.is_some()
         || cfg.problem_folder.is_some();
     // EXAMINE when nothing is moved: the folder is opened read-only, so nothing can change in it.
     let wire = mutf7::encode(folder);
-    let info = if moves {
-        session.select(&wire)
-    } else {
-        session.examine(&wire)
-    }
-    .map_err(|e| InboxError::imap(mailbox, &format!("open folder {folder}"), e))?;
-    let uidvalidity = info.uid_validity.unwrap_or(0);
     let mut summary = FolderSummary {
         mailbox: mailbox.into(),
         folder: folder.into(),
         ..Default::default()
     };
+    let opened = cuttable(cut, || {
+        if moves {
+            session.select(&wire)
+        } else {
+            session.examine(&wire)
+        }
+    })
+    .map_err(|e| InboxError::imap(mailbox, &format!("open folder {folder}"), e))?;
+    let Some(info) = opened else {
+        return Ok(summary);
+    };
+    let uidvalidity = info.uid_validity.unwrap_or(0);
     let now = store::now_ts();
     let previous = inbox::folder_state(store.conn(), mailbox, folder)?;
     let mut last_uid = match previous {
@@ -267,9 +286,14 @@ pub fn sync_folder(
         inbox::set_folder_state(store.conn(), mailbox, folder, state(last_uid), now)?;
         return Ok(summary);
     }
-    let mut uids: Vec<u32> = session
-        .uid_search(format!("UID {}:*", last_uid + 1))
-        .map_err(|e| InboxError::imap(mailbox, &format!("search {folder}"), e))?
+    let found = cuttable(cut, || {
+        session.uid_search(format!("UID {}:*", last_uid + 1))
+    })
+    .map_err(|e| InboxError::imap(mailbox, &format!("search {folder}"), e))?;
+    let Some(found) = found else {
+        return Ok(summary);
+    };
+    let mut uids: Vec<u32> = found
         .into_iter()
         // `n:*` always includes the last message, even when its UID is below n.
         .filter(|&u| u > last_uid)

@@ -646,3 +646,66 @@ fn a_spreadsheet_or_binary_input_is_refused_with_exit_4() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!stdout.contains("INVALID_SYNTAX"), "{stdout}");
 }
+
+/// "Unicode text" from Excel is UTF-16LE, tab-separated, CRLF, with a BOM or (from some tools)
+/// without one; UTF-16BE too. Each is read like its UTF-8 twin, from a file or standard input:
+/// the accents of other columns do not matter, and a line that is not valid UTF-16 (a lone
+/// surrogate) is one INVALID_SYNTAX row that says so, not the end of the run.
+#[test]
+fn utf16_input_with_or_without_bom_is_decoded() {
+    let s = servers();
+    let env = Env::new();
+    let config = env.config(&s);
+    let text = "Nom\tE-mail\r\nHélène Dupré\tjane@acme.test\r\nZoë\tnobody@acme.test\r\n";
+    let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    let with_bom = |bom: &[u8], body: &[u8]| [bom, body].concat();
+    let want = [
+        ("jane@acme.test", "VALID"),
+        ("nobody@acme.test", "MAILBOX_NOT_FOUND"),
+    ];
+    for (name, bytes) in [
+        ("le-bom.txt", with_bom(b"\xFF\xFE", &le)),
+        ("le.txt", le.clone()),
+        ("be-bom.txt", with_bom(b"\xFE\xFF", &be)),
+        ("be.txt", be.clone()),
+    ] {
+        let file = env.write(name, &bytes);
+        let out = env.verify_stream(&config, &file);
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let r = rows(&stdout);
+        let got: Vec<(&str, &str)> = r[1..]
+            .iter()
+            .map(|r| (r[0].as_str(), r[1].as_str()))
+            .collect();
+        assert_eq!(got, want, "{name}: {stdout}");
+    }
+    // Standard input, one address per line, with a lone surrogate on the second line.
+    let mut lines = b"\xFF\xFE".to_vec();
+    lines.extend(
+        "jane@acme.test\r\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes),
+    );
+    lines.extend(0xD800u16.to_le_bytes());
+    lines.extend(
+        "x@acme.test\r\nnobody@acme.test\r\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes),
+    );
+    let out = env
+        .hailer(&config)
+        .args(["verify", "--no-store", "--input", "-"])
+        .write_stdin(lines)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let r = rows(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(r.len(), 4, "{r:?}");
+    assert_eq!(r[1][..2], ["jane@acme.test", "VALID"]);
+    assert_eq!(r[2][1], "INVALID_SYNTAX");
+    assert!(r[2][0].ends_with("x@acme.test"), "{r:?}");
+    assert_eq!(r[2][5], "not valid UTF-16LE");
+    assert_eq!(r[3][..2], ["nobody@acme.test", "MAILBOX_NOT_FOUND"]);
+}

@@ -722,7 +722,9 @@ const UTF16_SAMPLE: usize = 4096;
 /// NUL on the one side and at most one in twenty on the other (U+0100, U+2000… put theirs
 /// there). Binary data seldom has that shape, and the caller still refuses a decoded text
 /// with control characters in it.
-fn utf16_without_bom(bytes: &[u8]) -> Option<(&'static encoding_rs::Encoding, &'static str)> {
+pub(crate) fn utf16_without_bom(
+    bytes: &[u8],
+) -> Option<(&'static encoding_rs::Encoding, &'static str)> {
     let sample = &bytes[..bytes.len().min(UTF16_SAMPLE)];
     let pairs = sample.len() / 2;
     if pairs < 2 {
@@ -744,7 +746,7 @@ fn utf16_without_bom(bytes: &[u8]) -> Option<(&'static encoding_rs::Encoding, &'
 }
 
 /// Text a person could have typed in a table: no control character but tab and line breaks.
-fn is_plain_text(text: &str) -> bool {
+pub(crate) fn is_plain_text(text: &str) -> bool {
     !text
         .chars()
         .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))

@@ -1,5 +1,9 @@
 //! Reading addresses to verify from a file or standard input, in constant memory.
 //!
+//! Encoding: UTF-8 (a BOM ignored), or UTF-16LE/BE ("Unicode text" from Excel) told by its BOM
+//! or, without one, by its NUL bytes as import tells it; UTF-16 is decoded a chunk at a time
+//! as it is read ([`Utf16Reader`]), so memory stays constant.
+//!
 //! Framing: when the first line is a CSV header with an email column (named as the import
 //! accepts it: `email`, `E-mail`, `Courriel`, …; any of `,` `;` tab `|` as delimiter, a UTF-8
 //! BOM ignored), the input is CSV and each record gives the value of that column. Otherwise
@@ -7,16 +11,19 @@
 //! dropped (as import does with cells); only the line end (`\n` or `\r\n`) is removed
 //! otherwise. Every line or record gives exactly one item, so the output has one row per input
 //! row:
-//! - a line that is not UTF-8 gives an item with a problem (the result is INVALID_SYNTAX);
+//! - a line that is not valid UTF-8 (or UTF-16) gives an item with a problem (the result is
+//!   INVALID_SYNTAX);
 //! - a line or record longer than [`MAX_RECORD`] bytes is cut off (the rest is skipped, never
 //!   held in memory) and gives an item with a problem;
 //! - an empty line, or a blank CSV row, gives an empty address (INVALID_SYNTAX).
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
 
+use encoding_rs::{DecoderResult, Encoding};
 use tokio::sync::mpsc;
 
 use super::InputItem;
+use crate::engine::import::source;
 
 /// Longest line or CSV record kept; the rest is skipped.
 pub const MAX_RECORD: usize = 64 * 1024;
@@ -30,27 +37,121 @@ pub enum Framing {
 }
 
 /// Why input starting with `head` cannot be read as addresses: a spreadsheet or binary
-/// content (told apart as import does), or UTF-16 text; `None` when it is fine. Such input
-/// would otherwise give one INVALID_SYNTAX row per chunk of bytes.
+/// content (told apart as import does); `None` when it is fine (UTF-16 text included). Such
+/// input would otherwise give one INVALID_SYNTAX row per chunk of bytes.
 pub fn unusable(head: &[u8]) -> Option<String> {
-    if let Some(kind) = crate::engine::import::source::non_text(head) {
-        if kind == crate::engine::import::source::BINARY {
-            return Some(kind.into());
-        }
-        return Some(format!(
+    match source::non_text(head)? {
+        // UTF-16 without a BOM has NUL bytes too.
+        source::BINARY if utf16(head).is_some() => None,
+        source::BINARY => Some(source::BINARY.into()),
+        kind => Some(format!(
             "{kind}, not text: verify reads one address per line or a CSV with an email \
              column (save the sheet as CSV, or `hailer import` it and run `hailer verify`)"
-        ));
+        )),
     }
-    if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
-        return Some("UTF-16 text: verify reads UTF-8 (save the file as UTF-8)".into());
+}
+
+/// The UTF-16 encoding of input starting with `head`: by its BOM, or without one by the NUL
+/// bytes of its first pairs (as import tells it) when `head` decodes to plain text. `None`:
+/// read as UTF-8.
+pub fn utf16(head: &[u8]) -> Option<&'static Encoding> {
+    if head.starts_with(b"\xFF\xFE") {
+        return Some(encoding_rs::UTF_16LE);
     }
-    None
+    if head.starts_with(b"\xFE\xFF") {
+        return Some(encoding_rs::UTF_16BE);
+    }
+    let (enc, _) = source::utf16_without_bom(head)?;
+    let mut decoder = enc.new_decoder_without_bom_handling();
+    let mut text =
+        String::with_capacity(decoder.max_utf8_buffer_length_without_replacement(head.len())?);
+    // Not the last of the input: half a character at the end of `head` is no error.
+    let (result, _) = decoder.decode_to_string_without_replacement(head, &mut text, false);
+    (result == DecoderResult::InputEmpty && source::is_plain_text(&text)).then_some(enc)
+}
+
+/// UTF-16 input read as UTF-8, one chunk of the inner reader's buffer at a time (constant
+/// memory). A BOM is dropped. What is not valid UTF-16 (a lone surrogate, an odd last byte)
+/// becomes a byte that is not valid UTF-8, so the line it is in gives an item with a problem,
+/// as a bad line of UTF-8 does, and the rest is read on.
+pub struct Utf16Reader<R> {
+    inner: R,
+    decoder: encoding_rs::Decoder,
+    /// Decoded, from `pos` on not yet consumed.
+    out: Vec<u8>,
+    pos: usize,
+    /// The end of the input was decoded.
+    done: bool,
+}
+
+impl<R: BufRead> Utf16Reader<R> {
+    pub fn new(inner: R, encoding: &'static Encoding) -> Utf16Reader<R> {
+        Utf16Reader {
+            inner,
+            decoder: encoding.new_decoder_with_bom_removal(),
+            out: Vec::new(),
+            pos: 0,
+            done: false,
+        }
+    }
+
+    /// Decode what the inner reader has buffered into `out` (nothing, for half a character).
+    fn refill(&mut self) -> io::Result<()> {
+        let src = loop {
+            match self.inner.fill_buf() {
+                Ok(c) => break c,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        let last = src.is_empty();
+        let room = self
+            .decoder
+            .max_utf8_buffer_length_without_replacement(src.len())
+            .unwrap_or(64 * 1024);
+        self.out.clear();
+        self.out.resize(room, 0);
+        self.pos = 0;
+        let (result, read, written) =
+            self.decoder
+                .decode_to_utf8_without_replacement(src, &mut self.out, last);
+        self.inner.consume(read);
+        self.out.truncate(written);
+        match result {
+            DecoderResult::InputEmpty => self.done = last,
+            DecoderResult::OutputFull => {}
+            DecoderResult::Malformed(..) => self.out.push(0xFF),
+        }
+        Ok(())
+    }
+}
+
+impl<R: BufRead> Read for Utf16Reader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Utf16Reader<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while self.pos == self.out.len() && !self.done {
+            self.refill()?;
+        }
+        Ok(&self.out[self.pos..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.out.len());
+    }
 }
 
 /// Read every item of `reader` into `tx` (blocking: run it on its own thread). Returns the
 /// number of items sent, or stops early without error when the receiver is gone. Input that
-/// is [`unusable`] is an `InvalidData` error before any item.
+/// is [`unusable`] is an `InvalidData` error before any item; UTF-16 input is decoded.
 pub fn read_into(mut reader: impl BufRead, tx: &mpsc::Sender<InputItem>) -> io::Result<u64> {
     let head = loop {
         match reader.fill_buf() {
@@ -62,6 +163,19 @@ pub fn read_into(mut reader: impl BufRead, tx: &mpsc::Sender<InputItem>) -> io::
     if let Some(why) = unusable(head) {
         return Err(io::Error::new(io::ErrorKind::InvalidData, why));
     }
+    match utf16(head) {
+        Some(enc) => read_text(Utf16Reader::new(reader, enc), tx, enc.name()),
+        None => read_text(reader, tx, "UTF-8"),
+    }
+}
+
+/// [`read_into`] over UTF-8 text; a line that is not valid UTF-8 is said to be not valid
+/// `encoding` (the input's).
+fn read_text(
+    mut reader: impl BufRead,
+    tx: &mpsc::Sender<InputItem>,
+    encoding: &str,
+) -> io::Result<u64> {
     let mut sent = 0u64;
     let mut send = |item: InputItem| -> bool {
         sent += 1;
@@ -81,12 +195,12 @@ pub fn read_into(mut reader: impl BufRead, tx: &mpsc::Sender<InputItem>) -> io::
     };
     match framing {
         Framing::Lines => {
-            if !send(line_item(&first, truncated)) {
+            if !send(line_item(&first, truncated, encoding)) {
                 return Ok(sent);
             }
             let mut line = Vec::new();
             while let Some(truncated) = read_line(&mut reader, &mut line, MAX_RECORD)? {
-                if !send(line_item(&line, truncated)) {
+                if !send(line_item(&line, truncated, encoding)) {
                     break;
                 }
             }
@@ -99,7 +213,7 @@ pub fn read_into(mut reader: impl BufRead, tx: &mpsc::Sender<InputItem>) -> io::
                 let item = if record.is_blank() {
                     InputItem::new("")
                 } else {
-                    record.item(column)
+                    record.item(column, encoding)
                 };
                 if !send(item) {
                     break;
@@ -130,7 +244,9 @@ pub fn detect(first: &[u8]) -> Framing {
     Framing::Lines
 }
 
-fn line_item(line: &[u8], truncated: bool) -> InputItem {
+/// The item of one line; `encoding` names the input's in the problem of a line that is not
+/// valid UTF-8 once decoded.
+fn line_item(line: &[u8], truncated: bool, encoding: &str) -> InputItem {
     let mut line = line;
     if line.last() == Some(&b'\r') {
         line = &line[..line.len() - 1];
@@ -145,7 +261,7 @@ fn line_item(line: &[u8], truncated: bool) -> InputItem {
         Ok(s) => InputItem::new(s.trim_matches([' ', '\t'])),
         Err(_) => InputItem {
             email: echo(line),
-            problem: Some("not valid UTF-8".into()),
+            problem: Some(format!("not valid {encoding}")),
         },
     }
 }
@@ -206,7 +322,7 @@ impl CsvRecord {
         !self.truncated && self.fields.len() <= 1 && self.fields.iter().all(|f| f.is_empty())
     }
 
-    fn item(&self, column: usize) -> InputItem {
+    fn item(&self, column: usize, encoding: &str) -> InputItem {
         let value = self.fields.get(column).map(Vec::as_slice).unwrap_or(b"");
         let problem = if self.truncated {
             Some(format!("record longer than {MAX_RECORD} bytes"))
@@ -221,7 +337,7 @@ impl CsvRecord {
             (None, Ok(s)) => InputItem::new(s.trim_matches([' ', '\t'])),
             (None, Err(_)) => InputItem {
                 email: echo(value),
-                problem: Some("not valid UTF-8".into()),
+                problem: Some(format!("not valid {encoding}")),
             },
             (Some(p), _) => InputItem {
                 email: echo(value),
@@ -431,7 +547,61 @@ mod tests {
         let items = read(b"name,email\nJane,jane@acme.test\n\n\r\nJo,jo@acme.test\n");
         assert_eq!(emails(&items), ["jane@acme.test", "", "", "jo@acme.test"]);
         assert!(items.iter().all(|i| i.problem.is_none()), "{items:?}");
-        assert_eq!(items[1], line_item(b"", false));
+        assert_eq!(items[1], line_item(b"", false, "UTF-8"));
+    }
+
+    #[test]
+    fn utf16_is_decoded_in_chunks_whatever_the_boundaries() {
+        let text = "email\r\nrené@acme.test\r\n😀@acme.test\r\n\r\nlast@acme.test";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let want = ["rené@acme.test", "😀@acme.test", "", "last@acme.test"];
+        for bytes in [[&b"\xFF\xFE"[..], &le].concat(), le.clone(), be.clone()] {
+            assert_eq!(emails(&read(&bytes)), want);
+            // 3-byte reads cut code units and surrogate pairs in two.
+            let enc = utf16(&bytes).unwrap();
+            let mut decoded = String::new();
+            Utf16Reader::new(io::BufReader::with_capacity(3, &bytes[..]), enc)
+                .read_to_string(&mut decoded)
+                .unwrap();
+            assert_eq!(decoded, text);
+        }
+        // An odd last byte and a lone surrogate: items with a problem, and the rest is read.
+        let mut bad: Vec<u8> = "a@x.test\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        bad.extend(0xDC00u16.to_le_bytes());
+        bad.extend(
+            "b@x.test\nc@x.test\n"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        );
+        bad.push(b'd');
+        let items = read(&[&b"\xFF\xFE"[..], &bad].concat());
+        assert_eq!(items.len(), 4, "{items:?}");
+        assert_eq!(emails(&items[..1]), ["a@x.test"]);
+        assert_eq!(items[1].problem.as_deref(), Some("not valid UTF-16LE"));
+        assert_eq!(emails(&items[2..3]), ["c@x.test"]);
+        assert_eq!(items[3].problem.as_deref(), Some("not valid UTF-16LE"));
+    }
+
+    #[test]
+    fn nul_bytes_that_do_not_make_utf16_text_are_still_binary() {
+        // The UTF-16LE shape, but control characters once decoded.
+        let bytes: Vec<u8> = "a\u{1}b\u{2}c\u{3}d\u{4}"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert!(utf16(&bytes).is_none());
+        assert_eq!(unusable(&bytes).as_deref(), Some(source::BINARY));
+        let text: Vec<u8> = "a@x.test\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert_eq!(utf16(&text), Some(encoding_rs::UTF_16LE));
+        assert_eq!(unusable(&text), None);
+        assert_eq!(utf16(b"a@x.test\n"), None);
     }
 
     #[test]

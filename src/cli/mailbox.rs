@@ -153,6 +153,12 @@ fn test(ctx: &Context, name: Option<&str>) -> u8 {
             continue;
         }
         let check = rt.block_on(check_mailbox(n, mb, config.tls.ca_file.clone()));
+        // Failures also go to DATA_DIR/logs/hailer.log, as the TUI's test logs them.
+        for (what, result) in [("smtp", Some(&check.smtp)), ("imap", check.imap.as_ref())] {
+            if let Some(Err(e)) = result {
+                tracing::warn!("mailbox test {n}: {what} FAILED: {e}");
+            }
+        }
         all_ok &= check.ok();
         out!("{check}");
     }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use rustls_connector::RustlsConnector;
 use rustls_connector::rustls::{ClientConfig, RootCertStore};
 
+use super::redact::redact;
 use super::tls::{TlsError, load_ca_file};
 use crate::config::{MailboxConfig, Security};
 
@@ -202,10 +203,12 @@ pub fn connect(ep: &ImapEndpoint) -> Result<TcpStream, ImapError> {
 /// Greeting, STARTTLS or TLS as configured, and LOGIN, over a connection from [`connect`].
 pub fn login_on(ep: &ImapEndpoint, tcp: TcpStream) -> Result<Session, ImapError> {
     let (host, port) = (ep.host.clone(), ep.port);
+    // Server text is redacted before it goes into an error: a server refusing a login may
+    // quote the LOGIN command back, password included (see `super::redact`).
     let protocol = |e: imap::Error| ImapError::Protocol {
         host: host.clone(),
         port,
-        cause: e.to_string(),
+        cause: redact(&e.to_string(), &ep.password),
     };
     let handshake = |tcp: TcpStream| -> Result<imap::Connection, ImapError> {
         let connector = tls_connector(ep.ca_file.as_deref())?;
@@ -247,7 +250,7 @@ pub fn login_on(ep: &ImapEndpoint, tcp: TcpStream) -> Result<Session, ImapError>
             user: ep.username.clone(),
             host: host.clone(),
             port,
-            cause: e.to_string(),
+            cause: redact(&e.to_string(), &ep.password),
         })?;
     Ok(session)
 }

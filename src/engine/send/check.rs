@@ -1,6 +1,7 @@
 //! A mailbox's connection test (`hailer mailbox test`, the Settings tab's `t`): SMTP login,
 //! then IMAP login and the Sent folder. Texts name hosts, ports and the user, never the
-//! password (neither lettre's nor the imap crate's errors carry it).
+//! password: a server's refusal may quote the login command back, so the transport and IMAP
+//! modules redact it from server text where they build their errors (`crate::net::redact`).
 
 use super::sent_copy::SentFolder;
 use super::transport::{SmtpEndpoint, SmtpSession};

@@ -27,6 +27,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::rustls;
 
 use crate::config::{MailboxConfig, Security};
+use crate::net::redact::redact;
 use crate::net::tls::load_ca_file;
 
 /// Where and how to submit. The password is kept out of `Debug`.
@@ -225,9 +226,14 @@ pub struct SmtpSession {
     pipelining: bool,
 }
 
+/// Server text is passed through `redact` before it goes into an error: a server may quote
+/// the client's AUTH command back, password and all (see `crate::net::redact`).
 fn connect_error(ep: &SmtpEndpoint, what: &str, e: impl std::fmt::Display) -> SmtpError {
     SmtpError::Connect {
-        text: format!("SMTP {}:{} {what}: {e}", ep.host, ep.port),
+        text: redact(
+            &format!("SMTP {}:{} {what}: {e}", ep.host, ep.port),
+            &ep.password,
+        ),
         auth: false,
     }
 }
@@ -290,11 +296,15 @@ impl SmtpSession {
                     .await
                     .map_err(|_| connect_error(ep, "AUTH", "timed out"))?;
             if let Err(e) = auth {
-                // The reply text never contains the password; lettre's error holds the reply.
+                // lettre's error holds the reply, which may quote the AUTH command (its
+                // base64 carries the password): redacted before it goes anywhere.
                 return Err(SmtpError::Connect {
-                    text: format!(
-                        "SMTP login as {} on {}:{} refused: {e}",
-                        ep.username, ep.host, ep.port
+                    text: redact(
+                        &format!(
+                            "SMTP login as {} on {}:{} refused: {e}",
+                            ep.username, ep.host, ep.port
+                        ),
+                        &ep.password,
                     ),
                     auth: e.is_permanent() || e.is_transient(),
                 });

@@ -41,6 +41,7 @@ pub struct Config {
     pub search: SearchConfig,
     pub verify: VerifyConfig,
     pub sending: SendingConfig,
+    #[serde(deserialize_with = "mailboxes")]
     pub mailboxes: BTreeMap<String, MailboxConfig>,
     pub tracking: TrackingConfig,
     pub inbox: InboxConfig,
@@ -289,6 +290,47 @@ pub struct MailboxConfig {
     pub watch_folders: Option<Vec<String>>,
 }
 
+/// `[mailboxes.NAME]` tables, with errors that name the mailbox: serde's own say "missing
+/// field `from`" at the line of the parent table, or, for a key written straight under
+/// `[mailboxes]`, "invalid type: string \"…\", expected struct MailboxConfig", quoting the
+/// value. Other errors keep their own line and key (see `parse_message`).
+fn mailboxes<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, MailboxConfig>, D::Error> {
+    struct Tables;
+    impl<'de> serde::de::Visitor<'de> for Tables {
+        type Value = BTreeMap<String, MailboxConfig>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("tables [mailboxes.NAME]")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            use serde::de::Error;
+            let mut out = BTreeMap::new();
+            while let Some(name) = map.next_key::<String>()? {
+                let mailbox = map.next_value::<MailboxConfig>().map_err(|e| {
+                    let text = e.to_string();
+                    if text.contains("expected struct MailboxConfig") {
+                        A::Error::custom(format!(
+                            "[mailboxes] {name} = …: each mailbox is a table of its own, \
+                             [mailboxes.NAME], with its keys (from, smtp_host, …) under it"
+                        ))
+                    } else if text.starts_with("missing field") {
+                        A::Error::custom(format!("[mailboxes.{name}] {}", text.trim_end()))
+                    } else {
+                        e
+                    }
+                })?;
+                out.insert(name, mailbox);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(Tables)
+}
+
 fn toml_date<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<chrono::NaiveDate>, D::Error> {
@@ -352,12 +394,21 @@ impl MailboxConfig {
         })
     }
 
-    /// The password, from the environment variable or the command's first output line.
-    /// Errors never include the password itself.
+    /// The password, from the environment variable or the command's first output line. An
+    /// empty one is an error: logging in with it would only be refused, or worse, accepted.
+    /// Errors never include the password itself (nor anything the command printed on its
+    /// standard output); a failing command's standard error, its own diagnostic, is quoted.
     pub fn password(&self) -> Result<String, String> {
         if let Some(var) = &self.password_env {
-            return std::env::var(var)
-                .map_err(|_| format!("environment variable {var} (password_env) is not set"));
+            return match std::env::var(var) {
+                Ok(p) if !p.is_empty() => Ok(p),
+                Ok(_) => Err(format!(
+                    "environment variable {var} (password_env) is empty"
+                )),
+                Err(_) => Err(format!(
+                    "environment variable {var} (password_env) is not set"
+                )),
+            };
         }
         if let Some(cmd) = &self.password_cmd {
             let out = std::process::Command::new("sh")
@@ -366,14 +417,46 @@ impl MailboxConfig {
                 .stdin(std::process::Stdio::null())
                 .output()
                 .map_err(|e| format!("cannot run password_cmd: {e}"))?;
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let first = stdout.lines().next().unwrap_or("");
             if !out.status.success() {
-                return Err(format!("password_cmd exited with {}", out.status));
+                let diagnostic = command_diagnostic(&out.stderr, first);
+                return Err(if diagnostic.is_empty() {
+                    format!("password_cmd exited with {}", out.status)
+                } else {
+                    format!("password_cmd exited with {}: {diagnostic}", out.status)
+                });
             }
-            let text = String::from_utf8_lossy(&out.stdout);
-            return Ok(text.lines().next().unwrap_or("").to_string());
+            if first.is_empty() {
+                return Err(
+                    "password_cmd printed nothing (the password is its first output line)".into(),
+                );
+            }
+            return Ok(first.to_string());
         }
         Err("no password_env or password_cmd set".into())
     }
+}
+
+/// The first lines of a failed command's standard error, trimmed and bounded, with anything
+/// it printed on standard output (maybe a password) taken out.
+fn command_diagnostic(stderr: &[u8], stdout_first_line: &str) -> String {
+    const LINES: usize = 3;
+    const CHARS: usize = 300;
+    let text = String::from_utf8_lossy(stderr);
+    let text = crate::net::redact::redact(text.trim(), stdout_first_line.trim());
+    let mut lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let more = lines.len() > LINES;
+    lines.truncate(LINES);
+    let mut shown: String = lines.join(" / ").chars().take(CHARS).collect();
+    if more || shown.chars().count() == CHARS {
+        shown.push_str(" …");
+    }
+    shown
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -593,6 +676,23 @@ impl Config {
             if mb.smtp_host.trim().is_empty() {
                 problems.push(format!("{at} smtp_host is empty"));
             }
+            // "plain" sends AUTH / LOGIN, password included, in clear text: only a server on
+            // this machine (a test) may get that.
+            for (key, host, security) in [
+                ("smtp_security", Some(&mb.smtp_host), mb.smtp_security),
+                ("imap_security", mb.imap_host.as_ref(), mb.imap_security),
+            ] {
+                if security == Security::Plain
+                    && let Some(host) = host
+                    && !is_loopback_host(host)
+                {
+                    problems.push(format!(
+                        "{at} {key} = \"plain\" sends the password in clear text: it is only \
+                         for a loopback host (127.0.0.1, ::1, localhost), not {host:?}; use \
+                         \"starttls\" or \"tls\""
+                    ));
+                }
+            }
             if mb.delay_min > mb.delay_max {
                 problems.push(format!(
                     "{at} delay_min ({}) is greater than delay_max ({})",
@@ -630,6 +730,18 @@ impl Config {
                     "{at} dkim_selector and dkim_key_file go together (set both or neither)"
                 ));
             }
+            if let Some(start) = mb.warmup_start
+                && mb.daily_cap > 0
+                && start > mb.daily_cap
+            {
+                // The ramp is capped at daily_cap: it would send the full cap from the first
+                // day, the opposite of the warm-up asked for.
+                problems.push(format!(
+                    "{at} warmup_start ({start}) is greater than daily_cap ({}): there would be \
+                     no warm-up at all",
+                    mb.daily_cap
+                ));
+            }
         }
         if self.inbox.poll_secs == 0 || self.inbox.batch == 0 || self.inbox.max_message_kb == 0 {
             problems.push("[inbox] poll_secs, batch and max_message_kb must be at least 1".into());
@@ -648,11 +760,9 @@ impl Config {
             }
         }
         if let Some(url) = &self.tracking.base_url
-            && !(url.starts_with("https://") || url.starts_with("http://"))
+            && let Err(why) = check_base_url(url)
         {
-            problems.push(format!(
-                "[tracking] base_url {url:?} must start with https:// (or http:// for local use)"
-            ));
+            problems.push(format!("[tracking] base_url {url:?} {why}"));
         }
         if let Some(l) = &self.tracking.listen
             && l.parse::<std::net::SocketAddr>().is_err()
@@ -673,6 +783,16 @@ impl Config {
     /// Settings that work but are likely not what the user wants; `config check` shows them.
     pub fn warnings(&self) -> Vec<String> {
         let mut warnings = Vec::new();
+        warnings.extend(self.api_token_warning());
+        for (name, mb) in &self.mailboxes {
+            if mb.daily_cap == 0 {
+                // The sender takes 0 as "nothing today" (a mailbox kept but not used).
+                warnings.push(format!(
+                    "[mailboxes.{name}] daily_cap = 0: this mailbox never sends (to stop it \
+                     for a while, `hailer mailbox pause {name}` says why in the TUI)"
+                ));
+            }
+        }
         if let Some(base) = &self.tracking.base_url
             && !crate::engine::tracking::links::is_https(base)
         {
@@ -682,6 +802,45 @@ impl Config {
             ));
         }
         warnings
+    }
+
+    /// `[api] token_env` names a variable that is unset or empty: `serve` then runs without
+    /// the API. A choice a user may make on purpose (no exit 3 for it), but worth saying.
+    pub fn api_token_warning(&self) -> Option<String> {
+        let var = self.api.token_env.as_ref()?;
+        (!std::env::var(var).is_ok_and(|t| !t.is_empty())).then(|| {
+            format!("[api] ${var} (API token) is not set: hailer serve runs without the API")
+        })
+    }
+
+    /// What `send`, `serve` and the alerts would find wrong with the secrets at run time, as
+    /// they check them: each mailbox's password (its password_cmd is run, the password
+    /// dropped) and DKIM key (read and parsed: send refuses the mailbox without it; a file
+    /// is not a config error, as the config is loaded by every command), the tracking key
+    /// (set, at least `MIN_SECRET_LEN` characters) and the Telegram bot token. Never a value.
+    /// `config check` shows these as warnings and exits 3. (An unset API token only turns the
+    /// API off: a plain warning, see [`Config::api_token_warning`].)
+    pub fn secret_problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (name, mb) in &self.mailboxes {
+            if let Err(e) = mb.password() {
+                out.push(format!("[mailboxes.{name}] {e}"));
+            }
+            if let Err(e) = crate::engine::send::message::check_dkim_key(mb) {
+                out.push(format!("[mailboxes.{name}] {e}"));
+            }
+        }
+        if self.tracking.secret_env.is_some()
+            && let Err(e) = crate::engine::tracking::links::secret_from_env(self)
+        {
+            out.push(format!("[tracking] {e}"));
+        }
+        if self.notify.telegram.is_some()
+            && let Err(e) = crate::engine::notify::telegram(self)
+        {
+            out.push(format!("[notify.telegram] {e}"));
+        }
+        out
     }
 
     /// The effective config as TOML with every secret-bearing value redacted.
@@ -727,6 +886,50 @@ impl Config {
     }
 }
 
+/// `[tracking] base_url`: tokens are appended to it (`{base}/u/{token}`), so it must be an
+/// http(s) URL with a host and nothing after its path: a query or a fragment would swallow
+/// the token (`https://t.test/?x=1/u/…`, a 404, and RFC 8058 one-click silently broken).
+/// A path prefix is fine (a proxy serving hailer under `/hailer`); a trailing slash is
+/// dropped when the links are made.
+fn check_base_url(raw: &str) -> Result<(), String> {
+    if raw.trim() != raw {
+        return Err("has spaces around it".into());
+    }
+    let url = url::Url::parse(raw).map_err(|e| format!("is not a URL ({e})"))?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err("must start with https:// (or http:// for local use)".into());
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("has no host".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not carry a user name or password".into());
+    }
+    if url.query().is_some() {
+        return Err(
+            "must not have a query (?…): the tracking paths (/u/TOKEN, /o/…, /c/…) go after it"
+                .into(),
+        );
+    }
+    if url.fragment().is_some() {
+        return Err("must not have a fragment (#…): the tracking paths go after it".into());
+    }
+    Ok(())
+}
+
+/// A host name that can only mean this machine: 127.0.0.0/8, ::1 (also in brackets) or
+/// `localhost`. Other names are not resolved: what they point at can change.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim();
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    bare.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+        || bare.trim_end_matches('.').eq_ignore_ascii_case("localhost")
+}
+
 /// `"127.0.0.1:5353"`, `"::1"`, `"[::1]:53"` or `"10.0.0.1"` (port 53).
 pub fn parse_nameserver(s: &str) -> Option<std::net::SocketAddr> {
     if let Ok(addr) = s.parse::<std::net::SocketAddr>() {
@@ -737,14 +940,41 @@ pub fn parse_nameserver(s: &str) -> Option<std::net::SocketAddr> {
         .map(|ip| std::net::SocketAddr::new(ip, 53))
 }
 
+/// The byte offset of the line `[mailboxes.NAME]` (the name bare or quoted).
+fn mailbox_header_offset(text: &str, name: &str) -> Option<usize> {
+    let forms = [
+        format!("[mailboxes.{name}]"),
+        format!("[mailboxes.\"{name}\"]"),
+        format!("[mailboxes.'{name}']"),
+    ];
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let bare: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+        if forms.iter().any(|f| bare.starts_with(f.as_str())) {
+            return Some(offset + (line.len() - line.trim_start().len()));
+        }
+        offset += line.len();
+    }
+    None
+}
+
 /// Where the file is wrong and why, naming the key but not its value. toml's own message
 /// quotes the whole line: a password pasted into the file (`smtp_password = "…"`, refused as
 /// an unknown key) would be printed back on the terminal, in the TUI's Settings and the log.
 fn parse_message(e: &toml::de::Error, text: &str) -> String {
     let message = e.message().trim_end();
-    let Some(at) = e.span().map(|s| s.start.min(text.len())) else {
+    let Some(mut at) = e.span().map(|s| s.start.min(text.len())) else {
         return message.to_string();
     };
+    // A mailbox's own error ("[mailboxes.NAME] missing field …") is at its table's header.
+    if let Some(name) = message
+        .strip_prefix("[mailboxes.")
+        .and_then(|r| r.split_once(']'))
+        .map(|(name, _)| name)
+        && let Some(header) = mailbox_header_offset(text, name)
+    {
+        at = header;
+    }
     let at = (0..=at)
         .rev()
         .find(|&i| text.is_char_boundary(i))
@@ -954,6 +1184,226 @@ mod tests {
             missing.is_empty(),
             "keys not documented in config.toml.example: {missing:?}"
         );
+    }
+
+    fn mailbox_with_cmd(cmd: &str) -> MailboxConfig {
+        toml::from_str(&format!(
+            "from = \"a@sender.test\"\nsmtp_host = \"127.0.0.1\"\npassword_cmd = {cmd:?}\n"
+        ))
+        .unwrap()
+    }
+
+    /// A failing password_cmd says why in its own words (its stderr), never what it printed
+    /// on stdout; one that prints nothing is an error, not an empty password.
+    #[test]
+    fn password_cmd_failures_quote_stderr_but_not_the_secret() {
+        let e = mailbox_with_cmd(
+            "echo hunter2; echo 'gpg: decryption failed: No secret key' >&2; exit 2",
+        )
+        .password()
+        .unwrap_err();
+        assert!(e.contains("exit status: 2"), "{e}");
+        assert!(e.contains("gpg: decryption failed: No secret key"), "{e}");
+        assert!(!e.contains("hunter2"), "{e}");
+        // Its stdout is kept out of the quoted stderr too.
+        let e = mailbox_with_cmd("echo hunter2; echo \"bad: hunter2\" >&2; exit 1")
+            .password()
+            .unwrap_err();
+        assert!(!e.contains("hunter2") && e.contains("bad:"), "{e}");
+        // Long diagnostics are cut to their first lines.
+        let e = mailbox_with_cmd("for i in 1 2 3 4 5 6; do echo line$i >&2; done; exit 1")
+            .password()
+            .unwrap_err();
+        assert!(e.contains("line3") && !e.contains("line4"), "{e}");
+        for silent in ["true", "echo", "printf ''"] {
+            let e = mailbox_with_cmd(silent).password().unwrap_err();
+            assert!(e.contains("password_cmd printed nothing"), "{silent}: {e}");
+        }
+        assert_eq!(mailbox_with_cmd("printf 'pw\\n'").password().unwrap(), "pw");
+    }
+
+    /// An unset or empty env var, a failing command, a short tracking key and an unreadable
+    /// DKIM key are what send and serve refuse: `secret_problems` names each.
+    #[test]
+    fn secret_problems_name_the_mailbox_and_the_source() {
+        let text = "[tracking]\nbase_url = \"https://t.sender.test\"\n\
+                    secret_env = \"HAILER_TEST_SURELY_UNSET_TRACKING\"\n\
+                    [api]\ntoken_env = \"HAILER_TEST_SURELY_UNSET_API\"\n\
+                    [mailboxes.a]\nfrom = \"a@sender.test\"\nsmtp_host = \"h\"\n\
+                    password_env = \"HAILER_TEST_SURELY_UNSET_PW\"\n\
+                    [mailboxes.b]\nfrom = \"b@sender.test\"\nsmtp_host = \"h\"\n\
+                    password_cmd = \"exit 4\"\ndkim_selector = \"s\"\n\
+                    dkim_key_file = \"/nonexistent/dkim.pem\"\n";
+        let c = parse(text).unwrap();
+        let problems = c.secret_problems();
+        let has = |a: &str, b: &str| problems.iter().any(|p| p.contains(a) && p.contains(b));
+        assert!(
+            has("[mailboxes.a]", "HAILER_TEST_SURELY_UNSET_PW"),
+            "{problems:?}"
+        );
+        assert!(has("[mailboxes.b]", "password_cmd exited"), "{problems:?}");
+        assert!(
+            has("[mailboxes.b]", "dkim_key_file \"/nonexistent/dkim.pem\""),
+            "{problems:?}"
+        );
+        assert!(
+            has("[tracking]", "HAILER_TEST_SURELY_UNSET_TRACKING"),
+            "{problems:?}"
+        );
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        // An unset API token only turns the API off: a warning, not a secret problem.
+        assert!(
+            c.warnings()
+                .iter()
+                .any(|w| w.contains("[api]") && w.contains("HAILER_TEST_SURELY_UNSET_API")),
+            "{:?}",
+            c.warnings()
+        );
+    }
+
+    /// Errors inside a mailbox name it, at its header's line; a key straight under
+    /// [mailboxes] says mailboxes are tables, without quoting the value.
+    #[test]
+    fn mailbox_shape_errors_name_the_mailbox() {
+        let err = parse("[mailboxes.claire]\nsmtp_host = \"h\"\npassword_env = \"X\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("[mailboxes.claire] missing field `from`"),
+            "{err}"
+        );
+        assert!(err.contains("line 1, column 1"), "{err}");
+        let two = "[verify]\nport = 25\n\n[mailboxes.a]\nfrom = \"a@sender.test\"\n\
+                   smtp_host = \"h\"\npassword_env = \"X\"\n\n[mailboxes.b]\n\
+                   smtp_host = \"h\"\npassword_env = \"X\"\n";
+        let err = parse(two).unwrap_err().to_string();
+        assert!(err.contains("[mailboxes.b] missing field `from`"), "{err}");
+        assert!(err.contains("line 9, column 1"), "{err}");
+        let err = parse("[mailboxes]\nfrom = \"x@y.test\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("[mailboxes.NAME]"), "{err}");
+        assert!(err.contains("from = …"), "{err}");
+        assert!(!err.contains("x@y.test"), "{err}");
+        // Other errors in a mailbox keep their own line and key.
+        let err = parse("[mailboxes.a]\nfrom = \"a@sender.test\"\nsmtp_host = 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 3") && err.contains("smtp_host"), "{err}");
+    }
+
+    #[test]
+    fn summary_timezone_is_named_as_such() {
+        let tg = "[notify.telegram]\nbot_token_env = \"T\"\nchat_id = \"1\"\n";
+        for extra in ["", "daily_summary_at = \"18:00\"\n"] {
+            let err = parse(&format!("{tg}{extra}summary_timezone = \"Paris\"\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("summary_timezone \"Paris\""), "{err}");
+        }
+    }
+
+    /// A warm-up starting above the cap is no warm-up: refused. A cap of 0 is a mailbox
+    /// kept but not used (the sender sends nothing through it): a warning.
+    #[test]
+    fn warm_up_above_the_cap_is_refused_and_a_zero_cap_warned() {
+        let base =
+            "[mailboxes.a]\nfrom = \"a@sender.test\"\nsmtp_host = \"h\"\npassword_env = \"X\"\n";
+        let err = parse(&format!(
+            "{base}daily_cap = 20\nwarmup_start = 30\nwarmup_step = 5\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("[mailboxes.a] warmup_start (30) is greater than daily_cap (20)"),
+            "{err}"
+        );
+        parse(&format!(
+            "{base}daily_cap = 20\nwarmup_start = 20\nwarmup_step = 5\n"
+        ))
+        .unwrap();
+        let c = parse(&format!("{base}daily_cap = 0\n")).unwrap();
+        let w = c.warnings();
+        assert!(
+            w.iter().any(|w| w.contains("[mailboxes.a] daily_cap = 0")),
+            "{w:?}"
+        );
+        assert!(parse(base).unwrap().warnings().is_empty());
+    }
+
+    /// base_url is where tokens are appended: a URL with a host, no query, no fragment.
+    #[test]
+    fn tracking_base_url_is_checked_as_a_url() {
+        let with = |base: &str| {
+            parse(&format!(
+                "[tracking]\nbase_url = \"{base}\"\nsecret_env = \"X\"\n"
+            ))
+        };
+        for ok in [
+            "https://t.sender.test",
+            "https://t.sender.test/",
+            "https://t.sender.test/hailer/",
+            "http://127.0.0.1:8080",
+        ] {
+            with(ok).unwrap();
+        }
+        for (bad, why) in [
+            ("https://t.sender.test/?x=1", "query"),
+            ("https://t.sender.test/#top", "fragment"),
+            ("https://", "URL"),
+            (" https://t.sender.test", "spaces"),
+            ("ftp://t.sender.test", "https://"),
+            ("t.sender.test", "URL"),
+            ("https://user:pw@t.sender.test", "password"),
+        ] {
+            let err = with(bad).unwrap_err().to_string();
+            assert!(
+                err.contains("[tracking] base_url") && err.contains(why),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    /// "plain" sends the password in clear text: refused for any host but this machine.
+    #[test]
+    fn plain_security_is_only_for_loopback_hosts() {
+        let mailbox = |smtp: &str, imap: &str, sec: &str| {
+            format!(
+                "[mailboxes.m]\nfrom = \"a@sender.test\"\nsmtp_host = \"{smtp}\"\n\
+                 smtp_security = \"{sec}\"\nimap_host = \"{imap}\"\nimap_security = \"{sec}\"\n\
+                 password_env = \"X\"\n"
+            )
+        };
+        for host in [
+            "127.0.0.1",
+            "127.3.4.5",
+            "::1",
+            "[::1]",
+            "localhost",
+            "LocalHost",
+        ] {
+            parse(&mailbox(host, host, "plain")).unwrap();
+        }
+        let err = parse(&mailbox("smtp.example.com", "127.0.0.1", "plain"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("[mailboxes.m] smtp_security = \"plain\"")
+                && err.contains("smtp.example.com"),
+            "{err}"
+        );
+        assert!(!err.contains("imap_security"), "{err}");
+        let err = parse(&mailbox("127.0.0.1", "10.0.0.1", "plain"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("[mailboxes.m] imap_security"), "{err}");
+        for host in ["localhost.example.com", "128.0.0.1", "::2", "0.0.0.0"] {
+            assert!(
+                parse(&mailbox(host, "localhost", "plain")).is_err(),
+                "{host}"
+            );
+        }
+        parse(&mailbox("smtp.example.com", "imap.example.com", "tls")).unwrap();
     }
 
     #[test]

@@ -84,14 +84,38 @@ fn check_prints_effective_config_with_secrets_redacted() {
     );
 }
 
+/// The example is valid; with its secrets set it checks clean, without them `config check`
+/// says what send would miss (exit 3), and `--no-secrets` checks the file alone.
 #[test]
 fn example_config_checks_clean() {
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml.example");
     let dir = tempfile::tempdir().unwrap();
     hailer(dir.path())
         .arg("--config")
-        .arg(example)
+        .arg(&example)
         .args(["config", "check"])
+        .env("HAILER_CLAIRE_PASSWORD", "pw")
+        .env("HAILER_TELEGRAM_TOKEN", "1:token")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("warning").not())
+        .stderr(predicate::str::contains("config OK"));
+    hailer(dir.path())
+        .arg("--config")
+        .arg(&example)
+        .args(["config", "check"])
+        .env_remove("HAILER_CLAIRE_PASSWORD")
+        .env_remove("HAILER_TELEGRAM_TOKEN")
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("HAILER_CLAIRE_PASSWORD"))
+        .stderr(predicate::str::contains("config OK").not());
+    hailer(dir.path())
+        .arg("--config")
+        .arg(&example)
+        .args(["config", "check", "--no-secrets"])
+        .env_remove("HAILER_CLAIRE_PASSWORD")
+        .env_remove("HAILER_TELEGRAM_TOKEN")
         .assert()
         .success();
 }
@@ -238,6 +262,7 @@ fn check_warns_about_an_http_tracking_base_url() {
         .arg("--config")
         .arg(&cfg)
         .args(["config", "check"])
+        .env("HAILER_TEST_UNUSED", "0123456789abcdef")
         .assert()
         .success()
         .stderr(predicate::str::contains("warning: [tracking] base_url"))
@@ -247,6 +272,7 @@ fn check_warns_about_an_http_tracking_base_url() {
         .arg("--config")
         .arg(&cfg)
         .args(["config", "check"])
+        .env("HAILER_TEST_UNUSED", "0123456789abcdef")
         .assert()
         .success()
         .stderr(predicate::str::contains("warning").not());
@@ -272,4 +298,157 @@ fn a_password_in_the_file_is_refused_without_being_shown() {
             .stderr(predicate::str::contains("hunter2").not())
             .stdout(predicate::str::contains("hunter2").not());
     }
+}
+
+fn check(dir: &std::path::Path, config: &str) -> Command {
+    let cfg = dir.join("c.toml");
+    std::fs::write(&cfg, config).unwrap();
+    let mut cmd = hailer(dir);
+    cmd.arg("--config").arg(cfg).args(["config", "check"]);
+    cmd
+}
+
+/// `smtp_security`/`imap_security = "plain"` sends the password in clear text: refused for
+/// any host but a loopback one, naming the mailbox and the key.
+#[test]
+fn plain_security_is_refused_for_a_remote_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let mailbox = |host: &str| {
+        format!(
+            "[mailboxes.claire]\nfrom = \"c@sender.test\"\nsmtp_host = \"{host}\"\n\
+             smtp_security = \"plain\"\npassword_cmd = \"echo pw\"\n"
+        )
+    };
+    check(dir.path(), &mailbox("smtp.example.com"))
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("[mailboxes.claire] smtp_security"))
+        .stderr(predicate::str::contains("smtp.example.com"));
+    check(dir.path(), &mailbox("127.0.0.1")).assert().success();
+}
+
+/// Tokens are appended to base_url: one with a query or without a host is refused.
+#[test]
+fn tracking_base_url_with_a_query_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for base in ["https://t.sender.test/?x=1", "https://"] {
+        check(
+            dir.path(),
+            &format!("[tracking]\nbase_url = \"{base}\"\nsecret_env = \"HAILER_TEST_TS\"\n"),
+        )
+        .env("HAILER_TEST_TS", "0123456789abcdef")
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("[tracking] base_url"));
+    }
+}
+
+/// What send and serve would refuse is a warning in text and JSON, and exit 3: unset and
+/// empty variables, a short tracking key, a password_cmd that fails (its stderr quoted, its
+/// stdout never) or prints nothing, an unreadable DKIM key.
+#[test]
+fn check_reports_secret_problems_and_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = "[tracking]\nbase_url = \"https://t.sender.test\"\n\
+        secret_env = \"HAILER_TEST_CC_TRACK\"\n\
+        [mailboxes.a]\nfrom = \"a@sender.test\"\nsmtp_host = \"h\"\n\
+        password_env = \"HAILER_TEST_CC_PW\"\n\
+        [mailboxes.b]\nfrom = \"b@sender.test\"\nsmtp_host = \"h\"\n\
+        password_cmd = \"echo hunter2; echo 'pass: mail/b is not in the password store' >&2; exit 1\"\n\
+        [mailboxes.c]\nfrom = \"c@sender.test\"\nsmtp_host = \"h\"\npassword_cmd = \"true\"\n\
+        [mailboxes.d]\nfrom = \"d@sender.test\"\nsmtp_host = \"h\"\npassword_cmd = \"echo pw\"\n\
+        dkim_selector = \"s\"\ndkim_key_file = \"missing-dkim.pem\"\n";
+    let out = check(dir.path(), config)
+        .env("HAILER_TEST_CC_PW", "")
+        .env("HAILER_TEST_CC_TRACK", "short")
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    let err = String::from_utf8(out.stderr).unwrap();
+    let all = format!("{err}{}", String::from_utf8(out.stdout).unwrap());
+    for said in [
+        "warning: [mailboxes.a] environment variable HAILER_TEST_CC_PW (password_env) is empty",
+        "warning: [mailboxes.b] password_cmd exited with exit status: 1: pass: mail/b is not in the password store",
+        "warning: [mailboxes.c] password_cmd printed nothing",
+        "warning: [mailboxes.d] dkim_key_file \"missing-dkim.pem\"",
+        "warning: [tracking] $HAILER_TEST_CC_TRACK (tracking secret) must be at least 16 characters",
+    ] {
+        assert!(err.contains(said), "{said:?} in {err}");
+    }
+    assert!(!err.contains("config OK"), "{err}");
+    assert!(!all.contains("hunter2"), "{all}");
+
+    // JSON: the same problems in `warnings`, also with every variable unset.
+    let out = check(dir.path(), config)
+        .arg("--json")
+        .env_remove("HAILER_TEST_CC_PW")
+        .env_remove("HAILER_TEST_CC_TRACK")
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warnings: Vec<String> = v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(warnings.len(), 5, "{warnings:?}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("HAILER_TEST_CC_PW (password_env) is not set")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("$HAILER_TEST_CC_TRACK (tracking secret) is not set")),
+        "{warnings:?}"
+    );
+    // The file alone is fine.
+    check(dir.path(), config)
+        .arg("--no-secrets")
+        .assert()
+        .success();
+}
+
+/// A mailbox missing a key, and a key written straight under [mailboxes], name the mailbox
+/// table; summary_timezone is named by its own key; warm-up above the cap is refused.
+#[test]
+fn mailbox_errors_name_the_table_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    check(
+        dir.path(),
+        "[mailboxes.claire]\nsmtp_host = \"h\"\npassword_env = \"X\"\n",
+    )
+    .assert()
+    .code(3)
+    .stderr(predicate::str::contains(
+        "[mailboxes.claire] missing field `from`",
+    ));
+    check(dir.path(), "[mailboxes]\nfrom = \"x@y.test\"\n")
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("[mailboxes.NAME]"))
+        .stderr(predicate::str::contains("x@y.test").not());
+    check(
+        dir.path(),
+        "[notify.telegram]\nbot_token_env = \"T\"\nchat_id = \"1\"\nsummary_timezone = \"Paris\"\n",
+    )
+    .assert()
+    .code(3)
+    .stderr(predicate::str::contains("summary_timezone \"Paris\""));
+    check(
+        dir.path(),
+        "[mailboxes.a]\nfrom = \"a@sender.test\"\nsmtp_host = \"h\"\npassword_env = \"X\"\n\
+         daily_cap = 5\nwarmup_start = 10\nwarmup_step = 5\n",
+    )
+    .assert()
+    .code(3)
+    .stderr(predicate::str::contains(
+        "[mailboxes.a] warmup_start (10) is greater than daily_cap (5)",
+    ));
 }

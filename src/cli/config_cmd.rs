@@ -8,16 +8,27 @@ use crate::config::Config;
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Validate the config and print the effective values (secrets redacted)
+    #[command(
+        after_help = "Exit codes: 0 the config is valid and every secret it names is \
+        usable (other warnings may be printed); 3 the file is invalid, or it is valid but a \
+        secret that send, serve or the alerts need is missing, empty or too short, or a \
+        password_cmd fails (each named in a warning): a `hailer config check && hailer send` \
+        in cron stops there. --no-secrets checks the file alone."
+    )]
     Check {
         /// Print as JSON
         #[arg(long)]
         json: bool,
+        /// Check the file alone: no secret checks (no environment variable read, no
+        /// password_cmd run), e.g. on a CI machine that has none of the secrets
+        #[arg(long)]
+        no_secrets: bool,
     },
 }
 
 impl ConfigCommand {
     pub fn execute(&self, cli: &Cli) -> u8 {
-        let ConfigCommand::Check { json } = self;
+        let ConfigCommand::Check { json, no_secrets } = self;
         let loaded = match Config::load(cli.config.as_deref()) {
             Ok(l) => l,
             Err(e) => {
@@ -31,7 +42,14 @@ impl ConfigCommand {
         );
         let data_dir = resolve_data_dir(cli.data_dir.as_deref(), &loaded.config);
         let secrets = loaded.config.secret_status();
-        let warnings = loaded.config.warnings();
+        let mut warnings = loaded.config.warnings();
+        // What send and serve would refuse at run time, checked the same way.
+        let secret_problems = if *no_secrets {
+            Vec::new()
+        } else {
+            loaded.config.secret_problems()
+        };
+        warnings.extend(secret_problems.iter().cloned());
         for w in &warnings {
             errln!("warning: {w}");
         }
@@ -53,9 +71,17 @@ impl ConfigCommand {
                 outln!("# {name}: {state}");
             }
             out!("{}", loaded.config.redacted_toml());
-            eprintln!("config OK");
         }
-        exit::OK
+        if secret_problems.is_empty() {
+            errln!("config OK");
+            exit::OK
+        } else {
+            errln!(
+                "config file valid, but {} secret problem(s) above: send or serve would fail",
+                secret_problems.len()
+            );
+            exit::CONFIG
+        }
     }
 }
 

@@ -29,12 +29,16 @@ impl Schedule {
         let Some(tg) = &config.notify.telegram else {
             return Ok(None);
         };
+        // Checked also without daily_summary_at (a typo there is still a typo), and named by
+        // its own key: "timezone" is a mailbox's key.
+        let tz = crate::engine::send::throttle::parse_tz(&tg.summary_timezone)
+            .map_err(|e| e.replacen("timezone", "summary_timezone", 1))?;
         let Some(at) = &tg.daily_summary_at else {
             return Ok(None);
         };
         Ok(Some(Schedule {
             at: parse_time(at)?,
-            tz: crate::engine::send::throttle::parse_tz(&tg.summary_timezone)?,
+            tz,
         }))
     }
 

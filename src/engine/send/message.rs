@@ -202,6 +202,19 @@ impl MessageError {
     }
 }
 
+/// Whether the mailbox's DKIM key (when it has one) can be read and parsed, as `build` reads
+/// it: `config check` asks before a send finds out. The error names the file, not the key.
+pub fn check_dkim_key(mb: &MailboxConfig) -> Result<(), String> {
+    let (Some(selector), Some(path)) = (&mb.dkim_selector, &mb.dkim_key_file) else {
+        return Ok(());
+    };
+    match dkim_config(selector, &sender_domain(mb), path) {
+        Ok(_) => Ok(()),
+        Err(MessageError::Dkim { path, cause }) => Err(format!("dkim_key_file {path:?}: {cause}")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 fn dkim_config(
     selector: &str,
     domain: &str,

@@ -232,6 +232,20 @@ fn decode_reference(s: &str) -> Option<(char, usize)> {
 mod tests {
     use super::*;
 
+    /// Behind a proxy under a path, tokens go after the path; a trailing slash is dropped.
+    #[test]
+    fn tokens_go_after_a_base_path() {
+        for base in [
+            "https://t.sender.test/hailer",
+            "https://t.sender.test/hailer/",
+        ] {
+            let t = Tracker::new(base, b"0123456789abcdef", false);
+            let u = t.unsubscribe_url(7);
+            assert!(u.starts_with("https://t.sender.test/hailer/u/"), "{u}");
+            assert!(!u.contains("//u/"), "{u}");
+        }
+    }
+
     #[test]
     fn links_are_rewritten_and_unescaped_before_signing() {
         let html = "<p><a href=\"https://a.test/x?a=1&amp;b=2\">A</a> \

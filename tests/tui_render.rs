@@ -174,9 +174,11 @@ fn render(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
     terminal
 }
 
+/// Every tab at the usual sizes and a narrow one: tables keep whole headers (a short form
+/// or fewer columns when narrow) and give the room left to the column that explains.
 #[test]
-fn every_tab_at_both_sizes() {
-    for (w, h) in [(80u16, 24u16), (160, 48)] {
+fn every_tab_at_every_size() {
+    for (w, h) in [(80u16, 24u16), (160, 48), (120, 40), (60, 20)] {
         for tab in Tab::ALL {
             let mut app = sample_app();
             app.tab = tab;
@@ -215,6 +217,7 @@ fn messages_view_filter_help_and_detail() {
     let mut app = sample_app();
     app.show_messages = true;
     insta::assert_snapshot!("messages_80x24", render(&mut app, 80, 24).backend());
+    insta::assert_snapshot!("messages_60x20", render(&mut app, 60, 20).backend());
 
     let mut app = sample_app();
     app.prospects.set_filter("elodie");
@@ -446,6 +449,8 @@ fn bounces_tab_chart_rates_filters_and_dsn() {
     assert_eq!(app.bounces.rows.len(), 7);
     insta::assert_snapshot!("bounces_data_80x24", render(&mut app, 80, 24).backend());
     insta::assert_snapshot!("bounces_data_160x48", render(&mut app, 160, 48).backend());
+    insta::assert_snapshot!("bounces_data_120x40", render(&mut app, 120, 40).backend());
+    insta::assert_snapshot!("bounces_data_60x20", render(&mut app, 60, 20).backend());
     // The chart: acme.test leads with 3 bounces (the complaint is not counted).
     assert_eq!(app.bounce_pane.top[0], ("acme.test".to_string(), 3));
 
@@ -725,6 +730,7 @@ fn activity_send_gauges() {
     insta::assert_snapshot!("activity_send_80x24", terminal.backend());
     let mut app = sending_app();
     insta::assert_snapshot!("activity_send_160x48", render(&mut app, 160, 48).backend());
+    insta::assert_snapshot!("activity_send_60x20", render(&mut app, 60, 20).backend());
 }
 
 /// A long message takes up to three status lines at 80 columns instead of being cut after
@@ -1159,9 +1165,10 @@ fn cells_text(terminal: &Terminal<TestBackend>, x: u16, y: u16, width: u16) -> S
     out
 }
 
-/// At 80×24 a value wider than its column is cut by display width and ends with `…`, so it
-/// does not read as a whole value; one that fits exactly is drawn whole. A wide character is
-/// never split and nothing runs into the next column.
+/// A value wider than its column is cut by display width and ends with `…`, so it does not
+/// read as a whole value; one that fits exactly is drawn whole. A wide character is never
+/// split and nothing runs into the next column. At 72 columns every column has its minimum
+/// width: Company is 14 cells.
 #[test]
 fn a_value_wider_than_its_column_ends_with_an_ellipsis() {
     use hailer::tui::table::TableRow;
@@ -1180,13 +1187,13 @@ fn a_value_wider_than_its_column_ends_with_an_ellipsis() {
         vec![
             company(1, "Abcdefghijklmnopqrstuvwxyz"),
             company(2, "株式会社東京製作所"),
-            company(3, "Exactly 12 c"),
-            company(4, "東京製作所株"),
-            company(5, "A東京製作所株"),
-            company(6, "AB東京製作所株"),
+            company(3, "Exactly 14 cha"),
+            company(4, "東京製作所株式"),
+            company(5, "A東京製作所株式"),
+            company(6, "AB東京製作所株式"),
         ],
     );
-    let terminal = render(&mut app, 80, 24);
+    let terminal = render(&mut app, 72, 24);
     // The Company column: from its header to the next one, less the space between columns.
     let header = format!("{}", terminal.backend())
         .lines()
@@ -1197,23 +1204,27 @@ fn a_value_wider_than_its_column_ends_with_an_ellipsis() {
     // In cells: the border before it is one cell, three bytes.
     let col = |name: &str| header[..header.find(name).unwrap()].chars().count() as u16;
     let (x, width) = (col("Company"), col("Email") - col("Company") - 1);
-    assert_eq!(width, 12, "{header}");
+    assert_eq!(width, 14, "{header}");
     let value = |y| cells_text(&terminal, x, y, width);
     let gap = |y| cells_text(&terminal, x + width, y, 1);
     // Rows start on line 3 (tabs, border, header).
-    assert_eq!(value(3), "Abcdefghijk…");
+    assert_eq!(value(3), "Abcdefghijklm…");
     assert_eq!(
         value(4),
-        "株式会社東… ",
-        "five wide characters, the ellipsis, a blank"
+        "株式会社東京… ",
+        "six wide characters, the ellipsis, a blank"
     );
-    assert_eq!(value(5), "Exactly 12 c", "an exact fit is not cut");
-    assert_eq!(value(6), "東京製作所株", "six wide characters fit exactly");
-    assert_eq!(value(7), "A東京製作所…");
+    assert_eq!(value(5), "Exactly 14 cha", "an exact fit is not cut");
+    assert_eq!(
+        value(6),
+        "東京製作所株式",
+        "seven wide characters fit exactly"
+    );
+    assert_eq!(value(7), "A東京製作所株…");
     assert_eq!(
         value(8),
-        "AB東京製作… ",
-        "所 would overlap the ellipsis: cut before it"
+        "AB東京製作所… ",
+        "株 would overlap the ellipsis: cut before it"
     );
     for y in 3..9 {
         assert_eq!(gap(y), " ", "line {y} runs into the next column");
@@ -1308,19 +1319,130 @@ fn cjk_mailbox_names_keep_the_columns_in_line() {
     insta::assert_snapshot!("activity_send_cjk_80x24", terminal.backend());
 }
 
-/// A sorted column's header that does not fit keeps its arrow: the label is cut with "…", as
-/// a cell is, and " ↑" or " ↓" stays, so the table still says what it is sorted by.
+/// A sorted column's header keeps its arrow and is never cut mid-word: where "First name ↑"
+/// does not fit, the short header "First ↑" is shown, so the table still says what it is
+/// sorted by.
 #[test]
-fn a_cut_header_keeps_its_sort_arrow() {
+fn a_sorted_header_keeps_its_arrow_and_whole_words() {
     let mut app = sample_app();
     app.prospects.cycle_sort();
     let terminal = render(&mut app, 80, 24);
     let header = cells_text(&terminal, 0, 2, 80);
-    // The column is 8 cells wide: "First name ↑" is 12.
-    assert!(header.starts_with("│  First… ↑ Last name "), "{header}");
+    assert!(header.starts_with("│  First ↑ "), "{header}");
+    assert!(!header.contains('…'), "{header}");
     app.prospects.reverse_sort();
     let terminal = render(&mut app, 80, 24);
     let header = cells_text(&terminal, 0, 2, 80);
-    assert!(header.starts_with("│  First… ↓ Last name "), "{header}");
+    assert!(header.starts_with("│  First ↓ "), "{header}");
     insta::assert_snapshot!("prospects_sorted_80x24", terminal.backend());
+    let terminal = render(&mut app, 160, 48);
+    let header = cells_text(&terminal, 0, 2, 160);
+    assert!(header.starts_with("│  First name ↓ "), "{header}");
+}
+
+/// The header line of the tab's table (the line under its top border).
+fn table_header(terminal: &Terminal<TestBackend>) -> String {
+    let width = terminal.backend().buffer().area.width;
+    let top = (0..terminal.backend().buffer().area.height)
+        .find(|&y| {
+            let line = cells_text(terminal, 0, y, width);
+            line.starts_with('┌')
+                && [
+                    "Prospects",
+                    "Messages",
+                    "Suggestions",
+                    "Outbox",
+                    "Bounces",
+                    "Tasks",
+                ]
+                .iter()
+                .any(|t| line.contains(&format!("┌ {t}")))
+        })
+        .unwrap();
+    cells_text(terminal, 0, top + 1, width)
+}
+
+/// No table header is cut into a fragment ("First na", "Confide") at any size: a header
+/// that does not fit shows its short form, or the column gives way.
+#[test]
+fn table_headers_are_never_cut() {
+    for (w, h) in [
+        (60u16, 20u16),
+        (72, 24),
+        (80, 24),
+        (100, 30),
+        (120, 40),
+        (160, 48),
+    ] {
+        for (tab, messages) in [
+            (Tab::Prospects, false),
+            (Tab::Prospects, true),
+            (Tab::Suggestions, false),
+            (Tab::Outbox, false),
+            (Tab::Activity, false),
+        ] {
+            let mut app = sample_app();
+            app.tab = tab;
+            app.show_messages = messages;
+            let header = table_header(&render(&mut app, w, h));
+            assert!(!header.contains('…'), "{w}x{h}: {header}");
+            for fragment in [
+                "First na", "Confide", "Verifie", "Mailbo", "Messa", "Patter",
+            ] {
+                assert!(
+                    !header.contains(&format!("{fragment} ")),
+                    "{w}x{h}: {header}"
+                );
+            }
+        }
+        let mut app = bounce_app();
+        let header = table_header(&render(&mut app, w, h));
+        assert!(!header.contains('…'), "{w}x{h}: {header}");
+    }
+}
+
+/// O/C/R stays hidden until a row has opens, clicks or replies to show, however wide the
+/// terminal; at 80 columns it gives way to the reason even then. The reason gets the room.
+#[test]
+fn outbox_counts_show_only_once_something_was_sent_and_there_is_room() {
+    use hailer::tui::table::TableRow;
+    let row = |id: i64, status: &str, counts: &str| {
+        TableRow::new(
+            id,
+            [
+                status,
+                "",
+                "ann@acme.test",
+                "Acme",
+                "Hello",
+                counts,
+                "no address: no imported email or accepted suggestion",
+            ]
+            .iter()
+            .map(|c| c.to_string())
+            .collect(),
+        )
+    };
+    let mut app = App::new(Settings::default(), PathBuf::from("/"), false);
+    app.tab = Tab::Outbox;
+    app.on_loaded(Pane::Outbox, vec![row(1, "READY", ""), row(2, "ERROR", "")]);
+    for w in [80u16, 120, 160] {
+        let header = table_header(&render(&mut app, w, 24));
+        assert!(!header.contains("O/C/R"), "{w}: {header}");
+        assert!(header.contains("Reason / reply"), "{w}: {header}");
+    }
+    let text = format!("{}", render(&mut app, 120, 24).backend());
+    assert!(
+        text.contains("no address: no imported email or accepted suggestion"),
+        "the reason is whole at 120 columns:\n{text}"
+    );
+    app.on_loaded(
+        Pane::Outbox,
+        vec![row(1, "SENT", "2/1/0"), row(2, "ERROR", "")],
+    );
+    let header = table_header(&render(&mut app, 120, 24));
+    assert!(header.contains("O/C/R"), "{header}");
+    let header = table_header(&render(&mut app, 80, 24));
+    assert!(!header.contains("O/C/R"), "tight at 80: {header}");
+    assert!(header.contains("Reason"), "{header}");
 }

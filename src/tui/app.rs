@@ -9,7 +9,7 @@ use std::time::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::keymap::{Action, Keymap};
-use super::table::{TableRow, TableView};
+use super::table::{Column, TableRow, TableView};
 use crate::config::LoadedConfig;
 use crate::engine::import::ImportKind;
 use crate::engine::jobs::{JobId, JobKind, JobMsg, Level};
@@ -78,6 +78,51 @@ pub enum SuggestionOp {
     NextAlternative,
     Set(String),
 }
+
+/// The Prospects table. Narrow, Domain goes first (the address and the company say it),
+/// then Title; Verified shows once an address was verified.
+pub const PROSPECT_COLUMNS: [Column; 7] = [
+    Column::new("First name", 7, 2).short("First").max(14),
+    Column::new("Last name", 8, 2).short("Last").max(16),
+    Column::new("Company", 14, 3).max(30),
+    Column::new("Email", 14, 4).max(36),
+    Column::new("Verified", 9, 1).max(17).drops(2).sparse(),
+    Column::new("Domain", 10, 2).max(24).drops(3),
+    Column::new("Title", 10, 3).drops(1),
+];
+
+pub const MESSAGE_COLUMNS: [Column; 3] = [
+    Column::new("Company", 12, 2).max(28),
+    Column::new("Subject", 14, 3).max(44),
+    Column::new("Body", 16, 5),
+];
+
+/// The Suggestions table (evidence and alternatives are in the detail view). Narrow, Domain
+/// goes first (the suggested address says it), then Pattern, Company, Verified.
+pub const SUGGESTION_COLUMNS: [Column; 8] = [
+    Column::new("Name", 12, 2).max(24),
+    Column::new("Company", 10, 2).max(24).drops(4),
+    Column::new("Domain", 10, 1).max(22).drops(6),
+    Column::new("Suggested", 16, 4).max(40),
+    // " 40 ██···": nine cells.
+    Column::new("Confidence", 9, 1).short("Conf.").max(10),
+    Column::new("Pattern", 10, 1).max(12).drops(5),
+    Column::fixed("Status", 9),
+    // The verdict explains the suggestion: it gets the room left.
+    Column::new("Verified", 9, 2).drops(3).sparse(),
+];
+
+/// The Outbox table. The reason (or the server's reply) gets the room left; O/C/R shows
+/// once something was sent, and gives way first when the width is tight.
+pub const OUTBOX_COLUMNS: [Column; 7] = [
+    Column::fixed("Status", 9),
+    Column::fixed("OK", 2),
+    Column::new("Email", 14, 1).max(32),
+    Column::new("Company", 10, 1).max(24).drops(2),
+    Column::new("Subject", 12, 1).max(36).drops(1),
+    Column::new("O/C/R", 5, 1).max(9).drops(3).sparse(),
+    Column::new("Reason / reply", 24, 8).short("Reason"),
+];
 
 /// Outbox table columns (the status filter and actions read them by index).
 pub const OUTBOX_STATUS: usize = 0;
@@ -454,57 +499,27 @@ impl App {
         App {
             tab: Tab::Prospects,
             prospects: TableView::new(
-                vec![
-                    "First name",
-                    "Last name",
-                    "Company",
-                    "Email",
-                    "Verified",
-                    "Domain",
-                    "Title",
-                ],
-                vec![12, 14, 20, 24, 12, 14, 14],
+                PROSPECT_COLUMNS.to_vec(),
                 "No prospects yet: press i to import a CSV/XLSX/ODS file (or run `hailer import prospects FILE`).",
             ),
             messages: TableView::new(
-                vec!["Company", "Subject", "Body"],
-                vec![25, 30, 45],
+                MESSAGE_COLUMNS.to_vec(),
                 "No messages yet: press i to import a file with company, subject and body columns.",
             ),
             show_messages: false,
             suggestion_rows: Vec::new(),
             min_confidence: 0,
             suggestions: TableView::new(
-                vec![
-                    "Name",
-                    "Company",
-                    "Domain",
-                    "Suggested",
-                    "Confidence",
-                    "Pattern",
-                    "Status",
-                    "Verified",
-                ],
-                vec![16, 14, 14, 24, 12, 10, 9, 11],
+                SUGGESTION_COLUMNS.to_vec(),
                 "No suggestions yet: press f to find emails (or run `hailer find`).",
             ),
             outbox: TableView::new(
-                vec![
-                    "Status",
-                    "OK",
-                    "Email",
-                    "Company",
-                    "Subject",
-                    "O/C/R",
-                    "Reason / reply",
-                ],
-                vec![9, 3, 24, 15, 21, 7, 21],
+                OUTBOX_COLUMNS.to_vec(),
                 "The outbox is empty: press b to build it from prospects with an address and a message for their company.",
             ),
             outbox_summary: None,
             bounces: TableView::new(
                 super::bounces::COLUMNS.to_vec(),
-                super::bounces::WIDTHS.to_vec(),
                 "No bounces: press s to read the mailboxes' IMAP folders (or run `hailer bounces sync`).",
             ),
             bounce_pane: Default::default(),

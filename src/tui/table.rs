@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
+use unicode_width::UnicodeWidthStr;
 
 /// Lowercase with accents removed: what filtering and sorting compare.
 pub fn fold(text: &str) -> String {
@@ -44,11 +45,174 @@ impl TableRow {
     }
 }
 
+/// How a column is laid out: its headers, the widths it can take, and when it gives way to
+/// the others. See [`layout`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Column {
+    /// The full header; also the field's name in the detail view and the sort and filter texts.
+    pub name: &'static str,
+    /// The header when the full one does not fit: a whole word or an abbreviation ("First",
+    /// "Conf."), never a word cut in two.
+    pub short: &'static str,
+    /// The narrowest useful width; the column is dropped rather than drawn narrower.
+    pub min: u16,
+    /// The widest useful width (0: no limit).
+    pub max: u16,
+    /// Its share of the room left once every column has its minimum. The column that carries
+    /// the explanation (a reason, a message) has the largest.
+    pub weight: u16,
+    /// When the columns do not all fit, the one with the highest rank is dropped first, then
+    /// the next; 0 is never dropped.
+    pub rank: u8,
+    /// Hidden while no row has a value in it (O/C/R before anything was sent).
+    pub sparse: bool,
+}
+
+impl Column {
+    pub const fn new(name: &'static str, min: u16, weight: u16) -> Column {
+        Column {
+            name,
+            short: name,
+            min,
+            max: 0,
+            weight,
+            rank: 0,
+            sparse: false,
+        }
+    }
+
+    /// A column of values that all take `width` cells (a date, a status code).
+    pub const fn fixed(name: &'static str, width: u16) -> Column {
+        Column::new(name, width, 0).max(width)
+    }
+
+    pub const fn short(mut self, short: &'static str) -> Column {
+        self.short = short;
+        self
+    }
+
+    pub const fn max(mut self, max: u16) -> Column {
+        self.max = max;
+        self
+    }
+
+    /// Dropped when the width is tight: a higher `rank` goes first.
+    pub const fn drops(mut self, rank: u8) -> Column {
+        self.rank = rank;
+        self
+    }
+
+    pub const fn sparse(mut self) -> Column {
+        self.sparse = true;
+        self
+    }
+}
+
+/// One drawn column: which of the table's columns, its width and the header that fits it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Placed {
+    pub index: usize,
+    pub width: u16,
+    pub header: &'static str,
+}
+
+/// Cells the sort arrow (" ↑") takes after a header.
+pub const ARROW: u16 = 2;
+
+/// Lays `columns` out in `width` cells with `spacing` between them. A sparse column without
+/// any value (`filled[i]` false) is left out; then, while the minimums do not fit, the column
+/// with the highest rank is dropped. Every column left gets its minimum (wide enough for its
+/// short header, and the sort arrow on the `sorted` one), and the room left is shared by
+/// weight up to each column's maximum. The header is the full one when it fits, else the
+/// short one. Only when nothing more can be dropped (a very narrow terminal) are columns
+/// drawn under their minimum; the caller then cuts the header as it cuts a value.
+pub fn layout(
+    columns: &[Column],
+    filled: &[bool],
+    sorted: Option<usize>,
+    width: u16,
+    spacing: u16,
+) -> Vec<Placed> {
+    let arrow = |i: usize| if sorted == Some(i) { ARROW } else { 0 };
+    let floor = |i: usize| {
+        let c = &columns[i];
+        c.min.max(c.short.width() as u16 + arrow(i))
+    };
+    let mut shown: Vec<usize> = (0..columns.len())
+        .filter(|&i| !columns[i].sparse || filled.get(i).copied().unwrap_or(true))
+        .collect();
+    let needed = |shown: &[usize]| -> u32 {
+        shown.iter().map(|&i| floor(i) as u32).sum::<u32>()
+            + spacing as u32 * shown.len().saturating_sub(1) as u32
+    };
+    while needed(&shown) > width as u32 {
+        // The highest rank goes first; between equals, the rightmost.
+        let Some(at) = (0..shown.len())
+            .filter(|&at| columns[shown[at]].rank > 0)
+            .max_by_key(|&at| (columns[shown[at]].rank, at))
+        else {
+            break;
+        };
+        shown.remove(at);
+    }
+    let mut widths: Vec<u16> = shown.iter().map(|&i| floor(i)).collect();
+    let spaces = spacing.saturating_mul(shown.len().saturating_sub(1) as u16);
+    let avail = width.saturating_sub(spaces);
+    let used: u16 = widths.iter().sum();
+    if used > avail {
+        // Nothing left to drop: take cells from the widest columns until they fit.
+        for _ in 0..(used - avail) {
+            if let Some(w) = widths.iter_mut().filter(|w| **w > 0).max_by_key(|w| **w) {
+                *w -= 1;
+            }
+        }
+    } else {
+        // The room left, one cell at a time to the growable column furthest below its share.
+        let mut given = vec![0u32; shown.len()];
+        for _ in 0..(avail - used) {
+            let next = (0..shown.len())
+                .filter(|&at| {
+                    let c = &columns[shown[at]];
+                    c.weight > 0 && (c.max == 0 || widths[at] < c.max.max(floor(shown[at])))
+                })
+                // given/weight smallest: compare given_a * weight_b with given_b * weight_a.
+                .min_by(|&a, &b| {
+                    let (wa, wb) = (
+                        columns[shown[a]].weight as u32,
+                        columns[shown[b]].weight as u32,
+                    );
+                    (given[a] * wb).cmp(&(given[b] * wa))
+                });
+            let Some(at) = next else { break };
+            widths[at] += 1;
+            given[at] += 1;
+        }
+    }
+    shown
+        .iter()
+        .zip(widths)
+        .map(|(&i, w)| {
+            let c = &columns[i];
+            let header = if c.name.width() as u16 + arrow(i) <= w {
+                c.name
+            } else {
+                c.short
+            };
+            Placed {
+                index: i,
+                width: w,
+                header,
+            }
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone)]
 pub struct TableView {
-    pub columns: Vec<&'static str>,
-    /// Relative column widths (percent-like weights).
-    pub widths: Vec<u16>,
+    pub columns: Vec<Column>,
+    /// Per column: whether any row has a value in it (kept for sparse columns, so a render
+    /// never scans the rows).
+    pub filled: Vec<bool>,
     pub rows: Vec<TableRow>,
     pub view: Vec<u32>,
     /// Index into `view`.
@@ -70,10 +234,10 @@ pub struct TableView {
 }
 
 impl TableView {
-    pub fn new(columns: Vec<&'static str>, widths: Vec<u16>, empty_hint: &'static str) -> Self {
+    pub fn new(columns: Vec<Column>, empty_hint: &'static str) -> Self {
         TableView {
+            filled: vec![true; columns.len()],
             columns,
-            widths,
             rows: Vec::new(),
             view: Vec::new(),
             selected: 0,
@@ -124,6 +288,14 @@ impl TableView {
     /// Recompute `view` from filter and sort, then put the selection back on `keep`, else on
     /// position `fallback`.
     fn apply(&mut self, keep: Option<i64>, fallback: usize) {
+        for (i, c) in self.columns.iter().enumerate() {
+            if c.sparse {
+                self.filled[i] = self
+                    .rows
+                    .iter()
+                    .any(|r| r.cells.get(i).is_some_and(|v| !v.is_empty()));
+            }
+        }
         let needle = fold(&self.filter);
         self.view = self
             .rows
@@ -274,7 +446,7 @@ impl TableView {
     pub fn filter_text(&self) -> Option<String> {
         let mut parts = Vec::new();
         if let Some((col, value)) = &self.column_filter {
-            parts.push(format!("{} = {value}", self.columns[*col]));
+            parts.push(format!("{} = {value}", self.columns[*col].name));
         }
         if !self.filter.is_empty() {
             parts.push(format!("\"{}\"", self.filter));
@@ -289,7 +461,7 @@ impl TableView {
             format!("row {} of {}", self.selected + 1, self.view.len())
         };
         if let Some((col, value)) = &self.column_filter {
-            s.push_str(&format!(" · {} = {value}", self.columns[*col]));
+            s.push_str(&format!(" · {} = {value}", self.columns[*col].name));
         }
         if !self.filter.is_empty() {
             s.push_str(&format!(
@@ -301,7 +473,7 @@ impl TableView {
         if let Some((c, asc)) = self.sort {
             s.push_str(&format!(
                 " · sort {} {}",
-                self.columns[c],
+                self.columns[c].name,
                 if asc { "↑" } else { "↓" }
             ));
         }
@@ -325,7 +497,7 @@ impl TableView {
             .columns
             .iter()
             .zip(&row.cells)
-            .map(|(c, v)| (c.to_string(), v.clone()))
+            .map(|(c, v)| (c.name.to_string(), v.clone()))
             .collect();
         if let Some(extra) = &row.extra
             && let Ok(serde_json::Value::Object(map)) = serde_json::from_str(extra)
@@ -345,7 +517,10 @@ mod tests {
     use super::*;
 
     fn table() -> TableView {
-        let mut t = TableView::new(vec!["name", "company"], vec![50, 50], "empty");
+        let mut t = TableView::new(
+            vec![Column::new("name", 4, 1), Column::new("company", 7, 1)],
+            "empty",
+        );
         t.set_rows(vec![
             TableRow::new(1, vec!["Élodie".into(), "Acme".into()]),
             TableRow::new(2, vec!["bob".into(), "Zeta".into()]),
@@ -477,12 +652,107 @@ mod tests {
 
     #[test]
     fn detail_includes_extra_fields() {
-        let mut t = TableView::new(vec!["name"], vec![100], "");
+        let mut t = TableView::new(vec![Column::new("name", 4, 1)], "");
         t.set_rows(vec![
             TableRow::new(7, vec!["A".into()]).with_extra(r#"{"City":"Lyon"}"#),
         ]);
         let d = t.detail();
         assert!(d.contains(&("City".to_string(), "Lyon".to_string())));
         assert!(d.contains(&("id".to_string(), "7".to_string())));
+    }
+
+    fn headers(placed: &[Placed]) -> Vec<&'static str> {
+        placed.iter().map(|p| p.header).collect()
+    }
+
+    fn used(placed: &[Placed]) -> u16 {
+        placed.iter().map(|p| p.width).sum::<u16>() + placed.len().saturating_sub(1) as u16
+    }
+
+    const COLUMNS: [Column; 5] = [
+        Column::fixed("Status", 6),
+        Column::new("First name", 6, 1).short("First").max(12),
+        Column::new("Domain", 8, 1).max(20).drops(1),
+        Column::new("O/C/R", 5, 1).max(7).drops(2).sparse(),
+        Column::new("Reason / reply", 10, 4).short("Reason"),
+    ];
+
+    /// Wide, every column shows with its full header; the room left goes by weight, up to
+    /// each column's maximum, and the rest to the reason.
+    #[test]
+    fn wide_layouts_give_the_slack_to_the_reason() {
+        let placed = layout(&COLUMNS, &[true; 5], None, 100, 1);
+        assert_eq!(
+            headers(&placed),
+            ["Status", "First name", "Domain", "O/C/R", "Reason / reply"]
+        );
+        let widths: Vec<u16> = placed.iter().map(|p| p.width).collect();
+        assert_eq!(widths, [6, 12, 19, 7, 52]);
+        assert_eq!(used(&placed), 100);
+    }
+
+    /// Narrower, a header that does not fit is replaced by its short form, never cut; then
+    /// the highest-ranked column goes first (O/C/R), then the next (Domain).
+    #[test]
+    fn narrow_layouts_shorten_headers_then_drop_columns() {
+        let placed = layout(&COLUMNS, &[true; 5], None, 39, 1);
+        assert_eq!(
+            headers(&placed),
+            ["Status", "First", "Domain", "O/C/R", "Reason"]
+        );
+        assert!(used(&placed) <= 39);
+        let placed = layout(&COLUMNS, &[true; 5], None, 38, 1);
+        assert_eq!(headers(&placed), ["Status", "First", "Domain", "Reason"]);
+        let placed = layout(&COLUMNS, &[true; 5], None, 26, 1);
+        assert_eq!(headers(&placed), ["Status", "First", "Reason"]);
+        assert_eq!(used(&placed), 26, "the slack still goes somewhere");
+        // With the room left, the reason is wide enough for its full header again.
+        let placed = layout(&COLUMNS, &[true; 5], None, 30, 1);
+        assert_eq!(headers(&placed), ["Status", "First", "Reason / reply"]);
+        // Nothing more to drop: the columns are squeezed, never wider than the table.
+        let placed = layout(&COLUMNS, &[true; 5], None, 12, 1);
+        assert_eq!(placed.len(), 3);
+        assert!(used(&placed) <= 12);
+    }
+
+    /// A sparse column without any value is not drawn at all, however wide the table.
+    #[test]
+    fn an_empty_sparse_column_is_hidden() {
+        let filled = [true, true, true, false, true];
+        let placed = layout(&COLUMNS, &filled, None, 100, 1);
+        assert_eq!(
+            headers(&placed),
+            ["Status", "First name", "Domain", "Reason / reply"]
+        );
+        assert_eq!(used(&placed), 100);
+    }
+
+    /// The sorted column has room for its arrow after the short header.
+    #[test]
+    fn the_sorted_column_keeps_room_for_its_arrow() {
+        let placed = layout(&COLUMNS, &[true; 5], Some(1), 33, 1);
+        let first = placed.iter().find(|p| p.index == 1).unwrap();
+        assert!(first.width >= 5 + ARROW, "{placed:?}");
+        assert_eq!(first.header, "First");
+    }
+
+    /// The table tracks whether a sparse column has any value, on load and on refresh.
+    #[test]
+    fn sparse_columns_know_when_they_are_filled() {
+        let mut t = TableView::new(
+            vec![
+                Column::new("name", 4, 1),
+                Column::new("counts", 5, 1).sparse(),
+            ],
+            "",
+        );
+        t.set_rows(vec![
+            TableRow::new(1, vec!["a".into(), String::new()]),
+            TableRow::new(2, vec!["b".into(), String::new()]),
+        ]);
+        assert_eq!(t.filled, [true, false]);
+        t.rows[1].cells[1] = "1/0/0".into();
+        t.refresh();
+        assert_eq!(t.filled, [true, true]);
     }
 }

@@ -1,7 +1,7 @@
 //! Rendering: pure functions of the App state into a frame. No IO, no locks.
 
 use ratatui::Frame;
-use ratatui::layout::{Alignment, Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
@@ -12,7 +12,7 @@ use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::app::{App, Mode, Tab, TaskState};
-use super::table::TableView;
+use super::table::{Column, TableView};
 use crate::engine::jobs::Level;
 
 /// Styles that degrade to modifiers only under NO_COLOR.
@@ -339,19 +339,6 @@ fn sorted_header(label: &str, arrow: &str, width: usize) -> String {
     format!("{}{arrow}", cut(label, width - arrow_w))
 }
 
-/// The width of each column of a `Table` with these constraints and `spacing` between the
-/// columns, drawn `width` cells wide without a highlight symbol: the same layout the table
-/// makes, so cells are cut to the width they get.
-fn column_widths(constraints: &[Constraint], width: u16, spacing: u16) -> Vec<usize> {
-    Layout::horizontal(constraints.iter().copied())
-        .flex(Flex::Start)
-        .spacing(spacing)
-        .split(Rect::new(0, 0, width, 1))
-        .iter()
-        .map(|r| r.width as usize)
-        .collect()
-}
-
 /// `S` on Outbox: what the send would do, for a y/n.
 /// A popup of `width` with one input line (`label`, the text, a cursor) and hint lines.
 fn render_line_input(
@@ -579,14 +566,17 @@ fn render_send_panel(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         } else {
             Style::new()
         };
+        // Name (12 and a space), the bar, the count (a space, 9, " today  "), the note: the
+        // bar shrinks on a narrow terminal so the note keeps 14 cells.
+        let bar_w = width.saturating_sub(13 + 18 + 14).clamp(6, 16);
         lines.push(Line::from(vec![
             Span::raw(format!("{} ", pad(&sanitize(&m.name), 12))),
-            Span::styled(bar(ratio, 16), theme.gauge()),
+            Span::styled(bar(ratio, bar_w), theme.gauge()),
             Span::raw(format!(" {count:>9} today  ")),
             Span::styled(
                 cut(
                     &sanitize(&mailbox_note(m, state_now)),
-                    width.saturating_sub(42),
+                    width.saturating_sub(13 + bar_w + 18),
                 ),
                 style,
             ),
@@ -711,6 +701,15 @@ fn render_bounce_panel(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         Paragraph::new(lines).block(Block::bordered().title(" Top bouncing domains ")),
         left,
     );
+    let rates_inner = right.width.saturating_sub(2) as usize;
+    let name_w = pane
+        .data
+        .rates
+        .iter()
+        .map(|r| sanitize(&r.mailbox).width())
+        .max()
+        .unwrap_or(0)
+        .min(10);
     let mut lines: Vec<Line> = pane
         .data
         .rates
@@ -725,14 +724,19 @@ fn render_bounce_panel(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
                 Style::new()
             };
             let paused = pane.data.paused.iter().any(|p| p.mailbox == r.mailbox);
+            let head = format!("{} ", pad(&sanitize(&r.mailbox), name_w));
+            let flag = if paused { " PAUSED" } else { "" };
+            // The counts in words when they fit, else in short ("(1h)"), else cut.
+            let room = rates_inner.saturating_sub(head.width() + 6 + flag.len());
+            let mut counts = format!("  {}/{} ({} hard)", r.bounced, r.sent, r.hard);
+            if counts.width() > room {
+                counts = format!(" {}/{} ({}h)", r.bounced, r.sent, r.hard);
+            }
             Line::from(vec![
-                Span::raw(format!("{:<10} ", sanitize(&r.mailbox))),
+                Span::raw(head),
                 Span::styled(format!("{pct:>6}"), style),
-                Span::styled(if paused { " PAUSED" } else { "" }, theme.error()),
-                Span::styled(
-                    format!("  {}/{} ({} hard)", r.bounced, r.sent, r.hard),
-                    theme.dim(),
-                ),
+                Span::styled(flag, theme.error()),
+                Span::styled(cut(&counts, room), theme.dim()),
             ])
         })
         .collect();
@@ -786,10 +790,17 @@ fn render_table(
     let height = area.height.saturating_sub(3) as usize;
     let range = table.window(height);
     let selected = table.selected;
+    // The mark column first (one cell and a space), then the columns that fit.
+    let sorted = table.sort.map(|(c, _)| c);
+    let placed = super::table::layout(
+        &table.columns,
+        &table.filled,
+        sorted,
+        block.inner(area).width.saturating_sub(2),
+        1,
+    );
     let mut widths = vec![Constraint::Length(1)];
-    widths.extend(table.widths.iter().map(|w| Constraint::Fill(*w)));
-    // The mark column first, then one width per value column.
-    let cell_widths = column_widths(&widths, block.inner(area).width, 1);
+    widths.extend(placed.iter().map(|p| Constraint::Length(p.width)));
     let rows: Vec<Row> = table.view[range.clone()]
         .iter()
         .map(|&i| {
@@ -800,23 +811,21 @@ fn render_table(
                 " "
             };
             let mut cells = vec![Cell::from(mark)];
-            cells.extend(
-                r.cells
-                    .iter()
-                    .zip(&cell_widths[1..])
-                    .map(|(c, &w)| Cell::from(cut(&sanitize(c), w))),
-            );
+            cells.extend(placed.iter().map(|p| {
+                let value = r.cells.get(p.index).map_or("", String::as_str);
+                Cell::from(cut(&sanitize(value), p.width as usize))
+            }));
             Row::new(cells)
         })
         .collect();
     let mut header: Vec<Cell> = vec![Cell::from(" ")];
-    header.extend(table.columns.iter().enumerate().map(|(i, c)| {
+    header.extend(placed.iter().map(|p| {
         let arrow = match table.sort {
-            Some((col, true)) if col == i => " ↑",
-            Some((col, false)) if col == i => " ↓",
+            Some((col, true)) if col == p.index => " ↑",
+            Some((col, false)) if col == p.index => " ↓",
             _ => "",
         };
-        Cell::from(sorted_header(c, arrow, cell_widths[i + 1]))
+        Cell::from(sorted_header(p.header, arrow, p.width as usize))
     }));
     let widget = Table::new(rows, widths)
         .header(Row::new(header).style(theme.accent()))
@@ -968,6 +977,19 @@ fn fmt_duration(d: std::time::Duration) -> String {
     }
 }
 
+/// The Activity tab's task table. The note (what the task is on, or its summary) gets the
+/// room left; narrow, the rate goes first, then the ETA.
+const TASK_COLUMNS: [Column; 7] = [
+    Column::new("id", 4, 0).max(6),
+    Column::new("task", 12, 3).max(40),
+    Column::fixed("state", 9),
+    Column::new("progress", 13, 1).max(18),
+    Column::new("rate", 6, 1).max(8).drops(2),
+    Column::new("ETA", 6, 1).max(7).drops(1),
+    Column::new("note", 12, 4),
+];
+const TASK_STATE: usize = 2;
+
 /// Returns the largest useful log scroll-back, in entries.
 fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize {
     let act = &app.activity;
@@ -991,16 +1013,9 @@ fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize
             tasks_area,
         );
     } else {
-        let widths = [
-            Constraint::Length(4),
-            Constraint::Fill(3),
-            Constraint::Length(9),
-            Constraint::Length(18),
-            Constraint::Length(8),
-            Constraint::Length(7),
-            Constraint::Fill(3),
-        ];
-        let w = column_widths(&widths, block.inner(tasks_area).width, 1);
+        let placed =
+            super::table::layout(&TASK_COLUMNS, &[], None, block.inner(tasks_area).width, 1);
+        let widths: Vec<Constraint> = placed.iter().map(|p| Constraint::Length(p.width)).collect();
         let rows: Vec<Row> = act
             .tasks
             .iter()
@@ -1025,28 +1040,27 @@ fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize
                     }
                     _ => Style::new(),
                 };
-                Row::new(vec![
-                    Cell::from(cut(&format!("#{}", t.id), w[0])),
-                    Cell::from(cut(&sanitize(&t.title), w[1])),
-                    Cell::from(cut(t.state.short_label(), w[2])).style(state_style),
-                    Cell::from(cut(
-                        &format!("{:>3.0}% {progress}", t.ratio() * 100.0),
-                        w[3],
-                    )),
-                    Cell::from(cut(&rate, w[4])),
-                    Cell::from(cut(&eta, w[5])),
-                    Cell::from(cut(
-                        &sanitize(t.summary.as_deref().unwrap_or(&t.note)),
-                        w[6],
-                    )),
-                ])
+                let values = [
+                    format!("#{}", t.id),
+                    sanitize(&t.title),
+                    t.state.short_label().to_string(),
+                    format!("{:>3.0}% {progress}", t.ratio() * 100.0),
+                    rate,
+                    eta,
+                    sanitize(t.summary.as_deref().unwrap_or(&t.note)),
+                ];
+                Row::new(placed.iter().map(|p| {
+                    let cell = Cell::from(cut(&values[p.index], p.width as usize));
+                    if p.index == TASK_STATE {
+                        cell.style(state_style)
+                    } else {
+                        cell
+                    }
+                }))
             })
             .collect();
         let table = Table::new(rows, widths)
-            .header(
-                Row::new(["id", "task", "state", "progress", "rate", "ETA", "note"])
-                    .style(theme.accent()),
-            )
+            .header(Row::new(placed.iter().map(|p| p.header)).style(theme.accent()))
             .block(block)
             .row_highlight_style(theme.selected());
         let mut state = TableState::default().with_selected(Some(act.selected));
@@ -1606,18 +1620,22 @@ mod tests {
         assert!(text.contains("1-20 of 50 · more ↓"), "{text}");
     }
 
-    /// The widths cells are cut to are the ones the table gives its columns.
+    /// The widths cells are cut to are the ones the table gives its columns: the layout
+    /// always fits, so the table draws each column as wide as it was laid out.
     #[test]
-    fn column_widths_are_the_tables() {
+    fn laid_out_widths_are_the_tables() {
         use ratatui::backend::TestBackend;
-        let constraints = [
-            Constraint::Length(1),
-            Constraint::Fill(14),
-            Constraint::Fill(9),
-            Constraint::Fill(30),
-        ];
-        for width in [20u16, 37, 80, 161] {
-            let w = column_widths(&constraints, width, 1);
+        for width in [20u16, 37, 60, 80, 120, 161] {
+            let placed = super::super::table::layout(
+                &super::super::app::OUTBOX_COLUMNS,
+                &[true; 7],
+                None,
+                width,
+                1,
+            );
+            let w: Vec<usize> = placed.iter().map(|p| p.width as usize).collect();
+            let constraints: Vec<Constraint> =
+                w.iter().map(|&n| Constraint::Length(n as u16)).collect();
             let mut terminal = ratatui::Terminal::new(TestBackend::new(width, 1)).unwrap();
             terminal
                 .draw(|f| {
@@ -1632,8 +1650,9 @@ mod tests {
                 .iter()
                 .map(|c| c.symbol())
                 .collect();
-            let drawn: Vec<usize> = line.split(' ').map(str::len).collect();
-            assert_eq!(drawn, w, "at {width}: {line:?}");
+            let drawn: Vec<usize> = line.trim_end().split(' ').map(str::len).collect();
+            let expected: Vec<usize> = w.iter().copied().filter(|&n| n > 0).collect();
+            assert_eq!(drawn, expected, "at {width}: {line:?}");
         }
     }
 }

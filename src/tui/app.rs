@@ -121,7 +121,9 @@ pub const OUTBOX_COLUMNS: [Column; 7] = [
     Column::new("Company", 10, 1).max(24).drops(2),
     Column::new("Subject", 12, 1).max(36).drops(1),
     Column::new("O/C/R", 5, 1).max(9).drops(3).sparse(),
-    Column::new("Reason / reply", 24, 8).short("Reason"),
+    // Hidden while every row is without one (a fresh outbox of READY rows): the subject
+    // gets the room then.
+    Column::new("Reason / reply", 24, 8).short("Reason").sparse(),
 ];
 
 /// Outbox table columns (the status filter and actions read them by index).

@@ -593,7 +593,9 @@ fn with_terminal_released<T>(
     ratatui::restore();
     let out = job();
     while let Some(Some(())) = sigint.recv().now_or_never() {}
-    *terminal = ratatui::init();
+    // Fallible: a terminal that cannot be set up again (gone with its SSH session) ends the
+    // TUI with an error through run(), which restores what was set up; init() would panic.
+    *terminal = ratatui::try_init()?;
     crossterm::execute!(
         terminal.backend_mut(),
         crossterm::terminal::Clear(crossterm::terminal::ClearType::All)

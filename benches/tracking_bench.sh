@@ -25,6 +25,20 @@ TOML
 export HAILER_BENCH_SECRET="bench-secret-0123456789abcdef"
 data="$work/data"
 "$bin" --config "$work/config.toml" --data-dir "$data" config check >/dev/null
+# Opens count only for a row that was sent: outbox row 1, SENT, for the pixel's token.
+"$bin" --config "$work/config.toml" --data-dir "$data" suppress list >/dev/null
+python3 - "$data/hailer.db" <<'SQL'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.executescript("""
+INSERT INTO companies (key, name, updated_at) VALUES ('acme', 'Acme', 0);
+INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
+  VALUES (1, 'Ada', 'Bench', 'Acme', 'acme', 'ada|bench|acme', 0);
+INSERT INTO outbox (id, prospect_id, email, company_key, status, sent_at, created_at, updated_at)
+  VALUES (1, 1, 'ada@acme.test', 'acme', 'SENT', 0, 0, 0);
+""")
+db.commit()
+SQL
 path=$("$bin" --config "$work/config.toml" --data-dir "$data" serve --print-open-token 1)
 "$bin" --config "$work/config.toml" --data-dir "$data" serve --listen "127.0.0.1:$PORT" &
 server=$!

@@ -446,3 +446,116 @@ async fn the_bearer_scheme_is_case_insensitive() {
     assert_eq!(statuses, [200, 200, 200, 401, 401]);
     srv.stop().await;
 }
+
+/// Tokens are also in dry-run `.eml` files and previews. Opening one (a mail client loading the
+/// pixel), following its link or its unsubscribe link must not count for a row never sent: the
+/// pixel and the redirect still answer, the unsubscribe page says nothing was changed, and
+/// `/api/stats` shows no opens or clicks beside `sent: 0`. A row that may have gone out
+/// (UNCERTAIN) has its unsubscribe honoured.
+#[tokio::test]
+async fn rows_never_sent_record_no_events_and_suppress_nothing() {
+    let srv = start(Some("api-token-123")).await;
+    let addr = srv.addr;
+    let data = srv.dir.path().join("data");
+    Store::open_in(&data)
+        .unwrap()
+        .conn()
+        .execute_batch(
+            "INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
+             VALUES (2, 'John', 'Smith', 'Acme', 'acme', 'john|smith', 0),
+                    (3, 'Ann', 'Lee', 'Acme', 'acme', 'ann|lee', 0);
+             INSERT INTO outbox (id, prospect_id, email, company_key, status, mailbox, sent_at, created_at, updated_at)
+             VALUES (6, 2, 'john.smith@acme.test', 'acme', 'READY', NULL, NULL, 0, 0),
+                    (7, 3, 'ann.lee@acme.test', 'acme', 'UNCERTAIN', 'claire', NULL, 0, 0);
+             DELETE FROM outbox WHERE id = 5;",
+        )
+        .unwrap();
+    let open = token(TokenKind::Open, 6, None);
+    let click = token(TokenKind::Click, 6, Some("https://hailer.test/offer"));
+    let unsub = token(TokenKind::Unsubscribe, 6, None);
+    let unsub_uncertain = token(TokenKind::Unsubscribe, 7, None);
+    let open_uncertain = token(TokenKind::Open, 7, None);
+    let (pixel, link, page, post, uncertain, pixel_uncertain) = blocking(move || {
+        let form = [("Content-Type", "application/x-www-form-urlencoded")];
+        (
+            http(addr, "GET", &format!("/o/{open}.gif"), &[], ""),
+            http(addr, "GET", &format!("/c/{click}"), &[], ""),
+            http(addr, "GET", &format!("/u/{unsub}"), &[], ""),
+            http(
+                addr,
+                "POST",
+                &format!("/u/{unsub}"),
+                &form,
+                "List-Unsubscribe=One-Click",
+            ),
+            http(
+                addr,
+                "POST",
+                &format!("/u/{unsub_uncertain}"),
+                &form,
+                "List-Unsubscribe=One-Click",
+            ),
+            http(addr, "GET", &format!("/o/{open_uncertain}.gif"), &[], ""),
+        )
+    })
+    .await;
+    assert_eq!((pixel.status, pixel_uncertain.status), (200, 200));
+    assert_eq!(pixel.body, PIXEL);
+    assert_eq!(link.status, 302, "the person clicked: still redirected");
+    assert!(link.headers.contains("location: https://hailer.test/offer"));
+    assert_eq!(
+        (page.status, post.status, uncertain.status),
+        (200, 200, 200)
+    );
+    let text = String::from_utf8_lossy(&post.body).to_string();
+    assert!(
+        text.contains("never sent") && text.contains("nothing was changed"),
+        "{text}"
+    );
+    // Let the writer store what it would store, then read the figures.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let stats = blocking(move || {
+        http(
+            addr,
+            "GET",
+            "/api/stats",
+            &[("Authorization", "Bearer api-token-123")],
+            "",
+        )
+    })
+    .await;
+    let s: serde_json::Value = serde_json::from_slice(&stats.body).unwrap();
+    assert_eq!(s["sent"], 0, "{s}");
+    assert_eq!(
+        s["opens"],
+        serde_json::json!({ "rows": 0, "rows_human": 0, "events": 0 }),
+        "{s}"
+    );
+    assert_eq!(s["clicks"], 0, "{s}");
+    assert_eq!(s["unsubscribes"], 1, "the UNCERTAIN row's only: {s}");
+    let store = srv.stop().await;
+    assert!(
+        hailer::store::suppressions::blocking(store.conn(), "john.smith@acme.test")
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        hailer::store::suppressions::blocking(store.conn(), "ann.lee@acme.test")
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM tracking_events WHERE outbox_id = 6"
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT group_concat(kind) = 'UNSUBSCRIBE' FROM tracking_events WHERE outbox_id = 7"
+        ),
+        1
+    );
+}

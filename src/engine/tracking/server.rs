@@ -250,14 +250,32 @@ fn write_events(
     }
 }
 
-/// One batch in one transaction: all stored, or none (so a retry never duplicates).
+/// An outbox row whose message a server accepted: the statuses the campaign counts as sent
+/// (`notify::summary::buckets`), or a send time. Opens and clicks count for these rows only:
+/// tokens are also in dry-run `.eml` files and previews, and opening one must not make
+/// `/api/stats` show opens of a message nobody was sent.
+pub const ROW_SENT: &str =
+    "(sent_at IS NOT NULL OR status IN ('SENT', 'REPLIED', 'BOUNCED', 'INVALID'))";
+
+/// [`ROW_SENT`], or a row that may have reached its recipient: SENDING (in its SMTP
+/// transaction) and UNCERTAIN (a crash during it). An unsubscribe is honoured for these.
+pub const ROW_MAY_HAVE_REACHED: &str = "(sent_at IS NOT NULL
+     OR status IN ('SENDING', 'SENT', 'UNCERTAIN', 'REPLIED', 'BOUNCED', 'INVALID'))";
+
+/// One batch in one transaction: all stored, or none (so a retry never duplicates). An open
+/// or click on a row that was not sent (see [`ROW_SENT`]) is dropped here, off the request's
+/// path; an unsubscribe was already checked by its handler.
 fn insert_events(store: &mut Store, batch: &[NewEvent]) -> Result<(), store::StoreError> {
+    static INSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "INSERT INTO tracking_events (outbox_id, kind, url, user_agent, machine, created_at)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6
+             WHERE ?2 = 'UNSUBSCRIBE' OR EXISTS (SELECT 1 FROM outbox WHERE id = ?1 AND {ROW_SENT})"
+        )
+    });
     let tx = store.write_tx()?;
     {
-        let mut stmt = tx.prepare_cached(
-            "INSERT INTO tracking_events (outbox_id, kind, url, user_agent, machine, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
+        let mut stmt = tx.prepare_cached(&INSERT)?;
         for e in batch {
             stmt.execute(rusqlite::params![
                 e.outbox_id,
@@ -377,7 +395,20 @@ async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<Strin
     }
 }
 
+/// What a one-click unsubscribe did.
+enum Unsubscribed {
+    /// The row's address is on the suppression list (now, or already).
+    Suppressed,
+    /// The row was never handed to a server (see [`ROW_MAY_HAVE_REACHED`]): nothing done.
+    NeverSent,
+    /// No such row, or no address on it.
+    NoRow,
+}
+
 /// RFC 8058 one-click (and the page's button): suppress the row's address now; idempotent.
+/// Honoured for every row whose message may have reached someone, UNCERTAIN and SENDING
+/// included (a real recipient's request must never be lost); a row never sent has no
+/// recipient, so its link (from a dry run or a preview) changes nothing.
 async fn unsubscribe(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -392,16 +423,23 @@ async fn unsubscribe(
     };
     let data_dir = state.data_dir.clone();
     let id = c.outbox_id;
-    let result = tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {
+    let result = tokio::task::spawn_blocking(move || -> anyhow::Result<Unsubscribed> {
         let store = Store::open_in(&data_dir)?;
         // A database error (busy past its timeout) must not read as "no such row": the
         // request fails with 500 and is logged, and the mail client may try again.
-        let email: Option<String> = store
+        let row: Option<(Option<String>, bool)> = store
             .conn()
-            .query_row("SELECT email FROM outbox WHERE id = ?1", [id], |r| r.get(0))
-            .optional()?
-            .flatten();
-        let Some(email) = email else { return Ok(false) };
+            .query_row(
+                &format!("SELECT email, {ROW_MAY_HAVE_REACHED} FROM outbox WHERE id = ?1"),
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let email = match row {
+            Some((Some(email), true)) => email,
+            Some((Some(_), false)) => return Ok(Unsubscribed::NeverSent),
+            Some((None, _)) | None => return Ok(Unsubscribed::NoRow),
+        };
         suppressions::add(
             store.conn(),
             &email.to_lowercase(),
@@ -409,15 +447,25 @@ async fn unsubscribe(
             Some(&format!("one-click, outbox row {id}")),
             store::now_ts(),
         )?;
-        Ok(true)
+        Ok(Unsubscribed::Suppressed)
     })
     .await;
     match result {
-        Ok(Ok(true)) => {
+        Ok(Ok(Unsubscribed::Suppressed)) => {
             record(&state, id, "UNSUBSCRIBE", None, &headers).await;
             Html("<!doctype html><html><body><p>You are unsubscribed. You will not receive further emails.</p></body></html>").into_response()
         }
-        Ok(Ok(false)) => StatusCode::NOT_FOUND.into_response(),
+        // Nobody was sent this message (a dry-run file, a preview): nobody to unsubscribe.
+        // Suppressing would quietly drop a prospect from the campaign because its sender
+        // tried the link; the page says so.
+        Ok(Ok(Unsubscribed::NeverSent)) => Html(
+            "<!doctype html><html><body><p>This message was never sent (it is a preview or a \
+             test copy), so there is nothing to unsubscribe from and nothing was changed.</p>\
+             <p>If you did receive it by email, reply to it with the word \
+             &quot;unsubscribe&quot; and you will not be written to again.</p></body></html>",
+        )
+        .into_response(),
+        Ok(Ok(Unsubscribed::NoRow)) => StatusCode::NOT_FOUND.into_response(),
         Ok(Err(e)) => {
             tracing::error!(outbox_id = id, error = %e, "one-click unsubscribe not stored");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
@@ -590,7 +638,19 @@ mod tests {
     #[test]
     fn events_survive_a_database_locked_past_the_busy_timeout() {
         let dir = tempfile::tempdir().unwrap();
-        drop(Store::open_in(dir.path()).unwrap());
+        // 40 sent rows (events on rows never sent are not stored).
+        Store::open_in(dir.path())
+            .unwrap()
+            .conn()
+            .execute_batch(
+                "INSERT INTO companies (key, name, updated_at) VALUES ('acme', 'Acme', 0);
+                 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 39)
+                 INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
+                 SELECT i, 'P', 'Q', 'Acme', 'acme', 'p|' || i, 0 FROM n;
+                 INSERT INTO outbox (id, prospect_id, email, company_key, status, created_at, updated_at)
+                 SELECT id, id, 'p' || id || '@acme.test', 'acme', 'SENT', 0, 0 FROM prospects;",
+            )
+            .unwrap();
         let locker = rusqlite::Connection::open(dir.path().join(store::DB_FILE)).unwrap();
         locker.execute_batch("BEGIN EXCLUSIVE").unwrap();
         let (tx, rx) = mpsc::channel(64);

@@ -48,6 +48,7 @@ pub mod notify;
 pub mod outbox;
 pub mod send;
 pub mod serve;
+pub mod suggestions;
 pub mod suppress;
 pub mod verify;
 
@@ -63,8 +64,8 @@ pub mod exit {
     /// needs (no mailbox, no `imap_host`).
     pub const CONFIG: u8 = 3;
     /// An input file cannot be used (unreadable, not a spreadsheet, no header), an outbox
-    /// row id does not exist or is in the wrong status, or an entry to remove from the
-    /// suppression list is not on it.
+    /// row id does not exist or is in the wrong status, a prospect id has no suggestion to
+    /// act on, or an entry to remove from the suppression list is not on it.
     pub const INPUT: u8 = 4;
     /// Stopped by Ctrl-C or SIGTERM before the end (128 + SIGINT, as shells report it).
     pub const INTERRUPTED: u8 = 130;
@@ -84,7 +85,7 @@ pub mod exit {
         ),
         (
             INPUT,
-            "an input file, outbox row id or suppression entry that cannot be used (nothing changes then)",
+            "an input file, outbox row or prospect id, or suppression entry that cannot be used (nothing changes then)",
         ),
         (
             INTERRUPTED,
@@ -137,6 +138,9 @@ pub enum Command {
     /// Build and review the outbox
     #[command(subcommand)]
     Outbox(outbox::OutboxCommand),
+    /// List found addresses and accept them, take an alternative or type one (the Suggestions tab)
+    #[command(subcommand)]
+    Suggestions(suggestions::SuggestionsCommand),
     /// Send approved messages through the configured mailboxes
     Send(send::SendCommand),
     /// Mailboxes: connection test, sending or paused, pause and resume
@@ -289,6 +293,7 @@ pub fn main() -> ExitCode {
         Some(Command::Export(cmd)) => cmd.execute(&ctx),
         Some(Command::Demo(cmd)) => cmd.execute(ctx),
         Some(Command::Outbox(cmd)) => cmd.execute(&ctx),
+        Some(Command::Suggestions(cmd)) => cmd.execute(&ctx),
         Some(Command::Suppress(cmd)) => cmd.execute(&ctx),
         Some(Command::Serve(cmd)) => cmd.execute(&ctx),
         Some(Command::Bounces(bounces::BouncesCommand::Sync(cmd))) => cmd.execute(&ctx),

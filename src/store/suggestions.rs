@@ -81,10 +81,13 @@ pub fn has_address(conn: &Connection, prospect_id: i64) -> Result<bool> {
         .is_some())
 }
 
-/// The user keeps the suggested address (`a` on Suggestions).
+/// The user keeps the suggested address (`a` on Suggestions, `hailer suggestions accept`).
+/// A suggestion without an address is left alone (false): marked accepted, it would keep
+/// the next find run from ever suggesting one.
 pub fn accept(conn: &Connection, prospect_id: i64, now: i64) -> Result<bool> {
     let n = conn.execute(
-        "UPDATE suggestions SET status = 'accepted', updated_at = ?2 WHERE prospect_id = ?1",
+        "UPDATE suggestions SET status = 'accepted', updated_at = ?2
+         WHERE prospect_id = ?1 AND email IS NOT NULL",
         params![prospect_id, now],
     )?;
     Ok(n == 1)

@@ -1,0 +1,435 @@
+//! `hailer suggestions list|accept|next|set`: the Suggestions tab, headless. Each change
+//! calls the store function the TUI's key calls (`a` accept, `c` next alternative, `e` type
+//! an address), so a row ends the same whichever way it was decided; `r` (re-run find for a
+//! company) is `hailer find --company KEY --refresh`.
+//!
+//! The ids are prospect ids (the `prospect_id` column of `list`): one suggestion per prospect.
+//! Ids typed by hand must all be usable, or each unusable one is named, nothing changes and the
+//! exit code is 4, as with `hailer outbox approve`.
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::{Context, exit};
+use crate::engine::export::neutralize;
+use crate::engine::find::choice;
+use crate::store::{self, suggestions};
+
+/// Every status a suggestion can have (`pending`: find has made none yet).
+const STATUSES: [&str; 7] = [
+    "pending",
+    "suggested",
+    "accepted",
+    "edited",
+    "no-domain",
+    "no-mail",
+    "failed",
+];
+
+#[derive(Debug, Subcommand)]
+pub enum SuggestionsCommand {
+    /// List every prospect's suggestion as CSV, or JSON with --json
+    ///
+    /// CSV columns: prospect_id,firstname,lastname,company,domain,email,alternatives,pattern,
+    /// confidence,status,reason,verified. As in `hailer export`, a cell that starts with
+    /// = + - @, tab or CR gets a leading ' so no spreadsheet runs it as a formula. The JSON
+    /// gives every value as stored, unguarded, with the evidence lines. Status is pending
+    /// (find made no suggestion yet), suggested, accepted, edited (an alternative taken or an
+    /// address typed: used as accepted), no-domain, no-mail or failed.
+    List {
+        /// Print a JSON array instead of CSV
+        #[arg(long)]
+        json: bool,
+        /// Only rows with this status (repeat it, or separate with commas, for several)
+        #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(STATUSES))]
+        status: Vec<String>,
+        /// Only rows whose confidence is at least N (0-100)
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(0..=100))]
+        min_confidence: Option<i64>,
+    },
+    /// Accept suggested addresses (`a` on the Suggestions tab): the outbox build then uses them
+    ///
+    /// Give prospect ids, or a filter: --min-confidence N accepts every suggested (not yet
+    /// accepted or edited) address of at least that confidence, --all every one. An id with
+    /// no suggested address, or no such prospect, is named and nothing is accepted (exit 4);
+    /// one already accepted is counted as such.
+    Accept(AcceptArgs),
+    /// Use the next alternative address instead of the suggested one (`c` on the Suggestions
+    /// tab); the choice counts as accepted (status edited)
+    ///
+    /// The address replaced goes to the end of the alternatives, so repeating cycles through
+    /// them. The pattern and confidence shown become those of the address chosen.
+    Next {
+        /// Prospect ids
+        #[arg(required = true)]
+        ids: Vec<i64>,
+        /// Print what changed as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set the address by hand (`e` on the Suggestions tab); it counts as accepted (status
+    /// edited), with the pattern and confidence that address has
+    Set {
+        /// Prospect id
+        id: i64,
+        /// The address
+        email: String,
+        /// Print what changed as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AcceptArgs {
+    /// Prospect ids
+    #[arg(
+        required_unless_present_any = ["min_confidence", "all"],
+        conflicts_with_all = ["min_confidence", "all"]
+    )]
+    pub ids: Vec<i64>,
+    /// Every suggested address whose confidence is at least N (0-100)
+    #[arg(long, value_name = "N", conflicts_with = "all",
+          value_parser = clap::value_parser!(i64).range(0..=100))]
+    pub min_confidence: Option<i64>,
+    /// Every suggested address, whatever its confidence
+    #[arg(long)]
+    pub all: bool,
+    /// Print what changed as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One suggestion after a change, as `--json` gives it.
+#[derive(Debug, Serialize)]
+struct Changed {
+    prospect_id: i64,
+    email: Option<String>,
+    pattern: Option<String>,
+    confidence: u8,
+    status: String,
+}
+
+/// What `accept`, `next` or `set` did.
+#[derive(Debug, Serialize)]
+struct ChangeOut {
+    changed: Vec<Changed>,
+    /// Ids given (or matched) that were accepted already: left as they were.
+    already_accepted: Vec<i64>,
+}
+
+impl SuggestionsCommand {
+    pub fn execute(self, ctx: &Context) -> u8 {
+        let mut store = match ctx.open_store() {
+            Ok(s) => s,
+            Err(e) => {
+                errln!("{e:#}");
+                return exit::FAILURE;
+            }
+        };
+        match self {
+            SuggestionsCommand::List {
+                json,
+                status,
+                min_confidence,
+            } => list(&store, json, &status, min_confidence),
+            SuggestionsCommand::Accept(args) => accept(&mut store, &args),
+            SuggestionsCommand::Next { ids, json } => next(&mut store, &ids, json),
+            SuggestionsCommand::Set { id, email, json } => set(&mut store, id, &email, json),
+        }
+    }
+}
+
+fn list(store: &store::Store, json: bool, status: &[String], min: Option<i64>) -> u8 {
+    let rows = match suggestions::list(store.conn()) {
+        Ok(rows) => rows,
+        Err(e) => {
+            errln!("{e}");
+            return exit::FAILURE;
+        }
+    };
+    let rows: Vec<_> = rows
+        .into_iter()
+        .filter(|r| status.is_empty() || status.contains(&r.status))
+        .filter(|r| min.is_none_or(|m| r.confidence >= m))
+        .collect();
+    // Data a script keeps (`> suggestions.csv`): one that could not be written whole exits 1.
+    match write_list(&rows, json) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            errln!("cannot write the list to standard output: {e}");
+            exit::FAILURE
+        }
+    }
+}
+
+fn write_list(rows: &[suggestions::SuggestionRow], json: bool) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, rows)?;
+        writeln!(out)?;
+        return out.flush();
+    }
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "prospect_id",
+        "firstname",
+        "lastname",
+        "company",
+        "domain",
+        "email",
+        "alternatives",
+        "pattern",
+        "confidence",
+        "status",
+        "reason",
+        "verified",
+    ])?;
+    for r in rows {
+        w.write_record(
+            [
+                r.prospect_id.to_string(),
+                r.firstname.clone(),
+                r.lastname.clone(),
+                r.company.clone(),
+                r.domain.clone().unwrap_or_default(),
+                r.email.clone().unwrap_or_default(),
+                r.alternatives.join(" "),
+                r.pattern.clone().unwrap_or_default(),
+                r.confidence.to_string(),
+                r.status.clone(),
+                r.reason.clone().unwrap_or_default(),
+                r.verified.clone().unwrap_or_default(),
+            ]
+            .map(|c| neutralize(&c).into_owned()),
+        )?;
+    }
+    w.flush()
+}
+
+/// "no prospect 999", "prospect 12 has no suggested address (no-domain: …)".
+fn problem(cur: Option<&suggestions::SuggestionRow>, id: i64) -> Option<String> {
+    match cur {
+        None => Some(format!("no prospect {id}")),
+        Some(r) if r.email.is_none() => Some(format!(
+            "prospect {id} has no suggested address ({}{})",
+            r.status,
+            r.reason
+                .as_deref()
+                .map(|why| format!(": {why}"))
+                .unwrap_or_default()
+        )),
+        Some(_) => None,
+    }
+}
+
+/// Names every problem on stderr and says nothing changed; exit 4.
+fn refuse(problems: &[String]) -> u8 {
+    for p in problems {
+        errln!("{p}");
+    }
+    errln!("nothing changed");
+    exit::INPUT
+}
+
+fn accept(store: &mut store::Store, args: &AcceptArgs) -> u8 {
+    let now = store::now_ts();
+    let result = (|| -> Result<Result<ChangeOut, Vec<String>>, store::StoreError> {
+        let tx = store.write_tx()?;
+        let rows = suggestions::list(&tx)?;
+        let by_id: std::collections::HashMap<i64, &suggestions::SuggestionRow> =
+            rows.iter().map(|r| (r.prospect_id, r)).collect();
+        let mut targets = Vec::new();
+        let mut already = Vec::new();
+        if args.ids.is_empty() {
+            // A filter: suggested addresses only (an accepted one stays as it is; an edited
+            // one is the user's own choice, which `accept` would relabel).
+            let min = if args.all {
+                0
+            } else {
+                args.min_confidence.unwrap_or(0)
+            };
+            for r in &rows {
+                if r.email.is_none() || r.confidence < min {
+                    continue;
+                }
+                match r.status.as_str() {
+                    "suggested" => targets.push(r.prospect_id),
+                    "accepted" => already.push(r.prospect_id),
+                    _ => {}
+                }
+            }
+        } else {
+            let mut problems = Vec::new();
+            for &id in &args.ids {
+                let cur = by_id.get(&id).copied();
+                if let Some(p) = problem(cur, id) {
+                    problems.push(p);
+                } else if cur.is_some_and(|r| r.status == "accepted") {
+                    if !already.contains(&id) {
+                        already.push(id);
+                    }
+                } else if !targets.contains(&id) {
+                    targets.push(id);
+                }
+            }
+            if !problems.is_empty() {
+                // Dropping the transaction rolls it back: nothing was written yet anyway.
+                return Ok(Err(problems));
+            }
+        }
+        for &id in &targets {
+            suggestions::accept(&tx, id, now)?;
+        }
+        let changed = changed(&tx, &targets)?;
+        tx.commit()?;
+        Ok(Ok(ChangeOut {
+            changed,
+            already_accepted: already,
+        }))
+    })();
+    match result {
+        Ok(Ok(out)) => {
+            if args.json {
+                print_json(&out);
+            } else {
+                for c in &out.changed {
+                    outln!(
+                        "accepted {} for prospect {}",
+                        c.email.as_deref().unwrap_or_default(),
+                        c.prospect_id
+                    );
+                }
+                let n = out.changed.len();
+                let mut line = format!("accepted {n} suggestion{}", if n == 1 { "" } else { "s" });
+                if !out.already_accepted.is_empty() {
+                    line.push_str(&format!(
+                        "; {} already accepted",
+                        out.already_accepted.len()
+                    ));
+                }
+                outln!("{line}");
+            }
+            exit::OK
+        }
+        Ok(Err(problems)) => refuse(&problems),
+        Err(e) => {
+            errln!("{e}");
+            exit::FAILURE
+        }
+    }
+}
+
+/// The suggestions of `ids` as they are now.
+fn changed(conn: &rusqlite::Connection, ids: &[i64]) -> Result<Vec<Changed>, store::StoreError> {
+    let rows = suggestions::list(conn)?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| rows.iter().find(|r| r.prospect_id == *id))
+        .map(|r| Changed {
+            prospect_id: r.prospect_id,
+            email: r.email.clone(),
+            pattern: r.pattern.clone(),
+            confidence: r.confidence.clamp(0, 100) as u8,
+            status: r.status.clone(),
+        })
+        .collect())
+}
+
+fn print_json(out: &ChangeOut) {
+    outln!("{}", serde_json::to_string_pretty(out).unwrap_or_default());
+}
+
+/// "now jd@acme.test for prospect 3: first.last, 80%", as the TUI's status line says it.
+fn print_changed(out: &ChangeOut, json: bool) {
+    if json {
+        print_json(out);
+        return;
+    }
+    for c in &out.changed {
+        outln!(
+            "now {} for prospect {}: {}, {}%",
+            c.email.as_deref().unwrap_or_default(),
+            c.prospect_id,
+            c.pattern.as_deref().unwrap_or("no known pattern"),
+            c.confidence
+        );
+    }
+}
+
+fn next(store: &mut store::Store, ids: &[i64], json: bool) -> u8 {
+    let now = store::now_ts();
+    let result = (|| -> Result<Result<ChangeOut, Vec<String>>, store::StoreError> {
+        let tx = store.write_tx()?;
+        let rows = suggestions::list(&tx)?;
+        let mut problems = Vec::new();
+        let mut targets: Vec<i64> = Vec::new();
+        for &id in ids {
+            let cur = rows.iter().find(|r| r.prospect_id == id);
+            if let Some(p) = problem(cur, id) {
+                problems.push(p);
+            } else if cur.is_some_and(|r| r.alternatives.is_empty()) {
+                problems.push(format!("prospect {id} has no other address to try"));
+            } else if !targets.contains(&id) {
+                targets.push(id);
+            }
+        }
+        if !problems.is_empty() {
+            return Ok(Err(problems));
+        }
+        for &id in &targets {
+            choice::next_alternative(&tx, id, now)?;
+        }
+        let changed = changed(&tx, &targets)?;
+        tx.commit()?;
+        Ok(Ok(ChangeOut {
+            changed,
+            already_accepted: Vec::new(),
+        }))
+    })();
+    match result {
+        Ok(Ok(out)) => {
+            print_changed(&out, json);
+            exit::OK
+        }
+        Ok(Err(problems)) => refuse(&problems),
+        Err(e) => {
+            errln!("{e}");
+            exit::FAILURE
+        }
+    }
+}
+
+fn set(store: &mut store::Store, id: i64, email: &str, json: bool) -> u8 {
+    // As the TUI's `e`: the address typed, trimmed, must read as one.
+    let email = email.trim();
+    if crate::engine::import::normalize::normalize_email(email).is_none() {
+        errln!("{email:?} is not an email address; nothing changed");
+        return exit::USAGE;
+    }
+    let now = store::now_ts();
+    let result = (|| -> Result<Option<ChangeOut>, store::StoreError> {
+        let tx = store.write_tx()?;
+        if !choice::set_address(&tx, id, email, now)? {
+            return Ok(None);
+        }
+        let changed = changed(&tx, &[id])?;
+        tx.commit()?;
+        Ok(Some(ChangeOut {
+            changed,
+            already_accepted: Vec::new(),
+        }))
+    })();
+    match result {
+        Ok(Some(out)) => {
+            print_changed(&out, json);
+            exit::OK
+        }
+        Ok(None) => refuse(&[format!("no prospect {id}")]),
+        Err(e) => {
+            errln!("{e}");
+            exit::FAILURE
+        }
+    }
+}

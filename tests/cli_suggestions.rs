@@ -1,0 +1,318 @@
+//! `hailer suggestions list|accept|next|set`: what a script sees (output, exit codes) and what
+//! the database holds afterwards, on a real SQLite file. No network: the suggestions are
+//! written as `hailer find` writes them.
+
+mod common;
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use hailer::store::{Store, outbox, suggestions};
+use predicates::prelude::*;
+
+fn hailer(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("hailer").unwrap();
+    cmd.current_dir(dir)
+        .env_remove("HAILER_CONFIG")
+        .env_remove("HAILER_DATA_DIR")
+        .args(["--config", "config.toml", "--data-dir", "data"]);
+    cmd
+}
+
+/// Four prospects at Acme SA (acme.test), none with an imported address, one message, and
+/// what find suggested: Ann 90% (two alternatives), Bob 60%, Cid 75% with a formula-like
+/// reason, Dee no domain (no address).
+fn campaign() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("p.csv"),
+        "firstname,lastname,company,domain\nAnn,Doe,Acme SA,acme.test\n\
+         Bob,Roe,Acme SA,acme.test\nCid,Poe,Acme SA,acme.test\nDee,Loe,Acme SA,acme.test\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("m.csv"),
+        "company,subject,body\nAcme SA,Hello {firstname},Hi {firstname}\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("config.toml"), "").unwrap();
+    hailer(d)
+        .args(["import", "prospects", "p.csv"])
+        .assert()
+        .success();
+    hailer(d)
+        .args(["import", "messages", "m.csv"])
+        .assert()
+        .success();
+    let store = Store::open_in(&d.join("data")).unwrap();
+    let alts = ["adoe@acme.test".to_string(), "ann@acme.test".to_string()];
+    let ev = ["2 published addresses follow first.last".to_string()];
+    for (id, email, alts, conf, status, reason) in [
+        (
+            1,
+            Some("ann.doe@acme.test"),
+            &alts[..],
+            90,
+            "suggested",
+            None,
+        ),
+        (2, Some("bob.roe@acme.test"), &[][..], 60, "suggested", None),
+        (
+            3,
+            Some("cid.poe@acme.test"),
+            &[][..],
+            75,
+            "suggested",
+            Some("=HYPERLINK(\"x\")"),
+        ),
+        (
+            4,
+            None,
+            &[][..],
+            0,
+            "no-domain",
+            Some("no MX for acme.test"),
+        ),
+    ] {
+        suggestions::upsert(
+            store.conn(),
+            &suggestions::NewSuggestion {
+                prospect_id: id,
+                email,
+                alternatives: alts,
+                pattern: email.map(|_| "first.last"),
+                confidence: conf,
+                evidence: &ev,
+                status,
+                reason,
+            },
+            true,
+            1,
+        )
+        .unwrap();
+    }
+    dir
+}
+
+/// (prospect id, email, status) of every suggestion, as stored.
+fn stored(dir: &Path) -> Vec<(i64, Option<String>, String)> {
+    let store = Store::open_in(&dir.join("data")).unwrap();
+    suggestions::list(store.conn())
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.prospect_id, r.email, r.status))
+        .collect()
+}
+
+fn status_of(dir: &Path, id: i64) -> String {
+    stored(dir).into_iter().find(|r| r.0 == id).unwrap().2
+}
+
+#[test]
+fn list_is_guarded_csv_by_default_filters_and_gives_json() {
+    let dir = campaign();
+    let d = dir.path();
+    let out = hailer(d).args(["suggestions", "list"]).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "prospect_id,firstname,lastname,company,domain,email,alternatives,pattern,confidence,\
+         status,reason,verified"
+    );
+    assert_eq!(
+        lines.next().unwrap(),
+        "1,Ann,Doe,Acme SA,acme.test,ann.doe@acme.test,adoe@acme.test ann@acme.test,first.last,\
+         90,suggested,,"
+    );
+    assert!(
+        text.contains(",75,suggested,\"'=HYPERLINK(\"\"x\"\")\","),
+        "a formula-like cell gets a leading ': {text}"
+    );
+    assert!(text.contains("4,Dee,Loe,Acme SA,acme.test,,,,0,no-domain,no MX for acme.test,"));
+
+    hailer(d)
+        .args(["suggestions", "list", "--status", "no-domain,accepted"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Dee").and(predicate::str::contains("Ann").not()));
+    let out = hailer(d)
+        .args(["suggestions", "list", "--min-confidence", "70", "--json"])
+        .assert()
+        .success();
+    let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let ids: Vec<i64> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["prospect_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [1, 3]);
+    assert_eq!(json[1]["reason"], "=HYPERLINK(\"x\")", "JSON is unguarded");
+    assert_eq!(
+        json[0]["evidence"][0],
+        "2 published addresses follow first.last"
+    );
+    hailer(d)
+        .args(["suggestions", "list", "--status", "nonsense"])
+        .assert()
+        .code(2);
+}
+
+/// Ids typed by hand: an unknown one, or one without an address, is named and nothing is
+/// accepted, not even the good ids beside it.
+#[test]
+fn accept_by_id_is_all_or_nothing_and_counts_the_already_accepted() {
+    let dir = campaign();
+    let d = dir.path();
+    let before = stored(d);
+    hailer(d)
+        .args(["suggestions", "accept", "1", "999", "4"])
+        .assert()
+        .code(4)
+        .stdout("")
+        .stderr(
+            predicate::str::contains("no prospect 999")
+                .and(predicate::str::contains(
+                    "prospect 4 has no suggested address (no-domain: no MX for acme.test)",
+                ))
+                .and(predicate::str::contains("nothing changed")),
+        );
+    assert_eq!(stored(d), before);
+
+    hailer(d)
+        .args(["suggestions", "accept", "1", "2"])
+        .assert()
+        .success()
+        .stdout(
+            "accepted ann.doe@acme.test for prospect 1\n\
+             accepted bob.roe@acme.test for prospect 2\naccepted 2 suggestions\n",
+        );
+    assert_eq!(status_of(d, 1), "accepted");
+    let out = hailer(d)
+        .args(["suggestions", "accept", "1", "3", "--json"])
+        .assert()
+        .success();
+    let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(json["already_accepted"], serde_json::json!([1]));
+    assert_eq!(json["changed"][0]["prospect_id"], 3);
+    assert_eq!(json["changed"][0]["email"], "cid.poe@acme.test");
+    assert_eq!(json["changed"][0]["status"], "accepted");
+
+    // Neither ids nor a filter, or both, is a command-line mistake.
+    hailer(d).args(["suggestions", "accept"]).assert().code(2);
+    hailer(d)
+        .args(["suggestions", "accept", "1", "--all"])
+        .assert()
+        .code(2);
+}
+
+/// The headless way from find to the outbox: accept by confidence, then build. Only the
+/// accepted addresses become READY rows; the others stay ERROR "no address".
+#[test]
+fn accept_by_confidence_feeds_the_outbox_build() {
+    let dir = campaign();
+    let d = dir.path();
+    hailer(d)
+        .args(["suggestions", "accept", "--min-confidence", "70"])
+        .assert()
+        .success()
+        .stdout(predicate::str::ends_with("accepted 2 suggestions\n"));
+    assert_eq!(
+        stored(d).into_iter().map(|(_, _, s)| s).collect::<Vec<_>>(),
+        ["accepted", "suggested", "accepted", "no-domain"]
+    );
+    hailer(d)
+        .args(["suggestions", "accept", "--min-confidence", "70"])
+        .assert()
+        .success()
+        .stdout("accepted 0 suggestions; 2 already accepted\n");
+    hailer(d).args(["outbox", "build"]).assert().success();
+    let store = Store::open_in(&d.join("data")).unwrap();
+    let rows = outbox::list(store.conn(), None).unwrap();
+    let by_first = |n: &str| rows.iter().find(|r| r.firstname == n).unwrap();
+    assert_eq!(by_first("Ann").status, outbox::Status::Ready);
+    assert_eq!(by_first("Ann").email.as_deref(), Some("ann.doe@acme.test"));
+    assert_eq!(by_first("Cid").status, outbox::Status::Ready);
+    assert_eq!(by_first("Bob").status, outbox::Status::Error);
+    assert!(
+        by_first("Bob")
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("no address")
+    );
+}
+
+/// `next` (the TUI's `c`) and `set` (`e`) go through the same store functions: the choice is
+/// kept as `edited`, which the build uses, with hailer's guess remembered in the evidence.
+#[test]
+fn next_and_set_choose_an_address_as_the_tui_keys_do() {
+    let dir = campaign();
+    let d = dir.path();
+    hailer(d)
+        .args(["suggestions", "next", "1"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "now adoe@acme.test for prospect 1: ",
+        ));
+    let store = Store::open_in(&d.join("data")).unwrap();
+    let cur = suggestions::current(store.conn(), 1).unwrap().unwrap();
+    assert_eq!(cur.email.as_deref(), Some("adoe@acme.test"));
+    assert_eq!(cur.alternatives, ["ann@acme.test", "ann.doe@acme.test"]);
+    assert!(
+        cur.evidence
+            .iter()
+            .any(|l| l.starts_with("hailer's guess was ann.doe@acme.test")),
+        "{:?}",
+        cur.evidence
+    );
+    assert_eq!(status_of(d, 1), "edited");
+
+    // No alternative, or no such prospect: named, nothing changes (not even prospect 1).
+    hailer(d)
+        .args(["suggestions", "next", "1", "2", "77"])
+        .assert()
+        .code(4)
+        .stderr(
+            predicate::str::contains("prospect 2 has no other address to try")
+                .and(predicate::str::contains("no prospect 77")),
+        );
+    let cur = suggestions::current(store.conn(), 1).unwrap().unwrap();
+    assert_eq!(cur.email.as_deref(), Some("adoe@acme.test"));
+
+    hailer(d)
+        .args(["suggestions", "set", "4", " Dee.Loe@Acme.test ", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"email\": \"dee.loe@acme.test\""));
+    assert_eq!(
+        stored(d)[3],
+        (4, Some("dee.loe@acme.test".into()), "edited".into())
+    );
+    hailer(d)
+        .args(["suggestions", "set", "2", "not an address"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not an email address"));
+    hailer(d)
+        .args(["suggestions", "set", "99", "x@acme.test"])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("no prospect 99"));
+    assert_eq!(status_of(d, 2), "suggested");
+}
+
+/// Accepting a suggestion that has no address would keep the next find run from ever
+/// making one (find does not overwrite an accepted suggestion): the store refuses it, for
+/// the TUI's bulk `a` as for the CLI.
+#[test]
+fn a_suggestion_without_an_address_is_never_marked_accepted() {
+    let dir = campaign();
+    let store = Store::open_in(&dir.path().join("data")).unwrap();
+    assert!(!suggestions::accept(store.conn(), 4, 2).unwrap());
+    assert!(suggestions::accept(store.conn(), 2, 2).unwrap());
+    assert_eq!(status_of(dir.path(), 4), "no-domain");
+}

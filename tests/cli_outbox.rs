@@ -735,3 +735,73 @@ fn verify_stopped_before_any_row_keeps_a_header_only_partial() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// With `--json`, a send that cannot start still writes a JSON object on stdout (a script
+/// parsing it got nothing before), naming each mailbox's problem; the exit code stays 1.
+#[test]
+fn send_json_reports_a_run_that_could_not_start() {
+    let dir = campaign("firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n");
+    let d = dir.path();
+    hailer(d)
+        .args(["outbox", "approve", "--all"])
+        .assert()
+        .success();
+    let out = hailer(d)
+        .env_remove("HAILER_TEST_UNUSED")
+        .args(["send", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {out:?}"));
+    let error = json["error"].as_str().unwrap();
+    assert!(error.contains("no usable mailbox"), "{json}");
+    let why = json["mailboxes"][0].as_str().unwrap();
+    assert!(
+        why.starts_with("m: ") && why.contains("HAILER_TEST_UNUSED"),
+        "{json}"
+    );
+    assert_eq!(rows(d)[0].status.as_str(), "READY", "nothing was claimed");
+}
+
+/// A mailbox paused on purpose is not a failure: the JSON says `paused`, stderr names no
+/// failed mailbox. (A failed one is named there, and the run exits 0 as issue #7 asks.)
+#[test]
+fn send_json_tells_a_paused_mailbox_from_a_failed_one() {
+    let dir = campaign("firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n");
+    let d = dir.path();
+    let mut config = std::fs::read_to_string(d.join("config.toml")).unwrap();
+    config.push_str(
+        "\n[mailboxes.n]\nfrom = \"Nat <nat@sender.test>\"\nsmtp_host = \"127.0.0.1\"\n\
+         password_env = \"HAILER_TEST_UNUSED\"\n",
+    );
+    std::fs::write(d.join("config.toml"), config).unwrap();
+    hailer(d)
+        .args(["outbox", "approve", "--all"])
+        .assert()
+        .success();
+    hailer(d).args(["mailbox", "pause", "m"]).assert().success();
+    let out = hailer(d)
+        .env("HAILER_TEST_UNUSED", "x")
+        .args(["send", "--dry-run", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mailbox = |name: &str| {
+        json["mailboxes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name}: {json}"))
+    };
+    assert_eq!(mailbox("m")["paused"], true, "{json}");
+    assert!(mailbox("m")["error"].as_str().unwrap().contains("paused"));
+    assert_eq!(mailbox("n")["paused"], false, "{json}");
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("mailbox failed"),
+        "{out:?}"
+    );
+}

@@ -3,7 +3,10 @@
 //! `send` runs the same engine job as the TUI's `S`; only the reporter differs: a progress bar
 //! and log lines on stderr (when stderr is a terminal), the summary on stdout. Exit 0 when the
 //! run went through the outbox (rows ending in ERROR are normal outcomes, listed in the
-//! summary); non-zero when it could not run, and 130 when Ctrl-C or SIGTERM stopped it
+//! summary, as is a mailbox that failed while others went on: the summary and a line on stderr
+//! name it, and `--json` gives its `error` with `paused: false`); 1 when the run could not
+//! start, no usable mailbox included (with `--json`, stdout still gets `{"error",
+//! "mailboxes"}`), 3 with no mailbox configured, and 130 when Ctrl-C or SIGTERM stopped it
 //! before the end (the summary still says what was sent).
 
 use std::io::{IsTerminal, Write};
@@ -150,10 +153,33 @@ impl SendCommand {
                 } else {
                     out!("{out}");
                 }
+                // The run went through the outbox with the other mailboxes: exit 0, as issue
+                // #7 asks ("non-zero only when it could not run"). A failed one is still said
+                // on stderr, and in JSON as its `error` with `paused: false`.
+                let failed: Vec<&str> = out.failed_mailboxes().map(|m| m.name.as_str()).collect();
+                if !failed.is_empty() {
+                    errln!(
+                        "mailbox failed, the others went on: {} (see the summary)",
+                        failed.join(", ")
+                    );
+                }
                 exit::OK
             }
             Some(Err(e)) => {
                 errln!("{e}");
+                if self.json {
+                    // A script reading stdout gets an object whatever happened.
+                    let mailboxes = match &e {
+                        SendError::NoUsableMailbox(why) => why.clone(),
+                        _ => Vec::new(),
+                    };
+                    let body =
+                        serde_json::json!({ "error": e.to_string(), "mailboxes": mailboxes });
+                    outln!(
+                        "{}",
+                        serde_json::to_string_pretty(&body).unwrap_or_default()
+                    );
+                }
                 match e {
                     SendError::UnknownMailbox(_) => exit::USAGE,
                     SendError::NoMailbox => exit::CONFIG,

@@ -123,7 +123,9 @@ pub const OUTBOX_COLUMNS: [Column; 7] = [
     Column::new("O/C/R", 5, 1).max(9).drops(3).sparse(),
     // Hidden while every row is without one (a fresh outbox of READY rows): the subject
     // gets the room then.
-    Column::new("Reason / reply", 24, 8).short("Reason").sparse(),
+    Column::new("Reason / reply", 24, 8)
+        .short("Reason")
+        .sparse(),
 ];
 
 /// Outbox table columns (the status filter and actions read them by index).

@@ -63,6 +63,8 @@ pub struct MailboxOut {
     pub sent_today: u32,
     pub cap_today: u32,
     pub error: Option<String>,
+    /// `error` says the mailbox is paused (on purpose), not that it failed.
+    pub paused: bool,
     /// When the sending window is closed now: when it opens next.
     pub window_opens: Option<String>,
 }
@@ -131,6 +133,14 @@ impl std::fmt::Display for SendOut {
 }
 
 impl SendOut {
+    /// Mailboxes that failed in this run (a refused login, no connection, a bad DKIM key),
+    /// paused ones not counted: `hailer send` names them on stderr.
+    pub fn failed_mailboxes(&self) -> impl Iterator<Item = &MailboxOut> {
+        self.mailboxes
+            .iter()
+            .filter(|m| m.error.is_some() && !m.paused)
+    }
+
     /// The report with at most `max_problems` problem rows listed, then how many more (an
     /// alert must stay short however many rows had problems).
     pub fn brief(&self, max_problems: usize) -> String {
@@ -266,6 +276,9 @@ struct Lane {
     /// Today's counter, cached during a run.
     counter: run::Counter,
     failed: Option<String>,
+    /// `failed` says the mailbox is paused (by hand or by the bounce watcher): taken out on
+    /// purpose, not a failure of this run.
+    paused: bool,
     /// Set up went wrong in a way that does not stop the mailbox (no IMAP for Sent copies):
     /// said once at the start of the run.
     warning: Option<String>,
@@ -374,6 +387,7 @@ fn build_lanes(input: &SendIn) -> Result<Vec<Lane>, SendError> {
             prepared: None,
             counter: run::Counter::default(),
             failed,
+            paused: false,
             warning,
             sent_this_run: 0,
         });
@@ -453,6 +467,7 @@ fn mark_paused(store: &Store, lanes: &mut [Lane]) -> Result<(), StoreError> {
     for lane in lanes.iter_mut() {
         if let Some(p) = pauses::get(store.conn(), &lane.name)? {
             lane.failed = Some(paused_text(&p));
+            lane.paused = true;
         }
     }
     Ok(())
@@ -638,6 +653,7 @@ fn finish_mailboxes(store: &Store, lanes: &[Lane], out: &mut SendOut) -> Result<
                 sent_today: sent,
                 cap_today: cap,
                 error: l.failed.clone(),
+                paused: l.paused,
                 window_opens,
             })
         })

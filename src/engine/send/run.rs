@@ -517,6 +517,7 @@ impl Runner<'_> {
                 .log(Level::Warn, format!("mailbox {}: {why}", lane.name));
             let lane = &mut self.lanes[i];
             lane.failed = Some(why);
+            lane.paused = true;
             if let Some(p) = lane.prepared.take() {
                 self.queue.push_front(p.id);
             }

@@ -329,7 +329,21 @@ async fn api_needs_the_bearer_token_and_leaks_nothing() {
     })
     .await;
     assert_eq!((none.status, wrong.status), (401, 401));
-    assert!(none.body.is_empty() && wrong.body.is_empty());
+    // A JSON error saying what to send, and nothing of the data.
+    for r in [&none, &wrong] {
+        let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        let error = body["error"].as_str().unwrap();
+        assert!(error.contains("Authorization: Bearer"), "{error}");
+        assert!(
+            !error.contains("acme") && !error.contains("api-token-123"),
+            "{error}"
+        );
+        assert!(
+            r.headers.contains("www-authenticate: bearer"),
+            "{}",
+            r.headers
+        );
+    }
     // A caller without the token is answered before any body is read: a POST announcing
     // 30 MB that never sends it gets its 401 at once.
     let early = blocking(move || {
@@ -557,5 +571,79 @@ async fn rows_never_sent_record_no_events_and_suppress_nothing() {
             "SELECT group_concat(kind) = 'UNSUBSCRIBE' FROM tracking_events WHERE outbox_id = 7"
         ),
         1
+    );
+}
+
+/// Every /api/* error has a JSON body: an unknown endpoint, a wrong method, the API off. A
+/// damaged unsubscribe link gets a page that says how to unsubscribe anyway.
+#[tokio::test]
+async fn api_errors_are_json_and_a_damaged_unsubscribe_link_gets_a_page() {
+    let on = start(Some("api-token-0123456789")).await;
+    let off = start(None).await;
+    let (a, b) = (on.addr, off.addr);
+    let bearer = [("Authorization", "Bearer api-token-0123456789")];
+    let unsub = altered(&token(TokenKind::Unsubscribe, 5, None));
+    let (unknown, method, api_off, page, post) = blocking(move || {
+        (
+            http(a, "GET", "/api/nope", &bearer, ""),
+            http(a, "POST", "/api/stats", &bearer, ""),
+            http(b, "GET", "/api/stats", &[], ""),
+            http(a, "GET", &format!("/u/{unsub}"), &[], ""),
+            http(
+                a,
+                "POST",
+                &format!("/u/{unsub}"),
+                &[("Content-Type", "application/x-www-form-urlencoded")],
+                "List-Unsubscribe=One-Click",
+            ),
+        )
+    })
+    .await;
+    let error = |r: &Reply| -> String {
+        let v: serde_json::Value = serde_json::from_slice(&r.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(&r.body)));
+        v["error"].as_str().unwrap().to_string()
+    };
+    assert_eq!(unknown.status, 404);
+    assert!(error(&unknown).contains("/api/nope"), "{}", error(&unknown));
+    assert_eq!(method.status, 405);
+    assert!(error(&method).contains("POST"), "{}", error(&method));
+    assert_eq!(api_off.status, 404);
+    assert!(
+        error(&api_off).contains("the API is off"),
+        "{}",
+        error(&api_off)
+    );
+    for r in [&page, &post] {
+        assert_eq!(r.status, 404);
+        let html = String::from_utf8_lossy(&r.body);
+        assert!(
+            html.contains("not valid") && html.contains("unsubscribe"),
+            "{html}"
+        );
+    }
+    let store = on.stop().await;
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM suppressions"), 0);
+    off.stop().await;
+}
+
+/// An API token shorter than the tracking key's 16 characters is refused at start-up.
+#[test]
+fn a_short_api_token_is_refused() {
+    let var = "HAILER_TEST_SHORT_API_TOKEN";
+    // SAFETY: only this test reads or writes this variable.
+    unsafe { std::env::set_var(var, "short") };
+    unsafe { std::env::set_var("HAILER_TEST_API_TRACKING_KEY", "0123456789abcdef") };
+    let config: hailer::config::Config = toml::from_str(&format!(
+        "[tracking]\nsecret_env = \"HAILER_TEST_API_TRACKING_KEY\"\n[api]\ntoken_env = \"{var}\"\n"
+    ))
+    .unwrap();
+    let err = ServeConfig::from_config(&config, "data".into(), "127.0.0.1:0".parse().unwrap())
+        .err()
+        .expect("a 5-character token was accepted");
+    assert!(err.contains(var) && err.contains("16"), "{err}");
+    assert!(
+        !err.contains("short"),
+        "the token itself is in the error: {err}"
     );
 }

@@ -105,6 +105,14 @@ impl ServeConfig {
         let api_token = match config.api.token_env.as_deref() {
             None => None,
             Some(var) => match std::env::var(var) {
+                // The token lets a caller start SMTP probes from this machine: as hard to
+                // guess as the tracking key at least.
+                Ok(t) if !t.is_empty() && t.len() < super::links::MIN_SECRET_LEN => {
+                    return Err(format!(
+                        "${var} (API token, [api] token_env) must be at least {} characters",
+                        super::links::MIN_SECRET_LEN
+                    ));
+                }
                 Ok(t) if !t.is_empty() => Some(t),
                 _ => {
                     warning = Some(format!("${var} (API token) is not set; the API stays off"));
@@ -183,7 +191,46 @@ fn router(state: AppState) -> Router {
         .route("/c/{token}", get(click))
         .route("/u/{token}", get(unsubscribe_page).post(unsubscribe))
         .merge(api)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
+}
+
+/// An error of the API as a JSON body, `{"error": "…"}`, as `/api/validate` gives its own.
+fn api_error(status: StatusCode, text: impl Into<String>) -> Response {
+    (
+        status,
+        axum::Json(serde_json::json!({ "error": text.into() })),
+    )
+        .into_response()
+}
+
+/// An unknown path: under /api/ a JSON error naming it (a bare 404 read like "API off"),
+/// elsewhere an empty 404.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        api_error(
+            StatusCode::NOT_FOUND,
+            format!(
+                "no such endpoint: {} (there are GET /api/health, GET /api/stats, POST \
+                 /api/validate)",
+                uri.path()
+            ),
+        )
+    } else {
+        StatusCode::NOT_FOUND.into_response()
+    }
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        api_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("{method} is not allowed on {}", uri.path()),
+        )
+    } else {
+        StatusCode::METHOD_NOT_ALLOWED.into_response()
+    }
 }
 
 async fn require_token(
@@ -391,8 +438,25 @@ async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<Strin
              <button type=\"submit\">Unsubscribe</button></form></body></html>",
         )
         .into_response(),
-        _ => StatusCode::NOT_FOUND.into_response(),
+        _ => invalid_unsubscribe_link(),
     }
+}
+
+/// A damaged or unknown unsubscribe link (quoted-printable wrapping often breaks one): a page
+/// that says how to unsubscribe anyway, not a blank 404 that leaves the person subscribed.
+fn invalid_unsubscribe_link() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Html(
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>Unsubscribe</title>\
+             </head><body><p>This unsubscribe link is not valid: it may have been cut or \
+             changed on its way (some mail programs break long links).</p>\
+             <p>To unsubscribe anyway, reply to the message with the word \
+             &quot;unsubscribe&quot;, or use your mail program's Unsubscribe button: you \
+             will not be written to again.</p></body></html>",
+        ),
+    )
+        .into_response()
 }
 
 /// What a one-click unsubscribe did.
@@ -419,7 +483,7 @@ async fn unsubscribe(
         .verify(&token)
         .filter(|c| c.kind == TokenKind::Unsubscribe)
     else {
-        return StatusCode::NOT_FOUND.into_response();
+        return invalid_unsubscribe_link();
     };
     let data_dir = state.data_dir.clone();
     let id = c.outbox_id;
@@ -452,6 +516,11 @@ async fn unsubscribe(
     .await;
     match result {
         Ok(Ok(Unsubscribed::Suppressed)) => {
+            // The row, not the address: the log file keeps no recipient's address for this.
+            tracing::info!(
+                outbox_id = id,
+                "one-click unsubscribe: the row's address is suppressed"
+            );
             record(&state, id, "UNSUBSCRIBE", None, &headers).await;
             Html("<!doctype html><html><body><p>You are unsubscribed. You will not receive further emails.</p></body></html>").into_response()
         }
@@ -508,9 +577,22 @@ fn bearer_token(value: &str) -> Option<&str> {
 
 fn deny(status: StatusCode) -> Response {
     if status == StatusCode::UNAUTHORIZED {
-        (status, [(header::WWW_AUTHENTICATE, "Bearer")]).into_response()
+        let mut r = api_error(
+            status,
+            "missing or wrong token: send the value of [api] token_env as \
+             'Authorization: Bearer TOKEN'",
+        );
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer"),
+        );
+        r
     } else {
-        status.into_response()
+        api_error(
+            status,
+            "the API is off: set [api] token_env in config.toml to an environment variable \
+             holding a token of at least 16 characters, and restart hailer serve",
+        )
     }
 }
 

@@ -805,3 +805,34 @@ fn send_json_tells_a_paused_mailbox_from_a_failed_one() {
         "{out:?}"
     );
 }
+
+/// Approving a row approved before says so, instead of a bare "0 rows approved".
+#[test]
+fn approving_again_counts_the_rows_already_approved() {
+    let dir = campaign(
+        "firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n\
+         Bob,Roe,Acme SA,bob@acme.test\n",
+    );
+    let d = dir.path();
+    let ids: Vec<String> = rows(d).iter().map(|r| r.id.to_string()).collect();
+    hailer(d)
+        .args(["outbox", "approve", &ids[0]])
+        .assert()
+        .success()
+        .stdout("1 row approved\n");
+    hailer(d)
+        .args(["outbox", "approve", &ids[0], &ids[1]])
+        .assert()
+        .success()
+        .stdout("1 row approved (1 row already approved)\n");
+    hailer(d)
+        .args(["outbox", "unapprove", "--all"])
+        .assert()
+        .success()
+        .stdout("2 rows unapproved\n");
+    hailer(d)
+        .args(["outbox", "unapprove", &ids[1]])
+        .assert()
+        .success()
+        .stdout("0 rows unapproved (1 row already unapproved)\n");
+}

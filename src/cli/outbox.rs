@@ -110,13 +110,17 @@ impl OutboxCommand {
             OutboxCommand::Approve(ids) | OutboxCommand::Unapprove(ids) => {
                 let approve = matches!(self, OutboxCommand::Approve(_));
                 ids_for(ids, outbox::Status::Ready).and_then(|ids| {
+                    let verb = if approve { "approved" } else { "unapproved" };
+                    // "0 rows approved" alone read as a failure for a row approved before.
+                    let given = ids.iter().collect::<std::collections::HashSet<_>>().len();
                     outbox::set_approved(store.conn(), &ids, approve, now)
-                        .map(|n| {
-                            format!(
-                                "{} {}\n",
+                        .map(|n| match given - n {
+                            0 => format!("{} {verb}\n", outbox::rows(n)),
+                            already => format!(
+                                "{} {verb} ({} already {verb})\n",
                                 outbox::rows(n),
-                                if approve { "approved" } else { "unapproved" }
-                            )
+                                outbox::rows(already)
+                            ),
                         })
                         .map_err(|e| e.to_string())
                 })

@@ -836,3 +836,39 @@ fn approving_again_counts_the_rows_already_approved() {
         .success()
         .stdout("0 rows unapproved (1 row already unapproved)\n");
 }
+
+/// A dry run changes no status: a row its checks refuse is reported as still READY, with the
+/// ERROR a real run would give it in `would_be`, and the outbox agrees.
+#[test]
+fn dry_run_json_reports_what_a_refused_row_would_become_without_claiming_it() {
+    let dir = campaign(
+        "firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n\
+         Bob,Roe,Acme SA,bob@acme.test\n",
+    );
+    let d = dir.path();
+    hailer(d)
+        .args(["outbox", "approve", "--all"])
+        .assert()
+        .success();
+    hailer(d)
+        .args(["suppress", "add", "ann@acme.test"])
+        .assert()
+        .success();
+    let out = hailer(d)
+        .env("HAILER_TEST_UNUSED", "x")
+        .args(["send", "--dry-run", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let problems = json["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{json}");
+    assert_eq!(problems[0]["email"], "ann@acme.test");
+    assert_eq!(problems[0]["status"], "READY", "{json}");
+    assert_eq!(problems[0]["would_be"], "ERROR", "{json}");
+    let ann = rows(d)
+        .into_iter()
+        .find(|r| r.email.as_deref() == Some("ann@acme.test"))
+        .unwrap();
+    assert_eq!(ann.status.as_str(), "READY");
+}

@@ -100,8 +100,13 @@ pub struct LiveMailbox {
 pub struct RowOutcome {
     pub id: i64,
     pub email: String,
+    /// The row's status after the run (a dry run changes none: READY stays READY).
     pub status: Status,
     pub text: String,
+    /// A dry run: the status a real run would give the row (ERROR for a row refused by the
+    /// checks), which the dry run did not set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub would_be: Option<Status>,
 }
 
 /// What a run did.
@@ -795,8 +800,9 @@ fn dry_run(
             out.problems.push(RowOutcome {
                 id,
                 email: row.email.clone().unwrap_or_default(),
-                status: Status::Error,
+                status: row.status,
                 text: format!("would not be sent: {reason}"),
+                would_be: Some(Status::Error),
             });
             continue;
         }
@@ -815,8 +821,9 @@ fn dry_run(
                 out.problems.push(RowOutcome {
                     id,
                     email: row.email.clone().unwrap_or_default(),
-                    status: Status::Error,
+                    status: row.status,
                     text: format!("would not be sent: {e}"),
+                    would_be: Some(Status::Error),
                 });
             }
         }

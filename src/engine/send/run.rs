@@ -356,6 +356,7 @@ impl Runner<'_> {
             email,
             status: Status::Error,
             text: reason,
+            would_be: None,
         });
         Ok(())
     }
@@ -820,6 +821,7 @@ impl Runner<'_> {
                 email: job.email.clone(),
                 status,
                 text,
+                would_be: None,
             });
         };
         match result {

@@ -872,3 +872,58 @@ fn dry_run_json_reports_what_a_refused_row_would_become_without_claiming_it() {
         .unwrap();
     assert_eq!(ann.status.as_str(), "READY");
 }
+
+/// `outbox settle` decides UNCERTAIN rows as `u` on the Outbox tab does: ids that are not
+/// UNCERTAIN are named and nothing changes; --requeue gives READY unapproved, --sent SENT.
+#[test]
+fn settle_decides_uncertain_rows_as_the_tui_does() {
+    let dir = campaign(
+        "firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n\
+         Bob,Roe,Acme SA,bob@acme.test\n",
+    );
+    let d = dir.path();
+    let ids: Vec<i64> = rows(d).iter().map(|r| r.id).collect();
+    let uncertain = |id: i64| {
+        Store::open_in(&d.join("data"))
+            .unwrap()
+            .conn()
+            .execute(
+                "UPDATE outbox SET status = 'UNCERTAIN', approved = 1 WHERE id = ?1",
+                [id],
+            )
+            .unwrap();
+    };
+    let status = |id: i64| {
+        let r = rows(d).into_iter().find(|r| r.id == id).unwrap();
+        (r.status.as_str().to_string(), r.approved)
+    };
+    uncertain(ids[0]);
+    // A READY row among the ids: named, nothing changes.
+    hailer(d)
+        .args(["outbox", "settle", "--sent"])
+        .args([ids[0].to_string(), ids[1].to_string()])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains(format!("row {}", ids[1])));
+    assert_eq!(status(ids[0]).0, "UNCERTAIN");
+    // A decision is required.
+    hailer(d)
+        .args(["outbox", "settle", &ids[0].to_string()])
+        .assert()
+        .code(2);
+    hailer(d)
+        .args(["outbox", "settle", "--requeue", &ids[0].to_string()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1 row back to READY, unapproved"));
+    assert_eq!(status(ids[0]), ("READY".to_string(), false));
+    uncertain(ids[0]);
+    uncertain(ids[1]);
+    hailer(d)
+        .args(["outbox", "settle", "--all", "--sent"])
+        .assert()
+        .success()
+        .stdout("2 rows marked SENT\n");
+    assert_eq!(status(ids[0]).0, "SENT");
+    assert_eq!(status(ids[1]).0, "SENT");
+}

@@ -1,4 +1,5 @@
-//! `hailer outbox build|show|approve|unapprove|skip|unskip`: the outbox review, headless.
+//! `hailer outbox build|show|approve|unapprove|skip|unskip|settle`: the outbox review,
+//! headless.
 
 use clap::{Args, Subcommand};
 
@@ -25,6 +26,22 @@ pub enum OutboxCommand {
     Skip(Ids),
     /// Put skipped rows back: READY, or ERROR when a reason still blocks them
     Unskip(Ids),
+    /// Decide UNCERTAIN rows (`u` on the Outbox tab): --sent marks them SENT; --requeue puts
+    /// them back READY, unapproved, to be approved and sent again
+    ///
+    /// A row is UNCERTAIN when a run stopped during its SMTP transaction and no copy was
+    /// found in the mailbox's Sent folder: look in the Sent folder (or ask the recipient)
+    /// before you requeue it, or it may arrive twice.
+    Settle {
+        #[command(flatten)]
+        ids: Ids,
+        /// The message went out: mark the rows SENT
+        #[arg(long, conflicts_with = "requeue", required_unless_present = "requeue")]
+        sent: bool,
+        /// The message did not go out: READY again, unapproved
+        #[arg(long)]
+        requeue: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -130,6 +147,11 @@ impl OutboxCommand {
                     .map(|n| format!("{} skipped\n", outbox::rows(n)))
                     .map_err(|e| e.to_string())
             }),
+            OutboxCommand::Settle { ids, sent, .. } => ids_for(ids, outbox::Status::Uncertain)
+                .and_then(|ids| {
+                    let approval = ctx.config.config.sending.require_approval;
+                    settle(&mut store, &ids, *sent, approval, now).map_err(|e| e.to_string())
+                }),
             OutboxCommand::Unskip(ids) => ids_for(ids, outbox::Status::Skipped).and_then(|ids| {
                 outbox::unskip(store.conn(), &ids, now)
                     .map(|moved| outbox::unskip_summary(moved) + "\n")
@@ -150,15 +172,49 @@ impl OutboxCommand {
 
     /// The ids typed on the command line, with the statuses the command acts on.
     fn explicit_ids(&self) -> Option<(&[i64], &'static [outbox::Status])> {
-        use outbox::Status::{Error, Ready, Skipped};
+        use outbox::Status::{Error, Ready, Skipped, Uncertain};
         let (ids, allowed): (&Ids, &'static [outbox::Status]) = match self {
             OutboxCommand::Approve(ids) | OutboxCommand::Unapprove(ids) => (ids, &[Ready]),
             OutboxCommand::Skip(ids) => (ids, &[Ready, Error]),
             OutboxCommand::Unskip(ids) => (ids, &[Skipped]),
+            OutboxCommand::Settle { ids, .. } => (ids, &[Uncertain]),
             OutboxCommand::Build { .. } | OutboxCommand::Show { .. } => return None,
         };
         (!ids.all && !ids.ids.is_empty()).then_some((ids.ids.as_slice(), allowed))
     }
+}
+
+/// What `u` on the Outbox tab does, for every row in one transaction.
+fn settle(
+    store: &mut store::Store,
+    ids: &[i64],
+    sent: bool,
+    require_approval: bool,
+    now: i64,
+) -> Result<String, store::StoreError> {
+    use crate::store::sending;
+    let tx = store.write_tx()?;
+    for &id in ids {
+        if sent {
+            sending::resolve_sent(
+                &tx,
+                id,
+                "marked as sent by hand (hailer outbox settle)",
+                now,
+            )?;
+        } else {
+            sending::requeue_uncertain(&tx, id, now)?;
+        }
+    }
+    tx.commit()?;
+    let n = outbox::rows(ids.len());
+    Ok(if sent {
+        format!("{n} marked SENT\n")
+    } else if require_approval {
+        format!("{n} back to READY, unapproved: approve them to send them again\n")
+    } else {
+        format!("{n} back to READY: the next run sends them (require_approval is off)\n")
+    })
 }
 
 /// "no outbox row 999", "row 5 is ERROR (suppressed: …); this applies to READY rows".

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::{Context, exit};
-use crate::engine::export::neutralize;
 use crate::engine::import::{self, ColumnOverride, ImportError, ImportKind, ImportRequest};
 use crate::store::imports;
 
@@ -137,13 +136,7 @@ fn list_log(ctx: &Context, json: bool) -> u8 {
         }
     };
     match imports::list(store.conn()) {
-        Ok(log) => match write_log(&log, json) {
-            Ok(()) => exit::OK,
-            Err(e) => {
-                errln!("cannot write the imports log to standard output: {e}");
-                exit::FAILURE
-            }
-        },
+        Ok(log) => print_log(&log, json),
         Err(e) => {
             errln!("{e}");
             exit::FAILURE
@@ -153,16 +146,8 @@ fn list_log(ctx: &Context, json: bool) -> u8 {
 
 /// The log on standard output: CSV (dates in RFC 3339, an unknown count empty, names guarded
 /// against formula injection) or a JSON array.
-fn write_log(log: &[imports::ImportLogEntry], json: bool) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    if json {
-        serde_json::to_writer_pretty(&mut out, log)?;
-        writeln!(out)?;
-        return out.flush();
-    }
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record([
+fn print_log(log: &[imports::ImportLogEntry], json: bool) -> u8 {
+    let header = [
         "id",
         "created_at",
         "kind",
@@ -173,25 +158,21 @@ fn write_log(log: &[imports::ImportLogEntry], json: bool) -> std::io::Result<()>
         "duplicates",
         "replaced",
         "rejected",
-    ])?;
-    for e in log {
-        let date = chrono::DateTime::from_timestamp(e.created_at, 0)
-            .map(|d| d.to_rfc3339())
-            .unwrap_or_default();
-        w.write_record([
+    ];
+    // File and sheet names are the user's text: guarded (as every cell is), so a name that
+    // starts with = + - @ is never run as a formula by a spreadsheet.
+    super::print_table("the imports log", log, json, header, |e| {
+        [
             e.id.to_string(),
-            date,
+            super::rfc3339(e.created_at),
             e.kind.clone(),
-            // File and sheet names are the user's text: guarded as in exports, so a name
-            // that starts with = + - @ is never run as a formula by a spreadsheet.
-            neutralize(&e.file).into_owned(),
-            neutralize(e.sheet.as_deref().unwrap_or_default()).into_owned(),
+            e.file.clone(),
+            e.sheet.clone().unwrap_or_default(),
             e.imported.to_string(),
             e.updated.map(|u| u.to_string()).unwrap_or_default(),
             e.duplicates.to_string(),
             e.replaced.to_string(),
             e.rejected.to_string(),
-        ])?;
-    }
-    w.flush()
+        ]
+    })
 }

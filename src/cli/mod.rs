@@ -238,6 +238,56 @@ pub(crate) fn write_stdout(args: std::fmt::Arguments) {
     }
 }
 
+/// A list on standard output, as `import log` and `suppress list` write theirs: with `json`, a
+/// pretty JSON array of `items` as they serialize (values as stored, times in Unix seconds);
+/// else CSV, `header` then `row(item)` for each, every cell guarded against formula injection
+/// as exports guard theirs ([`neutralize`](crate::engine::export::neutralize)). The list is
+/// data a script keeps (`> backup.csv`): like an export, one that could not be written whole
+/// (a full disk, a closed pipe) is said on stderr, naming it `what`, and exits 1.
+pub(crate) fn print_table<T: serde::Serialize, const N: usize>(
+    what: &str,
+    items: &[T],
+    json: bool,
+    header: [&str; N],
+    row: impl Fn(&T) -> [String; N],
+) -> u8 {
+    match write_table(items, json, header, row) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            errln!("cannot write {what} to standard output: {e}");
+            exit::FAILURE
+        }
+    }
+}
+
+fn write_table<T: serde::Serialize, const N: usize>(
+    items: &[T],
+    json: bool,
+    header: [&str; N],
+    row: impl Fn(&T) -> [String; N],
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, items)?;
+        writeln!(out)?;
+        return out.flush();
+    }
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(header)?;
+    for item in items {
+        w.write_record(row(item).map(|c| crate::engine::export::neutralize(&c).into_owned()))?;
+    }
+    w.flush()
+}
+
+/// A time in Unix seconds in RFC 3339, as the CSV lists write dates; empty when out of range.
+pub(crate) fn rfc3339(ts: i64) -> String {
+    chrono::DateTime::from_timestamp(ts, 0)
+        .map(|d| d.to_rfc3339())
+        .unwrap_or_default()
+}
+
 /// What every command gets: the loaded config and the data directory it resolves to.
 pub struct Context {
     pub config: LoadedConfig,

@@ -3,7 +3,6 @@
 use clap::Subcommand;
 
 use super::{Context, exit};
-use crate::engine::export::neutralize;
 use crate::engine::import::normalize::{strip_formula_guard, suppression_entry};
 use crate::store::{self, suppressions};
 
@@ -97,15 +96,8 @@ impl SuppressCommand {
                 ignore_missing,
             } => remove(&mut store, &entries, ignore_missing),
             SuppressCommand::List { json } => match suppressions::list(store.conn()) {
-                // The list is data a script keeps (`> backup.csv`): like an export, a list
-                // that could not be written whole (a full disk, a closed pipe) exits 1.
-                Ok(list) => match write_list(&list, json) {
-                    Ok(()) => exit::OK,
-                    Err(e) => {
-                        errln!("cannot write the list to standard output: {e}");
-                        exit::FAILURE
-                    }
-                },
+                // Exit 1 when it could not be written whole: see `print_table`.
+                Ok(list) => print_list(&list, json),
                 Err(e) => {
                     errln!("{e}");
                     exit::FAILURE
@@ -191,32 +183,17 @@ fn remove(store: &mut store::Store, raw: &[String], ignore_missing: bool) -> u8 
 }
 
 /// The list on standard output: CSV (`entry,cause,note,created_at`, the date in RFC 3339 as
-/// in exports, cells guarded against formula injection as [`neutralize`] does for them) or a
-/// JSON array of the values as stored, `created_at` in Unix seconds like the other times in
-/// hailer's JSON (`mailbox status --json`'s `paused_at`, `/api/validate`'s `checked_at`).
-fn write_list(list: &[suppressions::Suppression], json: bool) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    if json {
-        serde_json::to_writer_pretty(&mut out, list)?;
-        writeln!(out)?;
-        return out.flush();
-    }
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(["entry", "cause", "note", "created_at"])?;
-    for s in list {
-        let date = chrono::DateTime::from_timestamp(s.created_at, 0)
-            .map(|d| d.to_rfc3339())
-            .unwrap_or_default();
-        w.write_record(
-            [
-                s.entry.as_str(),
-                s.cause.as_str(),
-                s.note.as_deref().unwrap_or_default(),
-                date.as_str(),
-            ]
-            .map(|c| neutralize(c).into_owned()),
-        )?;
-    }
-    w.flush()
+/// in exports, cells guarded against formula injection) or a JSON array of the values as
+/// stored, `created_at` in Unix seconds like the other times in hailer's JSON (`mailbox status
+/// --json`'s `paused_at`, `/api/validate`'s `checked_at`).
+fn print_list(list: &[suppressions::Suppression], json: bool) -> u8 {
+    let header = ["entry", "cause", "note", "created_at"];
+    super::print_table("the list", list, json, header, |s| {
+        [
+            s.entry.clone(),
+            s.cause.clone(),
+            s.note.clone().unwrap_or_default(),
+            super::rfc3339(s.created_at),
+        ]
+    })
 }

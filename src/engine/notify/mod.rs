@@ -250,6 +250,7 @@ mod tests {
                     email: format!("person{i}@example.test"),
                     status: Status::Error,
                     text: "550 5.1.1 mailbox unavailable: no such user here".into(),
+                    would_be: None,
                 })
                 .collect(),
             ..SendOut::default()

@@ -238,7 +238,17 @@ pub(crate) fn write_stdout(args: std::fmt::Arguments) {
     }
 }
 
-/// A list on standard output, as `import log` and `suppress list` write theirs: with `json`, a
+/// Ids or entries typed by hand that cannot be used: each problem named on stderr, then that
+/// nothing changed; exit 4 (all-or-nothing, as `outbox` and `suggestions` apply them).
+pub(crate) fn refuse(problems: &[String]) -> u8 {
+    for p in problems {
+        errln!("{p}");
+    }
+    errln!("nothing changed");
+    exit::INPUT
+}
+
+/// A list on standard output, as `import log`, `suppress list` and `suggestions list` write theirs: with `json`, a
 /// pretty JSON array of `items` as they serialize (values as stored, times in Unix seconds);
 /// else CSV, `header` then `row(item)` for each, every cell guarded against formula injection
 /// as exports guard theirs ([`neutralize`](crate::engine::export::neutralize)). The list is

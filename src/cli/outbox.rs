@@ -80,13 +80,7 @@ impl OutboxCommand {
         if let Some((ids, allowed)) = self.explicit_ids() {
             match unusable_ids(&store, ids, allowed) {
                 Ok(problems) if problems.is_empty() => {}
-                Ok(problems) => {
-                    for p in problems {
-                        errln!("{p}");
-                    }
-                    errln!("nothing changed");
-                    return exit::INPUT;
-                }
+                Ok(problems) => return super::refuse(&problems),
                 Err(e) => {
                     errln!("{e}");
                     return exit::FAILURE;

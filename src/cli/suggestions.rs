@@ -11,7 +11,6 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::{Context, exit};
-use crate::engine::export::neutralize;
 use crate::engine::find::choice;
 use crate::store::{self, suggestions};
 
@@ -153,26 +152,7 @@ fn list(store: &store::Store, json: bool, status: &[String], min: Option<i64>) -
         .filter(|r| status.is_empty() || status.contains(&r.status))
         .filter(|r| min.is_none_or(|m| r.confidence >= m))
         .collect();
-    // Data a script keeps (`> suggestions.csv`): one that could not be written whole exits 1.
-    match write_list(&rows, json) {
-        Ok(()) => exit::OK,
-        Err(e) => {
-            errln!("cannot write the list to standard output: {e}");
-            exit::FAILURE
-        }
-    }
-}
-
-fn write_list(rows: &[suggestions::SuggestionRow], json: bool) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    if json {
-        serde_json::to_writer_pretty(&mut out, rows)?;
-        writeln!(out)?;
-        return out.flush();
-    }
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record([
+    let header = [
         "prospect_id",
         "firstname",
         "lastname",
@@ -185,27 +165,23 @@ fn write_list(rows: &[suggestions::SuggestionRow], json: bool) -> std::io::Resul
         "status",
         "reason",
         "verified",
-    ])?;
-    for r in rows {
-        w.write_record(
-            [
-                r.prospect_id.to_string(),
-                r.firstname.clone(),
-                r.lastname.clone(),
-                r.company.clone(),
-                r.domain.clone().unwrap_or_default(),
-                r.email.clone().unwrap_or_default(),
-                r.alternatives.join(" "),
-                r.pattern.clone().unwrap_or_default(),
-                r.confidence.to_string(),
-                r.status.clone(),
-                r.reason.clone().unwrap_or_default(),
-                r.verified.clone().unwrap_or_default(),
-            ]
-            .map(|c| neutralize(&c).into_owned()),
-        )?;
-    }
-    w.flush()
+    ];
+    super::print_table("the suggestions list", &rows, json, header, |r| {
+        [
+            r.prospect_id.to_string(),
+            r.firstname.clone(),
+            r.lastname.clone(),
+            r.company.clone(),
+            r.domain.clone().unwrap_or_default(),
+            r.email.clone().unwrap_or_default(),
+            r.alternatives.join(" "),
+            r.pattern.clone().unwrap_or_default(),
+            r.confidence.to_string(),
+            r.status.clone(),
+            r.reason.clone().unwrap_or_default(),
+            r.verified.clone().unwrap_or_default(),
+        ]
+    })
 }
 
 /// "no prospect 999", "prospect 12 has no suggested address (no-domain: …)".
@@ -222,15 +198,6 @@ fn problem(cur: Option<&suggestions::SuggestionRow>, id: i64) -> Option<String> 
         )),
         Some(_) => None,
     }
-}
-
-/// Names every problem on stderr and says nothing changed; exit 4.
-fn refuse(problems: &[String]) -> u8 {
-    for p in problems {
-        errln!("{p}");
-    }
-    errln!("nothing changed");
-    exit::INPUT
 }
 
 fn accept(store: &mut store::Store, args: &AcceptArgs) -> u8 {
@@ -313,7 +280,7 @@ fn accept(store: &mut store::Store, args: &AcceptArgs) -> u8 {
             }
             exit::OK
         }
-        Ok(Err(problems)) => refuse(&problems),
+        Ok(Err(problems)) => super::refuse(&problems),
         Err(e) => {
             errln!("{e}");
             exit::FAILURE
@@ -393,7 +360,7 @@ fn next(store: &mut store::Store, ids: &[i64], json: bool) -> u8 {
             print_changed(&out, json);
             exit::OK
         }
-        Ok(Err(problems)) => refuse(&problems),
+        Ok(Err(problems)) => super::refuse(&problems),
         Err(e) => {
             errln!("{e}");
             exit::FAILURE
@@ -426,7 +393,7 @@ fn set(store: &mut store::Store, id: i64, email: &str, json: bool) -> u8 {
             print_changed(&out, json);
             exit::OK
         }
-        Ok(None) => refuse(&[format!("no prospect {id}")]),
+        Ok(None) => super::refuse(&[format!("no prospect {id}")]),
         Err(e) => {
             errln!("{e}");
             exit::FAILURE

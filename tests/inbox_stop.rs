@@ -55,20 +55,19 @@ fn read_so_far(dir: &Path) -> (Vec<(String, i64)>, u32) {
     (kinds, last)
 }
 
-/// SIGTERM while the server is in the middle of answering a FETCH: the run ends at once (not
-/// after the 30 s read timeout) with 130, the batch before is kept, nothing of the cut one is
-/// recorded, and the next run reads it.
-#[test]
-fn bounces_sync_stopped_during_a_fetch_exits_130_at_once_and_keeps_the_batches_before() {
-    let messages = (1..=4).map(|i| newsletter(i, 100)).collect();
-    // Batches of 2: the first body FETCH is answered, the second stalls halfway.
-    let server = FakeImap::start(messages, Some(1));
-    let dir = setup(&server, "batch = 2");
-    let d = dir.path();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_hailer"))
-        .current_dir(d)
+/// `hailer bounces sync` in `d` (set up by `setup`).
+fn sync(d: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hailer"));
+    cmd.current_dir(d)
         .args(["--config", "config.toml", "--data-dir", "data"])
-        .args(["bounces", "sync"])
+        .args(["bounces", "sync"]);
+    cmd
+}
+
+/// Runs `bounces sync` in `d`, sends it SIGTERM once `server` has stalled, and returns its
+/// output and how long it took to end after the signal.
+fn sync_terminated_at_the_stall(server: &FakeImap, d: &Path) -> (std::process::Output, Duration) {
+    let child = sync(d)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -81,7 +80,20 @@ fn bounces_sync_stopped_during_a_fetch_exits_130_at_once_and_keeps_the_batches_b
     let stopped = Instant::now();
     common::signal(child.id(), "TERM");
     let out = child.wait_with_output().unwrap();
-    let waited = stopped.elapsed();
+    (out, stopped.elapsed())
+}
+
+/// SIGTERM while the server is in the middle of answering a FETCH: the run ends at once (not
+/// after the 30 s read timeout) with 130, the batch before is kept, nothing of the cut one is
+/// recorded, and the next run reads it.
+#[test]
+fn bounces_sync_stopped_during_a_fetch_exits_130_at_once_and_keeps_the_batches_before() {
+    let messages = (1..=4).map(|i| newsletter(i, 100)).collect();
+    // Batches of 2: the first body FETCH is answered, the second stalls halfway.
+    let server = FakeImap::start(messages, Some(1));
+    let dir = setup(&server, "batch = 2");
+    let d = dir.path();
+    let (out, waited) = sync_terminated_at_the_stall(&server, d);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     // Well under the 30 s read timeout it used to wait for; loose, so a loaded CI machine
@@ -92,12 +104,7 @@ fn bounces_sync_stopped_during_a_fetch_exits_130_at_once_and_keeps_the_batches_b
     assert_eq!(read_so_far(d), (vec![("other".into(), 2)], 2));
 
     // The stalled FETCH was the server's last: the next run reads the two left.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hailer"))
-        .current_dir(d)
-        .args(["--config", "config.toml", "--data-dir", "data"])
-        .args(["bounces", "sync"])
-        .output()
-        .unwrap();
+    let out = sync(d).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("m/INBOX: 2 read"), "{stdout}");
@@ -112,23 +119,7 @@ fn stopped_before_reading_exits_130_at_once_and_stores_nothing(stall: Stall) {
     let server = FakeImap::stalling(messages, stall);
     let dir = setup(&server, "batch = 2");
     let d = dir.path();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_hailer"))
-        .current_dir(d)
-        .args(["--config", "config.toml", "--data-dir", "data"])
-        .args(["bounces", "sync"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    assert!(
-        server.wait_for("STALLED", Duration::from_secs(20)),
-        "{stall:?}: {:?}",
-        server.log.lock().unwrap()
-    );
-    let stopped = Instant::now();
-    common::signal(child.id(), "TERM");
-    let out = child.wait_with_output().unwrap();
-    let waited = stopped.elapsed();
+    let (out, waited) = sync_terminated_at_the_stall(&server, d);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stall:?}: {stderr}");
     // Well under the 30 s read timeout (a bound, not a speed measurement).
@@ -145,12 +136,7 @@ fn stopped_before_reading_exits_130_at_once_and_stores_nothing(stall: Stall) {
     assert_eq!(read_so_far(d), (vec![], 0), "{stall:?}");
 
     // The server stalls once: the next run reads everything.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hailer"))
-        .current_dir(d)
-        .args(["--config", "config.toml", "--data-dir", "data"])
-        .args(["bounces", "sync"])
-        .output()
-        .unwrap();
+    let out = sync(d).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stall:?}: {stdout}");
     assert!(stdout.contains("m/INBOX: 4 read"), "{stall:?}: {stdout}");

@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod editor;
 pub mod engine;
 pub mod files;
 pub mod logging;

@@ -927,3 +927,164 @@ fn settle_decides_uncertain_rows_as_the_tui_does() {
     assert_eq!(status(ids[0]).0, "SENT");
     assert_eq!(status(ids[1]).0, "SENT");
 }
+
+/// `outbox edit --subject/--body-file`: the TUI's `e` for scripts. The row keeps its new text,
+/// loses its approval, and `outbox show` renders the new text.
+#[test]
+fn edit_from_flags_changes_the_row_and_withdraws_its_approval() {
+    let dir = campaign("firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n");
+    let d = dir.path();
+    let id = rows(d)[0].id.to_string();
+    hailer(d)
+        .args(["outbox", "approve", &id])
+        .assert()
+        .success();
+    std::fs::write(
+        d.join("body.md"),
+        "Dear Ann,\r\n\r\nA **new** text.\r\n\r\n",
+    )
+    .unwrap();
+    hailer(d)
+        .args(["outbox", "edit", &id, "--subject", " A better subject "])
+        .args(["--body-file", "body.md"])
+        .assert()
+        .success()
+        .stdout(format!("row {id} edited; it needs approval again\n"));
+    let row = &rows(d)[0];
+    assert_eq!(row.subject, "A better subject");
+    assert_eq!(
+        row.body, "Dear Ann,\n\nA **new** text.",
+        "Windows line ends as \\n"
+    );
+    assert!(!row.approved);
+    assert_eq!(row.status.as_str(), "READY");
+    hailer(d)
+        .args(["outbox", "show", &id])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Subject: A better subject"));
+    // The body from standard input; the subject stays.
+    hailer(d)
+        .args(["outbox", "edit", &id, "--body-file", "-"])
+        .write_stdin("Short.\n")
+        .assert()
+        .success();
+    let row = &rows(d)[0];
+    assert_eq!(
+        (row.subject.as_str(), row.body.as_str()),
+        ("A better subject", "Short.")
+    );
+    // The same text again changes nothing.
+    hailer(d)
+        .args(["outbox", "edit", &id, "--subject", "A better subject"])
+        .assert()
+        .success()
+        .stdout(format!("row {id} unchanged\n"));
+}
+
+/// Text a script gives with a placeholder in it, a row already sent, a missing row, a body
+/// that is not UTF-8, an empty subject: each named, exit 4, the row as it was (approval
+/// included).
+#[test]
+fn edit_from_flags_refuses_what_cannot_go_out_and_changes_nothing() {
+    let dir = campaign("firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n");
+    let d = dir.path();
+    let before = rows(d).remove(0);
+    let id = before.id.to_string();
+    hailer(d)
+        .args(["outbox", "approve", &id])
+        .assert()
+        .success();
+    let unchanged = || {
+        let row = rows(d).remove(0);
+        assert_eq!((&row.subject, &row.body), (&before.subject, &before.body));
+        assert!(row.approved, "the approval is given back");
+    };
+    std::fs::write(d.join("body.txt"), "Hi {firstname},\n").unwrap();
+    hailer(d)
+        .args(["outbox", "edit", &id, "--body-file", "body.txt"])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains(
+            "unresolved placeholder: {firstname} in body",
+        ));
+    unchanged();
+    hailer(d)
+        .args(["outbox", "edit", &id, "--subject", "  "])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("the subject cannot be empty"));
+    unchanged();
+    std::fs::write(d.join("latin1.txt"), b"Caf\xe9\n").unwrap();
+    hailer(d)
+        .args(["outbox", "edit", &id, "--body-file", "latin1.txt"])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("latin1.txt is not UTF-8 (byte 4"));
+    hailer(d)
+        .args(["outbox", "edit", &id, "--body-file", "missing.txt"])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("cannot read missing.txt"));
+    unchanged();
+    hailer(d)
+        .args(["outbox", "edit", "999", "--subject", "x"])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("no outbox row 999"));
+    Store::open_in(&d.join("data"))
+        .unwrap()
+        .conn()
+        .execute("UPDATE outbox SET status = 'SENT'", [])
+        .unwrap();
+    hailer(d)
+        .args(["outbox", "edit", &id, "--subject", "Too late"])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains(format!(
+            "row {id} is SENT and can no longer be edited"
+        )));
+    assert_eq!(rows(d)[0].subject, before.subject);
+}
+
+/// Without flags `outbox edit` opens $EDITOR on a "Subject:" draft, as `e` does; with no
+/// terminal to give it, it says what to do instead (exit 2).
+#[test]
+fn edit_without_flags_runs_the_editor_on_a_terminal_only() {
+    let dir = campaign("firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n");
+    let d = dir.path();
+    let id = rows(d)[0].id.to_string();
+    hailer(d)
+        .args(["outbox", "edit", &id])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "give --subject and/or --body-file",
+        ));
+    // A terminal from script(1); the "editor" rewrites the draft in place.
+    std::fs::write(
+        d.join("ed.sh"),
+        "#!/bin/sh\nsed -i -e 's/^Subject: .*/Subject: Edited in the editor/' -e 's/^Hi /Hello /' \"$1\"\n",
+    )
+    .unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("hailer");
+    let status = std::process::Command::new("script")
+        .current_dir(d)
+        .env("EDITOR", "sh ed.sh")
+        .env("VISUAL", "")
+        .env_remove("HAILER_CONFIG")
+        .env_remove("HAILER_DATA_DIR")
+        .args(["-qec"])
+        .arg(format!(
+            "{} --config config.toml --data-dir data outbox edit {id}",
+            bin.display()
+        ))
+        .arg("/dev/null")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{status:?}");
+    let row = &rows(d)[0];
+    assert_eq!(row.subject, "Edited in the editor");
+    assert_eq!(row.body, "Hello Ann");
+}

@@ -1,5 +1,8 @@
-//! `hailer outbox build|show|approve|unapprove|skip|unskip|settle`: the outbox review,
+//! `hailer outbox build|show|edit|approve|unapprove|skip|unskip|settle`: the outbox review,
 //! headless.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
@@ -17,6 +20,21 @@ pub enum OutboxCommand {
     },
     /// Show a row exactly as it will be sent (headers and text part)
     Show { id: i64 },
+    /// Change a row's subject or body (`e` on the Outbox tab): in $EDITOR, or with --subject
+    /// and/or --body-file; an edited row must be approved again
+    ///
+    /// In $EDITOR the draft is a "Subject:" line, a blank line, then the body; a placeholder
+    /// left in makes the row ERROR (edit it again). With --subject or --body-file, text with
+    /// a placeholder is refused and nothing changes (exit 4).
+    Edit {
+        id: i64,
+        /// The new subject (one line)
+        #[arg(long)]
+        subject: Option<String>,
+        /// The new body, read from FILE (UTF-8; `-` for standard input)
+        #[arg(long, value_name = "FILE")]
+        body_file: Option<PathBuf>,
+    },
     /// Approve READY rows for sending
     Approve(Ids),
     /// Withdraw approval
@@ -63,6 +81,14 @@ impl OutboxCommand {
                 return exit::FAILURE;
             }
         };
+        if let OutboxCommand::Edit {
+            id,
+            subject,
+            body_file,
+        } = &self
+        {
+            return edit(&store, *id, subject.as_deref(), body_file.as_deref());
+        }
         let now = store::now_ts();
         let ids_for = |ids: &Ids, status: outbox::Status| -> Result<Vec<i64>, String> {
             if ids.all {
@@ -88,6 +114,7 @@ impl OutboxCommand {
             }
         }
         let result: Result<String, String> = match &self {
+            OutboxCommand::Edit { .. } => unreachable!("handled above"),
             OutboxCommand::Build { json } => build::build(&mut store)
                 .map(|s| {
                     if *json {
@@ -172,10 +199,95 @@ impl OutboxCommand {
             OutboxCommand::Skip(ids) => (ids, &[Ready, Error]),
             OutboxCommand::Unskip(ids) => (ids, &[Skipped]),
             OutboxCommand::Settle { ids, .. } => (ids, &[Uncertain]),
-            OutboxCommand::Build { .. } | OutboxCommand::Show { .. } => return None,
+            OutboxCommand::Build { .. }
+            | OutboxCommand::Show { .. }
+            | OutboxCommand::Edit { .. } => return None,
         };
         (!ids.all && !ids.ids.is_empty()).then_some((ids.ids.as_slice(), allowed))
     }
+}
+
+/// `outbox edit`: from the flags when one is given (a script), else in $EDITOR.
+fn edit(
+    store: &store::Store,
+    id: i64,
+    subject: Option<&str>,
+    body_file: Option<&std::path::Path>,
+) -> u8 {
+    use crate::engine::outbox::edit::{self, EditError, Outcome};
+    let result = if subject.is_none() && body_file.is_none() {
+        if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
+            errln!("no terminal for $EDITOR: give --subject and/or --body-file");
+            return exit::USAGE;
+        }
+        edit::edit_in_editor(store, id)
+    } else {
+        let body = match body_file.map(read_body).transpose() {
+            Ok(body) => body,
+            Err(e) => {
+                errln!("{e}");
+                return exit::INPUT;
+            }
+        };
+        edit::edit_row(store, id, |row| {
+            let subject = subject.unwrap_or(&row.subject).to_string();
+            let body = body.unwrap_or_else(|| row.body.clone());
+            // The text is in the caller's file or command line, so nothing is lost by
+            // refusing it: a script learns of a placeholder from the exit code.
+            match crate::engine::outbox::template::edited_text_problem(&subject, &body) {
+                Some(problem) => Err(EditError::Refused(format!(
+                    "row {id}: {problem}; row unchanged"
+                ))),
+                None => Ok((subject, body)),
+            }
+        })
+    };
+    match result {
+        Ok(outcome) => match outcome.describe(id) {
+            Ok(line) => {
+                out!("{line}\n");
+                exit::OK
+            }
+            // Stored, as in the TUI, so the typing is not lost; the row shows its reason.
+            Err(line) if matches!(outcome, Outcome::Saved(_)) => {
+                errln!("{line}");
+                exit::OK
+            }
+            Err(line) => {
+                errln!("{line}");
+                exit::INPUT
+            }
+        },
+        Err(EditError::Refused(e)) => {
+            errln!("{e}");
+            exit::INPUT
+        }
+        Err(EditError::Failed(e)) => {
+            errln!("{e}");
+            exit::FAILURE
+        }
+    }
+}
+
+/// A body from `path` (`-`: standard input), named in the error; Windows line ends become
+/// `\n`, as a draft from $EDITOR has them.
+fn read_body(path: &std::path::Path) -> Result<String, String> {
+    let (name, bytes) = if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+            .map(|_| ("standard input".to_string(), buf))
+    } else {
+        std::fs::read(path).map(|b| (path.display().to_string(), b))
+    }
+    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    String::from_utf8(bytes)
+        .map(|text| text.replace("\r\n", "\n"))
+        .map_err(|e| {
+            format!(
+                "{name} is not UTF-8 (byte {} of the body); save it as UTF-8",
+                e.utf8_error().valid_up_to() + 1
+            )
+        })
 }
 
 /// What `u` on the Outbox tab does, for every row in one transaction.

@@ -604,123 +604,12 @@ fn with_terminal_released<T>(
     Ok((out, EventStream::new()))
 }
 
-/// Run `$VISUAL`, else `$EDITOR`, else `vi` (empty ones skipped) on `path` (through `sh`, so an editor with
-/// arguments such as "code -w" works); the terminal must already be restored.
-fn run_editor(path: &std::path::Path) -> Result<(), String> {
-    // An empty variable counts as unset (`VISUAL= hailer`), as in git and most shells' tools.
-    let set = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    let editor = set("VISUAL")
-        .or_else(|| set("EDITOR"))
-        .unwrap_or_else(|| "vi".into());
-    let status = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("{editor} \"$1\""))
-        .arg("sh")
-        .arg(path)
-        .status()
-        .map_err(|e| format!("cannot run {editor}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{editor} exited with {status}"))
-    }
-}
-
-/// `$EDITOR` on one outbox row: a `Subject:` line, a blank line, then the body.
+/// `$EDITOR` on one outbox row (the terminal already released).
 fn edit_outbox_row(data_dir: &std::path::Path, id: i64) -> Result<String, String> {
-    use crate::store::{self, outbox};
     let store = Store::open_in(data_dir).map_err(|e| e.to_string())?;
-    let row = outbox::get(store.conn(), id)
+    crate::engine::outbox::edit::edit_in_editor(&store, id)
         .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("row {id} is gone"))?;
-    if row.status.is_locked() {
-        return Err(format!(
-            "row {id} is {} and can no longer be edited",
-            row.status
-        ));
-    }
-    // A send running meanwhile must not take the row while its text is being changed: the
-    // approval is held for the time of the edit (given back when nothing changed).
-    let held = row.approved
-        && outbox::set_approved(store.conn(), &[id], false, store::now_ts())
-            .map_err(|e| e.to_string())?
-            == 1;
-    let result = edit_in_editor(&store, &row);
-    if held && matches!(result, Ok(Edit::Unchanged) | Err(_)) {
-        outbox::set_approved(store.conn(), &[id], true, store::now_ts())
-            .map_err(|e| e.to_string())?;
-    }
-    match result? {
-        Edit::Unchanged => Ok(format!("row {id} unchanged")),
-        Edit::Saved(None) => Ok(format!("row {id} edited; it needs approval again")),
-        Edit::Saved(Some(problem)) => Err(format!("row {id} edited, but it is ERROR: {problem}")),
-        Edit::Locked(status) => Err(format!(
-            "row {id} became {status} while it was being edited; the edit was not applied"
-        )),
-    }
-}
-
-/// A new file in the temporary directory that only this user can read (the draft may be
-/// private), under a name no one can guess and create first (`create_new`).
-fn private_temp_file(prefix: &str) -> Result<(std::path::PathBuf, std::fs::File), String> {
-    let dir = std::env::temp_dir();
-    crate::files::create_unique(
-        &dir,
-        |n| format!("{prefix}-{}-{n:016x}.txt", std::process::id()),
-        0o600,
-    )
-    .map_err(|e| format!("cannot create a file in {}: {e}", dir.display()))
-}
-
-enum Edit {
-    Unchanged,
-    /// Stored; with what still keeps it from going out (a placeholder left in).
-    Saved(Option<String>),
-    /// The row went out (or started to) before the edit could be stored.
-    Locked(crate::store::outbox::Status),
-}
-
-fn edit_in_editor(store: &Store, row: &crate::store::outbox::OutboxRow) -> Result<Edit, String> {
-    use crate::store::{self, outbox};
-    let id = row.id;
-    let (path, mut file) = private_temp_file(&format!("hailer-row-{id}"))?;
-    std::io::Write::write_all(
-        &mut file,
-        format!("Subject: {}\n\n{}", row.subject, row.body).as_bytes(),
-    )
-    .map_err(|e| e.to_string())?;
-    drop(file);
-    let edited = run_editor(&path);
-    let text = std::fs::read_to_string(&path).map_err(|e| e.to_string());
-    let _ = std::fs::remove_file(&path);
-    edited.map_err(|e| format!("{e}; row {id} unchanged"))?;
-    let text = text?;
-    let (first, body) = text.split_once('\n').unwrap_or((text.as_str(), ""));
-    let subject = first
-        .strip_prefix("Subject:")
-        .ok_or("the first line must stay \"Subject: …\"; row unchanged")?
-        .trim();
-    let body = body.strip_prefix('\n').unwrap_or(body).trim_end();
-    if subject == row.subject && body == row.body.trim_end() {
-        return Ok(Edit::Unchanged);
-    }
-    let problem = crate::engine::outbox::template::edited_text_problem(subject, body);
-    if outbox::edit(
-        store.conn(),
-        id,
-        subject,
-        body,
-        problem.as_deref(),
-        store::now_ts(),
-    )
-    .map_err(|e| e.to_string())?
-    {
-        return Ok(Edit::Saved(problem));
-    }
-    let now = outbox::get(store.conn(), id)
-        .map_err(|e| e.to_string())?
-        .map_or(outbox::Status::Sent, |r| r.status);
-    Ok(Edit::Locked(now))
+        .describe(id)
 }
 
 /// The find engine on a blocking thread with its own small runtime; the Reporter's token
@@ -951,7 +840,7 @@ fn edit_config(current: &LoadedConfig) -> Result<LoadedConfig, Vec<String>> {
         std::fs::write(&path, include_str!("../../config.toml.example"))
             .map_err(|e| vec![format!("cannot create {}: {e}", path.display())])?;
     }
-    run_editor(&path).map_err(|e| vec![e])?;
+    crate::editor::run(&path).map_err(|e| vec![e])?;
     match Config::from_file(&path) {
         Ok(config) => Ok(LoadedConfig {
             config,

@@ -4,4 +4,5 @@
 
 pub mod build;
 pub mod compose;
+pub mod edit;
 pub mod template;

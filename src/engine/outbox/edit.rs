@@ -1,0 +1,157 @@
+//! Changing one row's subject or body by hand: the TUI's `e` (in `$EDITOR`) and `hailer
+//! outbox edit` (in `$EDITOR`, or from `--subject` / `--body-file`) both go through
+//! [`edit_row`], so the checks and the wording are the same.
+
+use crate::store::outbox::{self, OutboxRow, Status};
+use crate::store::{self, Store};
+
+/// Why an edit did not happen; nothing changed either way.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    /// The row (missing, sent or in flight) or the new text (no subject line, an empty
+    /// subject, a placeholder where none is allowed) cannot be used.
+    #[error("{0}")]
+    Refused(String),
+    /// The editor or the database failed.
+    #[error("{0}")]
+    Failed(String),
+}
+
+fn failed(e: impl std::fmt::Display) -> EditError {
+    EditError::Failed(e.to_string())
+}
+
+/// What an edit did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Unchanged,
+    /// Stored; with what still keeps the row from going out (a placeholder left in).
+    Saved(Option<String>),
+    /// The row went out (or started to) before the edit could be stored.
+    Locked(Status),
+}
+
+impl Outcome {
+    /// The line the TUI's status bar and the CLI print: `Ok` when the row can go out (after
+    /// approval), `Err` when the edit left it unable to (or was not applied).
+    pub fn describe(&self, id: i64) -> Result<String, String> {
+        match self {
+            Outcome::Unchanged => Ok(format!("row {id} unchanged")),
+            Outcome::Saved(None) => Ok(format!("row {id} edited; it needs approval again")),
+            Outcome::Saved(Some(problem)) => {
+                Err(format!("row {id} edited, but it is ERROR: {problem}"))
+            }
+            Outcome::Locked(status) => Err(format!(
+                "row {id} became {status} while it was being edited; the edit was not applied"
+            )),
+        }
+    }
+}
+
+/// Edit row `id`: `change` gets the row as stored and returns its new subject and body. A row
+/// sent or in flight is refused before `change` runs. An approved row is unapproved for the
+/// time of `change` (it may take minutes in an editor), so a send running meanwhile does not
+/// take it half-edited; the approval comes back when nothing changed, and a changed row must
+/// be approved again. Text left with a placeholder in it makes the row ERROR, naming it.
+pub fn edit_row(
+    store: &Store,
+    id: i64,
+    change: impl FnOnce(&OutboxRow) -> Result<(String, String), EditError>,
+) -> Result<Outcome, EditError> {
+    let row = outbox::get(store.conn(), id)
+        .map_err(failed)?
+        .ok_or_else(|| EditError::Refused(format!("no outbox row {id}")))?;
+    if row.status.is_locked() {
+        return Err(EditError::Refused(format!(
+            "row {id} is {} and can no longer be edited",
+            row.status
+        )));
+    }
+    let held = row.approved
+        && outbox::set_approved(store.conn(), &[id], false, store::now_ts()).map_err(failed)? == 1;
+    let result = change(&row).and_then(|(subject, body)| store_edit(store, &row, &subject, &body));
+    if held && matches!(result, Ok(Outcome::Unchanged) | Err(_)) {
+        outbox::set_approved(store.conn(), &[id], true, store::now_ts()).map_err(failed)?;
+    }
+    result
+}
+
+fn store_edit(
+    store: &Store,
+    row: &OutboxRow,
+    subject: &str,
+    body: &str,
+) -> Result<Outcome, EditError> {
+    let subject = subject.trim();
+    let body = body.trim_end();
+    if subject.is_empty() {
+        return Err(EditError::Refused(format!(
+            "row {}: the subject cannot be empty; row unchanged",
+            row.id
+        )));
+    }
+    if subject.contains(['\r', '\n']) {
+        return Err(EditError::Refused(format!(
+            "row {}: the subject must be one line; row unchanged",
+            row.id
+        )));
+    }
+    if subject == row.subject && body == row.body.trim_end() {
+        return Ok(Outcome::Unchanged);
+    }
+    let problem = super::template::edited_text_problem(subject, body);
+    let now = store::now_ts();
+    if outbox::edit(store.conn(), row.id, subject, body, problem.as_deref(), now).map_err(failed)? {
+        return Ok(Outcome::Saved(problem));
+    }
+    let status = outbox::get(store.conn(), row.id)
+        .map_err(failed)?
+        .map_or(Status::Sent, |r| r.status);
+    Ok(Outcome::Locked(status))
+}
+
+/// The text an editor gets for a row: a `Subject:` line, a blank line, then the body.
+pub fn draft(row: &OutboxRow) -> String {
+    format!("Subject: {}\n\n{}", row.subject, row.body)
+}
+
+/// Subject and body back from an edited [`draft`].
+pub fn parse_draft(text: &str) -> Result<(String, String), EditError> {
+    let (first, body) = text.split_once('\n').unwrap_or((text, ""));
+    let subject = first
+        .strip_prefix("Subject:")
+        .ok_or_else(|| {
+            EditError::Refused("the first line must stay \"Subject: …\"; row unchanged".into())
+        })?
+        .trim();
+    let body = body.strip_prefix('\n').unwrap_or(body);
+    Ok((subject.to_string(), body.to_string()))
+}
+
+/// Edit row `id` in `$EDITOR` (the terminal must be free: the TUI releases it first).
+pub fn edit_in_editor(store: &Store, id: i64) -> Result<Outcome, EditError> {
+    edit_row(store, id, |row| {
+        let text = crate::editor::edit_text(&format!("hailer-row-{id}"), &draft(row))
+            .map_err(|e| EditError::Failed(format!("{e}; row {id} unchanged")))?;
+        parse_draft(&text)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_draft_reads_back_as_it_was_written() {
+        let text = "Subject: Hello {firstname}\n\nLine one\n\nLine two\n";
+        let (subject, body) = parse_draft(text).unwrap();
+        assert_eq!(subject, "Hello {firstname}");
+        assert_eq!(body, "Line one\n\nLine two\n");
+    }
+
+    #[test]
+    fn a_draft_without_its_subject_line_is_refused() {
+        let err = parse_draft("Hello\n\nbody").unwrap_err();
+        assert!(err.to_string().contains("Subject:"), "{err}");
+    }
+}

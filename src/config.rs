@@ -475,13 +475,46 @@ pub struct TrackingConfig {
 impl TrackingConfig {
     pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
-    /// `listen`, or the default; `problems()` has already rejected a malformed value.
-    pub fn listen_addr(&self) -> std::net::SocketAddr {
-        self.listen
-            .as_deref()
-            .and_then(|l| l.parse().ok())
-            .unwrap_or_else(|| Self::DEFAULT_LISTEN.parse().expect("valid default"))
+    /// `listen`, or the default, resolved (see [`resolve_listen`]).
+    pub fn listen_addr(&self) -> Result<std::net::SocketAddr, String> {
+        resolve_listen(self.listen.as_deref().unwrap_or(Self::DEFAULT_LISTEN))
+            .map_err(|e| format!("[tracking] listen: {e}"))
     }
+}
+
+/// Where to listen, as a user writes it: `127.0.0.1:8080`, `[::1]:8080`, `localhost:8080`
+/// (a name is resolved, its first address taken), or a bare port `8080` (on 127.0.0.1).
+pub fn resolve_listen(text: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    let text = text.trim();
+    if let Ok(addr) = text.parse::<std::net::SocketAddr>() {
+        return Ok(addr);
+    }
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    let shape = || {
+        format!(
+            "{text:?} must be an address or host name with a port, such as \"127.0.0.1:8080\" or \"localhost:8080\""
+        )
+    };
+    let (host, port) = listen_parts(text).ok_or_else(shape)?;
+    (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {host:?} in {text:?}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{host:?} in {text:?} has no address"))
+}
+
+/// `host:port` with a host name (no blanks, no brackets) and a valid port.
+fn listen_parts(text: &str) -> Option<(&str, u16)> {
+    let (host, port) = text.rsplit_once(':')?;
+    let port = port.parse::<u16>().ok()?;
+    let plausible = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    plausible.then_some((host, port))
 }
 
 /// The IMAP watcher (engine::inbox): which folders it reads and where it files what it read.
@@ -765,10 +798,12 @@ impl Config {
             problems.push(format!("[tracking] base_url {url:?} {why}"));
         }
         if let Some(l) = &self.tracking.listen
-            && l.parse::<std::net::SocketAddr>().is_err()
+            && l.trim().parse::<std::net::SocketAddr>().is_err()
+            && l.trim().parse::<u16>().is_err()
+            && listen_parts(l.trim()).is_none()
         {
             problems.push(format!(
-                "[tracking] listen {l:?} must be an address with a port, such as \"127.0.0.1:8080\""
+                "[tracking] listen {l:?} must be an address or host name with a port, such as \"127.0.0.1:8080\" or \"localhost:8080\""
             ));
         }
         if self.tracking.base_url.is_some() && self.tracking.secret_env.is_none() {

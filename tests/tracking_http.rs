@@ -65,7 +65,8 @@ async fn start(api_token: Option<&str>) -> Server {
     let cfg = ServeConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: data,
-        secret: SECRET.to_vec(),
+        secret: Some(SECRET.to_vec()),
+        mailboxes: Vec::new(),
         api_token: api_token.map(str::to_string),
         verify: hailer::engine::verify::VerifyOptions::default(),
     };
@@ -646,4 +647,88 @@ fn a_short_api_token_is_refused() {
         !err.contains("short"),
         "the token itself is in the error: {err}"
     );
+}
+
+/// `hailer serve` as a user runs it: with `[api]` alone (no tracking key) it serves the API
+/// and no tracking routes; `/api/stats` lists every configured mailbox, those that have sent
+/// nothing with zeros; `--listen` takes a host name; a second server on the same port is
+/// refused naming the address; with neither tracking nor API there is nothing to serve.
+#[test]
+fn serve_runs_the_api_alone_on_a_named_host_and_names_a_busy_port() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("config.toml"),
+        "[mailboxes.alpha]\nfrom = \"a@sender.test\"\nsmtp_host = \"127.0.0.1\"\n\
+         password_env = \"HAILER_TEST_UNUSED\"\n\
+         [mailboxes.beta]\nfrom = \"b@sender.test\"\nsmtp_host = \"127.0.0.1\"\n\
+         password_env = \"HAILER_TEST_UNUSED\"\n\
+         [api]\ntoken_env = \"HAILER_TEST_SERVE_API_TOKEN\"\n",
+    )
+    .unwrap();
+    let hailer = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("hailer"));
+        cmd.current_dir(d)
+            .env_remove("HAILER_CONFIG")
+            .env_remove("HAILER_DATA_DIR")
+            .env("HAILER_TEST_SERVE_API_TOKEN", "api-token-0123456789")
+            .args(["--config", "config.toml", "--data-dir", "data", "serve"])
+            .args(args);
+        cmd
+    };
+    let mut server = hailer(&["--listen", "localhost:0"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(server.stderr.take().unwrap());
+    let mut said = String::new();
+    let addr: SocketAddr = loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "no address in {said}"
+        );
+        said.push_str(&line);
+        if let Some(a) = line.trim().strip_prefix("hailer: listening on http://") {
+            break a.parse().unwrap();
+        }
+    };
+    assert!(addr.ip().is_loopback(), "{addr}");
+    assert!(said.contains("serving the API only"), "{said}");
+    let auth = [("Authorization", "Bearer api-token-0123456789")];
+    let stats = http(addr, "GET", "/api/stats", &auth, "");
+    assert_eq!(stats.status, 200);
+    let stats: serde_json::Value = serde_json::from_slice(&stats.body).unwrap();
+    let zeros = serde_json::json!({"sent": 0, "opened": 0, "opened_human": 0, "clicked": 0,
+        "replied": 0, "bounces": {"hard": 0, "soft": 0}});
+    assert_eq!(stats["mailboxes"]["alpha"], zeros, "{stats}");
+    assert_eq!(stats["mailboxes"]["beta"], zeros, "{stats}");
+    let open = token(TokenKind::Open, 1, None);
+    assert_eq!(
+        http(addr, "GET", &format!("/o/{open}.gif"), &[], "").status,
+        404
+    );
+
+    let second = hailer(&["--listen", &addr.to_string()]).output().unwrap();
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("cannot listen on {addr}")) && err.contains("in use"),
+        "{err}"
+    );
+    let bad = hailer(&["--listen", "localhost"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--listen \"localhost\" must be"));
+
+    std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(server.wait().unwrap().success());
+
+    std::fs::write(d.join("config.toml"), "").unwrap();
+    let nothing = hailer(&[]).output().unwrap();
+    assert_eq!(nothing.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&nothing.stderr).contains("nothing to serve"));
 }

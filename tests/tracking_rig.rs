@@ -425,7 +425,8 @@ async fn api_validate_streams_rig_verdicts_as_ndjson() {
         ServeConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: data.clone(),
-            secret: SECRET.as_bytes().to_vec(),
+            secret: Some(SECRET.as_bytes().to_vec()),
+            mailboxes: Vec::new(),
             api_token: Some("api-token-for-tests".into()),
             verify,
         },

@@ -35,7 +35,8 @@ async fn tracking_server_job_serves_shows_on_activity_and_flushes_on_cancel() {
     let cfg = ServeConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: data.clone(),
-        secret: SECRET.to_vec(),
+        secret: Some(SECRET.to_vec()),
+        mailboxes: Vec::new(),
         api_token: None,
         verify: VerifyOptions::default(),
     };
@@ -125,7 +126,8 @@ async fn a_taken_port_fails_the_job_with_the_address() {
     let cfg = ServeConfig {
         listen,
         data_dir: dir.path().join("data"),
-        secret: SECRET.to_vec(),
+        secret: Some(SECRET.to_vec()),
+        mailboxes: Vec::new(),
         api_token: None,
         verify: VerifyOptions::default(),
     };

@@ -15,9 +15,10 @@ const SHUTDOWN: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Args)]
 pub struct ServeCommand {
-    /// Address to listen on [default: [tracking] listen, else 127.0.0.1:8080]
-    #[arg(long)]
-    pub listen: Option<SocketAddr>,
+    /// Address to listen on: 127.0.0.1:8080, localhost:8080, [::1]:8080, or a port alone (on
+    /// 127.0.0.1) [default: [tracking] listen, else 127.0.0.1:8080]
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
     /// Print the pixel path (/o/TOKEN.gif) for an outbox row and exit (benchmarks, debugging)
     #[arg(long, value_name = "OUTBOX_ID", hide = true)]
     pub print_open_token: Option<i64>,
@@ -25,21 +26,35 @@ pub struct ServeCommand {
 
 impl ServeCommand {
     pub fn execute(self, ctx: &Context) -> u8 {
-        let (serve_cfg, warning) = match ServeConfig::from_config(
-            &ctx.config.config,
-            ctx.data_dir.clone(),
-            self.listen
-                .unwrap_or_else(|| ctx.config.config.tracking.listen_addr()),
-        ) {
-            Ok(c) => c,
-            Err(e) => {
+        let listen = match &self.listen {
+            Some(text) => crate::config::resolve_listen(text).map_err(|e| {
+                errln!("--listen {e}");
+                exit::USAGE
+            }),
+            None => ctx.config.config.tracking.listen_addr().map_err(|e| {
                 errln!("{e}");
-                return exit::CONFIG;
-            }
+                exit::CONFIG
+            }),
         };
+        let listen: SocketAddr = match listen {
+            Ok(a) => a,
+            Err(code) => return code,
+        };
+        let (serve_cfg, warning) =
+            match ServeConfig::from_config(&ctx.config.config, ctx.data_dir.clone(), listen) {
+                Ok(c) => c,
+                Err(e) => {
+                    errln!("{e}");
+                    return exit::CONFIG;
+                }
+            };
         if let Some(id) = self.print_open_token {
             use crate::engine::tracking::token::{Claims, Signer, TokenKind};
-            let token = Signer::new(&serve_cfg.secret).issue(&Claims {
+            let Some(secret) = &serve_cfg.secret else {
+                errln!("[tracking] secret_env is not set: there are no tracking links");
+                return exit::CONFIG;
+            };
+            let token = Signer::new(secret).issue(&Claims {
                 kind: TokenKind::Open,
                 outbox_id: id,
                 url: None,
@@ -100,7 +115,7 @@ impl ServeCommand {
             let (tx, rx) = tokio::sync::oneshot::channel();
             tokio::spawn(async move {
                 if let Ok(addr) = rx.await {
-                    errln!("tracking server on http://{addr}");
+                    errln!("listening on http://{addr}");
                 }
             });
             let served = serve(serve_cfg, stop.clone(), Some(tx)).await;

@@ -188,7 +188,10 @@ fn start_tracking_server(ctx: &Context, supervisor: &mut Supervisor, app: &mut A
     if !config.tracking.serve_in_tui {
         return;
     }
-    let listen = config.tracking.listen_addr();
+    let listen = match config.tracking.listen_addr() {
+        Ok(a) => a,
+        Err(e) => return app.toast(format!("tracking server not started: {e}"), true),
+    };
     match crate::engine::tracking::server::ServeConfig::from_config(
         config,
         ctx.data_dir.clone(),

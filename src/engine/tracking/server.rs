@@ -75,7 +75,9 @@ pub struct NewEvent {
 
 #[derive(Clone)]
 struct AppState {
-    signer: Signer,
+    /// `None`: tracking is off and its routes are not served.
+    signer: Option<Signer>,
+    mailboxes: Arc<[String]>,
     events: mpsc::Sender<NewEvent>,
     data_dir: PathBuf,
     api_token: Option<Arc<str>>,
@@ -85,8 +87,11 @@ struct AppState {
 pub struct ServeConfig {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
-    pub secret: Vec<u8>,
+    /// The tracking links' signing key; `None` serves the API alone (no /o, /c, /u).
+    pub secret: Option<Vec<u8>>,
     pub api_token: Option<String>,
+    /// The configured mailboxes: `/api/stats` lists each, those that sent nothing yet too.
+    pub mailboxes: Vec<String>,
     /// How `POST /api/validate` verifies (from `[verify]` and `[dns]`).
     pub verify: VerifyOptions,
 }
@@ -94,13 +99,23 @@ pub struct ServeConfig {
 impl ServeConfig {
     /// From `[tracking]` (the signing key), `[api]` (the bearer token; unset or empty: API off)
     /// and `[verify]`/`[dns]`. Errors name the missing setting or variable, never a value.
-    /// The second item is a warning to show (API token variable named but not set).
+    /// The second item is a warning to show (API token variable named but not set, tracking
+    /// off).
+    ///
+    /// Tracking is on when `[tracking]` names a key or a `base_url` (links are being made, so
+    /// a missing key is an error); with neither, the server is the API alone, and with no API
+    /// token either there is nothing to serve.
     pub fn from_config(
         config: &crate::config::Config,
         data_dir: PathBuf,
         listen: SocketAddr,
     ) -> Result<(ServeConfig, Option<String>), String> {
-        let secret = super::links::secret_from_env(config)?;
+        let tracking = config.tracking.secret_env.is_some() || config.tracking.base_url.is_some();
+        let secret = if tracking {
+            Some(super::links::secret_from_env(config)?)
+        } else {
+            None
+        };
         let mut warning = None;
         let api_token = match config.api.token_env.as_deref() {
             None => None,
@@ -120,6 +135,22 @@ impl ServeConfig {
                 }
             },
         };
+        match (&secret, &api_token) {
+            (None, None) => {
+                return Err(format!(
+                    "nothing to serve: tracking needs [tracking] secret_env, the API [api] \
+                     token_env{}",
+                    warning.map(|w| format!(" ({w})")).unwrap_or_default()
+                ));
+            }
+            (None, Some(_)) => {
+                warning = Some(
+                    "tracking is off ([tracking] secret_env is not set): serving the API only"
+                        .into(),
+                );
+            }
+            _ => {}
+        }
         let mut verify = VerifyOptions::from_config(config);
         // An API caller waits on the answer: no 60 s pauses for greylisted addresses.
         verify.retries = 0;
@@ -129,6 +160,7 @@ impl ServeConfig {
                 data_dir,
                 secret,
                 api_token,
+                mailboxes: config.mailboxes.keys().cloned().collect(),
                 verify,
             },
             warning,
@@ -149,14 +181,24 @@ pub async fn serve(
     let writer_dir = cfg.data_dir.clone();
     let writer = std::thread::spawn(move || write_events(&writer_dir, rx, Duration::from_secs(10)));
     let state = AppState {
-        signer: Signer::new(&cfg.secret),
+        signer: cfg.secret.as_deref().map(Signer::new),
+        mailboxes: cfg.mailboxes.into(),
         events: tx,
         data_dir: cfg.data_dir,
         api_token: cfg.api_token.map(Arc::from),
         verify: Arc::new(cfg.verify),
     };
     let app = router(state);
-    let listener = tokio::net::TcpListener::bind(cfg.listen).await?;
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+                " (another hailer serve, or a TUI with serve_in_tui? --listen picks another)"
+            } else {
+                ""
+            };
+            anyhow::anyhow!("cannot listen on {}: {e}{hint}", cfg.listen)
+        })?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "tracking server listening");
     if let Some(b) = bound {
@@ -170,6 +212,13 @@ pub async fn serve(
         .await?
         .map_err(|_| anyhow::anyhow!("event writer panicked"))??;
     Ok(())
+}
+
+impl AppState {
+    /// A tracking token's claims, when it is one this server signed.
+    fn claims(&self, token: &str) -> Option<super::token::Claims> {
+        self.signer.as_ref()?.verify(token)
+    }
 }
 
 fn router(state: AppState) -> Router {
@@ -186,10 +235,15 @@ fn router(state: AppState) -> Router {
             state.clone(),
             require_token,
         ));
-    Router::new()
-        .route("/o/{file}", get(open))
-        .route("/c/{token}", get(click))
-        .route("/u/{token}", get(unsubscribe_page).post(unsubscribe))
+    let tracking = if state.signer.is_some() {
+        Router::new()
+            .route("/o/{file}", get(open))
+            .route("/c/{token}", get(click))
+            .route("/u/{token}", get(unsubscribe_page).post(unsubscribe))
+    } else {
+        Router::new()
+    };
+    tracking
         .merge(api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -375,7 +429,7 @@ async fn open(
     headers: HeaderMap,
 ) -> Response {
     let token = file.strip_suffix(".gif").unwrap_or(&file);
-    match state.signer.verify(token) {
+    match state.claims(token) {
         Some(c) if c.kind == TokenKind::Open => {
             if method == Method::GET {
                 record(&state, c.outbox_id, "OPEN", None, &headers).await;
@@ -404,7 +458,7 @@ async fn click(
     Path(token): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    match state.signer.verify(&token) {
+    match state.claims(&token) {
         Some(c) if c.kind == TokenKind::Click => {
             let url = c.url.unwrap_or_default();
             // The link rewriter takes `HTTPS://…` as written: the scheme compares without case.
@@ -429,7 +483,7 @@ async fn click(
 /// (no `action`): behind a proxy under a path (`base_url = https://x.test/hailer`) an absolute
 /// `/u/…` would post outside hailer.
 async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    match state.signer.verify(&token) {
+    match state.claims(&token) {
         Some(c) if c.kind == TokenKind::Unsubscribe => Html(
             "<!doctype html><html><head><meta charset=\"utf-8\"><title>Unsubscribe</title></head>\
              <body><p>Stop receiving these emails?</p>\
@@ -479,8 +533,7 @@ async fn unsubscribe(
     headers: HeaderMap,
 ) -> Response {
     let Some(c) = state
-        .signer
-        .verify(&token)
+        .claims(&token)
         .filter(|c| c.kind == TokenKind::Unsubscribe)
     else {
         return invalid_unsubscribe_link();
@@ -620,6 +673,7 @@ async fn validate(State(state): State<AppState>, body: Bytes) -> Response {
 
 async fn stats(State(state): State<AppState>) -> Response {
     let data_dir = state.data_dir.clone();
+    let configured = state.mailboxes.clone();
     let result = tokio::task::spawn_blocking(move || -> anyhow::Result<serde_json::Value> {
         let store = Store::open_in(&data_dir)?;
         let c = store.conn();
@@ -663,8 +717,11 @@ async fn stats(State(state): State<AppState>) -> Response {
                 ],
             ))
         })?;
-        for row in rows {
-            let (m, [sent, replied, opened, opened_human, clicked, hard, soft]) = row?;
+        let rows: Vec<_> = rows.collect::<Result<_, _>>()?;
+        // Every configured mailbox, one that has sent nothing yet with zeros (a dashboard
+        // should not have to tell "no data" from "no such mailbox").
+        let zeros = configured.iter().map(|m| (m.clone(), [0; 7]));
+        for (m, [sent, replied, opened, opened_human, clicked, hard, soft]) in zeros.chain(rows) {
             per_mailbox.insert(
                 m,
                 serde_json::json!({

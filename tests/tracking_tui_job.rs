@@ -7,7 +7,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use hailer::engine::jobs::{JobKind, JobMsg, Supervisor};
+use hailer::engine::jobs::{JobKind, JobMsg, Outcome, Supervisor};
 use hailer::engine::tracking::server::ServeConfig;
 use hailer::engine::tracking::token::{Claims, Signer, TokenKind};
 use hailer::engine::verify::VerifyOptions;
@@ -103,7 +103,7 @@ async fn tracking_server_job_serves_shows_on_activity_and_flushes_on_cancel() {
         }
     };
     assert!(
-        outcome.as_ref().is_ok_and(|s| s.contains("events flushed")),
+        matches!(&outcome, Outcome::Done(s) if s.contains("events flushed")),
         "{outcome:?}"
     );
     let stored: i64 = Store::open_in(&data)
@@ -142,6 +142,8 @@ async fn a_taken_port_fails_the_job_with_the_address() {
             other => panic!("{other:?}"),
         }
     };
-    let err = outcome.unwrap_err();
+    let Outcome::Failed(err) = outcome else {
+        panic!("{outcome:?}")
+    };
     assert!(err.contains(&listen.to_string()), "{err}");
 }

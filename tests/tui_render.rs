@@ -124,7 +124,9 @@ fn sample_app() -> App {
     });
     app.on_job(JobMsg::Finished {
         id: 1,
-        outcome: Ok("257 imported, 2 duplicates, 2 rejected".into()),
+        outcome: hailer::engine::jobs::Outcome::Done(
+            "257 imported, 2 duplicates, 2 rejected".into(),
+        ),
         cancelled: false,
     });
     app.on_job(JobMsg::Started {
@@ -552,7 +554,7 @@ fn bounces_sync_key_starts_a_task_once() {
     assert!(app.take_effects().is_empty(), "one sync at a time");
     app.on_job(JobMsg::Finished {
         id: 9,
-        outcome: Ok("3 read".into()),
+        outcome: hailer::engine::jobs::Outcome::Done("3 read".into()),
         cancelled: false,
     });
     let effects = app.take_effects();
@@ -963,7 +965,7 @@ fn a_finished_send_shows_what_each_mailbox_sent_not_stale_states() {
     let mut app = sending_app();
     app.on_job(JobMsg::Finished {
         id: 3,
-        outcome: Ok("11 SENT, 1 ERROR".into()),
+        outcome: hailer::engine::jobs::Outcome::Done("11 SENT, 1 ERROR".into()),
         cancelled: false,
     });
     let text = format!("{}", render(&mut app, 80, 24).backend());
@@ -1089,7 +1091,7 @@ fn w_starts_the_mailbox_watcher_and_w_again_stops_it() {
     assert_eq!(app.take_effects(), vec![Effect::Cancel(4)]);
     app.on_job(JobMsg::Finished {
         id: 4,
-        outcome: Ok("stopped after 3 passes".into()),
+        outcome: hailer::engine::jobs::Outcome::Done("stopped after 3 passes".into()),
         cancelled: true,
     });
     let effects = app.take_effects();

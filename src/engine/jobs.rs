@@ -78,12 +78,40 @@ pub enum JobMsg {
         id: JobId,
         status: Box<crate::engine::send::LiveStatus>,
     },
-    /// `Ok(summary)`, or `Err(reason)`; `cancelled` when it stopped because it was asked to.
+    /// How it ended; `cancelled` when it stopped because it was asked to.
     Finished {
         id: JobId,
-        outcome: Result<String, String>,
+        outcome: Outcome,
         cancelled: bool,
     },
+}
+
+/// How a job ended, with its closing line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Done(String),
+    /// It went through, but some of its targets failed (one mailbox of two): "done with
+    /// errors". A job whose every target failed is `Failed`.
+    DoneWithErrors(String),
+    Failed(String),
+}
+
+impl Outcome {
+    pub fn text(&self) -> &str {
+        match self {
+            Outcome::Done(t) | Outcome::DoneWithErrors(t) | Outcome::Failed(t) => t,
+        }
+    }
+}
+
+/// A job's `Ok(summary)` is done, its `Err(reason)` failed.
+impl From<Result<String, String>> for Outcome {
+    fn from(r: Result<String, String>) -> Outcome {
+        match r {
+            Ok(t) => Outcome::Done(t),
+            Err(e) => Outcome::Failed(e),
+        }
+    }
 }
 
 /// The job's side of the channel.
@@ -231,7 +259,7 @@ impl Supervisor {
     }
 
     /// Run `work` on the blocking pool. Must be called inside a tokio runtime.
-    pub fn spawn_blocking<F>(
+    pub fn spawn_blocking<F, R>(
         &mut self,
         kind: JobKind,
         title: impl Into<String>,
@@ -239,7 +267,8 @@ impl Supervisor {
         work: F,
     ) -> JobId
     where
-        F: FnOnce(&Reporter) -> Result<String, String> + Send + 'static,
+        F: FnOnce(&Reporter) -> R + Send + 'static,
+        R: Into<Outcome> + Send + 'static,
     {
         let id = self.next_id;
         self.next_id += 1;
@@ -273,9 +302,11 @@ impl Supervisor {
         self.tracker.spawn(async move {
             let handle = tokio::task::spawn_blocking(move || work(&reporter));
             let outcome = match handle.await {
-                Ok(result) => result,
-                Err(e) if e.is_panic() => Err(format!("the {} job crashed: {e}", kind.name())),
-                Err(e) => Err(e.to_string()),
+                Ok(result) => result.into(),
+                Err(e) if e.is_panic() => {
+                    Outcome::Failed(format!("the {} job crashed: {e}", kind.name()))
+                }
+                Err(e) => Outcome::Failed(e.to_string()),
             };
             let cancelled = cancel.is_cancelled() && !completed.load(Ordering::Relaxed);
             let _ = tx.send(JobMsg::Finished {
@@ -356,7 +387,7 @@ mod tests {
             msgs.last().unwrap(),
             &JobMsg::Finished {
                 id,
-                outcome: Ok("done".into()),
+                outcome: Outcome::Done("done".into()),
                 cancelled: false
             }
         );
@@ -427,7 +458,7 @@ mod tests {
             msgs.last().unwrap(),
             JobMsg::Finished {
                 cancelled: false,
-                outcome: Ok(_),
+                outcome: Outcome::Done(_),
                 ..
             }
         ));
@@ -436,11 +467,12 @@ mod tests {
     #[tokio::test]
     async fn a_panicking_job_fails_instead_of_killing_the_app() {
         let (mut sup, mut rx) = Supervisor::new(CancellationToken::new());
-        sup.spawn_blocking(JobKind::Find, "t", false, |_| panic!("boom"));
+        sup.spawn_blocking(JobKind::Find, "t", false, |_| -> Outcome { panic!("boom") });
         let msgs = collect_until_finished(&mut rx).await;
         match msgs.last().unwrap() {
             JobMsg::Finished {
-                outcome: Err(e), ..
+                outcome: Outcome::Failed(e),
+                ..
             } => assert!(e.contains("crashed"), "{e}"),
             other => panic!("{other:?}"),
         }

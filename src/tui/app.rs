@@ -216,11 +216,6 @@ pub struct LogLine {
     pub text: String,
 }
 
-/// A job's `Ok` summary starting with this finished with some of its targets failed (one
-/// mailbox of two): the task ends "done with errors", not "done". A job whose every target
-/// failed returns `Err` instead.
-pub const WITH_ERRORS: &str = "with errors: ";
-
 /// A task's note from x until it stops.
 const CANCELLING: &str = "cancelling…";
 
@@ -724,17 +719,18 @@ impl App {
                 outcome,
                 cancelled,
             } => {
-                let (state, text, error) = match (&outcome, cancelled) {
+                use crate::engine::jobs::Outcome;
+                let (state, text, error) = match (outcome, cancelled) {
                     // What a cancelled job did before it stopped (a send's counts) is kept.
-                    (Ok(s), true) if !s.trim().is_empty() => {
+                    (Outcome::Done(s) | Outcome::DoneWithErrors(s), true)
+                        if !s.trim().is_empty() =>
+                    {
                         (TaskState::Cancelled, s.trim_end().to_string(), false)
                     }
                     (_, true) => (TaskState::Cancelled, "cancelled".to_string(), false),
-                    (Ok(s), false) => match s.strip_prefix(WITH_ERRORS) {
-                        Some(rest) => (TaskState::DoneWithErrors, rest.to_string(), true),
-                        None => (TaskState::Done, s.clone(), false),
-                    },
-                    (Err(e), false) => (TaskState::Failed, e.clone(), true),
+                    (Outcome::Done(s), false) => (TaskState::Done, s, false),
+                    (Outcome::DoneWithErrors(s), false) => (TaskState::DoneWithErrors, s, true),
+                    (Outcome::Failed(e), false) => (TaskState::Failed, e, true),
                 };
                 // The count stays what the job last reported: a send stopped by the daily
                 // caps is done at 9 of 26, not 100% (the last figure always gets through).
@@ -1597,7 +1593,7 @@ mod tests {
         });
         a.on_job(JobMsg::Finished {
             id: 1,
-            outcome: Ok("3 SENT, 0 ERROR · cancelled".into()),
+            outcome: crate::engine::jobs::Outcome::Done("3 SENT, 0 ERROR · cancelled".into()),
             cancelled: true,
         });
         let t = a.activity.selected_task().unwrap();
@@ -1624,7 +1620,9 @@ mod tests {
         });
         a.on_job(JobMsg::Finished {
             id: 1,
-            outcome: Ok("9 SENT, 0 ERROR · daily caps reached: the rest waits for tomorrow".into()),
+            outcome: crate::engine::jobs::Outcome::Done(
+                "9 SENT, 0 ERROR · daily caps reached: the rest waits for tomorrow".into(),
+            ),
             cancelled: false,
         });
         let t = a.activity.selected_task().unwrap();
@@ -1748,7 +1746,7 @@ mod tests {
         assert_eq!(t.eta(), Some(Duration::from_secs(6)));
         a.on_job(JobMsg::Finished {
             id: 7,
-            outcome: Ok("200 imported".into()),
+            outcome: crate::engine::jobs::Outcome::Done("200 imported".into()),
             cancelled: false,
         });
         assert_eq!(a.activity.tasks[0].state, TaskState::Done);
@@ -2109,7 +2107,7 @@ mod tests {
         assert!(a.take_effects().is_empty(), "one find at a time");
         a.on_job(JobMsg::Finished {
             id: 1,
-            outcome: Ok("done".into()),
+            outcome: crate::engine::jobs::Outcome::Done("done".into()),
             cancelled: false,
         });
         assert!(a.take_effects().contains(&Effect::Load(Pane::Suggestions)));

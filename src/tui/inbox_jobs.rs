@@ -4,20 +4,21 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use super::app::WITH_ERRORS;
 use crate::config::Config;
 use crate::engine::inbox::{Observer, SyncSummary};
-use crate::engine::jobs::{Level, Reporter};
+use crate::engine::jobs::{Level, Outcome, Reporter};
 
 /// `s` on Bounces: read every watched folder once. The engine logs a failed mailbox as it
 /// goes; here each failure is logged once, with the outcome: every mailbox failed ends the
 /// task failed with the first error, some failed ends it "done with errors".
-pub(super) fn sync_job(config: &Config, db: &Path, rep: &Reporter) -> Result<String, String> {
-    let summary = crate::engine::inbox::sync_once(config, db, &WithoutErrors(rep))
-        .map_err(|e| e.to_string())?;
+pub(super) fn sync_job(config: &Config, db: &Path, rep: &Reporter) -> Outcome {
+    let summary = match crate::engine::inbox::sync_once(config, db, &WithoutErrors(rep)) {
+        Ok(s) => s,
+        Err(e) => return Outcome::Failed(e.to_string()),
+    };
     // (Stopped before the first folder was opened, at the login say, is not "nothing to read".)
     if summary.folders.is_empty() && summary.errors.is_empty() && !rep.is_cancelled() {
-        return Err("no mailbox has imap_host: nothing to read".into());
+        return Outcome::Failed("no mailbox has imap_host: nothing to read".into());
     }
     let mailboxes: Vec<&str> = config
         .mailboxes
@@ -51,14 +52,11 @@ impl Observer for WithoutErrors<'_> {
 }
 
 /// The error lines to log and the task's outcome, from a pass over `mailboxes` (those with
-/// `imap_host`). Nothing read and errors: `Err` with the first error (not logged again).
-fn sync_outcome(
-    summary: &SyncSummary,
-    mailboxes: &[&str],
-) -> (Vec<String>, Result<String, String>) {
+/// `imap_host`). Nothing read and errors: failed with the first error (not logged again).
+fn sync_outcome(summary: &SyncSummary, mailboxes: &[&str]) -> (Vec<String>, Outcome) {
     let errors = &summary.errors;
     if errors.is_empty() {
-        return (Vec::new(), Ok(summary.line()));
+        return (Vec::new(), Outcome::Done(summary.line()));
     }
     let read: HashSet<&str> = summary.folders.iter().map(|f| f.mailbox.as_str()).collect();
     let failed = mailboxes.iter().filter(|m| !read.contains(*m)).count();
@@ -69,7 +67,7 @@ fn sync_outcome(
         } else {
             first
         };
-        return (errors[1..].to_vec(), Err(text));
+        return (errors[1..].to_vec(), Outcome::Failed(text));
     }
     let what = match failed {
         0 => format!(
@@ -81,10 +79,7 @@ fn sync_outcome(
     };
     (
         errors.clone(),
-        Ok(format!(
-            "{WITH_ERRORS}{what} (see the log); {}",
-            summary.line()
-        )),
+        Outcome::DoneWithErrors(format!("{what} (see the log); {}", summary.line())),
     )
 }
 
@@ -99,7 +94,7 @@ pub(crate) mod tests {
     /// Runs `work` as a task and feeds every message it sends to a fresh App.
     pub(crate) async fn run_task(
         kind: JobKind,
-        work: impl FnOnce(&Reporter) -> Result<String, String> + Send + 'static,
+        work: impl FnOnce(&Reporter) -> Outcome + Send + 'static,
     ) -> App {
         let (mut supervisor, mut rx) = Supervisor::new(tokio_util::sync::CancellationToken::new());
         supervisor.spawn_blocking(kind, "task", false, work);
@@ -139,16 +134,21 @@ pub(crate) mod tests {
             folders: vec![folder("main")],
             ..Default::default()
         };
-        assert_eq!(sync_outcome(&ok, &["main"]), (vec![], Ok(ok.line())));
+        assert_eq!(
+            sync_outcome(&ok, &["main"]),
+            (vec![], Outcome::Done(ok.line()))
+        );
         let partial = SyncSummary {
             errors: vec![refused.clone()],
             ..ok.clone()
         };
         let (log, outcome) = sync_outcome(&partial, &["main", "second"]);
         assert_eq!(log, std::slice::from_ref(&refused));
-        let text = outcome.unwrap();
+        let Outcome::DoneWithErrors(text) = outcome else {
+            panic!("{outcome:?}")
+        };
         assert!(
-            text.starts_with("with errors: 1 of 2 mailboxes failed (see the log); 3 read"),
+            text.starts_with("1 of 2 mailboxes failed (see the log); 3 read"),
             "{text}"
         );
         let none = SyncSummary {
@@ -159,18 +159,17 @@ pub(crate) mod tests {
             sync_outcome(&none, &["main", "second"]),
             (
                 vec!["main: IMAP login failed".to_string()],
-                Err(format!("2 of 2 mailboxes failed: {refused}"))
+                Outcome::Failed(format!("2 of 2 mailboxes failed: {refused}"))
             )
         );
         let folder_typo = SyncSummary {
             errors: vec!["main: cannot open folder \"Bounce\": no such folder".into()],
             ..ok.clone()
         };
+        let outcome = sync_outcome(&folder_typo, &["main"]).1;
         assert!(
-            sync_outcome(&folder_typo, &["main"])
-                .1
-                .unwrap()
-                .starts_with("with errors: 1 folder could not be read")
+            matches!(&outcome, Outcome::DoneWithErrors(t) if t.starts_with("1 folder could not be read")),
+            "{outcome:?}"
         );
     }
 

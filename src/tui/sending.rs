@@ -480,7 +480,7 @@ mod tests {
         });
         a.on_job(JobMsg::Finished {
             id: 1,
-            outcome: Ok("1 mailboxes OK, 0 failed".into()),
+            outcome: crate::engine::jobs::Outcome::Done("1 mailboxes OK, 0 failed".into()),
             cancelled: false,
         });
         assert!(!a.settings.checking);
@@ -517,7 +517,7 @@ mod tests {
         assert_eq!(live.eta(elapsed), Some(Duration::from_secs(180)));
         a.on_job(JobMsg::Finished {
             id: 2,
-            outcome: Ok("done".into()),
+            outcome: crate::engine::jobs::Outcome::Done("done".into()),
             cancelled: false,
         });
         assert!(a.take_effects().contains(&Effect::Load(Pane::Outbox)));

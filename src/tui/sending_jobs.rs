@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::Loaded;
-use super::app::{Effect, Pane, WITH_ERRORS};
+use super::app::{Effect, Pane};
 use crate::config::Config;
-use crate::engine::jobs::{Level, Reporter};
+use crate::engine::jobs::{Level, Outcome, Reporter};
 use crate::engine::send::{self, SendIn};
 use crate::store::{self, Store, sending};
 
@@ -83,11 +83,7 @@ pub(super) fn spawn_quick(
 
 /// `hailer send` as a TUI task: same engine, the Reporter carries pause, cancel and the
 /// live figures.
-pub(super) fn send_job(
-    data_dir: PathBuf,
-    config: Config,
-    rep: &Reporter,
-) -> Result<String, String> {
+pub(super) fn send_job(data_dir: PathBuf, config: Config, rep: &Reporter) -> Outcome {
     let input = SendIn {
         config,
         data_dir,
@@ -99,14 +95,26 @@ pub(super) fn send_job(
     let result = send::run(input, rep);
     // The Telegram alert goes out on its own thread; the task does not wait for it.
     let _ = crate::engine::notify::send_run_ended(&config, &result);
-    let out = result.map_err(|e| e.to_string())?;
+    let out = match result {
+        Ok(out) => out,
+        Err(e) => return Outcome::Failed(e.to_string()),
+    };
     for p in &out.problems {
         rep.log(
             Level::Warn,
             format!("#{} {} {}: {}", p.id, p.email, p.status, p.text),
         );
     }
-    Ok(send_summary(&out))
+    send_outcome(&out)
+}
+
+/// A run where one mailbox failed went on with the others: done, with errors.
+fn send_outcome(out: &send::SendOut) -> Outcome {
+    if out.mailboxes.iter().any(|m| m.error.is_some()) {
+        Outcome::DoneWithErrors(send_summary(out))
+    } else {
+        Outcome::Done(send_summary(out))
+    }
 }
 
 /// The task's closing line. A mailbox that failed (refused login, unreachable) is named in it:
@@ -133,11 +141,14 @@ pub(super) fn test_mailboxes(
     config: Config,
     tx: UnboundedSender<Loaded>,
     rep: &Reporter,
-) -> Result<String, String> {
-    let rt = tokio::runtime::Builder::new_current_thread()
+) -> Outcome {
+    let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| e.to_string())?;
+    {
+        Ok(rt) => rt,
+        Err(e) => return Outcome::Failed(e.to_string()),
+    };
     let total = config.mailboxes.len() as u64;
     let mut checks = Vec::new();
     for (i, (name, mb)) in config.mailboxes.iter().enumerate() {
@@ -159,9 +170,7 @@ pub(super) fn test_mailboxes(
 
 /// The log lines (one per mailbox and protocol) and the outcome of a connection test. When
 /// every mailbox failed, the first failure is the task's error and is not logged twice.
-fn mailbox_test_outcome(
-    checks: &[send::MailboxCheck],
-) -> (Vec<(Level, String)>, Result<String, String>) {
+fn mailbox_test_outcome(checks: &[send::MailboxCheck]) -> (Vec<(Level, String)>, Outcome) {
     let mut lines = Vec::new();
     for c in checks {
         for (what, result) in [("smtp", Some(&c.smtp)), ("imap", c.imap.as_ref())] {
@@ -182,7 +191,7 @@ fn mailbox_test_outcome(
     let failed = checks.iter().filter(|c| !c.ok()).count();
     if failed == 0 {
         let s = if total == 1 { "" } else { "es" };
-        return (lines, Ok(format!("{total} mailbox{s} OK")));
+        return (lines, Outcome::Done(format!("{total} mailbox{s} OK")));
     }
     if failed == total
         && let Some(i) = lines.iter().position(|(level, _)| *level == Level::Error)
@@ -193,12 +202,12 @@ fn mailbox_test_outcome(
         } else {
             format!("{failed} of {total} mailboxes failed: {first}")
         };
-        return (lines, Err(text));
+        return (lines, Outcome::Failed(text));
     }
     (
         lines,
-        Ok(format!(
-            "{WITH_ERRORS}{failed} of {total} mailboxes failed (see Settings), {} OK",
+        Outcome::DoneWithErrors(format!(
+            "{failed} of {total} mailboxes failed (see Settings), {} OK",
             total - failed
         )),
     )
@@ -206,7 +215,7 @@ fn mailbox_test_outcome(
 
 #[cfg(test)]
 mod tests {
-    use super::send_summary;
+    use crate::engine::jobs::Outcome;
     use crate::engine::send::{MailboxOut, SendOut};
 
     #[test]
@@ -224,18 +233,18 @@ mod tests {
         };
         assert_eq!(
             super::mailbox_test_outcome(std::slice::from_ref(&ok)).1,
-            Ok("1 mailbox OK".into())
+            Outcome::Done("1 mailbox OK".into())
         );
         let (lines, outcome) = super::mailbox_test_outcome(&[ok.clone(), bad.clone()]);
         assert_eq!(
             outcome,
-            Ok("with errors: 1 of 2 mailboxes failed (see Settings), 1 OK".into())
+            Outcome::DoneWithErrors("1 of 2 mailboxes failed (see Settings), 1 OK".into())
         );
         assert_eq!(lines.len(), 4, "{lines:?}");
         let (lines, outcome) = super::mailbox_test_outcome(&[bad.clone(), bad]);
         assert_eq!(
             outcome,
-            Err(
+            Outcome::Failed(
                 "2 of 2 mailboxes failed: second: smtp FAILED: STARTTLS: internal client error: \
                  STARTTLS refused"
                     .into()
@@ -282,7 +291,7 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_mailbox_is_named_in_the_summary() {
+    fn a_failed_mailbox_is_named_in_the_summary_and_the_run_done_with_errors() {
         let out = SendOut {
             sent: 3,
             mailboxes: vec![
@@ -300,9 +309,17 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            send_summary(&out),
-            "3 SENT, 0 ERROR, 0 RETRY, 0 UNCERTAIN, 0 refused · mailbox second failed: \
-             SMTP 127.0.0.1:2525 connect: Connection refused"
+            super::send_outcome(&out),
+            Outcome::DoneWithErrors(
+                "3 SENT, 0 ERROR, 0 RETRY, 0 UNCERTAIN, 0 refused · mailbox second failed: \
+                 SMTP 127.0.0.1:2525 connect: Connection refused"
+                    .into()
+            )
         );
+        let fine = SendOut {
+            mailboxes: vec![out.mailboxes[0].clone()],
+            ..out
+        };
+        assert!(matches!(super::send_outcome(&fine), Outcome::Done(_)));
     }
 }

@@ -873,21 +873,50 @@ fn render_info(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             } else {
                 ""
             };
+            let position = t.position_text();
+            let room = (area.width as usize).saturating_sub(position.width());
             Line::from(vec![
-                Span::raw(t.position_text()),
-                Span::styled(hint, theme.dim()),
+                Span::raw(position),
+                Span::styled(fit_hint(hint, room), theme.dim()),
             ])
         }
         (_, None) if app.tab == Tab::Activity => Line::styled(
-            "j/k select task · x cancel · p pause/resume · PgUp/PgDn scroll log",
+            fit_hint(
+                "j/k select task · x cancel · p pause/resume · PgUp/PgDn scroll log",
+                area.width as usize,
+            ),
             theme.dim(),
         ),
         (_, None) => Line::styled(
-            "e edit config · t test mailboxes · R resume paused · j/k PgUp/PgDn g/G scroll",
+            fit_hint(
+                "e edit config · t test mailboxes · R resume paused · j/k PgUp/PgDn g/G scroll",
+                area.width as usize,
+            ),
             theme.dim(),
         ),
     };
     f.render_widget(Paragraph::new(line), area);
+}
+
+/// `hint` ("a x · b y · …") cut to its first items that fit in `width` columns: a key
+/// whose description is cut off ("Ente") helps no one; `?` lists them all.
+fn fit_hint(hint: &str, width: usize) -> String {
+    if hint.width() <= width {
+        return hint.to_string();
+    }
+    let mut out = String::new();
+    for (i, item) in hint.split(" · ").enumerate() {
+        let next = if i == 0 {
+            item.to_string()
+        } else {
+            format!(" · {item}")
+        };
+        if out.width() + next.width() > width {
+            break;
+        }
+        out.push_str(&next);
+    }
+    out
 }
 
 /// The running tasks, then the last message. One line, or up to three when the message
@@ -1493,6 +1522,16 @@ fn popup(area: Rect, width: u16, height: u16) -> Rect {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hint_keeps_only_whole_items() {
+        let hint = "  b build · a approve · S send · Enter preview";
+        assert_eq!(fit_hint(hint, 80), hint);
+        assert_eq!(fit_hint(hint, 40), "  b build · a approve · S send");
+        assert_eq!(fit_hint(hint, 30), "  b build · a approve · S send");
+        assert_eq!(fit_hint(hint, 29), "  b build · a approve");
+        assert_eq!(fit_hint(hint, 5), "");
+    }
 
     #[test]
     fn cut_ends_a_value_that_does_not_fit_with_an_ellipsis() {

@@ -676,6 +676,14 @@ fn the_dry_run_summary_counts_what_it_wrote_per_mailbox() {
     assert_eq!(written("m") + written("n"), 3, "{text}");
     assert!(written("m") >= 1 && written("n") >= 1, "{text}");
     assert!(text.contains("written this run"), "{text}");
+    // --limit 0 is refused before anything runs: the last dry run's files stay.
+    hailer(d)
+        .args(["send", "--dry-run", "--limit", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--limit"));
+    let kept = std::fs::read_dir(d.join("data/dry-run")).unwrap().count();
+    assert_eq!(kept, 3);
 }
 
 /// Stopped before any result row, `verify --output FILE` still keeps FILE.partial (the header

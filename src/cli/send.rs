@@ -24,8 +24,9 @@ pub struct SendCommand {
     /// Render and check every message, write each as an .eml file, send nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Send at most N messages in this run
-    #[arg(long, value_name = "N")]
+    /// Send at most N messages in this run (at least 1: a dry run with 0 would only clear
+    /// the folder of the previous one)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub limit: Option<u64>,
     /// Send only through this mailbox
     #[arg(long, value_name = "NAME")]

@@ -95,6 +95,28 @@ fn guess_prints_the_json_shape_and_touches_no_database() {
         text.starts_with("zoe.legoff@acme.test  (first.last, confidence 40)"),
         "{text}"
     );
+    // --json as every other command has it, the same as --format json.
+    let json = |flags: &[&str]| {
+        let out = env
+            .hailer()
+            .args([
+                "guess",
+                "--first",
+                "Zoé",
+                "--last",
+                "Le Goff",
+                "--domain",
+                "acme.test",
+            ])
+            .args(flags)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let j = json(&["--json"]);
+    assert_eq!(j["email"], "zoe.legoff@acme.test", "{j}");
+    assert_eq!(j, json(&["--format", "json"]));
 }
 
 /// --domain is used as normalised: a URL or a www. host gives addresses at the bare domain,

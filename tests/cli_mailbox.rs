@@ -139,4 +139,35 @@ fn an_echoed_login_never_shows_the_password() {
             assert!(!text.contains(form.as_str()), "{form:?} shown in:\n{text}");
         }
     }
+
+    // --json: the same results for a script, each protocol with ok and its detail; the
+    // secrets are kept out of it too.
+    let out = Command::cargo_bin("hailer")
+        .unwrap()
+        .current_dir(dir.path())
+        .env_remove("HAILER_CONFIG")
+        .env_remove("HAILER_DATA_DIR")
+        .env("HAILER_TEST_ECHO_PW", PASSWORD)
+        .args(["--data-dir", "data", "mailbox", "test", "--json", "login"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let rows = json.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "only the mailbox named: {text}");
+    assert_eq!(rows[0]["mailbox"], "login");
+    assert_eq!(rows[0]["ok"], false);
+    assert_eq!(rows[0]["smtp"]["ok"], false);
+    assert!(
+        rows[0]["smtp"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("refused"),
+        "{text}"
+    );
+    assert_eq!(rows[0]["imap"]["ok"], false, "{text}");
+    for form in &forms {
+        assert!(!text.contains(form.as_str()), "{form:?} shown in:\n{text}");
+    }
 }

@@ -28,6 +28,9 @@ pub struct GuessCommand {
     pub known: Vec<String>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: GuessFormat,
+    /// Print JSON (as `--format json`, and as every other command's --json)
+    #[arg(long)]
+    pub json: bool,
 }
 
 impl GuessCommand {
@@ -42,7 +45,12 @@ impl GuessCommand {
             errln!("--first and --last must contain letters");
             return exit::USAGE;
         };
-        match self.format {
+        let format = if self.json {
+            GuessFormat::Json
+        } else {
+            self.format
+        };
+        match format {
             GuessFormat::Json => match serde_json::to_string_pretty(&s) {
                 Ok(j) => outln!("{j}"),
                 Err(e) => {

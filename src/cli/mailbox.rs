@@ -13,6 +13,10 @@ pub enum MailboxCommand {
     Test {
         /// Only this mailbox
         name: Option<String>,
+        /// Print JSON: per mailbox, ok, and smtp/imap each {ok, detail} (imap null when not
+        /// configured)
+        #[arg(long)]
+        json: bool,
     },
     /// Each mailbox: sending or paused (and why), hard bounces in its auto-pause window
     Status {
@@ -50,7 +54,7 @@ impl MailboxCommand {
             return exit::CONFIG;
         }
         let named = match &self {
-            MailboxCommand::Test { name } => name.as_deref(),
+            MailboxCommand::Test { name, .. } => name.as_deref(),
             MailboxCommand::Pause { name, .. } | MailboxCommand::Resume { name } => Some(&**name),
             MailboxCommand::Status { .. } => None,
         };
@@ -60,8 +64,8 @@ impl MailboxCommand {
             errln!("no mailbox named {n:?} in the config");
             return exit::USAGE;
         }
-        if let MailboxCommand::Test { name } = &self {
-            return test(ctx, name.as_deref());
+        if let MailboxCommand::Test { name, json } = &self {
+            return test(ctx, name.as_deref(), *json);
         }
         match self.change_or_show(ctx) {
             Ok(code) => code,
@@ -132,13 +136,36 @@ impl MailboxCommand {
                     }
                 }
             }
-            MailboxCommand::Test { name } => return Ok(test(ctx, name.as_deref())),
+            MailboxCommand::Test { name, json } => return Ok(test(ctx, name.as_deref(), json)),
         }
         Ok(exit::OK)
     }
 }
 
-fn test(ctx: &Context, name: Option<&str>) -> u8 {
+/// One protocol's result in `mailbox test --json`.
+#[derive(Debug, serde::Serialize)]
+struct CheckJson<'a> {
+    ok: bool,
+    /// What was checked (host, TLS, login, Sent folder), or why it failed.
+    detail: &'a str,
+}
+
+impl<'a> CheckJson<'a> {
+    fn of(r: &'a Result<String, String>) -> CheckJson<'a> {
+        match r {
+            Ok(d) => CheckJson {
+                ok: true,
+                detail: d,
+            },
+            Err(e) => CheckJson {
+                ok: false,
+                detail: e,
+            },
+        }
+    }
+}
+
+fn test(ctx: &Context, name: Option<&str>, json: bool) -> u8 {
     let config = &ctx.config.config;
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -148,6 +175,7 @@ fn test(ctx: &Context, name: Option<&str>) -> u8 {
         }
     };
     let mut all_ok = true;
+    let mut checks = Vec::new();
     for (n, mb) in &config.mailboxes {
         if name.is_some_and(|only| only != n) {
             continue;
@@ -160,7 +188,28 @@ fn test(ctx: &Context, name: Option<&str>) -> u8 {
             }
         }
         all_ok &= check.ok();
-        out!("{check}");
+        if json {
+            checks.push(check);
+        } else {
+            out!("{check}");
+        }
+    }
+    if json {
+        let rows: Vec<_> = checks
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "mailbox": c.name,
+                    "ok": c.ok(),
+                    "smtp": CheckJson::of(&c.smtp),
+                    "imap": c.imap.as_ref().map(CheckJson::of),
+                })
+            })
+            .collect();
+        outln!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        );
     }
     if all_ok { exit::OK } else { exit::FAILURE }
 }

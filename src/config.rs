@@ -394,6 +394,27 @@ impl MailboxConfig {
         })
     }
 
+    /// The SMTP login: `smtp_username`, else the From address.
+    pub fn smtp_login(&self) -> String {
+        self.smtp_username
+            .clone()
+            .unwrap_or_else(|| self.sender_address())
+    }
+
+    /// The IMAP login: `imap_username`, else a non-empty `smtp_username`, else the From
+    /// address.
+    pub fn imap_login(&self) -> String {
+        self.imap_username
+            .clone()
+            .or_else(|| self.smtp_username.clone())
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| self.sender_address())
+    }
+
+    fn sender_address(&self) -> String {
+        crate::engine::send::message::address_of(&self.from).unwrap_or_default()
+    }
+
     /// The password, from the environment variable or the command's first output line. An
     /// empty one is an error: logging in with it would only be refused, or worse, accepted.
     /// Errors never include the password itself (nor anything the command printed on its

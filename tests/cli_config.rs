@@ -82,6 +82,16 @@ fn check_prints_effective_config_with_secrets_redacted() {
         v["config"]["mailboxes"]["main"]["password_cmd"],
         "<redacted>"
     );
+    // The defaults a run uses, not null; null only where it means unset or off.
+    let main = &v["config"]["mailboxes"]["main"];
+    assert_eq!(main["smtp_port"], 587, "{main}");
+    assert_eq!(main["smtp_username"], "a@sender.test", "{main}");
+    assert!(
+        main["imap_port"].is_null() && main["warmup_start"].is_null(),
+        "{main}"
+    );
+    assert_eq!(v["config"]["sending"]["dry_run_dir"], "flagdir/dry-run");
+    assert_eq!(v["config"]["tracking"]["listen"], "127.0.0.1:8080");
 }
 
 /// The example is valid; with its secrets set it checks clean, without them `config check`

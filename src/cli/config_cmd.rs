@@ -16,7 +16,8 @@ pub enum ConfigCommand {
         in cron stops there. --no-secrets checks the file alone."
     )]
     Check {
-        /// Print as JSON
+        /// Print as JSON, with the defaults a run uses filled in (ports, logins, data and
+        /// dry-run folders, listen address); null means unset or off
         #[arg(long)]
         json: bool,
         /// Check the file alone: no secret checks (no environment variable read, no
@@ -56,6 +57,7 @@ impl ConfigCommand {
         if *json {
             let mut value = serde_json::to_value(&loaded.config).unwrap_or_default();
             redact_json(&mut value);
+            fill_defaults(&mut value, &loaded.config, &data_dir);
             let out = serde_json::json!({
                 "file": source,
                 "data_dir": data_dir,
@@ -83,6 +85,52 @@ impl ConfigCommand {
             exit::CONFIG
         }
     }
+}
+
+/// The values a run uses where the file leaves a key unset and the code has a default, so a
+/// script reading the JSON sees 587, not null. Keys whose null means "off" (warm-up, window,
+/// DKIM, tracking URL) stay null.
+fn fill_defaults(v: &mut serde_json::Value, config: &Config, data_dir: &std::path::Path) {
+    use serde_json::Value;
+    let fill = |slot: Option<&mut Value>, value: Value| {
+        if let Some(slot) = slot
+            && slot.is_null()
+        {
+            *slot = value;
+        }
+    };
+    fill(
+        v.pointer_mut("/storage/data_dir"),
+        data_dir.display().to_string().into(),
+    );
+    fill(
+        v.pointer_mut("/sending/dry_run_dir"),
+        data_dir.join("dry-run").display().to_string().into(),
+    );
+    fill(
+        v.pointer_mut("/tracking/listen"),
+        crate::config::TrackingConfig::DEFAULT_LISTEN.into(),
+    );
+    for (name, mb) in &config.mailboxes {
+        let Some(out) = v.pointer_mut(&format!("/mailboxes/{}", json_pointer_escape(name))) else {
+            continue;
+        };
+        fill(out.get_mut("smtp_port"), mb.smtp_port().into());
+        fill(out.get_mut("smtp_username"), mb.smtp_login().into());
+        if mb.imap_host.is_some() {
+            fill(out.get_mut("imap_port"), mb.imap_port().into());
+            fill(out.get_mut("imap_username"), mb.imap_login().into());
+            fill(
+                out.get_mut("watch_folders"),
+                config.inbox.folders.clone().into(),
+            );
+        }
+    }
+}
+
+/// A key as one JSON Pointer segment (RFC 6901).
+fn json_pointer_escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
 }
 
 fn redact_json(v: &mut serde_json::Value) {

@@ -97,13 +97,7 @@ impl ImapEndpoint {
             port: mb.imap_port(),
             security: mb.imap_security,
             ca_file,
-            username: mb
-                .imap_username
-                .clone()
-                .or_else(|| mb.smtp_username.clone())
-                .filter(|u| !u.is_empty())
-                .or_else(|| crate::engine::send::message::address_of(&mb.from))
-                .unwrap_or_default(),
+            username: mb.imap_login(),
             password,
             timeout: Duration::from_secs(30),
         })

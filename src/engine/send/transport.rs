@@ -70,7 +70,7 @@ impl SmtpEndpoint {
             port: mb.smtp_port(),
             security: mb.smtp_security,
             ca_file,
-            username: mb.smtp_username.clone().unwrap_or(address),
+            username: mb.smtp_login(),
             password,
             helo,
             timeout: Duration::from_secs(60),

@@ -971,6 +971,21 @@ fn edit_from_flags_changes_the_row_and_withdraws_its_approval() {
         .assert()
         .success()
         .stdout(predicate::str::contains("Subject: A better subject"));
+    let shown = hailer(d)
+        .args(["outbox", "show", &id, "--json"])
+        .output()
+        .unwrap();
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown["row"]["subject"], "A better subject", "{shown}");
+    assert_eq!(shown["row"]["status"], "READY", "{shown}");
+    assert_eq!(shown["row"]["edited"], true, "{shown}");
+    assert!(
+        shown["preview"]
+            .as_str()
+            .unwrap()
+            .contains("Subject: A better subject"),
+        "{shown}"
+    );
     // The body from standard input; the subject stays.
     hailer(d)
         .args(["outbox", "edit", &id, "--body-file", "-"])

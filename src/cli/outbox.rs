@@ -19,7 +19,13 @@ pub enum OutboxCommand {
         json: bool,
     },
     /// Show a row exactly as it will be sent (headers and text part)
-    Show { id: i64 },
+    Show {
+        id: i64,
+        /// Print JSON: the row as stored (status, reason, approval, address, mailbox, …)
+        /// and `preview`, the message as `show` prints it
+        #[arg(long)]
+        json: bool,
+    },
     /// Change a row's subject or body (`e` on the Outbox tab): in $EDITOR, or with --subject
     /// and/or --body-file; an edited row must be approved again
     ///
@@ -124,7 +130,15 @@ impl OutboxCommand {
                     }
                 })
                 .map_err(|e| e.to_string()),
-            OutboxCommand::Show { id } => match outbox::get(store.conn(), *id) {
+            OutboxCommand::Show { id, json } => match outbox::get(store.conn(), *id) {
+                Ok(Some(row)) if *json => {
+                    let preview = compose::preview(&row, &ctx.config.config);
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({ "row": row, "preview": preview }),
+                    )
+                    .map(|j| j + "\n")
+                    .map_err(|e| e.to_string())
+                }
                 Ok(Some(row)) => {
                     let mut text = format!(
                         "# row {} · {}{}{}\n",

@@ -59,6 +59,31 @@ impl Status {
             .find(|st| st.as_str().eq_ignore_ascii_case(s))
     }
 
+    /// A server accepted the message: sent, then perhaps bounced or answered. The campaign
+    /// counts these as sent (`notify::summary::buckets`); opens and clicks count for them only.
+    pub fn was_accepted(self) -> bool {
+        matches!(
+            self,
+            Status::Sent | Status::Replied | Status::Bounced | Status::Invalid
+        )
+    }
+
+    /// Accepted, or possibly: in its SMTP transaction (SENDING) or cut off during it
+    /// (UNCERTAIN). An unsubscribe from such a row is honoured.
+    pub fn may_have_reached(self) -> bool {
+        self.was_accepted() || matches!(self, Status::Sending | Status::Uncertain)
+    }
+
+    /// The statuses for which `pick` holds, as the inside of an SQL `IN (…)`: `'SENT', …`.
+    pub fn sql_list(pick: impl Fn(Status) -> bool) -> String {
+        Status::ALL
+            .into_iter()
+            .filter(|s| pick(*s))
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Rows a rebuild must never touch: handed to a server, or possibly.
     pub fn is_locked(self) -> bool {
         matches!(
@@ -324,4 +349,25 @@ pub fn counts(conn: &Connection) -> Result<Vec<(Status, i64)>> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Status;
+
+    /// Each set of statuses holds the one before: what a server accepted may have reached
+    /// someone, and a rebuild never touches either.
+    #[test]
+    fn status_sets_nest() {
+        for s in Status::ALL {
+            assert!(!s.was_accepted() || s.may_have_reached(), "{s}");
+            assert!(!s.may_have_reached() || s.is_locked(), "{s}");
+        }
+        assert_eq!(
+            Status::sql_list(Status::was_accepted),
+            "'SENT', 'BOUNCED', 'INVALID', 'REPLIED'"
+        );
+        assert!(Status::sql_list(Status::may_have_reached).contains("'UNCERTAIN'"));
+        assert!(!Status::sql_list(Status::may_have_reached).contains("'RETRY'"));
+    }
 }

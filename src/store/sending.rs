@@ -56,12 +56,7 @@ pub fn next_retry_at(conn: &Connection) -> Result<Option<i64>> {
 /// `IN (…)` list of the statuses whose address a server has or may have: every locked
 /// status (`Status::is_locked`), bounced and replied rows included.
 fn locked_statuses() -> String {
-    Status::ALL
-        .into_iter()
-        .filter(|s| s.is_locked())
-        .map(|s| format!("'{}'", s.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ")
+    Status::sql_list(Status::is_locked)
 }
 
 static ALREADY_SENT_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {

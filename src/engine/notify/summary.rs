@@ -21,12 +21,12 @@ pub enum Bucket {
 
 /// The buckets an outbox status belongs to. Extend here when statuses are added.
 pub fn buckets(status: &str) -> &'static [Bucket] {
-    use Bucket::*;
-    match status {
-        "SENT" => &[Sent, Delivered],
-        "REPLIED" => &[Sent, Delivered, Replied],
+    use crate::store::outbox::Status;
+    match Status::parse(status) {
+        Some(Status::Sent) => &[Bucket::Sent, Bucket::Delivered],
+        Some(Status::Replied) => &[Bucket::Sent, Bucket::Delivered, Bucket::Replied],
         // Sent, then a bounce came back (INVALID: a hard 5.1.x, the address does not exist).
-        "BOUNCED" | "INVALID" => &[Sent],
+        Some(s) if s.was_accepted() => &[Bucket::Sent],
         _ => &[],
     }
 }

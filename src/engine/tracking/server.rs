@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::token::{Signer, TokenKind};
 use crate::engine::verify::VerifyOptions;
+use crate::store::outbox::Status;
 use crate::store::{self, Store, suppressions};
 
 /// A transparent 1×1 GIF.
@@ -351,27 +352,36 @@ fn write_events(
     }
 }
 
-/// An outbox row whose message a server accepted: the statuses the campaign counts as sent
-/// (`notify::summary::buckets`), or a send time. Opens and clicks count for these rows only:
-/// tokens are also in dry-run `.eml` files and previews, and opening one must not make
-/// `/api/stats` show opens of a message nobody was sent.
-pub const ROW_SENT: &str =
-    "(sent_at IS NOT NULL OR status IN ('SENT', 'REPLIED', 'BOUNCED', 'INVALID'))";
+/// An outbox row whose message a server accepted ([`Status::was_accepted`]), or with a send
+/// time. Opens and clicks count for these rows only: tokens are also in dry-run `.eml` files
+/// and previews, and opening one must not make `/api/stats` show opens of a message nobody
+/// was sent.
+static ROW_SENT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "(sent_at IS NOT NULL OR status IN ({}))",
+        Status::sql_list(Status::was_accepted)
+    )
+});
 
-/// [`ROW_SENT`], or a row that may have reached its recipient: SENDING (in its SMTP
-/// transaction) and UNCERTAIN (a crash during it). An unsubscribe is honoured for these.
-pub const ROW_MAY_HAVE_REACHED: &str = "(sent_at IS NOT NULL
-     OR status IN ('SENDING', 'SENT', 'UNCERTAIN', 'REPLIED', 'BOUNCED', 'INVALID'))";
+/// [`ROW_SENT`], or a row that may have reached its recipient
+/// ([`Status::may_have_reached`]). An unsubscribe is honoured for these.
+static ROW_MAY_HAVE_REACHED: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "(sent_at IS NOT NULL OR status IN ({}))",
+        Status::sql_list(Status::may_have_reached)
+    )
+});
 
 /// One batch in one transaction: all stored, or none (so a retry never duplicates). An open
 /// or click on a row that was not sent (see [`ROW_SENT`]) is dropped here, off the request's
 /// path; an unsubscribe was already checked by its handler.
 fn insert_events(store: &mut Store, batch: &[NewEvent]) -> Result<(), store::StoreError> {
-    static INSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    static INSERT: LazyLock<String> = LazyLock::new(|| {
         format!(
             "INSERT INTO tracking_events (outbox_id, kind, url, user_agent, machine, created_at)
              SELECT ?1, ?2, ?3, ?4, ?5, ?6
-             WHERE ?2 = 'UNSUBSCRIBE' OR EXISTS (SELECT 1 FROM outbox WHERE id = ?1 AND {ROW_SENT})"
+             WHERE ?2 = 'UNSUBSCRIBE' OR EXISTS (SELECT 1 FROM outbox WHERE id = ?1 AND {})",
+            *ROW_SENT
         )
     });
     let tx = store.write_tx()?;
@@ -547,7 +557,10 @@ async fn unsubscribe(
         let row: Option<(Option<String>, bool)> = store
             .conn()
             .query_row(
-                &format!("SELECT email, {ROW_MAY_HAVE_REACHED} FROM outbox WHERE id = ?1"),
+                &format!(
+                    "SELECT email, {} FROM outbox WHERE id = ?1",
+                    *ROW_MAY_HAVE_REACHED
+                ),
                 [id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )

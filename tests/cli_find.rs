@@ -77,43 +77,24 @@ fn guess_prints_the_json_shape_and_touches_no_database() {
     }));
     assert!(!env.data_dir().exists(), "guess must not create a database");
 
-    let text = env
-        .hailer()
-        .args([
-            "guess",
-            "--first",
-            "Zoé",
-            "--last",
-            "Le Goff",
-            "--domain",
-            "acme.test",
-        ])
-        .output()
-        .unwrap();
-    let text = String::from_utf8(text.stdout).unwrap();
+    let zoe = |flags: &[&str]| {
+        let out = env
+            .hailer()
+            .args(["guess", "--first", "Zoé", "--last", "Le Goff"])
+            .args(["--domain", "acme.test"])
+            .args(flags)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        out.stdout
+    };
+    let text = String::from_utf8(zoe(&[])).unwrap();
     assert!(
         text.starts_with("zoe.legoff@acme.test  (first.last, confidence 40)"),
         "{text}"
     );
     // --json as every other command has it, the same as --format json.
-    let json = |flags: &[&str]| {
-        let out = env
-            .hailer()
-            .args([
-                "guess",
-                "--first",
-                "Zoé",
-                "--last",
-                "Le Goff",
-                "--domain",
-                "acme.test",
-            ])
-            .args(flags)
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
-    };
+    let json = |flags| serde_json::from_slice::<serde_json::Value>(&zoe(flags)).unwrap();
     let j = json(&["--json"]);
     assert_eq!(j["email"], "zoe.legoff@acme.test", "{j}");
     assert_eq!(j, json(&["--format", "json"]));

@@ -102,15 +102,19 @@ fn an_echoed_login_never_shows_the_password() {
         mailbox("plain", plain.addr.port()) + &mailbox("login", login.addr.port()),
     )
     .unwrap();
-    let out = Command::cargo_bin("hailer")
-        .unwrap()
-        .current_dir(dir.path())
-        .env_remove("HAILER_CONFIG")
-        .env_remove("HAILER_DATA_DIR")
-        .env("HAILER_TEST_ECHO_PW", PASSWORD)
-        .args(["--data-dir", "data", "mailbox", "test"])
-        .output()
-        .unwrap();
+    let mailbox_test = |flags: &[&str]| {
+        Command::cargo_bin("hailer")
+            .unwrap()
+            .current_dir(dir.path())
+            .env_remove("HAILER_CONFIG")
+            .env_remove("HAILER_DATA_DIR")
+            .env("HAILER_TEST_ECHO_PW", PASSWORD)
+            .args(["--data-dir", "data", "mailbox", "test"])
+            .args(flags)
+            .output()
+            .unwrap()
+    };
+    let out = mailbox_test(&[]);
     assert_eq!(out.status.code(), Some(1));
     let log = std::fs::read_to_string(dir.path().join("data/logs/hailer.log")).unwrap();
     let shown = [
@@ -142,15 +146,7 @@ fn an_echoed_login_never_shows_the_password() {
 
     // --json: the same results for a script, each protocol with ok and its detail; the
     // secrets are kept out of it too.
-    let out = Command::cargo_bin("hailer")
-        .unwrap()
-        .current_dir(dir.path())
-        .env_remove("HAILER_CONFIG")
-        .env_remove("HAILER_DATA_DIR")
-        .env("HAILER_TEST_ECHO_PW", PASSWORD)
-        .args(["--data-dir", "data", "mailbox", "test", "--json", "login"])
-        .output()
-        .unwrap();
+    let out = mailbox_test(&["--json", "login"]);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();

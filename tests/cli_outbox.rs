@@ -936,13 +936,19 @@ fn settle_decides_uncertain_rows_as_the_tui_does() {
     assert_eq!(status(ids[1]).0, "SENT");
 }
 
+/// An outbox with Ann's one READY row, and its id.
+fn ann() -> (tempfile::TempDir, String) {
+    let dir = campaign("firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n");
+    let id = rows(dir.path())[0].id.to_string();
+    (dir, id)
+}
+
 /// `outbox edit --subject/--body-file`: the TUI's `e` for scripts. The row keeps its new text,
 /// loses its approval, and `outbox show` renders the new text.
 #[test]
 fn edit_from_flags_changes_the_row_and_withdraws_its_approval() {
-    let dir = campaign("firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n");
+    let (dir, id) = ann();
     let d = dir.path();
-    let id = rows(d)[0].id.to_string();
     hailer(d)
         .args(["outbox", "approve", &id])
         .assert()
@@ -1010,10 +1016,9 @@ fn edit_from_flags_changes_the_row_and_withdraws_its_approval() {
 /// included).
 #[test]
 fn edit_from_flags_refuses_what_cannot_go_out_and_changes_nothing() {
-    let dir = campaign("firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n");
+    let (dir, id) = ann();
     let d = dir.path();
     let before = rows(d).remove(0);
-    let id = before.id.to_string();
     hailer(d)
         .args(["outbox", "approve", &id])
         .assert()
@@ -1074,9 +1079,8 @@ fn edit_from_flags_refuses_what_cannot_go_out_and_changes_nothing() {
 /// terminal to give it, it says what to do instead (exit 2).
 #[test]
 fn edit_without_flags_runs_the_editor_on_a_terminal_only() {
-    let dir = campaign("firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n");
+    let (dir, id) = ann();
     let d = dir.path();
-    let id = rows(d)[0].id.to_string();
     hailer(d)
         .args(["outbox", "edit", &id])
         .assert()

@@ -22,8 +22,14 @@ LEGAL_FORMS = frozenset(
     inc incorporated ltd limited llc llp plc corp corporation co cie se
     group groupe holding
     bv nv spa srl sl ab oy as pty
+    aps asa oyj sro bvba sprl kft zrt
     """.split()
 )
+# Multi-word legal forms once folded ("A/S", "sp. z o.o."), removed from the end.
+LEGAL_FORM_SUFFIXES = (("a", "s"), ("sp", "z", "oo"))
+# Lowercase letters NFKD leaves whole, spelled out ("Cœur" is "coeur", "Weiß" is "weiss").
+_SPELL_OUT = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "ł": "l",
+                            "đ": "d", "ð": "d", "þ": "th", "ı": "i"})
 
 # Step 2: characters deleted outright, so "S.A." -> "sa", "L'Oréal" -> "loreal".
 _DELETE = str.maketrans("", "", ".'\u2019")
@@ -40,10 +46,12 @@ def cell(value: str) -> str:
 def company_key(name: str) -> str:
     """Grouping key for a company name.
 
-    1. NFKD-decompose, drop combining marks (general category Mn), lowercase.
+    1. NFKD-decompose, drop combining marks (general category Mn), lowercase,
+       spell out the letters that do not decompose (œ -> oe, ß -> ss, ...).
     2. Delete '.', "'" and U+2019; replace every non-alphanumeric character
        with a space; split on whitespace.
-    3. Drop legal-form tokens (LEGAL_FORMS) if at least one token remains.
+    3. Drop legal-form tokens (LEGAL_FORMS) and a multi-word form at the end
+       (LEGAL_FORM_SUFFIXES) if at least one token remains.
     4. Join the tokens with single spaces.
 
     >>> company_key("Acme SA"), company_key("ACME S.A.")
@@ -56,9 +64,13 @@ def company_key(name: str) -> str:
     s = unicodedata.normalize("NFKD", name)
     if not s.isascii():
         s = "".join(c for c in s if unicodedata.category(c) != "Mn")
-    s = s.lower().translate(_DELETE)
+    s = s.lower().translate(_SPELL_OUT).translate(_DELETE)
     tokens = _NOT_ALNUM.sub(" ", s).split()
     kept = [t for t in tokens if t not in LEGAL_FORMS]
+    for suffix in LEGAL_FORM_SUFFIXES:
+        if len(kept) >= len(suffix) and tuple(kept[-len(suffix):]) == suffix:
+            kept = kept[:-len(suffix)]
+            break
     return " ".join(kept if kept else tokens)
 
 
@@ -80,8 +92,8 @@ EXAMPLES = [
     ("L\u2019Atelier d\u2019Élise SARL", "latelier delise"),
     ("Tramonto S.p.A.", "tramonto"),
     ("Bäckerei Müller KG", "backerei muller"),
-    ("Weiß Maschinenbau AG", "weiß maschinenbau"),
-    ("  Cœur de Loire  SARL ", "cœur de loire"),
+    ("Weiß Maschinenbau AG", "weiss maschinenbau"),
+    ("  Cœur de Loire  SARL ", "coeur de loire"),
     ("E\u0301ditions Chevalier", "editions chevalier"),
     ("ＡＣＭＥ Ｓ.Ａ.", "acme"),
     ("", ""),

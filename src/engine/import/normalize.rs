@@ -2,11 +2,12 @@
 //!
 //! The company key is how a prospect finds its message and its domain, so "ACME S.A.",
 //! "Acme SA" and "acme" must agree. The rules, in order:
-//! 1. NFKD-decompose, drop combining marks (accents), lowercase;
+//! 1. NFKD-decompose, drop combining marks (accents), lowercase; letters that do not
+//!    decompose are spelled out (œ → oe, æ → ae, ß → ss, ø → o, ł → l, đ/ð → d, þ → th);
 //! 2. delete `.` `'` `’` (so "S.A." is "sa" and "L'Étoile" is "letoile");
 //! 3. every other non-alphanumeric character separates words;
-//! 4. drop legal-form words (SA, SAS, SARL, GmbH, Inc, Ltd, LLC, SE, Group, …) unless
-//!    nothing else would remain;
+//! 4. drop legal-form words (SA, SAS, SARL, GmbH, Inc, Ltd, LLC, SE, Group, ApS, …), and
+//!    the multi-word forms A/S and sp. z o.o. at the end, unless nothing else would remain;
 //! 5. join the remaining words with one space.
 //!
 //! `benches/python_import.py` implements the same rules for the comparison benchmark.
@@ -54,7 +55,35 @@ pub const LEGAL_FORMS: &[&str] = &[
     "oy",
     "as",
     "pty",
+    "aps",
+    "asa",
+    "oyj",
+    "sro",
+    "bvba",
+    "sprl",
+    "kft",
+    "zrt",
 ];
+
+/// Legal forms of several words once folded ("A/S" is `a s`, "sp. z o.o." is `sp z oo`),
+/// removed from the end of a company key.
+pub const LEGAL_FORM_SUFFIXES: &[&[&str]] = &[&["a", "s"], &["sp", "z", "oo"]];
+
+/// The lowercase letters that NFKD leaves whole, spelled as a person typing without them
+/// would: "Cœur" and "Coeur", "Weiß" and "Weiss" are one company.
+fn spell_out(c: char) -> Option<&'static str> {
+    Some(match c {
+        'œ' => "oe",
+        'æ' => "ae",
+        'ß' => "ss",
+        'ø' => "o",
+        'ł' => "l",
+        'đ' | 'ð' => "d",
+        'þ' => "th",
+        'ı' => "i",
+        _ => return None,
+    })
+}
 
 /// Trim and NFC-normalise a cell, and take off the `'` hailer's export puts before a formula
 /// sign (see [`strip_formula_guard`]). Most cells are already NFC, so the quick check avoids
@@ -119,7 +148,10 @@ fn fold_words(text: &str, deleted: &[char]) -> Vec<String> {
             continue;
         }
         for lower in c.to_lowercase() {
-            folded.push(if lower.is_alphanumeric() { lower } else { ' ' });
+            match spell_out(lower) {
+                Some(ascii) => folded.push_str(ascii),
+                None => folded.push(if lower.is_alphanumeric() { lower } else { ' ' }),
+            }
         }
     }
     folded.split_whitespace().map(str::to_string).collect()
@@ -127,11 +159,14 @@ fn fold_words(text: &str, deleted: &[char]) -> Vec<String> {
 
 pub fn company_key(name: &str) -> String {
     let words = fold_words(name, &['.', '\'', '’']);
-    let kept: Vec<&str> = words
+    let mut kept: Vec<&str> = words
         .iter()
         .map(String::as_str)
         .filter(|w| !LEGAL_FORMS.contains(w))
         .collect();
+    if let Some(suffix) = LEGAL_FORM_SUFFIXES.iter().find(|s| kept.ends_with(s)) {
+        kept.truncate(kept.len() - suffix.len());
+    }
     if kept.is_empty() {
         words.join(" ")
     } else {
@@ -369,6 +404,13 @@ mod tests {
             ("Cie des Eaux Claires", "des eaux claires"),
             ("Group SA", "group sa"),
             ("3M Test Industries PLC", "3m test industries"),
+            ("Cœur de Loire SARL", "coeur de loire"),
+            ("COEUR DE LOIRE", "coeur de loire"),
+            ("Weiß Maschinenbau AG", "weiss maschinenbau"),
+            ("Ørsted A/S", "orsted"),
+            ("Łódź Tech sp. z o.o.", "lodz tech"),
+            ("Æble ApS", "aeble"),
+            ("Nordisk A/S", "nordisk"),
         ];
         for (name, key) in table {
             assert_eq!(company_key(name), key, "company_key({name:?})");

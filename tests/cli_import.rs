@@ -535,12 +535,23 @@ fn bad_rows_are_rejected_with_reasons_and_good_rows_kept() {
           Eve,Adams,Acme SA,,not a domain\n\
           Max,Payne,!!!,,\n\
           jane,DOE,ACME S.A.,,\n\
-          Jane,Doe,Acme,,\n",
+          Jane,Doe,Acme,,\n\
+          Kim,Lee,Acme SA,k:lee@acme.test,\n\
+          FirstName,LastName,Company,Email,Website\n\
+          Rae,Sun,Acme SA,Mailto:Rae.Sun@ACME.TEST,\n",
     );
     env.import("prospects", &file)
         .success()
         .stdout(predicate::str::contains(
-            "1 prospects imported, 2 duplicates skipped, 5 rejected",
+            "2 prospects imported, 2 duplicates skipped, 7 rejected",
+        ))
+        // An address the outbox would refuse is refused here, with the reason.
+        .stdout(predicate::str::contains(
+            "line 10: invalid email \"k:lee@acme.test\": character ':' is not allowed",
+        ))
+        // A second file pasted below the first brings its header row: not a person.
+        .stdout(predicate::str::contains(
+            "line 11: the header row again (files joined together?)",
         ))
         .stdout(predicate::str::contains("line 3: missing firstname"))
         .stdout(predicate::str::contains(
@@ -559,9 +570,70 @@ fn bad_rows_are_rejected_with_reasons_and_good_rows_kept() {
     env.import("prospects", &file)
         .success()
         .stdout(predicate::str::contains(
-            "0 prospects imported, 3 duplicates skipped",
+            "0 prospects imported, 4 duplicates skipped",
         ));
-    assert_eq!(env.prospects().len(), 1);
+    let stored = env.prospects();
+    assert_eq!(stored.len(), 2);
+    assert_eq!(stored[1].email.as_deref(), Some("Rae.Sun@acme.test"));
+}
+
+/// Two columns whose headers both name a field (English and French, say): the first is read,
+/// the second where the first is empty, and the summary says so, with every field's column.
+#[test]
+fn a_field_with_two_columns_reads_the_second_where_the_first_is_empty() {
+    let env = Env::new();
+    let file = env.write(
+        "two.csv",
+        "firstname,lastname,Email,Courriel,Entreprise,Société\n\
+         Ann,Lee,,ann@a.test,Acme,\n\
+         Bob,Ray,b@b.test,bob@other.test,Beta,Beta SA\n"
+            .as_bytes(),
+    );
+    env.import("prospects", &file)
+        .success()
+        .stdout(predicate::str::contains("2 prospects imported"))
+        .stdout(predicate::str::contains(
+            "columns \"Email\" and \"Courriel\" both read as email: \"Email\" is used, and \
+             \"Courriel\" where it is empty",
+        ))
+        .stdout(predicate::str::contains("email = \"Email\""));
+    let stored: Vec<_> = env
+        .prospects()
+        .into_iter()
+        .map(|p| (p.firstname, p.email, p.company))
+        .collect();
+    assert_eq!(
+        stored,
+        [
+            ("Ann".into(), Some("ann@a.test".into()), "Acme".into()),
+            ("Bob".into(), Some("b@b.test".into()), "Beta SA".into()),
+        ]
+    );
+}
+
+/// Two `--map` options that contradict each other are refused before anything is read.
+#[test]
+fn contradicting_maps_are_refused() {
+    let env = Env::new();
+    let file = env.write("m.csv", b"first,last,org\nA,B,C\n");
+    for (maps, says) in [
+        (
+            ["firstname=first", "company=org", "lastname=org"],
+            "give one column to two fields",
+        ),
+        (
+            ["company=org", "company=last", "firstname=first"],
+            "map the same field twice",
+        ),
+    ] {
+        let mut cmd = env.hailer();
+        cmd.args(["import", "prospects"]).arg(&file);
+        for m in maps {
+            cmd.args(["--map", m]);
+        }
+        cmd.assert().code(4).stderr(predicate::str::contains(says));
+    }
+    assert!(env.prospects().is_empty());
 }
 
 #[test]

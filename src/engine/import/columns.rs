@@ -182,6 +182,70 @@ impl std::str::FromStr for ColumnOverride {
     }
 }
 
+/// Two `--map` options that cannot both hold: one field mapped twice, or one column given to
+/// two fields (the second would silently have stored the same value under another field).
+pub fn conflicting_overrides(overrides: &[ColumnOverride]) -> Option<String> {
+    for (i, a) in overrides.iter().enumerate() {
+        for b in &overrides[..i] {
+            if a.field == b.field {
+                return Some(format!(
+                    "--map {}={:?} and --map {}={:?} map the same field twice",
+                    b.field, b.header, a.field, a.header
+                ));
+            }
+            if header_key(&a.header) == header_key(&b.header) {
+                return Some(format!(
+                    "--map {}={:?} and --map {}={:?} give one column to two fields",
+                    b.field, b.header, a.field, a.header
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// Extra columns whose header also names a field found by synonym ("Email" mapped,
+/// "Courriel" too): the field reads them in order, so a row with only "Courriel" filled
+/// keeps its address. A field given with `--map` reads its column alone.
+fn fallbacks(
+    cells: &[String],
+    fields: &[(Field, usize)],
+    extra: &[(usize, String)],
+    overrides: &[ColumnOverride],
+) -> Vec<(Field, usize)> {
+    let mut out = Vec::new();
+    for (col, _) in extra {
+        let key = header_key(cells.get(*col).map_or("", String::as_str));
+        for (field, _) in fields {
+            if !overrides.iter().any(|o| o.field == *field)
+                && field.synonyms().contains(&key.as_str())
+            {
+                out.push((*field, *col));
+            }
+        }
+    }
+    out
+}
+
+/// What the import says about each column a field falls back to.
+pub fn fallback_notes(header: &[String], map: &ColumnMap) -> Vec<String> {
+    let name = |col: usize| header.get(col).map_or("", String::as_str);
+    map.fallbacks
+        .iter()
+        .filter_map(|(field, col)| {
+            let used = map.column(*field)?;
+            Some(format!(
+                "columns {:?} and {:?} both read as {field}: {:?} is used, and {:?} where it \
+                 is empty",
+                name(used),
+                name(*col),
+                name(used),
+                name(*col)
+            ))
+        })
+        .collect()
+}
+
 /// The header row found and what each column means.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ColumnMap {
@@ -192,9 +256,27 @@ pub struct ColumnMap {
     pub fields: Vec<(Field, usize)>,
     /// Columns with no field: (index, header as written), kept as extra data.
     pub extra: Vec<(usize, String)>,
+    /// Further columns a field reads, in order, where its own column is empty.
+    pub fallbacks: Vec<(Field, usize)>,
+    /// The header row's cells in the fields' columns, compared as headers are
+    /// ([`header_key`]): a data row equal to them is the header again.
+    pub field_headers: Vec<String>,
 }
 
 impl ColumnMap {
+    /// `row` repeats the header row in every mapped column: files joined one after another
+    /// (exports pasted together) bring their header rows along.
+    pub fn is_header_again(&self, row: &SourceRow) -> bool {
+        self.fields
+            .iter()
+            .zip(&self.field_headers)
+            .all(|((_, c), key)| {
+                row.cells
+                    .get(*c)
+                    .is_some_and(|cell| !cell.is_empty() && header_key(cell) == *key)
+            })
+    }
+
     pub fn column(&self, field: Field) -> Option<usize> {
         self.fields
             .iter()
@@ -418,7 +500,7 @@ pub fn find_header(
                 .map(|f| f.name().to_string())
                 .chain([COMPANY_KEY_COLUMN.to_string()])
                 .collect();
-            let extra = row
+            let extra: Vec<(usize, String)> = row
                 .cells
                 .iter()
                 .enumerate()
@@ -432,11 +514,18 @@ pub fn find_header(
                     (i, unique_name(&name, &mut taken))
                 })
                 .collect();
+            let field_headers = fields
+                .iter()
+                .map(|(_, c)| header_key(row.cells.get(*c).map_or("", String::as_str)))
+                .collect();
+            let fallbacks = fallbacks(&row.cells, &fields, &extra, overrides);
             return Some(ColumnMap {
                 header_index: index,
                 header_row_number: row.number,
                 fields,
                 extra,
+                fallbacks,
+                field_headers,
             });
         }
     }

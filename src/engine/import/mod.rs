@@ -20,7 +20,7 @@ mod xls_guard;
 pub use columns::{ColumnOverride, Field};
 
 use columns::{ColumnMap, closest_header, find_header};
-use normalize::{company_key, normalize_domain, normalize_email, person_key, platform_host};
+use normalize::{checked_email, company_key, normalize_domain, person_key, platform_host};
 use source::{Format, SourceRow};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -96,6 +96,9 @@ pub enum ImportError {
         where_: String,
         headers: String,
     },
+    /// `--map` options that contradict each other.
+    #[error("{file}: {problem}")]
+    ConflictingMaps { file: PathBuf, problem: String },
     #[error("{file}: {cause}")]
     Store { file: PathBuf, cause: StoreError },
     #[error("{file}: import cancelled; nothing was written")]
@@ -175,6 +178,13 @@ impl std::fmt::Display for ImportSummary {
             ", {} rejected ({}, sheet {:?}, header on {} {})",
             self.rejected, self.format, self.sheet, self.row_unit, self.header_row
         )?;
+        // Which column each field was read from: a wrong guess shows here, not weeks later.
+        let columns: Vec<String> = self
+            .columns
+            .iter()
+            .map(|(field, header)| format!("{field} = {header:?}"))
+            .collect();
+        writeln!(f, "  columns: {}", columns.join(", "))?;
         for w in &self.warnings {
             writeln!(f, "  {w}")?;
         }
@@ -220,6 +230,12 @@ pub fn run(
 ) -> Result<ImportSummary, ImportError> {
     let file = req.file.as_path();
     let started = std::time::Instant::now();
+    if let Some(problem) = columns::conflicting_overrides(&req.overrides) {
+        return Err(ImportError::ConflictingMaps {
+            file: file.to_path_buf(),
+            problem,
+        });
+    }
     let bytes = std::fs::read(file).map_err(|cause| ImportError::Read {
         file: file.to_path_buf(),
         cause,
@@ -234,6 +250,7 @@ pub fn run(
     let (sheet, loaded, map, other_sheets) = choose_sheet(&mut src, req, &format)?;
     let rows = loaded.rows;
     warnings.extend(loaded.warnings);
+    warnings.extend(columns::fallback_notes(&rows[map.header_index].cells, &map));
 
     let header_row = map.header_row_number;
     let columns = map
@@ -669,13 +686,28 @@ fn choose_sheet(
     })
 }
 
+/// The field's value in `row`: its column's, else the first non-empty column it falls back
+/// to (see `ColumnMap::fallbacks`).
 fn cell<'a>(row: &'a SourceRow, map: &ColumnMap, field: Field) -> &'a str {
-    map.column(field)
-        .and_then(|c| row.cells.get(c))
-        .map_or("", String::as_str)
+    let value = |c: usize| row.cells.get(c).map_or("", String::as_str);
+    let own = map.column(field).map_or("", value);
+    if !own.is_empty() {
+        return own;
+    }
+    map.fallbacks
+        .iter()
+        .filter(|(f, _)| *f == field)
+        .map(|(_, c)| value(*c))
+        .find(|v| !v.is_empty())
+        .unwrap_or("")
 }
 
 fn missing(row: &SourceRow, map: &ColumnMap, fields: &[Field]) -> Result<(), RowError> {
+    if map.is_header_again(row) {
+        return Err(RowError::Reject(
+            "the header row again (files joined together?): not a person, skipped".into(),
+        ));
+    }
     let absent: Vec<&str> = fields
         .iter()
         .filter(|f| cell(row, map, **f).is_empty())
@@ -725,8 +757,8 @@ fn prospect_row(
     let email = match cell(row, map, Field::Email) {
         "" => None,
         raw => Some(
-            normalize_email(raw)
-                .ok_or_else(|| RowError::Reject(format!("invalid email {raw:?}")))?,
+            checked_email(raw)
+                .map_err(|why| RowError::Reject(format!("invalid email {raw:?}: {why}")))?,
         ),
     };
     let mut note = None;

@@ -267,21 +267,41 @@ fn is_host_name(s: &str) -> bool {
     labels.len() >= 2 && s.len() <= 253 && labels.iter().all(|l| valid_label(l))
 }
 
-/// A light shape check at import time; the verify engine does the real syntax policy.
+/// An address as imported or typed, in the form stored: a `mailto:` (any case) taken off,
+/// the domain lower-cased without a trailing dot. `None` when it is not an address the
+/// outbox could send to; [`checked_email`] says why.
 pub fn normalize_email(raw: &str) -> Option<String> {
-    let s = raw.trim().trim_start_matches("mailto:");
-    let (local, domain) = s.rsplit_once('@')?;
+    checked_email(raw).ok()
+}
+
+/// [`normalize_email`], with the reason a value is refused: the verify engine's syntax policy
+/// (special-use domains such as `.test` allowed, as the outbox build allows them), so a value
+/// the outbox would call "invalid syntax" is refused where it comes in, naming the problem.
+pub fn checked_email(raw: &str) -> Result<String, String> {
+    let mut s = raw.trim();
+    if s.get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case("mailto:"))
+    {
+        s = &s[7..];
+    }
+    let (local, domain) = s.rsplit_once('@').ok_or("no @")?;
     if local.is_empty() || local.contains(char::is_whitespace) || local.contains('@') {
-        return None;
+        return Err("not one address".into());
     }
     // The domain as written, lower-cased: unlike a web address, `www.` here is part of the
     // mail domain (jane@www.acme.test is not jane@acme.test).
     let domain = domain.to_lowercase();
     let domain = domain.strip_suffix('.').unwrap_or(&domain);
     if !is_host_name(domain) {
-        return None;
+        return Err(format!("{domain:?} is not a domain name"));
     }
-    Some(format!("{local}@{domain}"))
+    let email = format!("{local}@{domain}");
+    let any_tld: Vec<String> = crate::engine::verify::syntax::SPECIAL_USE_TLDS
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+    crate::engine::verify::syntax::check(&email, &any_tld).map_err(|e| e.to_string())?;
+    Ok(email)
 }
 
 /// A suppression entry as typed or pasted: an address, also as `Name <addr>` or
@@ -496,5 +516,16 @@ mod tests {
             Some("jane@www.acme.test")
         );
         assert_eq!(normalize_email("jane@acme.test/x"), None);
+        // What the outbox would refuse as invalid syntax is refused here, with the reason.
+        assert_eq!(
+            normalize_email("Mailto:E@G.TEST").as_deref(),
+            Some("E@g.test")
+        );
+        assert!(
+            checked_email("j:k@c.test")
+                .unwrap_err()
+                .contains("':' is not allowed")
+        );
+        assert!(checked_email("a..b@c.test").is_err());
     }
 }

@@ -1792,3 +1792,36 @@ fn demo_from_the_wrong_directory_fails_before_creating_a_database() {
     let db = env.data_dir().join("hailer.db");
     assert!(!db.exists(), "the failed demo left {} behind", db.display());
 }
+
+/// The output file's extension picks the format; a --format it contradicts is refused
+/// (CSV text in a file named .xlsx opens nowhere).
+#[test]
+fn export_format_follows_the_file_name() {
+    let env = Env::new();
+    let file = env.write("p.csv", b"firstname,lastname,company\nAnn,Lee,Acme\n");
+    env.import("prospects", &file).success();
+    let out = |name: &str, extra: &[&str]| {
+        let path = env.dir.path().join(name);
+        let result = env
+            .hailer()
+            .args(["export", "prospects", "-o"])
+            .arg(&path)
+            .args(extra)
+            .output()
+            .unwrap();
+        (result, path)
+    };
+    let (r, xlsx) = out("z.xlsx", &[]);
+    assert!(r.status.success());
+    assert!(
+        std::fs::read(&xlsx).unwrap().starts_with(b"PK"),
+        "not a zip"
+    );
+    let (r, csv) = out("z.csv", &[]);
+    assert!(r.status.success());
+    assert!(std::fs::read_to_string(&csv).unwrap().contains("Ann"));
+    let (r, clash) = out("y.xlsx", &["--format", "csv"]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("--format csv but"));
+    assert!(!clash.exists());
+}

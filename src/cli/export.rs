@@ -13,9 +13,9 @@ pub struct ExportCommand {
     /// Which table
     #[arg(value_enum)]
     pub table: ExportTable,
-    /// Output format
-    #[arg(long, value_enum, default_value = "csv")]
-    pub format: ExportFormat,
+    /// Output format [default: from the output file's extension (.xlsx), else csv]
+    #[arg(long, value_enum)]
+    pub format: Option<ExportFormat>,
     /// Output file; `-` is standard output (CSV only)
     #[arg(long, short, default_value = "-")]
     pub output: PathBuf,
@@ -72,7 +72,14 @@ impl ExportCommand {
             errln!("--status applies to the outbox export only");
             return exit::USAGE;
         }
-        if (self.delimiter.is_some() || self.bom) && self.format != ExportFormat::Csv {
+        let format = match export_format(self.format, &self.output) {
+            Ok(f) => f,
+            Err(e) => {
+                errln!("{e}");
+                return exit::USAGE;
+            }
+        };
+        if (self.delimiter.is_some() || self.bom) && format != ExportFormat::Csv {
             eprintln!("hailer: --delimiter and --bom apply to the CSV format only");
             return exit::USAGE;
         }
@@ -93,7 +100,7 @@ impl ExportCommand {
         match export::run_filtered(
             &store,
             self.table,
-            self.format,
+            format,
             &self.output,
             self.status,
             &filter,
@@ -114,5 +121,34 @@ impl ExportCommand {
                 }
             }
         }
+    }
+}
+
+/// The format asked for, else the one the file name says (`.xlsx`; anything else is CSV). A
+/// `--format` the file name contradicts is refused: `-o list.xlsx --format csv` wrote CSV
+/// text into a file no spreadsheet would open.
+fn export_format(
+    asked: Option<ExportFormat>,
+    output: &std::path::Path,
+) -> Result<ExportFormat, String> {
+    let ext = output
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let named = match ext.as_deref() {
+        Some("xlsx") => Some(ExportFormat::Xlsx),
+        Some("csv" | "txt" | "tsv") => Some(ExportFormat::Csv),
+        _ => None,
+    };
+    match (asked, named) {
+        (Some(a), Some(n)) if a != n => Err(format!(
+            "--format {} but {} is named as {}: drop --format or rename the file",
+            a.name(),
+            output.display(),
+            n.name()
+        )),
+        (Some(a), _) => Ok(a),
+        (None, Some(n)) => Ok(n),
+        (None, None) => Ok(ExportFormat::Csv),
     }
 }

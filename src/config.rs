@@ -394,6 +394,12 @@ impl MailboxConfig {
         })
     }
 
+    /// A password is used: to log in to SMTP (unless `smtp_username = ""`, no AUTH, as on
+    /// a loopback relay) or to IMAP.
+    pub fn needs_password(&self) -> bool {
+        self.smtp_username.as_deref() != Some("") || self.imap_host.is_some()
+    }
+
     /// The SMTP login: `smtp_username`, else the From address.
     pub fn smtp_login(&self) -> String {
         self.smtp_username
@@ -719,7 +725,7 @@ impl Config {
                 (Some(_), Some(_)) => {
                     problems.push(format!("{at} set password_env or password_cmd, not both"))
                 }
-                (None, None) => problems.push(format!(
+                (None, None) if mb.needs_password() => problems.push(format!(
                     "{at} needs password_env or password_cmd (passwords never go in the file)"
                 )),
                 _ => {}
@@ -879,7 +885,9 @@ impl Config {
     pub fn secret_problems(&self) -> Vec<String> {
         let mut out = Vec::new();
         for (name, mb) in &self.mailboxes {
-            if let Err(e) = mb.password() {
+            if mb.needs_password()
+                && let Err(e) = mb.password()
+            {
                 out.push(format!("[mailboxes.{name}] {e}"));
             }
             if let Err(e) = crate::engine::send::message::check_dkim_key(mb) {
@@ -925,6 +933,7 @@ impl Config {
             let state = match (&mb.password_env, &mb.password_cmd) {
                 (Some(var), _) => env_state(var),
                 (None, Some(_)) => "from password_cmd".into(),
+                _ if !mb.needs_password() => "not needed (smtp_username = \"\": no AUTH)".into(),
                 _ => "missing".into(),
             };
             out.push((format!("mailboxes.{name} password"), state));

@@ -59,7 +59,12 @@ impl SmtpEndpoint {
         mb: &MailboxConfig,
         ca_file: Option<PathBuf>,
     ) -> Result<SmtpEndpoint, String> {
-        let password = mb.password()?;
+        // No AUTH (`smtp_username = ""`): no password to read for SMTP.
+        let password = if mb.smtp_username.as_deref() == Some("") {
+            String::new()
+        } else {
+            mb.password()?
+        };
         let address = super::message::address_of(&mb.from).unwrap_or_default();
         let helo = address
             .rsplit_once('@')

@@ -438,8 +438,17 @@ fn an_address_belongs_to_the_first_prospect_that_can_be_sent() {
 #[test]
 fn addresses_are_checked_strictly_and_never_rewritten() {
     let dir = tempfile::tempdir().unwrap();
-    let people = "firstname,lastname,company,email\nJane,Doe,Acme,jane..doe@acme.test\nAnn,Lee,Acme,ann@www.acme.test\n";
+    let people = "firstname,lastname,company,email\nJane,Doe,Acme,jane.doe@acme.test\nAnn,Lee,Acme,ann@www.acme.test\n";
     let mut store = store_with(dir.path(), people, "company,subject,body\nAcme,Hi,Body\n");
+    // The import refuses such an address now; one stored before (or by hand) still meets
+    // the build's check.
+    store
+        .conn()
+        .execute(
+            "UPDATE prospects SET email = 'jane..doe@acme.test' WHERE firstname = 'Jane'",
+            [],
+        )
+        .unwrap();
     build(&mut store).unwrap();
     let rows = by_name(&store);
     let jane = rows["Jane"].reason.clone().unwrap_or_default();

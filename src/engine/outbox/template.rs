@@ -185,10 +185,34 @@ fn spots(skeleton: &str, n: usize) -> Vec<Spot> {
     out
 }
 
+/// A backslash before each character of `value` that Markdown could read as markup, and
+/// only those: the body is also what `outbox edit`, $EDITOR and exports show, where
+/// `O\'Brien` or `S\.A\.` read as damage. Inline markup (emphasis, code, links, tags,
+/// strikethrough) is escaped anywhere; `&` before what could be an entity; block markers
+/// (`#`, `-`, `+`, `=`, a number's `.` or `)`) where the value may start a line.
 fn escape_markdown(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
     let mut out = String::with_capacity(value.len() + 8);
-    for c in value.chars() {
-        if c.is_ascii_punctuation() {
+    for (i, &c) in chars.iter().enumerate() {
+        let line_start = i == 0 || chars[i - 1] == '\n';
+        let after_line_start_digits = || {
+            let digits = chars[..i]
+                .iter()
+                .rev()
+                .take_while(|d| d.is_ascii_digit())
+                .count();
+            digits > 0 && (digits == i || chars[i - digits - 1] == '\n')
+        };
+        let markup = match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '~' => true,
+            '&' => chars
+                .get(i + 1)
+                .is_some_and(|n| n.is_ascii_alphanumeric() || *n == '#'),
+            '#' | '-' | '+' | '=' => line_start,
+            '.' | ')' => after_line_start_digits(),
+            _ => false,
+        };
+        if markup {
             out.push('\\');
         }
         out.push(c);
@@ -395,6 +419,59 @@ mod tests {
         );
     }
 
+    /// Every value reads back as typed from the text part, at the start of a line or in
+    /// one, and punctuation that means nothing to Markdown is left alone.
+    #[test]
+    fn escaped_values_read_back_as_typed_and_only_markup_is_escaped() {
+        let values = [
+            "1. Dupont",
+            "2) Martin",
+            "- x",
+            "+ y",
+            "# h",
+            "> q",
+            "=== ",
+            "---",
+            "a_b_c",
+            "*x*",
+            "**y**",
+            "~~s~~",
+            "O'Brien",
+            "S.A.",
+            "Girard & Cie",
+            "&amp;",
+            "&#65;",
+            "[a](b)",
+            "![i](j)",
+            "<CEO>",
+            "`c`",
+            "back\\slash",
+            "Le Goff (Brest)",
+            "3M",
+            "a | b",
+        ];
+        for value in values {
+            let mut v = vars();
+            v.set("lastname", value);
+            for template in ["{nom}", "Hello {nom}, fine"] {
+                let md = render(template, &v, Escape::Markdown).unwrap();
+                let text = super::super::compose::markdown_to_text(&md);
+                let want = template.replace("{nom}", value);
+                assert_eq!(
+                    text.trim_end(),
+                    want.trim_end(),
+                    "{value:?} in {template:?} → {md:?}"
+                );
+            }
+        }
+        let mut v = vars();
+        v.set("lastname", "O'Brien, S.A. (Brest) & Cie: 3.5%");
+        assert_eq!(
+            render("{nom}", &v, Escape::Markdown).unwrap(),
+            "O'Brien, S.A. (Brest) & Cie: 3.5%"
+        );
+    }
+
     #[test]
     fn markdown_bodies_get_values_escaped() {
         let mut v = vars();
@@ -417,7 +494,7 @@ mod tests {
             render(t, v, Escape::Markdown).unwrap()
         }
         let md = |t: &str| md_with(t, &v);
-        const E: &str = "my\\-co\\_x\\.test";
+        const E: &str = "my-co\\_x.test";
         assert_eq!(
             md("<https://{company}/offre>"),
             "<https://my-co_x.test/offre>"

@@ -1825,3 +1825,25 @@ fn export_format_follows_the_file_name() {
     assert!(String::from_utf8_lossy(&r.stderr).contains("--format csv but"));
     assert!(!clash.exists());
 }
+
+/// A quoted cell with a line break in a name (pasted from a CRM) is one line once stored,
+/// and the summary says so: a greeting must not read "Hello Anne⏎Marie".
+#[test]
+fn a_line_break_in_a_name_becomes_a_space_with_a_note() {
+    let env = Env::new();
+    let file = env.write(
+        "p.csv",
+        b"firstname,lastname,company\n\"Anne\nMarie\",Lee,\"Acme\r\nSA\"\nBob,Ray,Beta\n",
+    );
+    env.import("prospects", &file)
+        .success()
+        .stdout(predicate::str::contains("2 prospects imported"))
+        .stdout(predicate::str::contains(
+            "line break in firstname, company replaced by a space",
+        ));
+    let first = &env.prospects()[0];
+    assert_eq!(
+        (first.firstname.as_str(), first.company.as_str()),
+        ("Anne Marie", "Acme SA")
+    );
+}

@@ -751,9 +751,29 @@ fn prospect_row(
     keys: &mut HashMap<String, String>,
 ) -> Result<(prospects::NewProspect, Option<String>), RowError> {
     missing(row, map, ImportKind::Prospects.required())?;
-    let firstname = cell(row, map, Field::Firstname);
-    let lastname = cell(row, map, Field::Lastname);
-    let company = cell(row, map, Field::Company);
+    // A name is one line: in a greeting a line break would split "Hello Anne⏎Marie".
+    let mut broken = Vec::new();
+    let mut one_line = |field: Field| {
+        let value = cell(row, map, field);
+        if value.contains(['\n', '\r']) {
+            broken.push(field.name());
+            std::borrow::Cow::Owned(value.split_whitespace().collect::<Vec<_>>().join(" "))
+        } else {
+            std::borrow::Cow::Borrowed(value)
+        }
+    };
+    let firstname = one_line(Field::Firstname);
+    let lastname = one_line(Field::Lastname);
+    let company = one_line(Field::Company);
+    let title = one_line(Field::Title);
+    let (firstname, lastname, company) = (&*firstname, &*lastname, &*company);
+    let mut notes = Vec::new();
+    if !broken.is_empty() {
+        notes.push(format!(
+            "line break in {} replaced by a space",
+            broken.join(", ")
+        ));
+    }
     let email = match cell(row, map, Field::Email) {
         "" => None,
         raw => Some(
@@ -761,7 +781,6 @@ fn prospect_row(
                 .map_err(|why| RowError::Reject(format!("invalid email {raw:?}: {why}")))?,
         ),
     };
-    let mut note = None;
     let domain = match cell(row, map, Field::Domain) {
         "" => None,
         raw => {
@@ -771,7 +790,7 @@ fn prospect_row(
             // rest of the row is still good.
             match platform_host(&domain) {
                 Some(platform) => {
-                    note = Some(format!(
+                    notes.push(format!(
                         "website {raw:?} is a page on {platform}, not the company's own site: \
                          domain left unset"
                     ));
@@ -781,9 +800,7 @@ fn prospect_row(
             }
         }
     };
-    let title = Some(cell(row, map, Field::Title))
-        .filter(|t| !t.is_empty())
-        .map(str::to_string);
+    let title = Some(title.into_owned()).filter(|t| !t.is_empty());
     let prospect = prospects::NewProspect {
         firstname: firstname.to_string(),
         lastname: lastname.to_string(),
@@ -796,7 +813,7 @@ fn prospect_row(
         extra: extra_json(row, map),
         source_row: row.number,
     };
-    Ok((prospect, note))
+    Ok((prospect, (!notes.is_empty()).then(|| notes.join("; "))))
 }
 
 fn message_row(

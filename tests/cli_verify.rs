@@ -483,7 +483,7 @@ fn database_mode_against_the_rig_stores_every_prospect_verdict() {
          Any,One,Catchall,anyone@catchall.test\n\
          Null,Mx,Nullmx,someone@nullmx.test\n\
          Grey,List,Greylist,someone@greylist.test\n\
-         Bad,Address,Acme,jane..doe@acme.test\n\
+         Bad,Address,Acme,bad.address@acme.test\n\
          No,Email,Acme,\n"
             .as_bytes(),
     );
@@ -492,6 +492,15 @@ fn database_mode_against_the_rig_stores_every_prospect_verdict() {
         .arg(&prospects)
         .assert()
         .success();
+    // The import refuses such an address now; one stored before still gets its verdict.
+    Store::open_in(&env.data_dir())
+        .unwrap()
+        .conn()
+        .execute(
+            "UPDATE prospects SET email = 'jane..doe@acme.test' WHERE lastname = 'Address'",
+            [],
+        )
+        .unwrap();
     let out = env
         .hailer(&config)
         .args(["verify", "--json", "--retries", "0"])

@@ -1115,3 +1115,17 @@ fn edit_without_flags_runs_the_editor_on_a_terminal_only() {
     assert_eq!(row.subject, "Edited in the editor");
     assert_eq!(row.body, "Hello Ann");
 }
+
+/// `export outbox --status` takes a status in any case, as `suggestions list --status` does.
+#[test]
+fn export_status_is_case_insensitive() {
+    let (dir, _) = ann();
+    let d = dir.path();
+    for status in ["ready", "READY", "Ready"] {
+        hailer(d)
+            .args(["export", "outbox", "--status", status])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("ann@acme.test"));
+    }
+}

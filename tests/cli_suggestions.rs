@@ -133,7 +133,7 @@ fn list_is_guarded_csv_by_default_filters_and_gives_json() {
     assert!(text.contains("4,Dee,Loe,Acme SA,acme.test,,,,0,no-domain,no MX for acme.test,"));
 
     hailer(d)
-        .args(["suggestions", "list", "--status", "no-domain,accepted"])
+        .args(["suggestions", "list", "--status", "NO-DOMAIN,Accepted"])
         .assert()
         .success()
         .stdout(predicate::str::contains("Dee").and(predicate::str::contains("Ann").not()));

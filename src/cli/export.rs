@@ -19,8 +19,8 @@ pub struct ExportCommand {
     /// Output file; `-` is standard output (CSV only)
     #[arg(long, short, default_value = "-")]
     pub output: PathBuf,
-    /// Outbox only: rows with this status
-    #[arg(long, value_enum)]
+    /// Outbox only: rows with this status (any case)
+    #[arg(long, value_enum, ignore_case = true)]
     pub status: Option<crate::store::outbox::Status>,
     /// Bounces only: reports dated on or after this day (YYYY-MM-DD, UTC)
     #[arg(long, value_name = "DATE", value_parser = parse_day)]

@@ -40,7 +40,15 @@ pub enum SuggestionsCommand {
         #[arg(long)]
         json: bool,
         /// Only rows with this status (repeat it, or separate with commas, for several)
-        #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(STATUSES))]
+        #[arg(
+            long,
+            value_delimiter = ',',
+            ignore_case = true,
+            value_parser = clap::builder::TypedValueParser::map(
+                clap::builder::PossibleValuesParser::new(STATUSES),
+                |s: String| s.to_lowercase()
+            )
+        )]
         status: Vec<String>,
         /// Only rows whose confidence is at least N (0-100)
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(0..=100))]

@@ -796,6 +796,16 @@ impl App {
             self.quit = true;
             return;
         }
+        // No key is bound with Alt; a terminal reports Esc and the key typed right after it
+        // (in one read, as over SSH) as Alt+key. Taken as the two keys they were, so Esc
+        // closes the filter instead of its next key being typed into it.
+        if key.modifiers.contains(KeyModifiers::ALT) {
+            let mut plain = key;
+            plain.modifiers.remove(KeyModifiers::ALT);
+            self.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+            self.on_key(plain);
+            return;
+        }
         match self.mode.clone() {
             Mode::Normal => {
                 if let Some(action) = self.keymap.on_key(&key, self.tab) {
@@ -1560,6 +1570,20 @@ mod tests {
         press(&mut a, KeyCode::Esc);
         assert_eq!(a.prospects.filter, "");
         assert_eq!(a.prospects.view.len(), 30);
+    }
+
+    /// Esc then `4` typed quickly arrive as Alt+4: the filter closes (cleared, as Esc does)
+    /// and the 4 switches tab, instead of "4" being typed into the filter.
+    #[test]
+    fn esc_and_a_key_read_together_are_two_keys() {
+        let mut a = app();
+        a.on_loaded(Pane::Prospects, rows(30));
+        press(&mut a, KeyCode::Char('/'));
+        press(&mut a, KeyCode::Char('x'));
+        a.on_key(KeyEvent::new(KeyCode::Char('4'), KeyModifiers::ALT));
+        assert_eq!(a.mode, Mode::Normal);
+        assert_eq!(a.prospects.filter, "");
+        assert_eq!(a.tab, Tab::Bounces);
     }
 
     #[test]

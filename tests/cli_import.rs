@@ -1847,3 +1847,16 @@ fn a_line_break_in_a_name_becomes_a_space_with_a_note() {
         ("Anne Marie", "Acme SA")
     );
 }
+
+/// A header with a required column missing names the column, not "no header row".
+#[test]
+fn a_missing_required_column_is_named() {
+    let env = Env::new();
+    let file = env.write("p.csv", b"firstname,company\nAnn,Acme\n");
+    env.import("prospects", &file)
+        .code(4)
+        .stderr(predicate::str::contains(
+            "no column for lastname: map one with --map lastname=HEADER \
+             (header on line 1: firstname | company)",
+        ));
+}

@@ -410,17 +410,15 @@ pub struct HeaderMismatch {
     pub problems: Vec<MapProblem>,
 }
 
-/// When `--map` overrides were given and no row maps, the row that came closest and what
-/// stops it. `None` without overrides, or when no row has any of the columns asked for.
+/// When no row maps, the row that came closest and what stops it: a `--map` naming no
+/// column, or a required field without one ("no column for lastname", with the row's
+/// headers). `None` when no row has any of the columns asked for.
 pub fn closest_header(
     rows: &[SourceRow],
     required: &[Field],
     optional: &[Field],
     overrides: &[ColumnOverride],
 ) -> Option<HeaderMismatch> {
-    if overrides.is_empty() {
-        return None;
-    }
     let mut best: Option<HeaderMismatch> = None;
     for row in rows.iter().take(HEADER_SEARCH_ROWS) {
         let keys = header_keys(&row.cells);
@@ -696,7 +694,17 @@ mod tests {
                 }
             ]
         );
-        assert!(closest_header(&rows, &PROSPECT, &OPTIONAL, &[]).is_none());
+        // Without --map too: the row with a required field's column names the others.
+        let m = closest_header(&rows, &PROSPECT, &OPTIONAL, &[]).unwrap();
+        assert_eq!(m.row_number, 2);
+        assert_eq!(
+            m.problems,
+            [
+                MapProblem::NoColumn(Field::Firstname),
+                MapProblem::NoColumn(Field::Lastname)
+            ]
+        );
+        assert!(closest_header(&rows[..1], &PROSPECT, &OPTIONAL, &[]).is_none());
         let o = overrides(&["firstname=Nope"]);
         assert!(closest_header(&rows[..1], &PROSPECT, &OPTIONAL, &o).is_none());
     }

@@ -1860,3 +1860,23 @@ fn a_missing_required_column_is_named() {
              (header on line 1: firstname | company)",
         ));
 }
+
+/// A row with more cells than the header keeps the extra values as `column N` (as an empty
+/// header cell's column is named), with a note, instead of dropping them.
+#[test]
+fn values_past_the_header_are_kept_with_a_note() {
+    let env = Env::new();
+    let file = env.write(
+        "p.csv",
+        b"firstname,lastname,company\nAnn,Lee,Acme\nCid,Roe,Gamma,extra1,,extra2\n",
+    );
+    env.import("prospects", &file)
+        .success()
+        .stdout(predicate::str::contains("2 prospects imported"))
+        .stdout(predicate::str::contains(
+            "line 3: values past the header's 3 columns, kept as column 4, column 6",
+        ));
+    let csv = env.export_csv("prospects");
+    assert!(csv.contains("column 4,column 6"), "{csv}");
+    assert!(csv.contains("extra1,extra2"), "{csv}");
+}

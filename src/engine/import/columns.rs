@@ -258,6 +258,8 @@ pub struct ColumnMap {
     pub extra: Vec<(usize, String)>,
     /// Further columns a field reads, in order, where its own column is empty.
     pub fallbacks: Vec<(Field, usize)>,
+    /// How many cells the header row has: a data row's cells past it have no header.
+    pub width: usize,
     /// The header row's cells in the fields' columns, compared as headers are
     /// ([`header_key`]): a data row equal to them is the header again.
     pub field_headers: Vec<String>,
@@ -524,6 +526,7 @@ pub fn find_header(
                 extra,
                 fallbacks,
                 field_headers,
+                width: row.cells.len(),
             });
         }
     }

@@ -727,7 +727,37 @@ fn extra_json(row: &SourceRow, map: &ColumnMap) -> String {
             extra.insert(header.clone(), serde_json::Value::String(value.clone()));
         }
     }
+    // Cells past the header's last column (a ragged row) are kept under their position,
+    // as a header cell left empty is, rather than dropped.
+    for (col, value) in row.cells.iter().enumerate().skip(map.width) {
+        if !value.is_empty() {
+            extra.insert(
+                format!("column {}", col + 1),
+                serde_json::Value::String(value.clone()),
+            );
+        }
+    }
     serde_json::Value::Object(extra).to_string()
+}
+
+/// The note for a row with values past the header's last column, kept as `column N`.
+fn ragged_note(row: &SourceRow, map: &ColumnMap) -> Option<String> {
+    let past: Vec<String> = row
+        .cells
+        .iter()
+        .enumerate()
+        .skip(map.width)
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(i, _)| format!("column {}", i + 1))
+        .collect();
+    (!past.is_empty()).then(|| {
+        format!(
+            "{} past the header's {} columns, kept as {}",
+            if past.len() == 1 { "a value" } else { "values" },
+            map.width,
+            past.join(", ")
+        )
+    })
 }
 
 fn key_for(keys: &mut HashMap<String, String>, company: &str) -> Result<String, RowError> {
@@ -767,7 +797,7 @@ fn prospect_row(
     let company = one_line(Field::Company);
     let title = one_line(Field::Title);
     let (firstname, lastname, company) = (&*firstname, &*lastname, &*company);
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = ragged_note(row, map).into_iter().collect();
     if !broken.is_empty() {
         notes.push(format!(
             "line break in {} replaced by a space",

@@ -1880,3 +1880,16 @@ fn values_past_the_header_are_kept_with_a_note() {
     assert!(csv.contains("column 4,column 6"), "{csv}");
     assert!(csv.contains("extra1,extra2"), "{csv}");
 }
+
+/// `-` imports from standard input, as `verify --input -` and `--body-file -` read it.
+#[test]
+fn import_reads_standard_input() {
+    let env = Env::new();
+    env.hailer()
+        .args(["import", "prospects", "-"])
+        .write_stdin("prénom;nom;société\nAnn;Lee;Acme\n")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1 prospects imported"));
+    assert_eq!(env.names(), ["Ann Lee @ acme"]);
+}

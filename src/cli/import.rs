@@ -22,7 +22,7 @@ pub struct ImportCommand {
     /// What the file holds
     #[arg(value_enum, required = true)]
     pub kind: Option<ImportKind>,
-    /// CSV/TSV (any of , ; tab |), XLSX, XLS or ODS
+    /// CSV/TSV (any of , ; tab |), XLSX, XLS or ODS; `-` reads standard input
     #[arg(required = true)]
     pub file: Option<PathBuf>,
     /// Sheet to read (default: the first sheet whose header has the required columns)

@@ -236,7 +236,15 @@ pub fn run(
             problem,
         });
     }
-    let bytes = std::fs::read(file).map_err(|cause| ImportError::Read {
+    // `-` is standard input (`curl … | hailer import prospects -`); the format is sniffed
+    // from the bytes either way.
+    let bytes = if file.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut buf).map(|_| buf)
+    } else {
+        std::fs::read(file)
+    }
+    .map_err(|cause| ImportError::Read {
         file: file.to_path_buf(),
         cause,
     })?;

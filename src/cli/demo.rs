@@ -42,12 +42,8 @@ impl DemoCommand {
             );
             return exit::INPUT;
         }
-        let mut store = match ctx.open_store() {
-            Ok(s) => s,
-            Err(e) => {
-                errln!("{e:#}");
-                return exit::FAILURE;
-            }
+        let Some(mut store) = ctx.store_or_report() else {
+            return exit::FAILURE;
         };
         let mut log = Vec::new();
         for (kind, file) in SAMPLES {

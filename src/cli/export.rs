@@ -61,12 +61,8 @@ fn parse_day(s: &str) -> Result<chrono::NaiveDate, String> {
 
 impl ExportCommand {
     pub fn execute(self, ctx: &Context) -> u8 {
-        let store = match ctx.open_store() {
-            Ok(s) => s,
-            Err(e) => {
-                errln!("{e:#}");
-                return exit::FAILURE;
-            }
+        let Some(store) = ctx.store_or_report() else {
+            return exit::FAILURE;
         };
         if self.status.is_some() && self.table != ExportTable::Outbox {
             errln!("--status applies to the outbox export only");

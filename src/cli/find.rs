@@ -36,12 +36,8 @@ impl FindCommand {
                 return exit::CONFIG;
             }
         };
-        let store = match ctx.open_store() {
-            Ok(s) => s,
-            Err(e) => {
-                errln!("{e:#}");
-                return exit::FAILURE;
-            }
+        let Some(store) = ctx.store_or_report() else {
+            return exit::FAILURE;
         };
         let rt = match tokio::runtime::Builder::new_current_thread()
             .enable_all()

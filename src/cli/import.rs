@@ -61,12 +61,8 @@ impl ImportCommand {
         // the database this command created is removed again (the log keeps the failure).
         let db_file = ctx.data_dir.join(crate::store::DB_FILE);
         let db_was_there = db_file.exists();
-        let mut store = match ctx.open_store() {
-            Ok(s) => s,
-            Err(e) => {
-                errln!("{e:#}");
-                return exit::FAILURE;
-            }
+        let Some(mut store) = ctx.store_or_report() else {
+            return exit::FAILURE;
         };
         let req = ImportRequest {
             kind,
@@ -128,12 +124,8 @@ impl ImportCommand {
 /// `hailer import log`: like `suppress list`, data a script keeps, so a list that could not
 /// be written whole (a full disk, a closed pipe) exits 1.
 fn list_log(ctx: &Context, json: bool) -> u8 {
-    let store = match ctx.open_store() {
-        Ok(s) => s,
-        Err(e) => {
-            errln!("{e:#}");
-            return exit::FAILURE;
-        }
+    let Some(store) = ctx.store_or_report() else {
+        return exit::FAILURE;
     };
     match imports::list(store.conn()) {
         Ok(log) => print_log(&log, json),

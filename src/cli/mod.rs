@@ -314,6 +314,12 @@ impl Context {
     pub fn open_store(&self) -> anyhow::Result<crate::store::Store> {
         Ok(crate::store::Store::open_in(&self.data_dir)?)
     }
+
+    /// [`Context::open_store`] for a command that cannot go on without the database: the
+    /// error is said on stderr, and the caller exits with [`exit::FAILURE`].
+    pub fn store_or_report(&self) -> Option<crate::store::Store> {
+        self.open_store().map_err(|e| errln!("{e:#}")).ok()
+    }
 }
 
 /// `--data-dir` wins, then `[storage] data_dir`, then `./data`.

@@ -80,12 +80,8 @@ pub struct Ids {
 
 impl OutboxCommand {
     pub fn execute(self, ctx: &Context) -> u8 {
-        let mut store = match ctx.open_store() {
-            Ok(s) => s,
-            Err(e) => {
-                errln!("{e:#}");
-                return exit::FAILURE;
-            }
+        let Some(mut store) = ctx.store_or_report() else {
+            return exit::FAILURE;
         };
         if let OutboxCommand::Edit {
             id,

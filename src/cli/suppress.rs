@@ -48,12 +48,8 @@ pub enum SuppressCommand {
 
 impl SuppressCommand {
     pub fn execute(self, ctx: &Context) -> u8 {
-        let mut store = match ctx.open_store() {
-            Ok(s) => s,
-            Err(e) => {
-                errln!("{e:#}");
-                return exit::FAILURE;
-            }
+        let Some(mut store) = ctx.store_or_report() else {
+            return exit::FAILURE;
         };
         match self {
             SuppressCommand::Add {

@@ -509,6 +509,14 @@ impl TrackingConfig {
     }
 }
 
+/// `text` has one of the shapes [`resolve_listen`] takes (checked without resolving a name).
+fn listen_shape_ok(text: &str) -> bool {
+    let text = text.trim();
+    text.parse::<std::net::SocketAddr>().is_ok()
+        || text.parse::<u16>().is_ok()
+        || listen_parts(text).is_some()
+}
+
 /// Where to listen, as a user writes it: `127.0.0.1:8080`, `[::1]:8080`, `localhost:8080`
 /// (a name is resolved, its first address taken), or a bare port `8080` (on 127.0.0.1).
 pub fn resolve_listen(text: &str) -> Result<std::net::SocketAddr, String> {
@@ -825,9 +833,7 @@ impl Config {
             problems.push(format!("[tracking] base_url {url:?} {why}"));
         }
         if let Some(l) = &self.tracking.listen
-            && l.trim().parse::<std::net::SocketAddr>().is_err()
-            && l.trim().parse::<u16>().is_err()
-            && listen_parts(l.trim()).is_none()
+            && !listen_shape_ok(l)
         {
             problems.push(format!(
                 "[tracking] listen {l:?} must be an address or host name with a port, such as \"127.0.0.1:8080\" or \"localhost:8080\""

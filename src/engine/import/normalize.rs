@@ -296,11 +296,8 @@ pub fn checked_email(raw: &str) -> Result<String, String> {
         return Err(format!("{domain:?} is not a domain name"));
     }
     let email = format!("{local}@{domain}");
-    let any_tld: Vec<String> = crate::engine::verify::syntax::SPECIAL_USE_TLDS
-        .iter()
-        .map(|t| t.to_string())
-        .collect();
-    crate::engine::verify::syntax::check(&email, &any_tld).map_err(|e| e.to_string())?;
+    use crate::engine::verify::syntax;
+    syntax::check(&email, syntax::any_special_use()).map_err(|e| e.to_string())?;
     Ok(email)
 }
 

@@ -165,13 +165,9 @@ pub fn build(store: &mut Store) -> Result<BuildSummary, StoreError> {
     {
         columns.extend(extra_columns(extra).into_iter().map(|(k, _)| k));
     }
-    let allow_any_tld: Vec<String> = syntax::SPECIAL_USE_TLDS
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
     let ctx = Context {
         columns: &columns,
-        allow_any_tld: &allow_any_tld,
+        allow_any_tld: syntax::any_special_use(),
     };
 
     let mut summary = BuildSummary::default();

@@ -25,6 +25,14 @@ pub const SPECIAL_USE_TLDS: &[&str] = &[
     "test",
 ];
 
+/// Every special-use TLD, as the `allow_special_use` list [`check`] takes: the policy of
+/// the import and the outbox build, which accept `.test` addresses and leave DNS to verify.
+pub fn any_special_use() -> &'static [String] {
+    static ALL: std::sync::LazyLock<Vec<String>> =
+        std::sync::LazyLock::new(|| SPECIAL_USE_TLDS.iter().map(|s| s.to_string()).collect());
+    &ALL
+}
+
 const MAX_LOCAL: usize = 64;
 const MAX_ADDRESS: usize = 254;
 

@@ -34,13 +34,13 @@ pub const HEADER: [&str; 6] = ["email", "status", "mx", "code", "enhanced", "det
 
 #[derive(Debug, Args)]
 pub struct VerifyCommand {
-    /// Addresses to verify, one per line or a CSV with an `email` column; `-` for standard
-    /// input. Without it, the database's prospect addresses are verified and stored
+    /// Addresses to verify: one per line, a CSV with an `email` column, or a CSV without a
+    /// header with one address-shaped column; `-` for standard input. Without it, the database's prospect addresses are verified and stored
     #[arg(long, value_name = "FILE|-")]
     pub input: Option<String>,
     /// Results as CSV (email,status,mx,code,enhanced,detail); `-` for standard output
     /// [default with --input: -]
-    #[arg(long, value_name = "FILE|-")]
+    #[arg(short, long, value_name = "FILE|-")]
     pub output: Option<String>,
     /// Retries of TEMPORARY results (greylisting, 4xx) after a growing pause
     /// [default: 0 with --input, 2 otherwise]

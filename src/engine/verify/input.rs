@@ -6,8 +6,11 @@
 //!
 //! Framing: when the first line is a CSV header with an email column (named as the import
 //! accepts it: `email`, `E-mail`, `Courriel`, …; any of `,` `;` tab `|` as delimiter, a UTF-8
-//! BOM ignored), the input is CSV and each record gives the value of that column. Otherwise
-//! each line is one address, with no CSV unquoting. Spaces and tabs around an address are
+//! BOM ignored), the input is CSV and each record gives the value of that column. A first line
+//! without such a header that splits on one of those delimiters into several fields, exactly
+//! one of them shaped like an address (`Jane,Doe,jane@acme.test`), makes the input a CSV
+//! without a header: every record, the first included, gives the value of that column.
+//! Otherwise each line is one address, with no CSV unquoting. Spaces and tabs around an address are
 //! dropped (as import does with cells); only the line end (`\n` or `\r\n`) is removed
 //! otherwise. Every line or record gives exactly one item, so the output has one row per input
 //! row:
@@ -33,7 +36,12 @@ const ECHO: usize = 200;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Framing {
     Lines,
-    Csv { delimiter: u8, column: usize },
+    /// `header`: the first record names the columns (and is no item).
+    Csv {
+        delimiter: u8,
+        column: usize,
+        header: bool,
+    },
 }
 
 /// Why input starting with `head` cannot be read as addresses: a spreadsheet or binary
@@ -205,8 +213,18 @@ fn read_text(
                 }
             }
         }
-        Framing::Csv { delimiter, column } => {
+        Framing::Csv {
+            delimiter,
+            column,
+            header,
+        } => {
             let mut record = CsvRecord::default();
+            if !header {
+                read_record(&mut io::Cursor::new(&first), delimiter, &mut record)?;
+                if !send(record.item(column, encoding)) {
+                    return Ok(sent);
+                }
+            }
             while read_record(&mut reader, delimiter, &mut record)? {
                 // A blank row is an empty address (INVALID_SYNTAX), as a blank line is, so
                 // the output keeps one row per input row.
@@ -224,9 +242,11 @@ fn read_text(
     Ok(sent)
 }
 
-/// CSV when the first line is a header naming an `email` column.
+/// CSV when the first line is a header naming an `email` column, or a record of several
+/// fields exactly one of which looks like an address (a CSV without a header).
 pub fn detect(first: &[u8]) -> Framing {
-    for delimiter in [b',', b';', b'\t', b'|'] {
+    const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
+    for delimiter in DELIMITERS {
         let mut record = CsvRecord::default();
         let mut cursor = io::Cursor::new(first);
         if read_record(&mut cursor, delimiter, &mut record).unwrap_or(false) && !record.truncated {
@@ -237,11 +257,50 @@ pub fn detect(first: &[u8]) -> Framing {
                 })
             });
             if let Some(column) = column {
-                return Framing::Csv { delimiter, column };
+                return Framing::Csv {
+                    delimiter,
+                    column,
+                    header: true,
+                };
             }
         }
     }
+    for delimiter in DELIMITERS {
+        let mut record = CsvRecord::default();
+        let mut cursor = io::Cursor::new(first);
+        if !read_record(&mut cursor, delimiter, &mut record).unwrap_or(false)
+            || record.truncated
+            || record.fields.len() < 2
+        {
+            continue;
+        }
+        let mut shaped = record
+            .fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| address_shaped(f));
+        if let (Some((column, _)), None) = (shaped.next(), shaped.next()) {
+            return Framing::Csv {
+                delimiter,
+                column,
+                header: false,
+            };
+        }
+    }
     Framing::Lines
+}
+
+/// A field that reads as one address: text with an `@` between other characters and no space
+/// inside (spaces and tabs around it are dropped, as for any address read).
+fn address_shaped(field: &[u8]) -> bool {
+    let Ok(s) = std::str::from_utf8(field) else {
+        return false;
+    };
+    let s = s.trim_matches([' ', '\t']);
+    match s.rfind('@') {
+        Some(at) => at > 0 && at + 1 < s.len() && !s.contains(char::is_whitespace),
+        None => false,
+    }
 }
 
 /// The item of one line; `encoding` names the input's in the problem of a line that is not
@@ -501,16 +560,44 @@ mod tests {
             detect(b"name,mail"),
             Framing::Csv {
                 delimiter: b',',
-                column: 1
+                column: 1,
+                header: true
             }
         );
         assert_eq!(
             detect(b"name\temail"),
             Framing::Csv {
                 delimiter: b'\t',
-                column: 1
+                column: 1,
+                header: true
             }
         );
+        // A quoted local part with a comma is one field: still one address per line.
+        assert_eq!(detect(b"\"a,b\"@acme.test"), Framing::Lines);
+        // Two address-shaped fields: which one is meant is a guess, so no CSV.
+        assert_eq!(detect(b"a@acme.test;b@acme.test"), Framing::Lines);
+        assert_eq!(detect(b"Doe, Jane <jane@acme.test>"), Framing::Lines);
+    }
+
+    #[test]
+    fn a_headerless_csv_gives_its_address_column_from_the_first_row_on() {
+        assert_eq!(
+            detect(b"Jane;Doe; jane@acme.test ;Acme"),
+            Framing::Csv {
+                delimiter: b';',
+                column: 2,
+                header: false
+            }
+        );
+        let items = read(b"Jane,Doe,jane@acme.test\r\nJohn,Smith,john.smith@acme.test\r\n\nJo,X\n");
+        assert_eq!(
+            emails(&items),
+            ["jane@acme.test", "john.smith@acme.test", "", ""]
+        );
+        assert!(items[..3].iter().all(|i| i.problem.is_none()));
+        assert_eq!(items[3].problem.as_deref(), Some("record has no field 3"));
+        let items = read(b"jane@acme.test\t2024-01-02\nbad address\t2024-01-03\n");
+        assert_eq!(emails(&items), ["jane@acme.test", "bad address"]);
     }
 
     #[test]

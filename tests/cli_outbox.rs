@@ -1129,3 +1129,60 @@ fn export_status_is_case_insensitive() {
             .stdout(predicate::str::contains("ann@acme.test"));
     }
 }
+
+#[test]
+fn lists_write_to_a_file_with_the_delimiter_and_bom_asked_for() {
+    let dir = empty_dir();
+    let d = dir.path();
+    hailer(d)
+        .args(["suppress", "add", "a@x.test", "--note", "Société; Lyon"])
+        .assert()
+        .success();
+    hailer(d)
+        .args([
+            "suppress",
+            "list",
+            "-o",
+            "list.csv",
+            "--delimiter",
+            ";",
+            "--bom",
+        ])
+        .assert()
+        .success()
+        .stdout("");
+    let bytes = std::fs::read(d.join("list.csv")).unwrap();
+    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").expect("BOM")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("entry;cause;note;created_at"));
+    let row = lines.next().unwrap();
+    assert!(
+        row.starts_with("a@x.test;manual;\"Société; Lyon\";"),
+        "the delimiter inside a cell is quoted: {row}"
+    );
+    // JSON to a file too; CSV options with JSON are a usage error that writes nothing.
+    hailer(d)
+        .args(["suppress", "list", "--json", "--output", "list.json"])
+        .assert()
+        .success();
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("list.json")).unwrap()).unwrap();
+    assert_eq!(json[0]["note"], "Société; Lyon");
+    hailer(d)
+        .args(["suppress", "list", "--json", "--bom", "-o", "other.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("CSV output only"));
+    assert!(!d.join("other.json").exists());
+    // The same options on the other lists.
+    hailer(d)
+        .args(["import", "log", "--delimiter", "tab"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("id\tcreated_at\tkind\t"));
+    hailer(d)
+        .args(["suggestions", "list", "-o", "-", "--delimiter", "|"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("prospect_id|firstname|"));
+}

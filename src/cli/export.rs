@@ -41,7 +41,7 @@ pub struct ExportCommand {
     pub bom: bool,
 }
 
-fn parse_delimiter(s: &str) -> Result<u8, String> {
+pub(crate) fn parse_delimiter(s: &str) -> Result<u8, String> {
     match s {
         "," | "comma" => Ok(b','),
         ";" | "semicolon" => Ok(b';'),

@@ -14,7 +14,7 @@ use crate::store::imports;
     args_conflicts_with_subcommands = true,
     disable_help_subcommand = true,
     subcommand_negates_reqs = true,
-    override_usage = "hailer import [OPTIONS] <KIND> <FILE>\n       hailer import log [--json]"
+    override_usage = "hailer import [OPTIONS] <KIND> <FILE>\n       hailer import log [--json] [-o FILE]"
 )]
 pub struct ImportCommand {
     #[command(subcommand)]
@@ -46,13 +46,15 @@ pub enum ImportLogCommand {
         /// imports logged before it was counted) instead of CSV
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        out: super::ListOutput,
     },
 }
 
 impl ImportCommand {
     pub fn execute(self, ctx: &Context) -> u8 {
         let (kind, file) = match (self.log, self.kind, self.file) {
-            (Some(ImportLogCommand::Log { json }), _, _) => return list_log(ctx, json),
+            (Some(ImportLogCommand::Log { json, out }), _, _) => return list_log(ctx, json, &out),
             (None, Some(kind), Some(file)) => (kind, file),
             // clap requires both when there is no subcommand.
             _ => return exit::USAGE,
@@ -123,12 +125,12 @@ impl ImportCommand {
 
 /// `hailer import log`: like `suppress list`, data a script keeps, so a list that could not
 /// be written whole (a full disk, a closed pipe) exits 1.
-fn list_log(ctx: &Context, json: bool) -> u8 {
+fn list_log(ctx: &Context, json: bool, out: &super::ListOutput) -> u8 {
     let Some(store) = ctx.store_or_report() else {
         return exit::FAILURE;
     };
     match imports::list(store.conn()) {
-        Ok(log) => print_log(&log, json),
+        Ok(log) => print_log(&log, json, out),
         Err(e) => {
             errln!("{e}");
             exit::FAILURE
@@ -138,7 +140,7 @@ fn list_log(ctx: &Context, json: bool) -> u8 {
 
 /// The log on standard output: CSV (dates in RFC 3339, an unknown count empty, names guarded
 /// against formula injection) or a JSON array.
-fn print_log(log: &[imports::ImportLogEntry], json: bool) -> u8 {
+fn print_log(log: &[imports::ImportLogEntry], json: bool, out: &super::ListOutput) -> u8 {
     let header = [
         "id",
         "created_at",
@@ -153,7 +155,7 @@ fn print_log(log: &[imports::ImportLogEntry], json: bool) -> u8 {
     ];
     // File and sheet names are the user's text: guarded (as every cell is), so a name that
     // starts with = + - @ is never run as a formula by a spreadsheet.
-    super::print_table("the imports log", log, json, header, |e| {
+    super::print_table("the imports log", log, json, out, header, |e| {
         [
             e.id.to_string(),
             super::rfc3339(e.created_at),

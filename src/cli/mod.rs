@@ -258,32 +258,76 @@ pub(crate) fn print_table<T: serde::Serialize, const N: usize>(
     what: &str,
     items: &[T],
     json: bool,
+    out: &ListOutput,
     header: [&str; N],
     row: impl Fn(&T) -> [String; N],
 ) -> u8 {
-    match write_table(items, json, header, row) {
+    if json && (out.delimiter.is_some() || out.bom) {
+        errln!("--delimiter and --bom apply to the CSV output only (not with --json)");
+        return exit::USAGE;
+    }
+    let result = match out.output.as_deref() {
+        None | Some("-") => write_table(std::io::stdout().lock(), items, json, out, header, row)
+            .map_err(|e| format!("cannot write {what} to standard output: {e}")),
+        // As an export: written whole to a temporary file, then renamed over the target.
+        Some(path) => crate::files::OutputFile::create(std::path::Path::new(path))
+            .and_then(|mut file| {
+                write_table(
+                    std::io::BufWriter::new(&mut file),
+                    items,
+                    json,
+                    out,
+                    header,
+                    row,
+                )?;
+                file.commit()
+            })
+            .map_err(|e| format!("cannot write {what} to {path}: {e}")),
+    };
+    match result {
         Ok(()) => exit::OK,
         Err(e) => {
-            errln!("cannot write {what} to standard output: {e}");
+            errln!("{e}");
             exit::FAILURE
         }
     }
 }
 
+/// Where a list command writes, and the CSV's shape (as `hailer export` takes them).
+#[derive(Debug, Default, clap::Args)]
+pub struct ListOutput {
+    /// Write to this file instead of standard output (`-`); an existing file is replaced
+    /// only once the list is written whole
+    #[arg(long, short, value_name = "FILE|-")]
+    pub output: Option<String>,
+    /// CSV only: the field delimiter, `,` (default), `;`, `tab` or `|`. Excel in a French
+    /// locale wants `;` (with --bom)
+    #[arg(long, value_name = "D", value_parser = export::parse_delimiter)]
+    pub delimiter: Option<u8>,
+    /// CSV only: start with a UTF-8 byte order mark, without which Excel garbles accents
+    #[arg(long)]
+    pub bom: bool,
+}
+
 fn write_table<T: serde::Serialize, const N: usize>(
+    mut out: impl std::io::Write,
     items: &[T],
     json: bool,
+    options: &ListOutput,
     header: [&str; N],
     row: impl Fn(&T) -> [String; N],
 ) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
     if json {
         serde_json::to_writer_pretty(&mut out, items)?;
         writeln!(out)?;
         return out.flush();
     }
-    let mut w = csv::Writer::from_writer(out);
+    if options.bom {
+        out.write_all(b"\xEF\xBB\xBF")?;
+    }
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(options.delimiter.unwrap_or(b','))
+        .from_writer(out);
     w.write_record(header)?;
     for item in items {
         w.write_record(row(item).map(|c| crate::engine::export::neutralize(&c).into_owned()))?;

@@ -53,6 +53,8 @@ pub enum SuggestionsCommand {
         /// Only rows whose confidence is at least N (0-100)
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(0..=100))]
         min_confidence: Option<i64>,
+        #[command(flatten)]
+        out: super::ListOutput,
     },
     /// Accept suggested addresses (`a` on the Suggestions tab): the outbox build then uses them
     ///
@@ -135,7 +137,8 @@ impl SuggestionsCommand {
                 json,
                 status,
                 min_confidence,
-            } => list(&store, json, &status, min_confidence),
+                out,
+            } => list(&store, json, &out, &status, min_confidence),
             SuggestionsCommand::Accept(args) => accept(&mut store, &args),
             SuggestionsCommand::Next { ids, json } => next(&mut store, &ids, json),
             SuggestionsCommand::Set { id, email, json } => set(&mut store, id, &email, json),
@@ -143,7 +146,13 @@ impl SuggestionsCommand {
     }
 }
 
-fn list(store: &store::Store, json: bool, status: &[String], min: Option<i64>) -> u8 {
+fn list(
+    store: &store::Store,
+    json: bool,
+    out: &super::ListOutput,
+    status: &[String],
+    min: Option<i64>,
+) -> u8 {
     let rows = match suggestions::list(store.conn()) {
         Ok(rows) => rows,
         Err(e) => {
@@ -170,7 +179,7 @@ fn list(store: &store::Store, json: bool, status: &[String], min: Option<i64>) -
         "reason",
         "verified",
     ];
-    super::print_table("the suggestions list", &rows, json, header, |r| {
+    super::print_table("the suggestions list", &rows, json, out, header, |r| {
         [
             r.prospect_id.to_string(),
             r.firstname.clone(),

@@ -43,6 +43,8 @@ pub enum SuppressCommand {
         /// Unix seconds like the other *_at times in hailer's JSON (the CSV gives RFC 3339)
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        out: super::ListOutput,
     },
 }
 
@@ -91,9 +93,9 @@ impl SuppressCommand {
                 entries,
                 ignore_missing,
             } => remove(&mut store, &entries, ignore_missing),
-            SuppressCommand::List { json } => match suppressions::list(store.conn()) {
+            SuppressCommand::List { json, out } => match suppressions::list(store.conn()) {
                 // Exit 1 when it could not be written whole: see `print_table`.
-                Ok(list) => print_list(&list, json),
+                Ok(list) => print_list(&list, json, &out),
                 Err(e) => {
                     errln!("{e}");
                     exit::FAILURE
@@ -182,9 +184,9 @@ fn remove(store: &mut store::Store, raw: &[String], ignore_missing: bool) -> u8 
 /// in exports, cells guarded against formula injection) or a JSON array of the values as
 /// stored, `created_at` in Unix seconds like the other times in hailer's JSON (`mailbox status
 /// --json`'s `paused_at`, `/api/validate`'s `checked_at`).
-fn print_list(list: &[suppressions::Suppression], json: bool) -> u8 {
+fn print_list(list: &[suppressions::Suppression], json: bool, out: &super::ListOutput) -> u8 {
     let header = ["entry", "cause", "note", "created_at"];
-    super::print_table("the list", list, json, header, |s| {
+    super::print_table("the list", list, json, out, header, |s| {
         [
             s.entry.clone(),
             s.cause.clone(),

@@ -203,6 +203,10 @@ fn export_bounces_filters_by_date_domain_and_reason_and_neutralises_formulas() {
     // 1_795_300_000 is 2026-11-21 22:26 UTC; 1_795_000_000 is 2026-11-18.
     let recent = run(&["--since", "2026-11-21"]);
     assert_eq!(recent.lines().count(), 3, "{recent}");
+    assert!(
+        recent.contains("\n2026-11-21T22:26:40+00:00,"),
+        "dates carry their zone: {recent}"
+    );
     assert!(!recent.contains("a@acme.test"), "{recent}");
 
     // XLSX to a file, read back.

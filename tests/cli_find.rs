@@ -204,17 +204,21 @@ fn find_then_export_suggestions() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "firstname,lastname,company,domain,suggested,alternatives,pattern,confidence,status,reason,evidence"
+        "prospect_id,firstname,lastname,company,domain,email,alternatives,pattern,confidence,status,reason,evidence"
     );
     let body: Vec<&str> = lines.collect();
     assert!(
-        body.iter()
-            .any(|l| l.starts_with("Zoé,Martin,Nullmx,nullmx.test,,,,0,no-mail,")),
+        body.iter().any(|l| l
+            .split_once(',')
+            .is_some_and(|(id, rest)| id.parse::<i64>().is_ok()
+                && rest.starts_with("Zoé,Martin,Nullmx,nullmx.test,,,,0,no-mail,"))),
         "{text}"
     );
     assert!(
-        body.iter()
-            .any(|l| l.starts_with("Eve,Blanc,Zzq Nowhere,,,,,0,no-domain,")),
+        body.iter().any(|l| l
+            .split_once(',')
+            .is_some_and(|(id, rest)| id.parse::<i64>().is_ok()
+                && rest.starts_with("Eve,Blanc,Zzq Nowhere,,,,,0,no-domain,"))),
         "{text}"
     );
     assert!(text.contains("web search unreachable"), "{text}");

@@ -173,8 +173,10 @@ fn grid(
                 .into_iter()
                 .map(|b| {
                     vec![
+                        // With its zone, as the outbox's sent_at: a bare time read in
+                        // another zone is off by hours.
                         chrono::DateTime::from_timestamp(b.date, 0)
-                            .map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())
+                            .map(|d| d.to_rfc3339())
                             .unwrap_or_default(),
                         b.kind,
                         b.mailbox,
@@ -293,12 +295,15 @@ fn grid(
             Ok(Grid { header, rows })
         }
         ExportTable::Suggestions => {
+            // As `suggestions list` names them: the id to act on a row (`suggestions accept`),
+            // and `email`, the column name import reads an address from.
             let header = [
+                "prospect_id",
                 "firstname",
                 "lastname",
                 "company",
                 "domain",
-                "suggested",
+                "email",
                 "alternatives",
                 "pattern",
                 "confidence",
@@ -312,6 +317,7 @@ fn grid(
                 .into_iter()
                 .map(|s| {
                     vec![
+                        s.prospect_id.to_string(),
                         s.firstname,
                         s.lastname,
                         s.company,

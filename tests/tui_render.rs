@@ -1150,6 +1150,32 @@ fn a_status_message_is_never_cut_at_80_columns() {
     app.toast(message.clone(), false);
     let text = format!("{}", render(&mut app, 80, 24).backend());
     assert!(text.contains("THE END"), "{text}");
+
+    // Longer than three lines: the third says where the whole message is, in words, not
+    // cut mid-word without a mark; the Activity log holds it all.
+    let words: Vec<String> = (1..=60).map(|i| format!("word{i}")).collect();
+    app.toast(words.join(" "), true);
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    let last: Vec<&str> = text.lines().rev().take(3).collect();
+    assert!(
+        last[0]
+            .trim_matches('"')
+            .trim_end()
+            .ends_with("…(whole text: Activity)"),
+        "{text}"
+    );
+    // The words shown are word1, word2, … in order, each whole.
+    let shown: Vec<&str> = last
+        .iter()
+        .rev()
+        .flat_map(|l| l.trim_matches('"').split_whitespace())
+        .filter(|t| !["⟳", "verify", "25%", "│", "…(whole", "text:", "Activity)"].contains(t))
+        .collect();
+    assert!(shown.len() > 20, "{text}");
+    assert_eq!(shown, words[..shown.len()], "{text}");
+    app.tab = Tab::Activity;
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(text.contains("word60"), "{text}");
 }
 
 /// The text of `width` cells from (`x`, `y`), a wide character once (its second cell holds

@@ -457,6 +457,9 @@ pub struct Toast {
     pub error: bool,
     /// Ticks left before it disappears.
     pub ttl: u32,
+    /// About the input of the dialog open when it was shown (a date range that does not
+    /// parse): it goes when the dialog closes.
+    pub dialog: bool,
 }
 
 pub struct App {
@@ -573,7 +576,25 @@ impl App {
             text,
             error,
             ttl: if error { 32 } else { 16 },
+            dialog: false,
         });
+    }
+
+    /// An error about what is typed in the open dialog: shown until the dialog closes, not
+    /// logged (a typo is no event).
+    fn dialog_error(&mut self, text: String) {
+        self.show_toast(text, true);
+        if let Some(t) = &mut self.toast {
+            t.dialog = true;
+        }
+    }
+
+    /// The dialog closed: its input error has nothing left to refer to.
+    fn close_dialog(&mut self) {
+        self.mode = Mode::Normal;
+        if self.toast.as_ref().is_some_and(|t| t.dialog) {
+            self.toast = None;
+        }
     }
 
     /// The data table of the current tab.
@@ -849,11 +870,11 @@ impl App {
                 }
             },
             Mode::BounceDates { mut input } => match key.code {
-                KeyCode::Esc => self.mode = Mode::Normal,
+                KeyCode::Esc => self.close_dialog(),
                 KeyCode::Enter => match self.bounce_pane.set_custom(&input, &mut self.bounces) {
-                    Ok(()) => self.mode = Mode::Normal,
+                    Ok(()) => self.close_dialog(),
                     Err(e) => {
-                        self.toast(e, true);
+                        self.dialog_error(e);
                         self.mode = Mode::BounceDates { input };
                     }
                 },
@@ -1518,6 +1539,30 @@ mod tests {
 
     fn press(app: &mut App, code: KeyCode) {
         app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+    }
+
+    #[test]
+    fn a_date_range_error_lasts_as_long_as_its_dialog() {
+        let mut a = app();
+        a.apply(Action::BounceDateRange);
+        for c in "2026-13-01".chars() {
+            press(&mut a, KeyCode::Char(c));
+        }
+        press(&mut a, KeyCode::Enter);
+        assert!(
+            matches!(a.mode, Mode::BounceDates { .. }),
+            "kept open to fix"
+        );
+        assert!(a.toast.as_ref().is_some_and(|t| t.error && t.dialog));
+        assert!(a.activity.log.is_empty(), "a typo is not logged");
+        press(&mut a, KeyCode::Esc);
+        assert_eq!(a.mode, Mode::Normal);
+        assert!(a.toast.is_none(), "the error left with its dialog");
+        // Any other message stays when a dialog closes.
+        a.toast("sync done", false);
+        a.apply(Action::BounceDateRange);
+        press(&mut a, KeyCode::Esc);
+        assert!(a.toast.is_some());
     }
 
     fn rows(n: i64) -> Vec<TableRow> {

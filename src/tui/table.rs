@@ -455,37 +455,65 @@ impl TableView {
     }
 
     pub fn position_text(&self) -> String {
-        let mut s = if self.view.is_empty() {
+        join_parts(&self.position_parts(false))
+    }
+
+    /// [`Self::position_text`] in at most `width` cells: the marks' note shortened first, then
+    /// the sort, the column filter and the text filter left out, in that order (the row and
+    /// the marks count stay: they say what `a` or `x` will act on); a cut never ends mid-word
+    /// without an `…`.
+    pub fn position_text_within(&self, width: usize) -> String {
+        use unicode_width::UnicodeWidthStr;
+        let full = self.position_text();
+        if full.width() <= width {
+            return full;
+        }
+        let mut parts = self.position_parts(true);
+        // Order of parts: row, column filter, text filter, sort, marks.
+        for drop in [None, Some(3), Some(1), Some(2)] {
+            if let Some(i) = drop {
+                parts[i] = None;
+            }
+            let text = join_parts(&parts);
+            if text.width() <= width {
+                return text;
+            }
+        }
+        super::ui::cut(&join_parts(&parts), width)
+    }
+
+    /// The position line's parts in display order: row, column filter, text filter, sort,
+    /// marks (`short_marks`: "(1 hidden)" for "(1 hidden by the filter)").
+    fn position_parts(&self, short_marks: bool) -> [Option<String>; 5] {
+        let row = if self.view.is_empty() {
             format!("row 0 of 0 ({} total)", self.total())
         } else {
             format!("row {} of {}", self.selected + 1, self.view.len())
         };
-        if let Some((col, value)) = &self.column_filter {
-            s.push_str(&format!(" · {} = {value}", self.columns[*col].name));
-        }
-        if !self.filter.is_empty() {
-            s.push_str(&format!(
-                " · filter \"{}\" ({} total)",
-                self.filter,
-                self.total()
-            ));
-        }
-        if let Some((c, asc)) = self.sort {
-            s.push_str(&format!(
-                " · sort {} {}",
+        let column_filter = self
+            .column_filter
+            .as_ref()
+            .map(|(col, value)| format!("{} = {value}", self.columns[*col].name));
+        let filter = (!self.filter.is_empty())
+            .then(|| format!("filter \"{}\" ({} total)", self.filter, self.total()));
+        let sort = self.sort.map(|(c, asc)| {
+            format!(
+                "sort {} {}",
                 self.columns[c].name,
                 if asc { "↑" } else { "↓" }
-            ));
-        }
-        if !self.marked.is_empty() {
-            s.push_str(&format!(" · {} marked", self.marked.len()));
-            match self.hidden_marks() {
-                0 => {}
-                n if n == self.marked.len() => s.push_str(" (all hidden by the filter)"),
-                n => s.push_str(&format!(" ({n} hidden by the filter)")),
-            }
-        }
-        s
+            )
+        });
+        let marks = (!self.marked.is_empty()).then(|| {
+            let hidden = match (self.hidden_marks(), short_marks) {
+                (0, _) => String::new(),
+                (n, false) if n == self.marked.len() => " (all hidden by the filter)".into(),
+                (n, true) if n == self.marked.len() => " (all hidden)".into(),
+                (n, false) => format!(" ({n} hidden by the filter)"),
+                (n, true) => format!(" ({n} hidden)"),
+            };
+            format!("{} marked{hidden}", self.marked.len())
+        });
+        [Some(row), column_filter, filter, sort, marks]
     }
 
     /// The selected record as (field, value) pairs, extra fields included.
@@ -510,6 +538,16 @@ impl TableView {
         out.push(("id".into(), row.id.to_string()));
         out
     }
+}
+
+/// The parts that are there, joined as the position line shows them.
+fn join_parts(parts: &[Option<String>]) -> String {
+    parts
+        .iter()
+        .flatten()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 #[cfg(test)]
@@ -648,6 +686,30 @@ mod tests {
         assert!(t.position_text().contains("(all hidden by the filter)"));
         t.set_filter("");
         assert_eq!(t.targets(), [1, 3]);
+    }
+
+    #[test]
+    fn a_narrow_position_line_keeps_the_row_and_the_marks_whole() {
+        use unicode_width::UnicodeWidthStr;
+        let mut t = table();
+        t.set_filter("acme");
+        t.mark_all_filtered();
+        t.set_filter("anais");
+        let full = t.position_text();
+        assert_eq!(t.position_text_within(full.width()), full);
+        // "row 1 of 1 · 2 marked (1 hidden)" is 32 cells.
+        for width in [20, 31, 32, 40, 50, 60] {
+            let text = t.position_text_within(width);
+            assert!(text.width() <= width, "{width}: {text}");
+            if width >= 32 {
+                assert!(text.starts_with("row 1 of 1"), "{width}: {text}");
+                assert!(text.ends_with("2 marked (1 hidden)"), "{width}: {text}");
+            } else {
+                assert!(text.ends_with('…'), "{width}: {text}");
+            }
+        }
+        // The filter goes before anything else is cut.
+        assert!(!t.position_text_within(40).contains("filter"));
     }
 
     #[test]

@@ -226,11 +226,22 @@ pub fn render(f: &mut Frame, app: &mut App) {
         Mode::ConfirmQuit => {
             let area = popup(f.area(), 50, 5);
             f.render_widget(Clear, area);
-            let n = app.activity.running().count();
+            // Counted at each frame: tasks may end while the question is open.
+            let (first, question) = match app.activity.running().count() {
+                0 => ("Every task has finished.".to_string(), "Quit? (y/n)"),
+                1 => (
+                    "1 task still running.".to_string(),
+                    "Quit and cancel it? (y/n)",
+                ),
+                n => (
+                    format!("{n} tasks still running."),
+                    "Quit and cancel them? (y/n)",
+                ),
+            };
             f.render_widget(
                 Paragraph::new(vec![
-                    Line::from(format!("{n} task(s) still running.")),
-                    Line::styled("Quit and cancel them? (y/n)", theme.accent()),
+                    Line::from(first),
+                    Line::styled(question, theme.accent()),
                 ])
                 .alignment(Alignment::Center)
                 .block(Block::bordered().title(" Quit ")),
@@ -350,17 +361,18 @@ fn render_line_input(
     input: &str,
     hints: &[&str],
 ) {
+    // A hint that does not fit breaks between its items, never inside one.
+    let inner = width
+        .min(f.area().width.saturating_sub(2))
+        .saturating_sub(2) as usize;
+    let hints: Vec<String> = hints.iter().flat_map(|h| wrap_hint(h, inner)).collect();
     let area = popup(f.area(), width, 3 + hints.len() as u16);
     f.render_widget(Clear, area);
     let mut lines = vec![Line::from(vec![
         Span::raw(label.to_string()),
         Span::styled(format!("{}▏", sanitize(input)), theme.accent()),
     ])];
-    lines.extend(
-        hints
-            .iter()
-            .map(|h| Line::styled(h.to_string(), theme.dim())),
-    );
+    lines.extend(hints.into_iter().map(|h| Line::styled(h, theme.dim())));
     f.render_widget(
         Paragraph::new(lines).block(Block::bordered().title(title.to_string())),
         area,
@@ -873,7 +885,7 @@ fn render_info(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             } else {
                 ""
             };
-            let position = t.position_text();
+            let position = t.position_text_within(area.width as usize);
             let room = (area.width as usize).saturating_sub(position.width());
             Line::from(vec![
                 Span::raw(position),
@@ -919,26 +931,70 @@ fn fit_hint(hint: &str, width: usize) -> String {
     out
 }
 
+/// `hint` ("a x · b y · …") in lines of at most `width` cells, broken between its items; an
+/// item wider than a line is wrapped at its spaces.
+fn wrap_hint(hint: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for item in hint.split(" · ") {
+        if !line.is_empty() && line.width() + 3 + item.width() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if line.is_empty() && item.width() > width {
+            let mut pieces = wrap_words(item, width);
+            line = pieces.pop().unwrap_or_default();
+            lines.extend(pieces);
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(" · ");
+        }
+        line.push_str(item);
+    }
+    lines.push(line);
+    lines
+}
+
 /// The running tasks, then the last message. One line, or up to three when the message
-/// needs them (an error names a file, then the reason, and a cut reason is useless).
+/// needs them (an error names a file, then the reason, and a cut reason is useless); a
+/// message longer than that ends with a pointer to the Activity log, which holds it whole.
 fn render_status(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
     let mut spans = status_tasks(app, theme);
-    if let Some(toast) = &app.toast {
-        spans.push(Span::raw(" │ "));
-        let style = if toast.error {
-            theme.error()
-        } else {
-            Style::new()
-        };
-        spans.push(Span::styled(sanitize(&toast.text), style));
-    }
-    if area.height > 1 {
-        f.render_widget(
-            Paragraph::new(Line::from(spans)).wrap(Wrap { trim: false }),
-            area,
-        );
+    let Some(toast) = &app.toast else {
+        render_status_line(f, spans, area, theme);
         return;
-    }
+    };
+    let style = if toast.error {
+        theme.error()
+    } else {
+        Style::new()
+    };
+    let Some(lines) = status_message_lines(app, area.width) else {
+        spans.push(Span::raw(" │ "));
+        spans.push(Span::styled(sanitize(&toast.text), style));
+        render_status_line(f, spans, area, theme);
+        return;
+    };
+    // The first line starts with the tasks (when they fit on it), in their own style.
+    let prefix = status_prefix(app);
+    let rendered: Vec<Line> = lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, line)| match line.strip_prefix(&prefix) {
+            Some(rest) if i == 0 => {
+                let mut first = spans.clone();
+                first.push(Span::raw(" │ "));
+                first.push(Span::styled(rest.to_string(), style));
+                Line::from(first)
+            }
+            _ => Line::styled(line, style),
+        })
+        .collect();
+    f.render_widget(Paragraph::new(rendered), area);
+}
+
+/// One status line: tasks and message on the left, the help hint on the right.
+fn render_status_line(f: &mut Frame, spans: Vec<Span>, area: Rect, theme: &Theme) {
     let [left, right] = Layout::horizontal([
         Constraint::Min(10),
         Constraint::Length(HELP_HINT.len() as u16),
@@ -951,6 +1007,54 @@ fn render_status(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             .style(theme.dim()),
         right,
     );
+}
+
+/// The tasks' text and the separator before the message.
+fn status_prefix(app: &App) -> String {
+    let tasks: String = status_tasks(app, &Theme { color: false })
+        .iter()
+        .map(|s| s.content.as_ref())
+        .collect();
+    format!("{tasks} │ ")
+}
+
+/// The status text (tasks, then the message) as the lines it takes at `width` columns when it
+/// does not fit beside the help hint (`None` when it does): wrapped at spaces into at most
+/// three, the third cut and ending with where the whole message is.
+fn status_message_lines(app: &App, width: u16) -> Option<Vec<String>> {
+    let toast = app.toast.as_ref()?;
+    let width = (width as usize).max(1);
+    let text = format!("{}{}", status_prefix(app), sanitize(&toast.text));
+    if text.width() + HELP_HINT.width() <= width {
+        return None;
+    }
+    let mut lines = wrap_words(&text, width);
+    if lines.len() > 3 {
+        // Errors are in the Activity log whole; other messages are short by design.
+        let more = if toast.error {
+            " …(whole text: Activity)"
+        } else {
+            " …"
+        };
+        lines.truncate(3);
+        let room = width.saturating_sub(more.width());
+        let mut kept = String::new();
+        for word in lines[2].split(' ') {
+            if kept.width() + 1 + word.width() > room {
+                break;
+            }
+            if !kept.is_empty() {
+                kept.push(' ');
+            }
+            kept.push_str(word);
+        }
+        if kept.is_empty() {
+            // One word wider than the room (a path): cut it, marked.
+            kept = cut(&lines[2], room).trim_end_matches('…').to_string();
+        }
+        lines[2] = format!("{kept}{more}");
+    }
+    Some(lines)
 }
 
 const HELP_HINT: &str = " ? help · q quit";
@@ -982,19 +1086,7 @@ fn status_tasks<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
 
 /// Rows the status line needs at `width` columns: 1, or up to 3 for a long message.
 fn status_height(app: &App, width: u16) -> u16 {
-    let Some(toast) = &app.toast else { return 1 };
-    let tasks: usize = status_tasks(app, &Theme { color: false })
-        .iter()
-        .map(|s| s.content.chars().count())
-        .sum();
-    let needed = tasks + 3 + toast.text.chars().count();
-    let width = (width as usize).max(1);
-    if needed + HELP_HINT.len() <= width {
-        1
-    } else {
-        // Too long to share the line with the help hint: the message gets lines of its own.
-        needed.div_ceil(width).clamp(2, 3) as u16
-    }
+    status_message_lines(app, width).map_or(1, |lines| lines.len() as u16)
 }
 
 fn fmt_duration(d: std::time::Duration) -> String {
@@ -1522,6 +1614,23 @@ fn popup(area: Rect, width: u16, height: u16) -> Rect {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wrapped_hint_breaks_between_items() {
+        let hint = "2026-11-01..2026-11-30 · 2026-11-01.. · ..2026-11-30 · 2026-11-05 (UTC)";
+        assert_eq!(wrap_hint(hint, 80), [hint]);
+        assert_eq!(
+            wrap_hint(hint, 68),
+            [
+                "2026-11-01..2026-11-30 · 2026-11-01.. · ..2026-11-30",
+                "2026-11-05 (UTC)"
+            ]
+        );
+        assert_eq!(
+            wrap_hint("one long item · b", 5),
+            ["one", "long", "item", "b"]
+        );
+    }
 
     #[test]
     fn a_hint_keeps_only_whole_items() {

@@ -36,6 +36,11 @@ HAILER = os.environ["HAILER_BIN"]
 N = int(os.environ.get("BENCH_MESSAGES", "1000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "1"))
 SETTLE = float(os.environ.get("BENCH_SETTLE", "90"))
+# BENCH_PAIRED=K: instead of rounds, K cycles of each comparison in the order reference,
+# hailer, hailer, reference (ABBA), so a rig that drifts during a cycle weighs on both sides.
+PAIRED = int(os.environ.get("BENCH_PAIRED", "0"))
+# BENCH_PAIRS=mx1,mx4,sub1,sub4 (the default, all): which comparisons a paired run measures.
+ONLY = [x for x in os.environ.get("BENCH_PAIRS", "").split(",") if x]
 
 
 def cpu_times():
@@ -344,7 +349,63 @@ def median_of(values):
     return statistics.median(values) if values else None
 
 
+def measured(name, measure):
+    """One measurement after the settle, with its side figures (as one_round keeps them)."""
+    settle()
+    rate = measure()
+    return {name: rate, name + ":busy": LAST["busy"], name + ":client_ms": LAST["client_ms"],
+            name + ":delivered": delivered_rate()}
+
+
+# The target comparisons, each hailer figure with the reference it is held to and the ratio
+# it must reach.
+PAIRS = [
+    ("mx1", "hailer_mx1", lambda: hailer(1, MX, False), "source1", lambda: smtp_source(1), 0.8),
+    ("mx4", "hailer_mx4", lambda: hailer(4, MX, False), "source4", lambda: smtp_source(4), 0.8),
+    ("sub1", "hailer_sub1", lambda: hailer(1, SUBMIT, True), "py_sub_conn",
+     lambda: python_submission(False), 1.5),
+    ("sub4", "hailer_sub4", lambda: hailer(4, SUBMIT, True), "py_sub_conn",
+     lambda: python_submission(False), 1.5),
+]
+
+
+def paired():
+    """Each comparison measured in ABBA cycles: the rig slows and recovers over minutes (in a
+    round, whatever is measured first after a settle tends to be fastest), and taking the
+    reference before and after two hailer runs cancels a steady drift. Prints every cycle's
+    figures and ratio (hailer's two runs over the reference's two), and the median ratio."""
+    print(f"{N} messages of ~2 kB each, delays off, {PAIRED} ABBA cycle(s) per comparison\n")
+    results = {}
+    for name, h_key, h_run, ref_key, ref_run, target in PAIRS:
+        if ONLY and name not in ONLY:
+            continue
+        ratios = []
+        for cycle in range(1, PAIRED + 1):
+            a1 = measured(ref_key, ref_run)
+            b1 = measured(h_key, h_run)
+            b2 = measured(h_key, h_run)
+            a2 = measured(ref_key, ref_run)
+            ratio = (b1[h_key] + b2[h_key]) / (a1[ref_key] + a2[ref_key])
+            ratios.append(ratio)
+            print(f"{name} cycle {cycle}: {ref_key} {a1[ref_key]:.1f}, {h_key} {b1[h_key]:.1f}, "
+                  f"{h_key} {b2[h_key]:.1f}, {ref_key} {a2[ref_key]:.1f}: ratio {ratio:.2f} "
+                  f"(cpu busy {b1[h_key + ':busy']:.0%}/{b2[h_key + ':busy']:.0%}, hailer "
+                  f"client ms {b1[h_key + ':client_ms']:.2f}/{b2[h_key + ':client_ms']:.2f})",
+                  flush=True)
+            results.setdefault(name, []).append(
+                {"ref": [a1, a2], "hailer": [b1, b2], "ratio": ratio})
+        med = statistics.median(ratios)
+        print(f"{'MET ' if med >= target else 'MISS'} {name}: median ratio {med:.2f} "
+              f"(target {target}), cycles {', '.join(f'{x:.2f}' for x in ratios)}\n", flush=True)
+    os.makedirs("target/bench-results", exist_ok=True)
+    with open(f"target/bench-results/send-paired-{int(time.time())}.json", "w") as f:
+        json.dump({"messages": N, "cycles": results}, f, indent=1)
+
+
 def main():
+    if PAIRED:
+        paired()
+        return
     # BENCH_RUNS rounds, each measuring everything back to back (the references share the
     # machine's load of the moment with hailer); the table shows each figure's median.
     runs = [one_round() for _ in range(RUNS)]

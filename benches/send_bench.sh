@@ -8,7 +8,9 @@
 #
 # Needs a running rig (scripts/mailrig up DIR). Environment: BENCH_MESSAGES (default 1000), BENCH_RUNS
 # (default 1; more rounds print each round and report medians), BENCH_SETTLE (default 90: seconds
-# to wait before each measurement for the rig to deliver the previous one's mail),
+# to wait before each measurement for the rig to deliver the previous one's mail), BENCH_PAIRED=K
+# (instead of rounds: K reference/hailer/hailer/reference cycles per target comparison; BENCH_PAIRS
+# picks comparisons, e.g. mx1,mx4,sub1,sub4),
 # HAILER_BIN (default: target/release/hailer, built unless BENCH_NO_BUILD=1).
 # Exits non-zero on errors, never on a missed target. Results also go to
 # target/bench-results/send-<timestamp>.json.

@@ -308,11 +308,29 @@ fn resume_starts_a_fresh_window_and_a_complaint_pauses_at_once() {
     );
     assert_eq!(code, 0);
     assert!(out.contains("b: paused (checking DNS)"), "{out}");
+    // Again, as JSON: nothing changes, and the reason is the one it was paused for.
+    let (code, out, _) = hailer(
+        &dir.root,
+        &["mailbox", "pause", "b", "--reason", "other", "--json"],
+    );
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"mailbox": "b", "paused": true, "changed": false, "reason": "checking DNS"})
+    );
     let (code, _, err) = hailer(&dir.root, &["send", "--dry-run"]);
     assert_ne!(code, 0, "no usable mailbox");
     assert!(
         err.contains("paused: checking DNS") && err.contains("complaint (abuse)"),
         "{err}"
+    );
+    let (code, out, _) = hailer(&dir.root, &["mailbox", "resume", "a", "--json"]);
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"mailbox": "a", "paused": false, "changed": true})
     );
     let (code, _, err) = hailer(&dir.root, &["mailbox", "resume", "nope"]);
     assert_eq!(code, 2, "{err}");

@@ -30,9 +30,17 @@ pub enum MailboxCommand {
         /// Why (shown in the TUI and by `status`)
         #[arg(long, default_value = "paused by hand")]
         reason: String,
+        /// Print {"mailbox", "paused", "changed", "reason"} instead of a line
+        #[arg(long)]
+        json: bool,
     },
     /// Send through a paused mailbox again; its auto-pause window starts afresh
-    Resume { name: String },
+    Resume {
+        name: String,
+        /// Print {"mailbox", "paused", "changed"} instead of a line
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -55,7 +63,9 @@ impl MailboxCommand {
         }
         let named = match &self {
             MailboxCommand::Test { name, .. } => name.as_deref(),
-            MailboxCommand::Pause { name, .. } | MailboxCommand::Resume { name } => Some(&**name),
+            MailboxCommand::Pause { name, .. } | MailboxCommand::Resume { name, .. } => {
+                Some(&**name)
+            }
             MailboxCommand::Status { .. } => None,
         };
         if let Some(n) = named
@@ -81,16 +91,34 @@ impl MailboxCommand {
         let conn = store.conn();
         let now = store::now_ts();
         match self {
-            MailboxCommand::Pause { name, reason } => {
-                if pauses::pause(conn, &name, &reason, false, now)? {
+            MailboxCommand::Pause { name, reason, json } => {
+                let changed = pauses::pause(conn, &name, &reason, false, now)?;
+                // Already paused: the reason it was paused for, not the one given now.
+                let reason = match changed {
+                    true => reason,
+                    false => pauses::get(conn, &name)?.map_or(reason, |p| p.reason),
+                };
+                if json {
+                    outln!(
+                        "{}",
+                        serde_json::json!({
+                            "mailbox": name, "paused": true, "changed": changed, "reason": reason
+                        })
+                    );
+                } else if changed {
                     outln!("{name}: paused ({reason})");
                 } else {
-                    let p = pauses::get(conn, &name)?.expect("paused");
-                    outln!("{name}: already paused ({})", p.reason);
+                    outln!("{name}: already paused ({reason})");
                 }
             }
-            MailboxCommand::Resume { name } => {
-                if pauses::resume(conn, &name, now)? {
+            MailboxCommand::Resume { name, json } => {
+                let changed = pauses::resume(conn, &name, now)?;
+                if json {
+                    outln!(
+                        "{}",
+                        serde_json::json!({ "mailbox": name, "paused": false, "changed": changed })
+                    );
+                } else if changed {
                     outln!("{name}: resumed; its auto-pause window starts now");
                 } else {
                     outln!("{name}: was not paused");

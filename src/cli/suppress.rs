@@ -20,6 +20,9 @@ pub enum SuppressCommand {
         /// A note kept with each entry
         #[arg(long)]
         note: Option<String>,
+        /// Print {"added": [...], "already": [{"entry", "as"}]} instead of lines
+        #[arg(long)]
+        json: bool,
     },
     /// Remove entries: all of them, or none when one is not on the list (each such entry is
     /// named, exit 4)
@@ -31,6 +34,9 @@ pub enum SuppressCommand {
         /// that makes sure addresses are not suppressed, whether or not they were
         #[arg(long)]
         ignore_missing: bool,
+        /// Print {"removed": [...], "passed_over": [...]} instead of lines
+        #[arg(long)]
+        json: bool,
     },
     /// List every entry as CSV (entry,cause,note,created_at), or JSON with --json
     ///
@@ -58,41 +64,13 @@ impl SuppressCommand {
                 entries,
                 cause,
                 note,
-            } => {
-                let conn = store.conn();
-                let mut parsed = Vec::new();
-                for raw in &entries {
-                    match typed_entry(raw) {
-                        Ok(e) => parsed.push(e),
-                        Err(why) => {
-                            errln!("{raw:?}: {why}; nothing added");
-                            return exit::USAGE;
-                        }
-                    }
-                }
-                let now = store::now_ts();
-                for e in parsed {
-                    match suppressions::add(conn, &e, &cause, note.as_deref(), now) {
-                        Ok(true) => outln!("added {e}"),
-                        // Perhaps in the other spelling of its domain: name the entry kept.
-                        Ok(false) => match suppressions::existing(conn, &e) {
-                            Ok(Some(s)) if s.entry != e => {
-                                outln!("already suppressed {e} (as {})", s.entry)
-                            }
-                            _ => outln!("already suppressed {e}"),
-                        },
-                        Err(err) => {
-                            errln!("{err}");
-                            return exit::FAILURE;
-                        }
-                    }
-                }
-                exit::OK
-            }
+                json,
+            } => add(&mut store, &entries, &cause, note.as_deref(), json),
             SuppressCommand::Remove {
                 entries,
                 ignore_missing,
-            } => remove(&mut store, &entries, ignore_missing),
+                json,
+            } => remove(&mut store, &entries, ignore_missing, json),
             SuppressCommand::List { json, out } => match suppressions::list(store.conn()) {
                 // Exit 1 when it could not be written whole: see `print_table`.
                 Ok(list) => print_list(&list, json, &out),
@@ -113,12 +91,95 @@ fn typed_entry(raw: &str) -> Result<String, String> {
     suppression_entry(strip_formula_guard(raw.trim()))
 }
 
+/// An entry that was on the list already, and the spelling it is stored under.
+#[derive(serde::Serialize)]
+struct Already {
+    entry: String,
+    #[serde(rename = "as")]
+    stored_as: String,
+}
+
+/// `suppress add`: every entry is checked before any is added, and all are added in one
+/// transaction, so a failure adds none.
+fn add(
+    store: &mut store::Store,
+    raw: &[String],
+    cause: &str,
+    note: Option<&str>,
+    json: bool,
+) -> u8 {
+    let mut parsed = Vec::new();
+    for raw in raw {
+        match typed_entry(raw) {
+            Ok(e) => parsed.push(e),
+            Err(why) => {
+                errln!("{raw:?}: {why}; nothing added");
+                return exit::USAGE;
+            }
+        }
+    }
+    let tx = match store.write_tx() {
+        Ok(tx) => tx,
+        Err(e) => {
+            errln!("{e}");
+            return exit::FAILURE;
+        }
+    };
+    let now = store::now_ts();
+    let (mut added, mut already) = (Vec::new(), Vec::new());
+    // In the order given.
+    let mut lines = Vec::new();
+    for e in parsed {
+        match suppressions::add(&tx, &e, cause, note, now) {
+            Ok(true) => {
+                lines.push(format!("added {e}"));
+                added.push(e);
+            }
+            // Perhaps in the other spelling of its domain: name the entry kept.
+            Ok(false) => {
+                let stored_as = match suppressions::existing(&tx, &e) {
+                    Ok(Some(s)) => s.entry,
+                    _ => e.clone(),
+                };
+                lines.push(if stored_as == e {
+                    format!("already suppressed {e}")
+                } else {
+                    format!("already suppressed {e} (as {stored_as})")
+                });
+                already.push(Already {
+                    entry: e,
+                    stored_as,
+                });
+            }
+            Err(err) => {
+                errln!("{err}; nothing added");
+                return exit::FAILURE;
+            }
+        }
+    }
+    if let Err(e) = tx.commit() {
+        errln!("{e}; nothing added");
+        return exit::FAILURE;
+    }
+    if json {
+        outln!(
+            "{}",
+            serde_json::json!({ "added": added, "already": already })
+        );
+        return exit::OK;
+    }
+    for line in &lines {
+        outln!("{line}");
+    }
+    exit::OK
+}
+
 /// `suppress remove`: every entry is looked up first, inside the one write transaction that
 /// then removes them, so the list changes whole or not at all. An entry not on the list (also
 /// one that names no address or domain, unless it is on the list as typed, from an older
 /// version) is named on stderr, and nothing is removed (exit 4); with `ignore_missing`, only
 /// an entry that names nothing stops the command, and the others are noted and passed over.
-fn remove(store: &mut store::Store, raw: &[String], ignore_missing: bool) -> u8 {
+fn remove(store: &mut store::Store, raw: &[String], ignore_missing: bool, json: bool) -> u8 {
     let tx = match store.write_tx() {
         Ok(tx) => tx,
         Err(e) => {
@@ -170,6 +231,14 @@ fn remove(store: &mut store::Store, raw: &[String], ignore_missing: bool) -> u8 
     if let Err(e) = tx.commit() {
         errln!("{e}; nothing removed");
         return exit::FAILURE;
+    }
+    if json {
+        let removed: Vec<&String> = found.iter().map(|(entry, _)| entry).collect();
+        outln!(
+            "{}",
+            serde_json::json!({ "removed": removed, "passed_over": passed_over })
+        );
+        return exit::OK;
     }
     for (entry, _) in &found {
         outln!("removed {entry}");

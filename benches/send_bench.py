@@ -278,6 +278,35 @@ def python_submission(per_message):
     return N / clock.seconds
 
 
+def _submission_share(first, count):
+    """One connection sending messages first..first+count (a child of python_submission_parallel)."""
+    ctx = ssl.create_default_context(cafile=CA)
+    s = smtplib.SMTP(HOST, SUBMIT)
+    s.starttls(context=ctx)
+    s.login("sender@sender.test", PASSWORD)
+    for i in range(first, first + count):
+        s.sendmail("sender@sender.test", [f"b{i}@catchall.test"], message(i, "pysubp"))
+    s.quit()
+
+
+def python_submission_parallel(connections):
+    """The smtplib loop on `connections` connections at once, each in its own process (one
+    Python process is one core at most): the reference at hailer's concurrency with four
+    mailboxes, and what this rig accepts through submission when a client keeps it busy."""
+    import multiprocessing
+    share = N // connections
+    with Timed() as clock:
+        procs = [multiprocessing.Process(target=_submission_share, args=(k * share, share))
+                 for k in range(connections)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join()
+            if p.exitcode != 0:
+                sys.exit(f"a Python submission process failed (exit {p.exitcode})")
+    return share * connections / clock.seconds
+
+
 def hailer(mailboxes, port, submission):
     """A fresh data dir with N approved rows; time `hailer send` (start to exit)."""
     with tempfile.TemporaryDirectory() as d:
@@ -366,6 +395,12 @@ PAIRS = [
      lambda: python_submission(False), 1.5),
     ("sub4", "hailer_sub4", lambda: hailer(4, SUBMIT, True), "py_sub_conn",
      lambda: python_submission(False), 1.5),
+    # Not a target: Python at hailer's concurrency, and how far four connections of any
+    # client lift this rig's acceptance over one.
+    ("sub4_same", "hailer_sub4", lambda: hailer(4, SUBMIT, True), "py_sub_conn4",
+     lambda: python_submission_parallel(4), 1.0),
+    ("py4_over_py1", "py_sub_conn4", lambda: python_submission_parallel(4), "py_sub_conn",
+     lambda: python_submission(False), 1.5),
 ]
 
 
@@ -389,7 +424,7 @@ def paired():
             ratios.append(ratio)
             print(f"{name} cycle {cycle}: {ref_key} {a1[ref_key]:.1f}, {h_key} {b1[h_key]:.1f}, "
                   f"{h_key} {b2[h_key]:.1f}, {ref_key} {a2[ref_key]:.1f}: ratio {ratio:.2f} "
-                  f"(cpu busy {b1[h_key + ':busy']:.0%}/{b2[h_key + ':busy']:.0%}, hailer "
+                  f"(cpu busy {b1[h_key + ':busy']:.0%}/{b2[h_key + ':busy']:.0%}, "
                   f"client ms {b1[h_key + ':client_ms']:.2f}/{b2[h_key + ':client_ms']:.2f})",
                   flush=True)
             results.setdefault(name, []).append(

@@ -142,34 +142,26 @@ fn suppress_add_in_the_other_spelling_of_a_domain_keeps_the_first_entry() {
              already suppressed léa@société.test (as léa@xn--socit-esab.test)\n",
         );
     // The same as JSON, for scripts; a new entry among them is added.
-    let out = hailer(d)
-        .args([
-            "suppress",
-            "add",
-            "@xn--caf-dma.test",
-            "new@acme.test",
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json_of = |args: &[&str]| -> serde_json::Value {
+        let out = hailer(d).args(args).arg("--json").output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
     assert_eq!(
-        json,
+        json_of(&["suppress", "add", "@xn--caf-dma.test", "new@acme.test"]),
         serde_json::json!({
             "added": ["new@acme.test"],
             "already": [{"entry": "@xn--caf-dma.test", "as": "@café.test"}],
         })
     );
-    let out = hailer(d)
-        .args(["suppress", "remove", "new@acme.test", "gone@acme.test"])
-        .args(["--ignore-missing", "--json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
-        json,
+        json_of(&[
+            "suppress",
+            "remove",
+            "new@acme.test",
+            "gone@acme.test",
+            "--ignore-missing"
+        ]),
         serde_json::json!({"removed": ["new@acme.test"], "passed_over": ["gone@acme.test"]})
     );
     let store = Store::open_in(&d.join("data")).unwrap();

@@ -934,25 +934,7 @@ fn fit_hint(hint: &str, width: usize) -> String {
 /// `hint` ("a x · b y · …") in lines of at most `width` cells, broken between its items; an
 /// item wider than a line is wrapped at its spaces.
 fn wrap_hint(hint: &str, width: usize) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut line = String::new();
-    for item in hint.split(" · ") {
-        if !line.is_empty() && line.width() + 3 + item.width() > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if line.is_empty() && item.width() > width {
-            let mut pieces = wrap_words(item, width);
-            line = pieces.pop().unwrap_or_default();
-            lines.extend(pieces);
-            continue;
-        }
-        if !line.is_empty() {
-            line.push_str(" · ");
-        }
-        line.push_str(item);
-    }
-    lines.push(line);
-    lines
+    wrap_items(hint, " · ", width, wrap_words)
 }
 
 /// The running tasks, then the last message. One line, or up to three when the message
@@ -1450,24 +1432,35 @@ fn render_help(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) -> usize 
 /// path, a URL) is cut into pieces. Widths are display cells: a CJK character or an emoji
 /// takes two, so counting characters would let such text run past the box, clipped unseen.
 fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    wrap_items(text, " ", width, wrap_line)
+}
+
+/// Greedy wrapping of `text`'s items (split at `sep`, joined with it again on a line) into
+/// lines of at most `width` cells; an item wider than a line goes through `split_long`.
+fn wrap_items(
+    text: &str,
+    sep: &str,
+    width: usize,
+    split_long: fn(&str, usize) -> Vec<String>,
+) -> Vec<String> {
     let width = width.max(1);
     let mut lines = Vec::new();
     let mut line = String::new();
-    for word in text.split(' ') {
-        let len = word.width();
-        if !line.is_empty() && line.width() + 1 + len > width {
+    for item in text.split(sep) {
+        let len = item.width();
+        if !line.is_empty() && line.width() + sep.width() + len > width {
             lines.push(std::mem::take(&mut line));
         }
         if len > width {
-            let mut pieces = wrap_line(word, width);
+            let mut pieces = split_long(item, width);
             line = pieces.pop().unwrap_or_default();
             lines.extend(pieces);
             continue;
         }
         if !line.is_empty() {
-            line.push(' ');
+            line.push_str(sep);
         }
-        line.push_str(word);
+        line.push_str(item);
     }
     lines.push(line);
     lines

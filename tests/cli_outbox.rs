@@ -866,6 +866,30 @@ fn approving_again_counts_the_rows_already_approved() {
         .assert()
         .success()
         .stdout("0 rows unapproved (1 row already unapproved)\n");
+    // The same changes as JSON, for scripts: the rows acted on and how many changed.
+    let json_of = |args: &[&str]| -> serde_json::Value {
+        let out = hailer(d).args(args).arg("--json").output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let (a, b): (i64, i64) = (ids[0].parse().unwrap(), ids[1].parse().unwrap());
+    assert_eq!(
+        json_of(&["outbox", "approve", "--all"]),
+        serde_json::json!({"rows": [a, b], "changed": 2, "approved": true})
+    );
+    assert_eq!(
+        json_of(&["outbox", "skip", &ids[1]]),
+        serde_json::json!({"rows": [b], "changed": 1})
+    );
+    assert_eq!(
+        json_of(&["outbox", "unskip", "--all"]),
+        serde_json::json!({"rows": [b], "changed": 1, "ready": 1, "error": 0})
+    );
+    // --json is no target: ids or --all are still required.
+    hailer(d)
+        .args(["outbox", "approve", "--json"])
+        .assert()
+        .code(2);
 }
 
 /// A dry run changes no status: a row its checks refuse is reported as still READY, with the
@@ -947,6 +971,24 @@ fn settle_decides_uncertain_rows_as_the_tui_does() {
         .assert()
         .success()
         .stdout(predicate::str::contains("1 row back to READY, unapproved"));
+    assert_eq!(status(ids[0]), ("READY".to_string(), false));
+    uncertain(ids[0]);
+    let out = hailer(d)
+        .args([
+            "outbox",
+            "settle",
+            "--requeue",
+            "--json",
+            &ids[0].to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"rows": [ids[0]], "changed": 1, "status": "READY"})
+    );
     assert_eq!(status(ids[0]), ("READY".to_string(), false));
     uncertain(ids[0]);
     uncertain(ids[1]);

@@ -42,14 +42,14 @@ pub enum OutboxCommand {
         body_file: Option<PathBuf>,
     },
     /// Approve READY rows for sending
-    Approve(Ids),
+    Approve(Targets),
     /// Withdraw approval
-    Unapprove(Ids),
+    Unapprove(Targets),
     /// Skip READY or ERROR rows (they are not sent, rebuilds keep them skipped, and their
     /// approval is withdrawn)
-    Skip(Ids),
+    Skip(Targets),
     /// Put skipped rows back: READY, or ERROR when a reason still blocks them
-    Unskip(Ids),
+    Unskip(Targets),
     /// Decide UNCERTAIN rows (`u` on the Outbox tab): --sent marks them SENT; --requeue puts
     /// them back READY, unapproved, to be approved and sent again
     ///
@@ -59,6 +59,9 @@ pub enum OutboxCommand {
     Settle {
         #[command(flatten)]
         ids: Ids,
+        /// Print {"rows", "changed", "status"} instead of a line
+        #[arg(long)]
+        json: bool,
         /// The message went out: mark the rows SENT
         #[arg(long, conflicts_with = "requeue", required_unless_present = "requeue")]
         sent: bool,
@@ -66,6 +69,17 @@ pub enum OutboxCommand {
         #[arg(long)]
         requeue: bool,
     },
+}
+
+/// The rows a command acts on, and how it reports.
+#[derive(Debug, Args)]
+pub struct Targets {
+    #[command(flatten)]
+    pub ids: Ids,
+    /// Print {"rows", "changed", …} instead of a line: `rows` the ids acted on, `changed`
+    /// how many of them changed
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -155,37 +169,61 @@ impl OutboxCommand {
                 }
                 Err(e) => Err(e.to_string()),
             },
-            OutboxCommand::Approve(ids) | OutboxCommand::Unapprove(ids) => {
+            OutboxCommand::Approve(t) | OutboxCommand::Unapprove(t) => {
                 let approve = matches!(self, OutboxCommand::Approve(_));
-                ids_for(ids, outbox::Status::Ready).and_then(|ids| {
+                ids_for(&t.ids, outbox::Status::Ready).and_then(|ids| {
                     let verb = if approve { "approved" } else { "unapproved" };
                     // "0 rows approved" alone read as a failure for a row approved before.
                     let given = ids.iter().collect::<std::collections::HashSet<_>>().len();
                     outbox::set_approved(store.conn(), &ids, approve, now)
-                        .map(|n| match given - n {
-                            0 => format!("{} {verb}\n", outbox::rows(n)),
-                            already => format!(
-                                "{} {verb} ({} already {verb})\n",
-                                outbox::rows(n),
-                                outbox::rows(already)
-                            ),
+                        .map(|n| {
+                            let text = match given - n {
+                                0 => format!("{} {verb}\n", outbox::rows(n)),
+                                already => format!(
+                                    "{} {verb} ({} already {verb})\n",
+                                    outbox::rows(n),
+                                    outbox::rows(already)
+                                ),
+                            };
+                            let json = serde_json::json!({
+                                "rows": ids, "changed": n, "approved": approve
+                            });
+                            report(t.json, text, json)
                         })
                         .map_err(|e| e.to_string())
                 })
             }
-            OutboxCommand::Skip(ids) => ids_for(ids, outbox::Status::Ready).and_then(|ids| {
+            OutboxCommand::Skip(t) => ids_for(&t.ids, outbox::Status::Ready).and_then(|ids| {
                 outbox::set_skipped(store.conn(), &ids, true, now)
-                    .map(|n| format!("{} skipped\n", outbox::rows(n)))
+                    .map(|n| {
+                        let json = serde_json::json!({ "rows": ids, "changed": n });
+                        report(t.json, format!("{} skipped\n", outbox::rows(n)), json)
+                    })
                     .map_err(|e| e.to_string())
             }),
-            OutboxCommand::Settle { ids, sent, .. } => ids_for(ids, outbox::Status::Uncertain)
-                .and_then(|ids| {
-                    let approval = ctx.config.config.sending.require_approval;
-                    settle(&mut store, &ids, *sent, approval, now).map_err(|e| e.to_string())
-                }),
-            OutboxCommand::Unskip(ids) => ids_for(ids, outbox::Status::Skipped).and_then(|ids| {
+            OutboxCommand::Settle {
+                ids, sent, json, ..
+            } => ids_for(ids, outbox::Status::Uncertain).and_then(|ids| {
+                let approval = ctx.config.config.sending.require_approval;
+                settle(&mut store, &ids, *sent, approval, now)
+                    .map(|text| {
+                        let status = if *sent { "SENT" } else { "READY" };
+                        let value = serde_json::json!({
+                            "rows": ids, "changed": ids.len(), "status": status
+                        });
+                        report(*json, text, value)
+                    })
+                    .map_err(|e| e.to_string())
+            }),
+            OutboxCommand::Unskip(t) => ids_for(&t.ids, outbox::Status::Skipped).and_then(|ids| {
                 outbox::unskip(store.conn(), &ids, now)
-                    .map(|moved| outbox::unskip_summary(moved) + "\n")
+                    .map(|(ready, error)| {
+                        let json = serde_json::json!({
+                            "rows": ids, "changed": ready + error, "ready": ready, "error": error
+                        });
+                        let text = outbox::unskip_summary((ready, error)) + "\n";
+                        report(t.json, text, json)
+                    })
                     .map_err(|e| e.to_string())
             }),
         };
@@ -205,9 +243,9 @@ impl OutboxCommand {
     fn explicit_ids(&self) -> Option<(&[i64], &'static [outbox::Status])> {
         use outbox::Status::{Error, Ready, Skipped, Uncertain};
         let (ids, allowed): (&Ids, &'static [outbox::Status]) = match self {
-            OutboxCommand::Approve(ids) | OutboxCommand::Unapprove(ids) => (ids, &[Ready]),
-            OutboxCommand::Skip(ids) => (ids, &[Ready, Error]),
-            OutboxCommand::Unskip(ids) => (ids, &[Skipped]),
+            OutboxCommand::Approve(t) | OutboxCommand::Unapprove(t) => (&t.ids, &[Ready]),
+            OutboxCommand::Skip(t) => (&t.ids, &[Ready, Error]),
+            OutboxCommand::Unskip(t) => (&t.ids, &[Skipped]),
             OutboxCommand::Settle { ids, .. } => (ids, &[Uncertain]),
             OutboxCommand::Build { .. }
             | OutboxCommand::Show { .. }
@@ -215,6 +253,11 @@ impl OutboxCommand {
         };
         (!ids.all && !ids.ids.is_empty()).then_some((ids.ids.as_slice(), allowed))
     }
+}
+
+/// What a command that changes rows prints: its line, or with --json one JSON object.
+fn report(json: bool, text: String, value: serde_json::Value) -> String {
+    if json { format!("{value}\n") } else { text }
 }
 
 /// `outbox edit`: from the flags when one is given (a script), else in $EDITOR.

@@ -421,3 +421,33 @@ fn a_refusal_at_send_time_is_a_hard_bounce_on_every_screen() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("bounced 2 hard / 1 soft"), "{out}");
 }
+
+/// `hailer mailbox resume a && hailer send`: refusals in the same second as the resume (times
+/// are whole seconds) count in the fresh window, and pause the mailbox again.
+#[test]
+fn refusals_in_the_second_of_the_resume_count() {
+    let (dir, store, config) = setup("", None);
+    for args in [["mailbox", "pause", "a"], ["mailbox", "resume", "a"]] {
+        let (code, _, err) = hailer(&dir.root, &args);
+        assert_eq!(code, 0, "{err}");
+    }
+    let resumed = pauses::resumed_at(store.conn(), "a").unwrap();
+    assert!(resumed > 0);
+    store
+        .conn()
+        .execute(
+            "UPDATE outbox SET status = 'ERROR', mailbox = 'a', refused_at = ?1,
+                    reason = '552 5.7.1 refused' WHERE id IN (1, 2, 3)",
+            [resumed],
+        )
+        .unwrap();
+    let paused = autopause::apply(store.conn(), &config, resumed).unwrap();
+    assert_eq!(
+        paused
+            .iter()
+            .map(|p| p.mailbox.as_str())
+            .collect::<Vec<_>>(),
+        ["a"],
+        "three refusals in the resume's second pause it"
+    );
+}

@@ -884,6 +884,37 @@ fn a_refused_sender_stops_its_mailbox_and_leaves_the_rows_ready() {
     }
 }
 
+/// Refusals at the end of DATA auto-pause the only mailbox partway through the run: the run
+/// still reports what it did (exit 0, the refused rows, the pause), and the rest waits READY.
+#[test]
+fn a_mailbox_auto_paused_mid_run_keeps_the_runs_summary() {
+    let (port, script) = fake_smtp(true);
+    let emails: Vec<String> = (0..5).map(|i| format!("data5-{i}@x.test")).collect();
+    let c = Campaign::new("autopause", &emails, "Hi");
+    let cfg = c.write_config(&fake_config(port, ""));
+    let (code, out, err) = c.send(&cfg, &["--json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["error"], 3, "{out}");
+    assert_eq!(json["sent"], 0, "{out}");
+    assert_eq!(json["problems"].as_array().unwrap().len(), 3, "{out}");
+    assert_eq!(json["mailboxes"][0]["paused"], true, "{out}");
+    assert!(
+        json["stopped"]
+            .as_str()
+            .unwrap()
+            .contains("no usable mailbox left"),
+        "{out}"
+    );
+    assert_eq!(c.count(Status::Error), 3);
+    assert_eq!(c.count(Status::Ready), 2, "the rest waits");
+    assert_eq!(script.lock().unwrap().mails, 3, "nothing after the pause");
+    // A run with the mailbox already paused has nothing to report: that is an error.
+    let (code, _, err) = c.send(&cfg, &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("no usable mailbox"), "{err}");
+}
+
 #[test]
 fn the_delay_between_sends_follows_refusals_too() {
     let (port, script) = fake_smtp(true);

@@ -34,7 +34,7 @@ pub fn verdict(
     let complaint: Option<(String, String)> = conn
         .prepare_cached(
             "SELECT b.recipient, b.reason FROM bounces b LEFT JOIN outbox o ON o.id = b.outbox_id
-             WHERE b.kind = 'complaint' AND b.created_at > ?2
+             WHERE b.kind = 'complaint' AND b.created_at >= ?2
                AND (o.mailbox = ?1 OR (b.outbox_id IS NULL AND b.mailbox = ?1))
              ORDER BY b.id LIMIT 1",
         )?

@@ -209,8 +209,10 @@ pub fn hard_bounces_in_last_sends(conn: &Connection, mailbox: &str, n: i64) -> R
     hard_bounces_in_last_sends_since(conn, mailbox, n, 0)
 }
 
-/// [`hard_bounces_in_last_sends`] over messages sent after `since` (the auto-pause rule
-/// counts only what happened since the mailbox was last resumed). Hard as
+/// [`hard_bounces_in_last_sends`] over messages sent or refused at or after `since` (the
+/// auto-pause rule counts only what happened since the mailbox was last resumed). Times are
+/// whole seconds, so a send in the same second as the resume counts: `hailer mailbox resume
+/// X && hailer send` must not get a window that misses its first refusals. Hard as
 /// [`BOUNCE_PER_ROW`] says.
 pub fn hard_bounces_in_last_sends_since(
     conn: &Connection,
@@ -222,7 +224,7 @@ pub fn hard_bounces_in_last_sends_since(
         &format!(
             "WITH recent AS (
                  SELECT id FROM outbox
-                 WHERE mailbox = ?1 AND (sent_at > ?3 OR refused_at > ?3)
+                 WHERE mailbox = ?1 AND (sent_at >= ?3 OR refused_at >= ?3)
                  ORDER BY MAX(COALESCE(sent_at, 0), COALESCE(refused_at, 0)) DESC, id DESC LIMIT ?2)
              SELECT COUNT(*), COALESCE(SUM(w.hard), 0)
              FROM recent r LEFT JOIN ({BOUNCE_PER_ROW}) w ON w.outbox_id = r.id"
@@ -323,8 +325,13 @@ mod tests {
         }
         assert_eq!(hard_bounces_in_last_sends(c, "a", 3).unwrap(), (3, 2));
         assert_eq!(hard_bounces_in_last_sends(c, "a", 10).unwrap(), (6, 3));
+        // From second 5 on: rows 5 and 6, the one in the same second as `since` included.
         assert_eq!(
             hard_bounces_in_last_sends_since(c, "a", 10, 5).unwrap(),
+            (2, 2)
+        );
+        assert_eq!(
+            hard_bounces_in_last_sends_since(c, "a", 10, 6).unwrap(),
             (1, 1)
         );
         let f = Filter {

@@ -138,6 +138,12 @@ impl std::fmt::Display for SendOut {
 }
 
 impl SendOut {
+    /// Rows this run took a decision on (sent, refused, failed, retried, left uncertain, or
+    /// resolved from a Sent folder).
+    pub fn handled(&self) -> u64 {
+        self.sent + self.error + self.retry + self.uncertain + self.refused + self.resolved
+    }
+
     /// Mailboxes that failed in this run (a refused login, no connection, a bad DKIM key),
     /// paused ones not counted: `hailer send` names them on stderr.
     pub fn failed_mailboxes(&self) -> impl Iterator<Item = &MailboxOut> {
@@ -567,7 +573,9 @@ async fn run_async(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendEr
         }
     }
     finish_mailboxes(&store, &lanes, &mut out)?;
-    if out.sent == 0 && lanes.iter().all(|l| !l.usable()) {
+    // No mailbox could send at all. A run that handled rows before its mailboxes were
+    // paused (refusals) or failed keeps its summary: those rows' outcomes are the report.
+    if out.handled() == 0 && lanes.iter().all(|l| !l.usable()) {
         return Err(SendError::NoUsableMailbox(
             lanes
                 .iter()

@@ -783,6 +783,14 @@ impl Runner<'_> {
             self.out.stopped = "daily caps reached: the rest waits for tomorrow".into();
             return Ok(Idle::Stop);
         }
+        // Every mailbox paused (auto-pause) or failed during the run: rows may be left.
+        if states.iter().all(|s| matches!(s, LaneState::Off))
+            && !sending::eligible_ids(self.store.conn(), self.require_approval(), store::now_ts())?
+                .is_empty()
+        {
+            self.out.stopped = "no usable mailbox left (paused or failed): the rest waits".into();
+            return Ok(Idle::Stop);
+        }
         self.out.stopped = "outbox done".into();
         Ok(Idle::Stop)
     }

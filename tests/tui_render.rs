@@ -1021,6 +1021,7 @@ fn settings_mailbox_test_results_never_show_a_password() {
 
 #[test]
 fn a_paused_mailbox_shows_why_on_settings_and_bounces_and_r_resumes() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     use hailer::tui::app::Effect;
     use hailer::tui::keymap::Action;
     let dir = tempfile::tempdir().unwrap();
@@ -1061,12 +1062,30 @@ fn a_paused_mailbox_shows_why_on_settings_and_bounces_and_r_resumes() {
 
     app.tab = Tab::Settings;
     app.take_effects();
-    app.apply(Action::ResumeMailboxes);
-    assert_eq!(app.take_effects(), vec![Effect::ResumeMailboxes]);
-    // Nothing paused: R says so and starts nothing.
-    app.on_bounces_loaded(hailer::tui::bounces::BouncesData::default());
+    // R asks first, naming each paused mailbox and why; only y resumes.
     app.apply(Action::ResumeMailboxes);
     assert!(app.take_effects().is_empty());
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(text.contains("Resume 1 mailbox(es)?"), "{text}");
+    assert!(text.contains("claire · auto: 3 hard bounces"), "{text}");
+    app.on_key(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::NONE));
+    assert!(app.take_effects().is_empty(), "n keeps them paused");
+    app.apply(Action::ResumeMailboxes);
+    app.on_key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE));
+    assert_eq!(app.take_effects(), vec![Effect::ResumeMailboxes]);
+    // A pause made from a shell reaches Settings with the next poll, no reload needed.
+    hailer::store::pauses::pause(store.conn(), "claire", "DNS migration", false, 5).unwrap();
+    hailer::store::pauses::resume(store.conn(), "claire", 6).unwrap();
+    hailer::store::pauses::pause(store.conn(), "claire", "DNS migration", false, 7).unwrap();
+    let poll = hailer::tui::data::poll(dir.path()).unwrap();
+    app.on_pauses(poll.paused);
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(text.contains("claire: DNS migration"), "{text}");
+    // Nothing paused: R says so and starts nothing.
+    app.on_pauses(Vec::new());
+    app.apply(Action::ResumeMailboxes);
+    assert!(app.take_effects().is_empty());
+    assert_eq!(app.mode, hailer::tui::app::Mode::Normal);
 }
 
 #[test]

@@ -374,6 +374,9 @@ pub enum Mode {
     ConfirmSuppress {
         email: String,
     },
+    /// `R` on Settings: resuming undoes pauses made by hand too, and `R` reloads on the
+    /// other tabs, so it asks first, naming each paused mailbox and why.
+    ConfirmResume,
     /// `S` on Outbox: what a send would do now; y/Enter starts it.
     ConfirmSend(Box<crate::engine::send::SendPlan>),
     /// `u` on an UNCERTAIN Outbox row: the user decides whether it went out.
@@ -546,6 +549,16 @@ impl App {
         self.bounce_pane.data = data;
         self.bounce_pane.apply(&mut self.bounces);
         self.dirty = true;
+    }
+
+    /// The paused mailboxes as the poll read them (a pause or resume from a shell, or by
+    /// another process): Settings and the Bounces rates show them.
+    pub fn on_pauses(&mut self, paused: Vec<crate::store::pauses::Pause>) {
+        if self.settings.paused != paused {
+            self.settings.paused = paused.clone();
+            self.bounce_pane.data.paused = paused;
+            self.dirty = true;
+        }
     }
 
     pub fn push_effect(&mut self, effect: Effect) {
@@ -893,6 +906,14 @@ impl App {
             }
             Mode::ConfirmSend(plan) => self.on_confirm_send_key(key, &plan),
             Mode::ResolveUncertain { id, .. } => self.on_uncertain_key(key, id),
+            Mode::ConfirmResume => {
+                self.mode = Mode::Normal;
+                if matches!(key.code, KeyCode::Char('y' | 'Y')) {
+                    self.effects.push(Effect::ResumeMailboxes);
+                } else {
+                    self.toast("nothing resumed", false);
+                }
+            }
             Mode::ConfirmSuppress { email } => {
                 self.mode = Mode::Normal;
                 if matches!(key.code, KeyCode::Char('y' | 'Y')) {

@@ -204,9 +204,25 @@ pub fn counts_cell(status: &str, c: Option<&RowCounts>) -> String {
     format!("{}/{}/{}", c.opens, c.clicks, replies)
 }
 
+/// What the poll reads every few seconds, so another process (`hailer serve`, a send or a
+/// `mailbox pause` from a shell) shows up: the outbox's [`outbox_stamp`], and the paused
+/// mailboxes (a handful of rows), which Settings and Bounces show.
+pub struct Poll {
+    pub stamp: (i64, (i64, i64, i64)),
+    pub paused: Vec<crate::store::pauses::Pause>,
+}
+
+pub fn poll(data_dir: &Path) -> Result<Poll, StoreError> {
+    let stamp = outbox_stamp(data_dir)?;
+    let store = Store::open_in(data_dir)?;
+    Ok(Poll {
+        stamp,
+        paused: crate::store::pauses::list(store.conn())?,
+    })
+}
+
 /// What changes when the Outbox must be refreshed: the newest tracking event (an index
 /// lookup) and the rows' update times (one pass over a column; milliseconds at 100k rows).
-/// Polled every few seconds, so `hailer serve` running elsewhere shows up too.
 pub fn outbox_stamp(data_dir: &Path) -> Result<(i64, (i64, i64, i64)), StoreError> {
     let store = Store::open_in(data_dir)?;
     let c = store.conn();

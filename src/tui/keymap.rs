@@ -419,7 +419,7 @@ const BINDINGS: &[(Scope, &str, Action, &str)] = &[
         Scope::Tab(Tab::Settings),
         "R",
         Action::ResumeMailboxes,
-        "resume the paused mailboxes (auto-paused on bounces or a complaint)",
+        "resume the paused mailboxes, by hand or auto-paused (asks first)",
     ),
     (Scope::Tab(Tab::Settings), "j", Action::Down, "scroll down"),
     (Scope::Tab(Tab::Settings), "k", Action::Up, "scroll up"),

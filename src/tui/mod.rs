@@ -102,7 +102,7 @@ enum Loaded {
     Text(String, String),
     OutboxStats(data::OutboxStats),
     /// `None`: the check failed (a busy database); the next tick tries again.
-    Stamp(Option<(i64, (i64, i64, i64))>),
+    Stamp(Option<data::Poll>),
     SendPlan(crate::engine::send::SendPlan),
     MailboxCheck(crate::engine::send::MailboxCheck),
 }
@@ -305,8 +305,10 @@ async fn run_async(mut ctx: Context, log: Vec<LogLine>) -> anyhow::Result<()> {
                 Loaded::Text(title, text) => app.show_text(title, text),
                 Loaded::OutboxStats(stats) => app.on_outbox_stats(&stats),
                 Loaded::Stamp(None) => stamp_pending = false,
-                Loaded::Stamp(Some(stamp)) => {
+                Loaded::Stamp(Some(poll)) => {
                     stamp_pending = false;
+                    app.on_pauses(poll.paused);
+                    let stamp = poll.stamp;
                     match last_stamp {
                         Some((_, rows)) if rows != stamp.1 => {
                             spawn_load(Pane::Outbox, ctx.data_dir.clone(), load_tx.clone())
@@ -325,7 +327,7 @@ async fn run_async(mut ctx: Context, log: Vec<LogLine>) -> anyhow::Result<()> {
                 stamp_pending = true;
                 let (data_dir, tx) = (ctx.data_dir.clone(), load_tx.clone());
                 tokio::task::spawn_blocking(move || {
-                    let _ = tx.send(Loaded::Stamp(data::outbox_stamp(&data_dir).ok()));
+                    let _ = tx.send(Loaded::Stamp(data::poll(&data_dir).ok()));
                 });
             }
             _ = tick.tick() => app.on_tick(),

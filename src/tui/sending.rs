@@ -129,7 +129,7 @@ impl App {
                 if self.settings.paused.is_empty() {
                     self.toast("no mailbox is paused", false);
                 } else {
-                    self.push_effect(Effect::ResumeMailboxes);
+                    self.mode = Mode::ConfirmResume;
                 }
             }
             Action::TestMailboxes => {

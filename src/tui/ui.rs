@@ -248,6 +248,35 @@ pub fn render(f: &mut Frame, app: &mut App) {
                 area,
             );
         }
+        Mode::ConfirmResume => {
+            let paused = &app.settings.paused;
+            let area = popup(f.area(), 70, 5 + paused.len().min(8) as u16);
+            f.render_widget(Clear, area);
+            let mut lines: Vec<Line> = paused
+                .iter()
+                .take(8)
+                .map(|p| {
+                    let by = if p.auto { "auto" } else { "by hand" };
+                    Line::from(cut(
+                        &format!("{} · {by}: {}", p.mailbox, sanitize(&p.reason)),
+                        area.width.saturating_sub(2) as usize,
+                    ))
+                })
+                .collect();
+            if paused.len() > 8 {
+                lines.push(Line::from(format!("… and {} more", paused.len() - 8)));
+            }
+            lines.push(Line::styled(
+                "y: resume them all · any other key: keep them paused",
+                theme.accent(),
+            ));
+            f.render_widget(
+                Paragraph::new(lines).block(
+                    Block::bordered().title(format!(" Resume {} mailbox(es)? ", paused.len())),
+                ),
+                area,
+            );
+        }
         Mode::ConfirmSuppress { email } => {
             let area = popup(f.area(), 70, 7);
             f.render_widget(Clear, area);

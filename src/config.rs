@@ -699,6 +699,10 @@ impl Config {
         if let Err(e) = crate::engine::notify::daily::Schedule::from_config(self) {
             problems.push(format!("[notify.telegram] {e}"));
         }
+        if self.sending.max_attempts == 0 {
+            problems
+                .push("[sending] max_attempts must be at least 1 (the first try counts)".into());
+        }
         if self.sending.auto_pause_window == 0 {
             problems.push("[sending] auto_pause_window must be at least 1".into());
         }
@@ -738,8 +742,23 @@ impl Config {
                 )),
                 _ => {}
             }
-            if !mb.from.contains('@') {
-                problems.push(format!("{at} from = {:?} has no address", mb.from));
+            // As the sender parses it: a From it would refuse must fail `config check`,
+            // which scripts run before `hailer send`.
+            if crate::engine::send::message::address_of(&mb.from).is_none() {
+                problems.push(format!(
+                    "{at} from = {:?} is not one address (\"Name <you@domain>\" or \"you@domain\")",
+                    mb.from
+                ));
+            }
+            if let Some(r) = &mb.reply_to
+                && crate::engine::send::message::address_of(r).is_none()
+            {
+                problems.push(format!("{at} reply_to = {r:?} is not one address"));
+            }
+            for (key, port) in [("smtp_port", mb.smtp_port), ("imap_port", mb.imap_port)] {
+                if port == Some(0) {
+                    problems.push(format!("{at} {key} must be a port from 1 to 65535"));
+                }
             }
             if mb.smtp_host.trim().is_empty() {
                 problems.push(format!("{at} smtp_host is empty"));
@@ -860,6 +879,20 @@ impl Config {
                      for a while, `hailer mailbox pause {name}` says why in the TUI)"
                 ));
             }
+        }
+        // Two mailboxes sending as one address: each keeps its own daily cap and warm-up,
+        // so that address gets their sum, and its reputation takes both.
+        let mut by_address: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        for (name, mb) in &self.mailboxes {
+            if let Some(a) = crate::engine::send::message::address_of(&mb.from) {
+                by_address.entry(a.to_lowercase()).or_default().push(name);
+            }
+        }
+        for (address, names) in by_address.iter().filter(|(_, n)| n.len() > 1) {
+            warnings.push(format!(
+                "[mailboxes.{}] all send as {address}: their daily caps add up for that address",
+                names.join("], [mailboxes.")
+            ));
         }
         if let Some(base) = &self.tracking.base_url
             && !crate::engine::tracking::links::is_https(base)

@@ -498,3 +498,55 @@ fn a_mailbox_without_auth_needs_no_password() {
             "needs password_env or password_cmd",
         ));
 }
+
+/// What `send` would refuse fails `config check` first (scripts run it as a guard): a From
+/// that is not one address, port 0, no attempt at all. Two mailboxes sending as one address
+/// pass with a warning: their caps add up.
+#[test]
+fn check_refuses_what_send_would_refuse_and_warns_about_one_address_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let mailbox = |name: &str, from: &str, extra: &str| {
+        format!(
+            "[mailboxes.{name}]\nfrom = \"{from}\"\nsmtp_host = \"127.0.0.1\"\n\
+             smtp_security = \"plain\"\npassword_cmd = \"echo pw\"\n{extra}\n"
+        )
+    };
+    check(
+        dir.path(),
+        &mailbox("a", "sender@sender.test, other@x.test", ""),
+    )
+    .assert()
+    .code(3)
+    .stderr(predicate::str::contains(
+        "[mailboxes.a] from = \"sender@sender.test, other@x.test\" is not one address",
+    ));
+    check(dir.path(), &mailbox("a", "a@sender.test", "smtp_port = 0"))
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "[mailboxes.a] smtp_port must be a port from 1 to 65535",
+        ));
+    check(
+        dir.path(),
+        &format!(
+            "[sending]\nmax_attempts = 0\n{}",
+            mailbox("a", "a@sender.test", "")
+        ),
+    )
+    .assert()
+    .code(3)
+    .stderr(predicate::str::contains("max_attempts must be at least 1"));
+    check(
+        dir.path(),
+        &format!(
+            "{}{}",
+            mailbox("a", "Sam <Sam@sender.test>", ""),
+            mailbox("b", "sam@sender.test", "")
+        ),
+    )
+    .assert()
+    .success()
+    .stderr(predicate::str::contains(
+        "[mailboxes.a], [mailboxes.b] all send as sam@sender.test",
+    ));
+}

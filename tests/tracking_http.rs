@@ -144,7 +144,10 @@ async fn pixel_records_one_open_per_request_and_flags_proxies() {
             r.headers
         );
     }
+    // A damaged token: 404 and nothing recorded, but still an image (no broken-image icon).
     assert_eq!(replies[3].status, 404);
+    assert_eq!(replies[3].body, PIXEL);
+    assert!(replies[3].headers.contains("content-type: image/gif"));
     let store = srv.stop().await;
     assert_eq!(
         count(
@@ -189,6 +192,10 @@ async fn click_redirects_only_to_the_signed_url() {
     );
     assert_eq!(forged.status, 404);
     assert_eq!(wrong_kind.status, 404);
+    // A damaged link gets a page that says so, not a blank one, and no redirect.
+    let page = String::from_utf8_lossy(&forged.body);
+    assert!(page.contains("This link is not valid"), "{page}");
+    assert!(!forged.headers.contains("location:"), "{}", forged.headers);
     let store = srv.stop().await;
     assert_eq!(
         count(
@@ -287,11 +294,16 @@ async fn api_needs_the_bearer_token_and_leaks_nothing() {
             "INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
              VALUES (2, 'John', 'Smith', 'Acme', 'acme', 'john|smith', 0),
                     (3, 'Ann', 'Lee', 'Acme', 'acme', 'ann|lee', 0),
-                    (4, 'Bo', 'Ng', 'Acme', 'acme', 'bo|ng', 0);
+                    (4, 'Bo', 'Ng', 'Acme', 'acme', 'bo|ng', 0),
+                    (5, 'Cy', 'Ro', 'Acme', 'acme', 'cy|ro', 0);
              INSERT INTO outbox (id, prospect_id, email, company_key, status, mailbox, sent_at, created_at, updated_at)
              VALUES (6, 2, 'john.smith@acme.test', 'acme', 'REPLIED', 'claire', 2, 0, 0),
                     (7, 3, 'ann.lee@acme.test', 'acme', 'INVALID', 'ines', 3, 0, 0),
                     (8, 4, 'bo.ng@acme.test', 'acme', 'READY', NULL, NULL, 0, 0);
+             INSERT INTO outbox (id, prospect_id, email, company_key, status, mailbox, refused_at,
+                                 reason, created_at, updated_at)
+             VALUES (9, 5, 'cy.ro@acme.test', 'acme', 'ERROR', 'ines', 4, '550 5.1.1 no such user',
+                     0, 0);
              INSERT INTO tracking_events (outbox_id, kind, machine, created_at)
              VALUES (6, 'OPEN', 0, 5), (6, 'OPEN', 1, 6);
              INSERT INTO inbox_messages (id, mailbox, folder, uidvalidity, uid, message_key, kind, processed_at)
@@ -373,23 +385,33 @@ async fn api_needs_the_bearer_token_and_leaks_nothing() {
     let s: serde_json::Value = serde_json::from_slice(&stats.body).unwrap();
     assert_eq!(s["outbox"]["SENT"], 1);
     assert_eq!(s["outbox"]["READY"], 1);
+    assert_eq!(s["outbox"]["ERROR"], 1);
     assert_eq!(
         (s["sent"].as_i64(), s["replies"].as_i64()),
         (Some(3), Some(1)),
         "{s}"
     );
-    assert_eq!(s["bounces"], serde_json::json!({ "hard": 1, "soft": 0 }));
+    assert_eq!(s["bounces"], serde_json::json!({ "hard": 2, "soft": 0 }));
+    assert_eq!(s["refused"], 1, "{s}");
     assert_eq!(
         (s["opens"]["rows"].as_i64(), s["opens"]["events"].as_i64()),
         (Some(1), Some(2))
     );
     assert_eq!(
         s["mailboxes"]["claire"],
-        serde_json::json!({ "sent": 2, "opened": 1, "opened_human": 1, "clicked": 0,
-                            "replied": 1, "bounces": { "hard": 0, "soft": 0 } })
+        serde_json::json!({ "sent": 2, "refused": 0, "opened": 1, "opened_human": 1,
+                            "clicked": 0, "replied": 1, "bounces": { "hard": 0, "soft": 0 },
+                            "hard_bounce_percent": 0.0 })
     );
-    assert_eq!(s["mailboxes"]["ines"]["sent"], 1);
-    assert_eq!(s["mailboxes"]["ines"]["bounces"]["hard"], 1);
+    // A refusal at send time counts as a hard bounce of a message that was never sent: the
+    // rate is over what the mailbox tried, never above 100%.
+    let ines = &s["mailboxes"]["ines"];
+    assert_eq!(
+        (&ines["sent"], &ines["refused"], &ines["bounces"]["hard"]),
+        (&1.into(), &1.into(), &2.into()),
+        "{s}"
+    );
+    assert_eq!(ines["hard_bounce_percent"], 100.0);
     srv.stop().await;
 
     let off = start(None).await;
@@ -700,8 +722,8 @@ fn serve_runs_the_api_alone_on_a_named_host_and_names_a_busy_port() {
     let stats = http(addr, "GET", "/api/stats", &auth, "");
     assert_eq!(stats.status, 200);
     let stats: serde_json::Value = serde_json::from_slice(&stats.body).unwrap();
-    let zeros = serde_json::json!({"sent": 0, "opened": 0, "opened_human": 0, "clicked": 0,
-        "replied": 0, "bounces": {"hard": 0, "soft": 0}});
+    let zeros = serde_json::json!({"sent": 0, "refused": 0, "opened": 0, "opened_human": 0,
+        "clicked": 0, "replied": 0, "bounces": {"hard": 0, "soft": 0}, "hard_bounce_percent": 0.0});
     assert_eq!(stats["mailboxes"]["alpha"], zeros, "{stats}");
     assert_eq!(stats["mailboxes"]["beta"], zeros, "{stats}");
     let open = token(TokenKind::Open, 1, None);

@@ -439,27 +439,31 @@ async fn open(
     headers: HeaderMap,
 ) -> Response {
     let token = file.strip_suffix(".gif").unwrap_or(&file);
-    match state.claims(token) {
+    // A damaged token still gets the pixel (with a 404, and nothing recorded): a mail
+    // program shows a broken-image icon for anything that is not an image.
+    let status = match state.claims(token) {
         Some(c) if c.kind == TokenKind::Open => {
             if method == Method::GET {
                 record(&state, c.outbox_id, "OPEN", None, &headers).await;
             }
-            (
-                [
-                    (header::CONTENT_TYPE, HeaderValue::from_static("image/gif")),
-                    (
-                        header::CACHE_CONTROL,
-                        HeaderValue::from_static("no-store, no-cache, must-revalidate, max-age=0"),
-                    ),
-                    (header::PRAGMA, HeaderValue::from_static("no-cache")),
-                    (header::EXPIRES, HeaderValue::from_static("0")),
-                ],
-                PIXEL,
-            )
-                .into_response()
+            StatusCode::OK
         }
-        _ => StatusCode::NOT_FOUND.into_response(),
-    }
+        _ => StatusCode::NOT_FOUND,
+    };
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("image/gif")),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-store, no-cache, must-revalidate, max-age=0"),
+            ),
+            (header::PRAGMA, HeaderValue::from_static("no-cache")),
+            (header::EXPIRES, HeaderValue::from_static("0")),
+        ],
+        PIXEL,
+    )
+        .into_response()
 }
 
 async fn click(
@@ -474,7 +478,7 @@ async fn click(
             // The link rewriter takes `HTTPS://…` as written: the scheme compares without case.
             let scheme = url.get(..8).unwrap_or(&url).to_ascii_lowercase();
             if !(scheme.starts_with("https://") || scheme.starts_with("http://")) {
-                return StatusCode::NOT_FOUND.into_response();
+                return invalid_link();
             }
             if method == Method::GET {
                 record(&state, c.outbox_id, "CLICK", Some(url.clone()), &headers).await;
@@ -482,11 +486,26 @@ async fn click(
             // 302 as the issue and mail clients expect; the target is the signed URL only.
             match HeaderValue::from_str(&url) {
                 Ok(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
-                Err(_) => StatusCode::NOT_FOUND.into_response(),
+                Err(_) => invalid_link(),
             }
         }
-        _ => StatusCode::NOT_FOUND.into_response(),
+        _ => invalid_link(),
     }
+}
+
+/// A damaged or unknown click link: a page that says so, not a blank one (the person
+/// clicked a link in a message and deserves a word on why nothing opened).
+fn invalid_link() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Html(
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>Link not valid</title>\
+             </head><body><p>This link is not valid: it may have been cut or changed on its \
+             way (some mail programs break long links).</p>\
+             <p>Reply to the message to ask for the page it pointed to.</p></body></html>",
+        ),
+    )
+        .into_response()
 }
 
 /// The page a person reaches from the https link. Its form posts back to the page's own URL
@@ -696,8 +715,10 @@ async fn stats(State(state): State<AppState>) -> Response {
         }
         let count = |sql: &str| -> anyhow::Result<i64> { Ok(c.query_row(sql, [], |r| r.get(0))?) };
         let campaign = crate::engine::notify::summary::campaign(c)?;
-        // Per mailbox, every row it sent (sent_at set), whatever its status became since; its
-        // bounces as the campaign counts them, refusals at send time (never sent) included.
+        // Per mailbox, every row it sent (sent_at set), whatever its status became since, and
+        // every row the server refused during the transaction (never sent); its bounces as
+        // the campaign counts them, those refusals included (as hard), so the hard rate is
+        // hard / (sent + refused), as the Bounces tab and the auto-pause rule count it.
         let mut per_mailbox = serde_json::Map::new();
         let mut stmt = c.prepare(&format!(
             "WITH worst AS ({}),
@@ -706,6 +727,7 @@ async fn stats(State(state): State<AppState>) -> Response {
                                   MAX(kind = 'CLICK') AS clicked
                            FROM tracking_events GROUP BY outbox_id)
              SELECT o.mailbox, COUNT(o.sent_at), COALESCE(SUM(o.status = 'REPLIED'), 0),
+                    COALESCE(SUM(o.sent_at IS NULL AND o.refused_at IS NOT NULL), 0),
                     COALESCE(SUM(s.opened), 0), COALESCE(SUM(s.human), 0),
                     COALESCE(SUM(s.clicked), 0),
                     COALESCE(SUM(w.hard = 1), 0), COALESCE(SUM(w.hard = 0), 0)
@@ -727,29 +749,54 @@ async fn stats(State(state): State<AppState>) -> Response {
                     r.get::<_, i64>(5)?,
                     r.get::<_, i64>(6)?,
                     r.get::<_, i64>(7)?,
+                    r.get::<_, i64>(8)?,
                 ],
             ))
         })?;
         let rows: Vec<_> = rows.collect::<Result<_, _>>()?;
         // Every configured mailbox, one that has sent nothing yet with zeros (a dashboard
         // should not have to tell "no data" from "no such mailbox").
-        let zeros = configured.iter().map(|m| (m.clone(), [0; 7]));
-        for (m, [sent, replied, opened, opened_human, clicked, hard, soft]) in zeros.chain(rows) {
+        let zeros = configured.iter().map(|m| (m.clone(), [0; 8]));
+        for (
+            m,
+            [
+                sent,
+                replied,
+                refused,
+                opened,
+                opened_human,
+                clicked,
+                hard,
+                soft,
+            ],
+        ) in zeros.chain(rows)
+        {
+            let attempted = sent + refused;
             per_mailbox.insert(
                 m,
                 serde_json::json!({
                     "sent": sent,
+                    "refused": refused,
                     "opened": opened,
                     "opened_human": opened_human,
                     "clicked": clicked,
                     "replied": replied,
                     "bounces": { "hard": hard, "soft": soft },
+                    "hard_bounce_percent": if attempted > 0 {
+                        (hard as f64 * 1000.0 / attempted as f64).round() / 10.0
+                    } else {
+                        0.0
+                    },
                 }),
             );
         }
         Ok(serde_json::json!({
             "outbox": by_status,
             "sent": campaign.sent,
+            // Refused during the transaction, never sent: in `bounces.hard` too.
+            "refused": count(
+                "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND refused_at IS NOT NULL"
+            )?,
             "delivered": campaign.delivered,
             "opens": {
                 "rows": campaign.opened,

@@ -41,6 +41,9 @@ fn a_directory_of_rig_dsns_prints_one_csv_line_per_failed_recipient() {
         .args(["bounces", "parse", "in"])
         .assert()
         .success()
+        .stderr(predicate::str::contains(
+            "in: 1 file(s) passed over, not *.eml",
+        ))
         .get_output()
         .stdout
         .clone();
@@ -57,6 +60,33 @@ fn a_directory_of_rig_dsns_prints_one_csv_line_per_failed_recipient() {
     );
     // No config, no data directory, no database.
     assert!(!dir.path().join("data").exists());
+
+    // A Maildir folder: its messages (cur/ and new/) have no extension and are all read.
+    let maildir = dir.path().join("Maildir");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    std::fs::copy(
+        data("rig-dsn").join("dsn-unknown-user.eml"),
+        maildir.join("cur/1796584331.M1P1.vm,S=2524:2,S"),
+    )
+    .unwrap();
+    std::fs::copy(
+        data("rig-dsn").join("dsn-relay-denied.eml"),
+        maildir.join("new/1796584332.M2P2.vm"),
+    )
+    .unwrap();
+    hailer(dir.path())
+        .args(["bounces", "parse", "Maildir"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            ",nobody@acme.test,5.1.1,550,userunknown,true",
+        ))
+        .stdout(predicate::str::contains(
+            ",someone@nomx.test,5.7.1,554,norelaying,false",
+        ))
+        .stderr("");
 }
 
 #[test]
@@ -199,6 +229,11 @@ fn export_bounces_filters_by_date_domain_and_reason_and_neutralises_formulas() {
     assert_eq!(acme.lines().count(), 3, "{acme}");
     let unknown = run(&["--domain", "acme.test", "--reason", "userunknown"]);
     assert_eq!(unknown.lines().count(), 2, "{unknown}");
+    // The domain as the suppression list writes it, the reason in any case: the same rows.
+    assert_eq!(
+        run(&["--domain", "@ACME.test", "--reason", "UserUnknown"]),
+        unknown
+    );
     assert!(unknown.contains("a@acme.test"), "{unknown}");
     // 1_795_300_000 is 2026-11-21 22:26 UTC; 1_795_000_000 is 2026-11-18.
     let recent = run(&["--since", "2026-11-21"]);
@@ -245,6 +280,15 @@ fn export_bounces_filters_by_date_domain_and_reason_and_neutralises_formulas() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("not a date"));
+    // An unknown reason would export nothing without a word: a usage error naming the known.
+    hailer(dir.path())
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["export", "bounces", "--reason", "bogus"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("\"bogus\" is no bounce reason"))
+        .stderr(predicate::str::contains("userunknown"));
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! `hailer bounces parse PATH…`: read bounce messages from files (or the `*.eml` files of
-//! directories) and print one CSV line per failed recipient. Touches no database.
+//! `hailer bounces parse PATH…`: read bounce messages from files, Maildir folders or the
+//! `*.eml` files of directories, and print one CSV line per failed recipient. Touches no
+//! database.
 //! (`hailer bounces sync`, which reads the mailboxes over IMAP, lives in `cli::inbox`.)
 
 use std::io::Write;
@@ -21,7 +22,8 @@ pub enum BouncesCommand {
 
 #[derive(Debug, Args)]
 pub struct ParseCommand {
-    /// Message files, or directories whose *.eml files are read (other files are ignored)
+    /// Message files, Maildir folders (every message in cur/ and new/), or directories whose
+    /// *.eml files are read (the others are passed over, with a note)
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
@@ -31,24 +33,49 @@ pub struct ParseCommand {
     pub bench: bool,
 }
 
-/// The files a list of paths stands for, in order (directories: their `*.eml`, sorted).
-pub fn expand_paths(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<String>) {
+/// The files a list of paths stands for, in order: a file as given; a Maildir folder (one
+/// with `cur` and `new`) every message in both, which have no extension; another directory its
+/// `*.eml` files. Each sorted. Also the errors (a path that does not exist) and notes (files
+/// a directory held that were passed over, said so the output's silence is not a mystery).
+pub fn expand_paths(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<String>, Vec<String>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
+    let mut notes = Vec::new();
+    let regular_files = |dir: &std::path::Path| -> std::io::Result<Vec<PathBuf>> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|f| f.is_file())
+            .collect();
+        v.sort();
+        Ok(v)
+    };
     for p in paths {
         if p.is_dir() {
-            match std::fs::read_dir(p) {
-                Ok(rd) => {
-                    let mut v: Vec<PathBuf> = rd
-                        .filter_map(|e| e.ok().map(|e| e.path()))
-                        .filter(|f| {
-                            f.is_file()
-                                && f.extension().is_some_and(|e| e.eq_ignore_ascii_case("eml"))
-                        })
-                        .collect();
-                    v.sort();
-                    files.extend(v);
-                }
+            let maildir = p.join("cur").is_dir() && p.join("new").is_dir();
+            let listed = if maildir {
+                [p.join("cur"), p.join("new")]
+                    .iter()
+                    .map(|d| regular_files(d))
+                    .collect::<std::io::Result<Vec<_>>>()
+                    .map(|v| v.concat())
+            } else {
+                regular_files(p).map(|all| {
+                    let (eml, other): (Vec<_>, Vec<_>) = all.into_iter().partition(|f| {
+                        f.extension().is_some_and(|e| e.eq_ignore_ascii_case("eml"))
+                    });
+                    if !other.is_empty() {
+                        notes.push(format!(
+                            "{}: {} file(s) passed over, not *.eml (give a file by name to \
+                             read it; a Maildir folder, with cur/ and new/, is read whole)",
+                            p.display(),
+                            other.len()
+                        ));
+                    }
+                    eml
+                })
+            };
+            match listed {
+                Ok(v) => files.extend(v),
                 Err(e) => errors.push(format!("{}: {e}", p.display())),
             }
         } else if p.exists() {
@@ -57,7 +84,7 @@ pub fn expand_paths(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<String>) {
             errors.push(format!("{}: no such file or directory", p.display()));
         }
     }
-    (files, errors)
+    (files, errors, notes)
 }
 
 /// CSV rows for one parsed message.
@@ -98,7 +125,10 @@ pub fn rows(file: &str, parsed: &ParsedMessage) -> Vec<[String; 6]> {
 
 impl ParseCommand {
     pub fn execute(self) -> u8 {
-        let (files, mut errors) = expand_paths(&self.paths);
+        let (files, mut errors, notes) = expand_paths(&self.paths);
+        for note in &notes {
+            errln!("{note}");
+        }
         if self.bench {
             return bench(&files);
         }

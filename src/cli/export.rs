@@ -54,6 +54,31 @@ pub(crate) fn parse_delimiter(s: &str) -> Result<u8, String> {
     }
 }
 
+/// Complaint feedback types (RFC 5965, RFC 6591), stored as a complaint's reason.
+const FEEDBACK_TYPES: [&str; 6] = [
+    "abuse",
+    "fraud",
+    "virus",
+    "other",
+    "not-spam",
+    "auth-failure",
+];
+
+/// `--reason` in any case, checked: an unknown name would export nothing without a word.
+fn bounce_reason(s: &str) -> Result<String, String> {
+    use crate::engine::bounces::Reason;
+    let r = s.trim().to_lowercase();
+    if Reason::from_name(&r).is_some() || FEEDBACK_TYPES.contains(&r.as_str()) {
+        return Ok(r);
+    }
+    let known: Vec<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
+    Err(format!(
+        "--reason {s:?} is no bounce reason: one of {}, or a complaint's feedback type ({})",
+        known.join(", "),
+        FEEDBACK_TYPES.join(", ")
+    ))
+}
+
 fn parse_day(s: &str) -> Result<chrono::NaiveDate, String> {
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|_| format!("{s:?} is not a date such as 2026-11-23"))
@@ -84,13 +109,24 @@ impl ExportCommand {
             errln!("--since, --domain and --reason apply to the bounces export only");
             return exit::USAGE;
         }
+        let reason = match self.reason.as_deref().map(bounce_reason).transpose() {
+            Ok(r) => r,
+            Err(e) => {
+                errln!("{e}");
+                return exit::USAGE;
+            }
+        };
         let filter = crate::store::bounces::Filter {
             since: self
                 .since
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
                 .map(|d| d.and_utc().timestamp()),
-            domain: self.domain.clone(),
-            reason: self.reason.clone(),
+            // As the suppression list writes domains (`@acme.test`), in any case.
+            domain: self
+                .domain
+                .as_deref()
+                .map(|d| d.trim().trim_start_matches('@').to_lowercase()),
+            reason,
             ..Default::default()
         };
         match export::run_filtered(

@@ -428,6 +428,7 @@ fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, them
             theme.dim(),
         ),
     ];
+    let inner = popup(f.area(), 72, 0).width.saturating_sub(2) as usize;
     for m in plan.mailboxes.iter().take(8) {
         let left = m.cap_today.saturating_sub(m.sent_today);
         let note = match (&m.error, &m.window_opens) {
@@ -445,16 +446,22 @@ fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, them
         } else {
             Style::new()
         };
-        lines.push(Line::styled(
-            format!(
-                "{} {:>11} {:>6}  {}",
-                pad(&sanitize(&m.name), 12),
-                format!("{}/{}", m.sent_today, m.cap_today),
-                left,
-                sanitize(&note)
-            ),
-            style,
-        ));
+        // The note wraps under its own column: a reason cut mid-word says nothing.
+        let head = format!(
+            "{} {:>11} {:>6}  ",
+            pad(&sanitize(&m.name), 12),
+            format!("{}/{}", m.sent_today, m.cap_today),
+            left,
+        );
+        let room = inner.saturating_sub(head.width()).max(16);
+        for (i, part) in wrap_words(&sanitize(&note), room).into_iter().enumerate() {
+            let lead = if i == 0 {
+                head.clone()
+            } else {
+                " ".repeat(head.width())
+            };
+            lines.push(Line::styled(format!("{lead}{part}"), style));
+        }
     }
     use super::sending::SendNow;
     let (summary, hint) = match super::sending::send_now(plan, chrono::Utc::now()) {
@@ -512,10 +519,8 @@ fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, them
             )
         }
     };
-    // The popup grows with the summary, which wraps (a mailbox line is cut as before).
-    let area = popup(f.area(), 72, 0);
+    // The popup grows with the mailbox notes and the summary, which wrap.
     lines.push(Line::raw(""));
-    let inner = area.width.saturating_sub(2) as usize;
     lines.extend(wrap_words(&summary, inner).into_iter().map(Line::from));
     lines.push(Line::styled(hint, theme.accent()));
     let area = popup(f.area(), 72, lines.len() as u16 + 3);
@@ -1152,8 +1157,9 @@ fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize
             .tasks
             .iter()
             .map(|t| {
+                // Without a total there is no share to show ("100% 0" read as nonsense).
                 let progress = match t.total {
-                    Some(total) => format!("{}/{}", t.done, total),
+                    Some(total) => format!("{:>3.0}% {}/{}", t.ratio() * 100.0, t.done, total),
                     None => t.done.to_string(),
                 };
                 // Sends with delays run at a few a minute: show those per minute.
@@ -1176,7 +1182,7 @@ fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize
                     format!("#{}", t.id),
                     sanitize(&t.title),
                     t.state.short_label().to_string(),
-                    format!("{:>3.0}% {progress}", t.ratio() * 100.0),
+                    progress,
                     rate,
                     eta,
                     sanitize(t.summary.as_deref().unwrap_or(&t.note)),
@@ -1213,6 +1219,8 @@ fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize
                 label.push_str(&format!(" · {}", sanitize(summary)));
             }
             let title = format!(" #{} {} · Enter: details ", t.id, sanitize(&t.title));
+            // One line: a summary that does not fit ends with `…` (Enter shows it whole).
+            let label = cut(&label, gauge_area.width.saturating_sub(2) as usize);
             f.render_widget(
                 Gauge::default()
                     .block(Block::bordered().title(title))

@@ -943,7 +943,7 @@ fn settle_decides_uncertain_rows_as_the_tui_does() {
             .unwrap()
             .conn()
             .execute(
-                "UPDATE outbox SET status = 'UNCERTAIN', approved = 1 WHERE id = ?1",
+                "UPDATE outbox SET status = 'UNCERTAIN', approved = 1, attempts = 2 WHERE id = ?1",
                 [id],
             )
             .unwrap();
@@ -961,17 +961,23 @@ fn settle_decides_uncertain_rows_as_the_tui_does() {
         .code(4)
         .stderr(predicate::str::contains(format!("row {}", ids[1])));
     assert_eq!(status(ids[0]).0, "UNCERTAIN");
-    // A decision is required.
+    // A decision is required, and the error names both.
     hailer(d)
         .args(["outbox", "settle", &ids[0].to_string()])
         .assert()
-        .code(2);
+        .code(2)
+        .stderr(predicate::str::contains("<--sent|--requeue>"));
     hailer(d)
         .args(["outbox", "settle", "--requeue", &ids[0].to_string()])
         .assert()
         .success()
         .stdout(predicate::str::contains("1 row back to READY, unapproved"));
     assert_eq!(status(ids[0]), ("READY".to_string(), false));
+    let requeued = rows(d).into_iter().find(|r| r.id == ids[0]).unwrap();
+    assert_eq!(
+        requeued.attempts, 0,
+        "a requeued row gets its whole retry budget"
+    );
     uncertain(ids[0]);
     let out = hailer(d)
         .args([

@@ -56,6 +56,7 @@ pub enum OutboxCommand {
     /// A row is UNCERTAIN when a run stopped during its SMTP transaction and no copy was
     /// found in the mailbox's Sent folder: look in the Sent folder (or ask the recipient)
     /// before you requeue it, or it may arrive twice.
+    #[command(group = clap::ArgGroup::new("decision").required(true).multiple(false))]
     Settle {
         #[command(flatten)]
         ids: Ids,
@@ -63,10 +64,11 @@ pub enum OutboxCommand {
         #[arg(long)]
         json: bool,
         /// The message went out: mark the rows SENT
-        #[arg(long, conflicts_with = "requeue", required_unless_present = "requeue")]
+        #[arg(long, group = "decision")]
         sent: bool,
-        /// The message did not go out: READY again, unapproved
-        #[arg(long)]
+        /// The message did not go out: READY again, unapproved, with its retries counted
+        /// afresh
+        #[arg(long, group = "decision")]
         requeue: bool,
     },
 }

@@ -310,7 +310,9 @@ pub fn resolve_sent(conn: &Connection, id: i64, note: &str, now: i64) -> Result<
 /// a cap).
 pub fn requeue_uncertain(conn: &Connection, id: i64, now: i64) -> Result<bool> {
     Ok(conn.execute(
-        "UPDATE outbox SET status = 'READY', approved = 0,
+        // A fresh start: the user decided it did not go out, so it gets the whole retry
+        // budget (max_attempts) again, not what the interrupted tries left of it.
+        "UPDATE outbox SET status = 'READY', approved = 0, attempts = 0,
              reason = 'requeued by hand after UNCERTAIN', next_attempt_at = NULL, updated_at = ?2
          WHERE id = ?1 AND status = 'UNCERTAIN'",
         params![id, now],

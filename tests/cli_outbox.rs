@@ -1257,3 +1257,35 @@ fn lists_write_to_a_file_with_the_delimiter_and_bom_asked_for() {
         .success()
         .stdout(predicate::str::starts_with("prospect_id|firstname|"));
 }
+
+/// `outbox show` on a row already sent: the Date it went out with, and notes that the text is
+/// built again (today's config) and that its mailbox is gone from the config.
+#[test]
+fn show_on_a_sent_row_gives_its_send_date_and_says_what_is_rebuilt() {
+    let (dir, id) = ann();
+    let d = dir.path();
+    // 2026-11-21 22:26:40 UTC, by a mailbox no longer configured.
+    Store::open_in(&d.join("data"))
+        .unwrap()
+        .conn()
+        .execute(
+            "UPDATE outbox SET status = 'SENT', mailbox = 'gone', sent_at = 1795300000,
+                    header_message_id = '1.abc@sender.test' WHERE id = ?1",
+            [&id],
+        )
+        .unwrap();
+    hailer(d)
+        .args(["outbox", "show", &id])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Date: Sat, 21 Nov 2026 22:26:40 +0000",
+        ))
+        .stdout(predicate::str::contains(
+            "(sent: built again from the stored row",
+        ))
+        .stdout(predicate::str::contains(
+            "(mailbox gone is no longer configured: shown as m would send it)",
+        ))
+        .stdout(predicate::str::contains("Message-ID: <1.abc@sender.test>"));
+}

@@ -136,7 +136,8 @@ fn strip_tags(html: &str) -> String {
 /// The row exactly as it will be sent: the message built by the sender (from the row's
 /// mailbox, or the first configured one), its headers decoded for reading, and its text part.
 /// The Message-ID's random part and the Date are fixed again at send time; the DKIM signature
-/// is added then.
+/// is added then. A row already sent shows its own Message-ID and Date, with a note that the
+/// rest is built again from today's config.
 pub fn preview(row: &OutboxRow, config: &Config) -> String {
     let chosen = row
         .mailbox
@@ -165,11 +166,29 @@ pub fn preview(row: &OutboxRow, config: &Config) -> String {
         .header_message_id
         .clone()
         .unwrap_or_else(|| new_message_id(row.id, mb));
-    let built = match build(row, &unsigned, config, &message_id, SystemTime::now()) {
+    // A row already sent shows the Date it went out with, not the time of looking.
+    let date = row
+        .sent_at
+        .and_then(|t| u64::try_from(t).ok())
+        .map_or_else(SystemTime::now, |t| {
+            SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(t)
+        });
+    let built = match build(row, &unsigned, config, &message_id, date) {
         Ok(b) => b.formatted(),
         Err(e) => return format!("cannot build this message: {e}\n"),
     };
     let mut out = String::new();
+    if row.sent_at.is_some() {
+        out.push_str(
+            "(sent: built again from the stored row; tracking links and HTML follow today's \
+             config)\n",
+        );
+    }
+    if let Some(gone) = row.mailbox.as_ref().filter(|n| *n != name) {
+        out.push_str(&format!(
+            "(mailbox {gone} is no longer configured: shown as {name} would send it)\n"
+        ));
+    }
     if row.mailbox.is_none() && config.mailboxes.len() > 1 {
         let names: Vec<&str> = config.mailboxes.keys().map(String::as_str).collect();
         out.push_str(&format!(

@@ -1289,3 +1289,48 @@ fn show_on_a_sent_row_gives_its_send_date_and_says_what_is_rebuilt() {
         ))
         .stdout(predicate::str::contains("Message-ID: <1.abc@sender.test>"));
 }
+
+/// A template error in one part leaves the other rendered: fixing the body of a row whose
+/// body names an unknown column is enough, the subject needs no retyping.
+#[test]
+fn a_row_with_a_bad_body_keeps_its_subject_rendered_and_a_body_fix_is_enough() {
+    let dir = campaign("firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n");
+    let d = dir.path();
+    std::fs::write(
+        d.join("m.csv"),
+        "company,subject,body\nAcme SA,\"{firstname|there}, idea for {company}\",Hi {unknownfield}\n",
+    )
+    .unwrap();
+    hailer(d)
+        .args(["import", "messages", "m.csv"])
+        .assert()
+        .success();
+    hailer(d).args(["outbox", "build"]).assert().success();
+    let row = &rows(d)[0];
+    assert_eq!(row.status.as_str(), "ERROR");
+    assert!(
+        row.reason.as_deref().unwrap().contains("{unknownfield}"),
+        "{:?}",
+        row.reason
+    );
+    assert_eq!(
+        row.subject, "Ann, idea for Acme SA",
+        "the subject is rendered"
+    );
+    assert_eq!(row.body, "Hi {unknownfield}", "the body keeps what to fix");
+    std::fs::write(d.join("b.md"), "Hi Ann, a fixed body.\n").unwrap();
+    hailer(d)
+        .args(["outbox", "edit", &row.id.to_string(), "--body-file", "b.md"])
+        .assert()
+        .success();
+    let row = &rows(d)[0];
+    assert_eq!(row.status.as_str(), "READY", "{:?}", row.reason);
+    // A placeholder typed into an edit is named with the part to change.
+    hailer(d)
+        .args(["outbox", "edit", &row.id.to_string(), "--subject", "Hi {x}"])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains(
+            "unresolved placeholder: {x} in subject (edited by hand: edit the subject to replace it)",
+        ));
+}

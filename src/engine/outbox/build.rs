@@ -435,9 +435,10 @@ fn decide(
         }
     }
     if !problems.is_empty() {
-        // Keep the raw templates so the user sees what to fix.
-        built.subject = message.subject.clone();
-        built.body = message.body.clone();
+        // The part that failed keeps its raw template, so the user sees what to fix; the
+        // other is rendered, so an edit of the failed part alone is enough.
+        built.subject = subject.unwrap_or_else(|_| message.subject.clone());
+        built.body = body.unwrap_or_else(|_| message.body.clone());
         return Ok(Some(format!(
             "unresolved placeholder: {}",
             problems.join("; ")

@@ -325,7 +325,11 @@ pub fn edited_text_problem(subject: &str, body: &str) -> Option<String> {
         .into_iter()
         .find_map(|(part, text)| {
             literal_placeholder(text).map(|p| {
-                format!("unresolved placeholder: {p} in {part} (edited by hand: edit it again)")
+                // An edited row is no template any more: no value fills the braces in.
+                format!(
+                    "unresolved placeholder: {p} in {part} (edited by hand: edit the {part} to \
+                     replace it)"
+                )
             })
         })
 }

@@ -915,6 +915,26 @@ fn a_mailbox_auto_paused_mid_run_keeps_the_runs_summary() {
     assert!(err.contains("no usable mailbox"), "{err}");
 }
 
+/// A 4xx whose retry falls due beyond the run's wait: the summary says how many rows wait and
+/// when the next is due, so the user knows when to run again.
+#[test]
+fn a_retry_due_later_is_counted_and_dated_in_the_summary() {
+    let (port, _script) = fake_smtp(true);
+    let emails = ["temp-a@x.test", "ok-b@x.test"].map(String::from);
+    let c = Campaign::new("retrylater", &emails, "Hi");
+    let cfg = c.write_config(&fake_config(port, "").replace("retry_base = 1", "retry_base = 7200"));
+    let (code, out, err) = c.send(&cfg, &["--json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let stopped = json["stopped"].as_str().unwrap();
+    assert!(
+        stopped.starts_with("outbox done; 1 row(s) wait for a retry, the next due 20"),
+        "{stopped}"
+    );
+    assert!(stopped.contains(" UTC"), "{stopped}");
+    assert_eq!(c.count(Status::Retry), 1);
+}
+
 #[test]
 fn the_delay_between_sends_follows_refusals_too() {
     let (port, script) = fake_smtp(true);

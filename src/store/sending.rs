@@ -53,6 +53,15 @@ pub fn next_retry_at(conn: &Connection) -> Result<Option<i64>> {
     )?)
 }
 
+/// How many rows wait for a retry.
+pub fn retry_waiting(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT COUNT(*) FROM outbox WHERE status = 'RETRY'",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
 /// `IN (…)` list of the statuses whose address a server has or may have: every locked
 /// status (`Status::is_locked`), bounced and replied rows included.
 fn locked_statuses() -> String {

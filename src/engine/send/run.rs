@@ -717,8 +717,16 @@ impl Runner<'_> {
                     }
                     Ok(Idle::Again)
                 }
-                Some(_) => {
-                    self.out.stopped = "outbox done; some rows wait for a later retry".into();
+                Some(at) => {
+                    let waiting = sending::retry_waiting(self.store.conn())?;
+                    let when = chrono::DateTime::from_timestamp(at, 0).map_or_else(
+                        || at.to_string(),
+                        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+                    );
+                    self.out.stopped = format!(
+                        "outbox done; {waiting} row(s) wait for a retry, the next due {when} \
+                         (a run then sends it)"
+                    );
                     Ok(Idle::Stop)
                 }
                 None => {

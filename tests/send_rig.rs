@@ -908,6 +908,12 @@ fn a_mailbox_auto_paused_mid_run_keeps_the_runs_summary() {
     );
     assert_eq!(c.count(Status::Error), 3);
     assert_eq!(c.count(Status::Ready), 2, "the rest waits");
+    // The third refusal's line comes before the pause it caused.
+    let third = err
+        .find(&format!("{}: ERROR", emails[2]))
+        .unwrap_or_else(|| panic!("{err}"));
+    let pause = err.find("auto-paused").unwrap_or_else(|| panic!("{err}"));
+    assert!(third < pause, "{err}");
     assert_eq!(script.lock().unwrap().mails, 3, "nothing after the pause");
     // A run with the mailbox already paused has nothing to report: that is an error.
     let (code, _, err) = c.send(&cfg, &[]);

@@ -911,6 +911,11 @@ impl Runner<'_> {
             Err(SmtpError::Permanent { text }) => {
                 sending::mark_refused(conn, job.id, &text, (&lane.name, &job.day), now)?;
                 give_back(lane, &job.day);
+                // The row's line first: the pause it may cause comes after it.
+                self.reporter.log(
+                    Level::Warn,
+                    format!("#{} {}: ERROR: {text}", job.id, job.email),
+                );
                 // Refusals count like hard bounces: enough of them pause the mailbox now, and
                 // lane_state stops it before its next message.
                 if !self.input.dry_run {
@@ -922,10 +927,6 @@ impl Runner<'_> {
                         &mut |line| reporter.log(Level::Warn, line),
                     )?;
                 }
-                self.reporter.log(
-                    Level::Warn,
-                    format!("#{} {}: ERROR: {text}", job.id, job.email),
-                );
                 out.error += 1;
                 problem(Status::Error, text, out);
             }

@@ -58,8 +58,14 @@ pub fn pause(conn: &Connection, mailbox: &str, reason: &str, auto: bool, now: i6
 
 /// Resume `mailbox`; `false` when it was not paused. Its rule window starts afresh at `now`.
 pub fn resume(conn: &Connection, mailbox: &str, now: i64) -> Result<bool> {
+    // The window counts from the resume's second on, inclusive (times are whole seconds, so
+    // `resume && send` must count that send's refusals). A pause in that same second was
+    // caused by what happened up to it: the window then starts at the next second, so the
+    // sends that paused the mailbox do not pause it again.
     let changed = conn.execute(
-        "UPDATE mailbox_pauses SET paused_at = NULL, resumed_at = ?2
+        "UPDATE mailbox_pauses
+         SET resumed_at = CASE WHEN paused_at >= ?2 THEN paused_at + 1 ELSE ?2 END,
+             paused_at = NULL
          WHERE mailbox = ?1 AND paused_at IS NOT NULL",
         params![mailbox, now],
     )?;
@@ -104,5 +110,9 @@ mod tests {
         assert!(pause(c, "a", "by hand", false, 30).unwrap());
         assert_eq!(get(c, "a").unwrap().unwrap().reason, "by hand");
         assert_eq!(resumed_at(c, "a").unwrap(), 20);
+        // Resumed in the second it was paused: the window starts at the next second, past
+        // what paused it.
+        assert!(resume(c, "a", 30).unwrap());
+        assert_eq!(resumed_at(c, "a").unwrap(), 31);
     }
 }

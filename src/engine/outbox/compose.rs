@@ -13,11 +13,29 @@ use crate::store::outbox::OutboxRow;
 /// with it too, to know where each value lands.
 pub const MARKDOWN_OPTIONS: Options = Options::ENABLE_STRIKETHROUGH;
 
-/// Markdown → HTML (the HTML part).
+/// Markdown → HTML (the HTML part). Raw HTML with active content (`<script>`, `<iframe>`,
+/// a form…) is shown as the text it is, not run: filters score such a message as spam, and a
+/// cold email never needs it. Other raw HTML (`<br>`, `<b>`) passes as written.
 pub fn markdown_to_html(md: &str) -> String {
     let mut html = String::new();
-    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(md, MARKDOWN_OPTIONS));
+    let events = Parser::new_ext(md, MARKDOWN_OPTIONS).map(|e| match e {
+        Event::Html(h) | Event::InlineHtml(h) if active_html(&h) => Event::Text(h),
+        e => e,
+    });
+    pulldown_cmark::html::push_html(&mut html, events);
     html
+}
+
+/// Raw HTML that would run or embed something in a mail program.
+fn active_html(html: &str) -> bool {
+    let lower = html.to_ascii_lowercase();
+    [
+        "<script", "</script", "<style", "</style", "<iframe", "<object", "<embed", "<form",
+        "<input", "<button", "<meta", "<link", "<base",
+    ]
+    .iter()
+    .any(|t| lower.contains(t))
+        || lower.contains("javascript:")
 }
 
 /// Markdown → readable plain text: emphasis markers dropped, links as "text (url)", list
@@ -31,8 +49,20 @@ pub fn markdown_to_text(md: &str) -> String {
     // Text that follows a paragraph break inside a list item is indented under the item.
     let mut indent_next = false;
     let indent = |out: &mut String, depth: usize| out.push_str(&"   ".repeat(depth));
+    // A block quote is written on its own, then each of its lines prefixed with "> ".
+    let mut quoted: Vec<String> = Vec::new();
     for event in Parser::new_ext(md, MARKDOWN_OPTIONS) {
         match event {
+            Event::Start(Tag::BlockQuote(_)) => quoted.push(std::mem::take(&mut out)),
+            Event::End(TagEnd::BlockQuote(_)) => {
+                let inner = std::mem::replace(&mut out, quoted.pop().unwrap_or_default());
+                for line in inner.trim_end().lines() {
+                    out.push_str(if line.is_empty() { ">" } else { "> " });
+                    out.push_str(line);
+                    out.push('\n');
+                }
+                out.push('\n');
+            }
             Event::Text(t) | Event::Code(t) => {
                 if indent_next {
                     indent(&mut out, lists.len());
@@ -98,6 +128,10 @@ pub fn markdown_to_text(md: &str) -> String {
                     out.push('\n');
                 }
                 out.push('\n');
+            }
+            // As the HTML part shows it: active content as the text it is.
+            Event::Html(html) | Event::InlineHtml(html) if active_html(&html) => {
+                out.push_str(&html);
             }
             Event::Html(html) => {
                 out.push_str(&strip_tags(&html));
@@ -262,6 +296,27 @@ mod tests {
             markdown_to_text("<div>\n<p>Bonjour</p>\n</div>\n\nligne<br>suite"),
             "Bonjour\nligne\nsuite\n"
         );
+    }
+
+    #[test]
+    fn quotes_keep_their_marks_and_active_html_is_shown_not_run() {
+        assert_eq!(
+            markdown_to_text("Before\n\n> quoted line\n> more\n>\n> second\n\nAfter"),
+            "Before\n\n> quoted line\n> more\n>\n> second\n\nAfter\n"
+        );
+        let md = "Hi\n\n<script>alert(1)</script>\n\nline<br>next <b>bold</b>";
+        let html = markdown_to_html(md);
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<br>") && html.contains("<b>bold</b>"),
+            "{html}"
+        );
+        let text = markdown_to_text(md);
+        assert!(text.contains("<script>alert(1)</script>"), "{text}");
     }
 
     #[test]

@@ -1066,7 +1066,8 @@ fn mailbox_header_offset(text: &str, name: &str) -> Option<usize> {
 /// quotes the whole line: a password pasted into the file (`smtp_password = "…"`, refused as
 /// an unknown key) would be printed back on the terminal, in the TUI's Settings and the log.
 fn parse_message(e: &toml::de::Error, text: &str) -> String {
-    let message = e.message().trim_end();
+    let message = plain_range(e.message().trim_end());
+    let message = message.as_str();
     let Some(mut at) = e.span().map(|s| s.start.min(text.len())) else {
         return message.to_string();
     };
@@ -1099,9 +1100,46 @@ fn parse_message(e: &toml::de::Error, text: &str) -> String {
     }
 }
 
+/// serde's "expected u16" says the range only to a programmer: spelled out for everyone.
+fn plain_range(message: &str) -> String {
+    [
+        ("expected u8", "expected a whole number from 0 to 255"),
+        ("expected u16", "expected a whole number from 0 to 65535"),
+        (
+            "expected u32",
+            "expected a whole number from 0 to 4294967295",
+        ),
+        ("expected u64", "expected a whole number of 0 or more"),
+        ("expected i64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+    ]
+    .iter()
+    .fold(message.to_string(), |m, (from, to)| {
+        // Whole words only: "expected u16" must not match inside "expected u160".
+        match m.find(from) {
+            Some(i) if !m[i + from.len()..].starts_with(|c: char| c.is_ascii_alphanumeric()) => {
+                format!("{}{to}{}", &m[..i], &m[i + from.len()..])
+            }
+            _ => m,
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn out_of_range_numbers_say_the_range_in_words() {
+        let e = parse("[mailboxes.a]\nfrom = \"a@b.test\"\nsmtp_host = \"h\"\nsmtp_port = 70000\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("smtp_port = …") && e.contains("expected a whole number from 0 to 65535"),
+            "{e}"
+        );
+        assert!(!e.contains("u16"), "{e}");
+    }
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::from_toml(text, Path::new("test.toml"))

@@ -20,6 +20,18 @@ pub fn markdown_to_html(md: &str) -> String {
     let mut html = String::new();
     let events = Parser::new_ext(md, MARKDOWN_OPTIONS).map(|e| match e {
         Event::Html(h) | Event::InlineHtml(h) if active_html(&h) => Event::Text(h),
+        // A link that would run a script goes nowhere (its text stays).
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) if active_html(&dest_url) => Event::Start(Tag::Link {
+            link_type,
+            dest_url: "#".into(),
+            title,
+            id,
+        }),
         e => e,
     });
     pulldown_cmark::html::push_html(&mut html, events);
@@ -317,6 +329,13 @@ mod tests {
         );
         let text = markdown_to_text(md);
         assert!(text.contains("<script>alert(1)</script>"), "{text}");
+        let html = markdown_to_html("[offer](JavaScript:alert(1)) and [site](https://a.test/)");
+        assert!(!html.to_ascii_lowercase().contains("javascript"), "{html}");
+        assert!(html.contains("<a href=\"#\">offer</a>"), "{html}");
+        assert!(
+            html.contains("<a href=\"https://a.test/\">site</a>"),
+            "{html}"
+        );
     }
 
     #[test]

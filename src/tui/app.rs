@@ -863,23 +863,26 @@ impl App {
                 prospect_id,
                 mut input,
             } => match key.code {
-                KeyCode::Esc => self.mode = Mode::Normal,
+                KeyCode::Esc => self.close_dialog(),
                 KeyCode::Enter => {
-                    self.mode = Mode::Normal;
-                    let input = input.trim().to_string();
-                    if crate::engine::import::normalize::normalize_email(&input).is_some() {
+                    let address = input.trim().to_string();
+                    if crate::engine::import::normalize::normalize_email(&address).is_some() {
+                        self.close_dialog();
                         self.effects.push(Effect::Suggestion {
                             prospect_id,
-                            op: SuggestionOp::Set(input),
+                            op: SuggestionOp::Set(address),
                         });
                     } else {
-                        self.toast(format!("{input:?} is not an email address"), true);
-                    }
-                }
-                _ => {
-                    if edit_line(&mut input, &key) {
+                        // The box stays open with the text to fix: closed, the next keys
+                        // would act on the table (an `e` there opens a fresh box).
+                        self.dialog_error(format!("{address:?} is not an email address"));
                         self.mode = Mode::EditEmail { prospect_id, input };
                     }
+                }
+                // Only Esc and Enter close the box; any other key stays in it.
+                _ => {
+                    edit_line(&mut input, &key);
+                    self.mode = Mode::EditEmail { prospect_id, input };
                 }
             },
             Mode::BounceDates { mut input } => match key.code {
@@ -2159,6 +2162,19 @@ mod tests {
         press(&mut a, KeyCode::Char('x'));
         press(&mut a, KeyCode::Enter);
         assert!(a.take_effects().is_empty(), "an invalid address is refused");
+        // ...and the box stays open with the text, so the next keys fix it, even a key the
+        // line does not use.
+        assert!(
+            matches!(&a.mode, Mode::EditEmail { input, .. } if input.ends_with(" x")),
+            "{:?}",
+            a.mode
+        );
+        assert!(a.toast.as_ref().is_some_and(|t| t.error));
+        press(&mut a, KeyCode::Left);
+        assert!(matches!(a.mode, Mode::EditEmail { .. }));
+        press(&mut a, KeyCode::Esc);
+        assert_eq!(a.mode, Mode::Normal);
+        assert!(a.toast.is_none(), "its error left with it");
         press(&mut a, KeyCode::Enter);
         assert!(matches!(a.mode, Mode::Detail { .. }));
         press(&mut a, KeyCode::Esc);

@@ -1893,3 +1893,35 @@ fn import_reads_standard_input() {
         .stdout(predicate::str::contains("1 prospects imported"));
     assert_eq!(env.names(), ["Ann Lee @ acme"]);
 }
+
+/// An export whose reader goes away exits 1 (an incomplete list), also when stderr goes into
+/// the same closed pipe (`2>&1 | head`): writing its error there used to panic (exit 101).
+#[test]
+fn an_export_to_a_closed_pipe_exits_1_with_stderr_in_the_pipe_too() {
+    let env = Env::new();
+    let mut csv = String::from("firstname,lastname,company,email\n");
+    for i in 0..6000 {
+        csv.push_str(&format!(
+            "Person{i},Lastname{i},Company number {i} SA,person{i}@company{i}.test\n"
+        ));
+    }
+    let file = env.write("p.csv", csv.as_bytes());
+    env.hailer()
+        .args(["import", "prospects"])
+        .arg(&file)
+        .assert()
+        .success();
+    let bin = assert_cmd::cargo::cargo_bin("hailer");
+    let status = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "set -o pipefail; '{}' --data-dir '{}' export prospects -o - 2>&1 | head -c 10 >/dev/null",
+            bin.display(),
+            env.data_dir().display()
+        ))
+        .env_remove("HAILER_CONFIG")
+        .current_dir(env.dir.path())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1), "an incomplete export, not a crash");
+}

@@ -56,7 +56,7 @@ impl DemoCommand {
             match import::run(&mut store, &req, &mut |_| true) {
                 Ok(summary) => {
                     let text = summary.to_string();
-                    eprint!("{text}");
+                    stderr!("{text}");
                     // The TUI covers stderr at once: the same lines open its Activity log.
                     log.extend(text.lines().map(|line| LogLine {
                         task: None,
@@ -69,7 +69,7 @@ impl DemoCommand {
                     }));
                 }
                 Err(e) => {
-                    eprintln!(
+                    stderrln!(
                         "hailer: {e} (run the demo from the repository root, or pass --assets DIR)"
                     );
                     return exit::INPUT;

@@ -101,7 +101,7 @@ impl ExportCommand {
             }
         };
         if (self.delimiter.is_some() || self.bom) && format != ExportFormat::Csv {
-            eprintln!("hailer: --delimiter and --bom apply to the CSV format only");
+            stderrln!("hailer: --delimiter and --bom apply to the CSV format only");
             return exit::USAGE;
         }
         let bounce_only = self.since.is_some() || self.domain.is_some() || self.reason.is_some();
@@ -142,7 +142,7 @@ impl ExportCommand {
             },
         ) {
             Ok(summary) => {
-                eprintln!("{summary}");
+                stderrln!("{summary}");
                 exit::OK
             }
             Err(e) => {

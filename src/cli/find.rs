@@ -75,7 +75,7 @@ impl FindCommand {
                         let filled = (done as usize * width)
                             .checked_div(total as usize)
                             .unwrap_or(0);
-                        eprint!(
+                        stderr!(
                             "\r[{}{}] {done}/{total} {:<40.40}",
                             "#".repeat(filled),
                             " ".repeat(width - filled),
@@ -88,7 +88,7 @@ impl FindCommand {
             .await
         });
         if tty {
-            eprintln!();
+            stderrln!();
         }
         match result {
             Ok(out) => {

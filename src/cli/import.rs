@@ -76,13 +76,13 @@ impl ImportCommand {
         let interactive = std::io::IsTerminal::is_terminal(&std::io::stderr());
         let result = import::run(&mut store, &req, &mut |p| {
             if interactive && last_shown.elapsed().as_millis() > 200 {
-                eprint!("\rimporting… {}/{} rows", p.done, p.total);
+                stderr!("\rimporting… {}/{} rows", p.done, p.total);
                 last_shown = std::time::Instant::now();
             }
             true
         });
         if interactive {
-            eprint!("\r\x1b[K");
+            stderr!("\r\x1b[K");
         }
         match result {
             Ok(summary) => {

@@ -28,7 +28,24 @@ macro_rules! out {
     };
 }
 
-/// `eprintln!("hailer: …")`, for errors and notes on stderr; see [`write_error`].
+/// `eprint!` / `eprintln!` that never panic: the std ones panic when stderr is a closed pipe
+/// (`hailer export … 2>&1 | head`), which turned a clean exit 1 into a crash (101).
+macro_rules! stderr {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stderr(format_args!($($arg)*))
+    };
+}
+
+macro_rules! stderrln {
+    () => {
+        $crate::cli::write_stderr(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_stderr(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `eprintln!("hailer: …")` for errors and notes on stderr, never panicking; see [`write_error`].
 macro_rules! errln {
     ($($arg:tt)*) => {
         $crate::cli::write_error(format_args!($($arg)*))
@@ -211,9 +228,16 @@ pub fn locked_hint(db: &Path) -> String {
 /// Writes `hailer: MESSAGE` on stderr for `errln!`. An error that says the database was
 /// locked ("database is locked", however it is wrapped) is followed, once, by a line naming the
 /// database file and saying what to do, and the command exits 1 (see [`main`]).
+/// Writes to stderr for `stderr!` and `stderrln!`; a failed write is dropped (there is no
+/// one left to tell, and the exit code says the rest).
+pub(crate) fn write_stderr(args: std::fmt::Arguments) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_fmt(args);
+}
+
 pub(crate) fn write_error(args: std::fmt::Arguments) {
     let text = args.to_string();
-    eprintln!("hailer: {text}");
+    stderrln!("hailer: {text}");
     if text.contains(SQLITE_BUSY)
         && !DATABASE_LOCKED.swap(true, std::sync::atomic::Ordering::Relaxed)
     {
@@ -221,7 +245,7 @@ pub(crate) fn write_error(args: std::fmt::Arguments) {
             .get()
             .cloned()
             .unwrap_or_else(|| PathBuf::from(crate::store::DB_FILE));
-        eprintln!("hailer: {}", locked_hint(&db));
+        stderrln!("hailer: {}", locked_hint(&db));
     }
 }
 

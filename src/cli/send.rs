@@ -84,7 +84,7 @@ impl SendCommand {
             let stop = super::stop_signal();
             tokio::spawn(async move {
                 stop.await;
-                eprintln!("\nhailer: stopping after the messages in flight…");
+                stderrln!("\nhailer: stopping after the messages in flight…");
                 signalled.store(true, std::sync::atomic::Ordering::SeqCst);
                 on_signal.cancel();
             });
@@ -106,13 +106,13 @@ impl SendCommand {
                     JobMsg::Progress {
                         done, total, note, ..
                     } if tty => {
-                        eprint!("\r\x1b[2K{} {note}", bar(done, total));
+                        stderr!("\r\x1b[2K{} {note}", bar(done, total));
                         let _ = std::io::stderr().flush();
                         shown = true;
                     }
                     JobMsg::Log { level, text, .. } => {
                         if shown {
-                            eprint!("\r\x1b[2K");
+                            stderr!("\r\x1b[2K");
                         }
                         let tag = match level {
                             Level::Info => "",
@@ -126,7 +126,7 @@ impl SendCommand {
                 }
             }
             if shown {
-                eprintln!();
+                stderrln!();
             }
             sup.shutdown(std::time::Duration::from_secs(1)).await;
         });

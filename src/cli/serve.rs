@@ -94,7 +94,7 @@ impl ServeCommand {
             let daily =
                 match crate::engine::notify::daily::Schedule::from_config(&ctx.config.config) {
                     Ok(Some(schedule)) => {
-                        eprintln!(
+                        stderrln!(
                             "hailer: daily summary at {} ({})",
                             schedule.at.format("%H:%M"),
                             schedule.tz

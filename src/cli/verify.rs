@@ -225,7 +225,7 @@ impl VerifyCommand {
                 Ok(w) => {
                     // The results only take their name at the end: say where to follow them.
                     if let Some(tmp) = w.in_progress() {
-                        eprintln!(
+                        stderrln!(
                             "hailer: results are written to {} during the run, renamed to {name} when it ends",
                             tmp.display()
                         );
@@ -320,7 +320,7 @@ impl VerifyCommand {
                     // Without a terminal there is no progress line: say once per change why
                     // the run is waiting, so a greylisted address does not look like a hang.
                     if !interactive && p.waiting > 0 && p.waiting != last_waiting {
-                        eprintln!(
+                        stderrln!(
                             "hailer: {} address(es) waiting to retry (greylisting or 4xx; first retry after {} s, doubling; --retries 0 reports them at once)",
                             p.waiting,
                             retry_delay.as_secs()
@@ -329,9 +329,9 @@ impl VerifyCommand {
                     last_waiting = p.waiting;
                     if interactive && last_shown.elapsed() > Duration::from_millis(200) {
                         let of = total.map(|t| format!("/{t}")).unwrap_or_default();
-                        eprint!("\r\x1b[Kverifying… {}{of} addresses", p.done);
+                        stderr!("\r\x1b[Kverifying… {}{of} addresses", p.done);
                         if p.waiting > 0 {
-                            eprint!(", {} waiting to retry (greylisting or 4xx)", p.waiting);
+                            stderr!(", {} waiting to retry (greylisting or 4xx)", p.waiting);
                         }
                         last_shown = Instant::now();
                     }
@@ -341,7 +341,7 @@ impl VerifyCommand {
         )
         .await;
         if interactive {
-            eprint!("\r\x1b[K");
+            stderr!("\r\x1b[K");
         }
         let stored = results.as_ref().map(|r| r.close());
         let summary = match summary {
@@ -361,7 +361,7 @@ impl VerifyCommand {
                 .unwrap_or_else(|_| Err("input reader panicked".into()))
         };
         if let Some(e) = write_error {
-            eprintln!(
+            stderrln!(
                 "hailer: cannot write results to {}: {e}",
                 output_name.as_deref().unwrap_or("-")
             );
@@ -396,7 +396,7 @@ impl VerifyCommand {
             && let Some(w) = output.take()
             && let Err(e) = w.finish()
         {
-            eprintln!(
+            stderrln!(
                 "hailer: cannot write results to {}: {e}",
                 output_name.as_deref().unwrap_or("-")
             );
@@ -421,7 +421,7 @@ impl VerifyCommand {
             .unwrap_or(if self.input.is_some() { "-" } else { "" })
             == "-"
         {
-            eprint!("{text}");
+            stderr!("{text}");
         } else {
             out!("{text}");
         }
@@ -526,7 +526,7 @@ impl Drop for ResultWriter {
         // Where the rows are: the .partial name, else the temporary file they were written
         // to (nothing to say when they were written in place).
         if let Some(kept) = file.keep_as(Path::new(&partial)) {
-            eprintln!(
+            stderrln!(
                 "hailer: the {} result(s) written so far are in {}",
                 self.rows,
                 kept.display()

@@ -146,6 +146,51 @@ fn guess_rejects_a_bad_domain() {
         .code(2);
 }
 
+/// A name without a Latin letter is refused with the way out; a --known address the guess
+/// cannot use is named, not dropped without a word.
+#[test]
+fn guess_names_what_it_cannot_use() {
+    use predicates::prelude::*;
+    let env = Env::new();
+    env.hailer()
+        .args([
+            "guess",
+            "--first",
+            "李",
+            "--last",
+            "王",
+            "--domain",
+            "acme.test",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("give a romanised name"));
+    env.hailer()
+        .args([
+            "guess",
+            "--first",
+            "Marie",
+            "--last",
+            "Curie",
+            "--domain",
+            "acme.test",
+        ])
+        .args([
+            "--known",
+            "j.dupont@other.test,notanemail,p.durand@acme.test",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "--known \"j.dupont@other.test\" passed over: not an address at acme.test",
+        ))
+        .stderr(predicate::str::contains(
+            "--known \"notanemail\" passed over",
+        ))
+        .stderr(predicate::str::contains("p.durand").not())
+        .stdout(predicate::str::starts_with("m.curie@acme.test"));
+}
+
 #[test]
 fn find_then_export_suggestions() {
     let Some(rig) = Rig::get() else { return };

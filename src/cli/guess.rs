@@ -42,9 +42,23 @@ impl GuessCommand {
             return exit::USAGE;
         };
         let Some(s) = pattern::guess(&self.first, &self.last, &domain, &self.known) else {
-            errln!("--first and --last must contain letters");
+            errln!(
+                "--first and --last must each contain a Latin letter: addresses are written \
+                 in them (give a romanised name, such as --first Li --last Wang)"
+            );
             return exit::USAGE;
         };
+        // A --known address the guess cannot use is said: a typo there looked exactly like
+        // "no evidence".
+        for k in &self.known {
+            let usable = k.trim().rsplit_once('@').is_some_and(|(local, d)| {
+                !local.is_empty()
+                    && crate::engine::find::domain::same_company(&d.to_lowercase(), &domain)
+            });
+            if !usable {
+                errln!("--known {k:?} passed over: not an address at {domain}");
+            }
+        }
         let format = if self.json {
             GuessFormat::Json
         } else {

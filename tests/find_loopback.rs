@@ -719,3 +719,74 @@ async fn crawl_keeps_idn_and_subdomain_company_addresses() {
             .any(|h| h == "other.test")
     );
 }
+
+/// Company sites are looked up on `[dns] nameservers` as MX records are, not on the system
+/// resolver: here only the scripted responder knows fallback.test (and its A record points to
+/// the fixture server), so the pattern learnt from its contact page proves the page came
+/// through the configured DNS. Runs without the rig.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn site_names_are_looked_up_on_the_configured_nameservers() {
+    use fake_dns::Answer;
+    use hickory_resolver::proto::rr::RecordType;
+    let dns = fake_dns::serve(vec![
+        (
+            "fallback.test",
+            RecordType::MX,
+            Answer::Mx(vec![(10, "mx.fallback.test")]),
+        ),
+        (
+            "fallback.test",
+            RecordType::A,
+            Answer::A(Ipv4Addr::LOCALHOST),
+        ),
+        (
+            "www.fallback.test",
+            RecordType::A,
+            Answer::A(Ipv4Addr::LOCALHOST),
+        ),
+        (
+            "mx.fallback.test",
+            RecordType::A,
+            Answer::A(Ipv4Addr::LOCALHOST),
+        ),
+    ])
+    .await;
+    let server = serve().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_in(dir.path()).unwrap();
+    seed(
+        &mut store,
+        &[("Luc", "Moreau", "Fallback SA", Some("fallback.test"))],
+    );
+    let mut s = FindSettings {
+        nameservers: vec![dns],
+        ..settings_with_dns(server.port)
+    };
+    // No fixed address: every site name goes through DNS.
+    s.http.resolve_to = None;
+    let input = FindIn {
+        company: None,
+        concurrency: 1,
+        refresh: false,
+    };
+    let token = CancellationToken::new();
+    find::run(store.conn(), &input, s, &token, |_, _, _| {})
+        .await
+        .unwrap();
+    let rows = suggestions::list(store.conn()).unwrap();
+    let luc = row(&rows, "Luc");
+    assert_eq!(
+        (luc.email.as_deref(), luc.pattern.as_deref()),
+        (Some("l.moreau@fallback.test"), Some("f.last")),
+        "{luc:#?}"
+    );
+    assert!(
+        server
+            .hosts
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|h| h.starts_with("fallback.test")),
+        "the site was fetched"
+    );
+}

@@ -250,7 +250,9 @@ pub async fn run(
             cached,
         });
     }
-    let http = Http::new(settings.http.clone()).map_err(FindError::Setup)?;
+    let mut http_opts = settings.http.clone();
+    http_opts.nameservers = settings.nameservers.clone();
+    let http = Http::new(http_opts).map_err(FindError::Setup)?;
     let dns =
         domain::resolver(&settings.nameservers, settings.dns_timeout).map_err(FindError::Setup)?;
     let ctx = Arc::new(Ctx {

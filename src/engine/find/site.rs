@@ -28,6 +28,9 @@ pub struct HttpOptions {
     pub port: Option<u16>,
     /// Every host name resolves to this address (tests: 127.0.0.1), so nothing leaves loopback.
     pub resolve_to: Option<IpAddr>,
+    /// `[dns] nameservers`: site names are looked up there too, as MX records are (empty:
+    /// the system resolver). A split or private DNS must answer both the same way.
+    pub nameservers: Vec<SocketAddr>,
     /// Extra CA certificates (DER) trusted on top of the public roots.
     pub extra_ca: Vec<Vec<u8>>,
 }
@@ -44,6 +47,7 @@ impl Default for HttpOptions {
             scheme: "https".into(),
             port: None,
             resolve_to: None,
+            nameservers: Vec::new(),
             extra_ca: Vec::new(),
         }
     }
@@ -91,6 +95,21 @@ impl reqwest::dns::Resolve for FixedResolver {
         let addr = SocketAddr::new(self.0, 0);
         Box::pin(async move {
             Ok(Box::new(std::iter::once(addr)) as Box<dyn Iterator<Item = SocketAddr> + Send>)
+        })
+    }
+}
+
+/// Site names looked up on the configured nameservers (A and AAAA).
+struct ConfiguredResolver(Arc<super::domain::DnsResolver>);
+
+impl reqwest::dns::Resolve for ConfiguredResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let resolver = self.0.clone();
+        Box::pin(async move {
+            let fqdn = format!("{}.", name.as_str().trim_end_matches('.'));
+            let ips = resolver.lookup_ip(fqdn.as_str()).await?;
+            let addrs: Vec<SocketAddr> = ips.iter().map(|ip| SocketAddr::new(ip, 0)).collect();
+            Ok(Box::new(addrs.into_iter()) as Box<dyn Iterator<Item = SocketAddr> + Send>)
         })
     }
 }
@@ -166,6 +185,9 @@ impl Http {
             .redirect(policy);
         if let Some(ip) = opts.resolve_to {
             b = b.dns_resolver(FixedResolver(ip));
+        } else if !opts.nameservers.is_empty() {
+            let resolver = super::domain::resolver(&opts.nameservers, opts.timeout)?;
+            b = b.dns_resolver(ConfiguredResolver(Arc::new(resolver)));
         }
         let mut certs = Vec::new();
         for der in &opts.extra_ca {

@@ -815,6 +815,14 @@ fn help_stops_scrolling_at_its_last_line() {
         panic!("help closed")
     };
     assert!(scroll < 500 && scroll > 0, "{scroll}");
+    // g and G go to the ends, as the title says, without closing the help.
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    app.on_key(KeyEvent::new(KeyCode::Char('g'), KeyModifiers::NONE));
+    assert_eq!(app.mode, Mode::Help { scroll: 0 });
+    app.on_key(KeyEvent::new(KeyCode::Char('G'), KeyModifiers::NONE));
+    let end = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(end.contains("close a popup"), "{end}");
+    assert_eq!(app.mode, Mode::Help { scroll });
 }
 
 /// A text popup (the message preview) whose lines wrap stops scrolling when its last

@@ -1323,6 +1323,9 @@ impl App {
         if action == Action::Accept && !self.suggestions.marked.is_empty() {
             let ids = self.suggestions.targets();
             if !ids.is_empty() {
+                // Acted on: unmarked, so a mark left over (hidden later by `+`) never rides
+                // along with the next bulk key.
+                self.suggestions.marked.retain(|id| !ids.contains(id));
                 self.effects.push(Effect::AcceptSuggestions(ids));
                 return;
             }
@@ -1411,8 +1414,11 @@ fn popup_scroll(key: KeyEvent, scroll: usize) -> Option<usize> {
     match key.code {
         KeyCode::Char('j') | KeyCode::Down => Some(scroll + 1),
         KeyCode::Char('k') | KeyCode::Up => Some(scroll.saturating_sub(1)),
-        KeyCode::PageDown => Some(scroll + 10),
+        KeyCode::PageDown | KeyCode::Char(' ') => Some(scroll + 10),
         KeyCode::PageUp => Some(scroll.saturating_sub(10)),
+        KeyCode::Char('g') | KeyCode::Home => Some(0),
+        // The render clamps it to the last line.
+        KeyCode::Char('G') | KeyCode::End => Some(usize::MAX / 2),
         _ => None,
     }
 }
@@ -2083,6 +2089,10 @@ mod tests {
         let mut ids = ids.clone();
         ids.sort();
         assert_eq!(ids, [1, 2]);
+        assert!(
+            a.suggestions.marked.is_empty(),
+            "the rows acted on are unmarked"
+        );
         // Marks are offered in help where a key uses them, and not on Prospects.
         let keys = |tab| {
             a.keymap

@@ -1462,7 +1462,13 @@ fn render_help(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) -> usize 
             ]));
         }
     }
-    scrolled_popup(f, area, lines, scroll, " Help · Esc closes · j/k scroll ")
+    scrolled_popup(
+        f,
+        area,
+        lines,
+        scroll,
+        " Help · Esc closes · j/k g/G scroll ",
+    )
 }
 
 /// Splits `text` into lines of at most `width` cells at spaces; a word wider than that (a
@@ -1529,7 +1535,13 @@ fn render_detail(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) -> usiz
             ]));
         }
     }
-    scrolled_popup(f, area, lines, scroll, " Record · Esc closes · j/k scroll ")
+    scrolled_popup(
+        f,
+        area,
+        lines,
+        scroll,
+        " Record · Esc closes · j/k g/G scroll ",
+    )
 }
 
 /// A text popup (message preview, a report): lines wrap at the box's width, keeping their
@@ -1543,7 +1555,7 @@ fn render_text(f: &mut Frame, title: &str, text: &str, scroll: usize) -> usize {
         .flat_map(|l| wrap_line(&sanitize(l), width))
         .map(Line::raw)
         .collect();
-    let title = format!(" {} · Esc closes · j/k scroll ", sanitize(title));
+    let title = format!(" {} · Esc closes · j/k g/G scroll ", sanitize(title));
     scrolled_popup(f, area, lines, scroll, &title)
 }
 

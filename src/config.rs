@@ -394,10 +394,15 @@ impl MailboxConfig {
         })
     }
 
-    /// A password is used: to log in to SMTP (unless `smtp_username = ""`, no AUTH, as on
-    /// a loopback relay) or to IMAP.
+    /// SMTP logs in: every mailbox but one with `smtp_username = ""` (no AUTH, as on a
+    /// loopback relay).
+    pub fn smtp_auth(&self) -> bool {
+        self.smtp_username.as_deref() != Some("")
+    }
+
+    /// A password is used: to log in to SMTP ([`Self::smtp_auth`]) or to IMAP.
     pub fn needs_password(&self) -> bool {
-        self.smtp_username.as_deref() != Some("") || self.imap_host.is_some()
+        self.smtp_auth() || self.imap_host.is_some()
     }
 
     /// The SMTP login: `smtp_username`, else the From address.

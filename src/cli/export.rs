@@ -31,17 +31,37 @@ pub struct ExportCommand {
     /// Bounces only: this reason (userunknown, mailboxfull, ..., or a complaint's feedback type)
     #[arg(long, value_name = "R")]
     pub reason: Option<String>,
+    #[command(flatten)]
+    pub csv: CsvArgs,
+}
+
+/// The CSV's shape, as `export` and the list commands take it.
+#[derive(Debug, Default, Args)]
+pub struct CsvArgs {
     /// CSV only: the field delimiter, `,` (default), `;`, `tab` or `|`. Excel in a French
     /// locale wants `;` (with --bom)
     #[arg(long, value_name = "D", value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
-    /// CSV only: start the file with a UTF-8 byte order mark, without which Excel garbles
-    /// accents
+    /// CSV only: start with a UTF-8 byte order mark, without which Excel garbles accents
     #[arg(long)]
     pub bom: bool,
 }
 
-pub(crate) fn parse_delimiter(s: &str) -> Result<u8, String> {
+impl CsvArgs {
+    /// Whether either flag was given (both apply to CSV only).
+    pub fn given(&self) -> bool {
+        self.delimiter.is_some() || self.bom
+    }
+
+    pub fn options(&self) -> CsvOptions {
+        CsvOptions {
+            delimiter: self.delimiter.unwrap_or(b','),
+            bom: self.bom,
+        }
+    }
+}
+
+fn parse_delimiter(s: &str) -> Result<u8, String> {
     match s {
         "," | "comma" => Ok(b','),
         ";" | "semicolon" => Ok(b';'),
@@ -100,8 +120,8 @@ impl ExportCommand {
                 return exit::USAGE;
             }
         };
-        if (self.delimiter.is_some() || self.bom) && format != ExportFormat::Csv {
-            stderrln!("hailer: --delimiter and --bom apply to the CSV format only");
+        if self.csv.given() && format != ExportFormat::Csv {
+            errln!("--delimiter and --bom apply to the CSV format only");
             return exit::USAGE;
         }
         let bounce_only = self.since.is_some() || self.domain.is_some() || self.reason.is_some();
@@ -136,10 +156,7 @@ impl ExportCommand {
             &self.output,
             self.status,
             &filter,
-            CsvOptions {
-                delimiter: self.delimiter.unwrap_or(b','),
-                bom: self.bom,
-            },
+            self.csv.options(),
         ) {
             Ok(summary) => {
                 stderrln!("{summary}");

@@ -225,9 +225,6 @@ pub fn locked_hint(db: &Path) -> String {
     )
 }
 
-/// Writes `hailer: MESSAGE` on stderr for `errln!`. An error that says the database was
-/// locked ("database is locked", however it is wrapped) is followed, once, by a line naming the
-/// database file and saying what to do, and the command exits 1 (see [`main`]).
 /// Writes to stderr for `stderr!` and `stderrln!`; a failed write is dropped (there is no
 /// one left to tell, and the exit code says the rest).
 pub(crate) fn write_stderr(args: std::fmt::Arguments) {
@@ -235,6 +232,9 @@ pub(crate) fn write_stderr(args: std::fmt::Arguments) {
     let _ = std::io::stderr().lock().write_fmt(args);
 }
 
+/// Writes `hailer: MESSAGE` on stderr for `errln!`. An error that says the database was
+/// locked ("database is locked", however it is wrapped) is followed, once, by a line naming the
+/// database file and saying what to do, and the command exits 1 (see [`main`]).
 pub(crate) fn write_error(args: std::fmt::Arguments) {
     let text = args.to_string();
     stderrln!("hailer: {text}");
@@ -286,7 +286,7 @@ pub(crate) fn print_table<T: serde::Serialize, const N: usize>(
     header: [&str; N],
     row: impl Fn(&T) -> [String; N],
 ) -> u8 {
-    if json && (out.delimiter.is_some() || out.bom) {
+    if json && out.csv.given() {
         errln!("--delimiter and --bom apply to the CSV output only (not with --json)");
         return exit::USAGE;
     }
@@ -324,13 +324,8 @@ pub struct ListOutput {
     /// only once the list is written whole
     #[arg(long, short, value_name = "FILE|-")]
     pub output: Option<String>,
-    /// CSV only: the field delimiter, `,` (default), `;`, `tab` or `|`. Excel in a French
-    /// locale wants `;` (with --bom)
-    #[arg(long, value_name = "D", value_parser = export::parse_delimiter)]
-    pub delimiter: Option<u8>,
-    /// CSV only: start with a UTF-8 byte order mark, without which Excel garbles accents
-    #[arg(long)]
-    pub bom: bool,
+    #[command(flatten)]
+    pub csv: export::CsvArgs,
 }
 
 fn write_table<T: serde::Serialize, const N: usize>(
@@ -346,12 +341,7 @@ fn write_table<T: serde::Serialize, const N: usize>(
         writeln!(out)?;
         return out.flush();
     }
-    if options.bom {
-        out.write_all(b"\xEF\xBB\xBF")?;
-    }
-    let mut w = csv::WriterBuilder::new()
-        .delimiter(options.delimiter.unwrap_or(b','))
-        .from_writer(out);
+    let mut w = crate::engine::export::csv_writer(out, options.csv.options())?;
     w.write_record(header)?;
     for item in items {
         w.write_record(row(item).map(|c| crate::engine::export::neutralize(&c).into_owned()))?;

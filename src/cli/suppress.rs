@@ -93,10 +93,10 @@ fn typed_entry(raw: &str) -> Result<String, String> {
 
 /// An entry that was on the list already, and the spelling it is stored under.
 #[derive(serde::Serialize)]
-struct Already {
-    entry: String,
+struct Already<'a> {
+    entry: &'a str,
     #[serde(rename = "as")]
-    stored_as: String,
+    stored_as: &'a str,
 }
 
 /// `suppress add`: every entry is checked before any is added, and all are added in one
@@ -126,30 +126,18 @@ fn add(
         }
     };
     let now = store::now_ts();
-    let (mut added, mut already) = (Vec::new(), Vec::new());
-    // In the order given.
-    let mut lines = Vec::new();
+    // Each entry in the order given: added (None), or already there under this spelling.
+    let mut outcomes: Vec<(String, Option<String>)> = Vec::new();
     for e in parsed {
         match suppressions::add(&tx, &e, cause, note, now) {
-            Ok(true) => {
-                lines.push(format!("added {e}"));
-                added.push(e);
-            }
+            Ok(true) => outcomes.push((e, None)),
             // Perhaps in the other spelling of its domain: name the entry kept.
             Ok(false) => {
                 let stored_as = match suppressions::existing(&tx, &e) {
                     Ok(Some(s)) => s.entry,
                     _ => e.clone(),
                 };
-                lines.push(if stored_as == e {
-                    format!("already suppressed {e}")
-                } else {
-                    format!("already suppressed {e} (as {stored_as})")
-                });
-                already.push(Already {
-                    entry: e,
-                    stored_as,
-                });
+                outcomes.push((e, Some(stored_as)));
             }
             Err(err) => {
                 errln!("{err}; nothing added");
@@ -162,14 +150,27 @@ fn add(
         return exit::FAILURE;
     }
     if json {
+        let added: Vec<&String> = outcomes
+            .iter()
+            .filter(|(_, kept)| kept.is_none())
+            .map(|(e, _)| e)
+            .collect();
+        let already: Vec<Already> = outcomes
+            .iter()
+            .filter_map(|(entry, kept)| kept.as_ref().map(|stored_as| Already { entry, stored_as }))
+            .collect();
         outln!(
             "{}",
             serde_json::json!({ "added": added, "already": already })
         );
         return exit::OK;
     }
-    for line in &lines {
-        outln!("{line}");
+    for (e, kept) in &outcomes {
+        match kept {
+            None => outln!("added {e}"),
+            Some(k) if k == e => outln!("already suppressed {e}"),
+            Some(k) => outln!("already suppressed {e} (as {k})"),
+        }
     }
     exit::OK
 }

@@ -410,14 +410,20 @@ pub fn run_filtered(
     })
 }
 
-fn write_csv(grid: &Grid, mut out: impl Write, options: CsvOptions) -> Result<(), String> {
+/// A CSV writer on `out` as `options` say: the BOM written first when asked, then records
+/// split on the delimiter (cells holding it are quoted, whichever it is). Exports and the
+/// CLI's lists write through it.
+pub fn csv_writer<W: Write>(mut out: W, options: CsvOptions) -> std::io::Result<csv::Writer<W>> {
     if options.bom {
-        out.write_all(b"\xEF\xBB\xBF").map_err(|e| e.to_string())?;
+        out.write_all(b"\xEF\xBB\xBF")?;
     }
-    // Cells holding the delimiter are quoted, whichever it is.
-    let mut w = csv::WriterBuilder::new()
+    Ok(csv::WriterBuilder::new()
         .delimiter(options.delimiter)
-        .from_writer(out);
+        .from_writer(out))
+}
+
+fn write_csv(grid: &Grid, out: impl Write, options: CsvOptions) -> Result<(), String> {
+    let mut w = csv_writer(out, options).map_err(|e| e.to_string())?;
     // Extra columns are named after imported headers: as untrusted as any cell.
     w.write_record(grid.header.iter().map(|h| neutralize(h).into_owned()))
         .map_err(|e| e.to_string())?;

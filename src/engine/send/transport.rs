@@ -60,10 +60,10 @@ impl SmtpEndpoint {
         ca_file: Option<PathBuf>,
     ) -> Result<SmtpEndpoint, String> {
         // No AUTH (`smtp_username = ""`): no password to read for SMTP.
-        let password = if mb.smtp_username.as_deref() == Some("") {
-            String::new()
-        } else {
+        let password = if mb.smtp_auth() {
             mb.password()?
+        } else {
+            String::new()
         };
         let address = super::message::address_of(&mb.from).unwrap_or_default();
         let helo = address

@@ -686,7 +686,8 @@ async fn a_rate_limited_captcha_or_silent_search_falls_back_to_guesses() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crawl_keeps_idn_and_subdomain_company_addresses() {
     let server = serve().await;
-    let http = hailer::engine::find::site::Http::new(settings_with_dns(server.port).http).unwrap();
+    let http =
+        hailer::engine::find::site::Http::new(settings_with_dns(server.port).http, None).unwrap();
     let token = CancellationToken::new();
     let emails = |r: &hailer::engine::find::site::SiteReport| -> Vec<String> {
         r.addresses.iter().map(|(e, _, _)| e.clone()).collect()

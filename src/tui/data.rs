@@ -212,20 +212,18 @@ pub struct Poll {
     pub paused: Vec<crate::store::pauses::Pause>,
 }
 
+/// One store opened for both reads (the poll runs every two seconds).
 pub fn poll(data_dir: &Path) -> Result<Poll, StoreError> {
-    let stamp = outbox_stamp(data_dir)?;
     let store = Store::open_in(data_dir)?;
     Ok(Poll {
-        stamp,
+        stamp: outbox_stamp(store.conn())?,
         paused: crate::store::pauses::list(store.conn())?,
     })
 }
 
 /// What changes when the Outbox must be refreshed: the newest tracking event (an index
 /// lookup) and the rows' update times (one pass over a column; milliseconds at 100k rows).
-pub fn outbox_stamp(data_dir: &Path) -> Result<(i64, (i64, i64, i64)), StoreError> {
-    let store = Store::open_in(data_dir)?;
-    let c = store.conn();
+fn outbox_stamp(c: &rusqlite::Connection) -> Result<(i64, (i64, i64, i64)), StoreError> {
     let events: i64 = c.query_row(
         "SELECT COALESCE(MAX(id), 0) FROM tracking_events",
         [],

@@ -250,11 +250,11 @@ pub async fn run(
             cached,
         });
     }
-    let mut http_opts = settings.http.clone();
-    http_opts.nameservers = settings.nameservers.clone();
-    let http = Http::new(http_opts).map_err(FindError::Setup)?;
     let dns =
         domain::resolver(&settings.nameservers, settings.dns_timeout).map_err(FindError::Setup)?;
+    // Site names go through the configured nameservers too (the same resolver and cache).
+    let site_dns = (!settings.nameservers.is_empty()).then(|| dns.clone());
+    let http = Http::new(settings.http.clone(), site_dns).map_err(FindError::Setup)?;
     let ctx = Arc::new(Ctx {
         http,
         dns,

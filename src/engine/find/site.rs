@@ -28,9 +28,6 @@ pub struct HttpOptions {
     pub port: Option<u16>,
     /// Every host name resolves to this address (tests: 127.0.0.1), so nothing leaves loopback.
     pub resolve_to: Option<IpAddr>,
-    /// `[dns] nameservers`: site names are looked up there too, as MX records are (empty:
-    /// the system resolver). A split or private DNS must answer both the same way.
-    pub nameservers: Vec<SocketAddr>,
     /// Extra CA certificates (DER) trusted on top of the public roots.
     pub extra_ca: Vec<Vec<u8>>,
 }
@@ -47,7 +44,6 @@ impl Default for HttpOptions {
             scheme: "https".into(),
             port: None,
             resolve_to: None,
-            nameservers: Vec::new(),
             extra_ca: Vec::new(),
         }
     }
@@ -100,7 +96,7 @@ impl reqwest::dns::Resolve for FixedResolver {
 }
 
 /// Site names looked up on the configured nameservers (A and AAAA).
-struct ConfiguredResolver(Arc<super::domain::DnsResolver>);
+struct ConfiguredResolver(super::domain::DnsResolver);
 
 impl reqwest::dns::Resolve for ConfiguredResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
@@ -167,7 +163,13 @@ pub struct Http {
 }
 
 impl Http {
-    pub fn new(opts: HttpOptions) -> Result<Http, String> {
+    /// `site_dns`: the resolver on `[dns] nameservers` that find looks MX records up with,
+    /// for site names too (a split or private DNS must answer both the same way); `None`:
+    /// the system resolver.
+    pub fn new(
+        opts: HttpOptions,
+        site_dns: Option<super::domain::DnsResolver>,
+    ) -> Result<Http, String> {
         let max = opts.max_redirects;
         let policy = reqwest::redirect::Policy::custom(move |attempt| {
             if attempt.previous().len() > max {
@@ -185,9 +187,8 @@ impl Http {
             .redirect(policy);
         if let Some(ip) = opts.resolve_to {
             b = b.dns_resolver(FixedResolver(ip));
-        } else if !opts.nameservers.is_empty() {
-            let resolver = super::domain::resolver(&opts.nameservers, opts.timeout)?;
-            b = b.dns_resolver(ConfiguredResolver(Arc::new(resolver)));
+        } else if let Some(resolver) = site_dns {
+            b = b.dns_resolver(ConfiguredResolver(resolver));
         }
         let mut certs = Vec::new();
         for der in &opts.extra_ca {

@@ -245,35 +245,32 @@ fn read_text(
 /// CSV when the first line is a header naming an `email` column, or a record of several
 /// fields exactly one of which looks like an address (a CSV without a header).
 pub fn detect(first: &[u8]) -> Framing {
-    const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
-    for delimiter in DELIMITERS {
-        let mut record = CsvRecord::default();
-        let mut cursor = io::Cursor::new(first);
-        if read_record(&mut cursor, delimiter, &mut record).unwrap_or(false) && !record.truncated {
-            let email_names = crate::engine::import::columns::Field::Email.synonyms();
-            let column = record.fields.iter().position(|f| {
-                std::str::from_utf8(f).is_ok_and(|s| {
-                    email_names.contains(&crate::engine::import::normalize::header_key(s).as_str())
-                })
-            });
-            if let Some(column) = column {
-                return Framing::Csv {
-                    delimiter,
-                    column,
-                    header: true,
-                };
-            }
+    // The first line split on each delimiter, once; a header anywhere wins over a headerless
+    // reading.
+    let records: Vec<(u8, CsvRecord)> = [b',', b';', b'\t', b'|']
+        .into_iter()
+        .filter_map(|delimiter| {
+            let mut record = CsvRecord::default();
+            let read = read_record(&mut io::Cursor::new(first), delimiter, &mut record);
+            (read.unwrap_or(false) && !record.truncated).then_some((delimiter, record))
+        })
+        .collect();
+    let email_names = crate::engine::import::columns::Field::Email.synonyms();
+    for (delimiter, record) in &records {
+        let column = record.fields.iter().position(|f| {
+            std::str::from_utf8(f).is_ok_and(|s| {
+                email_names.contains(&crate::engine::import::normalize::header_key(s).as_str())
+            })
+        });
+        if let Some(column) = column {
+            return Framing::Csv {
+                delimiter: *delimiter,
+                column,
+                header: true,
+            };
         }
     }
-    for delimiter in DELIMITERS {
-        let mut record = CsvRecord::default();
-        let mut cursor = io::Cursor::new(first);
-        if !read_record(&mut cursor, delimiter, &mut record).unwrap_or(false)
-            || record.truncated
-            || record.fields.len() < 2
-        {
-            continue;
-        }
+    for (delimiter, record) in records.iter().filter(|(_, r)| r.fields.len() >= 2) {
         let mut shaped = record
             .fields
             .iter()
@@ -281,7 +278,7 @@ pub fn detect(first: &[u8]) -> Framing {
             .filter(|(_, f)| address_shaped(f));
         if let (Some((column, _)), None) = (shaped.next(), shaped.next()) {
             return Framing::Csv {
-                delimiter,
+                delimiter: *delimiter,
                 column,
                 header: false,
             };

@@ -468,30 +468,20 @@ fn mailbox_errors_name_the_table_and_key() {
 #[test]
 fn a_mailbox_without_auth_needs_no_password() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("c.toml");
     let relay = "[mailboxes.relay]\nfrom = \"a@sender.test\"\nsmtp_host = \"127.0.0.1\"\n\
                  smtp_port = 25\nsmtp_security = \"plain\"\nsmtp_username = \"\"\n";
-    std::fs::write(&cfg, relay).unwrap();
-    let out = hailer(dir.path())
-        .arg("--config")
-        .arg(&cfg)
-        .args(["config", "check"])
-        .output()
-        .unwrap();
+    let out = check(dir.path(), relay).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("not needed"));
-    let config = hailer::config::Config::from_file(&cfg).unwrap();
+    // `check` wrote the file it checked.
+    let config = hailer::config::Config::from_file(&dir.path().join("c.toml")).unwrap();
     let ep = hailer::engine::send::transport::SmtpEndpoint::for_mailbox(
         &config.mailboxes["relay"],
         None,
     )
     .unwrap();
     assert!(ep.username.is_empty());
-    std::fs::write(&cfg, format!("{relay}imap_host = \"127.0.0.1\"\n")).unwrap();
-    hailer(dir.path())
-        .arg("--config")
-        .arg(&cfg)
-        .args(["config", "check"])
+    check(dir.path(), &format!("{relay}imap_host = \"127.0.0.1\"\n"))
         .assert()
         .code(3)
         .stderr(predicates::str::contains(

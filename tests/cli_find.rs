@@ -236,6 +236,25 @@ fn find_then_export_suggestions() {
     // A closed port is unreachable, not a search engine blocking us.
     assert_eq!(v["search_blocked"], false);
     assert_eq!(v["search_unreachable"], true);
+    assert!(
+        v["search_error"].as_str().is_some_and(
+            |e| e.starts_with("web search unreachable (") && e.ends_with(" at 127.0.0.1:9")
+        ),
+        "{v}"
+    );
+    // Nothing resting on the failed search was cached: a second run asks it again and says so.
+    let again = env
+        .hailer()
+        .arg("--config")
+        .arg(&config)
+        .args(["find"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&again.stdout);
+    assert!(again.status.success(), "{text}");
+    assert!(text.contains("; web search unreachable ("), "{text}");
+    assert!(text.contains(" at 127.0.0.1:9; guesses used"), "{text}");
+    assert!(text.contains("0 from cache"), "{text}");
 
     let out = env
         .hailer()
@@ -461,7 +480,7 @@ fn an_unreachable_search_and_failed_dns_are_not_reported_as_blocked_or_found() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&text.stdout);
-    assert!(text.contains("web search was unreachable"), "{text}");
+    assert!(text.contains("web search unreachable ("), "{text}");
     assert!(!text.contains("blocked"), "{text}");
     assert!(
         text.contains("0 domains found (1 more not checked: DNS failed)"),

@@ -482,11 +482,33 @@ async fn finds_domains_addresses_and_patterns_over_loopback() {
     assert!(!again.is_empty(), "{out2:?}");
     for host in &again {
         assert!(
-            host.ends_with("greylist.test") || host.ends_with("nomx.test"),
+            host.ends_with("greylist.test")
+                || host.ends_with("nomx.test")
+                || host.starts_with("127.0.0.1"),
             "a cached site was fetched again: {again:?}"
         );
     }
-    assert_eq!(suggestions::list(store.conn()).unwrap(), rows);
+    // The companies whose domain rested on a blocked search were not cached: the search was
+    // asked again (and blocked again). The six others came from the cache.
+    assert!(out2.search_blocked, "{out2:?}");
+    assert!(
+        out2.search_error
+            .as_deref()
+            .is_some_and(|e| e.contains("web search blocked (HTTP 403) at 127.0.0.1:")),
+        "{out2:?}"
+    );
+    assert!(out2.from_cache >= 6, "{out2:?}");
+    // The same rows, but for Eve's evidence: the search was asked again for her company (in
+    // either order with Deadmx's, so "no matching result" or "skipped: blocked").
+    let again = suggestions::list(store.conn()).unwrap();
+    let but_eve = |rows: &[suggestions::SuggestionRow]| {
+        rows.iter()
+            .filter(|r| r.firstname != "Eve")
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(but_eve(&again), but_eve(&rows));
+    assert_eq!(row(&again, "Eve").status, "no-domain");
     assert_eq!(pattern_rows(&store), learned, "patterns were relearned");
     let before = server.requests.load(Ordering::SeqCst);
 

@@ -1203,6 +1203,37 @@ fn a_status_message_is_never_cut_at_80_columns() {
     app.tab = Tab::Activity;
     let text = format!("{}", render(&mut app, 80, 24).backend());
     assert!(text.contains("word60"), "{text}");
+
+    // A task's long summary is no error: two lines, the second pointing to the log.
+    app.tab = Tab::Prospects;
+    app.on_job(JobMsg::Started {
+        id: 9,
+        kind: JobKind::Find,
+        title: "find".into(),
+        pausable: false,
+    });
+    let summary: Vec<String> = (1..=60).map(|i| format!("part{i}")).collect();
+    app.on_job(JobMsg::Finished {
+        id: 9,
+        outcome: hailer::engine::jobs::Outcome::Done(summary.join(" ")),
+        cancelled: false,
+    });
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    let last: Vec<&str> = text.lines().rev().take(3).collect();
+    assert!(
+        last[0]
+            .trim_matches('"')
+            .trim_end()
+            .ends_with("…(whole text: Activity)"),
+        "{text}"
+    );
+    assert!(last[1].contains("find: done — part1 "), "{text}");
+    assert!(!last[2].contains("part"), "{text}");
+    // A message that is neither logged nor an error says nothing of the log.
+    app.toast(words.join(" "), false);
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    let last = text.lines().last().unwrap().trim_matches('"').trim_end();
+    assert!(last.ends_with(" …") && !last.contains("Activity"), "{text}");
 }
 
 /// The text of `width` cells from (`x`, `y`), a wide character once (its second cell holds
@@ -1389,10 +1420,18 @@ fn a_sorted_header_keeps_its_arrow_and_whole_words() {
     let terminal = render(&mut app, 80, 24);
     let header = cells_text(&terminal, 0, 2, 80);
     assert!(header.starts_with("│  First ↓ "), "{header}");
+    // The footer keeps its keys: the sort it leaves out is on the header.
+    let text = format!("{}", terminal.backend());
+    assert!(text.contains("m messages · i import"), "{text}");
     insta::assert_snapshot!("prospects_sorted_80x24", terminal.backend());
     let terminal = render(&mut app, 160, 48);
     let header = cells_text(&terminal, 0, 2, 160);
     assert!(header.starts_with("│  First name ↓ "), "{header}");
+    let text = format!("{}", terminal.backend());
+    assert!(
+        text.contains("sort First name ↓  m messages · i import"),
+        "{text}"
+    );
 }
 
 /// The header line of the tab's table (the line under its top border).
@@ -1500,4 +1539,27 @@ fn outbox_counts_show_only_once_something_was_sent_and_there_is_room() {
     let header = table_header(&render(&mut app, 80, 24));
     assert!(!header.contains("O/C/R"), "tight at 80: {header}");
     assert!(header.contains("Reason"), "{header}");
+}
+
+/// The address box (`e` on Suggestions) covers the table: it names whose address it edits.
+#[test]
+fn the_address_box_names_the_person() {
+    let mut app = sample_app();
+    app.tab = Tab::Suggestions;
+    let row = app
+        .suggestions
+        .selected_row()
+        .expect("a suggestion")
+        .clone();
+    let (name, company) = (row.cells[0].clone(), row.cells[1].clone());
+    app.apply(hailer::tui::keymap::Action::EditAddress);
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(
+        text.contains(&format!("for {name} · {company}")),
+        "{name} / {company}:\n{text}"
+    );
+    assert!(
+        text.contains(&format!("address: {}", row.cells[3])),
+        "{text}"
+    );
 }

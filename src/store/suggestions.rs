@@ -251,7 +251,7 @@ pub fn cached_domain(
         .optional()?)
 }
 
-/// Cache the domain result and record it on the company (unless the user gave one).
+/// Cache the domain result ([`set_company_domain`] records it on the company).
 pub fn put_domain(conn: &Connection, key: &str, d: &CachedDomain, now: i64) -> Result<()> {
     conn.execute(
         "INSERT OR REPLACE INTO find_domains (company_key, domain, source, note, mail_dns,
@@ -267,6 +267,12 @@ pub fn put_domain(conn: &Connection, key: &str, d: &CachedDomain, now: i64) -> R
             now
         ],
     )?;
+    Ok(())
+}
+
+/// The company's domain as found (a search or a guess), also when the answer is not cached
+/// (the search failed: the next run asks again). A domain the user gave stays.
+pub fn set_company_domain(conn: &Connection, key: &str, d: &CachedDomain, now: i64) -> Result<()> {
     if d.domain.is_some() {
         conn.execute(
             "UPDATE companies SET domain = ?2, domain_source = ?3, domain_note = ?4, updated_at = ?5

@@ -363,6 +363,8 @@ pub enum Mode {
     /// Typing an address for one suggestion (Suggestions tab, `e`).
     EditEmail {
         prospect_id: i64,
+        /// Whose address: "Name · Company", shown in the box (the table is hidden under it).
+        who: String,
         input: String,
     },
     /// Typing a date range for the Bounces tab (`T`).
@@ -463,6 +465,9 @@ pub struct Toast {
     /// About the input of the dialog open when it was shown (a date range that does not
     /// parse): it goes when the dialog closes.
     pub dialog: bool,
+    /// The Activity log holds the whole text (an error, a task's outcome): a cut status line
+    /// points there.
+    pub logged: bool,
 }
 
 pub struct App {
@@ -580,23 +585,25 @@ impl App {
                 text: text.clone(),
             });
         }
-        self.show_toast(text, error);
+        self.show_toast(text, error, error);
     }
 
-    /// The status line only: for a message already in the Activity log (a task's outcome).
-    fn show_toast(&mut self, text: String, error: bool) {
+    /// The status line only: `logged` when the message is in the Activity log already (a
+    /// task's outcome).
+    fn show_toast(&mut self, text: String, error: bool, logged: bool) {
         self.toast = Some(Toast {
             text,
             error,
             ttl: if error { 32 } else { 16 },
             dialog: false,
+            logged,
         });
     }
 
     /// An error about what is typed in the open dialog: shown until the dialog closes, not
     /// logged (a typo is no event).
     fn dialog_error(&mut self, text: String) {
-        self.show_toast(text, true);
+        self.show_toast(text, true, false);
         if let Some(t) = &mut self.toast {
             t.dialog = true;
         }
@@ -784,7 +791,7 @@ impl App {
                     text: format!("{}: {text}", state.label()),
                 });
                 if let Some((kind, title)) = kind {
-                    self.show_toast(format!("{title}: {} — {text}", state.label()), error);
+                    self.show_toast(format!("{title}: {} — {text}", state.label()), error, true);
                     if kind == JobKind::Import && state == TaskState::Done {
                         self.effects.push(Effect::Load(Pane::Prospects));
                         self.effects.push(Effect::Load(Pane::Messages));
@@ -861,6 +868,7 @@ impl App {
             }
             Mode::EditEmail {
                 prospect_id,
+                who,
                 mut input,
             } => match key.code {
                 KeyCode::Esc => self.close_dialog(),
@@ -876,13 +884,21 @@ impl App {
                         // The box stays open with the text to fix: closed, the next keys
                         // would act on the table (an `e` there opens a fresh box).
                         self.dialog_error(format!("{address:?} is not an email address"));
-                        self.mode = Mode::EditEmail { prospect_id, input };
+                        self.mode = Mode::EditEmail {
+                            prospect_id,
+                            who,
+                            input,
+                        };
                     }
                 }
                 // Only Esc and Enter close the box; any other key stays in it.
                 _ => {
                     edit_line(&mut input, &key);
-                    self.mode = Mode::EditEmail { prospect_id, input };
+                    self.mode = Mode::EditEmail {
+                        prospect_id,
+                        who,
+                        input,
+                    };
                 }
             },
             Mode::BounceDates { mut input } => match key.code {
@@ -1342,6 +1358,14 @@ impl App {
                 .map(str::to_string)
         });
         let suggested = row.cells.get(3).cloned().unwrap_or_default();
+        let who = row
+            .cells
+            .iter()
+            .take(2)
+            .filter(|c| !c.is_empty())
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" · ");
         match action {
             Action::Accept if suggested.is_empty() => self.toast("no address to accept", false),
             Action::Accept => self.effects.push(Effect::Suggestion {
@@ -1355,6 +1379,7 @@ impl App {
             Action::EditAddress => {
                 self.mode = Mode::EditEmail {
                     prospect_id,
+                    who,
                     input: suggested,
                 }
             }
@@ -2151,7 +2176,7 @@ mod tests {
         );
         press(&mut a, KeyCode::Char('e'));
         assert!(
-            matches!(&a.mode, Mode::EditEmail { prospect_id: 7, input } if input == "jean.dupont@acme.test")
+            matches!(&a.mode, Mode::EditEmail { prospect_id: 7, input, who } if input == "jean.dupont@acme.test" && who == "Jean Dupont · Acme")
         );
         for _ in 0.."jean.dupont@acme.test".len() {
             press(&mut a, KeyCode::Backspace);

@@ -482,6 +482,26 @@ impl TableView {
         super::ui::cut(&join_parts(&parts), width)
     }
 
+    /// The position line in `width` cells with `room` of them left for the key hint after
+    /// it: the sort goes first (the header's arrow shows it), and when that is not enough
+    /// the line takes what it needs as [`Self::position_text_within`] and the hint shrinks.
+    pub fn position_text_leaving(&self, width: usize, room: usize) -> String {
+        use unicode_width::UnicodeWidthStr;
+        let full = self.position_text_within(width);
+        if full.width() + room <= width || self.sort.is_none() {
+            return full;
+        }
+        [false, true]
+            .into_iter()
+            .map(|short_marks| {
+                let mut parts = self.position_parts(short_marks);
+                parts[3] = None;
+                join_parts(&parts)
+            })
+            .find(|unsorted| unsorted.width() + room <= width)
+            .unwrap_or(full)
+    }
+
     /// The position line's parts in display order: row, column filter, text filter, sort,
     /// marks (`short_marks`: "(1 hidden)" for "(1 hidden by the filter)").
     fn position_parts(&self, short_marks: bool) -> [Option<String>; 5] {

@@ -202,14 +202,17 @@ pub fn render(f: &mut Frame, app: &mut App) {
                 area,
             );
         }
-        Mode::EditEmail { input, .. } => render_line_input(
+        Mode::EditEmail { who, input, .. } => render_line_input(
             f,
             &theme,
             60,
             " Edit address ",
             "address: ",
             input,
-            &["Enter saves · Esc cancels"],
+            &[
+                &format!("for {}", sanitize(who)),
+                "Enter saves · Esc cancels",
+            ],
         ),
         Mode::BounceDates { input } => render_line_input(
             f,
@@ -919,7 +922,7 @@ fn render_info(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             } else {
                 ""
             };
-            let position = t.position_text_within(area.width as usize);
+            let position = t.position_text_leaving(area.width as usize, hint.width());
             let room = (area.width as usize).saturating_sub(position.width());
             Line::from(vec![
                 Span::raw(position),
@@ -971,8 +974,8 @@ fn wrap_hint(hint: &str, width: usize) -> Vec<String> {
     wrap_items(hint, " · ", width, wrap_words)
 }
 
-/// The running tasks, then the last message. One line, or up to three when the message
-/// needs them (an error names a file, then the reason, and a cut reason is useless); a
+/// The running tasks, then the last message. One line, or up to three for an error (it names
+/// a file, then the reason, and a cut reason is useless) and two for anything else; a logged
 /// message longer than that ends with a pointer to the Activity log, which holds it whole.
 fn render_status(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
     let mut spans = status_tasks(app, theme);
@@ -1045,17 +1048,20 @@ fn status_message_lines(app: &App, width: u16) -> Option<Vec<String>> {
         return None;
     }
     let mut lines = wrap_words(&text, width);
-    if lines.len() > 3 {
-        // Errors are in the Activity log whole; other messages are short by design.
-        let more = if toast.error {
+    // An error gets three lines (a file, then the reason); anything else, such as a task's
+    // summary, two: the table keeps its rows at 80x24.
+    let most = if toast.error { 3 } else { 2 };
+    if lines.len() > most {
+        let more = if toast.logged {
             " …(whole text: Activity)"
         } else {
             " …"
         };
-        lines.truncate(3);
+        lines.truncate(most);
+        let last = most - 1;
         let room = width.saturating_sub(more.width());
         let mut kept = String::new();
-        for word in lines[2].split(' ') {
+        for word in lines[last].split(' ') {
             if kept.width() + 1 + word.width() > room {
                 break;
             }
@@ -1066,9 +1072,9 @@ fn status_message_lines(app: &App, width: u16) -> Option<Vec<String>> {
         }
         if kept.is_empty() {
             // One word wider than the room (a path): cut it, marked.
-            kept = cut(&lines[2], room).trim_end_matches('…').to_string();
+            kept = cut(&lines[last], room).trim_end_matches('…').to_string();
         }
-        lines[2] = format!("{kept}{more}");
+        lines[last] = format!("{kept}{more}");
     }
     Some(lines)
 }

@@ -104,6 +104,7 @@ pub struct FindOut {
     pub suggestions: u64,
     pub no_domain: u64,
     pub no_mail: u64,
+    /// Companies answered from the caches (their domain lookup, their site, or both).
     pub from_cache: u64,
     /// Companies with a domain (imported or found) whose MX/A lookup failed (timeout,
     /// SERVFAIL, refused): not counted in `domains_found`, tried again by the next run.
@@ -112,6 +113,9 @@ pub struct FindOut {
     pub search_blocked: bool,
     /// The search engine could not be reached or failed (connection refused, timeout, 5xx).
     pub search_unreachable: bool,
+    /// What the search engine did, with its host (never the whole URL, which may hold a key):
+    /// set with `search_blocked` or `search_unreachable`.
+    pub search_error: Option<String>,
     pub cancelled: bool,
 }
 
@@ -119,7 +123,7 @@ impl std::fmt::Display for FindOut {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} companies: {} domains found{}, {} patterns from published addresses, {} suggestions; {} without a domain, {} without mail; {} from cache{}{}{}",
+            "{} companies: {} domains found{}, {} patterns from published addresses, {} suggestions; {} without a domain, {} without mail; {} from cache{}{}",
             self.companies,
             self.domains_found,
             if self.dns_failed > 0 {
@@ -132,15 +136,13 @@ impl std::fmt::Display for FindOut {
             self.no_domain,
             self.no_mail,
             self.from_cache,
-            if self.search_blocked {
-                "; web search was blocked (captcha or rate limit), guesses used"
-            } else {
-                ""
-            },
-            if self.search_unreachable {
-                "; web search was unreachable, guesses used"
-            } else {
-                ""
+            match (
+                &self.search_error,
+                self.search_blocked || self.search_unreachable
+            ) {
+                (Some(e), _) => format!("; {e}; guesses used"),
+                (None, true) => "; web search failed, guesses used".into(),
+                (None, false) => String::new(),
             },
             if self.cancelled { "; cancelled" } else { "" }
         )
@@ -164,8 +166,10 @@ struct Work {
 struct Done {
     key: String,
     domain: db::CachedDomain,
-    /// DNS answered for sure (a transient failure is not cached).
+    /// DNS and the web search answered for sure (a transient failure is not cached).
     cacheable: bool,
+    /// The domain lookup came from the cache.
+    domain_from_cache: bool,
     site: Option<SiteReport>,
     site_is_new: bool,
 }
@@ -233,10 +237,13 @@ pub async fn run(
                 .as_ref()
                 .is_none_or(|(g, _)| cd.domain.as_deref() == Some(g))
         });
+        // The company's last found domain too: a domain guessed while the search was down is
+        // not cached, but its site is, and the search will likely land on it again.
         let domain = cached
             .as_ref()
             .and_then(|cd| cd.domain.clone())
-            .or_else(|| given.as_ref().map(|g| g.0.clone()));
+            .or_else(|| given.as_ref().map(|g| g.0.clone()))
+            .or_else(|| c.domain.clone());
         if let Some(d) = domain
             && let Some(json) = db::cached_site(conn, &d, fresh_after)?
             && let Ok(r) = serde_json::from_str::<SiteReport>(&json)
@@ -301,6 +308,9 @@ pub async fn run(
     if let Ok(off) = ctx.search_off.lock() {
         out.search_blocked = matches!(*off, Some(SearchFailure::Blocked(_)));
         out.search_unreachable = matches!(*off, Some(SearchFailure::Unreachable(_)));
+        if let Some(SearchFailure::Blocked(w) | SearchFailure::Unreachable(w)) = &*off {
+            out.search_error = Some(format!("{w} at {}", search_host(&ctx.settings.search_url)));
+        }
     }
     Ok(out)
 }
@@ -321,6 +331,9 @@ fn save(
     if d.cacheable {
         db::put_domain(conn, &d.key, &d.domain, now)?;
     }
+    if !d.domain_from_cache {
+        db::set_company_domain(conn, &d.key, &d.domain, now)?;
+    }
     if d.site_is_new
         && let (Some(dom), Some(site)) = (&d.domain.domain, &d.site)
         && site.error.as_deref() != Some("cancelled")
@@ -333,7 +346,7 @@ fn save(
             now,
         )?;
     }
-    if !d.site_is_new && d.site.is_some() {
+    if d.domain_from_cache || (!d.site_is_new && d.site.is_some()) {
         out.from_cache += 1;
     }
     let Some(dom) = &d.domain.domain else {
@@ -528,6 +541,7 @@ fn pattern_inputs(seen: &[Seen], people: &[Person]) -> String {
 
 /// Network work for one company: domain (given, cached, searched or guessed), then its site.
 async fn company(ctx: &Ctx, w: Work, token: &CancellationToken) -> Done {
+    let domain_from_cache = w.cached.is_some();
     let (domain, cacheable) = match w.cached {
         Some(c) => (c, false),
         None => find_domain(ctx, &w, token).await,
@@ -547,6 +561,7 @@ async fn company(ctx: &Ctx, w: Work, token: &CancellationToken) -> Done {
         key: w.key,
         domain,
         cacheable,
+        domain_from_cache,
         site,
         site_is_new,
     }
@@ -587,6 +602,8 @@ async fn find_domain(ctx: &Ctx, w: &Work, token: &CancellationToken) -> (db::Cac
         notes.push(format!(
             "web search skipped: {what} earlier in this run ({why})"
         ));
+        // Not cached: the next run asks the search engine again.
+        transient = true;
     } else {
         match web_search(ctx, &w.name, token).await {
             Ok(cands) if cands.is_empty() => notes.push("web search: no matching result".into()),
@@ -613,6 +630,7 @@ async fn find_domain(ctx: &Ctx, w: &Work, token: &CancellationToken) -> (db::Cac
                     SearchFailure::Blocked(w) | SearchFailure::Unreachable(w) => w.clone(),
                 };
                 notes.push(format!("{text}; falling back to guesses"));
+                transient = true;
                 // A search cut short by a stop says nothing about the engine.
                 if !token.is_cancelled()
                     && let Ok(mut off) = ctx.search_off.lock()
@@ -652,6 +670,18 @@ async fn find_domain(ctx: &Ctx, w: &Work, token: &CancellationToken) -> (db::Cac
         },
         !transient && !token.is_cancelled(),
     )
+}
+
+/// The search URL's host and port, to name the engine: the URL itself may carry a key.
+fn search_host(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => match (u.host_str(), u.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            _ => "(search url)".into(),
+        },
+        Err(_) => "(search url)".into(),
+    }
 }
 
 /// Why the web search gave nothing, with the text for the company's note.

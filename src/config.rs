@@ -443,12 +443,7 @@ impl MailboxConfig {
             };
         }
         if let Some(cmd) = &self.password_cmd {
-            let out = std::process::Command::new("sh")
-                .arg("-c")
-                .arg(cmd)
-                .stdin(std::process::Stdio::null())
-                .output()
-                .map_err(|e| format!("cannot run password_cmd: {e}"))?;
+            let out = run_password_cmd(cmd, PASSWORD_CMD_TIMEOUT)?;
             let stdout = String::from_utf8_lossy(&out.stdout);
             let first = stdout.lines().next().unwrap_or("");
             if !out.status.success() {
@@ -468,6 +463,72 @@ impl MailboxConfig {
         }
         Err("no password_env or password_cmd set".into())
     }
+}
+
+/// How long `password_cmd` may take: time to type a passphrase into a prompt, but a
+/// command stuck on a prompt nobody sees (gpg without its pinentry) does not hang a run.
+pub const PASSWORD_CMD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Run `cmd` with `sh -c`, its output collected, stopped after `timeout`. It stays in the
+/// terminal's process group, so a passphrase prompt on the terminal still works.
+fn run_password_cmd(
+    cmd: &str,
+    timeout: std::time::Duration,
+) -> Result<std::process::Output, String> {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run password_cmd: {e}"))?;
+    // Read both pipes while waiting: a command that fills one would otherwise block.
+    let reader = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = reader(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = reader(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let deadline = std::time::Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if std::time::Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "password_cmd gave no answer within {} s and was stopped (is it waiting \
+                     for a passphrase prompt nobody sees?)",
+                    timeout.as_secs()
+                ));
+            }
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(10)),
+            Err(e) => return Err(format!("cannot wait for password_cmd: {e}")),
+        }
+    };
+    Ok(std::process::Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    })
 }
 
 /// The first lines of a failed command's standard error, trimmed and bounded, with anything
@@ -854,7 +915,10 @@ impl Config {
         if let Some(url) = &self.tracking.base_url
             && let Err(why) = check_base_url(url)
         {
-            problems.push(format!("[tracking] base_url {url:?} {why}"));
+            problems.push(format!(
+                "[tracking] base_url {:?} {why}",
+                crate::net::redact::redact_url_credentials(url)
+            ));
         }
         if let Some(l) = &self.tracking.listen
             && !listen_shape_ok(l)
@@ -914,7 +978,7 @@ impl Config {
     /// the API. A choice a user may make on purpose (no exit 3 for it), but worth saying.
     pub fn api_token_warning(&self) -> Option<String> {
         let var = self.api.token_env.as_ref()?;
-        (!std::env::var(var).is_ok_and(|t| !t.is_empty())).then(|| {
+        (!std::env::var(var).is_ok_and(|t| !t.trim().is_empty())).then(|| {
             format!("[api] ${var} (API token) is not set: hailer serve runs without the API")
         })
     }
@@ -923,11 +987,18 @@ impl Config {
     /// they check them: each mailbox's password (its password_cmd is run, the password
     /// dropped) and DKIM key (read and parsed: send refuses the mailbox without it; a file
     /// is not a config error, as the config is loaded by every command), the tracking key
-    /// (set, at least `MIN_SECRET_LEN` characters) and the Telegram bot token. Never a value.
+    /// (set, at least `MIN_SECRET_LEN` characters), the Telegram bot token and the
+    /// `[tls] ca_file`. Never a value.
     /// `config check` shows these as warnings and exits 3. (An unset API token only turns the
     /// API off: a plain warning, see [`Config::api_token_warning`].)
     pub fn secret_problems(&self) -> Vec<String> {
         let mut out = Vec::new();
+        // Not a secret, but every TLS connection of send, sync and serve reads it.
+        if let Some(ca) = &self.tls.ca_file
+            && let Err(e) = crate::net::tls::load_ca_file(ca)
+        {
+            out.push(format!("[tls] ca_file: {e}"));
+        }
         for (name, mb) in &self.mailboxes {
             if mb.needs_password()
                 && let Err(e) = mb.password()
@@ -952,7 +1023,8 @@ impl Config {
     }
 
     /// The effective config as TOML with every secret-bearing value redacted.
-    /// Passwords are never in the file; a password command may embed one, so it is hidden.
+    /// Passwords are never in the file; a password command may embed one, so it is hidden,
+    /// and so are the credentials of a URL.
     pub fn redacted_toml(&self) -> String {
         let mut shown = self.clone();
         for mb in shown.mailboxes.values_mut() {
@@ -960,7 +1032,10 @@ impl Config {
                 mb.password_cmd = Some("<redacted>".into());
             }
         }
-        toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+        // A URL (search, Telegram API) may carry a user name and password.
+        let text =
+            toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render: {e}\n"));
+        crate::net::redact::redact_url_credentials(&text)
     }
 
     /// Human-readable state of each secret source: set or not, never the value.
@@ -1278,6 +1353,17 @@ mod tests {
             .to_string();
         assert!(err.contains("Europe/Pariss"), "{err}");
         assert!(parse(&format!("{base}timezone = \"America/New_York\"\n")).is_ok());
+    }
+
+    #[test]
+    fn a_password_cmd_that_never_answers_is_stopped() {
+        // Stopped, not waited for: the sleep would end with an empty password instead.
+        let e = run_password_cmd("exec sleep 30", std::time::Duration::from_secs(1)).unwrap_err();
+        assert!(e.contains("no answer within 1 s"), "{e}");
+        let out =
+            run_password_cmd("echo pw; echo note >&2", std::time::Duration::from_secs(20)).unwrap();
+        assert_eq!(out.stdout, b"pw\n");
+        assert_eq!(out.stderr, b"note\n");
     }
 
     #[test]

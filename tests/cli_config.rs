@@ -540,3 +540,62 @@ fn check_refuses_what_send_would_refuse_and_warns_about_one_address_twice() {
         "[mailboxes.a], [mailboxes.b] all send as sam@sender.test",
     ));
 }
+
+/// A URL in the config may carry a user name and password: `config check` shows neither, in
+/// text or JSON, and an error about such a URL does not quote them.
+#[test]
+fn config_check_hides_credentials_in_urls() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = "[search]\nurl = \"http://su:URLPW1@127.0.0.1:9/html/?q={query}\"\n\
+                  [notify.telegram]\nbot_token_env = \"T\"\nchat_id = \"1\"\n\
+                  api_url = \"http://tg:URLPW2@127.0.0.1:9\"\n";
+    for json in [false, true] {
+        let mut cmd = check(dir.path(), config);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(
+            stdout.contains("http://<redacted>@127.0.0.1:9/html/"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("http://<redacted>@127.0.0.1:9"), "{stdout}");
+        for secret in ["URLPW1", "URLPW2", "su:", "tg:"] {
+            assert!(!stdout.contains(secret), "{secret} in {stdout}");
+            assert!(!stderr.contains(secret), "{secret} in {stderr}");
+        }
+    }
+    check(
+        dir.path(),
+        "[tracking]\nbase_url = \"http://bu:URLPW3@127.0.0.1:8080\"\nsecret_env = \"S\"\n",
+    )
+    .assert()
+    .code(3)
+    .stderr(predicate::str::contains(
+        "must not carry a user name or password",
+    ))
+    .stderr(predicate::str::contains("URLPW3").not());
+}
+
+/// A `[tls] ca_file` that cannot be read fails every TLS connection: `config check` says so
+/// and exits 3, as for an unreadable DKIM key.
+#[test]
+fn an_unreadable_ca_file_is_a_config_check_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_pem = dir.path().join("not.pem");
+    std::fs::write(&not_pem, "hello\n").unwrap();
+    for path in [dir.path().join("missing.pem"), not_pem] {
+        check(
+            dir.path(),
+            &format!("[tls]\nca_file = {:?}\n", path.display().to_string()),
+        )
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("[tls] ca_file"))
+        .stderr(predicate::str::contains(path.display().to_string()));
+    }
+}

@@ -754,3 +754,54 @@ fn serve_runs_the_api_alone_on_a_named_host_and_names_a_busy_port() {
     assert_eq!(nothing.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&nothing.stderr).contains("nothing to serve"));
 }
+
+/// A body over `/api/validate`'s limit gets the API's JSON error, like every other error.
+#[tokio::test]
+async fn an_oversized_validate_body_gets_a_json_error() {
+    let on = start(Some("api-token-0123456789")).await;
+    let addr = on.addr;
+    let reply = blocking(move || {
+        let mut s = TcpStream::connect(addr).unwrap();
+        let head = "POST /api/validate HTTP/1.1\r\nHost: t.test\r\nConnection: close\r\n\
+                    Authorization: Bearer api-token-0123456789\r\n\
+                    Content-Type: text/plain\r\nContent-Length: 40000000\r\n\r\n";
+        s.write_all(head.as_bytes()).unwrap();
+        // The server may answer before the body is all there: stop writing once it does.
+        let chunk = vec![b'a'; 64 * 1024];
+        for _ in 0..(40_000_000 / chunk.len()) {
+            if s.write_all(&chunk).is_err() {
+                break;
+            }
+        }
+        let mut raw = Vec::new();
+        let _ = s.read_to_end(&mut raw);
+        String::from_utf8_lossy(&raw).into_owned()
+    })
+    .await;
+    assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
+    let body = &reply[reply.find("\r\n\r\n").unwrap() + 4..];
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()), "{v}");
+    on.stop().await;
+}
+
+/// The API token is read trimmed, as the header is: pasted with spaces around it, it still
+/// matches; made of spaces only, it is no token.
+#[test]
+fn the_api_token_is_read_trimmed() {
+    let var = "HAILER_TEST_SPACED_API_TOKEN";
+    let config: hailer::config::Config =
+        toml::from_str(&format!("[api]\ntoken_env = \"{var}\"\n")).unwrap();
+    let from = |value: &str| {
+        // SAFETY: only this test reads or writes this variable.
+        unsafe { std::env::set_var(var, value) };
+        ServeConfig::from_config(&config, "data".into(), "127.0.0.1:0".parse().unwrap())
+    };
+    let cfg = from("   abcdefghijklmnop \n").map(|(c, _)| c).unwrap();
+    assert_eq!(cfg.api_token.as_deref(), Some("abcdefghijklmnop"));
+    let err = from(&" ".repeat(20)).err().expect("a blank token served");
+    assert!(
+        err.contains("nothing to serve") && err.contains(var),
+        "{err}"
+    );
+}

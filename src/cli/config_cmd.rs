@@ -51,6 +51,10 @@ impl ConfigCommand {
             loaded.config.secret_problems()
         };
         warnings.extend(secret_problems.iter().cloned());
+        let warnings: Vec<String> = warnings
+            .iter()
+            .map(|w| crate::net::redact::redact_url_credentials(w))
+            .collect();
         for w in &warnings {
             errln!("warning: {w}");
         }
@@ -79,7 +83,7 @@ impl ConfigCommand {
             exit::OK
         } else {
             errln!(
-                "config file valid, but {} secret problem(s) above: send or serve would fail",
+                "config file valid, but {} problem(s) above with secrets or files: send or serve would fail",
                 secret_problems.len()
             );
             exit::CONFIG
@@ -134,6 +138,7 @@ fn json_pointer_escape(key: &str) -> String {
 }
 
 fn redact_json(v: &mut serde_json::Value) {
+    redact_url_credentials_in(v);
     if let Some(mailboxes) = v.get_mut("mailboxes").and_then(|m| m.as_object_mut()) {
         for mb in mailboxes.values_mut() {
             if let Some(cmd) = mb.get_mut("password_cmd")
@@ -142,5 +147,16 @@ fn redact_json(v: &mut serde_json::Value) {
                 *cmd = serde_json::Value::String("<redacted>".into());
             }
         }
+    }
+}
+
+/// Every string of `v` with its URLs' credentials hidden (`[search] url`, `api_url`, …).
+fn redact_url_credentials_in(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => *s = crate::net::redact::redact_url_credentials(s),
+        Value::Array(items) => items.iter_mut().for_each(redact_url_credentials_in),
+        Value::Object(map) => map.values_mut().for_each(redact_url_credentials_in),
+        _ => {}
     }
 }

@@ -238,16 +238,40 @@ pub(crate) fn write_stderr(args: std::fmt::Arguments) {
 pub(crate) fn write_error(args: std::fmt::Arguments) {
     let text = args.to_string();
     stderrln!("hailer: {text}");
+    let db = || {
+        DATABASE
+            .get()
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from(crate::store::DB_FILE))
+    };
     if text.contains(SQLITE_BUSY)
         && !DATABASE_LOCKED.swap(true, std::sync::atomic::Ordering::Relaxed)
     {
-        let db = DATABASE
-            .get()
-            .cloned()
-            .unwrap_or_else(|| PathBuf::from(crate::store::DB_FILE));
-        stderrln!("hailer: {}", locked_hint(&db));
+        stderrln!("hailer: {}", locked_hint(&db()));
+    }
+    // SQLite's own words for these name no file: say which one, once.
+    static NAMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if let Some(hint) = database_hint(&text)
+        && !NAMED.swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        stderrln!("hailer: the database {} {hint}", db().display());
     }
 }
+
+/// What follows the database's path after an error SQLite words without one.
+fn database_hint(error: &str) -> Option<&'static str> {
+    if error.contains(SQLITE_READONLY) {
+        Some("cannot be written (a read-only file, directory or file system)")
+    } else if error.contains(SQLITE_FULL) {
+        Some("cannot grow: the disk holding it is full")
+    } else {
+        None
+    }
+}
+
+/// SQLite's text for SQLITE_READONLY and SQLITE_FULL, whichever error wraps it.
+const SQLITE_READONLY: &str = "attempt to write a readonly database";
+const SQLITE_FULL: &str = "database or disk is full";
 
 /// Writes command output to stdout for `outln!` and `out!`.
 pub(crate) fn write_stdout(args: std::fmt::Arguments) {
@@ -443,4 +467,33 @@ pub fn main() -> ExitCode {
         code
     };
     ExitCode::from(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hint is keyed to SQLite's own words: checked against an error SQLite gives.
+    #[test]
+    fn a_read_only_database_error_gets_its_hint() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (x)")
+            .unwrap();
+        let ro = rusqlite::Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        let e = ro.execute("INSERT INTO t VALUES (1)", []).unwrap_err();
+        let text = crate::store::StoreError::from(e).to_string();
+        assert_eq!(
+            database_hint(&text),
+            Some("cannot be written (a read-only file, directory or file system)"),
+            "{text}"
+        );
+        assert_eq!(database_hint("no such table: t"), None);
+    }
 }

@@ -67,6 +67,31 @@ fn decodes_to_secret(run: &str, secret: &[u8]) -> bool {
     })
 }
 
+/// `text` with the user name and password of every URL in it (`scheme://user:pass@host`)
+/// replaced: a config value such as a search or API URL may carry credentials, and config
+/// output and errors quote those values.
+pub fn redact_url_credentials(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        // The authority ends at the first '/', '?', '#' or space; credentials end at its last '@'.
+        let authority_len = tail
+            .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace() || c == '"')
+            .unwrap_or(tail.len());
+        match tail[..authority_len].rfind('@') {
+            Some(userinfo_end) => {
+                out.push_str(REDACTED);
+                rest = &tail[userinfo_end..];
+            }
+            None => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,5 +139,20 @@ mod tests {
         let reply = "535 5.7.8 Error: authentication failed: UGFzc3dvcmQ6";
         assert_eq!(redact(reply, PW), reply);
         assert_eq!(redact(reply, ""), reply);
+    }
+
+    #[test]
+    fn url_credentials_are_hidden_wherever_a_url_is_quoted() {
+        assert_eq!(
+            redact_url_credentials("url = \"http://su:PW8@127.0.0.1:9/html/?q={query}\""),
+            "url = \"http://<redacted>@127.0.0.1:9/html/?q={query}\""
+        );
+        assert_eq!(
+            redact_url_credentials("a https://tok@h.test and ftp://u:p@x@y.test/z"),
+            "a https://<redacted>@h.test and ftp://<redacted>@y.test/z"
+        );
+        // An address in a path or query is no credential.
+        let plain = "https://h.test/u/a@b.test?to=c@d.test and mailto:x@y.test";
+        assert_eq!(redact_url_credentials(plain), plain);
     }
 }

@@ -55,6 +55,10 @@ pub enum StoreError {
         found: i64,
         known: i64,
     },
+    #[error(
+        "{path} is not a hailer database (it holds another program's tables): give hailer a data directory of its own (--data-dir)"
+    )]
+    NotHailer { path: PathBuf },
     #[error("cannot open the database's write-ahead log {path}: {cause}")]
     WalFile {
         path: PathBuf,

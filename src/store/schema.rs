@@ -298,6 +298,20 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     if current == known {
         return Ok(());
     }
+    // Version 0 with tables in it: another program's database, which the first migration
+    // would fail on ("table prospects already exists" and the whole schema quoted).
+    if current == 0 {
+        let tables: i64 = conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'",
+            [],
+            |r| r.get(0),
+        )?;
+        if tables > 0 {
+            return Err(StoreError::NotHailer {
+                path: path.to_path_buf(),
+            });
+        }
+    }
     loop {
         // The version is read again under the write lock: several connections opening a new
         // database at once (the TUI's first loads, `serve` and its summary) all saw version 0,
@@ -319,6 +333,27 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Another program's SQLite file where hailer's database goes is named as such, and left
+    /// as it was.
+    #[test]
+    fn another_programs_database_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hailer.db");
+        let other = Connection::open(&path).unwrap();
+        other.execute_batch("CREATE TABLE prospects (x)").unwrap();
+        drop(other);
+        let e = crate::store::Store::open(&path).err().expect("refused");
+        let text = e.to_string();
+        assert!(text.contains("is not a hailer database"), "{text}");
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert!(!text.contains("CREATE TABLE"), "{text}");
+        let other = Connection::open(&path).unwrap();
+        let tables: i64 = other
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(tables, 1);
+    }
 
     /// Connections opening a new database at the same moment each migrate it exactly once
     /// between them, and all succeed.

@@ -120,7 +120,8 @@ impl ServeConfig {
         let mut warning = None;
         let api_token = match config.api.token_env.as_deref() {
             None => None,
-            Some(var) => match std::env::var(var) {
+            // Trimmed: a header's value is, so a token pasted with a space could never match.
+            Some(var) => match std::env::var(var).map(|t| t.trim().to_string()) {
                 // The token lets a caller start SMTP probes from this machine: as hard to
                 // guess as the tracking key at least.
                 Ok(t) if !t.is_empty() && t.len() < super::links::MIN_SECRET_LEN => {
@@ -699,7 +700,15 @@ async fn health(State(state): State<AppState>) -> Response {
 }
 
 /// `POST /api/validate`: the token is checked before the body is even parsed.
-async fn validate(State(state): State<AppState>, body: Bytes) -> Response {
+async fn validate(
+    State(state): State<AppState>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    // A body over the limit (or cut off) gets the API's JSON error, not axum's plain text.
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return api_error(e.status(), e.body_text()),
+    };
     super::validate::respond(&body, &state.verify, &state.data_dir.join(store::DB_FILE))
 }
 

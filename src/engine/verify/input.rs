@@ -9,7 +9,10 @@
 //! BOM ignored), the input is CSV and each record gives the value of that column. A first line
 //! without such a header that splits on one of those delimiters into several fields, exactly
 //! one of them shaped like an address (`Jane,Doe,jane@acme.test`), makes the input a CSV
-//! without a header: every record, the first included, gives the value of that column.
+//! without a header: every record, the first included, gives the value of that column. A
+//! first line of several fields without any `@` is a header naming its address column
+//! otherwise (`Work Email`): the column is the one field of the second line shaped like an
+//! address, and without one the input is refused (every row would be INVALID_SYNTAX).
 //! Otherwise each line is one address, with no CSV unquoting. Spaces and tabs around an address are
 //! dropped (as import does with cells); only the line end (`\n` or `\r\n`) is removed
 //! otherwise. Every line or record gives exactly one item, so the output has one row per input
@@ -33,7 +36,7 @@ pub const MAX_RECORD: usize = 64 * 1024;
 /// How much of an unusable line is echoed back in the `email` column.
 const ECHO: usize = 200;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Framing {
     Lines,
     /// `header`: the first record names the columns (and is no item).
@@ -42,6 +45,10 @@ pub enum Framing {
         column: usize,
         header: bool,
     },
+    /// The first line is a header naming no address column, and the next row does not show
+    /// one either: the input is refused with this text rather than every row being judged
+    /// an invalid address.
+    NoAddressColumn(String),
 }
 
 /// Why input starting with `head` cannot be read as addresses: a spreadsheet or binary
@@ -196,12 +203,25 @@ fn read_text(
     if first.starts_with(b"\xEF\xBB\xBF") {
         first.drain(..3);
     }
-    let framing = if truncated {
+    let mut framing = if truncated {
         Framing::Lines
     } else {
-        detect(&first)
+        detect(&first, None)
     };
+    // A header naming no address column: the next row may show which column holds them. It
+    // is read here and put back in front of the rest.
+    let mut second = Vec::new();
+    if matches!(framing, Framing::NoAddressColumn(_))
+        && read_line(&mut reader, &mut second, MAX_RECORD)? == Some(false)
+    {
+        framing = detect(&first, Some(&second));
+        second.push(b'\n');
+    }
+    let mut reader = io::Cursor::new(second).chain(reader);
     match framing {
+        Framing::NoAddressColumn(why) => {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, why));
+        }
         Framing::Lines => {
             if !send(line_item(&first, truncated, encoding)) {
                 return Ok(sent);
@@ -243,11 +263,15 @@ fn read_text(
 }
 
 /// CSV when the first line is a header naming an `email` column, or a record of several
-/// fields exactly one of which looks like an address (a CSV without a header).
-pub fn detect(first: &[u8]) -> Framing {
-    // The first line split on each delimiter, once; a header anywhere wins over a headerless
-    // reading.
-    let records: Vec<(u8, CsvRecord)> = [b',', b';', b'\t', b'|']
+/// fields exactly one of which looks like an address (a CSV without a header). A first line
+/// of several fields with no `@` at all is a header whose address column has another name
+/// ("Work Email"): `second`, the next line, gives the column when exactly one of its fields
+/// looks like an address; without it, or without such a field, [`Framing::NoAddressColumn`].
+pub fn detect(first: &[u8], second: Option<&[u8]>) -> Framing {
+    // The first line split on each delimiter, once; the splits with the most fields first
+    // (`email;;` is a header of three columns, not one named "email;;"). A header anywhere
+    // wins over a headerless reading.
+    let mut records: Vec<(u8, CsvRecord)> = [b',', b';', b'\t', b'|']
         .into_iter()
         .filter_map(|delimiter| {
             let mut record = CsvRecord::default();
@@ -255,6 +279,7 @@ pub fn detect(first: &[u8]) -> Framing {
             (read.unwrap_or(false) && !record.truncated).then_some((delimiter, record))
         })
         .collect();
+    records.sort_by_key(|(_, r)| std::cmp::Reverse(r.fields.len()));
     let email_names = crate::engine::import::columns::Field::Email.synonyms();
     for (delimiter, record) in &records {
         let column = record.fields.iter().position(|f| {
@@ -271,12 +296,7 @@ pub fn detect(first: &[u8]) -> Framing {
         }
     }
     for (delimiter, record) in records.iter().filter(|(_, r)| r.fields.len() >= 2) {
-        let mut shaped = record
-            .fields
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| address_shaped(f));
-        if let (Some((column, _)), None) = (shaped.next(), shaped.next()) {
+        if let Some(column) = only_address_column(&record.fields) {
             return Framing::Csv {
                 delimiter: *delimiter,
                 column,
@@ -284,7 +304,53 @@ pub fn detect(first: &[u8]) -> Framing {
             };
         }
     }
-    Framing::Lines
+    let header = records.first().filter(|(_, r)| r.fields.len() >= 2);
+    match header {
+        Some((delimiter, record)) if !first.contains(&b'@') => {
+            let mut next = CsvRecord::default();
+            let column = second.and_then(|line| {
+                read_record(&mut io::Cursor::new(line), *delimiter, &mut next).ok()?;
+                only_address_column(&next.fields)
+            });
+            match column {
+                Some(column) => Framing::Csv {
+                    delimiter: *delimiter,
+                    column,
+                    header: true,
+                },
+                None => Framing::NoAddressColumn(no_address_column(&record.fields)),
+            }
+        }
+        _ => Framing::Lines,
+    }
+}
+
+/// The one field of `fields` shaped like an address; `None` for none or several (which one
+/// is meant would be a guess).
+fn only_address_column(fields: &[Vec<u8>]) -> Option<usize> {
+    let mut shaped = fields.iter().enumerate().filter(|(_, f)| address_shaped(f));
+    match (shaped.next(), shaped.next()) {
+        (Some((column, _)), None) => Some(column),
+        _ => None,
+    }
+}
+
+/// The refusal of a header without an address column, naming its columns.
+fn no_address_column(header: &[Vec<u8>]) -> String {
+    let mut names: Vec<String> = header
+        .iter()
+        .take(8)
+        .map(|f| format!("{:?}", String::from_utf8_lossy(f).trim()))
+        .collect();
+    if header.len() > 8 {
+        names.push("…".into());
+    }
+    format!(
+        "the first line reads as a header with no email column ({}), and the next row has no \
+         single field shaped like an address: name the addresses' column \"email\" (or E-mail, \
+         Courriel, …), or give one address per line",
+        names.join(", ")
+    )
 }
 
 /// A field that reads as one address: text with an `@` between other characters and no space
@@ -551,10 +617,13 @@ mod tests {
 
     #[test]
     fn a_first_line_without_an_email_header_is_an_address() {
-        assert_eq!(detect(b"jane@acme.test"), Framing::Lines);
-        assert_eq!(detect(b"name,company"), Framing::Lines);
+        assert_eq!(detect(b"jane@acme.test", None), Framing::Lines);
+        assert!(matches!(
+            detect(b"name,company", None),
+            Framing::NoAddressColumn(why) if why.contains(r#"("name", "company")"#)
+        ));
         assert_eq!(
-            detect(b"name,mail"),
+            detect(b"name,mail", None),
             Framing::Csv {
                 delimiter: b',',
                 column: 1,
@@ -562,7 +631,7 @@ mod tests {
             }
         );
         assert_eq!(
-            detect(b"name\temail"),
+            detect(b"name\temail", None),
             Framing::Csv {
                 delimiter: b'\t',
                 column: 1,
@@ -570,16 +639,73 @@ mod tests {
             }
         );
         // A quoted local part with a comma is one field: still one address per line.
-        assert_eq!(detect(b"\"a,b\"@acme.test"), Framing::Lines);
+        assert_eq!(detect(b"\"a,b\"@acme.test", None), Framing::Lines);
         // Two address-shaped fields: which one is meant is a guess, so no CSV.
-        assert_eq!(detect(b"a@acme.test;b@acme.test"), Framing::Lines);
-        assert_eq!(detect(b"Doe, Jane <jane@acme.test>"), Framing::Lines);
+        assert_eq!(detect(b"a@acme.test;b@acme.test", None), Framing::Lines);
+        assert_eq!(detect(b"Doe, Jane <jane@acme.test>", None), Framing::Lines);
+    }
+
+    /// A header whose address column has a name import does not know ("Work Email"): the
+    /// next row shows the column. Without one, the input is refused, not judged row by row.
+    #[test]
+    fn a_header_with_an_unknown_address_column_name_is_read_by_its_next_row() {
+        assert_eq!(
+            detect(
+                b"Prenom,Nom,Work Email",
+                Some(b"Jane,Doe,jane.doe@acme.test")
+            ),
+            Framing::Csv {
+                delimiter: b',',
+                column: 2,
+                header: true
+            }
+        );
+        let items = read(
+            "Prénom;Nom;Courriel professionnel\nJane;Doe;jane@acme.test\nJo;X;jo@acme.test\n"
+                .as_bytes(),
+        );
+        assert_eq!(emails(&items), ["jane@acme.test", "jo@acme.test"]);
+        let err = read_into(
+            io::Cursor::new(b"Name,Company\nJane,Acme\n".to_vec()),
+            &mpsc::channel(8).0,
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(
+            err.to_string()
+                .contains("no email column (\"Name\", \"Company\")"),
+            "{err}"
+        );
+        // A header alone says nothing more.
+        assert!(matches!(
+            detect(b"Name,Company", None),
+            Framing::NoAddressColumn(_)
+        ));
+    }
+
+    /// Excel in a French locale ends a header with empty cells: `email;;` is three columns.
+    #[test]
+    fn a_header_ending_in_empty_cells_is_split_on_its_delimiter() {
+        for header in [&b"email;;"[..], b"email;", b"Courriel;;"] {
+            assert_eq!(
+                detect(header, None),
+                Framing::Csv {
+                    delimiter: b';',
+                    column: 0,
+                    header: true
+                },
+                "{}",
+                String::from_utf8_lossy(header)
+            );
+        }
+        let items = read(b"email;;\njane.doe@acme.test;;\n");
+        assert_eq!(emails(&items), ["jane.doe@acme.test"]);
     }
 
     #[test]
     fn a_headerless_csv_gives_its_address_column_from_the_first_row_on() {
         assert_eq!(
-            detect(b"Jane;Doe; jane@acme.test ;Acme"),
+            detect(b"Jane;Doe; jane@acme.test ;Acme", None),
             Framing::Csv {
                 delimiter: b';',
                 column: 2,

@@ -93,7 +93,7 @@ fn every_spreadsheet_format_imports_the_same_rows() {
         env.import("prospects", &data(&format!("prospects.{ext}")))
             .success()
             .stdout(predicate::str::contains(
-                "3 prospects imported, 1 duplicates skipped",
+                "3 prospects imported, 1 duplicate skipped",
             ))
             .stdout(predicate::str::contains("1 rejected"))
             .stdout(predicate::str::contains(
@@ -249,7 +249,7 @@ fn xlsx_number_formats_keep_leading_zeros() {
 
     env.import("prospects", &file)
         .success()
-        .stdout(predicate::str::contains("1 prospects imported"));
+        .stdout(predicate::str::contains("1 prospect imported"));
     let extra: serde_json::Value = serde_json::from_str(&env.prospects()[0].extra).unwrap();
     assert_eq!(
         extra,
@@ -676,7 +676,7 @@ fn map_option_maps_unknown_headers() {
         ])
         .assert()
         .success()
-        .stdout(predicate::str::contains("1 prospects imported"));
+        .stdout(predicate::str::contains("1 prospect imported"));
     env.hailer()
         .args(["import", "prospects"])
         .arg(&file)
@@ -739,7 +739,7 @@ fn map_errors_name_the_mapping_at_fault() {
         .args(["--map", "firstname=company", "--map", "company=Org"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("1 prospects imported"));
+        .stdout(predicate::str::contains("1 prospect imported"));
     assert_eq!(env.names(), ["Acme SA Lopez @ acme"]);
 
     // The QA case: both problems of the row at once.
@@ -934,7 +934,7 @@ fn profile_urls_and_locations_are_not_company_domains() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{out:?}");
-    assert!(stdout.contains("1 rows imported with a note"), "{stdout}");
+    assert!(stdout.contains("1 row with a note"), "{stdout}");
     assert!(stdout.contains("line 2: website"), "{stdout}");
     assert!(stdout.contains("linkedin.com"), "{stdout}");
     assert!(stdout.contains("0 rejected"), "{stdout}");
@@ -1086,7 +1086,7 @@ fn a_reimport_fills_empty_fields_without_overwriting() {
     );
     env.import("prospects", &a)
         .success()
-        .stdout(predicate::str::contains("1 prospects imported"));
+        .stdout(predicate::str::contains("1 prospect imported"));
     let b = env.write(
         "b.csv",
         b"firstname,lastname,company,email,title,city,phone\n\
@@ -1280,7 +1280,7 @@ fn messages_import_multiline_bodies_duplicates_and_replacement() {
     env.import("messages", &file)
         .success()
         .stdout(predicate::str::contains(
-            "2 messages imported, 1 duplicates skipped, 0 replaced, 2 rejected",
+            "2 messages imported, 1 duplicate skipped, 0 replaced, 2 rejected",
         ))
         .stdout(predicate::str::contains(
             "line 8: company \"acme\" already has a different message on line 2",
@@ -1482,7 +1482,10 @@ fn header_synonyms_map_in_both_languages() {
         let f = env.write(name, text.as_bytes());
         env.import(kind, &f)
             .success()
-            .stdout(predicate::str::contains(format!("1 {kind} imported")));
+            .stdout(predicate::str::contains(format!(
+                "1 {} imported",
+                kind.trim_end_matches('s')
+            )));
     }
     assert_eq!(env.prospects().len(), 3);
 }
@@ -1890,8 +1893,23 @@ fn import_reads_standard_input() {
         .write_stdin("prénom;nom;société\nAnn;Lee;Acme\n")
         .assert()
         .success()
-        .stdout(predicate::str::contains("1 prospects imported"));
+        .stdout(predicate::str::contains("1 prospect imported"));
     assert_eq!(env.names(), ["Ann Lee @ acme"]);
+    // The log names standard input as such, and a file by its whole path, however typed.
+    env.write("rel.csv", b"first,last,company\nBo,Ray,Acme\n");
+    env.hailer()
+        .args(["import", "prospects", "rel.csv"])
+        .assert()
+        .success();
+    let out = env
+        .hailer()
+        .args(["import", "log", "--json"])
+        .output()
+        .unwrap();
+    let log: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(log[0]["file"], "(standard input)");
+    let whole = std::path::absolute(env.dir.path().join("rel.csv")).unwrap();
+    assert_eq!(log[1]["file"], whole.display().to_string().as_str());
 }
 
 /// An export whose reader goes away exits 1 (an incomplete list), also when stderr goes into
@@ -1924,4 +1942,65 @@ fn an_export_to_a_closed_pipe_exits_1_with_stderr_in_the_pipe_too() {
         .status()
         .unwrap();
     assert_eq!(status.code(), Some(1), "an incomplete export, not a crash");
+}
+
+/// Another address for a person already stored (a later file, or a later row of the same
+/// file) is not taken, and the row says so instead of losing it without a word. An address
+/// column with a name import does not know is read as email by its content, with a note.
+#[test]
+fn a_second_address_for_a_stored_person_is_noted_and_an_unnamed_address_column_is_read() {
+    let env = Env::new();
+    let a = env.dir.path().join("a.csv");
+    std::fs::write(
+        &a,
+        "Prénom,Nom,Entreprise,Work Email\nJane,Doe,Acme,jane.doe@acme.test\n\
+         Jane,Doe,Acme,j.doe@acme.test\n",
+    )
+    .unwrap();
+    let out = env
+        .hailer()
+        .args(["import", "prospects", "--json"])
+        .arg(&a)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = summary.to_string();
+    assert!(text.contains("\"Work Email\\\" holds addresses"), "{text}");
+    assert!(
+        text.contains("already stored with jane.doe@acme.test: j.doe@acme.test not taken"),
+        "{text}"
+    );
+    assert_eq!(
+        env.prospects()[0].email.as_deref(),
+        Some("jane.doe@acme.test")
+    );
+    let b = env.dir.path().join("b.csv");
+    std::fs::write(
+        &b,
+        "first,last,company,email\nJane,Doe,ACME,JANE.DOE@acme.test\n",
+    )
+    .unwrap();
+    env.import("prospects", &b)
+        .success()
+        .stdout(predicate::str::contains("1 duplicate skipped"))
+        .stdout(predicate::str::contains("not taken").not());
+}
+
+/// A placeholder left open in a message is said at import, not first at `outbox build`.
+#[test]
+fn a_message_with_an_unclosed_placeholder_gets_a_note() {
+    let env = Env::new();
+    let m = env.write(
+        "m.csv",
+        "company,subject,body\nAcme,Hi {firstname,Hello {firstname|there}\nBeta,Hi,Fine\n"
+            .as_bytes(),
+    );
+    env.import("messages", &m)
+        .success()
+        .stdout(predicate::str::contains("2 messages imported"))
+        .stdout(predicate::str::contains("1 row with a note"))
+        .stdout(predicate::str::contains(
+            "line 2: subject: unclosed placeholder starting \"{firstname\": outbox build refuses",
+        ));
 }

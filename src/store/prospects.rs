@@ -1,6 +1,6 @@
 //! `prospects`: the people to write to.
 
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::Result;
 
@@ -47,6 +47,7 @@ pub enum Stored {
 pub struct Inserter<'t> {
     insert: rusqlite::Statement<'t>,
     fill: rusqlite::Statement<'t>,
+    stored_email: rusqlite::Statement<'t>,
     import_id: i64,
     now: i64,
 }
@@ -75,9 +76,12 @@ impl<'t> Inserter<'t> {
                     OR EXISTS (SELECT 1 FROM json_each(?6) AS new
                                WHERE new.key NOT IN (SELECT key FROM json_each(prospects.extra))))",
         )?;
+        let stored_email =
+            tx.prepare("SELECT email FROM prospects WHERE person_key = ?1 AND company_key = ?2")?;
         Ok(Inserter {
             insert,
             fill,
+            stored_email,
             import_id,
             now,
         })
@@ -115,6 +119,23 @@ impl<'t> Inserter<'t> {
         } else {
             Stored::Duplicate
         })
+    }
+}
+
+impl Inserter<'_> {
+    /// The address already stored for the same person when `p` brings another one, which
+    /// [`Inserter::insert`] does not overwrite: the import says so on the row.
+    pub fn kept_email(&mut self, p: &NewProspect) -> Result<Option<String>> {
+        let Some(new) = &p.email else {
+            return Ok(None);
+        };
+        let stored: Option<Option<String>> = self
+            .stored_email
+            .query_row(params![p.person_key, p.company_key], |r| r.get(0))
+            .optional()?;
+        Ok(stored
+            .flatten()
+            .filter(|old| !old.eq_ignore_ascii_case(new)))
     }
 }
 

@@ -246,6 +246,54 @@ pub fn fallback_notes(header: &[String], map: &ColumnMap) -> Vec<String> {
         .collect()
 }
 
+/// How many rows under the header [`address_column`] looks at.
+const ADDRESS_SAMPLE_ROWS: usize = 50;
+
+/// The one unmapped column of `header` whose cells in the rows below (the first
+/// [`ADDRESS_SAMPLE_ROWS`]) are at least 80% address-shaped, with one at least; `None` for
+/// none or several.
+fn address_column(
+    header: &SourceRow,
+    below: &[SourceRow],
+    fields: &[(Field, usize)],
+) -> Option<usize> {
+    let shaped = |cell: &str| {
+        let cell = cell.trim();
+        cell.rfind('@')
+            .is_some_and(|at| at > 0 && at + 1 < cell.len() && !cell.contains(char::is_whitespace))
+    };
+    let mut found = (0..header.cells.len())
+        .filter(|col| !fields.iter().any(|(_, c)| c == col))
+        .filter(|&col| {
+            let cells: Vec<&str> = below
+                .iter()
+                .take(ADDRESS_SAMPLE_ROWS)
+                .filter_map(|r| r.cells.get(col).map(String::as_str))
+                .filter(|c| !c.trim().is_empty())
+                .collect();
+            let addresses = cells.iter().filter(|c| shaped(c)).count();
+            addresses > 0 && addresses * 5 >= cells.len() * 4
+        });
+    match (found.next(), found.next()) {
+        (Some(col), None) => Some(col),
+        _ => None,
+    }
+}
+
+/// What the import says about each column given a field by its content.
+pub fn guessed_notes(header: &[String], map: &ColumnMap) -> Vec<String> {
+    map.guessed
+        .iter()
+        .map(|(field, col)| {
+            let name = header.get(*col).map_or("", String::as_str);
+            format!(
+                "column {name:?} holds addresses under a name not known as {field}: read as \
+                 {field} (--map {field}=HEADER picks another column)"
+            )
+        })
+        .collect()
+}
+
 /// The header row found and what each column means.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ColumnMap {
@@ -258,6 +306,8 @@ pub struct ColumnMap {
     pub extra: Vec<(usize, String)>,
     /// Further columns a field reads, in order, where its own column is empty.
     pub fallbacks: Vec<(Field, usize)>,
+    /// Fields given a column by its content, not its name (see [`address_column`]).
+    pub guessed: Vec<(Field, usize)>,
     /// How many cells the header row has: a data row's cells past it have no header.
     pub width: usize,
     /// The header row's cells in the fields' columns, compared as headers are
@@ -493,7 +543,18 @@ pub fn find_header(
     overrides: &[ColumnOverride],
 ) -> Option<ColumnMap> {
     for (index, row) in rows.iter().take(HEADER_SEARCH_ROWS).enumerate() {
-        if let Some(fields) = map_header(&row.cells, required, optional, overrides) {
+        if let Some(mut fields) = map_header(&row.cells, required, optional, overrides) {
+            // No column is named as an address, but one holds addresses ("Work Email"): it is
+            // the email column, said in a note, rather than an extra column nobody mails.
+            let mut guessed = Vec::new();
+            if optional.contains(&Field::Email)
+                && !fields.iter().any(|(f, _)| *f == Field::Email)
+                && !overrides.iter().any(|o| o.field == Field::Email)
+                && let Some(col) = address_column(row, &rows[index + 1..], &fields)
+            {
+                fields.push((Field::Email, col));
+                guessed.push((Field::Email, col));
+            }
             let mut taken: Vec<String> = required
                 .iter()
                 .chain(optional)
@@ -525,6 +586,7 @@ pub fn find_header(
                 fields,
                 extra,
                 fallbacks,
+                guessed,
                 field_headers,
                 width: row.cells.len(),
             });
@@ -545,6 +607,40 @@ mod tests {
             number: n,
             cells: cells.iter().map(|s| s.to_string()).collect(),
         }
+    }
+
+    /// An address column with a name no synonym covers is found by its content, once.
+    #[test]
+    fn an_address_column_under_another_name_is_read_as_email() {
+        let rows = [
+            row(1, &["Prénom", "Nom", "Entreprise", "Work Email", "Notes"]),
+            row(
+                2,
+                &["Jane", "Doe", "Acme", "jane.doe@acme.test", "met at a fair"],
+            ),
+            row(3, &["Jo", "Roe", "Acme", "", "x@y is not a note"]),
+        ];
+        let map = find_header(&rows, &PROSPECT, &OPTIONAL, &[]).unwrap();
+        assert_eq!(map.column(Field::Email), Some(3));
+        assert_eq!(map.guessed, [(Field::Email, 3)]);
+        assert!(!map.extra.iter().any(|(c, _)| *c == 3));
+        let header: Vec<String> = rows[0].cells.clone();
+        let notes = guessed_notes(&header, &map);
+        assert!(
+            notes[0].contains("\"Work Email\" holds addresses"),
+            "{notes:?}"
+        );
+        // Two columns of addresses: which one is meant is a guess, so neither.
+        let rows = [
+            row(1, &["first", "last", "company", "Work", "Home"]),
+            row(
+                2,
+                &["Jane", "Doe", "Acme", "jane@acme.test", "jd@home.test"],
+            ),
+        ];
+        let map = find_header(&rows, &PROSPECT, &OPTIONAL, &[]).unwrap();
+        assert_eq!(map.column(Field::Email), None);
+        assert!(map.guessed.is_empty());
     }
 
     #[test]

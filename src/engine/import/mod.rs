@@ -159,13 +159,13 @@ pub const MAX_REJECTS_KEPT: usize = 1000;
 
 impl std::fmt::Display for ImportSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = self.kind.name();
         write!(
             f,
-            "{}: {} {} imported, {} duplicates skipped",
+            "{}: {} imported, {} skipped",
             self.file.display(),
-            self.imported,
-            self.kind.name(),
-            self.duplicates
+            count(self.imported, kind.trim_end_matches('s'), kind),
+            count(self.duplicates, "duplicate", "duplicates")
         )?;
         if self.updated > 0 {
             write!(f, ", {} updated with new details", self.updated)?;
@@ -202,7 +202,7 @@ impl std::fmt::Display for ImportSummary {
             )?;
         }
         if self.noted > 0 {
-            writeln!(f, "{} rows imported with a note:", self.noted)?;
+            writeln!(f, "{} with a note:", count(self.noted, "row", "rows"))?;
             for n in self.notes.iter().take(10) {
                 writeln!(f, "  {} {}: {}", self.row_unit, n.row, n.reason)?;
             }
@@ -212,6 +212,23 @@ impl std::fmt::Display for ImportSummary {
         }
         Ok(())
     }
+}
+
+/// The file as the imports log keeps it: a whole path (the log is read later, from anywhere),
+/// and standard input named as such rather than `-`.
+fn logged_name(file: &std::path::Path) -> String {
+    if file.as_os_str() == "-" {
+        return "(standard input)".into();
+    }
+    std::path::absolute(file)
+        .unwrap_or_else(|_| file.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// `1 row`, `2 rows`.
+fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Progress of an import: rows handled so far out of the rows in the sheet.
@@ -259,6 +276,7 @@ pub fn run(
     let rows = loaded.rows;
     warnings.extend(loaded.warnings);
     warnings.extend(columns::fallback_notes(&rows[map.header_index].cells, &map));
+    warnings.extend(columns::guessed_notes(&rows[map.header_index].cells, &map));
 
     let header_row = map.header_row_number;
     let columns = map
@@ -345,12 +363,7 @@ fn write_rows(
         "INSERT INTO imports (kind, file, sheet, imported, updated, duplicates, rejected,
                               created_at)
          VALUES (?1, ?2, ?3, 0, 0, 0, 0, ?4)",
-        rusqlite::params![
-            req.kind.name(),
-            file.display().to_string(),
-            &summary.sheet,
-            now
-        ],
+        rusqlite::params![req.kind.name(), logged_name(file), &summary.sheet, now],
     )
     .map_err(|e| ImportError::store(file)(e.into()))?;
     let import_id = tx.last_insert_rowid();
@@ -503,6 +516,26 @@ fn store_prospects(
                     prospects::Stored::Updated => Outcome::Updated,
                     prospects::Stored::Duplicate => Outcome::Duplicate,
                 };
+                // Another address for a person already stored is not taken: said on the row,
+                // so it is not lost without a word.
+                if !matches!(outcome, Outcome::New)
+                    && let Some(kept) = insert.kept_email(&p).map_err(ImportError::store(&file))?
+                {
+                    summary.noted += 1;
+                    if summary.notes.len() < MAX_REJECTS_KEPT {
+                        summary.notes.push(RowReject {
+                            row: number,
+                            reason: format!(
+                                "{} {} at {} is already stored with {kept}: {} not taken \
+                                 (hailer suggestions set, or edit the address, to change it)",
+                                p.firstname,
+                                p.lastname,
+                                p.company,
+                                p.email.as_deref().unwrap_or_default()
+                            ),
+                        });
+                    }
+                }
                 outcome.count(summary);
             }
             handled += BATCH as u64;
@@ -550,7 +583,9 @@ fn store_messages(
         if row.cells.iter().all(String::is_empty) {
             continue;
         }
+        let mut row_note = None;
         let outcome = message_row(row, map, &mut keys).and_then(|m| {
+            row_note = template_syntax_note(&m.subject, &m.body);
             if let Some((first, subject, body)) = message_rows.get(&m.company_key) {
                 return if *subject == m.subject && *body == m.body {
                     Ok(Outcome::Duplicate)
@@ -575,12 +610,46 @@ fn store_messages(
                 .map_err(RowError::Store)
         });
         match outcome {
-            Ok(o) => o.count(summary),
+            Ok(o) => {
+                o.count(summary);
+                if let Some(note) = row_note {
+                    summary.noted += 1;
+                    if summary.notes.len() < MAX_REJECTS_KEPT {
+                        summary.notes.push(RowReject {
+                            row: row.number,
+                            reason: note,
+                        });
+                    }
+                }
+            }
             Err(RowError::Reject(reason)) => reject(summary, row.number, reason),
             Err(RowError::Store(e)) => return Err(ImportError::store(&file)(e)),
         }
     }
     Ok(())
+}
+
+/// A placeholder left open in a message (`Hi {firstname`): `outbox build` refuses every row of
+/// its company until it is fixed, so the import says it at once. Unknown names are not judged
+/// here: the prospects' columns may be imported later.
+fn template_syntax_note(subject: &str, body: &str) -> Option<String> {
+    use crate::engine::outbox::template::{Escape, TemplateError, Vars, render};
+    let unclosed = |text: &str| {
+        render(text, &Vars::new(), Escape::None)
+            .err()?
+            .into_iter()
+            .find_map(|e| matches!(e, TemplateError::Unclosed(_)).then(|| e.to_string()))
+    };
+    let problems: Vec<String> = [("subject", subject), ("body", body)]
+        .into_iter()
+        .filter_map(|(part, text)| unclosed(text).map(|e| format!("{part}: {e}")))
+        .collect();
+    (!problems.is_empty()).then(|| {
+        format!(
+            "{}: outbox build refuses this message until it is fixed",
+            problems.join("; ")
+        )
+    })
 }
 
 /// `--sheet` names the sheet (hidden or not); otherwise the first visible sheet whose header

@@ -631,12 +631,17 @@ fn cell_text(cell: &Data) -> String {
     }
 }
 
+/// A number as a spreadsheet shows it: 15 significant digits at most (Excel's precision), so
+/// `=0.1+0.2` reads `0.3`, not `0.30000000000000004`; integers without `.0`.
 fn float_text(f: f64) -> String {
     if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 {
-        format!("{}", f as i64)
-    } else {
-        format!("{f}")
+        return format!("{}", f as i64);
     }
+    if !f.is_finite() {
+        return format!("{f}");
+    }
+    let rounded: f64 = format!("{f:.14e}").parse().unwrap_or(f);
+    format!("{rounded}")
 }
 
 /// A text file decoded to UTF-8.
@@ -1421,6 +1426,16 @@ mod tests {
     fn floats_read_as_text() {
         assert_eq!(float_text(42.0), "42");
         assert_eq!(float_text(0.5), "0.5");
+        assert_eq!(float_text(1e20), "100000000000000000000");
+    }
+
+    #[test]
+    fn numbers_read_as_a_spreadsheet_shows_them() {
+        assert_eq!(float_text(0.1 + 0.2), "0.3");
+        assert_eq!(float_text(1234.0), "1234");
+        assert_eq!(float_text(-2.5), "-2.5");
+        assert_eq!(float_text(1.0 / 3.0), "0.333333333333333");
+        assert_eq!(float_text(33.33), "33.33");
         assert_eq!(float_text(1e20), "100000000000000000000");
     }
 }

@@ -61,6 +61,7 @@ fn servers() -> Servers {
                 Some(c) if c.starts_with("RCPT TO:<grey@") => {
                     reply("450 4.7.1 Greylisted, please try again later")
                 }
+                Some(c) if c.starts_with("RCPT TO:<silent@") => fake_smtp::Act::Hang,
                 Some(c) if c.starts_with("RCPT") => reply("550 5.1.1 User unknown"),
                 Some(c) => standard(c),
             }),
@@ -717,4 +718,57 @@ fn utf16_input_with_or_without_bom_is_decoded() {
     assert!(r[2][0].ends_with("x@acme.test"), "{r:?}");
     assert_eq!(r[2][5], "not valid UTF-16LE");
     assert_eq!(r[3][..2], ["nobody@acme.test", "MAILBOX_NOT_FOUND"]);
+}
+
+/// A verdict's detail names the MX host and address wherever the session broke: at the
+/// banner or at RCPT. A greeting that is not SMTP (an HTTP server) is UNKNOWN, not TEMPORARY.
+#[test]
+fn timeouts_name_the_host_and_a_non_smtp_greeting_is_unknown() {
+    let s = servers();
+    let env = Env::new();
+    let config = env.config(&s);
+    let file = env.write("in.txt", b"silent@acme.test\n");
+    let out = env
+        .hailer(&config)
+        .args(["verify", "--timeout", "1", "--input"])
+        .arg(&file)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let r = rows(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(r[1][..2], ["silent@acme.test", "TIMEOUT"], "{r:?}");
+    let at = format!("mx.acme.test[127.0.0.1]:{}: ", s.smtp.addr.port());
+    assert!(r[1][5].starts_with(&at), "{r:?}");
+    assert!(r[1][5].contains("no reply to RCPT TO"), "{r:?}");
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let http = rt.block_on(async {
+        fake_smtp::start(
+            "127.0.0.1",
+            Arc::new(|_, cmd: Option<&str>| match cmd {
+                None => reply("HTTP/1.1 400 Bad Request"),
+                Some(_) => fake_smtp::Act::Close,
+            }),
+        )
+        .await
+    });
+    let config = env.write(
+        "http.toml",
+        format!(
+            "[dns]\nnameservers = [\"{}\"]\n\n[verify]\nport = {}\nhelo_name = \"probe.sender.test\"\n\
+             from = \"probe@sender.test\"\nrate_limit = 0.0\nallow_special_use = [\"test\"]\n",
+            s.dns,
+            http.addr.port()
+        )
+        .as_bytes(),
+    );
+    let file = env.write("in2.txt", b"jane@acme.test\n");
+    let out = env.verify_stream(&config, &file);
+    let r = rows(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(r[1][..2], ["jane@acme.test", "UNKNOWN"], "{r:?}");
 }

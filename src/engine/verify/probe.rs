@@ -154,7 +154,12 @@ fn summarize(failures: &[Failure]) -> Verdict {
         Status::ConnectionRefused
     } else if failures.iter().all(|f| matches!(f.why, Why::NoAddress)) {
         Status::NoMx
-    } else if any(&|w| matches!(w, Why::BannerLost(_) | Why::Connect(_))) {
+    } else if any(&|w| {
+        // A greeting that is not SMTP at all (an HTTP server on port 25) says nothing about
+        // the mailbox, and waiting will not change it: UNKNOWN, below.
+        matches!(w, Why::BannerLost(e) if !matches!(e, SmtpError::Protocol { .. }))
+            || matches!(w, Why::Connect(_))
+    }) {
         Status::Temporary
     } else {
         Status::Unknown
@@ -235,7 +240,7 @@ async fn session(
                 break Outcome::Done(verdict);
             }
             Step::Failed(e) => {
-                let verdict = session_error(&e, host);
+                let verdict = session_error(&e, host, peer);
                 match e {
                     SmtpError::Timeout { .. } => s.quit_now().await,
                     _ => s.quit().await,
@@ -254,8 +259,9 @@ enum Step {
     TlsFailed(String),
 }
 
-/// The verdict for a session that broke after the banner.
-fn session_error(e: &SmtpError, host: &MxHost) -> Verdict {
+/// The verdict for a session that broke after the banner; its detail names the host and
+/// address, as a failure before the banner does.
+fn session_error(e: &SmtpError, host: &MxHost, peer: SocketAddr) -> Verdict {
     let status = match e {
         SmtpError::Timeout { .. } => Status::Timeout,
         SmtpError::Closed { .. } | SmtpError::Io { .. } | SmtpError::Tls(_) => Status::Temporary,
@@ -264,7 +270,8 @@ fn session_error(e: &SmtpError, host: &MxHost) -> Verdict {
             Status::Temporary
         }
     };
-    let mut v = Verdict::new(status, e.to_string());
+    let detail = format!("{}[{}]:{}: {e}", host.name, peer.ip(), peer.port());
+    let mut v = Verdict::new(status, detail);
     v.mx = Some(host.name.clone());
     v
 }

@@ -2004,3 +2004,22 @@ fn a_message_with_an_unclosed_placeholder_gets_a_note() {
             "line 2: subject: unclosed placeholder starting \"{firstname\": outbox build refuses",
         ));
 }
+
+/// A web app's "Export to Excel" (an HTML table named .xls) is named for what it is, and a CSV
+/// without a header quotes its first row without a sheet name before it.
+#[test]
+fn an_html_export_and_a_headerless_csv_get_plain_errors() {
+    let env = Env::new();
+    let page = env.write("p.xls", b"<html><body><table><tr><td>firstname</td></tr>");
+    env.import("prospects", &page)
+        .code(4)
+        .stderr(predicate::str::contains(
+            "p.xls: an HTML page, not a spreadsheet",
+        ));
+    let csv = env.write("p_plain.csv", b"alpha,beta\ngamma,delta\n");
+    env.import("prospects", &csv)
+        .code(4)
+        .stderr(predicate::str::contains(
+            "first non-empty row: alpha | beta (use --map",
+        ));
+}

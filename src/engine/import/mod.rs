@@ -723,7 +723,11 @@ fn choose_sheet(
                 .take(8)
                 .map(String::as_str)
                 .collect();
-            first_rows_seen.push(format!("{name}: {}", shown.join(" | ")));
+            // A CSV's one "sheet" is named after the file: no prefix then.
+            first_rows_seen.push(match format {
+                Format::Csv { .. } => shown.join(" | "),
+                _ => format!("{name}: {}", shown.join(" | ")),
+            });
         }
     }
     if let Some((sheet, m)) = closest {

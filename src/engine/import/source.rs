@@ -106,6 +106,26 @@ pub fn non_text(head: &[u8]) -> Option<&'static str> {
     is_binary(head).then_some(BINARY)
 }
 
+/// What a file of markup is when it is no CSV: a web page or an Excel 2003 XML workbook, told
+/// by its first kilobyte (after a BOM and blank space).
+fn markup_kind(bytes: &[u8]) -> Option<&'static str> {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let start = body.iter().position(|b| !b.is_ascii_whitespace())?;
+    let head = body[start..body.len().min(start + 1024)].to_ascii_lowercase();
+    let has = |needle: &[u8]| head.windows(needle.len()).any(|w| w == needle);
+    if [&b"<!doctype html"[..], b"<html", b"<table"]
+        .iter()
+        .any(|tag| head.starts_with(tag))
+        || (head.starts_with(b"<?xml") && has(b"<html"))
+    {
+        Some("an HTML page")
+    } else if head.starts_with(b"<?xml") && has(b"urn:schemas-microsoft-com:office:spreadsheet") {
+        Some("an Excel 2003 XML workbook")
+    } else {
+        None
+    }
+}
+
 /// Open `path`; the error string is the cause, the caller adds the file name.
 pub fn open(path: &Path, bytes: Vec<u8>) -> Result<Opened, String> {
     if bytes.is_empty() {
@@ -147,6 +167,13 @@ pub fn open(path: &Path, bytes: Vec<u8>) -> Result<Opened, String> {
             source: Source::Book(Box::new(Sheets::Xls(book))),
             warnings: Vec::new(),
         });
+    }
+    if let Some(kind) = markup_kind(&bytes) {
+        // Web apps' "Export to Excel" often writes one of these under an .xls name.
+        return Err(format!(
+            "{kind}, not a spreadsheet or CSV (what some \"Export to Excel\" buttons write): \
+             open it in a spreadsheet program and save it as XLSX or CSV"
+        ));
     }
     let decoded = decode_text(&bytes)?;
     let text = lone_cr_to_lf(decoded.text);
@@ -1437,5 +1464,17 @@ mod tests {
         assert_eq!(float_text(1.0 / 3.0), "0.333333333333333");
         assert_eq!(float_text(33.33), "33.33");
         assert_eq!(float_text(1e20), "100000000000000000000");
+    }
+
+    #[test]
+    fn an_html_or_xml_export_is_named_as_such() {
+        let page = b"\xEF\xBB\xBF\n  <HTML><body><table><tr><td>firstname</td></tr></table>";
+        let e = open(Path::new("p.xls"), page.to_vec()).err().unwrap();
+        assert!(e.starts_with("an HTML page, not a spreadsheet"), "{e}");
+        let xml = b"<?xml version=\"1.0\"?>\n<Workbook xmlns=\"urn:schemas-microsoft-com:office:spreadsheet\">";
+        let e = open(Path::new("p.xls"), xml.to_vec()).err().unwrap();
+        assert!(e.starts_with("an Excel 2003 XML workbook"), "{e}");
+        // A CSV whose first cell happens to hold markup further in is still a CSV.
+        assert!(open(Path::new("p.csv"), b"name,html\nJo,<html>\n".to_vec()).is_ok());
     }
 }

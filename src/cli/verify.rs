@@ -76,7 +76,7 @@ pub struct VerifyCommand {
     /// Do not open the database at all (no cached verdicts, nothing stored); --input only
     #[arg(long, requires = "input")]
     pub no_store: bool,
-    /// Print the summary as JSON
+    /// Print the summary as JSON (on stderr when the results CSV takes standard output)
     #[arg(long)]
     pub json: bool,
 }

@@ -304,8 +304,11 @@ impl fmt::Display for VerifySummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} addresses verified in {:.1} s ({} from cache)",
-            self.total, self.seconds, self.cached
+            "{} {} verified in {:.1} s ({} from cache)",
+            self.total,
+            if self.total == 1 { "address" } else { "addresses" },
+            self.seconds,
+            self.cached
         )?;
         if self.cancelled {
             write!(f, ", stopped before the end")?;

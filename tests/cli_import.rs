@@ -639,7 +639,10 @@ fn contradicting_maps_are_refused() {
 #[test]
 fn json_summary_is_machine_readable() {
     let env = Env::new();
-    let file = env.write("p.csv", b"first name;last name;company\nA;B;C\n;B;C\n");
+    let file = env.write(
+        "p.csv",
+        b"first name;last name;company;email\nA;B;C;\n;B;C;\nD;E;F;not-an-email\n;;G;\n",
+    );
     let out = env
         .hailer()
         .args(["import", "prospects", "--json"])
@@ -649,9 +652,15 @@ fn json_summary_is_machine_readable() {
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["imported"], 1);
-    assert_eq!(v["rejected"], 1);
+    assert_eq!(v["rejected"], 3);
     assert_eq!(v["rejects"][0]["row"], 3);
     assert_eq!(v["columns"]["firstname"], "first name");
+    // The field at fault, and its value when it has one, for scripts.
+    assert_eq!(v["rejects"][0]["field"], "firstname");
+    assert_eq!(v["rejects"][0].get("value"), None);
+    assert_eq!(v["rejects"][1]["field"], "email");
+    assert_eq!(v["rejects"][1]["value"], "not-an-email");
+    assert_eq!(v["rejects"][2].get("field"), None, "two fields missing");
 }
 
 #[test]

@@ -118,6 +118,52 @@ impl ImportError {
 pub struct RowReject {
     pub row: i64,
     pub reason: String,
+    /// The field at fault, when one is (`email` for an invalid address), so a script need
+    /// not read the sentence; with `value`, the cell as it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+impl RowReject {
+    /// A note or a rejection about the row as a whole.
+    fn about_row(row: i64, reason: String) -> RowReject {
+        RowReject {
+            row,
+            reason,
+            field: None,
+            value: None,
+        }
+    }
+}
+
+/// Why a row is rejected, with the field and value at fault when there is one.
+#[derive(Debug)]
+struct Rejection {
+    reason: String,
+    field: Option<&'static str>,
+    value: Option<String>,
+}
+
+impl Rejection {
+    fn of(field: Field, value: &str, reason: String) -> Rejection {
+        Rejection {
+            reason,
+            field: Some(field.name()),
+            value: Some(value.to_string()),
+        }
+    }
+}
+
+impl From<String> for Rejection {
+    fn from(reason: String) -> Rejection {
+        Rejection {
+            reason,
+            field: None,
+            value: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -402,7 +448,7 @@ enum Outcome {
 }
 
 enum RowError {
-    Reject(String),
+    Reject(Rejection),
     Store(StoreError),
 }
 
@@ -417,10 +463,15 @@ impl Outcome {
     }
 }
 
-fn reject(summary: &mut ImportSummary, row: i64, reason: String) {
+fn reject(summary: &mut ImportSummary, row: i64, why: Rejection) {
     summary.rejected += 1;
     if summary.rejects.len() < MAX_REJECTS_KEPT {
-        summary.rejects.push(RowReject { row, reason });
+        summary.rejects.push(RowReject {
+            row,
+            reason: why.reason,
+            field: why.field,
+            value: why.value,
+        });
     }
 }
 
@@ -445,7 +496,7 @@ fn store_prospects(
     let total = data.len() as u64;
     type Normalised = (
         i64,
-        Result<(prospects::NewProspect, Option<String>), String>,
+        Result<(prospects::NewProspect, Option<String>), Rejection>,
     );
     std::thread::scope(|scope| {
         let (batches, received) = std::sync::mpsc::sync_channel::<Vec<Normalised>>(4);
@@ -458,8 +509,8 @@ fn store_prospects(
                     .filter(|row| !row.cells.iter().all(String::is_empty))
                     .map(|row| {
                         let p = prospect_row(row, map, &mut keys).map_err(|e| match e {
-                            RowError::Reject(reason) => reason,
-                            RowError::Store(e) => e.to_string(),
+                            RowError::Reject(why) => why,
+                            RowError::Store(e) => Rejection::from(e.to_string()),
                         });
                         (row.number, p)
                     })
@@ -486,16 +537,13 @@ fn store_prospects(
                         if let Some(note) = note {
                             summary.noted += 1;
                             if summary.notes.len() < MAX_REJECTS_KEPT {
-                                summary.notes.push(RowReject {
-                                    row: number,
-                                    reason: note,
-                                });
+                                summary.notes.push(RowReject::about_row(number, note));
                             }
                         }
                         p
                     }
-                    Err(reason) => {
-                        reject(summary, number, reason);
+                    Err(why) => {
+                        reject(summary, number, why);
                         continue;
                     }
                 };
@@ -523,17 +571,15 @@ fn store_prospects(
                 {
                     summary.noted += 1;
                     if summary.notes.len() < MAX_REJECTS_KEPT {
-                        summary.notes.push(RowReject {
-                            row: number,
-                            reason: format!(
-                                "{} {} at {} is already stored with {kept}: {} not taken \
-                                 (hailer suggestions set, or edit the address, to change it)",
-                                p.firstname,
-                                p.lastname,
-                                p.company,
-                                p.email.as_deref().unwrap_or_default()
-                            ),
-                        });
+                        let reason = format!(
+                            "{} {} at {} is already stored with {kept}: {} not taken \
+                             (hailer suggestions set, or edit the address, to change it)",
+                            p.firstname,
+                            p.lastname,
+                            p.company,
+                            p.email.as_deref().unwrap_or_default()
+                        );
+                        summary.notes.push(RowReject::about_row(number, reason));
                     }
                 }
                 outcome.count(summary);
@@ -590,10 +636,10 @@ fn store_messages(
                 return if *subject == m.subject && *body == m.body {
                     Ok(Outcome::Duplicate)
                 } else {
-                    Err(RowError::Reject(format!(
+                    Err(RowError::Reject(Rejection::from(format!(
                         "company {:?} already has a different message on {} {first} of this file",
                         m.company, summary.row_unit
-                    )))
+                    ))))
                 };
             }
             message_rows.insert(
@@ -615,14 +661,11 @@ fn store_messages(
                 if let Some(note) = row_note {
                     summary.noted += 1;
                     if summary.notes.len() < MAX_REJECTS_KEPT {
-                        summary.notes.push(RowReject {
-                            row: row.number,
-                            reason: note,
-                        });
+                        summary.notes.push(RowReject::about_row(row.number, note));
                     }
                 }
             }
-            Err(RowError::Reject(reason)) => reject(summary, row.number, reason),
+            Err(RowError::Reject(why)) => reject(summary, row.number, why),
             Err(RowError::Store(e)) => return Err(ImportError::store(&file)(e)),
         }
     }
@@ -786,7 +829,9 @@ fn cell<'a>(row: &'a SourceRow, map: &ColumnMap, field: Field) -> &'a str {
 fn missing(row: &SourceRow, map: &ColumnMap, fields: &[Field]) -> Result<(), RowError> {
     if map.is_header_again(row) {
         return Err(RowError::Reject(
-            "the header row again (files joined together?): not a person, skipped".into(),
+            "the header row again (files joined together?): not a person, skipped"
+                .to_string()
+                .into(),
         ));
     }
     let absent: Vec<&str> = fields
@@ -797,7 +842,15 @@ fn missing(row: &SourceRow, map: &ColumnMap, fields: &[Field]) -> Result<(), Row
     if absent.is_empty() {
         Ok(())
     } else {
-        Err(RowError::Reject(format!("missing {}", absent.join(", "))))
+        let reason = format!("missing {}", absent.join(", "));
+        Err(RowError::Reject(match absent[..] {
+            [one] => Rejection {
+                reason,
+                field: Some(one),
+                value: None,
+            },
+            _ => reason.into(),
+        }))
     }
 }
 
@@ -847,8 +900,10 @@ fn key_for(keys: &mut HashMap<String, String>, company: &str) -> Result<String, 
         .or_insert_with(|| company_key(company))
         .clone();
     if key.is_empty() {
-        return Err(RowError::Reject(format!(
-            "company {company:?} has no letters or digits"
+        return Err(RowError::Reject(Rejection::of(
+            Field::Company,
+            company,
+            format!("company {company:?} has no letters or digits"),
         )));
     }
     Ok(key)
@@ -887,16 +942,24 @@ fn prospect_row(
     }
     let email = match cell(row, map, Field::Email) {
         "" => None,
-        raw => Some(
-            checked_email(raw)
-                .map_err(|why| RowError::Reject(format!("invalid email {raw:?}: {why}")))?,
-        ),
+        raw => Some(checked_email(raw).map_err(|why| {
+            RowError::Reject(Rejection::of(
+                Field::Email,
+                raw,
+                format!("invalid email {raw:?}: {why}"),
+            ))
+        })?),
     };
     let domain = match cell(row, map, Field::Domain) {
         "" => None,
         raw => {
-            let domain = normalize_domain(raw)
-                .ok_or_else(|| RowError::Reject(format!("invalid domain or website {raw:?}")))?;
+            let domain = normalize_domain(raw).ok_or_else(|| {
+                RowError::Reject(Rejection::of(
+                    Field::Domain,
+                    raw,
+                    format!("invalid domain or website {raw:?}"),
+                ))
+            })?;
             // A profile or page address says nothing about the company's own domain; the
             // rest of the row is still good.
             match platform_host(&domain) {

@@ -306,7 +306,11 @@ impl fmt::Display for VerifySummary {
             f,
             "{} {} verified in {:.1} s ({} from cache)",
             self.total,
-            if self.total == 1 { "address" } else { "addresses" },
+            if self.total == 1 {
+                "address"
+            } else {
+                "addresses"
+            },
             self.seconds,
             self.cached
         )?;

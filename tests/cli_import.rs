@@ -2032,3 +2032,27 @@ fn an_html_export_and_a_headerless_csv_get_plain_errors() {
             "first non-empty row: alpha | beta (use --map",
         ));
 }
+
+/// With `--json`, a command that fails before any output gives a JSON error on stdout too,
+/// so a script reading JSON gets JSON; the text stays on stderr.
+#[test]
+fn a_failed_json_command_writes_a_json_error() {
+    let env = Env::new();
+    let out = env
+        .hailer()
+        .args(["import", "prospects", "missing.csv", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["exit_code"], 4);
+    assert!(v["error"].as_str().unwrap().contains("missing.csv"), "{v}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.csv"));
+    // Without --json, stdout stays empty.
+    let out = env
+        .hailer()
+        .args(["import", "prospects", "missing.csv"])
+        .output()
+        .unwrap();
+    assert!(out.stdout.is_empty());
+}

@@ -140,6 +140,7 @@ impl ParseCommand {
             }
             return exit::INPUT;
         }
+        super::mark_stdout_used();
         let stdout = std::io::stdout();
         let mut w = csv::Writer::from_writer(stdout.lock());
         let header = [

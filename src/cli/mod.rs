@@ -238,6 +238,11 @@ pub(crate) fn write_stderr(args: std::fmt::Arguments) {
 pub(crate) fn write_error(args: std::fmt::Arguments) {
     let text = args.to_string();
     stderrln!("hailer: {text}");
+    if let Ok(mut json) = JSON_ERRORS.lock()
+        && let Some(errors) = json.as_mut()
+    {
+        errors.push(text.clone());
+    }
     let db = || {
         DATABASE
             .get()
@@ -278,6 +283,7 @@ pub(crate) fn write_stdout(args: std::fmt::Arguments) {
     use std::io::Write;
     use std::sync::atomic::{AtomicBool, Ordering};
     static REPORTED: AtomicBool = AtomicBool::new(false);
+    STDOUT_USED.store(true, Ordering::Relaxed);
     if let Err(e) = std::io::stdout().lock().write_fmt(args)
         && e.kind() != std::io::ErrorKind::BrokenPipe
         && !REPORTED.swap(true, Ordering::Relaxed)
@@ -315,8 +321,11 @@ pub(crate) fn print_table<T: serde::Serialize, const N: usize>(
         return exit::USAGE;
     }
     let result = match out.output.as_deref() {
-        None | Some("-") => write_table(std::io::stdout().lock(), items, json, out, header, row)
-            .map_err(|e| format!("cannot write {what} to standard output: {e}")),
+        None | Some("-") => {
+            mark_stdout_used();
+            write_table(std::io::stdout().lock(), items, json, out, header, row)
+        }
+        .map_err(|e| format!("cannot write {what} to standard output: {e}")),
         // As an export: written whole to a temporary file, then renamed over the target.
         Some(path) => crate::files::OutputFile::create(std::path::Path::new(path))
             .and_then(|mut file| {
@@ -414,23 +423,26 @@ pub fn resolve_data_dir(flag: Option<&Path>, config: &Config) -> PathBuf {
 /// Parse, load the config, run. Config errors are reported before any terminal setup.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if std::env::args_os().any(|a| a == "--json") {
+        JSON_ERRORS.lock().map(|mut e| *e = Some(Vec::new())).ok();
+    }
     if let Some(Command::Config(cmd)) = &cli.command {
-        return ExitCode::from(cmd.execute(&cli));
+        return finish(cmd.execute(&cli));
     }
     let cli = match cli.command {
         // Parsing files needs neither the config nor the data directory.
         Some(Command::Bounces(bounces::BouncesCommand::Parse(cmd))) => {
-            return ExitCode::from(cmd.execute());
+            return finish(cmd.execute());
         }
         // Guessing one address needs no database and no network.
-        Some(Command::Guess(cmd)) => return ExitCode::from(cmd.execute()),
+        Some(Command::Guess(cmd)) => return finish(cmd.execute()),
         _ => cli,
     };
     let ctx = match Context::load(&cli) {
         Ok(ctx) => ctx,
         Err(e) => {
             errln!("{e}");
-            return ExitCode::from(exit::CONFIG);
+            return finish(exit::CONFIG);
         }
     };
     let _ = DATABASE.set(ctx.data_dir.join(crate::store::DB_FILE));
@@ -466,6 +478,34 @@ pub fn main() -> ExitCode {
     } else {
         code
     };
+    finish(code)
+}
+
+/// With `--json`, the errors said on stderr, for [`finish`]; `None` without it.
+static JSON_ERRORS: std::sync::Mutex<Option<Vec<String>>> = std::sync::Mutex::new(None);
+/// Set once anything was written to standard output.
+static STDOUT_USED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// For output written to standard output without [`write_stdout`] (CSV writers on its
+/// lock): [`finish`] then adds nothing after it.
+pub(crate) fn mark_stdout_used() {
+    STDOUT_USED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The exit code; with `--json`, a command that failed before writing anything to standard
+/// output writes `{"error": …, "exit_code": …}` there, so a script reading JSON gets JSON
+/// (the same text is on stderr).
+fn finish(code: u8) -> ExitCode {
+    let errors = JSON_ERRORS.lock().ok().and_then(|mut e| e.take());
+    if code != exit::OK
+        && !STDOUT_USED.load(std::sync::atomic::Ordering::Relaxed)
+        && let Some(errors) = errors.filter(|e| !e.is_empty())
+    {
+        outln!(
+            "{}",
+            serde_json::json!({ "error": errors.join("\n"), "exit_code": code })
+        );
+    }
     ExitCode::from(code)
 }
 

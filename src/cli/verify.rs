@@ -451,6 +451,7 @@ struct ResultWriter {
 impl ResultWriter {
     fn create(name: &str) -> io::Result<ResultWriter> {
         let (sink, file): (Box<dyn Write + Send>, _) = if name == "-" {
+            super::mark_stdout_used();
             (Box::new(io::stdout()), None)
         } else {
             // Found now, not by the rename after the whole run.

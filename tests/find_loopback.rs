@@ -772,6 +772,12 @@ async fn site_names_are_looked_up_on_the_configured_nameservers() {
             RecordType::A,
             Answer::A(Ipv4Addr::LOCALHOST),
         ),
+        // Mail but no web site: no A or AAAA record.
+        (
+            "nosite.test",
+            RecordType::MX,
+            Answer::Mx(vec![(10, "mx.fallback.test")]),
+        ),
     ])
     .await;
     let server = serve().await;
@@ -779,7 +785,10 @@ async fn site_names_are_looked_up_on_the_configured_nameservers() {
     let mut store = Store::open_in(dir.path()).unwrap();
     seed(
         &mut store,
-        &[("Luc", "Moreau", "Fallback SA", Some("fallback.test"))],
+        &[
+            ("Luc", "Moreau", "Fallback SA", Some("fallback.test")),
+            ("Ana", "Blanc", "Nosite SA", Some("nosite.test")),
+        ],
     );
     let mut s = FindSettings {
         nameservers: vec![dns],
@@ -803,6 +812,14 @@ async fn site_names_are_looked_up_on_the_configured_nameservers() {
         (Some("l.moreau@fallback.test"), Some("f.last")),
         "{luc:#?}"
     );
+    // A site name without an address is said in words, not as the resolver's query struct.
+    let ana = row(&rows, "Ana");
+    let said = format!("{:?} {:?}", ana.reason, ana.evidence);
+    assert!(
+        said.contains("nosite.test has no address (no A or AAAA record)"),
+        "{said}"
+    );
+    assert!(!said.contains("Query {"), "{said}");
     assert!(
         server
             .hosts

@@ -103,7 +103,20 @@ impl reqwest::dns::Resolve for ConfiguredResolver {
         let resolver = self.0.clone();
         Box::pin(async move {
             let fqdn = format!("{}.", name.as_str().trim_end_matches('.'));
-            let ips = resolver.lookup_ip(fqdn.as_str()).await?;
+            // hickory's own text quotes its query struct (`Query { name: Name("…") … }`): the
+            // find engine's notes get words instead.
+            let ips = resolver.lookup_ip(fqdn.as_str()).await.map_err(|e| {
+                let why = if e.is_no_records_found() || e.is_nx_domain() {
+                    format!("{} has no address (no A or AAAA record)", name.as_str())
+                } else {
+                    format!(
+                        "looking up {}: {}",
+                        name.as_str(),
+                        crate::engine::verify::dns::failure_text(&e)
+                    )
+                };
+                Box::new(std::io::Error::other(why)) as Box<dyn std::error::Error + Send + Sync>
+            })?;
             let addrs: Vec<SocketAddr> = ips.iter().map(|ip| SocketAddr::new(ip, 0)).collect();
             Ok(Box::new(addrs.into_iter()) as Box<dyn Iterator<Item = SocketAddr> + Send>)
         })

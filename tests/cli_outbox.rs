@@ -1162,7 +1162,8 @@ fn edit_without_flags_runs_the_editor_on_a_terminal_only() {
     // A terminal from script(1); the "editor" rewrites the draft in place.
     std::fs::write(
         d.join("ed.sh"),
-        "#!/bin/sh\nsed -i -e 's/^Subject: .*/Subject: Edited in the editor/' -e 's/^Hi /Hello /' \"$1\"\n",
+        "#!/bin/sh\nsed -i -e 's/^Subject: .*/Subject: Edited in the editor/' -e 's/^Hi /Hello /' \"$1\"\n\
+         echo 'PS: appended' >> \"$1\"\n",
     )
     .unwrap();
     let bin = assert_cmd::cargo::cargo_bin("hailer");
@@ -1184,7 +1185,8 @@ fn edit_without_flags_runs_the_editor_on_a_terminal_only() {
     assert!(status.status.success(), "{status:?}");
     let row = &rows(d)[0];
     assert_eq!(row.subject, "Edited in the editor");
-    assert_eq!(row.body, "Hello Ann");
+    // The draft ends with a line break: an appended line is a line of its own.
+    assert_eq!(row.body, "Hello Ann\nPS: appended");
 }
 
 /// `export outbox --status` takes a status in any case, as `suggestions list --status` does.

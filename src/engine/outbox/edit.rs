@@ -110,9 +110,12 @@ fn store_edit(
     Ok(Outcome::Locked(status))
 }
 
-/// The text an editor gets for a row: a `Subject:` line, a blank line, then the body.
+/// The text an editor gets for a row: a `Subject:` line, a blank line, then the body, ending
+/// with a line break as a text file does (a line a script appends would otherwise join the
+/// last one; the body is saved without trailing blank space).
 pub fn draft(row: &OutboxRow) -> String {
-    format!("Subject: {}\n\n{}", row.subject, row.body)
+    let end = if row.body.ends_with('\n') { "" } else { "\n" };
+    format!("Subject: {}\n\n{}{end}", row.subject, row.body)
 }
 
 /// Subject and body back from an edited [`draft`].

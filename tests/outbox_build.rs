@@ -331,7 +331,7 @@ fn a_typo_with_a_default_is_an_error_and_an_empty_column_is_empty_not_unknown() 
     let mut store = store_with(
         dir.path(),
         people,
-        "company,subject,body\nAcme,Hi {frstname|there},From {city}\n",
+        "company,subject,body\nAcme,Hi {firstname} {frstname|there},From {city}\n",
     );
     build(&mut store).unwrap();
     let rows = by_name(&store);
@@ -343,6 +343,10 @@ fn a_typo_with_a_default_is_an_error_and_an_empty_column_is_empty_not_unknown() 
     );
     let ann = rows["Ann"].reason.clone().unwrap();
     assert!(ann.contains("empty placeholder {city}"), "{ann}");
+    // What the row keeps to be edited: the failed placeholder as written, the rest filled.
+    assert_eq!(rows["Jane"].subject, "Hi Jane {frstname|there}");
+    assert_eq!(rows["Jane"].body, "From Lyon");
+    assert_eq!(rows["Ann"].body, "From {city}");
 }
 
 #[test]

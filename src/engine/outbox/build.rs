@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 
 use super::template::{
-    Escape, Vars, edited_text_problem, extra_columns, literal_placeholder, render,
+    Escape, Vars, edited_text_problem, extra_columns, literal_placeholder, render, render_partial,
 };
 use crate::engine::import::normalize::normalize_email;
 use crate::engine::verify::syntax;
@@ -435,10 +435,13 @@ fn decide(
         }
     }
     if !problems.is_empty() {
-        // The part that failed keeps its raw template, so the user sees what to fix; the
-        // other is rendered, so an edit of the failed part alone is enough.
-        built.subject = subject.unwrap_or_else(|_| message.subject.clone());
-        built.body = body.unwrap_or_else(|_| message.body.clone());
+        // The part that failed is rendered as far as it can be, its failed placeholders left
+        // as written, so the user sees what to fix and an edit fixes only that; the other
+        // part is rendered.
+        built.subject =
+            subject.unwrap_or_else(|_| render_partial(&message.subject, &vars, Escape::None));
+        built.body =
+            body.unwrap_or_else(|_| render_partial(&message.body, &vars, Escape::Markdown));
         return Ok(Some(format!(
             "unresolved placeholder: {}",
             problems.join("; ")

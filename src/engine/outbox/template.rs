@@ -222,6 +222,30 @@ fn escape_markdown(value: &str) -> String {
 
 /// Render `template`; every problem is reported, not just the first.
 pub fn render(template: &str, vars: &Vars, escape: Escape) -> Result<String, Vec<TemplateError>> {
+    let (text, errors) = render_with(template, vars, escape, false);
+    if errors.is_empty() {
+        Ok(text)
+    } else {
+        Err(errors)
+    }
+}
+
+/// `template` with every placeholder that can be filled filled, and the others left as they
+/// are written: what the user edits on a row in ERROR, so fixing `{unknown}` does not also
+/// mean typing in every name the template already had.
+pub fn render_partial(template: &str, vars: &Vars, escape: Escape) -> String {
+    render_with(template, vars, escape, true).0
+}
+
+/// [`render`]'s work: the text, and the problems. `keep_failed` leaves a placeholder that
+/// cannot be filled in the text as written; without it, the text is only good when there
+/// is no problem.
+fn render_with(
+    template: &str,
+    vars: &Vars,
+    escape: Escape,
+    keep_failed: bool,
+) -> (String, Vec<TemplateError>) {
     // Markdown values go in as markers, placed by `spots` once the text is whole; a template
     // holding private-use characters itself cannot be, and gets every value escaped.
     let markers = escape == Escape::Markdown && marks_in(template).next().is_none();
@@ -241,6 +265,9 @@ pub fn render(template: &str, vars: &Vars, escape: Escape) -> Result<String, Vec
         };
         let Some(end) = tail[open.len()..].find(close).map(|e| e + open.len()) else {
             errors.push(TemplateError::Unclosed(tail.chars().take(20).collect()));
+            if keep_failed {
+                out.push_str(tail);
+            }
             rest = "";
             break;
         };
@@ -261,8 +288,12 @@ pub fn render(template: &str, vars: &Vars, escape: Escape) -> Result<String, Vec
             Some((n, d)) => (n.trim(), Some(d)),
             None => (inner.trim(), None),
         };
+        let written = &tail[..end + close.len()];
         if !vars.knows(name) {
             errors.push(TemplateError::Unknown(name.to_string()));
+            if keep_failed {
+                out.push_str(written);
+            }
         } else {
             match (vars.get(name), default) {
                 (Some(v), _) if !v.trim().is_empty() => {
@@ -280,18 +311,19 @@ pub fn render(template: &str, vars: &Vars, escape: Escape) -> Result<String, Vec
                     }
                 }
                 (_, Some(d)) => out.push_str(d),
-                (_, None) => errors.push(TemplateError::Empty(name.to_string())),
+                (_, None) => {
+                    errors.push(TemplateError::Empty(name.to_string()));
+                    if keep_failed {
+                        out.push_str(written);
+                    }
+                }
             }
         }
         rest = &tail[end + close.len()..];
     }
     out.push_str(rest);
     if values.is_empty() {
-        return if errors.is_empty() {
-            Ok(out)
-        } else {
-            Err(errors)
-        };
+        return (out, errors);
     }
     let spots = spots(&out, values.len());
     for ((name, value), spot) in values.iter().zip(&spots) {
@@ -301,8 +333,8 @@ pub fn render(template: &str, vars: &Vars, escape: Escape) -> Result<String, Vec
             errors.push(TemplateError::Breaks(name.clone(), what, c));
         }
     }
-    if !errors.is_empty() {
-        return Err(errors);
+    if !errors.is_empty() && !keep_failed {
+        return (String::new(), errors);
     }
     let mut text = String::with_capacity(out.len() + 64);
     for c in out.chars() {
@@ -315,7 +347,7 @@ pub fn render(template: &str, vars: &Vars, escape: Escape) -> Result<String, Vec
             None => text.push(c),
         }
     }
-    Ok(text)
+    (text, errors)
 }
 
 /// Why a row edited by hand cannot go out: placeholder-like text left in its subject or
@@ -370,6 +402,27 @@ mod tests {
 
     fn plain(t: &str, v: &Vars) -> Result<String, Vec<TemplateError>> {
         render(t, v, Escape::None)
+    }
+
+    /// What a row in ERROR keeps for the user to edit: the good placeholders filled, the
+    /// failed ones as written, in both escapings.
+    #[test]
+    fn a_partial_render_fills_what_it_can_and_keeps_the_rest_as_written() {
+        let v = vars();
+        let t = "Hi {firstname}, {Notes} about {unknown_field} at {company}";
+        assert!(plain(t, &v).is_err());
+        assert_eq!(
+            render_partial(t, &v, Escape::None),
+            "Hi Élodie, {Notes} about {unknown_field} at Acme SA"
+        );
+        assert_eq!(
+            render_partial(t, &v, Escape::Markdown),
+            "Hi Élodie, {Notes} about {unknown_field} at Acme SA"
+        );
+        assert_eq!(
+            render_partial("Dear {firstname} {lastname", &v, Escape::None),
+            "Dear Élodie {lastname"
+        );
     }
 
     #[test]

@@ -1074,7 +1074,7 @@ fn a_paused_mailbox_shows_why_on_settings_and_bounces_and_r_resumes() {
     app.apply(Action::ResumeMailboxes);
     assert!(app.take_effects().is_empty());
     let text = format!("{}", render(&mut app, 80, 24).backend());
-    assert!(text.contains("Resume 1 mailbox(es)?"), "{text}");
+    assert!(text.contains("Resume 1 mailbox?"), "{text}");
     assert!(text.contains("claire · auto: 3 hard bounces"), "{text}");
     app.on_key(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::NONE));
     assert!(app.take_effects().is_empty(), "n keeps them paused");

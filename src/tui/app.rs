@@ -1151,7 +1151,8 @@ impl App {
                 Some(t) if t.state.is_active() => {
                     self.toast(format!("a {} task cannot pause", t.kind.name()), false)
                 }
-                _ => {}
+                Some(_) => self.toast("that task is not running", false),
+                None => {}
             },
             Action::Import => {
                 let kind = if self.show_messages {
@@ -1896,6 +1897,19 @@ mod tests {
         assert_eq!(
             a.take_effects(),
             vec![Effect::TogglePause(3), Effect::Cancel(3)]
+        );
+        // A finished task says why `p` does nothing, as `x` does.
+        a.on_job(JobMsg::Finished {
+            id: 3,
+            outcome: crate::engine::jobs::Outcome::Done("ok".into()),
+            cancelled: false,
+        });
+        a.take_effects();
+        press(&mut a, KeyCode::Char('p'));
+        assert!(a.take_effects().is_empty());
+        assert_eq!(
+            a.toast.as_ref().map(|t| t.text.as_str()),
+            Some("that task is not running")
         );
     }
 

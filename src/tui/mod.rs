@@ -516,6 +516,22 @@ async fn run_async(mut ctx: Context, log: Vec<LogLine>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What `a` did to `marked` rows, `changed` of which were approved (or unapproved): the
+/// marked rows it passed over (ERROR, SENT, approved already) are counted, not left out.
+fn approve_text(changed: usize, marked: usize, approve: bool) -> String {
+    let others = match marked.saturating_sub(changed) {
+        0 => String::new(),
+        1 => "; 1 other row left as it was (not READY, or already so)".into(),
+        m => format!("; {m} other rows left as they were (not READY, or already so)"),
+    };
+    match (changed, approve) {
+        (0, true) => "nothing to approve: only READY rows not yet approved".into(),
+        (0, false) => "nothing to unapprove: no approved READY row".into(),
+        (n, true) => format!("{} approved{others}", crate::store::outbox::rows(n)),
+        (n, false) => format!("{} unapproved{others}", crate::store::outbox::rows(n)),
+    }
+}
+
 /// Approve, skip or suppress in the store, then reload the outbox table.
 fn spawn_outbox_write(effect: Effect, data_dir: PathBuf, tx: UnboundedSender<Loaded>) {
     tokio::task::spawn_blocking(move || {
@@ -526,16 +542,8 @@ fn spawn_outbox_write(effect: Effect, data_dir: PathBuf, tx: UnboundedSender<Loa
             .and_then(|mut s| {
                 let text = match effect {
                     Effect::Approve { ids, approve } => {
-                        outbox::set_approved(s.conn(), &ids, approve, now).map(|n| {
-                            match (n, approve) {
-                                (0, true) => {
-                                    "nothing to approve: only READY rows not yet approved".into()
-                                }
-                                (0, false) => "nothing to unapprove: no approved READY row".into(),
-                                (n, true) => format!("{} approved", outbox::rows(n)),
-                                (n, false) => format!("{} unapproved", outbox::rows(n)),
-                            }
-                        })
+                        outbox::set_approved(s.conn(), &ids, approve, now)
+                            .map(|n| approve_text(n, ids.len(), approve))
                     }
                     Effect::Skip { ids, skip: true } => {
                         outbox::set_skipped(s.conn(), &ids, true, now).map(|n| match n {
@@ -828,10 +836,22 @@ fn import_job(
         rep.log(Level::Warn, line.trim().to_string());
     }
     tracing::info!(file = %summary.file.display(), imported = summary.imported, "tui import finished");
-    Ok(format!(
-        "{} imported, {} duplicates, {} rejected",
-        summary.imported, summary.duplicates, summary.rejected
-    ))
+    Ok(import_outcome(&summary))
+}
+
+/// A TUI import's outcome line: what the CLI's summary counts, updates and replacements
+/// included when there are any.
+fn import_outcome(summary: &import::ImportSummary) -> String {
+    let mut parts = vec![format!("{} imported", summary.imported)];
+    if summary.updated > 0 {
+        parts.push(format!("{} updated with new details", summary.updated));
+    }
+    if summary.replaced > 0 {
+        parts.push(format!("{} replaced", summary.replaced));
+    }
+    parts.push(format!("{} duplicates", summary.duplicates));
+    parts.push(format!("{} rejected", summary.rejected));
+    parts.join(", ")
 }
 
 /// Run `$EDITOR` on the config file (creating it from the example when there is none), then
@@ -852,5 +872,51 @@ fn edit_config(current: &LoadedConfig) -> Result<LoadedConfig, Vec<String>> {
             path: Some(path),
         }),
         Err(e) => Err(e.to_string().lines().map(str::to_string).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn approving_marked_rows_counts_those_it_passed_over() {
+        assert_eq!(
+            approve_text(2, 3, true),
+            "2 rows approved; 1 other row left as it was (not READY, or already so)"
+        );
+        assert_eq!(approve_text(1, 1, true), "1 row approved");
+        assert_eq!(
+            approve_text(1, 4, false),
+            "1 row unapproved; 3 other rows left as they were (not READY, or already so)"
+        );
+        assert!(approve_text(0, 2, true).starts_with("nothing to approve"));
+    }
+
+    /// The TUI says what the CLI says of an import that filled in a stored person.
+    #[test]
+    fn an_import_outcome_counts_updated_prospects() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_in(dir.path()).unwrap();
+        let mut run = |name: &str, text: &str| {
+            let file = dir.path().join(name);
+            std::fs::write(&file, text).unwrap();
+            let req = ImportRequest {
+                kind: import::ImportKind::Prospects,
+                file,
+                sheet: None,
+                overrides: Vec::new(),
+            };
+            import::run(&mut store, &req, &mut |_| true).unwrap()
+        };
+        run("a.csv", "first,last,company\nZoé,Lefèvre,Acme\n");
+        let second = run(
+            "b.csv",
+            "first,last,company,email\nZoé,Lefèvre,Acme,zl@acme.test\nBo,Ray,Acme,\n",
+        );
+        assert_eq!(
+            import_outcome(&second),
+            "1 imported, 1 updated with new details, 0 duplicates, 0 rejected"
+        );
     }
 }

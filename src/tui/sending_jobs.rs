@@ -67,8 +67,13 @@ pub(super) fn spawn_quick(
             });
             let _ = tx.send(match result {
                 Ok(names) => Loaded::Toast(format!(
-                    "resumed {}: their auto-pause windows start now",
-                    names.join(", ")
+                    "resumed {}: {} now",
+                    names.join(", "),
+                    if names.len() == 1 {
+                        "its auto-pause window starts"
+                    } else {
+                        "their auto-pause windows start"
+                    }
                 )),
                 Err(e) => Loaded::Error(e.to_string()),
             });

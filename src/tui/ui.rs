@@ -274,9 +274,10 @@ pub fn render(f: &mut Frame, app: &mut App) {
                 theme.accent(),
             ));
             f.render_widget(
-                Paragraph::new(lines).block(
-                    Block::bordered().title(format!(" Resume {} mailbox(es)? ", paused.len())),
-                ),
+                Paragraph::new(lines).block(Block::bordered().title(match paused.len() {
+                    1 => " Resume 1 mailbox? ".to_string(),
+                    n => format!(" Resume {n} mailboxes? "),
+                })),
                 area,
             );
         }
@@ -419,7 +420,13 @@ fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, them
     };
     let mut lines = vec![
         Line::from(vec![
-            Span::styled(format!("{} messages", plan.eligible), theme.accent()),
+            Span::styled(
+                match plan.eligible {
+                    1 => "1 message".to_string(),
+                    n => format!("{n} messages"),
+                },
+                theme.accent(),
+            ),
             Span::raw(format!(" to send: {what}")),
         ]),
         Line::raw(""),

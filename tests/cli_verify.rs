@@ -533,6 +533,17 @@ fn database_mode_against_the_rig_stores_every_prospect_verdict() {
         .collect();
     want.sort();
     assert_eq!(got, want);
+    let catch_all = verifications::list(store.conn())
+        .unwrap()
+        .into_iter()
+        .find(|r| r.email == "anyone@catchall.test")
+        .unwrap();
+    assert!(
+        catch_all.detail.starts_with("accepted (250 2.1.5 ")
+            && catch_all.detail.ends_with("the domain accepts any address"),
+        "{:?}",
+        catch_all.detail
+    );
     // A second run reuses the four probed definitive verdicts, probes the TEMPORARY one again
     // (syntax is checked anew, it costs nothing).
     let out = env

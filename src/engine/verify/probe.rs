@@ -404,12 +404,20 @@ async fn converse_inner(
         }
     };
     let verdict = match catch_all {
-        Ok(true) => from_reply(
-            Status::CatchAll,
-            host,
-            &rcpt,
-            "accepted, but the domain accepts any address: ",
-        ),
+        Ok(true) => {
+            // The reply's text alone ("Ok") reads as part of the sentence: quote it whole.
+            let mut v = from_reply(Status::CatchAll, host, &rcpt, "");
+            let said: Vec<String> = [Some(rcpt.code.to_string()), rcpt.enhanced.clone()]
+                .into_iter()
+                .flatten()
+                .chain([rcpt.text()].into_iter().filter(|t| !t.is_empty()))
+                .collect();
+            v.detail = format!(
+                "accepted ({}), but so is a made-up address: the domain accepts any address",
+                said.join(" ")
+            );
+            v
+        }
         Ok(false) => from_reply(Status::Valid, host, &rcpt, ""),
         // Accepted, but whether any address would be is not known (greylisting defers the
         // random address, a limit on recipients, a dropped session): never plain VALID.

@@ -231,6 +231,8 @@ fn find_then_export_suggestions() {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["companies"], 2);
+    // Nullmx's domain was guessed (nothing given), and takes no mail.
+    assert_eq!(v["domains_given"], 0);
     assert_eq!(v["no_mail"], 1);
     assert_eq!(v["no_domain"], 1);
     // A closed port is unreachable, not a search engine blocking us.
@@ -483,7 +485,7 @@ fn an_unreachable_search_and_failed_dns_are_not_reported_as_blocked_or_found() {
     assert!(text.contains("web search unreachable ("), "{text}");
     assert!(!text.contains("blocked"), "{text}");
     assert!(
-        text.contains("0 domains found (1 more not checked: DNS failed)"),
+        text.contains("0 with a domain (0 given, 0 found); 1 more not checked: DNS failed,"),
         "{text}"
     );
 }

@@ -323,6 +323,7 @@ async fn finds_domains_addresses_and_patterns_over_loopback() {
         .await
         .unwrap();
     assert_eq!(out.domains_found, 1, "{out:?}");
+    assert_eq!(out.domains_given, 0, "found by search: {out:?}");
     let c = store::companies::get(store.conn(), "fallback industries")
         .unwrap()
         .unwrap();
@@ -344,6 +345,8 @@ async fn finds_domains_addresses_and_patterns_over_loopback() {
     assert_eq!(ticks, 8);
     assert_eq!(out.companies, 8);
     assert!(out.search_blocked, "{out:?}");
+    // Acme, Catchall, Greylist, Nomx and Nullmx came with their domain.
+    assert_eq!(out.domains_given, 5, "{out:?}");
     let rows = suggestions::list(store.conn()).unwrap();
 
     // acme.test: every obfuscation and encoding read, robots.txt honoured, roles apart.

@@ -98,7 +98,11 @@ impl FindSettings {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct FindOut {
     pub companies: u64,
+    /// Companies with a domain that takes mail or answers DNS: given in the import (or by
+    /// hand), or found by search or guess.
     pub domains_found: u64,
+    /// Of `domains_found`, those given rather than found.
+    pub domains_given: u64,
     /// Companies whose pattern rests on at least one published personal address.
     pub patterns_found: u64,
     pub suggestions: u64,
@@ -123,11 +127,13 @@ impl std::fmt::Display for FindOut {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} companies: {} domains found{}, {} patterns from published addresses, {} suggestions; {} without a domain, {} without mail; {} from cache{}{}",
+            "{} companies: {} with a domain ({} given, {} found){}, {} patterns from published addresses, {} suggestions; {} without a domain, {} without mail; {} from cache{}{}",
             self.companies,
             self.domains_found,
+            self.domains_given,
+            self.domains_found - self.domains_given,
             if self.dns_failed > 0 {
-                format!(" ({} more not checked: DNS failed)", self.dns_failed)
+                format!("; {} more not checked: DNS failed", self.dns_failed)
             } else {
                 String::new()
             },
@@ -374,6 +380,9 @@ fn save(
     // A domain whose MX/A lookup failed is not found yet: counted apart (`dns_failed`).
     if !domain::describes_dns_failure(&d.domain.mail_dns) {
         out.domains_found += 1;
+        if matches!(d.domain.source.as_deref(), Some("import" | "manual")) {
+            out.domains_given += 1;
+        }
     }
     let mut head = vec![format!(
         "domain {dom} ({}): {}; DNS: {}",

@@ -799,6 +799,17 @@ fn a_narrow_tab_bar_keeps_the_current_tab_name() {
     assert!(bar.contains("1 Prospects│2 Suggestions"), "{bar}");
 }
 
+/// The rows inside a full-height popup: between its top border (the first line with `┌`)
+/// and its bottom border.
+fn popup_inside(screen: &str) -> Vec<&str> {
+    screen
+        .lines()
+        .skip_while(|l| !l.contains('┌'))
+        .skip(1)
+        .take_while(|l| !l.contains('└'))
+        .collect()
+}
+
 /// Scrolling the help far past its end leaves the last key on the bottom line, and one k
 /// moves back up at once.
 #[test]
@@ -809,7 +820,7 @@ fn help_stops_scrolling_at_its_last_line() {
     app.apply(hailer::tui::keymap::Action::Help);
     app.mode = Mode::Help { scroll: 500 };
     let text = format!("{}", render(&mut app, 80, 24).backend());
-    let inside: Vec<&str> = text.lines().skip(2).take(20).collect();
+    let inside = popup_inside(&text);
     assert!(inside.last().unwrap().contains("close a popup"), "{text}");
     let Mode::Help { scroll } = app.mode else {
         panic!("help closed")
@@ -852,14 +863,20 @@ fn text_popup_wraps_keeps_indentation_and_stops_at_its_end() {
         *scroll = 500;
     }
     let text = format!("{}", render(&mut app, 80, 24).backend());
-    // The popup's inner area is rows 2..22 (24 rows, 2 of margin, 2 of border).
-    let inside: Vec<&str> = text.lines().skip(2).take(20).collect();
+    let inside = popup_inside(&text);
     assert!(inside.last().unwrap().contains("THE LAST LINE"), "{text}");
     let Mode::Text { scroll, .. } = app.mode else {
         panic!("popup closed")
     };
     // 13 lines of 300 characters wrap to 5 rows each at 76 columns: far more than 20 rows.
     assert!(scroll > 20 && scroll < 500, "{scroll}");
+    // The popup stays between the tab bar and the key-hint line, leaving no stray character
+    // of those lines beside it.
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(!lines[0].contains('┌'), "{text}");
+    assert!(popup_inside(&text).len() >= 15, "{text}");
+    let after = lines.iter().skip_while(|l| !l.contains('└')).nth(1).unwrap();
+    assert!(after.trim_matches('"').starts_with("row "), "{text}");
 }
 
 /// A filter applied at load (Suggestions' minimum confidence) that hides every row says so,
@@ -1177,6 +1194,14 @@ fn a_status_message_is_never_cut_at_80_columns() {
     app.toast(message.clone(), false);
     let text = format!("{}", render(&mut app, 80, 24).backend());
     assert!(text.contains("THE END"), "{text}");
+    // Whatever its length, the message's last character shows: the one that just fits beside
+    // the hint included (the hint's "·" is one column, two bytes).
+    for n in 30..70 {
+        let message = format!("{} (END)", "y".repeat(n));
+        app.toast(message, false);
+        let text = format!("{}", render(&mut app, 80, 24).backend());
+        assert!(text.contains("(END)"), "{n}:\n{text}");
+    }
 
     // Longer than three lines: the third says where the whole message is, in words, not
     // cut mid-word without a mark; the Activity log holds it all.

@@ -86,6 +86,7 @@ pub fn render(f: &mut Frame, app: &mut App) {
         Constraint::Length(status_height(app, f.area().width)),
     ])
     .areas(f.area());
+    DIALOG_AREA.with(|a| a.set(Some(main)));
 
     render_tabs(f, app, tabs_area, &theme);
     match app.tab {
@@ -178,7 +179,7 @@ pub fn render(f: &mut Frame, app: &mut App) {
     match &app.mode {
         Mode::Help { .. } | Mode::Detail { .. } | Mode::Text { .. } => {}
         Mode::Prompt(p) => {
-            let area = popup(f.area(), 70, 6);
+            let area = popup(dialog_area(f), 70, 6);
             f.render_widget(Clear, area);
             let mut lines = vec![Line::from(vec![
                 Span::raw("path: "),
@@ -227,7 +228,7 @@ pub fn render(f: &mut Frame, app: &mut App) {
             ],
         ),
         Mode::ConfirmQuit => {
-            let area = popup(f.area(), 50, 5);
+            let area = popup(dialog_area(f), 50, 5);
             f.render_widget(Clear, area);
             // Counted at each frame: tasks may end while the question is open.
             let (first, question) = match app.activity.running().count() {
@@ -253,7 +254,7 @@ pub fn render(f: &mut Frame, app: &mut App) {
         }
         Mode::ConfirmResume => {
             let paused = &app.settings.paused;
-            let area = popup(f.area(), 70, 5 + paused.len().min(8) as u16);
+            let area = popup(dialog_area(f), 70, 5 + paused.len().min(8) as u16);
             f.render_widget(Clear, area);
             let mut lines: Vec<Line> = paused
                 .iter()
@@ -282,7 +283,7 @@ pub fn render(f: &mut Frame, app: &mut App) {
             );
         }
         Mode::ConfirmSuppress { email } => {
-            let area = popup(f.area(), 70, 7);
+            let area = popup(dialog_area(f), 70, 7);
             f.render_widget(Clear, area);
             f.render_widget(
                 Paragraph::new(vec![
@@ -301,7 +302,7 @@ pub fn render(f: &mut Frame, app: &mut App) {
         }
         Mode::ConfirmSend(plan) => render_send_confirm(f, plan, &theme),
         Mode::ResolveUncertain { id, email } => {
-            let area = popup(f.area(), 66, 8);
+            let area = popup(dialog_area(f), 66, 8);
             f.render_widget(Clear, area);
             f.render_widget(
                 Paragraph::new(vec![
@@ -399,7 +400,7 @@ fn render_line_input(
         .min(f.area().width.saturating_sub(2))
         .saturating_sub(2) as usize;
     let hints: Vec<String> = hints.iter().flat_map(|h| wrap_hint(h, inner)).collect();
-    let area = popup(f.area(), width, 3 + hints.len() as u16);
+    let area = popup(dialog_area(f), width, 3 + hints.len() as u16);
     f.render_widget(Clear, area);
     let mut lines = vec![Line::from(vec![
         Span::raw(label.to_string()),
@@ -438,7 +439,7 @@ fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, them
             theme.dim(),
         ),
     ];
-    let inner = popup(f.area(), 72, 0).width.saturating_sub(2) as usize;
+    let inner = popup(dialog_area(f), 72, 0).width.saturating_sub(2) as usize;
     for m in plan.mailboxes.iter().take(8) {
         let left = m.cap_today.saturating_sub(m.sent_today);
         let note = match (&m.error, &m.window_opens) {
@@ -533,7 +534,7 @@ fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, them
     lines.push(Line::raw(""));
     lines.extend(wrap_words(&summary, inner).into_iter().map(Line::from));
     lines.push(Line::styled(hint, theme.accent()));
-    let area = popup(f.area(), 72, lines.len() as u16 + 3);
+    let area = popup(dialog_area(f), 72, lines.len() as u16 + 3);
     f.render_widget(Clear, area);
     f.render_widget(
         Paragraph::new(lines).block(Block::bordered().title(" Send ")),
@@ -1023,7 +1024,7 @@ fn render_status(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
 fn render_status_line(f: &mut Frame, spans: Vec<Span>, area: Rect, theme: &Theme) {
     let [left, right] = Layout::horizontal([
         Constraint::Min(10),
-        Constraint::Length(HELP_HINT.len() as u16),
+        Constraint::Length(HELP_HINT.width() as u16),
     ])
     .areas(area);
     f.render_widget(Paragraph::new(Line::from(spans)), left);
@@ -1448,7 +1449,7 @@ fn mailbox_check_lines<'a>(s: &super::app::Settings, theme: &Theme) -> Vec<Line<
 
 /// Returns the largest useful scroll offset.
 fn render_help(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) -> usize {
-    let area = popup(f.area(), 78, f.area().height.saturating_sub(2));
+    let area = popup(dialog_area(f), 78, dialog_area(f).height);
     f.render_widget(Clear, area);
     // Keys column (16) + gap (2); a long description wraps under itself, not under the keys.
     let desc_width = (area.width.saturating_sub(2 + 18) as usize).max(20);
@@ -1526,7 +1527,7 @@ fn wrap_items(
 /// largest useful scroll offset.
 fn render_detail(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) -> usize {
     let Some(table) = app.table() else { return 0 };
-    let area = popup(f.area(), 76, f.area().height.saturating_sub(2));
+    let area = popup(dialog_area(f), 76, dialog_area(f).height);
     f.render_widget(Clear, area);
     let value_width = (area.width.saturating_sub(2 + 16) as usize).max(10);
     let mut lines = Vec::new();
@@ -1560,7 +1561,7 @@ fn render_detail(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) -> usiz
 /// A text popup (message preview, a report): lines wrap at the box's width, keeping their
 /// indentation. Returns the largest useful scroll offset.
 fn render_text(f: &mut Frame, title: &str, text: &str, scroll: usize) -> usize {
-    let area = popup(f.area(), 100, f.area().height.saturating_sub(2));
+    let area = popup(dialog_area(f), 100, dialog_area(f).height);
     f.render_widget(Clear, area);
     let width = (area.width.saturating_sub(2) as usize).max(10);
     let lines: Vec<Line> = text
@@ -1655,9 +1656,22 @@ fn wrap_line(line: &str, width: usize) -> Vec<String> {
 }
 
 /// A centred rectangle of at most `width` × `height` cells.
+thread_local! {
+    /// Where dialogs go: the main area of the frame being drawn, set by [`render`].
+    static DIALOG_AREA: std::cell::Cell<Option<Rect>> = const { std::cell::Cell::new(None) };
+}
+
+/// The area dialogs are placed in: between the tab bar and the key-hint line, so a popup
+/// never covers part of those lines (leaving stray characters beside it at 80x24).
+fn dialog_area(f: &Frame) -> Rect {
+    DIALOG_AREA.with(|a| a.get()).unwrap_or_else(|| f.area())
+}
+
+/// A `width` x `height` box centred in `area` (the [`dialog_area`]), at most as high as it
+/// and two columns narrower.
 fn popup(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width.saturating_sub(2));
-    let h = height.min(area.height.saturating_sub(2)).max(3);
+    let h = height.min(area.height).max(3);
     Rect {
         x: area.x + (area.width.saturating_sub(w)) / 2,
         y: area.y + (area.height.saturating_sub(h)) / 2,

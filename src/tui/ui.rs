@@ -1655,7 +1655,6 @@ fn wrap_line(line: &str, width: usize) -> Vec<String> {
     }
 }
 
-/// A centred rectangle of at most `width` × `height` cells.
 thread_local! {
     /// Where dialogs go: the main area of the frame being drawn, set by [`render`].
     static DIALOG_AREA: std::cell::Cell<Option<Rect>> = const { std::cell::Cell::new(None) };

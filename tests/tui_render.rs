@@ -875,7 +875,11 @@ fn text_popup_wraps_keeps_indentation_and_stops_at_its_end() {
     let lines: Vec<&str> = text.lines().collect();
     assert!(!lines[0].contains('┌'), "{text}");
     assert!(popup_inside(&text).len() >= 15, "{text}");
-    let after = lines.iter().skip_while(|l| !l.contains('└')).nth(1).unwrap();
+    let after = lines
+        .iter()
+        .skip_while(|l| !l.contains('└'))
+        .nth(1)
+        .unwrap();
     assert!(after.trim_matches('"').starts_with("row "), "{text}");
 }
 
@@ -1587,4 +1591,45 @@ fn the_address_box_names_the_person() {
         text.contains(&format!("address: {}", row.cells[3])),
         "{text}"
     );
+}
+
+/// Activity at 80x24: a task that counts nothing shows no figure and no percentage, and a
+/// paused task's row says it is paused instead of its last, frozen note.
+#[test]
+fn activity_rows_show_no_empty_figures_and_no_frozen_notes() {
+    let mut app = sample_app();
+    app.on_job(JobMsg::Started {
+        id: 7,
+        kind: JobKind::Watch,
+        title: "watch mailboxes".into(),
+        pausable: false,
+    });
+    app.on_job(JobMsg::Started {
+        id: 8,
+        kind: JobKind::Find,
+        title: "find".into(),
+        pausable: true,
+    });
+    app.on_job(JobMsg::Progress {
+        id: 8,
+        done: 2,
+        total: Some(3),
+        note: "next send in 4 s".into(),
+    });
+    app.on_job(JobMsg::Paused { id: 8, paused: true });
+    app.tab = Tab::Activity;
+    let text = format!("{}", render(&mut app, 120, 40).backend());
+    let row = |id: &str| {
+        text.lines()
+            .find(|l| l.contains(&format!("│{id} ")))
+            .unwrap_or_else(|| panic!("no row {id}:\n{text}"))
+            .to_string()
+    };
+    let watch = row("#7");
+    assert!(!watch.contains('%') && watch.contains('—'), "{watch}");
+    let find = row("#8");
+    assert!(find.contains("paused: p resumes"), "{find}");
+    assert!(!find.contains("next send in"), "{find}");
+    assert!(text.contains("⟳ watch "), "{text}");
+    assert!(!text.contains("⟳ watch 0%"), "{text}");
 }

@@ -1096,14 +1096,18 @@ fn status_tasks<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
         spans.push(Span::styled("idle", theme.dim()));
     } else {
         for t in running.iter().take(3) {
-            let pct = (t.ratio() * 100.0).round() as u32;
+            // A task without a total (a watch) has no share done to show.
+            let pct = match t.total {
+                Some(_) => format!(" {}%", (t.ratio() * 100.0).round() as u32),
+                None => String::new(),
+            };
             let state = if t.state == TaskState::Paused {
                 " paused"
             } else {
                 ""
             };
             spans.push(Span::styled(
-                format!("⟳ {} {pct}%{state} ", t.kind.name()),
+                format!("⟳ {}{pct}{state} ", t.kind.name()),
                 theme.accent(),
             ));
         }
@@ -1174,6 +1178,8 @@ fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize
                 // Without a total there is no share to show ("100% 0" read as nonsense).
                 let progress = match t.total {
                     Some(total) => format!("{:>3.0}% {}/{}", t.ratio() * 100.0, t.done, total),
+                    // Nothing counted (a build, a watch): no figure to show.
+                    None if t.done == 0 => "—".into(),
                     None => t.done.to_string(),
                 };
                 // Sends with delays run at a few a minute: show those per minute.
@@ -1199,7 +1205,12 @@ fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize
                     progress,
                     rate,
                     eta,
-                    sanitize(t.summary.as_deref().unwrap_or(&t.note)),
+                    // A paused task's last note ("next send in 4 s") would stand still.
+                    match (&t.summary, t.state) {
+                        (Some(summary), _) => sanitize(summary),
+                        (None, TaskState::Paused) => "paused: p resumes".into(),
+                        (None, _) => sanitize(&t.note),
+                    },
                 ];
                 Row::new(placed.iter().map(|p| {
                     let cell = Cell::from(cut(&values[p.index], p.width as usize));
@@ -1223,12 +1234,11 @@ fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize
     match act.selected_task() {
         _ if send_rows > 0 => render_send_panel(f, app, gauge_area, theme),
         Some(t) => {
-            let mut label = format!(
-                "{} {:.0}% · {}",
-                t.state.label(),
-                t.ratio() * 100.0,
-                fmt_duration(t.elapsed)
-            );
+            let share = match t.total {
+                Some(_) => format!(" {:.0}%", t.ratio() * 100.0),
+                None => String::new(),
+            };
+            let mut label = format!("{}{share} · {}", t.state.label(), fmt_duration(t.elapsed));
             if let Some(summary) = &t.summary {
                 label.push_str(&format!(" · {}", sanitize(summary)));
             }

@@ -833,3 +833,59 @@ async fn site_names_are_looked_up_on_the_configured_nameservers() {
         "the site was fetched"
     );
 }
+
+/// Addresses the import gave for people at the company are read for its pattern, as the
+/// site's published ones are: deadmx.test publishes none, but two imported f.last addresses
+/// make the third person's suggestion f.last, with the evidence saying where it came from.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imported_addresses_teach_the_company_pattern() {
+    let Some(rig) = Rig::get() else { return };
+    let server = serve().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_in(dir.path()).unwrap();
+    seed(
+        &mut store,
+        &[
+            ("Anne", "Roux", "Deadmx", Some("deadmx.test")),
+            ("Paul", "Martin", "Deadmx", Some("deadmx.test")),
+            ("Léa", "Petit", "Deadmx", Some("deadmx.test")),
+        ],
+    );
+    store
+        .conn()
+        .execute_batch(
+            "UPDATE prospects SET email = 'p.martin@deadmx.test' WHERE firstname = 'Paul';
+             UPDATE prospects SET email = 'l.petit@deadmx.test' WHERE firstname = 'Léa';",
+        )
+        .unwrap();
+    let input = FindIn {
+        company: None,
+        concurrency: 1,
+        refresh: false,
+    };
+    let out = find::run(
+        store.conn(),
+        &input,
+        settings(&rig, server.port),
+        &CancellationToken::new(),
+        |_, _, _| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(out.patterns_found, 1, "{out:?}");
+    let rows = suggestions::list(store.conn()).unwrap();
+    let anne = row(&rows, "Anne");
+    assert_eq!(
+        anne.email.as_deref(),
+        Some("a.roux@deadmx.test"),
+        "{anne:#?}"
+    );
+    assert_eq!(anne.pattern.as_deref(), Some("f.last"));
+    assert!(
+        anne.evidence
+            .iter()
+            .any(|e| e.contains("p.martin@deadmx.test (imported for Paul Martin)")),
+        "{:#?}",
+        anne.evidence
+    );
+}

@@ -1616,7 +1616,10 @@ fn activity_rows_show_no_empty_figures_and_no_frozen_notes() {
         total: Some(3),
         note: "next send in 4 s".into(),
     });
-    app.on_job(JobMsg::Paused { id: 8, paused: true });
+    app.on_job(JobMsg::Paused {
+        id: 8,
+        paused: true,
+    });
     app.tab = Tab::Activity;
     let text = format!("{}", render(&mut app, 120, 40).backend());
     let row = |id: &str| {

@@ -103,7 +103,7 @@ pub struct FindOut {
     pub domains_found: u64,
     /// Of `domains_found`, those given rather than found.
     pub domains_given: u64,
-    /// Companies whose pattern rests on at least one published personal address.
+    /// Companies whose pattern rests on at least one personal address (published or imported).
     pub patterns_found: u64,
     pub suggestions: u64,
     pub no_domain: u64,
@@ -127,7 +127,7 @@ impl std::fmt::Display for FindOut {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} companies: {} with a domain ({} given, {} found){}, {} patterns from published addresses, {} suggestions; {} without a domain, {} without mail; {} from cache{}{}",
+            "{} companies: {} with a domain ({} given, {} found){}, {} patterns from published or imported addresses, {} suggestions; {} without a domain, {} without mail; {} from cache{}{}",
             self.companies,
             self.domains_found,
             self.domains_given,
@@ -159,6 +159,8 @@ struct Person {
     id: i64,
     first: String,
     last: String,
+    /// The address the import gave, if any: evidence of the company's pattern.
+    email: Option<String>,
 }
 
 struct Work {
@@ -227,6 +229,7 @@ pub async fn run(
                 id: p.id,
                 first: p.firstname,
                 last: p.lastname,
+                email: p.email,
             });
     }
     let mut work = Vec::new();
@@ -450,6 +453,20 @@ fn save(
             seen.push(Seen {
                 email: email.clone(),
                 source: format!("{how} on {page}"),
+            });
+        }
+    }
+    // Addresses the import gave for people at this domain are as good as published ones:
+    // the pattern is read from them too.
+    for p in people {
+        let Some(email) = &p.email else { continue };
+        let at_domain = email
+            .rsplit_once('@')
+            .is_some_and(|(_, d)| d.eq_ignore_ascii_case(dom));
+        if at_domain && !seen.iter().any(|s| s.email.eq_ignore_ascii_case(email)) {
+            seen.push(Seen {
+                email: email.to_lowercase(),
+                source: format!("imported for {} {}", p.first, p.last),
             });
         }
     }

@@ -999,6 +999,8 @@ fn a_finished_send_shows_what_each_mailbox_sent_not_stale_states() {
     });
     let text = format!("{}", render(&mut app, 80, 24).backend());
     assert!(text.contains("11 sent this run"), "{text}");
+    // Ended at 12 of 42: the rows it did not reach are counted, not lost in "not sent".
+    assert!(text.contains("· 30 left"), "{text}");
     assert!(text.contains("cap reached"), "{text}");
     assert!(!text.contains("next in 23 s"), "{text}");
     let summary = text

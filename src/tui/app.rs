@@ -788,10 +788,14 @@ impl App {
                         TaskState::DoneWithErrors => Level::Warn,
                         _ => Level::Info,
                     },
-                    text: format!("{}: {text}", state.label()),
+                    text: outcome_text(state, ": ", &text),
                 });
                 if let Some((kind, title)) = kind {
-                    self.show_toast(format!("{title}: {} — {text}", state.label()), error, true);
+                    self.show_toast(
+                        format!("{title}: {}", outcome_text(state, " — ", &text)),
+                        error,
+                        true,
+                    );
                     if kind == JobKind::Import && state == TaskState::Done {
                         self.effects.push(Effect::Load(Pane::Prospects));
                         self.effects.push(Effect::Load(Pane::Messages));
@@ -1436,6 +1440,17 @@ impl App {
 
 /// Keys inside a scrolling popup (help, record, preview): the new scroll offset, or `None`
 /// when the key closes the popup.
+/// A task's outcome as the log and the status line say it: its state, then its summary,
+/// unless the summary already ends with the state ("2 SENT, 1 ERROR · cancelled").
+fn outcome_text(state: TaskState, sep: &str, summary: &str) -> String {
+    let label = state.label();
+    if summary.ends_with(label) {
+        summary.to_string()
+    } else {
+        format!("{label}{sep}{summary}")
+    }
+}
+
 fn popup_scroll(key: KeyEvent, scroll: usize) -> Option<usize> {
     match key.code {
         KeyCode::Char('j') | KeyCode::Down => Some(scroll + 1),
@@ -1723,7 +1738,15 @@ mod tests {
         });
         let t = a.activity.selected_task().unwrap();
         assert_eq!(t.state, TaskState::Cancelled);
-        assert!(a.activity.log.back().unwrap().text.contains("3 SENT"));
+        // Said once: the summary already ends with "cancelled".
+        assert_eq!(
+            a.activity.log.back().unwrap().text,
+            "3 SENT, 0 ERROR · cancelled"
+        );
+        assert_eq!(
+            a.toast.as_ref().unwrap().text,
+            "send: 3 SENT, 0 ERROR · cancelled"
+        );
     }
 
     /// A send that stopped at the daily caps is done, but sent 9 of 26: the task list shows

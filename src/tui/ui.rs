@@ -573,7 +573,12 @@ fn render_send_panel(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         1.0
     };
     let head = format!("{}/{} {:>3.0}% ", st.done, st.total, ratio * 100.0);
-    let tail = format!(" {} sent · {} not sent", st.sent, st.not_sent);
+    // A run that ended before the last row (cancelled, caps reached) says how many it left.
+    let left = match st.total.saturating_sub(st.done) {
+        n if n > 0 && !task.is_some_and(|t| t.state.is_active()) => format!(" · {n} left"),
+        _ => String::new(),
+    };
+    let tail = format!(" {} sent · {} not sent{left}", st.sent, st.not_sent);
     let bar_w = width
         .saturating_sub(head.chars().count() + tail.chars().count())
         .min(40);
@@ -1843,7 +1848,7 @@ mod tests {
             scroll: 0,
         };
         let text = draw(&mut app, 80, 24);
-        assert!(text.contains("1-20 of 50 · more ↓"), "{text}");
+        assert!(text.contains("1-19 of 50 · more ↓"), "{text}");
     }
 
     /// The widths cells are cut to are the ones the table gives its columns: the layout

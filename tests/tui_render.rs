@@ -1638,3 +1638,21 @@ fn activity_rows_show_no_empty_figures_and_no_frozen_notes() {
     assert!(text.contains("⟳ watch "), "{text}");
     assert!(!text.contains("⟳ watch 0%"), "{text}");
 }
+
+/// A config saved with errors from Settings (`e`) stays on disk as saved: Settings says so and
+/// how to fix it, so a shell command refusing the file later is no surprise.
+#[test]
+fn settings_say_a_broken_config_file_is_kept_and_how_to_fix_it() {
+    let mut app = sample_app();
+    app.settings.errors = vec!["TOML parse error at line 58, column 1".into()];
+    app.tab = Tab::Settings;
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    let joined = text
+        .lines()
+        .map(|l| l.trim_matches('"').trim_matches('│').trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(joined.contains("TOML parse error at line 58"), "{text}");
+    assert!(joined.contains("The file is kept as saved"), "{text}");
+    assert!(joined.contains("press e to edit it again"), "{text}");
+}

@@ -500,7 +500,7 @@ async fn run_async(mut ctx: Context, log: Vec<LogLine>) -> anyhow::Result<()> {
                         }
                         Err(errors) => {
                             app.settings.errors = errors;
-                            app.toast("config.toml has errors: previous configuration kept", true);
+                            app.toast("config.toml has errors (see Settings): this session keeps the previous configuration; e edits the file again", true);
                         }
                     }
                     app.dirty = true;

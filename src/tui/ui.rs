@@ -1336,8 +1336,11 @@ fn render_settings(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize
         lines.push(Line::styled(sanitize(e), theme.error()));
     }
     if !s.errors.is_empty() {
+        // The file keeps what was saved (an edit is not thrown away), so say what that means:
+        // commands run from a shell refuse it until it is fixed.
         lines.push(Line::styled(
-            "The previous configuration is still in use.",
+            "This session goes on with the previous configuration. The file is kept as saved, \
+             and hailer commands refuse it until it is fixed: press e to edit it again.",
             theme.warn(),
         ));
         lines.push(Line::raw(""));

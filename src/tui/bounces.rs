@@ -30,6 +30,9 @@ pub const RANGES: [u32; 5] = [0, 1, 7, 30, 90];
 pub struct BounceItem {
     pub row: TableRow,
     pub date: i64,
+    /// Matched to a message hailer sent (by Message-ID, recipient, …): only those are the
+    /// campaign's bounces in the chart; a shared inbox holds others too.
+    pub matched: bool,
 }
 
 /// What [`load`] reads.
@@ -55,8 +58,10 @@ pub struct BouncesPane {
     pub custom_text: String,
     pub domain: Option<String>,
     pub reason: Option<String>,
-    /// Top 5 domains among the filtered bounces (complaints excluded).
+    /// Top 5 domains among the filtered bounces matched to a send (complaints excluded).
     pub top: Vec<(String, u64)>,
+    /// Filtered bounces matched to no send, left out of `top`.
+    pub unmatched: u64,
 }
 
 impl BouncesPane {
@@ -98,7 +103,7 @@ impl BouncesPane {
             Some(range) => range,
             None => ((days > 0).then(|| self.data.now - days * 86_400), None),
         };
-        let rows: Vec<TableRow> = self
+        let items: Vec<&BounceItem> = self
             .data
             .items
             .iter()
@@ -113,21 +118,29 @@ impl BouncesPane {
                     .as_ref()
                     .is_none_or(|r| i.row.cells[REASON] == *r)
             })
-            .map(|i| i.row.clone())
             .collect();
         let mut counts: std::collections::BTreeMap<&str, u64> = Default::default();
-        for r in &rows {
+        let mut unmatched = 0;
+        for i in &items {
             // Failures only: complaints and delay warnings are not bounces.
+            let r = &i.row;
             if r.cells[5] == "hard" || r.cells[5] == "soft" {
-                *counts.entry(r.cells[DOMAIN].as_str()).or_default() += 1;
+                if i.matched {
+                    *counts.entry(r.cells[DOMAIN].as_str()).or_default() += 1;
+                } else {
+                    unmatched += 1;
+                }
             }
         }
+        self.unmatched = unmatched;
+        let rows: Vec<TableRow> = items.iter().map(|i| i.row.clone()).collect();
         let mut top: Vec<(String, u64)> = counts
             .into_iter()
             .map(|(d, n)| (d.to_string(), n))
             .collect();
         top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        top.truncate(5);
+        // Five rows in the panel: the last says how many are not ours, when some are not.
+        top.truncate(if unmatched > 0 { 4 } else { 5 });
         self.top = top;
         table.set_rows(rows);
         table.all_rows = Some(self.data.items.len());
@@ -256,6 +269,7 @@ pub fn load(data_dir: &Path) -> Result<BouncesData, StoreError> {
             });
             BounceItem {
                 date: b.date,
+                matched: b.outbox_id.is_some(),
                 row: TableRow::new(
                     b.id,
                     vec![
@@ -284,6 +298,40 @@ pub fn load(data_dir: &Path) -> Result<BouncesData, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::parse_range;
+
+    /// The chart counts the campaign's bounces: those matched to no send (a shared inbox's
+    /// other mail) are said apart, not charted.
+    #[test]
+    fn the_chart_counts_only_bounces_matched_to_a_send() {
+        use super::*;
+        let item = |id: i64, domain: &str, matched: bool| BounceItem {
+            row: TableRow::new(
+                id,
+                ["d", "r", domain, "5.1.1", "userunknown", "hard", "m", "s"]
+                    .map(String::from)
+                    .to_vec(),
+            ),
+            date: 100,
+            matched,
+        };
+        let mut pane = BouncesPane {
+            data: BouncesData {
+                items: vec![
+                    item(1, "a.test", true),
+                    item(2, "a.test", true),
+                    item(3, "b.test", false),
+                ],
+                now: 200,
+                ..BouncesData::default()
+            },
+            ..BouncesPane::default()
+        };
+        let mut table = TableView::new(COLUMNS.to_vec(), "");
+        pane.apply(&mut table);
+        assert_eq!(pane.top, [("a.test".to_string(), 2)]);
+        assert_eq!(pane.unmatched, 1);
+        assert_eq!(table.rows.len(), 3, "the table keeps every row");
+    }
 
     #[test]
     fn typed_date_ranges() {

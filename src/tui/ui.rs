@@ -757,7 +757,13 @@ fn render_bounce_panel(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         ]));
     }
     if lines.is_empty() {
-        lines.push(Line::styled("no bounces", theme.dim()));
+        lines.push(Line::styled("no bounces of our sends", theme.dim()));
+    }
+    if pane.unmatched > 0 {
+        lines.push(Line::styled(
+            format!("+ {} not matched to a send (in the table)", pane.unmatched),
+            theme.dim(),
+        ));
     }
     f.render_widget(
         Paragraph::new(lines).block(Block::bordered().title(" Top bouncing domains ")),

@@ -485,23 +485,29 @@ fn run_password_cmd(
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run password_cmd: {e}"))?;
-    // Read both pipes while waiting: a command that fills one would otherwise block.
-    let reader = |pipe: Option<Box<dyn Read + Send>>| {
+    // Read both pipes while waiting: a command that fills one would otherwise block. The
+    // bytes come back over a channel, so a pipe held open by something the command left
+    // running (`agent & echo pw`) cannot make the wait unbounded either.
+    let (tx, rx) = std::sync::mpsc::channel::<(bool, Vec<u8>)>();
+    let reader = |is_stdout: bool, pipe: Option<Box<dyn Read + Send>>| {
+        let tx = tx.clone();
         std::thread::spawn(move || {
             let mut bytes = Vec::new();
             if let Some(mut p) = pipe {
                 let _ = p.read_to_end(&mut bytes);
             }
-            bytes
-        })
+            let _ = tx.send((is_stdout, bytes));
+        });
     };
-    let stdout = reader(
+    reader(
+        true,
         child
             .stdout
             .take()
             .map(|p| Box::new(p) as Box<dyn Read + Send>),
     );
-    let stderr = reader(
+    reader(
+        false,
         child
             .stderr
             .take()
@@ -524,10 +530,25 @@ fn run_password_cmd(
             Err(e) => return Err(format!("cannot wait for password_cmd: {e}")),
         }
     };
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    for _ in 0..2 {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok((true, bytes)) => stdout = bytes,
+            Ok((false, bytes)) => stderr = bytes,
+            Err(_) => {
+                return Err(format!(
+                    "password_cmd exited, but something it started kept its output open for \
+                     {} s (run it in the foreground, or close its output)",
+                    timeout.as_secs()
+                ));
+            }
+        }
+    }
     Ok(std::process::Output {
         status,
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
+        stdout,
+        stderr,
     })
 }
 
@@ -1360,6 +1381,11 @@ mod tests {
         // Stopped, not waited for: the sleep would end with an empty password instead.
         let e = run_password_cmd("exec sleep 30", std::time::Duration::from_secs(1)).unwrap_err();
         assert!(e.contains("no answer within 1 s"), "{e}");
+        // Something left running with the output open does not hold the answer back past
+        // the limit either.
+        let e =
+            run_password_cmd("sleep 30 & echo pw", std::time::Duration::from_secs(1)).unwrap_err();
+        assert!(e.contains("kept its output open"), "{e}");
         let out =
             run_password_cmd("echo pw; echo note >&2", std::time::Duration::from_secs(20)).unwrap();
         assert_eq!(out.stdout, b"pw\n");

@@ -888,4 +888,11 @@ async fn imported_addresses_teach_the_company_pattern() {
         "{:#?}",
         anne.evidence
     );
+    // Said as imported, never as published on a page.
+    let paul = row(&rows, "Paul");
+    assert!(
+        paul.evidence.iter().all(|e| !e.contains("published")),
+        "{:#?}",
+        paul.evidence
+    );
 }

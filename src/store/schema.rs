@@ -298,20 +298,6 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     if current == known {
         return Ok(());
     }
-    // Version 0 with tables in it: another program's database, which the first migration
-    // would fail on ("table prospects already exists" and the whole schema quoted).
-    if current == 0 {
-        let tables: i64 = conn.query_row(
-            "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'",
-            [],
-            |r| r.get(0),
-        )?;
-        if tables > 0 {
-            return Err(StoreError::NotHailer {
-                path: path.to_path_buf(),
-            });
-        }
-    }
     loop {
         // The version is read again under the write lock: several connections opening a new
         // database at once (the TUI's first loads, `serve` and its summary) all saw version 0,
@@ -320,6 +306,21 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
         let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if version > known {
             return Err(too_new(version));
+        }
+        // Version 0 with tables in it (read under the lock, so not a connection of ours
+        // migrating at the same moment): another program's database, which the first
+        // migration would fail on ("table prospects already exists", the schema quoted).
+        if version == 0 {
+            let tables: i64 = tx.query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'",
+                [],
+                |r| r.get(0),
+            )?;
+            if tables > 0 {
+                return Err(StoreError::NotHailer {
+                    path: path.to_path_buf(),
+                });
+            }
         }
         let Some(sql) = MIGRATIONS.get(version as usize) else {
             return Ok(());

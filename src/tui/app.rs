@@ -1438,19 +1438,19 @@ impl App {
     }
 }
 
-/// Keys inside a scrolling popup (help, record, preview): the new scroll offset, or `None`
-/// when the key closes the popup.
 /// A task's outcome as the log and the status line say it: its state, then its summary,
 /// unless the summary already ends with the state ("2 SENT, 1 ERROR · cancelled").
 fn outcome_text(state: TaskState, sep: &str, summary: &str) -> String {
     let label = state.label();
-    if summary.ends_with(label) {
+    if summary == label || summary.ends_with(&format!("· {label}")) {
         summary.to_string()
     } else {
         format!("{label}{sep}{summary}")
     }
 }
 
+/// Keys inside a scrolling popup (help, record, preview): the new scroll offset, or `None`
+/// when the key closes the popup.
 fn popup_scroll(key: KeyEvent, scroll: usize) -> Option<usize> {
     match key.code {
         KeyCode::Char('j') | KeyCode::Down => Some(scroll + 1),

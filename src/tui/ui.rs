@@ -723,7 +723,8 @@ fn render_tabs(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
     f.render_widget(tabs, area);
 }
 
-/// Bounces tab, above the table: the top 5 bouncing domains as bars (of the filtered rows),
+/// Bounces tab, above the table: the top bouncing domains as bars (of the filtered rows
+/// matched to a send; 4 and a line for the others when some are not),
 /// and each mailbox's bounce rate (bounced / sent, hard in brackets).
 fn render_bounce_panel(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
     let [left, right] =
@@ -1058,7 +1059,8 @@ fn status_prefix(app: &App) -> String {
 
 /// The status text (tasks, then the message) as the lines it takes at `width` columns when it
 /// does not fit beside the help hint (`None` when it does): wrapped at spaces into at most
-/// three, the third cut and ending with where the whole message is.
+/// three for an error and two otherwise, the last cut and ending with where the whole message
+/// is.
 fn status_message_lines(app: &App, width: u16) -> Option<Vec<String>> {
     let toast = app.toast.as_ref()?;
     let width = (width as usize).max(1);

@@ -491,7 +491,20 @@ fn prior_split(ps: &[Pattern]) -> Vec<(Pattern, f64)> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Seen {
     pub email: String,
+    /// Where it was seen: "text on https://…", or "imported for Jane Doe".
     pub source: String,
+}
+
+impl Seen {
+    /// `source` as a phrase after the address: "published (text on https://…)", or
+    /// "imported for Jane Doe".
+    fn where_found(&self) -> String {
+        if self.source.starts_with("imported") {
+            self.source.clone()
+        } else {
+            format!("published ({})", self.source)
+        }
+    }
 }
 
 /// A person whose name is known at the company (a prospect), to read exact patterns.
@@ -664,8 +677,8 @@ pub fn suggest(name: &Name, domain: &str, inf: &Inference, seen: &[Seen]) -> Sug
                         .any(|n| n.starts_with(&format!("{email} ")))
                 {
                     namesakes.push(format!(
-                        "{email} (published on {}) fits {} {} as {}, but may belong to someone else {}: evidence for the pattern, not this person's own address",
-                        s.source,
+                        "{email} ({}) fits {} {} as {}, but may belong to someone else {}: evidence for the pattern, not this person's own address",
+                        s.where_found(),
                         name.first.join("-"),
                         name.last.join(" "),
                         p.name(),
@@ -678,7 +691,7 @@ pub fn suggest(name: &Name, domain: &str, inf: &Inference, seen: &[Seen]) -> Sug
                 }
                 continue;
             }
-            let mut evidence = vec![format!("{email} is published on {}", s.source)];
+            let mut evidence = vec![format!("{email} is {}", s.where_found())];
             evidence.extend(inf.evidence.iter().cloned());
             let alternatives = inf
                 .ranking

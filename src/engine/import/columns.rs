@@ -250,18 +250,15 @@ pub fn fallback_notes(header: &[String], map: &ColumnMap) -> Vec<String> {
 const ADDRESS_SAMPLE_ROWS: usize = 50;
 
 /// The one unmapped column of `header` whose cells in the rows below (the first
-/// [`ADDRESS_SAMPLE_ROWS`]) are at least 80% address-shaped, with one at least; `None` for
-/// none or several.
+/// [`ADDRESS_SAMPLE_ROWS`]) are at least 80% addresses import accepts, with one at least;
+/// `None` for none or several.
 fn address_column(
     header: &SourceRow,
     below: &[SourceRow],
     fields: &[(Field, usize)],
 ) -> Option<usize> {
-    let shaped = |cell: &str| {
-        let cell = cell.trim();
-        cell.rfind('@')
-            .is_some_and(|at| at > 0 && at + 1 < cell.len() && !cell.contains(char::is_whitespace))
-    };
+    // The import's own address check: a link such as https://medium.com/@jane is no address.
+    let shaped = |cell: &str| super::normalize::checked_email(cell.trim()).is_ok();
     let mut found = (0..header.cells.len())
         .filter(|col| !fields.iter().any(|(_, c)| c == col))
         .filter(|&col| {
@@ -630,6 +627,13 @@ mod tests {
             notes[0].contains("\"Work Email\" holds addresses"),
             "{notes:?}"
         );
+        // A column of profile links is no column of addresses.
+        let rows = [
+            row(1, &["first", "last", "company", "Blog"]),
+            row(2, &["Jane", "Doe", "Acme", "https://medium.com/@jane"]),
+        ];
+        let map = find_header(&rows, &PROSPECT, &OPTIONAL, &[]).unwrap();
+        assert_eq!(map.column(Field::Email), None);
         // Two columns of addresses: which one is meant is a guess, so neither.
         let rows = [
             row(1, &["first", "last", "company", "Work", "Home"]),

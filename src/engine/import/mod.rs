@@ -463,6 +463,14 @@ impl Outcome {
     }
 }
 
+/// A row kept, with a note (kept in memory up to `MAX_REJECTS_KEPT`, counted beyond).
+fn noted(summary: &mut ImportSummary, row: i64, note: String) {
+    summary.noted += 1;
+    if summary.notes.len() < MAX_REJECTS_KEPT {
+        summary.notes.push(RowReject::about_row(row, note));
+    }
+}
+
 fn reject(summary: &mut ImportSummary, row: i64, why: Rejection) {
     summary.rejected += 1;
     if summary.rejects.len() < MAX_REJECTS_KEPT {
@@ -535,10 +543,7 @@ fn store_prospects(
                 let p = match normalised {
                     Ok((p, note)) => {
                         if let Some(note) = note {
-                            summary.noted += 1;
-                            if summary.notes.len() < MAX_REJECTS_KEPT {
-                                summary.notes.push(RowReject::about_row(number, note));
-                            }
+                            noted(summary, number, note);
                         }
                         p
                     }
@@ -569,18 +574,15 @@ fn store_prospects(
                 if !matches!(outcome, Outcome::New)
                     && let Some(kept) = insert.kept_email(&p).map_err(ImportError::store(&file))?
                 {
-                    summary.noted += 1;
-                    if summary.notes.len() < MAX_REJECTS_KEPT {
-                        let reason = format!(
-                            "{} {} at {} is already stored with {kept}: {} not taken \
-                             (hailer suggestions set, or edit the address, to change it)",
-                            p.firstname,
-                            p.lastname,
-                            p.company,
-                            p.email.as_deref().unwrap_or_default()
-                        );
-                        summary.notes.push(RowReject::about_row(number, reason));
-                    }
+                    let note = format!(
+                        "{} {} at {} is already stored with {kept}: {} not taken \
+                         (hailer suggestions set, or edit the address, to change it)",
+                        p.firstname,
+                        p.lastname,
+                        p.company,
+                        p.email.as_deref().unwrap_or_default()
+                    );
+                    noted(summary, number, note);
                 }
                 outcome.count(summary);
             }
@@ -659,10 +661,7 @@ fn store_messages(
             Ok(o) => {
                 o.count(summary);
                 if let Some(note) = row_note {
-                    summary.noted += 1;
-                    if summary.notes.len() < MAX_REJECTS_KEPT {
-                        summary.notes.push(RowReject::about_row(row.number, note));
-                    }
+                    noted(summary, row.number, note);
                 }
             }
             Err(RowError::Reject(why)) => reject(summary, row.number, why),

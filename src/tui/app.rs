@@ -195,6 +195,12 @@ impl TaskView {
         }
     }
 
+    /// The share done in percent; `None` for a task without a total (a build, a watch),
+    /// which has no share to show.
+    pub fn percent(&self) -> Option<f64> {
+        self.total.map(|_| self.ratio() * 100.0)
+    }
+
     /// Items per second over the running time.
     pub fn rate(&self) -> Option<f64> {
         let secs = self.elapsed.as_secs_f64();

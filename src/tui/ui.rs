@@ -1109,11 +1109,9 @@ fn status_tasks<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
         spans.push(Span::styled("idle", theme.dim()));
     } else {
         for t in running.iter().take(3) {
-            // A task without a total (a watch) has no share done to show.
-            let pct = match t.total {
-                Some(_) => format!(" {}%", (t.ratio() * 100.0).round() as u32),
-                None => String::new(),
-            };
+            let pct = t
+                .percent()
+                .map_or(String::new(), |p| format!(" {}%", p.round() as u32));
             let state = if t.state == TaskState::Paused {
                 " paused"
             } else {
@@ -1247,10 +1245,7 @@ fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize
     match act.selected_task() {
         _ if send_rows > 0 => render_send_panel(f, app, gauge_area, theme),
         Some(t) => {
-            let share = match t.total {
-                Some(_) => format!(" {:.0}%", t.ratio() * 100.0),
-                None => String::new(),
-            };
+            let share = t.percent().map_or(String::new(), |p| format!(" {p:.0}%"));
             let mut label = format!("{}{share} · {}", t.state.label(), fmt_duration(t.elapsed));
             if let Some(summary) = &t.summary {
                 label.push_str(&format!(" · {}", sanitize(summary)));

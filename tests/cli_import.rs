@@ -1387,10 +1387,10 @@ fn export_csv_for_french_excel_with_semicolons_and_a_bom() {
     assert_eq!(
         lines,
         [
-            "firstname;lastname;company;title;email;domain;company_key;notes",
-            "Hélène;Lefèvre;Société Générale;;;;societe generale;\
+            "firstname;lastname;company;title;email;domain;company_key;email_source;notes",
+            "Hélène;Lefèvre;Société Générale;;;;societe generale;;\
              \"'=HYPERLINK(\"\"http://evil.test\"\")\"",
-            "Zoé;d'Arcy;\"Café; Crème SARL\";;;;cafe creme;'+33 6\tposte 2",
+            "Zoé;d'Arcy;\"Café; Crème SARL\";;;;cafe creme;;'+33 6\tposte 2",
         ]
     );
 
@@ -1602,8 +1602,8 @@ fn repeated_headers_get_numbered_names() {
     let exported = env.export_csv("prospects");
     assert_eq!(
         exported,
-        "firstname,lastname,company,title,email,domain,company_key,company (2),Notes,Notes (2)\n\
-         Ana,Lopez,Acme SA,,,,acme,Acme Holding,first,second\n"
+        "firstname,lastname,company,title,email,domain,company_key,email_source,company (2),Notes,\
+         Notes (2)\nAna,Lopez,Acme SA,,,,acme,,Acme Holding,first,second\n"
     );
     let copy = Env::new();
     let file = copy.write("exported.csv", exported.as_bytes());

@@ -316,3 +316,61 @@ fn a_suggestion_without_an_address_is_never_marked_accepted() {
     assert!(suggestions::accept(store.conn(), 2, 2).unwrap());
     assert_eq!(status_of(dir.path(), 4), "no-domain");
 }
+
+/// The prospects export gives each person the address a message would go to: an accepted or
+/// edited suggestion before the imported address, and says which in `email_source`. Read
+/// back, that column is not an extra column of the new prospects.
+#[test]
+fn the_prospects_export_gives_the_address_in_use_and_its_source() {
+    let dir = campaign();
+    let d = dir.path();
+    std::fs::write(
+        d.join("p2.csv"),
+        "firstname,lastname,company,email\nEve,Moe,Acme SA,eve@acme.test\n",
+    )
+    .unwrap();
+    hailer(d)
+        .args(["import", "prospects", "p2.csv"])
+        .assert()
+        .success();
+    hailer(d)
+        .args(["suggestions", "accept", "1"])
+        .assert()
+        .success();
+    hailer(d)
+        .args(["suggestions", "set", "4", "dee@acme.test"])
+        .assert()
+        .success();
+    let out = hailer(d)
+        .args(["export", "prospects", "--output", "-"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "firstname,lastname,company,title,email,domain,company_key,email_source",
+            "Ann,Doe,Acme SA,,ann.doe@acme.test,acme.test,acme,accepted",
+            // Suggested but not accepted: no address is in use yet.
+            "Bob,Roe,Acme SA,,,acme.test,acme,",
+            "Cid,Poe,Acme SA,,,acme.test,acme,",
+            "Dee,Loe,Acme SA,,dee@acme.test,acme.test,acme,edited",
+            "Eve,Moe,Acme SA,,eve@acme.test,,acme,imported",
+        ]
+    );
+
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::write(copy.path().join("config.toml"), "").unwrap();
+    std::fs::write(copy.path().join("p.csv"), &text).unwrap();
+    hailer(copy.path())
+        .args(["import", "prospects", "p.csv"])
+        .assert()
+        .success();
+    let store = Store::open_in(&copy.path().join("data")).unwrap();
+    let read = hailer::store::prospects::list(store.conn()).unwrap();
+    assert_eq!(read[0].email.as_deref(), Some("ann.doe@acme.test"));
+    assert_eq!(read[0].address_source.as_deref(), Some("imported"));
+    assert!(read.iter().all(|p| p.extra == "{}"), "{read:?}");
+}

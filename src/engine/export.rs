@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::engine::import::columns::{COMPANY_KEY_COLUMN, unique_name};
+use crate::engine::import::columns::{COMPANY_KEY_COLUMN, EMAIL_SOURCE_COLUMN, unique_name};
 use crate::engine::import::normalize::strip_formula_guard;
 use crate::store::outbox::{self, Status};
 use crate::store::{Store, StoreError, bounces, messages, prospects, suggestions};
@@ -254,6 +254,7 @@ fn grid(
                 "email",
                 "domain",
                 COMPANY_KEY_COLUMN,
+                EMAIL_SOURCE_COLUMN,
             ]
             .map(String::from)
             .to_vec();
@@ -266,9 +267,11 @@ fn grid(
                         p.lastname,
                         p.company,
                         p.title.unwrap_or_default(),
-                        p.email.unwrap_or_default(),
+                        // The address a message goes to, as the Prospects tab shows it.
+                        p.address.unwrap_or_default(),
                         p.domain.unwrap_or_default(),
                         p.company_key,
+                        p.address_source.unwrap_or_default(),
                     ];
                     r.extend(extra_values(&p.extra, &extra_keys));
                     r

@@ -31,7 +31,27 @@ pub struct ProspectRow {
     pub title: Option<String>,
     pub domain: Option<String>,
     pub extra: String,
+    /// The address a message would go to: the accepted or edited suggestion, else the
+    /// imported one ([`ADDRESS_IN_USE`]).
+    pub address: Option<String>,
+    /// Where [`ProspectRow::address`] comes from ([`ADDRESS_SOURCE`]): `imported`,
+    /// `accepted` or `edited`.
+    pub address_source: Option<String>,
 }
+
+/// SQL for the address a prospect `p` is written to, as the outbox build chooses it: the
+/// suggestion the user accepted or edited, else the address the import gave. Every view
+/// that shows "the" address of a prospect reads it through here, so none shows one and
+/// sends to another.
+pub const ADDRESS_IN_USE: &str = "COALESCE((SELECT s.email FROM suggestions s \
+     WHERE s.prospect_id = p.id AND s.status IN ('accepted', 'edited') AND s.email IS NOT NULL), \
+     p.email)";
+
+/// SQL for where [`ADDRESS_IN_USE`] comes from: the suggestion's status (`accepted`,
+/// `edited`), `imported`, or NULL when the prospect has no address.
+pub const ADDRESS_SOURCE: &str = "COALESCE((SELECT s.status FROM suggestions s \
+     WHERE s.prospect_id = p.id AND s.status IN ('accepted', 'edited') AND s.email IS NOT NULL), \
+     CASE WHEN p.email IS NOT NULL THEN 'imported' END)";
 
 /// What storing one prospect did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,10 +174,11 @@ pub fn for_each(
     conn: &Connection,
     mut visit: impl FnMut(ProspectRow) -> std::result::Result<(), String>,
 ) -> Result<std::result::Result<(), String>> {
-    let mut stmt = conn.prepare(
-        "SELECT id, firstname, lastname, company, company_key, email, title, domain, extra
-         FROM prospects ORDER BY id",
-    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT p.id, p.firstname, p.lastname, p.company, p.company_key, p.email, p.title,
+                p.domain, p.extra, {ADDRESS_IN_USE}, {ADDRESS_SOURCE}
+         FROM prospects p ORDER BY p.id"
+    ))?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         if let Err(e) = visit(from_row(r)?) {
@@ -188,5 +209,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProspectRow> {
         title: r.get(6)?,
         domain: r.get(7)?,
         extra: r.get(8)?,
+        address: r.get(9)?,
+        address_source: r.get(10)?,
     })
 }

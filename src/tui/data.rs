@@ -9,23 +9,55 @@ use crate::engine::notify::summary::{self, Bucket, Campaign};
 use crate::store::{Store, StoreError};
 
 pub fn load_prospects(data_dir: &Path) -> Result<Vec<TableRow>, StoreError> {
+    use crate::store::prospects::{ADDRESS_IN_USE, ADDRESS_SOURCE};
     let store = Store::open_in(data_dir)?;
-    let mut stmt = store.conn().prepare(
-        "SELECT p.id, p.firstname, p.lastname, p.company, COALESCE(p.email, ''),
-                COALESCE(v.status, ''), COALESCE(p.domain, c.domain, ''), COALESCE(p.title, ''),
-                p.extra
-         FROM prospects p LEFT JOIN companies c ON c.key = p.company_key
-         LEFT JOIN verifications v ON v.email = p.email
-         ORDER BY p.id",
-    )?;
+    // The address shown is the one a message would go to (an accepted suggestion before the
+    // imported address), and its verdict is that address's.
+    let mut stmt = store.conn().prepare(&format!(
+        "SELECT id, firstname, lastname, company, COALESCE(address, ''), COALESCE(v.status, ''),
+                domain, title, extra, source,
+                CASE WHEN lower(imported) <> lower(address) THEN imported END
+         FROM (SELECT p.id, p.firstname, p.lastname, p.company, {ADDRESS_IN_USE} AS address,
+                      COALESCE(p.domain, c.domain, '') AS domain, COALESCE(p.title, '') AS title,
+                      p.extra, {ADDRESS_SOURCE} AS source, p.email AS imported
+               FROM prospects p LEFT JOIN companies c ON c.key = p.company_key)
+         LEFT JOIN verifications v ON v.email = address
+         ORDER BY id"
+    ))?;
     let rows = stmt.query_map([], |r| {
         let cells = (1..=7)
             .map(|i| r.get::<_, String>(i))
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let extra: String = r.get(8)?;
-        Ok(TableRow::new(r.get(0)?, cells).with_extra(&extra))
+        let source: Option<String> = r.get(9)?;
+        let imported: Option<String> = r.get(10)?;
+        Ok(
+            TableRow::new(r.get(0)?, cells).with_extra(&with_address_origin(
+                &extra,
+                source.as_deref(),
+                imported.as_deref(),
+            )),
+        )
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The prospect's extra columns, plus where its address comes from when that is a
+/// suggestion, and the imported address it stands in for, if any: the detail view then says
+/// why the table shows an address the file did not have.
+fn with_address_origin(extra: &str, source: Option<&str>, imported: Option<&str>) -> String {
+    let origin = match source {
+        Some("accepted") => "accepted suggestion",
+        Some("edited") => "suggestion edited by hand",
+        _ => return extra.to_string(),
+    };
+    let mut map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(extra).unwrap_or_default();
+    map.insert("Address from".into(), origin.into());
+    if let Some(imported) = imported {
+        map.insert("Imported address".into(), imported.into());
+    }
+    serde_json::Value::Object(map).to_string()
 }
 
 pub fn load_messages(data_dir: &Path) -> Result<Vec<TableRow>, StoreError> {
@@ -235,4 +267,59 @@ fn outbox_stamp(c: &rusqlite::Connection) -> Result<(i64, (i64, i64, i64)), Stor
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
     Ok((events, rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::suggestions;
+
+    /// The Prospects tab shows the address a message would go to: an accepted suggestion
+    /// before the imported address, and says so in the detail view, with the imported one.
+    #[test]
+    fn prospects_show_the_address_in_use_and_where_it_comes_from() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).unwrap();
+        store
+            .conn()
+            .execute_batch(
+                "INSERT INTO companies (key, name, updated_at) VALUES ('acme', 'Acme', 0);
+                 INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key,
+                                        email, extra, created_at)
+                 VALUES (1, 'Ann', 'Doe', 'Acme', 'acme', 'ann doe', 'ann@old.test', '{}', 0),
+                        (2, 'Bob', 'Roe', 'Acme', 'acme', 'bob roe', 'bob@acme.test', '{}', 0);",
+            )
+            .unwrap();
+        suggestions::upsert(
+            store.conn(),
+            &suggestions::NewSuggestion {
+                prospect_id: 1,
+                email: Some("ann.doe@acme.test"),
+                alternatives: &[],
+                pattern: Some("first.last"),
+                confidence: 90,
+                evidence: &[],
+                status: "suggested",
+                reason: None,
+            },
+            true,
+            0,
+        )
+        .unwrap();
+        let email = |rows: &[TableRow], i: usize| rows[i].cells[3].clone();
+        let rows = load_prospects(dir.path()).unwrap();
+        // Suggested only: the imported address is still the one in use.
+        assert_eq!(email(&rows, 0), "ann@old.test");
+        assert_eq!(rows[0].extra, None);
+
+        assert!(suggestions::accept(store.conn(), 1, 1).unwrap());
+        let rows = load_prospects(dir.path()).unwrap();
+        assert_eq!(email(&rows, 0), "ann.doe@acme.test");
+        let extra: serde_json::Value =
+            serde_json::from_str(rows[0].extra.as_deref().unwrap()).unwrap();
+        assert_eq!(extra["Address from"], "accepted suggestion");
+        assert_eq!(extra["Imported address"], "ann@old.test");
+        assert_eq!(email(&rows, 1), "bob@acme.test");
+        assert_eq!(rows[1].extra, None);
+    }
 }

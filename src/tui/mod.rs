@@ -705,9 +705,18 @@ fn change_suggestions(
 ) {
     let (data_dir, tx) = (data_dir.to_path_buf(), tx.clone());
     tokio::task::spawn_blocking(move || {
-        match change(&data_dir).and_then(|done| Ok((done, data::load_suggestions(&data_dir)?))) {
-            Ok((done, rows)) => {
-                let _ = tx.send(Loaded::Rows(Pane::Suggestions, rows));
+        // Prospects show the accepted address too, so both tables are read again.
+        let reload = |done| -> Result<_, crate::store::StoreError> {
+            Ok((
+                done,
+                data::load_suggestions(&data_dir)?,
+                data::load_prospects(&data_dir)?,
+            ))
+        };
+        match change(&data_dir).and_then(reload) {
+            Ok((done, suggestions, prospects)) => {
+                let _ = tx.send(Loaded::Rows(Pane::Suggestions, suggestions));
+                let _ = tx.send(Loaded::Rows(Pane::Prospects, prospects));
                 let _ = tx.send(Loaded::Toast(done));
             }
             Err(e) => {

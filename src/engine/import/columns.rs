@@ -14,9 +14,16 @@ pub const HEADER_SEARCH_ROWS: usize = 20;
 /// came back from an export → import → export round trip as a second `company_key`.
 pub const COMPANY_KEY_COLUMN: &str = "company_key";
 
+/// The column hailer's prospects export adds to say where each `email` comes from
+/// (`imported`, or a suggestion `accepted` or `edited`). Read back, the address is simply
+/// the prospect's address, so this column is derived as [`COMPANY_KEY_COLUMN`] is.
+pub const EMAIL_SOURCE_COLUMN: &str = "email_source";
+
 /// Whether a header names a column hailer derives itself (see [`COMPANY_KEY_COLUMN`]).
 fn is_derived(header: &str) -> bool {
-    header.eq_ignore_ascii_case(COMPANY_KEY_COLUMN)
+    [COMPANY_KEY_COLUMN, EMAIL_SOURCE_COLUMN]
+        .iter()
+        .any(|c| header.eq_ignore_ascii_case(c))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -556,7 +563,7 @@ pub fn find_header(
                 .iter()
                 .chain(optional)
                 .map(|f| f.name().to_string())
-                .chain([COMPANY_KEY_COLUMN.to_string()])
+                .chain([COMPANY_KEY_COLUMN, EMAIL_SOURCE_COLUMN].map(str::to_string))
                 .collect();
             let extra: Vec<(usize, String)> = row
                 .cells

@@ -91,15 +91,12 @@ impl Existing {
 pub fn build(store: &mut Store) -> Result<BuildSummary, StoreError> {
     let conn = store.conn();
     let prospects: Vec<Prospect> = {
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare(&format!(
             "SELECT p.id, p.firstname, p.lastname, p.company, p.company_key,
-                    COALESCE((SELECT s.email FROM suggestions s WHERE s.prospect_id = p.id
-                              AND s.status IN ('accepted', 'edited') AND s.email IS NOT NULL),
-                             p.email),
-                    p.title,
-                    COALESCE(p.domain, c.domain), p.extra
+                    {}, p.title, COALESCE(p.domain, c.domain), p.extra
              FROM prospects p LEFT JOIN companies c ON c.key = p.company_key ORDER BY p.id",
-        )?;
+            crate::store::prospects::ADDRESS_IN_USE
+        ))?;
         stmt.query_map([], |r| {
             Ok(Prospect {
                 id: r.get(0)?,

@@ -2055,4 +2055,79 @@ fn a_failed_json_command_writes_a_json_error() {
         .output()
         .unwrap();
     assert!(out.stdout.is_empty());
+
+    // A usage error clap reports (exit 2) is JSON too; help is not an error.
+    let out = env
+        .hailer()
+        .args(["import", "prospects", "p.csv", "--sheet", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["exit_code"], 2);
+    assert!(v["error"].as_str().unwrap().contains("--sheet"), "{v}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("For more information, try '--help'"));
+    let out = env
+        .hailer()
+        .args(["import", "--json", "--help"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Usage:"));
+}
+
+/// A formula error exported as text (`#N/A` from a lookup that found nothing) is never a
+/// value: in a required field the row is rejected naming the error, not as "missing"; in
+/// other columns the cell is left empty with a note, so no greeting reads "Hello #N/A". A
+/// name without a letter (a number in a shifted column) is not a name either.
+#[test]
+fn spreadsheet_errors_and_numbers_are_not_names_or_values() {
+    let env = Env::new();
+    let file = env.write(
+        "p.csv",
+        b"firstname,lastname,company,title,notes\n\
+          Ann,Doe,#N/A,CEO,x\n\
+          Bob,Roe,Acme SA,#VALUE!,Err:502\n\
+          Cid,10452,Acme SA,,\n\
+          #NOM?,Loe,Acme SA,,\n",
+    );
+    let out = env
+        .hailer()
+        .args(["import", "prospects", "--json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["imported"], 1, "{v}");
+    let rejects = v["rejects"].as_array().unwrap();
+    let reasons: Vec<(&str, &str)> = rejects
+        .iter()
+        .map(|r| (r["field"].as_str().unwrap(), r["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            (
+                "company",
+                "company is the spreadsheet error #N/A (a formula without a result), not a value"
+            ),
+            ("lastname", "lastname \"10452\" has no letters: not a name"),
+            (
+                "firstname",
+                "firstname is the spreadsheet error #NOM? (a formula without a result), not a value"
+            ),
+        ]
+    );
+    assert_eq!(v["notes"][0]["row"], 3);
+    assert_eq!(
+        v["notes"][0]["reason"],
+        "spreadsheet error left empty in title (#VALUE!), notes (Err:502)"
+    );
+    let bob = &env.prospects()[0];
+    assert_eq!(
+        (bob.firstname.as_str(), bob.title.as_deref()),
+        ("Bob", None)
+    );
+    assert_eq!(bob.extra, "{}");
 }

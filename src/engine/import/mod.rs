@@ -632,8 +632,12 @@ fn store_messages(
             continue;
         }
         let mut row_note = None;
-        let outcome = message_row(row, map, &mut keys).and_then(|m| {
-            row_note = template_syntax_note(&m.subject, &m.body);
+        let outcome = message_row(row, map, &mut keys).and_then(|(m, error_note)| {
+            let syntax_note = template_syntax_note(&m.subject, &m.body);
+            row_note = match (error_note, syntax_note) {
+                (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+                (a, b) => a.or(b),
+            };
             if let Some((first, subject, body)) = message_rows.get(&m.company_key) {
                 return if *subject == m.subject && *body == m.body {
                     Ok(Outcome::Duplicate)
@@ -825,6 +829,95 @@ fn cell<'a>(row: &'a SourceRow, map: &ColumnMap, field: Field) -> &'a str {
         .unwrap_or("")
 }
 
+/// The error values a spreadsheet shows for a formula without a result (Excel in English and
+/// French, LibreOffice's `Err:NNN`). Exported to CSV they are plain text: a lookup that found
+/// nothing would otherwise become a company called "#N/A", or a greeting "Hello #N/A".
+fn is_sheet_error(value: &str) -> bool {
+    const ERRORS: [&str; 20] = [
+        "#N/A",
+        "#DIV/0!",
+        "#NAME?",
+        "#NULL!",
+        "#NUM!",
+        "#REF!",
+        "#VALUE!",
+        "#DATA!",
+        "#GETTING_DATA",
+        "#SPILL!",
+        "#CALC!",
+        "#FIELD!",
+        "#BLOCKED!",
+        "#CONNECT!",
+        "#BUSY!",
+        "#UNKNOWN!",
+        "#NOM?",
+        "#NUL!",
+        "#NOMBRE!",
+        "#VALEUR!",
+    ];
+    let value = value.trim();
+    ERRORS.iter().any(|e| value.eq_ignore_ascii_case(e))
+        || value
+            .strip_prefix("Err:")
+            .is_some_and(|code| code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `row` without its formula-error cells ([`is_sheet_error`]), and a note naming them. A
+/// required field whose own cell is one rejects the row with the error named: "missing
+/// company" would send the user looking for an empty cell that is not there.
+fn without_sheet_errors<'a>(
+    row: &'a SourceRow,
+    map: &ColumnMap,
+    required: &[Field],
+) -> Result<(std::borrow::Cow<'a, SourceRow>, Option<String>), RowError> {
+    if !row.cells.iter().any(|c| is_sheet_error(c)) {
+        return Ok((std::borrow::Cow::Borrowed(row), None));
+    }
+    let mut cleaned = row.clone();
+    let mut blanked = Vec::new();
+    for (col, value) in cleaned.cells.iter_mut().enumerate() {
+        if is_sheet_error(value) {
+            blanked.push((col, std::mem::take(value)));
+        }
+    }
+    for field in required {
+        if let Some((_, error)) = blanked
+            .iter()
+            .find(|(col, _)| map.column(*field) == Some(*col))
+            && cell(&cleaned, map, *field).is_empty()
+        {
+            return Err(RowError::Reject(Rejection::of(
+                *field,
+                error,
+                format!(
+                    "{} is the spreadsheet error {error} (a formula without a result), not a value",
+                    field.name()
+                ),
+            )));
+        }
+    }
+    let named: Vec<String> = blanked
+        .iter()
+        .map(|(col, error)| {
+            let name = map
+                .fields
+                .iter()
+                .find(|(_, c)| c == col)
+                .map(|(f, _)| f.name().to_string())
+                .or_else(|| {
+                    map.extra
+                        .iter()
+                        .find(|(c, _)| c == col)
+                        .map(|(_, h)| h.clone())
+                })
+                .unwrap_or_else(|| format!("column {}", col + 1));
+            format!("{name} ({error})")
+        })
+        .collect();
+    let note = format!("spreadsheet error left empty in {}", named.join(", "));
+    Ok((std::borrow::Cow::Owned(cleaned), Some(note)))
+}
+
 fn missing(row: &SourceRow, map: &ColumnMap, fields: &[Field]) -> Result<(), RowError> {
     if map.is_header_again(row) {
         return Err(RowError::Reject(
@@ -915,6 +1008,8 @@ fn prospect_row(
     map: &ColumnMap,
     keys: &mut HashMap<String, String>,
 ) -> Result<(prospects::NewProspect, Option<String>), RowError> {
+    let (row, error_note) = without_sheet_errors(row, map, ImportKind::Prospects.required())?;
+    let row = &*row;
     missing(row, map, ImportKind::Prospects.required())?;
     // A name is one line: in a greeting a line break would split "Hello Anne⏎Marie".
     let mut broken = Vec::new();
@@ -932,7 +1027,21 @@ fn prospect_row(
     let company = one_line(Field::Company);
     let title = one_line(Field::Title);
     let (firstname, lastname, company) = (&*firstname, &*lastname, &*company);
-    let mut notes: Vec<String> = ragged_note(row, map).into_iter().collect();
+    // A number or a date in a name column (columns shifted, an id pasted) would greet
+    // "Hello 10452": a name has at least one letter.
+    for (field, value) in [(Field::Firstname, firstname), (Field::Lastname, lastname)] {
+        if !value.chars().any(char::is_alphabetic) {
+            return Err(RowError::Reject(Rejection::of(
+                field,
+                value,
+                format!("{} {value:?} has no letters: not a name", field.name()),
+            )));
+        }
+    }
+    let mut notes: Vec<String> = error_note
+        .into_iter()
+        .chain(ragged_note(row, map))
+        .collect();
     if !broken.is_empty() {
         notes.push(format!(
             "line break in {} replaced by a space",
@@ -993,15 +1102,18 @@ fn message_row(
     row: &SourceRow,
     map: &ColumnMap,
     keys: &mut HashMap<String, String>,
-) -> Result<messages::NewMessage, RowError> {
+) -> Result<(messages::NewMessage, Option<String>), RowError> {
+    let (row, error_note) = without_sheet_errors(row, map, ImportKind::Messages.required())?;
+    let row = &*row;
     missing(row, map, ImportKind::Messages.required())?;
     let company = cell(row, map, Field::Company);
-    Ok(messages::NewMessage {
+    let message = messages::NewMessage {
         company: company.to_string(),
         company_key: key_for(keys, company)?,
         subject: cell(row, map, Field::Subject).to_string(),
         body: cell(row, map, Field::Body).replace("\r\n", "\n"),
         extra: extra_json(row, map),
         source_row: row.number,
-    })
+    };
+    Ok((message, error_note))
 }

@@ -642,10 +642,13 @@ fn catching_panics<T>(f: impl FnOnce() -> T, cause: &str) -> Result<T, String> {
     })
 }
 
-/// A spreadsheet cell as the text a person sees: integers without `.0`, dates in ISO form.
+/// A spreadsheet cell as the text a person sees: integers without `.0`, dates in ISO form, a
+/// formula's error as the sheet shows it (`#N/A`, which the import then refuses to take as a
+/// value, as it does when a CSV export wrote the same text).
 fn cell_text(cell: &Data) -> String {
     match cell {
-        Data::Empty | Data::Error(_) => String::new(),
+        Data::Empty => String::new(),
+        Data::Error(e) => e.to_string(),
         Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => clean_cell(s),
         Data::Int(i) => i.to_string(),
         Data::Float(f) => float_text(*f),
@@ -1045,6 +1048,18 @@ fn record_line(bytes: &[u8], pos: &csv::Position) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A formula's error is read as the sheet shows it, so the import can name it; an empty
+    /// cell stays empty.
+    #[test]
+    fn a_formula_error_reads_as_the_sheet_shows_it() {
+        assert_eq!(cell_text(&Data::Error(calamine::CellErrorType::NA)), "#N/A");
+        assert_eq!(
+            cell_text(&Data::Error(calamine::CellErrorType::Ref)),
+            "#REF!"
+        );
+        assert_eq!(cell_text(&Data::Empty), "");
+    }
 
     #[test]
     fn sniffs_each_delimiter() {

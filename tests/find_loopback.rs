@@ -895,4 +895,18 @@ async fn imported_addresses_teach_the_company_pattern() {
         "{:#?}",
         paul.evidence
     );
+    // His own address, though it spells only initials: never a namesake's.
+    assert_eq!(paul.email.as_deref(), Some("p.martin@deadmx.test"));
+    assert_eq!(paul.confidence, 97);
+    assert!(
+        paul.evidence.iter().any(|e| e
+            == "p.martin@deadmx.test is imported for Paul Martin: the address the import gave for this person"),
+        "{:#?}",
+        paul.evidence
+    );
+    assert!(
+        paul.evidence.iter().all(|e| !e.contains("someone else")),
+        "{:#?}",
+        paul.evidence
+    );
 }

@@ -98,11 +98,13 @@ impl FindSettings {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct FindOut {
     pub companies: u64,
-    /// Companies with a domain that takes mail or answers DNS: given in the import (or by
-    /// hand), or found by search or guess.
-    pub domains_found: u64,
-    /// Of `domains_found`, those given rather than found.
+    /// Companies with a domain that takes mail or answers DNS: `domains_given` plus
+    /// `domains_found`.
+    pub with_domain: u64,
+    /// Of `with_domain`, those given in the import (or by hand).
     pub domains_given: u64,
+    /// Of `with_domain`, those found by web search or guess.
+    pub domains_found: u64,
     /// Companies whose pattern rests on at least one personal address (published or imported).
     pub patterns_found: u64,
     pub suggestions: u64,
@@ -111,7 +113,7 @@ pub struct FindOut {
     /// Companies answered from the caches (their domain lookup, their site, or both).
     pub from_cache: u64,
     /// Companies with a domain (imported or found) whose MX/A lookup failed (timeout,
-    /// SERVFAIL, refused): not counted in `domains_found`, tried again by the next run.
+    /// SERVFAIL, refused): not counted in `with_domain`, tried again by the next run.
     pub dns_failed: u64,
     /// The search engine refused to answer (captcha, HTTP 403/429/202).
     pub search_blocked: bool,
@@ -129,9 +131,9 @@ impl std::fmt::Display for FindOut {
             f,
             "{} companies: {} with a domain ({} given, {} found){}, {} patterns from published or imported addresses, {} suggestions; {} without a domain, {} without mail; {} from cache{}{}",
             self.companies,
-            self.domains_found,
+            self.with_domain,
             self.domains_given,
-            self.domains_found - self.domains_given,
+            self.domains_found,
             if self.dns_failed > 0 {
                 format!("; {} more not checked: DNS failed", self.dns_failed)
             } else {
@@ -382,9 +384,11 @@ fn save(
     };
     // A domain whose MX/A lookup failed is not found yet: counted apart (`dns_failed`).
     if !domain::describes_dns_failure(&d.domain.mail_dns) {
-        out.domains_found += 1;
+        out.with_domain += 1;
         if matches!(d.domain.source.as_deref(), Some("import" | "manual")) {
             out.domains_given += 1;
+        } else {
+            out.domains_found += 1;
         }
     }
     let mut head = vec![format!(
@@ -519,7 +523,14 @@ fn save(
             )?;
             continue;
         };
-        let s = pattern::suggest(&name, dom, &inf, &seen);
+        let own = p
+            .email
+            .as_deref()
+            .and_then(|email| seen.iter().find(|s| s.email.eq_ignore_ascii_case(email)));
+        let s = match own {
+            Some(own) => pattern::own_address(&name, &own.email, &inf, own),
+            None => pattern::suggest(&name, dom, &inf, &seen),
+        };
         let mut evidence = head.clone();
         evidence.extend(s.evidence.iter().cloned());
         db::upsert(

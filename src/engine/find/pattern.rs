@@ -648,6 +648,38 @@ fn spells_full_name(p: Pattern) -> bool {
     )
 }
 
+/// The suggestion for a person whose own address at `domain` the import gave (`email`, seen
+/// as `seen`): that address, whatever it spells. Initials in it (p.martin) would, for anyone
+/// else, be only evidence of the pattern; for the person it was imported for, it is theirs.
+pub fn own_address(name: &Name, email: &str, inf: &Inference, seen: &Seen) -> Suggestion {
+    let email = email.to_ascii_lowercase();
+    let (local, domain) = email.split_once('@').unwrap_or((&email, ""));
+    let pattern = name
+        .patterns_of(local)
+        .first()
+        .map_or("as imported", |p| p.name())
+        .to_string();
+    let mut evidence = vec![format!(
+        "{email} is {}: the address the import gave for this person",
+        seen.where_found()
+    )];
+    evidence.extend(inf.evidence.iter().cloned());
+    let alternatives = inf
+        .ranking
+        .iter()
+        .map(|(p, _)| format!("{}@{domain}", name.render(*p)))
+        .filter(|e| *e != email)
+        .take(3)
+        .collect();
+    Suggestion {
+        email,
+        alternatives,
+        pattern,
+        confidence: MAX_CONFIDENCE,
+        evidence,
+    }
+}
+
 /// Suggest an address for `name` at `domain`, given the company's inferred pattern.
 /// An address published for this very person (spelling the full first and last name) wins
 /// outright; one spelled with initials is only evidence for the pattern.

@@ -422,8 +422,26 @@ pub fn resolve_data_dir(flag: Option<&Path>, config: &Config) -> PathBuf {
 
 /// Parse, load the config, run. Config errors are reported before any terminal setup.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    if std::env::args_os().any(|a| a == "--json") {
+    let json = std::env::args_os().any(|a| a == "--json");
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // A usage error said as clap says it, and with --json also as JSON on stdout, as
+        // every other failure is: a script reading JSON gets JSON (help and --version are not
+        // errors).
+        Err(e) if json && e.use_stderr() => {
+            let _ = e.print();
+            let rendered = e.render().to_string();
+            let first = rendered.lines().next().unwrap_or_default();
+            let error = first.strip_prefix("error: ").unwrap_or(first);
+            outln!(
+                "{}",
+                serde_json::json!({ "error": error, "exit_code": exit::USAGE })
+            );
+            return ExitCode::from(exit::USAGE);
+        }
+        Err(e) => e.exit(),
+    };
+    if json {
         JSON_ERRORS.lock().map(|mut e| *e = Some(Vec::new())).ok();
     }
     if let Some(Command::Config(cmd)) = &cli.command {

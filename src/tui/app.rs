@@ -265,16 +265,16 @@ impl Activity {
     /// log lines are mixed with every other task's.
     pub fn task_report(&self) -> Option<(String, String)> {
         let t = self.selected_task()?;
+        // A share only for a task that counts toward a total (see `TaskView::percent`).
+        let progress = match (t.percent(), t.total) {
+            (Some(p), Some(total)) => format!(", {p:.0}% ({} of {total})", t.done),
+            _ if t.done > 0 => format!(", {} done", t.done),
+            _ => String::new(),
+        };
         let mut text = format!(
-            "{}\nstate: {}, {:.0}%{}\ntime: {} s running\n",
+            "{}\nstate: {}{progress}\ntime: {} s running\n",
             t.title,
             t.state.label(),
-            t.ratio() * 100.0,
-            match t.total {
-                Some(total) => format!(" ({} of {total})", t.done),
-                None if t.done > 0 => format!(" ({} done)", t.done),
-                None => String::new(),
-            },
             t.elapsed.as_secs()
         );
         if let Some(summary) = &t.summary {
@@ -1787,6 +1787,36 @@ mod tests {
         let text = format!("{}", term.backend());
         assert!(text.contains("35% 9/26"), "{text}");
         assert!(!text.contains("100%"), "{text}");
+    }
+
+    /// Enter's report gives a share only to a task that counts toward a total: a watch or an
+    /// outbox build has none, and "0%" would read as nothing done.
+    #[test]
+    fn the_task_report_has_no_share_without_a_total() {
+        let mut a = app();
+        for (id, total) in [(1, None), (2, Some(4))] {
+            a.on_job(JobMsg::Started {
+                id,
+                kind: JobKind::Watch,
+                title: format!("task {id}"),
+                pausable: false,
+            });
+            a.on_job(JobMsg::Progress {
+                id,
+                done: 2,
+                total,
+                note: String::new(),
+            });
+        }
+        let report = |a: &mut App, id| {
+            a.activity.selected = a.activity.tasks.iter().position(|t| t.id == id).unwrap();
+            a.activity.task_report().unwrap().1
+        };
+        let without = report(&mut a, 1);
+        assert!(without.contains("state: running, 2 done\n"), "{without}");
+        assert!(!without.contains('%'), "{without}");
+        let with = report(&mut a, 2);
+        assert!(with.contains("state: running, 50% (2 of 4)\n"), "{with}");
     }
 
     /// Esc clears the filters applied at load too (Suggestions `+`, Bounces domain and

@@ -159,7 +159,8 @@ fn streaming_lines_gives_one_row_per_line_in_order_with_the_exact_header() {
     let env = Env::new();
     let config = env.config(&s);
     let mut input = b"jane@acme.test\nnobody@acme.test\n\ngarbage line\n".to_vec();
-    input.extend(b"\xff\xfe@acme.test\n");
+    // A line saved by a Windows program (Windows-1252) is read as such, as import does.
+    input.extend(b"h\xe9l\xe8ne@nosuch.test\n");
     input.extend("x".repeat(10_000).as_bytes());
     input.extend(b"@acme.test\n\"quoted\"@acme.test\r\nsomeone@nosuch.test\n");
     let file = env.write("in.txt", &input);
@@ -179,7 +180,7 @@ fn streaming_lines_gives_one_row_per_line_in_order_with_the_exact_header() {
             ("nobody@acme.test", "MAILBOX_NOT_FOUND"),
             ("", "INVALID_SYNTAX"),
             ("garbage line", "INVALID_SYNTAX"),
-            ("\u{fffd}\u{fffd}@acme.test", "INVALID_SYNTAX"),
+            ("hélène@nosuch.test", "NO_MX"),
             (long.as_str(), "INVALID_SYNTAX"),
             ("\"quoted\"@acme.test", "INVALID_SYNTAX"),
             ("someone@nosuch.test", "NO_MX"),
@@ -196,7 +197,6 @@ fn streaming_lines_gives_one_row_per_line_in_order_with_the_exact_header() {
             "User unknown"
         ]
     );
-    assert_eq!(r[5][5], "not valid UTF-8");
     // The summary goes to stderr when the results take stdout.
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("8 addresses verified"), "{stderr}");

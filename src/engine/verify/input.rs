@@ -17,8 +17,9 @@
 //! dropped (as import does with cells); only the line end (`\n` or `\r\n`) is removed
 //! otherwise. Every line or record gives exactly one item, so the output has one row per input
 //! row:
-//! - a line that is not valid UTF-8 (or UTF-16) gives an item with a problem (the result is
-//!   INVALID_SYNTAX);
+//! - a value that is not valid UTF-8 is read as Windows-1252, as import reads such a line (a
+//!   row saved by a Windows program); one that is not valid UTF-16 in UTF-16 input gives an
+//!   item with a problem (the result is INVALID_SYNTAX);
 //! - a line or record longer than [`MAX_RECORD`] bytes is cut off (the rest is skipped, never
 //!   held in memory) and gives an item with a problem;
 //! - an empty line, or a blank CSV row, gives an empty address (INVALID_SYNTAX).
@@ -184,8 +185,8 @@ pub fn read_into(mut reader: impl BufRead, tx: &mpsc::Sender<InputItem>) -> io::
     }
 }
 
-/// [`read_into`] over UTF-8 text; a line that is not valid UTF-8 is said to be not valid
-/// `encoding` (the input's).
+/// [`read_into`] over UTF-8 text (`encoding` names the input's: UTF-8, or UTF-16 decoded to
+/// UTF-8); see [`decoded`] for a value that is not valid UTF-8.
 fn read_text(
     mut reader: impl BufRead,
     tx: &mpsc::Sender<InputItem>,
@@ -379,12 +380,27 @@ fn line_item(line: &[u8], truncated: bool, encoding: &str) -> InputItem {
             problem: Some(format!("line longer than {MAX_RECORD} bytes")),
         };
     }
-    match std::str::from_utf8(line) {
-        Ok(s) => InputItem::new(s.trim_matches([' ', '\t'])),
-        Err(_) => InputItem {
+    match decoded(line, encoding) {
+        Some(s) => InputItem::new(s.trim_matches([' ', '\t'])),
+        None => InputItem {
             email: echo(line),
             problem: Some(format!("not valid {encoding}")),
         },
+    }
+}
+
+/// `value` as text: UTF-8, else (in UTF-8 input) Windows-1252, which reads any bytes and is
+/// what a line saved by a Windows program is. `None` for what is not valid UTF-16 once
+/// decoded from UTF-16 input: no other reading of it is likely.
+fn decoded<'a>(value: &'a [u8], encoding: &str) -> Option<std::borrow::Cow<'a, str>> {
+    match std::str::from_utf8(value) {
+        Ok(s) => Some(s.into()),
+        Err(_) if encoding == "UTF-8" => Some(
+            encoding_rs::WINDOWS_1252
+                .decode_without_bom_handling(value)
+                .0,
+        ),
+        Err(_) => None,
     }
 }
 
@@ -455,9 +471,9 @@ impl CsvRecord {
         } else {
             None
         };
-        match (problem, std::str::from_utf8(value)) {
-            (None, Ok(s)) => InputItem::new(s.trim_matches([' ', '\t'])),
-            (None, Err(_)) => InputItem {
+        match (problem, decoded(value, encoding)) {
+            (None, Some(s)) => InputItem::new(s.trim_matches([' ', '\t'])),
+            (None, None) => InputItem {
                 email: echo(value),
                 problem: Some(format!("not valid {encoding}")),
             },
@@ -724,14 +740,14 @@ mod tests {
     }
 
     #[test]
-    fn non_utf8_and_overlong_lines_are_items_with_problems() {
-        let mut input = b"ok@acme.test\n\xff\xfebad@acme.test\n".to_vec();
+    fn windows_1252_lines_are_read_and_overlong_lines_are_items_with_problems() {
+        let mut input = b"ok@acme.test\nh\xe9l\xe8ne@acme.test\n".to_vec();
         input.extend(std::iter::repeat_n(b'a', MAX_RECORD * 3));
         input.extend(b"@acme.test\nlast@acme.test\n");
         let items = read(&input);
         assert_eq!(items.len(), 4);
-        assert_eq!(items[1].problem.as_deref(), Some("not valid UTF-8"));
-        assert!(items[1].email.contains("bad@acme.test"));
+        assert_eq!(items[1].problem, None);
+        assert_eq!(items[1].email, "hélène@acme.test");
         assert!(items[2].problem.as_deref().unwrap().contains("longer than"));
         assert!(items[2].email.chars().count() <= ECHO + 1);
         assert_eq!(items[3].email, "last@acme.test");

@@ -212,6 +212,42 @@ pub fn sync_target(
     Ok(out)
 }
 
+/// Progress over a whole sync: each folder counts from zero ([`sync::sync_folder`] reports
+/// "n of its new messages"), so the folders read before are added, and the count a sync ends
+/// on is the messages it read in all, as its summary says (not the last folder's).
+struct RunningCount<'a> {
+    inner: &'a dyn Observer,
+    /// The folder being read (its progress note), the messages of the folders read before
+    /// it, and its own count so far.
+    state: std::sync::Mutex<(String, u64, u64)>,
+}
+
+impl Observer for RunningCount<'_> {
+    fn log(&self, level: Level, text: &str) {
+        self.inner.log(level, text)
+    }
+    fn progress(&self, done: u64, total: Option<u64>, note: &str) {
+        let (before, done) = {
+            let mut state = self
+                .state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let (folder, before, current) = &mut *state;
+            if folder != note {
+                *before += *current;
+                *folder = note.to_string();
+            }
+            *current = done;
+            (*before, done)
+        };
+        self.inner
+            .progress(before + done, total.map(|t| before + t), note)
+    }
+    fn cancelled(&self) -> bool {
+        self.inner.cancelled()
+    }
+}
+
 /// Read every watched folder of every mailbox once. A mailbox that fails is reported in
 /// `errors` and the others go on.
 pub fn sync_once(
@@ -219,6 +255,10 @@ pub fn sync_once(
     db: &Path,
     obs: &dyn Observer,
 ) -> Result<SyncSummary, InboxError> {
+    let obs = &RunningCount {
+        inner: obs,
+        state: Default::default(),
+    };
     let mut store = Store::open(db)?;
     let (targets, mut errors) = targets(config);
     let mut summary = SyncSummary::default();
@@ -260,4 +300,43 @@ pub(crate) fn check_pauses(
 /// The database file under a data directory.
 pub fn db_path(data_dir: &Path) -> PathBuf {
     data_dir.join(store::DB_FILE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Recorded(std::sync::Mutex<Vec<(u64, Option<u64>)>>);
+
+    impl Observer for Recorded {
+        fn log(&self, _: Level, _: &str) {}
+        fn progress(&self, done: u64, total: Option<u64>, _: &str) {
+            self.0.lock().unwrap().push((done, total));
+        }
+    }
+
+    /// A sync of two folders ends on the messages of both (as its summary counts them), not on
+    /// the last folder's "1 of 1".
+    #[test]
+    fn progress_counts_across_folders() {
+        let recorded = Recorded::default();
+        let running = RunningCount {
+            inner: &recorded,
+            state: Default::default(),
+        };
+        running.progress(50, Some(78), "sender/INBOX");
+        running.progress(78, Some(78), "sender/INBOX");
+        running.progress(1, Some(1), "sender/Junk");
+        running.progress(2, Some(3), "claire/INBOX");
+        assert_eq!(
+            *recorded.0.lock().unwrap(),
+            [
+                (50, Some(78)),
+                (78, Some(78)),
+                (79, Some(79)),
+                (81, Some(82))
+            ]
+        );
+    }
 }

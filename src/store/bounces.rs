@@ -1,5 +1,6 @@
-//! `bounces`: one row per failed (or delayed) recipient of a delivery report, and one per
-//! complaint (`kind = 'complaint'`), as the IMAP watcher found them. Indexed by (mailbox, date)
+//! `bounces`: one row per failed (or delayed) recipient of a delivery report, one per
+//! complaint (`kind = 'complaint'`), and one per other feedback report (`kind = 'feedback'`:
+//! not-spam, auth-failure), as the IMAP watcher found them. Indexed by (mailbox, date)
 //! so per-mailbox rates over a period or over the last N sends stay cheap.
 
 use rusqlite::{Connection, params};
@@ -8,6 +9,9 @@ use super::Result;
 
 pub const KIND_BOUNCE: &str = "bounce";
 pub const KIND_COMPLAINT: &str = "complaint";
+/// A feedback report that is no complaint (`not-spam`, `auth-failure`): kept, but it
+/// suppresses nothing and pauses nothing.
+pub const KIND_FEEDBACK: &str = "feedback";
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct BounceRow {

@@ -250,6 +250,8 @@ pub fn load(data_dir: &Path) -> Result<BouncesData, StoreError> {
         .map(|b| {
             let hs = if b.kind == bounces::KIND_COMPLAINT {
                 "cmpl"
+            } else if b.kind == bounces::KIND_FEEDBACK {
+                "fbk"
             } else if b.action.as_deref() == Some("delayed") {
                 "dly"
             } else if b.hard {

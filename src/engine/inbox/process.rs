@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use crate::engine::bounces::{self, Action, Kind, ParsedMessage};
-use crate::store::bounces::{KIND_BOUNCE, KIND_COMPLAINT, NewBounce};
+use crate::store::bounces::{KIND_BOUNCE, KIND_COMPLAINT, KIND_FEEDBACK, NewBounce};
 use crate::store::inbox::{self, NewMessage};
 use crate::store::outbox::Status;
 use crate::store::{self, suppressions};
@@ -130,13 +130,17 @@ fn by_recipient(
 }
 
 /// The sent row a delivery report or complaint is about, and how it was found, as the bounce
-/// row shows it: by the Message-ID the report returns, else by recipient (the latest message
-/// sent to it before the report). The second is a guess: relays that rewrite Message-ID
-/// (some ESPs do) make it the only way, but it can also pick our row for a report about the
-/// user's own mail to that address, so the evidence says which it was.
+/// row shows it: by the Message-ID the report returns, else by the message the report itself
+/// answers (`In-Reply-To`/`References`: some servers thread their notice to the message),
+/// else by recipient (the latest message sent to it before the report). The last is a guess:
+/// relays that rewrite Message-ID (some ESPs do) make it the only way, but it can also pick
+/// our row for a report about the user's own mail to that address, so the evidence says which
+/// it was, and a returned Message-ID at a domain hailer sends from, but not one hailer sent,
+/// is the user's own mail: never matched by recipient.
 fn report_row(
     conn: &Connection,
     message_id: Option<&str>,
+    references: &[String],
     recipients: &[&str],
     mailbox: &str,
     date: i64,
@@ -148,6 +152,27 @@ fn report_row(
         && let Some(row) = by_message_id(conn, m)?
     {
         return Ok((Some(row), format!("by Message-ID <{m}>")));
+    }
+    for r in references {
+        if let Some(row) = by_message_id(conn, r)? {
+            let r = r.trim().trim_start_matches('<').trim_end_matches('>');
+            return Ok((
+                Some(row),
+                format!("by the report's In-Reply-To/References <{r}>"),
+            ));
+        }
+    }
+    if let Some(m) = shown
+        && let Some((_, domain)) = m.rsplit_once('@')
+        && sends_from(conn, domain)?
+    {
+        return Ok((
+            None,
+            format!(
+                "no match: the report returns Message-ID <{m}>, at {domain} where hailer sends \
+                 from, but not a message hailer sent (the user's own mail?)"
+            ),
+        ));
     }
     let returned = match shown {
         Some(m) => format!("the report returns Message-ID <{m}>, not one of ours"),
@@ -174,6 +199,26 @@ fn report_row(
             }
         ),
     ))
+}
+
+/// hailer has sent a message whose Message-ID is at `domain` (its Message-IDs are
+/// `<id.random@sender domain>`): a Message-ID there that is not in the outbox was written by
+/// another program, the user's own mail client.
+fn sends_from(conn: &Connection, domain: &str) -> store::Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM outbox WHERE header_message_id LIKE '%@' || ?1 ESCAPE '\\' LIMIT 1",
+        )?
+        .query_row([escape_like(domain)], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// `s` as a literal in a LIKE pattern with `ESCAPE '\'`.
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 fn by_references(conn: &Connection, refs: &[String]) -> store::Result<Option<SentRow>> {
@@ -293,7 +338,8 @@ pub fn handle(
                     .or(parsed.original_message_id.as_deref());
                 let mut recipients = vec![r.recipient.as_str()];
                 recipients.extend(r.original_recipient.as_deref());
-                let (row, why) = report_row(conn, mid, &recipients, at.mailbox, date)?;
+                let (row, why) =
+                    report_row(conn, mid, &parsed.references, &recipients, at.mailbox, date)?;
                 matched.push(row);
                 how.push(why);
             }
@@ -383,6 +429,7 @@ pub fn handle(
             let (row, matched_by) = report_row(
                 conn,
                 parsed.original_message_id.as_deref(),
+                &parsed.references,
                 &listed,
                 at.mailbox,
                 date,
@@ -399,11 +446,20 @@ pub fn handle(
             } else {
                 fb.feedback_type.to_ascii_lowercase()
             };
+            // `not-spam` (the person took our mail out of their junk folder) and
+            // `auth-failure` (a DMARC/SPF failure report about our domain) are no one's
+            // complaint: recorded, but they neither suppress the address nor count toward a
+            // mailbox's auto-pause.
+            let complaint = is_complaint(&feedback_type);
             for r in &recipients {
                 bounces_insert(
                     conn,
                     &NewBounce {
-                        kind: KIND_COMPLAINT,
+                        kind: if complaint {
+                            KIND_COMPLAINT
+                        } else {
+                            KIND_FEEDBACK
+                        },
                         date,
                         mailbox: at.mailbox,
                         outbox_id: row.as_ref().map(|r| r.id),
@@ -421,6 +477,9 @@ pub fn handle(
                     },
                     now,
                 )?;
+                if !complaint {
+                    continue;
+                }
                 fx.complaints += 1;
                 let note = format!("feedback-type {feedback_type}");
                 if suppressions::add(conn, &r.to_lowercase(), "complained", Some(&note), now)? {
@@ -503,6 +562,12 @@ pub fn handle(
         disposition,
         effects: fx,
     })
+}
+
+/// A feedback report (RFC 5965) a person's complaint: `abuse`, `fraud`, `virus`, and `other`
+/// (kept as one, to be safe). `not-spam` and `auth-failure` (RFC 6591) are not.
+fn is_complaint(feedback_type: &str) -> bool {
+    !matches!(feedback_type, "not-spam" | "auth-failure")
 }
 
 /// The subject is a request to be taken off the list and nothing else, in the words people
@@ -606,6 +671,101 @@ mod tests {
                 r.get(0)
             })
             .unwrap()
+    }
+
+    /// An ARF report of `feedback_type` about the message `<mid>` sent to `email`.
+    fn arf(feedback_type: &str, email: &str, mid: &str) -> Vec<u8> {
+        format!(
+            "From: fbl@isp.test\r\nTo: sender@sender.test\r\nSubject: FW: Hello\r\n\
+             Date: Sun, 22 Nov 2026 11:00:00 +0000\r\nMessage-ID: <arf.{feedback_type}@isp.test>\r\n\
+             MIME-Version: 1.0\r\n\
+             Content-Type: multipart/report; report-type=feedback-report; boundary=\"b1\"\r\n\r\n\
+             --b1\r\nContent-Type: text/plain\r\n\r\nA feedback report.\r\n\r\n\
+             --b1\r\nContent-Type: message/feedback-report\r\n\r\n\
+             Feedback-Type: {feedback_type}\r\nUser-Agent: isp-fbl/1.0\r\nVersion: 1\r\n\
+             Original-Rcpt-To: <{email}>\r\n\r\n\
+             --b1\r\nContent-Type: message/rfc822\r\n\r\n\
+             From: Sam Sender <sender@sender.test>\r\nTo: {email}\r\nSubject: Hello\r\n\
+             Message-ID: <{mid}>\r\n\r\nBonjour\r\n\r\n--b1--\r\n"
+        )
+        .into_bytes()
+    }
+
+    /// `not-spam` (taken out of junk) and `auth-failure` (a DMARC report) are kept as
+    /// feedback, but suppress nothing and never pause the mailbox; `abuse` does both.
+    #[test]
+    fn only_a_complaint_feedback_suppresses_and_counts_as_a_complaint() {
+        let (_d, store) = store(&[
+            (1, "a@acme.test", "1.x@sender.test"),
+            (2, "b@acme.test", "2.x@sender.test"),
+            (3, "c@acme.test", "3.x@sender.test"),
+        ]);
+        let c = store.conn();
+        let not_spam = handle(
+            c,
+            at(1),
+            &arf("not-spam", "a@acme.test", "1.x@sender.test"),
+            9,
+        )
+        .unwrap();
+        let auth = handle(
+            c,
+            at(2),
+            &arf("auth-failure", "b@acme.test", "2.x@sender.test"),
+            9,
+        )
+        .unwrap();
+        let abuse = handle(c, at(3), &arf("abuse", "c@acme.test", "3.x@sender.test"), 9).unwrap();
+        assert_eq!(
+            (not_spam.effects.complaints, not_spam.effects.suppressed),
+            (0, 0)
+        );
+        assert_eq!((auth.effects.complaints, auth.effects.suppressed), (0, 0));
+        assert_eq!((abuse.effects.complaints, abuse.effects.suppressed), (1, 1));
+        let kinds: Vec<(String, String)> = c
+            .prepare("SELECT kind, reason FROM bounces ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            kinds,
+            [
+                ("feedback".to_string(), "not-spam".to_string()),
+                ("feedback".to_string(), "auth-failure".to_string()),
+                ("complaint".to_string(), "abuse".to_string()),
+            ]
+        );
+        assert!(suppressions::blocking(c, "a@acme.test").unwrap().is_none());
+        assert!(suppressions::blocking(c, "c@acme.test").unwrap().is_some());
+    }
+
+    /// A notice that returns no Message-ID but answers our message (In-Reply-To) is matched by
+    /// it, not guessed by recipient.
+    #[test]
+    fn a_report_threaded_to_our_message_is_matched_by_it() {
+        let (_d, store) = store(&[(1, "alias@acme.test", "1.x@sender.test")]);
+        let notice = b"From: postmaster@acme.test\r\nTo: sender@sender.test\r\n\
+            Subject: Undeliverable: Hello\r\nDate: Sun, 22 Nov 2026 11:00:00 +0000\r\n\
+            Message-ID: <ndr.1@acme.test>\r\nIn-Reply-To: <1.x@sender.test>\r\n\r\n\
+            Your message to jane@acme.test could not be delivered.\r\n\
+            550 5.1.1 <jane@acme.test>: Recipient address rejected: User unknown\r\n";
+        let out = handle(store.conn(), at(1), notice, 9).unwrap();
+        let matched: (Option<i64>, String) = store
+            .conn()
+            .query_row("SELECT outbox_id, matched_by FROM bounces", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(out.kind, "bounce");
+        assert_eq!(
+            matched,
+            (
+                Some(1),
+                "by the report's In-Reply-To/References <1.x@sender.test>".to_string()
+            )
+        );
     }
 
     #[test]
@@ -742,7 +902,7 @@ Message-ID: <r3@acme.test>\r\n\r\nInteresting, call me.\r\n";
     /// (another run, the user's own mail): matched by recipient, it must not touch the row.
     #[test]
     fn a_bounce_older_than_the_send_is_not_matched_by_recipient() {
-        let (_d, store) = store(&[(1, "someone@greylist.test", "1.a@sender.test")]);
+        let (_d, store) = store(&[(1, "someone@greylist.test", "1.a@hailer.test")]);
         let c = store.conn();
         let dsn_date = message_date(SOFT).unwrap();
         c.execute(
@@ -756,7 +916,7 @@ Message-ID: <r3@acme.test>\r\n\r\nInteresting, call me.\r\n";
         assert_eq!(status(&store, 1), "SENT");
         // Within the clock skew allowed, it still matches (a fresh store: the same message
         // read twice is a duplicate).
-        let (_d2, fresh) = self::store(&[(1, "someone@greylist.test", "1.a@sender.test")]);
+        let (_d2, fresh) = self::store(&[(1, "someone@greylist.test", "1.a@hailer.test")]);
         let c = fresh.conn();
         c.execute(
             "UPDATE outbox SET sent_at = ?1 WHERE id = 1",
@@ -770,10 +930,11 @@ Message-ID: <r3@acme.test>\r\n\r\nInteresting, call me.\r\n";
 
     #[test]
     fn soft_then_hard_upgrades_and_hard_is_never_downgraded() {
-        // Both DSNs matched by recipient (their returned Message-IDs are not ours).
+        // Both DSNs matched by recipient (their returned Message-IDs are not ours, and at a
+        // domain these rows were not sent from).
         let (_d, store) = store(&[
-            (1, "someone@greylist.test", "1.a@sender.test"),
-            (2, "nobody@acme.test", "2.b@sender.test"),
+            (1, "someone@greylist.test", "1.a@hailer.test"),
+            (2, "nobody@acme.test", "2.b@hailer.test"),
         ]);
         let c = store.conn();
         let soft = handle(c, at(1), SOFT, 100).unwrap();
@@ -814,8 +975,17 @@ Message-ID: <r3@acme.test>\r\n\r\nInteresting, call me.\r\n";
         let by_id = String::from_utf8_lossy(HARD)
             .replace("a49e2c80-2444-4fa5-bcd1-5a9381d67cc1@sender.test", ours);
         handle(c, at(1), by_id.as_bytes(), 100).unwrap();
-        let foreign = String::from_utf8_lossy(HARD).replace("20261122015955.86C8E99C194", "x2");
-        handle(c, at(2), foreign.as_bytes(), 100).unwrap();
+        // Another Message-ID at a domain hailer sends from: the user's own mail, never ours.
+        let own_mail = String::from_utf8_lossy(HARD).replace("20261122015955.86C8E99C194", "x2");
+        handle(c, at(2), own_mail.as_bytes(), 100).unwrap();
+        // One at another domain (a relay that rewrites it): matched by recipient, said so.
+        let rewritten = String::from_utf8_lossy(HARD)
+            .replace("20261122015955.86C8E99C194", "x3")
+            .replace(
+                "a49e2c80-2444-4fa5-bcd1-5a9381d67cc1@sender.test",
+                "a49e2c80@relay.test",
+            );
+        handle(c, at(3), rewritten.as_bytes(), 100).unwrap();
         let (_d2, empty) = self::store(&[]);
         handle(empty.conn(), at(3), HARD, 100).unwrap();
         let how = |s: &Store| -> Vec<(Option<i64>, String)> {
@@ -832,10 +1002,17 @@ Message-ID: <r3@acme.test>\r\n\r\nInteresting, call me.\r\n";
             [
                 (Some(1), format!("by Message-ID <{ours}>")),
                 (
+                    None,
+                    "no match: the report returns Message-ID \
+                     <a49e2c80-2444-4fa5-bcd1-5a9381d67cc1@sender.test>, at sender.test where \
+                     hailer sends from, but not a message hailer sent (the user's own mail?)"
+                        .to_string()
+                ),
+                (
                     Some(1),
                     "by recipient nobody@acme.test, the latest message sent to it before the \
-                     report (the report returns Message-ID \
-                     <a49e2c80-2444-4fa5-bcd1-5a9381d67cc1@sender.test>, not one of ours)"
+                     report (the report returns Message-ID <a49e2c80@relay.test>, not one of \
+                     ours)"
                         .to_string()
                 )
             ]

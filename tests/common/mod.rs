@@ -1,6 +1,7 @@
 //! Helpers shared by integration tests.
 #![allow(dead_code)]
 
+pub mod dkim;
 pub mod rig;
 
 /// Sends `signal` ("INT", "TERM", …) to process `pid` with kill(1), as a user or a service

@@ -1008,8 +1008,8 @@ impl Config {
     /// they check them: each mailbox's password (its password_cmd is run, the password
     /// dropped) and DKIM key (read and parsed: send refuses the mailbox without it; a file
     /// is not a config error, as the config is loaded by every command), the tracking key
-    /// (set, at least `MIN_SECRET_LEN` characters), the Telegram bot token and the
-    /// `[tls] ca_file`. Never a value.
+    /// (set, at least `MIN_SECRET_LEN` characters), an API token that is set but shorter, the
+    /// Telegram bot token and the `[tls] ca_file`. Never a value.
     /// `config check` shows these as warnings and exits 3. (An unset API token only turns the
     /// API off: a plain warning, see [`Config::api_token_warning`].)
     pub fn secret_problems(&self) -> Vec<String> {
@@ -1039,6 +1039,10 @@ impl Config {
             && let Err(e) = crate::engine::notify::telegram(self)
         {
             out.push(format!("[notify.telegram] {e}"));
+        }
+        // Unset only turns the API off; too short stops `serve`, so it is a problem here.
+        if let Err(e) = crate::engine::tracking::links::api_token_from_env(self) {
+            out.push(format!("[api] {e}"));
         }
         out
     }

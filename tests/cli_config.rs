@@ -599,3 +599,33 @@ fn an_unreadable_ca_file_is_a_config_check_problem() {
         .stderr(predicate::str::contains(path.display().to_string()));
     }
 }
+
+/// An API token too short for `serve` makes `config check` exit 3 naming the variable (never
+/// the value), so `config check && hailer serve` cannot pass the check and then fail; an
+/// unset one only turns the API off (a warning, exit 0).
+#[test]
+fn a_short_api_token_is_a_config_check_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[api]\ntoken_env = \"HAILER_TEST_API_TOKEN\"\n",
+    )
+    .unwrap();
+    hailer(dir.path())
+        .env("HAILER_TEST_API_TOKEN", "sh0rtT0ken")
+        .args(["config", "check"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "[api] $HAILER_TEST_API_TOKEN (API token, [api] token_env) must be at least 16",
+        ))
+        .stderr(predicate::str::contains("sh0rtT0ken").not());
+    hailer(dir.path())
+        .env_remove("HAILER_TEST_API_TOKEN")
+        .args(["config", "check"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains(
+            "hailer serve runs without the API",
+        ));
+}

@@ -173,15 +173,23 @@ async fn click_redirects_only_to_the_signed_url() {
     // Written `HREF="HTTPS://…"` in a message: the rewriter signs it as written.
     let upper = token(TokenKind::Click, 5, Some("HTTPS://hailer.test/upper"));
     let open_as_click = token(TokenKind::Open, 5, None);
-    let (ok, forged, wrong_kind, upper) = blocking(move || {
+    // Signed, but no Location header can carry it: refused, and not counted as a click.
+    let broken = token(
+        TokenKind::Click,
+        5,
+        Some("https://hailer.test/\r\nSet-Cookie: x=1"),
+    );
+    let (ok, forged, wrong_kind, upper, broken) = blocking(move || {
         (
             http(addr, "GET", &format!("/c/{good}"), &[], ""),
             http(addr, "GET", &format!("/c/{}", altered(&good)), &[], ""),
             http(addr, "GET", &format!("/c/{open_as_click}"), &[], ""),
             http(addr, "GET", &format!("/c/{upper}"), &[], ""),
+            http(addr, "GET", &format!("/c/{broken}"), &[], ""),
         )
     })
     .await;
+    assert_eq!(broken.status, 404, "{}", broken.headers);
     assert_eq!(upper.status, 302, "{}", upper.headers);
     assert_eq!(ok.status, 302, "{}", ok.headers);
     assert!(
@@ -606,7 +614,9 @@ async fn api_errors_are_json_and_a_damaged_unsubscribe_link_gets_a_page() {
     let (a, b) = (on.addr, off.addr);
     let bearer = [("Authorization", "Bearer api-token-0123456789")];
     let unsub = altered(&token(TokenKind::Unsubscribe, 5, None));
-    let (unknown, method, api_off, page, post) = blocking(move || {
+    // Signed, but for a row the database does not have (it was started afresh).
+    let no_row = token(TokenKind::Unsubscribe, 999, None);
+    let (unknown, method, api_off, page, post, gone) = blocking(move || {
         (
             http(a, "GET", "/api/nope", &bearer, ""),
             http(a, "POST", "/api/stats", &bearer, ""),
@@ -616,6 +626,13 @@ async fn api_errors_are_json_and_a_damaged_unsubscribe_link_gets_a_page() {
                 a,
                 "POST",
                 &format!("/u/{unsub}"),
+                &[("Content-Type", "application/x-www-form-urlencoded")],
+                "List-Unsubscribe=One-Click",
+            ),
+            http(
+                a,
+                "POST",
+                &format!("/u/{no_row}"),
                 &[("Content-Type", "application/x-www-form-urlencoded")],
                 "List-Unsubscribe=One-Click",
             ),
@@ -637,7 +654,7 @@ async fn api_errors_are_json_and_a_damaged_unsubscribe_link_gets_a_page() {
         "{}",
         error(&api_off)
     );
-    for r in [&page, &post] {
+    for r in [&page, &post, &gone] {
         assert_eq!(r.status, 404);
         let html = String::from_utf8_lossy(&r.body);
         assert!(

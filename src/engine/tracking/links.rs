@@ -32,6 +32,25 @@ pub fn secret_from_env(config: &Config) -> Result<Vec<u8>, String> {
     }
 }
 
+/// The API token from the variable `[api] token_env` names, trimmed (a header's value is, so
+/// a token pasted with a space could never match): `Ok(None)` when no variable is named or
+/// it is unset or blank (the API stays off); `Err` when it is shorter than
+/// [`MIN_SECRET_LEN`]: the token lets a caller start SMTP probes from this machine, so it is
+/// as hard to guess as the tracking key at least. `serve` and `config check` ask here.
+pub fn api_token_from_env(config: &Config) -> Result<Option<String>, String> {
+    let Some(var) = config.api.token_env.as_deref() else {
+        return Ok(None);
+    };
+    match std::env::var(var).map(|t| t.trim().to_string()) {
+        Ok(t) if t.is_empty() => Ok(None),
+        Ok(t) if t.len() < MIN_SECRET_LEN => Err(format!(
+            "${var} (API token, [api] token_env) must be at least {MIN_SECRET_LEN} characters"
+        )),
+        Ok(t) => Ok(Some(t)),
+        Err(_) => Ok(None),
+    }
+}
+
 impl Tracker {
     pub fn new(base_url: &str, secret: &[u8], clicks: bool) -> Tracker {
         Tracker {

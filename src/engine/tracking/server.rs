@@ -118,25 +118,12 @@ impl ServeConfig {
             None
         };
         let mut warning = None;
-        let api_token = match config.api.token_env.as_deref() {
-            None => None,
-            // Trimmed: a header's value is, so a token pasted with a space could never match.
-            Some(var) => match std::env::var(var).map(|t| t.trim().to_string()) {
-                // The token lets a caller start SMTP probes from this machine: as hard to
-                // guess as the tracking key at least.
-                Ok(t) if !t.is_empty() && t.len() < super::links::MIN_SECRET_LEN => {
-                    return Err(format!(
-                        "${var} (API token, [api] token_env) must be at least {} characters",
-                        super::links::MIN_SECRET_LEN
-                    ));
-                }
-                Ok(t) if !t.is_empty() => Some(t),
-                _ => {
-                    warning = Some(format!("${var} (API token) is not set; the API stays off"));
-                    None
-                }
-            },
-        };
+        let api_token = super::links::api_token_from_env(config)?;
+        if api_token.is_none()
+            && let Some(var) = config.api.token_env.as_deref()
+        {
+            warning = Some(format!("${var} (API token) is not set; the API stays off"));
+        }
         match (&secret, &api_token) {
             (None, None) => {
                 return Err(format!(
@@ -253,7 +240,7 @@ fn router(state: AppState) -> Router {
 }
 
 /// An error of the API as a JSON body, `{"error": "…"}`, as `/api/validate` gives its own.
-fn api_error(status: StatusCode, text: impl Into<String>) -> Response {
+pub(super) fn api_error(status: StatusCode, text: impl Into<String>) -> Response {
     (
         status,
         axum::Json(serde_json::json!({ "error": text.into() })),
@@ -481,14 +468,16 @@ async fn click(
             if !(scheme.starts_with("https://") || scheme.starts_with("http://")) {
                 return invalid_link();
             }
+            // A URL no Location header can carry (a line break) is refused before it is
+            // counted: a click recorded for a page nobody reached would be a false one.
+            let Ok(location) = HeaderValue::from_str(&url) else {
+                return invalid_link();
+            };
             if method == Method::GET {
                 record(&state, c.outbox_id, "CLICK", Some(url.clone()), &headers).await;
             }
             // 302 as the issue and mail clients expect; the target is the signed URL only.
-            match HeaderValue::from_str(&url) {
-                Ok(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
-                Err(_) => invalid_link(),
-            }
+            (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
         }
         _ => invalid_link(),
     }
@@ -620,7 +609,9 @@ async fn unsubscribe(
              &quot;unsubscribe&quot; and you will not be written to again.</p></body></html>",
         )
         .into_response(),
-        Ok(Ok(Unsubscribed::NoRow)) => StatusCode::NOT_FOUND.into_response(),
+        // A good signature for a row that is gone (a database started afresh): the page that
+        // says how to unsubscribe anyway, not a blank one.
+        Ok(Ok(Unsubscribed::NoRow)) => invalid_unsubscribe_link(),
         Ok(Err(e)) => {
             tracing::error!(outbox_id = id, error = %e, "one-click unsubscribe not stored");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
@@ -822,7 +813,21 @@ async fn stats(State(state): State<AppState>) -> Response {
     .await;
     match result {
         Ok(Ok(v)) => axum::Json(v).into_response(),
-        _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        // Every /api error is JSON; the cause is in the server's log, not in the answer.
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "api stats");
+            api_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the statistics could not be read: see hailer serve's log",
+            )
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "api stats task failed");
+            api_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the statistics could not be read: see hailer serve's log",
+            )
+        }
     }
 }
 

@@ -70,7 +70,10 @@ pub fn respond(body: &Bytes, options: &VerifyOptions, db_path: &Path) -> Respons
         Ok(c) => Arc::new(c),
         Err(e) => {
             tracing::error!("api validate: {e}");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            return super::server::api_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the verification cache could not be opened: see hailer serve's log",
+            );
         }
     };
     let (items_tx, items_rx) = mpsc::channel::<InputItem>(1024);

@@ -121,6 +121,25 @@ async fn other_4xx_gives_up_at_once_with_the_api_description() {
     assert_eq!(seen.requests.lock().unwrap().len(), 1);
 }
 
+/// Retries exhausted on 429: the last problem says "Too Many Requests" once, as the API's
+/// own description does.
+#[tokio::test]
+async fn a_429_that_never_ends_gives_up_saying_it_once() {
+    let too_many = (
+        429,
+        serde_json::json!({"ok": false, "error_code": 429,
+            "description": "Too Many Requests: retry after 0",
+            "parameters": {"retry_after": 0}}),
+    );
+    let (url, _seen) = server(vec![too_many; 8]).await;
+    let client = Telegram::new(&url, TOKEN, "42").with_base_delay(Duration::from_millis(10));
+    let d = client.send("x").await;
+    assert_eq!(
+        d.outcome,
+        Outcome::GaveUp("429 Too Many Requests: retry after 0".into())
+    );
+}
+
 /// Telegram refuses a text over 4096 characters (400, never retried): the client cuts it, on a
 /// character boundary, so an over-long alert still arrives. Astral characters count twice.
 #[tokio::test]

@@ -830,6 +830,7 @@ pub fn classify(flat: &Flat) -> ParsedMessage {
         message_id: flat.header("message-id").and_then(msgid),
         references,
         original_message_id: flat.original_header("message-id").and_then(msgid),
+        unreadable_report: false,
     };
     if let Some(fb) = feedback(flat) {
         out.kind = Kind::Feedback;
@@ -843,8 +844,16 @@ pub fn classify(flat: &Flat) -> ParsedMessage {
         return out;
     }
     if !flat.dsn.is_empty() || flat.report_type == "delivery-status" {
-        // A DSN that reports only successful deliveries.
+        // A DSN that reports only successful deliveries, or one whose failure names no
+        // recipient that could be read.
         out.kind = Kind::Other;
+        out.unreadable_report = flat.dsn.iter().any(|d| {
+            d.lines().any(|l| {
+                let l = l.trim().to_ascii_lowercase();
+                l.strip_prefix("action:")
+                    .is_some_and(|a| matches!(a.trim(), "failed" | "delayed"))
+            })
+        });
         return out;
     }
     if is_autoreply(flat) {

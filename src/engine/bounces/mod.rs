@@ -124,6 +124,10 @@ pub struct ParsedMessage {
     pub references: Vec<String>,
     /// Message-ID of the returned (original) message, for bounces and complaints.
     pub original_message_id: Option<String>,
+    /// A delivery report whose fields say a delivery failed or is delayed, but that names no
+    /// recipient that could be read (`Final-Recipient: rfc822; not an address`): kind
+    /// `Other`, yet a report someone should look at, not mail to pass over.
+    pub unreadable_report: bool,
 }
 
 impl ParsedMessage {

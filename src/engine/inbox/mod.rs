@@ -132,15 +132,18 @@ impl SyncSummary {
     pub fn line(&self) -> String {
         let e = self.effects();
         format!(
-            "{} read ({} bounce, {} auto-reply, {} complaint, {} reply, {} other, {} already seen); \
-             {} BOUNCED, {} INVALID, {} REPLIED, {} suppressed, {} moved",
+            "{} read ({} bounce, {} auto-reply, {} feedback report, {} reply, {} unsubscribe, \
+             {} other, {} already seen); {} complaint, {} BOUNCED, {} INVALID, {} REPLIED, \
+             {} suppressed, {} moved",
             self.read(),
             self.kind("bounce"),
             self.kind("autoreply"),
             self.kind("feedback"),
             self.kind("reply"),
+            self.kind("unsubscribe"),
             self.kind("other"),
             self.kind("duplicate"),
+            e.complaints,
             e.bounced,
             e.invalid,
             e.replied,
@@ -314,6 +317,40 @@ mod tests {
         fn progress(&self, done: u64, total: Option<u64>, _: &str) {
             self.0.lock().unwrap().push((done, total));
         }
+    }
+
+    /// The summary line names every kind a message was read as: the kinds add up to the
+    /// messages read (unsubscribe emails were left out).
+    #[test]
+    fn the_summary_line_counts_every_kind() {
+        let kinds = [
+            ("bounce", 1),
+            ("reply", 1),
+            ("unsubscribe", 1),
+            ("other", 1),
+        ];
+        let summary = SyncSummary {
+            folders: vec![sync::FolderSummary {
+                mailbox: "sender".into(),
+                folder: "INBOX".into(),
+                resynced: false,
+                read: 4,
+                kinds: kinds.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+                effects: Default::default(),
+                moved: 0,
+                truncated: 0,
+            }],
+            errors: vec![],
+            paused: vec![],
+        };
+        let line = summary.line();
+        assert!(
+            line.starts_with(
+                "4 read (1 bounce, 0 auto-reply, 0 feedback report, 1 reply, 1 unsubscribe, \
+                 1 other, 0 already seen)"
+            ),
+            "{line}"
+        );
     }
 
     /// A sync of two folders ends on the messages of both (as its summary counts them), not on

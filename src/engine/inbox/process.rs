@@ -19,7 +19,8 @@ pub enum Disposition {
     Processed,
     /// Mail that is none of hailer's business.
     Skipped,
-    /// A bounce or complaint that matches nothing hailer sent.
+    /// A bounce or complaint that matches nothing hailer sent, or a delivery report that says
+    /// a delivery failed but names no recipient that could be read.
     Problem,
     /// Left where it is (replies, for a person to read, and messages already handled).
     Keep,
@@ -550,6 +551,12 @@ pub fn handle(
                 }
                 ("reply", Disposition::Keep, id)
             }
+            // A delivery report that says something failed but names no recipient that could
+            // be read is not mail to pass over: it goes where unmatched bounces go.
+            None if parsed.unreadable_report => {
+                let id = record("other", None)?;
+                ("other", Disposition::Problem, id)
+            }
             None => {
                 let id = record("other", None)?;
                 ("other", Disposition::Skipped, id)
@@ -739,6 +746,37 @@ mod tests {
         );
         assert!(suppressions::blocking(c, "a@acme.test").unwrap().is_none());
         assert!(suppressions::blocking(c, "c@acme.test").unwrap().is_some());
+    }
+
+    /// A delivery report that says a delivery failed but names no recipient that can be read
+    /// goes where unmatched bounces go (someone should look), not with mail to pass over; one
+    /// that reports only deliveries is passed over.
+    #[test]
+    fn an_unreadable_failure_report_is_a_problem() {
+        let (_d, store) = store(&[]);
+        let report = |action: &str| {
+            format!(
+                "From: Mail Delivery System <MAILER-DAEMON@mx.broken.test>\r\n\
+                 To: sender@sender.test\r\nSubject: Undelivered Mail Returned to Sender\r\n\
+                 Message-ID: <r.{action}@mx.broken.test>\r\nMIME-Version: 1.0\r\n\
+                 Content-Type: multipart/report; report-type=delivery-status; boundary=\"zz\"\r\n\
+                 \r\n--zz\r\nContent-Type: text/plain\r\n\r\ndelivery report\r\n\
+                 --zz\r\nContent-Type: message/delivery-status\r\n\r\n\
+                 Reporting-MTA: dns; mx.broken.test\r\n\r\n\
+                 Final-Recipient: rfc822; not an address at all\r\nAction: {action}\r\n\
+                 Status: 5.1.1\r\n--zz--\r\n"
+            )
+        };
+        let failed = handle(store.conn(), at(1), report("failed").as_bytes(), 9).unwrap();
+        assert_eq!(
+            (failed.kind, failed.disposition),
+            ("other", Disposition::Problem)
+        );
+        let delivered = handle(store.conn(), at(2), report("delivered").as_bytes(), 9).unwrap();
+        assert_eq!(
+            (delivered.kind, delivered.disposition),
+            ("other", Disposition::Skipped)
+        );
     }
 
     /// A notice that returns no Message-ID but answers our message (In-Reply-To) is matched by

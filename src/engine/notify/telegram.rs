@@ -220,7 +220,12 @@ impl Telegram {
         match status {
             200..=299 => Next::Done(Outcome::Sent),
             429 => Next::Retry {
-                problem: format!("429 Too Many Requests: {description}"),
+                // Telegram's own description starts "Too Many Requests": not said twice.
+                problem: if description.starts_with("Too Many Requests") {
+                    format!("429 {description}")
+                } else {
+                    format!("429 Too Many Requests: {description}")
+                },
                 wait: reply
                     .parameters
                     .and_then(|p| p.retry_after)

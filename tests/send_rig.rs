@@ -402,6 +402,112 @@ fn sigkill_mid_run_then_restart_has_no_duplicate_and_no_lost_status() {
     // Everything that went out is accounted for in the counters.
     let sent_total = after.iter().filter(|r| r.status != Status::Ready).count() as i64;
     assert!(c.day_counter("sender") + c.day_counter("claire") >= sent_total);
+    // Every SENT row has exactly one copy in its mailbox's Sent folder: those the killed run
+    // had not made yet were appended by the restart, none twice.
+    let sent_rows: Vec<&outbox::OutboxRow> =
+        after.iter().filter(|r| r.status == Status::Sent).collect();
+    let mut copies = wait_tagged(&rig, "sender@sender.test", "Sent", &c.tag, 0);
+    copies.extend(wait_tagged(&rig, "claire@sender.test", "Sent", &c.tag, 0));
+    let mut per_id: HashMap<String, usize> = HashMap::new();
+    for m in &copies {
+        let id = header(m, "Message-ID").unwrap_or_default();
+        *per_id
+            .entry(id.trim_matches(['<', '>', ' ']).to_string())
+            .or_default() += 1;
+    }
+    for r in &sent_rows {
+        let mid = r.header_message_id.clone().unwrap();
+        assert_eq!(
+            per_id.get(&mid),
+            Some(&1),
+            "row {}: Sent copies of {mid}",
+            r.id
+        );
+    }
+    // Only the copies of rows waiting for a decision are still kept.
+    let kept: i64 = c
+        .store()
+        .conn()
+        .query_row(
+            "SELECT COUNT(*) FROM sent_copies c JOIN outbox o ON o.id = c.outbox_id
+             WHERE o.status <> 'UNCERTAIN'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(kept, 0);
+}
+
+/// A run that stops after the server accepted a message, before its Sent copy is made, leaves
+/// the message kept: the next run appends it, exactly as it was sent, and says so.
+#[test]
+fn a_sent_copy_a_stopped_run_did_not_make_is_appended_by_the_next() {
+    let Some(rig) = Rig::get() else { return };
+    let tag = unique("cp");
+    let emails: Vec<String> = (0..2).map(|i| format!("{tag}-{i}@catchall.test")).collect();
+    let c = Campaign::new("copy", &emails, "Hi {firstname}");
+    let cfg = c.write_config(&rig_config(
+        &rig,
+        "require_approval = false",
+        &[("claire", "daily_cap = 0")],
+    ));
+    let (code, out, err) = c.send(&cfg, &["--limit", "1"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let first = wait_tagged(&rig, "sender@sender.test", "Sent", &c.tag, 1);
+    assert_eq!(first.len(), 1);
+    let kept: i64 = c
+        .store()
+        .conn()
+        .query_row("SELECT COUNT(*) FROM sent_copies", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(kept, 0, "a copy made is not kept");
+    // As if the run had stopped before the copy: it is not in Sent, and still kept.
+    let mut s = imap(&rig, "sender@sender.test");
+    s.select("Sent").unwrap();
+    let uids = s.uid_search(format!("SUBJECT \"{}\"", c.tag)).unwrap();
+    let set: Vec<String> = uids.iter().map(u32::to_string).collect();
+    s.uid_store(set.join(","), "+FLAGS.SILENT (\\Deleted)")
+        .unwrap();
+    s.expunge().unwrap();
+    drop(s);
+    let sent = c
+        .rows()
+        .into_iter()
+        .find(|r| r.status == Status::Sent)
+        .unwrap();
+    c.store()
+        .conn()
+        .execute(
+            "INSERT INTO sent_copies (outbox_id, mailbox, raw) VALUES (?1, 'sender', ?2)",
+            rusqlite::params![sent.id, first[0]],
+        )
+        .unwrap();
+    let (code, out, err) = c.send(&cfg, &["--limit", "1"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("1 Sent copy an earlier run did not make appended now"),
+        "{out}"
+    );
+    let now = wait_tagged(&rig, "sender@sender.test", "Sent", &c.tag, 2);
+    let ids: Vec<String> = now
+        .iter()
+        .map(|m| header(m, "Message-ID").unwrap_or_default())
+        .collect();
+    assert_eq!(now.len(), 2, "{ids:?}");
+    assert!(now.contains(&first[0]), "the very bytes sent");
+    let kept: i64 = c
+        .store()
+        .conn()
+        .query_row("SELECT COUNT(*) FROM sent_copies", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(kept, 0);
+    // Run again: the copy is not appended twice.
+    let (_, out, _) = c.send(&cfg, &[]);
+    assert!(!out.contains("did not make"), "{out}");
+    assert_eq!(
+        fetch_tagged(&rig, "sender@sender.test", "Sent", &c.tag).len(),
+        2
+    );
 }
 
 #[test]
@@ -1195,7 +1301,8 @@ fn dry_run_writes_eml_files_and_sends_nothing() {
     // What the TUI's confirmation shows.
     let config = hailer::config::Config::from_file(&cfg).unwrap();
     let plan = hailer::engine::send::plan(&config, &c.data(), None).unwrap();
-    assert_eq!(plan.eligible, 3);
+    // The suppressed row would be refused: not a message to send, but said.
+    assert_eq!((plan.eligible, plan.refused), (2, 1));
     assert_eq!(plan.remaining_today, 50);
     assert_eq!(plan.mailboxes[0].name, "fake");
     assert_eq!(c.day_counter("fake"), 0);
@@ -1274,6 +1381,11 @@ fn uncertain_rows_are_resolved_from_the_sent_folder() {
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("2 rows interrupted"), "{out}");
     assert!(out.contains("1 found in Sent folders"), "{out}");
+    // The headline counts this run's outcomes; the row left waiting is said apart.
+    assert!(
+        out.contains("1 UNCERTAIN row waits for your decision"),
+        "{out}"
+    );
     let rows: HashMap<i64, outbox::OutboxRow> = c.rows().into_iter().map(|r| (r.id, r)).collect();
     assert_eq!(rows[&sent.id].status, Status::Sent);
     assert!(

@@ -626,6 +626,7 @@ fn send_plan() -> hailer::engine::send::SendPlan {
     SendPlan {
         require_approval: true,
         eligible: 42,
+        refused: 2,
         remaining_today: 27,
         mailboxes: vec![
             MailboxOut {
@@ -662,6 +663,8 @@ fn send_confirmation_popup() {
         text.contains("42 messages") && text.contains("open windows: 17. 17 go out now"),
         "{text}"
     );
+    // Rows the send-time checks will refuse are not among the 42, and are said.
+    assert!(text.contains("2 more will be refused"), "{text}");
     insta::assert_snapshot!("send_confirm_80x24", terminal.backend());
 }
 

@@ -53,9 +53,11 @@ pub enum OutboxCommand {
     /// Decide UNCERTAIN rows (`u` on the Outbox tab): --sent marks them SENT; --requeue puts
     /// them back READY, unapproved, to be approved and sent again
     ///
-    /// A row is UNCERTAIN when a run stopped during its SMTP transaction and no copy was
-    /// found in the mailbox's Sent folder: look in the Sent folder (or ask the recipient)
-    /// before you requeue it, or it may arrive twice.
+    /// A row is UNCERTAIN when a run stopped, or the connection broke, during its SMTP
+    /// transaction and no copy was found in the mailbox's Sent folder. That proves nothing:
+    /// the copy is made after the server accepts, so a run killed in between leaves none.
+    /// Ask the recipient, or read the SMTP server's log for the row's Message-ID, before you
+    /// requeue it, or it may arrive twice.
     #[command(group = clap::ArgGroup::new("decision").required(true).multiple(false))]
     Settle {
         #[command(flatten)]

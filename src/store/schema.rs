@@ -281,6 +281,15 @@ pub const MIGRATIONS: &[&str] = &[
      DROP INDEX outbox_mailbox_refused;
      CREATE INDEX outbox_mailbox_refused ON outbox(mailbox, refused_at)
          WHERE refused_at IS NOT NULL;",
+    // 16: the message as sent, kept from its claim until its copy is in the mailbox's Sent
+    // folder. Copies are appended after the server accepts, behind the sends: a run killed
+    // meanwhile lost them for good; the next run appends what is left here
+    // (store::sending::pending_copies).
+    "CREATE TABLE sent_copies (
+         outbox_id INTEGER PRIMARY KEY REFERENCES outbox(id) ON DELETE CASCADE,
+         mailbox   TEXT NOT NULL,
+         raw       BLOB NOT NULL
+     );",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {

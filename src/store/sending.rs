@@ -119,22 +119,60 @@ pub struct Accepted {
     pub at: i64,
 }
 
-/// Mark accepted messages SENT, in one transaction.
-pub fn record_accepted(conn: &mut Connection, accepted: &[Accepted]) -> Result<()> {
-    if accepted.is_empty() {
+/// Mark accepted messages SENT, and forget the kept copies of those now in a Sent folder
+/// (`copied`), in one transaction.
+pub fn record_accepted(conn: &mut Connection, accepted: &[Accepted], copied: &[i64]) -> Result<()> {
+    if accepted.is_empty() && copied.is_empty() {
         return Ok(());
     }
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    mark_accepted(&tx, accepted)?;
+    mark_accepted(&tx, accepted, copied)?;
     tx.commit()?;
     Ok(())
 }
 
-fn mark_accepted(conn: &Connection, accepted: &[Accepted]) -> Result<()> {
+fn mark_accepted(conn: &Connection, accepted: &[Accepted], copied: &[i64]) -> Result<()> {
     for a in accepted {
         mark_sent(conn, a.id, &a.reply, a.at)?;
     }
+    forget_copies(conn, copied)
+}
+
+/// The kept copies of `ids` are in their Sent folder now: dropped.
+pub fn forget_copies(conn: &Connection, ids: &[i64]) -> Result<()> {
+    let mut stmt = conn.prepare_cached("DELETE FROM sent_copies WHERE outbox_id = ?1")?;
+    for id in ids {
+        stmt.execute([id])?;
+    }
     Ok(())
+}
+
+/// A message whose Sent copy is still to be made: row id, Message-ID (without angle
+/// brackets), the message as sent.
+pub type PendingCopy = (i64, Option<String>, Vec<u8>);
+
+/// Messages a server accepted from `mailbox` whose copy may never have reached its Sent
+/// folder (the run that sent them stopped first), oldest first. Copies of
+/// rows that went out no way (refused, requeued) are dropped first; those of UNCERTAIN rows
+/// are kept until the user decides (`outbox settle --sent` makes them due here).
+pub fn pending_copies(conn: &Connection, mailbox: &str) -> Result<Vec<PendingCopy>> {
+    conn.execute(
+        &format!(
+            "DELETE FROM sent_copies WHERE outbox_id IN (SELECT id FROM outbox
+                 WHERE status NOT IN ({}))",
+            Status::sql_list(Status::may_have_reached)
+        ),
+        [],
+    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT c.outbox_id, o.header_message_id, c.raw
+         FROM sent_copies c JOIN outbox o ON o.id = c.outbox_id
+         WHERE c.mailbox = ?1 AND o.status IN ({})
+         ORDER BY c.outbox_id",
+        Status::sql_list(Status::was_accepted)
+    ))?;
+    let rows = stmt.query_map([mailbox], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// One row about to be claimed by a mailbox.
@@ -147,6 +185,9 @@ pub struct Claim<'a> {
     pub now: i64,
     /// `[sending] require_approval`: a row unapproved since it was picked is not taken.
     pub require_approval: bool,
+    /// The message as it will be sent, when the mailbox keeps a Sent copy: stored with the
+    /// claim, until the copy is appended (see [`pending_copies`]).
+    pub copy: Option<&'a [u8]>,
 }
 
 /// READY/RETRY → SENDING with the mailbox and Message-ID, and the mailbox's counter for `day`
@@ -159,10 +200,11 @@ pub fn claim(
     conn: &mut Connection,
     c: &Claim<'_>,
     accepted: &[Accepted],
+    copied: &[i64],
 ) -> Result<Option<Status>> {
     let (id, mailbox, message_id, day, now) = (c.id, c.mailbox, c.message_id, c.day, c.now);
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    mark_accepted(&tx, accepted)?;
+    mark_accepted(&tx, accepted, copied)?;
     // Cached statements: the sender runs these once per message.
     let prev: Option<String> = tx
         .prepare_cached(
@@ -188,6 +230,12 @@ pub fn claim(
          ON CONFLICT(mailbox, day) DO UPDATE SET sent = sent + 1",
     )?
     .execute(params![mailbox, day])?;
+    if let Some(raw) = c.copy {
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO sent_copies (outbox_id, mailbox, raw) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![id, mailbox, raw])?;
+    }
     tx.commit()?;
     Ok(Some(prev))
 }
@@ -209,6 +257,7 @@ pub fn unclaim(
          WHERE id = ?1 AND status = 'SENDING'",
         params![id, prev.as_str(), now],
     )?;
+    forget_copies(&tx, &[id])?;
     give_back(&tx, mailbox, day)?;
     tx.commit()?;
     Ok(())
@@ -421,8 +470,13 @@ mod tests {
                     day: "2026-12-06",
                     now: 1_000 + id,
                     require_approval: true,
+                    copy: None,
                 };
-                assert!(claim(store.conn_mut(), &row, accepted).unwrap().is_some());
+                assert!(
+                    claim(store.conn_mut(), &row, accepted, &[])
+                        .unwrap()
+                        .is_some()
+                );
                 *accepted = vec![Accepted {
                     id,
                     reply: "250 2.0.0 Ok: queued".into(),
@@ -501,6 +555,7 @@ mod tests {
             day: "2026-12-04",
             now,
             require_approval: false,
+            copy: None,
         }
     }
 
@@ -509,12 +564,12 @@ mod tests {
         let (_dir, mut store) = store_with_ready(3);
         let c = store.conn_mut();
         assert_eq!(
-            claim(c, &of(1, "<1.a@x.test>", 5), &[]).unwrap(),
+            claim(c, &of(1, "<1.a@x.test>", 5), &[], &[]).unwrap(),
             Some(Status::Ready)
         );
         let accepted = [accepted(1, "250 2.0.0 Ok: queued as A", 6)];
         assert_eq!(
-            claim(c, &of(2, "<2.b@x.test>", 6), &accepted).unwrap(),
+            claim(c, &of(2, "<2.b@x.test>", 6), &accepted, &[]).unwrap(),
             Some(Status::Ready)
         );
         assert_eq!(
@@ -548,12 +603,13 @@ mod tests {
             day: "2026-12-04",
             now: 5,
             require_approval: true,
+            copy: None,
         };
-        assert_eq!(claim(c, &claim_1, &[]).unwrap(), None);
+        assert_eq!(claim(c, &claim_1, &[], &[]).unwrap(), None);
         assert_eq!(status(&store, 1).0, "READY");
         claim_1.require_approval = false;
         let c = store.conn_mut();
-        assert_eq!(claim(c, &claim_1, &[]).unwrap(), Some(Status::Ready));
+        assert_eq!(claim(c, &claim_1, &[], &[]).unwrap(), Some(Status::Ready));
         // A RETRY row is eligible whatever its approval (it went out once): a claim that
         // refused it would leave the sender picking it again and again.
         c.execute(
@@ -568,19 +624,19 @@ mod tests {
             "eligible"
         );
         let c = store.conn_mut();
-        assert_eq!(claim(c, &claim_1, &[]).unwrap(), Some(Status::Retry));
+        assert_eq!(claim(c, &claim_1, &[], &[]).unwrap(), Some(Status::Retry));
     }
 
     #[test]
     fn acceptances_are_written_even_when_the_claim_finds_the_row_taken() {
         let (_dir, mut store) = store_with_ready(2);
         let c = store.conn_mut();
-        claim(c, &of(1, "<1.a@x.test>", 5), &[]).unwrap();
+        claim(c, &of(1, "<1.a@x.test>", 5), &[], &[]).unwrap();
         c.execute("UPDATE outbox SET status = 'SKIPPED' WHERE id = 2", [])
             .unwrap();
         let accepted = [accepted(1, "250 ok", 6)];
         assert_eq!(
-            claim(c, &of(2, "<2.b@x.test>", 6), &accepted).unwrap(),
+            claim(c, &of(2, "<2.b@x.test>", 6), &accepted, &[]).unwrap(),
             None
         );
         assert_eq!(status(&store, 1).0, "SENT");
@@ -602,7 +658,9 @@ mod tests {
                     day: "2026-12-04",
                     now: 5,
                     require_approval: false,
+                    copy: None,
                 },
+                &[],
                 &[],
             )
             .unwrap();
@@ -611,8 +669,8 @@ mod tests {
             accepted(1, "250 queued 1", 7),
             accepted(2, "250 queued 2", 7),
         ];
-        record_accepted(c, &both).unwrap();
-        record_accepted(c, &[]).unwrap();
+        record_accepted(c, &both, &[]).unwrap();
+        record_accepted(c, &[], &[]).unwrap();
         assert_eq!(
             status(&store, 1),
             ("SENT".into(), Some("250 queued 1".into()))
@@ -622,5 +680,61 @@ mod tests {
             ("SENT".into(), Some("250 queued 2".into()))
         );
         assert_eq!(status(&store, 3).0, "SENDING");
+    }
+
+    /// The message is kept from its claim until its Sent copy is made: a SENT row whose copy
+    /// is still kept is due for the next run; one copied is forgotten with the next write;
+    /// an UNCERTAIN row's waits for the user's decision; a row that went out no way drops
+    /// its copy.
+    #[test]
+    fn kept_copies_wait_for_the_sent_folder() {
+        let (_dir, mut store) = store_with_ready(4);
+        let c = store.conn_mut();
+        for id in 1..=4 {
+            let message_id = format!("{id}.a@x.test");
+            let raw = format!("Subject: {id}\r\n\r\nbody\r\n");
+            let row = Claim {
+                id,
+                mailbox: "m",
+                message_id: &message_id,
+                day: "2026-12-04",
+                now: 5,
+                require_approval: false,
+                copy: Some(raw.as_bytes()),
+            };
+            assert!(claim(c, &row, &[], &[]).unwrap().is_some());
+        }
+        // 1 and 2 accepted, 2's copy made; 3 left UNCERTAIN; 4 refused (5xx → ERROR).
+        record_accepted(c, &[accepted(1, "250 a", 7), accepted(2, "250 b", 7)], &[2]).unwrap();
+        mark_uncertain(c, 3, "connection lost", 8).unwrap();
+        c.execute("UPDATE outbox SET status = 'ERROR' WHERE id = 4", [])
+            .unwrap();
+        let due = pending_copies(c, "m").unwrap();
+        assert_eq!(
+            due,
+            [(
+                1,
+                Some("1.a@x.test".to_string()),
+                b"Subject: 1\r\n\r\nbody\r\n".to_vec()
+            )]
+        );
+        assert!(pending_copies(c, "other").unwrap().is_empty());
+        let kept: Vec<i64> = c
+            .prepare("SELECT outbox_id FROM sent_copies ORDER BY outbox_id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            kept,
+            [1, 3],
+            "4's copy is dropped, 3's kept for the decision"
+        );
+        // Decided SENT by hand: due with the next run.
+        resolve_sent(c, 3, "settled", 9).unwrap();
+        assert_eq!(pending_copies(c, "m").unwrap().len(), 2);
+        forget_copies(c, &[1, 3]).unwrap();
+        assert!(pending_copies(c, "m").unwrap().is_empty());
     }
 }

@@ -251,6 +251,7 @@ mod tests {
         SendPlan {
             require_approval: true,
             eligible,
+            refused: 0,
             remaining_today: 20,
             mailboxes: vec![MailboxOut {
                 name: "sender".into(),
@@ -323,6 +324,7 @@ mod tests {
         let closed = SendPlan {
             require_approval: true,
             eligible: 12,
+            refused: 0,
             remaining_today: 50,
             mailboxes: vec![mailbox("sender", Some("2099-11-23T09:00:00+01:00"))],
         };
@@ -352,6 +354,7 @@ mod tests {
         let plan = |mailboxes| SendPlan {
             require_approval: true,
             eligible: 80,
+            refused: 0,
             remaining_today: 100,
             mailboxes,
         };

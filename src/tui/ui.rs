@@ -302,13 +302,15 @@ pub fn render(f: &mut Frame, app: &mut App) {
         }
         Mode::ConfirmSend(plan) => render_send_confirm(f, plan, &theme),
         Mode::ResolveUncertain { id, email } => {
-            let area = popup(dialog_area(f), 66, 8);
+            let area = popup(dialog_area(f), 66, 10);
             f.render_widget(Clear, area);
             f.render_widget(
                 Paragraph::new(vec![
                     Line::from(format!("Row {id} to {} is UNCERTAIN:", sanitize(email))),
-                    Line::from("the connection broke after the message was handed over,"),
-                    Line::from("so the server may or may not have it. hailer never resends it."),
+                    Line::from("the run stopped, or the connection broke, while the server was"),
+                    Line::from("taking it: it may or may not have it. No copy in Sent proves"),
+                    Line::from("nothing (copies follow acceptance): ask the recipient or read"),
+                    Line::from("the server's log. hailer never resends it by itself."),
                     Line::styled(
                         "s: it went out (SENT) · r: requeue (READY, approve again) · Esc",
                         theme.accent(),
@@ -419,17 +421,30 @@ fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, them
     } else {
         "READY rows (approval not required) and due retries"
     };
-    let mut lines = vec![
-        Line::from(vec![
-            Span::styled(
-                match plan.eligible {
-                    1 => "1 message".to_string(),
-                    n => format!("{n} messages"),
-                },
-                theme.accent(),
-            ),
-            Span::raw(format!(" to send: {what}")),
-        ]),
+    let mut lines = vec![Line::from(vec![
+        Span::styled(
+            match plan.eligible {
+                1 => "1 message".to_string(),
+                n => format!("{n} messages"),
+            },
+            theme.accent(),
+        ),
+        Span::raw(format!(" to send: {what}")),
+    ])];
+    let inner = popup(dialog_area(f), 72, 0).width.saturating_sub(2) as usize;
+    if plan.refused > 0 {
+        let refused = format!(
+            "{} more will be refused and become ERROR (suppressed or blocked since the \
+             build): b rebuilds to show why",
+            plan.refused
+        );
+        lines.extend(
+            wrap_words(&refused, inner)
+                .into_iter()
+                .map(|l| Line::styled(l, theme.error())),
+        );
+    }
+    lines.extend([
         Line::raw(""),
         Line::styled(
             format!(
@@ -438,8 +453,7 @@ fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, them
             ),
             theme.dim(),
         ),
-    ];
-    let inner = popup(dialog_area(f), 72, 0).width.saturating_sub(2) as usize;
+    ]);
     for m in plan.mailboxes.iter().take(8) {
         let left = m.cap_today.saturating_sub(m.sent_today);
         let note = match (&m.error, &m.window_opens) {

@@ -12,8 +12,11 @@
 //!    UNCERTAIN (the connection lost after the message was handed over: never resent).
 //!
 //! At start-up, rows still SENDING (the process died mid-transaction) become UNCERTAIN, and
-//! each is resolved to SENT when its Message-ID is found in the mailbox's Sent folder. A lock
-//! file in the data directory keeps two senders (CLI and TUI) from running at once.
+//! each is resolved to SENT when its Message-ID is found in the mailbox's Sent folder (not
+//! finding it proves nothing: the copy is appended after the server accepts). The message as
+//! sent is kept from its claim until its Sent copy is made, so the copies a stopped run did
+//! not make are appended by the next one. A lock file in the data directory keeps two
+//! senders (CLI and TUI) from running at once.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -123,6 +126,11 @@ pub struct SendOut {
     pub interrupted: u64,
     /// UNCERTAIN rows found in a Sent folder (now SENT).
     pub resolved: u64,
+    /// Sent copies an earlier run did not make (it stopped first), appended by this one.
+    pub copies_made_late: u64,
+    /// UNCERTAIN rows in the outbox once the run ended (this run's and earlier ones'): each
+    /// waits for the user's decision.
+    pub uncertain_waiting: u64,
     pub written: u64,
     pub dry_run_dir: Option<PathBuf>,
     pub mailboxes: Vec<MailboxOut>,
@@ -187,6 +195,31 @@ impl SendOut {
                 f,
                 "  {} rows interrupted by an earlier crash became UNCERTAIN; {} found in Sent folders (now SENT)",
                 self.interrupted, self.resolved
+            )?;
+        }
+        if self.copies_made_late > 0 {
+            writeln!(
+                f,
+                "  {} Sent {} an earlier run did not make appended now",
+                self.copies_made_late,
+                if self.copies_made_late == 1 {
+                    "copy"
+                } else {
+                    "copies"
+                }
+            )?;
+        }
+        if !self.dry_run && self.uncertain_waiting > 0 {
+            writeln!(
+                f,
+                "  {} UNCERTAIN {} your decision (never resent by itself): `hailer outbox settle \
+                 --sent|--requeue ID`, or u on the Outbox tab",
+                self.uncertain_waiting,
+                if self.uncertain_waiting == 1 {
+                    "row waits for"
+                } else {
+                    "rows wait for"
+                }
             )?;
         }
         for m in &self.mailboxes {
@@ -559,6 +592,7 @@ async fn run_async(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendEr
         );
     }
     resolve_uncertain(&mut store, &lanes, &mut out, reporter).await?;
+    append_pending_copies(&mut store, &lanes, &mut out, reporter).await?;
 
     let (store, mut lanes, mut out) = run::execute(&input, store, lanes, out, reporter).await?;
     for lane in &mut lanes {
@@ -573,6 +607,7 @@ async fn run_async(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendEr
         }
     }
     finish_mailboxes(&store, &lanes, &mut out)?;
+    out.uncertain_waiting = sending::uncertain(store.conn())?.len() as u64;
     // No mailbox could send at all. A run that handled rows before its mailboxes were
     // paused (refusals) or failed keeps its summary: those rows' outcomes are the report.
     if out.handled() == 0 && lanes.iter().all(|l| !l.usable()) {
@@ -592,7 +627,11 @@ async fn run_async(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendEr
 pub struct SendPlan {
     /// Only approved READY rows count (`[sending] require_approval`), plus due RETRY rows.
     pub require_approval: bool,
+    /// Rows the run would send: eligible, and passing the send-time checks.
     pub eligible: u64,
+    /// Eligible rows the send-time checks would refuse (suppressed, verified bad or a
+    /// duplicate since the outbox was built): they become ERROR when the run reaches them.
+    pub refused: u64,
     pub remaining_today: u64,
     pub mailboxes: Vec<MailboxOut>,
 }
@@ -621,14 +660,23 @@ pub fn plan(
     mark_paused(&store, &mut lanes)?;
     let mut p = SendPlan {
         require_approval: config.sending.require_approval,
-        eligible: sending::eligible_ids(
-            store.conn(),
-            config.sending.require_approval,
-            store::now_ts(),
-        )?
-        .len() as u64,
         ..SendPlan::default()
     };
+    // The send-time checks, as the run applies them: a row suppressed or blocked since the
+    // build is refused then, so it is not counted as a message to send.
+    for id in sending::eligible_ids(
+        store.conn(),
+        config.sending.require_approval,
+        store::now_ts(),
+    )? {
+        let Some(row) = sending::get(store.conn(), id)? else {
+            continue;
+        };
+        match check_row(&store, &row, None)? {
+            Ok(_) => p.eligible += 1,
+            Err(_) => p.refused += 1,
+        }
+    }
     let mut out = SendOut::default();
     finish_mailboxes(&store, &lanes, &mut out)?;
     p.mailboxes = out.mailboxes;
@@ -751,6 +799,75 @@ async fn resolve_uncertain(
                     format!("mailbox {}: cannot search the Sent folder: {e}", lane.name),
                 ),
             }
+        }
+    }
+    Ok(())
+}
+
+/// Append the Sent copies an earlier run did not make (it stopped before; the server had
+/// accepted the messages), each exactly as it was sent, then forget them. One already in the
+/// folder (the run stopped after appending it, before it could say so) is not appended twice.
+async fn append_pending_copies(
+    store: &mut Store,
+    lanes: &[Lane],
+    out: &mut SendOut,
+    reporter: &Reporter,
+) -> Result<(), StoreError> {
+    for lane in lanes.iter().filter(|l| l.usable()) {
+        let Some(folder) = lane.sent_folder.clone() else {
+            continue;
+        };
+        let pending = sending::pending_copies(store.conn(), &lane.name)?;
+        if pending.is_empty() {
+            continue;
+        }
+        let (copied, appended, error) = tokio::task::spawn_blocking(move || {
+            let mut f = folder.lock().expect("sent folder lock");
+            let (mut copied, mut appended) = (Vec::new(), 0u64);
+            let mut copy = |message_id: Option<String>, raw: Vec<u8>| -> Result<bool, String> {
+                let there = match &message_id {
+                    Some(mid) => f.contains(mid).map_err(|e| e.to_string())?,
+                    None => false,
+                };
+                if !there {
+                    f.append(&raw).map_err(|e| e.to_string())?;
+                }
+                Ok(!there)
+            };
+            for (id, message_id, raw) in pending {
+                match copy(message_id, raw) {
+                    Ok(made) => {
+                        appended += u64::from(made);
+                        copied.push(id);
+                    }
+                    Err(e) => return (copied, appended, Some(e)),
+                }
+            }
+            (copied, appended, None)
+        })
+        .await
+        .unwrap_or_default();
+        sending::forget_copies(store.conn(), &copied)?;
+        out.copies_made_late += appended;
+        if appended > 0 {
+            reporter.log(
+                Level::Info,
+                format!(
+                    "mailbox {}: {appended} Sent {} an earlier run did not make, appended now",
+                    lane.name,
+                    if appended == 1 { "copy" } else { "copies" }
+                ),
+            );
+        }
+        if let Some(e) = error {
+            reporter.log(
+                Level::Warn,
+                format!(
+                    "mailbox {}: cannot append the Sent copies an earlier run left (the next \
+                     run tries again): {e}",
+                    lane.name
+                ),
+            );
         }
     }
     Ok(())

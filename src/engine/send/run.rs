@@ -116,6 +116,9 @@ struct Runner<'a> {
     /// Messages the server accepted whose SENT is not written yet: it goes into the next
     /// claim's transaction, or is written on its own before the loop waits for anything.
     accepted: Vec<sending::Accepted>,
+    /// Rows whose Sent copy the copy threads appended: their kept copy is dropped with the
+    /// next write, as `accepted` is.
+    copied: std::sync::Arc<std::sync::Mutex<Vec<i64>>>,
     /// Every address that may have gone out (lowercased): loaded once, grown with each claim.
     /// A superset of what the duplicate query finds, since only this process claims rows
     /// (the lock file), so a miss here skips that query and a hit runs it.
@@ -227,6 +230,7 @@ pub(super) async fn execute(
         inflight: JoinSet::new(),
         copies: JoinSet::new(),
         accepted: Vec::new(),
+        copied: Default::default(),
         taken,
         handed: 0,
         done: 0,
@@ -251,6 +255,8 @@ pub(super) async fn execute(
     r.status(None, stopped, true);
     result?;
     while r.copies.join_next().await.is_some() {}
+    // The copies made since the last write: their kept bytes are not needed any more.
+    r.record_accepted()?;
     // Rows are safe (unclaimed, or SENT/ERROR as the server said), but the run could not
     // go on: a scripted caller must see a failure, not a short run.
     if let Some(why) = r.disk_failure.take() {
@@ -308,6 +314,17 @@ impl Runner<'_> {
         );
     }
 
+    /// The rows copied to a Sent folder since the last write, taken from the copy threads'
+    /// list.
+    fn copied_now(&self) -> Vec<i64> {
+        std::mem::take(
+            &mut *self
+                .copied
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
     fn require_approval(&self) -> bool {
         self.input.config.sending.require_approval
     }
@@ -339,9 +356,11 @@ impl Runner<'_> {
         Ok(())
     }
 
-    /// Write the accepted messages not yet marked SENT (see `settle`).
+    /// Write the accepted messages not yet marked SENT (see `settle`), and drop the kept
+    /// bytes of those now copied to a Sent folder.
     fn record_accepted(&mut self) -> Result<(), StoreError> {
-        sending::record_accepted(self.store.conn_mut(), &self.accepted)?;
+        let copied = self.copied_now();
+        sending::record_accepted(self.store.conn_mut(), &self.accepted, &copied)?;
         self.accepted.clear();
         Ok(())
     }
@@ -462,6 +481,7 @@ impl Runner<'_> {
             return Ok(());
         }
         let (day, _, _) = counter(&self.store, &mut self.lanes[i])?;
+        let copied = self.copied_now();
         let lane = &mut self.lanes[i];
         let claimed = sending::claim(
             self.store.conn_mut(),
@@ -472,8 +492,12 @@ impl Runner<'_> {
                 day: &day,
                 now: store::now_ts(),
                 require_approval: self.input.config.sending.require_approval,
+                // Kept until its Sent copy is made: a run stopped before then leaves it for
+                // the next run to append.
+                copy: lane.sent_folder.is_some().then_some(p.raw.as_slice()),
             },
             &self.accepted,
+            &copied,
         )?;
         self.accepted.clear();
         let Some(prev) = claimed else {
@@ -858,13 +882,22 @@ impl Runner<'_> {
                     let raw = job.raw;
                     let r = self.reporter.clone();
                     let (name, id) = (lane.name.clone(), job.id);
+                    let copied = self.copied.clone();
                     self.copies.spawn_blocking(move || {
-                        let result = folder.lock().map(|mut f| f.append(&raw));
-                        if let Ok(Err(e)) = result {
-                            r.log(
+                        match folder.lock().map(|mut f| f.append(&raw)) {
+                            Ok(Ok(())) => copied
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                                .push(id),
+                            // The kept copy stays: the next run appends it.
+                            Ok(Err(e)) => r.log(
                                 Level::Warn,
-                                format!("#{id}: sent, but no copy in {name}'s Sent folder: {e}"),
-                            );
+                                format!(
+                                    "#{id}: sent, but no copy in {name}'s Sent folder yet \
+                                     (the next run tries again): {e}"
+                                ),
+                            ),
+                            Err(_) => {}
                         }
                     });
                 }

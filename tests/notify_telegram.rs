@@ -268,7 +268,7 @@ async fn the_daily_summary_goes_out_once_when_its_hour_has_come() {
         requests[0].2["text"]
             .as_str()
             .unwrap_or_default()
-            .starts_with("hailer daily summary\noutbox: empty"),
+            .starts_with("hailer daily summary\nlast 24 h: sent 0,"),
         "{}",
         requests[0].2
     );

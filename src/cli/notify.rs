@@ -22,7 +22,7 @@ impl NotifyCommand {
         let NotifyCommand::Summary { print } = self;
         let text = match ctx
             .open_store()
-            .and_then(|s| Ok(summary::daily_text(s.conn())?))
+            .and_then(|s| Ok(summary::daily_text(s.conn(), crate::store::now_ts())?))
         {
             Ok(t) => t,
             Err(e) => {

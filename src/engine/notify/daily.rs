@@ -109,7 +109,8 @@ pub fn send_if_due(
     };
     let store = Store::open_in(data_dir).map_err(|e| e.to_string())?;
     // The text first: a day is claimed only once there is something to send.
-    let text = super::summary::daily_text(store.conn()).map_err(|e| e.to_string())?;
+    let text =
+        super::summary::daily_text(store.conn(), store::now_ts()).map_err(|e| e.to_string())?;
     if !claim_day(store.conn(), &day, store::now_ts()).map_err(|e| e.to_string())? {
         return Ok(None);
     }

@@ -45,6 +45,9 @@ pub struct Campaign {
     pub bounced_hard: i64,
     pub bounced_soft: i64,
     pub unsubscribed: i64,
+    /// Addresses that complained (a feedback report of abuse, fraud, virus or other about
+    /// one of our sends): each paused its mailbox.
+    pub complained: i64,
 }
 
 /// Outbox rows by status, as stored (statuses this build does not know included).
@@ -98,7 +101,65 @@ pub fn campaign(conn: &Connection) -> Result<Campaign, StoreError> {
         |r| r.get(0),
     )?;
     c.unsubscribed = suppressed.max(unsub_events);
+    c.complained = conn.query_row(
+        "SELECT COUNT(DISTINCT lower(recipient)) FROM bounces
+         WHERE kind = 'complaint' AND outbox_id IS NOT NULL",
+        [],
+        |r| r.get(0),
+    )?;
     Ok(c)
+}
+
+/// What happened since `since` (unix seconds), for the daily summary's "last 24 h" line:
+/// messages sent, rows first opened or clicked, replies and bounce reports read, complaints
+/// and unsubscribes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recent {
+    pub sent: i64,
+    pub opened: i64,
+    pub clicked: i64,
+    pub replied: i64,
+    pub bounced_hard: i64,
+    pub bounced_soft: i64,
+    pub complained: i64,
+    pub unsubscribed: i64,
+}
+
+pub fn recent(conn: &Connection, since: i64) -> Result<Recent, StoreError> {
+    let count =
+        |sql: &str| -> Result<i64, StoreError> { Ok(conn.query_row(sql, [since], |r| r.get(0))?) };
+    Ok(Recent {
+        sent: count("SELECT COUNT(*) FROM outbox WHERE sent_at >= ?1")?,
+        // A row counts the day of its first open or click, not every reload of the pixel.
+        opened: count(
+            "SELECT COUNT(*) FROM (SELECT outbox_id FROM tracking_events WHERE kind = 'OPEN'
+             GROUP BY outbox_id HAVING MIN(created_at) >= ?1)",
+        )?,
+        clicked: count(
+            "SELECT COUNT(*) FROM (SELECT outbox_id FROM tracking_events WHERE kind = 'CLICK'
+             GROUP BY outbox_id HAVING MIN(created_at) >= ?1)",
+        )?,
+        replied: count(
+            "SELECT COUNT(*) FROM inbox_messages WHERE kind = 'reply' AND processed_at >= ?1",
+        )?,
+        bounced_hard: count(
+            "SELECT COUNT(DISTINCT lower(recipient)) FROM bounces
+             WHERE kind = 'bounce' AND action = 'failed' AND hard = 1 AND outbox_id IS NOT NULL
+               AND created_at >= ?1",
+        )?,
+        bounced_soft: count(
+            "SELECT COUNT(DISTINCT lower(recipient)) FROM bounces
+             WHERE kind = 'bounce' AND action = 'failed' AND hard = 0 AND outbox_id IS NOT NULL
+               AND created_at >= ?1",
+        )?,
+        complained: count(
+            "SELECT COUNT(DISTINCT lower(recipient)) FROM bounces
+             WHERE kind = 'complaint' AND outbox_id IS NOT NULL AND created_at >= ?1",
+        )?,
+        unsubscribed: count(
+            "SELECT COUNT(*) FROM suppressions WHERE cause = 'unsubscribed' AND created_at >= ?1",
+        )?,
+    })
 }
 
 impl Campaign {
@@ -135,8 +196,9 @@ impl Campaign {
     }
 }
 
-/// Domains with the most bounced addresses: bounce reports read by the IMAP watcher (delay
-/// notices left out), and rows refused with a 5xx at submission (a synchronous bounce).
+/// Domains with the most bounced addresses: bounce reports read by the IMAP watcher and
+/// matched to one of our sends (delay notices left out; a shared inbox's other mail is not
+/// the campaign's), and rows refused with a 5xx at submission (a synchronous bounce).
 pub fn top_bouncing_domains(
     conn: &Connection,
     limit: usize,
@@ -146,6 +208,7 @@ pub fn top_bouncing_domains(
          FROM (
             SELECT lower(recipient) AS addr FROM bounces
             WHERE kind = 'bounce' AND COALESCE(action, '') <> 'delayed'
+              AND outbox_id IS NOT NULL
             UNION
             SELECT lower(email) FROM outbox
             WHERE status = 'ERROR' AND email IS NOT NULL AND smtp_reply LIKE '5%')
@@ -156,9 +219,23 @@ pub fn top_bouncing_domains(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// The daily summary's text.
-pub fn daily_text(conn: &Connection) -> Result<String, StoreError> {
+/// The daily summary's text: the last 24 hours before `now` (unix seconds), then the
+/// campaign so far, paused mailboxes and the domains that bounce most.
+pub fn daily_text(conn: &Connection, now: i64) -> Result<String, StoreError> {
     let mut out = String::from("hailer daily summary\n");
+    let r = recent(conn, now - 86_400)?;
+    out.push_str(&format!(
+        "last 24 h: sent {}, opened {}, clicked {}, replied {}, bounced {} hard / {} soft, \
+         complaints {}, unsubscribed {}\n",
+        r.sent,
+        r.opened,
+        r.clicked,
+        r.replied,
+        r.bounced_hard,
+        r.bounced_soft,
+        r.complained,
+        r.unsubscribed
+    ));
     let by_status = counts_by_status(conn)?;
     if by_status.is_empty() {
         out.push_str("outbox: empty\n");
@@ -168,9 +245,12 @@ pub fn daily_text(conn: &Connection) -> Result<String, StoreError> {
     }
     let c = campaign(conn)?;
     out.push_str(&format!(
-        "opened {} ({} without machine opens), clicked {}, replied {}, bounced {} hard / {} soft, unsubscribed {}\n",
-        c.opened, c.opened_human, c.clicked, c.replied, c.bounced_hard, c.bounced_soft, c.unsubscribed
+        "so far: opened {} ({} without machine opens), clicked {}, replied {}, bounced {} hard / {} soft, complaints {}, unsubscribed {}\n",
+        c.opened, c.opened_human, c.clicked, c.replied, c.bounced_hard, c.bounced_soft, c.complained, c.unsubscribed
     ));
+    for p in crate::store::pauses::list(conn)? {
+        out.push_str(&format!("PAUSED mailbox {}: {}\n", p.mailbox, p.reason));
+    }
     let top = top_bouncing_domains(conn, 5)?;
     if top.is_empty() {
         out.push_str("no bouncing domains\n");
@@ -230,6 +310,7 @@ mod tests {
                 bounced_hard: 0,
                 bounced_soft: 0,
                 unsubscribed: 1,
+                complained: 0,
             }
         );
         assert!(
@@ -247,6 +328,7 @@ mod tests {
             bounced_hard: 1_000,
             bounced_soft: 200,
             unsubscribed: 300,
+            complained: 0,
         };
         assert_eq!(
             big.line(78),
@@ -256,7 +338,7 @@ mod tests {
             top_bouncing_domains(store.conn(), 5).unwrap(),
             [("bad.test".to_string(), 2)]
         );
-        let text = daily_text(store.conn()).unwrap();
+        let text = daily_text(store.conn(), 100_000).unwrap();
         assert!(text.contains("ERROR 3, READY 1, SENT 2"), "{text}");
         assert!(text.contains("top bouncing domains: bad.test 2"), "{text}");
     }
@@ -300,13 +382,39 @@ mod tests {
                  VALUES ('bounce', 0, 'm', {outbox_id}, '{rcpt}', '{domain}', '{action}', 'x', {hard}, 1, 0);"
             ));
         }
+        // A bounce of mail hailer did not send (a shared inbox) is no campaign domain's; a
+        // complaint about row 5 came yesterday, the bounces long ago.
+        sql.push_str(
+            "INSERT INTO bounces (kind, date, mailbox, outbox_id, recipient, domain, action, reason, hard, inbox_message_id, created_at)
+             VALUES ('bounce', 0, 'm', NULL, 'x@shared.test', 'shared.test', 'failed', 'x', 1, 1, 0),
+                    ('complaint', 0, 'm', 5, 'e@ok.test', 'ok.test', NULL, 'abuse', 0, 1, 50000);
+             INSERT INTO mailbox_pauses (mailbox, reason, paused_at, auto)
+             VALUES ('m', 'complaint (abuse) from e@ok.test', 50000, 1);",
+        );
         store.conn().execute_batch(&sql).unwrap();
         let c = campaign(store.conn()).unwrap();
         assert_eq!((c.sent, c.delivered, c.replied), (5, 2, 1));
         assert_eq!((c.bounced_hard, c.bounced_soft), (2, 1));
+        assert_eq!(c.complained, 1);
         assert_eq!(
             top_bouncing_domains(store.conn(), 5).unwrap(),
             [("gone.test".to_string(), 2), ("full.test".to_string(), 1)]
+        );
+        let text = daily_text(store.conn(), 100_000).unwrap();
+        assert!(
+            text.contains(
+                "last 24 h: sent 0, opened 0, clicked 0, replied 0, bounced 0 hard / 0 soft, \
+                 complaints 1, unsubscribed 0"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("so far: ") && text.contains("complaints 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("PAUSED mailbox m: complaint (abuse) from e@ok.test"),
+            "{text}"
         );
     }
 

@@ -807,6 +807,7 @@ async fn stats(State(state): State<AppState>) -> Response {
             "replies": campaign.replied,
             "bounces": { "hard": campaign.bounced_hard, "soft": campaign.bounced_soft },
             "unsubscribes": campaign.unsubscribed,
+            "complaints": campaign.complained,
             "mailboxes": per_mailbox,
         }))
     })

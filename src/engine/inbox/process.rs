@@ -403,18 +403,22 @@ pub fn handle(
                         fx.bounced += 1;
                     }
                 }
-                if r.hard {
-                    let address = row.email.clone().unwrap_or_else(|| r.recipient.clone());
-                    let note = format!("{} {}", r.reason.as_str(), code).trim().to_string();
-                    if suppressions::add(
+                let address = row.email.clone().unwrap_or_else(|| r.recipient.clone());
+                let note = if r.hard {
+                    Some(format!("{} {}", r.reason.as_str(), code).trim().to_string())
+                } else {
+                    persistent_soft_bounce(conn, &address, r.reason)?
+                };
+                if let Some(note) = note
+                    && suppressions::add(
                         conn,
                         &address.to_lowercase(),
                         "bounced",
                         Some(&note),
                         now,
-                    )? {
-                        fx.suppressed += 1;
-                    }
+                    )?
+                {
+                    fx.suppressed += 1;
                 }
             }
             let disposition = if first.is_some() {
@@ -569,6 +573,38 @@ pub fn handle(
         disposition,
         effects: fx,
     })
+}
+
+/// Soft bounces to one address (matched to our sends) that suppress it: a soft bounce may
+/// clear (a full mailbox is emptied), but an address that keeps bouncing costs reputation
+/// with every message.
+pub const SOFT_BOUNCE_LIMIT: i64 = 3;
+
+/// Why a soft bounce (already stored) suppresses `address` for good, or `None`: the account is
+/// disabled or suspended (it rarely comes back), or the address has soft-bounced
+/// [`SOFT_BOUNCE_LIMIT`] times.
+fn persistent_soft_bounce(
+    conn: &Connection,
+    address: &str,
+    reason: bounces::Reason,
+) -> store::Result<Option<String>> {
+    if reason == bounces::Reason::Suspend {
+        return Ok(Some(format!(
+            "suspend: {} (a soft bounce, but one that rarely clears)",
+            reason.describe()
+        )));
+    }
+    let n: i64 = conn
+        .prepare_cached(
+            // By the address we wrote to (a report may name an alias it forwarded to).
+            "SELECT COUNT(DISTINCT b.inbox_message_id) FROM bounces b
+             JOIN outbox o ON o.id = b.outbox_id
+             WHERE b.kind = 'bounce' AND b.action = 'failed' AND b.hard = 0
+               AND o.email = ?1 COLLATE NOCASE",
+        )?
+        .query_row([address], |r| r.get(0))?;
+    Ok((n >= SOFT_BOUNCE_LIMIT)
+        .then(|| format!("{n} soft bounces (the last: {})", reason.as_str())))
 }
 
 /// A feedback report (RFC 5965) a person's complaint: `abuse`, `fraud`, `virus`, and `other`
@@ -746,6 +782,63 @@ mod tests {
         );
         assert!(suppressions::blocking(c, "a@acme.test").unwrap().is_none());
         assert!(suppressions::blocking(c, "c@acme.test").unwrap().is_some());
+    }
+
+    /// A soft bounce may clear, so one does not suppress; the third to the same address (one
+    /// per campaign's message) does, and says why.
+    #[test]
+    fn repeated_soft_bounces_suppress_the_address() {
+        let (_d, store) = store(&[
+            (1, "someone@greylist.test", "1.s@sender.test"),
+            (2, "Someone@greylist.test", "2.s@sender.test"),
+            (3, "someone@greylist.test", "3.s@sender.test"),
+        ]);
+        let c = store.conn();
+        let soft_for = |id: i64| {
+            String::from_utf8_lossy(SOFT)
+                .replace("20261122015955.DAECB99C199", &format!("soft{id}"))
+                .replace(
+                    "019b2b20-3430-4c4b-9a21-b3beacf0fe2e@sender.test",
+                    &format!("{id}.s@sender.test"),
+                )
+        };
+        for id in 1..=2 {
+            let out = handle(c, at(id as u32), soft_for(id).as_bytes(), 100).unwrap();
+            assert_eq!(
+                (out.effects.bounced, out.effects.suppressed),
+                (1, 0),
+                "{id}"
+            );
+        }
+        let third = handle(c, at(3), soft_for(3).as_bytes(), 100).unwrap();
+        assert_eq!(third.effects.suppressed, 1);
+        let s = suppressions::blocking(c, "someone@greylist.test")
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.cause, "bounced");
+        assert!(
+            s.note
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("3 soft bounces"),
+            "{s:?}"
+        );
+        // A disabled account (5.2.1, "suspend": soft) suppresses at the first report.
+        let (_d2, store) = self::store(&[(1, "gone@greylist.test", "1.s@sender.test")]);
+        let disabled = soft_for(1)
+            .replace("someone@greylist.test", "gone@greylist.test")
+            .replace("Status: 4.7.1", "Status: 5.2.1")
+            .replace("450 4.7.1 <gone", "550 5.2.1 <gone")
+            .replace("Greylisted, please try again later", "mailbox disabled");
+        let out = handle(store.conn(), at(1), disabled.as_bytes(), 100).unwrap();
+        assert_eq!(out.effects.suppressed, 1);
+        let s = suppressions::blocking(store.conn(), "gone@greylist.test")
+            .unwrap()
+            .unwrap();
+        assert!(
+            s.note.as_deref().unwrap_or("").starts_with("suspend: "),
+            "{s:?}"
+        );
     }
 
     /// A delivery report that says a delivery failed but names no recipient that can be read

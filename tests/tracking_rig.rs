@@ -418,7 +418,15 @@ async fn api_validate_streams_rig_verdicts_as_ndjson() {
     verify.command_timeout = Duration::from_secs(5);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    drop(Store::open_in(&data).unwrap());
+    // Jane replied once: VALID, but on the suppression list, which the answer says.
+    hailer::store::suppressions::add(
+        Store::open_in(&data).unwrap().conn(),
+        "jane.doe@acme.test",
+        "replied",
+        None,
+        7,
+    )
+    .unwrap();
     let stop = CancellationToken::new();
     let (tx, rx) = tokio::sync::oneshot::channel();
     let task = tokio::spawn(serve(
@@ -503,6 +511,11 @@ async fn api_validate_streams_rig_verdicts_as_ndjson() {
     );
     assert_eq!(lines[1]["code"], 550);
     assert_eq!(lines[1]["enhanced"], "5.1.1");
+    assert_eq!(
+        lines[0]["suppressed"],
+        serde_json::json!({"entry": "jane.doe@acme.test", "cause": "replied", "since": 7})
+    );
+    assert_eq!(lines[1]["suppressed"], serde_json::Value::Null);
 
     // Bad JSON is the caller's error, named.
     let u = url.clone();

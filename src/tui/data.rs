@@ -60,6 +60,42 @@ fn with_address_origin(extra: &str, source: Option<&str>, imported: Option<&str>
     serde_json::Value::Object(map).to_string()
 }
 
+/// Enter on an Outbox row: its status and reason, the suppression entry that blocks its
+/// address (the list blocks it whatever the row's status says, e.g. an unsubscribe after a
+/// soft bounce), then the message as it will be (or was) sent. `None`: no such row.
+pub fn preview(
+    data_dir: &Path,
+    id: i64,
+    config: &crate::config::Config,
+) -> Result<Option<String>, StoreError> {
+    let store = Store::open_in(data_dir)?;
+    let Some(row) = crate::store::outbox::get(store.conn(), id)? else {
+        return Ok(None);
+    };
+    let mut text = format!(
+        "[{}{}] {}\n",
+        row.status,
+        if row.approved { ", approved" } else { "" },
+        row.reason.as_deref().unwrap_or("")
+    );
+    if let Some(email) = row.email.as_deref()
+        && let Some(l) = crate::store::suppressions::blocking(store.conn(), email)?
+    {
+        let since = chrono::DateTime::from_timestamp(l.created_at, 0)
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "suppressed: {} ({}{}) since {since}: never mailed again\n",
+            l.entry,
+            l.cause,
+            l.note.map(|n| format!(": {n}")).unwrap_or_default()
+        ));
+    }
+    text.push('\n');
+    text.push_str(&crate::engine::outbox::compose::preview(&row, config));
+    Ok(Some(text))
+}
+
 pub fn load_messages(data_dir: &Path) -> Result<Vec<TableRow>, StoreError> {
     let store = Store::open_in(data_dir)?;
     let mut stmt = store
@@ -321,5 +357,49 @@ mod tests {
         assert_eq!(extra["Imported address"], "ann@old.test");
         assert_eq!(email(&rows, 1), "bob@acme.test");
         assert_eq!(rows[1].extra, None);
+    }
+
+    /// The preview says when the row's address is on the suppression list, with the cause:
+    /// an unsubscribe after a soft bounce is seen on the row, not only in `suppress list`.
+    #[test]
+    fn the_preview_names_the_suppression_that_blocks_the_address() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).unwrap();
+        store
+            .conn()
+            .execute_batch(
+                "INSERT INTO companies (key, name, updated_at) VALUES ('acme', 'Acme', 0);
+                 INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key,
+                                        created_at)
+                 VALUES (1, 'Ann', 'Doe', 'Acme', 'acme', 'ann doe', 0);
+                 INSERT INTO outbox (id, prospect_id, email, company_key, subject, body, status,
+                                     reason, created_at, updated_at)
+                 VALUES (1, 1, 'ann@acme.test', 'acme', 'Hi', 'Hello', 'BOUNCED',
+                         'soft: mailboxfull 4.2.2', 0, 0);",
+            )
+            .unwrap();
+        let config = crate::config::Config::default();
+        let before = preview(dir.path(), 1, &config).unwrap().unwrap();
+        assert!(
+            before.starts_with("[BOUNCED] soft: mailboxfull 4.2.2\n\n"),
+            "{before}"
+        );
+        crate::store::suppressions::add(
+            store.conn(),
+            "ann@acme.test",
+            "unsubscribed",
+            Some("one-click, outbox row 1"),
+            86_400,
+        )
+        .unwrap();
+        let after = preview(dir.path(), 1, &config).unwrap().unwrap();
+        assert!(
+            after.contains(
+                "suppressed: ann@acme.test (unsubscribed: one-click, outbox row 1) since \
+                 1970-01-02: never mailed again\n"
+            ),
+            "{after}"
+        );
+        assert_eq!(preview(dir.path(), 9, &config).unwrap(), None);
     }
 }

@@ -383,21 +383,8 @@ async fn run_async(mut ctx: Context, log: Vec<LogLine>) -> anyhow::Result<()> {
                         load_tx.clone(),
                     );
                     tokio::task::spawn_blocking(move || {
-                        let msg = match Store::open_in(&data_dir)
-                            .and_then(|s| crate::store::outbox::get(s.conn(), id))
-                        {
-                            Ok(Some(row)) => {
-                                let mut text = format!(
-                                    "[{}{}] {}\n\n",
-                                    row.status,
-                                    if row.approved { ", approved" } else { "" },
-                                    row.reason.as_deref().unwrap_or("")
-                                );
-                                text.push_str(&crate::engine::outbox::compose::preview(
-                                    &row, &config,
-                                ));
-                                Loaded::Text(format!("Preview of row {id}"), text)
-                            }
+                        let msg = match data::preview(&data_dir, id, &config) {
+                            Ok(Some(text)) => Loaded::Text(format!("Preview of row {id}"), text),
                             Ok(None) => Loaded::Error(format!("row {id} is gone")),
                             Err(e) => Loaded::Error(e.to_string()),
                         };

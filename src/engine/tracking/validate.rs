@@ -17,6 +17,8 @@ use crate::engine::verify::results::DbResults;
 use crate::engine::verify::{
     self, InputItem, ResultCache, VerifyEvent, VerifyIn, VerifyOptions, VerifyOut,
 };
+use crate::store::Store;
+use crate::store::suppressions::{self, Suppression};
 
 /// The most addresses one request may carry.
 pub const MAX_EMAILS: usize = 100_000;
@@ -35,8 +37,10 @@ fn bad_request(msg: String) -> Response {
         .into_response()
 }
 
-/// One result line: the address, the verdict's fields, and whether it came from the cache.
-pub fn line(out: &VerifyOut) -> String {
+/// One result line: the address, the verdict's fields, whether it came from the cache, and
+/// the suppression entry that blocks the address (`null` when none): a VALID address on the
+/// list is still one hailer never mails, and a script checking before a send needs both.
+pub fn line(out: &VerifyOut, suppressed: Option<&Suppression>) -> String {
     let v = &out.verdict;
     let mut s = serde_json::json!({
         "index": out.index,
@@ -48,6 +52,11 @@ pub fn line(out: &VerifyOut) -> String {
         "detail": v.detail,
         "checked_at": v.checked_at,
         "cached": out.cached,
+        "suppressed": suppressed.map(|s| serde_json::json!({
+            "entry": s.entry,
+            "cause": s.cause,
+            "since": s.created_at,
+        })),
     })
     .to_string();
     s.push('\n');
@@ -94,12 +103,21 @@ pub fn respond(body: &Bytes, options: &VerifyOptions, db_path: &Path) -> Respons
         cache: Some(cache.clone() as Arc<dyn ResultCache>),
     };
     let stop = cancel.clone();
+    // Behind a mutex: the task holds it across awaits, so it must be shareable.
+    let list = Store::open(db_path).ok().map(std::sync::Mutex::new);
     tokio::spawn(async move {
+        // One indexed read per result (a handful of rows): cheap next to a verification.
+        let suppressed = |email: &str| {
+            let store = list.as_ref()?.lock().ok()?;
+            suppressions::blocking(store.conn(), email).ok().flatten()
+        };
         let summary = verify::run(
             input,
             |event| {
                 if let VerifyEvent::Result(out) = event
-                    && lines_tx.send(line(&out)).is_err()
+                    && lines_tx
+                        .send(line(&out, suppressed(&out.email).as_ref()))
+                        .is_err()
                 {
                     // The client went away: stop probing for it.
                     stop.cancel();

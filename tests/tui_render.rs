@@ -664,7 +664,7 @@ fn send_confirmation_popup() {
         "{text}"
     );
     // Rows the send-time checks will refuse are not among the 42, and are said.
-    assert!(text.contains("2 more will be refused"), "{text}");
+    assert!(text.contains("2 more rows will not be sent"), "{text}");
     insta::assert_snapshot!("send_confirm_80x24", terminal.backend());
 }
 

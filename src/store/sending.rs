@@ -151,27 +151,39 @@ pub fn forget_copies(conn: &Connection, ids: &[i64]) -> Result<()> {
 /// brackets), the message as sent.
 pub type PendingCopy = (i64, Option<String>, Vec<u8>);
 
-/// Messages a server accepted from `mailbox` whose copy may never have reached its Sent
-/// folder (the run that sent them stopped first), oldest first. Copies of
-/// rows that went out no way (refused, requeued) are dropped first; those of UNCERTAIN rows
-/// are kept until the user decides (`outbox settle --sent` makes them due here).
-pub fn pending_copies(conn: &Connection, mailbox: &str) -> Result<Vec<PendingCopy>> {
-    conn.execute(
+/// Drop the kept copies of rows that went out no way (refused, requeued, retried later): they
+/// are never appended. Copies of UNCERTAIN rows are kept until the user decides
+/// (`outbox settle --sent` makes them due in [`pending_copies`]).
+pub fn drop_unsent_copies(conn: &Connection) -> Result<usize> {
+    Ok(conn.execute(
         &format!(
             "DELETE FROM sent_copies WHERE outbox_id IN (SELECT id FROM outbox
                  WHERE status NOT IN ({}))",
             Status::sql_list(Status::may_have_reached)
         ),
         [],
-    )?;
-    let mut stmt = conn.prepare(&format!(
+    )?)
+}
+
+/// Up to `limit` messages a server accepted from `mailbox` whose copy may never have reached
+/// its Sent folder (the run that sent them stopped first), by row id after `after`: read a
+/// page at a time, so a backlog (a Sent folder that kept refusing) is never all in memory.
+pub fn pending_copies(
+    conn: &Connection,
+    mailbox: &str,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<PendingCopy>> {
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT c.outbox_id, o.header_message_id, c.raw
          FROM sent_copies c JOIN outbox o ON o.id = c.outbox_id
-         WHERE c.mailbox = ?1 AND o.status IN ({})
-         ORDER BY c.outbox_id",
+         WHERE c.mailbox = ?1 AND c.outbox_id > ?2 AND o.status IN ({})
+         ORDER BY c.outbox_id LIMIT ?3",
         Status::sql_list(Status::was_accepted)
     ))?;
-    let rows = stmt.query_map([mailbox], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let rows = stmt.query_map(params![mailbox, after, limit as i64], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -709,7 +721,8 @@ mod tests {
         mark_uncertain(c, 3, "connection lost", 8).unwrap();
         c.execute("UPDATE outbox SET status = 'ERROR' WHERE id = 4", [])
             .unwrap();
-        let due = pending_copies(c, "m").unwrap();
+        drop_unsent_copies(c).unwrap();
+        let due = pending_copies(c, "m", 0, 10).unwrap();
         assert_eq!(
             due,
             [(
@@ -718,7 +731,9 @@ mod tests {
                 b"Subject: 1\r\n\r\nbody\r\n".to_vec()
             )]
         );
-        assert!(pending_copies(c, "other").unwrap().is_empty());
+        assert!(pending_copies(c, "other", 0, 10).unwrap().is_empty());
+        // A page at a time.
+        assert!(pending_copies(c, "m", 1, 10).unwrap().is_empty());
         let kept: Vec<i64> = c
             .prepare("SELECT outbox_id FROM sent_copies ORDER BY outbox_id")
             .unwrap()
@@ -733,8 +748,9 @@ mod tests {
         );
         // Decided SENT by hand: due with the next run.
         resolve_sent(c, 3, "settled", 9).unwrap();
-        assert_eq!(pending_copies(c, "m").unwrap().len(), 2);
+        assert_eq!(pending_copies(c, "m", 0, 10).unwrap().len(), 2);
+        assert_eq!(pending_copies(c, "m", 0, 1).unwrap().len(), 1);
         forget_copies(c, &[1, 3]).unwrap();
-        assert!(pending_copies(c, "m").unwrap().is_empty());
+        assert!(pending_copies(c, "m", 0, 10).unwrap().is_empty());
     }
 }

@@ -434,9 +434,14 @@ fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, them
     let inner = popup(dialog_area(f), 72, 0).width.saturating_sub(2) as usize;
     if plan.refused > 0 {
         let refused = format!(
-            "{} more will be refused and become ERROR (suppressed or blocked since the \
-             build): b rebuilds to show why",
-            plan.refused
+            "{} more {} not be sent: suppressed or blocked since the build (b rebuilds to \
+             show why)",
+            plan.refused,
+            if plan.refused == 1 {
+                "row will"
+            } else {
+                "rows will"
+            }
         );
         lines.extend(
             wrap_words(&refused, inner)

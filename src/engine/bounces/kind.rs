@@ -831,6 +831,7 @@ pub fn classify(flat: &Flat) -> ParsedMessage {
         references,
         original_message_id: flat.original_header("message-id").and_then(msgid),
         unreadable_report: false,
+        delivery_report: false,
     };
     if let Some(fb) = feedback(flat) {
         out.kind = Kind::Feedback;
@@ -847,6 +848,7 @@ pub fn classify(flat: &Flat) -> ParsedMessage {
         // A DSN that reports only successful deliveries, or one whose failure names no
         // recipient that could be read.
         out.kind = Kind::Other;
+        out.delivery_report = true;
         out.unreadable_report = flat.dsn.iter().any(|d| {
             d.lines().any(|l| {
                 let l = l.trim().to_ascii_lowercase();

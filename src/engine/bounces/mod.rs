@@ -128,6 +128,9 @@ pub struct ParsedMessage {
     /// recipient that could be read (`Final-Recipient: rfc822; not an address`): kind
     /// `Other`, yet a report someone should look at, not mail to pass over.
     pub unreadable_report: bool,
+    /// A delivery status report (DSN) with no failure hailer could read: kind `Other`, and
+    /// never a person's reply, even when threaded to our message.
+    pub delivery_report: bool,
 }
 
 impl ParsedMessage {

@@ -514,7 +514,7 @@ fn store_prospects(
             for chunk in data.chunks(BATCH) {
                 let batch = chunk
                     .iter()
-                    .filter(|row| !row.cells.iter().all(String::is_empty))
+                    .filter(|row| !is_blank(row))
                     .map(|row| {
                         let p = prospect_row(row, map, &mut keys).map_err(|e| match e {
                             RowError::Reject(why) => why,
@@ -628,7 +628,7 @@ fn store_messages(
         {
             return Err(ImportError::Cancelled { file });
         }
-        if row.cells.iter().all(String::is_empty) {
+        if is_blank(row) {
             continue;
         }
         let mut row_note = None;
@@ -860,6 +860,12 @@ fn is_sheet_error(value: &str) -> bool {
         || value
             .strip_prefix("Err:")
             .is_some_and(|code| code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A row with nothing in it: empty cells, or formula errors only (lookups dragged below the
+/// data, each `#N/A`), skipped as a blank row is rather than rejected one by one.
+fn is_blank(row: &SourceRow) -> bool {
+    row.cells.iter().all(|c| c.is_empty() || is_sheet_error(c))
 }
 
 /// `row` without its formula-error cells ([`is_sheet_error`]), and a note naming them. A

@@ -163,6 +163,15 @@ fn report_row(
             ));
         }
     }
+    // hailer's own form, `<row id>.<16 hex digits>@domain`, of a row whose current
+    // Message-ID is at the same domain: an earlier attempt of that row (sent, then settled
+    // UNCERTAIN and requeued, which gave the row a new Message-ID).
+    if let Some(m) = shown
+        && let Some(row) = earlier_attempt(conn, m)?
+    {
+        let how = format!("by Message-ID <{m}>, an earlier attempt of row {}", row.id);
+        return Ok((Some(row), how));
+    }
     if let Some(m) = shown
         && let Some((_, domain)) = m.rsplit_once('@')
         && sends_from(conn, domain)?
@@ -200,6 +209,36 @@ fn report_row(
             }
         ),
     ))
+}
+
+/// The row `message_id` names when it is in hailer's form (see
+/// `send::message::new_message_id`) and the row's own Message-ID is at the same domain.
+fn earlier_attempt(conn: &Connection, message_id: &str) -> store::Result<Option<SentRow>> {
+    let Some((local, domain)) = message_id.rsplit_once('@') else {
+        return Ok(None);
+    };
+    let Some((id, random)) = local.split_once('.') else {
+        return Ok(None);
+    };
+    let (Ok(id), true) = (
+        id.parse::<i64>(),
+        random.len() == 16 && random.bytes().all(|b| b.is_ascii_hexdigit()),
+    ) else {
+        return Ok(None);
+    };
+    let row = conn
+        .prepare_cached("SELECT id, email, status, header_message_id FROM outbox WHERE id = ?1")?
+        .query_row([id], |r| Ok((sent_row(r)?, r.get::<_, Option<String>>(3)?)))
+        .optional()?;
+    Ok(row.and_then(|(row, current)| {
+        current
+            .and_then(|c| {
+                c.rsplit_once('@')
+                    .map(|(_, d)| d.eq_ignore_ascii_case(domain))
+            })
+            .unwrap_or(false)
+            .then_some(row)
+    }))
 }
 
 /// hailer has sent a message whose Message-ID is at `domain` (its Message-IDs are
@@ -407,7 +446,7 @@ pub fn handle(
                 let note = if r.hard {
                     Some(format!("{} {}", r.reason.as_str(), code).trim().to_string())
                 } else {
-                    persistent_soft_bounce(conn, &address, r.reason)?
+                    persistent_soft_bounce(conn, &address, r.reason, code)?
                 };
                 if let Some(note) = note
                     && suppressions::add(
@@ -498,6 +537,18 @@ pub fn handle(
             };
             ("feedback", disposition, id)
         }
+        // A delivery report hailer could not read a failure from: never a reply, even when
+        // threaded to our message. One that says something failed but names no recipient
+        // that could be read is not mail to pass over: it goes where unmatched bounces go.
+        Kind::Other if parsed.delivery_report => {
+            let id = record("other", None)?;
+            let disposition = if parsed.unreadable_report {
+                Disposition::Problem
+            } else {
+                Disposition::Skipped
+            };
+            ("other", disposition, id)
+        }
         // The List-Unsubscribe mailto (subject "unsubscribe") or a person writing "remove me":
         // the sender is suppressed at once, matched to a sent row or not.
         // A client that sends the mailto on the user's click may mark it Auto-Submitted: it
@@ -555,12 +606,6 @@ pub fn handle(
                 }
                 ("reply", Disposition::Keep, id)
             }
-            // A delivery report that says something failed but names no recipient that could
-            // be read is not mail to pass over: it goes where unmatched bounces go.
-            None if parsed.unreadable_report => {
-                let id = record("other", None)?;
-                ("other", Disposition::Problem, id)
-            }
             None => {
                 let id = record("other", None)?;
                 ("other", Disposition::Skipped, id)
@@ -580,31 +625,55 @@ pub fn handle(
 /// with every message.
 pub const SOFT_BOUNCE_LIMIT: i64 = 3;
 
+/// Soft-bounce reasons about the recipient's mailbox itself. Others (blocked, reputation,
+/// rate, policy, expired) are about our side or the path, say nothing of the address, and
+/// never count toward suppressing it.
+const RECIPIENT_SOFT_REASONS: [bounces::Reason; 3] = [
+    bounces::Reason::MailboxFull,
+    bounces::Reason::ExceedLimit,
+    bounces::Reason::Suspend,
+];
+
 /// Why a soft bounce (already stored) suppresses `address` for good, or `None`: the account is
-/// disabled or suspended (it rarely comes back), or the address has soft-bounced
-/// [`SOFT_BOUNCE_LIMIT`] times.
+/// disabled or suspended for good (a 5.x.x `suspend`: a 4.x.x "temporarily suspended" may
+/// clear), or [`SOFT_BOUNCE_LIMIT`] of our messages to it soft-bounced for reasons about the
+/// mailbox itself.
 fn persistent_soft_bounce(
     conn: &Connection,
     address: &str,
     reason: bounces::Reason,
+    status: &str,
 ) -> store::Result<Option<String>> {
-    if reason == bounces::Reason::Suspend {
+    if !RECIPIENT_SOFT_REASONS.contains(&reason) {
+        return Ok(None);
+    }
+    if reason == bounces::Reason::Suspend && status.starts_with('5') {
         return Ok(Some(format!(
-            "suspend: {} (a soft bounce, but one that rarely clears)",
+            "suspend {status}: {} (a soft bounce, but one that rarely clears)",
             reason.describe()
         )));
     }
+    let listed = RECIPIENT_SOFT_REASONS
+        .iter()
+        .map(|r| format!("'{}'", r.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Messages, not reports: a relay and the final server may both report one message.
     let n: i64 = conn
-        .prepare_cached(
+        .prepare_cached(&format!(
             // By the address we wrote to (a report may name an alias it forwarded to).
-            "SELECT COUNT(DISTINCT b.inbox_message_id) FROM bounces b
+            "SELECT COUNT(DISTINCT b.outbox_id) FROM bounces b
              JOIN outbox o ON o.id = b.outbox_id
              WHERE b.kind = 'bounce' AND b.action = 'failed' AND b.hard = 0
-               AND o.email = ?1 COLLATE NOCASE",
-        )?
+               AND b.reason IN ({listed}) AND o.email = ?1 COLLATE NOCASE"
+        ))?
         .query_row([address], |r| r.get(0))?;
-    Ok((n >= SOFT_BOUNCE_LIMIT)
-        .then(|| format!("{n} soft bounces (the last: {})", reason.as_str())))
+    Ok((n >= SOFT_BOUNCE_LIMIT).then(|| {
+        format!(
+            "{n} messages soft-bounced (the last: {} {status})",
+            reason.as_str()
+        )
+    }))
 }
 
 /// A feedback report (RFC 5965) a person's complaint: `abuse`, `fraud`, `virus`, and `other`
@@ -784,59 +853,109 @@ mod tests {
         assert!(suppressions::blocking(c, "c@acme.test").unwrap().is_some());
     }
 
-    /// A soft bounce may clear, so one does not suppress; the third to the same address (one
-    /// per campaign's message) does, and says why.
+    /// A soft bounce may clear, so one does not suppress; the third of our messages to the same
+    /// address bouncing for its mailbox (full) does, and says why. Soft bounces about our side
+    /// or the path (greylisting that outlived the queue) never count.
     #[test]
     fn repeated_soft_bounces_suppress_the_address() {
-        let (_d, store) = store(&[
+        let rows = [
             (1, "someone@greylist.test", "1.s@sender.test"),
             (2, "Someone@greylist.test", "2.s@sender.test"),
             (3, "someone@greylist.test", "3.s@sender.test"),
-        ]);
-        let c = store.conn();
-        let soft_for = |id: i64| {
+        ];
+        let soft_for = |id: i64, status: &str, text: &str| {
             String::from_utf8_lossy(SOFT)
                 .replace("20261122015955.DAECB99C199", &format!("soft{id}"))
                 .replace(
                     "019b2b20-3430-4c4b-9a21-b3beacf0fe2e@sender.test",
                     &format!("{id}.s@sender.test"),
                 )
+                .replace("Status: 4.7.1", &format!("Status: {status}"))
+                .replace(
+                    "450 4.7.1",
+                    &format!(
+                        "{} {status}",
+                        if status.starts_with('4') { 452 } else { 552 }
+                    ),
+                )
+                .replace("Greylisted, please try again later", text)
         };
+        let (_d, store) = store(&rows);
+        let c = store.conn();
         for id in 1..=2 {
-            let out = handle(c, at(id as u32), soft_for(id).as_bytes(), 100).unwrap();
+            let out = handle(
+                c,
+                at(id as u32),
+                soft_for(id, "4.2.2", "Mailbox full").as_bytes(),
+                100,
+            )
+            .unwrap();
             assert_eq!(
                 (out.effects.bounced, out.effects.suppressed),
                 (1, 0),
                 "{id}"
             );
         }
-        let third = handle(c, at(3), soft_for(3).as_bytes(), 100).unwrap();
+        let third = handle(
+            c,
+            at(3),
+            soft_for(3, "4.2.2", "Mailbox full").as_bytes(),
+            100,
+        )
+        .unwrap();
         assert_eq!(third.effects.suppressed, 1);
         let s = suppressions::blocking(c, "someone@greylist.test")
             .unwrap()
             .unwrap();
         assert_eq!(s.cause, "bounced");
+        assert_eq!(
+            s.note.as_deref(),
+            Some("3 messages soft-bounced (the last: mailboxfull 4.2.2)")
+        );
+        // Greylisting that outlived the queue, three times: about the path, not the address.
+        let (_d2, store) = self::store(&rows);
+        for id in 1..=3 {
+            let out = handle(
+                store.conn(),
+                at(id as u32),
+                soft_for(id, "4.7.1", "Greylisted, please try again later").as_bytes(),
+                100,
+            )
+            .unwrap();
+            assert_eq!(out.effects.suppressed, 0, "{id}");
+        }
+        // A disabled account (5.2.1, "suspend": soft) suppresses at the first report; one
+        // "temporarily suspended" (4.2.1) does not.
+        let (_d3, store) = self::store(&rows);
+        let temporary = handle(
+            store.conn(),
+            at(1),
+            soft_for(1, "4.2.1", "this account has been temporarily suspended").as_bytes(),
+            100,
+        )
+        .unwrap();
+        assert_eq!(temporary.effects.suppressed, 0);
+        let reason: String = store
+            .conn()
+            .query_row("SELECT reason FROM bounces", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(reason, "suspend", "a 4.x.x suspend, kept soft");
+        let disabled = handle(
+            store.conn(),
+            at(2),
+            soft_for(2, "5.2.1", "mailbox disabled").as_bytes(),
+            100,
+        )
+        .unwrap();
+        assert_eq!(disabled.effects.suppressed, 1);
+        let s = suppressions::blocking(store.conn(), "someone@greylist.test")
+            .unwrap()
+            .unwrap();
         assert!(
             s.note
                 .as_deref()
                 .unwrap_or("")
-                .starts_with("3 soft bounces"),
-            "{s:?}"
-        );
-        // A disabled account (5.2.1, "suspend": soft) suppresses at the first report.
-        let (_d2, store) = self::store(&[(1, "gone@greylist.test", "1.s@sender.test")]);
-        let disabled = soft_for(1)
-            .replace("someone@greylist.test", "gone@greylist.test")
-            .replace("Status: 4.7.1", "Status: 5.2.1")
-            .replace("450 4.7.1 <gone", "550 5.2.1 <gone")
-            .replace("Greylisted, please try again later", "mailbox disabled");
-        let out = handle(store.conn(), at(1), disabled.as_bytes(), 100).unwrap();
-        assert_eq!(out.effects.suppressed, 1);
-        let s = suppressions::blocking(store.conn(), "gone@greylist.test")
-            .unwrap()
-            .unwrap();
-        assert!(
-            s.note.as_deref().unwrap_or("").starts_with("suspend: "),
+                .starts_with("suspend 5.2.1: "),
             "{s:?}"
         );
     }
@@ -846,12 +965,14 @@ mod tests {
     /// that reports only deliveries is passed over.
     #[test]
     fn an_unreadable_failure_report_is_a_problem() {
-        let (_d, store) = store(&[]);
+        let (_d, store) = store(&[(1, "a@acme.test", "1.x@sender.test")]);
+        // Threaded to our message, as some servers do: still not a reply.
         let report = |action: &str| {
             format!(
                 "From: Mail Delivery System <MAILER-DAEMON@mx.broken.test>\r\n\
                  To: sender@sender.test\r\nSubject: Undelivered Mail Returned to Sender\r\n\
                  Message-ID: <r.{action}@mx.broken.test>\r\nMIME-Version: 1.0\r\n\
+                 In-Reply-To: <1.x@sender.test>\r\n\
                  Content-Type: multipart/report; report-type=delivery-status; boundary=\"zz\"\r\n\
                  \r\n--zz\r\nContent-Type: text/plain\r\n\r\ndelivery report\r\n\
                  --zz\r\nContent-Type: message/delivery-status\r\n\r\n\
@@ -869,6 +990,34 @@ mod tests {
         assert_eq!(
             (delivered.kind, delivered.disposition),
             ("other", Disposition::Skipped)
+        );
+        assert_eq!(status(&store, 1), "SENT", "a report is no reply");
+        assert!(
+            suppressions::blocking(store.conn(), "a@acme.test")
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    /// A report returning an earlier Message-ID of one of our rows (sent, settled UNCERTAIN,
+    /// requeued: the row has a new one now) is matched to that row, not taken for the user's
+    /// own mail.
+    #[test]
+    fn a_report_on_an_earlier_attempt_of_a_row_is_matched_to_it() {
+        let (_d, store) = store(&[(7, "nobody@acme.test", "7.0123456789abcdef@sender.test")]);
+        let earlier = String::from_utf8_lossy(HARD).replace(
+            "a49e2c80-2444-4fa5-bcd1-5a9381d67cc1@sender.test",
+            "7.fedcba9876543210@sender.test",
+        );
+        let out = handle(store.conn(), at(1), earlier.as_bytes(), 100).unwrap();
+        assert_eq!(out.effects.invalid, 1);
+        let how: String = store
+            .conn()
+            .query_row("SELECT matched_by FROM bounces", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            how,
+            "by Message-ID <7.fedcba9876543210@sender.test>, an earlier attempt of row 7"
         );
     }
 

@@ -813,41 +813,51 @@ async fn append_pending_copies(
     out: &mut SendOut,
     reporter: &Reporter,
 ) -> Result<(), StoreError> {
+    /// Copies read and appended at a time.
+    const PAGE: usize = 100;
+    sending::drop_unsent_copies(store.conn())?;
     for lane in lanes.iter().filter(|l| l.usable()) {
         let Some(folder) = lane.sent_folder.clone() else {
             continue;
         };
-        let pending = sending::pending_copies(store.conn(), &lane.name)?;
-        if pending.is_empty() {
-            continue;
-        }
-        let (copied, appended, error) = tokio::task::spawn_blocking(move || {
-            let mut f = folder.lock().expect("sent folder lock");
-            let (mut copied, mut appended) = (Vec::new(), 0u64);
-            let mut copy = |message_id: Option<String>, raw: Vec<u8>| -> Result<bool, String> {
-                let there = match &message_id {
-                    Some(mid) => f.contains(mid).map_err(|e| e.to_string())?,
-                    None => false,
-                };
-                if !there {
-                    f.append(&raw).map_err(|e| e.to_string())?;
-                }
-                Ok(!there)
+        let (mut after, mut appended, mut error) = (0, 0u64, None);
+        while error.is_none() {
+            let page = sending::pending_copies(store.conn(), &lane.name, after, PAGE)?;
+            let Some(last) = page.last().map(|(id, _, _)| *id) else {
+                break;
             };
-            for (id, message_id, raw) in pending {
-                match copy(message_id, raw) {
-                    Ok(made) => {
-                        appended += u64::from(made);
-                        copied.push(id);
+            after = last;
+            let folder = folder.clone();
+            let (copied, made, failed) = tokio::task::spawn_blocking(move || {
+                let mut f = folder.lock().expect("sent folder lock");
+                let (mut copied, mut made) = (Vec::new(), 0u64);
+                let mut copy = |message_id: Option<String>, raw: Vec<u8>| {
+                    let there = match &message_id {
+                        Some(mid) => f.contains(mid).map_err(|e| e.to_string())?,
+                        None => false,
+                    };
+                    if !there {
+                        f.append(&raw).map_err(|e| e.to_string())?;
                     }
-                    Err(e) => return (copied, appended, Some(e)),
+                    Ok::<bool, String>(!there)
+                };
+                for (id, message_id, raw) in page {
+                    match copy(message_id, raw) {
+                        Ok(new) => {
+                            made += u64::from(new);
+                            copied.push(id);
+                        }
+                        Err(e) => return (copied, made, Some(e)),
+                    }
                 }
-            }
-            (copied, appended, None)
-        })
-        .await
-        .unwrap_or_default();
-        sending::forget_copies(store.conn(), &copied)?;
+                (copied, made, None)
+            })
+            .await
+            .unwrap_or_else(|e| (Vec::new(), 0, Some(e.to_string())));
+            sending::record_accepted(store.conn_mut(), &[], &copied)?;
+            appended += made;
+            error = failed;
+        }
         out.copies_made_late += appended;
         if appended > 0 {
             reporter.log(
@@ -863,8 +873,8 @@ async fn append_pending_copies(
             reporter.log(
                 Level::Warn,
                 format!(
-                    "mailbox {}: cannot append the Sent copies an earlier run left (the next \
-                     run tries again): {e}",
+                    "mailbox {}: cannot append the Sent copies an earlier run left (kept; the \
+                     next run tries again): {e}",
                     lane.name
                 ),
             );

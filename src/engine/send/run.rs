@@ -249,14 +249,17 @@ pub(super) async fn execute(
     // Whatever stopped the loop, messages already handed to a server finish and their
     // outcome is recorded: no row is left SENDING by a cancel or an error.
     let drained = r.drain().await;
+    // Sent copies still being appended finish before the run returns, whatever stopped it:
+    // the next run (the TUI may start one at once) must not find their rows still pending and
+    // append them again. Then the kept bytes of the copies made are dropped.
+    while r.copies.join_next().await.is_some() {}
+    let forgotten = r.record_accepted();
     r.store.checkpoint_in_foreground(checkpoint)?;
     drained?;
+    forgotten?;
     let stopped = (!r.out.stopped.is_empty()).then(|| r.out.stopped.clone());
     r.status(None, stopped, true);
     result?;
-    while r.copies.join_next().await.is_some() {}
-    // The copies made since the last write: their kept bytes are not needed any more.
-    r.record_accepted()?;
     // Rows are safe (unclaimed, or SENT/ERROR as the server said), but the run could not
     // go on: a scripted caller must see a failure, not a short run.
     if let Some(why) = r.disk_failure.take() {

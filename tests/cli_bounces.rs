@@ -341,3 +341,50 @@ fn a_failing_password_cmd_is_named_as_a_password_error() {
         assert!(!text.contains("hunter2"), "{args:?}: {text}");
     }
 }
+
+/// `export replies`: who answered (replies, auto-replies, unsubscribe emails), to which row,
+/// with the row's address, company and status; bounces and other mail are not in it.
+#[test]
+fn export_replies_lists_who_answered_and_to_which_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let store = hailer::store::Store::open_in(&data).unwrap();
+    store
+        .conn()
+        .execute_batch(
+            "INSERT INTO companies (key, name, updated_at) VALUES ('acme', 'Acme SA', 0);
+             INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key,
+                                    created_at)
+             VALUES (1, 'Ann', 'Doe', 'Acme SA', 'acme', 'ann doe', 0);
+             INSERT INTO outbox (id, prospect_id, email, company_key, status, created_at,
+                                 updated_at)
+             VALUES (1, 1, 'ann@acme.test', 'acme', 'REPLIED', 0, 0);
+             INSERT INTO inbox_messages (id, mailbox, folder, uidvalidity, uid, message_key,
+                                         kind, outbox_id, from_addr, subject, processed_at)
+             VALUES (1, 'sender', 'INBOX', 1, 1, 'mid:a', 'reply', 1, 'ann@acme.test',
+                     'Re: Hello', 1795300000),
+                    (2, 'sender', 'INBOX', 1, 2, 'mid:b', 'autoreply', NULL, 'bob@acme.test',
+                     'Out of office', 1795300000),
+                    (3, 'sender', 'INBOX', 1, 3, 'mid:c', 'bounce', 1, 'mailer-daemon@x.test',
+                     'Undelivered', 1795300000);",
+        )
+        .unwrap();
+    let out = hailer(dir.path())
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["export", "replies", "-o", "-"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "date,kind,mailbox,folder,from,subject,outbox_id,email,company,row_status",
+            "2026-11-21T22:26:40+00:00,reply,sender,INBOX,ann@acme.test,Re: Hello,1,\
+             ann@acme.test,Acme SA,REPLIED",
+            "2026-11-21T22:26:40+00:00,autoreply,sender,INBOX,bob@acme.test,Out of office,,,,",
+        ]
+    );
+}

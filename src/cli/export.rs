@@ -1,4 +1,4 @@
-//! `hailer export prospects|messages|outbox|suggestions|bounces --format csv|xlsx --output PATH
+//! `hailer export prospects|messages|outbox|suggestions|bounces|replies --format csv|xlsx --output PATH
 //! [--delimiter D] [--bom]`
 
 use std::path::PathBuf;

@@ -26,6 +26,9 @@ pub enum ExportTable {
     Outbox,
     Suggestions,
     Bounces,
+    /// Replies, auto-replies and unsubscribe emails read from the watched folders: who
+    /// answered, to which row.
+    Replies,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -195,6 +198,53 @@ fn grid(
                     ]
                 })
                 .collect();
+            Ok(Grid { header, rows })
+        }
+        ExportTable::Replies => {
+            let header = [
+                "date",
+                "kind",
+                "mailbox",
+                "folder",
+                "from",
+                "subject",
+                "outbox_id",
+                "email",
+                "company",
+                "row_status",
+            ]
+            .map(String::from)
+            .to_vec();
+            let mut stmt = store.conn().prepare(
+                "SELECT m.processed_at, m.kind, m.mailbox, m.folder, COALESCE(m.from_addr, ''),
+                        m.subject, m.outbox_id, COALESCE(o.email, ''), COALESCE(c.name, ''),
+                        COALESCE(o.status, '')
+                 FROM inbox_messages m
+                 LEFT JOIN outbox o ON o.id = m.outbox_id
+                 LEFT JOIN companies c ON c.key = o.company_key
+                 WHERE m.kind IN ('reply', 'autoreply', 'unsubscribe')
+                 ORDER BY m.id",
+            )?;
+            let rows = stmt
+                .query_map([], |r| {
+                    let at: i64 = r.get(0)?;
+                    let outbox_id: Option<i64> = r.get(6)?;
+                    Ok(vec![
+                        chrono::DateTime::from_timestamp(at, 0)
+                            .map(|d| d.to_rfc3339())
+                            .unwrap_or_default(),
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        outbox_id.map(|i| i.to_string()).unwrap_or_default(),
+                        r.get(7)?,
+                        r.get(8)?,
+                        r.get(9)?,
+                    ])
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(Grid { header, rows })
         }
         ExportTable::Outbox => {
@@ -447,6 +497,7 @@ fn xlsx_bytes(grid: &Grid, table: ExportTable) -> Result<Vec<u8>, String> {
         ExportTable::Outbox => "Outbox",
         ExportTable::Suggestions => "Suggestions",
         ExportTable::Bounces => "Bounces",
+        ExportTable::Replies => "Replies",
     };
     sheet.set_name(name).map_err(|e| e.to_string())?;
     let bold = Format::new().set_bold();

@@ -648,6 +648,17 @@ fn spells_full_name(p: Pattern) -> bool {
     )
 }
 
+/// Up to three other spellings of `name` at `domain`, best pattern first, beside a known
+/// address (`chosen`).
+fn alternatives(name: &Name, domain: &str, inf: &Inference, chosen: &str) -> Vec<String> {
+    inf.ranking
+        .iter()
+        .map(|(p, _)| format!("{}@{domain}", name.render(*p)))
+        .filter(|e| *e != chosen)
+        .take(3)
+        .collect()
+}
+
 /// The suggestion for a person whose own address at `domain` the import gave (`email`, seen
 /// as `seen`): that address, whatever it spells. Initials in it (p.martin) would, for anyone
 /// else, be only evidence of the pattern; for the person it was imported for, it is theirs.
@@ -664,13 +675,7 @@ pub fn own_address(name: &Name, email: &str, inf: &Inference, seen: &Seen) -> Su
         seen.where_found()
     )];
     evidence.extend(inf.evidence.iter().cloned());
-    let alternatives = inf
-        .ranking
-        .iter()
-        .map(|(p, _)| format!("{}@{domain}", name.render(*p)))
-        .filter(|e| *e != email)
-        .take(3)
-        .collect();
+    let alternatives = alternatives(name, domain, inf, &email);
     Suggestion {
         email,
         alternatives,
@@ -725,13 +730,7 @@ pub fn suggest(name: &Name, domain: &str, inf: &Inference, seen: &[Seen]) -> Sug
             }
             let mut evidence = vec![format!("{email} is {}", s.where_found())];
             evidence.extend(inf.evidence.iter().cloned());
-            let alternatives = inf
-                .ranking
-                .iter()
-                .map(|(p, _)| format!("{}@{domain}", name.render(*p)))
-                .filter(|e| *e != email)
-                .take(3)
-                .collect();
+            let alternatives = alternatives(name, &domain, inf, &email);
             return Suggestion {
                 email,
                 alternatives,

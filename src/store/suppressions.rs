@@ -1,7 +1,7 @@
 //! The suppression list: addresses (and whole `@domain`s) hailer never mails, with the cause
 //! and date of each entry. Bounces, unsubscribes and complaints add to it; so can the user.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, params};
 
 use super::Result;
 
@@ -41,6 +41,32 @@ pub fn add(
         values.as_slice(),
     )?;
     Ok(n == 1)
+}
+
+/// The person asked to be taken off the list (one-click, the unsubscribe mailto, "remove
+/// me"): the address is suppressed as `unsubscribed`. An entry already there for another
+/// cause (a reply, a bounce, by hand) takes this one, its old cause kept in the note: an
+/// opt-out is the record that must show. A complaint stays a complaint. `true` when the
+/// list changed.
+pub fn unsubscribe(conn: &Connection, address: &str, note: &str, now: i64) -> Result<bool> {
+    let address = address.to_lowercase();
+    if add(conn, &address, "unsubscribed", Some(note), now)? {
+        return Ok(true);
+    }
+    let Some(old) = existing(conn, &address)? else {
+        return Ok(false);
+    };
+    if matches!(old.cause.as_str(), "unsubscribed" | "complained") {
+        return Ok(false);
+    }
+    let was = match &old.note {
+        Some(n) => format!("{note} (was: {}: {n})", old.cause),
+        None => format!("{note} (was: {})", old.cause),
+    };
+    Ok(conn.execute(
+        "UPDATE suppressions SET cause = 'unsubscribed', note = ?2 WHERE entry = ?1",
+        params![old.entry, was],
+    )? == 1)
 }
 
 /// The entry stored for `entry`, in whichever spelling of its domain it was added.
@@ -171,6 +197,37 @@ fn domain_spellings(domain: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An opt-out is the record that must show: an address suppressed because it replied
+    /// becomes `unsubscribed` when the person unsubscribes, its old cause in the note; a
+    /// complaint stays a complaint, and a second unsubscribe changes nothing.
+    #[test]
+    fn an_unsubscribe_takes_over_a_reply_but_not_a_complaint() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open_in(dir.path()).unwrap();
+        let c = store.conn();
+        assert!(add(c, "ann@acme.test", "replied", Some("Re: Hello"), 1).unwrap());
+        assert!(add(c, "bob@acme.test", "complained", None, 1).unwrap());
+        assert!(unsubscribe(c, "Ann@acme.test", "one-click, outbox row 4", 2).unwrap());
+        let ann = existing(c, "ann@acme.test").unwrap().unwrap();
+        assert_eq!(ann.cause, "unsubscribed");
+        assert_eq!(
+            ann.note.as_deref(),
+            Some("one-click, outbox row 4 (was: replied: Re: Hello)")
+        );
+        assert_eq!(ann.created_at, 1, "suppressed since the reply");
+        assert!(!unsubscribe(c, "ann@acme.test", "again", 3).unwrap());
+        assert!(!unsubscribe(c, "bob@acme.test", "one-click", 3).unwrap());
+        assert_eq!(
+            existing(c, "bob@acme.test").unwrap().unwrap().cause,
+            "complained"
+        );
+        assert!(unsubscribe(c, "cid@acme.test", "email: stop", 3).unwrap());
+        assert_eq!(
+            existing(c, "cid@acme.test").unwrap().unwrap().cause,
+            "unsubscribed"
+        );
+    }
 
     /// An accented domain is mailed in its ASCII form: an entry in either spelling blocks
     /// an address in the other.

@@ -567,7 +567,7 @@ pub fn handle(
                 parsed.subject.chars().take(100).collect::<String>()
             );
             for a in &addresses {
-                if suppressions::add(conn, a, "unsubscribed", Some(&note), now)? {
+                if suppressions::unsubscribe(conn, a, &note, now)? {
                     fx.suppressed += 1;
                 }
             }

@@ -579,11 +579,10 @@ async fn unsubscribe(
             Some((Some(_), false)) => return Ok(Unsubscribed::NeverSent),
             Some((None, _)) | None => return Ok(Unsubscribed::NoRow),
         };
-        suppressions::add(
+        suppressions::unsubscribe(
             store.conn(),
-            &email.to_lowercase(),
-            "unsubscribed",
-            Some(&format!("one-click, outbox row {id}")),
+            &email,
+            &format!("one-click, outbox row {id}"),
             store::now_ts(),
         )?;
         Ok(Unsubscribed::Suppressed)

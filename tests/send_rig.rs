@@ -1305,6 +1305,12 @@ fn dry_run_writes_eml_files_and_sends_nothing() {
     assert_eq!((plan.eligible, plan.refused), (2, 1));
     assert_eq!(plan.remaining_today, 50);
     assert_eq!(plan.mailboxes[0].name, "fake");
+    // What the Settings tab shows of the mailbox's day.
+    let day = hailer::engine::send::mailbox_capacity(&config, &c.data()).unwrap();
+    assert_eq!(
+        (day[0].name.as_str(), day[0].sent_today, day[0].cap_today),
+        ("fake", 0, 50)
+    );
     assert_eq!(c.day_counter("fake"), 0);
 }
 

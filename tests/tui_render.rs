@@ -1051,6 +1051,29 @@ fn settings_mailbox_test_results_never_show_a_password() {
     );
     assert!(!text.contains("hunter2"), "{text}");
     insta::assert_snapshot!("settings_mailbox_test_80x24", terminal.backend());
+
+    // Each mailbox's day, as the sender counts it (read when Settings is shown).
+    app.settings.capacity = vec![
+        hailer::engine::send::MailboxOut {
+            name: "sender".into(),
+            sent_today: 3,
+            cap_today: 20,
+            ..Default::default()
+        },
+        hailer::engine::send::MailboxOut {
+            name: "claire".into(),
+            sent_today: 2,
+            cap_today: 2,
+            ..Default::default()
+        },
+    ];
+    let terminal = render(&mut app, 80, 40);
+    let text = format!("{}", terminal.backend());
+    assert!(text.contains("sender: 3/20 sent, 17 left "), "{text}");
+    assert!(
+        text.contains("claire: 2/2 sent, 0 left · cap reached"),
+        "{text}"
+    );
 }
 
 #[test]

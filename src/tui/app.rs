@@ -306,6 +306,9 @@ pub struct Settings {
     pub mailboxes: Vec<String>,
     pub checks: Vec<crate::engine::send::MailboxCheck>,
     pub checking: bool,
+    /// Each mailbox's day as the sender sees it (read when Settings is shown and after a
+    /// send): sent today out of today's cap, warm-up applied.
+    pub capacity: Vec<crate::engine::send::MailboxOut>,
     /// Paused mailboxes and why (read with the Bounces tab's data).
     pub paused: Vec<crate::store::pauses::Pause>,
 }
@@ -336,6 +339,7 @@ impl Settings {
             checks: Vec::new(),
             checking: false,
             paused: Vec::new(),
+            capacity: Vec::new(),
         }
     }
 }
@@ -449,6 +453,8 @@ pub enum Effect {
     WatchInbox,
     /// Ask the engine what a send would do now (for the confirmation popup).
     PlanSend,
+    /// Read each mailbox's day (sent today, today's cap, window) for the Settings tab.
+    LoadCapacity,
     /// Run the send as a background task (after the confirmation).
     Send,
     /// UNCERTAIN row: `sent` marks it SENT, else it goes back to READY (unapproved).
@@ -604,6 +610,16 @@ impl App {
             dialog: false,
             logged,
         });
+    }
+
+    /// Switch to `tab`; Settings reads each mailbox's day afresh (counters move with every
+    /// send, from this process or another).
+    fn show_tab(&mut self, tab: Tab) {
+        if tab == Tab::Settings && self.tab != Tab::Settings && !self.settings.mailboxes.is_empty()
+        {
+            self.effects.push(Effect::LoadCapacity);
+        }
+        self.tab = tab;
     }
 
     /// An error about what is typed in the open dialog: shown until the dialog closes, not
@@ -819,6 +835,9 @@ impl App {
                     if kind == JobKind::Send {
                         // A run may have paused a mailbox: Settings and Bounces show it.
                         self.effects.push(Effect::Load(Pane::Bounces));
+                        if !self.settings.mailboxes.is_empty() {
+                            self.effects.push(Effect::LoadCapacity);
+                        }
                     }
                     if kind == JobKind::Watch {
                         self.effects.push(Effect::Load(Pane::Bounces));
@@ -1029,11 +1048,13 @@ impl App {
                 }
             }
             Action::ForceQuit => self.quit = true,
-            Action::NextTab => self.tab = Tab::ALL[(self.tab.index() + 1) % Tab::ALL.len()],
-            Action::PrevTab => {
-                self.tab = Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]
+            Action::NextTab => {
+                self.show_tab(Tab::ALL[(self.tab.index() + 1) % Tab::ALL.len()]);
             }
-            Action::GoTab(i) => self.tab = Tab::ALL[i.min(Tab::ALL.len() - 1)],
+            Action::PrevTab => {
+                self.show_tab(Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]);
+            }
+            Action::GoTab(i) => self.show_tab(Tab::ALL[i.min(Tab::ALL.len() - 1)]),
             Action::Help => self.mode = Mode::Help { scroll: 0 },
             Action::Back => {
                 // Every filter: the search, the Outbox status (`t`), which otherwise took a
@@ -1672,6 +1693,26 @@ mod tests {
         assert_eq!(a.tab, Tab::Prospects);
         a.on_key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT));
         assert_eq!(a.tab, Tab::Settings);
+    }
+
+    /// Settings reads each mailbox's day when it is shown (counters move with every send),
+    /// and only when there are mailboxes; staying on it reads nothing more.
+    #[test]
+    fn showing_settings_reads_the_mailboxes_day() {
+        let mut a = app();
+        a.take_effects();
+        press(&mut a, KeyCode::Char('6'));
+        assert_eq!(a.tab, Tab::Settings);
+        assert!(
+            !a.take_effects().contains(&Effect::LoadCapacity),
+            "no mailbox"
+        );
+        press(&mut a, KeyCode::Char('1'));
+        a.settings.mailboxes = vec!["sender".into()];
+        press(&mut a, KeyCode::Char('6'));
+        assert_eq!(a.take_effects(), vec![Effect::LoadCapacity]);
+        press(&mut a, KeyCode::Char('6'));
+        assert!(a.take_effects().is_empty());
     }
 
     #[test]

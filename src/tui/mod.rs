@@ -104,6 +104,7 @@ enum Loaded {
     /// `None`: the check failed (a busy database); the next tick tries again.
     Stamp(Option<data::Poll>),
     SendPlan(crate::engine::send::SendPlan),
+    Capacity(Vec<crate::engine::send::MailboxOut>),
     MailboxCheck(crate::engine::send::MailboxCheck),
 }
 
@@ -321,6 +322,10 @@ async fn run_async(mut ctx: Context, log: Vec<LogLine>) -> anyhow::Result<()> {
                     last_stamp = Some(stamp);
                 }
                 Loaded::SendPlan(plan) => app.on_send_plan(plan),
+                Loaded::Capacity(mailboxes) => {
+                    app.settings.capacity = mailboxes;
+                    app.dirty = true;
+                }
                 Loaded::MailboxCheck(check) => app.on_mailbox_check(check),
             },
             _ = outbox_poll.tick(), if !stamp_pending => {
@@ -442,7 +447,10 @@ async fn run_async(mut ctx: Context, log: Vec<LogLine>) -> anyhow::Result<()> {
                 Effect::WatchInbox => {
                     start_watcher(&ctx, &mut supervisor, load_tx.clone());
                 }
-                Effect::PlanSend | Effect::ResolveUncertain { .. } | Effect::ResumeMailboxes => {
+                Effect::PlanSend
+                | Effect::LoadCapacity
+                | Effect::ResolveUncertain { .. }
+                | Effect::ResumeMailboxes => {
                     sending_jobs::spawn_quick(
                         effect,
                         ctx.data_dir.clone(),

@@ -28,6 +28,12 @@ pub(super) fn spawn_quick(
                 Err(e) => Loaded::Error(format!("send: {e}")),
             });
         }
+        Effect::LoadCapacity => {
+            // Quietly: a busy database leaves the previous figures; the next visit reads again.
+            if let Ok(mailboxes) = send::mailbox_capacity(&config, &data_dir) {
+                let _ = tx.send(Loaded::Capacity(mailboxes));
+            }
+        }
         Effect::ResolveUncertain { id, sent } => {
             let result = Store::open_in(&data_dir).and_then(|s| {
                 let now = store::now_ts();

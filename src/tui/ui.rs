@@ -1484,6 +1484,47 @@ fn mailbox_check_lines<'a>(s: &super::app::Settings, theme: &Theme) -> Vec<Line<
         part("imap", c.imap.as_ref());
     }
     lines.push(Line::raw(""));
+    if !s.capacity.is_empty() {
+        lines.push(Line::styled(
+            "Today (sent / today's cap, warm-up applied)",
+            theme.accent(),
+        ));
+        for m in &s.capacity {
+            let left = m.cap_today.saturating_sub(m.sent_today);
+            let note = match (&m.error, &m.window_opens) {
+                (Some(e), _) => format!(
+                    " · {}",
+                    if m.paused {
+                        e.clone()
+                    } else {
+                        format!("unusable: {e}")
+                    }
+                ),
+                (None, Some(at)) => {
+                    let at = chrono::DateTime::parse_from_rfc3339(at)
+                        .map_or(at.clone(), |t| t.format("%a %H:%M").to_string());
+                    format!(" · window closed, opens {at}")
+                }
+                _ if left == 0 => " · cap reached".to_string(),
+                _ => String::new(),
+            };
+            lines.push(Line::styled(
+                format!(
+                    "  {}: {}/{} sent, {left} left{}",
+                    sanitize(&m.name),
+                    m.sent_today,
+                    m.cap_today,
+                    sanitize(&note)
+                ),
+                if m.error.is_some() {
+                    theme.error()
+                } else {
+                    Style::new()
+                },
+            ));
+        }
+        lines.push(Line::raw(""));
+    }
     lines
 }
 

@@ -643,11 +643,25 @@ impl SendPlan {
     }
 }
 
-pub fn plan(
+/// Each configured mailbox's day as the sender sees it: sent today, today's cap (warm-up
+/// applied), paused or unusable and why, when a closed window opens. Runs no password
+/// command and opens no connection (the Settings tab shows it).
+pub fn mailbox_capacity(
+    config: &Config,
+    data_dir: &std::path::Path,
+) -> Result<Vec<MailboxOut>, SendError> {
+    let (store, lanes) = plan_lanes(config, data_dir, None)?;
+    let mut out = SendOut::default();
+    finish_mailboxes(&store, &lanes, &mut out)?;
+    Ok(out.mailboxes)
+}
+
+/// The lanes a dry run would build, with paused mailboxes marked.
+fn plan_lanes(
     config: &Config,
     data_dir: &std::path::Path,
     mailbox: Option<&str>,
-) -> Result<SendPlan, SendError> {
+) -> Result<(Store, Vec<Lane>), SendError> {
     let input = SendIn {
         config: config.clone(),
         data_dir: data_dir.to_path_buf(),
@@ -658,6 +672,15 @@ pub fn plan(
     let mut lanes = build_lanes(&input)?;
     let store = Store::open_in(data_dir)?;
     mark_paused(&store, &mut lanes)?;
+    Ok((store, lanes))
+}
+
+pub fn plan(
+    config: &Config,
+    data_dir: &std::path::Path,
+    mailbox: Option<&str>,
+) -> Result<SendPlan, SendError> {
+    let (store, lanes) = plan_lanes(config, data_dir, mailbox)?;
     let mut p = SendPlan {
         require_approval: config.sending.require_approval,
         ..SendPlan::default()

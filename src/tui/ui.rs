@@ -461,16 +461,7 @@ fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, them
     ]);
     for m in plan.mailboxes.iter().take(8) {
         let left = m.cap_today.saturating_sub(m.sent_today);
-        let note = match (&m.error, &m.window_opens) {
-            (Some(e), _) => format!("unusable: {e}"),
-            (None, Some(at)) => {
-                let at = chrono::DateTime::parse_from_rfc3339(at)
-                    .map_or(at.clone(), |t| t.format("%a %H:%M").to_string());
-                format!("window closed, opens {at}")
-            }
-            _ if left == 0 => "cap reached today".to_string(),
-            _ => String::new(),
-        };
+        let note = mailbox_day_note(m);
         let style = if m.error.is_some() {
             theme.error()
         } else {
@@ -1437,6 +1428,22 @@ fn render_settings(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize
     max_scroll
 }
 
+/// Why a mailbox sends nothing more today, for the S confirmation and Settings: unusable
+/// (paused, a password that cannot be read), its window closed (and when it opens), or its
+/// cap reached; empty when it can send.
+fn mailbox_day_note(m: &crate::engine::send::MailboxOut) -> String {
+    match (&m.error, &m.window_opens) {
+        (Some(e), _) => format!("unusable: {e}"),
+        (None, Some(at)) => {
+            let at = chrono::DateTime::parse_from_rfc3339(at)
+                .map_or(at.clone(), |t| t.format("%a %H:%M").to_string());
+            format!("window closed, opens {at}")
+        }
+        _ if m.cap_today <= m.sent_today => "cap reached today".to_string(),
+        _ => String::new(),
+    }
+}
+
 /// The Settings tab's connection test results, one block per configured mailbox. The texts
 /// come from the engine's check, which never includes a password.
 fn mailbox_check_lines<'a>(s: &super::app::Settings, theme: &Theme) -> Vec<Line<'a>> {
@@ -1491,22 +1498,9 @@ fn mailbox_check_lines<'a>(s: &super::app::Settings, theme: &Theme) -> Vec<Line<
         ));
         for m in &s.capacity {
             let left = m.cap_today.saturating_sub(m.sent_today);
-            let note = match (&m.error, &m.window_opens) {
-                (Some(e), _) => format!(
-                    " · {}",
-                    if m.paused {
-                        e.clone()
-                    } else {
-                        format!("unusable: {e}")
-                    }
-                ),
-                (None, Some(at)) => {
-                    let at = chrono::DateTime::parse_from_rfc3339(at)
-                        .map_or(at.clone(), |t| t.format("%a %H:%M").to_string());
-                    format!(" · window closed, opens {at}")
-                }
-                _ if left == 0 => " · cap reached".to_string(),
-                _ => String::new(),
+            let note = match mailbox_day_note(m) {
+                n if n.is_empty() => n,
+                n => format!(" · {n}"),
             };
             lines.push(Line::styled(
                 format!(

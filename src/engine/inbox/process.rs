@@ -214,16 +214,7 @@ fn report_row(
 /// The row `message_id` names when it is in hailer's form (see
 /// `send::message::new_message_id`) and the row's own Message-ID is at the same domain.
 fn earlier_attempt(conn: &Connection, message_id: &str) -> store::Result<Option<SentRow>> {
-    let Some((local, domain)) = message_id.rsplit_once('@') else {
-        return Ok(None);
-    };
-    let Some((id, random)) = local.split_once('.') else {
-        return Ok(None);
-    };
-    let (Ok(id), true) = (
-        id.parse::<i64>(),
-        random.len() == 16 && random.bytes().all(|b| b.is_ascii_hexdigit()),
-    ) else {
+    let Some((id, domain)) = crate::engine::send::message::parse_message_id(message_id) else {
         return Ok(None);
     };
     let row = conn

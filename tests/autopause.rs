@@ -66,6 +66,7 @@ fn bounce(store: &Store, outbox_id: i64, kind: &str, hard: bool, now: i64) {
             raw: "",
             inbox_message_id: 1,
             matched_by: "",
+            message_id: None,
         },
         now,
     )

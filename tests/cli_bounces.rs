@@ -193,6 +193,7 @@ fn bounce_db(dir: &Path) -> PathBuf {
                 raw: "Status: 5.1.1",
                 inbox_message_id: 1,
                 matched_by: "",
+                message_id: None,
             },
             0,
         )

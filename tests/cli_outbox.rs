@@ -1007,6 +1007,117 @@ fn settle_decides_uncertain_rows_as_the_tui_does() {
     assert_eq!(status(ids[1]).0, "SENT");
 }
 
+/// `outbox resend` sends a soft-bounced row again (READY, unapproved) and refuses, naming
+/// each, a hard-bounced row and one whose address was suppressed; with --all it takes the
+/// rows that qualify and counts the others.
+#[test]
+fn resend_requeues_soft_bounced_rows_only() {
+    let dir = campaign(
+        "firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n\
+         Bob,Roe,Acme SA,bob@acme.test\nCid,Poe,Acme SA,cid@acme.test\n",
+    );
+    let d = dir.path();
+    let id = |email: &str| {
+        rows(d)
+            .into_iter()
+            .find(|r| r.email.as_deref() == Some(email))
+            .unwrap()
+            .id
+    };
+    let (ann, bob, cid) = (
+        id("ann@acme.test"),
+        id("bob@acme.test"),
+        id("cid@acme.test"),
+    );
+    let bounced = |id: i64, reason: &str| {
+        Store::open_in(&d.join("data"))
+            .unwrap()
+            .conn()
+            .execute(
+                "UPDATE outbox SET status = 'BOUNCED', reason = ?2, approved = 1, attempts = 1,
+                     sent_at = 100, header_message_id = ?1 || '.x@sender.test'
+                 WHERE id = ?1",
+                rusqlite::params![id, reason],
+            )
+            .unwrap();
+    };
+    let status = |id: i64| {
+        let r = rows(d).into_iter().find(|r| r.id == id).unwrap();
+        (r.status.as_str().to_string(), r.approved, r.reason)
+    };
+    bounced(ann, "soft: mailboxfull 4.2.2");
+    bounced(bob, "hard: blocked 5.7.1");
+    bounced(cid, "soft: mailboxfull 4.2.2");
+    hailer(d)
+        .args([
+            "suppress",
+            "add",
+            "cid@acme.test",
+            "--note",
+            "asked us to stop",
+        ])
+        .assert()
+        .success();
+    // Given by hand: the hard bounce and the suppressed address are each named; nothing
+    // changes, not even the row that qualifies.
+    hailer(d)
+        .args(["outbox", "resend"])
+        .args([ann, bob, cid].map(|i| i.to_string()))
+        .assert()
+        .code(4)
+        .stderr(
+            predicate::str::contains(format!(
+                "row {bob} is BOUNCED (hard: blocked 5.7.1); only a soft-bounced row is sent again"
+            ))
+            .and(predicate::str::contains(format!(
+                "row {cid}: suppressed: cid@acme.test (manual: asked us to stop)"
+            )))
+            .and(predicate::str::contains(
+                "hailer suppress remove cid@acme.test",
+            )),
+        );
+    assert_eq!(status(ann).0, "BOUNCED");
+    hailer(d)
+        .args(["outbox", "resend", &ann.to_string()])
+        .assert()
+        .success()
+        .stdout("1 row back to READY, unapproved: approve them to send them again\n");
+    assert_eq!(
+        status(ann),
+        (
+            "READY".to_string(),
+            false,
+            Some("sent again by hand after a soft bounce (mailboxfull 4.2.2)".to_string())
+        )
+    );
+    // A rebuild keeps it READY: it is not a sent row any more.
+    hailer(d).args(["outbox", "build"]).assert().success();
+    assert_eq!(status(ann).0, "READY");
+    // --all: the soft bounce whose address is suppressed stays, counted with the hard one.
+    bounced(ann, "soft: mailboxfull 4.2.2");
+    let out = hailer(d)
+        .args(["outbox", "resend", "--all", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"rows": [ann], "changed": 1, "left": 2, "status": "READY"})
+    );
+    assert_eq!(status(bob).0, "BOUNCED");
+    assert_eq!(status(cid).0, "BOUNCED");
+    // A row that is not BOUNCED at all.
+    hailer(d)
+        .args(["outbox", "resend", &ann.to_string()])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains(format!(
+            "row {ann} is READY (sent again by hand after a soft bounce (mailboxfull 4.2.2)); \
+             this applies to BOUNCED rows"
+        )));
+}
+
 /// An outbox with Ann's one READY row, and its id.
 fn ann() -> (tempfile::TempDir, String) {
     let dir = campaign("firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n");

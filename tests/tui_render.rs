@@ -208,9 +208,29 @@ fn help_wraps_long_descriptions_at_80_columns() {
     let joined = words.join(" ");
     for want in [
         "send: shows how many, from which mailboxes, today's capacity; y starts",
-        "UNCERTAIN row: mark it SENT, or requeue it (READY, to approve again)",
+        "UNCERTAIN row: mark it SENT or requeue it; soft-bounced row: send it again",
     ] {
         assert!(joined.contains(want), "{want:?} not whole in:\n{text}");
+    }
+}
+
+/// The soft-bounce dialog (`u` on a soft-bounced row) fits 80x24 with its reason and keys.
+#[test]
+fn the_soft_bounce_dialog_names_the_reason_and_the_keys_at_80_columns() {
+    let mut app = sample_app();
+    app.tab = Tab::Outbox;
+    app.mode = hailer::tui::app::Mode::ResendBounced {
+        id: 7,
+        email: "ann@acme.test".into(),
+        reason: "soft: mailboxfull 4.2.2".into(),
+    };
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    for want in [
+        "Row 7 to ann@acme.test bounced:",
+        "soft: mailboxfull 4.2.2",
+        "r: send it again (READY, approve again) · any other key: keep",
+    ] {
+        assert!(text.contains(want), "{want:?} not in:\n{text}");
     }
 }
 
@@ -431,6 +451,7 @@ fn bounce_app() -> App {
                 raw: "Reporting-MTA: dns; mail.sender.test\nArrival-Date: Sun, 22 Nov 2026 01:59:55 +0000\n\nFinal-Recipient: rfc822; nobody@acme.test\nAction: failed\nStatus: 5.1.1",
                 inbox_message_id: 1,
                 matched_by: "by Message-ID <80.3f2a@sender.test>",
+                message_id: None,
             },
             0,
         )

@@ -1,5 +1,5 @@
-//! `hailer outbox build|show|edit|approve|unapprove|skip|unskip|settle`: the outbox review,
-//! headless.
+//! `hailer outbox build|show|edit|approve|unapprove|skip|unskip|settle|resend`: the outbox
+//! review, headless.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -73,6 +73,15 @@ pub enum OutboxCommand {
         #[arg(long, group = "decision")]
         requeue: bool,
     },
+    /// Send soft-bounced rows again (`u` on the Outbox tab): READY, unapproved, to be approved
+    /// and sent again
+    ///
+    /// A soft bounce may clear: a full mailbox is emptied, a server comes back. A hard bounce
+    /// does not, and an address on the suppression list (a hard bounce, a reply, an
+    /// unsubscribe, or soft bounces repeated until they suppressed it) is never mailed: such
+    /// rows are refused, each named (exit 4). With --all, every soft-bounced row whose
+    /// address is not suppressed; the others are counted.
+    Resend(Targets),
 }
 
 /// The rows a command acts on, and how it reports.
@@ -125,7 +134,19 @@ impl OutboxCommand {
         // is not, each is named and nothing changes (a script learns it from the exit code).
         if let Some((ids, allowed)) = self.explicit_ids() {
             match unusable_ids(&store, ids, allowed) {
-                Ok(problems) if problems.is_empty() => {}
+                Ok(problems) if problems.is_empty() => {
+                    // A BOUNCED row given by hand must also be sendable again.
+                    if matches!(self, OutboxCommand::Resend(_)) {
+                        match resend_problems(&store, ids) {
+                            Ok(problems) if problems.is_empty() => {}
+                            Ok(problems) => return super::refuse(&problems),
+                            Err(e) => {
+                                errln!("{e}");
+                                return exit::FAILURE;
+                            }
+                        }
+                    }
+                }
                 Ok(problems) => return super::refuse(&problems),
                 Err(e) => {
                     errln!("{e}");
@@ -219,6 +240,10 @@ impl OutboxCommand {
                     })
                     .map_err(|e| e.to_string())
             }),
+            OutboxCommand::Resend(t) => ids_for(&t.ids, outbox::Status::Bounced).and_then(|ids| {
+                let approval = ctx.config.config.sending.require_approval;
+                resend(&mut store, &ids, t.json, approval, now).map_err(|e| e.to_string())
+            }),
             OutboxCommand::Unskip(t) => ids_for(&t.ids, outbox::Status::Skipped).and_then(|ids| {
                 outbox::unskip(store.conn(), &ids, now)
                     .map(|(ready, error)| {
@@ -245,12 +270,13 @@ impl OutboxCommand {
 
     /// The ids typed on the command line, with the statuses the command acts on.
     fn explicit_ids(&self) -> Option<(&[i64], &'static [outbox::Status])> {
-        use outbox::Status::{Error, Ready, Skipped, Uncertain};
+        use outbox::Status::{Bounced, Error, Ready, Skipped, Uncertain};
         let (ids, allowed): (&Ids, &'static [outbox::Status]) = match self {
             OutboxCommand::Approve(t) | OutboxCommand::Unapprove(t) => (&t.ids, &[Ready]),
             OutboxCommand::Skip(t) => (&t.ids, &[Ready, Error]),
             OutboxCommand::Unskip(t) => (&t.ids, &[Skipped]),
             OutboxCommand::Settle { ids, .. } => (ids, &[Uncertain]),
+            OutboxCommand::Resend(t) => (&t.ids, &[Bounced]),
             OutboxCommand::Build { .. }
             | OutboxCommand::Show { .. }
             | OutboxCommand::Edit { .. } => return None,
@@ -378,6 +404,61 @@ fn settle(
     } else {
         format!("{n} back to READY: the next run sends them (require_approval is off)\n")
     })
+}
+
+/// `outbox resend`: the soft-bounced rows among `ids` back to READY, in one transaction; the
+/// others (a hard bounce, a suppressed address: only with --all, since ids given by hand were
+/// checked first) are counted.
+fn resend(
+    store: &mut store::Store,
+    ids: &[i64],
+    json: bool,
+    require_approval: bool,
+    now: i64,
+) -> Result<String, store::StoreError> {
+    use crate::store::sending;
+    let tx = store.write_tx()?;
+    let (mut requeued, mut left) = (Vec::new(), 0);
+    for &id in ids {
+        match sending::resend(&tx, id, now)? {
+            None => requeued.push(id),
+            Some(_) => left += 1,
+        }
+    }
+    tx.commit()?;
+    let n = outbox::rows(requeued.len());
+    let mut text = if requeued.is_empty() {
+        "no soft-bounced row to send again\n".to_string()
+    } else if require_approval {
+        format!("{n} back to READY, unapproved: approve them to send them again\n")
+    } else {
+        format!("{n} back to READY: the next run sends them (require_approval is off)\n")
+    };
+    if left > 0 {
+        text.push_str(&format!(
+            "{} left BOUNCED: a hard bounce or a suppressed address (`outbox resend ID` says \
+             which)\n",
+            outbox::rows(left)
+        ));
+    }
+    let value = serde_json::json!({
+        "rows": requeued, "changed": requeued.len(), "left": left, "status": "READY"
+    });
+    Ok(report(json, text, value))
+}
+
+/// Why rows given to `outbox resend` by hand cannot be sent again: a hard bounce, a
+/// suppressed address.
+fn resend_problems(store: &store::Store, ids: &[i64]) -> Result<Vec<String>, store::StoreError> {
+    let mut problems = Vec::new();
+    for &id in ids {
+        if let Some(row) = outbox::get(store.conn(), id)?
+            && let Some(p) = crate::store::sending::resend_problem(store.conn(), &row)?
+        {
+            problems.push(p);
+        }
+    }
+    Ok(problems)
 }
 
 /// "no outbox row 999", "row 5 is ERROR (suppressed: …); this applies to READY rows".

@@ -55,6 +55,8 @@ pub struct NewBounce<'a> {
     pub inbox_message_id: i64,
     /// How the report was matched to `outbox_id`, or why it matched none.
     pub matched_by: &'a str,
+    /// The Message-ID of the message (the attempt of `outbox_id`) the report is about.
+    pub message_id: Option<&'a str>,
 }
 
 pub fn insert(conn: &Connection, b: &NewBounce<'_>, now: i64) -> Result<i64> {
@@ -66,8 +68,9 @@ pub fn insert(conn: &Connection, b: &NewBounce<'_>, now: i64) -> Result<i64> {
     conn.prepare_cached(
         "INSERT INTO bounces (kind, date, mailbox, outbox_id, recipient, domain, action,
              status_code, reply_code, reason, hard, diagnostic, remote_mta, raw, inbox_message_id,
-             created_at, matched_by)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+             created_at, matched_by, message_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                 ?18)",
     )?
     .execute(params![
         b.kind,
@@ -86,7 +89,8 @@ pub fn insert(conn: &Connection, b: &NewBounce<'_>, now: i64) -> Result<i64> {
         b.raw,
         b.inbox_message_id,
         now,
-        b.matched_by
+        b.matched_by,
+        b.message_id
     ])?;
     Ok(conn.last_insert_rowid())
 }
@@ -273,6 +277,7 @@ mod tests {
             raw: "",
             inbox_message_id: 1,
             matched_by: "",
+            message_id: None,
         }
     }
 

@@ -290,6 +290,10 @@ pub const MIGRATIONS: &[&str] = &[
          mailbox   TEXT NOT NULL,
          raw       BLOB NOT NULL
      );",
+    // 17: the Message-ID of the message a report is about. A row sent again after a soft
+    // bounce has several messages; repeated soft bounces are counted per message
+    // (inbox::process::persistent_soft_bounce). NULL: a report read before, or unmatched.
+    "ALTER TABLE bounces ADD COLUMN message_id TEXT;",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {

@@ -389,6 +389,72 @@ pub fn requeue_uncertain(conn: &Connection, id: i64, now: i64) -> Result<bool> {
     )? == 1)
 }
 
+/// The prefix [`crate::engine::inbox`] gives the reason of a row a soft bounce came back for:
+/// `soft: mailboxfull 4.2.2`.
+pub const SOFT_BOUNCE_PREFIX: &str = "soft: ";
+
+/// Why a row cannot be sent again after its bounce, or `None` when it can: only a soft bounce
+/// may clear (a full mailbox emptied, a server back up), and an address on the suppression
+/// list (a hard bounce, a reply, an unsubscribe, or soft bounces repeated until they
+/// suppressed it) is never mailed.
+pub fn resend_problem(conn: &Connection, row: &OutboxRow) -> Result<Option<String>> {
+    let reason = row.reason.as_deref().unwrap_or("");
+    if row.status != Status::Bounced || !reason.starts_with(SOFT_BOUNCE_PREFIX) {
+        return Ok(Some(format!(
+            "row {} is {}{}; only a soft-bounced row is sent again",
+            row.id,
+            row.status,
+            if reason.is_empty() {
+                String::new()
+            } else {
+                format!(" ({reason})")
+            }
+        )));
+    }
+    let Some(email) = row.email.as_deref() else {
+        return Ok(Some(format!("row {} has no address", row.id)));
+    };
+    Ok(super::suppressions::blocking(conn, email)?.map(|s| {
+        format!(
+            "row {}: suppressed: {}; `hailer suppress remove {}` first if it should be mailed",
+            row.id,
+            s.describe(),
+            s.entry
+        )
+    }))
+}
+
+/// A soft-bounced row the user sends again (`outbox resend`, `u` on the Outbox tab), unless
+/// [`resend_problem`] says why not: `Some(problem)` when the row stays BOUNCED.
+pub fn resend(conn: &Connection, id: i64, now: i64) -> Result<Option<String>> {
+    let Some(row) = super::outbox::get(conn, id)? else {
+        return Ok(Some(format!("no outbox row {id}")));
+    };
+    if let Some(problem) = resend_problem(conn, &row)? {
+        return Ok(Some(problem));
+    }
+    Ok((!requeue_soft_bounced(conn, id, now)?).then(|| format!("row {id} changed meanwhile")))
+}
+
+/// READY, unapproved (a new approval sends it), with the whole retry budget. The bounce stays
+/// on record, and the row keeps its Message-ID until the next claim gives it a new one, so a
+/// late report about the first message still matches (as an earlier attempt).
+fn requeue_soft_bounced(conn: &Connection, id: i64, now: i64) -> Result<bool> {
+    Ok(conn.execute(
+        "UPDATE outbox SET status = 'READY', approved = 0, attempts = 0, next_attempt_at = NULL,
+             reason = 'sent again by hand after a soft bounce (' || substr(reason, ?3) || ')',
+             updated_at = ?2
+         WHERE id = ?1 AND status = 'BOUNCED' AND substr(reason, 1, ?4) = ?5",
+        params![
+            id,
+            now,
+            SOFT_BOUNCE_PREFIX.len() as i64 + 1,
+            SOFT_BOUNCE_PREFIX.len() as i64,
+            SOFT_BOUNCE_PREFIX
+        ],
+    )? == 1)
+}
+
 /// A row the send-time checks refused (suppressed since the build, duplicate, no address).
 pub fn refuse(conn: &Connection, id: i64, reason: &str, now: i64) -> Result<()> {
     conn.execute(

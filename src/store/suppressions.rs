@@ -13,6 +13,24 @@ pub struct Suppression {
     pub created_at: i64,
 }
 
+impl Suppression {
+    /// `jane@acme.test (bounced: userunknown 5.1.1) since 2026-12-07`
+    pub fn describe(&self) -> String {
+        let since = chrono::DateTime::from_timestamp(self.created_at, 0)
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        format!(
+            "{} ({}{}) since {since}",
+            self.entry,
+            self.cause,
+            self.note
+                .as_deref()
+                .map(|n| format!(": {n}"))
+                .unwrap_or_default()
+        )
+    }
+}
+
 /// Add an entry; returns `false` when it was already there, also in the other spelling of an
 /// international domain (`@xn--caf-dma.test` for `@café.test`, which [`blocking`] and
 /// [`remove`] treat as one entry): the first entry's cause, note and date are kept.

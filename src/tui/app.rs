@@ -134,6 +134,8 @@ pub const OUTBOX_APPROVED: usize = 1;
 pub const OUTBOX_EMAIL: usize = 2;
 /// Opens/clicks/replies, refreshed from tracking events without reloading the rows.
 pub const OUTBOX_COUNTS: usize = 5;
+/// The reason (or the server's reply).
+pub const OUTBOX_NOTE: usize = 6;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskState {
@@ -396,6 +398,13 @@ pub enum Mode {
         id: i64,
         email: String,
     },
+    /// `u` on a soft-bounced Outbox row: send it again (READY, to approve again)?
+    ResendBounced {
+        id: i64,
+        email: String,
+        /// The row's reason: `soft: mailboxfull 4.2.2`.
+        reason: String,
+    },
 }
 
 impl Mode {
@@ -461,6 +470,10 @@ pub enum Effect {
     ResolveUncertain {
         id: i64,
         sent: bool,
+    },
+    /// A soft-bounced row back to READY (`outbox resend`).
+    ResendBounced {
+        id: i64,
     },
     /// Settings tab: SMTP login, IMAP login and Sent folder of every mailbox, as a task.
     TestMailboxes,
@@ -954,6 +967,14 @@ impl App {
             }
             Mode::ConfirmSend(plan) => self.on_confirm_send_key(key, &plan),
             Mode::ResolveUncertain { id, .. } => self.on_uncertain_key(key, id),
+            Mode::ResendBounced { id, .. } => {
+                self.mode = Mode::Normal;
+                if matches!(key.code, KeyCode::Char('r' | 'R' | 'y' | 'Y')) {
+                    self.push_effect(Effect::ResendBounced { id });
+                } else {
+                    self.toast("left BOUNCED", false);
+                }
+            }
             Mode::ConfirmResume => {
                 self.mode = Mode::Normal;
                 if matches!(key.code, KeyCode::Char('y' | 'Y')) {

@@ -81,14 +81,9 @@ pub fn preview(
     if let Some(email) = row.email.as_deref()
         && let Some(l) = crate::store::suppressions::blocking(store.conn(), email)?
     {
-        let since = chrono::DateTime::from_timestamp(l.created_at, 0)
-            .map(|d| d.format("%Y-%m-%d").to_string())
-            .unwrap_or_default();
         text.push_str(&format!(
-            "suppressed: {} ({}{}) since {since}: never mailed again\n",
-            l.entry,
-            l.cause,
-            l.note.map(|n| format!(": {n}")).unwrap_or_default()
+            "suppressed: {}: never mailed again\n",
+            l.describe()
         ));
     }
     text.push('\n');

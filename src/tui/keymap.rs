@@ -209,7 +209,7 @@ const BINDINGS: &[(Scope, &str, Action, &str)] = &[
         Scope::Tab(Tab::Outbox),
         "u",
         Action::ResolveUncertain,
-        "UNCERTAIN row: mark it SENT, or requeue it (READY, to approve again)",
+        "UNCERTAIN row: mark it SENT or requeue it; soft-bounced row: send it again",
     ),
     (
         Scope::Tab(Tab::Prospects),

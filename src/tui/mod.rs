@@ -450,6 +450,7 @@ async fn run_async(mut ctx: Context, log: Vec<LogLine>) -> anyhow::Result<()> {
                 Effect::PlanSend
                 | Effect::LoadCapacity
                 | Effect::ResolveUncertain { .. }
+                | Effect::ResendBounced { .. }
                 | Effect::ResumeMailboxes => {
                     sending_jobs::spawn_quick(
                         effect,

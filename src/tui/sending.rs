@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::app::{App, Effect, Mode, OUTBOX_EMAIL, OUTBOX_STATUS, TICK};
+use super::app::{App, Effect, Mode, OUTBOX_EMAIL, OUTBOX_NOTE, OUTBOX_STATUS, TICK};
 use super::keymap::Action;
 use crate::engine::jobs::{JobId, JobKind};
 use crate::engine::send::{LiveStatus, MailboxCheck, SendPlan};
+use crate::store::sending::SOFT_BOUNCE_PREFIX;
 
 /// The live figures of one send task.
 #[derive(Debug, Clone, PartialEq)]
@@ -113,17 +114,26 @@ impl App {
                 let Some(row) = self.outbox.selected_row() else {
                     return;
                 };
-                if row.cells.get(OUTBOX_STATUS).map(String::as_str) != Some("UNCERTAIN") {
-                    self.toast(
-                        "u resolves UNCERTAIN rows only (t filters by status)",
+                let email = row.cells.get(OUTBOX_EMAIL).cloned().unwrap_or_default();
+                let note = row.cells.get(OUTBOX_NOTE).cloned().unwrap_or_default();
+                match row.cells.get(OUTBOX_STATUS).map(String::as_str) {
+                    Some("UNCERTAIN") => self.mode = Mode::ResolveUncertain { id: row.id, email },
+                    Some("BOUNCED") if note.starts_with(SOFT_BOUNCE_PREFIX) => {
+                        self.mode = Mode::ResendBounced {
+                            id: row.id,
+                            email,
+                            reason: note,
+                        }
+                    }
+                    Some("BOUNCED" | "INVALID") => self.toast(
+                        "a hard bounce does not clear: this address is not mailed again",
                         false,
-                    );
-                    return;
+                    ),
+                    _ => self.toast(
+                        "u decides UNCERTAIN and soft-bounced rows only (t filters by status)",
+                        false,
+                    ),
                 }
-                self.mode = Mode::ResolveUncertain {
-                    id: row.id,
-                    email: row.cells.get(OUTBOX_EMAIL).cloned().unwrap_or_default(),
-                };
             }
             Action::ResumeMailboxes => {
                 if self.settings.paused.is_empty() {
@@ -458,6 +468,56 @@ mod tests {
                 Effect::ResolveUncertain { id: 2, sent: true }
             ]
         );
+    }
+
+    /// `u` on a BOUNCED row: a soft bounce asks whether to send it again (r does); a hard one
+    /// only says why not.
+    #[test]
+    fn u_offers_to_send_a_soft_bounced_row_again() {
+        let mut a = App::new(Settings::default(), PathBuf::from("/"), false);
+        a.tab = Tab::Outbox;
+        let row = |id: i64, status: &str, note: &str| {
+            let mut cells: Vec<String> = vec![
+                status.into(),
+                String::new(),
+                format!("p{id}@acme.test"),
+                "Acme".into(),
+                "Hi".into(),
+                String::new(),
+            ];
+            cells.push(note.into());
+            TableRow::new(id, cells)
+        };
+        a.on_loaded(
+            Pane::Outbox,
+            vec![
+                row(1, "BOUNCED", "hard: blocked 5.7.1"),
+                row(2, "BOUNCED", "soft: mailboxfull 4.2.2"),
+            ],
+        );
+        press(&mut a, KeyCode::Char('u'));
+        assert_eq!(a.mode, Mode::Normal);
+        assert!(
+            a.toast.as_ref().unwrap().text.contains("hard bounce"),
+            "{:?}",
+            a.toast
+        );
+        press(&mut a, KeyCode::Char('j'));
+        press(&mut a, KeyCode::Char('u'));
+        assert_eq!(
+            a.mode,
+            Mode::ResendBounced {
+                id: 2,
+                email: "p2@acme.test".into(),
+                reason: "soft: mailboxfull 4.2.2".into()
+            }
+        );
+        press(&mut a, KeyCode::Char('x'));
+        assert_eq!(a.mode, Mode::Normal);
+        assert!(a.take_effects().is_empty(), "any other key keeps the row");
+        press(&mut a, KeyCode::Char('u'));
+        press(&mut a, KeyCode::Char('r'));
+        assert_eq!(a.take_effects(), vec![Effect::ResendBounced { id: 2 }]);
     }
 
     #[test]

@@ -60,6 +60,28 @@ pub(super) fn spawn_quick(
                 Err(e) => Loaded::Error(e.to_string()),
             });
         }
+        Effect::ResendBounced { id } => {
+            let result = Store::open_in(&data_dir).and_then(|mut s| {
+                let tx = s.write_tx()?;
+                let problem = sending::resend(&tx, id, store::now_ts())?;
+                tx.commit()?;
+                Ok(problem)
+            });
+            let _ = tx.send(match result {
+                Ok(None) if config.sending.require_approval => Loaded::Toast(format!(
+                    "row {id} back to READY, unapproved: approve it (a) to send it again"
+                )),
+                Ok(None) => Loaded::Toast(format!(
+                    "row {id} back to READY: the next run sends it (require_approval is off)"
+                )),
+                Ok(Some(problem)) => Loaded::Error(problem),
+                Err(e) => Loaded::Error(e.to_string()),
+            });
+            let _ = tx.send(match super::data::load_outbox(&data_dir) {
+                Ok(rows) => Loaded::Rows(Pane::Outbox, rows),
+                Err(e) => Loaded::Error(e.to_string()),
+            });
+        }
         Effect::ResumeMailboxes => {
             let result = Store::open_in(&data_dir).and_then(|s| {
                 let now = store::now_ts();

@@ -321,6 +321,25 @@ pub fn render(f: &mut Frame, app: &mut App) {
                 area,
             );
         }
+        Mode::ResendBounced { id, email, reason } => {
+            let area = popup(dialog_area(f), 66, 9);
+            f.render_widget(Clear, area);
+            f.render_widget(
+                Paragraph::new(vec![
+                    Line::from(format!("Row {id} to {} bounced:", sanitize(email))),
+                    Line::from(sanitize(reason)),
+                    Line::from("A soft bounce may clear (a full mailbox emptied, a server back"),
+                    Line::from("up). The third soft bounce of an address suppresses it."),
+                    Line::styled(
+                        "r: send it again (READY, approve again) · any other key: keep",
+                        theme.accent(),
+                    ),
+                ])
+                .wrap(Wrap { trim: false })
+                .block(Block::bordered().title(" Soft bounce ")),
+                area,
+            );
+        }
         Mode::Normal | Mode::Filter => {}
     }
 }

@@ -72,14 +72,20 @@ struct SentRow {
     id: i64,
     email: Option<String>,
     status: Status,
+    /// The Message-ID of the message the report is about: the row's own, or an earlier
+    /// attempt's (a row sent again after a soft bounce or an UNCERTAIN requeue). Reports are
+    /// counted per message by it, not per row.
+    attempt: Option<String>,
 }
 
+/// Reads `id, email, status, header_message_id`.
 fn sent_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SentRow> {
     let status: String = r.get(2)?;
     Ok(SentRow {
         id: r.get(0)?,
         email: r.get(1)?,
         status: Status::parse(&status).unwrap_or(Status::Error),
+        attempt: r.get(3)?,
     })
 }
 
@@ -89,7 +95,9 @@ fn by_message_id(conn: &Connection, mid: &str) -> store::Result<Option<SentRow>>
         return Ok(None);
     }
     Ok(conn
-        .prepare_cached("SELECT id, email, status FROM outbox WHERE header_message_id = ?1")?
+        .prepare_cached(
+            "SELECT id, email, status, header_message_id FROM outbox WHERE header_message_id = ?1",
+        )?
         .query_row([mid], sent_row)
         .optional()?)
 }
@@ -109,10 +117,10 @@ fn by_recipient(
     date: i64,
 ) -> store::Result<Option<SentRow>> {
     for sql in [
-        "SELECT id, email, status FROM outbox
+        "SELECT id, email, status, header_message_id FROM outbox
          WHERE email = ?1 AND sent_at IS NOT NULL AND sent_at <= ?3
          ORDER BY (mailbox = ?2) DESC, sent_at DESC LIMIT 1",
-        "SELECT id, email, status FROM outbox
+        "SELECT id, email, status, header_message_id FROM outbox
          WHERE email = ?1 COLLATE NOCASE AND sent_at IS NOT NULL AND sent_at <= ?3
          ORDER BY (mailbox = ?2) DESC, sent_at DESC LIMIT 1",
     ] {
@@ -219,16 +227,18 @@ fn earlier_attempt(conn: &Connection, message_id: &str) -> store::Result<Option<
     };
     let row = conn
         .prepare_cached("SELECT id, email, status, header_message_id FROM outbox WHERE id = ?1")?
-        .query_row([id], |r| Ok((sent_row(r)?, r.get::<_, Option<String>>(3)?)))
+        .query_row([id], sent_row)
         .optional()?;
-    Ok(row.and_then(|(row, current)| {
-        current
-            .and_then(|c| {
-                c.rsplit_once('@')
-                    .map(|(_, d)| d.eq_ignore_ascii_case(domain))
-            })
-            .unwrap_or(false)
-            .then_some(row)
+    Ok(row.and_then(|row| {
+        let same_domain = row
+            .attempt
+            .as_deref()
+            .and_then(|c| c.rsplit_once('@'))
+            .is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain));
+        same_domain.then(|| SentRow {
+            attempt: Some(message_id.to_string()),
+            ..row
+        })
     }))
 }
 
@@ -395,6 +405,7 @@ pub fn handle(
                         raw: &report,
                         inbox_message_id: id,
                         matched_by,
+                        message_id: row.as_ref().and_then(|r| r.attempt.as_deref()),
                     },
                     now,
                 )?;
@@ -509,6 +520,7 @@ pub fn handle(
                         raw: &report,
                         inbox_message_id: id,
                         matched_by: &matched_by,
+                        message_id: row.as_ref().and_then(|r| r.attempt.as_deref()),
                     },
                     now,
                 )?;
@@ -653,7 +665,8 @@ fn persistent_soft_bounce(
     let n: i64 = conn
         .prepare_cached(&format!(
             // By the address we wrote to (a report may name an alias it forwarded to).
-            "SELECT COUNT(DISTINCT b.outbox_id) FROM bounces b
+            // A report read before schema 17 has no Message-ID: one per row, as then.
+            "SELECT COUNT(DISTINCT COALESCE(b.message_id, 'row ' || b.outbox_id)) FROM bounces b
              JOIN outbox o ON o.id = b.outbox_id
              WHERE b.kind = 'bounce' AND b.action = 'failed' AND b.hard = 0
                AND b.reason IN ({listed}) AND o.email = ?1 COLLATE NOCASE"
@@ -842,6 +855,66 @@ mod tests {
         );
         assert!(suppressions::blocking(c, "a@acme.test").unwrap().is_none());
         assert!(suppressions::blocking(c, "c@acme.test").unwrap().is_some());
+    }
+
+    /// A soft-bounced row sent again (`outbox resend`) is one row with several messages:
+    /// repeated soft bounces are counted per message, so its third one suppresses the
+    /// address; two reports about one message (a relay and the final server) count once.
+    #[test]
+    fn a_row_sent_again_counts_each_message_it_soft_bounced() {
+        use crate::store::sending;
+        let (_d, store) = store(&[(1, "full@greylist.test", "1.aaaa@sender.test")]);
+        let c = store.conn();
+        let report = |n: u32, mid: &str| {
+            String::from_utf8_lossy(SOFT)
+                .replace("20261122015955.DAECB99C199", &format!("soft{n}"))
+                .replace("019b2b20-3430-4c4b-9a21-b3beacf0fe2e@sender.test", mid)
+                .replace("someone@greylist.test", "full@greylist.test")
+                .replace("Status: 4.7.1", "Status: 4.2.2")
+                .replace("450 4.7.1", "452 4.2.2")
+                .replace("Greylisted, please try again later", "Mailbox full")
+        };
+        let row = |c: &Connection| crate::store::outbox::get(c, 1).unwrap().unwrap();
+        // Sent again by hand, then a new claim gives the row a new Message-ID.
+        let send_again = |c: &Connection, mid: &str| {
+            assert_eq!(sending::resend(c, 1, 200).unwrap(), None);
+            let r = row(c);
+            assert_eq!((r.status, r.approved), (Status::Ready, false));
+            assert_eq!(
+                r.reason.as_deref(),
+                Some("sent again by hand after a soft bounce (mailboxfull 4.2.2)")
+            );
+            c.execute(
+                "UPDATE outbox SET status = 'SENT', header_message_id = ?1 WHERE id = 1",
+                [mid],
+            )
+            .unwrap();
+        };
+        let first = handle(c, at(1), report(1, "1.aaaa@sender.test").as_bytes(), 100).unwrap();
+        assert_eq!((first.effects.bounced, first.effects.suppressed), (1, 0));
+        assert_eq!(row(c).reason.as_deref(), Some("soft: mailboxfull 4.2.2"));
+        // The same message reported again (another server's report): still one message.
+        let again = handle(c, at(2), report(2, "1.aaaa@sender.test").as_bytes(), 100).unwrap();
+        assert_eq!(again.effects.suppressed, 0);
+        send_again(c, "1.bbbb@sender.test");
+        let second = handle(c, at(3), report(3, "1.bbbb@sender.test").as_bytes(), 100).unwrap();
+        assert_eq!((second.effects.bounced, second.effects.suppressed), (1, 0));
+        send_again(c, "1.cccc@sender.test");
+        let third = handle(c, at(4), report(4, "1.cccc@sender.test").as_bytes(), 100).unwrap();
+        assert_eq!(third.effects.suppressed, 1);
+        let s = suppressions::blocking(c, "full@greylist.test")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            s.note.as_deref(),
+            Some("3 messages soft-bounced (the last: mailboxfull 4.2.2)")
+        );
+        // Suppressed now: not sent again, and the reason names the entry.
+        let problem = sending::resend_problem(c, &row(c)).unwrap().unwrap();
+        assert!(
+            problem.contains("suppressed: full@greylist.test (bounced: 3 messages soft-bounced"),
+            "{problem}"
+        );
     }
 
     /// A soft bounce may clear, so one does not suppress; the third of our messages to the same

@@ -153,7 +153,8 @@ pub fn load_suggestions(data_dir: &Path) -> Result<Vec<TableRow>, StoreError> {
     Ok(rows
         .into_iter()
         .map(|s| {
-            let filled = (s.confidence.clamp(0, 100) as usize).div_ceil(20);
+            // Rounded, not up: 1% is no block, 81% four of five, 97% five.
+            let filled = ((s.confidence.clamp(0, 100) as usize + 10) / 20).min(5);
             let bar = if s.email.is_some() {
                 format!(
                     "{:>3} {}{}",

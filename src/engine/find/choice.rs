@@ -38,13 +38,18 @@ pub fn next_alternative(conn: &Connection, prospect_id: i64, now: i64) -> Result
     )
 }
 
-/// The address the user typed for this prospect.
+/// The address the user typed for this prospect. The address it replaces becomes the first
+/// alternative, so `c` brings it back; the typed one leaves the alternatives.
 pub fn set_address(conn: &Connection, prospect_id: i64, email: &str, now: i64) -> Result<bool> {
     let Some(mut cur) = db::current(conn, prospect_id)? else {
         return Ok(false);
     };
     let old = cur.email.take().unwrap_or_default();
     let email = email.trim().to_ascii_lowercase();
+    cur.alternatives.retain(|a| *a != email && *a != old);
+    if !old.is_empty() && old != email {
+        cur.alternatives.insert(0, old.clone());
+    }
     choose(conn, prospect_id, cur, &old, email, "typed in (e)", now)
 }
 
@@ -334,6 +339,25 @@ mod tests {
             .collect();
         assert_eq!(guesses.len(), 1);
         assert_eq!(Some(guesses[0].email.clone()), guess.email);
+    }
+
+    /// A typed address puts hailer's guess first among the alternatives (it was lost, and
+    /// `c` could never come back to it) and leaves the alternatives itself.
+    #[test]
+    fn a_typed_address_keeps_the_guess_as_the_next_alternative() {
+        let (_dir, store, guess) = store_with_suggestion();
+        let typed = guess.alternatives[0].clone();
+        assert!(set_address(store.conn(), 1, &typed, 1).unwrap());
+        let now = db::current(store.conn(), 1).unwrap().unwrap();
+        assert_eq!(now.email.as_deref(), Some(typed.as_str()));
+        assert_eq!(now.alternatives[0], "jean.dupont@acme.test");
+        assert!(!now.alternatives.contains(&typed), "{now:?}");
+        assert_eq!(now.alternatives.len(), guess.alternatives.len());
+        // c: back to the guess, with its own reading.
+        assert!(next_alternative(store.conn(), 1, 2).unwrap());
+        let back = db::current(store.conn(), 1).unwrap().unwrap();
+        assert_eq!(back.email, guess.email);
+        assert_eq!(back.confidence, guess.confidence);
     }
 
     #[test]

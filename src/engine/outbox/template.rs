@@ -161,6 +161,13 @@ fn spots(skeleton: &str, n: usize) -> Vec<Spot> {
             }
         }
     };
+    // `<{url}>`: with a marker in place of the value, the parser sees no scheme and so no
+    // autolink, but with the value in place it is one, where backslashes stay: the value
+    // must go in as is (and must not hold what ends an autolink). The parse below still
+    // overrides this for code and HTML.
+    for inside in bracketed(skeleton) {
+        set(inside, AUTOLINK);
+    }
     let (mut block, mut autolink) = (false, false);
     for event in Parser::new_ext(skeleton, super::compose::MARKDOWN_OPTIONS) {
         match event {
@@ -183,6 +190,15 @@ fn spots(skeleton: &str, n: usize) -> Vec<Spot> {
         }
     }
     out
+}
+
+/// What stands between `<` and the next `>` with no whitespace or `<` in between: the shape
+/// of an autolink.
+fn bracketed(text: &str) -> impl Iterator<Item = &str> {
+    text.split('<').skip(1).filter_map(|after| {
+        let (inside, _) = after.split_once('>')?;
+        (!inside.is_empty() && !inside.contains(|c: char| c.is_whitespace())).then_some(inside)
+    })
 }
 
 /// A backslash before each character of `value` that Markdown could read as markup, and
@@ -611,6 +627,27 @@ mod tests {
         assert_eq!(
             super::super::compose::markdown_to_text(&body),
             "Dear O`Neil <CEO>, code here\n"
+        );
+    }
+
+    /// `<{url}>`: the value is the whole autolink, which keeps backslashes, so it goes in as
+    /// is (it was escaped, and the link sent pointed at `jean%5C_dupont`), and a value that
+    /// would end the autolink is an error.
+    #[test]
+    fn a_value_that_is_a_whole_autolink_goes_in_as_is() {
+        let mut v = vars();
+        v.set("linkedin", "https://x.test/jean_dupont?a=1&b=2");
+        let body = render("See <{linkedin|https://x.test}>.", &v, Escape::Markdown).unwrap();
+        assert_eq!(body, "See <https://x.test/jean_dupont?a=1&b=2>.");
+        let html = super::super::compose::markdown_to_html(&body);
+        assert!(
+            html.contains("href=\"https://x.test/jean_dupont?a=1&amp;b=2\""),
+            "{html}"
+        );
+        v.set("linkedin", "https://x.test/a>b");
+        assert_eq!(
+            render("See <{linkedin}>", &v, Escape::Markdown).unwrap_err(),
+            vec![TemplateError::Breaks("linkedin".into(), "an autolink", '>')]
         );
     }
 

@@ -439,6 +439,23 @@ fn approve_and_skip_name_bad_ids_and_change_nothing() {
         outbox::Status::Error,
         "no message for Nowhere Ltd"
     );
+    // Nothing was rendered for Bob: an edit would be stored and ignored, so it is refused.
+    hailer(d)
+        .args([
+            "outbox",
+            "edit",
+            &bob.id.to_string(),
+            "--subject",
+            "Hello Bob",
+        ])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains(format!(
+            "row {} has no message to edit (no message: nothing imported for company \
+             \"Nowhere Ltd\"",
+            bob.id
+        )));
+    assert_eq!(by_name("Bob").subject, "");
     let ids = [ann.id.to_string(), bob.id.to_string(), "999".to_string()];
     hailer(d)
         .args(["outbox", "approve"])
@@ -1116,6 +1133,50 @@ fn resend_requeues_soft_bounced_rows_only() {
             "row {ann} is READY (sent again by hand after a soft bounce (mailboxfull 4.2.2)); \
              this applies to BOUNCED rows"
         )));
+}
+
+/// `outbox show` on a row the configuration cannot build (its tracking secret is not set)
+/// says so on stderr and exits 3, as `send` would refuse: it printed the error as the
+/// preview and exited 0.
+#[test]
+fn show_exits_3_when_the_config_cannot_build_the_message() {
+    let (dir, id) = ann();
+    let d = dir.path();
+    let config = std::fs::read_to_string(d.join("config.toml")).unwrap();
+    std::fs::write(
+        d.join("config.toml"),
+        format!(
+            "[tracking]\nbase_url = \"https://t.sender.test\"\n\
+             secret_env = \"HAILER_TEST_TRACKING_UNSET\"\n{config}"
+        ),
+    )
+    .unwrap();
+    for json in [false, true] {
+        let mut cmd = hailer(d);
+        cmd.env_remove("HAILER_TEST_TRACKING_UNSET")
+            .args(["outbox", "show", &id]);
+        let why =
+            format!("row {id}: cannot build this message: tracking: $HAILER_TEST_TRACKING_UNSET");
+        if json {
+            // With --json the error is the JSON object on stdout, as every command's.
+            let out = cmd.arg("--json").output().unwrap();
+            assert_eq!(out.status.code(), Some(3));
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert!(v["error"].as_str().unwrap().starts_with(&why), "{v}");
+            assert_eq!(v["exit_code"], 3);
+        } else {
+            cmd.assert()
+                .code(3)
+                .stdout("")
+                .stderr(predicate::str::contains(why));
+        }
+    }
+    hailer(d)
+        .env("HAILER_TEST_TRACKING_UNSET", "0123456789abcdef0123")
+        .args(["outbox", "show", &id])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("List-Unsubscribe-Post"));
 }
 
 /// An outbox with Ann's one READY row, and its id.

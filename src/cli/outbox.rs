@@ -166,17 +166,20 @@ impl OutboxCommand {
                 })
                 .map_err(|e| e.to_string()),
             OutboxCommand::Show { id, json } => match outbox::get(store.conn(), *id) {
-                Ok(Some(row)) if *json => {
-                    let preview = compose::preview(&row, &ctx.config.config);
-                    serde_json::to_string_pretty(
+                Ok(Some(row)) => match compose::try_preview(&row, &ctx.config.config) {
+                    // A message the configuration cannot build (a tracking secret not set):
+                    // said on stderr, exit 3, as `send` would.
+                    Err(e) => {
+                        errln!("row {id}: {e}");
+                        return exit::CONFIG;
+                    }
+                    Ok(preview) if *json => serde_json::to_string_pretty(
                         &serde_json::json!({ "row": row, "preview": preview }),
                     )
                     .map(|j| j + "\n")
-                    .map_err(|e| e.to_string())
-                }
-                Ok(Some(row)) => {
-                    let mut text = format!(
-                        "# row {} · {}{}{}\n",
+                    .map_err(|e| e.to_string()),
+                    Ok(preview) => Ok(format!(
+                        "# row {} · {}{}{}\n{preview}",
                         row.id,
                         row.status,
                         if row.approved { " · approved" } else { "" },
@@ -184,10 +187,8 @@ impl OutboxCommand {
                             .as_deref()
                             .map(|r| format!(" · {r}"))
                             .unwrap_or_default()
-                    );
-                    text.push_str(&compose::preview(&row, &ctx.config.config));
-                    Ok(text)
-                }
+                    )),
+                },
                 Ok(None) => {
                     errln!("no outbox row {id}");
                     return exit::INPUT;

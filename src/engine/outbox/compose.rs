@@ -185,25 +185,31 @@ fn strip_tags(html: &str) -> String {
 /// is added then. A row already sent shows its own Message-ID and Date, with a note that the
 /// rest is built again from today's config.
 pub fn preview(row: &OutboxRow, config: &Config) -> String {
+    try_preview(row, config).unwrap_or_else(|e| e + "\n")
+}
+
+/// [`preview`], or `Err("cannot build this message: …")` when the configuration cannot
+/// build it (a tracking secret not set, say): `outbox show` then exits 3.
+pub fn try_preview(row: &OutboxRow, config: &Config) -> Result<String, String> {
     let chosen = row
         .mailbox
         .as_ref()
         .and_then(|n| config.mailboxes.get_key_value(n))
         .or_else(|| config.mailboxes.iter().next());
     let Some((name, mb)) = chosen else {
-        return format!(
+        return Ok(format!(
             "(no mailbox configured: add a [mailboxes.NAME] section to see the headers)\n\n\
              Subject: {}\n\n{}",
             row.subject,
             markdown_to_text(&row.body)
-        );
+        ));
     };
     if row.email.is_none() {
-        return format!(
+        return Ok(format!(
             "To: (no address)\nSubject: {}\n\n{}",
             row.subject,
             markdown_to_text(&row.body)
-        );
+        ));
     }
     let mut unsigned = mb.clone();
     unsigned.dkim_selector = None;
@@ -221,7 +227,7 @@ pub fn preview(row: &OutboxRow, config: &Config) -> String {
         });
     let built = match build(row, &unsigned, config, &message_id, date) {
         Ok(b) => b.formatted(),
-        Err(e) => return format!("cannot build this message: {e}\n"),
+        Err(e) => return Err(format!("cannot build this message: {e}")),
     };
     let mut out = String::new();
     if row.sent_at.is_some() {
@@ -243,7 +249,7 @@ pub fn preview(row: &OutboxRow, config: &Config) -> String {
         ));
     }
     let Ok(parsed) = mailparse::parse_mail(&built) else {
-        return String::from_utf8_lossy(&built).into_owned();
+        return Ok(String::from_utf8_lossy(&built).into_owned());
     };
     for h in parsed.get_headers() {
         out.push_str(&format!("{}: {}\n", h.get_key(), h.get_value()));
@@ -268,7 +274,7 @@ pub fn preview(row: &OutboxRow, config: &Config) -> String {
     {
         out.push_str("\n(and a text/html part with the same content)\n");
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]

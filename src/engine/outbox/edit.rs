@@ -67,6 +67,16 @@ pub fn edit_row(
             row.status
         )));
     }
+    // Nothing was rendered for it (no message for its company): an edit would be stored and
+    // then ignored, since the row stays ERROR for its reason, and a rebuild renders again.
+    if row.subject.is_empty() && row.body.is_empty() {
+        return Err(EditError::Refused(format!(
+            "row {id} has no message to edit ({}): import a message for company {:?}, then \
+             rebuild the outbox",
+            row.reason.as_deref().unwrap_or("no message"),
+            row.company
+        )));
+    }
     let held = row.approved
         && outbox::set_approved(store.conn(), &[id], false, store::now_ts()).map_err(failed)? == 1;
     let result = change(&row).and_then(|(subject, body)| store_edit(store, &row, &subject, &body));
@@ -120,6 +130,11 @@ pub fn draft(row: &OutboxRow) -> String {
 
 /// Subject and body back from an edited [`draft`].
 pub fn parse_draft(text: &str) -> Result<(String, String), EditError> {
+    if text.trim().is_empty() {
+        return Err(EditError::Refused(
+            "the draft was emptied: edit cancelled, row unchanged".into(),
+        ));
+    }
     let (first, body) = text.split_once('\n').unwrap_or((text, ""));
     let subject = first
         .strip_prefix("Subject:")
@@ -156,5 +171,11 @@ mod tests {
     fn a_draft_without_its_subject_line_is_refused() {
         let err = parse_draft("Hello\n\nbody").unwrap_err();
         assert!(err.to_string().contains("Subject:"), "{err}");
+        // An emptied draft is the usual way out of an editor: said as a cancel.
+        let err = parse_draft("\n \n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the draft was emptied: edit cancelled, row unchanged"
+        );
     }
 }

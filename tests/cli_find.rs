@@ -257,6 +257,27 @@ fn find_then_export_suggestions() {
     assert!(text.contains("; web search unreachable ("), "{text}");
     assert!(text.contains(" at 127.0.0.1:9; guesses used"), "{text}");
     assert!(text.contains("0 from cache"), "{text}");
+    // One company, by the name the user sees (its key is "zzq nowhere" or the like); an
+    // unknown one is a well-formed argument the database cannot use: exit 4, named.
+    let one = env
+        .hailer()
+        .arg("--config")
+        .arg(&config)
+        .args(["find", "--company", "Zzq Nowhere", "--json"])
+        .output()
+        .unwrap();
+    assert!(one.status.success(), "{one:?}");
+    let v: serde_json::Value = serde_json::from_slice(&one.stdout).unwrap();
+    assert_eq!(v["companies"], 1, "{v}");
+    env.hailer()
+        .arg("--config")
+        .arg(&config)
+        .args(["find", "--company", "Initech"])
+        .assert()
+        .code(4)
+        .stderr(predicates::str::contains(
+            "no company named \"Initech\" (by name or key",
+        ));
 
     let out = env
         .hailer()

@@ -910,3 +910,63 @@ async fn imported_addresses_teach_the_company_pattern() {
         paul.evidence
     );
 }
+
+/// A company with no website whose imported addresses are at its domain (the common CRM
+/// export: some contacts have an email, none a website) gets that domain before any search,
+/// and its other people suggestions there. A personal mail provider's domain says nothing of
+/// the company and is never taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_domain_of_imported_addresses_is_the_company_domain() {
+    let Some(rig) = Rig::get() else { return };
+    let server = serve().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_in(dir.path()).unwrap();
+    seed(
+        &mut store,
+        &[
+            ("Richard", "Hendricks", "Pied Piper", None),
+            ("Dinesh", "Chugtai", "Pied Piper", None),
+            ("Gil", "Free", "Zzyzx Unfindable", None),
+        ],
+    );
+    store
+        .conn()
+        .execute_batch(
+            "UPDATE prospects SET email = 'richard.hendricks@acme.test' WHERE firstname = 'Richard';
+             UPDATE prospects SET email = 'gil.free@gmail.com' WHERE firstname = 'Gil';",
+        )
+        .unwrap();
+    let input = FindIn {
+        company: None,
+        concurrency: 1,
+        refresh: false,
+    };
+    let out = find::run(
+        store.conn(),
+        &input,
+        settings(&rig, server.port),
+        &CancellationToken::new(),
+        |_, _, _| {},
+    )
+    .await
+    .unwrap();
+    let rows = suggestions::list(store.conn()).unwrap();
+    let dinesh = row(&rows, "Dinesh");
+    assert_eq!(dinesh.domain.as_deref(), Some("acme.test"), "{dinesh:#?}");
+    assert_eq!(
+        dinesh.email.as_deref(),
+        Some("dinesh.chugtai@acme.test"),
+        "{dinesh:#?}"
+    );
+    let company = store::companies::get(store.conn(), &company_key("Pied Piper"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(company.domain_source.as_deref(), Some("email"));
+    assert_eq!(
+        company.domain_note.as_deref(),
+        Some("the domain of an imported address (richard.hendricks@acme.test)")
+    );
+    let gil = row(&rows, "Gil");
+    assert_ne!(gil.domain.as_deref(), Some("gmail.com"), "{gil:#?}");
+    assert!(out.domains_found >= 1, "{out:?}");
+}

@@ -13,7 +13,7 @@ use crate::engine::find::{self, FindIn, FindSettings};
 
 #[derive(Debug, Args)]
 pub struct FindCommand {
-    /// Only this company (its key, e.g. "acme")
+    /// Only this company: its name as imported ("Acme Corp") or its key ("acme")
     #[arg(long)]
     pub company: Option<String>,
     /// Companies worked on at once
@@ -107,7 +107,8 @@ impl FindCommand {
             Err(e) => {
                 errln!("{e}");
                 match e {
-                    find::FindError::NoCompany(_) => exit::USAGE,
+                    // A well-formed argument the database cannot use, as for other ids.
+                    find::FindError::NoCompany(_) => exit::INPUT,
                     _ => exit::FAILURE,
                 }
             }

@@ -5,7 +5,7 @@
 
 use rusqlite::Connection;
 
-use super::pattern::{Inference, MAX_CONFIDENCE, MAX_PRIOR_CONFIDENCE, Name, Pattern};
+use super::pattern::{Inference, Name, Pattern};
 use crate::store::{Result, suggestions as db};
 
 /// Evidence lines this module writes start with one of these; a new choice replaces them.
@@ -130,25 +130,8 @@ fn reading(
             format!("{}; no pattern votes known for {domain}", pattern.name()),
         ));
     };
-    let share = inf
-        .ranking
-        .iter()
-        .find(|(p, _)| *p == pattern)
-        .map_or(0.0, |(_, s)| *s);
-    let cap = if inf.votes == 0.0 {
-        MAX_PRIOR_CONFIDENCE
-    } else {
-        MAX_CONFIDENCE
-    };
-    let confidence = ((share * 100.0).round() as u8).min(cap);
-    Ok((
-        Some(pattern),
-        confidence,
-        format!(
-            "{} has {confidence}% of {domain}'s pattern votes",
-            pattern.name()
-        ),
-    ))
+    let (confidence, why) = inf.confidence_of(pattern);
+    Ok((Some(pattern), confidence, format!("{domain}'s {why}")))
 }
 
 /// hailer's guess as one evidence line, which `parse` reads back.

@@ -162,6 +162,61 @@ impl MailDns {
     }
 }
 
+/// Mail providers for people, not companies: an imported address there says nothing of the
+/// company's domain. The big international ones and the French and German ISPs' mail.
+const PERSONAL_MAIL: &[&str] = &[
+    "gmail.com",
+    "googlemail.com",
+    "yahoo.com",
+    "yahoo.fr",
+    "yahoo.co.uk",
+    "ymail.com",
+    "hotmail.com",
+    "hotmail.fr",
+    "hotmail.co.uk",
+    "outlook.com",
+    "outlook.fr",
+    "live.com",
+    "live.fr",
+    "msn.com",
+    "aol.com",
+    "icloud.com",
+    "me.com",
+    "mac.com",
+    "proton.me",
+    "protonmail.com",
+    "pm.me",
+    "gmx.com",
+    "gmx.fr",
+    "gmx.de",
+    "gmx.net",
+    "web.de",
+    "t-online.de",
+    "orange.fr",
+    "wanadoo.fr",
+    "free.fr",
+    "sfr.fr",
+    "neuf.fr",
+    "laposte.net",
+    "bbox.fr",
+    "numericable.fr",
+    "yandex.com",
+    "yandex.ru",
+    "mail.ru",
+    "zoho.com",
+    "fastmail.com",
+    "hey.com",
+    "libero.it",
+    "qq.com",
+    "163.com",
+];
+
+/// `domain` belongs to a mail provider for people (gmail.com, orange.fr, …).
+pub fn is_personal_mail(domain: &str) -> bool {
+    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+    PERSONAL_MAIL.contains(&domain.as_str())
+}
+
 const DNS_FAILED: &str = "DNS failed";
 
 /// A [`MailDns::describe`] text (as stored with a domain) that says the lookup failed, which

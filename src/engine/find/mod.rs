@@ -34,7 +34,7 @@ use site::{Http, HttpOptions, SiteReport};
 pub enum FindError {
     #[error("{0}")]
     Store(#[from] StoreError),
-    #[error("no company with key {0:?}")]
+    #[error("no company named {0:?} (by name or key; `hailer export prospects` lists them)")]
     NoCompany(String),
     #[error("cannot set up the network clients: {0}")]
     Setup(String),
@@ -170,6 +170,9 @@ struct Work {
     name: String,
     /// Domain the user gave (import or manual), with its source.
     given: Option<(String, String)>,
+    /// The domain most of the company's imported addresses are at (not a personal mail
+    /// provider's), how many, and one of them: tried before any search.
+    email_domain: Option<(String, usize, String)>,
     cached: Option<db::CachedDomain>,
 }
 
@@ -211,18 +214,33 @@ pub async fn run(
     };
     let mut companies = store::companies::list(conn)?;
     if let Some(k) = &input.company {
-        companies.retain(|c| c.key == *k);
+        // The key, or the name as the user sees it ("Acme Corp" has key "acme").
+        let key = crate::engine::import::normalize::company_key(k);
+        companies.retain(|c| c.key == *k || c.key == key);
         if companies.is_empty() {
             return Err(FindError::NoCompany(k.clone()));
         }
     }
     let mut people: HashMap<String, Vec<Person>> = HashMap::new();
     let mut prospect_domains: HashMap<String, String> = HashMap::new();
+    // company → domain of its imported addresses → (count, first address)
+    let mut address_domains: HashMap<String, HashMap<String, (usize, String)>> = HashMap::new();
     for p in store::prospects::list(conn)? {
         if let Some(d) = &p.domain {
             prospect_domains
                 .entry(p.company_key.clone())
                 .or_insert(d.clone());
+        }
+        if let Some(email) = &p.email
+            && let Some((_, d)) = email.rsplit_once('@')
+            && !domain::is_personal_mail(d)
+        {
+            let seen = address_domains
+                .entry(p.company_key.clone())
+                .or_default()
+                .entry(d.to_ascii_lowercase())
+                .or_insert((0, email.to_ascii_lowercase()));
+            seen.0 += 1;
         }
         people
             .entry(p.company_key.clone())
@@ -243,10 +261,18 @@ pub async fn run(
                 .get(&c.key)
                 .map(|d| (d.clone(), "import".to_string())),
         };
+        // Most addresses first, then by name, so a run is repeatable.
+        let email_domain = address_domains.remove(&c.key).and_then(|m| {
+            m.into_iter()
+                .map(|(d, (n, example))| (d, n, example))
+                .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+        });
         let cached = db::cached_domain(conn, &c.key, fresh_after)?.filter(|cd| {
             given
                 .as_ref()
                 .is_none_or(|(g, _)| cd.domain.as_deref() == Some(g))
+                // "No domain" was cached before the addresses that name one came in.
+                && (cd.domain.is_some() || email_domain.is_none())
         });
         // The company's last found domain too: a domain guessed while the search was down is
         // not cached, but its site is, and the search will likely land on it again.
@@ -265,6 +291,7 @@ pub async fn run(
             key: c.key.clone(),
             name: c.name.clone(),
             given,
+            email_domain,
             cached,
         });
     }
@@ -629,7 +656,29 @@ async fn find_domain(ctx: &Ctx, w: &Work, token: &CancellationToken) -> (db::Cac
     }
     let mut notes: Vec<String> = Vec::new();
     let mut transient = false;
-    // 1. Web search, unless it was blocked or unreachable earlier in this run (back off).
+    // 1. The domain the company's imported addresses are at: the company's own mail says
+    // more than a search result.
+    if let Some((d, n, example)) = &w.email_domain {
+        let dns = dns_check(ctx, d, token).await;
+        match dns {
+            MailDns::Mx(_) | MailDns::AOnly => {
+                let note = if *n == 1 {
+                    format!("the domain of an imported address ({example})")
+                } else {
+                    format!("the domain of {n} imported addresses ({example}, …)")
+                };
+                return (found(d, "email", note, &dns), true);
+            }
+            MailDns::Failed(_) => {
+                transient = true;
+                notes.push(format!("{d} (of imported addresses): {}", dns.describe()));
+            }
+            MailDns::Missing | MailDns::NullMx => {
+                notes.push(format!("{d} (of imported addresses): {}", dns.describe()))
+            }
+        }
+    }
+    // 2. Web search, unless it was blocked or unreachable earlier in this run (back off).
     let off = ctx.search_off.lock().ok().and_then(|o| o.clone());
     if let Some(off) = off {
         let (what, why) = match &off {
@@ -678,7 +727,7 @@ async fn find_domain(ctx: &Ctx, w: &Work, token: &CancellationToken) -> (db::Cac
             }
         }
     }
-    // 2. Guesses from the name.
+    // 3. Guesses from the name.
     for g in domain::guesses(&w.name, &ctx.settings.tlds) {
         if token.is_cancelled() {
             break;

@@ -598,14 +598,13 @@ pub fn infer(seen: &[Seen], people: &[KnownPerson]) -> Inference {
         })
         .collect();
     ranking.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let (pattern, post) = ranking[0];
-    let confidence = if total == 0.0 {
+    let pattern = ranking[0].0;
+    if total == 0.0 {
         evidence.push(format!(
             "no personal address found: {} is the most common pattern ({:.0}% of companies, Mailsfinder 2026)",
             pattern.name(),
             pattern.prior() * 100.0
         ));
-        ((post * 100.0).round() as u8).min(MAX_PRIOR_CONFIDENCE)
     } else {
         let tally: Vec<String> = votes
             .iter()
@@ -613,14 +612,60 @@ pub fn infer(seen: &[Seen], people: &[KnownPerson]) -> Inference {
             .map(|(p, v)| format!("{} {v:.1}", p.name()))
             .collect();
         evidence.push(format!("pattern votes: {}", tally.join(", ")));
-        ((post * 100.0).round() as u8).min(MAX_CONFIDENCE)
-    };
-    Inference {
+    }
+    let mut inf = Inference {
         pattern,
         ranking,
-        confidence,
+        confidence: 0,
         votes: total,
         evidence,
+    };
+    let (confidence, why) = inf.confidence_of(pattern);
+    inf.confidence = confidence;
+    inf.evidence.push(why);
+    inf
+}
+
+impl Inference {
+    /// The confidence an address spelled with pattern `p` gets from these votes, and how it
+    /// is made, in words: `first.last 82%: (0.5 × 12% (how common first.last is) + 2.0 of
+    /// its votes) / (0.5 + 2.0 votes)`.
+    pub fn confidence_of(&self, p: Pattern) -> (u8, String) {
+        let share = self
+            .ranking
+            .iter()
+            .find(|(q, _)| *q == p)
+            .map_or(0.0, |(_, s)| *s);
+        let cap = if self.votes == 0.0 {
+            MAX_PRIOR_CONFIDENCE
+        } else {
+            MAX_CONFIDENCE
+        };
+        let confidence = ((share * 100.0).round() as u8).min(cap);
+        // The votes for `p`, read back from its share.
+        let own = (share * (PRIOR_STRENGTH + self.votes) - PRIOR_STRENGTH * p.prior()).max(0.0);
+        let capped = if ((share * 100.0).round() as u8) > cap {
+            format!(", at most {cap}")
+        } else {
+            String::new()
+        };
+        let why = if self.votes == 0.0 {
+            format!(
+                "confidence {confidence}% for {}: no personal address to vote, only how common \
+                 the pattern is ({:.0}% of companies){capped}",
+                p.name(),
+                p.prior() * 100.0
+            )
+        } else {
+            format!(
+                "confidence {confidence}% for {}: ({PRIOR_STRENGTH} × {:.0}% (how common it is) \
+                 + {own:.1} of its votes) / ({PRIOR_STRENGTH} + {:.1} votes){capped}",
+                p.name(),
+                p.prior() * 100.0,
+                self.votes
+            )
+        };
+        (confidence, why)
     }
 }
 

@@ -662,3 +662,33 @@ fn part_of_a_compound_name_is_not_credited_as_the_persons_own() {
         assert_eq!(s.confidence, MAX_CONFIDENCE, "{s:#?}");
     }
 }
+
+/// Every confidence says how it is made, and a pattern with no vote says so: after `c`, an
+/// alternative's line read "12% of the pattern votes" for a pattern that had none.
+#[test]
+fn a_confidence_says_how_it_is_made() {
+    let inf = infer(&seen(&["a.lee@globex.test", "b.kim@globex.test"]), &[]);
+    assert_eq!(
+        inf.evidence.last().unwrap(),
+        &format!(
+            "confidence {}% for f.last: (0.5 × 2% (how common it is) + 1.2 of its votes) / \
+             (0.5 + 2.0 votes)",
+            inf.confidence
+        )
+    );
+    let (c, why) = inf.confidence_of(Pattern::FirstDotLast);
+    assert!(c > 0 && c < inf.confidence, "{c}");
+    assert_eq!(
+        why,
+        format!(
+            "confidence {c}% for first.last: (0.5 × 60% (how common it is) + 0.0 of its votes) \
+             / (0.5 + 2.0 votes)"
+        )
+    );
+    let none = infer(&[], &[]);
+    assert_eq!(
+        none.evidence.last().unwrap(),
+        "confidence 40% for first.last: no personal address to vote, only how common the \
+         pattern is (60% of companies), at most 40"
+    );
+}

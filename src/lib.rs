@@ -11,4 +11,5 @@ pub mod files;
 pub mod logging;
 pub mod net;
 pub mod store;
+pub mod text;
 pub mod tui;

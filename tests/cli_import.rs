@@ -593,8 +593,8 @@ fn a_field_with_two_columns_reads_the_second_where_the_first_is_empty() {
         .success()
         .stdout(predicate::str::contains("2 prospects imported"))
         .stdout(predicate::str::contains(
-            "columns \"Email\" and \"Courriel\" both read as email: \"Email\" is used, and \
-             \"Courriel\" where it is empty",
+            "columns C \"Email\" and D \"Courriel\" both read as email: C is used, and D where \
+             it is empty",
         ))
         .stdout(predicate::str::contains("email = \"Email\""));
     let stored: Vec<_> = env
@@ -2067,6 +2067,20 @@ fn a_failed_json_command_writes_a_json_error() {
     assert_eq!(v["exit_code"], 2);
     assert!(v["error"].as_str().unwrap().contains("--sheet"), "{v}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("For more information, try '--help'"));
+    // A message clap writes over several lines is whole: the missing arguments are named.
+    let out = env
+        .hailer()
+        .args(["suggestions", "accept", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let error = v["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("the following required arguments were not provided: <IDS>"),
+        "{v}"
+    );
+    assert!(error.contains("<IDS>"), "{v}");
     let out = env
         .hailer()
         .args(["import", "--json", "--help"])

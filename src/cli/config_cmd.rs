@@ -83,8 +83,8 @@ impl ConfigCommand {
             exit::OK
         } else {
             errln!(
-                "config file valid, but {} problem(s) above with secrets or files: send or serve would fail",
-                secret_problems.len()
+                "config file valid, but {} above with secrets or files: send or serve would fail",
+                crate::text::count(secret_problems.len() as u64, "problem", "problems")
             );
             exit::CONFIG
         }

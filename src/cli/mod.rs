@@ -431,8 +431,15 @@ pub fn main() -> ExitCode {
         Err(e) if json && e.use_stderr() => {
             let _ = e.print();
             let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or_default();
-            let error = first.strip_prefix("error: ").unwrap_or(first);
+            // The message up to the usage: "the following required arguments were not
+            // provided:" goes on with the arguments on the lines below.
+            let message: Vec<&str> = rendered
+                .lines()
+                .take_while(|l| !l.trim().is_empty() && !l.starts_with("Usage:"))
+                .map(str::trim)
+                .collect();
+            let joined = message.join(" ");
+            let error = joined.strip_prefix("error: ").unwrap_or(&joined);
             outln!(
                 "{}",
                 serde_json::json!({ "error": error, "exit_code": exit::USAGE })

@@ -85,7 +85,12 @@ pub struct ExportSummary {
 
 impl std::fmt::Display for ExportSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} rows exported to {}", self.rows, self.output)
+        write!(
+            f,
+            "{} exported to {}",
+            crate::text::count(self.rows, "row", "rows"),
+            self.output
+        )
     }
 }
 

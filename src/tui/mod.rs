@@ -496,7 +496,13 @@ async fn run_async(mut ctx: Context, log: Vec<LogLine>) -> anyhow::Result<()> {
                         }
                         Err(errors) => {
                             app.settings.errors = errors;
-                            app.toast("config.toml has errors (see Settings): this session keeps the previous configuration; e edits the file again", true);
+                            let file = ctx
+                                .config
+                                .path
+                                .as_deref()
+                                .and_then(|p| p.file_name())
+                                .map_or("config.toml".into(), |n| n.to_string_lossy());
+                            app.toast(format!("{file} has errors (see Settings): this session keeps the previous configuration; e edits the file again"), true);
                         }
                     }
                     app.dirty = true;
@@ -854,7 +860,11 @@ fn import_outcome(summary: &import::ImportSummary) -> String {
     if summary.replaced > 0 {
         parts.push(format!("{} replaced", summary.replaced));
     }
-    parts.push(format!("{} duplicates", summary.duplicates));
+    parts.push(crate::text::count(
+        summary.duplicates,
+        "duplicate",
+        "duplicates",
+    ));
     parts.push(format!("{} rejected", summary.rejected));
     parts.join(", ")
 }

@@ -232,20 +232,15 @@ pub fn render(f: &mut Frame, app: &mut App) {
             f.render_widget(Clear, area);
             // Counted at each frame: tasks may end while the question is open.
             let (first, question) = match app.activity.running().count() {
-                0 => ("Every task has finished.".to_string(), "Quit? (y/n)"),
-                1 => (
-                    "1 task still running.".to_string(),
-                    "Quit and cancel it? (y/n)",
-                ),
-                n => (
-                    format!("{n} tasks still running."),
-                    "Quit and cancel them? (y/n)",
-                ),
+                0 => ("Every task has finished.".to_string(), "Quit?"),
+                1 => ("1 task still running.".to_string(), "Quit and cancel it?"),
+                n => (format!("{n} tasks still running."), "Quit and cancel them?"),
             };
             f.render_widget(
                 Paragraph::new(vec![
                     Line::from(first),
                     Line::styled(question, theme.accent()),
+                    Line::styled("y or q: quit · any other key: stay", theme.accent()),
                 ])
                 .alignment(Alignment::Center)
                 .block(Block::bordered().title(" Quit ")),

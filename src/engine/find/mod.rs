@@ -127,10 +127,11 @@ pub struct FindOut {
 
 impl std::fmt::Display for FindOut {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::text::count;
         write!(
             f,
-            "{} companies: {} with a domain ({} given, {} found){}, {} patterns from published or imported addresses, {} suggestions; {} without a domain, {} without mail; {} from cache{}{}",
-            self.companies,
+            "{}: {} with a domain ({} given, {} found){}, {} from published or imported addresses, {}; {} without a domain, {} without mail; {} from cache{}{}",
+            count(self.companies, "company", "companies"),
             self.with_domain,
             self.domains_given,
             self.domains_found,
@@ -139,8 +140,8 @@ impl std::fmt::Display for FindOut {
             } else {
                 String::new()
             },
-            self.patterns_found,
-            self.suggestions,
+            count(self.patterns_found, "pattern", "patterns"),
+            count(self.suggestions, "suggestion", "suggestions"),
             self.no_domain,
             self.no_mail,
             self.from_cache,

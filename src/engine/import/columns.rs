@@ -236,18 +236,24 @@ fn fallbacks(
 
 /// What the import says about each column a field falls back to.
 pub fn fallback_notes(header: &[String], map: &ColumnMap) -> Vec<String> {
-    let name = |col: usize| header.get(col).map_or("", String::as_str);
+    // By letter and header: two columns may have the same header.
+    let name = |col: usize| {
+        format!(
+            "{} {:?}",
+            super::source::column_name(col as u32),
+            header.get(col).map_or("", String::as_str)
+        )
+    };
     map.fallbacks
         .iter()
         .filter_map(|(field, col)| {
             let used = map.column(*field)?;
             Some(format!(
-                "columns {:?} and {:?} both read as {field}: {:?} is used, and {:?} where it \
-                 is empty",
+                "columns {} and {} both read as {field}: {} is used, and {} where it is empty",
                 name(used),
                 name(*col),
-                name(used),
-                name(*col)
+                super::source::column_name(used as u32),
+                super::source::column_name(*col as u32)
             ))
         })
         .collect()

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::store::{self, Store, StoreError, companies, messages, prospects};
+use crate::text::count;
 
 pub mod columns;
 pub mod normalize;
@@ -178,6 +179,8 @@ pub struct ImportSummary {
     pub row_unit: &'static str,
     /// field -> header as written in the file.
     pub columns: BTreeMap<String, String>,
+    /// The other columns, kept by header (a template's `{City}`), in file order.
+    pub extra_columns: Vec<String>,
     pub imported: u64,
     /// Prospects already stored whose empty fields (email, title, domain, extra columns)
     /// the file filled; stored values are never overwritten.
@@ -231,6 +234,18 @@ impl std::fmt::Display for ImportSummary {
             .map(|(field, header)| format!("{field} = {header:?}"))
             .collect();
         writeln!(f, "  columns: {}", columns.join(", "))?;
+        if !self.extra_columns.is_empty() {
+            let kept: Vec<String> = self
+                .extra_columns
+                .iter()
+                .map(|h| format!("{h:?}"))
+                .collect();
+            writeln!(
+                f,
+                "  also kept (placeholders in templates): {}",
+                kept.join(", ")
+            )?;
+        }
         for w in &self.warnings {
             writeln!(f, "  {w}")?;
         }
@@ -270,11 +285,6 @@ fn logged_name(file: &std::path::Path) -> String {
         .unwrap_or_else(|_| file.to_path_buf())
         .display()
         .to_string()
-}
-
-/// `1 row`, `2 rows`.
-fn count(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Progress of an import: rows handled so far out of the rows in the sheet.
@@ -349,6 +359,7 @@ pub fn run(
             "row"
         },
         columns,
+        extra_columns: map.extra.iter().map(|(_, h)| h.clone()).collect(),
         imported: 0,
         updated: 0,
         duplicates: 0,

@@ -179,10 +179,15 @@ pub fn open(path: &Path, bytes: Vec<u8>) -> Result<Opened, String> {
     let text = lone_cr_to_lf(decoded.text);
     let delimiter = sniff_delimiter(&String::from_utf8_lossy(&text));
     let rows = parse_csv(&text, delimiter)?;
-    let name = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "csv".into());
+    // `-` is standard input: its "sheet" in the import log is said so, not `-` (which the
+    // log's formula guard wrote as `'-`).
+    let name = if path.as_os_str() == "-" {
+        "standard input".into()
+    } else {
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "csv".into())
+    };
     Ok(Opened {
         format: Format::Csv {
             delimiter,
@@ -583,7 +588,7 @@ fn rows_from_cells(
 }
 
 /// A 0-based column index as spreadsheets name it: 0 is A, 26 is AA, 16383 is XFD.
-fn column_name(column: u32) -> String {
+pub fn column_name(column: u32) -> String {
     let mut n = column + 1;
     let mut name = Vec::new();
     while n > 0 {

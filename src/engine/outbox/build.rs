@@ -323,7 +323,7 @@ pub(crate) fn verification(
         Verification::Blocks(format!(
             "blocked by verification: {} ({})",
             v.status,
-            v.detail.chars().take(120).collect::<String>()
+            crate::text::shorten(&v.detail, 120)
         ))
     } else if let Some(s) = status.filter(|s| s.is_risky() || !s.is_definitive()) {
         // Not definitive: the server could not be asked (timeout, refused connection, a 4xx).
@@ -336,7 +336,7 @@ pub(crate) fn verification(
         };
         Verification::Risky(format!(
             "risky: {what} ({})",
-            v.detail.chars().take(80).collect::<String>()
+            crate::text::shorten(&v.detail, 80)
         ))
     } else {
         Verification::Fine

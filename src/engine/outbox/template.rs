@@ -1,6 +1,7 @@
-//! Placeholders in subjects and bodies: `{firstname}`, `{company}`, French aliases
-//! (`{prenom}`, `{nom}`, `{societe}`), any imported column by its header (`{city}`,
-//! `{Site web}`), and a default after a bar (`{firstname|there}`). `{{firstname}}`, as
+//! Placeholders in subjects and bodies: `{firstname}`, `{company}`, any header the import
+//! reads as one of those fields (`{prenom}`, `{nom}`, `{societe}`, `{raison sociale}`,
+//! `{surname}`, `{website}`), any imported column by its header (`{city}`, `{Site web}`),
+//! and a default after a bar (`{firstname|there}`). `{{firstname}}`, as
 //! Mustache-style tools write it, is the same placeholder.
 //!
 //! Rendering never lets a `{…}` through: an unknown name (with or without a default), an empty
@@ -10,6 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::engine::import::columns::Field;
 use crate::engine::import::normalize::header_key;
 
 /// Values by folded name (`header_key`), so `{Prénom}`, `{prenom}` and `{PRENOM}` agree, and
@@ -21,24 +23,14 @@ pub struct Vars {
     known: HashSet<String>,
 }
 
-/// French and English names for the same field.
-const ALIASES: &[(&str, &str)] = &[
-    ("prenom", "firstname"),
-    ("first", "firstname"),
-    ("firstname", "firstname"),
-    ("nom", "lastname"),
-    ("last", "lastname"),
-    ("lastname", "lastname"),
-    ("societe", "company"),
-    ("entreprise", "company"),
-    ("company", "company"),
-    ("fonction", "title"),
-    ("poste", "title"),
-    ("title", "title"),
-    ("domaine", "domain"),
-    ("domain", "domain"),
-    ("email", "email"),
-    ("courriel", "email"),
+/// The prospect's fields a placeholder may name (a message's subject and body are not).
+const PROSPECT_FIELDS: [Field; 6] = [
+    Field::Firstname,
+    Field::Lastname,
+    Field::Company,
+    Field::Email,
+    Field::Title,
+    Field::Domain,
 ];
 
 impl Vars {
@@ -65,20 +57,26 @@ impl Vars {
         }
     }
 
-    fn canonical(name: &str) -> String {
+    /// The field a placeholder names by any header the import reads as that field
+    /// (`{prénom}`, `{raison sociale}`, `{website}`), else its own folded name. A column
+    /// kept under that very name wins: it is what the user imported.
+    fn canonical(&self, name: &str) -> String {
         let key = header_key(name);
-        ALIASES
-            .iter()
-            .find(|(alias, _)| *alias == key)
-            .map_or(key, |(_, canonical)| canonical.to_string())
+        if self.known.contains(&key) {
+            return key;
+        }
+        PROSPECT_FIELDS
+            .into_iter()
+            .find(|f| f.synonyms().contains(&key.as_str()))
+            .map_or(key, |f| f.name().to_string())
     }
 
     fn get(&self, name: &str) -> Option<&str> {
-        self.values.get(&Self::canonical(name)).map(String::as_str)
+        self.values.get(&self.canonical(name)).map(String::as_str)
     }
 
     fn knows(&self, name: &str) -> bool {
-        self.known.contains(&Self::canonical(name))
+        self.known.contains(&self.canonical(name))
     }
 }
 
@@ -211,6 +209,7 @@ fn escape_markdown(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 8);
     for (i, &c) in chars.iter().enumerate() {
         let line_start = i == 0 || chars[i - 1] == '\n';
+        let marker_end = || chars.get(i + 1).is_none_or(|n| n.is_whitespace());
         let after_line_start_digits = || {
             let digits = chars[..i]
                 .iter()
@@ -225,7 +224,9 @@ fn escape_markdown(value: &str) -> String {
                 .get(i + 1)
                 .is_some_and(|n| n.is_ascii_alphanumeric() || *n == '#'),
             '#' | '-' | '+' | '=' => line_start,
-            '.' | ')' => after_line_start_digits(),
+            // A list number only before a space (or where the template goes on): `1234.5`
+            // starts no list, and `1234\.5` showed in exports.
+            '.' | ')' => after_line_start_digits() && marker_end(),
             _ => false,
         };
         if markup {
@@ -448,6 +449,11 @@ mod tests {
             plain("Bonjour {prenom} {NOM} ({societe}), {firstname}", &v).unwrap(),
             "Bonjour Élodie Durand (Acme SA), Élodie"
         );
+        // Any header the import reads as a field names it in a template too.
+        assert_eq!(
+            plain("{Given name} {Surname}, {Raison sociale}", &v).unwrap(),
+            "Élodie Durand, Acme SA"
+        );
         assert_eq!(
             plain("{city} / {Site web}", &v).unwrap(),
             "Lyon / acme.test"
@@ -522,6 +528,9 @@ mod tests {
             "Le Goff (Brest)",
             "3M",
             "a | b",
+            "1234.5",
+            "12)",
+            "7.",
         ];
         for value in values {
             let mut v = vars();
@@ -543,6 +552,8 @@ mod tests {
             render("{nom}", &v, Escape::Markdown).unwrap(),
             "O'Brien, S.A. (Brest) & Cie: 3.5%"
         );
+        v.set("lastname", "1234.5");
+        assert_eq!(render("{nom}", &v, Escape::Markdown).unwrap(), "1234.5");
     }
 
     #[test]

@@ -38,6 +38,10 @@ pub struct VerifyCommand {
     /// header with one address-shaped column; `-` for standard input. Without it, the database's prospect addresses are verified and stored
     #[arg(long, value_name = "FILE|-")]
     pub input: Option<String>,
+    /// The input's address column, by its header name, when the header does not name it
+    /// `email` (or E-mail, Courriel, …) and its first rows do not show it
+    #[arg(long, value_name = "NAME", requires = "input")]
+    pub column: Option<String>,
     /// Results as CSV (email,status,mx,code,enhanced,detail); `-` for standard output
     /// [default with --input: -]
     #[arg(short, long, value_name = "FILE|-")]
@@ -205,6 +209,19 @@ impl VerifyCommand {
                 }
             },
         };
+        // The input's shape is decided (its first rows read) before any output exists, so an
+        // input refused for it leaves no header on stdout and no file behind.
+        let input_name = self.input.clone().unwrap_or_else(|| "database".into());
+        let source = match reader {
+            None => None,
+            Some(reader) => match verify::input::open(reader, self.column.as_deref()) {
+                Ok(source) => Some(source),
+                Err(e) => {
+                    errln!("reading {input_name}: {e}");
+                    return exit::INPUT;
+                }
+            },
+        };
         let output_name = self
             .output
             .clone()
@@ -256,17 +273,16 @@ impl VerifyCommand {
         };
 
         let (tx, rx) = mpsc::channel::<InputItem>(1024);
-        let input_name = self.input.clone().unwrap_or_else(|| "database".into());
-        let total = match &reader {
+        let total = match &source {
             Some(_) => None,
             None => store::Store::open(&db_path)
                 .and_then(|s| verifications::count_candidates(s.conn()))
                 .ok(),
         };
-        let feeder = match reader {
-            Some(reader) => std::thread::spawn(move || {
-                verify::input::read_into(reader, &tx).map_err(|e| e.to_string())
-            }),
+        let feeder = match source {
+            Some(source) => {
+                std::thread::spawn(move || source.read_into(&tx).map_err(|e| e.to_string()))
+            }
             None => {
                 let path = db_path.clone();
                 std::thread::spawn(move || -> Result<u64, String> {

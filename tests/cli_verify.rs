@@ -271,12 +271,13 @@ fn stdin_results_can_be_read_while_the_input_is_still_open() {
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    assert_eq!(line.trim_end(), HEADER);
-    // One address in, one row out, with stdin still open.
+    // One address in, one row out, with stdin still open. The header comes with the first
+    // line read: nothing is written before the input's shape is known.
     stdin.write_all(b"jane@acme.test\n").unwrap();
     stdin.flush().unwrap();
     let started = Instant::now();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line.trim_end(), HEADER);
     line.clear();
     stdout.read_line(&mut line).unwrap();
     assert!(line.starts_with("jane@acme.test,VALID,"), "{line}");
@@ -782,4 +783,77 @@ fn timeouts_name_the_host_and_a_non_smtp_greeting_is_unknown() {
     let out = env.verify_stream(&config, &file);
     let r = rows(&String::from_utf8(out.stdout).unwrap());
     assert_eq!(r[1][..2], ["jane@acme.test", "UNKNOWN"], "{r:?}");
+}
+
+/// A blank address in the first data row does not refuse the file: a header named like an
+/// email column decides alone, and otherwise the next rows show the column. When nothing
+/// shows it, the input is refused before any output: no header on stdout, no file.
+#[test]
+fn blank_first_rows_do_not_refuse_the_input_and_a_refusal_writes_nothing() {
+    let s = servers();
+    let env = Env::new();
+    let config = env.config(&s);
+    for input in [
+        &b"Name,Work Email\nJane,\nBob,jane@acme.test\n"[..],
+        b"Name,Contact\nJane,\n\nBob,jane@acme.test\n",
+    ] {
+        let out = env
+            .hailer(&config)
+            .args(["verify", "--no-store", "--input", "-"])
+            .write_stdin(input)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        let r = rows(&String::from_utf8(out.stdout).unwrap());
+        let got: Vec<(&str, &str)> = r[1..]
+            .iter()
+            .map(|r| (r[0].as_str(), r[1].as_str()))
+            .collect();
+        let mut want = vec![("", "INVALID_SYNTAX")];
+        if input.starts_with(b"Name,Contact") {
+            want.push(("", "INVALID_SYNTAX"));
+        }
+        want.push(("jane@acme.test", "VALID"));
+        assert_eq!(got, want, "{}", String::from_utf8_lossy(input));
+    }
+    let refused = b"Name,Company\nJane,\nBob,Acme\n";
+    let out = env
+        .hailer(&config)
+        .args(["verify", "--no-store", "--input", "-"])
+        .write_stdin(&refused[..])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("--column"), "{stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let file = env.write("in.csv", refused);
+    let out = env
+        .hailer(&config)
+        .args(["verify", "--no-store", "--output", "out.csv", "--input"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let left: Vec<_> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("out"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    // --column names it.
+    let out = env
+        .hailer(&config)
+        .args(["verify", "--no-store", "--column", "company", "--input"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let r = rows(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(r[2][..2], ["Acme", "INVALID_SYNTAX"]);
 }

@@ -588,6 +588,111 @@ async fn temporary_results_are_retried_up_to_the_limit() {
     assert_eq!(srv.conns().len(), 1);
 }
 
+/// A server that greylists every recipient at grey.test and accepts every other one.
+async fn greylisting_grey_test() -> FakeSmtp {
+    start(|_, cmd| {
+        banner_then(cmd, |c| {
+            if c.starts_with("RCPT") && c.contains("@grey.test>") {
+                reply("450 4.7.1 Greylisted, please try again later")
+            } else {
+                standard(c)
+            }
+        })
+    })
+    .await
+}
+
+/// The first RCPT domain of each session, in the order the server accepted them.
+fn session_domains(conns: &[fake_smtp::Conn]) -> Vec<String> {
+    let mut conns = conns.to_vec();
+    conns.sort_by_key(|c| c.accepted_at);
+    conns
+        .iter()
+        .map(|c| {
+            let rcpt = c.commands.iter().find(|c| c.starts_with("RCPT")).cloned();
+            let rcpt = rcpt.unwrap_or_default();
+            rcpt.rsplit('@')
+                .next()
+                .unwrap_or("")
+                .trim_end_matches('>')
+                .to_string()
+        })
+        .collect()
+}
+
+/// Addresses waiting for a greylisting retry do not hold the window: with a window of two
+/// and the first two addresses greylisted, the other eight are probed (and reported) while
+/// they wait, not after.
+#[tokio::test]
+async fn addresses_waiting_for_a_retry_leave_the_window_to_the_others() {
+    let dns = zone(&["grey", "fine"]).await;
+    let srv = greylisting_grey_test().await;
+    let mut opts = options(dns, srv.addr.port());
+    opts.ordered = false;
+    opts.window = 2;
+    opts.retries = 1;
+    opts.retry_delay = Duration::from_secs(2);
+    let fine: Vec<String> = (0..8).map(|i| format!("p{i}@fine.test")).collect();
+    let mut emails = vec!["a@grey.test", "b@grey.test"];
+    emails.extend(fine.iter().map(String::as_str));
+    let (out, summary) = verify(opts, &emails).await;
+    assert_eq!(summary.total, 10);
+    let reported: Vec<&str> = out.iter().map(|o| o.email.as_str()).collect();
+    assert!(
+        reported[..8].iter().all(|e| e.ends_with("@fine.test")),
+        "{reported:?}"
+    );
+    for o in &out[8..] {
+        assert_eq!(o.verdict.status, Status::Temporary, "{:?}", o.verdict);
+        assert!(
+            o.verdict.detail.contains("after 1 retries"),
+            "{:?}",
+            o.verdict
+        );
+    }
+    // As the server saw it: two greylisted sessions, the eight others, then the two retries.
+    let domains = session_domains(&srv.settle(12).await);
+    let mut want = vec!["grey.test"; 2];
+    want.extend(["fine.test"; 8]);
+    want.extend(["grey.test"; 2]);
+    assert_eq!(domains, want);
+}
+
+/// In input order, results done behind an address waiting for its retry are held back, at
+/// most `backlog` addresses taken from the input: reading waits for the retry beyond that.
+#[tokio::test]
+async fn results_held_back_behind_a_waiting_retry_are_bounded_by_the_backlog() {
+    let dns = zone(&["grey", "fine"]).await;
+    let srv = greylisting_grey_test().await;
+    let mut opts = options(dns, srv.addr.port());
+    opts.ordered = true;
+    opts.window = 2;
+    opts.backlog = 4;
+    opts.retries = 1;
+    opts.retry_delay = Duration::from_secs(1);
+    let fine: Vec<String> = (0..8).map(|i| format!("p{i}@fine.test")).collect();
+    let mut emails = vec!["a@grey.test"];
+    emails.extend(fine.iter().map(String::as_str));
+    let (out, _) = verify(opts, &emails).await;
+    let reported: Vec<&str> = out.iter().map(|o| o.email.as_str()).collect();
+    assert_eq!(reported, emails);
+    assert_eq!(
+        out.iter().map(|o| o.index).collect::<Vec<_>>(),
+        (0..9).collect::<Vec<u64>>()
+    );
+    assert_eq!(out[0].verdict.status, Status::Temporary);
+    // The greylisted address and three others fill the backlog of four: the fourth waits
+    // for the retry (the first two sessions start together, in either order).
+    let domains = session_domains(&srv.settle(10).await);
+    let greys: Vec<usize> = (0..domains.len())
+        .filter(|&i| domains[i] == "grey.test")
+        .collect();
+    assert_eq!(greys.len(), 2, "{domains:?}");
+    assert!(greys[0] <= 1, "{domains:?}");
+    assert_eq!(greys[1], 4, "{domains:?}");
+    assert_eq!(domains.len(), 10, "{domains:?}");
+}
+
 /// A catch-all server that greylists each recipient: the first RCPT of every address is
 /// deferred, later ones are accepted.
 async fn greylisting_catch_all() -> FakeSmtp {

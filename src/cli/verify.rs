@@ -13,6 +13,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -24,7 +25,7 @@ use super::{Context, exit};
 use crate::engine::verify::results::DbResults;
 use crate::engine::verify::{
     self, InputItem, MAX_WAIT_SECS, ResultCache, VerifyEvent, VerifyIn, VerifyOptions, VerifyOut,
-    VerifySummary,
+    VerifyProg, VerifySummary,
 };
 use crate::files::OutputFile;
 use crate::store::{self, verifications};
@@ -38,6 +39,10 @@ pub struct VerifyCommand {
     /// header with one address-shaped column; `-` for standard input. Without it, the database's prospect addresses are verified and stored
     #[arg(long, value_name = "FILE|-")]
     pub input: Option<String>,
+    /// The input's address column, by its header name, when the header does not name it
+    /// `email` (or E-mail, Courriel, …) and its first rows do not show it
+    #[arg(long, value_name = "NAME", requires = "input")]
+    pub column: Option<String>,
     /// Results as CSV (email,status,mx,code,enhanced,detail); `-` for standard output
     /// [default with --input: -]
     #[arg(short, long, value_name = "FILE|-")]
@@ -185,6 +190,8 @@ impl VerifyCommand {
 
     async fn run(self, ctx: &Context, options: VerifyOptions) -> u8 {
         // The input first: a missing file is the user's error, reported before anything else.
+        let bytes_read = Arc::new(AtomicU64::new(0));
+        let mut input_size = None;
         let reader: Option<Box<dyn BufRead + Send>> = match self.input.as_deref() {
             None => None,
             Some("-") => Some(Box::new(BufReader::with_capacity(64 * 1024, io::stdin()))),
@@ -192,15 +199,34 @@ impl VerifyCommand {
             // before any output is created.
             // A spreadsheet or a binary file is refused here too, before any output exists.
             Some(path) => match File::open(path).and_then(|f| {
+                // A regular file's size gives the progress line a share read.
+                let meta = f.metadata()?;
+                input_size = meta.is_file().then_some(meta.len()).filter(|&n| n > 0);
                 let mut r = BufReader::with_capacity(64 * 1024, f);
                 if let Some(why) = verify::input::unusable(r.fill_buf()?) {
                     return Err(io::Error::new(io::ErrorKind::InvalidData, why));
                 }
-                Ok(r)
+                Ok(Counted {
+                    inner: r,
+                    read: bytes_read.clone(),
+                })
             }) {
                 Ok(r) => Some(Box::new(r)),
                 Err(e) => {
                     errln!("cannot read {path}: {e}");
+                    return exit::INPUT;
+                }
+            },
+        };
+        // The input's shape is decided (its first rows read) before any output exists, so an
+        // input refused for it leaves no header on stdout and no file behind.
+        let input_name = self.input.clone().unwrap_or_else(|| "database".into());
+        let source = match reader {
+            None => None,
+            Some(reader) => match verify::input::open(reader, self.column.as_deref()) {
+                Ok(source) => Some(source),
+                Err(e) => {
+                    errln!("reading {input_name}: {e}");
                     return exit::INPUT;
                 }
             },
@@ -256,17 +282,16 @@ impl VerifyCommand {
         };
 
         let (tx, rx) = mpsc::channel::<InputItem>(1024);
-        let input_name = self.input.clone().unwrap_or_else(|| "database".into());
-        let total = match &reader {
+        let total = match &source {
             Some(_) => None,
             None => store::Store::open(&db_path)
                 .and_then(|s| verifications::count_candidates(s.conn()))
                 .ok(),
         };
-        let feeder = match reader {
-            Some(reader) => std::thread::spawn(move || {
-                verify::input::read_into(reader, &tx).map_err(|e| e.to_string())
-            }),
+        let feeder = match source {
+            Some(source) => {
+                std::thread::spawn(move || source.read_into(&tx).map_err(|e| e.to_string()))
+            }
             None => {
                 let path = db_path.clone();
                 std::thread::spawn(move || -> Result<u64, String> {
@@ -300,6 +325,7 @@ impl VerifyCommand {
             cache: results.clone().map(|r| r as Arc<dyn ResultCache>),
         };
         let interactive = io::stderr().is_terminal();
+        let started = Instant::now();
         let mut last_shown = Instant::now();
         let mut last_waiting = 0;
         let mut write_error: Option<String> = None;
@@ -328,11 +354,10 @@ impl VerifyCommand {
                     }
                     last_waiting = p.waiting;
                     if interactive && last_shown.elapsed() > Duration::from_millis(200) {
-                        let of = total.map(|t| format!("/{t}")).unwrap_or_default();
-                        stderr!("\r\x1b[Kverifying… {}{of} addresses", p.done);
-                        if p.waiting > 0 {
-                            stderr!(", {} waiting to retry (greylisting or 4xx)", p.waiting);
-                        }
+                        let read = input_size.map(|size| (bytes_read.load(Relaxed), size));
+                        let line =
+                            progress_line(&p, total.map(|t| t as u64), started.elapsed(), read);
+                        stderr!("\r\x1b[K{line}");
                         last_shown = Instant::now();
                     }
                 }
@@ -536,6 +561,91 @@ impl Drop for ResultWriter {
     }
 }
 
+/// The progress line on a terminal: the count (of the total, for the database), the rate
+/// and, with a total, an ETA never shorter than the wait for the last retry; for a file, the
+/// share of it read (a little ahead of the results). `read` is (bytes read, file size).
+fn progress_line(
+    p: &VerifyProg,
+    total: Option<u64>,
+    elapsed: Duration,
+    read: Option<(u64, u64)>,
+) -> String {
+    let mut line = match total {
+        // Rounded down: 100% only at the end.
+        Some(t) if t > 0 => format!(
+            "verifying… {}% ({} of {t})",
+            (p.done.saturating_mul(100) / t).min(100),
+            p.done
+        ),
+        _ => format!("verifying… {} addresses", p.done),
+    };
+    let secs = elapsed.as_secs_f64();
+    let rate = (secs >= 1.0 && p.done > 0).then(|| p.done as f64 / secs);
+    if let Some(rate) = rate {
+        line += &format!(", {rate:.1}/s");
+    }
+    if let Some((read, size)) = read {
+        line += &format!(
+            ", {:.0}% of the input read",
+            (read as f64 * 100.0 / size as f64).min(100.0)
+        );
+    }
+    if let Some(t) = total {
+        let left = t.saturating_sub(p.done);
+        let by_rate = rate.map(|r| Duration::from_secs_f64(left as f64 / r));
+        // The others' rate says nothing of an address waiting minutes for its retry.
+        let eta = match (by_rate, p.last_retry_in) {
+            (Some(eta), Some(wait)) => Some(eta.max(wait)),
+            (eta, wait) => eta.or(wait),
+        };
+        if let Some(eta) = eta.filter(|_| left > 0) {
+            line += &format!(", ETA {}", short_duration(eta));
+        }
+    }
+    if p.waiting > 0 {
+        line += &format!(", {} waiting to retry (greylisting or 4xx)", p.waiting);
+        if let Some(next) = p.next_retry_in {
+            line += &format!(", next in {}", short_duration(next));
+        }
+    }
+    line
+}
+
+/// `42s`, `5m12s`, `1h03m`.
+fn short_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// A reader that counts the bytes consumed from it, for the progress line.
+struct Counted<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: io::Read> io::Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Relaxed);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Counted<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.read.fetch_add(n as u64, Relaxed);
+        self.inner.consume(n);
+    }
+}
+
 /// Whether two paths name one file (hard links and symlinks included); `false` when either
 /// does not exist.
 fn same_file(a: &str, b: &str) -> bool {
@@ -543,5 +653,37 @@ fn same_file(a: &str, b: &str) -> bool {
     match (std::fs::metadata(a), std::fs::metadata(b)) {
         (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_progress_line_gives_rate_eta_and_the_share_read() {
+        let mut p = VerifyProg {
+            done: 1791,
+            ..VerifyProg::default()
+        };
+        let line = progress_line(&p, Some(12_000), Duration::from_secs(60), None);
+        // 29.85/s, 10,209 left: 342 s.
+        assert_eq!(line, "verifying… 14% (1791 of 12000), 29.9/s, ETA 5m42s");
+        let line = progress_line(&p, None, Duration::from_secs(60), Some((250, 1000)));
+        assert_eq!(
+            line,
+            "verifying… 1791 addresses, 29.9/s, 25% of the input read"
+        );
+        // One address left, waiting three minutes for its retry: not an ETA of 0s.
+        p.done = 11_999;
+        p.waiting = 1;
+        p.next_retry_in = Some(Duration::from_secs(180));
+        p.last_retry_in = Some(Duration::from_secs(180));
+        let line = progress_line(&p, Some(12_000), Duration::from_secs(60), None);
+        assert_eq!(
+            line,
+            "verifying… 99% (11999 of 12000), 200.0/s, ETA 3m00s, 1 waiting to retry \
+             (greylisting or 4xx), next in 3m00s"
+        );
     }
 }

@@ -68,6 +68,12 @@ pub enum JobMsg {
         id: JobId,
         paused: bool,
     },
+    /// The job cannot end sooner than this from now, whatever its rate says (a verify run
+    /// with addresses waiting for a greylisting retry); `None` lifts it.
+    EtaFloor {
+        id: JobId,
+        left: Option<Duration>,
+    },
     Log {
         id: JobId,
         level: Level,
@@ -187,6 +193,11 @@ impl Reporter {
             id: self.id,
             status: Box::new(status),
         });
+    }
+
+    /// The least time the job still needs (see [`JobMsg::EtaFloor`]).
+    pub fn eta_floor(&self, left: Option<Duration>) {
+        let _ = self.tx.send(JobMsg::EtaFloor { id: self.id, left });
     }
 
     pub fn log(&self, level: Level, text: impl Into<String>) {

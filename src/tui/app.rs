@@ -185,6 +185,9 @@ pub struct TaskView {
     pub note: String,
     /// Time spent running (paused time excluded), advanced by ticks.
     pub elapsed: Duration,
+    /// The least time left whatever the rate (the last greylisting retry of a verify run is
+    /// not due before), counted down by ticks.
+    pub eta_floor: Option<Duration>,
     pub summary: Option<String>,
 }
 
@@ -210,10 +213,21 @@ impl TaskView {
     }
 
     pub fn eta(&self) -> Option<Duration> {
-        let (rate, total) = (self.rate()?, self.total?);
         // Not while paused: the estimate would stand still.
-        (self.state == TaskState::Running && rate > 0.0)
-            .then(|| Duration::from_secs_f64(total.saturating_sub(self.done) as f64 / rate))
+        if self.state != TaskState::Running {
+            return None;
+        }
+        let by_rate = match (self.rate(), self.total) {
+            (Some(rate), Some(total)) if rate > 0.0 => Some(Duration::from_secs_f64(
+                total.saturating_sub(self.done) as f64 / rate,
+            )),
+            _ => None,
+        };
+        // Addresses waiting minutes for a retry: the rate of the others says nothing of them.
+        match (by_rate, self.eta_floor) {
+            (Some(eta), Some(floor)) => Some(eta.max(floor)),
+            (eta, floor) => eta.or(floor),
+        }
     }
 }
 
@@ -717,6 +731,7 @@ impl App {
         for t in &mut self.activity.tasks {
             if t.state == TaskState::Running {
                 t.elapsed += TICK;
+                t.eta_floor = t.eta_floor.map(|f| f.saturating_sub(TICK));
                 self.dirty = true;
             }
         }
@@ -753,6 +768,7 @@ impl App {
                     total: None,
                     note: String::new(),
                     elapsed: Duration::ZERO,
+                    eta_floor: None,
                     summary: None,
                 });
                 // The new task is the one to watch; selecting it also scrolls the task list
@@ -782,6 +798,11 @@ impl App {
                     } else {
                         TaskState::Running
                     };
+                }
+            }
+            JobMsg::EtaFloor { id, left } => {
+                if let Some(t) = self.task_mut(id) {
+                    t.eta_floor = left;
                 }
             }
             JobMsg::SendStatus { id, status } => self.on_send_status(id, *status),
@@ -1966,6 +1987,43 @@ mod tests {
         press(&mut a, KeyCode::Char('?'));
         a.on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
         assert!(a.quit);
+    }
+
+    /// One address waiting three minutes for its greylisting retry: the ETA is not the
+    /// 0m00s the others' rate gives, and it counts down.
+    #[test]
+    fn a_verify_eta_is_never_shorter_than_the_last_retry_wait() {
+        let mut a = app();
+        a.on_job(JobMsg::Started {
+            id: 3,
+            kind: JobKind::Verify,
+            title: "verify".into(),
+            pausable: false,
+        });
+        a.on_job(JobMsg::Progress {
+            id: 3,
+            done: 99,
+            total: Some(100),
+            note: String::new(),
+        });
+        for _ in 0..8 {
+            a.on_tick();
+        }
+        assert_eq!(
+            a.activity.tasks[0].eta(),
+            Some(Duration::from_secs_f64(1.0 / 49.5))
+        );
+        a.on_job(JobMsg::EtaFloor {
+            id: 3,
+            left: Some(Duration::from_secs(180)),
+        });
+        assert_eq!(a.activity.tasks[0].eta(), Some(Duration::from_secs(180)));
+        for _ in 0..4 {
+            a.on_tick();
+        }
+        assert_eq!(a.activity.tasks[0].eta(), Some(Duration::from_secs(179)));
+        a.on_job(JobMsg::EtaFloor { id: 3, left: None });
+        assert!(a.activity.tasks[0].eta().unwrap() < Duration::from_secs(1));
     }
 
     #[test]

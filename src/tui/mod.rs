@@ -794,6 +794,7 @@ fn verify_job(
         cache: Some(results.clone() as std::sync::Arc<dyn ResultCache>),
     };
     let token = rep.token().clone();
+    let mut eta_floor = None;
     let summary = rt
         .block_on(verify::run(
             input,
@@ -802,6 +803,16 @@ fn verify_job(
                     let mut note = format!("{} from cache", p.cached);
                     if p.waiting > 0 {
                         note += &format!(", {} waiting to retry (greylisting or 4xx)", p.waiting);
+                        if let Some(next) = p.next_retry_in {
+                            note += &format!(", next in {} s", next.as_secs());
+                        }
+                    }
+                    // The run cannot end before its last retry is due (in whole seconds, so
+                    // it goes out at most about once a second, not with every result).
+                    let floor = p.last_retry_in.map(|d| Duration::from_secs(d.as_secs()));
+                    if floor != eta_floor {
+                        eta_floor = floor;
+                        rep.eta_floor(floor);
                     }
                     rep.progress(p.done, Some(total), note);
                 }

@@ -11,8 +11,10 @@
 //! one of them shaped like an address (`Jane,Doe,jane@acme.test`), makes the input a CSV
 //! without a header: every record, the first included, gives the value of that column. A
 //! first line of several fields without any `@` is a header naming its address column
-//! otherwise (`Work Email`): the column is the one field of the second line shaped like an
-//! address, and without one the input is refused (every row would be INVALID_SYNTAX).
+//! otherwise: the one header field named like an address column (`Work Email`), or else the
+//! one field shaped like an address in the first of the next [`SCAN_ROWS`] non-blank rows
+//! that has exactly one (those rows are held and replayed); without either the input is
+//! refused before any output (every row would be INVALID_SYNTAX). `--column` names it.
 //! Otherwise each line is one address, with no CSV unquoting. Spaces and tabs around an address are
 //! dropped (as import does with cells); only the line end (`\n` or `\r\n`) is removed
 //! otherwise. Every line or record gives exactly one item, so the output has one row per input
@@ -46,9 +48,9 @@ pub enum Framing {
         column: usize,
         header: bool,
     },
-    /// The first line is a header naming no address column, and the next row does not show
-    /// one either: the input is refused with this text rather than every row being judged
-    /// an invalid address.
+    /// The first line is a header naming no address column, and the rows after it do not
+    /// show one either: the input is refused with this text rather than every row being
+    /// judged an invalid address.
     NoAddressColumn(String),
 }
 
@@ -165,10 +167,40 @@ impl<R: BufRead> BufRead for Utf16Reader<R> {
     }
 }
 
-/// Read every item of `reader` into `tx` (blocking: run it on its own thread). Returns the
-/// number of items sent, or stops early without error when the receiver is gone. Input that
-/// is [`unusable`] is an `InvalidData` error before any item; UTF-16 input is decoded.
-pub fn read_into(mut reader: impl BufRead, tx: &mpsc::Sender<InputItem>) -> io::Result<u64> {
+/// At most this many non-blank rows after a header naming no address column are read (and
+/// held, to be replayed) to find the column holding the addresses.
+pub const SCAN_ROWS: usize = 100;
+/// ... and at most this many bytes of them (blank rows included).
+const SCAN_BYTES: usize = 1 << 20;
+
+/// Input whose framing is decided, ready to be read: [`open`] reads only its first lines, so
+/// an input refused for its shape is refused before any output exists.
+pub struct Source {
+    /// The rows read to decide, then the rest.
+    reader: Box<dyn BufRead + Send>,
+    framing: Framing,
+    /// The first line (its BOM dropped), and whether it was cut.
+    first: Vec<u8>,
+    first_truncated: bool,
+    /// The input has no line at all.
+    empty: bool,
+    encoding: &'static str,
+}
+
+/// Read every item of `reader` into `tx` (blocking: run it on its own thread); see
+/// [`open`] and [`Source::read_into`].
+pub fn read_into(
+    reader: impl BufRead + Send + 'static,
+    tx: &mpsc::Sender<InputItem>,
+) -> io::Result<u64> {
+    open(reader, None)?.read_into(tx)
+}
+
+/// Decide how `reader` is framed from its first line (and, after a header naming no address
+/// column, up to [`SCAN_ROWS`] more rows, held and replayed). Input that is [`unusable`], or a
+/// header whose address column cannot be told, is an `InvalidData` error; UTF-16 input is
+/// decoded. `column` names the header's address column (`--column`) instead.
+pub fn open(mut reader: impl BufRead + Send + 'static, column: Option<&str>) -> io::Result<Source> {
     let head = loop {
         match reader.fill_buf() {
             Ok(c) => break c,
@@ -180,98 +212,175 @@ pub fn read_into(mut reader: impl BufRead, tx: &mpsc::Sender<InputItem>) -> io::
         return Err(io::Error::new(io::ErrorKind::InvalidData, why));
     }
     match utf16(head) {
-        Some(enc) => read_text(Utf16Reader::new(reader, enc), tx, enc.name()),
-        None => read_text(reader, tx, "UTF-8"),
+        Some(enc) => open_text(Box::new(Utf16Reader::new(reader, enc)), enc.name(), column),
+        None => open_text(Box::new(reader), "UTF-8", column),
     }
 }
 
-/// [`read_into`] over UTF-8 text (`encoding` names the input's: UTF-8, or UTF-16 decoded to
+/// [`open`] over UTF-8 text (`encoding` names the input's: UTF-8, or UTF-16 decoded to
 /// UTF-8); see [`decoded`] for a value that is not valid UTF-8.
-fn read_text(
-    mut reader: impl BufRead,
-    tx: &mpsc::Sender<InputItem>,
-    encoding: &str,
-) -> io::Result<u64> {
-    let mut sent = 0u64;
-    let mut send = |item: InputItem| -> bool {
-        sent += 1;
-        tx.blocking_send(item).is_ok()
-    };
+fn open_text(
+    mut reader: Box<dyn BufRead + Send>,
+    encoding: &'static str,
+    column: Option<&str>,
+) -> io::Result<Source> {
     let mut first = Vec::new();
-    let Some(truncated) = read_line(&mut reader, &mut first, MAX_RECORD)? else {
-        return Ok(0);
+    let Some(first_truncated) = read_line(&mut reader, &mut first, MAX_RECORD)? else {
+        return Ok(Source {
+            reader,
+            framing: Framing::Lines,
+            first,
+            first_truncated: false,
+            empty: true,
+            encoding,
+        });
     };
     if first.starts_with(b"\xEF\xBB\xBF") {
         first.drain(..3);
     }
-    let mut framing = if truncated {
-        Framing::Lines
-    } else {
-        detect(&first, None)
+    let framing = match column {
+        Some(name) => named_column(&first, name)?,
+        None if first_truncated => Framing::Lines,
+        None => detect(&first, None),
     };
-    // A header naming no address column: the next row may show which column holds them. It
-    // is read here and put back in front of the rest.
-    let mut second = Vec::new();
-    if matches!(framing, Framing::NoAddressColumn(_))
-        && read_line(&mut reader, &mut second, MAX_RECORD)? == Some(false)
-    {
-        framing = detect(&first, Some(&second));
-        second.push(b'\n');
-    }
-    let mut reader = io::Cursor::new(second).chain(reader);
-    match framing {
-        Framing::NoAddressColumn(why) => {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, why));
-        }
-        Framing::Lines => {
-            if !send(line_item(&first, truncated, encoding)) {
-                return Ok(sent);
-            }
-            let mut line = Vec::new();
-            while let Some(truncated) = read_line(&mut reader, &mut line, MAX_RECORD)? {
-                if !send(line_item(&line, truncated, encoding)) {
-                    break;
-                }
-            }
-        }
-        Framing::Csv {
-            delimiter,
-            column,
-            header,
-        } => {
+    let framing = match framing {
+        // A header naming no address column: the rows after it may show which column holds
+        // them. They are read here, kept, and put back in front of the rest.
+        Framing::NoAddressColumn(_) => {
+            let delimiter = header_delimiter(&first);
+            let mut kept = Recorder {
+                inner: reader,
+                kept: Vec::new(),
+            };
             let mut record = CsvRecord::default();
-            if !header {
-                read_record(&mut io::Cursor::new(&first), delimiter, &mut record)?;
-                if !send(record.item(column, encoding)) {
-                    return Ok(sent);
+            let mut framing = detect(&first, None);
+            let mut rows = 0;
+            while rows < SCAN_ROWS && kept.kept.len() < SCAN_BYTES {
+                let from = kept.kept.len();
+                if !read_record(&mut kept, delimiter, &mut record)? {
+                    break;
                 }
-            }
-            while read_record(&mut reader, delimiter, &mut record)? {
-                // A blank row is an empty address (INVALID_SYNTAX), as a blank line is, so
-                // the output keeps one row per input row.
-                let item = if record.is_blank() {
-                    InputItem::new("")
-                } else {
-                    record.item(column, encoding)
-                };
-                if !send(item) {
+                if record.is_blank() {
+                    continue;
+                }
+                rows += 1;
+                if let found @ Framing::Csv { .. } = detect(&first, Some(&kept.kept[from..])) {
+                    framing = found;
                     break;
                 }
             }
+            reader = Box::new(io::Cursor::new(kept.kept).chain(kept.inner));
+            framing
         }
+        framing => framing,
+    };
+    if let Framing::NoAddressColumn(why) = framing {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, why));
     }
-    Ok(sent)
+    Ok(Source {
+        reader,
+        framing,
+        first,
+        first_truncated,
+        empty: false,
+        encoding,
+    })
 }
 
-/// CSV when the first line is a header naming an `email` column, or a record of several
-/// fields exactly one of which looks like an address (a CSV without a header). A first line
-/// of several fields with no `@` at all is a header whose address column has another name
-/// ("Work Email"): `second`, the next line, gives the column when exactly one of its fields
-/// looks like an address; without it, or without such a field, [`Framing::NoAddressColumn`].
-pub fn detect(first: &[u8], second: Option<&[u8]>) -> Framing {
-    // The first line split on each delimiter, once; the splits with the most fields first
-    // (`email;;` is a header of three columns, not one named "email;;"). A header anywhere
-    // wins over a headerless reading.
+impl Source {
+    /// Send every item into `tx` (blocking: run it on its own thread). Returns the number of
+    /// items sent, or stops early without error when the receiver is gone.
+    pub fn read_into(self, tx: &mpsc::Sender<InputItem>) -> io::Result<u64> {
+        let Source {
+            mut reader,
+            framing,
+            first,
+            first_truncated,
+            empty,
+            encoding,
+        } = self;
+        let mut sent = 0u64;
+        let mut send = |item: InputItem| -> bool {
+            sent += 1;
+            tx.blocking_send(item).is_ok()
+        };
+        match framing {
+            // Refused by `open`.
+            Framing::NoAddressColumn(_) => {}
+            Framing::Lines => {
+                // Empty input has no first line.
+                if !empty && !send(line_item(&first, first_truncated, encoding)) {
+                    return Ok(sent);
+                }
+                let mut line = Vec::new();
+                while let Some(truncated) = read_line(&mut reader, &mut line, MAX_RECORD)? {
+                    if !send(line_item(&line, truncated, encoding)) {
+                        break;
+                    }
+                }
+            }
+            Framing::Csv {
+                delimiter,
+                column,
+                header,
+            } => {
+                let mut record = CsvRecord::default();
+                if !header {
+                    read_record(&mut io::Cursor::new(&first), delimiter, &mut record)?;
+                    if !send(record.item(column, encoding)) {
+                        return Ok(sent);
+                    }
+                }
+                while read_record(&mut reader, delimiter, &mut record)? {
+                    // A blank row is an empty address (INVALID_SYNTAX), as a blank line is, so
+                    // the output keeps one row per input row.
+                    let item = if record.is_blank() {
+                        InputItem::new("")
+                    } else {
+                        record.item(column, encoding)
+                    };
+                    if !send(item) {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(sent)
+    }
+}
+
+/// A reader that keeps what is consumed from it, to be read again.
+struct Recorder {
+    inner: Box<dyn BufRead + Send>,
+    kept: Vec<u8>,
+}
+
+impl Read for Recorder {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Recorder {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, n: usize) {
+        if let Ok(buf) = self.inner.fill_buf() {
+            self.kept.extend_from_slice(&buf[..n.min(buf.len())]);
+        }
+        self.inner.consume(n);
+    }
+}
+
+/// The first line split on each delimiter, the splits with the most fields first (`email;;`
+/// is a header of three columns, not one named "email;;").
+fn splits(first: &[u8]) -> Vec<(u8, CsvRecord)> {
     let mut records: Vec<(u8, CsvRecord)> = [b',', b';', b'\t', b'|']
         .into_iter()
         .filter_map(|delimiter| {
@@ -281,6 +390,54 @@ pub fn detect(first: &[u8], second: Option<&[u8]>) -> Framing {
         })
         .collect();
     records.sort_by_key(|(_, r)| std::cmp::Reverse(r.fields.len()));
+    records
+}
+
+/// The delimiter of a header line: the one that splits it into the most fields.
+fn header_delimiter(first: &[u8]) -> u8 {
+    splits(first).first().map_or(b',', |(d, _)| *d)
+}
+
+/// `--column NAME`: the first line is a header, and `name` (spaces and case aside, or as
+/// import compares header names) is its address column.
+fn named_column(first: &[u8], name: &str) -> io::Result<Framing> {
+    let wanted = crate::engine::import::normalize::header_key(name);
+    let wanted_plain = name.trim().to_lowercase();
+    for (delimiter, record) in splits(first) {
+        let column = record.fields.iter().position(|f| {
+            let f = String::from_utf8_lossy(f);
+            f.trim().to_lowercase() == wanted_plain
+                || (!wanted.is_empty()
+                    && crate::engine::import::normalize::header_key(&f) == wanted)
+        });
+        if let Some(column) = column {
+            return Ok(Framing::Csv {
+                delimiter,
+                column,
+                header: true,
+            });
+        }
+    }
+    let fields = splits(first)
+        .into_iter()
+        .next()
+        .map(|(_, r)| column_names(&r.fields))
+        .unwrap_or_default();
+    Err(io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("--column {name:?}: the first line has no such column ({fields})"),
+    ))
+}
+
+/// CSV when the first line is a header naming an `email` column, or a record of several
+/// fields exactly one of which looks like an address (a CSV without a header). A first line
+/// of several fields with no `@` at all is a header whose address column has another name:
+/// the one field named like an address column (`Work Email`) when there is exactly one, else
+/// `second`, a later row, gives the column when exactly one of its fields looks like an
+/// address; without it, or without such a field, [`Framing::NoAddressColumn`].
+pub fn detect(first: &[u8], second: Option<&[u8]>) -> Framing {
+    // A header anywhere wins over a headerless reading.
+    let records = splits(first);
     let email_names = crate::engine::import::columns::Field::Email.synonyms();
     for (delimiter, record) in &records {
         let column = record.fields.iter().position(|f| {
@@ -308,6 +465,18 @@ pub fn detect(first: &[u8], second: Option<&[u8]>) -> Framing {
     let header = records.first().filter(|(_, r)| r.fields.len() >= 2);
     match header {
         Some((delimiter, record)) if !first.contains(&b'@') => {
+            let mut named = record
+                .fields
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| std::str::from_utf8(f).is_ok_and(names_addresses));
+            if let (Some((column, _)), None) = (named.next(), named.next()) {
+                return Framing::Csv {
+                    delimiter: *delimiter,
+                    column,
+                    header: true,
+                };
+            }
             let mut next = CsvRecord::default();
             let column = second.and_then(|line| {
                 read_record(&mut io::Cursor::new(line), *delimiter, &mut next).ok()?;
@@ -326,6 +495,45 @@ pub fn detect(first: &[u8], second: Option<&[u8]>) -> Framing {
     }
 }
 
+/// A header (`Work Email`) that names a column of addresses in other words than import's
+/// (`WorkEmail`, `E-mail pro`, `Courriel professionnel`), not a fact about one (`Email
+/// status`, `Email opt-out`, `Email domain`).
+fn names_addresses(header: &str) -> bool {
+    const ABOUT: [&str; 22] = [
+        "status",
+        "valid",
+        "validity",
+        "verified",
+        "verification",
+        "opt",
+        "optout",
+        "optin",
+        "consent",
+        "sent",
+        "opened",
+        "opens",
+        "clicks",
+        "bounce",
+        "bounced",
+        "count",
+        "date",
+        "type",
+        "domain",
+        "format",
+        "score",
+        "result",
+    ];
+    let lower = header.to_lowercase().replace("e-mail", "email");
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words
+        .iter()
+        .any(|w| w.ends_with("email") || *w == "mail" || w.starts_with("courriel"))
+        && !words.iter().any(|w| ABOUT.contains(w))
+}
+
 /// The one field of `fields` shaped like an address; `None` for none or several (which one
 /// is meant would be a guess).
 fn only_address_column(fields: &[Vec<u8>]) -> Option<usize> {
@@ -336,8 +544,8 @@ fn only_address_column(fields: &[Vec<u8>]) -> Option<usize> {
     }
 }
 
-/// The refusal of a header without an address column, naming its columns.
-fn no_address_column(header: &[Vec<u8>]) -> String {
+/// The names of a header's first columns, quoted, for a message.
+fn column_names(header: &[Vec<u8>]) -> String {
     let mut names: Vec<String> = header
         .iter()
         .take(8)
@@ -346,11 +554,17 @@ fn no_address_column(header: &[Vec<u8>]) -> String {
     if header.len() > 8 {
         names.push("…".into());
     }
+    names.join(", ")
+}
+
+/// The refusal of a header without an address column, naming its columns.
+fn no_address_column(header: &[Vec<u8>]) -> String {
     format!(
-        "the first line reads as a header with no email column ({}), and the next row has no \
-         single field shaped like an address: name the addresses' column \"email\" (or E-mail, \
-         Courriel, …), or give one address per line",
-        names.join(", ")
+        "the first line reads as a header with no email column ({}), and none of the next \
+         {SCAN_ROWS} non-blank rows has a single field shaped like an address: give the \
+         addresses' column with --column NAME, or name it \"email\" (or E-mail, Courriel, …), \
+         or give one address per line",
+        column_names(header)
     )
 }
 
@@ -697,6 +911,78 @@ mod tests {
             detect(b"Name,Company", None),
             Framing::NoAddressColumn(_)
         ));
+    }
+
+    /// Rows with a blank address before the first one that shows the column do not refuse
+    /// the input: the next rows are read (and replayed, in order) until one shows it.
+    #[test]
+    fn blank_first_rows_under_a_header_do_not_hide_the_address_column() {
+        let items = read(b"Name,Contact\nJane,\n\nJo,  \nBob,bob@acme.test\nAl,al@acme.test\n");
+        assert_eq!(
+            emails(&items),
+            ["", "", "", "bob@acme.test", "al@acme.test"]
+        );
+        // Beyond SCAN_ROWS non-blank rows without an address, the input is refused.
+        let mut input = b"Name,Contact\n".to_vec();
+        for _ in 0..SCAN_ROWS {
+            input.extend(b"Jane,\n");
+        }
+        input.extend(b"Bob,bob@acme.test\n");
+        let err = read_into(io::Cursor::new(input), &mpsc::channel(8).0).unwrap_err();
+        assert!(err.to_string().contains("--column"), "{err}");
+    }
+
+    /// A header that names its address column in other words decides alone: blank first rows
+    /// do not matter, and a column about addresses (`Email status`) is not taken for one.
+    #[test]
+    fn a_header_named_like_an_email_column_decides_alone() {
+        let items = read(b"Name,Work Email\nJane,\nBob,bob@acme.test\n");
+        assert_eq!(emails(&items), ["", "bob@acme.test"]);
+        for (header, delimiter, column) in [
+            (&b"Name;E-mail pro;Company"[..], b';', 1),
+            (b"Courriel professionnel,Nom", b',', 0),
+            (b"Name,WorkEmail,Email status", b',', 1),
+        ] {
+            assert_eq!(
+                detect(header, None),
+                Framing::Csv {
+                    delimiter,
+                    column,
+                    header: true
+                },
+                "{}",
+                String::from_utf8_lossy(header)
+            );
+        }
+        // Two such columns: the rows decide.
+        assert!(matches!(
+            detect(b"Name,Work Email,Personal Email", None),
+            Framing::NoAddressColumn(_)
+        ));
+        assert!(matches!(
+            detect(b"Name,Email status", None),
+            Framing::NoAddressColumn(_)
+        ));
+    }
+
+    #[test]
+    fn column_names_the_address_column_of_a_header() {
+        let source = open(
+            io::Cursor::new(b"Name,Contact,Other\nJane,jane@acme.test,x@y.test\n".to_vec()),
+            Some("contact"),
+        )
+        .unwrap();
+        let (tx, mut rx) = mpsc::channel(8);
+        assert_eq!(source.read_into(&tx).unwrap(), 1);
+        assert_eq!(rx.try_recv().unwrap().email, "jane@acme.test");
+        let err = open(io::Cursor::new(b"Name,Contact\n".to_vec()), Some("Mail"))
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string()
+                .contains("no such column (\"Name\", \"Contact\")"),
+            "{err}"
+        );
     }
 
     /// Excel in a French locale ends a header with empty cells: `email;;` is three columns.

@@ -2,7 +2,9 @@
 //! throttling per MX host, and streaming at scale.
 //!
 //! [`run`] takes addresses from a bounded channel, verifies up to `window` of them at once and
-//! reports each result in input order, so memory stays flat whatever the input size. The CLI
+//! reports each result in input order, so memory stays flat whatever the input size. An
+//! address waiting minutes for a greylisting retry is parked outside the window, so the
+//! others go on meanwhile; `backlog` bounds what is taken and not yet reported. The CLI
 //! (`hailer verify`) and the TUI call the same function; only the reporter differs.
 //!
 //! Politeness: one session per address with at most two RCPTs (Postfix slows down after 10
@@ -179,8 +181,13 @@ pub struct VerifyOptions {
     pub cache_ttl: Duration,
     pub catch_all_ttl: Duration,
     pub starttls: bool,
-    /// Addresses in flight at once (results still come out in input order).
+    /// Addresses worked on at once (results still come out in input order). One waiting
+    /// for a retry does not count: it is parked until its retry is due.
     pub window: usize,
+    /// Addresses taken from the input and not yet reported, at most: worked on, waiting
+    /// for a retry, or (ordered) done and held back behind an earlier one. Bounds memory
+    /// however long a retry waits; reading pauses when it is reached.
+    pub backlog: usize,
     /// Also store INVALID_SYNTAX verdicts in the cache (the database mode does, so the tables
     /// show them; a streamed file of garbage does not fill the database).
     pub store_invalid: bool,
@@ -225,6 +232,7 @@ impl VerifyOptions {
             catch_all_ttl: Duration::from_secs(6 * 3600),
             starttls: true,
             window: 256,
+            backlog: 16_384,
             store_invalid: false,
             ordered: true,
         }
@@ -283,6 +291,10 @@ pub struct VerifyProg {
     pub cached: u64,
     /// Addresses that got a TEMPORARY answer and are waiting for their retry.
     pub waiting: u64,
+    /// When the next and the last of those retries are due, from now (`None`: none waits).
+    /// The run cannot end before the last.
+    pub next_retry_in: Option<Duration>,
+    pub last_retry_in: Option<Duration>,
     pub by_status: BTreeMap<Status, u64>,
 }
 
@@ -346,8 +358,17 @@ pub struct Verifier {
     pub(crate) catch_all_local: TtlCache<String, String>,
     pub(crate) cache: Option<Arc<dyn ResultCache>>,
     pub(crate) cancel: CancellationToken,
-    /// Addresses sleeping before a retry, for the progress line.
-    waiting: std::sync::atomic::AtomicU64,
+}
+
+/// Where one address stands after a step of its verification.
+#[derive(Debug)]
+pub enum Step {
+    /// The verdict; the boolean says it came from the cache.
+    Done(Verdict, bool),
+    /// TEMPORARY with retries left: probe this address again after a pause.
+    Retry(syntax::Address),
+    /// Cancelled during the step.
+    Cancelled,
 }
 
 impl Verifier {
@@ -366,20 +387,13 @@ impl Verifier {
             opts,
             cache,
             cancel,
-            waiting: Default::default(),
         })
     }
 
-    /// How many addresses are waiting for a retry right now.
-    pub fn waiting(&self) -> u64 {
-        self.waiting.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    /// Verify one input item: syntax, then the cache, then DNS and SMTP with retries of
-    /// TEMPORARY results. `None` when cancelled. The boolean says the verdict came from the cache.
-    pub async fn verify(&self, item: &InputItem) -> Option<(Verdict, bool)> {
+    /// The first step for one input item: syntax, then the cache, then a first probe.
+    pub async fn start(&self, item: &InputItem) -> Step {
         if let Some(problem) = &item.problem {
-            return Some((Verdict::new(Status::InvalidSyntax, problem.clone()), false));
+            return Step::Done(Verdict::new(Status::InvalidSyntax, problem.clone()), false);
         }
         let addr = match syntax::check(&item.email, &self.opts.allow_special_use) {
             Ok(a) => a,
@@ -390,7 +404,7 @@ impl Verifier {
                 {
                     cache.record(&item.email, &verdict);
                 }
-                return Some((verdict, false));
+                return Step::Done(verdict, false);
             }
         };
         if let Some(cache) = &self.cache
@@ -399,132 +413,212 @@ impl Verifier {
         {
             let age = crate::store::now_ts().saturating_sub(old.checked_at);
             if old.status.is_definitive() && (age as u64) < self.opts.cache_ttl.as_secs() {
-                return Some((old, true));
+                return Step::Done(old, true);
             }
         }
-        let mut attempt = 0;
-        let verdict = loop {
-            let last = attempt >= self.opts.retries;
-            let mut verdict = probe::probe(self, &addr, last).await?;
-            if verdict.status != Status::Temporary || attempt >= self.opts.retries {
-                if attempt > 0 {
-                    verdict.detail = format!("{} (after {attempt} retries)", verdict.detail);
-                }
-                break verdict;
-            }
-            let pause = self
-                .opts
-                .retry_delay
-                .saturating_mul(1 << attempt.min(8))
-                .min(Duration::from_secs(3600));
-            attempt += 1;
-            tracing::debug!(email = %item.email, ?pause, "TEMPORARY; retrying");
-            use std::sync::atomic::Ordering::Relaxed;
-            self.waiting.fetch_add(1, Relaxed);
-            let cancelled = tokio::select! {
-                _ = tokio::time::sleep(pause) => false,
-                _ = self.cancel.cancelled() => true,
-            };
-            self.waiting.fetch_sub(1, Relaxed);
-            if cancelled {
-                return None;
-            }
+        self.attempt(&item.email, addr, 0).await
+    }
+
+    /// Probe `addr` (attempt 0 is the first probe, 1 the first retry): a TEMPORARY answer
+    /// with retries left asks for another attempt; any other verdict is stored.
+    pub async fn attempt(&self, email: &str, addr: syntax::Address, attempt: u32) -> Step {
+        let last = attempt >= self.opts.retries;
+        let Some(mut verdict) = probe::probe(self, &addr, last).await else {
+            return Step::Cancelled;
         };
-        if let Some(cache) = &self.cache {
-            cache.record(&item.email, &verdict);
+        if verdict.status == Status::Temporary && !last {
+            tracing::debug!(%email, attempt, "TEMPORARY; retrying");
+            return Step::Retry(addr);
         }
-        Some((verdict, false))
+        if attempt > 0 {
+            verdict.detail = format!("{} (after {attempt} retries)", verdict.detail);
+        }
+        if let Some(cache) = &self.cache {
+            cache.record(email, &verdict);
+        }
+        Step::Done(verdict, false)
+    }
+
+    /// The pause before retry number `retry` (from 1): `retry_delay`, doubling each time,
+    /// at most an hour.
+    pub fn pause_before(&self, retry: u32) -> Duration {
+        self.opts
+            .retry_delay
+            .saturating_mul(1 << retry.saturating_sub(1).min(8))
+            .min(Duration::from_secs(3600))
     }
 }
 
-/// Verify every item of `input.items`, calling `report` with each result in input order and
-/// with progress. Stops early (and says so in the summary) when `cancel` fires; results
-/// already reported stay reported.
+/// One address between its steps.
+struct Task {
+    /// Its input position.
+    seq: u64,
+    item: InputItem,
+    /// The attempt that ran (0: the first probe).
+    attempt: u32,
+}
+
+/// Run one step of `task` on its own task. A panic in one verification must not end the
+/// run: it becomes that address's result.
+fn spawn_step(
+    v: &Arc<Verifier>,
+    task: Task,
+    retry: Option<syntax::Address>,
+) -> tokio::task::JoinHandle<(Task, Step)> {
+    let v = v.clone();
+    tokio::spawn(async move {
+        use futures::FutureExt;
+        let step = match retry {
+            None => {
+                std::panic::AssertUnwindSafe(v.start(&task.item))
+                    .catch_unwind()
+                    .await
+            }
+            Some(addr) => {
+                std::panic::AssertUnwindSafe(v.attempt(&task.item.email, addr, task.attempt))
+                    .catch_unwind()
+                    .await
+            }
+        };
+        let step = step.unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(email = %task.item.email, "verification panicked: {what}");
+            Step::Done(
+                Verdict::new(Status::Unknown, format!("internal error: {what}")),
+                false,
+            )
+        });
+        (task, step)
+    })
+}
+
+/// Verify every item of `input.items`, calling `report` with each result (in input order when
+/// the run is `ordered`) and with progress. Stops early (and says so in the summary) when
+/// `cancel` fires; results already reported stay reported.
+///
+/// At most `window` addresses are being worked on (DNS, a session, or waiting for a session
+/// slot) at once. An address waiting for a retry is parked outside that window, so the rest
+/// of the input goes on meanwhile; what is taken from the input but not yet reported (being
+/// worked on, parked, or done and held back for input order) is bounded by `backlog`, so
+/// memory stays flat however long a retry waits: reading waits when it is full.
 pub async fn run(
-    input: VerifyIn,
+    mut input: VerifyIn,
     mut report: impl FnMut(VerifyEvent),
     cancel: CancellationToken,
 ) -> Result<VerifySummary, VerifyError> {
+    use tokio::time::Instant;
     let started = std::time::Instant::now();
     let window = input.options.window.max(1);
+    let backlog = input.options.backlog.max(window);
+    let ordered = input.options.ordered;
     let verifier = Arc::new(Verifier::new(
         input.options,
         input.cache,
         cancel.child_token(),
     )?);
-    let items = futures::stream::unfold(input.items, |mut rx| async {
-        rx.recv().await.map(|item| (item, rx))
-    });
-    let ordered = verifier.opts.ordered;
-    let spawned = items.map(|item| {
-        let v = verifier.clone();
-        tokio::spawn(async move {
-            use futures::FutureExt;
-            // A panic in one verification must not end the run: it becomes that row's result.
-            let verdict = std::panic::AssertUnwindSafe(v.verify(&item))
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|panic| {
-                    let what = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_default();
-                    tracing::error!(email = %item.email, "verification panicked: {what}");
-                    let detail = format!("internal error: {what}");
-                    Some((Verdict::new(Status::Unknown, detail), false))
-                });
-            (item, verdict)
-        })
-    });
-    let mut results: futures::stream::BoxStream<'_, _> = if ordered {
-        spawned.buffered(window).boxed()
-    } else {
-        spawned.buffer_unordered(window).boxed()
-    };
+    let mut working = futures::stream::FuturesUnordered::new();
+    // Addresses waiting for a retry, by when it is due (then input position, so keys differ).
+    let mut parked: BTreeMap<(Instant, u64), (Task, syntax::Address)> = BTreeMap::new();
+    // Ordered: results done but behind one still being worked on, by input position.
+    let mut held: BTreeMap<u64, (InputItem, Verdict, bool)> = BTreeMap::new();
+    let mut taken = 0u64;
+    let mut input_open = true;
     let mut prog = VerifyProg::default();
     let mut cancelled = false;
-    // While every address left is sleeping before a retry no result arrives for minutes:
-    // the tick keeps the progress (and its waiting count) current meanwhile.
+    // While every address left waits for a retry no result arrives for minutes: the tick
+    // keeps the progress (its waiting count and time to the retries) current meanwhile.
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let waits = |parked: &BTreeMap<(Instant, u64), _>, prog: &mut VerifyProg| {
+        let now = Instant::now();
+        prog.waiting = parked.len() as u64;
+        prog.next_retry_in = parked
+            .keys()
+            .next()
+            .map(|(at, _)| at.saturating_duration_since(now));
+        prog.last_retry_in = parked
+            .keys()
+            .map(|(at, _)| *at)
+            .max()
+            .map(|at| at.saturating_duration_since(now));
+    };
     loop {
-        let next = tokio::select! {
+        if !input_open && working.is_empty() && parked.is_empty() {
+            break;
+        }
+        let room = working.len() < window;
+        let next_due = parked.keys().next().map(|(at, _)| *at);
+        let joined = tokio::select! {
             biased;
             _ = cancel.cancelled() => { cancelled = true; break; }
-            next = results.next() => next,
+            Some(joined) = working.next(), if !working.is_empty() => joined,
+            _ = tokio::time::sleep_until(next_due.unwrap_or_else(Instant::now)),
+                if room && next_due.is_some() =>
+            {
+                if let Some((_, (task, addr))) = parked.pop_first() {
+                    working.push(spawn_step(&verifier, task, Some(addr)));
+                }
+                continue;
+            }
+            item = input.items.recv(), if input_open && room && taken - prog.done < backlog as u64 => {
+                match item {
+                    Some(item) => {
+                        let task = Task { seq: taken, item, attempt: 0 };
+                        taken += 1;
+                        working.push(spawn_step(&verifier, task, None));
+                    }
+                    None => input_open = false,
+                }
+                continue;
+            }
             _ = tick.tick() => {
-                let waiting = verifier.waiting();
-                if waiting != prog.waiting {
-                    prog.waiting = waiting;
+                let before = prog.waiting;
+                waits(&parked, &mut prog);
+                if prog.waiting > 0 || before > 0 {
                     report(VerifyEvent::Progress(prog.clone()));
                 }
                 continue;
             }
         };
-        let Some(joined) = next else { break };
-        let (item, verdict) = match joined {
-            Ok((item, Some(v))) => (item, v),
-            // Cancelled inside, or the runtime is shutting down.
-            Ok((_, None)) | Err(_) => {
+        let (mut task, step) = match joined {
+            Ok(done) => done,
+            // The runtime is shutting down.
+            Err(_) => {
                 cancelled = true;
                 break;
             }
         };
-        let (verdict, cached) = verdict;
-        *prog.by_status.entry(verdict.status).or_default() += 1;
-        prog.cached += u64::from(cached);
-        report(VerifyEvent::Result(VerifyOut {
-            index: prog.done,
-            email: item.email,
-            verdict,
-            cached,
-        }));
-        prog.done += 1;
-        prog.waiting = verifier.waiting();
+        let (verdict, cached) = match step {
+            Step::Done(verdict, cached) => (verdict, cached),
+            Step::Cancelled => {
+                cancelled = true;
+                break;
+            }
+            Step::Retry(addr) => {
+                task.attempt += 1;
+                let due = Instant::now() + verifier.pause_before(task.attempt);
+                parked.insert((due, task.seq), (task, addr));
+                waits(&parked, &mut prog);
+                report(VerifyEvent::Progress(prog.clone()));
+                continue;
+            }
+        };
+        if ordered {
+            held.insert(task.seq, (task.item, verdict, cached));
+            while let Some((item, verdict, cached)) = held.remove(&prog.done) {
+                emit(&mut report, &mut prog, item, verdict, cached);
+            }
+        } else {
+            emit(&mut report, &mut prog, task.item, verdict, cached);
+        }
+        waits(&parked, &mut prog);
         report(VerifyEvent::Progress(prog.clone()));
     }
-    drop(results);
+    drop(working);
     verifier.cancel.cancel();
     Ok(VerifySummary {
         total: prog.done,
@@ -533,6 +627,25 @@ pub async fn run(
         cancelled,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Report one result; its index is the count reported before it.
+fn emit(
+    report: &mut impl FnMut(VerifyEvent),
+    prog: &mut VerifyProg,
+    item: InputItem,
+    verdict: Verdict,
+    cached: bool,
+) {
+    *prog.by_status.entry(verdict.status).or_default() += 1;
+    prog.cached += u64::from(cached);
+    report(VerifyEvent::Result(VerifyOut {
+        index: prog.done,
+        email: item.email,
+        verdict,
+        cached,
+    }));
+    prog.done += 1;
 }
 
 #[cfg(test)]

@@ -726,6 +726,68 @@ fn the_dry_run_summary_counts_what_it_wrote_per_mailbox() {
     assert_eq!(kept, 3);
 }
 
+/// Stopped while the input's first rows are still awaited (a pipe with nothing written yet),
+/// `verify` exits 130 as for any stop, saying nothing was verified, and writes no file: the
+/// signal used to end the process there and then.
+#[test]
+fn verify_stopped_before_any_input_exits_130_and_writes_nothing() {
+    let dir = campaign("firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n");
+    let d = dir.path();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("hailer"))
+        .current_dir(d)
+        .env_remove("HAILER_CONFIG")
+        .env_remove("HAILER_DATA_DIR")
+        .args(["--config", "config.toml", "--data-dir", "data"])
+        .args([
+            "verify",
+            "--input",
+            "-",
+            "--output",
+            "res.csv",
+            "--no-store",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take().unwrap();
+    // Ready once the process catches SIGTERM (bit 15 of SigCgt in /proc/PID/status).
+    let catches_term = || {
+        std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+            .ok()
+            .and_then(|s| {
+                let mask = s
+                    .lines()
+                    .find_map(|l| l.strip_prefix("SigCgt:"))?
+                    .trim()
+                    .to_string();
+                u64::from_str_radix(&mask, 16).ok()
+            })
+            .is_some_and(|m| m & (1 << 14) != 0)
+    };
+    let start = std::time::Instant::now();
+    while !catches_term() {
+        assert!(start.elapsed().as_secs() < 20, "SIGTERM never caught");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    common::signal(child.id(), "TERM");
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("nothing verified, nothing written"),
+        "{stderr}"
+    );
+    let left: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("res.csv"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
 /// Stopped before any result row, `verify --output FILE` still keeps FILE.partial (the header
 /// alone), as README says for every interrupted run, and leaves no temporary file.
 #[test]
@@ -750,8 +812,11 @@ fn verify_stopped_before_any_row_keeps_a_header_only_partial() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Nothing on stdin: the run waits for its first address.
-    let stdin = child.stdin.take().unwrap();
+    // A header that names the address column, then nothing: the output exists (its header
+    // alone) and the run waits for its first address.
+    let mut stdin = child.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, b"email\n").unwrap();
+    std::io::Write::flush(&mut stdin).unwrap();
     let started = || {
         std::fs::read_dir(d).unwrap().any(|e| {
             let e = e.unwrap();

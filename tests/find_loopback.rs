@@ -970,3 +970,45 @@ async fn the_domain_of_imported_addresses_is_the_company_domain() {
     assert_ne!(gil.domain.as_deref(), Some("gmail.com"), "{gil:#?}");
     assert!(out.domains_found >= 1, "{out:?}");
 }
+
+/// One search that times out is a blip, not a reason to give up the search engine for the
+/// rest of the run: the next company is still searched (it used to go to guesses with "web
+/// search skipped: unreachable earlier in this run"). A block is heeded at once (above).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_search_timeout_does_not_turn_the_search_off_for_the_run() {
+    let Some(rig) = Rig::get() else { return };
+    let server = serve().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_in(dir.path()).unwrap();
+    // Companies are worked on in key order: the timeout comes first.
+    seed(
+        &mut store,
+        &[
+            ("Jean", "Dupont", "Acme Slowsearch", None),
+            ("Anne", "Roux", "Fallback Industries", None),
+        ],
+    );
+    let input = FindIn {
+        company: None,
+        concurrency: 1,
+        refresh: false,
+    };
+    let out = find::run(
+        store.conn(),
+        &input,
+        settings(&rig, server.port),
+        &CancellationToken::new(),
+        |_, _, _| {},
+    )
+    .await
+    .unwrap();
+    assert!(
+        out.search_unreachable,
+        "the timeout is still reported: {out:?}"
+    );
+    let c = store::companies::get(store.conn(), &company_key("Fallback Industries"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.domain_source.as_deref(), Some("search"), "{c:?}");
+    assert_eq!(c.domain.as_deref(), Some("fallback.test"), "{c:?}");
+}

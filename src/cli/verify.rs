@@ -189,6 +189,9 @@ impl VerifyCommand {
     }
 
     async fn run(self, ctx: &Context, options: VerifyOptions) -> u8 {
+        // Ctrl-C and SIGTERM are caught from the start: reading the input's first rows may
+        // wait on a pipe, and a stop then must still exit 130, not die by the signal.
+        let mut stop_signal = Box::pin(super::stop_signal());
         // The input first: a missing file is the user's error, reported before anything else.
         let bytes_read = Arc::new(AtomicU64::new(0));
         let mut input_size = None;
@@ -223,13 +226,35 @@ impl VerifyCommand {
         let input_name = self.input.clone().unwrap_or_else(|| "database".into());
         let source = match reader {
             None => None,
-            Some(reader) => match verify::input::open(reader, self.column.as_deref()) {
-                Ok(source) => Some(source),
-                Err(e) => {
-                    errln!("reading {input_name}: {e}");
-                    return exit::INPUT;
+            Some(reader) => {
+                // On a thread of its own (not the runtime's blocking pool, which the runtime
+                // waits for on exit): a pipe with nothing written keeps it reading.
+                let column = self.column.clone();
+                let (opened_tx, opened) = tokio::sync::oneshot::channel();
+                std::thread::spawn(move || {
+                    let _ = opened_tx.send(verify::input::open(reader, column.as_deref()));
+                });
+                tokio::select! {
+                    opened = opened => match opened {
+                        Ok(Ok(source)) => Some(source),
+                        Ok(Err(e)) => {
+                            errln!("reading {input_name}: {e}");
+                            return exit::INPUT;
+                        }
+                        Err(_) => {
+                            errln!("reading {input_name}: the reader stopped");
+                            return exit::FAILURE;
+                        }
+                    },
+                    _ = &mut stop_signal => {
+                        errln!(
+                            "stopped before the first addresses of {input_name} were read: \
+                             nothing verified, nothing written"
+                        );
+                        return exit::INTERRUPTED;
+                    }
                 }
-            },
+            }
         };
         let output_name = self
             .output
@@ -312,9 +337,8 @@ impl VerifyCommand {
         // rows written so far in the hidden temporary file instead of FILE.partial.
         let cancel = CancellationToken::new();
         let on_signal = cancel.clone();
-        let stop = super::stop_signal();
         tokio::spawn(async move {
-            stop.await;
+            stop_signal.await;
             on_signal.cancel();
         });
 

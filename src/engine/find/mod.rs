@@ -196,6 +196,11 @@ struct Ctx {
     sites: HashMap<String, SiteReport>,
     /// Set once the search engine blocked or failed: the rest of the run backs off.
     search_off: std::sync::Mutex<Option<SearchFailure>>,
+    /// Searches that failed in a row without an answer (timeouts, refused connections, 5xx):
+    /// one may be a blip, so the run backs off only after [`SEARCH_MISSES_BEFORE_BACKOFF`].
+    search_misses: std::sync::atomic::AtomicU32,
+    /// The rest of the run does without the search engine (it blocked us, or kept failing).
+    search_backoff: std::sync::atomic::AtomicBool,
     searches: AtomicU64,
 }
 
@@ -307,6 +312,8 @@ pub async fn run(
         settings,
         sites,
         search_off: std::sync::Mutex::new(None),
+        search_misses: std::sync::atomic::AtomicU32::new(0),
+        search_backoff: std::sync::atomic::AtomicBool::new(false),
         searches: AtomicU64::new(0),
     });
     let total = work.len() as u64;
@@ -680,7 +687,11 @@ async fn find_domain(ctx: &Ctx, w: &Work, token: &CancellationToken) -> (db::Cac
         }
     }
     // 2. Web search, unless it was blocked or unreachable earlier in this run (back off).
-    let off = ctx.search_off.lock().ok().and_then(|o| o.clone());
+    let off = ctx
+        .search_backoff
+        .load(Ordering::Relaxed)
+        .then(|| ctx.search_off.lock().ok().and_then(|o| o.clone()))
+        .flatten();
     if let Some(off) = off {
         let (what, why) = match &off {
             SearchFailure::Blocked(w) => ("blocked", w),
@@ -692,7 +703,11 @@ async fn find_domain(ctx: &Ctx, w: &Work, token: &CancellationToken) -> (db::Cac
         // Not cached: the next run asks the search engine again.
         transient = true;
     } else {
-        match web_search(ctx, &w.name, token).await {
+        let answer = web_search(ctx, &w.name, token).await;
+        if answer.is_ok() {
+            ctx.search_misses.store(0, Ordering::Relaxed);
+        }
+        match answer {
             Ok(cands) if cands.is_empty() => notes.push("web search: no matching result".into()),
             Ok(cands) => {
                 for c in cands.iter().take(3) {
@@ -718,12 +733,25 @@ async fn find_domain(ctx: &Ctx, w: &Work, token: &CancellationToken) -> (db::Cac
                 };
                 notes.push(format!("{text}; falling back to guesses"));
                 transient = true;
-                // A search cut short by a stop says nothing about the engine.
-                if !token.is_cancelled()
-                    && let Ok(mut off) = ctx.search_off.lock()
-                    && off.is_none()
-                {
-                    *off = Some(e);
+                // A search cut short by a stop says nothing about the engine. A block is
+                // heeded at once (asking again makes it worse); failures after several in a
+                // row (one timeout may be a blip).
+                if !token.is_cancelled() {
+                    let back_off = match &e {
+                        SearchFailure::Blocked(_) => true,
+                        SearchFailure::Unreachable(_) => {
+                            ctx.search_misses.fetch_add(1, Ordering::Relaxed) + 1
+                                >= SEARCH_MISSES_BEFORE_BACKOFF
+                        }
+                    };
+                    if let Ok(mut off) = ctx.search_off.lock()
+                        && (off.is_none() || back_off)
+                    {
+                        *off = Some(e);
+                    }
+                    if back_off {
+                        ctx.search_backoff.store(true, Ordering::Relaxed);
+                    }
                 }
             }
         }
@@ -779,6 +807,9 @@ enum SearchFailure {
     /// It could not be reached or failed: connection refused, timeout, an HTTP error.
     Unreachable(String),
 }
+
+/// Failed searches in a row after which a run stops asking the search engine.
+const SEARCH_MISSES_BEFORE_BACKOFF: u32 = 3;
 
 /// Search the web for the company; `Err` when the engine blocked us or failed.
 async fn web_search(

@@ -278,12 +278,7 @@ pub fn normalize_email(raw: &str) -> Option<String> {
 /// (special-use domains such as `.test` allowed, as the outbox build allows them), so a value
 /// the outbox would call "invalid syntax" is refused where it comes in, naming the problem.
 pub fn checked_email(raw: &str) -> Result<String, String> {
-    let mut s = raw.trim();
-    if s.get(..7)
-        .is_some_and(|p| p.eq_ignore_ascii_case("mailto:"))
-    {
-        s = &s[7..];
-    }
+    let s = bare_address(raw);
     let (local, domain) = s.rsplit_once('@').ok_or("no @")?;
     if local.is_empty() || local.contains(char::is_whitespace) || local.contains('@') {
         return Err("not one address".into());
@@ -301,11 +296,10 @@ pub fn checked_email(raw: &str) -> Result<String, String> {
     Ok(email)
 }
 
-/// A suppression entry as typed or pasted: an address, also as `Name <addr>` or
-/// `mailto:addr`, or a whole domain as `@domain`. Lower-cased, with a trailing dot dropped,
-/// in the form the suppression check compares (`jane@acme.test`, `@acme.test`). `Err` says
-/// why the entry could never match anything, so it is refused instead of stored uselessly.
-pub fn suppression_entry(raw: &str) -> Result<String, String> {
+/// The address in a cell or entry as people paste them: `Jane Doe <jane@acme.test>` (what
+/// CRM exports and mail clients write), `mailto:jane@acme.test?subject=…`, or the address
+/// alone, trimmed.
+pub fn bare_address(raw: &str) -> &str {
     let mut s = raw.trim();
     // "Jane Doe <jane@acme.test>": the address between the brackets.
     if s.ends_with('>')
@@ -319,7 +313,15 @@ pub fn suppression_entry(raw: &str) -> Result<String, String> {
         // A mailto link may carry "?subject=…" after the address.
         s = s[7..].split('?').next().unwrap_or_default();
     }
-    let s = s.to_lowercase();
+    s
+}
+
+/// A suppression entry as typed or pasted: an address, also as `Name <addr>` or
+/// `mailto:addr`, or a whole domain as `@domain`. Lower-cased, with a trailing dot dropped,
+/// in the form the suppression check compares (`jane@acme.test`, `@acme.test`). `Err` says
+/// why the entry could never match anything, so it is refused instead of stored uselessly.
+pub fn suppression_entry(raw: &str) -> Result<String, String> {
+    let s = bare_address(raw).to_lowercase();
     if let Some(domain) = s.strip_prefix('@') {
         let domain = domain.strip_suffix('.').unwrap_or(domain);
         return if is_host_name(domain) {
@@ -524,5 +526,19 @@ mod tests {
                 .contains("':' is not allowed")
         );
         assert!(checked_email("a..b@c.test").is_err());
+        // As CRM exports and mail clients write an address, with the person's name.
+        assert_eq!(
+            normalize_email("Deanna Troi <deanna@Starfleet.test>").as_deref(),
+            Some("deanna@starfleet.test")
+        );
+        assert_eq!(
+            normalize_email("\"Troi, Deanna\" <deanna@starfleet.test>").as_deref(),
+            Some("deanna@starfleet.test")
+        );
+        assert_eq!(
+            normalize_email("mailto:deanna@starfleet.test?subject=Hi").as_deref(),
+            Some("deanna@starfleet.test")
+        );
+        assert_eq!(normalize_email("Deanna <>"), None);
     }
 }

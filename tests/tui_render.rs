@@ -755,7 +755,13 @@ fn activity_send_gauges() {
     }
     insta::assert_snapshot!("activity_send_80x24", terminal.backend());
     let mut app = sending_app();
-    insta::assert_snapshot!("activity_send_160x48", render(&mut app, 160, 48).backend());
+    // The task's row and the send panel count down the same wait (the row kept the note
+    // the engine wrote when the wait began).
+    let wide = render(&mut app, 160, 48);
+    let text = format!("{}", wide.backend());
+    assert_eq!(text.matches("next send in 0m23s").count(), 2, "{text}");
+    insta::assert_snapshot!("activity_send_160x48", wide.backend());
+    let mut app = sending_app();
     insta::assert_snapshot!("activity_send_60x20", render(&mut app, 60, 20).backend());
 }
 

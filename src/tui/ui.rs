@@ -1240,11 +1240,20 @@ fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize
                     progress,
                     rate,
                     eta,
-                    // A paused task's last note ("next send in 4 s") would stand still.
-                    match (&t.summary, t.state) {
-                        (Some(summary), _) => sanitize(summary),
-                        (None, TaskState::Paused) => "paused: p resumes".into(),
-                        (None, _) => sanitize(&t.note),
+                    // A paused task's last note ("next send in 4 s") would stand still; a
+                    // running send's wait counts down as the send panel's does.
+                    match (&t.summary, t.state, app.send_live.as_ref()) {
+                        (Some(summary), _, _) => sanitize(summary),
+                        (None, TaskState::Paused, _) => "paused: p resumes".into(),
+                        (None, TaskState::Running, Some(live))
+                            if live.task == t.id && live.status.next_send_in.is_some() =>
+                        {
+                            format!(
+                                "next send in {}",
+                                fmt_duration(live.status.next_send_in.unwrap_or_default())
+                            )
+                        }
+                        (None, _, _) => sanitize(&t.note),
                     },
                 ];
                 Row::new(placed.iter().map(|p| {

@@ -726,13 +726,27 @@ fn the_dry_run_summary_counts_what_it_wrote_per_mailbox() {
     assert_eq!(kept, 3);
 }
 
-/// Stopped while the input's first rows are still awaited (a pipe with nothing written yet),
-/// `verify` exits 130 as for any stop, saying nothing was verified, and writes no file: the
-/// signal used to end the process there and then.
+/// Stopped while the input's first rows are still awaited (a pipe with nothing written yet,
+/// or a FIFO no writer opened), `verify` exits 130 as for any stop, saying nothing was
+/// verified, and writes no file: the signal used to end the process there and then, or,
+/// for the FIFO, was caught and never acted on.
 #[test]
 fn verify_stopped_before_any_input_exits_130_and_writes_nothing() {
     let dir = campaign("firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n");
-    let d = dir.path();
+    let fifo = dir.path().join("input.fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for input in ["-", "input.fifo"] {
+        verify_stopped_waiting_for(dir.path(), input);
+    }
+}
+
+fn verify_stopped_waiting_for(d: &Path, input: &str) {
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("hailer"))
         .current_dir(d)
         .env_remove("HAILER_CONFIG")
@@ -741,7 +755,7 @@ fn verify_stopped_before_any_input_exits_130_and_writes_nothing() {
         .args([
             "verify",
             "--input",
-            "-",
+            input,
             "--output",
             "res.csv",
             "--no-store",
@@ -775,10 +789,10 @@ fn verify_stopped_before_any_input_exits_130_and_writes_nothing() {
     let out = child.wait_with_output().unwrap();
     drop(stdin);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert_eq!(out.status.code(), Some(130), "{input}: {stderr}");
     assert!(
         stderr.contains("nothing verified, nothing written"),
-        "{stderr}"
+        "{input}: {stderr}"
     );
     let left: Vec<String> = std::fs::read_dir(d)
         .unwrap()

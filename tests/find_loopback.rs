@@ -925,15 +925,19 @@ async fn the_domain_of_imported_addresses_is_the_company_domain() {
         &mut store,
         &[
             ("Richard", "Hendricks", "Pied Piper", None),
+            ("Jared", "Dunn", "Pied Piper", None),
             ("Dinesh", "Chugtai", "Pied Piper", None),
             ("Gil", "Free", "Zzyzx Unfindable", None),
+            ("Monica", "Hall", "Raviga Capital", None),
         ],
     );
     store
         .conn()
         .execute_batch(
             "UPDATE prospects SET email = 'richard.hendricks@acme.test' WHERE firstname = 'Richard';
-             UPDATE prospects SET email = 'gil.free@gmail.com' WHERE firstname = 'Gil';",
+             UPDATE prospects SET email = 'jared.dunn@acme.test' WHERE firstname = 'Jared';
+             UPDATE prospects SET email = 'gil.free@gmail.com' WHERE firstname = 'Gil';
+             UPDATE prospects SET email = 'monica@catchall.test' WHERE firstname = 'Monica';",
         )
         .unwrap();
     let input = FindIn {
@@ -962,12 +966,32 @@ async fn the_domain_of_imported_addresses_is_the_company_domain() {
         .unwrap()
         .unwrap();
     assert_eq!(company.domain_source.as_deref(), Some("email"));
-    assert_eq!(
-        company.domain_note.as_deref(),
-        Some("the domain of an imported address (richard.hendricks@acme.test)")
+    let note = company.domain_note.unwrap();
+    assert!(
+        note.starts_with("the domain of 2 imported addresses (") && note.contains("@acme.test"),
+        "{note}"
     );
     let gil = row(&rows, "Gil");
     assert_ne!(gil.domain.as_deref(), Some("gmail.com"), "{gil:#?}");
+    // One address at a domain unlike the company's name may be someone's own mailbox: taken
+    // only when the search and the guesses find nothing, and said so.
+    let raviga = store::companies::get(store.conn(), &company_key("Raviga Capital"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        raviga.domain.as_deref(),
+        Some("catchall.test"),
+        "{raviga:?}"
+    );
+    let note = raviga.domain_note.unwrap();
+    assert!(note.contains("web search"), "{note}");
+    assert!(
+        note.ends_with(
+            "so the domain of an imported address (monica@catchall.test), though it does not \
+             look like the company's name: check it"
+        ),
+        "{note}"
+    );
     assert!(out.domains_found >= 1, "{out:?}");
 }
 

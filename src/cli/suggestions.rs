@@ -383,11 +383,15 @@ fn next(store: &mut store::Store, ids: &[i64], json: bool) -> u8 {
 
 fn set(store: &mut store::Store, id: i64, email: &str, json: bool) -> u8 {
     // As the TUI's `e`: the address typed, trimmed, must read as one.
-    let email = email.trim();
-    if crate::engine::import::normalize::normalize_email(email).is_none() {
-        errln!("{email:?} is not an email address; nothing changed");
+    // Stored as read ("Jane <jane@acme.test>" is jane@acme.test), never as typed.
+    let Some(email) = crate::engine::import::normalize::normalize_email(email) else {
+        errln!(
+            "{:?} is not an email address; nothing changed",
+            email.trim()
+        );
         return exit::USAGE;
-    }
+    };
+    let email = email.as_str();
     let now = store::now_ts();
     let result = (|| -> Result<Option<ChangeOut>, store::StoreError> {
         let tx = store.write_tx()?;

@@ -193,52 +193,26 @@ impl VerifyCommand {
         // wait on a pipe, and a stop then must still exit 130, not die by the signal.
         let mut stop_signal = Box::pin(super::stop_signal());
         // The input first: a missing file is the user's error, reported before anything else.
+        // Its shape is decided (its first rows read) before any output exists, so an input
+        // refused for it leaves no header on stdout and no file behind. Opened on a thread of
+        // its own (not the runtime's blocking pool, which the runtime waits for on exit): a
+        // FIFO without a writer, or a pipe with nothing written yet, keeps it waiting.
         let bytes_read = Arc::new(AtomicU64::new(0));
-        let mut input_size = None;
-        let reader: Option<Box<dyn BufRead + Send>> = match self.input.as_deref() {
-            None => None,
-            Some("-") => Some(Box::new(BufReader::with_capacity(64 * 1024, io::stdin()))),
-            // Opening is not enough (a directory opens): the first bytes are read too,
-            // before any output is created.
-            // A spreadsheet or a binary file is refused here too, before any output exists.
-            Some(path) => match File::open(path).and_then(|f| {
-                // A regular file's size gives the progress line a share read.
-                let meta = f.metadata()?;
-                input_size = meta.is_file().then_some(meta.len()).filter(|&n| n > 0);
-                let mut r = BufReader::with_capacity(64 * 1024, f);
-                if let Some(why) = verify::input::unusable(r.fill_buf()?) {
-                    return Err(io::Error::new(io::ErrorKind::InvalidData, why));
-                }
-                Ok(Counted {
-                    inner: r,
-                    read: bytes_read.clone(),
-                })
-            }) {
-                Ok(r) => Some(Box::new(r)),
-                Err(e) => {
-                    errln!("cannot read {path}: {e}");
-                    return exit::INPUT;
-                }
-            },
-        };
-        // The input's shape is decided (its first rows read) before any output exists, so an
-        // input refused for it leaves no header on stdout and no file behind.
         let input_name = self.input.clone().unwrap_or_else(|| "database".into());
-        let source = match reader {
+        let opened = match self.input.clone() {
             None => None,
-            Some(reader) => {
-                // On a thread of its own (not the runtime's blocking pool, which the runtime
-                // waits for on exit): a pipe with nothing written keeps it reading.
+            Some(path) => {
                 let column = self.column.clone();
+                let counter = bytes_read.clone();
                 let (opened_tx, opened) = tokio::sync::oneshot::channel();
                 std::thread::spawn(move || {
-                    let _ = opened_tx.send(verify::input::open(reader, column.as_deref()));
+                    let _ = opened_tx.send(open_input(&path, column.as_deref(), counter));
                 });
                 tokio::select! {
                     opened = opened => match opened {
-                        Ok(Ok(source)) => Some(source),
+                        Ok(Ok(opened)) => Some(opened),
                         Ok(Err(e)) => {
-                            errln!("reading {input_name}: {e}");
+                            errln!("{e}");
                             return exit::INPUT;
                         }
                         Err(_) => {
@@ -256,6 +230,8 @@ impl VerifyCommand {
                 }
             }
         };
+        let input_size = opened.as_ref().and_then(|(_, size)| *size);
+        let source = opened.map(|(source, _)| source);
         let output_name = self
             .output
             .clone()
@@ -483,6 +459,35 @@ impl VerifyCommand {
 }
 
 /// CSV rows of results, flushed one by one so the output can be consumed while it runs.
+/// The input `path` (`-`: standard input) opened and its shape decided, with a regular
+/// file's size (for the share read); `Err` is the message to print (exit 4).
+fn open_input(
+    path: &str,
+    column: Option<&str>,
+    read: Arc<AtomicU64>,
+) -> Result<(verify::input::Source, Option<u64>), String> {
+    let mut size = None;
+    let reader: Box<dyn BufRead + Send> = if path == "-" {
+        Box::new(BufReader::with_capacity(64 * 1024, io::stdin()))
+    } else {
+        // Opening is not enough (a directory opens): the first bytes are read too, and a
+        // spreadsheet or a binary file is refused here, before any output exists.
+        let opened = File::open(path).and_then(|f| {
+            let meta = f.metadata()?;
+            size = meta.is_file().then_some(meta.len()).filter(|&n| n > 0);
+            let mut r = BufReader::with_capacity(64 * 1024, f);
+            if let Some(why) = verify::input::unusable(r.fill_buf()?) {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, why));
+            }
+            Ok(Counted { inner: r, read })
+        });
+        Box::new(opened.map_err(|e| format!("cannot read {path}: {e}"))?)
+    };
+    verify::input::open(reader, column)
+        .map(|source| (source, size))
+        .map_err(|e| format!("reading {path}: {e}"))
+}
+
 /// A regular file is written under a temporary name beside it, and takes its name in
 /// [`ResultWriter::finish`]; dropped unfinished, the temporary file is removed, or kept as
 /// `FILE.partial` when it holds results or the run was interrupted. A device or FIFO is written in place

@@ -292,8 +292,13 @@ pub const MIGRATIONS: &[&str] = &[
      );",
     // 17: the Message-ID of the message a report is about. A row sent again after a soft
     // bounce has several messages; repeated soft bounces are counted per message
-    // (inbox::process::persistent_soft_bounce). NULL: a report read before, or unmatched.
-    "ALTER TABLE bounces ADD COLUMN message_id TEXT;",
+    // (inbox::process::persistent_soft_bounce). Before this version a row was sent once, so
+    // a report read earlier is about the row's one message: filled in from the row, so a
+    // later report about the same message counts with it, not as another. NULL: unmatched.
+    "ALTER TABLE bounces ADD COLUMN message_id TEXT;
+     UPDATE bounces SET message_id =
+         (SELECT header_message_id FROM outbox WHERE outbox.id = bounces.outbox_id)
+     WHERE outbox_id IS NOT NULL;",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {

@@ -936,8 +936,10 @@ impl App {
             } => match key.code {
                 KeyCode::Esc => self.close_dialog(),
                 KeyCode::Enter => {
-                    let address = input.trim().to_string();
-                    if crate::engine::import::normalize::normalize_email(&address).is_some() {
+                    // Stored as read ("Jane <jane@acme.test>" is jane@acme.test).
+                    if let Some(address) =
+                        crate::engine::import::normalize::normalize_email(input.trim())
+                    {
                         self.close_dialog();
                         self.effects.push(Effect::Suggestion {
                             prospect_id,
@@ -946,7 +948,7 @@ impl App {
                     } else {
                         // The box stays open with the text to fix: closed, the next keys
                         // would act on the table (an `e` there opens a fresh box).
-                        self.dialog_error(format!("{address:?} is not an email address"));
+                        self.dialog_error(format!("{:?} is not an email address", input.trim()));
                         self.mode = Mode::EditEmail {
                             prospect_id,
                             who,

@@ -164,57 +164,42 @@ impl MailDns {
 
 /// Mail providers for people, not companies: an imported address there says nothing of the
 /// company's domain. The big international ones and the French and German ISPs' mail.
+#[rustfmt::skip]
 const PERSONAL_MAIL: &[&str] = &[
-    "gmail.com",
-    "googlemail.com",
-    "yahoo.com",
-    "yahoo.fr",
-    "yahoo.co.uk",
-    "ymail.com",
-    "hotmail.com",
-    "hotmail.fr",
-    "hotmail.co.uk",
-    "outlook.com",
-    "outlook.fr",
-    "live.com",
-    "live.fr",
-    "msn.com",
-    "aol.com",
-    "icloud.com",
-    "me.com",
-    "mac.com",
-    "proton.me",
-    "protonmail.com",
-    "pm.me",
-    "gmx.com",
-    "gmx.fr",
-    "gmx.de",
-    "gmx.net",
-    "web.de",
-    "t-online.de",
-    "orange.fr",
-    "wanadoo.fr",
-    "free.fr",
-    "sfr.fr",
-    "neuf.fr",
-    "laposte.net",
-    "bbox.fr",
-    "numericable.fr",
-    "yandex.com",
-    "yandex.ru",
-    "mail.ru",
-    "zoho.com",
-    "fastmail.com",
-    "hey.com",
-    "libero.it",
-    "qq.com",
-    "163.com",
+    "gmail.com", "googlemail.com", "ymail.com", "rocketmail.com", "aol.com", "aim.com",
+    "msn.com", "icloud.com", "me.com", "mac.com", "proton.me", "protonmail.com", "pm.me",
+    "tutanota.com", "tuta.io", "gmx.com", "gmx.net", "web.de", "t-online.de", "freenet.de",
+    "arcor.de", "orange.fr", "wanadoo.fr", "free.fr", "sfr.fr", "neuf.fr", "laposte.net",
+    "bbox.fr", "numericable.fr", "club-internet.fr", "aliceadsl.fr", "yandex.com", "yandex.ru",
+    "mail.ru", "zoho.com", "fastmail.com", "fastmail.fm", "hey.com", "libero.it", "virgilio.it",
+    "tiscali.it", "alice.it", "qq.com", "163.com", "126.com", "sina.com", "naver.com",
+    "comcast.net", "verizon.net", "att.net", "sbcglobal.net", "cox.net", "charter.net",
+    "btinternet.com", "sky.com", "virginmedia.com", "ntlworld.com", "talktalk.net",
+    "bluewin.ch", "seznam.cz", "wp.pl", "o2.pl", "interia.pl", "onet.pl", "telenet.be",
+    "skynet.be", "ziggo.nl", "kpnmail.nl", "xs4all.nl", "shaw.ca", "rogers.com",
+    "bigpond.com", "optusnet.com.au", "terra.com.br", "uol.com.br", "bol.com.br",
 ];
 
-/// `domain` belongs to a mail provider for people (gmail.com, orange.fr, …).
+/// Providers present under many country domains: `hotmail.de`, `yahoo.co.jp`, `live.it`.
+const PERSONAL_MAIL_ANY_TLD: &[&str] = &[
+    "hotmail",
+    "outlook",
+    "live",
+    "yahoo",
+    "gmx",
+    "yandex",
+    "orange",
+    "windowslive",
+];
+
+/// `domain` belongs to a mail provider for people (gmail.com, hotmail.de, orange.fr, …).
 pub fn is_personal_mail(domain: &str) -> bool {
     let domain = domain.trim_end_matches('.').to_ascii_lowercase();
-    PERSONAL_MAIL.contains(&domain.as_str())
+    if PERSONAL_MAIL.contains(&domain.as_str()) {
+        return true;
+    }
+    // The name right before the public suffix: `hotmail` in hotmail.co.uk.
+    PERSONAL_MAIL_ANY_TLD.contains(&stem(&domain).as_str())
 }
 
 const DNS_FAILED: &str = "DNS failed";
@@ -314,6 +299,27 @@ mod tests {
         assert!(!same_company("other.test", "acme.test"));
         assert!(!same_company("notacme.test", "acme.test"));
         assert!(!same_company("other.co.uk", "acme.co.uk"));
+    }
+
+    #[test]
+    fn personal_mail_providers_are_known_under_any_country_domain() {
+        for d in [
+            "gmail.com",
+            "hotmail.de",
+            "yahoo.co.jp",
+            "Outlook.fr.",
+            "bluewin.ch",
+        ] {
+            assert!(is_personal_mail(d), "{d}");
+        }
+        for d in [
+            "acme.test",
+            "orange-business.test",
+            "livenation.test",
+            "pp-hq.test",
+        ] {
+            assert!(!is_personal_mail(d), "{d}");
+        }
     }
 
     #[test]

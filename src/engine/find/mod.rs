@@ -665,17 +665,24 @@ async fn find_domain(ctx: &Ctx, w: &Work, token: &CancellationToken) -> (db::Cac
     let mut notes: Vec<String> = Vec::new();
     let mut transient = false;
     // 1. The domain the company's imported addresses are at: the company's own mail says
-    // more than a search result.
+    // more than a search result, when several people write from it or it looks like the
+    // company's name. One address at an unlike domain may be someone's own mailbox at a
+    // provider no list names: then it comes last, after the search and the guesses.
+    let mut weak_email_domain = None;
     if let Some((d, n, example)) = &w.email_domain {
         let dns = dns_check(ctx, d, token).await;
+        let strong = *n >= 2 || domain::name_similarity(&w.name, d) >= 0.5;
         match dns {
+            MailDns::Mx(_) | MailDns::AOnly if !strong => {
+                weak_email_domain = Some((d.clone(), example.clone(), dns));
+            }
             MailDns::Mx(_) | MailDns::AOnly => {
                 let note = if *n == 1 {
                     format!("the domain of an imported address ({example})")
                 } else {
                     format!("the domain of {n} imported addresses ({example}, …)")
                 };
-                return (found(d, "email", note, &dns), true);
+                return (found(d, "email", note, &dns), !transient);
             }
             MailDns::Failed(_) => {
                 transient = true;
@@ -719,7 +726,9 @@ async fn find_domain(ctx: &Ctx, w: &Work, token: &CancellationToken) -> (db::Cac
                                 c.rank,
                                 c.score.clamp(0.0, 1.0) * 100.0
                             );
-                            return (found(&c.domain, "search", note, &dns), true);
+                            // Not cached when a DNS lookup before it failed (the domain
+                            // of imported addresses, an earlier result): next run asks again.
+                            return (found(&c.domain, "search", note, &dns), !transient);
                         }
                         MailDns::Failed(_) => transient = true,
                         MailDns::Missing => {}
@@ -775,6 +784,13 @@ async fn find_domain(ctx: &Ctx, w: &Work, token: &CancellationToken) -> (db::Cac
         }
     }
     notes.push("no guessed domain resolves".into());
+    if let Some((d, example, dns)) = weak_email_domain {
+        notes.push(format!(
+            "so the domain of an imported address ({example}), though it does not look like \
+             the company's name: check it"
+        ));
+        return (found(&d, "email", notes.join("; "), &dns), !transient);
+    }
     (
         db::CachedDomain {
             domain: None,

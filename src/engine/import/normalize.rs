@@ -301,9 +301,13 @@ pub fn checked_email(raw: &str) -> Result<String, String> {
 /// alone, trimmed.
 pub fn bare_address(raw: &str) -> &str {
     let mut s = raw.trim();
-    // "Jane Doe <jane@acme.test>": the address between the brackets.
+    // "Jane Doe <jane@acme.test>": the address between the brackets. Not in a list ("Jane
+    // <j@a.test>, Bob <b@a.test>"): the whole text then reads as no one address. A quoted
+    // name may hold anything ("Doe, Jane").
+    let unquoted_name = |name: &str| name.split('"').step_by(2).collect::<String>();
     if s.ends_with('>')
         && let Some(open) = s.rfind('<')
+        && !unquoted_name(&s[..open]).contains(['@', ',', ';', '<', '>'])
     {
         s = s[open + 1..s.len() - 1].trim();
     }
@@ -540,5 +544,10 @@ mod tests {
             Some("deanna@starfleet.test")
         );
         assert_eq!(normalize_email("Deanna <>"), None);
+        // A list is no one address: never the last one's for the row's person.
+        assert_eq!(
+            normalize_email("Jane <jane@a.test>, Bob <bob@a.test>"),
+            None
+        );
     }
 }

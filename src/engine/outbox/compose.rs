@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 use crate::config::Config;
-use crate::engine::send::message::{build, new_message_id, sender_domain};
+use crate::engine::send::message::{MessageError, build, new_message_id, sender_domain};
 use crate::store::outbox::OutboxRow;
 
 /// The Markdown dialect of bodies: CommonMark with ~~strikethrough~~. Templates parse bodies
@@ -189,7 +189,8 @@ pub fn preview(row: &OutboxRow, config: &Config) -> String {
 }
 
 /// [`preview`], or `Err("cannot build this message: …")` when the configuration cannot
-/// build it (a tracking secret not set, say): `outbox show` then exits 3.
+/// build it (a tracking secret not set, a From that is no address): `outbox show` then
+/// exits 3.
 pub fn try_preview(row: &OutboxRow, config: &Config) -> Result<String, String> {
     let chosen = row
         .mailbox
@@ -227,7 +228,15 @@ pub fn try_preview(row: &OutboxRow, config: &Config) -> Result<String, String> {
         });
     let built = match build(row, &unsigned, config, &message_id, date) {
         Ok(b) => b.formatted(),
-        Err(e) => return Err(format!("cannot build this message: {e}")),
+        // The configuration's problem (the mailbox, DKIM, tracking): `outbox show` exits 3.
+        // The row's own (its address) is shown as the row's state, as its status says.
+        Err(
+            e @ (MessageError::From(_)
+            | MessageError::ReplyTo(_)
+            | MessageError::Dkim { .. }
+            | MessageError::Tracking(_)),
+        ) => return Err(format!("cannot build this message: {e}")),
+        Err(e) => return Ok(format!("cannot build this message: {e}\n")),
     };
     let mut out = String::new();
     if row.sent_at.is_some() {

@@ -67,14 +67,21 @@ pub fn edit_row(
             row.status
         )));
     }
-    // Nothing was rendered for it (no message for its company): an edit would be stored and
-    // then ignored, since the row stays ERROR for its reason, and a rebuild renders again.
+    // Nothing was rendered for it (no message for its company, or a reason found before
+    // the message was rendered): an edit would be stored and then ignored, since the row
+    // stays ERROR for its reason, and a rebuild renders again.
     if row.subject.is_empty() && row.body.is_empty() {
+        let reason = row.reason.as_deref().unwrap_or("no message");
+        let todo = if reason.starts_with("no message") {
+            format!(
+                "import a message for company {:?}, then rebuild the outbox",
+                row.company
+            )
+        } else {
+            "its reason keeps it from being sent; fix that, then rebuild the outbox".into()
+        };
         return Err(EditError::Refused(format!(
-            "row {id} has no message to edit ({}): import a message for company {:?}, then \
-             rebuild the outbox",
-            row.reason.as_deref().unwrap_or("no message"),
-            row.company
+            "row {id} has no message to edit ({reason}): {todo}"
         )));
     }
     let held = row.approved

@@ -58,16 +58,15 @@ impl Vars {
     }
 
     /// The field a placeholder names by any header the import reads as that field
-    /// (`{prénom}`, `{raison sociale}`, `{website}`), else its own folded name. A column
-    /// kept under that very name wins: it is what the user imported.
+    /// (`{prénom}`, `{raison sociale}`, `{website}`), else its own folded name. The field
+    /// wins over a column kept under such a name: the import keeps a second first-name
+    /// column (read where the first is empty) as an extra, and `{prenom}` must still be the
+    /// first name, not that column's cell, empty on most rows.
     fn canonical(&self, name: &str) -> String {
         let key = header_key(name);
-        if self.known.contains(&key) {
-            return key;
-        }
         PROSPECT_FIELDS
             .into_iter()
-            .find(|f| f.synonyms().contains(&key.as_str()))
+            .find(|f| f.synonyms().contains(&key.as_str()) && self.known.contains(f.name()))
             .map_or(key, |f| f.name().to_string())
     }
 
@@ -127,6 +126,49 @@ enum Spot {
     /// Code span, code block, autolink, HTML: backslashes stay, so the value goes in as is,
     /// and must not hold what would end that context.
     Literal(&'static str, &'static [char]),
+    /// Between `<` and `>` whose inside starts with the value of marker `first` (`<{url}>`):
+    /// an autolink, hence [`Spot::Literal`], only if that value makes one (a scheme, or the
+    /// whole inside an address); else text like any other.
+    Bracket { first: usize, whole: bool },
+}
+
+const AUTOLINK: Spot = Spot::Literal("an autolink", &[' ', '\t', '\n', '<', '>']);
+
+impl Spot {
+    /// What a [`Spot::Bracket`] is once the values are known.
+    fn resolve(self, values: &[(String, String)]) -> Spot {
+        let Spot::Bracket { first, whole } = self else {
+            return self;
+        };
+        let v = values.get(first).map_or("", |(_, v)| v.as_str());
+        if starts_with_scheme(v) || (whole && email_autolink(v)) {
+            AUTOLINK
+        } else {
+            Spot::Text
+        }
+    }
+}
+
+/// CommonMark's URI autolink start: a scheme of 2 to 32 characters, then `:`.
+fn starts_with_scheme(v: &str) -> bool {
+    let Some((scheme, _)) = v.split_once(':') else {
+        return false;
+    };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && (2..=32).contains(&scheme.len())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'))
+}
+
+/// CommonMark's email autolink, roughly: one `@` between a local part and a domain, no
+/// space and no angle bracket.
+fn email_autolink(v: &str) -> bool {
+    v.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && domain.contains('.')
+            && !v.contains(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '\\'))
+            && !domain.contains('@')
+    })
 }
 
 /// First private-use code point: markers are `MARK + index`.
@@ -135,6 +177,13 @@ const MARKS: std::ops::Range<u32> = 0xE000..0xF900;
 
 fn mark(i: usize) -> Option<char> {
     char::from_u32(MARK + i as u32).filter(|c| MARKS.contains(&(*c as u32)))
+}
+
+/// The marker index `c` stands for, if it is one.
+fn marks_in_char(c: char) -> Option<usize> {
+    MARKS
+        .contains(&(c as u32))
+        .then(|| (c as u32 - MARK) as usize)
 }
 
 fn marks_in(text: &str) -> impl Iterator<Item = usize> + '_ {
@@ -149,7 +198,6 @@ fn spots(skeleton: &str, n: usize) -> Vec<Spot> {
     use pulldown_cmark::{Event, LinkType, Parser, Tag, TagEnd};
     const CODE: Spot = Spot::Literal("code", &['`', '\n']);
     const BLOCK: Spot = Spot::Literal("a code block", &['\n']);
-    const AUTOLINK: Spot = Spot::Literal("an autolink", &[' ', '\t', '\n', '<', '>']);
     const HTML: Spot = Spot::Literal("HTML", &['<', '>', '"']);
     let mut out = vec![Spot::Text; n];
     let mut set = |text: &str, spot: Spot| {
@@ -160,11 +208,14 @@ fn spots(skeleton: &str, n: usize) -> Vec<Spot> {
         }
     };
     // `<{url}>`: with a marker in place of the value, the parser sees no scheme and so no
-    // autolink, but with the value in place it is one, where backslashes stay: the value
-    // must go in as is (and must not hold what ends an autolink). The parse below still
-    // overrides this for code and HTML.
+    // autolink; with the value in place it may be one, where backslashes stay (decided with
+    // the values, `Spot::resolve`). The parse below still overrides this for code, HTML and
+    // link destinations.
     for inside in bracketed(skeleton) {
-        set(inside, AUTOLINK);
+        if let Some(first) = inside.chars().next().and_then(marks_in_char) {
+            let whole = inside.chars().count() == 1;
+            set(inside, Spot::Bracket { first, whole });
+        }
     }
     let (mut block, mut autolink) = (false, false);
     for event in Parser::new_ext(skeleton, super::compose::MARKDOWN_OPTIONS) {
@@ -179,6 +230,8 @@ fn spots(skeleton: &str, n: usize) -> Vec<Spot> {
                 autolink = true;
                 set(&dest_url, AUTOLINK);
             }
+            // `[text](<{url}>)`: a link destination, where escapes are read as in text.
+            Event::Start(Tag::Link { dest_url, .. }) => set(&dest_url, Spot::Text),
             Event::End(TagEnd::Link) => autolink = false,
             Event::Text(t) if block => set(&t, BLOCK),
             Event::Text(t) if autolink => set(&t, AUTOLINK),
@@ -342,7 +395,10 @@ fn render_with(
     if values.is_empty() {
         return (out, errors);
     }
-    let spots = spots(&out, values.len());
+    let spots: Vec<Spot> = spots(&out, values.len())
+        .into_iter()
+        .map(|s| s.resolve(&values))
+        .collect();
     for ((name, value), spot) in values.iter().zip(&spots) {
         if let Spot::Literal(what, enders) = spot
             && let Some(c) = value.chars().find(|c| enders.contains(c))
@@ -359,7 +415,7 @@ fn render_with(
             .contains(&(c as u32))
             .then(|| (c as u32 - MARK) as usize);
         match marker.and_then(|i| Some((&values.get(i)?.1, spots[i]))) {
-            Some((v, Spot::Text)) => text.push_str(&escape_markdown(v)),
+            Some((v, Spot::Text | Spot::Bracket { .. })) => text.push_str(&escape_markdown(v)),
             Some((v, Spot::Literal(..))) => text.push_str(v),
             None => text.push(c),
         }
@@ -448,6 +504,14 @@ mod tests {
         assert_eq!(
             plain("Bonjour {prenom} {NOM} ({societe}), {firstname}", &v).unwrap(),
             "Bonjour Élodie Durand (Acme SA), Élodie"
+        );
+        // A second first-name column kept as an extra (empty on this row) does not hide
+        // the field.
+        let mut with_fallback = vars();
+        with_fallback.declare("Prénom");
+        assert_eq!(
+            plain("Bonjour {prénom}", &with_fallback).unwrap(),
+            "Bonjour Élodie"
         );
         // Any header the import reads as a field names it in a template too.
         assert_eq!(
@@ -660,6 +724,30 @@ mod tests {
             render("See <{linkedin}>", &v, Escape::Markdown).unwrap_err(),
             vec![TemplateError::Breaks("linkedin".into(), "an autolink", '>')]
         );
+        // An address fills an email autolink.
+        v.set("linkedin", "jean_d@acme.test");
+        let html = super::super::compose::markdown_to_html(
+            &render("<{linkedin}>", &v, Escape::Markdown).unwrap(),
+        );
+        assert!(html.contains("href=\"mailto:jean_d@acme.test\""), "{html}");
+        // No scheme, no address: no autolink, so the value is text, escaped, and markup in
+        // it stays text (it went in as is, and a cell could carry a link of its own).
+        for value in ["linkedin.com/in/jean_dupont", "[Click](https://evil.test)"] {
+            v.set("linkedin", value);
+            let body = render("See <{linkedin}>", &v, Escape::Markdown).unwrap();
+            let html = super::super::compose::markdown_to_html(&body);
+            assert!(!html.contains("href"), "{value}: {html}");
+            assert_eq!(
+                super::super::compose::markdown_to_text(&body).trim_end(),
+                format!("See <{value}>"),
+                "{body}"
+            );
+        }
+        // A link destination in brackets reads escapes as text does: a space is fine.
+        v.set("linkedin", "https://x.test/a b");
+        let body = render("[Profile](<{linkedin}>)", &v, Escape::Markdown).unwrap();
+        let html = super::super::compose::markdown_to_html(&body);
+        assert!(html.contains("href=\"https://x.test/a%20b\""), "{html}");
     }
 
     #[test]

@@ -251,6 +251,7 @@ fn open_text(
             let mut kept = Recorder {
                 inner: reader,
                 kept: Vec::new(),
+                limit: SCAN_BYTES,
             };
             let mut record = CsvRecord::default();
             let mut framing = detect(&first, None);
@@ -349,10 +350,14 @@ impl Source {
     }
 }
 
-/// A reader that keeps what is consumed from it, to be read again.
+/// A reader that keeps what is consumed from it, to be read again. It ends (reads as EOF)
+/// once `limit` bytes are kept, also in the middle of a record: a quote never closed would
+/// otherwise make the rest of the file one record, all of it kept. Nothing is lost: what
+/// it did not pass on is still in `inner`.
 struct Recorder {
     inner: Box<dyn BufRead + Send>,
     kept: Vec<u8>,
+    limit: usize,
 }
 
 impl Read for Recorder {
@@ -367,7 +372,9 @@ impl Read for Recorder {
 
 impl BufRead for Recorder {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        self.inner.fill_buf()
+        let room = self.limit.saturating_sub(self.kept.len());
+        let buf = self.inner.fill_buf()?;
+        Ok(&buf[..buf.len().min(room)])
     }
 
     fn consume(&mut self, n: usize) {
@@ -528,10 +535,12 @@ fn names_addresses(header: &str) -> bool {
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .collect();
-    words
-        .iter()
-        .any(|w| w.ends_with("email") || *w == "mail" || w.starts_with("courriel"))
-        && !words.iter().any(|w| ABOUT.contains(w))
+    // "Voicemail" ends with "email", and "Voice mail" has the word "mail": a phone column.
+    words.iter().any(|w| {
+        (w.ends_with("email") && !w.ends_with("voicemail"))
+            || *w == "mail"
+            || w.starts_with("courriel")
+    }) && !words.iter().any(|w| ABOUT.contains(w) || *w == "voice")
 }
 
 /// The one field of `fields` shaped like an address; `None` for none or several (which one
@@ -932,6 +941,29 @@ mod tests {
         assert!(err.to_string().contains("--column"), "{err}");
     }
 
+    /// The scan for the address column keeps at most its limit, also inside a quote that
+    /// never closes (the rest of the file would be one record), and loses nothing: what it
+    /// did not read is still there, after what it kept.
+    #[test]
+    fn the_column_scan_keeps_at_most_its_limit_and_loses_nothing() {
+        let mut input = b"Name,Notes\nJane,\"6 ft\n".to_vec();
+        input.extend(std::iter::repeat_n(b'x', 5000));
+        let mut kept = Recorder {
+            inner: Box::new(io::Cursor::new(input.clone())),
+            kept: Vec::new(),
+            limit: 100,
+        };
+        let mut record = CsvRecord::default();
+        while read_record(&mut kept, b',', &mut record).unwrap() {}
+        assert_eq!(kept.kept.len(), 100);
+        let mut again = Vec::new();
+        io::Cursor::new(kept.kept)
+            .chain(kept.inner)
+            .read_to_end(&mut again)
+            .unwrap();
+        assert_eq!(again, input);
+    }
+
     /// A header that names its address column in other words decides alone: blank first rows
     /// do not matter, and a column about addresses (`Email status`) is not taken for one.
     #[test]
@@ -963,6 +995,13 @@ mod tests {
             detect(b"Name,Email status", None),
             Framing::NoAddressColumn(_)
         ));
+        // A phone column is no address column, whatever its spelling.
+        for header in ["Name,Voicemail", "Name,Voice mail"] {
+            assert!(
+                matches!(detect(header.as_bytes(), None), Framing::NoAddressColumn(_)),
+                "{header}"
+            );
+        }
     }
 
     #[test]

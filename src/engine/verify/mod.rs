@@ -540,11 +540,11 @@ pub async fn run(
             .keys()
             .next()
             .map(|(at, _)| at.saturating_duration_since(now));
+        // The map is ordered by due time: the last key is the latest.
         prog.last_retry_in = parked
             .keys()
-            .map(|(at, _)| *at)
-            .max()
-            .map(|at| at.saturating_duration_since(now));
+            .next_back()
+            .map(|(at, _)| at.saturating_duration_since(now));
     };
     loop {
         if !input_open && working.is_empty() && parked.is_empty() {

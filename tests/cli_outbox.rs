@@ -456,6 +456,15 @@ fn approve_and_skip_name_bad_ids_and_change_nothing() {
             bob.id
         )));
     assert_eq!(by_name("Bob").subject, "");
+    // Its preview says so, not a message with an empty Subject.
+    hailer(d)
+        .args(["outbox", "show", &bob.id.to_string()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "(no message to show: no message: nothing imported for company \"Nowhere Ltd\"",
+        ))
+        .stdout(predicate::str::contains("Subject:").not());
     let ids = [ann.id.to_string(), bob.id.to_string(), "999".to_string()];
     hailer(d)
         .args(["outbox", "approve"])

@@ -932,6 +932,11 @@ fn a_filter_that_hides_every_row_says_so() {
         text.contains("No row matches the filter: confidence ≥ 90"),
         "{text}"
     );
+    // `-` goes back down the same steps: 70, 40, all, then round to 90.
+    for want in [70, 40, 0, 90] {
+        app.apply(hailer::tui::keymap::Action::ConfidenceFilterDown);
+        assert_eq!(app.min_confidence, want);
+    }
 }
 
 /// A long log entry (an import error names the file first) wraps at 80 columns, so its end,

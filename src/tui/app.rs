@@ -1363,13 +1363,18 @@ impl App {
                     });
                 }
             }
-            Action::ConfidenceFilter => {
-                self.min_confidence = match self.min_confidence {
-                    0 => 40,
-                    40 => 70,
-                    70 => 90,
-                    _ => 0,
+            Action::ConfidenceFilter | Action::ConfidenceFilterDown => {
+                const STEPS: [i64; 4] = [0, 40, 70, 90];
+                let at = STEPS
+                    .iter()
+                    .position(|s| *s == self.min_confidence)
+                    .unwrap_or(0);
+                let next = if action == Action::ConfidenceFilter {
+                    (at + 1) % STEPS.len()
+                } else {
+                    (at + STEPS.len() - 1) % STEPS.len()
                 };
+                self.min_confidence = STEPS[next];
                 self.apply_confidence_filter();
                 let n = self.suggestions.rows.len();
                 self.toast(

@@ -47,6 +47,7 @@ pub enum Action {
     RunFind,
     Verify,
     ConfidenceFilter,
+    ConfidenceFilterDown,
     SyncInbox,
     WatchInbox,
     BounceDates,
@@ -239,7 +240,7 @@ const BINDINGS: &[(Scope, &str, Action, &str)] = &[
         Scope::Tab(Tab::Outbox),
         "space",
         Action::Mark,
-        "mark or unmark the row",
+        "mark or unmark the row, then go to the next",
     ),
     (
         Scope::Tab(Tab::Outbox),
@@ -251,7 +252,7 @@ const BINDINGS: &[(Scope, &str, Action, &str)] = &[
         Scope::Tab(Tab::Suggestions),
         "space",
         Action::Mark,
-        "mark or unmark the row",
+        "mark or unmark the row, then go to the next",
     ),
     (
         Scope::Tab(Tab::Suggestions),
@@ -330,6 +331,12 @@ const BINDINGS: &[(Scope, &str, Action, &str)] = &[
         "+",
         Action::ConfidenceFilter,
         "minimum confidence: all, 40, 70, 90 (cycles)",
+    ),
+    (
+        Scope::Tab(Tab::Suggestions),
+        "-",
+        Action::ConfidenceFilterDown,
+        "minimum confidence the other way: 90, 70, 40, all",
     ),
     (
         Scope::Tab(Tab::Suggestions),

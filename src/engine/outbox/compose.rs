@@ -192,6 +192,14 @@ pub fn preview(row: &OutboxRow, config: &Config) -> String {
 /// build it (a tracking secret not set, a From that is no address): `outbox show` then
 /// exits 3.
 pub fn try_preview(row: &OutboxRow, config: &Config) -> Result<String, String> {
+    // Nothing was rendered (no message for the company, or a reason found first): a
+    // message with an empty Subject would be no preview of anything.
+    if row.subject.is_empty() && row.body.is_empty() {
+        return Ok(format!(
+            "(no message to show: {})\n",
+            row.reason.as_deref().unwrap_or("nothing rendered")
+        ));
+    }
     let chosen = row
         .mailbox
         .as_ref()

@@ -426,23 +426,27 @@ mod tests {
         assert!(matches!(a.mode, Mode::ConfirmSend(_)));
     }
 
+    /// An Outbox table row: status, approval, address, company, subject, counts, note.
+    fn outbox_row(id: i64, status: &str, note: &str) -> TableRow {
+        TableRow::new(
+            id,
+            vec![
+                status.into(),
+                String::new(),
+                format!("p{id}@acme.test"),
+                "Acme".into(),
+                "Hi".into(),
+                String::new(),
+                note.into(),
+            ],
+        )
+    }
+
     #[test]
     fn u_decides_an_uncertain_row_only() {
         let mut a = App::new(Settings::default(), PathBuf::from("/"), false);
         a.tab = Tab::Outbox;
-        let row = |id: i64, status: &str| {
-            TableRow::new(
-                id,
-                vec![
-                    status.into(),
-                    String::new(),
-                    format!("p{id}@acme.test"),
-                    "Acme".into(),
-                    "Hi".into(),
-                    String::new(),
-                ],
-            )
-        };
+        let row = |id: i64, status: &str| outbox_row(id, status, "");
         a.on_loaded(Pane::Outbox, vec![row(1, "READY"), row(2, "UNCERTAIN")]);
         press(&mut a, KeyCode::Char('u'));
         assert_eq!(a.mode, Mode::Normal, "READY rows are not UNCERTAIN");
@@ -476,18 +480,7 @@ mod tests {
     fn u_offers_to_send_a_soft_bounced_row_again() {
         let mut a = App::new(Settings::default(), PathBuf::from("/"), false);
         a.tab = Tab::Outbox;
-        let row = |id: i64, status: &str, note: &str| {
-            let mut cells: Vec<String> = vec![
-                status.into(),
-                String::new(),
-                format!("p{id}@acme.test"),
-                "Acme".into(),
-                "Hi".into(),
-                String::new(),
-            ];
-            cells.push(note.into());
-            TableRow::new(id, cells)
-        };
+        let row = outbox_row;
         a.on_loaded(
             Pane::Outbox,
             vec![

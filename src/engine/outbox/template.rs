@@ -23,16 +23,6 @@ pub struct Vars {
     known: HashSet<String>,
 }
 
-/// The prospect's fields a placeholder may name (a message's subject and body are not).
-const PROSPECT_FIELDS: [Field; 6] = [
-    Field::Firstname,
-    Field::Lastname,
-    Field::Company,
-    Field::Email,
-    Field::Title,
-    Field::Domain,
-];
-
 impl Vars {
     pub fn new() -> Vars {
         Vars::default()
@@ -64,8 +54,10 @@ impl Vars {
     /// first name, not that column's cell, empty on most rows.
     fn canonical(&self, name: &str) -> String {
         let key = header_key(name);
-        PROSPECT_FIELDS
+        // The prospect's fields: a message's subject and body are no placeholders.
+        Field::ALL
             .into_iter()
+            .filter(|f| !matches!(f, Field::Subject | Field::Body))
             .find(|f| f.synonyms().contains(&key.as_str()) && self.known.contains(f.name()))
             .map_or(key, |f| f.name().to_string())
     }

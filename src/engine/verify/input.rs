@@ -146,11 +146,7 @@ impl<R: BufRead> Utf16Reader<R> {
 
 impl<R: BufRead> Read for Utf16Reader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let available = self.fill_buf()?;
-        let n = available.len().min(buf.len());
-        buf[..n].copy_from_slice(&available[..n]);
-        self.consume(n);
-        Ok(n)
+        read_through_buffer(self, buf)
     }
 }
 
@@ -350,6 +346,15 @@ impl Source {
     }
 }
 
+/// `Read` for a reader whose buffer does the work (`fill_buf`, `consume`).
+fn read_through_buffer(r: &mut impl BufRead, buf: &mut [u8]) -> io::Result<usize> {
+    let available = r.fill_buf()?;
+    let n = available.len().min(buf.len());
+    buf[..n].copy_from_slice(&available[..n]);
+    r.consume(n);
+    Ok(n)
+}
+
 /// A reader that keeps what is consumed from it, to be read again. It ends (reads as EOF)
 /// once `limit` bytes are kept, also in the middle of a record: a quote never closed would
 /// otherwise make the rest of the file one record, all of it kept. Nothing is lost: what
@@ -362,11 +367,7 @@ struct Recorder {
 
 impl Read for Recorder {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let available = self.fill_buf()?;
-        let n = available.len().min(buf.len());
-        buf[..n].copy_from_slice(&available[..n]);
-        self.consume(n);
-        Ok(n)
+        read_through_buffer(self, buf)
     }
 }
 

@@ -67,24 +67,32 @@ pub fn upsert(conn: &Connection, row: &VerificationRow) -> Result<()> {
 }
 
 /// Visit each candidate address (see [`CANDIDATES_SQL`]) without loading them all; the visitor
-/// returns `false` to stop.
+/// returns `false` to stop. A suppressed address is left out: it is never mailed, so its
+/// verdict helps no one, and probing an address that bounced or complained spends the
+/// sender's standing with that server for nothing.
 pub fn for_each_candidate(conn: &Connection, mut visit: impl FnMut(String) -> bool) -> Result<()> {
     let mut stmt = conn.prepare(CANDIDATES_SQL)?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
-        if !visit(r.get(0)?) {
+        let email: String = r.get(0)?;
+        if super::suppressions::blocking(conn, &email)?.is_some() {
+            continue;
+        }
+        if !visit(email) {
             break;
         }
     }
     Ok(())
 }
 
+/// How many addresses [`for_each_candidate`] visits.
 pub fn count_candidates(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row(
-        &format!("SELECT COUNT(*) FROM ({CANDIDATES_SQL})"),
-        [],
-        |r| r.get(0),
-    )?)
+    let mut n = 0;
+    for_each_candidate(conn, |_| {
+        n += 1;
+        true
+    })?;
+    Ok(n)
 }
 
 pub fn list(conn: &Connection) -> Result<Vec<VerificationRow>> {
@@ -161,5 +169,16 @@ mod tests {
         .unwrap();
         assert_eq!(seen, ["b@acme.test", "a@acme.test"]);
         assert_eq!(count_candidates(conn).unwrap(), 2);
+        // A suppressed address (or domain) is not probed, nor counted.
+        crate::store::suppressions::add(conn, "b@acme.test", "bounced", None, 1).unwrap();
+        let mut seen = Vec::new();
+        for_each_candidate(conn, |e| {
+            seen.push(e);
+            true
+        })
+        .unwrap();
+        assert_eq!(seen, ["a@acme.test"]);
+        crate::store::suppressions::add(conn, "@acme.test", "manual", None, 1).unwrap();
+        assert_eq!(count_candidates(conn).unwrap(), 0);
     }
 }

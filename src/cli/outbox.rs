@@ -400,11 +400,18 @@ fn settle(
     let n = outbox::rows(ids.len());
     Ok(if sent {
         format!("{n} marked SENT\n")
-    } else if require_approval {
-        format!("{n} back to READY, unapproved: approve them to send them again\n")
     } else {
-        format!("{n} back to READY: the next run sends them (require_approval is off)\n")
+        back_to_ready(&n, require_approval)
     })
+}
+
+/// What `settle --requeue` and `resend` say of the `rows` they put back to READY.
+fn back_to_ready(rows: &str, require_approval: bool) -> String {
+    if require_approval {
+        format!("{rows} back to READY, unapproved: approve them to send them again\n")
+    } else {
+        format!("{rows} back to READY: the next run sends them (require_approval is off)\n")
+    }
 }
 
 /// `outbox resend`: the soft-bounced rows among `ids` back to READY, in one transaction; the
@@ -430,10 +437,8 @@ fn resend(
     let n = outbox::rows(requeued.len());
     let mut text = if requeued.is_empty() {
         "no soft-bounced row to send again\n".to_string()
-    } else if require_approval {
-        format!("{n} back to READY, unapproved: approve them to send them again\n")
     } else {
-        format!("{n} back to READY: the next run sends them (require_approval is off)\n")
+        back_to_ready(&n, require_approval)
     };
     if left > 0 {
         text.push_str(&format!(

@@ -389,9 +389,10 @@ pub fn requeue_uncertain(conn: &Connection, id: i64, now: i64) -> Result<bool> {
     )? == 1)
 }
 
-/// The prefix [`crate::engine::inbox`] gives the reason of a row a soft bounce came back for:
-/// `soft: mailboxfull 4.2.2`.
+/// The prefixes of the reason of a row a bounce came back for (written by
+/// [`crate::engine::inbox`]): `soft: mailboxfull 4.2.2`, `hard: userunknown 5.1.1`.
 pub const SOFT_BOUNCE_PREFIX: &str = "soft: ";
+pub const HARD_BOUNCE_PREFIX: &str = "hard: ";
 
 /// Why a row cannot be sent again after its bounce, or `None` when it can: only a soft bounce
 /// may clear (a full mailbox emptied, a server back up), and an address on the suppression
@@ -433,26 +434,24 @@ pub fn resend(conn: &Connection, id: i64, now: i64) -> Result<Option<String>> {
     if let Some(problem) = resend_problem(conn, &row)? {
         return Ok(Some(problem));
     }
-    Ok((!requeue_soft_bounced(conn, id, now)?).then(|| format!("row {id} changed meanwhile")))
-}
-
-/// READY, unapproved (a new approval sends it), with the whole retry budget. The bounce stays
-/// on record, and the row keeps its Message-ID until the next claim gives it a new one, so a
-/// late report about the first message still matches (as an earlier attempt).
-fn requeue_soft_bounced(conn: &Connection, id: i64, now: i64) -> Result<bool> {
-    Ok(conn.execute(
+    // READY, unapproved (a new approval sends it), with the whole retry budget. The bounce
+    // stays on record, and the row keeps its Message-ID until the next claim gives it a new
+    // one, so a late report about the first message still matches (as an earlier attempt).
+    // The reason read above must still be there: else a report came in meanwhile.
+    let bounced = row.reason.unwrap_or_default();
+    let why = bounced.strip_prefix(SOFT_BOUNCE_PREFIX).unwrap_or(&bounced);
+    let changed = conn.execute(
         "UPDATE outbox SET status = 'READY', approved = 0, attempts = 0, next_attempt_at = NULL,
-             reason = 'sent again by hand after a soft bounce (' || substr(reason, ?3) || ')',
-             updated_at = ?2
-         WHERE id = ?1 AND status = 'BOUNCED' AND substr(reason, 1, ?4) = ?5",
+             reason = ?3, updated_at = ?2
+         WHERE id = ?1 AND status = 'BOUNCED' AND reason = ?4",
         params![
             id,
             now,
-            SOFT_BOUNCE_PREFIX.len() as i64 + 1,
-            SOFT_BOUNCE_PREFIX.len() as i64,
-            SOFT_BOUNCE_PREFIX
+            format!("sent again by hand after a soft bounce ({why})"),
+            bounced
         ],
-    )? == 1)
+    )?;
+    Ok((changed == 0).then(|| format!("row {id} changed meanwhile")))
 }
 
 /// A row the send-time checks refused (suppressed since the build, duplicate, no address).

@@ -46,13 +46,7 @@ pub(super) fn spawn_quick(
             });
             let _ = tx.send(match result {
                 Ok(()) if sent => Loaded::Toast(format!("row {id} marked SENT")),
-                Ok(()) if config.sending.require_approval => Loaded::Toast(format!(
-                    "row {id} back to READY, unapproved: approve it (a) to send it again"
-                )),
-                // Approval is off: READY alone is sendable.
-                Ok(()) => Loaded::Toast(format!(
-                    "row {id} back to READY: the next run sends it (require_approval is off)"
-                )),
+                Ok(()) => Loaded::Toast(back_to_ready(id, config.sending.require_approval)),
                 Err(e) => Loaded::Error(e.to_string()),
             });
             let _ = tx.send(match super::data::load_outbox(&data_dir) {
@@ -68,12 +62,7 @@ pub(super) fn spawn_quick(
                 Ok(problem)
             });
             let _ = tx.send(match result {
-                Ok(None) if config.sending.require_approval => Loaded::Toast(format!(
-                    "row {id} back to READY, unapproved: approve it (a) to send it again"
-                )),
-                Ok(None) => Loaded::Toast(format!(
-                    "row {id} back to READY: the next run sends it (require_approval is off)"
-                )),
+                Ok(None) => Loaded::Toast(back_to_ready(id, config.sending.require_approval)),
                 Ok(Some(problem)) => Loaded::Error(problem),
                 Err(e) => Loaded::Error(e.to_string()),
             });
@@ -244,6 +233,16 @@ fn mailbox_test_outcome(checks: &[send::MailboxCheck]) -> (Vec<(Level, String)>,
             total - failed
         )),
     )
+}
+
+/// The toast for row `id` put back to READY (an UNCERTAIN row requeued, a soft bounce sent
+/// again); with approval off, READY alone is sendable.
+fn back_to_ready(id: i64, require_approval: bool) -> String {
+    if require_approval {
+        format!("row {id} back to READY, unapproved: approve it (a) to send it again")
+    } else {
+        format!("row {id} back to READY: the next run sends it (require_approval is off)")
+    }
 }
 
 #[cfg(test)]

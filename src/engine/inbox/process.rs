@@ -9,7 +9,7 @@ use crate::engine::bounces::{self, Action, Kind, ParsedMessage};
 use crate::store::bounces::{KIND_BOUNCE, KIND_COMPLAINT, KIND_FEEDBACK, NewBounce};
 use crate::store::inbox::{self, NewMessage};
 use crate::store::outbox::Status;
-use crate::store::{self, suppressions};
+use crate::store::{self, sending, suppressions};
 
 /// Where a message goes once read, when `[inbox]` names folders for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -417,8 +417,12 @@ pub fn handle(
                 let code = r.status.as_deref().unwrap_or("");
                 let invalid = r.hard && code.starts_with("5.1.");
                 let reason = format!(
-                    "{}: {}{}",
-                    if r.hard { "hard" } else { "soft" },
+                    "{}{}{}",
+                    if r.hard {
+                        sending::HARD_BOUNCE_PREFIX
+                    } else {
+                        sending::SOFT_BOUNCE_PREFIX
+                    },
                     r.reason.as_str(),
                     if code.is_empty() {
                         String::new()
@@ -862,7 +866,6 @@ mod tests {
     /// address; two reports about one message (a relay and the final server) count once.
     #[test]
     fn a_row_sent_again_counts_each_message_it_soft_bounced() {
-        use crate::store::sending;
         let (_d, store) = store(&[(1, "full@greylist.test", "1.aaaa@sender.test")]);
         let c = store.conn();
         let report = |n: u32, mid: &str| {

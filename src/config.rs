@@ -771,8 +771,8 @@ impl Config {
     /// Checks serde cannot express: value ranges, exclusive keys, formats.
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
-        if !self.search.url.contains("{query}") {
-            problems.push("[search] url must contain {query}".into());
+        if !self.search.url.is_empty() && !self.search.url.contains("{query}") {
+            problems.push("[search] url must contain {query} (or be empty: no web search)".into());
         }
         if self.search.timeout_secs == 0 || self.search.max_page_bytes == 0 {
             problems.push("[search] timeout_secs and max_page_bytes must be at least 1".into());
@@ -1258,6 +1258,16 @@ mod tests {
         assert_eq!(c.verify.port, 25);
         assert_eq!(c.verify.rate_limit, 2.0);
         assert!(c.search.url.contains("{query}"));
+    }
+
+    /// An empty search URL turns web search off; a URL without `{query}` is a mistake.
+    #[test]
+    fn search_url_is_empty_or_has_the_query() {
+        assert!(parse("[search]\nurl = \"\"\n").is_ok());
+        let e = parse("[search]\nurl = \"https://s.test/?q=\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("[search] url must contain {query}"), "{e}");
     }
 
     #[test]

@@ -510,3 +510,133 @@ fn an_unreachable_search_and_failed_dns_are_not_reported_as_blocked_or_found() {
         "{text}"
     );
 }
+
+/// A search engine on loopback that answers every query with an empty page and counts them.
+fn search_counting() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let searches = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = searches.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            if String::from_utf8_lossy(&request).starts_with("GET /html/") {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+            let _ = conn.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    (port, searches)
+}
+
+/// The demo's companies are fictional: `find` never asks the web search engine about them and
+/// guesses only `.test` domains, whatever `[search] tlds` says, so the demo cannot land on a
+/// real company's site. Imported again from the user's own file, the company is real: searched
+/// and guessed under the configured TLDs.
+#[test]
+fn sample_companies_are_kept_off_the_web_until_imported_for_real() {
+    use hickory_resolver::proto::rr::RecordType;
+    use std::sync::atomic::Ordering;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    // Both guesses for "Laboratoires Mercier SA" take mail: which one find lands on shows
+    // which TLDs it tried.
+    let mx = fake_dns::Answer::Mx(vec![(10, "mx.mail.test")]);
+    let dns = rt.block_on(fake_dns::serve(vec![
+        ("laboratoiresmercier.com", RecordType::MX, mx.clone()),
+        ("laboratoiresmercier.test", RecordType::MX, mx),
+    ]));
+    let (port, searches) = search_counting();
+    let env = Env::new();
+    let config = env.dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[dns]\nnameservers = [\"{dns}\"]\n[search]\nurl = \"http://127.0.0.1:{port}/html/?q={{query}}\"\ntlds = [\"com\"]\ntimeout_secs = 5\nhost_delay_ms = 0\nmax_pages = 0\n"
+        ),
+    )
+    .unwrap();
+    let hailer = |args: &[&str]| {
+        let out = env
+            .hailer()
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let assets = concat!(env!("CARGO_MANIFEST_DIR"), "/assets");
+    hailer(&["demo", "--no-tui", "--assets", assets]);
+    let company = "Laboratoires Mercier SA";
+    let suggestion = |hailer: &dyn Fn(&[&str]) -> String| {
+        let csv = hailer(&["export", "suggestions", "--format", "csv"]);
+        csv.lines()
+            .find(|l| l.contains(",Clément,Moreau,"))
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no suggestion for Clément Moreau: {csv}"))
+    };
+
+    hailer(&["find", "--company", company, "--json"]);
+    assert_eq!(
+        searches.load(Ordering::SeqCst),
+        0,
+        "the demo's company was searched"
+    );
+    let row = suggestion(&hailer);
+    assert!(row.contains(",laboratoiresmercier.test,"), "{row}");
+    assert!(
+        row.contains("fictional company from the sample data"),
+        "{row}"
+    );
+
+    let csv = env.dir.path().join("mine.csv");
+    std::fs::write(
+        &csv,
+        format!("first name,last name,company\nAnn,Other,{company}\n"),
+    )
+    .unwrap();
+    hailer(&["import", "prospects", csv.to_str().unwrap()]);
+    hailer(&["find", "--company", company, "--json"]);
+    assert_eq!(
+        searches.load(Ordering::SeqCst),
+        1,
+        "a real company is searched"
+    );
+    let row = suggestion(&hailer);
+    assert!(row.contains(",laboratoiresmercier.com,"), "{row}");
+
+    // An empty search URL turns web search off: guesses only, and the evidence says why.
+    let text = std::fs::read_to_string(&config).unwrap();
+    let off = text.replace(&format!("http://127.0.0.1:{port}/html/?q={{query}}"), "");
+    assert_ne!(off, text);
+    std::fs::write(&config, off).unwrap();
+    hailer(&["find", "--company", company, "--refresh"]);
+    assert_eq!(
+        searches.load(Ordering::SeqCst),
+        1,
+        "searched with url = \"\""
+    );
+    let row = suggestion(&hailer);
+    assert!(row.contains(",laboratoiresmercier.com,"), "{row}");
+    assert!(
+        row.contains("web search off ([search] url is empty)"),
+        "{row}"
+    );
+}

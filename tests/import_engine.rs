@@ -23,6 +23,7 @@ fn cancelling_midway_writes_nothing() {
         file,
         sheet: None,
         overrides: vec![],
+        sample: false,
     };
     let mut calls = 0;
     let err = import::run(&mut store, &req, &mut |p| {

@@ -21,6 +21,7 @@ fn store_with(dir: &Path, prospects: &str, messages: &str) -> Store {
             file,
             sheet: None,
             overrides: vec![],
+            sample: false,
         };
         import::run(&mut store, &req, &mut |_| true).unwrap();
     }
@@ -152,6 +153,7 @@ fn a_sent_address_is_never_given_to_a_second_prospect() {
         file: more,
         sheet: None,
         overrides: vec![],
+        sample: false,
     };
     import::run(&mut store, &req, &mut |_| true).unwrap();
     build(&mut store).unwrap();

@@ -64,6 +64,7 @@ impl Campaign {
                 file,
                 sheet: None,
                 overrides: vec![],
+                sample: false,
             };
             import::run(&mut store, &req, &mut |_| true).unwrap();
         }

@@ -273,6 +273,7 @@ fn delivered_message_links_work_against_hailer_serve() {
                 file,
                 sheet: None,
                 overrides: vec![],
+                sample: false,
             };
             import::run(&mut store, &req, &mut |_| true).unwrap();
         }

@@ -32,6 +32,7 @@ fn sample_app() -> App {
             file: assets(file),
             sheet: None,
             overrides: vec![],
+            sample: false,
         };
         import::run(&mut store, &req, &mut |_| true).unwrap();
     }
@@ -329,6 +330,7 @@ fn bounce_app() -> App {
             file: assets(file),
             sheet: None,
             overrides: vec![],
+            sample: false,
         };
         import::run(&mut store, &req, &mut |_| true).unwrap();
     }
@@ -598,6 +600,7 @@ fn outbox_counts_and_summary_follow_new_events_without_a_reload() {
             file: assets(file),
             sheet: None,
             overrides: vec![],
+            sample: false,
         };
         import::run(&mut store, &req, &mut |_| true).unwrap();
     }

@@ -498,7 +498,10 @@ fn demo_shows_what_it_imported_and_rejected_on_activity() {
     );
     let t = Tmux::start(dir.path(), &cmd);
     t.wait_for("Prospects");
+    // The first step is on the status line (the sample has no addresses to send to yet).
+    t.wait_for("Next: f finds addresses, b builds the Outbox, ? every key");
     t.keys(&["5"]);
     let screen = t.wait_for("missing lastname");
     assert!(screen.contains("rejected"), "{screen}");
+    assert!(screen.contains("Sample loaded. Next: f finds"), "{screen}");
 }

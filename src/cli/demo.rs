@@ -16,6 +16,10 @@ const SAMPLES: [(ImportKind, &str); 2] = [
     (ImportKind::Messages, "messages.xlsx"),
 ];
 
+/// On the status line when the TUI opens: where to go from the imported sample.
+const FIRST_STEPS: &str =
+    "Sample loaded. Next: f finds addresses, b builds the Outbox, ? every key";
+
 #[derive(Debug, Args)]
 pub struct DemoCommand {
     /// Directory holding prospects.xlsx and messages.xlsx
@@ -52,6 +56,7 @@ impl DemoCommand {
                 file: self.assets.join(file),
                 sheet: None,
                 overrides: Vec::new(),
+                sample: true,
             };
             match import::run(&mut store, &req, &mut |_| true) {
                 Ok(summary) => {
@@ -80,6 +85,6 @@ impl DemoCommand {
         if self.no_tui {
             return exit::OK;
         }
-        crate::tui::run_with_log(ctx, log)
+        crate::tui::run_with_log(ctx, log, Some(FIRST_STEPS))
     }
 }

@@ -71,6 +71,7 @@ impl ImportCommand {
             file,
             sheet: self.sheet,
             overrides: self.overrides,
+            sample: false,
         };
         let mut last_shown = std::time::Instant::now();
         let interactive = std::io::IsTerminal::is_terminal(&std::io::stderr());

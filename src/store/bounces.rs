@@ -287,7 +287,7 @@ mod tests {
         let store = crate::store::Store::open_in(dir.path()).unwrap();
         let c = store.conn();
         c.execute_batch(
-            "INSERT INTO companies VALUES ('k', 'K', NULL, NULL, NULL, 0);
+            "INSERT INTO companies VALUES ('k', 'K', NULL, NULL, NULL, 0, 0);
              INSERT INTO inbox_messages (id, mailbox, folder, uidvalidity, uid, message_key, kind, processed_at)
                  VALUES (1, 'a', 'INBOX', 1, 1, 'm', 'bounce', 0);",
         )

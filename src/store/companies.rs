@@ -11,22 +11,27 @@ pub struct Company {
     pub domain: Option<String>,
     pub domain_source: Option<String>,
     pub domain_note: Option<String>,
+    /// From the bundled sample data (`hailer demo`): fictional, looked up only under `.test`.
+    pub sample: bool,
 }
 
 /// Insert the company when new. A domain given by an import is the user's word, so it is
 /// recorded (source `import`) unless the company already has an import-provided domain.
+/// `sample`: the import reads the bundled sample data; any other import naming the company
+/// makes it a real one.
 pub fn upsert(
     tx: &Transaction<'_>,
     key: &str,
     name: &str,
     domain: Option<&str>,
+    sample: bool,
     now: i64,
 ) -> Result<()> {
     tx.prepare_cached(
-        "INSERT INTO companies (key, name, updated_at) VALUES (?1, ?2, ?3)
-         ON CONFLICT(key) DO NOTHING",
+        "INSERT INTO companies (key, name, updated_at, sample) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(key) DO UPDATE SET sample = sample AND excluded.sample",
     )?
-    .execute(params![key, name, now])?;
+    .execute(params![key, name, now, sample])?;
     if let Some(domain) = domain {
         tx.prepare_cached(
             "UPDATE companies SET domain = ?2, domain_source = 'import', domain_note = 'given in the imported file', updated_at = ?3
@@ -40,7 +45,7 @@ pub fn upsert(
 pub fn get(conn: &Connection, key: &str) -> Result<Option<Company>> {
     Ok(conn
         .query_row(
-            "SELECT key, name, domain, domain_source, domain_note FROM companies WHERE key = ?1",
+            "SELECT key, name, domain, domain_source, domain_note, sample FROM companies WHERE key = ?1",
             [key],
             from_row,
         )
@@ -49,7 +54,7 @@ pub fn get(conn: &Connection, key: &str) -> Result<Option<Company>> {
 
 pub fn list(conn: &Connection) -> Result<Vec<Company>> {
     let mut stmt = conn.prepare(
-        "SELECT key, name, domain, domain_source, domain_note FROM companies ORDER BY key",
+        "SELECT key, name, domain, domain_source, domain_note, sample FROM companies ORDER BY key",
     )?;
     let rows = stmt.query_map([], from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -66,5 +71,6 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Company> {
         domain: r.get(2)?,
         domain_source: r.get(3)?,
         domain_note: r.get(4)?,
+        sample: r.get(5)?,
     })
 }

@@ -299,6 +299,11 @@ pub const MIGRATIONS: &[&str] = &[
      UPDATE bounces SET message_id =
          (SELECT header_message_id FROM outbox WHERE outbox.id = bounces.outbox_id)
      WHERE outbox_id IS NOT NULL;",
+    // 18: companies that came from the bundled sample data (`hailer demo`). They are
+    // fictional: find never asks a web search engine about them and guesses only `.test`
+    // domains, so the demo cannot suggest a real company's addresses. A real import that
+    // names the company clears the mark.
+    "ALTER TABLE companies ADD COLUMN sample INTEGER NOT NULL DEFAULT 0;",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {

@@ -542,6 +542,8 @@ pub struct App {
 }
 
 pub const TICK: Duration = Duration::from_millis(250);
+/// How long a first-step hint stays on the status line: a minute.
+const HINT_TICKS: u32 = 240;
 
 impl App {
     pub fn new(settings: Settings, cwd: PathBuf, color: bool) -> App {
@@ -625,6 +627,21 @@ impl App {
             });
         }
         self.show_toast(text, error, error);
+    }
+
+    /// A first-step hint: on the status line for a minute (or until another message) and on
+    /// the Activity log for good.
+    pub fn hint(&mut self, text: impl Into<String>) {
+        let text = text.into();
+        self.activity.push_log(LogLine {
+            task: None,
+            level: Level::Info,
+            text: text.clone(),
+        });
+        self.show_toast(text, false, true);
+        if let Some(t) = &mut self.toast {
+            t.ttl = HINT_TICKS;
+        }
     }
 
     /// The status line only: `logged` when the message is in the Activity log already (a

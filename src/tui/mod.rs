@@ -44,12 +44,13 @@ macro_rules! errln {
 const FRAME: Duration = Duration::from_millis(16);
 
 pub fn run(ctx: Context) -> u8 {
-    run_with_log(ctx, Vec::new())
+    run_with_log(ctx, Vec::new(), None)
 }
 
 /// [`run`], with lines to show on the Activity log from the start (what `hailer demo`
-/// imported and rejected just before, which its stderr would otherwise lose under the TUI).
-pub fn run_with_log(ctx: Context, log: Vec<LogLine>) -> u8 {
+/// imported and rejected just before, which its stderr would otherwise lose under the TUI),
+/// and a hint for the first step.
+pub fn run_with_log(ctx: Context, log: Vec<LogLine>, hint: Option<&str>) -> u8 {
     // Everything that can fail plainly fails before raw mode, through the same `errln!` as the
     // headless commands: the same message and exit code for the same problem (a database
     // locked by another process gets its hint and exits 1).
@@ -78,7 +79,7 @@ pub fn run_with_log(ctx: Context, log: Vec<LogLine>) -> u8 {
             return exit::FAILURE;
         }
     };
-    let result = runtime.block_on(run_async(ctx, log));
+    let result = runtime.block_on(run_async(ctx, log, hint));
     // ratatui's panic hook restores on panic; restore here on every other path where raw mode
     // was entered (only then: leaving the alternate screen writes to standard output).
     if crossterm::terminal::is_raw_mode_enabled().unwrap_or(false) {
@@ -221,12 +222,15 @@ fn color_wanted() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-async fn run_async(mut ctx: Context, log: Vec<LogLine>) -> anyhow::Result<()> {
+async fn run_async(mut ctx: Context, log: Vec<LogLine>, hint: Option<&str>) -> anyhow::Result<()> {
     let settings = Settings::from_config(&ctx.config, &ctx.data_dir);
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let mut app = App::new(settings, cwd, color_wanted());
     for line in log {
         app.activity.push_log(line);
+    }
+    if let Some(hint) = hint {
+        app.hint(hint);
     }
     let root = CancellationToken::new();
     let (mut supervisor, mut job_rx) = Supervisor::new(root.clone());
@@ -846,6 +850,7 @@ fn import_job(
         file,
         sheet: None,
         overrides: Vec::new(),
+        sample: false,
     };
     let summary = import::run(&mut store, &req, &mut |p| {
         rep.progress(p.done, Some(p.total), "rows");
@@ -932,6 +937,7 @@ mod tests {
                 file,
                 sheet: None,
                 overrides: Vec::new(),
+                sample: false,
             };
             import::run(&mut store, &req, &mut |_| true).unwrap()
         };

@@ -175,6 +175,8 @@ struct Work {
     /// provider's), how many, and one of them: tried before any search.
     email_domain: Option<(String, usize, String)>,
     cached: Option<db::CachedDomain>,
+    /// From the bundled sample data: fictional, so no web search and only `.test` guesses.
+    sample: bool,
 }
 
 struct Done {
@@ -203,6 +205,10 @@ struct Ctx {
     search_backoff: std::sync::atomic::AtomicBool,
     searches: AtomicU64,
 }
+
+/// Why a company from the bundled sample data is looked up only under `.test`.
+const SAMPLE_NOTE: &str =
+    "a fictional company from the sample data (hailer demo): only .test domains are guessed";
 
 /// Run the find engine. `progress(done, total, note)` is called after each company.
 pub async fn run(
@@ -299,6 +305,7 @@ pub async fn run(
             given,
             email_domain,
             cached,
+            sample: c.sample,
         });
     }
     let dns =
@@ -616,7 +623,12 @@ async fn company(ctx: &Ctx, w: Work, token: &CancellationToken) -> Done {
     let domain_from_cache = w.cached.is_some();
     let (domain, cacheable) = match w.cached {
         Some(c) => (c, false),
-        None => find_domain(ctx, &w, token).await,
+        // A sample company's answer is not cached: imported again for real, it is looked
+        // up in full at once.
+        None => {
+            let (domain, cacheable) = find_domain(ctx, &w, token).await;
+            (domain, cacheable && !w.sample)
+        }
     };
     let (site, site_is_new) = match &domain.domain {
         Some(d) if domain.accepts_mail => match ctx.sites.get(d) {
@@ -699,7 +711,11 @@ async fn find_domain(ctx: &Ctx, w: &Work, token: &CancellationToken) -> (db::Cac
         .load(Ordering::Relaxed)
         .then(|| ctx.search_off.lock().ok().and_then(|o| o.clone()))
         .flatten();
-    if let Some(off) = off {
+    if w.sample {
+        notes.push(format!("web search skipped: {SAMPLE_NOTE}"));
+    } else if ctx.settings.search_url.is_empty() {
+        notes.push("web search off ([search] url is empty)".into());
+    } else if let Some(off) = off {
         let (what, why) = match &off {
             SearchFailure::Blocked(w) => ("blocked", w),
             SearchFailure::Unreachable(w) => ("unreachable", w),
@@ -766,7 +782,13 @@ async fn find_domain(ctx: &Ctx, w: &Work, token: &CancellationToken) -> (db::Cac
         }
     }
     // 3. Guesses from the name.
-    for g in domain::guesses(&w.name, &ctx.settings.tlds) {
+    let sample_tlds = ["test".to_string()];
+    let tlds = if w.sample {
+        &sample_tlds[..]
+    } else {
+        &ctx.settings.tlds[..]
+    };
+    for g in domain::guesses(&w.name, tlds) {
         if token.is_cancelled() {
             break;
         }

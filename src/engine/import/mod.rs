@@ -60,6 +60,9 @@ pub struct ImportRequest {
     pub file: PathBuf,
     pub sheet: Option<String>,
     pub overrides: Vec<ColumnOverride>,
+    /// The bundled sample data (`hailer demo`): its companies are marked fictional
+    /// (`companies.sample`), so find keeps them off the real web.
+    pub sample: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -425,11 +428,14 @@ fn write_rows(
     .map_err(|e| ImportError::store(file)(e.into()))?;
     let import_id = tx.last_insert_rowid();
 
+    let at = Stamp {
+        import_id,
+        now,
+        sample: req.sample,
+    };
     match req.kind {
-        ImportKind::Prospects => {
-            store_prospects(&tx, data, map, import_id, now, summary, progress)?
-        }
-        ImportKind::Messages => store_messages(&tx, data, map, import_id, now, summary, progress)?,
+        ImportKind::Prospects => store_prospects(&tx, data, map, at, summary, progress)?,
+        ImportKind::Messages => store_messages(&tx, data, map, at, summary, progress)?,
     }
     tx.execute(
         "UPDATE imports SET imported = ?2, duplicates = ?3, rejected = ?4, replaced = ?5,
@@ -448,6 +454,15 @@ fn write_rows(
     tx.commit()
         .map_err(|e| ImportError::store(file)(e.into()))?;
     Ok(())
+}
+
+/// What every row of one import is written with.
+#[derive(Clone, Copy)]
+struct Stamp {
+    import_id: i64,
+    now: i64,
+    /// The bundled sample data: its companies are marked fictional.
+    sample: bool,
 }
 
 enum Outcome {
@@ -506,11 +521,15 @@ fn store_prospects(
     tx: &rusqlite::Transaction<'_>,
     data: &[SourceRow],
     map: &ColumnMap,
-    import_id: i64,
-    now: i64,
+    at: Stamp,
     summary: &mut ImportSummary,
     progress: &mut dyn FnMut(ImportProgress) -> bool,
 ) -> Result<(), ImportError> {
+    let Stamp {
+        import_id,
+        now,
+        sample,
+    } = at;
     let file = summary.file.clone();
     let total = data.len() as u64;
     type Normalised = (
@@ -566,8 +585,15 @@ fn store_prospects(
                 let new_company = !companies_seen.contains(&p.company_key);
                 let new_domain = p.domain.is_some() && !domains_given.contains(&p.company_key);
                 if new_company || new_domain {
-                    companies::upsert(tx, &p.company_key, &p.company, p.domain.as_deref(), now)
-                        .map_err(ImportError::store(&file))?;
+                    companies::upsert(
+                        tx,
+                        &p.company_key,
+                        &p.company,
+                        p.domain.as_deref(),
+                        sample,
+                        now,
+                    )
+                    .map_err(ImportError::store(&file))?;
                     if new_company {
                         companies_seen.insert(p.company_key.clone());
                     }
@@ -619,11 +645,15 @@ fn store_messages(
     tx: &rusqlite::Transaction<'_>,
     data: &[SourceRow],
     map: &ColumnMap,
-    import_id: i64,
-    now: i64,
+    at: Stamp,
     summary: &mut ImportSummary,
     progress: &mut dyn FnMut(ImportProgress) -> bool,
 ) -> Result<(), ImportError> {
+    let Stamp {
+        import_id,
+        now,
+        sample,
+    } = at;
     let file = summary.file.clone();
     let total = data.len() as u64;
     let mut keys: HashMap<String, String> = HashMap::new();
@@ -663,7 +693,7 @@ fn store_messages(
                 m.company_key.clone(),
                 (m.source_row, m.subject.clone(), m.body.clone()),
             );
-            companies::upsert(tx, &m.company_key, &m.company, None, now)
+            companies::upsert(tx, &m.company_key, &m.company, None, sample, now)
                 .and_then(|_| messages::upsert(tx, &m, import_id, now))
                 .map(|stored| match stored {
                     messages::Stored::New => Outcome::New,

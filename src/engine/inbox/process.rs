@@ -753,7 +753,7 @@ mod tests {
         let store = Store::open_in(dir.path()).unwrap();
         let c = store.conn();
         c.execute(
-            "INSERT INTO companies VALUES ('k', 'K', NULL, NULL, NULL, 0)",
+            "INSERT INTO companies VALUES ('k', 'K', NULL, NULL, NULL, 0, 0)",
             [],
         )
         .unwrap();

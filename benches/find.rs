@@ -185,7 +185,7 @@ fn seed(store: &mut Store) {
         let company = format!("Co{i} Industries");
         let key = company_key(&company);
         let domain = (i % 3 == 0).then(|| format!("co{i}.test"));
-        store::companies::upsert(&tx, &key, &company, domain.as_deref(), now).unwrap();
+        store::companies::upsert(&tx, &key, &company, domain.as_deref(), false, now).unwrap();
         for k in 0..2 {
             let (f, l) = (FIRST[(i + k + 3) % 6], LAST[(i + k) % 6]);
             let p = NewProspect {

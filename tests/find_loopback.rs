@@ -246,7 +246,7 @@ fn seed(store: &mut Store, rows: &[(&str, &str, &str, Option<&str>)]) {
     .unwrap();
     for (i, (first, last, company, domain)) in rows.iter().enumerate() {
         let key = company_key(company);
-        store::companies::upsert(&tx, &key, company, *domain, now).unwrap();
+        store::companies::upsert(&tx, &key, company, *domain, false, now).unwrap();
         let p = NewProspect {
             firstname: first.to_string(),
             lastname: last.to_string(),

@@ -163,6 +163,8 @@ fn streaming_lines_gives_one_row_per_line_in_order_with_the_exact_header() {
     input.extend(b"h\xe9l\xe8ne@nosuch.test\n");
     input.extend("x".repeat(10_000).as_bytes());
     input.extend(b"@acme.test\n\"quoted\"@acme.test\r\nsomeone@nosuch.test\n");
+    // As mail clients and CRM exports write them: the address is verified (and echoed) alone.
+    input.extend(b"Jane Doe <jane@acme.test>\nmailto:nobody@acme.test\n");
     let file = env.write("in.txt", &input);
     let out = env.verify_stream(&config, &file);
     let stdout = String::from_utf8(out.stdout).unwrap();
@@ -184,6 +186,8 @@ fn streaming_lines_gives_one_row_per_line_in_order_with_the_exact_header() {
             (long.as_str(), "INVALID_SYNTAX"),
             ("\"quoted\"@acme.test", "INVALID_SYNTAX"),
             ("someone@nosuch.test", "NO_MX"),
+            ("jane@acme.test", "VALID"),
+            ("nobody@acme.test", "MAILBOX_NOT_FOUND"),
         ]
     );
     assert_eq!(
@@ -199,7 +203,7 @@ fn streaming_lines_gives_one_row_per_line_in_order_with_the_exact_header() {
     );
     // The summary goes to stderr when the results take stdout.
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("8 addresses verified"), "{stderr}");
+    assert!(stderr.contains("10 addresses verified"), "{stderr}");
 }
 
 /// Streaming mode reports a greylisted address as TEMPORARY at once: no retry by default

@@ -579,12 +579,13 @@ fn no_address_column(header: &[Vec<u8>]) -> String {
 }
 
 /// A field that reads as one address: text with an `@` between other characters and no space
-/// inside (spaces and tabs around it are dropped, as for any address read).
+/// inside (spaces and tabs around it are dropped, as for any address read, and so is a name
+/// around it: `Jane Doe <jane@acme.test>`).
 fn address_shaped(field: &[u8]) -> bool {
     let Ok(s) = std::str::from_utf8(field) else {
         return false;
     };
-    let s = s.trim_matches([' ', '\t']);
+    let s = crate::engine::import::normalize::bare_address(s.trim_matches([' ', '\t']));
     match s.rfind('@') {
         Some(at) => at > 0 && at + 1 < s.len() && !s.contains(char::is_whitespace),
         None => false,

@@ -250,7 +250,8 @@ pub trait ResultCache: Send + Sync {
 /// One address to verify, as read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputItem {
-    /// The address as given (lossily decoded when the input was not UTF-8).
+    /// The address as given (lossily decoded when the input was not UTF-8), without the
+    /// wrapping people paste around one: `Jane Doe <jane@acme.test>`, `mailto:`.
     pub email: String,
     /// Set when the input itself is unusable (not UTF-8, line too long, bad CSV record):
     /// the result is INVALID_SYNTAX with this text.
@@ -258,9 +259,9 @@ pub struct InputItem {
 }
 
 impl InputItem {
-    pub fn new(email: impl Into<String>) -> InputItem {
+    pub fn new(email: impl AsRef<str>) -> InputItem {
         InputItem {
-            email: email.into(),
+            email: crate::engine::import::normalize::bare_address(email.as_ref()).to_string(),
             problem: None,
         }
     }

@@ -883,7 +883,15 @@ mod tests {
         assert_eq!(detect(b"\"a,b\"@acme.test", None), Framing::Lines);
         // Two address-shaped fields: which one is meant is a guess, so no CSV.
         assert_eq!(detect(b"a@acme.test;b@acme.test", None), Framing::Lines);
-        assert_eq!(detect(b"Doe, Jane <jane@acme.test>", None), Framing::Lines);
+        // An unquoted name with a comma splits in two; the second half holds the address.
+        assert_eq!(
+            detect(b"Doe, Jane <jane@acme.test>", None),
+            Framing::Csv {
+                delimiter: b',',
+                column: 1,
+                header: false
+            }
+        );
     }
 
     /// A header whose address column has a name import does not know ("Work Email"): the

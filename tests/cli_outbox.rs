@@ -539,6 +539,26 @@ fn non_ascii_local_parts_are_refused_at_build() {
         "{:?}",
         joe.reason
     );
+    // Suppressed as well: that is the reason shown, as no edit of the address would make
+    // the row sendable.
+    hailer(dir.path())
+        .args(["suppress", "add", "@acme.test"])
+        .assert()
+        .success();
+    hailer(dir.path())
+        .args(["outbox", "build"])
+        .assert()
+        .success();
+    let rebuilt = crate::rows(dir.path());
+    let joe = rebuilt.iter().find(|r| r.firstname == "Jöe").unwrap();
+    assert!(
+        joe.reason
+            .as_deref()
+            .unwrap()
+            .starts_with("suppressed: @acme.test"),
+        "{:?}",
+        joe.reason
+    );
 }
 
 /// `suppress list` is data a script keeps (`> backup.csv`): like an export, a list that

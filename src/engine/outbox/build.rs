@@ -360,29 +360,31 @@ fn decide(
             "no address: no imported email or accepted suggestion".into(),
         ));
     };
+    let Some(email) = email else {
+        return Ok(Some(format!("invalid syntax: {raw:?}")));
+    };
+    let address = match syntax::check(email, ctx.allow_any_tld) {
+        Err(e) => return Ok(Some(format!("invalid syntax: {email:?}: {e}"))),
+        Ok(a) => a,
+    };
+    // Before the reasons an edit or an import can fix: a suppressed address stays out
+    // whatever else changes, and the review should not suggest fixing it.
+    if let Some(s) = suppressions::blocking(conn, email)? {
+        return Ok(Some(format!("suppressed: {} ({})", s.entry, s.cause)));
+    }
+    // An accented domain goes out in its ASCII (IDNA) form; an accented local part would
+    // need SMTPUTF8, and a server without it refuses the RCPT as bad syntax.
+    if address.smtputf8 {
+        return Ok(Some(format!(
+            "non-ASCII local part: {email:?} needs SMTPUTF8, which hailer does not send"
+        )));
+    }
     let Some(message) = message else {
         return Ok(Some(format!(
             "no message: nothing imported for company {:?} (key {:?})",
             p.company, p.company_key
         )));
     };
-    let Some(email) = email else {
-        return Ok(Some(format!("invalid syntax: {raw:?}")));
-    };
-    match syntax::check(email, ctx.allow_any_tld) {
-        Err(e) => return Ok(Some(format!("invalid syntax: {email:?}: {e}"))),
-        // An accented domain goes out in its ASCII (IDNA) form; an accented local part would
-        // need SMTPUTF8, and a server without it refuses the RCPT as bad syntax.
-        Ok(a) if a.smtputf8 => {
-            return Ok(Some(format!(
-                "non-ASCII local part: {email:?} needs SMTPUTF8, which hailer does not send"
-            )));
-        }
-        Ok(_) => {}
-    }
-    if let Some(s) = suppressions::blocking(conn, email)? {
-        return Ok(Some(format!("suppressed: {} ({})", s.entry, s.cause)));
-    }
     let risky = match verification(conn, &[raw, email])? {
         Verification::Blocks(reason) => return Ok(Some(reason)),
         Verification::Risky(note) => Some(note),

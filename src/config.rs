@@ -786,6 +786,11 @@ impl Config {
         if let Err(e) = crate::engine::notify::daily::Schedule::from_config(self) {
             problems.push(format!("[notify.telegram] {e}"));
         }
+        if let Some(tg) = &self.notify.telegram
+            && let Err(e) = check_telegram_url(&tg.api_url)
+        {
+            problems.push(format!("[notify.telegram] api_url {:?} {e}", tg.api_url));
+        }
         if self.sending.max_attempts == 0 {
             problems
                 .push("[sending] max_attempts must be at least 1 (the first try counts)".into());
@@ -992,6 +997,19 @@ impl Config {
                  (RFC 8058 needs an https URL; List-Unsubscribe is the mailto alone)"
             ));
         }
+        // The pixel and the rewritten links live in the HTML part: plain text has neither.
+        if self.tracking.base_url.is_some() && !self.sending.html {
+            warnings.push(format!(
+                "[tracking] base_url is set but [sending] html = false: opens{} are not \
+                 tracked (the pixel and tracked links go in the HTML part); unsubscribe links \
+                 still work",
+                if self.tracking.clicks {
+                    " and clicks"
+                } else {
+                    ""
+                }
+            ));
+        }
         warnings
     }
 
@@ -1124,6 +1142,23 @@ fn check_base_url(raw: &str) -> Result<(), String> {
         return Err("must not have a fragment (#…): the tracking paths go after it".into());
     }
     Ok(())
+}
+
+/// `[notify.telegram] api_url`: the bot token goes in the request path, so it must travel
+/// over https, except to this machine (a local relay or a test listener).
+fn check_telegram_url(raw: &str) -> Result<(), String> {
+    let url = url::Url::parse(raw).map_err(|e| format!("is not a URL ({e})"))?;
+    let host = url.host_str().unwrap_or_default();
+    match url.scheme() {
+        "https" if !host.is_empty() => Ok(()),
+        "http" if is_loopback_host(host) => Ok(()),
+        "http" => Err(
+            "must start with https:// (the bot token is part of every request's path; \
+             http:// only to this machine)"
+                .into(),
+        ),
+        _ => Err("must be an https:// URL".into()),
+    }
 }
 
 /// A host name that can only mean this machine: 127.0.0.0/8, ::1 (also in brackets) or
@@ -1563,6 +1598,42 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("line 3") && err.contains("smtp_host"), "{err}");
+    }
+
+    /// The bot token is in the path of every Telegram request: https, or http to loopback.
+    #[test]
+    fn telegram_api_url_is_https_unless_local() {
+        let tg = "[notify.telegram]\nbot_token_env = \"T\"\nchat_id = \"1\"\n";
+        for ok in [
+            "https://api.telegram.org",
+            "http://127.0.0.1:8099",
+            "http://[::1]:1",
+        ] {
+            parse(&format!("{tg}api_url = \"{ok}\"\n")).unwrap();
+        }
+        for bad in ["http://api.telegram.test", "ftp://127.0.0.1/", "telegram"] {
+            let e = parse(&format!("{tg}api_url = \"{bad}\"\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("[notify.telegram] api_url"), "{bad}: {e}");
+        }
+    }
+
+    /// Tracking with plain text only: the unsubscribe links work, opens and clicks cannot
+    /// be seen, which the user is told.
+    #[test]
+    fn tracking_without_html_is_warned() {
+        let base = "[tracking]\nbase_url = \"https://t.test\"\nsecret_env = \"S\"\nclicks = true\n";
+        let w = parse(base).unwrap().warnings();
+        assert!(
+            w.iter()
+                .any(|w| w.contains("opens and clicks are not tracked")),
+            "{w:?}"
+        );
+        let w = parse(&format!("{base}[sending]\nhtml = true\n"))
+            .unwrap()
+            .warnings();
+        assert!(!w.iter().any(|w| w.contains("not tracked")), "{w:?}");
     }
 
     #[test]

@@ -231,7 +231,33 @@ fn hard_bounces_over_the_window_share_pause_the_mailbox_the_sender_skips_it_and_
     assert_eq!(status[0]["paused"], true);
     assert_eq!(status[0]["window_hard_bounces"], 3);
     assert_eq!(status[0]["window_sends"], 10);
+    assert_eq!(status[0]["state"], "paused");
     assert_eq!(status[1]["paused"], false);
+    assert_eq!(status[1]["state"], "ready");
+    // `b` at today's cap: a run would send nothing through it either, and status says why.
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    store
+        .conn()
+        .execute(
+            "INSERT INTO mailbox_days (mailbox, day, sent) VALUES ('b', ?1, 100)",
+            [&today],
+        )
+        .unwrap();
+    let status = status_json(&dir.root);
+    assert_eq!(status[1]["state"], "at_cap", "{status:#}");
+    assert_eq!(status[1]["sent_today"], 100);
+    assert_eq!(status[1]["reason"], "100 of 100 sent today");
+    let (_, table, _) = hailer(&dir.root, &["mailbox", "status"]);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("b ") && l.contains(" at cap ") && l.contains(" 100/100 ")),
+        "{table}"
+    );
+    store
+        .conn()
+        .execute("DELETE FROM mailbox_days WHERE mailbox = 'b'", [])
+        .unwrap();
 
     // The alert, through apply_and_alert (what the watcher and the sender call).
     store

@@ -889,7 +889,11 @@ fn three_postfix_dsns_auto_pause_the_mailbox_until_it_is_resumed() {
     assert_eq!(code, 0, "{out}\n{err}");
     assert_eq!(c.row(new_row.id).status, Status::Sent);
     let (_, out, _) = c.hailer(&["mailbox", "status"]);
-    assert!(out.contains("sending"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("sender ") && l.contains(" ready ")),
+        "{out}"
+    );
 }
 
 #[test]

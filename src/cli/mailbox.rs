@@ -18,7 +18,8 @@ pub enum MailboxCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Each mailbox: sending or paused (and why), hard bounces in its auto-pause window
+    /// Each mailbox: ready, at today's cap, outside its sending window, or paused (and why);
+    /// sent today of its cap; hard bounces in its auto-pause window
     Status {
         /// Print JSON instead of a table (paused_at in Unix seconds)
         #[arg(long)]
@@ -52,6 +53,13 @@ struct StatusRow {
     /// Sends in the auto-pause window (since the last resume) and hard bounces among them.
     window_sends: i64,
     window_hard_bounces: i64,
+    /// What a send run would do with it now: `paused`, `unusable` (its password cannot be
+    /// read, …), `at_cap` (today's cap or warm-up step reached), `window_closed` or `ready`.
+    state: &'static str,
+    sent_today: Option<u32>,
+    cap_today: Option<u32>,
+    /// When the sending window is closed now: when it opens next.
+    window_opens: Option<String>,
 }
 
 impl MailboxCommand {
@@ -126,19 +134,54 @@ impl MailboxCommand {
             }
             MailboxCommand::Status { json } => {
                 let window = i64::from(ctx.config.config.sending.auto_pause_window.max(1));
+                // Today's count, cap and window, as a send run reads them. Without them
+                // (a mailbox the sender cannot plan) the pause state is still told.
+                let capacity =
+                    crate::engine::send::mailbox_capacity(&ctx.config.config, &ctx.data_dir)
+                        .unwrap_or_default();
                 let mut rows = Vec::new();
                 for name in ctx.config.config.mailboxes.keys() {
                     let since = pauses::resumed_at(conn, name)?;
                     let (sends, hard) =
                         bounces::hard_bounces_in_last_sends_since(conn, name, window, since)?;
                     let p = pauses::get(conn, name)?;
+                    let today = capacity.iter().find(|m| m.name == *name);
+                    let window_opens = today.and_then(|m| m.window_opens.clone());
+                    let (state, reason) = match (&p, today) {
+                        (Some(p), _) => ("paused", p.reason.clone()),
+                        (None, Some(m)) if m.error.is_some() => {
+                            ("unusable", m.error.clone().unwrap_or_default())
+                        }
+                        (None, Some(m)) if m.sent_today >= m.cap_today => (
+                            "at_cap",
+                            format!("{} of {} sent today", m.sent_today, m.cap_today),
+                        ),
+                        (None, Some(_)) if window_opens.is_some() => (
+                            "window_closed",
+                            format!(
+                                "outside its sending window (opens {})",
+                                window_opens
+                                    .as_deref()
+                                    .map(|at| chrono::DateTime::parse_from_rfc3339(at)
+                                        .map_or(at.to_string(), |t| t
+                                            .format("%a %H:%M %:z")
+                                            .to_string()))
+                                    .unwrap_or_default()
+                            ),
+                        ),
+                        _ => ("ready", String::new()),
+                    };
                     rows.push(StatusRow {
                         mailbox: name.clone(),
                         paused: p.is_some(),
-                        reason: p.as_ref().map(|p| p.reason.clone()).unwrap_or_default(),
+                        reason,
                         paused_at: p.map(|p| p.paused_at),
                         window_sends: sends,
                         window_hard_bounces: hard,
+                        state,
+                        sent_today: today.map(|m| m.sent_today),
+                        cap_today: today.map(|m| m.cap_today),
+                        window_opens,
                     });
                 }
                 if json {
@@ -147,17 +190,29 @@ impl MailboxCommand {
                         serde_json::to_string_pretty(&rows).unwrap_or_default()
                     );
                 } else {
+                    let width = rows
+                        .iter()
+                        .map(|r| r.mailbox.chars().count())
+                        .max()
+                        .unwrap_or(0)
+                        .max("mailbox".len());
                     outln!(
-                        "{:<16} {:<8} {:>14}  reason",
+                        "{:<width$} {:<13} {:>9} {:>10}  reason",
                         "mailbox",
                         "state",
+                        "today",
                         "hard/sends"
                     );
                     for r in &rows {
+                        let today = match (r.sent_today, r.cap_today) {
+                            (Some(sent), Some(cap)) => format!("{sent}/{cap}"),
+                            _ => "-".into(),
+                        };
                         outln!(
-                            "{:<16} {:<8} {:>14}  {}",
+                            "{:<width$} {:<13} {:>9} {:>10}  {}",
                             r.mailbox,
-                            if r.paused { "PAUSED" } else { "sending" },
+                            r.state.replace('_', " "),
+                            today,
                             format!("{}/{}", r.window_hard_bounces, r.window_sends),
                             r.reason
                         );

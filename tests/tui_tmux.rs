@@ -505,3 +505,91 @@ fn demo_shows_what_it_imported_and_rejected_on_activity() {
     assert!(screen.contains("rejected"), "{screen}");
     assert!(screen.contains("Sample loaded. Next: f finds"), "{screen}");
 }
+
+/// An SMTP server on loopback that takes a message and never answers its end of DATA: a send
+/// stays in flight until the client's timeout. Returns the port.
+fn smtp_holding_the_data_answer() -> u16 {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming() {
+            let Ok(mut w) = conn else { return };
+            let mut r = BufReader::new(w.try_clone().unwrap());
+            let _ = w.write_all(b"220 hold.test ESMTP\r\n");
+            let mut line = String::new();
+            let mut in_data = false;
+            loop {
+                line.clear();
+                if r.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                if in_data {
+                    if line == ".\r\n" {
+                        // Hold the connection open, never answering.
+                        held.push(w);
+                        break;
+                    }
+                    continue;
+                }
+                let upper = line.trim_end().to_ascii_uppercase();
+                let answer = if upper.starts_with("EHLO") {
+                    "250-hold.test\r\n250-AUTH PLAIN\r\n250 PIPELINING\r\n"
+                } else if upper.starts_with("AUTH") {
+                    "235 2.7.0 ok\r\n"
+                } else if upper == "DATA" {
+                    in_data = true;
+                    "354 go ahead\r\n"
+                } else if upper == "QUIT" {
+                    "221 bye\r\n"
+                } else {
+                    "250 ok\r\n"
+                };
+                let _ = w.write_all(answer.as_bytes());
+            }
+        }
+    });
+    port
+}
+
+/// Quitting while a message waits for the server's answer: the terminal comes back at once
+/// with a line saying what hailer waits for (not a blank screen that looks hung), and the
+/// row is not lost.
+#[test]
+fn quitting_during_a_send_in_flight_says_what_it_waits_for() {
+    if !Tmux::available() {
+        return;
+    }
+    let (dir, config, data) = one_row_campaign();
+    let port = smtp_holding_the_data_answer();
+    std::fs::write(
+        &config,
+        format!(
+            "[mailboxes.hold]\nfrom = \"Sam <sam@sender.test>\"\nsmtp_host = \"127.0.0.1\"\n\
+             smtp_port = {port}\nsmtp_security = \"plain\"\nsmtp_username = \"u\"\n\
+             password_cmd = \"echo pw\"\ndelay_min = 0\ndelay_max = 0\n"
+        ),
+    )
+    .unwrap();
+    run_ok(&config, &data, dir.path(), &["outbox", "approve", "--all"]);
+    let cmd = format!(
+        "{} --config {} --data-dir {}; echo EXITED $?; sleep 60",
+        env!("CARGO_BIN_EXE_hailer"),
+        config.display(),
+        data.display()
+    );
+    let t = Tmux::start(dir.path(), &cmd);
+    t.keys(&["3"]);
+    t.wait_for("Hello Ada");
+    t.keys(&["S"]);
+    t.wait_for("1 message");
+    t.keys(&["y"]);
+    t.keys(&["5"]);
+    t.wait_for("sending now");
+    t.keys(&["q"]);
+    t.keys(&["y"]);
+    let screen = t.wait_for("hailer: waiting for send");
+    assert!(screen.contains("a message in flight waits"), "{screen}");
+    assert!(!screen.contains("EXITED"), "{screen}");
+}

@@ -353,10 +353,14 @@ impl Supervisor {
     }
 
     /// Cancel everything and wait up to `grace` for jobs to stop.
-    pub async fn shutdown(&mut self, grace: Duration) {
+    /// Cancel every task and wait up to `grace` for them; `false` when some still run (a
+    /// blocking one finishing its step, e.g. a message waiting for the server's answer).
+    pub async fn shutdown(&mut self, grace: Duration) -> bool {
         self.root.cancel();
         self.tracker.close();
-        let _ = tokio::time::timeout(grace, self.tracker.wait()).await;
+        tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_ok()
     }
 }
 

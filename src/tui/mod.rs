@@ -87,7 +87,14 @@ pub fn run_with_log(ctx: Context, log: Vec<LogLine>, hint: Option<&str>) -> u8 {
     }
     match result {
         // The error goes out once the terminal is back, never while raw mode is on.
-        Ok(()) => exit::OK,
+        Ok(None) => exit::OK,
+        Ok(Some(waiting)) => {
+            crate::cli::write_stderr(format_args!("hailer: {waiting}\n"));
+            // Dropping the runtime waits for its blocking tasks.
+            drop(runtime);
+            crate::cli::write_stderr(format_args!("hailer: stopped\n"));
+            exit::OK
+        }
         Err(e) => {
             errln!("{e:#}");
             exit::FAILURE
@@ -222,7 +229,12 @@ fn color_wanted() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-async fn run_async(mut ctx: Context, log: Vec<LogLine>, hint: Option<&str>) -> anyhow::Result<()> {
+/// `Some(text)`: tasks were still running when the TUI ended; the text says what waits.
+async fn run_async(
+    mut ctx: Context,
+    log: Vec<LogLine>,
+    hint: Option<&str>,
+) -> anyhow::Result<Option<String>> {
     let settings = Settings::from_config(&ctx.config, &ctx.data_dir);
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let mut app = App::new(settings, cwd, color_wanted());
@@ -518,8 +530,27 @@ async fn run_async(mut ctx: Context, log: Vec<LogLine>, hint: Option<&str>) -> a
         }
     }
     tracing::info!("tui stopping");
-    supervisor.shutdown(Duration::from_secs(3)).await;
-    Ok(())
+    let active: Vec<String> = app
+        .activity
+        .tasks
+        .iter()
+        .filter(|t| t.state.is_active())
+        .map(|t| t.title.clone())
+        .collect();
+    if supervisor.shutdown(Duration::from_secs(3)).await {
+        return Ok(None);
+    }
+    // Still running: the process waits for it when the runtime ends, after the terminal is
+    // restored. Said there, or the blank terminal looks like a hang.
+    Ok(Some(format!(
+        "waiting for {} to stop (a message in flight waits for the server's answer, at most \
+         the SMTP timeout, so its status is recorded)…",
+        if active.is_empty() {
+            "a background task".to_string()
+        } else {
+            active.join(", ")
+        }
+    )))
 }
 
 /// What `a` did to `marked` rows, `changed` of which were approved (or unapproved): the

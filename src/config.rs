@@ -615,6 +615,16 @@ pub fn resolve_listen(text: &str) -> Result<std::net::SocketAddr, String> {
     if let Ok(port) = text.parse::<u16>() {
         return Ok(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
     }
+    // A port that does not fit (`99999`, `localhost:70000`) is named as such.
+    let port_text = text.rsplit(':').next().unwrap_or(text);
+    if !port_text.is_empty()
+        && port_text.bytes().all(|b| b.is_ascii_digit())
+        && port_text.parse::<u16>().is_err()
+    {
+        return Err(format!(
+            "{text:?}: port {port_text} is out of range (1 to 65535)"
+        ));
+    }
     let shape = || {
         format!(
             "{text:?} must be an address or host name with a port, such as \"127.0.0.1:8080\" or \"localhost:8080\""
@@ -1598,6 +1608,25 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("line 3") && err.contains("smtp_host"), "{err}");
+    }
+
+    /// Where to listen: the shapes a user writes, and a port out of range named as such.
+    #[test]
+    fn listen_addresses_and_ports_out_of_range() {
+        assert_eq!(
+            resolve_listen("8080").unwrap().to_string(),
+            "127.0.0.1:8080"
+        );
+        assert_eq!(resolve_listen("[::1]:9").unwrap().to_string(), "[::1]:9");
+        for bad in ["99999", "localhost:70000"] {
+            let e = resolve_listen(bad).unwrap_err();
+            assert!(e.contains("out of range (1 to 65535)"), "{bad}: {e}");
+        }
+        let e = resolve_listen("local host").unwrap_err();
+        assert!(
+            e.contains("must be an address or host name with a port"),
+            "{e}"
+        );
     }
 
     /// The bot token is in the path of every Telegram request: https, or http to loopback.

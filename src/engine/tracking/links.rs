@@ -25,6 +25,9 @@ pub fn secret_from_env(config: &Config) -> Result<Vec<u8>, String> {
     })?;
     match std::env::var(var) {
         Ok(s) if s.len() >= MIN_SECRET_LEN => Ok(s.into_bytes()),
+        Ok(s) if s.is_empty() => Err(format!(
+            "${var} (tracking secret) is set but empty: it needs at least {MIN_SECRET_LEN} characters"
+        )),
         Ok(_) => Err(format!(
             "${var} (tracking secret) must be at least {MIN_SECRET_LEN} characters"
         )),

@@ -182,7 +182,8 @@ pub async fn serve(
         .await
         .map_err(|e| {
             let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
-                " (another hailer serve, or a TUI with serve_in_tui? --listen picks another)"
+                " (another hailer serve, or a TUI with serve_in_tui? `[tracking] listen`, or \
+                 `hailer serve --listen`, picks another)"
             } else {
                 ""
             };

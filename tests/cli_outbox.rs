@@ -1616,3 +1616,53 @@ fn a_row_with_a_bad_body_keeps_its_subject_rendered_and_a_body_fix_is_enough() {
             "unresolved placeholder: {x} in subject (edited by hand: edit the subject to replace it)",
         ));
 }
+
+/// The outbox export carries what came back per row (opens, clicks, replies), as the Outbox
+/// tab's O/C/R cell: counted for a row that went out, blank for one never sent.
+#[test]
+fn outbox_export_counts_opens_clicks_and_replies_per_row() {
+    let dir = campaign(
+        "firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n\
+         Bob,Roe,Acme SA,bob@acme.test\n",
+    );
+    let d = dir.path();
+    let ann = rows(d).into_iter().find(|r| r.firstname == "Ann").unwrap();
+    {
+        let store = Store::open_in(&d.join("data")).unwrap();
+        store
+            .conn()
+            .execute_batch(&format!(
+                "UPDATE outbox SET status = 'SENT', sent_at = 1000 WHERE id = {id};
+                 INSERT INTO tracking_events (outbox_id, kind, created_at)
+                 VALUES ({id}, 'OPEN', 1001), ({id}, 'OPEN', 1002), ({id}, 'CLICK', 1003);",
+                id = ann.id
+            ))
+            .unwrap();
+    }
+    let out = hailer(d)
+        .args(["export", "outbox", "--format", "csv", "--output", "-"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let row = |first: &str| {
+        records
+            .iter()
+            .find(|r| &r[0] == first)
+            .unwrap_or_else(|| panic!("{first}: {text}"))
+    };
+    let counts = |first: &str| {
+        let r = row(first);
+        [
+            r[col("opens")].to_string(),
+            r[col("clicks")].to_string(),
+            r[col("replies")].to_string(),
+        ]
+    };
+    assert_eq!(counts("Ann"), ["2", "1", "0"], "{text}");
+    assert_eq!(counts("Bob"), ["", "", ""], "{text}");
+}

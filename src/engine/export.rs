@@ -268,12 +268,30 @@ fn grid(
                 "sent_at",
                 "smtp_reply",
                 "id",
+                "opens",
+                "clicks",
+                "replies",
             ]
             .map(String::from)
             .to_vec();
+            let engagement = crate::store::engagement::per_row(store.conn())?;
             let rows = outbox::list(store.conn(), status)?
                 .into_iter()
                 .map(|o| {
+                    // Counted for a row that went out; blank for one never sent.
+                    let counts = engagement.get(&o.id).copied().unwrap_or_default();
+                    let count = |n: i64| {
+                        if o.sent_at.is_some() || n > 0 {
+                            n.to_string()
+                        } else {
+                            String::new()
+                        }
+                    };
+                    let (opens, clicks, replies) = (
+                        count(counts.opens),
+                        count(counts.clicks),
+                        count(counts.replies),
+                    );
                     vec![
                         o.firstname,
                         o.lastname,
@@ -292,6 +310,9 @@ fn grid(
                             .unwrap_or_default(),
                         o.smtp_reply.unwrap_or_default(),
                         o.id.to_string(),
+                        opens,
+                        clicks,
+                        replies,
                     ]
                 })
                 .collect();
@@ -492,6 +513,12 @@ fn write_csv(grid: &Grid, out: impl Write, options: CsvOptions) -> Result<(), St
     w.flush().map_err(|e| e.to_string())
 }
 
+#[derive(Debug, Clone, Copy)]
+enum CellType {
+    Number,
+    Boolean,
+}
+
 fn xlsx_bytes(grid: &Grid, table: ExportTable) -> Result<Vec<u8>, String> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut book = Workbook::new();
@@ -511,11 +538,41 @@ fn xlsx_bytes(grid: &Grid, table: ExportTable) -> Result<Vec<u8>, String> {
             .write_string_with_format(0, c as u16, neutralize(h).as_ref(), &bold)
             .map_err(|e| e.to_string())?;
     }
+    // Columns hailer fills with numbers or true/false: typed cells, so a spreadsheet sorts
+    // and sums them (as text, `10` sorts before `9`). Imported columns stay text.
+    let typed: Vec<Option<CellType>> = grid
+        .header
+        .iter()
+        .map(|h| match h.as_str() {
+            "id" | "prospect_id" | "outbox_id" | "confidence" | "opens" | "clicks" | "replies"
+            | "reply_code" => Some(CellType::Number),
+            "approved" | "hard" => Some(CellType::Boolean),
+            _ => None,
+        })
+        .collect();
     for (r, row) in grid.rows.iter().enumerate() {
         for (c, cell) in row.iter().enumerate() {
+            let (at_row, at_col) = ((r + 1) as u32, c as u16);
+            let written = match typed.get(c).copied().flatten() {
+                Some(CellType::Number) => cell
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|n| n.is_finite())
+                    .map(|n| sheet.write_number(at_row, at_col, n).map(|_| ())),
+                Some(CellType::Boolean) => match cell.as_str() {
+                    "true" => Some(sheet.write_boolean(at_row, at_col, true).map(|_| ())),
+                    "false" => Some(sheet.write_boolean(at_row, at_col, false).map(|_| ())),
+                    _ => None,
+                },
+                None => None,
+            };
+            if let Some(result) = written {
+                result.map_err(|e| e.to_string())?;
+                continue;
+            }
             if !cell.is_empty() {
                 sheet
-                    .write_string((r + 1) as u32, c as u16, neutralize(cell).as_ref())
+                    .write_string(at_row, at_col, neutralize(cell).as_ref())
                     .map_err(|e| {
                         // Which cell: a body over Excel's 32,767 characters is refused.
                         let column = grid.header.get(c).map_or("?", String::as_str);
@@ -544,6 +601,33 @@ mod tests {
         };
         let e = xlsx_bytes(&grid, ExportTable::Messages).unwrap_err();
         assert!(e.starts_with("row 3, column body: "), "{e}");
+    }
+
+    /// hailer's own number and true/false columns are typed cells in XLSX (a spreadsheet
+    /// sorts `10` after `9`); imported text that looks like a number stays text.
+    #[test]
+    fn xlsx_types_the_number_and_boolean_columns() {
+        use calamine::{Data, Reader, Xlsx};
+        let grid = Grid {
+            header: ["id", "approved", "opens", "title", "reply_code"]
+                .map(String::from)
+                .to_vec(),
+            rows: vec![
+                ["10", "true", "", "007", "550"].map(String::from).to_vec(),
+                ["9", "false", "2", "CEO", ""].map(String::from).to_vec(),
+            ],
+        };
+        let bytes = xlsx_bytes(&grid, ExportTable::Outbox).unwrap();
+        let mut book = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        let range = book.worksheet_range("Outbox").unwrap();
+        let cell = |r: usize, c: usize| range.get((r, c)).cloned().unwrap_or(Data::Empty);
+        assert_eq!(cell(1, 0), Data::Float(10.0));
+        assert_eq!(cell(1, 1), Data::Bool(true));
+        assert_eq!(cell(1, 2), Data::Empty);
+        assert_eq!(cell(1, 3), Data::String("007".into()));
+        assert_eq!(cell(1, 4), Data::Float(550.0));
+        assert_eq!(cell(2, 1), Data::Bool(false));
+        assert_eq!(cell(2, 2), Data::Float(2.0));
     }
 
     #[test]

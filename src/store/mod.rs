@@ -11,6 +11,7 @@ use rusqlite::Connection;
 
 pub mod bounces;
 pub mod companies;
+pub mod engagement;
 pub mod imports;
 pub mod inbox;
 pub mod messages;

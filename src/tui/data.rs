@@ -206,12 +206,7 @@ pub struct OutboxStats {
     pub campaign: Campaign,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RowCounts {
-    pub opens: i64,
-    pub clicks: i64,
-    pub replies: i64,
-}
+pub use crate::store::engagement::RowCounts;
 
 pub fn load_outbox_stats(data_dir: &Path) -> Result<OutboxStats, StoreError> {
     let store = Store::open_in(data_dir)?;
@@ -219,38 +214,8 @@ pub fn load_outbox_stats(data_dir: &Path) -> Result<OutboxStats, StoreError> {
 }
 
 pub fn outbox_stats(conn: &rusqlite::Connection) -> Result<OutboxStats, StoreError> {
-    let mut per_row = HashMap::new();
-    let mut stmt = conn.prepare(
-        "SELECT outbox_id, SUM(kind = 'OPEN'), SUM(kind = 'CLICK')
-         FROM tracking_events GROUP BY outbox_id",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            RowCounts {
-                opens: r.get(1)?,
-                clicks: r.get(2)?,
-                replies: 0,
-            },
-        ))
-    })?;
-    for row in rows {
-        let (id, c) = row?;
-        per_row.insert(id, c);
-    }
-    // Replies are the messages the watcher read and matched to a row (every one, also after
-    // the row's status moved on).
-    let mut stmt = conn.prepare(
-        "SELECT outbox_id, COUNT(*) FROM inbox_messages
-         WHERE kind = 'reply' AND outbox_id IS NOT NULL GROUP BY outbox_id",
-    )?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
-    for row in rows {
-        let (id, n) = row?;
-        per_row.entry(id).or_default().replies = n;
-    }
     Ok(OutboxStats {
-        per_row,
+        per_row: crate::store::engagement::per_row(conn)?,
         campaign: summary::campaign(conn)?,
     })
 }

@@ -415,7 +415,10 @@ pub fn handle(
                     continue; // a delay report: the server is still trying
                 }
                 let code = r.status.as_deref().unwrap_or("");
-                let invalid = r.hard && code.starts_with("5.1.");
+                // A mailbox that does not exist is an invalid address whatever the code
+                // (a generic 5.0.0 "User unknown" is as final as a 5.1.1).
+                let invalid = r.hard
+                    && (code.starts_with("5.1.") || r.reason == bounces::Reason::UserUnknown);
                 let reason = format!(
                     "{}{}{}",
                     if r.hard {
@@ -1310,6 +1313,33 @@ Message-ID: <r3@acme.test>\r\n\r\nInteresting, call me.\r\n";
             .replace("20261122015955.DAECB99C199", "other");
         handle(c, at(4), soft_for_2.as_bytes(), 100).unwrap();
         assert_eq!(status(&store, 2), "INVALID");
+    }
+
+    /// A DSN with the generic status 5.0.0 whose text says the mailbox does not exist is a
+    /// hard bounce: the row is INVALID and the address suppressed, not a soft `filtered`.
+    #[test]
+    fn a_generic_status_user_unknown_is_a_hard_bounce() {
+        let (_d, store) = store(&[(1, "x@catchall.test", "a@sender.test")]);
+        let c = store.conn();
+        let dsn = "From: MAILER-DAEMON@mx.catchall.test\r\nTo: sender@sender.test\r\n\
+                   Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <d2@mx.catchall.test>\r\n\
+                   MIME-Version: 1.0\r\n\
+                   Content-Type: multipart/report; report-type=delivery-status; boundary=\"C\"\r\n\r\n\
+                   --C\r\nContent-Type: text/plain\r\n\r\nfailed\r\n\r\n\
+                   --C\r\nContent-Type: message/delivery-status\r\n\r\n\
+                   Reporting-MTA: dns; mx.catchall.test\r\n\r\n\
+                   Final-Recipient: rfc822; x@catchall.test\r\nAction: failed\r\nStatus: 5.0.0\r\n\
+                   Diagnostic-Code: smtp; 550 5.0.0 <x@catchall.test>... User unknown\r\n\r\n\
+                   --C\r\nContent-Type: text/rfc822-headers\r\n\r\n\
+                   Message-ID: <a@sender.test>\r\nFrom: sender@sender.test\r\nTo: x@catchall.test\r\n\r\n\
+                   --C--\r\n";
+        let out = handle(c, at(1), dsn.as_bytes(), 100).unwrap();
+        assert_eq!((out.effects.invalid, out.effects.suppressed), (1, 1));
+        assert_eq!(status(&store, 1), "INVALID");
+        let reason: String = c
+            .query_row("SELECT reason FROM outbox WHERE id = 1", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(reason, "hard: userunknown 5.0.0");
     }
 
     /// Every bounce row says how it was matched: by the returned Message-ID when it is ours,

@@ -488,12 +488,14 @@ pub fn handle(
                 date,
             )?;
             let id = record("feedback", row.as_ref().map(|r| r.id))?;
-            let mut recipients = fb.recipients.clone();
-            if let Some(e) = row.as_ref().and_then(|r| r.email.clone())
-                && !recipients.iter().any(|r| r.eq_ignore_ascii_case(&e))
-            {
-                recipients.push(e);
-            }
+            // One report is one complaint about one message. Matched to a row, it is about the
+            // address that row wrote to: the report's own addresses may be the ISP's redaction
+            // placeholder (`To: redacted@…`). Unmatched, a placeholder is still recorded (the
+            // complaint counts toward the mailbox's auto-pause) but never suppressed.
+            let recipients: Vec<String> = match row.as_ref().and_then(|r| r.email.clone()) {
+                Some(e) => vec![e],
+                None => fb.recipients.clone(),
+            };
             let feedback_type = if fb.feedback_type.is_empty() {
                 "abuse".to_string()
             } else {
@@ -536,7 +538,9 @@ pub fn handle(
                 }
                 fx.complaints += 1;
                 let note = format!("feedback-type {feedback_type}");
-                if suppressions::add(conn, &r.to_lowercase(), "complained", Some(&note), now)? {
+                if !is_redacted(r)
+                    && suppressions::add(conn, &r.to_lowercase(), "complained", Some(&note), now)?
+                {
                     fx.suppressed += 1;
                 }
             }
@@ -685,6 +689,20 @@ fn persistent_soft_bounce(
             reason.as_str()
         )
     }))
+}
+
+/// An address a feedback loop wrote in place of the real one (`redacted@…`, `xxxxxx@…`,
+/// `***@…`): RFC 6650 lets ISPs hide the complaining recipient.
+fn is_redacted(address: &str) -> bool {
+    let local = address
+        .rsplit_once('@')
+        .map_or(address, |(l, _)| l)
+        .to_ascii_lowercase();
+    local.is_empty()
+        || local.contains("redacted")
+        || local
+            .chars()
+            .all(|c| matches!(c, 'x' | '*' | '.' | '-' | '_'))
 }
 
 /// A feedback report (RFC 5965) a person's complaint: `abuse`, `fraud`, `virus`, and `other`
@@ -862,6 +880,54 @@ mod tests {
         );
         assert!(suppressions::blocking(c, "a@acme.test").unwrap().is_none());
         assert!(suppressions::blocking(c, "c@acme.test").unwrap().is_some());
+    }
+
+    /// A redacted complaint (no Original-Rcpt-To, the returned `To: redacted@…`) matched by
+    /// its returned Message-ID is one complaint about that row's address. The placeholder is
+    /// never suppressed; it is recorded only when nothing matched (the complaint still counts).
+    #[test]
+    fn a_redacted_complaint_is_one_complaint_about_the_matched_row() {
+        let (_d, store) = store(&[(15, "pat3@catchall.test", "15.abcd@sender.test")]);
+        let c = store.conn();
+        let redacted = |mid: &str, n: u32| {
+            String::from_utf8_lossy(&arf("abuse", "redacted@catchall.test", mid))
+                .replace("Original-Rcpt-To: <redacted@catchall.test>\r\n", "")
+                .replace("<arf.abuse@isp.test>", &format!("<arf{n}@isp.test>"))
+        };
+        let out = handle(c, at(1), redacted("15.abcd@sender.test", 1).as_bytes(), 9).unwrap();
+        assert_eq!((out.effects.complaints, out.effects.suppressed), (1, 1));
+        let rows: Vec<(String, Option<i64>)> = c
+            .prepare("SELECT recipient, outbox_id FROM bounces ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows, [("pat3@catchall.test".to_string(), Some(15))]);
+        assert!(
+            suppressions::blocking(c, "pat3@catchall.test")
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            suppressions::blocking(c, "redacted@catchall.test")
+                .unwrap()
+                .is_none()
+        );
+        // Unmatched: still a complaint (for the auto-pause), but the placeholder is no one.
+        let out = handle(
+            c,
+            at(2),
+            redacted("99.ffff@elsewhere.test", 2).as_bytes(),
+            9,
+        )
+        .unwrap();
+        assert_eq!((out.effects.complaints, out.effects.suppressed), (1, 0));
+        assert!(
+            suppressions::blocking(c, "redacted@catchall.test")
+                .unwrap()
+                .is_none()
+        );
     }
 
     /// A soft-bounced row sent again (`outbox resend`) is one row with several messages:

@@ -64,6 +64,8 @@ pub struct Location<'a> {
     pub folder: &'a str,
     pub uidvalidity: u32,
     pub uid: u32,
+    /// The configured mailboxes' own addresses (lower-cased): mail from them is never a reply.
+    pub own_addresses: &'a [String],
 }
 
 /// The sent row a message is about.
@@ -551,6 +553,16 @@ pub fn handle(
             };
             ("feedback", disposition, id)
         }
+        // The user's own mail (a copy to self, a message sent from another client, threaded
+        // to ours): never a reply nor a request to unsubscribe; left where it is.
+        Kind::AutoReply | Kind::Reply | Kind::Other
+            if from
+                .as_deref()
+                .is_some_and(|f| at.own_addresses.iter().any(|o| o.eq_ignore_ascii_case(f))) =>
+        {
+            let id = record("other", None)?;
+            ("other", Disposition::Keep, id)
+        }
         // A delivery report hailer could not read a failure from: never a reply, even when
         // threaded to our message. One that says something failed but names no recipient
         // that could be read is not mail to pass over: it goes where unmatched bounces go.
@@ -802,6 +814,7 @@ mod tests {
             folder: "INBOX",
             uidvalidity: 7,
             uid,
+            own_addresses: &[],
         }
     }
 
@@ -880,6 +893,42 @@ mod tests {
         );
         assert!(suppressions::blocking(c, "a@acme.test").unwrap().is_none());
         assert!(suppressions::blocking(c, "c@acme.test").unwrap().is_some());
+    }
+
+    /// Mail from a configured mailbox's own address, threaded to one of our messages, is the
+    /// user's own: the row stays SENT and nothing is suppressed.
+    #[test]
+    fn own_mail_is_never_a_reply() {
+        let (_d, store) = store(&[(29, "pat9@catchall.test", "29.abcd@sender.test")]);
+        let c = store.conn();
+        let own = vec!["sender@sender.test".to_string()];
+        let mail = b"From: Sam <Sender@sender.test>\r\nTo: pat9@catchall.test\r\n\
+                     Subject: Re: Hello\r\nMessage-ID: <own1@sender.test>\r\n\
+                     In-Reply-To: <29.abcd@sender.test>\r\n\r\nFollowing up.\r\n";
+        let out = handle(
+            c,
+            Location {
+                own_addresses: &own,
+                ..at(1)
+            },
+            mail,
+            9,
+        )
+        .unwrap();
+        assert_eq!((out.kind, out.disposition), ("other", Disposition::Keep));
+        assert_eq!(out.effects, Effects::default());
+        assert_eq!(status(&store, 29), "SENT");
+        assert!(
+            suppressions::blocking(c, "pat9@catchall.test")
+                .unwrap()
+                .is_none()
+        );
+        // The same message from someone else is a reply.
+        let theirs = String::from_utf8_lossy(mail)
+            .replace("Sam <Sender@sender.test>", "pat9@catchall.test")
+            .replace("own1@", "theirs1@");
+        let out = handle(c, at(2), theirs.as_bytes(), 9).unwrap();
+        assert_eq!(out.kind, "reply");
     }
 
     /// A redacted complaint (no Original-Rcpt-To, the returned `To: redacted@…`) matched by

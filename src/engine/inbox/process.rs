@@ -50,7 +50,7 @@ impl Effects {
 
 #[derive(Debug, Clone)]
 pub struct Outcome {
-    /// `bounce autoreply feedback reply other duplicate`.
+    /// `bounce delayed autoreply feedback reply unsubscribe other duplicate`.
     pub kind: &'static str,
     pub inbox_message_id: i64,
     pub disposition: Disposition,
@@ -387,7 +387,14 @@ pub fn handle(
                 how.push(why);
             }
             let first = matched.iter().flatten().next().map(|r| r.id);
-            let id = record("bounce", first)?;
+            // A report that only says delivery is delayed (the server is still trying) is not
+            // a bounce: counted apart, so a sync summary does not report one that is not.
+            let kind = if parsed.records.iter().all(|r| r.action == Action::Delayed) {
+                "delayed"
+            } else {
+                "bounce"
+            };
+            let id = record(kind, first)?;
             for ((r, row), matched_by) in parsed.records.iter().zip(&matched).zip(&how) {
                 bounces_insert(
                     conn,
@@ -476,7 +483,7 @@ pub fn handle(
             } else {
                 Disposition::Problem
             };
-            ("bounce", disposition, id)
+            (kind, disposition, id)
         }
         Kind::Feedback => {
             let fb = parsed.feedback.clone().unwrap_or_default();
@@ -1357,7 +1364,7 @@ Message-ID: <r3@acme.test>\r\n\r\nInteresting, call me.\r\n";
             "20261122015232.768C399A480@mail.sender.test",
         )]);
         let out = handle(store.conn(), at(1), DELAYED, 100).unwrap();
-        assert_eq!(out.kind, "bounce");
+        assert_eq!(out.kind, "delayed");
         assert_eq!(out.effects.bounces, 1);
         assert_eq!(out.effects.suppressed, 0);
         assert_eq!(status(&store, 1), "SENT");

@@ -658,26 +658,41 @@ pub fn handle(
 /// with every message.
 pub const SOFT_BOUNCE_LIMIT: i64 = 3;
 
-/// Soft-bounce reasons about the recipient's mailbox itself. Others (blocked, reputation,
-/// rate, policy, expired) are about our side or the path, say nothing of the address, and
-/// never count toward suppressing it.
-const RECIPIENT_SOFT_REASONS: [bounces::Reason; 3] = [
-    bounces::Reason::MailboxFull,
-    bounces::Reason::ExceedLimit,
-    bounces::Reason::Suspend,
+/// Soft-bounce reasons about our side, not the address: our IP or domain blocked or with a bad
+/// reputation, our rate, our authentication or PTR, our content, TLS or syntax. Three of them
+/// say nothing of the prospect's address and never suppress it (a greylisting that outlived
+/// the queue is `blocked`). Every other reason counts, the unknown ones too: a domain whose
+/// host refuses relay (`norelaying`), a server refusing connections until the queue gave up
+/// (`expired`), a full mailbox.
+pub const SENDER_SIDE_REASONS: [bounces::Reason; 15] = [
+    bounces::Reason::Blocked,
+    bounces::Reason::BadReputation,
+    bounces::Reason::Speeding,
+    bounces::Reason::TooManyConn,
+    bounces::Reason::AuthFailure,
+    bounces::Reason::RequirePtr,
+    bounces::Reason::SpamDetected,
+    bounces::Reason::VirusDetected,
+    bounces::Reason::ContentError,
+    bounces::Reason::MesgTooBig,
+    bounces::Reason::PolicyViolation,
+    bounces::Reason::SecurityError,
+    bounces::Reason::FailedStartTls,
+    bounces::Reason::NotCompliantRfc,
+    bounces::Reason::SyntaxError,
 ];
 
 /// Why a soft bounce (already stored) suppresses `address` for good, or `None`: the account is
 /// disabled or suspended for good (a 5.x.x `suspend`: a 4.x.x "temporarily suspended" may
-/// clear), or [`SOFT_BOUNCE_LIMIT`] of our messages to it soft-bounced for reasons about the
-/// mailbox itself.
+/// clear), or [`SOFT_BOUNCE_LIMIT`] of our messages to it soft-bounced for reasons that are not
+/// about our side ([`SENDER_SIDE_REASONS`]).
 fn persistent_soft_bounce(
     conn: &Connection,
     address: &str,
     reason: bounces::Reason,
     status: &str,
 ) -> store::Result<Option<String>> {
-    if !RECIPIENT_SOFT_REASONS.contains(&reason) {
+    if SENDER_SIDE_REASONS.contains(&reason) {
         return Ok(None);
     }
     if reason == bounces::Reason::Suspend && status.starts_with('5') {
@@ -686,7 +701,7 @@ fn persistent_soft_bounce(
             reason.describe()
         )));
     }
-    let listed = RECIPIENT_SOFT_REASONS
+    let excluded = SENDER_SIDE_REASONS
         .iter()
         .map(|r| format!("'{}'", r.as_str()))
         .collect::<Vec<_>>()
@@ -699,7 +714,7 @@ fn persistent_soft_bounce(
             "SELECT COUNT(DISTINCT COALESCE(b.message_id, 'row ' || b.outbox_id)) FROM bounces b
              JOIN outbox o ON o.id = b.outbox_id
              WHERE b.kind = 'bounce' AND b.action = 'failed' AND b.hard = 0
-               AND b.reason IN ({listed}) AND o.email = ?1 COLLATE NOCASE"
+               AND b.reason NOT IN ({excluded}) AND o.email = ?1 COLLATE NOCASE"
         ))?
         .query_row([address], |r| r.get(0))?;
     Ok((n >= SOFT_BOUNCE_LIMIT).then(|| {
@@ -1005,7 +1020,7 @@ mod tests {
         let row = |c: &Connection| crate::store::outbox::get(c, 1).unwrap().unwrap();
         // Sent again by hand, then a new claim gives the row a new Message-ID.
         let send_again = |c: &Connection, mid: &str| {
-            assert_eq!(sending::resend(c, 1, 200).unwrap(), None);
+            assert_eq!(sending::resend(c, 1, 200, false).unwrap(), None);
             let r = row(c);
             assert_eq!((r.status, r.approved), (Status::Ready, false));
             assert_eq!(
@@ -1038,7 +1053,7 @@ mod tests {
             Some("3 messages soft-bounced (the last: mailboxfull 4.2.2)")
         );
         // Suppressed now: not sent again, and the reason names the entry.
-        let problem = sending::resend_problem(c, &row(c)).unwrap().unwrap();
+        let problem = sending::resend_problem(c, &row(c), false).unwrap().unwrap();
         assert!(
             problem.contains("suppressed: full@greylist.test (bounced: 3 messages soft-bounced"),
             "{problem}"
@@ -1462,6 +1477,72 @@ Message-ID: <r3@acme.test>\r\n\r\nInteresting, call me.\r\n";
             .query_row("SELECT reason FROM outbox WHERE id = 1", [], |r| r.get(0))
             .unwrap();
         assert_eq!(reason, "hard: userunknown 5.0.0");
+    }
+
+    /// A domain whose host refuses relay (`norelaying`) or a server refusing connections until
+    /// the queue gave up (`expired`) says something of the address too: such soft bounces
+    /// count toward the limit. A row sent again that bounced the same way again is refused
+    /// by `outbox resend` unless forced.
+    #[test]
+    fn repeated_relay_and_expired_soft_bounces_count_and_block_a_second_resend() {
+        const RELAY: &[u8] = include_bytes!("../../../tests/data/rig-dsn/dsn-relay-denied.eml");
+        const REFUSED: &[u8] =
+            include_bytes!("../../../tests/data/rig-dsn/dsn-mx-connection-refused.eml");
+        for (fixture, address, first_mid, why) in [
+            (
+                RELAY,
+                "someone@nomx.test",
+                "0f09611f-75e5-4d37-ad45-8dcc284603db@sender.test",
+                "norelaying 5.7.1",
+            ),
+            (
+                REFUSED,
+                "someone@deadmx.test",
+                "937cd299-7b59-4065-a047-e4319d1fd45e@sender.test",
+                "expired 4.4.1",
+            ),
+        ] {
+            let (_d, store) = store(&[(1, address, "1.aaaa@sender.test")]);
+            let c = store.conn();
+            let report = |n: u32, mid: &str| {
+                let text = String::from_utf8_lossy(fixture).replace(first_mid, mid);
+                // A new report's own Message-ID, so it is not a duplicate.
+                text.replacen("Message-Id: <", &format!("Message-Id: <r{n}."), 1)
+            };
+            let row = |c: &Connection| crate::store::outbox::get(c, 1).unwrap().unwrap();
+            let sent_as = |c: &Connection, mid: &str| {
+                c.execute(
+                    "UPDATE outbox SET status = 'SENT', header_message_id = ?1 WHERE id = 1",
+                    [mid],
+                )
+                .unwrap();
+            };
+            let first = handle(c, at(1), report(1, "1.aaaa@sender.test").as_bytes(), 100).unwrap();
+            assert_eq!(
+                (first.effects.bounced, first.effects.suppressed),
+                (1, 0),
+                "{why}"
+            );
+            assert_eq!(row(c).reason.unwrap(), format!("soft: {why}"));
+            assert_eq!(sending::resend(c, 1, 200, false).unwrap(), None, "{why}");
+            sent_as(c, "1.bbbb@sender.test");
+            let second = handle(c, at(2), report(2, "1.bbbb@sender.test").as_bytes(), 100).unwrap();
+            assert_eq!(second.effects.suppressed, 0, "{why}");
+            // The same bounce again: refused, saying so, unless forced.
+            let problem = sending::resend(c, 1, 200, false).unwrap().unwrap();
+            assert!(
+                problem.contains("2 of its messages soft-bounced the same way"),
+                "{problem}"
+            );
+            assert_eq!(row(c).status, Status::Bounced);
+            assert_eq!(sending::resend(c, 1, 200, true).unwrap(), None, "{why}");
+            sent_as(c, "1.cccc@sender.test");
+            // The third message: the address is suppressed, forced or not.
+            let third = handle(c, at(3), report(3, "1.cccc@sender.test").as_bytes(), 100).unwrap();
+            assert_eq!(third.effects.suppressed, 1, "{why}");
+            let problem = sending::resend(c, 1, 200, true).unwrap().unwrap();
+            assert!(problem.contains("suppressed"), "{problem}");
+        }
     }
 
     /// Every bounce row says how it was matched: by the returned Message-ID when it is ours,

@@ -1587,6 +1587,29 @@ mod tests {
         assert!(err.contains("line 3") && err.contains("smtp_host"), "{err}");
     }
 
+    /// The inbox knows every mailbox's own addresses (From and logins), so their mail is
+    /// never taken for a prospect's reply; they are not a key of the file.
+    #[test]
+    fn the_inbox_knows_every_mailbox_address() {
+        let c = parse(
+            "[mailboxes.a]\nfrom = \"Sam <Sender@sender.test>\"\nsmtp_host = \"h\"\n\
+             password_env = \"X\"\n\n[mailboxes.b]\nfrom = \"claire@sender.test\"\n\
+             smtp_host = \"h\"\nsmtp_username = \"claire.login@sender.test\"\npassword_env = \"X\"\n",
+        )
+        .unwrap();
+        let mut own = c.inbox.own_addresses.clone();
+        own.sort();
+        assert_eq!(
+            own,
+            [
+                "claire.login@sender.test",
+                "claire@sender.test",
+                "sender@sender.test"
+            ]
+        );
+        assert!(parse("[inbox]\nown_addresses = [\"x@y.test\"]\n").is_err());
+    }
+
     #[test]
     fn summary_timezone_is_named_as_such() {
         let tg = "[notify.telegram]\nbot_token_env = \"T\"\nchat_id = \"1\"\n";

@@ -674,6 +674,10 @@ pub struct InboxConfig {
     /// The TUI starts the watcher as a background task when it opens (`w` on Bounces
     /// starts and stops it by hand).
     pub watch_in_tui: bool,
+    /// The From addresses and logins of every configured mailbox, lower-cased (filled from
+    /// `[mailboxes.*]` when the file is read): mail from them is the user's own, never a reply.
+    #[serde(skip)]
+    pub own_addresses: Vec<String>,
 }
 
 impl Default for InboxConfig {
@@ -688,6 +692,7 @@ impl Default for InboxConfig {
             batch: 200,
             max_message_kb: 1024,
             watch_in_tui: false,
+            own_addresses: Vec::new(),
         }
     }
 }
@@ -734,10 +739,11 @@ pub struct LoadedConfig {
 impl Config {
     /// Parse and validate TOML text; `path` is only used in messages.
     pub fn from_toml(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
             message: parse_message(&e, text),
         })?;
+        config.inbox.own_addresses = config.own_addresses();
         let problems = config.problems();
         if problems.is_empty() {
             Ok(config)
@@ -776,6 +782,22 @@ impl Config {
             config: Config::default(),
             path: None,
         })
+    }
+
+    /// Every mailbox's From address and its SMTP and IMAP logins that are addresses,
+    /// lower-cased, without repeats.
+    pub fn own_addresses(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for mb in self.mailboxes.values() {
+            let from = crate::engine::send::message::address_of(&mb.from).unwrap_or_default();
+            for a in [from, mb.smtp_login(), mb.imap_login()] {
+                let a = a.trim().to_ascii_lowercase();
+                if a.contains('@') && !out.contains(&a) {
+                    out.push(a);
+                }
+            }
+        }
+        out
     }
 
     /// Checks serde cannot express: value ranges, exclusive keys, formats.
@@ -1663,6 +1685,29 @@ mod tests {
             .unwrap()
             .warnings();
         assert!(!w.iter().any(|w| w.contains("not tracked")), "{w:?}");
+    }
+
+    /// The inbox knows every mailbox's own addresses (From and logins), so their mail is
+    /// never taken for a prospect's reply; they are not a key of the file.
+    #[test]
+    fn the_inbox_knows_every_mailbox_address() {
+        let c = parse(
+            "[mailboxes.a]\nfrom = \"Sam <Sender@sender.test>\"\nsmtp_host = \"h\"\n\
+             password_env = \"X\"\n\n[mailboxes.b]\nfrom = \"claire@sender.test\"\n\
+             smtp_host = \"h\"\nsmtp_username = \"claire.login@sender.test\"\npassword_env = \"X\"\n",
+        )
+        .unwrap();
+        let mut own = c.inbox.own_addresses.clone();
+        own.sort();
+        assert_eq!(
+            own,
+            [
+                "claire.login@sender.test",
+                "claire@sender.test",
+                "sender@sender.test"
+            ]
+        );
+        assert!(parse("[inbox]\nown_addresses = [\"x@y.test\"]\n").is_err());
     }
 
     #[test]

@@ -52,10 +52,10 @@ fn a_directory_of_rig_dsns_prints_one_csv_line_per_failed_recipient() {
     assert_eq!(
         lines,
         vec![
-            "file,recipient,status,reply_code,reason,hard",
-            "in/dsn-delayed-warning.eml,someone@deadmx.test,4.4.1,,expired,false",
-            "in/dsn-relay-denied.eml,someone@nomx.test,5.7.1,554,norelaying,false",
-            "in/dsn-unknown-user.eml,nobody@acme.test,5.1.1,550,userunknown,true",
+            "file,recipient,status,reply_code,reason,hard,action,final_recipient",
+            "in/dsn-delayed-warning.eml,someone@deadmx.test,4.4.1,,expired,false,delayed,someone@deadmx.test",
+            "in/dsn-relay-denied.eml,someone@nomx.test,5.7.1,554,norelaying,false,failed,someone@nomx.test",
+            "in/dsn-unknown-user.eml,nobody@acme.test,5.1.1,550,userunknown,true,failed,nobody@acme.test",
         ]
     );
     // No config, no data directory, no database.
@@ -87,6 +87,21 @@ fn a_directory_of_rig_dsns_prints_one_csv_line_per_failed_recipient() {
             ",someone@nomx.test,5.7.1,554,norelaying,false",
         ))
         .stderr("");
+}
+
+/// A forwarded address: the row names the address hailer wrote to (and suppresses, as
+/// `bounces sync` does), and the address the forward failed at in `final_recipient`.
+#[test]
+fn a_forwarded_recipient_shows_the_original_and_the_final_address() {
+    let dir = tempfile::tempdir().unwrap();
+    hailer(dir.path())
+        .args(["bounces", "parse"])
+        .arg(data("review/dsn-forwarded.eml"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "dsn-forwarded.eml,pat1@catchall.test,5.1.1,550,userunknown,true,failed,pat1.forward@acme.test",
+        ));
 }
 
 #[test]

@@ -14,7 +14,8 @@ use crate::engine::bounces::{self, Kind, ParsedMessage};
 
 #[derive(Debug, Subcommand)]
 pub enum BouncesCommand {
-    /// Parse bounce messages and print CSV: file,recipient,status,reply_code,reason,hard
+    /// Parse bounce messages and print CSV:
+    /// file,recipient,status,reply_code,reason,hard,action,final_recipient
     Parse(ParseCommand),
     /// Read the watched IMAP folders of every mailbox once: bounces, replies, complaints
     Sync(super::inbox::SyncCommand),
@@ -87,8 +88,23 @@ pub fn expand_paths(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<String>, Vec<String
     (files, errors, notes)
 }
 
+/// The CSV columns. `recipient` is the address hailer acts on (the DSN's Original-Recipient,
+/// the address we wrote to, when the report has one: what `bounces sync` suppresses);
+/// `final_recipient` the address the report says failed (a forward's target); `action`
+/// tells a failure from a delay (`failed`, `delayed`, …).
+pub const HEADER: [&str; 8] = [
+    "file",
+    "recipient",
+    "status",
+    "reply_code",
+    "reason",
+    "hard",
+    "action",
+    "final_recipient",
+];
+
 /// CSV rows for one parsed message.
-pub fn rows(file: &str, parsed: &ParsedMessage) -> Vec<[String; 6]> {
+pub fn rows(file: &str, parsed: &ParsedMessage) -> Vec<[String; 8]> {
     if parsed.kind == Kind::Bounce {
         return parsed
             .records
@@ -96,11 +112,15 @@ pub fn rows(file: &str, parsed: &ParsedMessage) -> Vec<[String; 6]> {
             .map(|r| {
                 [
                     file.to_string(),
-                    r.recipient.clone(),
+                    r.original_recipient
+                        .clone()
+                        .unwrap_or_else(|| r.recipient.clone()),
                     r.status.clone().unwrap_or_default(),
                     r.reply_code.map(|c| c.to_string()).unwrap_or_default(),
                     r.reason.as_str().to_string(),
                     r.hard.to_string(),
+                    r.action.as_str().to_string(),
+                    r.recipient.clone(),
                 ]
             })
             .collect();
@@ -120,6 +140,8 @@ pub fn rows(file: &str, parsed: &ParsedMessage) -> Vec<[String; 6]> {
         String::new(),
         parsed.kind.as_str().to_string(),
         "false".to_string(),
+        String::new(),
+        String::new(),
     ]]
 }
 
@@ -143,15 +165,7 @@ impl ParseCommand {
         super::mark_stdout_used();
         let stdout = std::io::stdout();
         let mut w = csv::Writer::from_writer(stdout.lock());
-        let header = [
-            "file",
-            "recipient",
-            "status",
-            "reply_code",
-            "reason",
-            "hard",
-        ];
-        if w.write_record(header).is_err() {
+        if w.write_record(HEADER).is_err() {
             return exit::FAILURE;
         }
         for f in &files {

@@ -79,9 +79,17 @@ pub enum OutboxCommand {
     /// A soft bounce may clear: a full mailbox is emptied, a server comes back. A hard bounce
     /// does not, and an address on the suppression list (a hard bounce, a reply, an
     /// unsubscribe, or soft bounces repeated until they suppressed it) is never mailed: such
-    /// rows are refused, each named (exit 4). With --all, every soft-bounced row whose
-    /// address is not suppressed; the others are counted.
-    Resend(Targets),
+    /// rows are refused, each named (exit 4). A row sent again that soft-bounced the same
+    /// way once more (the same reason: a domain whose host refuses relay, a server down until
+    /// the queue gave up) did not clear and is refused too, unless --force. With --all,
+    /// every soft-bounced row that may be sent again; the others are counted.
+    Resend {
+        #[command(flatten)]
+        targets: Targets,
+        /// Send again even a row that already soft-bounced the same way after a resend
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// The rows a command acts on, and how it reports.
@@ -136,8 +144,8 @@ impl OutboxCommand {
             match unusable_ids(&store, ids, allowed) {
                 Ok(problems) if problems.is_empty() => {
                     // A BOUNCED row given by hand must also be sendable again.
-                    if matches!(self, OutboxCommand::Resend(_)) {
-                        match resend_problems(&store, ids) {
+                    if let OutboxCommand::Resend { force, .. } = &self {
+                        match resend_problems(&store, ids, *force) {
                             Ok(problems) if problems.is_empty() => {}
                             Ok(problems) => return super::refuse(&problems),
                             Err(e) => {
@@ -241,10 +249,12 @@ impl OutboxCommand {
                     })
                     .map_err(|e| e.to_string())
             }),
-            OutboxCommand::Resend(t) => ids_for(&t.ids, outbox::Status::Bounced).and_then(|ids| {
-                let approval = ctx.config.config.sending.require_approval;
-                resend(&mut store, &ids, t.json, approval, now).map_err(|e| e.to_string())
-            }),
+            OutboxCommand::Resend { targets: t, force } => ids_for(&t.ids, outbox::Status::Bounced)
+                .and_then(|ids| {
+                    let approval = ctx.config.config.sending.require_approval;
+                    resend(&mut store, &ids, t.json, approval, *force, now)
+                        .map_err(|e| e.to_string())
+                }),
             OutboxCommand::Unskip(t) => ids_for(&t.ids, outbox::Status::Skipped).and_then(|ids| {
                 outbox::unskip(store.conn(), &ids, now)
                     .map(|(ready, error)| {
@@ -277,7 +287,7 @@ impl OutboxCommand {
             OutboxCommand::Skip(t) => (&t.ids, &[Ready, Error]),
             OutboxCommand::Unskip(t) => (&t.ids, &[Skipped]),
             OutboxCommand::Settle { ids, .. } => (ids, &[Uncertain]),
-            OutboxCommand::Resend(t) => (&t.ids, &[Bounced]),
+            OutboxCommand::Resend { targets: t, .. } => (&t.ids, &[Bounced]),
             OutboxCommand::Build { .. }
             | OutboxCommand::Show { .. }
             | OutboxCommand::Edit { .. } => return None,
@@ -422,13 +432,14 @@ fn resend(
     ids: &[i64],
     json: bool,
     require_approval: bool,
+    force: bool,
     now: i64,
 ) -> Result<String, store::StoreError> {
     use crate::store::sending;
     let tx = store.write_tx()?;
     let (mut requeued, mut left) = (Vec::new(), 0);
     for &id in ids {
-        match sending::resend(&tx, id, now)? {
+        match sending::resend(&tx, id, now, force)? {
             None => requeued.push(id),
             Some(_) => left += 1,
         }
@@ -442,8 +453,9 @@ fn resend(
     };
     if left > 0 {
         text.push_str(&format!(
-            "{} left BOUNCED: a hard bounce or a suppressed address (`outbox resend ID` says \
-             which)\n",
+            "{} left BOUNCED: a hard bounce, a suppressed address, or a soft bounce that came \
+             back the same way after a resend (`outbox resend ID` says which; --force sends \
+             the last kind again)\n",
             outbox::rows(left)
         ));
     }
@@ -455,11 +467,15 @@ fn resend(
 
 /// Why rows given to `outbox resend` by hand cannot be sent again: a hard bounce, a
 /// suppressed address.
-fn resend_problems(store: &store::Store, ids: &[i64]) -> Result<Vec<String>, store::StoreError> {
+fn resend_problems(
+    store: &store::Store,
+    ids: &[i64],
+    force: bool,
+) -> Result<Vec<String>, store::StoreError> {
     let mut problems = Vec::new();
     for &id in ids {
         if let Some(row) = outbox::get(store.conn(), id)?
-            && let Some(p) = crate::store::sending::resend_problem(store.conn(), &row)?
+            && let Some(p) = crate::store::sending::resend_problem(store.conn(), &row, force)?
         {
             problems.push(p);
         }

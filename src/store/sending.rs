@@ -397,8 +397,12 @@ pub const HARD_BOUNCE_PREFIX: &str = "hard: ";
 /// Why a row cannot be sent again after its bounce, or `None` when it can: only a soft bounce
 /// may clear (a full mailbox emptied, a server back up), and an address on the suppression
 /// list (a hard bounce, a reply, an unsubscribe, or soft bounces repeated until they
-/// suppressed it) is never mailed.
-pub fn resend_problem(conn: &Connection, row: &OutboxRow) -> Result<Option<String>> {
+/// suppressed it) is never mailed. A row sent again that soft-bounced the same way once more
+/// (a domain whose host refuses relay, a server down until the queue gave up) did not clear:
+/// it is refused unless `force` (`outbox resend --force`). A mailbox's own state (full, over
+/// its quota, suspended) is the exception: its owner may clear it any day, and the third
+/// soft-bounced message suppresses the address anyway.
+pub fn resend_problem(conn: &Connection, row: &OutboxRow, force: bool) -> Result<Option<String>> {
     let reason = row.reason.as_deref().unwrap_or("");
     if row.status != Status::Bounced || !reason.starts_with(SOFT_BOUNCE_PREFIX) {
         return Ok(Some(format!(
@@ -415,23 +419,54 @@ pub fn resend_problem(conn: &Connection, row: &OutboxRow) -> Result<Option<Strin
     let Some(email) = row.email.as_deref() else {
         return Ok(Some(format!("row {} has no address", row.id)));
     };
-    Ok(super::suppressions::blocking(conn, email)?.map(|s| {
-        format!(
+    if let Some(s) = super::suppressions::blocking(conn, email)? {
+        return Ok(Some(format!(
             "row {}: suppressed: {}; `hailer suppress remove {}` first if it should be mailed",
             row.id,
             s.describe(),
             s.entry
+        )));
+    }
+    if force {
+        return Ok(None);
+    }
+    let why = reason.strip_prefix(SOFT_BOUNCE_PREFIX).unwrap_or(reason);
+    let name = why.split_whitespace().next().unwrap_or("");
+    if MAILBOX_STATE_REASONS.contains(&name) {
+        return Ok(None);
+    }
+    let n = same_soft_bounces(conn, row.id, name)?;
+    Ok((n >= 2).then(|| {
+        format!(
+            "row {}: {n} of its messages soft-bounced the same way ({why}): sent again, it \
+             did not clear; `outbox resend --force {}` to try once more",
+            row.id, row.id
         )
     }))
 }
 
+/// Soft-bounce reasons that are the state of the recipient's mailbox (see [`resend_problem`]).
+const MAILBOX_STATE_REASONS: [&str; 3] = ["mailboxfull", "exceedlimit", "suspend"];
+
+/// Messages of row `id` that soft-bounced for `reason` (`norelaying`): by Message-ID, as
+/// a relay and the final server may both report one message.
+fn same_soft_bounces(conn: &Connection, id: i64, reason: &str) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(DISTINCT COALESCE(message_id, 'row ' || outbox_id)) FROM bounces
+             WHERE outbox_id = ?1 AND kind = 'bounce' AND action = 'failed' AND hard = 0
+               AND reason = ?2",
+        )?
+        .query_row(params![id, reason], |r| r.get(0))?)
+}
+
 /// A soft-bounced row the user sends again (`outbox resend`, `u` on the Outbox tab), unless
 /// [`resend_problem`] says why not: `Some(problem)` when the row stays BOUNCED.
-pub fn resend(conn: &Connection, id: i64, now: i64) -> Result<Option<String>> {
+pub fn resend(conn: &Connection, id: i64, now: i64, force: bool) -> Result<Option<String>> {
     let Some(row) = super::outbox::get(conn, id)? else {
         return Ok(Some(format!("no outbox row {id}")));
     };
-    if let Some(problem) = resend_problem(conn, &row)? {
+    if let Some(problem) = resend_problem(conn, &row, force)? {
         return Ok(Some(problem));
     }
     // READY, unapproved (a new approval sends it), with the whole retry budget. The bounce

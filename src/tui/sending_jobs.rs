@@ -57,7 +57,7 @@ pub(super) fn spawn_quick(
         Effect::ResendBounced { id } => {
             let result = Store::open_in(&data_dir).and_then(|mut s| {
                 let tx = s.write_tx()?;
-                let problem = sending::resend(&tx, id, store::now_ts())?;
+                let problem = sending::resend(&tx, id, store::now_ts(), false)?;
                 tx.commit()?;
                 Ok(problem)
             });

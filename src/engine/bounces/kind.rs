@@ -736,6 +736,21 @@ const OOO_BODY: &[&str] = &[
     "automatically generated response",
 ];
 
+/// Words with which a robot says it is one: enough, even in a message threaded to ours.
+const AUTOMATED_BODY: &[&str] = &[
+    "this is an automated message",
+    "this is an automatic message",
+    "this is an automated reply",
+    "this is an automatic reply",
+    "this is an auto-reply",
+    "this is an automated response",
+    "this is an automatic response",
+    "this message was automatically generated",
+    "this message has been automatically generated",
+    "automatically generated response",
+    "do not reply to this automated",
+];
+
 fn is_autoreply(flat: &Flat) -> bool {
     // RFC 3834: any value but "no" (auto-replied, auto-generated, auto-notified, ...) marks
     // a message no person wrote.
@@ -744,18 +759,23 @@ fn is_autoreply(flat: &Flat) -> bool {
     if !auto.is_empty() && auto != "no" {
         return true;
     }
+    // Exchange marks its automatic replies `X-Auto-Response-Suppress: All` (or `OOF`), so
+    // that other robots do not answer them; a person's mail client does not set it.
+    let suppress = lower(flat.header("x-auto-response-suppress"));
     if flat.header("x-autoreply").is_some()
         || flat.header("x-autorespond").is_some()
         || flat.header("x-autoresponder").is_some()
-        || flat
-            .header("x-auto-response-suppress")
-            .is_some_and(|v| v.to_ascii_lowercase().contains("all"))
-            && lower(flat.header("subject")).starts_with("automatic reply")
+        || suppress.contains("all")
+        || suppress.contains("oof")
     {
         return true;
     }
+    // RFC 3834 2.1: Precedence bulk, junk or list is mail no person sent one by one.
     let prec = lower(flat.header("precedence"));
-    if prec.contains("auto_reply") || prec.contains("auto-reply") {
+    if ["auto_reply", "auto-reply", "bulk", "junk", "list"]
+        .iter()
+        .any(|p| prec.contains(p))
+    {
         return true;
     }
     let (subject, replied) = strip_reply_prefixes(flat.header("subject").unwrap_or(""));
@@ -763,8 +783,12 @@ fn is_autoreply(flat: &Flat) -> bool {
     if OOO_SUBJECTS.iter().any(|s| subject.contains(s)) && !replied {
         return true;
     }
-    if (prec.contains("bulk") || prec.contains("junk"))
-        && (OOO_BODY.iter().any(|s| body.contains(s)) || reason::is_vacation_text(&body))
+    // A robot that says so, threaded or not ("… no longer works at Acme. This is an
+    // automated message."); quoted lines are our own words, not theirs.
+    if body
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('>'))
+        .any(|l| AUTOMATED_BODY.iter().any(|s| l.contains(s)))
     {
         return true;
     }
@@ -935,6 +959,39 @@ mod tests {
         let m = mail(
             "Subject: Re: your message\r\nAuto-Submitted: no\r\nIn-Reply-To: <1.abc@sender.test>\r\n",
             "Thanks, let's talk on Monday.",
+        );
+        assert_eq!(parse(&m).kind, Kind::Reply);
+    }
+
+    /// RFC 3834 and Exchange signals, or a body that says it is automated, make a threaded
+    /// `Re:` an auto-reply, whatever the body says otherwise.
+    #[test]
+    fn threaded_auto_replies_by_header_or_wording() {
+        let threaded = "Subject: Re: Hello Pat7\r\nIn-Reply-To: <19.abc@sender.test>\r\n";
+        for header in [
+            "Precedence: junk\r\n",
+            "Precedence: bulk\r\n",
+            "Precedence: list\r\n",
+            "X-Auto-Response-Suppress: All\r\n",
+            "X-Autoreply: yes\r\n",
+            "X-Autorespond: yes\r\n",
+        ] {
+            let m = mail(
+                &format!("{threaded}{header}"),
+                "Thank you for your email. This mailbox is not monitored.",
+            );
+            assert_eq!(parse(&m).kind, Kind::AutoReply, "{header}");
+        }
+        let m = mail(
+            threaded,
+            "Pat no longer works at Acme. Please contact sales@acme.test instead.\r\n\
+             This is an automated message.",
+        );
+        assert_eq!(parse(&m).kind, Kind::AutoReply);
+        // A person quoting such words is still a reply.
+        let m = mail(
+            threaded,
+            "Sounds good, call me.\r\n> This is an automated message.",
         );
         assert_eq!(parse(&m).kind, Kind::Reply);
     }

@@ -1197,6 +1197,11 @@ pub struct Facts<'a> {
     pub local_host: &'a str,
 }
 
+/// A status whose subject and detail are both 0 (`5.0.0`, `4.0.0`): the class and nothing more.
+fn generic(status: &str) -> bool {
+    status.get(1..) == Some(".0.0")
+}
+
 const EXCEPT_DATA: &[&str] = &["CONN", "EHLO", "HELO", "MAIL", "RCPT"];
 
 fn except_data(cmd: Option<&str>) -> bool {
@@ -1242,7 +1247,12 @@ fn probe(r: Reason, f: &Facts, w: u64, sn: Option<Reason>) -> bool {
                     || has(w, Rejected)
                     || has(w, NotAccept))
             } else {
-                f.command == Some("RCPT") && has(w, UserUnknown)
+                // A generic status (5.0.0) decides nothing, and Microsoft's 5.1.10 is
+                // RESOLVER.ADR.RecipientNotFound (RFC 7505's null MX reads otherwise): with
+                // no command known, the text that says the mailbox does not exist decides.
+                let text_decides =
+                    f.command.is_none() && f.status.is_some_and(|s| generic(s) || s == "5.1.10");
+                (f.command == Some("RCPT") || text_decides) && has(w, UserUnknown)
             }
         }
         Filtered => {
@@ -1493,6 +1503,53 @@ mod tests {
         assert_eq!(
             decide(&facts(Some("5.0.0"), None, None, "some unknown thing")),
             Reason::OnHold
+        );
+    }
+
+    /// "550 User unknown" under a generic 5.0.0 (Postfix relaying a Sendmail answer) or
+    /// Microsoft's 5.1.10 is a mailbox that does not exist, not a filter.
+    #[test]
+    fn a_generic_status_lets_the_text_decide() {
+        for (status, d) in [
+            ("5.0.0", "550 User unknown"),
+            ("5.0.0", "550 No such user here"),
+            ("5.0.0", "550 Mailbox does not exist"),
+            ("5.0.0", "550 Invalid recipient"),
+            ("5.0.0", "550 unknown user account"),
+            ("5.0.0", "550 5.0.0 <x@catchall.test>... User unknown"),
+            (
+                "5.0.0",
+                "550 5.0.0 Requested action not taken: mailbox unavailable",
+            ),
+            ("5.1.10", "550 5.1.10 Recipient not found"),
+            (
+                "5.1.10",
+                "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
+            ),
+        ] {
+            let r = decide(&facts(Some(status), Some(550), None, d));
+            assert_eq!(r, Reason::UserUnknown, "{status} {d}");
+            assert!(is_hard(r, Some(status), Some(550), d), "{status} {d}");
+        }
+        // After DATA the same words may be a content filter's (Sisimai's reading), and a
+        // 5.1.10 that says the domain takes no mail is RFC 7505's null MX.
+        assert_eq!(
+            decide(&facts(
+                Some("5.0.0"),
+                Some(550),
+                Some("DATA"),
+                "550 User unknown"
+            )),
+            Reason::Filtered
+        );
+        assert_eq!(
+            decide(&facts(
+                Some("5.1.10"),
+                None,
+                None,
+                "host/domain does not accept mail"
+            )),
+            Reason::NotAccept
         );
     }
 

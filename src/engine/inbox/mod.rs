@@ -132,11 +132,12 @@ impl SyncSummary {
     pub fn line(&self) -> String {
         let e = self.effects();
         format!(
-            "{} read ({} bounce, {} auto-reply, {} feedback report, {} reply, {} unsubscribe, \
+            "{} read ({} bounce, {} delayed, {} auto-reply, {} feedback report, {} reply, {} unsubscribe, \
              {} other, {} already seen); {} complaint, {} BOUNCED, {} INVALID, {} REPLIED, \
              {} suppressed, {} moved",
             self.read(),
             self.kind("bounce"),
+            self.kind("delayed"),
             self.kind("autoreply"),
             self.kind("feedback"),
             self.kind("reply"),
@@ -325,6 +326,7 @@ mod tests {
     fn the_summary_line_counts_every_kind() {
         let kinds = [
             ("bounce", 1),
+            ("delayed", 1),
             ("reply", 1),
             ("unsubscribe", 1),
             ("other", 1),
@@ -334,7 +336,7 @@ mod tests {
                 mailbox: "sender".into(),
                 folder: "INBOX".into(),
                 resynced: false,
-                read: 4,
+                read: 5,
                 kinds: kinds.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
                 effects: Default::default(),
                 moved: 0,
@@ -346,7 +348,7 @@ mod tests {
         let line = summary.line();
         assert!(
             line.starts_with(
-                "4 read (1 bounce, 0 auto-reply, 0 feedback report, 1 reply, 1 unsubscribe, \
+                "5 read (1 bounce, 1 delayed, 0 auto-reply, 0 feedback report, 1 reply, 1 unsubscribe, \
                  1 other, 0 already seen)"
             ),
             "{line}"

@@ -50,7 +50,7 @@ impl Effects {
 
 #[derive(Debug, Clone)]
 pub struct Outcome {
-    /// `bounce autoreply feedback reply other duplicate`.
+    /// `bounce delayed autoreply feedback reply unsubscribe other duplicate`.
     pub kind: &'static str,
     pub inbox_message_id: i64,
     pub disposition: Disposition,
@@ -64,6 +64,8 @@ pub struct Location<'a> {
     pub folder: &'a str,
     pub uidvalidity: u32,
     pub uid: u32,
+    /// The configured mailboxes' own addresses (lower-cased): mail from them is never a reply.
+    pub own_addresses: &'a [String],
 }
 
 /// The sent row a message is about.
@@ -385,7 +387,14 @@ pub fn handle(
                 how.push(why);
             }
             let first = matched.iter().flatten().next().map(|r| r.id);
-            let id = record("bounce", first)?;
+            // A report that only says delivery is delayed (the server is still trying) is not
+            // a bounce: counted apart, so a sync summary does not report one that is not.
+            let kind = if parsed.records.iter().all(|r| r.action == Action::Delayed) {
+                "delayed"
+            } else {
+                "bounce"
+            };
+            let id = record(kind, first)?;
             for ((r, row), matched_by) in parsed.records.iter().zip(&matched).zip(&how) {
                 bounces_insert(
                     conn,
@@ -415,7 +424,10 @@ pub fn handle(
                     continue; // a delay report: the server is still trying
                 }
                 let code = r.status.as_deref().unwrap_or("");
-                let invalid = r.hard && code.starts_with("5.1.");
+                // A mailbox that does not exist is an invalid address whatever the code
+                // (a generic 5.0.0 "User unknown" is as final as a 5.1.1).
+                let invalid = r.hard
+                    && (code.starts_with("5.1.") || r.reason == bounces::Reason::UserUnknown);
                 let reason = format!(
                     "{}{}{}",
                     if r.hard {
@@ -471,7 +483,7 @@ pub fn handle(
             } else {
                 Disposition::Problem
             };
-            ("bounce", disposition, id)
+            (kind, disposition, id)
         }
         Kind::Feedback => {
             let fb = parsed.feedback.clone().unwrap_or_default();
@@ -485,12 +497,14 @@ pub fn handle(
                 date,
             )?;
             let id = record("feedback", row.as_ref().map(|r| r.id))?;
-            let mut recipients = fb.recipients.clone();
-            if let Some(e) = row.as_ref().and_then(|r| r.email.clone())
-                && !recipients.iter().any(|r| r.eq_ignore_ascii_case(&e))
-            {
-                recipients.push(e);
-            }
+            // One report is one complaint about one message. Matched to a row, it is about the
+            // address that row wrote to: the report's own addresses may be the ISP's redaction
+            // placeholder (`To: redacted@…`). Unmatched, a placeholder is still recorded (the
+            // complaint counts toward the mailbox's auto-pause) but never suppressed.
+            let recipients: Vec<String> = match row.as_ref().and_then(|r| r.email.clone()) {
+                Some(e) => vec![e],
+                None => fb.recipients.clone(),
+            };
             let feedback_type = if fb.feedback_type.is_empty() {
                 "abuse".to_string()
             } else {
@@ -533,7 +547,9 @@ pub fn handle(
                 }
                 fx.complaints += 1;
                 let note = format!("feedback-type {feedback_type}");
-                if suppressions::add(conn, &r.to_lowercase(), "complained", Some(&note), now)? {
+                if !is_redacted(r)
+                    && suppressions::add(conn, &r.to_lowercase(), "complained", Some(&note), now)?
+                {
                     fx.suppressed += 1;
                 }
             }
@@ -543,6 +559,16 @@ pub fn handle(
                 Disposition::Problem
             };
             ("feedback", disposition, id)
+        }
+        // The user's own mail (a copy to self, a message sent from another client, threaded
+        // to ours): never a reply nor a request to unsubscribe; left where it is.
+        Kind::AutoReply | Kind::Reply | Kind::Other
+            if from
+                .as_deref()
+                .is_some_and(|f| at.own_addresses.iter().any(|o| o.eq_ignore_ascii_case(f))) =>
+        {
+            let id = record("other", None)?;
+            ("other", Disposition::Keep, id)
         }
         // A delivery report hailer could not read a failure from: never a reply, even when
         // threaded to our message. One that says something failed but names no recipient
@@ -632,26 +658,41 @@ pub fn handle(
 /// with every message.
 pub const SOFT_BOUNCE_LIMIT: i64 = 3;
 
-/// Soft-bounce reasons about the recipient's mailbox itself. Others (blocked, reputation,
-/// rate, policy, expired) are about our side or the path, say nothing of the address, and
-/// never count toward suppressing it.
-const RECIPIENT_SOFT_REASONS: [bounces::Reason; 3] = [
-    bounces::Reason::MailboxFull,
-    bounces::Reason::ExceedLimit,
-    bounces::Reason::Suspend,
+/// Soft-bounce reasons about our side, not the address: our IP or domain blocked or with a bad
+/// reputation, our rate, our authentication or PTR, our content, TLS or syntax. Three of them
+/// say nothing of the prospect's address and never suppress it (a greylisting that outlived
+/// the queue is `blocked`). Every other reason counts, the unknown ones too: a domain whose
+/// host refuses relay (`norelaying`), a server refusing connections until the queue gave up
+/// (`expired`), a full mailbox.
+pub const SENDER_SIDE_REASONS: [bounces::Reason; 15] = [
+    bounces::Reason::Blocked,
+    bounces::Reason::BadReputation,
+    bounces::Reason::Speeding,
+    bounces::Reason::TooManyConn,
+    bounces::Reason::AuthFailure,
+    bounces::Reason::RequirePtr,
+    bounces::Reason::SpamDetected,
+    bounces::Reason::VirusDetected,
+    bounces::Reason::ContentError,
+    bounces::Reason::MesgTooBig,
+    bounces::Reason::PolicyViolation,
+    bounces::Reason::SecurityError,
+    bounces::Reason::FailedStartTls,
+    bounces::Reason::NotCompliantRfc,
+    bounces::Reason::SyntaxError,
 ];
 
 /// Why a soft bounce (already stored) suppresses `address` for good, or `None`: the account is
 /// disabled or suspended for good (a 5.x.x `suspend`: a 4.x.x "temporarily suspended" may
-/// clear), or [`SOFT_BOUNCE_LIMIT`] of our messages to it soft-bounced for reasons about the
-/// mailbox itself.
+/// clear), or [`SOFT_BOUNCE_LIMIT`] of our messages to it soft-bounced for reasons that are not
+/// about our side ([`SENDER_SIDE_REASONS`]).
 fn persistent_soft_bounce(
     conn: &Connection,
     address: &str,
     reason: bounces::Reason,
     status: &str,
 ) -> store::Result<Option<String>> {
-    if !RECIPIENT_SOFT_REASONS.contains(&reason) {
+    if SENDER_SIDE_REASONS.contains(&reason) {
         return Ok(None);
     }
     if reason == bounces::Reason::Suspend && status.starts_with('5') {
@@ -660,7 +701,7 @@ fn persistent_soft_bounce(
             reason.describe()
         )));
     }
-    let listed = RECIPIENT_SOFT_REASONS
+    let excluded = SENDER_SIDE_REASONS
         .iter()
         .map(|r| format!("'{}'", r.as_str()))
         .collect::<Vec<_>>()
@@ -673,7 +714,7 @@ fn persistent_soft_bounce(
             "SELECT COUNT(DISTINCT COALESCE(b.message_id, 'row ' || b.outbox_id)) FROM bounces b
              JOIN outbox o ON o.id = b.outbox_id
              WHERE b.kind = 'bounce' AND b.action = 'failed' AND b.hard = 0
-               AND b.reason IN ({listed}) AND o.email = ?1 COLLATE NOCASE"
+               AND b.reason NOT IN ({excluded}) AND o.email = ?1 COLLATE NOCASE"
         ))?
         .query_row([address], |r| r.get(0))?;
     Ok((n >= SOFT_BOUNCE_LIMIT).then(|| {
@@ -682,6 +723,20 @@ fn persistent_soft_bounce(
             reason.as_str()
         )
     }))
+}
+
+/// An address a feedback loop wrote in place of the real one (`redacted@…`, `xxxxxx@…`,
+/// `***@…`): RFC 6650 lets ISPs hide the complaining recipient.
+fn is_redacted(address: &str) -> bool {
+    let local = address
+        .rsplit_once('@')
+        .map_or(address, |(l, _)| l)
+        .to_ascii_lowercase();
+    local.is_empty()
+        || local.contains("redacted")
+        || local
+            .chars()
+            .all(|c| matches!(c, 'x' | '*' | '.' | '-' | '_'))
 }
 
 /// A feedback report (RFC 5965) a person's complaint: `abuse`, `fraud`, `virus`, and `other`
@@ -781,6 +836,7 @@ mod tests {
             folder: "INBOX",
             uidvalidity: 7,
             uid,
+            own_addresses: &[],
         }
     }
 
@@ -861,6 +917,90 @@ mod tests {
         assert!(suppressions::blocking(c, "c@acme.test").unwrap().is_some());
     }
 
+    /// Mail from a configured mailbox's own address, threaded to one of our messages, is the
+    /// user's own: the row stays SENT and nothing is suppressed.
+    #[test]
+    fn own_mail_is_never_a_reply() {
+        let (_d, store) = store(&[(29, "pat9@catchall.test", "29.abcd@sender.test")]);
+        let c = store.conn();
+        let own = vec!["sender@sender.test".to_string()];
+        let mail = b"From: Sam <Sender@sender.test>\r\nTo: pat9@catchall.test\r\n\
+                     Subject: Re: Hello\r\nMessage-ID: <own1@sender.test>\r\n\
+                     In-Reply-To: <29.abcd@sender.test>\r\n\r\nFollowing up.\r\n";
+        let out = handle(
+            c,
+            Location {
+                own_addresses: &own,
+                ..at(1)
+            },
+            mail,
+            9,
+        )
+        .unwrap();
+        assert_eq!((out.kind, out.disposition), ("other", Disposition::Keep));
+        assert_eq!(out.effects, Effects::default());
+        assert_eq!(status(&store, 29), "SENT");
+        assert!(
+            suppressions::blocking(c, "pat9@catchall.test")
+                .unwrap()
+                .is_none()
+        );
+        // The same message from someone else is a reply.
+        let theirs = String::from_utf8_lossy(mail)
+            .replace("Sam <Sender@sender.test>", "pat9@catchall.test")
+            .replace("own1@", "theirs1@");
+        let out = handle(c, at(2), theirs.as_bytes(), 9).unwrap();
+        assert_eq!(out.kind, "reply");
+    }
+
+    /// A redacted complaint (no Original-Rcpt-To, the returned `To: redacted@…`) matched by
+    /// its returned Message-ID is one complaint about that row's address. The placeholder is
+    /// never suppressed; it is recorded only when nothing matched (the complaint still counts).
+    #[test]
+    fn a_redacted_complaint_is_one_complaint_about_the_matched_row() {
+        let (_d, store) = store(&[(15, "pat3@catchall.test", "15.abcd@sender.test")]);
+        let c = store.conn();
+        let redacted = |mid: &str, n: u32| {
+            String::from_utf8_lossy(&arf("abuse", "redacted@catchall.test", mid))
+                .replace("Original-Rcpt-To: <redacted@catchall.test>\r\n", "")
+                .replace("<arf.abuse@isp.test>", &format!("<arf{n}@isp.test>"))
+        };
+        let out = handle(c, at(1), redacted("15.abcd@sender.test", 1).as_bytes(), 9).unwrap();
+        assert_eq!((out.effects.complaints, out.effects.suppressed), (1, 1));
+        let rows: Vec<(String, Option<i64>)> = c
+            .prepare("SELECT recipient, outbox_id FROM bounces ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows, [("pat3@catchall.test".to_string(), Some(15))]);
+        assert!(
+            suppressions::blocking(c, "pat3@catchall.test")
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            suppressions::blocking(c, "redacted@catchall.test")
+                .unwrap()
+                .is_none()
+        );
+        // Unmatched: still a complaint (for the auto-pause), but the placeholder is no one.
+        let out = handle(
+            c,
+            at(2),
+            redacted("99.ffff@elsewhere.test", 2).as_bytes(),
+            9,
+        )
+        .unwrap();
+        assert_eq!((out.effects.complaints, out.effects.suppressed), (1, 0));
+        assert!(
+            suppressions::blocking(c, "redacted@catchall.test")
+                .unwrap()
+                .is_none()
+        );
+    }
+
     /// A soft-bounced row sent again (`outbox resend`) is one row with several messages:
     /// repeated soft bounces are counted per message, so its third one suppresses the
     /// address; two reports about one message (a relay and the final server) count once.
@@ -880,7 +1020,7 @@ mod tests {
         let row = |c: &Connection| crate::store::outbox::get(c, 1).unwrap().unwrap();
         // Sent again by hand, then a new claim gives the row a new Message-ID.
         let send_again = |c: &Connection, mid: &str| {
-            assert_eq!(sending::resend(c, 1, 200).unwrap(), None);
+            assert_eq!(sending::resend(c, 1, 200, false).unwrap(), None);
             let r = row(c);
             assert_eq!((r.status, r.approved), (Status::Ready, false));
             assert_eq!(
@@ -913,7 +1053,7 @@ mod tests {
             Some("3 messages soft-bounced (the last: mailboxfull 4.2.2)")
         );
         // Suppressed now: not sent again, and the reason names the entry.
-        let problem = sending::resend_problem(c, &row(c)).unwrap().unwrap();
+        let problem = sending::resend_problem(c, &row(c), false).unwrap().unwrap();
         assert!(
             problem.contains("suppressed: full@greylist.test (bounced: 3 messages soft-bounced"),
             "{problem}"
@@ -1239,7 +1379,7 @@ Message-ID: <r3@acme.test>\r\n\r\nInteresting, call me.\r\n";
             "20261122015232.768C399A480@mail.sender.test",
         )]);
         let out = handle(store.conn(), at(1), DELAYED, 100).unwrap();
-        assert_eq!(out.kind, "bounce");
+        assert_eq!(out.kind, "delayed");
         assert_eq!(out.effects.bounces, 1);
         assert_eq!(out.effects.suppressed, 0);
         assert_eq!(status(&store, 1), "SENT");
@@ -1310,6 +1450,99 @@ Message-ID: <r3@acme.test>\r\n\r\nInteresting, call me.\r\n";
             .replace("20261122015955.DAECB99C199", "other");
         handle(c, at(4), soft_for_2.as_bytes(), 100).unwrap();
         assert_eq!(status(&store, 2), "INVALID");
+    }
+
+    /// A DSN with the generic status 5.0.0 whose text says the mailbox does not exist is a
+    /// hard bounce: the row is INVALID and the address suppressed, not a soft `filtered`.
+    #[test]
+    fn a_generic_status_user_unknown_is_a_hard_bounce() {
+        let (_d, store) = store(&[(1, "x@catchall.test", "a@sender.test")]);
+        let c = store.conn();
+        let dsn = "From: MAILER-DAEMON@mx.catchall.test\r\nTo: sender@sender.test\r\n\
+                   Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <d2@mx.catchall.test>\r\n\
+                   MIME-Version: 1.0\r\n\
+                   Content-Type: multipart/report; report-type=delivery-status; boundary=\"C\"\r\n\r\n\
+                   --C\r\nContent-Type: text/plain\r\n\r\nfailed\r\n\r\n\
+                   --C\r\nContent-Type: message/delivery-status\r\n\r\n\
+                   Reporting-MTA: dns; mx.catchall.test\r\n\r\n\
+                   Final-Recipient: rfc822; x@catchall.test\r\nAction: failed\r\nStatus: 5.0.0\r\n\
+                   Diagnostic-Code: smtp; 550 5.0.0 <x@catchall.test>... User unknown\r\n\r\n\
+                   --C\r\nContent-Type: text/rfc822-headers\r\n\r\n\
+                   Message-ID: <a@sender.test>\r\nFrom: sender@sender.test\r\nTo: x@catchall.test\r\n\r\n\
+                   --C--\r\n";
+        let out = handle(c, at(1), dsn.as_bytes(), 100).unwrap();
+        assert_eq!((out.effects.invalid, out.effects.suppressed), (1, 1));
+        assert_eq!(status(&store, 1), "INVALID");
+        let reason: String = c
+            .query_row("SELECT reason FROM outbox WHERE id = 1", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(reason, "hard: userunknown 5.0.0");
+    }
+
+    /// A domain whose host refuses relay (`norelaying`) or a server refusing connections until
+    /// the queue gave up (`expired`) says something of the address too: such soft bounces
+    /// count toward the limit. A row sent again that bounced the same way again is refused
+    /// by `outbox resend` unless forced.
+    #[test]
+    fn repeated_relay_and_expired_soft_bounces_count_and_block_a_second_resend() {
+        const RELAY: &[u8] = include_bytes!("../../../tests/data/rig-dsn/dsn-relay-denied.eml");
+        const REFUSED: &[u8] =
+            include_bytes!("../../../tests/data/rig-dsn/dsn-mx-connection-refused.eml");
+        for (fixture, address, first_mid, why) in [
+            (
+                RELAY,
+                "someone@nomx.test",
+                "0f09611f-75e5-4d37-ad45-8dcc284603db@sender.test",
+                "norelaying 5.7.1",
+            ),
+            (
+                REFUSED,
+                "someone@deadmx.test",
+                "937cd299-7b59-4065-a047-e4319d1fd45e@sender.test",
+                "expired 4.4.1",
+            ),
+        ] {
+            let (_d, store) = store(&[(1, address, "1.aaaa@sender.test")]);
+            let c = store.conn();
+            let report = |n: u32, mid: &str| {
+                let text = String::from_utf8_lossy(fixture).replace(first_mid, mid);
+                // A new report's own Message-ID, so it is not a duplicate.
+                text.replacen("Message-Id: <", &format!("Message-Id: <r{n}."), 1)
+            };
+            let row = |c: &Connection| crate::store::outbox::get(c, 1).unwrap().unwrap();
+            let sent_as = |c: &Connection, mid: &str| {
+                c.execute(
+                    "UPDATE outbox SET status = 'SENT', header_message_id = ?1 WHERE id = 1",
+                    [mid],
+                )
+                .unwrap();
+            };
+            let first = handle(c, at(1), report(1, "1.aaaa@sender.test").as_bytes(), 100).unwrap();
+            assert_eq!(
+                (first.effects.bounced, first.effects.suppressed),
+                (1, 0),
+                "{why}"
+            );
+            assert_eq!(row(c).reason.unwrap(), format!("soft: {why}"));
+            assert_eq!(sending::resend(c, 1, 200, false).unwrap(), None, "{why}");
+            sent_as(c, "1.bbbb@sender.test");
+            let second = handle(c, at(2), report(2, "1.bbbb@sender.test").as_bytes(), 100).unwrap();
+            assert_eq!(second.effects.suppressed, 0, "{why}");
+            // The same bounce again: refused, saying so, unless forced.
+            let problem = sending::resend(c, 1, 200, false).unwrap().unwrap();
+            assert!(
+                problem.contains("2 of its messages soft-bounced the same way"),
+                "{problem}"
+            );
+            assert_eq!(row(c).status, Status::Bounced);
+            assert_eq!(sending::resend(c, 1, 200, true).unwrap(), None, "{why}");
+            sent_as(c, "1.cccc@sender.test");
+            // The third message: the address is suppressed, forced or not.
+            let third = handle(c, at(3), report(3, "1.cccc@sender.test").as_bytes(), 100).unwrap();
+            assert_eq!(third.effects.suppressed, 1, "{why}");
+            let problem = sending::resend(c, 1, 200, true).unwrap().unwrap();
+            assert!(problem.contains("suppressed"), "{problem}");
+        }
     }
 
     /// Every bounce row says how it was matched: by the returned Message-ID when it is ours,

@@ -413,6 +413,7 @@ pub fn sync_folder(
                     folder,
                     uidvalidity,
                     uid,
+                    own_addresses: &cfg.own_addresses,
                 };
                 let out = process::handle(&tx, at, body, now)?;
                 *summary.kinds.entry(out.kind.to_string()).or_default() += 1;

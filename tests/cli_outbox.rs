@@ -912,12 +912,39 @@ fn send_json_reports_a_run_that_could_not_start() {
         .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {out:?}"));
     let error = json["error"].as_str().unwrap();
     assert!(error.contains("no usable mailbox"), "{json}");
-    let why = json["mailboxes"][0].as_str().unwrap();
+    assert_eq!(json["exit_code"], 1, "{json}");
+    // The mailboxes are objects as in a run's summary, not strings.
+    let m = &json["mailboxes"][0];
+    assert_eq!(m["name"], "m", "{json}");
+    assert_eq!(m["sent_today"], 0, "{json}");
     assert!(
-        why.starts_with("m: ") && why.contains("HAILER_TEST_UNUSED"),
+        m["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("HAILER_TEST_UNUSED")),
         "{json}"
     );
     assert_eq!(rows(d)[0].status.as_str(), "READY", "nothing was claimed");
+
+    // An unknown mailbox is a usage error that names the configured ones; a config without
+    // mailboxes a config error: both have `exit_code`, and `mailboxes` is still an array.
+    let out = hailer(d)
+        .args(["send", "--mailbox", "nope", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["exit_code"], 2, "{json}");
+    assert_eq!(
+        json["error"],
+        "no mailbox named \"nope\" in the config (configured: m)"
+    );
+    assert_eq!(json["mailboxes"], serde_json::json!([]));
+    std::fs::write(d.join("config.toml"), "[sending]\n").unwrap();
+    let out = hailer(d).args(["send", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["exit_code"], 3, "{json}");
+    assert_eq!(json["mailboxes"], serde_json::json!([]));
 }
 
 /// A mailbox paused on purpose is not a failure: the JSON says `paused`, stderr names no

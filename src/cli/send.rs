@@ -168,24 +168,31 @@ impl SendCommand {
             }
             Some(Err(e)) => {
                 errln!("{e}");
+                let code = match e {
+                    SendError::UnknownMailbox { .. } => exit::USAGE,
+                    SendError::NoMailbox => exit::CONFIG,
+                    _ => exit::FAILURE,
+                };
                 if self.json {
-                    // A script reading stdout gets an object whatever happened.
-                    let mailboxes = match &e {
-                        SendError::NoUsableMailbox(why) => why.clone(),
+                    // A script reading stdout gets an object whatever happened: `error` and
+                    // `exit_code` as every `--json` error has, and `mailboxes` as a summary
+                    // gives them (objects with `name`, `sent_today`, `error`…).
+                    let error = e.to_string();
+                    let mailboxes = match e {
+                        SendError::NoUsableMailbox(m) => m,
                         _ => Vec::new(),
                     };
-                    let body =
-                        serde_json::json!({ "error": e.to_string(), "mailboxes": mailboxes });
+                    let body = serde_json::json!({
+                        "error": error,
+                        "exit_code": code,
+                        "mailboxes": mailboxes,
+                    });
                     outln!(
                         "{}",
                         serde_json::to_string_pretty(&body).unwrap_or_default()
                     );
                 }
-                match e {
-                    SendError::UnknownMailbox(_) => exit::USAGE,
-                    SendError::NoMailbox => exit::CONFIG,
-                    _ => exit::FAILURE,
-                }
+                code
             }
             None => {
                 errln!("the send job stopped without a result");

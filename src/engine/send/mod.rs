@@ -258,10 +258,12 @@ impl SendOut {
 pub enum SendError {
     #[error("no mailbox is configured: add a [mailboxes.NAME] section to the config")]
     NoMailbox,
-    #[error("no mailbox named {0:?} in the config")]
-    UnknownMailbox(String),
-    #[error("no usable mailbox: {}", .0.join("; "))]
-    NoUsableMailbox(Vec<String>),
+    #[error("no mailbox named {name:?} in the config (configured: {})", known.join(", "))]
+    UnknownMailbox { name: String, known: Vec<String> },
+    /// The mailboxes as a run's summary gives them, each with its `error`: a script reads
+    /// one shape whether the run sent or not.
+    #[error("no usable mailbox: {}", unusable(.0))]
+    NoUsableMailbox(Vec<MailboxOut>),
     #[error("another hailer send is running on {0} (lock held)")]
     AlreadyRunning(PathBuf),
     #[error("{0}")]
@@ -272,6 +274,15 @@ pub enum SendError {
     Tracking(String),
     #[error("sending stopped after {sent} sent: {why}")]
     NotDurable { why: String, sent: u64 },
+}
+
+/// "NAME: why; NAME: why" for the mailboxes no run could use.
+fn unusable(mailboxes: &[MailboxOut]) -> String {
+    mailboxes
+        .iter()
+        .map(|m| format!("{}: {}", m.name, m.error.as_deref().unwrap_or("")))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// How long a run waits for a retry that falls due, or a window that opens, before it stops
@@ -388,7 +399,10 @@ fn build_lanes(input: &SendIn) -> Result<Vec<Lane>, SendError> {
     if let Some(only) = &input.mailbox
         && !config.mailboxes.contains_key(only)
     {
-        return Err(SendError::UnknownMailbox(only.clone()));
+        return Err(SendError::UnknownMailbox {
+            name: only.clone(),
+            known: config.mailboxes.keys().cloned().collect(),
+        });
     }
     let ca = config.tls.ca_file.clone();
     let mut lanes = Vec::new();
@@ -611,12 +625,7 @@ async fn run_async(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendEr
     // No mailbox could send at all. A run that handled rows before its mailboxes were
     // paused (refusals) or failed keeps its summary: those rows' outcomes are the report.
     if out.handled() == 0 && lanes.iter().all(|l| !l.usable()) {
-        return Err(SendError::NoUsableMailbox(
-            lanes
-                .iter()
-                .map(|l| format!("{}: {}", l.name, l.failed.as_deref().unwrap_or("")))
-                .collect(),
-        ));
+        return Err(SendError::NoUsableMailbox(out.mailboxes));
     }
     Ok(out)
 }
@@ -926,12 +935,10 @@ fn dry_run(
     out.dry_run_dir = Some(dir.clone());
     let usable: Vec<&Lane> = lanes.iter().filter(|l| l.usable()).collect();
     if usable.is_empty() {
-        return Err(SendError::NoUsableMailbox(
-            lanes
-                .iter()
-                .map(|l| format!("{}: {}", l.name, l.failed.as_deref().unwrap_or("")))
-                .collect(),
-        ));
+        finish_mailboxes(store, lanes, out)?;
+        return Err(SendError::NoUsableMailbox(std::mem::take(
+            &mut out.mailboxes,
+        )));
     }
     remove_old_dry_run_files(&dir)?;
     let ids = sending::eligible_ids(

@@ -992,7 +992,8 @@ fn a_refused_sender_stops_its_mailbox_and_leaves_the_rows_ready() {
 }
 
 /// Refusals at the end of DATA auto-pause the only mailbox partway through the run: the run
-/// still reports what it did (exit 0, the refused rows, the pause), and the rest waits READY.
+/// still reports what it did (the refused rows, the pause), and the rest waits READY. It
+/// exits 1, as the next run does: it used to exit 0, read by a script as a finished run.
 #[test]
 fn a_mailbox_auto_paused_mid_run_keeps_the_runs_summary() {
     let (port, script) = fake_smtp(true);
@@ -1000,7 +1001,8 @@ fn a_mailbox_auto_paused_mid_run_keeps_the_runs_summary() {
     let c = Campaign::new("autopause", &emails, "Hi");
     let cfg = c.write_config(&fake_config(port, ""));
     let (code, out, err) = c.send(&cfg, &["--json"]);
-    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(err.contains("no usable mailbox left"), "{err}");
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json["error"], 3, "{out}");
     assert_eq!(json["sent"], 0, "{out}");

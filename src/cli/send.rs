@@ -6,8 +6,10 @@
 //! summary, as is a mailbox that failed while others went on: the summary and a line on stderr
 //! name it, and `--json` gives its `error` with `paused: false`); 1 when the run could not
 //! start, no usable mailbox included (with `--json`, stdout still gets `{"error",
-//! "mailboxes"}`), 3 with no mailbox configured, and 130 when Ctrl-C or SIGTERM stopped it
-//! before the end (the summary still says what was sent).
+//! "exit_code", "mailboxes"}`), or stopped with rows left because every mailbox was paused
+//! or failed on the way (the summary is printed as usual), 3 with no mailbox configured,
+//! and 130 when Ctrl-C or SIGTERM stopped it before the end (the summary still says what
+//! was sent).
 
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
@@ -35,6 +37,13 @@ pub struct SendCommand {
     #[arg(long)]
     pub json: bool,
 }
+
+/// The exit codes `hailer send --help` ends with.
+pub const EXIT_CODES: &str = "Exit codes: 0 the run went through the outbox (rows ending ERROR \
+and a mailbox that failed while others went on included); 1 the run could not start (no usable \
+mailbox), or stopped with rows left because every mailbox was paused or failed on the way (the \
+next run would not start either); 2 a usage error (an unknown --mailbox); 3 no mailbox \
+configured or a configuration problem; 130 stopped by Ctrl-C or SIGTERM.";
 
 fn bar(done: u64, total: Option<u64>) -> String {
     match total {
@@ -157,6 +166,13 @@ impl SendCommand {
                 // The run went through the outbox with the other mailboxes: exit 0, as issue
                 // #7 asks ("non-zero only when it could not run"). A failed one is still said
                 // on stderr, and in JSON as its `error` with `paused: false`.
+                // No mailbox was left to send the rest (all paused or failed on the way): the
+                // next run could not start and exits 1; this one does too, or a script would
+                // read the run as done.
+                if out.out_of_mailboxes {
+                    errln!("{} (see the summary)", out.stopped);
+                    return exit::FAILURE;
+                }
                 let failed: Vec<&str> = out.failed_mailboxes().map(|m| m.name.as_str()).collect();
                 if !failed.is_empty() {
                     errln!(

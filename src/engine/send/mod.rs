@@ -137,6 +137,10 @@ pub struct SendOut {
     /// Rows that did not end SENT, with why.
     pub problems: Vec<RowOutcome>,
     pub stopped: String,
+    /// The run stopped with rows left because every mailbox was paused or failed on the
+    /// way: `hailer send` exits as the next run would (it cannot start).
+    #[serde(skip)]
+    pub out_of_mailboxes: bool,
 }
 
 impl std::fmt::Display for SendOut {

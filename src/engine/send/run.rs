@@ -824,6 +824,7 @@ impl Runner<'_> {
                 .is_empty()
         {
             self.out.stopped = "no usable mailbox left (paused or failed): the rest waits".into();
+            self.out.out_of_mailboxes = true;
             return Ok(Idle::Stop);
         }
         self.out.stopped = "outbox done".into();

@@ -722,6 +722,7 @@ fn sending_app() -> App {
                     cap_today: 20,
                     sent_this_run: 11,
                     state: "next in 23 s".into(),
+                    next_in: None,
                 },
                 LiveMailbox {
                     name: "claire".into(),
@@ -729,6 +730,7 @@ fn sending_app() -> App {
                     cap_today: 10,
                     sent_this_run: 0,
                     state: "cap reached".into(),
+                    next_in: None,
                 },
             ],
             next_send_in: Some(Duration::from_secs(23)),
@@ -1470,6 +1472,7 @@ fn cjk_mailbox_names_keep_the_columns_in_line() {
                     cap_today: 20,
                     sent_this_run: 11,
                     state: "next in 23 s".into(),
+                    next_in: None,
                 },
                 LiveMailbox {
                     name: "営業部".into(),
@@ -1477,6 +1480,7 @@ fn cjk_mailbox_names_keep_the_columns_in_line() {
                     cap_today: 10,
                     sent_this_run: 0,
                     state: "cap reached".into(),
+                    next_in: None,
                 },
             ],
             next_send_in: Some(Duration::from_secs(23)),
@@ -1743,6 +1747,7 @@ fn many_long_mailbox_names_are_told_apart() {
                     cap_today: 20,
                     sent_this_run: 2,
                     state: format!("next in {} s", i + 3),
+                    next_in: None,
                 })
                 .collect(),
             next_send_in: Some(Duration::from_secs(3)),

@@ -60,6 +60,20 @@ fn bar(done: u64, total: Option<u64>) -> String {
     }
 }
 
+/// A "next send in 8 s" progress note as it reads at `now`, the send being `due` then; `None`
+/// for another note (a window that opens, a count of sends), drawn once as it came.
+fn counted_down(
+    note: &str,
+    due: Option<std::time::Instant>,
+    now: std::time::Instant,
+) -> Option<String> {
+    let due = due?;
+    note.starts_with("next send in ").then(|| {
+        let secs = due.saturating_duration_since(now).as_secs_f64().ceil();
+        format!("next send in {secs:.0} s")
+    })
+}
+
 impl SendCommand {
     pub fn execute(self, ctx: &Context) -> u8 {
         // Tracking links need their signing key; say so before anything is claimed.
@@ -110,14 +124,39 @@ impl SendCommand {
                 outcome
             });
             let mut shown = false;
-            while let Some(msg) = rx.recv().await {
+            // The last progress line, and when the next send is due: a "next send in 8 s"
+            // is drawn again every second while the run waits, so it counts down.
+            let mut line: Option<(u64, Option<u64>, String)> = None;
+            let mut due: Option<std::time::Instant> = None;
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                let msg = tokio::select! {
+                    msg = rx.recv() => match msg {
+                        Some(msg) => msg,
+                        None => break,
+                    },
+                    _ = tick.tick() => {
+                        if tty
+                            && let Some((done, total, note)) = &line
+                            && let Some(note) = counted_down(note, due, std::time::Instant::now())
+                        {
+                            stderr!("\r\x1b[2K{} {note}", bar(*done, *total));
+                            let _ = std::io::stderr().flush();
+                        }
+                        continue;
+                    }
+                };
                 match msg {
+                    JobMsg::SendStatus { status, .. } => {
+                        due = status.next_send_in.map(|d| std::time::Instant::now() + d);
+                    }
                     JobMsg::Progress {
                         done, total, note, ..
                     } if tty => {
                         stderr!("\r\x1b[2K{} {note}", bar(done, total));
                         let _ = std::io::stderr().flush();
                         shown = true;
+                        line = Some((done, total, note));
                     }
                     JobMsg::Log { level, text, .. } => {
                         if shown {
@@ -215,5 +254,30 @@ impl SendCommand {
                 exit::FAILURE
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    /// The progress line's wait is drawn again as it goes down (it stood at "next send in
+    /// 8 s" until the message went out); other notes are left as they came.
+    #[test]
+    fn the_wait_before_the_next_send_counts_down() {
+        let now = Instant::now();
+        let due = Some(now + Duration::from_secs(8));
+        assert_eq!(
+            counted_down("next send in 8 s", due, now + Duration::from_millis(2500)).as_deref(),
+            Some("next send in 6 s")
+        );
+        assert_eq!(
+            counted_down("next send in 8 s", due, now + Duration::from_secs(9)).as_deref(),
+            Some("next send in 0 s")
+        );
+        assert_eq!(counted_down("3 sent · a 3/20", due, now), None);
+        assert_eq!(counted_down("next send in 8 s", None, now), None);
     }
 }

@@ -97,6 +97,15 @@ pub struct LiveMailbox {
     pub sent_this_run: u64,
     /// "sending", "next in 12 s", "window closed", "cap reached", "failed: …".
     pub state: String,
+    /// The wait behind a "next in 12 s" state, counted from this status: the TUI counts it
+    /// down between two statuses, as it does the run's next send.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_in: Option<Duration>,
+}
+
+/// A mailbox's wait as its note shows it: "next in 3 s", whole seconds rounded up.
+pub fn next_in_text(wait: Duration) -> String {
+    format!("next in {:.0} s", wait.as_secs_f64().ceil())
 }
 
 #[derive(Debug, Clone, Serialize)]

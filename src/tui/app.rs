@@ -299,7 +299,10 @@ impl Activity {
             text.push_str(&format!("now: {}\n", t.note));
         }
         let own: Vec<&LogLine> = self.log.iter().filter(|l| l.task == Some(t.id)).collect();
-        text.push_str(&format!("\nlog ({} lines):\n", own.len()));
+        text.push_str(&format!(
+            "\nlog ({}):\n",
+            crate::text::count(own.len() as u64, "line", "lines")
+        ));
         for l in own {
             let level = match l.level {
                 Level::Error => "error: ",

@@ -244,7 +244,8 @@ async fn run_async(mut ctx: Context, log: Vec<LogLine>, hint: Option<&str>) -> a
         let note = match crate::engine::send::recover_interrupted(&data_dir) {
             Ok(0) => None,
             Ok(n) => Some(format!(
-                "{n} rows were SENDING when a run stopped: now UNCERTAIN (u on Outbox decides)"
+                "{} SENDING when a run stopped: now UNCERTAIN (u on Outbox decides)",
+                crate::text::count(n, "row was", "rows were")
             )),
             Err(e) => Some(format!("cannot check for interrupted sends: {e}")),
         };

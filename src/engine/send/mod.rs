@@ -189,8 +189,8 @@ impl SendOut {
         if self.dry_run {
             writeln!(
                 f,
-                "dry run: {} messages written to {} (nothing sent; caps, windows and delays are not applied)",
-                self.written,
+                "dry run: {} written to {} (nothing sent; caps, windows and delays are not applied)",
+                crate::text::count(self.written, "message", "messages"),
                 self.dry_run_dir
                     .as_deref()
                     .map(|p| p.display().to_string())
@@ -613,8 +613,8 @@ async fn run_async(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendEr
         reporter.log(
             Level::Warn,
             format!(
-                "{} rows were SENDING when an earlier run stopped: now UNCERTAIN (never resent automatically)",
-                out.interrupted
+                "{} SENDING when an earlier run stopped: now UNCERTAIN (never resent automatically)",
+                crate::text::count(out.interrupted, "row was", "rows were")
             ),
         );
     }
@@ -1035,6 +1035,29 @@ fn remove_old_dry_run_files(dir: &std::path::Path) -> Result<(), SendError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Counts read in the singular for one ("1 messages written" before), and a mistyped
+    /// `--mailbox` names the mailboxes there are.
+    #[test]
+    fn messages_count_in_words_and_name_the_mailboxes() {
+        let out = SendOut {
+            dry_run: true,
+            written: 1,
+            ..SendOut::default()
+        };
+        assert!(
+            out.to_string().starts_with("dry run: 1 message written"),
+            "{out}"
+        );
+        let e = SendError::UnknownMailbox {
+            name: "nope".into(),
+            known: vec!["a".into(), "b".into()],
+        };
+        assert_eq!(
+            e.to_string(),
+            "no mailbox named \"nope\" in the config (configured: a, b)"
+        );
+    }
 
     #[test]
     fn backoff_doubles() {

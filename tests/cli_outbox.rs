@@ -912,12 +912,39 @@ fn send_json_reports_a_run_that_could_not_start() {
         .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {out:?}"));
     let error = json["error"].as_str().unwrap();
     assert!(error.contains("no usable mailbox"), "{json}");
-    let why = json["mailboxes"][0].as_str().unwrap();
+    assert_eq!(json["exit_code"], 1, "{json}");
+    // The mailboxes are objects as in a run's summary, not strings.
+    let m = &json["mailboxes"][0];
+    assert_eq!(m["name"], "m", "{json}");
+    assert_eq!(m["sent_today"], 0, "{json}");
     assert!(
-        why.starts_with("m: ") && why.contains("HAILER_TEST_UNUSED"),
+        m["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("HAILER_TEST_UNUSED")),
         "{json}"
     );
     assert_eq!(rows(d)[0].status.as_str(), "READY", "nothing was claimed");
+
+    // An unknown mailbox is a usage error that names the configured ones; a config without
+    // mailboxes a config error: both have `exit_code`, and `mailboxes` is still an array.
+    let out = hailer(d)
+        .args(["send", "--mailbox", "nope", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["exit_code"], 2, "{json}");
+    assert_eq!(
+        json["error"],
+        "no mailbox named \"nope\" in the config (configured: m)"
+    );
+    assert_eq!(json["mailboxes"], serde_json::json!([]));
+    std::fs::write(d.join("config.toml"), "[sending]\n").unwrap();
+    let out = hailer(d).args(["send", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["exit_code"], 3, "{json}");
+    assert_eq!(json["mailboxes"], serde_json::json!([]));
 }
 
 /// A mailbox paused on purpose is not a failure: the JSON says `paused`, stderr names no
@@ -1665,4 +1692,75 @@ fn outbox_export_counts_opens_clicks_and_replies_per_row() {
     };
     assert_eq!(counts("Ann"), ["2", "1", "0"], "{text}");
     assert_eq!(counts("Bob"), ["", "", ""], "{text}");
+}
+
+/// A row a server answered 421 is RETRY: it goes out at its retry whatever its approval, so
+/// unapprove, skip and edit must withdraw it (they exited 4, "this applies to READY rows",
+/// and the next run sent it). Its attempts are kept; un-skipped it is READY again.
+#[test]
+fn a_retry_row_can_be_unapproved_skipped_and_edited() {
+    let dir = campaign(
+        "firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n\
+         Bob,Roe,Acme SA,bob@acme.test\nCid,Poe,Acme SA,cid@acme.test\n",
+    );
+    let d = dir.path();
+    hailer(d)
+        .args(["outbox", "approve", "--all"])
+        .assert()
+        .success();
+    let store = Store::open_in(&d.join("data")).unwrap();
+    store
+        .conn()
+        .execute(
+            "UPDATE outbox SET status = 'RETRY', attempts = 2, next_attempt_at = 0,
+                 reason = '421 4.7.0 try later', smtp_reply = '421 4.7.0 try later'",
+            [],
+        )
+        .unwrap();
+    let eligible = || hailer::store::sending::eligible_ids(store.conn(), true, 10).unwrap();
+    assert_eq!(eligible(), [1, 2, 3]);
+    let row = |id: i64| rows(d).into_iter().find(|r| r.id == id).unwrap();
+
+    let out = hailer(d)
+        .args(["outbox", "unapprove", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("1 row back to READY from RETRY"), "{text}");
+    let r = row(1);
+    assert_eq!(
+        (r.status.as_str(), r.approved, r.attempts),
+        ("READY", false, 2)
+    );
+    assert_eq!(r.smtp_reply.as_deref(), Some("421 4.7.0 try later"));
+
+    hailer(d).args(["outbox", "skip", "2"]).assert().success();
+    assert_eq!(row(2).status.as_str(), "SKIPPED");
+
+    hailer(d)
+        .args(["outbox", "edit", "3", "--subject", "x"])
+        .assert()
+        .success();
+    let r = row(3);
+    assert_eq!(
+        (
+            r.status.as_str(),
+            r.approved,
+            r.attempts,
+            r.subject.as_str()
+        ),
+        ("READY", false, 2, "x")
+    );
+    assert!(eligible().is_empty(), "none goes out now");
+
+    // Un-skipped, the row is READY with its attempts (not ERROR for the 421 it got).
+    hailer(d).args(["outbox", "unskip", "2"]).assert().success();
+    let r = row(2);
+    assert_eq!((r.status.as_str(), r.attempts), ("READY", 2));
+    hailer(d)
+        .args(["outbox", "approve", "2"])
+        .assert()
+        .success();
+    assert_eq!(eligible(), [2]);
 }

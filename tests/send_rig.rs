@@ -992,7 +992,8 @@ fn a_refused_sender_stops_its_mailbox_and_leaves_the_rows_ready() {
 }
 
 /// Refusals at the end of DATA auto-pause the only mailbox partway through the run: the run
-/// still reports what it did (exit 0, the refused rows, the pause), and the rest waits READY.
+/// still reports what it did (the refused rows, the pause), and the rest waits READY. It
+/// exits 1, as the next run does: it used to exit 0, read by a script as a finished run.
 #[test]
 fn a_mailbox_auto_paused_mid_run_keeps_the_runs_summary() {
     let (port, script) = fake_smtp(true);
@@ -1000,7 +1001,8 @@ fn a_mailbox_auto_paused_mid_run_keeps_the_runs_summary() {
     let c = Campaign::new("autopause", &emails, "Hi");
     let cfg = c.write_config(&fake_config(port, ""));
     let (code, out, err) = c.send(&cfg, &["--json"]);
-    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(err.contains("no usable mailbox left"), "{err}");
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json["error"], 3, "{out}");
     assert_eq!(json["sent"], 0, "{out}");
@@ -1609,4 +1611,45 @@ async fn send_task_pauses_between_messages_resumes_and_cancels_cleanly() {
     assert_eq!(count(Status::Ready), 30 - sent);
     assert_eq!(script.lock().unwrap().accepted.len(), sent);
     assert_eq!(c.day_counter("fake"), sent as i64);
+}
+
+/// While a message is in its SMTP transaction its mailbox's note says "sending": the run
+/// sends a status once the message started (the last one before said "ready" or "next in
+/// 0 s" under a header saying "sending now").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mailbox_in_its_smtp_transaction_says_sending() {
+    use hailer::engine::jobs::{JobKind, JobMsg, Supervisor};
+    use hailer::engine::send::{self, SendIn};
+    let (port, _script) = fake_smtp(true);
+    let emails: Vec<String> = (0..3).map(|i| format!("busy{i}@x.test")).collect();
+    let c = Campaign::new("busy", &emails, "Hi");
+    let cfg_path = c.write_config(&fake_config(port, "").replace("delay_max = 0", "delay_max = 1"));
+    let input = SendIn {
+        config: hailer::config::Config::from_file(&cfg_path).unwrap(),
+        data_dir: c.data(),
+        dry_run: false,
+        limit: None,
+        mailbox: None,
+    };
+    let (mut sup, mut rx) = Supervisor::new(tokio_util::sync::CancellationToken::new());
+    sup.spawn_blocking(JobKind::Send, "send", true, move |r| {
+        send::run(input, r)
+            .map(|o| o.to_string())
+            .map_err(|e| e.to_string())
+    });
+    // The sent count each "sending" status was seen at: one per message.
+    let mut sending_at = Vec::new();
+    while let Some(msg) = rx.recv().await {
+        match msg {
+            JobMsg::SendStatus { status, .. } if status.mailboxes[0].state == "sending" => {
+                assert_eq!(status.next_send_in, None, "{status:?}");
+                sending_at.push(status.sent);
+            }
+            JobMsg::Finished { .. } => break,
+            _ => {}
+        }
+    }
+    sending_at.dedup();
+    assert_eq!(sending_at, [0, 1, 2]);
+    assert_eq!(c.count(Status::Sent), 3);
 }

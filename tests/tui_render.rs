@@ -722,6 +722,7 @@ fn sending_app() -> App {
                     cap_today: 20,
                     sent_this_run: 11,
                     state: "next in 23 s".into(),
+                    next_in: None,
                 },
                 LiveMailbox {
                     name: "claire".into(),
@@ -729,6 +730,7 @@ fn sending_app() -> App {
                     cap_today: 10,
                     sent_this_run: 0,
                     state: "cap reached".into(),
+                    next_in: None,
                 },
             ],
             next_send_in: Some(Duration::from_secs(23)),
@@ -1432,7 +1434,7 @@ fn cjk_mailbox_names_keep_the_columns_in_line() {
     let rows: Vec<u16> = (0..24)
         .filter(|&y| {
             let line = cells_text(&terminal, 0, y, 80);
-            ["sender ", "営業部 ", "東京オフィ… "]
+            ["sender ", "営業部 ", "東京オフィス営業 "]
                 .iter()
                 .any(|n| line.contains(n))
         })
@@ -1470,6 +1472,7 @@ fn cjk_mailbox_names_keep_the_columns_in_line() {
                     cap_today: 20,
                     sent_this_run: 11,
                     state: "next in 23 s".into(),
+                    next_in: None,
                 },
                 LiveMailbox {
                     name: "営業部".into(),
@@ -1477,6 +1480,7 @@ fn cjk_mailbox_names_keep_the_columns_in_line() {
                     cap_today: 10,
                     sent_this_run: 0,
                     state: "cap reached".into(),
+                    next_in: None,
                 },
             ],
             next_send_in: Some(Duration::from_secs(23)),
@@ -1716,4 +1720,79 @@ fn settings_say_a_broken_config_file_is_kept_and_how_to_fix_it() {
     assert!(joined.contains("TOML parse error at line 58"), "{text}");
     assert!(joined.contains("The file is kept as saved"), "{text}");
     assert!(joined.contains("press e to edit it again"), "{text}");
+}
+
+/// Seven mailboxes with long names that differ at their end: each row names its own, and
+/// rows that do not fit are counted on a last line, so the figures add up.
+#[test]
+fn many_long_mailbox_names_are_told_apart() {
+    use hailer::engine::send::{LiveMailbox, LiveStatus, MailboxOut, SendPlan};
+    let names: Vec<String> = (1..=7)
+        .map(|i| format!("outreach-mailbox-number-{i}"))
+        .collect();
+    let mut app = sending_app();
+    app.on_job(JobMsg::SendStatus {
+        id: 3,
+        status: Box::new(LiveStatus {
+            done: 14,
+            total: 42,
+            sent: 14,
+            not_sent: 0,
+            mailboxes: names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| LiveMailbox {
+                    name: n.clone(),
+                    sent_today: i as u32 + 1,
+                    cap_today: 20,
+                    sent_this_run: 2,
+                    state: format!("next in {} s", i + 3),
+                    next_in: None,
+                })
+                .collect(),
+            next_send_in: Some(Duration::from_secs(3)),
+            waiting: Some("delay between two sends".into()),
+        }),
+    });
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    for n in &names {
+        assert!(text.contains(n.as_str()), "{n} missing:\n{text}");
+    }
+    insta::assert_snapshot!("activity_send_7_mailboxes_80x24", text);
+    // 60×20 has room for four rows: three mailboxes and a line counting the four others.
+    let text = format!("{}", render(&mut app, 60, 20).backend());
+    assert!(
+        text.contains("+4 more (8 sent this run, 22/80 today)"),
+        "{text}"
+    );
+    insta::assert_snapshot!("activity_send_7_mailboxes_60x20", text);
+
+    let mut app = sample_app();
+    app.tab = Tab::Outbox;
+    app.on_send_plan(SendPlan {
+        require_approval: true,
+        eligible: 42,
+        refused: 0,
+        remaining_today: 100,
+        mailboxes: names
+            .iter()
+            .map(|n| MailboxOut {
+                name: n.clone(),
+                sent_today: 5,
+                cap_today: 20,
+                ..MailboxOut::default()
+            })
+            .collect(),
+    });
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    for n in &names {
+        assert!(text.contains(n.as_str()), "{n} missing:\n{text}");
+    }
+    insta::assert_snapshot!("send_confirm_7_mailboxes_80x24", text);
+    let text = format!("{}", render(&mut app, 80, 16).backend());
+    assert!(
+        text.contains(" more (") && text.contains("sent today"),
+        "{text}"
+    );
+    insta::assert_snapshot!("send_confirm_7_mailboxes_80x16", text);
 }

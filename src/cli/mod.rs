@@ -159,6 +159,7 @@ pub enum Command {
     #[command(subcommand)]
     Suggestions(suggestions::SuggestionsCommand),
     /// Send approved messages through the configured mailboxes
+    #[command(after_help = send::EXIT_CODES)]
     Send(send::SendCommand),
     /// Mailboxes: connection test, sending or paused, pause and resume
     #[command(subcommand)]

@@ -43,10 +43,11 @@ pub enum OutboxCommand {
     },
     /// Approve READY rows for sending
     Approve(Targets),
-    /// Withdraw approval
+    /// Withdraw approval; a RETRY row given by id goes back to READY, unapproved, its
+    /// attempts kept (it would go out at its retry whatever its approval)
     Unapprove(Targets),
-    /// Skip READY or ERROR rows (they are not sent, rebuilds keep them skipped, and their
-    /// approval is withdrawn)
+    /// Skip READY, ERROR or RETRY rows (they are not sent, rebuilds keep them skipped, and
+    /// their approval is withdrawn; a RETRY row un-skipped is READY with its attempts)
     Skip(Targets),
     /// Put skipped rows back: READY, or ERROR when a reason still blocks them
     Unskip(Targets),
@@ -209,8 +210,19 @@ impl OutboxCommand {
                     let verb = if approve { "approved" } else { "unapproved" };
                     // "0 rows approved" alone read as a failure for a row approved before.
                     let given = ids.iter().collect::<std::collections::HashSet<_>>().len();
-                    outbox::set_approved(store.conn(), &ids, approve, now)
-                        .map(|n| {
+                    // Unapproving a RETRY row withdraws it (READY, its attempts kept): a
+                    // RETRY row goes out whatever its approval. `--all` takes READY rows.
+                    let withdrawn = if approve {
+                        Ok(0)
+                    } else {
+                        outbox::withdraw_retries(store.conn(), &ids, now)
+                    };
+                    withdrawn
+                        .and_then(|w| {
+                            outbox::set_approved(store.conn(), &ids, approve, now)
+                                .map(|n| (n + w, w))
+                        })
+                        .map(|(n, withdrawn)| {
                             let text = match given - n {
                                 0 => format!("{} {verb}\n", outbox::rows(n)),
                                 already => format!(
@@ -219,9 +231,20 @@ impl OutboxCommand {
                                     outbox::rows(already)
                                 ),
                             };
-                            let json = serde_json::json!({
+                            let text = match withdrawn {
+                                0 => text,
+                                w => format!(
+                                    "{text}{} back to READY from RETRY, attempts kept: \
+                                     approve to send again\n",
+                                    outbox::rows(w)
+                                ),
+                            };
+                            let mut json = serde_json::json!({
                                 "rows": ids, "changed": n, "approved": approve
                             });
+                            if withdrawn > 0 {
+                                json["withdrawn_retries"] = withdrawn.into();
+                            }
                             report(t.json, text, json)
                         })
                         .map_err(|e| e.to_string())
@@ -281,10 +304,11 @@ impl OutboxCommand {
 
     /// The ids typed on the command line, with the statuses the command acts on.
     fn explicit_ids(&self) -> Option<(&[i64], &'static [outbox::Status])> {
-        use outbox::Status::{Bounced, Error, Ready, Skipped, Uncertain};
+        use outbox::Status::{Bounced, Error, Ready, Retry, Skipped, Uncertain};
         let (ids, allowed): (&Ids, &'static [outbox::Status]) = match self {
-            OutboxCommand::Approve(t) | OutboxCommand::Unapprove(t) => (&t.ids, &[Ready]),
-            OutboxCommand::Skip(t) => (&t.ids, &[Ready, Error]),
+            OutboxCommand::Approve(t) => (&t.ids, &[Ready]),
+            OutboxCommand::Unapprove(t) => (&t.ids, &[Ready, Retry]),
+            OutboxCommand::Skip(t) => (&t.ids, &[Ready, Error, Retry]),
             OutboxCommand::Unskip(t) => (&t.ids, &[Skipped]),
             OutboxCommand::Settle { ids, .. } => (ids, &[Uncertain]),
             OutboxCommand::Resend { targets: t, .. } => (&t.ids, &[Bounced]),

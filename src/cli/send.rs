@@ -6,8 +6,10 @@
 //! summary, as is a mailbox that failed while others went on: the summary and a line on stderr
 //! name it, and `--json` gives its `error` with `paused: false`); 1 when the run could not
 //! start, no usable mailbox included (with `--json`, stdout still gets `{"error",
-//! "mailboxes"}`), 3 with no mailbox configured, and 130 when Ctrl-C or SIGTERM stopped it
-//! before the end (the summary still says what was sent).
+//! "exit_code", "mailboxes"}`), or stopped with rows left because every mailbox was paused
+//! or failed on the way (the summary is printed as usual), 3 with no mailbox configured,
+//! and 130 when Ctrl-C or SIGTERM stopped it before the end (the summary still says what
+//! was sent).
 
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
@@ -36,6 +38,13 @@ pub struct SendCommand {
     pub json: bool,
 }
 
+/// The exit codes `hailer send --help` ends with.
+pub const EXIT_CODES: &str = "Exit codes: 0 the run went through the outbox (rows ending ERROR \
+and a mailbox that failed while others went on included); 1 the run could not start (no usable \
+mailbox), or stopped with rows left because every mailbox was paused or failed on the way (the \
+next run would not start either); 2 a usage error (an unknown --mailbox); 3 no mailbox \
+configured or a configuration problem; 130 stopped by Ctrl-C or SIGTERM.";
+
 fn bar(done: u64, total: Option<u64>) -> String {
     match total {
         Some(t) if t > 0 => {
@@ -49,6 +58,20 @@ fn bar(done: u64, total: Option<u64>) -> String {
         }
         _ => format!("{done}"),
     }
+}
+
+/// A "next send in 8 s" progress note as it reads at `now`, the send being `due` then; `None`
+/// for another note (a window that opens, a count of sends), drawn once as it came.
+fn counted_down(
+    note: &str,
+    due: Option<std::time::Instant>,
+    now: std::time::Instant,
+) -> Option<String> {
+    let due = due?;
+    note.starts_with("next send in ").then(|| {
+        let secs = due.saturating_duration_since(now).as_secs_f64().ceil();
+        format!("next send in {secs:.0} s")
+    })
 }
 
 impl SendCommand {
@@ -101,14 +124,39 @@ impl SendCommand {
                 outcome
             });
             let mut shown = false;
-            while let Some(msg) = rx.recv().await {
+            // The last progress line, and when the next send is due: a "next send in 8 s"
+            // is drawn again every second while the run waits, so it counts down.
+            let mut line: Option<(u64, Option<u64>, String)> = None;
+            let mut due: Option<std::time::Instant> = None;
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                let msg = tokio::select! {
+                    msg = rx.recv() => match msg {
+                        Some(msg) => msg,
+                        None => break,
+                    },
+                    _ = tick.tick() => {
+                        if tty
+                            && let Some((done, total, note)) = &line
+                            && let Some(note) = counted_down(note, due, std::time::Instant::now())
+                        {
+                            stderr!("\r\x1b[2K{} {note}", bar(*done, *total));
+                            let _ = std::io::stderr().flush();
+                        }
+                        continue;
+                    }
+                };
                 match msg {
+                    JobMsg::SendStatus { status, .. } => {
+                        due = status.next_send_in.map(|d| std::time::Instant::now() + d);
+                    }
                     JobMsg::Progress {
                         done, total, note, ..
                     } if tty => {
                         stderr!("\r\x1b[2K{} {note}", bar(done, total));
                         let _ = std::io::stderr().flush();
                         shown = true;
+                        line = Some((done, total, note));
                     }
                     JobMsg::Log { level, text, .. } => {
                         if shown {
@@ -157,6 +205,13 @@ impl SendCommand {
                 // The run went through the outbox with the other mailboxes: exit 0, as issue
                 // #7 asks ("non-zero only when it could not run"). A failed one is still said
                 // on stderr, and in JSON as its `error` with `paused: false`.
+                // No mailbox was left to send the rest (all paused or failed on the way): the
+                // next run could not start and exits 1; this one does too, or a script would
+                // read the run as done.
+                if out.out_of_mailboxes {
+                    errln!("{} (see the summary)", out.stopped);
+                    return exit::FAILURE;
+                }
                 let failed: Vec<&str> = out.failed_mailboxes().map(|m| m.name.as_str()).collect();
                 if !failed.is_empty() {
                     errln!(
@@ -168,29 +223,61 @@ impl SendCommand {
             }
             Some(Err(e)) => {
                 errln!("{e}");
+                let code = match e {
+                    SendError::UnknownMailbox { .. } => exit::USAGE,
+                    SendError::NoMailbox => exit::CONFIG,
+                    _ => exit::FAILURE,
+                };
                 if self.json {
-                    // A script reading stdout gets an object whatever happened.
-                    let mailboxes = match &e {
-                        SendError::NoUsableMailbox(why) => why.clone(),
+                    // A script reading stdout gets an object whatever happened: `error` and
+                    // `exit_code` as every `--json` error has, and `mailboxes` as a summary
+                    // gives them (objects with `name`, `sent_today`, `error`…).
+                    let error = e.to_string();
+                    let mailboxes = match e {
+                        SendError::NoUsableMailbox(m) => m,
                         _ => Vec::new(),
                     };
-                    let body =
-                        serde_json::json!({ "error": e.to_string(), "mailboxes": mailboxes });
+                    let body = serde_json::json!({
+                        "error": error,
+                        "exit_code": code,
+                        "mailboxes": mailboxes,
+                    });
                     outln!(
                         "{}",
                         serde_json::to_string_pretty(&body).unwrap_or_default()
                     );
                 }
-                match e {
-                    SendError::UnknownMailbox(_) => exit::USAGE,
-                    SendError::NoMailbox => exit::CONFIG,
-                    _ => exit::FAILURE,
-                }
+                code
             }
             None => {
                 errln!("the send job stopped without a result");
                 exit::FAILURE
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    /// The progress line's wait is drawn again as it goes down (it stood at "next send in
+    /// 8 s" until the message went out); other notes are left as they came.
+    #[test]
+    fn the_wait_before_the_next_send_counts_down() {
+        let now = Instant::now();
+        let due = Some(now + Duration::from_secs(8));
+        assert_eq!(
+            counted_down("next send in 8 s", due, now + Duration::from_millis(2500)).as_deref(),
+            Some("next send in 6 s")
+        );
+        assert_eq!(
+            counted_down("next send in 8 s", due, now + Duration::from_secs(9)).as_deref(),
+            Some("next send in 0 s")
+        );
+        assert_eq!(counted_down("3 sent · a 3/20", due, now), None);
+        assert_eq!(counted_down("next send in 8 s", None, now), None);
     }
 }

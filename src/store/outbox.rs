@@ -247,14 +247,63 @@ pub fn set_approved(conn: &Connection, ids: &[i64], approved: bool, now: i64) ->
     Ok(n)
 }
 
-/// Skip (or un-skip, see [`unskip`]) rows that are not locked.
+/// Withdraw RETRY rows: READY again, unapproved, so no run sends them until they are
+/// approved again (a RETRY row goes out whatever its approval). The attempts made are kept,
+/// as is the server's last reply in `smtp_reply`; the reply leaves `reason`, where it would
+/// read as a refusal (see [`SERVER_REFUSED`]). Returns how many changed.
+pub fn withdraw_retries(conn: &Connection, ids: &[i64], now: i64) -> Result<usize> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE outbox SET status = 'READY', approved = 0, reason = NULL, next_attempt_at = NULL,
+             updated_at = ?2
+         WHERE id = ?1 AND status = 'RETRY'",
+    )?;
+    let mut n = 0;
+    for id in ids {
+        n += stmt.execute(params![id, now])?;
+    }
+    Ok(n)
+}
+
+/// When a RETRY row's next attempt is due (`None` for another row, or one due at once).
+pub fn next_attempt_at(conn: &Connection, id: i64) -> Result<Option<i64>> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .query_row(
+            "SELECT next_attempt_at FROM outbox WHERE id = ?1 AND status = 'RETRY'",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten())
+}
+
+/// Put a row [`withdraw_retries`] withdrew back as `row` was, due at `next_at`, unless it
+/// changed meanwhile (an edit that changed nothing gives it back to the sender).
+pub fn restore_retry(
+    conn: &Connection,
+    row: &OutboxRow,
+    next_at: Option<i64>,
+    now: i64,
+) -> Result<bool> {
+    Ok(conn.execute(
+        "UPDATE outbox SET status = 'RETRY', approved = ?2, reason = ?3, next_attempt_at = ?4,
+             updated_at = ?5
+         WHERE id = ?1 AND status = 'READY' AND approved = 0",
+        params![row.id, row.approved, row.reason, next_at, now],
+    )? == 1)
+}
+
+/// Skip (or un-skip, see [`unskip`]) rows that are not locked, and RETRY rows (withdrawn as
+/// [`withdraw_retries`] does: un-skipped, they come back READY with their attempts).
 pub fn set_skipped(conn: &Connection, ids: &[i64], skipped: bool, now: i64) -> Result<usize> {
     if !skipped {
         return unskip(conn, ids, now).map(|(ready, error)| ready + error);
     }
     let mut stmt = conn.prepare_cached(
-        "UPDATE outbox SET status = 'SKIPPED', approved = 0, updated_at = ?2
-         WHERE id = ?1 AND status IN ('READY', 'ERROR')",
+        "UPDATE outbox SET status = 'SKIPPED', approved = 0, updated_at = ?2,
+             reason = CASE WHEN status = 'RETRY' THEN NULL ELSE reason END,
+             next_attempt_at = NULL
+         WHERE id = ?1 AND status IN ('READY', 'ERROR', 'RETRY')",
     )?;
     let mut n = 0;
     for id in ids {

@@ -299,7 +299,10 @@ impl Activity {
             text.push_str(&format!("now: {}\n", t.note));
         }
         let own: Vec<&LogLine> = self.log.iter().filter(|l| l.task == Some(t.id)).collect();
-        text.push_str(&format!("\nlog ({} lines):\n", own.len()));
+        text.push_str(&format!(
+            "\nlog ({}):\n",
+            crate::text::count(own.len() as u64, "line", "lines")
+        ));
         for l in own {
             let level = match l.level {
                 Level::Error => "error: ",
@@ -1316,7 +1319,17 @@ impl App {
                     .outbox_rows(&ids)
                     .filter(|r| cell(r, OUTBOX_STATUS) == "READY")
                     .collect();
-                if ready.is_empty() {
+                // A RETRY row goes out whatever its approval: `a` on it withdraws it (READY,
+                // unapproved, attempts kept).
+                let retry = self
+                    .outbox_rows(&ids)
+                    .any(|r| cell(r, OUTBOX_STATUS) == "RETRY");
+                if ready.is_empty() && retry {
+                    self.effects.push(Effect::Approve {
+                        ids,
+                        approve: false,
+                    });
+                } else if ready.is_empty() {
                     if !ids.is_empty() {
                         self.toast("only READY rows can be approved", false);
                     }
@@ -2193,6 +2206,44 @@ mod tests {
         assert_eq!(input(&a), "");
         press(&mut a, KeyCode::Char('x'));
         assert_eq!(input(&a), "x");
+    }
+
+    /// A RETRY row goes out at its retry whatever its approval: `a` on it withdraws it
+    /// (an unapprove), where it used to say only READY rows can be approved.
+    #[test]
+    fn a_on_a_retry_row_withdraws_it() {
+        let mut a = app();
+        a.on_loaded(
+            Pane::Outbox,
+            vec![TableRow::new(
+                4,
+                vec![
+                    "RETRY".into(),
+                    "✓".into(),
+                    "p4@acme.test".into(),
+                    "Acme".into(),
+                    "Hi".into(),
+                    "421 try later".into(),
+                ],
+            )],
+        );
+        press(&mut a, KeyCode::Char('3'));
+        press(&mut a, KeyCode::Char('a'));
+        assert_eq!(
+            a.take_effects(),
+            vec![Effect::Approve {
+                ids: vec![4],
+                approve: false
+            }]
+        );
+        press(&mut a, KeyCode::Char('s'));
+        assert_eq!(
+            a.take_effects(),
+            vec![Effect::Skip {
+                ids: vec![4],
+                skip: true
+            }]
+        );
     }
 
     #[test]

@@ -256,7 +256,8 @@ async fn run_async(
         let note = match crate::engine::send::recover_interrupted(&data_dir) {
             Ok(0) => None,
             Ok(n) => Some(format!(
-                "{n} rows were SENDING when a run stopped: now UNCERTAIN (u on Outbox decides)"
+                "{} SENDING when a run stopped: now UNCERTAIN (u on Outbox decides)",
+                crate::text::count(n, "row was", "rows were")
             )),
             Err(e) => Some(format!("cannot check for interrupted sends: {e}")),
         };
@@ -578,13 +579,29 @@ fn spawn_outbox_write(effect: Effect, data_dir: PathBuf, tx: UnboundedSender<Loa
             .map_err(|e| e.to_string())
             .and_then(|mut s| {
                 let text = match effect {
-                    Effect::Approve { ids, approve } => {
-                        outbox::set_approved(s.conn(), &ids, approve, now)
-                            .map(|n| approve_text(n, ids.len(), approve))
+                    Effect::Approve { ids, approve: true } => {
+                        outbox::set_approved(s.conn(), &ids, true, now)
+                            .map(|n| approve_text(n, ids.len(), true))
                     }
+                    // Unapproving withdraws RETRY rows too (they go out whatever approval).
+                    Effect::Approve {
+                        ids,
+                        approve: false,
+                    } => outbox::withdraw_retries(s.conn(), &ids, now).and_then(|w| {
+                        outbox::set_approved(s.conn(), &ids, false, now).map(|n| {
+                            let text = approve_text(n + w, ids.len(), false);
+                            match w {
+                                0 => text,
+                                w => format!(
+                                    "{text} ({} back to READY from RETRY, attempts kept)",
+                                    outbox::rows(w)
+                                ),
+                            }
+                        })
+                    }),
                     Effect::Skip { ids, skip: true } => {
                         outbox::set_skipped(s.conn(), &ids, true, now).map(|n| match n {
-                            0 => "nothing skipped: only READY and ERROR rows can be".into(),
+                            0 => "nothing skipped: only READY, ERROR and RETRY rows can be".into(),
                             n => format!("{} skipped", outbox::rows(n)),
                         })
                     }

@@ -214,7 +214,8 @@ impl App {
         self.send_live = Some(SendLive { task: id, status });
     }
 
-    /// The wait before the next send counts down between two status messages.
+    /// The wait before the next send, and each mailbox's, count down between two status
+    /// messages (a mailbox's "next in 6 s" stood still while the header counted down).
     pub(super) fn send_tick(&mut self) {
         let running = |id| {
             self.activity
@@ -224,12 +225,23 @@ impl App {
         };
         if let Some(live) = &self.send_live
             && running(live.task)
-            && live.status.next_send_in.is_some()
             && let Some(live) = &mut self.send_live
-            && let Some(d) = &mut live.status.next_send_in
         {
-            *d = d.saturating_sub(TICK);
-            self.dirty = true;
+            if let Some(d) = &mut live.status.next_send_in {
+                *d = d.saturating_sub(TICK);
+                self.dirty = true;
+            }
+            for m in &mut live.status.mailboxes {
+                if let Some(d) = &mut m.next_in {
+                    *d = d.saturating_sub(TICK);
+                    m.state = if d.is_zero() {
+                        "ready".into()
+                    } else {
+                        crate::engine::send::next_in_text(*d)
+                    };
+                    self.dirty = true;
+                }
+            }
         }
     }
 
@@ -558,7 +570,11 @@ mod tests {
                 done: 10,
                 total: 40,
                 sent: 10,
-                mailboxes: vec![LiveMailbox::default()],
+                mailboxes: vec![LiveMailbox {
+                    state: "next in 6 s".into(),
+                    next_in: Some(Duration::from_millis(5500)),
+                    ..LiveMailbox::default()
+                }],
                 next_send_in: Some(Duration::from_secs(5)),
                 ..LiveStatus::default()
             }),
@@ -568,6 +584,8 @@ mod tests {
         }
         let live = a.send_live.clone().unwrap();
         assert_eq!(live.status.next_send_in, Some(Duration::from_secs(4)));
+        // Each mailbox's wait counts down with the header's.
+        assert_eq!(live.status.mailboxes[0].state, "next in 5 s");
         let elapsed = Duration::from_secs(60);
         assert_eq!(live.per_minute(elapsed), Some(10.0));
         assert_eq!(live.eta(elapsed), Some(Duration::from_secs(180)));

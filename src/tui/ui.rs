@@ -384,6 +384,51 @@ pub fn pad(text: &str, width: usize) -> String {
     out
 }
 
+/// `text` in at most `width` cells, cut in the middle when it does not fit: names such as
+/// `outreach-mailbox-number-1` and `-2` differ at their end, which a cut at the end loses.
+/// The end keeps the larger half.
+pub fn cut_middle(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_string();
+    }
+    if width < 3 {
+        return cut(text, width);
+    }
+    let room = width - 1;
+    let head_w = room / 2;
+    let mut head = String::new();
+    let mut used = 0;
+    for g in text.graphemes(true) {
+        if used + g.width() > head_w {
+            break;
+        }
+        used += g.width();
+        head.push_str(g);
+    }
+    let mut tail: Vec<&str> = Vec::new();
+    let mut tail_used = 0;
+    for g in text.graphemes(true).rev() {
+        if used + tail_used + g.width() > room {
+            break;
+        }
+        tail_used += g.width();
+        tail.push(g);
+    }
+    tail.reverse();
+    format!("{head}…{}", tail.concat())
+}
+
+/// The width of a mailbox name column: the longest name, at least 12 cells (the columns
+/// stay where they were for short names), at most `max`.
+fn name_width<'a>(names: impl Iterator<Item = &'a str>, max: usize) -> usize {
+    names
+        .map(|n| sanitize(n).width())
+        .max()
+        .unwrap_or(0)
+        .max(12)
+        .min(max)
+}
+
 /// A column header with its sort arrow (`" ↑"`, `" ↓"` or none) in `width` cells. When the two
 /// do not fit, the label is cut as a cell is (it ends with `…`) and the arrow kept: it is what
 /// says the table is sorted by that column. Headers without an arrow are left as they are.
@@ -463,17 +508,28 @@ fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, them
                 .map(|l| Line::styled(l, theme.error())),
         );
     }
+    // The names are told apart: as wide as the longest, within what leaves the figures their
+    // 21 cells and the note 16; a longer one is cut in the middle.
+    let name_w = name_width(
+        plan.mailboxes.iter().map(|m| m.name.as_str()),
+        inner.saturating_sub(21 + 16),
+    );
     lines.extend([
         Line::raw(""),
         Line::styled(
             format!(
-                "{:<12} {:>11} {:>6}  {}",
-                "mailbox", "sent today", "left", "note"
+                "{} {:>11} {:>6}  {}",
+                pad("mailbox", name_w),
+                "sent today",
+                "left",
+                "note"
             ),
             theme.dim(),
         ),
     ]);
-    for m in plan.mailboxes.iter().take(8) {
+    let mut rows: Vec<Vec<Line>> = Vec::new();
+    for m in &plan.mailboxes {
+        let mut row = Vec::new();
         let left = m.cap_today.saturating_sub(m.sent_today);
         let note = mailbox_day_note(m);
         let style = if m.error.is_some() {
@@ -484,7 +540,7 @@ fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, them
         // The note wraps under its own column: a reason cut mid-word says nothing.
         let head = format!(
             "{} {:>11} {:>6}  ",
-            pad(&sanitize(&m.name), 12),
+            pad(&cut_middle(&sanitize(&m.name), name_w), name_w),
             format!("{}/{}", m.sent_today, m.cap_today),
             left,
         );
@@ -495,8 +551,9 @@ fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, them
             } else {
                 " ".repeat(head.width())
             };
-            lines.push(Line::styled(format!("{lead}{part}"), style));
+            row.push(Line::styled(format!("{lead}{part}"), style));
         }
+        rows.push(row);
     }
     use super::sending::SendNow;
     let (summary, hint) = match super::sending::send_now(plan, chrono::Utc::now()) {
@@ -555,9 +612,41 @@ fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, them
         }
     };
     // The popup grows with the mailbox notes and the summary, which wrap.
-    lines.push(Line::raw(""));
-    lines.extend(wrap_words(&summary, inner).into_iter().map(Line::from));
-    lines.push(Line::styled(hint, theme.accent()));
+    let mut tail = vec![Line::raw("")];
+    tail.extend(wrap_words(&summary, inner).into_iter().map(Line::from));
+    tail.push(Line::styled(hint, theme.accent()));
+    // Mailboxes that do not fit in the dialog are counted on one line, with what they sent
+    // and have left today, so the figures still add up.
+    let room = (dialog_area(f).height as usize).saturating_sub(lines.len() + tail.len() + 3);
+    let needed: usize = rows.iter().map(Vec::len).sum();
+    let mut shown = rows.len();
+    if needed > room {
+        let mut used = 1;
+        shown = rows
+            .iter()
+            .take_while(|r| {
+                used += r.len();
+                used <= room
+            })
+            .count();
+    }
+    lines.extend(rows.drain(..shown).flatten());
+    let rest = &plan.mailboxes[shown..];
+    if !rest.is_empty() {
+        let today: u32 = rest.iter().map(|m| m.sent_today).sum();
+        let left: u32 = rest
+            .iter()
+            .map(|m| m.cap_today.saturating_sub(m.sent_today))
+            .sum();
+        lines.push(Line::styled(
+            cut(
+                &format!("+{} more ({today} sent today, {left} left)", rest.len()),
+                inner,
+            ),
+            theme.dim(),
+        ));
+    }
+    lines.extend(tail);
     let area = popup(dialog_area(f), 72, lines.len() as u16 + 3);
     f.render_widget(Clear, area);
     f.render_widget(
@@ -566,11 +655,13 @@ fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, them
     );
 }
 
-/// Rows the send panel needs on the Activity tab (0 when there is no send to show).
-fn send_panel_height(app: &App) -> u16 {
+/// Rows the send panel needs on the Activity tab (0 when there is no send to show): a row
+/// per mailbox, within `room` (what the tasks and the log leave); at least one row, which
+/// says how many mailboxes did not fit.
+fn send_panel_height(app: &App, room: u16) -> u16 {
     match &app.send_live {
         Some(live) if show_send_panel(app, live.task) => {
-            4 + (live.status.mailboxes.len() as u16).min(6)
+            4 + (live.status.mailboxes.len() as u16).min(room.saturating_sub(4).max(1))
         }
         _ => 0,
     }
@@ -638,7 +729,21 @@ fn render_send_panel(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         .join(" · ");
     lines.push(Line::raw(cut(&sanitize(&summary), width)));
     let state_now = task.map(|t| t.state);
-    for m in st.mailboxes.iter().take(6) {
+    // A row per mailbox while they fit; otherwise the last row counts the others, so the
+    // rows still add up to the run's figures.
+    let rows = (area.height.saturating_sub(4) as usize).max(1);
+    let shown = if st.mailboxes.len() > rows {
+        rows - 1
+    } else {
+        st.mailboxes.len()
+    };
+    // The names are told apart: as wide as the longest, within what leaves the bar its 6
+    // cells, the count its 18 and the note 14; a longer one is cut in the middle.
+    let name_w = name_width(
+        st.mailboxes.iter().map(|m| m.name.as_str()),
+        width.saturating_sub(1 + 6 + 18 + 14),
+    );
+    for m in &st.mailboxes[..shown] {
         let ratio = if m.cap_today > 0 {
             m.sent_today as f64 / m.cap_today as f64
         } else {
@@ -652,21 +757,40 @@ fn render_send_panel(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         } else {
             Style::new()
         };
-        // Name (12 and a space), the bar, the count (a space, 9, " today  "), the note: the
+        // Name (and a space), the bar, the count (a space, 9, " today  "), the note: the
         // bar shrinks on a narrow terminal so the note keeps 14 cells.
-        let bar_w = width.saturating_sub(13 + 18 + 14).clamp(6, 16);
+        let bar_w = width.saturating_sub(name_w + 1 + 18 + 14).clamp(6, 16);
         lines.push(Line::from(vec![
-            Span::raw(format!("{} ", pad(&sanitize(&m.name), 12))),
+            Span::raw(format!(
+                "{} ",
+                pad(&cut_middle(&sanitize(&m.name), name_w), name_w)
+            )),
             Span::styled(bar(ratio, bar_w), theme.gauge()),
             Span::raw(format!(" {count:>9} today  ")),
             Span::styled(
                 cut(
                     &sanitize(&mailbox_note(m, state_now)),
-                    width.saturating_sub(13 + bar_w + 18),
+                    width.saturating_sub(name_w + 1 + bar_w + 18),
                 ),
                 style,
             ),
         ]));
+    }
+    let rest = &st.mailboxes[shown..];
+    if !rest.is_empty() {
+        let sent: u64 = rest.iter().map(|m| m.sent_this_run).sum();
+        let today: u32 = rest.iter().map(|m| m.sent_today).sum();
+        let cap: u32 = rest.iter().map(|m| m.cap_today).sum();
+        lines.push(Line::styled(
+            cut(
+                &format!(
+                    "+{} more ({sent} sent this run, {today}/{cap} today)",
+                    rest.len()
+                ),
+                width,
+            ),
+            theme.dim(),
+        ));
     }
     let title = format!(" Send #{} {state} ", live.task);
     f.render_widget(
@@ -1186,7 +1310,7 @@ fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize
     // At least 4 rows, at most half the tab: on a very short terminal half wins (a clamp
     // with min above max would panic).
     let task_rows = (act.tasks.len() as u16 + 3).max(4).min(area.height / 2);
-    let send_rows = send_panel_height(app);
+    let send_rows = send_panel_height(app, area.height.saturating_sub(task_rows + 3));
     let [tasks_area, gauge_area, log_area] = Layout::vertical([
         Constraint::Length(task_rows),
         Constraint::Length(if send_rows > 0 { send_rows } else { 3 }),
@@ -1845,6 +1969,27 @@ mod tests {
         assert_eq!(sorted_header("First name", " ↑", 2), "↑");
         assert_eq!(sorted_header("First name", " ↑", 0), "");
         assert_eq!(sorted_header("東京製作所", " ↑", 7), "東京… ↑");
+    }
+
+    #[test]
+    fn cut_middle_keeps_the_end_that_tells_names_apart() {
+        assert_eq!(cut_middle("sender", 12), "sender");
+        assert_eq!(
+            cut_middle("outreach-mailbox-number-1", 19),
+            "outreach-…-number-1"
+        );
+        assert_ne!(
+            cut_middle("outreach-mailbox-number-1", 12),
+            cut_middle("outreach-mailbox-number-7", 12)
+        );
+        assert_eq!(cut_middle("東京オフィス営業", 9), "東京…営業");
+        assert_eq!(cut_middle("abcdef", 2), "a…");
+        for w in 0..20 {
+            assert!(
+                cut_middle("aé東❤\u{fe0f}xyz-mailbox-2", w).width() <= w,
+                "{w}"
+            );
+        }
     }
 
     #[test]

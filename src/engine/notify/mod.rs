@@ -179,14 +179,36 @@ pub fn enqueue(config: &Config, text: String) -> Option<Pending> {
 /// Problem rows listed in the send-run alert at most; the rest are counted.
 const ALERT_PROBLEMS: usize = 10;
 
-/// The alert text for the end of a send run (dry runs have none).
+/// The alert text for the end of a send run. None for a dry run, for a run that sent nothing
+/// and met no failure (a cron run with an empty outbox, mailboxes paused on purpose, a run
+/// cancelled before its first send), and for errors the person at the keyboard sees at once
+/// (a mistyped `--mailbox`, no mailbox configured, another run holding the lock).
 pub fn send_run_text(result: &Result<SendOut, SendError>) -> Option<String> {
     match result {
         Ok(out) if out.dry_run => None,
-        Ok(out) => Some(format!(
-            "hailer: send run finished\n{}",
-            out.brief(ALERT_PROBLEMS).trim_end()
-        )),
+        Ok(out) => {
+            let failed = out.error + out.retry + out.uncertain + out.refused + out.interrupted > 0
+                || out.failed_mailboxes().next().is_some()
+                || out.out_of_mailboxes;
+            if out.sent == 0 && !failed {
+                return None;
+            }
+            // A run stopped by Ctrl-C or SIGTERM did not finish: the alert says so first.
+            let how = if out.stopped == "cancelled" {
+                "stopped before the end (cancelled)"
+            } else {
+                "finished"
+            };
+            Some(format!(
+                "hailer: send run {how}\n{}",
+                out.brief(ALERT_PROBLEMS).trim_end()
+            ))
+        }
+        Err(
+            SendError::UnknownMailbox { .. } | SendError::NoMailbox | SendError::AlreadyRunning(_),
+        ) => None,
+        // Mailboxes all paused on purpose: nothing failed; the pause had its own alert.
+        Err(SendError::NoUsableMailbox(m)) if m.iter().all(|m| m.paused) => None,
         Err(e) => Some(format!("hailer: send run FAILED: {e}")),
     }
 }
@@ -265,5 +287,53 @@ mod tests {
         assert!(text.contains("#9 person9@example.test"), "{text}");
         assert!(!text.contains("#10 person10@example.test"), "{text}");
         assert!(text.contains("…and 190 more"), "{text}");
+    }
+
+    /// Alerts for runs worth a look only: not for an empty run, a usage mistake or a held
+    /// lock (each used to alert "send run finished … 0 SENT" or "send run FAILED"); a run
+    /// stopped by Ctrl-C says it stopped.
+    #[test]
+    fn only_runs_that_sent_or_failed_alert() {
+        use crate::engine::send::MailboxOut;
+        assert_eq!(send_run_text(&Ok(SendOut::default())), None);
+        let cancelled = SendOut {
+            stopped: "cancelled".into(),
+            ..SendOut::default()
+        };
+        assert_eq!(send_run_text(&Ok(cancelled.clone())), None);
+        let text = send_run_text(&Ok(SendOut {
+            sent: 2,
+            ..cancelled
+        }))
+        .unwrap();
+        assert!(text.starts_with("hailer: send run stopped"), "{text}");
+        let text = send_run_text(&Ok(SendOut {
+            error: 1,
+            ..SendOut::default()
+        }))
+        .unwrap();
+        assert!(text.starts_with("hailer: send run finished"), "{text}");
+        let unknown = SendError::UnknownMailbox {
+            name: "nope".into(),
+            known: vec!["a".into()],
+        };
+        assert_eq!(send_run_text(&Err(unknown)), None);
+        assert_eq!(send_run_text(&Err(SendError::NoMailbox)), None);
+        assert_eq!(
+            send_run_text(&Err(SendError::AlreadyRunning("/x/send.lock".into()))),
+            None
+        );
+        let mailbox = |paused| MailboxOut {
+            name: "a".into(),
+            error: Some("refused".into()),
+            paused,
+            ..MailboxOut::default()
+        };
+        assert_eq!(
+            send_run_text(&Err(SendError::NoUsableMailbox(vec![mailbox(true)]))),
+            None
+        );
+        let text = send_run_text(&Err(SendError::NoUsableMailbox(vec![mailbox(false)]))).unwrap();
+        assert!(text.starts_with("hailer: send run FAILED"), "{text}");
     }
 }

@@ -61,7 +61,8 @@ pub fn edit_row(
     let row = outbox::get(store.conn(), id)
         .map_err(failed)?
         .ok_or_else(|| EditError::Refused(format!("no outbox row {id}")))?;
-    if row.status.is_locked() {
+    // A RETRY row never reached anyone: it can still change, withdrawn first (below).
+    if row.status.is_locked() && row.status != Status::Retry {
         return Err(EditError::Refused(format!(
             "row {id} is {} and can no longer be edited",
             row.status
@@ -84,11 +85,20 @@ pub fn edit_row(
             "row {id} has no message to edit ({reason}): {todo}"
         )));
     }
+    // A RETRY row goes out whatever its approval: it is withdrawn (READY, unapproved, its
+    // attempts kept) for the edit, and put back as it was when nothing changed.
+    let next_at = outbox::next_attempt_at(store.conn(), id).map_err(failed)?;
+    let retry = row.status == Status::Retry
+        && outbox::withdraw_retries(store.conn(), &[id], store::now_ts()).map_err(failed)? == 1;
     let held = row.approved
         && outbox::set_approved(store.conn(), &[id], false, store::now_ts()).map_err(failed)? == 1;
     let result = change(&row).and_then(|(subject, body)| store_edit(store, &row, &subject, &body));
-    if held && matches!(result, Ok(Outcome::Unchanged) | Err(_)) {
-        outbox::set_approved(store.conn(), &[id], true, store::now_ts()).map_err(failed)?;
+    if matches!(result, Ok(Outcome::Unchanged) | Err(_)) {
+        if retry {
+            outbox::restore_retry(store.conn(), &row, next_at, store::now_ts()).map_err(failed)?;
+        } else if held {
+            outbox::set_approved(store.conn(), &[id], true, store::now_ts()).map_err(failed)?;
+        }
     }
     result
 }

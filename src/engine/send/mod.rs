@@ -97,6 +97,15 @@ pub struct LiveMailbox {
     pub sent_this_run: u64,
     /// "sending", "next in 12 s", "window closed", "cap reached", "failed: …".
     pub state: String,
+    /// The wait behind a "next in 12 s" state, counted from this status: the TUI counts it
+    /// down between two statuses, as it does the run's next send.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_in: Option<Duration>,
+}
+
+/// A mailbox's wait as its note shows it: "next in 3 s", whole seconds rounded up.
+pub fn next_in_text(wait: Duration) -> String {
+    format!("next in {:.0} s", wait.as_secs_f64().ceil())
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -137,6 +146,10 @@ pub struct SendOut {
     /// Rows that did not end SENT, with why.
     pub problems: Vec<RowOutcome>,
     pub stopped: String,
+    /// The run stopped with rows left because every mailbox was paused or failed on the
+    /// way: `hailer send` exits as the next run would (it cannot start).
+    #[serde(skip)]
+    pub out_of_mailboxes: bool,
 }
 
 impl std::fmt::Display for SendOut {
@@ -176,8 +189,8 @@ impl SendOut {
         if self.dry_run {
             writeln!(
                 f,
-                "dry run: {} messages written to {} (nothing sent; caps, windows and delays are not applied)",
-                self.written,
+                "dry run: {} written to {} (nothing sent; caps, windows and delays are not applied)",
+                crate::text::count(self.written, "message", "messages"),
                 self.dry_run_dir
                     .as_deref()
                     .map(|p| p.display().to_string())
@@ -258,10 +271,12 @@ impl SendOut {
 pub enum SendError {
     #[error("no mailbox is configured: add a [mailboxes.NAME] section to the config")]
     NoMailbox,
-    #[error("no mailbox named {0:?} in the config")]
-    UnknownMailbox(String),
-    #[error("no usable mailbox: {}", .0.join("; "))]
-    NoUsableMailbox(Vec<String>),
+    #[error("no mailbox named {name:?} in the config (configured: {})", known.join(", "))]
+    UnknownMailbox { name: String, known: Vec<String> },
+    /// The mailboxes as a run's summary gives them, each with its `error`: a script reads
+    /// one shape whether the run sent or not.
+    #[error("no usable mailbox: {}", unusable(.0))]
+    NoUsableMailbox(Vec<MailboxOut>),
     #[error("another hailer send is running on {0} (lock held)")]
     AlreadyRunning(PathBuf),
     #[error("{0}")]
@@ -272,6 +287,15 @@ pub enum SendError {
     Tracking(String),
     #[error("sending stopped after {sent} sent: {why}")]
     NotDurable { why: String, sent: u64 },
+}
+
+/// "NAME: why; NAME: why" for the mailboxes no run could use.
+fn unusable(mailboxes: &[MailboxOut]) -> String {
+    mailboxes
+        .iter()
+        .map(|m| format!("{}: {}", m.name, m.error.as_deref().unwrap_or("")))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// How long a run waits for a retry that falls due, or a window that opens, before it stops
@@ -388,7 +412,10 @@ fn build_lanes(input: &SendIn) -> Result<Vec<Lane>, SendError> {
     if let Some(only) = &input.mailbox
         && !config.mailboxes.contains_key(only)
     {
-        return Err(SendError::UnknownMailbox(only.clone()));
+        return Err(SendError::UnknownMailbox {
+            name: only.clone(),
+            known: config.mailboxes.keys().cloned().collect(),
+        });
     }
     let ca = config.tls.ca_file.clone();
     let mut lanes = Vec::new();
@@ -586,8 +613,8 @@ async fn run_async(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendEr
         reporter.log(
             Level::Warn,
             format!(
-                "{} rows were SENDING when an earlier run stopped: now UNCERTAIN (never resent automatically)",
-                out.interrupted
+                "{} SENDING when an earlier run stopped: now UNCERTAIN (never resent automatically)",
+                crate::text::count(out.interrupted, "row was", "rows were")
             ),
         );
     }
@@ -611,12 +638,7 @@ async fn run_async(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendEr
     // No mailbox could send at all. A run that handled rows before its mailboxes were
     // paused (refusals) or failed keeps its summary: those rows' outcomes are the report.
     if out.handled() == 0 && lanes.iter().all(|l| !l.usable()) {
-        return Err(SendError::NoUsableMailbox(
-            lanes
-                .iter()
-                .map(|l| format!("{}: {}", l.name, l.failed.as_deref().unwrap_or("")))
-                .collect(),
-        ));
+        return Err(SendError::NoUsableMailbox(out.mailboxes));
     }
     Ok(out)
 }
@@ -926,12 +948,10 @@ fn dry_run(
     out.dry_run_dir = Some(dir.clone());
     let usable: Vec<&Lane> = lanes.iter().filter(|l| l.usable()).collect();
     if usable.is_empty() {
-        return Err(SendError::NoUsableMailbox(
-            lanes
-                .iter()
-                .map(|l| format!("{}: {}", l.name, l.failed.as_deref().unwrap_or("")))
-                .collect(),
-        ));
+        finish_mailboxes(store, lanes, out)?;
+        return Err(SendError::NoUsableMailbox(std::mem::take(
+            &mut out.mailboxes,
+        )));
     }
     remove_old_dry_run_files(&dir)?;
     let ids = sending::eligible_ids(
@@ -1015,6 +1035,29 @@ fn remove_old_dry_run_files(dir: &std::path::Path) -> Result<(), SendError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Counts read in the singular for one ("1 messages written" before), and a mistyped
+    /// `--mailbox` names the mailboxes there are.
+    #[test]
+    fn messages_count_in_words_and_name_the_mailboxes() {
+        let out = SendOut {
+            dry_run: true,
+            written: 1,
+            ..SendOut::default()
+        };
+        assert!(
+            out.to_string().starts_with("dry run: 1 message written"),
+            "{out}"
+        );
+        let e = SendError::UnknownMailbox {
+            name: "nope".into(),
+            known: vec!["a".into(), "b".into()],
+        };
+        assert_eq!(
+            e.to_string(),
+            "no mailbox named \"nope\" in the config (configured: a, b)"
+        );
+    }
 
     #[test]
     fn backoff_doubles() {

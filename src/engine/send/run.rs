@@ -280,6 +280,7 @@ impl Runner<'_> {
             .lanes
             .iter()
             .map(|l| {
+                let mut next_in = None;
                 let state = if let Some(f) = &l.failed {
                     format!("failed: {f}")
                 } else if l.busy {
@@ -289,7 +290,8 @@ impl Runner<'_> {
                 } else if l.throttle.as_ref().is_some_and(|t| !t.window_open(utc)) {
                     "window closed".to_string()
                 } else if l.next_at > now {
-                    format!("next in {:.0} s", (l.next_at - now).as_secs_f64().ceil())
+                    next_in = Some(l.next_at - now);
+                    super::next_in_text(l.next_at - now)
                 } else {
                     "ready".to_string()
                 };
@@ -299,6 +301,7 @@ impl Runner<'_> {
                     cap_today: l.counter.cap,
                     sent_this_run: l.sent_this_run,
                     state,
+                    next_in,
                 }
             })
             .collect();
@@ -527,6 +530,9 @@ impl Runner<'_> {
             claim: Some(tokio::task::spawn_blocking(move || wal.sync(number))),
         };
         self.inflight.spawn(deliver(job, ep, session));
+        // The mailbox is in its SMTP transaction now: the panel says "sending" (its last
+        // status, sent before the job started, said "ready" or "next in 0 s").
+        self.status(None, None, true);
         Ok(())
     }
 
@@ -824,6 +830,7 @@ impl Runner<'_> {
                 .is_empty()
         {
             self.out.stopped = "no usable mailbox left (paused or failed): the rest waits".into();
+            self.out.out_of_mailboxes = true;
             return Ok(Idle::Stop);
         }
         self.out.stopped = "outbox done".into();

@@ -263,7 +263,10 @@ fn check_warns_about_an_http_tracking_base_url() {
     let write = |base: &str| {
         std::fs::write(
             &cfg,
-            format!("[tracking]\nbase_url = \"{base}\"\nsecret_env = \"HAILER_TEST_UNUSED\"\n"),
+            format!(
+                "[sending]\nhtml = true\n[tracking]\nbase_url = \"{base}\"\n\
+                 secret_env = \"HAILER_TEST_UNUSED\"\n"
+            ),
         )
         .unwrap()
     };
@@ -359,7 +362,7 @@ fn tracking_base_url_with_a_query_is_refused() {
 #[test]
 fn check_reports_secret_problems_and_exits_3() {
     let dir = tempfile::tempdir().unwrap();
-    let config = "[tracking]\nbase_url = \"https://t.sender.test\"\n\
+    let config = "[sending]\nhtml = true\n[tracking]\nbase_url = \"https://t.sender.test\"\n\
         secret_env = \"HAILER_TEST_CC_TRACK\"\n\
         [mailboxes.a]\nfrom = \"a@sender.test\"\nsmtp_host = \"h\"\n\
         password_env = \"HAILER_TEST_CC_PW\"\n\

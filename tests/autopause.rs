@@ -215,7 +215,7 @@ fn hard_bounces_over_the_window_share_pause_the_mailbox_the_sender_skips_it_and_
     assert_eq!(paused[0].mailbox, "a");
     assert_eq!(
         paused[0].reason,
-        "3 hard bounces or refusals in its last 10 sends: over 5% of a 50-send window (6.0%)"
+        "3 hard bounces or refusals in its last 10 sends: more than the 2.5 allowed (5% of its 50-send window)"
     );
     assert!(pauses::get(store.conn(), "b").unwrap().is_none());
     // Applying again changes nothing (already paused, first reason kept).
@@ -387,7 +387,7 @@ fn auto_pause_off_pauses_nothing_and_the_share_is_configurable() {
     assert_eq!(paused.len(), 1);
     assert_eq!(
         paused[0].reason,
-        "3 hard bounces or refusals in its last 10 sends: over 20% of a 10-send window (30.0%)"
+        "3 hard bounces or refusals in its last 10 sends: more than the 2 allowed (20% of its 10-send window)"
     );
 
     let bad = Config::from_toml(

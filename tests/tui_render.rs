@@ -1123,7 +1123,7 @@ fn a_paused_mailbox_shows_why_on_settings_and_bounces_and_r_resumes() {
     hailer::store::pauses::pause(
         store.conn(),
         "claire",
-        "3 hard bounces or refusals in its last 10 sends: over 5% of a 50-send window (6.0%)",
+        "3 hard bounces or refusals in its last 10 sends: more than the 2.5 allowed (5% of its 50-send window)",
         true,
         1_795_000_000,
     )

@@ -49,9 +49,17 @@ pub fn verdict(
     let (sent, hard) = bounces::hard_bounces_in_last_sends_since(conn, mailbox, window, since)?;
     let limit = rule.auto_pause_hard_bounce_percent;
     if hard as f64 * 100.0 > limit * window as f64 {
+        // The limit as a count: "over 5% of a 50-send window (6.0%)" left the reader to
+        // work out that 3 was more than 2.5.
+        let allowed = limit * window as f64 / 100.0;
+        let allowed = if allowed.fract() == 0.0 {
+            format!("{allowed:.0}")
+        } else {
+            format!("{allowed:.1}")
+        };
         return Ok(Some(format!(
-            "{hard} hard bounces or refusals in its last {sent} sends: over {limit}% of a {window}-send window ({:.1}%)",
-            hard as f64 * 100.0 / window as f64
+            "{hard} hard bounces or refusals in its last {sent} sends: more than the {allowed} \
+             allowed ({limit}% of its {window}-send window)"
         )));
     }
     Ok(None)

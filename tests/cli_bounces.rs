@@ -358,6 +358,37 @@ fn a_failing_password_cmd_is_named_as_a_password_error() {
     }
 }
 
+/// A mailbox that cannot be read is named as the config names it, in the summary and in
+/// `--json` (a connection or login error names a host or a user, not the mailbox).
+#[test]
+fn a_mailbox_sync_cannot_read_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!(
+            "[mailboxes.claire]\nfrom = \"claire@sender.test\"\nsmtp_host = \"127.0.0.1\"\n\
+             imap_host = \"127.0.0.1\"\nimap_port = {port}\nimap_security = \"plain\"\n\
+             password_cmd = \"echo pw\"\n"
+        ),
+    )
+    .unwrap();
+    let out = hailer(dir.path())
+        .args(["--config", "config.toml", "--data-dir", "data"])
+        .args(["bounces", "sync", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors = v["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{v}");
+    assert!(errors[0].as_str().unwrap().starts_with("claire: "), "{v}");
+}
+
 /// `export replies`: who answered (replies, auto-replies, unsubscribe emails), to which row,
 /// with the row's address, company and status; bounces and other mail are not in it.
 #[test]

@@ -278,8 +278,15 @@ pub fn sync_once(
             }
             Err(e @ InboxError::Store(_)) => return Err(e),
             Err(e) => {
-                obs.log(Level::Error, &e.to_string());
-                errors.push(e.to_string());
+                // Named by mailbox, as the config names it (a login error names the user).
+                let text = e.to_string();
+                let line = if text.starts_with(&format!("{}: ", t.mailbox)) {
+                    text
+                } else {
+                    format!("{}: {text}", t.mailbox)
+                };
+                obs.log(Level::Error, &line);
+                errors.push(line);
             }
         }
     }

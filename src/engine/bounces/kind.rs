@@ -751,6 +751,28 @@ const AUTOMATED_BODY: &[&str] = &[
     "do not reply to this automated",
 ];
 
+/// The text a message's writer added: the lines before the first quoted line or the header
+/// of a quoted or forwarded message (`On … wrote:`, `-----Original Message-----`, Outlook's
+/// `From:` block under a rule). Lower-cased input.
+fn fresh_text(body: &str) -> &str {
+    let mut at = 0;
+    for line in body.split_inclusive('\n') {
+        let l = line.trim();
+        let quoted = l.starts_with('>')
+            || l.starts_with("-----original message-----")
+            || l.starts_with("---------- forwarded message")
+            || l.starts_with("________________")
+            || l.starts_with("from:") && at > 0
+            || (l.starts_with("on ") && l.ends_with("wrote:"))
+            || (l.starts_with("le ") && l.ends_with("a écrit :") || l.ends_with("a écrit:"));
+        if quoted {
+            break;
+        }
+        at += line.len();
+    }
+    &body[..at]
+}
+
 fn is_autoreply(flat: &Flat) -> bool {
     // RFC 3834: any value but "no" (auto-replied, auto-generated, auto-notified, ...) marks
     // a message no person wrote.
@@ -759,20 +781,23 @@ fn is_autoreply(flat: &Flat) -> bool {
     if !auto.is_empty() && auto != "no" {
         return true;
     }
-    // Exchange marks its automatic replies `X-Auto-Response-Suppress: All` (or `OOF`), so
-    // that other robots do not answer them; a person's mail client does not set it.
-    let suppress = lower(flat.header("x-auto-response-suppress"));
+    // Exchange sets `X-Auto-Response-Suppress: All` on its automatic replies, but bulk and
+    // sales tools set it on mail a person wrote too: with Exchange's subject only.
     if flat.header("x-autoreply").is_some()
         || flat.header("x-autorespond").is_some()
         || flat.header("x-autoresponder").is_some()
-        || suppress.contains("all")
-        || suppress.contains("oof")
+        || flat
+            .header("x-auto-response-suppress")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("all"))
+            && lower(flat.header("subject")).starts_with("automatic reply")
     {
         return true;
     }
-    // RFC 3834 2.1: Precedence bulk, junk or list is mail no person sent one by one.
+    // `Precedence: junk` (and auto_reply) is set by robots. `bulk` and `list` also come on a
+    // person's answer through a mailing list or a group address (sales@ as a Google Group):
+    // with words of a robot only.
     let prec = lower(flat.header("precedence"));
-    if ["auto_reply", "auto-reply", "bulk", "junk", "list"]
+    if ["auto_reply", "auto-reply", "junk"]
         .iter()
         .any(|p| prec.contains(p))
     {
@@ -784,11 +809,16 @@ fn is_autoreply(flat: &Flat) -> bool {
         return true;
     }
     // A robot that says so, threaded or not ("… no longer works at Acme. This is an
-    // automated message."); quoted lines are our own words, not theirs.
-    if body
+    // automated message."): in the text it wrote, not in what it quotes.
+    let fresh = fresh_text(&body);
+    if fresh
         .lines()
-        .filter(|l| !l.trim_start().starts_with('>'))
         .any(|l| AUTOMATED_BODY.iter().any(|s| l.contains(s)))
+    {
+        return true;
+    }
+    if (prec.contains("bulk") || prec.contains("list"))
+        && (OOO_BODY.iter().any(|s| fresh.contains(s)) || reason::is_vacation_text(fresh))
     {
         return true;
     }
@@ -963,37 +993,50 @@ mod tests {
         assert_eq!(parse(&m).kind, Kind::Reply);
     }
 
-    /// RFC 3834 and Exchange signals, or a body that says it is automated, make a threaded
-    /// `Re:` an auto-reply, whatever the body says otherwise.
+    /// Robot-only signals, or a body that says it is automated, make a threaded `Re:` an
+    /// auto-reply; signals a person's answer can also carry (a mailing list's Precedence,
+    /// a sales tool's X-Auto-Response-Suppress) do not on their own.
     #[test]
     fn threaded_auto_replies_by_header_or_wording() {
         let threaded = "Subject: Re: Hello Pat7\r\nIn-Reply-To: <19.abc@sender.test>\r\n";
+        let human = "Sounds good, call me Tuesday.";
         for header in [
             "Precedence: junk\r\n",
-            "Precedence: bulk\r\n",
-            "Precedence: list\r\n",
-            "X-Auto-Response-Suppress: All\r\n",
             "X-Autoreply: yes\r\n",
             "X-Autorespond: yes\r\n",
         ] {
-            let m = mail(
-                &format!("{threaded}{header}"),
-                "Thank you for your email. This mailbox is not monitored.",
-            );
+            let m = mail(&format!("{threaded}{header}"), human);
             assert_eq!(parse(&m).kind, Kind::AutoReply, "{header}");
         }
+        for header in [
+            "Precedence: list\r\n",
+            "Precedence: bulk\r\n",
+            "X-Auto-Response-Suppress: DR, RN, NRN, OOF, AutoReply\r\n",
+            "X-Auto-Response-Suppress: All\r\n",
+        ] {
+            let m = mail(&format!("{threaded}{header}"), human);
+            assert_eq!(parse(&m).kind, Kind::Reply, "{header}");
+        }
+        let m = mail(
+            &format!("{threaded}Precedence: bulk\r\n"),
+            "I am out of the office until Monday with limited access to email.",
+        );
+        assert_eq!(parse(&m).kind, Kind::AutoReply);
         let m = mail(
             threaded,
             "Pat no longer works at Acme. Please contact sales@acme.test instead.\r\n\
              This is an automated message.",
         );
         assert_eq!(parse(&m).kind, Kind::AutoReply);
-        // A person quoting such words is still a reply.
-        let m = mail(
-            threaded,
-            "Sounds good, call me.\r\n> This is an automated message.",
-        );
-        assert_eq!(parse(&m).kind, Kind::Reply);
+        // A person quoting such words is still a reply, quoted with `>` or under a header.
+        for quote in [
+            "> This is an automated message.",
+            "On Mon, 7 Dec 2026, Acme Desk <desk@acme.test> wrote:\r\nThis is an automated message.",
+            "-----Original Message-----\r\nFrom: desk@acme.test\r\nThis is an automated message.",
+        ] {
+            let m = mail(threaded, &format!("{human}\r\n\r\n{quote}"));
+            assert_eq!(parse(&m).kind, Kind::Reply, "{quote}");
+        }
     }
 
     #[test]

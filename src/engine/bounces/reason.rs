@@ -1198,6 +1198,9 @@ pub struct Facts<'a> {
 }
 
 /// A status whose subject and detail are both 0 (`5.0.0`, `4.0.0`): the class and nothing more.
+/// RFC 5321's default text for a 550, which servers give whatever the refusal's cause.
+const STOCK_550_TEXT: &str = "requested action not taken: mailbox unavailable";
+
 fn generic(status: &str) -> bool {
     status.get(1..) == Some(".0.0")
 }
@@ -1252,7 +1255,31 @@ fn probe(r: Reason, f: &Facts, w: u64, sn: Option<Reason>) -> bool {
                 // no command known, the text that says the mailbox does not exist decides.
                 let text_decides =
                     f.command.is_none() && f.status.is_some_and(|s| generic(s) || s == "5.1.10");
-                (f.command == Some("RCPT") || text_decides) && has(w, UserUnknown)
+                if text_decides && f.command != Some("RCPT") {
+                    // Only words that name the mailbox decide: RFC 5321's stock "mailbox
+                    // unavailable" comes with every kind of refusal, and a block, a policy or
+                    // a full mailbox said in the same text is no unknown user.
+                    let specific = wording(
+                        &f.diagnostic
+                            .to_ascii_lowercase()
+                            .replace(STOCK_550_TEXT, ""),
+                    );
+                    return has(specific, UserUnknown)
+                        && ![
+                            NoRelaying,
+                            Blocked,
+                            MailboxFull,
+                            HasMoved,
+                            Rejected,
+                            NotAccept,
+                            SpamDetected,
+                            BadReputation,
+                            PolicyViolation,
+                        ]
+                        .into_iter()
+                        .any(|r| has(w, r));
+                }
+                f.command == Some("RCPT") && has(w, UserUnknown)
             }
         }
         Filtered => {
@@ -1519,7 +1546,7 @@ mod tests {
             ("5.0.0", "550 5.0.0 <x@catchall.test>... User unknown"),
             (
                 "5.0.0",
-                "550 5.0.0 Requested action not taken: mailbox unavailable",
+                "550 5.0.0 Requested action not taken: mailbox unavailable (no such user)",
             ),
             ("5.1.10", "550 5.1.10 Recipient not found"),
             (
@@ -1530,6 +1557,17 @@ mod tests {
             let r = decide(&facts(Some(status), Some(550), None, d));
             assert_eq!(r, Reason::UserUnknown, "{status} {d}");
             assert!(is_hard(r, Some(status), Some(550), d), "{status} {d}");
+        }
+        // RFC 5321's stock 550 text alone, or with a block, names no missing mailbox: a
+        // blocklisting must not suppress a whole batch for good.
+        for d in [
+            "550 5.0.0 Requested action not taken: mailbox unavailable",
+            "550 5.0.0 Requested action not taken: mailbox unavailable (client host \
+             203.0.113.5 blocked using zen.spamhaus.org)",
+        ] {
+            let r = decide(&facts(Some("5.0.0"), Some(550), None, d));
+            assert_ne!(r, Reason::UserUnknown, "{d}");
+            assert!(!is_hard(r, Some("5.0.0"), Some(550), d), "{d}: {r:?}");
         }
         // After DATA the same words may be a content filter's (Sisimai's reading), and a
         // 5.1.10 that says the domain takes no mail is RFC 7505's null MX.

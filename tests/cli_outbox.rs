@@ -1764,3 +1764,50 @@ fn a_retry_row_can_be_unapproved_skipped_and_edited() {
         .success();
     assert_eq!(eligible(), [2]);
 }
+
+/// With `[sending] require_approval = false` the sender takes every READY row, approved or
+/// not: an unapproved READY row holds nothing, so unapproving a RETRY row makes it SKIPPED,
+/// and an edit that changes nothing gives it back as it was.
+#[test]
+fn without_approval_a_withdrawn_retry_row_is_skipped() {
+    let dir = campaign(
+        "firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n\
+         Bob,Roe,Acme SA,bob@acme.test\n",
+    );
+    let d = dir.path();
+    let config = std::fs::read_to_string(d.join("config.toml")).unwrap();
+    std::fs::write(
+        d.join("config.toml"),
+        format!("[sending]\nrequire_approval = false\n{config}"),
+    )
+    .unwrap();
+    let store = Store::open_in(&d.join("data")).unwrap();
+    store
+        .conn()
+        .execute(
+            "UPDATE outbox SET status = 'RETRY', attempts = 2, next_attempt_at = 0,
+                 reason = '421 4.7.0 try later'",
+            [],
+        )
+        .unwrap();
+    let eligible = || hailer::store::sending::eligible_ids(store.conn(), false, 10).unwrap();
+    assert_eq!(eligible(), [1, 2]);
+    let out = hailer(d)
+        .args(["outbox", "unapprove", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("withdrawn from RETRY as SKIPPED"), "{text}");
+    let r = rows(d).into_iter().find(|r| r.id == 1).unwrap();
+    assert_eq!((r.status.as_str(), r.attempts), ("SKIPPED", 2));
+    assert_eq!(eligible(), [2], "the withdrawn row is held");
+    // The same text given back: the row is RETRY again, due as before.
+    let subject = rows(d).into_iter().find(|r| r.id == 2).unwrap().subject;
+    hailer(d)
+        .args(["outbox", "edit", "2", "--subject", &subject])
+        .assert()
+        .success();
+    let r = rows(d).into_iter().find(|r| r.id == 2).unwrap();
+    assert_eq!((r.status.as_str(), r.attempts), ("RETRY", 2));
+}

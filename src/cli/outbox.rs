@@ -212,10 +212,12 @@ impl OutboxCommand {
                     let given = ids.iter().collect::<std::collections::HashSet<_>>().len();
                     // Unapproving a RETRY row withdraws it (READY, its attempts kept): a
                     // RETRY row goes out whatever its approval. `--all` takes READY rows.
+                    let require_approval = ctx.config.config.sending.require_approval;
+                    let held = outbox::Held::for_approval(require_approval);
                     let withdrawn = if approve {
                         Ok(0)
                     } else {
-                        outbox::withdraw_retries(store.conn(), &ids, now)
+                        outbox::withdraw_retries(store.conn(), &ids, now, held)
                     };
                     withdrawn
                         .and_then(|w| {
@@ -231,11 +233,18 @@ impl OutboxCommand {
                                     outbox::rows(already)
                                 ),
                             };
-                            let text = match withdrawn {
-                                0 => text,
-                                w => format!(
+                            let text = match (withdrawn, held) {
+                                (0, _) => text,
+                                (w, outbox::Held::Unapproved) => format!(
                                     "{text}{} back to READY from RETRY, attempts kept: \
                                      approve to send again\n",
+                                    outbox::rows(w)
+                                ),
+                                // Approval off: an unapproved READY row would still go out.
+                                (w, outbox::Held::Skipped) => format!(
+                                    "{text}{} withdrawn from RETRY as SKIPPED, attempts kept \
+                                     ([sending] require_approval = false holds nothing \
+                                     unapproved): unskip to send again\n",
                                     outbox::rows(w)
                                 ),
                             };

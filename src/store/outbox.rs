@@ -251,17 +251,55 @@ pub fn set_approved(conn: &Connection, ids: &[i64], approved: bool, now: i64) ->
 /// approved again (a RETRY row goes out whatever its approval). The attempts made are kept,
 /// as is the server's last reply in `smtp_reply`; the reply leaves `reason`, where it would
 /// read as a refusal (see [`SERVER_REFUSED`]). Returns how many changed.
-pub fn withdraw_retries(conn: &Connection, ids: &[i64], now: i64) -> Result<usize> {
+///
+/// `held` is how it is kept from the sender: READY unapproved (`Held::Unapproved`) holds a
+/// row only while `[sending] require_approval` is on; with approval off the sender takes
+/// every READY row, so the row is SKIPPED (`Held::Skipped`) instead.
+pub fn withdraw_retries(conn: &Connection, ids: &[i64], now: i64, held: Held) -> Result<usize> {
+    let status = match held {
+        Held::Unapproved => "READY",
+        Held::Skipped => "SKIPPED",
+    };
     let mut stmt = conn.prepare_cached(
-        "UPDATE outbox SET status = 'READY', approved = 0, reason = NULL, next_attempt_at = NULL,
+        "UPDATE outbox SET status = ?3, approved = 0, reason = NULL, next_attempt_at = NULL,
              updated_at = ?2
          WHERE id = ?1 AND status = 'RETRY'",
     )?;
     let mut n = 0;
     for id in ids {
-        n += stmt.execute(params![id, now])?;
+        n += stmt.execute(params![id, now, status])?;
     }
     Ok(n)
+}
+
+/// A RETRY row withdrawn (SKIPPED) for an edit that changed it: READY and unapproved, as
+/// an edit leaves a row, or ERROR with `problem` when the new text has one.
+pub fn return_edited(conn: &Connection, id: i64, problem: Option<&str>, now: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE outbox SET status = CASE WHEN ?2 IS NULL THEN 'READY' ELSE 'ERROR' END,
+             reason = ?2, approved = 0, updated_at = ?3
+         WHERE id = ?1 AND status = 'SKIPPED'",
+        params![id, problem, now],
+    )?;
+    Ok(())
+}
+
+/// How a withdrawn RETRY row is kept from the sender (see [`withdraw_retries`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held {
+    Unapproved,
+    Skipped,
+}
+
+impl Held {
+    /// The way that holds a row under this `require_approval`.
+    pub fn for_approval(require_approval: bool) -> Held {
+        if require_approval {
+            Held::Unapproved
+        } else {
+            Held::Skipped
+        }
+    }
 }
 
 /// When a RETRY row's next attempt is due (`None` for another row, or one due at once).
@@ -279,17 +317,20 @@ pub fn next_attempt_at(conn: &Connection, id: i64) -> Result<Option<i64>> {
 
 /// Put a row [`withdraw_retries`] withdrew back as `row` was, due at `next_at`, unless it
 /// changed meanwhile (an edit that changed nothing gives it back to the sender).
+/// `withdrawn_at` is the withdrawal's time: a row written since (a rebuild) is left alone.
 pub fn restore_retry(
     conn: &Connection,
     row: &OutboxRow,
     next_at: Option<i64>,
+    withdrawn_at: i64,
     now: i64,
 ) -> Result<bool> {
     Ok(conn.execute(
         "UPDATE outbox SET status = 'RETRY', approved = ?2, reason = ?3, next_attempt_at = ?4,
              updated_at = ?5
-         WHERE id = ?1 AND status = 'READY' AND approved = 0",
-        params![row.id, row.approved, row.reason, next_at, now],
+         WHERE id = ?1 AND status IN ('READY', 'SKIPPED') AND approved = 0
+           AND updated_at = ?6",
+        params![row.id, row.approved, row.reason, next_at, now, withdrawn_at],
     )? == 1)
 }
 

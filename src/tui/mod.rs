@@ -396,7 +396,12 @@ async fn run_async(
                     );
                 }
                 Effect::Approve { .. } | Effect::Skip { .. } | Effect::Suppress { .. } => {
-                    spawn_outbox_write(effect, ctx.data_dir.clone(), load_tx.clone());
+                    spawn_outbox_write(
+                        effect,
+                        ctx.data_dir.clone(),
+                        ctx.config.config.sending.require_approval,
+                        load_tx.clone(),
+                    );
                 }
                 Effect::Preview(id) => {
                     let (data_dir, config, tx) = (
@@ -571,7 +576,12 @@ fn approve_text(changed: usize, marked: usize, approve: bool) -> String {
 }
 
 /// Approve, skip or suppress in the store, then reload the outbox table.
-fn spawn_outbox_write(effect: Effect, data_dir: PathBuf, tx: UnboundedSender<Loaded>) {
+fn spawn_outbox_write(
+    effect: Effect,
+    data_dir: PathBuf,
+    require_approval: bool,
+    tx: UnboundedSender<Loaded>,
+) {
     tokio::task::spawn_blocking(move || {
         use crate::store::{self, outbox, suppressions};
         let now = store::now_ts();
@@ -587,18 +597,26 @@ fn spawn_outbox_write(effect: Effect, data_dir: PathBuf, tx: UnboundedSender<Loa
                     Effect::Approve {
                         ids,
                         approve: false,
-                    } => outbox::withdraw_retries(s.conn(), &ids, now).and_then(|w| {
-                        outbox::set_approved(s.conn(), &ids, false, now).map(|n| {
-                            let text = approve_text(n + w, ids.len(), false);
-                            match w {
-                                0 => text,
-                                w => format!(
-                                    "{text} ({} back to READY from RETRY, attempts kept)",
-                                    outbox::rows(w)
-                                ),
-                            }
+                    } => {
+                        let held = outbox::Held::for_approval(require_approval);
+                        outbox::withdraw_retries(s.conn(), &ids, now, held).and_then(|w| {
+                            outbox::set_approved(s.conn(), &ids, false, now).map(|n| {
+                                let text = approve_text(n + w, ids.len(), false);
+                                match (w, held) {
+                                    (0, _) => text,
+                                    (w, outbox::Held::Unapproved) => format!(
+                                        "{text} ({} back to READY from RETRY, attempts kept)",
+                                        outbox::rows(w)
+                                    ),
+                                    (w, outbox::Held::Skipped) => format!(
+                                        "{text} ({} withdrawn from RETRY as SKIPPED: approval \
+                                         is off, so only a skip holds it)",
+                                        outbox::rows(w)
+                                    ),
+                                }
+                            })
                         })
-                    }),
+                    }
                     Effect::Skip { ids, skip: true } => {
                         outbox::set_skipped(s.conn(), &ids, true, now).map(|n| match n {
                             0 => "nothing skipped: only READY, ERROR and RETRY rows can be".into(),

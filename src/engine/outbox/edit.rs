@@ -87,18 +87,29 @@ pub fn edit_row(
     }
     // A RETRY row goes out whatever its approval: it is withdrawn (READY, unapproved, its
     // attempts kept) for the edit, and put back as it was when nothing changed.
+    // SKIPPED while the editor is open: with approval off a READY row would be sent.
     let next_at = outbox::next_attempt_at(store.conn(), id).map_err(failed)?;
+    let withdrawn_at = store::now_ts();
     let retry = row.status == Status::Retry
-        && outbox::withdraw_retries(store.conn(), &[id], store::now_ts()).map_err(failed)? == 1;
+        && outbox::withdraw_retries(store.conn(), &[id], withdrawn_at, outbox::Held::Skipped)
+            .map_err(failed)?
+            == 1;
     let held = row.approved
         && outbox::set_approved(store.conn(), &[id], false, store::now_ts()).map_err(failed)? == 1;
     let result = change(&row).and_then(|(subject, body)| store_edit(store, &row, &subject, &body));
     if matches!(result, Ok(Outcome::Unchanged) | Err(_)) {
         if retry {
-            outbox::restore_retry(store.conn(), &row, next_at, store::now_ts()).map_err(failed)?;
+            outbox::restore_retry(store.conn(), &row, next_at, withdrawn_at, store::now_ts())
+                .map_err(failed)?;
         } else if held {
             outbox::set_approved(store.conn(), &[id], true, store::now_ts()).map_err(failed)?;
         }
+    }
+    if retry && let Ok(Outcome::Saved(problem)) = &result {
+        // Edited: back where an edit leaves a row, READY and unapproved, or ERROR when the
+        // new text has a problem.
+        outbox::return_edited(store.conn(), id, problem.as_deref(), store::now_ts())
+            .map_err(failed)?;
     }
     result
 }

@@ -54,7 +54,8 @@ struct StatusRow {
     window_sends: i64,
     window_hard_bounces: i64,
     /// What a send run would do with it now: `paused`, `unusable` (its password cannot be
-    /// read, …), `at_cap` (today's cap or warm-up step reached), `window_closed` or `ready`.
+    /// read, …), `at_cap` (today's cap or warm-up step reached), `window_closed`, `ready`, or
+    /// `unknown` when today's counts could not be read.
     state: &'static str,
     sent_today: Option<u32>,
     cap_today: Option<u32>,
@@ -137,8 +138,11 @@ impl MailboxCommand {
                 // Today's count, cap and window, as a send run reads them. Without them
                 // (a mailbox the sender cannot plan) the pause state is still told.
                 let capacity =
-                    crate::engine::send::mailbox_capacity(&ctx.config.config, &ctx.data_dir)
-                        .unwrap_or_default();
+                    crate::engine::send::mailbox_capacity(&ctx.config.config, &ctx.data_dir);
+                let (capacity, unknown) = match capacity {
+                    Ok(c) => (c, None),
+                    Err(e) => (Vec::new(), Some(format!("today's counts unreadable: {e}"))),
+                };
                 let mut rows = Vec::new();
                 for name in ctx.config.config.mailboxes.keys() {
                     let since = pauses::resumed_at(conn, name)?;
@@ -168,6 +172,10 @@ impl MailboxCommand {
                                             .to_string()))
                                     .unwrap_or_default()
                             ),
+                        ),
+                        (None, None) => (
+                            "unknown",
+                            unknown.clone().unwrap_or_else(|| "not planned".into()),
                         ),
                         _ => ("ready", String::new()),
                     };

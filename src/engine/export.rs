@@ -540,10 +540,14 @@ fn xlsx_bytes(grid: &Grid, table: ExportTable) -> Result<Vec<u8>, String> {
     }
     // Columns hailer fills with numbers or true/false: typed cells, so a spreadsheet sorts
     // and sums them (as text, `10` sorts before `9`). Imported columns stay text.
+    // Prospects and messages carry imported columns, named as imported ("id" of a CRM):
+    // those stay text, and their fixed columns hold no number.
+    let imported_columns = matches!(table, ExportTable::Prospects | ExportTable::Messages);
     let typed: Vec<Option<CellType>> = grid
         .header
         .iter()
         .map(|h| match h.as_str() {
+            _ if imported_columns => None,
             "id" | "prospect_id" | "outbox_id" | "confidence" | "opens" | "clicks" | "replies"
             | "reply_code" => Some(CellType::Number),
             "approved" | "hard" => Some(CellType::Boolean),
@@ -628,6 +632,15 @@ mod tests {
         assert_eq!(cell(1, 4), Data::Float(550.0));
         assert_eq!(cell(2, 1), Data::Bool(false));
         assert_eq!(cell(2, 2), Data::Float(2.0));
+        // An imported column named like one of hailer's stays text (a CRM's "id" 00123).
+        let grid = Grid {
+            header: ["firstname", "id"].map(String::from).to_vec(),
+            rows: vec![["Ann", "00123"].map(String::from).to_vec()],
+        };
+        let bytes = xlsx_bytes(&grid, ExportTable::Prospects).unwrap();
+        let mut book = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        let range = book.worksheet_range("Prospects").unwrap();
+        assert_eq!(range.get((1, 1)), Some(&Data::String("00123".into())));
     }
 
     #[test]

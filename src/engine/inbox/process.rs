@@ -501,7 +501,11 @@ pub fn handle(
             // address that row wrote to: the report's own addresses may be the ISP's redaction
             // placeholder (`To: redacted@…`). Unmatched, a placeholder is still recorded (the
             // complaint counts toward the mailbox's auto-pause) but never suppressed.
-            let recipients: Vec<String> = match row.as_ref().and_then(|r| r.email.clone()) {
+            let from_row = row.as_ref().and_then(|r| r.email.clone());
+            // The row's own address is real (`xx@acme.test` may be someone's): only an
+            // address read from the report can be a placeholder.
+            let from_report = from_row.is_none();
+            let recipients: Vec<String> = match from_row {
                 Some(e) => vec![e],
                 None => fb.recipients.clone(),
             };
@@ -547,7 +551,7 @@ pub fn handle(
                 }
                 fx.complaints += 1;
                 let note = format!("feedback-type {feedback_type}");
-                if !is_redacted(r)
+                if !(from_report && is_redacted(r))
                     && suppressions::add(conn, &r.to_lowercase(), "complained", Some(&note), now)?
                 {
                     fx.suppressed += 1;

@@ -776,7 +776,11 @@ impl Runner<'_> {
             })
             .min();
         if let Some(at) = delayed {
-            let secs = at.saturating_duration_since(Instant::now()).as_secs_f64();
+            // Rounded up, as every later redraw is: a countdown never ticks up.
+            let secs = at
+                .saturating_duration_since(Instant::now())
+                .as_secs_f64()
+                .ceil();
             self.reporter.progress_now(
                 self.done,
                 Some(self.total),

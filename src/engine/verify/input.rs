@@ -579,13 +579,13 @@ fn no_address_column(header: &[Vec<u8>]) -> String {
 }
 
 /// A field that reads as one address: text with an `@` between other characters and no space
-/// inside (spaces and tabs around it are dropped, as for any address read, and so is a name
-/// around it: `Jane Doe <jane@acme.test>`).
+/// inside (spaces and tabs around it are dropped, as for any address read). A `Name <addr>`
+/// line is one item, not a sign of CSV: a list mixing it with bare addresses reads whole.
 fn address_shaped(field: &[u8]) -> bool {
     let Ok(s) = std::str::from_utf8(field) else {
         return false;
     };
-    let s = crate::engine::import::normalize::bare_address(s.trim_matches([' ', '\t']));
+    let s = s.trim_matches([' ', '\t']);
     match s.rfind('@') {
         Some(at) => at > 0 && at + 1 < s.len() && !s.contains(char::is_whitespace),
         None => false,
@@ -883,15 +883,9 @@ mod tests {
         assert_eq!(detect(b"\"a,b\"@acme.test", None), Framing::Lines);
         // Two address-shaped fields: which one is meant is a guess, so no CSV.
         assert_eq!(detect(b"a@acme.test;b@acme.test", None), Framing::Lines);
-        // An unquoted name with a comma splits in two; the second half holds the address.
-        assert_eq!(
-            detect(b"Doe, Jane <jane@acme.test>", None),
-            Framing::Csv {
-                delimiter: b',',
-                column: 1,
-                header: false
-            }
-        );
+        // A name with a comma does not make the list CSV (the lines after it are bare
+        // addresses as often as not).
+        assert_eq!(detect(b"Doe, Jane <jane@acme.test>", None), Framing::Lines);
     }
 
     /// A header whose address column has a name import does not know ("Work Email"): the

@@ -432,7 +432,11 @@ pub fn resend_problem(conn: &Connection, row: &OutboxRow, force: bool) -> Result
     }
     let why = reason.strip_prefix(SOFT_BOUNCE_PREFIX).unwrap_or(reason);
     let name = why.split_whitespace().next().unwrap_or("");
-    if MAILBOX_STATE_REASONS.contains(&name) {
+    // A full mailbox may clear at any time; a cause on our side (a block) is fixed by us,
+    // after which sending again is the point: only a repeat about the address is refused.
+    if crate::engine::bounces::Reason::from_name(name)
+        .is_some_and(|r| r.is_mailbox_state() || r.is_about_sender())
+    {
         return Ok(None);
     }
     let n = same_soft_bounces(conn, row.id, name)?;
@@ -444,9 +448,6 @@ pub fn resend_problem(conn: &Connection, row: &OutboxRow, force: bool) -> Result
         )
     }))
 }
-
-/// Soft-bounce reasons that are the state of the recipient's mailbox (see [`resend_problem`]).
-const MAILBOX_STATE_REASONS: [&str; 3] = ["mailboxfull", "exceedlimit", "suspend"];
 
 /// Messages of row `id` that soft-bounced for `reason` (`norelaying`): by Message-ID, as
 /// a relay and the final server may both report one message.
@@ -552,6 +553,38 @@ mod tests {
             .unwrap();
         }
         (dir, store)
+    }
+
+    /// `resend` refuses a row whose messages soft-bounced twice the same way about the
+    /// address, but not for a cause on our side (a block, fixed by us) or a full mailbox:
+    /// sending again after those is the point.
+    #[test]
+    fn a_second_resend_is_refused_only_for_a_repeat_about_the_address() {
+        for (reason, refused) in [
+            ("norelaying", true),
+            ("blocked", false),
+            ("rejected", false),
+            ("mailboxfull", false),
+        ] {
+            let (_dir, store) = store_with_ready(1);
+            let c = store.conn();
+            c.execute_batch(&format!(
+                "UPDATE outbox SET status = 'BOUNCED', reason = 'soft: {reason} 5.7.1' WHERE id = 1;
+                 INSERT INTO inbox_messages (id, mailbox, folder, uidvalidity, uid, message_key,
+                                             kind, processed_at)
+                 VALUES (1, 'm', 'INBOX', 1, 1, 'a', 'bounce', 0),
+                        (2, 'm', 'INBOX', 1, 2, 'b', 'bounce', 0);
+                 INSERT INTO bounces (kind, date, mailbox, outbox_id, recipient, domain, action,
+                                      reason, hard, inbox_message_id, created_at, message_id)
+                 VALUES ('bounce', 0, 'm', 1, 'p1@acme.test', 'acme.test', 'failed', '{reason}',
+                         0, 1, 0, 'first@sender.test'),
+                        ('bounce', 0, 'm', 1, 'p1@acme.test', 'acme.test', 'failed', '{reason}',
+                         0, 2, 0, 'second@sender.test');"
+            ))
+            .unwrap();
+            let problem = resend(c, 1, 10, false).unwrap();
+            assert_eq!(problem.is_some(), refused, "{reason}: {problem:?}");
+        }
     }
 
     /// What a send run writes per message: the claim of one row and the SENT mark of the

@@ -81,6 +81,44 @@ impl Reason {
         Reason::Undefined,
     ];
 
+    /// A soft bounce for this reason is about our side, not the recipient's address: our IP
+    /// or domain blocked or with a bad reputation, our rate, our authentication or PTR, our
+    /// sender address refused (`rejected`), our content, TLS or syntax. It never counts
+    /// toward suppressing the address, and sending again once the cause is fixed is normal
+    /// (a greylisting that outlived the queue is `blocked`).
+    pub fn is_about_sender(self) -> bool {
+        use Reason::*;
+        matches!(
+            self,
+            Blocked
+                | BadReputation
+                | Speeding
+                | TooManyConn
+                | AuthFailure
+                | RequirePtr
+                | Rejected
+                | SpamDetected
+                | VirusDetected
+                | ContentError
+                | MesgTooBig
+                | PolicyViolation
+                | SecurityError
+                | FailedStartTls
+                | NotCompliantRfc
+                | SyntaxError
+                | MailerError
+        )
+    }
+
+    /// The state of the recipient's mailbox (full, over a limit, suspended): it may clear at
+    /// any time, so a message sent again after it is no repeated mistake.
+    pub fn is_mailbox_state(self) -> bool {
+        matches!(
+            self,
+            Reason::MailboxFull | Reason::ExceedLimit | Reason::Suspend
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Reason::UserUnknown => "userunknown",

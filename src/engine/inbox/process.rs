@@ -662,41 +662,19 @@ pub fn handle(
 /// with every message.
 pub const SOFT_BOUNCE_LIMIT: i64 = 3;
 
-/// Soft-bounce reasons about our side, not the address: our IP or domain blocked or with a bad
-/// reputation, our rate, our authentication or PTR, our content, TLS or syntax. Three of them
-/// say nothing of the prospect's address and never suppress it (a greylisting that outlived
-/// the queue is `blocked`). Every other reason counts, the unknown ones too: a domain whose
-/// host refuses relay (`norelaying`), a server refusing connections until the queue gave up
-/// (`expired`), a full mailbox.
-pub const SENDER_SIDE_REASONS: [bounces::Reason; 15] = [
-    bounces::Reason::Blocked,
-    bounces::Reason::BadReputation,
-    bounces::Reason::Speeding,
-    bounces::Reason::TooManyConn,
-    bounces::Reason::AuthFailure,
-    bounces::Reason::RequirePtr,
-    bounces::Reason::SpamDetected,
-    bounces::Reason::VirusDetected,
-    bounces::Reason::ContentError,
-    bounces::Reason::MesgTooBig,
-    bounces::Reason::PolicyViolation,
-    bounces::Reason::SecurityError,
-    bounces::Reason::FailedStartTls,
-    bounces::Reason::NotCompliantRfc,
-    bounces::Reason::SyntaxError,
-];
-
 /// Why a soft bounce (already stored) suppresses `address` for good, or `None`: the account is
 /// disabled or suspended for good (a 5.x.x `suspend`: a 4.x.x "temporarily suspended" may
 /// clear), or [`SOFT_BOUNCE_LIMIT`] of our messages to it soft-bounced for reasons that are not
-/// about our side ([`SENDER_SIDE_REASONS`]).
+/// about our side ([`bounces::Reason::is_about_sender`]). Every other reason counts, the
+/// unknown ones too: a domain whose host refuses relay (`norelaying`), a server refusing
+/// connections until the queue gave up (`expired`), a full mailbox.
 fn persistent_soft_bounce(
     conn: &Connection,
     address: &str,
     reason: bounces::Reason,
     status: &str,
 ) -> store::Result<Option<String>> {
-    if SENDER_SIDE_REASONS.contains(&reason) {
+    if reason.is_about_sender() {
         return Ok(None);
     }
     if reason == bounces::Reason::Suspend && status.starts_with('5') {
@@ -705,8 +683,9 @@ fn persistent_soft_bounce(
             reason.describe()
         )));
     }
-    let excluded = SENDER_SIDE_REASONS
+    let excluded = bounces::Reason::ALL
         .iter()
+        .filter(|r| r.is_about_sender())
         .map(|r| format!("'{}'", r.as_str()))
         .collect::<Vec<_>>()
         .join(", ");

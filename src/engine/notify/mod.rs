@@ -181,9 +181,11 @@ const ALERT_PROBLEMS: usize = 10;
 
 /// The alert text for the end of a send run. None for a dry run, for a run that sent nothing
 /// and met no failure (a cron run with an empty outbox, mailboxes paused on purpose, a run
-/// cancelled before its first send), and for errors the person at the keyboard sees at once
-/// (a mistyped `--mailbox`, no mailbox configured, another run holding the lock).
-pub fn send_run_text(result: &Result<SendOut, SendError>) -> Option<String> {
+/// cancelled before its first send), and, when someone `watching` (a terminal) sees them at
+/// once, for usage errors (a mistyped `--mailbox`, no mailbox configured, another run
+/// holding the lock). Under cron nobody watches: a renamed mailbox or a hung run holding
+/// the lock would fail every run in silence, so they alert.
+pub fn send_run_text(result: &Result<SendOut, SendError>, watching: bool) -> Option<String> {
     match result {
         Ok(out) if out.dry_run => None,
         Ok(out) => {
@@ -193,9 +195,12 @@ pub fn send_run_text(result: &Result<SendOut, SendError>) -> Option<String> {
             if out.sent == 0 && !failed {
                 return None;
             }
-            // A run stopped by Ctrl-C or SIGTERM did not finish: the alert says so first.
+            // A run stopped by Ctrl-C or SIGTERM, or for want of a mailbox, did not finish:
+            // the alert says so first.
             let how = if out.stopped == "cancelled" {
                 "stopped before the end (cancelled)"
+            } else if out.out_of_mailboxes {
+                "stopped before the end (no usable mailbox left)"
             } else {
                 "finished"
             };
@@ -206,7 +211,7 @@ pub fn send_run_text(result: &Result<SendOut, SendError>) -> Option<String> {
         }
         Err(
             SendError::UnknownMailbox { .. } | SendError::NoMailbox | SendError::AlreadyRunning(_),
-        ) => None,
+        ) if watching => None,
         // Mailboxes all paused on purpose: nothing failed; the pause had its own alert.
         Err(SendError::NoUsableMailbox(m)) if m.iter().all(|m| m.paused) => None,
         Err(e) => Some(format!("hailer: send run FAILED: {e}")),
@@ -215,7 +220,11 @@ pub fn send_run_text(result: &Result<SendOut, SendError>) -> Option<String> {
 
 /// Call once when a send run ends (CLI and TUI): queues the alert and returns at once.
 pub fn send_run_ended(config: &Config, result: &Result<SendOut, SendError>) -> Option<Pending> {
-    enqueue(config, send_run_text(result)?)
+    use std::io::IsTerminal;
+    enqueue(
+        config,
+        send_run_text(result, std::io::stderr().is_terminal())?,
+    )
 }
 
 /// For the auto-pause work: a mailbox was paused, and why.
@@ -242,6 +251,11 @@ pub fn describe(d: &Delivery) -> String {
 mod tests {
     use super::*;
     use crate::engine::send::RowOutcome;
+
+    /// As a run with someone at the terminal sees it.
+    fn text_watched(result: &Result<SendOut, SendError>) -> Option<String> {
+        send_run_text(result, true)
+    }
     use crate::store::outbox::Status;
 
     /// The Telegram client is built with `[tls] ca_file`: a file that cannot be read is an
@@ -277,7 +291,7 @@ mod tests {
                 .collect(),
             ..SendOut::default()
         };
-        let text = send_run_text(&Ok(out)).unwrap();
+        let text = text_watched(&Ok(out)).unwrap();
         assert!(
             text.chars().count() <= 4096,
             "{} chars",
@@ -295,19 +309,25 @@ mod tests {
     #[test]
     fn only_runs_that_sent_or_failed_alert() {
         use crate::engine::send::MailboxOut;
-        assert_eq!(send_run_text(&Ok(SendOut::default())), None);
+        let unwatched = SendError::NoMailbox;
+        assert!(
+            send_run_text(&Err(unwatched), false)
+                .is_some_and(|t| t.starts_with("hailer: send run FAILED")),
+            "under cron a usage error alerts"
+        );
+        assert_eq!(text_watched(&Ok(SendOut::default())), None);
         let cancelled = SendOut {
             stopped: "cancelled".into(),
             ..SendOut::default()
         };
-        assert_eq!(send_run_text(&Ok(cancelled.clone())), None);
-        let text = send_run_text(&Ok(SendOut {
+        assert_eq!(text_watched(&Ok(cancelled.clone())), None);
+        let text = text_watched(&Ok(SendOut {
             sent: 2,
             ..cancelled
         }))
         .unwrap();
         assert!(text.starts_with("hailer: send run stopped"), "{text}");
-        let text = send_run_text(&Ok(SendOut {
+        let text = text_watched(&Ok(SendOut {
             error: 1,
             ..SendOut::default()
         }))
@@ -317,10 +337,10 @@ mod tests {
             name: "nope".into(),
             known: vec!["a".into()],
         };
-        assert_eq!(send_run_text(&Err(unknown)), None);
-        assert_eq!(send_run_text(&Err(SendError::NoMailbox)), None);
+        assert_eq!(text_watched(&Err(unknown)), None);
+        assert_eq!(text_watched(&Err(SendError::NoMailbox)), None);
         assert_eq!(
-            send_run_text(&Err(SendError::AlreadyRunning("/x/send.lock".into()))),
+            text_watched(&Err(SendError::AlreadyRunning("/x/send.lock".into()))),
             None
         );
         let mailbox = |paused| MailboxOut {
@@ -330,10 +350,10 @@ mod tests {
             ..MailboxOut::default()
         };
         assert_eq!(
-            send_run_text(&Err(SendError::NoUsableMailbox(vec![mailbox(true)]))),
+            text_watched(&Err(SendError::NoUsableMailbox(vec![mailbox(true)]))),
             None
         );
-        let text = send_run_text(&Err(SendError::NoUsableMailbox(vec![mailbox(false)]))).unwrap();
+        let text = text_watched(&Err(SendError::NoUsableMailbox(vec![mailbox(false)]))).unwrap();
         assert!(text.starts_with("hailer: send run FAILED"), "{text}");
     }
 }

@@ -1551,7 +1551,12 @@ async fn send_task_pauses_between_messages_resumes_and_cancels_cleanly() {
     let (port, script) = fake_smtp(true);
     let emails: Vec<String> = (0..30).map(|i| format!("pz{i}@x.test")).collect();
     let c = Campaign::new("pause", &emails, "Hi");
-    let cfg_path = c.write_config(&fake_config(port, "").replace("delay_max = 0", "delay_max = 1"));
+    // A delay between sends (as in real use): the status a message starts with is not
+    // throttled away by the one before it.
+    let cfg_path = c.write_config(&fake_config(port, "").replace(
+        "delay_min = 0\ndelay_max = 0",
+        "delay_min = 1\ndelay_max = 1",
+    ));
     let config = hailer::config::Config::from_file(&cfg_path).unwrap();
     let input = SendIn {
         config,
@@ -1623,7 +1628,12 @@ async fn a_mailbox_in_its_smtp_transaction_says_sending() {
     let (port, _script) = fake_smtp(true);
     let emails: Vec<String> = (0..3).map(|i| format!("busy{i}@x.test")).collect();
     let c = Campaign::new("busy", &emails, "Hi");
-    let cfg_path = c.write_config(&fake_config(port, "").replace("delay_max = 0", "delay_max = 1"));
+    // A delay between sends (as in real use): the status a message starts with is not
+    // throttled away by the one before it.
+    let cfg_path = c.write_config(&fake_config(port, "").replace(
+        "delay_min = 0\ndelay_max = 0",
+        "delay_min = 1\ndelay_max = 1",
+    ));
     let input = SendIn {
         config: hailer::config::Config::from_file(&cfg_path).unwrap(),
         data_dir: c.data(),

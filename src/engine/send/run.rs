@@ -531,8 +531,14 @@ impl Runner<'_> {
         };
         self.inflight.spawn(deliver(job, ep, session));
         // The mailbox is in its SMTP transaction now: the panel says "sending" (its last
-        // status, sent before the job started, said "ready" or "next in 0 s").
-        self.status(None, None, true);
+        // status, sent before the job started, said "ready" or "next in 0 s"). Forced only
+        // when the mailbox waits between sends: back to back (delays off), a status per
+        // message costs the sender hundreds a second, and the throttled one says as much.
+        let paced = self.lanes[i]
+            .throttle
+            .as_ref()
+            .is_some_and(|t| t.delay_max > 0);
+        self.status(None, None, paced);
         Ok(())
     }
 

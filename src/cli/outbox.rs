@@ -214,16 +214,12 @@ impl OutboxCommand {
                     // RETRY row goes out whatever its approval. `--all` takes READY rows.
                     let require_approval = ctx.config.config.sending.require_approval;
                     let held = outbox::Held::for_approval(require_approval);
-                    let withdrawn = if approve {
-                        Ok(0)
+                    let changed = if approve {
+                        outbox::set_approved(store.conn(), &ids, true, now).map(|n| (n, 0))
                     } else {
-                        outbox::withdraw_retries(store.conn(), &ids, now, held)
+                        outbox::unapprove(store.conn(), &ids, now, held)
                     };
-                    withdrawn
-                        .and_then(|w| {
-                            outbox::set_approved(store.conn(), &ids, approve, now)
-                                .map(|n| (n + w, w))
-                        })
+                    changed
                         .map(|(n, withdrawn)| {
                             let text = match given - n {
                                 0 => format!("{} {verb}\n", outbox::rows(n)),

@@ -247,8 +247,19 @@ pub fn set_approved(conn: &Connection, ids: &[i64], approved: bool, now: i64) ->
     Ok(n)
 }
 
-/// Withdraw RETRY rows: READY again, unapproved, so no run sends them until they are
-/// approved again (a RETRY row goes out whatever its approval). The attempts made are kept,
+/// `outbox unapprove` and `a` on the Outbox tab: approval withdrawn from READY rows, and
+/// RETRY rows withdrawn as `held` says, in one transaction. Returns the rows changed and,
+/// of them, the RETRY rows withdrawn.
+pub fn unapprove(conn: &Connection, ids: &[i64], now: i64, held: Held) -> Result<(usize, usize)> {
+    let tx = conn.unchecked_transaction()?;
+    let withdrawn = withdraw_retries(&tx, ids, now, held)?;
+    let unapproved = set_approved(&tx, ids, false, now)?;
+    tx.commit()?;
+    Ok((unapproved + withdrawn, withdrawn))
+}
+
+/// Withdraw RETRY rows, held as `held` says, so no run sends them until they are put back
+/// (a RETRY row goes out whatever its approval). The attempts made are kept,
 /// as is the server's last reply in `smtp_reply`; the reply leaves `reason`, where it would
 /// read as a refusal (see [`SERVER_REFUSED`]). Returns how many changed.
 ///

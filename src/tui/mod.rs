@@ -599,22 +599,20 @@ fn spawn_outbox_write(
                         approve: false,
                     } => {
                         let held = outbox::Held::for_approval(require_approval);
-                        outbox::withdraw_retries(s.conn(), &ids, now, held).and_then(|w| {
-                            outbox::set_approved(s.conn(), &ids, false, now).map(|n| {
-                                let text = approve_text(n + w, ids.len(), false);
-                                match (w, held) {
-                                    (0, _) => text,
-                                    (w, outbox::Held::Unapproved) => format!(
-                                        "{text} ({} back to READY from RETRY, attempts kept)",
-                                        outbox::rows(w)
-                                    ),
-                                    (w, outbox::Held::Skipped) => format!(
-                                        "{text} ({} withdrawn from RETRY as SKIPPED: approval \
-                                         is off, so only a skip holds it)",
-                                        outbox::rows(w)
-                                    ),
-                                }
-                            })
+                        outbox::unapprove(s.conn(), &ids, now, held).map(|(n, w)| {
+                            let text = approve_text(n, ids.len(), false);
+                            match (w, held) {
+                                (0, _) => text,
+                                (w, outbox::Held::Unapproved) => format!(
+                                    "{text} ({} back to READY from RETRY, attempts kept)",
+                                    outbox::rows(w)
+                                ),
+                                (w, outbox::Held::Skipped) => format!(
+                                    "{text} ({} withdrawn from RETRY as SKIPPED: approval \
+                                     is off, so only a skip holds it)",
+                                    outbox::rows(w)
+                                ),
+                            }
                         })
                     }
                     Effect::Skip { ids, skip: true } => {

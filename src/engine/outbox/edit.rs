@@ -85,9 +85,9 @@ pub fn edit_row(
             "row {id} has no message to edit ({reason}): {todo}"
         )));
     }
-    // A RETRY row goes out whatever its approval: it is withdrawn (READY, unapproved, its
-    // attempts kept) for the edit, and put back as it was when nothing changed.
-    // SKIPPED while the editor is open: with approval off a READY row would be sent.
+    // A RETRY row goes out whatever its approval: it is withdrawn for the edit (SKIPPED,
+    // its attempts kept: with approval off an unapproved READY row would still be sent),
+    // and put back as it was when nothing changed.
     let next_at = outbox::next_attempt_at(store.conn(), id).map_err(failed)?;
     let withdrawn_at = store::now_ts();
     let retry = row.status == Status::Retry

@@ -419,15 +419,23 @@ async fn api_validate_streams_rig_verdicts_as_ndjson() {
     verify.command_timeout = Duration::from_secs(5);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    // Jane replied once: VALID, but on the suppression list, which the answer says.
-    hailer::store::suppressions::add(
-        Store::open_in(&data).unwrap().conn(),
-        "jane.doe@acme.test",
-        "replied",
-        None,
-        7,
-    )
-    .unwrap();
+    // John replied once: on the suppression list, so he is not probed (the answer says why),
+    // and Sales, also suppressed, answers with the verdict stored a year ago, however old.
+    {
+        let store = Store::open_in(&data).unwrap();
+        hailer::store::suppressions::add(store.conn(), "john.smith@acme.test", "replied", None, 7)
+            .unwrap();
+        hailer::store::suppressions::add(store.conn(), "sales@acme.test", "bounced", None, 9)
+            .unwrap();
+        store
+            .conn()
+            .execute(
+                "INSERT INTO verifications (email, status, detail, checked_at)
+                 VALUES ('sales@acme.test', 'MAILBOX_NOT_FOUND', '550 5.1.1 old answer', 1)",
+                [],
+            )
+            .unwrap();
+    }
     let stop = CancellationToken::new();
     let (tx, rx) = tokio::sync::oneshot::channel();
     let task = tokio::spawn(serve(
@@ -449,6 +457,8 @@ async fn api_validate_streams_rig_verdicts_as_ndjson() {
         "nobody@acme.test",
         "not an address",
         "someone@nullmx.test",
+        "john.smith@acme.test",
+        "sales@acme.test",
     ];
     let body = serde_json::json!({ "emails": emails }).to_string();
 
@@ -508,15 +518,25 @@ async fn api_validate_streams_rig_verdicts_as_ndjson() {
             ("nobody@acme.test", "MAILBOX_NOT_FOUND"),
             ("not an address", "INVALID_SYNTAX"),
             ("someone@nullmx.test", "NO_MX"),
+            ("john.smith@acme.test", "UNKNOWN"),
+            ("sales@acme.test", "MAILBOX_NOT_FOUND"),
         ]
     );
     assert_eq!(lines[1]["code"], 550);
     assert_eq!(lines[1]["enhanced"], "5.1.1");
+    assert_eq!(lines[0]["suppressed"], serde_json::Value::Null);
     assert_eq!(
-        lines[0]["suppressed"],
-        serde_json::json!({"entry": "jane.doe@acme.test", "cause": "replied", "since": 7})
+        lines[4]["suppressed"],
+        serde_json::json!({"entry": "john.smith@acme.test", "cause": "replied", "since": 7})
     );
-    assert_eq!(lines[1]["suppressed"], serde_json::Value::Null);
+    assert_eq!(
+        lines[4]["detail"],
+        "not probed: john.smith@acme.test is on the suppression list (replied)"
+    );
+    assert_eq!(lines[4]["cached"], false);
+    assert_eq!(lines[5]["detail"], "550 5.1.1 old answer");
+    assert_eq!(lines[5]["cached"], true);
+    assert_eq!(lines[5]["suppressed"]["cause"], "bounced");
 
     // Bad JSON is the caller's error, named.
     let u = url.clone();
@@ -546,4 +566,14 @@ async fn api_validate_streams_rig_verdicts_as_ndjson() {
         )
         .unwrap();
     assert_eq!(status, "VALID");
+    // Nothing was asked of the server about John, so nothing about him is stored.
+    let john: i64 = store
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM verifications WHERE email = 'john.smith@acme.test'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(john, 0);
 }

@@ -90,9 +90,22 @@ pub fn respond(body: &Bytes, options: &VerifyOptions, db_path: &Path) -> Respons
     // goes away cancels the run (the send fails), so the backlog stays bounded by the list.
     let (lines_tx, lines_rx) = mpsc::unbounded_channel::<String>();
     let cancel = CancellationToken::new();
+    // A suppressed address is not probed: its person asked to be left alone or its mailbox
+    // is known dead, and a probe is a connection to their server all the same (database
+    // `verify` leaves them out for the same reason). Its stored verdict, if any, answers.
+    let gate = Store::open(db_path).ok();
     tokio::spawn(async move {
         for e in req.emails {
-            if items_tx.send(InputItem::new(e)).await.is_err() {
+            let mut item = InputItem::new(e);
+            if let Some(store) = &gate
+                && let Ok(Some(s)) = suppressions::blocking(store.conn(), &item.email)
+            {
+                item.not_probed = Some(format!(
+                    "not probed: {} is on the suppression list ({})",
+                    s.entry, s.cause
+                ));
+            }
+            if items_tx.send(item).await.is_err() {
                 break;
             }
         }

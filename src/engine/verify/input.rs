@@ -600,17 +600,11 @@ fn line_item(line: &[u8], truncated: bool, encoding: &str) -> InputItem {
         line = &line[..line.len() - 1];
     }
     if truncated {
-        return InputItem {
-            email: echo(line),
-            problem: Some(format!("line longer than {MAX_RECORD} bytes")),
-        };
+        return InputItem::unusable(echo(line), format!("line longer than {MAX_RECORD} bytes"));
     }
     match decoded(line, encoding) {
         Some(s) => InputItem::new(s.trim_matches([' ', '\t'])),
-        None => InputItem {
-            email: echo(line),
-            problem: Some(format!("not valid {encoding}")),
-        },
+        None => InputItem::unusable(echo(line), format!("not valid {encoding}")),
     }
 }
 
@@ -698,14 +692,8 @@ impl CsvRecord {
         };
         match (problem, decoded(value, encoding)) {
             (None, Some(s)) => InputItem::new(s.trim_matches([' ', '\t'])),
-            (None, None) => InputItem {
-                email: echo(value),
-                problem: Some(format!("not valid {encoding}")),
-            },
-            (Some(p), _) => InputItem {
-                email: echo(value),
-                problem: Some(p),
-            },
+            (None, None) => InputItem::unusable(echo(value), format!("not valid {encoding}")),
+            (Some(p), _) => InputItem::unusable(echo(value), p),
         }
     }
 }

@@ -256,6 +256,9 @@ pub struct InputItem {
     /// Set when the input itself is unusable (not UTF-8, line too long, bad CSV record):
     /// the result is INVALID_SYNTAX with this text.
     pub problem: Option<String>,
+    /// Set when the address must not be probed (it is on the suppression list): the result is
+    /// its stored verdict, whatever its age, or UNKNOWN with this text.
+    pub not_probed: Option<String>,
 }
 
 impl InputItem {
@@ -263,6 +266,16 @@ impl InputItem {
         InputItem {
             email: crate::engine::import::normalize::bare_address(email.as_ref()).to_string(),
             problem: None,
+            not_probed: None,
+        }
+    }
+
+    /// An input that is not an address at all (not UTF-8, too long, a broken CSV record).
+    pub fn unusable(echo: String, problem: String) -> InputItem {
+        InputItem {
+            email: echo,
+            problem: Some(problem),
+            not_probed: None,
         }
     }
 }
@@ -408,6 +421,16 @@ impl Verifier {
                 return Step::Done(verdict, false);
             }
         };
+        if let Some(why) = &item.not_probed {
+            let known = match &self.cache {
+                Some(cache) => cache.lookup(&item.email).await,
+                None => None,
+            };
+            return match known {
+                Some(old) => Step::Done(old, true),
+                None => Step::Done(Verdict::new(Status::Unknown, why.clone()), false),
+            };
+        }
         if let Some(cache) = &self.cache
             && !self.opts.cache_ttl.is_zero()
             && let Some(old) = cache.lookup(&item.email).await
@@ -674,10 +697,10 @@ mod tests {
             CancellationToken::new(),
         ));
         tx.send(InputItem::new("not an address")).await.unwrap();
-        tx.send(InputItem {
-            email: "\u{fffd}@x".into(),
-            problem: Some("not valid UTF-8".into()),
-        })
+        tx.send(InputItem::unusable(
+            "\u{fffd}@x".into(),
+            "not valid UTF-8".into(),
+        ))
         .await
         .unwrap();
         drop(tx);

@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd, TextMergeStream};
 
 use crate::config::Config;
 use crate::engine::send::message::{MessageError, build, new_message_id, sender_domain};
@@ -18,7 +18,7 @@ pub const MARKDOWN_OPTIONS: Options = Options::ENABLE_STRIKETHROUGH;
 /// cold email never needs it. Other raw HTML (`<br>`, `<b>`) passes as written.
 pub fn markdown_to_html(md: &str) -> String {
     let mut html = String::new();
-    let events = Parser::new_ext(md, MARKDOWN_OPTIONS).map(|e| match e {
+    let events = bare_urls_linked(Parser::new_ext(md, MARKDOWN_OPTIONS)).map(|e| match e {
         Event::Html(h) | Event::InlineHtml(h) if active_html(&h) => Event::Text(h),
         // A link that would run a script goes nowhere (its text stays).
         Event::Start(Tag::Link {
@@ -36,6 +36,101 @@ pub fn markdown_to_html(md: &str) -> String {
     });
     pulldown_cmark::html::push_html(&mut html, events);
     html
+}
+
+/// A bare `http://` or `https://` URL in running text becomes a link, as GitHub's Markdown and
+/// every mail program make it: written as a link, it is one `[tracking] clicks` can count
+/// (mail programs would link it anyway, untracked). Not inside a link, an image's text, code or
+/// raw HTML.
+fn bare_urls_linked<'a>(
+    events: impl Iterator<Item = Event<'a>>,
+) -> impl Iterator<Item = Event<'a>> {
+    let mut inside = 0usize;
+    let mut code_block = false;
+    TextMergeStream::new(events).flat_map(move |e| {
+        match &e {
+            Event::Start(Tag::Link { .. } | Tag::Image { .. }) => inside += 1,
+            Event::End(TagEnd::Link | TagEnd::Image) => inside = inside.saturating_sub(1),
+            Event::Start(Tag::CodeBlock(_)) => code_block = true,
+            Event::End(TagEnd::CodeBlock) => code_block = false,
+            _ => {}
+        }
+        match e {
+            Event::Text(t) if inside == 0 && !code_block && t.contains("://") => {
+                let mut out = Vec::new();
+                let mut rest: &str = &t;
+                while let Some((start, end)) = next_bare_url(rest) {
+                    if start > 0 {
+                        out.push(Event::Text(rest[..start].to_string().into()));
+                    }
+                    let url = &rest[start..end];
+                    out.push(Event::Start(Tag::Link {
+                        link_type: LinkType::Autolink,
+                        dest_url: url.to_string().into(),
+                        title: "".into(),
+                        id: "".into(),
+                    }));
+                    out.push(Event::Text(url.to_string().into()));
+                    out.push(Event::End(TagEnd::Link));
+                    rest = &rest[end..];
+                }
+                if !rest.is_empty() {
+                    out.push(Event::Text(rest.to_string().into()));
+                }
+                out
+            }
+            e => vec![e],
+        }
+    })
+}
+
+/// The byte range of the next bare URL in `text`: `http://` or `https://` at the start of a
+/// word, up to white space, `<` or `>`, without the punctuation that ends a sentence around it
+/// (GitHub's rule: `.,:;!?'"*_~` and a `)` that closes nothing in the URL).
+fn next_bare_url(text: &str) -> Option<(usize, usize)> {
+    let lower = text.to_ascii_lowercase();
+    let mut from = 0;
+    loop {
+        let at = from + lower[from..].find("http")?;
+        from = at + 4;
+        let scheme = if lower[at..].starts_with("https://") {
+            8
+        } else if lower[at..].starts_with("http://") {
+            7
+        } else {
+            continue;
+        };
+        let word_start = text[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| c.is_whitespace() || "([{\"'*_~".contains(c));
+        if !word_start {
+            continue;
+        }
+        let len = text[at..]
+            .find(|c: char| c.is_whitespace() || c == '<' || c == '>')
+            .unwrap_or(text.len() - at);
+        let mut url = &text[at..at + len];
+        loop {
+            let trimmed =
+                url.trim_end_matches(['.', ',', ':', ';', '!', '?', '\'', '"', '*', '_', '~']);
+            let trimmed = if trimmed.ends_with(')')
+                && trimmed.matches(')').count() > trimmed.matches('(').count()
+            {
+                &trimmed[..trimmed.len() - 1]
+            } else {
+                trimmed
+            };
+            if trimmed.len() == url.len() {
+                break;
+            }
+            url = trimmed;
+        }
+        // A scheme alone, or with nothing but punctuation after it, is no link.
+        if url.len() > scheme {
+            return Some((at, at + url.len()));
+        }
+    }
 }
 
 /// Raw HTML that would run or embed something in a mail program.
@@ -358,6 +453,40 @@ mod tests {
         assert!(
             html.contains("<a href=\"https://a.test/\">site</a>"),
             "{html}"
+        );
+    }
+
+    #[test]
+    fn bare_urls_in_text_become_links_the_tracker_can_rewrite() {
+        let html = markdown_to_html(
+            "See https://acme.test/pricing?a=1&b=2. Or (http://b.test/x_(y)), \
+             [https://c.test/](https://c.test/) and `https://d.test/` and xhttps://e.test/",
+        );
+        assert!(
+            html.contains(
+                r#"See <a href="https://acme.test/pricing?a=1&amp;b=2">https://acme.test/pricing?a=1&amp;b=2</a>. Or (<a href="http://b.test/x_(y)">http://b.test/x_(y)</a>),"#
+            ),
+            "{html}"
+        );
+        // Already a link, code, or not at a word's start: left as written.
+        assert_eq!(html.matches("<a ").count(), 3, "{html}");
+        assert!(html.contains("<code>https://d.test/</code>"), "{html}");
+        assert!(html.contains("xhttps://e.test/"), "{html}");
+        let block = markdown_to_html("    https://f.test/\n\nhttps:// alone");
+        assert!(!block.contains("<a "), "{block}");
+        // Each becomes a tracked link like a written one.
+        let tracked = crate::engine::tracking::links::rewrite_links(
+            &markdown_to_html("Go to https://acme.test/a"),
+            |u| format!("T[{u}]"),
+        );
+        assert!(
+            tracked.contains(r#"href="T[https://acme.test/a]""#),
+            "{tracked}"
+        );
+        // The text part keeps the URL once.
+        assert_eq!(
+            markdown_to_text("Go to https://acme.test/a."),
+            "Go to https://acme.test/a.\n"
         );
     }
 

@@ -723,12 +723,25 @@ mod tests {
         );
         assert!(html.contains("href=\"mailto:jean_d@acme.test\""), "{html}");
         // No scheme, no address: no autolink, so the value is text, escaped, and markup in
-        // it stays text (it went in as is, and a cell could carry a link of its own).
-        for value in ["linkedin.com/in/jean_dupont", "[Click](https://evil.test)"] {
+        // it stays text (it went in as is, and a cell could carry a link of its own). A bare
+        // URL in it is a link whose text is the URL itself, never hidden behind other text.
+        for (value, link) in [
+            ("linkedin.com/in/jean_dupont", None),
+            ("[Click](https://evil.test)", Some("https://evil.test")),
+        ] {
             v.set("linkedin", value);
             let body = render("See <{linkedin}>", &v, Escape::Markdown).unwrap();
             let html = super::super::compose::markdown_to_html(&body);
-            assert!(!html.contains("href"), "{value}: {html}");
+            match link {
+                None => assert!(!html.contains("href"), "{value}: {html}"),
+                Some(url) => {
+                    assert_eq!(html.matches("href").count(), 1, "{html}");
+                    assert!(
+                        html.contains(&format!(r#"<a href="{url}">{url}</a>"#)),
+                        "{value}: {html}"
+                    );
+                }
+            }
             assert_eq!(
                 super::super::compose::markdown_to_text(&body).trim_end(),
                 format!("See <{value}>"),

@@ -12,6 +12,8 @@ use crate::engine::tracking::server::{ServeConfig, serve};
 
 /// How long the daily summary, then the runtime, get to stop after the server did.
 const SHUTDOWN: Duration = Duration::from_secs(3);
+/// Signals this close together are one stop, delivered twice (see the signal task).
+const SAME_STOP: Duration = Duration::from_millis(300);
 
 #[derive(Debug, Args)]
 pub struct ServeCommand {
@@ -84,9 +86,18 @@ impl ServeCommand {
                     return;
                 };
                 tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
+                let first = std::time::Instant::now();
                 signal_stop.cancel();
-                // A second signal while shutting down: leave at once.
-                tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
+                // A second signal while shutting down: leave at once. Not one that follows
+                // the first within moments: that is the same stop said twice (GNU `timeout`
+                // signals the server, then its whole process group; so does a `kill` of a
+                // group), and a clean stop must still exit 0 for a service manager.
+                loop {
+                    tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
+                    if first.elapsed() >= SAME_STOP {
+                        break;
+                    }
+                }
                 errln!("stopped by a second signal");
                 std::process::exit(exit::INTERRUPTED.into());
             });

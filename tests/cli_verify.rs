@@ -334,6 +334,19 @@ fn results_are_stored_and_reused_from_the_cache() {
         .clone();
     let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(json["cached"], 2, "{json}");
+    assert_eq!(json["output"], "out.csv", "{json}");
+    // Results on standard output: the summary (on stderr) says so, not null.
+    let err = env
+        .hailer(&config)
+        .args(["verify", "--json", "-o", "-", "--input"])
+        .arg(&file)
+        .assert()
+        .success()
+        .get_output()
+        .stderr
+        .clone();
+    let json: serde_json::Value = serde_json::from_slice(&err).unwrap();
+    assert_eq!(json["output"], "-", "{json}");
     assert_eq!(
         s.smtp.conns().len(),
         sessions,

@@ -98,7 +98,7 @@ struct Report {
 impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.summary)?;
-        if let Some(out) = &self.output {
+        if let Some(out) = self.output.as_deref().filter(|o| *o != "-") {
             writeln!(f, "results written to {out}")?;
         }
         Ok(())
@@ -430,8 +430,9 @@ impl VerifyCommand {
         let report = Report {
             summary,
             input: input_name,
-            // Interrupted, the results are not at that name (see ResultWriter's drop).
-            output: output_name.filter(|o| o != "-" && !cancelled),
+            // Interrupted, the results are not at that name (see ResultWriter's drop);
+            // standard output ("-") has what was written before the stop.
+            output: output_name.filter(|o| o == "-" || !cancelled),
             stored,
         };
         // With the results on standard output, the summary goes to standard error.

@@ -91,14 +91,41 @@ pub struct NewMessage<'a> {
     pub outbox_id: Option<i64>,
     pub from_addr: Option<&'a str>,
     pub subject: &'a str,
+    /// What a reply says ([`SNIPPET_CHARS`] at most); empty for reports.
+    pub snippet: &'a str,
+    /// How it was matched to `outbox_id`, or why nothing matched; empty when not looked up.
+    pub matched_by: &'a str,
+}
+
+/// The longest snippet of a reply kept: enough to read a short answer in full.
+pub const SNIPPET_CHARS: usize = 1000;
+
+/// `text` cut to [`SNIPPET_CHARS`] (on a character boundary, "…" when cut), blank-line runs
+/// made one.
+pub fn snippet(text: &str) -> String {
+    let mut out = String::new();
+    let mut blank = 0;
+    for line in text.trim().lines() {
+        let line = line.trim_end();
+        blank = if line.is_empty() { blank + 1 } else { 0 };
+        if blank < 2 {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    let out = out.trim_end();
+    match out.char_indices().nth(SNIPPET_CHARS) {
+        Some((cut, _)) => format!("{}…", &out[..cut]),
+        None => out.to_string(),
+    }
 }
 
 /// Record a message; returns its row id.
 pub fn insert_message(conn: &Connection, m: &NewMessage<'_>, now: i64) -> Result<i64> {
     conn.prepare_cached(
         "INSERT INTO inbox_messages (mailbox, folder, uidvalidity, uid, message_key, kind,
-             outbox_id, from_addr, subject, processed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             outbox_id, from_addr, subject, processed_at, snippet, matched_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?
     .execute(params![
         m.mailbox,
@@ -110,7 +137,9 @@ pub fn insert_message(conn: &Connection, m: &NewMessage<'_>, now: i64) -> Result
         m.outbox_id,
         m.from_addr,
         m.subject,
-        now
+        now,
+        m.snippet,
+        m.matched_by
     ])?;
     Ok(conn.last_insert_rowid())
 }

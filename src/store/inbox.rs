@@ -150,6 +150,51 @@ pub fn set_moved(conn: &Connection, id: i64, folder: &str) -> Result<()> {
     Ok(())
 }
 
+/// A person's answer to a sent row, as read: a reply, an unsubscribe request, an auto-reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyRead {
+    pub processed_at: i64,
+    pub kind: String,
+    pub from_addr: Option<String>,
+    pub subject: String,
+    pub snippet: String,
+    pub matched_by: String,
+}
+
+/// The kinds of message a person (or their auto-responder) sent in answer to a row.
+pub const ANSWER_KINDS: &str = "('reply', 'unsubscribe', 'autoreply')";
+
+/// The answers read for outbox row `outbox_id`, oldest first.
+pub fn replies_to(conn: &Connection, outbox_id: i64) -> Result<Vec<ReplyRead>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT processed_at, kind, from_addr, subject, snippet, matched_by FROM inbox_messages
+         WHERE outbox_id = ?1 AND kind IN {ANSWER_KINDS} ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([outbox_id], |r| {
+        Ok(ReplyRead {
+            processed_at: r.get(0)?,
+            kind: r.get(1)?,
+            from_addr: r.get(2)?,
+            subject: r.get(3)?,
+            snippet: r.get(4)?,
+            matched_by: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Per outbox row, the snippet of the latest reply or unsubscribe request that has one.
+pub fn latest_snippets(conn: &Connection) -> Result<std::collections::HashMap<i64, String>> {
+    let mut stmt = conn.prepare(
+        "SELECT outbox_id, snippet FROM inbox_messages
+         WHERE outbox_id IS NOT NULL AND kind IN ('reply', 'unsubscribe') AND snippet != ''
+         ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    // Later rows overwrite earlier ones: the latest stays.
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// How many messages of each kind were read (all mailboxes).
 pub fn kind_counts(conn: &Connection) -> Result<Vec<(String, i64)>> {
     let mut stmt =

@@ -386,7 +386,25 @@ fn a_mailbox_sync_cannot_read_is_named() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let errors = v["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1, "{v}");
-    assert!(errors[0].as_str().unwrap().starts_with("claire: "), "{v}");
+    let error = errors[0].as_str().unwrap();
+    assert!(error.starts_with("claire: "), "{v}");
+    // Said once: in the summary, not on stderr as well (with or without --json).
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains(error),
+        "{out:?}"
+    );
+    let out = hailer(dir.path())
+        .args(["--config", "config.toml", "--data-dir", "data"])
+        .args(["bounces", "sync"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(stdout.matches(error).count(), 1, "{stdout}");
+    assert!(!stderr.contains(error), "{stderr}");
 }
 
 /// `export replies`: who answered (replies, auto-replies, unsubscribe emails), to which row,
@@ -407,13 +425,15 @@ fn export_replies_lists_who_answered_and_to_which_row() {
                                  updated_at)
              VALUES (1, 1, 'ann@acme.test', 'acme', 'REPLIED', 0, 0);
              INSERT INTO inbox_messages (id, mailbox, folder, uidvalidity, uid, message_key,
-                                         kind, outbox_id, from_addr, subject, processed_at)
+                                         kind, outbox_id, from_addr, subject, processed_at,
+                                         matched_by, snippet)
              VALUES (1, 'sender', 'INBOX', 1, 1, 'mid:a', 'reply', 1, 'ann@acme.test',
-                     'Re: Hello', 1795300000),
+                     'Re: Hello', 1795300000, 'by In-Reply-To/References <1.a@sender.test>',
+                     'Yes, call me' || char(10) || 'on Tuesday.'),
                     (2, 'sender', 'INBOX', 1, 2, 'mid:b', 'autoreply', NULL, 'bob@acme.test',
-                     'Out of office', 1795300000),
+                     'Out of office', 1795300000, '', '=back Monday'),
                     (3, 'sender', 'INBOX', 1, 3, 'mid:c', 'bounce', 1, 'mailer-daemon@x.test',
-                     'Undelivered', 1795300000);",
+                     'Undelivered', 1795300000, '', '');",
         )
         .unwrap();
     let out = hailer(dir.path())
@@ -428,10 +448,51 @@ fn export_replies_lists_who_answered_and_to_which_row() {
     assert_eq!(
         lines,
         [
-            "date,kind,mailbox,folder,from,subject,outbox_id,email,company,row_status",
+            "date,kind,mailbox,folder,from,subject,outbox_id,email,company,row_status,\
+             matched_by,snippet",
             "2026-11-21T22:26:40+00:00,reply,sender,INBOX,ann@acme.test,Re: Hello,1,\
-             ann@acme.test,Acme SA,REPLIED",
-            "2026-11-21T22:26:40+00:00,autoreply,sender,INBOX,bob@acme.test,Out of office,,,,",
+             ann@acme.test,Acme SA,REPLIED,by In-Reply-To/References <1.a@sender.test>,\
+             \"Yes, call me",
+            "on Tuesday.\"",
+            // What a person wrote is theirs: a formula sign first is guarded.
+            "2026-11-21T22:26:40+00:00,autoreply,sender,INBOX,bob@acme.test,Out of office,,,,,,\
+             '=back Monday",
         ]
+    );
+}
+
+/// `bounces parse --json`: the CSV's columns as typed fields, one object per line of CSV.
+#[test]
+fn bounces_parse_json_has_the_csv_columns_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    for f in ["dsn-unknown-user.eml", "dsn-delayed-warning.eml"] {
+        std::fs::copy(data("rig-dsn").join(f), input.join(f)).unwrap();
+    }
+    std::fs::write(
+        input.join("reply.eml"),
+        "From: ann@acme.test\r\nSubject: Re: Hello\r\nIn-Reply-To: <1.a@x.test>\r\n\r\nYes\r\n",
+    )
+    .unwrap();
+    let out = hailer(dir.path())
+        .args(["bounces", "parse", "--json", "in"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!([
+            {"file": "in/dsn-delayed-warning.eml", "recipient": "someone@deadmx.test",
+             "status": "4.4.1", "reply_code": null, "reason": "expired", "hard": false,
+             "action": "delayed", "final_recipient": "someone@deadmx.test"},
+            {"file": "in/dsn-unknown-user.eml", "recipient": "nobody@acme.test",
+             "status": "5.1.1", "reply_code": 550, "reason": "userunknown", "hard": true,
+             "action": "failed", "final_recipient": "nobody@acme.test"},
+            {"file": "in/reply.eml", "recipient": "ann@acme.test", "status": null,
+             "reply_code": null, "reason": "reply", "hard": false, "action": null,
+             "final_recipient": null}
+        ])
     );
 }

@@ -403,6 +403,117 @@ fn reply_marks_replied_out_of_office_is_not_a_bounce_and_nothing_is_read_twice()
     let _ = s.delete(&folder);
 }
 
+/// Replies as people write them, read from the rig: one without threading headers (matched by
+/// its sender, saying so), a colleague's on the thread (the address written to suppressed,
+/// naming who answered), and one whose own text asks to unsubscribe above the quoted message
+/// (suppressed as `unsubscribed`). What each wrote is exported, without the quote.
+#[test]
+fn replies_are_matched_suppressed_and_exported_with_what_they_say() {
+    let Some(rig) = Rig::get() else { return };
+    let tag = unique("hum");
+    let folder = format!("t-{tag}");
+    let emails: Vec<String> = (0..3).map(|i| format!("{tag}-{i}@catchall.test")).collect();
+    let c = Campaign::new(
+        &rig,
+        "hum",
+        &emails,
+        &format!("watch_folders = [\"{folder}\"]"),
+        "",
+    );
+    let rows = c.send_all();
+    let date = chrono::Utc::now().to_rfc2822();
+    let mid = |i: usize| rows[i].header_message_id.clone().unwrap();
+    let email = |i: usize| rows[i].email.clone().unwrap();
+    let planted = vec![
+        crlf(&format!(
+            "From: {}\nTo: sender@sender.test\nSubject: About your message\nDate: {date}\n\
+             Message-ID: <a.{tag}@catchall.test>\n\nHappy to talk on Friday.\n",
+            email(0)
+        )),
+        crlf(&format!(
+            "From: Boss <boss.{tag}@catchall.test>\nTo: sender@sender.test\n\
+             Subject: Re: {}\nDate: {date}\nMessage-ID: <b.{tag}@catchall.test>\n\
+             In-Reply-To: <{}>\n\nShe left; I handle purchasing now.\n",
+            rows[1].subject,
+            mid(1)
+        )),
+        crlf(&format!(
+            "From: {}\nTo: sender@sender.test\nSubject: Re: {}\nDate: {date}\n\
+             Message-ID: <c.{tag}@catchall.test>\nIn-Reply-To: <{}>\n\n\
+             Please remove me from your list.\n\n> Bonjour\n",
+            email(2),
+            rows[2].subject,
+            mid(2)
+        )),
+    ];
+    let mut s = imap(&rig);
+    s.create(&folder).unwrap();
+    append(&mut s, &folder, &planted);
+    let summary = c.sync();
+    assert_eq!(read_total(&summary), 3, "{summary}");
+    assert_eq!(
+        c.inbox_kinds(),
+        vec![("reply".into(), 2), ("unsubscribe".into(), 1)]
+    );
+    let store = c.store();
+    let entry = |i: usize| {
+        suppressions::blocking(store.conn(), &email(i))
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(c.row(rows[0].id).status, Status::Replied);
+    assert_eq!(entry(0).cause, "replied");
+    assert_eq!(c.row(rows[1].id).status, Status::Replied);
+    let boss = entry(1);
+    assert_eq!(boss.cause, "replied");
+    assert!(
+        boss.note
+            .unwrap()
+            .ends_with(&format!("(answered by boss.{tag}@catchall.test)"))
+    );
+    let unsub = entry(2);
+    assert_eq!(
+        (unsub.cause.as_str(), unsub.note.as_deref()),
+        (
+            "unsubscribed",
+            Some("reply: \"Please remove me from your list.\"")
+        )
+    );
+    let (code, out, err) = c.hailer(&["export", "replies", "-o", "-"]);
+    assert_eq!(code, 0, "{err}");
+    let mut csv = csv::Reader::from_reader(out.as_bytes());
+    let got: Vec<(String, String, String)> = csv
+        .deserialize::<std::collections::HashMap<String, String>>()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r["kind"].clone(),
+                r["matched_by"].clone(),
+                r["snippet"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), 3, "{out}");
+    assert!(
+        got[0]
+            .1
+            .starts_with(&format!("by sender address {}", email(0))),
+        "{got:?}"
+    );
+    assert_eq!(got[0].2, "Happy to talk on Friday.");
+    assert!(
+        got[1].1.ends_with(&format!(
+            "answered by boss.{tag}@catchall.test, not the address written to"
+        )),
+        "{got:?}"
+    );
+    assert_eq!(
+        (got[2].0.as_str(), got[2].2.as_str()),
+        ("unsubscribe", "Please remove me from your list.")
+    );
+    let _ = s.delete(&folder);
+}
+
 /// A reply with a long body and a bounce that returns a large message are read only up to
 /// `[inbox] max_message_kb`, and still do their work (a reply's headers and a bounce's status
 /// part come first); mail that adds up to more than one FETCH's byte budget is all read.
@@ -820,7 +931,12 @@ fn a_missing_folder_fails_the_run_but_the_other_folders_are_read() {
     append(&mut s, &folder, &[reply(&rows[0], 0)]);
     let (code, out, err) = c.hailer(&["bounces", "sync"]);
     assert_eq!(code, 1, "{out}\n{err}");
-    assert!(err.contains(&format!("no-such-{tag}")), "{err}");
+    // Named once, in the summary (not on stderr as well).
+    let named = out
+        .lines()
+        .filter(|l| l.contains(&format!("no-such-{tag}")));
+    assert_eq!(named.count(), 1, "{out}");
+    assert!(!err.contains(&format!("no-such-{tag}")), "{err}");
     assert!(out.contains(&format!("sender/{folder}: 1 read")), "{out}");
     assert_eq!(c.row(rows[0].id).status, Status::Replied);
     let _ = s.delete(&folder);

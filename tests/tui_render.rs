@@ -209,7 +209,9 @@ fn help_wraps_long_descriptions_at_80_columns() {
     let joined = words.join(" ");
     for want in [
         "send: shows how many, from which mailboxes, today's capacity; y starts",
-        "UNCERTAIN row: mark it SENT or requeue it; soft-bounced row: send it again",
+        "UNCERTAIN row: mark it SENT or requeue it; soft-bounced row: send it again \
+         (refused after two same-way bounces: f in the dialog forces it)",
+        "read the replies to this row (what they wrote, without the quoted text)",
     ] {
         assert!(joined.contains(want), "{want:?} not whole in:\n{text}");
     }
@@ -230,6 +232,88 @@ fn the_soft_bounce_dialog_names_the_reason_and_the_keys_at_80_columns() {
         "Row 7 to ann@acme.test bounced:",
         "soft: mailboxfull 4.2.2",
         "r: send it again (READY, approve again) · any other key: keep",
+    ] {
+        assert!(text.contains(want), "{want:?} not in:\n{text}");
+    }
+}
+
+/// A reply read from a watched folder: the Outbox row's note shows what the person wrote on
+/// one line, and `r` opens all of it (its quoted text left out) in a popup at 80x24.
+#[test]
+fn a_reply_can_be_read_on_the_outbox_tab() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).unwrap();
+    store
+        .conn()
+        .execute_batch(
+            "INSERT INTO companies (key, name, updated_at) VALUES ('acme', 'Acme SA', 0);
+             INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key,
+                                    created_at)
+             VALUES (1, 'Ann', 'Doe', 'Acme SA', 'acme', 'ann doe', 0);
+             INSERT INTO outbox (id, prospect_id, email, company_key, subject, status, mailbox,
+                                 header_message_id, sent_at, created_at, updated_at)
+             VALUES (1, 1, 'ann@acme.test', 'acme', 'Hello Ann', 'SENT', 'sender',
+                     '1.abc@sender.test', 1, 0, 0);",
+        )
+        .unwrap();
+    let reply = "From: Ann Doe <ann@acme.test>\r\nTo: sender@sender.test\r\n\
+                 Subject: Re: Hello Ann\r\nIn-Reply-To: <1.abc@sender.test>\r\n\
+                 Message-ID: <r1@acme.test>\r\n\r\nHello,\r\n\r\nYes, Tuesday at 10 suits me. \
+                 Could you send the deck before? We compare three offers this quarter, so \
+                 numbers for 200 seats would help.\r\n\r\nAnn\r\n\r\n\
+                 On Mon, 7 Dec 2026, Sam <sender@sender.test> wrote:\r\n> Would Tuesday suit you?\r\n";
+    hailer::engine::inbox::process::handle(
+        store.conn(),
+        hailer::engine::inbox::process::Location {
+            mailbox: "sender",
+            folder: "INBOX",
+            uidvalidity: 1,
+            uid: 1,
+            own_addresses: &[],
+        },
+        reply.as_bytes(),
+        1_796_626_408,
+    )
+    .unwrap();
+    let mut app = App::new(Settings::default(), PathBuf::from("/"), false);
+    app.tab = Tab::Outbox;
+    app.on_loaded(Pane::Outbox, data::load_outbox(dir.path()).unwrap());
+    let row = app.outbox.selected_row().unwrap().clone();
+    assert_eq!(
+        row.cells.last().unwrap(),
+        "replied: Hello, Yes, Tuesday at 10 suits me. Could you send the deck before? We \
+         compare three offers this quarter, so numbers for 200 seats would help. Ann"
+    );
+    app.apply(hailer::tui::keymap::Action::ReadReplies);
+    assert_eq!(
+        app.take_effects(),
+        vec![hailer::tui::app::Effect::Replies(1)]
+    );
+    let text = data::replies_text(dir.path(), 1).unwrap().unwrap();
+    assert!(!text.contains("Would Tuesday suit you"), "{text}");
+    app.show_text("Replies to row 1", text);
+    insta::assert_snapshot!("replies_popup_80x24", render(&mut app, 80, 24).backend());
+    assert_eq!(data::replies_text(dir.path(), 2).unwrap(), None);
+}
+
+/// The resend refused after two same-way soft bounces offers to force it, naming the risk,
+/// at 80x24.
+#[test]
+fn the_forced_resend_dialog_names_the_risk_and_the_key_at_80_columns() {
+    let mut app = sample_app();
+    app.tab = Tab::Outbox;
+    app.on_resend_refused(
+        7,
+        "row 7: 2 of its messages soft-bounced the same way (norelaying 5.7.1): sent again, \
+         it did not clear"
+            .into(),
+    );
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    for want in [
+        "Bounced the same way twice",
+        "row 7: 2 of its messages soft-bounced the same way",
+        "mailbox's reputation; a third soft-bounced message suppresses",
+        "f: send it again anyway (READY) · any other key: keep it BOUNCED",
     ] {
         assert!(text.contains(want), "{want:?} not in:\n{text}");
     }

@@ -15,7 +15,7 @@ use crate::engine::bounces::{self, Kind, ParsedMessage};
 #[derive(Debug, Subcommand)]
 pub enum BouncesCommand {
     /// Parse bounce messages and print CSV:
-    /// file,recipient,status,reply_code,reason,hard,action,final_recipient
+    /// file,recipient,status,reply_code,reason,hard,action,final_recipient (or --json)
     Parse(ParseCommand),
     /// Read the watched IMAP folders of every mailbox once: bounces, replies, complaints
     Sync(super::inbox::SyncCommand),
@@ -27,6 +27,11 @@ pub struct ParseCommand {
     /// *.eml files are read (the others are passed over, with a note)
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+
+    /// Print a JSON array of objects with the CSV's columns, typed (reply_code a number,
+    /// hard a boolean, empty fields null)
+    #[arg(long, conflicts_with = "bench")]
+    pub json: bool,
 
     /// Measure parse throughput instead of printing CSV (files are read first, then parsed
     /// repeatedly for at least a second); prints `messages=N seconds=S messages_per_sec=R`
@@ -145,6 +150,30 @@ pub fn rows(file: &str, parsed: &ParsedMessage) -> Vec<[String; 8]> {
     ]]
 }
 
+/// One CSV row as a JSON object with the same keys, typed: `reply_code` a number, `hard` a
+/// boolean, an empty field `null`.
+pub fn json_row(row: &[String; 8]) -> serde_json::Value {
+    let text = |s: &String| {
+        if s.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::Value::String(s.clone())
+        }
+    };
+    let mut obj = serde_json::Map::new();
+    for (key, value) in HEADER.iter().zip(row) {
+        let v = match *key {
+            "reply_code" => value
+                .parse::<u16>()
+                .map_or(serde_json::Value::Null, serde_json::Value::from),
+            "hard" => serde_json::Value::Bool(value == "true"),
+            _ => text(value),
+        };
+        obj.insert(key.to_string(), v);
+    }
+    serde_json::Value::Object(obj)
+}
+
 impl ParseCommand {
     pub fn execute(self) -> u8 {
         let (files, mut errors, notes) = expand_paths(&self.paths);
@@ -165,9 +194,10 @@ impl ParseCommand {
         super::mark_stdout_used();
         let stdout = std::io::stdout();
         let mut w = csv::Writer::from_writer(stdout.lock());
-        if w.write_record(HEADER).is_err() {
+        if !self.json && w.write_record(HEADER).is_err() {
             return exit::FAILURE;
         }
+        let mut objects = Vec::new();
         for f in &files {
             let bytes = match std::fs::read(f) {
                 Ok(b) => b,
@@ -178,9 +208,17 @@ impl ParseCommand {
             };
             let parsed = bounces::parse(&bytes);
             for row in rows(&f.display().to_string(), &parsed) {
-                if w.write_record(&row).is_err() {
+                if self.json {
+                    objects.push(json_row(&row));
+                } else if w.write_record(&row).is_err() {
                     return exit::FAILURE;
                 }
+            }
+        }
+        if self.json {
+            let text = serde_json::to_string_pretty(&objects).unwrap_or_default();
+            if w.flush().is_err() || writeln!(std::io::stdout(), "{text}").is_err() {
+                return exit::FAILURE;
             }
         }
         if w.flush().is_err() {

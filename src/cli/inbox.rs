@@ -19,10 +19,15 @@ use crate::engine::inbox::{self, Level, Observer, SyncSummary};
 struct Stderr {
     stop: Arc<AtomicBool>,
     verbose: bool,
+    /// Errors are printed with the summary (and in its JSON) at the end: not on stderr too.
+    errors_in_summary: bool,
 }
 
 impl Observer for Stderr {
     fn log(&self, level: Level, text: &str) {
+        if level >= Level::Error && self.errors_in_summary {
+            return;
+        }
         if level >= Level::Warn || self.verbose {
             errln!("{text}");
         }
@@ -82,6 +87,7 @@ impl SyncCommand {
         let obs = Stderr {
             stop: stop.clone(),
             verbose: false,
+            errors_in_summary: true,
         };
         let summary =
             match inbox::sync_once(&ctx.config.config, &inbox::db_path(&ctx.data_dir), &obs) {
@@ -160,6 +166,7 @@ impl WatchCommand {
         let obs = Stderr {
             stop,
             verbose: true,
+            errors_in_summary: false,
         };
         let verbose = self.verbose;
         let on_pass = move |s: &SyncSummary| {

@@ -27,7 +27,7 @@ pub enum ExportTable {
     Suggestions,
     Bounces,
     /// Replies, auto-replies and unsubscribe emails read from the watched folders: who
-    /// answered, to which row.
+    /// answered, to which row, how it was matched, and a snippet of what they wrote.
     Replies,
 }
 
@@ -217,13 +217,15 @@ fn grid(
                 "email",
                 "company",
                 "row_status",
+                "matched_by",
+                "snippet",
             ]
             .map(String::from)
             .to_vec();
             let mut stmt = store.conn().prepare(
                 "SELECT m.processed_at, m.kind, m.mailbox, m.folder, COALESCE(m.from_addr, ''),
                         m.subject, m.outbox_id, COALESCE(o.email, ''), COALESCE(c.name, ''),
-                        COALESCE(o.status, '')
+                        COALESCE(o.status, ''), m.matched_by, m.snippet
                  FROM inbox_messages m
                  LEFT JOIN outbox o ON o.id = m.outbox_id
                  LEFT JOIN companies c ON c.key = o.company_key
@@ -247,6 +249,8 @@ fn grid(
                         r.get(7)?,
                         r.get(8)?,
                         r.get(9)?,
+                        r.get(10)?,
+                        r.get(11)?,
                     ])
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;

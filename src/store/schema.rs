@@ -304,6 +304,12 @@ pub const MIGRATIONS: &[&str] = &[
     // domains, so the demo cannot suggest a real company's addresses. A real import that
     // names the company clears the mark.
     "ALTER TABLE companies ADD COLUMN sample INTEGER NOT NULL DEFAULT 0;",
+    // 19: what a reply says (the start of the text its writer added, quoted text left out),
+    // so it can be read in the TUI and exported; and how a message was matched to the sent
+    // row (by its threading headers, or by its sender being the address written to). Empty
+    // for the messages read before.
+    "ALTER TABLE inbox_messages ADD COLUMN snippet TEXT NOT NULL DEFAULT '';
+     ALTER TABLE inbox_messages ADD COLUMN matched_by TEXT NOT NULL DEFAULT '';",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {

@@ -422,6 +422,13 @@ pub enum Mode {
         /// The row's reason: `soft: mailboxfull 4.2.2`.
         reason: String,
     },
+    /// The resend was refused because the row's messages soft-bounced the same way twice:
+    /// `f` sends it once more anyway (as `outbox resend --force`).
+    ConfirmForceResend {
+        id: i64,
+        /// Why it was refused.
+        problem: String,
+    },
 }
 
 impl Mode {
@@ -488,10 +495,13 @@ pub enum Effect {
         id: i64,
         sent: bool,
     },
-    /// A soft-bounced row back to READY (`outbox resend`).
+    /// A soft-bounced row back to READY (`outbox resend`; `force` as `--force`).
     ResendBounced {
         id: i64,
+        force: bool,
     },
+    /// Show the replies read for an Outbox row.
+    Replies(i64),
     /// Settings tab: SMTP login, IMAP login and Sent folder of every mailbox, as a task.
     TestMailboxes,
     /// Settings tab: resume every paused mailbox.
@@ -1013,7 +1023,15 @@ impl App {
             Mode::ResendBounced { id, .. } => {
                 self.mode = Mode::Normal;
                 if matches!(key.code, KeyCode::Char('r' | 'R' | 'y' | 'Y')) {
-                    self.push_effect(Effect::ResendBounced { id });
+                    self.push_effect(Effect::ResendBounced { id, force: false });
+                } else {
+                    self.toast("left BOUNCED", false);
+                }
+            }
+            Mode::ConfirmForceResend { id, .. } => {
+                self.mode = Mode::Normal;
+                if matches!(key.code, KeyCode::Char('f' | 'F')) {
+                    self.push_effect(Effect::ResendBounced { id, force: true });
                 } else {
                     self.toast("left BOUNCED", false);
                 }
@@ -1370,6 +1388,11 @@ impl App {
                     self.effects.push(Effect::EditRow(row.id));
                 }
             }
+            Action::ReadReplies => {
+                if let Some(row) = self.outbox.selected_row() {
+                    self.effects.push(Effect::Replies(row.id));
+                }
+            }
             Action::CycleStatus => {
                 use crate::store::outbox::Status;
                 let next = match &self.outbox.column_filter {
@@ -1514,6 +1537,17 @@ impl App {
 
     /// Show a text popup (used for the outbox preview), unless the user is typing or answering
     /// something else by the time it arrives.
+    /// `u`'s resend was refused after two same-way soft bounces: ask whether to force it,
+    /// unless the user moved on to typing or answering something else.
+    pub fn on_resend_refused(&mut self, id: i64, problem: String) {
+        if self.mode.takes_input() {
+            self.toast(problem, true);
+            return;
+        }
+        self.mode = Mode::ConfirmForceResend { id, problem };
+        self.dirty = true;
+    }
+
     pub fn show_text(&mut self, title: impl Into<String>, text: impl Into<String>) {
         let title = title.into();
         if self.mode.takes_input() {

@@ -110,14 +110,24 @@ pub fn load_outbox(data_dir: &Path) -> Result<Vec<TableRow>, StoreError> {
     let store = Store::open_in(data_dir)?;
     let rows = crate::store::outbox::list(store.conn(), None)?;
     let stats = outbox_stats(store.conn())?;
+    let snippets = crate::store::inbox::latest_snippets(store.conn())?;
     Ok(rows
         .into_iter()
         .map(|o| {
-            let note = o
+            let mut note = o
                 .reason
                 .clone()
                 .or_else(|| o.smtp_reply.clone())
                 .unwrap_or_default();
+            // What the person wrote, on one line (`r` shows it whole).
+            if let Some(s) = snippets.get(&o.id) {
+                let line = s.split_whitespace().collect::<Vec<_>>().join(" ");
+                note = if note.is_empty() {
+                    line
+                } else {
+                    format!("{note}: {line}")
+                };
+            }
             let extra = serde_json::json!({
                 "Name": format!("{} {}", o.firstname, o.lastname),
                 "Mailbox": o.mailbox.clone().unwrap_or_default(),
@@ -143,6 +153,41 @@ pub fn load_outbox(data_dir: &Path) -> Result<Vec<TableRow>, StoreError> {
             .with_extra(&extra.to_string())
         })
         .collect())
+}
+
+/// The replies read for Outbox row `id` (newest last), for `r`: when, what, who, how it
+/// was matched, and what they wrote. `None` when none was read.
+pub fn replies_text(data_dir: &Path, id: i64) -> Result<Option<String>, StoreError> {
+    let store = Store::open_in(data_dir)?;
+    let replies = crate::store::inbox::replies_to(store.conn(), id)?;
+    if replies.is_empty() {
+        return Ok(None);
+    }
+    let blocks: Vec<String> = replies
+        .iter()
+        .map(|r| {
+            let when = chrono::DateTime::from_timestamp(r.processed_at, 0)
+                .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_default();
+            let mut text = format!(
+                "{when} · {} from {}\nSubject: {}\n",
+                r.kind,
+                r.from_addr.as_deref().unwrap_or("?"),
+                r.subject
+            );
+            if !r.matched_by.is_empty() {
+                text.push_str(&format!("Matched {}\n", r.matched_by));
+            }
+            text.push('\n');
+            text.push_str(if r.snippet.is_empty() {
+                "(no text kept: read before hailer kept what replies say)"
+            } else {
+                &r.snippet
+            });
+            text
+        })
+        .collect();
+    Ok(Some(blocks.join("\n\n────────\n\n")))
 }
 
 /// Suggestions tab: one row per prospect (id = prospect id); evidence, alternatives and the

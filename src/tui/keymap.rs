@@ -56,6 +56,7 @@ pub enum Action {
     BounceReason,
     Send,
     ResolveUncertain,
+    ReadReplies,
     TestMailboxes,
     ResumeMailboxes,
 }
@@ -210,7 +211,14 @@ const BINDINGS: &[(Scope, &str, Action, &str)] = &[
         Scope::Tab(Tab::Outbox),
         "u",
         Action::ResolveUncertain,
-        "UNCERTAIN row: mark it SENT or requeue it; soft-bounced row: send it again",
+        "UNCERTAIN row: mark it SENT or requeue it; soft-bounced row: send it again \
+         (refused after two same-way bounces: f in the dialog forces it)",
+    ),
+    (
+        Scope::Tab(Tab::Outbox),
+        "r",
+        Action::ReadReplies,
+        "read the replies to this row (what they wrote, without the quoted text)",
     ),
     (
         Scope::Tab(Tab::Prospects),

@@ -114,6 +114,11 @@ enum Loaded {
     SendPlan(crate::engine::send::SendPlan),
     Capacity(Vec<crate::engine::send::MailboxOut>),
     MailboxCheck(crate::engine::send::MailboxCheck),
+    /// `u`'s resend refused after two same-way soft bounces (forcing it is offered).
+    ResendRefused {
+        id: i64,
+        problem: String,
+    },
 }
 
 fn spawn_load(pane: Pane, data_dir: PathBuf, tx: UnboundedSender<Loaded>) {
@@ -344,6 +349,7 @@ async fn run_async(
                     app.dirty = true;
                 }
                 Loaded::MailboxCheck(check) => app.on_mailbox_check(check),
+                Loaded::ResendRefused { id, problem } => app.on_resend_refused(id, problem),
             },
             _ = outbox_poll.tick(), if !stamp_pending => {
                 stamp_pending = true;
@@ -413,6 +419,17 @@ async fn run_async(
                         let msg = match data::preview(&data_dir, id, &config) {
                             Ok(Some(text)) => Loaded::Text(format!("Preview of row {id}"), text),
                             Ok(None) => Loaded::Error(format!("row {id} is gone")),
+                            Err(e) => Loaded::Error(e.to_string()),
+                        };
+                        let _ = tx.send(msg);
+                    });
+                }
+                Effect::Replies(id) => {
+                    let (data_dir, tx) = (ctx.data_dir.clone(), load_tx.clone());
+                    tokio::task::spawn_blocking(move || {
+                        let msg = match data::replies_text(&data_dir, id) {
+                            Ok(Some(text)) => Loaded::Text(format!("Replies to row {id}"), text),
+                            Ok(None) => Loaded::Toast(format!("no reply read for row {id}")),
                             Err(e) => Loaded::Error(e.to_string()),
                         };
                         let _ = tx.send(msg);

@@ -522,7 +522,31 @@ mod tests {
         assert!(a.take_effects().is_empty(), "any other key keeps the row");
         press(&mut a, KeyCode::Char('u'));
         press(&mut a, KeyCode::Char('r'));
-        assert_eq!(a.take_effects(), vec![Effect::ResendBounced { id: 2 }]);
+        assert_eq!(
+            a.take_effects(),
+            vec![Effect::ResendBounced {
+                id: 2,
+                force: false
+            }]
+        );
+        // Refused after two same-way bounces: a dialog offers to force it; f does.
+        a.on_resend_refused(
+            2,
+            "row 2: 2 of its messages soft-bounced the same way".into(),
+        );
+        assert!(matches!(a.mode, Mode::ConfirmForceResend { id: 2, .. }));
+        press(&mut a, KeyCode::Char('y'));
+        assert_eq!(a.mode, Mode::Normal);
+        assert!(a.take_effects().is_empty(), "only f forces");
+        a.on_resend_refused(
+            2,
+            "row 2: 2 of its messages soft-bounced the same way".into(),
+        );
+        press(&mut a, KeyCode::Char('f'));
+        assert_eq!(
+            a.take_effects(),
+            vec![Effect::ResendBounced { id: 2, force: true }]
+        );
     }
 
     #[test]

@@ -335,6 +335,28 @@ pub fn render(f: &mut Frame, app: &mut App) {
                 area,
             );
         }
+        Mode::ConfirmForceResend { id, problem } => {
+            let area = popup(dialog_area(f), 66, 11);
+            f.render_widget(Clear, area);
+            f.render_widget(
+                Paragraph::new(vec![
+                    Line::from(sanitize(problem)),
+                    Line::from(""),
+                    Line::from(format!(
+                        "Sending row {id} once more risks another bounce, which costs the"
+                    )),
+                    Line::from("mailbox's reputation; a third soft-bounced message suppresses"),
+                    Line::from("the address for good."),
+                    Line::styled(
+                        "f: send it again anyway (READY) · any other key: keep it BOUNCED",
+                        theme.accent(),
+                    ),
+                ])
+                .wrap(Wrap { trim: false })
+                .block(Block::bordered().title(" Bounced the same way twice ")),
+                area,
+            );
+        }
         Mode::Normal | Mode::Filter => {}
     }
 }

@@ -773,6 +773,22 @@ fn fresh_text(body: &str) -> &str {
     &body[..at]
 }
 
+/// The text a reply's writer added, as written: [`fresh_text`] (found on the lower-cased
+/// text, whose byte offsets are the same: only ASCII letters change), then cut at a signature
+/// (`-- `), trimmed.
+pub fn reply_text(notice: &str) -> String {
+    let lower = notice.to_ascii_lowercase();
+    let fresh = &notice[..fresh_text(&lower).len()];
+    let mut at = 0;
+    for line in fresh.split_inclusive('\n') {
+        if line.trim_end_matches(['\r', '\n']) == "-- " || line.trim() == "--" {
+            break;
+        }
+        at += line.len();
+    }
+    fresh[..at].trim().to_string()
+}
+
 fn is_autoreply(flat: &Flat) -> bool {
     // RFC 3834: any value but "no" (auto-replied, auto-generated, auto-notified, ...) marks
     // a message no person wrote.
@@ -886,6 +902,7 @@ pub fn classify(flat: &Flat) -> ParsedMessage {
         original_message_id: flat.original_header("message-id").and_then(msgid),
         unreadable_report: false,
         delivery_report: false,
+        fresh_text: reply_text(&flat.notice),
     };
     if let Some(fb) = feedback(flat) {
         out.kind = Kind::Feedback;

@@ -23,7 +23,7 @@
 mod codes;
 mod dsn;
 mod kind;
-pub use kind::strip_reply_prefixes;
+pub use kind::{reply_text, strip_reply_prefixes};
 mod mime;
 mod reason;
 mod rhost;
@@ -131,6 +131,9 @@ pub struct ParsedMessage {
     /// A delivery status report (DSN) with no failure hailer could read: kind `Other`, and
     /// never a person's reply, even when threaded to our message.
     pub delivery_report: bool,
+    /// The text the message's writer added (before quoted text, a forwarded message or a
+    /// signature), as written: what a reply says, for the unsubscribe check and the snippet.
+    pub fresh_text: String,
 }
 
 impl ParsedMessage {

@@ -78,6 +78,9 @@ struct SentRow {
     /// attempt's (a row sent again after a soft bounce or an UNCERTAIN requeue). Reports are
     /// counted per message by it, not per row.
     attempt: Option<String>,
+    /// The report is about an earlier message of the row (sent again since, so the row's
+    /// Message-ID is another): it says nothing of the message the row stands for now.
+    earlier: bool,
 }
 
 /// Reads `id, email, status, header_message_id`.
@@ -88,6 +91,7 @@ fn sent_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SentRow> {
         email: r.get(1)?,
         status: Status::parse(&status).unwrap_or(Status::Error),
         attempt: r.get(3)?,
+        earlier: false,
     })
 }
 
@@ -200,6 +204,12 @@ fn report_row(
     };
     for r in recipients {
         if let Some(row) = by_recipient(conn, r, mailbox, date)? {
+            // Counted by the message the report names (a relay rewrote it), not by the row's
+            // current one: that may be a later message of the row, sent again since.
+            let row = SentRow {
+                attempt: shown.map(String::from).or(row.attempt),
+                ..row
+            };
             return Ok((
                 Some(row),
                 format!(
@@ -222,25 +232,31 @@ fn report_row(
 }
 
 /// The row `message_id` names when it is in hailer's form (see
-/// `send::message::new_message_id`) and the row's own Message-ID is at the same domain.
+/// `send::message::new_message_id`) at a domain hailer sends from: the row's own Message-ID
+/// domain, or another one (the row was sent again from a mailbox at another domain).
 fn earlier_attempt(conn: &Connection, message_id: &str) -> store::Result<Option<SentRow>> {
     let Some((id, domain)) = crate::engine::send::message::parse_message_id(message_id) else {
         return Ok(None);
     };
-    let row = conn
+    let Some(row) = conn
         .prepare_cached("SELECT id, email, status, header_message_id FROM outbox WHERE id = ?1")?
         .query_row([id], sent_row)
-        .optional()?;
-    Ok(row.and_then(|row| {
-        let same_domain = row
-            .attempt
-            .as_deref()
-            .and_then(|c| c.rsplit_once('@'))
-            .is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain));
-        same_domain.then(|| SentRow {
-            attempt: Some(message_id.to_string()),
-            ..row
-        })
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let same_domain = row
+        .attempt
+        .as_deref()
+        .and_then(|c| c.rsplit_once('@'))
+        .is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain));
+    if !same_domain && !sends_from(conn, domain)? {
+        return Ok(None);
+    }
+    Ok(Some(SentRow {
+        attempt: Some(message_id.to_string()),
+        earlier: true,
+        ..row
     }))
 }
 
@@ -264,30 +280,58 @@ fn escape_like(s: &str) -> String {
         .replace('_', "\\_")
 }
 
-fn by_references(conn: &Connection, refs: &[String]) -> store::Result<Option<SentRow>> {
-    for r in refs {
-        if let Some(row) = by_message_id(conn, r)? {
-            return Ok(Some(row));
-        }
-    }
-    Ok(None)
-}
-
-/// The sent row a message answers: by its In-Reply-To/References, else by its sender
-/// being the address we wrote to from `mailbox`.
+/// The sent row a message answers, and how it was found (the evidence stored with it): by its
+/// In-Reply-To/References, else by its sender being the address we wrote to (the latest
+/// message sent to it before this one, from `mailbox` first): some clients answer without
+/// threading headers, or with ones of their own.
 fn answered_row(
     conn: &Connection,
     parsed: &ParsedMessage,
     mailbox: &str,
     date: i64,
-) -> store::Result<Option<SentRow>> {
-    if let Some(row) = by_references(conn, &parsed.references)? {
-        return Ok(Some(row));
+) -> store::Result<Option<(SentRow, String)>> {
+    for r in &parsed.references {
+        if let Some(row) = by_message_id(conn, r)? {
+            let r = r.trim().trim_start_matches('<').trim_end_matches('>');
+            return Ok(Some((row, format!("by In-Reply-To/References <{r}>"))));
+        }
     }
-    match &parsed.from {
-        Some(f) => by_recipient(conn, f, mailbox, date),
-        None => Ok(None),
+    if let Some(f) = &parsed.from
+        && let Some(row) = by_recipient(conn, f, mailbox, date)?
+    {
+        let how = format!(
+            "by sender address {f}: no In-Reply-To/References of ours; the latest message \
+             sent to {} before this one",
+            row.email.as_deref().unwrap_or(f)
+        );
+        return Ok(Some((row, how)));
     }
+    Ok(None)
+}
+
+/// Suppress as `unsubscribed` the sender of a request to be taken off the list, and the
+/// address the answered row wrote to (they differ when the person answers from another
+/// address): every address suppressed for the first time counts in `fx`.
+fn unsubscribe_addresses(
+    conn: &Connection,
+    from: Option<&str>,
+    row: Option<&SentRow>,
+    note: &str,
+    now: i64,
+    fx: &mut Effects,
+) -> store::Result<()> {
+    let mut addresses: Vec<String> = from.iter().map(|f| f.to_lowercase()).collect();
+    if let Some(e) = row.and_then(|r| r.email.as_ref())
+        && !addresses.contains(&e.to_lowercase())
+    {
+        addresses.push(e.to_lowercase());
+    }
+    for a in &addresses {
+        if suppressions::unsubscribe(conn, a, note, now)? {
+            fx.suppressed += 1;
+        }
+    }
+    Ok(())
 }
 
 /// `Message-ID`, else a digest of the bytes: the same message read twice has the same key.
@@ -342,7 +386,11 @@ pub fn handle(
     let key = message_key(&parsed, bytes);
     let date = message_date(bytes).unwrap_or(now);
     let from = parsed.from.clone();
-    let record = |kind: &str, outbox_id: Option<i64>| -> store::Result<i64> {
+    // What a person wrote is kept to be read; a report's text is in its `bounces` rows.
+    let snippet = inbox::snippet(&parsed.fresh_text);
+    let record = |kind: &str, outbox_id: Option<i64>, matched_by: &str| -> store::Result<i64> {
+        let person = !matches!(kind, "bounce" | "delayed" | "feedback" | "duplicate")
+            && !parsed.delivery_report;
         inbox::insert_message(
             conn,
             &NewMessage {
@@ -355,13 +403,15 @@ pub fn handle(
                 outbox_id,
                 from_addr: from.as_deref(),
                 subject: &parsed.subject,
+                snippet: if person { &snippet } else { "" },
+                matched_by,
             },
             now,
         )
     };
     // Handled before (another folder, another UIDVALIDITY, another mailbox): read, no effects.
     if inbox::seen_key(conn, &key)? {
-        let id = record("duplicate", None)?;
+        let id = record("duplicate", None, "")?;
         return Ok(Outcome {
             kind: "duplicate",
             inbox_message_id: id,
@@ -394,7 +444,7 @@ pub fn handle(
             } else {
                 "bounce"
             };
-            let id = record(kind, first)?;
+            let id = record(kind, first, "")?;
             for ((r, row), matched_by) in parsed.records.iter().zip(&matched).zip(&how) {
                 bounces_insert(
                     conn,
@@ -418,11 +468,14 @@ pub fn handle(
                     },
                     now,
                 )?;
-                fx.bounces += 1;
-                let Some(row) = row else { continue };
+                let Some(row) = row else {
+                    fx.bounces += u32::from(r.action != Action::Delayed);
+                    continue;
+                };
                 if r.action != Action::Failed {
                     continue; // a delay report: the server is still trying
                 }
+                fx.bounces += 1;
                 let code = r.status.as_deref().unwrap_or("");
                 // A mailbox that does not exist is an invalid address whatever the code
                 // (a generic 5.0.0 "User unknown" is as final as a 5.1.1).
@@ -448,7 +501,10 @@ pub fn handle(
                 } else {
                     Status::Bounced
                 };
+                // A soft bounce of an earlier message (the row was sent again since) is not the
+                // fate of the message in flight now: stored and counted, the row left alone.
                 let allowed = match row.status {
+                    _ if row.earlier && !r.hard => false,
                     Status::Sent | Status::Uncertain => true,
                     Status::Bounced => r.hard,
                     _ => false,
@@ -496,7 +552,7 @@ pub fn handle(
                 at.mailbox,
                 date,
             )?;
-            let id = record("feedback", row.as_ref().map(|r| r.id))?;
+            let id = record("feedback", row.as_ref().map(|r| r.id), &matched_by)?;
             // One report is one complaint about one message. Matched to a row, it is about the
             // address that row wrote to: the report's own addresses may be the ISP's redaction
             // placeholder (`To: redacted@…`). Unmatched, a placeholder is still recorded (the
@@ -571,14 +627,14 @@ pub fn handle(
                 .as_deref()
                 .is_some_and(|f| at.own_addresses.iter().any(|o| o.eq_ignore_ascii_case(f))) =>
         {
-            let id = record("other", None)?;
+            let id = record("other", None, "")?;
             ("other", Disposition::Keep, id)
         }
         // A delivery report hailer could not read a failure from: never a reply, even when
         // threaded to our message. One that says something failed but names no recipient
         // that could be read is not mail to pass over: it goes where unmatched bounces go.
         Kind::Other if parsed.delivery_report => {
-            let id = record("other", None)?;
+            let id = record("other", None, "")?;
             let disposition = if parsed.unreadable_report {
                 Disposition::Problem
             } else {
@@ -591,30 +647,28 @@ pub fn handle(
         // A client that sends the mailto on the user's click may mark it Auto-Submitted: it
         // is still the person's request.
         Kind::AutoReply | Kind::Reply | Kind::Other if asks_to_unsubscribe(&parsed.subject) => {
-            let row = answered_row(conn, &parsed, at.mailbox, date)?;
-            let id = record("unsubscribe", row.as_ref().map(|r| r.id))?;
-            let mut addresses: Vec<String> = from.iter().map(|f| f.to_lowercase()).collect();
-            if let Some(e) = row.as_ref().and_then(|r| r.email.as_ref())
-                && !addresses.contains(&e.to_lowercase())
-            {
-                addresses.push(e.to_lowercase());
-            }
+            let (row, how) = answered_row(conn, &parsed, at.mailbox, date)?.unzip();
+            let id = record(
+                "unsubscribe",
+                row.as_ref().map(|r| r.id),
+                how.as_deref().unwrap_or(""),
+            )?;
             let note = format!(
                 "email: {}",
                 parsed.subject.chars().take(100).collect::<String>()
             );
-            for a in &addresses {
-                if suppressions::unsubscribe(conn, a, &note, now)? {
-                    fx.suppressed += 1;
-                }
-            }
+            unsubscribe_addresses(conn, from.as_deref(), row.as_ref(), &note, now, &mut fx)?;
             ("unsubscribe", Disposition::Processed, id)
         }
         // By its threading headers, else by its sender being someone we wrote to before it
         // was sent: some clients answer without In-Reply-To or References.
         Kind::AutoReply => {
-            let row = answered_row(conn, &parsed, at.mailbox, date)?;
-            let id = record("autoreply", row.as_ref().map(|r| r.id))?;
+            let (row, how) = answered_row(conn, &parsed, at.mailbox, date)?.unzip();
+            let id = record(
+                "autoreply",
+                row.as_ref().map(|r| r.id),
+                how.as_deref().unwrap_or(""),
+            )?;
             let disposition = if row.is_some() {
                 Disposition::Processed
             } else {
@@ -623,9 +677,29 @@ pub fn handle(
             ("autoreply", disposition, id)
         }
         Kind::Reply | Kind::Other => match answered_row(conn, &parsed, at.mailbox, date)? {
+            // An answer whose own text asks to be taken off the list ("please remove me",
+            // "STOP"): an unsubscribe request, whatever its subject. Read only in answers to
+            // our messages: a newsletter's "unsubscribe" footer is no one's request.
+            Some((row, how)) if let Some(phrase) = unsubscribe_phrase(&parsed.fresh_text) => {
+                let id = record("unsubscribe", Some(row.id), &how)?;
+                let note = format!("reply: \"{phrase}\"");
+                unsubscribe_addresses(conn, from.as_deref(), Some(&row), &note, now, &mut fx)?;
+                ("unsubscribe", Disposition::Processed, id)
+            }
             // A person answered one of our messages: it is theirs to read, so it stays put.
-            Some(row) => {
-                let id = record("reply", Some(row.id))?;
+            Some((row, mut how)) => {
+                // A colleague answering on the thread (threaded, from another address): the
+                // conversation is a person's now all the same, so the address written to is
+                // suppressed as for the prospect's own answer, saying who answered.
+                let colleague = from.as_deref().filter(|f| {
+                    row.email
+                        .as_deref()
+                        .is_none_or(|e| !e.eq_ignore_ascii_case(f))
+                });
+                if let Some(f) = colleague {
+                    how.push_str(&format!("; answered by {f}, not the address written to"));
+                }
+                let id = record("reply", Some(row.id), &how)?;
                 if matches!(
                     row.status,
                     Status::Sent | Status::Uncertain | Status::Bounced
@@ -636,7 +710,10 @@ pub fn handle(
                 // The suppression list is what the outbox build and the sender check, so the
                 // prospect gets nothing more from any campaign.
                 if let Some(e) = &row.email {
-                    let note = parsed.subject.chars().take(120).collect::<String>();
+                    let mut note = parsed.subject.chars().take(120).collect::<String>();
+                    if let Some(f) = colleague {
+                        note.push_str(&format!(" (answered by {f})"));
+                    }
                     if suppressions::add(conn, &e.to_lowercase(), "replied", Some(&note), now)? {
                         fx.suppressed += 1;
                     }
@@ -644,7 +721,11 @@ pub fn handle(
                 ("reply", Disposition::Keep, id)
             }
             None => {
-                let id = record("other", None)?;
+                let id = record(
+                    "other",
+                    None,
+                    "no match: not threaded to a message hailer sent, and nothing was sent to its sender before it",
+                )?;
                 ("other", Disposition::Skipped, id)
             }
         },
@@ -770,6 +851,107 @@ pub fn asks_to_unsubscribe(subject: &str) -> bool {
         .filter(|w| !FILLER.contains(w))
         .collect();
     !rest.is_empty() && ASKS.iter().any(|a| rest == *a)
+}
+
+/// What in a reply's own text (quoted text left out by the caller) asks to be taken off the
+/// list, as evidence, or `None`: a line that is only the request ("STOP", "Unsubscribe
+/// please", the words [`asks_to_unsubscribe`] reads in a subject), or a phrase anywhere
+/// ("please remove me from your list", "stop emailing me", "je souhaite me désinscrire",
+/// "merci de ne plus m'envoyer"), unless a negation comes before it in its clause ("don't
+/// unsubscribe me", "I do not want to opt out").
+pub fn unsubscribe_phrase(text: &str) -> Option<String> {
+    for line in text.lines().map(str::trim) {
+        if line.chars().count() <= 60 && asks_to_unsubscribe(line) {
+            return Some(line.to_string());
+        }
+    }
+    const PHRASES: &[&str] = &[
+        "unsubscribe",
+        "remove me",
+        "remove us",
+        "remove my address",
+        "remove my email",
+        "take me off",
+        "take us off",
+        "stop emailing",
+        "stop e-mailing",
+        "stop mailing",
+        "stop sending",
+        "stop contacting",
+        "stop writing",
+        "no more emails",
+        "no more e-mails",
+        "opt me out",
+        "opt out",
+        "opt-out",
+        "don't email me",
+        "do not email me",
+        "don't contact me",
+        "do not contact me",
+        "désinscri",
+        "desinscri",
+        "désabonn",
+        "desabonn",
+        "retirez-moi",
+        "retirez moi",
+        "me retirer de",
+        "supprimez-moi",
+        "supprimez moi",
+        "ne plus recevoir",
+        "plus recevoir vos",
+        "ne plus m'envoyer",
+        "ne plus me contacter",
+        "ne plus me solliciter",
+        "abmelden",
+        "austragen",
+        "darme de baja",
+    ];
+    const NEGATIONS: &[&str] = &[
+        "not",
+        "don't",
+        "dont",
+        "never",
+        "no",
+        "doesn't",
+        "didn't",
+        "won't",
+        "wouldn't",
+        "shouldn't",
+        "can't",
+        "cannot",
+        "without",
+        "pas",
+        "jamais",
+        "nicht",
+        "kein",
+    ];
+    let lower = text.to_lowercase().replace('’', "'");
+    for phrase in PHRASES {
+        for (at, _) in lower.match_indices(phrase) {
+            let before = &lower[..at];
+            // A word of its own, not the end of another ("bunsubscribe"): checked at its start.
+            if before
+                .chars()
+                .next_back()
+                .is_some_and(char::is_alphanumeric)
+            {
+                continue;
+            }
+            // "Not interested, remove me" is no negation of the request.
+            let clause = before
+                .rsplit(|c: char| ".!?;,:\n()".contains(c))
+                .next()
+                .unwrap_or("")
+                .replace("not interested", "");
+            let negated = clause.split_whitespace().rev().take(4).any(|w| {
+                NEGATIONS.contains(&w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\''))
+            });
+            if !negated {
+                return Some(phrase.to_string());
+            }
+        }
+    }
+    None
 }
 
 fn bounces_insert(conn: &Connection, b: &NewBounce<'_>, now: i64) -> store::Result<()> {
@@ -1352,6 +1534,199 @@ Message-ID: <r3@acme.test>\r\n\r\nInteresting, call me.\r\n";
         let out = handle(store.conn(), at(10), msg, 100).unwrap();
         assert_eq!(out.kind, "reply");
         assert_eq!(status(&store, 1), "REPLIED");
+        let (outbox_id, how): (Option<i64>, String) = store
+            .conn()
+            .query_row(
+                "SELECT outbox_id, matched_by FROM inbox_messages",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(outbox_id, Some(1));
+        assert_eq!(
+            how,
+            "by sender address JDupont@acme.test: no In-Reply-To/References of ours; the \
+             latest message sent to jdupont@acme.test before this one"
+        );
+    }
+
+    /// The same, threaded to a message that is not ours (the person's own earlier mail):
+    /// matched by its sender all the same, to the row sent to it most recently.
+    #[test]
+    fn a_reply_threaded_elsewhere_is_matched_by_its_sender_to_the_latest_row() {
+        let (_d, store) = store(&[
+            (1, "jdupont@acme.test", "1.abc@sender.test"),
+            (2, "jdupont@acme.test", "2.abc@sender.test"),
+        ]);
+        let c = store.conn();
+        c.execute("UPDATE outbox SET sent_at = 50 WHERE id = 2", [])
+            .unwrap();
+        let msg = b"From: jdupont@acme.test\r\nTo: claire@sender.test\r\n\
+Subject: About your mail\r\nIn-Reply-To: <own.1@acme.test>\r\n\
+Message-ID: <r4@acme.test>\r\n\r\nLet's talk.\r\n";
+        let out = handle(c, at(10), msg, 100).unwrap();
+        assert_eq!(out.kind, "reply");
+        assert_eq!(
+            (status(&store, 1), status(&store, 2)),
+            ("SENT".into(), "REPLIED".into())
+        );
+        let how: String = c
+            .query_row("SELECT matched_by FROM inbox_messages", [], |r| r.get(0))
+            .unwrap();
+        assert!(
+            how.starts_with("by sender address jdupont@acme.test"),
+            "{how}"
+        );
+    }
+
+    /// A colleague answering on the thread: the conversation is a person's now, so the
+    /// address written to is suppressed as for the prospect's own answer, and the entry and
+    /// the message say who answered.
+    #[test]
+    fn a_colleague_answering_on_the_thread_suppresses_the_row_and_says_who() {
+        let (_d, store) = store(&[(1, "x@fallback.test", "1.abc@sender.test")]);
+        let c = store.conn();
+        let msg = b"From: Boss <boss@fallback.test>\r\nTo: claire@sender.test\r\n\
+Subject: Re: Hello\r\nIn-Reply-To: <1.abc@sender.test>\r\n\
+Message-ID: <r5@fallback.test>\r\n\r\nX is away; I handle this. Call me.\r\n";
+        let out = handle(c, at(10), msg, 100).unwrap();
+        assert_eq!(
+            (out.kind, out.effects.replied, out.effects.suppressed),
+            ("reply", 1, 1)
+        );
+        let s = suppressions::blocking(c, "x@fallback.test")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (s.cause.as_str(), s.note.as_deref()),
+            (
+                "replied",
+                Some("Re: Hello (answered by boss@fallback.test)")
+            )
+        );
+        let how: String = c
+            .query_row("SELECT matched_by FROM inbox_messages", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            how,
+            "by In-Reply-To/References <1.abc@sender.test>; answered by boss@fallback.test, \
+             not the address written to"
+        );
+    }
+
+    /// What a reply says is kept (its writer's text, not what it quotes nor the signature);
+    /// a report keeps none.
+    #[test]
+    fn a_reply_keeps_a_snippet_of_its_own_text() {
+        let (_d, store) = store(&[(1, "jdupont@acme.test", "1.abc@sender.test")]);
+        let c = store.conn();
+        let msg = b"From: jdupont@acme.test\r\nTo: claire@sender.test\r\n\
+Subject: Re: Hello\r\nIn-Reply-To: <1.abc@sender.test>\r\n\
+Message-ID: <r6@acme.test>\r\n\r\nHello Claire,\r\n\r\n\r\n\r\nYes, Tuesday at 10.\r\n\
+-- \r\nJean Dupont, CFO\r\n\r\nOn Mon, 7 Dec 2026, Claire <claire@sender.test> wrote:\r\n\
+> Would Tuesday suit you?\r\n";
+        handle(c, at(1), msg, 100).unwrap();
+        handle(c, at(2), HARD, 100).unwrap();
+        let snippets: Vec<(String, String)> = c
+            .prepare("SELECT kind, snippet FROM inbox_messages ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            snippets,
+            [
+                (
+                    "reply".to_string(),
+                    "Hello Claire,\n\nYes, Tuesday at 10.".to_string()
+                ),
+                ("bounce".to_string(), String::new())
+            ]
+        );
+    }
+
+    /// An answer whose own text asks to be taken off the list is an unsubscribe request:
+    /// the address is suppressed as `unsubscribed`, the phrase as evidence. Negated, or only
+    /// in the quoted text, it is a reply.
+    #[test]
+    fn an_answer_asking_in_its_text_to_unsubscribe_is_an_unsubscribe() {
+        let answer = |n: u32, body: &str| {
+            format!(
+                "From: jdupont@acme.test\r\nTo: claire@sender.test\r\nSubject: Re: Hello\r\n\
+                 In-Reply-To: <1.abc@sender.test>\r\nMessage-ID: <u{n}@acme.test>\r\n\
+                 Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+            )
+        };
+        for (n, body, phrase) in [
+            (1, "Please take me off your list.", "take me off"),
+            (2, "STOP", "STOP"),
+            (
+                3,
+                "Bonjour,\r\nMerci de me désinscrire.\r\nJean",
+                "désinscri",
+            ),
+            (
+                4,
+                "Je ne souhaite plus recevoir vos messages.",
+                "plus recevoir vos",
+            ),
+            (
+                5,
+                "Not interested, please stop emailing me.",
+                "stop emailing",
+            ),
+            (6, "Retirez-moi de vos listes", "retirez-moi"),
+        ] {
+            let (_d, store) = store(&[(1, "jdupont@acme.test", "1.abc@sender.test")]);
+            let c = store.conn();
+            let out = handle(c, at(n), answer(n, body).as_bytes(), 100).unwrap();
+            assert_eq!(
+                (out.kind, out.effects.suppressed),
+                ("unsubscribe", 1),
+                "{body}"
+            );
+            let s = suppressions::blocking(c, "jdupont@acme.test")
+                .unwrap()
+                .unwrap();
+            assert_eq!(s.cause, "unsubscribed", "{body}");
+            assert_eq!(s.note.unwrap(), format!("reply: \"{phrase}\""), "{body}");
+            assert_eq!(status(&store, 1), "SENT", "{body}");
+        }
+        for (n, body) in [
+            (7, "Please don't unsubscribe me, I like these."),
+            (
+                8,
+                "Sounds good, call me.\r\n\r\n> To unsubscribe, reply STOP\r\n> remove me",
+            ),
+            (9, "I do not want to opt out."),
+            (10, "Yes.\r\n\r\nOn Mon, Claire wrote:\r\nunsubscribe here"),
+        ] {
+            let (_d, store) = store(&[(1, "jdupont@acme.test", "1.abc@sender.test")]);
+            let c = store.conn();
+            let out = handle(c, at(n), answer(n, body).as_bytes(), 100).unwrap();
+            assert_eq!(out.kind, "reply", "{body}");
+            assert_eq!(
+                suppressions::blocking(c, "jdupont@acme.test")
+                    .unwrap()
+                    .unwrap()
+                    .cause,
+                "replied",
+                "{body}"
+            );
+        }
+    }
+
+    /// The same words in mail that answers nothing of ours (a newsletter's footer) are no
+    /// one's request.
+    #[test]
+    fn unsubscribe_words_in_unmatched_mail_suppress_nothing() {
+        let (_d, store) = store(&[(1, "jdupont@acme.test", "1.abc@sender.test")]);
+        let c = store.conn();
+        let msg = b"From: news@shop.test\r\nTo: claire@sender.test\r\nSubject: Deals\r\n\
+Message-ID: <n1@shop.test>\r\n\r\nBig savings. To unsubscribe click here.\r\n";
+        let out = handle(c, at(1), msg, 100).unwrap();
+        assert_eq!((out.kind, out.effects.suppressed), ("other", 0));
     }
 
     #[test]
@@ -1363,7 +1738,17 @@ Message-ID: <r3@acme.test>\r\n\r\nInteresting, call me.\r\n";
         )]);
         let out = handle(store.conn(), at(1), DELAYED, 100).unwrap();
         assert_eq!(out.kind, "delayed");
-        assert_eq!(out.effects.bounces, 1);
+        // Stored (the Bounces tab shows it as a delay), but no bounce in the effects.
+        assert_eq!(out.effects.bounces, 0);
+        let stored: i64 = store
+            .conn()
+            .query_row(
+                "SELECT COUNT(*) FROM bounces WHERE action = 'delayed'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(stored, 1);
         assert_eq!(out.effects.suppressed, 0);
         assert_eq!(status(&store, 1), "SENT");
     }
@@ -1590,6 +1975,117 @@ Message-ID: <r3@acme.test>\r\n\r\nInteresting, call me.\r\n";
                     .to_string()
             )]
         );
+    }
+
+    /// A redacted complaint matched to a row whose own address looks like a placeholder
+    /// (`xxx@…`, `redacted@…`): that address is the row's, written by hailer, so it is
+    /// suppressed; only an address read from the report can be the ISP's placeholder.
+    #[test]
+    fn a_redacted_complaint_suppresses_the_rows_own_address_even_when_it_looks_redacted() {
+        for address in ["xxx@catchall.test", "redacted.team@catchall.test"] {
+            let (_d, store) = store(&[(15, address, "15.abcd@sender.test")]);
+            let c = store.conn();
+            let report = String::from_utf8_lossy(&arf("abuse", address, "15.abcd@sender.test"))
+                .replace(&format!("Original-Rcpt-To: <{address}>\r\n"), "")
+                .replace(&format!("To: {address}"), "To: redacted@catchall.test");
+            let out = handle(c, at(1), report.as_bytes(), 9).unwrap();
+            assert_eq!(
+                (out.effects.complaints, out.effects.suppressed),
+                (1, 1),
+                "{address}"
+            );
+            let s = suppressions::blocking(c, address).unwrap().unwrap();
+            assert_eq!(s.cause, "complained", "{address}");
+        }
+    }
+
+    /// A late report about an earlier message of a row (sent again since from a mailbox at
+    /// another domain, so the row has a new Message-ID) is matched to the row but stored with
+    /// the Message-ID it names: it does not count as a bounce of the new message, which keeps
+    /// its status, and a resend is not refused for it.
+    #[test]
+    fn a_late_report_about_an_earlier_message_keeps_its_message_id() {
+        const RELAY: &[u8] = include_bytes!("../../../tests/data/rig-dsn/dsn-relay-denied.eml");
+        let first_mid = "0f09611f-75e5-4d37-ad45-8dcc284603db@sender.test";
+        let (_d, store) = store(&[
+            (1, "someone@nomx.test", "1.aaaaaaaaaaaaaaaa@sender.test"),
+            (2, "other@acme.test", "2.bbbbbbbbbbbbbbbb@sender.test"),
+        ]);
+        let c = store.conn();
+        let report = |n: u32, mid: &str| {
+            String::from_utf8_lossy(RELAY)
+                .replace(first_mid, mid)
+                .replacen("Message-Id: <", &format!("Message-Id: <r{n}."), 1)
+        };
+        handle(
+            c,
+            at(1),
+            report(1, "1.aaaaaaaaaaaaaaaa@sender.test").as_bytes(),
+            100,
+        )
+        .unwrap();
+        assert_eq!(status(&store, 1), "BOUNCED");
+        assert_eq!(sending::resend(c, 1, 200, false).unwrap(), None);
+        // Sent again from a mailbox at another domain.
+        c.execute(
+            "UPDATE outbox SET status = 'SENT', header_message_id = '1.cccccccccccccccc@other.test'
+             WHERE id = 1",
+            [],
+        )
+        .unwrap();
+        // The second server's report about the first message comes in late.
+        let late = handle(
+            c,
+            at(2),
+            report(2, "1.aaaaaaaaaaaaaaaa@sender.test").as_bytes(),
+            100,
+        )
+        .unwrap();
+        assert_eq!(late.effects.bounced, 0);
+        assert_eq!(status(&store, 1), "SENT", "the new message did not bounce");
+        let stored: Vec<(Option<i64>, Option<String>)> = c
+            .prepare("SELECT outbox_id, message_id FROM bounces ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            stored,
+            [
+                (Some(1), Some("1.aaaaaaaaaaaaaaaa@sender.test".to_string())),
+                (Some(1), Some("1.aaaaaaaaaaaaaaaa@sender.test".to_string()))
+            ]
+        );
+        // The new message bounces the same way: the first time for it, so one message of
+        // the row before it, and a resend is refused only now that two did.
+        handle(
+            c,
+            at(3),
+            report(3, "1.cccccccccccccccc@other.test").as_bytes(),
+            100,
+        )
+        .unwrap();
+        assert_eq!(status(&store, 1), "BOUNCED");
+        let problem = sending::resend(c, 1, 300, false).unwrap().unwrap();
+        assert!(problem.contains("2 of its messages"), "{problem}");
+    }
+
+    /// Matched by recipient, a report is stored with the Message-ID it returns (rewritten by a
+    /// relay), not the row's current one: two reports about two messages count as two.
+    #[test]
+    fn a_report_matched_by_recipient_keeps_the_message_id_it_returns() {
+        let (_d, store) = store(&[(1, "nobody@acme.test", "1.f00d@sender.test")]);
+        let c = store.conn();
+        let rewritten = String::from_utf8_lossy(HARD).replace(
+            "a49e2c80-2444-4fa5-bcd1-5a9381d67cc1@sender.test",
+            "a49e2c80@relay.test",
+        );
+        handle(c, at(1), rewritten.as_bytes(), 100).unwrap();
+        let mid: Option<String> = c
+            .query_row("SELECT message_id FROM bounces", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mid.as_deref(), Some("a49e2c80@relay.test"));
     }
 
     #[test]

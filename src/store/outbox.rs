@@ -203,7 +203,10 @@ pub struct Built {
 pub const SERVER_REFUSED: &str =
     "(status IN ('ERROR', 'SKIPPED') AND smtp_reply IS NOT NULL AND reason IS smtp_reply)";
 
-/// In DO UPDATE's WHERE, bare column names are the stored row's, `excluded.` the new one's.
+/// In DO UPDATE's WHERE and SET, bare column names are the stored row's, `excluded.` the new
+/// one's. The attempts (and the server's last reply) count tries at an address: a withdrawn
+/// RETRY row (READY unapproved or SKIPPED) keeps them across a rebuild, or its next run would
+/// start over at attempt 1 and exceed `max_attempts`; only a new address starts from zero.
 static UPSERT_BUILT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "INSERT INTO outbox (prospect_id, message_id, email, company_key, subject, body, status,
@@ -213,11 +216,16 @@ static UPSERT_BUILT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
              message_id = excluded.message_id, email = excluded.email,
              company_key = excluded.company_key, subject = excluded.subject, body = excluded.body,
              status = excluded.status, reason = excluded.reason, approved = excluded.approved,
-             attempts = 0, smtp_reply = NULL, updated_at = excluded.updated_at
+             attempts = CASE WHEN {SAME_ADDRESS} THEN attempts ELSE 0 END,
+             smtp_reply = CASE WHEN {SAME_ADDRESS} THEN smtp_reply ELSE NULL END,
+             updated_at = excluded.updated_at
          WHERE status NOT IN ('SENDING', 'SENT', 'RETRY', 'UNCERTAIN', 'BOUNCED', 'INVALID', 'REPLIED')
-           AND NOT ({SERVER_REFUSED} AND lower(email) IS lower(excluded.email))"
+           AND NOT ({SERVER_REFUSED} AND {SAME_ADDRESS})"
     )
 });
+
+/// In [`UPSERT_BUILT`]: the stored row's address is the build's (case aside).
+const SAME_ADDRESS: &str = "lower(email) IS lower(excluded.email)";
 
 pub fn upsert_built(tx: &Transaction<'_>, b: &Built, now: i64) -> Result<()> {
     tx.prepare_cached(&UPSERT_BUILT)?.execute(params![

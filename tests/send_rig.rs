@@ -1663,3 +1663,55 @@ async fn a_mailbox_in_its_smtp_transaction_says_sending() {
     assert_eq!(sending_at, [0, 1, 2]);
     assert_eq!(c.count(Status::Sent), 3);
 }
+
+/// `p` on the TUI's Settings pauses a mailbox while a send runs: the run reads the pause
+/// before that mailbox's next message, sends nothing more through it (what was in flight
+/// is recorded), and leaves the rest READY, naming the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mailbox_paused_by_hand_mid_run_takes_nothing_more() {
+    use hailer::engine::jobs::{JobKind, JobMsg, Supervisor};
+    use hailer::engine::send::{self, SendIn};
+    let (port, script) = fake_smtp(true);
+    let emails: Vec<String> = (0..20).map(|i| format!("hp{i}@x.test")).collect();
+    let c = Campaign::new("handpause", &emails, "Hi");
+    let cfg_path = c.write_config(&fake_config(port, "").replace(
+        "delay_min = 0\ndelay_max = 0",
+        "delay_min = 1\ndelay_max = 1",
+    ));
+    let input = SendIn {
+        config: hailer::config::Config::from_file(&cfg_path).unwrap(),
+        data_dir: c.data(),
+        dry_run: false,
+        limit: None,
+        mailbox: None,
+    };
+    let (mut sup, mut rx) = Supervisor::new(tokio_util::sync::CancellationToken::new());
+    sup.spawn_blocking(JobKind::Send, "send", true, move |r| {
+        send::run(input, r)
+            .map(|o| o.to_string())
+            .map_err(|e| e.to_string())
+    });
+    let mut sent_at_pause = None;
+    let outcome = loop {
+        match rx.recv().await.expect("the run ends") {
+            JobMsg::SendStatus { status, .. } if sent_at_pause.is_none() && status.sent >= 2 => {
+                hailer::tui::sending_jobs::set_mailbox_pause(&c.data(), "fake", true).unwrap();
+                sent_at_pause = Some(status.sent as usize);
+            }
+            JobMsg::Finished { outcome, .. } => break outcome,
+            _ => {}
+        }
+    };
+    let at_pause = sent_at_pause.expect("paused");
+    let sent = c.count(Status::Sent);
+    // At most the message already in its transaction went out after the pause.
+    assert!(
+        sent >= at_pause && sent <= at_pause + 1,
+        "{sent} vs {at_pause}"
+    );
+    assert_eq!(script.lock().unwrap().accepted.len(), sent);
+    assert_eq!(c.count(Status::Sending), 0);
+    assert_eq!(c.count(Status::Ready), 20 - sent, "the rest waits");
+    let text = format!("{outcome:?}");
+    assert!(text.contains("paused by hand"), "{text}");
+}

@@ -1796,3 +1796,93 @@ fn many_long_mailbox_names_are_told_apart() {
     );
     insta::assert_snapshot!("send_confirm_7_mailboxes_80x16", text);
 }
+
+/// `m` on Settings selects a mailbox (▸), `p` pauses it by hand, as `hailer mailbox pause`
+/// does, and `p` again resumes it; an auto-paused one is left to `R`, which names its
+/// reason first. `?` lists both keys, and they fit at 80×24.
+#[test]
+fn p_on_settings_pauses_and_resumes_the_selected_mailbox() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use hailer::store::pauses;
+    use hailer::tui::app::Effect;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).unwrap();
+    let mut app = App::new(Settings::default(), PathBuf::from("/"), false);
+    app.settings.mailboxes = vec!["sender".into(), "claire".into()];
+    app.tab = Tab::Settings;
+    let key =
+        |app: &mut App, c: char| app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(text.contains("▸ sender: not tested"), "{text}");
+    assert!(text.contains("m/p pause a mailbox"), "{text}");
+    key(&mut app, 'm');
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(text.contains("▸ claire: not tested"), "{text}");
+    assert!(text.contains("  sender: not tested"), "{text}");
+
+    app.take_effects();
+    key(&mut app, 'p');
+    let effects = app.take_effects();
+    assert_eq!(
+        effects,
+        vec![Effect::SetMailboxPause {
+            name: "claire".into(),
+            pause: true
+        }]
+    );
+    // What the effect does, as the TUI runs it.
+    let text = hailer::tui::sending_jobs::set_mailbox_pause(dir.path(), "claire", true).unwrap();
+    assert!(text.contains("claire paused by hand"), "{text}");
+    let p = pauses::get(store.conn(), "claire").unwrap().unwrap();
+    assert_eq!((p.reason.as_str(), p.auto), (pauses::BY_HAND, false));
+    assert_eq!(pauses::get(store.conn(), "sender").unwrap(), None);
+    app.on_pauses(pauses::list(store.conn()).unwrap());
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(text.contains("▸ claire (paused): not tested"), "{text}");
+    assert!(
+        text.contains("claire: paused by hand (paused by hand"),
+        "{text}"
+    );
+
+    // p again resumes it.
+    key(&mut app, 'p');
+    assert_eq!(
+        app.take_effects(),
+        vec![Effect::SetMailboxPause {
+            name: "claire".into(),
+            pause: false
+        }]
+    );
+    hailer::tui::sending_jobs::set_mailbox_pause(dir.path(), "claire", false).unwrap();
+    assert_eq!(pauses::get(store.conn(), "claire").unwrap(), None);
+
+    // Auto-paused: p does not undo the rule's pause behind the user's back.
+    pauses::pause(store.conn(), "claire", "3 hard bounces", true, 5).unwrap();
+    app.on_pauses(pauses::list(store.conn()).unwrap());
+    key(&mut app, 'p');
+    assert!(app.take_effects().is_empty());
+    let toast = app.toast.as_ref().unwrap().text.clone();
+    assert!(
+        toast.contains("auto-paused (3 hard bounces): R resumes"),
+        "{toast}"
+    );
+
+    // `?` lists both keys.
+    let keymap = hailer::tui::keymap::Keymap::new();
+    let help: Vec<String> = keymap
+        .help(Tab::Settings)
+        .iter()
+        .map(|b| format!("{} {}", b.keys, b.desc))
+        .collect();
+    assert!(
+        help.iter()
+            .any(|l| l.starts_with("m select the next mailbox")),
+        "{help:?}"
+    );
+    assert!(
+        help.iter()
+            .any(|l| l.starts_with("p pause the selected mailbox")),
+        "{help:?}"
+    );
+}

@@ -29,7 +29,7 @@ pub enum MailboxCommand {
     Pause {
         name: String,
         /// Why (shown in the TUI and by `status`)
-        #[arg(long, default_value = "paused by hand")]
+        #[arg(long, default_value = crate::store::pauses::BY_HAND)]
         reason: String,
         /// Print {"mailbox", "paused", "changed", "reason"} instead of a line
         #[arg(long)]

@@ -330,6 +330,17 @@ pub struct Settings {
     pub capacity: Vec<crate::engine::send::MailboxOut>,
     /// Paused mailboxes and why (read with the Bounces tab's data).
     pub paused: Vec<crate::store::pauses::Pause>,
+    /// The mailbox `p` pauses or resumes: an index into `mailboxes` (`m` moves it).
+    pub selected: usize,
+}
+
+impl Settings {
+    /// The mailbox `p` acts on, if any is configured.
+    pub fn selected_mailbox(&self) -> Option<&str> {
+        self.mailboxes
+            .get(self.selected.min(self.mailboxes.len().saturating_sub(1)))
+            .map(String::as_str)
+    }
 }
 
 impl Settings {
@@ -359,6 +370,7 @@ impl Settings {
             checking: false,
             paused: Vec::new(),
             capacity: Vec::new(),
+            selected: 0,
         }
     }
 }
@@ -496,6 +508,11 @@ pub enum Effect {
     TestMailboxes,
     /// Settings tab: resume every paused mailbox.
     ResumeMailboxes,
+    /// Settings tab, `p`: pause one mailbox by hand (`pause`), or resume it.
+    SetMailboxPause {
+        name: String,
+        pause: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -1419,7 +1436,9 @@ impl App {
             Action::Send
             | Action::ResolveUncertain
             | Action::TestMailboxes
-            | Action::ResumeMailboxes => self.on_send_action(action),
+            | Action::ResumeMailboxes
+            | Action::SelectMailbox
+            | Action::ToggleMailboxPause => self.on_send_action(action),
             Action::Accept
             | Action::NextAlternative
             | Action::EditAddress

@@ -1106,7 +1106,7 @@ fn render_info(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         ),
         (_, None) => Line::styled(
             fit_hint(
-                "e edit config · t test mailboxes · R resume paused · j/k PgUp/PgDn g/G scroll",
+                "e edit · t test mailboxes · m/p pause a mailbox · R resume all · j/k scroll",
                 area.width as usize,
             ),
             theme.dim(),
@@ -1599,28 +1599,41 @@ fn mailbox_check_lines<'a>(s: &super::app::Settings, theme: &Theme) -> Vec<Line<
     }
     let mut lines = vec![Line::styled(
         if s.checking {
-            "Mailbox connection test (running…)"
+            "Mailbox connection test (running…) · m selects, p pauses/resumes"
         } else {
-            "Mailbox connection test (t runs it)"
+            "Mailbox connection test (t runs it) · m selects, p pauses/resumes"
         },
         theme.accent(),
     )];
+    let selected = s.selected_mailbox();
     for name in &s.mailboxes {
+        // `p` acts on the marked one; a pause shows beside every name it applies to.
+        let head = format!(
+            "{}{}{}",
+            if selected == Some(name.as_str()) {
+                "▸ "
+            } else {
+                "  "
+            },
+            sanitize(name),
+            if s.paused.iter().any(|p| &p.mailbox == name) {
+                " (paused)"
+            } else {
+                ""
+            }
+        );
         let Some(c) = s.checks.iter().find(|c| &c.name == name) else {
             let what = if s.checking {
                 "testing…"
             } else {
                 "not tested"
             };
-            lines.push(Line::styled(
-                format!("  {}: {what}", sanitize(name)),
-                theme.dim(),
-            ));
+            lines.push(Line::styled(format!("{head}: {what}"), theme.dim()));
             continue;
         };
         let verdict = if c.ok() { "OK" } else { "FAILED" };
         lines.push(Line::styled(
-            format!("  {}: {verdict}", sanitize(name)),
+            format!("{head}: {verdict}"),
             if c.ok() { Style::new() } else { theme.error() },
         ));
         let mut part = |what: &str, r: Option<&Result<String, String>>| {

@@ -1298,7 +1298,8 @@ fn a_status_message_is_never_cut_at_80_columns() {
     let text = format!("{}", render(&mut app, 80, 24).backend());
     assert!(text.contains("word60"), "{text}");
 
-    // A task's long summary is no error: two lines, the second pointing to the log.
+    // A task's long summary (it arrives while the user works on a tab) keeps to one line,
+    // cut with "…", and does not push the tab up; the Activity log holds it whole.
     app.tab = Tab::Prospects;
     app.on_job(JobMsg::Started {
         id: 9,
@@ -1314,15 +1315,37 @@ fn a_status_message_is_never_cut_at_80_columns() {
     });
     let text = format!("{}", render(&mut app, 80, 24).backend());
     let last: Vec<&str> = text.lines().rev().take(3).collect();
+    let status = last[0].trim_matches('"');
+    assert!(status.contains("find: done — part1 "), "{text}");
+    assert!(status.ends_with('…'), "{text}");
+    assert!(!last[1].contains("part"), "{text}");
     assert!(
-        last[0]
-            .trim_matches('"')
-            .trim_end()
-            .ends_with("…(whole text: Activity)"),
+        last[2].starts_with("\"└"),
+        "the table keeps its rows:\n{text}"
+    );
+    app.tab = Tab::Activity;
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(text.contains("part60"), "{text}");
+    // A failed task's error too.
+    app.tab = Tab::Prospects;
+    app.on_job(JobMsg::Started {
+        id: 10,
+        kind: JobKind::Find,
+        title: "find".into(),
+        pausable: false,
+    });
+    app.on_job(JobMsg::Finished {
+        id: 10,
+        outcome: hailer::engine::jobs::Outcome::Failed(summary.join(" ")),
+        cancelled: false,
+    });
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    let last: Vec<&str> = text.lines().rev().take(3).collect();
+    assert!(
+        last[0].contains("find: failed") && last[0].ends_with("…\""),
         "{text}"
     );
-    assert!(last[1].contains("find: done — part1 "), "{text}");
-    assert!(!last[2].contains("part"), "{text}");
+    assert!(last[2].starts_with("\"└"), "{text}");
     // A message that is neither logged nor an error says nothing of the log.
     app.toast(words.join(" "), false);
     let text = format!("{}", render(&mut app, 80, 24).backend());
@@ -1885,4 +1908,28 @@ fn p_on_settings_pauses_and_resumes_the_selected_mailbox() {
             .any(|l| l.starts_with("p pause the selected mailbox")),
         "{help:?}"
     );
+}
+
+/// The reason a mailbox is unusable can be long (a password command's error): Settings
+/// shows it whole at 80×24, wrapped, not cut.
+#[test]
+fn settings_shows_why_a_mailbox_is_unusable_whole() {
+    let mut app = App::new(Settings::default(), PathBuf::from("/"), false);
+    app.settings.mailboxes = vec!["sender".into()];
+    app.tab = Tab::Settings;
+    let why = "password: password_cmd `pass show mail/sender` exited with status 1: \
+               gpg: decryption failed: No secret key (is the agent running?) END";
+    app.settings.capacity = vec![hailer::engine::send::MailboxOut {
+        name: "sender".into(),
+        cap_today: 20,
+        error: Some(why.into()),
+        ..Default::default()
+    }];
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    let joined: String = text
+        .lines()
+        .map(|l| l.trim_matches('"').trim_matches('│').trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(joined.contains(&format!("unusable: {why}")), "{text}");
 }

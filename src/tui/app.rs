@@ -527,6 +527,9 @@ pub struct Toast {
     /// The Activity log holds the whole text (an error, a task's outcome): a cut status line
     /// points there.
     pub logged: bool,
+    /// A task's outcome: it arrives while the user works on a tab, so it keeps to one line
+    /// (cut) instead of pushing the tab up; Activity holds it whole.
+    pub task_result: bool,
 }
 
 pub struct App {
@@ -673,6 +676,7 @@ impl App {
             ttl: if error { 32 } else { 16 },
             dialog: false,
             logged,
+            task_result: false,
         });
     }
 
@@ -889,6 +893,9 @@ impl App {
                         error,
                         true,
                     );
+                    if let Some(t) = &mut self.toast {
+                        t.task_result = true;
+                    }
                     if kind == JobKind::Import && state == TaskState::Done {
                         self.effects.push(Effect::Load(Pane::Prospects));
                         self.effects.push(Effect::Load(Pane::Messages));

@@ -1145,6 +1145,7 @@ fn wrap_hint(hint: &str, width: usize) -> Vec<String> {
 /// The running tasks, then the last message. One line, or up to three for an error (it names
 /// a file, then the reason, and a cut reason is useless) and two for anything else; a logged
 /// message longer than that ends with a pointer to the Activity log, which holds it whole.
+/// A task's outcome keeps to one line, cut with "…" (the Activity log holds it whole).
 fn render_status(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
     let mut spans = status_tasks(app, theme);
     let Some(toast) = &app.toast else {
@@ -1215,6 +1216,9 @@ fn status_message_lines(app: &App, width: u16) -> Option<Vec<String>> {
     let text = format!("{}{}", status_prefix(app), sanitize(&toast.text));
     if text.width() + HELP_HINT.width() <= width {
         return None;
+    }
+    if toast.task_result {
+        return Some(vec![cut(&text, width)]);
     }
     let mut lines = wrap_words(&text, width);
     // An error gets three lines (a file, then the reason); anything else, such as a task's

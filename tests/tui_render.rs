@@ -617,7 +617,7 @@ fn outbox_counts_and_summary_follow_new_events_without_a_reload() {
     assert_eq!(cell(&app), "2/1/0");
     let text = format!("{}", render(&mut app, 80, 24).backend());
     assert!(
-        text.contains("sent 1 · dlv 1 · open 1 (1 human) · click 1 · reply 0 · bounce 0h/0s"),
+        text.contains("1 sent · 1 opened (1 by people) · 1 clicked · 0 replied · 0 bounced"),
         "{text}"
     );
 
@@ -634,7 +634,7 @@ fn outbox_counts_and_summary_follow_new_events_without_a_reload() {
     assert_eq!(app.outbox.rows.len(), rows_before);
     assert_eq!(cell(&app), "3/1/0");
     let text = format!("{}", render(&mut app, 80, 24).backend());
-    assert!(text.contains("unsub 1"), "{text}");
+    assert!(text.contains("0 bounced · 1 unsubscribed"), "{text}");
     // Rows never sent show nothing in the column.
     assert!(
         app.outbox

@@ -116,7 +116,7 @@ pub fn render(f: &mut Frame, app: &mut App) {
             // The Outbox gets its campaign summary line above the table.
             let main = match (&app.outbox_summary, app.tab) {
                 (Some(c), Tab::Outbox) if main.height > 4 => {
-                    let line = c.line(main.width as usize);
+                    let line = cut(&c.line(main.width as usize), main.width as usize);
                     let [top, rest] =
                         Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(main);
                     f.render_widget(Paragraph::new(Line::styled(line, theme.dim())), top);

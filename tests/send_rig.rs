@@ -1581,7 +1581,7 @@ async fn send_task_pauses_between_messages_resumes_and_cancels_cleanly() {
                 if phase == 0 && status.sent >= 2 {
                     assert_eq!(sup.toggle_pause(id), Some(true));
                     phase = 1;
-                } else if phase == 1 && status.waiting.as_deref() == Some("paused") {
+                } else if phase == 1 && status.waiting == Some(send::Wait::Paused) {
                     saw_paused = true;
                     assert_eq!(count(Status::Sending), 0, "nothing SENDING while paused");
                     sent_when_paused = count(Status::Sent);

@@ -734,7 +734,7 @@ fn sending_app() -> App {
                 },
             ],
             next_send_in: Some(Duration::from_secs(23)),
-            waiting: Some("delay between two sends".into()),
+            waiting: Some(hailer::engine::send::Wait::Delay),
         }),
     });
     app.activity.tasks[2].elapsed = Duration::from_secs(120);
@@ -1507,7 +1507,7 @@ fn cjk_mailbox_names_keep_the_columns_in_line() {
                 },
             ],
             next_send_in: Some(Duration::from_secs(23)),
-            waiting: Some("delay between two sends".into()),
+            waiting: Some(hailer::engine::send::Wait::Delay),
         }),
     });
     let terminal = render(&mut app, 80, 24);
@@ -1774,7 +1774,7 @@ fn many_long_mailbox_names_are_told_apart() {
                 })
                 .collect(),
             next_send_in: Some(Duration::from_secs(3)),
-            waiting: Some("delay between two sends".into()),
+            waiting: Some(hailer::engine::send::Wait::Delay),
         }),
     });
     let text = format!("{}", render(&mut app, 80, 24).backend());

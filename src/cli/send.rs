@@ -60,18 +60,19 @@ fn bar(done: u64, total: Option<u64>) -> String {
     }
 }
 
-/// A "next send in 8 s" progress note as it reads at `now`, the send being `due` then; `None`
-/// for another note (a window that opens, a count of sends), drawn once as it came.
-fn counted_down(
-    note: &str,
-    due: Option<std::time::Instant>,
-    now: std::time::Instant,
-) -> Option<String> {
-    let due = due?;
-    note.starts_with("next send in ").then(|| {
-        let secs = due.saturating_duration_since(now).as_secs_f64().ceil();
-        format!("next send in {secs:.0} s")
-    })
+/// The "next send in 8 s" progress note as it reads at `now`, when the run waits between two
+/// sends (`due` holds when the send is due); `None` while it waits for something else (a
+/// window that opens, a retry), whose note is drawn once as it came.
+fn counted_down(due: Option<&Due>, now: std::time::Instant) -> Option<String> {
+    let Due { at, wait } = due?;
+    (*wait == send::Wait::Delay).then(|| send::next_send_text(at.saturating_duration_since(now)))
+}
+
+/// When the run's next send is due, and what it waits for (from its last live status).
+#[derive(Debug, Clone)]
+struct Due {
+    at: std::time::Instant,
+    wait: send::Wait,
 }
 
 impl SendCommand {
@@ -127,7 +128,7 @@ impl SendCommand {
             // The last progress line, and when the next send is due: a "next send in 8 s"
             // is drawn again every second while the run waits, so it counts down.
             let mut line: Option<(u64, Option<u64>, String)> = None;
-            let mut due: Option<std::time::Instant> = None;
+            let mut due: Option<Due> = None;
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
             loop {
                 let msg = tokio::select! {
@@ -138,7 +139,7 @@ impl SendCommand {
                     _ = tick.tick() => {
                         if tty
                             && let Some((done, total, note)) = &line
-                            && let Some(note) = counted_down(note, due, std::time::Instant::now())
+                            && let Some(note) = counted_down(due.as_ref(), std::time::Instant::now())
                         {
                             stderr!("\r\x1b[2K{} {note}", bar(*done, *total));
                             let _ = std::io::stderr().flush();
@@ -148,7 +149,13 @@ impl SendCommand {
                 };
                 match msg {
                     JobMsg::SendStatus { status, .. } => {
-                        due = status.next_send_in.map(|d| std::time::Instant::now() + d);
+                        due = status
+                            .next_send_in
+                            .zip(status.waiting.clone())
+                            .map(|(d, wait)| Due {
+                                at: std::time::Instant::now() + d,
+                                wait,
+                            });
                     }
                     JobMsg::Progress {
                         done, total, note, ..
@@ -264,20 +271,37 @@ mod tests {
     use super::*;
 
     /// The progress line's wait is drawn again as it goes down (it stood at "next send in
-    /// 8 s" until the message went out); other notes are left as they came.
+    /// 8 s" until the message went out), in the run's own words; other waits are left as
+    /// they came. Told by the status's typed wait, not by the note's text.
     #[test]
     fn the_wait_before_the_next_send_counts_down() {
         let now = Instant::now();
-        let due = Some(now + Duration::from_secs(8));
+        let due = |wait| {
+            Some(Due {
+                at: now + Duration::from_secs(8),
+                wait,
+            })
+        };
+        let delay = due(send::Wait::Delay);
+        let delay = delay.as_ref();
         assert_eq!(
-            counted_down("next send in 8 s", due, now + Duration::from_millis(2500)).as_deref(),
+            counted_down(delay, now + Duration::from_millis(2500)).as_deref(),
             Some("next send in 6 s")
         );
         assert_eq!(
-            counted_down("next send in 8 s", due, now + Duration::from_secs(9)).as_deref(),
+            counted_down(delay, now + Duration::from_secs(9)).as_deref(),
             Some("next send in 0 s")
         );
-        assert_eq!(counted_down("3 sent · a 3/20", due, now), None);
-        assert_eq!(counted_down("next send in 8 s", None, now), None);
+        // The first draw (the run's note) and every redraw are one text.
+        assert_eq!(
+            counted_down(delay, now + Duration::from_millis(500)),
+            Some(send::next_send_text(Duration::from_millis(7500)))
+        );
+        assert_eq!(
+            counted_down(due(send::Wait::WindowClosed).as_ref(), now),
+            None
+        );
+        assert_eq!(counted_down(due(send::Wait::Retry).as_ref(), now), None);
+        assert_eq!(counted_down(None, now), None);
     }
 }

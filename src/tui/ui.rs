@@ -710,7 +710,7 @@ fn render_send_panel(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         _ if paused => "paused (p resumes)".into(),
         (Some(d), Some(why)) => format!("next send in {} ({why})", fmt_duration(d)),
         (Some(d), None) => format!("next send in {}", fmt_duration(d)),
-        (None, Some(why)) => why.clone(),
+        (None, Some(why)) => why.to_string(),
         (None, None) if task.is_some_and(|t| t.state.is_active()) => "sending now".into(),
         (None, None) => "stopped".into(),
     };

@@ -85,8 +85,48 @@ pub struct LiveStatus {
     /// When the next message is due to start, counted from this status (delays, a closed
     /// window, a retry); `None` while messages go out back to back.
     pub next_send_in: Option<Duration>,
-    /// What the run waits for, when it waits.
-    pub waiting: Option<String>,
+    /// What the run waits for, when it waits; once over, why it stopped.
+    pub waiting: Option<Wait>,
+}
+
+/// What a run waits for: the live status says it, typed, so a reader (the CLI's countdown)
+/// needs no text to recognise it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wait {
+    /// The delay between two sends of a mailbox.
+    Delay,
+    /// A retry that falls due within the run's wait.
+    Retry,
+    /// Every open mailbox's sending window is closed.
+    WindowClosed,
+    /// The task is paused (TUI).
+    Paused,
+    /// The run is over: why it stopped (the summary's `stopped`).
+    Stopped(String),
+}
+
+impl Wait {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Wait::Delay => "delay between two sends",
+            Wait::Retry => "a retry falls due",
+            Wait::WindowClosed => "sending window closed",
+            Wait::Paused => "paused",
+            Wait::Stopped(why) => why,
+        }
+    }
+}
+
+impl std::fmt::Display for Wait {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Wait {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -103,9 +143,21 @@ pub struct LiveMailbox {
     pub next_in: Option<Duration>,
 }
 
-/// A mailbox's wait as its note shows it: "next in 3 s", whole seconds rounded up.
+/// A wait as every countdown shows it: "in 3 s", in whole seconds rounded up, so a
+/// countdown never ticks up between two redraws. The run's "next send in 3 s" (its first
+/// draw, and `hailer send`'s redraws) and a mailbox's "next in 3 s" (TUI) are made here.
+pub fn wait_text(wait: Duration) -> String {
+    format!("in {:.0} s", wait.as_secs_f64().ceil())
+}
+
+/// The run's note while it waits between two sends: "next send in 3 s".
+pub fn next_send_text(wait: Duration) -> String {
+    format!("next send {}", wait_text(wait))
+}
+
+/// A mailbox's note while it waits: "next in 3 s".
 pub fn next_in_text(wait: Duration) -> String {
-    format!("next in {:.0} s", wait.as_secs_f64().ceil())
+    format!("next {}", wait_text(wait))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -1065,5 +1117,15 @@ mod tests {
         assert_eq!(backoff(300, 2), 600);
         assert_eq!(backoff(300, 4), 2400);
         assert_eq!(backoff(1, 0), 1);
+    }
+
+    /// Every countdown rounds up: 2.1 s left reads "3 s", never "2 s" then "3 s" again.
+    #[test]
+    fn waits_read_in_whole_seconds_rounded_up() {
+        let d = Duration::from_millis(2100);
+        assert_eq!(next_send_text(d), "next send in 3 s");
+        assert_eq!(next_in_text(d), "next in 3 s");
+        assert_eq!(next_in_text(Duration::from_secs(3)), "next in 3 s");
+        assert_eq!(next_send_text(Duration::ZERO), "next send in 0 s");
     }
 }

@@ -1583,15 +1583,17 @@ fn render_settings(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize
 /// (paused, a password that cannot be read), its window closed (and when it opens), or its
 /// cap reached; empty when it can send.
 fn mailbox_day_note(m: &crate::engine::send::MailboxOut) -> String {
-    match (&m.error, &m.window_opens) {
-        (Some(e), _) => format!("unusable: {e}"),
-        (None, Some(at)) => {
+    use crate::engine::send::MailboxState;
+    match m.state() {
+        // The paused text says so itself ("paused: … (resume: …)").
+        MailboxState::Paused(e) | MailboxState::Unusable(e) => format!("unusable: {e}"),
+        MailboxState::WindowClosed(at) => {
             let at = chrono::DateTime::parse_from_rfc3339(at)
-                .map_or(at.clone(), |t| t.format("%a %H:%M").to_string());
+                .map_or(at.to_string(), |t| t.format("%a %H:%M").to_string());
             format!("window closed, opens {at}")
         }
-        _ if m.cap_today <= m.sent_today => "cap reached today".to_string(),
-        _ => String::new(),
+        MailboxState::AtCap => "cap reached today".to_string(),
+        MailboxState::Ready => String::new(),
     }
 }
 

@@ -72,6 +72,47 @@ pub struct MailboxOut {
     pub window_opens: Option<String>,
 }
 
+/// What a mailbox can do now, in the one order `mailbox status` and the TUI (Settings, the
+/// S confirmation) tell it: paused, unusable, window closed, at its cap, ready. A capped
+/// mailbox whose window is closed says the window, which tells when it may send again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailboxState<'a> {
+    /// Paused by hand or by the auto-pause rule: the lane's text, with how to resume.
+    Paused(&'a str),
+    /// It cannot send (a password that cannot be read, a bad setting): why.
+    Unusable(&'a str),
+    /// Its sending window is closed: when it opens next (RFC 3339, the mailbox's zone).
+    WindowClosed(&'a str),
+    /// Today's cap (warm-up applied) is reached.
+    AtCap,
+    Ready,
+}
+
+impl MailboxState<'_> {
+    /// As `mailbox status --json` names it.
+    pub fn key(self) -> &'static str {
+        match self {
+            MailboxState::Paused(_) => "paused",
+            MailboxState::Unusable(_) => "unusable",
+            MailboxState::WindowClosed(_) => "window_closed",
+            MailboxState::AtCap => "at_cap",
+            MailboxState::Ready => "ready",
+        }
+    }
+}
+
+impl MailboxOut {
+    pub fn state(&self) -> MailboxState<'_> {
+        match (&self.error, &self.window_opens) {
+            (Some(e), _) if self.paused => MailboxState::Paused(e),
+            (Some(e), _) => MailboxState::Unusable(e),
+            (None, Some(at)) => MailboxState::WindowClosed(at),
+            _ if self.sent_today >= self.cap_today => MailboxState::AtCap,
+            _ => MailboxState::Ready,
+        }
+    }
+}
+
 /// A send run as the Activity tab shows it live.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LiveStatus {
@@ -1127,5 +1168,35 @@ mod tests {
         assert_eq!(next_in_text(d), "next in 3 s");
         assert_eq!(next_in_text(Duration::from_secs(3)), "next in 3 s");
         assert_eq!(next_send_text(Duration::ZERO), "next send in 0 s");
+    }
+
+    /// One order for every view: a capped mailbox whose window is closed says the window
+    /// (`mailbox status` said at_cap, the TUI "window closed").
+    #[test]
+    fn a_mailbox_state_follows_one_order() {
+        let m = |error: Option<&str>, paused, opens: Option<&str>, sent| MailboxOut {
+            error: error.map(str::to_string),
+            paused,
+            window_opens: opens.map(str::to_string),
+            sent_today: sent,
+            cap_today: 5,
+            ..MailboxOut::default()
+        };
+        let opens = Some("2026-12-08T09:00:00+01:00");
+        assert_eq!(
+            m(Some("paused: x"), true, opens, 5).state(),
+            MailboxState::Paused("paused: x")
+        );
+        assert_eq!(
+            m(Some("password: y"), false, opens, 5).state(),
+            MailboxState::Unusable("password: y")
+        );
+        assert_eq!(
+            m(None, false, opens, 5).state(),
+            MailboxState::WindowClosed("2026-12-08T09:00:00+01:00")
+        );
+        assert_eq!(m(None, false, None, 5).state(), MailboxState::AtCap);
+        assert_eq!(m(None, false, None, 4).state(), MailboxState::Ready);
+        assert_eq!(m(None, false, opens, 5).state().key(), "window_closed");
     }
 }

@@ -1736,7 +1736,19 @@ fn a_retry_row_can_be_unapproved_skipped_and_edited() {
     assert_eq!(r.smtp_reply.as_deref(), Some("421 4.7.0 try later"));
 
     hailer(d).args(["outbox", "skip", "2"]).assert().success();
-    assert_eq!(row(2).status.as_str(), "SKIPPED");
+    // Skipped as unapprove withdraws a RETRY row with approval off: the reply leaves
+    // `reason` (it would read as a refusal), the attempts and the reply stay.
+    let r = row(2);
+    assert_eq!(
+        (
+            r.status.as_str(),
+            r.approved,
+            r.attempts,
+            r.reason.as_deref()
+        ),
+        ("SKIPPED", false, 2, None)
+    );
+    assert_eq!(r.smtp_reply.as_deref(), Some("421 4.7.0 try later"));
 
     hailer(d)
         .args(["outbox", "edit", "3", "--subject", "x"])

@@ -359,16 +359,19 @@ pub fn set_skipped(conn: &Connection, ids: &[i64], skipped: bool, now: i64) -> R
     if !skipped {
         return unskip(conn, ids, now).map(|(ready, error)| ready + error);
     }
-    let mut stmt = conn.prepare_cached(
-        "UPDATE outbox SET status = 'SKIPPED', approved = 0, updated_at = ?2,
-             reason = CASE WHEN status = 'RETRY' THEN NULL ELSE reason END,
-             next_attempt_at = NULL
-         WHERE id = ?1 AND status IN ('READY', 'ERROR', 'RETRY')",
-    )?;
-    let mut n = 0;
-    for id in ids {
-        n += stmt.execute(params![id, now])?;
+    // A RETRY row is withdrawn exactly as `unapprove` withdraws it with approval off.
+    let tx = conn.unchecked_transaction()?;
+    let mut n = withdraw_retries(&tx, ids, now, Held::Skipped)?;
+    {
+        let mut stmt = tx.prepare_cached(
+            "UPDATE outbox SET status = 'SKIPPED', approved = 0, updated_at = ?2
+             WHERE id = ?1 AND status IN ('READY', 'ERROR')",
+        )?;
+        for id in ids {
+            n += stmt.execute(params![id, now])?;
+        }
     }
+    tx.commit()?;
     Ok(n)
 }
 

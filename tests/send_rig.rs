@@ -1004,7 +1004,7 @@ fn a_mailbox_auto_paused_mid_run_keeps_the_runs_summary() {
     assert_eq!(code, 1, "{out}\n{err}");
     assert!(err.contains("no usable mailbox left"), "{err}");
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(json["error"], 3, "{out}");
+    assert_eq!(json["errors"], 3, "{out}");
     assert_eq!(json["sent"], 0, "{out}");
     assert_eq!(json["problems"].as_array().unwrap().len(), 3, "{out}");
     assert_eq!(json["mailboxes"][0]["paused"], true, "{out}");
@@ -1024,10 +1024,28 @@ fn a_mailbox_auto_paused_mid_run_keeps_the_runs_summary() {
     let pause = err.find("auto-paused").unwrap_or_else(|| panic!("{err}"));
     assert!(third < pause, "{err}");
     assert_eq!(script.lock().unwrap().mails, 3, "nothing after the pause");
+    // The summary names its end as a run refused at the start does: `exit_code`, and
+    // `error` (as `stopped` says it) when that is not 0.
+    assert_eq!(json["exit_code"], 1, "{out}");
+    assert_eq!(json["error"], json["stopped"], "{out}");
     // A run with the mailbox already paused has nothing to report: that is an error.
     let (code, _, err) = c.send(&cfg, &[]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("no usable mailbox"), "{err}");
+    let (code, out, _) = c.send(&cfg, &["--json"]);
+    let refused: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((code, refused["exit_code"].as_u64()), (1, Some(1)), "{out}");
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("no usable mailbox"),
+        "{out}"
+    );
+    assert!(
+        refused["mailboxes"][0]["paused"].as_bool().unwrap(),
+        "{out}"
+    );
 }
 
 /// A 4xx whose retry falls due beyond the run's wait: the summary says how many rows wait and
@@ -1241,6 +1259,25 @@ fn a_send_stopped_by_ctrl_c_exits_130_with_its_summary() {
         2,
         "the rest stays READY for the next run"
     );
+    // In JSON: the summary, with the exit code and why it stopped, named as for a run
+    // refused at the start.
+    let child = c
+        .hailer(&cfg)
+        .args(["send", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The delay between sends holds across runs: this one waits out the first's 30 s.
+    std::thread::sleep(Duration::from_millis(1500));
+    common::signal(child.id(), "INT");
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{stdout}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["exit_code"], 130, "{stdout}");
+    assert_eq!(json["error"], "cancelled", "{stdout}");
+    assert_eq!(json["stopped"], "cancelled", "{stdout}");
 }
 
 #[test]

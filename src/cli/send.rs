@@ -68,6 +68,32 @@ fn counted_down(due: Option<&Due>, now: std::time::Instant) -> Option<String> {
     (*wait == send::Wait::Delay).then(|| send::next_send_text(at.saturating_duration_since(now)))
 }
 
+/// How a run that has a summary exits: 130 when a signal stopped it, 1 when no mailbox was
+/// left to send the rest (the next run could not start), else 0.
+fn summary_exit_code(out: &SendOut, interrupted: bool) -> u8 {
+    if interrupted {
+        exit::INTERRUPTED
+    } else if out.out_of_mailboxes {
+        exit::FAILURE
+    } else {
+        exit::OK
+    }
+}
+
+/// A summary in JSON, with the names a run refused at the start uses too: `exit_code`
+/// always, and `error` (why it stopped, as `stopped` says) when the exit code is not 0; the
+/// count of ERROR rows is `errors`.
+fn summary_json(out: &SendOut, code: u8) -> String {
+    let mut value = serde_json::to_value(out).unwrap_or_default();
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("exit_code".into(), code.into());
+        if code != exit::OK {
+            obj.insert("error".into(), out.stopped.clone().into());
+        }
+    }
+    serde_json::to_string_pretty(&value).unwrap_or_default()
+}
+
 /// When the run's next send is due, and what it waits for (from its last live status).
 #[derive(Debug, Clone)]
 struct Due {
@@ -190,25 +216,28 @@ impl SendCommand {
         let alert = result
             .as_ref()
             .and_then(|r| crate::engine::notify::send_run_ended(&ctx.config.config, r));
-        let mut code = self.report(result);
-        // A script must not take a run stopped halfway for a finished one.
-        if code == exit::OK && interrupted.load(std::sync::atomic::Ordering::SeqCst) {
-            code = exit::INTERRUPTED;
-        }
+        let code = self.report(
+            result,
+            interrupted.load(std::sync::atomic::Ordering::SeqCst),
+        );
         if let Some(d) = alert.and_then(|a| a.wait(std::time::Duration::from_secs(30))) {
             tracing::info!("send alert: {}", crate::engine::notify::describe(&d));
         }
         code
     }
 
-    fn report(&self, result: Option<Result<SendOut, SendError>>) -> u8 {
+    /// The summary (or the error) on stdout, and the exit code. `interrupted`: a signal
+    /// stopped the run.
+    fn report(&self, result: Option<Result<SendOut, SendError>>, interrupted: bool) -> u8 {
         match result {
             Some(Ok(out)) => {
+                let code = summary_exit_code(&out, interrupted);
                 if self.json {
-                    outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+                    outln!("{}", summary_json(&out, code));
                 } else {
                     out!("{out}");
                 }
+
                 // The run went through the outbox with the other mailboxes: exit 0, as issue
                 // #7 asks ("non-zero only when it could not run"). A failed one is still said
                 // on stderr, and in JSON as its `error` with `paused: false`.
@@ -217,7 +246,7 @@ impl SendCommand {
                 // read the run as done.
                 if out.out_of_mailboxes {
                     errln!("{} (see the summary)", out.stopped);
-                    return exit::FAILURE;
+                    return code;
                 }
                 let failed: Vec<&str> = out.failed_mailboxes().map(|m| m.name.as_str()).collect();
                 if !failed.is_empty() {
@@ -226,7 +255,8 @@ impl SendCommand {
                         failed.join(", ")
                     );
                 }
-                exit::OK
+                // A script must not take a run stopped halfway by a signal for a finished one.
+                code
             }
             Some(Err(e)) => {
                 errln!("{e}");

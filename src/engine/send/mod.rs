@@ -219,6 +219,9 @@ pub struct RowOutcome {
 pub struct SendOut {
     pub dry_run: bool,
     pub sent: u64,
+    /// Rows that ended ERROR. `errors` in JSON: `error` is the message of a run that exits
+    /// non-zero, as in every `--json` error.
+    #[serde(rename = "errors")]
     pub error: u64,
     pub retry: u64,
     pub uncertain: u64,

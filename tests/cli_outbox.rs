@@ -1568,7 +1568,7 @@ fn lists_write_to_a_file_with_the_delimiter_and_bom_asked_for() {
 }
 
 /// `outbox show` on a row already sent: the Date it went out with, and notes that the text is
-/// built again (today's config) and that its mailbox is gone from the config.
+/// a re-rendering whose link tokens are not the sent ones, and that its mailbox is gone.
 #[test]
 fn show_on_a_sent_row_gives_its_send_date_and_says_what_is_rebuilt() {
     let (dir, id) = ann();
@@ -1591,7 +1591,8 @@ fn show_on_a_sent_row_gives_its_send_date_and_says_what_is_rebuilt() {
             "Date: Sat, 21 Nov 2026 22:26:40 +0000",
         ))
         .stdout(predicate::str::contains(
-            "(sent: built again from the stored row",
+            "(a RE-RENDERING, not the message as sent: the Message-ID and Date are the sent ones, \
+             but its tracking and unsubscribe links carry new tokens, not the sent ones",
         ))
         .stdout(predicate::str::contains(
             "(mailbox gone is no longer configured: shown as m would send it)",

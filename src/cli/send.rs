@@ -153,7 +153,7 @@ impl SendCommand {
             let mut shown = false;
             // The last progress line, and when the next send is due: a "next send in 8 s"
             // is drawn again every second while the run waits, so it counts down.
-            let mut line: Option<(u64, Option<u64>, String)> = None;
+            let mut line: Option<(u64, Option<u64>)> = None;
             let mut due: Option<Due> = None;
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
             loop {
@@ -164,7 +164,7 @@ impl SendCommand {
                     },
                     _ = tick.tick() => {
                         if tty
-                            && let Some((done, total, note)) = &line
+                            && let Some((done, total)) = &line
                             && let Some(note) = counted_down(due.as_ref(), std::time::Instant::now())
                         {
                             stderr!("\r\x1b[2K{} {note}", bar(*done, *total));
@@ -189,7 +189,10 @@ impl SendCommand {
                         stderr!("\r\x1b[2K{} {note}", bar(done, total));
                         let _ = std::io::stderr().flush();
                         shown = true;
-                        line = Some((done, total, note));
+                        line = Some((done, total));
+                        // A new note ends the wait it counted down; the run's status after a
+                        // "next send in" note says the next wait (it comes right after).
+                        due = None;
                     }
                     JobMsg::Log { level, text, .. } => {
                         if shown {

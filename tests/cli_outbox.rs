@@ -1568,7 +1568,7 @@ fn lists_write_to_a_file_with_the_delimiter_and_bom_asked_for() {
 }
 
 /// `outbox show` on a row already sent: the Date it went out with, and notes that the text is
-/// built again (today's config) and that its mailbox is gone from the config.
+/// a re-rendering whose link tokens are not the sent ones, and that its mailbox is gone.
 #[test]
 fn show_on_a_sent_row_gives_its_send_date_and_says_what_is_rebuilt() {
     let (dir, id) = ann();
@@ -1591,7 +1591,8 @@ fn show_on_a_sent_row_gives_its_send_date_and_says_what_is_rebuilt() {
             "Date: Sat, 21 Nov 2026 22:26:40 +0000",
         ))
         .stdout(predicate::str::contains(
-            "(sent: built again from the stored row",
+            "(a RE-RENDERING, not the message as sent: the Message-ID and Date are the sent ones, \
+             but its tracking and unsubscribe links carry new tokens, not the sent ones",
         ))
         .stdout(predicate::str::contains(
             "(mailbox gone is no longer configured: shown as m would send it)",
@@ -1736,7 +1737,19 @@ fn a_retry_row_can_be_unapproved_skipped_and_edited() {
     assert_eq!(r.smtp_reply.as_deref(), Some("421 4.7.0 try later"));
 
     hailer(d).args(["outbox", "skip", "2"]).assert().success();
-    assert_eq!(row(2).status.as_str(), "SKIPPED");
+    // Skipped as unapprove withdraws a RETRY row with approval off: the reply leaves
+    // `reason` (it would read as a refusal), the attempts and the reply stay.
+    let r = row(2);
+    assert_eq!(
+        (
+            r.status.as_str(),
+            r.approved,
+            r.attempts,
+            r.reason.as_deref()
+        ),
+        ("SKIPPED", false, 2, None)
+    );
+    assert_eq!(r.smtp_reply.as_deref(), Some("421 4.7.0 try later"));
 
     hailer(d)
         .args(["outbox", "edit", "3", "--subject", "x"])
@@ -1810,4 +1823,65 @@ fn without_approval_a_withdrawn_retry_row_is_skipped() {
         .success();
     let r = rows(d).into_iter().find(|r| r.id == 2).unwrap();
     assert_eq!((r.status.as_str(), r.attempts), ("RETRY", 2));
+}
+
+/// A rebuild used to reset the attempts of a withdrawn RETRY row (unapproved: READY; skipped:
+/// SKIPPED), so once put back it started over at attempt 1 and went past `max_attempts`. It
+/// keeps them (and the server's last reply) while the address is the same, and leaves rows
+/// sent or in flight as they were.
+#[test]
+fn a_rebuild_keeps_the_attempts_of_a_withdrawn_retry_row() {
+    let dir = campaign(
+        "firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n\
+         Bob,Roe,Acme SA,bob@acme.test\nCid,Poe,Acme SA,cid@acme.test\n\
+         Dan,Loe,Acme SA,dan@acme.test\n",
+    );
+    let d = dir.path();
+    hailer(d)
+        .args(["outbox", "approve", "--all"])
+        .assert()
+        .success();
+    let store = Store::open_in(&d.join("data")).unwrap();
+    store
+        .conn()
+        .execute_batch(
+            "UPDATE outbox SET status = 'RETRY', attempts = 2, next_attempt_at = 0,
+                 reason = '421 4.7.0 try later', smtp_reply = '421 4.7.0 try later'
+             WHERE id IN (1, 2);
+             UPDATE outbox SET status = 'SENT', attempts = 1, sent_at = 5, subject = 'as sent',
+                 smtp_reply = '250 ok', updated_at = 5 WHERE id = 3;
+             UPDATE outbox SET status = 'SENDING', attempts = 3, subject = 'in flight',
+                 updated_at = 5 WHERE id = 4;",
+        )
+        .unwrap();
+    hailer(d)
+        .args(["outbox", "unapprove", "1"])
+        .assert()
+        .success();
+    hailer(d).args(["outbox", "skip", "2"]).assert().success();
+    let before = rows(d);
+
+    hailer(d).args(["outbox", "build"]).assert().success();
+    let after = rows(d);
+    let state = |r: &outbox::OutboxRow| {
+        (
+            r.status.as_str().to_string(),
+            r.attempts,
+            r.smtp_reply.clone(),
+        )
+    };
+    let reply = Some("421 4.7.0 try later".to_string());
+    assert_eq!(state(&after[0]), ("READY".into(), 2, reply.clone()));
+    assert_eq!(state(&after[1]), ("SKIPPED".into(), 2, reply));
+    assert_eq!(after[2], before[2], "a SENT row is untouched");
+    assert_eq!(after[3], before[3], "a SENDING row is untouched");
+
+    // Put back and approved, the next attempt is the third, not the first.
+    hailer(d).args(["outbox", "unskip", "2"]).assert().success();
+    hailer(d)
+        .args(["outbox", "approve", "1", "2"])
+        .assert()
+        .success();
+    let after = rows(d);
+    assert_eq!((after[0].attempts, after[1].attempts), (2, 2));
 }

@@ -1004,7 +1004,7 @@ fn a_mailbox_auto_paused_mid_run_keeps_the_runs_summary() {
     assert_eq!(code, 1, "{out}\n{err}");
     assert!(err.contains("no usable mailbox left"), "{err}");
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(json["error"], 3, "{out}");
+    assert_eq!(json["errors"], 3, "{out}");
     assert_eq!(json["sent"], 0, "{out}");
     assert_eq!(json["problems"].as_array().unwrap().len(), 3, "{out}");
     assert_eq!(json["mailboxes"][0]["paused"], true, "{out}");
@@ -1024,10 +1024,28 @@ fn a_mailbox_auto_paused_mid_run_keeps_the_runs_summary() {
     let pause = err.find("auto-paused").unwrap_or_else(|| panic!("{err}"));
     assert!(third < pause, "{err}");
     assert_eq!(script.lock().unwrap().mails, 3, "nothing after the pause");
+    // The summary names its end as a run refused at the start does: `exit_code`, and
+    // `error` (as `stopped` says it) when that is not 0.
+    assert_eq!(json["exit_code"], 1, "{out}");
+    assert_eq!(json["error"], json["stopped"], "{out}");
     // A run with the mailbox already paused has nothing to report: that is an error.
     let (code, _, err) = c.send(&cfg, &[]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("no usable mailbox"), "{err}");
+    let (code, out, _) = c.send(&cfg, &["--json"]);
+    let refused: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((code, refused["exit_code"].as_u64()), (1, Some(1)), "{out}");
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("no usable mailbox"),
+        "{out}"
+    );
+    assert!(
+        refused["mailboxes"][0]["paused"].as_bool().unwrap(),
+        "{out}"
+    );
 }
 
 /// A 4xx whose retry falls due beyond the run's wait: the summary says how many rows wait and
@@ -1241,6 +1259,25 @@ fn a_send_stopped_by_ctrl_c_exits_130_with_its_summary() {
         2,
         "the rest stays READY for the next run"
     );
+    // In JSON: the summary, with the exit code and why it stopped, named as for a run
+    // refused at the start.
+    let child = c
+        .hailer(&cfg)
+        .args(["send", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The delay between sends holds across runs: this one waits out the first's 30 s.
+    std::thread::sleep(Duration::from_millis(1500));
+    common::signal(child.id(), "INT");
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{stdout}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["exit_code"], 130, "{stdout}");
+    assert_eq!(json["error"], "cancelled", "{stdout}");
+    assert_eq!(json["stopped"], "cancelled", "{stdout}");
 }
 
 #[test]
@@ -1581,7 +1618,7 @@ async fn send_task_pauses_between_messages_resumes_and_cancels_cleanly() {
                 if phase == 0 && status.sent >= 2 {
                     assert_eq!(sup.toggle_pause(id), Some(true));
                     phase = 1;
-                } else if phase == 1 && status.waiting.as_deref() == Some("paused") {
+                } else if phase == 1 && status.waiting == Some(send::Wait::Paused) {
                     saw_paused = true;
                     assert_eq!(count(Status::Sending), 0, "nothing SENDING while paused");
                     sent_when_paused = count(Status::Sent);
@@ -1662,4 +1699,56 @@ async fn a_mailbox_in_its_smtp_transaction_says_sending() {
     sending_at.dedup();
     assert_eq!(sending_at, [0, 1, 2]);
     assert_eq!(c.count(Status::Sent), 3);
+}
+
+/// `p` on the TUI's Settings pauses a mailbox while a send runs: the run reads the pause
+/// before that mailbox's next message, sends nothing more through it (what was in flight
+/// is recorded), and leaves the rest READY, naming the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mailbox_paused_by_hand_mid_run_takes_nothing_more() {
+    use hailer::engine::jobs::{JobKind, JobMsg, Supervisor};
+    use hailer::engine::send::{self, SendIn};
+    let (port, script) = fake_smtp(true);
+    let emails: Vec<String> = (0..20).map(|i| format!("hp{i}@x.test")).collect();
+    let c = Campaign::new("handpause", &emails, "Hi");
+    let cfg_path = c.write_config(&fake_config(port, "").replace(
+        "delay_min = 0\ndelay_max = 0",
+        "delay_min = 1\ndelay_max = 1",
+    ));
+    let input = SendIn {
+        config: hailer::config::Config::from_file(&cfg_path).unwrap(),
+        data_dir: c.data(),
+        dry_run: false,
+        limit: None,
+        mailbox: None,
+    };
+    let (mut sup, mut rx) = Supervisor::new(tokio_util::sync::CancellationToken::new());
+    sup.spawn_blocking(JobKind::Send, "send", true, move |r| {
+        send::run(input, r)
+            .map(|o| o.to_string())
+            .map_err(|e| e.to_string())
+    });
+    let mut sent_at_pause = None;
+    let outcome = loop {
+        match rx.recv().await.expect("the run ends") {
+            JobMsg::SendStatus { status, .. } if sent_at_pause.is_none() && status.sent >= 2 => {
+                hailer::tui::sending_jobs::set_mailbox_pause(&c.data(), "fake", true).unwrap();
+                sent_at_pause = Some(status.sent as usize);
+            }
+            JobMsg::Finished { outcome, .. } => break outcome,
+            _ => {}
+        }
+    };
+    let at_pause = sent_at_pause.expect("paused");
+    let sent = c.count(Status::Sent);
+    // At most the message already in its transaction went out after the pause.
+    assert!(
+        sent >= at_pause && sent <= at_pause + 1,
+        "{sent} vs {at_pause}"
+    );
+    assert_eq!(script.lock().unwrap().accepted.len(), sent);
+    assert_eq!(c.count(Status::Sending), 0);
+    assert_eq!(c.count(Status::Ready), 20 - sent, "the rest waits");
+    let text = format!("{outcome:?}");
+    assert!(text.contains("paused by hand"), "{text}");
 }

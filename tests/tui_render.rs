@@ -701,7 +701,7 @@ fn outbox_counts_and_summary_follow_new_events_without_a_reload() {
     assert_eq!(cell(&app), "2/1/0");
     let text = format!("{}", render(&mut app, 80, 24).backend());
     assert!(
-        text.contains("sent 1 · dlv 1 · open 1 (1 human) · click 1 · reply 0 · bounce 0h/0s"),
+        text.contains("1 sent · 1 opened (1 by people) · 1 clicked · 0 replied · 0 bounced"),
         "{text}"
     );
 
@@ -718,7 +718,7 @@ fn outbox_counts_and_summary_follow_new_events_without_a_reload() {
     assert_eq!(app.outbox.rows.len(), rows_before);
     assert_eq!(cell(&app), "3/1/0");
     let text = format!("{}", render(&mut app, 80, 24).backend());
-    assert!(text.contains("unsub 1"), "{text}");
+    assert!(text.contains("0 bounced · 1 unsubscribed"), "{text}");
     // Rows never sent show nothing in the column.
     assert!(
         app.outbox
@@ -818,7 +818,7 @@ fn sending_app() -> App {
                 },
             ],
             next_send_in: Some(Duration::from_secs(23)),
-            waiting: Some("delay between two sends".into()),
+            waiting: Some(hailer::engine::send::Wait::Delay),
         }),
     });
     app.activity.tasks[2].elapsed = Duration::from_secs(120);
@@ -1382,7 +1382,8 @@ fn a_status_message_is_never_cut_at_80_columns() {
     let text = format!("{}", render(&mut app, 80, 24).backend());
     assert!(text.contains("word60"), "{text}");
 
-    // A task's long summary is no error: two lines, the second pointing to the log.
+    // A task's long summary (it arrives while the user works on a tab) keeps to one line,
+    // cut with "…", and does not push the tab up; the Activity log holds it whole.
     app.tab = Tab::Prospects;
     app.on_job(JobMsg::Started {
         id: 9,
@@ -1398,15 +1399,37 @@ fn a_status_message_is_never_cut_at_80_columns() {
     });
     let text = format!("{}", render(&mut app, 80, 24).backend());
     let last: Vec<&str> = text.lines().rev().take(3).collect();
+    let status = last[0].trim_matches('"');
+    assert!(status.contains("find: done — part1 "), "{text}");
+    assert!(status.ends_with('…'), "{text}");
+    assert!(!last[1].contains("part"), "{text}");
     assert!(
-        last[0]
-            .trim_matches('"')
-            .trim_end()
-            .ends_with("…(whole text: Activity)"),
+        last[2].starts_with("\"└"),
+        "the table keeps its rows:\n{text}"
+    );
+    app.tab = Tab::Activity;
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(text.contains("part60"), "{text}");
+    // A failed task's error too.
+    app.tab = Tab::Prospects;
+    app.on_job(JobMsg::Started {
+        id: 10,
+        kind: JobKind::Find,
+        title: "find".into(),
+        pausable: false,
+    });
+    app.on_job(JobMsg::Finished {
+        id: 10,
+        outcome: hailer::engine::jobs::Outcome::Failed(summary.join(" ")),
+        cancelled: false,
+    });
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    let last: Vec<&str> = text.lines().rev().take(3).collect();
+    assert!(
+        last[0].contains("find: failed") && last[0].ends_with("…\""),
         "{text}"
     );
-    assert!(last[1].contains("find: done — part1 "), "{text}");
-    assert!(!last[2].contains("part"), "{text}");
+    assert!(last[2].starts_with("\"└"), "{text}");
     // A message that is neither logged nor an error says nothing of the log.
     app.toast(words.join(" "), false);
     let text = format!("{}", render(&mut app, 80, 24).backend());
@@ -1568,7 +1591,7 @@ fn cjk_mailbox_names_keep_the_columns_in_line() {
                 },
             ],
             next_send_in: Some(Duration::from_secs(23)),
-            waiting: Some("delay between two sends".into()),
+            waiting: Some(hailer::engine::send::Wait::Delay),
         }),
     });
     let terminal = render(&mut app, 80, 24);
@@ -1835,7 +1858,7 @@ fn many_long_mailbox_names_are_told_apart() {
                 })
                 .collect(),
             next_send_in: Some(Duration::from_secs(3)),
-            waiting: Some("delay between two sends".into()),
+            waiting: Some(hailer::engine::send::Wait::Delay),
         }),
     });
     let text = format!("{}", render(&mut app, 80, 24).backend());
@@ -1879,4 +1902,118 @@ fn many_long_mailbox_names_are_told_apart() {
         "{text}"
     );
     insta::assert_snapshot!("send_confirm_7_mailboxes_80x16", text);
+}
+
+/// `m` on Settings selects a mailbox (▸), `p` pauses it by hand, as `hailer mailbox pause`
+/// does, and `p` again resumes it; an auto-paused one is left to `R`, which names its
+/// reason first. `?` lists both keys, and they fit at 80×24.
+#[test]
+fn p_on_settings_pauses_and_resumes_the_selected_mailbox() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use hailer::store::pauses;
+    use hailer::tui::app::Effect;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).unwrap();
+    let mut app = App::new(Settings::default(), PathBuf::from("/"), false);
+    app.settings.mailboxes = vec!["sender".into(), "claire".into()];
+    app.tab = Tab::Settings;
+    let key =
+        |app: &mut App, c: char| app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(text.contains("▸ sender: not tested"), "{text}");
+    assert!(text.contains("m/p pause a mailbox"), "{text}");
+    key(&mut app, 'm');
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(text.contains("▸ claire: not tested"), "{text}");
+    assert!(text.contains("  sender: not tested"), "{text}");
+
+    app.take_effects();
+    key(&mut app, 'p');
+    let effects = app.take_effects();
+    assert_eq!(
+        effects,
+        vec![Effect::SetMailboxPause {
+            name: "claire".into(),
+            pause: true
+        }]
+    );
+    // What the effect does, as the TUI runs it.
+    let text = hailer::tui::sending_jobs::set_mailbox_pause(dir.path(), "claire", true).unwrap();
+    assert!(text.contains("claire paused by hand"), "{text}");
+    let p = pauses::get(store.conn(), "claire").unwrap().unwrap();
+    assert_eq!((p.reason.as_str(), p.auto), (pauses::BY_HAND, false));
+    assert_eq!(pauses::get(store.conn(), "sender").unwrap(), None);
+    app.on_pauses(pauses::list(store.conn()).unwrap());
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(text.contains("▸ claire (paused): not tested"), "{text}");
+    assert!(
+        text.contains("claire: paused by hand (paused by hand"),
+        "{text}"
+    );
+
+    // p again resumes it.
+    key(&mut app, 'p');
+    assert_eq!(
+        app.take_effects(),
+        vec![Effect::SetMailboxPause {
+            name: "claire".into(),
+            pause: false
+        }]
+    );
+    hailer::tui::sending_jobs::set_mailbox_pause(dir.path(), "claire", false).unwrap();
+    assert_eq!(pauses::get(store.conn(), "claire").unwrap(), None);
+
+    // Auto-paused: p does not undo the rule's pause behind the user's back.
+    pauses::pause(store.conn(), "claire", "3 hard bounces", true, 5).unwrap();
+    app.on_pauses(pauses::list(store.conn()).unwrap());
+    key(&mut app, 'p');
+    assert!(app.take_effects().is_empty());
+    let toast = app.toast.as_ref().unwrap().text.clone();
+    assert!(
+        toast.contains("auto-paused (3 hard bounces): R resumes"),
+        "{toast}"
+    );
+
+    // `?` lists both keys.
+    let keymap = hailer::tui::keymap::Keymap::new();
+    let help: Vec<String> = keymap
+        .help(Tab::Settings)
+        .iter()
+        .map(|b| format!("{} {}", b.keys, b.desc))
+        .collect();
+    assert!(
+        help.iter()
+            .any(|l| l.starts_with("m select the next mailbox")),
+        "{help:?}"
+    );
+    assert!(
+        help.iter()
+            .any(|l| l.starts_with("p pause the selected mailbox")),
+        "{help:?}"
+    );
+}
+
+/// The reason a mailbox is unusable can be long (a password command's error): Settings
+/// shows it whole at 80×24, wrapped, not cut.
+#[test]
+fn settings_shows_why_a_mailbox_is_unusable_whole() {
+    let mut app = App::new(Settings::default(), PathBuf::from("/"), false);
+    app.settings.mailboxes = vec!["sender".into()];
+    app.tab = Tab::Settings;
+    let why = "password: password_cmd `pass show mail/sender` exited with status 1: \
+               gpg: decryption failed: No secret key (is the agent running?) END";
+    app.settings.capacity = vec![hailer::engine::send::MailboxOut {
+        name: "sender".into(),
+        cap_today: 20,
+        error: Some(why.into()),
+        ..Default::default()
+    }];
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    let joined: String = text
+        .lines()
+        .map(|l| l.trim_matches('"').trim_matches('│').trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(joined.contains(&format!("unusable: {why}")), "{text}");
 }

@@ -4,6 +4,7 @@
 use clap::Subcommand;
 
 use super::{Context, exit};
+use crate::engine::send::MailboxState;
 use crate::engine::send::check_mailbox;
 use crate::store::{self, Store, bounces, pauses};
 
@@ -29,7 +30,7 @@ pub enum MailboxCommand {
     Pause {
         name: String,
         /// Why (shown in the TUI and by `status`)
-        #[arg(long, default_value = "paused by hand")]
+        #[arg(long, default_value = crate::store::pauses::BY_HAND)]
         reason: String,
         /// Print {"mailbox", "paused", "changed", "reason"} instead of a line
         #[arg(long)]
@@ -151,33 +152,33 @@ impl MailboxCommand {
                     let p = pauses::get(conn, name)?;
                     let today = capacity.iter().find(|m| m.name == *name);
                     let window_opens = today.and_then(|m| m.window_opens.clone());
-                    let (state, reason) = match (&p, today) {
+                    // The order is MailboxOut::state's, the TUI's; the pause as stored here
+                    // (its reason, without the lane's "resume: …" advice).
+                    let (state, reason) = match (&p, today.map(|m| (m, m.state()))) {
                         (Some(p), _) => ("paused", p.reason.clone()),
-                        (None, Some(m)) if m.error.is_some() => {
-                            ("unusable", m.error.clone().unwrap_or_default())
-                        }
-                        (None, Some(m)) if m.sent_today >= m.cap_today => (
-                            "at_cap",
-                            format!("{} of {} sent today", m.sent_today, m.cap_today),
-                        ),
-                        (None, Some(_)) if window_opens.is_some() => (
-                            "window_closed",
-                            format!(
-                                "outside its sending window (opens {})",
-                                window_opens
-                                    .as_deref()
-                                    .map(|at| chrono::DateTime::parse_from_rfc3339(at)
-                                        .map_or(at.to_string(), |t| t
-                                            .format("%a %H:%M %:z")
-                                            .to_string()))
-                                    .unwrap_or_default()
-                            ),
-                        ),
                         (None, None) => (
                             "unknown",
                             unknown.clone().unwrap_or_else(|| "not planned".into()),
                         ),
-                        _ => ("ready", String::new()),
+                        (None, Some((m, s))) => (
+                            s.key(),
+                            match s {
+                                MailboxState::Paused(e) | MailboxState::Unusable(e) => {
+                                    e.to_string()
+                                }
+                                MailboxState::WindowClosed(at) => format!(
+                                    "outside its sending window (opens {})",
+                                    chrono::DateTime::parse_from_rfc3339(at)
+                                        .map_or(at.to_string(), |t| t
+                                            .format("%a %H:%M %:z")
+                                            .to_string())
+                                ),
+                                MailboxState::AtCap => {
+                                    format!("{} of {} sent today", m.sent_today, m.cap_today)
+                                }
+                                MailboxState::Ready => String::new(),
+                            },
+                        ),
                     };
                     rows.push(StatusRow {
                         mailbox: name.clone(),

@@ -60,18 +60,45 @@ fn bar(done: u64, total: Option<u64>) -> String {
     }
 }
 
-/// A "next send in 8 s" progress note as it reads at `now`, the send being `due` then; `None`
-/// for another note (a window that opens, a count of sends), drawn once as it came.
-fn counted_down(
-    note: &str,
-    due: Option<std::time::Instant>,
-    now: std::time::Instant,
-) -> Option<String> {
-    let due = due?;
-    note.starts_with("next send in ").then(|| {
-        let secs = due.saturating_duration_since(now).as_secs_f64().ceil();
-        format!("next send in {secs:.0} s")
-    })
+/// The "next send in 8 s" progress note as it reads at `now`, when the run waits between two
+/// sends (`due` holds when the send is due); `None` while it waits for something else (a
+/// window that opens, a retry), whose note is drawn once as it came.
+fn counted_down(due: Option<&Due>, now: std::time::Instant) -> Option<String> {
+    let Due { at, wait } = due?;
+    (*wait == send::Wait::Delay).then(|| send::next_send_text(at.saturating_duration_since(now)))
+}
+
+/// How a run that has a summary exits: 130 when a signal stopped it, 1 when no mailbox was
+/// left to send the rest (the next run could not start), else 0.
+fn summary_exit_code(out: &SendOut, interrupted: bool) -> u8 {
+    if interrupted {
+        exit::INTERRUPTED
+    } else if out.out_of_mailboxes {
+        exit::FAILURE
+    } else {
+        exit::OK
+    }
+}
+
+/// A summary in JSON, with the names a run refused at the start uses too: `exit_code`
+/// always, and `error` (why it stopped, as `stopped` says) when the exit code is not 0; the
+/// count of ERROR rows is `errors`.
+fn summary_json(out: &SendOut, code: u8) -> String {
+    let mut value = serde_json::to_value(out).unwrap_or_default();
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("exit_code".into(), code.into());
+        if code != exit::OK {
+            obj.insert("error".into(), out.stopped.clone().into());
+        }
+    }
+    serde_json::to_string_pretty(&value).unwrap_or_default()
+}
+
+/// When the run's next send is due, and what it waits for (from its last live status).
+#[derive(Debug, Clone)]
+struct Due {
+    at: std::time::Instant,
+    wait: send::Wait,
 }
 
 impl SendCommand {
@@ -126,8 +153,8 @@ impl SendCommand {
             let mut shown = false;
             // The last progress line, and when the next send is due: a "next send in 8 s"
             // is drawn again every second while the run waits, so it counts down.
-            let mut line: Option<(u64, Option<u64>, String)> = None;
-            let mut due: Option<std::time::Instant> = None;
+            let mut line: Option<(u64, Option<u64>)> = None;
+            let mut due: Option<Due> = None;
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
             loop {
                 let msg = tokio::select! {
@@ -137,8 +164,8 @@ impl SendCommand {
                     },
                     _ = tick.tick() => {
                         if tty
-                            && let Some((done, total, note)) = &line
-                            && let Some(note) = counted_down(note, due, std::time::Instant::now())
+                            && let Some((done, total)) = &line
+                            && let Some(note) = counted_down(due.as_ref(), std::time::Instant::now())
                         {
                             stderr!("\r\x1b[2K{} {note}", bar(*done, *total));
                             let _ = std::io::stderr().flush();
@@ -148,7 +175,13 @@ impl SendCommand {
                 };
                 match msg {
                     JobMsg::SendStatus { status, .. } => {
-                        due = status.next_send_in.map(|d| std::time::Instant::now() + d);
+                        due = status
+                            .next_send_in
+                            .zip(status.waiting.clone())
+                            .map(|(d, wait)| Due {
+                                at: std::time::Instant::now() + d,
+                                wait,
+                            });
                     }
                     JobMsg::Progress {
                         done, total, note, ..
@@ -156,7 +189,10 @@ impl SendCommand {
                         stderr!("\r\x1b[2K{} {note}", bar(done, total));
                         let _ = std::io::stderr().flush();
                         shown = true;
-                        line = Some((done, total, note));
+                        line = Some((done, total));
+                        // A new note ends the wait it counted down; the run's status after a
+                        // "next send in" note says the next wait (it comes right after).
+                        due = None;
                     }
                     JobMsg::Log { level, text, .. } => {
                         if shown {
@@ -183,25 +219,28 @@ impl SendCommand {
         let alert = result
             .as_ref()
             .and_then(|r| crate::engine::notify::send_run_ended(&ctx.config.config, r));
-        let mut code = self.report(result);
-        // A script must not take a run stopped halfway for a finished one.
-        if code == exit::OK && interrupted.load(std::sync::atomic::Ordering::SeqCst) {
-            code = exit::INTERRUPTED;
-        }
+        let code = self.report(
+            result,
+            interrupted.load(std::sync::atomic::Ordering::SeqCst),
+        );
         if let Some(d) = alert.and_then(|a| a.wait(std::time::Duration::from_secs(30))) {
             tracing::info!("send alert: {}", crate::engine::notify::describe(&d));
         }
         code
     }
 
-    fn report(&self, result: Option<Result<SendOut, SendError>>) -> u8 {
+    /// The summary (or the error) on stdout, and the exit code. `interrupted`: a signal
+    /// stopped the run.
+    fn report(&self, result: Option<Result<SendOut, SendError>>, interrupted: bool) -> u8 {
         match result {
             Some(Ok(out)) => {
+                let code = summary_exit_code(&out, interrupted);
                 if self.json {
-                    outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+                    outln!("{}", summary_json(&out, code));
                 } else {
                     out!("{out}");
                 }
+
                 // The run went through the outbox with the other mailboxes: exit 0, as issue
                 // #7 asks ("non-zero only when it could not run"). A failed one is still said
                 // on stderr, and in JSON as its `error` with `paused: false`.
@@ -210,7 +249,7 @@ impl SendCommand {
                 // read the run as done.
                 if out.out_of_mailboxes {
                     errln!("{} (see the summary)", out.stopped);
-                    return exit::FAILURE;
+                    return code;
                 }
                 let failed: Vec<&str> = out.failed_mailboxes().map(|m| m.name.as_str()).collect();
                 if !failed.is_empty() {
@@ -219,7 +258,8 @@ impl SendCommand {
                         failed.join(", ")
                     );
                 }
-                exit::OK
+                // A script must not take a run stopped halfway by a signal for a finished one.
+                code
             }
             Some(Err(e)) => {
                 errln!("{e}");
@@ -264,20 +304,37 @@ mod tests {
     use super::*;
 
     /// The progress line's wait is drawn again as it goes down (it stood at "next send in
-    /// 8 s" until the message went out); other notes are left as they came.
+    /// 8 s" until the message went out), in the run's own words; other waits are left as
+    /// they came. Told by the status's typed wait, not by the note's text.
     #[test]
     fn the_wait_before_the_next_send_counts_down() {
         let now = Instant::now();
-        let due = Some(now + Duration::from_secs(8));
+        let due = |wait| {
+            Some(Due {
+                at: now + Duration::from_secs(8),
+                wait,
+            })
+        };
+        let delay = due(send::Wait::Delay);
+        let delay = delay.as_ref();
         assert_eq!(
-            counted_down("next send in 8 s", due, now + Duration::from_millis(2500)).as_deref(),
+            counted_down(delay, now + Duration::from_millis(2500)).as_deref(),
             Some("next send in 6 s")
         );
         assert_eq!(
-            counted_down("next send in 8 s", due, now + Duration::from_secs(9)).as_deref(),
+            counted_down(delay, now + Duration::from_secs(9)).as_deref(),
             Some("next send in 0 s")
         );
-        assert_eq!(counted_down("3 sent · a 3/20", due, now), None);
-        assert_eq!(counted_down("next send in 8 s", None, now), None);
+        // The first draw (the run's note) and every redraw are one text.
+        assert_eq!(
+            counted_down(delay, now + Duration::from_millis(500)),
+            Some(send::next_send_text(Duration::from_millis(7500)))
+        );
+        assert_eq!(
+            counted_down(due(send::Wait::WindowClosed).as_ref(), now),
+            None
+        );
+        assert_eq!(counted_down(due(send::Wait::Retry).as_ref(), now), None);
+        assert_eq!(counted_down(None, now), None);
     }
 }

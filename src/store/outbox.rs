@@ -203,7 +203,10 @@ pub struct Built {
 pub const SERVER_REFUSED: &str =
     "(status IN ('ERROR', 'SKIPPED') AND smtp_reply IS NOT NULL AND reason IS smtp_reply)";
 
-/// In DO UPDATE's WHERE, bare column names are the stored row's, `excluded.` the new one's.
+/// In DO UPDATE's WHERE and SET, bare column names are the stored row's, `excluded.` the new
+/// one's. The attempts (and the server's last reply) count tries at an address: a withdrawn
+/// RETRY row (READY unapproved or SKIPPED) keeps them across a rebuild, or its next run would
+/// start over at attempt 1 and exceed `max_attempts`; only a new address starts from zero.
 static UPSERT_BUILT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "INSERT INTO outbox (prospect_id, message_id, email, company_key, subject, body, status,
@@ -213,11 +216,16 @@ static UPSERT_BUILT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
              message_id = excluded.message_id, email = excluded.email,
              company_key = excluded.company_key, subject = excluded.subject, body = excluded.body,
              status = excluded.status, reason = excluded.reason, approved = excluded.approved,
-             attempts = 0, smtp_reply = NULL, updated_at = excluded.updated_at
+             attempts = CASE WHEN {SAME_ADDRESS} THEN attempts ELSE 0 END,
+             smtp_reply = CASE WHEN {SAME_ADDRESS} THEN smtp_reply ELSE NULL END,
+             updated_at = excluded.updated_at
          WHERE status NOT IN ('SENDING', 'SENT', 'RETRY', 'UNCERTAIN', 'BOUNCED', 'INVALID', 'REPLIED')
-           AND NOT ({SERVER_REFUSED} AND lower(email) IS lower(excluded.email))"
+           AND NOT ({SERVER_REFUSED} AND {SAME_ADDRESS})"
     )
 });
+
+/// In [`UPSERT_BUILT`]: the stored row's address is the build's (case aside).
+const SAME_ADDRESS: &str = "lower(email) IS lower(excluded.email)";
 
 pub fn upsert_built(tx: &Transaction<'_>, b: &Built, now: i64) -> Result<()> {
     tx.prepare_cached(&UPSERT_BUILT)?.execute(params![
@@ -351,16 +359,19 @@ pub fn set_skipped(conn: &Connection, ids: &[i64], skipped: bool, now: i64) -> R
     if !skipped {
         return unskip(conn, ids, now).map(|(ready, error)| ready + error);
     }
-    let mut stmt = conn.prepare_cached(
-        "UPDATE outbox SET status = 'SKIPPED', approved = 0, updated_at = ?2,
-             reason = CASE WHEN status = 'RETRY' THEN NULL ELSE reason END,
-             next_attempt_at = NULL
-         WHERE id = ?1 AND status IN ('READY', 'ERROR', 'RETRY')",
-    )?;
-    let mut n = 0;
-    for id in ids {
-        n += stmt.execute(params![id, now])?;
+    // A RETRY row is withdrawn exactly as `unapprove` withdraws it with approval off.
+    let tx = conn.unchecked_transaction()?;
+    let mut n = withdraw_retries(&tx, ids, now, Held::Skipped)?;
+    {
+        let mut stmt = tx.prepare_cached(
+            "UPDATE outbox SET status = 'SKIPPED', approved = 0, updated_at = ?2
+             WHERE id = ?1 AND status IN ('READY', 'ERROR')",
+        )?;
+        for id in ids {
+            n += stmt.execute(params![id, now])?;
+        }
     }
+    tx.commit()?;
     Ok(n)
 }
 

@@ -44,6 +44,9 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Pause> {
     })
 }
 
+/// The reason of a pause made by hand without one (`mailbox pause`, `p` on Settings).
+pub const BY_HAND: &str = "paused by hand";
+
 /// Pause `mailbox`; `false` when it already was (its first reason is kept).
 pub fn pause(conn: &Connection, mailbox: &str, reason: &str, auto: bool, now: i64) -> Result<bool> {
     let changed = conn.execute(

@@ -330,6 +330,17 @@ pub struct Settings {
     pub capacity: Vec<crate::engine::send::MailboxOut>,
     /// Paused mailboxes and why (read with the Bounces tab's data).
     pub paused: Vec<crate::store::pauses::Pause>,
+    /// The mailbox `p` pauses or resumes: an index into `mailboxes` (`m` moves it).
+    pub selected: usize,
+}
+
+impl Settings {
+    /// The mailbox `p` acts on, if any is configured.
+    pub fn selected_mailbox(&self) -> Option<&str> {
+        self.mailboxes
+            .get(self.selected.min(self.mailboxes.len().saturating_sub(1)))
+            .map(String::as_str)
+    }
 }
 
 impl Settings {
@@ -359,6 +370,7 @@ impl Settings {
             checking: false,
             paused: Vec::new(),
             capacity: Vec::new(),
+            selected: 0,
         }
     }
 }
@@ -506,6 +518,11 @@ pub enum Effect {
     TestMailboxes,
     /// Settings tab: resume every paused mailbox.
     ResumeMailboxes,
+    /// Settings tab, `p`: pause one mailbox by hand (`pause`), or resume it.
+    SetMailboxPause {
+        name: String,
+        pause: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -520,6 +537,9 @@ pub struct Toast {
     /// The Activity log holds the whole text (an error, a task's outcome): a cut status line
     /// points there.
     pub logged: bool,
+    /// A task's outcome: it arrives while the user works on a tab, so it keeps to one line
+    /// (cut) instead of pushing the tab up; Activity holds it whole.
+    pub task_result: bool,
 }
 
 pub struct App {
@@ -666,6 +686,7 @@ impl App {
             ttl: if error { 32 } else { 16 },
             dialog: false,
             logged,
+            task_result: false,
         });
     }
 
@@ -882,6 +903,9 @@ impl App {
                         error,
                         true,
                     );
+                    if let Some(t) = &mut self.toast {
+                        t.task_result = true;
+                    }
                     if kind == JobKind::Import && state == TaskState::Done {
                         self.effects.push(Effect::Load(Pane::Prospects));
                         self.effects.push(Effect::Load(Pane::Messages));
@@ -1442,7 +1466,9 @@ impl App {
             Action::Send
             | Action::ResolveUncertain
             | Action::TestMailboxes
-            | Action::ResumeMailboxes => self.on_send_action(action),
+            | Action::ResumeMailboxes
+            | Action::SelectMailbox
+            | Action::ToggleMailboxPause => self.on_send_action(action),
             Action::Accept
             | Action::NextAlternative
             | Action::EditAddress

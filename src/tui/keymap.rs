@@ -59,6 +59,8 @@ pub enum Action {
     ReadReplies,
     TestMailboxes,
     ResumeMailboxes,
+    SelectMailbox,
+    ToggleMailboxPause,
 }
 
 /// Where a binding applies.
@@ -435,6 +437,18 @@ const BINDINGS: &[(Scope, &str, Action, &str)] = &[
         "R",
         Action::ResumeMailboxes,
         "resume the paused mailboxes, by hand or auto-paused (asks first)",
+    ),
+    (
+        Scope::Tab(Tab::Settings),
+        "m",
+        Action::SelectMailbox,
+        "select the next mailbox (▸ in the Mailboxes list)",
+    ),
+    (
+        Scope::Tab(Tab::Settings),
+        "p",
+        Action::ToggleMailboxPause,
+        "pause the selected mailbox by hand, or resume it (a running send skips it at once)",
     ),
     (Scope::Tab(Tab::Settings), "j", Action::Down, "scroll down"),
     (Scope::Tab(Tab::Settings), "k", Action::Up, "scroll up"),

@@ -20,7 +20,7 @@ pub mod table;
 pub mod ui;
 
 mod inbox_jobs;
-mod sending_jobs;
+pub mod sending_jobs;
 
 use app::{App, Effect, LogLine, Pane, Settings};
 use table::TableRow;
@@ -490,7 +490,8 @@ async fn run_async(
                 | Effect::LoadCapacity
                 | Effect::ResolveUncertain { .. }
                 | Effect::ResendBounced { .. }
-                | Effect::ResumeMailboxes => {
+                | Effect::ResumeMailboxes
+                | Effect::SetMailboxPause { .. } => {
                     sending_jobs::spawn_quick(
                         effect,
                         ctx.data_dir.clone(),

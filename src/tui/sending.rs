@@ -142,6 +142,34 @@ impl App {
                     self.mode = Mode::ConfirmResume;
                 }
             }
+            Action::SelectMailbox => {
+                let n = self.settings.mailboxes.len();
+                if n == 0 {
+                    self.toast("no mailbox configured: e edits config.toml", true);
+                    return;
+                }
+                self.settings.selected = (self.settings.selected.min(n - 1) + 1) % n;
+                let name = self.settings.mailboxes[self.settings.selected].clone();
+                self.toast(format!("{name} selected: p pauses or resumes it"), false);
+            }
+            Action::ToggleMailboxPause => {
+                let Some(name) = self.settings.selected_mailbox().map(str::to_string) else {
+                    self.toast("no mailbox configured: e edits config.toml", true);
+                    return;
+                };
+                match self.settings.paused.iter().find(|p| p.mailbox == name) {
+                    // The rule paused it for a reason: R resumes, after naming that reason.
+                    Some(p) if p.auto => self.toast(
+                        format!(
+                            "{name} was auto-paused ({}): R resumes it, asking first",
+                            p.reason
+                        ),
+                        false,
+                    ),
+                    Some(_) => self.push_effect(Effect::SetMailboxPause { name, pause: false }),
+                    None => self.push_effect(Effect::SetMailboxPause { name, pause: true }),
+                }
+            }
             Action::TestMailboxes => {
                 if self.settings.mailboxes.is_empty() {
                     self.toast("no mailbox configured: e edits config.toml", true);

@@ -11,7 +11,7 @@ use super::app::{Effect, Pane};
 use crate::config::Config;
 use crate::engine::jobs::{Level, Outcome, Reporter};
 use crate::engine::send::{self, SendIn};
-use crate::store::{self, Store, sending};
+use crate::store::{self, Store, pauses, sending};
 
 /// What `u`'s resend did.
 #[derive(Debug, PartialEq)]
@@ -111,6 +111,19 @@ pub(super) fn spawn_quick(
                 Err(e) => Loaded::Error(e.to_string()),
             });
         }
+        Effect::SetMailboxPause { name, pause } => {
+            let _ = tx.send(match set_mailbox_pause(&data_dir, &name, pause) {
+                Ok(text) => Loaded::Toast(text),
+                Err(e) => Loaded::Error(e.to_string()),
+            });
+            let _ = tx.send(match super::bounces::load(&data_dir) {
+                Ok(data) => Loaded::Bounces(data),
+                Err(e) => Loaded::Error(e.to_string()),
+            });
+            if let Ok(mailboxes) = send::mailbox_capacity(&config, &data_dir) {
+                let _ = tx.send(Loaded::Capacity(mailboxes));
+            }
+        }
         Effect::ResumeMailboxes => {
             let result = Store::open_in(&data_dir).and_then(|s| {
                 let now = store::now_ts();
@@ -141,6 +154,26 @@ pub(super) fn spawn_quick(
         }
         _ => {}
     });
+}
+
+/// `p` on Settings: pause `name` by hand ([`pauses::BY_HAND`]), as `hailer mailbox pause`
+/// does, or resume it. A send running now reads the pause before its next message for that
+/// mailbox and takes nothing more through it. Returns what the status line says.
+pub fn set_mailbox_pause(
+    data_dir: &std::path::Path,
+    name: &str,
+    pause: bool,
+) -> Result<String, store::StoreError> {
+    let s = Store::open_in(data_dir)?;
+    let now = store::now_ts();
+    Ok(match pause {
+        true if pauses::pause(s.conn(), name, pauses::BY_HAND, false, now)? => {
+            format!("{name} paused by hand: nothing more goes out through it (p again resumes)")
+        }
+        true => format!("{name} was already paused"),
+        false if pauses::resume(s.conn(), name, now)? => format!("{name} resumed"),
+        false => format!("{name} was not paused"),
+    })
 }
 
 /// `hailer send` as a TUI task: same engine, the Reporter carries pause, cancel and the

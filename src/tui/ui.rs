@@ -116,7 +116,7 @@ pub fn render(f: &mut Frame, app: &mut App) {
             // The Outbox gets its campaign summary line above the table.
             let main = match (&app.outbox_summary, app.tab) {
                 (Some(c), Tab::Outbox) if main.height > 4 => {
-                    let line = c.line(main.width as usize);
+                    let line = cut(&c.line(main.width as usize), main.width as usize);
                     let [top, rest] =
                         Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(main);
                     f.render_widget(Paragraph::new(Line::styled(line, theme.dim())), top);
@@ -732,7 +732,7 @@ fn render_send_panel(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         _ if paused => "paused (p resumes)".into(),
         (Some(d), Some(why)) => format!("next send in {} ({why})", fmt_duration(d)),
         (Some(d), None) => format!("next send in {}", fmt_duration(d)),
-        (None, Some(why)) => why.clone(),
+        (None, Some(why)) => why.to_string(),
         (None, None) if task.is_some_and(|t| t.state.is_active()) => "sending now".into(),
         (None, None) => "stopped".into(),
     };
@@ -1128,7 +1128,7 @@ fn render_info(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         ),
         (_, None) => Line::styled(
             fit_hint(
-                "e edit config · t test mailboxes · R resume paused · j/k PgUp/PgDn g/G scroll",
+                "e edit · t test mailboxes · m/p pause a mailbox · R resume all · j/k scroll",
                 area.width as usize,
             ),
             theme.dim(),
@@ -1167,6 +1167,7 @@ fn wrap_hint(hint: &str, width: usize) -> Vec<String> {
 /// The running tasks, then the last message. One line, or up to three for an error (it names
 /// a file, then the reason, and a cut reason is useless) and two for anything else; a logged
 /// message longer than that ends with a pointer to the Activity log, which holds it whole.
+/// A task's outcome keeps to one line, cut with "…" (the Activity log holds it whole).
 fn render_status(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
     let mut spans = status_tasks(app, theme);
     let Some(toast) = &app.toast else {
@@ -1237,6 +1238,9 @@ fn status_message_lines(app: &App, width: u16) -> Option<Vec<String>> {
     let text = format!("{}{}", status_prefix(app), sanitize(&toast.text));
     if text.width() + HELP_HINT.width() <= width {
         return None;
+    }
+    if toast.task_result {
+        return Some(vec![cut(&text, width)]);
     }
     let mut lines = wrap_words(&text, width);
     // An error gets three lines (a file, then the reason); anything else, such as a task's
@@ -1601,15 +1605,17 @@ fn render_settings(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize
 /// (paused, a password that cannot be read), its window closed (and when it opens), or its
 /// cap reached; empty when it can send.
 fn mailbox_day_note(m: &crate::engine::send::MailboxOut) -> String {
-    match (&m.error, &m.window_opens) {
-        (Some(e), _) => format!("unusable: {e}"),
-        (None, Some(at)) => {
+    use crate::engine::send::MailboxState;
+    match m.state() {
+        // The paused text says so itself ("paused: … (resume: …)").
+        MailboxState::Paused(e) | MailboxState::Unusable(e) => format!("unusable: {e}"),
+        MailboxState::WindowClosed(at) => {
             let at = chrono::DateTime::parse_from_rfc3339(at)
-                .map_or(at.clone(), |t| t.format("%a %H:%M").to_string());
+                .map_or(at.to_string(), |t| t.format("%a %H:%M").to_string());
             format!("window closed, opens {at}")
         }
-        _ if m.cap_today <= m.sent_today => "cap reached today".to_string(),
-        _ => String::new(),
+        MailboxState::AtCap => "cap reached today".to_string(),
+        MailboxState::Ready => String::new(),
     }
 }
 
@@ -1621,28 +1627,41 @@ fn mailbox_check_lines<'a>(s: &super::app::Settings, theme: &Theme) -> Vec<Line<
     }
     let mut lines = vec![Line::styled(
         if s.checking {
-            "Mailbox connection test (running…)"
+            "Mailbox connection test (running…) · m selects, p pauses/resumes"
         } else {
-            "Mailbox connection test (t runs it)"
+            "Mailbox connection test (t runs it) · m selects, p pauses/resumes"
         },
         theme.accent(),
     )];
+    let selected = s.selected_mailbox();
     for name in &s.mailboxes {
+        // `p` acts on the marked one; a pause shows beside every name it applies to.
+        let head = format!(
+            "{}{}{}",
+            if selected == Some(name.as_str()) {
+                "▸ "
+            } else {
+                "  "
+            },
+            sanitize(name),
+            if s.paused.iter().any(|p| &p.mailbox == name) {
+                " (paused)"
+            } else {
+                ""
+            }
+        );
         let Some(c) = s.checks.iter().find(|c| &c.name == name) else {
             let what = if s.checking {
                 "testing…"
             } else {
                 "not tested"
             };
-            lines.push(Line::styled(
-                format!("  {}: {what}", sanitize(name)),
-                theme.dim(),
-            ));
+            lines.push(Line::styled(format!("{head}: {what}"), theme.dim()));
             continue;
         };
         let verdict = if c.ok() { "OK" } else { "FAILED" };
         lines.push(Line::styled(
-            format!("  {}: {verdict}", sanitize(name)),
+            format!("{head}: {verdict}"),
             if c.ok() { Style::new() } else { theme.error() },
         ));
         let mut part = |what: &str, r: Option<&Result<String, String>>| {

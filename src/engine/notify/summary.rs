@@ -163,36 +163,69 @@ pub fn recent(conn: &Connection, since: i64) -> Result<Recent, StoreError> {
 }
 
 impl Campaign {
-    /// One line for the Outbox tab, in `width` columns: labelled when it fits, else compact
-    /// (S sent, D delivered, O opened (h: by people), C clicked, R replied, B bounced, U unsub).
+    /// One line for the Outbox tab, in `width` columns, in words ("35 sent · 21 delivered ·
+    /// …"). When it does not fit, the least useful parts go first: the split of bounces,
+    /// the delivered count (sent less bounces, near enough), the opens by people (after
+    /// unsubscribes when there are none), unsubscribes, clicks, opens. What is left may still be wider (sent, replied, bounced): the
+    /// caller cuts it.
     pub fn line(&self, width: usize) -> String {
-        let long = format!(
-            "sent {} · dlv {} · open {} ({} human) · click {} · reply {} · bounce {}h/{}s · unsub {}",
-            self.sent,
-            self.delivered,
-            self.opened,
-            self.opened_human,
-            self.clicked,
-            self.replied,
-            self.bounced_hard,
-            self.bounced_soft,
-            self.unsubscribed
+        use unicode_width::UnicodeWidthStr;
+        // (the part, its shorter form or `None` to drop it), in the order shown.
+        let sent = (format!("{} sent", self.sent), None);
+        let delivered = (format!("{} delivered", self.delivered), None);
+        let opened = (
+            format!("{} opened ({} by people)", self.opened, self.opened_human),
+            Some(format!("{} opened", self.opened)),
         );
-        if long.chars().count() <= width {
-            return long;
+        let clicked = (format!("{} clicked", self.clicked), None);
+        let replied = (format!("{} replied", self.replied), None);
+        let bounced = (
+            format!(
+                "{} bounced ({} hard, {} soft)",
+                self.bounced_hard + self.bounced_soft,
+                self.bounced_hard,
+                self.bounced_soft
+            ),
+            Some(format!("{} bounced", self.bounced_hard + self.bounced_soft)),
+        );
+        let unsubscribed = (format!("{} unsubscribed", self.unsubscribed), None);
+        let mut parts: Vec<Option<String>> = [
+            &sent,
+            &delivered,
+            &opened,
+            &clicked,
+            &replied,
+            &bounced,
+            &unsubscribed,
+        ]
+        .iter()
+        .map(|(long, _)| Some(long.clone()))
+        .collect();
+        let joined = |parts: &[Option<String>]| {
+            parts
+                .iter()
+                .flatten()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" · ")
+        };
+        // Index into `parts`, and what it becomes: shortened, or dropped. Unsubscribes go
+        // before the opens by people when there are none, after when there are some.
+        let mut steps: Vec<(usize, &Option<String>)> = vec![
+            (5, &bounced.1),
+            (1, &None),
+            (2, &opened.1),
+            (3, &None),
+            (2, &None),
+        ];
+        steps.insert(if self.unsubscribed == 0 { 2 } else { 3 }, (6, &None));
+        for (at, to) in steps {
+            if joined(&parts).width() <= width {
+                break;
+            }
+            parts[at] = to.clone();
         }
-        format!(
-            "S{} D{} O{}({}h) C{} R{} B{}h/{}s U{}",
-            self.sent,
-            self.delivered,
-            self.opened,
-            self.opened_human,
-            self.clicked,
-            self.replied,
-            self.bounced_hard,
-            self.bounced_soft,
-            self.unsubscribed
-        )
+        joined(&parts)
     }
 }
 
@@ -313,10 +346,10 @@ mod tests {
                 complained: 0,
             }
         );
-        assert!(
-            c.line(80).starts_with("sent 2 · dlv 2 · open 2 (1 human)"),
-            "{}",
-            c.line(80)
+        assert_eq!(
+            c.line(120),
+            "2 sent · 2 delivered · 2 opened (1 by people) · 1 clicked · 0 replied · \
+             0 bounced (0 hard, 0 soft) · 1 unsubscribed"
         );
         let big = Campaign {
             sent: 100_000,
@@ -330,9 +363,20 @@ mod tests {
             unsubscribed: 300,
             complained: 0,
         };
+        // Narrower, the least useful parts go first; the rest stays in words.
         assert_eq!(
             big.line(78),
-            "S100000 D99000 O52000(45000h) C3000 R900 B1000h/200s U300"
+            "100000 sent · 52000 opened · 3000 clicked · 900 replied · 1200 bounced"
+        );
+        assert_eq!(
+            big.line(60),
+            "100000 sent · 52000 opened · 900 replied · 1200 bounced"
+        );
+        assert_eq!(big.line(50), "100000 sent · 900 replied · 1200 bounced");
+        assert_eq!(
+            big.line(10),
+            big.line(50),
+            "what is left: the caller cuts it"
         );
         assert_eq!(
             top_bouncing_domains(store.conn(), 5).unwrap(),

@@ -343,9 +343,12 @@ pub fn try_preview(row: &OutboxRow, config: &Config) -> Result<String, String> {
     };
     let mut out = String::new();
     if row.sent_at.is_some() {
+        // The tokens of the links sent are random and not kept (nor the message's bytes):
+        // the preview cannot show them, so it says plainly that this is not the sent text.
         out.push_str(
-            "(sent: built again from the stored row; tracking links and HTML follow today's \
-             config)\n",
+            "(a RE-RENDERING, not the message as sent: the Message-ID and Date are the sent \
+             ones, but its tracking and unsubscribe links carry new tokens, not the sent ones \
+             (those are not kept), and the text and HTML follow today's config)\n",
         );
     }
     if let Some(gone) = row.mailbox.as_ref().filter(|n| *n != name) {

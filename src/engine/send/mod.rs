@@ -72,6 +72,47 @@ pub struct MailboxOut {
     pub window_opens: Option<String>,
 }
 
+/// What a mailbox can do now, in the one order `mailbox status` and the TUI (Settings, the
+/// S confirmation) tell it: paused, unusable, window closed, at its cap, ready. A capped
+/// mailbox whose window is closed says the window, which tells when it may send again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailboxState<'a> {
+    /// Paused by hand or by the auto-pause rule: the lane's text, with how to resume.
+    Paused(&'a str),
+    /// It cannot send (a password that cannot be read, a bad setting): why.
+    Unusable(&'a str),
+    /// Its sending window is closed: when it opens next (RFC 3339, the mailbox's zone).
+    WindowClosed(&'a str),
+    /// Today's cap (warm-up applied) is reached.
+    AtCap,
+    Ready,
+}
+
+impl MailboxState<'_> {
+    /// As `mailbox status --json` names it.
+    pub fn key(self) -> &'static str {
+        match self {
+            MailboxState::Paused(_) => "paused",
+            MailboxState::Unusable(_) => "unusable",
+            MailboxState::WindowClosed(_) => "window_closed",
+            MailboxState::AtCap => "at_cap",
+            MailboxState::Ready => "ready",
+        }
+    }
+}
+
+impl MailboxOut {
+    pub fn state(&self) -> MailboxState<'_> {
+        match (&self.error, &self.window_opens) {
+            (Some(e), _) if self.paused => MailboxState::Paused(e),
+            (Some(e), _) => MailboxState::Unusable(e),
+            (None, Some(at)) => MailboxState::WindowClosed(at),
+            _ if self.sent_today >= self.cap_today => MailboxState::AtCap,
+            _ => MailboxState::Ready,
+        }
+    }
+}
+
 /// A send run as the Activity tab shows it live.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LiveStatus {
@@ -85,8 +126,48 @@ pub struct LiveStatus {
     /// When the next message is due to start, counted from this status (delays, a closed
     /// window, a retry); `None` while messages go out back to back.
     pub next_send_in: Option<Duration>,
-    /// What the run waits for, when it waits.
-    pub waiting: Option<String>,
+    /// What the run waits for, when it waits; once over, why it stopped.
+    pub waiting: Option<Wait>,
+}
+
+/// What a run waits for: the live status says it, typed, so a reader (the CLI's countdown)
+/// needs no text to recognise it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wait {
+    /// The delay between two sends of a mailbox.
+    Delay,
+    /// A retry that falls due within the run's wait.
+    Retry,
+    /// Every open mailbox's sending window is closed.
+    WindowClosed,
+    /// The task is paused (TUI).
+    Paused,
+    /// The run is over: why it stopped (the summary's `stopped`).
+    Stopped(String),
+}
+
+impl Wait {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Wait::Delay => "delay between two sends",
+            Wait::Retry => "a retry falls due",
+            Wait::WindowClosed => "sending window closed",
+            Wait::Paused => "paused",
+            Wait::Stopped(why) => why,
+        }
+    }
+}
+
+impl std::fmt::Display for Wait {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Wait {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -103,9 +184,21 @@ pub struct LiveMailbox {
     pub next_in: Option<Duration>,
 }
 
-/// A mailbox's wait as its note shows it: "next in 3 s", whole seconds rounded up.
+/// A wait as every countdown shows it: "in 3 s", in whole seconds rounded up, so a
+/// countdown never ticks up between two redraws. The run's "next send in 3 s" (its first
+/// draw, and `hailer send`'s redraws) and a mailbox's "next in 3 s" (TUI) are made here.
+pub fn wait_text(wait: Duration) -> String {
+    format!("in {:.0} s", wait.as_secs_f64().ceil())
+}
+
+/// The run's note while it waits between two sends: "next send in 3 s".
+pub fn next_send_text(wait: Duration) -> String {
+    format!("next send {}", wait_text(wait))
+}
+
+/// A mailbox's note while it waits: "next in 3 s".
 pub fn next_in_text(wait: Duration) -> String {
-    format!("next in {:.0} s", wait.as_secs_f64().ceil())
+    format!("next {}", wait_text(wait))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -126,6 +219,9 @@ pub struct RowOutcome {
 pub struct SendOut {
     pub dry_run: bool,
     pub sent: u64,
+    /// Rows that ended ERROR. `errors` in JSON: `error` is the message of a run that exits
+    /// non-zero, as in every `--json` error.
+    #[serde(rename = "errors")]
     pub error: u64,
     pub retry: u64,
     pub uncertain: u64,
@@ -1065,5 +1161,45 @@ mod tests {
         assert_eq!(backoff(300, 2), 600);
         assert_eq!(backoff(300, 4), 2400);
         assert_eq!(backoff(1, 0), 1);
+    }
+
+    /// Every countdown rounds up: 2.1 s left reads "3 s", never "2 s" then "3 s" again.
+    #[test]
+    fn waits_read_in_whole_seconds_rounded_up() {
+        let d = Duration::from_millis(2100);
+        assert_eq!(next_send_text(d), "next send in 3 s");
+        assert_eq!(next_in_text(d), "next in 3 s");
+        assert_eq!(next_in_text(Duration::from_secs(3)), "next in 3 s");
+        assert_eq!(next_send_text(Duration::ZERO), "next send in 0 s");
+    }
+
+    /// One order for every view: a capped mailbox whose window is closed says the window
+    /// (`mailbox status` said at_cap, the TUI "window closed").
+    #[test]
+    fn a_mailbox_state_follows_one_order() {
+        let m = |error: Option<&str>, paused, opens: Option<&str>, sent| MailboxOut {
+            error: error.map(str::to_string),
+            paused,
+            window_opens: opens.map(str::to_string),
+            sent_today: sent,
+            cap_today: 5,
+            ..MailboxOut::default()
+        };
+        let opens = Some("2026-12-08T09:00:00+01:00");
+        assert_eq!(
+            m(Some("paused: x"), true, opens, 5).state(),
+            MailboxState::Paused("paused: x")
+        );
+        assert_eq!(
+            m(Some("password: y"), false, opens, 5).state(),
+            MailboxState::Unusable("password: y")
+        );
+        assert_eq!(
+            m(None, false, opens, 5).state(),
+            MailboxState::WindowClosed("2026-12-08T09:00:00+01:00")
+        );
+        assert_eq!(m(None, false, None, 5).state(), MailboxState::AtCap);
+        assert_eq!(m(None, false, None, 4).state(), MailboxState::Ready);
+        assert_eq!(m(None, false, opens, 5).state().key(), "window_closed");
     }
 }

@@ -257,7 +257,7 @@ pub(super) async fn execute(
     r.store.checkpoint_in_foreground(checkpoint)?;
     drained?;
     forgotten?;
-    let stopped = (!r.out.stopped.is_empty()).then(|| r.out.stopped.clone());
+    let stopped = (!r.out.stopped.is_empty()).then(|| super::Wait::Stopped(r.out.stopped.clone()));
     r.status(None, stopped, true);
     result?;
     // Rows are safe (unclaimed, or SENT/ERROR as the server said), but the run could not
@@ -273,7 +273,7 @@ pub(super) async fn execute(
 
 impl Runner<'_> {
     /// The live figures for the TUI's Activity tab.
-    fn status(&self, next_send_in: Option<Duration>, waiting: Option<String>, force: bool) {
+    fn status(&self, next_send_in: Option<Duration>, waiting: Option<super::Wait>, force: bool) {
         let now = Instant::now();
         let utc = Utc::now();
         let mailboxes = self
@@ -597,7 +597,7 @@ impl Runner<'_> {
                 self.unprepare();
                 self.reporter
                     .progress_now(self.done, Some(self.total), "paused");
-                self.status(None, Some("paused".into()), true);
+                self.status(None, Some(super::Wait::Paused), true);
                 if !super::wait_paused(self.reporter).await {
                     self.out.stopped = "cancelled".into();
                     return Ok(());
@@ -746,7 +746,7 @@ impl Runner<'_> {
                     );
                     self.status(
                         Some(Duration::from_secs(secs)),
-                        Some("a retry falls due".into()),
+                        Some(super::Wait::Retry),
                         true,
                     );
                     let d = Duration::from_secs(secs) + Duration::from_millis(200);
@@ -782,21 +782,11 @@ impl Runner<'_> {
             })
             .min();
         if let Some(at) = delayed {
-            // Rounded up, as every later redraw is: a countdown never ticks up.
-            let secs = at
-                .saturating_duration_since(Instant::now())
-                .as_secs_f64()
-                .ceil();
-            self.reporter.progress_now(
-                self.done,
-                Some(self.total),
-                format!("next send in {secs:.0} s"),
-            );
-            self.status(
-                Some(at.saturating_duration_since(Instant::now())),
-                Some("delay between two sends".into()),
-                true,
-            );
+            // The same text as every later redraw (`hailer send`'s countdown).
+            let wait = at.saturating_duration_since(Instant::now());
+            self.reporter
+                .progress_now(self.done, Some(self.total), super::next_send_text(wait));
+            self.status(Some(wait), Some(super::Wait::Delay), true);
             if !super::sleep_until_or_cancel(&token, at).await {
                 self.out.stopped = "cancelled".into();
                 return Ok(Idle::Stop);
@@ -818,7 +808,7 @@ impl Runner<'_> {
                     Some(self.total),
                     format!("window opens in {} s", wait.as_secs()),
                 );
-                self.status(Some(wait), Some("sending window closed".into()), true);
+                self.status(Some(wait), Some(super::Wait::WindowClosed), true);
                 if !super::sleep_or_cancel(&token, wait + Duration::from_millis(200)).await {
                     self.out.stopped = "cancelled".into();
                     return Ok(Idle::Stop);

@@ -203,7 +203,8 @@ impl Smtp {
 #[test]
 fn mx_gives_rcpt_verdicts_and_greylists() {
     let Some(rig) = Rig::get() else { return };
-    let mut s = Smtp::connect(rig.host(), rig.port("RIG_MX_PORT"));
+    // The MX listens where the rig's DNS points mx.acme.test (127.0.0.1 unless RIG_MX_IP).
+    let mut s = Smtp::connect(rig.var("RIG_MX_IP"), rig.port("RIG_MX_PORT"));
     let ehlo = s.cmd("EHLO verifier.sender.test");
     assert!(
         ehlo.contains("STARTTLS") && !ehlo.contains("AUTH"),

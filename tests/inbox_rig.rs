@@ -471,6 +471,8 @@ fn replies_are_matched_suppressed_and_exported_with_what_they_say() {
             .unwrap()
             .ends_with(&format!("(answered by boss.{tag}@catchall.test)"))
     );
+    // Asked in a person's answer: REPLIED too (and the message left in the folder).
+    assert_eq!(c.row(rows[2].id).status, Status::Replied);
     let unsub = entry(2);
     assert_eq!(
         (unsub.cause.as_str(), unsub.note.as_deref()),

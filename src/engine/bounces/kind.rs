@@ -752,8 +752,9 @@ const AUTOMATED_BODY: &[&str] = &[
 ];
 
 /// The text a message's writer added: the lines before the first quoted line or the header
-/// of a quoted or forwarded message (`On … wrote:`, `-----Original Message-----`, Outlook's
-/// `From:` block under a rule). Lower-cased input.
+/// of a quoted or forwarded message (`On … wrote:` and its French, German, Spanish, Italian
+/// and Dutch forms, `-----Original Message-----`, Outlook's `From:`/`De :`/`Von:` block).
+/// Lower-cased input.
 fn fresh_text(body: &str) -> &str {
     let mut at = 0;
     for line in body.split_inclusive('\n') {
@@ -762,9 +763,17 @@ fn fresh_text(body: &str) -> &str {
             || l.starts_with("-----original message-----")
             || l.starts_with("---------- forwarded message")
             || l.starts_with("________________")
-            || l.starts_with("from:") && at > 0
+            // Outlook's header block of the message answered, in the writer's language.
+            || at > 0
+                && ["from:", "de :", "de:", "von:", "da:", "van:", "envoyé :", "gesendet:"]
+                    .iter()
+                    .any(|h| l.starts_with(h))
             || (l.starts_with("on ") && l.ends_with("wrote:"))
-            || (l.starts_with("le ") && l.ends_with("a écrit :") || l.ends_with("a écrit:"));
+            || (l.starts_with("le ") && (l.ends_with("a écrit :") || l.ends_with("a écrit:")))
+            || (l.starts_with("am ") && l.contains(" schrieb ") && l.ends_with(':'))
+            || (l.starts_with("el ") && l.ends_with("escribió:"))
+            || (l.starts_with("il ") && l.ends_with("ha scritto:"))
+            || (l.starts_with("op ") && l.contains(" schreef ") && l.ends_with(':'));
         if quoted {
             break;
         }

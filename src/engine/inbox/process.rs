@@ -204,12 +204,10 @@ fn report_row(
     };
     for r in recipients {
         if let Some(row) = by_recipient(conn, r, mailbox, date)? {
-            // Counted by the message the report names (a relay rewrote it), not by the row's
-            // current one: that may be a later message of the row, sent again since.
-            let row = SentRow {
-                attempt: shown.map(String::from).or(row.attempt),
-                ..row
-            };
+            // Counted under the row's latest message, not the ID the report returns (a
+            // relay's rewrite, not ours): a relay and the final server may both report one
+            // message, one by our ID and one by a rewritten one, and two IDs would count it
+            // twice toward the soft-bounce suppression and the resend refusal.
             return Ok((
                 Some(row),
                 format!(
@@ -389,8 +387,10 @@ pub fn handle(
     // What a person wrote is kept to be read; a report's text is in its `bounces` rows.
     let snippet = inbox::snippet(&parsed.fresh_text);
     let record = |kind: &str, outbox_id: Option<i64>, matched_by: &str| -> store::Result<i64> {
-        let person = !matches!(kind, "bounce" | "delayed" | "feedback" | "duplicate")
-            && !parsed.delivery_report;
+        // Only answers to our messages: unrelated mail (a password reset, a login code) is
+        // none of hailer's business to keep.
+        let person =
+            matches!(kind, "reply" | "unsubscribe" | "autoreply") && !parsed.delivery_report;
         inbox::insert_message(
             conn,
             &NewMessage {
@@ -503,7 +503,15 @@ pub fn handle(
                 };
                 // A soft bounce of an earlier message (the row was sent again since) is not the
                 // fate of the message in flight now: stored and counted, the row left alone.
+                // One about an earlier message to another address (the row was given a new
+                // one since): that address bounced, not the one the row writes to now.
+                let elsewhere = row.earlier
+                    && row
+                        .email
+                        .as_deref()
+                        .is_some_and(|e| !e.eq_ignore_ascii_case(&r.recipient));
                 let allowed = match row.status {
+                    _ if elsewhere => false,
                     _ if row.earlier && !r.hard => false,
                     Status::Sent | Status::Uncertain => true,
                     Status::Bounced => r.hard,
@@ -516,7 +524,10 @@ pub fn handle(
                         fx.bounced += 1;
                     }
                 }
-                let address = row.email.clone().unwrap_or_else(|| r.recipient.clone());
+                let address = match &row.email {
+                    Some(e) if !elsewhere => e.clone(),
+                    _ => r.recipient.clone(),
+                };
                 let note = if r.hard {
                     Some(format!("{} {}", r.reason.as_str(), code).trim().to_string())
                 } else {
@@ -680,11 +691,20 @@ pub fn handle(
             // An answer whose own text asks to be taken off the list ("please remove me",
             // "STOP"): an unsubscribe request, whatever its subject. Read only in answers to
             // our messages: a newsletter's "unsubscribe" footer is no one's request.
+            // It is still a person's answer: the row is REPLIED and the message stays where
+            // they can read it (a reading of free text can be wrong; the evidence says why).
             Some((row, how)) if let Some(phrase) = unsubscribe_phrase(&parsed.fresh_text) => {
                 let id = record("unsubscribe", Some(row.id), &how)?;
                 let note = format!("reply: \"{phrase}\"");
                 unsubscribe_addresses(conn, from.as_deref(), Some(&row), &note, now, &mut fx)?;
-                ("unsubscribe", Disposition::Processed, id)
+                if matches!(
+                    row.status,
+                    Status::Sent | Status::Uncertain | Status::Bounced
+                ) && set_status(conn, &row, Status::Replied, "replied", now)?
+                {
+                    fx.replied += 1;
+                }
+                ("unsubscribe", Disposition::Keep, id)
             }
             // A person answered one of our messages: it is theirs to read, so it stays put.
             Some((row, mut how)) => {
@@ -855,55 +875,74 @@ pub fn asks_to_unsubscribe(subject: &str) -> bool {
 
 /// What in a reply's own text (quoted text left out by the caller) asks to be taken off the
 /// list, as evidence, or `None`: a line that is only the request ("STOP", "Unsubscribe
-/// please", the words [`asks_to_unsubscribe`] reads in a subject), or a phrase anywhere
-/// ("please remove me from your list", "stop emailing me", "je souhaite me désinscrire",
-/// "merci de ne plus m'envoyer"), unless a negation comes before it in its clause ("don't
-/// unsubscribe me", "I do not want to opt out").
+/// please", the words [`asks_to_unsubscribe`] reads in a subject), or a request in so many
+/// words ("please remove me from your list", "stop emailing me", "merci de me désinscrire",
+/// "je ne souhaite plus recevoir vos messages"), as whole words, unless a negation comes
+/// before it in its clause ("don't unsubscribe me").
+///
+/// Read in the first lines only: a request is made at the top, while signatures, legal
+/// footers ("you may opt out at any time") and a quote the client did not mark come later,
+/// and a wrong reading suppresses a prospect who said yes. Phrases that ordinary business
+/// sentences use ("opt-out", "stop sending", "remove users") are not requests.
 pub fn unsubscribe_phrase(text: &str) -> Option<String> {
-    for line in text.lines().map(str::trim) {
+    /// How many non-blank lines of a reply are read for a request.
+    const HEAD_LINES: usize = 6;
+    let head: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(HEAD_LINES)
+        .collect();
+    for line in &head {
         if line.chars().count() <= 60 && asks_to_unsubscribe(line) {
             return Some(line.to_string());
         }
     }
     const PHRASES: &[&str] = &[
-        "unsubscribe",
+        "unsubscribe me",
+        "unsubscribe us",
+        "please unsubscribe",
         "remove me",
-        "remove us",
+        "remove us from",
         "remove my address",
         "remove my email",
+        "remove our address",
         "take me off",
         "take us off",
-        "stop emailing",
-        "stop e-mailing",
-        "stop mailing",
-        "stop sending",
-        "stop contacting",
-        "stop writing",
+        "stop emailing me",
+        "stop emailing us",
+        "stop e-mailing me",
+        "stop mailing me",
+        "stop contacting me",
+        "stop contacting us",
+        "stop sending me",
+        "stop sending us",
         "no more emails",
         "no more e-mails",
         "opt me out",
-        "opt out",
-        "opt-out",
         "don't email me",
         "do not email me",
         "don't contact me",
         "do not contact me",
-        "désinscri",
-        "desinscri",
-        "désabonn",
-        "desabonn",
+        "me désinscrire",
+        "me desinscrire",
+        "désinscrivez-moi",
+        "desinscrivez-moi",
+        "me désabonner",
+        "me desabonner",
+        "désabonnez-moi",
+        "desabonnez-moi",
         "retirez-moi",
         "retirez moi",
-        "me retirer de",
+        "me retirer de vos",
+        "me retirer de votre",
         "supprimez-moi",
         "supprimez moi",
-        "ne plus recevoir",
         "plus recevoir vos",
+        "ne plus recevoir",
         "ne plus m'envoyer",
         "ne plus me contacter",
         "ne plus me solliciter",
-        "abmelden",
-        "austragen",
         "darme de baja",
     ];
     const NEGATIONS: &[&str] = &[
@@ -922,18 +961,19 @@ pub fn unsubscribe_phrase(text: &str) -> Option<String> {
         "without",
         "pas",
         "jamais",
-        "nicht",
-        "kein",
     ];
-    let lower = text.to_lowercase().replace('’', "'");
+    let lower = head.join("\n").to_lowercase().replace('\u{2019}', "'");
     for phrase in PHRASES {
         for (at, _) in lower.match_indices(phrase) {
             let before = &lower[..at];
-            // A word of its own, not the end of another ("bunsubscribe"): checked at its start.
+            let after = &lower[at + phrase.len()..];
+            // Whole words: not the end of another ("bunsubscribe") nor the start of one
+            // ("remove merchandise").
             if before
                 .chars()
                 .next_back()
                 .is_some_and(char::is_alphanumeric)
+                || after.chars().next().is_some_and(char::is_alphanumeric)
             {
                 continue;
             }
@@ -1664,7 +1704,7 @@ Message-ID: <r6@acme.test>\r\n\r\nHello Claire,\r\n\r\n\r\n\r\nYes, Tuesday at 1
             (
                 3,
                 "Bonjour,\r\nMerci de me désinscrire.\r\nJean",
-                "désinscri",
+                "me désinscrire",
             ),
             (
                 4,
@@ -1674,7 +1714,7 @@ Message-ID: <r6@acme.test>\r\n\r\nHello Claire,\r\n\r\n\r\n\r\nYes, Tuesday at 1
             (
                 5,
                 "Not interested, please stop emailing me.",
-                "stop emailing",
+                "stop emailing me",
             ),
             (6, "Retirez-moi de vos listes", "retirez-moi"),
         ] {
@@ -1691,7 +1731,9 @@ Message-ID: <r6@acme.test>\r\n\r\nHello Claire,\r\n\r\n\r\n\r\nYes, Tuesday at 1
                 .unwrap();
             assert_eq!(s.cause, "unsubscribed", "{body}");
             assert_eq!(s.note.unwrap(), format!("reply: \"{phrase}\""), "{body}");
-            assert_eq!(status(&store, 1), "SENT", "{body}");
+            // A person's answer all the same: REPLIED, and left where they read it.
+            assert_eq!(status(&store, 1), "REPLIED", "{body}");
+            assert_eq!(out.disposition, Disposition::Keep, "{body}");
         }
         for (n, body) in [
             (7, "Please don't unsubscribe me, I like these."),
@@ -1701,6 +1743,28 @@ Message-ID: <r6@acme.test>\r\n\r\nHello Claire,\r\n\r\n\r\n\r\nYes, Tuesday at 1
             ),
             (9, "I do not want to opt out."),
             (10, "Yes.\r\n\r\nOn Mon, Claire wrote:\r\nunsubscribe here"),
+            // Business sentences that contain a request's words are not one.
+            (
+                11,
+                "Yes, interested. We need to remove users manually today.",
+            ),
+            (12, "Sounds good. We want to stop sending paper invoices."),
+            (13, "Interesting. Our users can opt-out today, can yours?"),
+            // A footer below the first lines, and a quote under a French or German header.
+            (
+                14,
+                "Let's talk Tuesday.\r\nBest,\r\nJean Dupont\r\nCEO\r\nAcme\r\n+33 1 00 00 00 00\r\n\
+                 Acme SAS, 1 rue de la Paix\r\nTo stop emailing me, remove me from your list.",
+            ),
+            (
+                15,
+                "Oui, appelez-moi.\r\n\r\nDe : Claire <claire@sender.test>\r\nEnvoyé : lundi\r\n\
+                 Reply STOP to opt out. Merci de me désinscrire ici.",
+            ),
+            (
+                16,
+                "Gerne.\r\n\r\nAm Montag, 7. Dezember 2026 schrieb Claire:\r\nremove me: reply STOP",
+            ),
         ] {
             let (_d, store) = store(&[(1, "jdupont@acme.test", "1.abc@sender.test")]);
             let c = store.conn();
@@ -2074,7 +2138,7 @@ Message-ID: <n1@shop.test>\r\n\r\nBig savings. To unsubscribe click here.\r\n";
     /// Matched by recipient, a report is stored with the Message-ID it returns (rewritten by a
     /// relay), not the row's current one: two reports about two messages count as two.
     #[test]
-    fn a_report_matched_by_recipient_keeps_the_message_id_it_returns() {
+    fn a_report_matched_by_recipient_counts_under_the_rows_message() {
         let (_d, store) = store(&[(1, "nobody@acme.test", "1.f00d@sender.test")]);
         let c = store.conn();
         let rewritten = String::from_utf8_lossy(HARD).replace(
@@ -2082,10 +2146,58 @@ Message-ID: <n1@shop.test>\r\n\r\nBig savings. To unsubscribe click here.\r\n";
             "a49e2c80@relay.test",
         );
         handle(c, at(1), rewritten.as_bytes(), 100).unwrap();
-        let mid: Option<String> = c
-            .query_row("SELECT message_id FROM bounces", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(mid.as_deref(), Some("a49e2c80@relay.test"));
+        // The same message reported again by our own ID (the final server after a relay):
+        // one message, so both reports count under one Message-ID.
+        let ours = String::from_utf8_lossy(HARD)
+            .replace(
+                "a49e2c80-2444-4fa5-bcd1-5a9381d67cc1@sender.test",
+                "1.f00d@sender.test",
+            )
+            .replace("86C8E99C194@mail", "86C8E99C195@mail");
+        handle(c, at(2), ours.as_bytes(), 100).unwrap();
+        let mids: Vec<Option<String>> = c
+            .prepare("SELECT DISTINCT message_id FROM bounces")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(mids, [Some("1.f00d@sender.test".to_string())]);
+    }
+
+    /// The row wrote to nobody@, was given a new address since and sent again from another
+    /// domain; the late hard bounce about the first message is nobody@'s, not the new one's.
+    #[test]
+    fn a_late_hard_bounce_for_the_rows_old_address_leaves_the_new_one_alone() {
+        let (_d, store) = store(&[
+            (1, "nobody@acme.test", "1.aaaaaaaaaaaaaaaa@sender.test"),
+            (2, "other@acme.test", "2.bbbbbbbbbbbbbbbb@sender.test"),
+        ]);
+        let c = store.conn();
+        c.execute(
+            "UPDATE outbox SET email = 'new@acme.test',
+             header_message_id = '1.cccccccccccccccc@other.test' WHERE id = 1",
+            [],
+        )
+        .unwrap();
+        let late = String::from_utf8_lossy(HARD).replace(
+            "a49e2c80-2444-4fa5-bcd1-5a9381d67cc1@sender.test",
+            "1.aaaaaaaaaaaaaaaa@sender.test",
+        );
+        let out = handle(c, at(1), late.as_bytes(), 100).unwrap();
+        assert_eq!((out.effects.invalid, out.effects.bounced), (0, 0));
+        assert_eq!(status(&store, 1), "SENT");
+        assert!(
+            suppressions::blocking(c, "new@acme.test")
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(
+            suppressions::blocking(c, "nobody@acme.test")
+                .unwrap()
+                .map(|s| s.cause),
+            Some("bounced".to_string())
+        );
     }
 
     #[test]

@@ -53,6 +53,15 @@ fn bare_urls_linked<'a>(
             Event::End(TagEnd::Link | TagEnd::Image) => inside = inside.saturating_sub(1),
             Event::Start(Tag::CodeBlock(_)) => code_block = true,
             Event::End(TagEnd::CodeBlock) => code_block = false,
+            // A link written in raw HTML: its text is already a link.
+            Event::InlineHtml(h) => {
+                let tag = h.trim_start().to_ascii_lowercase();
+                if tag.starts_with("<a ") || tag.starts_with("<a>") {
+                    inside += 1;
+                } else if tag.starts_with("</a") {
+                    inside = inside.saturating_sub(1);
+                }
+            }
             _ => {}
         }
         match e {
@@ -475,6 +484,8 @@ mod tests {
         assert_eq!(html.matches("<a ").count(), 3, "{html}");
         assert!(html.contains("<code>https://d.test/</code>"), "{html}");
         assert!(html.contains("xhttps://e.test/"), "{html}");
+        let raw = markdown_to_html(r#"Visit <a href="https://g.test/">https://g.test/</a> now"#);
+        assert_eq!(raw.matches("<a ").count(), 1, "{raw}");
         let block = markdown_to_html("    https://f.test/\n\nhttps:// alone");
         assert!(!block.contains("<a "), "{block}");
         // Each becomes a tracked link like a written one.

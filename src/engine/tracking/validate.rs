@@ -93,17 +93,33 @@ pub fn respond(body: &Bytes, options: &VerifyOptions, db_path: &Path) -> Respons
     // A suppressed address is not probed: its person asked to be left alone or its mailbox
     // is known dead, and a probe is a connection to their server all the same (database
     // `verify` leaves them out for the same reason). Its stored verdict, if any, answers.
-    let gate = Store::open(db_path).ok();
+    // A list that cannot be read probes nothing rather than everything.
+    let gate = match Store::open(db_path) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("api validate: {e}");
+            return super::server::api_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the suppression list could not be read: see hailer serve's log",
+            );
+        }
+    };
     tokio::spawn(async move {
         for e in req.emails {
             let mut item = InputItem::new(e);
-            if let Some(store) = &gate
-                && let Ok(Some(s)) = suppressions::blocking(store.conn(), &item.email)
-            {
-                item.not_probed = Some(format!(
-                    "not probed: {} is on the suppression list ({})",
-                    s.entry, s.cause
-                ));
+            match suppressions::blocking(gate.conn(), &item.email) {
+                Ok(None) => {}
+                Ok(Some(s)) => {
+                    item.not_probed = Some(format!(
+                        "not probed: {} is on the suppression list ({})",
+                        s.entry, s.cause
+                    ));
+                }
+                Err(e) => {
+                    tracing::error!("api validate: {e}");
+                    item.not_probed =
+                        Some("not probed: the suppression list could not be read".into());
+                }
             }
             if items_tx.send(item).await.is_err() {
                 break;

@@ -1,5 +1,6 @@
-//! The user's own choice of address on a suggestion: `c` in the TUI takes the next
-//! alternative, `e` types one in. The pattern, confidence and evidence shown must then be
+//! The user's own choice of address on a suggestion: `c` in the TUI shows the next
+//! alternative (browsing: the row stays `suggested` until `a` accepts it), `e` types one in
+//! (the user's own address: `edited`, used as accepted). The pattern, confidence and evidence shown must then be
 //! those of the address chosen, not of hailer's first guess, which stays in the evidence so
 //! the choice can be compared with it (and restored when cycling comes back to it).
 
@@ -12,8 +13,9 @@ use crate::store::{Result, suggestions as db};
 const CHOSEN: &str = "chosen by hand: ";
 const GUESS: &str = "hailer's guess was ";
 
-/// Swap the address with the first alternative (the old address goes last). Returns false
-/// when the prospect has no address or no alternative.
+/// Swap the address with the first alternative (the old address goes last). The row is
+/// `suggested` afterwards, even if it was accepted: looking at an alternative never commits
+/// it. Returns false when the prospect has no address or no alternative.
 pub fn next_alternative(conn: &Connection, prospect_id: i64, now: i64) -> Result<bool> {
     let Some(mut cur) = db::current(conn, prospect_id)? else {
         return Ok(false);
@@ -33,7 +35,8 @@ pub fn next_alternative(conn: &Connection, prospect_id: i64, now: i64) -> Result
         cur,
         &email,
         next,
-        "next alternative (c)",
+        "next alternative (c), not accepted until a",
+        db::ChoiceStatus::Suggested,
         now,
     )
 }
@@ -50,9 +53,19 @@ pub fn set_address(conn: &Connection, prospect_id: i64, email: &str, now: i64) -
     if !old.is_empty() && old != email {
         cur.alternatives.insert(0, old.clone());
     }
-    choose(conn, prospect_id, cur, &old, email, "typed in (e)", now)
+    choose(
+        conn,
+        prospect_id,
+        cur,
+        &old,
+        email,
+        "typed in (e)",
+        db::ChoiceStatus::Edited,
+        now,
+    )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn choose(
     conn: &Connection,
     prospect_id: i64,
@@ -60,6 +73,7 @@ fn choose(
     old: &str,
     email: String,
     how: &str,
+    status: db::ChoiceStatus,
     now: i64,
 ) -> Result<bool> {
     // hailer's own guess: recorded by an earlier choice, or the address being replaced.
@@ -95,7 +109,7 @@ fn choose(
             .insert(0, format!("{CHOSEN}{email}, {how}: {why}"));
     }
     cur.email = Some(email);
-    db::set_choice(conn, prospect_id, &cur, now)
+    db::set_choice(conn, prospect_id, &cur, status, now)
 }
 
 /// The pattern `email` follows for this person, and the confidence the company's pattern

@@ -942,6 +942,11 @@ fn verify_job(
                         if let Some(next) = p.next_retry_in {
                             note += &format!(", next in {} s", next.as_secs());
                         }
+                        // Which addresses, and the answer they wait on (a 4xx, a DNS timeout).
+                        let names = p.waiting_names();
+                        if !names.is_empty() {
+                            note += &format!(": {names}");
+                        }
                     }
                     // The run cannot end before its last retry is due (in whole seconds, so
                     // it goes out at most about once a second, not with every result).

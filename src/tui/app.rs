@@ -196,6 +196,8 @@ pub struct TaskView {
     /// not due before), counted down by ticks.
     pub eta_floor: Option<Duration>,
     pub summary: Option<String>,
+    /// The `done` count at which the tables this task writes were last reloaded.
+    pub reloaded_at: u64,
 }
 
 impl TaskView {
@@ -812,6 +814,7 @@ impl App {
                     elapsed: Duration::ZERO,
                     eta_floor: None,
                     summary: None,
+                    reloaded_at: 0,
                 });
                 // The new task is the one to watch; selecting it also scrolls the task list
                 // to it when the list is longer than its box.
@@ -823,12 +826,24 @@ impl App {
                 total,
                 note,
             } => {
+                let mut reload = false;
                 if let Some(t) = self.task_mut(id) {
                     t.done = done;
                     t.total = total;
                     if t.note != CANCELLING {
                         t.note = note;
                     }
+                    // Verdicts are stored as they come: show them while the run goes on (it
+                    // may wait minutes for a retry), in about twenty reloads per run.
+                    let step = total.map_or(50, |t| (t / 20).max(1));
+                    if t.kind == JobKind::Verify && done >= t.reloaded_at + step {
+                        t.reloaded_at = done;
+                        reload = true;
+                    }
+                }
+                if reload {
+                    self.effects.push(Effect::Load(Pane::Suggestions));
+                    self.effects.push(Effect::Load(Pane::Prospects));
                 }
             }
             JobMsg::Paused { id, paused } => {
@@ -2123,6 +2138,38 @@ mod tests {
 
     /// One address waiting three minutes for its greylisting retry: the ETA is not the
     /// 0m00s the others' rate gives, and it counts down.
+    #[test]
+    fn verdicts_show_on_suggestions_while_a_verify_task_runs() {
+        let mut a = app();
+        a.on_job(JobMsg::Started {
+            id: 4,
+            kind: JobKind::Verify,
+            title: "verify".into(),
+            pausable: false,
+        });
+        a.take_effects();
+        let progress = |done| JobMsg::Progress {
+            id: 4,
+            done,
+            total: Some(17),
+            note: String::new(),
+        };
+        a.on_job(progress(0));
+        assert!(a.take_effects().is_empty(), "nothing stored yet");
+        // 16 of 17 done, one waiting for a retry: the 16 verdicts show now, not at the end.
+        a.on_job(progress(16));
+        assert_eq!(
+            a.take_effects(),
+            vec![
+                Effect::Load(Pane::Suggestions),
+                Effect::Load(Pane::Prospects)
+            ]
+        );
+        // The tick-driven reports while it waits change nothing: no reload.
+        a.on_job(progress(16));
+        assert!(a.take_effects().is_empty());
+    }
+
     #[test]
     fn a_verify_eta_is_never_shorter_than_the_last_retry_wait() {
         let mut a = app();

@@ -394,7 +394,9 @@ fn print_changed(out: &ChangeOut, json: bool) {
 
 fn reset(store: &mut store::Store, ids: &[i64], json: bool) -> u8 {
     let now = store::now_ts();
-    let result = (|| -> Result<Result<(Vec<Changed>, usize), Vec<String>>, store::StoreError> {
+    // The rows reset and how many of the ids given were not accepted or edited.
+    type Done = (Vec<Changed>, usize);
+    let result = (|| -> Result<Result<Done, Vec<String>>, store::StoreError> {
         let tx = store.write_tx()?;
         let rows = suggestions::list(&tx)?;
         let unknown: Vec<String> = ids

@@ -119,12 +119,13 @@ fn list_is_guarded_csv_by_default_filters_and_gives_json() {
     assert_eq!(
         lines.next().unwrap(),
         "prospect_id,firstname,lastname,company,domain,email,alternatives,pattern,confidence,\
-         status,reason,verified"
+         status,reason,verified,evidence"
     );
+    // The evidence too, so one file serves a spreadsheet review (as the export does).
     assert_eq!(
         lines.next().unwrap(),
         "1,Ann,Doe,Acme SA,acme.test,ann.doe@acme.test,adoe@acme.test ann@acme.test,first.last,\
-         90,suggested,,"
+         90,suggested,,,2 published addresses follow first.last"
     );
     assert!(
         text.contains(",75,suggested,\"'=HYPERLINK(\"\"x\"\")\","),

@@ -30,7 +30,8 @@ pub enum SuggestionsCommand {
     /// List every prospect's suggestion as CSV, or JSON with --json
     ///
     /// CSV columns: prospect_id,firstname,lastname,company,domain,email,alternatives,pattern,
-    /// confidence,status,reason,verified. As in `hailer export`, a cell that starts with
+    /// confidence,status,reason,verified,evidence (one line per evidence line, as in
+    /// `hailer export suggestions`). As in `hailer export`, a cell that starts with
     /// = + - @, tab or CR gets a leading ' so no spreadsheet runs it as a formula. The JSON
     /// gives every value as stored, unguarded, with the evidence lines. Status is pending
     /// (find made no suggestion yet), suggested, accepted, edited (an alternative taken or an
@@ -217,6 +218,7 @@ fn list(
         "status",
         "reason",
         "verified",
+        "evidence",
     ];
     super::print_table("the suggestions list", &rows, json, out, header, |r| {
         [
@@ -232,6 +234,7 @@ fn list(
             r.status.clone(),
             r.reason.clone().unwrap_or_default(),
             r.verified.clone().unwrap_or_default(),
+            r.evidence.join("\n"),
         ]
     })
 }

@@ -543,7 +543,8 @@ fn bad_rows_are_rejected_with_reasons_and_good_rows_kept() {
     env.import("prospects", &file)
         .success()
         .stdout(predicate::str::contains(
-            "5 prospects imported, 2 duplicates skipped, 4 rejected",
+            "5 prospects imported, 2 duplicates skipped, 4 rejected (CSV (UTF-8, delimiter ','), \
+             header on line 1)",
         ))
         // An address the outbox would refuse is left out, with the reason; the person, whom
         // find can still give an address, is kept.

@@ -225,10 +225,16 @@ impl std::fmt::Display for ImportSummary {
         if self.kind == ImportKind::Messages {
             write!(f, ", {} replaced", self.replaced)?;
         }
+        // A CSV has no sheets: its one "sheet" is only the file's name again.
+        let sheet = if self.row_unit == "line" {
+            String::new()
+        } else {
+            format!(", sheet {:?}", self.sheet)
+        };
         writeln!(
             f,
-            ", {} rejected ({}, sheet {:?}, header on {} {})",
-            self.rejected, self.format, self.sheet, self.row_unit, self.header_row
+            ", {} rejected ({}{sheet}, header on {} {})",
+            self.rejected, self.format, self.row_unit, self.header_row
         )?;
         // Which column each field was read from: a wrong guess shows here, not weeks later.
         let columns: Vec<String> = self

@@ -87,11 +87,18 @@ fn choose(
         .evidence
         .iter()
         .find_map(|l| Guess::parse(l))
-        .unwrap_or_else(|| Guess {
-            email: old.to_string(),
-            pattern: cur.pattern.clone(),
-            confidence: cur.confidence,
-        });
+        .map_or_else(
+            || -> Result<Guess> {
+                Ok(Guess {
+                    email: old.to_string(),
+                    pattern: cur.pattern.clone(),
+                    confidence: cur.confidence,
+                    // Its verdict stays on record when the address shown changes.
+                    verified: crate::store::verifications::get(conn, old)?.map(|v| v.status),
+                })
+            },
+            Ok,
+        )?;
     cur.evidence = kept;
     if email == guess.email {
         // Back to hailer's guess: its own reading holds again.
@@ -154,27 +161,37 @@ struct Guess {
     email: String,
     pattern: Option<String>,
     confidence: u8,
+    verified: Option<String>,
 }
 
 impl Guess {
     fn line(&self) -> String {
         format!(
-            "{GUESS}{} ({}, {}%)",
+            "{GUESS}{} ({}, {}%){}",
             self.email,
             self.pattern.as_deref().unwrap_or("no pattern"),
-            self.confidence
+            self.confidence,
+            self.verified
+                .as_deref()
+                .map(|v| format!(", verified {v}"))
+                .unwrap_or_default()
         )
     }
 
     fn parse(line: &str) -> Option<Guess> {
         let rest = line.strip_prefix(GUESS)?;
         let (email, rest) = rest.split_once(" (")?;
-        let (pattern, rest) = rest.rsplit_once(", ")?;
-        let confidence = rest.strip_suffix("%)")?.parse().ok()?;
+        let (reading, after) = rest.split_once("%)")?;
+        let (pattern, confidence) = reading.rsplit_once(", ")?;
+        let verified = match after {
+            "" => None,
+            v => Some(v.strip_prefix(", verified ")?.to_string()),
+        };
         Some(Guess {
             email: email.to_string(),
             pattern: (pattern != "no pattern").then(|| pattern.to_string()),
-            confidence,
+            confidence: confidence.parse().ok()?,
+            verified,
         })
     }
 }
@@ -271,6 +288,7 @@ mod tests {
                 email: "jean.dupont@acme.test".into(),
                 pattern: Some("first.last".into()),
                 confidence: guess.confidence,
+                verified: None,
             })
         );
         // The site's evidence is still there, once.
@@ -357,6 +375,39 @@ mod tests {
         assert_eq!(back.confidence, guess.confidence);
     }
 
+    /// Browsing away from a guess verified dead keeps its verdict in the evidence (it was
+    /// lost: the row no longer showed why the guess was left), and the row stays suggested.
+    #[test]
+    fn the_guess_keeps_its_verdict_when_an_alternative_is_shown() {
+        let (_dir, store, _) = store_with_suggestion();
+        crate::store::verifications::upsert(
+            store.conn(),
+            &crate::store::verifications::VerificationRow {
+                email: "jean.dupont@acme.test".into(),
+                status: "MAILBOX_NOT_FOUND".into(),
+                mx: None,
+                code: Some(550),
+                enhanced: None,
+                detail: "User unknown".into(),
+                checked_at: 1,
+            },
+        )
+        .unwrap();
+        assert!(next_alternative(store.conn(), 1, 2).unwrap());
+        let now = db::current(store.conn(), 1).unwrap().unwrap();
+        let guess = now.evidence.iter().find_map(|l| Guess::parse(l)).unwrap();
+        assert_eq!(guess.verified.as_deref(), Some("MAILBOX_NOT_FOUND"));
+        let status: String = store
+            .conn()
+            .query_row(
+                "SELECT status FROM suggestions WHERE prospect_id = 1",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(status, "suggested");
+    }
+
     #[test]
     fn a_guess_line_reads_back() {
         for g in [
@@ -364,11 +415,13 @@ mod tests {
                 email: "jean.dupont@acme.test".into(),
                 pattern: Some("first.last".into()),
                 confidence: 84,
+                verified: None,
             },
             Guess {
                 email: "x@acme.test".into(),
                 pattern: None,
                 confidence: 0,
+                verified: Some("MAILBOX_NOT_FOUND".into()),
             },
         ] {
             assert_eq!(Guess::parse(&g.line()), Some(g));

@@ -291,7 +291,7 @@ fn find_then_export_suggestions() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "prospect_id,firstname,lastname,company,domain,email,alternatives,pattern,confidence,status,reason,evidence"
+        "prospect_id,firstname,lastname,company,domain,email,alternatives,pattern,confidence,status,reason,verified,evidence"
     );
     let body: Vec<&str> = lines.collect();
     assert!(

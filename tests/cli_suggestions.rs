@@ -119,12 +119,13 @@ fn list_is_guarded_csv_by_default_filters_and_gives_json() {
     assert_eq!(
         lines.next().unwrap(),
         "prospect_id,firstname,lastname,company,domain,email,alternatives,pattern,confidence,\
-         status,reason,verified"
+         status,reason,verified,evidence"
     );
+    // The evidence too, so one file serves a spreadsheet review (as the export does).
     assert_eq!(
         lines.next().unwrap(),
         "1,Ann,Doe,Acme SA,acme.test,ann.doe@acme.test,adoe@acme.test ann@acme.test,first.last,\
-         90,suggested,,"
+         90,suggested,,,2 published addresses follow first.last"
     );
     assert!(
         text.contains(",75,suggested,\"'=HYPERLINK(\"\"x\"\")\","),
@@ -269,7 +270,24 @@ fn next_and_set_choose_an_address_as_the_tui_keys_do() {
         "{:?}",
         cur.evidence
     );
-    assert_eq!(status_of(d, 1), "edited");
+    // Browsing is not choosing: the row stays suggested until accepted, and says so.
+    assert_eq!(status_of(d, 1), "suggested");
+    hailer(d)
+        .args(["suggestions", "next", "1"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "(not accepted: hailer suggestions accept 1)",
+        ));
+    // Round the ring (three addresses) back to adoe@.
+    for _ in 0..2 {
+        hailer(d)
+            .args(["suggestions", "next", "1"])
+            .assert()
+            .success();
+    }
+    let cur = suggestions::current(store.conn(), 1).unwrap().unwrap();
+    assert_eq!(cur.email.as_deref(), Some("adoe@acme.test"));
 
     // No alternative, or no such prospect: named, nothing changes (not even prospect 1).
     hailer(d)
@@ -373,4 +391,184 @@ fn the_prospects_export_gives_the_address_in_use_and_its_source() {
     assert_eq!(read[0].email.as_deref(), Some("ann.doe@acme.test"));
     assert_eq!(read[0].address_source.as_deref(), Some("imported"));
     assert!(read.iter().all(|p| p.extra == "{}"), "{read:?}");
+}
+
+/// Store a verdict for `email`, as `hailer verify` does.
+fn verdict(dir: &Path, email: &str, status: &str, detail: &str) {
+    let store = Store::open_in(&dir.join("data")).unwrap();
+    hailer::store::verifications::upsert(
+        store.conn(),
+        &hailer::store::verifications::VerificationRow {
+            email: email.into(),
+            status: status.into(),
+            mx: Some("mx.acme.test".into()),
+            code: Some(550),
+            enhanced: Some("5.1.1".into()),
+            detail: detail.into(),
+            checked_at: 1,
+        },
+    )
+    .unwrap();
+}
+
+/// An address verified undeliverable shows confidence 0 with the reason first in its
+/// evidence; a bulk accept skips it and names it; accepting it by id needs --force; and
+/// `reset` returns an accepted row to suggested, so the outbox build stops using it.
+#[test]
+fn dead_addresses_are_skipped_by_bulk_accept_and_rows_can_be_reset() {
+    let dir = campaign();
+    let d = dir.path();
+    verdict(d, "ann.doe@acme.test", "MAILBOX_NOT_FOUND", "User unknown");
+    verdict(d, "cid.poe@acme.test", "VALID", "Ok");
+    let out = hailer(d)
+        .args(["suggestions", "list", "--json"])
+        .assert()
+        .success();
+    let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(json[0]["confidence"], 0);
+    assert_eq!(json[0]["found_confidence"], 90);
+    let first = json[0]["evidence"][0].as_str().unwrap();
+    assert!(
+        first.starts_with("confidence 0: verified MAILBOX_NOT_FOUND") && first.contains("90%"),
+        "{first}"
+    );
+    assert_eq!(json[2]["confidence"], 75, "a VALID verdict changes nothing");
+
+    hailer(d)
+        .args(["suggestions", "accept", "--min-confidence", "70"])
+        .assert()
+        .success()
+        .stdout(
+            "accepted cid.poe@acme.test for prospect 3\n\
+             skipped ann.doe@acme.test for prospect 1: verified MAILBOX_NOT_FOUND \
+             (accept it alone with --force)\n\
+             accepted 1 suggestion; skipped 1 verified undeliverable: ann.doe@acme.test \
+             (MAILBOX_NOT_FOUND)\n",
+        );
+    assert_eq!(status_of(d, 1), "suggested");
+    // The TUI's bulk `a` counts the same way (one store function).
+    let store = Store::open_in(&d.join("data")).unwrap();
+    let report = suggestions::accept_many(store.conn(), &[1, 2, 3], false, 5).unwrap();
+    assert_eq!(
+        report.summary(),
+        "accepted 1 suggestion; 1 already accepted; skipped 1 verified undeliverable: \
+         ann.doe@acme.test (MAILBOX_NOT_FOUND)"
+    );
+    hailer(d)
+        .args(["suggestions", "accept", "1"])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains(
+            "prospect 1: ann.doe@acme.test (MAILBOX_NOT_FOUND) was verified undeliverable; \
+             accept it with --force",
+        ));
+    assert_eq!(status_of(d, 1), "suggested");
+    hailer(d)
+        .args(["suggestions", "accept", "1", "--force"])
+        .assert()
+        .success();
+    assert_eq!(status_of(d, 1), "accepted");
+    hailer(d)
+        .args(["suggestions", "accept", "--all", "--force"])
+        .assert()
+        .code(2);
+
+    hailer(d)
+        .args(["suggestions", "reset", "1", "2", "4"])
+        .assert()
+        .success()
+        .stdout(
+            "ann.doe@acme.test for prospect 1 is suggested again\n\
+             bob.roe@acme.test for prospect 2 is suggested again\n\
+             reset 2 suggestions; 1 not accepted or edited\n",
+        );
+    assert_eq!(status_of(d, 1), "suggested");
+    assert_eq!(status_of(d, 2), "suggested");
+    hailer(d)
+        .args(["suggestions", "reset", "99"])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("no prospect 99"));
+}
+
+/// `set` refuses an address at a domain find found taking no mail unless --force, and an
+/// address typed for a prospect whose company has no domain gives the company that domain.
+#[test]
+fn set_checks_the_domain_and_teaches_a_company_without_one() {
+    let dir = campaign();
+    let d = dir.path();
+    let store = Store::open_in(&d.join("data")).unwrap();
+    suggestions::put_domain(
+        store.conn(),
+        "other",
+        &suggestions::CachedDomain {
+            domain: Some("nomail.test".into()),
+            source: Some("import".into()),
+            note: String::new(),
+            mail_dns: "null MX (RFC 7505): accepts no mail".into(),
+            accepts_mail: false,
+        },
+        1,
+    )
+    .unwrap();
+    hailer(d)
+        .args(["suggestions", "set", "2", "bob@nomail.test"])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains(
+            "bob@nomail.test is at a domain that takes no mail (nomail.test: null MX (RFC 7505): \
+             accepts no mail); give --force to set it anyway",
+        ));
+    assert_eq!(stored(d)[1].1.as_deref(), Some("bob.roe@acme.test"));
+    hailer(d)
+        .args(["suggestions", "set", "2", "bob@nomail.test", "--force"])
+        .assert()
+        .success();
+    assert_eq!(stored(d)[1].1.as_deref(), Some("bob@nomail.test"));
+
+    // Initech has no domain; typing Bill's address gives it one, which find keeps.
+    std::fs::write(
+        d.join("q.csv"),
+        "firstname,lastname,company\nBill,Lumbergh,Initech\nPeter,Gibbons,Initech\n",
+    )
+    .unwrap();
+    hailer(d)
+        .args(["import", "prospects", "q.csv"])
+        .assert()
+        .success();
+    let bill: i64 = store
+        .conn()
+        .query_row(
+            "SELECT id FROM prospects WHERE firstname = 'Bill'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    hailer(d)
+        .args([
+            "suggestions",
+            "set",
+            &bill.to_string(),
+            "bill.lumbergh@initech.test",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("it is now initech.test"));
+    let (domain, source): (String, String) = store
+        .conn()
+        .query_row(
+            "SELECT domain, domain_source FROM companies WHERE key = 'initech'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (domain.as_str(), source.as_str()),
+        ("initech.test", "manual")
+    );
+    let typed = suggestions::typed_addresses(store.conn()).unwrap();
+    assert_eq!(
+        typed.get(&bill).map(String::as_str),
+        Some("bill.lumbergh@initech.test")
+    );
 }

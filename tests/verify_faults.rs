@@ -67,6 +67,21 @@ async fn verify_with(
     emails: &[&str],
     cancel: CancellationToken,
 ) -> (Vec<VerifyOut>, VerifySummary) {
+    let (out, _, summary) = verify_watching(opts, emails, cancel).await;
+    (out, summary)
+}
+
+/// [`verify_with`], keeping every progress report too.
+async fn verify_watching(
+    opts: VerifyOptions,
+    emails: &[&str],
+    cancel: CancellationToken,
+) -> (
+    Vec<VerifyOut>,
+    Vec<hailer::engine::verify::VerifyProg>,
+    VerifySummary,
+) {
+    let mut progress = Vec::new();
     let (tx, rx) = mpsc::channel(4);
     let emails: Vec<String> = emails.iter().map(|s| s.to_string()).collect();
     tokio::spawn(async move {
@@ -84,16 +99,15 @@ async fn verify_with(
     };
     let summary = run(
         input,
-        |ev| {
-            if let VerifyEvent::Result(r) = ev {
-                out.push(r)
-            }
+        |ev| match ev {
+            VerifyEvent::Result(r) => out.push(r),
+            VerifyEvent::Progress(p) => progress.push(p),
         },
         cancel,
     )
     .await
     .unwrap();
-    (out, summary)
+    (out, progress, summary)
 }
 
 async fn start(handler: impl Fn(usize, Option<&str>) -> Act + Send + Sync + 'static) -> FakeSmtp {
@@ -479,8 +493,11 @@ async fn the_next_mx_is_tried_when_the_first_refuses_connections() {
     );
 }
 
+/// SERVFAIL and REFUSED are the resolver's answer, not greylisting: UNKNOWN at once (not
+/// cached, so the next run asks again), never parked for a retry minutes away, even with
+/// retries configured. A silent resolver (a lost packet) stays TEMPORARY.
 #[tokio::test]
-async fn dns_failures_are_temporary_and_told_apart() {
+async fn dns_failures_are_told_apart_and_a_resolver_refusal_is_not_retried() {
     use hickory_resolver::proto::op::ResponseCode;
     let dns = fake_dns::serve(vec![
         (
@@ -490,29 +507,57 @@ async fn dns_failures_are_temporary_and_told_apart() {
         ),
         ("silent.test", RecordType::MX, Answer::Silence),
         ("nullmx.test", RecordType::MX, Answer::Mx(vec![(0, "")])),
+        (
+            "refused.test",
+            RecordType::MX,
+            Answer::Code(ResponseCode::Refused),
+        ),
     ])
     .await;
     let started = Instant::now();
-    let (out, _) = verify(
-        options(dns, 9),
+    let mut opts = options(dns, 9);
+    opts.retries = 1;
+    opts.retry_delay = Duration::from_millis(300);
+    opts.ordered = true;
+    let (out, progress, _) = verify_watching(
+        opts,
         &[
             "a@servfail.test",
             "a@silent.test",
             "a@nullmx.test",
             "a@nosuch.test",
+            "a@refused.test",
         ],
+        CancellationToken::new(),
     )
     .await;
     let st: Vec<Status> = out.iter().map(|o| o.verdict.status).collect();
     assert_eq!(
         st,
         [
-            Status::Temporary,
+            Status::Unknown,
             Status::Temporary,
             Status::NoMx,
-            Status::NoMx
+            Status::NoMx,
+            Status::Unknown
         ]
     );
+    assert!(
+        out[4].verdict.detail.contains("REFUSED") && out[4].verdict.detail.contains("not retried"),
+        "{}",
+        out[4].verdict.detail
+    );
+    // Only the silent one waited for a retry, and the progress named it with its reason.
+    let waited: Vec<&String> = progress.iter().flat_map(|p| &p.waiting_for).collect();
+    assert!(!waited.is_empty());
+    assert!(
+        waited
+            .iter()
+            .all(|w| w.starts_with("a@silent.test (DNS timeout")),
+        "{waited:?}"
+    );
+    assert!(out[1].verdict.detail.contains("after 1 retries"));
+    assert!(!out[0].verdict.detail.contains("retries"));
     assert!(
         out[0].verdict.detail.contains("SERVFAIL"),
         "{}",

@@ -1,6 +1,6 @@
-//! `hailer suggestions list|accept|next|set`: the Suggestions tab, headless. Each change
-//! calls the store function the TUI's key calls (`a` accept, `c` next alternative, `e` type
-//! an address), so a row ends the same whichever way it was decided; `r` (re-run find for a
+//! `hailer suggestions list|accept|next|set|reset`: the Suggestions tab, headless. Each
+//! change calls the store function the TUI's key calls (`a` accept, `c` next alternative,
+//! `e` type an address, `u` back to suggested), so a row ends the same whichever way it was decided; `r` (re-run find for a
 //! company) is `hailer find --company KEY --refresh`.
 //!
 //! The ids are prospect ids (the `prospect_id` column of `list`): one suggestion per prospect.
@@ -30,7 +30,8 @@ pub enum SuggestionsCommand {
     /// List every prospect's suggestion as CSV, or JSON with --json
     ///
     /// CSV columns: prospect_id,firstname,lastname,company,domain,email,alternatives,pattern,
-    /// confidence,status,reason,verified. As in `hailer export`, a cell that starts with
+    /// confidence,status,reason,verified,evidence (one line per evidence line, as in
+    /// `hailer export suggestions`). As in `hailer export`, a cell that starts with
     /// = + - @, tab or CR gets a leading ' so no spreadsheet runs it as a formula. The JSON
     /// gives every value as stored, unguarded, with the evidence lines. Status is pending
     /// (find made no suggestion yet), suggested, accepted, edited (an alternative taken or an
@@ -59,15 +60,18 @@ pub enum SuggestionsCommand {
     /// Accept suggested addresses (`a` on the Suggestions tab): the outbox build then uses them
     ///
     /// Give prospect ids, or a filter: --min-confidence N accepts every suggested (not yet
-    /// accepted or edited) address of at least that confidence, --all every one. An id with
-    /// no suggested address, or no such prospect, is named and nothing is accepted (exit 4);
-    /// one already accepted is counted as such.
+    /// accepted or edited) address of at least that confidence, --all every one. A filter
+    /// skips addresses verified undeliverable (MAILBOX_NOT_FOUND, INVALID_SYNTAX, NO_MX,
+    /// DISABLED) and names them. An id with no suggested address, or no such prospect, or
+    /// an address verified undeliverable (unless --force), is named and nothing is accepted
+    /// (exit 4); one already accepted or edited is counted as such.
     Accept(AcceptArgs),
-    /// Use the next alternative address instead of the suggested one (`c` on the Suggestions
-    /// tab); the choice counts as accepted (status edited)
+    /// Show the next alternative address instead of the suggested one (`c` on the
+    /// Suggestions tab); it is NOT accepted: the row is `suggested` until `accept`
     ///
     /// The address replaced goes to the end of the alternatives, so repeating cycles through
-    /// them. The pattern and confidence shown become those of the address chosen.
+    /// them. The pattern and confidence shown become those of the address shown. A row that
+    /// was accepted goes back to suggested.
     Next {
         /// Prospect ids
         #[arg(required = true)]
@@ -83,6 +87,22 @@ pub enum SuggestionsCommand {
         id: i64,
         /// The address
         email: String,
+        /// Take an address at a domain known to accept no mail (null MX, no such domain)
+        #[arg(long)]
+        force: bool,
+        /// Print what changed as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Return accepted or edited rows to `suggested` (`u` on the Suggestions tab): the
+    /// outbox build no longer uses their address until it is accepted again
+    ///
+    /// The address stays (a typed one is not lost). An id that is not accepted or edited is
+    /// counted as such; no such prospect is named and nothing changes (exit 4).
+    Reset {
+        /// Prospect ids
+        #[arg(required = true)]
+        ids: Vec<i64>,
         /// Print what changed as JSON
         #[arg(long)]
         json: bool,
@@ -104,6 +124,9 @@ pub struct AcceptArgs {
     /// Every suggested address, whatever its confidence
     #[arg(long)]
     pub all: bool,
+    /// Accept the ids given even when their address was verified undeliverable
+    #[arg(long, conflicts_with_all = ["min_confidence", "all"])]
+    pub force: bool,
     /// Print what changed as JSON
     #[arg(long)]
     pub json: bool,
@@ -125,6 +148,17 @@ struct ChangeOut {
     changed: Vec<Changed>,
     /// Ids given (or matched) that were accepted already: left as they were.
     already_accepted: Vec<i64>,
+    /// Matched by a filter but verified undeliverable: not accepted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    skipped_undeliverable: Vec<Skipped>,
+}
+
+/// A row a bulk accept left alone, and why.
+#[derive(Debug, Serialize)]
+struct Skipped {
+    prospect_id: i64,
+    email: Option<String>,
+    verified: Option<String>,
 }
 
 impl SuggestionsCommand {
@@ -141,7 +175,13 @@ impl SuggestionsCommand {
             } => list(&store, json, &out, &status, min_confidence),
             SuggestionsCommand::Accept(args) => accept(&mut store, &args),
             SuggestionsCommand::Next { ids, json } => next(&mut store, &ids, json),
-            SuggestionsCommand::Set { id, email, json } => set(&mut store, id, &email, json),
+            SuggestionsCommand::Set {
+                id,
+                email,
+                force,
+                json,
+            } => set(&mut store, id, &email, force, json),
+            SuggestionsCommand::Reset { ids, json } => reset(&mut store, &ids, json),
         }
     }
 }
@@ -178,6 +218,7 @@ fn list(
         "status",
         "reason",
         "verified",
+        "evidence",
     ];
     super::print_table("the suggestions list", &rows, json, out, header, |r| {
         [
@@ -193,6 +234,7 @@ fn list(
             r.status.clone(),
             r.reason.clone().unwrap_or_default(),
             r.verified.clone().unwrap_or_default(),
+            r.evidence.join("\n"),
         ]
     })
 }
@@ -215,62 +257,68 @@ fn problem(cur: Option<&suggestions::SuggestionRow>, id: i64) -> Option<String> 
 
 fn accept(store: &mut store::Store, args: &AcceptArgs) -> u8 {
     let now = store::now_ts();
-    let result = (|| -> Result<Result<ChangeOut, Vec<String>>, store::StoreError> {
+    type Done = (ChangeOut, String);
+    let result = (|| -> Result<Result<Done, Vec<String>>, store::StoreError> {
         let tx = store.write_tx()?;
         let rows = suggestions::list(&tx)?;
-        let by_id: std::collections::HashMap<i64, &suggestions::SuggestionRow> =
-            rows.iter().map(|r| (r.prospect_id, r)).collect();
-        let mut targets = Vec::new();
-        let mut already = Vec::new();
-        if args.ids.is_empty() {
+        let ids: Vec<i64> = if args.ids.is_empty() {
             // A filter: suggested addresses only (an accepted one stays as it is; an edited
-            // one is the user's own choice, which `accept` would relabel).
+            // one is the user's own choice, which `accept` would relabel), by the confidence
+            // find gave, so a dead address of that confidence is named as skipped.
             let min = if args.all {
                 0
             } else {
                 args.min_confidence.unwrap_or(0)
             };
-            for r in &rows {
-                if r.email.is_none() || r.confidence < min {
-                    continue;
-                }
-                match r.status.as_str() {
-                    "suggested" => targets.push(r.prospect_id),
-                    "accepted" => already.push(r.prospect_id),
-                    _ => {}
-                }
-            }
+            rows.iter()
+                .filter(|r| r.email.is_some() && r.found_confidence >= min)
+                .filter(|r| matches!(r.status.as_str(), "suggested" | "accepted"))
+                .map(|r| r.prospect_id)
+                .collect()
         } else {
             let mut problems = Vec::new();
             for &id in &args.ids {
-                let cur = by_id.get(&id).copied();
+                let cur = rows.iter().find(|r| r.prospect_id == id);
                 if let Some(p) = problem(cur, id) {
                     problems.push(p);
-                } else if cur.is_some_and(|r| r.status == "accepted") {
-                    if !already.contains(&id) {
-                        already.push(id);
-                    }
-                } else if !targets.contains(&id) {
-                    targets.push(id);
+                } else if let Some(r) = cur.filter(|r| {
+                    !args.force
+                        && r.undeliverable().is_some()
+                        && !matches!(r.status.as_str(), "accepted" | "edited")
+                }) {
+                    problems.push(format!(
+                        "prospect {id}: {} was verified undeliverable; accept it with --force",
+                        r.address_and_verdict()
+                    ));
                 }
             }
             if !problems.is_empty() {
                 // Dropping the transaction rolls it back: nothing was written yet anyway.
                 return Ok(Err(problems));
             }
-        }
-        for &id in &targets {
-            suggestions::accept(&tx, id, now)?;
-        }
-        let changed = changed(&tx, &targets)?;
+            args.ids.clone()
+        };
+        let report = suggestions::accept_many(&tx, &ids, args.force, now)?;
+        let accepted: Vec<i64> = report.accepted.iter().map(|r| r.prospect_id).collect();
+        let changed = changed(&tx, &accepted)?;
         tx.commit()?;
-        Ok(Ok(ChangeOut {
+        let out = ChangeOut {
             changed,
-            already_accepted: already,
-        }))
+            already_accepted: report.already.clone(),
+            skipped_undeliverable: report
+                .undeliverable
+                .iter()
+                .map(|r| Skipped {
+                    prospect_id: r.prospect_id,
+                    email: r.email.clone(),
+                    verified: r.verified.clone(),
+                })
+                .collect(),
+        };
+        Ok(Ok((out, report.summary())))
     })();
     match result {
-        Ok(Ok(out)) => {
+        Ok(Ok((out, summary))) => {
             if args.json {
                 print_json(&out);
             } else {
@@ -281,15 +329,15 @@ fn accept(store: &mut store::Store, args: &AcceptArgs) -> u8 {
                         c.prospect_id
                     );
                 }
-                let n = out.changed.len();
-                let mut line = format!("accepted {n} suggestion{}", if n == 1 { "" } else { "s" });
-                if !out.already_accepted.is_empty() {
-                    line.push_str(&format!(
-                        "; {} already accepted",
-                        out.already_accepted.len()
-                    ));
+                for s in &out.skipped_undeliverable {
+                    outln!(
+                        "skipped {} for prospect {}: verified {} (accept it alone with --force)",
+                        s.email.as_deref().unwrap_or_default(),
+                        s.prospect_id,
+                        s.verified.as_deref().unwrap_or_default()
+                    );
                 }
-                outln!("{line}");
+                outln!("{summary}");
             }
             exit::OK
         }
@@ -321,20 +369,93 @@ fn print_json(out: &ChangeOut) {
     outln!("{}", serde_json::to_string_pretty(out).unwrap_or_default());
 }
 
-/// "now jd@acme.test for prospect 3: first.last, 80%", as the TUI's status line says it.
+/// "now jd@acme.test for prospect 3: first.last, 80%", as the TUI's status line says it; a
+/// row left `suggested` says how to accept it.
 fn print_changed(out: &ChangeOut, json: bool) {
     if json {
         print_json(out);
         return;
     }
     for c in &out.changed {
+        let hint = if c.status == "suggested" {
+            format!(
+                " (not accepted: hailer suggestions accept {})",
+                c.prospect_id
+            )
+        } else {
+            String::new()
+        };
         outln!(
-            "now {} for prospect {}: {}, {}%",
+            "now {} for prospect {}: {}, {}%{hint}",
             c.email.as_deref().unwrap_or_default(),
             c.prospect_id,
             c.pattern.as_deref().unwrap_or("no known pattern"),
             c.confidence
         );
+    }
+}
+
+fn reset(store: &mut store::Store, ids: &[i64], json: bool) -> u8 {
+    let now = store::now_ts();
+    // The rows reset and how many of the ids given were not accepted or edited.
+    type Done = (Vec<Changed>, usize);
+    let result = (|| -> Result<Result<Done, Vec<String>>, store::StoreError> {
+        let tx = store.write_tx()?;
+        let rows = suggestions::list(&tx)?;
+        let unknown: Vec<String> = ids
+            .iter()
+            .filter(|id| !rows.iter().any(|r| r.prospect_id == **id))
+            .map(|id| format!("no prospect {id}"))
+            .collect();
+        if !unknown.is_empty() {
+            return Ok(Err(unknown));
+        }
+        let mut done = Vec::new();
+        for &id in ids {
+            if !done.contains(&id) && suggestions::reset(&tx, id, now)? {
+                done.push(id);
+            }
+        }
+        let changed = changed(&tx, &done)?;
+        tx.commit()?;
+        let mut given = ids.to_vec();
+        given.sort_unstable();
+        given.dedup();
+        Ok(Ok((changed, given.len() - done.len())))
+    })();
+    match result {
+        Ok(Ok((changed, untouched))) => {
+            if json {
+                outln!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "changed": changed,
+                        "not_accepted": untouched,
+                    }))
+                    .unwrap_or_default()
+                );
+            } else {
+                for c in &changed {
+                    outln!(
+                        "{} for prospect {} is suggested again",
+                        c.email.as_deref().unwrap_or_default(),
+                        c.prospect_id
+                    );
+                }
+                let n = changed.len();
+                let mut line = format!("reset {n} suggestion{}", if n == 1 { "" } else { "s" });
+                if untouched > 0 {
+                    line.push_str(&format!("; {untouched} not accepted or edited"));
+                }
+                outln!("{line}");
+            }
+            exit::OK
+        }
+        Ok(Err(problems)) => super::refuse(&problems),
+        Err(e) => {
+            errln!("{e}");
+            exit::FAILURE
+        }
     }
 }
 
@@ -366,6 +487,7 @@ fn next(store: &mut store::Store, ids: &[i64], json: bool) -> u8 {
         Ok(Ok(ChangeOut {
             changed,
             already_accepted: Vec::new(),
+            skipped_undeliverable: Vec::new(),
         }))
     })();
     match result {
@@ -381,7 +503,7 @@ fn next(store: &mut store::Store, ids: &[i64], json: bool) -> u8 {
     }
 }
 
-fn set(store: &mut store::Store, id: i64, email: &str, json: bool) -> u8 {
+fn set(store: &mut store::Store, id: i64, email: &str, force: bool, json: bool) -> u8 {
     // As the TUI's `e`: the address typed, trimmed, must read as one.
     // Stored as read ("Jane <jane@acme.test>" is jane@acme.test), never as typed.
     let Some(email) = crate::engine::import::normalize::normalize_email(email) else {
@@ -393,24 +515,41 @@ fn set(store: &mut store::Store, id: i64, email: &str, json: bool) -> u8 {
     };
     let email = email.as_str();
     let now = store::now_ts();
-    let result = (|| -> Result<Option<ChangeOut>, store::StoreError> {
+    let domain = email.rsplit_once('@').map_or("", |(_, d)| d);
+    let result = (|| -> Result<Result<(ChangeOut, bool), String>, store::StoreError> {
         let tx = store.write_tx()?;
-        if !choice::set_address(&tx, id, email, now)? {
-            return Ok(None);
+        if !force && let Some(why) = suggestions::takes_no_mail(&tx, domain)? {
+            return Ok(Err(format!(
+                "{email} is at a domain that takes no mail ({why}); give --force to set it anyway"
+            )));
         }
+        if !choice::set_address(&tx, id, email, now)? {
+            return Ok(Err(format!("no prospect {id}")));
+        }
+        let adopted = suggestions::adopt_company_domain(&tx, id, domain, now)?;
         let changed = changed(&tx, &[id])?;
         tx.commit()?;
-        Ok(Some(ChangeOut {
-            changed,
-            already_accepted: Vec::new(),
-        }))
+        Ok(Ok((
+            ChangeOut {
+                changed,
+                already_accepted: Vec::new(),
+                skipped_undeliverable: Vec::new(),
+            },
+            adopted,
+        )))
     })();
     match result {
-        Ok(Some(out)) => {
+        Ok(Ok((out, adopted))) => {
             print_changed(&out, json);
+            if adopted {
+                errln!(
+                    "the company of prospect {id} had no domain: it is now {domain} \
+                     (run hailer find to guess its other prospects' addresses)"
+                );
+            }
             exit::OK
         }
-        Ok(None) => super::refuse(&[format!("no prospect {id}")]),
+        Ok(Err(problem)) => super::refuse(&[problem]),
         Err(e) => {
             errln!("{e}");
             exit::FAILURE

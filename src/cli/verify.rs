@@ -347,9 +347,10 @@ impl VerifyCommand {
                     // the run is waiting, so a greylisted address does not look like a hang.
                     if !interactive && p.waiting > 0 && p.waiting != last_waiting {
                         stderrln!(
-                            "hailer: {} address(es) waiting to retry (greylisting or 4xx; first retry after {} s, doubling; --retries 0 reports them at once)",
+                            "hailer: {} address(es) waiting to retry (greylisting or 4xx; first retry after {} s, doubling; --retries 0 reports them at once): {}",
                             p.waiting,
-                            retry_delay.as_secs()
+                            retry_delay.as_secs(),
+                            p.waiting_names()
                         );
                     }
                     last_waiting = p.waiting;
@@ -636,6 +637,10 @@ fn progress_line(
         line += &format!(", {} waiting to retry (greylisting or 4xx)", p.waiting);
         if let Some(next) = p.next_retry_in {
             line += &format!(", next in {}", short_duration(next));
+        }
+        let names = p.waiting_names();
+        if !names.is_empty() {
+            line += &format!(": {names}");
         }
     }
     line

@@ -379,7 +379,8 @@ fn grid(
         }
         ExportTable::Suggestions => {
             // As `suggestions list` names them: the id to act on a row (`suggestions accept`),
-            // and `email`, the column name import reads an address from.
+            // and `email`, the column name import reads an address from. One file for a
+            // spreadsheet review: the verdict beside the evidence.
             let header = [
                 "prospect_id",
                 "firstname",
@@ -392,6 +393,7 @@ fn grid(
                 "confidence",
                 "status",
                 "reason",
+                "verified",
                 "evidence",
             ]
             .map(String::from)
@@ -411,6 +413,7 @@ fn grid(
                         s.confidence.to_string(),
                         s.status,
                         s.reason.unwrap_or_default(),
+                        s.verified.unwrap_or_default(),
                         s.evidence.join("\n"),
                     ]
                 })

@@ -24,6 +24,51 @@ pub struct SuggestionRow {
     pub verified: Option<String>,
     /// What decided that verdict: MX host, reply code, enhanced code and text.
     pub verified_detail: Option<String>,
+    /// The confidence find (or the user's choice) gave the address, before its verdict:
+    /// `confidence` is 0 once the address is verified undeliverable.
+    pub found_confidence: i64,
+}
+
+impl SuggestionRow {
+    /// The address was verified undeliverable (MAILBOX_NOT_FOUND, INVALID_SYNTAX, NO_MX,
+    /// DISABLED): the outbox build blocks it, so bulk accepts skip it.
+    pub fn undeliverable(&self) -> Option<&str> {
+        self.verified
+            .as_deref()
+            .filter(|v| undeliverable_verdict(v))
+    }
+
+    /// "marie.curie@acme.test (MAILBOX_NOT_FOUND)", for messages naming a skipped row.
+    pub fn address_and_verdict(&self) -> String {
+        format!(
+            "{} ({})",
+            self.email.as_deref().unwrap_or_default(),
+            self.verified.as_deref().unwrap_or_default()
+        )
+    }
+}
+
+/// A verdict the outbox build refuses to send to.
+pub fn undeliverable_verdict(status: &str) -> bool {
+    crate::engine::verify::Status::parse(status).is_some_and(|s| s.blocks_sending())
+}
+
+/// A dead verdict overrides the guess: confidence 0, and the first evidence line says why
+/// (the reasoning for the guess stays below it).
+fn apply_verdict(row: &mut SuggestionRow) {
+    if row.undeliverable().is_none() {
+        return;
+    }
+    row.evidence.insert(
+        0,
+        format!(
+            "confidence 0: verified {} ({}); find gave {}%",
+            row.verified.as_deref().unwrap_or_default(),
+            row.verified_detail.as_deref().unwrap_or_default(),
+            row.found_confidence
+        ),
+    );
+    row.confidence = 0;
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -93,6 +138,100 @@ pub fn accept(conn: &Connection, prospect_id: i64, now: i64) -> Result<bool> {
     Ok(n == 1)
 }
 
+/// What accepting a set of suggestions did, row by row (the CLI's `accept` and the TUI's
+/// `a` count the same way).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct AcceptReport {
+    pub accepted: Vec<SuggestionRow>,
+    /// Accepted or edited already: left as they were.
+    pub already: Vec<i64>,
+    /// Verified undeliverable, not accepted (only with `force`).
+    pub undeliverable: Vec<SuggestionRow>,
+    /// No such prospect, or no address to accept.
+    pub no_address: Vec<i64>,
+}
+
+impl AcceptReport {
+    /// "accepted 3 suggestions; 1 already accepted; skipped 2 verified undeliverable: a@x.test
+    /// (MAILBOX_NOT_FOUND), b@x.test (NO_MX)".
+    pub fn summary(&self) -> String {
+        let n = self.accepted.len();
+        let mut line = format!("accepted {n} suggestion{}", if n == 1 { "" } else { "s" });
+        if !self.already.is_empty() {
+            line.push_str(&format!("; {} already accepted", self.already.len()));
+        }
+        if !self.no_address.is_empty() {
+            line.push_str(&format!("; {} had no address", self.no_address.len()));
+        }
+        if !self.undeliverable.is_empty() {
+            let names: Vec<String> = self
+                .undeliverable
+                .iter()
+                .take(3)
+                .map(SuggestionRow::address_and_verdict)
+                .collect();
+            let more = self.undeliverable.len().saturating_sub(names.len());
+            line.push_str(&format!(
+                "; skipped {} verified undeliverable: {}{}",
+                self.undeliverable.len(),
+                names.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        line
+    }
+}
+
+/// Accept the suggested address of each of `ids`. An address verified undeliverable is
+/// skipped unless `force` (the user asked for that one row explicitly).
+pub fn accept_many(conn: &Connection, ids: &[i64], force: bool, now: i64) -> Result<AcceptReport> {
+    let rows = list(conn)?;
+    let by_id: std::collections::HashMap<i64, &SuggestionRow> =
+        rows.iter().map(|r| (r.prospect_id, r)).collect();
+    let mut report = AcceptReport::default();
+    let mut seen = std::collections::HashSet::new();
+    for &id in ids {
+        if !seen.insert(id) {
+            continue;
+        }
+        match by_id.get(&id) {
+            None => report.no_address.push(id),
+            Some(r) if r.email.is_none() => report.no_address.push(id),
+            Some(r) if matches!(r.status.as_str(), "accepted" | "edited") => {
+                report.already.push(id)
+            }
+            Some(r) if r.undeliverable().is_some() && !force => {
+                report.undeliverable.push((*r).clone())
+            }
+            Some(r) => {
+                if accept(conn, id, now)? {
+                    let mut r = (*r).clone();
+                    r.status = "accepted".into();
+                    report.accepted.push(r);
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Back to `suggested` (`hailer suggestions reset`, `u` on Suggestions): an accepted or
+/// edited address is no longer used by the outbox build until accepted again. The address
+/// stays, so a typed one is not lost; `c` still reaches hailer's guess. False when the row
+/// was not accepted or edited.
+pub fn reset(conn: &Connection, prospect_id: i64, now: i64) -> Result<bool> {
+    let n = conn.execute(
+        "UPDATE suggestions SET status = 'suggested', updated_at = ?2
+         WHERE prospect_id = ?1 AND status IN ('accepted', 'edited') AND email IS NOT NULL",
+        params![prospect_id, now],
+    )?;
+    Ok(n == 1)
+}
+
 /// One prospect's suggestion as a hand choice starts from: the names, the company's domain
 /// and what is stored now (all empty when find has made no suggestion yet).
 #[derive(Debug, Clone, PartialEq)]
@@ -139,17 +278,36 @@ pub fn current(conn: &Connection, prospect_id: i64) -> Result<Option<Current>> {
         .optional()?)
 }
 
-/// The user's choice of address (status `edited`) with the pattern, confidence and evidence
-/// that go with it; the suggestion is created when find has not made one yet.
-pub fn set_choice(conn: &Connection, prospect_id: i64, choice: &Current, now: i64) -> Result<bool> {
+/// How a hand choice leaves the row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChoiceStatus {
+    /// Typed in (`e`, `suggestions set`): the user's own address, used as accepted.
+    Edited,
+    /// Browsed to (`c`, `suggestions next`): shown, not used until accepted.
+    Suggested,
+}
+
+/// The user's choice of address with the pattern, confidence and evidence that go with it;
+/// the suggestion is created when find has not made one yet.
+pub fn set_choice(
+    conn: &Connection,
+    prospect_id: i64,
+    choice: &Current,
+    status: ChoiceStatus,
+    now: i64,
+) -> Result<bool> {
+    let status = match status {
+        ChoiceStatus::Edited => "edited",
+        ChoiceStatus::Suggested => "suggested",
+    };
     let n = conn.execute(
         "INSERT INTO suggestions (prospect_id, email, alternatives, pattern, confidence,
                                   evidence, status, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'edited', ?7)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8, ?7)
          ON CONFLICT(prospect_id) DO UPDATE SET email = excluded.email,
              alternatives = excluded.alternatives, pattern = excluded.pattern,
              confidence = excluded.confidence, evidence = excluded.evidence,
-             status = 'edited', reason = NULL, updated_at = excluded.updated_at",
+             status = excluded.status, reason = NULL, updated_at = excluded.updated_at",
         params![
             prospect_id,
             choice.email,
@@ -157,10 +315,74 @@ pub fn set_choice(conn: &Connection, prospect_id: i64, choice: &Current, now: i6
             choice.pattern,
             choice.confidence as i64,
             json(&choice.evidence),
-            now
+            now,
+            status
         ],
     )?;
     Ok(n == 1)
+}
+
+/// Why `domain` is known to take no mail (a null MX, no such domain), from find's domain
+/// checks or a verification that found no MX; `None` when nothing says so.
+pub fn takes_no_mail(conn: &Connection, domain: &str) -> Result<Option<String>> {
+    let found: Option<String> = conn
+        .query_row(
+            "SELECT mail_dns FROM find_domains WHERE domain = ?1 COLLATE NOCASE
+               AND accepts_mail = 0 AND mail_dns NOT LIKE 'DNS failed%' LIMIT 1",
+            [domain],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(why) = found {
+        return Ok(Some(format!("{domain}: {why}")));
+    }
+    let verified: Option<String> = conn
+        .query_row(
+            "SELECT detail FROM verifications WHERE status = 'NO_MX'
+               AND lower(substr(email, instr(email, '@') + 1)) = lower(?1) LIMIT 1",
+            [domain],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(verified.map(|why| format!("{domain}: verified NO_MX ({why})")))
+}
+
+/// A typed address teaches a company with no domain its domain (source `manual`, which
+/// find keeps), so the next find guesses for its other prospects. True when it did.
+pub fn adopt_company_domain(
+    conn: &Connection,
+    prospect_id: i64,
+    domain: &str,
+    now: i64,
+) -> Result<bool> {
+    if crate::engine::find::domain::is_personal_mail(domain) {
+        return Ok(false);
+    }
+    let n = conn.execute(
+        "UPDATE companies SET domain = ?2, domain_source = 'manual',
+             domain_note = 'from the address typed for prospect ' || ?1, updated_at = ?3
+         WHERE key = (SELECT company_key FROM prospects WHERE id = ?1) AND domain IS NULL",
+        params![prospect_id, domain, now],
+    )?;
+    if n == 1 {
+        // The cached "no domain found" answer would otherwise win for the cache's TTL.
+        conn.execute(
+            "DELETE FROM find_domains
+             WHERE company_key = (SELECT company_key FROM prospects WHERE id = ?1)",
+            [prospect_id],
+        )?;
+    }
+    Ok(n == 1)
+}
+
+/// The addresses users typed in (`e`, `suggestions set`) by prospect id: find reads the
+/// company's pattern from them as from imported ones.
+pub fn typed_addresses(conn: &Connection) -> Result<std::collections::HashMap<i64, String>> {
+    let mut stmt = conn.prepare(
+        "SELECT prospect_id, email FROM suggestions WHERE status = 'edited' AND email IS NOT NULL",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// The last inference (JSON) learned for `domain`, whatever its age and inputs.
@@ -214,9 +436,12 @@ pub fn list(conn: &Connection) -> Result<Vec<SuggestionRow>> {
             reason: r.get(12)?,
             verified: r.get(13)?,
             verified_detail: r.get(14)?,
+            found_confidence: r.get::<_, Option<i64>>(9)?.unwrap_or(0),
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut rows: Vec<SuggestionRow> = rows.collect::<rusqlite::Result<_>>()?;
+    rows.iter_mut().for_each(apply_verdict);
+    Ok(rows)
 }
 
 #[derive(Debug, Clone, PartialEq)]

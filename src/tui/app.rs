@@ -74,9 +74,16 @@ pub enum Pane {
 /// A change the user makes to one suggestion.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SuggestionOp {
-    Accept,
+    /// `force`: the user confirmed an address verified undeliverable.
+    Accept {
+        force: bool,
+    },
     NextAlternative,
-    Set(String),
+    /// `force`: the user confirmed an address at a domain that takes no mail.
+    Set {
+        email: String,
+        force: bool,
+    },
 }
 
 /// The Prospects table. Narrow, Domain goes first (the address and the company say it),
@@ -189,6 +196,8 @@ pub struct TaskView {
     /// not due before), counted down by ticks.
     pub eta_floor: Option<Duration>,
     pub summary: Option<String>,
+    /// The `done` count at which the tables this task writes were last reloaded.
+    pub reloaded_at: u64,
 }
 
 impl TaskView {
@@ -413,6 +422,18 @@ pub enum Mode {
         input: String,
     },
     ConfirmQuit,
+    /// `a` on one Suggestions row whose address was verified undeliverable: y accepts it.
+    ConfirmAcceptDead {
+        prospect_id: i64,
+        email: String,
+        verdict: String,
+    },
+    /// `e` on Suggestions typed an address at a domain known to take no mail: y sets it.
+    ConfirmSetNoMail {
+        prospect_id: i64,
+        email: String,
+        why: String,
+    },
     /// `D` on Outbox: suppressing an address is permanent from the TUI, so it asks first.
     ConfirmSuppress {
         email: String,
@@ -490,8 +511,11 @@ pub enum Effect {
         prospect_id: i64,
         op: SuggestionOp,
     },
-    /// `a` with rows marked on Suggestions: accept each one's suggested address.
+    /// `a` with rows marked on Suggestions: accept each one's suggested address (those
+    /// verified undeliverable are skipped and named).
     AcceptSuggestions(Vec<i64>),
+    /// `u` on Suggestions: accepted or edited rows back to suggested.
+    ResetSuggestions(Vec<i64>),
     /// Read the mailboxes' watched folders once (bounces, replies) as a background task.
     SyncInbox,
     /// Keep watching them (IDLE or polling) until the task is cancelled.
@@ -821,6 +845,7 @@ impl App {
                     elapsed: Duration::ZERO,
                     eta_floor: None,
                     summary: None,
+                    reloaded_at: 0,
                 });
                 // The new task is the one to watch; selecting it also scrolls the task list
                 // to it when the list is longer than its box.
@@ -832,12 +857,24 @@ impl App {
                 total,
                 note,
             } => {
+                let mut reload = false;
                 if let Some(t) = self.task_mut(id) {
                     t.done = done;
                     t.total = total;
                     if t.note != CANCELLING {
                         t.note = note;
                     }
+                    // Verdicts are stored as they come: show them while the run goes on (it
+                    // may wait minutes for a retry), in about twenty reloads per run.
+                    let step = total.map_or(50, |t| (t / 20).max(1));
+                    if t.kind == JobKind::Verify && done >= t.reloaded_at + step {
+                        t.reloaded_at = done;
+                        reload = true;
+                    }
+                }
+                if reload {
+                    self.effects.push(Effect::Load(Pane::Suggestions));
+                    self.effects.push(Effect::Load(Pane::Prospects));
                 }
             }
             JobMsg::Paused { id, paused } => {
@@ -997,7 +1034,10 @@ impl App {
                         self.close_dialog();
                         self.effects.push(Effect::Suggestion {
                             prospect_id,
-                            op: SuggestionOp::Set(address),
+                            op: SuggestionOp::Set {
+                                email: address,
+                                force: false,
+                            },
                         });
                     } else {
                         // The box stays open with the text to fix: closed, the next keys
@@ -1066,6 +1106,30 @@ impl App {
                     self.effects.push(Effect::ResumeMailboxes);
                 } else {
                     self.toast("nothing resumed", false);
+                }
+            }
+            Mode::ConfirmAcceptDead { prospect_id, .. } => {
+                self.mode = Mode::Normal;
+                if matches!(key.code, KeyCode::Char('y' | 'Y')) {
+                    self.effects.push(Effect::Suggestion {
+                        prospect_id,
+                        op: SuggestionOp::Accept { force: true },
+                    });
+                } else {
+                    self.toast("not accepted", false);
+                }
+            }
+            Mode::ConfirmSetNoMail {
+                prospect_id, email, ..
+            } => {
+                self.mode = Mode::Normal;
+                if matches!(key.code, KeyCode::Char('y' | 'Y')) {
+                    self.effects.push(Effect::Suggestion {
+                        prospect_id,
+                        op: SuggestionOp::Set { email, force: true },
+                    });
+                } else {
+                    self.toast("address not set", false);
                 }
             }
             Mode::ConfirmSuppress { email } => {
@@ -1472,6 +1536,7 @@ impl App {
             Action::Accept
             | Action::NextAlternative
             | Action::EditAddress
+            | Action::ResetSuggestion
             | Action::RerunCompany => self.on_suggestion_action(action),
         }
     }
@@ -1506,6 +1571,14 @@ impl App {
                 return;
             }
         }
+        if action == Action::ResetSuggestion {
+            let ids = self.suggestions.targets();
+            if !ids.is_empty() {
+                self.suggestions.marked.retain(|id| !ids.contains(id));
+                self.effects.push(Effect::ResetSuggestions(ids));
+            }
+            return;
+        }
         let Some(row) = self.suggestions.selected_row() else {
             return;
         };
@@ -1518,6 +1591,12 @@ impl App {
                 .map(str::to_string)
         });
         let suggested = row.cells.get(3).cloned().unwrap_or_default();
+        let verdict = row
+            .cells
+            .get(7)
+            .filter(|v| crate::store::suggestions::undeliverable_verdict(v))
+            .cloned();
+        let accepted = row_is_accepted(row);
         let who = row
             .cells
             .iter()
@@ -1528,10 +1607,19 @@ impl App {
             .join(" · ");
         match action {
             Action::Accept if suggested.is_empty() => self.toast("no address to accept", false),
-            Action::Accept => self.effects.push(Effect::Suggestion {
-                prospect_id,
-                op: SuggestionOp::Accept,
-            }),
+            Action::Accept => match verdict {
+                Some(verdict) if !accepted => {
+                    self.mode = Mode::ConfirmAcceptDead {
+                        prospect_id,
+                        email: suggested,
+                        verdict,
+                    }
+                }
+                _ => self.effects.push(Effect::Suggestion {
+                    prospect_id,
+                    op: SuggestionOp::Accept { force: false },
+                }),
+            },
             Action::NextAlternative => self.effects.push(Effect::Suggestion {
                 prospect_id,
                 op: SuggestionOp::NextAlternative,
@@ -1559,6 +1647,20 @@ impl App {
             .rows
             .iter()
             .filter(move |r| wanted.contains(&r.id))
+    }
+
+    /// A question a background change asks (see `Mode::ConfirmSetNoMail`), unless the user is
+    /// typing or answering something else by then.
+    pub fn ask(&mut self, mode: Mode) {
+        if self.mode.takes_input() {
+            self.toast(
+                "a change needs your answer: do it again to see the question",
+                true,
+            );
+            return;
+        }
+        self.mode = mode;
+        self.dirty = true;
     }
 
     /// Show a text popup (used for the outbox preview), unless the user is typing or answering
@@ -1602,6 +1704,14 @@ impl App {
             }
         }
     }
+}
+
+/// A Suggestions row already used by the outbox build (accepted, or an address typed in).
+fn row_is_accepted(row: &TableRow) -> bool {
+    matches!(
+        row.cells.get(6).map(String::as_str),
+        Some("accepted" | "edited")
+    )
 }
 
 /// A task's outcome as the log and the status line say it: its state, then its summary,
@@ -2089,6 +2199,38 @@ mod tests {
     /// One address waiting three minutes for its greylisting retry: the ETA is not the
     /// 0m00s the others' rate gives, and it counts down.
     #[test]
+    fn verdicts_show_on_suggestions_while_a_verify_task_runs() {
+        let mut a = app();
+        a.on_job(JobMsg::Started {
+            id: 4,
+            kind: JobKind::Verify,
+            title: "verify".into(),
+            pausable: false,
+        });
+        a.take_effects();
+        let progress = |done| JobMsg::Progress {
+            id: 4,
+            done,
+            total: Some(17),
+            note: String::new(),
+        };
+        a.on_job(progress(0));
+        assert!(a.take_effects().is_empty(), "nothing stored yet");
+        // 16 of 17 done, one waiting for a retry: the 16 verdicts show now, not at the end.
+        a.on_job(progress(16));
+        assert_eq!(
+            a.take_effects(),
+            vec![
+                Effect::Load(Pane::Suggestions),
+                Effect::Load(Pane::Prospects)
+            ]
+        );
+        // The tick-driven reports while it waits change nothing: no reload.
+        a.on_job(progress(16));
+        assert!(a.take_effects().is_empty());
+    }
+
+    #[test]
     fn a_verify_eta_is_never_shorter_than_the_last_retry_wait() {
         let mut a = app();
         a.on_job(JobMsg::Started {
@@ -2459,6 +2601,72 @@ mod tests {
     }
 
     #[test]
+    fn a_on_a_dead_address_asks_and_u_resets() {
+        let mut a = app();
+        press(&mut a, KeyCode::Char('2'));
+        let row = |id: i64, status: &str, verdict: &str| {
+            TableRow::new(
+                id,
+                vec![
+                    "Marie Curie".into(),
+                    "Acme".into(),
+                    "acme.test".into(),
+                    format!("m{id}@acme.test"),
+                    "  0 ·····".into(),
+                    "first.last".into(),
+                    status.into(),
+                    verdict.into(),
+                ],
+            )
+            .with_extra(r#"{"company key":"acme"}"#)
+        };
+        a.on_loaded(
+            Pane::Suggestions,
+            vec![
+                row(3, "suggested", "MAILBOX_NOT_FOUND"),
+                row(4, "accepted", "VALID"),
+            ],
+        );
+        press(&mut a, KeyCode::Char('a'));
+        assert!(
+            matches!(&a.mode, Mode::ConfirmAcceptDead { prospect_id: 3, verdict, .. } if verdict == "MAILBOX_NOT_FOUND"),
+            "{:?}",
+            a.mode
+        );
+        assert!(
+            a.take_effects().is_empty(),
+            "nothing accepted before the answer"
+        );
+        press(&mut a, KeyCode::Char('n'));
+        assert!(a.take_effects().is_empty());
+        press(&mut a, KeyCode::Char('a'));
+        press(&mut a, KeyCode::Char('y'));
+        assert_eq!(
+            a.take_effects(),
+            vec![Effect::Suggestion {
+                prospect_id: 3,
+                op: SuggestionOp::Accept { force: true }
+            }]
+        );
+        press(&mut a, KeyCode::Char('u'));
+        press(&mut a, KeyCode::Char('v'));
+        press(&mut a, KeyCode::Char('u'));
+        assert_eq!(
+            a.take_effects(),
+            vec![
+                Effect::ResetSuggestions(vec![3]),
+                Effect::ResetSuggestions(vec![3, 4])
+            ]
+        );
+        assert!(
+            a.keymap
+                .help(Tab::Suggestions)
+                .iter()
+                .any(|b| b.keys == "u" && b.desc.contains("back to suggested"))
+        );
+    }
+
+    #[test]
     fn suggestions_keys_produce_effects() {
         let mut a = app();
         press(&mut a, KeyCode::Char('2'));
@@ -2486,7 +2694,7 @@ mod tests {
             vec![
                 Effect::Suggestion {
                     prospect_id: 7,
-                    op: SuggestionOp::Accept
+                    op: SuggestionOp::Accept { force: false }
                 },
                 Effect::Suggestion {
                     prospect_id: 7,
@@ -2517,7 +2725,10 @@ mod tests {
             a.take_effects(),
             vec![Effect::Suggestion {
                 prospect_id: 7,
-                op: SuggestionOp::Set("jd@acme.test".into())
+                op: SuggestionOp::Set {
+                    email: "jd@acme.test".into(),
+                    force: false
+                }
             }]
         );
         press(&mut a, KeyCode::Char('e'));

@@ -218,8 +218,9 @@ pub fn load_suggestions(data_dir: &Path) -> Result<Vec<TableRow>, StoreError> {
             if let Some(r) = &s.reason {
                 extra.insert("reason".into(), r.clone().into());
             }
-            if let (Some(v), Some(d)) = (&s.verified, &s.verified_detail) {
-                extra.insert("verified".into(), format!("{v}: {d}").into());
+            // The verdict itself is the Verified column: the record adds only what decided it.
+            if let (Some(_), Some(d)) = (&s.verified, &s.verified_detail) {
+                extra.insert("verdict detail".into(), d.clone().into());
             }
             for (i, e) in s.evidence.iter().enumerate() {
                 extra.insert(format!("evidence {:02}", i + 1), e.clone().into());
@@ -363,6 +364,47 @@ mod tests {
         assert_eq!(extra["Imported address"], "ann@old.test");
         assert_eq!(email(&rows, 1), "bob@acme.test");
         assert_eq!(rows[1].extra, None);
+    }
+
+    /// The record gives the verdict once (the Verified column) and what decided it beside
+    /// it, not the verdict again in another case.
+    #[test]
+    fn a_suggestions_record_gives_the_verdict_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).unwrap();
+        store
+            .conn()
+            .execute_batch(
+                "INSERT INTO companies (key, name, updated_at) VALUES ('acme', 'Acme', 0);
+                 INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key,
+                                        extra, created_at)
+                 VALUES (1, 'Ann', 'Doe', 'Acme', 'acme', 'ann doe', '{}', 0);
+                 INSERT INTO verifications (email, status, mx, code, enhanced, detail, checked_at)
+                 VALUES ('ann.doe@acme.test', 'VALID', 'mx.acme.test', 250, '2.1.5', 'Ok', 0);",
+            )
+            .unwrap();
+        suggestions::upsert(
+            store.conn(),
+            &suggestions::NewSuggestion {
+                prospect_id: 1,
+                email: Some("ann.doe@acme.test"),
+                alternatives: &[],
+                pattern: Some("first.last"),
+                confidence: 90,
+                evidence: &[],
+                status: "suggested",
+                reason: None,
+            },
+            true,
+            0,
+        )
+        .unwrap();
+        let rows = load_suggestions(dir.path()).unwrap();
+        assert_eq!(rows[0].cells[7], "VALID");
+        let extra: serde_json::Value =
+            serde_json::from_str(rows[0].extra.as_deref().unwrap()).unwrap();
+        assert_eq!(extra.get("verified"), None);
+        assert_eq!(extra["verdict detail"], "MX mx.acme.test 250 2.1.5 Ok");
     }
 
     /// The preview says when the row's address is on the suppression list, with the cause:

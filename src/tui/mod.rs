@@ -119,6 +119,20 @@ enum Loaded {
         id: i64,
         problem: String,
     },
+    /// A change that needs the user's yes first (an address at a domain taking no mail).
+    Ask(app::Mode),
+}
+
+/// What a change to suggestions tells the user: a status line, or a question.
+enum Reply {
+    Toast(String),
+    Ask(app::Mode),
+}
+
+impl From<String> for Reply {
+    fn from(text: String) -> Self {
+        Reply::Toast(text)
+    }
 }
 
 fn spawn_load(pane: Pane, data_dir: PathBuf, tx: UnboundedSender<Loaded>) {
@@ -325,6 +339,7 @@ async fn run_async(
                 Loaded::Bounces(data) => app.on_bounces_loaded(data),
                 Loaded::Error(e) => app.toast(e, true),
                 Loaded::Toast(t) => app.toast(t, false),
+                Loaded::Ask(mode) => app.ask(mode),
                 Loaded::Text(title, text) => app.show_text(title, text),
                 Loaded::OutboxStats(stats) => app.on_outbox_stats(&stats),
                 Loaded::Stamp(None) => stamp_pending = false,
@@ -470,7 +485,12 @@ async fn run_async(
                 }
                 Effect::AcceptSuggestions(ids) => {
                     change_suggestions(&ctx.data_dir, &load_tx, move |dir| {
-                        accept_suggestions(dir, &ids)
+                        accept_suggestions(dir, &ids).map(Reply::from)
+                    })
+                }
+                Effect::ResetSuggestions(ids) => {
+                    change_suggestions(&ctx.data_dir, &load_tx, move |dir| {
+                        reset_suggestions(dir, &ids).map(Reply::from)
                     })
                 }
                 Effect::SyncInbox => {
@@ -750,18 +770,43 @@ fn suggestion_op(
     data_dir: &std::path::Path,
     prospect_id: i64,
     op: app::SuggestionOp,
-) -> Result<String, crate::store::StoreError> {
+) -> Result<Reply, crate::store::StoreError> {
     use crate::engine::find::choice;
     use crate::store::suggestions;
     let store = Store::open_in(data_dir)?;
     let now = crate::store::now_ts();
+    let mut adopted = None;
     let done = match op {
-        app::SuggestionOp::Accept => suggestions::accept(store.conn(), prospect_id, now)?,
+        app::SuggestionOp::Accept { force } => {
+            // The same counting as `a` on marked rows and `hailer suggestions accept`.
+            let report = suggestions::accept_many(store.conn(), &[prospect_id], force, now)?;
+            return Ok(Reply::Toast(match report.accepted.first() {
+                Some(r) => format!("accepted {}", r.email.as_deref().unwrap_or_default()),
+                None if !report.undeliverable.is_empty() => format!(
+                    "not accepted: {} was verified undeliverable",
+                    report.undeliverable[0].address_and_verdict()
+                ),
+                None if !report.already.is_empty() => "already accepted".into(),
+                None => "nothing to accept on this row".into(),
+            }));
+        }
         app::SuggestionOp::NextAlternative => {
             choice::next_alternative(store.conn(), prospect_id, now)?
         }
-        app::SuggestionOp::Set(ref email) => {
-            choice::set_address(store.conn(), prospect_id, email, now)?
+        app::SuggestionOp::Set { ref email, force } => {
+            let domain = email.rsplit_once('@').map_or("", |(_, d)| d);
+            if !force && let Some(why) = suggestions::takes_no_mail(store.conn(), domain)? {
+                return Ok(Reply::Ask(app::Mode::ConfirmSetNoMail {
+                    prospect_id,
+                    email: email.clone(),
+                    why,
+                }));
+            }
+            let done = choice::set_address(store.conn(), prospect_id, email, now)?;
+            if done && suggestions::adopt_company_domain(store.conn(), prospect_id, domain, now)? {
+                adopted = Some(domain.to_string());
+            }
+            done
         }
     };
     let now = suggestions::current(store.conn(), prospect_id)?;
@@ -769,19 +814,25 @@ fn suggestion_op(
         .as_ref()
         .and_then(|c| c.email.clone())
         .unwrap_or_default();
-    Ok(match (op, done) {
-        (app::SuggestionOp::Accept, true) => format!("accepted {email}"),
-        (app::SuggestionOp::Accept, false) => "nothing to accept on this row".into(),
+    let reading = format!(
+        "{}, {}%",
+        now.as_ref()
+            .and_then(|c| c.pattern.as_deref())
+            .unwrap_or("no known pattern"),
+        now.as_ref().map_or(0, |c| c.confidence)
+    );
+    let learned = adopted
+        .map(|d| format!("; the company's domain is now {d} (f guesses its other prospects)"))
+        .unwrap_or_default();
+    Ok(Reply::Toast(match (op, done) {
         (app::SuggestionOp::NextAlternative, false) => "no other address to try on this row".into(),
         (_, false) => "that prospect is gone (reload with R)".into(),
-        (_, true) => format!(
-            "now {email}: {}, {}% (details on Enter)",
-            now.as_ref()
-                .and_then(|c| c.pattern.as_deref())
-                .unwrap_or("no known pattern"),
-            now.as_ref().map_or(0, |c| c.confidence)
-        ),
-    })
+        // Browsing: say plainly that nothing was accepted.
+        (app::SuggestionOp::NextAlternative, true) => {
+            format!("showing {email}: {reading}; not accepted (a accepts, Enter for details)")
+        }
+        (_, true) => format!("now {email} (accepted): {reading}{learned} (details on Enter)"),
+    }))
 }
 
 /// A change to suggestions off the UI thread; then the tab reloads and the status line says
@@ -789,7 +840,7 @@ fn suggestion_op(
 fn change_suggestions(
     data_dir: &std::path::Path,
     tx: &UnboundedSender<Loaded>,
-    change: impl FnOnce(&std::path::Path) -> Result<String, crate::store::StoreError> + Send + 'static,
+    change: impl FnOnce(&std::path::Path) -> Result<Reply, crate::store::StoreError> + Send + 'static,
 ) {
     let (data_dir, tx) = (data_dir.to_path_buf(), tx.clone());
     tokio::task::spawn_blocking(move || {
@@ -805,7 +856,10 @@ fn change_suggestions(
             Ok((done, suggestions, prospects)) => {
                 let _ = tx.send(Loaded::Rows(Pane::Suggestions, suggestions));
                 let _ = tx.send(Loaded::Rows(Pane::Prospects, prospects));
-                let _ = tx.send(Loaded::Toast(done));
+                let _ = tx.send(match done {
+                    Reply::Toast(text) => Loaded::Toast(text),
+                    Reply::Ask(mode) => Loaded::Ask(mode),
+                });
             }
             Err(e) => {
                 let _ = tx.send(Loaded::Error(format!("suggestion: {e}")));
@@ -823,19 +877,33 @@ fn accept_suggestions(
     let store = Store::open_in(data_dir)?;
     let now = crate::store::now_ts();
     let tx = store.conn().unchecked_transaction()?;
-    let mut accepted = 0;
+    let report = suggestions::accept_many(&tx, ids, false, now)?;
+    tx.commit()?;
+    Ok(report.summary())
+}
+
+/// `u` on Suggestions: accepted or edited rows back to suggested, in one transaction.
+fn reset_suggestions(
+    data_dir: &std::path::Path,
+    ids: &[i64],
+) -> Result<String, crate::store::StoreError> {
+    use crate::store::suggestions;
+    let store = Store::open_in(data_dir)?;
+    let now = crate::store::now_ts();
+    let tx = store.conn().unchecked_transaction()?;
+    let mut n = 0;
     for &id in ids {
-        if suggestions::accept(&tx, id, now)? {
-            accepted += 1;
+        if suggestions::reset(&tx, id, now)? {
+            n += 1;
         }
     }
     tx.commit()?;
-    let skipped = ids.len() - accepted;
-    Ok(if skipped == 0 {
-        format!("accepted {accepted} suggestions")
-    } else {
-        format!("accepted {accepted} suggestions; {skipped} had none to accept")
-    })
+    let untouched = ids.len() - n;
+    let mut text = format!("{n} back to suggested (a accepts again)");
+    if untouched > 0 {
+        text.push_str(&format!("; {untouched} not accepted or edited"));
+    }
+    Ok(text)
 }
 
 /// `hailer verify` in database mode, on its own small runtime; verdicts go to the
@@ -891,6 +959,11 @@ fn verify_job(
                         note += &format!(", {} waiting to retry (greylisting or 4xx)", p.waiting);
                         if let Some(next) = p.next_retry_in {
                             note += &format!(", next in {} s", next.as_secs());
+                        }
+                        // Which addresses, and the answer they wait on (a 4xx, a DNS timeout).
+                        let names = p.waiting_names();
+                        if !names.is_empty() {
+                            note += &format!(": {names}");
                         }
                     }
                     // The run cannot end before its last retry is due (in whole seconds, so

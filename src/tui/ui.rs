@@ -277,6 +277,45 @@ pub fn render(f: &mut Frame, app: &mut App) {
                 area,
             );
         }
+        Mode::ConfirmAcceptDead { email, verdict, .. } => {
+            let area = popup(dialog_area(f), 70, 7);
+            f.render_widget(Clear, area);
+            f.render_widget(
+                Paragraph::new(vec![
+                    Line::from(format!(
+                        "{} was verified {}.",
+                        sanitize(email),
+                        sanitize(verdict)
+                    )),
+                    Line::from("The outbox build will block it (ERROR row)."),
+                    Line::styled("c shows an alternative; e types another", theme.dim()),
+                    Line::styled("y: accept anyway · any other key: leave it", theme.accent()),
+                ])
+                .alignment(Alignment::Center)
+                .block(Block::bordered().title(" Accept an undeliverable address? ")),
+                area,
+            );
+        }
+        Mode::ConfirmSetNoMail { email, why, .. } => {
+            let area = popup(dialog_area(f), 70, 7);
+            f.render_widget(Clear, area);
+            f.render_widget(
+                Paragraph::new(vec![
+                    Line::from(format!(
+                        "{} is at a domain that takes no mail:",
+                        sanitize(email)
+                    )),
+                    Line::from(sanitize(why)),
+                    Line::styled(
+                        "y: set it anyway · any other key: leave the row",
+                        theme.accent(),
+                    ),
+                ])
+                .alignment(Alignment::Center)
+                .block(Block::bordered().title(" Set an address that cannot receive? ")),
+                area,
+            );
+        }
         Mode::ConfirmSuppress { email } => {
             let area = popup(dialog_area(f), 70, 7);
             f.render_widget(Clear, area);

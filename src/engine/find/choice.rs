@@ -1,5 +1,6 @@
-//! The user's own choice of address on a suggestion: `c` in the TUI takes the next
-//! alternative, `e` types one in. The pattern, confidence and evidence shown must then be
+//! The user's own choice of address on a suggestion: `c` in the TUI shows the next
+//! alternative (browsing: the row stays `suggested` until `a` accepts it), `e` types one in
+//! (the user's own address: `edited`, used as accepted). The pattern, confidence and evidence shown must then be
 //! those of the address chosen, not of hailer's first guess, which stays in the evidence so
 //! the choice can be compared with it (and restored when cycling comes back to it).
 
@@ -12,8 +13,9 @@ use crate::store::{Result, suggestions as db};
 const CHOSEN: &str = "chosen by hand: ";
 const GUESS: &str = "hailer's guess was ";
 
-/// Swap the address with the first alternative (the old address goes last). Returns false
-/// when the prospect has no address or no alternative.
+/// Swap the address with the first alternative (the old address goes last). The row is
+/// `suggested` afterwards, even if it was accepted: looking at an alternative never commits
+/// it. Returns false when the prospect has no address or no alternative.
 pub fn next_alternative(conn: &Connection, prospect_id: i64, now: i64) -> Result<bool> {
     let Some(mut cur) = db::current(conn, prospect_id)? else {
         return Ok(false);
@@ -33,7 +35,8 @@ pub fn next_alternative(conn: &Connection, prospect_id: i64, now: i64) -> Result
         cur,
         &email,
         next,
-        "next alternative (c)",
+        "next alternative (c), not accepted until a",
+        db::ChoiceStatus::Suggested,
         now,
     )
 }
@@ -50,9 +53,19 @@ pub fn set_address(conn: &Connection, prospect_id: i64, email: &str, now: i64) -
     if !old.is_empty() && old != email {
         cur.alternatives.insert(0, old.clone());
     }
-    choose(conn, prospect_id, cur, &old, email, "typed in (e)", now)
+    choose(
+        conn,
+        prospect_id,
+        cur,
+        &old,
+        email,
+        "typed in (e)",
+        db::ChoiceStatus::Edited,
+        now,
+    )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn choose(
     conn: &Connection,
     prospect_id: i64,
@@ -60,6 +73,7 @@ fn choose(
     old: &str,
     email: String,
     how: &str,
+    status: db::ChoiceStatus,
     now: i64,
 ) -> Result<bool> {
     // hailer's own guess: recorded by an earlier choice, or the address being replaced.
@@ -73,11 +87,18 @@ fn choose(
         .evidence
         .iter()
         .find_map(|l| Guess::parse(l))
-        .unwrap_or_else(|| Guess {
-            email: old.to_string(),
-            pattern: cur.pattern.clone(),
-            confidence: cur.confidence,
-        });
+        .map_or_else(
+            || -> Result<Guess> {
+                Ok(Guess {
+                    email: old.to_string(),
+                    pattern: cur.pattern.clone(),
+                    confidence: cur.confidence,
+                    // Its verdict stays on record when the address shown changes.
+                    verified: crate::store::verifications::get(conn, old)?.map(|v| v.status),
+                })
+            },
+            Ok,
+        )?;
     cur.evidence = kept;
     if email == guess.email {
         // Back to hailer's guess: its own reading holds again.
@@ -95,7 +116,7 @@ fn choose(
             .insert(0, format!("{CHOSEN}{email}, {how}: {why}"));
     }
     cur.email = Some(email);
-    db::set_choice(conn, prospect_id, &cur, now)
+    db::set_choice(conn, prospect_id, &cur, status, now)
 }
 
 /// The pattern `email` follows for this person, and the confidence the company's pattern
@@ -140,27 +161,37 @@ struct Guess {
     email: String,
     pattern: Option<String>,
     confidence: u8,
+    verified: Option<String>,
 }
 
 impl Guess {
     fn line(&self) -> String {
         format!(
-            "{GUESS}{} ({}, {}%)",
+            "{GUESS}{} ({}, {}%){}",
             self.email,
             self.pattern.as_deref().unwrap_or("no pattern"),
-            self.confidence
+            self.confidence,
+            self.verified
+                .as_deref()
+                .map(|v| format!(", verified {v}"))
+                .unwrap_or_default()
         )
     }
 
     fn parse(line: &str) -> Option<Guess> {
         let rest = line.strip_prefix(GUESS)?;
         let (email, rest) = rest.split_once(" (")?;
-        let (pattern, rest) = rest.rsplit_once(", ")?;
-        let confidence = rest.strip_suffix("%)")?.parse().ok()?;
+        let (reading, after) = rest.split_once("%)")?;
+        let (pattern, confidence) = reading.rsplit_once(", ")?;
+        let verified = match after {
+            "" => None,
+            v => Some(v.strip_prefix(", verified ")?.to_string()),
+        };
         Some(Guess {
             email: email.to_string(),
             pattern: (pattern != "no pattern").then(|| pattern.to_string()),
-            confidence,
+            confidence: confidence.parse().ok()?,
+            verified,
         })
     }
 }
@@ -257,6 +288,7 @@ mod tests {
                 email: "jean.dupont@acme.test".into(),
                 pattern: Some("first.last".into()),
                 confidence: guess.confidence,
+                verified: None,
             })
         );
         // The site's evidence is still there, once.
@@ -343,6 +375,39 @@ mod tests {
         assert_eq!(back.confidence, guess.confidence);
     }
 
+    /// Browsing away from a guess verified dead keeps its verdict in the evidence (it was
+    /// lost: the row no longer showed why the guess was left), and the row stays suggested.
+    #[test]
+    fn the_guess_keeps_its_verdict_when_an_alternative_is_shown() {
+        let (_dir, store, _) = store_with_suggestion();
+        crate::store::verifications::upsert(
+            store.conn(),
+            &crate::store::verifications::VerificationRow {
+                email: "jean.dupont@acme.test".into(),
+                status: "MAILBOX_NOT_FOUND".into(),
+                mx: None,
+                code: Some(550),
+                enhanced: None,
+                detail: "User unknown".into(),
+                checked_at: 1,
+            },
+        )
+        .unwrap();
+        assert!(next_alternative(store.conn(), 1, 2).unwrap());
+        let now = db::current(store.conn(), 1).unwrap().unwrap();
+        let guess = now.evidence.iter().find_map(|l| Guess::parse(l)).unwrap();
+        assert_eq!(guess.verified.as_deref(), Some("MAILBOX_NOT_FOUND"));
+        let status: String = store
+            .conn()
+            .query_row(
+                "SELECT status FROM suggestions WHERE prospect_id = 1",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(status, "suggested");
+    }
+
     #[test]
     fn a_guess_line_reads_back() {
         for g in [
@@ -350,11 +415,13 @@ mod tests {
                 email: "jean.dupont@acme.test".into(),
                 pattern: Some("first.last".into()),
                 confidence: 84,
+                verified: None,
             },
             Guess {
                 email: "x@acme.test".into(),
                 pattern: None,
                 confidence: 0,
+                verified: Some("MAILBOX_NOT_FOUND".into()),
             },
         ] {
             assert_eq!(Guess::parse(&g.line()), Some(g));

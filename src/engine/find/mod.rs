@@ -162,8 +162,11 @@ struct Person {
     id: i64,
     first: String,
     last: String,
-    /// The address the import gave, if any: evidence of the company's pattern.
+    /// The address the import gave (or, without one, the address the user typed in), if
+    /// any: evidence of the company's pattern.
     email: Option<String>,
+    /// `email` was typed in by the user, not imported.
+    typed: bool,
 }
 
 struct Work {
@@ -237,7 +240,12 @@ pub async fn run(
     let mut prospect_domains: HashMap<String, String> = HashMap::new();
     // company → domain of its imported addresses → (count, first address)
     let mut address_domains: HashMap<String, HashMap<String, (usize, String)>> = HashMap::new();
-    for p in store::prospects::list(conn)? {
+    let mut typed = db::typed_addresses(conn)?;
+    for mut p in store::prospects::list(conn)? {
+        let typed_in = p.email.is_none() && typed.contains_key(&p.id);
+        if typed_in {
+            p.email = typed.remove(&p.id);
+        }
         if let Some(d) = &p.domain {
             prospect_domains
                 .entry(p.company_key.clone())
@@ -262,6 +270,7 @@ pub async fn run(
                 first: p.firstname,
                 last: p.lastname,
                 email: p.email,
+                typed: typed_in,
             });
     }
     let mut work = Vec::new();
@@ -512,7 +521,12 @@ fn save(
         if at_domain && !seen.iter().any(|s| s.email.eq_ignore_ascii_case(email)) {
             seen.push(Seen {
                 email: email.to_lowercase(),
-                source: format!("imported for {} {}", p.first, p.last),
+                source: format!(
+                    "{} for {} {}",
+                    if p.typed { "typed in" } else { "imported" },
+                    p.first,
+                    p.last
+                ),
             });
         }
     }

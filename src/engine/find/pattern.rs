@@ -499,12 +499,30 @@ impl Seen {
     /// `source` as a phrase after the address: "published (text on https://…)", or
     /// "imported for Jane Doe".
     fn where_found(&self) -> String {
-        if self.source.starts_with("imported") {
+        if self.source.starts_with("imported") || self.source.starts_with("typed in") {
             self.source.clone()
+        } else if self.source == "--known" {
+            "given with --known".into()
         } else {
-            format!("published ({})", self.source)
+            format!("published, {}", self.source)
         }
     }
+}
+
+/// The evidence of a suggestion that is the person's own address (published, imported):
+/// first the line that gives the headline confidence and why, then the company's pattern
+/// votes, whose own confidence line is relabelled so the two numbers do not read as rivals.
+fn own_address_evidence(first: String, found: String, inf: &Inference) -> Vec<String> {
+    let mut evidence = vec![first, found];
+    evidence.extend(
+        inf.evidence
+            .iter()
+            .map(|line| match line.strip_prefix("confidence ") {
+                Some(rest) => format!("the company's pattern alone would give {rest}"),
+                None => line.clone(),
+            }),
+    );
+    evidence
 }
 
 /// A person whose name is known at the company (a prospect), to read exact patterns.
@@ -715,11 +733,14 @@ pub fn own_address(name: &Name, email: &str, inf: &Inference, seen: &Seen) -> Su
         .first()
         .map_or("as imported", |p| p.name())
         .to_string();
-    let mut evidence = vec![format!(
-        "{email} is {}: the address the import gave for this person",
-        seen.where_found()
-    )];
-    evidence.extend(inf.evidence.iter().cloned());
+    let evidence = own_address_evidence(
+        format!("confidence {MAX_CONFIDENCE}%: the address given for this person"),
+        format!(
+            "{email} is {}: the address the import gave for this person",
+            seen.where_found()
+        ),
+        inf,
+    );
     let alternatives = alternatives(name, domain, inf, &email);
     Suggestion {
         email,
@@ -751,9 +772,16 @@ pub fn suggest(name: &Name, domain: &str, inf: &Inference, seen: &[Seen]) -> Sug
                 .filter(|p| name.spells_whole_name(local, *p))
                 .collect();
             if ps.is_empty() {
+                // The votes already name whose it is (another prospect's, read exactly):
+                // saying it "may belong to someone else" too would contradict that line.
+                let owner_known = inf
+                    .evidence
+                    .iter()
+                    .any(|l| l.starts_with(&format!("{email} (")) && l.contains(") is "));
                 if let Some(p) = all
                     .iter()
                     .find(|p| !matches!(p, Pattern::First | Pattern::Last))
+                    && !owner_known
                     && !namesakes
                         .iter()
                         .any(|n| n.starts_with(&format!("{email} ")))
@@ -773,8 +801,14 @@ pub fn suggest(name: &Name, domain: &str, inf: &Inference, seen: &[Seen]) -> Sug
                 }
                 continue;
             }
-            let mut evidence = vec![format!("{email} is {}", s.where_found())];
-            evidence.extend(inf.evidence.iter().cloned());
+            let evidence = own_address_evidence(
+                format!(
+                    "confidence {MAX_CONFIDENCE}%: published for this person (it spells the \
+                     whole name)"
+                ),
+                format!("{email} is {}", s.where_found()),
+                inf,
+            );
             let alternatives = alternatives(name, &domain, inf, &email);
             return Suggestion {
                 email,

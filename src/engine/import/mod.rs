@@ -225,10 +225,16 @@ impl std::fmt::Display for ImportSummary {
         if self.kind == ImportKind::Messages {
             write!(f, ", {} replaced", self.replaced)?;
         }
+        // A CSV has no sheets: its one "sheet" is only the file's name again.
+        let sheet = if self.row_unit == "line" {
+            String::new()
+        } else {
+            format!(", sheet {:?}", self.sheet)
+        };
         writeln!(
             f,
-            ", {} rejected ({}, sheet {:?}, header on {} {})",
-            self.rejected, self.format, self.sheet, self.row_unit, self.header_row
+            ", {} rejected ({}{sheet}, header on {} {})",
+            self.rejected, self.format, self.row_unit, self.header_row
         )?;
         // Which column each field was read from: a wrong guess shows here, not weeks later.
         let columns: Vec<String> = self
@@ -1095,29 +1101,30 @@ fn prospect_row(
             broken.join(", ")
         ));
     }
+    // Email and website are optional, and `find` exists to fill them: a bad value in one
+    // leaves that field empty with a note, as a spreadsheet error does, never drops the person.
     let email = match cell(row, map, Field::Email) {
         "" => None,
-        raw => Some(checked_email(raw).map_err(|why| {
-            RowError::Reject(Rejection::of(
-                Field::Email,
-                raw,
-                format!("invalid email {raw:?}: {why}"),
-            ))
-        })?),
+        raw => match checked_email(raw) {
+            Ok(email) => Some(email),
+            Err(why) => {
+                notes.push(format!("invalid email {raw:?} ({why}): email left empty"));
+                None
+            }
+        },
     };
     let domain = match cell(row, map, Field::Domain) {
         "" => None,
-        raw => {
-            let domain = normalize_domain(raw).ok_or_else(|| {
-                RowError::Reject(Rejection::of(
-                    Field::Domain,
-                    raw,
-                    format!("invalid domain or website {raw:?}"),
-                ))
-            })?;
+        raw => match normalize_domain(raw) {
+            None => {
+                notes.push(format!(
+                    "invalid domain or website {raw:?}: domain left unset"
+                ));
+                None
+            }
             // A profile or page address says nothing about the company's own domain; the
             // rest of the row is still good.
-            match platform_host(&domain) {
+            Some(domain) => match platform_host(&domain) {
                 Some(platform) => {
                     notes.push(format!(
                         "website {raw:?} is a page on {platform}, not the company's own site: \
@@ -1125,9 +1132,18 @@ fn prospect_row(
                     ));
                     None
                 }
+                // Mail for people (the list find uses for imported addresses): guessing
+                // i.j@gmail.com or scraping gmail.com finds nothing about the company.
+                None if crate::engine::find::domain::is_personal_mail(&domain) => {
+                    notes.push(format!(
+                        "website {raw:?} is a personal mail provider, not the company's own \
+                         site: domain left unset"
+                    ));
+                    None
+                }
                 None => Some(domain),
-            }
-        }
+            },
+        },
     };
     let title = Some(title.into_owned()).filter(|t| !t.is_empty());
     let prospect = prospects::NewProspect {

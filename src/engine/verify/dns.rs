@@ -64,12 +64,23 @@ pub enum MxAnswer {
 pub enum DnsError {
     #[error("DNS server failure (SERVFAIL) for {query}")]
     ServFail { query: String },
+    /// The resolver declines to answer (not configured to recurse for us, or an ACL).
+    #[error("DNS query refused (REFUSED) by the resolver for {query}")]
+    Refused { query: String },
     #[error("DNS timeout for {query}")]
     Timeout { query: String },
     #[error("DNS error for {query}: {reason}")]
     Other { query: String, reason: String },
     #[error("DNS resolver setup: {0}")]
     Setup(String),
+}
+
+impl DnsError {
+    /// The resolver answered that it will not help (SERVFAIL, REFUSED): asking again in a
+    /// minute gets the same answer, unlike a greylisting server or a lost packet.
+    pub fn is_resolver_answer(&self) -> bool {
+        matches!(self, DnsError::ServFail { .. } | DnsError::Refused { .. })
+    }
 }
 
 pub struct Dns {
@@ -221,6 +232,7 @@ fn classify(query: &str, e: &NetError) -> Lookup {
             ResponseCode::NoError => Lookup::NoData,
             ResponseCode::NXDomain => Lookup::NxDomain,
             ResponseCode::ServFail => Lookup::Failed(DnsError::ServFail { query }),
+            ResponseCode::Refused => Lookup::Failed(DnsError::Refused { query }),
             code => Lookup::Failed(DnsError::Other {
                 query,
                 reason: format!("response code {code}"),
@@ -229,6 +241,9 @@ fn classify(query: &str, e: &NetError) -> Lookup {
         NetError::Dns(HickoryDnsError::ResponseCode(ResponseCode::ServFail)) => {
             Lookup::Failed(DnsError::ServFail { query })
         }
+        NetError::Dns(HickoryDnsError::ResponseCode(ResponseCode::Refused)) => {
+            Lookup::Failed(DnsError::Refused { query })
+        }
         NetError::Timeout => Lookup::Failed(DnsError::Timeout { query }),
         other => {
             let reason = other.to_string();
@@ -236,6 +251,8 @@ fn classify(query: &str, e: &NetError) -> Lookup {
                 Lookup::Failed(DnsError::Timeout { query })
             } else if reason.contains("ServFail") || reason.contains("SERVFAIL") {
                 Lookup::Failed(DnsError::ServFail { query })
+            } else if reason.contains("Refused") || reason.contains("REFUSED") {
+                Lookup::Failed(DnsError::Refused { query })
             } else {
                 Lookup::Failed(DnsError::Other { query, reason })
             }
@@ -248,6 +265,7 @@ fn classify(query: &str, e: &NetError) -> Lookup {
 pub fn failure_text(e: &NetError) -> String {
     match classify("", e) {
         Lookup::Failed(DnsError::ServFail { .. }) => "server failure (SERVFAIL)".into(),
+        Lookup::Failed(DnsError::Refused { .. }) => "query refused (REFUSED)".into(),
         Lookup::Failed(DnsError::Timeout { .. }) => "timed out".into(),
         Lookup::Failed(DnsError::Other { reason, .. }) => reason,
         Lookup::Failed(DnsError::Setup(reason)) => reason,

@@ -305,11 +305,26 @@ pub struct VerifyProg {
     pub cached: u64,
     /// Addresses that got a TEMPORARY answer and are waiting for their retry.
     pub waiting: u64,
+    /// The first few of them, soonest first, with the answer: "a@x.test (450 4.7.1 …)".
+    pub waiting_for: Vec<String>,
     /// When the next and the last of those retries are due, from now (`None`: none waits).
     /// The run cannot end before the last.
     pub next_retry_in: Option<Duration>,
     pub last_retry_in: Option<Duration>,
     pub by_status: BTreeMap<Status, u64>,
+}
+
+impl VerifyProg {
+    /// The waiting addresses and what they wait on, for the progress lines: "a@x.test (450
+    /// 4.7.1 Greylisted), b@y.test (…) and 2 more"; empty when none waits.
+    pub fn waiting_names(&self) -> String {
+        let more = (self.waiting as usize).saturating_sub(self.waiting_for.len());
+        let mut text = self.waiting_for.join(", ");
+        if more > 0 && !text.is_empty() {
+            text += &format!(" and {more} more");
+        }
+        text
+    }
 }
 
 pub enum VerifyEvent {
@@ -379,8 +394,9 @@ pub struct Verifier {
 pub enum Step {
     /// The verdict; the boolean says it came from the cache.
     Done(Verdict, bool),
-    /// TEMPORARY with retries left: probe this address again after a pause.
-    Retry(syntax::Address),
+    /// TEMPORARY with retries left: probe this address again after a pause; the text is the
+    /// answer that asked for it.
+    Retry(syntax::Address, String),
     /// Cancelled during the step.
     Cancelled,
 }
@@ -452,7 +468,12 @@ impl Verifier {
         };
         if verdict.status == Status::Temporary && !last {
             tracing::debug!(%email, attempt, "TEMPORARY; retrying");
-            return Step::Retry(addr);
+            let why = match (verdict.code, &verdict.enhanced) {
+                (Some(code), Some(enh)) => format!("{code} {enh} {}", verdict.detail),
+                (Some(code), None) => format!("{code} {}", verdict.detail),
+                _ => verdict.detail.clone(),
+            };
+            return Step::Retry(addr, crate::text::shorten(&why, 100));
         }
         if attempt > 0 {
             verdict.detail = format!("{} (after {attempt} retries)", verdict.detail);
@@ -524,6 +545,9 @@ fn spawn_step(
 /// the run is `ordered`) and with progress. Stops early (and says so in the summary) when
 /// `cancel` fires; results already reported stay reported.
 ///
+/// Waiting addresses named in the progress (the count gives the rest).
+const WAITING_NAMED: usize = 3;
+
 /// At most `window` addresses are being worked on (DNS, a session, or waiting for a session
 /// slot) at once. An address waiting for a retry is parked outside that window, so the rest
 /// of the input goes on meanwhile; what is taken from the input but not yet reported (being
@@ -546,7 +570,7 @@ pub async fn run(
     )?);
     let mut working = futures::stream::FuturesUnordered::new();
     // Addresses waiting for a retry, by when it is due (then input position, so keys differ).
-    let mut parked: BTreeMap<(Instant, u64), (Task, syntax::Address)> = BTreeMap::new();
+    let mut parked: BTreeMap<(Instant, u64), (Task, syntax::Address, String)> = BTreeMap::new();
     // Ordered: results done but behind one still being worked on, by input position.
     let mut held: BTreeMap<u64, (InputItem, Verdict, bool)> = BTreeMap::new();
     let mut taken = 0u64;
@@ -560,6 +584,13 @@ pub async fn run(
     let waits = |parked: &BTreeMap<(Instant, u64), _>, prog: &mut VerifyProg| {
         let now = Instant::now();
         prog.waiting = parked.len() as u64;
+        prog.waiting_for = parked
+            .values()
+            .take(WAITING_NAMED)
+            .map(|(task, _, why): &(Task, syntax::Address, String)| {
+                format!("{} ({why})", task.item.email)
+            })
+            .collect();
         prog.next_retry_in = parked
             .keys()
             .next()
@@ -583,7 +614,7 @@ pub async fn run(
             _ = tokio::time::sleep_until(next_due.unwrap_or_else(Instant::now)),
                 if room && next_due.is_some() =>
             {
-                if let Some((_, (task, addr))) = parked.pop_first() {
+                if let Some((_, (task, addr, _))) = parked.pop_first() {
                     working.push(spawn_step(&verifier, task, Some(addr)));
                 }
                 continue;
@@ -622,10 +653,10 @@ pub async fn run(
                 cancelled = true;
                 break;
             }
-            Step::Retry(addr) => {
+            Step::Retry(addr, why) => {
                 task.attempt += 1;
                 let due = Instant::now() + verifier.pause_before(task.attempt);
-                parked.insert((due, task.seq), (task, addr));
+                parked.insert((due, task.seq), (task, addr, why));
                 waits(&parked, &mut prog);
                 report(VerifyEvent::Progress(prog.clone()));
                 continue;

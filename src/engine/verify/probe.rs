@@ -30,6 +30,15 @@ pub(crate) async fn probe(v: &Verifier, addr: &Address, last: bool) -> Option<Ve
         .get_or_compute(&addr.domain, dns_ttl, || v.dns.mx(&addr.domain))
         .await;
     let hosts = match answer {
+        // A resolver's refusal or failure is no greylisting: waiting minutes for a retry
+        // would hold the run and get the same answer. UNKNOWN (not cached: the next run
+        // asks again), at once.
+        Err(e) if e.is_resolver_answer() => {
+            return Some(Verdict::new(
+                Status::Unknown,
+                format!("{e}: a resolver problem, not retried in this run"),
+            ));
+        }
         Err(e) => return Some(Verdict::new(Status::Temporary, e.to_string())),
         Ok(MxAnswer::NullMx) => {
             return Some(Verdict::new(

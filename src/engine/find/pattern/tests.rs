@@ -626,8 +626,53 @@ fn an_initials_address_is_not_credited_to_a_namesake() {
         .unwrap();
         assert_eq!(s.email, format!("{own}@acme.test"));
         assert_eq!(s.confidence, MAX_CONFIDENCE, "{s:#?}");
-        assert!(s.evidence[0].contains("is published"), "{s:#?}");
+        // The headline number is the one the first line gives, and a --known address is
+        // not called published.
+        assert_eq!(
+            s.evidence[0],
+            "confidence 97%: published for this person (it spells the whole name)"
+        );
+        assert_eq!(
+            s.evidence[1],
+            format!("{own}@acme.test is given with --known")
+        );
+        // No other line claims another confidence for this address.
+        assert!(
+            !s.evidence[1..].iter().any(|e| e.starts_with("confidence ")),
+            "{s:#?}"
+        );
     }
+}
+
+/// A published initials address that the votes read as another prospect's (James Smith's
+/// j.smith@) is not also called "may belong to someone else" for John Smith.
+#[test]
+fn an_address_known_to_be_another_prospects_is_not_also_a_maybe_namesake() {
+    let seen = vec![Seen {
+        email: "j.smith@globex.test".into(),
+        source: "text on https://globex.test/team".into(),
+    }];
+    let james = KnownPerson {
+        name: Name::new("James", "Smith").unwrap(),
+    };
+    let inf = infer(&seen, &[james]);
+    let s = suggest(
+        &Name::new("John", "Smith").unwrap(),
+        "globex.test",
+        &inf,
+        &seen,
+    );
+    let about: Vec<&String> = s
+        .evidence
+        .iter()
+        .filter(|e| e.contains("j.smith@globex.test"))
+        .collect();
+    assert_eq!(about.len(), 1, "{about:#?}");
+    assert!(about[0].contains("is james smith as f.last"), "{about:?}");
+    assert!(
+        !about[0].contains("(published ("),
+        "no nested parentheses: {about:?}"
+    );
 }
 
 /// One word of a compound name does not make an address this person's own: jean.dupont@ may

@@ -44,7 +44,11 @@ pub fn get(conn: &Connection, email: &str) -> Result<Option<VerificationRow>> {
         .optional()?)
 }
 
-/// Insert or replace the verdict for `row.email`.
+/// Insert or replace the verdict for `row.email`, except that an answer that settles nothing
+/// (TIMEOUT, TEMPORARY, UNKNOWN, a refused connection: see `Status::is_definitive`) never
+/// replaces one that did: a resolver refusing every query, or a server down for an hour,
+/// would otherwise turn a stored MAILBOX_NOT_FOUND into a sendable UNKNOWN. The old verdict
+/// keeps its date, so it is asked again once it is old.
 pub fn upsert(conn: &Connection, row: &VerificationRow) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO verifications (email, status, mx, code, enhanced, detail, checked_at)
@@ -52,7 +56,9 @@ pub fn upsert(conn: &Connection, row: &VerificationRow) -> Result<()> {
          ON CONFLICT(email) DO UPDATE SET
             status = excluded.status, mx = excluded.mx, code = excluded.code,
             enhanced = excluded.enhanced, detail = excluded.detail,
-            checked_at = excluded.checked_at",
+            checked_at = excluded.checked_at
+         WHERE excluded.status IN (SELECT value FROM json_each(?8))
+            OR verifications.status NOT IN (SELECT value FROM json_each(?8))",
     )?
     .execute(params![
         row.email,
@@ -61,9 +67,23 @@ pub fn upsert(conn: &Connection, row: &VerificationRow) -> Result<()> {
         row.code,
         row.enhanced,
         row.detail,
-        row.checked_at
+        row.checked_at,
+        definitive_json()
     ])?;
     Ok(())
+}
+
+/// The definitive statuses as a JSON array, for SQL.
+fn definitive_json() -> &'static str {
+    static JSON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    JSON.get_or_init(|| {
+        let names: Vec<&str> = crate::engine::verify::Status::ALL
+            .iter()
+            .filter(|s| s.is_definitive())
+            .map(|s| s.as_str())
+            .collect();
+        serde_json::to_string(&names).unwrap_or_default()
+    })
 }
 
 /// Visit each candidate address (see [`CANDIDATES_SQL`]) without loading them all; the visitor
@@ -144,6 +164,21 @@ mod tests {
         let got = get(conn, "jane@acme.test").unwrap().unwrap();
         assert_eq!((got.status.as_str(), got.checked_at), ("VALID", 2));
         assert_eq!(list(conn).unwrap().len(), 1);
+        // A definitive verdict is replaced by another one, never by an answer that settles
+        // nothing (a resolver refusing, a server timing out).
+        upsert(conn, &row("jane@acme.test", "MAILBOX_NOT_FOUND", 3)).unwrap();
+        for (status, at) in [("UNKNOWN", 4), ("TEMPORARY", 5), ("TIMEOUT", 6)] {
+            upsert(conn, &row("jane@acme.test", status, at)).unwrap();
+        }
+        let got = get(conn, "jane@acme.test").unwrap().unwrap();
+        assert_eq!(
+            (got.status.as_str(), got.checked_at),
+            ("MAILBOX_NOT_FOUND", 3)
+        );
+        upsert(conn, &row("jane@acme.test", "TIMEOUT", 7)).unwrap();
+        upsert(conn, &row("bob@acme.test", "TIMEOUT", 7)).unwrap();
+        upsert(conn, &row("bob@acme.test", "UNKNOWN", 8)).unwrap();
+        assert_eq!(get(conn, "bob@acme.test").unwrap().unwrap().checked_at, 8);
     }
 
     #[test]

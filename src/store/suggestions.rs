@@ -376,10 +376,14 @@ pub fn adopt_company_domain(
 }
 
 /// The addresses users typed in (`e`, `suggestions set`) by prospect id: find reads the
-/// company's pattern from them as from imported ones.
+/// company's pattern from them as from imported ones. Not a row `c` chose before it stopped
+/// accepting (status `edited` in older databases, its first evidence line naming `c`): that
+/// is hailer's own guess,
+/// and reading it as the user's would let hailer confirm itself.
 pub fn typed_addresses(conn: &Connection) -> Result<std::collections::HashMap<i64, String>> {
     let mut stmt = conn.prepare(
-        "SELECT prospect_id, email FROM suggestions WHERE status = 'edited' AND email IS NOT NULL",
+        "SELECT prospect_id, email FROM suggestions WHERE status = 'edited' AND email IS NOT NULL
+           AND COALESCE(json_extract(evidence, '$[0]'), '') NOT LIKE '%next alternative (c)%'",
     )?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -375,6 +375,33 @@ mod tests {
         assert_eq!(back.confidence, guess.confidence);
     }
 
+    /// A row `c` chose while `c` still accepted (status `edited`, in an older database) is
+    /// hailer's own guess: find must not read it back as an address the user typed.
+    #[test]
+    fn an_old_c_choice_is_not_read_as_a_typed_address() {
+        let (_dir, store, _) = store_with_suggestion();
+        let c = store.conn();
+        c.execute(
+            "UPDATE suggestions SET status = 'edited', email = 'jdupont@acme.test',
+             evidence = '[\"jdupont@acme.test: next alternative (c)\"]' WHERE prospect_id = 1",
+            [],
+        )
+        .unwrap();
+        assert!(
+            crate::store::suggestions::typed_addresses(c)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(set_address(c, 1, "jean.d@acme.test", 2).unwrap());
+        assert_eq!(
+            crate::store::suggestions::typed_addresses(c)
+                .unwrap()
+                .get(&1)
+                .map(String::as_str),
+            Some("jean.d@acme.test")
+        );
+    }
+
     /// Browsing away from a guess verified dead keeps its verdict in the evidence (it was
     /// lost: the row no longer showed why the guess was left), and the row stays suggested.
     #[test]

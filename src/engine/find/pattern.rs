@@ -736,8 +736,13 @@ pub fn own_address(name: &Name, email: &str, inf: &Inference, seen: &Seen) -> Su
     let evidence = own_address_evidence(
         format!("confidence {MAX_CONFIDENCE}%: the address given for this person"),
         format!(
-            "{email} is {}: the address the import gave for this person",
-            seen.where_found()
+            "{email} is {}: the address {} for this person",
+            seen.where_found(),
+            if seen.source.starts_with("typed in") {
+                "the user typed in"
+            } else {
+                "the import gave"
+            }
         ),
         inf,
     );

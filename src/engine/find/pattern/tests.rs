@@ -737,3 +737,30 @@ fn a_confidence_says_how_it_is_made() {
          pattern is (60% of companies), at most 40"
     );
 }
+
+/// An address the user typed for the person is said to be typed, not imported.
+#[test]
+fn a_typed_own_address_is_not_said_to_come_from_the_import() {
+    let seen = Seen {
+        email: "jean.d@acme.test".into(),
+        source: "typed in for Jean Dupont".into(),
+    };
+    let inf = infer(std::slice::from_ref(&seen), &[]);
+    let s = own_address(
+        &Name::new("Jean", "Dupont").unwrap(),
+        "jean.d@acme.test",
+        &inf,
+        &seen,
+    );
+    assert!(
+        s.evidence.iter().any(|e| e
+            == "jean.d@acme.test is typed in for Jean Dupont: the address the user typed in for this person"),
+        "{:#?}",
+        s.evidence
+    );
+    assert!(
+        s.evidence.iter().all(|e| !e.contains("import")),
+        "{:#?}",
+        s.evidence
+    );
+}

@@ -518,15 +518,15 @@ fn set(store: &mut store::Store, id: i64, email: &str, force: bool, json: bool) 
     let domain = email.rsplit_once('@').map_or("", |(_, d)| d);
     let result = (|| -> Result<Result<(ChangeOut, bool), String>, store::StoreError> {
         let tx = store.write_tx()?;
-        if !force && let Some(why) = suggestions::takes_no_mail(&tx, domain)? {
-            return Ok(Err(format!(
-                "{email} is at a domain that takes no mail ({why}); give --force to set it anyway"
-            )));
-        }
-        if !choice::set_address(&tx, id, email, now)? {
-            return Ok(Err(format!("no prospect {id}")));
-        }
-        let adopted = suggestions::adopt_company_domain(&tx, id, domain, now)?;
+        let adopted = match choice::set_typed(&tx, id, email, force, now)? {
+            choice::Typed::TakesNoMail(why) => {
+                return Ok(Err(format!(
+                    "{email} is at a domain that takes no mail ({why}); give --force to set it anyway"
+                )));
+            }
+            choice::Typed::NoProspect => return Ok(Err(format!("no prospect {id}"))),
+            choice::Typed::Set { adopted } => adopted,
+        };
         let changed = changed(&tx, &[id])?;
         tx.commit()?;
         Ok(Ok((

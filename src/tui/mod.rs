@@ -794,19 +794,25 @@ fn suggestion_op(
             choice::next_alternative(store.conn(), prospect_id, now)?
         }
         app::SuggestionOp::Set { ref email, force } => {
-            let domain = email.rsplit_once('@').map_or("", |(_, d)| d);
-            if !force && let Some(why) = suggestions::takes_no_mail(store.conn(), domain)? {
-                return Ok(Reply::Ask(app::Mode::ConfirmSetNoMail {
-                    prospect_id,
-                    email: email.clone(),
-                    why,
-                }));
+            let tx = store.conn().unchecked_transaction()?;
+            let typed = choice::set_typed(&tx, prospect_id, email, force, now)?;
+            tx.commit()?;
+            match typed {
+                choice::Typed::TakesNoMail(why) => {
+                    return Ok(Reply::Ask(app::Mode::ConfirmSetNoMail {
+                        prospect_id,
+                        email: email.clone(),
+                        why,
+                    }));
+                }
+                choice::Typed::NoProspect => false,
+                choice::Typed::Set { adopted: learned } => {
+                    if learned {
+                        adopted = email.rsplit_once('@').map(|(_, d)| d.to_string());
+                    }
+                    true
+                }
             }
-            let done = choice::set_address(store.conn(), prospect_id, email, now)?;
-            if done && suggestions::adopt_company_domain(store.conn(), prospect_id, domain, now)? {
-                adopted = Some(domain.to_string());
-            }
-            done
         }
     };
     let now = suggestions::current(store.conn(), prospect_id)?;

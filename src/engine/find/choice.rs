@@ -41,6 +41,38 @@ pub fn next_alternative(conn: &Connection, prospect_id: i64, now: i64) -> Result
     )
 }
 
+/// What [`set_typed`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Typed {
+    /// Set; `adopted`: the company had no domain and now has the address's.
+    Set { adopted: bool },
+    /// Not set: the domain is known to take no mail (why), and the user did not insist.
+    TakesNoMail(String),
+    /// No such prospect.
+    NoProspect,
+}
+
+/// `e` on Suggestions and `hailer suggestions set`: the address the user typed, refused at a
+/// domain known to take no mail unless `force`, and the domain a company without one learns
+/// from it. Call it inside a transaction: the address and the company's domain go together.
+pub fn set_typed(
+    conn: &Connection,
+    prospect_id: i64,
+    email: &str,
+    force: bool,
+    now: i64,
+) -> Result<Typed> {
+    let domain = email.rsplit_once('@').map_or("", |(_, d)| d);
+    if !force && let Some(why) = db::takes_no_mail(conn, domain)? {
+        return Ok(Typed::TakesNoMail(why));
+    }
+    if !set_address(conn, prospect_id, email, now)? {
+        return Ok(Typed::NoProspect);
+    }
+    let adopted = db::adopt_company_domain(conn, prospect_id, domain, now)?;
+    Ok(Typed::Set { adopted })
+}
+
 /// The address the user typed for this prospect. The address it replaces becomes the first
 /// alternative, so `c` brings it back; the typed one leaves the alternatives.
 pub fn set_address(conn: &Connection, prospect_id: i64, email: &str, now: i64) -> Result<bool> {

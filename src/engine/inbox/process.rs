@@ -307,6 +307,19 @@ fn answered_row(
     Ok(None)
 }
 
+/// A person answered `row`: REPLIED, unless it stands where an answer does not move it
+/// (already REPLIED, INVALID, …).
+fn mark_replied(conn: &Connection, row: &SentRow, now: i64, fx: &mut Effects) -> store::Result<()> {
+    if matches!(
+        row.status,
+        Status::Sent | Status::Uncertain | Status::Bounced
+    ) && set_status(conn, row, Status::Replied, "replied", now)?
+    {
+        fx.replied += 1;
+    }
+    Ok(())
+}
+
 /// Suppress as `unsubscribed` the sender of a request to be taken off the list, and the
 /// address the answered row wrote to (they differ when the person answers from another
 /// address): every address suppressed for the first time counts in `fx`.
@@ -697,13 +710,7 @@ pub fn handle(
                 let id = record("unsubscribe", Some(row.id), &how)?;
                 let note = format!("reply: \"{phrase}\"");
                 unsubscribe_addresses(conn, from.as_deref(), Some(&row), &note, now, &mut fx)?;
-                if matches!(
-                    row.status,
-                    Status::Sent | Status::Uncertain | Status::Bounced
-                ) && set_status(conn, &row, Status::Replied, "replied", now)?
-                {
-                    fx.replied += 1;
-                }
+                mark_replied(conn, &row, now, &mut fx)?;
                 ("unsubscribe", Disposition::Keep, id)
             }
             // A person answered one of our messages: it is theirs to read, so it stays put.
@@ -720,13 +727,7 @@ pub fn handle(
                     how.push_str(&format!("; answered by {f}, not the address written to"));
                 }
                 let id = record("reply", Some(row.id), &how)?;
-                if matches!(
-                    row.status,
-                    Status::Sent | Status::Uncertain | Status::Bounced
-                ) && set_status(conn, &row, Status::Replied, "replied", now)?
-                {
-                    fx.replied += 1;
-                }
+                mark_replied(conn, &row, now, &mut fx)?;
                 // The suppression list is what the outbox build and the sender check, so the
                 // prospect gets nothing more from any campaign.
                 if let Some(e) = &row.email {

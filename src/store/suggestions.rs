@@ -189,27 +189,25 @@ impl AcceptReport {
 /// Accept the suggested address of each of `ids`. An address verified undeliverable is
 /// skipped unless `force` (the user asked for that one row explicitly).
 pub fn accept_many(conn: &Connection, ids: &[i64], force: bool, now: i64) -> Result<AcceptReport> {
-    let rows = list(conn)?;
-    let by_id: std::collections::HashMap<i64, &SuggestionRow> =
-        rows.iter().map(|r| (r.prospect_id, r)).collect();
     let mut report = AcceptReport::default();
     let mut seen = std::collections::HashSet::new();
     for &id in ids {
         if !seen.insert(id) {
             continue;
         }
-        match by_id.get(&id) {
+        // One row by its key, not the whole table: `a` on one row of 100k reads one.
+        match get(conn, id)?.as_ref() {
             None => report.no_address.push(id),
             Some(r) if r.email.is_none() => report.no_address.push(id),
             Some(r) if matches!(r.status.as_str(), "accepted" | "edited") => {
                 report.already.push(id)
             }
             Some(r) if r.undeliverable().is_some() && !force => {
-                report.undeliverable.push((*r).clone())
+                report.undeliverable.push(r.clone())
             }
             Some(r) => {
                 if accept(conn, id, now)? {
-                    let mut r = (*r).clone();
+                    let mut r = r.clone();
                     r.status = "accepted".into();
                     report.accepted.push(r);
                 }
@@ -402,7 +400,21 @@ pub fn last_inference(conn: &Connection, domain: &str) -> Result<Option<String>>
 
 /// Every prospect with its suggestion (or none yet), in prospect order.
 pub fn list(conn: &Connection) -> Result<Vec<SuggestionRow>> {
-    let mut stmt = conn.prepare(
+    rows(conn, "", [])
+}
+
+/// One prospect with its suggestion (or none yet), as [`list`] gives it.
+pub fn get(conn: &Connection, prospect_id: i64) -> Result<Option<SuggestionRow>> {
+    Ok(rows(conn, "WHERE p.id = ?1", [prospect_id])?.pop())
+}
+
+/// The rows of [`list`] that `filter` (a WHERE clause on `p`, or nothing) keeps.
+fn rows(
+    conn: &Connection,
+    filter: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<SuggestionRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT p.id, p.firstname, p.lastname, p.company, p.company_key,
                 COALESCE(c.domain, p.domain), s.email, s.alternatives, s.pattern,
                 s.confidence, s.evidence, s.status, s.reason, v.status,
@@ -413,9 +425,10 @@ pub fn list(conn: &Connection) -> Result<Vec<SuggestionRow>> {
          LEFT JOIN companies c ON c.key = p.company_key
          LEFT JOIN suggestions s ON s.prospect_id = p.id
          LEFT JOIN verifications v ON v.email = s.email
-         ORDER BY p.id",
-    )?;
-    let rows = stmt.query_map([], |r| {
+         {filter}
+         ORDER BY p.id"
+    ))?;
+    let rows = stmt.query_map(params, |r| {
         let alts: Option<String> = r.get(7)?;
         let ev: Option<String> = r.get(10)?;
         Ok(SuggestionRow {

@@ -30,8 +30,9 @@ fn seed(data: &Path) -> Store {
             _ => ("READY", "NULL", "NULL".into()),
         };
         sql.push_str(&format!(
-            "INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
-             VALUES ({id}, 'P{id}', 'Test', 'Acme', 'acme', 'p{id}|test', 0);
+            "INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, email,
+                                    created_at)
+             VALUES ({id}, 'P{id}', 'Test', 'Acme', 'acme', 'p{id}|test', 'p{id}@acme.test', 0);
              INSERT INTO outbox (id, prospect_id, email, company_key, subject, body, status, approved,
                                  mailbox, sent_at, created_at, updated_at)
              VALUES ({id}, {id}, 'p{id}@acme.test', 'acme', 'Hello P{id}', 'Bonjour', '{status}', 1,

@@ -572,3 +572,150 @@ fn set_checks_the_domain_and_teaches_a_company_without_one() {
         Some("bill.lumbergh@initech.test")
     );
 }
+
+/// The outbox row of prospect `first` (by first name).
+fn outbox_row(dir: &Path, first: &str) -> outbox::OutboxRow {
+    let store = Store::open_in(&dir.join("data")).unwrap();
+    outbox::list(store.conn(), None)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.firstname == first)
+        .unwrap()
+}
+
+/// An approval is given to a row built for one address: once the address in use changes on
+/// Suggestions (set, reset, accepting one over the imported address), the row is held as
+/// ERROR, unapproved, with the reason, and the command says so; a rebuild makes it anew for
+/// the new address, to be approved again. A choice that keeps the address holds nothing.
+#[test]
+fn changing_an_address_holds_the_outbox_row_built_for_the_old_one() {
+    let dir = campaign();
+    let d = dir.path();
+    // Eve has an imported address, and find suggested another one.
+    std::fs::write(
+        d.join("e.csv"),
+        "firstname,lastname,company,email\nEve,Moe,Acme SA,eve@acme.test\n",
+    )
+    .unwrap();
+    hailer(d)
+        .args(["import", "prospects", "e.csv"])
+        .assert()
+        .success();
+    let store = Store::open_in(&d.join("data")).unwrap();
+    let eve: i64 = store
+        .conn()
+        .query_row(
+            "SELECT id FROM prospects WHERE firstname = 'Eve'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    suggestions::upsert(
+        store.conn(),
+        &suggestions::NewSuggestion {
+            prospect_id: eve,
+            email: Some("eve.moe@acme.test"),
+            alternatives: &[],
+            pattern: Some("first.last"),
+            confidence: 80,
+            evidence: &[],
+            status: "suggested",
+            reason: None,
+        },
+        true,
+        1,
+    )
+    .unwrap();
+    hailer(d)
+        .args(["suggestions", "accept", "1", "2"])
+        .assert()
+        .success();
+    hailer(d).args(["outbox", "build"]).assert().success();
+    hailer(d)
+        .args(["outbox", "approve", "--all"])
+        .assert()
+        .success();
+    for first in ["Ann", "Bob", "Eve"] {
+        let row = outbox_row(d, first);
+        assert_eq!((row.status, row.approved), (outbox::Status::Ready, true));
+    }
+    let ann = outbox_row(d, "Ann").id;
+
+    let out = hailer(d)
+        .args(["suggestions", "set", "1", "a.doe@acme.test", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(json["outbox_held"], serde_json::json!([ann]));
+    let row = outbox_row(d, "Ann");
+    assert_eq!((row.status, row.approved), (outbox::Status::Error, false));
+    assert_eq!(
+        row.reason.as_deref(),
+        Some(
+            "address changed: built for ann.doe@acme.test, the prospect's address is now \
+             a.doe@acme.test (rebuild the outbox)"
+        )
+    );
+
+    let bob = outbox_row(d, "Bob").id;
+    hailer(d)
+        .args(["suggestions", "reset", "2"])
+        .assert()
+        .success()
+        .stdout(predicate::str::ends_with(format!(
+            "reset 1 suggestion\noutbox row #{bob} built for the old address: ERROR until \
+             `hailer outbox build` makes it for the new one\n"
+        )));
+    assert_eq!(
+        outbox_row(d, "Bob").reason.as_deref(),
+        Some(
+            "address changed: built for bob.roe@acme.test, the prospect has no address now \
+             (rebuild the outbox)"
+        )
+    );
+
+    let eve_row = outbox_row(d, "Eve").id;
+    hailer(d)
+        .args(["suggestions", "accept", &eve.to_string()])
+        .assert()
+        .success()
+        .stdout(predicate::str::ends_with(format!(
+            "accepted 1 suggestion; outbox row #{eve_row} was built for the old address: ERROR \
+             until the outbox is rebuilt\n"
+        )));
+    assert_eq!(outbox_row(d, "Eve").status, outbox::Status::Error);
+
+    // Setting the address a row was built for holds nothing.
+    hailer(d).args(["outbox", "build"]).assert().success();
+    for (first, email) in [("Ann", "a.doe@acme.test"), ("Eve", "eve.moe@acme.test")] {
+        let row = outbox_row(d, first);
+        assert_eq!(
+            (row.status, row.approved, row.email.as_deref()),
+            (outbox::Status::Ready, false, Some(email))
+        );
+    }
+    assert!(
+        outbox_row(d, "Bob")
+            .reason
+            .unwrap()
+            .starts_with("no address")
+    );
+    hailer(d)
+        .args(["outbox", "approve", "--all"])
+        .assert()
+        .success();
+    let out = hailer(d)
+        .args(["suggestions", "set", "1", "A.Doe@acme.test", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(json["outbox_held"], serde_json::json!([]));
+    let row = outbox_row(d, "Ann");
+    assert_eq!((row.status, row.approved), (outbox::Status::Ready, true));
+}

@@ -771,6 +771,7 @@ fn retry_error_and_refusals(pipelining: bool) {
         "data5@x.test",
         "later-suppressed@x.test",
         "later-not-found@x.test",
+        "later-changed@x.test",
         "dup@x.test",
         "DUP@x.test",
         "ok2@x.test",
@@ -803,6 +804,15 @@ fn retry_error_and_refusals(pipelining: bool) {
         },
     )
     .unwrap();
+    // The prospect's address changed after the build and approval (as accepting another
+    // suggestion does), behind the Suggestions tab's back: the row is for an old address.
+    store
+        .conn()
+        .execute(
+            "UPDATE prospects SET email = 'moved@x.test' WHERE email = 'later-changed@x.test'",
+            [],
+        )
+        .unwrap();
     // A row edited by hand with a placeholder left in it.
     let ok2 = c
         .rows()
@@ -867,6 +877,13 @@ fn retry_error_and_refusals(pipelining: bool) {
         reason.contains("blocked by verification: MAILBOX_NOT_FOUND"),
         "{reason}"
     );
+    assert_eq!(st("later-changed@x.test"), Status::Error);
+    let reason = rows["later-changed@x.test"].reason.clone().unwrap();
+    assert_eq!(
+        reason,
+        "address changed: built for later-changed@x.test, the prospect's address is now \
+         moved@x.test (rebuild the outbox)"
+    );
     assert_eq!(st("ok2@x.test"), Status::Error);
     assert!(
         rows["ok2@x.test"]
@@ -883,6 +900,8 @@ fn retry_error_and_refusals(pipelining: bool) {
     for never in [
         "later-suppressed@x.test",
         "later-not-found@x.test",
+        "later-changed@x.test",
+        "moved@x.test",
         "ok2@x.test",
     ] {
         assert!(
@@ -1125,13 +1144,14 @@ fn two_rows_to_one_address_send_once_across_two_mailboxes() {
     let (port, script) = fake_smtp(true);
     let emails: Vec<String> = (0..8).map(|i| format!("r{i}@x.test")).collect();
     let c = Campaign::new("dup2", &emails, "Hi");
-    // The build refuses duplicates; rows edited afterwards can still end up sharing an
-    // address. Two of them, picked up by the two mailboxes at the same time.
+    // The build refuses duplicates; two prospects can still end up sharing an address after
+    // it (written past the build here). Two such rows, picked up by the two mailboxes at
+    // the same time.
     c.store()
         .conn()
-        .execute(
-            "UPDATE outbox SET email = 'r0@x.test' WHERE email = 'r1@x.test'",
-            [],
+        .execute_batch(
+            "UPDATE outbox SET email = 'r0@x.test' WHERE email = 'r1@x.test';
+             UPDATE prospects SET email = 'r0@x.test' WHERE email = 'r1@x.test';",
         )
         .unwrap();
     let second = fake_config(port, "")
@@ -1185,9 +1205,9 @@ fn a_prepared_row_is_refused_when_another_lane_claims_its_address_first() {
     let c = Campaign::new("dupclaim", &emails, "Hi");
     c.store()
         .conn()
-        .execute(
-            "UPDATE outbox SET email = 'c1@x.test' WHERE email = 'c2@x.test'",
-            [],
+        .execute_batch(
+            "UPDATE outbox SET email = 'c1@x.test' WHERE email = 'c2@x.test';
+             UPDATE prospects SET email = 'c1@x.test' WHERE email = 'c2@x.test';",
         )
         .unwrap();
     let ids: Vec<i64> = c.rows().iter().map(|r| r.id).collect();

@@ -151,6 +151,8 @@ struct ChangeOut {
     /// Matched by a filter but verified undeliverable: not accepted.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     skipped_undeliverable: Vec<Skipped>,
+    /// Outbox rows built for the address replaced: ERROR until the outbox is rebuilt.
+    outbox_held: Vec<i64>,
 }
 
 /// A row a bulk accept left alone, and why.
@@ -314,6 +316,7 @@ fn accept(store: &mut store::Store, args: &AcceptArgs) -> u8 {
                     verified: r.verified.clone(),
                 })
                 .collect(),
+            outbox_held: report.held.clone(),
         };
         Ok(Ok((out, report.summary())))
     })();
@@ -351,10 +354,12 @@ fn accept(store: &mut store::Store, args: &AcceptArgs) -> u8 {
 
 /// The suggestions of `ids` as they are now.
 fn changed(conn: &rusqlite::Connection, ids: &[i64]) -> Result<Vec<Changed>, store::StoreError> {
-    let rows = suggestions::list(conn)?;
-    Ok(ids
+    let mut rows = Vec::with_capacity(ids.len());
+    for &id in ids {
+        rows.extend(suggestions::get(conn, id)?);
+    }
+    Ok(rows
         .iter()
-        .filter_map(|id| rows.iter().find(|r| r.prospect_id == *id))
         .map(|r| Changed {
             prospect_id: r.prospect_id,
             email: r.email.clone(),
@@ -393,44 +398,52 @@ fn print_changed(out: &ChangeOut, json: bool) {
             c.confidence
         );
     }
+    if let Some(line) = held_line(&out.outbox_held) {
+        outln!("{line}");
+    }
+}
+
+/// What the CLI says of outbox rows a change of address held, if any.
+fn held_line(held: &[i64]) -> Option<String> {
+    let ids: Vec<String> = held.iter().map(|id| format!("#{id}")).collect();
+    (!held.is_empty()).then(|| {
+        format!(
+            "outbox row{} {} built for the old address: ERROR until `hailer outbox build` \
+             makes {} for the new one",
+            if held.len() == 1 { "" } else { "s" },
+            ids.join(", "),
+            if held.len() == 1 { "it" } else { "them" }
+        )
+    })
 }
 
 fn reset(store: &mut store::Store, ids: &[i64], json: bool) -> u8 {
     let now = store::now_ts();
-    // The rows reset and how many of the ids given were not accepted or edited.
-    type Done = (Vec<Changed>, usize);
-    let result = (|| -> Result<Result<Done, Vec<String>>, store::StoreError> {
+    let result = (|| -> Result<Result<_, Vec<String>>, store::StoreError> {
         let tx = store.write_tx()?;
-        let rows = suggestions::list(&tx)?;
-        let unknown: Vec<String> = ids
-            .iter()
-            .filter(|id| !rows.iter().any(|r| r.prospect_id == **id))
-            .map(|id| format!("no prospect {id}"))
-            .collect();
+        let mut unknown = Vec::new();
+        for &id in ids {
+            if suggestions::get(&tx, id)?.is_none() {
+                unknown.push(format!("no prospect {id}"));
+            }
+        }
         if !unknown.is_empty() {
             return Ok(Err(unknown));
         }
-        let mut done = Vec::new();
-        for &id in ids {
-            if !done.contains(&id) && suggestions::reset(&tx, id, now)? {
-                done.push(id);
-            }
-        }
-        let changed = changed(&tx, &done)?;
+        let report = suggestions::reset_many(&tx, ids, now)?;
+        let changed = changed(&tx, &report.reset)?;
         tx.commit()?;
-        let mut given = ids.to_vec();
-        given.sort_unstable();
-        given.dedup();
-        Ok(Ok((changed, given.len() - done.len())))
+        Ok(Ok((changed, report)))
     })();
     match result {
-        Ok(Ok((changed, untouched))) => {
+        Ok(Ok((changed, report))) => {
             if json {
                 outln!(
                     "{}",
                     serde_json::to_string_pretty(&serde_json::json!({
                         "changed": changed,
-                        "not_accepted": untouched,
+                        "not_accepted": report.untouched,
+                        "outbox_held": report.held,
                     }))
                     .unwrap_or_default()
                 );
@@ -444,10 +457,13 @@ fn reset(store: &mut store::Store, ids: &[i64], json: bool) -> u8 {
                 }
                 let n = changed.len();
                 let mut line = format!("reset {n} suggestion{}", if n == 1 { "" } else { "s" });
-                if untouched > 0 {
-                    line.push_str(&format!("; {untouched} not accepted or edited"));
+                if report.untouched > 0 {
+                    line.push_str(&format!("; {} not accepted or edited", report.untouched));
                 }
                 outln!("{line}");
+                if let Some(line) = held_line(&report.held) {
+                    outln!("{line}");
+                }
             }
             exit::OK
         }
@@ -479,8 +495,9 @@ fn next(store: &mut store::Store, ids: &[i64], json: bool) -> u8 {
         if !problems.is_empty() {
             return Ok(Err(problems));
         }
+        let mut outbox_held = Vec::new();
         for &id in &targets {
-            choice::next_alternative(&tx, id, now)?;
+            outbox_held.extend(choice::next_alternative(&tx, id, now)?.unwrap_or_default());
         }
         let changed = changed(&tx, &targets)?;
         tx.commit()?;
@@ -488,6 +505,7 @@ fn next(store: &mut store::Store, ids: &[i64], json: bool) -> u8 {
             changed,
             already_accepted: Vec::new(),
             skipped_undeliverable: Vec::new(),
+            outbox_held,
         }))
     })();
     match result {
@@ -518,14 +536,14 @@ fn set(store: &mut store::Store, id: i64, email: &str, force: bool, json: bool) 
     let domain = email.rsplit_once('@').map_or("", |(_, d)| d);
     let result = (|| -> Result<Result<(ChangeOut, bool), String>, store::StoreError> {
         let tx = store.write_tx()?;
-        let adopted = match choice::set_typed(&tx, id, email, force, now)? {
+        let (adopted, outbox_held) = match choice::set_typed(&tx, id, email, force, now)? {
             choice::Typed::TakesNoMail(why) => {
                 return Ok(Err(format!(
                     "{email} is at a domain that takes no mail ({why}); give --force to set it anyway"
                 )));
             }
             choice::Typed::NoProspect => return Ok(Err(format!("no prospect {id}"))),
-            choice::Typed::Set { adopted } => adopted,
+            choice::Typed::Set { adopted, held } => (adopted, held),
         };
         let changed = changed(&tx, &[id])?;
         tx.commit()?;
@@ -534,6 +552,7 @@ fn set(store: &mut store::Store, id: i64, email: &str, force: bool, json: bool) 
                 changed,
                 already_accepted: Vec::new(),
                 skipped_undeliverable: Vec::new(),
+                outbox_held,
             },
             adopted,
         )))

@@ -1,7 +1,7 @@
 //! `outbox`: one row per prospect, from READY/ERROR through SENDING to SENT. The status
 //! column is the crash-safety record: SENDING is committed before the SMTP transaction starts.
 
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::Result;
 
@@ -171,7 +171,6 @@ pub fn list(conn: &Connection, status: Option<Status>) -> Result<Vec<OutboxRow>>
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Option<OutboxRow>> {
-    use rusqlite::OptionalExtension;
     // Cached: the sender reads one row per message. `+?1`, not `?1`: with a bare parameter
     // in this join, SQLite (built with STAT4) marks the plan as depending on the bound value
     // and prepares the statement again on every run; the unary plus keeps the same plan
@@ -303,6 +302,83 @@ pub fn return_edited(conn: &Connection, id: i64, problem: Option<&str>, now: i64
     Ok(())
 }
 
+/// Why a row built for `built_for` must not go out: prospect `prospect_id`'s address has
+/// changed since the build (its suggestion was accepted, reset, set or found anew), so the
+/// row, and its rendered text (`{email}`), are for an address the user no longer uses.
+/// `None` while it is the same address (case aside).
+pub fn address_changed(
+    conn: &Connection,
+    prospect_id: i64,
+    built_for: &str,
+) -> Result<Option<String>> {
+    // The build's normal form, so `Jane@Acme.test` as imported is the row's address.
+    let now = super::prospects::address_in_use(conn, prospect_id)?
+        .and_then(|a| crate::engine::import::normalize::normalize_email(&a));
+    if now
+        .as_deref()
+        .is_some_and(|a| a.to_lowercase() == built_for.to_lowercase())
+    {
+        return Ok(None);
+    }
+    let now = match now {
+        Some(a) => format!("the prospect's address is now {a}"),
+        None => "the prospect has no address now".into(),
+    };
+    Ok(Some(format!(
+        "address changed: built for {built_for}, {now} (rebuild the outbox)"
+    )))
+}
+
+/// After a change of the address in use for `prospect_ids`: each one's READY or RETRY row
+/// built for another address becomes ERROR with [`address_changed`]'s reason, unapproved,
+/// so an approval given for the old address never sends to it; the next build makes the
+/// row anew for the new one. Returns the ids of the rows held.
+pub fn hold_changed_addresses(
+    conn: &Connection,
+    prospect_ids: &[i64],
+    now: i64,
+) -> Result<Vec<i64>> {
+    let mut rows = conn.prepare_cached(
+        "SELECT id, email FROM outbox
+         WHERE prospect_id = ?1 AND status IN ('READY', 'RETRY') AND email IS NOT NULL",
+    )?;
+    let mut hold = conn.prepare_cached(
+        "UPDATE outbox SET status = 'ERROR', reason = ?2, approved = 0, next_attempt_at = NULL,
+             updated_at = ?3
+         WHERE id = ?1 AND status IN ('READY', 'RETRY')",
+    )?;
+    let mut held = Vec::new();
+    for &prospect_id in prospect_ids {
+        let found: Option<(i64, String)> = rows
+            .query_row([prospect_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((id, built_for)) = found else {
+            continue;
+        };
+        if let Some(reason) = address_changed(conn, prospect_id, &built_for)?
+            && hold.execute(params![id, reason, now])? == 1
+        {
+            held.push(id);
+        }
+    }
+    Ok(held)
+}
+
+/// "; 2 outbox rows built for the old address are ERROR until the outbox is rebuilt", or
+/// nothing when none was held: what a change of address says of [`hold_changed_addresses`].
+pub fn held_note(held: &[i64]) -> String {
+    match held.len() {
+        0 => String::new(),
+        1 => format!(
+            "; outbox row #{} was built for the old address: ERROR until the outbox is rebuilt",
+            held[0]
+        ),
+        n => format!(
+            "; {n} outbox rows were built for the old addresses: ERROR until the outbox is rebuilt"
+        ),
+    }
+}
+
 /// How a withdrawn RETRY row is kept from the sender (see [`withdraw_retries`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Held {
@@ -323,7 +399,6 @@ impl Held {
 
 /// When a RETRY row's next attempt is due (`None` for another row, or one due at once).
 pub fn next_attempt_at(conn: &Connection, id: i64) -> Result<Option<i64>> {
-    use rusqlite::OptionalExtension;
     Ok(conn
         .query_row(
             "SELECT next_attempt_at FROM outbox WHERE id = ?1 AND status = 'RETRY'",
@@ -378,7 +453,6 @@ pub fn set_skipped(conn: &Connection, ids: &[i64], skipped: bool, now: i64) -> R
 /// Un-skip rows and say where they went: `(to READY, to ERROR)`. Back to READY, or to ERROR
 /// when the row was skipped with (or has since got) a reason that blocks it.
 pub fn unskip(conn: &Connection, ids: &[i64], now: i64) -> Result<(usize, usize)> {
-    use rusqlite::OptionalExtension;
     let mut stmt = conn.prepare_cached(
         "UPDATE outbox SET status = CASE WHEN email IS NOT NULL AND (reason IS NULL OR reason LIKE 'risky:%')
                                     THEN 'READY' ELSE 'ERROR' END,

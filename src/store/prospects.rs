@@ -169,6 +169,18 @@ pub fn count(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT COUNT(*) FROM prospects", [], |r| r.get(0))?)
 }
 
+/// The address the outbox would use for prospect `id` now ([`ADDRESS_IN_USE`]); `None` when
+/// it has none (or there is no such prospect).
+pub fn address_in_use(conn: &Connection, id: i64) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {ADDRESS_IN_USE} FROM prospects p WHERE p.id = ?1"
+        ))?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .flatten())
+}
+
 /// Visit every prospect in id order without holding them all in memory.
 pub fn for_each(
     conn: &Connection,

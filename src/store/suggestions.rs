@@ -149,6 +149,9 @@ pub struct AcceptReport {
     pub undeliverable: Vec<SuggestionRow>,
     /// No such prospect, or no address to accept.
     pub no_address: Vec<i64>,
+    /// Outbox rows built for the address the accepted one replaced (an imported address),
+    /// now ERROR until a rebuild (see [`super::outbox::hold_changed_addresses`]).
+    pub held: Vec<i64>,
 }
 
 impl AcceptReport {
@@ -182,6 +185,7 @@ impl AcceptReport {
                 }
             ));
         }
+        line.push_str(&super::outbox::held_note(&self.held));
         line
     }
 }
@@ -214,6 +218,9 @@ pub fn accept_many(conn: &Connection, ids: &[i64], force: bool, now: i64) -> Res
             }
         }
     }
+    // An outbox row built for the imported address the accepted one replaces.
+    let accepted: Vec<i64> = report.accepted.iter().map(|r| r.prospect_id).collect();
+    report.held = super::outbox::hold_changed_addresses(conn, &accepted, now)?;
     Ok(report)
 }
 
@@ -221,13 +228,43 @@ pub fn accept_many(conn: &Connection, ids: &[i64], force: bool, now: i64) -> Res
 /// edited address is no longer used by the outbox build until accepted again. The address
 /// stays, so a typed one is not lost; `c` still reaches hailer's guess. False when the row
 /// was not accepted or edited.
-pub fn reset(conn: &Connection, prospect_id: i64, now: i64) -> Result<bool> {
-    let n = conn.execute(
-        "UPDATE suggestions SET status = 'suggested', updated_at = ?2
-         WHERE prospect_id = ?1 AND status IN ('accepted', 'edited') AND email IS NOT NULL",
-        params![prospect_id, now],
-    )?;
+fn reset(conn: &Connection, prospect_id: i64, now: i64) -> Result<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE suggestions SET status = 'suggested', updated_at = ?2
+             WHERE prospect_id = ?1 AND status IN ('accepted', 'edited') AND email IS NOT NULL",
+        )?
+        .execute(params![prospect_id, now])?;
     Ok(n == 1)
+}
+
+/// What resetting a set of suggestions did (the CLI's `reset` and the TUI's `u` alike).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ResetReport {
+    /// Back to `suggested`, in the order given, each once.
+    pub reset: Vec<i64>,
+    /// Ids given (each counted once) that were not accepted or edited.
+    pub untouched: usize,
+    /// Outbox rows built for the address no longer in use, now ERROR until a rebuild.
+    pub held: Vec<i64>,
+}
+
+/// [`reset`] each of `ids` (call it inside a transaction: all or none).
+pub fn reset_many(conn: &Connection, ids: &[i64], now: i64) -> Result<ResetReport> {
+    let mut report = ResetReport::default();
+    let mut seen = std::collections::HashSet::new();
+    for &id in ids {
+        if !seen.insert(id) {
+            continue;
+        }
+        if reset(conn, id, now)? {
+            report.reset.push(id);
+        } else {
+            report.untouched += 1;
+        }
+    }
+    report.held = super::outbox::hold_changed_addresses(conn, &report.reset, now)?;
+    Ok(report)
 }
 
 /// One prospect's suggestion as a hand choice starts from: the names, the company's domain

@@ -776,12 +776,19 @@ fn suggestion_op(
     let store = Store::open_in(data_dir)?;
     let now = crate::store::now_ts();
     let mut adopted = None;
+    let mut held = Vec::new();
     let done = match op {
         app::SuggestionOp::Accept { force } => {
             // The same counting as `a` on marked rows and `hailer suggestions accept`.
-            let report = suggestions::accept_many(store.conn(), &[prospect_id], force, now)?;
+            let tx = store.conn().unchecked_transaction()?;
+            let report = suggestions::accept_many(&tx, &[prospect_id], force, now)?;
+            tx.commit()?;
             return Ok(Reply::Toast(match report.accepted.first() {
-                Some(r) => format!("accepted {}", r.email.as_deref().unwrap_or_default()),
+                Some(r) => format!(
+                    "accepted {}{}",
+                    r.email.as_deref().unwrap_or_default(),
+                    crate::store::outbox::held_note(&report.held)
+                ),
                 None if !report.undeliverable.is_empty() => format!(
                     "not accepted: {} was verified undeliverable",
                     report.undeliverable[0].address_and_verdict()
@@ -791,7 +798,10 @@ fn suggestion_op(
             }));
         }
         app::SuggestionOp::NextAlternative => {
-            choice::next_alternative(store.conn(), prospect_id, now)?
+            let tx = store.conn().unchecked_transaction()?;
+            let chosen = choice::next_alternative(&tx, prospect_id, now)?;
+            tx.commit()?;
+            chosen.map(|h| held = h).is_some()
         }
         app::SuggestionOp::Set { ref email, force } => {
             let tx = store.conn().unchecked_transaction()?;
@@ -806,7 +816,11 @@ fn suggestion_op(
                     }));
                 }
                 choice::Typed::NoProspect => false,
-                choice::Typed::Set { adopted: learned } => {
+                choice::Typed::Set {
+                    adopted: learned,
+                    held: h,
+                } => {
+                    held = h;
                     if learned {
                         adopted = email.rsplit_once('@').map(|(_, d)| d.to_string());
                     }
@@ -830,14 +844,17 @@ fn suggestion_op(
     let learned = adopted
         .map(|d| format!("; the company's domain is now {d} (f guesses its other prospects)"))
         .unwrap_or_default();
+    let held = crate::store::outbox::held_note(&held);
     Ok(Reply::Toast(match (op, done) {
         (app::SuggestionOp::NextAlternative, false) => "no other address to try on this row".into(),
         (_, false) => "that prospect is gone (reload with R)".into(),
         // Browsing: say plainly that nothing was accepted.
         (app::SuggestionOp::NextAlternative, true) => {
-            format!("showing {email}: {reading}; not accepted (a accepts, Enter for details)")
+            format!("showing {email}: {reading}; not accepted (a accepts, Enter for details){held}")
         }
-        (_, true) => format!("now {email} (accepted): {reading}{learned} (details on Enter)"),
+        (_, true) => {
+            format!("now {email} (accepted): {reading}{learned} (details on Enter){held}")
+        }
     }))
 }
 
@@ -897,18 +914,13 @@ fn reset_suggestions(
     let store = Store::open_in(data_dir)?;
     let now = crate::store::now_ts();
     let tx = store.conn().unchecked_transaction()?;
-    let mut n = 0;
-    for &id in ids {
-        if suggestions::reset(&tx, id, now)? {
-            n += 1;
-        }
-    }
+    let report = suggestions::reset_many(&tx, ids, now)?;
     tx.commit()?;
-    let untouched = ids.len() - n;
-    let mut text = format!("{n} back to suggested (a accepts again)");
-    if untouched > 0 {
-        text.push_str(&format!("; {untouched} not accepted or edited"));
+    let mut text = format!("{} back to suggested (a accepts again)", report.reset.len());
+    if report.untouched > 0 {
+        text.push_str(&format!("; {} not accepted or edited", report.untouched));
     }
+    text.push_str(&crate::store::outbox::held_note(&report.held));
     Ok(text)
 }
 
@@ -1083,6 +1095,109 @@ mod tests {
             "1 row unapproved; 3 other rows left as they were (not READY, or already so)"
         );
         assert!(approve_text(0, 2, true).starts_with("nothing to approve"));
+    }
+
+    fn toast(reply: Reply) -> String {
+        match reply {
+            Reply::Toast(text) => text,
+            Reply::Ask(_) => panic!("asked instead of doing it"),
+        }
+    }
+
+    /// `a`, `e` and `u` on Suggestions hold an outbox row built (and approved) for the address
+    /// they replace, and the status line says so.
+    #[test]
+    fn changing_an_address_on_suggestions_holds_its_outbox_row_and_says_so() {
+        use crate::store::{outbox, suggestions};
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_in(dir.path()).unwrap();
+        let mut run = |kind, name: &str, text: &str| {
+            let file = dir.path().join(name);
+            std::fs::write(&file, text).unwrap();
+            let req = ImportRequest {
+                kind,
+                file,
+                sheet: None,
+                overrides: Vec::new(),
+                sample: false,
+            };
+            import::run(&mut store, &req, &mut |_| true).unwrap();
+        };
+        run(
+            import::ImportKind::Prospects,
+            "p.csv",
+            "first,last,company,email\nAnn,Doe,Acme,ann@acme.test\nBob,Roe,Acme,bob@acme.test\n",
+        );
+        run(
+            import::ImportKind::Messages,
+            "m.csv",
+            "company,subject,body\nAcme,Hi,Hello {firstname}\n",
+        );
+        suggestions::upsert(
+            store.conn(),
+            &suggestions::NewSuggestion {
+                prospect_id: 1,
+                email: Some("ann.doe@acme.test"),
+                alternatives: &[],
+                pattern: Some("first.last"),
+                confidence: 90,
+                evidence: &[],
+                status: "suggested",
+                reason: None,
+            },
+            true,
+            1,
+        )
+        .unwrap();
+        let build = |store: &mut Store| {
+            crate::engine::outbox::build::build(store).unwrap();
+            outbox::set_approved(store.conn(), &[1, 2], true, 1).unwrap();
+        };
+        build(&mut store);
+        let held = |store: &Store, id: i64| {
+            let row = outbox::get(store.conn(), id).unwrap().unwrap();
+            (row.status, row.approved)
+        };
+
+        let text = toast(
+            suggestion_op(dir.path(), 1, app::SuggestionOp::Accept { force: false }).unwrap(),
+        );
+        assert_eq!(
+            text,
+            "accepted ann.doe@acme.test; outbox row #1 was built for the old address: ERROR \
+             until the outbox is rebuilt"
+        );
+        assert_eq!(held(&store, 1), (outbox::Status::Error, false));
+        assert_eq!(held(&store, 2), (outbox::Status::Ready, true));
+
+        build(&mut store);
+        let text = toast(
+            suggestion_op(
+                dir.path(),
+                1,
+                app::SuggestionOp::Set {
+                    email: "a.doe@acme.test".into(),
+                    force: false,
+                },
+            )
+            .unwrap(),
+        );
+        assert!(
+            text.ends_with(
+                "; outbox row #1 was built for the old address: ERROR until the outbox is rebuilt"
+            ),
+            "{text}"
+        );
+        assert_eq!(held(&store, 1), (outbox::Status::Error, false));
+
+        build(&mut store);
+        assert_eq!(
+            reset_suggestions(dir.path(), &[1, 1, 2]).unwrap(),
+            "1 back to suggested (a accepts again); 1 not accepted or edited; outbox row #1 was \
+             built for the old address: ERROR until the outbox is rebuilt"
+        );
+        assert_eq!(held(&store, 1), (outbox::Status::Error, false));
+        assert_eq!(held(&store, 2), (outbox::Status::Ready, true));
     }
 
     /// The TUI says what the CLI says of an import that filled in a stored person.

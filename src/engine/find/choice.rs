@@ -15,17 +15,18 @@ const GUESS: &str = "hailer's guess was ";
 
 /// Swap the address with the first alternative (the old address goes last). The row is
 /// `suggested` afterwards, even if it was accepted: looking at an alternative never commits
-/// it. Returns false when the prospect has no address or no alternative.
-pub fn next_alternative(conn: &Connection, prospect_id: i64, now: i64) -> Result<bool> {
+/// it. Returns `None` when the prospect has no address or no alternative, else the outbox
+/// rows held for being built for the address in use before (see [`Chosen`]).
+pub fn next_alternative(conn: &Connection, prospect_id: i64, now: i64) -> Result<Chosen> {
     let Some(mut cur) = db::current(conn, prospect_id)? else {
-        return Ok(false);
+        return Ok(None);
     };
     let Some(email) = cur.email.take() else {
-        return Ok(false);
+        return Ok(None);
     };
     if cur.alternatives.is_empty() {
         cur.email = Some(email);
-        return Ok(false);
+        return Ok(None);
     }
     let next = cur.alternatives.remove(0);
     cur.alternatives.push(email.clone());
@@ -41,11 +42,17 @@ pub fn next_alternative(conn: &Connection, prospect_id: i64, now: i64) -> Result
     )
 }
 
+/// What a hand choice did: `None` when there was nothing to change (no such prospect, no
+/// alternative), else the ids of the outbox rows it held: READY or RETRY rows built for the
+/// address in use before, now ERROR until a rebuild (`store::outbox::hold_changed_addresses`).
+pub type Chosen = Option<Vec<i64>>;
+
 /// What [`set_typed`] did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Typed {
-    /// Set; `adopted`: the company had no domain and now has the address's.
-    Set { adopted: bool },
+    /// Set; `adopted`: the company had no domain and now has the address's; `held`: the
+    /// outbox rows built for the address it replaced (see [`Chosen`]).
+    Set { adopted: bool, held: Vec<i64> },
     /// Not set: the domain is known to take no mail (why), and the user did not insist.
     TakesNoMail(String),
     /// No such prospect.
@@ -66,18 +73,18 @@ pub fn set_typed(
     if !force && let Some(why) = db::takes_no_mail(conn, domain)? {
         return Ok(Typed::TakesNoMail(why));
     }
-    if !set_address(conn, prospect_id, email, now)? {
+    let Some(held) = set_address(conn, prospect_id, email, now)? else {
         return Ok(Typed::NoProspect);
-    }
+    };
     let adopted = db::adopt_company_domain(conn, prospect_id, domain, now)?;
-    Ok(Typed::Set { adopted })
+    Ok(Typed::Set { adopted, held })
 }
 
 /// The address the user typed for this prospect. The address it replaces becomes the first
 /// alternative, so `c` brings it back; the typed one leaves the alternatives.
-pub fn set_address(conn: &Connection, prospect_id: i64, email: &str, now: i64) -> Result<bool> {
+pub fn set_address(conn: &Connection, prospect_id: i64, email: &str, now: i64) -> Result<Chosen> {
     let Some(mut cur) = db::current(conn, prospect_id)? else {
-        return Ok(false);
+        return Ok(None);
     };
     let old = cur.email.take().unwrap_or_default();
     let email = email.trim().to_ascii_lowercase();
@@ -107,7 +114,7 @@ fn choose(
     how: &str,
     status: db::ChoiceStatus,
     now: i64,
-) -> Result<bool> {
+) -> Result<Chosen> {
     // hailer's own guess: recorded by an earlier choice, or the address being replaced.
     let kept: Vec<String> = cur
         .evidence
@@ -148,7 +155,15 @@ fn choose(
             .insert(0, format!("{CHOSEN}{email}, {how}: {why}"));
     }
     cur.email = Some(email);
-    db::set_choice(conn, prospect_id, &cur, status, now)
+    if !db::set_choice(conn, prospect_id, &cur, status, now)? {
+        return Ok(None);
+    }
+    // An outbox row built (perhaps approved) for the address replaced must not go out.
+    Ok(Some(crate::store::outbox::hold_changed_addresses(
+        conn,
+        &[prospect_id],
+        now,
+    )?))
 }
 
 /// The pattern `email` follows for this person, and the confidence the company's pattern
@@ -304,7 +319,7 @@ mod tests {
         let n = guess.alternatives.len();
         assert!(n >= 2, "{:?}", guess.alternatives);
 
-        assert!(next_alternative(store.conn(), 1, 1).unwrap());
+        assert!(next_alternative(store.conn(), 1, 1).unwrap().is_some());
         let now = db::current(store.conn(), 1).unwrap().unwrap();
         let email = now.email.clone().unwrap();
         assert_eq!(email, guess.alternatives[0]);
@@ -328,7 +343,7 @@ mod tests {
 
         // Round the ring: back to the guess, its reading and evidence as they were.
         for _ in 0..n {
-            assert!(next_alternative(store.conn(), 1, 2).unwrap());
+            assert!(next_alternative(store.conn(), 1, 2).unwrap().is_some());
         }
         let back = db::current(store.conn(), 1).unwrap().unwrap();
         assert_eq!(back.email, guess.email);
@@ -351,13 +366,21 @@ mod tests {
             )
             .unwrap();
         assert_eq!(db::current(store.conn(), 2).unwrap().unwrap().email, None);
-        assert!(set_address(store.conn(), 2, "anne.martin@acme.test", 1).unwrap());
+        assert!(
+            set_address(store.conn(), 2, "anne.martin@acme.test", 1)
+                .unwrap()
+                .is_some()
+        );
         let now = db::current(store.conn(), 2).unwrap().unwrap();
         assert_eq!(now.email.as_deref(), Some("anne.martin@acme.test"));
         assert_eq!(now.pattern.as_deref(), Some("first.last"));
         assert!(now.confidence > 50, "{now:?}");
         assert_eq!(now.evidence.len(), 1, "no guess to recall: {now:?}");
-        assert!(!set_address(store.conn(), 99, "x@acme.test", 1).unwrap());
+        assert!(
+            set_address(store.conn(), 99, "x@acme.test", 1)
+                .unwrap()
+                .is_none()
+        );
     }
 
     /// An address typed in that is no spelling of the name, or at another domain, gets no
@@ -365,7 +388,11 @@ mod tests {
     #[test]
     fn a_typed_address_is_read_against_the_name_and_domain() {
         let (_dir, store, guess) = store_with_suggestion();
-        assert!(set_address(store.conn(), 1, "Sales@acme.test", 1).unwrap());
+        assert!(
+            set_address(store.conn(), 1, "Sales@acme.test", 1)
+                .unwrap()
+                .is_some()
+        );
         let now = db::current(store.conn(), 1).unwrap().unwrap();
         assert_eq!(now.email.as_deref(), Some("sales@acme.test"));
         assert_eq!((now.pattern.as_deref(), now.confidence), (None, 0));
@@ -374,7 +401,11 @@ mod tests {
             "{now:?}"
         );
 
-        assert!(set_address(store.conn(), 1, "jdupont@other.test", 2).unwrap());
+        assert!(
+            set_address(store.conn(), 1, "jdupont@other.test", 2)
+                .unwrap()
+                .is_some()
+        );
         let now = db::current(store.conn(), 1).unwrap().unwrap();
         assert_eq!((now.pattern.as_deref(), now.confidence), (Some("flast"), 0));
         assert!(now.evidence[0].contains("not the company's domain acme.test"));
@@ -394,14 +425,14 @@ mod tests {
     fn a_typed_address_keeps_the_guess_as_the_next_alternative() {
         let (_dir, store, guess) = store_with_suggestion();
         let typed = guess.alternatives[0].clone();
-        assert!(set_address(store.conn(), 1, &typed, 1).unwrap());
+        assert!(set_address(store.conn(), 1, &typed, 1).unwrap().is_some());
         let now = db::current(store.conn(), 1).unwrap().unwrap();
         assert_eq!(now.email.as_deref(), Some(typed.as_str()));
         assert_eq!(now.alternatives[0], "jean.dupont@acme.test");
         assert!(!now.alternatives.contains(&typed), "{now:?}");
         assert_eq!(now.alternatives.len(), guess.alternatives.len());
         // c: back to the guess, with its own reading.
-        assert!(next_alternative(store.conn(), 1, 2).unwrap());
+        assert!(next_alternative(store.conn(), 1, 2).unwrap().is_some());
         let back = db::current(store.conn(), 1).unwrap().unwrap();
         assert_eq!(back.email, guess.email);
         assert_eq!(back.confidence, guess.confidence);
@@ -424,7 +455,7 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
-        assert!(set_address(c, 1, "jean.d@acme.test", 2).unwrap());
+        assert!(set_address(c, 1, "jean.d@acme.test", 2).unwrap().is_some());
         assert_eq!(
             crate::store::suggestions::typed_addresses(c)
                 .unwrap()
@@ -452,7 +483,7 @@ mod tests {
             },
         )
         .unwrap();
-        assert!(next_alternative(store.conn(), 1, 2).unwrap());
+        assert!(next_alternative(store.conn(), 1, 2).unwrap().is_some());
         let now = db::current(store.conn(), 1).unwrap().unwrap();
         let guess = now.evidence.iter().find_map(|l| Guess::parse(l)).unwrap();
         assert_eq!(guess.verified.as_deref(), Some("MAILBOX_NOT_FOUND"));

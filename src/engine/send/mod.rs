@@ -31,7 +31,7 @@ use crate::engine::jobs::{Level, Reporter};
 use crate::engine::outbox::build::{Verification, verification};
 use crate::net::imap::ImapEndpoint;
 use crate::store::outbox::{OutboxRow, Status};
-use crate::store::{self, Store, StoreError, pauses, sending, suppressions};
+use crate::store::{self, Store, StoreError, outbox, pauses, sending, suppressions};
 
 mod check;
 pub mod message;
@@ -585,6 +585,11 @@ fn check_row(
         &[&email, &lower]
     };
     if let Verification::Blocks(reason) = verification(store.conn(), spellings)? {
+        return Ok(Err(reason));
+    }
+    // The user chose another address on Suggestions after the build (or approval): the row
+    // and its text are for one they gave up.
+    if let Some(reason) = outbox::address_changed(store.conn(), row.prospect_id, &email)? {
         return Ok(Err(reason));
     }
     if let Some(reason) = duplicate(store, row.id, &email, taken)? {

@@ -302,12 +302,11 @@ fn a_reply_can_be_read_on_the_outbox_tab() {
 fn the_forced_resend_dialog_names_the_risk_and_the_key_at_80_columns() {
     let mut app = sample_app();
     app.tab = Tab::Outbox;
-    app.on_resend_refused(
-        7,
-        "row 7: 2 of its messages soft-bounced the same way (norelaying 5.7.1): sent again, \
-         it did not clear"
-            .into(),
-    );
+    app.on_resend_refused(hailer::store::sending::ResendRefusal::RepeatedSoftBounce {
+        id: 7,
+        count: 2,
+        why: "norelaying 5.7.1".into(),
+    });
     let text = format!("{}", render(&mut app, 80, 24).backend());
     for want in [
         "Bounced the same way twice",

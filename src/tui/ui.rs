@@ -374,12 +374,12 @@ pub fn render(f: &mut Frame, app: &mut App) {
                 area,
             );
         }
-        Mode::ConfirmForceResend { id, problem } => {
+        Mode::ConfirmForceResend { id, refusal } => {
             let area = popup(dialog_area(f), 66, 11);
             f.render_widget(Clear, area);
             f.render_widget(
                 Paragraph::new(vec![
-                    Line::from(sanitize(problem)),
+                    Line::from(sanitize(&refusal.to_string())),
                     Line::from(""),
                     Line::from(format!(
                         "Sending row {id} once more risks another bounce, which costs the"

@@ -1259,7 +1259,10 @@ mod tests {
             Some("3 messages soft-bounced (the last: mailboxfull 4.2.2)")
         );
         // Suppressed now: not sent again, and the reason names the entry.
-        let problem = sending::resend_problem(c, &row(c), false).unwrap().unwrap();
+        let problem = sending::resend_problem(c, &row(c), false)
+            .unwrap()
+            .unwrap()
+            .to_string();
         assert!(
             problem.contains("suppressed: full@greylist.test (bounced: 3 messages soft-bounced"),
             "{problem}"
@@ -1962,7 +1965,10 @@ Message-ID: <n1@shop.test>\r\n\r\nBig savings. To unsubscribe click here.\r\n";
             let second = handle(c, at(2), report(2, "1.bbbb@sender.test").as_bytes(), 100).unwrap();
             assert_eq!(second.effects.suppressed, 0, "{why}");
             // The same bounce again: refused, saying so, unless forced.
-            let problem = sending::resend(c, 1, 200, false).unwrap().unwrap();
+            let problem = sending::resend(c, 1, 200, false)
+                .unwrap()
+                .unwrap()
+                .to_string();
             assert!(
                 problem.contains("2 of its messages soft-bounced the same way"),
                 "{problem}"
@@ -1974,7 +1980,10 @@ Message-ID: <n1@shop.test>\r\n\r\nBig savings. To unsubscribe click here.\r\n";
             let third = handle(c, at(3), report(3, "1.cccc@sender.test").as_bytes(), 100).unwrap();
             assert_eq!(third.effects.suppressed, 1, "{why}");
             let problem = sending::resend(c, 1, 200, true).unwrap().unwrap();
-            assert!(problem.contains("suppressed"), "{problem}");
+            assert!(
+                matches!(problem, sending::ResendRefusal::Suppressed { .. }),
+                "{problem}"
+            );
         }
     }
 
@@ -2133,7 +2142,13 @@ Message-ID: <n1@shop.test>\r\n\r\nBig savings. To unsubscribe click here.\r\n";
         .unwrap();
         assert_eq!(status(&store, 1), "BOUNCED");
         let problem = sending::resend(c, 1, 300, false).unwrap().unwrap();
-        assert!(problem.contains("2 of its messages"), "{problem}");
+        assert!(
+            matches!(
+                problem,
+                sending::ResendRefusal::RepeatedSoftBounce { count: 2, .. }
+            ),
+            "{problem}"
+        );
     }
 
     /// Matched by recipient, a report is stored with the Message-ID it returns (rewritten by a

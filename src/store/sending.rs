@@ -252,6 +252,20 @@ pub fn claim(
     Ok(Some(prev))
 }
 
+/// Whether hailer gave one of its messages a Message-ID at `domain` (any case): a Message-ID
+/// there that is not in the outbox was written by another program, the user's own mail
+/// client. One lookup in a table of a few rows, which a trigger fills as rows get their
+/// Message-ID (schema 20).
+pub fn sends_from(conn: &Connection, domain: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(SENDS_FROM)?
+        .query_row([domain.to_ascii_lowercase()], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+pub const SENDS_FROM: &str = "SELECT 1 FROM message_id_domains WHERE domain = ?1";
+
 /// Nothing left for the server (connection or login failed before MAIL FROM): the row goes
 /// back to its previous status and the counter is given back.
 pub fn unclaim(
@@ -718,6 +732,40 @@ mod tests {
         claim_rows(101..=600, &mut accepted);
         let per_claim = (frames() - before) as f64 / 500.0;
         assert!(per_claim <= 10.0, "{per_claim:.1} pages written per claim");
+    }
+
+    /// The bounce matcher's "is this Message-ID at a domain hailer sends from" is one
+    /// primary-key lookup (not a scan of the outbox, as its `LIKE '%@…'` was), kept up to
+    /// date by the claims, in any case.
+    #[test]
+    fn sends_from_is_a_lookup_filled_by_the_claims() {
+        let (_dir, mut store) = store_with_ready(2);
+        let plan: String = store
+            .conn()
+            .query_row(&format!("EXPLAIN QUERY PLAN {SENDS_FROM}"), ["x"], |r| {
+                r.get(3)
+            })
+            .unwrap();
+        assert!(
+            plan.contains("USING PRIMARY KEY") && !plan.contains("SCAN"),
+            "{plan}"
+        );
+        assert!(!sends_from(store.conn(), "sender.test").unwrap());
+        let row = Claim {
+            id: 1,
+            mailbox: "m0",
+            message_id: "1.0123456789abcdef@Sender.TEST",
+            day: "2026-12-06",
+            now: 1_000,
+            require_approval: false,
+            copy: None,
+        };
+        claim(store.conn_mut(), &row, &[], &[]).unwrap().unwrap();
+        for domain in ["sender.test", "SENDER.test"] {
+            assert!(sends_from(store.conn(), domain).unwrap(), "{domain}");
+        }
+        assert!(!sends_from(store.conn(), "other.test").unwrap());
+        assert!(!sends_from(store.conn(), "test").unwrap());
     }
 
     /// A row to an address that went out and then bounced (soft), or was answered, still

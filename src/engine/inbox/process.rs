@@ -188,7 +188,7 @@ fn report_row(
     }
     if let Some(m) = shown
         && let Some((_, domain)) = m.rsplit_once('@')
-        && sends_from(conn, domain)?
+        && sending::sends_from(conn, domain)?
     {
         return Ok((
             None,
@@ -248,7 +248,7 @@ fn earlier_attempt(conn: &Connection, message_id: &str) -> store::Result<Option<
         .as_deref()
         .and_then(|c| c.rsplit_once('@'))
         .is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain));
-    if !same_domain && !sends_from(conn, domain)? {
+    if !same_domain && !sending::sends_from(conn, domain)? {
         return Ok(None);
     }
     Ok(Some(SentRow {
@@ -256,26 +256,6 @@ fn earlier_attempt(conn: &Connection, message_id: &str) -> store::Result<Option<
         earlier: true,
         ..row
     }))
-}
-
-/// hailer has sent a message whose Message-ID is at `domain` (its Message-IDs are
-/// `<id.random@sender domain>`): a Message-ID there that is not in the outbox was written by
-/// another program, the user's own mail client.
-fn sends_from(conn: &Connection, domain: &str) -> store::Result<bool> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT 1 FROM outbox WHERE header_message_id LIKE '%@' || ?1 ESCAPE '\\' LIMIT 1",
-        )?
-        .query_row([escape_like(domain)], |_| Ok(()))
-        .optional()?
-        .is_some())
-}
-
-/// `s` as a literal in a LIKE pattern with `ESCAPE '\'`.
-fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 /// The sent row a message answers, and how it was found (the evidence stored with it): by its

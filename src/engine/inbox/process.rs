@@ -284,7 +284,95 @@ fn answered_row(
         );
         return Ok(Some((row, how)));
     }
-    Ok(None)
+    by_name_and_quoted_subject(conn, parsed, mailbox, date)
+}
+
+/// An answer without threading headers of ours, from an address we never wrote to (the
+/// prospect writing from a personal mailbox): the row of the one prospect whose first and
+/// last name are the sender's display name and whose message's subject its text quotes.
+/// When two prospects fit, neither is taken.
+fn by_name_and_quoted_subject(
+    conn: &Connection,
+    parsed: &ParsedMessage,
+    mailbox: &str,
+    date: i64,
+) -> store::Result<Option<(SentRow, String)>> {
+    let Some(name) = parsed.from_name.as_deref() else {
+        return Ok(None);
+    };
+    let splits = name_splits(name);
+    if splits.is_empty() {
+        return Ok(None);
+    }
+    let text = unquoted_words(&parsed.full_text);
+    let mut stmt = conn.prepare_cached(
+        "SELECT o.id, o.email, o.status, o.header_message_id, o.subject,
+                (o.mailbox = ?4), o.sent_at
+         FROM prospects p JOIN outbox o ON o.prospect_id = p.id
+         WHERE p.lastname = ?1 COLLATE NOCASE AND p.firstname = ?2 COLLATE NOCASE
+           AND o.sent_at IS NOT NULL AND o.sent_at <= ?3",
+    )?;
+    let mut found: Vec<(SentRow, String)> = Vec::new();
+    for (first, last) in &splits {
+        let rows = stmt.query_map(
+            params![last, first, date.saturating_add(CLOCK_SKEW_SECS), mailbox],
+            |r| Ok((sent_row(r)?, r.get::<_, Option<String>>(4)?)),
+        )?;
+        for row in rows {
+            let (row, subject) = row?;
+            let subject = unquoted_words(subject.as_deref().unwrap_or(""));
+            if !subject.is_empty()
+                && text.contains(&subject)
+                && !found.iter().any(|(f, _)| f.id == row.id)
+            {
+                found.push((row, subject));
+            }
+        }
+    }
+    if found.len() != 1 {
+        return Ok(None);
+    }
+    let (row, _) = found.remove(0);
+    let how = format!(
+        "by sender name \"{name}\" (the prospect's first and last name) and the subject of the \
+         message sent to {}, quoted in its text: no In-Reply-To/References of ours, from {}, \
+         an address hailer never wrote to",
+        row.email.as_deref().unwrap_or("?"),
+        parsed.from.as_deref().unwrap_or("an unknown address")
+    );
+    Ok(Some((row, how)))
+}
+
+/// The (first name, last name) a display name may be: `Jane Doe` → (Jane, Doe) and
+/// (Doe, Jane); `Doe, Jane` → (Jane, Doe); `Jane van Berg` is split at each space, both ways.
+fn name_splits(name: &str) -> Vec<(String, String)> {
+    if let Some((last, first)) = name.split_once(',') {
+        let (first, last) = (first.trim(), last.trim());
+        return if first.is_empty() || last.is_empty() {
+            Vec::new()
+        } else {
+            vec![(first.to_string(), last.to_string())]
+        };
+    }
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let mut out = Vec::new();
+    for k in 1..words.len() {
+        let (a, b) = (words[..k].join(" "), words[k..].join(" "));
+        out.push((a.clone(), b.clone()));
+        out.push((b, a));
+    }
+    out
+}
+
+/// `text` without quote marks at line starts, its words joined by single spaces, lower
+/// case: a subject quoted in a reply ("> Subject: …", wrapped) is found in it.
+fn unquoted_words(text: &str) -> String {
+    text.lines()
+        .map(|l| l.trim_start_matches(|c: char| c == '>' || c.is_whitespace()))
+        .flat_map(str::split_whitespace)
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 /// A person answered `row`: REPLIED, unless it stands where an answer does not move it
@@ -1572,6 +1660,82 @@ Message-ID: <r3@acme.test>\r\n\r\nInteresting, call me.\r\n";
             "by sender address JDupont@acme.test: no In-Reply-To/References of ours; the \
              latest message sent to jdupont@acme.test before this one"
         );
+    }
+
+    /// The prospect answering from a personal address, unthreaded: matched to their row when
+    /// the display name is their first and last name and the text quotes our subject, and
+    /// the evidence says so; the same name without our subject quoted, or a name two
+    /// prospects share, stays `other`.
+    #[test]
+    fn an_unthreaded_reply_from_a_personal_address_is_matched_by_name_and_quoted_subject() {
+        let (_d, store) = store(&[
+            (1, "jane.doe@acme.test", "1.abc@sender.test"),
+            (2, "john.roe@beta.test", "2.abc@sender.test"),
+        ]);
+        let c = store.conn();
+        c.execute_batch(
+            "UPDATE prospects SET firstname = 'Jane', lastname = 'Doe' WHERE id = 1;
+             UPDATE prospects SET firstname = 'John', lastname = 'Roe' WHERE id = 2;
+             UPDATE outbox SET subject = 'A faster way to close the books at Acme' WHERE id = 1;
+             UPDATE outbox SET subject = 'A faster way to close the books at Beta' WHERE id = 2;",
+        )
+        .unwrap();
+        let reply = |uid: u32, from: &str, quoted: &str| {
+            let msg = format!(
+                "From: {from}\r\nTo: claire@sender.test\r\nSubject: Re: your mail\r\n\
+                 Date: Sun, 22 Nov 2026 10:00:00 +0000\r\nMessage-ID: <p{uid}@gmail.test>\r\n\r\n\
+                 Happy to talk next week.\r\n\r\n-----Original Message-----\r\n\
+                 From: Claire <claire@sender.test>\r\n{quoted}\r\n> Hi Jane,\r\n"
+            );
+            let out = handle(c, at(uid), msg.as_bytes(), 100).unwrap();
+            let (outbox_id, how): (Option<i64>, String) = c
+                .query_row(
+                    "SELECT outbox_id, matched_by FROM inbox_messages WHERE uid = ?1",
+                    [uid],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap();
+            (out.kind, outbox_id, how)
+        };
+        // The name, but not our subject: left as before.
+        let (kind, row, _) = reply(
+            1,
+            "Jane Doe <jane.doe.home@gmail.test>",
+            "Subject: something else",
+        );
+        assert_eq!((kind, row), ("other", None));
+        assert_eq!(status(&store, 1), "SENT");
+        // Another name quoting Jane's subject: left as before.
+        let (kind, row, _) = reply(
+            2,
+            "Joan Dee <joan@gmail.test>",
+            "Subject: A faster way to close the books at Acme",
+        );
+        assert_eq!((kind, row), ("other", None));
+        // Her name (another case, "Last, First") and her subject, wrapped and quoted.
+        let (kind, row, how) = reply(
+            3,
+            "\"DOE, Jane\" <jane.doe.home@gmail.test>",
+            "> Subject: A faster way to close\r\n> the books at Acme",
+        );
+        assert_eq!((kind, row), ("reply", Some(1)));
+        assert_eq!(status(&store, 1), "REPLIED");
+        assert!(
+            how.starts_with("by sender name \"DOE, Jane\" (the prospect's first and last name)")
+                && how.contains("jane.doe@acme.test")
+                && how.contains("from jane.doe.home@gmail.test, an address hailer never wrote to"),
+            "{how}"
+        );
+        // Two prospects with that name whose subjects are both quoted: neither is taken.
+        c.execute_batch("UPDATE prospects SET firstname = 'Jane', lastname = 'Doe' WHERE id = 2;")
+            .unwrap();
+        let (kind, row, _) = reply(
+            4,
+            "Jane Doe <jd@gmail.test>",
+            "Subject: A faster way to close the books at Acme / at Beta: \
+             A faster way to close the books at Beta",
+        );
+        assert_eq!((kind, row), ("other", None));
     }
 
     /// The same, threaded to a message that is not ours (the person's own earlier mail):

@@ -338,6 +338,9 @@ pub const MIGRATIONS: &[&str] = &[
     // (a personal mailbox) is matched by its sender's name (inbox::process), looked up for
     // every unmatched message read, so not by a scan of every prospect.
     "CREATE INDEX prospects_name ON prospects(lastname COLLATE NOCASE, firstname COLLATE NOCASE);",
+    // 22: a kept Sent copy whose mailbox left the config was said (by a send run) to be left
+    // unmade: said once, not at every run.
+    "ALTER TABLE sent_copies ADD COLUMN gone_reported INTEGER NOT NULL DEFAULT 0;",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {

@@ -165,6 +165,33 @@ pub fn drop_unsent_copies(conn: &Connection) -> Result<usize> {
     )?)
 }
 
+/// Kept Sent copies of mailboxes not among `configured` (removed from the config since)
+/// that no run has reported yet, per mailbox: (mailbox, copies). They are marked reported
+/// and left as they are: appended if the mailbox comes back.
+pub fn report_gone_mailbox_copies(
+    conn: &Connection,
+    configured: &[&str],
+) -> Result<Vec<(String, i64)>> {
+    let pending: Vec<(String, i64)> = conn
+        .prepare_cached(
+            "SELECT mailbox, COUNT(*) FROM sent_copies WHERE gone_reported = 0
+             GROUP BY mailbox ORDER BY mailbox",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let gone: Vec<(String, i64)> = pending
+        .into_iter()
+        .filter(|(m, _)| !configured.contains(&m.as_str()))
+        .collect();
+    for (mailbox, _) in &gone {
+        conn.execute(
+            "UPDATE sent_copies SET gone_reported = 1 WHERE mailbox = ?1",
+            [mailbox],
+        )?;
+    }
+    Ok(gone)
+}
+
 /// Up to `limit` messages a server accepted from `mailbox` whose copy may never have reached
 /// its Sent folder (the run that sent them stopped first), by row id after `after`: read a
 /// page at a time, so a backlog (a Sent folder that kept refusing) is never all in memory.

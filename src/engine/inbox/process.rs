@@ -1941,6 +1941,59 @@ Message-ID: <n1@shop.test>\r\n\r\nBig savings. To unsubscribe click here.\r\n";
         assert_eq!((out.kind, out.effects.suppressed), ("other", 0));
     }
 
+    /// Relayed, expanded and delivered DSN records, unmatched or not, are no bounces: none is
+    /// stored or counted, beside a failed record of the same report or alone.
+    #[test]
+    fn relayed_and_expanded_records_are_not_bounces() {
+        let (_d, store) = store(&[(1, "jane@acme.test", "1.abc@sender.test")]);
+        let c = store.conn();
+        let report = |uid: u32, records: &str| {
+            format!(
+                "From: MAILER-DAEMON@mx.acme.test\r\nTo: claire@sender.test\r\n\
+                 Subject: Delivery Status Notification\r\nMessage-ID: <d{uid}@mx.acme.test>\r\n\
+                 MIME-Version: 1.0\r\nContent-Type: multipart/report; \
+                 report-type=delivery-status; boundary=\"B\"\r\n\r\n--B\r\n\
+                 Content-Type: text/plain\r\n\r\nA report.\r\n--B\r\n\
+                 Content-Type: message/delivery-status\r\n\r\n\
+                 Reporting-MTA: dns; mx.acme.test\r\n\r\n{records}--B--\r\n"
+            )
+        };
+        let record = |to: &str, action: &str, status: &str| {
+            format!("Final-Recipient: rfc822; {to}\r\nAction: {action}\r\nStatus: {status}\r\n\r\n")
+        };
+        let alone = report(
+            1,
+            &[
+                record("nobody@other.test", "relayed", "2.0.0"),
+                record("list@other.test", "expanded", "2.0.0"),
+                record("jane@acme.test", "delivered", "2.0.0"),
+            ]
+            .concat(),
+        );
+        let out = handle(c, at(1), alone.as_bytes(), 100).unwrap();
+        assert_eq!((out.kind, out.effects.bounces), ("other", 0));
+        let mixed = report(
+            2,
+            &[
+                record("nobody@other.test", "relayed", "2.0.0"),
+                record("list@other.test", "expanded", "2.0.0"),
+                record("gone@other.test", "failed", "5.1.1"),
+            ]
+            .concat(),
+        );
+        let out = handle(c, at(2), mixed.as_bytes(), 100).unwrap();
+        assert_eq!((out.kind, out.effects.bounces), ("bounce", 1));
+        let stored: Vec<(String, String)> = c
+            .prepare("SELECT recipient, action FROM bounces")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(stored, [("gone@other.test".into(), "failed".into())]);
+        assert_eq!(status(&store, 1), "SENT");
+    }
+
     #[test]
     fn a_delay_is_stored_but_changes_nothing() {
         let (_d, store) = store(&[(

@@ -768,6 +768,18 @@ fn map_errors_name_the_mapping_at_fault() {
         .stderr(predicate::str::contains("no column left for company"));
 }
 
+/// "Database locked" is SQLite's error code, not words: a missing file whose name says
+/// "database is locked" is a bad input (exit 4) with no hint about the database, which is
+/// not locked.
+#[test]
+fn a_file_named_like_a_lock_error_is_not_a_locked_database() {
+    let env = Env::new();
+    env.import("prospects", &env.dir.path().join("database is locked.csv"))
+        .code(4)
+        .stderr(predicate::str::contains("database is locked.csv"))
+        .stderr(predicate::str::contains("stayed locked").not());
+}
+
 /// A file that cannot be read changes nothing: the database is byte-for-byte the same rows.
 #[test]
 fn unreadable_files_fail_and_write_nothing() {

@@ -1270,6 +1270,49 @@ fn resend_requeues_soft_bounced_rows_only() {
         )));
 }
 
+/// A row sent again that soft-bounced the same way once more is refused, and only that
+/// refusal names `--force` (the wording comes from the refusal's type); --force sends it.
+#[test]
+fn resend_of_a_repeated_soft_bounce_names_force_and_force_requeues_it() {
+    let (dir, id) = ann();
+    let d = dir.path();
+    Store::open_in(&d.join("data"))
+        .unwrap()
+        .conn()
+        .execute_batch(&format!(
+            "UPDATE outbox SET status = 'BOUNCED', reason = 'soft: norelaying 5.7.1',
+                 sent_at = 100, header_message_id = '{id}.b@sender.test' WHERE id = {id};
+             INSERT INTO inbox_messages (id, mailbox, folder, uidvalidity, uid, message_key,
+                                         kind, processed_at)
+             VALUES (1, 'm', 'INBOX', 1, 1, 'a', 'bounce', 0),
+                    (2, 'm', 'INBOX', 1, 2, 'b', 'bounce', 0);
+             INSERT INTO bounces (kind, date, mailbox, outbox_id, recipient, domain, action,
+                                  reason, hard, inbox_message_id, created_at, message_id)
+             VALUES ('bounce', 0, 'm', {id}, 'ann@acme.test', 'acme.test', 'failed',
+                     'norelaying', 0, 1, 0, '{id}.a@sender.test'),
+                    ('bounce', 0, 'm', {id}, 'ann@acme.test', 'acme.test', 'failed',
+                     'norelaying', 0, 2, 0, '{id}.b@sender.test');"
+        ))
+        .unwrap();
+    hailer(d)
+        .args(["outbox", "resend", &id.to_string()])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains(format!(
+            "row {id}: 2 of its messages soft-bounced the same way (norelaying 5.7.1): sent \
+             again, it did not clear; `outbox resend --force {id}` to try once more"
+        )));
+    hailer(d)
+        .args(["outbox", "resend", "--force", &id.to_string()])
+        .assert()
+        .success();
+    let row = rows(d)
+        .into_iter()
+        .find(|r| r.id.to_string() == id)
+        .unwrap();
+    assert_eq!(row.status.as_str(), "READY");
+}
+
 /// `outbox show` on a row the configuration cannot build (its tracking secret is not set)
 /// says so on stderr and exits 3, as `send` would refuse: it printed the error as the
 /// preview and exited 0.

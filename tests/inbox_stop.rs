@@ -55,6 +55,34 @@ fn read_so_far(dir: &Path) -> (Vec<(String, i64)>, u32) {
     (kinds, last)
 }
 
+/// A MOVE the server never answers: the step is given up after `MOVE_LIMIT` (not the 30 s
+/// read timeout) and reported as that step's error (exit 1, naming the folder), and the
+/// messages read before it are stored and counted.
+#[test]
+fn a_stalled_move_is_an_error_for_that_step_and_keeps_what_was_read() {
+    let server = FakeImap::stalling((1..=3).map(|i| newsletter(i, 0)).collect(), Stall::Move);
+    let dir = setup(&server, "skipped_folder = \"Skipped\"");
+    let out = sync(dir.path()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        server.wait_for("STALLED", Duration::from_secs(1)),
+        "{:?}\n{stdout}\n{stderr}",
+        server.log.lock().unwrap()
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        format!("{stdout}{stderr}").contains(&format!(
+            "m/INBOX: cannot move to Skipped: no answer within {} s; the 3 messages read are \
+             stored and left in INBOX",
+            hailer::engine::inbox::sync::MOVE_LIMIT.as_secs()
+        )),
+        "{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("3 read"), "{stdout}");
+    assert_eq!(read_so_far(dir.path()), (vec![("other".to_string(), 3)], 3));
+}
+
 /// `hailer bounces sync` in `d` (set up by `setup`).
 fn sync(d: &Path) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hailer"));

@@ -956,6 +956,54 @@ fn a_421_on_a_kept_connection_reconnects_instead_of_retrying() {
     }
 }
 
+/// A Sent copy kept for a mailbox since removed from the config has no folder to go to: the
+/// next run names the mailbox once and goes on (exit 0), later runs say nothing more, and the
+/// copy is left as it is (appended if the mailbox comes back).
+#[test]
+fn a_kept_copy_of_a_mailbox_gone_from_the_config_is_reported_once_and_left() {
+    let (port, _script) = fake_smtp(true);
+    let emails: Vec<String> = (0..3).map(|i| format!("gone{i}@x.test")).collect();
+    let c = Campaign::new("gonebox", &emails, "Hi");
+    let cfg = c.write_config(&fake_config(port, ""));
+    let (code, out, err) = c.send(&cfg, &["--limit", "1"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let sent = c
+        .rows()
+        .into_iter()
+        .find(|r| r.status == Status::Sent)
+        .unwrap();
+    c.store()
+        .conn()
+        .execute(
+            "INSERT INTO sent_copies (outbox_id, mailbox, raw) VALUES (?1, 'removed', 'x')",
+            [sent.id],
+        )
+        .unwrap();
+    let said = "mailbox removed is no longer in the config: 1 copy it kept for its Sent folder \
+                is left unmade";
+    let (code, out, err) = c.send(&cfg, &["--limit", "1"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(
+        format!("{out}\n{err}").matches(said).count(),
+        1,
+        "{out}\n{err}"
+    );
+    let (code, out, err) = c.send(&cfg, &["--limit", "1"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(!format!("{out}\n{err}").contains("removed"), "{out}\n{err}");
+    let kept: i64 = c
+        .store()
+        .conn()
+        .query_row(
+            "SELECT COUNT(*) FROM sent_copies WHERE mailbox = 'removed'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(kept, 1, "left as it is");
+    assert_eq!(c.count(Status::Sent), 3);
+}
+
 /// IMAP that cannot be set up (its password command fails the second time it runs) does not
 /// stop the mailbox, but the run says there will be no Sent copies.
 #[test]

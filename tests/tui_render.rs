@@ -302,12 +302,11 @@ fn a_reply_can_be_read_on_the_outbox_tab() {
 fn the_forced_resend_dialog_names_the_risk_and_the_key_at_80_columns() {
     let mut app = sample_app();
     app.tab = Tab::Outbox;
-    app.on_resend_refused(
-        7,
-        "row 7: 2 of its messages soft-bounced the same way (norelaying 5.7.1): sent again, \
-         it did not clear"
-            .into(),
-    );
+    app.on_resend_refused(hailer::store::sending::ResendRefusal::RepeatedSoftBounce {
+        id: 7,
+        count: 2,
+        why: "norelaying 5.7.1".into(),
+    });
     let text = format!("{}", render(&mut app, 80, 24).backend());
     for want in [
         "Bounced the same way twice",
@@ -826,6 +825,33 @@ fn sending_app() -> App {
     app.tab = Tab::Activity;
     app.take_effects();
     app
+}
+
+/// A mailbox that failed while the others send (a refused login): the server's whole answer
+/// shows under its row on the send panel at 80x24, not cut at the panel's edge.
+#[test]
+fn a_failed_mailbox_shows_its_whole_reason_on_the_send_panel_at_80x24() {
+    use hailer::engine::send::LiveStatus;
+    let mut app = sending_app();
+    let why = "SMTP 127.0.0.1:3565 authentication failed: 535 5.7.8 Error: authentication \
+               failed: UGFzc3dvcmQ6 (the password of claire@sender.test was refused; check \
+               password_env CLAIRE_PW)";
+    let mut status: LiveStatus = app.send_live.as_ref().unwrap().status.clone();
+    status.mailboxes[1].state = format!("failed: {why}");
+    app.on_job(JobMsg::SendStatus {
+        id: 3,
+        status: Box::new(status),
+    });
+    let terminal = render(&mut app, 80, 24);
+    let text = format!("{}", terminal.backend());
+    // The panel's lines, border and indent left out, joined: the whole reason is there.
+    let joined = text
+        .lines()
+        .map(|l| l.trim_matches('"').trim_matches('│').trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(joined.contains(why), "{why:?} not in:\n{text}");
+    insta::assert_snapshot!("activity_send_failed_mailbox_80x24", terminal.backend());
 }
 
 #[test]

@@ -211,10 +211,6 @@ static DATABASE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
 /// Set when an error said the database stayed locked: the command then exits 1.
 static DATABASE_LOCKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// What SQLite says when the busy timeout ran out while another connection held the write
-/// lock (SQLITE_BUSY), whichever error wraps it.
-const SQLITE_BUSY: &str = "database is locked";
-
 /// The line that follows an error saying the database stayed locked: which file, why, and
 /// what to do.
 pub fn locked_hint(db: &Path) -> String {
@@ -233,9 +229,10 @@ pub(crate) fn write_stderr(args: std::fmt::Arguments) {
     let _ = std::io::stderr().lock().write_fmt(args);
 }
 
-/// Writes `hailer: MESSAGE` on stderr for `errln!`. An error that says the database was
-/// locked ("database is locked", however it is wrapped) is followed, once, by a line naming the
-/// database file and saying what to do, and the command exits 1 (see [`main`]).
+/// Writes `hailer: MESSAGE` on stderr for `errln!`. An error said after a database call failed
+/// on a lock (SQLite's code, [`crate::store::lock_seen`]: not the error's wording, which a
+/// file name or a server's reply may share) is followed, once, by a line naming the database
+/// file and saying what to do, and the command exits 1 (see [`main`]).
 pub(crate) fn write_error(args: std::fmt::Arguments) {
     let text = args.to_string();
     stderrln!("hailer: {text}");
@@ -250,7 +247,7 @@ pub(crate) fn write_error(args: std::fmt::Arguments) {
             .cloned()
             .unwrap_or_else(|| PathBuf::from(crate::store::DB_FILE))
     };
-    if text.contains(SQLITE_BUSY)
+    if crate::store::lock_seen()
         && !DATABASE_LOCKED.swap(true, std::sync::atomic::Ordering::Relaxed)
     {
         stderrln!("hailer: {}", locked_hint(&db()));

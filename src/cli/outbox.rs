@@ -506,10 +506,22 @@ fn resend_problems(
         if let Some(row) = outbox::get(store.conn(), id)?
             && let Some(p) = crate::store::sending::resend_problem(store.conn(), &row, force)?
         {
-            problems.push(p);
+            problems.push(refusal_text(&p));
         }
     }
     Ok(problems)
+}
+
+/// A resend refusal as the CLI says it: one that `--force` lifts names the option.
+fn refusal_text(refusal: &crate::store::sending::ResendRefusal) -> String {
+    if refusal.forcible() {
+        format!(
+            "{refusal}; `outbox resend --force {}` to try once more",
+            refusal.id()
+        )
+    } else {
+        refusal.to_string()
+    }
 }
 
 /// "no outbox row 999", "row 5 is ERROR (suppressed: …); this applies to READY rows".

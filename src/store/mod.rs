@@ -66,7 +66,41 @@ pub enum StoreError {
         cause: std::io::Error,
     },
     #[error("database error: {0}")]
-    Sql(#[from] rusqlite::Error),
+    Sql(#[source] rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        note_lock(&e);
+        StoreError::Sql(e)
+    }
+}
+
+/// SQLite's own code, not its wording, says the database was locked: SQLITE_BUSY (another
+/// connection held the write lock past the busy timeout) or SQLITE_LOCKED (a conflict on
+/// the same connection).
+pub fn is_locked(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// Set once a database call of this process failed on a lock ([`is_locked`]).
+static LOCK_SEEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Every rusqlite error becomes a [`StoreError`] on its way out of the store, so the CLI
+/// learns here that one was a lock: by the time it prints the error, the error is often text
+/// (a job's outcome, a row's note), and text from elsewhere may say "database is locked".
+fn note_lock(e: &rusqlite::Error) {
+    if is_locked(e) {
+        LOCK_SEEN.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Whether a database call of this process failed because the database stayed locked.
+pub fn lock_seen() -> bool {
+    LOCK_SEEN.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -83,10 +117,7 @@ fn set_wal(conn: &Connection) -> rusqlite::Result<()> {
     let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
     loop {
         match conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(())) {
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == rusqlite::ErrorCode::DatabaseBusy
-                    && std::time::Instant::now() < deadline =>
-            {
+            Err(e) if is_locked(&e) && std::time::Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(5));
             }
             other => return other,
@@ -105,9 +136,12 @@ impl Store {
     }
 
     pub fn open(path: &Path) -> Result<Store> {
-        let wrap = |cause| StoreError::Open {
-            path: path.to_path_buf(),
-            cause,
+        let wrap = |cause| {
+            note_lock(&cause);
+            StoreError::Open {
+                path: path.to_path_buf(),
+                cause,
+            }
         };
         let conn = Connection::open(path).map_err(wrap)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(wrap)?;

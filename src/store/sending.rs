@@ -165,6 +165,33 @@ pub fn drop_unsent_copies(conn: &Connection) -> Result<usize> {
     )?)
 }
 
+/// Kept Sent copies of mailboxes not among `configured` (removed from the config since)
+/// that no run has reported yet, per mailbox: (mailbox, copies). They are marked reported
+/// and left as they are: appended if the mailbox comes back.
+pub fn report_gone_mailbox_copies(
+    conn: &Connection,
+    configured: &[&str],
+) -> Result<Vec<(String, i64)>> {
+    let pending: Vec<(String, i64)> = conn
+        .prepare_cached(
+            "SELECT mailbox, COUNT(*) FROM sent_copies WHERE gone_reported = 0
+             GROUP BY mailbox ORDER BY mailbox",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let gone: Vec<(String, i64)> = pending
+        .into_iter()
+        .filter(|(m, _)| !configured.contains(&m.as_str()))
+        .collect();
+    for (mailbox, _) in &gone {
+        conn.execute(
+            "UPDATE sent_copies SET gone_reported = 1 WHERE mailbox = ?1",
+            [mailbox],
+        )?;
+    }
+    Ok(gone)
+}
+
 /// Up to `limit` messages a server accepted from `mailbox` whose copy may never have reached
 /// its Sent folder (the run that sent them stopped first), by row id after `after`: read a
 /// page at a time, so a backlog (a Sent folder that kept refusing) is never all in memory.
@@ -251,6 +278,20 @@ pub fn claim(
     tx.commit()?;
     Ok(Some(prev))
 }
+
+/// Whether hailer gave one of its messages a Message-ID at `domain` (any case): a Message-ID
+/// there that is not in the outbox was written by another program, the user's own mail
+/// client. One lookup in a table of a few rows, which a trigger fills as rows get their
+/// Message-ID (schema 20).
+pub fn sends_from(conn: &Connection, domain: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(SENDS_FROM)?
+        .query_row([domain.to_ascii_lowercase()], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+pub const SENDS_FROM: &str = "SELECT 1 FROM message_id_domains WHERE domain = ?1";
 
 /// Nothing left for the server (connection or login failed before MAIL FROM): the row goes
 /// back to its previous status and the counter is given back.
@@ -394,6 +435,91 @@ pub fn requeue_uncertain(conn: &Connection, id: i64, now: i64) -> Result<bool> {
 pub const SOFT_BOUNCE_PREFIX: &str = "soft: ";
 pub const HARD_BOUNCE_PREFIX: &str = "hard: ";
 
+/// Why `outbox resend` / the Outbox's `u` leaves a row BOUNCED: the CLI and the TUI word it
+/// each their own way (the CLI names `--force`, the TUI its `f` key) from this, and only
+/// [`ResendRefusal::RepeatedSoftBounce`] is lifted by `force`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResendRefusal {
+    NoRow {
+        id: i64,
+    },
+    /// Not a soft-bounced row (a hard bounce, or not BOUNCED at all).
+    NotSoftBounced {
+        id: i64,
+        status: Status,
+        reason: Option<String>,
+    },
+    NoAddress {
+        id: i64,
+    },
+    /// On the suppression list: `entry` is what `suppress remove` takes, `what` says why.
+    Suppressed {
+        id: i64,
+        what: String,
+        entry: String,
+    },
+    /// `count` of its messages soft-bounced the same way (`why`: `norelaying 5.7.1`) after
+    /// it was sent again: it did not clear.
+    RepeatedSoftBounce {
+        id: i64,
+        count: i64,
+        why: String,
+    },
+    /// Its bounce reason changed between the check and the update (a report came in).
+    ChangedMeanwhile {
+        id: i64,
+    },
+}
+
+impl ResendRefusal {
+    /// Whether sending it anyway (`--force`, the TUI's `f`) would send it.
+    pub fn forcible(&self) -> bool {
+        matches!(self, ResendRefusal::RepeatedSoftBounce { .. })
+    }
+
+    /// The outbox row refused.
+    pub fn id(&self) -> i64 {
+        match self {
+            ResendRefusal::NoRow { id }
+            | ResendRefusal::NotSoftBounced { id, .. }
+            | ResendRefusal::NoAddress { id }
+            | ResendRefusal::Suppressed { id, .. }
+            | ResendRefusal::RepeatedSoftBounce { id, .. }
+            | ResendRefusal::ChangedMeanwhile { id } => *id,
+        }
+    }
+}
+
+/// The refusal in words, without saying how to force it (each interface names its own way).
+impl std::fmt::Display for ResendRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResendRefusal::NoRow { id } => write!(f, "no outbox row {id}"),
+            ResendRefusal::NotSoftBounced { id, status, reason } => write!(
+                f,
+                "row {id} is {status}{}; only a soft-bounced row is sent again",
+                reason
+                    .as_deref()
+                    .filter(|r| !r.is_empty())
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ),
+            ResendRefusal::NoAddress { id } => write!(f, "row {id} has no address"),
+            ResendRefusal::Suppressed { id, what, entry } => write!(
+                f,
+                "row {id}: suppressed: {what}; `hailer suppress remove {entry}` first if it \
+                 should be mailed"
+            ),
+            ResendRefusal::RepeatedSoftBounce { id, count, why } => write!(
+                f,
+                "row {id}: {count} of its messages soft-bounced the same way ({why}): sent \
+                 again, it did not clear"
+            ),
+            ResendRefusal::ChangedMeanwhile { id } => write!(f, "row {id} changed meanwhile"),
+        }
+    }
+}
+
 /// Why a row cannot be sent again after its bounce, or `None` when it can: only a soft bounce
 /// may clear (a full mailbox emptied, a server back up), and an address on the suppression
 /// list (a hard bounce, a reply, an unsubscribe, or soft bounces repeated until they
@@ -402,30 +528,29 @@ pub const HARD_BOUNCE_PREFIX: &str = "hard: ";
 /// it is refused unless `force` (`outbox resend --force`). A mailbox's own state (full, over
 /// its quota, suspended) is the exception: its owner may clear it any day, and the third
 /// soft-bounced message suppresses the address anyway.
-pub fn resend_problem(conn: &Connection, row: &OutboxRow, force: bool) -> Result<Option<String>> {
+pub fn resend_problem(
+    conn: &Connection,
+    row: &OutboxRow,
+    force: bool,
+) -> Result<Option<ResendRefusal>> {
+    let id = row.id;
     let reason = row.reason.as_deref().unwrap_or("");
     if row.status != Status::Bounced || !reason.starts_with(SOFT_BOUNCE_PREFIX) {
-        return Ok(Some(format!(
-            "row {} is {}{}; only a soft-bounced row is sent again",
-            row.id,
-            row.status,
-            if reason.is_empty() {
-                String::new()
-            } else {
-                format!(" ({reason})")
-            }
-        )));
+        return Ok(Some(ResendRefusal::NotSoftBounced {
+            id,
+            status: row.status,
+            reason: row.reason.clone(),
+        }));
     }
     let Some(email) = row.email.as_deref() else {
-        return Ok(Some(format!("row {} has no address", row.id)));
+        return Ok(Some(ResendRefusal::NoAddress { id }));
     };
     if let Some(s) = super::suppressions::blocking(conn, email)? {
-        return Ok(Some(format!(
-            "row {}: suppressed: {}; `hailer suppress remove {}` first if it should be mailed",
-            row.id,
-            s.describe(),
-            s.entry
-        )));
+        return Ok(Some(ResendRefusal::Suppressed {
+            id,
+            what: s.describe(),
+            entry: s.entry,
+        }));
     }
     if force {
         return Ok(None);
@@ -439,13 +564,11 @@ pub fn resend_problem(conn: &Connection, row: &OutboxRow, force: bool) -> Result
     {
         return Ok(None);
     }
-    let n = same_soft_bounces(conn, row.id, name)?;
-    Ok((n >= 2).then(|| {
-        format!(
-            "row {}: {n} of its messages soft-bounced the same way ({why}): sent again, it \
-             did not clear; `outbox resend --force {}` to try once more",
-            row.id, row.id
-        )
+    let count = same_soft_bounces(conn, id, name)?;
+    Ok((count >= 2).then(|| ResendRefusal::RepeatedSoftBounce {
+        id,
+        count,
+        why: why.to_string(),
     }))
 }
 
@@ -462,10 +585,10 @@ fn same_soft_bounces(conn: &Connection, id: i64, reason: &str) -> Result<i64> {
 }
 
 /// A soft-bounced row the user sends again (`outbox resend`, `u` on the Outbox tab), unless
-/// [`resend_problem`] says why not: `Some(problem)` when the row stays BOUNCED.
-pub fn resend(conn: &Connection, id: i64, now: i64, force: bool) -> Result<Option<String>> {
+/// [`resend_problem`] says why not: `Some(refusal)` when the row stays BOUNCED.
+pub fn resend(conn: &Connection, id: i64, now: i64, force: bool) -> Result<Option<ResendRefusal>> {
     let Some(row) = super::outbox::get(conn, id)? else {
-        return Ok(Some(format!("no outbox row {id}")));
+        return Ok(Some(ResendRefusal::NoRow { id }));
     };
     if let Some(problem) = resend_problem(conn, &row, force)? {
         return Ok(Some(problem));
@@ -487,7 +610,7 @@ pub fn resend(conn: &Connection, id: i64, now: i64, force: bool) -> Result<Optio
             bounced
         ],
     )?;
-    Ok((changed == 0).then(|| format!("row {id} changed meanwhile")))
+    Ok((changed == 0).then_some(ResendRefusal::ChangedMeanwhile { id }))
 }
 
 /// A row the send-time checks refused (suppressed since the build, duplicate, no address).
@@ -636,6 +759,40 @@ mod tests {
         claim_rows(101..=600, &mut accepted);
         let per_claim = (frames() - before) as f64 / 500.0;
         assert!(per_claim <= 10.0, "{per_claim:.1} pages written per claim");
+    }
+
+    /// The bounce matcher's "is this Message-ID at a domain hailer sends from" is one
+    /// primary-key lookup (not a scan of the outbox, as its `LIKE '%@…'` was), kept up to
+    /// date by the claims, in any case.
+    #[test]
+    fn sends_from_is_a_lookup_filled_by_the_claims() {
+        let (_dir, mut store) = store_with_ready(2);
+        let plan: String = store
+            .conn()
+            .query_row(&format!("EXPLAIN QUERY PLAN {SENDS_FROM}"), ["x"], |r| {
+                r.get(3)
+            })
+            .unwrap();
+        assert!(
+            plan.contains("USING PRIMARY KEY") && !plan.contains("SCAN"),
+            "{plan}"
+        );
+        assert!(!sends_from(store.conn(), "sender.test").unwrap());
+        let row = Claim {
+            id: 1,
+            mailbox: "m0",
+            message_id: "1.0123456789abcdef@Sender.TEST",
+            day: "2026-12-06",
+            now: 1_000,
+            require_approval: false,
+            copy: None,
+        };
+        claim(store.conn_mut(), &row, &[], &[]).unwrap().unwrap();
+        for domain in ["sender.test", "SENDER.test"] {
+            assert!(sends_from(store.conn(), domain).unwrap(), "{domain}");
+        }
+        assert!(!sends_from(store.conn(), "other.test").unwrap());
+        assert!(!sends_from(store.conn(), "test").unwrap());
     }
 
     /// A row to an address that went out and then bounced (soft), or was answered, still

@@ -459,8 +459,8 @@ pub enum Mode {
     /// `f` sends it once more anyway (as `outbox resend --force`).
     ConfirmForceResend {
         id: i64,
-        /// Why it was refused.
-        problem: String,
+        /// Why it was refused (a [`ResendRefusal::RepeatedSoftBounce`]).
+        refusal: crate::store::sending::ResendRefusal,
     },
 }
 
@@ -1665,14 +1665,18 @@ impl App {
 
     /// Show a text popup (used for the outbox preview), unless the user is typing or answering
     /// something else by the time it arrives.
-    /// `u`'s resend was refused after two same-way soft bounces: ask whether to force it,
-    /// unless the user moved on to typing or answering something else.
-    pub fn on_resend_refused(&mut self, id: i64, problem: String) {
-        if self.mode.takes_input() {
-            self.toast(problem, true);
+    /// `u`'s resend was refused. When forcing it would send it (two same-way soft bounces),
+    /// ask whether to, unless the user moved on to typing or answering something else; any
+    /// other refusal is an error toast.
+    pub fn on_resend_refused(&mut self, refusal: crate::store::sending::ResendRefusal) {
+        if !refusal.forcible() || self.mode.takes_input() {
+            self.toast(refusal.to_string(), true);
             return;
         }
-        self.mode = Mode::ConfirmForceResend { id, problem };
+        self.mode = Mode::ConfirmForceResend {
+            id: refusal.id(),
+            refusal,
+        };
         self.dirty = true;
     }
 

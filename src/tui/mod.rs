@@ -114,11 +114,8 @@ enum Loaded {
     SendPlan(crate::engine::send::SendPlan),
     Capacity(Vec<crate::engine::send::MailboxOut>),
     MailboxCheck(crate::engine::send::MailboxCheck),
-    /// `u`'s resend refused after two same-way soft bounces (forcing it is offered).
-    ResendRefused {
-        id: i64,
-        problem: String,
-    },
+    /// `u`'s resend refused: forcing it is offered when that would send it.
+    ResendRefused(crate::store::sending::ResendRefusal),
     /// A change that needs the user's yes first (an address at a domain taking no mail).
     Ask(app::Mode),
 }
@@ -364,7 +361,7 @@ async fn run_async(
                     app.dirty = true;
                 }
                 Loaded::MailboxCheck(check) => app.on_mailbox_check(check),
-                Loaded::ResendRefused { id, problem } => app.on_resend_refused(id, problem),
+                Loaded::ResendRefused(refusal) => app.on_resend_refused(refusal),
             },
             _ = outbox_poll.tick(), if !stamp_pending => {
                 stamp_pending = true;

@@ -290,6 +290,7 @@ mod tests {
     use super::*;
     use crate::engine::jobs::JobMsg;
     use crate::engine::send::{LiveMailbox, MailboxOut};
+    use crate::store::sending::ResendRefusal;
     use crate::tui::app::{Pane, Settings, Tab};
     use crate::tui::table::TableRow;
 
@@ -558,22 +559,59 @@ mod tests {
             }]
         );
         // Refused after two same-way bounces: a dialog offers to force it; f does.
-        a.on_resend_refused(
-            2,
-            "row 2: 2 of its messages soft-bounced the same way".into(),
-        );
+        a.on_resend_refused(repeated(2));
         assert!(matches!(a.mode, Mode::ConfirmForceResend { id: 2, .. }));
         press(&mut a, KeyCode::Char('y'));
         assert_eq!(a.mode, Mode::Normal);
         assert!(a.take_effects().is_empty(), "only f forces");
-        a.on_resend_refused(
-            2,
-            "row 2: 2 of its messages soft-bounced the same way".into(),
-        );
+        a.on_resend_refused(repeated(2));
         press(&mut a, KeyCode::Char('f'));
         assert_eq!(
             a.take_effects(),
             vec![Effect::ResendBounced { id: 2, force: true }]
+        );
+    }
+
+    fn repeated(id: i64) -> ResendRefusal {
+        ResendRefusal::RepeatedSoftBounce {
+            id,
+            count: 2,
+            why: "norelaying 5.7.1".into(),
+        }
+    }
+
+    /// The dialog that offers to force a resend is chosen by the refusal's type, not its
+    /// wording: only a repeated soft bounce offers it, and says so without the CLI's
+    /// `--force`; a refusal that forcing would not lift (suppressed, changed meanwhile) is
+    /// an error toast.
+    #[test]
+    fn only_a_refusal_that_force_lifts_offers_the_force_dialog() {
+        let mut a = App::new(Settings::default(), PathBuf::from("/"), false);
+        a.tab = Tab::Outbox;
+        for refusal in [
+            ResendRefusal::ChangedMeanwhile { id: 2 },
+            ResendRefusal::Suppressed {
+                id: 2,
+                what: "x@acme.test (manual)".into(),
+                entry: "x@acme.test".into(),
+            },
+            ResendRefusal::NoRow { id: 2 },
+        ] {
+            let text = refusal.to_string();
+            a.on_resend_refused(refusal);
+            assert_eq!(a.mode, Mode::Normal, "{text}");
+            let toast = a.toast.take().unwrap();
+            assert!(toast.error && toast.text == text, "{toast:?}");
+        }
+        a.on_resend_refused(repeated(2));
+        let Mode::ConfirmForceResend { id: 2, refusal } = &a.mode else {
+            panic!("{:?}", a.mode)
+        };
+        let text = refusal.to_string();
+        assert_eq!(
+            text,
+            "row 2: 2 of its messages soft-bounced the same way (norelaying 5.7.1): sent \
+             again, it did not clear"
         );
     }
 

@@ -13,43 +13,6 @@ use crate::engine::jobs::{Level, Outcome, Reporter};
 use crate::engine::send::{self, SendIn};
 use crate::store::{self, Store, pauses, sending};
 
-/// What `u`'s resend did.
-#[derive(Debug, PartialEq)]
-pub(super) enum Resend {
-    Done,
-    /// Refused by the "two same-way soft bounces" rule alone: forcing it would send (the
-    /// CLI's `--force` hint left out: the TUI offers its own key).
-    Forcible(String),
-    /// Refused for good (suppressed, not soft-bounced, changed meanwhile).
-    Refused(String),
-}
-
-/// [`sending::resend`], telling a refusal that `force` lifts from one it does not.
-pub(super) fn resend(
-    conn: &rusqlite::Connection,
-    id: i64,
-    now: i64,
-    force: bool,
-) -> Result<Resend, store::StoreError> {
-    let Some(problem) = sending::resend(conn, id, now, force)? else {
-        return Ok(Resend::Done);
-    };
-    let forcible = !force
-        && match store::outbox::get(conn, id)? {
-            Some(row) => sending::resend_problem(conn, &row, true)?.is_none(),
-            None => false,
-        };
-    Ok(if forcible {
-        let why = problem
-            .split("; `outbox resend --force")
-            .next()
-            .unwrap_or(&problem);
-        Resend::Forcible(why.to_string())
-    } else {
-        Resend::Refused(problem)
-    })
-}
-
 /// Short store work off the UI thread: the send plan, or an UNCERTAIN decision (then the
 /// outbox is reloaded).
 pub(super) fn spawn_quick(
@@ -94,16 +57,13 @@ pub(super) fn spawn_quick(
         Effect::ResendBounced { id, force } => {
             let result = Store::open_in(&data_dir).and_then(|mut s| {
                 let tx = s.write_tx()?;
-                let outcome = resend(&tx, id, store::now_ts(), force)?;
+                let outcome = sending::resend(&tx, id, store::now_ts(), force)?;
                 tx.commit()?;
                 Ok(outcome)
             });
             let _ = tx.send(match result {
-                Ok(Resend::Done) => {
-                    Loaded::Toast(back_to_ready(id, config.sending.require_approval))
-                }
-                Ok(Resend::Forcible(problem)) => Loaded::ResendRefused { id, problem },
-                Ok(Resend::Refused(problem)) => Loaded::Error(problem),
+                Ok(None) => Loaded::Toast(back_to_ready(id, config.sending.require_approval)),
+                Ok(Some(refusal)) => Loaded::ResendRefused(refusal),
                 Err(e) => Loaded::Error(e.to_string()),
             });
             let _ = tx.send(match super::data::load_outbox(&data_dir) {

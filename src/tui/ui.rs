@@ -374,12 +374,12 @@ pub fn render(f: &mut Frame, app: &mut App) {
                 area,
             );
         }
-        Mode::ConfirmForceResend { id, problem } => {
+        Mode::ConfirmForceResend { id, refusal } => {
             let area = popup(dialog_area(f), 66, 11);
             f.render_widget(Clear, area);
             f.render_widget(
                 Paragraph::new(vec![
-                    Line::from(sanitize(problem)),
+                    Line::from(sanitize(&refusal.to_string())),
                     Line::from(""),
                     Line::from(format!(
                         "Sending row {id} once more risks another bounce, which costs the"
@@ -717,15 +717,79 @@ fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, them
 }
 
 /// Rows the send panel needs on the Activity tab (0 when there is no send to show): a row
-/// per mailbox, within `room` (what the tasks and the log leave); at least one row, which
-/// says how many mailboxes did not fit.
-fn send_panel_height(app: &App, room: u16) -> u16 {
+/// per mailbox, and the lines of a failure too long for its row, within `room` (what the
+/// tasks and the log leave); at least one row, which says how many mailboxes did not fit.
+fn send_panel_height(app: &App, room: u16, width: u16) -> u16 {
     match &app.send_live {
         Some(live) if show_send_panel(app, live.task) => {
-            4 + (live.status.mailboxes.len() as u16).min(room.saturating_sub(4).max(1))
+            let state = app
+                .activity
+                .tasks
+                .iter()
+                .find(|t| t.id == live.task)
+                .map(|t| t.state);
+            let inner = width.saturating_sub(2) as usize;
+            let (name_w, bar_w) = send_panel_widths(&live.status, inner);
+            let rows: usize = live
+                .status
+                .mailboxes
+                .iter()
+                .map(|m| mailbox_lines(m, state, inner, name_w, bar_w).len())
+                .sum();
+            4 + (rows as u16).min(room.saturating_sub(4).max(1))
         }
         _ => 0,
     }
+}
+
+/// The send panel's mailbox name and bar widths, for `width` inner cells: the names as wide
+/// as the longest, within what leaves the bar its 6 cells, the count its 18 and the note 14
+/// (a longer one is cut in the middle); the bar shrinks on a narrow terminal so the note
+/// keeps its 14 cells.
+fn send_panel_widths(st: &crate::engine::send::LiveStatus, width: usize) -> (usize, usize) {
+    let name_w = name_width(
+        st.mailboxes.iter().map(|m| m.name.as_str()),
+        width.saturating_sub(1 + 6 + 18 + 14),
+    );
+    let bar_w = width.saturating_sub(name_w + 1 + 18 + 14).clamp(6, 16);
+    (name_w, bar_w)
+}
+
+/// A mailbox's row on the send panel (name, bar, count, note), and when its note is a
+/// failure too long for the row (a server's answer to a refused login), the whole of it on
+/// the lines below, indented: it is the only place the reason shows while the others send.
+fn mailbox_lines(
+    m: &crate::engine::send::LiveMailbox,
+    state: Option<TaskState>,
+    width: usize,
+    name_w: usize,
+    bar_w: usize,
+) -> Vec<(String, String, String, String)> {
+    let ratio = if m.cap_today > 0 {
+        m.sent_today as f64 / m.cap_today as f64
+    } else {
+        0.0
+    };
+    let count = format!("{}/{}", m.sent_today, m.cap_today);
+    let note = sanitize(&mailbox_note(m, state));
+    let note_w = width.saturating_sub(name_w + 1 + bar_w + 18);
+    let mut lines = vec![(
+        format!("{} ", pad(&cut_middle(&sanitize(&m.name), name_w), name_w)),
+        bar(ratio, bar_w),
+        format!(" {count:>9} today  "),
+        cut(&note, note_w),
+    )];
+    if m.state.starts_with("failed") && note.chars().count() > note_w {
+        for line in wrap_words(&note, width.saturating_sub(2)) {
+            lines.push((
+                String::new(),
+                String::new(),
+                String::new(),
+                format!("  {line}"),
+            ));
+        }
+    }
+    lines
 }
 
 /// The send panel replaces the selected-task gauge while the send task runs or is selected.
@@ -790,27 +854,22 @@ fn render_send_panel(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         .join(" · ");
     lines.push(Line::raw(cut(&sanitize(&summary), width)));
     let state_now = task.map(|t| t.state);
+    let (name_w, bar_w) = send_panel_widths(st, width);
+    let per_mailbox: Vec<_> = st
+        .mailboxes
+        .iter()
+        .map(|m| mailbox_lines(m, state_now, width, name_w, bar_w))
+        .collect();
     // A row per mailbox while they fit; otherwise the last row counts the others, so the
-    // rows still add up to the run's figures.
+    // rows still add up to the run's figures. The rows left over show the failures' lines.
     let rows = (area.height.saturating_sub(4) as usize).max(1);
     let shown = if st.mailboxes.len() > rows {
         rows - 1
     } else {
         st.mailboxes.len()
     };
-    // The names are told apart: as wide as the longest, within what leaves the bar its 6
-    // cells, the count its 18 and the note 14; a longer one is cut in the middle.
-    let name_w = name_width(
-        st.mailboxes.iter().map(|m| m.name.as_str()),
-        width.saturating_sub(1 + 6 + 18 + 14),
-    );
-    for m in &st.mailboxes[..shown] {
-        let ratio = if m.cap_today > 0 {
-            m.sent_today as f64 / m.cap_today as f64
-        } else {
-            0.0
-        };
-        let count = format!("{}/{}", m.sent_today, m.cap_today);
+    let mut spare = rows - shown - usize::from(shown < st.mailboxes.len());
+    for (m, group) in st.mailboxes.iter().zip(&per_mailbox).take(shown) {
         let style = if m.state.starts_with("failed") {
             theme.error()
         } else if m.state == "cap reached" || m.state == "window closed" {
@@ -818,24 +877,16 @@ fn render_send_panel(f: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         } else {
             Style::new()
         };
-        // Name (and a space), the bar, the count (a space, 9, " today  "), the note: the
-        // bar shrinks on a narrow terminal so the note keeps 14 cells.
-        let bar_w = width.saturating_sub(name_w + 1 + 18 + 14).clamp(6, 16);
-        lines.push(Line::from(vec![
-            Span::raw(format!(
-                "{} ",
-                pad(&cut_middle(&sanitize(&m.name), name_w), name_w)
-            )),
-            Span::styled(bar(ratio, bar_w), theme.gauge()),
-            Span::raw(format!(" {count:>9} today  ")),
-            Span::styled(
-                cut(
-                    &sanitize(&mailbox_note(m, state_now)),
-                    width.saturating_sub(name_w + 1 + bar_w + 18),
-                ),
-                style,
-            ),
-        ]));
+        let more = (group.len() - 1).min(spare);
+        spare -= more;
+        for (name, gauge, count, note) in &group[..1 + more] {
+            lines.push(Line::from(vec![
+                Span::raw(name.clone()),
+                Span::styled(gauge.clone(), theme.gauge()),
+                Span::raw(count.clone()),
+                Span::styled(note.clone(), style),
+            ]));
+        }
     }
     let rest = &st.mailboxes[shown..];
     if !rest.is_empty() {
@@ -1375,7 +1426,7 @@ fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize
     // At least 4 rows, at most half the tab: on a very short terminal half wins (a clamp
     // with min above max would panic).
     let task_rows = (act.tasks.len() as u16 + 3).max(4).min(area.height / 2);
-    let send_rows = send_panel_height(app, area.height.saturating_sub(task_rows + 3));
+    let send_rows = send_panel_height(app, area.height.saturating_sub(task_rows + 3), area.width);
     let [tasks_area, gauge_area, log_area] = Layout::vertical([
         Constraint::Length(task_rows),
         Constraint::Length(if send_rows > 0 { send_rows } else { 3 }),

@@ -1,6 +1,6 @@
 //! A scripted IMAP server on a loopback port (no TLS: `imap_security = "plain"`), for what the
 //! rig's Dovecot will not do on demand: stall in the middle of an answer (to LOGIN, SELECT,
-//! UID SEARCH or a FETCH). One folder,
+//! UID SEARCH, a FETCH or a MOVE). One folder,
 //! INBOX, whose messages have UIDs 1, 2, … (and sequence numbers equal to them). It answers
 //! what `hailer bounces sync` sends (LOGIN, CAPABILITY, EXAMINE/SELECT, UID SEARCH, UID FETCH of
 //! sizes or of `BODY.PEEK[]<0.N>`, NOOP, LOGOUT) and records each command line.
@@ -27,6 +27,9 @@ pub enum Stall {
     Select,
     /// The first UID SEARCH, after the start of its untagged line.
     Search,
+    /// The first UID MOVE, with no answer at all (the server offers MOVE, and LIST and
+    /// CREATE for its destination, only then).
+    Move,
 }
 
 pub struct FakeImap {
@@ -147,7 +150,13 @@ fn serve(
         } else if upper.starts_with("LOGIN") || upper.starts_with("NOOP") {
             reply.extend(format!("{tag} OK done\r\n").bytes());
         } else if upper.starts_with("CAPABILITY") {
-            reply.extend(format!("* CAPABILITY IMAP4rev1\r\n{tag} OK done\r\n").bytes());
+            let extra = if stall == Stall::Move { " MOVE" } else { "" };
+            reply.extend(format!("* CAPABILITY IMAP4rev1{extra}\r\n{tag} OK done\r\n").bytes());
+        } else if stall == Stall::Move && (upper.starts_with("LIST") || upper.starts_with("CREATE"))
+        {
+            reply.extend(format!("{tag} OK done\r\n").bytes());
+        } else if upper.starts_with("UID MOVE") && stall_here(Stall::Move) {
+            return stall_with(&mut out, &mut lines, b"");
         } else if (upper.starts_with("EXAMINE") || upper.starts_with("SELECT"))
             && stall_here(Stall::Select)
         {

@@ -887,6 +887,13 @@ fn feedback(flat: &Flat) -> Option<Feedback> {
     Some(fb)
 }
 
+/// The display name of an address header (`"Doe, Jane" <j@x.test>` → `Doe, Jane`), if any.
+fn display_name(value: &str) -> Option<String> {
+    let (name, _) = value.split_once('<')?;
+    let name = name.trim().trim_matches('"').trim();
+    (!name.is_empty() && !name.contains('@')).then(|| name.to_string())
+}
+
 /// Decide the kind of a flattened message and build the result.
 pub fn classify(flat: &Flat) -> ParsedMessage {
     let from = flat.header("from").and_then(first_address);
@@ -912,6 +919,8 @@ pub fn classify(flat: &Flat) -> ParsedMessage {
         unreadable_report: false,
         delivery_report: false,
         fresh_text: reply_text(&flat.notice),
+        from_name: flat.header("from").and_then(display_name),
+        full_text: format!("{}\n{}", flat.notice, flat.original),
     };
     if let Some(fb) = feedback(flat) {
         out.kind = Kind::Feedback;

@@ -117,6 +117,8 @@ pub struct ParsedMessage {
     pub feedback: Option<Feedback>,
     /// Address in the message's `From` (for an auto-reply, the person who is away).
     pub from: Option<String>,
+    /// The display name in the message's `From` (`Jane Doe` of `"Jane Doe" <j@x.test>`).
+    pub from_name: Option<String>,
     pub subject: String,
     /// The message's own Message-ID.
     pub message_id: Option<String>,
@@ -134,6 +136,9 @@ pub struct ParsedMessage {
     /// The text the message's writer added (before quoted text, a forwarded message or a
     /// signature), as written: what a reply says, for the unsubscribe check and the snippet.
     pub fresh_text: String,
+    /// All of the message's text, quoted text and an attached original included: where an
+    /// answer from an address we never wrote to may quote our subject.
+    pub full_text: String,
 }
 
 impl ParsedMessage {

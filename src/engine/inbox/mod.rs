@@ -36,6 +36,13 @@ pub enum InboxError {
     },
     #[error("{0}")]
     Store(#[from] store::StoreError),
+    /// Moving read messages got no answer in time (`sync::MOVE_LIMIT`): what the folder read
+    /// is stored and summed in `summary`; the session was cut.
+    #[error("{line}")]
+    MoveStalled {
+        line: String,
+        summary: Box<sync::FolderSummary>,
+    },
 }
 
 impl InboxError {
@@ -203,6 +210,13 @@ pub fn sync_target(
                     let line = format!("{}: cannot {what}: {cause}", target.mailbox);
                     obs.log(Level::Error, &line);
                     errors.push(line);
+                }
+                // The session was cut: the mailbox's other folders wait for the next run.
+                Err(InboxError::MoveStalled { line, summary }) => {
+                    obs.log(Level::Error, &line);
+                    errors.push(line);
+                    out.push(*summary);
+                    break;
                 }
                 Err(e) => return Err(e),
             }

@@ -188,7 +188,7 @@ fn report_row(
     }
     if let Some(m) = shown
         && let Some((_, domain)) = m.rsplit_once('@')
-        && sends_from(conn, domain)?
+        && sending::sends_from(conn, domain)?
     {
         return Ok((
             None,
@@ -248,7 +248,7 @@ fn earlier_attempt(conn: &Connection, message_id: &str) -> store::Result<Option<
         .as_deref()
         .and_then(|c| c.rsplit_once('@'))
         .is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain));
-    if !same_domain && !sends_from(conn, domain)? {
+    if !same_domain && !sending::sends_from(conn, domain)? {
         return Ok(None);
     }
     Ok(Some(SentRow {
@@ -256,26 +256,6 @@ fn earlier_attempt(conn: &Connection, message_id: &str) -> store::Result<Option<
         earlier: true,
         ..row
     }))
-}
-
-/// hailer has sent a message whose Message-ID is at `domain` (its Message-IDs are
-/// `<id.random@sender domain>`): a Message-ID there that is not in the outbox was written by
-/// another program, the user's own mail client.
-fn sends_from(conn: &Connection, domain: &str) -> store::Result<bool> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT 1 FROM outbox WHERE header_message_id LIKE '%@' || ?1 ESCAPE '\\' LIMIT 1",
-        )?
-        .query_row([escape_like(domain)], |_| Ok(()))
-        .optional()?
-        .is_some())
-}
-
-/// `s` as a literal in a LIKE pattern with `ESCAPE '\'`.
-fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 /// The sent row a message answers, and how it was found (the evidence stored with it): by its
@@ -304,7 +284,95 @@ fn answered_row(
         );
         return Ok(Some((row, how)));
     }
-    Ok(None)
+    by_name_and_quoted_subject(conn, parsed, mailbox, date)
+}
+
+/// An answer without threading headers of ours, from an address we never wrote to (the
+/// prospect writing from a personal mailbox): the row of the one prospect whose first and
+/// last name are the sender's display name and whose message's subject its text quotes.
+/// When two prospects fit, neither is taken.
+fn by_name_and_quoted_subject(
+    conn: &Connection,
+    parsed: &ParsedMessage,
+    mailbox: &str,
+    date: i64,
+) -> store::Result<Option<(SentRow, String)>> {
+    let Some(name) = parsed.from_name.as_deref() else {
+        return Ok(None);
+    };
+    let splits = name_splits(name);
+    if splits.is_empty() {
+        return Ok(None);
+    }
+    let text = unquoted_words(&parsed.full_text);
+    let mut stmt = conn.prepare_cached(
+        "SELECT o.id, o.email, o.status, o.header_message_id, o.subject,
+                (o.mailbox = ?4), o.sent_at
+         FROM prospects p JOIN outbox o ON o.prospect_id = p.id
+         WHERE p.lastname = ?1 COLLATE NOCASE AND p.firstname = ?2 COLLATE NOCASE
+           AND o.sent_at IS NOT NULL AND o.sent_at <= ?3",
+    )?;
+    let mut found: Vec<(SentRow, String)> = Vec::new();
+    for (first, last) in &splits {
+        let rows = stmt.query_map(
+            params![last, first, date.saturating_add(CLOCK_SKEW_SECS), mailbox],
+            |r| Ok((sent_row(r)?, r.get::<_, Option<String>>(4)?)),
+        )?;
+        for row in rows {
+            let (row, subject) = row?;
+            let subject = unquoted_words(subject.as_deref().unwrap_or(""));
+            if !subject.is_empty()
+                && text.contains(&subject)
+                && !found.iter().any(|(f, _)| f.id == row.id)
+            {
+                found.push((row, subject));
+            }
+        }
+    }
+    if found.len() != 1 {
+        return Ok(None);
+    }
+    let (row, _) = found.remove(0);
+    let how = format!(
+        "by sender name \"{name}\" (the prospect's first and last name) and the subject of the \
+         message sent to {}, quoted in its text: no In-Reply-To/References of ours, from {}, \
+         an address hailer never wrote to",
+        row.email.as_deref().unwrap_or("?"),
+        parsed.from.as_deref().unwrap_or("an unknown address")
+    );
+    Ok(Some((row, how)))
+}
+
+/// The (first name, last name) a display name may be: `Jane Doe` → (Jane, Doe) and
+/// (Doe, Jane); `Doe, Jane` → (Jane, Doe); `Jane van Berg` is split at each space, both ways.
+fn name_splits(name: &str) -> Vec<(String, String)> {
+    if let Some((last, first)) = name.split_once(',') {
+        let (first, last) = (first.trim(), last.trim());
+        return if first.is_empty() || last.is_empty() {
+            Vec::new()
+        } else {
+            vec![(first.to_string(), last.to_string())]
+        };
+    }
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let mut out = Vec::new();
+    for k in 1..words.len() {
+        let (a, b) = (words[..k].join(" "), words[k..].join(" "));
+        out.push((a.clone(), b.clone()));
+        out.push((b, a));
+    }
+    out
+}
+
+/// `text` without quote marks at line starts, its words joined by single spaces, lower
+/// case: a subject quoted in a reply ("> Subject: …", wrapped) is found in it.
+fn unquoted_words(text: &str) -> String {
+    text.lines()
+        .map(|l| l.trim_start_matches(|c: char| c == '>' || c.is_whitespace()))
+        .flat_map(str::split_whitespace)
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 /// A person answered `row`: REPLIED, unless it stands where an answer does not move it
@@ -1259,7 +1327,10 @@ mod tests {
             Some("3 messages soft-bounced (the last: mailboxfull 4.2.2)")
         );
         // Suppressed now: not sent again, and the reason names the entry.
-        let problem = sending::resend_problem(c, &row(c), false).unwrap().unwrap();
+        let problem = sending::resend_problem(c, &row(c), false)
+            .unwrap()
+            .unwrap()
+            .to_string();
         assert!(
             problem.contains("suppressed: full@greylist.test (bounced: 3 messages soft-bounced"),
             "{problem}"
@@ -1591,6 +1662,82 @@ Message-ID: <r3@acme.test>\r\n\r\nInteresting, call me.\r\n";
         );
     }
 
+    /// The prospect answering from a personal address, unthreaded: matched to their row when
+    /// the display name is their first and last name and the text quotes our subject, and
+    /// the evidence says so; the same name without our subject quoted, or a name two
+    /// prospects share, stays `other`.
+    #[test]
+    fn an_unthreaded_reply_from_a_personal_address_is_matched_by_name_and_quoted_subject() {
+        let (_d, store) = store(&[
+            (1, "jane.doe@acme.test", "1.abc@sender.test"),
+            (2, "john.roe@beta.test", "2.abc@sender.test"),
+        ]);
+        let c = store.conn();
+        c.execute_batch(
+            "UPDATE prospects SET firstname = 'Jane', lastname = 'Doe' WHERE id = 1;
+             UPDATE prospects SET firstname = 'John', lastname = 'Roe' WHERE id = 2;
+             UPDATE outbox SET subject = 'A faster way to close the books at Acme' WHERE id = 1;
+             UPDATE outbox SET subject = 'A faster way to close the books at Beta' WHERE id = 2;",
+        )
+        .unwrap();
+        let reply = |uid: u32, from: &str, quoted: &str| {
+            let msg = format!(
+                "From: {from}\r\nTo: claire@sender.test\r\nSubject: Re: your mail\r\n\
+                 Date: Sun, 22 Nov 2026 10:00:00 +0000\r\nMessage-ID: <p{uid}@gmail.test>\r\n\r\n\
+                 Happy to talk next week.\r\n\r\n-----Original Message-----\r\n\
+                 From: Claire <claire@sender.test>\r\n{quoted}\r\n> Hi Jane,\r\n"
+            );
+            let out = handle(c, at(uid), msg.as_bytes(), 100).unwrap();
+            let (outbox_id, how): (Option<i64>, String) = c
+                .query_row(
+                    "SELECT outbox_id, matched_by FROM inbox_messages WHERE uid = ?1",
+                    [uid],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap();
+            (out.kind, outbox_id, how)
+        };
+        // The name, but not our subject: left as before.
+        let (kind, row, _) = reply(
+            1,
+            "Jane Doe <jane.doe.home@gmail.test>",
+            "Subject: something else",
+        );
+        assert_eq!((kind, row), ("other", None));
+        assert_eq!(status(&store, 1), "SENT");
+        // Another name quoting Jane's subject: left as before.
+        let (kind, row, _) = reply(
+            2,
+            "Joan Dee <joan@gmail.test>",
+            "Subject: A faster way to close the books at Acme",
+        );
+        assert_eq!((kind, row), ("other", None));
+        // Her name (another case, "Last, First") and her subject, wrapped and quoted.
+        let (kind, row, how) = reply(
+            3,
+            "\"DOE, Jane\" <jane.doe.home@gmail.test>",
+            "> Subject: A faster way to close\r\n> the books at Acme",
+        );
+        assert_eq!((kind, row), ("reply", Some(1)));
+        assert_eq!(status(&store, 1), "REPLIED");
+        assert!(
+            how.starts_with("by sender name \"DOE, Jane\" (the prospect's first and last name)")
+                && how.contains("jane.doe@acme.test")
+                && how.contains("from jane.doe.home@gmail.test, an address hailer never wrote to"),
+            "{how}"
+        );
+        // Two prospects with that name whose subjects are both quoted: neither is taken.
+        c.execute_batch("UPDATE prospects SET firstname = 'Jane', lastname = 'Doe' WHERE id = 2;")
+            .unwrap();
+        let (kind, row, _) = reply(
+            4,
+            "Jane Doe <jd@gmail.test>",
+            "Subject: A faster way to close the books at Acme / at Beta: \
+             A faster way to close the books at Beta",
+        );
+        assert_eq!((kind, row), ("other", None));
+    }
+
     /// The same, threaded to a message that is not ours (the person's own earlier mail):
     /// matched by its sender all the same, to the row sent to it most recently.
     #[test]
@@ -1794,6 +1941,59 @@ Message-ID: <n1@shop.test>\r\n\r\nBig savings. To unsubscribe click here.\r\n";
         assert_eq!((out.kind, out.effects.suppressed), ("other", 0));
     }
 
+    /// Relayed, expanded and delivered DSN records, unmatched or not, are no bounces: none is
+    /// stored or counted, beside a failed record of the same report or alone.
+    #[test]
+    fn relayed_and_expanded_records_are_not_bounces() {
+        let (_d, store) = store(&[(1, "jane@acme.test", "1.abc@sender.test")]);
+        let c = store.conn();
+        let report = |uid: u32, records: &str| {
+            format!(
+                "From: MAILER-DAEMON@mx.acme.test\r\nTo: claire@sender.test\r\n\
+                 Subject: Delivery Status Notification\r\nMessage-ID: <d{uid}@mx.acme.test>\r\n\
+                 MIME-Version: 1.0\r\nContent-Type: multipart/report; \
+                 report-type=delivery-status; boundary=\"B\"\r\n\r\n--B\r\n\
+                 Content-Type: text/plain\r\n\r\nA report.\r\n--B\r\n\
+                 Content-Type: message/delivery-status\r\n\r\n\
+                 Reporting-MTA: dns; mx.acme.test\r\n\r\n{records}--B--\r\n"
+            )
+        };
+        let record = |to: &str, action: &str, status: &str| {
+            format!("Final-Recipient: rfc822; {to}\r\nAction: {action}\r\nStatus: {status}\r\n\r\n")
+        };
+        let alone = report(
+            1,
+            &[
+                record("nobody@other.test", "relayed", "2.0.0"),
+                record("list@other.test", "expanded", "2.0.0"),
+                record("jane@acme.test", "delivered", "2.0.0"),
+            ]
+            .concat(),
+        );
+        let out = handle(c, at(1), alone.as_bytes(), 100).unwrap();
+        assert_eq!((out.kind, out.effects.bounces), ("other", 0));
+        let mixed = report(
+            2,
+            &[
+                record("nobody@other.test", "relayed", "2.0.0"),
+                record("list@other.test", "expanded", "2.0.0"),
+                record("gone@other.test", "failed", "5.1.1"),
+            ]
+            .concat(),
+        );
+        let out = handle(c, at(2), mixed.as_bytes(), 100).unwrap();
+        assert_eq!((out.kind, out.effects.bounces), ("bounce", 1));
+        let stored: Vec<(String, String)> = c
+            .prepare("SELECT recipient, action FROM bounces")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(stored, [("gone@other.test".into(), "failed".into())]);
+        assert_eq!(status(&store, 1), "SENT");
+    }
+
     #[test]
     fn a_delay_is_stored_but_changes_nothing() {
         let (_d, store) = store(&[(
@@ -1962,7 +2162,10 @@ Message-ID: <n1@shop.test>\r\n\r\nBig savings. To unsubscribe click here.\r\n";
             let second = handle(c, at(2), report(2, "1.bbbb@sender.test").as_bytes(), 100).unwrap();
             assert_eq!(second.effects.suppressed, 0, "{why}");
             // The same bounce again: refused, saying so, unless forced.
-            let problem = sending::resend(c, 1, 200, false).unwrap().unwrap();
+            let problem = sending::resend(c, 1, 200, false)
+                .unwrap()
+                .unwrap()
+                .to_string();
             assert!(
                 problem.contains("2 of its messages soft-bounced the same way"),
                 "{problem}"
@@ -1974,7 +2177,10 @@ Message-ID: <n1@shop.test>\r\n\r\nBig savings. To unsubscribe click here.\r\n";
             let third = handle(c, at(3), report(3, "1.cccc@sender.test").as_bytes(), 100).unwrap();
             assert_eq!(third.effects.suppressed, 1, "{why}");
             let problem = sending::resend(c, 1, 200, true).unwrap().unwrap();
-            assert!(problem.contains("suppressed"), "{problem}");
+            assert!(
+                matches!(problem, sending::ResendRefusal::Suppressed { .. }),
+                "{problem}"
+            );
         }
     }
 
@@ -2133,7 +2339,13 @@ Message-ID: <n1@shop.test>\r\n\r\nBig savings. To unsubscribe click here.\r\n";
         .unwrap();
         assert_eq!(status(&store, 1), "BOUNCED");
         let problem = sending::resend(c, 1, 300, false).unwrap().unwrap();
-        assert!(problem.contains("2 of its messages"), "{problem}");
+        assert!(
+            matches!(
+                problem,
+                sending::ResendRefusal::RepeatedSoftBounce { count: 2, .. }
+            ),
+            "{problem}"
+        );
     }
 
     /// Matched by recipient, a report is stored with the Message-ID it returns (rewritten by a

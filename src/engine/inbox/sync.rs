@@ -86,6 +86,10 @@ pub fn uid_set(uids: &[u32]) -> String {
 /// How many messages at the size cap one FETCH may hold.
 const FETCH_BUDGET: u32 = 16;
 
+/// The longest moving one batch's messages to a folder may take (finding or creating the
+/// folder, then MOVE, or COPY, STORE and EXPUNGE) before the step is given up as stalled.
+pub const MOVE_LIMIT: Duration = Duration::from_secs(10);
+
 /// `chunk` cut, in order, into runs whose bytes to read (each message's size, at most `cap`;
 /// `cap` when the size is unknown) add up to at most `budget`; a run holds at least one UID.
 fn byte_bounded<'a>(
@@ -137,6 +141,32 @@ impl SessionCut {
         let out = command();
         self.lock().0 = false;
         out
+    }
+
+    /// Run `command` (a step that changes the server: a MOVE, or COPY and EXPUNGE), cut short
+    /// when it has not ended after `limit`: a server that stalls then costs `limit`, not the
+    /// socket's read timeout (which a trickle of bytes can stretch without end). Returns the
+    /// command's result and whether it was cut (the session is unusable then).
+    pub fn within<T>(&self, limit: Duration, command: impl FnOnce() -> T) -> (T, bool) {
+        let done = AtomicBool::new(false);
+        let out = std::thread::scope(|scope| {
+            let watcher = scope.spawn(|| {
+                let deadline = std::time::Instant::now() + limit;
+                while !done.load(Ordering::Acquire) {
+                    let now = std::time::Instant::now();
+                    if now >= deadline {
+                        self.cut();
+                        break;
+                    }
+                    std::thread::park_timeout(deadline - now);
+                }
+            });
+            let out = self.during(command);
+            done.store(true, Ordering::Release);
+            watcher.thread().unpark();
+            out
+        });
+        (out, self.was_cut())
     }
 
     /// Shut the socket down if a command is in flight.
@@ -439,7 +469,30 @@ pub fn sync_folder(
         // Moves come after the commit: a crash in between leaves those messages where they
         // are (already read, so never handled twice), never moved without their effects.
         for (dest, items) in to_move {
-            match move_uids(session, caps, &dest, &items, &mut folders_made) {
+            let (moved, stalled) = match cut {
+                Some(c) => c.within(MOVE_LIMIT, || {
+                    move_uids(session, caps, &dest, &items, &mut folders_made)
+                }),
+                None => (
+                    move_uids(session, caps, &dest, &items, &mut folders_made),
+                    false,
+                ),
+            };
+            if stalled {
+                // What was read is committed; the session is dead, so the mailbox's run ends
+                // here, said as this step's error, with what this folder read so far.
+                return Err(InboxError::MoveStalled {
+                    line: format!(
+                        "{mailbox}/{folder}: cannot move to {dest}: no answer within {} s; \
+                         the {} read {} stored and left in {folder}",
+                        MOVE_LIMIT.as_secs(),
+                        crate::text::count(items.len() as u64, "message", "messages"),
+                        if items.len() == 1 { "is" } else { "are" }
+                    ),
+                    summary: Box::new(summary),
+                });
+            }
+            match moved {
                 Ok(()) => {
                     for (_, id) in &items {
                         inbox::set_moved(store.conn(), *id, &dest)?;

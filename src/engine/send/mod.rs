@@ -721,6 +721,7 @@ async fn run_async(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendEr
     }
     resolve_uncertain(&mut store, &lanes, &mut out, reporter).await?;
     append_pending_copies(&mut store, &lanes, &mut out, reporter).await?;
+    report_gone_mailbox_copies(&store, &input.config, reporter)?;
 
     let (store, mut lanes, mut out) = run::execute(&input, store, lanes, out, reporter).await?;
     for lane in &mut lanes {
@@ -946,6 +947,29 @@ async fn resolve_uncertain(
                 ),
             }
         }
+    }
+    Ok(())
+}
+
+/// Kept Sent copies of a mailbox removed from the config have no folder to go to: each such
+/// mailbox is named once (the first run that finds them), and its copies are left as they
+/// are, never retried and never failing a run (they are appended if the mailbox comes back).
+fn report_gone_mailbox_copies(
+    store: &Store,
+    config: &Config,
+    reporter: &Reporter,
+) -> Result<(), StoreError> {
+    let configured: Vec<&str> = config.mailboxes.keys().map(String::as_str).collect();
+    for (mailbox, n) in sending::report_gone_mailbox_copies(store.conn(), &configured)? {
+        reporter.log(
+            Level::Warn,
+            format!(
+                "mailbox {mailbox} is no longer in the config: {} it kept for its Sent folder \
+                 {} left unmade (appended if it comes back; said once)",
+                crate::text::count(n as u64, "copy", "copies"),
+                if n == 1 { "is" } else { "are" }
+            ),
+        );
     }
     Ok(())
 }

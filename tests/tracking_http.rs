@@ -1,5 +1,7 @@
 //! The tracking server over real HTTP on loopback, with a real SQLite database.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
@@ -828,5 +830,81 @@ fn the_api_token_is_read_trimmed() {
     assert!(
         err.contains("nothing to serve") && err.contains(var),
         "{err}"
+    );
+}
+
+/// `hailer serve` over SSH: the session closing sends SIGHUP, Ctrl-\ sends SIGQUIT. Either is a
+/// clean stop, like Ctrl-C: exit 0 and every open already answered is stored (left to the
+/// default action, the process died with its last batch unwritten).
+#[test]
+fn a_hang_up_or_quit_stops_serve_cleanly_with_every_answered_open_stored() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("config.toml"),
+        "[tracking]\nsecret_env = \"HAILER_TEST_HUP_SECRET\"\n",
+    )
+    .unwrap();
+    Store::open_in(&d.join("data"))
+        .unwrap()
+        .conn()
+        .execute_batch(
+            "INSERT INTO companies (key, name, updated_at) VALUES ('acme', 'Acme', 0);
+             INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
+             VALUES (1, 'Jane', 'Doe', 'Acme', 'acme', 'jane|doe', 0);
+             INSERT INTO outbox (id, prospect_id, email, company_key, status, mailbox, sent_at, created_at, updated_at)
+             VALUES (5, 1, 'jane.doe@acme.test', 'acme', 'SENT', 'claire', 1, 0, 0);",
+        )
+        .unwrap();
+    let pixel = format!("/o/{}.gif", token(TokenKind::Open, 5, None));
+    let browser = [(
+        "User-Agent",
+        "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0",
+    )];
+    let mut answered = 0;
+    for sig in ["HUP", "QUIT"] {
+        let mut server = std::process::Command::new(assert_cmd::cargo::cargo_bin("hailer"))
+            .current_dir(d)
+            .env_remove("HAILER_CONFIG")
+            .env_remove("HAILER_DATA_DIR")
+            .env(
+                "HAILER_TEST_HUP_SECRET",
+                std::str::from_utf8(SECRET).unwrap(),
+            )
+            .args(["--config", "config.toml", "--data-dir", "data", "serve"])
+            .args(["--listen", "127.0.0.1:0"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = std::io::BufReader::new(server.stderr.take().unwrap());
+        let addr: SocketAddr = loop {
+            let mut line = String::new();
+            assert!(
+                stderr.read_line(&mut line).unwrap() > 0,
+                "serve said no address"
+            );
+            if let Some(a) = line.trim().strip_prefix("hailer: listening on http://") {
+                break a.parse().unwrap();
+            }
+        };
+        for _ in 0..30 {
+            assert_eq!(http(addr, "GET", &pixel, &browser, "").status, 200);
+            answered += 1;
+        }
+        // At once: the last opens are still in the writer's batch.
+        common::signal(server.id(), sig);
+        let status = server.wait().unwrap();
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+        assert!(status.success(), "SIG{sig}: {status:?} {rest}");
+    }
+    let store = Store::open_in(&d.join("data")).unwrap();
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM tracking_events WHERE kind = 'OPEN'"
+        ),
+        answered
     );
 }

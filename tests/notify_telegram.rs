@@ -318,6 +318,64 @@ async fn a_failed_send_run_sends_its_alert() {
     assert!(!text.contains(TOKEN));
 }
 
+/// A failed send run whose alert does not go out says so on stderr, not only in the log file
+/// nobody under cron reads: one the API refuses (a wrong chat_id) with the API's words, one
+/// still waiting out a long retry_after when `send` stops waiting (30 s) as dropped.
+#[tokio::test]
+async fn a_send_alert_that_does_not_go_out_is_said_on_stderr() {
+    let refused = (
+        400,
+        serde_json::json!({"ok": false, "error_code": 400,
+            "description": "Bad Request: chat not found"}),
+    );
+    let slow = (
+        429,
+        serde_json::json!({"ok": false, "error_code": 429,
+            "description": "Too Many Requests: retry after 300",
+            "parameters": {"retry_after": 300}}),
+    );
+    for (answer, said) in [
+        (
+            refused,
+            "rejected by the Telegram API (400): Bad Request: chat not found",
+        ),
+        (slow, "not delivered within 30 s"),
+    ] {
+        let (url, seen) = server(vec![answer]).await;
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[mailboxes.claire]\nfrom = \"Claire <claire@sender.test>\"\nsmtp_host = \"127.0.0.1\"\n\
+                 smtp_port = 1\npassword_env = \"HAILER_TEST_UNSET_PASSWORD\"\n\n\
+                 [notify.telegram]\nbot_token_env = \"HAILER_TEST_LOST_TG_TOKEN\"\nchat_id = \"42\"\napi_url = \"{url}\"\n"
+            ),
+        )
+        .unwrap();
+        let data = dir.path().join("data");
+        let out = tokio::task::spawn_blocking(move || {
+            assert_cmd::Command::cargo_bin("hailer")
+                .unwrap()
+                .env("HAILER_TEST_LOST_TG_TOKEN", TOKEN)
+                .env_remove("HAILER_TEST_UNSET_PASSWORD")
+                .arg("--config")
+                .arg(&config)
+                .arg("--data-dir")
+                .arg(&data)
+                .arg("send")
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        assert_eq!(seen.requests.lock().unwrap().len(), 1, "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(said), "{stderr}");
+        assert!(!stderr.contains(TOKEN), "{stderr}");
+    }
+}
+
 /// `hailer serve` with a daily summary stuck in the client's retries (the API asks for 300 s
 /// pauses) still stops promptly on SIGTERM: the summary's wait is cancelled with the server.
 #[tokio::test]

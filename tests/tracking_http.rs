@@ -289,6 +289,14 @@ async fn one_click_unsubscribe_suppresses_at_once_and_twice_is_fine() {
         .unwrap();
     assert_eq!(s.cause, "unsubscribed");
     assert_eq!(count(&store, "SELECT COUNT(*) FROM suppressions"), 1);
+    // The second POST (a provider's retry, a second press) is the same unsubscribe.
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM tracking_events WHERE kind = 'UNSUBSCRIBE'"
+        ),
+        1
+    );
 }
 
 #[tokio::test]

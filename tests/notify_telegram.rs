@@ -446,6 +446,60 @@ async fn serve_stops_promptly_while_the_daily_summary_is_retrying() {
     assert!(status.success(), "hailer serve exited with {status}");
 }
 
+/// `hailer serve` with a daily summary whose bot token variable is unset says at start that
+/// the summary cannot go out, naming the variable: announcing "daily summary at 00:00" alone,
+/// it left the failure to the log file, every 15 minutes.
+#[test]
+fn serve_says_at_start_that_the_daily_summary_has_no_bot_token() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[tracking]\nsecret_env = \"HAILER_TEST_NOTOKEN_SECRET\"\n\n\
+         [notify.telegram]\nbot_token_env = \"HAILER_TEST_UNSET_TG_TOKEN\"\nchat_id = \"42\"\n\
+         api_url = \"http://127.0.0.1:9\"\ndaily_summary_at = \"00:00\"\n",
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hailer"))
+        .env_remove("HAILER_CONFIG")
+        .env_remove("HAILER_DATA_DIR")
+        .env_remove("HAILER_TEST_UNSET_TG_TOKEN")
+        .env(
+            "HAILER_TEST_NOTOKEN_SECRET",
+            "0123456789abcdef0123456789abcdef",
+        )
+        .arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    while !said.contains("listening on") {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        said.push_str(&line);
+    }
+    common::signal(child.id(), "TERM");
+    assert!(child.wait().unwrap().success());
+    let summary_line = said
+        .lines()
+        .find(|l| l.contains("daily summary at 00:00"))
+        .unwrap_or_default();
+    assert!(
+        summary_line.contains("cannot go out")
+            && summary_line.contains("$HAILER_TEST_UNSET_TG_TOKEN"),
+        "{said}"
+    );
+}
+
 /// A daily-summary config for the server at `url`, its token in `var`, and a data dir.
 fn daily_setup(
     url: &str,

@@ -116,8 +116,13 @@ impl ServeCommand {
             let daily =
                 match crate::engine::notify::daily::Schedule::from_config(&ctx.config.config) {
                     Ok(Some(schedule)) => {
+                        // Said now, not only in the log every 15 minutes once the hour came.
+                        let blocked = match crate::engine::notify::telegram(&ctx.config.config) {
+                            Err(e) => format!(": it cannot go out, {e}"),
+                            Ok(_) => String::new(),
+                        };
                         stderrln!(
-                            "hailer: daily summary at {} ({})",
+                            "hailer: daily summary at {} ({}){blocked}",
                             schedule.at.format("%H:%M"),
                             schedule.tz
                         );

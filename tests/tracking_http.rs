@@ -916,3 +916,68 @@ fn a_hang_up_or_quit_stops_serve_cleanly_with_every_answered_open_stored() {
         answered
     );
 }
+
+/// The daily summary's "last 24 h … unsubscribed" counts a person who unsubscribed today
+/// although their address was already on the list for another cause (a reply long ago): by
+/// the one-click link, or by an unsubscribe email. The entry becomes `unsubscribed` but keeps
+/// its first date, which the count read alone, so such an unsubscribe never showed.
+#[tokio::test]
+async fn an_unsubscribe_of_an_address_already_suppressed_counts_in_the_last_24_hours() {
+    let srv = start(None).await;
+    let data = srv.dir.path().join("data");
+    {
+        let store = Store::open_in(&data).unwrap();
+        store
+            .conn()
+            .execute_batch(
+                "INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
+                 VALUES (2, 'John', 'Smith', 'Acme', 'acme', 'john|smith', 0);
+                 INSERT INTO outbox (id, prospect_id, email, company_key, status, mailbox, sent_at, created_at, updated_at)
+                 VALUES (6, 2, 'john.smith@acme.test', 'acme', 'SENT', 'claire', 1, 0, 0);
+                 INSERT INTO suppressions (entry, cause, note, created_at) VALUES
+                   ('jane.doe@acme.test', 'replied', 'Re: Hello', 1),
+                   ('john.smith@acme.test', 'replied', 'Re: Hello', 1);",
+            )
+            .unwrap();
+    }
+    let (addr, t) = (srv.addr, token(TokenKind::Unsubscribe, 5, None));
+    let post = blocking(move || {
+        let form = [("Content-Type", "application/x-www-form-urlencoded")];
+        http(
+            addr,
+            "POST",
+            &format!("/u/{t}"),
+            &form,
+            "List-Unsubscribe=One-Click",
+        )
+    })
+    .await;
+    assert_eq!(post.status, 200);
+    let store = srv.stop().await;
+    let now = hailer::store::now_ts();
+    let recent = |store: &Store| {
+        hailer::engine::notify::summary::recent(store.conn(), now - 86_400)
+            .unwrap()
+            .unsubscribed
+    };
+    assert_eq!(recent(&store), 1);
+    // John's unsubscribe email, read today (its effect on the list is the inbox's business).
+    store
+        .conn()
+        .execute(
+            "INSERT INTO inbox_messages (mailbox, folder, uidvalidity, uid, message_key, kind,
+                                         outbox_id, from_addr, subject, processed_at)
+             VALUES ('claire', 'INBOX', 1, 1, '<u1@acme.test>', 'unsubscribe', 6,
+                     'john.smith@acme.test', 'unsubscribe', ?1)",
+            [now],
+        )
+        .unwrap();
+    assert_eq!(recent(&store), 2);
+    // Nothing counts twice: Jane's entry is also `unsubscribed` now.
+    assert_eq!(
+        hailer::engine::notify::summary::recent(store.conn(), 0)
+            .unwrap()
+            .unsubscribed,
+        2
+    );
+}

@@ -318,6 +318,64 @@ async fn a_failed_send_run_sends_its_alert() {
     assert!(!text.contains(TOKEN));
 }
 
+/// A failed send run whose alert does not go out says so on stderr, not only in the log file
+/// nobody under cron reads: one the API refuses (a wrong chat_id) with the API's words, one
+/// still waiting out a long retry_after when `send` stops waiting (30 s) as dropped.
+#[tokio::test]
+async fn a_send_alert_that_does_not_go_out_is_said_on_stderr() {
+    let refused = (
+        400,
+        serde_json::json!({"ok": false, "error_code": 400,
+            "description": "Bad Request: chat not found"}),
+    );
+    let slow = (
+        429,
+        serde_json::json!({"ok": false, "error_code": 429,
+            "description": "Too Many Requests: retry after 300",
+            "parameters": {"retry_after": 300}}),
+    );
+    for (answer, said) in [
+        (
+            refused,
+            "rejected by the Telegram API (400): Bad Request: chat not found",
+        ),
+        (slow, "not delivered within 30 s"),
+    ] {
+        let (url, seen) = server(vec![answer]).await;
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[mailboxes.claire]\nfrom = \"Claire <claire@sender.test>\"\nsmtp_host = \"127.0.0.1\"\n\
+                 smtp_port = 1\npassword_env = \"HAILER_TEST_UNSET_PASSWORD\"\n\n\
+                 [notify.telegram]\nbot_token_env = \"HAILER_TEST_LOST_TG_TOKEN\"\nchat_id = \"42\"\napi_url = \"{url}\"\n"
+            ),
+        )
+        .unwrap();
+        let data = dir.path().join("data");
+        let out = tokio::task::spawn_blocking(move || {
+            assert_cmd::Command::cargo_bin("hailer")
+                .unwrap()
+                .env("HAILER_TEST_LOST_TG_TOKEN", TOKEN)
+                .env_remove("HAILER_TEST_UNSET_PASSWORD")
+                .arg("--config")
+                .arg(&config)
+                .arg("--data-dir")
+                .arg(&data)
+                .arg("send")
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        assert_eq!(seen.requests.lock().unwrap().len(), 1, "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(said), "{stderr}");
+        assert!(!stderr.contains(TOKEN), "{stderr}");
+    }
+}
+
 /// `hailer serve` with a daily summary stuck in the client's retries (the API asks for 300 s
 /// pauses) still stops promptly on SIGTERM: the summary's wait is cancelled with the server.
 #[tokio::test]
@@ -386,6 +444,60 @@ async fn serve_stops_promptly_while_the_daily_summary_is_retrying() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(status.success(), "hailer serve exited with {status}");
+}
+
+/// `hailer serve` with a daily summary whose bot token variable is unset says at start that
+/// the summary cannot go out, naming the variable: announcing "daily summary at 00:00" alone,
+/// it left the failure to the log file, every 15 minutes.
+#[test]
+fn serve_says_at_start_that_the_daily_summary_has_no_bot_token() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[tracking]\nsecret_env = \"HAILER_TEST_NOTOKEN_SECRET\"\n\n\
+         [notify.telegram]\nbot_token_env = \"HAILER_TEST_UNSET_TG_TOKEN\"\nchat_id = \"42\"\n\
+         api_url = \"http://127.0.0.1:9\"\ndaily_summary_at = \"00:00\"\n",
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hailer"))
+        .env_remove("HAILER_CONFIG")
+        .env_remove("HAILER_DATA_DIR")
+        .env_remove("HAILER_TEST_UNSET_TG_TOKEN")
+        .env(
+            "HAILER_TEST_NOTOKEN_SECRET",
+            "0123456789abcdef0123456789abcdef",
+        )
+        .arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    while !said.contains("listening on") {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        said.push_str(&line);
+    }
+    common::signal(child.id(), "TERM");
+    assert!(child.wait().unwrap().success());
+    let summary_line = said
+        .lines()
+        .find(|l| l.contains("daily summary at 00:00"))
+        .unwrap_or_default();
+    assert!(
+        summary_line.contains("cannot go out")
+            && summary_line.contains("$HAILER_TEST_UNSET_TG_TOKEN"),
+        "{said}"
+    );
 }
 
 /// A daily-summary config for the server at `url`, its token in `var`, and a data dir.

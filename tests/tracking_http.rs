@@ -1,5 +1,7 @@
 //! The tracking server over real HTTP on loopback, with a real SQLite database.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
@@ -287,6 +289,14 @@ async fn one_click_unsubscribe_suppresses_at_once_and_twice_is_fine() {
         .unwrap();
     assert_eq!(s.cause, "unsubscribed");
     assert_eq!(count(&store, "SELECT COUNT(*) FROM suppressions"), 1);
+    // The second POST (a provider's retry, a second press) is the same unsubscribe.
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM tracking_events WHERE kind = 'UNSUBSCRIBE'"
+        ),
+        1
+    );
 }
 
 #[tokio::test]
@@ -828,5 +838,146 @@ fn the_api_token_is_read_trimmed() {
     assert!(
         err.contains("nothing to serve") && err.contains(var),
         "{err}"
+    );
+}
+
+/// `hailer serve` over SSH: the session closing sends SIGHUP, Ctrl-\ sends SIGQUIT. Either is a
+/// clean stop, like Ctrl-C: exit 0 and every open already answered is stored (left to the
+/// default action, the process died with its last batch unwritten).
+#[test]
+fn a_hang_up_or_quit_stops_serve_cleanly_with_every_answered_open_stored() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("config.toml"),
+        "[tracking]\nsecret_env = \"HAILER_TEST_HUP_SECRET\"\n",
+    )
+    .unwrap();
+    Store::open_in(&d.join("data"))
+        .unwrap()
+        .conn()
+        .execute_batch(
+            "INSERT INTO companies (key, name, updated_at) VALUES ('acme', 'Acme', 0);
+             INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
+             VALUES (1, 'Jane', 'Doe', 'Acme', 'acme', 'jane|doe', 0);
+             INSERT INTO outbox (id, prospect_id, email, company_key, status, mailbox, sent_at, created_at, updated_at)
+             VALUES (5, 1, 'jane.doe@acme.test', 'acme', 'SENT', 'claire', 1, 0, 0);",
+        )
+        .unwrap();
+    let pixel = format!("/o/{}.gif", token(TokenKind::Open, 5, None));
+    let browser = [(
+        "User-Agent",
+        "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0",
+    )];
+    let mut answered = 0;
+    for sig in ["HUP", "QUIT"] {
+        let mut server = std::process::Command::new(assert_cmd::cargo::cargo_bin("hailer"))
+            .current_dir(d)
+            .env_remove("HAILER_CONFIG")
+            .env_remove("HAILER_DATA_DIR")
+            .env(
+                "HAILER_TEST_HUP_SECRET",
+                std::str::from_utf8(SECRET).unwrap(),
+            )
+            .args(["--config", "config.toml", "--data-dir", "data", "serve"])
+            .args(["--listen", "127.0.0.1:0"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = std::io::BufReader::new(server.stderr.take().unwrap());
+        let addr: SocketAddr = loop {
+            let mut line = String::new();
+            assert!(
+                stderr.read_line(&mut line).unwrap() > 0,
+                "serve said no address"
+            );
+            if let Some(a) = line.trim().strip_prefix("hailer: listening on http://") {
+                break a.parse().unwrap();
+            }
+        };
+        for _ in 0..30 {
+            assert_eq!(http(addr, "GET", &pixel, &browser, "").status, 200);
+            answered += 1;
+        }
+        // At once: the last opens are still in the writer's batch.
+        common::signal(server.id(), sig);
+        let status = server.wait().unwrap();
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+        assert!(status.success(), "SIG{sig}: {status:?} {rest}");
+    }
+    let store = Store::open_in(&d.join("data")).unwrap();
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM tracking_events WHERE kind = 'OPEN'"
+        ),
+        answered
+    );
+}
+
+/// The daily summary's "last 24 h … unsubscribed" counts a person who unsubscribed today
+/// although their address was already on the list for another cause (a reply long ago): by
+/// the one-click link, or by an unsubscribe email. The entry becomes `unsubscribed` but keeps
+/// its first date, which the count read alone, so such an unsubscribe never showed.
+#[tokio::test]
+async fn an_unsubscribe_of_an_address_already_suppressed_counts_in_the_last_24_hours() {
+    let srv = start(None).await;
+    let data = srv.dir.path().join("data");
+    {
+        let store = Store::open_in(&data).unwrap();
+        store
+            .conn()
+            .execute_batch(
+                "INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
+                 VALUES (2, 'John', 'Smith', 'Acme', 'acme', 'john|smith', 0);
+                 INSERT INTO outbox (id, prospect_id, email, company_key, status, mailbox, sent_at, created_at, updated_at)
+                 VALUES (6, 2, 'john.smith@acme.test', 'acme', 'SENT', 'claire', 1, 0, 0);
+                 INSERT INTO suppressions (entry, cause, note, created_at) VALUES
+                   ('jane.doe@acme.test', 'replied', 'Re: Hello', 1),
+                   ('john.smith@acme.test', 'replied', 'Re: Hello', 1);",
+            )
+            .unwrap();
+    }
+    let (addr, t) = (srv.addr, token(TokenKind::Unsubscribe, 5, None));
+    let post = blocking(move || {
+        let form = [("Content-Type", "application/x-www-form-urlencoded")];
+        http(
+            addr,
+            "POST",
+            &format!("/u/{t}"),
+            &form,
+            "List-Unsubscribe=One-Click",
+        )
+    })
+    .await;
+    assert_eq!(post.status, 200);
+    let store = srv.stop().await;
+    let now = hailer::store::now_ts();
+    let recent = |store: &Store| {
+        hailer::engine::notify::summary::recent(store.conn(), now - 86_400)
+            .unwrap()
+            .unsubscribed
+    };
+    assert_eq!(recent(&store), 1);
+    // John's unsubscribe email, read today (its effect on the list is the inbox's business).
+    store
+        .conn()
+        .execute(
+            "INSERT INTO inbox_messages (mailbox, folder, uidvalidity, uid, message_key, kind,
+                                         outbox_id, from_addr, subject, processed_at)
+             VALUES ('claire', 'INBOX', 1, 1, '<u1@acme.test>', 'unsubscribe', 6,
+                     'john.smith@acme.test', 'unsubscribe', ?1)",
+            [now],
+        )
+        .unwrap();
+    assert_eq!(recent(&store), 2);
+    // Nothing counts twice: Jane's entry is also `unsubscribed` now.
+    assert_eq!(
+        hailer::engine::notify::summary::recent(store.conn(), 0)
+            .unwrap()
+            .unsubscribed,
+        2
     );
 }

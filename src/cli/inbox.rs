@@ -106,7 +106,7 @@ impl SyncCommand {
             print_summary(&summary);
         }
         // An auto-pause alert was queued: give it a bounded time to go out with the process.
-        crate::engine::notify::drain(std::time::Duration::from_secs(30));
+        drain_alerts(std::time::Duration::from_secs(30));
         if !summary.errors.is_empty() {
             exit::FAILURE
         } else if stop.load(Ordering::Relaxed) {
@@ -191,7 +191,7 @@ impl WatchCommand {
             &on_pass,
         );
         // Alerts queued just before Ctrl-C (an auto-pause) still go out.
-        crate::engine::notify::drain(std::time::Duration::from_secs(10));
+        drain_alerts(std::time::Duration::from_secs(10));
         match result {
             Ok(()) => exit::OK,
             Err(e) => {
@@ -199,5 +199,21 @@ impl WatchCommand {
                 exit::FAILURE
             }
         }
+    }
+}
+
+/// Wait for queued alerts (an auto-pause) before the process exits; when they are not out by
+/// then they die with it, and stderr says so (under cron nobody reads the log).
+fn drain_alerts(timeout: std::time::Duration) {
+    if !crate::engine::notify::drain(timeout) {
+        tracing::warn!(
+            "alerts not delivered within {} s; dropped",
+            timeout.as_secs()
+        );
+        stderrln!(
+            "hailer: a Telegram alert was not delivered within {} s (the API is slow or asked \
+             to wait); it is dropped",
+            timeout.as_secs()
+        );
     }
 }

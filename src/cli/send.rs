@@ -94,6 +94,37 @@ fn summary_json(out: &SendOut, code: u8) -> String {
     serde_json::to_string_pretty(&value).unwrap_or_default()
 }
 
+/// How long `send` waits for its run alert before exiting (the alert dies with the process).
+const ALERT_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The run alert's fate, said on stderr unless it went out: under cron nobody reads the log,
+/// and an alert refused (a wrong chat_id) or still waiting out Telegram's retry_after when the
+/// process exits is lost. `None`: not delivered within [`ALERT_WAIT`].
+fn report_alert(delivery: Option<crate::engine::notify::telegram::Delivery>) {
+    use crate::engine::notify::{describe, telegram::Outcome};
+    match delivery {
+        Some(d) if d.outcome == Outcome::Sent => {
+            tracing::info!("send alert: {}", describe(&d));
+        }
+        Some(d) => {
+            tracing::warn!("send alert: {}", describe(&d));
+            stderrln!(
+                "hailer: the Telegram alert for this run was {}",
+                describe(&d)
+            );
+        }
+        None => {
+            let text = format!(
+                "the Telegram alert for this run was not delivered within {} s (the API is slow \
+                 or asked to wait); it is dropped",
+                ALERT_WAIT.as_secs()
+            );
+            tracing::warn!("send alert: {text}");
+            stderrln!("hailer: {text}");
+        }
+    }
+}
+
 /// When the run's next send is due, and what it waits for (from its last live status).
 #[derive(Debug, Clone)]
 struct Due {
@@ -223,8 +254,8 @@ impl SendCommand {
             result,
             interrupted.load(std::sync::atomic::Ordering::SeqCst),
         );
-        if let Some(d) = alert.and_then(|a| a.wait(std::time::Duration::from_secs(30))) {
-            tracing::info!("send alert: {}", crate::engine::notify::describe(&d));
+        if let Some(alert) = alert {
+            report_alert(alert.wait(ALERT_WAIT));
         }
         code
     }

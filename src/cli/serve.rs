@@ -79,13 +79,24 @@ impl ServeCommand {
             let signal_stop = stop.clone();
             tokio::spawn(async move {
                 use tokio::signal::unix::{SignalKind, signal};
-                let (Ok(mut term), Ok(mut int)) = (
+                // SIGHUP (the SSH session or terminal went away) and SIGQUIT (Ctrl-\) stop it
+                // as cleanly as Ctrl-C: left to their default action they kill the process with
+                // the answered opens and clicks still waiting to be written.
+                let (Ok(mut term), Ok(mut int), Ok(mut hup), Ok(mut quit)) = (
                     signal(SignalKind::terminate()),
                     signal(SignalKind::interrupt()),
+                    signal(SignalKind::hangup()),
+                    signal(SignalKind::quit()),
                 ) else {
                     return;
                 };
-                tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
+                let mut any = async || {
+                    tokio::select! {
+                        _ = term.recv() => {}, _ = int.recv() => {},
+                        _ = hup.recv() => {}, _ = quit.recv() => {},
+                    }
+                };
+                any().await;
                 let first = std::time::Instant::now();
                 signal_stop.cancel();
                 // A second signal while shutting down: leave at once. Not one that follows
@@ -93,7 +104,7 @@ impl ServeCommand {
                 // signals the server, then its whole process group; so does a `kill` of a
                 // group), and a clean stop must still exit 0 for a service manager.
                 loop {
-                    tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
+                    any().await;
                     if first.elapsed() >= SAME_STOP {
                         break;
                     }
@@ -105,8 +116,13 @@ impl ServeCommand {
             let daily =
                 match crate::engine::notify::daily::Schedule::from_config(&ctx.config.config) {
                     Ok(Some(schedule)) => {
+                        // Said now, not only in the log every 15 minutes once the hour came.
+                        let blocked = match crate::engine::notify::telegram(&ctx.config.config) {
+                            Err(e) => format!(": it cannot go out, {e}"),
+                            Ok(_) => String::new(),
+                        };
                         stderrln!(
-                            "hailer: daily summary at {} ({})",
+                            "hailer: daily summary at {} ({}){blocked}",
                             schedule.at.format("%H:%M"),
                             schedule.tz
                         );

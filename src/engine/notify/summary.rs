@@ -156,8 +156,21 @@ pub fn recent(conn: &Connection, since: i64) -> Result<Recent, StoreError> {
             "SELECT COUNT(DISTINCT lower(recipient)) FROM bounces
              WHERE kind = 'complaint' AND outbox_id IS NOT NULL AND created_at >= ?1",
         )?,
+        // By address: a new `unsubscribed` entry, a one-click on a row, an unsubscribe email.
+        // The last two also for an address already on the list for another cause (it replied
+        // earlier): its entry becomes `unsubscribed` but keeps its first date.
         unsubscribed: count(
-            "SELECT COUNT(*) FROM suppressions WHERE cause = 'unsubscribed' AND created_at >= ?1",
+            "SELECT COUNT(DISTINCT address) FROM (
+                 SELECT lower(entry) AS address FROM suppressions
+                 WHERE cause = 'unsubscribed' AND created_at >= ?1
+                 UNION ALL
+                 SELECT lower(o.email) FROM tracking_events e JOIN outbox o ON o.id = e.outbox_id
+                 WHERE e.kind = 'UNSUBSCRIBE' AND e.created_at >= ?1 AND o.email IS NOT NULL
+                 UNION ALL
+                 SELECT lower(COALESCE(o.email, m.from_addr)) FROM inbox_messages m
+                 LEFT JOIN outbox o ON o.id = m.outbox_id
+                 WHERE m.kind = 'unsubscribe' AND m.processed_at >= ?1
+                   AND COALESCE(o.email, m.from_addr) IS NOT NULL)",
         )?,
     })
 }

@@ -363,13 +363,18 @@ static ROW_MAY_HAVE_REACHED: LazyLock<String> = LazyLock::new(|| {
 
 /// One batch in one transaction: all stored, or none (so a retry never duplicates). An open
 /// or click on a row that was not sent (see [`ROW_SENT`]) is dropped here, off the request's
-/// path; an unsubscribe was already checked by its handler.
+/// path; an unsubscribe was already checked by its handler, and is stored once per row: a
+/// mail provider retrying its POST, or a second press of the page's button, is the same
+/// request, not a second unsubscribe.
 fn insert_events(store: &mut Store, batch: &[NewEvent]) -> Result<(), store::StoreError> {
     static INSERT: LazyLock<String> = LazyLock::new(|| {
         format!(
             "INSERT INTO tracking_events (outbox_id, kind, url, user_agent, machine, created_at)
              SELECT ?1, ?2, ?3, ?4, ?5, ?6
-             WHERE ?2 = 'UNSUBSCRIBE' OR EXISTS (SELECT 1 FROM outbox WHERE id = ?1 AND {})",
+             WHERE CASE WHEN ?2 = 'UNSUBSCRIBE'
+                   THEN NOT EXISTS (SELECT 1 FROM tracking_events
+                                    WHERE outbox_id = ?1 AND kind = 'UNSUBSCRIBE')
+                   ELSE EXISTS (SELECT 1 FROM outbox WHERE id = ?1 AND {}) END",
             *ROW_SENT
         )
     });

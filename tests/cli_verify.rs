@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use fake_dns::Answer;
 use fake_smtp::{FakeSmtp, reply, standard};
-use hailer::store::{Store, verifications};
+use hailer::store::{Store, suggestions, verifications};
 use hickory_resolver::proto::rr::RecordType;
 use tempfile::TempDir;
 
@@ -575,6 +575,141 @@ fn database_mode_against_the_rig_stores_every_prospect_verdict() {
     let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(json["cached"], 4, "{json}");
     assert_eq!(json["by_status"]["TEMPORARY"], 1, "{json}");
+}
+
+/// `verify ID…`, `--company`, `--status` verify only those prospects' addresses; a suggested
+/// first choice verified dead has its next two alternatives verified, and the first VALID one
+/// becomes the suggestion (still to accept) with evidence saying why. An accepted row stays the
+/// user's choice, and alternatives past the second are not probed.
+#[test]
+fn verify_named_prospects_and_the_alternatives_of_a_dead_first_choice() {
+    let Some(rig) = rig::rig() else { return };
+    let env = Env::new();
+    let config = rig.config();
+    let prospects = env.write(
+        "prospects.csv",
+        b"firstname,lastname,company\nJane,Doe,Acme\nJohn,Smith,Acme\nSal,Es,Acme\nNo,Body,Other\n",
+    );
+    env.hailer(&config)
+        .args(["import", "prospects"])
+        .arg(&prospects)
+        .assert()
+        .success();
+    let store = Store::open_in(&env.data_dir()).unwrap();
+    store
+        .conn()
+        .execute_batch(
+            "INSERT INTO suggestions (prospect_id, email, alternatives, pattern, confidence, evidence, status, updated_at) VALUES
+               (1, 'j.doe@acme.test', '[\"jdoe@acme.test\",\"jane.doe@acme.test\",\"jane@acme.test\"]', 'f.last', 80, '[]', 'suggested', 0),
+               (2, 'jsmith@acme.test', '[\"john.smith@acme.test\"]', 'flast', 80, '[]', 'accepted', 0),
+               (3, 's.es@acme.test', '[\"ses@acme.test\",\"sal@acme.test\",\"sales@acme.test\"]', 'f.last', 80, '[]', 'suggested', 0),
+               (4, 'no.body@acme.test', '[\"nbody@acme.test\"]', 'first.last', 80, '[]', 'suggested', 0);",
+        )
+        .unwrap();
+    let verified = |store: &Store| -> Vec<String> {
+        let mut v: Vec<String> = verifications::list(store.conn())
+            .unwrap()
+            .into_iter()
+            .map(|r| format!("{} {}", r.email, r.status))
+            .collect();
+        v.sort();
+        v
+    };
+    // One prospect by id: its first choice, then its next two alternatives.
+    let out = env
+        .hailer(&config)
+        .args(["verify", "1", "--retries", "0"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(
+        verified(&store),
+        [
+            "j.doe@acme.test MAILBOX_NOT_FOUND",
+            "jane.doe@acme.test VALID",
+            "jdoe@acme.test MAILBOX_NOT_FOUND"
+        ]
+    );
+    assert!(
+        text.contains("verifying the addresses of prospect 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "prospect 1: j.doe@acme.test verified MAILBOX_NOT_FOUND; now jane.doe@acme.test"
+        ),
+        "{text}"
+    );
+    let jane = suggestions::get(store.conn(), 1).unwrap().unwrap();
+    assert_eq!(jane.email.as_deref(), Some("jane.doe@acme.test"));
+    assert_eq!(jane.status, "suggested", "found, not accepted for the user");
+    assert_eq!(jane.verified.as_deref(), Some("VALID"));
+    assert!(jane.confidence >= 80, "{}", jane.confidence);
+    assert!(
+        jane.evidence[0].contains(
+            "first choice j.doe@acme.test verified MAILBOX_NOT_FOUND; jane.doe@acme.test verified VALID"
+        ),
+        "{:?}",
+        jane.evidence
+    );
+    assert_eq!(
+        jane.alternatives.last().map(String::as_str),
+        Some("j.doe@acme.test"),
+        "the dead address goes last"
+    );
+    // A company filter with a status: Acme's suggested rows (3), not the accepted one (2)
+    // nor Other's (4). Only two alternatives of 3 are tried: sales@ stays unverified.
+    env.hailer(&config)
+        .args([
+            "verify",
+            "--company",
+            "ACME",
+            "--status",
+            "suggested",
+            "--retries",
+            "0",
+        ])
+        .assert()
+        .success();
+    let all = verified(&store);
+    assert!(
+        all.contains(&"s.es@acme.test MAILBOX_NOT_FOUND".to_string()),
+        "{all:?}"
+    );
+    assert!(
+        all.contains(&"ses@acme.test MAILBOX_NOT_FOUND".to_string()),
+        "{all:?}"
+    );
+    assert!(
+        all.contains(&"sal@acme.test MAILBOX_NOT_FOUND".to_string()),
+        "{all:?}"
+    );
+    assert!(!all.iter().any(|v| v.starts_with("sales@")), "{all:?}");
+    assert!(!all.iter().any(|v| v.starts_with("jsmith@")), "{all:?}");
+    assert!(!all.iter().any(|v| v.starts_with("no.body@")), "{all:?}");
+    let sal = suggestions::get(store.conn(), 3).unwrap().unwrap();
+    assert_eq!(
+        sal.email.as_deref(),
+        Some("s.es@acme.test"),
+        "no VALID alternative"
+    );
+    // Everyone: the accepted dead row is verified but stays the user's choice.
+    env.hailer(&config)
+        .args(["verify", "--retries", "0"])
+        .assert()
+        .success();
+    let john = suggestions::get(store.conn(), 2).unwrap().unwrap();
+    assert_eq!(john.email.as_deref(), Some("jsmith@acme.test"));
+    assert_eq!(john.verified.as_deref(), Some("MAILBOX_NOT_FOUND"));
+    assert!(
+        !verified(&store)
+            .iter()
+            .any(|v| v.starts_with("john.smith@")),
+        "an accepted row's alternatives are not probed"
+    );
 }
 
 /// Database mode retries a greylisted address after its pause, and without a terminal it says

@@ -22,19 +22,41 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{Context, exit};
+use crate::engine::verify::database::{self, AlternativesOut};
 use crate::engine::verify::results::DbResults;
 use crate::engine::verify::{
     self, InputItem, MAX_WAIT_SECS, ResultCache, VerifyEvent, VerifyIn, VerifyOptions, VerifyOut,
     VerifyProg, VerifySummary,
 };
 use crate::files::OutputFile;
-use crate::store::{self, verifications};
+use crate::store;
+use crate::store::verifications::Scope;
 
 /// The header of every result file.
 pub const HEADER: [&str; 6] = ["email", "status", "mx", "code", "enhanced", "detail"];
 
 #[derive(Debug, Args)]
 pub struct VerifyCommand {
+    /// Only these prospects' addresses (their imported and suggested ones); without ids,
+    /// --company or --status, every prospect's
+    #[arg(value_name = "PROSPECT_ID", conflicts_with = "input")]
+    pub ids: Vec<i64>,
+    /// Only the prospects of this company (its name as imported; case, accents and legal
+    /// form ignored)
+    #[arg(long, value_name = "NAME", conflicts_with = "input")]
+    pub company: Option<String>,
+    /// Only the prospects whose suggestion has this status (pending, suggested, accepted,
+    /// edited, no-domain, no-mail, failed)
+    #[arg(
+        long,
+        conflicts_with = "input",
+        ignore_case = true,
+        value_parser = clap::builder::TypedValueParser::map(
+            clap::builder::PossibleValuesParser::new(super::suggestions::STATUSES),
+            |s: String| s.to_lowercase()
+        )
+    )]
+    pub status: Option<String>,
     /// Addresses to verify: one per line, a CSV with an `email` column, or a CSV without a
     /// header with one address-shaped column; `-` for standard input. Without it, the database's prospect addresses are verified and stored
     #[arg(long, value_name = "FILE|-")]
@@ -93,11 +115,23 @@ struct Report {
     input: String,
     output: Option<String>,
     stored: u64,
+    /// The database's addresses taken (all, or the prospects named).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<Scope>,
+    /// Alternatives of dead first choices (database only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alternatives: Option<AlternativesOut>,
 }
 
 impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(scope) = self.scope.as_ref().filter(|s| !s.is_all()) {
+            writeln!(f, "verifying the addresses of {scope}")?;
+        }
         write!(f, "{}", self.summary)?;
+        if let Some(alt) = &self.alternatives {
+            write!(f, "{alt}")?;
+        }
         if let Some(out) = self.output.as_deref().filter(|o| *o != "-") {
             writeln!(f, "results written to {out}")?;
         }
@@ -283,30 +317,25 @@ impl VerifyCommand {
         };
 
         let (tx, rx) = mpsc::channel::<InputItem>(1024);
+        let scope = Scope {
+            ids: self.ids.clone(),
+            company: self.company.clone(),
+            status: self.status.clone(),
+        };
         let total = match &source {
             Some(_) => None,
-            None => store::Store::open(&db_path)
-                .and_then(|s| verifications::count_candidates(s.conn()))
-                .ok(),
+            None => database::count(&db_path, &scope).ok(),
         };
+        if total == Some(0) && !scope.is_all() {
+            stderrln!("hailer: no address to verify for {scope}");
+        }
         let feeder = match source {
             Some(source) => {
                 std::thread::spawn(move || source.read_into(&tx).map_err(|e| e.to_string()))
             }
-            None => {
-                let path = db_path.clone();
-                std::thread::spawn(move || -> Result<u64, String> {
-                    let store = store::Store::open(&path).map_err(|e| e.to_string())?;
-                    let mut n = 0u64;
-                    verifications::for_each_candidate(store.conn(), |email| {
-                        n += 1;
-                        tx.blocking_send(InputItem::new(email)).is_ok()
-                    })
-                    .map_err(|e| e.to_string())?;
-                    Ok(n)
-                })
-            }
+            None => database::feed(&db_path, &scope, tx),
         };
+        let alternatives_options = options.clone();
 
         // SIGTERM (`timeout`, a service manager, `kill`) stops the run as Ctrl-C does, as it
         // does `send`: its default action would end the process there and then, leaving the
@@ -330,46 +359,67 @@ impl VerifyCommand {
         let mut last_waiting = 0;
         let mut write_error: Option<String> = None;
         let stop = cancel.clone();
-        let summary = verify::run(
-            input,
-            |event| match event {
-                VerifyEvent::Result(out) => {
-                    if let Some(w) = output.as_mut()
-                        && write_error.is_none()
-                        && let Err(e) = w.write(&out)
-                    {
-                        write_error = Some(e.to_string());
-                        stop.cancel();
-                    }
+        // The alternatives pass counts from 0 again, of its own total.
+        let total = std::cell::Cell::new(total);
+        let mut on_event = |event| match event {
+            VerifyEvent::Result(out) => {
+                if let Some(w) = output.as_mut()
+                    && write_error.is_none()
+                    && let Err(e) = w.write(&out)
+                {
+                    write_error = Some(e.to_string());
+                    stop.cancel();
                 }
-                VerifyEvent::Progress(p) => {
-                    // Without a terminal there is no progress line: say once per change why
-                    // the run is waiting, so a greylisted address does not look like a hang.
-                    if !interactive && p.waiting > 0 && p.waiting != last_waiting {
-                        stderrln!(
-                            "hailer: {} address(es) waiting to retry (greylisting or 4xx; first retry after {} s, doubling; --retries 0 reports them at once): {}",
-                            p.waiting,
-                            retry_delay.as_secs(),
-                            p.waiting_names()
-                        );
-                    }
-                    last_waiting = p.waiting;
-                    if interactive && last_shown.elapsed() > Duration::from_millis(200) {
-                        let read = input_size.map(|size| (bytes_read.load(Relaxed), size));
-                        let line =
-                            progress_line(&p, total.map(|t| t as u64), started.elapsed(), read);
-                        stderr!("\r\x1b[K{line}");
-                        last_shown = Instant::now();
-                    }
+            }
+            VerifyEvent::Progress(p) => {
+                // Without a terminal there is no progress line: say once per change why
+                // the run is waiting, so a greylisted address does not look like a hang.
+                if !interactive && p.waiting > 0 && p.waiting != last_waiting {
+                    stderrln!(
+                        "hailer: {} address(es) waiting to retry (greylisting or 4xx; first retry after {} s, doubling; --retries 0 reports them at once): {}",
+                        p.waiting,
+                        retry_delay.as_secs(),
+                        p.waiting_names()
+                    );
                 }
-            },
-            cancel.clone(),
-        )
-        .await;
+                last_waiting = p.waiting;
+                if interactive && last_shown.elapsed() > Duration::from_millis(200) {
+                    let read = input_size.map(|size| (bytes_read.load(Relaxed), size));
+                    let line = progress_line(&p, total.get(), started.elapsed(), read);
+                    stderr!("\r\x1b[K{line}");
+                    last_shown = Instant::now();
+                }
+            }
+        };
+        let summary = verify::run(input, &mut on_event, cancel.clone()).await;
+        let stored = results.as_ref().map(|r| r.close());
+        // The database's dead first choices: their alternatives next (stored verdicts only).
+        let mut alternatives = None;
+        if self.input.is_none()
+            && matches!(&summary, Ok(s) if !s.cancelled)
+            && matches!(stored, Some(Ok(_)))
+        {
+            let outcome = database::verify_alternatives(
+                &db_path,
+                &scope,
+                alternatives_options,
+                |n| total.set(Some(n)),
+                &mut on_event,
+                cancel.clone(),
+            )
+            .await;
+            match outcome {
+                Ok(out) => alternatives = Some(out),
+                Err(e) => {
+                    errln!("verifying alternatives: {e}");
+                    return exit::FAILURE;
+                }
+            }
+        }
+        drop(on_event);
         if interactive {
             stderr!("\r\x1b[K");
         }
-        let stored = results.as_ref().map(|r| r.close());
         let summary = match summary {
             Ok(s) => s,
             Err(e) => {
@@ -414,7 +464,7 @@ impl VerifyCommand {
             cancelled = summary.cancelled,
             "verify finished"
         );
-        let cancelled = summary.cancelled;
+        let cancelled = summary.cancelled || alternatives.as_ref().is_some_and(|a| a.cancelled);
         if cancelled && let Some(w) = output.as_mut() {
             w.interrupted = true;
         }
@@ -435,6 +485,8 @@ impl VerifyCommand {
             // standard output ("-") has what was written before the stop.
             output: output_name.filter(|o| o == "-" || !cancelled),
             stored,
+            scope: self.input.is_none().then_some(scope),
+            alternatives,
         };
         // With the results on standard output, the summary goes to standard error.
         let text = if self.json {

@@ -398,6 +398,69 @@ pub fn last_inference(conn: &Connection, domain: &str) -> Result<Option<String>>
         .optional()?)
 }
 
+/// A suggested (not yet accepted) address verified dead, with the alternatives to verify in
+/// its place.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadChoice {
+    pub prospect_id: i64,
+    pub email: String,
+    pub verdict: String,
+    /// The first `max` alternatives worth a probe: at another domain than a first choice
+    /// whose domain takes no mail (NO_MX), any for a dead mailbox.
+    pub alternatives: Vec<String>,
+}
+
+/// The rows in `scope` still `suggested` whose address was verified undeliverable and that
+/// have alternatives worth verifying (at most `max` each). Accepted and typed rows are the
+/// user's choice and are left alone.
+pub fn dead_first_choices(
+    conn: &Connection,
+    scope: &super::verifications::Scope,
+    max: usize,
+) -> Result<Vec<DeadChoice>> {
+    let (cond, params) = scope.sql();
+    let mut stmt = conn.prepare(&format!(
+        "SELECT p.id, s.email, v.status, s.alternatives FROM prospects p
+         JOIN suggestions s ON s.prospect_id = p.id
+         JOIN verifications v ON v.email = s.email
+         WHERE s.status = 'suggested' AND s.alternatives <> '[]' AND {cond}
+         ORDER BY p.id"
+    ))?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(params), |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (prospect_id, email, verdict, alts) = row?;
+        if !undeliverable_verdict(&verdict) {
+            continue;
+        }
+        let domain = |e: &str| e.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase());
+        let dead_domain = (verdict == "NO_MX").then(|| domain(&email)).flatten();
+        let alternatives: Vec<String> = serde_json::from_str::<Vec<String>>(&alts)
+            .unwrap_or_default()
+            .into_iter()
+            // Another address at a domain with no MX is as dead as the first.
+            .filter(|a| dead_domain.is_none() || domain(a) != dead_domain)
+            .take(max)
+            .collect();
+        if !alternatives.is_empty() {
+            out.push(DeadChoice {
+                prospect_id,
+                email,
+                verdict,
+                alternatives,
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// Every prospect with its suggestion (or none yet), in prospect order.
 pub fn list(conn: &Connection) -> Result<Vec<SuggestionRow>> {
     rows(conn, "", [])

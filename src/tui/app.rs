@@ -487,8 +487,9 @@ pub enum Effect {
     TogglePause(JobId),
     EditConfig,
     BuildOutbox,
-    /// Verify the database's addresses as a background task.
-    Verify,
+    /// Verify the database's addresses as a background task: every prospect's, or those of
+    /// the rows marked on Suggestions.
+    Verify(crate::store::verifications::Scope),
     Approve {
         ids: Vec<i64>,
         approve: bool,
@@ -1414,7 +1415,21 @@ impl App {
                 if self.activity.running().any(|t| t.kind == JobKind::Verify) {
                     self.toast("a verification is already running (see Activity)", false);
                 } else {
-                    self.effects.push(Effect::Verify);
+                    // Marked rows on Suggestions: just those prospects (after `e` on one row,
+                    // space then V checks it without the whole database).
+                    let marked = if self.tab == Tab::Suggestions {
+                        self.suggestions.marked_targets()
+                    } else {
+                        Vec::new()
+                    };
+                    if !marked.is_empty() {
+                        self.suggestions.marked.retain(|id| !marked.contains(id));
+                    }
+                    self.effects
+                        .push(Effect::Verify(crate::store::verifications::Scope {
+                            ids: marked,
+                            ..Default::default()
+                        }));
                 }
             }
             Action::Approve => {
@@ -2534,7 +2549,10 @@ mod tests {
         press(&mut a, KeyCode::Char('b'));
         assert_eq!(a.take_effects(), vec![Effect::BuildOutbox]);
         a.on_key(KeyEvent::new(KeyCode::Char('V'), KeyModifiers::SHIFT));
-        assert_eq!(a.take_effects(), vec![Effect::Verify]);
+        assert_eq!(
+            a.take_effects(),
+            vec![Effect::Verify(crate::store::verifications::Scope::default())]
+        );
         a.on_job(JobMsg::Started {
             id: 9,
             kind: JobKind::Verify,
@@ -2598,6 +2616,32 @@ mod tests {
         };
         assert!(keys(Tab::Suggestions).contains(&"space"));
         assert!(!keys(Tab::Prospects).contains(&"space"));
+    }
+
+    /// `V` on Suggestions verifies the marked rows' prospects only, and every prospect when
+    /// none is marked.
+    #[test]
+    fn v_on_suggestions_verifies_the_marked_rows_only() {
+        use crate::store::verifications::Scope;
+        let mut a = app();
+        press(&mut a, KeyCode::Char('2'));
+        let row = |id: i64| TableRow::new(id, vec![format!("P{id}"), "Acme".into()]);
+        a.on_loaded(Pane::Suggestions, vec![row(1), row(2), row(3)]);
+        a.take_effects();
+        press(&mut a, KeyCode::Char('j'));
+        press(&mut a, KeyCode::Char(' '));
+        press(&mut a, KeyCode::Char(' '));
+        a.on_key(KeyEvent::new(KeyCode::Char('V'), KeyModifiers::SHIFT));
+        assert_eq!(
+            a.take_effects(),
+            vec![Effect::Verify(Scope {
+                ids: vec![2, 3],
+                ..Scope::default()
+            })]
+        );
+        assert!(a.suggestions.marked.is_empty(), "acted on: unmarked");
+        a.on_key(KeyEvent::new(KeyCode::Char('V'), KeyModifiers::SHIFT));
+        assert_eq!(a.take_effects(), vec![Effect::Verify(Scope::default())]);
     }
 
     #[test]

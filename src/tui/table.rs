@@ -340,20 +340,26 @@ impl TableView {
         self.apply(keep, 0);
     }
 
-    /// What bulk actions apply to: the marked rows the view shows, or the selected row when
-    /// none is. A row marked and then hidden by a filter is never changed unseen; its mark
-    /// stays for when the filter is lifted.
-    pub fn targets(&self) -> Vec<i64> {
+    /// The marked rows the view shows (none: an empty list, not the selected row).
+    pub fn marked_targets(&self) -> Vec<i64> {
         let mut ids: Vec<i64> = self
             .view
             .iter()
             .map(|&i| self.rows[i as usize].id)
             .filter(|id| self.marked.contains(id))
             .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// What bulk actions apply to: the marked rows the view shows, or the selected row when
+    /// none is. A row marked and then hidden by a filter is never changed unseen; its mark
+    /// stays for when the filter is lifted.
+    pub fn targets(&self) -> Vec<i64> {
+        let ids = self.marked_targets();
         if ids.is_empty() {
             return self.selected_row().map(|r| vec![r.id]).unwrap_or_default();
         }
-        ids.sort_unstable();
         ids
     }
 

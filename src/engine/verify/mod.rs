@@ -26,6 +26,7 @@ use crate::config::Config;
 
 pub mod cache;
 pub mod classify;
+pub mod database;
 pub mod dns;
 pub mod input;
 pub mod probe;

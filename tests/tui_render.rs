@@ -1025,6 +1025,15 @@ fn a_filter_that_hides_every_row_says_so() {
     for want in [70, 40, 0, 90] {
         app.apply(hailer::tui::keymap::Action::ConfidenceFilterDown);
         assert_eq!(app.min_confidence, want);
+        // The filter stays in the title while it is on, not only in its toast.
+        app.toast = None;
+        let text = format!("{}", render(&mut app, 80, 24).backend());
+        let title = text.lines().nth(1).unwrap_or_default();
+        if want > 0 {
+            assert!(title.contains(&format!("· confidence ≥ {want}")), "{title}");
+        } else {
+            assert!(!title.contains("confidence"), "{title}");
+        }
     }
 }
 

@@ -894,6 +894,12 @@ fn table_title(app: &App) -> String {
                 format!(" Bounces ({}) · {} ", count(&app.bounces), filters)
             }
         }
+        // The confidence filter stays in sight while it is on, not only in its toast.
+        Tab::Suggestions if app.min_confidence > 0 => format!(
+            " Suggestions ({}) · confidence ≥ {} ",
+            count(&app.suggestions),
+            app.min_confidence
+        ),
         Tab::Suggestions => format!(" Suggestions ({}) ", count(&app.suggestions)),
         t => format!(" {} ", t.title()),
     }

@@ -27,6 +27,8 @@ pub struct SuggestionRow {
     /// The confidence find (or the user's choice) gave the address, before its verdict:
     /// `confidence` is 0 once the address is verified undeliverable.
     pub found_confidence: i64,
+    /// The address the import gave the prospect, if any.
+    pub imported_email: Option<String>,
 }
 
 impl SuggestionRow {
@@ -483,7 +485,8 @@ fn rows(
                 s.confidence, s.evidence, s.status, s.reason, v.status,
                 CASE WHEN v.status IS NULL THEN NULL ELSE
                   TRIM(COALESCE('MX ' || v.mx || ' ', '') || COALESCE(v.code || ' ', '')
-                       || COALESCE(v.enhanced || ' ', '') || v.detail) END
+                       || COALESCE(v.enhanced || ' ', '') || v.detail) END,
+                NULLIF(trim(p.email), '')
          FROM prospects p
          LEFT JOIN companies c ON c.key = p.company_key
          LEFT JOIN suggestions s ON s.prospect_id = p.id
@@ -517,6 +520,7 @@ fn rows(
             verified: r.get(13)?,
             verified_detail: r.get(14)?,
             found_confidence: r.get::<_, Option<i64>>(9)?.unwrap_or(0),
+            imported_email: r.get(15)?,
         })
     })?;
     let mut rows: Vec<SuggestionRow> = rows.collect::<rusqlite::Result<_>>()?;

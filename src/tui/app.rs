@@ -106,18 +106,33 @@ pub const MESSAGE_COLUMNS: [Column; 3] = [
 
 /// The Suggestions table (evidence and alternatives are in the detail view). Narrow, Domain
 /// goes first (the suggested address says it), then Pattern, Company, Verified.
-pub const SUGGESTION_COLUMNS: [Column; 8] = [
-    Column::new("Name", 12, 2).max(24),
-    Column::new("Company", 10, 2).max(24).drops(4),
-    Column::new("Domain", 10, 1).max(22).drops(6),
-    Column::new("Suggested", 16, 4).max(40),
-    // " 40 ██···": nine cells.
-    Column::new("Confidence", 9, 1).short("Conf.").max(10),
+///
+/// The address and its verdict are what a review reads, so they are whole at 80 columns
+/// (ordinary addresses; MAILBOX_NOT_FOUND, CONNECTION_REFUSED): the Company gives way
+/// before them (the address's domain names it), and the confidence bar shrinks to its
+/// number. A row without an address shows in its place why (the Note: no domain found, the
+/// address imported for the prospect).
+pub const SUGGESTION_COLUMNS: [Column; 9] = [
+    Column::new("Name", 12, 1).max(20),
+    Column::new("Company", 10, 1).max(20).drops(4),
+    Column::new("Domain", 10, 1).max(20).drops(6),
+    Column::new("Suggested", 24, 4)
+        .max(40)
+        .or_show(SUGGESTION_NOTE),
+    // " 40 ██···": nine cells; "40" when narrow.
+    Column::new("Confidence", 5, 1)
+        .short("Conf.")
+        .max(10)
+        .first_word_when_narrow()
+        .grows_last(),
     Column::new("Pattern", 10, 1).max(12).drops(5),
     Column::fixed("Status", 9),
-    // The verdict explains the suggestion: it gets the room left.
-    Column::new("Verified", 9, 2).drops(3).sparse(),
+    Column::new("Verified", 18, 1).max(18).drops(3).sparse(),
+    Column::new("Note", 0, 0).hidden(),
 ];
+
+/// The Suggestions cell saying why a row has no address, or which address was imported.
+pub const SUGGESTION_NOTE: usize = 8;
 
 /// The Outbox table. The reason (or the server's reply) gets the room left; O/C/R shows
 /// once something was sent, and gives way first when the width is tight.
@@ -1612,6 +1627,7 @@ impl App {
             .filter(|v| crate::store::suggestions::undeliverable_verdict(v))
             .cloned();
         let accepted = row_is_accepted(row);
+        let imported = extra_field(row, IMPORTED_ADDRESS);
         let who = row
             .cells
             .iter()
@@ -1640,10 +1656,16 @@ impl App {
                 op: SuggestionOp::NextAlternative,
             }),
             Action::EditAddress => {
+                // No suggestion yet: start from the address the import gave, if any.
+                let input = if suggested.is_empty() {
+                    imported.unwrap_or_default()
+                } else {
+                    suggested
+                };
                 self.mode = Mode::EditEmail {
                     prospect_id,
                     who,
-                    input: suggested,
+                    input,
                 }
             }
             Action::RerunCompany => self.effects.push(Effect::Find {
@@ -1722,6 +1744,18 @@ impl App {
 }
 
 /// A Suggestions row already used by the outbox build (accepted, or an address typed in).
+/// The Suggestions record field holding the prospect's imported address.
+pub const IMPORTED_ADDRESS: &str = "imported address";
+
+/// A text field of a row's detail extras.
+fn extra_field(row: &TableRow, key: &str) -> Option<String> {
+    serde_json::from_str::<serde_json::Value>(row.extra.as_deref()?)
+        .ok()?
+        .get(key)?
+        .as_str()
+        .map(str::to_string)
+}
+
 fn row_is_accepted(row: &TableRow) -> bool {
     matches!(
         row.cells.get(6).map(String::as_str),

@@ -1096,7 +1096,14 @@ fn render_table(
             };
             let mut cells = vec![Cell::from(mark)];
             cells.extend(placed.iter().map(|p| {
+                let column = &table.columns[p.index];
                 let value = r.cells.get(p.index).map_or("", String::as_str);
+                // An empty cell may show why it is empty (a no-domain row's reason), dimmed.
+                if let Some(other) = column.fallback.filter(|_| value.is_empty()) {
+                    let why = r.cells.get(other).map_or("", String::as_str);
+                    return Cell::from(cut(&sanitize(why), p.width as usize)).style(theme.dim());
+                }
+                let value = column.fit(value, p.width);
                 Cell::from(cut(&sanitize(value), p.width as usize))
             }));
             Row::new(cells)

@@ -158,7 +158,7 @@ fn streaming_lines_gives_one_row_per_line_in_order_with_the_exact_header() {
     let s = servers();
     let env = Env::new();
     let config = env.config(&s);
-    let mut input = b"jane@acme.test\nnobody@acme.test\n\ngarbage line\n".to_vec();
+    let mut input = b"jane@acme.test\nnobody@acme.test\n\n  \ngarbage line\n".to_vec();
     // A line saved by a Windows program (Windows-1252) is read as such, as import does.
     input.extend(b"h\xe9l\xe8ne@nosuch.test\n");
     input.extend("x".repeat(10_000).as_bytes());
@@ -180,7 +180,7 @@ fn streaming_lines_gives_one_row_per_line_in_order_with_the_exact_header() {
         [
             ("jane@acme.test", "VALID"),
             ("nobody@acme.test", "MAILBOX_NOT_FOUND"),
-            ("", "INVALID_SYNTAX"),
+            // The blank lines are skipped, not verified.
             ("garbage line", "INVALID_SYNTAX"),
             ("hélène@nosuch.test", "NO_MX"),
             (long.as_str(), "INVALID_SYNTAX"),
@@ -201,9 +201,15 @@ fn streaming_lines_gives_one_row_per_line_in_order_with_the_exact_header() {
             "User unknown"
         ]
     );
+    // Not an address at all: said so first, not that it has spaces.
+    assert_eq!(r[3][5], "not an address (no @)");
     // The summary goes to stderr when the results take stdout.
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("10 addresses verified"), "{stderr}");
+    assert!(stderr.contains("9 addresses verified"), "{stderr}");
+    assert!(
+        stderr.contains("2 blank line(s) or row(s) skipped (no address)"),
+        "{stderr}"
+    );
 }
 
 /// Streaming mode reports a greylisted address as TEMPORARY at once: no retry by default
@@ -241,17 +247,46 @@ fn csv_input_with_an_email_column_and_output_to_a_file() {
         .assert()
         .success()
         .stdout(predicates::str::contains("\"total\": 2"));
+    // The input's columns are kept, the verdict's appended, as NeverBounce and ZeroBounce
+    // do: no joining back by row order.
     let text = std::fs::read_to_string(&out_file).unwrap();
     let r = rows(&text);
-    assert_eq!(r[0].join(","), HEADER);
     assert_eq!(
-        (r[1][0].as_str(), r[1][1].as_str()),
-        ("jane@acme.test", "VALID")
+        r[0].join(","),
+        "Name,Email,Note,status,mx,code,enhanced,detail"
     );
     assert_eq!(
-        (r[2][0].as_str(), r[2][1].as_str()),
-        ("nobody@acme.test", "MAILBOX_NOT_FOUND")
+        r[1][..5],
+        [
+            "Doe, Jane",
+            "jane@acme.test",
+            "multi\nline",
+            "VALID",
+            "mx.acme.test"
+        ]
     );
+    assert_eq!(
+        r[2][..4],
+        ["No Body", "nobody@acme.test", "", "MAILBOX_NOT_FOUND"]
+    );
+    // A `;` file whose header already has a "Status" column: the verdict's are prefixed, a
+    // short row is padded so its verdict stays under its header, a blank row is skipped.
+    let file = env.write(
+        "fr.csv",
+        "Prénom;Courriel;Status\nJane;jane@acme.test;client\n\nBob;nobody@acme.test\n".as_bytes(),
+    );
+    let out = env.verify_stream(&config, &file);
+    let r = rows(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(
+        r[0].join(","),
+        "Prénom,Courriel,Status,verify_status,verify_mx,verify_code,verify_enhanced,verify_detail"
+    );
+    assert_eq!(r[1][..4], ["Jane", "jane@acme.test", "client", "VALID"]);
+    assert_eq!(
+        r[2][..4],
+        ["Bob", "nobody@acme.test", "", "MAILBOX_NOT_FOUND"]
+    );
+    assert_eq!(r.len(), 3, "{r:?}");
 }
 
 #[test]
@@ -848,9 +883,11 @@ fn utf16_input_with_or_without_bom_is_decoded() {
         let out = env.verify_stream(&config, &file);
         let stdout = String::from_utf8(out.stdout).unwrap();
         let r = rows(&stdout);
+        // The input's columns kept (decoded), the verdict after them.
+        assert_eq!(r[1][0], "Hélène Dupré", "{name}: {stdout}");
         let got: Vec<(&str, &str)> = r[1..]
             .iter()
-            .map(|r| (r[0].as_str(), r[1].as_str()))
+            .map(|r| (r[1].as_str(), r[2].as_str()))
             .collect();
         assert_eq!(got, want, "{name}: {stdout}");
     }
@@ -958,15 +995,16 @@ fn blank_first_rows_do_not_refuse_the_input_and_a_refusal_writes_nothing() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{stderr}");
         let r = rows(&String::from_utf8(out.stdout).unwrap());
-        let got: Vec<(&str, &str)> = r[1..]
+        // The input's columns first (Name, the address column), then the verdict; the
+        // blank row is skipped.
+        let got: Vec<(&str, &str, &str)> = r[1..]
             .iter()
-            .map(|r| (r[0].as_str(), r[1].as_str()))
+            .map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str()))
             .collect();
-        let mut want = vec![("", "INVALID_SYNTAX")];
-        if input.starts_with(b"Name,Contact") {
-            want.push(("", "INVALID_SYNTAX"));
-        }
-        want.push(("jane@acme.test", "VALID"));
+        let want = vec![
+            ("Jane", "", "INVALID_SYNTAX"),
+            ("Bob", "jane@acme.test", "VALID"),
+        ];
         assert_eq!(got, want, "{}", String::from_utf8_lossy(input));
     }
     let refused = b"Name,Company\nJane,\nBob,Acme\n";
@@ -1007,5 +1045,5 @@ fn blank_first_rows_do_not_refuse_the_input_and_a_refusal_writes_nothing() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let r = rows(&String::from_utf8(out.stdout).unwrap());
-    assert_eq!(r[2][..2], ["Acme", "INVALID_SYNTAX"]);
+    assert_eq!(r[2][..3], ["Bob", "Acme", "INVALID_SYNTAX"]);
 }

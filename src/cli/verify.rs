@@ -2,8 +2,9 @@
 //!
 //! Without `--input`: verify the distinct addresses of the database (prospects) and store the
 //! verdicts in `verifications`. With `--input`: stream addresses from a file or standard input
-//! to a CSV of results (`email,status,mx,code,enhanced,detail`, in input order, flushed per
-//! row) in constant memory. Both reuse verdicts stored less than `--max-age` days ago.
+//! to a CSV of results (`email,status,mx,code,enhanced,detail` for a list of addresses; for a
+//! CSV with a header, its own columns then `status,mx,code,enhanced,detail`; in input order,
+//! flushed per row) in constant memory; blank lines are skipped and counted. Both reuse verdicts stored less than `--max-age` days ago.
 //! An output file is written beside its target under a temporary name and renamed over it
 //! only when the run succeeds, so a failed run never wipes earlier results (rows it did write
 //! are kept as `FILE.partial`).
@@ -32,8 +33,11 @@ use crate::files::OutputFile;
 use crate::store;
 use crate::store::verifications::Scope;
 
-/// The header of every result file.
+/// The header of a result file for a list of addresses.
 pub const HEADER: [&str; 6] = ["email", "status", "mx", "code", "enhanced", "detail"];
+
+/// The verdict's columns, appended to a CSV input's own.
+const VERDICT_HEADER: [&str; 5] = ["status", "mx", "code", "enhanced", "detail"];
 
 #[derive(Debug, Args)]
 pub struct VerifyCommand {
@@ -65,7 +69,7 @@ pub struct VerifyCommand {
     /// `email` (or E-mail, Courriel, …) and its first rows do not show it
     #[arg(long, value_name = "NAME", requires = "input")]
     pub column: Option<String>,
-    /// Results as CSV (email,status,mx,code,enhanced,detail); `-` for standard output
+    /// Results as CSV: email,status,mx,code,enhanced,detail for a list of addresses; a CSV input with a header keeps its columns, with status,mx,code,enhanced,detail appended; `-` for standard output
     /// [default with --input: -]
     #[arg(short, long, value_name = "FILE|-")]
     pub output: Option<String>,
@@ -121,6 +125,8 @@ struct Report {
     /// Alternatives of dead first choices (database only).
     #[serde(skip_serializing_if = "Option::is_none")]
     alternatives: Option<AlternativesOut>,
+    /// Blank input lines or rows: no address, so not verified (and no output row).
+    skipped_blank: u64,
 }
 
 impl std::fmt::Display for Report {
@@ -129,6 +135,13 @@ impl std::fmt::Display for Report {
             writeln!(f, "verifying the addresses of {scope}")?;
         }
         write!(f, "{}", self.summary)?;
+        if self.skipped_blank > 0 {
+            writeln!(
+                f,
+                "{} blank line(s) or row(s) skipped (no address)",
+                self.skipped_blank
+            )?;
+        }
         if let Some(alt) = &self.alternatives {
             write!(f, "{alt}")?;
         }
@@ -266,6 +279,8 @@ impl VerifyCommand {
         };
         let input_size = opened.as_ref().and_then(|(_, size)| *size);
         let source = opened.map(|(source, _)| source);
+        let skipped_blank = source.as_ref().map(verify::input::Source::skipped);
+        let columns = source.as_ref().and_then(verify::input::Source::columns);
         let output_name = self
             .output
             .clone()
@@ -282,7 +297,7 @@ impl VerifyCommand {
         }
         let mut output = match output_name.as_deref() {
             None => None,
-            Some(name) => match ResultWriter::create(name) {
+            Some(name) => match ResultWriter::create(name, columns) {
                 Ok(w) => {
                     // The results only take their name at the end: say where to follow them.
                     if let Some(tmp) = w.in_progress() {
@@ -487,6 +502,7 @@ impl VerifyCommand {
             stored,
             scope: self.input.is_none().then_some(scope),
             alternatives,
+            skipped_blank: skipped_blank.map_or(0, |n| n.load(Relaxed)),
         };
         // With the results on standard output, the summary goes to standard error.
         let text = if self.json {
@@ -548,6 +564,8 @@ fn open_input(
 /// ([`OutputFile`]).
 struct ResultWriter {
     csv: Option<csv::Writer<Box<dyn Write + Send>>>,
+    /// A CSV input with a header: its columns come first, then the verdict's.
+    columns: Option<verify::input::Columns>,
     /// The file, for a file (none for standard output).
     file: Option<OutputFile>,
     rows: u64,
@@ -557,7 +575,7 @@ struct ResultWriter {
 }
 
 impl ResultWriter {
-    fn create(name: &str) -> io::Result<ResultWriter> {
+    fn create(name: &str, columns: Option<verify::input::Columns>) -> io::Result<ResultWriter> {
         let (sink, file): (Box<dyn Write + Send>, _) = if name == "-" {
             super::mark_stdout_used();
             (Box::new(io::stdout()), None)
@@ -566,18 +584,43 @@ impl ResultWriter {
             let file = OutputFile::create(Path::new(name))?;
             (Box::new(file.file().try_clone()?), Some(file))
         };
+        let header: Vec<String> = match &columns {
+            None => HEADER.iter().map(|h| h.to_string()).collect(),
+            Some(c) => {
+                // The verdict's columns after the input's, as NeverBounce and ZeroBounce
+                // append theirs; prefixed when the input already has a column of that name.
+                let taken =
+                    |name: &str| c.header.iter().any(|h| h.trim().eq_ignore_ascii_case(name));
+                let clash = VERDICT_HEADER.iter().any(|h| taken(h));
+                c.header
+                    .iter()
+                    .cloned()
+                    .chain(VERDICT_HEADER.iter().map(|h| {
+                        if clash {
+                            format!("verify_{h}")
+                        } else {
+                            h.to_string()
+                        }
+                    }))
+                    .collect()
+            }
+        };
         let mut w = ResultWriter {
             csv: Some(
                 csv::WriterBuilder::new()
                     .buffer_capacity(8 * 1024)
+                    // Rows as long as the input gave them (commas whatever the input's
+                    // delimiter, as the results of a list are).
+                    .flexible(true)
                     .from_writer(sink),
             ),
+            columns,
             file,
             rows: 0,
             interrupted: false,
         };
         let csv = w.csv.as_mut().expect("just set");
-        csv.write_record(HEADER)?;
+        csv.write_record(&header)?;
         csv.flush()?;
         Ok(w)
     }
@@ -607,14 +650,35 @@ impl ResultWriter {
         let Some(csv) = self.csv.as_mut() else {
             return Ok(());
         };
-        csv.write_record([
-            out.email.as_str(),
+        let verdict = [
             v.status.as_str(),
             v.mx.as_deref().unwrap_or(""),
             code.as_str(),
             v.enhanced.as_deref().unwrap_or(""),
             v.detail.as_str(),
-        ])?;
+        ];
+        match &self.columns {
+            None => {
+                csv.write_record(std::iter::once(out.email.as_str()).chain(verdict))?;
+            }
+            Some(c) => {
+                // A row shorter than the header is padded, so the verdict stays under its
+                // own header; one unreadable (no fields) gives its address column only.
+                let mut fields: Vec<&str> = match &out.row {
+                    Some(row) => row.iter().map(String::as_str).collect(),
+                    None => Vec::new(),
+                };
+                if fields.len() < c.header.len() {
+                    fields.resize(c.header.len(), "");
+                }
+                if out.row.is_none()
+                    && let Some(cell) = fields.get_mut(c.address)
+                {
+                    *cell = out.email.as_str();
+                }
+                csv.write_record(fields.into_iter().chain(verdict))?;
+            }
+        }
         self.rows += 1;
         csv.flush()
     }

@@ -260,6 +260,9 @@ pub struct InputItem {
     /// Set when the address must not be probed (it is on the suppression list): the result is
     /// its stored verdict, whatever its age, or UNKNOWN with this text.
     pub not_probed: Option<String>,
+    /// The input row's fields (a CSV with a header), given back with the result so the output
+    /// keeps the input's columns.
+    pub row: Option<Vec<String>>,
 }
 
 impl InputItem {
@@ -268,6 +271,7 @@ impl InputItem {
             email: crate::engine::import::normalize::bare_address(email.as_ref()).to_string(),
             problem: None,
             not_probed: None,
+            row: None,
         }
     }
 
@@ -277,7 +281,13 @@ impl InputItem {
             email: echo,
             problem: Some(problem),
             not_probed: None,
+            row: None,
         }
+    }
+
+    pub fn with_row(mut self, row: Option<Vec<String>>) -> InputItem {
+        self.row = row;
+        self
     }
 }
 
@@ -297,6 +307,9 @@ pub struct VerifyOut {
     pub verdict: Verdict,
     /// Reused from the cache rather than probed now.
     pub cached: bool,
+    /// The input row's fields, when the input is a CSV with a header.
+    #[serde(skip)]
+    pub row: Option<Vec<String>>,
 }
 
 /// Cumulative counters.
@@ -700,6 +713,7 @@ fn emit(
         email: item.email,
         verdict,
         cached,
+        row: item.row,
     }));
     prog.done += 1;
 }

@@ -1843,7 +1843,7 @@ fn wrap_items(
 fn render_detail(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) -> usize {
     let Some(table) = app.table() else { return 0 };
     let area = popup(dialog_area(f), 76, dialog_area(f).height);
-    f.render_widget(Clear, area);
+    clear_under_popup(f, area);
     let value_width = (area.width.saturating_sub(2 + 16) as usize).max(10);
     let mut lines = Vec::new();
     for (k, v) in table.detail() {
@@ -1877,7 +1877,7 @@ fn render_detail(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) -> usiz
 /// indentation. Returns the largest useful scroll offset.
 fn render_text(f: &mut Frame, title: &str, text: &str, scroll: usize) -> usize {
     let area = popup(dialog_area(f), 100, dialog_area(f).height);
-    f.render_widget(Clear, area);
+    clear_under_popup(f, area);
     let width = (area.width.saturating_sub(2) as usize).max(10);
     let lines: Vec<Line> = text
         .lines()
@@ -1979,6 +1979,36 @@ thread_local! {
 /// never covers part of those lines (leaving stray characters beside it at 80x24).
 fn dialog_area(f: &Frame) -> Rect {
     DIALOG_AREA.with(|a| a.get()).unwrap_or_else(|| f.area())
+}
+
+/// Clears `area`, and in the column either side of it (within the [`dialog_area`]) whatever
+/// is not a border or the scrollbar: a popup two columns narrower than the table would
+/// otherwise sit between the table's cut cells ("…") and its border.
+fn clear_under_popup(f: &mut Frame, area: Rect) {
+    f.render_widget(Clear, area);
+    let bounds = dialog_area(f);
+    let sides = [area.x.checked_sub(1), Some(area.x + area.width)];
+    let buf = f.buffer_mut();
+    for x in sides
+        .into_iter()
+        .flatten()
+        .filter(|x| (bounds.x..bounds.x + bounds.width).contains(x))
+    {
+        for y in area.y..area.y + area.height {
+            let cell = &mut buf[(x, y)];
+            if !is_frame_glyph(cell.symbol()) {
+                cell.reset();
+            }
+        }
+    }
+}
+
+/// Box drawing, block elements (the scrollbar's thumb) and the scrollbar's arrows.
+fn is_frame_glyph(symbol: &str) -> bool {
+    !symbol.is_empty()
+        && symbol
+            .chars()
+            .all(|c| ('\u{2500}'..='\u{259F}').contains(&c) || matches!(c, '▲' | '▼'))
 }
 
 /// A `width` x `height` box centred in `area` (the [`dialog_area`]), at most as high as it

@@ -1015,6 +1015,8 @@ struct VerifyProgress {
     /// Addresses done by an earlier pass (the alternatives pass counts after the main one).
     offset: u64,
     eta_floor: Option<Duration>,
+    /// Tenths of the run already logged.
+    logged_tenths: u64,
 }
 
 impl VerifyProgress {
@@ -1023,6 +1025,7 @@ impl VerifyProgress {
             total,
             offset: 0,
             eta_floor: None,
+            logged_tenths: 0,
         }
     }
 
@@ -1054,6 +1057,27 @@ impl VerifyProgress {
             rep.eta_floor(floor);
         }
         rep.progress(self.offset + p.done, Some(self.total), note);
+        // The log shows the run going too: a line at each tenth of a long run, with the
+        // verdicts so far.
+        let done = self.offset + p.done;
+        let tenth = (self.total / 10).max(1);
+        if self.total >= 20 && done / tenth > self.logged_tenths && done < self.total {
+            self.logged_tenths = done / tenth;
+            let counts: Vec<String> = p
+                .by_status
+                .iter()
+                .map(|(s, n)| format!("{n} {}", s.as_str()))
+                .collect();
+            rep.log(
+                Level::Info,
+                format!(
+                    "{done} of {} verified ({} from cache): {}",
+                    self.total,
+                    p.cached,
+                    counts.join(", ")
+                ),
+            );
+        }
     }
 }
 
@@ -1063,7 +1087,10 @@ fn log_verify_summary(
     summary: &crate::engine::verify::VerifySummary,
 ) {
     for (status, n) in &summary.by_status {
-        rep.log(Level::Info, format!("{n:>6}  {}", status.as_str()));
+        rep.log(
+            Level::Info,
+            format!("{n:>6}  {}: {}", status.as_str(), status.meaning()),
+        );
     }
 }
 
@@ -1138,6 +1165,66 @@ fn edit_config(current: &LoadedConfig) -> Result<LoadedConfig, Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A verify task's log shows the run going (a line per tenth, with the verdicts so far)
+    /// and ends with each count explained, not bare status names.
+    #[tokio::test]
+    async fn a_verify_log_shows_progress_and_explains_its_counts() {
+        use crate::engine::jobs::{JobMsg, Supervisor};
+        use crate::engine::verify::{Status, VerifyEvent, VerifyProg, VerifySummary};
+        let (mut sup, mut rx) = Supervisor::new(tokio_util::sync::CancellationToken::new());
+        sup.spawn_blocking(JobKind::Verify, "verify", false, |rep| {
+            let mut progress = VerifyProgress::new(20);
+            let mut p = VerifyProg::default();
+            for done in 1..=20u64 {
+                p.done = done;
+                let status = if done % 4 == 0 {
+                    Status::MailboxNotFound
+                } else {
+                    Status::Valid
+                };
+                *p.by_status.entry(status).or_default() += 1;
+                progress.on_event(rep, &VerifyEvent::Progress(p.clone()));
+            }
+            let summary = VerifySummary {
+                total: 20,
+                cached: 0,
+                by_status: p.by_status.clone(),
+                cancelled: false,
+                seconds: 1.0,
+            };
+            log_verify_summary(rep, &summary);
+            Ok("done".into())
+        });
+        let mut logs = Vec::new();
+        while let Some(m) = rx.recv().await {
+            match m {
+                JobMsg::Log { text, .. } => logs.push(text),
+                JobMsg::Finished { .. } => break,
+                _ => {}
+            }
+        }
+        assert!(
+            logs.contains(
+                &"10 of 20 verified (0 from cache): 8 VALID, 2 MAILBOX_NOT_FOUND".to_string()
+            ),
+            "{logs:#?}"
+        );
+        assert_eq!(
+            logs.iter()
+                .filter(|l| l.contains(" of 20 verified"))
+                .count(),
+            9,
+            "one line per tenth, none at the end (the summary says it): {logs:#?}"
+        );
+        assert!(
+            logs.contains(
+                &"     5  MAILBOX_NOT_FOUND: the server says there is no such mailbox (never sent)"
+                    .to_string()
+            ),
+            "{logs:#?}"
+        );
+    }
 
     #[test]
     fn approving_marked_rows_counts_those_it_passed_over() {

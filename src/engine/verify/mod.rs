@@ -105,6 +105,29 @@ impl Status {
         matches!(self, Status::CatchAll | Status::Unknown)
     }
 
+    /// What the status means for the campaign, for logs that list counts per status.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Status::Valid => "the server accepts the address",
+            Status::CatchAll => {
+                "the domain accepts any address, so this one is unproven (sent, flagged risky)"
+            }
+            Status::MailboxNotFound => "the server says there is no such mailbox (never sent)",
+            Status::MailboxFull => "the mailbox is full (sent; it may bounce)",
+            Status::Disabled => "the mailbox is disabled (never sent)",
+            Status::InvalidSyntax => "not a valid address (never sent)",
+            Status::NoMx => {
+                "the domain takes no mail: no MX, null MX or no such domain (never sent)"
+            }
+            Status::Timeout => "the server did not answer in time (asked again next run)",
+            Status::ConnectionRefused => "no MX host took the connection (asked again next run)",
+            Status::Temporary => {
+                "greylisting or a 4xx answer, still after the retries (asked again next run)"
+            }
+            Status::Unknown => "nothing settled it, e.g. a resolver problem (sent, flagged risky)",
+        }
+    }
+
     /// A verdict worth reusing until the cache TTL expires (others are retried next run).
     pub fn is_definitive(self) -> bool {
         matches!(

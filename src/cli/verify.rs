@@ -431,7 +431,6 @@ impl VerifyCommand {
                 }
             }
         }
-        drop(on_event);
         if interactive {
             stderr!("\r\x1b[K");
         }

@@ -270,10 +270,11 @@ fn csv_input_with_an_email_column_and_output_to_a_file() {
         ["No Body", "nobody@acme.test", "", "MAILBOX_NOT_FOUND"]
     );
     // A `;` file whose header already has a "Status" column: the verdict's are prefixed, a
-    // short row is padded so its verdict stays under its header, a blank row is skipped.
+    // short row is padded so its verdict stays under its header, an empty row (`;;`, as a
+    // spreadsheet saves one) is skipped.
     let file = env.write(
         "fr.csv",
-        "Prénom;Courriel;Status\nJane;jane@acme.test;client\n\nBob;nobody@acme.test\n".as_bytes(),
+        "Prénom;Courriel;Status\nJane;jane@acme.test;client\n;;\nBob;nobody@acme.test\n".as_bytes(),
     );
     let out = env.verify_stream(&config, &file);
     let r = rows(&String::from_utf8(out.stdout).unwrap());

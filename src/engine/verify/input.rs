@@ -738,8 +738,13 @@ impl CsvRecord {
             .collect()
     }
 
+    /// No value in any field: an empty line, or a spreadsheet's empty row saved as `;;;`.
     fn is_blank(&self) -> bool {
-        !self.truncated && self.fields.len() <= 1 && self.fields.iter().all(|f| f.is_empty())
+        !self.truncated
+            && self
+                .fields
+                .iter()
+                .all(|f| f.iter().all(|b| matches!(b, b' ' | b'\t')))
     }
 
     fn item(&self, column: usize, encoding: &str) -> InputItem {
@@ -1155,7 +1160,9 @@ mod tests {
         // No address there: skipped (counted), not an INVALID_SYNTAX verdict. A CSV with a
         // header gives each item its row, and the header for the output.
         let source = open(
-            io::Cursor::new(b"name,email\nJane,jane@acme.test\n\n\r\nJo,jo@acme.test\n".to_vec()),
+            io::Cursor::new(
+                b"name,email\nJane,jane@acme.test\n\n\r\n , \nJo,jo@acme.test\n".to_vec(),
+            ),
             None,
         )
         .unwrap();
@@ -1180,7 +1187,7 @@ mod tests {
             items[1].row,
             Some(vec!["Jo".to_string(), "jo@acme.test".into()])
         );
-        assert_eq!(skipped.load(std::sync::atomic::Ordering::Relaxed), 2);
+        assert_eq!(skipped.load(std::sync::atomic::Ordering::Relaxed), 3);
         let source = open(
             io::Cursor::new(b"a@x.test\n\n  \nb@x.test\n".to_vec()),
             None,

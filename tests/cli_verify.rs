@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use fake_dns::Answer;
 use fake_smtp::{FakeSmtp, reply, standard};
-use hailer::store::{Store, verifications};
+use hailer::store::{Store, suggestions, verifications};
 use hickory_resolver::proto::rr::RecordType;
 use tempfile::TempDir;
 
@@ -158,7 +158,7 @@ fn streaming_lines_gives_one_row_per_line_in_order_with_the_exact_header() {
     let s = servers();
     let env = Env::new();
     let config = env.config(&s);
-    let mut input = b"jane@acme.test\nnobody@acme.test\n\ngarbage line\n".to_vec();
+    let mut input = b"jane@acme.test\nnobody@acme.test\n\n  \ngarbage line\n".to_vec();
     // A line saved by a Windows program (Windows-1252) is read as such, as import does.
     input.extend(b"h\xe9l\xe8ne@nosuch.test\n");
     input.extend("x".repeat(10_000).as_bytes());
@@ -180,7 +180,7 @@ fn streaming_lines_gives_one_row_per_line_in_order_with_the_exact_header() {
         [
             ("jane@acme.test", "VALID"),
             ("nobody@acme.test", "MAILBOX_NOT_FOUND"),
-            ("", "INVALID_SYNTAX"),
+            // The blank lines are skipped, not verified.
             ("garbage line", "INVALID_SYNTAX"),
             ("hélène@nosuch.test", "NO_MX"),
             (long.as_str(), "INVALID_SYNTAX"),
@@ -201,9 +201,15 @@ fn streaming_lines_gives_one_row_per_line_in_order_with_the_exact_header() {
             "User unknown"
         ]
     );
+    // Not an address at all: said so first, not that it has spaces.
+    assert_eq!(r[3][5], "not an address (no @)");
     // The summary goes to stderr when the results take stdout.
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("10 addresses verified"), "{stderr}");
+    assert!(stderr.contains("9 addresses verified"), "{stderr}");
+    assert!(
+        stderr.contains("2 blank line(s) or row(s) skipped (no address)"),
+        "{stderr}"
+    );
 }
 
 /// Streaming mode reports a greylisted address as TEMPORARY at once: no retry by default
@@ -241,17 +247,47 @@ fn csv_input_with_an_email_column_and_output_to_a_file() {
         .assert()
         .success()
         .stdout(predicates::str::contains("\"total\": 2"));
+    // The input's columns are kept, the verdict's appended, as NeverBounce and ZeroBounce
+    // do: no joining back by row order.
     let text = std::fs::read_to_string(&out_file).unwrap();
     let r = rows(&text);
-    assert_eq!(r[0].join(","), HEADER);
     assert_eq!(
-        (r[1][0].as_str(), r[1][1].as_str()),
-        ("jane@acme.test", "VALID")
+        r[0].join(","),
+        "Name,Email,Note,status,mx,code,enhanced,detail"
     );
     assert_eq!(
-        (r[2][0].as_str(), r[2][1].as_str()),
-        ("nobody@acme.test", "MAILBOX_NOT_FOUND")
+        r[1][..5],
+        [
+            "Doe, Jane",
+            "jane@acme.test",
+            "multi\nline",
+            "VALID",
+            "mx.acme.test"
+        ]
     );
+    assert_eq!(
+        r[2][..4],
+        ["No Body", "nobody@acme.test", "", "MAILBOX_NOT_FOUND"]
+    );
+    // A `;` file whose header already has a "Status" column: the verdict's are prefixed, a
+    // short row is padded so its verdict stays under its header, an empty row (`;;`, as a
+    // spreadsheet saves one) is skipped.
+    let file = env.write(
+        "fr.csv",
+        "Prénom;Courriel;Status\nJane;jane@acme.test;client\n;;\nBob;nobody@acme.test\n".as_bytes(),
+    );
+    let out = env.verify_stream(&config, &file);
+    let r = rows(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(
+        r[0].join(","),
+        "Prénom,Courriel,Status,verify_status,verify_mx,verify_code,verify_enhanced,verify_detail"
+    );
+    assert_eq!(r[1][..4], ["Jane", "jane@acme.test", "client", "VALID"]);
+    assert_eq!(
+        r[2][..4],
+        ["Bob", "nobody@acme.test", "", "MAILBOX_NOT_FOUND"]
+    );
+    assert_eq!(r.len(), 3, "{r:?}");
 }
 
 #[test]
@@ -577,6 +613,141 @@ fn database_mode_against_the_rig_stores_every_prospect_verdict() {
     assert_eq!(json["by_status"]["TEMPORARY"], 1, "{json}");
 }
 
+/// `verify ID…`, `--company`, `--status` verify only those prospects' addresses; a suggested
+/// first choice verified dead has its next two alternatives verified, and the first VALID one
+/// becomes the suggestion (still to accept) with evidence saying why. An accepted row stays the
+/// user's choice, and alternatives past the second are not probed.
+#[test]
+fn verify_named_prospects_and_the_alternatives_of_a_dead_first_choice() {
+    let Some(rig) = rig::rig() else { return };
+    let env = Env::new();
+    let config = rig.config();
+    let prospects = env.write(
+        "prospects.csv",
+        b"firstname,lastname,company\nJane,Doe,Acme\nJohn,Smith,Acme\nSal,Es,Acme\nNo,Body,Other\n",
+    );
+    env.hailer(&config)
+        .args(["import", "prospects"])
+        .arg(&prospects)
+        .assert()
+        .success();
+    let store = Store::open_in(&env.data_dir()).unwrap();
+    store
+        .conn()
+        .execute_batch(
+            "INSERT INTO suggestions (prospect_id, email, alternatives, pattern, confidence, evidence, status, updated_at) VALUES
+               (1, 'j.doe@acme.test', '[\"jdoe@acme.test\",\"jane.doe@acme.test\",\"jane@acme.test\"]', 'f.last', 80, '[]', 'suggested', 0),
+               (2, 'jsmith@acme.test', '[\"john.smith@acme.test\"]', 'flast', 80, '[]', 'accepted', 0),
+               (3, 's.es@acme.test', '[\"ses@acme.test\",\"sal@acme.test\",\"sales@acme.test\"]', 'f.last', 80, '[]', 'suggested', 0),
+               (4, 'no.body@acme.test', '[\"nbody@acme.test\"]', 'first.last', 80, '[]', 'suggested', 0);",
+        )
+        .unwrap();
+    let verified = |store: &Store| -> Vec<String> {
+        let mut v: Vec<String> = verifications::list(store.conn())
+            .unwrap()
+            .into_iter()
+            .map(|r| format!("{} {}", r.email, r.status))
+            .collect();
+        v.sort();
+        v
+    };
+    // One prospect by id: its first choice, then its next two alternatives.
+    let out = env
+        .hailer(&config)
+        .args(["verify", "1", "--retries", "0"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(
+        verified(&store),
+        [
+            "j.doe@acme.test MAILBOX_NOT_FOUND",
+            "jane.doe@acme.test VALID",
+            "jdoe@acme.test MAILBOX_NOT_FOUND"
+        ]
+    );
+    assert!(
+        text.contains("verifying the addresses of prospect 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "prospect 1: j.doe@acme.test verified MAILBOX_NOT_FOUND; now jane.doe@acme.test"
+        ),
+        "{text}"
+    );
+    let jane = suggestions::get(store.conn(), 1).unwrap().unwrap();
+    assert_eq!(jane.email.as_deref(), Some("jane.doe@acme.test"));
+    assert_eq!(jane.status, "suggested", "found, not accepted for the user");
+    assert_eq!(jane.verified.as_deref(), Some("VALID"));
+    assert!(jane.confidence >= 80, "{}", jane.confidence);
+    assert!(
+        jane.evidence[0].contains(
+            "first choice j.doe@acme.test verified MAILBOX_NOT_FOUND; jane.doe@acme.test verified VALID"
+        ),
+        "{:?}",
+        jane.evidence
+    );
+    assert_eq!(
+        jane.alternatives.last().map(String::as_str),
+        Some("j.doe@acme.test"),
+        "the dead address goes last"
+    );
+    // A company filter with a status: Acme's suggested rows (3), not the accepted one (2)
+    // nor Other's (4). Only two alternatives of 3 are tried: sales@ stays unverified.
+    env.hailer(&config)
+        .args([
+            "verify",
+            "--company",
+            "ACME",
+            "--status",
+            "suggested",
+            "--retries",
+            "0",
+        ])
+        .assert()
+        .success();
+    let all = verified(&store);
+    assert!(
+        all.contains(&"s.es@acme.test MAILBOX_NOT_FOUND".to_string()),
+        "{all:?}"
+    );
+    assert!(
+        all.contains(&"ses@acme.test MAILBOX_NOT_FOUND".to_string()),
+        "{all:?}"
+    );
+    assert!(
+        all.contains(&"sal@acme.test MAILBOX_NOT_FOUND".to_string()),
+        "{all:?}"
+    );
+    assert!(!all.iter().any(|v| v.starts_with("sales@")), "{all:?}");
+    assert!(!all.iter().any(|v| v.starts_with("jsmith@")), "{all:?}");
+    assert!(!all.iter().any(|v| v.starts_with("no.body@")), "{all:?}");
+    let sal = suggestions::get(store.conn(), 3).unwrap().unwrap();
+    assert_eq!(
+        sal.email.as_deref(),
+        Some("s.es@acme.test"),
+        "no VALID alternative"
+    );
+    // Everyone: the accepted dead row is verified but stays the user's choice.
+    env.hailer(&config)
+        .args(["verify", "--retries", "0"])
+        .assert()
+        .success();
+    let john = suggestions::get(store.conn(), 2).unwrap().unwrap();
+    assert_eq!(john.email.as_deref(), Some("jsmith@acme.test"));
+    assert_eq!(john.verified.as_deref(), Some("MAILBOX_NOT_FOUND"));
+    assert!(
+        !verified(&store)
+            .iter()
+            .any(|v| v.starts_with("john.smith@")),
+        "an accepted row's alternatives are not probed"
+    );
+}
+
 /// Database mode retries a greylisted address after its pause, and without a terminal it says
 /// on stderr why the run waits, so a pause does not look like a hang.
 #[test]
@@ -713,9 +884,11 @@ fn utf16_input_with_or_without_bom_is_decoded() {
         let out = env.verify_stream(&config, &file);
         let stdout = String::from_utf8(out.stdout).unwrap();
         let r = rows(&stdout);
+        // The input's columns kept (decoded), the verdict after them.
+        assert_eq!(r[1][0], "Hélène Dupré", "{name}: {stdout}");
         let got: Vec<(&str, &str)> = r[1..]
             .iter()
-            .map(|r| (r[0].as_str(), r[1].as_str()))
+            .map(|r| (r[1].as_str(), r[2].as_str()))
             .collect();
         assert_eq!(got, want, "{name}: {stdout}");
     }
@@ -823,15 +996,16 @@ fn blank_first_rows_do_not_refuse_the_input_and_a_refusal_writes_nothing() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{stderr}");
         let r = rows(&String::from_utf8(out.stdout).unwrap());
-        let got: Vec<(&str, &str)> = r[1..]
+        // The input's columns first (Name, the address column), then the verdict; the
+        // blank row is skipped.
+        let got: Vec<(&str, &str, &str)> = r[1..]
             .iter()
-            .map(|r| (r[0].as_str(), r[1].as_str()))
+            .map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str()))
             .collect();
-        let mut want = vec![("", "INVALID_SYNTAX")];
-        if input.starts_with(b"Name,Contact") {
-            want.push(("", "INVALID_SYNTAX"));
-        }
-        want.push(("jane@acme.test", "VALID"));
+        let want = vec![
+            ("Jane", "", "INVALID_SYNTAX"),
+            ("Bob", "jane@acme.test", "VALID"),
+        ];
         assert_eq!(got, want, "{}", String::from_utf8_lossy(input));
     }
     let refused = b"Name,Company\nJane,\nBob,Acme\n";
@@ -872,5 +1046,5 @@ fn blank_first_rows_do_not_refuse_the_input_and_a_refusal_writes_nothing() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let r = rows(&String::from_utf8(out.stdout).unwrap());
-    assert_eq!(r[2][..2], ["Acme", "INVALID_SYNTAX"]);
+    assert_eq!(r[2][..3], ["Bob", "Acme", "INVALID_SYNTAX"]);
 }

@@ -1051,7 +1051,64 @@ fn a_filter_that_hides_every_row_says_so() {
     for want in [70, 40, 0, 90] {
         app.apply(hailer::tui::keymap::Action::ConfidenceFilterDown);
         assert_eq!(app.min_confidence, want);
+        // The filter stays in the title while it is on, not only in its toast.
+        app.toast = None;
+        let text = format!("{}", render(&mut app, 80, 24).backend());
+        let title = text.lines().nth(1).unwrap_or_default();
+        if want > 0 {
+            assert!(title.contains(&format!("· confidence ≥ {want}")), "{title}");
+        } else {
+            assert!(!title.contains("confidence"), "{title}");
+        }
     }
+}
+
+/// At 80 columns an ordinary address and the longest verdict are whole (the company and the
+/// confidence bar give way); a row without an address shows why, and one whose prospect has
+/// an imported address says so, and `e` starts from it.
+#[test]
+fn suggestions_at_80_columns_show_the_address_the_verdict_and_why_none() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).unwrap();
+    store
+        .conn()
+        .execute_batch(
+            "INSERT INTO companies (key, name, updated_at) VALUES ('acme', 'Acme', 0), ('initech', 'Initech', 0);
+             INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, email, created_at) VALUES
+               (1, 'Clementine', 'Moreau', 'Acme', 'acme', 'c|m', NULL, 0),
+               (2, 'Peter', 'Gibbons', 'Initech', 'initech', 'p|g', 'peter.gibbons@home.test', 0);
+             INSERT INTO suggestions (prospect_id, email, alternatives, pattern, confidence, evidence, status, reason, updated_at) VALUES
+               (1, 'clementine.moreau@acme.test', '[]', 'first.last', 95, '[]', 'suggested', NULL, 0),
+               (2, NULL, '[]', NULL, 0, '[]', 'no-domain', 'web search: no matching result', 0);
+             INSERT INTO verifications (email, status, mx, code, enhanced, detail, checked_at) VALUES
+               ('clementine.moreau@acme.test', 'CONNECTION_REFUSED', 'mx.acme.test', NULL, NULL, 'refused', 0);",
+        )
+        .unwrap();
+    let loaded = LoadedConfig {
+        config: Config::default(),
+        path: Some(PathBuf::from("config.toml")),
+    };
+    let mut app = App::new(
+        Settings::from_config(&loaded, Path::new("data")),
+        PathBuf::from("/"),
+        false,
+    );
+    app.on_loaded(
+        Pane::Suggestions,
+        data::load_suggestions(dir.path()).unwrap(),
+    );
+    app.tab = Tab::Suggestions;
+    app.take_effects();
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(text.contains("clementine.moreau@acme.test"), "{text}");
+    assert!(text.contains("CONNECTION_REFUSED"), "{text}");
+    // Cut at 80 columns; whole in the record (Enter).
+    assert!(text.contains("imported peter.gibbons@hom…"), "{text}");
+    app.on_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
+    app.on_key(KeyEvent::new(KeyCode::Char('e'), KeyModifiers::NONE));
+    let shown = format!("{:?}", app.mode);
+    assert!(shown.contains("peter.gibbons@home.test"), "{shown}");
 }
 
 /// A long log entry (an import error names the file first) wraps at 80 columns, so its end,

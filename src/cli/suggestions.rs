@@ -15,7 +15,7 @@ use crate::engine::find::choice;
 use crate::store::{self, suggestions};
 
 /// Every status a suggestion can have (`pending`: find has made none yet).
-const STATUSES: [&str; 7] = [
+pub const STATUSES: [&str; 7] = [
     "pending",
     "suggested",
     "accepted",

@@ -2,8 +2,9 @@
 //!
 //! Without `--input`: verify the distinct addresses of the database (prospects) and store the
 //! verdicts in `verifications`. With `--input`: stream addresses from a file or standard input
-//! to a CSV of results (`email,status,mx,code,enhanced,detail`, in input order, flushed per
-//! row) in constant memory. Both reuse verdicts stored less than `--max-age` days ago.
+//! to a CSV of results (`email,status,mx,code,enhanced,detail` for a list of addresses; for a
+//! CSV with a header, its own columns then `status,mx,code,enhanced,detail`; in input order,
+//! flushed per row) in constant memory; blank lines are skipped and counted. Both reuse verdicts stored less than `--max-age` days ago.
 //! An output file is written beside its target under a temporary name and renamed over it
 //! only when the run succeeds, so a failed run never wipes earlier results (rows it did write
 //! are kept as `FILE.partial`).
@@ -22,19 +23,44 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{Context, exit};
+use crate::engine::verify::database::{self, AlternativesOut};
 use crate::engine::verify::results::DbResults;
 use crate::engine::verify::{
     self, InputItem, MAX_WAIT_SECS, ResultCache, VerifyEvent, VerifyIn, VerifyOptions, VerifyOut,
     VerifyProg, VerifySummary,
 };
 use crate::files::OutputFile;
-use crate::store::{self, verifications};
+use crate::store;
+use crate::store::verifications::Scope;
 
-/// The header of every result file.
+/// The header of a result file for a list of addresses.
 pub const HEADER: [&str; 6] = ["email", "status", "mx", "code", "enhanced", "detail"];
+
+/// The verdict's columns, appended to a CSV input's own.
+const VERDICT_HEADER: [&str; 5] = ["status", "mx", "code", "enhanced", "detail"];
 
 #[derive(Debug, Args)]
 pub struct VerifyCommand {
+    /// Only these prospects' addresses (their imported and suggested ones); without ids,
+    /// --company or --status, every prospect's
+    #[arg(value_name = "PROSPECT_ID", conflicts_with = "input")]
+    pub ids: Vec<i64>,
+    /// Only the prospects of this company (its name as imported; case, accents and legal
+    /// form ignored)
+    #[arg(long, value_name = "NAME", conflicts_with = "input")]
+    pub company: Option<String>,
+    /// Only the prospects whose suggestion has this status (pending, suggested, accepted,
+    /// edited, no-domain, no-mail, failed)
+    #[arg(
+        long,
+        conflicts_with = "input",
+        ignore_case = true,
+        value_parser = clap::builder::TypedValueParser::map(
+            clap::builder::PossibleValuesParser::new(super::suggestions::STATUSES),
+            |s: String| s.to_lowercase()
+        )
+    )]
+    pub status: Option<String>,
     /// Addresses to verify: one per line, a CSV with an `email` column, or a CSV without a
     /// header with one address-shaped column; `-` for standard input. Without it, the database's prospect addresses are verified and stored
     #[arg(long, value_name = "FILE|-")]
@@ -43,7 +69,7 @@ pub struct VerifyCommand {
     /// `email` (or E-mail, Courriel, …) and its first rows do not show it
     #[arg(long, value_name = "NAME", requires = "input")]
     pub column: Option<String>,
-    /// Results as CSV (email,status,mx,code,enhanced,detail); `-` for standard output
+    /// Results as CSV: email,status,mx,code,enhanced,detail for a list of addresses; a CSV input with a header keeps its columns, with status,mx,code,enhanced,detail appended; `-` for standard output
     /// [default with --input: -]
     #[arg(short, long, value_name = "FILE|-")]
     pub output: Option<String>,
@@ -93,11 +119,32 @@ struct Report {
     input: String,
     output: Option<String>,
     stored: u64,
+    /// The database's addresses taken (all, or the prospects named).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<Scope>,
+    /// Alternatives of dead first choices (database only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alternatives: Option<AlternativesOut>,
+    /// Blank input lines or rows: no address, so not verified (and no output row).
+    skipped_blank: u64,
 }
 
 impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(scope) = self.scope.as_ref().filter(|s| !s.is_all()) {
+            writeln!(f, "verifying the addresses of {scope}")?;
+        }
         write!(f, "{}", self.summary)?;
+        if self.skipped_blank > 0 {
+            writeln!(
+                f,
+                "{} blank line(s) or row(s) skipped (no address)",
+                self.skipped_blank
+            )?;
+        }
+        if let Some(alt) = &self.alternatives {
+            write!(f, "{alt}")?;
+        }
         if let Some(out) = self.output.as_deref().filter(|o| *o != "-") {
             writeln!(f, "results written to {out}")?;
         }
@@ -232,6 +279,8 @@ impl VerifyCommand {
         };
         let input_size = opened.as_ref().and_then(|(_, size)| *size);
         let source = opened.map(|(source, _)| source);
+        let skipped_blank = source.as_ref().map(verify::input::Source::skipped);
+        let columns = source.as_ref().and_then(verify::input::Source::columns);
         let output_name = self
             .output
             .clone()
@@ -248,7 +297,7 @@ impl VerifyCommand {
         }
         let mut output = match output_name.as_deref() {
             None => None,
-            Some(name) => match ResultWriter::create(name) {
+            Some(name) => match ResultWriter::create(name, columns) {
                 Ok(w) => {
                     // The results only take their name at the end: say where to follow them.
                     if let Some(tmp) = w.in_progress() {
@@ -283,30 +332,25 @@ impl VerifyCommand {
         };
 
         let (tx, rx) = mpsc::channel::<InputItem>(1024);
+        let scope = Scope {
+            ids: self.ids.clone(),
+            company: self.company.clone(),
+            status: self.status.clone(),
+        };
         let total = match &source {
             Some(_) => None,
-            None => store::Store::open(&db_path)
-                .and_then(|s| verifications::count_candidates(s.conn()))
-                .ok(),
+            None => database::count(&db_path, &scope).ok(),
         };
+        if total == Some(0) && !scope.is_all() {
+            stderrln!("hailer: no address to verify for {scope}");
+        }
         let feeder = match source {
             Some(source) => {
                 std::thread::spawn(move || source.read_into(&tx).map_err(|e| e.to_string()))
             }
-            None => {
-                let path = db_path.clone();
-                std::thread::spawn(move || -> Result<u64, String> {
-                    let store = store::Store::open(&path).map_err(|e| e.to_string())?;
-                    let mut n = 0u64;
-                    verifications::for_each_candidate(store.conn(), |email| {
-                        n += 1;
-                        tx.blocking_send(InputItem::new(email)).is_ok()
-                    })
-                    .map_err(|e| e.to_string())?;
-                    Ok(n)
-                })
-            }
+            None => database::feed(&db_path, &scope, tx),
         };
+        let alternatives_options = options.clone();
 
         // SIGTERM (`timeout`, a service manager, `kill`) stops the run as Ctrl-C does, as it
         // does `send`: its default action would end the process there and then, leaving the
@@ -330,46 +374,66 @@ impl VerifyCommand {
         let mut last_waiting = 0;
         let mut write_error: Option<String> = None;
         let stop = cancel.clone();
-        let summary = verify::run(
-            input,
-            |event| match event {
-                VerifyEvent::Result(out) => {
-                    if let Some(w) = output.as_mut()
-                        && write_error.is_none()
-                        && let Err(e) = w.write(&out)
-                    {
-                        write_error = Some(e.to_string());
-                        stop.cancel();
-                    }
+        // The alternatives pass counts from 0 again, of its own total.
+        let total = std::cell::Cell::new(total);
+        let mut on_event = |event| match event {
+            VerifyEvent::Result(out) => {
+                if let Some(w) = output.as_mut()
+                    && write_error.is_none()
+                    && let Err(e) = w.write(&out)
+                {
+                    write_error = Some(e.to_string());
+                    stop.cancel();
                 }
-                VerifyEvent::Progress(p) => {
-                    // Without a terminal there is no progress line: say once per change why
-                    // the run is waiting, so a greylisted address does not look like a hang.
-                    if !interactive && p.waiting > 0 && p.waiting != last_waiting {
-                        stderrln!(
-                            "hailer: {} address(es) waiting to retry (greylisting or 4xx; first retry after {} s, doubling; --retries 0 reports them at once): {}",
-                            p.waiting,
-                            retry_delay.as_secs(),
-                            p.waiting_names()
-                        );
-                    }
-                    last_waiting = p.waiting;
-                    if interactive && last_shown.elapsed() > Duration::from_millis(200) {
-                        let read = input_size.map(|size| (bytes_read.load(Relaxed), size));
-                        let line =
-                            progress_line(&p, total.map(|t| t as u64), started.elapsed(), read);
-                        stderr!("\r\x1b[K{line}");
-                        last_shown = Instant::now();
-                    }
+            }
+            VerifyEvent::Progress(p) => {
+                // Without a terminal there is no progress line: say once per change why
+                // the run is waiting, so a greylisted address does not look like a hang.
+                if !interactive && p.waiting > 0 && p.waiting != last_waiting {
+                    stderrln!(
+                        "hailer: {} address(es) waiting to retry (greylisting or 4xx; first retry after {} s, doubling; --retries 0 reports them at once): {}",
+                        p.waiting,
+                        retry_delay.as_secs(),
+                        p.waiting_names()
+                    );
                 }
-            },
-            cancel.clone(),
-        )
-        .await;
+                last_waiting = p.waiting;
+                if interactive && last_shown.elapsed() > Duration::from_millis(200) {
+                    let read = input_size.map(|size| (bytes_read.load(Relaxed), size));
+                    let line = progress_line(&p, total.get(), started.elapsed(), read);
+                    stderr!("\r\x1b[K{line}");
+                    last_shown = Instant::now();
+                }
+            }
+        };
+        let summary = verify::run(input, &mut on_event, cancel.clone()).await;
+        let stored = results.as_ref().map(|r| r.close());
+        // The database's dead first choices: their alternatives next (stored verdicts only).
+        let mut alternatives = None;
+        if self.input.is_none()
+            && matches!(&summary, Ok(s) if !s.cancelled)
+            && matches!(stored, Some(Ok(_)))
+        {
+            let outcome = database::verify_alternatives(
+                &db_path,
+                &scope,
+                alternatives_options,
+                |n| total.set(Some(n)),
+                &mut on_event,
+                cancel.clone(),
+            )
+            .await;
+            match outcome {
+                Ok(out) => alternatives = Some(out),
+                Err(e) => {
+                    errln!("verifying alternatives: {e}");
+                    return exit::FAILURE;
+                }
+            }
+        }
         if interactive {
             stderr!("\r\x1b[K");
         }
-        let stored = results.as_ref().map(|r| r.close());
         let summary = match summary {
             Ok(s) => s,
             Err(e) => {
@@ -414,7 +478,7 @@ impl VerifyCommand {
             cancelled = summary.cancelled,
             "verify finished"
         );
-        let cancelled = summary.cancelled;
+        let cancelled = summary.cancelled || alternatives.as_ref().is_some_and(|a| a.cancelled);
         if cancelled && let Some(w) = output.as_mut() {
             w.interrupted = true;
         }
@@ -435,6 +499,9 @@ impl VerifyCommand {
             // standard output ("-") has what was written before the stop.
             output: output_name.filter(|o| o == "-" || !cancelled),
             stored,
+            scope: self.input.is_none().then_some(scope),
+            alternatives,
+            skipped_blank: skipped_blank.map_or(0, |n| n.load(Relaxed)),
         };
         // With the results on standard output, the summary goes to standard error.
         let text = if self.json {
@@ -496,6 +563,8 @@ fn open_input(
 /// ([`OutputFile`]).
 struct ResultWriter {
     csv: Option<csv::Writer<Box<dyn Write + Send>>>,
+    /// A CSV input with a header: its columns come first, then the verdict's.
+    columns: Option<verify::input::Columns>,
     /// The file, for a file (none for standard output).
     file: Option<OutputFile>,
     rows: u64,
@@ -505,7 +574,7 @@ struct ResultWriter {
 }
 
 impl ResultWriter {
-    fn create(name: &str) -> io::Result<ResultWriter> {
+    fn create(name: &str, columns: Option<verify::input::Columns>) -> io::Result<ResultWriter> {
         let (sink, file): (Box<dyn Write + Send>, _) = if name == "-" {
             super::mark_stdout_used();
             (Box::new(io::stdout()), None)
@@ -514,18 +583,43 @@ impl ResultWriter {
             let file = OutputFile::create(Path::new(name))?;
             (Box::new(file.file().try_clone()?), Some(file))
         };
+        let header: Vec<String> = match &columns {
+            None => HEADER.iter().map(|h| h.to_string()).collect(),
+            Some(c) => {
+                // The verdict's columns after the input's, as NeverBounce and ZeroBounce
+                // append theirs; prefixed when the input already has a column of that name.
+                let taken =
+                    |name: &str| c.header.iter().any(|h| h.trim().eq_ignore_ascii_case(name));
+                let clash = VERDICT_HEADER.iter().any(|h| taken(h));
+                c.header
+                    .iter()
+                    .cloned()
+                    .chain(VERDICT_HEADER.iter().map(|h| {
+                        if clash {
+                            format!("verify_{h}")
+                        } else {
+                            h.to_string()
+                        }
+                    }))
+                    .collect()
+            }
+        };
         let mut w = ResultWriter {
             csv: Some(
                 csv::WriterBuilder::new()
                     .buffer_capacity(8 * 1024)
+                    // Rows as long as the input gave them (commas whatever the input's
+                    // delimiter, as the results of a list are).
+                    .flexible(true)
                     .from_writer(sink),
             ),
+            columns,
             file,
             rows: 0,
             interrupted: false,
         };
         let csv = w.csv.as_mut().expect("just set");
-        csv.write_record(HEADER)?;
+        csv.write_record(&header)?;
         csv.flush()?;
         Ok(w)
     }
@@ -555,14 +649,35 @@ impl ResultWriter {
         let Some(csv) = self.csv.as_mut() else {
             return Ok(());
         };
-        csv.write_record([
-            out.email.as_str(),
+        let verdict = [
             v.status.as_str(),
             v.mx.as_deref().unwrap_or(""),
             code.as_str(),
             v.enhanced.as_deref().unwrap_or(""),
             v.detail.as_str(),
-        ])?;
+        ];
+        match &self.columns {
+            None => {
+                csv.write_record(std::iter::once(out.email.as_str()).chain(verdict))?;
+            }
+            Some(c) => {
+                // A row shorter than the header is padded, so the verdict stays under its
+                // own header; one unreadable (no fields) gives its address column only.
+                let mut fields: Vec<&str> = match &out.row {
+                    Some(row) => row.iter().map(String::as_str).collect(),
+                    None => Vec::new(),
+                };
+                if fields.len() < c.header.len() {
+                    fields.resize(c.header.len(), "");
+                }
+                if out.row.is_none()
+                    && let Some(cell) = fields.get_mut(c.address)
+                {
+                    *cell = out.email.as_str();
+                }
+                csv.write_record(fields.into_iter().chain(verdict))?;
+            }
+        }
         self.rows += 1;
         csv.flush()
     }

@@ -13,7 +13,7 @@ pub struct ImportLogEntry {
     /// `prospects` or `messages`.
     pub kind: String,
     pub file: String,
-    /// The sheet read (a CSV is one sheet named after the file); `None` if not logged.
+    /// The sheet read (`None` for a CSV, which has none, and when not logged).
     pub sheet: Option<String>,
     pub imported: i64,
     /// `None` for imports logged before this count was kept (schema migration 13).

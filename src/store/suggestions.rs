@@ -27,6 +27,8 @@ pub struct SuggestionRow {
     /// The confidence find (or the user's choice) gave the address, before its verdict:
     /// `confidence` is 0 once the address is verified undeliverable.
     pub found_confidence: i64,
+    /// The address the import gave the prospect, if any.
+    pub imported_email: Option<String>,
 }
 
 impl SuggestionRow {
@@ -435,6 +437,69 @@ pub fn last_inference(conn: &Connection, domain: &str) -> Result<Option<String>>
         .optional()?)
 }
 
+/// A suggested (not yet accepted) address verified dead, with the alternatives to verify in
+/// its place.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadChoice {
+    pub prospect_id: i64,
+    pub email: String,
+    pub verdict: String,
+    /// The first `max` alternatives worth a probe: at another domain than a first choice
+    /// whose domain takes no mail (NO_MX), any for a dead mailbox.
+    pub alternatives: Vec<String>,
+}
+
+/// The rows in `scope` still `suggested` whose address was verified undeliverable and that
+/// have alternatives worth verifying (at most `max` each). Accepted and typed rows are the
+/// user's choice and are left alone.
+pub fn dead_first_choices(
+    conn: &Connection,
+    scope: &super::verifications::Scope,
+    max: usize,
+) -> Result<Vec<DeadChoice>> {
+    let (cond, params) = scope.sql();
+    let mut stmt = conn.prepare(&format!(
+        "SELECT p.id, s.email, v.status, s.alternatives FROM prospects p
+         JOIN suggestions s ON s.prospect_id = p.id
+         JOIN verifications v ON v.email = s.email
+         WHERE s.status = 'suggested' AND s.alternatives <> '[]' AND {cond}
+         ORDER BY p.id"
+    ))?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(params), |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (prospect_id, email, verdict, alts) = row?;
+        if !undeliverable_verdict(&verdict) {
+            continue;
+        }
+        let domain = |e: &str| e.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase());
+        let dead_domain = (verdict == "NO_MX").then(|| domain(&email)).flatten();
+        let alternatives: Vec<String> = serde_json::from_str::<Vec<String>>(&alts)
+            .unwrap_or_default()
+            .into_iter()
+            // Another address at a domain with no MX is as dead as the first.
+            .filter(|a| dead_domain.is_none() || domain(a) != dead_domain)
+            .take(max)
+            .collect();
+        if !alternatives.is_empty() {
+            out.push(DeadChoice {
+                prospect_id,
+                email,
+                verdict,
+                alternatives,
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// Every prospect with its suggestion (or none yet), in prospect order.
 pub fn list(conn: &Connection) -> Result<Vec<SuggestionRow>> {
     rows(conn, "", [])
@@ -457,7 +522,8 @@ fn rows(
                 s.confidence, s.evidence, s.status, s.reason, v.status,
                 CASE WHEN v.status IS NULL THEN NULL ELSE
                   TRIM(COALESCE('MX ' || v.mx || ' ', '') || COALESCE(v.code || ' ', '')
-                       || COALESCE(v.enhanced || ' ', '') || v.detail) END
+                       || COALESCE(v.enhanced || ' ', '') || v.detail) END,
+                NULLIF(trim(p.email), '')
          FROM prospects p
          LEFT JOIN companies c ON c.key = p.company_key
          LEFT JOIN suggestions s ON s.prospect_id = p.id
@@ -491,6 +557,7 @@ fn rows(
             verified: r.get(13)?,
             verified_detail: r.get(14)?,
             found_confidence: r.get::<_, Option<i64>>(9)?.unwrap_or(0),
+            imported_email: r.get(15)?,
         })
     })?;
     let mut rows: Vec<SuggestionRow> = rows.collect::<rusqlite::Result<_>>()?;

@@ -17,22 +17,100 @@ pub struct VerificationRow {
     pub checked_at: i64,
 }
 
-/// The addresses `hailer verify` checks when given no input: every distinct, non-blank
-/// prospect address, as stored (so `verifications.email` joins `prospects.email`), in the
-/// order they were first imported. Suggested addresses (a later feature) join as another
-/// arm of the inner query (`UNION ALL SELECT email, … FROM suggestions`).
-pub const CANDIDATES_SQL: &str = "
-    SELECT email FROM (
-        SELECT email, min(first_seen) AS first_seen FROM (
-            SELECT email, id AS first_seen FROM prospects
-            WHERE email IS NOT NULL AND trim(email) <> ''
-            UNION ALL
-            SELECT email, prospect_id AS first_seen FROM suggestions
-            WHERE email IS NOT NULL AND trim(email) <> ''
+/// Which prospects a database verification takes: all of them, or those the user points
+/// at (ids, a company, a suggestion status). Empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Scope {
+    /// Prospect ids (the Suggestions rows marked, `hailer verify 3 7`).
+    pub ids: Vec<i64>,
+    /// A company, by its name as imported or its key (case and accents ignored).
+    pub company: Option<String>,
+    /// A suggestion status: suggested, accepted, edited, no-domain, … (`pending`: no
+    /// suggestion yet).
+    pub status: Option<String>,
+}
+
+impl Scope {
+    pub fn is_all(&self) -> bool {
+        self.ids.is_empty() && self.company.is_none() && self.status.is_none()
+    }
+
+    /// The SQL condition on `p` (prospects) and `s` (their suggestion, LEFT JOINed) and its
+    /// three parameters (ids as JSON, company key, status).
+    pub(crate) fn sql(&self) -> (&'static str, [Option<String>; 3]) {
+        (
+            "(?1 IS NULL OR p.id IN (SELECT value FROM json_each(?1)))
+             AND (?2 IS NULL OR p.company_key = ?2)
+             AND (?3 IS NULL OR COALESCE(s.status, 'pending') = ?3)",
+            [
+                (!self.ids.is_empty())
+                    .then(|| serde_json::to_string(&self.ids).unwrap_or_default()),
+                self.company
+                    .as_deref()
+                    .map(crate::engine::import::normalize::company_key),
+                self.status.clone(),
+            ],
         )
-        GROUP BY email
+    }
+}
+
+impl std::fmt::Display for Scope {
+    /// "prospects 3, 7 of Acme, suggested", or "every prospect".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_all() {
+            return write!(f, "every prospect");
+        }
+        let mut parts = Vec::new();
+        if !self.ids.is_empty() {
+            let ids: Vec<String> = self.ids.iter().take(5).map(i64::to_string).collect();
+            let more = self.ids.len().saturating_sub(ids.len());
+            parts.push(format!(
+                "prospect{} {}{}",
+                if self.ids.len() == 1 { "" } else { "s" },
+                ids.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        if let Some(c) = &self.company {
+            parts.push(format!("company {c}"));
+        }
+        if let Some(st) = &self.status {
+            parts.push(format!("status {st}"));
+        }
+        write!(f, "{}", parts.join(", "))
+    }
+}
+
+/// The addresses `hailer verify` checks when given no input: every distinct, non-blank
+/// prospect address (imported or suggested), as stored (so `verifications.email` joins
+/// `prospects.email` and `suggestions.email`), in the order they were first imported, for
+/// the prospects in the scope. A suggestion's alternatives are not here: they are verified
+/// only when the address before them is verified dead (see `engine::verify::database`).
+fn candidates_sql(scope: &Scope) -> (String, [Option<String>; 3]) {
+    let (cond, params) = scope.sql();
+    (
+        format!(
+            "SELECT email FROM (
+                SELECT email, min(first_seen) AS first_seen FROM (
+                    SELECT p.email AS email, p.id AS first_seen FROM prospects p
+                    LEFT JOIN suggestions s ON s.prospect_id = p.id
+                    WHERE p.email IS NOT NULL AND trim(p.email) <> '' AND {cond}
+                    UNION ALL
+                    SELECT s.email AS email, p.id AS first_seen FROM prospects p
+                    JOIN suggestions s ON s.prospect_id = p.id
+                    WHERE s.email IS NOT NULL AND trim(s.email) <> '' AND {cond}
+                )
+                GROUP BY email
+            )
+            ORDER BY first_seen"
+        ),
+        params,
     )
-    ORDER BY first_seen";
+}
 
 pub fn get(conn: &Connection, email: &str) -> Result<Option<VerificationRow>> {
     Ok(conn
@@ -86,13 +164,18 @@ fn definitive_json() -> &'static str {
     })
 }
 
-/// Visit each candidate address (see [`CANDIDATES_SQL`]) without loading them all; the visitor
+/// Visit each candidate address (see [`candidates_sql`]) without loading them all; the visitor
 /// returns `false` to stop. A suppressed address is left out: it is never mailed, so its
 /// verdict helps no one, and probing an address that bounced or complained spends the
 /// sender's standing with that server for nothing.
-pub fn for_each_candidate(conn: &Connection, mut visit: impl FnMut(String) -> bool) -> Result<()> {
-    let mut stmt = conn.prepare(CANDIDATES_SQL)?;
-    let mut rows = stmt.query([])?;
+pub fn for_each_candidate(
+    conn: &Connection,
+    scope: &Scope,
+    mut visit: impl FnMut(String) -> bool,
+) -> Result<()> {
+    let (sql, params) = candidates_sql(scope);
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
     while let Some(r) = rows.next()? {
         let email: String = r.get(0)?;
         if super::suppressions::blocking(conn, &email)?.is_some() {
@@ -106,9 +189,9 @@ pub fn for_each_candidate(conn: &Connection, mut visit: impl FnMut(String) -> bo
 }
 
 /// How many addresses [`for_each_candidate`] visits.
-pub fn count_candidates(conn: &Connection) -> Result<i64> {
+pub fn count_candidates(conn: &Connection, scope: &Scope) -> Result<i64> {
     let mut n = 0;
-    for_each_candidate(conn, |_| {
+    for_each_candidate(conn, scope, |_| {
         n += 1;
         true
     })?;
@@ -197,23 +280,23 @@ mod tests {
         )
         .unwrap();
         let mut seen = Vec::new();
-        for_each_candidate(conn, |e| {
+        for_each_candidate(conn, &Scope::default(), |e| {
             seen.push(e);
             true
         })
         .unwrap();
         assert_eq!(seen, ["b@acme.test", "a@acme.test"]);
-        assert_eq!(count_candidates(conn).unwrap(), 2);
+        assert_eq!(count_candidates(conn, &Scope::default()).unwrap(), 2);
         // A suppressed address (or domain) is not probed, nor counted.
         crate::store::suppressions::add(conn, "b@acme.test", "bounced", None, 1).unwrap();
         let mut seen = Vec::new();
-        for_each_candidate(conn, |e| {
+        for_each_candidate(conn, &Scope::default(), |e| {
             seen.push(e);
             true
         })
         .unwrap();
         assert_eq!(seen, ["a@acme.test"]);
         crate::store::suppressions::add(conn, "@acme.test", "manual", None, 1).unwrap();
-        assert_eq!(count_candidates(conn).unwrap(), 0);
+        assert_eq!(count_candidates(conn, &Scope::default()).unwrap(), 0);
     }
 }

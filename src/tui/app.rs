@@ -106,18 +106,33 @@ pub const MESSAGE_COLUMNS: [Column; 3] = [
 
 /// The Suggestions table (evidence and alternatives are in the detail view). Narrow, Domain
 /// goes first (the suggested address says it), then Pattern, Company, Verified.
-pub const SUGGESTION_COLUMNS: [Column; 8] = [
-    Column::new("Name", 12, 2).max(24),
-    Column::new("Company", 10, 2).max(24).drops(4),
-    Column::new("Domain", 10, 1).max(22).drops(6),
-    Column::new("Suggested", 16, 4).max(40),
-    // " 40 ██···": nine cells.
-    Column::new("Confidence", 9, 1).short("Conf.").max(10),
+///
+/// The address and its verdict are what a review reads, so they are whole at 80 columns
+/// (ordinary addresses; MAILBOX_NOT_FOUND, CONNECTION_REFUSED): the Company gives way
+/// before them (the address's domain names it), and the confidence bar shrinks to its
+/// number. A row without an address shows in its place why (the Note: no domain found, the
+/// address imported for the prospect).
+pub const SUGGESTION_COLUMNS: [Column; 9] = [
+    Column::new("Name", 12, 1).max(20),
+    Column::new("Company", 10, 1).max(20).drops(4),
+    Column::new("Domain", 10, 1).max(20).drops(6),
+    Column::new("Suggested", 24, 4)
+        .max(40)
+        .or_show(SUGGESTION_NOTE),
+    // " 40 ██···": nine cells; "40" when narrow.
+    Column::new("Confidence", 5, 1)
+        .short("Conf.")
+        .max(10)
+        .first_word_when_narrow()
+        .grows_last(),
     Column::new("Pattern", 10, 1).max(12).drops(5),
     Column::fixed("Status", 9),
-    // The verdict explains the suggestion: it gets the room left.
-    Column::new("Verified", 9, 2).drops(3).sparse(),
+    Column::new("Verified", 18, 1).max(18).drops(3).sparse(),
+    Column::new("Note", 0, 0).hidden(),
 ];
+
+/// The Suggestions cell saying why a row has no address, or which address was imported.
+pub const SUGGESTION_NOTE: usize = 8;
 
 /// The Outbox table. The reason (or the server's reply) gets the room left; O/C/R shows
 /// once something was sent, and gives way first when the width is tight.
@@ -487,8 +502,9 @@ pub enum Effect {
     TogglePause(JobId),
     EditConfig,
     BuildOutbox,
-    /// Verify the database's addresses as a background task.
-    Verify,
+    /// Verify the database's addresses as a background task: every prospect's, or those of
+    /// the rows marked on Suggestions.
+    Verify(crate::store::verifications::Scope),
     Approve {
         ids: Vec<i64>,
         approve: bool,
@@ -1414,7 +1430,21 @@ impl App {
                 if self.activity.running().any(|t| t.kind == JobKind::Verify) {
                     self.toast("a verification is already running (see Activity)", false);
                 } else {
-                    self.effects.push(Effect::Verify);
+                    // Marked rows on Suggestions: just those prospects (after `e` on one row,
+                    // space then V checks it without the whole database).
+                    let marked = if self.tab == Tab::Suggestions {
+                        self.suggestions.marked_targets()
+                    } else {
+                        Vec::new()
+                    };
+                    if !marked.is_empty() {
+                        self.suggestions.marked.retain(|id| !marked.contains(id));
+                    }
+                    self.effects
+                        .push(Effect::Verify(crate::store::verifications::Scope {
+                            ids: marked,
+                            ..Default::default()
+                        }));
                 }
             }
             Action::Approve => {
@@ -1597,6 +1627,7 @@ impl App {
             .filter(|v| crate::store::suggestions::undeliverable_verdict(v))
             .cloned();
         let accepted = row_is_accepted(row);
+        let imported = extra_field(row, IMPORTED_ADDRESS);
         let who = row
             .cells
             .iter()
@@ -1625,10 +1656,16 @@ impl App {
                 op: SuggestionOp::NextAlternative,
             }),
             Action::EditAddress => {
+                // No suggestion yet: start from the address the import gave, if any.
+                let input = if suggested.is_empty() {
+                    imported.unwrap_or_default()
+                } else {
+                    suggested
+                };
                 self.mode = Mode::EditEmail {
                     prospect_id,
                     who,
-                    input: suggested,
+                    input,
                 }
             }
             Action::RerunCompany => self.effects.push(Effect::Find {
@@ -1711,6 +1748,18 @@ impl App {
 }
 
 /// A Suggestions row already used by the outbox build (accepted, or an address typed in).
+/// The Suggestions record field holding the prospect's imported address.
+pub const IMPORTED_ADDRESS: &str = "imported address";
+
+/// A text field of a row's detail extras.
+fn extra_field(row: &TableRow, key: &str) -> Option<String> {
+    serde_json::from_str::<serde_json::Value>(row.extra.as_deref()?)
+        .ok()?
+        .get(key)?
+        .as_str()
+        .map(str::to_string)
+}
+
 fn row_is_accepted(row: &TableRow) -> bool {
     matches!(
         row.cells.get(6).map(String::as_str),
@@ -2538,7 +2587,10 @@ mod tests {
         press(&mut a, KeyCode::Char('b'));
         assert_eq!(a.take_effects(), vec![Effect::BuildOutbox]);
         a.on_key(KeyEvent::new(KeyCode::Char('V'), KeyModifiers::SHIFT));
-        assert_eq!(a.take_effects(), vec![Effect::Verify]);
+        assert_eq!(
+            a.take_effects(),
+            vec![Effect::Verify(crate::store::verifications::Scope::default())]
+        );
         a.on_job(JobMsg::Started {
             id: 9,
             kind: JobKind::Verify,
@@ -2602,6 +2654,32 @@ mod tests {
         };
         assert!(keys(Tab::Suggestions).contains(&"space"));
         assert!(!keys(Tab::Prospects).contains(&"space"));
+    }
+
+    /// `V` on Suggestions verifies the marked rows' prospects only, and every prospect when
+    /// none is marked.
+    #[test]
+    fn v_on_suggestions_verifies_the_marked_rows_only() {
+        use crate::store::verifications::Scope;
+        let mut a = app();
+        press(&mut a, KeyCode::Char('2'));
+        let row = |id: i64| TableRow::new(id, vec![format!("P{id}"), "Acme".into()]);
+        a.on_loaded(Pane::Suggestions, vec![row(1), row(2), row(3)]);
+        a.take_effects();
+        press(&mut a, KeyCode::Char('j'));
+        press(&mut a, KeyCode::Char(' '));
+        press(&mut a, KeyCode::Char(' '));
+        a.on_key(KeyEvent::new(KeyCode::Char('V'), KeyModifiers::SHIFT));
+        assert_eq!(
+            a.take_effects(),
+            vec![Effect::Verify(Scope {
+                ids: vec![2, 3],
+                ..Scope::default()
+            })]
+        );
+        assert!(a.suggestions.marked.is_empty(), "acted on: unmarked");
+        a.on_key(KeyEvent::new(KeyCode::Char('V'), KeyModifiers::SHIFT));
+        assert_eq!(a.take_effects(), vec![Effect::Verify(Scope::default())]);
     }
 
     #[test]

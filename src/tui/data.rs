@@ -215,8 +215,11 @@ pub fn load_suggestions(data_dir: &Path) -> Result<Vec<TableRow>, StoreError> {
             if !s.alternatives.is_empty() {
                 extra.insert("alternatives".into(), s.alternatives.join(", ").into());
             }
-            if let Some(r) = &s.reason {
-                extra.insert("reason".into(), r.clone().into());
+            if let Some(imported) = &s.imported_email {
+                extra.insert(
+                    crate::tui::app::IMPORTED_ADDRESS.into(),
+                    imported.clone().into(),
+                );
             }
             // The verdict itself is the Verified column: the record adds only what decided it.
             if let (Some(_), Some(d)) = (&s.verified, &s.verified_detail) {
@@ -225,6 +228,16 @@ pub fn load_suggestions(data_dir: &Path) -> Result<Vec<TableRow>, StoreError> {
             for (i, e) in s.evidence.iter().enumerate() {
                 extra.insert(format!("evidence {:02}", i + 1), e.clone().into());
             }
+            // Shown in place of a missing address (and in the record): why there is none,
+            // and the address the import gave, which `e` starts from.
+            let note = [
+                s.imported_email.as_ref().map(|e| format!("imported {e}")),
+                s.reason.as_ref().map(|r| format!("{}: {r}", s.status)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("; ");
             TableRow::new(
                 s.prospect_id,
                 vec![
@@ -236,6 +249,7 @@ pub fn load_suggestions(data_dir: &Path) -> Result<Vec<TableRow>, StoreError> {
                     s.pattern.unwrap_or_default(),
                     s.status,
                     s.verified.unwrap_or_default(),
+                    note,
                 ],
             )
             .with_extra(&serde_json::Value::Object(extra).to_string())

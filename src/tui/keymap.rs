@@ -233,7 +233,9 @@ const BINDINGS: &[(Scope, &str, Action, &str)] = &[
         Scope::Tab(Tab::Suggestions),
         "V",
         Action::Verify,
-        "verify the addresses (syntax, MX, SMTP probe) as a task",
+        "verify the marked rows' addresses (none marked: every prospect's) as a task; a \
+         first choice verified dead gets its next two alternatives verified, a VALID one \
+         suggested instead",
     ),
     (
         Scope::Tab(Tab::Outbox),
@@ -246,7 +248,7 @@ const BINDINGS: &[(Scope, &str, Action, &str)] = &[
     (Scope::Tables, "Home", Action::Top, "first row"),
     (Scope::Tables, "G", Action::Bottom, "last row"),
     (Scope::Tables, "End", Action::Bottom, "last row"),
-    // Marks only where a key acts on the marked rows (Outbox: a, s; Suggestions: a).
+    // Marks only where a key acts on the marked rows (Outbox: a, s; Suggestions: a, u, V).
     (
         Scope::Tab(Tab::Outbox),
         "space",

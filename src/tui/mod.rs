@@ -403,15 +403,17 @@ async fn run_async(
                         ))
                     });
                 }
-                Effect::Verify => {
+                Effect::Verify(scope) => {
                     let data_dir = ctx.data_dir.clone();
                     let config = ctx.config.config.clone();
-                    supervisor.spawn_blocking(
-                        JobKind::Verify,
-                        "verify addresses",
-                        false,
-                        move |rep| verify_job(&data_dir, &config, rep),
-                    );
+                    let title = if scope.is_all() {
+                        "verify addresses".to_string()
+                    } else {
+                        format!("verify {scope}")
+                    };
+                    supervisor.spawn_blocking(JobKind::Verify, title, false, move |rep| {
+                        verify_job(&data_dir, &config, &scope, rep)
+                    });
                 }
                 Effect::Approve { .. } | Effect::Skip { .. } | Effect::Suppress { .. } => {
                     spawn_outbox_write(
@@ -922,30 +924,27 @@ fn reset_suggestions(
 }
 
 /// `hailer verify` in database mode, on its own small runtime; verdicts go to the
-/// `verifications` table (which the Prospects tab and the outbox build read).
+/// `verifications` table (which the Prospects tab and the outbox build read). Then the
+/// alternatives of the first choices verified dead, as the CLI does.
 fn verify_job(
     data_dir: &std::path::Path,
     config: &Config,
+    scope: &crate::store::verifications::Scope,
     rep: &crate::engine::jobs::Reporter,
 ) -> Result<String, String> {
     use crate::engine::verify::results::DbResults;
-    use crate::engine::verify::{
-        self, InputItem, ResultCache, VerifyEvent, VerifyIn, VerifyOptions,
-    };
-    use crate::store::verifications;
+    use crate::engine::verify::{self, InputItem, ResultCache, VerifyIn, VerifyOptions, database};
     let db_path = data_dir.join(crate::store::DB_FILE);
     let results = std::sync::Arc::new(DbResults::open(&db_path).map_err(|e| e.to_string())?);
-    let total = Store::open(&db_path)
-        .and_then(|s| verifications::count_candidates(s.conn()))
-        .map_err(|e| e.to_string())? as u64;
+    let total = database::count(&db_path, scope)?;
+    if !scope.is_all() {
+        rep.log(
+            Level::Info,
+            format!("{total} address(es) to verify for {scope}"),
+        );
+    }
     let (tx, rx) = tokio::sync::mpsc::channel::<InputItem>(1024);
-    let feeder = std::thread::spawn(move || -> Result<(), String> {
-        let store = Store::open(&db_path).map_err(|e| e.to_string())?;
-        verifications::for_each_candidate(store.conn(), |email| {
-            tx.blocking_send(InputItem::new(email)).is_ok()
-        })
-        .map_err(|e| e.to_string())
-    });
+    let feeder = database::feed(&db_path, scope, tx);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -959,53 +958,149 @@ fn verify_job(
     };
     let input = VerifyIn {
         items: rx,
-        options,
+        options: options.clone(),
         cache: Some(results.clone() as std::sync::Arc<dyn ResultCache>),
     };
     let token = rep.token().clone();
-    let mut eta_floor = None;
+    let mut progress = VerifyProgress::new(total);
     let summary = rt
         .block_on(verify::run(
             input,
-            |event| {
-                if let VerifyEvent::Progress(p) = event {
-                    let mut note = format!("{} from cache", p.cached);
-                    if p.waiting > 0 {
-                        note += &format!(", {} waiting to retry (greylisting or 4xx)", p.waiting);
-                        if let Some(next) = p.next_retry_in {
-                            note += &format!(", next in {} s", next.as_secs());
-                        }
-                        // Which addresses, and the answer they wait on (a 4xx, a DNS timeout).
-                        let names = p.waiting_names();
-                        if !names.is_empty() {
-                            note += &format!(": {names}");
-                        }
-                    }
-                    // The run cannot end before its last retry is due (in whole seconds, so
-                    // it goes out at most about once a second, not with every result).
-                    let floor = p.last_retry_in.map(|d| Duration::from_secs(d.as_secs()));
-                    if floor != eta_floor {
-                        eta_floor = floor;
-                        rep.eta_floor(floor);
-                    }
-                    rep.progress(p.done, Some(total), note);
-                }
-            },
-            token,
+            |event| progress.on_event(rep, &event),
+            token.clone(),
         ))
         .map_err(|e| e.to_string());
     let _ = feeder.join();
     results.close().map_err(|e| e.to_string())?;
     let summary = summary?;
-    for (status, n) in &summary.by_status {
-        rep.log(Level::Info, format!("{n:>6}  {}", status.as_str()));
-    }
-    Ok(summary
+    log_verify_summary(rep, &summary);
+    let mut headline = summary
         .to_string()
         .lines()
         .next()
         .unwrap_or_default()
-        .to_string())
+        .to_string();
+    if summary.cancelled {
+        return Ok(headline);
+    }
+    // Second pass: its own count, after the first pass's addresses.
+    let alt_base = summary.total;
+    let alt_total = std::cell::Cell::new(0u64);
+    let mut alt_progress = VerifyProgress::new(total);
+    let alternatives = rt.block_on(database::verify_alternatives(
+        &db_path,
+        scope,
+        options,
+        |n| {
+            alt_total.set(n);
+            rep.log(
+                Level::Info,
+                format!("verifying {n} alternative(s) of first choices verified dead"),
+            );
+        },
+        |event| {
+            alt_progress.offset = alt_base;
+            alt_progress.total = alt_base + alt_total.get();
+            alt_progress.on_event(rep, &event)
+        },
+        token,
+    ))?;
+    for p in &alternatives.promoted {
+        rep.log(Level::Info, p.to_string());
+    }
+    if alternatives.verified > 0 {
+        headline += &format!(
+            "; {} alternative(s) verified, {} suggestion(s) replaced by a VALID one",
+            alternatives.verified,
+            alternatives.promoted.len()
+        );
+    }
+    Ok(headline)
+}
+
+/// The Activity task's progress of a verify run: count, cache hits, what waits to retry.
+struct VerifyProgress {
+    total: u64,
+    /// Addresses done by an earlier pass (the alternatives pass counts after the main one).
+    offset: u64,
+    eta_floor: Option<Duration>,
+    /// Tenths of the run already logged.
+    logged_tenths: u64,
+}
+
+impl VerifyProgress {
+    fn new(total: u64) -> VerifyProgress {
+        VerifyProgress {
+            total,
+            offset: 0,
+            eta_floor: None,
+            logged_tenths: 0,
+        }
+    }
+
+    fn on_event(
+        &mut self,
+        rep: &crate::engine::jobs::Reporter,
+        event: &crate::engine::verify::VerifyEvent,
+    ) {
+        let crate::engine::verify::VerifyEvent::Progress(p) = event else {
+            return;
+        };
+        let mut note = format!("{} from cache", p.cached);
+        if p.waiting > 0 {
+            note += &format!(", {} waiting to retry (greylisting or 4xx)", p.waiting);
+            if let Some(next) = p.next_retry_in {
+                note += &format!(", next in {} s", next.as_secs());
+            }
+            // Which addresses, and the answer they wait on (a 4xx, a DNS timeout).
+            let names = p.waiting_names();
+            if !names.is_empty() {
+                note += &format!(": {names}");
+            }
+        }
+        // The run cannot end before its last retry is due (in whole seconds, so it goes out
+        // at most about once a second, not with every result).
+        let floor = p.last_retry_in.map(|d| Duration::from_secs(d.as_secs()));
+        if floor != self.eta_floor {
+            self.eta_floor = floor;
+            rep.eta_floor(floor);
+        }
+        rep.progress(self.offset + p.done, Some(self.total), note);
+        // The log shows the run going too: a line at each tenth of a long run, with the
+        // verdicts so far.
+        let done = self.offset + p.done;
+        let tenth = (self.total / 10).max(1);
+        if self.total >= 20 && done / tenth > self.logged_tenths && done < self.total {
+            self.logged_tenths = done / tenth;
+            let counts: Vec<String> = p
+                .by_status
+                .iter()
+                .map(|(s, n)| format!("{n} {}", s.as_str()))
+                .collect();
+            rep.log(
+                Level::Info,
+                format!(
+                    "{done} of {} verified ({} from cache): {}",
+                    self.total,
+                    p.cached,
+                    counts.join(", ")
+                ),
+            );
+        }
+    }
+}
+
+/// The counts of a finished verify in the Activity log, each status with what it means.
+fn log_verify_summary(
+    rep: &crate::engine::jobs::Reporter,
+    summary: &crate::engine::verify::VerifySummary,
+) {
+    for (status, n) in &summary.by_status {
+        rep.log(
+            Level::Info,
+            format!("{n:>6}  {}: {}", status.as_str(), status.meaning()),
+        );
+    }
 }
 
 fn import_job(
@@ -1079,6 +1174,66 @@ fn edit_config(current: &LoadedConfig) -> Result<LoadedConfig, Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A verify task's log shows the run going (a line per tenth, with the verdicts so far)
+    /// and ends with each count explained, not bare status names.
+    #[tokio::test]
+    async fn a_verify_log_shows_progress_and_explains_its_counts() {
+        use crate::engine::jobs::{JobMsg, Supervisor};
+        use crate::engine::verify::{Status, VerifyEvent, VerifyProg, VerifySummary};
+        let (mut sup, mut rx) = Supervisor::new(tokio_util::sync::CancellationToken::new());
+        sup.spawn_blocking(JobKind::Verify, "verify", false, |rep| {
+            let mut progress = VerifyProgress::new(20);
+            let mut p = VerifyProg::default();
+            for done in 1..=20u64 {
+                p.done = done;
+                let status = if done % 4 == 0 {
+                    Status::MailboxNotFound
+                } else {
+                    Status::Valid
+                };
+                *p.by_status.entry(status).or_default() += 1;
+                progress.on_event(rep, &VerifyEvent::Progress(p.clone()));
+            }
+            let summary = VerifySummary {
+                total: 20,
+                cached: 0,
+                by_status: p.by_status.clone(),
+                cancelled: false,
+                seconds: 1.0,
+            };
+            log_verify_summary(rep, &summary);
+            Ok("done".into())
+        });
+        let mut logs = Vec::new();
+        while let Some(m) = rx.recv().await {
+            match m {
+                JobMsg::Log { text, .. } => logs.push(text),
+                JobMsg::Finished { .. } => break,
+                _ => {}
+            }
+        }
+        assert!(
+            logs.contains(
+                &"10 of 20 verified (0 from cache): 8 VALID, 2 MAILBOX_NOT_FOUND".to_string()
+            ),
+            "{logs:#?}"
+        );
+        assert_eq!(
+            logs.iter()
+                .filter(|l| l.contains(" of 20 verified"))
+                .count(),
+            9,
+            "one line per tenth, none at the end (the summary says it): {logs:#?}"
+        );
+        assert!(
+            logs.contains(
+                &"     5  MAILBOX_NOT_FOUND: the server says there is no such mailbox (never sent)"
+                    .to_string()
+            ),
+            "{logs:#?}"
+        );
+    }
 
     #[test]
     fn approving_marked_rows_counts_those_it_passed_over() {

@@ -66,6 +66,17 @@ pub struct Column {
     pub rank: u8,
     /// Hidden while no row has a value in it (O/C/R before anything was sent).
     pub sparse: bool,
+    /// Never a column of the table: a field for the detail view, the search and
+    /// [`Column::or_show`] (a no-domain row's reason).
+    pub hidden: bool,
+    /// Narrower than its values, the column shows their first word (" 97 █████" → "97"),
+    /// so a decoration goes before the number it decorates.
+    pub first_word: bool,
+    /// Gets room only once every other column has its maximum (a decoration).
+    pub grows_last: bool,
+    /// An empty cell shows this column's value instead (dimmed by the caller): where a
+    /// row has no address, the reason it has none.
+    pub fallback: Option<usize>,
 }
 
 impl Column {
@@ -78,6 +89,10 @@ impl Column {
             weight,
             rank: 0,
             sparse: false,
+            hidden: false,
+            first_word: false,
+            grows_last: false,
+            fallback: None,
         }
     }
 
@@ -105,6 +120,37 @@ impl Column {
     pub const fn sparse(mut self) -> Column {
         self.sparse = true;
         self
+    }
+
+    pub const fn hidden(mut self) -> Column {
+        self.hidden = true;
+        self
+    }
+
+    /// See [`Column::first_word`]: `min` is then the width of that word.
+    pub const fn first_word_when_narrow(mut self) -> Column {
+        self.first_word = true;
+        self
+    }
+
+    pub const fn grows_last(mut self) -> Column {
+        self.grows_last = true;
+        self
+    }
+
+    pub const fn or_show(mut self, column: usize) -> Column {
+        self.fallback = Some(column);
+        self
+    }
+
+    /// What a cell of this column shows in `width` cells: its first word when the value is
+    /// wider and the column says so, else the value (the caller cuts it).
+    pub fn fit<'a>(&self, value: &'a str, width: u16) -> &'a str {
+        if self.first_word && value.width() > width as usize {
+            value.split_whitespace().next().unwrap_or_default()
+        } else {
+            value
+        }
     }
 }
 
@@ -139,6 +185,7 @@ pub fn layout(
         c.min.max(c.short.width() as u16 + arrow(i))
     };
     let mut shown: Vec<usize> = (0..columns.len())
+        .filter(|&i| !columns[i].hidden)
         .filter(|&i| !columns[i].sparse || filled.get(i).copied().unwrap_or(true))
         .collect();
     let needed = |shown: &[usize]| -> u32 {
@@ -167,14 +214,18 @@ pub fn layout(
             }
         }
     } else {
-        // The room left, one cell at a time to the growable column furthest below its share.
+        // The room left, one cell at a time to the growable column furthest below its share
+        // (a column that grows last only when no other can).
         let mut given = vec![0u32; shown.len()];
         for _ in 0..(avail - used) {
+            let growable = |at: &usize| {
+                let c = &columns[shown[*at]];
+                c.weight > 0 && (c.max == 0 || widths[*at] < c.max.max(floor(shown[*at])))
+            };
+            let first = (0..shown.len()).any(|at| growable(&at) && !columns[shown[at]].grows_last);
             let next = (0..shown.len())
-                .filter(|&at| {
-                    let c = &columns[shown[at]];
-                    c.weight > 0 && (c.max == 0 || widths[at] < c.max.max(floor(shown[at])))
-                })
+                .filter(growable)
+                .filter(|&at| !first || !columns[shown[at]].grows_last)
                 // given/weight smallest: compare given_a * weight_b with given_b * weight_a.
                 .min_by(|&a, &b| {
                     let (wa, wb) = (
@@ -340,20 +391,26 @@ impl TableView {
         self.apply(keep, 0);
     }
 
-    /// What bulk actions apply to: the marked rows the view shows, or the selected row when
-    /// none is. A row marked and then hidden by a filter is never changed unseen; its mark
-    /// stays for when the filter is lifted.
-    pub fn targets(&self) -> Vec<i64> {
+    /// The marked rows the view shows (none: an empty list, not the selected row).
+    pub fn marked_targets(&self) -> Vec<i64> {
         let mut ids: Vec<i64> = self
             .view
             .iter()
             .map(|&i| self.rows[i as usize].id)
             .filter(|id| self.marked.contains(id))
             .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// What bulk actions apply to: the marked rows the view shows, or the selected row when
+    /// none is. A row marked and then hidden by a filter is never changed unseen; its mark
+    /// stays for when the filter is lifted.
+    pub fn targets(&self) -> Vec<i64> {
+        let ids = self.marked_targets();
         if ids.is_empty() {
             return self.selected_row().map(|r| vec![r.id]).unwrap_or_default();
         }
-        ids.sort_unstable();
         ids
     }
 

@@ -945,6 +945,12 @@ fn table_title(app: &App) -> String {
                 format!(" Bounces ({}) · {} ", count(&app.bounces), filters)
             }
         }
+        // The confidence filter stays in sight while it is on, not only in its toast.
+        Tab::Suggestions if app.min_confidence > 0 => format!(
+            " Suggestions ({}) · confidence ≥ {} ",
+            count(&app.suggestions),
+            app.min_confidence
+        ),
         Tab::Suggestions => format!(" Suggestions ({}) ", count(&app.suggestions)),
         t => format!(" {} ", t.title()),
     }
@@ -1141,7 +1147,14 @@ fn render_table(
             };
             let mut cells = vec![Cell::from(mark)];
             cells.extend(placed.iter().map(|p| {
+                let column = &table.columns[p.index];
                 let value = r.cells.get(p.index).map_or("", String::as_str);
+                // An empty cell may show why it is empty (a no-domain row's reason), dimmed.
+                if let Some(other) = column.fallback.filter(|_| value.is_empty()) {
+                    let why = r.cells.get(other).map_or("", String::as_str);
+                    return Cell::from(cut(&sanitize(why), p.width as usize)).style(theme.dim());
+                }
+                let value = column.fit(value, p.width);
                 Cell::from(cut(&sanitize(value), p.width as usize))
             }));
             Row::new(cells)
@@ -1881,7 +1894,7 @@ fn wrap_items(
 fn render_detail(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) -> usize {
     let Some(table) = app.table() else { return 0 };
     let area = popup(dialog_area(f), 76, dialog_area(f).height);
-    f.render_widget(Clear, area);
+    clear_under_popup(f, area);
     let value_width = (area.width.saturating_sub(2 + 16) as usize).max(10);
     let mut lines = Vec::new();
     for (k, v) in table.detail() {
@@ -1915,7 +1928,7 @@ fn render_detail(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) -> usiz
 /// indentation. Returns the largest useful scroll offset.
 fn render_text(f: &mut Frame, title: &str, text: &str, scroll: usize) -> usize {
     let area = popup(dialog_area(f), 100, dialog_area(f).height);
-    f.render_widget(Clear, area);
+    clear_under_popup(f, area);
     let width = (area.width.saturating_sub(2) as usize).max(10);
     let lines: Vec<Line> = text
         .lines()
@@ -2017,6 +2030,36 @@ thread_local! {
 /// never covers part of those lines (leaving stray characters beside it at 80x24).
 fn dialog_area(f: &Frame) -> Rect {
     DIALOG_AREA.with(|a| a.get()).unwrap_or_else(|| f.area())
+}
+
+/// Clears `area`, and in the column either side of it (within the [`dialog_area`]) whatever
+/// is not a border or the scrollbar: a popup two columns narrower than the table would
+/// otherwise sit between the table's cut cells ("…") and its border.
+fn clear_under_popup(f: &mut Frame, area: Rect) {
+    f.render_widget(Clear, area);
+    let bounds = dialog_area(f);
+    let sides = [area.x.checked_sub(1), Some(area.x + area.width)];
+    let buf = f.buffer_mut();
+    for x in sides
+        .into_iter()
+        .flatten()
+        .filter(|x| (bounds.x..bounds.x + bounds.width).contains(x))
+    {
+        for y in area.y..area.y + area.height {
+            let cell = &mut buf[(x, y)];
+            if !is_frame_glyph(cell.symbol()) {
+                cell.reset();
+            }
+        }
+    }
+}
+
+/// Box drawing, block elements (the scrollbar's thumb) and the scrollbar's arrows.
+fn is_frame_glyph(symbol: &str) -> bool {
+    !symbol.is_empty()
+        && symbol
+            .chars()
+            .all(|c| ('\u{2500}'..='\u{259F}').contains(&c) || matches!(c, '▲' | '▼'))
 }
 
 /// A `width` x `height` box centred in `area` (the [`dialog_area`]), at most as high as it

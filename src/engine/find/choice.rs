@@ -12,6 +12,18 @@ use crate::store::{Result, suggestions as db};
 /// Evidence lines this module writes start with one of these; a new choice replaces them.
 const CHOSEN: &str = "chosen by hand: ";
 const GUESS: &str = "hailer's guess was ";
+const VERIFIED: &str = "suggested after verification: ";
+
+/// Who put the address on the row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum By {
+    /// The user (`c`, `e`).
+    Hand,
+    /// A verification: the first choice was dead and this alternative verified VALID. The
+    /// probe is stronger evidence than the pattern votes, so the row keeps at least the
+    /// first choice's confidence.
+    Verification,
+}
 
 /// Swap the address with the first alternative (the old address goes last). The row is
 /// `suggested` afterwards, even if it was accepted: looking at an alternative never commits
@@ -38,6 +50,48 @@ pub fn next_alternative(conn: &Connection, prospect_id: i64, now: i64) -> Result
         next,
         "next alternative (c), not accepted until a",
         db::ChoiceStatus::Suggested,
+        By::Hand,
+        now,
+    )
+}
+
+/// After a verification: the first choice `first` was verified `first_verdict` (dead) and
+/// the alternative `alt` verified VALID, so `alt` becomes the suggestion (still `suggested`:
+/// the user accepts it) and the dead address goes last among the alternatives. False when
+/// the row changed since (another address, accepted, typed).
+pub fn promote_verified(
+    conn: &Connection,
+    prospect_id: i64,
+    first: &str,
+    first_verdict: &str,
+    alt: &str,
+    now: i64,
+) -> Result<bool> {
+    let Some(mut cur) = db::current(conn, prospect_id)? else {
+        return Ok(false);
+    };
+    let still_suggested: bool = conn
+        .query_row(
+            "SELECT status = 'suggested' FROM suggestions WHERE prospect_id = ?1",
+            [prospect_id],
+            |r| r.get(0),
+        )
+        .unwrap_or(false);
+    if cur.email.as_deref() != Some(first) || !still_suggested {
+        return Ok(false);
+    }
+    cur.email = None;
+    cur.alternatives.retain(|a| a != alt && a != first);
+    cur.alternatives.push(first.to_string());
+    choose(
+        conn,
+        prospect_id,
+        cur,
+        first,
+        alt.to_string(),
+        &format!("first choice {first} verified {first_verdict}; {alt} verified VALID"),
+        db::ChoiceStatus::Suggested,
+        By::Verification,
         now,
     )
 }
@@ -100,6 +154,7 @@ pub fn set_address(conn: &Connection, prospect_id: i64, email: &str, now: i64) -
         email,
         "typed in (e)",
         db::ChoiceStatus::Edited,
+        By::Hand,
         now,
     )
 }
@@ -113,13 +168,14 @@ fn choose(
     email: String,
     how: &str,
     status: db::ChoiceStatus,
+    by: By,
     now: i64,
 ) -> Result<Chosen> {
     // hailer's own guess: recorded by an earlier choice, or the address being replaced.
     let kept: Vec<String> = cur
         .evidence
         .iter()
-        .filter(|l| !l.starts_with(CHOSEN) && !l.starts_with(GUESS))
+        .filter(|l| !l.starts_with(CHOSEN) && !l.starts_with(GUESS) && !l.starts_with(VERIFIED))
         .cloned()
         .collect();
     let guess = cur
@@ -151,8 +207,21 @@ fn choose(
         if !guess.email.is_empty() {
             cur.evidence.insert(0, guess.line());
         }
-        cur.evidence
-            .insert(0, format!("{CHOSEN}{email}, {how}: {why}"));
+        match by {
+            By::Hand => cur
+                .evidence
+                .insert(0, format!("{CHOSEN}{email}, {how}: {why}")),
+            By::Verification => {
+                cur.confidence = confidence.max(guess.confidence);
+                cur.evidence.insert(
+                    0,
+                    format!(
+                        "{VERIFIED}{how}; confidence {}% (the probe, not the pattern: {why})",
+                        cur.confidence
+                    ),
+                );
+            }
+        }
     }
     cur.email = Some(email);
     if !db::set_choice(conn, prospect_id, &cur, status, now)? {

@@ -180,23 +180,43 @@ const PERSONAL_MAIL: &[&str] = &[
     "bigpond.com", "optusnet.com.au", "terra.com.br", "uol.com.br", "bol.com.br",
 ];
 
-/// Providers present under many country domains: `hotmail.de`, `yahoo.co.jp`, `live.it`.
+/// Providers present under many country domains: `hotmail.de`, `yahoo.co.jp`. Only brands
+/// that are nothing but mail providers: `live` and `orange` are words many companies use
+/// (orange.com is Orange's own staff domain), so their mail domains are listed one by one.
 const PERSONAL_MAIL_ANY_TLD: &[&str] = &[
     "hotmail",
     "outlook",
-    "live",
     "yahoo",
     "gmx",
     "yandex",
-    "orange",
     "windowslive",
 ];
+
+/// Microsoft's `live` and Orange's consumer mail domains.
+#[rustfmt::skip]
+const PERSONAL_MAIL_LIVE_ORANGE: &[&str] = &[
+    "live.com", "live.fr", "live.be", "live.ca", "live.de", "live.at", "live.ch", "live.nl",
+    "live.it", "live.se", "live.dk", "live.no", "live.fi", "live.ie", "live.co.uk", "live.com.au",
+    "live.com.mx", "live.com.ar", "live.com.pt", "live.cl", "live.in", "live.jp", "live.cn",
+    "live.ru", "live.co.za",
+    "orange.fr", "orange.net", "orange.es", "orange.pl", "orange.ro", "orangemail.es",
+    "orangehome.co.uk",
+];
+
+/// Special-use top-level domains (RFC 2606, 6761): never a mail provider's.
+const SPECIAL_USE_TLDS: &[&str] = &["test", "example", "invalid", "localhost", "local"];
 
 /// `domain` belongs to a mail provider for people (gmail.com, hotmail.de, orange.fr, …).
 pub fn is_personal_mail(domain: &str) -> bool {
     let domain = domain.trim_end_matches('.').to_ascii_lowercase();
-    if PERSONAL_MAIL.contains(&domain.as_str()) {
+    if PERSONAL_MAIL.contains(&domain.as_str())
+        || PERSONAL_MAIL_LIVE_ORANGE.contains(&domain.as_str())
+    {
         return true;
+    }
+    let tld = domain.rsplit('.').next().unwrap_or_default();
+    if SPECIAL_USE_TLDS.contains(&tld) {
+        return false;
     }
     // The name right before the public suffix: `hotmail` in hotmail.co.uk.
     PERSONAL_MAIL_ANY_TLD.contains(&stem(&domain).as_str())
@@ -317,8 +337,24 @@ mod tests {
             "orange-business.test",
             "livenation.test",
             "pp-hq.test",
+            // A company's own domain under a brand word, and test data.
+            "live.test",
+            "orange.test",
+            "hotmail.test",
+            "orange.com",
+            "orange-business.com",
+            "live.events",
         ] {
             assert!(!is_personal_mail(d), "{d}");
+        }
+        for d in [
+            "live.com",
+            "live.fr",
+            "Live.co.uk",
+            "orange.fr",
+            "wanadoo.fr",
+        ] {
+            assert!(is_personal_mail(d), "{d}");
         }
     }
 

@@ -802,6 +802,9 @@ async fn find_domain(ctx: &Ctx, w: &Work, token: &CancellationToken) -> (db::Cac
     } else {
         &ctx.settings.tlds[..]
     };
+    // Which domains were tried, and what DNS said of each: "no guessed domain resolves"
+    // alone leaves the user to wonder whether the right one was even asked.
+    let mut tried: Vec<String> = Vec::new();
     for g in domain::guesses(&w.name, tlds) {
         if token.is_cancelled() {
             break;
@@ -814,12 +817,19 @@ async fn find_domain(ctx: &Ctx, w: &Work, token: &CancellationToken) -> (db::Cac
             }
             MailDns::Failed(e) => {
                 transient = true;
-                notes.push(format!("{g}: DNS failed: {e}"));
+                tried.push(format!("{g} DNS failed: {e}"));
             }
-            MailDns::Missing => {}
+            MailDns::Missing => tried.push(format!("{g} NXDOMAIN or no records")),
         }
     }
-    notes.push("no guessed domain resolves".into());
+    if tried.is_empty() {
+        notes.push("no domain could be guessed from the company name".into());
+    } else {
+        notes.push(format!(
+            "no guessed domain resolves (guessed {})",
+            tried.join(", ")
+        ));
+    }
     if let Some((d, example, dns)) = weak_email_domain {
         notes.push(format!(
             "so the domain of an imported address ({example}), though it does not look like \

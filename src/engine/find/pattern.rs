@@ -275,6 +275,23 @@ impl Name {
             .unwrap_or_default()
     }
 
+    /// The rendering of a pattern with `last` as the surname (hyphenated particles, the
+    /// first surname alone).
+    fn render_with_last(&self, p: Pattern, last: &str) -> String {
+        let first = self.first_form(p.separated());
+        p.render_parts(&first, last).unwrap_or_default()
+    }
+
+    /// A compound surname without particles (`García López`): Spanish addresses often use
+    /// the first surname alone.
+    fn double_surname(&self) -> bool {
+        self.last.len() == 2 && !self.last.iter().any(|w| PARTICLES.contains(&w.as_str()))
+    }
+
+    fn has_particles(&self) -> bool {
+        self.last.len() > 1 && self.last.iter().any(|w| PARTICLES.contains(&w.as_str()))
+    }
+
     /// Every spelling of the name under a pattern (compound first names joined or hyphenated
     /// or first word only; particles kept or dropped), to recognise a published address.
     fn spellings(&self, p: Pattern) -> Vec<String> {
@@ -825,6 +842,23 @@ pub fn suggest(name: &Name, domain: &str, inf: &Inference, seen: &[Seen]) -> Sug
         }
     }
     let mut addresses: Vec<String> = Vec::new();
+    let top = inf.ranking.first().map_or(inf.pattern, |(p, _)| *p);
+    // Known addresses that keep surname particles hyphenated (marie.de-la-tour): the
+    // compound surname follows them (jean.de-la-fontaine), the glued form next.
+    let hyphenated = name
+        .has_particles()
+        .then(|| hyphenated_particles(seen, &domain))
+        .flatten();
+    if let Some(example) = &hyphenated {
+        let a = format!(
+            "{}@{domain}",
+            name.render_with_last(top, &name.last.join("-"))
+        );
+        namesakes.push(format!(
+            "{a}: the surname's particles hyphenated, as in {example}"
+        ));
+        addresses.push(a);
+    }
     for (p, _) in &inf.ranking {
         let a = format!("{}@{domain}", name.render(*p));
         if !addresses.contains(&a) {
@@ -832,6 +866,18 @@ pub fn suggest(name: &Name, domain: &str, inf: &Inference, seen: &[Seen]) -> Sug
         }
         if addresses.len() == 4 {
             break;
+        }
+    }
+    // A double surname: the first one alone among the alternatives (second place).
+    if name.double_surname() {
+        let a = format!("{}@{domain}", name.render_with_last(top, &name.last[0]));
+        if !addresses.contains(&a) {
+            addresses.insert(2.min(addresses.len()), a.clone());
+            addresses.truncate(4);
+            namesakes.push(format!(
+                "{a} among the alternatives: a double surname is often written with the first \
+                 one alone"
+            ));
         }
     }
     namesakes.extend(inf.evidence.iter().cloned());
@@ -842,6 +888,26 @@ pub fn suggest(name: &Name, domain: &str, inf: &Inference, seen: &[Seen]) -> Sug
         confidence: inf.confidence,
         evidence: namesakes,
     }
+}
+
+/// The first known address at `domain` whose surname keeps a particle hyphenated to the
+/// rest (`marie.de-la-tour`, `paul.le-gall`), if any.
+fn hyphenated_particles(seen: &[Seen], domain: &str) -> Option<String> {
+    seen.iter().find_map(|s| {
+        let email = s.email.to_ascii_lowercase();
+        let (local, d) = email.split_once('@')?;
+        if !super::domain::same_company(d, domain) || is_role(local) {
+            return None;
+        }
+        local
+            .split(['.', '_'])
+            .skip(1)
+            .any(|part| {
+                part.split_once('-')
+                    .is_some_and(|(head, rest)| PARTICLES.contains(&head) && !rest.is_empty())
+            })
+            .then(|| email.clone())
+    })
 }
 
 /// `hailer guess`: no database, no network. `domain` is normalised (`www.`, a URL's scheme

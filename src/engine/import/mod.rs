@@ -429,7 +429,13 @@ fn write_rows(
         "INSERT INTO imports (kind, file, sheet, imported, updated, duplicates, rejected,
                               created_at)
          VALUES (?1, ?2, ?3, 0, 0, 0, 0, ?4)",
-        rusqlite::params![req.kind.name(), logged_name(file), &summary.sheet, now],
+        rusqlite::params![
+            req.kind.name(),
+            logged_name(file),
+            // A CSV has no sheets: its one "sheet" would be the file's name again.
+            (summary.row_unit != "line").then_some(&summary.sheet),
+            now
+        ],
     )
     .map_err(|e| ImportError::store(file)(e.into()))?;
     let import_id = tx.last_insert_rowid();

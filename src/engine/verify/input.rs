@@ -17,14 +17,16 @@
 //! refused before any output (every row would be INVALID_SYNTAX). `--column` names it.
 //! Otherwise each line is one address, with no CSV unquoting. Spaces and tabs around an address are
 //! dropped (as import does with cells); only the line end (`\n` or `\r\n`) is removed
-//! otherwise. Every line or record gives exactly one item, so the output has one row per input
-//! row:
+//! otherwise. Every line or record gives exactly one item, except blank ones, which are
+//! skipped and counted ([`Source::skipped`]); a CSV with a header gives each item its row's
+//! fields, so the output can keep the input's columns ([`Source::columns`]):
 //! - a value that is not valid UTF-8 is read as Windows-1252, as import reads such a line (a
 //!   row saved by a Windows program); one that is not valid UTF-16 in UTF-16 input gives an
 //!   item with a problem (the result is INVALID_SYNTAX);
 //! - a line or record longer than [`MAX_RECORD`] bytes is cut off (the rest is skipped, never
 //!   held in memory) and gives an item with a problem;
-//! - an empty line, or a blank CSV row, gives an empty address (INVALID_SYNTAX).
+//! - an empty line, or a blank CSV row, is skipped: it is no address, and counting it as an
+//!   INVALID_SYNTAX verdict would make the summary lie.
 
 use std::io::{self, BufRead, Read};
 
@@ -181,6 +183,17 @@ pub struct Source {
     /// The input has no line at all.
     empty: bool,
     encoding: &'static str,
+    /// Blank lines and rows skipped so far.
+    skipped: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// The columns of a CSV input with a header, which the output keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Columns {
+    pub header: Vec<String>,
+    /// The address column.
+    pub address: usize,
+    pub delimiter: u8,
 }
 
 /// Read every item of `reader` into `tx` (blocking: run it on its own thread); see
@@ -229,6 +242,7 @@ fn open_text(
             first_truncated: false,
             empty: true,
             encoding,
+            skipped: Default::default(),
         });
     };
     if first.starts_with(b"\xEF\xBB\xBF") {
@@ -281,10 +295,37 @@ fn open_text(
         first_truncated,
         empty: false,
         encoding,
+        skipped: Default::default(),
     })
 }
 
 impl Source {
+    /// The counter of blank lines and rows skipped, read while or after [`Source::read_into`]
+    /// runs.
+    pub fn skipped(&self) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
+        self.skipped.clone()
+    }
+
+    /// The header's columns of a CSV with a header (`None` for a list of addresses or a CSV
+    /// without a header, whose output stays `email,status,…`).
+    pub fn columns(&self) -> Option<Columns> {
+        let Framing::Csv {
+            delimiter,
+            column,
+            header: true,
+        } = self.framing
+        else {
+            return None;
+        };
+        let mut record = CsvRecord::default();
+        read_record(&mut io::Cursor::new(&self.first), delimiter, &mut record).ok()?;
+        Some(Columns {
+            header: record.texts(self.encoding),
+            address: column,
+            delimiter,
+        })
+    }
+
     /// Send every item into `tx` (blocking: run it on its own thread). Returns the number of
     /// items sent, or stops early without error when the receiver is gone.
     pub fn read_into(self, tx: &mpsc::Sender<InputItem>) -> io::Result<u64> {
@@ -295,7 +336,12 @@ impl Source {
             first_truncated,
             empty,
             encoding,
+            skipped,
         } = self;
+        let skip = || {
+            skipped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        };
+        let blank_line = |line: &[u8]| line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r'));
         let mut sent = 0u64;
         let mut send = |item: InputItem| -> bool {
             sent += 1;
@@ -306,11 +352,19 @@ impl Source {
             Framing::NoAddressColumn(_) => {}
             Framing::Lines => {
                 // Empty input has no first line.
-                if !empty && !send(line_item(&first, first_truncated, encoding)) {
-                    return Ok(sent);
+                if !empty {
+                    if blank_line(&first) && !first_truncated {
+                        skip();
+                    } else if !send(line_item(&first, first_truncated, encoding)) {
+                        return Ok(sent);
+                    }
                 }
                 let mut line = Vec::new();
                 while let Some(truncated) = read_line(&mut reader, &mut line, MAX_RECORD)? {
+                    if blank_line(&line) && !truncated {
+                        skip();
+                        continue;
+                    }
                     if !send(line_item(&line, truncated, encoding)) {
                         break;
                     }
@@ -329,13 +383,14 @@ impl Source {
                     }
                 }
                 while read_record(&mut reader, delimiter, &mut record)? {
-                    // A blank row is an empty address (INVALID_SYNTAX), as a blank line is, so
-                    // the output keeps one row per input row.
-                    let item = if record.is_blank() {
-                        InputItem::new("")
-                    } else {
-                        record.item(column, encoding)
-                    };
+                    if record.is_blank() {
+                        skip();
+                        continue;
+                    }
+                    let mut item = record.item(column, encoding);
+                    if header {
+                        item = item.with_row(Some(record.texts(encoding)));
+                    }
                     if !send(item) {
                         break;
                     }
@@ -675,8 +730,21 @@ struct CsvRecord {
 }
 
 impl CsvRecord {
+    /// Every field as text (lossily, as an unusable value is echoed).
+    fn texts(&self, encoding: &str) -> Vec<String> {
+        self.fields
+            .iter()
+            .map(|f| decoded(f, encoding).map_or_else(|| echo(f), |s| s.into_owned()))
+            .collect()
+    }
+
+    /// No value in any field: an empty line, or a spreadsheet's empty row saved as `;;;`.
     fn is_blank(&self) -> bool {
-        !self.truncated && self.fields.len() <= 1 && self.fields.iter().all(|f| f.is_empty())
+        !self.truncated
+            && self
+                .fields
+                .iter()
+                .all(|f| f.iter().all(|b| matches!(b, b' ' | b'\t')))
     }
 
     fn item(&self, column: usize, encoding: &str) -> InputItem {
@@ -823,7 +891,8 @@ mod tests {
     #[test]
     fn lines_are_taken_as_they_are_but_for_surrounding_spaces() {
         let items = read(b"a@x.com\r\n \"b\"@x.com,1\n\n\tc@x.com  ");
-        assert_eq!(emails(&items), ["a@x.com", "\"b\"@x.com,1", "", "c@x.com"]);
+        // The blank line is skipped.
+        assert_eq!(emails(&items), ["a@x.com", "\"b\"@x.com,1", "c@x.com"]);
         assert!(items.iter().all(|i| i.problem.is_none()));
     }
 
@@ -834,7 +903,7 @@ mod tests {
             "\u{feff}Name;Notes;E-mail\r\n\"Doe; Jane\";x;jane@acme.test\r\n\r\nJo;y;\" jo\"\"x\"\"@acme.test\"\n"
                 .as_bytes(),
         );
-        assert_eq!(emails(&items), ["jane@acme.test", "", "jo\"x\"@acme.test"]);
+        assert_eq!(emails(&items), ["jane@acme.test", "jo\"x\"@acme.test"]);
         let items = read("Nom,Courriel\nDoe,jane@acme.test\n".as_bytes());
         assert_eq!(emails(&items), ["jane@acme.test"]);
         let items = read(b"email\njane@acme.test\n");
@@ -921,7 +990,8 @@ mod tests {
         let items = read(b"Name,Contact\nJane,\n\nJo,  \nBob,bob@acme.test\nAl,al@acme.test\n");
         assert_eq!(
             emails(&items),
-            ["", "", "", "bob@acme.test", "al@acme.test"]
+            // Jane's and Jo's rows have no address (INVALID_SYNTAX); the blank row is skipped.
+            ["", "", "bob@acme.test", "al@acme.test"]
         );
         // Beyond SCAN_ROWS non-blank rows without an address, the input is refused.
         let mut input = b"Name,Contact\n".to_vec();
@@ -1048,10 +1118,11 @@ mod tests {
         let items = read(b"Jane,Doe,jane@acme.test\r\nJohn,Smith,john.smith@acme.test\r\n\nJo,X\n");
         assert_eq!(
             emails(&items),
-            ["jane@acme.test", "john.smith@acme.test", "", ""]
+            // The blank line skipped; Jo's row has no third field.
+            ["jane@acme.test", "john.smith@acme.test", ""]
         );
-        assert!(items[..3].iter().all(|i| i.problem.is_none()));
-        assert_eq!(items[3].problem.as_deref(), Some("record has no field 3"));
+        assert!(items[..2].iter().all(|i| i.problem.is_none()));
+        assert_eq!(items[2].problem.as_deref(), Some("record has no field 3"));
         let items = read(b"jane@acme.test\t2024-01-02\nbad address\t2024-01-03\n");
         assert_eq!(emails(&items), ["jane@acme.test", "bad address"]);
     }
@@ -1085,12 +1156,56 @@ mod tests {
     }
 
     #[test]
-    fn blank_csv_rows_give_an_empty_address_like_blank_lines() {
-        // One item per row, so the results line up with the input rows.
-        let items = read(b"name,email\nJane,jane@acme.test\n\n\r\nJo,jo@acme.test\n");
-        assert_eq!(emails(&items), ["jane@acme.test", "", "", "jo@acme.test"]);
-        assert!(items.iter().all(|i| i.problem.is_none()), "{items:?}");
-        assert_eq!(items[1], line_item(b"", false, "UTF-8"));
+    fn blank_rows_and_lines_are_skipped_and_counted() {
+        // No address there: skipped (counted), not an INVALID_SYNTAX verdict. A CSV with a
+        // header gives each item its row, and the header for the output.
+        let source = open(
+            io::Cursor::new(
+                b"name,email\nJane,jane@acme.test\n\n\r\n , \nJo,jo@acme.test\n".to_vec(),
+            ),
+            None,
+        )
+        .unwrap();
+        let skipped = source.skipped();
+        assert_eq!(
+            source.columns(),
+            Some(Columns {
+                header: vec!["name".into(), "email".into()],
+                address: 1,
+                delimiter: b',',
+            })
+        );
+        let (tx, mut rx) = mpsc::channel(16);
+        source.read_into(&tx).unwrap();
+        drop(tx);
+        let mut items = Vec::new();
+        while let Ok(i) = rx.try_recv() {
+            items.push(i);
+        }
+        assert_eq!(emails(&items), ["jane@acme.test", "jo@acme.test"]);
+        assert_eq!(
+            items[1].row,
+            Some(vec!["Jo".to_string(), "jo@acme.test".into()])
+        );
+        assert_eq!(skipped.load(std::sync::atomic::Ordering::Relaxed), 3);
+        let source = open(
+            io::Cursor::new(b"a@x.test\n\n  \nb@x.test\n".to_vec()),
+            None,
+        )
+        .unwrap();
+        assert_eq!(source.columns(), None, "a list keeps the plain output");
+        let skipped = source.skipped();
+        let (tx, mut rx) = mpsc::channel(16);
+        source.read_into(&tx).unwrap();
+        drop(tx);
+        let mut n = 0;
+        while rx.try_recv().is_ok() {
+            n += 1;
+        }
+        assert_eq!(
+            (n, skipped.load(std::sync::atomic::Ordering::Relaxed)),
+            (2, 2)
+        );
     }
 
     #[test]
@@ -1098,7 +1213,7 @@ mod tests {
         let text = "email\r\nrené@acme.test\r\n😀@acme.test\r\n\r\nlast@acme.test";
         let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
         let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
-        let want = ["rené@acme.test", "😀@acme.test", "", "last@acme.test"];
+        let want = ["rené@acme.test", "😀@acme.test", "last@acme.test"];
         for bytes in [[&b"\xFF\xFE"[..], &le].concat(), le.clone(), be.clone()] {
             assert_eq!(emails(&read(&bytes)), want);
             // 3-byte reads cut code units and surrogate pairs in two.
@@ -1150,6 +1265,6 @@ mod tests {
     #[test]
     fn empty_input_has_no_items() {
         assert!(read(b"").is_empty());
-        assert_eq!(read(b"\n").len(), 1);
+        assert_eq!(read(b"\n").len(), 0, "a blank line is no address");
     }
 }

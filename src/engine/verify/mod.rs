@@ -26,6 +26,7 @@ use crate::config::Config;
 
 pub mod cache;
 pub mod classify;
+pub mod database;
 pub mod dns;
 pub mod input;
 pub mod probe;
@@ -102,6 +103,29 @@ impl Status {
     /// Sendable, but flagged as risky in the outbox.
     pub fn is_risky(self) -> bool {
         matches!(self, Status::CatchAll | Status::Unknown)
+    }
+
+    /// What the status means for the campaign, for logs that list counts per status.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Status::Valid => "the server accepts the address",
+            Status::CatchAll => {
+                "the domain accepts any address, so this one is unproven (sent, flagged risky)"
+            }
+            Status::MailboxNotFound => "the server says there is no such mailbox (never sent)",
+            Status::MailboxFull => "the mailbox is full (sent; it may bounce)",
+            Status::Disabled => "the mailbox is disabled (never sent)",
+            Status::InvalidSyntax => "not a valid address (never sent)",
+            Status::NoMx => {
+                "the domain takes no mail: no MX, null MX or no such domain (never sent)"
+            }
+            Status::Timeout => "the server did not answer in time (asked again next run)",
+            Status::ConnectionRefused => "no MX host took the connection (asked again next run)",
+            Status::Temporary => {
+                "greylisting or a 4xx answer, still after the retries (asked again next run)"
+            }
+            Status::Unknown => "nothing settled it, e.g. a resolver problem (sent, flagged risky)",
+        }
     }
 
     /// A verdict worth reusing until the cache TTL expires (others are retried next run).
@@ -259,6 +283,9 @@ pub struct InputItem {
     /// Set when the address must not be probed (it is on the suppression list): the result is
     /// its stored verdict, whatever its age, or UNKNOWN with this text.
     pub not_probed: Option<String>,
+    /// The input row's fields (a CSV with a header), given back with the result so the output
+    /// keeps the input's columns.
+    pub row: Option<Vec<String>>,
 }
 
 impl InputItem {
@@ -267,6 +294,7 @@ impl InputItem {
             email: crate::engine::import::normalize::bare_address(email.as_ref()).to_string(),
             problem: None,
             not_probed: None,
+            row: None,
         }
     }
 
@@ -276,7 +304,13 @@ impl InputItem {
             email: echo,
             problem: Some(problem),
             not_probed: None,
+            row: None,
         }
+    }
+
+    pub fn with_row(mut self, row: Option<Vec<String>>) -> InputItem {
+        self.row = row;
+        self
     }
 }
 
@@ -296,6 +330,9 @@ pub struct VerifyOut {
     pub verdict: Verdict,
     /// Reused from the cache rather than probed now.
     pub cached: bool,
+    /// The input row's fields, when the input is a CSV with a header.
+    #[serde(skip)]
+    pub row: Option<Vec<String>>,
 }
 
 /// Cumulative counters.
@@ -699,6 +736,7 @@ fn emit(
         email: item.email,
         verdict,
         cached,
+        row: item.row,
     }));
     prog.done += 1;
 }

@@ -58,7 +58,7 @@ impl fmt::Display for Address {
 pub enum SyntaxError {
     #[error("empty address")]
     Empty,
-    #[error("no @")]
+    #[error("not an address (no @)")]
     NoAt,
     #[error("empty local part")]
     EmptyLocal,
@@ -98,12 +98,13 @@ pub fn check(input: &str, allow_special_use: &[String]) -> Result<Address, Synta
     if input.is_empty() {
         return Err(SyntaxError::Empty);
     }
-    if input.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(SyntaxError::Whitespace);
-    }
+    // "pas une adresse" is first of all not an address: the spaces are a detail of that.
     let Some(at) = input.rfind('@') else {
         return Err(SyntaxError::NoAt);
     };
+    if input.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(SyntaxError::Whitespace);
+    }
     let (local, domain) = (&input[..at], &input[at + 1..]);
     if local.starts_with('"') {
         return Err(SyntaxError::Quoted);
@@ -278,6 +279,8 @@ mod tests {
         assert_eq!(err(""), SyntaxError::Empty);
         assert_eq!(err("jane"), SyntaxError::NoAt);
         assert_eq!(err(" jane@acme.com"), SyntaxError::Whitespace);
+        assert_eq!(err("pas une adresse"), SyntaxError::NoAt);
+        assert_eq!(SyntaxError::NoAt.to_string(), "not an address (no @)");
         assert_eq!(err("jane@acme.com\r"), SyntaxError::Whitespace);
         assert_eq!(err("\"jane\"@acme.com"), SyntaxError::Quoted);
         assert_eq!(err("jane@[127.0.0.1]"), SyntaxError::Literal);

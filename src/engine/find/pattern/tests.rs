@@ -764,3 +764,65 @@ fn a_typed_own_address_is_not_said_to_come_from_the_import() {
         s.evidence
     );
 }
+
+/// Known addresses that keep surname particles hyphenated are followed for a compound
+/// surname; the glued form stays among the alternatives.
+#[test]
+fn hyphenated_particles_in_known_addresses_are_followed() {
+    let known = [
+        "marie.de-la-tour@acme.test".to_string(),
+        "paul.le-gall@acme.test".to_string(),
+    ];
+    let s = guess("Jean", "de La Fontaine", "acme.test", &known).unwrap();
+    assert_eq!(s.email, "jean.de-la-fontaine@acme.test", "{s:#?}");
+    assert!(
+        s.alternatives
+            .contains(&"jean.delafontaine@acme.test".to_string()),
+        "{s:#?}"
+    );
+    assert!(
+        s.evidence
+            .iter()
+            .any(|l| l.contains("hyphenated, as in marie.de-la-tour@acme.test")),
+        "{s:#?}"
+    );
+    // Without such an address, the glued form as before.
+    let s = guess(
+        "Jean",
+        "de La Fontaine",
+        "acme.test",
+        &["j.smith@acme.test".to_string()],
+    )
+    .unwrap();
+    assert!(!s.email.contains('-'), "{s:#?}");
+}
+
+/// A Spanish double surname: the first surname alone is among the alternatives.
+#[test]
+fn a_double_surname_offers_the_first_surname_alone() {
+    let s = guess(
+        "María José",
+        "García López",
+        "acme.test",
+        &["j.smith@acme.test".to_string()],
+    )
+    .unwrap();
+    assert_eq!(s.email, "m.garcialopez@acme.test", "{s:#?}");
+    assert!(
+        s.alternatives.contains(&"m.garcia@acme.test".to_string()),
+        "{s:#?}"
+    );
+    assert!(s.alternatives.len() <= 3, "{s:#?}");
+    // A surname with particles is not a double surname.
+    let s = guess(
+        "Jean",
+        "de Gaulle",
+        "acme.test",
+        &["j.smith@acme.test".to_string()],
+    )
+    .unwrap();
+    assert!(
+        !s.alternatives.contains(&"j.de@acme.test".to_string()),
+        "{s:#?}"
+    );
+}

@@ -83,7 +83,8 @@ pub fn promote_verified(
     cur.email = None;
     cur.alternatives.retain(|a| a != alt && a != first);
     cur.alternatives.push(first.to_string());
-    choose(
+    // A `suggested` row is no address in use: nothing of the outbox is held.
+    Ok(choose(
         conn,
         prospect_id,
         cur,
@@ -93,7 +94,8 @@ pub fn promote_verified(
         db::ChoiceStatus::Suggested,
         By::Verification,
         now,
-    )
+    )?
+    .is_some())
 }
 
 /// What a hand choice did: `None` when there was nothing to change (no such prospect, no

@@ -719,3 +719,46 @@ fn changing_an_address_holds_the_outbox_row_built_for_the_old_one() {
     let row = outbox_row(d, "Ann");
     assert_eq!((row.status, row.approved), (outbox::Status::Ready, true));
 }
+
+/// The alternatives a dead first choice gets probed for leave out the suppressed: an address
+/// on the list is never probed, nor suggested.
+#[test]
+fn a_dead_first_choice_never_has_a_suppressed_alternative_probed() {
+    let dir = campaign();
+    let store = Store::open_in(&dir.path().join("data")).unwrap();
+    hailer::store::verifications::upsert(
+        store.conn(),
+        &hailer::store::verifications::VerificationRow {
+            email: "ann.doe@acme.test".into(),
+            status: "MAILBOX_NOT_FOUND".into(),
+            mx: Some("mx.acme.test".into()),
+            code: Some(550),
+            enhanced: Some("5.1.1".into()),
+            detail: "User unknown".into(),
+            checked_at: 1,
+        },
+    )
+    .unwrap();
+    let alternatives = |store: &Store| {
+        suggestions::dead_first_choices(
+            store.conn(),
+            &hailer::store::verifications::Scope::default(),
+            2,
+        )
+        .unwrap()
+        .into_iter()
+        .find(|d| d.prospect_id == 1)
+        .map(|d| d.alternatives)
+    };
+    assert_eq!(
+        alternatives(&store),
+        Some(vec!["adoe@acme.test".to_string(), "ann@acme.test".to_string()])
+    );
+    hailer::store::suppressions::add(store.conn(), "adoe@acme.test", "bounced", None, 1).unwrap();
+    assert_eq!(
+        alternatives(&store),
+        Some(vec!["ann@acme.test".to_string()])
+    );
+    hailer::store::suppressions::add(store.conn(), "@acme.test", "manual", None, 1).unwrap();
+    assert_eq!(alternatives(&store), None);
+}

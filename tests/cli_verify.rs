@@ -274,7 +274,9 @@ fn csv_input_with_an_email_column_and_output_to_a_file() {
     // spreadsheet saves one) is skipped.
     let file = env.write(
         "fr.csv",
-        "Prénom;Courriel;Status\nJane;jane@acme.test;client\n;;\nBob;nobody@acme.test\n".as_bytes(),
+        "Prénom;Courriel;Status\nJane;jane@acme.test;client;\n;;\nBob;nobody@acme.test\n\
+         Cy;jane@acme.test;;kept\n"
+            .as_bytes(),
     );
     let out = env.verify_stream(&config, &file);
     let r = rows(&String::from_utf8(out.stdout).unwrap());
@@ -287,7 +289,12 @@ fn csv_input_with_an_email_column_and_output_to_a_file() {
         r[2][..4],
         ["Bob", "nobody@acme.test", "", "MAILBOX_NOT_FOUND"]
     );
-    assert_eq!(r.len(), 3, "{r:?}");
+    // A row longer than the header: the verdict under its header all the same, an empty
+    // extra cell (a trailing `;`) dropped, a filled one kept after the verdict.
+    assert_eq!(r[1].len(), 8, "{r:?}");
+    assert_eq!(r[3][..4], ["Cy", "jane@acme.test", "", "VALID"]);
+    assert_eq!((r[3].len(), r[3][8].as_str()), (9, "kept"), "{r:?}");
+    assert_eq!(r.len(), 4, "{r:?}");
 }
 
 #[test]
@@ -746,6 +753,17 @@ fn verify_named_prospects_and_the_alternatives_of_a_dead_first_choice() {
             .any(|v| v.starts_with("john.smith@")),
         "an accepted row's alternatives are not probed"
     );
+    // An id or a company that names nothing: said, nothing probed, exit 4.
+    let before = verified(&store);
+    env.hailer(&config)
+        .args(["verify", "999", "--company", "Nope SA"])
+        .assert()
+        .code(4)
+        .stderr(predicates::str::contains("no prospect 999; nothing verified"))
+        .stderr(predicates::str::contains(
+            "no prospect at company \"Nope SA\"; nothing verified",
+        ));
+    assert_eq!(verified(&store), before);
 }
 
 /// Database mode retries a greylisted address after its pause, and without a terminal it says

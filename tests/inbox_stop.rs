@@ -74,7 +74,7 @@ fn a_stalled_move_is_an_error_for_that_step_and_keeps_what_was_read() {
     assert!(
         format!("{stdout}{stderr}").contains(&format!(
             "m/INBOX: cannot move to Skipped: no answer within {} s; the 3 messages read are \
-             stored and left in INBOX",
+             stored, and stay in INBOX unless the server finished the move",
             hailer::engine::inbox::sync::MOVE_LIMIT.as_secs()
         )),
         "{stdout}\n{stderr}"

@@ -47,6 +47,11 @@ struct Server {
 }
 
 async fn start(api_token: Option<&str>) -> Server {
+    start_under(api_token, None).await
+}
+
+/// [`start`], serving under `base_path` too (a `base_url` with a path).
+async fn start_under(api_token: Option<&str>, base_path: Option<&str>) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     {
@@ -71,6 +76,7 @@ async fn start(api_token: Option<&str>) -> Server {
         mailboxes: Vec::new(),
         api_token: api_token.map(str::to_string),
         verify: hailer::engine::verify::VerifyOptions::default(),
+        base_path: base_path.map(str::to_string),
     };
     let task = tokio::spawn(serve(cfg, stop.clone(), Some(tx)));
     let addr = rx.await.unwrap();
@@ -164,6 +170,49 @@ async fn pixel_records_one_open_per_request_and_flags_proxies() {
             "SELECT COUNT(*) FROM tracking_events WHERE machine = 1"
         ),
         1
+    );
+}
+
+/// Behind a reverse proxy that passes `/hailer/o/…` on as it came (nginx's `proxy_pass` with
+/// no URI), as well as one that strips it: with `base_url = https://t.x.test/hailer`, the
+/// links' paths work both ways, the API too.
+#[tokio::test]
+async fn a_base_url_path_is_served_as_well_as_the_bare_paths() {
+    assert_eq!(
+        hailer::engine::tracking::server::base_path("https://t.x.test/hailer/"),
+        Some("/hailer".to_string())
+    );
+    assert_eq!(
+        hailer::engine::tracking::server::base_path("https://t.x.test"),
+        None
+    );
+    assert_eq!(
+        hailer::engine::tracking::server::base_path("https://t.x.test/{x}"),
+        None
+    );
+    let srv = start_under(Some("api-token-0123456789"), Some("/hailer")).await;
+    let addr = srv.addr;
+    let t = token(TokenKind::Open, 5, None);
+    let auth = [("Authorization", "Bearer api-token-0123456789")];
+    let (prefixed, bare, api, outside) = blocking(move || {
+        (
+            http(addr, "GET", &format!("/hailer/o/{t}.gif"), &[], ""),
+            http(addr, "GET", &format!("/o/{t}.gif"), &[], ""),
+            http(addr, "GET", "/hailer/api/health", &auth, ""),
+            http(addr, "GET", &format!("/other/o/{t}.gif"), &[], ""),
+        )
+    })
+    .await;
+    assert_eq!((prefixed.status, bare.status, api.status), (200, 200, 200));
+    assert_eq!(prefixed.body, PIXEL);
+    assert_eq!(outside.status, 404);
+    let store = srv.stop().await;
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM tracking_events WHERE kind = 'OPEN' AND outbox_id = 5"
+        ),
+        2
     );
 }
 
@@ -303,8 +352,8 @@ async fn one_click_unsubscribe_suppresses_at_once_and_twice_is_fine() {
 async fn api_needs_the_bearer_token_and_leaks_nothing() {
     let srv = start(Some("api-token-123")).await;
     let addr = srv.addr;
-    // Besides the SENT row: a reply and an open on claire's, a hard bounce on ines's, and a
-    // row never sent.
+    // Besides the SENT row: a reply, an open and a click on claire's, a hard bounce and a
+    // link scanner's click on ines's, and a row never sent.
     Store::open_in(&srv.dir.path().join("data"))
         .unwrap()
         .conn()
@@ -323,7 +372,7 @@ async fn api_needs_the_bearer_token_and_leaks_nothing() {
              VALUES (9, 5, 'cy.ro@acme.test', 'acme', 'ERROR', 'ines', 4, '550 5.1.1 no such user',
                      0, 0);
              INSERT INTO tracking_events (outbox_id, kind, machine, created_at)
-             VALUES (6, 'OPEN', 0, 5), (6, 'OPEN', 1, 6);
+             VALUES (6, 'OPEN', 0, 5), (6, 'OPEN', 1, 6), (6, 'CLICK', 0, 7), (7, 'CLICK', 1, 8);
              INSERT INTO inbox_messages (id, mailbox, folder, uidvalidity, uid, message_key, kind, processed_at)
              VALUES (1, 'ines', 'INBOX', 1, 1, '<b1@x>', 'bounce', 9);
              INSERT INTO bounces (kind, date, mailbox, outbox_id, recipient, domain, action, status_code,
@@ -415,10 +464,17 @@ async fn api_needs_the_bearer_token_and_leaks_nothing() {
         (s["opens"]["rows"].as_i64(), s["opens"]["events"].as_i64()),
         (Some(1), Some(2))
     );
+    assert_eq!((&s["clicks"], &s["clicks_human"]), (&2.into(), &1.into()), "{s}");
+    assert_eq!(
+        (&s["mailboxes"]["ines"]["clicked"], &s["mailboxes"]["ines"]["clicked_human"]),
+        (&1.into(), &0.into()),
+        "{s}"
+    );
     assert_eq!(
         s["mailboxes"]["claire"],
         serde_json::json!({ "sent": 2, "refused": 0, "opened": 1, "opened_human": 1,
-                            "clicked": 0, "replied": 1, "bounces": { "hard": 0, "soft": 0 },
+                            "clicked": 1, "clicked_human": 1, "replied": 1,
+                            "bounces": { "hard": 0, "soft": 0 },
                             "hard_bounce_percent": 0.0 })
     );
     // A refusal at send time counts as a hard bounce of a message that was never sent: the
@@ -750,7 +806,8 @@ fn serve_runs_the_api_alone_on_a_named_host_and_names_a_busy_port() {
     assert_eq!(stats.status, 200);
     let stats: serde_json::Value = serde_json::from_slice(&stats.body).unwrap();
     let zeros = serde_json::json!({"sent": 0, "refused": 0, "opened": 0, "opened_human": 0,
-        "clicked": 0, "replied": 0, "bounces": {"hard": 0, "soft": 0}, "hard_bounce_percent": 0.0});
+        "clicked": 0, "clicked_human": 0, "replied": 0, "bounces": {"hard": 0, "soft": 0},
+        "hard_bounce_percent": 0.0});
     assert_eq!(stats["mailboxes"]["alpha"], zeros, "{stats}");
     assert_eq!(stats["mailboxes"]["beta"], zeros, "{stats}");
     let open = token(TokenKind::Open, 1, None);
@@ -969,6 +1026,18 @@ async fn an_unsubscribe_of_an_address_already_suppressed_counts_in_the_last_24_h
                                          outbox_id, from_addr, subject, processed_at)
              VALUES ('claire', 'INBOX', 1, 1, '<u1@acme.test>', 'unsubscribe', 6,
                      'john.smith@acme.test', 'unsubscribe', ?1)",
+            [now],
+        )
+        .unwrap();
+    assert_eq!(recent(&store), 2);
+    // A stranger's "unsubscribe" mail, about none of our messages, is no campaign's.
+    store
+        .conn()
+        .execute(
+            "INSERT INTO inbox_messages (mailbox, folder, uidvalidity, uid, message_key, kind,
+                                         outbox_id, from_addr, subject, processed_at)
+             VALUES ('claire', 'INBOX', 1, 2, '<u2@spam.test>', 'unsubscribe', NULL,
+                     'someone@spam.test', 'unsubscribe', ?1)",
             [now],
         )
         .unwrap();

@@ -446,6 +446,7 @@ async fn api_validate_streams_rig_verdicts_as_ndjson() {
             mailboxes: Vec::new(),
             api_token: Some("api-token-for-tests".into()),
             verify,
+            base_path: None,
         },
         stop.clone(),
         Some(tx),

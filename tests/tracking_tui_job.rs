@@ -39,6 +39,7 @@ async fn tracking_server_job_serves_shows_on_activity_and_flushes_on_cancel() {
         mailboxes: Vec::new(),
         api_token: None,
         verify: VerifyOptions::default(),
+        base_path: None,
     };
     let root = CancellationToken::new();
     // A failing assertion must not leave the server job holding the runtime open.
@@ -89,6 +90,26 @@ async fn tracking_server_job_serves_shows_on_activity_and_flushes_on_cancel() {
     .await
     .unwrap();
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    // Activity says what the server stored, not only that it listens.
+    let note = loop {
+        let msg = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .expect("the job reports the open it stored")
+            .expect("channel open");
+        app.on_job(msg.clone());
+        if let JobMsg::Progress { note, .. } = msg
+            && note.contains("since start")
+        {
+            break note;
+        }
+    };
+    assert_eq!(
+        note,
+        format!(
+            "listening on http://{addr} · since start: 1 open (1 by people) · 0 clicks (0 by \
+             people) · 0 unsubscribes"
+        )
+    );
 
     // Cancelling the job (what quitting the TUI does) stops the server after a flush.
     assert!(sup.cancel(id));
@@ -130,6 +151,7 @@ async fn a_taken_port_fails_the_job_with_the_address() {
         mailboxes: Vec::new(),
         api_token: None,
         verify: VerifyOptions::default(),
+        base_path: None,
     };
     let (mut sup, mut rx) = Supervisor::new(CancellationToken::new());
     sup.spawn_blocking(JobKind::Serve, "tracking server", false, move |rep| {

@@ -337,6 +337,24 @@ impl VerifyCommand {
             company: self.company.clone(),
             status: self.status.clone(),
         };
+        // An id or company that names nothing is a mistake, as `suggestions` and `find` say.
+        if source.is_none() && !scope.is_all() {
+            let unknown = store::Store::open(&db_path)
+                .and_then(|s| store::verifications::unknown_in_scope(s.conn(), &scope));
+            match unknown {
+                Ok(unknown) if unknown.is_empty() => {}
+                Ok(unknown) => {
+                    for u in &unknown {
+                        errln!("{u}; nothing verified");
+                    }
+                    return exit::INPUT;
+                }
+                Err(e) => {
+                    errln!("{e}");
+                    return exit::FAILURE;
+                }
+            }
+        }
         let total = match &source {
             Some(_) => None,
             None => database::count(&db_path, &scope).ok(),
@@ -675,7 +693,17 @@ impl ResultWriter {
                 {
                     *cell = out.email.as_str();
                 }
-                csv.write_record(fields.into_iter().chain(verdict))?;
+                // A row longer than the header (a spreadsheet's trailing `;`): its extra cells
+                // go after the verdict, which stays under its own header; empty ones are
+                // dropped.
+                let extra = fields.split_off(c.header.len());
+                let last = extra.iter().rposition(|f| !f.is_empty()).map_or(0, |i| i + 1);
+                csv.write_record(
+                    fields
+                        .into_iter()
+                        .chain(verdict)
+                        .chain(extra.into_iter().take(last)),
+                )?;
             }
         }
         self.rows += 1;

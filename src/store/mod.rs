@@ -92,10 +92,18 @@ static LOCK_SEEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool:
 /// Every rusqlite error becomes a [`StoreError`] on its way out of the store, so the CLI
 /// learns here that one was a lock: by the time it prints the error, the error is often text
 /// (a job's outcome, a row's note), and text from elsewhere may say "database is locked".
+/// Only SQLITE_BUSY, another connection's lock: SQLITE_LOCKED is a conflict within one
+/// connection, which "another hailer process holds it" would misname.
 fn note_lock(e: &rusqlite::Error) {
-    if is_locked(e) {
+    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) {
         LOCK_SEEN.store(true, std::sync::atomic::Ordering::Relaxed);
     }
+}
+
+/// A lock [`lock_seen`] noted was waited out (a retry loop got through): it is no cause of
+/// an error printed later.
+pub fn forget_lock() {
+    LOCK_SEEN.store(false, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Whether a database call of this process failed because the database stayed locked.

@@ -481,13 +481,19 @@ pub fn dead_first_choices(
         }
         let domain = |e: &str| e.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase());
         let dead_domain = (verdict == "NO_MX").then(|| domain(&email)).flatten();
-        let alternatives: Vec<String> = serde_json::from_str::<Vec<String>>(&alts)
-            .unwrap_or_default()
-            .into_iter()
-            // Another address at a domain with no MX is as dead as the first.
-            .filter(|a| dead_domain.is_none() || domain(a) != dead_domain)
-            .take(max)
-            .collect();
+        let mut alternatives: Vec<String> = Vec::new();
+        for a in serde_json::from_str::<Vec<String>>(&alts).unwrap_or_default() {
+            if alternatives.len() == max {
+                break;
+            }
+            // Another address at a domain with no MX is as dead as the first; one on the
+            // suppression list is never probed (nor suggested: it is never mailed).
+            if (dead_domain.is_none() || domain(&a) != dead_domain)
+                && super::suppressions::blocking(conn, &a)?.is_none()
+            {
+                alternatives.push(a);
+            }
+        }
         if !alternatives.is_empty() {
             out.push(DeadChoice {
                 prospect_id,

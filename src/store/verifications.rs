@@ -54,6 +54,28 @@ impl Scope {
     }
 }
 
+/// What of `scope` names nothing: "no prospect 999", "no prospect at company Nope". Empty
+/// when every id is a prospect and the company has one.
+pub fn unknown_in_scope(conn: &Connection, scope: &Scope) -> Result<Vec<String>> {
+    let mut unknown = Vec::new();
+    let mut prospect = conn.prepare_cached("SELECT 1 FROM prospects WHERE id = ?1")?;
+    for id in &scope.ids {
+        if !prospect.exists([id])? {
+            unknown.push(format!("no prospect {id}"));
+        }
+    }
+    if let Some(company) = &scope.company {
+        let key = crate::engine::import::normalize::company_key(company);
+        let found = conn
+            .prepare_cached("SELECT 1 FROM prospects WHERE company_key = ?1 LIMIT 1")?
+            .exists([key])?;
+        if !found {
+            unknown.push(format!("no prospect at company {company:?}"));
+        }
+    }
+    Ok(unknown)
+}
+
 impl std::fmt::Display for Scope {
     /// "prospects 3, 7 of Acme, suggested", or "every prospect".
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

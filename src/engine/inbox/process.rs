@@ -287,10 +287,16 @@ fn answered_row(
     by_name_and_quoted_subject(conn, parsed, mailbox, date)
 }
 
+/// How [`by_name_and_quoted_subject`]'s evidence starts (a match by name is the prospect
+/// from another address, not a colleague on the thread).
+const BY_NAME: &str = "by sender name";
+
 /// An answer without threading headers of ours, from an address we never wrote to (the
 /// prospect writing from a personal mailbox): the row of the one prospect whose first and
-/// last name are the sender's display name and whose message's subject its text quotes.
-/// When two prospects fit, neither is taken.
+/// last name are the sender's display name and whose message's subject is the answer's own
+/// (Re:/AW:/TR: aside) or stands in a quoted `Subject:` line. A subject's words found
+/// anywhere in the text are not enough: a namesake writing "quick question" would be taken
+/// for the prospect, and the prospect suppressed. When two prospects fit, neither is taken.
 fn by_name_and_quoted_subject(
     conn: &Connection,
     parsed: &ParsedMessage,
@@ -304,6 +310,8 @@ fn by_name_and_quoted_subject(
     if splits.is_empty() {
         return Ok(None);
     }
+    let own = unquoted_words(&crate::engine::bounces::strip_reply_prefixes(&parsed.subject).0);
+    // Quote marks and line breaks out: a quoted header wraps like any other line.
     let text = unquoted_words(&parsed.full_text);
     let mut stmt = conn.prepare_cached(
         "SELECT o.id, o.email, o.status, o.header_message_id, o.subject,
@@ -322,7 +330,7 @@ fn by_name_and_quoted_subject(
             let (row, subject) = row?;
             let subject = unquoted_words(subject.as_deref().unwrap_or(""));
             if !subject.is_empty()
-                && text.contains(&subject)
+                && (own == subject || quotes_subject(&text, &subject))
                 && !found.iter().any(|(f, _)| f.id == row.id)
             {
                 found.push((row, subject));
@@ -334,8 +342,8 @@ fn by_name_and_quoted_subject(
     }
     let (row, _) = found.remove(0);
     let how = format!(
-        "by sender name \"{name}\" (the prospect's first and last name) and the subject of the \
-         message sent to {}, quoted in its text: no In-Reply-To/References of ours, from {}, \
+        "{BY_NAME} \"{name}\" (the prospect's first and last name) and the subject of the \
+         message sent to {}, which it answers: no In-Reply-To/References of ours, from {}, \
          an address hailer never wrote to",
         row.email.as_deref().unwrap_or("?"),
         parsed.from.as_deref().unwrap_or("an unknown address")
@@ -366,6 +374,17 @@ fn name_splits(name: &str) -> Vec<(String, String)> {
 
 /// `text` without quote marks at line starts, its words joined by single spaces, lower
 /// case: a subject quoted in a reply ("> Subject: …", wrapped) is found in it.
+/// `text` (as [`unquoted_words`] gives it) quotes a header giving `subject` ("Subject: …",
+/// "Objet : …", "Betreff: …"), as mail clients write the message they answer.
+fn quotes_subject(text: &str, subject: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "subject", "objet", "betreff", "asunto", "oggetto", "onderwerp", "assunto",
+    ];
+    NAMES.iter().any(|n| {
+        text.contains(&format!("{n}: {subject}")) || text.contains(&format!("{n} : {subject}"))
+    })
+}
+
 fn unquoted_words(text: &str) -> String {
     text.lines()
         .map(|l| l.trim_start_matches(|c: char| c == '>' || c.is_whitespace()))
@@ -786,10 +805,13 @@ pub fn handle(
                 // A colleague answering on the thread (threaded, from another address): the
                 // conversation is a person's now all the same, so the address written to is
                 // suppressed as for the prospect's own answer, saying who answered.
+                // (Matched by name, it is the prospect from another address.)
                 let colleague = from.as_deref().filter(|f| {
-                    row.email
-                        .as_deref()
-                        .is_none_or(|e| !e.eq_ignore_ascii_case(f))
+                    !how.starts_with(BY_NAME)
+                        && row
+                            .email
+                            .as_deref()
+                            .is_none_or(|e| !e.eq_ignore_ascii_case(f))
                 });
                 if let Some(f) = colleague {
                     how.push_str(&format!("; answered by {f}, not the address written to"));
@@ -1726,14 +1748,39 @@ Message-ID: <r3@acme.test>\r\n\r\nInteresting, call me.\r\n";
                 && how.contains("from jane.doe.home@gmail.test, an address hailer never wrote to"),
             "{how}"
         );
+        // Her subject's words in a namesake's text, not as a quoted subject: left alone (the
+        // prospect would be suppressed for an answer she never wrote).
+        c.execute("UPDATE outbox SET status = 'SENT' WHERE id = 1", [])
+            .unwrap();
+        let (kind, row, _) = reply(
+            5,
+            "Jane Doe <jane.doe@namesake.test>",
+            "We need a faster way to close the books at Acme, can you help?",
+        );
+        assert_eq!((kind, row), ("other", None));
+        // Her subject as the answer's own (Re: aside), nothing quoted: hers, and not said to be
+        // a colleague's answer.
+        let msg = "From: Jane Doe <jane.doe.home@gmail.test>\r\nTo: claire@sender.test\r\n\
+                   Subject: RE: A faster way to close the books at Acme\r\n\
+                   Date: Sun, 22 Nov 2026 10:00:00 +0000\r\nMessage-ID: <p6@gmail.test>\r\n\r\n\
+                   Call me.\r\n";
+        assert_eq!(handle(c, at(6), msg.as_bytes(), 100).unwrap().kind, "reply");
+        let note: String = c
+            .query_row(
+                "SELECT note FROM suppressions WHERE entry = 'jane.doe@acme.test'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(!note.contains("answered by"), "{note}");
         // Two prospects with that name whose subjects are both quoted: neither is taken.
         c.execute_batch("UPDATE prospects SET firstname = 'Jane', lastname = 'Doe' WHERE id = 2;")
             .unwrap();
         let (kind, row, _) = reply(
             4,
             "Jane Doe <jd@gmail.test>",
-            "Subject: A faster way to close the books at Acme / at Beta: \
-             A faster way to close the books at Beta",
+            "Subject: A faster way to close the books at Acme\r\n\
+             > Subject: A faster way to close the books at Beta",
         );
         assert_eq!((kind, row), ("other", None));
     }

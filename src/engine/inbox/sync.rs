@@ -122,8 +122,8 @@ fn byte_bounded<'a>(
 /// the session is dead after a cut, which every caller handles by ending the run.
 pub struct SessionCut {
     socket: TcpStream,
-    /// (a command is in flight, the socket was shut down)
-    state: Mutex<(bool, bool)>,
+    /// (a command is in flight, the socket was shut down, a stop may not cut the command)
+    state: Mutex<(bool, bool, bool)>,
 }
 
 impl SessionCut {
@@ -131,7 +131,7 @@ impl SessionCut {
     pub fn new(socket: TcpStream) -> SessionCut {
         SessionCut {
             socket,
-            state: Mutex::new((false, false)),
+            state: Mutex::new((false, false, false)),
         }
     }
 
@@ -145,37 +145,58 @@ impl SessionCut {
 
     /// Run `command` (a step that changes the server: a MOVE, or COPY and EXPUNGE), cut short
     /// when it has not ended after `limit`: a server that stalls then costs `limit`, not the
-    /// socket's read timeout (which a trickle of bytes can stretch without end). Returns the
-    /// command's result and whether it was cut (the session is unusable then).
+    /// socket's read timeout (which a trickle of bytes can stretch without end). A stop does
+    /// not cut it (a move is a step under way: it ends, or stalls). Returns the command's
+    /// result and whether it stalled and was cut (the session is unusable then).
     pub fn within<T>(&self, limit: Duration, command: impl FnOnce() -> T) -> (T, bool) {
         let done = AtomicBool::new(false);
+        let stalled = AtomicBool::new(false);
         let out = std::thread::scope(|scope| {
             let watcher = scope.spawn(|| {
                 let deadline = std::time::Instant::now() + limit;
                 while !done.load(Ordering::Acquire) {
                     let now = std::time::Instant::now();
                     if now >= deadline {
-                        self.cut();
+                        if self.shut_down() {
+                            stalled.store(true, Ordering::Release);
+                        }
                         break;
                     }
                     std::thread::park_timeout(deadline - now);
                 }
             });
-            let out = self.during(command);
+            let out = self.during_uncut(command);
             done.store(true, Ordering::Release);
             watcher.thread().unpark();
             out
         });
-        (out, self.was_cut())
+        (out, stalled.load(Ordering::Acquire))
     }
 
-    /// Shut the socket down if a command is in flight.
+    /// [`SessionCut::during`], with a stop's [`SessionCut::cut`] holding off until it ends.
+    fn during_uncut<T>(&self, command: impl FnOnce() -> T) -> T {
+        self.lock().2 = true;
+        let out = self.during(command);
+        self.lock().2 = false;
+        out
+    }
+
+    /// Shut the socket down if a command is in flight (one a stop may cut).
     fn cut(&self) {
+        if !self.lock().2 {
+            self.shut_down();
+        }
+    }
+
+    /// Shut the socket down if a command is in flight; whether this call did.
+    fn shut_down(&self) -> bool {
         let mut state = self.lock();
         if state.0 && !state.1 {
             let _ = self.socket.shutdown(std::net::Shutdown::Both);
             state.1 = true;
+            return true;
         }
+        false
     }
 
     /// Whether a command was cut short (the session is then unusable).
@@ -183,7 +204,7 @@ impl SessionCut {
         self.lock().1
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, (bool, bool)> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (bool, bool, bool)> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -484,7 +505,8 @@ pub fn sync_folder(
                 return Err(InboxError::MoveStalled {
                     line: format!(
                         "{mailbox}/{folder}: cannot move to {dest}: no answer within {} s; \
-                         the {} read {} stored and left in {folder}",
+                         the {} read {} stored, and stay in {folder} unless the server \
+                         finished the move",
                         MOVE_LIMIT.as_secs(),
                         crate::text::count(items.len() as u64, "message", "messages"),
                         if items.len() == 1 { "is" } else { "are" }
@@ -555,8 +577,39 @@ fn move_uids(
 
 #[cfg(test)]
 mod tests {
-    use super::{byte_bounded, uid_set};
+    use super::{SessionCut, byte_bounded, uid_set};
     use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    /// A session's socket (a loopback pair; nothing is read from it here).
+    fn session_cut() -> (SessionCut, std::net::TcpStream) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        (SessionCut::new(client), server)
+    }
+
+    /// A stop during a move lets it end (it is a step under way, not a stall); only the move's
+    /// own limit cuts it, and only then is it said to have stalled.
+    #[test]
+    fn a_stop_does_not_cut_a_move_its_limit_does() {
+        let (cut, _server) = session_cut();
+        let ((), stalled) = cut.within(Duration::from_secs(5), || {
+            // A stop arrives while the move runs.
+            cut.cut();
+            std::thread::sleep(Duration::from_millis(50));
+        });
+        assert!(!stalled && !cut.was_cut());
+        let ((), stalled) = cut.within(Duration::from_millis(20), || {
+            std::thread::sleep(Duration::from_millis(300));
+        });
+        assert!(stalled && cut.was_cut());
+
+        // Outside a move, a stop cuts the command in flight.
+        let (cut, _server) = session_cut();
+        cut.during(|| cut.cut());
+        assert!(cut.was_cut());
+    }
 
     #[test]
     fn batches_are_cut_by_bytes_and_large_messages_count_at_the_cap() {

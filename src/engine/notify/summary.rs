@@ -40,7 +40,11 @@ pub struct Campaign {
     pub opened: i64,
     /// Rows with an open by a person (machine opens left out).
     pub opened_human: i64,
+    /// Rows with a click, link scanners (Mimecast, Proofpoint, …) included.
     pub clicked: i64,
+    /// Rows with a click by a person: a scanner follows every link of a message it lets
+    /// through, so a click rate without this split is the scanners' as much as the people's.
+    pub clicked_human: i64,
     pub replied: i64,
     pub bounced_hard: i64,
     pub bounced_soft: i64,
@@ -71,15 +75,17 @@ pub fn campaign(conn: &Connection) -> Result<Campaign, StoreError> {
             }
         }
     }
-    let (opened, opened_human, clicked, unsub_events): (i64, i64, i64, i64) = conn.query_row(
-        "SELECT COUNT(DISTINCT CASE WHEN kind = 'OPEN' THEN outbox_id END),
-                COUNT(DISTINCT CASE WHEN kind = 'OPEN' AND machine = 0 THEN outbox_id END),
-                COUNT(DISTINCT CASE WHEN kind = 'CLICK' THEN outbox_id END),
-                COUNT(DISTINCT CASE WHEN kind = 'UNSUBSCRIBE' THEN outbox_id END)
-         FROM tracking_events",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-    )?;
+    let (opened, opened_human, clicked, clicked_human, unsub_events): (i64, i64, i64, i64, i64) =
+        conn.query_row(
+            "SELECT COUNT(DISTINCT CASE WHEN kind = 'OPEN' THEN outbox_id END),
+                    COUNT(DISTINCT CASE WHEN kind = 'OPEN' AND machine = 0 THEN outbox_id END),
+                    COUNT(DISTINCT CASE WHEN kind = 'CLICK' THEN outbox_id END),
+                    COUNT(DISTINCT CASE WHEN kind = 'CLICK' AND machine = 0 THEN outbox_id END),
+                    COUNT(DISTINCT CASE WHEN kind = 'UNSUBSCRIBE' THEN outbox_id END)
+             FROM tracking_events",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )?;
     // Per bounced row, hard or soft, as the auto-pause rule counts them.
     let (hard, soft): (i64, i64) = conn.query_row(
         &format!(
@@ -94,6 +100,7 @@ pub fn campaign(conn: &Connection) -> Result<Campaign, StoreError> {
     c.opened = opened;
     c.opened_human = opened_human;
     c.clicked = clicked;
+    c.clicked_human = clicked_human;
     // One-click unsubscribes and any other (mailto, manual "unsubscribed" entries).
     let suppressed: i64 = conn.query_row(
         "SELECT COUNT(*) FROM suppressions WHERE cause = 'unsubscribed'",
@@ -118,6 +125,8 @@ pub struct Recent {
     pub sent: i64,
     pub opened: i64,
     pub clicked: i64,
+    /// Rows first clicked by a person in the window (link scanners' clicks left out).
+    pub clicked_human: i64,
     pub replied: i64,
     pub bounced_hard: i64,
     pub bounced_soft: i64,
@@ -139,6 +148,11 @@ pub fn recent(conn: &Connection, since: i64) -> Result<Recent, StoreError> {
             "SELECT COUNT(*) FROM (SELECT outbox_id FROM tracking_events WHERE kind = 'CLICK'
              GROUP BY outbox_id HAVING MIN(created_at) >= ?1)",
         )?,
+        clicked_human: count(
+            "SELECT COUNT(*) FROM (SELECT outbox_id FROM tracking_events
+             WHERE kind = 'CLICK' AND machine = 0
+             GROUP BY outbox_id HAVING MIN(created_at) >= ?1)",
+        )?,
         replied: count(
             "SELECT COUNT(*) FROM inbox_messages WHERE kind = 'reply' AND processed_at >= ?1",
         )?,
@@ -156,8 +170,9 @@ pub fn recent(conn: &Connection, since: i64) -> Result<Recent, StoreError> {
             "SELECT COUNT(DISTINCT lower(recipient)) FROM bounces
              WHERE kind = 'complaint' AND outbox_id IS NOT NULL AND created_at >= ?1",
         )?,
-        // By address: a new `unsubscribed` entry, a one-click on a row, an unsubscribe email.
-        // The last two also for an address already on the list for another cause (it replied
+        // By address: a new `unsubscribed` entry, a one-click on a row, an unsubscribe email
+        // about one of our messages (a stranger's "unsubscribe" mail is no campaign's). The
+        // last two also for an address already on the list for another cause (it replied
         // earlier): its entry becomes `unsubscribed` but keeps its first date.
         unsubscribed: count(
             "SELECT COUNT(DISTINCT address) FROM (
@@ -167,10 +182,10 @@ pub fn recent(conn: &Connection, since: i64) -> Result<Recent, StoreError> {
                  SELECT lower(o.email) FROM tracking_events e JOIN outbox o ON o.id = e.outbox_id
                  WHERE e.kind = 'UNSUBSCRIBE' AND e.created_at >= ?1 AND o.email IS NOT NULL
                  UNION ALL
-                 SELECT lower(COALESCE(o.email, m.from_addr)) FROM inbox_messages m
-                 LEFT JOIN outbox o ON o.id = m.outbox_id
+                 SELECT lower(o.email) FROM inbox_messages m
+                 JOIN outbox o ON o.id = m.outbox_id
                  WHERE m.kind = 'unsubscribe' AND m.processed_at >= ?1
-                   AND COALESCE(o.email, m.from_addr) IS NOT NULL)",
+                   AND o.email IS NOT NULL)",
         )?,
     })
 }
@@ -190,7 +205,10 @@ impl Campaign {
             format!("{} opened ({} by people)", self.opened, self.opened_human),
             Some(format!("{} opened", self.opened)),
         );
-        let clicked = (format!("{} clicked", self.clicked), None);
+        let clicked = (
+            format!("{} clicked ({} by people)", self.clicked, self.clicked_human),
+            Some(format!("{} clicked", self.clicked)),
+        );
         let replied = (format!("{} replied", self.replied), None);
         let bounced = (
             format!(
@@ -227,11 +245,12 @@ impl Campaign {
         let mut steps: Vec<(usize, &Option<String>)> = vec![
             (5, &bounced.1),
             (1, &None),
+            (3, &clicked.1),
             (2, &opened.1),
             (3, &None),
             (2, &None),
         ];
-        steps.insert(if self.unsubscribed == 0 { 2 } else { 3 }, (6, &None));
+        steps.insert(if self.unsubscribed == 0 { 2 } else { 4 }, (6, &None));
         for (at, to) in steps {
             if joined(&parts).width() <= width {
                 break;
@@ -271,11 +290,12 @@ pub fn daily_text(conn: &Connection, now: i64) -> Result<String, StoreError> {
     let mut out = String::from("hailer daily summary\n");
     let r = recent(conn, now - 86_400)?;
     out.push_str(&format!(
-        "last 24 h: sent {}, opened {}, clicked {}, replied {}, bounced {} hard / {} soft, \
-         complaints {}, unsubscribed {}\n",
+        "last 24 h: sent {}, opened {}, clicked {} ({} by people), replied {}, bounced {} hard / \
+         {} soft, complaints {}, unsubscribed {}\n",
         r.sent,
         r.opened,
         r.clicked,
+        r.clicked_human,
         r.replied,
         r.bounced_hard,
         r.bounced_soft,
@@ -291,8 +311,8 @@ pub fn daily_text(conn: &Connection, now: i64) -> Result<String, StoreError> {
     }
     let c = campaign(conn)?;
     out.push_str(&format!(
-        "so far: opened {} ({} without machine opens), clicked {}, replied {}, bounced {} hard / {} soft, complaints {}, unsubscribed {}\n",
-        c.opened, c.opened_human, c.clicked, c.replied, c.bounced_hard, c.bounced_soft, c.complained, c.unsubscribed
+        "so far: opened {} ({} without machine opens), clicked {} ({} without link scanners), replied {}, bounced {} hard / {} soft, complaints {}, unsubscribed {}\n",
+        c.opened, c.opened_human, c.clicked, c.clicked_human, c.replied, c.bounced_hard, c.bounced_soft, c.complained, c.unsubscribed
     ));
     for p in crate::store::pauses::list(conn)? {
         out.push_str(&format!("PAUSED mailbox {}: {}\n", p.mailbox, p.reason));
@@ -340,7 +360,8 @@ mod tests {
         sql.push_str(
             "INSERT INTO tracking_events (outbox_id, kind, machine, created_at) VALUES
                (1, 'OPEN', 1, 0), (1, 'OPEN', 0, 0), (2, 'OPEN', 1, 0), (2, 'OPEN', 1, 0),
-               (1, 'CLICK', 0, 0), (1, 'CLICK', 0, 0), (2, 'UNSUBSCRIBE', 0, 0);",
+               (1, 'CLICK', 0, 0), (1, 'CLICK', 0, 0), (2, 'CLICK', 1, 0),
+               (2, 'UNSUBSCRIBE', 0, 0);",
         );
         store.conn().execute_batch(&sql).unwrap();
         let c = campaign(store.conn()).unwrap();
@@ -351,7 +372,8 @@ mod tests {
                 delivered: 2,
                 opened: 2,
                 opened_human: 1,
-                clicked: 1,
+                clicked: 2,
+                clicked_human: 1,
                 replied: 0,
                 bounced_hard: 0,
                 bounced_soft: 0,
@@ -361,8 +383,8 @@ mod tests {
         );
         assert_eq!(
             c.line(120),
-            "2 sent · 2 delivered · 2 opened (1 by people) · 1 clicked · 0 replied · \
-             0 bounced (0 hard, 0 soft) · 1 unsubscribed"
+            "2 sent · 2 delivered · 2 opened (1 by people) · 2 clicked (1 by people) · \
+             0 replied · 0 bounced (0 hard, 0 soft) · 1 unsubscribed"
         );
         let big = Campaign {
             sent: 100_000,
@@ -370,6 +392,7 @@ mod tests {
             opened: 52_000,
             opened_human: 45_000,
             clicked: 3_000,
+            clicked_human: 1_100,
             replied: 900,
             bounced_hard: 1_000,
             bounced_soft: 200,
@@ -377,6 +400,16 @@ mod tests {
             complained: 0,
         };
         // Narrower, the least useful parts go first; the rest stays in words.
+        assert_eq!(
+            big.line(120),
+            "100000 sent · 52000 opened (45000 by people) · 3000 clicked (1100 by people) · \
+             900 replied · 1200 bounced · 300 unsubscribed"
+        );
+        assert_eq!(
+            big.line(100),
+            "100000 sent · 52000 opened (45000 by people) · 3000 clicked · 900 replied · \
+             1200 bounced · 300 unsubscribed"
+        );
         assert_eq!(
             big.line(78),
             "100000 sent · 52000 opened · 3000 clicked · 900 replied · 1200 bounced"
@@ -397,6 +430,10 @@ mod tests {
         );
         let text = daily_text(store.conn(), 100_000).unwrap();
         assert!(text.contains("ERROR 3, READY 1, SENT 2"), "{text}");
+        assert!(
+            text.contains("clicked 2 (1 without link scanners)"),
+            "{text}"
+        );
         assert!(text.contains("top bouncing domains: bad.test 2"), "{text}");
     }
 
@@ -460,8 +497,8 @@ mod tests {
         let text = daily_text(store.conn(), 100_000).unwrap();
         assert!(
             text.contains(
-                "last 24 h: sent 0, opened 0, clicked 0, replied 0, bounced 0 hard / 0 soft, \
-                 complaints 1, unsubscribed 0"
+                "last 24 h: sent 0, opened 0, clicked 0 (0 by people), replied 0, bounced 0 hard / \
+                 0 soft, complaints 1, unsubscribed 0"
             ),
             "{text}"
         );

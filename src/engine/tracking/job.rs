@@ -2,7 +2,7 @@
 //! runs on its own small runtime on the job's thread, shows on Activity while it listens, and
 //! stops (flushing its pending events) when the job is cancelled or the TUI quits.
 
-use super::server::{ServeConfig, serve};
+use super::server::{ServeConfig, Stored, serve_with};
 use crate::engine::jobs::{Level, Reporter};
 
 pub fn run(cfg: ServeConfig, reporter: &Reporter) -> Result<String, String> {
@@ -16,6 +16,39 @@ pub fn run(cfg: ServeConfig, reporter: &Reporter) -> Result<String, String> {
     let listen = cfg.listen;
     let api = cfg.api_token.is_some();
     let rep = reporter.clone();
+    // The address, once bound, heads the task's note; what was stored since follows it.
+    let listening = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let on_stored = {
+        let (rep, listening) = (reporter.clone(), listening.clone());
+        let mut since_start = Stored::default();
+        Box::new(move |batch: Stored| {
+            if batch.total() == 0 {
+                return;
+            }
+            since_start.opens += batch.opens;
+            since_start.opens_human += batch.opens_human;
+            since_start.clicks += batch.clicks;
+            since_start.clicks_human += batch.clicks_human;
+            since_start.unsubscribes += batch.unsubscribes;
+            if batch.unsubscribes > 0 {
+                // Each one is someone leaving the campaign: worth a line of its own.
+                rep.log(
+                    Level::Info,
+                    format!(
+                        "{} recorded (the address is suppressed)",
+                        crate::text::count(batch.unsubscribes, "one-click unsubscribe", "one-click unsubscribes")
+                    ),
+                );
+            }
+            let head = listening.lock().map(|l| l.clone()).unwrap_or_default();
+            // Batches are 100 ms apart at least: none of them is worth dropping.
+            rep.progress_now(
+                since_start.total(),
+                None,
+                format!("{head} · since start: {}", since_start.line()),
+            );
+        }) as super::server::OnStored
+    };
     rt.block_on(async move {
         let (tx, rx) = tokio::sync::oneshot::channel();
         tokio::spawn(async move {
@@ -24,11 +57,14 @@ pub fn run(cfg: ServeConfig, reporter: &Reporter) -> Result<String, String> {
                     "listening on http://{addr}{}",
                     if api { " (API on)" } else { "" }
                 );
+                if let Ok(mut l) = listening.lock() {
+                    *l = note.clone();
+                }
                 rep.log(Level::Info, note.clone());
                 rep.progress(0, None, note);
             }
         });
-        serve(cfg, stop, Some(tx)).await
+        serve_with(cfg, stop, Some(tx), Some(on_stored)).await
     })
     .map_err(|e| format!("tracking server on {listen}: {e:#}"))?;
     Ok(format!(

@@ -74,6 +74,55 @@ pub struct NewEvent {
     pub at: i64,
 }
 
+/// What the server stored, by kind: events for rows never sent and repeated unsubscribes are
+/// not stored, so these are what `/api/stats` and the Outbox will count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stored {
+    pub opens: u64,
+    /// Opens by people (image proxies and scanners left out).
+    pub opens_human: u64,
+    pub clicks: u64,
+    /// Clicks by people (link scanners left out).
+    pub clicks_human: u64,
+    pub unsubscribes: u64,
+}
+
+impl Stored {
+    fn add(&mut self, e: &NewEvent) {
+        match e.kind {
+            "OPEN" => {
+                self.opens += 1;
+                self.opens_human += u64::from(!e.machine);
+            }
+            "CLICK" => {
+                self.clicks += 1;
+                self.clicks_human += u64::from(!e.machine);
+            }
+            "UNSUBSCRIBE" => self.unsubscribes += 1,
+            _ => {}
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.opens + self.clicks + self.unsubscribes
+    }
+
+    /// "12 opens (9 by people) · 3 clicks (2 by people) · 1 unsubscribe".
+    pub fn line(&self) -> String {
+        format!(
+            "{} ({} by people) · {} ({} by people) · {}",
+            crate::text::count(self.opens, "open", "opens"),
+            self.opens_human,
+            crate::text::count(self.clicks, "click", "clicks"),
+            self.clicks_human,
+            crate::text::count(self.unsubscribes, "unsubscribe", "unsubscribes")
+        )
+    }
+}
+
+/// Told, from the event writer's thread, what each batch stored (the TUI's Activity shows it).
+pub type OnStored = Box<dyn FnMut(Stored) + Send>;
+
 #[derive(Clone)]
 struct AppState {
     /// `None`: tracking is off and its routes are not served.
@@ -95,6 +144,25 @@ pub struct ServeConfig {
     pub mailboxes: Vec<String>,
     /// How `POST /api/validate` verifies (from `[verify]` and `[dns]`).
     pub verify: VerifyOptions,
+    /// The path of `[tracking] base_url` ("/hailer"), when it has one: every route is served
+    /// under it too, so a reverse proxy that passes the path on as it came works as well as
+    /// one that strips it.
+    pub base_path: Option<String>,
+}
+
+/// The path of a base URL as a prefix to serve under ("https://t.x.test/hailer/" gives
+/// "/hailer"); `None` for no path, or one a route cannot be nested under (only unreserved
+/// characters are taken: letters, digits, `-._~`).
+pub fn base_path(base_url: &str) -> Option<String> {
+    let url = url::Url::parse(base_url).ok()?;
+    let path = url.path().trim_end_matches('/');
+    let plain = |seg: &str| {
+        !seg.is_empty()
+            && seg
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c))
+    };
+    (!path.is_empty() && path.split('/').skip(1).all(plain)).then(|| path.to_string())
 }
 
 impl ServeConfig {
@@ -151,6 +219,7 @@ impl ServeConfig {
                 api_token,
                 mailboxes: config.mailboxes.keys().cloned().collect(),
                 verify,
+                base_path: config.tracking.base_url.as_deref().and_then(base_path),
             },
             warning,
         ))
@@ -164,11 +233,23 @@ pub async fn serve(
     stop: CancellationToken,
     bound: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
 ) -> anyhow::Result<()> {
+    serve_with(cfg, stop, bound, None).await
+}
+
+/// [`serve`], telling `on_stored` what each batch of events stored.
+pub async fn serve_with(
+    cfg: ServeConfig,
+    stop: CancellationToken,
+    bound: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
+    on_stored: Option<OnStored>,
+) -> anyhow::Result<()> {
     // Fail before listening if the database cannot be opened.
     drop(Store::open_in(&cfg.data_dir)?);
     let (tx, rx) = mpsc::channel::<NewEvent>(65_536);
     let writer_dir = cfg.data_dir.clone();
-    let writer = std::thread::spawn(move || write_events(&writer_dir, rx, Duration::from_secs(10)));
+    let writer = std::thread::spawn(move || {
+        write_events(&writer_dir, rx, Duration::from_secs(10), on_stored)
+    });
     let state = AppState {
         signer: cfg.secret.as_deref().map(Signer::new),
         mailboxes: cfg.mailboxes.into(),
@@ -177,7 +258,7 @@ pub async fn serve(
         api_token: cfg.api_token.map(Arc::from),
         verify: Arc::new(cfg.verify),
     };
-    let app = router(state);
+    let app = router(state, cfg.base_path.as_deref());
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .map_err(|e| {
@@ -211,7 +292,7 @@ impl AppState {
     }
 }
 
-fn router(state: AppState) -> Router {
+fn router(state: AppState, base_path: Option<&str>) -> Router {
     // The API's token is checked before any handler runs, so no body (validate takes up to
     // 32 MiB) is read for a caller without it.
     let api = Router::new()
@@ -233,8 +314,12 @@ fn router(state: AppState) -> Router {
     } else {
         Router::new()
     };
-    tracking
-        .merge(api)
+    let routes = tracking.merge(api);
+    let routes = match base_path {
+        Some(prefix) => routes.clone().nest(prefix, routes),
+        None => routes,
+    };
+    routes
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -297,6 +382,7 @@ fn write_events(
     data_dir: &std::path::Path,
     mut rx: mpsc::Receiver<NewEvent>,
     busy_timeout: Duration,
+    mut on_stored: Option<OnStored>,
 ) -> anyhow::Result<()> {
     const GIVE_UP_AFTER_STOP: u32 = 10;
     let mut store = Store::open_in(data_dir)?;
@@ -321,7 +407,20 @@ fn write_events(
         }
         let mut pause = Duration::from_millis(100);
         let mut failures = 0u32;
-        while let Err(e) = insert_events(&mut store, &batch) {
+        loop {
+            let e = match insert_events(&mut store, &batch) {
+                Ok(stored) => {
+                    if failures > 0 {
+                        // A lock that held the batch back was waited out.
+                        store::forget_lock();
+                    }
+                    if let Some(tell) = on_stored.as_mut() {
+                        tell(stored);
+                    }
+                    break;
+                }
+                Err(e) => e,
+            };
             failures += 1;
             tracing::warn!(
                 events = batch.len(),
@@ -366,7 +465,7 @@ static ROW_MAY_HAVE_REACHED: LazyLock<String> = LazyLock::new(|| {
 /// path; an unsubscribe was already checked by its handler, and is stored once per row: a
 /// mail provider retrying its POST, or a second press of the page's button, is the same
 /// request, not a second unsubscribe.
-fn insert_events(store: &mut Store, batch: &[NewEvent]) -> Result<(), store::StoreError> {
+fn insert_events(store: &mut Store, batch: &[NewEvent]) -> Result<Stored, store::StoreError> {
     static INSERT: LazyLock<String> = LazyLock::new(|| {
         format!(
             "INSERT INTO tracking_events (outbox_id, kind, url, user_agent, machine, created_at)
@@ -379,10 +478,11 @@ fn insert_events(store: &mut Store, batch: &[NewEvent]) -> Result<(), store::Sto
         )
     });
     let tx = store.write_tx()?;
+    let mut stored = Stored::default();
     {
         let mut stmt = tx.prepare_cached(&INSERT)?;
         for e in batch {
-            stmt.execute(rusqlite::params![
+            let n = stmt.execute(rusqlite::params![
                 e.outbox_id,
                 e.kind,
                 e.url,
@@ -390,10 +490,13 @@ fn insert_events(store: &mut Store, batch: &[NewEvent]) -> Result<(), store::Sto
                 e.machine,
                 e.at
             ])?;
+            if n == 1 {
+                stored.add(e);
+            }
         }
     }
     tx.commit()?;
-    Ok(())
+    Ok(stored)
 }
 
 fn user_agent(headers: &HeaderMap) -> Option<String> {
@@ -729,12 +832,13 @@ async fn stats(State(state): State<AppState>) -> Response {
             "WITH worst AS ({}),
                   seen AS (SELECT outbox_id, MAX(kind = 'OPEN') AS opened,
                                   MAX(kind = 'OPEN' AND machine = 0) AS human,
-                                  MAX(kind = 'CLICK') AS clicked
+                                  MAX(kind = 'CLICK') AS clicked,
+                                  MAX(kind = 'CLICK' AND machine = 0) AS clicked_human
                            FROM tracking_events GROUP BY outbox_id)
              SELECT o.mailbox, COUNT(o.sent_at), COALESCE(SUM(o.status = 'REPLIED'), 0),
                     COALESCE(SUM(o.sent_at IS NULL AND o.refused_at IS NOT NULL), 0),
                     COALESCE(SUM(s.opened), 0), COALESCE(SUM(s.human), 0),
-                    COALESCE(SUM(s.clicked), 0),
+                    COALESCE(SUM(s.clicked), 0), COALESCE(SUM(s.clicked_human), 0),
                     COALESCE(SUM(w.hard = 1), 0), COALESCE(SUM(w.hard = 0), 0)
              FROM outbox o
              LEFT JOIN worst w ON w.outbox_id = o.id
@@ -755,13 +859,14 @@ async fn stats(State(state): State<AppState>) -> Response {
                     r.get::<_, i64>(6)?,
                     r.get::<_, i64>(7)?,
                     r.get::<_, i64>(8)?,
+                    r.get::<_, i64>(9)?,
                 ],
             ))
         })?;
         let rows: Vec<_> = rows.collect::<Result<_, _>>()?;
         // Every configured mailbox, one that has sent nothing yet with zeros (a dashboard
         // should not have to tell "no data" from "no such mailbox").
-        let zeros = configured.iter().map(|m| (m.clone(), [0; 8]));
+        let zeros = configured.iter().map(|m| (m.clone(), [0; 9]));
         for (
             m,
             [
@@ -771,6 +876,7 @@ async fn stats(State(state): State<AppState>) -> Response {
                 opened,
                 opened_human,
                 clicked,
+                clicked_human,
                 hard,
                 soft,
             ],
@@ -785,6 +891,7 @@ async fn stats(State(state): State<AppState>) -> Response {
                     "opened": opened,
                     "opened_human": opened_human,
                     "clicked": clicked,
+                    "clicked_human": clicked_human,
                     "replied": replied,
                     "bounces": { "hard": hard, "soft": soft },
                     "hard_bounce_percent": if attempted > 0 {
@@ -809,6 +916,8 @@ async fn stats(State(state): State<AppState>) -> Response {
                 "events": count("SELECT COUNT(*) FROM tracking_events WHERE kind = 'OPEN'")?,
             },
             "clicks": campaign.clicked,
+            // Link scanners (Mimecast, Proofpoint, …) left out, as `opens.rows_human`.
+            "clicks_human": campaign.clicked_human,
             "replies": campaign.replied,
             "bounces": { "hard": campaign.bounced_hard, "soft": campaign.bounced_soft },
             "unsubscribes": campaign.unsubscribed,
@@ -874,7 +983,8 @@ mod tests {
         locker.execute_batch("BEGIN EXCLUSIVE").unwrap();
         let (tx, rx) = mpsc::channel(64);
         let path = dir.path().to_path_buf();
-        let writer = std::thread::spawn(move || write_events(&path, rx, Duration::from_millis(50)));
+        let writer =
+            std::thread::spawn(move || write_events(&path, rx, Duration::from_millis(50), None));
         for i in 0..40 {
             tx.blocking_send(event(i)).unwrap();
         }

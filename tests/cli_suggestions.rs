@@ -752,7 +752,10 @@ fn a_dead_first_choice_never_has_a_suppressed_alternative_probed() {
     };
     assert_eq!(
         alternatives(&store),
-        Some(vec!["adoe@acme.test".to_string(), "ann@acme.test".to_string()])
+        Some(vec![
+            "adoe@acme.test".to_string(),
+            "ann@acme.test".to_string()
+        ])
     );
     hailer::store::suppressions::add(store.conn(), "adoe@acme.test", "bounced", None, 1).unwrap();
     assert_eq!(

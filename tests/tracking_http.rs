@@ -464,9 +464,16 @@ async fn api_needs_the_bearer_token_and_leaks_nothing() {
         (s["opens"]["rows"].as_i64(), s["opens"]["events"].as_i64()),
         (Some(1), Some(2))
     );
-    assert_eq!((&s["clicks"], &s["clicks_human"]), (&2.into(), &1.into()), "{s}");
     assert_eq!(
-        (&s["mailboxes"]["ines"]["clicked"], &s["mailboxes"]["ines"]["clicked_human"]),
+        (&s["clicks"], &s["clicks_human"]),
+        (&2.into(), &1.into()),
+        "{s}"
+    );
+    assert_eq!(
+        (
+            &s["mailboxes"]["ines"]["clicked"],
+            &s["mailboxes"]["ines"]["clicked_human"]
+        ),
         (&1.into(), &0.into()),
         "{s}"
     );

@@ -697,7 +697,10 @@ impl ResultWriter {
                 // go after the verdict, which stays under its own header; empty ones are
                 // dropped.
                 let extra = fields.split_off(c.header.len());
-                let last = extra.iter().rposition(|f| !f.is_empty()).map_or(0, |i| i + 1);
+                let last = extra
+                    .iter()
+                    .rposition(|f| !f.is_empty())
+                    .map_or(0, |i| i + 1);
                 csv.write_record(
                     fields
                         .into_iter()

@@ -4,7 +4,7 @@
 //! those of the address chosen, not of hailer's first guess, which stays in the evidence so
 //! the choice can be compared with it (and restored when cycling comes back to it).
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::pattern::{Inference, Name, Pattern};
 use crate::store::{Result, suggestions as db};
@@ -76,6 +76,7 @@ pub fn promote_verified(
             [prospect_id],
             |r| r.get(0),
         )
+        .optional()?
         .unwrap_or(false);
     if cur.email.as_deref() != Some(first) || !still_suggested {
         return Ok(false);

@@ -378,7 +378,13 @@ fn name_splits(name: &str) -> Vec<(String, String)> {
 /// "Objet : …", "Betreff: …"), as mail clients write the message they answer.
 fn quotes_subject(text: &str, subject: &str) -> bool {
     const NAMES: &[&str] = &[
-        "subject", "objet", "betreff", "asunto", "oggetto", "onderwerp", "assunto",
+        "subject",
+        "objet",
+        "betreff",
+        "asunto",
+        "oggetto",
+        "onderwerp",
+        "assunto",
     ];
     NAMES.iter().any(|n| {
         text.contains(&format!("{n}: {subject}")) || text.contains(&format!("{n} : {subject}"))

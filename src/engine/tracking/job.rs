@@ -25,11 +25,7 @@ pub fn run(cfg: ServeConfig, reporter: &Reporter) -> Result<String, String> {
             if batch.total() == 0 {
                 return;
             }
-            since_start.opens += batch.opens;
-            since_start.opens_human += batch.opens_human;
-            since_start.clicks += batch.clicks;
-            since_start.clicks_human += batch.clicks_human;
-            since_start.unsubscribes += batch.unsubscribes;
+            since_start += batch;
             if batch.unsubscribes > 0 {
                 // Each one is someone leaving the campaign: worth a line of its own.
                 rep.log(

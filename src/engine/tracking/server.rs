@@ -87,6 +87,16 @@ pub struct Stored {
     pub unsubscribes: u64,
 }
 
+impl std::ops::AddAssign for Stored {
+    fn add_assign(&mut self, other: Stored) {
+        self.opens += other.opens;
+        self.opens_human += other.opens_human;
+        self.clicks += other.clicks;
+        self.clicks_human += other.clicks_human;
+        self.unsubscribes += other.unsubscribes;
+    }
+}
+
 impl Stored {
     fn add(&mut self, e: &NewEvent) {
         match e.kind {

@@ -84,6 +84,55 @@ fn a_stalled_move_is_an_error_for_that_step_and_keeps_what_was_read() {
 }
 
 /// `hailer bounces sync` in `d` (set up by `setup`).
+/// `hailer watch` too: the stalled MOVE is given up after `MOVE_LIMIT`, said with the same
+/// line, and the watcher reconnects (before, it waited for the read timeout).
+#[test]
+fn a_stalled_move_under_watch_is_given_up_and_said() {
+    use std::io::BufRead;
+    let server = FakeImap::stalling((1..=2).map(|i| newsletter(i, 0)).collect(), Stall::Move);
+    let dir = setup(
+        &server,
+        "skipped_folder = \"Skipped\"\nidle = false\npoll_secs = 60",
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hailer"))
+        .current_dir(dir.path())
+        .args(["--config", "config.toml", "--data-dir", "data", "watch"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    // The line comes MOVE_LIMIT after the stall; the read timeout (30 s) would come later.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let wanted = format!(
+        "m/INBOX: cannot move to Skipped: no answer within {} s",
+        hailer::engine::inbox::sync::MOVE_LIMIT.as_secs()
+    );
+    let mut said = Vec::new();
+    let found = loop {
+        match rx.recv_timeout(Duration::from_secs(25)) {
+            Ok(line) if line.contains(&wanted) => break true,
+            Ok(line) => said.push(line),
+            Err(_) => break false,
+        }
+    };
+    common::signal(child.id(), "TERM");
+    let _ = child.wait();
+    assert!(found, "{said:?}\n{:?}", server.log.lock().unwrap());
+    let (kinds, _) = read_so_far(dir.path());
+    assert_eq!(kinds, [("other".to_string(), 2)], "what was read is stored");
+}
+
 fn sync(d: &Path) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hailer"));
     cmd.current_dir(d)

@@ -102,6 +102,10 @@ fn session_loop(
 ) -> Result<(), InboxError> {
     let mut store = Store::open(db)?;
     let (mut session, socket) = imap::login_with_socket(&target.endpoint)?;
+    // Bounds a folder move (sync::MOVE_LIMIT) as in `bounces sync`; nothing else cuts a
+    // command here (a stop is seen between passes). A move that stalls ends the session,
+    // and the watcher reconnects.
+    let cut = socket.try_clone().ok().map(sync::SessionCut::new);
     let caps = sync::capabilities(&mut session)
         .map_err(|e| InboxError::imap(&target.mailbox, "CAPABILITY", e))?;
     let use_idle = config.inbox.idle && caps.idle && target.folders.len() == 1;
@@ -129,7 +133,7 @@ fn session_loop(
                 folder,
                 &config.inbox,
                 obs,
-                None,
+                cut.as_ref(),
             ) {
                 Ok(summary) => {
                     opened += 1;

@@ -512,7 +512,7 @@ impl TableView {
     }
 
     pub fn position_text(&self) -> String {
-        join_parts(&self.position_parts(false))
+        crate::text::join_present(&self.position_parts(false))
     }
 
     /// [`Self::position_text`] in at most `width` cells: the marks' note shortened first, then
@@ -531,12 +531,12 @@ impl TableView {
             if let Some(i) = drop {
                 parts[i] = None;
             }
-            let text = join_parts(&parts);
+            let text = crate::text::join_present(&parts);
             if text.width() <= width {
                 return text;
             }
         }
-        super::ui::cut(&join_parts(&parts), width)
+        super::ui::cut(&crate::text::join_present(&parts), width)
     }
 
     /// The position line in `width` cells with `room` of them left for the key hint after
@@ -553,7 +553,7 @@ impl TableView {
             .map(|short_marks| {
                 let mut parts = self.position_parts(short_marks);
                 parts[3] = None;
-                join_parts(&parts)
+                crate::text::join_present(&parts)
             })
             .find(|unsorted| unsorted.width() + room <= width)
             .unwrap_or(full)
@@ -615,16 +615,6 @@ impl TableView {
         out.push(("id".into(), row.id.to_string()));
         out
     }
-}
-
-/// The parts that are there, joined as the position line shows them.
-fn join_parts(parts: &[Option<String>]) -> String {
-    parts
-        .iter()
-        .flatten()
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(" · ")
 }
 
 #[cfg(test)]

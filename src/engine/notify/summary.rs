@@ -235,14 +235,6 @@ impl Campaign {
         .iter()
         .map(|(long, _)| Some(long.clone()))
         .collect();
-        let joined = |parts: &[Option<String>]| {
-            parts
-                .iter()
-                .flatten()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(" · ")
-        };
         // Index into `parts`, and what it becomes: shortened, or dropped. Unsubscribes go
         // before the opens by people when there are none, after when there are some.
         let mut steps: Vec<(usize, &Option<String>)> = vec![
@@ -255,12 +247,12 @@ impl Campaign {
         ];
         steps.insert(if self.unsubscribed == 0 { 2 } else { 4 }, (6, &None));
         for (at, to) in steps {
-            if joined(&parts).width() <= width {
+            if crate::text::join_present(&parts).width() <= width {
                 break;
             }
             parts[at] = to.clone();
         }
-        joined(&parts)
+        crate::text::join_present(&parts)
     }
 }
 

@@ -81,6 +81,9 @@ struct SentRow {
     /// The report is about an earlier message of the row (sent again since, so the row's
     /// Message-ID is another): it says nothing of the message the row stands for now.
     earlier: bool,
+    /// Matched by the sender's name (the prospect writing from another address, see
+    /// [`by_name_and_quoted_subject`]), not by its threading or its address.
+    by_name: bool,
 }
 
 /// Reads `id, email, status, header_message_id`.
@@ -92,6 +95,7 @@ fn sent_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SentRow> {
         status: Status::parse(&status).unwrap_or(Status::Error),
         attempt: r.get(3)?,
         earlier: false,
+        by_name: false,
     })
 }
 
@@ -284,12 +288,8 @@ fn answered_row(
         );
         return Ok(Some((row, how)));
     }
-    by_name_and_quoted_subject(conn, parsed, mailbox, date)
+    by_name_and_quoted_subject(conn, parsed, date)
 }
-
-/// How [`by_name_and_quoted_subject`]'s evidence starts (a match by name is the prospect
-/// from another address, not a colleague on the thread).
-const BY_NAME: &str = "by sender name";
 
 /// An answer without threading headers of ours, from an address we never wrote to (the
 /// prospect writing from a personal mailbox): the row of the one prospect whose first and
@@ -300,7 +300,6 @@ const BY_NAME: &str = "by sender name";
 fn by_name_and_quoted_subject(
     conn: &Connection,
     parsed: &ParsedMessage,
-    mailbox: &str,
     date: i64,
 ) -> store::Result<Option<(SentRow, String)>> {
     let Some(name) = parsed.from_name.as_deref() else {
@@ -314,16 +313,15 @@ fn by_name_and_quoted_subject(
     // Quote marks and line breaks out: a quoted header wraps like any other line.
     let text = unquoted_words(&parsed.full_text);
     let mut stmt = conn.prepare_cached(
-        "SELECT o.id, o.email, o.status, o.header_message_id, o.subject,
-                (o.mailbox = ?4), o.sent_at
+        "SELECT o.id, o.email, o.status, o.header_message_id, o.subject
          FROM prospects p JOIN outbox o ON o.prospect_id = p.id
          WHERE p.lastname = ?1 COLLATE NOCASE AND p.firstname = ?2 COLLATE NOCASE
            AND o.sent_at IS NOT NULL AND o.sent_at <= ?3",
     )?;
-    let mut found: Vec<(SentRow, String)> = Vec::new();
+    let mut found: Vec<SentRow> = Vec::new();
     for (first, last) in &splits {
         let rows = stmt.query_map(
-            params![last, first, date.saturating_add(CLOCK_SKEW_SECS), mailbox],
+            params![last, first, date.saturating_add(CLOCK_SKEW_SECS)],
             |r| Ok((sent_row(r)?, r.get::<_, Option<String>>(4)?)),
         )?;
         for row in rows {
@@ -331,18 +329,19 @@ fn by_name_and_quoted_subject(
             let subject = unquoted_words(subject.as_deref().unwrap_or(""));
             if !subject.is_empty()
                 && (own == subject || quotes_subject(&text, &subject))
-                && !found.iter().any(|(f, _)| f.id == row.id)
+                && !found.iter().any(|f| f.id == row.id)
             {
-                found.push((row, subject));
+                found.push(row);
             }
         }
     }
     if found.len() != 1 {
         return Ok(None);
     }
-    let (row, _) = found.remove(0);
+    let mut row = found.remove(0);
+    row.by_name = true;
     let how = format!(
-        "{BY_NAME} \"{name}\" (the prospect's first and last name) and the subject of the \
+        "by sender name \"{name}\" (the prospect's first and last name) and the subject of the \
          message sent to {}, which it answers: no In-Reply-To/References of ours, from {}, \
          an address hailer never wrote to",
         row.email.as_deref().unwrap_or("?"),
@@ -813,7 +812,7 @@ pub fn handle(
                 // suppressed as for the prospect's own answer, saying who answered.
                 // (Matched by name, it is the prospect from another address.)
                 let colleague = from.as_deref().filter(|f| {
-                    !how.starts_with(BY_NAME)
+                    !row.by_name
                         && row
                             .email
                             .as_deref()

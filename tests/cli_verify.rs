@@ -772,6 +772,88 @@ fn verify_named_prospects_and_the_alternatives_of_a_dead_first_choice() {
 
 /// Database mode retries a greylisted address after its pause, and without a terminal it says
 /// on stderr why the run waits, so a pause does not look like a hang.
+/// The alternatives pass runs after the main pass's verdicts are stored: when it fails, the
+/// main pass's summary is printed all the same, with the failure, and the exit code is 1.
+#[test]
+fn a_failed_alternatives_pass_still_reports_the_main_pass() {
+    let Some(rig) = rig::rig() else { return };
+    let env = Env::new();
+    let config = rig.config();
+    let prospects = env.write(
+        "prospects.csv",
+        b"firstname,lastname,company\nJane,Doe,Acme\n",
+    );
+    env.hailer(&config)
+        .args(["import", "prospects"])
+        .arg(&prospects)
+        .assert()
+        .success();
+    let store = Store::open_in(&env.data_dir()).unwrap();
+    // The alternative's verdict cannot be stored: the alternatives pass fails.
+    store
+        .conn()
+        .execute_batch(
+            "INSERT INTO suggestions (prospect_id, email, alternatives, pattern, confidence, evidence, status, updated_at) VALUES
+               (1, 'j.doe@acme.test', '[\"jane.doe@acme.test\"]', 'f.last', 80, '[]', 'suggested', 0);
+             CREATE TRIGGER refuse_alternative BEFORE INSERT ON verifications
+                 WHEN NEW.email = 'jane.doe@acme.test'
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+        )
+        .unwrap();
+    let out = env
+        .hailer(&config)
+        .args(["verify", "1", "--retries", "0"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stdout.contains("verifying the addresses of prospect 1"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("MAILBOX_NOT_FOUND"),
+        "the main pass's counts: {stdout}"
+    );
+    assert!(
+        stdout.contains("alternatives of dead first choices not verified: ")
+            && stdout.contains("refused by the test"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("verifying alternatives: "), "{stderr}");
+    let stored = verifications::get(store.conn(), "j.doe@acme.test").unwrap();
+    assert_eq!(
+        stored.map(|v| v.status).as_deref(),
+        Some("MAILBOX_NOT_FOUND")
+    );
+    let jane = suggestions::get(store.conn(), 1).unwrap().unwrap();
+    assert_eq!(
+        jane.email.as_deref(),
+        Some("j.doe@acme.test"),
+        "nothing promoted"
+    );
+
+    // With --json the failure is a field of the summary.
+    let out = env
+        .hailer(&config)
+        .args(["verify", "1", "--retries", "0", "--max-age", "0", "--json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert!(
+        json["alternatives_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("refused by the test")),
+        "{json}"
+    );
+    assert_eq!(json["total"], 1, "{json}");
+}
+
 #[test]
 fn database_mode_retries_temporary_and_says_it_is_waiting() {
     let s = servers();

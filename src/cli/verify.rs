@@ -125,6 +125,9 @@ struct Report {
     /// Alternatives of dead first choices (database only).
     #[serde(skip_serializing_if = "Option::is_none")]
     alternatives: Option<AlternativesOut>,
+    /// Why the alternatives pass failed: the main pass's verdicts are stored all the same.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alternatives_error: Option<String>,
     /// Blank input lines or rows: no address, so not verified (and no output row).
     skipped_blank: u64,
 }
@@ -144,6 +147,12 @@ impl std::fmt::Display for Report {
         }
         if let Some(alt) = &self.alternatives {
             write!(f, "{alt}")?;
+        }
+        if let Some(e) = &self.alternatives_error {
+            writeln!(
+                f,
+                "alternatives of dead first choices not verified: {e} (the verdicts above are stored)"
+            )?;
         }
         if let Some(out) = self.output.as_deref().filter(|o| *o != "-") {
             writeln!(f, "results written to {out}")?;
@@ -428,6 +437,7 @@ impl VerifyCommand {
         let stored = results.as_ref().map(|r| r.close());
         // The database's dead first choices: their alternatives next (stored verdicts only).
         let mut alternatives = None;
+        let mut alternatives_error = None;
         if self.input.is_none()
             && matches!(&summary, Ok(s) if !s.cancelled)
             && matches!(stored, Some(Ok(_)))
@@ -441,12 +451,11 @@ impl VerifyCommand {
                 cancel.clone(),
             )
             .await;
+            // A failure here comes after the main pass's verdicts are stored: its summary
+            // is still printed, with the failure, and the exit code says it.
             match outcome {
                 Ok(out) => alternatives = Some(out),
-                Err(e) => {
-                    errln!("verifying alternatives: {e}");
-                    return exit::FAILURE;
-                }
+                Err(e) => alternatives_error = Some(e),
             }
         }
         if interactive {
@@ -519,6 +528,7 @@ impl VerifyCommand {
             stored,
             scope: self.input.is_none().then_some(scope),
             alternatives,
+            alternatives_error,
             skipped_blank: skipped_blank.map_or(0, |n| n.load(Relaxed)),
         };
         // With the results on standard output, the summary goes to standard error.
@@ -540,6 +550,10 @@ impl VerifyCommand {
         if cancelled {
             errln!("interrupted before the end of the input");
             return exit::INTERRUPTED;
+        }
+        if let Some(e) = &report.alternatives_error {
+            errln!("verifying alternatives: {e}");
+            return exit::FAILURE;
         }
         exit::OK
     }

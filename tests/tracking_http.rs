@@ -101,6 +101,7 @@ fn token(kind: TokenKind, id: i64, url: Option<&str>) -> String {
         kind,
         outbox_id: id,
         url: url.map(str::to_string),
+        recipient: None,
     })
 }
 
@@ -270,6 +271,8 @@ async fn click_redirects_only_to_the_signed_url() {
     );
 }
 
+/// The token here names no recipient, as links made before tokens carried one: the row's
+/// address is taken off.
 #[tokio::test]
 async fn one_click_unsubscribe_suppresses_at_once_and_twice_is_fine() {
     let srv = start(None).await;
@@ -345,6 +348,65 @@ async fn one_click_unsubscribe_suppresses_at_once_and_twice_is_fine() {
             "SELECT COUNT(*) FROM tracking_events WHERE kind = 'UNSUBSCRIBE'"
         ),
         1
+    );
+}
+
+/// A row sent to one address, then rebuilt and approved for another (the user corrected it):
+/// the first message's unsubscribe link takes off the address it went to, not the new one,
+/// which may be another person's.
+#[tokio::test]
+async fn an_unsubscribe_takes_off_the_address_the_message_went_to() {
+    let srv = start(None).await;
+    let addr = srv.addr;
+    let data = srv.dir.path().join("data");
+    // The link as the sender made it for jane.doe@, then the row rebuilt for j.doe@.
+    let tracker =
+        hailer::engine::tracking::links::Tracker::new("https://t.sender.test", SECRET, false);
+    let url = tracker.unsubscribe_url(5, "jane.doe@acme.test");
+    let path = url
+        .strip_prefix("https://t.sender.test")
+        .unwrap()
+        .to_string();
+    {
+        let store = Store::open_in(&data).unwrap();
+        store
+            .conn()
+            .execute(
+                "UPDATE outbox SET email = 'j.doe@acme.test', status = 'READY', approved = 1 WHERE id = 5",
+                [],
+            )
+            .unwrap();
+    }
+    let reply = blocking(move || {
+        http(
+            addr,
+            "POST",
+            &path,
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            "List-Unsubscribe=One-Click",
+        )
+    })
+    .await;
+    assert_eq!(reply.status, 200);
+    let store = srv.stop().await;
+    let blocked = |a: &str| {
+        hailer::store::suppressions::blocking(store.conn(), a)
+            .unwrap()
+            .map(|s| s.cause)
+    };
+    assert_eq!(
+        blocked("jane.doe@acme.test").as_deref(),
+        Some("unsubscribed")
+    );
+    assert_eq!(
+        blocked("j.doe@acme.test"),
+        None,
+        "the new address is not the sender's"
+    );
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) FROM suppressions"),
+        1,
+        "nothing else"
     );
 }
 

@@ -74,6 +74,7 @@ async fn tracking_server_job_serves_shows_on_activity_and_flushes_on_cancel() {
         kind: TokenKind::Open,
         outbox_id: 3,
         url: None,
+        recipient: None,
     });
     let reply = tokio::task::spawn_blocking(move || {
         let mut s = TcpStream::connect(addr).unwrap();

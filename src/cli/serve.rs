@@ -60,6 +60,7 @@ impl ServeCommand {
                 kind: TokenKind::Open,
                 outbox_id: id,
                 url: None,
+                recipient: None,
             });
             outln!("/o/{token}.gif");
             return exit::OK;

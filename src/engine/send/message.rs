@@ -146,7 +146,7 @@ pub fn build_with(
         let rt: Mailbox = rt.parse().map_err(|_| MessageError::ReplyTo(rt.clone()))?;
         b = b.reply_to(rt);
     }
-    let unsub_url = tracker.map(|t| t.unsubscribe_url(row.id));
+    let unsub_url = tracker.map(|t| t.unsubscribe_url(row.id, email));
     // RFC 8058 §3.1: the URI a one-click POST goes to must be https. An http base_url (local
     // use) keeps the footer link, but the header is the mailto alone.
     let one_click_url = unsub_url

@@ -78,6 +78,7 @@ impl Tracker {
             kind,
             outbox_id,
             url: url.map(str::to_string),
+            recipient: None,
         })
     }
 
@@ -89,12 +90,15 @@ impl Tracker {
         )
     }
 
-    pub fn unsubscribe_url(&self, outbox_id: i64) -> String {
-        format!(
-            "{}/u/{}",
-            self.base,
-            self.token(TokenKind::Unsubscribe, outbox_id, None)
-        )
+    /// The link that takes `recipient` (the address the message goes to) off the list.
+    pub fn unsubscribe_url(&self, outbox_id: i64, recipient: &str) -> String {
+        let token = self.signer.issue(&Claims {
+            kind: TokenKind::Unsubscribe,
+            outbox_id,
+            url: None,
+            recipient: Some(recipient.to_string()),
+        });
+        format!("{}/u/{token}", self.base)
     }
 
     pub fn click_url(&self, outbox_id: i64, url: &str) -> String {
@@ -262,7 +266,7 @@ mod tests {
             "https://t.sender.test/hailer/",
         ] {
             let t = Tracker::new(base, b"0123456789abcdef", false);
-            let u = t.unsubscribe_url(7);
+            let u = t.unsubscribe_url(7, "jane@acme.test");
             assert!(u.starts_with("https://t.sender.test/hailer/u/"), "{u}");
             assert!(!u.contains("//u/"), "{u}");
         }

@@ -661,7 +661,8 @@ enum Unsubscribed {
     NoRow,
 }
 
-/// RFC 8058 one-click (and the page's button): suppress the row's address now; idempotent.
+/// RFC 8058 one-click (and the page's button): suppress the address the message went to
+/// now (the row's, for a link of before tokens named it); idempotent.
 /// Honoured for every row whose message may have reached someone, UNCERTAIN and SENDING
 /// included (a real recipient's request must never be lost); a row never sent has no
 /// recipient, so its link (from a dry run or a preview) changes nothing.
@@ -678,6 +679,9 @@ async fn unsubscribe(
     };
     let data_dir = state.data_dir.clone();
     let id = c.outbox_id;
+    // The address the message went to; a link issued before tokens carried it means the
+    // row's address.
+    let recipient = c.recipient;
     let result = tokio::task::spawn_blocking(move || -> anyhow::Result<Unsubscribed> {
         let store = Store::open_in(&data_dir)?;
         // A database error (busy past its timeout) must not read as "no such row": the
@@ -693,10 +697,13 @@ async fn unsubscribe(
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        let email = match row {
-            Some((Some(email), true)) => email,
-            Some((Some(_), false)) => return Ok(Unsubscribed::NeverSent),
-            Some((None, _)) | None => return Ok(Unsubscribed::NoRow),
+        // A row rebuilt for a new address after it was sent keeps its sent_at: the first
+        // message may have reached its recipient, whom the link names.
+        let email = match (row, recipient) {
+            (Some((_, true)), Some(recipient)) => recipient,
+            (Some((Some(email), true)), None) => email,
+            (Some((Some(_), false)), _) => return Ok(Unsubscribed::NeverSent),
+            (Some((None, _)), _) | (None, _) => return Ok(Unsubscribed::NoRow),
         };
         suppressions::unsubscribe(
             store.conn(),
@@ -712,7 +719,7 @@ async fn unsubscribe(
             // The row, not the address: the log file keeps no recipient's address for this.
             tracing::info!(
                 outbox_id = id,
-                "one-click unsubscribe: the row's address is suppressed"
+                "one-click unsubscribe: the address the message went to is suppressed"
             );
             record(&state, id, "UNSUBSCRIBE", None, &headers).await;
             Html("<!doctype html><html><body><p>You are unsubscribed. You will not receive further emails.</p></body></html>").into_response()

@@ -1,9 +1,14 @@
 //! Tracking tokens: opaque, signed, bound to one outbox row (and, for clicks, one URL).
 //!
-//! Layout before base64url: `nonce(8) | kind(1) | masked id(8) | url bytes | tag(16)`.
+//! Layout before base64url: `nonce(8) | kind(1) | masked id(8) | payload | tag(16)`.
 //! The row id is XORed with HMAC(key, nonce) so URLs never show sequential ids; the tag is
 //! HMAC-SHA256 over everything before it, truncated to 128 bits. A forged or altered token
 //! fails verification and is answered 404 by the server, recording nothing.
+//!
+//! The payload is a click's URL as it is (the message shows it anyway), or an unsubscribe's
+//! recipient masked like the id: a row can be sent again to another address after a rebuild,
+//! and the first message's link must take off the address it went to, not the row's new one.
+//! Unsubscribe tokens issued before they carried it have no payload (the row's address).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -46,6 +51,8 @@ pub struct Claims {
     pub outbox_id: i64,
     /// The original link, for clicks.
     pub url: Option<String>,
+    /// The address the message went to, for unsubscribes.
+    pub recipient: Option<String>,
 }
 
 /// Signs and checks tokens with one secret key (`[tracking] secret_env`).
@@ -77,14 +84,30 @@ impl Signer {
         out[..8].try_into().expect("8 bytes")
     }
 
+    /// XORs `bytes` with a keystream of HMAC(key, "recipient-mask" | nonce | block number):
+    /// applied twice, it gives the bytes back.
+    fn mask_recipient(&self, nonce: &[u8], bytes: &mut [u8]) {
+        for (block, chunk) in bytes.chunks_mut(32).enumerate() {
+            let mut m = self.mac();
+            m.update(b"recipient-mask");
+            m.update(nonce);
+            m.update(&(block as u32).to_le_bytes());
+            let stream = m.finalize().into_bytes();
+            for (b, k) in chunk.iter_mut().zip(stream) {
+                *b ^= k;
+            }
+        }
+    }
+
     pub fn issue(&self, claims: &Claims) -> String {
         let nonce: [u8; NONCE] = rand::random();
         self.issue_with_nonce(claims, nonce)
     }
 
     fn issue_with_nonce(&self, claims: &Claims, nonce: [u8; NONCE]) -> String {
-        let mut buf =
-            Vec::with_capacity(NONCE + 9 + TAG + claims.url.as_ref().map_or(0, String::len));
+        let payload_len = claims.url.as_ref().map_or(0, String::len)
+            + claims.recipient.as_ref().map_or(0, String::len);
+        let mut buf = Vec::with_capacity(NONCE + 9 + TAG + payload_len);
         buf.extend_from_slice(&nonce);
         buf.push(claims.kind.byte());
         let mask = self.mask(&nonce);
@@ -93,6 +116,11 @@ impl Signer {
         }
         if let Some(url) = &claims.url {
             buf.extend_from_slice(url.as_bytes());
+        }
+        if let Some(recipient) = &claims.recipient {
+            let mut masked = recipient.as_bytes().to_vec();
+            self.mask_recipient(&nonce, &mut masked);
+            buf.extend_from_slice(&masked);
         }
         let mut m = self.mac();
         m.update(&buf);
@@ -118,16 +146,23 @@ impl Signer {
         for i in 0..8 {
             id[i] = rest[1 + i] ^ mask[i];
         }
-        let url_bytes = &rest[9..];
-        let url = match kind {
-            TokenKind::Click => Some(String::from_utf8(url_bytes.to_vec()).ok()?),
-            _ if url_bytes.is_empty() => None,
+        let payload = &rest[9..];
+        let (mut url, mut recipient) = (None, None);
+        match kind {
+            TokenKind::Click => url = Some(String::from_utf8(payload.to_vec()).ok()?),
+            TokenKind::Unsubscribe if !payload.is_empty() => {
+                let mut bytes = payload.to_vec();
+                self.mask_recipient(nonce, &mut bytes);
+                recipient = Some(String::from_utf8(bytes).ok()?);
+            }
+            _ if payload.is_empty() => {}
             _ => return None,
-        };
+        }
         Some(Claims {
             kind,
             outbox_id: i64::from_le_bytes(id),
             url,
+            recipient,
         })
     }
 }
@@ -143,6 +178,7 @@ mod tests {
             kind: TokenKind::Click,
             outbox_id: 42,
             url: Some("https://hailer.test/a?b=1".into()),
+            recipient: None,
         };
         // A fixed nonce: a random token holds the two characters "42" by chance about once in
         // seventy draws, which made this check fail at random.
@@ -167,6 +203,7 @@ mod tests {
             kind: TokenKind::Open,
             outbox_id: 7,
             url: None,
+            recipient: None,
         });
         assert!(Signer::new(b"key two").verify(&t).is_none());
         let mut bytes = URL_SAFE_NO_PAD.decode(&t).unwrap();
@@ -184,6 +221,7 @@ mod tests {
                 kind: TokenKind::Click,
                 outbox_id: 1,
                 url: Some("https://good.test/".into()),
+                recipient: None,
             },
             [0; 8],
         );
@@ -191,5 +229,39 @@ mod tests {
         let pos = bytes.windows(4).position(|w| w == b"good").unwrap();
         bytes[pos..pos + 4].copy_from_slice(b"evil");
         assert!(s.verify(&URL_SAFE_NO_PAD.encode(&bytes)).is_none());
+    }
+
+    #[test]
+    fn an_unsubscribe_carries_its_recipient_unreadable() {
+        let s = Signer::new(b"k");
+        let c = Claims {
+            kind: TokenKind::Unsubscribe,
+            outbox_id: 3,
+            url: None,
+            recipient: Some("jane.doe@acme.test".into()),
+        };
+        let t = s.issue(&c);
+        assert_eq!(s.verify(&t), Some(c.clone()));
+        let bytes = URL_SAFE_NO_PAD.decode(&t).unwrap();
+        assert!(!bytes.windows(4).any(|w| w == b"jane" || w == b"acme"));
+        // Another key reads nothing, and a changed recipient byte breaks the tag.
+        assert!(Signer::new(b"other").verify(&t).is_none());
+        let mut changed = bytes.clone();
+        changed[NONCE + 9] ^= 1;
+        assert!(s.verify(&URL_SAFE_NO_PAD.encode(&changed)).is_none());
+        // A long address spans several keystream blocks.
+        let long = Claims {
+            recipient: Some(format!("{}@acme.test", "a".repeat(64))),
+            ..c
+        };
+        assert_eq!(s.verify(&s.issue(&long)), Some(long));
+        // An unsubscribe token of before (no payload) still reads, without a recipient.
+        let old = Claims {
+            kind: TokenKind::Unsubscribe,
+            outbox_id: 3,
+            url: None,
+            recipient: None,
+        };
+        assert_eq!(s.verify(&s.issue(&old)), Some(old));
     }
 }

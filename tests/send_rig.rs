@@ -1820,3 +1820,43 @@ async fn a_mailbox_paused_by_hand_mid_run_takes_nothing_more() {
     let text = format!("{outcome:?}");
     assert!(text.contains("paused by hand"), "{text}");
 }
+
+/// A run that stops short (here at the mailbox's cap) ends with its last count on the
+/// task's row and `hailer send`'s bar: progress is rate-limited while messages go out back to
+/// back, and the Activity row said `1/10` (the CLI's bar `1/10`) while 4 went out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_stopped_by_its_cap_reports_its_last_count() {
+    use hailer::engine::jobs::{JobKind, JobMsg, Supervisor};
+    use hailer::engine::send::{self, SendIn};
+    let (port, script) = fake_smtp(true);
+    let emails: Vec<String> = (0..10).map(|i| format!("last{i}@x.test")).collect();
+    let c = Campaign::new("lastcount", &emails, "Hi");
+    let cfg_path = c.write_config(&fake_config(port, "daily_cap = 4\n"));
+    let input = SendIn {
+        config: hailer::config::Config::from_file(&cfg_path).unwrap(),
+        data_dir: c.data(),
+        dry_run: false,
+        limit: None,
+        mailbox: None,
+    };
+    let (mut sup, mut rx) = Supervisor::new(tokio_util::sync::CancellationToken::new());
+    sup.spawn_blocking(JobKind::Send, "send", true, move |r| {
+        send::run(input, r)
+            .map(|o| o.to_string())
+            .map_err(|e| e.to_string())
+    });
+    let mut last = None;
+    while let Some(msg) = rx.recv().await {
+        match msg {
+            JobMsg::Progress {
+                done, total, note, ..
+            } => last = Some((done, total, note)),
+            JobMsg::Finished { .. } => break,
+            _ => {}
+        }
+    }
+    assert_eq!(script.lock().unwrap().accepted.len(), 4);
+    let (done, total, note) = last.expect("progress");
+    assert_eq!((done, total), (4, Some(10)), "{note}");
+    assert!(note.starts_with("4 sent"), "{note}");
+}

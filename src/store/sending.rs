@@ -795,6 +795,27 @@ mod tests {
         assert!(!sends_from(store.conn(), "test").unwrap());
     }
 
+    /// The duplicate guard is an index lookup, not a scan of the sent rows: the S
+    /// confirmation and `send --dry-run` ask it once per row to send (with 50,000 rows sent
+    /// and 50,000 to send, a scan each made the confirmation take minutes).
+    #[test]
+    fn the_duplicate_guard_is_an_index_lookup() {
+        let (_dir, store) = store_with_ready(2);
+        let plan: Vec<String> = store
+            .conn()
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", *ALREADY_SENT_SQL))
+            .unwrap()
+            .query_map(params![1, "P2@acme.test"], |r| r.get(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let plan = plan.join("; ");
+        assert!(
+            plan.contains("USING INDEX outbox_email_lower") && !plan.contains("SCAN"),
+            "{plan}"
+        );
+    }
+
     /// A row to an address that went out and then bounced (soft), or was answered, still
     /// blocks a second message to it: only never-sent statuses leave the address free.
     #[test]

@@ -258,6 +258,10 @@ pub(super) async fn execute(
     drained?;
     forgotten?;
     let stopped = (!r.out.stopped.is_empty()).then(|| super::Wait::Stopped(r.out.stopped.clone()));
+    // The last count, as the closing status has it: while the run goes, progress is sent
+    // only when due, so a run that stops short (a cap, a window, --limit, a cancel) left its
+    // task's row and the CLI's bar at an older count than what went out.
+    r.progress();
     r.status(None, stopped, true);
     result?;
     // Rows are safe (unclaimed, or SENT/ERROR as the server said), but the run could not
@@ -318,6 +322,22 @@ impl Runner<'_> {
             },
             force,
         );
+    }
+
+    /// The count so far on the task's row (`hailer send`'s bar): "3 sent · a 2/5, b 1/5".
+    fn progress(&self) {
+        let notes: Vec<String> = self
+            .lanes
+            .iter()
+            .filter(|l| l.usable())
+            .map(|l| format!("{} {}/{}", l.name, l.counter.sent, l.counter.cap))
+            .collect();
+        let mut note = format!("{} sent", self.out.sent);
+        if !notes.is_empty() {
+            note = format!("{note} · {}", notes.join(", "));
+        }
+        self.reporter
+            .progress_now(self.done, Some(self.total), note);
     }
 
     /// The rows copied to a Sent folder since the last write, taken from the copy threads'
@@ -692,18 +712,8 @@ impl Runner<'_> {
                     if !self.reporter.due() && self.done < self.total {
                         continue;
                     }
-                    let notes: Vec<String> = self
-                        .lanes
-                        .iter()
-                        .filter(|l| l.usable())
-                        .map(|l| format!("{} {}/{}", l.name, l.counter.sent, l.counter.cap))
-                        .collect();
                     // Both or neither: the task's row and the send panel show the same count.
-                    self.reporter.progress_now(
-                        self.done,
-                        Some(self.total),
-                        format!("{} sent · {}", self.out.sent, notes.join(", ")),
-                    );
+                    self.progress();
                     self.status(None, None, true);
                 }
                 _ = tokio::time::sleep_until(wake) => {}

@@ -615,7 +615,7 @@ fn pattern_inputs(seen: &[Seen], people: &[Person]) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     // Bumped when `pattern::infer` changes what it concludes, so cached patterns are relearned.
-    h.update(b"infer-v2\0");
+    h.update(b"infer-v3\0");
     for s in seen {
         h.update(s.email.as_bytes());
         h.update([0]);

@@ -82,8 +82,11 @@ pub enum Source {
 #[derive(Debug, Default)]
 pub struct Layouts {
     merged: HashMap<String, Vec<Dimensions>>,
-    shown: HashMap<String, Vec<((u32, u32), String)>>,
+    shown: super::xls_formats::ShownCells,
 }
+
+/// A sheet's non-empty cells as (row, column, text), 0-based.
+type SheetCells = Vec<(u32, u32, String)>;
 
 pub struct Opened {
     pub format: Format,
@@ -482,7 +485,7 @@ fn xlsx_cells(
     xlsx: &mut Xlsx<Cursor<Vec<u8>>>,
     sheet: &str,
     max_rows: Option<usize>,
-) -> Result<(Vec<(u32, u32, String)>, bool), String> {
+) -> Result<(SheetCells, bool), String> {
     let cannot = |e: calamine::XlsxError| format!("cannot read sheet {sheet:?}: {e}");
     let mut reader = xlsx.worksheet_cells_reader(sheet).map_err(cannot)?;
     // How each style's number format shows a number, by style id (most show it plainly).

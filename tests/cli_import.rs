@@ -148,15 +148,15 @@ fn merged_xlsx(path: &Path) {
     book.save(path).unwrap();
 }
 
-/// A company cell merged down over its contacts' rows gives every one of them the company;
-/// the summary says which merged cells were filled. A title merged over several rows and
+/// A company cell merged down over its contacts' rows gives every one of them the company,
+/// in XLSX, XLS and ODS alike; the summary says which merged cells were filled. A title merged over several rows and
 /// columns makes no row of its own, and a blank row under a merged cell stays blank.
 #[test]
 fn vertically_merged_cells_are_filled_down() {
     let env = Env::new();
     let xlsx = env.dir.path().join("merged.xlsx");
     merged_xlsx(&xlsx);
-    for file in [xlsx, data("merged.xls")] {
+    for file in [xlsx, data("merged.xls"), data("merged.ods")] {
         let env = Env::new();
         let out = env
             .hailer()
@@ -261,6 +261,112 @@ fn xlsx_number_formats_keep_leading_zeros() {
             "Grand": "10000000000000000",
             "Prix": "12.5",
         })
+    );
+}
+
+/// A number comes in as the sheet shows it, the same from XLSX, XLS and ODS (see
+/// make_fixtures.py, `NUMBERS`): a postcode or phone number in a zero-padding format keeps
+/// its zeros and separators, a percentage reads as one with its decimals, a text cell keeps
+/// its leading zero, a date is an ISO date; other formats give the plain number.
+#[test]
+fn numbers_read_as_shown_in_every_spreadsheet_format() {
+    for ext in ["xlsx", "xls", "ods"] {
+        let env = Env::new();
+        env.import("prospects", &data(&format!("numbers.{ext}")))
+            .success()
+            .stdout(predicate::str::contains("1 prospect imported"));
+        let extra: serde_json::Value = serde_json::from_str(&env.prospects()[0].extra).unwrap();
+        assert_eq!(
+            extra,
+            serde_json::json!({
+                "Code postal": "75001",
+                "CP": "01234",
+                "Téléphone": "06 12 34 56 78",
+                "SIREN": "552 100 554",
+                "Effectif": "250",
+                "Part": "15%",
+                "Marge": "12.50%",
+                "Prix": "12.5",
+                "Code": "01234",
+                "Créé le": "2026-10-03",
+            }),
+            "{ext}"
+        );
+    }
+}
+
+/// An XLSX written by a program that does not calculate formulas (openpyxl: see
+/// make_fixtures.py) holds formulas without values. Such a cell is never read as a value nor
+/// silently as an empty one: a required field rejects the row naming the cell and the
+/// formula, another is left empty with a note, and the summary says how to get the values.
+#[test]
+fn a_formula_without_a_computed_value_is_named_never_read() {
+    let env = Env::new();
+    let out = env
+        .hailer()
+        .args(["import", "prospects", "--json"])
+        .arg(data("uncomputed.xlsx"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (&v["imported"], &v["rejected"]),
+        (&3.into(), &1.into()),
+        "{v:#}"
+    );
+    let reject = &v["rejects"][0];
+    assert_eq!(
+        (&reject["row"], &reject["field"], &reject["value"]),
+        (&3.into(), &"company".into(), &"=C2".into())
+    );
+    assert_eq!(
+        reject["reason"],
+        "company: cell Prospects!C3 holds the formula =C2 with no computed value (the file was \
+         written by a program that does not calculate formulas: open it in Excel or \
+         LibreOffice and save it again)"
+    );
+    let notes: Vec<(i64, &str)> = v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["row"].as_i64().unwrap(), n["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            (
+                2,
+                "formula with no computed value left empty in title (Prospects!D2 =UPPER(\"ceo\"))"
+            ),
+            (
+                4,
+                "formula with no computed value left empty in email (Prospects!E4 \
+                 =LOWER(A4)&\"@globex.test\")"
+            ),
+        ]
+    );
+    let warning = v["warnings"][0].as_str().unwrap();
+    assert!(
+        warning.starts_with(
+            "4 formula cells of sheet \"Prospects\" hold no computed value (D2 =UPPER(\"ceo\"), \
+             C3 =C2, E4 =LOWER(A4)&\"@globex.test\" and 1 more)"
+        ),
+        "{warning}"
+    );
+    // No formula text was stored as a value; the row of a formula alone is no prospect.
+    let stored: Vec<(String, Option<String>, Option<String>)> = env
+        .prospects()
+        .into_iter()
+        .map(|p| (p.firstname, p.title, p.email))
+        .collect();
+    assert_eq!(
+        stored,
+        [
+            ("Jean".to_string(), None, None),
+            ("Paul".to_string(), None, None),
+            ("Léa".to_string(), Some("CTO".to_string()), None),
+        ]
     );
 }
 

@@ -2100,3 +2100,47 @@ fn settings_shows_why_a_mailbox_is_unusable_whole() {
         .join(" ");
     assert!(joined.contains(&format!("unusable: {why}")), "{text}");
 }
+
+/// Activity at 80x24: the selected find or verify task's note, longer than its column, wraps
+/// under its row (at most three lines, the last ending with `…` when more is left) instead of
+/// being cut after a few words.
+#[test]
+fn activity_task_notes_wrap_under_their_row() {
+    let mut app = sample_app();
+    app.on_job(JobMsg::Started {
+        id: 9,
+        kind: JobKind::Find,
+        title: "find".into(),
+        pausable: true,
+    });
+    app.on_job(JobMsg::Progress {
+        id: 9,
+        done: 3,
+        total: Some(40),
+        note: "acme.test: reading the contact page (3 of 7), 2 addresses so far, 1 role \
+               address"
+            .into(),
+    });
+    app.tab = Tab::Activity;
+    app.activity.selected = 2;
+    let terminal = render(&mut app, 80, 24);
+    let text = format!("{}", terminal.backend());
+    // Under the row, in the note's column: the words after the first line, and a mark that
+    // more is left.
+    let note_lines: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.contains("│#9 "))
+        .take(3)
+        .collect();
+    assert!(note_lines[0].contains("acme.test:"), "{text}");
+    assert!(note_lines[1].contains("reading the"), "{text}");
+    assert!(note_lines[2].contains("contact page"), "{text}");
+    assert!(
+        note_lines[2]
+            .trim_end_matches(['│', '"'])
+            .trim_end()
+            .ends_with('…'),
+        "{text}"
+    );
+    insta::assert_snapshot!("activity_long_note_80x24", terminal.backend());
+}

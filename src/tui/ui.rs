@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::{Line, Span};
+use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{
     Block, Borders, Cell, Clear, Gauge, Paragraph, Row, Scrollbar, ScrollbarOrientation,
     ScrollbarState, Table, TableState, Tabs, Wrap,
@@ -1432,13 +1432,69 @@ const TASK_COLUMNS: [Column; 7] = [
     Column::new("note", 12, 4),
 ];
 const TASK_STATE: usize = 2;
+const TASK_NOTE: usize = 6;
+/// Lines the selected task's note may wrap to under its row: a find or verify note
+/// ("acme.test: page 3 of 7, …") cut at one line says nothing; the last line ends with `…`
+/// when more is left (Enter shows it whole).
+const TASK_NOTE_LINES: usize = 3;
+
+/// A task's note wrapped to its column, at most [`TASK_NOTE_LINES`] lines.
+fn task_note_lines(note: &str, width: usize) -> Vec<String> {
+    let mut lines = wrap_words(note, width.max(1));
+    if lines.len() > TASK_NOTE_LINES {
+        lines.truncate(TASK_NOTE_LINES);
+        let last = lines.pop().unwrap_or_default();
+        lines.push(cut(&format!("{last}…"), width));
+    }
+    if lines.is_empty() {
+        lines.push(String::new());
+    }
+    lines
+}
 
 /// Returns the largest useful log scroll-back, in entries.
 fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize {
     let act = &app.activity;
+    let placed = super::table::layout(&TASK_COLUMNS, &[], None, area.width.saturating_sub(2), 1);
+    let note_width = placed
+        .iter()
+        .find(|p| p.index == TASK_NOTE)
+        .map_or(0, |p| p.width as usize);
+    // The selected task's note wraps under its row; the others keep to one line, so the
+    // table stays short and the send panel keeps its room. A running send's note is on the
+    // send panel already.
+    let live_send = app.send_live.as_ref().map(|l| l.task);
+    let notes: Vec<Vec<String>> = act
+        .tasks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            // A paused task's last note ("next send in 4 s") would stand still; a running
+            // send's wait counts down as the send panel's does.
+            let note = match (&t.summary, t.state, app.send_live.as_ref()) {
+                (Some(summary), _, _) => sanitize(summary),
+                (None, TaskState::Paused, _) => "paused: p resumes".into(),
+                (None, TaskState::Running, Some(live))
+                    if live.task == t.id && live.status.next_send_in.is_some() =>
+                {
+                    format!(
+                        "next send in {}",
+                        fmt_duration(live.status.next_send_in.unwrap_or_default())
+                    )
+                }
+                (None, _, _) => sanitize(&t.note),
+            };
+            if i == act.selected && live_send != Some(t.id) {
+                task_note_lines(&note, note_width)
+            } else {
+                vec![cut(&note, note_width)]
+            }
+        })
+        .collect();
+    let note_lines: usize = notes.iter().map(Vec::len).sum();
     // At least 4 rows, at most half the tab: on a very short terminal half wins (a clamp
     // with min above max would panic).
-    let task_rows = (act.tasks.len() as u16 + 3).max(4).min(area.height / 2);
+    let task_rows = (note_lines as u16 + 3).max(4).min(area.height / 2);
     let send_rows = send_panel_height(app, area.height.saturating_sub(task_rows + 3), area.width);
     let [tasks_area, gauge_area, log_area] = Layout::vertical([
         Constraint::Length(task_rows),
@@ -1456,13 +1512,12 @@ fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize
             tasks_area,
         );
     } else {
-        let placed =
-            super::table::layout(&TASK_COLUMNS, &[], None, block.inner(tasks_area).width, 1);
         let widths: Vec<Constraint> = placed.iter().map(|p| Constraint::Length(p.width)).collect();
         let rows: Vec<Row> = act
             .tasks
             .iter()
-            .map(|t| {
+            .zip(&notes)
+            .map(|(t, note)| {
                 // Without a total there is no share to show ("100% 0" read as nonsense).
                 let progress = match t.total {
                     Some(total) => format!("{:>3.0}% {}/{}", t.ratio() * 100.0, t.done, total),
@@ -1493,30 +1548,22 @@ fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize
                     progress,
                     rate,
                     eta,
-                    // A paused task's last note ("next send in 4 s") would stand still; a
-                    // running send's wait counts down as the send panel's does.
-                    match (&t.summary, t.state, app.send_live.as_ref()) {
-                        (Some(summary), _, _) => sanitize(summary),
-                        (None, TaskState::Paused, _) => "paused: p resumes".into(),
-                        (None, TaskState::Running, Some(live))
-                            if live.task == t.id && live.status.next_send_in.is_some() =>
-                        {
-                            format!(
-                                "next send in {}",
-                                fmt_duration(live.status.next_send_in.unwrap_or_default())
-                            )
-                        }
-                        (None, _, _) => sanitize(&t.note),
-                    },
                 ];
+                // The note wraps under its own column, as the send panel's notes do.
                 Row::new(placed.iter().map(|p| {
-                    let cell = Cell::from(cut(&values[p.index], p.width as usize));
+                    let cell = match values.get(p.index) {
+                        Some(value) => Cell::from(cut(value, p.width as usize)),
+                        None => Cell::from(Text::from(
+                            note.iter().cloned().map(Line::from).collect::<Vec<_>>(),
+                        )),
+                    };
                     if p.index == TASK_STATE {
                         cell.style(state_style)
                     } else {
                         cell
                     }
                 }))
+                .height(note.len() as u16)
             })
             .collect();
         let table = Table::new(rows, widths)

@@ -157,6 +157,154 @@ def merged_xls(path):
     wb.save(path)
 
 
+def uncomputed_xlsx(path):
+    """Formulas written by a generator that does not calculate them (openpyxl): the cells hold
+    the formula and no cached value. Row 2's title, row 3's company, row 4's email are such
+    formulas; row 5 is plain; row 6 holds nothing but a formula dragged below the data."""
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Prospects"
+    ws.append(["firstname", "lastname", "company", "title", "email"])
+    ws.append(["Jean", "Dupont", "Acme SA", '=UPPER("ceo")', None])
+    ws.append(["Marie", "Curie", "=C2", None, None])
+    ws.append(["Paul", "Martin", "Globex", None, '=LOWER(A4)&"@globex.test"'])
+    ws.append(["Léa", "Roux", "Globex", "CTO", None])
+    ws.append([None, None, None, None, "=LOWER(A6)"])
+    wb.save(path)
+
+
+def merged_ods(path):
+    """The sheet of merged.xls as ODS, merged the way LibreOffice writes it: the region's top
+    cell spans rows/columns (table:number-rows-spanned, …-columns-spanned) and each cell it
+    covers is a table:covered-table-cell."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableRow, TableCell, CoveredTableCell
+    from odf.text import P
+    doc = OpenDocumentSpreadsheet()
+    t = Table(name="Prospects")
+
+    def text_cell(v, **span):
+        tc = TableCell(valuetype="string", **span)
+        tc.addElement(P(text=v))
+        return tc
+
+    tr = TableRow()
+    tr.addElement(text_cell("Prospects salon 2026", numbercolumnsspanned=4, numberrowsspanned=2))
+    for _ in range(3):
+        tr.addElement(CoveredTableCell())
+    t.addElement(tr)
+    tr = TableRow()
+    for _ in range(4):
+        tr.addElement(CoveredTableCell())
+    t.addElement(tr)
+    tr = TableRow()
+    for h in ["Prénom", "Nom", "Société", "Poste"]:
+        tr.addElement(text_cell(h))
+    t.addElement(tr)
+    # Company per row: (value, rows spanned) at the region's top, None where covered.
+    companies = [("Acme SA", 3), None, None, ("Nordlicht GmbH", 1), ("Globex", 3), None, None]
+    for i, person in enumerate(MERGED_PEOPLE):
+        tr = TableRow()
+        first, last, title = person if person else (None, None, None)
+        tr.addElement(text_cell(first) if first else TableCell())
+        tr.addElement(text_cell(last) if last else TableCell())
+        company = companies[i]
+        if company is None:
+            tr.addElement(CoveredTableCell())
+        elif company[1] > 1:
+            tr.addElement(text_cell(company[0], numberrowsspanned=company[1],
+                                    numbercolumnsspanned=1))
+        else:
+            tr.addElement(text_cell(company[0]))
+        tr.addElement(text_cell(title) if title else TableCell())
+        t.addElement(tr)
+    doc.spreadsheet.addElement(t)
+    doc.save(path)
+
+
+# Numbers as the user typed and sees them, the same in XLSX, XLS and ODS: (header, value,
+# number format, what the sheet shows). A text cell keeps its leading zero as it is.
+NUMBERS = [
+    ("Code postal", 75001, "00000", "75001"),
+    ("CP", 1234, "00000", "01234"),
+    ("Téléphone", 612345678, "00 00 00 00 00", "06 12 34 56 78"),
+    ("SIREN", 552100554, "000 000 000", "552 100 554"),
+    ("Effectif", 250, None, "250"),
+    ("Part", 0.15, "0%", "15%"),
+    ("Marge", 0.125, "0.00%", "12.50%"),
+    ("Prix", 12.5, "0.00", "12.50"),
+    ("Code", "01234", "@", "01234"),
+    ("Créé le", datetime.date(2026, 10, 3), "yyyy-mm-dd", "2026-10-03"),
+]
+
+
+def numbers_xlsx(path):
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Prospects"
+    ws.append(["Prénom", "Nom", "Société"] + [h for h, _, _, _ in NUMBERS])
+    ws.append(["Jean", "Dupont", "Acme"] + [v for _, v, _, _ in NUMBERS])
+    for j, (_, _, fmt, _) in enumerate(NUMBERS):
+        if fmt:
+            ws.cell(row=2, column=4 + j).number_format = fmt
+    wb.save(path)
+
+
+def numbers_xls(path):
+    import xlwt
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("Prospects")
+    for j, h in enumerate(["Prénom", "Nom", "Société"] + [h for h, _, _, _ in NUMBERS]):
+        ws.write(0, j, h)
+    for j, v in enumerate(["Jean", "Dupont", "Acme"]):
+        ws.write(1, j, v)
+    for j, (_, v, fmt, _) in enumerate(NUMBERS):
+        if fmt:
+            ws.write(1, 3 + j, v, xlwt.easyxf(num_format_str=fmt))
+        else:
+            ws.write(1, 3 + j, v)
+    wb.save(path)
+
+
+def numbers_ods(path):
+    """As LibreOffice saves it: the value in office:value, the text shown in text:p."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableRow, TableCell
+    from odf.text import P
+    doc = OpenDocumentSpreadsheet()
+    t = Table(name="Prospects")
+
+    def row(cells):
+        tr = TableRow()
+        for c in cells:
+            tr.addElement(c)
+        t.addElement(tr)
+
+    def text(v):
+        tc = TableCell(valuetype="string")
+        tc.addElement(P(text=v))
+        return tc
+
+    row([text(h) for h in ["Prénom", "Nom", "Société"] + [h for h, _, _, _ in NUMBERS]])
+    cells = [text(v) for v in ["Jean", "Dupont", "Acme"]]
+    for _, v, fmt, shown in NUMBERS:
+        if isinstance(v, str):
+            tc = TableCell(valuetype="string")
+        elif isinstance(v, datetime.date):
+            tc = TableCell(valuetype="date", datevalue=v.isoformat())
+        elif fmt and fmt.endswith("%"):
+            tc = TableCell(valuetype="percentage", value=v)
+        else:
+            tc = TableCell(valuetype="float", value=v)
+        tc.addElement(P(text=shown))
+        cells.append(tc)
+    row(cells)
+    doc.spreadsheet.addElement(t)
+    doc.save(path)
+
+
 if __name__ == "__main__":
     xlsx(os.path.join(HERE, "prospects.xlsx"))
     xls(os.path.join(HERE, "prospects.xls"))
@@ -164,5 +312,10 @@ if __name__ == "__main__":
     far_cell_xlsx(os.path.join(HERE, "far_cell.xlsx"))
     sheets_xlsx(os.path.join(HERE, "sheets.xlsx"))
     merged_xls(os.path.join(HERE, "merged.xls"))
+    merged_ods(os.path.join(HERE, "merged.ods"))
+    uncomputed_xlsx(os.path.join(HERE, "uncomputed.xlsx"))
+    numbers_xlsx(os.path.join(HERE, "numbers.xlsx"))
+    numbers_xls(os.path.join(HERE, "numbers.xls"))
+    numbers_ods(os.path.join(HERE, "numbers.ods"))
     print("wrote prospects.xlsx, prospects.xls, prospects.ods, far_cell.xlsx, sheets.xlsx, "
-          "merged.xls")
+          "merged.xls, merged.ods, uncomputed.xlsx, numbers.xlsx, numbers.xls, numbers.ods")

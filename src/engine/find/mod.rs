@@ -167,6 +167,34 @@ struct Person {
     email: Option<String>,
     /// `email` was typed in by the user, not imported.
     typed: bool,
+    /// The person's LinkedIn profile from an imported column (header, URL): shown with the
+    /// suggestion so the user can check who the person is. Never fetched.
+    linkedin: Option<(String, String)>,
+}
+
+/// A LinkedIn profile among a prospect's extra columns: the first column whose header names
+/// LinkedIn (`LinkedIn`, `Profil LinkedIn`, `URL LinkedIn`…) or whose value is a
+/// linkedin.com address, with that value.
+fn linkedin_profile(extra: &str) -> Option<(String, String)> {
+    let columns: serde_json::Map<String, serde_json::Value> = serde_json::from_str(extra).ok()?;
+    let is_profile = |v: &str| {
+        let host = v
+            .trim()
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .split(['/', '?', '#'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        host == "linkedin.com" || host.ends_with(".linkedin.com")
+    };
+    let named = |h: &str| crate::engine::import::normalize::header_key(h).contains("linkedin");
+    columns
+        .iter()
+        .filter_map(|(h, v)| Some((h, v.as_str()?.trim())))
+        .filter(|(_, v)| !v.is_empty())
+        .find(|(h, v)| named(h) || is_profile(v))
+        .map(|(h, v)| (h.clone(), v.to_string()))
 }
 
 struct Work {
@@ -271,6 +299,7 @@ pub async fn run(
                 last: p.lastname,
                 email: p.email,
                 typed: typed_in,
+                linkedin: linkedin_profile(&p.extra),
             });
     }
     let mut work = Vec::new();
@@ -588,6 +617,11 @@ fn save(
             None => pattern::suggest(&name, dom, &inf, &seen),
         };
         let mut evidence = head.clone();
+        if let Some((column, url)) = &p.linkedin {
+            evidence.push(format!(
+                "LinkedIn profile (imported column {column:?}, not fetched): {url}"
+            ));
+        }
         evidence.extend(s.evidence.iter().cloned());
         db::upsert(
             conn,
@@ -615,7 +649,7 @@ fn pattern_inputs(seen: &[Seen], people: &[Person]) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     // Bumped when `pattern::infer` changes what it concludes, so cached patterns are relearned.
-    h.update(b"infer-v2\0");
+    h.update(b"infer-v3\0");
     for s in seen {
         h.update(s.email.as_bytes());
         h.update([0]);
@@ -908,5 +942,37 @@ async fn web_search(
         }
         search::Page::NoResults => Ok(Vec::new()),
         search::Page::Blocked(why) => Err(Blocked(format!("web search blocked ({why})"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::linkedin_profile;
+
+    #[test]
+    fn a_linkedin_column_is_found_by_its_header_or_its_value() {
+        for (extra, want) in [
+            (
+                r#"{"Ville":"Paris","Profil LinkedIn":"https://www.linkedin.com/in/jdupont"}"#,
+                Some(("Profil LinkedIn", "https://www.linkedin.com/in/jdupont")),
+            ),
+            (
+                r#"{"URL":"fr.linkedin.com/in/jdupont/"}"#,
+                Some(("URL", "fr.linkedin.com/in/jdupont/")),
+            ),
+            (r#"{"linkedin":"  "}"#, None),
+            (
+                r#"{"URL":"https://notlinkedin.com/in/x","Site":"acme.test"}"#,
+                None,
+            ),
+            ("not json", None),
+        ] {
+            let got = linkedin_profile(extra);
+            assert_eq!(
+                got.as_ref().map(|(h, v)| (h.as_str(), v.as_str())),
+                want,
+                "{extra}"
+            );
+        }
     }
 }

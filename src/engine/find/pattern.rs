@@ -219,6 +219,17 @@ impl Pattern {
         })
     }
 
+    /// The patterns written with the first name's initial, with a compound first name's
+    /// initials instead (`jp.dupont`).
+    fn render_initials(self, initials: &str, last: &str) -> Option<String> {
+        match self {
+            Pattern::FLast => Some(format!("{initials}{last}")),
+            Pattern::FDotLast => Some(format!("{initials}.{last}")),
+            Pattern::LastF => Some(format!("{last}{initials}")),
+            _ => None,
+        }
+    }
+
     /// Whether the pattern puts a separator between the name parts.
     fn separated(self) -> bool {
         matches!(
@@ -261,6 +272,12 @@ impl Name {
         } else {
             self.first.concat()
         }
+    }
+
+    /// The initials of a compound first name (`jp` for Jean-Pierre), as `jp.dupont` writes
+    /// it; `None` for a single first name.
+    fn initials(&self) -> Option<String> {
+        (self.first.len() > 1).then(|| self.first.iter().filter_map(|w| w.chars().next()).collect())
     }
 
     /// The last name with its particles glued: `delafontaine`, `ndiaye`, `legoff`.
@@ -330,7 +347,48 @@ impl Name {
                 }
             }
         }
+        // A compound first name by its initials: jp.dupont for Jean-Pierre Dupont.
+        if let Some(initials) = self.initials() {
+            for l in &lasts {
+                if let Some(s) = p.render_initials(&initials, l)
+                    && !out.contains(&s)
+                {
+                    out.push(s);
+                }
+            }
+        }
         out
+    }
+
+    /// The other usual spelling of a compound first name under `p`, and why, when the
+    /// pattern writes the first name: joined for a hyphenated one (`jeanpierre.dupont`),
+    /// hyphenated for a joined one (`jean-pierre`), both initials for one initial
+    /// (`jp.dupont`). `None` for a single first name or a pattern without it.
+    fn compound_variant(&self, p: Pattern) -> Option<(String, &'static str)> {
+        let initials = self.initials()?;
+        let last = self.last_form();
+        if let Some(v) = p.render_initials(&initials, &last) {
+            return Some((v, "both initials"));
+        }
+        let whole_first = matches!(
+            p,
+            Pattern::FirstDotLast
+                | Pattern::FirstUnderLast
+                | Pattern::FirstDashLast
+                | Pattern::LastDotFirst
+                | Pattern::First
+                | Pattern::FirstDotL
+                | Pattern::LDotFirst
+        );
+        if !whole_first {
+            return None;
+        }
+        let (other, how) = if p.separated() {
+            (self.first.concat(), "joined")
+        } else {
+            (self.first.join("-"), "hyphenated")
+        };
+        p.render_parts(&other, &last).map(|v| (v, how))
     }
 
     /// The patterns under which this name gives `local`.
@@ -411,10 +469,16 @@ pub fn read_local(local: &str) -> Vec<(Pattern, f64)> {
         (parts.len() == 2 && parts.iter().all(|p| !p.is_empty())).then(|| (sep, parts[0], parts[1]))
     });
     if let Some((sep, a, b)) = split {
-        // A compound first name keeps its hyphen inside a dotted address: jean-marc.dupont.
-        let a_given = a.split('-').all(given);
-        let b_given = b.split('-').all(given);
-        let (a1, b1) = (a.len() == 1, b.len() == 1);
+        // A compound first name keeps its hyphen inside a dotted address (jean-marc.dupont)
+        // or is written joined (jeanmarc.dupont).
+        let a_given = a.split('-').all(given) || is_joined_given_names(a);
+        let b_given = b.split('-').all(given) || is_joined_given_names(b);
+        // Two letters no name starts with are a compound first name's initials: jp.dupont.
+        let initials = |w: &str| {
+            let c: Vec<char> = w.chars().collect();
+            c.len() == 2 && !given(w) && !is_onset(c[0], c[1])
+        };
+        let (a1, b1) = (a.len() == 1 || initials(a), b.len() == 1);
         let out = match sep {
             '.' => {
                 if a1 && b1 {
@@ -496,6 +560,16 @@ pub fn read_local(local: &str) -> Vec<(Pattern, f64)> {
         (true, true) => prior_split(&[Pattern::FLast, Pattern::LastF]),
         (false, false) => prior_split(&[Pattern::FLast, Pattern::LastF, Pattern::Last]),
     }
+}
+
+/// Two given names written as one word, as a compound first name often is in an address
+/// (`jeanpierre`, `marieanne`): each part a known given name of three letters or more.
+fn is_joined_given_names(word: &str) -> bool {
+    word.is_ascii()
+        && word.len() >= 6
+        && !names::is_given_name(word)
+        && (3..=word.len() - 3)
+            .any(|i| names::is_given_name(&word[..i]) && names::is_given_name(&word[i..]))
 }
 
 /// Weights proportional to the prior among a few readings.
@@ -849,13 +923,18 @@ pub fn suggest(name: &Name, domain: &str, inf: &Inference, seen: &[Seen]) -> Sug
         .has_particles()
         .then(|| hyphenated_particles(seen, &domain))
         .flatten();
-    if let Some(example) = &hyphenated {
+    // A pattern that writes no surname, or only its initial (first, first.l), has no
+    // particles to hyphenate: its address is the pattern's own, labelled as such below.
+    if let Some(example) = &hyphenated
+        && name.render_with_last(top, &name.last.join("-")) != name.render(top)
+    {
         let a = format!(
             "{}@{domain}",
             name.render_with_last(top, &name.last.join("-"))
         );
         namesakes.push(format!(
-            "{a}: the surname's particles hyphenated, as in {example}"
+            "{a}: {} with the surname's particles hyphenated, as in {example}",
+            top.name()
         ));
         addresses.push(a);
     }
@@ -866,6 +945,31 @@ pub fn suggest(name: &Name, domain: &str, inf: &Inference, seen: &[Seen]) -> Sug
         }
         if addresses.len() == 4 {
             break;
+        }
+    }
+    // A compound first name is spelled several ways (Jean-Pierre: jean-pierre, jeanpierre,
+    // jp): the spelling a known address at the domain shows for another compound name
+    // leads; without one, the other spelling is the first alternative.
+    if let Some((variant, how)) = name.compound_variant(top) {
+        let a = format!("{variant}@{domain}");
+        let shown_by = compound_spelling_seen(seen, &domain, top, how);
+        if !addresses.contains(&a) {
+            match &shown_by {
+                Some(example) => {
+                    addresses.insert(0, a.clone());
+                    namesakes.push(format!(
+                        "{a}: the compound first name {how}, as in {example}"
+                    ));
+                }
+                None => {
+                    addresses.insert(1.min(addresses.len()), a.clone());
+                    namesakes.push(format!(
+                        "{a} among the alternatives: a compound first name is also written \
+                         {how}, and no address at {domain} shows which spelling it uses"
+                    ));
+                }
+            }
+            addresses.truncate(4);
         }
     }
     // A double surname: the first one alone among the alternatives (second place).
@@ -888,6 +992,35 @@ pub fn suggest(name: &Name, domain: &str, inf: &Inference, seen: &[Seen]) -> Sug
         confidence: inf.confidence,
         evidence: namesakes,
     }
+}
+
+/// The first known address at `domain` that writes someone's compound first name `how`
+/// (`joined`, `hyphenated` or `both initials`) under pattern `p`, if any.
+fn compound_spelling_seen(seen: &[Seen], domain: &str, p: Pattern, how: &str) -> Option<String> {
+    seen.iter().find_map(|s| {
+        let email = s.email.to_ascii_lowercase();
+        let (local, d) = email.split_once('@')?;
+        if !super::domain::same_company(d, domain) || is_role(local) {
+            return None;
+        }
+        let first = match p {
+            Pattern::FDotLast => local.split_once('.')?.0,
+            Pattern::FirstDotLast | Pattern::FirstDotL => local.split_once('.')?.0,
+            Pattern::FirstUnderLast => local.split_once('_')?.0,
+            Pattern::LastDotFirst | Pattern::LDotFirst => local.rsplit_once('.')?.1,
+            Pattern::First => local,
+            _ => return None,
+        };
+        let fits = match how {
+            "both initials" => {
+                let c: Vec<char> = first.chars().collect();
+                c.len() == 2 && !names::is_given_name(first) && !is_onset(c[0], c[1])
+            }
+            "joined" => is_joined_given_names(first),
+            _ => first.contains('-') && first.split('-').all(names::is_given_name),
+        };
+        fits.then(|| email.clone())
+    })
 }
 
 /// The first known address at `domain` whose surname keeps a particle hyphenated to the

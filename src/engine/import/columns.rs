@@ -616,6 +616,7 @@ mod tests {
         SourceRow {
             number: n,
             cells: cells.iter().map(|s| s.to_string()).collect(),
+            uncomputed: Vec::new(),
         }
     }
 

@@ -15,7 +15,10 @@ use crate::text::count;
 
 pub mod columns;
 pub mod normalize;
+mod number_format;
+mod ods_layout;
 pub mod source;
+mod xls_formats;
 mod xls_guard;
 
 pub use columns::{ColumnOverride, Field};
@@ -921,15 +924,16 @@ fn is_blank(row: &SourceRow) -> bool {
     row.cells.iter().all(|c| c.is_empty() || is_sheet_error(c))
 }
 
-/// `row` without its formula-error cells ([`is_sheet_error`]), and a note naming them. A
-/// required field whose own cell is one rejects the row with the error named: "missing
-/// company" would send the user looking for an empty cell that is not there.
+/// `row` without its formula-error cells ([`is_sheet_error`]) and formulas without a computed
+/// value ([`source::Uncomputed`]), and a note naming them. A required field whose own cell is
+/// one rejects the row with the cell named: "missing company" would send the user looking
+/// for an empty cell that is not there, and a formula's text is no value either.
 fn without_sheet_errors<'a>(
     row: &'a SourceRow,
     map: &ColumnMap,
     required: &[Field],
 ) -> Result<(std::borrow::Cow<'a, SourceRow>, Option<String>), RowError> {
-    if !row.cells.iter().any(|c| is_sheet_error(c)) {
+    if row.uncomputed.is_empty() && !row.cells.iter().any(|c| is_sheet_error(c)) {
         return Ok((std::borrow::Cow::Borrowed(row), None));
     }
     let mut cleaned = row.clone();
@@ -939,42 +943,78 @@ fn without_sheet_errors<'a>(
             blanked.push((col, std::mem::take(value)));
         }
     }
-    for field in required {
-        if let Some((_, error)) = blanked
+    let column_name = |col: usize| {
+        map.fields
             .iter()
-            .find(|(col, _)| map.column(*field) == Some(*col))
-            && cell(&cleaned, map, *field).is_empty()
-        {
-            return Err(RowError::Reject(Rejection::of(
-                *field,
-                error,
-                format!(
-                    "{} is the spreadsheet error {error} (a formula without a result), not a value",
-                    field.name()
-                ),
-            )));
+            .find(|(_, c)| *c == col)
+            .map(|(f, _)| f.name().to_string())
+            .or_else(|| {
+                map.extra
+                    .iter()
+                    .find(|(c, _)| *c == col)
+                    .map(|(_, h)| h.clone())
+            })
+            .unwrap_or_else(|| format!("column {}", col + 1))
+    };
+    for field in required {
+        if cell(&cleaned, map, *field).is_empty() {
+            if let Some((_, error)) = blanked
+                .iter()
+                .find(|(col, _)| map.column(*field) == Some(*col))
+            {
+                return Err(RowError::Reject(Rejection::of(
+                    *field,
+                    error,
+                    format!(
+                        "{} is the spreadsheet error {error} (a formula without a result), not \
+                         a value",
+                        field.name()
+                    ),
+                )));
+            }
+            if let Some(u) = row
+                .uncomputed
+                .iter()
+                .find(|u| map.column(*field) == Some(u.column))
+            {
+                return Err(RowError::Reject(Rejection::of(
+                    *field,
+                    &u.formula,
+                    format!(
+                        "{}: cell {} holds the formula {} with no computed value (the file was \
+                         written by a program that does not calculate formulas: open it in \
+                         Excel or LibreOffice and save it again)",
+                        field.name(),
+                        u.cell,
+                        u.formula
+                    ),
+                )));
+            }
         }
     }
-    let named: Vec<String> = blanked
-        .iter()
-        .map(|(col, error)| {
-            let name = map
-                .fields
-                .iter()
-                .find(|(_, c)| c == col)
-                .map(|(f, _)| f.name().to_string())
-                .or_else(|| {
-                    map.extra
-                        .iter()
-                        .find(|(c, _)| c == col)
-                        .map(|(_, h)| h.clone())
-                })
-                .unwrap_or_else(|| format!("column {}", col + 1));
-            format!("{name} ({error})")
-        })
-        .collect();
-    let note = format!("spreadsheet error left empty in {}", named.join(", "));
-    Ok((std::borrow::Cow::Owned(cleaned), Some(note)))
+    let mut notes = Vec::new();
+    if !blanked.is_empty() {
+        let named: Vec<String> = blanked
+            .iter()
+            .map(|(col, error)| format!("{} ({error})", column_name(*col)))
+            .collect();
+        notes.push(format!(
+            "spreadsheet error left empty in {}",
+            named.join(", ")
+        ));
+    }
+    if !row.uncomputed.is_empty() {
+        let named: Vec<String> = row
+            .uncomputed
+            .iter()
+            .map(|u| format!("{} ({} {})", column_name(u.column), u.cell, u.formula))
+            .collect();
+        notes.push(format!(
+            "formula with no computed value left empty in {}",
+            named.join(", ")
+        ));
+    }
+    Ok((std::borrow::Cow::Owned(cleaned), Some(notes.join("; "))))
 }
 
 fn missing(row: &SourceRow, map: &ColumnMap, fields: &[Field]) -> Result<(), RowError> {

@@ -12,15 +12,32 @@ use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use calamine::{Data, Ods, Reader, Sheets, Xls, Xlsx};
+use std::collections::HashMap;
+
+use calamine::{Data, DataRef, Dimensions, Ods, Reader, Sheets, Xls, Xlsx};
 
 use super::normalize::clean_cell;
+use super::number_format::Shown;
 
 /// One row as read, with its 1-based row (spreadsheet) or line (CSV) number.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SourceRow {
     pub number: i64,
     pub cells: Vec<String>,
+    /// Its cells that hold a formula with no computed value (XLSX written by a program that
+    /// does not calculate formulas): empty in `cells`, never a value.
+    pub uncomputed: Vec<Uncomputed>,
+}
+
+/// A formula cell without a computed value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Uncomputed {
+    /// Index into the row's cells.
+    pub column: usize,
+    /// As a spreadsheet names it: `Prospects!C3`.
+    pub cell: String,
+    /// As typed: `=C2`.
+    pub formula: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,8 +74,19 @@ impl std::fmt::Display for Format {
 /// An opened file: a CSV is one sheet named after the file.
 pub enum Source {
     Csv { name: String, rows: Vec<SourceRow> },
-    Book(Box<Sheets<Cursor<Vec<u8>>>>),
+    Book(Box<Sheets<Cursor<Vec<u8>>>>, Box<Layouts>),
 }
+
+/// What the reader library does not give about a workbook's sheets, read from the file
+/// itself, by sheet name: ODS merged cells, XLS and ODS numbers as shown (XLSX gives both).
+#[derive(Debug, Default)]
+pub struct Layouts {
+    merged: HashMap<String, Vec<Dimensions>>,
+    shown: super::xls_formats::ShownCells,
+}
+
+/// A sheet's non-empty cells as (row, column, text), 0-based.
+type SheetCells = Vec<(u32, u32, String)>;
 
 pub struct Opened {
     pub format: Format,
@@ -133,13 +161,23 @@ pub fn open(path: &Path, bytes: Vec<u8>) -> Result<Opened, String> {
     }
     if bytes.starts_with(ZIP_MAGIC) {
         let ods = is_ods(&bytes);
+        let layouts = if ods {
+            let mut layouts = Layouts::default();
+            for (sheet, layout) in super::ods_layout::read(&bytes) {
+                layouts.merged.insert(sheet.clone(), layout.merged);
+                layouts.shown.insert(sheet, layout.shown);
+            }
+            layouts
+        } else {
+            Layouts::default()
+        };
         let cursor = Cursor::new(bytes);
         return if ods {
             let book = catching_panics(|| Ods::new(cursor), "not a readable ODS file (damaged?)")?
                 .map_err(|e| format!("not a readable ODS file: {e}"))?;
             Ok(Opened {
                 format: Format::Ods,
-                source: Source::Book(Box::new(Sheets::Ods(book))),
+                source: Source::Book(Box::new(Sheets::Ods(book)), Box::new(layouts)),
                 warnings: Vec::new(),
             })
         } else {
@@ -150,13 +188,17 @@ pub fn open(path: &Path, bytes: Vec<u8>) -> Result<Opened, String> {
                     })?;
             Ok(Opened {
                 format: Format::Xlsx,
-                source: Source::Book(Box::new(Sheets::Xlsx(book))),
+                source: Source::Book(Box::new(Sheets::Xlsx(book)), Box::default()),
                 warnings: Vec::new(),
             })
         };
     }
     if bytes.starts_with(OLE_MAGIC) {
         super::xls_guard::check(&bytes)?;
+        let layouts = Layouts {
+            merged: HashMap::new(),
+            shown: super::xls_formats::shown_numbers(&bytes),
+        };
         let book = catching_panics(
             || Xls::new(Cursor::new(bytes)),
             "not a readable XLS file (damaged?)",
@@ -164,7 +206,7 @@ pub fn open(path: &Path, bytes: Vec<u8>) -> Result<Opened, String> {
         .map_err(|e| format!("not a readable XLS file (truncated or damaged?): {e}"))?;
         return Ok(Opened {
             format: Format::Xls,
-            source: Source::Book(Box::new(Sheets::Xls(book))),
+            source: Source::Book(Box::new(Sheets::Xls(book)), Box::new(layouts)),
             warnings: Vec::new(),
         });
     }
@@ -202,7 +244,7 @@ impl Source {
     pub fn sheet_names(&self) -> Vec<String> {
         match self {
             Source::Csv { name, .. } => vec![name.clone()],
-            Source::Book(book) => book.sheet_names(),
+            Source::Book(book, _) => book.sheet_names(),
         }
     }
 
@@ -210,7 +252,7 @@ impl Source {
     pub fn visible_sheet_names(&self) -> Vec<String> {
         match self {
             Source::Csv { name, .. } => vec![name.clone()],
-            Source::Book(book) => book
+            Source::Book(book, _) => book
                 .sheets_metadata()
                 .iter()
                 .filter(|s| s.visible == calamine::SheetVisible::Visible)
@@ -227,24 +269,32 @@ impl Source {
     /// aborts the process. XLSX cells are read one by one; XLS and ODS sheets come parsed by
     /// the reader library, and are walked by their used cells.
     ///
-    /// Vertically merged cells (XLSX and XLS; the reader library gives none for ODS) are filled
-    /// down: see [`fill_merged_down`]. The warnings say which were.
+    /// Vertically merged cells are filled down: see [`fill_merged_down`]. The warnings say
+    /// which were, and name the formulas without a computed value (see [`Uncomputed`]).
     pub fn load(&mut self, sheet: &str) -> Result<SheetRows, String> {
         let damaged = format!("cannot read sheet {sheet:?}: the file is damaged");
-        let (mut cells, merged) = match self {
+        let (mut cells, merged, uncomputed) = match self {
             Source::Csv { rows, .. } => {
                 return Ok(SheetRows {
                     rows: std::mem::take(rows),
                     warnings: Vec::new(),
                 });
             }
-            Source::Book(book) => match book.as_mut() {
+            Source::Book(book, layouts) => match book.as_mut() {
                 Sheets::Xlsx(xlsx) => {
-                    let cells = catching_panics(|| xlsx_cells(xlsx, sheet, None), &damaged)??;
+                    let (cells, saw_empty) =
+                        catching_panics(|| xlsx_cells(xlsx, sheet, None), &damaged)??;
+                    // Only an empty cell can be a formula without its value: a second look at
+                    // the sheet is paid for by the files that have some.
+                    let uncomputed = if saw_empty {
+                        catching_panics(|| xlsx_uncomputed(xlsx, sheet), &damaged)??
+                    } else {
+                        Vec::new()
+                    };
                     let merged =
                         catching_panics(|| xlsx.merge_cells_by_sheet_name(sheet), &damaged)?
                             .map_err(|e| format!("cannot read sheet {sheet:?}: {e}"))?;
-                    (cells, merged)
+                    (cells, merged, uncomputed)
                 }
                 other => {
                     let range = catching_panics(|| other.worksheet_range(sheet), &damaged)?
@@ -253,23 +303,38 @@ impl Source {
                         Sheets::Xls(xls) => {
                             xls.merge_cells_by_sheet_name(sheet).unwrap_or_default()
                         }
-                        _ => Vec::new(),
+                        _ => layouts.merged.get(sheet).cloned().unwrap_or_default(),
                     };
+                    let shown: HashMap<(u32, u32), &String> = layouts
+                        .shown
+                        .get(sheet)
+                        .into_iter()
+                        .flatten()
+                        .map(|(at, text)| (*at, text))
+                        .collect();
                     let (top, left) = range.start().unwrap_or((0, 0));
                     let cells = range
                         .used_cells()
-                        .map(|(r, c, cell)| (top + r as u32, left + c as u32, cell_text(cell)))
+                        .map(|(r, c, cell)| {
+                            let at = (top + r as u32, left + c as u32);
+                            let text = match (cell, shown.get(&at)) {
+                                (Data::Float(_) | Data::Int(_), Some(text)) => (*text).clone(),
+                                _ => cell_text(cell),
+                            };
+                            (at.0, at.1, text)
+                        })
                         .filter(|(_, _, text)| !text.is_empty())
                         .collect();
-                    (cells, merged)
+                    (cells, merged, Vec::new())
                 }
             },
         };
-        let warnings = fill_merged_down(sheet, &mut cells, &merged)?
+        let mut warnings: Vec<String> = fill_merged_down(sheet, &mut cells, &merged)?
             .into_iter()
             .collect();
+        warnings.extend(uncomputed_warning(sheet, &uncomputed));
         Ok(SheetRows {
-            rows: rows_from_cells(sheet, cells)?,
+            rows: rows_from_cells(sheet, cells, uncomputed)?,
             warnings,
         })
     }
@@ -282,12 +347,12 @@ impl Source {
     /// An XLSX sheet's merged cells are listed after its cells, so they are not looked at here:
     /// these rows only tell whether a header fits, and `load` fills them.
     pub fn head(&mut self, sheet: &str, rows: usize) -> Result<Vec<SourceRow>, String> {
-        if let Source::Book(book) = self
+        if let Source::Book(book, _) = self
             && let Sheets::Xlsx(xlsx) = book.as_mut()
         {
             let damaged = format!("cannot read sheet {sheet:?}: the file is damaged");
-            let cells = catching_panics(|| xlsx_cells(xlsx, sheet, Some(rows)), &damaged)??;
-            return rows_from_cells(sheet, cells);
+            let (cells, _) = catching_panics(|| xlsx_cells(xlsx, sheet, Some(rows)), &damaged)??;
+            return rows_from_cells(sheet, cells, Vec::new());
         }
         if let Source::Csv { rows: all, .. } = self {
             return Ok(all.iter().take(rows).cloned().collect());
@@ -414,27 +479,29 @@ fn fill_merged_down(
 
 /// The non-empty cells of an XLSX sheet as (row, column, text), 0-based, in file order: all
 /// of them, or those of the first `max_rows` rows holding a value. A sheet's XML lists its rows
-/// in order, so reading stops at the first value of the row after those.
+/// in order, so reading stops at the first value of the row after those. Also whether a cell
+/// was read empty (a formatted blank, or a formula without a computed value).
 fn xlsx_cells(
     xlsx: &mut Xlsx<Cursor<Vec<u8>>>,
     sheet: &str,
     max_rows: Option<usize>,
-) -> Result<Vec<(u32, u32, String)>, String> {
+) -> Result<(SheetCells, bool), String> {
     let cannot = |e: calamine::XlsxError| format!("cannot read sheet {sheet:?}: {e}");
     let mut reader = xlsx.worksheet_cells_reader(sheet).map_err(cannot)?;
-    // The digit layout of each style's number format, by style id (most have none).
-    let layouts: Vec<Option<DigitLayout>> = reader
+    // How each style's number format shows a number, by style id (most show it plainly).
+    let layouts: Vec<Option<Shown>> = reader
         .styles()
         .iter()
         .map(|style| {
             style
                 .number_format
                 .as_ref()
-                .and_then(|f| DigitLayout::parse(&f.format_code))
+                .and_then(|f| Shown::parse(&f.format_code))
         })
         .collect();
     let mut cells: Vec<(u32, u32, String)> = Vec::new();
     let mut rows_seen = 0usize;
+    let mut saw_empty = false;
     while let Some((cell, style)) = reader.next_cell_with_style_id().map_err(cannot)? {
         let (row, column) = cell.get_position();
         let value = Data::from(cell.get_value().clone());
@@ -445,6 +512,7 @@ fn xlsx_cells(
         };
         let text = laid_out.unwrap_or_else(|| cell_text(&value));
         if text.is_empty() {
+            saw_empty |= value == Data::Empty;
             continue;
         }
         if cells.last().is_none_or(|last| last.0 != row) {
@@ -455,79 +523,62 @@ fn xlsx_cells(
         }
         cells.push((row, column, text));
     }
-    Ok(cells)
+    Ok((cells, saw_empty))
 }
 
-/// A number format made of `0` digit placeholders and literal separators only: `00000` (a
-/// postcode), `0000000000` or `00 00 00 00 00` (a phone number). Excel shows a whole number in
-/// it padded with leading zeros, and with those separators; that text, not the bare number,
-/// is what the person typed and sees ("01234", not "1234"). Other formats (decimals, `#`,
-/// thousands separators, dates, currencies, text) are not laid out: their cells are read as
-/// plain numbers.
-#[derive(Debug, Clone, PartialEq)]
-struct DigitLayout {
-    parts: Vec<LayoutPart>,
-    digits: usize,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum LayoutPart {
-    Digit,
-    Literal(char),
-}
-
-impl DigitLayout {
-    /// The layout of a format code's first section (the one for positive numbers), if it is
-    /// one of digits and separators: `0`, a space, `-`, `(`, `)`, `/`, `\c` or `"text"`.
-    fn parse(code: &str) -> Option<DigitLayout> {
-        let mut parts = Vec::new();
-        let mut chars = code.chars();
-        while let Some(c) = chars.next() {
-            match c {
-                '0' => parts.push(LayoutPart::Digit),
-                ' ' | '-' | '(' | ')' | '/' => parts.push(LayoutPart::Literal(c)),
-                '\\' => parts.push(LayoutPart::Literal(chars.next()?)),
-                '"' => loop {
-                    match chars.next()? {
-                        '"' => break,
-                        q => parts.push(LayoutPart::Literal(q)),
-                    }
-                },
-                ';' => break,
-                _ => return None,
-            }
+/// The formula cells of an XLSX sheet that hold no computed value, as (row, column, formula
+/// as typed). A program that writes formulas without calculating them (openpyxl, many
+/// exporters) leaves the value out; a spreadsheet program computes it on opening and saves it.
+fn xlsx_uncomputed(
+    xlsx: &mut Xlsx<Cursor<Vec<u8>>>,
+    sheet: &str,
+) -> Result<Vec<(u32, u32, String)>, String> {
+    let cannot = |e: calamine::XlsxError| format!("cannot read sheet {sheet:?}: {e}");
+    let mut reader = xlsx.worksheet_cells_reader(sheet).map_err(cannot)?;
+    let mut out = Vec::new();
+    while let Some(cell) = reader.next_cell_with_formula().map_err(cannot)? {
+        if let Some(formula) = cell.formula
+            && cell.value == DataRef::Empty
+            && !formula.trim().is_empty()
+        {
+            out.push((cell.pos.0, cell.pos.1, format!("={}", formula.trim())));
         }
-        let digits = parts.iter().filter(|p| **p == LayoutPart::Digit).count();
-        // A lone `0` (built-in format 1) shows what the plain number shows.
-        (digits > 1 || parts.len() > 1)
-            .then_some(DigitLayout { parts, digits })
-            .filter(|l| l.digits > 0)
     }
+    Ok(out)
+}
 
-    /// `value` as the format shows it, for a whole number from 0 up to 10^15; `None` for
-    /// others (negative numbers have a section of their own, fractions need decimals).
-    fn apply(&self, value: f64) -> Option<String> {
-        if !(value.is_finite() && value.fract() == 0.0 && (0.0..1e15).contains(&value)) {
-            return None;
-        }
-        let number = format!("{:0>width$}", value as u64, width = self.digits);
-        // Digits beyond the placeholders go with the first one, as in Excel.
-        let extra = number.len() - self.digits;
-        let mut digits = number.chars();
-        let mut out = String::with_capacity(number.len() + self.parts.len());
-        let mut first = true;
-        for part in &self.parts {
-            match part {
-                LayoutPart::Digit => {
-                    let take = if first { extra + 1 } else { 1 };
-                    out.extend(digits.by_ref().take(take));
-                    first = false;
-                }
-                LayoutPart::Literal(c) => out.push(*c),
-            }
-        }
-        Some(out)
+/// Formula cells named in the warning of [`uncomputed_warning`].
+const FORMULAS_NAMED: usize = 3;
+
+/// The summary's line about a sheet's formulas without a computed value: they are never read
+/// as values (each row says which of its cells are such), and how to get their values.
+fn uncomputed_warning(sheet: &str, uncomputed: &[(u32, u32, String)]) -> Option<String> {
+    if uncomputed.is_empty() {
+        return None;
     }
+    let named: Vec<String> = uncomputed
+        .iter()
+        .take(FORMULAS_NAMED)
+        .map(|(row, column, formula)| {
+            let shown: String = formula.chars().take(40).collect();
+            format!("{}{} {shown}", column_name(*column), row + 1)
+        })
+        .collect();
+    let more = uncomputed.len() - named.len();
+    Some(format!(
+        "{} formula cell{} of sheet {sheet:?} hold{} no computed value ({}{}): the file was \
+         written by a program that does not calculate formulas, so they are read as no value; \
+         open it in Excel or LibreOffice and save it to import their values",
+        uncomputed.len(),
+        if uncomputed.len() == 1 { "" } else { "s" },
+        if uncomputed.len() == 1 { "s" } else { "" },
+        named.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    ))
 }
 
 /// Cells a sheet may spread over once laid out as rows (each row as wide as its last value):
@@ -539,6 +590,7 @@ pub const MAX_SHEET_CELLS: u64 = 50_000_000;
 fn rows_from_cells(
     sheet: &str,
     mut cells: Vec<(u32, u32, String)>,
+    uncomputed: Vec<(u32, u32, String)>,
 ) -> Result<Vec<SourceRow>, String> {
     let Some(left) = cells.iter().map(|c| c.1).min() else {
         return Ok(Vec::new());
@@ -575,6 +627,7 @@ fn rows_from_cells(
             rows.push(SourceRow {
                 number,
                 cells: Vec::new(),
+                uncomputed: Vec::new(),
             });
         }
         let last = rows.last_mut().expect("pushed above");
@@ -584,7 +637,32 @@ fn rows_from_cells(
         }
         last.cells[index] = text;
     }
+    // A formula without its value joins its row; a row of such formulas alone (a formula
+    // dragged below the data) is a blank row, as a row of formula errors is.
+    for (row, column, formula) in uncomputed {
+        let number = i64::from(row) + 1;
+        if column < left {
+            continue;
+        }
+        if let Ok(at) = rows.binary_search_by_key(&number, |r| r.number) {
+            rows[at].uncomputed.push(Uncomputed {
+                column: (column - left) as usize,
+                cell: format!("{}!{}{number}", sheet_reference(sheet), column_name(column)),
+                formula,
+            });
+        }
+    }
     Ok(rows)
+}
+
+/// A sheet's name as a cell reference spells it: quoted when it is more than letters, digits
+/// and `_` (`'Salon 2026'!C3`).
+fn sheet_reference(sheet: &str) -> String {
+    if sheet.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        sheet.to_string()
+    } else {
+        format!("'{}'", sheet.replace('\'', "''"))
+    }
 }
 
 /// A 0-based column index as spreadsheets name it: 0 is A, 26 is AA, 16383 is XFD.
@@ -1030,6 +1108,7 @@ fn parse_csv(bytes: &[u8], delimiter: u8) -> Result<Vec<SourceRow>, String> {
                 rows.push(SourceRow {
                     number: record.position().map_or(0, |p| record_line(bytes, p)),
                     cells,
+                    uncomputed: Vec::new(),
                 });
             }
             Err(e) => return Err(format!("CSV error: {e}")),
@@ -1300,7 +1379,7 @@ mod tests {
             (1_048_575, 16_383, "far".to_string()),
             (4, 1, "b".to_string()),
         ];
-        let rows = rows_from_cells("S", cells).unwrap();
+        let rows = rows_from_cells("S", cells, Vec::new()).unwrap();
         assert_eq!(
             rows.iter().map(|r| r.number).collect::<Vec<_>>(),
             [2, 5, 1_048_576]
@@ -1318,7 +1397,7 @@ mod tests {
             .map(|r| (r, 16_383, "x".to_string()))
             .chain([(0, 0, "a".to_string())])
             .collect();
-        let err = rows_from_cells("Data", cells).unwrap_err();
+        let err = rows_from_cells("Data", cells, Vec::new()).unwrap_err();
         assert!(err.contains("sheet \"Data\" is too large"), "{err}");
         assert!(err.contains("A1:XFD4000"), "{err}");
     }
@@ -1383,7 +1462,7 @@ mod tests {
             "{warning}"
         );
         assert!(warning.ends_with("(1 cells filled)"), "{warning}");
-        let rows = rows_from_cells("S", cells).unwrap();
+        let rows = rows_from_cells("S", cells, Vec::new()).unwrap();
         let laid_out: Vec<(i64, Vec<&str>)> = rows
             .iter()
             .map(|r| (r.number, r.cells.iter().map(String::as_str).collect()))
@@ -1429,44 +1508,6 @@ mod tests {
               Marie;Curie;Radium;x, y, z, w, v, u\r",
         ));
         assert_eq!(sniff_delimiter(std::str::from_utf8(&semi).unwrap()), b';');
-    }
-
-    #[test]
-    fn zero_padding_number_formats_lay_out_whole_numbers() {
-        let show = |code: &str, value: f64| DigitLayout::parse(code).and_then(|l| l.apply(value));
-        assert_eq!(show("00000", 1234.0).as_deref(), Some("01234"));
-        assert_eq!(show("00000", 123456.0).as_deref(), Some("123456"));
-        assert_eq!(
-            show("0000000000", 612345678.0).as_deref(),
-            Some("0612345678")
-        );
-        assert_eq!(
-            show("00 00 00 00 00", 612345678.0).as_deref(),
-            Some("06 12 34 56 78")
-        );
-        assert_eq!(
-            show("\\(000\\) 000-0000", 5551234567.0).as_deref(),
-            Some("(555) 123-4567")
-        );
-        assert_eq!(
-            show("\"FR\"00000;-00000", 75001.0).as_deref(),
-            Some("FR75001")
-        );
-        // Not whole, negative, or not a layout of digits: read as a plain number.
-        assert_eq!(show("00000", 12.5), None);
-        assert_eq!(show("00000", -12.0), None);
-        for code in [
-            "General",
-            "0",
-            "0.00",
-            "#,##0",
-            "000.0",
-            "@",
-            "yyyy-mm-dd",
-            "00%",
-        ] {
-            assert_eq!(DigitLayout::parse(code), None, "{code}");
-        }
     }
 
     #[test]

@@ -99,20 +99,20 @@ fn dimensions(data: &[u8]) -> Option<(u64, u64)> {
     Some((rows, cols))
 }
 
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+pub(super) fn u16_at(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_le_bytes(
         b.get(at..at.checked_add(2)?)?.try_into().ok()?,
     ))
 }
 
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+pub(super) fn u32_at(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(
         b.get(at..at.checked_add(4)?)?.try_into().ok()?,
     ))
 }
 
 /// The "Workbook" (BIFF8) or "Book" (BIFF5) stream of a compound file, if it can be followed.
-fn workbook_stream(bytes: &[u8]) -> Option<Vec<u8>> {
+pub(super) fn workbook_stream(bytes: &[u8]) -> Option<Vec<u8>> {
     // Sectors are 512 or 4096 bytes, mini sectors 64: anything else is no file to follow.
     let sector_size = match u16_at(bytes, 0x1E)? {
         9 => 512,

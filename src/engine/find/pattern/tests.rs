@@ -826,3 +826,115 @@ fn a_double_surname_offers_the_first_surname_alone() {
         "{s:#?}"
     );
 }
+
+/// A domain whose pattern writes no surname (`first`) has no particles to hyphenate: the
+/// address is the pattern's own, and no evidence line says it hyphenates particles. A
+/// pattern with the surname says which pattern the hyphenated address follows.
+#[test]
+fn hyphenated_particles_are_labelled_with_the_pattern_that_writes_them() {
+    let known: Vec<String> = ["marie", "paul", "luc", "anne.de-la-tour"]
+        .iter()
+        .map(|l| format!("{l}@acme.test"))
+        .collect();
+    let s = guess("Jean", "de La Fontaine", "acme.test", &known).unwrap();
+    assert_eq!(
+        (s.email.as_str(), s.pattern.as_str()),
+        ("jean@acme.test", "first"),
+        "{s:#?}"
+    );
+    assert!(
+        !s.evidence.iter().any(|l| l.contains("hyphenated")),
+        "{s:#?}"
+    );
+    let known: Vec<String> = ["m.curie", "p.petit", "a.de-la-tour"]
+        .iter()
+        .map(|l| format!("{l}@acme.test"))
+        .collect();
+    let s = guess("Jean", "de La Fontaine", "acme.test", &known).unwrap();
+    assert_eq!(
+        (s.email.as_str(), s.pattern.as_str()),
+        ("j.de-la-fontaine@acme.test", "f.last"),
+        "{s:#?}"
+    );
+    assert!(
+        s.evidence.iter().any(|l| l
+            == "j.de-la-fontaine@acme.test: f.last with the surname's particles hyphenated, as \
+                in a.de-la-tour@acme.test"),
+        "{s:#?}"
+    );
+}
+
+/// Jean-Pierre, Jean Pierre and jean-pierre are one name, written jean-pierre, jeanpierre or
+/// jp in addresses: each spelling is read as that person's, an unknown owner's joined or
+/// initials spelling reads as the right pattern, and a suggestion offers the other spelling
+/// (or leads with the one the domain's addresses show).
+#[test]
+fn compound_first_names_are_read_and_suggested_in_every_spelling() {
+    for first in ["Jean-Pierre", "Jean Pierre", "jean-pierre"] {
+        let name = Name::new(first, "Dupont").unwrap();
+        assert_eq!(
+            name.patterns_of("jean-pierre.dupont"),
+            [Pattern::FirstDotLast],
+            "{first}"
+        );
+        assert_eq!(
+            name.patterns_of("jeanpierre.dupont"),
+            [Pattern::FirstDotLast],
+            "{first}"
+        );
+        assert_eq!(
+            name.patterns_of("jp.dupont"),
+            [Pattern::FDotLast],
+            "{first}"
+        );
+        assert_eq!(name.patterns_of("jpdupont"), [Pattern::FLast], "{first}");
+    }
+    assert_eq!(best("jp.dupont"), Some(Pattern::FDotLast));
+    assert_eq!(best("jeanpierre.dupont"), Some(Pattern::FirstDotLast));
+    assert_eq!(best("jean-pierre.dupont"), Some(Pattern::FirstDotLast));
+
+    // first.last, no compound name among the known addresses: the hyphenated form leads,
+    // the joined one is the first alternative, with the reason.
+    let known = [
+        "marie.curie@acme.test".to_string(),
+        "paul.petit@acme.test".to_string(),
+    ];
+    let s = guess("Jean Pierre", "Dupont", "acme.test", &known).unwrap();
+    assert_eq!(s.email, "jean-pierre.dupont@acme.test", "{s:#?}");
+    assert_eq!(s.alternatives[0], "jeanpierre.dupont@acme.test", "{s:#?}");
+    assert!(
+        s.evidence.iter().any(|l| l.starts_with(
+            "jeanpierre.dupont@acme.test among the alternatives: a compound first name is also \
+             written joined"
+        )),
+        "{s:#?}"
+    );
+    // A compound name written joined at the domain: the joined form leads.
+    let known = [
+        "marieanne.curie@acme.test".to_string(),
+        "paul.petit@acme.test".to_string(),
+    ];
+    let s = guess("Jean-Pierre", "Dupont", "acme.test", &known).unwrap();
+    assert_eq!(s.email, "jeanpierre.dupont@acme.test", "{s:#?}");
+    assert!(
+        s.evidence.iter().any(|l| l
+            == "jeanpierre.dupont@acme.test: the compound first name joined, as in \
+                marieanne.curie@acme.test"),
+        "{s:#?}"
+    );
+    // f.last with another compound name by its initials: jp.dupont leads.
+    let known = [
+        "jm.curie@acme.test".to_string(),
+        "p.petit@acme.test".to_string(),
+    ];
+    let s = guess("Jean-Pierre", "Dupont", "acme.test", &known).unwrap();
+    assert_eq!(
+        (s.email.as_str(), s.pattern.as_str()),
+        ("jp.dupont@acme.test", "f.last"),
+        "{s:#?}"
+    );
+    assert!(
+        s.alternatives.contains(&"j.dupont@acme.test".to_string()),
+        "{s:#?}"
+    );
+}

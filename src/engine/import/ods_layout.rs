@@ -1,0 +1,212 @@
+//! What calamine does not say about an ODS sheet: its merged cells, and the text its numbers
+//! show.
+//!
+//! A merged region's top-left cell carries `table:number-rows-spanned` and
+//! `table:number-columns-spanned`; the cells it covers are `table:covered-table-cell`, empty.
+//! A number's cell holds its value (`office:value`) and the text the spreadsheet shows for it
+//! (`text:p`), which [`ods_shown`] judges: `01234` for a postcode in a zero-padding format,
+//! `15%` for a percentage. Cells are counted as calamine counts them (repeated rows and
+//! columns expanded), so the positions match its ranges.
+
+use std::collections::HashMap;
+use std::io::{BufReader, Cursor, Read};
+
+use calamine::Dimensions;
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+
+use super::number_format::ods_shown;
+
+/// One sheet's merged regions and the numbers shown otherwise than plainly.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct SheetLayout {
+    pub merged: Vec<Dimensions>,
+    /// (row, column) 0-based, and the text shown.
+    pub shown: Vec<((u32, u32), String)>,
+}
+
+/// Layouts by sheet name. A document this reader cannot follow gives none: calamine reports
+/// the damage when it reads the sheet, and the cells are read plainly.
+pub fn read(bytes: &[u8]) -> HashMap<String, SheetLayout> {
+    content(bytes)
+        .and_then(|xml| parse(&xml))
+        .unwrap_or_default()
+}
+
+/// content.xml, bounded like the sheets calamine reads.
+fn content(bytes: &[u8]) -> Option<Vec<u8>> {
+    const MAX_CONTENT: u64 = 2 << 30;
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
+    let file = zip.by_name("content.xml").ok()?;
+    let mut xml = Vec::new();
+    file.take(MAX_CONTENT).read_to_end(&mut xml).ok()?;
+    Some(xml)
+}
+
+/// Rows and columns past which repeats are not expanded: the format's own limits.
+const MAX_ROWS: u64 = 1 << 20;
+const MAX_COLUMNS: u64 = 1 << 14;
+/// A row holding numbers repeated more than this is not expanded into shown cells (a
+/// generator's filler, not typed data).
+const MAX_SHOWN_REPEATS: u64 = 1000;
+
+fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
+    e.try_get_attribute(name).ok().flatten().and_then(|a| {
+        a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .ok()
+            .map(|v| v.into_owned())
+    })
+}
+
+fn count(e: &BytesStart<'_>, name: &str) -> u64 {
+    attr(e, name)
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|n| *n >= 1)
+        .unwrap_or(1)
+}
+
+fn parse(xml: &[u8]) -> Option<HashMap<String, SheetLayout>> {
+    let mut reader = Reader::from_reader(BufReader::new(xml));
+    let mut buf = Vec::new();
+    let mut out: HashMap<String, SheetLayout> = HashMap::new();
+    let mut sheet: Option<(String, SheetLayout)> = None;
+    let (mut row, mut col, mut row_repeats) = (0u64, 0u64, 1u64);
+    // The number cell being read: (value type, value, column, columns repeated, text).
+    let mut number: Option<(String, f64, u64, u64, String)> = None;
+    let mut paragraphs = 0usize;
+    let mut in_annotation = 0usize;
+    loop {
+        let event = reader.read_event_into(&mut buf).ok()?;
+        let empty = matches!(event, Event::Empty(_));
+        match event {
+            Event::Start(e) | Event::Empty(e) => match e.name().as_ref() {
+                "table:table" if !empty => {
+                    sheet = Some((attr(&e, "table:name")?, SheetLayout::default()));
+                    row = 0;
+                }
+                "table:table-row" => {
+                    row_repeats = count(&e, "table:number-rows-repeated");
+                    col = 0;
+                    if empty {
+                        row = (row + row_repeats).min(MAX_ROWS);
+                    }
+                }
+                name @ ("table:table-cell" | "table:covered-table-cell") => {
+                    let repeats = count(&e, "table:number-columns-repeated");
+                    if name == "table:table-cell"
+                        && let Some((_, layout)) = sheet.as_mut()
+                    {
+                        let rows = count(&e, "table:number-rows-spanned");
+                        let cols = count(&e, "table:number-columns-spanned");
+                        if (rows > 1 || cols > 1) && row < MAX_ROWS && col < MAX_COLUMNS {
+                            let end_row = (row + rows - 1).min(MAX_ROWS - 1);
+                            let end_col = (col + cols - 1).min(MAX_COLUMNS - 1);
+                            layout.merged.push(Dimensions {
+                                start: (row as u32, col as u32),
+                                end: (end_row as u32, end_col as u32),
+                            });
+                        }
+                        let kind = attr(&e, "office:value-type").unwrap_or_default();
+                        if !empty
+                            && matches!(kind.as_str(), "float" | "percentage")
+                            && let Some(value) =
+                                attr(&e, "office:value").and_then(|v| v.parse::<f64>().ok())
+                        {
+                            number = Some((kind, value, col, repeats, String::new()));
+                            paragraphs = 0;
+                        }
+                    }
+                    col = (col + repeats).min(MAX_COLUMNS);
+                }
+                "office:annotation" if !empty => in_annotation += 1,
+                "text:p" if number.is_some() && in_annotation == 0 => {
+                    if let Some((.., text)) = number.as_mut()
+                        && paragraphs > 0
+                    {
+                        text.push('\n');
+                    }
+                    paragraphs += 1;
+                }
+                "text:s" if number.is_some() && in_annotation == 0 => {
+                    if let Some((.., text)) = number.as_mut() {
+                        let spaces = count(&e, "text:c").min(100) as usize;
+                        text.extend(std::iter::repeat_n(' ', spaces));
+                    }
+                }
+                _ => {}
+            },
+            Event::Text(t) if in_annotation == 0 => {
+                if let Some((.., text)) = number.as_mut() {
+                    text.push_str(&t.xml10_content());
+                }
+            }
+            Event::End(e) => match e.name().as_ref() {
+                "table:table" => {
+                    if let Some((name, layout)) = sheet.take() {
+                        out.insert(name, layout);
+                    }
+                }
+                "table:table-row" => row = (row + row_repeats).min(MAX_ROWS),
+                "office:annotation" => in_annotation = in_annotation.saturating_sub(1),
+                "table:table-cell" => {
+                    if let (Some((kind, value, first, repeats, text)), Some((_, layout))) =
+                        (number.take(), sheet.as_mut())
+                        && let Some(shown) = ods_shown(&kind, value, &text)
+                        && row_repeats <= MAX_SHOWN_REPEATS
+                    {
+                        for r in row..(row + row_repeats).min(MAX_ROWS) {
+                            for c in
+                                first..(first + repeats.min(MAX_SHOWN_REPEATS)).min(MAX_COLUMNS)
+                            {
+                                layout.shown.push(((r as u32, c as u32), shown.clone()));
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            },
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    #[test]
+    fn merged_regions_are_found_where_calamine_puts_the_cells() {
+        let layouts = read(&fixture("merged.ods"));
+        let merged: Vec<((u32, u32), (u32, u32))> = layouts["Prospects"]
+            .merged
+            .iter()
+            .map(|d| (d.start, d.end))
+            .collect();
+        assert_eq!(
+            merged,
+            [((0, 0), (1, 3)), ((3, 2), (5, 2)), ((7, 2), (9, 2))]
+        );
+    }
+
+    #[test]
+    fn numbers_shown_otherwise_are_read_as_shown() {
+        let layouts = read(&fixture("numbers.ods"));
+        let texts: Vec<&str> = layouts["Prospects"]
+            .shown
+            .iter()
+            .map(|(_, t)| t.as_str())
+            .collect();
+        assert_eq!(
+            texts,
+            ["01234", "06 12 34 56 78", "552 100 554", "15%", "12.50%"]
+        );
+        assert!(read(b"not a zip").is_empty());
+    }
+}

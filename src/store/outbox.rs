@@ -428,6 +428,31 @@ pub fn restore_retry(
     )? == 1)
 }
 
+/// Withdraw READY row `id` for an edit (SKIPPED, unapproved): with approval off, an
+/// unapproved READY row would still be sent. `true` when it was READY.
+pub fn withdraw_ready(conn: &Connection, id: i64, now: i64) -> Result<bool> {
+    Ok(conn.execute(
+        "UPDATE outbox SET status = 'SKIPPED', approved = 0, updated_at = ?2
+         WHERE id = ?1 AND status = 'READY'",
+        params![id, now],
+    )? == 1)
+}
+
+/// Put a row [`withdraw_ready`] withdrew back as `row` was (its approval included), unless
+/// it was written since `withdrawn_at` (a rebuild, a skip by hand).
+pub fn restore_ready(
+    conn: &Connection,
+    row: &OutboxRow,
+    withdrawn_at: i64,
+    now: i64,
+) -> Result<bool> {
+    Ok(conn.execute(
+        "UPDATE outbox SET status = 'READY', approved = ?2, updated_at = ?3
+         WHERE id = ?1 AND status = 'SKIPPED' AND updated_at = ?4",
+        params![row.id, row.approved, now, withdrawn_at],
+    )? == 1)
+}
+
 /// Skip (or un-skip, see [`unskip`]) rows that are not locked, and RETRY rows (withdrawn as
 /// [`withdraw_retries`] does: un-skipped, they come back READY with their attempts).
 pub fn set_skipped(conn: &Connection, ids: &[i64], skipped: bool, now: i64) -> Result<usize> {

@@ -49,10 +49,11 @@ impl Outcome {
 }
 
 /// Edit row `id`: `change` gets the row as stored and returns its new subject and body. A row
-/// sent or in flight is refused before `change` runs. An approved row is unapproved for the
-/// time of `change` (it may take minutes in an editor), so a send running meanwhile does not
-/// take it half-edited; the approval comes back when nothing changed, and a changed row must
-/// be approved again. Text left with a placeholder in it makes the row ERROR, naming it.
+/// sent or in flight is refused before `change` runs. A READY or RETRY row is withdrawn
+/// (SKIPPED) for the time of `change` (it may take minutes in an editor), so a send running
+/// meanwhile does not take it half-edited, approval required or not; it comes back as it was
+/// when nothing changed, and a changed row must be approved again. Text left with a
+/// placeholder in it makes the row ERROR, naming it.
 pub fn edit_row(
     store: &Store,
     id: i64,
@@ -85,27 +86,37 @@ pub fn edit_row(
             "row {id} has no message to edit ({reason}): {todo}"
         )));
     }
-    // A RETRY row goes out whatever its approval: it is withdrawn for the edit (SKIPPED,
-    // its attempts kept: with approval off an unapproved READY row would still be sent),
-    // and put back as it was when nothing changed.
+    // A row the sender could take is withdrawn for the edit (SKIPPED): a RETRY row goes out
+    // whatever its approval, and so does a READY one with `require_approval = false`, so
+    // unapproving holds neither. It is put back as it was when nothing changed (a RETRY row
+    // with its attempts and due time).
     let next_at = outbox::next_attempt_at(store.conn(), id).map_err(failed)?;
     let withdrawn_at = store::now_ts();
-    let retry = row.status == Status::Retry
-        && outbox::withdraw_retries(store.conn(), &[id], withdrawn_at, outbox::Held::Skipped)
-            .map_err(failed)?
-            == 1;
-    let held = row.approved
+    let withdrawn = match row.status {
+        Status::Retry => {
+            outbox::withdraw_retries(store.conn(), &[id], withdrawn_at, outbox::Held::Skipped)
+                .map_err(failed)?
+                == 1
+        }
+        Status::Ready => outbox::withdraw_ready(store.conn(), id, withdrawn_at).map_err(failed)?,
+        _ => false,
+    };
+    let held = !withdrawn
+        && row.approved
         && outbox::set_approved(store.conn(), &[id], false, store::now_ts()).map_err(failed)? == 1;
     let result = change(&row).and_then(|(subject, body)| store_edit(store, &row, &subject, &body));
     if matches!(result, Ok(Outcome::Unchanged) | Err(_)) {
-        if retry {
+        if withdrawn && row.status == Status::Retry {
             outbox::restore_retry(store.conn(), &row, next_at, withdrawn_at, store::now_ts())
+                .map_err(failed)?;
+        } else if withdrawn {
+            outbox::restore_ready(store.conn(), &row, withdrawn_at, store::now_ts())
                 .map_err(failed)?;
         } else if held {
             outbox::set_approved(store.conn(), &[id], true, store::now_ts()).map_err(failed)?;
         }
     }
-    if retry && let Ok(Outcome::Saved(problem)) = &result {
+    if withdrawn && let Ok(Outcome::Saved(problem)) = &result {
         // Edited: back where an edit leaves a row, READY and unapproved, or ERROR when the
         // new text has a problem.
         outbox::return_edited(store.conn(), id, problem.as_deref(), store::now_ts())
@@ -204,6 +215,61 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "the draft was emptied: edit cancelled, row unchanged"
+        );
+    }
+
+    /// With `require_approval = false` the sender takes READY rows approved or not: a READY
+    /// row is withdrawn for the time of an edit, then back as it was (approval included) when
+    /// nothing changed, or READY and unapproved when it did.
+    #[test]
+    fn a_ready_row_is_withdrawn_while_it_is_edited() {
+        use crate::store::sending::eligible_ids;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).unwrap();
+        store
+            .conn()
+            .execute_batch(
+                "INSERT INTO companies (key, name, updated_at) VALUES ('acme', 'Acme', 0);
+                 INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
+                 VALUES (1, 'Jane', 'Doe', 'Acme', 'acme', 'jane|doe', 0);
+                 INSERT INTO outbox (id, prospect_id, email, company_key, subject, body, status, approved, created_at, updated_at)
+                 VALUES (5, 1, 'jane.doe@acme.test', 'acme', 'Hello', 'Hi Jane', 'READY', 1, 0, 0);",
+            )
+            .unwrap();
+        let taken = |store: &Store| eligible_ids(store.conn(), false, i64::MAX).unwrap();
+        assert_eq!(taken(&store), [5]);
+        // An edit that changes nothing: not takeable meanwhile, then READY and approved again.
+        let out = edit_row(&store, 5, |row| {
+            assert!(taken(&store).is_empty(), "taken while being edited");
+            Ok((row.subject.clone(), row.body.clone()))
+        })
+        .unwrap();
+        assert_eq!(out, Outcome::Unchanged);
+        let row = outbox::get(store.conn(), 5).unwrap().unwrap();
+        assert_eq!((row.status, row.approved), (Status::Ready, true));
+        assert_eq!(taken(&store), [5]);
+        // A cancelled edit gives it back too.
+        let err = edit_row(&store, 5, |_| {
+            assert!(taken(&store).is_empty(), "taken while being edited");
+            Err(EditError::Refused("cancelled".into()))
+        });
+        assert!(err.is_err());
+        assert_eq!(taken(&store), [5]);
+        // A changed row is READY and needs approval again.
+        let out = edit_row(&store, 5, |_| {
+            assert!(taken(&store).is_empty(), "taken while being edited");
+            Ok(("Hello again".into(), "Hi Jane".into()))
+        })
+        .unwrap();
+        assert_eq!(out, Outcome::Saved(None));
+        let row = outbox::get(store.conn(), 5).unwrap().unwrap();
+        assert_eq!(
+            (row.status, row.approved, row.subject.as_str()),
+            (Status::Ready, false, "Hello again")
+        );
+        assert_eq!(
+            eligible_ids(store.conn(), true, i64::MAX).unwrap(),
+            Vec::<i64>::new()
         );
     }
 }

@@ -405,15 +405,15 @@ pub fn mark_uncertain(conn: &Connection, id: i64, text: &str, now: i64) -> Resul
     Ok(())
 }
 
-/// An UNCERTAIN row whose copy was found in the Sent folder.
-pub fn resolve_sent(conn: &Connection, id: i64, note: &str, now: i64) -> Result<()> {
-    conn.execute(
+/// An UNCERTAIN row whose copy was found in the Sent folder (or that the user says went
+/// out). `false` when the row was no longer UNCERTAIN: settled meanwhile, nothing changed.
+pub fn resolve_sent(conn: &Connection, id: i64, note: &str, now: i64) -> Result<bool> {
+    Ok(conn.execute(
         "UPDATE outbox SET status = 'SENT', reason = NULL, smtp_reply = ?2,
              sent_at = COALESCE(sent_at, ?3), updated_at = ?3
          WHERE id = ?1 AND status = 'UNCERTAIN'",
         params![id, note, now],
-    )?;
-    Ok(())
+    )? == 1)
 }
 
 /// An UNCERTAIN row the user decided did not go out: READY again, unapproved, so it is sent

@@ -38,15 +38,18 @@ pub(super) fn spawn_quick(
             let result = Store::open_in(&data_dir).and_then(|s| {
                 let now = store::now_ts();
                 if sent {
-                    sending::resolve_sent(s.conn(), id, "marked as sent by hand (TUI)", now)?;
+                    sending::resolve_sent(s.conn(), id, "marked as sent by hand (TUI)", now)
                 } else {
-                    sending::requeue_uncertain(s.conn(), id, now)?;
+                    sending::requeue_uncertain(s.conn(), id, now)
                 }
-                Ok(())
             });
             let _ = tx.send(match result {
-                Ok(()) if sent => Loaded::Toast(format!("row {id} marked SENT")),
-                Ok(()) => Loaded::Toast(back_to_ready(id, config.sending.require_approval)),
+                Ok(true) if sent => Loaded::Toast(format!("row {id} marked SENT")),
+                Ok(true) => Loaded::Toast(back_to_ready(id, config.sending.require_approval)),
+                // Settled meanwhile (a run found its copy in the Sent folder, `outbox settle`
+                // from another shell): saying it was done would tell the user the opposite
+                // of what will happen.
+                Ok(false) => Loaded::Error(not_uncertain(id)),
                 Err(e) => Loaded::Error(e.to_string()),
             });
             let _ = tx.send(match super::data::load_outbox(&data_dir) {
@@ -270,6 +273,11 @@ fn mailbox_test_outcome(checks: &[send::MailboxCheck]) -> (Vec<(Level, String)>,
 
 /// The toast for row `id` put back to READY (an UNCERTAIN row requeued, a soft bounce sent
 /// again); with approval off, READY alone is sendable.
+/// What `u` says when the row it was for is no longer UNCERTAIN.
+fn not_uncertain(id: i64) -> String {
+    format!("row {id} is no longer UNCERTAIN (it was settled meanwhile): nothing changed")
+}
+
 fn back_to_ready(id: i64, require_approval: bool) -> String {
     if require_approval {
         format!("row {id} back to READY, unapproved: approve it (a) to send it again")
@@ -282,6 +290,58 @@ fn back_to_ready(id: i64, require_approval: bool) -> String {
 mod tests {
     use crate::engine::jobs::Outcome;
     use crate::engine::send::{MailboxOut, SendOut};
+
+    /// `u` on a row settled meanwhile (a run found its copy, `outbox settle` from another
+    /// shell) says nothing changed, whichever way the user decided; on an UNCERTAIN row it
+    /// does what it says.
+    #[tokio::test]
+    async fn deciding_a_row_settled_meanwhile_says_nothing_changed() {
+        use super::{Effect, Loaded, spawn_quick};
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open_in(dir.path()).unwrap();
+        store
+            .conn()
+            .execute_batch(
+                "INSERT INTO companies (key, name, updated_at) VALUES ('acme', 'Acme', 0);
+                 INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
+                 VALUES (1, 'Jane', 'Doe', 'Acme', 'acme', 'jane|doe', 0),
+                        (2, 'John', 'Roe', 'Acme', 'acme', 'john|roe', 0);
+                 INSERT INTO outbox (id, prospect_id, email, company_key, status, created_at, updated_at)
+                 VALUES (5, 1, 'jane.doe@acme.test', 'acme', 'SENT', 0, 0),
+                        (6, 2, 'john.roe@acme.test', 'acme', 'UNCERTAIN', 0, 0);",
+            )
+            .unwrap();
+        let first = |id: i64, sent: bool| {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            spawn_quick(
+                Effect::ResolveUncertain { id, sent },
+                dir.path().to_path_buf(),
+                crate::config::Config::default(),
+                tx,
+            );
+            async move { rx.recv().await.unwrap() }
+        };
+        for sent in [true, false] {
+            match first(5, sent).await {
+                Loaded::Error(e) => assert!(e.contains("no longer UNCERTAIN"), "{e}"),
+                _ => panic!("expected an error message (sent: {sent})"),
+            }
+        }
+        let status = |id: i64| -> String {
+            store
+                .conn()
+                .query_row("SELECT status FROM outbox WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .unwrap()
+        };
+        assert_eq!(status(5), "SENT");
+        match first(6, true).await {
+            Loaded::Toast(t) => assert_eq!(t, "row 6 marked SENT"),
+            _ => panic!("expected a toast"),
+        }
+        assert_eq!(status(6), "SENT");
+    }
 
     #[test]
     fn a_mailbox_test_outcome_counts_the_failed_mailboxes() {

@@ -1860,3 +1860,34 @@ async fn a_run_stopped_by_its_cap_reports_its_last_count() {
     assert_eq!((done, total), (4, Some(10)), "{note}");
     assert!(note.starts_with("4 sent"), "{note}");
 }
+
+/// A run stopped by a closed sending window says when it opens in the mailbox's own time zone
+/// (as its summary line and Settings do) and names the mailbox.
+#[test]
+fn a_closed_window_is_dated_in_the_mailboxs_time_zone() {
+    use chrono::Datelike;
+    let (port, script) = fake_smtp(true);
+    let emails = ["win-a@x.test".to_string()];
+    let c = Campaign::new("window", &emails, "Hi");
+    // A day two days from today in Paris: closed now whatever the hour.
+    let paris = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Paris);
+    let day = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+        [((paris.weekday().num_days_from_monday() + 2) % 7) as usize];
+    let cfg = c.write_config(&fake_config(
+        port,
+        &format!("window = \"{day} 09:00-10:00\"\ntimezone = \"Europe/Paris\"\n"),
+    ));
+    let (code, out, err) = c.send(&cfg, &["--json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let stopped = json["stopped"].as_str().unwrap();
+    assert!(
+        stopped.starts_with("sending window closed; next opening 20"),
+        "{stopped}"
+    );
+    assert!(
+        stopped.contains(" 09:00 CET (fake)") || stopped.contains(" 09:00 CEST (fake)"),
+        "{stopped}"
+    );
+    assert!(script.lock().unwrap().accepted.is_empty());
+}

@@ -803,14 +803,16 @@ impl Runner<'_> {
             }
             return Ok(Idle::Again);
         }
+        // `states` is in the lanes' order: the lane whose window opens first.
         let closed = states
             .iter()
-            .filter_map(|s| match s {
-                LaneState::Closed(at) => *at,
+            .enumerate()
+            .filter_map(|(i, s)| match s {
+                LaneState::Closed(Some(at)) => Some((*at, i)),
                 _ => None,
             })
             .min();
-        if let Some(at) = closed {
+        if let Some((at, lane)) = closed {
             let wait = (at - Utc::now()).to_std().unwrap_or_default();
             if wait <= WAIT_AT_MOST {
                 self.reporter.progress_now(
@@ -826,7 +828,24 @@ impl Runner<'_> {
                 return Ok(Idle::Again);
             }
             self.unprepare();
-            self.out.stopped = format!("sending window closed; next opening {at}");
+            // In the mailbox's own time zone, as its line in the summary and Settings say it.
+            let lane = &self.lanes[lane];
+            let local = lane.throttle.as_ref().map_or_else(
+                || at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                |t| {
+                    at.with_timezone(&t.tz)
+                        .format("%Y-%m-%d %H:%M %Z")
+                        .to_string()
+                },
+            );
+            let mut stopped = format!(
+                "sending window closed; next opening {local} ({})",
+                lane.name
+            );
+            if states.contains(&LaneState::Capped) {
+                stopped.push_str("; the other mailboxes are at their daily cap");
+            }
+            self.out.stopped = stopped;
             return Ok(Idle::Stop);
         }
         self.unprepare();

@@ -1111,6 +1111,74 @@ fn suggestions_at_80_columns_show_the_address_the_verdict_and_why_none() {
     assert!(shown.contains("peter.gibbons@home.test"), "{shown}");
 }
 
+/// Before any verification (no Verified column) a long suggested address is whole at 80
+/// columns too: the pattern and the company give way, not the address.
+#[test]
+fn suggestions_at_80_columns_keep_an_unverified_address_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).unwrap();
+    store
+        .conn()
+        .execute_batch(
+            "INSERT INTO companies (key, name, updated_at) VALUES ('acme', 'Acme Industries', 0);
+             INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, email, created_at) VALUES
+               (1, 'Marie-Claire', 'Dupont-Moreau', 'Acme Industries', 'acme', 'mc|dm', NULL, 0);
+             INSERT INTO suggestions (prospect_id, email, alternatives, pattern, confidence, evidence, status, reason, updated_at) VALUES
+               (1, 'marie-claire.dupont-moreau@acme.test', '[]', 'first.last', 95, '[]', 'suggested', NULL, 0);",
+        )
+        .unwrap();
+    let loaded = LoadedConfig {
+        config: Config::default(),
+        path: Some(PathBuf::from("config.toml")),
+    };
+    let mut app = App::new(
+        Settings::from_config(&loaded, Path::new("data")),
+        PathBuf::from("/"),
+        false,
+    );
+    app.on_loaded(
+        Pane::Suggestions,
+        data::load_suggestions(dir.path()).unwrap(),
+    );
+    app.tab = Tab::Suggestions;
+    app.take_effects();
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(
+        text.contains("marie-claire.dupont-moreau@acme.test"),
+        "{text}"
+    );
+    assert!(text.contains("suggested"), "{text}");
+}
+
+/// A wide terminal shows whole values where there is room: at 200 columns no address,
+/// company or subject is cut while the explaining column keeps cells no value fills.
+#[test]
+fn wide_terminals_show_whole_addresses_companies_and_subjects() {
+    for (tab, columns) in [
+        (Tab::Prospects, &[2usize, 3][..]),
+        (Tab::Outbox, &[2, 3, 4][..]),
+        (Tab::Suggestions, &[1, 3][..]),
+    ] {
+        let mut app = sample_app();
+        app.tab = tab;
+        let text = format!("{}", render(&mut app, 200, 50).backend());
+        let table = match tab {
+            Tab::Prospects => &app.prospects,
+            Tab::Outbox => &app.outbox,
+            _ => &app.suggestions,
+        };
+        for &i in table.view.iter().take(40) {
+            for &c in columns {
+                let value = &table.rows[i as usize].cells[c];
+                assert!(
+                    text.contains(value.as_str()),
+                    "{tab:?}: {value:?} (column {c}) cut at 200 columns:\n{text}"
+                );
+            }
+        }
+    }
+}
+
 /// A long log entry (an import error names the file first) wraps at 80 columns, so its end,
 /// the reason, is on screen; a path longer than the line is cut into pieces, not lost.
 #[test]

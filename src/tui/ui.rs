@@ -1130,6 +1130,7 @@ fn render_table(
     let placed = super::table::layout(
         &table.columns,
         &table.filled,
+        &table.widest,
         sorted,
         block.inner(area).width.saturating_sub(2),
         1,
@@ -1456,8 +1457,14 @@ fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize
             tasks_area,
         );
     } else {
-        let placed =
-            super::table::layout(&TASK_COLUMNS, &[], None, block.inner(tasks_area).width, 1);
+        let placed = super::table::layout(
+            &TASK_COLUMNS,
+            &[],
+            &[],
+            None,
+            block.inner(tasks_area).width,
+            1,
+        );
         let widths: Vec<Constraint> = placed.iter().map(|p| Constraint::Length(p.width)).collect();
         let rows: Vec<Row> = act
             .tasks
@@ -2262,6 +2269,7 @@ mod tests {
             let placed = super::super::table::layout(
                 &super::super::app::OUTBOX_COLUMNS,
                 &[true; 7],
+                &[60; 7],
                 None,
                 width,
                 1,

@@ -499,11 +499,14 @@ fn demo_shows_what_it_imported_and_rejected_on_activity() {
     let t = Tmux::start(dir.path(), &cmd);
     t.wait_for("Prospects");
     // The first step is on the status line (the sample has no addresses to send to yet).
-    t.wait_for("Next: f finds addresses, b builds the Outbox, ? every key");
+    t.wait_for("Sample loaded: f finds addresses, 3 then b builds the Outbox, ? all keys");
     t.keys(&["5"]);
     let screen = t.wait_for("missing lastname");
     assert!(screen.contains("rejected"), "{screen}");
-    assert!(screen.contains("Sample loaded. Next: f finds"), "{screen}");
+    assert!(screen.contains("Sample loaded: f finds"), "{screen}");
+    // The hint's keys do what it says: 3 then b builds the Outbox.
+    t.keys(&["3", "b"]);
+    t.wait_for("build outbox: done");
 }
 
 /// An SMTP server on loopback that takes a message and never answers its end of DATA: a send

@@ -150,7 +150,7 @@ pub enum Command {
     Demo(demo::DemoCommand),
     /// Import prospects or messages from CSV, TSV, XLSX, XLS or ODS; `import log` lists the imports
     Import(import::ImportCommand),
-    /// Export prospects, messages, the outbox, suggestions or bounces as CSV or XLSX
+    /// Export prospects, messages, the outbox, suggestions, bounces or replies as CSV or XLSX
     Export(export::ExportCommand),
     /// Build and review the outbox
     #[command(subcommand)]

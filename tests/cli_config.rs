@@ -454,6 +454,25 @@ fn mailbox_errors_name_the_table_and_key() {
     .assert()
     .code(3)
     .stderr(predicate::str::contains("summary_timezone \"Paris\""));
+    // A key missing from another table names that table too, and nothing else follows.
+    let out = check(dir.path(), "[notify.telegram]\nchat_id = \"1\"\n")
+        .assert()
+        .code(3);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("line 1, column 1: [notify.telegram] missing field `bot_token_env`"),
+        "{stderr}"
+    );
+    let out = check(dir.path(), "[mailboxes.a]\nfrom = \"a@b.test\"\n")
+        .assert()
+        .code(3);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr
+            .trim_end()
+            .ends_with("[mailboxes.a] missing field `smtp_host`"),
+        "{stderr}"
+    );
     check(
         dir.path(),
         "[mailboxes.a]\nfrom = \"a@sender.test\"\nsmtp_host = \"h\"\npassword_env = \"X\"\n\

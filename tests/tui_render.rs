@@ -217,6 +217,39 @@ fn help_wraps_long_descriptions_at_80_columns() {
     }
 }
 
+/// `?` lists the keys of the one-line inputs too (README: "Ctrl-U clears and Ctrl-W
+/// deletes a word"), on the tabs that have inputs, and Tab completion where a path is typed.
+#[test]
+fn help_lists_the_keys_of_one_line_inputs() {
+    use hailer::tui::app::Mode;
+    for (tab, inputs) in [
+        (Tab::Prospects, true),
+        (Tab::Suggestions, true),
+        (Tab::Outbox, true),
+        (Tab::Bounces, true),
+        (Tab::Activity, false),
+        (Tab::Settings, false),
+    ] {
+        let mut app = sample_app();
+        app.tab = tab;
+        app.apply(hailer::tui::keymap::Action::Help);
+        app.mode = Mode::Help { scroll: 500 };
+        let text = format!("{}", render(&mut app, 80, 24).backend());
+        for want in [
+            "In a one-line input",
+            "C-u  clear the line",
+            "C-w  delete the last word",
+        ] {
+            assert_eq!(text.contains(want), inputs, "{tab:?}: {want:?} in:\n{text}");
+        }
+        assert_eq!(
+            text.contains("Tab  complete the path (i)"),
+            tab == Tab::Prospects,
+            "{tab:?}:\n{text}"
+        );
+    }
+}
+
 /// The soft-bounce dialog (`u` on a soft-bounced row) fits 80x24 with its reason and keys.
 #[test]
 fn the_soft_bounce_dialog_names_the_reason_and_the_keys_at_80_columns() {
@@ -966,7 +999,10 @@ fn help_stops_scrolling_at_its_last_line() {
     app.mode = Mode::Help { scroll: 500 };
     let text = format!("{}", render(&mut app, 80, 24).backend());
     let inside = popup_inside(&text);
-    assert!(inside.last().unwrap().contains("close a popup"), "{text}");
+    assert!(
+        inside.last().unwrap().contains("delete the last word"),
+        "{text}"
+    );
     let Mode::Help { scroll } = app.mode else {
         panic!("help closed")
     };
@@ -977,7 +1013,7 @@ fn help_stops_scrolling_at_its_last_line() {
     assert_eq!(app.mode, Mode::Help { scroll: 0 });
     app.on_key(KeyEvent::new(KeyCode::Char('G'), KeyModifiers::NONE));
     let end = format!("{}", render(&mut app, 80, 24).backend());
-    assert!(end.contains("close a popup"), "{end}");
+    assert!(end.contains("delete the last word"), "{end}");
     assert_eq!(app.mode, Mode::Help { scroll });
 }
 

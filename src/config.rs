@@ -1007,6 +1007,22 @@ impl Config {
                 ));
             }
         }
+        for (name, mb) in &self.mailboxes {
+            let folders = mb.watch_folders.as_ref().unwrap_or(&self.inbox.folders);
+            if mb.imap_host.is_some() && folders.iter().all(|f| f.trim().is_empty()) {
+                // Valid (its IMAP still takes the Sent copies), but the watcher then reads
+                // nothing there and says nothing: bounces and replies would go unseen.
+                let key = if mb.watch_folders.is_some() {
+                    format!("[mailboxes.{name}] watch_folders")
+                } else {
+                    "[inbox] folders".to_string()
+                };
+                warnings.push(format!(
+                    "{key} names no folder: bounces, replies and complaints in mailbox {name} \
+                     are never read (the default is [\"INBOX\"])"
+                ));
+            }
+        }
         // Two mailboxes sending as one address: each keeps its own daily cap and warm-up,
         // so that address gets their sum, and its reputation takes both.
         let mut by_address: BTreeMap<String, Vec<&str>> = BTreeMap::new();

@@ -651,3 +651,32 @@ fn a_short_api_token_is_a_config_check_problem() {
             "hailer serve runs without the API",
         ));
 }
+
+/// An empty list of folders to watch is valid (the mailbox's IMAP still takes Sent copies)
+/// but leaves bounces and replies unread without a word: `config check` warns, naming the key,
+/// and its exit code stays 0.
+#[test]
+fn an_empty_list_of_watched_folders_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let mailbox = "[mailboxes.a]\nfrom = \"a@sender.test\"\nsmtp_host = \"h\"\n\
+                   password_env = \"X\"\nimap_host = \"i\"\n";
+    check(dir.path(), &format!("[inbox]\nfolders = []\n\n{mailbox}"))
+        .arg("--no-secrets")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "[inbox] folders names no folder: bounces, replies and complaints in mailbox a are never read",
+        ));
+    check(dir.path(), &format!("{mailbox}watch_folders = []\n"))
+        .arg("--no-secrets")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "[mailboxes.a] watch_folders names no folder",
+        ));
+    check(dir.path(), mailbox)
+        .arg("--no-secrets")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("names no folder").not());
+}

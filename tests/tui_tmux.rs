@@ -405,8 +405,7 @@ fn an_unchanged_copy_of_the_example_config_is_not_kept() {
     std::fs::write(
         &editor,
         format!(
-            "#!/bin/sh
-if [ -e {0}/change ]; then echo '# mine' >> \"$1\"; fi\n",
+            "#!/bin/sh\nif [ -e {0}/change ]; then echo '# mine' >> \"$1\"; fi\n",
             dir.path().display()
         ),
     )

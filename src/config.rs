@@ -1007,6 +1007,22 @@ impl Config {
                 ));
             }
         }
+        for (name, mb) in &self.mailboxes {
+            let folders = mb.watch_folders.as_ref().unwrap_or(&self.inbox.folders);
+            if mb.imap_host.is_some() && folders.iter().all(|f| f.trim().is_empty()) {
+                // Valid (its IMAP still takes the Sent copies), but the watcher then reads
+                // nothing there and says nothing: bounces and replies would go unseen.
+                let key = if mb.watch_folders.is_some() {
+                    format!("[mailboxes.{name}] watch_folders")
+                } else {
+                    "[inbox] folders".to_string()
+                };
+                warnings.push(format!(
+                    "{key} names no folder: bounces, replies and complaints in mailbox {name} \
+                     are never read (the default is [\"INBOX\"])"
+                ));
+            }
+        }
         // Two mailboxes sending as one address: each keeps its own daily cap and warm-up,
         // so that address gets their sum, and its reputation takes both.
         let mut by_address: BTreeMap<String, Vec<&str>> = BTreeMap::new();
@@ -1238,7 +1254,14 @@ fn mailbox_header_offset(text: &str, name: &str) -> Option<usize> {
 /// quotes the whole line: a password pasted into the file (`smtp_password = "…"`, refused as
 /// an unknown key) would be printed back on the terminal, in the TUI's Settings and the log.
 fn parse_message(e: &toml::de::Error, text: &str) -> String {
-    let message = plain_range(e.message().trim_end());
+    // toml adds the key path on a line of its own ("in `claire`"); the table's name, which
+    // says more, is given below.
+    let message = e.message().trim_end();
+    let message = match message.rsplit_once('\n') {
+        Some((first, last)) if last.starts_with("in `") => first.trim_end(),
+        _ => message,
+    };
+    let message = plain_range(message);
     let message = message.as_str();
     let Some(mut at) = e.span().map(|s| s.start.min(text.len())) else {
         return message.to_string();
@@ -1264,6 +1287,16 @@ fn parse_message(e: &toml::de::Error, text: &str) -> String {
         .split_once('=')
         .map(|(k, _)| k.trim())
         .filter(|k| !k.is_empty() && !k.starts_with('[') && !k.starts_with('#'));
+    // A key missing from a table is reported at the table's header: name the table.
+    let header = line_text.trim();
+    let named;
+    let message = if message.starts_with("missing field") && header.starts_with('[') {
+        let header = header.split('#').next().unwrap_or(header).trim_end();
+        named = format!("{header} {message}");
+        named.as_str()
+    } else {
+        message
+    };
     match key {
         Some(key) => {
             format!("TOML parse error at line {line}, column {column} ({key} = …): {message}")

@@ -454,6 +454,25 @@ fn mailbox_errors_name_the_table_and_key() {
     .assert()
     .code(3)
     .stderr(predicate::str::contains("summary_timezone \"Paris\""));
+    // A key missing from another table names that table too, and nothing else follows.
+    let out = check(dir.path(), "[notify.telegram]\nchat_id = \"1\"\n")
+        .assert()
+        .code(3);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("line 1, column 1: [notify.telegram] missing field `bot_token_env`"),
+        "{stderr}"
+    );
+    let out = check(dir.path(), "[mailboxes.a]\nfrom = \"a@b.test\"\n")
+        .assert()
+        .code(3);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr
+            .trim_end()
+            .ends_with("[mailboxes.a] missing field `smtp_host`"),
+        "{stderr}"
+    );
     check(
         dir.path(),
         "[mailboxes.a]\nfrom = \"a@sender.test\"\nsmtp_host = \"h\"\npassword_env = \"X\"\n\
@@ -631,4 +650,33 @@ fn a_short_api_token_is_a_config_check_problem() {
         .stderr(predicate::str::contains(
             "hailer serve runs without the API",
         ));
+}
+
+/// An empty list of folders to watch is valid (the mailbox's IMAP still takes Sent copies)
+/// but leaves bounces and replies unread without a word: `config check` warns, naming the key,
+/// and its exit code stays 0.
+#[test]
+fn an_empty_list_of_watched_folders_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let mailbox = "[mailboxes.a]\nfrom = \"a@sender.test\"\nsmtp_host = \"h\"\n\
+                   password_env = \"X\"\nimap_host = \"i\"\n";
+    check(dir.path(), &format!("[inbox]\nfolders = []\n\n{mailbox}"))
+        .arg("--no-secrets")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "[inbox] folders names no folder: bounces, replies and complaints in mailbox a are never read",
+        ));
+    check(dir.path(), &format!("{mailbox}watch_folders = []\n"))
+        .arg("--no-secrets")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "[mailboxes.a] watch_folders names no folder",
+        ));
+    check(dir.path(), mailbox)
+        .arg("--no-secrets")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("names no folder").not());
 }

@@ -644,6 +644,38 @@ fn a_database_locked_by_another_process_is_named_and_exits_1() {
     );
 }
 
+/// With `--json`, the error on standard output says what stderr says of a locked database:
+/// the file, and to run the command again, not SQLite's bare "database is locked".
+#[test]
+fn a_locked_database_json_error_names_the_file_and_what_to_do() {
+    let dir = campaign("firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n");
+    let d = dir.path();
+    let holder = Store::open_in(&d.join("data")).unwrap();
+    holder.conn().execute_batch("BEGIN IMMEDIATE").unwrap();
+    let out = hailer(d)
+        .args(["suppress", "add", "jane@acme.test", "--json"])
+        .output()
+        .unwrap();
+    holder.conn().execute_batch("ROLLBACK").unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["exit_code"], 1, "{v}");
+    let error = v["error"].as_str().unwrap();
+    assert!(error.contains("database is locked"), "{error}");
+    assert!(
+        error.contains("data/hailer.db stayed locked for"),
+        "{error}"
+    );
+    assert!(error.contains("run this again when it is done"), "{error}");
+    // The same lines as on stderr, without the `hailer: ` prefix.
+    let said: Vec<&str> = stderr
+        .lines()
+        .map(|l| l.strip_prefix("hailer: ").unwrap_or(l))
+        .collect();
+    assert_eq!(error, said.join("\n"), "{stderr}");
+}
+
 /// SIGTERM (`timeout`, a service manager) stops `verify --input` as Ctrl-C does: the rows
 /// written so far are kept as FILE.partial, not left in a hidden temporary file, and the exit
 /// code is 130, as for an interrupted `send`.

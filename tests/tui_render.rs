@@ -217,6 +217,39 @@ fn help_wraps_long_descriptions_at_80_columns() {
     }
 }
 
+/// `?` lists the keys of the one-line inputs too (README: "Ctrl-U clears and Ctrl-W
+/// deletes a word"), on the tabs that have inputs, and Tab completion where a path is typed.
+#[test]
+fn help_lists_the_keys_of_one_line_inputs() {
+    use hailer::tui::app::Mode;
+    for (tab, inputs) in [
+        (Tab::Prospects, true),
+        (Tab::Suggestions, true),
+        (Tab::Outbox, true),
+        (Tab::Bounces, true),
+        (Tab::Activity, false),
+        (Tab::Settings, false),
+    ] {
+        let mut app = sample_app();
+        app.tab = tab;
+        app.apply(hailer::tui::keymap::Action::Help);
+        app.mode = Mode::Help { scroll: 500 };
+        let text = format!("{}", render(&mut app, 80, 24).backend());
+        for want in [
+            "In a one-line input",
+            "C-u  clear the line",
+            "C-w  delete the last word",
+        ] {
+            assert_eq!(text.contains(want), inputs, "{tab:?}: {want:?} in:\n{text}");
+        }
+        assert_eq!(
+            text.contains("Tab  complete the path (i)"),
+            tab == Tab::Prospects,
+            "{tab:?}:\n{text}"
+        );
+    }
+}
+
 /// The soft-bounce dialog (`u` on a soft-bounced row) fits 80x24 with its reason and keys.
 #[test]
 fn the_soft_bounce_dialog_names_the_reason_and_the_keys_at_80_columns() {
@@ -966,7 +999,10 @@ fn help_stops_scrolling_at_its_last_line() {
     app.mode = Mode::Help { scroll: 500 };
     let text = format!("{}", render(&mut app, 80, 24).backend());
     let inside = popup_inside(&text);
-    assert!(inside.last().unwrap().contains("close a popup"), "{text}");
+    assert!(
+        inside.last().unwrap().contains("delete the last word"),
+        "{text}"
+    );
     let Mode::Help { scroll } = app.mode else {
         panic!("help closed")
     };
@@ -977,7 +1013,7 @@ fn help_stops_scrolling_at_its_last_line() {
     assert_eq!(app.mode, Mode::Help { scroll: 0 });
     app.on_key(KeyEvent::new(KeyCode::Char('G'), KeyModifiers::NONE));
     let end = format!("{}", render(&mut app, 80, 24).backend());
-    assert!(end.contains("close a popup"), "{end}");
+    assert!(end.contains("delete the last word"), "{end}");
     assert_eq!(app.mode, Mode::Help { scroll });
 }
 
@@ -1109,6 +1145,74 @@ fn suggestions_at_80_columns_show_the_address_the_verdict_and_why_none() {
     app.on_key(KeyEvent::new(KeyCode::Char('e'), KeyModifiers::NONE));
     let shown = format!("{:?}", app.mode);
     assert!(shown.contains("peter.gibbons@home.test"), "{shown}");
+}
+
+/// Before any verification (no Verified column) a long suggested address is whole at 80
+/// columns too: the pattern and the company give way, not the address.
+#[test]
+fn suggestions_at_80_columns_keep_an_unverified_address_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).unwrap();
+    store
+        .conn()
+        .execute_batch(
+            "INSERT INTO companies (key, name, updated_at) VALUES ('acme', 'Acme Industries', 0);
+             INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, email, created_at) VALUES
+               (1, 'Marie-Claire', 'Dupont-Moreau', 'Acme Industries', 'acme', 'mc|dm', NULL, 0);
+             INSERT INTO suggestions (prospect_id, email, alternatives, pattern, confidence, evidence, status, reason, updated_at) VALUES
+               (1, 'marie-claire.dupont-moreau@acme.test', '[]', 'first.last', 95, '[]', 'suggested', NULL, 0);",
+        )
+        .unwrap();
+    let loaded = LoadedConfig {
+        config: Config::default(),
+        path: Some(PathBuf::from("config.toml")),
+    };
+    let mut app = App::new(
+        Settings::from_config(&loaded, Path::new("data")),
+        PathBuf::from("/"),
+        false,
+    );
+    app.on_loaded(
+        Pane::Suggestions,
+        data::load_suggestions(dir.path()).unwrap(),
+    );
+    app.tab = Tab::Suggestions;
+    app.take_effects();
+    let text = format!("{}", render(&mut app, 80, 24).backend());
+    assert!(
+        text.contains("marie-claire.dupont-moreau@acme.test"),
+        "{text}"
+    );
+    assert!(text.contains("suggested"), "{text}");
+}
+
+/// A wide terminal shows whole values where there is room: at 200 columns no address,
+/// company or subject is cut while the explaining column keeps cells no value fills.
+#[test]
+fn wide_terminals_show_whole_addresses_companies_and_subjects() {
+    for (tab, columns) in [
+        (Tab::Prospects, &[2usize, 3][..]),
+        (Tab::Outbox, &[2, 3, 4][..]),
+        (Tab::Suggestions, &[1, 3][..]),
+    ] {
+        let mut app = sample_app();
+        app.tab = tab;
+        let text = format!("{}", render(&mut app, 200, 50).backend());
+        let table = match tab {
+            Tab::Prospects => &app.prospects,
+            Tab::Outbox => &app.outbox,
+            _ => &app.suggestions,
+        };
+        for &i in table.view.iter().take(40) {
+            for &c in columns {
+                let value = &table.rows[i as usize].cells[c];
+                assert!(
+                    text.contains(value.as_str()),
+                    "{tab:?}: {value:?} (column {c}) cut at 200 columns:\n{text}"
+                );
+            }
+        }
+    }
 }
 
 /// A long log entry (an import error names the file first) wraps at 80 columns, so its end,

@@ -392,6 +392,54 @@ fn editing_a_row_and_the_config_in_editor_gives_the_terminal_back() {
     t.keys(&["q"]);
 }
 
+/// `e` on Settings without a config file opens a copy of the example: left unchanged (a
+/// look, then quit), it is not kept, as its mailbox and Telegram alerts are placeholders that
+/// would then be configured; changed, it is kept and loaded.
+#[test]
+fn an_unchanged_copy_of_the_example_config_is_not_kept() {
+    if !Tmux::available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let editor = dir.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        format!(
+            "#!/bin/sh\nif [ -e {0}/change ]; then echo '# mine' >> \"$1\"; fi\n",
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let cmd = format!(
+        "env -u HAILER_CONFIG -u HAILER_DATA_DIR EDITOR={} VISUAL= {} --data-dir {}; sleep 30",
+        editor.display(),
+        env!("CARGO_BIN_EXE_hailer"),
+        dir.path().join("data").display()
+    );
+    let t = Tmux::start(dir.path(), &cmd);
+    t.keys(&["6"]);
+    t.wait_for("built-in defaults");
+    t.keys(&["e"]);
+    t.wait_for("config.toml not created");
+    let config = dir.path().join("config.toml");
+    assert!(!config.exists(), "an unchanged example was kept");
+    let screen = t.wait_for("built-in defaults");
+    assert!(!screen.contains("claire"), "{screen}");
+
+    std::fs::write(dir.path().join("change"), "").unwrap();
+    t.keys(&["e"]);
+    t.wait_for("configuration reloaded");
+    assert!(
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .ends_with("# mine\n")
+    );
+    t.wait_for("config file: config.toml");
+    t.keys(&["q"]);
+}
+
 /// Ctrl-C while the editor runs stops the editor only: the TUI outlives it (it may be
 /// running a send), gives the held approval back and removes the draft, which only its user
 /// could read.
@@ -499,11 +547,14 @@ fn demo_shows_what_it_imported_and_rejected_on_activity() {
     let t = Tmux::start(dir.path(), &cmd);
     t.wait_for("Prospects");
     // The first step is on the status line (the sample has no addresses to send to yet).
-    t.wait_for("Next: f finds addresses, b builds the Outbox, ? every key");
+    t.wait_for("Sample loaded: f finds addresses, 3 then b builds the Outbox, ? all keys");
     t.keys(&["5"]);
     let screen = t.wait_for("missing lastname");
     assert!(screen.contains("rejected"), "{screen}");
-    assert!(screen.contains("Sample loaded. Next: f finds"), "{screen}");
+    assert!(screen.contains("Sample loaded: f finds"), "{screen}");
+    // The hint's keys do what it says: 3 then b builds the Outbox.
+    t.keys(&["3", "b"]);
+    t.wait_for("build outbox: done");
 }
 
 /// An SMTP server on loopback that takes a message and never answers its end of DATA: a send

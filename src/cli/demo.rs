@@ -17,8 +17,9 @@ const SAMPLES: [(ImportKind, &str); 2] = [
 ];
 
 /// On the status line when the TUI opens: where to go from the imported sample.
+/// `b` works on the Outbox tab only, so the hint names the way there.
 const FIRST_STEPS: &str =
-    "Sample loaded. Next: f finds addresses, b builds the Outbox, ? every key";
+    "Sample loaded: f finds addresses, 3 then b builds the Outbox, ? all keys";
 
 #[derive(Debug, Args)]
 pub struct DemoCommand {

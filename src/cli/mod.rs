@@ -150,7 +150,7 @@ pub enum Command {
     Demo(demo::DemoCommand),
     /// Import prospects or messages from CSV, TSV, XLSX, XLS or ODS; `import log` lists the imports
     Import(import::ImportCommand),
-    /// Export prospects, messages, the outbox, suggestions or bounces as CSV or XLSX
+    /// Export prospects, messages, the outbox, suggestions, bounces or replies as CSV or XLSX
     Export(export::ExportCommand),
     /// Build and review the outbox
     #[command(subcommand)]
@@ -235,12 +235,17 @@ pub(crate) fn write_stderr(args: std::fmt::Arguments) {
 /// file and saying what to do, and the command exits 1 (see [`main`]).
 pub(crate) fn write_error(args: std::fmt::Arguments) {
     let text = args.to_string();
-    stderrln!("hailer: {text}");
-    if let Ok(mut json) = JSON_ERRORS.lock()
-        && let Some(errors) = json.as_mut()
-    {
-        errors.push(text.clone());
-    }
+    // Each line goes to stderr and, with `--json`, to the JSON error, so a script reading
+    // JSON gets the same text, the database's name and what to do included.
+    let say = |line: &str| {
+        stderrln!("hailer: {line}");
+        if let Ok(mut json) = JSON_ERRORS.lock()
+            && let Some(errors) = json.as_mut()
+        {
+            errors.push(line.to_string());
+        }
+    };
+    say(&text);
     let db = || {
         DATABASE
             .get()
@@ -250,14 +255,14 @@ pub(crate) fn write_error(args: std::fmt::Arguments) {
     if crate::store::lock_seen()
         && !DATABASE_LOCKED.swap(true, std::sync::atomic::Ordering::Relaxed)
     {
-        stderrln!("hailer: {}", locked_hint(&db()));
+        say(&locked_hint(&db()));
     }
     // SQLite's own words for these name no file: say which one, once.
     static NAMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if let Some(hint) = database_hint(&text)
         && !NAMED.swap(true, std::sync::atomic::Ordering::Relaxed)
     {
-        stderrln!("hailer: the database {} {hint}", db().display());
+        say(&format!("the database {} {hint}", db().display()));
     }
 }
 

@@ -114,10 +114,11 @@ pub const MESSAGE_COLUMNS: [Column; 3] = [
 /// address imported for the prospect).
 pub const SUGGESTION_COLUMNS: [Column; 9] = [
     Column::new("Name", 12, 1).max(20),
-    Column::new("Company", 10, 1).max(20).drops(4),
-    Column::new("Domain", 10, 1).max(20).drops(6),
+    Column::new("Company", 10, 1).max(20).drops(4).gives_way(),
+    Column::new("Domain", 10, 1).max(20).drops(6).gives_way(),
     Column::new("Suggested", 24, 4)
         .max(40)
+        .keep_whole()
         .or_show(SUGGESTION_NOTE),
     // " 40 ██···": nine cells; "40" when narrow.
     Column::new("Confidence", 5, 1)
@@ -125,7 +126,7 @@ pub const SUGGESTION_COLUMNS: [Column; 9] = [
         .max(10)
         .first_word_when_narrow()
         .grows_last(),
-    Column::new("Pattern", 10, 1).max(12).drops(5),
+    Column::new("Pattern", 10, 1).max(12).drops(5).gives_way(),
     Column::fixed("Status", 9),
     Column::new("Verified", 18, 1).max(18).drops(3).sparse(),
     Column::new("Note", 0, 0).hidden(),

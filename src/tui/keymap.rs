@@ -84,6 +84,16 @@ pub struct Binding {
 
 type Key = (KeyCode, KeyModifiers);
 
+/// Keys of the one-line inputs (`/` filter, `i` path, `e` address, `T` dates), which take
+/// keys before the table above does: listed at the end of `?` on the tabs that have inputs.
+pub const INPUT_KEYS: &[(&str, &str)] = &[
+    ("Enter", "apply the input"),
+    ("Esc", "cancel it"),
+    ("Backspace", "delete the last character"),
+    ("C-u", "clear the line"),
+    ("C-w", "delete the last word"),
+];
+
 const BINDINGS: &[(Scope, &str, Action, &str)] = &[
     (Scope::Global, "?", Action::Help, "show or hide this help"),
     (

@@ -546,7 +546,11 @@ async fn run_async(
                             edit_config(&ctx.config)
                         })?;
                     match outcome {
-                        Ok(loaded) => {
+                        Ok(None) => app.toast(
+                            "config.toml not created: the example was left unchanged",
+                            false,
+                        ),
+                        Ok(Some(loaded)) => {
                             let paused = std::mem::take(&mut app.settings.paused);
                             app.settings = Settings::from_config(&loaded, &ctx.data_dir);
                             app.settings.paused = paused;
@@ -1151,22 +1155,32 @@ fn import_outcome(summary: &import::ImportSummary) -> String {
 }
 
 /// Run `$EDITOR` on the config file (creating it from the example when there is none), then
-/// parse it again. On errors the caller keeps the previous configuration.
-fn edit_config(current: &LoadedConfig) -> Result<LoadedConfig, Vec<String>> {
+/// parse it again: `None` when the example was left as it was, so no file was kept. On
+/// errors the caller keeps the previous configuration.
+fn edit_config(current: &LoadedConfig) -> Result<Option<LoadedConfig>, Vec<String>> {
+    const EXAMPLE: &str = include_str!("../../config.toml.example");
     let path = current
         .path
         .clone()
         .unwrap_or_else(|| PathBuf::from("config.toml"));
-    if !path.exists() {
-        std::fs::write(&path, include_str!("../../config.toml.example"))
+    let created = !path.exists();
+    if created {
+        std::fs::write(&path, EXAMPLE)
             .map_err(|e| vec![format!("cannot create {}: {e}", path.display())])?;
     }
-    crate::editor::run(&path).map_err(|e| vec![e])?;
+    let edited = crate::editor::run(&path).map_err(|e| vec![e]);
+    // The example's mailbox and Telegram alerts are placeholders: a copy nobody edited
+    // (a look at it, an editor that failed to start) would configure them, so it goes.
+    if created && std::fs::read_to_string(&path).is_ok_and(|text| text == EXAMPLE) {
+        let _ = std::fs::remove_file(&path);
+        return edited.map(|()| None);
+    }
+    edited?;
     match Config::from_file(&path) {
-        Ok(config) => Ok(LoadedConfig {
+        Ok(config) => Ok(Some(LoadedConfig {
             config,
             path: Some(path),
-        }),
+        })),
         Err(e) => Err(e.to_string().lines().map(str::to_string).collect()),
     }
 }

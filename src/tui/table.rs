@@ -77,6 +77,11 @@ pub struct Column {
     /// An empty cell shows this column's value instead (dimmed by the caller): where a
     /// row has no address, the reason it has none.
     pub fallback: Option<usize>,
+    /// Its values are what the table is read for (an address): columns that
+    /// [`Column::gives_way`] are dropped, highest rank first, before one of them is cut.
+    pub keep_whole: bool,
+    /// Dropped, when its rank comes, to keep a [`Column::keep_whole`] column's values whole.
+    pub gives_way: bool,
 }
 
 impl Column {
@@ -93,6 +98,8 @@ impl Column {
             first_word: false,
             grows_last: false,
             fallback: None,
+            keep_whole: false,
+            gives_way: false,
         }
     }
 
@@ -138,6 +145,16 @@ impl Column {
         self
     }
 
+    pub const fn keep_whole(mut self) -> Column {
+        self.keep_whole = true;
+        self
+    }
+
+    pub const fn gives_way(mut self) -> Column {
+        self.gives_way = true;
+        self
+    }
+
     pub const fn or_show(mut self, column: usize) -> Column {
         self.fallback = Some(column);
         self
@@ -172,9 +189,16 @@ pub const ARROW: u16 = 2;
 /// weight up to each column's maximum. The header is the full one when it fits, else the
 /// short one. Only when nothing more can be dropped (a very narrow terminal) are columns
 /// drawn under their minimum; the caller then cuts the header as it cuts a value.
+///
+/// `widest[i]` is the width of column i's widest value (empty: unknown). Cells no value
+/// would fill (past a column's widest value, or left over once every column has its
+/// maximum) go to the columns whose values are cut, so a wide terminal shows whole addresses
+/// and subjects, not blank room. A [`Column::keep_whole`] column whose values are still cut
+/// has the columns that [`Column::gives_way`] dropped for it, highest rank first.
 pub fn layout(
     columns: &[Column],
     filled: &[bool],
+    widest: &[u16],
     sorted: Option<usize>,
     width: u16,
     spacing: u16,
@@ -202,6 +226,54 @@ pub fn layout(
         };
         shown.remove(at);
     }
+    loop {
+        let widths = widths_for(columns, &shown, widest, &floor, width, spacing);
+        // A value to keep whole that is cut: a column that gives way makes room for it.
+        let cut = shown.iter().zip(&widths).any(|(&i, &w)| {
+            let c = &columns[i];
+            let whole = widest.get(i).copied().unwrap_or(0);
+            let whole = if c.max > 0 { whole.min(c.max) } else { whole };
+            c.keep_whole && w < whole
+        });
+        let yielding = (0..shown.len())
+            .filter(|&at| columns[shown[at]].gives_way)
+            .max_by_key(|&at| (columns[shown[at]].rank, at));
+        match yielding {
+            Some(at) if cut => {
+                shown.remove(at);
+            }
+            _ => {
+                return shown
+                    .iter()
+                    .zip(widths)
+                    .map(|(&i, w)| {
+                        let c = &columns[i];
+                        let header = if c.name.width() as u16 + arrow(i) <= w {
+                            c.name
+                        } else {
+                            c.short
+                        };
+                        Placed {
+                            index: i,
+                            width: w,
+                            header,
+                        }
+                    })
+                    .collect();
+            }
+        }
+    }
+}
+
+/// The widths of the `shown` columns in `width` cells (see [`layout`]).
+fn widths_for(
+    columns: &[Column],
+    shown: &[usize],
+    widest: &[u16],
+    floor: &dyn Fn(usize) -> u16,
+    width: u16,
+    spacing: u16,
+) -> Vec<u16> {
     let mut widths: Vec<u16> = shown.iter().map(|&i| floor(i)).collect();
     let spaces = spacing.saturating_mul(shown.len().saturating_sub(1) as u16);
     let avail = width.saturating_sub(spaces);
@@ -213,49 +285,62 @@ pub fn layout(
                 *w -= 1;
             }
         }
-    } else {
-        // The room left, one cell at a time to the growable column furthest below its share
-        // (a column that grows last only when no other can).
-        let mut given = vec![0u32; shown.len()];
-        for _ in 0..(avail - used) {
-            let growable = |at: &usize| {
-                let c = &columns[shown[*at]];
-                c.weight > 0 && (c.max == 0 || widths[*at] < c.max.max(floor(shown[*at])))
-            };
-            let first = (0..shown.len()).any(|at| growable(&at) && !columns[shown[at]].grows_last);
-            let next = (0..shown.len())
-                .filter(growable)
-                .filter(|&at| !first || !columns[shown[at]].grows_last)
-                // given/weight smallest: compare given_a * weight_b with given_b * weight_a.
-                .min_by(|&a, &b| {
-                    let (wa, wb) = (
-                        columns[shown[a]].weight as u32,
-                        columns[shown[b]].weight as u32,
-                    );
-                    (given[a] * wb).cmp(&(given[b] * wa))
-                });
-            let Some(at) = next else { break };
-            widths[at] += 1;
-            given[at] += 1;
+        return widths;
+    }
+    // The room left, one cell at a time to the growable column furthest below its share
+    // (a column that grows last only when no other can).
+    let weight = |at: usize| columns[shown[at]].weight as u32;
+    let growable = |at: usize, w: u16| {
+        let c = &columns[shown[at]];
+        c.weight > 0 && (c.max == 0 || w < c.max.max(floor(shown[at])))
+    };
+    let first_tier = |at: usize, w: u16| growable(at, w) && !columns[shown[at]].grows_last;
+    let mut room = (avail - used) as u32;
+    room = share(&mut widths, room, &weight, &first_tier);
+    room = share(&mut widths, room, &weight, &growable);
+    if widest.is_empty() {
+        return widths;
+    }
+    // Cells no value fills: the room nobody took, and a column without maximum past its
+    // widest value. They go to the columns whose values are cut, then back where they were.
+    let whole = |at: usize| {
+        let i = shown[at];
+        widest.get(i).copied().unwrap_or(0).max(floor(i))
+    };
+    for (at, w) in widths.iter_mut().enumerate() {
+        if columns[shown[at]].max == 0 && columns[shown[at]].weight > 0 && *w > whole(at) {
+            room += (*w - whole(at)) as u32;
+            *w = whole(at);
         }
     }
-    shown
-        .iter()
-        .zip(widths)
-        .map(|(&i, w)| {
-            let c = &columns[i];
-            let header = if c.name.width() as u16 + arrow(i) <= w {
-                c.name
-            } else {
-                c.short
-            };
-            Placed {
-                index: i,
-                width: w,
-                header,
-            }
-        })
-        .collect()
+    let any_weight = |at: usize| weight(at).max(1);
+    room = share(&mut widths, room, &any_weight, &|at, w| w < whole(at));
+    share(&mut widths, room, &weight, &|at, _| {
+        columns[shown[at]].max == 0 && columns[shown[at]].weight > 0
+    });
+    widths
+}
+
+/// Gives up to `room` cells, one at a time, to the column `wants` furthest below its share by
+/// `weight`; returns the cells no column wanted.
+fn share(
+    widths: &mut [u16],
+    mut room: u32,
+    weight: &dyn Fn(usize) -> u32,
+    wants: &dyn Fn(usize, u16) -> bool,
+) -> u32 {
+    let mut given = vec![0u32; widths.len()];
+    while room > 0 {
+        // given/weight smallest: compare given_a * weight_b with given_b * weight_a.
+        let next = (0..widths.len())
+            .filter(|&at| wants(at, widths[at]))
+            .min_by(|&a, &b| (given[a] * weight(b)).cmp(&(given[b] * weight(a))));
+        let Some(at) = next else { break };
+        widths[at] += 1;
+        given[at] += 1;
+        room -= 1;
+    }
+    room
 }
 
 #[derive(Debug, Clone)]
@@ -264,6 +349,9 @@ pub struct TableView {
     /// Per column: whether any row has a value in it (kept for sparse columns, so a render
     /// never scans the rows).
     pub filled: Vec<bool>,
+    /// Per column: the width of its widest value, measured when the rows change (see
+    /// [`layout`]).
+    pub widest: Vec<u16>,
     pub rows: Vec<TableRow>,
     pub view: Vec<u32>,
     /// Index into `view`.
@@ -288,6 +376,7 @@ impl TableView {
     pub fn new(columns: Vec<Column>, empty_hint: &'static str) -> Self {
         TableView {
             filled: vec![true; columns.len()],
+            widest: Vec::new(),
             columns,
             rows: Vec::new(),
             view: Vec::new(),
@@ -319,7 +408,22 @@ impl TableView {
     /// Re-apply filter and sort after cells changed in place, keeping the selection.
     pub fn refresh(&mut self) {
         let keep = self.selected_row().map(|r| r.id);
+        self.measure();
         self.apply(keep, 0);
+    }
+
+    /// The widest value of each column, once per change of the rows (not per filter key).
+    fn measure(&mut self) {
+        self.widest = (0..self.columns.len())
+            .map(|i| {
+                self.rows
+                    .iter()
+                    .filter_map(|r| r.cells.get(i))
+                    .map(|v| v.width().min(u16::MAX as usize) as u16)
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
     }
 
     /// Replace the rows, keeping the selection on the same id when it still exists and
@@ -333,6 +437,7 @@ impl TableView {
         self.loaded = true;
         let ids: HashSet<i64> = self.rows.iter().map(|r| r.id).collect();
         self.marked.retain(|id| ids.contains(id));
+        self.measure();
         self.apply(keep, at);
     }
 
@@ -810,7 +915,7 @@ mod tests {
     /// each column's maximum, and the rest to the reason.
     #[test]
     fn wide_layouts_give_the_slack_to_the_reason() {
-        let placed = layout(&COLUMNS, &[true; 5], None, 100, 1);
+        let placed = layout(&COLUMNS, &[true; 5], &[], None, 100, 1);
         assert_eq!(
             headers(&placed),
             ["Status", "First name", "Domain", "O/C/R", "Reason / reply"]
@@ -824,22 +929,22 @@ mod tests {
     /// the highest-ranked column goes first (O/C/R), then the next (Domain).
     #[test]
     fn narrow_layouts_shorten_headers_then_drop_columns() {
-        let placed = layout(&COLUMNS, &[true; 5], None, 39, 1);
+        let placed = layout(&COLUMNS, &[true; 5], &[], None, 39, 1);
         assert_eq!(
             headers(&placed),
             ["Status", "First", "Domain", "O/C/R", "Reason"]
         );
         assert!(used(&placed) <= 39);
-        let placed = layout(&COLUMNS, &[true; 5], None, 38, 1);
+        let placed = layout(&COLUMNS, &[true; 5], &[], None, 38, 1);
         assert_eq!(headers(&placed), ["Status", "First", "Domain", "Reason"]);
-        let placed = layout(&COLUMNS, &[true; 5], None, 26, 1);
+        let placed = layout(&COLUMNS, &[true; 5], &[], None, 26, 1);
         assert_eq!(headers(&placed), ["Status", "First", "Reason"]);
         assert_eq!(used(&placed), 26, "the slack still goes somewhere");
         // With the room left, the reason is wide enough for its full header again.
-        let placed = layout(&COLUMNS, &[true; 5], None, 30, 1);
+        let placed = layout(&COLUMNS, &[true; 5], &[], None, 30, 1);
         assert_eq!(headers(&placed), ["Status", "First", "Reason / reply"]);
         // Nothing more to drop: the columns are squeezed, never wider than the table.
-        let placed = layout(&COLUMNS, &[true; 5], None, 12, 1);
+        let placed = layout(&COLUMNS, &[true; 5], &[], None, 12, 1);
         assert_eq!(placed.len(), 3);
         assert!(used(&placed) <= 12);
     }
@@ -848,7 +953,7 @@ mod tests {
     #[test]
     fn an_empty_sparse_column_is_hidden() {
         let filled = [true, true, true, false, true];
-        let placed = layout(&COLUMNS, &filled, None, 100, 1);
+        let placed = layout(&COLUMNS, &filled, &[], None, 100, 1);
         assert_eq!(
             headers(&placed),
             ["Status", "First name", "Domain", "Reason / reply"]
@@ -859,7 +964,7 @@ mod tests {
     /// The sorted column has room for its arrow after the short header.
     #[test]
     fn the_sorted_column_keeps_room_for_its_arrow() {
-        let placed = layout(&COLUMNS, &[true; 5], Some(1), 33, 1);
+        let placed = layout(&COLUMNS, &[true; 5], &[], Some(1), 33, 1);
         let first = placed.iter().find(|p| p.index == 1).unwrap();
         assert!(first.width >= 5 + ARROW, "{placed:?}");
         assert_eq!(first.header, "First");

@@ -12,6 +12,7 @@ use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::app::{App, Mode, Tab, TaskState};
+use super::keymap::INPUT_KEYS;
 use super::table::{Column, TableView};
 use crate::engine::jobs::Level;
 
@@ -1130,6 +1131,7 @@ fn render_table(
     let placed = super::table::layout(
         &table.columns,
         &table.filled,
+        &table.widest,
         sorted,
         block.inner(area).width.saturating_sub(2),
         1,
@@ -1455,7 +1457,14 @@ fn task_note_lines(note: &str, width: usize) -> Vec<String> {
 /// Returns the largest useful log scroll-back, in entries.
 fn render_activity(f: &mut Frame, app: &App, area: Rect, theme: &Theme) -> usize {
     let act = &app.activity;
-    let placed = super::table::layout(&TASK_COLUMNS, &[], None, area.width.saturating_sub(2), 1);
+    let placed = super::table::layout(
+        &TASK_COLUMNS,
+        &[],
+        &[],
+        None,
+        area.width.saturating_sub(2),
+        1,
+    );
     let note_width = placed
         .iter()
         .find(|p| p.index == TASK_NOTE)
@@ -1879,14 +1888,30 @@ fn render_help(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) -> usize 
             None => merged.push((vec![b.keys], b.desc)),
         }
     }
-    for (keys, desc) in merged {
-        let keys = keys.join(", ");
+    let push = |lines: &mut Vec<Line>, keys: &str, desc: &str| {
         for (i, part) in wrap_words(desc, desc_width).into_iter().enumerate() {
-            let keys = if i == 0 { keys.as_str() } else { "" };
+            let keys = if i == 0 { keys } else { "" };
             lines.push(Line::from(vec![
                 Span::styled(format!("{keys:>16}  "), theme.accent()),
                 Span::raw(part),
             ]));
+        }
+    };
+    for (keys, desc) in merged {
+        push(&mut lines, &keys.join(", "), desc);
+    }
+    // The tabs with a table have one-line inputs, which take their own keys first.
+    if app.tab.has_table() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            "In a one-line input (/ filter, a path, an address, dates)",
+            theme.accent(),
+        ));
+        for (keys, desc) in INPUT_KEYS {
+            push(&mut lines, keys, desc);
+        }
+        if app.tab == Tab::Prospects {
+            push(&mut lines, "Tab", "complete the path (i)");
         }
     }
     scrolled_popup(
@@ -2309,6 +2334,7 @@ mod tests {
             let placed = super::super::table::layout(
                 &super::super::app::OUTBOX_COLUMNS,
                 &[true; 7],
+                &[60; 7],
                 None,
                 width,
                 1,

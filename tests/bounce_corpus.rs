@@ -165,6 +165,14 @@ fn score(parse: impl Fn(&[u8]) -> ParsedMessage) -> Score {
             }
             if (l.hard_or_soft == "hard") == r.hard {
                 s.hard_ok += 1;
+            } else {
+                s.misses.push(format!(
+                    "{file}: hard/soft {} want {} [{}] reason={}",
+                    if r.hard { "hard" } else { "soft" },
+                    l.hard_or_soft,
+                    l.expected,
+                    r.reason.as_str()
+                ));
             }
         }
     }

@@ -224,6 +224,7 @@ fn remote_host_in(diag: &str) -> Option<String> {
     None
 }
 
+#[derive(Clone)]
 struct Draft {
     recipient: String,
     original: Option<String>,
@@ -336,6 +337,43 @@ fn finish(
         original_message_id: original_id.clone(),
         reason: r,
         hard,
+    }
+}
+
+/// [`finish`], but when the notice decides nothing, the returned part's own transcript may:
+/// a wrapper (InterScan, a forwarding gateway) writes only "Unable to deliver message to <a>"
+/// and returns the MTA's notice, with its Sendmail session transcript, as the original.
+fn finish_or_returned_transcript(
+    d: Draft,
+    flat: &Flat,
+    reporting_mta: &str,
+    original_id: &Option<String>,
+) -> BounceRecord {
+    let entry = if flat.original.is_empty() {
+        None
+    } else {
+        text::sendmail_transcript(&flat.original)
+            .into_iter()
+            .find(|e| e.recipient.eq_ignore_ascii_case(&d.recipient))
+    };
+    let Some(entry) = entry else {
+        return finish(d, flat, reporting_mta, original_id);
+    };
+    let from_transcript = Draft {
+        diagnostic: entry.diagnostic,
+        command: entry.command,
+        context: String::new(),
+        ..d.clone()
+    };
+    let record = finish(d, flat, reporting_mta, original_id);
+    if record.reason.explicit() {
+        return record;
+    }
+    let second = finish(from_transcript, flat, reporting_mta, original_id);
+    if second.reason.explicit() {
+        second
+    } else {
+        record
     }
 }
 
@@ -688,7 +726,7 @@ fn bounce_records_at(flat: &Flat, depth: u8) -> (Vec<BounceRecord>, usize) {
     }
     let records = drafts
         .into_iter()
-        .map(|d| finish(d, flat, &reporting, &original_id))
+        .map(|d| finish_or_returned_transcript(d, flat, &reporting, &original_id))
         .collect();
     (records, delivered)
 }
@@ -1222,5 +1260,47 @@ mod tests {
         assert_eq!(bob.reason, Reason::UserUnknown);
         assert_eq!(bob.reply_code, Some(550));
         assert!(bob.hard);
+    }
+
+    /// InterScan's notice says only that delivery failed; the Sendmail notice it returns says
+    /// the recipient is unknown.
+    #[test]
+    fn a_transcript_in_the_returned_part_decides_what_the_wrapper_does_not() {
+        let m = "From: postmaster@gw.example.test\nTo: claire@sender.test\n\
+                 Subject: Mail could not be delivered\nMIME-Version: 1.0\n\
+                 Content-Type: multipart/mixed; boundary=\"W\"\n\n--W\nContent-type: text/plain\n\n\
+                 ****** Message from InterScan Messaging Security Suite ******\n\n\
+                 The following mail could not be delivered.\n\
+                 Reason:  Unable to deliver message to <ann@example.test> (and other recipients in the same domain).\n\n\
+                 --W\nContent-type: message/rfc822\n\n\
+                 From: claire@sender.test\nTo: ann@example.test\nSubject: Hello\n\n\
+                 ----- The following addresses had permanent fatal errors -----\n<ann@example.test>\n\n\
+                 ----- Transcript of the session follows -----\n... while talking to 192.0.2.1:\n\
+                 >>> RCPT To:<ann@example.test>\n<<< 550 5.1.1 <ann@example.test>... Invalid recipient\n\n\
+                 --W--\n";
+        let p = parse(m.as_bytes());
+        assert_eq!(p.records.len(), 1, "{p:?}");
+        let r = &p.records[0];
+        assert_eq!(r.reason, Reason::UserUnknown, "{r:?}");
+        assert!(r.hard);
+        // Without the transcript the wrapper's words decide nothing.
+        let bare = m.replace("<<< 550 5.1.1 <ann@example.test>... Invalid recipient", "");
+        assert!(!parse(bare.as_bytes()).records[0].hard);
+    }
+
+    /// Lotus Notes writes the reason above the address it is about.
+    #[test]
+    fn notes_failure_reason_above_the_address() {
+        let m = "From: POSTMASTER@gw.example.test\nTo: claire@sender.test\n\
+                 Subject: Undeliverable message\n\n\
+                 ------- Failure Reasons  --------\n\n\
+                 User  not listed in public Name & Address Book\nann@example.test\n\n\n\
+                 ------- Returned Message --------\n\
+                 From: claire@sender.test\nTo: ann@example.test\nSubject: Hello\n\nHi\n";
+        let p = parse(m.as_bytes());
+        let r = &p.records[0];
+        assert_eq!(r.recipient, "ann@example.test");
+        assert_eq!(r.reason, Reason::UserUnknown);
+        assert!(r.hard);
     }
 }

@@ -415,9 +415,15 @@ pub fn preset(diag: &str, context: &str, flat: &Flat) -> Preset {
         }
     }
 
-    // Lotus Notes / Domino, IMail.
+    // Lotus Notes / Domino, IMail. Notes writes the reason above the address ("Failure
+    // Reasons", then the address), so with no lines of its own the recipient's is the intro.
+    let own = if diag.trim().is_empty() {
+        context
+    } else {
+        diag
+    };
     if contains_any(
-        diag,
+        own,
         &[
             "not listed in public Name & Address Book",
             "not listed in Domino Directory",

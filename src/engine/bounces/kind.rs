@@ -1303,4 +1303,18 @@ mod tests {
         assert_eq!(r.reason, Reason::UserUnknown);
         assert!(r.hard);
     }
+
+    /// mail.local's "unknown user" above Sendmail's generic "Service unavailable".
+    #[test]
+    fn mail_local_unknown_user_is_an_unknown_user() {
+        let m = sendmail_dsn(
+            "----- The following addresses had permanent fatal errors -----\n<ann@example.test>\n\n\
+             ----- Transcript of session follows -----\nmail.local: unknown user: ann\n\
+             554 <ann@example.test>... Service unavailable\n",
+            "Final-Recipient: RFC822; <ann@example.test>\nAction: failed\nStatus: 5.5.0\n",
+        );
+        let r = &parse(&m).records[0];
+        assert_eq!(r.reason, Reason::UserUnknown, "{r:?}");
+        assert!(r.hard);
+    }
 }

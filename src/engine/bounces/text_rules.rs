@@ -456,6 +456,14 @@ pub fn preset(diag: &str, context: &str, flat: &Flat) -> Preset {
         return p;
     }
 
+    // Sendmail's local delivery agent: "mail.local: unknown user: NAME" is the local host
+    // saying the mailbox does not exist (Sendmail's own line under it is a generic "554 …
+    // Service unavailable"); no remote filter is involved.
+    if contains_any(diag, &["mail.local: unknown user:"]) {
+        p.reason = Some(UserUnknown);
+        return p;
+    }
+
     // Courier.
     if contains_any(diag, &["<<< No such domain", "No such domain."])
         && contains_any(context, &["Courier", "courier"])

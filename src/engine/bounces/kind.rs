@@ -121,6 +121,8 @@ const BOUNCE_SUBJECTS: &[&str] = &[
     "warning: message",
     "message delivery",
     "mail delivery system",
+    // KDDI (au one net, ezweb): "mail error notice".
+    "メールエラー通知",
 ];
 
 /// Local parts of bounce senders.
@@ -1316,5 +1318,22 @@ mod tests {
         let r = &parse(&m).records[0];
         assert_eq!(r.reason, Reason::UserUnknown, "{r:?}");
         assert!(r.hard);
+    }
+
+    /// KDDI's notices come from a no-reply address; their subject says "mail error notice".
+    #[test]
+    fn kddi_mail_error_notice_is_a_bounce() {
+        let notice = |subject: &str| {
+            format!(
+                "From: no-reply@au.example.test\nTo: claire@sender.test\nSubject: {subject}\n\n\
+                 Your mail sent on: Thu, 29 Apr 2013 23:45:22 +0900\n\
+                 \x20    Could not be delivered to: <ann@au.example.test>\n\
+                 \x20    As their mailbox is full.\n"
+            )
+        };
+        let p = parse(notice("=?UTF-8?B?44Oh44O844Or44Ko44Op44O86YCa55+l?=").as_bytes());
+        assert_eq!(p.kind, Kind::Bounce);
+        assert_eq!(p.records[0].recipient, "ann@au.example.test");
+        assert_eq!(p.records[0].reason, Reason::MailboxFull);
     }
 }

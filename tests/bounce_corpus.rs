@@ -1,7 +1,8 @@
 //! Accuracy of the bounce parser on the development corpus (tests/data/bounces/dev, a copy of
-//! shared/corpus/bounces/dev with its labels and license). Fails below the thresholds of issue 8:
-//! recipients found >= 98% with at most 2% of reported recipients wrong, status >= 95% over rows
-//! whose status is in the message, reason >= 90%, and no non-bounce counted as a bounce.
+//! shared/corpus/bounces/dev with its labels and license). Fails below the thresholds, set just
+//! under the figures reached (issue 8 asked for 98% / 2% / 95% / 90%): recipients found >= 98.5%
+//! with at most 0.6% of reported recipients wrong, status >= 98% over rows whose status is in the
+//! message, reason >= 95.5%, hard/soft >= 97.7%, and no non-bounce counted as a bounce.
 //! Also checks the same files with CRLF line endings.
 //!
 //! `BOUNCE_VERBOSE=1 cargo test --test bounce_corpus -- --nocapture` lists every miss.
@@ -165,6 +166,14 @@ fn score(parse: impl Fn(&[u8]) -> ParsedMessage) -> Score {
             }
             if (l.hard_or_soft == "hard") == r.hard {
                 s.hard_ok += 1;
+            } else {
+                s.misses.push(format!(
+                    "{file}: hard/soft {} want {} [{}] reason={}",
+                    if r.hard { "hard" } else { "soft" },
+                    l.hard_or_soft,
+                    l.expected,
+                    r.reason.as_str()
+                ));
             }
         }
     }
@@ -223,25 +232,32 @@ fn report(name: &str, s: &Score) {
 }
 
 fn assert_thresholds(s: &Score) {
+    // Just under the figures reached on the dev split (98.63 / 0.55 / 98.18 / 95.62 / 97.81):
+    // a change that loses any of them fails here.
     assert!(
-        pct(s.found, s.rows) >= 98.0,
-        "recipients found {:.2}% < 98%",
+        pct(s.found, s.rows) >= 98.5,
+        "recipients found {:.2}% < 98.5%",
         pct(s.found, s.rows)
     );
     assert!(
-        pct(s.wrong, s.reported) <= 2.0,
-        "wrong recipients {:.2}% > 2%",
+        pct(s.wrong, s.reported) <= 0.6,
+        "wrong recipients {:.2}% > 0.6%",
         pct(s.wrong, s.reported)
     );
     assert!(
-        pct(s.status_ok, s.status_rows) >= 95.0,
-        "status {:.2}% < 95%",
+        pct(s.status_ok, s.status_rows) >= 98.0,
+        "status {:.2}% < 98%",
         pct(s.status_ok, s.status_rows)
     );
     assert!(
-        pct(s.reason_ok, s.rows) >= 90.0,
-        "reason {:.2}% < 90%",
+        pct(s.reason_ok, s.rows) >= 95.5,
+        "reason {:.2}% < 95.5%",
         pct(s.reason_ok, s.rows)
+    );
+    assert!(
+        pct(s.hard_ok, s.rows) >= 97.7,
+        "hard/soft {:.2}% < 97.7%",
+        pct(s.hard_ok, s.rows)
     );
     assert_eq!(s.false_bounces, 0, "non-bounces counted as bounces");
 }

@@ -261,7 +261,11 @@ pub fn find_reply(text: &str, status: Option<&str>) -> Option<u16> {
 
 /// The SMTP command a diagnostic refers to (`in reply to RCPT TO command`, `after MAIL FROM`, …).
 pub fn find_command(text: &str) -> Option<&'static str> {
-    let up = text.to_ascii_uppercase();
+    // Yahoo ends its notices with the command in brackets, underscored: "[RCPT_TO]".
+    let up = text
+        .to_ascii_uppercase()
+        .replace("[RCPT_TO]", "[RCPT TO]")
+        .replace("[MAIL_FROM]", "[MAIL FROM]");
     let b = up.as_bytes();
     let mut last: Option<(usize, &'static str)> = None;
     let table: &[(&str, &'static str)] = &[
@@ -533,6 +537,14 @@ mod tests {
             Some("DATA")
         );
         assert_eq!(find_command("mail to database@example.jp"), None);
+        assert_eq!(
+            find_command("550 5.2.1 <a@example.test>... User Unknown [RCPT_TO]"),
+            Some("RCPT")
+        );
+        assert_eq!(
+            find_command("553 Sender is on a block list [MAIL_FROM]"),
+            Some("MAIL")
+        );
     }
 
     #[test]

@@ -121,6 +121,8 @@ const BOUNCE_SUBJECTS: &[&str] = &[
     "warning: message",
     "message delivery",
     "mail delivery system",
+    // KDDI (au one net, ezweb): "mail error notice".
+    "メールエラー通知",
 ];
 
 /// Local parts of bounce senders.
@@ -224,6 +226,7 @@ fn remote_host_in(diag: &str) -> Option<String> {
     None
 }
 
+#[derive(Clone)]
 struct Draft {
     recipient: String,
     original: Option<String>,
@@ -233,6 +236,8 @@ struct Draft {
     diagnostic: String,
     context: String,
     remote_mta: Option<String>,
+    /// The command the remote host answered, as a session transcript shows it.
+    command: Option<&'static str>,
 }
 
 fn finish(
@@ -274,7 +279,10 @@ fn finish(
         }
         diag = sweep(&format!("{r} {s} {t}"));
     }
-    let mut command = find_command(&diag).or_else(|| find_command(&d.context));
+    let mut command = d
+        .command
+        .or_else(|| find_command(&diag))
+        .or_else(|| find_command(&d.context));
     if command.is_none() && diag.contains("refused to talk to me") {
         command = Some("HELO");
     }
@@ -331,6 +339,43 @@ fn finish(
         original_message_id: original_id.clone(),
         reason: r,
         hard,
+    }
+}
+
+/// [`finish`], but when the notice decides nothing, the returned part's own transcript may:
+/// a wrapper (InterScan, a forwarding gateway) writes only "Unable to deliver message to <a>"
+/// and returns the MTA's notice, with its Sendmail session transcript, as the original.
+fn finish_or_returned_transcript(
+    d: Draft,
+    flat: &Flat,
+    reporting_mta: &str,
+    original_id: &Option<String>,
+) -> BounceRecord {
+    let entry = if flat.original.is_empty() {
+        None
+    } else {
+        text::sendmail_transcript(&flat.original)
+            .into_iter()
+            .find(|e| e.recipient.eq_ignore_ascii_case(&d.recipient))
+    };
+    let Some(entry) = entry else {
+        return finish(d, flat, reporting_mta, original_id);
+    };
+    let from_transcript = Draft {
+        diagnostic: entry.diagnostic,
+        command: entry.command,
+        context: String::new(),
+        ..d.clone()
+    };
+    let record = finish(d, flat, reporting_mta, original_id);
+    if record.reason.explicit() {
+        return record;
+    }
+    let second = finish(from_transcript, flat, reporting_mta, original_id);
+    if second.reason.explicit() {
+        second
+    } else {
+        record
     }
 }
 
@@ -401,6 +446,7 @@ fn ses_json(flat: &Flat) -> Option<Vec<Draft>> {
                 .get("remoteMtaIp")
                 .and_then(|s| s.as_str())
                 .map(str::to_string),
+            command: None,
         });
     }
     Some(out)
@@ -453,6 +499,7 @@ fn bounce_records_at(flat: &Flat, depth: u8) -> (Vec<BounceRecord>, usize) {
         flat.notice.as_str()
     };
     let mut scan = text::scan(notice_for_scan, &exclude);
+    let transcript = text::sendmail_transcript(notice_for_scan);
     if scan.hits.is_empty() {
         // The sender may have written to itself: only the bounce's own From is not a recipient.
         let own: Vec<String> = flat
@@ -537,6 +584,22 @@ fn bounce_records_at(flat: &Flat, depth: u8) -> (Vec<BounceRecord>, usize) {
         if !r.status_comment.is_empty() && diagnostic.trim().is_empty() {
             diagnostic = r.status_comment.clone();
         }
+        if let Some(whole) = text::transcript_reply(notice_for_scan, &diagnostic) {
+            diagnostic = whole;
+        }
+        let command = transcript
+            .iter()
+            .find(|e| {
+                [
+                    Some(&recipient),
+                    r.original_recipient.as_ref(),
+                    r.actual_recipient.as_ref(),
+                ]
+                .into_iter()
+                .flatten()
+                .any(|a| a.eq_ignore_ascii_case(&e.recipient))
+            })
+            .and_then(|e| e.command);
         let original = r
             .original_recipient
             .clone()
@@ -560,6 +623,7 @@ fn bounce_records_at(flat: &Flat, depth: u8) -> (Vec<BounceRecord>, usize) {
             diagnostic,
             context,
             remote_mta: r.remote_mta.clone(),
+            command,
         });
     }
     if report.recipients.is_empty() && looks_like_bounce(flat) {
@@ -612,6 +676,12 @@ fn bounce_records_at(flat: &Flat, depth: u8) -> (Vec<BounceRecord>, usize) {
             }
         }
         for h in hits {
+            // A Sendmail transcript says more than the address list's line, and which command
+            // the host refused.
+            let entry = transcript
+                .iter()
+                .find(|e| e.recipient.eq_ignore_ascii_case(&h.recipient));
+            let h_command = entry.and_then(|e| e.command);
             drafts.push(Draft {
                 recipient: h.recipient.clone(),
                 original: h.alias.clone(),
@@ -622,9 +692,10 @@ fn bounce_records_at(flat: &Flat, depth: u8) -> (Vec<BounceRecord>, usize) {
                 },
                 status_field: None,
                 diagnostic_type: String::new(),
-                diagnostic: h.diagnostic.clone(),
+                diagnostic: entry.map_or_else(|| h.diagnostic.clone(), |e| e.diagnostic.clone()),
                 context: scan.intro.clone(),
                 remote_mta: None,
+                command: h_command,
             });
         }
         if drafts.is_empty() {
@@ -650,13 +721,14 @@ fn bounce_records_at(flat: &Flat, depth: u8) -> (Vec<BounceRecord>, usize) {
                     diagnostic: scan.intro.clone(),
                     context: String::new(),
                     remote_mta: None,
+                    command: None,
                 });
             }
         }
     }
     let records = drafts
         .into_iter()
-        .map(|d| finish(d, flat, &reporting, &original_id))
+        .map(|d| finish_or_returned_transcript(d, flat, &reporting, &original_id))
         .collect();
     (records, delivered)
 }
@@ -1091,5 +1163,177 @@ mod tests {
             "Interesting, can we meet next week?",
         );
         assert_eq!(parse(&m).kind, Kind::Reply);
+    }
+
+    use crate::engine::bounces::Reason;
+
+    /// A Sendmail DSN: notice text, delivery-status fields, returned headers.
+    fn sendmail_dsn(notice: &str, fields: &str) -> Vec<u8> {
+        format!(
+            "From: Mail Delivery Subsystem <MAILER-DAEMON@mx.sender.test>\n\
+             To: claire@sender.test\nSubject: Returned mail: see transcript for details\n\
+             MIME-Version: 1.0\n\
+             Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n\
+             --B\n\n{notice}\n--B\nContent-Type: message/delivery-status\n\n\
+             Reporting-MTA: dns; mx.sender.test\n\n{fields}\n\
+             --B\nContent-Type: text/rfc822-headers\n\n\
+             From: claire@sender.test\nTo: ann@example.test\nSubject: Hello\n\n--B--\n"
+        )
+        .into_bytes()
+    }
+
+    /// Yahoo names the refused command in brackets ("[RCPT_TO]"): a 5.2.1 status whose text
+    /// says the user is unknown, in reply to RCPT, is an unknown user (hard), not a filter.
+    #[test]
+    fn yahoo_bracketed_rcpt_to_makes_user_unknown_at_rcpt() {
+        let body = "Sorry, we were unable to deliver your message to the following address.\n\n\
+                    <ann@example.test>:\nRemote host said:\n\
+                    550 5.2.1 <ann@example.test>... User Unknown\n[RCPT_TO]\n\n\
+                    --- Below this line is a copy of the message.\n\n\
+                    From: claire@sender.test\nTo: ann@example.test\nSubject: Hello\n\nHi\n";
+        let m = format!(
+            "From: MAILER-DAEMON@yahoo.test\nTo: claire@sender.test\n\
+             Subject: Failure Notice\n\n{body}"
+        );
+        let p = parse(m.as_bytes());
+        assert_eq!(p.records.len(), 1, "{p:?}");
+        let r = &p.records[0];
+        assert_eq!(r.command, Some("RCPT"));
+        assert_eq!(r.reason, Reason::UserUnknown);
+        assert!(r.hard);
+    }
+
+    /// The DSN gives the reply but not the command; the transcript's ">>> RCPT TO" does.
+    #[test]
+    fn the_transcript_tells_the_command_a_dsn_leaves_out() {
+        let m = sendmail_dsn(
+            "----- The following addresses had permanent fatal errors -----\n<ann@example.test>\n\n\
+             ----- Transcript of session follows -----\n>>> RCPT TO:<ann@example.test>\n\
+             <<< 553 Invalid recipient ann@example.test (Mode: normal)\n",
+            "Final-Recipient: RFC822; <ann@example.test>\nAction: failed\nStatus: 5.7.1\n\
+             Diagnostic-Code: SMTP; 553 Invalid recipient ann@example.test (Mode: normal)\n",
+        );
+        let p = parse(&m);
+        let r = &p.records[0];
+        assert_eq!(r.command, Some("RCPT"));
+        assert_eq!(r.reason, Reason::UserUnknown);
+        assert!(r.hard);
+    }
+
+    /// Sendmail cuts a multi-line reply to its first line in Diagnostic-Code; the transcript
+    /// has the rest, which is what says DMARC.
+    #[test]
+    fn a_reply_cut_to_its_first_line_is_read_whole_from_the_transcript() {
+        let m = sendmail_dsn(
+            "----- Transcript of session follows -----\n... while talking to mx.example.test.:\n\
+             >>> DATA\n\
+             <<< 550-5.7.1 Unauthenticated email from sender.test is not accepted due to domain's\n\
+             <<< 550-5.7.1 DMARC policy. Please contact the administrator of sender.test\n\
+             <<< 550 5.7.1 domain if this was a legitimate mail.\n\
+             554 5.0.0 Service unavailable\n",
+            "Final-Recipient: RFC822; ann@example.test\nAction: failed\nStatus: 5.7.1\n\
+             Diagnostic-Code: SMTP; 550-5.7.1 Unauthenticated email from sender.test is not accepted due to domain's\n",
+        );
+        let r = &parse(&m).records[0];
+        assert!(r.diagnostic.contains("DMARC policy"), "{}", r.diagnostic);
+        assert_eq!(r.reason, Reason::AuthFailure);
+    }
+
+    /// Sendmail V5 has no DSN: each address line follows the reply it failed on.
+    #[test]
+    fn sendmail_v5_transcript_gives_each_address_its_reply() {
+        let m = "From: Mail Delivery Subsystem <MAILER-DAEMON@mx.sender.test>\n\
+                 To: claire@sender.test\nSubject: Returned mail: User unknown\n\n\
+                 ----- Transcript of session follows -----\n\
+                 While talking to mx.example.test:\n>>> MAIL From:<claire@sender.test>\n\
+                 <<< 550 Insecure Mail Relay\n\
+                 554 <ann@example.test>... Remote protocol error\n\
+                 While talking to mx.other.test:\n>>> RCPT To:<bob@other.test>\n\
+                 <<< 550 <bob@other.test>, User Unknown\n\
+                 550 <bob@other.test>... User unknown\n\
+                 421 other.test (smtp)... Deferred: Connection timed out during user open\n\n\
+                 ----- Unsent message follows -----\n\
+                 From: claire@sender.test\nTo: ann@example.test\nSubject: Hello\n\nHi\n";
+        let p = parse(m.as_bytes());
+        let by = |a: &str| p.records.iter().find(|r| r.recipient == a).expect(a);
+        assert_eq!(by("ann@example.test").reason, Reason::NoRelaying);
+        assert!(!by("ann@example.test").hard);
+        let bob = by("bob@other.test");
+        assert_eq!(bob.reason, Reason::UserUnknown);
+        assert_eq!(bob.reply_code, Some(550));
+        assert!(bob.hard);
+    }
+
+    /// InterScan's notice says only that delivery failed; the Sendmail notice it returns says
+    /// the recipient is unknown.
+    #[test]
+    fn a_transcript_in_the_returned_part_decides_what_the_wrapper_does_not() {
+        let m = "From: postmaster@gw.example.test\nTo: claire@sender.test\n\
+                 Subject: Mail could not be delivered\nMIME-Version: 1.0\n\
+                 Content-Type: multipart/mixed; boundary=\"W\"\n\n--W\nContent-type: text/plain\n\n\
+                 ****** Message from InterScan Messaging Security Suite ******\n\n\
+                 The following mail could not be delivered.\n\
+                 Reason:  Unable to deliver message to <ann@example.test> (and other recipients in the same domain).\n\n\
+                 --W\nContent-type: message/rfc822\n\n\
+                 From: claire@sender.test\nTo: ann@example.test\nSubject: Hello\n\n\
+                 ----- The following addresses had permanent fatal errors -----\n<ann@example.test>\n\n\
+                 ----- Transcript of the session follows -----\n... while talking to 192.0.2.1:\n\
+                 >>> RCPT To:<ann@example.test>\n<<< 550 5.1.1 <ann@example.test>... Invalid recipient\n\n\
+                 --W--\n";
+        let p = parse(m.as_bytes());
+        assert_eq!(p.records.len(), 1, "{p:?}");
+        let r = &p.records[0];
+        assert_eq!(r.reason, Reason::UserUnknown, "{r:?}");
+        assert!(r.hard);
+        // Without the transcript the wrapper's words decide nothing.
+        let bare = m.replace("<<< 550 5.1.1 <ann@example.test>... Invalid recipient", "");
+        assert!(!parse(bare.as_bytes()).records[0].hard);
+    }
+
+    /// Lotus Notes writes the reason above the address it is about.
+    #[test]
+    fn notes_failure_reason_above_the_address() {
+        let m = "From: POSTMASTER@gw.example.test\nTo: claire@sender.test\n\
+                 Subject: Undeliverable message\n\n\
+                 ------- Failure Reasons  --------\n\n\
+                 User  not listed in public Name & Address Book\nann@example.test\n\n\n\
+                 ------- Returned Message --------\n\
+                 From: claire@sender.test\nTo: ann@example.test\nSubject: Hello\n\nHi\n";
+        let p = parse(m.as_bytes());
+        let r = &p.records[0];
+        assert_eq!(r.recipient, "ann@example.test");
+        assert_eq!(r.reason, Reason::UserUnknown);
+        assert!(r.hard);
+    }
+
+    /// mail.local's "unknown user" above Sendmail's generic "Service unavailable".
+    #[test]
+    fn mail_local_unknown_user_is_an_unknown_user() {
+        let m = sendmail_dsn(
+            "----- The following addresses had permanent fatal errors -----\n<ann@example.test>\n\n\
+             ----- Transcript of session follows -----\nmail.local: unknown user: ann\n\
+             554 <ann@example.test>... Service unavailable\n",
+            "Final-Recipient: RFC822; <ann@example.test>\nAction: failed\nStatus: 5.5.0\n",
+        );
+        let r = &parse(&m).records[0];
+        assert_eq!(r.reason, Reason::UserUnknown, "{r:?}");
+        assert!(r.hard);
+    }
+
+    /// KDDI's notices come from a no-reply address; their subject says "mail error notice".
+    #[test]
+    fn kddi_mail_error_notice_is_a_bounce() {
+        let notice = |subject: &str| {
+            format!(
+                "From: no-reply@au.example.test\nTo: claire@sender.test\nSubject: {subject}\n\n\
+                 Your mail sent on: Thu, 29 Apr 2013 23:45:22 +0900\n\
+                 \x20    Could not be delivered to: <ann@au.example.test>\n\
+                 \x20    As their mailbox is full.\n"
+            )
+        };
+        let p = parse(notice("=?UTF-8?B?44Oh44O844Or44Ko44Op44O86YCa55+l?=").as_bytes());
+        assert_eq!(p.kind, Kind::Bounce);
+        assert_eq!(p.records[0].recipient, "ann@au.example.test");
+        assert_eq!(p.records[0].reason, Reason::MailboxFull);
     }
 }

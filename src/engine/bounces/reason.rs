@@ -674,6 +674,7 @@ const HOSTUNKNOWN_ALIGNED: &[&[&str]] = &[&["553 ", " does not exist"]];
 const SUSPEND: &[&str] = &[
     " is currently suspended",
     " temporary locked",
+    "account is disabled",
     "archived recipient",
     "boite du destinataire archivee",
     "email account that you tried to reach is disabled",
@@ -1529,6 +1530,32 @@ mod tests {
             diagnostic: d,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn messagelabs_542_rejected_is_an_unknown_address() {
+        let f = Facts {
+            status: Some("5.0.0"),
+            reply: Some(542),
+            diagnostic: "Reason: 542 ann@example.test Rejected",
+            local_host: "server-1.bemta-2.messagelabs.com",
+            ..Default::default()
+        };
+        assert_eq!(decide(&f), Reason::UserUnknown);
+        // Elsewhere the same words decide nothing of the kind.
+        let f = Facts {
+            local_host: "mx.example.test",
+            ..f
+        };
+        assert_ne!(decide(&f), Reason::UserUnknown);
+    }
+
+    #[test]
+    fn an_account_that_is_disabled_is_suspended() {
+        assert_eq!(
+            decide(&facts(None, None, None, "The user(s) account is disabled.")),
+            Reason::Suspend
+        );
     }
 
     #[test]

@@ -196,6 +196,8 @@ pub fn find(f: &Facts, d: &str) -> Option<Reason> {
                 None
             }
         }
+        // MessageLabs' own answer for an unknown address: "542 <address> Rejected".
+        Provider::MessageLabs if messagelabs_542(d) => Some(UserUnknown),
         Provider::MessageLabs => words(
             d,
             &[
@@ -381,6 +383,14 @@ pub fn find(f: &Facts, d: &str) -> Option<Reason> {
             ],
         ),
     }
+}
+
+/// "542 kijitora@example.test rejected" (lower-cased): the reply code, the address, the word.
+fn messagelabs_542(d: &str) -> bool {
+    d.match_indices("542 ").any(|(i, _)| {
+        let mut w = d[i + 4..].split_whitespace();
+        w.next().is_some_and(|a| a.contains('@')) && w.next() == Some("rejected")
+    })
 }
 
 fn words(d: &str, table: &[(Reason, &[&str])]) -> Option<Reason> {

@@ -341,6 +341,163 @@ pub fn scan(notice: &str, exclude: &[String]) -> TextScan {
     scan
 }
 
+/// One recipient's part of a Sendmail session transcript.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TranscriptEntry {
+    pub recipient: String,
+    /// The command the remote host answered (the last `>>>` line before its reply).
+    pub command: Option<&'static str>,
+    /// The host's reply (the `<<<` lines) and Sendmail's own line for the address, on one line.
+    pub diagnostic: String,
+}
+
+/// "550 <a@b>... User unknown" / "554 5.0.0 <a@b>... Service unavailable": Sendmail's line for
+/// one address, as (address, text after "...").
+fn sendmail_address_line(line: &str) -> Option<(String, &str)> {
+    let b = line.as_bytes();
+    if b.len() < 6 || !b[..3].iter().all(u8::is_ascii_digit) || b[3] != b' ' {
+        return None;
+    }
+    let open = line.find('<')?;
+    // Only a status code may stand between the reply code and the address.
+    if line[4..open].trim().contains(' ') {
+        return None;
+    }
+    let close = open + line[open..].find(">...")?;
+    let addr = clean_address(&line[open + 1..close])?;
+    Some((addr, line[close + 4..].trim()))
+}
+
+/// Read Sendmail's session transcript ("... while talking to mx.example.test.:",
+/// ">>> RCPT To:<a@b>", "<<< 550 5.1.1 <a@b>... User unknown", then one "NNN <a@b>... text"
+/// line per address) wherever it is: in the notice, or in a wrapper's copy of the notice
+/// (InterScan forwards Sendmail's notice inside the returned message). Sendmail's own text on an
+/// address line is often generic ("Remote protocol error", "Service unavailable"); the host's
+/// reply above it, and the command that reply answered, say what happened.
+pub fn sendmail_transcript(text: &str) -> Vec<TranscriptEntry> {
+    let mut out: Vec<TranscriptEntry> = Vec::new();
+    let mut inside = false;
+    let mut command: Option<&'static str> = None;
+    // Reply lines (and local delivery agents' lines, "mail.local: unknown user: x") not yet
+    // claimed by an address line.
+    let mut replies: Vec<String> = Vec::new();
+    // ">>> RCPT To:<a>" names the address its reply is about, even with no address line after.
+    let mut rcpt: Option<String> = None;
+    let flush_rcpt = |rcpt: &mut Option<String>,
+                      replies: &mut Vec<String>,
+                      command: Option<&'static str>,
+                      out: &mut Vec<TranscriptEntry>| {
+        if let Some(a) = rcpt.take()
+            && !replies.is_empty()
+        {
+            out.push(TranscriptEntry {
+                recipient: a,
+                command,
+                diagnostic: sweep(&replies.join(" ")),
+            });
+        }
+        replies.clear();
+    };
+    for raw in text.lines() {
+        let line = raw.trim();
+        let lower = line.to_ascii_lowercase();
+        if lower.contains("session follows") && lower.contains("transcript of") {
+            inside = true;
+            continue;
+        }
+        if lower.starts_with("while talking to") || lower.starts_with("... while talking to") {
+            inside = true;
+            flush_rcpt(&mut rcpt, &mut replies, command, &mut out);
+            command = None;
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        if line.starts_with("-----") || lower.starts_with("reporting-mta:") {
+            // "----- Unsent message follows -----", or the DSN fields: the transcript ended.
+            flush_rcpt(&mut rcpt, &mut replies, command, &mut out);
+            inside = false;
+            continue;
+        }
+        if let Some(cmd) = line.strip_prefix(">>>") {
+            flush_rcpt(&mut rcpt, &mut replies, command, &mut out);
+            command = super::codes::find_command(cmd);
+            if command == Some("RCPT") {
+                rcpt = super::codes::first_address(cmd);
+            }
+            continue;
+        }
+        if let Some(reply) = line.strip_prefix("<<<") {
+            replies.push(reply.trim().to_string());
+            continue;
+        }
+        if let Some((addr, own)) = sendmail_address_line(line) {
+            // Sendmail's own words carry a reply code when they quote the host ("554 <a>...
+            // 550 Host unknown"); otherwise the reply above is the reason.
+            let quotes_host = own
+                .split_whitespace()
+                .next()
+                .is_some_and(|w| w.len() == 3 && w.bytes().all(|c| c.is_ascii_digit()));
+            let diagnostic = if quotes_host || replies.is_empty() {
+                line.to_string()
+            } else {
+                format!("{} {line}", replies.join(" "))
+            };
+            if rcpt
+                .as_deref()
+                .is_some_and(|r| r.eq_ignore_ascii_case(&addr))
+            {
+                rcpt = None;
+            }
+            replies.clear();
+            out.push(TranscriptEntry {
+                recipient: addr,
+                command,
+                diagnostic: sweep(&diagnostic),
+            });
+            continue;
+        }
+        if !line.is_empty() {
+            replies.push(line.to_string());
+        }
+    }
+    flush_rcpt(&mut rcpt, &mut replies, command, &mut out);
+    out
+}
+
+/// Sendmail puts only the first line of a multi-line reply in the DSN's Diagnostic-Code
+/// ("550-5.7.1 This message does not have authentication information or fails to pass"); its
+/// transcript has every line ("<<< 550-5.7.1 …", …, "<<< 550 5.7.1 …"). The whole reply, on
+/// one line, when `first` opens one in `text`.
+pub fn transcript_reply(text: &str, first: &str) -> Option<String> {
+    let first = sweep(first);
+    if first.len() < 8 {
+        return None;
+    }
+    let code = first.get(..3)?.to_string();
+    if !code.bytes().all(|c| c.is_ascii_digit()) || first.as_bytes()[3] != b'-' {
+        return None;
+    }
+    let mut lines = text.lines().map(str::trim);
+    lines.find(|l| l.strip_prefix("<<<").is_some_and(|r| sweep(r) == first))?;
+    let mut reply = vec![first];
+    for l in lines {
+        let Some(r) = l.strip_prefix("<<<").map(str::trim) else {
+            break;
+        };
+        if !r.starts_with(&code) {
+            break;
+        }
+        reply.push(r.to_string());
+        // "550 5.7.1 …" (a space after the code) is the reply's last line.
+        if r.as_bytes().get(3) != Some(&b'-') {
+            break;
+        }
+    }
+    (reply.len() > 1).then(|| sweep(&reply.join(" ")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,5 +530,66 @@ mod tests {
         assert_eq!(s.hits[0].recipient, "r@example.ne.jp");
         assert_eq!(s.hits[0].alias.as_deref(), Some("kijitora@example.org"));
         assert_eq!(s.hits[0].diagnostic, "user unknown");
+    }
+
+    #[test]
+    fn sendmail_transcript_gives_each_address_the_reply_above_it() {
+        let t = "   ----- Transcript of session follows -----\n\
+                 While talking to mx.example.test:\n\
+                 >>> MAIL From:<me@sender.test>\n\
+                 <<< 550 Insecure Mail Relay\n\
+                 554 <ann@example.test>... Remote protocol error\n\
+                 554 <bob@example.test>... 550 Host unknown (Authoritative answer from name server)\n\
+                 While talking to mx.other.test:\n\
+                 >>> RCPT To:<cat@other.test>\n\
+                 <<< 550 <cat@other.test>... User unknown\n\
+                 550 <cat@other.test>... User unknown\n\
+                 >>> RCPT TO:<dan@other.test>\n\
+                 <<< 553 Invalid recipient dan@other.test\n\
+                 \n   ----- Unsent message follows -----\n\
+                 554 <eve@other.test>... Remote protocol error\n";
+        let e = sendmail_transcript(t);
+        let got: Vec<(&str, Option<&str>, &str)> = e
+            .iter()
+            .map(|e| (e.recipient.as_str(), e.command, e.diagnostic.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "ann@example.test",
+                    Some("MAIL"),
+                    "550 Insecure Mail Relay 554 <ann@example.test>... Remote protocol error"
+                ),
+                (
+                    "bob@example.test",
+                    Some("MAIL"),
+                    "554 <bob@example.test>... 550 Host unknown (Authoritative answer from name server)"
+                ),
+                (
+                    "cat@other.test",
+                    Some("RCPT"),
+                    "550 <cat@other.test>... User unknown 550 <cat@other.test>... User unknown"
+                ),
+                (
+                    "dan@other.test",
+                    Some("RCPT"),
+                    "553 Invalid recipient dan@other.test"
+                ),
+            ]
+        );
+        assert!(sendmail_transcript("554 <eve@other.test>... Remote protocol error").is_empty());
+    }
+
+    #[test]
+    fn a_multi_line_reply_is_read_whole_from_the_transcript() {
+        let t = ">>> DATA\n<<< 550-5.7.1 First line of the\n<<< 550-5.7.1 reply, and the\n\
+                 <<< 550 5.7.1 last line.\n554 5.0.0 Service unavailable\n";
+        assert_eq!(
+            transcript_reply(t, "550-5.7.1 First line of the").as_deref(),
+            Some("550-5.7.1 First line of the 550-5.7.1 reply, and the 550 5.7.1 last line.")
+        );
+        assert_eq!(transcript_reply(t, "550-5.7.1 Another reply"), None);
+        assert_eq!(transcript_reply(t, "550 5.7.1 last line."), None);
     }
 }

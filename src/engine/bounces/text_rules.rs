@@ -415,9 +415,15 @@ pub fn preset(diag: &str, context: &str, flat: &Flat) -> Preset {
         }
     }
 
-    // Lotus Notes / Domino, IMail.
+    // Lotus Notes / Domino, IMail. Notes writes the reason above the address ("Failure
+    // Reasons", then the address), so with no lines of its own the recipient's is the intro.
+    let own = if diag.trim().is_empty() {
+        context
+    } else {
+        diag
+    };
     if contains_any(
-        diag,
+        own,
         &[
             "not listed in public Name & Address Book",
             "not listed in Domino Directory",
@@ -446,6 +452,14 @@ pub fn preset(diag: &str, context: &str, flat: &Flat) -> Preset {
             "Undeliverable message",
         ],
     ) {
+        p.reason = Some(UserUnknown);
+        return p;
+    }
+
+    // Sendmail's local delivery agent: "mail.local: unknown user: NAME" is the local host
+    // saying the mailbox does not exist (Sendmail's own line under it is a generic "554 …
+    // Service unavailable"); no remote filter is involved.
+    if contains_any(diag, &["mail.local: unknown user:"]) {
         p.reason = Some(UserUnknown);
         return p;
     }

@@ -356,8 +356,9 @@ fn editing_a_row_and_the_config_in_editor_gives_the_terminal_back() {
     };
 
     let t = outbox_with_editor(dir.path(), "", &editor, &config, &data);
-    // An edit that changes nothing: the approval is held while the editor runs (a send
-    // running meanwhile cannot take the row), then given back.
+    // An edit that changes nothing: the row is withdrawn (SKIPPED) while the editor runs, so
+    // a send running meanwhile cannot take it, approval required or not; then it is given
+    // back READY and approved.
     t.keys(&["e"]);
     t.wait_for("row 1 unchanged");
     assert!(approved(), "approval given back");
@@ -369,8 +370,8 @@ fn editing_a_row_and_the_config_in_editor_gives_the_terminal_back() {
     assert_eq!(seen.lines().count(), 2, "{seen}");
     assert!(
         seen.lines()
-            .all(|l| l.contains("READY") && !l.contains("approved")),
-        "approved while in the editor: {seen}"
+            .all(|l| l.contains("SKIPPED") && !l.contains("approved")),
+        "takeable while in the editor: {seen}"
     );
     // Keys still reach the TUI: the preview opens on the edited message.
     t.keys(&["Enter"]);

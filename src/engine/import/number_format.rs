@@ -32,6 +32,12 @@ impl Shown {
     }
 }
 
+/// The most digits or decimals a layout is followed for, and the longest layout: Excel shows
+/// at most 30 decimals, and a file's format (or ODS text) of thousands of zeros would make
+/// every cell that long, or overflow `format!`'s width (a panic past 65,535).
+const MAX_SHOWN_DIGITS: usize = 30;
+const MAX_LAYOUT_PARTS: usize = 64;
+
 /// The decimals of a percentage format: `0%`, `0.0%`, `0.00%` (Excel's built-in formats 9
 /// and 10 are the first and last).
 fn percent_decimals(code: &str) -> Option<usize> {
@@ -39,13 +45,13 @@ fn percent_decimals(code: &str) -> Option<usize> {
     let digits = first.strip_suffix('%')?;
     let (whole, decimals) = digits.split_once('.').unwrap_or((digits, ""));
     let zeros = |s: &str| s.chars().all(|c| c == '0');
-    (!whole.is_empty() && zeros(whole) && zeros(decimals)).then_some(decimals.len())
+    (!whole.is_empty() && zeros(whole) && zeros(decimals) && decimals.len() <= MAX_SHOWN_DIGITS)
+        .then_some(decimals.len())
 }
 
 fn percent(value: f64, decimals: usize) -> Option<String> {
     // Times 100 the float way gives 15.000000000000002 for 0.15: rounded to the decimals.
-    value
-        .is_finite()
+    (value.is_finite() && decimals <= MAX_SHOWN_DIGITS)
         .then(|| format!("{:.*}%", decimals, value * 100.0))
 }
 
@@ -55,6 +61,9 @@ fn percent(value: f64, decimals: usize) -> Option<String> {
 /// `06 12 34 56 78`) as shown. `None`: the plain number.
 pub fn ods_shown(value_type: &str, value: f64, shown: &str) -> Option<String> {
     let shown = shown.trim();
+    if shown.len() > MAX_LAYOUT_PARTS {
+        return None;
+    }
     match value_type {
         "percentage" => {
             // The decimals the cell shows, whatever the locale's decimal sign (`12,50 %`).
@@ -108,6 +117,9 @@ impl DigitLayout {
         let mut parts = Vec::new();
         let mut chars = code.chars();
         while let Some(c) = chars.next() {
+            if parts.len() > MAX_LAYOUT_PARTS {
+                return None;
+            }
             match c {
                 '0' => parts.push(LayoutPart::Digit),
                 ' ' | '-' | '(' | ')' | '/' => parts.push(LayoutPart::Literal(c)),
@@ -123,6 +135,9 @@ impl DigitLayout {
             }
         }
         let digits = parts.iter().filter(|p| **p == LayoutPart::Digit).count();
+        if digits > MAX_SHOWN_DIGITS || parts.len() > MAX_LAYOUT_PARTS {
+            return None;
+        }
         // A lone `0` (built-in format 1) shows what the plain number shows.
         (digits > 1 || parts.len() > 1)
             .then_some(DigitLayout { parts, digits })
@@ -158,6 +173,22 @@ impl DigitLayout {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A format or shown text of thousands of zeros is no layout: it would make every cell
+    /// that long, and past 65,535 `format!` panics on the width.
+    #[test]
+    fn huge_layouts_are_read_as_the_plain_number() {
+        let zeros = "0".repeat(70_000);
+        assert_eq!(DigitLayout::parse(&zeros), None);
+        assert_eq!(percent_decimals(&format!("0.{zeros}%")), None);
+        assert!(Shown::parse(&format!("0.{zeros}%")).is_none());
+        assert_eq!(ods_shown("float", 1.0, &format!("{zeros}1")), None);
+        assert_eq!(ods_shown("percentage", 0.5, &format!("50.{zeros}%")), None);
+        // Up to 30 digits or decimals is followed.
+        let thirty = "0".repeat(30);
+        assert!(DigitLayout::parse(&thirty).is_some());
+        assert!(percent_decimals(&format!("0.{thirty}%")).is_some());
+    }
 
     #[test]
     fn zero_padding_number_formats_lay_out_whole_numbers() {

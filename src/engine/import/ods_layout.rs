@@ -49,6 +49,10 @@ const MAX_COLUMNS: u64 = 1 << 14;
 /// A row holding numbers repeated more than this is not expanded into shown cells (a
 /// generator's filler, not typed data).
 const MAX_SHOWN_REPEATS: u64 = 1000;
+/// Shown cells kept for a whole file: past this, cells are read as plain numbers. Repeats
+/// within the caps above still multiply (a thousand rows of a thousand columns per element),
+/// so a few kilobytes of zipped XML could otherwise ask for gigabytes.
+const MAX_SHOWN_CELLS: usize = 1_000_000;
 
 fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
     e.try_get_attribute(name).ok().flatten().and_then(|a| {
@@ -75,6 +79,7 @@ fn parse(xml: &[u8]) -> Option<HashMap<String, SheetLayout>> {
     let mut number: Option<(String, f64, u64, u64, String)> = None;
     let mut paragraphs = 0usize;
     let mut in_annotation = 0usize;
+    let mut shown_cells = 0usize;
     loop {
         let event = reader.read_event_into(&mut buf).ok()?;
         let empty = matches!(event, Event::Empty(_));
@@ -154,11 +159,17 @@ fn parse(xml: &[u8]) -> Option<HashMap<String, SheetLayout>> {
                         && let Some(shown) = ods_shown(&kind, value, &text)
                         && row_repeats <= MAX_SHOWN_REPEATS
                     {
-                        for r in row..(row + row_repeats).min(MAX_ROWS) {
-                            for c in
-                                first..(first + repeats.min(MAX_SHOWN_REPEATS)).min(MAX_COLUMNS)
-                            {
-                                layout.shown.push(((r as u32, c as u32), shown.clone()));
+                        let rows = row..(row + row_repeats).min(MAX_ROWS);
+                        let cols = first..(first + repeats.min(MAX_SHOWN_REPEATS)).min(MAX_COLUMNS);
+                        let cells = (rows.end.saturating_sub(rows.start)
+                            * cols.end.saturating_sub(cols.start))
+                            as usize;
+                        if shown_cells.saturating_add(cells) <= MAX_SHOWN_CELLS {
+                            shown_cells += cells;
+                            for r in rows {
+                                for c in cols.clone() {
+                                    layout.shown.push(((r as u32, c as u32), shown.clone()));
+                                }
                             }
                         }
                     }
@@ -176,6 +187,32 @@ fn parse(xml: &[u8]) -> Option<HashMap<String, SheetLayout>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Repeated rows of repeated number cells stop being expanded at MAX_SHOWN_CELLS for the
+    /// whole file, however many elements ask for more.
+    #[test]
+    fn shown_cells_are_bounded_for_the_whole_file() {
+        let cell = "<table:table-cell office:value-type=\"float\" office:value=\"1\" \
+                    table:number-columns-repeated=\"1000\"><text:p>01</text:p></table:table-cell>";
+        let row = format!(
+            "<table:table-row table:number-rows-repeated=\"1000\">{}</table:table-row>",
+            cell.repeat(4)
+        );
+        let xml = format!(
+            "<office:document-content><office:body><office:spreadsheet>\
+             <table:table table:name=\"S\">{}</table:table>\
+             </office:spreadsheet></office:body></office:document-content>",
+            row.repeat(3)
+        );
+        let layouts = parse(xml.as_bytes()).unwrap();
+        let shown = &layouts["S"].shown;
+        assert_eq!(
+            shown.len(),
+            MAX_SHOWN_CELLS,
+            "one element of a million each, then none"
+        );
+        assert_eq!(shown[0], ((0, 0), "01".to_string()));
+    }
 
     fn fixture(name: &str) -> Vec<u8> {
         std::fs::read(format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()

@@ -88,7 +88,16 @@ fn read(stream: &[u8]) -> Option<ShownCells> {
         return Some(HashMap::new());
     }
     let mut out = ShownCells::new();
+    // A sheet's records are read once: sheets of a sound file do not overlap, so the walks
+    // together read the stream at most once. A crafted sheet list (thousands of sheets at
+    // one offset, or overlapping ones) would otherwise read it again per sheet; past the
+    // stream's own size the rest is read as plain numbers.
+    let mut budget = stream.len();
+    let mut walked = std::collections::HashSet::new();
     for (name, at) in sheets {
+        if !walked.insert(at) || budget == 0 {
+            continue;
+        }
         let mut cells = Vec::new();
         let mut push = |row: Option<u16>, col: Option<u16>, xf: Option<u16>, value: f64| {
             if let (Some(row), Some(col), Some(Some(layout))) =
@@ -103,6 +112,10 @@ fn read(stream: &[u8]) -> Option<ShownCells> {
             continue;
         }
         for (typ, data) in sheet {
+            budget = budget.saturating_sub(data.len() + 4);
+            if budget == 0 {
+                break;
+            }
             let (row, col, xf) = (u16_at(data, 0), u16_at(data, 2), u16_at(data, 4));
             match typ {
                 NUMBER => {
@@ -212,6 +225,53 @@ fn chars(data: &[u8], start: usize, len: usize, wide: bool) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn record(typ: u16, data: &[u8]) -> Vec<u8> {
+        let mut r = typ.to_le_bytes().to_vec();
+        r.extend_from_slice(&(data.len() as u16).to_le_bytes());
+        r.extend_from_slice(data);
+        r
+    }
+
+    /// A sheet list naming one sheet's records many times (or overlapping ones) reads them
+    /// once: the walks together never read more than the stream.
+    #[test]
+    fn many_sheets_at_one_offset_read_its_records_once() {
+        let bof = record(BOF, &[0x00, 0x06, 0, 0, 0, 0, 0, 0]);
+        let xf = record(XF, &[0, 0, 10, 0]); // built-in format 10, 0.00%
+        let sheets = 2000;
+        let bound = |name: usize, at: u32| {
+            let mut d = at.to_le_bytes().to_vec();
+            d.extend_from_slice(&[0, 0]);
+            let name = format!("S{name}");
+            d.extend_from_slice(&[name.len() as u8, 0]);
+            d.extend_from_slice(name.as_bytes());
+            record(BOUNDSHEET, &d)
+        };
+        let globals_len = bof.len()
+            + xf.len()
+            + (0..sheets).map(|i| bound(i, 0).len()).sum::<usize>()
+            + record(EOF, &[]).len();
+        let mut stream = bof.clone();
+        stream.extend(xf);
+        for i in 0..sheets {
+            stream.extend(bound(i, globals_len as u32));
+        }
+        stream.extend(record(EOF, &[]));
+        assert_eq!(stream.len(), globals_len);
+        stream.extend(bof);
+        for row in 0..500u16 {
+            let mut d = row.to_le_bytes().to_vec();
+            d.extend_from_slice(&[0, 0, 0, 0]);
+            d.extend_from_slice(&0.5f64.to_le_bytes());
+            stream.extend(record(NUMBER, &d));
+        }
+        stream.extend(record(EOF, &[]));
+        let shown = read(&stream).unwrap();
+        assert_eq!(shown.len(), 1, "the records are read for one sheet only");
+        assert_eq!(shown["S0"].len(), 500);
+        assert_eq!(shown["S0"][0].1, "50.00%");
+    }
 
     #[test]
     fn rk_numbers_decode() {

@@ -383,17 +383,21 @@ pub fn sendmail_transcript(text: &str) -> Vec<TranscriptEntry> {
     let mut replies: Vec<String> = Vec::new();
     // ">>> RCPT To:<a>" names the address its reply is about, even with no address line after.
     let mut rcpt: Option<String> = None;
+    // Every address given in RCPT this session: with PIPELINING the refusal of a RCPT comes
+    // after ">>> DATA", and is still about the RCPT.
+    let mut rcpts: Vec<String> = Vec::new();
     let flush_rcpt = |rcpt: &mut Option<String>,
                       replies: &mut Vec<String>,
                       command: Option<&'static str>,
                       out: &mut Vec<TranscriptEntry>| {
+        let failing = failing_replies(replies);
         if let Some(a) = rcpt.take()
-            && !replies.is_empty()
+            && !failing.is_empty()
         {
             out.push(TranscriptEntry {
                 recipient: a,
                 command,
-                diagnostic: sweep(&replies.join(" ")),
+                diagnostic: sweep(&failing.join(" ")),
             });
         }
         replies.clear();
@@ -409,6 +413,7 @@ pub fn sendmail_transcript(text: &str) -> Vec<TranscriptEntry> {
             inside = true;
             flush_rcpt(&mut rcpt, &mut replies, command, &mut out);
             command = None;
+            rcpts.clear();
             continue;
         }
         if !inside {
@@ -425,6 +430,7 @@ pub fn sendmail_transcript(text: &str) -> Vec<TranscriptEntry> {
             command = super::codes::find_command(cmd);
             if command == Some("RCPT") {
                 rcpt = super::codes::first_address(cmd);
+                rcpts.extend(rcpt.clone());
             }
             continue;
         }
@@ -439,10 +445,26 @@ pub fn sendmail_transcript(text: &str) -> Vec<TranscriptEntry> {
                 .split_whitespace()
                 .next()
                 .is_some_and(|w| w.len() == 3 && w.bytes().all(|c| c.is_ascii_digit()));
-            let diagnostic = if quotes_host || replies.is_empty() {
+            // Acceptances (the 250 to MAIL, to another RCPT, the 354 to DATA) say nothing
+            // about this address.
+            let failing = failing_replies(&replies);
+            let diagnostic = if quotes_host || failing.is_empty() {
                 line.to_string()
             } else {
-                format!("{} {line}", replies.join(" "))
+                format!("{} {line}", failing.join(" "))
+            };
+            // A pipelined session answers RCPT after DATA was sent: an address given in
+            // RCPT whose refusal names it was refused at RCPT.
+            let lower_addr = addr.to_ascii_lowercase();
+            let command = if command == Some("DATA")
+                && rcpts.iter().any(|r| r.eq_ignore_ascii_case(&addr))
+                && failing
+                    .iter()
+                    .any(|r| r.to_ascii_lowercase().contains(&lower_addr))
+            {
+                Some("RCPT")
+            } else {
+                command
             };
             if rcpt
                 .as_deref()
@@ -464,6 +486,16 @@ pub fn sendmail_transcript(text: &str) -> Vec<TranscriptEntry> {
     }
     flush_rcpt(&mut rcpt, &mut replies, command, &mut out);
     out
+}
+
+/// The replies that are not acceptances (2xx, 3xx): refusals, and the other lines (a local
+/// delivery agent's "mail.local: unknown user: x").
+fn failing_replies(replies: &[String]) -> Vec<&str> {
+    replies
+        .iter()
+        .map(String::as_str)
+        .filter(|r| !(r.starts_with('2') || r.starts_with('3')))
+        .collect()
 }
 
 /// Sendmail puts only the first line of a multi-line reply in the DSN's Diagnostic-Code
@@ -501,6 +533,35 @@ pub fn transcript_reply(text: &str, first: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// With PIPELINING the RCPT's refusal comes after ">>> DATA": it is still about the RCPT,
+    /// and the acceptances around it (MAIL's 250, the other RCPT's, DATA's 354) are no part of
+    /// any address's diagnostic; an accepted RCPT gets no entry.
+    #[test]
+    fn a_pipelined_refusal_is_about_its_rcpt() {
+        let t = "----- Transcript of session follows -----\n\
+                 ... while talking to mx.example.test.:\n\
+                 >>> MAIL From:<claire@sender.test>\n\
+                 >>> RCPT To:<ann@example.test>\n\
+                 >>> RCPT To:<bob@example.test>\n\
+                 >>> DATA\n\
+                 <<< 250 2.1.0 Ok\n\
+                 <<< 550 5.1.1 <ann@example.test>... User unknown\n\
+                 <<< 250 2.1.5 Ok\n\
+                 <<< 354 Go ahead\n\
+                 550 5.1.1 <ann@example.test>... User unknown\n";
+        let entries = sendmail_transcript(t);
+        assert_eq!(entries.len(), 1, "{entries:?}");
+        let e = &entries[0];
+        assert_eq!(e.recipient, "ann@example.test");
+        assert_eq!(e.command, Some("RCPT"));
+        assert!(
+            !e.diagnostic.contains("250") && !e.diagnostic.contains("354"),
+            "{}",
+            e.diagnostic
+        );
+        assert!(e.diagnostic.contains("User unknown"), "{}", e.diagnostic);
+    }
 
     #[test]
     fn qmail_style() {

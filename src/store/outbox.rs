@@ -409,10 +409,11 @@ pub fn next_attempt_at(conn: &Connection, id: i64) -> Result<Option<i64>> {
         .flatten())
 }
 
-/// Put a row [`withdraw_retries`] withdrew back as `row` was, due at `next_at`, unless it
+/// Put a row withdrawn for an edit ([`withdraw_retries`], [`set_skipped`]) back as `row`
+/// was: its status (READY or RETRY), approval and reason, due at `next_at`, unless it
 /// changed meanwhile (an edit that changed nothing gives it back to the sender).
 /// `withdrawn_at` is the withdrawal's time: a row written since (a rebuild) is left alone.
-pub fn restore_retry(
+pub fn restore_withdrawn(
     conn: &Connection,
     row: &OutboxRow,
     next_at: Option<i64>,
@@ -420,36 +421,19 @@ pub fn restore_retry(
     now: i64,
 ) -> Result<bool> {
     Ok(conn.execute(
-        "UPDATE outbox SET status = 'RETRY', approved = ?2, reason = ?3, next_attempt_at = ?4,
+        "UPDATE outbox SET status = ?7, approved = ?2, reason = ?3, next_attempt_at = ?4,
              updated_at = ?5
          WHERE id = ?1 AND status IN ('READY', 'SKIPPED') AND approved = 0
            AND updated_at = ?6",
-        params![row.id, row.approved, row.reason, next_at, now, withdrawn_at],
-    )? == 1)
-}
-
-/// Withdraw READY row `id` for an edit (SKIPPED, unapproved): with approval off, an
-/// unapproved READY row would still be sent. `true` when it was READY.
-pub fn withdraw_ready(conn: &Connection, id: i64, now: i64) -> Result<bool> {
-    Ok(conn.execute(
-        "UPDATE outbox SET status = 'SKIPPED', approved = 0, updated_at = ?2
-         WHERE id = ?1 AND status = 'READY'",
-        params![id, now],
-    )? == 1)
-}
-
-/// Put a row [`withdraw_ready`] withdrew back as `row` was (its approval included), unless
-/// it was written since `withdrawn_at` (a rebuild, a skip by hand).
-pub fn restore_ready(
-    conn: &Connection,
-    row: &OutboxRow,
-    withdrawn_at: i64,
-    now: i64,
-) -> Result<bool> {
-    Ok(conn.execute(
-        "UPDATE outbox SET status = 'READY', approved = ?2, updated_at = ?3
-         WHERE id = ?1 AND status = 'SKIPPED' AND updated_at = ?4",
-        params![row.id, row.approved, now, withdrawn_at],
+        params![
+            row.id,
+            row.approved,
+            row.reason,
+            next_at,
+            now,
+            withdrawn_at,
+            row.status.as_str()
+        ],
     )? == 1)
 }
 

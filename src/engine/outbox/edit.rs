@@ -92,25 +92,15 @@ pub fn edit_row(
     // with its attempts and due time).
     let next_at = outbox::next_attempt_at(store.conn(), id).map_err(failed)?;
     let withdrawn_at = store::now_ts();
-    let withdrawn = match row.status {
-        Status::Retry => {
-            outbox::withdraw_retries(store.conn(), &[id], withdrawn_at, outbox::Held::Skipped)
-                .map_err(failed)?
-                == 1
-        }
-        Status::Ready => outbox::withdraw_ready(store.conn(), id, withdrawn_at).map_err(failed)?,
-        _ => false,
-    };
+    let withdrawn = matches!(row.status, Status::Retry | Status::Ready)
+        && outbox::set_skipped(store.conn(), &[id], true, withdrawn_at).map_err(failed)? == 1;
     let held = !withdrawn
         && row.approved
         && outbox::set_approved(store.conn(), &[id], false, store::now_ts()).map_err(failed)? == 1;
     let result = change(&row).and_then(|(subject, body)| store_edit(store, &row, &subject, &body));
     if matches!(result, Ok(Outcome::Unchanged) | Err(_)) {
-        if withdrawn && row.status == Status::Retry {
-            outbox::restore_retry(store.conn(), &row, next_at, withdrawn_at, store::now_ts())
-                .map_err(failed)?;
-        } else if withdrawn {
-            outbox::restore_ready(store.conn(), &row, withdrawn_at, store::now_ts())
+        if withdrawn {
+            outbox::restore_withdrawn(store.conn(), &row, next_at, withdrawn_at, store::now_ts())
                 .map_err(failed)?;
         } else if held {
             outbox::set_approved(store.conn(), &[id], true, store::now_ts()).map_err(failed)?;

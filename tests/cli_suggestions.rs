@@ -587,6 +587,7 @@ fn outbox_row(dir: &Path, first: &str) -> outbox::OutboxRow {
 /// Suggestions (set, reset, accepting one over the imported address), the row is held as
 /// ERROR, unapproved, with the reason, and the command says so; a rebuild makes it anew for
 /// the new address, to be approved again. A choice that keeps the address holds nothing.
+/// Every command that can hold a row says so in the same words.
 #[test]
 fn changing_an_address_holds_the_outbox_row_built_for_the_old_one() {
     let dir = campaign();
@@ -683,8 +684,8 @@ fn changing_an_address_holds_the_outbox_row_built_for_the_old_one() {
         .assert()
         .success()
         .stdout(predicate::str::ends_with(format!(
-            "accepted 1 suggestion; outbox row #{eve_row} was built for the old address: ERROR \
-             until the outbox is rebuilt\n"
+            "accepted 1 suggestion\noutbox row #{eve_row} built for the old address: ERROR until \
+             `hailer outbox build` makes it for the new one\n"
         )));
     assert_eq!(outbox_row(d, "Eve").status, outbox::Status::Error);
 

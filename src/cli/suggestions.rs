@@ -341,6 +341,9 @@ fn accept(store: &mut store::Store, args: &AcceptArgs) -> u8 {
                     );
                 }
                 outln!("{summary}");
+                if let Some(line) = held_line(&out.outbox_held) {
+                    outln!("{line}");
+                }
             }
             exit::OK
         }

@@ -187,7 +187,6 @@ impl AcceptReport {
                 }
             ));
         }
-        line.push_str(&super::outbox::held_note(&self.held));
         line
     }
 }

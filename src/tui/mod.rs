@@ -905,7 +905,7 @@ fn accept_suggestions(
     let tx = store.conn().unchecked_transaction()?;
     let report = suggestions::accept_many(&tx, ids, false, now)?;
     tx.commit()?;
-    Ok(report.summary())
+    Ok(report.summary() + &crate::store::outbox::held_note(&report.held))
 }
 
 /// `u` on Suggestions: accepted or edited rows back to suggested, in one transaction.

@@ -1873,12 +1873,30 @@ fn mailbox_check_lines<'a>(s: &super::app::Settings, theme: &Theme) -> Vec<Line<
 fn render_help(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) -> usize {
     let area = popup(dialog_area(f), 78, dialog_area(f).height);
     f.render_widget(Clear, area);
-    // Keys column (16) + gap (2); a long description wraps under itself, not under the keys.
-    let desc_width = (area.width.saturating_sub(2 + 18) as usize).max(20);
-    let mut lines = vec![Line::styled(
-        format!("Keys on the {} tab", app.tab.title()),
-        theme.accent(),
-    )];
+    let lines = help_lines(app, area.width.saturating_sub(2) as usize, theme);
+    scrolled_popup(
+        f,
+        area,
+        lines,
+        scroll,
+        " Help · Esc closes · j/k g/G scroll ",
+    )
+}
+
+/// The help of `app`'s tab in lines of at most `width` cells. The keys take a column of
+/// their own, their description wrapping under itself; on a screen too narrow for a column
+/// of keys beside a readable description, each description goes under its keys instead.
+fn help_lines(app: &App, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    const KEYS_COLUMN: usize = 16;
+    const MIN_DESCRIPTION: usize = 24;
+    let side_by_side = width >= KEYS_COLUMN + 2 + MIN_DESCRIPTION;
+    let indent = if side_by_side { KEYS_COLUMN + 2 } else { 2 };
+    let desc_width = width.saturating_sub(indent).max(1);
+    let mut lines: Vec<Line<'static>> =
+        wrap_words(&format!("Keys on the {} tab", app.tab.title()), width)
+            .into_iter()
+            .map(|l| Line::styled(l, theme.accent()))
+            .collect();
     // One line per action: every key with the same description is grouped on the line of
     // the first one, wherever the table lists it ("j, Down  scroll down").
     let mut merged: Vec<(Vec<&str>, &str)> = Vec::new();
@@ -1888,13 +1906,23 @@ fn render_help(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) -> usize 
             None => merged.push((vec![b.keys], b.desc)),
         }
     }
-    let push = |lines: &mut Vec<Line>, keys: &str, desc: &str| {
-        for (i, part) in wrap_words(desc, desc_width).into_iter().enumerate() {
-            let keys = if i == 0 { keys } else { "" };
+    let push = |lines: &mut Vec<Line<'static>>, keys: &str, desc: &str| {
+        let mut parts = wrap_words(desc, desc_width).into_iter();
+        if side_by_side && keys.width() <= KEYS_COLUMN {
+            let first = parts.next().unwrap_or_default();
             lines.push(Line::from(vec![
-                Span::styled(format!("{keys:>16}  "), theme.accent()),
-                Span::raw(part),
+                Span::styled(format!("{keys:>KEYS_COLUMN$}  "), theme.accent()),
+                Span::raw(first),
             ]));
+        } else {
+            // Keys wider than their column, or a narrow screen: the keys on a line of
+            // their own, so neither they nor the description run past the box.
+            for part in wrap_words(keys, width) {
+                lines.push(Line::styled(part, theme.accent()));
+            }
+        }
+        for part in parts {
+            lines.push(Line::raw(format!("{:indent$}{part}", "")));
         }
     };
     for (keys, desc) in merged {
@@ -1903,10 +1931,12 @@ fn render_help(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) -> usize 
     // The tabs with a table have one-line inputs, which take their own keys first.
     if app.tab.has_table() {
         lines.push(Line::raw(""));
-        lines.push(Line::styled(
+        for part in wrap_words(
             "In a one-line input (/ filter, a path, an address, dates)",
-            theme.accent(),
-        ));
+            width,
+        ) {
+            lines.push(Line::styled(part, theme.accent()));
+        }
         for (keys, desc) in INPUT_KEYS {
             push(&mut lines, keys, desc);
         }
@@ -1914,13 +1944,7 @@ fn render_help(f: &mut Frame, app: &App, scroll: usize, theme: &Theme) -> usize 
             push(&mut lines, "Tab", "complete the path (i)");
         }
     }
-    scrolled_popup(
-        f,
-        area,
-        lines,
-        scroll,
-        " Help · Esc closes · j/k g/G scroll ",
-    )
+    lines
 }
 
 /// Splits `text` into lines of at most `width` cells at spaces; a word wider than that (a
@@ -2254,6 +2278,67 @@ mod tests {
         let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
         t.draw(|f| render(f, app)).unwrap();
         format!("{}", t.backend())
+    }
+
+    /// The help fits any width, down to a phone's SSH client: no line is wider than the
+    /// box (the box clips it unseen), and every key and every word of every description is
+    /// there, in order.
+    #[test]
+    fn help_lines_fit_narrow_screens_and_lose_no_word() {
+        let theme = Theme { color: false };
+        for tab in Tab::ALL {
+            let mut app = App::new(
+                super::super::app::Settings::default(),
+                std::path::PathBuf::from("/"),
+                false,
+            );
+            app.tab = tab;
+            // Keys sharing a description are listed together, before it.
+            let mut want: Vec<String> = Vec::new();
+            let help = app.keymap.help(tab);
+            let mut described = std::collections::HashSet::new();
+            for b in &help {
+                if !described.insert(b.desc) {
+                    continue;
+                }
+                for same in help.iter().filter(|o| o.desc == b.desc) {
+                    want.extend(
+                        same.keys
+                            .split([' ', ','])
+                            .filter(|w| !w.is_empty())
+                            .map(String::from),
+                    );
+                }
+                want.extend(b.desc.split_whitespace().map(String::from));
+            }
+            for width in [24, 30, 38, 41, 44, 50, 59, 76] {
+                let lines = help_lines(&app, width, &theme);
+                let text: Vec<String> = lines
+                    .iter()
+                    .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+                    .collect();
+                for line in &text {
+                    assert!(
+                        line.width() <= width,
+                        "{tab:?} at {width}: {line:?} too wide"
+                    );
+                }
+                let words: Vec<&str> = text
+                    .iter()
+                    .flat_map(|l| l.split([' ', ',']))
+                    .filter(|w| !w.is_empty())
+                    .collect();
+                // Each wanted word appears, in order (keys and descriptions interleave).
+                let mut at = 0;
+                for w in &want {
+                    let w = w.trim_end_matches(',');
+                    match words[at..].iter().position(|x| x == &w) {
+                        Some(i) => at += i + 1,
+                        None => panic!("{tab:?} at {width}: {w:?} missing or out of order"),
+                    }
+                }
+            }
+        }
     }
 
     /// An unknown-key error names the expected keys at its end, past 80 columns: the line

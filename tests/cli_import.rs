@@ -295,25 +295,31 @@ fn numbers_read_as_shown_in_every_spreadsheet_format() {
     }
 }
 
-/// An XLSX written by a program that does not calculate formulas (openpyxl: see
+/// An XLSX or ODS written by a program that does not calculate formulas (openpyxl, odfpy: see
 /// make_fixtures.py) holds formulas without values. Such a cell is never read as a value nor
 /// silently as an empty one: a required field rejects the row naming the cell and the
 /// formula, another is left empty with a note, and the summary says how to get the values.
 #[test]
 fn a_formula_without_a_computed_value_is_named_never_read() {
+    for file in ["uncomputed.xlsx", "uncomputed.ods"] {
+        formula_without_a_computed_value_is_named_never_read(file);
+    }
+}
+
+fn formula_without_a_computed_value_is_named_never_read(file: &str) {
     let env = Env::new();
     let out = env
         .hailer()
         .args(["import", "prospects", "--json"])
-        .arg(data("uncomputed.xlsx"))
+        .arg(data(file))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{out:?}");
+    assert!(out.status.success(), "{file}: {out:?}");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         (&v["imported"], &v["rejected"]),
         (&3.into(), &1.into()),
-        "{v:#}"
+        "{file}: {v:#}"
     );
     let reject = &v["rejects"][0];
     assert_eq!(
@@ -352,7 +358,7 @@ fn a_formula_without_a_computed_value_is_named_never_read() {
             "4 formula cells of sheet \"Prospects\" hold no computed value (D2 =UPPER(\"ceo\"), \
              C3 =C2, E4 =LOWER(A4)&\"@globex.test\" and 1 more)"
         ),
-        "{warning}"
+        "{file}: {warning}"
     );
     // No formula text was stored as a value; the row of a formula alone is no prospect.
     let stored: Vec<(String, Option<String>, Option<String>)> = env

@@ -174,6 +174,38 @@ def uncomputed_xlsx(path):
     wb.save(path)
 
 
+def uncomputed_ods(path):
+    """The rows of uncomputed.xlsx as ODS written by a generator that does not calculate (odfpy):
+    each formula cell has table:formula and no value type, value or text."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableRow, TableCell
+    from odf.text import P
+    doc = OpenDocumentSpreadsheet()
+    t = Table(name="Prospects")
+    rows = [
+        ["firstname", "lastname", "company", "title", "email"],
+        ["Jean", "Dupont", "Acme SA", ("of:=UPPER(\"ceo\")",), None],
+        ["Marie", "Curie", ("of:=[.C2]",), None, None],
+        ["Paul", "Martin", "Globex", None, ("of:=LOWER([.A4])&\"@globex.test\"",)],
+        ["Léa", "Roux", "Globex", "CTO", None],
+        [None, None, None, None, ("of:=LOWER([.A6])",)],
+    ]
+    for r in rows:
+        tr = TableRow()
+        for v in r:
+            if v is None:
+                tc = TableCell()
+            elif isinstance(v, tuple):
+                tc = TableCell(formula=v[0])
+            else:
+                tc = TableCell(valuetype="string")
+                tc.addElement(P(text=v))
+            tr.addElement(tc)
+        t.addElement(tr)
+    doc.spreadsheet.addElement(t)
+    doc.save(path)
+
+
 def merged_ods(path):
     """The sheet of merged.xls as ODS, merged the way LibreOffice writes it: the region's top
     cell spans rows/columns (table:number-rows-spanned, …-columns-spanned) and each cell it
@@ -314,8 +346,10 @@ if __name__ == "__main__":
     merged_xls(os.path.join(HERE, "merged.xls"))
     merged_ods(os.path.join(HERE, "merged.ods"))
     uncomputed_xlsx(os.path.join(HERE, "uncomputed.xlsx"))
+    uncomputed_ods(os.path.join(HERE, "uncomputed.ods"))
     numbers_xlsx(os.path.join(HERE, "numbers.xlsx"))
     numbers_xls(os.path.join(HERE, "numbers.xls"))
     numbers_ods(os.path.join(HERE, "numbers.ods"))
     print("wrote prospects.xlsx, prospects.xls, prospects.ods, far_cell.xlsx, sheets.xlsx, "
-          "merged.xls, merged.ods, uncomputed.xlsx, numbers.xlsx, numbers.xls, numbers.ods")
+          "merged.xls, merged.ods, uncomputed.xlsx, uncomputed.ods, numbers.xlsx, numbers.xls, "
+          "numbers.ods")

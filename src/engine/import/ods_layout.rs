@@ -1,5 +1,5 @@
-//! What calamine does not say about an ODS sheet: its merged cells, and the text its numbers
-//! show.
+//! What calamine does not say about an ODS sheet: its merged cells, the text its numbers
+//! show, and its formulas stored without a value.
 //!
 //! A merged region's top-left cell carries `table:number-rows-spanned` and
 //! `table:number-columns-spanned`; the cells it covers are `table:covered-table-cell`, empty.
@@ -7,6 +7,10 @@
 //! (`text:p`), which [`ods_shown`] judges: `01234` for a postcode in a zero-padding format,
 //! `15%` for a percentage. Cells are counted as calamine counts them (repeated rows and
 //! columns expanded), so the positions match its ranges.
+//!
+//! A formula cell (`table:formula`) holds its last computed value beside the formula, as every
+//! spreadsheet program writes it; a generator that does not calculate (odfpy, some exports)
+//! leaves out the value type and the text, and calamine reads the cell as empty.
 
 use std::collections::HashMap;
 use std::io::{BufReader, Cursor, Read};
@@ -23,6 +27,9 @@ pub struct SheetLayout {
     pub merged: Vec<Dimensions>,
     /// (row, column) 0-based, and the text shown.
     pub shown: Vec<((u32, u32), String)>,
+    /// Formula cells with no value stored: (row, column) 0-based, and the formula as a
+    /// spreadsheet shows it (`=SUM(A1:A2)`).
+    pub uncomputed: Vec<(u32, u32, String)>,
 }
 
 /// Layouts by sheet name. A document this reader cannot follow gives none: calamine reports
@@ -80,6 +87,10 @@ fn parse(xml: &[u8]) -> Option<HashMap<String, SheetLayout>> {
     let mut paragraphs = 0usize;
     let mut in_annotation = 0usize;
     let mut shown_cells = 0usize;
+    // The formula cell being read with no value type: (formula, column, columns repeated,
+    // whether it shows any text).
+    let mut formula_cell: Option<(String, u64, u64, bool)> = None;
+    let mut uncomputed_cells = 0usize;
     loop {
         let event = reader.read_event_into(&mut buf).ok()?;
         let empty = matches!(event, Event::Empty(_));
@@ -112,6 +123,21 @@ fn parse(xml: &[u8]) -> Option<HashMap<String, SheetLayout>> {
                             });
                         }
                         let kind = attr(&e, "office:value-type").unwrap_or_default();
+                        if kind.is_empty()
+                            && let Some(formula) = attr(&e, "table:formula")
+                        {
+                            if empty {
+                                uncomputed_cells += record_uncomputed(
+                                    layout,
+                                    &formula,
+                                    (row, row_repeats),
+                                    (col, repeats),
+                                    MAX_SHOWN_CELLS.saturating_sub(uncomputed_cells),
+                                );
+                            } else {
+                                formula_cell = Some((formula, col, repeats, false));
+                            }
+                        }
                         if !empty
                             && matches!(kind.as_str(), "float" | "percentage")
                             && let Some(value) =
@@ -144,6 +170,9 @@ fn parse(xml: &[u8]) -> Option<HashMap<String, SheetLayout>> {
                 if let Some((.., text)) = number.as_mut() {
                     text.push_str(&t.xml10_content());
                 }
+                if let Some((.., shows_text)) = formula_cell.as_mut() {
+                    *shows_text |= !t.xml10_content().trim().is_empty();
+                }
             }
             Event::End(e) => match e.name().as_ref() {
                 "table:table" => {
@@ -154,6 +183,17 @@ fn parse(xml: &[u8]) -> Option<HashMap<String, SheetLayout>> {
                 "table:table-row" => row = (row + row_repeats).min(MAX_ROWS),
                 "office:annotation" => in_annotation = in_annotation.saturating_sub(1),
                 "table:table-cell" => {
+                    if let (Some((formula, first, repeats, false)), Some((_, layout))) =
+                        (formula_cell.take(), sheet.as_mut())
+                    {
+                        uncomputed_cells += record_uncomputed(
+                            layout,
+                            &formula,
+                            (row, row_repeats),
+                            (first, repeats),
+                            MAX_SHOWN_CELLS.saturating_sub(uncomputed_cells),
+                        );
+                    }
                     if let (Some((kind, value, first, repeats, text)), Some((_, layout))) =
                         (number.take(), sheet.as_mut())
                         && let Some(shown) = ods_shown(&kind, value, &text)
@@ -184,6 +224,67 @@ fn parse(xml: &[u8]) -> Option<HashMap<String, SheetLayout>> {
     Some(out)
 }
 
+/// Notes a formula cell stored without a value, at each place its repeats put it, within
+/// `budget` cells; returns how many were noted.
+fn record_uncomputed(
+    layout: &mut SheetLayout,
+    formula: &str,
+    (row, row_repeats): (u64, u64),
+    (col, repeats): (u64, u64),
+    budget: usize,
+) -> usize {
+    if row_repeats > MAX_SHOWN_REPEATS || formula.trim().is_empty() {
+        return 0;
+    }
+    let shown = shown_formula(formula);
+    let mut noted = 0;
+    for r in row..(row + row_repeats).min(MAX_ROWS) {
+        for c in col..(col + repeats.min(MAX_SHOWN_REPEATS)).min(MAX_COLUMNS) {
+            if noted == budget {
+                return noted;
+            }
+            layout.uncomputed.push((r as u32, c as u32, shown.clone()));
+            noted += 1;
+        }
+    }
+    noted
+}
+
+/// A formula as the file stores it (`of:=SUM([.A1:.A2])`) the way a spreadsheet shows it
+/// (`=SUM(A1:A2)`): without the namespace prefix, references without their brackets and
+/// dots. Text in quotes is left as it is.
+fn shown_formula(stored: &str) -> String {
+    let formula = match stored.split_once(':') {
+        Some((prefix, rest))
+            if !prefix.is_empty() && prefix.chars().all(|c| c.is_ascii_alphanumeric()) =>
+        {
+            rest
+        }
+        _ => stored,
+    };
+    let mut out = String::with_capacity(formula.len());
+    let mut quoted = false;
+    let mut chars = formula.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                out.push(c);
+            }
+            '[' if !quoted && chars.peek() == Some(&'.') => {
+                chars.next();
+            }
+            ':' if !quoted && chars.peek() == Some(&'.') => {
+                chars.next();
+                out.push(':');
+            }
+            ']' if !quoted => {}
+            _ => out.push(c),
+        }
+    }
+    out.trim().to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,6 +313,39 @@ mod tests {
             "one element of a million each, then none"
         );
         assert_eq!(shown[0], ((0, 0), "01".to_string()));
+    }
+
+    /// A formula cell with no value type and no text is noted where its repeats put it; one
+    /// with a value (as every spreadsheet program writes it) is not, nor one showing text.
+    #[test]
+    fn formulas_stored_without_a_value_are_noted() {
+        let xml = "<office:document-content><office:body><office:spreadsheet>\
+             <table:table table:name=\"S\">\
+             <table:table-row>\
+             <table:table-cell office:value-type=\"string\"><text:p>Ann</text:p></table:table-cell>\
+             <table:table-cell table:formula=\"of:=UPPER(&quot;[.x]&quot;)\"/>\
+             <table:table-cell table:formula=\"of:=[.A1]\" office:value-type=\"string\">\
+             <text:p>Ann</text:p></table:table-cell>\
+             </table:table-row>\
+             <table:table-row table:number-rows-repeated=\"2\">\
+             <table:table-cell/>\
+             <table:table-cell table:formula=\"of:=SUM([.A1:.B1])\" \
+             table:number-columns-repeated=\"2\"></table:table-cell>\
+             <table:table-cell table:formula=\"of:=[.A1]\"><text:p>x</text:p></table:table-cell>\
+             </table:table-row>\
+             </table:table></office:spreadsheet></office:body></office:document-content>";
+        let layouts = parse(xml.as_bytes()).unwrap();
+        let at = |r, c, f: &str| (r, c, f.to_string());
+        assert_eq!(
+            layouts["S"].uncomputed,
+            [
+                at(0, 1, "=UPPER(\"[.x]\")"),
+                at(1, 1, "=SUM(A1:B1)"),
+                at(1, 2, "=SUM(A1:B1)"),
+                at(2, 1, "=SUM(A1:B1)"),
+                at(2, 2, "=SUM(A1:B1)"),
+            ]
+        );
     }
 
     fn fixture(name: &str) -> Vec<u8> {

@@ -78,11 +78,13 @@ pub enum Source {
 }
 
 /// What the reader library does not give about a workbook's sheets, read from the file
-/// itself, by sheet name: ODS merged cells, XLS and ODS numbers as shown (XLSX gives both).
+/// itself, by sheet name: ODS merged cells, XLS and ODS numbers as shown (XLSX gives both),
+/// ODS formulas stored without a value (XLSX ones are read in [`xlsx_uncomputed`]).
 #[derive(Debug, Default)]
 pub struct Layouts {
     merged: HashMap<String, Vec<Dimensions>>,
     shown: super::xls_formats::ShownCells,
+    uncomputed: HashMap<String, SheetCells>,
 }
 
 /// A sheet's non-empty cells as (row, column, text), 0-based.
@@ -165,7 +167,8 @@ pub fn open(path: &Path, bytes: Vec<u8>) -> Result<Opened, String> {
             let mut layouts = Layouts::default();
             for (sheet, layout) in super::ods_layout::read(&bytes) {
                 layouts.merged.insert(sheet.clone(), layout.merged);
-                layouts.shown.insert(sheet, layout.shown);
+                layouts.shown.insert(sheet.clone(), layout.shown);
+                layouts.uncomputed.insert(sheet, layout.uncomputed);
             }
             layouts
         } else {
@@ -196,8 +199,8 @@ pub fn open(path: &Path, bytes: Vec<u8>) -> Result<Opened, String> {
     if bytes.starts_with(OLE_MAGIC) {
         super::xls_guard::check(&bytes)?;
         let layouts = Layouts {
-            merged: HashMap::new(),
             shown: super::xls_formats::shown_numbers(&bytes),
+            ..Layouts::default()
         };
         let book = catching_panics(
             || Xls::new(Cursor::new(bytes)),
@@ -324,8 +327,22 @@ impl Source {
                             (at.0, at.1, text)
                         })
                         .filter(|(_, _, text)| !text.is_empty())
-                        .collect();
-                    (cells, merged, Vec::new())
+                        .collect::<SheetCells>();
+                    // A formula noted without a value counts only where the reader found
+                    // nothing either.
+                    let uncomputed = match layouts.uncomputed.get(sheet) {
+                        Some(formulas) if !formulas.is_empty() => {
+                            let read: std::collections::HashSet<(u32, u32)> =
+                                cells.iter().map(|(r, c, _)| (*r, *c)).collect();
+                            formulas
+                                .iter()
+                                .filter(|(r, c, _)| !read.contains(&(*r, *c)))
+                                .cloned()
+                                .collect()
+                        }
+                        _ => Vec::new(),
+                    };
+                    (cells, merged, uncomputed)
                 }
             },
         };

@@ -1119,3 +1119,92 @@ async fn an_unsubscribe_of_an_address_already_suppressed_counts_in_the_last_24_h
         2
     );
 }
+
+/// Security gateways open and click with a browser's user agent as the message is delivered,
+/// and walk every link of it: timing tells them. An open or click within seconds of the send
+/// is flagged; so are two different links of one message clicked within 2 s, the first one
+/// too. A person's click, and a double click on one link, stay a person's.
+#[tokio::test]
+async fn link_scanners_with_a_browser_agent_are_told_by_their_timing() {
+    let srv = start(Some("api-token-0123456789")).await;
+    let now = hailer::store::now_ts();
+    Store::open_in(&srv.dir.path().join("data"))
+        .unwrap()
+        .conn()
+        .execute_batch(&format!(
+            "INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
+             VALUES (2, 'John', 'Smith', 'Acme', 'acme', 'john|smith', 0),
+                    (3, 'Ann', 'Lee', 'Acme', 'acme', 'ann|lee', 0);
+             INSERT INTO outbox (id, prospect_id, email, company_key, status, mailbox, sent_at, created_at, updated_at)
+             VALUES (6, 2, 'john.smith@acme.test', 'acme', 'SENT', 'claire', {now}, 0, 0),
+                    (7, 3, 'ann.lee@acme.test', 'acme', 'SENT', 'claire', 1, 0, 0);"
+        ))
+        .unwrap();
+    let click = |id: i64, url: &str| format!("/c/{}", token(TokenKind::Click, id, Some(url)));
+    // Row 6 was sent just now; rows 5 and 7 long ago.
+    let just_sent = [
+        format!("/o/{}.gif", token(TokenKind::Open, 6, None)),
+        click(6, "https://hailer.test/offer"),
+    ];
+    let walked = [
+        click(5, "https://hailer.test/a"),
+        click(5, "https://hailer.test/b"),
+        click(5, "https://hailer.test/c"),
+    ];
+    let person = [
+        click(7, "https://hailer.test/a"),
+        click(7, "https://hailer.test/a"),
+    ];
+    let addr = srv.addr;
+    let stats = blocking(move || {
+        let browser = [(
+            "User-Agent",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) \
+             Chrome/131.0 Safari/537.36",
+        )];
+        for path in just_sent.iter().chain(&walked).chain(&person) {
+            let r = http(addr, "GET", path, &browser, "");
+            assert!(matches!(r.status, 200 | 302), "{path}: {}", r.status);
+        }
+        // The writer stores within 100 ms; the stats read what it stored.
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let r = http(
+            addr,
+            "GET",
+            "/api/stats",
+            &[("Authorization", "Bearer api-token-0123456789")],
+            "",
+        );
+        serde_json::from_slice::<serde_json::Value>(&r.body).unwrap()
+    })
+    .await;
+    assert_eq!(
+        (&stats["clicks"], &stats["clicks_human"]),
+        (&serde_json::json!(3), &serde_json::json!(1)),
+        "{stats}"
+    );
+    assert_eq!(
+        (&stats["opens"]["rows"], &stats["opens"]["rows_human"]),
+        (&serde_json::json!(1), &serde_json::json!(0)),
+        "{stats}"
+    );
+    let store = srv.stop().await;
+    let flags: Vec<(i64, String, bool)> = store
+        .conn()
+        .prepare("SELECT outbox_id, kind, machine FROM tracking_events ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let flag = |id: i64| -> Vec<bool> {
+        flags
+            .iter()
+            .filter(|(row, ..)| *row == id)
+            .map(|(.., m)| *m)
+            .collect()
+    };
+    assert_eq!(flag(6), [true, true], "{flags:?}");
+    assert_eq!(flag(5), [true, true, true], "{flags:?}");
+    assert_eq!(flag(7), [false, false], "{flags:?}");
+}

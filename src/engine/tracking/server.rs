@@ -84,6 +84,9 @@ pub struct Stored {
     pub clicks: u64,
     /// Clicks by people (link scanners left out).
     pub clicks_human: u64,
+    /// Clicks stored as people's (in `clicks_human`, maybe of an earlier batch) and found
+    /// since to be a link scanner's, by the clicks that followed them (see [`BURST_SECS`]).
+    pub clicks_reclassified: u64,
     pub unsubscribes: u64,
 }
 
@@ -93,20 +96,21 @@ impl std::ops::AddAssign for Stored {
         self.opens_human += other.opens_human;
         self.clicks += other.clicks;
         self.clicks_human += other.clicks_human;
+        self.clicks_reclassified += other.clicks_reclassified;
         self.unsubscribes += other.unsubscribes;
     }
 }
 
 impl Stored {
-    fn add(&mut self, e: &NewEvent) {
-        match e.kind {
+    fn add(&mut self, kind: &str, machine: bool) {
+        match kind {
             "OPEN" => {
                 self.opens += 1;
-                self.opens_human += u64::from(!e.machine);
+                self.opens_human += u64::from(!machine);
             }
             "CLICK" => {
                 self.clicks += 1;
-                self.clicks_human += u64::from(!e.machine);
+                self.clicks_human += u64::from(!machine);
             }
             "UNSUBSCRIBE" => self.unsubscribes += 1,
             _ => {}
@@ -117,6 +121,11 @@ impl Stored {
         self.opens + self.clicks + self.unsubscribes
     }
 
+    /// Clicks by people, those found later to be a scanner's taken off.
+    pub fn clicks_by_people(&self) -> u64 {
+        self.clicks_human.saturating_sub(self.clicks_reclassified)
+    }
+
     /// "12 opens (9 by people) · 3 clicks (2 by people) · 1 unsubscribe".
     pub fn line(&self) -> String {
         format!(
@@ -124,7 +133,7 @@ impl Stored {
             crate::text::count(self.opens, "open", "opens"),
             self.opens_human,
             crate::text::count(self.clicks, "click", "clicks"),
-            self.clicks_human,
+            self.clicks_by_people(),
             crate::text::count(self.unsubscribes, "unsubscribe", "unsubscribes")
         )
     }
@@ -470,11 +479,23 @@ static ROW_MAY_HAVE_REACHED: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// An open or click this soon after the row was sent is the receiving side's machinery, not
+/// its reader: security gateways (Microsoft Safe Links, Mimecast, Proofpoint, Barracuda)
+/// fetch every image and follow every link as the message is delivered, often with a
+/// browser's user agent, so the agent alone does not tell them.
+pub const AT_DELIVERY_SECS: i64 = 30;
+
+/// Clicks on two different links of one message this close together are a scanner walking
+/// the message's links: a person's click opens a page, and the next one comes after reading.
+/// Every click of the burst is flagged, the first one too.
+pub const BURST_SECS: i64 = 2;
+
 /// One batch in one transaction: all stored, or none (so a retry never duplicates). An open
 /// or click on a row that was not sent (see [`ROW_SENT`]) is dropped here, off the request's
 /// path; an unsubscribe was already checked by its handler, and is stored once per row: a
 /// mail provider retrying its POST, or a second press of the page's button, is the same
-/// request, not a second unsubscribe.
+/// request, not a second unsubscribe. An open or click gets its machine flag here too when
+/// its timing gives a scanner away ([`AT_DELIVERY_SECS`], [`BURST_SECS`]).
 fn insert_events(store: &mut Store, batch: &[NewEvent]) -> Result<Stored, store::StoreError> {
     static INSERT: LazyLock<String> = LazyLock::new(|| {
         format!(
@@ -487,21 +508,51 @@ fn insert_events(store: &mut Store, batch: &[NewEvent]) -> Result<Stored, store:
             *ROW_SENT
         )
     });
+    static TIMING: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT COALESCE((SELECT ?2 - sent_at < {AT_DELIVERY_SECS} FROM outbox WHERE id = ?1), 0),
+                    ?4 = 'CLICK' AND EXISTS (
+                        SELECT 1 FROM tracking_events
+                        WHERE outbox_id = ?1 AND kind = 'CLICK' AND url IS NOT ?3
+                          AND created_at >= ?2 - {BURST_SECS})"
+        )
+    });
+    static RECLASSIFY: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "UPDATE tracking_events SET machine = 1
+             WHERE outbox_id = ?1 AND kind = 'CLICK' AND machine = 0
+               AND created_at >= ?2 - {BURST_SECS}"
+        )
+    });
     let tx = store.write_tx()?;
     let mut stored = Stored::default();
     {
-        let mut stmt = tx.prepare_cached(&INSERT)?;
+        let mut insert = tx.prepare_cached(&INSERT)?;
+        let mut timing = tx.prepare_cached(&TIMING)?;
+        let mut reclassify = tx.prepare_cached(&RECLASSIFY)?;
         for e in batch {
-            let n = stmt.execute(rusqlite::params![
+            let (at_delivery, burst) = if e.kind == "UNSUBSCRIBE" {
+                (false, false)
+            } else {
+                timing.query_row(rusqlite::params![e.outbox_id, e.at, e.url, e.kind], |r| {
+                    Ok((r.get::<_, bool>(0)?, r.get::<_, bool>(1)?))
+                })?
+            };
+            let machine = e.machine || at_delivery || burst;
+            let n = insert.execute(rusqlite::params![
                 e.outbox_id,
                 e.kind,
                 e.url,
                 e.user_agent,
-                e.machine,
+                machine,
                 e.at
             ])?;
             if n == 1 {
-                stored.add(e);
+                stored.add(e.kind, machine);
+                if burst {
+                    let earlier = reclassify.execute(rusqlite::params![e.outbox_id, e.at])?;
+                    stored.clicks_reclassified += earlier as u64;
+                }
             }
         }
     }

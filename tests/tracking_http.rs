@@ -1208,3 +1208,34 @@ async fn link_scanners_with_a_browser_agent_are_told_by_their_timing() {
     assert_eq!(flag(5), [true, true, true], "{flags:?}");
     assert_eq!(flag(7), [false, false], "{flags:?}");
 }
+
+/// A link written with Unicode (a raw HTML link to `https://café.test/été`) redirects in the
+/// form a browser sends it, the host in IDNA and the rest percent-encoded: a Location header
+/// is a URI, and its raw UTF-8 bytes went out, which a strict client refuses or reads as
+/// Latin-1.
+#[tokio::test]
+async fn a_link_written_in_unicode_redirects_in_its_ascii_form() {
+    let srv = start(None).await;
+    let addr = srv.addr;
+    let unicode = token(
+        TokenKind::Click,
+        5,
+        Some("https://café.test/été?q=ü&r=1#sœur"),
+    );
+    let r = blocking(move || http(addr, "GET", &format!("/c/{unicode}"), &[], "")).await;
+    assert_eq!(r.status, 302, "{}", r.headers);
+    assert!(
+        r.headers
+            .contains("location: https://xn--caf-dma.test/%c3%a9t%c3%a9?q=%c3%bc&r=1#s%c5%93ur"),
+        "{}",
+        r.headers
+    );
+    let store = srv.stop().await;
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM tracking_events WHERE kind = 'CLICK' AND url = 'https://café.test/été?q=ü&r=1#sœur'"
+        ),
+        1
+    );
+}

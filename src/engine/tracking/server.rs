@@ -640,7 +640,7 @@ async fn click(
             }
             // A URL no Location header can carry (a line break) is refused before it is
             // counted: a click recorded for a page nobody reached would be a false one.
-            let Ok(location) = HeaderValue::from_str(&url) else {
+            let Some(location) = location(&url) else {
                 return invalid_link();
             };
             if method == Method::GET {
@@ -651,6 +651,35 @@ async fn click(
         }
         _ => invalid_link(),
     }
+}
+
+/// `url` as a Location header carries it. The header is a URI, in ASCII, so a URL written
+/// with Unicode (`https://café.test/été`, a raw HTML link in a message) goes in the form a
+/// browser sends: the host in IDNA (punycode), other characters percent-encoded. An ASCII URL
+/// goes as written. `None` for a control character (a line break): no header may hold one.
+fn location(url: &str) -> Option<HeaderValue> {
+    if url.chars().any(char::is_control) {
+        return None;
+    }
+    // Not `HeaderValue::from_str` alone: it takes UTF-8 bytes too (obs-text), which a client
+    // may read as Latin-1 or refuse.
+    if url.is_ascii() {
+        return HeaderValue::from_str(url).ok();
+    }
+    let ascii = match url::Url::parse(url) {
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => url
+            .bytes()
+            .map(|b| {
+                if b.is_ascii() {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect(),
+    };
+    HeaderValue::from_str(&ascii).ok()
 }
 
 /// A damaged or unknown click link: a page that says so, not a blank one (the person

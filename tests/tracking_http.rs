@@ -1239,3 +1239,54 @@ async fn a_link_written_in_unicode_redirects_in_its_ascii_form() {
         1
     );
 }
+
+/// RFC 8058 §3.2: the one-click POST carries `List-Unsubscribe=One-Click`, form-urlencoded or
+/// as multipart/form-data (the RFC's preference). A POST without it (empty, another form)
+/// unsubscribes nobody and gets the page with the button; one with it, in either encoding,
+/// does.
+#[tokio::test]
+async fn only_a_post_saying_one_click_unsubscribes() {
+    let srv = start(None).await;
+    let data = srv.dir.path().join("data");
+    let addr = srv.addr;
+    let t = token(TokenKind::Unsubscribe, 5, None);
+    let refused_data = data.clone();
+    let t2 = t.clone();
+    blocking(move || {
+        let form = [("Content-Type", "application/x-www-form-urlencoded")];
+        for body in ["", "foo=bar", "List-Unsubscribe=No"] {
+            let r = http(addr, "POST", &format!("/u/{t2}"), &form, body);
+            assert_eq!(r.status, 400, "{body:?}");
+            let page = String::from_utf8_lossy(&r.body);
+            assert!(
+                page.contains("name=\"List-Unsubscribe\" value=\"One-Click\""),
+                "{page}"
+            );
+        }
+        let store = Store::open_in(&refused_data).unwrap();
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM suppressions"), 0);
+    })
+    .await;
+    let r = blocking(move || {
+        let multipart = [(
+            "Content-Type",
+            "multipart/form-data; boundary=\"----b0undary\"",
+        )];
+        http(
+            addr,
+            "POST",
+            &format!("/u/{t}"),
+            &multipart,
+            "------b0undary\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\n\
+             One-Click\r\n------b0undary--\r\n",
+        )
+    })
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let store = srv.stop().await;
+    assert!(
+        hailer::store::suppressions::blocking(store.conn(), "jane.doe@acme.test")
+            .unwrap()
+            .is_some()
+    );
+}

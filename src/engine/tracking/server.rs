@@ -702,16 +702,77 @@ fn invalid_link() -> Response {
 /// `/u/…` would post outside hailer.
 async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     match state.claims(&token) {
-        Some(c) if c.kind == TokenKind::Unsubscribe => Html(
-            "<!doctype html><html><head><meta charset=\"utf-8\"><title>Unsubscribe</title></head>\
-             <body><p>Stop receiving these emails?</p>\
-             <form method=\"post\">\
-             <input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">\
-             <button type=\"submit\">Unsubscribe</button></form></body></html>",
-        )
-        .into_response(),
+        Some(c) if c.kind == TokenKind::Unsubscribe => confirm_page(),
         _ => invalid_unsubscribe_link(),
     }
+}
+
+/// The question and its button, whose form posts `List-Unsubscribe=One-Click` as RFC 8058's
+/// one-click does.
+fn confirm_page() -> Response {
+    Html(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Unsubscribe</title></head>\
+         <body><p>Stop receiving these emails?</p>\
+         <form method=\"post\">\
+         <input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">\
+         <button type=\"submit\">Unsubscribe</button></form></body></html>",
+    )
+    .into_response()
+}
+
+/// Whether a POST's body is RFC 8058's `List-Unsubscribe=One-Click`, form-urlencoded or in a
+/// `multipart/form-data` part (§3.2: the mail receiver sends it either way, multipart
+/// preferred).
+fn asks_one_click(headers: &HeaderMap, body: &[u8]) -> bool {
+    let is_pair = |name: &str, value: &str| {
+        name.trim().eq_ignore_ascii_case("List-Unsubscribe")
+            && value.trim().eq_ignore_ascii_case("One-Click")
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("multipart/form-data")
+    {
+        return url::form_urlencoded::parse(body).any(|(k, v)| is_pair(&k, &v));
+    }
+    let Some(boundary) = content_type
+        .split(';')
+        .filter_map(|param| param.split_once('='))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("boundary"))
+        .map(|(_, v)| v.trim().trim_matches('"'))
+        .filter(|b| !b.is_empty())
+    else {
+        return false;
+    };
+    let body = String::from_utf8_lossy(body);
+    body.split(&format!("--{boundary}")).any(|part| {
+        let Some((head, value)) = part
+            .split_once("\r\n\r\n")
+            .or_else(|| part.split_once("\n\n"))
+        else {
+            return false;
+        };
+        let name = head.lines().find_map(|line| {
+            let (field, params) = line.split_once(':')?;
+            field
+                .trim()
+                .eq_ignore_ascii_case("Content-Disposition")
+                .then(|| {
+                    params.split(';').find_map(|p| {
+                        let (k, v) = p.split_once('=')?;
+                        k.trim()
+                            .eq_ignore_ascii_case("name")
+                            .then(|| v.trim().trim_matches('"').to_string())
+                    })
+                })
+                .flatten()
+        });
+        name.is_some_and(|name| is_pair(&name, value))
+    })
 }
 
 /// A damaged or unknown unsubscribe link (quoted-printable wrapping often breaks one): a page
@@ -750,6 +811,7 @@ async fn unsubscribe(
     State(state): State<AppState>,
     Path(token): Path<String>,
     headers: HeaderMap,
+    body: Bytes,
 ) -> Response {
     let Some(c) = state
         .claims(&token)
@@ -757,6 +819,14 @@ async fn unsubscribe(
     else {
         return invalid_unsubscribe_link();
     };
+    // RFC 8058 §3.2: a one-click POST carries `List-Unsubscribe=One-Click`. Any other POST
+    // (a scanner submitting what it finds, a stray request) unsubscribes nobody; a person
+    // who got here some other way gets the page's button, which sends it.
+    if !asks_one_click(&headers, &body) {
+        let mut page = confirm_page();
+        *page.status_mut() = StatusCode::BAD_REQUEST;
+        return page;
+    }
     let data_dir = state.data_dir.clone();
     let id = c.outbox_id;
     // The address the message went to; a link issued before tokens carried it means the
@@ -802,7 +872,12 @@ async fn unsubscribe(
                 "one-click unsubscribe: the address the message went to is suppressed"
             );
             record(&state, id, "UNSUBSCRIBE", None, &headers).await;
-            Html("<!doctype html><html><body><p>You are unsubscribed. You will not receive further emails.</p></body></html>").into_response()
+            Html(
+                "<!doctype html><html><head><meta charset=\"utf-8\"><title>Unsubscribed</title>\
+                 </head><body><p>You are unsubscribed. You will not receive further emails.</p>\
+                 </body></html>",
+            )
+            .into_response()
         }
         // Nobody was sent this message (a dry-run file, a preview): nobody to unsubscribe.
         // Suppressing would quietly drop a prospect from the campaign because its sender

@@ -1,9 +1,14 @@
 //! The tracking server over real HTTP on loopback, with a real SQLite database.
 
 mod common;
+#[path = "common/fake_dns.rs"]
+mod fake_dns;
+#[path = "common/fake_smtp.rs"]
+mod fake_smtp;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
 
 use hailer::engine::tracking::server::{PIXEL, ServeConfig, serve};
 use hailer::engine::tracking::token::{Claims, Signer, TokenKind};
@@ -1289,4 +1294,112 @@ async fn only_a_post_saying_one_click_unsubscribes() {
             .unwrap()
             .is_some()
     );
+}
+
+/// Two callers validating addresses of one domain at the same time: their runs take turns,
+/// so the MX host sees one session at a time (`[verify] per_host = 1`), as from one run. Each
+/// run kept its own per-host limit, and callers side by side opened a session each.
+#[tokio::test]
+async fn validate_requests_side_by_side_take_turns_at_the_mx() {
+    use hickory_resolver::proto::rr::RecordType;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let dns = fake_dns::serve(vec![
+        (
+            "slow.test",
+            RecordType::MX,
+            fake_dns::Answer::Mx(vec![(10, "mx.slow.test")]),
+        ),
+        (
+            "mx.slow.test",
+            RecordType::A,
+            fake_dns::Answer::A(std::net::Ipv4Addr::LOCALHOST),
+        ),
+    ])
+    .await;
+    // Sessions open at once, and the most seen open together. A slow banner keeps each
+    // session open long enough for a second one to overlap it.
+    let open = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let (o, m) = (open.clone(), most.clone());
+    let smtp = fake_smtp::start(
+        "127.0.0.1",
+        Arc::new(move |_, line| match line {
+            None => {
+                let now = o.fetch_add(1, Ordering::SeqCst) + 1;
+                m.fetch_max(now, Ordering::SeqCst);
+                fake_smtp::Act::Slow(
+                    std::time::Duration::from_millis(300),
+                    vec!["220 mx.slow.test ESMTP".into()],
+                )
+            }
+            Some(cmd) if cmd.to_ascii_uppercase().starts_with("QUIT") => {
+                o.fetch_sub(1, Ordering::SeqCst);
+                fake_smtp::standard(cmd)
+            }
+            Some(cmd) => fake_smtp::standard(cmd),
+        }),
+    )
+    .await;
+    let verify = hailer::engine::verify::VerifyOptions {
+        port: smtp.addr.port(),
+        helo_name: "probe.sender.test".into(),
+        from: "probe@sender.test".into(),
+        allow_special_use: vec!["test".into()],
+        rate_limit: std::time::Duration::ZERO,
+        per_host: 1,
+        connect_timeout: std::time::Duration::from_secs(2),
+        command_timeout: std::time::Duration::from_secs(2),
+        dns: hailer::engine::verify::dns::DnsSettings {
+            nameservers: vec![dns],
+            timeout: std::time::Duration::from_millis(500),
+            attempts: 1,
+        },
+        retries: 0,
+        ..hailer::engine::verify::VerifyOptions::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let stop = CancellationToken::new();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(serve(
+        ServeConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: dir.path().join("data"),
+            secret: None,
+            mailboxes: Vec::new(),
+            api_token: Some("api-token-0123456789".into()),
+            verify,
+            base_path: None,
+        },
+        stop.clone(),
+        Some(tx),
+    ));
+    let addr = rx.await.unwrap();
+    let callers: Vec<_> = ["ann@slow.test", "bob@slow.test"]
+        .into_iter()
+        .map(|email| {
+            std::thread::spawn(move || {
+                http(
+                    addr,
+                    "POST",
+                    "/api/validate",
+                    &[
+                        ("Authorization", "Bearer api-token-0123456789"),
+                        ("Content-Type", "application/json"),
+                    ],
+                    &format!("{{\"emails\": [\"{email}\"]}}"),
+                )
+            })
+        })
+        .collect();
+    for caller in callers {
+        let r = blocking(move || caller.join().unwrap()).await;
+        let body = String::from_utf8_lossy(&r.body).to_string();
+        assert_eq!(r.status, 200, "{body}");
+        // Probed (the fake accepts any address: CATCH_ALL).
+        assert!(body.contains("\"mx\":\"mx.slow.test\""), "{body}");
+    }
+    stop.cancel();
+    task.await.unwrap().unwrap();
+    assert!(smtp.conns().len() >= 2, "{:?}", smtp.conns());
+    assert_eq!(most.load(Ordering::SeqCst), 1, "{:?}", smtp.conns());
 }

@@ -151,6 +151,9 @@ struct AppState {
     data_dir: PathBuf,
     api_token: Option<Arc<str>>,
     verify: Arc<VerifyOptions>,
+    /// One `/api/validate` run probes at a time: each run keeps its own per-MX-host limits,
+    /// so runs side by side would open as many sessions to one host as there are callers.
+    validating: Arc<tokio::sync::Semaphore>,
 }
 
 pub struct ServeConfig {
@@ -276,6 +279,7 @@ pub async fn serve_with(
         data_dir: cfg.data_dir,
         api_token: cfg.api_token.map(Arc::from),
         verify: Arc::new(cfg.verify),
+        validating: Arc::new(tokio::sync::Semaphore::new(1)),
     };
     let app = router(state, cfg.base_path.as_deref());
     let listener = tokio::net::TcpListener::bind(cfg.listen)
@@ -980,7 +984,12 @@ async fn validate(
         Ok(b) => b,
         Err(e) => return api_error(e.status(), e.body_text()),
     };
-    super::validate::respond(&body, &state.verify, &state.data_dir.join(store::DB_FILE))
+    super::validate::respond(
+        &body,
+        &state.verify,
+        &state.data_dir.join(store::DB_FILE),
+        state.validating.clone(),
+    )
 }
 
 async fn stats(State(state): State<AppState>) -> Response {

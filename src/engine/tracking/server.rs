@@ -1186,6 +1186,56 @@ mod tests {
         assert_eq!((n, distinct), (40, 40));
     }
 
+    /// A scanner's burst across two batches: the first click was told as a person's, the
+    /// second batch takes it back, and the running total the Activity line shows says so.
+    #[test]
+    fn a_burst_across_batches_takes_back_the_click_told_as_a_persons() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_in(dir.path()).unwrap();
+        store
+            .conn()
+            .execute_batch(
+                "INSERT INTO companies (key, name, updated_at) VALUES ('acme', 'Acme', 0);
+                 INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
+                 VALUES (1, 'P', 'Q', 'Acme', 'acme', 'p|q', 0);
+                 INSERT INTO outbox (id, prospect_id, email, company_key, status, sent_at, created_at, updated_at)
+                 VALUES (1, 1, 'p@acme.test', 'acme', 'SENT', 1000, 0, 0);",
+            )
+            .unwrap();
+        let click = |url: &str, at: i64| NewEvent {
+            outbox_id: 1,
+            kind: "CLICK",
+            url: Some(url.into()),
+            user_agent: Some("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0".into()),
+            machine: false,
+            at,
+        };
+        let mut total = insert_events(&mut store, &[click("https://a.test/1", 5000)]).unwrap();
+        assert_eq!((total.clicks, total.clicks_by_people()), (1, 1));
+        total += insert_events(&mut store, &[click("https://a.test/2", 5001)]).unwrap();
+        assert_eq!(
+            (total.clicks, total.clicks_human, total.clicks_reclassified),
+            (2, 1, 1)
+        );
+        assert!(
+            total.line().contains("2 clicks (0 by people)"),
+            "{}",
+            total.line()
+        );
+        // Later, the person's own click on one link.
+        total += insert_events(&mut store, &[click("https://a.test/1", 6000)]).unwrap();
+        assert_eq!(total.clicks_by_people(), 1);
+        let machine: Vec<bool> = store
+            .conn()
+            .prepare("SELECT machine FROM tracking_events ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(machine, [true, true, false]);
+    }
+
     #[test]
     fn machine_agents_are_flagged() {
         assert!(is_machine(None));

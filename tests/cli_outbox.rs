@@ -1721,7 +1721,8 @@ fn a_row_with_a_bad_body_keeps_its_subject_rendered_and_a_body_fix_is_enough() {
 }
 
 /// The outbox export carries what came back per row (opens, clicks, replies), as the Outbox
-/// tab's O/C/R cell: counted for a row that went out, blank for one never sent.
+/// tab's O/C/R cell, and the opens and clicks by people apart (machines' left out):
+/// counted for a row that went out, blank for one never sent.
 #[test]
 fn outbox_export_counts_opens_clicks_and_replies_per_row() {
     let dir = campaign(
@@ -1736,8 +1737,9 @@ fn outbox_export_counts_opens_clicks_and_replies_per_row() {
             .conn()
             .execute_batch(&format!(
                 "UPDATE outbox SET status = 'SENT', sent_at = 1000 WHERE id = {id};
-                 INSERT INTO tracking_events (outbox_id, kind, created_at)
-                 VALUES ({id}, 'OPEN', 1001), ({id}, 'OPEN', 1002), ({id}, 'CLICK', 1003);",
+                 INSERT INTO tracking_events (outbox_id, kind, machine, created_at)
+                 VALUES ({id}, 'OPEN', 0, 1001), ({id}, 'OPEN', 1, 1002), ({id}, 'CLICK', 0, 1003),
+                        ({id}, 'CLICK', 1, 1004);",
                 id = ann.id
             ))
             .unwrap();
@@ -1764,10 +1766,14 @@ fn outbox_export_counts_opens_clicks_and_replies_per_row() {
             r[col("opens")].to_string(),
             r[col("clicks")].to_string(),
             r[col("replies")].to_string(),
+            r[col("opens_human")].to_string(),
+            r[col("clicks_human")].to_string(),
         ]
     };
-    assert_eq!(counts("Ann"), ["2", "1", "0"], "{text}");
-    assert_eq!(counts("Bob"), ["", "", ""], "{text}");
+    // Apple's privacy proxy opened it once and a link scanner clicked once: the totals count
+    // them, the `_human` columns do not.
+    assert_eq!(counts("Ann"), ["2", "2", "0", "1", "1"], "{text}");
+    assert_eq!(counts("Bob"), ["", "", "", "", ""], "{text}");
 }
 
 /// A row a server answered 421 is RETRY: it goes out at its retry whatever its approval, so

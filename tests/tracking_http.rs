@@ -1,9 +1,14 @@
 //! The tracking server over real HTTP on loopback, with a real SQLite database.
 
 mod common;
+#[path = "common/fake_dns.rs"]
+mod fake_dns;
+#[path = "common/fake_smtp.rs"]
+mod fake_smtp;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
 
 use hailer::engine::tracking::server::{PIXEL, ServeConfig, serve};
 use hailer::engine::tracking::token::{Claims, Signer, TokenKind};
@@ -1118,4 +1123,283 @@ async fn an_unsubscribe_of_an_address_already_suppressed_counts_in_the_last_24_h
             .unsubscribed,
         2
     );
+}
+
+/// Security gateways open and click with a browser's user agent as the message is delivered,
+/// and walk every link of it: timing tells them. An open or click within seconds of the send
+/// is flagged; so are two different links of one message clicked within 2 s, the first one
+/// too. A person's click, and a double click on one link, stay a person's.
+#[tokio::test]
+async fn link_scanners_with_a_browser_agent_are_told_by_their_timing() {
+    let srv = start(Some("api-token-0123456789")).await;
+    let now = hailer::store::now_ts();
+    Store::open_in(&srv.dir.path().join("data"))
+        .unwrap()
+        .conn()
+        .execute_batch(&format!(
+            "INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
+             VALUES (2, 'John', 'Smith', 'Acme', 'acme', 'john|smith', 0),
+                    (3, 'Ann', 'Lee', 'Acme', 'acme', 'ann|lee', 0);
+             INSERT INTO outbox (id, prospect_id, email, company_key, status, mailbox, sent_at, created_at, updated_at)
+             VALUES (6, 2, 'john.smith@acme.test', 'acme', 'SENT', 'claire', {now}, 0, 0),
+                    (7, 3, 'ann.lee@acme.test', 'acme', 'SENT', 'claire', 1, 0, 0);"
+        ))
+        .unwrap();
+    let click = |id: i64, url: &str| format!("/c/{}", token(TokenKind::Click, id, Some(url)));
+    // Row 6 was sent just now; rows 5 and 7 long ago.
+    let just_sent = [
+        format!("/o/{}.gif", token(TokenKind::Open, 6, None)),
+        click(6, "https://hailer.test/offer"),
+    ];
+    let walked = [
+        click(5, "https://hailer.test/a"),
+        click(5, "https://hailer.test/b"),
+        click(5, "https://hailer.test/c"),
+    ];
+    let person = [
+        click(7, "https://hailer.test/a"),
+        click(7, "https://hailer.test/a"),
+    ];
+    let addr = srv.addr;
+    let stats = blocking(move || {
+        let browser = [(
+            "User-Agent",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) \
+             Chrome/131.0 Safari/537.36",
+        )];
+        for path in just_sent.iter().chain(&walked).chain(&person) {
+            let r = http(addr, "GET", path, &browser, "");
+            assert!(matches!(r.status, 200 | 302), "{path}: {}", r.status);
+        }
+        // The writer stores within 100 ms; the stats read what it stored.
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let r = http(
+            addr,
+            "GET",
+            "/api/stats",
+            &[("Authorization", "Bearer api-token-0123456789")],
+            "",
+        );
+        serde_json::from_slice::<serde_json::Value>(&r.body).unwrap()
+    })
+    .await;
+    assert_eq!(
+        (&stats["clicks"], &stats["clicks_human"]),
+        (&serde_json::json!(3), &serde_json::json!(1)),
+        "{stats}"
+    );
+    assert_eq!(
+        (&stats["opens"]["rows"], &stats["opens"]["rows_human"]),
+        (&serde_json::json!(1), &serde_json::json!(0)),
+        "{stats}"
+    );
+    let store = srv.stop().await;
+    let flags: Vec<(i64, String, bool)> = store
+        .conn()
+        .prepare("SELECT outbox_id, kind, machine FROM tracking_events ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let flag = |id: i64| -> Vec<bool> {
+        flags
+            .iter()
+            .filter(|(row, ..)| *row == id)
+            .map(|(.., m)| *m)
+            .collect()
+    };
+    assert_eq!(flag(6), [true, true], "{flags:?}");
+    assert_eq!(flag(5), [true, true, true], "{flags:?}");
+    assert_eq!(flag(7), [false, false], "{flags:?}");
+}
+
+/// A link written with Unicode (a raw HTML link to `https://café.test/été`) redirects in the
+/// form a browser sends it, the host in IDNA and the rest percent-encoded: a Location header
+/// is a URI, and its raw UTF-8 bytes went out, which a strict client refuses or reads as
+/// Latin-1.
+#[tokio::test]
+async fn a_link_written_in_unicode_redirects_in_its_ascii_form() {
+    let srv = start(None).await;
+    let addr = srv.addr;
+    let unicode = token(
+        TokenKind::Click,
+        5,
+        Some("https://café.test/été?q=ü&r=1#sœur"),
+    );
+    let r = blocking(move || http(addr, "GET", &format!("/c/{unicode}"), &[], "")).await;
+    assert_eq!(r.status, 302, "{}", r.headers);
+    assert!(
+        r.headers
+            .contains("location: https://xn--caf-dma.test/%c3%a9t%c3%a9?q=%c3%bc&r=1#s%c5%93ur"),
+        "{}",
+        r.headers
+    );
+    let store = srv.stop().await;
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM tracking_events WHERE kind = 'CLICK' AND url = 'https://café.test/été?q=ü&r=1#sœur'"
+        ),
+        1
+    );
+}
+
+/// RFC 8058 §3.2: the one-click POST carries `List-Unsubscribe=One-Click`, form-urlencoded or
+/// as multipart/form-data (the RFC's preference). A POST without it (empty, another form)
+/// unsubscribes nobody and gets the page with the button; one with it, in either encoding,
+/// does.
+#[tokio::test]
+async fn only_a_post_saying_one_click_unsubscribes() {
+    let srv = start(None).await;
+    let data = srv.dir.path().join("data");
+    let addr = srv.addr;
+    let t = token(TokenKind::Unsubscribe, 5, None);
+    let refused_data = data.clone();
+    let t2 = t.clone();
+    blocking(move || {
+        let form = [("Content-Type", "application/x-www-form-urlencoded")];
+        for body in ["", "foo=bar", "List-Unsubscribe=No"] {
+            let r = http(addr, "POST", &format!("/u/{t2}"), &form, body);
+            assert_eq!(r.status, 400, "{body:?}");
+            let page = String::from_utf8_lossy(&r.body);
+            assert!(
+                page.contains("name=\"List-Unsubscribe\" value=\"One-Click\""),
+                "{page}"
+            );
+        }
+        let store = Store::open_in(&refused_data).unwrap();
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM suppressions"), 0);
+    })
+    .await;
+    let r = blocking(move || {
+        let multipart = [(
+            "Content-Type",
+            "multipart/form-data; boundary=\"----b0undary\"",
+        )];
+        http(
+            addr,
+            "POST",
+            &format!("/u/{t}"),
+            &multipart,
+            "------b0undary\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\n\
+             One-Click\r\n------b0undary--\r\n",
+        )
+    })
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let store = srv.stop().await;
+    assert!(
+        hailer::store::suppressions::blocking(store.conn(), "jane.doe@acme.test")
+            .unwrap()
+            .is_some()
+    );
+}
+
+/// Two callers validating addresses of one domain at the same time: their runs take turns,
+/// so the MX host sees one session at a time (`[verify] per_host = 1`), as from one run. Each
+/// run kept its own per-host limit, and callers side by side opened a session each.
+#[tokio::test]
+async fn validate_requests_side_by_side_take_turns_at_the_mx() {
+    use hickory_resolver::proto::rr::RecordType;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let dns = fake_dns::serve(vec![
+        (
+            "slow.test",
+            RecordType::MX,
+            fake_dns::Answer::Mx(vec![(10, "mx.slow.test")]),
+        ),
+        (
+            "mx.slow.test",
+            RecordType::A,
+            fake_dns::Answer::A(std::net::Ipv4Addr::LOCALHOST),
+        ),
+    ])
+    .await;
+    // Sessions open at once, and the most seen open together. A slow banner keeps each
+    // session open long enough for a second one to overlap it.
+    let open = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let (o, m) = (open.clone(), most.clone());
+    let smtp = fake_smtp::start(
+        "127.0.0.1",
+        Arc::new(move |_, line| match line {
+            None => {
+                let now = o.fetch_add(1, Ordering::SeqCst) + 1;
+                m.fetch_max(now, Ordering::SeqCst);
+                fake_smtp::Act::Slow(
+                    std::time::Duration::from_millis(300),
+                    vec!["220 mx.slow.test ESMTP".into()],
+                )
+            }
+            Some(cmd) if cmd.to_ascii_uppercase().starts_with("QUIT") => {
+                o.fetch_sub(1, Ordering::SeqCst);
+                fake_smtp::standard(cmd)
+            }
+            Some(cmd) => fake_smtp::standard(cmd),
+        }),
+    )
+    .await;
+    let verify = hailer::engine::verify::VerifyOptions {
+        port: smtp.addr.port(),
+        helo_name: "probe.sender.test".into(),
+        from: "probe@sender.test".into(),
+        allow_special_use: vec!["test".into()],
+        rate_limit: std::time::Duration::ZERO,
+        per_host: 1,
+        connect_timeout: std::time::Duration::from_secs(2),
+        command_timeout: std::time::Duration::from_secs(2),
+        dns: hailer::engine::verify::dns::DnsSettings {
+            nameservers: vec![dns],
+            timeout: std::time::Duration::from_millis(500),
+            attempts: 1,
+        },
+        retries: 0,
+        ..hailer::engine::verify::VerifyOptions::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let stop = CancellationToken::new();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(serve(
+        ServeConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: dir.path().join("data"),
+            secret: None,
+            mailboxes: Vec::new(),
+            api_token: Some("api-token-0123456789".into()),
+            verify,
+            base_path: None,
+        },
+        stop.clone(),
+        Some(tx),
+    ));
+    let addr = rx.await.unwrap();
+    let callers: Vec<_> = ["ann@slow.test", "bob@slow.test"]
+        .into_iter()
+        .map(|email| {
+            std::thread::spawn(move || {
+                http(
+                    addr,
+                    "POST",
+                    "/api/validate",
+                    &[
+                        ("Authorization", "Bearer api-token-0123456789"),
+                        ("Content-Type", "application/json"),
+                    ],
+                    &format!("{{\"emails\": [\"{email}\"]}}"),
+                )
+            })
+        })
+        .collect();
+    for caller in callers {
+        let r = blocking(move || caller.join().unwrap()).await;
+        let body = String::from_utf8_lossy(&r.body).to_string();
+        assert_eq!(r.status, 200, "{body}");
+        // Probed (the fake accepts any address: CATCH_ALL).
+        assert!(body.contains("\"mx\":\"mx.slow.test\""), "{body}");
+    }
+    stop.cancel();
+    task.await.unwrap().unwrap();
+    assert!(smtp.conns().len() >= 2, "{:?}", smtp.conns());
+    assert_eq!(most.load(Ordering::SeqCst), 1, "{:?}", smtp.conns());
 }

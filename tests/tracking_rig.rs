@@ -351,6 +351,16 @@ fn delivered_message_links_work_against_hailer_serve() {
     );
     assert!(!html.contains("href=\"https://hailer.test"), "{html}");
 
+    // Read an hour after it was sent: an open or a click right after the send is the
+    // receiving side's scanner (tracking_http covers that), not this reader.
+    Store::open_in(&data)
+        .unwrap()
+        .conn()
+        .execute(
+            "UPDATE outbox SET sent_at = sent_at - 3600 WHERE id = ?1",
+            [row_id],
+        )
+        .unwrap();
     // Nothing recorded yet; now the server.
     let served = Served::start(&config, &data, port);
     let browser = (

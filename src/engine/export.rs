@@ -275,6 +275,10 @@ fn grid(
                 "opens",
                 "clicks",
                 "replies",
+                // Without machines' (Apple's privacy proxy, link scanners): a spreadsheet
+                // reading `opens` alone takes every Apple Mail recipient for a reader.
+                "opens_human",
+                "clicks_human",
             ]
             .map(String::from)
             .to_vec();
@@ -296,6 +300,8 @@ fn grid(
                         count(counts.clicks),
                         count(counts.replies),
                     );
+                    let (opens_human, clicks_human) =
+                        (count(counts.opens_human), count(counts.clicks_human));
                     vec![
                         o.firstname,
                         o.lastname,
@@ -317,6 +323,8 @@ fn grid(
                         opens,
                         clicks,
                         replies,
+                        opens_human,
+                        clicks_human,
                     ]
                 })
                 .collect();
@@ -556,7 +564,7 @@ fn xlsx_bytes(grid: &Grid, table: ExportTable) -> Result<Vec<u8>, String> {
         .map(|h| match h.as_str() {
             _ if imported_columns => None,
             "id" | "prospect_id" | "outbox_id" | "confidence" | "opens" | "clicks" | "replies"
-            | "reply_code" => Some(CellType::Number),
+            | "opens_human" | "clicks_human" | "reply_code" => Some(CellType::Number),
             "approved" | "hard" => Some(CellType::Boolean),
             _ => None,
         })

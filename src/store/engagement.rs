@@ -10,8 +10,14 @@ use super::Result;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RowCounts {
+    /// Every open, those of image proxies and security gateways (Apple Mail Privacy
+    /// Protection opens every message it receives) included.
     pub opens: i64,
     pub clicks: i64,
+    /// Opens and clicks by people: without those flagged as a machine's (see
+    /// `engine::tracking::server::is_machine` and the timing rules of its event writer).
+    pub opens_human: i64,
+    pub clicks_human: i64,
     pub replies: i64,
 }
 
@@ -19,7 +25,8 @@ pub struct RowCounts {
 pub fn per_row(conn: &Connection) -> Result<HashMap<i64, RowCounts>> {
     let mut per_row: HashMap<i64, RowCounts> = HashMap::new();
     let mut stmt = conn.prepare(
-        "SELECT outbox_id, SUM(kind = 'OPEN'), SUM(kind = 'CLICK')
+        "SELECT outbox_id, SUM(kind = 'OPEN'), SUM(kind = 'CLICK'),
+                SUM(kind = 'OPEN' AND machine = 0), SUM(kind = 'CLICK' AND machine = 0)
          FROM tracking_events GROUP BY outbox_id",
     )?;
     let rows = stmt.query_map([], |r| {
@@ -28,6 +35,8 @@ pub fn per_row(conn: &Connection) -> Result<HashMap<i64, RowCounts>> {
             RowCounts {
                 opens: r.get(1)?,
                 clicks: r.get(2)?,
+                opens_human: r.get(3)?,
+                clicks_human: r.get(4)?,
                 replies: 0,
             },
         ))

@@ -84,6 +84,9 @@ pub struct Stored {
     pub clicks: u64,
     /// Clicks by people (link scanners left out).
     pub clicks_human: u64,
+    /// Clicks stored as people's (in `clicks_human`, maybe of an earlier batch) and found
+    /// since to be a link scanner's, by the clicks that followed them (see [`BURST_SECS`]).
+    pub clicks_reclassified: u64,
     pub unsubscribes: u64,
 }
 
@@ -93,20 +96,21 @@ impl std::ops::AddAssign for Stored {
         self.opens_human += other.opens_human;
         self.clicks += other.clicks;
         self.clicks_human += other.clicks_human;
+        self.clicks_reclassified += other.clicks_reclassified;
         self.unsubscribes += other.unsubscribes;
     }
 }
 
 impl Stored {
-    fn add(&mut self, e: &NewEvent) {
-        match e.kind {
+    fn add(&mut self, kind: &str, machine: bool) {
+        match kind {
             "OPEN" => {
                 self.opens += 1;
-                self.opens_human += u64::from(!e.machine);
+                self.opens_human += u64::from(!machine);
             }
             "CLICK" => {
                 self.clicks += 1;
-                self.clicks_human += u64::from(!e.machine);
+                self.clicks_human += u64::from(!machine);
             }
             "UNSUBSCRIBE" => self.unsubscribes += 1,
             _ => {}
@@ -117,6 +121,11 @@ impl Stored {
         self.opens + self.clicks + self.unsubscribes
     }
 
+    /// Clicks by people, those found later to be a scanner's taken off.
+    pub fn clicks_by_people(&self) -> u64 {
+        self.clicks_human.saturating_sub(self.clicks_reclassified)
+    }
+
     /// "12 opens (9 by people) · 3 clicks (2 by people) · 1 unsubscribe".
     pub fn line(&self) -> String {
         format!(
@@ -124,7 +133,7 @@ impl Stored {
             crate::text::count(self.opens, "open", "opens"),
             self.opens_human,
             crate::text::count(self.clicks, "click", "clicks"),
-            self.clicks_human,
+            self.clicks_by_people(),
             crate::text::count(self.unsubscribes, "unsubscribe", "unsubscribes")
         )
     }
@@ -142,6 +151,9 @@ struct AppState {
     data_dir: PathBuf,
     api_token: Option<Arc<str>>,
     verify: Arc<VerifyOptions>,
+    /// One `/api/validate` run probes at a time: each run keeps its own per-MX-host limits,
+    /// so runs side by side would open as many sessions to one host as there are callers.
+    validating: Arc<tokio::sync::Semaphore>,
 }
 
 pub struct ServeConfig {
@@ -267,6 +279,7 @@ pub async fn serve_with(
         data_dir: cfg.data_dir,
         api_token: cfg.api_token.map(Arc::from),
         verify: Arc::new(cfg.verify),
+        validating: Arc::new(tokio::sync::Semaphore::new(1)),
     };
     let app = router(state, cfg.base_path.as_deref());
     let listener = tokio::net::TcpListener::bind(cfg.listen)
@@ -470,11 +483,23 @@ static ROW_MAY_HAVE_REACHED: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// An open or click this soon after the row was sent is the receiving side's machinery, not
+/// its reader: security gateways (Microsoft Safe Links, Mimecast, Proofpoint, Barracuda)
+/// fetch every image and follow every link as the message is delivered, often with a
+/// browser's user agent, so the agent alone does not tell them.
+pub const AT_DELIVERY_SECS: i64 = 30;
+
+/// Clicks on two different links of one message this close together are a scanner walking
+/// the message's links: a person's click opens a page, and the next one comes after reading.
+/// Every click of the burst is flagged, the first one too.
+pub const BURST_SECS: i64 = 2;
+
 /// One batch in one transaction: all stored, or none (so a retry never duplicates). An open
 /// or click on a row that was not sent (see [`ROW_SENT`]) is dropped here, off the request's
 /// path; an unsubscribe was already checked by its handler, and is stored once per row: a
 /// mail provider retrying its POST, or a second press of the page's button, is the same
-/// request, not a second unsubscribe.
+/// request, not a second unsubscribe. An open or click gets its machine flag here too when
+/// its timing gives a scanner away ([`AT_DELIVERY_SECS`], [`BURST_SECS`]).
 fn insert_events(store: &mut Store, batch: &[NewEvent]) -> Result<Stored, store::StoreError> {
     static INSERT: LazyLock<String> = LazyLock::new(|| {
         format!(
@@ -487,21 +512,51 @@ fn insert_events(store: &mut Store, batch: &[NewEvent]) -> Result<Stored, store:
             *ROW_SENT
         )
     });
+    static TIMING: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT COALESCE((SELECT ?2 - sent_at < {AT_DELIVERY_SECS} FROM outbox WHERE id = ?1), 0),
+                    ?4 = 'CLICK' AND EXISTS (
+                        SELECT 1 FROM tracking_events
+                        WHERE outbox_id = ?1 AND kind = 'CLICK' AND url IS NOT ?3
+                          AND created_at >= ?2 - {BURST_SECS})"
+        )
+    });
+    static RECLASSIFY: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "UPDATE tracking_events SET machine = 1
+             WHERE outbox_id = ?1 AND kind = 'CLICK' AND machine = 0
+               AND created_at >= ?2 - {BURST_SECS}"
+        )
+    });
     let tx = store.write_tx()?;
     let mut stored = Stored::default();
     {
-        let mut stmt = tx.prepare_cached(&INSERT)?;
+        let mut insert = tx.prepare_cached(&INSERT)?;
+        let mut timing = tx.prepare_cached(&TIMING)?;
+        let mut reclassify = tx.prepare_cached(&RECLASSIFY)?;
         for e in batch {
-            let n = stmt.execute(rusqlite::params![
+            let (at_delivery, burst) = if e.kind == "UNSUBSCRIBE" {
+                (false, false)
+            } else {
+                timing.query_row(rusqlite::params![e.outbox_id, e.at, e.url, e.kind], |r| {
+                    Ok((r.get::<_, bool>(0)?, r.get::<_, bool>(1)?))
+                })?
+            };
+            let machine = e.machine || at_delivery || burst;
+            let n = insert.execute(rusqlite::params![
                 e.outbox_id,
                 e.kind,
                 e.url,
                 e.user_agent,
-                e.machine,
+                machine,
                 e.at
             ])?;
             if n == 1 {
-                stored.add(e);
+                stored.add(e.kind, machine);
+                if burst {
+                    let earlier = reclassify.execute(rusqlite::params![e.outbox_id, e.at])?;
+                    stored.clicks_reclassified += earlier as u64;
+                }
             }
         }
     }
@@ -589,7 +644,7 @@ async fn click(
             }
             // A URL no Location header can carry (a line break) is refused before it is
             // counted: a click recorded for a page nobody reached would be a false one.
-            let Ok(location) = HeaderValue::from_str(&url) else {
+            let Some(location) = location(&url) else {
                 return invalid_link();
             };
             if method == Method::GET {
@@ -600,6 +655,35 @@ async fn click(
         }
         _ => invalid_link(),
     }
+}
+
+/// `url` as a Location header carries it. The header is a URI, in ASCII, so a URL written
+/// with Unicode (`https://café.test/été`, a raw HTML link in a message) goes in the form a
+/// browser sends: the host in IDNA (punycode), other characters percent-encoded. An ASCII URL
+/// goes as written. `None` for a control character (a line break): no header may hold one.
+fn location(url: &str) -> Option<HeaderValue> {
+    if url.chars().any(char::is_control) {
+        return None;
+    }
+    // Not `HeaderValue::from_str` alone: it takes UTF-8 bytes too (obs-text), which a client
+    // may read as Latin-1 or refuse.
+    if url.is_ascii() {
+        return HeaderValue::from_str(url).ok();
+    }
+    let ascii = match url::Url::parse(url) {
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => url
+            .bytes()
+            .map(|b| {
+                if b.is_ascii() {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect(),
+    };
+    HeaderValue::from_str(&ascii).ok()
 }
 
 /// A damaged or unknown click link: a page that says so, not a blank one (the person
@@ -622,16 +706,77 @@ fn invalid_link() -> Response {
 /// `/u/…` would post outside hailer.
 async fn unsubscribe_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     match state.claims(&token) {
-        Some(c) if c.kind == TokenKind::Unsubscribe => Html(
-            "<!doctype html><html><head><meta charset=\"utf-8\"><title>Unsubscribe</title></head>\
-             <body><p>Stop receiving these emails?</p>\
-             <form method=\"post\">\
-             <input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">\
-             <button type=\"submit\">Unsubscribe</button></form></body></html>",
-        )
-        .into_response(),
+        Some(c) if c.kind == TokenKind::Unsubscribe => confirm_page(),
         _ => invalid_unsubscribe_link(),
     }
+}
+
+/// The question and its button, whose form posts `List-Unsubscribe=One-Click` as RFC 8058's
+/// one-click does.
+fn confirm_page() -> Response {
+    Html(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Unsubscribe</title></head>\
+         <body><p>Stop receiving these emails?</p>\
+         <form method=\"post\">\
+         <input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">\
+         <button type=\"submit\">Unsubscribe</button></form></body></html>",
+    )
+    .into_response()
+}
+
+/// Whether a POST's body is RFC 8058's `List-Unsubscribe=One-Click`, form-urlencoded or in a
+/// `multipart/form-data` part (§3.2: the mail receiver sends it either way, multipart
+/// preferred).
+fn asks_one_click(headers: &HeaderMap, body: &[u8]) -> bool {
+    let is_pair = |name: &str, value: &str| {
+        name.trim().eq_ignore_ascii_case("List-Unsubscribe")
+            && value.trim().eq_ignore_ascii_case("One-Click")
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("multipart/form-data")
+    {
+        return url::form_urlencoded::parse(body).any(|(k, v)| is_pair(&k, &v));
+    }
+    let Some(boundary) = content_type
+        .split(';')
+        .filter_map(|param| param.split_once('='))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("boundary"))
+        .map(|(_, v)| v.trim().trim_matches('"'))
+        .filter(|b| !b.is_empty())
+    else {
+        return false;
+    };
+    let body = String::from_utf8_lossy(body);
+    body.split(&format!("--{boundary}")).any(|part| {
+        let Some((head, value)) = part
+            .split_once("\r\n\r\n")
+            .or_else(|| part.split_once("\n\n"))
+        else {
+            return false;
+        };
+        let name = head.lines().find_map(|line| {
+            let (field, params) = line.split_once(':')?;
+            field
+                .trim()
+                .eq_ignore_ascii_case("Content-Disposition")
+                .then(|| {
+                    params.split(';').find_map(|p| {
+                        let (k, v) = p.split_once('=')?;
+                        k.trim()
+                            .eq_ignore_ascii_case("name")
+                            .then(|| v.trim().trim_matches('"').to_string())
+                    })
+                })
+                .flatten()
+        });
+        name.is_some_and(|name| is_pair(&name, value))
+    })
 }
 
 /// A damaged or unknown unsubscribe link (quoted-printable wrapping often breaks one): a page
@@ -670,6 +815,7 @@ async fn unsubscribe(
     State(state): State<AppState>,
     Path(token): Path<String>,
     headers: HeaderMap,
+    body: Bytes,
 ) -> Response {
     let Some(c) = state
         .claims(&token)
@@ -677,6 +823,14 @@ async fn unsubscribe(
     else {
         return invalid_unsubscribe_link();
     };
+    // RFC 8058 §3.2: a one-click POST carries `List-Unsubscribe=One-Click`. Any other POST
+    // (a scanner submitting what it finds, a stray request) unsubscribes nobody; a person
+    // who got here some other way gets the page's button, which sends it.
+    if !asks_one_click(&headers, &body) {
+        let mut page = confirm_page();
+        *page.status_mut() = StatusCode::BAD_REQUEST;
+        return page;
+    }
     let data_dir = state.data_dir.clone();
     let id = c.outbox_id;
     // The address the message went to; a link issued before tokens carried it means the
@@ -722,7 +876,12 @@ async fn unsubscribe(
                 "one-click unsubscribe: the address the message went to is suppressed"
             );
             record(&state, id, "UNSUBSCRIBE", None, &headers).await;
-            Html("<!doctype html><html><body><p>You are unsubscribed. You will not receive further emails.</p></body></html>").into_response()
+            Html(
+                "<!doctype html><html><head><meta charset=\"utf-8\"><title>Unsubscribed</title>\
+                 </head><body><p>You are unsubscribed. You will not receive further emails.</p>\
+                 </body></html>",
+            )
+            .into_response()
         }
         // Nobody was sent this message (a dry-run file, a preview): nobody to unsubscribe.
         // Suppressing would quietly drop a prospect from the campaign because its sender
@@ -825,7 +984,12 @@ async fn validate(
         Ok(b) => b,
         Err(e) => return api_error(e.status(), e.body_text()),
     };
-    super::validate::respond(&body, &state.verify, &state.data_dir.join(store::DB_FILE))
+    super::validate::respond(
+        &body,
+        &state.verify,
+        &state.data_dir.join(store::DB_FILE),
+        state.validating.clone(),
+    )
 }
 
 async fn stats(State(state): State<AppState>) -> Response {
@@ -1020,6 +1184,56 @@ mod tests {
             )
             .unwrap();
         assert_eq!((n, distinct), (40, 40));
+    }
+
+    /// A scanner's burst across two batches: the first click was told as a person's, the
+    /// second batch takes it back, and the running total the Activity line shows says so.
+    #[test]
+    fn a_burst_across_batches_takes_back_the_click_told_as_a_persons() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_in(dir.path()).unwrap();
+        store
+            .conn()
+            .execute_batch(
+                "INSERT INTO companies (key, name, updated_at) VALUES ('acme', 'Acme', 0);
+                 INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
+                 VALUES (1, 'P', 'Q', 'Acme', 'acme', 'p|q', 0);
+                 INSERT INTO outbox (id, prospect_id, email, company_key, status, sent_at, created_at, updated_at)
+                 VALUES (1, 1, 'p@acme.test', 'acme', 'SENT', 1000, 0, 0);",
+            )
+            .unwrap();
+        let click = |url: &str, at: i64| NewEvent {
+            outbox_id: 1,
+            kind: "CLICK",
+            url: Some(url.into()),
+            user_agent: Some("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0".into()),
+            machine: false,
+            at,
+        };
+        let mut total = insert_events(&mut store, &[click("https://a.test/1", 5000)]).unwrap();
+        assert_eq!((total.clicks, total.clicks_by_people()), (1, 1));
+        total += insert_events(&mut store, &[click("https://a.test/2", 5001)]).unwrap();
+        assert_eq!(
+            (total.clicks, total.clicks_human, total.clicks_reclassified),
+            (2, 1, 1)
+        );
+        assert!(
+            total.line().contains("2 clicks (0 by people)"),
+            "{}",
+            total.line()
+        );
+        // Later, the person's own click on one link.
+        total += insert_events(&mut store, &[click("https://a.test/1", 6000)]).unwrap();
+        assert_eq!(total.clicks_by_people(), 1);
+        let machine: Vec<bool> = store
+            .conn()
+            .prepare("SELECT machine FROM tracking_events ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(machine, [true, true, false]);
     }
 
     #[test]

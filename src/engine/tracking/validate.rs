@@ -64,7 +64,15 @@ pub fn line(out: &VerifyOut, suppressed: Option<&Suppression>) -> String {
 }
 
 /// Parse the body and start streaming results; the caller has checked the bearer token.
-pub fn respond(body: &Bytes, options: &VerifyOptions, db_path: &Path) -> Response {
+/// The probing waits for a permit of `turns`, held until the run ends: requests side by side
+/// take turns, so the per-MX-host limits of `[verify]` hold across them (a caller's
+/// answer starts at once, its lines come in its turn).
+pub fn respond(
+    body: &Bytes,
+    options: &VerifyOptions,
+    db_path: &Path,
+    turns: Arc<tokio::sync::Semaphore>,
+) -> Response {
     let req: Request = match serde_json::from_slice(body) {
         Ok(r) => r,
         Err(e) => return bad_request(format!("expected {{\"emails\": [\"…\"]}}: {e}")),
@@ -135,6 +143,14 @@ pub fn respond(body: &Bytes, options: &VerifyOptions, db_path: &Path) -> Respons
     // Behind a mutex: the task holds it across awaits, so it must be shareable.
     let list = Store::open(db_path).ok().map(std::sync::Mutex::new);
     tokio::spawn(async move {
+        // A caller that goes away while it waits gives its turn up.
+        let _turn = tokio::select! {
+            turn = turns.acquire_owned() => match turn {
+                Ok(turn) => turn,
+                Err(_) => return,
+            },
+            _ = lines_tx.closed() => return,
+        };
         // One indexed read per result (a handful of rows): cheap next to a verification.
         let suppressed = |email: &str| {
             let store = list.as_ref()?.lock().ok()?;

@@ -318,13 +318,7 @@ pub fn sync_once(
             Ok(()) => {}
             Err(e @ InboxError::Store(_)) => return Err(e),
             Err(e) => {
-                // Named by mailbox, as the config names it (a login error names the user).
-                let text = e.to_string();
-                let line = if text.starts_with(&format!("{}: ", t.mailbox)) {
-                    text
-                } else {
-                    format!("{}: {text}", t.mailbox)
-                };
+                let line = named(&t.mailbox, &e);
                 obs.log(Level::Error, &line);
                 errors.push(line);
             }
@@ -332,6 +326,16 @@ pub fn sync_once(
     }
     summary.errors = errors;
     Ok(summary)
+}
+
+/// `e` named by mailbox, as the config names it (a login error names the user), once.
+pub(crate) fn named(mailbox: &str, e: &InboxError) -> String {
+    let text = e.to_string();
+    if text.starts_with(&format!("{mailbox}: ")) {
+        text
+    } else {
+        format!("{mailbox}: {text}")
+    }
 }
 
 /// The auto-pause rule over what was just read; each new pause is logged and alerted.

@@ -330,7 +330,17 @@ fn read_folder(
             session.examine(&wire)
         }
     })
-    .map_err(|e| InboxError::imap(mailbox, &format!("open folder {folder}"), e))?;
+    .map_err(|e| {
+        // Only the server's NO or BAD says this folder cannot be opened (a typo, a folder
+        // deleted meanwhile); a lost connection or a timeout ends the session, not the folder,
+        // and the next folders must not be tried on it.
+        let what = if matches!(e, imap::Error::No(_) | imap::Error::Bad(_)) {
+            "open folder"
+        } else {
+            "select folder"
+        };
+        InboxError::imap(mailbox, &format!("{what} {folder}"), e)
+    })?;
     let Some(info) = opened else {
         return Ok(());
     };

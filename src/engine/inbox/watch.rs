@@ -74,8 +74,8 @@ fn watch_target(
                 obs.log(
                     Level::Warn,
                     &format!(
-                        "{}: {e}; reconnecting in {}s",
-                        target.mailbox,
+                        "{}; reconnecting in {}s",
+                        super::named(&target.mailbox, &e),
                         backoff.as_secs()
                     ),
                 );

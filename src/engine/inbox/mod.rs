@@ -57,8 +57,26 @@ impl InboxError {
         InboxError::Imap {
             mailbox: mailbox.into(),
             what: what.into(),
-            cause: e.to_string(),
+            cause: imap_cause(&e),
         }
+    }
+}
+
+/// An IMAP error in the user's words: a dropped connection says so, not the TLS library's
+/// wording with a link to its manual ("peer closed connection without sending TLS
+/// close_notify: https://docs.rs/rustls/…").
+fn imap_cause(e: &::imap::Error) -> String {
+    use std::io::ErrorKind;
+    match e {
+        ::imap::Error::Io(io) => match io.kind() {
+            ErrorKind::UnexpectedEof
+            | ErrorKind::ConnectionReset
+            | ErrorKind::ConnectionAborted
+            | ErrorKind::BrokenPipe => "the server closed the connection".into(),
+            ErrorKind::TimedOut | ErrorKind::WouldBlock => "no answer in time".into(),
+            _ => e.to_string(),
+        },
+        _ => e.to_string(),
     }
 }
 
@@ -369,6 +387,18 @@ mod tests {
         fn progress(&self, done: u64, total: Option<u64>, _: &str) {
             self.0.lock().unwrap().push((done, total));
         }
+    }
+
+    /// A dropped TLS connection is said in plain words, without rustls' link to its manual.
+    #[test]
+    fn a_dropped_connection_is_said_plainly() {
+        let eof = ::imap::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "peer closed connection without sending TLS close_notify: https://docs.rs/rustls/",
+        ));
+        assert_eq!(imap_cause(&eof), "the server closed the connection");
+        let no = ::imap::Error::ConnectionLost;
+        assert_eq!(imap_cause(&no), no.to_string());
     }
 
     /// The summary line names every kind a message was read as: the kinds add up to the

@@ -1126,3 +1126,172 @@ fn bounces_sync_stopped_by_a_signal_exits_130_and_the_next_run_reads_on() {
     assert_eq!(c.row(rows[0].id).status, Status::Replied);
     let _ = s.delete(&folder);
 }
+
+/// Forwards every connection to the rig's IMAPS port (TLS passes through untouched) and drops
+/// each one once the server has sent `limit` bytes on it: the connection lost in the middle of
+/// a FETCH, with Dovecot answering everything before.
+fn cutting_proxy(rig: &Rig, limit: usize) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let upstream = format!("{}:{}", rig.host(), rig.port("RIG_IMAPS_PORT"));
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { return };
+            let mut server = std::net::TcpStream::connect(&upstream).unwrap();
+            let (mut from_client, mut to_server) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut from_client, &mut to_server);
+                let _ = to_server.shutdown(std::net::Shutdown::Both);
+            });
+            let (mut sent, mut buf) = (0usize, vec![0u8; 16 * 1024]);
+            while sent < limit {
+                let n = match server.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n.min(limit - sent),
+                };
+                if client.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+                sent += n;
+            }
+            let _ = client.shutdown(std::net::Shutdown::Both);
+            let _ = server.shutdown(std::net::Shutdown::Both);
+        }
+    });
+    port
+}
+
+/// Three sent rows, a folder with their three DSNs and then large mail, and the config's
+/// IMAP port on a [`cutting_proxy`] that drops the connection in the middle of the FETCH after
+/// the DSNs' (batches of three). Returns the campaign, the folder and a session to the rig.
+fn cut_after_three_dsns(rig: &Rig, tag: &str, inbox: &str) -> (Campaign, String, Session) {
+    let folder = format!("t-{tag}");
+    let emails: Vec<String> = (0..3).map(|i| format!("{tag}-{i}@catchall.test")).collect();
+    let c = Campaign::new(
+        rig,
+        "cut",
+        &emails,
+        &format!("watch_folders = [\"{folder}\"]"),
+        &format!("batch = 3\n{inbox}"),
+    );
+    let rows = c.send_all();
+    let mut planted: Vec<Vec<u8>> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| planted_dsn(r, &format!("{tag}.{i}")))
+        .collect();
+    // Then mail large enough that the second batch's FETCH is cut in its middle.
+    for i in 0..6 {
+        let mut m = newsletter(&format!("{tag}.{i}"));
+        m.extend(std::iter::repeat_n(b'x', 60_000));
+        m.extend_from_slice(b"\r\n");
+        planted.push(m);
+    }
+    let mut s = imap(rig);
+    s.create(&folder).unwrap();
+    append(&mut s, &folder, &planted);
+    // Everything up to the three DSNs' FETCH fits in 3 x 3 kB + 40 kB; the next FETCH
+    // (3 x 60 kB) does not.
+    let port = cutting_proxy(rig, 3 * 3_000 + 40_000);
+    let text = std::fs::read_to_string(&c.config).unwrap().replace(
+        &format!("imap_port = {}", rig.port("RIG_IMAPS_PORT")),
+        &format!("imap_port = {port}"),
+    );
+    std::fs::write(&c.config, text).unwrap();
+    (c, folder, s)
+}
+
+fn sender_paused(c: &Campaign) -> bool {
+    let (code, out, err) = c.hailer(&["mailbox", "status", "--json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let status: serde_json::Value = serde_json::from_str(&out).unwrap();
+    status
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["mailbox"] == "sender" && m["paused"] == true)
+}
+
+/// The connection drops in the middle of a FETCH after a first batch of three DSNs was read
+/// and stored: the run fails (exit 1, naming the mailbox), but its summary counts the three
+/// bounces it stored, and the pause rule looks at them now (before, the summary said "0
+/// read" and the mailbox went on sending until a run got through).
+#[test]
+fn a_connection_lost_mid_fetch_counts_what_was_stored_and_still_pauses() {
+    let Some(rig) = Rig::get() else { return };
+    let tag = unique("cut");
+    let (c, folder, mut s) = cut_after_three_dsns(&rig, &tag, "");
+    let (code, out, err) = c.hailer(&["bounces", "sync", "--json"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    let errors = summary["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{summary}");
+    // Said plainly: not rustls' "peer closed connection without sending TLS close_notify:
+    // https://docs.rs/rustls/…".
+    assert!(
+        errors[0].as_str().unwrap().starts_with(&format!(
+            "sender: IMAP fetch from {folder} failed: the server closed the connection"
+        )),
+        "{summary}"
+    );
+    assert_eq!(c.inbox_kinds(), [("bounce".to_string(), 3)], "{summary}");
+    assert_eq!(read_total(&summary), 3, "{summary}");
+    assert_eq!(summary["folders"][0]["effects"]["bounces"], 3, "{summary}");
+    let paused = summary["paused"].as_array().unwrap();
+    assert_eq!(paused.len(), 1, "{summary}");
+    assert_eq!(paused[0]["mailbox"], "sender", "{summary}");
+    assert!(sender_paused(&c));
+    let _ = s.delete(&folder);
+}
+
+/// `hailer watch` on the same cut: the pass that read the three DSNs before the connection
+/// dropped is reported ("3 read"), and the mailbox is paused while the watcher reconnects
+/// (before, the pass was reported as an error only, and no pass ever got through to pause).
+#[test]
+fn watch_counts_a_pass_cut_mid_fetch_and_pauses_the_mailbox() {
+    use std::io::BufRead;
+    let Some(rig) = Rig::get() else { return };
+    let tag = unique("wcut");
+    let (c, folder, mut s) = cut_after_three_dsns(&rig, &tag, "idle = false\npoll_secs = 60");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hailer"))
+        .arg("--config")
+        .arg(&c.config)
+        .arg("--data-dir")
+        .arg(c.data())
+        .arg("watch")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let wanted = format!("sender/{folder}: 3 read");
+    let mut said = Vec::new();
+    let found = loop {
+        match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(line) if line.contains(&wanted) => break true,
+            Ok(line) => said.push(line),
+            Err(_) => break false,
+        }
+    };
+    let paused = sender_paused(&c);
+    common::signal(child.id(), "TERM");
+    let _ = child.wait();
+    assert!(found, "{said:?}");
+    assert_eq!(c.inbox_kinds(), [("bounce".to_string(), 3)]);
+    assert!(paused, "{said:?}");
+    let _ = s.delete(&folder);
+}

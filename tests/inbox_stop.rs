@@ -288,3 +288,77 @@ fn a_stop_between_two_messages_commits_those_handled_and_the_next_run_reads_on()
     assert_eq!(summary.read(), 2, "{summary:?}");
     assert_eq!(read_so_far(d), (vec![("other".into(), 4)], 4));
 }
+
+/// The connection drops while the server answers SELECT: that ends the mailbox's run with one
+/// error about the session ("select folder"), and the next folder is not tried on the dead
+/// session. Before, each folder got its own "cannot open folder" line, as if each name were a
+/// typo in the config.
+#[test]
+fn a_connection_lost_at_select_is_the_sessions_error_not_each_folders() {
+    let server = FakeImap::stalling(
+        (1..=2).map(|i| newsletter(i, 0)).collect(),
+        Stall::CloseAtSelect,
+    );
+    let dir = setup(&server, "folders = [\"INBOX\", \"Other\"]");
+    let out = sync(dir.path()).arg("--json").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    let errors = summary["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{summary}");
+    let line = errors[0].as_str().unwrap();
+    assert!(
+        line.starts_with("m: IMAP select folder INBOX failed: "),
+        "{line}"
+    );
+    let log = server.log.lock().unwrap().clone();
+    assert!(log.iter().any(|l| l == "CLOSED"), "{log:?}");
+    assert!(!log.iter().any(|l| l.contains("Other")), "{log:?}");
+}
+
+/// `hailer watch` says the same when it reconnects, naming the mailbox once.
+#[test]
+fn watch_says_a_connection_lost_at_select_once_and_reconnects() {
+    use std::io::BufRead;
+    let server = FakeImap::stalling(vec![newsletter(1, 0)], Stall::CloseAtSelect);
+    let dir = setup(&server, "idle = false\npoll_secs = 60");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hailer"))
+        .current_dir(dir.path())
+        .args(["--config", "config.toml", "--data-dir", "data", "watch"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut said = Vec::new();
+    let reconnect = loop {
+        match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(line) if line.contains("reconnecting in") => break Some(line),
+            Ok(line) => said.push(line),
+            Err(_) => break None,
+        }
+    };
+    // The second connection reads the message.
+    let read = server.wait_for("BODY.PEEK", Duration::from_secs(20));
+    common::signal(child.id(), "TERM");
+    let _ = child.wait();
+    let reconnect = reconnect.unwrap_or_else(|| panic!("{said:?}"));
+    assert!(
+        reconnect.starts_with("hailer: m: IMAP select folder INBOX failed: "),
+        "{reconnect}"
+    );
+    assert!(read, "{:?}", server.log.lock().unwrap());
+}

@@ -25,6 +25,9 @@ pub enum Stall {
     Login,
     /// The first EXAMINE/SELECT, after its first untagged line.
     Select,
+    /// The first EXAMINE/SELECT: its first untagged line, then the connection is closed
+    /// ("CLOSED" is logged).
+    CloseAtSelect,
     /// The first UID SEARCH, after the start of its untagged line.
     Search,
     /// The first UID MOVE, with no answer at all (the server offers MOVE, and LIST and
@@ -157,6 +160,13 @@ fn serve(
             reply.extend(format!("{tag} OK done\r\n").bytes());
         } else if upper.starts_with("UID MOVE") && stall_here(Stall::Move) {
             return stall_with(&mut out, &mut lines, b"");
+        } else if (upper.starts_with("EXAMINE") || upper.starts_with("SELECT"))
+            && stall_here(Stall::CloseAtSelect)
+        {
+            out.write_all(format!("* {n} EXISTS\r\n").as_bytes())?;
+            out.flush()?;
+            log.lock().unwrap().push("CLOSED".into());
+            return Ok(());
         } else if (upper.starts_with("EXAMINE") || upper.starts_with("SELECT"))
             && stall_here(Stall::Select)
         {

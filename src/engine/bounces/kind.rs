@@ -1,5 +1,7 @@
 //! What a message is (bounce, auto-reply, complaint, reply, other), and the bounce records.
 
+use std::collections::HashMap;
+
 use super::codes::{
     self, clean_address, find_command, find_reply, find_status, first_address, prefer, sweep,
 };
@@ -240,12 +242,32 @@ struct Draft {
     command: Option<&'static str>,
 }
 
-fn finish(
-    d: Draft,
-    flat: &Flat,
-    reporting_mta: &str,
-    original_id: &Option<String>,
-) -> BounceRecord {
+/// What every record of one message shares, read once for the message: a report can list
+/// thousands of recipients, and reading its notice again for each one is quadratic.
+struct Shared {
+    notice: super::text_rules::Notice,
+    reporting_mta: String,
+    original_id: Option<String>,
+    /// The Sendmail transcript inside the returned message, if any.
+    returned_transcript: text::Transcript,
+}
+
+impl Shared {
+    fn new(flat: &Flat, reporting_mta: String, original_id: Option<String>) -> Self {
+        Shared {
+            notice: super::text_rules::Notice::read(flat),
+            reporting_mta,
+            original_id,
+            returned_transcript: if flat.original.is_empty() {
+                text::Transcript::default()
+            } else {
+                text::Transcript::read(&flat.original)
+            },
+        }
+    }
+}
+
+fn finish(d: Draft, shared: &Shared) -> BounceRecord {
     let mut diag = sweep(&d.diagnostic);
     let in_text = find_status(&diag, None);
     let reply0 = find_reply(&diag, in_text.as_deref()).or_else(|| find_reply(&diag, None));
@@ -287,13 +309,13 @@ fn finish(
         command = Some("HELO");
     }
     let remote = d.remote_mta.clone().or_else(|| remote_host_in(&diag));
-    let local = reporting_mta.to_string();
+    let local = shared.reporting_mta.clone();
     let full_text = if diag.is_empty() {
         d.context.clone()
     } else {
         diag.clone()
     };
-    let pre = super::text_rules::preset(&diag, &d.context, flat);
+    let pre = super::text_rules::preset(&diag, &d.context, &shared.notice);
     let command = pre.command.or(command);
     let facts = Facts {
         preset: pre.reason,
@@ -336,7 +358,7 @@ fn finish(
             diag
         },
         remote_mta: remote,
-        original_message_id: original_id.clone(),
+        original_message_id: shared.original_id.clone(),
         reason: r,
         hard,
     }
@@ -345,33 +367,24 @@ fn finish(
 /// [`finish`], but when the notice decides nothing, the returned part's own transcript may:
 /// a wrapper (InterScan, a forwarding gateway) writes only "Unable to deliver message to <a>"
 /// and returns the MTA's notice, with its Sendmail session transcript, as the original.
-fn finish_or_returned_transcript(
-    d: Draft,
-    flat: &Flat,
-    reporting_mta: &str,
-    original_id: &Option<String>,
-) -> BounceRecord {
-    let entry = if flat.original.is_empty() {
-        None
-    } else {
-        text::sendmail_transcript(&flat.original)
-            .into_iter()
-            .find(|e| e.recipient.eq_ignore_ascii_case(&d.recipient))
-    };
-    let Some(entry) = entry else {
-        return finish(d, flat, reporting_mta, original_id);
+fn finish_or_returned_transcript(d: Draft, shared: &Shared) -> BounceRecord {
+    let Some(entry) = shared
+        .returned_transcript
+        .first_about([d.recipient.as_str()])
+    else {
+        return finish(d, shared);
     };
     let from_transcript = Draft {
-        diagnostic: entry.diagnostic,
+        diagnostic: entry.diagnostic.clone(),
         command: entry.command,
         context: String::new(),
         ..d.clone()
     };
-    let record = finish(d, flat, reporting_mta, original_id);
+    let record = finish(d, shared);
     if record.reason.explicit() {
         return record;
     }
-    let second = finish(from_transcript, flat, reporting_mta, original_id);
+    let second = finish(from_transcript, shared);
     if second.reason.explicit() {
         second
     } else {
@@ -459,13 +472,8 @@ fn bounce_records(flat: &Flat) -> (Vec<BounceRecord>, usize) {
 fn bounce_records_at(flat: &Flat, depth: u8) -> (Vec<BounceRecord>, usize) {
     if let Some(drafts) = ses_json(flat) {
         let id = flat.original_header("message-id").and_then(msgid);
-        return (
-            drafts
-                .into_iter()
-                .map(|d| finish(d, flat, "", &id))
-                .collect(),
-            0,
-        );
+        let shared = Shared::new(flat, String::new(), id);
+        return (drafts.into_iter().map(|d| finish(d, &shared)).collect(), 0);
     }
     let exclude = senders(flat);
     let original_id = flat.original_header("message-id").and_then(msgid);
@@ -499,7 +507,8 @@ fn bounce_records_at(flat: &Flat, depth: u8) -> (Vec<BounceRecord>, usize) {
         flat.notice.as_str()
     };
     let mut scan = text::scan(notice_for_scan, &exclude);
-    let transcript = text::sendmail_transcript(notice_for_scan);
+    let transcript = text::Transcript::read(notice_for_scan);
+    let replies = text::Replies::new(notice_for_scan);
     if scan.hits.is_empty() {
         // The sender may have written to itself: only the bounce's own From is not a recipient.
         let own: Vec<String> = flat
@@ -508,6 +517,7 @@ fn bounce_records_at(flat: &Flat, depth: u8) -> (Vec<BounceRecord>, usize) {
             .unwrap_or_default();
         scan = text::scan(notice_for_scan, &own);
     }
+    let hit_index = HitIndex::new(&scan.hits);
     let reporting = report.reporting_mta.clone().unwrap_or_default();
     let delayed_notice = {
         let i = scan.intro.to_ascii_lowercase();
@@ -545,15 +555,9 @@ fn bounce_records_at(flat: &Flat, depth: u8) -> (Vec<BounceRecord>, usize) {
             delivered += 1;
             continue;
         }
-        let hit = scan.hits.iter().find(|h| {
-            h.recipient.eq_ignore_ascii_case(&recipient)
-                || h.alias
-                    .as_deref()
-                    .is_some_and(|a| a.eq_ignore_ascii_case(&recipient))
-                || r.original_recipient
-                    .as_deref()
-                    .is_some_and(|o| h.recipient.eq_ignore_ascii_case(o))
-        });
+        let hit = hit_index
+            .first_about(&recipient, r.original_recipient.as_deref())
+            .map(|i| &scan.hits[i]);
         let hit = hit.or_else(|| {
             if single && scan.hits.len() == 1 {
                 scan.hits.first()
@@ -584,21 +588,19 @@ fn bounce_records_at(flat: &Flat, depth: u8) -> (Vec<BounceRecord>, usize) {
         if !r.status_comment.is_empty() && diagnostic.trim().is_empty() {
             diagnostic = r.status_comment.clone();
         }
-        if let Some(whole) = text::transcript_reply(notice_for_scan, &diagnostic) {
+        if let Some(whole) = replies.whole(&diagnostic) {
             diagnostic = whole;
         }
         let command = transcript
-            .iter()
-            .find(|e| {
+            .first_about(
                 [
-                    Some(&recipient),
-                    r.original_recipient.as_ref(),
-                    r.actual_recipient.as_ref(),
+                    Some(recipient.as_str()),
+                    r.original_recipient.as_deref(),
+                    r.actual_recipient.as_deref(),
                 ]
                 .into_iter()
-                .flatten()
-                .any(|a| a.eq_ignore_ascii_case(&e.recipient))
-            })
+                .flatten(),
+            )
             .and_then(|e| e.command);
         let original = r
             .original_recipient
@@ -646,10 +648,9 @@ fn bounce_records_at(flat: &Flat, depth: u8) -> (Vec<BounceRecord>, usize) {
             hits = x_failed
                 .iter()
                 .map(|x| {
-                    scan.hits
-                        .iter()
-                        .find(|h| h.recipient.eq_ignore_ascii_case(x))
-                        .cloned()
+                    hit_index
+                        .first_about(x, None)
+                        .map(|i| scan.hits[i].clone())
                         .unwrap_or_else(|| text::TextHit {
                             recipient: x.clone(),
                             alias: None,
@@ -678,9 +679,7 @@ fn bounce_records_at(flat: &Flat, depth: u8) -> (Vec<BounceRecord>, usize) {
         for h in hits {
             // A Sendmail transcript says more than the address list's line, and which command
             // the host refused.
-            let entry = transcript
-                .iter()
-                .find(|e| e.recipient.eq_ignore_ascii_case(&h.recipient));
+            let entry = transcript.first_about([h.recipient.as_str()]);
             let h_command = entry.and_then(|e| e.command);
             drafts.push(Draft {
                 recipient: h.recipient.clone(),
@@ -726,11 +725,57 @@ fn bounce_records_at(flat: &Flat, depth: u8) -> (Vec<BounceRecord>, usize) {
             }
         }
     }
+    if drafts.is_empty() {
+        return (Vec::new(), delivered);
+    }
+    let shared = Shared::new(flat, reporting, original_id);
     let records = drafts
         .into_iter()
-        .map(|d| finish_or_returned_transcript(d, flat, &reporting, &original_id))
+        .map(|d| finish_or_returned_transcript(d, &shared))
         .collect();
     (records, delivered)
+}
+
+/// The notice's recipient lines, looked up by address: a report may list thousands.
+struct HitIndex {
+    /// Lower-cased recipient -> its first hit.
+    by_recipient: HashMap<String, usize>,
+    /// Lower-cased alias (the address a recipient was expanded from) -> its first hit.
+    by_alias: HashMap<String, usize>,
+}
+
+impl HitIndex {
+    fn new(hits: &[text::TextHit]) -> Self {
+        let mut by_recipient = HashMap::with_capacity(hits.len());
+        let mut by_alias = HashMap::new();
+        for (i, h) in hits.iter().enumerate() {
+            by_recipient
+                .entry(h.recipient.to_ascii_lowercase())
+                .or_insert(i);
+            if let Some(a) = &h.alias {
+                by_alias.entry(a.to_ascii_lowercase()).or_insert(i);
+            }
+        }
+        HitIndex {
+            by_recipient,
+            by_alias,
+        }
+    }
+
+    /// The first hit (in notice order) naming `recipient`, having it as alias, or naming
+    /// `original` (the recipient's address before the MTA rewrote it).
+    fn first_about(&self, recipient: &str, original: Option<&str>) -> Option<usize> {
+        let recipient = recipient.to_ascii_lowercase();
+        [
+            self.by_recipient.get(&recipient),
+            self.by_alias.get(&recipient),
+            original.and_then(|o| self.by_recipient.get(&o.to_ascii_lowercase())),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .copied()
+    }
 }
 
 /// A subject without its reply and forward prefixes (`Re:`, `AW:`, `SV:`, `TR:`, `RV:`, …, as
@@ -1165,6 +1210,7 @@ mod tests {
         assert_eq!(parse(&m).kind, Kind::Reply);
     }
 
+    use super::text;
     use crate::engine::bounces::Reason;
 
     /// A Sendmail DSN: notice text, delivery-status fields, returned headers.
@@ -1180,6 +1226,70 @@ mod tests {
              From: claire@sender.test\nTo: ann@example.test\nSubject: Hello\n\n--B--\n"
         )
         .into_bytes()
+    }
+
+    /// A report listing thousands of recipients, with a large returned message: every
+    /// recipient keeps its own reply, and the transcripts are read once per message, not once
+    /// per recipient (which made such a report quadratic).
+    #[test]
+    fn thousands_of_recipients_read_the_transcripts_once() {
+        const N: usize = 5_000;
+        let mut notice = String::from(
+            "----- Transcript of session follows -----\n... while talking to mx.example.test.:\n",
+        );
+        let mut fields = String::new();
+        let mut returned = String::from(
+            "From: claire@sender.test\nTo: list@example.test\nSubject: Hello\n\n\
+             ----- Transcript of session follows -----\n... while talking to 192.0.2.1:\n",
+        );
+        for i in 0..N {
+            let a = format!("u{i}@example.test");
+            if i % 2 == 0 {
+                // A multi-line reply: the DSN has its first line, the notice all of it.
+                notice.push_str(&format!(
+                    ">>> RCPT To:<{a}>\n<<< 550-5.1.1 <{a}> The account you tried to reach\n\
+                     <<< 550 5.1.1 does not exist (ref {i})\n550 5.1.1 <{a}>... User unknown\n"
+                ));
+                fields.push_str(&format!(
+                    "Final-Recipient: RFC822; {a}\nAction: failed\nStatus: 5.1.1\n\
+                     Diagnostic-Code: SMTP; 550-5.1.1 <{a}> The account you tried to reach\n\n"
+                ));
+            } else {
+                // The notice decides nothing; the returned message's transcript does.
+                returned.push_str(&format!(
+                    ">>> RCPT To:<{a}>\n<<< 550 5.1.1 <{a}>... Invalid recipient (ref {i})\n"
+                ));
+                fields.push_str(&format!(
+                    "Final-Recipient: RFC822; {a}\nAction: failed\nStatus: 5.0.0\n\n"
+                ));
+            }
+        }
+        returned.push('\n');
+        returned.push_str(&"Lorem ipsum dolor sit amet, consectetur adipiscing.\n".repeat(20_000));
+        let m = format!(
+            "From: Mail Delivery Subsystem <MAILER-DAEMON@mx.sender.test>\n\
+             To: claire@sender.test\nSubject: Returned mail: see transcript for details\n\
+             MIME-Version: 1.0\n\
+             Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n\
+             --B\n\n{notice}\n--B\nContent-Type: message/delivery-status\n\n\
+             Reporting-MTA: dns; mx.sender.test\n\n{fields}\
+             --B\nContent-Type: message/rfc822\n\n{returned}\n--B--\n"
+        );
+        text::TRANSCRIPT_READS.with(|c| c.set(0));
+        let p = parse(m.as_bytes());
+        let reads = text::TRANSCRIPT_READS.with(std::cell::Cell::get);
+        assert_eq!(p.records.len(), N);
+        for (i, r) in p.records.iter().enumerate() {
+            assert_eq!(r.recipient, format!("u{i}@example.test"));
+            assert!(r.diagnostic.contains(&format!("(ref {i})")), "{r:?}");
+            assert_eq!(r.reason, Reason::UserUnknown, "{r:?}");
+            assert!(r.hard, "{r:?}");
+            if i % 2 == 0 {
+                assert_eq!(r.command, Some("RCPT"), "{r:?}");
+            }
+        }
+        // The notice's transcript, its reply lines, the returned message's transcript.
+        assert!(reads <= 3, "{reads} transcript reads for one message");
     }
 
     /// Yahoo names the refused command in brackets ("[RCPT_TO]"): a 5.2.1 status whose text

@@ -3,7 +3,23 @@
 //! list, Gmail, Yahoo, Courier, Exchange, Domino, …). This reader finds those recipient lines and
 //! collects the lines under each.
 
+use std::cell::OnceCell;
+use std::collections::{HashMap, HashSet};
+
 use super::codes::{clean_address, sweep};
+
+#[cfg(test)]
+thread_local! {
+    /// How many times a transcript was read (parsed or indexed), for the tests that check a
+    /// message reads each once, whatever its number of recipients.
+    pub static TRANSCRIPT_READS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Count one read of a transcript (tests only).
+fn count_read() {
+    #[cfg(test)]
+    TRANSCRIPT_READS.with(|c| c.set(c.get() + 1));
+}
 
 #[derive(Debug, Default, Clone)]
 pub struct TextHit {
@@ -351,6 +367,43 @@ pub struct TranscriptEntry {
     pub diagnostic: String,
 }
 
+/// A message's Sendmail transcript ([`sendmail_transcript`]), read once and looked up by
+/// recipient: a report may list thousands of recipients.
+#[derive(Debug, Default)]
+pub struct Transcript {
+    entries: Vec<TranscriptEntry>,
+    /// Lower-cased recipient -> its first entry.
+    first_entry: HashMap<String, usize>,
+}
+
+impl Transcript {
+    pub fn read(text: &str) -> Self {
+        let entries = sendmail_transcript(text);
+        let mut first_entry = HashMap::with_capacity(entries.len());
+        for (i, e) in entries.iter().enumerate() {
+            first_entry
+                .entry(e.recipient.to_ascii_lowercase())
+                .or_insert(i);
+        }
+        Transcript {
+            entries,
+            first_entry,
+        }
+    }
+
+    /// The first entry about any of `addresses` (compared without case), in transcript order.
+    pub fn first_about<'s>(
+        &self,
+        addresses: impl IntoIterator<Item = &'s str>,
+    ) -> Option<&TranscriptEntry> {
+        addresses
+            .into_iter()
+            .filter_map(|a| self.first_entry.get(&a.to_ascii_lowercase()))
+            .min()
+            .map(|&i| &self.entries[i])
+    }
+}
+
 /// "550 <a@b>... User unknown" / "554 5.0.0 <a@b>... Service unavailable": Sendmail's line for
 /// one address, as (address, text after "...").
 fn sendmail_address_line(line: &str) -> Option<(String, &str)> {
@@ -374,7 +427,8 @@ fn sendmail_address_line(line: &str) -> Option<(String, &str)> {
 /// (InterScan forwards Sendmail's notice inside the returned message). Sendmail's own text on an
 /// address line is often generic ("Remote protocol error", "Service unavailable"); the host's
 /// reply above it, and the command that reply answered, say what happened.
-pub fn sendmail_transcript(text: &str) -> Vec<TranscriptEntry> {
+fn sendmail_transcript(text: &str) -> Vec<TranscriptEntry> {
+    count_read();
     let mut out: Vec<TranscriptEntry> = Vec::new();
     let mut inside = false;
     let mut command: Option<&'static str> = None;
@@ -385,7 +439,7 @@ pub fn sendmail_transcript(text: &str) -> Vec<TranscriptEntry> {
     let mut rcpt: Option<String> = None;
     // Every address given in RCPT this session: with PIPELINING the refusal of a RCPT comes
     // after ">>> DATA", and is still about the RCPT.
-    let mut rcpts: Vec<String> = Vec::new();
+    let mut rcpts: HashSet<String> = HashSet::new();
     let flush_rcpt = |rcpt: &mut Option<String>,
                       replies: &mut Vec<String>,
                       command: Option<&'static str>,
@@ -430,7 +484,7 @@ pub fn sendmail_transcript(text: &str) -> Vec<TranscriptEntry> {
             command = super::codes::find_command(cmd);
             if command == Some("RCPT") {
                 rcpt = super::codes::first_address(cmd);
-                rcpts.extend(rcpt.clone());
+                rcpts.extend(rcpt.as_deref().map(str::to_ascii_lowercase));
             }
             continue;
         }
@@ -457,7 +511,7 @@ pub fn sendmail_transcript(text: &str) -> Vec<TranscriptEntry> {
             // RCPT whose refusal names it was refused at RCPT.
             let lower_addr = addr.to_ascii_lowercase();
             let command = if command == Some("DATA")
-                && rcpts.iter().any(|r| r.eq_ignore_ascii_case(&addr))
+                && rcpts.contains(&lower_addr)
                 && failing
                     .iter()
                     .any(|r| r.to_ascii_lowercase().contains(&lower_addr))
@@ -500,34 +554,78 @@ fn failing_replies(replies: &[String]) -> Vec<&str> {
 
 /// Sendmail puts only the first line of a multi-line reply in the DSN's Diagnostic-Code
 /// ("550-5.7.1 This message does not have authentication information or fails to pass"); its
-/// transcript has every line ("<<< 550-5.7.1 …", …, "<<< 550 5.7.1 …"). The whole reply, on
-/// one line, when `first` opens one in `text`.
-pub fn transcript_reply(text: &str, first: &str) -> Option<String> {
-    let first = sweep(first);
-    if first.len() < 8 {
-        return None;
-    }
-    let code = first.get(..3)?.to_string();
-    if !code.bytes().all(|c| c.is_ascii_digit()) || first.as_bytes()[3] != b'-' {
-        return None;
-    }
-    let mut lines = text.lines().map(str::trim);
-    lines.find(|l| l.strip_prefix("<<<").is_some_and(|r| sweep(r) == first))?;
-    let mut reply = vec![first];
-    for l in lines {
-        let Some(r) = l.strip_prefix("<<<").map(str::trim) else {
-            break;
-        };
-        if !r.starts_with(&code) {
-            break;
-        }
-        reply.push(r.to_string());
-        // "550 5.7.1 …" (a space after the code) is the reply's last line.
-        if r.as_bytes().get(3) != Some(&b'-') {
-            break;
+/// transcript has every line ("<<< 550-5.7.1 …", …, "<<< 550 5.7.1 …"). The reply lines of a
+/// text, indexed the first time a reply is asked for, so that a report with thousands of
+/// recipients reads its text once.
+pub struct Replies<'a> {
+    text: &'a str,
+    index: OnceCell<ReplyIndex<'a>>,
+}
+
+struct ReplyIndex<'a> {
+    /// Every "<<<" line: its line number and the text after "<<<".
+    lines: Vec<(usize, &'a str)>,
+    /// A reply line, swept -> its first position in `lines`.
+    first: HashMap<String, usize>,
+}
+
+impl<'a> Replies<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Replies {
+            text,
+            index: OnceCell::new(),
         }
     }
-    (reply.len() > 1).then(|| sweep(&reply.join(" ")))
+
+    fn index(&self) -> &ReplyIndex<'a> {
+        self.index.get_or_init(|| {
+            count_read();
+            let lines: Vec<(usize, &str)> = self
+                .text
+                .lines()
+                .enumerate()
+                .filter_map(|(n, l)| l.trim().strip_prefix("<<<").map(|r| (n, r)))
+                .collect();
+            let mut first = HashMap::with_capacity(lines.len());
+            for (i, (_, r)) in lines.iter().enumerate() {
+                first.entry(sweep(r)).or_insert(i);
+            }
+            ReplyIndex { lines, first }
+        })
+    }
+
+    /// The whole reply, on one line, when `first` opens a multi-line one in the text.
+    pub fn whole(&self, first: &str) -> Option<String> {
+        let first = sweep(first);
+        if first.len() < 8 {
+            return None;
+        }
+        let code = first.get(..3)?.to_string();
+        if !code.bytes().all(|c| c.is_ascii_digit()) || first.as_bytes()[3] != b'-' {
+            return None;
+        }
+        let index = self.index();
+        let at = *index.first.get(&first)?;
+        let mut line_no = index.lines[at].0;
+        let mut reply = vec![first];
+        for &(n, r) in &index.lines[at + 1..] {
+            // The reply goes on over consecutive "<<<" lines only.
+            if n != line_no + 1 {
+                break;
+            }
+            line_no = n;
+            let r = r.trim();
+            if !r.starts_with(&code) {
+                break;
+            }
+            reply.push(r.to_string());
+            // "550 5.7.1 …" (a space after the code) is the reply's last line.
+            if r.as_bytes().get(3) != Some(&b'-') {
+                break;
+            }
+        }
+        (reply.len() > 1).then(|| sweep(&reply.join(" ")))
+    }
 }
 
 #[cfg(test)]
@@ -646,11 +744,12 @@ mod tests {
     fn a_multi_line_reply_is_read_whole_from_the_transcript() {
         let t = ">>> DATA\n<<< 550-5.7.1 First line of the\n<<< 550-5.7.1 reply, and the\n\
                  <<< 550 5.7.1 last line.\n554 5.0.0 Service unavailable\n";
+        let replies = Replies::new(t);
         assert_eq!(
-            transcript_reply(t, "550-5.7.1 First line of the").as_deref(),
+            replies.whole("550-5.7.1 First line of the").as_deref(),
             Some("550-5.7.1 First line of the 550-5.7.1 reply, and the 550 5.7.1 last line.")
         );
-        assert_eq!(transcript_reply(t, "550-5.7.1 Another reply"), None);
-        assert_eq!(transcript_reply(t, "550 5.7.1 last line."), None);
+        assert_eq!(replies.whole("550-5.7.1 Another reply"), None);
+        assert_eq!(replies.whole("550 5.7.1 last line."), None);
     }
 }

@@ -81,25 +81,79 @@ fn select<'a>(text: &'a str, key: &str, end: &str) -> Option<&'a str> {
     Some(&rest[..q])
 }
 
-pub fn preset(diag: &str, context: &str, flat: &Flat) -> Preset {
+/// The MTA whose notice-wide wording the rules below know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    /// Google Groups, with the number of lines its notice starts with "*" (or " *").
+    GoogleGroups {
+        starred_lines: usize,
+    },
+    Gmail,
+    Qmail,
+    Exim,
+    DragonFly,
+    OpenSmtpd,
+    Other,
+}
+
+/// What the rules need to know about the whole message, read once per message: the notice
+/// can be megabytes long and list thousands of recipients, each of which gets a [`preset`].
+#[derive(Debug, Clone)]
+pub struct Notice {
+    family: Family,
+    subject: String,
+}
+
+impl Notice {
+    pub fn read(flat: &Flat) -> Self {
+        let subject = first(flat.header("subject"));
+        let family = if flat.header("x-google-smtp-source").is_some()
+            && flat.header("x-failed-recipients").is_some()
+            && flat.notice.contains("Google Groups")
+        {
+            let starred_lines = flat
+                .notice
+                .matches("\n *")
+                .count()
+                .max(flat.notice.matches("\n*").count());
+            Family::GoogleGroups { starred_lines }
+        } else if is_gmail(flat) {
+            Family::Gmail
+        } else if is_qmail(flat) {
+            Family::Qmail
+        } else if is_exim(flat) {
+            Family::Exim
+        } else if flat.notice.contains("This is the DragonFly Mail Agent")
+            || flat
+                .headers_named("received")
+                .any(|r| r.contains("(DragonFly Mail Agent"))
+        {
+            Family::DragonFly
+        } else if flat
+            .notice
+            .contains("This is the MAILER-DAEMON, please DO NOT REPLY")
+            || subject.starts_with("Delivery status notification")
+                && flat.notice.contains("OpenSMTPD")
+        {
+            Family::OpenSmtpd
+        } else {
+            Family::Other
+        };
+        Notice { family, subject }
+    }
+}
+
+pub fn preset(diag: &str, context: &str, notice: &Notice) -> Preset {
     let mut p = Preset::default();
-    let subject = first(flat.header("subject"));
+    let subject = &notice.subject;
 
     // Google Groups: the group does not exist or does not take posts from the sender.
-    if flat.header("x-google-smtp-source").is_some()
-        && flat.header("x-failed-recipients").is_some()
-        && flat.notice.contains("Google Groups")
-    {
-        let n = flat
-            .notice
-            .matches("\n *")
-            .count()
-            .max(flat.notice.matches("\n*").count());
-        p.reason = Some(if n == 4 { Rejected } else { OnHold });
+    if let Family::GoogleGroups { starred_lines } = notice.family {
+        p.reason = Some(if starred_lines == 4 { Rejected } else { OnHold });
         return p;
     }
 
-    if is_gmail(flat) {
+    if notice.family == Family::Gmail {
         // "(state N)" is Gmail's SMTP session state at the failure.
         let all = format!("{context} {diag}");
         if let Some(state) = select(&all, " (state ", ")") {
@@ -148,7 +202,7 @@ pub fn preset(diag: &str, context: &str, flat: &Flat) -> Preset {
         return p;
     }
 
-    if is_qmail(flat) {
+    if notice.family == Family::Qmail {
         if diag.contains(" but greeting failed.") {
             p.command = Some("CONN");
         } else if diag.contains(" but my name was rejected.") {
@@ -254,7 +308,7 @@ pub fn preset(diag: &str, context: &str, flat: &Flat) -> Preset {
     }
 
     // Exim.
-    if is_exim(flat) {
+    if notice.family == Family::Exim {
         let cmd = if contains_any(diag, &["SMTP error from remote ", "LMTP error after "]) {
             super::codes::find_command(diag)
         } else {
@@ -333,11 +387,7 @@ pub fn preset(diag: &str, context: &str, flat: &Flat) -> Preset {
     }
 
     // DragonFly Mail Agent.
-    if flat.notice.contains("This is the DragonFly Mail Agent")
-        || flat
-            .headers_named("received")
-            .any(|r| r.contains("(DragonFly Mail Agent"))
-    {
+    if notice.family == Family::DragonFly {
         if diag.contains("Could not deliver for the last ")
             || context.contains("Could not deliver for the last ")
         {
@@ -351,11 +401,7 @@ pub fn preset(diag: &str, context: &str, flat: &Flat) -> Preset {
     }
 
     // OpenSMTPD.
-    if flat
-        .notice
-        .contains("This is the MAILER-DAEMON, please DO NOT REPLY")
-        || subject.starts_with("Delivery status notification") && flat.notice.contains("OpenSMTPD")
-    {
+    if notice.family == Family::OpenSmtpd {
         const OSMTPD: &[(Reason, &[&str])] = &[
             (Expired, &["Envelope expired"]),
             (SecurityError, &["Could not retrieve credentials"]),

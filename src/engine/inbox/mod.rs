@@ -43,6 +43,13 @@ pub enum InboxError {
         line: String,
         summary: Box<sync::FolderSummary>,
     },
+    /// The session failed part-way through a folder (the connection dropped, a FETCH timed
+    /// out): the batches read before are stored with their effects, and summed in `summary`.
+    #[error("{error}")]
+    PartlyRead {
+        error: Box<InboxError>,
+        summary: Box<sync::FolderSummary>,
+    },
 }
 
 impl InboxError {
@@ -50,8 +57,26 @@ impl InboxError {
         InboxError::Imap {
             mailbox: mailbox.into(),
             what: what.into(),
-            cause: e.to_string(),
+            cause: imap_cause(&e),
         }
+    }
+}
+
+/// An IMAP error in the user's words: a dropped connection says so, not the TLS library's
+/// wording with a link to its manual ("peer closed connection without sending TLS
+/// close_notify: https://docs.rs/rustls/…").
+fn imap_cause(e: &::imap::Error) -> String {
+    use std::io::ErrorKind;
+    match e {
+        ::imap::Error::Io(io) => match io.kind() {
+            ErrorKind::UnexpectedEof
+            | ErrorKind::ConnectionReset
+            | ErrorKind::ConnectionAborted
+            | ErrorKind::BrokenPipe => "the server closed the connection".into(),
+            ErrorKind::TimedOut | ErrorKind::WouldBlock => "no answer in time".into(),
+            _ => e.to_string(),
+        },
+        _ => e.to_string(),
     }
 }
 
@@ -161,8 +186,9 @@ impl SyncSummary {
     }
 }
 
-/// Read every watched folder of one mailbox once, on a fresh session. A folder that cannot
-/// be opened (a typo in the config) is reported in `errors` and the next folder is read.
+/// Read every watched folder of one mailbox once, on a fresh session, adding what each read
+/// to `out` (a folder the session failed in part-way too). A folder that cannot be opened (a
+/// typo in the config) is reported in `errors` and the next folder is read.
 /// Once `obs` is cancelled, the run ends after the message being handled, or at once when the
 /// server is answering a command that only reads (login, SELECT, SEARCH, FETCH: it is cut
 /// short, see [`sync::SessionCut`]).
@@ -172,7 +198,8 @@ pub fn sync_target(
     config: &Config,
     obs: &dyn Observer,
     errors: &mut Vec<String>,
-) -> Result<Vec<FolderSummary>, InboxError> {
+    out: &mut Vec<FolderSummary>,
+) -> Result<(), InboxError> {
     let ep = &target.endpoint;
     let tcp = imap::connect(ep)?;
     let socket = tcp.try_clone().map_err(|e| imap::ImapError::Connect {
@@ -181,7 +208,6 @@ pub fn sync_target(
         cause: e.to_string(),
     })?;
     let cut = sync::SessionCut::new(socket);
-    let mut out = Vec::new();
     sync::with_cut(&cut, obs, || {
         let Some(mut session) = sync::cuttable(Some(&cut), || imap::login_on(ep, tcp))? else {
             return Ok(());
@@ -218,6 +244,11 @@ pub fn sync_target(
                     out.push(*summary);
                     break;
                 }
+                // What the folder read before the failure was stored: it is counted.
+                Err(InboxError::PartlyRead { error, summary }) => {
+                    out.push(*summary);
+                    return Err(*error);
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -226,8 +257,7 @@ pub fn sync_target(
             let _ = sync::cuttable(Some(&cut), || session.logout());
         }
         Ok(())
-    })?;
-    Ok(out)
+    })
 }
 
 /// Progress over a whole sync: each folder counts from zero ([`sync::sync_folder`] reports
@@ -285,20 +315,28 @@ pub fn sync_once(
         if obs.cancelled() {
             break;
         }
-        match sync_target(t, &mut store, config, obs, &mut errors) {
-            Ok(f) => {
-                summary.folders.extend(f);
+        let read_before = summary.folders.len();
+        let result = sync_target(
+            t,
+            &mut store,
+            config,
+            obs,
+            &mut errors,
+            &mut summary.folders,
+        );
+        if !matches!(result, Err(InboxError::Store(_))) {
+            // Bounces read before a failure are stored: the pause rule looks at them now,
+            // not at the next run that gets through (the mailbox would go on sending).
+            let read = summary.folders[read_before..].iter().any(|f| f.read > 0);
+            if result.is_ok() || read {
                 summary.paused.extend(check_pauses(&store, config, obs)?);
             }
+        }
+        match result {
+            Ok(()) => {}
             Err(e @ InboxError::Store(_)) => return Err(e),
             Err(e) => {
-                // Named by mailbox, as the config names it (a login error names the user).
-                let text = e.to_string();
-                let line = if text.starts_with(&format!("{}: ", t.mailbox)) {
-                    text
-                } else {
-                    format!("{}: {text}", t.mailbox)
-                };
+                let line = named(&t.mailbox, &e);
                 obs.log(Level::Error, &line);
                 errors.push(line);
             }
@@ -306,6 +344,16 @@ pub fn sync_once(
     }
     summary.errors = errors;
     Ok(summary)
+}
+
+/// `e` named by mailbox, as the config names it (a login error names the user), once.
+pub(crate) fn named(mailbox: &str, e: &InboxError) -> String {
+    let text = e.to_string();
+    if text.starts_with(&format!("{mailbox}: ")) {
+        text
+    } else {
+        format!("{mailbox}: {text}")
+    }
 }
 
 /// The auto-pause rule over what was just read; each new pause is logged and alerted.
@@ -339,6 +387,18 @@ mod tests {
         fn progress(&self, done: u64, total: Option<u64>, _: &str) {
             self.0.lock().unwrap().push((done, total));
         }
+    }
+
+    /// A dropped TLS connection is said in plain words, without rustls' link to its manual.
+    #[test]
+    fn a_dropped_connection_is_said_plainly() {
+        let eof = ::imap::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "peer closed connection without sending TLS close_notify: https://docs.rs/rustls/",
+        ));
+        assert_eq!(imap_cause(&eof), "the server closed the connection");
+        let no = ::imap::Error::ConnectionLost;
+        assert_eq!(imap_cause(&no), no.to_string());
     }
 
     /// The summary line names every kind a message was read as: the kinds add up to the

@@ -275,7 +275,8 @@ fn target(cfg: &InboxConfig, d: Disposition) -> Option<&str> {
 /// Read `folder` of `mailbox` up to its newest message, or until `obs` is cancelled (see the
 /// module's documentation; with `cut`, a command in flight is cut short too, and the session
 /// is unusable when [`SessionCut::was_cut`]). Cut short before its first FETCH, it returns
-/// the folder's summary with nothing read and nothing stored.
+/// the folder's summary with nothing read and nothing stored. An IMAP error after some
+/// batches were stored is [`InboxError::PartlyRead`], with what they read.
 #[allow(clippy::too_many_arguments)]
 pub fn sync_folder(
     session: &mut Session,
@@ -287,16 +288,41 @@ pub fn sync_folder(
     obs: &dyn Observer,
     cut: Option<&SessionCut>,
 ) -> Result<FolderSummary, InboxError> {
-    let moves = cfg.processed_folder.is_some()
-        || cfg.skipped_folder.is_some()
-        || cfg.problem_folder.is_some();
-    // EXAMINE when nothing is moved: the folder is opened read-only, so nothing can change in it.
-    let wire = mutf7::encode(folder);
     let mut summary = FolderSummary {
         mailbox: mailbox.into(),
         folder: folder.into(),
         ..Default::default()
     };
+    match read_folder(session, caps, store, folder, cfg, obs, cut, &mut summary) {
+        Ok(()) => Ok(summary),
+        Err(e @ InboxError::Imap { .. }) if summary.read > 0 => Err(InboxError::PartlyRead {
+            error: Box::new(e),
+            summary: Box::new(summary),
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+/// [`sync_folder`]'s work, summed in `summary` as it goes (so that what was stored before a
+/// failure is still counted).
+#[allow(clippy::too_many_arguments)]
+fn read_folder(
+    session: &mut Session,
+    caps: Caps,
+    store: &mut Store,
+    folder: &str,
+    cfg: &InboxConfig,
+    obs: &dyn Observer,
+    cut: Option<&SessionCut>,
+    summary: &mut FolderSummary,
+) -> Result<(), InboxError> {
+    let mailbox = summary.mailbox.clone();
+    let mailbox = mailbox.as_str();
+    let moves = cfg.processed_folder.is_some()
+        || cfg.skipped_folder.is_some()
+        || cfg.problem_folder.is_some();
+    // EXAMINE when nothing is moved: the folder is opened read-only, so nothing can change in it.
+    let wire = mutf7::encode(folder);
     let opened = cuttable(cut, || {
         if moves {
             session.select(&wire)
@@ -304,9 +330,19 @@ pub fn sync_folder(
             session.examine(&wire)
         }
     })
-    .map_err(|e| InboxError::imap(mailbox, &format!("open folder {folder}"), e))?;
+    .map_err(|e| {
+        // Only the server's NO or BAD says this folder cannot be opened (a typo, a folder
+        // deleted meanwhile); a lost connection or a timeout ends the session, not the folder,
+        // and the next folders must not be tried on it.
+        let what = if matches!(e, imap::Error::No(_) | imap::Error::Bad(_)) {
+            "open folder"
+        } else {
+            "select folder"
+        };
+        InboxError::imap(mailbox, &format!("{what} {folder}"), e)
+    })?;
     let Some(info) = opened else {
-        return Ok(summary);
+        return Ok(());
     };
     let uidvalidity = info.uid_validity.unwrap_or(0);
     let now = store::now_ts();
@@ -335,14 +371,14 @@ pub fn sync_folder(
     // Nothing new: UIDNEXT says so without a SEARCH.
     if info.exists == 0 || info.uid_next.is_some_and(|n| n <= last_uid + 1) {
         inbox::set_folder_state(store.conn(), mailbox, folder, state(last_uid), now)?;
-        return Ok(summary);
+        return Ok(());
     }
     let found = cuttable(cut, || {
         session.uid_search(format!("UID {}:*", last_uid + 1))
     })
     .map_err(|e| InboxError::imap(mailbox, &format!("search {folder}"), e))?;
     let Some(found) = found else {
-        return Ok(summary);
+        return Ok(());
     };
     let mut uids: Vec<u32> = found
         .into_iter()
@@ -367,7 +403,7 @@ pub fn sync_folder(
         let Some(fetched) = fetch(session, cut, &uid_set(chunk), "(UID RFC822.SIZE)")
             .map_err(|e| InboxError::imap(mailbox, &format!("fetch sizes from {folder}"), e))?
         else {
-            return Ok(summary);
+            return Ok(());
         };
         sizes.extend(fetched.iter().filter_map(|f| Some((f.uid?, f.size?))));
     }
@@ -511,7 +547,7 @@ pub fn sync_folder(
                         crate::text::count(items.len() as u64, "message", "messages"),
                         if items.len() == 1 { "is" } else { "are" }
                     ),
-                    summary: Box::new(summary),
+                    summary: Box::new(std::mem::take(summary)),
                 });
             }
             match moved {
@@ -533,7 +569,7 @@ pub fn sync_folder(
         done += chunk.len() as u64;
         obs.progress(done, Some(total), &format!("{mailbox}/{folder}"));
     }
-    Ok(summary)
+    Ok(())
 }
 
 /// Move messages hailer read (and only those) to `dest`, creating it when missing.

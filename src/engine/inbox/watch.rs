@@ -64,7 +64,8 @@ fn watch_target(
         let started = Instant::now();
         match session_loop(target, config, db, obs, on_pass, poll) {
             Ok(()) => return,
-            Err(e) => {
+            Err(failed) => {
+                let (e, mut pass) = *failed;
                 // A connection that lived a while was healthy: its drop starts a new series
                 // of retries rather than continuing an old one at its longest wait.
                 if started.elapsed() >= HEALTHY_SESSION {
@@ -73,15 +74,14 @@ fn watch_target(
                 obs.log(
                     Level::Warn,
                     &format!(
-                        "{}: {e}; reconnecting in {}s",
-                        target.mailbox,
+                        "{}; reconnecting in {}s",
+                        super::named(&target.mailbox, &e),
                         backoff.as_secs()
                     ),
                 );
-                on_pass(&SyncSummary {
-                    errors: vec![e.to_string()],
-                    ..SyncSummary::default()
-                });
+                // With what the pass read before the failure: it is stored, so it is counted.
+                pass.errors.push(e.to_string());
+                on_pass(&pass);
                 if !nap(backoff, obs) {
                     return;
                 }
@@ -91,7 +91,9 @@ fn watch_target(
     }
 }
 
-/// One connection's life: read, wait, read again. Returns Ok only when cancelled.
+/// One connection's life: read, wait, read again. Returns Ok only when cancelled; an error
+/// comes with what the pass under way read before it (stored, and run through the pause
+/// rule: the mailbox must not go on sending until a pass gets through).
 fn session_loop(
     target: &Target,
     config: &Config,
@@ -99,8 +101,34 @@ fn session_loop(
     obs: &dyn Observer,
     on_pass: &(dyn Fn(&SyncSummary) + Sync),
     poll: Duration,
+) -> Result<(), Box<(InboxError, SyncSummary)>> {
+    let mut store = Store::open(db).map_err(|e| Box::new((e.into(), SyncSummary::default())))?;
+    let mut pass = SyncSummary::default();
+    match watch_session(target, config, &mut store, obs, on_pass, poll, &mut pass) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let fx = pass.effects();
+            if fx.bounces + fx.complaints > 0 {
+                match super::check_pauses(&store, config, obs) {
+                    Ok(paused) => pass.paused = paused,
+                    Err(pause_error) => pass.errors.push(pause_error.to_string()),
+                }
+            }
+            Err(Box::new((e, pass)))
+        }
+    }
+}
+
+/// [`session_loop`] on an open store; `pass` holds the pass under way.
+fn watch_session(
+    target: &Target,
+    config: &Config,
+    store: &mut Store,
+    obs: &dyn Observer,
+    on_pass: &(dyn Fn(&SyncSummary) + Sync),
+    poll: Duration,
+    pass: &mut SyncSummary,
 ) -> Result<(), InboxError> {
-    let mut store = Store::open(db)?;
     let (mut session, socket) = imap::login_with_socket(&target.endpoint)?;
     // Bounds a folder move (sync::MOVE_LIMIT) as in `bounces sync`; nothing else cuts a
     // command here (a stop is seen between passes). A move that stalls ends the session,
@@ -122,13 +150,13 @@ fn session_loop(
     // connection, tried again on every pass, and the mailbox's other folders are still read.
     let mut missing: Vec<String> = Vec::new();
     loop {
-        let mut pass = SyncSummary::default();
+        *pass = SyncSummary::default();
         let mut opened = 0;
         for folder in &target.folders {
             match sync::sync_folder(
                 &mut session,
                 caps,
-                &mut store,
+                store,
                 &target.mailbox,
                 folder,
                 &config.inbox,
@@ -150,6 +178,17 @@ fn session_loop(
                     }
                     pass.errors.push(line);
                 }
+                Err(InboxError::PartlyRead { error, summary }) => {
+                    pass.folders.push(*summary);
+                    return Err(*error);
+                }
+                Err(InboxError::MoveStalled { line, summary }) => {
+                    pass.folders.push(*summary);
+                    return Err(InboxError::MoveStalled {
+                        line,
+                        summary: Box::default(),
+                    });
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -163,9 +202,11 @@ fn session_loop(
         }
         let fx = pass.effects();
         if fx.bounces + fx.complaints > 0 {
-            pass.paused = super::check_pauses(&store, config, obs)?;
+            pass.paused = super::check_pauses(store, config, obs)?;
         }
-        on_pass(&pass);
+        on_pass(pass);
+        // Passed on: an error from here on belongs to the next pass.
+        *pass = SyncSummary::default();
         if obs.cancelled() {
             let _ = session.logout();
             return Ok(());

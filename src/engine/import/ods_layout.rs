@@ -60,6 +60,11 @@ const MAX_SHOWN_REPEATS: u64 = 1000;
 /// within the caps above still multiply (a thousand rows of a thousand columns per element),
 /// so a few kilobytes of zipped XML could otherwise ask for gigabytes.
 const MAX_SHOWN_CELLS: usize = 1_000_000;
+/// Formula cells without a value noted for a whole file, and the characters kept of each
+/// formula (the import names a formula, it never reads it): a repeated element copies its
+/// formula into every cell it covers, so both bound the memory, not only the count.
+const MAX_UNCOMPUTED_CELLS: usize = 100_000;
+const MAX_FORMULA_CHARS: usize = 200;
 
 fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
     e.try_get_attribute(name).ok().flatten().and_then(|a| {
@@ -132,7 +137,7 @@ fn parse(xml: &[u8]) -> Option<HashMap<String, SheetLayout>> {
                                     &formula,
                                     (row, row_repeats),
                                     (col, repeats),
-                                    MAX_SHOWN_CELLS.saturating_sub(uncomputed_cells),
+                                    MAX_UNCOMPUTED_CELLS.saturating_sub(uncomputed_cells),
                                 );
                             } else {
                                 formula_cell = Some((formula, col, repeats, false));
@@ -191,7 +196,7 @@ fn parse(xml: &[u8]) -> Option<HashMap<String, SheetLayout>> {
                             &formula,
                             (row, row_repeats),
                             (first, repeats),
-                            MAX_SHOWN_CELLS.saturating_sub(uncomputed_cells),
+                            MAX_UNCOMPUTED_CELLS.saturating_sub(uncomputed_cells),
                         );
                     }
                     if let (Some((kind, value, first, repeats, text)), Some((_, layout))) =
@@ -282,7 +287,11 @@ fn shown_formula(stored: &str) -> String {
             _ => out.push(c),
         }
     }
-    out.trim().to_string()
+    let out = out.trim();
+    match out.char_indices().nth(MAX_FORMULA_CHARS) {
+        Some((cut, _)) => format!("{}…", &out[..cut]),
+        None => out.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -346,6 +355,31 @@ mod tests {
                 at(2, 2, "=SUM(A1:B1)"),
             ]
         );
+    }
+
+    /// A long formula repeated over a thousand rows of a thousand columns is noted within
+    /// the file's bounds: a few hundred zipped bytes could otherwise ask for tens of GB.
+    #[test]
+    fn repeated_formulas_are_bounded_in_count_and_length() {
+        let row = format!(
+            "<table:table-row table:number-rows-repeated=\"1000\"><table:table-cell \
+             table:formula=\"of:=&quot;{}&quot;\" table:number-columns-repeated=\"1000\"/>\
+             </table:table-row>",
+            "A".repeat(65_536)
+        );
+        let xml = format!(
+            "<office:document-content><office:body><office:spreadsheet>\
+             <table:table table:name=\"S\">{row}</table:table>\
+             </office:spreadsheet></office:body></office:document-content>"
+        );
+        let noted = &parse(xml.as_bytes()).unwrap()["S"].uncomputed;
+        assert_eq!(noted.len(), MAX_UNCOMPUTED_CELLS);
+        assert!(
+            noted
+                .iter()
+                .all(|(.., f)| f.chars().count() == MAX_FORMULA_CHARS + 1)
+        );
+        assert!(noted[0].2.starts_with("=\"AAA") && noted[0].2.ends_with('…'));
     }
 
     fn fixture(name: &str) -> Vec<u8> {

@@ -649,7 +649,7 @@ fn bounce_records_at(flat: &Flat, depth: u8) -> (Vec<BounceRecord>, usize) {
                 .iter()
                 .map(|x| {
                     hit_index
-                        .first_about(x, None)
+                        .first_named(x)
                         .map(|i| scan.hits[i].clone())
                         .unwrap_or_else(|| text::TextHit {
                             recipient: x.clone(),
@@ -760,6 +760,15 @@ impl HitIndex {
             by_recipient,
             by_alias,
         }
+    }
+
+    /// The first hit (in notice order) naming `recipient` itself, not as an alias: an address
+    /// the header lists as failed is that address's own line, even when an earlier line was
+    /// generated from it.
+    fn first_named(&self, recipient: &str) -> Option<usize> {
+        self.by_recipient
+            .get(&recipient.to_ascii_lowercase())
+            .copied()
     }
 
     /// The first hit (in notice order) naming `recipient`, having it as alias, or naming
@@ -1226,6 +1235,43 @@ mod tests {
              From: claire@sender.test\nTo: ann@example.test\nSubject: Hello\n\n--B--\n"
         )
         .into_bytes()
+    }
+
+    /// An address X-Failed-Recipients lists gets its own line of the notice, not an earlier
+    /// line generated from it: here b@y.test was generated from a@x.test, which also failed
+    /// on its own, mailbox full.
+    #[test]
+    fn x_failed_recipients_take_their_own_line_not_an_alias() {
+        let m = concat!(
+            "From: Mail Delivery System <Mailer-Daemon@mx.sender.test>\r\n\
+             To: claire@sender.test\r\nSubject: Mail delivery failed: returning message to sender\r\n\
+             X-Failed-Recipients: b@y.test, a@x.test\r\nMessage-ID: <x2@mx.sender.test>\r\n\r\n",
+            "This message was created automatically by mail delivery software.\r\n\r\n\
+             A message that you sent could not be delivered to one or more of its\r\n\
+             recipients. This is a permanent error. The following address(es) failed:\r\n\r\n\
+             \x20 b@y.test\r\n\
+             \x20   (generated from a@x.test)\r\n\
+             \x20   SMTP error from remote mail server after RCPT TO:<b@y.test>:\r\n\
+             \x20   host mx.y.test [192.0.2.1]: 550 5.1.1 User unknown\r\n\
+             \x20 a@x.test\r\n\
+             \x20   SMTP error from remote mail server after RCPT TO:<a@x.test>:\r\n\
+             \x20   host mx.x.test [192.0.2.2]: 552 5.2.2 Mailbox full\r\n",
+        );
+        let p = parse(m.as_bytes());
+        let got: Vec<(&str, Reason)> = p
+            .records
+            .iter()
+            .map(|r| (r.recipient.as_str(), r.reason))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("b@y.test", Reason::UserUnknown),
+                ("a@x.test", Reason::MailboxFull)
+            ],
+            "{:?}",
+            p.records
+        );
     }
 
     /// A report listing thousands of recipients, with a large returned message: every

@@ -1403,3 +1403,124 @@ async fn validate_requests_side_by_side_take_turns_at_the_mx() {
     assert!(smtp.conns().len() >= 2, "{:?}", smtp.conns());
     assert_eq!(most.load(Ordering::SeqCst), 1, "{:?}", smtp.conns());
 }
+
+/// A caller that goes away while its run waits on a silent server gives the turn up at once:
+/// the next caller is answered, not kept waiting until the first run's probe times out (ten
+/// minutes here). Before, a gone client was noticed only when the next result was sent.
+#[tokio::test]
+async fn a_validate_caller_gone_while_its_probe_waits_gives_the_turn_up() {
+    use hickory_resolver::proto::rr::RecordType;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let dns = fake_dns::serve(vec![
+        (
+            "slow.test",
+            RecordType::MX,
+            fake_dns::Answer::Mx(vec![(10, "mx.slow.test")]),
+        ),
+        (
+            "mx.slow.test",
+            RecordType::A,
+            fake_dns::Answer::A(std::net::Ipv4Addr::LOCALHOST),
+        ),
+    ])
+    .await;
+    // The first session gets no banner for ten minutes; the next ones are answered.
+    let sessions = Arc::new(AtomicUsize::new(0));
+    let seen = sessions.clone();
+    let smtp = fake_smtp::start(
+        "127.0.0.1",
+        Arc::new(move |_, line| match line {
+            None if seen.fetch_add(1, Ordering::SeqCst) == 0 => fake_smtp::Act::Slow(
+                std::time::Duration::from_secs(600),
+                vec!["220 mx.slow.test ESMTP".into()],
+            ),
+            None => fake_smtp::Act::Reply(vec!["220 mx.slow.test ESMTP".into()]),
+            Some(cmd) => fake_smtp::standard(cmd),
+        }),
+    )
+    .await;
+    let verify = hailer::engine::verify::VerifyOptions {
+        port: smtp.addr.port(),
+        helo_name: "probe.sender.test".into(),
+        from: "probe@sender.test".into(),
+        allow_special_use: vec!["test".into()],
+        rate_limit: std::time::Duration::ZERO,
+        per_host: 1,
+        connect_timeout: std::time::Duration::from_secs(900),
+        command_timeout: std::time::Duration::from_secs(900),
+        dns: hailer::engine::verify::dns::DnsSettings {
+            nameservers: vec![dns],
+            timeout: std::time::Duration::from_millis(500),
+            attempts: 1,
+        },
+        retries: 0,
+        ..hailer::engine::verify::VerifyOptions::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let stop = CancellationToken::new();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(serve(
+        ServeConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: dir.path().join("data"),
+            secret: None,
+            mailboxes: Vec::new(),
+            api_token: Some("api-token-0123456789".into()),
+            verify,
+            base_path: None,
+        },
+        stop.clone(),
+        Some(tx),
+    ));
+    let addr = rx.await.unwrap();
+    let request = |email: &str| {
+        let body = format!("{{\"emails\": [\"{email}\"]}}");
+        format!(
+            "POST /api/validate HTTP/1.1\r\nHost: t.test\r\nConnection: close\r\n\
+             Authorization: Bearer api-token-0123456789\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    // The first caller sends, sees its response start, and leaves once its probe waits.
+    // Blocking I/O off the test's runtime, which also runs the server and the fakes.
+    let first_request = request("ann@slow.test");
+    let (first, head) = blocking(move || {
+        let mut first = TcpStream::connect(addr).unwrap();
+        first.write_all(first_request.as_bytes()).unwrap();
+        let mut head = [0u8; 12];
+        first.read_exact(&mut head).unwrap();
+        (first, head)
+    })
+    .await;
+    assert_eq!(&head, b"HTTP/1.1 200");
+    while sessions.load(Ordering::SeqCst) == 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    drop(first);
+    // The second caller is answered; without the turn given up it would wait ten minutes.
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done_tx.send(http(
+            addr,
+            "POST",
+            "/api/validate",
+            &[
+                ("Authorization", "Bearer api-token-0123456789"),
+                ("Content-Type", "application/json"),
+            ],
+            "{\"emails\": [\"bob@slow.test\"]}",
+        ));
+    });
+    let r = blocking(move || done_rx.recv_timeout(std::time::Duration::from_secs(120)))
+        .await
+        .expect("the second caller still waits for the first, gone caller's probe");
+    let body = String::from_utf8_lossy(&r.body).to_string();
+    assert_eq!(r.status, 200, "{body}");
+    assert!(
+        body.contains("bob@slow.test") && body.contains("\"mx\":\"mx.slow.test\""),
+        "{body}"
+    );
+    stop.cancel();
+    task.await.unwrap().unwrap();
+}

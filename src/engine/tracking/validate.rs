@@ -156,7 +156,7 @@ pub fn respond(
             let store = list.as_ref()?.lock().ok()?;
             suppressions::blocking(store.conn(), email).ok().flatten()
         };
-        let summary = verify::run(
+        let run = verify::run(
             input,
             |event| {
                 if let VerifyEvent::Result(out) = event
@@ -169,8 +169,17 @@ pub fn respond(
                 }
             },
             cancel,
-        )
-        .await;
+        );
+        tokio::pin!(run);
+        // A client gone while no result comes (a greylisted host's retry waits minutes) is
+        // seen here, not at the next result: the run stops and the next caller's turn comes.
+        let summary = tokio::select! {
+            summary = &mut run => summary,
+            _ = lines_tx.closed() => {
+                stop.cancel();
+                run.await
+            }
+        };
         if let Err(e) = summary {
             tracing::error!("api validate: {e}");
             let _ = lines_tx.send(format!(

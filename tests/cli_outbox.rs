@@ -456,13 +456,15 @@ fn approve_and_skip_name_bad_ids_and_change_nothing() {
             bob.id
         )));
     assert_eq!(by_name("Bob").subject, "");
-    // Its preview says so, not a message with an empty Subject.
+    // Its preview says so, not a message with an empty Subject, and names who the row is for
+    // (nothing else in it does).
     hailer(d)
         .args(["outbox", "show", &bob.id.to_string()])
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "(no message to show: no message: nothing imported for company \"Nowhere Ltd\"",
+            "(no message to show for Bob Roe · Nowhere Ltd: no message: nothing imported for \
+             company \"Nowhere Ltd\"",
         ))
         .stdout(predicate::str::contains("Subject:").not());
     let ids = [ann.id.to_string(), bob.id.to_string(), "999".to_string()];

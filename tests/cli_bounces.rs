@@ -408,7 +408,9 @@ fn a_mailbox_sync_cannot_read_is_named() {
 }
 
 /// `export replies`: who answered (replies, auto-replies, unsubscribe emails), to which row,
-/// with the row's address, company and status; bounces and other mail are not in it.
+/// with the row's address, company and status; bounces and other mail are not in it. The
+/// company is spelled as the prospect's row spells it (as `export outbox` does), not as the
+/// first import of that company did.
 #[test]
 fn export_replies_lists_who_answered_and_to_which_row() {
     let dir = tempfile::tempdir().unwrap();
@@ -417,7 +419,7 @@ fn export_replies_lists_who_answered_and_to_which_row() {
     store
         .conn()
         .execute_batch(
-            "INSERT INTO companies (key, name, updated_at) VALUES ('acme', 'Acme SA', 0);
+            "INSERT INTO companies (key, name, updated_at) VALUES ('acme', 'ACME S.A.', 0);
              INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key,
                                     created_at)
              VALUES (1, 'Ann', 'Doe', 'Acme SA', 'acme', 'ann doe', 0);

@@ -456,13 +456,15 @@ fn approve_and_skip_name_bad_ids_and_change_nothing() {
             bob.id
         )));
     assert_eq!(by_name("Bob").subject, "");
-    // Its preview says so, not a message with an empty Subject.
+    // Its preview says so, not a message with an empty Subject, and names who the row is for
+    // (nothing else in it does).
     hailer(d)
         .args(["outbox", "show", &bob.id.to_string()])
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "(no message to show: no message: nothing imported for company \"Nowhere Ltd\"",
+            "(no message to show for Bob Roe · Nowhere Ltd: no message: nothing imported for \
+             company \"Nowhere Ltd\"",
         ))
         .stdout(predicate::str::contains("Subject:").not());
     let ids = [ann.id.to_string(), bob.id.to_string(), "999".to_string()];
@@ -785,6 +787,46 @@ fn the_dry_run_summary_counts_what_it_wrote_per_mailbox() {
         .stderr(predicate::str::contains("--limit"));
     let kept = std::fs::read_dir(d.join("data/dry-run")).unwrap().count();
     assert_eq!(kept, 3);
+}
+
+/// READY rows a run does not send because they wait for an approval (after `outbox resend`,
+/// a requeue, or a build) are counted in the summary with what to do: a run that says only
+/// "outbox done" leaves the user thinking everything went.
+#[test]
+fn the_send_summary_counts_ready_rows_waiting_for_an_approval() {
+    let dir = campaign(
+        "firstname,lastname,company,email\nAnn,Doe,Acme SA,ann@acme.test\n\
+         Bob,Roe,Acme SA,bob@acme.test\nCy,Poe,Acme SA,cy@acme.test\n",
+    );
+    let d = dir.path();
+    let ids: Vec<String> = rows(d).iter().map(|r| r.id.to_string()).collect();
+    hailer(d)
+        .args(["outbox", "approve", &ids[0]])
+        .assert()
+        .success();
+    let out = hailer(d).args(["send", "--dry-run"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("1 message written"), "{text}");
+    assert!(
+        text.contains("2 READY rows wait for an approval")
+            && text.contains("hailer outbox approve"),
+        "{text}"
+    );
+    let out = hailer(d)
+        .args(["send", "--dry-run", "--json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["awaiting_approval"], 2, "{json}");
+    // Approved, nothing waits: no line, and 0.
+    hailer(d)
+        .args(["outbox", "approve", "--all"])
+        .assert()
+        .success();
+    let out = hailer(d).args(["send", "--dry-run"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("wait for an approval"), "{text}");
 }
 
 /// Stopped while the input's first rows are still awaited (a pipe with nothing written yet,

@@ -1295,3 +1295,49 @@ fn watch_counts_a_pass_cut_mid_fetch_and_pauses_the_mailbox() {
     assert!(paused, "{said:?}");
     let _ = s.delete(&folder);
 }
+
+/// Two databases sending through the same mailbox (a previous campaign, a test run, `demo`):
+/// each gives its messages Message-IDs of the same shape, `<row id>.<16 hex>@sender.test`.
+/// A report about the other database's row 1 says nothing of this one's row 1, whatever the
+/// id it spells: the row stays SENT, the bounce is stored unmatched, and nothing is
+/// suppressed.
+#[test]
+fn a_report_on_another_databases_message_is_not_put_on_the_row_with_its_id() {
+    let Some(rig) = Rig::get() else { return };
+    let tag = unique("twodb");
+    let folder = format!("t-{tag}");
+    let emails = vec![format!("{tag}@catchall.test")];
+    let watch = format!("watch_folders = [\"{folder}\"]");
+    let earlier = Campaign::new(&rig, "twodb", &emails, &watch, "");
+    let theirs = earlier.send_all().remove(0);
+    let c = Campaign::new(&rig, "twodb", &emails, &watch, "");
+    let ours = c.send_all().remove(0);
+    assert_eq!(ours.id, theirs.id, "the same row id in both databases");
+    assert_ne!(ours.header_message_id, theirs.header_message_id);
+
+    let mut s = imap(&rig);
+    s.create(&folder).unwrap();
+    append(&mut s, &folder, &[planted_dsn(&theirs, &tag)]);
+    let out = c.sync();
+    assert_eq!(read_total(&out), 1, "{out}");
+
+    assert_eq!(c.row(ours.id).status, Status::Sent);
+    let store = c.store();
+    let b = bounces::list(store.conn(), &bounces::Filter::default()).unwrap();
+    assert_eq!(b.len(), 1, "{b:?}");
+    assert_eq!(b[0].outbox_id, None, "{}", b[0].matched_by);
+    assert!(
+        b[0].matched_by.contains(&format!(
+            "<{}>",
+            theirs.header_message_id.as_deref().unwrap()
+        )) && b[0].matched_by.contains("not a message this database sent"),
+        "{}",
+        b[0].matched_by
+    );
+    assert!(
+        suppressions::blocking(store.conn(), &emails[0])
+            .unwrap()
+            .is_none()
+    );
+    let _ = s.delete(&folder);
+}

@@ -606,3 +606,88 @@ fn an_international_domain_in_either_spelling_is_one_address() {
     let lea = rows["Léa"].reason.clone().unwrap_or_default();
     assert!(lea.contains("suppressed"), "{lea}");
 }
+
+/// A prospect without an address whose suggestion nobody accepted: its ERROR row names the
+/// suggestion (the Outbox is where the row is reviewed, and "no accepted suggestion" hid that
+/// one waits on Suggestions), or its verdict when it is dead and another address is needed.
+#[test]
+fn a_row_without_address_names_the_suggestion_waiting_for_acceptance() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with(
+        dir.path(),
+        "firstname,lastname,company\nJane,Doe,Acme SA\nJohn,Smith,Acme SA\nAnn,Lee,Acme SA\n\
+         Noel,Gone,Acme SA\n",
+        "company,subject,body\nAcme,Hello {firstname},Hi\n",
+    );
+    let id = |name: &str| -> i64 {
+        store
+            .conn()
+            .query_row(
+                "SELECT id FROM prospects WHERE firstname = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let (jane, john, noel) = (id("Jane"), id("John"), id("Noel"));
+    store
+        .conn()
+        .execute(
+            "INSERT INTO suggestions (prospect_id, email, confidence, status, updated_at)
+             VALUES (?1, 'noel.gone@acme.test', 0, 'suggested', 0)",
+            [noel],
+        )
+        .unwrap();
+    store
+        .conn()
+        .execute(
+            "INSERT INTO verifications (email, status, detail, checked_at)
+             VALUES ('noel.gone@acme.test', 'MAILBOX_NOT_FOUND', '550 5.1.1 unknown', 0)",
+            [],
+        )
+        .unwrap();
+    store
+        .conn()
+        .execute(
+            "INSERT INTO suggestions (prospect_id, email, confidence, status, updated_at)
+             VALUES (?1, 'jane.doe@acme.test', 94, 'suggested', 0)",
+            [jane],
+        )
+        .unwrap();
+    store
+        .conn()
+        .execute(
+            "INSERT INTO verifications (email, status, detail, checked_at)
+             VALUES ('jane.doe@acme.test', 'CATCH_ALL', 'accepted, but so is a made-up address', 0)",
+            [],
+        )
+        .unwrap();
+    store
+        .conn()
+        .execute(
+            "INSERT INTO suggestions (prospect_id, email, status, reason, updated_at)
+             VALUES (?1, NULL, 'no-mail', 'acme.test: null MX (takes no mail)', 0)",
+            [john],
+        )
+        .unwrap();
+    build(&mut store).unwrap();
+    let rows = by_name(&store);
+    assert_eq!(rows["Jane"].status, Status::Error);
+    assert_eq!(
+        rows["Jane"].reason.as_deref(),
+        Some("no address: jane.doe@acme.test not accepted")
+    );
+    // Verified dead: accepting it is no way out, typing another is.
+    assert_eq!(
+        rows["Noel"].reason.as_deref(),
+        Some("no address: noel.gone@acme.test is MAILBOX_NOT_FOUND")
+    );
+    // No suggestion to accept: as before.
+    for name in ["John", "Ann"] {
+        assert_eq!(
+            rows[name].reason.as_deref(),
+            Some("no address: no imported email or accepted suggestion"),
+            "{name}"
+        );
+    }
+}

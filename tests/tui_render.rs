@@ -767,6 +767,7 @@ fn send_plan() -> hailer::engine::send::SendPlan {
         require_approval: true,
         eligible: 42,
         refused: 2,
+        awaiting_approval: 0,
         remaining_today: 27,
         mailboxes: vec![
             MailboxOut {
@@ -806,6 +807,30 @@ fn send_confirmation_popup() {
     // Rows the send-time checks will refuse are not among the 42, and are said.
     assert!(text.contains("2 more rows will not be sent"), "{text}");
     insta::assert_snapshot!("send_confirm_80x24", terminal.backend());
+}
+
+/// `S` with READY rows that are only unapproved (sent again after a soft bounce, requeued)
+/// says how many wait for an approval, not only that nothing is approved.
+#[test]
+fn send_confirmation_counts_the_rows_waiting_for_an_approval() {
+    let mut app = sample_app();
+    app.tab = Tab::Outbox;
+    let mut plan = send_plan();
+    plan.eligible = 0;
+    plan.refused = 0;
+    plan.awaiting_approval = 10;
+    app.on_send_plan(plan);
+    let terminal = render(&mut app, 80, 24);
+    let text = format!("{}", terminal.backend());
+    let flat = text
+        .lines()
+        .map(|l| l.trim_matches(|c: char| c == '│' || c == ' ' || c == '"'))
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        flat.contains("10 READY rows wait for an approval"),
+        "{text}"
+    );
 }
 
 /// A send task with live figures: two mailboxes, one waiting for its delay, one capped.
@@ -2067,6 +2092,7 @@ fn many_long_mailbox_names_are_told_apart() {
         require_approval: true,
         eligible: 42,
         refused: 0,
+        awaiting_approval: 0,
         remaining_today: 100,
         mailboxes: names
             .iter()

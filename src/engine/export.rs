@@ -224,10 +224,13 @@ fn grid(
             .to_vec();
             let mut stmt = store.conn().prepare(
                 "SELECT m.processed_at, m.kind, m.mailbox, m.folder, COALESCE(m.from_addr, ''),
-                        m.subject, m.outbox_id, COALESCE(o.email, ''), COALESCE(c.name, ''),
-                        COALESCE(o.status, ''), m.matched_by, m.snippet
+                        m.subject, m.outbox_id, COALESCE(o.email, ''),
+                        COALESCE(p.company, c.name, ''), COALESCE(o.status, ''), m.matched_by,
+                        m.snippet
                  FROM inbox_messages m
                  LEFT JOIN outbox o ON o.id = m.outbox_id
+                 -- The company as the prospect's row (and export outbox) spells it.
+                 LEFT JOIN prospects p ON p.id = o.prospect_id
                  LEFT JOIN companies c ON c.key = o.company_key
                  WHERE m.kind IN ('reply', 'autoreply', 'unsubscribe')
                  ORDER BY m.id",

@@ -345,6 +345,33 @@ pub const MIGRATIONS: &[&str] = &[
     // `lower(email) = lower(?)`) ran as a scan of every sent row, once per eligible row in the
     // S confirmation and `send --dry-run`: minutes at 50,000 sent and 50,000 to send.
     "CREATE INDEX outbox_email_lower ON outbox(lower(email));",
+    // 24: every Message-ID a row was sent with, the current one and those of earlier attempts
+    // (a row requeued or sent again gets a new one). A report returning one of them is about
+    // that row; a Message-ID of hailer's shape that is not here was written by another
+    // database (a previous campaign, a test) through the same mailboxes, and its row id means
+    // nothing here. The trigger records each Message-ID as a claim sets it. Filled in from
+    // the rows' current Message-IDs: the earlier ones of a row sent before this version are
+    // not known (a report about one is then matched by recipient or not at all).
+    "CREATE TABLE sent_message_ids (
+         message_id TEXT PRIMARY KEY,
+         outbox_id  INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     INSERT OR IGNORE INTO sent_message_ids (message_id, outbox_id)
+         SELECT header_message_id, id FROM outbox WHERE header_message_id IS NOT NULL;
+     CREATE TRIGGER outbox_sent_message_id_update
+         AFTER UPDATE OF header_message_id ON outbox
+         WHEN NEW.header_message_id IS NOT NULL
+     BEGIN
+         INSERT OR IGNORE INTO sent_message_ids (message_id, outbox_id)
+         VALUES (NEW.header_message_id, NEW.id);
+     END;
+     CREATE TRIGGER outbox_sent_message_id_insert
+         AFTER INSERT ON outbox
+         WHEN NEW.header_message_id IS NOT NULL
+     BEGIN
+         INSERT OR IGNORE INTO sent_message_ids (message_id, outbox_id)
+         VALUES (NEW.header_message_id, NEW.id);
+     END;",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {

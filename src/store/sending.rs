@@ -31,6 +31,17 @@ pub fn uncertain(conn: &Connection) -> Result<Vec<UncertainRow>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// READY rows with an address that only wait for an approval (`[sending] require_approval`):
+/// a run sends none of them, so its summary says how many and what to do.
+pub fn awaiting_approval(conn: &Connection) -> Result<u64> {
+    let n: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM outbox WHERE status = 'READY' AND NOT approved AND email IS NOT NULL",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(n as u64)
+}
+
 /// Ids of the rows a run may send now, in order: READY (approved unless approval is off) and
 /// RETRY rows whose next attempt is due.
 pub fn eligible_ids(conn: &Connection, require_approval: bool, now: i64) -> Result<Vec<i64>> {

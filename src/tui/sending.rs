@@ -303,6 +303,7 @@ mod tests {
             require_approval: true,
             eligible,
             refused: 0,
+            awaiting_approval: 0,
             remaining_today: 20,
             mailboxes: vec![MailboxOut {
                 name: "sender".into(),
@@ -376,6 +377,7 @@ mod tests {
             require_approval: true,
             eligible: 12,
             refused: 0,
+            awaiting_approval: 0,
             remaining_today: 50,
             mailboxes: vec![mailbox("sender", Some("2099-11-23T09:00:00+01:00"))],
         };
@@ -406,6 +408,7 @@ mod tests {
             require_approval: true,
             eligible: 80,
             refused: 0,
+            awaiting_approval: 0,
             remaining_today: 100,
             mailboxes,
         };

@@ -624,12 +624,20 @@ fn render_send_confirm(f: &mut Frame, plan: &crate::engine::send::SendPlan, them
             "R on Settings resumes a paused mailbox · any key closes",
         ),
         SendNow::Nothing => (
-            if plan.require_approval {
-                "Nothing to send: no approved READY row and no retry due."
+            if plan.require_approval && plan.awaiting_approval > 0 {
+                format!(
+                    "Nothing to send: {} for an approval, and no retry is due.",
+                    crate::text::count(
+                        plan.awaiting_approval,
+                        "READY row waits",
+                        "READY rows wait"
+                    )
+                )
+            } else if plan.require_approval {
+                "Nothing to send: no approved READY row and no retry due.".to_string()
             } else {
-                "Nothing to send: no READY row and no retry due."
-            }
-            .to_string(),
+                "Nothing to send: no READY row and no retry due.".to_string()
+            },
             "approve rows with a, then S again · any key closes",
         ),
         SendNow::Closed {

@@ -181,9 +181,8 @@ fn report_row(
             ));
         }
     }
-    // hailer's own form, `<row id>.<16 hex digits>@domain`, of a row whose current
-    // Message-ID is at the same domain: an earlier attempt of that row (sent, then settled
-    // UNCERTAIN and requeued, which gave the row a new Message-ID).
+    // A Message-ID this database gave an earlier attempt of a row (sent, then settled
+    // UNCERTAIN and requeued, or sent again after a soft bounce: the row has a new one now).
     if let Some(m) = shown
         && let Some(row) = earlier_attempt(conn, m)?
     {
@@ -198,7 +197,8 @@ fn report_row(
             None,
             format!(
                 "no match: the report returns Message-ID <{m}>, at {domain} where hailer sends \
-                 from, but not a message hailer sent (the user's own mail?)"
+                 from, but not a message this database sent (the user's own mail, or another \
+                 database's?)"
             ),
         ));
     }
@@ -233,33 +233,24 @@ fn report_row(
     ))
 }
 
-/// The row `message_id` names when it is in hailer's form (see
-/// `send::message::new_message_id`) at a domain hailer sends from: the row's own Message-ID
-/// domain, or another one (the row was sent again from a mailbox at another domain).
+/// The row an earlier message of which had `message_id`, from the Message-IDs this database
+/// gave its messages (schema 24). Not the row id a Message-ID of hailer's form
+/// (`<row id>.<16 hex>@domain`) spells: another database sending through the same mailboxes
+/// (a previous campaign, a test) writes the same form, and its row 4 is not ours.
 fn earlier_attempt(conn: &Connection, message_id: &str) -> store::Result<Option<SentRow>> {
-    let Some((id, domain)) = crate::engine::send::message::parse_message_id(message_id) else {
-        return Ok(None);
-    };
-    let Some(row) = conn
-        .prepare_cached("SELECT id, email, status, header_message_id FROM outbox WHERE id = ?1")?
-        .query_row([id], sent_row)
+    Ok(conn
+        .prepare_cached(
+            "SELECT o.id, o.email, o.status, o.header_message_id
+             FROM sent_message_ids s JOIN outbox o ON o.id = s.outbox_id
+             WHERE s.message_id = ?1",
+        )?
+        .query_row([message_id], sent_row)
         .optional()?
-    else {
-        return Ok(None);
-    };
-    let same_domain = row
-        .attempt
-        .as_deref()
-        .and_then(|c| c.rsplit_once('@'))
-        .is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain));
-    if !same_domain && !sending::sends_from(conn, domain)? {
-        return Ok(None);
-    }
-    Ok(Some(SentRow {
-        attempt: Some(message_id.to_string()),
-        earlier: true,
-        ..row
-    }))
+        .map(|row| SentRow {
+            attempt: Some(message_id.to_string()),
+            earlier: true,
+            ..row
+        }))
 }
 
 /// The sent row a message answers, and how it was found (the evidence stored with it): by its
@@ -1515,7 +1506,15 @@ mod tests {
     /// own mail.
     #[test]
     fn a_report_on_an_earlier_attempt_of_a_row_is_matched_to_it() {
-        let (_d, store) = store(&[(7, "nobody@acme.test", "7.0123456789abcdef@sender.test")]);
+        let (_d, store) = store(&[(7, "nobody@acme.test", "7.fedcba9876543210@sender.test")]);
+        // Sent again: a claim gives the row a new Message-ID.
+        store
+            .conn()
+            .execute(
+                "UPDATE outbox SET header_message_id = '7.0123456789abcdef@sender.test'",
+                [],
+            )
+            .unwrap();
         let earlier = String::from_utf8_lossy(HARD).replace(
             "a49e2c80-2444-4fa5-bcd1-5a9381d67cc1@sender.test",
             "7.fedcba9876543210@sender.test",
@@ -1529,6 +1528,62 @@ mod tests {
         assert_eq!(
             how,
             "by Message-ID <7.fedcba9876543210@sender.test>, an earlier attempt of row 7"
+        );
+    }
+
+    /// A report returning a Message-ID of hailer's shape that this database never gave a
+    /// message (another database sent it through the same mailbox: a previous campaign, a
+    /// test) says nothing of the row that has the id it spells: neither a sent row nor one
+    /// never sent gets the bounce, its status or a suppression.
+    #[test]
+    fn a_report_on_another_databases_message_is_not_put_on_the_row_with_its_id() {
+        let (_d, store) = store(&[(7, "nobody@acme.test", "7.0123456789abcdef@sender.test")]);
+        store
+            .conn()
+            .execute(
+                "INSERT INTO prospects (id, firstname, lastname, company, company_key, person_key, created_at)
+                 VALUES (8, 'f', 'l', 'K', 'k', 8, 0)",
+                [],
+            )
+            .unwrap();
+        store
+            .conn()
+            .execute(
+                "INSERT INTO outbox (id, prospect_id, email, company_key, status, created_at, updated_at)
+                 VALUES (8, 8, NULL, 'k', 'ERROR', 0, 0)",
+                [],
+            )
+            .unwrap();
+        for (uid, id) in [(1, 7), (2, 8)] {
+            let other = String::from_utf8_lossy(HARD)
+                .replace(
+                    "a49e2c80-2444-4fa5-bcd1-5a9381d67cc1@sender.test",
+                    &format!("{id}.fedcba9876543210@sender.test"),
+                )
+                .replace("20261122015955.86C8E99C194", &format!("dsn{id}"));
+            let out = handle(store.conn(), at(uid), other.as_bytes(), 100).unwrap();
+            assert_eq!(out.effects.invalid, 0, "row {id}");
+            assert_eq!(out.effects.bounced, 0, "row {id}");
+        }
+        assert_eq!(status(&store, 7), "SENT");
+        assert_eq!(status(&store, 8), "ERROR");
+        let matched: Vec<(Option<i64>, String)> = store
+            .conn()
+            .prepare("SELECT outbox_id, matched_by FROM bounces ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(matched.len(), 2, "{matched:?}");
+        for (outbox_id, how) in &matched {
+            assert_eq!(*outbox_id, None, "{how}");
+            assert!(how.contains("not a message this database sent"), "{how}");
+        }
+        assert!(
+            suppressions::blocking(store.conn(), "nobody@acme.test")
+                .unwrap()
+                .is_none()
         );
     }
 
@@ -2276,7 +2331,8 @@ Message-ID: <n1@shop.test>\r\n\r\nBig savings. To unsubscribe click here.\r\n";
                     None,
                     "no match: the report returns Message-ID \
                      <a49e2c80-2444-4fa5-bcd1-5a9381d67cc1@sender.test>, at sender.test where \
-                     hailer sends from, but not a message hailer sent (the user's own mail?)"
+                     hailer sends from, but not a message this database sent (the user's own \
+                     mail, or another database's?)"
                         .to_string()
                 ),
                 (

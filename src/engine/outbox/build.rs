@@ -343,6 +343,28 @@ pub(crate) fn verification(
     })
 }
 
+/// Why a prospect has no address, where the Outbox row is reviewed: a suggestion `find` made
+/// that nobody accepted (on Suggestions), or one verified dead (another address is needed).
+/// Short: the reason column shares the row with the address, company and subject.
+fn no_address(conn: &rusqlite::Connection, prospect_id: i64) -> Result<String, StoreError> {
+    const NONE: &str = "no address: no imported email or accepted suggestion";
+    let Some(s) = crate::store::suggestions::get(conn, prospect_id)? else {
+        return Ok(NONE.into());
+    };
+    let (Some(email), "suggested") = (s.email.as_deref(), s.status.as_str()) else {
+        return Ok(NONE.into());
+    };
+    let verdict = s.verified.as_deref();
+    let dead = verdict
+        .and_then(crate::engine::verify::Status::parse)
+        .is_some_and(|v| v.blocks_sending());
+    Ok(match verdict {
+        // Accepting it would only make the row ERROR again: another address is needed.
+        Some(v) if dead => format!("no address: {email} is {v}"),
+        _ => format!("no address: {email} not accepted"),
+    })
+}
+
 /// The reason this prospect cannot be sent, or `None` (then `built` holds the rendered text).
 #[allow(clippy::too_many_arguments)]
 fn decide(
@@ -356,9 +378,7 @@ fn decide(
     built: &mut Built,
 ) -> Result<Option<String>, StoreError> {
     let Some(raw) = p.email.as_deref() else {
-        return Ok(Some(
-            "no address: no imported email or accepted suggestion".into(),
-        ));
+        return Ok(Some(no_address(conn, p.id)?));
     };
     let Some(email) = email else {
         return Ok(Some(format!("invalid syntax: {raw:?}")));

@@ -298,9 +298,13 @@ pub fn preview(row: &OutboxRow, config: &Config) -> String {
 pub fn try_preview(row: &OutboxRow, config: &Config) -> Result<String, String> {
     // Nothing was rendered (no message for the company, or a reason found first): a
     // message with an empty Subject would be no preview of anything.
+    // Who the row is for: without an address or a message, nothing else in the preview says.
     if row.subject.is_empty() && row.body.is_empty() {
         return Ok(format!(
-            "(no message to show: {})\n",
+            "(no message to show for {} {} · {}: {})\n",
+            row.firstname,
+            row.lastname,
+            row.company,
             row.reason.as_deref().unwrap_or("nothing rendered")
         ));
     }

@@ -58,16 +58,6 @@ pub fn new_message_id(row_id: i64, mb: &MailboxConfig) -> String {
     format!("{row_id}.{:016x}@{}", fastrand::u64(..), sender_domain(mb))
 }
 
-/// The outbox id and domain of a Message-ID in [`new_message_id`]'s form (without angle
-/// brackets), or `None` for any other: the bounce matcher reads earlier attempts of a row by
-/// it.
-pub fn parse_message_id(message_id: &str) -> Option<(i64, &str)> {
-    let (local, domain) = message_id.rsplit_once('@')?;
-    let (id, random) = local.split_once('.')?;
-    let hex = random.len() == 16 && random.bytes().all(|b| b.is_ascii_hexdigit());
-    Some((id.parse().ok()?, domain)).filter(|_| hex)
-}
-
 /// The message, with its envelope sender and recipient.
 pub struct Outgoing {
     pub message: Message,
@@ -333,15 +323,6 @@ mod tests {
             id.starts_with("42.") && id.ends_with("@sender.test"),
             "{id}"
         );
-        // The bounce matcher reads the form back; other programs' Message-IDs are not it.
-        assert_eq!(parse_message_id(&id), Some((42, "sender.test")));
-        for other in [
-            "20261122015955.86C8E99C194@mail.sender.test",
-            "a49e2c80-2444-4fa5-bcd1-5a9381d67cc1@sender.test",
-            "42@sender.test",
-        ] {
-            assert_eq!(parse_message_id(other), None, "{other}");
-        }
         let out = build(&row(), &mb, &c, &id, SystemTime::now()).unwrap();
         let raw = String::from_utf8(out.formatted()).unwrap();
         assert!(raw.contains(&format!("Message-ID: <{id}>")), "{raw}");

@@ -236,6 +236,9 @@ pub struct SendOut {
     /// UNCERTAIN rows in the outbox once the run ended (this run's and earlier ones'): each
     /// waits for the user's decision.
     pub uncertain_waiting: u64,
+    /// READY rows left unapproved once the run ended (`[sending] require_approval`): no run
+    /// sends them until they are approved.
+    pub awaiting_approval: u64,
     pub written: u64,
     pub dry_run_dir: Option<PathBuf>,
     pub mailboxes: Vec<MailboxOut>,
@@ -328,6 +331,23 @@ impl SendOut {
                     "row waits for"
                 } else {
                     "rows wait for"
+                }
+            )?;
+        }
+        if self.awaiting_approval > 0 {
+            writeln!(
+                f,
+                "  {} not sent: approve {} (`hailer outbox approve ID…|--all`, or a on the \
+                 Outbox tab), then send again",
+                crate::text::count(
+                    self.awaiting_approval,
+                    "READY row waits for an approval,",
+                    "READY rows wait for an approval,"
+                ),
+                if self.awaiting_approval == 1 {
+                    "it"
+                } else {
+                    "them"
                 }
             )?;
         }
@@ -703,6 +723,9 @@ async fn run_async(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendEr
     if input.dry_run {
         let written = dry_run(&input, &store, &lanes, &mut out, reporter)?;
         finish_mailboxes(&store, &lanes, &mut out)?;
+        if input.config.sending.require_approval {
+            out.awaiting_approval = sending::awaiting_approval(store.conn())?;
+        }
         for m in &mut out.mailboxes {
             m.written_this_run = written.get(&m.name).copied().unwrap_or(0);
         }
@@ -737,6 +760,9 @@ async fn run_async(input: SendIn, reporter: &Reporter) -> Result<SendOut, SendEr
     }
     finish_mailboxes(&store, &lanes, &mut out)?;
     out.uncertain_waiting = sending::uncertain(store.conn())?.len() as u64;
+    if input.config.sending.require_approval {
+        out.awaiting_approval = sending::awaiting_approval(store.conn())?;
+    }
     // No mailbox could send at all. A run that handled rows before its mailboxes were
     // paused (refusals) or failed keeps its summary: those rows' outcomes are the report.
     if out.handled() == 0 && lanes.iter().all(|l| !l.usable()) {
@@ -756,6 +782,8 @@ pub struct SendPlan {
     /// Eligible rows the send-time checks would refuse (suppressed, verified bad or a
     /// duplicate since the outbox was built): they become ERROR when the run reaches them.
     pub refused: u64,
+    /// READY rows that only wait for an approval (counted when approval is required).
+    pub awaiting_approval: u64,
     pub remaining_today: u64,
     pub mailboxes: Vec<MailboxOut>,
 }
@@ -823,6 +851,9 @@ pub fn plan(
             Ok(_) => p.eligible += 1,
             Err(_) => p.refused += 1,
         }
+    }
+    if p.require_approval {
+        p.awaiting_approval = sending::awaiting_approval(store.conn())?;
     }
     let mut out = SendOut::default();
     finish_mailboxes(&store, &lanes, &mut out)?;

@@ -1296,14 +1296,10 @@ async fn only_a_post_saying_one_click_unsubscribes() {
     );
 }
 
-/// Two callers validating addresses of one domain at the same time: their runs take turns,
-/// so the MX host sees one session at a time (`[verify] per_host = 1`), as from one run. Each
-/// run kept its own per-host limit, and callers side by side opened a session each.
-#[tokio::test]
-async fn validate_requests_side_by_side_take_turns_at_the_mx() {
+/// The zone the validate tests resolve: slow.test's MX, mx.slow.test, on loopback.
+async fn slow_test_dns() -> SocketAddr {
     use hickory_resolver::proto::rr::RecordType;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let dns = fake_dns::serve(vec![
+    fake_dns::serve(vec![
         (
             "slow.test",
             RecordType::MX,
@@ -1315,7 +1311,63 @@ async fn validate_requests_side_by_side_take_turns_at_the_mx() {
             fake_dns::Answer::A(std::net::Ipv4Addr::LOCALHOST),
         ),
     ])
-    .await;
+    .await
+}
+
+/// `serve` with the API on (token `api-token-0123456789`), data under `dir`, probing the SMTP
+/// server on `smtp_port` one session per host, waiting up to `wait` for its answers.
+async fn api_server(
+    smtp_port: u16,
+    dns: SocketAddr,
+    wait: std::time::Duration,
+    dir: &std::path::Path,
+) -> (
+    SocketAddr,
+    CancellationToken,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
+    let verify = hailer::engine::verify::VerifyOptions {
+        port: smtp_port,
+        helo_name: "probe.sender.test".into(),
+        from: "probe@sender.test".into(),
+        allow_special_use: vec!["test".into()],
+        rate_limit: std::time::Duration::ZERO,
+        per_host: 1,
+        connect_timeout: wait,
+        command_timeout: wait,
+        dns: hailer::engine::verify::dns::DnsSettings {
+            nameservers: vec![dns],
+            timeout: std::time::Duration::from_millis(500),
+            attempts: 1,
+        },
+        retries: 0,
+        ..hailer::engine::verify::VerifyOptions::default()
+    };
+    let stop = CancellationToken::new();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(serve(
+        ServeConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: dir.join("data"),
+            secret: None,
+            mailboxes: Vec::new(),
+            api_token: Some("api-token-0123456789".into()),
+            verify,
+            base_path: None,
+        },
+        stop.clone(),
+        Some(tx),
+    ));
+    (rx.await.unwrap(), stop, task)
+}
+
+/// Two callers validating addresses of one domain at the same time: their runs take turns,
+/// so the MX host sees one session at a time (`[verify] per_host = 1`), as from one run. Each
+/// run kept its own per-host limit, and callers side by side opened a session each.
+#[tokio::test]
+async fn validate_requests_side_by_side_take_turns_at_the_mx() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let dns = slow_test_dns().await;
     // Sessions open at once, and the most seen open together. A slow banner keeps each
     // session open long enough for a second one to overlap it.
     let open = Arc::new(AtomicUsize::new(0));
@@ -1340,40 +1392,14 @@ async fn validate_requests_side_by_side_take_turns_at_the_mx() {
         }),
     )
     .await;
-    let verify = hailer::engine::verify::VerifyOptions {
-        port: smtp.addr.port(),
-        helo_name: "probe.sender.test".into(),
-        from: "probe@sender.test".into(),
-        allow_special_use: vec!["test".into()],
-        rate_limit: std::time::Duration::ZERO,
-        per_host: 1,
-        connect_timeout: std::time::Duration::from_secs(2),
-        command_timeout: std::time::Duration::from_secs(2),
-        dns: hailer::engine::verify::dns::DnsSettings {
-            nameservers: vec![dns],
-            timeout: std::time::Duration::from_millis(500),
-            attempts: 1,
-        },
-        retries: 0,
-        ..hailer::engine::verify::VerifyOptions::default()
-    };
     let dir = tempfile::tempdir().unwrap();
-    let stop = CancellationToken::new();
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let task = tokio::spawn(serve(
-        ServeConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            data_dir: dir.path().join("data"),
-            secret: None,
-            mailboxes: Vec::new(),
-            api_token: Some("api-token-0123456789".into()),
-            verify,
-            base_path: None,
-        },
-        stop.clone(),
-        Some(tx),
-    ));
-    let addr = rx.await.unwrap();
+    let (addr, stop, task) = api_server(
+        smtp.addr.port(),
+        dns,
+        std::time::Duration::from_secs(2),
+        dir.path(),
+    )
+    .await;
     let callers: Vec<_> = ["ann@slow.test", "bob@slow.test"]
         .into_iter()
         .map(|email| {
@@ -1409,21 +1435,8 @@ async fn validate_requests_side_by_side_take_turns_at_the_mx() {
 /// minutes here). Before, a gone client was noticed only when the next result was sent.
 #[tokio::test]
 async fn a_validate_caller_gone_while_its_probe_waits_gives_the_turn_up() {
-    use hickory_resolver::proto::rr::RecordType;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let dns = fake_dns::serve(vec![
-        (
-            "slow.test",
-            RecordType::MX,
-            fake_dns::Answer::Mx(vec![(10, "mx.slow.test")]),
-        ),
-        (
-            "mx.slow.test",
-            RecordType::A,
-            fake_dns::Answer::A(std::net::Ipv4Addr::LOCALHOST),
-        ),
-    ])
-    .await;
+    let dns = slow_test_dns().await;
     // The first session gets no banner for ten minutes; the next ones are answered.
     let sessions = Arc::new(AtomicUsize::new(0));
     let seen = sessions.clone();
@@ -1439,40 +1452,14 @@ async fn a_validate_caller_gone_while_its_probe_waits_gives_the_turn_up() {
         }),
     )
     .await;
-    let verify = hailer::engine::verify::VerifyOptions {
-        port: smtp.addr.port(),
-        helo_name: "probe.sender.test".into(),
-        from: "probe@sender.test".into(),
-        allow_special_use: vec!["test".into()],
-        rate_limit: std::time::Duration::ZERO,
-        per_host: 1,
-        connect_timeout: std::time::Duration::from_secs(900),
-        command_timeout: std::time::Duration::from_secs(900),
-        dns: hailer::engine::verify::dns::DnsSettings {
-            nameservers: vec![dns],
-            timeout: std::time::Duration::from_millis(500),
-            attempts: 1,
-        },
-        retries: 0,
-        ..hailer::engine::verify::VerifyOptions::default()
-    };
     let dir = tempfile::tempdir().unwrap();
-    let stop = CancellationToken::new();
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let task = tokio::spawn(serve(
-        ServeConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            data_dir: dir.path().join("data"),
-            secret: None,
-            mailboxes: Vec::new(),
-            api_token: Some("api-token-0123456789".into()),
-            verify,
-            base_path: None,
-        },
-        stop.clone(),
-        Some(tx),
-    ));
-    let addr = rx.await.unwrap();
+    let (addr, stop, task) = api_server(
+        smtp.addr.port(),
+        dns,
+        std::time::Duration::from_secs(900),
+        dir.path(),
+    )
+    .await;
     let request = |email: &str| {
         let body = format!("{{\"emails\": [\"{email}\"]}}");
         format!(

@@ -1136,9 +1136,14 @@ fn import_job(
 }
 
 /// A TUI import's outcome line: what the CLI's summary counts, updates and replacements
-/// included when there are any.
+/// included when there are any. Rejected rows come first when there are some: they need the
+/// user, and the end of a toast at 80 columns is cut.
 fn import_outcome(summary: &import::ImportSummary) -> String {
-    let mut parts = vec![format!("{} imported", summary.imported)];
+    let mut parts = Vec::new();
+    if summary.rejected > 0 {
+        parts.push(format!("{} rejected (see Activity)", summary.rejected));
+    }
+    parts.push(format!("{} imported", summary.imported));
     if summary.updated > 0 {
         parts.push(format!("{} updated with new details", summary.updated));
     }
@@ -1150,7 +1155,9 @@ fn import_outcome(summary: &import::ImportSummary) -> String {
         "duplicate",
         "duplicates",
     ));
-    parts.push(format!("{} rejected", summary.rejected));
+    if summary.rejected == 0 {
+        parts.push("0 rejected".to_string());
+    }
     parts.join(", ")
 }
 
@@ -1391,6 +1398,11 @@ mod tests {
         assert_eq!(
             import_outcome(&second),
             "1 imported, 1 updated with new details, 0 duplicates, 0 rejected"
+        );
+        let third = run("c.csv", "first,last,company\nAl,Bo,\nCy,Do,Acme\n");
+        assert_eq!(
+            import_outcome(&third),
+            "1 rejected (see Activity), 1 imported, 0 duplicates"
         );
     }
 }

@@ -202,10 +202,8 @@ fn parse(xml: &[u8]) -> Option<HashMap<String, SheetLayout>> {
                     if let (Some((kind, value, first, repeats, text)), Some((_, layout))) =
                         (number.take(), sheet.as_mut())
                         && let Some(shown) = ods_shown(&kind, value, &text)
-                        && row_repeats <= MAX_SHOWN_REPEATS
                     {
-                        let rows = row..(row + row_repeats).min(MAX_ROWS);
-                        let cols = first..(first + repeats.min(MAX_SHOWN_REPEATS)).min(MAX_COLUMNS);
+                        let (rows, cols) = covered((row, row_repeats), (first, repeats));
                         let cells = (rows.end.saturating_sub(rows.start)
                             * cols.end.saturating_sub(cols.start))
                             as usize;
@@ -229,6 +227,22 @@ fn parse(xml: &[u8]) -> Option<HashMap<String, SheetLayout>> {
     Some(out)
 }
 
+/// The rows and columns a cell element covers, repeats expanded as calamine lays them out,
+/// within the format's limits; nothing for a row repeated more than [`MAX_SHOWN_REPEATS`] and
+/// at most that many columns (a generator's filler, not typed data).
+fn covered(
+    (row, row_repeats): (u64, u64),
+    (col, repeats): (u64, u64),
+) -> (std::ops::Range<u64>, std::ops::Range<u64>) {
+    if row_repeats > MAX_SHOWN_REPEATS {
+        return (row..row, col..col);
+    }
+    (
+        row..(row + row_repeats).min(MAX_ROWS),
+        col..(col + repeats.min(MAX_SHOWN_REPEATS)).min(MAX_COLUMNS),
+    )
+}
+
 /// Notes a formula cell stored without a value, at each place its repeats put it, within
 /// `budget` cells; returns how many were noted.
 fn record_uncomputed(
@@ -238,21 +252,20 @@ fn record_uncomputed(
     (col, repeats): (u64, u64),
     budget: usize,
 ) -> usize {
-    if row_repeats > MAX_SHOWN_REPEATS || formula.trim().is_empty() {
+    if formula.trim().is_empty() {
         return 0;
     }
-    let shown = shown_formula(formula);
-    let mut noted = 0;
-    for r in row..(row + row_repeats).min(MAX_ROWS) {
-        for c in col..(col + repeats.min(MAX_SHOWN_REPEATS)).min(MAX_COLUMNS) {
-            if noted == budget {
-                return noted;
-            }
-            layout.uncomputed.push((r as u32, c as u32, shown.clone()));
-            noted += 1;
-        }
-    }
-    noted
+    let shown = &shown_formula(formula);
+    let (rows, cols) = covered((row, row_repeats), (col, repeats));
+    let before = layout.uncomputed.len();
+    layout.uncomputed.extend(
+        rows.flat_map(|r| {
+            cols.clone()
+                .map(move |c| (r as u32, c as u32, shown.clone()))
+        })
+        .take(budget),
+    );
+    layout.uncomputed.len() - before
 }
 
 /// A formula as the file stores it (`of:=SUM([.A1:.A2])`) the way a spreadsheet shows it

@@ -743,39 +743,20 @@ fn asks_one_click(headers: &HeaderMap, body: &[u8]) -> bool {
     {
         return url::form_urlencoded::parse(body).any(|(k, v)| is_pair(&k, &v));
     }
-    let Some(boundary) = content_type
-        .split(';')
-        .filter_map(|param| param.split_once('='))
-        .find(|(k, _)| k.trim().eq_ignore_ascii_case("boundary"))
-        .map(|(_, v)| v.trim().trim_matches('"'))
-        .filter(|b| !b.is_empty())
-    else {
+    // A multipart body is MIME: mailparse, which reads the bounces, reads it too (CRLF or LF
+    // line ends, quoted or bare parameters, the boundary from the Content-Type).
+    let mut mime = format!("Content-Type: {content_type}\r\n\r\n").into_bytes();
+    mime.extend_from_slice(body);
+    let Ok(form) = mailparse::parse_mail(&mime) else {
         return false;
     };
-    let body = String::from_utf8_lossy(body);
-    body.split(&format!("--{boundary}")).any(|part| {
-        let Some((head, value)) = part
-            .split_once("\r\n\r\n")
-            .or_else(|| part.split_once("\n\n"))
-        else {
-            return false;
-        };
-        let name = head.lines().find_map(|line| {
-            let (field, params) = line.split_once(':')?;
-            field
-                .trim()
-                .eq_ignore_ascii_case("Content-Disposition")
-                .then(|| {
-                    params.split(';').find_map(|p| {
-                        let (k, v) = p.split_once('=')?;
-                        k.trim()
-                            .eq_ignore_ascii_case("name")
-                            .then(|| v.trim().trim_matches('"').to_string())
-                    })
-                })
-                .flatten()
-        });
-        name.is_some_and(|name| is_pair(&name, value))
+    form.subparts.iter().any(|part| {
+        let disposition = part.get_content_disposition();
+        disposition
+            .params
+            .get("name")
+            .zip(part.get_body().ok())
+            .is_some_and(|(name, value)| is_pair(name, &value))
     })
 }
 
@@ -1184,6 +1165,35 @@ mod tests {
             )
             .unwrap();
         assert_eq!((n, distinct), (40, 40));
+    }
+
+    /// The one-click body in a multipart form is found however the sender writes the
+    /// MIME: CRLF or LF line ends, quoted or bare boundary and name; another value, or a
+    /// form without a boundary, is not it.
+    #[test]
+    fn one_click_is_read_from_any_multipart_spelling() {
+        let with = |content_type: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::CONTENT_TYPE, content_type.parse().unwrap());
+            h
+        };
+        let quoted = with("multipart/form-data; boundary=\"b1\"");
+        let bare = with("Multipart/Form-Data; boundary=b1");
+        let crlf = "--b1\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\n\
+                    One-Click\r\n--b1--\r\n";
+        let lf =
+            "--b1\nContent-Disposition: form-data; name=List-Unsubscribe\n\nOne-Click\n--b1--\n";
+        let other = "--b1\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n\
+                     --b1\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\n\
+                     No\r\n--b1--\r\n";
+        assert!(asks_one_click(&quoted, crlf.as_bytes()));
+        assert!(asks_one_click(&bare, crlf.as_bytes()));
+        assert!(asks_one_click(&quoted, lf.as_bytes()));
+        assert!(!asks_one_click(&quoted, other.as_bytes()));
+        assert!(!asks_one_click(
+            &with("multipart/form-data"),
+            crlf.as_bytes()
+        ));
     }
 
     /// A scanner's burst across two batches: the first click was told as a person's, the
